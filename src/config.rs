@@ -1,0 +1,70 @@
+//! Settings, layered: built-in defaults → TOML file → `CHUANGCHENG_*` environment → command-line flags.
+
+use anyhow::Context;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Config {
+    /// Address to listen on, e.g. 127.0.0.1:8080 (port 0 picks a free port).
+    pub addr: String,
+    /// Where the SQLite database and uploaded files live.
+    pub data_dir: PathBuf,
+    /// sqlite://… or postgres://…; empty means SQLite in `data_dir`.
+    #[serde(default)]
+    pub database_url: String,
+    pub db_max_connections: u32,
+    /// Web session lifetime in hours.
+    pub session_hours: i64,
+    /// API bearer token lifetime in hours.
+    pub api_token_hours: i64,
+    /// "text" or "json".
+    pub log_format: String,
+    /// Mark cookies Secure (set when served over HTTPS).
+    pub secure_cookies: bool,
+}
+
+impl Config {
+    /// Reads defaults, then `file` (or ./chuangcheng.toml when present), then the environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
+        let mut b = config::Config::builder()
+            .set_default("addr", "127.0.0.1:8080")?
+            .set_default("data_dir", "./data")?
+            .set_default("database_url", "")?
+            .set_default("db_max_connections", 16)?
+            .set_default("session_hours", 12)?
+            .set_default("api_token_hours", 24)?
+            .set_default("log_format", "text")?
+            .set_default("secure_cookies", false)?;
+        b = match file {
+            Some(f) => b.add_source(config::File::from(f).required(true)),
+            None => b.add_source(config::File::with_name("chuangcheng.toml").required(false)),
+        };
+        b = b.add_source(config::Environment::with_prefix("CHUANGCHENG").try_parsing(true));
+        let cfg: Config = b.build()?.try_deserialize().context("配置有误（config is invalid）")?;
+        Ok(cfg)
+    }
+
+    /// The database URL in force: the configured one, or SQLite inside the data directory.
+    pub fn database_url(&self) -> String {
+        if self.database_url.trim().is_empty() {
+            format!("sqlite://{}?mode=rwc", self.data_dir.join("chuangcheng.db").display())
+        } else {
+            self.database_url.trim().to_string()
+        }
+    }
+
+    /// A configuration for tests and benchmarks: a free port, everything else default.
+    pub fn for_tests(data_dir: PathBuf, database_url: String) -> Config {
+        Config {
+            addr: "127.0.0.1:0".into(),
+            data_dir,
+            database_url,
+            db_max_connections: 8,
+            session_hours: 12,
+            api_token_hours: 24,
+            log_format: "text".into(),
+            secure_cookies: false,
+        }
+    }
+}

@@ -1,0 +1,276 @@
+//! The demo city, modelled on the seeds (Cangzhou, Yunhe district): a district with six street
+//! offices; 公园街道 has 14 communities and 106 compounds; 22 responsible units including bank
+//! branches and the government service hall; 4 supervision teams; one account per role.
+//! Content is deterministic; `scale` adds copies of the district for load tests.
+
+mod names;
+
+use crate::domain::role::Role;
+use crate::domain::time::now_ms;
+use crate::domain::{ids::new_id, unit::UnitKind};
+use crate::error::{AppError, AppResult};
+use crate::service::auth::{check_password, hash_password};
+use crate::service::snapshot;
+use crate::store::audit::{self, Actor, Change};
+use crate::store::org::OrgNode;
+use crate::store::teams::Team;
+use crate::store::units::{Contact, Unit};
+use crate::store::users::User;
+use crate::store::{Db, Tx, org, teams, units, users};
+use names::*;
+
+pub const DEFAULT_PASSWORD: &str = "Demo2026";
+
+pub struct DemoAccount {
+    pub username: &'static str,
+    pub role: Role,
+    pub note: String,
+}
+
+pub struct Summary {
+    pub created: bool,
+    pub admin_password: String,
+    pub accounts: Vec<DemoAccount>,
+    pub org_nodes: usize,
+    pub units: usize,
+    pub teams: usize,
+}
+
+impl Summary {
+    pub fn describe(&self, url: &str) -> String {
+        let mut s = String::new();
+        s.push_str("\n==================== 创城通 演示城市 ====================\n");
+        s.push_str(&format!("访问地址 / open: {url}\n"));
+        if !self.created {
+            s.push_str("数据库中已有数据，未重新生成演示城市 / database not empty, demo data left as it is\n");
+            return s;
+        }
+        s.push_str(&format!("已生成：区域 {} 个，责任单位 {} 个，督导组 {} 个\n", self.org_nodes, self.units, self.teams));
+        s.push_str("演示账号 / demo accounts:\n");
+        for a in &self.accounts {
+            let pw = if a.username == "admin" { &self.admin_password } else { DEFAULT_PASSWORD };
+            s.push_str(&format!("  {:<12} 密码 {:<12} {}  {}\n", a.username, pw, a.role.label(), a.note));
+        }
+        s.push_str("=========================================================\n");
+        s
+    }
+}
+
+/// Creates the demo city when the database has no accounts yet.
+pub async fn seed_if_empty(db: &Db, admin_password: &str, scale: u32) -> AppResult<Summary> {
+    let mut e = crate::domain::validate::FieldErrors::default();
+    check_password(&mut e, "admin_password", admin_password);
+    if !e.is_empty() {
+        return Err(AppError::Validation(e));
+    }
+    if users::count_all(db).await? > 0 {
+        return Ok(Summary { created: false, admin_password: String::new(), accounts: Vec::new(), org_nodes: 0, units: 0, teams: 0 });
+    }
+    let demo_hash = hash_password(DEFAULT_PASSWORD).await?;
+    let admin_hash = if admin_password == DEFAULT_PASSWORD { demo_hash.clone() } else { hash_password(admin_password).await? };
+    let mut b = Builder { tx: db.begin().await?, now: now_ms(), nodes: 0, units: 0, teams: 0 };
+    let mut accounts = Vec::new();
+    for copy in 0..scale {
+        let city = b.district(copy).await?;
+        if copy == 0 {
+            accounts = b.accounts(&city, &admin_hash, &demo_hash).await?;
+        }
+    }
+    let summary = Summary { created: true, admin_password: admin_password.to_string(), accounts, org_nodes: b.nodes, units: b.units, teams: b.teams };
+    b.tx.commit().await?;
+    Ok(summary)
+}
+
+/// What one copy of the district made, for the accounts that point into it.
+struct District {
+    big_street: String,
+    first_community: String,
+    unit_ids: Vec<(String, UnitKind)>,
+    team_ids: Vec<String>,
+}
+
+struct Builder {
+    tx: Tx,
+    now: i64,
+    nodes: usize,
+    units: usize,
+    teams: usize,
+}
+
+const ACTOR: Actor<'static> = Actor { id: None, name: "演示数据生成", request_id: "demo" };
+
+impl Builder {
+    async fn audit_create<T: serde::Serialize>(&mut self, object_type: &str, id: &str, label: &str, v: &T) -> AppResult<()> {
+        let change = Change { action: "create", object_type, object_id: id, object_label: label, before: None, after: snapshot(v) };
+        audit::record(&mut self.tx, &ACTOR, change, self.now).await?;
+        Ok(())
+    }
+
+    async fn node(&mut self, parent: Option<&OrgNode>, level: &str, code: String, name: String) -> AppResult<OrgNode> {
+        let n = OrgNode {
+            id: new_id(),
+            parent_id: parent.map(|p| p.id.clone()),
+            level: level.into(),
+            code,
+            name,
+            created_at: self.now,
+            updated_at: self.now,
+            version: 1,
+        };
+        org::insert(&mut self.tx, &n).await?;
+        self.audit_create("org_node", &n.id, &n.name, &n).await?;
+        self.nodes += 1;
+        Ok(n)
+    }
+
+    async fn district(&mut self, copy: u32) -> AppResult<District> {
+        let (code, name) = district_code_name(copy);
+        let suffix = copy_suffix(copy);
+        let district = self.node(None, "district", code.clone(), name).await?;
+        let mut big_street = String::new();
+        let mut first_community = String::new();
+        for (si, street_name) in STREETS.iter().enumerate() {
+            let street_code = format!("{code}{:03}", si + 1);
+            let street = self.node(Some(&district), "street", street_code.clone(), street_name.to_string()).await?;
+            let big = si == BIG_STREET;
+            let communities: Vec<&str> = if big { BIG_STREET_COMMUNITIES.to_vec() } else { small_communities(si) };
+            for (ci, cname) in communities.iter().enumerate() {
+                let community_code = format!("{street_code}{:03}", ci + 1);
+                let community = self.node(Some(&street), "community", community_code.clone(), cname.to_string()).await?;
+                if big && ci == 0 {
+                    first_community = community.id.clone();
+                }
+                let compounds = if big { big_street_compounds(ci) } else { 3 };
+                for k in 0..compounds {
+                    let cname = compound_name(si, ci, k);
+                    self.node(Some(&community), "compound", format!("{community_code}{:03}", k + 1), cname).await?;
+                }
+            }
+            if big {
+                big_street = street.id.clone();
+            }
+        }
+        let mut unit_ids = Vec::new();
+        for (ui, (uname, kind, area)) in UNITS.iter().enumerate() {
+            let area_id = if *area { Some(big_street.clone()) } else { Some(district.id.clone()) };
+            let unit = Unit {
+                id: new_id(),
+                name: format!("{uname}{suffix}"),
+                kind: kind.as_str().into(),
+                area_id,
+                address: unit_address(ui),
+                phone: landline(ui),
+                note: String::new(),
+                active: 1,
+                created_at: self.now,
+                updated_at: self.now,
+                version: 1,
+            };
+            units::insert(&mut self.tx, &unit).await?;
+            self.audit_create("unit", &unit.id, &unit.name, &unit).await?;
+            self.contacts(&unit, ui).await?;
+            unit_ids.push((unit.id.clone(), *kind));
+            self.units += 1;
+        }
+        let mut team_ids = Vec::new();
+        for (ti, (tname, theme)) in TEAMS.iter().enumerate() {
+            let t = Team {
+                id: new_id(),
+                name: format!("{tname}{suffix}"),
+                theme: theme.to_string(),
+                area_id: Some(if ti == 1 { big_street.clone() } else { district.id.clone() }),
+                leader_id: None,
+                created_at: self.now,
+                updated_at: self.now,
+                version: 1,
+            };
+            teams::insert(&mut self.tx, &t).await?;
+            self.audit_create("team", &t.id, &t.name, &t).await?;
+            team_ids.push(t.id);
+            self.teams += 1;
+        }
+        Ok(District { big_street, first_community, unit_ids, team_ids })
+    }
+
+    async fn contacts(&mut self, unit: &Unit, ui: usize) -> AppResult<()> {
+        let levels = sqlx::query_as::<_, (String, i64, String)>("SELECT id, seq, name FROM contact_levels ORDER BY seq")
+            .fetch_all(&mut *self.tx)
+            .await?;
+        for (li, (level_id, seq, level_name)) in levels.into_iter().enumerate() {
+            let c = Contact {
+                id: new_id(),
+                unit_id: unit.id.clone(),
+                level_id,
+                level_name,
+                level_seq: seq,
+                name: person_name(ui * 7 + li),
+                position: contact_position(unit, li),
+                phone: mobile(ui * 10 + li),
+                note: String::new(),
+                updated_at: self.now,
+                version: 1,
+            };
+            units::insert_contact(&mut self.tx, &c, self.now).await?;
+            let label = format!("{} · {}", unit.name, c.name);
+            self.audit_create("unit_contact", &c.id, &label, &c).await?;
+        }
+        Ok(())
+    }
+
+    async fn user(&mut self, username: &str, name: String, role: Role, unit_id: Option<String>, area_id: Option<String>, phone: String, hash: &str) -> AppResult<User> {
+        let u = User {
+            id: new_id(),
+            username: username.into(),
+            display_name: name,
+            role: role.as_str().into(),
+            unit_id,
+            area_id,
+            phone,
+            password_hash: hash.into(),
+            active: 1,
+            created_at: self.now,
+            updated_at: self.now,
+            version: 1,
+        };
+        users::insert(&mut self.tx, &u).await?;
+        self.audit_create("user", &u.id, &u.username, &u).await?;
+        Ok(u)
+    }
+
+    /// One account per role (plus the supervisors that staff the four teams).
+    async fn accounts(&mut self, city: &District, admin_hash: &str, hash: &str) -> AppResult<Vec<DemoAccount>> {
+        let unit_of = |kind: UnitKind| city.unit_ids.iter().find(|(_, k)| *k == kind).map(|(id, _)| id.clone());
+        let cgj = city.unit_ids.first().map(|(id, _)| id.clone());
+        let bank = unit_of(UnitKind::BankBranch);
+        self.user("admin", "文明办管理员".into(), Role::Admin, None, None, mobile(900), admin_hash).await?;
+        self.user("unit", "王建国".into(), Role::UnitUser, cgj.clone(), None, mobile(901), hash).await?;
+        self.user("lead", "李卫东".into(), Role::PointLead, cgj, None, mobile(902), hash).await?;
+        self.user("bank", "赵晓燕".into(), Role::UnitUser, bank, None, mobile(903), hash).await?;
+        self.user("grid", "孙丽娟".into(), Role::GridWorker, None, Some(city.first_community.clone()), mobile(904), hash).await?;
+        self.user("evaluator", "周明（第三方测评）".into(), Role::Evaluator, None, None, mobile(905), hash).await?;
+        self.user("discipline", "吴刚（区纪委）".into(), Role::Discipline, None, None, mobile(906), hash).await?;
+        // Four teams of three supervisors each; the first member leads.
+        for (ti, team_id) in city.team_ids.iter().enumerate() {
+            let mut members = Vec::new();
+            for k in 0..3 {
+                let n = ti * 3 + k;
+                let username = if n == 0 { "supervisor".to_string() } else { format!("duban{:02}", n + 1) };
+                let area = (ti == 1).then(|| city.big_street.clone());
+                let u = self.user(&username, person_name(200 + n), Role::Supervisor, None, area, mobile(910 + n), hash).await?;
+                members.push(u.id);
+            }
+            teams::set_members(&mut self.tx, team_id, &members).await?;
+            sqlx::query("UPDATE teams SET leader_id = $1 WHERE id = $2").bind(&members[0]).bind(team_id).execute(&mut *self.tx).await?;
+        }
+        Ok(vec![
+            DemoAccount { username: "admin", role: Role::Admin, note: String::new() },
+            DemoAccount { username: "supervisor", role: Role::Supervisor, note: "第一督导组组长（另有 duban02-duban12）".into() },
+            DemoAccount { username: "unit", role: Role::UnitUser, note: UNITS[0].0.into() },
+            DemoAccount { username: "bank", role: Role::UnitUser, note: "银行网点".into() },
+            DemoAccount { username: "lead", role: Role::PointLead, note: UNITS[0].0.into() },
+            DemoAccount { username: "grid", role: Role::GridWorker, note: BIG_STREET_COMMUNITIES[0].into() },
+            DemoAccount { username: "evaluator", role: Role::Evaluator, note: String::new() },
+            DemoAccount { username: "discipline", role: Role::Discipline, note: String::new() },
+        ])
+    }
+}

@@ -1,0 +1,8 @@
+//! Pure domain rules: no IO. Everything here is testable without a database.
+
+pub mod ids;
+pub mod org;
+pub mod role;
+pub mod time;
+pub mod unit;
+pub mod validate;

@@ -1,0 +1,133 @@
+//! Field-level validation with Chinese messages for people and stable codes for API clients.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub code: &'static str,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FieldErrors(pub Vec<FieldError>);
+
+impl FieldErrors {
+    pub fn add(&mut self, field: &str, code: &'static str, message: impl Into<String>) {
+        // One message per field is enough for a form; keep the first.
+        if self.get(field).is_none() {
+            self.0.push(FieldError { field: field.to_string(), code, message: message.into() });
+        }
+    }
+
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0.iter().find(|e| e.field == field).map(|e| e.message.as_str())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn single(field: &str, code: &'static str, message: impl Into<String>) -> Self {
+        let mut e = Self::default();
+        e.add(field, code, message);
+        e
+    }
+}
+
+fn has_control_chars(s: &str) -> bool {
+    s.chars().any(|c| c.is_control())
+}
+
+/// A required one-line text: trimmed, 1..=max characters (counted as characters, not bytes).
+pub fn required_text(errors: &mut FieldErrors, field: &str, label: &str, value: &str, max: usize) -> String {
+    let v = value.trim();
+    if v.is_empty() {
+        errors.add(field, "required", format!("请填写{label}"));
+    } else if v.chars().count() > max {
+        errors.add(field, "too_long", format!("{label}不能超过{max}个字"));
+    } else if has_control_chars(v) {
+        errors.add(field, "invalid_chars", format!("{label}含有不可见的控制字符"));
+    }
+    v.to_string()
+}
+
+/// An optional text: trimmed, at most `max` characters; line breaks allowed when `multiline`.
+pub fn optional_text(errors: &mut FieldErrors, field: &str, label: &str, value: &str, max: usize, multiline: bool) -> String {
+    let v = value.trim();
+    if v.chars().count() > max {
+        errors.add(field, "too_long", format!("{label}不能超过{max}个字"));
+    } else if v.chars().any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\r' || c == '\t'))) {
+        errors.add(field, "invalid_chars", format!("{label}含有不可见的控制字符"));
+    }
+    v.to_string()
+}
+
+/// Chinese phone numbers: 11-digit mobiles (1[3-9]…) or landlines such as 0317-2345678 (with
+/// optional extension). Empty is allowed unless `required`.
+pub fn phone(errors: &mut FieldErrors, field: &str, label: &str, value: &str, required: bool) -> String {
+    let v = value.trim();
+    if v.is_empty() {
+        if required {
+            errors.add(field, "required", format!("请填写{label}"));
+        }
+        return String::new();
+    }
+    if !is_phone(v) {
+        errors.add(field, "invalid_phone", format!("{label}格式不正确，应为11位手机号或带区号的固定电话"));
+    }
+    v.to_string()
+}
+
+pub fn is_phone(v: &str) -> bool {
+    let b = v.as_bytes();
+    let mobile = b.len() == 11 && b[0] == b'1' && (b'3'..=b'9').contains(&b[1]) && b.iter().all(u8::is_ascii_digit);
+    if mobile {
+        return true;
+    }
+    // Landline: 0 + 2-3 digit area code, a dash, 7-8 digits, optional "-ext".
+    let mut parts = v.split('-');
+    let (Some(area), Some(num)) = (parts.next(), parts.next()) else { return false };
+    let ext_ok = parts.next().is_none_or(|e| (1..=6).contains(&e.len()) && e.bytes().all(|c| c.is_ascii_digit()));
+    parts.next().is_none()
+        && ext_ok
+        && area.starts_with('0')
+        && (3..=4).contains(&area.len())
+        && area.bytes().all(|c| c.is_ascii_digit())
+        && (7..=8).contains(&num.len())
+        && num.bytes().all(|c| c.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn required_text_counts_characters_not_bytes() {
+        let mut e = FieldErrors::default();
+        let v = required_text(&mut e, "name", "名称", "  运河区  ", 3);
+        assert_eq!(v, "运河区");
+        assert!(e.is_empty());
+        required_text(&mut e, "name", "名称", "运河区区", 3);
+        assert_eq!(e.get("name"), Some("名称不能超过3个字"));
+    }
+
+    #[test]
+    fn required_text_rejects_blank_and_control_chars() {
+        let mut e = FieldErrors::default();
+        required_text(&mut e, "a", "名称", "   ", 10);
+        required_text(&mut e, "b", "名称", "a\u{0}b", 10);
+        assert_eq!(e.0[0].code, "required");
+        assert_eq!(e.0[1].code, "invalid_chars");
+    }
+
+    #[test]
+    fn phones() {
+        for ok in ["13812345678", "0317-2345678", "010-12345678", "0317-2345678-123"] {
+            assert!(is_phone(ok), "{ok}");
+        }
+        for bad in ["12812345678", "1381234567", "2345678", "0317-234", "abc", "0317-2345678-", "0317--2345678"] {
+            assert!(!is_phone(bad), "{bad}");
+        }
+    }
+}

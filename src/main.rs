@@ -1,0 +1,213 @@
+//! 创城通 command line: serve, migrate, demo, user management.
+
+use anyhow::{Context, bail};
+use chuangcheng::app::{Application, init_logging, open_db};
+use chuangcheng::config::Config;
+use chuangcheng::service::{Ctx, CurrentUser, users};
+use chuangcheng::{demo, error::AppError};
+use clap::{Args, Parser, Subcommand};
+use std::io::BufRead;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "chuangcheng", version, about = "创城通：全国文明城市创建工作平台 (civilized-city campaign platform)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct Common {
+    /// 配置文件 (TOML) / config file
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// 监听地址 / listen address, HOST:PORT
+    #[arg(long, value_name = "HOST:PORT")]
+    addr: Option<String>,
+    /// 数据目录 / data directory (SQLite database, uploads)
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// 数据库地址 / database URL: sqlite://… or postgres://…
+    #[arg(long, value_name = "URL")]
+    database_url: Option<String>,
+}
+
+impl Common {
+    fn config(&self) -> anyhow::Result<Config> {
+        let mut c = Config::load(self.config.as_deref())?;
+        if let Some(a) = &self.addr {
+            c.addr = a.clone();
+        }
+        if let Some(d) = &self.data_dir {
+            c.data_dir = d.clone();
+        }
+        if let Some(u) = &self.database_url {
+            c.database_url = u.clone();
+        }
+        Ok(c)
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// 启动服务 / run the server
+    Serve(Common),
+    /// 执行数据库迁移 / apply database migrations and exit
+    Migrate(Common),
+    /// 生成演示城市（数据库为空时）并启动服务 / create the demo city if the database is empty, then serve
+    Demo {
+        #[command(flatten)]
+        common: Common,
+        /// admin 账号的密码 / password for the `admin` account
+        #[arg(long, default_value = demo::DEFAULT_PASSWORD)]
+        admin_password: String,
+        /// 城市规模倍数 / multiply the demo city N times for load tests
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        scale: u32,
+    },
+    /// 用户管理 / manage accounts
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// 新建账号 / add an account
+    Add {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        username: String,
+        /// 姓名 / display name
+        #[arg(long)]
+        name: String,
+        /// admin | supervisor | unit_user | point_lead | grid_worker | evaluator | discipline
+        #[arg(long)]
+        role: String,
+        /// 所属单位名称 / unit name (unit_user, point_lead)
+        #[arg(long)]
+        unit: Option<String>,
+        /// 负责区域编码 / area code (grid_worker)
+        #[arg(long)]
+        area: Option<String>,
+        #[arg(long, default_value = "")]
+        phone: String,
+        /// 密码；省略时从标准输入读取一行 / password; read from stdin when omitted
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// 重置密码 / set an account's password
+    Passwd {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        username: String,
+        /// 新密码；省略时从标准输入读取一行 / new password; read from stdin when omitted
+        #[arg(long)]
+        password: Option<String>,
+    },
+}
+
+fn read_password(given: Option<String>) -> anyhow::Result<String> {
+    if let Some(p) = given {
+        return Ok(p);
+    }
+    eprintln!("请输入密码 / enter password:");
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).context("cannot read password from stdin")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+/// Turns a use-case error into a clear command-line message.
+fn explain(e: AppError) -> anyhow::Error {
+    match e {
+        AppError::Validation(fields) => {
+            let lines: Vec<String> = fields.0.iter().map(|f| format!("  {}: {} ({})", f.field, f.message, f.code)).collect();
+            anyhow::anyhow!("输入有误 / invalid input:\n{}", lines.join("\n"))
+        }
+        other => anyhow::anyhow!("{other} ({})", other.code()),
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    if let Err(e) = run(Cli::parse()).await {
+        eprintln!("错误 / error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(common) => {
+            let config = common.config()?;
+            init_logging(&config.log_format);
+            let app = Application::build(config).await?;
+            tracing::info!(addr = %app.local_addr(), "创城通 listening");
+            app.run_until_stopped().await
+        }
+        Command::Migrate(common) => {
+            let config = common.config()?;
+            init_logging(&config.log_format);
+            open_db(&config).await?;
+            println!("数据库迁移完成 / migrations applied");
+            Ok(())
+        }
+        Command::Demo { common, admin_password, scale } => {
+            let config = common.config()?;
+            init_logging(&config.log_format);
+            let db = open_db(&config).await?;
+            let summary = demo::seed_if_empty(&db, &admin_password, scale).await.map_err(explain)?;
+            let app = Application::with_db(config, db).await?;
+            println!("{}", summary.describe(&format!("http://{}", app.local_addr())));
+            app.run_until_stopped().await
+        }
+        Command::User(cmd) => user_command(cmd).await,
+    }
+}
+
+async fn user_command(cmd: UserCommand) -> anyhow::Result<()> {
+    let (common, username) = match &cmd {
+        UserCommand::Add { common, username, .. } | UserCommand::Passwd { common, username, .. } => (common.clone(), username.clone()),
+    };
+    let config = common.config()?;
+    init_logging(&config.log_format);
+    let db = open_db(&config).await?;
+    let system = CurrentUser::system();
+    let ctx = Ctx { db: &db, user: &system, request_id: "cli" };
+    match cmd {
+        UserCommand::Add { name, role, unit, area, phone, password, .. } => {
+            let unit_id = match unit {
+                Some(n) => Some(chuangcheng::store::units::id_by_name(&db, &n).await?.with_context(|| format!("找不到单位 / no unit named {n}"))?),
+                None => None,
+            };
+            let area_id = match area {
+                Some(c) => Some(chuangcheng::store::org::id_by_code(&db, &c).await?.with_context(|| format!("找不到区域编码 / no area with code {c}"))?),
+                None => None,
+            };
+            let input = users::UserInput {
+                username: username.clone(),
+                display_name: name,
+                role,
+                unit_id,
+                area_id,
+                phone,
+                password: read_password(password)?,
+                active: Some(true),
+                version: None,
+            };
+            users::create(&ctx, input).await.map_err(explain)?;
+            println!("已创建账号 / account created: {username}");
+        }
+        UserCommand::Passwd { password, .. } => {
+            let Some(user) = chuangcheng::store::users::by_username(&db, &username).await? else {
+                bail!("找不到账号 / no account named {username}");
+            };
+            let pw = read_password(password)?;
+            let input = users::PasswordInput { old_password: String::new(), new_password: pw.clone(), confirm_password: pw };
+            users::reset_password(&ctx, &user.id, input).await.map_err(explain)?;
+            println!("密码已更新 / password changed: {username}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,50 @@
+//! Who may see or change what. Every rule here is about scope: a unit sees only itself,
+//! a grid worker only its area, the office everything.
+
+use super::{CurrentUser, Ctx};
+use crate::domain::role::Role;
+use crate::error::{AppError, AppResult};
+use crate::store::{org, units::Unit};
+
+pub fn require_admin(user: &CurrentUser) -> AppResult<()> {
+    if user.role == Role::Admin { Ok(()) } else { Err(AppError::Forbidden) }
+}
+
+/// The org-node ids a grid worker may see (their area and everything under it).
+pub async fn area_scope(ctx: &Ctx<'_>) -> AppResult<Option<Vec<String>>> {
+    if ctx.user.role != Role::GridWorker {
+        return Ok(None);
+    }
+    match &ctx.user.area_id {
+        Some(a) => Ok(Some(org::subtree_ids(ctx.db, a).await?)),
+        None => Ok(Some(Vec::new())),
+    }
+}
+
+pub async fn can_read_unit(ctx: &Ctx<'_>, unit: &Unit) -> AppResult<bool> {
+    let u = ctx.user;
+    if u.role.sees_all_units() {
+        return Ok(true);
+    }
+    if u.role.needs_unit() {
+        return Ok(u.unit_id.as_deref() == Some(unit.id.as_str()));
+    }
+    if let (Some(scope), Some(area)) = (area_scope(ctx).await?, &unit.area_id) {
+        return Ok(scope.contains(area));
+    }
+    Ok(false)
+}
+
+/// The office edits every contact book; a unit user keeps its own up to date.
+pub fn can_edit_contacts(user: &CurrentUser, unit_id: &str) -> bool {
+    user.role == Role::Admin || (user.role == Role::UnitUser && user.unit_id.as_deref() == Some(unit_id))
+}
+
+/// The office reads all accounts; a unit user reads its own unit's accounts.
+pub fn users_scope(user: &CurrentUser) -> AppResult<Option<String>> {
+    match user.role {
+        Role::Admin => Ok(None),
+        Role::UnitUser => user.unit_id.clone().map(Some).ok_or(AppError::Forbidden),
+        _ => Err(AppError::Forbidden),
+    }
+}

@@ -1,0 +1,306 @@
+//! Responsible units, their contact books and the configurable contact levels.
+
+use super::access::{can_edit_contacts, can_read_unit, require_admin};
+use super::{Ctx, non_empty, snapshot};
+use crate::domain::unit::UnitKind;
+use crate::domain::validate::{FieldErrors, optional_text, phone, required_text};
+use crate::domain::{ids::new_id, time::now_ms};
+use crate::error::{AppError, AppResult};
+use crate::store::audit::Change;
+use crate::store::units::{self, Contact, ContactLevel, Unit};
+use crate::store::{self, org};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct UnitInput {
+    #[serde(default)]
+    pub name: String,
+    /// government | institution | bank_branch | service_hall | business_hall | property | enterprise | community | other
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub area_id: Option<String>,
+    #[serde(default)]
+    pub address: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub note: String,
+    #[serde(default, deserialize_with = "super::flag")]
+    pub active: Option<bool>,
+    #[serde(default, deserialize_with = "super::version")]
+    pub version: Option<i64>,
+}
+
+/// Loads a unit the current user may see; others get "not found" so ids cannot be probed.
+pub async fn visible(ctx: &Ctx<'_>, id: &str) -> AppResult<Unit> {
+    let unit = units::get(ctx.db, id).await?.ok_or(AppError::NotFound)?;
+    if can_read_unit(ctx, &unit).await? { Ok(unit) } else { Err(AppError::NotFound) }
+}
+
+async fn validate(ctx: &Ctx<'_>, input: &UnitInput, base: Unit) -> AppResult<Unit> {
+    let mut e = FieldErrors::default();
+    let name = required_text(&mut e, "name", "单位名称", &input.name, 60);
+    let kind = UnitKind::parse(input.kind.trim());
+    if kind.is_none() {
+        e.add("kind", "invalid_kind", "请选择单位类型");
+    }
+    let area_id = non_empty(&input.area_id);
+    if let Some(a) = &area_id
+        && org::get(ctx.db, a).await?.is_none()
+    {
+        e.add("area_id", "unknown_area", "所属区域不存在");
+    }
+    let address = optional_text(&mut e, "address", "地址", &input.address, 120, false);
+    let phone = phone(&mut e, "phone", "联系电话", &input.phone, false);
+    let note = optional_text(&mut e, "note", "备注", &input.note, 500, true);
+    if !e.is_empty() {
+        return Err(AppError::Validation(e));
+    }
+    Ok(Unit {
+        name,
+        kind: kind.map(|k| k.as_str()).unwrap_or_default().to_string(),
+        area_id,
+        address,
+        phone,
+        note,
+        active: input.active.map(i64::from).unwrap_or(base.active),
+        ..base
+    })
+}
+
+fn duplicate(e: sqlx::Error) -> AppError {
+    if store::is_unique_violation(&e) {
+        AppError::field("name", "duplicate_name", "已有同名单位")
+    } else {
+        e.into()
+    }
+}
+
+pub async fn create(ctx: &Ctx<'_>, input: UnitInput) -> AppResult<Unit> {
+    require_admin(ctx.user)?;
+    let now = now_ms();
+    let blank = Unit {
+        id: new_id(),
+        name: String::new(),
+        kind: String::new(),
+        area_id: None,
+        address: String::new(),
+        phone: String::new(),
+        note: String::new(),
+        active: 1,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    let unit = validate(ctx, &input, blank).await?;
+    let mut tx = ctx.db.begin().await?;
+    units::insert(&mut tx, &unit).await.map_err(duplicate)?;
+    let change = Change { action: "create", object_type: "unit", object_id: &unit.id, object_label: &unit.name, before: None, after: snapshot(&unit) };
+    ctx.audit(&mut tx, change, now).await?;
+    tx.commit().await?;
+    Ok(unit)
+}
+
+pub async fn update(ctx: &Ctx<'_>, id: &str, input: UnitInput) -> AppResult<Unit> {
+    require_admin(ctx.user)?;
+    let old = units::get(ctx.db, id).await?.ok_or(AppError::NotFound)?;
+    let expected = input.version.unwrap_or(old.version);
+    let now = now_ms();
+    let mut new = validate(ctx, &input, Unit { updated_at: now, ..old.clone() }).await?;
+    let mut tx = ctx.db.begin().await?;
+    if !units::update(&mut tx, &new, expected).await.map_err(duplicate)? {
+        return Err(AppError::stale());
+    }
+    new.version = expected + 1;
+    let change = Change { action: "update", object_type: "unit", object_id: id, object_label: &new.name, before: snapshot(&old), after: snapshot(&new) };
+    ctx.audit(&mut tx, change, now).await?;
+    tx.commit().await?;
+    Ok(new)
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct ContactInput {
+    #[serde(default)]
+    pub level_id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub position: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub note: String,
+    #[serde(default, deserialize_with = "super::version")]
+    pub version: Option<i64>,
+}
+
+async fn validate_contact(ctx: &Ctx<'_>, input: &ContactInput, base: Contact) -> AppResult<Contact> {
+    let mut e = FieldErrors::default();
+    let levels = units::contact_levels(ctx.db).await?;
+    let level = levels.iter().find(|l| l.id == input.level_id.trim());
+    if level.is_none() {
+        e.add("level_id", "invalid_level", "请选择联系人层级");
+    }
+    let name = required_text(&mut e, "name", "姓名", &input.name, 30);
+    let position = optional_text(&mut e, "position", "职务", &input.position, 40, false);
+    let phone = phone(&mut e, "phone", "联系电话", &input.phone, true);
+    let note = optional_text(&mut e, "note", "备注", &input.note, 200, true);
+    if !e.is_empty() {
+        return Err(AppError::Validation(e));
+    }
+    let level = level.cloned().unwrap_or(ContactLevel { id: String::new(), seq: 0, name: String::new() });
+    Ok(Contact { level_id: level.id, level_name: level.name, level_seq: level.seq, name, position, phone, note, ..base })
+}
+
+/// The contact book of a unit the user may see.
+pub async fn contacts(ctx: &Ctx<'_>, unit_id: &str) -> AppResult<Vec<Contact>> {
+    visible(ctx, unit_id).await?;
+    Ok(units::contacts(ctx.db, unit_id).await?)
+}
+
+pub async fn add_contact(ctx: &Ctx<'_>, unit_id: &str, input: ContactInput) -> AppResult<Contact> {
+    let unit = visible(ctx, unit_id).await?;
+    if !can_edit_contacts(ctx.user, &unit.id) {
+        return Err(AppError::Forbidden);
+    }
+    let now = now_ms();
+    let base = Contact {
+        id: new_id(),
+        unit_id: unit.id.clone(),
+        level_id: String::new(),
+        level_name: String::new(),
+        level_seq: 0,
+        name: String::new(),
+        position: String::new(),
+        phone: String::new(),
+        note: String::new(),
+        updated_at: now,
+        version: 1,
+    };
+    let c = validate_contact(ctx, &input, base).await?;
+    let mut tx = ctx.db.begin().await?;
+    units::insert_contact(&mut tx, &c, now).await?;
+    let label = format!("{} · {}", unit.name, c.name);
+    let change = Change { action: "create", object_type: "unit_contact", object_id: &c.id, object_label: &label, before: None, after: snapshot(&c) };
+    ctx.audit(&mut tx, change, now).await?;
+    tx.commit().await?;
+    Ok(c)
+}
+
+/// Loads a contact whose unit the user may see.
+pub async fn visible_contact(ctx: &Ctx<'_>, id: &str) -> AppResult<(Unit, Contact)> {
+    let c = units::contact(ctx.db, id).await?.ok_or(AppError::NotFound)?;
+    let unit = visible(ctx, &c.unit_id).await?;
+    Ok((unit, c))
+}
+
+pub async fn update_contact(ctx: &Ctx<'_>, id: &str, input: ContactInput) -> AppResult<Contact> {
+    let (unit, old) = visible_contact(ctx, id).await?;
+    if !can_edit_contacts(ctx.user, &unit.id) {
+        return Err(AppError::Forbidden);
+    }
+    let expected = input.version.unwrap_or(old.version);
+    let now = now_ms();
+    let mut new = validate_contact(ctx, &input, Contact { updated_at: now, ..old.clone() }).await?;
+    let mut tx = ctx.db.begin().await?;
+    if !units::update_contact(&mut tx, &new, expected, now).await? {
+        return Err(AppError::stale());
+    }
+    new.version = expected + 1;
+    let label = format!("{} · {}", unit.name, new.name);
+    let change = Change { action: "update", object_type: "unit_contact", object_id: id, object_label: &label, before: snapshot(&old), after: snapshot(&new) };
+    ctx.audit(&mut tx, change, now).await?;
+    tx.commit().await?;
+    Ok(new)
+}
+
+pub async fn delete_contact(ctx: &Ctx<'_>, id: &str) -> AppResult<Unit> {
+    let (unit, old) = visible_contact(ctx, id).await?;
+    if !can_edit_contacts(ctx.user, &unit.id) {
+        return Err(AppError::Forbidden);
+    }
+    let mut tx = ctx.db.begin().await?;
+    units::delete_contact(&mut tx, id).await?;
+    let label = format!("{} · {}", unit.name, old.name);
+    let change = Change { action: "delete", object_type: "unit_contact", object_id: id, object_label: &label, before: snapshot(&old), after: None };
+    ctx.audit(&mut tx, change, now_ms()).await?;
+    tx.commit().await?;
+    Ok(unit)
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct LevelInput {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, deserialize_with = "super::version")]
+    pub seq: Option<i64>,
+}
+
+fn validate_level(input: &LevelInput) -> AppResult<(String, i64)> {
+    let mut e = FieldErrors::default();
+    let name = required_text(&mut e, "name", "层级名称", &input.name, 20);
+    let seq = input.seq.unwrap_or(0);
+    if !(1..=99).contains(&seq) {
+        e.add("seq", "invalid_seq", "排序号应为1至99的整数");
+    }
+    if !e.is_empty() {
+        return Err(AppError::Validation(e));
+    }
+    Ok((name, seq))
+}
+
+fn duplicate_level(e: sqlx::Error) -> AppError {
+    if store::is_unique_violation(&e) {
+        AppError::field("name", "duplicate_name", "已有同名层级")
+    } else {
+        e.into()
+    }
+}
+
+pub async fn add_level(ctx: &Ctx<'_>, input: LevelInput) -> AppResult<ContactLevel> {
+    require_admin(ctx.user)?;
+    let (name, seq) = validate_level(&input)?;
+    let l = ContactLevel { id: new_id(), seq, name };
+    let now = now_ms();
+    let mut tx = ctx.db.begin().await?;
+    units::insert_level(&mut tx, &l, now).await.map_err(duplicate_level)?;
+    let change = Change { action: "create", object_type: "contact_level", object_id: &l.id, object_label: &l.name, before: None, after: snapshot(&l) };
+    ctx.audit(&mut tx, change, now).await?;
+    tx.commit().await?;
+    Ok(l)
+}
+
+pub async fn update_level(ctx: &Ctx<'_>, id: &str, input: LevelInput) -> AppResult<ContactLevel> {
+    require_admin(ctx.user)?;
+    let levels = units::contact_levels(ctx.db).await?;
+    let old = levels.into_iter().find(|l| l.id == id).ok_or(AppError::NotFound)?;
+    let (name, seq) = validate_level(&input)?;
+    let new = ContactLevel { id: id.to_string(), seq, name };
+    let now = now_ms();
+    let mut tx = ctx.db.begin().await?;
+    units::update_level(&mut tx, &new, now).await.map_err(duplicate_level)?;
+    let change = Change { action: "update", object_type: "contact_level", object_id: id, object_label: &new.name, before: snapshot(&old), after: snapshot(&new) };
+    ctx.audit(&mut tx, change, now).await?;
+    tx.commit().await?;
+    Ok(new)
+}
+
+pub async fn delete_level(ctx: &Ctx<'_>, id: &str) -> AppResult<()> {
+    require_admin(ctx.user)?;
+    let levels = units::contact_levels(ctx.db).await?;
+    let old = levels.into_iter().find(|l| l.id == id).ok_or(AppError::NotFound)?;
+    let mut tx = ctx.db.begin().await?;
+    if let Err(e) = units::delete_level(&mut tx, id).await {
+        return Err(if store::is_foreign_key_violation(&e) {
+            AppError::Conflict("in_use", "仍有联系人使用该层级，不能删除".into())
+        } else {
+            e.into()
+        });
+    }
+    let change = Change { action: "delete", object_type: "contact_level", object_id: id, object_label: &old.name, before: snapshot(&old), after: None };
+    ctx.audit(&mut tx, change, now_ms()).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,266 @@
+//! Storage on SQLite (default, embedded) or PostgreSQL (several instances), through one code path.
+//!
+//! We use sqlx's `Any` driver: the same portable SQL (`$1` placeholders, `RETURNING`,
+//! `ON CONFLICT`) runs on both, with ids as UUIDv7 text and times as UTC epoch milliseconds
+//! (`BIGINT`), so no value needs a dialect-specific type. Dialect differences stay in the
+//! migrations folders and in the few helpers below.
+
+pub mod audit;
+pub mod org;
+pub mod sessions;
+pub mod teams;
+pub mod units;
+pub mod users;
+
+use anyhow::Context;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+use std::str::FromStr;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub backend: Backend,
+}
+
+pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+impl Db {
+    pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            anyhow::bail!("不支持的数据库地址（应以 sqlite:// 或 postgres:// 开头）: {url}");
+        };
+        let opts = AnyConnectOptions::from_str(url).with_context(|| format!("invalid database URL {url}"))?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers run beside the single writer; NORMAL sync is durable in WAL
+                        // mode across process crashes (only an OS crash can lose the last commits).
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(opts)
+            .await
+            .with_context(|| format!("cannot open database {}", redact(url)))?;
+        Ok(Db { pool, backend })
+    }
+
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        let migrator = match self.backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
+        };
+        migrator.run(&self.pool).await.context("database migration failed")?;
+        Ok(())
+    }
+
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        self.pool.begin().await
+    }
+
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
+    }
+
+    /// Case-insensitive LIKE: `ILIKE` on PostgreSQL; SQLite's LIKE is already case-insensitive for ASCII.
+    pub fn ilike(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "LIKE",
+            Backend::Postgres => "ILIKE",
+        }
+    }
+}
+
+/// Hides a password in a database URL before it reaches a log line or an error.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// True when the error is a UNIQUE constraint violation (a duplicate code or name).
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(d) => {
+            d.is_unique_violation() || d.message().contains("UNIQUE constraint failed")
+        }
+        _ => false,
+    }
+}
+
+/// True when the error is a FOREIGN KEY violation (something still refers to the row).
+pub fn is_foreign_key_violation(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(d) => {
+            d.is_foreign_key_violation() || d.message().contains("FOREIGN KEY constraint failed")
+        }
+        _ => false,
+    }
+}
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern and wraps it for a substring match.
+pub fn like_pattern(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('%');
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(redact("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(redact("sqlite:///tmp/a.db"), "sqlite:///tmp/a.db");
+    }
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_pattern("a%b_c"), "%a\\%b\\_c%");
+    }
+}
+
+/// A bind value for dynamically built SQL.
+#[derive(Debug, Clone)]
+pub enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+/// A tiny builder for filtered list queries: WHERE clauses with numbered placeholders that
+/// work on both backends.
+#[derive(Debug, Default)]
+pub struct Where {
+    clauses: Vec<String>,
+    pub args: Vec<Arg>,
+}
+
+impl Where {
+    /// Adds a bind value and returns its placeholder (`$n`).
+    pub fn bind(&mut self, a: Arg) -> String {
+        self.args.push(a);
+        format!("${}", self.args.len())
+    }
+
+    pub fn text(&mut self, s: impl Into<String>) -> String {
+        self.bind(Arg::Text(s.into()))
+    }
+
+    pub fn int(&mut self, i: i64) -> String {
+        self.bind(Arg::Int(i))
+    }
+
+    pub fn and(&mut self, clause: String) {
+        self.clauses.push(clause);
+    }
+
+    pub fn sql(&self) -> String {
+        if self.clauses.is_empty() { String::new() } else { format!(" WHERE {}", self.clauses.join(" AND ")) }
+    }
+}
+
+pub fn bind_args<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    args: &[Arg],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for a in args {
+        q = match a {
+            Arg::Text(s) => q.bind(s.clone()),
+            Arg::Int(i) => q.bind(*i),
+        };
+    }
+    q
+}
+
+pub fn bind_args_as<'q, O>(
+    mut q: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>,
+    args: &[Arg],
+) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>> {
+    for a in args {
+        q = match a {
+            Arg::Text(s) => q.bind(s.clone()),
+            Arg::Int(i) => q.bind(*i),
+        };
+    }
+    q
+}
+
+/// Page request: 1-based page number and page size, clamped to sane bounds.
+#[derive(Debug, Clone, Copy)]
+pub struct PageReq {
+    pub page: i64,
+    pub size: i64,
+}
+
+impl PageReq {
+    pub fn new(page: Option<i64>, size: Option<i64>) -> Self {
+        PageReq { page: page.unwrap_or(1).max(1), size: size.unwrap_or(20).clamp(1, 200) }
+    }
+
+    /// Everything, for exports.
+    pub fn all() -> Self {
+        PageReq { page: 1, size: 1_000_000 }
+    }
+
+    pub fn limit_offset(&self) -> String {
+        format!(" LIMIT {} OFFSET {}", self.size, (self.page - 1) * self.size)
+    }
+}
+
+/// Counts rows matching a filter.
+pub async fn count(db: &Db, from: &str, w: &Where) -> Result<i64, sqlx::Error> {
+    let sql = format!("SELECT COUNT(*) FROM {from}{}", w.sql());
+    let q = sqlx::query_scalar::<_, i64>(&sql);
+    let mut q = q;
+    for a in &w.args {
+        q = match a {
+            Arg::Text(s) => q.bind(s.clone()),
+            Arg::Int(i) => q.bind(*i),
+        };
+    }
+    q.fetch_one(&db.pool).await
+}

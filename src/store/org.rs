@@ -1,0 +1,173 @@
+//! The administrative tree (org_nodes).
+
+use super::{Db, PageReq, Where, bind_args_as, like_pattern};
+use serde::Serialize;
+use sqlx::AnyConnection;
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
+pub struct OrgNode {
+    pub id: String,
+    pub parent_id: Option<String>,
+    pub level: String,
+    pub code: String,
+    pub name: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub version: i64,
+}
+
+/// A node as listed: with its parent's name and how many children it has.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
+pub struct OrgNodeRow {
+    pub id: String,
+    pub parent_id: Option<String>,
+    pub level: String,
+    pub code: String,
+    pub name: String,
+    pub parent_name: Option<String>,
+    pub child_count: i64,
+    pub updated_at: i64,
+    pub version: i64,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct OrgFilter {
+    pub level: Option<String>,
+    pub parent_id: Option<String>,
+    pub keyword: Option<String>,
+    /// Restrict to these ids (a grid worker's area).
+    pub within: Option<Vec<String>>,
+}
+
+const COLS: &str = "id, parent_id, level, code, name, created_at, updated_at, version";
+
+pub async fn get(db: &Db, id: &str) -> Result<Option<OrgNode>, sqlx::Error> {
+    sqlx::query_as::<_, OrgNode>(&format!("SELECT {COLS} FROM org_nodes WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await
+}
+
+pub async fn all(db: &Db) -> Result<Vec<OrgNode>, sqlx::Error> {
+    sqlx::query_as::<_, OrgNode>(&format!("SELECT {COLS} FROM org_nodes ORDER BY code"))
+        .fetch_all(&db.pool)
+        .await
+}
+
+fn filter_sql(db: &Db, f: &OrgFilter) -> Where {
+    let mut w = Where::default();
+    if let Some(l) = &f.level {
+        let p = w.text(l);
+        w.and(format!("n.level = {p}"));
+    }
+    if let Some(pid) = &f.parent_id {
+        let p = w.text(pid);
+        w.and(format!("n.parent_id = {p}"));
+    }
+    if let Some(k) = &f.keyword {
+        let p = w.text(like_pattern(k));
+        w.and(format!("(n.name {op} {p} ESCAPE '\\' OR n.code LIKE {p} ESCAPE '\\')", op = db.ilike()));
+    }
+    if let Some(ids) = &f.within {
+        let ps: Vec<String> = ids.iter().map(|i| w.text(i)).collect();
+        w.and(if ps.is_empty() { "1 = 0".into() } else { format!("n.id IN ({})", ps.join(",")) });
+    }
+    w
+}
+
+pub async fn list(db: &Db, f: &OrgFilter, page: PageReq) -> Result<(Vec<OrgNodeRow>, i64), sqlx::Error> {
+    let w = filter_sql(db, f);
+    let total = super::count(db, "org_nodes n", &w).await?;
+    let sql = format!(
+        "SELECT n.id, n.parent_id, n.level, n.code, n.name, p.name AS parent_name, \
+         (SELECT COUNT(*) FROM org_nodes c WHERE c.parent_id = n.id) AS child_count, n.updated_at, n.version \
+         FROM org_nodes n LEFT JOIN org_nodes p ON p.id = n.parent_id{} ORDER BY n.code{}",
+        w.sql(),
+        page.limit_offset()
+    );
+    let rows = bind_args_as(sqlx::query_as::<_, OrgNodeRow>(&sql), &w.args).fetch_all(&db.pool).await?;
+    Ok((rows, total))
+}
+
+/// The ids of a node and everything below it.
+pub async fn subtree_ids(db: &Db, root: &str) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar::<_, String>(
+        "WITH RECURSIVE t(id) AS (SELECT id FROM org_nodes WHERE id = $1 \
+         UNION ALL SELECT n.id FROM org_nodes n JOIN t ON n.parent_id = t.id) SELECT id FROM t",
+    )
+    .bind(root)
+    .fetch_all(&db.pool)
+    .await
+}
+
+pub async fn insert(conn: &mut AnyConnection, n: &OrgNode) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!("INSERT INTO org_nodes ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
+        .bind(&n.id)
+        .bind(&n.parent_id)
+        .bind(&n.level)
+        .bind(&n.code)
+        .bind(&n.name)
+        .bind(n.created_at)
+        .bind(n.updated_at)
+        .bind(n.version)
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// Updates name and code if nobody changed the row since `expected_version`; false on a conflict.
+pub async fn update(conn: &mut AnyConnection, n: &OrgNode, expected_version: i64) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE org_nodes SET code = $1, name = $2, updated_at = $3, version = version + 1 \
+         WHERE id = $4 AND version = $5",
+    )
+    .bind(&n.code)
+    .bind(&n.name)
+    .bind(n.updated_at)
+    .bind(&n.id)
+    .bind(expected_version)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Counts what still refers to a node (children, units, users, teams).
+pub async fn references(conn: &mut AnyConnection, id: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar::<_, i64>(
+        "SELECT (SELECT COUNT(*) FROM org_nodes WHERE parent_id = $1) \
+         + (SELECT COUNT(*) FROM units WHERE area_id = $1) \
+         + (SELECT COUNT(*) FROM users WHERE area_id = $1) \
+         + (SELECT COUNT(*) FROM teams WHERE area_id = $1)",
+    )
+    .bind(id)
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn delete(conn: &mut AnyConnection, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM org_nodes WHERE id = $1").bind(id).execute(conn).await.map(|_| ())
+}
+
+pub async fn child_count(conn: &mut AnyConnection, id: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM org_nodes WHERE parent_id = $1").bind(id).fetch_one(conn).await
+}
+
+pub async fn id_by_code(db: &Db, code: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar::<_, String>("SELECT id FROM org_nodes WHERE code = $1").bind(code).fetch_optional(&db.pool).await
+}
+
+fn level_label(level: &str) -> &'static str {
+    crate::domain::org::OrgLevel::parse(level).map(|l| l.label()).unwrap_or("未知")
+}
+
+impl OrgNodeRow {
+    pub fn level_label(&self) -> &'static str {
+        level_label(&self.level)
+    }
+}
+
+impl OrgNode {
+    pub fn level_label(&self) -> &'static str {
+        level_label(&self.level)
+    }
+}

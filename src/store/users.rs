@@ -1,0 +1,165 @@
+//! Accounts.
+
+use super::{Db, PageReq, Where, bind_args_as, like_pattern};
+use serde::Serialize;
+use sqlx::AnyConnection;
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub unit_id: Option<String>,
+    pub area_id: Option<String>,
+    pub phone: String,
+    #[serde(skip)]
+    pub password_hash: String,
+    pub active: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
+pub struct UserRow {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub unit_id: Option<String>,
+    pub unit_name: Option<String>,
+    pub area_id: Option<String>,
+    pub area_name: Option<String>,
+    pub phone: String,
+    pub active: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct UserFilter {
+    pub role: Option<String>,
+    pub unit_id: Option<String>,
+    pub keyword: Option<String>,
+    pub active: Option<bool>,
+}
+
+const COLS: &str =
+    "id, username, display_name, role, unit_id, area_id, phone, password_hash, active, created_at, updated_at, version";
+
+pub async fn get(db: &Db, id: &str) -> Result<Option<User>, sqlx::Error> {
+    sqlx::query_as::<_, User>(&format!("SELECT {COLS} FROM users WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await
+}
+
+pub async fn by_username(db: &Db, username: &str) -> Result<Option<User>, sqlx::Error> {
+    sqlx::query_as::<_, User>(&format!("SELECT {COLS} FROM users WHERE username = $1"))
+        .bind(username)
+        .fetch_optional(&db.pool)
+        .await
+}
+
+pub async fn list(db: &Db, f: &UserFilter, page: PageReq) -> Result<(Vec<UserRow>, i64), sqlx::Error> {
+    let mut w = Where::default();
+    if let Some(r) = &f.role {
+        let p = w.text(r);
+        w.and(format!("s.role = {p}"));
+    }
+    if let Some(u) = &f.unit_id {
+        let p = w.text(u);
+        w.and(format!("s.unit_id = {p}"));
+    }
+    if let Some(k) = &f.keyword {
+        let p = w.text(like_pattern(k));
+        w.and(format!(
+            "(s.username {op} {p} ESCAPE '\\' OR s.display_name {op} {p} ESCAPE '\\' OR s.phone LIKE {p} ESCAPE '\\')",
+            op = db.ilike()
+        ));
+    }
+    if let Some(a) = f.active {
+        let p = w.int(a as i64);
+        w.and(format!("s.active = {p}"));
+    }
+    let total = super::count(db, "users s", &w).await?;
+    let sql = format!(
+        "SELECT s.id, s.username, s.display_name, s.role, s.unit_id, u.name AS unit_name, s.area_id, \
+         a.name AS area_name, s.phone, s.active, s.updated_at \
+         FROM users s LEFT JOIN units u ON u.id = s.unit_id LEFT JOIN org_nodes a ON a.id = s.area_id{} \
+         ORDER BY s.username{}",
+        w.sql(),
+        page.limit_offset()
+    );
+    let rows = bind_args_as(sqlx::query_as::<_, UserRow>(&sql), &w.args).fetch_all(&db.pool).await?;
+    Ok((rows, total))
+}
+
+pub async fn by_role(db: &Db, role: &str) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query_as::<_, (String, String)>(
+        "SELECT id, display_name FROM users WHERE role = $1 AND active = 1 ORDER BY display_name",
+    )
+    .bind(role)
+    .fetch_all(&db.pool)
+    .await
+}
+
+pub async fn insert(conn: &mut AnyConnection, u: &User) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!(
+        "INSERT INTO users ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+    ))
+    .bind(&u.id)
+    .bind(&u.username)
+    .bind(&u.display_name)
+    .bind(&u.role)
+    .bind(&u.unit_id)
+    .bind(&u.area_id)
+    .bind(&u.phone)
+    .bind(&u.password_hash)
+    .bind(u.active)
+    .bind(u.created_at)
+    .bind(u.updated_at)
+    .bind(u.version)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+pub async fn update(conn: &mut AnyConnection, u: &User, expected_version: i64) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE users SET display_name = $1, role = $2, unit_id = $3, area_id = $4, phone = $5, active = $6, \
+         updated_at = $7, version = version + 1 WHERE id = $8 AND version = $9",
+    )
+    .bind(&u.display_name)
+    .bind(&u.role)
+    .bind(&u.unit_id)
+    .bind(&u.area_id)
+    .bind(&u.phone)
+    .bind(u.active)
+    .bind(u.updated_at)
+    .bind(&u.id)
+    .bind(expected_version)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+pub async fn set_password(conn: &mut AnyConnection, id: &str, hash: &str, now: i64) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2, version = version + 1 WHERE id = $3")
+        .bind(hash)
+        .bind(now)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+pub async fn count_all(db: &Db) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users").fetch_one(&db.pool).await
+}
+
+impl UserRow {
+    pub fn role_label(&self) -> &'static str {
+        crate::domain::role::Role::parse(&self.role).map(|r| r.label()).unwrap_or("未知")
+    }
+}

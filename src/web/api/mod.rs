@@ -1,0 +1,131 @@
+//! The JSON API (`/api/v1`), authenticated by bearer tokens from `POST /api/v1/auth/login`.
+//! Errors are `{"error": {"code", "message", "fields"?}}` with a stable English `code` and a
+//! Chinese `message`. Times are UTC epoch milliseconds.
+
+mod audit;
+mod auth;
+mod org;
+mod teams;
+mod units;
+mod users;
+
+use super::AppState;
+use super::error::ApiError;
+use crate::error::AppError;
+use axum::extract::{FromRequest, Request};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/openapi.json", get(openapi_json))
+        .route("/auth/login", post(auth::login))
+        .route("/auth/logout", post(auth::logout))
+        .route("/me", get(auth::me))
+        .route("/me/password", put(auth::change_password))
+        .route("/org/nodes", get(org::list).post(org::create))
+        .route("/org/nodes/{id}", get(org::get).put(org::update).delete(org::delete))
+        .route("/units", get(units::list).post(units::create))
+        .route("/units/{id}", get(units::get).put(units::update))
+        .route("/units/{id}/contacts", get(units::contacts).post(units::add_contact))
+        .route("/contacts/{id}", put(units::update_contact).delete(units::delete_contact))
+        .route("/contact-levels", get(units::levels).post(units::add_level))
+        .route("/teams", get(teams::list).post(teams::create))
+        .route("/teams/{id}", get(teams::get).put(teams::update).delete(teams::delete))
+        .route("/users", get(users::list).post(users::create))
+        .route("/users/{id}", get(users::get).put(users::update))
+        .route("/users/{id}/password", put(users::reset_password))
+        .route("/audit", get(audit::list))
+        .fallback(api_not_found)
+}
+
+async fn api_not_found() -> ApiError {
+    ApiError(AppError::NotFound)
+}
+
+/// A JSON body whose parse errors come back in our error format, in Chinese.
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(JsonBody(v)),
+            Err(rejection) => {
+                let detail = rejection.body_text();
+                Err(ApiError(AppError::BadRequest("invalid_json", format!("请求内容不是有效的JSON或字段类型不符：{detail}"))))
+            }
+        }
+    }
+}
+
+/// One page of a list.
+#[derive(Serialize, ToSchema)]
+pub struct Page<T: ToSchema> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: i64,
+    pub size: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable English code, e.g. validation_failed, not_found, forbidden, unauthorized
+    pub code: String,
+    /// Message in Chinese for people
+    pub message: String,
+    /// Field errors for validation_failed
+    pub fields: Option<Vec<FieldErrorDoc>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FieldErrorDoc {
+    pub field: String,
+    pub code: String,
+    pub message: String,
+}
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "创城通 API", description = "Civilized-city campaign platform: organisation, units, teams, accounts, audit."),
+    servers((url = "/api/v1")),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    paths(
+        auth::login, auth::logout, auth::me, auth::change_password,
+        org::list, org::create, org::get, org::update, org::delete,
+        units::list, units::create, units::get, units::update, units::contacts, units::add_contact,
+        units::update_contact, units::delete_contact, units::levels, units::add_level,
+        teams::list, teams::create, teams::get, teams::update, teams::delete,
+        users::list, users::create, users::get, users::update, users::reset_password,
+        audit::list,
+    ),
+    components(schemas(ErrorBody, ErrorDetail, FieldErrorDoc)),
+    tags((name = "auth", description = "登录与会话"), (name = "org", description = "区域"), (name = "units", description = "责任单位与通讯录"),
+         (name = "teams", description = "督导组"), (name = "users", description = "用户"), (name = "audit", description = "审计日志"))
+)]
+pub struct ApiDoc;
+
+/// The OpenAPI document of this API.
+async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

@@ -1,0 +1,73 @@
+use super::{ErrorBody, JsonBody, Page};
+use crate::error::AppError;
+use crate::service::non_empty;
+use crate::service::teams::{self as svc, TeamInput, require_read};
+use crate::store::PageReq;
+use crate::store::teams::{self as store, Member, Team, TeamRow};
+use crate::web::auth::ApiUser;
+use crate::web::error::ApiResult;
+use axum::Json;
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Deserialize, IntoParams, Default)]
+pub struct TeamQuery {
+    q: Option<String>,
+    page: Option<i64>,
+    size: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TeamDetail {
+    #[serde(flatten)]
+    team: Team,
+    members: Vec<Member>,
+}
+
+/// List supervision teams.
+#[utoipa::path(get, path = "/teams", tag = "teams", params(TeamQuery), responses((status = 200, body = Page<TeamRow>), (status = 403, body = ErrorBody)))]
+pub async fn list(api: ApiUser, Query(q): Query<TeamQuery>) -> ApiResult<Json<Page<TeamRow>>> {
+    let ctx = api.ctx();
+    require_read(&ctx)?;
+    let req = PageReq::new(q.page, q.size);
+    let (items, total) = store::list(ctx.db, non_empty(&q.q).as_deref(), req).await?;
+    Ok(Json(Page { items, total, page: req.page, size: req.size }))
+}
+
+async fn detail(api: &ApiUser, id: &str) -> ApiResult<TeamDetail> {
+    let db = &api.state.db;
+    let team = store::get(db, id).await?.ok_or(AppError::NotFound)?;
+    Ok(TeamDetail { members: store::members(db, id).await?, team })
+}
+
+/// Create a team (admin); members must be supervisors and the leader one of them.
+#[utoipa::path(post, path = "/teams", tag = "teams", request_body = TeamInput,
+    responses((status = 201, body = TeamDetail), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create(api: ApiUser, JsonBody(input): JsonBody<TeamInput>) -> ApiResult<(StatusCode, Json<TeamDetail>)> {
+    let t = svc::create(&api.ctx(), input).await?;
+    Ok((StatusCode::CREATED, Json(detail(&api, &t.id).await?)))
+}
+
+/// One team with its members.
+#[utoipa::path(get, path = "/teams/{id}", tag = "teams", params(("id" = String, Path)), responses((status = 200, body = TeamDetail), (status = 404, body = ErrorBody)))]
+pub async fn get(api: ApiUser, Path(id): Path<String>) -> ApiResult<Json<TeamDetail>> {
+    require_read(&api.ctx())?;
+    Ok(Json(detail(&api, &id).await?))
+}
+
+/// Update a team and replace its members (admin).
+#[utoipa::path(put, path = "/teams/{id}", tag = "teams", params(("id" = String, Path)), request_body = TeamInput,
+    responses((status = 200, body = TeamDetail), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update(api: ApiUser, Path(id): Path<String>, JsonBody(input): JsonBody<TeamInput>) -> ApiResult<Json<TeamDetail>> {
+    svc::update(&api.ctx(), &id, input).await?;
+    Ok(Json(detail(&api, &id).await?))
+}
+
+/// Delete a team (admin).
+#[utoipa::path(delete, path = "/teams/{id}", tag = "teams", params(("id" = String, Path)), responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn delete(api: ApiUser, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    svc::delete(&api.ctx(), &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

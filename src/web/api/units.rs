@@ -1,0 +1,104 @@
+use super::{ErrorBody, JsonBody, Page};
+use crate::service::access::area_scope;
+use crate::service::non_empty;
+use crate::service::units::{self as svc, ContactInput, LevelInput, UnitInput};
+use crate::store::units::{self as store, Contact, ContactLevel, Unit, UnitFilter, UnitRow};
+use crate::store::{PageReq, org};
+use crate::web::auth::ApiUser;
+use crate::web::error::ApiResult;
+use axum::Json;
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+#[derive(Deserialize, IntoParams, Default)]
+pub struct UnitQuery {
+    kind: Option<String>,
+    /// Units in this area or below it
+    area_id: Option<String>,
+    q: Option<String>,
+    page: Option<i64>,
+    size: Option<i64>,
+}
+
+/// List the units the caller may see (a unit's own users see only their unit).
+#[utoipa::path(get, path = "/units", tag = "units", params(UnitQuery), responses((status = 200, body = Page<UnitRow>)))]
+pub async fn list(api: ApiUser, Query(q): Query<UnitQuery>) -> ApiResult<Json<Page<UnitRow>>> {
+    let ctx = api.ctx();
+    let mut area_ids = area_scope(&ctx).await?;
+    if let Some(a) = non_empty(&q.area_id) {
+        let sub = org::subtree_ids(ctx.db, &a).await?;
+        area_ids = Some(match area_ids {
+            Some(scope) => sub.into_iter().filter(|i| scope.contains(i)).collect(),
+            None => sub,
+        });
+    }
+    let only_id = if api.user.role.needs_unit() { Some(api.user.unit_id.clone().unwrap_or_default()) } else { None };
+    let f = UnitFilter { kind: non_empty(&q.kind), area_ids, keyword: non_empty(&q.q), active: None, only_id };
+    let req = PageReq::new(q.page, q.size);
+    let (items, total) = store::list(ctx.db, &f, req).await?;
+    Ok(Json(Page { items, total, page: req.page, size: req.size }))
+}
+
+/// Create a unit (admin).
+#[utoipa::path(post, path = "/units", tag = "units", request_body = UnitInput,
+    responses((status = 201, body = Unit), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create(api: ApiUser, JsonBody(input): JsonBody<UnitInput>) -> ApiResult<(StatusCode, Json<Unit>)> {
+    Ok((StatusCode::CREATED, Json(svc::create(&api.ctx(), input).await?)))
+}
+
+/// One unit (404 when the caller may not see it).
+#[utoipa::path(get, path = "/units/{id}", tag = "units", params(("id" = String, Path)), responses((status = 200, body = Unit), (status = 404, body = ErrorBody)))]
+pub async fn get(api: ApiUser, Path(id): Path<String>) -> ApiResult<Json<Unit>> {
+    Ok(Json(svc::visible(&api.ctx(), &id).await?))
+}
+
+/// Update a unit (admin).
+#[utoipa::path(put, path = "/units/{id}", tag = "units", params(("id" = String, Path)), request_body = UnitInput,
+    responses((status = 200, body = Unit), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update(api: ApiUser, Path(id): Path<String>, JsonBody(input): JsonBody<UnitInput>) -> ApiResult<Json<Unit>> {
+    Ok(Json(svc::update(&api.ctx(), &id, input).await?))
+}
+
+/// A unit's contact book.
+#[utoipa::path(get, path = "/units/{id}/contacts", tag = "units", params(("id" = String, Path)),
+    responses((status = 200, body = Vec<Contact>), (status = 404, body = ErrorBody)))]
+pub async fn contacts(api: ApiUser, Path(id): Path<String>) -> ApiResult<Json<Vec<Contact>>> {
+    Ok(Json(svc::contacts(&api.ctx(), &id).await?))
+}
+
+/// Add a contact (admin, or the unit's own unit user).
+#[utoipa::path(post, path = "/units/{id}/contacts", tag = "units", params(("id" = String, Path)), request_body = ContactInput,
+    responses((status = 201, body = Contact), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_contact(api: ApiUser, Path(id): Path<String>, JsonBody(input): JsonBody<ContactInput>) -> ApiResult<(StatusCode, Json<Contact>)> {
+    Ok((StatusCode::CREATED, Json(svc::add_contact(&api.ctx(), &id, input).await?)))
+}
+
+/// Update a contact.
+#[utoipa::path(put, path = "/contacts/{id}", tag = "units", params(("id" = String, Path)), request_body = ContactInput,
+    responses((status = 200, body = Contact), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_contact(api: ApiUser, Path(id): Path<String>, JsonBody(input): JsonBody<ContactInput>) -> ApiResult<Json<Contact>> {
+    Ok(Json(svc::update_contact(&api.ctx(), &id, input).await?))
+}
+
+/// Delete a contact.
+#[utoipa::path(delete, path = "/contacts/{id}", tag = "units", params(("id" = String, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete_contact(api: ApiUser, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    svc::delete_contact(&api.ctx(), &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The contact-book levels, in order.
+#[utoipa::path(get, path = "/contact-levels", tag = "units", responses((status = 200, body = Vec<ContactLevel>)))]
+pub async fn levels(api: ApiUser) -> ApiResult<Json<Vec<ContactLevel>>> {
+    Ok(Json(store::contact_levels(&api.state.db).await?))
+}
+
+/// Add a contact-book level (admin).
+#[utoipa::path(post, path = "/contact-levels", tag = "units", request_body = LevelInput,
+    responses((status = 201, body = ContactLevel), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_level(api: ApiUser, JsonBody(input): JsonBody<LevelInput>) -> ApiResult<(StatusCode, Json<ContactLevel>)> {
+    Ok((StatusCode::CREATED, Json(svc::add_level(&api.ctx(), input).await?)))
+}

@@ -1,0 +1,77 @@
+//! HTTP: server-rendered pages (Simplified Chinese) and the JSON API under /api/v1.
+
+pub mod api;
+pub mod assets;
+pub mod auth;
+pub mod error;
+pub mod pages;
+pub mod ui;
+
+use crate::config::Config;
+use crate::store::Db;
+use axum::http::{HeaderName, HeaderValue, Request, header};
+use axum::routing::get;
+use axum::{Json, Router, extract::State, middleware};
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+}
+
+/// Largest request body we accept (forms and JSON); uploads get their own limit later.
+const BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    let x_request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/static/{*path}", get(assets::serve))
+        .merge(pages::routes())
+        .nest("/api/v1", api::routes())
+        .fallback(pages::not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), auth::load_user))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'"),
+        ))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request<_>| {
+                    let id = req.extensions().get::<RequestId>().and_then(|r| r.header_value().to_str().ok()).unwrap_or("");
+                    tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                })
+                .on_response(|res: &axum::response::Response, latency: Duration, _span: &tracing::Span| {
+                    tracing::info!(status = res.status().as_u16(), latency_ms = latency.as_millis() as u64, "request");
+                }),
+        )
+        .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
+        .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Liveness and database reachability, for load balancers and monitoring.
+async fn healthz(State(state): State<AppState>) -> (axum::http::StatusCode, Json<serde_json::Value>) {
+    match state.db.ping().await {
+        Ok(()) => (
+            axum::http::StatusCode::OK,
+            Json(serde_json::json!({ "status": "ok", "database": state.db.backend.name(), "version": env!("CARGO_PKG_VERSION") })),
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unreachable");
+            (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({ "status": "error", "database": state.db.backend.name() })),
+            )
+        }
+    }
+}

@@ -1,0 +1,41 @@
+//! The signed-in user's own password.
+
+use super::form_errors;
+use crate::domain::validate::FieldErrors;
+use crate::service::users::{self as svc, PasswordInput};
+use crate::web::auth::{CsrfForm, PageUser};
+use crate::web::error::PageResult;
+use crate::web::ui::Layout;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::Query;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "account/password.html")]
+pub struct PasswordPage {
+    l: Layout,
+    errors: FieldErrors,
+}
+
+#[derive(Deserialize, Default)]
+pub struct OkQuery {
+    ok: Option<String>,
+}
+
+pub async fn form(page: PageUser, Query(q): Query<OkQuery>) -> PasswordPage {
+    PasswordPage { l: Layout::new(&page.user, "password", "修改密码").with_flash(q.ok.as_deref()), errors: FieldErrors::default() }
+}
+
+pub async fn submit(CsrfForm { page, form }: CsrfForm<PasswordInput>) -> PageResult<Response> {
+    match svc::change_own_password(&page.ctx(), form).await {
+        Ok(()) => Ok(Redirect::to("/account/password?ok=password").into_response()),
+        Err(e) => {
+            let errors = form_errors(e)?;
+            let l = Layout::new(&page.user, "password", "修改密码");
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, PasswordPage { l, errors }).into_response())
+        }
+    }
+}

@@ -1,0 +1,84 @@
+//! Server-rendered pages in Simplified Chinese.
+
+mod account;
+mod audit;
+mod home;
+mod levels;
+mod login;
+mod org;
+mod teams;
+mod units;
+mod users;
+
+use super::AppState;
+use super::error::error_page;
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(login::form).post(login::submit))
+        .route("/logout", post(login::logout))
+        .route("/", get(home::index))
+        .route("/org", get(org::list))
+        .route("/org/new", get(org::new_form).post(org::create))
+        .route("/org/{id}/edit", get(org::edit_form).post(org::update))
+        .route("/org/{id}/delete", post(org::delete))
+        .route("/units", get(units::list))
+        .route("/units/new", get(units::new_form).post(units::create))
+        .route("/units/{id}", get(units::detail))
+        .route("/units/{id}/edit", get(units::edit_form).post(units::update))
+        .route("/units/{id}/contacts/new", get(units::new_contact_form).post(units::create_contact))
+        .route("/contacts/{id}/edit", get(units::edit_contact_form).post(units::update_contact))
+        .route("/contacts/{id}/delete", post(units::delete_contact))
+        .route("/teams", get(teams::list))
+        .route("/teams/new", get(teams::new_form).post(teams::create))
+        .route("/teams/{id}", get(teams::detail))
+        .route("/teams/{id}/edit", get(teams::edit_form).post(teams::update))
+        .route("/teams/{id}/delete", post(teams::delete))
+        .route("/users", get(users::list))
+        .route("/users/new", get(users::new_form).post(users::create))
+        .route("/users/{id}/edit", get(users::edit_form).post(users::update))
+        .route("/users/{id}/password", get(users::password_form).post(users::reset_password))
+        .route("/settings/contact-levels", get(levels::list).post(levels::create))
+        .route("/settings/contact-levels/{id}", post(levels::update))
+        .route("/settings/contact-levels/{id}/delete", post(levels::delete))
+        .route("/audit", get(audit::list))
+        .route("/account/password", get(account::form).post(account::submit))
+}
+
+pub async fn not_found() -> Response {
+    error_page(StatusCode::NOT_FOUND, "您访问的页面不存在".into())
+}
+
+/// Empty query values mean "no filter".
+pub fn opt(s: &Option<String>) -> Option<String> {
+    crate::service::non_empty(s)
+}
+
+/// Errors a form can show next to its fields (or at its top, as `_form`); anything else is a
+/// page error.
+pub fn form_errors(e: crate::error::AppError) -> Result<crate::domain::validate::FieldErrors, crate::error::AppError> {
+    use crate::domain::validate::FieldErrors;
+    use crate::error::AppError;
+    match e {
+        AppError::Validation(f) => Ok(f),
+        AppError::Conflict(code, msg) => Ok(FieldErrors::single("_form", code, msg)),
+        other => Err(other),
+    }
+}
+
+/// Options for choosing an area: every node, indented by level.
+pub async fn area_options(db: &crate::store::Db, include_compounds: bool) -> Result<Vec<crate::web::ui::Opt>, sqlx::Error> {
+    let nodes = crate::store::org::all(db).await?;
+    Ok(nodes
+        .into_iter()
+        .filter(|n| include_compounds || n.level != "compound")
+        .map(|n| {
+            let depth = (n.code.len().saturating_sub(6)) / 3;
+            crate::web::ui::Opt::new(n.id, format!("{}{} {}", "　".repeat(depth), n.name, n.code))
+        })
+        .collect())
+}

@@ -1,0 +1,285 @@
+//! Pages for responsible units and their contact books.
+
+use super::{area_options, form_errors, opt};
+use crate::domain::role::Role;
+use crate::domain::unit::UnitKind;
+use crate::domain::validate::FieldErrors;
+use crate::error::AppError;
+use crate::service::access::{area_scope, can_edit_contacts, require_admin};
+use crate::service::units::{self as svc, ContactInput, UnitInput};
+use crate::store::units::{self, Contact, Unit, UnitFilter, UnitRow};
+use crate::store::users::{self as user_store, UserFilter, UserRow};
+use crate::store::{PageReq, org};
+use crate::web::auth::{CsrfForm, PageUser};
+use crate::web::error::PageResult;
+use crate::web::ui::{Layout, Opt, Pager, xlsx};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, RawQuery};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+#[derive(Deserialize, Default)]
+pub struct UnitQuery {
+    kind: Option<String>,
+    area_id: Option<String>,
+    q: Option<String>,
+    active: Option<String>,
+    page: Option<i64>,
+    size: Option<i64>,
+    export: Option<String>,
+    ok: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "units/list.html")]
+pub struct UnitList {
+    l: Layout,
+    rows: Vec<UnitRow>,
+    pager: Pager,
+    kind: String,
+    area_id: String,
+    keyword: String,
+    active: String,
+    kinds: Vec<Opt>,
+    areas: Vec<Opt>,
+    is_admin: bool,
+}
+
+fn kind_options() -> Vec<Opt> {
+    UnitKind::ALL.iter().map(|k| Opt::new(k.as_str(), k.label())).collect()
+}
+
+pub async fn list(page: PageUser, RawQuery(raw): RawQuery, Query(q): Query<UnitQuery>) -> PageResult<Response> {
+    let ctx = page.ctx();
+    // A unit's own people go straight to their unit's page.
+    if page.user.role.needs_unit() {
+        let id = page.user.unit_id.clone().unwrap_or_default();
+        return Ok(Redirect::to(&format!("/units/{id}")).into_response());
+    }
+    let mut area_ids = area_scope(&ctx).await?;
+    if let Some(a) = opt(&q.area_id) {
+        let sub = org::subtree_ids(ctx.db, &a).await?;
+        area_ids = Some(match area_ids {
+            Some(scope) => sub.into_iter().filter(|i| scope.contains(i)).collect(),
+            None => sub,
+        });
+    }
+    let filter = UnitFilter {
+        kind: opt(&q.kind),
+        area_ids,
+        keyword: opt(&q.q),
+        active: match q.active.as_deref() {
+            Some("1") => Some(true),
+            Some("0") => Some(false),
+            _ => None,
+        },
+        only_id: None,
+    };
+    if q.export.as_deref() == Some("xlsx") {
+        let (rows, _) = units::list(ctx.db, &filter, PageReq::all()).await?;
+        let data = rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.name.clone(),
+                    r.kind_label().into(),
+                    r.area_name.clone().unwrap_or_default(),
+                    r.phone.clone(),
+                    r.contact_count.to_string(),
+                    r.user_count.to_string(),
+                    if r.active == 1 { "启用" } else { "停用" }.into(),
+                ]
+            })
+            .collect();
+        return Ok(xlsx("责任单位", "责任单位", &["单位名称", "类型", "所属区域", "联系电话", "联系人数", "账号数", "状态"], data));
+    }
+    let req = PageReq::new(q.page, q.size);
+    let (rows, total) = units::list(ctx.db, &filter, req).await?;
+    Ok(UnitList {
+        l: Layout::new(&page.user, "units", "责任单位").with_flash(q.ok.as_deref()),
+        rows,
+        pager: Pager::new(raw.as_deref(), req, total),
+        kind: filter.kind.unwrap_or_default(),
+        area_id: opt(&q.area_id).unwrap_or_default(),
+        keyword: filter.keyword.unwrap_or_default(),
+        active: q.active.unwrap_or_default(),
+        kinds: kind_options(),
+        areas: area_options(ctx.db, false).await?,
+        is_admin: page.user.role == Role::Admin,
+    }
+    .into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "units/detail.html")]
+pub struct UnitDetail {
+    l: Layout,
+    unit: Unit,
+    area_name: String,
+    contacts: Vec<Contact>,
+    users: Vec<UserRow>,
+    can_edit_unit: bool,
+    can_edit_contacts: bool,
+    shows_users: bool,
+}
+
+#[derive(Deserialize, Default)]
+pub struct OkQuery {
+    ok: Option<String>,
+}
+
+pub async fn detail(page: PageUser, Path(id): Path<String>, Query(q): Query<OkQuery>) -> PageResult<UnitDetail> {
+    let ctx = page.ctx();
+    let unit = svc::visible(&ctx, &id).await?;
+    let contacts = units::contacts(ctx.db, &unit.id).await?;
+    let area_name = match &unit.area_id {
+        Some(a) => org::get(ctx.db, a).await?.map(|n| n.name).unwrap_or_default(),
+        None => String::new(),
+    };
+    let shows_users = page.user.role == Role::Admin || (page.user.role == Role::UnitUser && page.user.unit_id.as_deref() == Some(unit.id.as_str()));
+    let users = if shows_users {
+        user_store::list(ctx.db, &UserFilter { unit_id: Some(unit.id.clone()), ..Default::default() }, PageReq::all()).await?.0
+    } else {
+        Vec::new()
+    };
+    Ok(UnitDetail {
+        l: Layout::new(&page.user, "units", unit.name.clone()).with_flash(q.ok.as_deref()),
+        can_edit_unit: page.user.role == Role::Admin,
+        can_edit_contacts: can_edit_contacts(&page.user, &unit.id),
+        unit,
+        area_name,
+        contacts,
+        users,
+        shows_users,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "units/form.html")]
+pub struct UnitForm {
+    l: Layout,
+    f: UnitInput,
+    errors: FieldErrors,
+    editing: Option<Unit>,
+    kinds: Vec<Opt>,
+    areas: Vec<Opt>,
+}
+
+async fn form_page(page: &PageUser, f: UnitInput, errors: FieldErrors, editing: Option<Unit>) -> PageResult<UnitForm> {
+    let title = if editing.is_some() { "编辑责任单位" } else { "新增责任单位" };
+    Ok(UnitForm { l: Layout::new(&page.user, "units", title), f, errors, editing, kinds: kind_options(), areas: area_options(&page.state.db, false).await? })
+}
+
+pub async fn new_form(page: PageUser) -> PageResult<UnitForm> {
+    require_admin(&page.user)?;
+    form_page(&page, UnitInput { active: Some(true), ..Default::default() }, FieldErrors::default(), None).await
+}
+
+pub async fn create(CsrfForm { page, form }: CsrfForm<UnitInput>) -> PageResult<Response> {
+    match svc::create(&page.ctx(), form.clone()).await {
+        Ok(u) => Ok(Redirect::to(&format!("/units/{}?ok=created", u.id)).into_response()),
+        Err(e) => {
+            let errors = form_errors(e)?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, form_page(&page, form, errors, None).await?).into_response())
+        }
+    }
+}
+
+pub async fn edit_form(page: PageUser, Path(id): Path<String>) -> PageResult<UnitForm> {
+    require_admin(&page.user)?;
+    let u = units::get(&page.state.db, &id).await?.ok_or(AppError::NotFound)?;
+    let f = UnitInput {
+        name: u.name.clone(),
+        kind: u.kind.clone(),
+        area_id: u.area_id.clone(),
+        address: u.address.clone(),
+        phone: u.phone.clone(),
+        note: u.note.clone(),
+        active: Some(u.active == 1),
+        version: Some(u.version),
+    };
+    form_page(&page, f, FieldErrors::default(), Some(u)).await
+}
+
+pub async fn update(Path(id): Path<String>, CsrfForm { page, mut form }: CsrfForm<UnitInput>) -> PageResult<Response> {
+    // An unticked checkbox sends nothing: on this form that means "inactive".
+    form.active = Some(form.active.unwrap_or(false));
+    match svc::update(&page.ctx(), &id, form.clone()).await {
+        Ok(u) => Ok(Redirect::to(&format!("/units/{}?ok=saved", u.id)).into_response()),
+        Err(e) => {
+            let errors = form_errors(e)?;
+            let u = units::get(&page.state.db, &id).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, form_page(&page, form, errors, u).await?).into_response())
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "units/contact_form.html")]
+pub struct ContactForm {
+    l: Layout,
+    unit: Unit,
+    f: ContactInput,
+    errors: FieldErrors,
+    editing: Option<Contact>,
+    levels: Vec<Opt>,
+}
+
+async fn contact_page(page: &PageUser, unit: Unit, f: ContactInput, errors: FieldErrors, editing: Option<Contact>) -> PageResult<ContactForm> {
+    let levels = units::contact_levels(&page.state.db).await?.into_iter().map(|l| Opt::new(l.id, l.name)).collect();
+    let title = if editing.is_some() { "编辑联系人" } else { "新增联系人" };
+    Ok(ContactForm { l: Layout::new(&page.user, "units", title), unit, f, errors, editing, levels })
+}
+
+pub async fn new_contact_form(page: PageUser, Path(id): Path<String>) -> PageResult<ContactForm> {
+    let unit = svc::visible(&page.ctx(), &id).await?;
+    if !can_edit_contacts(&page.user, &unit.id) {
+        return Err(AppError::Forbidden.into());
+    }
+    contact_page(&page, unit, ContactInput::default(), FieldErrors::default(), None).await
+}
+
+pub async fn create_contact(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<ContactInput>) -> PageResult<Response> {
+    match svc::add_contact(&page.ctx(), &id, form.clone()).await {
+        Ok(c) => Ok(Redirect::to(&format!("/units/{}?ok=created", c.unit_id)).into_response()),
+        Err(e) => {
+            let errors = form_errors(e)?;
+            let unit = svc::visible(&page.ctx(), &id).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, contact_page(&page, unit, form, errors, None).await?).into_response())
+        }
+    }
+}
+
+pub async fn edit_contact_form(page: PageUser, Path(id): Path<String>) -> PageResult<ContactForm> {
+    let (unit, c) = svc::visible_contact(&page.ctx(), &id).await?;
+    if !can_edit_contacts(&page.user, &unit.id) {
+        return Err(AppError::Forbidden.into());
+    }
+    let f = ContactInput {
+        level_id: c.level_id.clone(),
+        name: c.name.clone(),
+        position: c.position.clone(),
+        phone: c.phone.clone(),
+        note: c.note.clone(),
+        version: Some(c.version),
+    };
+    contact_page(&page, unit, f, FieldErrors::default(), Some(c)).await
+}
+
+pub async fn update_contact(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<ContactInput>) -> PageResult<Response> {
+    match svc::update_contact(&page.ctx(), &id, form.clone()).await {
+        Ok(c) => Ok(Redirect::to(&format!("/units/{}?ok=saved", c.unit_id)).into_response()),
+        Err(e) => {
+            let errors = form_errors(e)?;
+            let (unit, c) = svc::visible_contact(&page.ctx(), &id).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, contact_page(&page, unit, form, errors, Some(c)).await?).into_response())
+        }
+    }
+}
+
+pub async fn delete_contact(Path(id): Path<String>, CsrfForm { page, .. }: CsrfForm<Vec<(String, String)>>) -> PageResult<Response> {
+    let unit = svc::delete_contact(&page.ctx(), &id).await?;
+    Ok(Redirect::to(&format!("/units/{}?ok=deleted", unit.id)).into_response())
+}

@@ -1,0 +1,202 @@
+//! Account management pages: the office manages all; a unit user sees its own unit's accounts.
+
+use super::{area_options, form_errors, opt};
+use crate::domain::role::Role;
+use crate::domain::time::fmt_local;
+use crate::domain::validate::FieldErrors;
+use crate::error::AppError;
+use crate::service::access::{require_admin, users_scope};
+use crate::service::users::{self as svc, PasswordInput, UserInput};
+use crate::store::users::{self as store, User, UserFilter, UserRow};
+use crate::store::{PageReq, units};
+use crate::web::auth::{CsrfForm, PageUser};
+use crate::web::error::PageResult;
+use crate::web::ui::{Layout, Opt, Pager, xlsx};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, RawQuery};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+#[derive(Deserialize, Default)]
+pub struct UserQuery {
+    role: Option<String>,
+    unit_id: Option<String>,
+    q: Option<String>,
+    active: Option<String>,
+    page: Option<i64>,
+    size: Option<i64>,
+    export: Option<String>,
+    ok: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "users/list.html")]
+pub struct UserList {
+    l: Layout,
+    rows: Vec<UserRow>,
+    pager: Pager,
+    role: String,
+    unit_id: String,
+    keyword: String,
+    active: String,
+    roles: Vec<Opt>,
+    units: Vec<Opt>,
+    is_admin: bool,
+}
+
+fn role_options() -> Vec<Opt> {
+    Role::ALL.iter().map(|r| Opt::new(r.as_str(), r.label())).collect()
+}
+
+async fn unit_options(db: &crate::store::Db) -> Result<Vec<Opt>, sqlx::Error> {
+    Ok(units::all_names(db).await?.into_iter().map(|(id, name)| Opt::new(id, name)).collect())
+}
+
+pub async fn list(page: PageUser, RawQuery(raw): RawQuery, Query(q): Query<UserQuery>) -> PageResult<Response> {
+    let scope = users_scope(&page.user)?;
+    let db = &page.state.db;
+    let filter = UserFilter {
+        role: opt(&q.role),
+        unit_id: scope.clone().or_else(|| opt(&q.unit_id)),
+        keyword: opt(&q.q),
+        active: match q.active.as_deref() {
+            Some("1") => Some(true),
+            Some("0") => Some(false),
+            _ => None,
+        },
+    };
+    if q.export.as_deref() == Some("xlsx") {
+        let (rows, _) = store::list(db, &filter, PageReq::all()).await?;
+        let data = rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.username.clone(),
+                    r.display_name.clone(),
+                    r.role_label().into(),
+                    r.unit_name.clone().unwrap_or_default(),
+                    r.area_name.clone().unwrap_or_default(),
+                    r.phone.clone(),
+                    if r.active == 1 { "启用" } else { "停用" }.into(),
+                    fmt_local(r.updated_at),
+                ]
+            })
+            .collect();
+        return Ok(xlsx("用户列表", "用户", &["用户名", "姓名", "角色", "所属单位", "负责区域", "手机号", "状态", "更新时间"], data));
+    }
+    let req = PageReq::new(q.page, q.size);
+    let (rows, total) = store::list(db, &filter, req).await?;
+    let is_admin = page.user.role == Role::Admin;
+    Ok(UserList {
+        l: Layout::new(&page.user, "users", "用户管理").with_flash(q.ok.as_deref()),
+        rows,
+        pager: Pager::new(raw.as_deref(), req, total),
+        role: filter.role.unwrap_or_default(),
+        unit_id: if is_admin { filter.unit_id.unwrap_or_default() } else { String::new() },
+        keyword: filter.keyword.unwrap_or_default(),
+        active: q.active.unwrap_or_default(),
+        roles: role_options(),
+        units: if is_admin { unit_options(db).await? } else { Vec::new() },
+        is_admin,
+    }
+    .into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "users/form.html")]
+pub struct UserForm {
+    l: Layout,
+    f: UserInput,
+    errors: FieldErrors,
+    editing: Option<User>,
+    roles: Vec<Opt>,
+    units: Vec<Opt>,
+    areas: Vec<Opt>,
+}
+
+async fn form_page(page: &PageUser, f: UserInput, errors: FieldErrors, editing: Option<User>) -> PageResult<UserForm> {
+    let db = &page.state.db;
+    let title = if editing.is_some() { "编辑用户" } else { "新增用户" };
+    Ok(UserForm {
+        l: Layout::new(&page.user, "users", title),
+        f,
+        errors,
+        editing,
+        roles: role_options(),
+        units: unit_options(db).await?,
+        areas: area_options(db, true).await?,
+    })
+}
+
+pub async fn new_form(page: PageUser) -> PageResult<UserForm> {
+    require_admin(&page.user)?;
+    form_page(&page, UserInput::default(), FieldErrors::default(), None).await
+}
+
+pub async fn create(CsrfForm { page, mut form }: CsrfForm<UserInput>) -> PageResult<Response> {
+    match svc::create(&page.ctx(), form.clone()).await {
+        Ok(_) => Ok(Redirect::to("/users?ok=created").into_response()),
+        Err(e) => {
+            let errors = form_errors(e)?;
+            form.password.clear();
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, form_page(&page, form, errors, None).await?).into_response())
+        }
+    }
+}
+
+pub async fn edit_form(page: PageUser, Path(id): Path<String>) -> PageResult<UserForm> {
+    require_admin(&page.user)?;
+    let u = store::get(&page.state.db, &id).await?.ok_or(AppError::NotFound)?;
+    let f = UserInput {
+        username: u.username.clone(),
+        display_name: u.display_name.clone(),
+        role: u.role.clone(),
+        unit_id: u.unit_id.clone(),
+        area_id: u.area_id.clone(),
+        phone: u.phone.clone(),
+        password: String::new(),
+        active: Some(u.active == 1),
+        version: Some(u.version),
+    };
+    form_page(&page, f, FieldErrors::default(), Some(u)).await
+}
+
+pub async fn update(Path(id): Path<String>, CsrfForm { page, mut form }: CsrfForm<UserInput>) -> PageResult<Response> {
+    form.active = Some(form.active.unwrap_or(false));
+    match svc::update(&page.ctx(), &id, form.clone()).await {
+        Ok(_) => Ok(Redirect::to("/users?ok=saved").into_response()),
+        Err(e) => {
+            let errors = form_errors(e)?;
+            let u = store::get(&page.state.db, &id).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, form_page(&page, form, errors, u).await?).into_response())
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "users/password.html")]
+pub struct ResetForm {
+    l: Layout,
+    target: User,
+    errors: FieldErrors,
+}
+
+pub async fn password_form(page: PageUser, Path(id): Path<String>) -> PageResult<ResetForm> {
+    require_admin(&page.user)?;
+    let target = store::get(&page.state.db, &id).await?.ok_or(AppError::NotFound)?;
+    Ok(ResetForm { l: Layout::new(&page.user, "users", "重置密码"), target, errors: FieldErrors::default() })
+}
+
+pub async fn reset_password(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<PasswordInput>) -> PageResult<Response> {
+    match svc::reset_password(&page.ctx(), &id, form).await {
+        Ok(()) => Ok(Redirect::to("/users?ok=password").into_response()),
+        Err(e) => {
+            let errors = form_errors(e)?;
+            let target = store::get(&page.state.db, &id).await?.ok_or(AppError::NotFound)?;
+            let l = Layout::new(&page.user, "users", "重置密码");
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, ResetForm { l, target, errors }).into_response())
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! Shared page furniture: the layout with its role-based left menu, paging, select options and
+//! the 导出Excel download.
+
+use crate::domain::role::Role;
+use crate::service::CurrentUser;
+use crate::store::PageReq;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use rust_xlsxwriter::{Format, Workbook};
+
+pub struct MenuItem {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub href: &'static str,
+}
+
+pub struct MenuGroup {
+    pub label: &'static str,
+    pub items: Vec<MenuItem>,
+}
+
+/// What every page shows around its content.
+pub struct Layout {
+    pub title: String,
+    pub active: &'static str,
+    pub user_name: String,
+    pub role_label: &'static str,
+    pub csrf: String,
+    pub menu: Vec<MenuGroup>,
+    pub flash: Option<&'static str>,
+}
+
+fn menu_for(role: Role) -> Vec<MenuGroup> {
+    let mut groups = vec![MenuGroup { label: "工作台", items: vec![MenuItem { key: "home", label: "首页", href: "/" }] }];
+    let mut org = vec![MenuItem { key: "org", label: "区域管理", href: "/org" }];
+    org.push(MenuItem {
+        key: "units",
+        label: if role.needs_unit() { "本单位" } else { "责任单位" },
+        href: "/units",
+    });
+    if role.sees_teams() {
+        org.push(MenuItem { key: "teams", label: "督导组", href: "/teams" });
+    }
+    groups.push(MenuGroup { label: "组织架构", items: org });
+    let mut sys = Vec::new();
+    if role == Role::Admin || role == Role::UnitUser {
+        sys.push(MenuItem { key: "users", label: "用户管理", href: "/users" });
+    }
+    if role == Role::Admin {
+        sys.push(MenuItem { key: "levels", label: "联系人层级", href: "/settings/contact-levels" });
+    }
+    if role.reads_audit() {
+        sys.push(MenuItem { key: "audit", label: "审计日志", href: "/audit" });
+    }
+    sys.push(MenuItem { key: "password", label: "修改密码", href: "/account/password" });
+    groups.push(MenuGroup { label: "系统管理", items: sys });
+    groups
+}
+
+/// Messages shown after a redirect (`?ok=…`).
+pub fn flash(ok: Option<&str>) -> Option<&'static str> {
+    match ok? {
+        "created" => Some("已新增"),
+        "saved" => Some("已保存"),
+        "deleted" => Some("已删除"),
+        "password" => Some("密码已修改"),
+        _ => None,
+    }
+}
+
+impl Layout {
+    pub fn new(user: &CurrentUser, active: &'static str, title: impl Into<String>) -> Layout {
+        Layout {
+            title: title.into(),
+            active,
+            user_name: user.display_name.clone(),
+            role_label: user.role.label(),
+            csrf: user.csrf.clone(),
+            menu: menu_for(user.role),
+            flash: None,
+        }
+    }
+
+    pub fn with_flash(mut self, ok: Option<&str>) -> Layout {
+        self.flash = flash(ok);
+        self
+    }
+}
+
+pub struct Pager {
+    pub page: i64,
+    pub pages: i64,
+    pub total: i64,
+    base: String,
+}
+
+impl Pager {
+    /// `raw_query` is the current query string; its page and export parameters are dropped.
+    pub fn new(raw_query: Option<&str>, req: PageReq, total: i64) -> Pager {
+        let base = raw_query
+            .unwrap_or("")
+            .split('&')
+            .filter(|kv| !kv.is_empty() && !kv.starts_with("page=") && !kv.starts_with("export=") && !kv.starts_with("ok="))
+            .collect::<Vec<_>>()
+            .join("&");
+        let pages = ((total + req.size - 1) / req.size).max(1);
+        Pager { page: req.page, pages, total, base }
+    }
+
+    fn href(&self, extra: &str) -> String {
+        if self.base.is_empty() { format!("?{extra}") } else { format!("?{}&{extra}", self.base) }
+    }
+
+    pub fn prev_href(&self) -> Option<String> {
+        (self.page > 1).then(|| self.href(&format!("page={}", self.page - 1)))
+    }
+
+    pub fn next_href(&self) -> Option<String> {
+        (self.page < self.pages).then(|| self.href(&format!("page={}", self.page + 1)))
+    }
+
+    pub fn export_href(&self) -> String {
+        self.href("export=xlsx")
+    }
+}
+
+/// An option of a select box.
+pub struct Opt {
+    pub value: String,
+    pub label: String,
+}
+
+impl Opt {
+    pub fn new(value: impl Into<String>, label: impl Into<String>) -> Opt {
+        Opt { value: value.into(), label: label.into() }
+    }
+}
+
+/// A one-sheet .xlsx download with a bold header row.
+pub fn xlsx(filename: &str, sheet: &str, headers: &[&str], rows: Vec<Vec<String>>) -> Response {
+    match build_xlsx(sheet, headers, rows) {
+        Ok(bytes) => {
+            let disposition = format!(
+                "attachment; filename=\"export.xlsx\"; filename*=UTF-8''{}",
+                super::auth::urlencode(&format!("{filename}.xlsx"))
+            );
+            (
+                [
+                    (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
+                    (header::CONTENT_DISPOSITION, disposition),
+                ],
+                bytes,
+            )
+                .into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "xlsx export failed");
+            super::error::error_page(StatusCode::INTERNAL_SERVER_ERROR, "导出失败，请稍后重试".into())
+        }
+    }
+}
+
+fn build_xlsx(sheet: &str, headers: &[&str], rows: Vec<Vec<String>>) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name(sheet)?;
+    let bold = Format::new().set_bold();
+    for (c, h) in headers.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, *h, &bold)?;
+    }
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            ws.write_string(r as u32 + 1, c as u16, v)?;
+        }
+    }
+    ws.set_freeze_panes(1, 0)?;
+    ws.autofit();
+    wb.save_to_buffer()
+}

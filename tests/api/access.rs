@@ -1,0 +1,137 @@
+use crate::both;
+use crate::helpers::*;
+use reqwest::StatusCode;
+use serde_json::json;
+
+const OWN: &str = "运河区城市管理综合行政执法局";
+const OTHER: &str = "中国工商银行沧州运河支行";
+
+async fn unit_id(app: &TestApp, name: &str) -> String {
+    app.id_of(&format!("SELECT id FROM units WHERE name = '{name}'")).await
+}
+
+both!(a_unit_user_sees_only_its_own_unit_in_pages, |app: TestApp| async move {
+    let b = app.login("unit").await;
+    let own = unit_id(&app, OWN).await;
+    let other = unit_id(&app, OTHER).await;
+    // The unit list leads straight to the own unit.
+    let res = b.get_raw("/units").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], format!("/units/{own}").as_str());
+    let (status, html) = b.get(&format!("/units/{own}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("联系人通讯录") && html.contains("新增联系人"));
+    // Another unit's page, contacts and contact forms are not there for it.
+    assert_eq!(b.get(&format!("/units/{other}")).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(b.get(&format!("/units/{other}/contacts/new")).await.0, StatusCode::NOT_FOUND);
+    let other_contact = app.id_of(&format!("SELECT id FROM unit_contacts WHERE unit_id = '{other}' ORDER BY name LIMIT 1")).await;
+    assert_eq!(b.get(&format!("/contacts/{other_contact}/edit")).await.0, StatusCode::NOT_FOUND);
+    let before = app.scalar("SELECT COUNT(*) FROM unit_contacts").await;
+    let (status, _, _) = b.post(&format!("/units/{other}/contacts/new"), &[("level_id", "00000000-0000-7000-8000-000000000004"), ("name", "冒名"), ("phone", "13800000000")]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, _) = b.post(&format!("/contacts/{other_contact}/delete"), &[]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, _) = b.post(&format!("/contacts/{other_contact}/edit"), &[("level_id", "00000000-0000-7000-8000-000000000004"), ("name", "改名"), ("phone", "13800000000")]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM unit_contacts").await, before);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM unit_contacts WHERE name IN ('冒名', '改名')").await, 0);
+    // Its own users list shows only its own unit's accounts.
+    let (status, html) = b.get("/users").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("王建国") && html.contains("李卫东"));
+    assert!(!html.contains("赵晓燕"), "the bank's account is not listed");
+    assert!(!html.contains("文明办管理员</td>"));
+});
+
+both!(a_unit_user_cannot_reach_admin_pages, |app: TestApp| async move {
+    let b = app.login("unit").await;
+    let own = unit_id(&app, OWN).await;
+    let bank_user = app.id_of("SELECT id FROM users WHERE username = 'bank'").await;
+    for path in ["/org/new", "/units/new", "/users/new", "/teams", "/teams/new", "/audit", "/settings/contact-levels",
+                 &format!("/units/{own}/edit"), &format!("/users/{bank_user}/edit"), &format!("/users/{bank_user}/password")] {
+        let (status, html) = b.get(path).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+        assert!(html.contains("您没有权限进行此操作"), "{path}");
+    }
+    let (status, _, _) = b.post("/org/new", &[("level", "district"), ("code", "130902"), ("name", "新华区")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = b.post(&format!("/units/{own}/edit"), &[("name", "改名"), ("kind", "government")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = b.post(&format!("/users/{bank_user}/password"), &[("new_password", "Takeover123"), ("confirm_password", "Takeover123")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // The menu does not offer them either.
+    let (_, html) = b.get("/").await;
+    assert!(!html.contains("href=\"/audit\"") && !html.contains("href=\"/settings/contact-levels\""));
+});
+
+both!(a_unit_user_is_scoped_in_the_api_too, |app: TestApp| async move {
+    let api = app.api_login("unit").await;
+    let own = unit_id(&app, OWN).await;
+    let other = unit_id(&app, OTHER).await;
+    let (status, page) = api.get("/api/v1/units").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page["total"], 1);
+    assert_eq!(page["items"][0]["id"], own.as_str());
+    assert_eq!(api.get(&format!("/api/v1/units/{other}")).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(api.get(&format!("/api/v1/units/{other}/contacts")).await.0, StatusCode::NOT_FOUND);
+    let (status, body) = api.post(&format!("/api/v1/units/{other}/contacts"), json!({"level_id": "00000000-0000-7000-8000-000000000004", "name": "冒名", "phone": "13800000000"})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["error"]["code"], "not_found");
+    let (status, users) = api.get("/api/v1/users").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(users["items"].as_array().unwrap().iter().all(|u| u["unit_id"] == own.as_str()));
+    let bank_user = app.id_of("SELECT id FROM users WHERE username = 'bank'").await;
+    assert_eq!(api.get(&format!("/api/v1/users/{bank_user}")).await.0, StatusCode::NOT_FOUND);
+    let (status, body) = api.post("/api/v1/units", json!({"name": "x", "kind": "government"})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(body["error"]["code"], "forbidden");
+    assert_eq!(api.get("/api/v1/audit").await.0, StatusCode::FORBIDDEN);
+    // Its own contact book it may keep up to date.
+    let (status, c) = api.post(&format!("/api/v1/units/{own}/contacts"), json!({"level_id": "00000000-0000-7000-8000-000000000004", "name": "新联络员", "phone": "13912345678", "position": "科员"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{c}");
+    assert_eq!(c["level_name"], "联络员");
+});
+
+both!(a_point_lead_reads_but_does_not_edit_its_contact_book, |app: TestApp| async move {
+    let api = app.api_login("lead").await;
+    let own = unit_id(&app, OWN).await;
+    let (status, contacts) = api.get(&format!("/api/v1/units/{own}/contacts")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(contacts.as_array().unwrap().len(), 5, "the five default levels");
+    let (status, _) = api.post(&format!("/api/v1/units/{own}/contacts"), json!({"level_id": "00000000-0000-7000-8000-000000000004", "name": "甲", "phone": "13912345678"})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(api.get("/api/v1/users").await.0, StatusCode::FORBIDDEN);
+});
+
+both!(a_grid_worker_sees_units_of_its_area_only, |app: TestApp| async move {
+    let api = app.api_login("grid").await;
+    // The demo grid worker patrols 金狮社区; no unit is registered there.
+    let (status, page) = api.get("/api/v1/units").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page["total"], 0);
+    let (_, nodes) = api.get("/api/v1/org/nodes?size=200").await;
+    let names: Vec<&str> = nodes["items"].as_array().unwrap().iter().map(|n| n["name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"金狮社区"));
+    assert!(!names.contains(&"百合社区"), "other communities are outside its area");
+    // Move a property company into its community: now it sees exactly that one.
+    let admin = app.api_login("admin").await;
+    let community = app.id_of("SELECT id FROM org_nodes WHERE name = '金狮社区'").await;
+    let pid = unit_id(&app, "沧州恒信物业服务有限公司").await;
+    let (status, _) = admin.put(&format!("/api/v1/units/{pid}"), json!({"name": "沧州恒信物业服务有限公司", "kind": "property", "area_id": community})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, page) = api.get("/api/v1/units").await;
+    assert_eq!(page["total"], 1);
+    assert_eq!(page["items"][0]["id"], pid.as_str());
+});
+
+both!(the_discipline_office_reads_but_cannot_change, |app: TestApp| async move {
+    let b = app.login("discipline").await;
+    assert_eq!(b.get("/audit").await.0, StatusCode::OK);
+    assert_eq!(b.get("/units").await.0, StatusCode::OK);
+    assert_eq!(b.get("/teams").await.0, StatusCode::OK);
+    let unit = unit_id(&app, OWN).await;
+    assert_eq!(b.get(&format!("/units/{unit}")).await.0, StatusCode::OK);
+    let (status, _, _) = b.post(&format!("/units/{unit}/edit"), &[("name", "改名"), ("kind", "government")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(b.get("/users").await.0, StatusCode::FORBIDDEN);
+});

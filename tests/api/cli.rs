@@ -1,0 +1,87 @@
+use crate::both;
+use crate::helpers::*;
+use reqwest::StatusCode;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_chuangcheng");
+
+fn run(app: &TestApp, args: &[&str]) -> std::process::Output {
+    Command::new(BIN)
+        .args(args)
+        .args(["--data-dir", app.dir.path().to_str().unwrap(), "--database-url", &app.database_url])
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run chuangcheng")
+}
+
+both!(user_add_and_passwd_from_the_command_line, |app: TestApp| async move {
+    let out = run(&app, &["user", "add", "--username", "ops", "--name", "运维值班", "--role", "admin", "--password", "Ops2026abc"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("已创建账号"));
+    let mut b = app.browser();
+    assert_eq!(b.login("ops", "Ops2026abc").await.status(), StatusCode::SEE_OTHER);
+    // Errors are explained, and nothing is created.
+    let out = run(&app, &["user", "add", "--username", "ops", "--name", "x", "--role", "boss", "--password", "weak"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("请选择角色") && err.contains("密码须为8至64位"), "{err}");
+    let out = run(&app, &["user", "add", "--username", "x1", "--name", "x", "--role", "unit_user", "--unit", "不存在的单位", "--password", "Abcdefg123"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("找不到单位"));
+    let out = run(&app, &["user", "add", "--username", "bank2", "--name", "钱柜员", "--role", "unit_user", "--unit", "沧州银行公园支行", "--password", "Abcdefg123"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // passwd changes the password and is audited as the command line.
+    let out = run(&app, &["user", "passwd", "--username", "ops", "--password", "Ops2027xyz"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut b = app.browser();
+    assert_eq!(b.login("ops", "Ops2026abc").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(b.login("ops", "Ops2027xyz").await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE actor_name = '系统命令行' AND actor_id IS NULL").await, 3);
+    let out = run(&app, &["user", "passwd", "--username", "nobody", "--password", "Ops2027xyz"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("找不到账号"));
+});
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+both!(serve_stops_gracefully_on_sigterm, |app: TestApp| async move {
+    let port = free_port();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--data-dir", app.dir.path().to_str().unwrap(), "--database-url", &app.database_url])
+        .env("CHUANGCHENG_LOG_FORMAT", "json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start serve");
+    let client = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}/healthz");
+    let started = Instant::now();
+    loop {
+        if client.get(&url).send().await.is_ok_and(|r| r.status() == StatusCode::OK) {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "server did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let kill = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "server did not stop after SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "clean exit after SIGTERM: {status}");
+    let mut out = String::new();
+    std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut out).unwrap();
+    let lines: Vec<serde_json::Value> = out.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    assert!(!lines.is_empty(), "structured JSON logs: {out}");
+    assert!(lines.iter().any(|l| l["fields"]["message"] == "request" && l["span"]["request_id"].is_string()), "request lines carry request ids: {out}");
+    assert!(lines.iter().any(|l| l["fields"]["message"] == "server stopped"));
+});

@@ -1,0 +1,243 @@
+use chuangcheng::app::Application;
+use chuangcheng::config::Config;
+use chuangcheng::store::Db;
+use reqwest::StatusCode;
+use reqwest::redirect::Policy;
+use serde_json::Value;
+use std::sync::OnceLock;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub const PW: &str = chuangcheng::demo::DEFAULT_PASSWORD;
+
+/// Runs a test body once per backend: `both!(name, |app| async move { ... });`
+#[macro_export]
+macro_rules! both {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await.expect("sqlite app");
+                // The body may capture only some fields; keep the data directory until it ends.
+                let keep = app.dir.clone();
+                ($body)(app).await;
+                drop(keep);
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await {
+                    let keep = app.dir.clone();
+                    ($body)(app).await;
+                    drop(keep);
+                }
+            }
+        }
+    };
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub db: Db,
+    pub backend: Backend,
+    pub database_url: String,
+    pub dir: std::sync::Arc<tempfile::TempDir>,
+}
+
+fn init_logs() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        if std::env::var("TEST_LOG").is_ok() {
+            chuangcheng::app::init_logging("text");
+        }
+    });
+}
+
+/// A fresh database of the given backend, migrated; None when PostgreSQL is not configured.
+pub async fn fresh_database(backend: Backend, dir: &std::path::Path) -> Option<String> {
+    match backend {
+        Backend::Sqlite => Some(format!("sqlite://{}?mode=rwc", dir.join("test.db").display())),
+        Backend::Postgres => {
+            let Ok(server) = std::env::var("CHUANGCHENG_TEST_PG") else {
+                if std::env::var("CHUANGCHENG_TEST_PG_REQUIRED").is_ok() {
+                    panic!("CHUANGCHENG_TEST_PG_REQUIRED is set but CHUANGCHENG_TEST_PG is not");
+                }
+                eprintln!("PostgreSQL variant skipped: set CHUANGCHENG_TEST_PG=postgres://user@host:port/postgres to run it");
+                return None;
+            };
+            let name = format!("cc_test_{}", uuid::Uuid::new_v4().simple());
+            let admin = Db::connect(&server, 1).await.expect("connect to CHUANGCHENG_TEST_PG");
+            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin.pool).await.expect("create test database");
+            admin.pool.close().await;
+            let base = server.rsplit_once('/').map(|(b, _)| b).unwrap_or(&server).to_string();
+            Some(format!("{base}/{name}"))
+        }
+    }
+}
+
+/// Starts the real server on a free port, on a fresh database holding the demo city.
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, true).await
+}
+
+pub async fn spawn_app_with(backend: Backend, demo: bool) -> Option<TestApp> {
+    init_logs();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = fresh_database(backend, dir.path()).await?;
+    let config = Config::for_tests(dir.path().to_path_buf(), url.clone());
+    let app = Application::build(config).await.expect("build app");
+    let db = app.db().clone();
+    if demo {
+        chuangcheng::demo::seed_if_empty(&db, PW, 1).await.expect("demo city");
+    }
+    let base = format!("http://{}", app.local_addr());
+    tokio::spawn(app.run_until_stopped());
+    Some(TestApp { base, db, backend, database_url: url, dir: std::sync::Arc::new(dir) })
+}
+
+impl TestApp {
+    /// Another server instance on the same database (multi-instance tests).
+    pub async fn second_instance(&self) -> String {
+        let config = Config::for_tests(self.dir.path().to_path_buf(), self.database_url.clone());
+        let app = Application::build(config).await.expect("second instance");
+        let base = format!("http://{}", app.local_addr());
+        tokio::spawn(app.run_until_stopped());
+        base
+    }
+
+    pub fn browser(&self) -> Browser {
+        Browser::new(&self.base)
+    }
+
+    /// A browser signed in as `username` (demo password).
+    pub async fn login(&self, username: &str) -> Browser {
+        let mut b = self.browser();
+        let res = b.login(username, PW).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "login of {username} should redirect");
+        b.refresh_csrf().await;
+        b
+    }
+
+    pub async fn api_login(&self, username: &str) -> Api {
+        let api = Api { client: reqwest::Client::new(), base: self.base.clone(), token: String::new() };
+        let (status, body) = api.post("/api/v1/auth/login", serde_json::json!({"username": username, "password": PW})).await;
+        assert_eq!(status, StatusCode::OK, "api login of {username}: {body}");
+        Api { token: body["token"].as_str().expect("token").to_string(), ..api }
+    }
+
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        sqlx::query_scalar::<_, i64>(sql).fetch_one(&self.db.pool).await.expect(sql)
+    }
+
+    pub async fn id_of(&self, sql: &str) -> String {
+        sqlx::query_scalar::<_, String>(sql).fetch_one(&self.db.pool).await.expect(sql)
+    }
+}
+
+/// A browser with its own cookie jar that does not follow redirects, so tests see them.
+pub struct Browser {
+    pub client: reqwest::Client,
+    pub base: String,
+    pub csrf: String,
+}
+
+pub fn extract_csrf(html: &str) -> Option<String> {
+    let at = html.find("name=\"_csrf\" value=\"")? + "name=\"_csrf\" value=\"".len();
+    Some(html[at..].split('"').next()?.to_string())
+}
+
+impl Browser {
+    pub fn new(base: &str) -> Browser {
+        let client = reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).build().expect("client");
+        Browser { client, base: base.to_string(), csrf: String::new() }
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, String) {
+        let res = self.client.get(format!("{}{path}", self.base)).send().await.expect("GET");
+        let status = res.status();
+        (status, res.text().await.unwrap_or_default())
+    }
+
+    pub async fn get_raw(&self, path: &str) -> reqwest::Response {
+        self.client.get(format!("{}{path}", self.base)).send().await.expect("GET")
+    }
+
+    /// Posts a form with this session's CSRF token added.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String, Option<String>) {
+        let mut all: Vec<(&str, &str)> = vec![("_csrf", self.csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.post_raw(path, &all).await
+    }
+
+    /// Posts exactly these fields (no CSRF token added).
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String, Option<String>) {
+        let res = self.client.post(format!("{}{path}", self.base)).form(fields).send().await.expect("POST");
+        let status = res.status();
+        let location = res.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_string);
+        (status, res.text().await.unwrap_or_default(), location)
+    }
+
+    pub async fn login(&mut self, username: &str, password: &str) -> reqwest::Response {
+        let (status, html) = self.get("/login").await;
+        assert_eq!(status, StatusCode::OK);
+        let token = extract_csrf(&html).expect("login form has a CSRF token");
+        self.client
+            .post(format!("{}/login", self.base))
+            .form(&[("_csrf", token.as_str()), ("username", username), ("password", password), ("next", "/")])
+            .send()
+            .await
+            .expect("POST /login")
+    }
+
+    pub async fn refresh_csrf(&mut self) {
+        let (status, html) = self.get("/account/password").await;
+        assert_eq!(status, StatusCode::OK, "signed-in page");
+        self.csrf = extract_csrf(&html).expect("page carries the session CSRF token");
+    }
+}
+
+/// A JSON API client holding a bearer token.
+pub struct Api {
+    pub client: reqwest::Client,
+    pub base: String,
+    pub token: String,
+}
+
+impl Api {
+    async fn send(&self, req: reqwest::RequestBuilder) -> (StatusCode, Value) {
+        let req = if self.token.is_empty() { req } else { req.bearer_auth(&self.token) };
+        let res = req.send().await.expect("API request");
+        let status = res.status();
+        let text = res.text().await.unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.send(self.client.get(format!("{}{path}", self.base))).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(self.client.post(format!("{}{path}", self.base)).json(&body)).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(self.client.put(format!("{}{path}", self.base)).json(&body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        self.send(self.client.delete(format!("{}{path}", self.base))).await
+    }
+}
+
+/// The field errors of a JSON validation failure, as (field, code) pairs.
+pub fn field_codes(body: &Value) -> Vec<(String, String)> {
+    body["error"]["fields"]
+        .as_array()
+        .map(|a| a.iter().map(|f| (f["field"].as_str().unwrap_or("").to_string(), f["code"].as_str().unwrap_or("").to_string())).collect())
+        .unwrap_or_default()
+}

@@ -1,0 +1,16 @@
+//! One integration-test binary: every test drives the real server over HTTP on a real database,
+//! once on SQLite and once on PostgreSQL (when CHUANGCHENG_TEST_PG names a server).
+
+mod helpers;
+
+mod access;
+mod api;
+mod audit;
+mod auth;
+mod cli;
+mod concurrency;
+mod forms;
+mod ops;
+mod org;
+mod units;
+mod users;
