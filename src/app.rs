@@ -32,9 +32,8 @@ impl Application {
     }
 
     pub async fn with_db(config: Config, db: Db) -> anyhow::Result<Application> {
-        let listener = TcpListener::bind(&config.addr)
-            .await
-            .with_context(|| format!("cannot listen on {}", config.addr))?;
+        let listener =
+            TcpListener::bind(&config.addr).await.with_context(|| format!("cannot listen on {}", config.addr))?;
         let state = AppState { db, config: Arc::new(config) };
         Ok(Application { listener, state })
     }

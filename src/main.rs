@@ -122,7 +122,8 @@ fn read_password(given: Option<String>) -> anyhow::Result<String> {
 fn explain(e: AppError) -> anyhow::Error {
     match e {
         AppError::Validation(fields) => {
-            let lines: Vec<String> = fields.0.iter().map(|f| format!("  {}: {} ({})", f.field, f.message, f.code)).collect();
+            let lines: Vec<String> =
+                fields.0.iter().map(|f| format!("  {}: {} ({})", f.field, f.message, f.code)).collect();
             anyhow::anyhow!("输入有误 / invalid input:\n{}", lines.join("\n"))
         }
         other => anyhow::anyhow!("{other} ({})", other.code()),
@@ -168,7 +169,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn user_command(cmd: UserCommand) -> anyhow::Result<()> {
     let (common, username) = match &cmd {
-        UserCommand::Add { common, username, .. } | UserCommand::Passwd { common, username, .. } => (common.clone(), username.clone()),
+        UserCommand::Add { common, username, .. } | UserCommand::Passwd { common, username, .. } => {
+            (common.clone(), username.clone())
+        }
     };
     let config = common.config()?;
     init_logging(&config.log_format);
@@ -178,11 +181,19 @@ async fn user_command(cmd: UserCommand) -> anyhow::Result<()> {
     match cmd {
         UserCommand::Add { name, role, unit, area, phone, password, .. } => {
             let unit_id = match unit {
-                Some(n) => Some(chuangcheng::store::units::id_by_name(&db, &n).await?.with_context(|| format!("找不到单位 / no unit named {n}"))?),
+                Some(n) => Some(
+                    chuangcheng::store::units::id_by_name(&db, &n)
+                        .await?
+                        .with_context(|| format!("找不到单位 / no unit named {n}"))?,
+                ),
                 None => None,
             };
             let area_id = match area {
-                Some(c) => Some(chuangcheng::store::org::id_by_code(&db, &c).await?.with_context(|| format!("找不到区域编码 / no area with code {c}"))?),
+                Some(c) => Some(
+                    chuangcheng::store::org::id_by_code(&db, &c)
+                        .await?
+                        .with_context(|| format!("找不到区域编码 / no area with code {c}"))?,
+                ),
                 None => None,
             };
             let input = users::UserInput {
@@ -204,7 +215,8 @@ async fn user_command(cmd: UserCommand) -> anyhow::Result<()> {
                 bail!("找不到账号 / no account named {username}");
             };
             let pw = read_password(password)?;
-            let input = users::PasswordInput { old_password: String::new(), new_password: pw.clone(), confirm_password: pw };
+            let input =
+                users::PasswordInput { old_password: String::new(), new_password: pw.clone(), confirm_password: pw };
             users::reset_password(&ctx, &user.id, input).await.map_err(explain)?;
             println!("密码已更新 / password changed: {username}");
         }

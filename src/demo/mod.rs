@@ -45,7 +45,10 @@ impl Summary {
             s.push_str("数据库中已有数据，未重新生成演示城市 / database not empty, demo data left as it is\n");
             return s;
         }
-        s.push_str(&format!("已生成：区域 {} 个，责任单位 {} 个，督导组 {} 个\n", self.org_nodes, self.units, self.teams));
+        s.push_str(&format!(
+            "已生成：区域 {} 个，责任单位 {} 个，督导组 {} 个\n",
+            self.org_nodes, self.units, self.teams
+        ));
         s.push_str("演示账号 / demo accounts:\n");
         for a in &self.accounts {
             let pw = if a.username == "admin" { &self.admin_password } else { DEFAULT_PASSWORD };
@@ -64,10 +67,18 @@ pub async fn seed_if_empty(db: &Db, admin_password: &str, scale: u32) -> AppResu
         return Err(AppError::Validation(e));
     }
     if users::count_all(db).await? > 0 {
-        return Ok(Summary { created: false, admin_password: String::new(), accounts: Vec::new(), org_nodes: 0, units: 0, teams: 0 });
+        return Ok(Summary {
+            created: false,
+            admin_password: String::new(),
+            accounts: Vec::new(),
+            org_nodes: 0,
+            units: 0,
+            teams: 0,
+        });
     }
     let demo_hash = hash_password(DEFAULT_PASSWORD).await?;
-    let admin_hash = if admin_password == DEFAULT_PASSWORD { demo_hash.clone() } else { hash_password(admin_password).await? };
+    let admin_hash =
+        if admin_password == DEFAULT_PASSWORD { demo_hash.clone() } else { hash_password(admin_password).await? };
     let mut b = Builder { tx: db.begin().await?, now: now_ms(), nodes: 0, units: 0, teams: 0 };
     let mut accounts = Vec::new();
     for copy in 0..scale {
@@ -76,7 +87,14 @@ pub async fn seed_if_empty(db: &Db, admin_password: &str, scale: u32) -> AppResu
             accounts = b.accounts(&city, &admin_hash, &demo_hash).await?;
         }
     }
-    let summary = Summary { created: true, admin_password: admin_password.to_string(), accounts, org_nodes: b.nodes, units: b.units, teams: b.teams };
+    let summary = Summary {
+        created: true,
+        admin_password: admin_password.to_string(),
+        accounts,
+        org_nodes: b.nodes,
+        units: b.units,
+        teams: b.teams,
+    };
     b.tx.commit().await?;
     Ok(summary)
 }
@@ -100,8 +118,21 @@ struct Builder {
 const ACTOR: Actor<'static> = Actor { id: None, name: "演示数据生成", request_id: "demo" };
 
 impl Builder {
-    async fn audit_create<T: serde::Serialize>(&mut self, object_type: &str, id: &str, label: &str, v: &T) -> AppResult<()> {
-        let change = Change { action: "create", object_type, object_id: id, object_label: label, before: None, after: snapshot(v) };
+    async fn audit_create<T: serde::Serialize>(
+        &mut self,
+        object_type: &str,
+        id: &str,
+        label: &str,
+        v: &T,
+    ) -> AppResult<()> {
+        let change = Change {
+            action: "create",
+            object_type,
+            object_id: id,
+            object_label: label,
+            before: None,
+            after: snapshot(v),
+        };
         audit::record(&mut self.tx, &ACTOR, change, self.now).await?;
         Ok(())
     }
@@ -136,7 +167,8 @@ impl Builder {
             let communities: Vec<&str> = if big { BIG_STREET_COMMUNITIES.to_vec() } else { small_communities(si) };
             for (ci, cname) in communities.iter().enumerate() {
                 let community_code = format!("{street_code}{:03}", ci + 1);
-                let community = self.node(Some(&street), "community", community_code.clone(), cname.to_string()).await?;
+                let community =
+                    self.node(Some(&street), "community", community_code.clone(), cname.to_string()).await?;
                 if big && ci == 0 {
                     first_community = community.id.clone();
                 }
@@ -193,9 +225,10 @@ impl Builder {
     }
 
     async fn contacts(&mut self, unit: &Unit, ui: usize) -> AppResult<()> {
-        let levels = sqlx::query_as::<_, (String, i64, String)>("SELECT id, seq, name FROM contact_levels ORDER BY seq")
-            .fetch_all(&mut *self.tx)
-            .await?;
+        let levels =
+            sqlx::query_as::<_, (String, i64, String)>("SELECT id, seq, name FROM contact_levels ORDER BY seq")
+                .fetch_all(&mut *self.tx)
+                .await?;
         for (li, (level_id, seq, level_name)) in levels.into_iter().enumerate() {
             let c = Contact {
                 id: new_id(),
@@ -217,21 +250,25 @@ impl Builder {
         Ok(())
     }
 
-    async fn user(&mut self, username: &str, name: String, role: Role, unit_id: Option<String>, area_id: Option<String>, phone: String, hash: &str) -> AppResult<User> {
-        let u = User {
+    /// An unscoped demo account; callers set the unit or area it acts for.
+    fn account(&self, username: &str, name: String, role: Role, phone: String, hash: &str) -> User {
+        User {
             id: new_id(),
             username: username.into(),
             display_name: name,
             role: role.as_str().into(),
-            unit_id,
-            area_id,
+            unit_id: None,
+            area_id: None,
             phone,
             password_hash: hash.into(),
             active: 1,
             created_at: self.now,
             updated_at: self.now,
             version: 1,
-        };
+        }
+    }
+
+    async fn save_user(&mut self, u: User) -> AppResult<User> {
         users::insert(&mut self.tx, &u).await?;
         self.audit_create("user", &u.id, &u.username, &u).await?;
         Ok(u)
@@ -242,13 +279,20 @@ impl Builder {
         let unit_of = |kind: UnitKind| city.unit_ids.iter().find(|(_, k)| *k == kind).map(|(id, _)| id.clone());
         let cgj = city.unit_ids.first().map(|(id, _)| id.clone());
         let bank = unit_of(UnitKind::BankBranch);
-        self.user("admin", "文明办管理员".into(), Role::Admin, None, None, mobile(900), admin_hash).await?;
-        self.user("unit", "王建国".into(), Role::UnitUser, cgj.clone(), None, mobile(901), hash).await?;
-        self.user("lead", "李卫东".into(), Role::PointLead, cgj, None, mobile(902), hash).await?;
-        self.user("bank", "赵晓燕".into(), Role::UnitUser, bank, None, mobile(903), hash).await?;
-        self.user("grid", "孙丽娟".into(), Role::GridWorker, None, Some(city.first_community.clone()), mobile(904), hash).await?;
-        self.user("evaluator", "周明（第三方测评）".into(), Role::Evaluator, None, None, mobile(905), hash).await?;
-        self.user("discipline", "吴刚（区纪委）".into(), Role::Discipline, None, None, mobile(906), hash).await?;
+        let admin = self.account("admin", "文明办管理员".into(), Role::Admin, mobile(900), admin_hash);
+        self.save_user(admin).await?;
+        let unit = self.account("unit", "王建国".into(), Role::UnitUser, mobile(901), hash);
+        self.save_user(User { unit_id: cgj.clone(), ..unit }).await?;
+        let lead = self.account("lead", "李卫东".into(), Role::PointLead, mobile(902), hash);
+        self.save_user(User { unit_id: cgj, ..lead }).await?;
+        let teller = self.account("bank", "赵晓燕".into(), Role::UnitUser, mobile(903), hash);
+        self.save_user(User { unit_id: bank, ..teller }).await?;
+        let grid = self.account("grid", "孙丽娟".into(), Role::GridWorker, mobile(904), hash);
+        self.save_user(User { area_id: Some(city.first_community.clone()), ..grid }).await?;
+        let evaluator = self.account("evaluator", "周明（第三方测评）".into(), Role::Evaluator, mobile(905), hash);
+        self.save_user(evaluator).await?;
+        let discipline = self.account("discipline", "吴刚（区纪委）".into(), Role::Discipline, mobile(906), hash);
+        self.save_user(discipline).await?;
         // Four teams of three supervisors each; the first member leads.
         for (ti, team_id) in city.team_ids.iter().enumerate() {
             let mut members = Vec::new();
@@ -256,17 +300,26 @@ impl Builder {
                 let n = ti * 3 + k;
                 let username = if n == 0 { "supervisor".to_string() } else { format!("duban{:02}", n + 1) };
                 let area = (ti == 1).then(|| city.big_street.clone());
-                let u = self.user(&username, person_name(200 + n), Role::Supervisor, None, area, mobile(910 + n), hash).await?;
+                let u = self.account(&username, person_name(200 + n), Role::Supervisor, mobile(910 + n), hash);
+                let u = self.save_user(User { area_id: area, ..u }).await?;
                 members.push(u.id);
             }
             teams::set_members(&mut self.tx, team_id, &members).await?;
-            sqlx::query("UPDATE teams SET leader_id = $1 WHERE id = $2").bind(&members[0]).bind(team_id).execute(&mut *self.tx).await?;
+            sqlx::query("UPDATE teams SET leader_id = $1 WHERE id = $2")
+                .bind(&members[0])
+                .bind(team_id)
+                .execute(&mut *self.tx)
+                .await?;
         }
         Ok(vec![
             DemoAccount { username: "admin", role: Role::Admin, note: String::new() },
-            DemoAccount { username: "supervisor", role: Role::Supervisor, note: "第一督导组组长（另有 duban02-duban12）".into() },
+            DemoAccount {
+                username: "supervisor",
+                role: Role::Supervisor,
+                note: "第一督导组组长（另有 duban02-duban12）".into(),
+            },
             DemoAccount { username: "unit", role: Role::UnitUser, note: UNITS[0].0.into() },
-            DemoAccount { username: "bank", role: Role::UnitUser, note: "银行网点".into() },
+            DemoAccount { username: "bank", role: Role::UnitUser, note: UNITS[11].0.into() },
             DemoAccount { username: "lead", role: Role::PointLead, note: UNITS[0].0.into() },
             DemoAccount { username: "grid", role: Role::GridWorker, note: BIG_STREET_COMMUNITIES[0].into() },
             DemoAccount { username: "evaluator", role: Role::Evaluator, note: String::new() },

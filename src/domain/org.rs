@@ -78,8 +78,7 @@ pub fn check_code(level: OrgLevel, code: &str, parent_code: Option<&str>) -> Res
     let len = level.code_len();
     if code.len() != len || !code.bytes().all(|b| b.is_ascii_digit()) {
         return Err(CodeError {
-            code: "invalid_code",
-            message: format!("{}编码应为{}位数字", level.label(), len),
+            code: "invalid_code", message: format!("{}编码应为{}位数字", level.label(), len)
         });
     }
     if level == OrgLevel::District {

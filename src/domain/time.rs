@@ -28,9 +28,7 @@ pub fn rfc3339_local(ms: i64) -> String {
 /// Start of a local calendar day ("2026-11-22") as UTC epoch milliseconds.
 pub fn parse_local_day_start(s: &str) -> Option<i64> {
     let date = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()?;
-    let local = shanghai()
-        .from_local_datetime(&date.and_hms_opt(0, 0, 0)?)
-        .single()?;
+    let local = shanghai().from_local_datetime(&date.and_hms_opt(0, 0, 0)?).single()?;
     Some(local.timestamp_millis())
 }
 

@@ -68,7 +68,8 @@ impl UnitKind {
 }
 
 /// The five default levels of a unit's contact book; admins can change the list.
-pub const DEFAULT_CONTACT_LEVELS: [&str; 5] = ["单位主要负责人", "分管领导", "部门负责人", "联络员", "现场负责人/大堂经理"];
+pub const DEFAULT_CONTACT_LEVELS: [&str; 5] =
+    ["单位主要负责人", "分管领导", "部门负责人", "联络员", "现场负责人/大堂经理"];
 
 #[cfg(test)]
 mod tests {

@@ -53,7 +53,14 @@ pub fn required_text(errors: &mut FieldErrors, field: &str, label: &str, value: 
 }
 
 /// An optional text: trimmed, at most `max` characters; line breaks allowed when `multiline`.
-pub fn optional_text(errors: &mut FieldErrors, field: &str, label: &str, value: &str, max: usize, multiline: bool) -> String {
+pub fn optional_text(
+    errors: &mut FieldErrors,
+    field: &str,
+    label: &str,
+    value: &str,
+    max: usize,
+    multiline: bool,
+) -> String {
     let v = value.trim();
     if v.chars().count() > max {
         errors.add(field, "too_long", format!("{label}不能超过{max}个字"));

@@ -1,7 +1,7 @@
 //! Who may see or change what. Every rule here is about scope: a unit sees only itself,
 //! a grid worker only its area, the office everything.
 
-use super::{CurrentUser, Ctx};
+use super::{Ctx, CurrentUser};
 use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::store::{org, units::Unit};

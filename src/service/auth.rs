@@ -35,7 +35,8 @@ impl SessionKind {
 /// Password policy: 8 to 64 characters with at least one letter and one digit.
 pub fn check_password(errors: &mut FieldErrors, field: &str, pw: &str) {
     let n = pw.chars().count();
-    if n < 8 || n > 64 || !pw.chars().any(|c| c.is_ascii_alphabetic()) || !pw.chars().any(|c| c.is_ascii_digit()) {
+    if !(8..=64).contains(&n) || !pw.chars().any(|c| c.is_ascii_alphabetic()) || !pw.chars().any(|c| c.is_ascii_digit())
+    {
         errors.add(field, "weak_password", "密码须为8至64位，且同时包含字母和数字");
     }
 }

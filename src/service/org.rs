@@ -41,9 +41,17 @@ fn validate(level: Option<OrgLevel>, parent: Option<&OrgNode>, input: &NodeInput
         Some(level) => {
             let parent_level = parent.and_then(|p| OrgLevel::parse(&p.level));
             if level.parent().is_some() && parent.is_none() {
-                e.add("parent_id", "parent_required", format!("请选择上级{}", level.parent().map(|p| p.label()).unwrap_or("")));
+                e.add(
+                    "parent_id",
+                    "parent_required",
+                    format!("请选择上级{}", level.parent().map(|p| p.label()).unwrap_or("")),
+                );
             } else if parent.is_some() && parent_level != level.parent() {
-                e.add("parent_id", "wrong_parent_level", format!("{}的上级应为{}", level.label(), level.parent().map(|p| p.label()).unwrap_or("无")));
+                e.add(
+                    "parent_id",
+                    "wrong_parent_level",
+                    format!("{}的上级应为{}", level.label(), level.parent().map(|p| p.label()).unwrap_or("无")),
+                );
             }
             if code.is_empty() {
                 e.add("code", "required", "请填写编码");
@@ -92,7 +100,14 @@ pub async fn create(ctx: &Ctx<'_>, input: NodeInput) -> AppResult<OrgNode> {
     };
     let mut tx = ctx.db.begin().await?;
     org::insert(&mut tx, &node).await.map_err(duplicate)?;
-    let change = Change { action: "create", object_type: "org_node", object_id: &node.id, object_label: &node.name, before: None, after: snapshot(&node) };
+    let change = Change {
+        action: "create",
+        object_type: "org_node",
+        object_id: &node.id,
+        object_label: &node.name,
+        before: None,
+        after: snapshot(&node),
+    };
     ctx.audit(&mut tx, change, now).await?;
     tx.commit().await?;
     Ok(node)
@@ -114,7 +129,14 @@ pub async fn update(ctx: &Ctx<'_>, id: &str, input: NodeInput) -> AppResult<OrgN
         return Err(AppError::stale());
     }
     new.version = expected + 1;
-    let change = Change { action: "update", object_type: "org_node", object_id: id, object_label: &new.name, before: snapshot(&old), after: snapshot(&new) };
+    let change = Change {
+        action: "update",
+        object_type: "org_node",
+        object_id: id,
+        object_label: &new.name,
+        before: snapshot(&old),
+        after: snapshot(&new),
+    };
     ctx.audit(&mut tx, change, now).await?;
     tx.commit().await?;
     Ok(new)
@@ -128,7 +150,14 @@ pub async fn delete(ctx: &Ctx<'_>, id: &str) -> AppResult<()> {
         return Err(AppError::Conflict("in_use", "该区域下还有下级区域、单位、账号或督导组，不能删除".into()));
     }
     org::delete(&mut tx, id).await?;
-    let change = Change { action: "delete", object_type: "org_node", object_id: id, object_label: &old.name, before: snapshot(&old), after: None };
+    let change = Change {
+        action: "delete",
+        object_type: "org_node",
+        object_id: id,
+        object_label: &old.name,
+        before: snapshot(&old),
+        after: None,
+    };
     ctx.audit(&mut tx, change, now_ms()).await?;
     tx.commit().await?;
     Ok(())

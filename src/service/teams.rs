@@ -52,7 +52,8 @@ async fn validate(ctx: &Ctx<'_>, input: &TeamInput, base: Team) -> AppResult<(Te
     {
         e.add("area_id", "unknown_area", "负责区域不存在");
     }
-    let mut members: Vec<String> = input.member_ids.iter().map(|m| m.trim().to_string()).filter(|m| !m.is_empty()).collect();
+    let mut members: Vec<String> =
+        input.member_ids.iter().map(|m| m.trim().to_string()).filter(|m| !m.is_empty()).collect();
     members.sort();
     members.dedup();
     if members.len() > 50 {
@@ -90,13 +91,29 @@ fn duplicate(e: sqlx::Error) -> AppError {
 pub async fn create(ctx: &Ctx<'_>, input: TeamInput) -> AppResult<Team> {
     require_admin(ctx.user)?;
     let now = now_ms();
-    let blank = Team { id: new_id(), name: String::new(), theme: String::new(), area_id: None, leader_id: None, created_at: now, updated_at: now, version: 1 };
+    let blank = Team {
+        id: new_id(),
+        name: String::new(),
+        theme: String::new(),
+        area_id: None,
+        leader_id: None,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
     let (team, members) = validate(ctx, &input, blank).await?;
     let mut tx = ctx.db.begin().await?;
     teams::insert(&mut tx, &team).await.map_err(duplicate)?;
     teams::set_members(&mut tx, &team.id, &members).await?;
     let after = snapshot(&Snapshot { team: &team, member_ids: &members });
-    let change = Change { action: "create", object_type: "team", object_id: &team.id, object_label: &team.name, before: None, after };
+    let change = Change {
+        action: "create",
+        object_type: "team",
+        object_id: &team.id,
+        object_label: &team.name,
+        before: None,
+        after,
+    };
     ctx.audit(&mut tx, change, now).await?;
     tx.commit().await?;
     Ok(team)
@@ -117,7 +134,8 @@ pub async fn update(ctx: &Ctx<'_>, id: &str, input: TeamInput) -> AppResult<Team
     team.version = expected + 1;
     let before = snapshot(&Snapshot { team: &old, member_ids: &old_members });
     let after = snapshot(&Snapshot { team: &team, member_ids: &members });
-    let change = Change { action: "update", object_type: "team", object_id: id, object_label: &team.name, before, after };
+    let change =
+        Change { action: "update", object_type: "team", object_id: id, object_label: &team.name, before, after };
     ctx.audit(&mut tx, change, now).await?;
     tx.commit().await?;
     Ok(team)
@@ -128,7 +146,14 @@ pub async fn delete(ctx: &Ctx<'_>, id: &str) -> AppResult<()> {
     let old = teams::get(ctx.db, id).await?.ok_or(AppError::NotFound)?;
     let mut tx = ctx.db.begin().await?;
     teams::delete(&mut tx, id).await?;
-    let change = Change { action: "delete", object_type: "team", object_id: id, object_label: &old.name, before: snapshot(&old), after: None };
+    let change = Change {
+        action: "delete",
+        object_type: "team",
+        object_id: id,
+        object_label: &old.name,
+        before: snapshot(&old),
+        after: None,
+    };
     ctx.audit(&mut tx, change, now_ms()).await?;
     tx.commit().await?;
     Ok(())

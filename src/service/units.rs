@@ -97,7 +97,14 @@ pub async fn create(ctx: &Ctx<'_>, input: UnitInput) -> AppResult<Unit> {
     let unit = validate(ctx, &input, blank).await?;
     let mut tx = ctx.db.begin().await?;
     units::insert(&mut tx, &unit).await.map_err(duplicate)?;
-    let change = Change { action: "create", object_type: "unit", object_id: &unit.id, object_label: &unit.name, before: None, after: snapshot(&unit) };
+    let change = Change {
+        action: "create",
+        object_type: "unit",
+        object_id: &unit.id,
+        object_label: &unit.name,
+        before: None,
+        after: snapshot(&unit),
+    };
     ctx.audit(&mut tx, change, now).await?;
     tx.commit().await?;
     Ok(unit)
@@ -114,7 +121,14 @@ pub async fn update(ctx: &Ctx<'_>, id: &str, input: UnitInput) -> AppResult<Unit
         return Err(AppError::stale());
     }
     new.version = expected + 1;
-    let change = Change { action: "update", object_type: "unit", object_id: id, object_label: &new.name, before: snapshot(&old), after: snapshot(&new) };
+    let change = Change {
+        action: "update",
+        object_type: "unit",
+        object_id: id,
+        object_label: &new.name,
+        before: snapshot(&old),
+        after: snapshot(&new),
+    };
     ctx.audit(&mut tx, change, now).await?;
     tx.commit().await?;
     Ok(new)
@@ -151,7 +165,16 @@ async fn validate_contact(ctx: &Ctx<'_>, input: &ContactInput, base: Contact) ->
         return Err(AppError::Validation(e));
     }
     let level = level.cloned().unwrap_or(ContactLevel { id: String::new(), seq: 0, name: String::new() });
-    Ok(Contact { level_id: level.id, level_name: level.name, level_seq: level.seq, name, position, phone, note, ..base })
+    Ok(Contact {
+        level_id: level.id,
+        level_name: level.name,
+        level_seq: level.seq,
+        name,
+        position,
+        phone,
+        note,
+        ..base
+    })
 }
 
 /// The contact book of a unit the user may see.
@@ -183,7 +206,14 @@ pub async fn add_contact(ctx: &Ctx<'_>, unit_id: &str, input: ContactInput) -> A
     let mut tx = ctx.db.begin().await?;
     units::insert_contact(&mut tx, &c, now).await?;
     let label = format!("{} · {}", unit.name, c.name);
-    let change = Change { action: "create", object_type: "unit_contact", object_id: &c.id, object_label: &label, before: None, after: snapshot(&c) };
+    let change = Change {
+        action: "create",
+        object_type: "unit_contact",
+        object_id: &c.id,
+        object_label: &label,
+        before: None,
+        after: snapshot(&c),
+    };
     ctx.audit(&mut tx, change, now).await?;
     tx.commit().await?;
     Ok(c)
@@ -210,7 +240,14 @@ pub async fn update_contact(ctx: &Ctx<'_>, id: &str, input: ContactInput) -> App
     }
     new.version = expected + 1;
     let label = format!("{} · {}", unit.name, new.name);
-    let change = Change { action: "update", object_type: "unit_contact", object_id: id, object_label: &label, before: snapshot(&old), after: snapshot(&new) };
+    let change = Change {
+        action: "update",
+        object_type: "unit_contact",
+        object_id: id,
+        object_label: &label,
+        before: snapshot(&old),
+        after: snapshot(&new),
+    };
     ctx.audit(&mut tx, change, now).await?;
     tx.commit().await?;
     Ok(new)
@@ -224,7 +261,14 @@ pub async fn delete_contact(ctx: &Ctx<'_>, id: &str) -> AppResult<Unit> {
     let mut tx = ctx.db.begin().await?;
     units::delete_contact(&mut tx, id).await?;
     let label = format!("{} · {}", unit.name, old.name);
-    let change = Change { action: "delete", object_type: "unit_contact", object_id: id, object_label: &label, before: snapshot(&old), after: None };
+    let change = Change {
+        action: "delete",
+        object_type: "unit_contact",
+        object_id: id,
+        object_label: &label,
+        before: snapshot(&old),
+        after: None,
+    };
     ctx.audit(&mut tx, change, now_ms()).await?;
     tx.commit().await?;
     Ok(unit)
@@ -266,7 +310,14 @@ pub async fn add_level(ctx: &Ctx<'_>, input: LevelInput) -> AppResult<ContactLev
     let now = now_ms();
     let mut tx = ctx.db.begin().await?;
     units::insert_level(&mut tx, &l, now).await.map_err(duplicate_level)?;
-    let change = Change { action: "create", object_type: "contact_level", object_id: &l.id, object_label: &l.name, before: None, after: snapshot(&l) };
+    let change = Change {
+        action: "create",
+        object_type: "contact_level",
+        object_id: &l.id,
+        object_label: &l.name,
+        before: None,
+        after: snapshot(&l),
+    };
     ctx.audit(&mut tx, change, now).await?;
     tx.commit().await?;
     Ok(l)
@@ -281,7 +332,14 @@ pub async fn update_level(ctx: &Ctx<'_>, id: &str, input: LevelInput) -> AppResu
     let now = now_ms();
     let mut tx = ctx.db.begin().await?;
     units::update_level(&mut tx, &new, now).await.map_err(duplicate_level)?;
-    let change = Change { action: "update", object_type: "contact_level", object_id: id, object_label: &new.name, before: snapshot(&old), after: snapshot(&new) };
+    let change = Change {
+        action: "update",
+        object_type: "contact_level",
+        object_id: id,
+        object_label: &new.name,
+        before: snapshot(&old),
+        after: snapshot(&new),
+    };
     ctx.audit(&mut tx, change, now).await?;
     tx.commit().await?;
     Ok(new)
@@ -299,7 +357,14 @@ pub async fn delete_level(ctx: &Ctx<'_>, id: &str) -> AppResult<()> {
             e.into()
         });
     }
-    let change = Change { action: "delete", object_type: "contact_level", object_id: id, object_label: &old.name, before: snapshot(&old), after: None };
+    let change = Change {
+        action: "delete",
+        object_type: "contact_level",
+        object_id: id,
+        object_label: &old.name,
+        before: snapshot(&old),
+        after: None,
+    };
     ctx.audit(&mut tx, change, now_ms()).await?;
     tx.commit().await?;
     Ok(())

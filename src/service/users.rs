@@ -115,7 +115,14 @@ pub async fn create(ctx: &Ctx<'_>, input: UserInput) -> AppResult<User> {
     let user = prepare_new(ctx.db, &input, None).await?;
     let mut tx = ctx.db.begin().await?;
     users::insert(&mut tx, &user).await.map_err(duplicate)?;
-    let change = Change { action: "create", object_type: "user", object_id: &user.id, object_label: &user.username, before: None, after: snapshot(&user) };
+    let change = Change {
+        action: "create",
+        object_type: "user",
+        object_id: &user.id,
+        object_label: &user.username,
+        before: None,
+        after: snapshot(&user),
+    };
     ctx.audit(&mut tx, change, now).await?;
     tx.commit().await?;
     Ok(user)
@@ -190,7 +197,14 @@ pub async fn update(ctx: &Ctx<'_>, id: &str, input: UserInput) -> AppResult<User
         sessions::delete_for_user(&mut tx, id, None).await?;
     }
     new.version = expected + 1;
-    let change = Change { action: "update", object_type: "user", object_id: id, object_label: &new.username, before: snapshot(&old), after: snapshot(&new) };
+    let change = Change {
+        action: "update",
+        object_type: "user",
+        object_id: id,
+        object_label: &new.username,
+        before: snapshot(&old),
+        after: snapshot(&new),
+    };
     ctx.audit(&mut tx, change, now).await?;
     tx.commit().await?;
     Ok(new)
@@ -240,7 +254,14 @@ async fn set_password(ctx: &Ctx<'_>, user: &User, pw: &str, keep_session: Option
     let mut tx = ctx.db.begin().await?;
     users::set_password(&mut tx, &user.id, &hash, now).await?;
     sessions::delete_for_user(&mut tx, &user.id, keep_session).await?;
-    let change = Change { action: "password", object_type: "user", object_id: &user.id, object_label: &user.username, before: None, after: None };
+    let change = Change {
+        action: "password",
+        object_type: "user",
+        object_id: &user.id,
+        object_label: &user.username,
+        before: None,
+        after: None,
+    };
     ctx.audit(&mut tx, change, now).await?;
     tx.commit().await?;
     Ok(())

@@ -117,9 +117,7 @@ pub fn redact(url: &str) -> String {
 /// True when the error is a UNIQUE constraint violation (a duplicate code or name).
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     match e {
-        sqlx::Error::Database(d) => {
-            d.is_unique_violation() || d.message().contains("UNIQUE constraint failed")
-        }
+        sqlx::Error::Database(d) => d.is_unique_violation() || d.message().contains("UNIQUE constraint failed"),
         _ => false,
     }
 }

@@ -49,9 +49,7 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<OrgNode>, sqlx::Error> {
 }
 
 pub async fn all(db: &Db) -> Result<Vec<OrgNode>, sqlx::Error> {
-    sqlx::query_as::<_, OrgNode>(&format!("SELECT {COLS} FROM org_nodes ORDER BY code"))
-        .fetch_all(&db.pool)
-        .await
+    sqlx::query_as::<_, OrgNode>(&format!("SELECT {COLS} FROM org_nodes ORDER BY code")).fetch_all(&db.pool).await
 }
 
 fn filter_sql(db: &Db, f: &OrgFilter) -> Where {
@@ -153,7 +151,10 @@ pub async fn child_count(conn: &mut AnyConnection, id: &str) -> Result<i64, sqlx
 }
 
 pub async fn id_by_code(db: &Db, code: &str) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar::<_, String>("SELECT id FROM org_nodes WHERE code = $1").bind(code).fetch_optional(&db.pool).await
+    sqlx::query_scalar::<_, String>("SELECT id FROM org_nodes WHERE code = $1")
+        .bind(code)
+        .fetch_optional(&db.pool)
+        .await
 }
 
 fn level_label(level: &str) -> &'static str {

@@ -18,7 +18,15 @@ pub struct SessionUser {
     pub area_id: Option<String>,
 }
 
-pub async fn insert(db: &Db, id_hash: &str, user_id: &str, kind: &str, csrf: &str, now: i64, expires_at: i64) -> Result<(), sqlx::Error> {
+pub async fn insert(
+    db: &Db,
+    id_hash: &str,
+    user_id: &str,
+    kind: &str,
+    csrf: &str,
+    now: i64,
+    expires_at: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO sessions (id, user_id, kind, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )

@@ -199,10 +199,7 @@ pub async fn contacts(db: &Db, unit_id: &str) -> Result<Vec<Contact>, sqlx::Erro
 }
 
 pub async fn contact(db: &Db, id: &str) -> Result<Option<Contact>, sqlx::Error> {
-    sqlx::query_as::<_, Contact>(&format!("{CONTACT_SELECT} WHERE c.id = $1"))
-        .bind(id)
-        .fetch_optional(&db.pool)
-        .await
+    sqlx::query_as::<_, Contact>(&format!("{CONTACT_SELECT} WHERE c.id = $1")).bind(id).fetch_optional(&db.pool).await
 }
 
 pub async fn insert_contact(conn: &mut AnyConnection, c: &Contact, now: i64) -> Result<(), sqlx::Error> {
@@ -223,7 +220,12 @@ pub async fn insert_contact(conn: &mut AnyConnection, c: &Contact, now: i64) -> 
     .map(|_| ())
 }
 
-pub async fn update_contact(conn: &mut AnyConnection, c: &Contact, expected_version: i64, now: i64) -> Result<bool, sqlx::Error> {
+pub async fn update_contact(
+    conn: &mut AnyConnection,
+    c: &Contact,
+    expected_version: i64,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
     let r = sqlx::query(
         "UPDATE unit_contacts SET level_id = $1, name = $2, position = $3, phone = $4, note = $5, \
          updated_at = $6, version = version + 1 WHERE id = $7 AND version = $8",

@@ -105,24 +105,22 @@ pub async fn by_role(db: &Db, role: &str) -> Result<Vec<(String, String)>, sqlx:
 }
 
 pub async fn insert(conn: &mut AnyConnection, u: &User) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!(
-        "INSERT INTO users ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-    ))
-    .bind(&u.id)
-    .bind(&u.username)
-    .bind(&u.display_name)
-    .bind(&u.role)
-    .bind(&u.unit_id)
-    .bind(&u.area_id)
-    .bind(&u.phone)
-    .bind(&u.password_hash)
-    .bind(u.active)
-    .bind(u.created_at)
-    .bind(u.updated_at)
-    .bind(u.version)
-    .execute(conn)
-    .await
-    .map(|_| ())
+    sqlx::query(&format!("INSERT INTO users ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"))
+        .bind(&u.id)
+        .bind(&u.username)
+        .bind(&u.display_name)
+        .bind(&u.role)
+        .bind(&u.unit_id)
+        .bind(&u.area_id)
+        .bind(&u.phone)
+        .bind(&u.password_hash)
+        .bind(u.active)
+        .bind(u.created_at)
+        .bind(u.updated_at)
+        .bind(u.version)
+        .execute(conn)
+        .await
+        .map(|_| ())
 }
 
 pub async fn update(conn: &mut AnyConnection, u: &User, expected_version: i64) -> Result<bool, sqlx::Error> {

@@ -67,11 +67,7 @@ pub async fn load_user(State(state): State<AppState>, mut req: Request, next: Ne
 }
 
 pub fn client_ip(parts: &Parts) -> String {
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+    parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_else(|| "unknown".into())
 }
 
 fn request_id(parts: &Parts) -> String {
@@ -185,7 +181,8 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let (mut parts, body) = req.into_parts();
         let page = PageUser::from_request_parts(&mut parts, state).await?;
-        let bytes = Bytes::from_request(Request::from_parts(parts, body), state).await.map_err(IntoResponse::into_response)?;
+        let bytes =
+            Bytes::from_request(Request::from_parts(parts, body), state).await.map_err(IntoResponse::into_response)?;
         let token: CsrfOnly = parse_form(&bytes)?;
         if !same_token(&token.csrf, &page.user.csrf) {
             tracing::warn!(user = %page.user.username, "form refused: CSRF token missing or wrong");

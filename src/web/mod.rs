@@ -64,7 +64,9 @@ async fn healthz(State(state): State<AppState>) -> (axum::http::StatusCode, Json
     match state.db.ping().await {
         Ok(()) => (
             axum::http::StatusCode::OK,
-            Json(serde_json::json!({ "status": "ok", "database": state.db.backend.name(), "version": env!("CARGO_PKG_VERSION") })),
+            Json(
+                serde_json::json!({ "status": "ok", "database": state.db.backend.name(), "version": env!("CARGO_PKG_VERSION") }),
+            ),
         ),
         Err(e) => {
             tracing::error!(error = %e, "health check: database unreachable");

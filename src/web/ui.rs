@@ -31,12 +31,11 @@ pub struct Layout {
 }
 
 fn menu_for(role: Role) -> Vec<MenuGroup> {
-    let mut groups = vec![MenuGroup { label: "工作台", items: vec![MenuItem { key: "home", label: "首页", href: "/" }] }];
+    let mut groups =
+        vec![MenuGroup { label: "工作台", items: vec![MenuItem { key: "home", label: "首页", href: "/" }] }];
     let mut org = vec![MenuItem { key: "org", label: "区域管理", href: "/org" }];
     org.push(MenuItem {
-        key: "units",
-        label: if role.needs_unit() { "本单位" } else { "责任单位" },
-        href: "/units",
+        key: "units", label: if role.needs_unit() { "本单位" } else { "责任单位" }, href: "/units"
     });
     if role.sees_teams() {
         org.push(MenuItem { key: "teams", label: "督导组", href: "/teams" });
@@ -100,7 +99,9 @@ impl Pager {
         let base = raw_query
             .unwrap_or("")
             .split('&')
-            .filter(|kv| !kv.is_empty() && !kv.starts_with("page=") && !kv.starts_with("export=") && !kv.starts_with("ok="))
+            .filter(|kv| {
+                !kv.is_empty() && !kv.starts_with("page=") && !kv.starts_with("export=") && !kv.starts_with("ok=")
+            })
             .collect::<Vec<_>>()
             .join("&");
         let pages = ((total + req.size - 1) / req.size).max(1);
@@ -146,7 +147,10 @@ pub fn xlsx(filename: &str, sheet: &str, headers: &[&str], rows: Vec<Vec<String>
             );
             (
                 [
-                    (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
+                    (
+                        header::CONTENT_TYPE,
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+                    ),
                     (header::CONTENT_DISPOSITION, disposition),
                 ],
                 bytes,

@@ -24,14 +24,25 @@ both!(a_unit_user_sees_only_its_own_unit_in_pages, |app: TestApp| async move {
     // Another unit's page, contacts and contact forms are not there for it.
     assert_eq!(b.get(&format!("/units/{other}")).await.0, StatusCode::NOT_FOUND);
     assert_eq!(b.get(&format!("/units/{other}/contacts/new")).await.0, StatusCode::NOT_FOUND);
-    let other_contact = app.id_of(&format!("SELECT id FROM unit_contacts WHERE unit_id = '{other}' ORDER BY name LIMIT 1")).await;
+    let other_contact =
+        app.id_of(&format!("SELECT id FROM unit_contacts WHERE unit_id = '{other}' ORDER BY name LIMIT 1")).await;
     assert_eq!(b.get(&format!("/contacts/{other_contact}/edit")).await.0, StatusCode::NOT_FOUND);
     let before = app.scalar("SELECT COUNT(*) FROM unit_contacts").await;
-    let (status, _, _) = b.post(&format!("/units/{other}/contacts/new"), &[("level_id", "00000000-0000-7000-8000-000000000004"), ("name", "冒名"), ("phone", "13800000000")]).await;
+    let (status, _, _) = b
+        .post(
+            &format!("/units/{other}/contacts/new"),
+            &[("level_id", "00000000-0000-7000-8000-000000000004"), ("name", "冒名"), ("phone", "13800000000")],
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _, _) = b.post(&format!("/contacts/{other_contact}/delete"), &[]).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _, _) = b.post(&format!("/contacts/{other_contact}/edit"), &[("level_id", "00000000-0000-7000-8000-000000000004"), ("name", "改名"), ("phone", "13800000000")]).await;
+    let (status, _, _) = b
+        .post(
+            &format!("/contacts/{other_contact}/edit"),
+            &[("level_id", "00000000-0000-7000-8000-000000000004"), ("name", "改名"), ("phone", "13800000000")],
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM unit_contacts").await, before);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM unit_contacts WHERE name IN ('冒名', '改名')").await, 0);
@@ -47,8 +58,18 @@ both!(a_unit_user_cannot_reach_admin_pages, |app: TestApp| async move {
     let b = app.login("unit").await;
     let own = unit_id(&app, OWN).await;
     let bank_user = app.id_of("SELECT id FROM users WHERE username = 'bank'").await;
-    for path in ["/org/new", "/units/new", "/users/new", "/teams", "/teams/new", "/audit", "/settings/contact-levels",
-                 &format!("/units/{own}/edit"), &format!("/users/{bank_user}/edit"), &format!("/users/{bank_user}/password")] {
+    for path in [
+        "/org/new",
+        "/units/new",
+        "/users/new",
+        "/teams",
+        "/teams/new",
+        "/audit",
+        "/settings/contact-levels",
+        &format!("/units/{own}/edit"),
+        &format!("/users/{bank_user}/edit"),
+        &format!("/users/{bank_user}/password"),
+    ] {
         let (status, html) = b.get(path).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
         assert!(html.contains("您没有权限进行此操作"), "{path}");
@@ -57,7 +78,12 @@ both!(a_unit_user_cannot_reach_admin_pages, |app: TestApp| async move {
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _, _) = b.post(&format!("/units/{own}/edit"), &[("name", "改名"), ("kind", "government")]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _, _) = b.post(&format!("/users/{bank_user}/password"), &[("new_password", "Takeover123"), ("confirm_password", "Takeover123")]).await;
+    let (status, _, _) = b
+        .post(
+            &format!("/users/{bank_user}/password"),
+            &[("new_password", "Takeover123"), ("confirm_password", "Takeover123")],
+        )
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     // The menu does not offer them either.
     let (_, html) = b.get("/").await;
@@ -74,7 +100,12 @@ both!(a_unit_user_is_scoped_in_the_api_too, |app: TestApp| async move {
     assert_eq!(page["items"][0]["id"], own.as_str());
     assert_eq!(api.get(&format!("/api/v1/units/{other}")).await.0, StatusCode::NOT_FOUND);
     assert_eq!(api.get(&format!("/api/v1/units/{other}/contacts")).await.0, StatusCode::NOT_FOUND);
-    let (status, body) = api.post(&format!("/api/v1/units/{other}/contacts"), json!({"level_id": "00000000-0000-7000-8000-000000000004", "name": "冒名", "phone": "13800000000"})).await;
+    let (status, body) = api
+        .post(
+            &format!("/api/v1/units/{other}/contacts"),
+            json!({"level_id": "00000000-0000-7000-8000-000000000004", "name": "冒名", "phone": "13800000000"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["error"]["code"], "not_found");
     let (status, users) = api.get("/api/v1/users").await;
@@ -98,7 +129,12 @@ both!(a_point_lead_reads_but_does_not_edit_its_contact_book, |app: TestApp| asyn
     let (status, contacts) = api.get(&format!("/api/v1/units/{own}/contacts")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(contacts.as_array().unwrap().len(), 5, "the five default levels");
-    let (status, _) = api.post(&format!("/api/v1/units/{own}/contacts"), json!({"level_id": "00000000-0000-7000-8000-000000000004", "name": "甲", "phone": "13912345678"})).await;
+    let (status, _) = api
+        .post(
+            &format!("/api/v1/units/{own}/contacts"),
+            json!({"level_id": "00000000-0000-7000-8000-000000000004", "name": "甲", "phone": "13912345678"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(api.get("/api/v1/users").await.0, StatusCode::FORBIDDEN);
 });
@@ -117,7 +153,12 @@ both!(a_grid_worker_sees_units_of_its_area_only, |app: TestApp| async move {
     let admin = app.api_login("admin").await;
     let community = app.id_of("SELECT id FROM org_nodes WHERE name = '金狮社区'").await;
     let pid = unit_id(&app, "沧州恒信物业服务有限公司").await;
-    let (status, _) = admin.put(&format!("/api/v1/units/{pid}"), json!({"name": "沧州恒信物业服务有限公司", "kind": "property", "area_id": community})).await;
+    let (status, _) = admin
+        .put(
+            &format!("/api/v1/units/{pid}"),
+            json!({"name": "沧州恒信物业服务有限公司", "kind": "property", "area_id": community}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     let (_, page) = api.get("/api/v1/units").await;
     assert_eq!(page["total"], 1);

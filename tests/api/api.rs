@@ -9,9 +9,25 @@ both!(the_openapi_document_describes_every_route, |app: TestApp| async move {
     assert_eq!(status, StatusCode::OK);
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let paths = doc["paths"].as_object().unwrap();
-    for p in ["/auth/login", "/auth/logout", "/me", "/me/password", "/org/nodes", "/org/nodes/{id}", "/units", "/units/{id}",
-              "/units/{id}/contacts", "/contacts/{id}", "/contact-levels", "/teams", "/teams/{id}", "/users", "/users/{id}",
-              "/users/{id}/password", "/audit"] {
+    for p in [
+        "/auth/login",
+        "/auth/logout",
+        "/me",
+        "/me/password",
+        "/org/nodes",
+        "/org/nodes/{id}",
+        "/units",
+        "/units/{id}",
+        "/units/{id}/contacts",
+        "/contacts/{id}",
+        "/contact-levels",
+        "/teams",
+        "/teams/{id}",
+        "/users",
+        "/users/{id}",
+        "/users/{id}/password",
+        "/audit",
+    ] {
         assert!(paths.contains_key(p), "{p} documented");
     }
     assert!(paths["/auth/login"]["post"]["requestBody"].is_object());
@@ -37,7 +53,8 @@ both!(json_validation_errors_carry_codes_and_chinese_messages, |app: TestApp| as
     assert!(codes.contains(&("name".to_string(), "required".to_string())));
     assert!(codes.contains(&("parent_id".to_string(), "parent_required".to_string())));
     assert!(codes.contains(&("code".to_string(), "invalid_code".to_string())));
-    let name_msg = body["error"]["fields"].as_array().unwrap().iter().find(|f| f["field"] == "name").unwrap()["message"].clone();
+    let name_msg =
+        body["error"]["fields"].as_array().unwrap().iter().find(|f| f["field"] == "name").unwrap()["message"].clone();
     assert_eq!(name_msg, "请填写名称");
     let (status, body) = admin.post("/api/v1/org/nodes", json!({"level": 5})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);

@@ -12,7 +12,13 @@ both!(login_and_logout, |app: TestApp| async move {
 
     let res = b.login("admin", PW).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let cookie = res.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).collect::<Vec<_>>().join("\n");
+    let cookie = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
     assert!(cookie.contains("cc_session=") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
     let (status, html) = b.get("/").await;
     assert_eq!(status, StatusCode::OK);
@@ -58,7 +64,14 @@ both!(unknown_user_gets_the_same_answer_as_a_wrong_password, |app: TestApp| asyn
     let (s, body) = api.post("/api/v1/auth/login", json!({"username": "", "password": ""})).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"]["code"], "missing_credentials");
-    let res = api.client.post(format!("{}/api/v1/auth/login", app.base)).body("{not json").header("content-type", "application/json").send().await.unwrap();
+    let res = api
+        .client
+        .post(format!("{}/api/v1/auth/login", app.base))
+        .body("{not json")
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], "invalid_json");
@@ -85,8 +98,15 @@ both!(api_tokens_and_cookies_do_not_cross, |app: TestApp| async move {
     let res = b.client.get(format!("{}/api/v1/me", app.base)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     let api = app.api_login("admin").await;
-    let res = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
-        .get(format!("{}/units", app.base)).bearer_auth(&api.token).send().await.unwrap();
+    let res = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{}/units", app.base))
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
 });
 
@@ -95,13 +115,22 @@ both!(changing_the_password_ends_other_sessions, |app: TestApp| async move {
     let other = app.login("lead").await;
     let api = app.api_login("lead").await;
     let new_pw = "NewPass2027";
-    let (status, html, _) = phone.post("/account/password", &[("old_password", "wrong1234"), ("new_password", new_pw), ("confirm_password", new_pw)]).await;
+    let (status, html, _) = phone
+        .post(
+            "/account/password",
+            &[("old_password", "wrong1234"), ("new_password", new_pw), ("confirm_password", new_pw)],
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("当前密码不正确"));
-    let (status, html, _) = phone.post("/account/password", &[("old_password", PW), ("new_password", "short"), ("confirm_password", "shortx")]).await;
+    let (status, html, _) = phone
+        .post("/account/password", &[("old_password", PW), ("new_password", "short"), ("confirm_password", "shortx")])
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("密码须为8至64位") && html.contains("两次输入的新密码不一致"));
-    let (status, _, location) = phone.post("/account/password", &[("old_password", PW), ("new_password", new_pw), ("confirm_password", new_pw)]).await;
+    let (status, _, location) = phone
+        .post("/account/password", &[("old_password", PW), ("new_password", new_pw), ("confirm_password", new_pw)])
+        .await;
     assert_eq!(status, StatusCode::SEE_OTHER, "password changed");
     assert_eq!(location.as_deref(), Some("/account/password?ok=password"));
     assert_eq!(phone.get("/").await.0, StatusCode::OK, "the session that changed it stays");
@@ -116,9 +145,13 @@ both!(login_redirects_only_to_local_paths, |app: TestApp| async move {
     let b = app.browser();
     let (_, html) = b.get("/login?next=//evil.example/x").await;
     let token = extract_csrf(&html).unwrap();
-    let res = b.client.post(format!("{}/login", app.base))
+    let res = b
+        .client
+        .post(format!("{}/login", app.base))
         .form(&[("_csrf", token.as_str()), ("username", "admin"), ("password", PW), ("next", "//evil.example/x")])
-        .send().await.unwrap();
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(res.headers()["location"], "/");
 });

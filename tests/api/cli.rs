@@ -17,7 +17,10 @@ fn run(app: &TestApp, args: &[&str]) -> std::process::Output {
 }
 
 both!(user_add_and_passwd_from_the_command_line, |app: TestApp| async move {
-    let out = run(&app, &["user", "add", "--username", "ops", "--name", "运维值班", "--role", "admin", "--password", "Ops2026abc"]);
+    let out = run(
+        &app,
+        &["user", "add", "--username", "ops", "--name", "运维值班", "--role", "admin", "--password", "Ops2026abc"],
+    );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("已创建账号"));
     let mut b = app.browser();
@@ -27,10 +30,42 @@ both!(user_add_and_passwd_from_the_command_line, |app: TestApp| async move {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("请选择角色") && err.contains("密码须为8至64位"), "{err}");
-    let out = run(&app, &["user", "add", "--username", "x1", "--name", "x", "--role", "unit_user", "--unit", "不存在的单位", "--password", "Abcdefg123"]);
+    let out = run(
+        &app,
+        &[
+            "user",
+            "add",
+            "--username",
+            "x1",
+            "--name",
+            "x",
+            "--role",
+            "unit_user",
+            "--unit",
+            "不存在的单位",
+            "--password",
+            "Abcdefg123",
+        ],
+    );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("找不到单位"));
-    let out = run(&app, &["user", "add", "--username", "bank2", "--name", "钱柜员", "--role", "unit_user", "--unit", "沧州银行公园支行", "--password", "Abcdefg123"]);
+    let out = run(
+        &app,
+        &[
+            "user",
+            "add",
+            "--username",
+            "bank2",
+            "--name",
+            "钱柜员",
+            "--role",
+            "unit_user",
+            "--unit",
+            "沧州银行公园支行",
+            "--password",
+            "Abcdefg123",
+        ],
+    );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     // passwd changes the password and is audited as the command line.
     let out = run(&app, &["user", "passwd", "--username", "ops", "--password", "Ops2027xyz"]);
@@ -38,7 +73,10 @@ both!(user_add_and_passwd_from_the_command_line, |app: TestApp| async move {
     let mut b = app.browser();
     assert_eq!(b.login("ops", "Ops2026abc").await.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(b.login("ops", "Ops2027xyz").await.status(), StatusCode::SEE_OTHER);
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE actor_name = '系统命令行' AND actor_id IS NULL").await, 3);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM audit_log WHERE actor_name = '系统命令行' AND actor_id IS NULL").await,
+        3
+    );
     let out = run(&app, &["user", "passwd", "--username", "nobody", "--password", "Ops2027xyz"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("找不到账号"));
@@ -51,7 +89,15 @@ fn free_port() -> u16 {
 both!(serve_stops_gracefully_on_sigterm, |app: TestApp| async move {
     let port = free_port();
     let mut child = Command::new(BIN)
-        .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--data-dir", app.dir.path().to_str().unwrap(), "--database-url", &app.database_url])
+        .args([
+            "serve",
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+            app.dir.path().to_str().unwrap(),
+            "--database-url",
+            &app.database_url,
+        ])
         .env("CHUANGCHENG_LOG_FORMAT", "json")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -82,6 +128,9 @@ both!(serve_stops_gracefully_on_sigterm, |app: TestApp| async move {
     std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut out).unwrap();
     let lines: Vec<serde_json::Value> = out.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
     assert!(!lines.is_empty(), "structured JSON logs: {out}");
-    assert!(lines.iter().any(|l| l["fields"]["message"] == "request" && l["span"]["request_id"].is_string()), "request lines carry request ids: {out}");
+    assert!(
+        lines.iter().any(|l| l["fields"]["message"] == "request" && l["span"]["request_id"].is_string()),
+        "request lines carry request ids: {out}"
+    );
     assert!(lines.iter().any(|l| l["fields"]["message"] == "server stopped"));
 });

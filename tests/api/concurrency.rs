@@ -26,10 +26,16 @@ both!(two_instances_share_sessions_and_do_not_lose_updates, |app: TestApp| async
     assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT], "exactly one wins, the other is told");
     let (_, after) = a.get(&format!("/api/v1/units/{unit}")).await;
     assert_eq!(after["version"].as_i64().unwrap(), version + 1);
-    let updates = app.scalar(&format!("SELECT COUNT(*) FROM audit_log WHERE object_id = '{unit}' AND action = 'update'")).await;
+    let updates =
+        app.scalar(&format!("SELECT COUNT(*) FROM audit_log WHERE object_id = '{unit}' AND action = 'update'")).await;
     assert_eq!(updates, 1, "only the winning change is audited");
     // The loser's message is clear.
-    let (status, body) = b.put(&format!("/api/v1/units/{unit}"), json!({"name": "运河区交通运输局", "kind": "government", "version": version})).await;
+    let (status, body) = b
+        .put(
+            &format!("/api/v1/units/{unit}"),
+            json!({"name": "运河区交通运输局", "kind": "government", "version": version}),
+        )
+        .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(body["error"]["code"], "stale_version");
     assert_eq!(body["error"]["message"], "该记录已被他人修改，请刷新页面后重新编辑");
@@ -39,9 +45,25 @@ both!(a_stale_form_shows_a_chinese_conflict_message, |app: TestApp| async move {
     let first = app.login("admin").await;
     let second = app.login("admin").await;
     let unit = app.id_of("SELECT id FROM units WHERE name = '运河区卫生健康局'").await;
-    let (status, _, _) = first.post(&format!("/units/{unit}/edit"), &[("name", "运河区卫生健康局"), ("kind", "government"), ("phone", "0317-2111111"), ("active", "1"), ("version", "1")]).await;
+    let (status, _, _) = first
+        .post(
+            &format!("/units/{unit}/edit"),
+            &[
+                ("name", "运河区卫生健康局"),
+                ("kind", "government"),
+                ("phone", "0317-2111111"),
+                ("active", "1"),
+                ("version", "1"),
+            ],
+        )
+        .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    let (status, html, _) = second.post(&format!("/units/{unit}/edit"), &[("name", "运河区卫健局"), ("kind", "government"), ("active", "1"), ("version", "1")]).await;
+    let (status, html, _) = second
+        .post(
+            &format!("/units/{unit}/edit"),
+            &[("name", "运河区卫健局"), ("kind", "government"), ("active", "1"), ("version", "1")],
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("该记录已被他人修改"));
     assert_eq!(app.scalar("SELECT COUNT(*) FROM units WHERE name = '运河区卫健局'").await, 0);

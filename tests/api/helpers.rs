@@ -67,7 +67,9 @@ pub async fn fresh_database(backend: Backend, dir: &std::path::Path) -> Option<S
                 if std::env::var("CHUANGCHENG_TEST_PG_REQUIRED").is_ok() {
                     panic!("CHUANGCHENG_TEST_PG_REQUIRED is set but CHUANGCHENG_TEST_PG is not");
                 }
-                eprintln!("PostgreSQL variant skipped: set CHUANGCHENG_TEST_PG=postgres://user@host:port/postgres to run it");
+                eprintln!(
+                    "PostgreSQL variant skipped: set CHUANGCHENG_TEST_PG=postgres://user@host:port/postgres to run it"
+                );
                 return None;
             };
             let name = format!("cc_test_{}", uuid::Uuid::new_v4().simple());
@@ -125,7 +127,8 @@ impl TestApp {
 
     pub async fn api_login(&self, username: &str) -> Api {
         let api = Api { client: reqwest::Client::new(), base: self.base.clone(), token: String::new() };
-        let (status, body) = api.post("/api/v1/auth/login", serde_json::json!({"username": username, "password": PW})).await;
+        let (status, body) =
+            api.post("/api/v1/auth/login", serde_json::json!({"username": username, "password": PW})).await;
         assert_eq!(status, StatusCode::OK, "api login of {username}: {body}");
         Api { token: body["token"].as_str().expect("token").to_string(), ..api }
     }
@@ -238,6 +241,10 @@ impl Api {
 pub fn field_codes(body: &Value) -> Vec<(String, String)> {
     body["error"]["fields"]
         .as_array()
-        .map(|a| a.iter().map(|f| (f["field"].as_str().unwrap_or("").to_string(), f["code"].as_str().unwrap_or("").to_string())).collect())
+        .map(|a| {
+            a.iter()
+                .map(|f| (f["field"].as_str().unwrap_or("").to_string(), f["code"].as_str().unwrap_or("").to_string()))
+                .collect()
+        })
         .unwrap_or_default()
 }

@@ -12,5 +12,6 @@ mod concurrency;
 mod forms;
 mod ops;
 mod org;
+mod ui;
 mod units;
 mod users;

@@ -13,8 +13,14 @@ both!(health_request_ids_and_security_headers, |app: TestApp| async move {
     assert_eq!(body["database"], if app.backend == Backend::Sqlite { "sqlite" } else { "postgres" });
     // A caller's own request id is kept and ends up in the audit log.
     let api = app.api_login("admin").await;
-    let res = client.post(format!("{}/api/v1/contact-levels", app.base)).bearer_auth(&api.token)
-        .header("x-request-id", "trace-abc-123").json(&serde_json::json!({"name": "临时层级", "seq": 9})).send().await.unwrap();
+    let res = client
+        .post(format!("{}/api/v1/contact-levels", app.base))
+        .bearer_auth(&api.token)
+        .header("x-request-id", "trace-abc-123")
+        .json(&serde_json::json!({"name": "临时层级", "seq": 9}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
     assert_eq!(res.headers()["x-request-id"], "trace-abc-123");
     assert_eq!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE request_id = 'trace-abc-123'").await, 1);
@@ -27,7 +33,8 @@ both!(pages_load_nothing_from_the_internet, |app: TestApp| async move {
     let b = app.login("admin").await;
     let unit = app.id_of("SELECT id FROM units ORDER BY name LIMIT 1").await;
     let anonymous = app.browser();
-    for path in ["/", "/org", "/units", &format!("/units/{unit}"), "/teams", "/users", "/audit", "/users/new", "/login"] {
+    for path in ["/", "/org", "/units", &format!("/units/{unit}"), "/teams", "/users", "/audit", "/users/new", "/login"]
+    {
         let (status, html) = if path == "/login" { anonymous.get(path).await } else { b.get(path).await };
         assert_eq!(status, StatusCode::OK, "{path}");
         assert!(html.contains("lang=\"zh-CN\"") && html.contains("width=device-width"), "{path}: Chinese, phone-ready");

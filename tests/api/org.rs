@@ -6,7 +6,9 @@ both!(the_demo_tree_has_the_seeded_shape, |app: TestApp| async move {
     let street = app.id_of("SELECT id FROM org_nodes WHERE name = '公园街道'").await;
     assert_eq!(app.scalar(&format!("SELECT COUNT(*) FROM org_nodes WHERE parent_id = '{street}'")).await, 14);
     let compounds = app
-        .scalar(&format!("SELECT COUNT(*) FROM org_nodes c JOIN org_nodes m ON m.id = c.parent_id WHERE m.parent_id = '{street}'"))
+        .scalar(&format!(
+            "SELECT COUNT(*) FROM org_nodes c JOIN org_nodes m ON m.id = c.parent_id WHERE m.parent_id = '{street}'"
+        ))
         .await;
     assert_eq!(compounds, 106);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM units").await, 22);
@@ -30,7 +32,12 @@ both!(an_admin_builds_the_tree_through_the_pages, |app: TestApp| async move {
     let (status, html) = b.get(&format!("/org/new?parent_id={street}")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("value=\"130903005\""), "the code is prefilled with the parent's");
-    let (status, _, location) = b.post("/org/new", &[("level", "community"), ("parent_id", &street), ("code", "130903005015"), ("name", "清风社区")]).await;
+    let (status, _, location) = b
+        .post(
+            "/org/new",
+            &[("level", "community"), ("parent_id", &street), ("code", "130903005015"), ("name", "清风社区")],
+        )
+        .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location.unwrap(), format!("/org?parent_id={street}&ok=created"));
     let (_, html) = b.get(&format!("/org?parent_id={street}&ok=created")).await;

@@ -15,24 +15,69 @@ both!(an_admin_manages_a_unit_and_its_contact_book, |app: TestApp| async move {
     let b = app.login("admin").await;
     let area = app.id_of("SELECT id FROM org_nodes WHERE name = '公园街道'").await;
     let (status, _, location) = b
-        .post("/units/new", &[("name", "中国邮政储蓄银行沧州公园路支行"), ("kind", "bank_branch"), ("area_id", &area), ("address", "沧州市运河区公园路8号"), ("phone", "0317-2012345")])
+        .post(
+            "/units/new",
+            &[
+                ("name", "中国邮政储蓄银行沧州公园路支行"),
+                ("kind", "bank_branch"),
+                ("area_id", &area),
+                ("address", "沧州市运河区公园路8号"),
+                ("phone", "0317-2012345"),
+            ],
+        )
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let path = location.unwrap().split('?').next().unwrap().to_string();
     let (status, html) = b.get(&path).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("中国邮政储蓄银行沧州公园路支行") && html.contains("银行网点") && html.contains("公园街道") && html.contains("尚未登记联系人"));
-    let (status, _, _) = b.post(&format!("{path}/contacts/new"), &[("level_id", "00000000-0000-7000-8000-000000000005"), ("name", "田甜"), ("position", "大堂经理"), ("phone", "13833334444")]).await;
+    assert!(
+        html.contains("中国邮政储蓄银行沧州公园路支行")
+            && html.contains("银行网点")
+            && html.contains("公园街道")
+            && html.contains("尚未登记联系人")
+    );
+    let (status, _, _) = b
+        .post(
+            &format!("{path}/contacts/new"),
+            &[
+                ("level_id", "00000000-0000-7000-8000-000000000005"),
+                ("name", "田甜"),
+                ("position", "大堂经理"),
+                ("phone", "13833334444"),
+            ],
+        )
+        .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (_, html) = b.get(&path).await;
     assert!(html.contains("现场负责人/大堂经理") && html.contains("田甜") && html.contains("tel:13833334444"));
     // Edit the contact, then the unit (deactivate).
     let cid = app.id_of("SELECT id FROM unit_contacts WHERE name = '田甜'").await;
-    let (status, _, _) = b.post(&format!("/contacts/{cid}/edit"), &[("level_id", "00000000-0000-7000-8000-000000000005"), ("name", "田甜"), ("position", "大堂经理"), ("phone", "13833335555"), ("version", "1")]).await;
+    let (status, _, _) = b
+        .post(
+            &format!("/contacts/{cid}/edit"),
+            &[
+                ("level_id", "00000000-0000-7000-8000-000000000005"),
+                ("name", "田甜"),
+                ("position", "大堂经理"),
+                ("phone", "13833335555"),
+                ("version", "1"),
+            ],
+        )
+        .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM unit_contacts WHERE phone = '13833335555'").await, 1);
     let uid = path.trim_start_matches("/units/");
-    let (status, _, _) = b.post(&format!("{path}/edit"), &[("name", "中国邮政储蓄银行沧州公园路支行"), ("kind", "bank_branch"), ("area_id", &area), ("version", "1")]).await;
+    let (status, _, _) = b
+        .post(
+            &format!("{path}/edit"),
+            &[
+                ("name", "中国邮政储蓄银行沧州公园路支行"),
+                ("kind", "bank_branch"),
+                ("area_id", &area),
+                ("version", "1"),
+            ],
+        )
+        .await;
     assert_eq!(status, StatusCode::SEE_OTHER, "unticked 启用 box");
     assert_eq!(app.scalar(&format!("SELECT active FROM units WHERE id = '{uid}'")).await, 0);
     let (_, html) = b.get("/units?active=0").await;
@@ -62,10 +107,18 @@ both!(the_unit_list_exports_the_filtered_rows, |app: TestApp| async move {
 both!(a_unit_user_keeps_its_own_contact_book, |app: TestApp| async move {
     let b = app.login("bank").await;
     let unit = app.id_of("SELECT unit_id FROM users WHERE username = 'bank'").await;
-    let (status, _, _) = b.post(&format!("/units/{unit}/contacts/new"), &[("level_id", "00000000-0000-7000-8000-000000000004"), ("name", "新来的联络员"), ("phone", "15012345678")]).await;
+    let (status, _, _) = b
+        .post(
+            &format!("/units/{unit}/contacts/new"),
+            &[("level_id", "00000000-0000-7000-8000-000000000004"), ("name", "新来的联络员"), ("phone", "15012345678")],
+        )
+        .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    let e: (String, String) = sqlx::query_as("SELECT actor_name, action FROM audit_log WHERE object_label LIKE '%新来的联络员'")
-        .fetch_one(&app.db.pool).await.unwrap();
+    let e: (String, String) =
+        sqlx::query_as("SELECT actor_name, action FROM audit_log WHERE object_label LIKE '%新来的联络员'")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
     assert_eq!(e, ("赵晓燕".to_string(), "create".to_string()));
 });
 

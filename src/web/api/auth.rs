@@ -34,12 +34,17 @@ pub struct LoginResponse {
 #[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest, security(()),
     responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody, description = "invalid_credentials"),
               (status = 429, body = ErrorBody, description = "too_many_attempts")))]
-pub async fn login(State(state): State<AppState>, meta: Meta, JsonBody(req): JsonBody<LoginRequest>) -> ApiResult<Json<LoginResponse>> {
+pub async fn login(
+    State(state): State<AppState>,
+    meta: Meta,
+    JsonBody(req): JsonBody<LoginRequest>,
+) -> ApiResult<Json<LoginResponse>> {
     if req.username.trim().is_empty() || req.password.is_empty() {
         return Err(AppError::BadRequest("missing_credentials", "请输入用户名和密码".into()).into());
     }
     let ttl = state.config.api_token_hours * 3600 * 1000;
-    let out = svc::login(&state.db, &req.username, &req.password, &meta.ip, SessionKind::Api, ttl, &meta.request_id).await?;
+    let out =
+        svc::login(&state.db, &req.username, &req.password, &meta.ip, SessionKind::Api, ttl, &meta.request_id).await?;
     Ok(Json(LoginResponse { token: out.token, token_type: "Bearer", expires_at: out.expires_at, user: out.user }))
 }
 

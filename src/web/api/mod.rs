@@ -58,7 +58,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             Ok(Json(v)) => Ok(JsonBody(v)),
             Err(rejection) => {
                 let detail = rejection.body_text();
-                Err(ApiError(AppError::BadRequest("invalid_json", format!("请求内容不是有效的JSON或字段类型不符：{detail}"))))
+                Err(ApiError(AppError::BadRequest(
+                    "invalid_json",
+                    format!("请求内容不是有效的JSON或字段类型不符：{detail}"),
+                )))
             }
         }
     }
@@ -100,7 +103,10 @@ struct BearerAuth;
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 

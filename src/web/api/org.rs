@@ -1,8 +1,8 @@
 use super::{ErrorBody, JsonBody, Page};
 use crate::error::AppError;
 use crate::service::access::area_scope;
-use crate::service::org::{self as svc, NodeInput};
 use crate::service::non_empty;
+use crate::service::org::{self as svc, NodeInput};
 use crate::store::PageReq;
 use crate::store::org::{self as store, OrgFilter, OrgNode, OrgNodeRow};
 use crate::web::auth::ApiUser;
@@ -28,7 +28,12 @@ pub struct OrgQuery {
 #[utoipa::path(get, path = "/org/nodes", tag = "org", params(OrgQuery), responses((status = 200, body = Page<OrgNodeRow>)))]
 pub async fn list(api: ApiUser, Query(q): Query<OrgQuery>) -> ApiResult<Json<Page<OrgNodeRow>>> {
     let ctx = api.ctx();
-    let f = OrgFilter { level: non_empty(&q.level), parent_id: non_empty(&q.parent_id), keyword: non_empty(&q.q), within: area_scope(&ctx).await? };
+    let f = OrgFilter {
+        level: non_empty(&q.level),
+        parent_id: non_empty(&q.parent_id),
+        keyword: non_empty(&q.q),
+        within: area_scope(&ctx).await?,
+    };
     let req = PageReq::new(q.page, q.size);
     let (items, total) = store::list(ctx.db, &f, req).await?;
     Ok(Json(Page { items, total, page: req.page, size: req.size }))
@@ -57,7 +62,11 @@ pub async fn get(api: ApiUser, Path(id): Path<String>) -> ApiResult<Json<OrgNode
 /// Rename or recode an area (admin). Send the `version` you read to avoid overwriting others' changes.
 #[utoipa::path(put, path = "/org/nodes/{id}", tag = "org", params(("id" = String, Path)), request_body = NodeInput,
     responses((status = 200, body = OrgNode), (status = 409, body = ErrorBody, description = "stale_version"), (status = 422, body = ErrorBody)))]
-pub async fn update(api: ApiUser, Path(id): Path<String>, JsonBody(input): JsonBody<NodeInput>) -> ApiResult<Json<OrgNode>> {
+pub async fn update(
+    api: ApiUser,
+    Path(id): Path<String>,
+    JsonBody(input): JsonBody<NodeInput>,
+) -> ApiResult<Json<OrgNode>> {
     Ok(Json(svc::update(&api.ctx(), &id, input).await?))
 }
 

@@ -60,7 +60,11 @@ pub async fn get(api: ApiUser, Path(id): Path<String>) -> ApiResult<Json<TeamDet
 /// Update a team and replace its members (admin).
 #[utoipa::path(put, path = "/teams/{id}", tag = "teams", params(("id" = String, Path)), request_body = TeamInput,
     responses((status = 200, body = TeamDetail), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn update(api: ApiUser, Path(id): Path<String>, JsonBody(input): JsonBody<TeamInput>) -> ApiResult<Json<TeamDetail>> {
+pub async fn update(
+    api: ApiUser,
+    Path(id): Path<String>,
+    JsonBody(input): JsonBody<TeamInput>,
+) -> ApiResult<Json<TeamDetail>> {
     svc::update(&api.ctx(), &id, input).await?;
     Ok(Json(detail(&api, &id).await?))
 }

@@ -57,7 +57,11 @@ pub async fn get(api: ApiUser, Path(id): Path<String>) -> ApiResult<Json<Unit>> 
 /// Update a unit (admin).
 #[utoipa::path(put, path = "/units/{id}", tag = "units", params(("id" = String, Path)), request_body = UnitInput,
     responses((status = 200, body = Unit), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn update(api: ApiUser, Path(id): Path<String>, JsonBody(input): JsonBody<UnitInput>) -> ApiResult<Json<Unit>> {
+pub async fn update(
+    api: ApiUser,
+    Path(id): Path<String>,
+    JsonBody(input): JsonBody<UnitInput>,
+) -> ApiResult<Json<Unit>> {
     Ok(Json(svc::update(&api.ctx(), &id, input).await?))
 }
 
@@ -71,14 +75,22 @@ pub async fn contacts(api: ApiUser, Path(id): Path<String>) -> ApiResult<Json<Ve
 /// Add a contact (admin, or the unit's own unit user).
 #[utoipa::path(post, path = "/units/{id}/contacts", tag = "units", params(("id" = String, Path)), request_body = ContactInput,
     responses((status = 201, body = Contact), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn add_contact(api: ApiUser, Path(id): Path<String>, JsonBody(input): JsonBody<ContactInput>) -> ApiResult<(StatusCode, Json<Contact>)> {
+pub async fn add_contact(
+    api: ApiUser,
+    Path(id): Path<String>,
+    JsonBody(input): JsonBody<ContactInput>,
+) -> ApiResult<(StatusCode, Json<Contact>)> {
     Ok((StatusCode::CREATED, Json(svc::add_contact(&api.ctx(), &id, input).await?)))
 }
 
 /// Update a contact.
 #[utoipa::path(put, path = "/contacts/{id}", tag = "units", params(("id" = String, Path)), request_body = ContactInput,
     responses((status = 200, body = Contact), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn update_contact(api: ApiUser, Path(id): Path<String>, JsonBody(input): JsonBody<ContactInput>) -> ApiResult<Json<Contact>> {
+pub async fn update_contact(
+    api: ApiUser,
+    Path(id): Path<String>,
+    JsonBody(input): JsonBody<ContactInput>,
+) -> ApiResult<Json<Contact>> {
     Ok(Json(svc::update_contact(&api.ctx(), &id, input).await?))
 }
 
@@ -99,6 +111,9 @@ pub async fn levels(api: ApiUser) -> ApiResult<Json<Vec<ContactLevel>>> {
 /// Add a contact-book level (admin).
 #[utoipa::path(post, path = "/contact-levels", tag = "units", request_body = LevelInput,
     responses((status = 201, body = ContactLevel), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn add_level(api: ApiUser, JsonBody(input): JsonBody<LevelInput>) -> ApiResult<(StatusCode, Json<ContactLevel>)> {
+pub async fn add_level(
+    api: ApiUser,
+    JsonBody(input): JsonBody<LevelInput>,
+) -> ApiResult<(StatusCode, Json<ContactLevel>)> {
     Ok((StatusCode::CREATED, Json(svc::add_level(&api.ctx(), input).await?)))
 }

@@ -25,7 +25,12 @@ pub struct UserQuery {
 #[utoipa::path(get, path = "/users", tag = "users", params(UserQuery), responses((status = 200, body = Page<UserRow>), (status = 403, body = ErrorBody)))]
 pub async fn list(api: ApiUser, Query(q): Query<UserQuery>) -> ApiResult<Json<Page<UserRow>>> {
     let scope = users_scope(&api.user)?;
-    let f = UserFilter { role: non_empty(&q.role), unit_id: scope.or_else(|| non_empty(&q.unit_id)), keyword: non_empty(&q.q), active: None };
+    let f = UserFilter {
+        role: non_empty(&q.role),
+        unit_id: scope.or_else(|| non_empty(&q.unit_id)),
+        keyword: non_empty(&q.q),
+        active: None,
+    };
     let req = PageReq::new(q.page, q.size);
     let (items, total) = store::list(&api.state.db, &f, req).await?;
     Ok(Json(Page { items, total, page: req.page, size: req.size }))
@@ -47,14 +52,22 @@ pub async fn get(api: ApiUser, Path(id): Path<String>) -> ApiResult<Json<User>> 
 /// Update an account (admin). Changing role, scope or deactivating ends its sessions.
 #[utoipa::path(put, path = "/users/{id}", tag = "users", params(("id" = String, Path)), request_body = UserInput,
     responses((status = 200, body = User), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn update(api: ApiUser, Path(id): Path<String>, JsonBody(input): JsonBody<UserInput>) -> ApiResult<Json<User>> {
+pub async fn update(
+    api: ApiUser,
+    Path(id): Path<String>,
+    JsonBody(input): JsonBody<UserInput>,
+) -> ApiResult<Json<User>> {
     Ok(Json(svc::update(&api.ctx(), &id, input).await?))
 }
 
 /// Set an account's password (admin); `old_password` is ignored.
 #[utoipa::path(put, path = "/users/{id}/password", tag = "users", params(("id" = String, Path)), request_body = PasswordInput,
     responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn reset_password(api: ApiUser, Path(id): Path<String>, JsonBody(input): JsonBody<PasswordInput>) -> ApiResult<StatusCode> {
+pub async fn reset_password(
+    api: ApiUser,
+    Path(id): Path<String>,
+    JsonBody(input): JsonBody<PasswordInput>,
+) -> ApiResult<StatusCode> {
     svc::reset_password(&api.ctx(), &id, input).await?;
     Ok(StatusCode::NO_CONTENT)
 }

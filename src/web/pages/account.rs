@@ -26,7 +26,10 @@ pub struct OkQuery {
 }
 
 pub async fn form(page: PageUser, Query(q): Query<OkQuery>) -> PasswordPage {
-    PasswordPage { l: Layout::new(&page.user, "password", "修改密码").with_flash(q.ok.as_deref()), errors: FieldErrors::default() }
+    PasswordPage {
+        l: Layout::new(&page.user, "password", "修改密码").with_flash(q.ok.as_deref()),
+        errors: FieldErrors::default(),
+    }
 }
 
 pub async fn submit(CsrfForm { page, form }: CsrfForm<PasswordInput>) -> PageResult<Response> {

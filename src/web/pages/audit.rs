@@ -25,8 +25,14 @@ pub const OBJECT_TYPES: [(&str, &str); 7] = [
     ("session", "登录"),
 ];
 
-pub const ACTIONS: [(&str, &str); 6] =
-    [("create", "新增"), ("update", "修改"), ("delete", "删除"), ("password", "修改密码"), ("login", "登录"), ("logout", "退出")];
+pub const ACTIONS: [(&str, &str); 6] = [
+    ("create", "新增"),
+    ("update", "修改"),
+    ("delete", "删除"),
+    ("password", "修改密码"),
+    ("login", "登录"),
+    ("logout", "退出"),
+];
 
 fn label(table: &[(&'static str, &'static str)], key: &str) -> String {
     table.iter().find(|(k, _)| *k == key).map(|(_, v)| v.to_string()).unwrap_or_else(|| key.to_string())
@@ -157,11 +163,17 @@ pub async fn list(page: PageUser, RawQuery(raw): RawQuery, Query(q): Query<Audit
             .into_iter()
             .map(to_row)
             .map(|r| {
-                let changes = r.changes.iter().map(|(f, b, a)| format!("{f}: {b} → {a}")).collect::<Vec<_>>().join("；");
+                let changes =
+                    r.changes.iter().map(|(f, b, a)| format!("{f}: {b} → {a}")).collect::<Vec<_>>().join("；");
                 vec![r.at, r.actor, r.action, r.object_type, r.object_label, changes, r.request_id]
             })
             .collect();
-        return Ok(xlsx("审计日志", "审计日志", &["时间", "操作人", "动作", "对象类型", "对象", "变更内容", "请求ID"], data));
+        return Ok(xlsx(
+            "审计日志",
+            "审计日志",
+            &["时间", "操作人", "动作", "对象类型", "对象", "变更内容", "请求ID"],
+            data,
+        ));
     }
     let req = PageReq::new(q.page, q.size);
     let (rows, total) = audit::list(db, &filter, req).await?;
@@ -189,7 +201,10 @@ mod tests {
     fn diff_lists_only_changed_fields_in_chinese() {
         let before = r#"{"id":"1","name":"运河区","code":"130903","version":1,"updated_at":5}"#;
         let after = r#"{"id":"1","name":"运河区（新）","code":"130903","version":2,"updated_at":9}"#;
-        assert_eq!(diff(Some(before), Some(after)), vec![("名称".to_string(), "运河区".to_string(), "运河区（新）".to_string())]);
+        assert_eq!(
+            diff(Some(before), Some(after)),
+            vec![("名称".to_string(), "运河区".to_string(), "运河区（新）".to_string())]
+        );
     }
 
     #[test]

@@ -43,18 +43,24 @@ pub async fn list(page: PageUser, Query(q): Query<OkQuery>) -> PageResult<Levels
 pub async fn create(CsrfForm { page, form }: CsrfForm<LevelInput>) -> PageResult<Response> {
     match svc::add_level(&page.ctx(), form).await {
         Ok(_) => Ok(Redirect::to("/settings/contact-levels?ok=created").into_response()),
-        Err(e) => Ok((StatusCode::UNPROCESSABLE_ENTITY, page_with(&page, form_errors(e)?, String::new(), None).await?).into_response()),
+        Err(e) => Ok((StatusCode::UNPROCESSABLE_ENTITY, page_with(&page, form_errors(e)?, String::new(), None).await?)
+            .into_response()),
     }
 }
 
 pub async fn update(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<LevelInput>) -> PageResult<Response> {
     match svc::update_level(&page.ctx(), &id, form).await {
         Ok(_) => Ok(Redirect::to("/settings/contact-levels?ok=saved").into_response()),
-        Err(e) => Ok((StatusCode::UNPROCESSABLE_ENTITY, page_with(&page, form_errors(e)?, id, None).await?).into_response()),
+        Err(e) => {
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page_with(&page, form_errors(e)?, id, None).await?).into_response())
+        }
     }
 }
 
-pub async fn delete(Path(id): Path<String>, CsrfForm { page, .. }: CsrfForm<Vec<(String, String)>>) -> PageResult<Response> {
+pub async fn delete(
+    Path(id): Path<String>,
+    CsrfForm { page, .. }: CsrfForm<Vec<(String, String)>>,
+) -> PageResult<Response> {
     match svc::delete_level(&page.ctx(), &id).await {
         Ok(()) => Ok(Redirect::to("/settings/contact-levels?ok=deleted").into_response()),
         Err(e) => Ok((StatusCode::CONFLICT, page_with(&page, form_errors(e)?, id, None).await?).into_response()),

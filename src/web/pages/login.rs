@@ -42,7 +42,11 @@ fn render(state: &AppState, status: StatusCode, next: String, username: String, 
     (status, [(header::SET_COOKIE, c)], LoginPage { csrf, next, username, error }).into_response()
 }
 
-pub async fn form(State(state): State<AppState>, Extension(auth): Extension<Auth>, Query(q): Query<NextQuery>) -> Response {
+pub async fn form(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Query(q): Query<NextQuery>,
+) -> Response {
     if auth.0.is_some() {
         return Redirect::to(&safe_next(q.next.as_deref())).into_response();
     }

@@ -71,7 +71,10 @@ pub fn form_errors(e: crate::error::AppError) -> Result<crate::domain::validate:
 }
 
 /// Options for choosing an area: every node, indented by level.
-pub async fn area_options(db: &crate::store::Db, include_compounds: bool) -> Result<Vec<crate::web::ui::Opt>, sqlx::Error> {
+pub async fn area_options(
+    db: &crate::store::Db,
+    include_compounds: bool,
+) -> Result<Vec<crate::web::ui::Opt>, sqlx::Error> {
     let nodes = crate::store::org::all(db).await?;
     Ok(nodes
         .into_iter()

@@ -7,8 +7,8 @@ use crate::domain::time::fmt_local;
 use crate::domain::validate::FieldErrors;
 use crate::service::access::area_scope;
 use crate::service::org::{self as svc, NodeInput};
-use crate::store::org::{self, OrgFilter, OrgNode, OrgNodeRow};
 use crate::store::PageReq;
+use crate::store::org::{self, OrgFilter, OrgNode, OrgNodeRow};
 use crate::web::auth::{CsrfForm, PageUser};
 use crate::web::error::PageResult;
 use crate::web::ui::{Layout, Opt, Pager, xlsx};
@@ -59,7 +59,16 @@ pub async fn list(page: PageUser, RawQuery(raw): RawQuery, Query(q): Query<OrgQu
         let (rows, _) = org::list(ctx.db, &filter, PageReq::all()).await?;
         let data = rows
             .iter()
-            .map(|r| vec![r.code.clone(), r.name.clone(), r.level_label().into(), r.parent_name.clone().unwrap_or_default(), r.child_count.to_string(), fmt_local(r.updated_at)])
+            .map(|r| {
+                vec![
+                    r.code.clone(),
+                    r.name.clone(),
+                    r.level_label().into(),
+                    r.parent_name.clone().unwrap_or_default(),
+                    r.child_count.to_string(),
+                    fmt_local(r.updated_at),
+                ]
+            })
             .collect();
         return Ok(xlsx("区域列表", "区域", &["编码", "名称", "层级", "上级", "下级数", "更新时间"], data));
     }
@@ -93,7 +102,12 @@ pub struct OrgForm {
     parents: Vec<Opt>,
 }
 
-async fn form_page(page: &PageUser, f: NodeInput, errors: FieldErrors, editing: Option<OrgNode>) -> PageResult<OrgForm> {
+async fn form_page(
+    page: &PageUser,
+    f: NodeInput,
+    errors: FieldErrors,
+    editing: Option<OrgNode>,
+) -> PageResult<OrgForm> {
     let title = if editing.is_some() { "编辑区域" } else { "新增区域" };
     Ok(OrgForm {
         l: Layout::new(&page.user, "org", title),
@@ -116,7 +130,8 @@ pub async fn new_form(page: PageUser, Query(q): Query<NewQuery>) -> PageResult<O
     if let Some(p) = &f.parent_id
         && let Some(node) = org::get(&page.state.db, p).await?
     {
-        f.level = OrgLevel::parse(&node.level).and_then(|l| l.child()).map(|l| l.as_str().to_string()).unwrap_or_default();
+        f.level =
+            OrgLevel::parse(&node.level).and_then(|l| l.child()).map(|l| l.as_str().to_string()).unwrap_or_default();
         f.code = node.code.clone();
     }
     form_page(&page, f, FieldErrors::default(), None).await
@@ -163,7 +178,10 @@ pub async fn update(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<No
     }
 }
 
-pub async fn delete(Path(id): Path<String>, CsrfForm { page, .. }: CsrfForm<Vec<(String, String)>>) -> PageResult<Response> {
+pub async fn delete(
+    Path(id): Path<String>,
+    CsrfForm { page, .. }: CsrfForm<Vec<(String, String)>>,
+) -> PageResult<Response> {
     let node = org::get(&page.state.db, &id).await?;
     svc::delete(&page.ctx(), &id).await?;
     Ok(back_to_list(node.and_then(|n| n.parent_id).as_deref(), "deleted"))

@@ -45,7 +45,15 @@ pub async fn list(page: PageUser, RawQuery(raw): RawQuery, Query(q): Query<TeamQ
         let (rows, _) = teams::list(ctx.db, keyword.as_deref(), PageReq::all()).await?;
         let data = rows
             .iter()
-            .map(|r| vec![r.name.clone(), r.theme.clone(), r.area_name.clone().unwrap_or_default(), r.leader_name.clone().unwrap_or_default(), r.member_count.to_string()])
+            .map(|r| {
+                vec![
+                    r.name.clone(),
+                    r.theme.clone(),
+                    r.area_name.clone().unwrap_or_default(),
+                    r.leader_name.clone().unwrap_or_default(),
+                    r.member_count.to_string(),
+                ]
+            })
             .collect();
         return Ok(xlsx("督导组", "督导组", &["名称", "督导主题", "负责区域", "组长", "成员数"], data));
     }
@@ -113,9 +121,17 @@ impl TeamForm {
 
 async fn form_page(page: &PageUser, f: TeamInput, errors: FieldErrors, editing: Option<Team>) -> PageResult<TeamForm> {
     let db = &page.state.db;
-    let supervisors = users::by_role(db, Role::Supervisor.as_str()).await?.into_iter().map(|(id, name)| Opt::new(id, name)).collect();
+    let supervisors =
+        users::by_role(db, Role::Supervisor.as_str()).await?.into_iter().map(|(id, name)| Opt::new(id, name)).collect();
     let title = if editing.is_some() { "编辑督导组" } else { "新增督导组" };
-    Ok(TeamForm { l: Layout::new(&page.user, "teams", title), f, errors, editing, areas: area_options(db, false).await?, supervisors })
+    Ok(TeamForm {
+        l: Layout::new(&page.user, "teams", title),
+        f,
+        errors,
+        editing,
+        areas: area_options(db, false).await?,
+        supervisors,
+    })
 }
 
 pub async fn new_form(page: PageUser) -> PageResult<TeamForm> {
@@ -160,7 +176,10 @@ pub async fn update(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<Te
     }
 }
 
-pub async fn delete(Path(id): Path<String>, CsrfForm { page, .. }: CsrfForm<Vec<(String, String)>>) -> PageResult<Response> {
+pub async fn delete(
+    Path(id): Path<String>,
+    CsrfForm { page, .. }: CsrfForm<Vec<(String, String)>>,
+) -> PageResult<Response> {
     svc::delete(&page.ctx(), &id).await?;
     Ok(Redirect::to("/teams?ok=deleted").into_response())
 }

@@ -93,7 +93,12 @@ pub async fn list(page: PageUser, RawQuery(raw): RawQuery, Query(q): Query<UnitQ
                 ]
             })
             .collect();
-        return Ok(xlsx("责任单位", "责任单位", &["单位名称", "类型", "所属区域", "联系电话", "联系人数", "账号数", "状态"], data));
+        return Ok(xlsx(
+            "责任单位",
+            "责任单位",
+            &["单位名称", "类型", "所属区域", "联系电话", "联系人数", "账号数", "状态"],
+            data,
+        ));
     }
     let req = PageReq::new(q.page, q.size);
     let (rows, total) = units::list(ctx.db, &filter, req).await?;
@@ -138,9 +143,12 @@ pub async fn detail(page: PageUser, Path(id): Path<String>, Query(q): Query<OkQu
         Some(a) => org::get(ctx.db, a).await?.map(|n| n.name).unwrap_or_default(),
         None => String::new(),
     };
-    let shows_users = page.user.role == Role::Admin || (page.user.role == Role::UnitUser && page.user.unit_id.as_deref() == Some(unit.id.as_str()));
+    let shows_users = page.user.role == Role::Admin
+        || (page.user.role == Role::UnitUser && page.user.unit_id.as_deref() == Some(unit.id.as_str()));
     let users = if shows_users {
-        user_store::list(ctx.db, &UserFilter { unit_id: Some(unit.id.clone()), ..Default::default() }, PageReq::all()).await?.0
+        user_store::list(ctx.db, &UserFilter { unit_id: Some(unit.id.clone()), ..Default::default() }, PageReq::all())
+            .await?
+            .0
     } else {
         Vec::new()
     };
@@ -169,7 +177,14 @@ pub struct UnitForm {
 
 async fn form_page(page: &PageUser, f: UnitInput, errors: FieldErrors, editing: Option<Unit>) -> PageResult<UnitForm> {
     let title = if editing.is_some() { "编辑责任单位" } else { "新增责任单位" };
-    Ok(UnitForm { l: Layout::new(&page.user, "units", title), f, errors, editing, kinds: kind_options(), areas: area_options(&page.state.db, false).await? })
+    Ok(UnitForm {
+        l: Layout::new(&page.user, "units", title),
+        f,
+        errors,
+        editing,
+        kinds: kind_options(),
+        areas: area_options(&page.state.db, false).await?,
+    })
 }
 
 pub async fn new_form(page: PageUser) -> PageResult<UnitForm> {
@@ -227,7 +242,13 @@ pub struct ContactForm {
     levels: Vec<Opt>,
 }
 
-async fn contact_page(page: &PageUser, unit: Unit, f: ContactInput, errors: FieldErrors, editing: Option<Contact>) -> PageResult<ContactForm> {
+async fn contact_page(
+    page: &PageUser,
+    unit: Unit,
+    f: ContactInput,
+    errors: FieldErrors,
+    editing: Option<Contact>,
+) -> PageResult<ContactForm> {
     let levels = units::contact_levels(&page.state.db).await?.into_iter().map(|l| Opt::new(l.id, l.name)).collect();
     let title = if editing.is_some() { "编辑联系人" } else { "新增联系人" };
     Ok(ContactForm { l: Layout::new(&page.user, "units", title), unit, f, errors, editing, levels })
@@ -241,7 +262,10 @@ pub async fn new_contact_form(page: PageUser, Path(id): Path<String>) -> PageRes
     contact_page(&page, unit, ContactInput::default(), FieldErrors::default(), None).await
 }
 
-pub async fn create_contact(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<ContactInput>) -> PageResult<Response> {
+pub async fn create_contact(
+    Path(id): Path<String>,
+    CsrfForm { page, form }: CsrfForm<ContactInput>,
+) -> PageResult<Response> {
     match svc::add_contact(&page.ctx(), &id, form.clone()).await {
         Ok(c) => Ok(Redirect::to(&format!("/units/{}?ok=created", c.unit_id)).into_response()),
         Err(e) => {
@@ -268,18 +292,25 @@ pub async fn edit_contact_form(page: PageUser, Path(id): Path<String>) -> PageRe
     contact_page(&page, unit, f, FieldErrors::default(), Some(c)).await
 }
 
-pub async fn update_contact(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<ContactInput>) -> PageResult<Response> {
+pub async fn update_contact(
+    Path(id): Path<String>,
+    CsrfForm { page, form }: CsrfForm<ContactInput>,
+) -> PageResult<Response> {
     match svc::update_contact(&page.ctx(), &id, form.clone()).await {
         Ok(c) => Ok(Redirect::to(&format!("/units/{}?ok=saved", c.unit_id)).into_response()),
         Err(e) => {
             let errors = form_errors(e)?;
             let (unit, c) = svc::visible_contact(&page.ctx(), &id).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, contact_page(&page, unit, form, errors, Some(c)).await?).into_response())
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, contact_page(&page, unit, form, errors, Some(c)).await?)
+                .into_response())
         }
     }
 }
 
-pub async fn delete_contact(Path(id): Path<String>, CsrfForm { page, .. }: CsrfForm<Vec<(String, String)>>) -> PageResult<Response> {
+pub async fn delete_contact(
+    Path(id): Path<String>,
+    CsrfForm { page, .. }: CsrfForm<Vec<(String, String)>>,
+) -> PageResult<Response> {
     let unit = svc::delete_contact(&page.ctx(), &id).await?;
     Ok(Redirect::to(&format!("/units/{}?ok=deleted", unit.id)).into_response())
 }

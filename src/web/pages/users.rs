@@ -84,7 +84,12 @@ pub async fn list(page: PageUser, RawQuery(raw): RawQuery, Query(q): Query<UserQ
                 ]
             })
             .collect();
-        return Ok(xlsx("用户列表", "用户", &["用户名", "姓名", "角色", "所属单位", "负责区域", "手机号", "状态", "更新时间"], data));
+        return Ok(xlsx(
+            "用户列表",
+            "用户",
+            &["用户名", "姓名", "角色", "所属单位", "负责区域", "手机号", "状态", "更新时间"],
+            data,
+        ));
     }
     let req = PageReq::new(q.page, q.size);
     let (rows, total) = store::list(db, &filter, req).await?;
@@ -189,7 +194,10 @@ pub async fn password_form(page: PageUser, Path(id): Path<String>) -> PageResult
     Ok(ResetForm { l: Layout::new(&page.user, "users", "重置密码"), target, errors: FieldErrors::default() })
 }
 
-pub async fn reset_password(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<PasswordInput>) -> PageResult<Response> {
+pub async fn reset_password(
+    Path(id): Path<String>,
+    CsrfForm { page, form }: CsrfForm<PasswordInput>,
+) -> PageResult<Response> {
     match svc::reset_password(&page.ctx(), &id, form).await {
         Ok(()) => Ok(Redirect::to("/users?ok=password").into_response()),
         Err(e) => {

@@ -1,0 +1,83 @@
+// Browser test: a real Chromium drives the real server. Called by tests/api/ui.rs with the
+// server's base URL and a folder for screenshots. Exits non-zero with a message on failure.
+import { chromium } from 'playwright-core';
+
+const [base, outDir, password] = process.argv.slice(2);
+if (!base || !outDir || !password) {
+  console.error('usage: node smoke.mjs BASE_URL OUT_DIR PASSWORD');
+  process.exit(2);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+         '--disable-component-update', '--disable-sync'],
+});
+
+function check(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+async function login(page, username) {
+  await page.goto(`${base}/login`);
+  await page.fill('#username', username);
+  await page.fill('#password', password);
+  await Promise.all([page.waitForURL(`${base}/`), page.click('button[type=submit]')]);
+}
+
+const outside = [];
+function watchRequests(page) {
+  page.on('request', (r) => {
+    if (!r.url().startsWith(base) && !r.url().startsWith('data:')) outside.push(r.url());
+  });
+}
+
+try {
+  // Phone width: a supervisor opens the menu and finds the units.
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  const p = await phone.newPage();
+  watchRequests(p);
+  await login(p, 'supervisor');
+  check(await p.isVisible('.menu-toggle'), 'the menu button shows at phone width');
+  check(!(await p.isVisible('#sidemenu')), 'the side menu is folded away at phone width');
+  await p.click('.menu-toggle');
+  check(await p.isVisible('#sidemenu'), 'the menu opens');
+  await Promise.all([p.waitForURL(`${base}/units`), p.click('#sidemenu >> text=责任单位')]);
+  check((await p.textContent('h1')).includes('责任单位'), 'units page title');
+  const width = await p.evaluate(() => document.documentElement.scrollWidth);
+  check(width <= 390, `no sideways scrolling at phone width (page is ${width}px wide)`);
+  await p.screenshot({ path: `${outDir}/phone-units.png`, fullPage: false });
+
+  // Desktop: the office adds a unit through the form, meeting its field errors first.
+  const desk = await browser.newContext({ viewport: { width: 1366, height: 860 } });
+  const d = await desk.newPage();
+  watchRequests(d);
+  await login(d, 'admin');
+  await d.goto(`${base}/units/new`);
+  await d.click('form.stack button[type=submit]');
+  await d.waitForSelector('.field-error');
+  const errors = await d.textContent('form.stack');
+  check(errors.includes('请填写单位名称') && errors.includes('请选择单位类型'), 'field errors in Chinese');
+  await d.screenshot({ path: `${outDir}/desktop-unit-form-errors.png` });
+  await d.fill('#name', '沧州市运河区图书馆');
+  await d.selectOption('#kind', 'institution');
+  await d.fill('#phone', '0317-2999999');
+  await Promise.all([d.waitForURL(/\/units\/[0-9a-f-]+\?ok=created/), d.click('form.stack button[type=submit]')]);
+  check((await d.textContent('h1')).includes('沧州市运河区图书馆'), 'the new unit page opens');
+  check((await d.textContent('.flash.ok')).includes('已新增'), 'a success message');
+  await d.goto(`${base}/org?level=community`);
+  await d.screenshot({ path: `${outDir}/desktop-org.png` });
+  await d.goto(`${base}/audit`);
+  check((await d.textContent('table')).includes('沧州市运河区图书馆'), 'the audit log lists the new unit');
+  await d.screenshot({ path: `${outDir}/desktop-audit.png` });
+  // Logout through the header button.
+  await Promise.all([d.waitForURL(`${base}/login`), d.click('.topbar button[type=submit]')]);
+
+  check(outside.length === 0, `pages requested outside resources: ${outside.join(', ')}`);
+  console.log('ui smoke: ok');
+} catch (e) {
+  console.error(`ui smoke failed: ${e.message}`);
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
