@@ -104,3 +104,18 @@ pub async fn list(db: &Db, f: &AuditFilter, page: PageReq) -> Result<(Vec<AuditE
     let rows = bind_args_as(sqlx::query_as::<_, AuditEntry>(&sql), &w.args).fetch_all(&db.pool).await?;
     Ok((rows, total))
 }
+
+/// Display names of org nodes, units, users and contact levels by id, for showing snapshots.
+pub async fn names_of(db: &Db, ids: &[String]) -> Result<std::collections::HashMap<String, String>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let mut w = Where::default();
+    let list = ids.iter().map(|i| w.text(i.clone())).collect::<Vec<_>>().join(",");
+    let sql = format!(
+        "SELECT id, name FROM org_nodes WHERE id IN ({list}) UNION ALL SELECT id, name FROM units WHERE id IN ({list}) \
+         UNION ALL SELECT id, display_name FROM users WHERE id IN ({list})"
+    );
+    let rows = bind_args_as(sqlx::query_as::<_, (String, String)>(&sql), &w.args).fetch_all(&db.pool).await?;
+    Ok(rows.into_iter().collect())
+}

@@ -1,7 +1,10 @@
 //! The audit log, read-only: filter, page, export. There is no route that changes it.
 
 use super::opt;
+use crate::domain::org::OrgLevel;
+use crate::domain::role::Role;
 use crate::domain::time::{DAY_MS, fmt_local, parse_local_day_start};
+use crate::domain::unit::UnitKind;
 use crate::error::AppError;
 use crate::store::PageReq;
 use crate::store::audit::{self, AuditEntry, AuditFilter};
@@ -14,6 +17,7 @@ use axum::extract::{Query, RawQuery};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::Value;
+use std::collections::HashMap;
 
 pub const OBJECT_TYPES: [(&str, &str); 7] = [
     ("org_node", "区域"),
@@ -66,28 +70,92 @@ fn field_label(key: &str) -> &str {
     }
 }
 
-fn show(v: Option<&Value>) -> String {
-    match v {
-        None | Some(Value::Null) => "（空）".into(),
-        Some(Value::String(s)) if s.is_empty() => "（空）".into(),
-        Some(Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
+/// Fields whose values are ids of other records, shown by name.
+const ID_FIELDS: [&str; 5] = ["parent_id", "area_id", "unit_id", "leader_id", "member_ids"];
+/// Bookkeeping fields that say nothing to a reader.
+const HIDDEN: [&str; 6] = ["id", "created_at", "updated_at", "version", "level_seq", "level_id"];
+
+/// One changed field: the value before (None for a creation) and after (None for a deletion).
+pub struct FieldChange {
+    pub label: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+fn render(key: &str, v: &Value, names: &HashMap<String, String>) -> Option<String> {
+    let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_string());
+    let text = match v {
+        Value::Null => return None,
+        Value::String(s) if s.is_empty() => return None,
+        Value::Array(items) => items.iter().filter_map(Value::as_str).map(name).collect::<Vec<_>>().join("、"),
+        Value::String(s) if ID_FIELDS.contains(&key) => name(s),
+        Value::String(s) => match key {
+            "kind" => match (UnitKind::parse(s), s.as_str()) {
+                (Some(k), _) => k.label().to_string(),
+                (None, "web") => "网页登录".to_string(),
+                (None, "api") => "接口令牌".to_string(),
+                _ => s.clone(),
+            },
+            "role" => Role::parse(s).map(|r| r.label().to_string()).unwrap_or_else(|| s.clone()),
+            "level" => OrgLevel::parse(s).map(|l| l.label().to_string()).unwrap_or_else(|| s.clone()),
+            _ => s.clone(),
+        },
+        Value::Number(n) if key == "active" => if n.as_i64() == Some(1) { "启用" } else { "停用" }.to_string(),
+        other => other.to_string(),
+    };
+    Some(text)
+}
+
+fn parse(s: Option<&str>) -> Option<Value> {
+    s.and_then(|s| serde_json::from_str::<Value>(s).ok()).filter(Value::is_object)
+}
+
+/// The fields that changed between two snapshots, in Chinese, with ids shown as names.
+pub fn diff(before: Option<&str>, after: Option<&str>, names: &HashMap<String, String>) -> Vec<FieldChange> {
+    let (b, a) = (parse(before), parse(after));
+    let is_update = b.is_some() && a.is_some();
+    let mut keys: Vec<&String> = b.iter().chain(a.iter()).filter_map(Value::as_object).flat_map(|o| o.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let value = |snap: &Option<Value>, k: &str| -> Option<String> {
+        let v = snap.as_ref()?.get(k)?;
+        render(k, v, names).or_else(|| is_update.then(|| "（空）".to_string()))
+    };
+    keys.into_iter()
+        .filter(|k| !HIDDEN.contains(&k.as_str()))
+        .map(|k| FieldChange { label: field_label(k).to_string(), before: value(&b, k), after: value(&a, k) })
+        .filter(|c| c.before != c.after)
+        .collect()
+}
+
+/// One change as plain text, for the Excel export.
+fn describe(c: &FieldChange) -> String {
+    match (&c.before, &c.after) {
+        (Some(b), Some(a)) => format!("{}：{b} → {a}", c.label),
+        (None, Some(a)) => format!("{}：{a}", c.label),
+        (Some(b), None) => format!("{}：{b}（已删除）", c.label),
+        (None, None) => c.label.clone(),
     }
 }
 
-/// The fields that changed between two snapshots, as (field, before, after).
-pub fn diff(before: Option<&str>, after: Option<&str>) -> Vec<(String, String, String)> {
-    let parse = |s: Option<&str>| s.and_then(|s| serde_json::from_str::<Value>(s).ok()).unwrap_or(Value::Null);
-    let (b, a) = (parse(before), parse(after));
-    let mut keys: Vec<&String> = b.as_object().into_iter().chain(a.as_object()).flat_map(|o| o.keys()).collect();
-    keys.sort();
-    keys.dedup();
-    const HIDDEN: [&str; 5] = ["id", "created_at", "updated_at", "version", "level_seq"];
-    keys.into_iter()
-        .filter(|k| !HIDDEN.contains(&k.as_str()))
-        .map(|k| (field_label(k).to_string(), show(b.get(k.as_str())), show(a.get(k.as_str()))))
-        .filter(|(_, before, after)| before != after)
-        .collect()
+/// Every id that the snapshots on this page refer to, so they can be shown by name.
+fn referenced_ids(entries: &[AuditEntry]) -> Vec<String> {
+    let mut ids = Vec::new();
+    for e in entries {
+        for snap in [&e.before_json, &e.after_json] {
+            let Some(obj) = parse(snap.as_deref()) else { continue };
+            for key in ID_FIELDS {
+                match obj.get(key) {
+                    Some(Value::String(s)) => ids.push(s.clone()),
+                    Some(Value::Array(items)) => ids.extend(items.iter().filter_map(Value::as_str).map(str::to_string)),
+                    _ => {}
+                }
+            }
+        }
+    }
+    ids.sort();
+    ids.dedup();
+    ids
 }
 
 pub struct Row {
@@ -97,21 +165,25 @@ pub struct Row {
     pub object_type: String,
     pub object_label: String,
     pub object_id: String,
-    pub changes: Vec<(String, String, String)>,
+    pub changes: Vec<FieldChange>,
     pub request_id: String,
 }
 
-fn to_row(e: AuditEntry) -> Row {
-    Row {
-        at: fmt_local(e.at),
-        actor: e.actor_name,
-        action: label(&ACTIONS, &e.action),
-        object_type: label(&OBJECT_TYPES, &e.object_type),
-        object_label: e.object_label,
-        object_id: e.object_id,
-        changes: diff(e.before_json.as_deref(), e.after_json.as_deref()),
-        request_id: e.request_id,
-    }
+async fn to_rows(db: &crate::store::Db, entries: Vec<AuditEntry>) -> Result<Vec<Row>, sqlx::Error> {
+    let names = audit::names_of(db, &referenced_ids(&entries)).await?;
+    Ok(entries
+        .into_iter()
+        .map(|e| Row {
+            at: fmt_local(e.at),
+            actor: e.actor_name,
+            action: label(&ACTIONS, &e.action),
+            object_type: label(&OBJECT_TYPES, &e.object_type),
+            changes: diff(e.before_json.as_deref(), e.after_json.as_deref(), &names),
+            object_label: e.object_label,
+            object_id: e.object_id,
+            request_id: e.request_id,
+        })
+        .collect())
 }
 
 #[derive(Deserialize, Default)]
@@ -159,12 +231,11 @@ pub async fn list(page: PageUser, RawQuery(raw): RawQuery, Query(q): Query<Audit
     };
     if q.export.as_deref() == Some("xlsx") {
         let (rows, _) = audit::list(db, &filter, PageReq::all()).await?;
-        let data = rows
+        let data = to_rows(db, rows)
+            .await?
             .into_iter()
-            .map(to_row)
             .map(|r| {
-                let changes =
-                    r.changes.iter().map(|(f, b, a)| format!("{f}: {b} → {a}")).collect::<Vec<_>>().join("；");
+                let changes = r.changes.iter().map(describe).collect::<Vec<_>>().join("；");
                 vec![r.at, r.actor, r.action, r.object_type, r.object_label, changes, r.request_id]
             })
             .collect();
@@ -179,7 +250,7 @@ pub async fn list(page: PageUser, RawQuery(raw): RawQuery, Query(q): Query<Audit
     let (rows, total) = audit::list(db, &filter, req).await?;
     Ok(AuditList {
         l: Layout::new(&page.user, "audit", "审计日志"),
-        rows: rows.into_iter().map(to_row).collect(),
+        rows: to_rows(db, rows).await?,
         pager: Pager::new(raw.as_deref(), req, total),
         actor: filter.actor.unwrap_or_default(),
         object_type: filter.object_type.unwrap_or_default(),
@@ -197,20 +268,46 @@ pub async fn list(page: PageUser, RawQuery(raw): RawQuery, Query(q): Query<Audit
 mod tests {
     use super::*;
 
+    fn names() -> HashMap<String, String> {
+        HashMap::from([("a1".to_string(), "公园街道".to_string()), ("u1".to_string(), "王建国".to_string())])
+    }
+
     #[test]
-    fn diff_lists_only_changed_fields_in_chinese() {
-        let before = r#"{"id":"1","name":"运河区","code":"130903","version":1,"updated_at":5}"#;
-        let after = r#"{"id":"1","name":"运河区（新）","code":"130903","version":2,"updated_at":9}"#;
+    fn an_update_lists_only_changed_fields_in_chinese() {
+        let before = r#"{"id":"1","name":"运河区","code":"130903","area_id":null,"version":1,"updated_at":5}"#;
+        let after = r#"{"id":"1","name":"运河区（新）","code":"130903","area_id":"a1","version":2,"updated_at":9}"#;
+        let d = diff(Some(before), Some(after), &names());
+        let shown: Vec<(String, Option<String>, Option<String>)> =
+            d.into_iter().map(|c| (c.label, c.before, c.after)).collect();
         assert_eq!(
-            diff(Some(before), Some(after)),
-            vec![("名称".to_string(), "运河区".to_string(), "运河区（新）".to_string())]
+            shown,
+            vec![
+                ("区域".to_string(), Some("（空）".to_string()), Some("公园街道".to_string())),
+                ("名称".to_string(), Some("运河区".to_string()), Some("运河区（新）".to_string())),
+            ]
         );
     }
 
     #[test]
-    fn diff_of_a_creation_lists_the_fields_it_set() {
-        let after = r#"{"id":"1","name":"A","phone":""}"#;
-        let d = diff(None, Some(after));
-        assert_eq!(d, vec![("名称".to_string(), "（空）".to_string(), "A".to_string())]);
+    fn a_creation_lists_what_it_set_with_enums_and_ids_translated() {
+        let after = r#"{"id":"1","name":"A","phone":"","kind":"bank_branch","active":1,"member_ids":["u1","zz"]}"#;
+        let d = diff(None, Some(after), &names());
+        let shown: Vec<(String, Option<String>)> = d.into_iter().map(|c| (c.label, c.after)).collect();
+        assert_eq!(
+            shown,
+            vec![
+                ("启用".to_string(), Some("启用".to_string())),
+                ("类型".to_string(), Some("银行网点".to_string())),
+                ("成员".to_string(), Some("王建国、zz".to_string())),
+                ("名称".to_string(), Some("A".to_string())),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_deletion_lists_what_was_there() {
+        let d = diff(Some(r#"{"name":"旧社区"}"#), None, &names());
+        assert_eq!(d.len(), 1);
+        assert_eq!((d[0].before.as_deref(), d[0].after.as_deref()), (Some("旧社区"), None));
     }
 }
