@@ -176,3 +176,14 @@ both!(the_discipline_office_reads_but_cannot_change, |app: TestApp| async move {
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(b.get("/users").await.0, StatusCode::FORBIDDEN);
 });
+
+both!(pages_offer_only_links_the_role_may_follow, |app: TestApp| async move {
+    let unit = app.login("unit").await;
+    let own = unit_id(&app, OWN).await;
+    let (_, html) = unit.get(&format!("/units/{own}")).await;
+    assert!(!html.contains("/audit?object_id="), "a unit user cannot read the audit log, so no link to it");
+    assert!(!html.contains(&format!("/units/{own}/edit")));
+    let admin = app.login("admin").await;
+    let (_, html) = admin.get(&format!("/units/{own}")).await;
+    assert!(html.contains("/audit?object_id=") && html.contains(&format!("/units/{own}/edit")));
+});

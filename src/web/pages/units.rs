@@ -128,6 +128,7 @@ pub struct UnitDetail {
     can_edit_unit: bool,
     can_edit_contacts: bool,
     shows_users: bool,
+    reads_audit: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -155,6 +156,7 @@ pub async fn detail(page: PageUser, Path(id): Path<String>, Query(q): Query<OkQu
     Ok(UnitDetail {
         l: Layout::new(&page.user, "units", unit.name.clone()).with_flash(q.ok.as_deref()),
         can_edit_unit: page.user.role == Role::Admin,
+        reads_audit: page.user.role.reads_audit(),
         can_edit_contacts: can_edit_contacts(&page.user, &unit.id),
         unit,
         area_name,
