@@ -21,6 +21,7 @@ pub async fn open_db(config: &Config) -> anyhow::Result<Db> {
     let url = config.database_url();
     let db = Db::connect(&url, config.db_max_connections).await?;
     db.migrate().await?;
+    crate::service::calendar::install_shipped(&db).await.context("cannot install the shipped calendar")?;
     tracing::info!(database = %redact(&url), backend = db.backend.name(), "database ready");
     Ok(db)
 }

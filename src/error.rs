@@ -23,6 +23,9 @@ pub enum AppError {
     Csrf,
     #[error("{1}")]
     BadRequest(&'static str, String),
+    /// An all-or-nothing import refused: a message and one entry per bad row.
+    #[error("{1}")]
+    Rejected(&'static str, String, serde_json::Value),
     #[error("系统内部错误，请稍后重试")]
     Internal(#[from] anyhow::Error),
 }
@@ -46,13 +49,14 @@ impl AppError {
             Self::Throttled(_) => "too_many_attempts",
             Self::Csrf => "csrf_failed",
             Self::BadRequest(code, _) => code,
+            Self::Rejected(code, ..) => code,
             Self::Internal(_) => "internal_error",
         }
     }
 
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Validation(_) | Self::Rejected(..) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Forbidden | Self::Csrf => StatusCode::FORBIDDEN,
             Self::Unauthorized | Self::BadCredentials => StatusCode::UNAUTHORIZED,

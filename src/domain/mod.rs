@@ -1,5 +1,6 @@
 //! Pure domain rules: no IO. Everything here is testable without a database.
 
+pub mod calendar;
 pub mod ids;
 pub mod org;
 pub mod role;

@@ -6,6 +6,7 @@
 //! migrations folders and in the few helpers below.
 
 pub mod audit;
+pub mod calendar;
 pub mod org;
 pub mod sessions;
 pub mod teams;

@@ -212,3 +212,64 @@ pub fn set_cookie(name: &str, value: &str, max_age_s: i64, secure: bool) -> Stri
         if secure { "; Secure" } else { "" }
     )
 }
+
+/// A file posted in a multipart form.
+pub struct Upload {
+    pub field: String,
+    pub filename: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A multipart form (file upload) posted by a signed-in user, accepted only with the CSRF token.
+pub struct CsrfMultipart {
+    pub page: PageUser,
+    pub fields: std::collections::HashMap<String, String>,
+    pub files: Vec<Upload>,
+}
+
+impl CsrfMultipart {
+    pub fn file(&self, field: &str) -> Option<&Upload> {
+        self.files.iter().find(|f| f.field == field && !f.bytes.is_empty())
+    }
+}
+
+impl<S> FromRequest<S> for CsrfMultipart
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let unreadable = |e: String| {
+            tracing::info!(error = %e, "unreadable upload");
+            error_page(StatusCode::BAD_REQUEST, "上传内容无法识别或超过大小限制，请检查文件后重试".into())
+        };
+        let (mut parts, body) = req.into_parts();
+        let page = PageUser::from_request_parts(&mut parts, state).await?;
+        let mut mp = axum::extract::Multipart::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(|e| unreadable(e.body_text()))?;
+        let mut fields = std::collections::HashMap::new();
+        let mut files = Vec::new();
+        while let Some(field) = mp.next_field().await.map_err(|e| unreadable(e.body_text()))? {
+            let name = field.name().unwrap_or_default().to_string();
+            match field.file_name().map(str::to_string) {
+                Some(filename) => {
+                    let bytes = field.bytes().await.map_err(|e| unreadable(e.body_text()))?.to_vec();
+                    files.push(Upload { field: name, filename, bytes });
+                }
+                None => {
+                    let text = field.text().await.map_err(|e| unreadable(e.body_text()))?;
+                    fields.insert(name, text);
+                }
+            }
+        }
+        let token = fields.get(CSRF_FIELD).map(String::as_str).unwrap_or_default();
+        if !same_token(token, &page.user.csrf) {
+            tracing::warn!(user = %page.user.username, "upload refused: CSRF token missing or wrong");
+            return Err(error_page(StatusCode::FORBIDDEN, AppError::Csrf.to_string()));
+        }
+        Ok(CsrfMultipart { page, fields, files })
+    }
+}

@@ -29,8 +29,10 @@ impl IntoResponse for ApiError {
         let e = self.0;
         log_internal(&e);
         let mut body = json!({ "error": { "code": e.code(), "message": e.to_string() } });
-        if let AppError::Validation(fields) = &e {
-            body["error"]["fields"] = json!(fields.0);
+        match &e {
+            AppError::Validation(fields) => body["error"]["fields"] = json!(fields.0),
+            AppError::Rejected(_, _, rows) => body["error"]["rows"] = rows.clone(),
+            _ => {}
         }
         let mut res = (e.status(), Json(body)).into_response();
         if let AppError::Throttled(min) = e

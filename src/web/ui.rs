@@ -48,6 +48,7 @@ fn menu_for(role: Role) -> Vec<MenuGroup> {
     if role == Role::Admin {
         sys.push(MenuItem { key: "levels", label: "联系人层级", href: "/settings/contact-levels" });
     }
+    sys.push(MenuItem { key: "calendar", label: "工作日历", href: "/settings/calendar" });
     if role.reads_audit() {
         sys.push(MenuItem { key: "audit", label: "审计日志", href: "/audit" });
     }

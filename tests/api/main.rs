@@ -7,6 +7,7 @@ mod access;
 mod api;
 mod audit;
 mod auth;
+mod calendar;
 mod cli;
 mod concurrency;
 mod forms;

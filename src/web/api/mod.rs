@@ -4,6 +4,7 @@
 
 mod audit;
 mod auth;
+mod calendar;
 mod org;
 mod teams;
 mod units;
@@ -40,6 +41,9 @@ pub fn routes() -> Router<AppState> {
         .route("/users/{id}", get(users::get).put(users::update))
         .route("/users/{id}/password", put(users::reset_password))
         .route("/audit", get(audit::list))
+        .route("/calendar", get(calendar::years))
+        .route("/calendar/deadline", get(calendar::deadline))
+        .route("/calendar/{year}", get(calendar::year).put(calendar::put_year))
         .fallback(api_not_found)
 }
 
@@ -124,10 +128,12 @@ impl Modify for BearerAuth {
         teams::list, teams::create, teams::get, teams::update, teams::delete,
         users::list, users::create, users::get, users::update, users::reset_password,
         audit::list,
+        calendar::years, calendar::year, calendar::put_year, calendar::deadline,
     ),
     components(schemas(ErrorBody, ErrorDetail, FieldErrorDoc)),
     tags((name = "auth", description = "登录与会话"), (name = "org", description = "区域"), (name = "units", description = "责任单位与通讯录"),
-         (name = "teams", description = "督导组"), (name = "users", description = "用户"), (name = "audit", description = "审计日志"))
+         (name = "teams", description = "督导组"), (name = "users", description = "用户"), (name = "audit", description = "审计日志"),
+         (name = "calendar", description = "工作日历"))
 )]
 pub struct ApiDoc;
 

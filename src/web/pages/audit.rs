@@ -19,7 +19,9 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::collections::HashMap;
 
-pub const OBJECT_TYPES: [(&str, &str); 7] = [
+pub const OBJECT_TYPES: [(&str, &str); 9] = [
+    ("calendar_year", "节假日安排"),
+    ("setting", "系统设置"),
     ("org_node", "区域"),
     ("unit", "责任单位"),
     ("unit_contact", "单位联系人"),
@@ -66,6 +68,9 @@ fn field_label(key: &str) -> &str {
         "member_ids" => "成员",
         "seq" => "排序",
         "ip" => "IP地址",
+        "days" => "日期",
+        "source" => "来源",
+        "value" => "设置值",
         other => other,
     }
 }

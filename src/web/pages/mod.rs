@@ -2,6 +2,7 @@
 
 mod account;
 mod audit;
+mod calendar;
 mod home;
 mod levels;
 mod login;
@@ -46,6 +47,10 @@ pub fn routes() -> Router<AppState> {
         .route("/settings/contact-levels/{id}", post(levels::update))
         .route("/settings/contact-levels/{id}/delete", post(levels::delete))
         .route("/audit", get(audit::list))
+        .route("/settings/calendar", get(calendar::show))
+        .route("/settings/calendar/template.json", get(calendar::template))
+        .route("/settings/calendar/upload", post(calendar::upload))
+        .route("/settings/calendar/hours", post(calendar::set_hours))
         .route("/account/password", get(account::form).post(account::submit))
 }
 

@@ -1,0 +1,135 @@
+//! The working-day calendar as the application uses it: shipped years, uploads by the office,
+//! working hours, and deadline calculation.
+
+use super::{Ctx, access::require_admin};
+use crate::domain::calendar::{Calendar, NamedDay, WorkingHours, YearData, YearError};
+use crate::domain::time::now_ms;
+use crate::error::{AppError, AppResult};
+use crate::store::audit::Change;
+use crate::store::{Db, calendar as store};
+use serde_json::json;
+
+pub const WORKING_HOURS_KEY: &str = "working_hours";
+
+/// Official years shipped with the release (State Council notices).
+pub const SHIPPED: [&str; 2] =
+    [include_str!("../../data/calendar/2025.json"), include_str!("../../data/calendar/2026.json")];
+
+/// Loads shipped years that the database does not have yet. Safe on several instances at once.
+pub async fn install_shipped(db: &Db) -> anyhow::Result<()> {
+    for text in SHIPPED {
+        let data: YearData = serde_json::from_str(text)?;
+        let (h, w) = data.validate().map_err(|e| anyhow::anyhow!("shipped calendar {} invalid: {e:?}", data.year))?;
+        let mut tx = db.begin().await?;
+        if !store::year_exists(&mut tx, data.year as i64).await? {
+            let days = rows(&h, &w);
+            if let Err(e) = store::replace_year(&mut tx, data.year as i64, &data.source, &days, 0).await {
+                // Another instance installed it first.
+                if crate::store::is_unique_violation(&e) {
+                    continue;
+                }
+                return Err(e.into());
+            }
+        }
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+fn rows(h: &[NamedDay], w: &[NamedDay]) -> Vec<(String, &'static str, String)> {
+    h.iter()
+        .map(|(d, n)| (d.to_string(), "holiday", n.clone()))
+        .chain(w.iter().map(|(d, n)| (d.to_string(), "workday", n.clone())))
+        .collect()
+}
+
+pub async fn working_hours(db: &Db) -> AppResult<WorkingHours> {
+    Ok(match store::setting(db, WORKING_HOURS_KEY).await? {
+        Some(s) => WorkingHours::parse(&s).unwrap_or_default(),
+        None => WorkingHours::default(),
+    })
+}
+
+/// The calendar with every loaded year and the configured working hours.
+pub async fn load(db: &Db) -> AppResult<Calendar> {
+    let mut cal = Calendar::new(working_hours(db).await?);
+    let years = store::years(db).await?;
+    let days = store::days(db, None).await?;
+    for y in years {
+        let pick = |kind: &str| {
+            days.iter()
+                .filter(|d| d.year == y.year && d.kind == kind)
+                .filter_map(|d| Some((chrono::NaiveDate::parse_from_str(&d.day, "%Y-%m-%d").ok()?, d.name.clone())))
+                .collect()
+        };
+        cal.add_year(y.year as i32, pick("holiday"), pick("workday"));
+    }
+    Ok(cal)
+}
+
+/// Why an upload was refused: every bad entry, for a row-by-row report.
+#[derive(Debug)]
+pub enum ImportError {
+    Invalid(Vec<YearError>),
+    App(AppError),
+}
+
+impl From<AppError> for ImportError {
+    fn from(e: AppError) -> Self {
+        ImportError::App(e)
+    }
+}
+
+impl From<sqlx::Error> for ImportError {
+    fn from(e: sqlx::Error) -> Self {
+        ImportError::App(e.into())
+    }
+}
+
+/// Replaces a year's data with an upload, all or nothing.
+pub async fn import_year(ctx: &Ctx<'_>, data: YearData) -> Result<(), ImportError> {
+    require_admin(ctx.user)?;
+    let (h, w) = data.validate().map_err(ImportError::Invalid)?;
+    let before: Vec<_> = store::days(ctx.db, Some(data.year as i64))
+        .await?
+        .into_iter()
+        .map(|d| format!("{} {}", d.day, d.name))
+        .collect();
+    let days = rows(&h, &w);
+    let now = now_ms();
+    let mut tx = ctx.db.begin().await?;
+    store::replace_year(&mut tx, data.year as i64, data.source.trim(), &days, now).await?;
+    let label = format!("{}年节假日安排", data.year);
+    let after: Vec<String> = days.iter().map(|(d, _, n)| format!("{d} {n}")).collect();
+    let change = Change {
+        action: if before.is_empty() { "create" } else { "update" },
+        object_type: "calendar_year",
+        object_id: &data.year.to_string(),
+        object_label: &label,
+        before: (!before.is_empty()).then(|| json!({ "days": before })),
+        after: Some(json!({ "days": after, "source": data.source.trim() })),
+    };
+    ctx.audit(&mut tx, change, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn set_working_hours(ctx: &Ctx<'_>, text: &str) -> AppResult<WorkingHours> {
+    require_admin(ctx.user)?;
+    let hours = WorkingHours::parse(text).map_err(|m| AppError::field("working_hours", "invalid_working_hours", m))?;
+    let old = working_hours(ctx.db).await?;
+    let now = now_ms();
+    let mut tx = ctx.db.begin().await?;
+    store::set_setting(&mut tx, WORKING_HOURS_KEY, &hours.to_string(), now).await?;
+    let change = Change {
+        action: "update",
+        object_type: "setting",
+        object_id: WORKING_HOURS_KEY,
+        object_label: "工作时间",
+        before: Some(json!({ "value": old.to_string() })),
+        after: Some(json!({ "value": hours.to_string() })),
+    };
+    ctx.audit(&mut tx, change, now).await?;
+    tx.commit().await?;
+    Ok(hours)
+}

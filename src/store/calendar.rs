@@ -1,0 +1,107 @@
+//! Calendar years, their special days, and key/value settings.
+
+use super::Db;
+use sqlx::AnyConnection;
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
+pub struct YearRow {
+    pub year: i64,
+    pub source: String,
+    pub updated_at: i64,
+    pub holidays: i64,
+    pub workdays: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
+pub struct DayRow {
+    pub day: String,
+    pub year: i64,
+    /// holiday | workday
+    pub kind: String,
+    pub name: String,
+}
+
+pub async fn years(db: &Db) -> Result<Vec<YearRow>, sqlx::Error> {
+    sqlx::query_as::<_, YearRow>(
+        "SELECT y.year, y.source, y.updated_at, \
+         (SELECT COUNT(*) FROM calendar_days d WHERE d.year = y.year AND d.kind = 'holiday') AS holidays, \
+         (SELECT COUNT(*) FROM calendar_days d WHERE d.year = y.year AND d.kind = 'workday') AS workdays \
+         FROM calendar_years y ORDER BY y.year",
+    )
+    .fetch_all(&db.pool)
+    .await
+}
+
+pub async fn days(db: &Db, year: Option<i64>) -> Result<Vec<DayRow>, sqlx::Error> {
+    match year {
+        Some(y) => {
+            sqlx::query_as::<_, DayRow>("SELECT day, year, kind, name FROM calendar_days WHERE year = $1 ORDER BY day")
+                .bind(y)
+                .fetch_all(&db.pool)
+                .await
+        }
+        None => {
+            sqlx::query_as::<_, DayRow>("SELECT day, year, kind, name FROM calendar_days ORDER BY day")
+                .fetch_all(&db.pool)
+                .await
+        }
+    }
+}
+
+pub async fn year_exists(conn: &mut AnyConnection, year: i64) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM calendar_years WHERE year = $1")
+        .bind(year)
+        .fetch_one(conn)
+        .await?
+        > 0)
+}
+
+/// Replaces a year's days.
+pub async fn replace_year(
+    conn: &mut AnyConnection,
+    year: i64,
+    source: &str,
+    days: &[(String, &str, String)],
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM calendar_days WHERE year = $1").bind(year).execute(&mut *conn).await?;
+    sqlx::query(
+        "INSERT INTO calendar_years (year, source, updated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (year) DO UPDATE SET source = excluded.source, updated_at = excluded.updated_at",
+    )
+    .bind(year)
+    .bind(source)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    for (day, kind, name) in days {
+        sqlx::query("INSERT INTO calendar_days (day, year, kind, name) VALUES ($1, $2, $3, $4)")
+            .bind(day)
+            .bind(year)
+            .bind(*kind)
+            .bind(name)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+pub async fn setting(db: &Db, key: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar::<_, String>("SELECT value FROM settings WHERE key = $1")
+        .bind(key)
+        .fetch_optional(&db.pool)
+        .await
+}
+
+pub async fn set_setting(conn: &mut AnyConnection, key: &str, value: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+    )
+    .bind(key)
+    .bind(value)
+    .bind(now)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
