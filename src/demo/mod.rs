@@ -16,6 +16,9 @@ use crate::store::org::OrgNode;
 use crate::store::teams::Team;
 use crate::store::units::{Contact, Unit};
 use crate::store::users::User;
+use crate::domain::geo::rectangle;
+use crate::service::points::GridIndex;
+use crate::store::points::{self, Grid};
 use crate::store::{Db, Tx, org, teams, units, users};
 use names::*;
 
@@ -34,6 +37,7 @@ pub struct Summary {
     pub org_nodes: usize,
     pub units: usize,
     pub teams: usize,
+    pub points: usize,
 }
 
 impl Summary {
@@ -46,8 +50,8 @@ impl Summary {
             return s;
         }
         s.push_str(&format!(
-            "已生成：区域 {} 个，责任单位 {} 个，督导组 {} 个\n",
-            self.org_nodes, self.units, self.teams
+            "已生成：区域 {} 个，责任单位 {} 个，督导组 {} 个，点位 {} 个\n",
+            self.org_nodes, self.units, self.teams, self.points
         ));
         s.push_str("演示账号 / demo accounts:\n");
         for a in &self.accounts {
@@ -74,12 +78,13 @@ pub async fn seed_if_empty(db: &Db, admin_password: &str, scale: u32) -> AppResu
             org_nodes: 0,
             units: 0,
             teams: 0,
+            points: 0,
         });
     }
     let demo_hash = hash_password(DEFAULT_PASSWORD).await?;
     let admin_hash =
         if admin_password == DEFAULT_PASSWORD { demo_hash.clone() } else { hash_password(admin_password).await? };
-    let mut b = Builder { tx: db.begin().await?, now: now_ms(), nodes: 0, units: 0, teams: 0 };
+    let mut b = Builder { tx: db.begin().await?, now: now_ms(), nodes: 0, units: 0, teams: 0, points: 0 };
     let mut accounts = Vec::new();
     for copy in 0..scale {
         let city = b.district(copy).await?;
@@ -94,6 +99,7 @@ pub async fn seed_if_empty(db: &Db, admin_password: &str, scale: u32) -> AppResu
         org_nodes: b.nodes,
         units: b.units,
         teams: b.teams,
+        points: b.points,
     };
     b.tx.commit().await?;
     Ok(summary)
@@ -113,6 +119,7 @@ struct Builder {
     nodes: usize,
     units: usize,
     teams: usize,
+    points: usize,
 }
 
 const ACTOR: Actor<'static> = Actor { id: None, name: "演示数据生成", request_id: "demo" };
@@ -160,6 +167,8 @@ impl Builder {
         let district = self.node(None, "district", code.clone(), name).await?;
         let mut big_street = String::new();
         let mut first_community = String::new();
+        // 公园街道's communities with their compounds' names, for grids and points.
+        let mut big_communities: Vec<(OrgNode, Vec<String>)> = Vec::new();
         for (si, street_name) in STREETS.iter().enumerate() {
             let street_code = format!("{code}{:03}", si + 1);
             let street = self.node(Some(&district), "street", street_code.clone(), street_name.to_string()).await?;
@@ -173,9 +182,14 @@ impl Builder {
                     first_community = community.id.clone();
                 }
                 let compounds = if big { big_street_compounds(ci) } else { 3 };
+                let mut names = Vec::new();
                 for k in 0..compounds {
                     let cname = compound_name(si, ci, k);
+                    names.push(cname.clone());
                     self.node(Some(&community), "compound", format!("{community_code}{:03}", k + 1), cname).await?;
+                }
+                if big {
+                    big_communities.push((community, names));
                 }
             }
             if big {
@@ -221,7 +235,91 @@ impl Builder {
             team_ids.push(t.id);
             self.teams += 1;
         }
+        let grids = self.grids(copy, &big_communities, &unit_ids).await?;
+        self.points(copy, &big_communities, &grids, &unit_ids).await?;
         Ok(District { big_street, first_community, unit_ids, team_ids })
+    }
+
+    /// Two grids per community of 公园街道 (west and east halves of its cell).
+    async fn grids(&mut self, copy: u32, communities: &[(OrgNode, Vec<String>)], unit_ids: &[(String, UnitKind)]) -> AppResult<Vec<Grid>> {
+        let mut out = Vec::new();
+        for (ci, (community, _)) in communities.iter().enumerate() {
+            let ((x0, y0), (x1, y1)) = community_cell(copy, ci);
+            let mid = (x0 + x1) / 2.0;
+            for (k, (a, b)) in [((x0, y0), (mid, y1)), ((mid, y0), (x1, y1))].into_iter().enumerate() {
+                let area = rectangle(a, b);
+                let (min_lng, min_lat, max_lng, max_lat) = area.bbox();
+                let unit = if k == 0 { &unit_ids[0].0 } else { &unit_ids[20 + ci % 2].0 };
+                let g = Grid {
+                    id: new_id(),
+                    code: format!("{}{:03}", community.code, k + 1),
+                    name: format!("{}第{}网格", community.name, ["一", "二"][k]),
+                    community_id: Some(community.id.clone()),
+                    unit_id: Some(unit.clone()),
+                    worker_id: None,
+                    geometry: area.to_geojson().to_string(),
+                    min_lng,
+                    min_lat,
+                    max_lng,
+                    max_lat,
+                    created_at: self.now,
+                    updated_at: self.now,
+                    version: 1,
+                };
+                points::insert_grid(&mut self.tx, &g).await?;
+                self.audit_create("grid", &g.id, &g.name, &serde_json::json!({"code": g.code, "name": g.name})).await?;
+                out.push(g);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The 136 points of 公园街道, every national point type, spread over its communities.
+    async fn points(
+        &mut self,
+        copy: u32,
+        communities: &[(OrgNode, Vec<String>)],
+        grids: &[Grid],
+        unit_ids: &[(String, UnitKind)],
+    ) -> AppResult<()> {
+        let types = sqlx::query_as::<_, (String, String)>("SELECT code, id FROM point_types").fetch_all(&mut *self.tx).await?;
+        let index = GridIndex::new(grids);
+        let mut n_total = 0;
+        for (kind, count, unit_choices, fixed) in POINT_PLAN {
+            let type_id = types.iter().find(|(c, _)| c == kind).map(|(_, id)| id.clone()).unwrap_or_default();
+            for n in 0..count {
+                let ci = (n * 5 + n_total) % communities.len();
+                let (community, compounds) = &communities[ci];
+                let ui = unit_choices[n % unit_choices.len()];
+                let outside = kind == "construction" && n < 2;
+                let (lng, lat) = spot(community_cell(copy, ci), n_total, outside);
+                let compound = compounds.get(n % compounds.len().max(1)).cloned().unwrap_or_default();
+                let unit_name = UNITS[ui].0;
+                let mut p = crate::service::points::blank(self.now);
+                p.code = format!("{}-{:03}", &community.code[..9], n_total + 1);
+                p.name = point_name(kind, n, &community.name, &compound, unit_name);
+                p.type_id = type_id.clone();
+                p.fixed = fixed as i64;
+                p.address = format!("沧州市运河区公园街道{}", community.name);
+                p.lng = Some(lng);
+                p.lat = Some(lat);
+                p.community_id = Some(community.id.clone());
+                p.grid_id = index.locate(lng, lat).map(|(g, _)| g.to_string());
+                p.unit_id = unit_ids[ui].0.clone();
+                p.lead_name = person_name(300 + n_total);
+                p.lead_phone = mobile(300 + n_total);
+                p.backup_name = person_name(700 + n_total);
+                p.backup_phone = mobile(700 + n_total);
+                p.guarantor_name = person_name(ui * 7 + 1);
+                p.guarantor_phone = mobile(ui * 10 + 1);
+                points::insert(&mut self.tx, &p).await?;
+                let label = format!("{} {}", p.code, p.name);
+                self.audit_create("point", &p.id, &label, &p).await?;
+                n_total += 1;
+            }
+        }
+        self.points += n_total;
+        Ok(())
     }
 
     async fn contacts(&mut self, unit: &Unit, ui: usize) -> AppResult<()> {
@@ -288,7 +386,12 @@ impl Builder {
         let teller = self.account("bank", "赵晓燕".into(), Role::UnitUser, mobile(903), hash);
         self.save_user(User { unit_id: bank, ..teller }).await?;
         let grid = self.account("grid", "孙丽娟".into(), Role::GridWorker, mobile(904), hash);
-        self.save_user(User { area_id: Some(city.first_community.clone()), ..grid }).await?;
+        let grid = self.save_user(User { area_id: Some(city.first_community.clone()), ..grid }).await?;
+        sqlx::query("UPDATE grids SET worker_id = $1 WHERE community_id = $2")
+            .bind(&grid.id)
+            .bind(&city.first_community)
+            .execute(&mut *self.tx)
+            .await?;
         let evaluator = self.account("evaluator", "周明（第三方测评）".into(), Role::Evaluator, mobile(905), hash);
         self.save_user(evaluator).await?;
         let discipline = self.account("discipline", "吴刚（区纪委）".into(), Role::Discipline, mobile(906), hash);

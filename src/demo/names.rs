@@ -190,3 +190,74 @@ mod tests {
         assert!(crate::domain::validate::is_phone(&landline(21)));
     }
 }
+
+/// The 136 points of 公园街道: (type code, how many, index into UNITS of the responsible unit, fixed).
+pub const POINT_PLAN: [(&str, usize, &[usize], bool); 18] = [
+    ("main_road", 10, &[0], true),
+    ("back_street", 16, &[0, 10], true),
+    ("compound", 30, &[20, 21], true),
+    ("market", 6, &[2], true),
+    ("mall", 5, &[2], true),
+    ("bank", 7, &[11, 12, 13, 14, 15, 16, 17], true),
+    ("service_hall", 1, &[18], true),
+    ("hospital", 3, &[5], true),
+    ("school", 8, &[4], true),
+    ("park", 6, &[9], true),
+    ("bus_stop", 12, &[3], true),
+    ("construction", 5, &[1], false),
+    ("shop_front", 12, &[0], false),
+    ("toilet", 6, &[10], true),
+    ("station", 1, &[3], true),
+    ("intersection", 5, &[8], true),
+    ("transfer_station", 2, &[10], true),
+    ("business_hall", 1, &[19], true),
+];
+
+const PARKS: [&str; 6] = ["人民公园", "百狮园", "名人植物园", "大运河景观带（公园段）", "清池广场", "文庙广场"];
+const HOSPITALS: [&str; 3] = ["沧州市中心医院（运河院区）", "运河区人民医院", "公园街道社区卫生服务中心"];
+
+/// A point's name from its type, its number within the type and its community.
+pub fn point_name(kind: &str, n: usize, community: &str, compound: &str, unit: &str) -> String {
+    let road = ROADS[n % ROADS.len()];
+    let head = COMPOUND_HEADS[(n * 5 + 3) % COMPOUND_HEADS.len()];
+    match kind {
+        "main_road" => format!("{road}（{}段）", ["东", "西", "南", "北", "中"][n % 5]),
+        "back_street" => format!("{}{}号巷", community.trim_end_matches("社区"), n + 1),
+        "compound" => compound.to_string(),
+        "market" => format!("{head}农贸市场"),
+        "mall" => format!("{head}购物广场"),
+        "bank" | "business_hall" => unit.to_string(),
+        "service_hall" => "运河区政务服务中心大厅".into(),
+        "hospital" => HOSPITALS[n % HOSPITALS.len()].into(),
+        "school" => format!("{}{}", community.trim_end_matches("社区"), if n % 2 == 0 { "小学" } else { "中学" }),
+        "park" => PARKS[n % PARKS.len()].into(),
+        "bus_stop" => format!("{road}{}公交站", community.trim_end_matches("社区")),
+        "construction" => format!("{head}建设项目工地"),
+        "shop_front" => format!("{road}沿街商铺（{}号-{}号）", n * 20 + 1, n * 20 + 19),
+        "toilet" => format!("{road}公共厕所"),
+        "station" => "沧州汽车客运站".into(),
+        "intersection" => format!("{road}与{}交叉口", ROADS[(n + 3) % ROADS.len()]),
+        "transfer_station" => format!("公园街道垃圾中转站（{}号）", n + 1),
+        other => format!("{other}{n}"),
+    }
+}
+
+/// Where 公园街道's communities lie (WGS-84): a 4-column grid of cells around central Cangzhou,
+/// shifted east for each copy of the district.
+pub fn community_cell(copy: u32, community: usize) -> ((f64, f64), (f64, f64)) {
+    let (x0, y0) = (116.820 + copy as f64 * 0.08, 38.290);
+    let (w, h) = (0.008, 0.006);
+    let (col, row) = ((community % 4) as f64, (community / 4) as f64);
+    let min = (x0 + col * w, y0 + row * h);
+    (min, (min.0 + w, min.1 + h))
+}
+
+/// A deterministic spot inside a cell (or just south of the street for unplanned sites).
+pub fn spot(cell: ((f64, f64), (f64, f64)), n: usize, outside: bool) -> (f64, f64) {
+    let r = |k: usize| ((n * 7919 + k * 104_729) % 1000) as f64 / 1000.0;
+    let ((x0, y0), (x1, y1)) = cell;
+    if outside {
+        return (x0 + (x1 - x0) * r(1), 38.290 - 0.001 - 0.002 * r(2));
+    }
+    (x0 + (x1 - x0) * (0.05 + 0.9 * r(1)), y0 + (y1 - y0) * (0.05 + 0.9 * r(2)))
+}

@@ -1,6 +1,7 @@
 //! Pure domain rules: no IO. Everything here is testable without a database.
 
 pub mod calendar;
+pub mod geo;
 pub mod ids;
 pub mod org;
 pub mod role;

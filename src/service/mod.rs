@@ -3,8 +3,10 @@
 
 pub mod access;
 pub mod auth;
+pub mod grids;
 pub mod calendar;
 pub mod org;
+pub mod points;
 pub mod teams;
 pub mod units;
 pub mod users;

@@ -1,0 +1,333 @@
+//! Points (点位), point types and grids.
+
+use super::{Db, PageReq, Where, bind_args_as, like_pattern};
+use serde::Serialize;
+use sqlx::AnyConnection;
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
+pub struct PointType {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub seq: i64,
+    pub color: String,
+}
+
+pub async fn types(db: &Db) -> Result<Vec<PointType>, sqlx::Error> {
+    sqlx::query_as::<_, PointType>("SELECT id, code, name, seq, color FROM point_types ORDER BY seq").fetch_all(&db.pool).await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
+pub struct Point {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub type_id: String,
+    /// 1 fixed point (固定点位), 0 random point (随机点位)
+    pub fixed: i64,
+    pub address: String,
+    /// WGS-84
+    pub lng: Option<f64>,
+    pub lat: Option<f64>,
+    pub community_id: Option<String>,
+    pub grid_id: Option<String>,
+    pub unit_id: String,
+    pub lead_name: String,
+    pub lead_phone: String,
+    pub backup_name: String,
+    pub backup_phone: String,
+    /// 包保领导
+    pub guarantor_name: String,
+    pub guarantor_phone: String,
+    pub active: i64,
+    pub note: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub version: i64,
+}
+
+const COLS: &str = "id, code, name, type_id, fixed, address, lng, lat, community_id, grid_id, unit_id, lead_name, lead_phone, \
+     backup_name, backup_phone, guarantor_name, guarantor_phone, active, note, created_at, updated_at, version";
+
+/// A point as listed, with the names of what it refers to.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
+pub struct PointRow {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub type_name: String,
+    pub type_color: String,
+    pub fixed: i64,
+    pub address: String,
+    pub lng: Option<f64>,
+    pub lat: Option<f64>,
+    pub community_name: Option<String>,
+    pub community_code: Option<String>,
+    pub grid_code: Option<String>,
+    pub unit_id: String,
+    pub unit_name: String,
+    pub lead_name: String,
+    pub lead_phone: String,
+    pub backup_name: String,
+    pub backup_phone: String,
+    pub guarantor_name: String,
+    pub guarantor_phone: String,
+    pub active: i64,
+    pub note: String,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct PointFilter {
+    pub type_id: Option<String>,
+    pub unit_id: Option<String>,
+    pub area_ids: Option<Vec<String>>,
+    pub grid_id: Option<String>,
+    pub fixed: Option<bool>,
+    pub active: Option<bool>,
+    pub outside_grids: bool,
+    pub keyword: Option<String>,
+}
+
+const ROW_SELECT: &str = "SELECT p.id, p.code, p.name, t.name AS type_name, t.color AS type_color, p.fixed, p.address, p.lng, p.lat, \
+     c.name AS community_name, c.code AS community_code, g.code AS grid_code, p.unit_id, u.name AS unit_name, p.lead_name, \
+     p.lead_phone, p.backup_name, p.backup_phone, p.guarantor_name, p.guarantor_phone, p.active, p.note \
+     FROM points p JOIN point_types t ON t.id = p.type_id JOIN units u ON u.id = p.unit_id \
+     LEFT JOIN org_nodes c ON c.id = p.community_id LEFT JOIN grids g ON g.id = p.grid_id";
+
+fn filter_sql(db: &Db, f: &PointFilter) -> Where {
+    let mut w = Where::default();
+    if let Some(t) = &f.type_id {
+        let p = w.text(t);
+        w.and(format!("p.type_id = {p}"));
+    }
+    if let Some(u) = &f.unit_id {
+        let p = w.text(u);
+        w.and(format!("p.unit_id = {p}"));
+    }
+    if let Some(ids) = &f.area_ids {
+        let ps: Vec<String> = ids.iter().map(|i| w.text(i)).collect();
+        w.and(if ps.is_empty() { "1 = 0".into() } else { format!("p.community_id IN ({})", ps.join(",")) });
+    }
+    if let Some(g) = &f.grid_id {
+        let p = w.text(g);
+        w.and(format!("p.grid_id = {p}"));
+    }
+    if let Some(fx) = f.fixed {
+        let p = w.int(fx as i64);
+        w.and(format!("p.fixed = {p}"));
+    }
+    if let Some(a) = f.active {
+        let p = w.int(a as i64);
+        w.and(format!("p.active = {p}"));
+    }
+    if f.outside_grids {
+        w.and("p.grid_id IS NULL".into());
+    }
+    if let Some(k) = &f.keyword {
+        let p = w.text(like_pattern(k));
+        w.and(format!(
+            "(p.name {op} {p} ESCAPE '\\' OR p.code {op} {p} ESCAPE '\\' OR p.address {op} {p} ESCAPE '\\' OR p.lead_name {op} {p} ESCAPE '\\')",
+            op = db.ilike()
+        ));
+    }
+    w
+}
+
+pub async fn list(db: &Db, f: &PointFilter, page: PageReq) -> Result<(Vec<PointRow>, i64), sqlx::Error> {
+    let w = filter_sql(db, f);
+    let total = super::count(db, "points p", &w).await?;
+    let sql = format!("{ROW_SELECT}{} ORDER BY p.code{}", w.sql(), page.limit_offset());
+    let rows = bind_args_as(sqlx::query_as::<_, PointRow>(&sql), &w.args).fetch_all(&db.pool).await?;
+    Ok((rows, total))
+}
+
+pub async fn get(db: &Db, id: &str) -> Result<Option<Point>, sqlx::Error> {
+    sqlx::query_as::<_, Point>(&format!("SELECT {COLS} FROM points WHERE id = $1")).bind(id).fetch_optional(&db.pool).await
+}
+
+pub async fn row(db: &Db, id: &str) -> Result<Option<PointRow>, sqlx::Error> {
+    sqlx::query_as::<_, PointRow>(&format!("{ROW_SELECT} WHERE p.id = $1")).bind(id).fetch_optional(&db.pool).await
+}
+
+/// code → (id, version) of every point, for imports.
+pub async fn codes(db: &Db) -> Result<Vec<(String, String, i64)>, sqlx::Error> {
+    sqlx::query_as::<_, (String, String, i64)>("SELECT code, id, version FROM points").fetch_all(&db.pool).await
+}
+
+pub async fn insert(conn: &mut AnyConnection, p: &Point) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!(
+        "INSERT INTO points ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
+    ))
+    .bind(&p.id)
+    .bind(&p.code)
+    .bind(&p.name)
+    .bind(&p.type_id)
+    .bind(p.fixed)
+    .bind(&p.address)
+    .bind(p.lng)
+    .bind(p.lat)
+    .bind(&p.community_id)
+    .bind(&p.grid_id)
+    .bind(&p.unit_id)
+    .bind(&p.lead_name)
+    .bind(&p.lead_phone)
+    .bind(&p.backup_name)
+    .bind(&p.backup_phone)
+    .bind(&p.guarantor_name)
+    .bind(&p.guarantor_phone)
+    .bind(p.active)
+    .bind(&p.note)
+    .bind(p.created_at)
+    .bind(p.updated_at)
+    .bind(p.version)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+pub async fn update(conn: &mut AnyConnection, p: &Point, expected_version: i64) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE points SET code = $1, name = $2, type_id = $3, fixed = $4, address = $5, lng = $6, lat = $7, community_id = $8, \
+         grid_id = $9, unit_id = $10, lead_name = $11, lead_phone = $12, backup_name = $13, backup_phone = $14, \
+         guarantor_name = $15, guarantor_phone = $16, active = $17, note = $18, updated_at = $19, version = version + 1 \
+         WHERE id = $20 AND version = $21",
+    )
+    .bind(&p.code)
+    .bind(&p.name)
+    .bind(&p.type_id)
+    .bind(p.fixed)
+    .bind(&p.address)
+    .bind(p.lng)
+    .bind(p.lat)
+    .bind(&p.community_id)
+    .bind(&p.grid_id)
+    .bind(&p.unit_id)
+    .bind(&p.lead_name)
+    .bind(&p.lead_phone)
+    .bind(&p.backup_name)
+    .bind(&p.backup_phone)
+    .bind(&p.guarantor_name)
+    .bind(&p.guarantor_phone)
+    .bind(p.active)
+    .bind(&p.note)
+    .bind(p.updated_at)
+    .bind(&p.id)
+    .bind(expected_version)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+pub async fn set_grid(conn: &mut AnyConnection, id: &str, grid_id: Option<&str>) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE points SET grid_id = $1 WHERE id = $2").bind(grid_id).bind(id).execute(conn).await.map(|_| ())
+}
+
+/// Every located point: (id, lng, lat, grid_id), for placing points in grids.
+pub async fn located(conn: &mut AnyConnection) -> Result<Vec<(String, f64, f64, Option<String>)>, sqlx::Error> {
+    sqlx::query_as::<_, (String, f64, f64, Option<String>)>(
+        "SELECT id, lng, lat, grid_id FROM points WHERE lng IS NOT NULL AND lat IS NOT NULL",
+    )
+    .fetch_all(conn)
+    .await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
+pub struct Grid {
+    pub id: String,
+    /// 15-digit unit-grid code: county(6) + street(3) + community(3) + sequence(3)
+    pub code: String,
+    pub name: String,
+    pub community_id: Option<String>,
+    pub unit_id: Option<String>,
+    pub worker_id: Option<String>,
+    /// GeoJSON geometry (WGS-84)
+    pub geometry: String,
+    pub min_lng: f64,
+    pub min_lat: f64,
+    pub max_lng: f64,
+    pub max_lat: f64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub version: i64,
+}
+
+const GRID_COLS: &str =
+    "id, code, name, community_id, unit_id, worker_id, geometry, min_lng, min_lat, max_lng, max_lat, created_at, updated_at, version";
+
+pub async fn grids(db: &Db) -> Result<Vec<Grid>, sqlx::Error> {
+    sqlx::query_as::<_, Grid>(&format!("SELECT {GRID_COLS} FROM grids ORDER BY code")).fetch_all(&db.pool).await
+}
+
+pub async fn grids_in(conn: &mut AnyConnection) -> Result<Vec<Grid>, sqlx::Error> {
+    sqlx::query_as::<_, Grid>(&format!("SELECT {GRID_COLS} FROM grids ORDER BY code")).fetch_all(conn).await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
+pub struct GridRow {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub community_name: Option<String>,
+    pub unit_name: Option<String>,
+    pub worker_name: Option<String>,
+    pub worker_phone: Option<String>,
+    pub point_count: i64,
+}
+
+pub async fn grid_rows(db: &Db, within: Option<&[String]>) -> Result<Vec<GridRow>, sqlx::Error> {
+    let mut w = Where::default();
+    if let Some(ids) = within {
+        let ps: Vec<String> = ids.iter().map(|i| w.text(i)).collect();
+        w.and(if ps.is_empty() { "1 = 0".into() } else { format!("g.community_id IN ({})", ps.join(",")) });
+    }
+    let sql = format!(
+        "SELECT g.id, g.code, g.name, c.name AS community_name, u.name AS unit_name, s.display_name AS worker_name, \
+         s.phone AS worker_phone, (SELECT COUNT(*) FROM points p WHERE p.grid_id = g.id) AS point_count \
+         FROM grids g LEFT JOIN org_nodes c ON c.id = g.community_id LEFT JOIN units u ON u.id = g.unit_id \
+         LEFT JOIN users s ON s.id = g.worker_id{} ORDER BY g.code",
+        w.sql()
+    );
+    bind_args_as(sqlx::query_as::<_, GridRow>(&sql), &w.args).fetch_all(&db.pool).await
+}
+
+pub async fn insert_grid(conn: &mut AnyConnection, g: &Grid) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!("INSERT INTO grids ({GRID_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"))
+        .bind(&g.id)
+        .bind(&g.code)
+        .bind(&g.name)
+        .bind(&g.community_id)
+        .bind(&g.unit_id)
+        .bind(&g.worker_id)
+        .bind(&g.geometry)
+        .bind(g.min_lng)
+        .bind(g.min_lat)
+        .bind(g.max_lng)
+        .bind(g.max_lat)
+        .bind(g.created_at)
+        .bind(g.updated_at)
+        .bind(g.version)
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+pub async fn update_grid(conn: &mut AnyConnection, g: &Grid) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE grids SET name = $1, community_id = $2, unit_id = $3, worker_id = $4, geometry = $5, min_lng = $6, min_lat = $7, \
+         max_lng = $8, max_lat = $9, updated_at = $10, version = version + 1 WHERE id = $11",
+    )
+    .bind(&g.name)
+    .bind(&g.community_id)
+    .bind(&g.unit_id)
+    .bind(&g.worker_id)
+    .bind(&g.geometry)
+    .bind(g.min_lng)
+    .bind(g.min_lat)
+    .bind(g.max_lng)
+    .bind(g.max_lat)
+    .bind(g.updated_at)
+    .bind(&g.id)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
