@@ -22,6 +22,16 @@ pub struct Config {
     pub log_format: String,
     /// Mark cookies Secure (set when served over HTTPS).
     pub secure_cookies: bool,
+    /// Optional intranet tile server, e.g. http://tiles.example/{z}/{x}/{y}.png; empty = no tiles.
+    #[serde(default)]
+    pub map_tile_url: String,
+    /// Coordinate system of those tiles: "gcj02" (most Chinese providers) or "wgs84".
+    #[serde(default = "default_tile_crs")]
+    pub map_tile_crs: String,
+}
+
+fn default_tile_crs() -> String {
+    "gcj02".into()
 }
 
 impl Config {
@@ -65,6 +75,8 @@ impl Config {
             api_token_hours: 24,
             log_format: "text".into(),
             secure_cookies: false,
+            map_tile_url: String::new(),
+            map_tile_crs: default_tile_crs(),
         }
     }
 }

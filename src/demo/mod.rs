@@ -5,20 +5,20 @@
 
 mod names;
 
+use crate::domain::geo::rectangle;
 use crate::domain::role::Role;
 use crate::domain::time::now_ms;
 use crate::domain::{ids::new_id, unit::UnitKind};
 use crate::error::{AppError, AppResult};
 use crate::service::auth::{check_password, hash_password};
+use crate::service::points::GridIndex;
 use crate::service::snapshot;
 use crate::store::audit::{self, Actor, Change};
 use crate::store::org::OrgNode;
+use crate::store::points::{self, Grid};
 use crate::store::teams::Team;
 use crate::store::units::{Contact, Unit};
 use crate::store::users::User;
-use crate::domain::geo::rectangle;
-use crate::service::points::GridIndex;
-use crate::store::points::{self, Grid};
 use crate::store::{Db, Tx, org, teams, units, users};
 use names::*;
 
@@ -241,7 +241,12 @@ impl Builder {
     }
 
     /// Two grids per community of 公园街道 (west and east halves of its cell).
-    async fn grids(&mut self, copy: u32, communities: &[(OrgNode, Vec<String>)], unit_ids: &[(String, UnitKind)]) -> AppResult<Vec<Grid>> {
+    async fn grids(
+        &mut self,
+        copy: u32,
+        communities: &[(OrgNode, Vec<String>)],
+        unit_ids: &[(String, UnitKind)],
+    ) -> AppResult<Vec<Grid>> {
         let mut out = Vec::new();
         for (ci, (community, _)) in communities.iter().enumerate() {
             let ((x0, y0), (x1, y1)) = community_cell(copy, ci);
@@ -282,7 +287,8 @@ impl Builder {
         grids: &[Grid],
         unit_ids: &[(String, UnitKind)],
     ) -> AppResult<()> {
-        let types = sqlx::query_as::<_, (String, String)>("SELECT code, id FROM point_types").fetch_all(&mut *self.tx).await?;
+        let types =
+            sqlx::query_as::<_, (String, String)>("SELECT code, id FROM point_types").fetch_all(&mut *self.tx).await?;
         let index = GridIndex::new(grids);
         let mut n_total = 0;
         for (kind, count, unit_choices, fixed) in POINT_PLAN {

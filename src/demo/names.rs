@@ -160,37 +160,6 @@ pub fn contact_position(unit: &Unit, level: usize) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::org::{OrgLevel, check_code};
-
-    #[test]
-    fn the_big_street_has_14_communities_and_106_compounds() {
-        assert_eq!(BIG_STREET_COMMUNITIES.len(), 14);
-        assert_eq!((0..14).map(big_street_compounds).sum::<usize>(), 106);
-        assert_eq!(STREETS[BIG_STREET], "公园街道");
-    }
-
-    #[test]
-    fn district_copies_have_valid_distinct_codes() {
-        let mut seen = std::collections::HashSet::new();
-        for copy in 0..1000 {
-            let (code, _) = district_code_name(copy);
-            assert!(check_code(OrgLevel::District, &code, None).is_ok(), "{code}");
-            assert!(seen.insert(code));
-        }
-    }
-
-    #[test]
-    fn generated_phones_are_valid() {
-        for i in 0..1000 {
-            assert!(crate::domain::validate::is_phone(&mobile(i)), "{}", mobile(i));
-        }
-        assert!(crate::domain::validate::is_phone(&landline(21)));
-    }
-}
-
 /// The 136 points of 公园街道: (type code, how many, index into UNITS of the responsible unit, fixed).
 pub const POINT_PLAN: [(&str, usize, &[usize], bool); 18] = [
     ("main_road", 10, &[0], true),
@@ -229,7 +198,9 @@ pub fn point_name(kind: &str, n: usize, community: &str, compound: &str, unit: &
         "bank" | "business_hall" => unit.to_string(),
         "service_hall" => "运河区政务服务中心大厅".into(),
         "hospital" => HOSPITALS[n % HOSPITALS.len()].into(),
-        "school" => format!("{}{}", community.trim_end_matches("社区"), if n % 2 == 0 { "小学" } else { "中学" }),
+        "school" => {
+            format!("{}{}", community.trim_end_matches("社区"), if n.is_multiple_of(2) { "小学" } else { "中学" })
+        }
         "park" => PARKS[n % PARKS.len()].into(),
         "bus_stop" => format!("{road}{}公交站", community.trim_end_matches("社区")),
         "construction" => format!("{head}建设项目工地"),
@@ -260,4 +231,35 @@ pub fn spot(cell: ((f64, f64), (f64, f64)), n: usize, outside: bool) -> (f64, f6
         return (x0 + (x1 - x0) * r(1), 38.290 - 0.001 - 0.002 * r(2));
     }
     (x0 + (x1 - x0) * (0.05 + 0.9 * r(1)), y0 + (y1 - y0) * (0.05 + 0.9 * r(2)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::org::{OrgLevel, check_code};
+
+    #[test]
+    fn the_big_street_has_14_communities_and_106_compounds() {
+        assert_eq!(BIG_STREET_COMMUNITIES.len(), 14);
+        assert_eq!((0..14).map(big_street_compounds).sum::<usize>(), 106);
+        assert_eq!(STREETS[BIG_STREET], "公园街道");
+    }
+
+    #[test]
+    fn district_copies_have_valid_distinct_codes() {
+        let mut seen = std::collections::HashSet::new();
+        for copy in 0..1000 {
+            let (code, _) = district_code_name(copy);
+            assert!(check_code(OrgLevel::District, &code, None).is_ok(), "{code}");
+            assert!(seen.insert(code));
+        }
+    }
+
+    #[test]
+    fn generated_phones_are_valid() {
+        for i in 0..1000 {
+            assert!(crate::domain::validate::is_phone(&mobile(i)), "{}", mobile(i));
+        }
+        assert!(crate::domain::validate::is_phone(&landline(21)));
+    }
 }

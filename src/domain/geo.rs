@@ -121,7 +121,9 @@ impl Area {
     }
 
     pub fn to_geojson(&self) -> Value {
-        let poly = |p: &Vec<Vec<LngLat>>| json!(p.iter().map(|r| r.iter().map(|(x, y)| json!([x, y])).collect::<Vec<_>>()).collect::<Vec<_>>());
+        let poly = |p: &Vec<Vec<LngLat>>| {
+            json!(p.iter().map(|r| r.iter().map(|(x, y)| json!([x, y])).collect::<Vec<_>>()).collect::<Vec<_>>())
+        };
         if self.polygons.len() == 1 {
             json!({"type": "Polygon", "coordinates": poly(&self.polygons[0])})
         } else {
@@ -205,11 +207,15 @@ mod tests {
 
     #[test]
     fn bad_geometry_is_explained() {
-        let open = json!({"type": "Polygon", "coordinates": [[[116.0, 38.0], [117.0, 38.0], [117.0, 39.0], [116.0, 39.0]]]});
+        let open =
+            json!({"type": "Polygon", "coordinates": [[[116.0, 38.0], [117.0, 38.0], [117.0, 39.0], [116.0, 39.0]]]});
         assert!(Area::from_geojson(&open).unwrap_err().contains("闭合"));
-        let swapped = json!({"type": "Polygon", "coordinates": [[[38.0, 116.0], [38.0, 117.0], [39.0, 117.0], [38.0, 116.0]]]});
+        let swapped =
+            json!({"type": "Polygon", "coordinates": [[[38.0, 116.0], [38.0, 117.0], [39.0, 117.0], [38.0, 116.0]]]});
         assert!(Area::from_geojson(&swapped).unwrap_err().contains("经度, 纬度"));
-        assert!(Area::from_geojson(&json!({"type": "Point", "coordinates": [116.0, 38.0]})).unwrap_err().contains("Point"));
+        assert!(
+            Area::from_geojson(&json!({"type": "Point", "coordinates": [116.0, 38.0]})).unwrap_err().contains("Point")
+        );
     }
 
     proptest! {

@@ -17,7 +17,7 @@ use std::collections::{HashMap, HashSet};
 use utoipa::ToSchema;
 
 /// One refused feature of an import: which, which property, why.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema)]
 pub struct FeatureError {
     /// 1-based position in the FeatureCollection
     pub feature: usize,
@@ -52,14 +52,25 @@ pub async fn import(ctx: &Ctx<'_>, geojson: &[u8]) -> Result<GridImport, AppErro
         AppError::Rejected("import_rejected", msg, serde_json::to_value(rows).unwrap_or_default())
     };
     let doc: Value = serde_json::from_slice(geojson).map_err(|e| {
-        reject(vec![FeatureError { feature: 0, code: String::new(), field: "file".into(), message: format!("不是有效的GeoJSON：第{}行附近有误", e.line()) }])
+        reject(vec![FeatureError {
+            feature: 0,
+            code: String::new(),
+            field: "file".into(),
+            message: format!("不是有效的GeoJSON：第{}行附近有误", e.line()),
+        }])
     })?;
     let Some(features) = doc["features"].as_array().filter(|_| doc["type"] == "FeatureCollection") else {
-        return Err(reject(vec![FeatureError { feature: 0, code: String::new(), field: "file".into(), message: "应为FeatureCollection".into() }]));
+        return Err(reject(vec![FeatureError {
+            feature: 0,
+            code: String::new(),
+            field: "file".into(),
+            message: "应为FeatureCollection".into(),
+        }]));
     };
     let communities: HashMap<String, String> =
         org::all(ctx.db).await?.into_iter().filter(|n| n.level == "community").map(|n| (n.code, n.id)).collect();
-    let unit_ids: HashMap<String, String> = units::all_names(ctx.db).await?.into_iter().map(|(id, n)| (n, id)).collect();
+    let unit_ids: HashMap<String, String> =
+        units::all_names(ctx.db).await?.into_iter().map(|(id, n)| (n, id)).collect();
     let mut errors = Vec::new();
     let mut seen = HashSet::new();
     let mut parsed = Vec::new();
@@ -117,7 +128,8 @@ pub async fn import(ctx: &Ctx<'_>, geojson: &[u8]) -> Result<GridImport, AppErro
     if !errors.is_empty() {
         return Err(reject(errors));
     }
-    let existing: HashMap<String, Grid> = store::grids(ctx.db).await?.into_iter().map(|g| (g.code.clone(), g)).collect();
+    let existing: HashMap<String, Grid> =
+        store::grids(ctx.db).await?.into_iter().map(|g| (g.code.clone(), g)).collect();
     let now = now_ms();
     let mut tx = ctx.db.begin().await?;
     let (mut created, mut updated) = (0, 0);
@@ -127,13 +139,41 @@ pub async fn import(ctx: &Ctx<'_>, geojson: &[u8]) -> Result<GridImport, AppErro
         let (min_lng, min_lat, max_lng, max_lat) = b;
         match existing.get(&code) {
             Some(old) => {
-                let g = Grid { name, community_id: Some(community), unit_id, worker_id, geometry, min_lng, min_lat, max_lng, max_lat, updated_at: now, version: old.version + 1, ..old.clone() };
+                let g = Grid {
+                    name,
+                    community_id: Some(community),
+                    unit_id,
+                    worker_id,
+                    geometry,
+                    min_lng,
+                    min_lat,
+                    max_lng,
+                    max_lat,
+                    updated_at: now,
+                    version: old.version + 1,
+                    ..old.clone()
+                };
                 store::update_grid(&mut tx, &g).await?;
                 audit_grid(ctx, &mut tx, "update", Some(old), &g, now).await?;
                 updated += 1;
             }
             None => {
-                let g = Grid { id: new_id(), code, name, community_id: Some(community), unit_id, worker_id, geometry, min_lng, min_lat, max_lng, max_lat, created_at: now, updated_at: now, version: 1 };
+                let g = Grid {
+                    id: new_id(),
+                    code,
+                    name,
+                    community_id: Some(community),
+                    unit_id,
+                    worker_id,
+                    geometry,
+                    min_lng,
+                    min_lat,
+                    max_lng,
+                    max_lat,
+                    created_at: now,
+                    updated_at: now,
+                    version: 1,
+                };
                 store::insert_grid(&mut tx, &g).await?;
                 audit_grid(ctx, &mut tx, "create", None, &g, now).await?;
                 created += 1;
@@ -145,10 +185,28 @@ pub async fn import(ctx: &Ctx<'_>, geojson: &[u8]) -> Result<GridImport, AppErro
     Ok(GridImport { created, updated, points_moved })
 }
 
-async fn audit_grid(ctx: &Ctx<'_>, conn: &mut AnyConnection, action: &str, old: Option<&Grid>, new: &Grid, now: i64) -> AppResult<()> {
+async fn audit_grid(
+    ctx: &Ctx<'_>,
+    conn: &mut AnyConnection,
+    action: &str,
+    old: Option<&Grid>,
+    new: &Grid,
+    now: i64,
+) -> AppResult<()> {
     let label = format!("{} {}", new.code, new.name);
-    let strip = |g: &Grid| snapshot(&json!({"code": g.code, "name": g.name, "community_id": g.community_id, "unit_id": g.unit_id, "worker_id": g.worker_id, "bbox": [g.min_lng, g.min_lat, g.max_lng, g.max_lat]}));
-    let change = Change { action, object_type: "grid", object_id: &new.id, object_label: &label, before: old.and_then(strip), after: strip(new) };
+    let strip = |g: &Grid| {
+        snapshot(
+            &json!({"code": g.code, "name": g.name, "community_id": g.community_id, "unit_id": g.unit_id, "worker_id": g.worker_id, "bbox": [g.min_lng, g.min_lat, g.max_lng, g.max_lat]}),
+        )
+    };
+    let change = Change {
+        action,
+        object_type: "grid",
+        object_id: &new.id,
+        object_label: &label,
+        before: old.and_then(strip),
+        after: strip(new),
+    };
     ctx.audit(conn, change, now).await
 }
 
@@ -229,7 +287,14 @@ pub async fn lookup(db: &Db, at: LngLat) -> AppResult<Responsible> {
         .into_iter()
         .filter_map(|p| {
             let d = distance_m(at, (p.lng?, p.lat?));
-            (d <= 1000.0).then(|| NearPoint { id: p.id, code: p.code, name: p.name, type_name: p.type_name, unit_name: p.unit_name, distance_m: d.round() })
+            (d <= 1000.0).then(|| NearPoint {
+                id: p.id,
+                code: p.code,
+                name: p.name,
+                type_name: p.type_name,
+                unit_name: p.unit_name,
+                distance_m: d.round(),
+            })
         })
         .collect();
     near.sort_by(|a, b| a.distance_m.total_cmp(&b.distance_m));

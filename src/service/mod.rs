@@ -3,10 +3,11 @@
 
 pub mod access;
 pub mod auth;
-pub mod grids;
 pub mod calendar;
+pub mod grids;
 pub mod org;
 pub mod points;
+pub mod points_import;
 pub mod teams;
 pub mod units;
 pub mod users;

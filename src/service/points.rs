@@ -14,9 +14,12 @@ use serde::Deserialize;
 use sqlx::AnyConnection;
 use utoipa::ToSchema;
 
+/// One grid ready for point-in-polygon tests: id, community, shape and bounding box.
+type IndexedGrid = (String, Option<String>, Area, (f64, f64, f64, f64));
+
 /// Grids in memory for point-in-polygon placement.
 pub struct GridIndex {
-    grids: Vec<(String, Option<String>, Area, (f64, f64, f64, f64))>,
+    grids: Vec<IndexedGrid>,
 }
 
 impl GridIndex {
@@ -137,7 +140,9 @@ impl Lookups {
 
     /// A community or compound by id or code.
     pub fn area_by(&self, key: &str) -> Option<&(String, String, String, String)> {
-        self.areas.iter().find(|(id, code, _, level)| (id == key || code == key) && (level == "community" || level == "compound"))
+        self.areas
+            .iter()
+            .find(|(id, code, _, level)| (id == key || code == key) && (level == "community" || level == "compound"))
     }
 }
 
@@ -169,7 +174,11 @@ pub fn validate(l: &Lookups, input: &PointInput, base: Point) -> Result<Point, F
     }
     let unit = l.unit_by(input.unit_id.trim());
     if unit.is_none() {
-        e.add("unit_id", if input.unit_id.trim().is_empty() { "required" } else { "unknown_unit" }, "请选择存在的责任单位");
+        e.add(
+            "unit_id",
+            if input.unit_id.trim().is_empty() { "required" } else { "unknown_unit" },
+            "请选择存在的责任单位",
+        );
     }
     let address = optional_text(&mut e, "address", "地址", &input.address, 120, false);
     let lng = coordinate(&mut e, "lng", "经度", &input.lng);
@@ -277,7 +286,11 @@ pub fn blank(now: i64) -> Point {
 }
 
 pub fn duplicate(e: sqlx::Error) -> AppError {
-    if is_unique_violation(&e) { AppError::field("code", "duplicate_code", "该点位编码已被使用") } else { e.into() }
+    if is_unique_violation(&e) {
+        AppError::field("code", "duplicate_code", "该点位编码已被使用")
+    } else {
+        e.into()
+    }
 }
 
 pub async fn create(ctx: &Ctx<'_>, input: PointInput) -> AppResult<Point> {
@@ -309,7 +322,14 @@ pub async fn update(ctx: &Ctx<'_>, id: &str, input: PointInput) -> AppResult<Poi
     Ok(new)
 }
 
-pub async fn record(ctx: &Ctx<'_>, conn: &mut AnyConnection, action: &str, old: Option<&Point>, new: &Point, now: i64) -> AppResult<()> {
+pub async fn record(
+    ctx: &Ctx<'_>,
+    conn: &mut AnyConnection,
+    action: &str,
+    old: Option<&Point>,
+    new: &Point,
+    now: i64,
+) -> AppResult<()> {
     let label = format!("{} {}", new.code, new.name);
     let change = Change {
         action,

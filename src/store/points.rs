@@ -14,7 +14,9 @@ pub struct PointType {
 }
 
 pub async fn types(db: &Db) -> Result<Vec<PointType>, sqlx::Error> {
-    sqlx::query_as::<_, PointType>("SELECT id, code, name, seq, color FROM point_types ORDER BY seq").fetch_all(&db.pool).await
+    sqlx::query_as::<_, PointType>("SELECT id, code, name, seq, color FROM point_types ORDER BY seq")
+        .fetch_all(&db.pool)
+        .await
 }
 
 #[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
@@ -142,16 +144,19 @@ pub async fn list(db: &Db, f: &PointFilter, page: PageReq) -> Result<(Vec<PointR
 }
 
 pub async fn get(db: &Db, id: &str) -> Result<Option<Point>, sqlx::Error> {
-    sqlx::query_as::<_, Point>(&format!("SELECT {COLS} FROM points WHERE id = $1")).bind(id).fetch_optional(&db.pool).await
+    sqlx::query_as::<_, Point>(&format!("SELECT {COLS} FROM points WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await
 }
 
 pub async fn row(db: &Db, id: &str) -> Result<Option<PointRow>, sqlx::Error> {
     sqlx::query_as::<_, PointRow>(&format!("{ROW_SELECT} WHERE p.id = $1")).bind(id).fetch_optional(&db.pool).await
 }
 
-/// code → (id, version) of every point, for imports.
-pub async fn codes(db: &Db) -> Result<Vec<(String, String, i64)>, sqlx::Error> {
-    sqlx::query_as::<_, (String, String, i64)>("SELECT code, id, version FROM points").fetch_all(&db.pool).await
+/// Every point, for imports that match rows to existing codes.
+pub async fn all(db: &Db) -> Result<Vec<Point>, sqlx::Error> {
+    sqlx::query_as::<_, Point>(&format!("SELECT {COLS} FROM points")).fetch_all(&db.pool).await
 }
 
 pub async fn insert(conn: &mut AnyConnection, p: &Point) -> Result<(), sqlx::Error> {
@@ -251,8 +256,7 @@ pub struct Grid {
     pub version: i64,
 }
 
-const GRID_COLS: &str =
-    "id, code, name, community_id, unit_id, worker_id, geometry, min_lng, min_lat, max_lng, max_lat, created_at, updated_at, version";
+const GRID_COLS: &str = "id, code, name, community_id, unit_id, worker_id, geometry, min_lng, min_lat, max_lng, max_lat, created_at, updated_at, version";
 
 pub async fn grids(db: &Db) -> Result<Vec<Grid>, sqlx::Error> {
     sqlx::query_as::<_, Grid>(&format!("SELECT {GRID_COLS} FROM grids ORDER BY code")).fetch_all(&db.pool).await
@@ -291,24 +295,26 @@ pub async fn grid_rows(db: &Db, within: Option<&[String]>) -> Result<Vec<GridRow
 }
 
 pub async fn insert_grid(conn: &mut AnyConnection, g: &Grid) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!("INSERT INTO grids ({GRID_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"))
-        .bind(&g.id)
-        .bind(&g.code)
-        .bind(&g.name)
-        .bind(&g.community_id)
-        .bind(&g.unit_id)
-        .bind(&g.worker_id)
-        .bind(&g.geometry)
-        .bind(g.min_lng)
-        .bind(g.min_lat)
-        .bind(g.max_lng)
-        .bind(g.max_lat)
-        .bind(g.created_at)
-        .bind(g.updated_at)
-        .bind(g.version)
-        .execute(conn)
-        .await
-        .map(|_| ())
+    sqlx::query(&format!(
+        "INSERT INTO grids ({GRID_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+    ))
+    .bind(&g.id)
+    .bind(&g.code)
+    .bind(&g.name)
+    .bind(&g.community_id)
+    .bind(&g.unit_id)
+    .bind(&g.worker_id)
+    .bind(&g.geometry)
+    .bind(g.min_lng)
+    .bind(g.min_lat)
+    .bind(g.max_lng)
+    .bind(g.max_lat)
+    .bind(g.created_at)
+    .bind(g.updated_at)
+    .bind(g.version)
+    .execute(conn)
+    .await
+    .map(|_| ())
 }
 
 pub async fn update_grid(conn: &mut AnyConnection, g: &Grid) -> Result<(), sqlx::Error> {

@@ -41,6 +41,14 @@ fn menu_for(role: Role) -> Vec<MenuGroup> {
         org.push(MenuItem { key: "teams", label: "督导组", href: "/teams" });
     }
     groups.push(MenuGroup { label: "组织架构", items: org });
+    groups.push(MenuGroup {
+        label: "网格与点位",
+        items: vec![
+            MenuItem { key: "points", label: "点位台账", href: "/points" },
+            MenuItem { key: "map", label: "点位地图", href: "/map" },
+            MenuItem { key: "grids", label: "网格", href: "/grids" },
+        ],
+    });
     let mut sys = Vec::new();
     if role == Role::Admin || role == Role::UnitUser {
         sys.push(MenuItem { key: "users", label: "用户管理", href: "/users" });

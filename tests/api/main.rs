@@ -13,6 +13,7 @@ mod concurrency;
 mod forms;
 mod ops;
 mod org;
+mod points;
 mod ui;
 mod units;
 mod users;

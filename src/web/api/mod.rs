@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod calendar;
 mod org;
+mod points;
 mod teams;
 mod units;
 mod users;
@@ -41,6 +42,13 @@ pub fn routes() -> Router<AppState> {
         .route("/users/{id}", get(users::get).put(users::update))
         .route("/users/{id}/password", put(users::reset_password))
         .route("/audit", get(audit::list))
+        .route("/points", get(points::list).post(points::create))
+        .route("/points/import", post(points::import_points))
+        .route("/points/{id}", get(points::get).put(points::update))
+        .route("/point-types", get(points::types))
+        .route("/grids", get(points::grids))
+        .route("/grids/import", post(points::import_grids))
+        .route("/lookup", get(points::lookup))
         .route("/calendar", get(calendar::years))
         .route("/calendar/deadline", get(calendar::deadline))
         .route("/calendar/{year}", get(calendar::year).put(calendar::put_year))
@@ -129,11 +137,12 @@ impl Modify for BearerAuth {
         users::list, users::create, users::get, users::update, users::reset_password,
         audit::list,
         calendar::years, calendar::year, calendar::put_year, calendar::deadline,
+        points::list, points::create, points::get, points::update, points::types, points::grids, points::import_grids, points::lookup, points::import_points,
     ),
     components(schemas(ErrorBody, ErrorDetail, FieldErrorDoc)),
     tags((name = "auth", description = "登录与会话"), (name = "org", description = "区域"), (name = "units", description = "责任单位与通讯录"),
          (name = "teams", description = "督导组"), (name = "users", description = "用户"), (name = "audit", description = "审计日志"),
-         (name = "calendar", description = "工作日历"))
+         (name = "calendar", description = "工作日历"), (name = "points", description = "点位与网格"))
 )]
 pub struct ApiDoc;
 

@@ -3,10 +3,13 @@
 mod account;
 mod audit;
 mod calendar;
+mod grids;
 mod home;
 mod levels;
 mod login;
+mod map;
 mod org;
+mod points;
 mod teams;
 mod units;
 mod users;
@@ -34,6 +37,18 @@ pub fn routes() -> Router<AppState> {
         .route("/units/{id}/contacts/new", get(units::new_contact_form).post(units::create_contact))
         .route("/contacts/{id}/edit", get(units::edit_contact_form).post(units::update_contact))
         .route("/contacts/{id}/delete", post(units::delete_contact))
+        .route("/points", get(points::list))
+        .route("/points/new", get(points::new_form).post(points::create))
+        .route("/points/import", get(points::import_form).post(points::import))
+        .route("/points/template.xlsx", get(points::template))
+        .route("/points/{id}", get(points::detail))
+        .route("/points/{id}/edit", get(points::edit_form).post(points::update))
+        .route("/map", get(map::page))
+        .route("/map/data.json", get(map::data))
+        .route("/map/lookup.json", get(map::lookup_json))
+        .route("/lookup", get(map::lookup_page))
+        .route("/grids", get(grids::list))
+        .route("/grids/import", post(grids::import))
         .route("/teams", get(teams::list))
         .route("/teams/new", get(teams::new_form).post(teams::create))
         .route("/teams/{id}", get(teams::detail))

@@ -1,0 +1,132 @@
+use super::{ErrorBody, JsonBody, Page};
+use crate::domain::geo::{gcj02_to_wgs84, in_china};
+use crate::error::AppError;
+use crate::service::access::area_scope;
+use crate::service::grids::{self as grid_svc, GridImport, Responsible};
+use crate::service::non_empty;
+use crate::service::points::{self as svc, PointInput};
+use crate::store::points::{self as store, GridRow, Point, PointRow, PointType};
+use crate::store::{PageReq, org};
+use crate::web::auth::ApiUser;
+use crate::web::error::ApiResult;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+#[derive(Deserialize, IntoParams, Default)]
+pub struct PointQuery {
+    type_id: Option<String>,
+    /// Points in this area or below
+    area_id: Option<String>,
+    unit_id: Option<String>,
+    grid_id: Option<String>,
+    /// true: fixed points, false: random points
+    fixed: Option<bool>,
+    /// true: only points outside every grid
+    outside_grids: Option<bool>,
+    q: Option<String>,
+    page: Option<i64>,
+    size: Option<i64>,
+}
+
+/// List the points the caller may see (a unit only its own).
+#[utoipa::path(get, path = "/points", tag = "points", params(PointQuery), responses((status = 200, body = Page<PointRow>)))]
+pub async fn list(api: ApiUser, Query(q): Query<PointQuery>) -> ApiResult<Json<Page<PointRow>>> {
+    let ctx = api.ctx();
+    let mut f = svc::scope(&ctx).await?;
+    if let Some(a) = non_empty(&q.area_id) {
+        let sub = org::subtree_ids(ctx.db, &a).await?;
+        f.area_ids = Some(match f.area_ids {
+            Some(scope) => sub.into_iter().filter(|i| scope.contains(i)).collect(),
+            None => sub,
+        });
+    }
+    if f.unit_id.is_none() {
+        f.unit_id = non_empty(&q.unit_id);
+    }
+    f.type_id = non_empty(&q.type_id);
+    f.grid_id = non_empty(&q.grid_id);
+    f.fixed = q.fixed;
+    f.outside_grids = q.outside_grids.unwrap_or(false);
+    f.keyword = non_empty(&q.q);
+    let req = PageReq::new(q.page, q.size);
+    let (items, total) = store::list(ctx.db, &f, req).await?;
+    Ok(Json(Page { items, total, page: req.page, size: req.size }))
+}
+
+/// Register a point (admin). Its grid (and community, if not given) follow from its position.
+#[utoipa::path(post, path = "/points", tag = "points", request_body = PointInput,
+    responses((status = 201, body = Point), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create(api: ApiUser, JsonBody(input): JsonBody<PointInput>) -> ApiResult<(StatusCode, Json<Point>)> {
+    Ok((StatusCode::CREATED, Json(svc::create(&api.ctx(), input).await?)))
+}
+
+/// One point (404 when outside the caller's scope).
+#[utoipa::path(get, path = "/points/{id}", tag = "points", params(("id" = String, Path)), responses((status = 200, body = PointRow), (status = 404, body = ErrorBody)))]
+pub async fn get(api: ApiUser, Path(id): Path<String>) -> ApiResult<Json<PointRow>> {
+    svc::visible(&api.ctx(), &id).await?;
+    Ok(Json(store::row(&api.state.db, &id).await?.ok_or(AppError::NotFound)?))
+}
+
+/// Update a point (admin).
+#[utoipa::path(put, path = "/points/{id}", tag = "points", params(("id" = String, Path)), request_body = PointInput,
+    responses((status = 200, body = Point), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update(
+    api: ApiUser,
+    Path(id): Path<String>,
+    JsonBody(input): JsonBody<PointInput>,
+) -> ApiResult<Json<Point>> {
+    Ok(Json(svc::update(&api.ctx(), &id, input).await?))
+}
+
+/// The point types.
+#[utoipa::path(get, path = "/point-types", tag = "points", responses((status = 200, body = Vec<PointType>)))]
+pub async fn types(api: ApiUser) -> ApiResult<Json<Vec<PointType>>> {
+    Ok(Json(store::types(&api.state.db).await?))
+}
+
+/// Grids the caller may see.
+#[utoipa::path(get, path = "/grids", tag = "points", responses((status = 200, body = Vec<GridRow>)))]
+pub async fn grids(api: ApiUser) -> ApiResult<Json<Vec<GridRow>>> {
+    let scope = area_scope(&api.ctx()).await?;
+    Ok(Json(store::grid_rows(&api.state.db, scope.as_deref()).await?))
+}
+
+/// Import grid boundaries (admin): a GeoJSON FeatureCollection with properties code, name, unit,
+/// worker. All or nothing; a refusal lists every bad feature in `rows`.
+#[utoipa::path(post, path = "/grids/import", tag = "points", request_body(content = String, content_type = "application/geo+json"),
+    responses((status = 200, body = GridImport), (status = 422, body = ErrorBody, description = "import_rejected")))]
+pub async fn import_grids(api: ApiUser, body: Bytes) -> ApiResult<Json<GridImport>> {
+    Ok(Json(grid_svc::import(&api.ctx(), &body).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct LookupQuery {
+    lng: f64,
+    lat: f64,
+    /// wgs84 (default) or gcj02
+    crs: Option<String>,
+}
+
+/// Who is responsible at a position: grid, community, unit, grid worker and the nearest points.
+#[utoipa::path(get, path = "/lookup", tag = "points", params(LookupQuery),
+    responses((status = 200, body = Responsible), (status = 400, body = ErrorBody)))]
+pub async fn lookup(api: ApiUser, Query(q): Query<LookupQuery>) -> ApiResult<Json<Responsible>> {
+    let p = if q.crs.as_deref() == Some("gcj02") { gcj02_to_wgs84((q.lng, q.lat)) } else { (q.lng, q.lat) };
+    if !in_china(p) {
+        return Err(AppError::BadRequest("invalid_position", "坐标不在中国境内，请检查经纬度".into()).into());
+    }
+    Ok(Json(grid_svc::lookup(&api.state.db, p).await?))
+}
+
+/// Import points from an .xlsx in the template's columns (admin). All or nothing; a refusal lists
+/// every bad cell in `rows` as {row, column, message}.
+#[utoipa::path(post, path = "/points/import", tag = "points",
+    request_body(content = String, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    responses((status = 200, body = crate::service::points_import::ImportSummary), (status = 422, body = ErrorBody, description = "import_rejected")))]
+pub async fn import_points(api: ApiUser, body: Bytes) -> ApiResult<Json<crate::service::points_import::ImportSummary>> {
+    Ok(Json(crate::service::points_import::import(&api.ctx(), &body).await?))
+}

@@ -1,0 +1,362 @@
+//! Pages for the point registry (点位).
+
+use super::{area_options, form_errors, opt};
+use crate::domain::geo::wgs84_to_gcj02;
+use crate::domain::validate::FieldErrors;
+use crate::error::AppError;
+use crate::service::access::require_admin;
+use crate::service::points::{self as svc, PointInput, can_edit};
+use crate::store::points::{self as store, Point, PointFilter, PointRow};
+use crate::store::{PageReq, org, units};
+use crate::web::auth::{CsrfForm, PageUser};
+use crate::web::error::PageResult;
+use crate::web::ui::{Layout, Opt, Pager, xlsx};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, RawQuery};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+#[derive(Deserialize, Default)]
+pub struct PointQuery {
+    type_id: Option<String>,
+    area_id: Option<String>,
+    unit_id: Option<String>,
+    grid_id: Option<String>,
+    fixed: Option<String>,
+    active: Option<String>,
+    outside: Option<String>,
+    q: Option<String>,
+    page: Option<i64>,
+    size: Option<i64>,
+    export: Option<String>,
+    ok: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "points/list.html")]
+pub struct PointList {
+    l: Layout,
+    rows: Vec<PointRow>,
+    pager: Pager,
+    q: PointQueryView,
+    types: Vec<Opt>,
+    areas: Vec<Opt>,
+    units: Vec<Opt>,
+    grids: Vec<Opt>,
+    can_edit: bool,
+    outside_count: i64,
+}
+
+/// The filter values as the form shows them.
+#[derive(Default)]
+pub struct PointQueryView {
+    pub type_id: String,
+    pub area_id: String,
+    pub unit_id: String,
+    pub grid_id: String,
+    pub fixed: String,
+    pub active: String,
+    pub outside: bool,
+    pub keyword: String,
+}
+
+fn flag(v: &Option<String>) -> Option<bool> {
+    match v.as_deref() {
+        Some("1") => Some(true),
+        Some("0") => Some(false),
+        _ => None,
+    }
+}
+
+pub const EXPORT_HEADERS: [&str; 18] = [
+    "点位编码",
+    "点位名称",
+    "点位类型",
+    "固定/随机",
+    "地址",
+    "经度",
+    "纬度",
+    "坐标系",
+    "所属社区编码",
+    "责任单位",
+    "负责人",
+    "负责人电话",
+    "备用负责人",
+    "备用负责人电话",
+    "包保领导",
+    "包保领导电话",
+    "状态",
+    "备注",
+];
+
+/// A point as an Excel row, in the same columns the import reads.
+pub fn export_row(r: &PointRow) -> Vec<String> {
+    vec![
+        r.code.clone(),
+        r.name.clone(),
+        r.type_name.clone(),
+        if r.fixed == 1 { "固定" } else { "随机" }.into(),
+        r.address.clone(),
+        r.lng.map(|x| format!("{x:.6}")).unwrap_or_default(),
+        r.lat.map(|x| format!("{x:.6}")).unwrap_or_default(),
+        "WGS-84".into(),
+        r.community_code.clone().unwrap_or_default(),
+        r.unit_name.clone(),
+        r.lead_name.clone(),
+        r.lead_phone.clone(),
+        r.backup_name.clone(),
+        r.backup_phone.clone(),
+        r.guarantor_name.clone(),
+        r.guarantor_phone.clone(),
+        if r.active == 1 { "在用" } else { "已撤销" }.into(),
+        r.note.clone(),
+    ]
+}
+
+pub async fn list(page: PageUser, RawQuery(raw): RawQuery, Query(q): Query<PointQuery>) -> PageResult<Response> {
+    let ctx = page.ctx();
+    let mut f: PointFilter = svc::scope(&ctx).await?;
+    if let Some(a) = opt(&q.area_id) {
+        let sub = org::subtree_ids(ctx.db, &a).await?;
+        f.area_ids = Some(match f.area_ids {
+            Some(scope) => sub.into_iter().filter(|i| scope.contains(i)).collect(),
+            None => sub,
+        });
+    }
+    if f.unit_id.is_none() {
+        f.unit_id = opt(&q.unit_id);
+    }
+    f.type_id = opt(&q.type_id);
+    f.grid_id = opt(&q.grid_id);
+    f.fixed = flag(&q.fixed);
+    f.active = flag(&q.active);
+    f.outside_grids = q.outside.as_deref() == Some("1");
+    f.keyword = opt(&q.q);
+    if q.export.as_deref() == Some("xlsx") {
+        let (rows, _) = store::list(ctx.db, &f, PageReq::all()).await?;
+        return Ok(xlsx("点位台账", "点位", &EXPORT_HEADERS, rows.iter().map(export_row).collect()));
+    }
+    let req = PageReq::new(q.page, q.size);
+    let (rows, total) = store::list(ctx.db, &f, req).await?;
+    let outside_scope = PointFilter { outside_grids: true, active: Some(true), ..svc::scope(&ctx).await? };
+    let outside_count = store::list(ctx.db, &outside_scope, PageReq::new(Some(1), Some(1))).await?.1;
+    let types = store::types(ctx.db).await?.into_iter().map(|t| Opt::new(t.id, t.name)).collect();
+    let units = if page.user.role.needs_unit() {
+        Vec::new()
+    } else {
+        units::all_names(ctx.db).await?.into_iter().map(|(id, n)| Opt::new(id, n)).collect()
+    };
+    let grids =
+        store::grids(ctx.db).await?.into_iter().map(|g| Opt::new(g.id, format!("{} {}", g.code, g.name))).collect();
+    Ok(PointList {
+        l: Layout::new(&page.user, "points", "点位台账").with_flash(q.ok.as_deref()),
+        rows,
+        pager: Pager::new(raw.as_deref(), req, total),
+        q: PointQueryView {
+            type_id: q.type_id.unwrap_or_default(),
+            area_id: q.area_id.unwrap_or_default(),
+            unit_id: q.unit_id.unwrap_or_default(),
+            grid_id: q.grid_id.unwrap_or_default(),
+            fixed: q.fixed.unwrap_or_default(),
+            active: q.active.unwrap_or_default(),
+            outside: f.outside_grids,
+            keyword: q.q.unwrap_or_default(),
+        },
+        types,
+        areas: area_options(ctx.db, false).await?,
+        units,
+        grids,
+        can_edit: can_edit(page.user.role),
+        outside_count,
+    }
+    .into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "points/detail.html")]
+pub struct PointDetail {
+    l: Layout,
+    p: PointRow,
+    gcj: Option<(f64, f64)>,
+    can_edit: bool,
+    reads_audit: bool,
+}
+
+#[derive(Deserialize, Default)]
+pub struct OkQuery {
+    ok: Option<String>,
+}
+
+pub async fn detail(page: PageUser, Path(id): Path<String>, Query(q): Query<OkQuery>) -> PageResult<PointDetail> {
+    let ctx = page.ctx();
+    svc::visible(&ctx, &id).await?;
+    let p = store::row(ctx.db, &id).await?.ok_or(AppError::NotFound)?;
+    let gcj = p.lng.zip(p.lat).map(wgs84_to_gcj02);
+    Ok(PointDetail {
+        l: Layout::new(&page.user, "points", p.name.clone()).with_flash(q.ok.as_deref()),
+        can_edit: can_edit(page.user.role),
+        reads_audit: page.user.role.reads_audit(),
+        gcj,
+        p,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "points/form.html")]
+pub struct PointForm {
+    l: Layout,
+    f: PointInput,
+    errors: FieldErrors,
+    editing: Option<Point>,
+    types: Vec<Opt>,
+    units: Vec<Opt>,
+    areas: Vec<Opt>,
+}
+
+impl PointForm {
+    fn value(&self, field: &str) -> &str {
+        match field {
+            "lead_name" => &self.f.lead_name,
+            "lead_phone" => &self.f.lead_phone,
+            "backup_name" => &self.f.backup_name,
+            "backup_phone" => &self.f.backup_phone,
+            "guarantor_name" => &self.f.guarantor_name,
+            "guarantor_phone" => &self.f.guarantor_phone,
+            _ => "",
+        }
+    }
+}
+
+async fn form_page(
+    page: &PageUser,
+    f: PointInput,
+    errors: FieldErrors,
+    editing: Option<Point>,
+) -> PageResult<PointForm> {
+    let db = &page.state.db;
+    let title = if editing.is_some() { "编辑点位" } else { "新增点位" };
+    Ok(PointForm {
+        l: Layout::new(&page.user, "points", title),
+        f,
+        errors,
+        editing,
+        types: store::types(db).await?.into_iter().map(|t| Opt::new(t.id, t.name)).collect(),
+        units: units::all_names(db).await?.into_iter().map(|(id, n)| Opt::new(id, n)).collect(),
+        areas: area_options(db, true).await?.into_iter().filter(|o| o.label.starts_with("　　")).collect(),
+    })
+}
+
+pub async fn new_form(page: PageUser) -> PageResult<PointForm> {
+    require_admin(&page.user)?;
+    let f = PointInput { fixed: Some(true), coord_system: "wgs84".into(), ..Default::default() };
+    form_page(&page, f, FieldErrors::default(), None).await
+}
+
+pub async fn create(CsrfForm { page, form }: CsrfForm<PointInput>) -> PageResult<Response> {
+    match svc::create(&page.ctx(), form.clone()).await {
+        Ok(p) => Ok(Redirect::to(&format!("/points/{}?ok=created", p.id)).into_response()),
+        Err(e) => {
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, form_page(&page, form, form_errors(e)?, None).await?).into_response())
+        }
+    }
+}
+
+pub async fn edit_form(page: PageUser, Path(id): Path<String>) -> PageResult<PointForm> {
+    require_admin(&page.user)?;
+    let p = store::get(&page.state.db, &id).await?.ok_or(AppError::NotFound)?;
+    let f = PointInput {
+        code: p.code.clone(),
+        name: p.name.clone(),
+        type_id: p.type_id.clone(),
+        fixed: Some(p.fixed == 1),
+        address: p.address.clone(),
+        lng: p.lng.map(|x| format!("{x:.6}")).unwrap_or_default(),
+        lat: p.lat.map(|x| format!("{x:.6}")).unwrap_or_default(),
+        coord_system: "wgs84".into(),
+        community_id: p.community_id.clone(),
+        unit_id: p.unit_id.clone(),
+        lead_name: p.lead_name.clone(),
+        lead_phone: p.lead_phone.clone(),
+        backup_name: p.backup_name.clone(),
+        backup_phone: p.backup_phone.clone(),
+        guarantor_name: p.guarantor_name.clone(),
+        guarantor_phone: p.guarantor_phone.clone(),
+        active: Some(p.active == 1),
+        note: p.note.clone(),
+        version: Some(p.version),
+    };
+    form_page(&page, f, FieldErrors::default(), Some(p)).await
+}
+
+pub async fn update(Path(id): Path<String>, CsrfForm { page, mut form }: CsrfForm<PointInput>) -> PageResult<Response> {
+    form.active = Some(form.active.unwrap_or(false));
+    form.fixed = Some(form.fixed.unwrap_or(false));
+    match svc::update(&page.ctx(), &id, form.clone()).await {
+        Ok(p) => Ok(Redirect::to(&format!("/points/{}?ok=saved", p.id)).into_response()),
+        Err(e) => {
+            let errors = form_errors(e)?;
+            let p = store::get(&page.state.db, &id).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, form_page(&page, form, errors, p).await?).into_response())
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "points/import.html")]
+pub struct ImportPage {
+    l: Layout,
+    errors: Vec<crate::service::points_import::RowError>,
+    message: Option<String>,
+}
+
+pub async fn import_form(page: PageUser) -> PageResult<ImportPage> {
+    require_admin(&page.user)?;
+    Ok(ImportPage { l: Layout::new(&page.user, "points", "导入点位"), errors: Vec::new(), message: None })
+}
+
+pub async fn template(page: PageUser) -> PageResult<Response> {
+    require_admin(&page.user)?;
+    let bytes = crate::service::points_import::template(&page.ctx()).await?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"points-template.xlsx\"; filename*=UTF-8''{}",
+                    crate::web::auth::urlencode("点位导入模板.xlsx")
+                ),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+pub async fn import(form: crate::web::auth::CsrfMultipart) -> PageResult<Response> {
+    let page = &form.page;
+    require_admin(&page.user)?;
+    let l = Layout::new(&page.user, "points", "导入点位");
+    let Some(file) = form.file("file") else {
+        let message = Some("请选择要导入的Excel文件".to_string());
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, ImportPage { l, errors: Vec::new(), message }).into_response());
+    };
+    match crate::service::points_import::import(&page.ctx(), &file.bytes).await {
+        Ok(s) => Ok(ImportPage {
+            l,
+            errors: Vec::new(),
+            message: Some(format!("导入成功：新增 {} 个点位，更新 {} 个点位", s.created, s.updated)),
+        }
+        .into_response()),
+        Err(AppError::Rejected(_, message, rows)) => {
+            let errors = serde_json::from_value(rows).unwrap_or_default();
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, ImportPage { l, errors, message: Some(message) }).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
