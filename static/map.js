@@ -2,7 +2,7 @@
 (function () {
   var el = document.getElementById('map');
   if (!el || !window.L) { return; }
-  var map = L.map(el, { preferCanvas: true, attributionControl: false });
+  var map = L.map(el, { attributionControl: false });
   var status = document.getElementById('map-status');
   var focus = new URLSearchParams(location.search).get('point');
   function esc(s) { return String(s == null ? '' : s).replace(/[&<>"']/g, function (c) { return '&#' + c.charCodeAt(0) + ';'; }); }

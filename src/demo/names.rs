@@ -223,9 +223,18 @@ pub fn community_cell(copy: u32, community: usize) -> ((f64, f64), (f64, f64)) {
     (min, (min.0 + w, min.1 + h))
 }
 
+/// A deterministic number in [0, 1) from a seed (splitmix64), so demo positions look scattered.
+fn unit_random(seed: u64) -> f64 {
+    let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    (z % 1_000_000) as f64 / 1_000_000.0
+}
+
 /// A deterministic spot inside a cell (or just south of the street for unplanned sites).
 pub fn spot(cell: ((f64, f64), (f64, f64)), n: usize, outside: bool) -> (f64, f64) {
-    let r = |k: usize| ((n * 7919 + k * 104_729) % 1000) as f64 / 1000.0;
+    let r = |k: usize| unit_random((n * 4 + k) as u64);
     let ((x0, y0), (x1, y1)) = cell;
     if outside {
         return (x0 + (x1 - x0) * r(1), 38.290 - 0.001 - 0.002 * r(2));

@@ -70,6 +70,14 @@ try {
   await d.goto(`${base}/audit`);
   check((await d.textContent('table')).includes('沧州市运河区图书馆'), 'the audit log lists the new unit');
   await d.screenshot({ path: `${outDir}/desktop-audit.png` });
+  // The map draws the demo grids and points with no tile server and no network.
+  await d.goto(`${base}/map`);
+  await d.waitForFunction(() => document.getElementById('map-status').textContent.startsWith('共'));
+  const status = await d.textContent('#map-status');
+  check(/共 1\d\d 个点位，28 个网格/.test(status), `map status: ${status}`);
+  const markers = await d.locator('.leaflet-overlay-pane path').count();
+  check(markers >= 136 + 28, `points and grids drawn (${markers} shapes)`);
+  await d.screenshot({ path: `${outDir}/desktop-map.png` });
   // Logout through the header button.
   await Promise.all([d.waitForURL(`${base}/login`), d.click('.topbar button[type=submit]')]);
 
