@@ -5,6 +5,7 @@ pub mod geo;
 pub mod ids;
 pub mod org;
 pub mod role;
+pub mod standard;
 pub mod time;
 pub mod unit;
 pub mod validate;

@@ -8,6 +8,7 @@ pub mod grids;
 pub mod org;
 pub mod points;
 pub mod points_import;
+pub mod standards;
 pub mod teams;
 pub mod units;
 pub mod users;

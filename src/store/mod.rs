@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod org;
 pub mod points;
 pub mod sessions;
+pub mod standards;
 pub mod teams;
 pub mod units;
 pub mod users;

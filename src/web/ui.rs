@@ -47,6 +47,7 @@ fn menu_for(role: Role) -> Vec<MenuGroup> {
             MenuItem { key: "points", label: "点位台账", href: "/points" },
             MenuItem { key: "map", label: "点位地图", href: "/map" },
             MenuItem { key: "grids", label: "网格", href: "/grids" },
+            MenuItem { key: "standards", label: "标准台账", href: "/standards" },
         ],
     });
     let mut sys = Vec::new();

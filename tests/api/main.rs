@@ -14,6 +14,7 @@ mod forms;
 mod ops;
 mod org;
 mod points;
+mod standards;
 mod ui;
 mod units;
 mod users;

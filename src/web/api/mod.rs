@@ -7,6 +7,7 @@ mod auth;
 mod calendar;
 mod org;
 mod points;
+mod standards;
 mod teams;
 mod units;
 mod users;
@@ -49,6 +50,11 @@ pub fn routes() -> Router<AppState> {
         .route("/grids", get(points::grids))
         .route("/grids/import", post(points::import_grids))
         .route("/lookup", get(points::lookup))
+        .route("/points/{id}/checklist", get(standards::checklist))
+        .route("/standards", get(standards::versions).post(standards::create_draft))
+        .route("/standards/{id}/items", get(standards::items).post(standards::add_item))
+        .route("/standards/{id}/publish", post(standards::publish))
+        .route("/standard-items/{id}", put(standards::update_item))
         .route("/calendar", get(calendar::years))
         .route("/calendar/deadline", get(calendar::deadline))
         .route("/calendar/{year}", get(calendar::year).put(calendar::put_year))
@@ -138,11 +144,13 @@ impl Modify for BearerAuth {
         audit::list,
         calendar::years, calendar::year, calendar::put_year, calendar::deadline,
         points::list, points::create, points::get, points::update, points::types, points::grids, points::import_grids, points::lookup, points::import_points,
+        standards::versions, standards::items, standards::create_draft, standards::add_item, standards::update_item, standards::publish, standards::checklist,
     ),
     components(schemas(ErrorBody, ErrorDetail, FieldErrorDoc)),
     tags((name = "auth", description = "登录与会话"), (name = "org", description = "区域"), (name = "units", description = "责任单位与通讯录"),
          (name = "teams", description = "督导组"), (name = "users", description = "用户"), (name = "audit", description = "审计日志"),
-         (name = "calendar", description = "工作日历"), (name = "points", description = "点位与网格"))
+         (name = "calendar", description = "工作日历"), (name = "points", description = "点位与网格"),
+         (name = "standards", description = "标准台账"))
 )]
 pub struct ApiDoc;
 

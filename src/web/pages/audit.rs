@@ -19,7 +19,12 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::collections::HashMap;
 
-pub const OBJECT_TYPES: [(&str, &str); 9] = [
+pub const OBJECT_TYPES: [(&str, &str); 14] = [
+    ("point", "点位"),
+    ("grid", "网格"),
+    ("standard_version", "标准版本"),
+    ("standard_item", "标准条目"),
+    ("task", "任务"),
     ("calendar_year", "节假日安排"),
     ("setting", "系统设置"),
     ("org_node", "区域"),

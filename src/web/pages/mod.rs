@@ -10,6 +10,7 @@ mod login;
 mod map;
 mod org;
 mod points;
+pub mod standards;
 mod teams;
 mod units;
 mod users;
@@ -49,6 +50,13 @@ pub fn routes() -> Router<AppState> {
         .route("/lookup", get(map::lookup_page))
         .route("/grids", get(grids::list))
         .route("/grids/import", post(grids::import))
+        .route("/standards", get(standards::list))
+        .route("/standards/draft", post(standards::create_draft))
+        .route("/standards/{id}/publish", post(standards::publish))
+        .route("/standards/{id}/discard", post(standards::discard))
+        .route("/standards/{id}/items/new", get(standards::new_item_form).post(standards::create_item))
+        .route("/standards/items/{id}/edit", get(standards::edit_item_form).post(standards::update_item))
+        .route("/standards/items/{id}/delete", post(standards::delete_item))
         .route("/teams", get(teams::list))
         .route("/teams/new", get(teams::new_form).post(teams::create))
         .route("/teams/{id}", get(teams::detail))

@@ -179,6 +179,8 @@ pub async fn list(page: PageUser, RawQuery(raw): RawQuery, Query(q): Query<Point
 pub struct PointDetail {
     l: Layout,
     p: PointRow,
+    standard: Option<crate::store::standards::Version>,
+    checklist: Vec<crate::store::standards::Item>,
     gcj: Option<(f64, f64)>,
     can_edit: bool,
     reads_audit: bool,
@@ -191,10 +193,15 @@ pub struct OkQuery {
 
 pub async fn detail(page: PageUser, Path(id): Path<String>, Query(q): Query<OkQuery>) -> PageResult<PointDetail> {
     let ctx = page.ctx();
-    svc::visible(&ctx, &id).await?;
+    let point = svc::visible(&ctx, &id).await?;
     let p = store::row(ctx.db, &id).await?.ok_or(AppError::NotFound)?;
     let gcj = p.lng.zip(p.lat).map(wgs84_to_gcj02);
+    let type_code =
+        store::types(ctx.db).await?.into_iter().find(|t| t.id == point.type_id).map(|t| t.code).unwrap_or_default();
+    let (standard, checklist) = crate::service::standards::checklist(ctx.db, &type_code).await?;
     Ok(PointDetail {
+        standard,
+        checklist,
         l: Layout::new(&page.user, "points", p.name.clone()).with_flash(q.ok.as_deref()),
         can_edit: can_edit(page.user.role),
         reads_audit: page.user.role.reads_audit(),

@@ -1,0 +1,272 @@
+//! The standard ledger's rules: what a requirement item must carry, and how versions move
+//! (draft → published → archived). Items of a published version never change, so a problem
+//! judged against an item keeps that version for good.
+
+use super::validate::{FieldErrors, optional_text, required_text};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Minor,
+    Normal,
+    Major,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 3] = [Self::Minor, Self::Normal, Self::Major];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Minor => "minor",
+            Self::Normal => "normal",
+            Self::Major => "major",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Minor => "轻微",
+            Self::Normal => "一般",
+            Self::Major => "严重",
+        }
+    }
+
+    /// Accepts the code or the Chinese label (Excel sheets carry labels).
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s || x.label() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeUnit {
+    WorkingHours,
+    WorkingDays,
+}
+
+impl TimeUnit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::WorkingHours => "hours",
+            Self::WorkingDays => "days",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::WorkingHours => "工作时",
+            Self::WorkingDays => "工作日",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::WorkingHours, Self::WorkingDays].into_iter().find(|x| x.as_str() == s || x.label() == s)
+    }
+}
+
+/// A requirement item as entered (form, JSON, Excel row or the shipped catalogue).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ItemInput {
+    /// 大类, e.g. 市容环境
+    #[serde(default)]
+    pub category: String,
+    /// 小类, e.g. 暴露垃圾
+    #[serde(default)]
+    pub item: String,
+    /// Two digits
+    #[serde(default)]
+    pub major_code: String,
+    /// Two digits
+    #[serde(default)]
+    pub minor_code: String,
+    #[serde(default)]
+    pub requirement: String,
+    /// Comma-separated point type codes, or * for every type
+    #[serde(default)]
+    pub point_types: String,
+    #[serde(default)]
+    pub time_limit: serde_json::Value,
+    /// hours (working hours) or days (working days)
+    #[serde(default)]
+    pub time_unit: String,
+    /// minor | normal | major
+    #[serde(default)]
+    pub severity: String,
+    #[serde(default)]
+    pub deduction: serde_json::Value,
+    #[serde(default)]
+    pub closing_standard: String,
+}
+
+/// A checked item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidItem {
+    pub category: String,
+    pub item: String,
+    pub major_code: String,
+    pub minor_code: String,
+    pub requirement: String,
+    pub point_types: String,
+    pub time_limit: i64,
+    pub time_unit: TimeUnit,
+    pub severity: Severity,
+    pub deduction: f64,
+    pub closing_standard: String,
+}
+
+fn number(v: &serde_json::Value) -> Option<f64> {
+    match v {
+        serde_json::Value::Number(n) => n.as_f64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn two_digits(e: &mut FieldErrors, field: &str, label: &str, v: &str) -> String {
+    let v = v.trim();
+    if v.len() != 2 || !v.bytes().all(|b| b.is_ascii_digit()) {
+        e.add(field, "invalid_code", format!("{label}应为2位数字，如01"));
+    }
+    v.to_string()
+}
+
+impl ItemInput {
+    /// Checks every field; `known_types` are the point type codes in use.
+    pub fn validate(&self, known_types: &[String]) -> Result<ValidItem, FieldErrors> {
+        let mut e = FieldErrors::default();
+        let category = required_text(&mut e, "category", "大类", &self.category, 20);
+        let item = required_text(&mut e, "item", "小类", &self.item, 30);
+        let major_code = two_digits(&mut e, "major_code", "大类编码", &self.major_code);
+        let minor_code = two_digits(&mut e, "minor_code", "小类编码", &self.minor_code);
+        let requirement = required_text(&mut e, "requirement", "标准要求", &self.requirement, 300);
+        let mut types: Vec<String> = self
+            .point_types
+            .split([',', '，', '、', ' '])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect();
+        types.dedup();
+        if types.is_empty() {
+            e.add("point_types", "required", "请选择适用的点位类型（全部类型填*）");
+        } else if let Some(bad) = types.iter().find(|t| t.as_str() != "*" && !known_types.contains(t)) {
+            e.add("point_types", "unknown_type", format!("点位类型“{bad}”不存在"));
+        }
+        let time_limit = number(&self.time_limit).filter(|n| n.fract() == 0.0 && (1.0..=365.0).contains(n));
+        if time_limit.is_none() {
+            e.add("time_limit", "invalid_time_limit", "处置时限应为1至365的整数");
+        }
+        let time_unit = TimeUnit::parse(self.time_unit.trim());
+        if time_unit.is_none() {
+            e.add("time_unit", "invalid_time_unit", "时限单位应为工作时或工作日");
+        }
+        let severity = Severity::parse(self.severity.trim());
+        if severity.is_none() {
+            e.add("severity", "invalid_severity", "严重程度应为轻微、一般或严重");
+        }
+        let deduction = number(&self.deduction).filter(|n| (0.0..=100.0).contains(n) && (n * 10.0).fract() == 0.0);
+        if deduction.is_none() {
+            e.add("deduction", "invalid_deduction", "默认扣分应为0至100之间的数，最多一位小数");
+        }
+        let closing_standard = optional_text(&mut e, "closing_standard", "结案标准", &self.closing_standard, 200, true);
+        if !e.is_empty() {
+            return Err(e);
+        }
+        Ok(ValidItem {
+            category,
+            item,
+            major_code,
+            minor_code,
+            requirement,
+            point_types: if types.iter().any(|t| t == "*") { "*".into() } else { types.join(",") },
+            time_limit: time_limit.unwrap_or(1.0) as i64,
+            time_unit: time_unit.unwrap_or(TimeUnit::WorkingDays),
+            severity: severity.unwrap_or(Severity::Normal),
+            deduction: deduction.unwrap_or(0.0),
+            closing_standard,
+        })
+    }
+}
+
+/// Whether an item (its `point_types`) applies to a point type code.
+pub fn applies(point_types: &str, type_code: &str) -> bool {
+    point_types == "*" || point_types.split(',').any(|t| t == type_code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Deserialize)]
+    struct Catalogue {
+        items: Vec<ItemInput>,
+    }
+
+    const TYPES: [&str; 20] = [
+        "main_road",
+        "back_street",
+        "compound",
+        "market",
+        "mall",
+        "bank",
+        "service_hall",
+        "hospital",
+        "school",
+        "park",
+        "bus_stop",
+        "construction",
+        "shop_front",
+        "village",
+        "toilet",
+        "station",
+        "intersection",
+        "transfer_station",
+        "business_hall",
+        "culture",
+    ];
+
+    #[test]
+    fn the_default_catalogue_is_valid_and_covers_every_point_type() {
+        let c: Catalogue = serde_json::from_str(include_str!("../../data/standards/default.json")).unwrap();
+        let known: Vec<String> = TYPES.iter().map(|s| s.to_string()).collect();
+        let items: Vec<ValidItem> = c.items.iter().map(|i| i.validate(&known).unwrap()).collect();
+        for t in TYPES {
+            let own = items.iter().filter(|i| i.point_types != "*" && applies(&i.point_types, t)).count();
+            assert!(own >= 1, "{t} has its own requirements");
+        }
+        let mut codes: Vec<String> = items.iter().map(|i| format!("{}{}", i.major_code, i.minor_code)).collect();
+        codes.sort();
+        codes.dedup();
+        assert_eq!(codes.len(), items.len(), "codes are unique");
+        // The time limits DOMAIN.md quotes.
+        let garbage = items.iter().find(|i| i.item == "暴露垃圾").unwrap();
+        assert_eq!((garbage.time_limit, garbage.time_unit), (4, TimeUnit::WorkingHours));
+        let cleaning = items.iter().find(|i| i.item == "道路保洁").unwrap();
+        assert_eq!((cleaning.time_limit, cleaning.time_unit), (2, TimeUnit::WorkingHours));
+        let green = items.iter().find(|i| i.item == "绿地养护").unwrap();
+        assert_eq!((green.time_limit, green.time_unit), (5, TimeUnit::WorkingDays));
+    }
+
+    #[test]
+    fn bad_items_are_explained_field_by_field() {
+        let i = ItemInput {
+            category: "".into(),
+            item: "x".into(),
+            major_code: "1".into(),
+            minor_code: "01".into(),
+            requirement: "要求".into(),
+            point_types: "main_road,airport".into(),
+            time_limit: serde_json::json!(0),
+            time_unit: "weeks".into(),
+            severity: "致命".into(),
+            deduction: serde_json::json!("1.25"),
+            closing_standard: String::new(),
+        };
+        let e = i.validate(&["main_road".to_string()]).unwrap_err();
+        let fields: Vec<&str> = e.0.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["category", "major_code", "point_types", "time_limit", "time_unit", "severity", "deduction"]
+        );
+        assert!(applies("*", "park") && applies("park,school", "school") && !applies("park", "school"));
+    }
+}
