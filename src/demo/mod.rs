@@ -325,6 +325,32 @@ impl Builder {
             }
         }
         self.points += n_total;
+        self.tasks(unit_ids).await
+    }
+
+    /// A few tasks per unit, due in the coming weeks (one already overdue), as the office assigns them.
+    async fn tasks(&mut self, unit_ids: &[(String, UnitKind)]) -> AppResult<()> {
+        let today = crate::domain::time::to_local(self.now).date_naive();
+        for (ui, (unit_id, _)) in unit_ids.iter().enumerate() {
+            for (k, (title, days, status)) in TASKS.iter().enumerate() {
+                let due = today + chrono::Duration::days(*days + (ui % 3) as i64);
+                let t = crate::store::tasks::Task {
+                    id: new_id(),
+                    unit_id: unit_id.clone(),
+                    point_id: None,
+                    title: title.to_string(),
+                    owner_name: person_name(ui * 7 + 3),
+                    due_date: due.format("%Y-%m-%d").to_string(),
+                    status: status.to_string(),
+                    note: if k == 0 { "已完成排查，正在整改".into() } else { String::new() },
+                    created_at: self.now,
+                    updated_at: self.now,
+                    version: 1,
+                };
+                crate::store::tasks::insert(&mut self.tx, &t).await?;
+                self.audit_create("task", &t.id, &t.title, &t).await?;
+            }
+        }
         Ok(())
     }
 

@@ -213,6 +213,13 @@ pub fn point_name(kind: &str, n: usize, community: &str, compound: &str, unit: &
     }
 }
 
+/// The tasks every unit gets: (title, days from today until due, status).
+pub const TASKS: [(&str, i64, &str); 3] = [
+    ("按新版测评标准完成责任点位自查", -2, "doing"),
+    ("更新责任点位公益广告", 10, "todo"),
+    ("报送本周创城工作进展", 3, "done"),
+];
+
 /// Where 公园街道's communities lie (WGS-84): a 4-column grid of cells around central Cangzhou,
 /// shifted east for each copy of the district.
 pub fn community_cell(copy: u32, community: usize) -> ((f64, f64), (f64, f64)) {

@@ -9,6 +9,7 @@ pub mod org;
 pub mod points;
 pub mod points_import;
 pub mod standards;
+pub mod tasks;
 pub mod teams;
 pub mod units;
 pub mod users;

@@ -11,6 +11,7 @@ pub mod org;
 pub mod points;
 pub mod sessions;
 pub mod standards;
+pub mod tasks;
 pub mod teams;
 pub mod units;
 pub mod users;

@@ -3,6 +3,8 @@
 
 mod helpers;
 
+mod ledger;
+
 mod access;
 mod api;
 mod audit;

@@ -8,6 +8,7 @@ mod calendar;
 mod org;
 mod points;
 mod standards;
+mod tasks;
 mod teams;
 mod units;
 mod users;
@@ -36,6 +37,8 @@ pub fn routes() -> Router<AppState> {
         .route("/units/{id}", get(units::get).put(units::update))
         .route("/units/{id}/contacts", get(units::contacts).post(units::add_contact))
         .route("/contacts/{id}", put(units::update_contact).delete(units::delete_contact))
+        .route("/units/{id}/tasks", get(tasks::list).post(tasks::create))
+        .route("/tasks/{id}", put(tasks::update))
         .route("/contact-levels", get(units::levels).post(units::add_level))
         .route("/teams", get(teams::list).post(teams::create))
         .route("/teams/{id}", get(teams::get).put(teams::update).delete(teams::delete))
@@ -145,6 +148,7 @@ impl Modify for BearerAuth {
         calendar::years, calendar::year, calendar::put_year, calendar::deadline,
         points::list, points::create, points::get, points::update, points::types, points::grids, points::import_grids, points::lookup, points::import_points,
         standards::versions, standards::items, standards::create_draft, standards::add_item, standards::update_item, standards::publish, standards::checklist,
+        tasks::list, tasks::create, tasks::update,
     ),
     components(schemas(ErrorBody, ErrorDetail, FieldErrorDoc)),
     tags((name = "auth", description = "登录与会话"), (name = "org", description = "区域"), (name = "units", description = "责任单位与通讯录"),

@@ -11,6 +11,7 @@ mod map;
 mod org;
 mod points;
 pub mod standards;
+mod tasks;
 mod teams;
 mod units;
 mod users;
@@ -57,6 +58,9 @@ pub fn routes() -> Router<AppState> {
         .route("/standards/{id}/items/new", get(standards::new_item_form).post(standards::create_item))
         .route("/standards/items/{id}/edit", get(standards::edit_item_form).post(standards::update_item))
         .route("/standards/items/{id}/delete", post(standards::delete_item))
+        .route("/units/{id}/tasks", post(tasks::create))
+        .route("/tasks/{id}/edit", get(tasks::edit_form).post(tasks::update))
+        .route("/tasks/{id}/delete", post(tasks::delete))
         .route("/teams", get(teams::list))
         .route("/teams/new", get(teams::new_form).post(teams::create))
         .route("/teams/{id}", get(teams::detail))

@@ -122,6 +122,10 @@ pub async fn list(page: PageUser, RawQuery(raw): RawQuery, Query(q): Query<UnitQ
 pub struct UnitDetail {
     l: Layout,
     unit: Unit,
+    points: Vec<crate::store::points::PointRow>,
+    tasks: Vec<TaskView>,
+    edits_tasks: bool,
+    task_errors: FieldErrors,
     area_name: String,
     contacts: Vec<Contact>,
     users: Vec<UserRow>,
@@ -153,8 +157,16 @@ pub async fn detail(page: PageUser, Path(id): Path<String>, Query(q): Query<OkQu
     } else {
         Vec::new()
     };
+    let filter = crate::store::points::PointFilter { unit_id: Some(unit.id.clone()), ..Default::default() };
+    let points = crate::store::points::list(ctx.db, &filter, PageReq::all()).await?.0;
+    let tasks = task_views(ctx.db, &unit.id).await?;
     Ok(UnitDetail {
         l: Layout::new(&page.user, "units", unit.name.clone()).with_flash(q.ok.as_deref()),
+        points,
+        tasks,
+        edits_tasks: page.user.role == Role::Admin
+            || (page.user.role == Role::UnitUser && page.user.unit_id.as_deref() == Some(unit.id.as_str())),
+        task_errors: FieldErrors::default(),
         can_edit_unit: page.user.role == Role::Admin,
         reads_audit: page.user.role.reads_audit(),
         can_edit_contacts: can_edit_contacts(&page.user, &unit.id),
@@ -164,6 +176,26 @@ pub async fn detail(page: PageUser, Path(id): Path<String>, Query(q): Query<OkQu
         users,
         shows_users,
     })
+}
+
+/// A task as the unit page shows it, with its status in Chinese and an overdue flag.
+pub struct TaskView {
+    pub t: crate::store::tasks::TaskRow,
+    pub status: &'static str,
+    pub overdue: bool,
+}
+
+pub async fn task_views(db: &crate::store::Db, unit_id: &str) -> Result<Vec<TaskView>, sqlx::Error> {
+    let today = crate::domain::time::to_local(crate::domain::time::now_ms()).format("%Y-%m-%d").to_string();
+    Ok(crate::store::tasks::for_unit(db, unit_id)
+        .await?
+        .into_iter()
+        .map(|t| TaskView {
+            status: crate::service::tasks::status_label(&t.status),
+            overdue: t.status != "done" && t.due_date < today,
+            t,
+        })
+        .collect())
 }
 
 #[derive(Template, WebTemplate)]

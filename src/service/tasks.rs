@@ -1,0 +1,168 @@
+//! Tasks of the responsibility ledger: the office assigns them to units; a unit keeps its own
+//! tasks' status up to date.
+
+use super::units::visible as visible_unit;
+use super::{Ctx, non_empty, snapshot};
+use crate::domain::role::Role;
+use crate::domain::validate::{FieldErrors, optional_text, required_text};
+use crate::domain::{ids::new_id, time::now_ms};
+use crate::error::{AppError, AppResult};
+use crate::store::audit::Change;
+use crate::store::points as point_store;
+use crate::store::tasks::{self as store, Task};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+pub const STATUSES: [(&str, &str); 3] = [("todo", "未开始"), ("doing", "进行中"), ("done", "已完成")];
+
+pub fn status_label(s: &str) -> &'static str {
+    STATUSES.iter().find(|(k, _)| *k == s).map(|(_, v)| *v).unwrap_or("未知")
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct TaskInput {
+    #[serde(default)]
+    pub title: String,
+    /// A point of the same unit, optional
+    #[serde(default)]
+    pub point_id: Option<String>,
+    #[serde(default)]
+    pub owner_name: String,
+    /// YYYY-MM-DD
+    #[serde(default)]
+    pub due_date: String,
+    /// todo | doing | done
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub note: String,
+    #[serde(default, deserialize_with = "super::version")]
+    pub version: Option<i64>,
+}
+
+/// Who may change a unit's tasks: the office, or the unit's own unit user.
+fn may_edit(ctx: &Ctx<'_>, unit_id: &str) -> bool {
+    ctx.user.role == Role::Admin || (ctx.user.role == Role::UnitUser && ctx.user.unit_id.as_deref() == Some(unit_id))
+}
+
+async fn validate(ctx: &Ctx<'_>, unit_id: &str, input: &TaskInput, base: Task) -> AppResult<Task> {
+    let mut e = FieldErrors::default();
+    let title = required_text(&mut e, "title", "任务内容", &input.title, 100);
+    let owner_name = optional_text(&mut e, "owner_name", "责任人", &input.owner_name, 30, false);
+    let due = input.due_date.trim();
+    if NaiveDate::parse_from_str(due, "%Y-%m-%d").is_err() {
+        e.add("due_date", "invalid_date", "完成时限应为有效日期，如2026-12-31");
+    }
+    let status = if input.status.trim().is_empty() { base.status.clone() } else { input.status.trim().to_string() };
+    if !STATUSES.iter().any(|(k, _)| *k == status) {
+        e.add("status", "invalid_status", "状态应为未开始、进行中或已完成");
+    }
+    let point_id = non_empty(&input.point_id);
+    if let Some(p) = &point_id {
+        match point_store::get(ctx.db, p).await? {
+            Some(point) if point.unit_id == unit_id => {}
+            _ => e.add("point_id", "unknown_point", "所选点位不属于该单位"),
+        }
+    }
+    let note = optional_text(&mut e, "note", "备注", &input.note, 300, true);
+    if !e.is_empty() {
+        return Err(AppError::Validation(e));
+    }
+    Ok(Task { title, owner_name, due_date: due.to_string(), status, point_id, note, ..base })
+}
+
+pub async fn create(ctx: &Ctx<'_>, unit_id: &str, input: TaskInput) -> AppResult<Task> {
+    let unit = visible_unit(ctx, unit_id).await?;
+    if ctx.user.role != Role::Admin {
+        return Err(AppError::Forbidden);
+    }
+    let now = now_ms();
+    let base = Task {
+        id: new_id(),
+        unit_id: unit.id.clone(),
+        point_id: None,
+        title: String::new(),
+        owner_name: String::new(),
+        due_date: String::new(),
+        status: "todo".into(),
+        note: String::new(),
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    let task = validate(ctx, &unit.id, &input, base).await?;
+    let mut tx = ctx.db.begin().await?;
+    store::insert(&mut tx, &task).await?;
+    let label = format!("{} · {}", unit.name, task.title);
+    let change = Change {
+        action: "create",
+        object_type: "task",
+        object_id: &task.id,
+        object_label: &label,
+        before: None,
+        after: snapshot(&task),
+    };
+    ctx.audit(&mut tx, change, now).await?;
+    tx.commit().await?;
+    Ok(task)
+}
+
+pub async fn update(ctx: &Ctx<'_>, id: &str, input: TaskInput) -> AppResult<Task> {
+    let old = store::get(ctx.db, id).await?.ok_or(AppError::NotFound)?;
+    let unit = visible_unit(ctx, &old.unit_id).await?;
+    if !may_edit(ctx, &unit.id) {
+        return Err(AppError::Forbidden);
+    }
+    let expected = input.version.unwrap_or(old.version);
+    let now = now_ms();
+    let mut new = validate(ctx, &unit.id, &input, Task { updated_at: now, ..old.clone() }).await?;
+    if ctx.user.role != Role::Admin
+        && (new.title != old.title || new.due_date != old.due_date || new.point_id != old.point_id)
+    {
+        return Err(AppError::field(
+            "title",
+            "office_only",
+            "任务内容、点位和完成时限由创城办确定，单位只能更新状态、责任人和备注",
+        ));
+    }
+    let mut tx = ctx.db.begin().await?;
+    if !store::update(&mut tx, &new, expected).await? {
+        return Err(AppError::stale());
+    }
+    new.version = expected + 1;
+    let label = format!("{} · {}", unit.name, new.title);
+    let change = Change {
+        action: "update",
+        object_type: "task",
+        object_id: id,
+        object_label: &label,
+        before: snapshot(&old),
+        after: snapshot(&new),
+    };
+    ctx.audit(&mut tx, change, now).await?;
+    tx.commit().await?;
+    Ok(new)
+}
+
+pub async fn delete(ctx: &Ctx<'_>, id: &str) -> AppResult<String> {
+    let old = store::get(ctx.db, id).await?.ok_or(AppError::NotFound)?;
+    let unit = visible_unit(ctx, &old.unit_id).await?;
+    if ctx.user.role != Role::Admin {
+        return Err(AppError::Forbidden);
+    }
+    let mut tx = ctx.db.begin().await?;
+    store::delete(&mut tx, id).await?;
+    let label = format!("{} · {}", unit.name, old.title);
+    let change = Change {
+        action: "delete",
+        object_type: "task",
+        object_id: id,
+        object_label: &label,
+        before: snapshot(&old),
+        after: None,
+    };
+    ctx.audit(&mut tx, change, now_ms()).await?;
+    tx.commit().await?;
+    Ok(unit.id)
+}

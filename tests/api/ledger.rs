@@ -1,0 +1,87 @@
+use crate::both;
+use crate::helpers::*;
+use reqwest::StatusCode;
+use serde_json::json;
+
+both!(a_units_page_is_its_responsibility_ledger, |app: TestApp| async move {
+    let b = app.login("unit").await;
+    let unit = app.id_of("SELECT unit_id FROM users WHERE username = 'unit'").await;
+    let points = app.scalar(&format!("SELECT COUNT(*) FROM points WHERE unit_id = '{unit}'")).await;
+    assert!(points > 10);
+    let (status, html) = b.get(&format!("/units/{unit}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(&format!("责任点位（{points}个）")));
+    assert!(html.contains("包保领导") && html.contains("打印责任台账") && html.contains("data-print"));
+    assert!(
+        html.contains("按新版测评标准完成责任点位自查") && html.contains("逾期"),
+        "the overdue demo task is flagged"
+    );
+    assert!(!html.contains("下达任务"), "only the office assigns tasks");
+});
+
+both!(the_office_assigns_tasks_and_units_report_progress, |app: TestApp| async move {
+    let admin = app.api_login("admin").await;
+    let unit = app.id_of("SELECT unit_id FROM users WHERE username = 'bank'").await;
+    let own_point = app.id_of(&format!("SELECT id FROM points WHERE unit_id = '{unit}'")).await;
+    let other_point =
+        app.id_of(&format!("SELECT id FROM points WHERE unit_id <> '{unit}' ORDER BY code LIMIT 1")).await;
+    let (status, e) = admin
+        .post(
+            &format!("/api/v1/units/{unit}/tasks"),
+            json!({"title": "", "due_date": "2026-02-30", "point_id": other_point, "status": "later"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<String> = field_codes(&e).into_iter().map(|f| f.0).collect();
+    assert_eq!(fields, ["title", "due_date", "status", "point_id"]);
+    let (status, t) = admin.post(&format!("/api/v1/units/{unit}/tasks"), json!({"title": "增设无障碍求助门铃", "due_date": "2026-12-20", "point_id": own_point, "owner_name": "赵晓燕"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{t}");
+    assert_eq!(t["status"], "todo");
+    let id = t["id"].as_str().unwrap().to_string();
+    let bank = app.api_login("bank").await;
+    let (_, list) = bank.get(&format!("/api/v1/units/{unit}/tasks")).await;
+    assert!(list.as_array().unwrap().iter().any(|x| x["id"] == id.as_str() && x["point_name"].is_string()));
+    // The unit reports progress but cannot move its deadline.
+    let (status, e) = bank
+        .put(
+            &format!("/api/v1/tasks/{id}"),
+            json!({"title": "增设无障碍求助门铃", "due_date": "2027-06-30", "point_id": own_point, "status": "doing"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(field_codes(&e), [("title".to_string(), "office_only".to_string())]);
+    let (status, t2) = bank.put(&format!("/api/v1/tasks/{id}"), json!({"title": "增设无障碍求助门铃", "due_date": "2026-12-20", "point_id": own_point, "status": "done", "note": "已安装", "version": 1})).await;
+    assert_eq!(status, StatusCode::OK, "{t2}");
+    assert_eq!(t2["status"], "done");
+    assert_eq!(app.scalar(&format!("SELECT COUNT(*) FROM audit_log WHERE object_id = '{id}'")).await, 2);
+    // Another unit neither sees nor changes it; a unit cannot assign tasks.
+    let other = app.api_login("unit").await;
+    assert_eq!(other.get(&format!("/api/v1/units/{unit}/tasks")).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        other
+            .put(&format!("/api/v1/tasks/{id}"), json!({"title": "x", "due_date": "2026-12-20", "status": "todo"}))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    let own_unit = app.id_of("SELECT unit_id FROM users WHERE username = 'unit'").await;
+    assert_eq!(
+        other
+            .post(&format!("/api/v1/units/{own_unit}/tasks"), json!({"title": "自己给自己", "due_date": "2026-12-20"}))
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    // The page form does the same for the office.
+    let b = app.login("admin").await;
+    let (status, _, _) = b
+        .post(
+            &format!("/units/{unit}/tasks"),
+            &[("title", "检查便民服务箱"), ("due_date", "2026-12-31"), ("point_id", ""), ("owner_name", "")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, html, _) = b.post(&format!("/units/{unit}/tasks"), &[("title", "缺日期"), ("due_date", "")]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("完成时限应为有效日期"));
+});
