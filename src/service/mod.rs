@@ -4,10 +4,12 @@
 pub mod access;
 pub mod auth;
 pub mod calendar;
+pub mod exchange;
 pub mod grids;
 pub mod org;
 pub mod points;
 pub mod points_import;
+pub mod sheet;
 pub mod standards;
 pub mod tasks;
 pub mod teams;

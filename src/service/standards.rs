@@ -25,7 +25,7 @@ pub async fn type_codes(db: &Db) -> AppResult<Vec<String>> {
     Ok(points::types(db).await?.into_iter().map(|t| t.code).collect())
 }
 
-fn to_item(v: ValidItem, version_id: &str, seq: i64) -> Item {
+pub fn item_from(v: ValidItem, version_id: &str, seq: i64) -> Item {
     Item {
         id: new_id(),
         version_id: version_id.to_string(),
@@ -70,7 +70,7 @@ pub async fn install_default(db: &Db) -> anyhow::Result<()> {
     }
     for (i, input) in c.items.iter().enumerate() {
         let valid = input.validate(&codes).map_err(|e| anyhow::anyhow!("default catalogue item {}: {:?}", i + 1, e))?;
-        store::insert_item(&mut tx, &to_item(valid, &v.id, i as i64 + 1)).await?;
+        store::insert_item(&mut tx, &item_from(valid, &v.id, i as i64 + 1)).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -175,7 +175,7 @@ pub async fn add_item(ctx: &Ctx<'_>, version_id: &str, input: ItemInput) -> AppR
     let v = draft(ctx, version_id).await?;
     let valid = input.validate(&type_codes(ctx.db).await?).map_err(AppError::Validation)?;
     let seq = store::items(ctx.db, &v.id).await?.len() as i64 + 1;
-    let item = to_item(valid, &v.id, seq);
+    let item = item_from(valid, &v.id, seq);
     let mut tx = ctx.db.begin().await?;
     store::insert_item(&mut tx, &item).await.map_err(duplicate_code)?;
     let label = format!("第{}版 {} {}", v.version_no, item.category, item.item);
@@ -197,7 +197,7 @@ pub async fn update_item(ctx: &Ctx<'_>, item_id: &str, input: ItemInput) -> AppR
     let old = store::item(ctx.db, item_id).await?.ok_or(AppError::NotFound)?;
     let v = draft(ctx, &old.version_id).await?;
     let valid = input.validate(&type_codes(ctx.db).await?).map_err(AppError::Validation)?;
-    let new = Item { id: old.id.clone(), ..to_item(valid, &v.id, old.seq) };
+    let new = Item { id: old.id.clone(), ..item_from(valid, &v.id, old.seq) };
     let mut tx = ctx.db.begin().await?;
     store::update_item(&mut tx, &new).await.map_err(duplicate_code)?;
     let label = format!("第{}版 {} {}", v.version_no, new.category, new.item);

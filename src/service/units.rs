@@ -39,7 +39,7 @@ pub async fn visible(ctx: &Ctx<'_>, id: &str) -> AppResult<Unit> {
     if can_read_unit(ctx, &unit).await? { Ok(unit) } else { Err(AppError::NotFound) }
 }
 
-async fn validate(ctx: &Ctx<'_>, input: &UnitInput, base: Unit) -> AppResult<Unit> {
+pub(crate) async fn validate(ctx: &Ctx<'_>, input: &UnitInput, base: Unit) -> AppResult<Unit> {
     let mut e = FieldErrors::default();
     let name = required_text(&mut e, "name", "单位名称", &input.name, 60);
     let kind = UnitKind::parse(input.kind.trim());

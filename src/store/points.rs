@@ -274,6 +274,7 @@ pub struct GridRow {
     pub community_name: Option<String>,
     pub unit_name: Option<String>,
     pub worker_name: Option<String>,
+    pub worker_username: Option<String>,
     pub worker_phone: Option<String>,
     pub point_count: i64,
 }
@@ -286,7 +287,7 @@ pub async fn grid_rows(db: &Db, within: Option<&[String]>) -> Result<Vec<GridRow
     }
     let sql = format!(
         "SELECT g.id, g.code, g.name, c.name AS community_name, u.name AS unit_name, s.display_name AS worker_name, \
-         s.phone AS worker_phone, (SELECT COUNT(*) FROM points p WHERE p.grid_id = g.id) AS point_count \
+         s.username AS worker_username, s.phone AS worker_phone, (SELECT COUNT(*) FROM points p WHERE p.grid_id = g.id) AS point_count \
          FROM grids g LEFT JOIN org_nodes c ON c.id = g.community_id LEFT JOIN units u ON u.id = g.unit_id \
          LEFT JOIN users s ON s.id = g.worker_id{} ORDER BY g.code",
         w.sql()

@@ -266,3 +266,10 @@ impl Unit {
         kind_label(&self.kind)
     }
 }
+
+pub async fn contacts_in(conn: &mut AnyConnection, unit_id: &str) -> Result<Vec<Contact>, sqlx::Error> {
+    sqlx::query_as::<_, Contact>(&format!("{CONTACT_SELECT} WHERE c.unit_id = $1 ORDER BY l.seq, c.name"))
+        .bind(unit_id)
+        .fetch_all(conn)
+        .await
+}

@@ -149,7 +149,12 @@ impl Opt {
 
 /// A one-sheet .xlsx download with a bold header row.
 pub fn xlsx(filename: &str, sheet: &str, headers: &[&str], rows: Vec<Vec<String>>) -> Response {
-    match build_xlsx(sheet, headers, rows) {
+    xlsx_sheets(filename, vec![(sheet, headers.to_vec(), rows)])
+}
+
+/// An .xlsx download with several sheets: (name, headers, rows).
+pub fn xlsx_sheets(filename: &str, sheets: Vec<(&str, Vec<&str>, Vec<Vec<String>>)>) -> Response {
+    match build_xlsx(sheets) {
         Ok(bytes) => {
             let disposition = format!(
                 "attachment; filename=\"export.xlsx\"; filename*=UTF-8''{}",
@@ -174,20 +179,22 @@ pub fn xlsx(filename: &str, sheet: &str, headers: &[&str], rows: Vec<Vec<String>
     }
 }
 
-fn build_xlsx(sheet: &str, headers: &[&str], rows: Vec<Vec<String>>) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+fn build_xlsx(sheets: Vec<(&str, Vec<&str>, Vec<Vec<String>>)>) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     let mut wb = Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.set_name(sheet)?;
     let bold = Format::new().set_bold();
-    for (c, h) in headers.iter().enumerate() {
-        ws.write_string_with_format(0, c as u16, *h, &bold)?;
-    }
-    for (r, row) in rows.iter().enumerate() {
-        for (c, v) in row.iter().enumerate() {
-            ws.write_string(r as u32 + 1, c as u16, v)?;
+    for (sheet, headers, rows) in sheets {
+        let ws = wb.add_worksheet();
+        ws.set_name(sheet)?;
+        for (c, h) in headers.iter().enumerate() {
+            ws.write_string_with_format(0, c as u16, *h, &bold)?;
         }
+        for (r, row) in rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                ws.write_string(r as u32 + 1, c as u16, v)?;
+            }
+        }
+        ws.set_freeze_panes(1, 0)?;
+        ws.autofit();
     }
-    ws.set_freeze_panes(1, 0)?;
-    ws.autofit();
     wb.save_to_buffer()
 }

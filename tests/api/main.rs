@@ -12,6 +12,7 @@ mod auth;
 mod calendar;
 mod cli;
 mod concurrency;
+mod exchange;
 mod forms;
 mod ops;
 mod org;

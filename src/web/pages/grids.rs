@@ -53,20 +53,17 @@ pub async fn list(page: PageUser, Query(q): Query<GridQuery>) -> PageResult<Resp
                 vec![
                     r.code,
                     r.name,
-                    r.community_name.unwrap_or_default(),
                     r.unit_name.unwrap_or_default(),
+                    r.worker_username.unwrap_or_default(),
+                    r.community_name.unwrap_or_default(),
                     r.worker_name.unwrap_or_default(),
                     r.worker_phone.unwrap_or_default(),
                     r.point_count.to_string(),
                 ]
             })
             .collect();
-        return Ok(xlsx(
-            "网格",
-            "网格",
-            &["网格编码", "网格名称", "所属社区", "责任单位", "网格员", "网格员电话", "点位数"],
-            data,
-        ));
+        let headers = ["网格编码", "网格名称", "责任单位", "网格员账号", "所属社区", "网格员", "网格员电话", "点位数"];
+        return Ok(xlsx("网格", "网格", &headers, data));
     }
     let summary = q.created.map(|c| {
         format!(

@@ -3,6 +3,7 @@
 mod account;
 mod audit;
 mod calendar;
+mod exchange;
 mod grids;
 mod home;
 mod levels;
@@ -34,6 +35,8 @@ pub fn routes() -> Router<AppState> {
         .route("/org/{id}/delete", post(org::delete))
         .route("/units", get(units::list))
         .route("/units/new", get(units::new_form).post(units::create))
+        .route("/units/import", get(exchange::units_form).post(exchange::units_import))
+        .route("/units/template.xlsx", get(exchange::units_template))
         .route("/units/{id}", get(units::detail))
         .route("/units/{id}/edit", get(units::edit_form).post(units::update))
         .route("/units/{id}/contacts/new", get(units::new_contact_form).post(units::create_contact))
@@ -51,10 +54,12 @@ pub fn routes() -> Router<AppState> {
         .route("/lookup", get(map::lookup_page))
         .route("/grids", get(grids::list))
         .route("/grids/import", post(grids::import))
+        .route("/grids/attributes", get(exchange::grids_form).post(exchange::grids_import))
         .route("/standards", get(standards::list))
         .route("/standards/draft", post(standards::create_draft))
         .route("/standards/{id}/publish", post(standards::publish))
         .route("/standards/{id}/discard", post(standards::discard))
+        .route("/standards/{id}/import", get(exchange::standards_form).post(exchange::standards_import))
         .route("/standards/{id}/items/new", get(standards::new_item_form).post(standards::create_item))
         .route("/standards/items/{id}/edit", get(standards::edit_item_form).post(standards::update_item))
         .route("/standards/items/{id}/delete", post(standards::delete_item))

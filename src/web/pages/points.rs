@@ -314,7 +314,7 @@ pub async fn update(Path(id): Path<String>, CsrfForm { page, mut form }: CsrfFor
 #[template(path = "points/import.html")]
 pub struct ImportPage {
     l: Layout,
-    errors: Vec<crate::service::points_import::RowError>,
+    errors: Vec<crate::service::sheet::RowError>,
     message: Option<String>,
 }
 

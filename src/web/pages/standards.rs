@@ -103,42 +103,15 @@ async fn render(page: &PageUser, q: &StdQuery, errors: FieldErrors) -> PageResul
         .filter(|i| type_code.is_empty() || applies(&i.point_types, &type_code))
         .collect();
     if q.export.as_deref() == Some("xlsx") {
-        let rows = items.into_iter().map(|i| view(i, &names)).map(|v| {
-            let i = v.item;
-            vec![
-                i.major_code,
-                i.minor_code,
-                i.category,
-                i.item,
-                i.requirement,
-                v.types,
-                i.time_limit.to_string(),
-                v.unit.into(),
-                v.severity.into(),
-                i.deduction.to_string(),
-                i.closing_standard,
-            ]
-        });
-        let title =
-            current.as_ref().map(|v| format!("标准台账-第{}版", v.version_no)).unwrap_or_else(|| "标准台账".into());
-        return Ok(xlsx(
-            &title,
-            "标准",
-            &[
-                "大类编码",
-                "小类编码",
-                "大类",
-                "小类",
-                "标准要求",
-                "适用点位",
-                "处置时限",
-                "时限单位",
-                "严重程度",
-                "默认扣分",
-                "结案标准",
-            ],
-            rows.collect(),
-        ));
+        let Some(v) = &current else { return Err(AppError::NotFound.into()) };
+        let keep: Vec<String> = items.iter().map(|i| format!("{}{}", i.major_code, i.minor_code)).collect();
+        let rows = crate::service::exchange::standard_rows(db, &v.id)
+            .await?
+            .into_iter()
+            .filter(|r| keep.contains(&format!("{}{}", r[0], r[1])))
+            .collect();
+        let headers: Vec<&str> = crate::service::exchange::STANDARD_COLUMNS.iter().map(|c| c.0).collect();
+        return Ok(xlsx(&format!("标准台账-第{}版", v.version_no), "标准", &headers, rows));
     }
     let has_draft = versions.iter().any(|v| v.status == "draft");
     Ok(StandardsPage {

@@ -12,7 +12,7 @@ use crate::store::users::{self as user_store, UserFilter, UserRow};
 use crate::store::{PageReq, org};
 use crate::web::auth::{CsrfForm, PageUser};
 use crate::web::error::PageResult;
-use crate::web::ui::{Layout, Opt, Pager, xlsx};
+use crate::web::ui::{Layout, Opt, Pager};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, RawQuery};
@@ -78,26 +78,22 @@ pub async fn list(page: PageUser, RawQuery(raw): RawQuery, Query(q): Query<UnitQ
         only_id: None,
     };
     if q.export.as_deref() == Some("xlsx") {
+        // The export is the import's format: a 单位 sheet and a 联系人 sheet.
         let (rows, _) = units::list(ctx.db, &filter, PageReq::all()).await?;
-        let data = rows
-            .iter()
-            .map(|r| {
-                vec![
-                    r.name.clone(),
-                    r.kind_label().into(),
-                    r.area_name.clone().unwrap_or_default(),
-                    r.phone.clone(),
-                    r.contact_count.to_string(),
-                    r.user_count.to_string(),
-                    if r.active == 1 { "启用" } else { "停用" }.into(),
-                ]
-            })
-            .collect();
-        return Ok(xlsx(
+        let mut full = Vec::new();
+        for r in rows {
+            if let Some(u) = units::get(ctx.db, &r.id).await? {
+                full.push(u);
+            }
+        }
+        let (unit_rows, contact_rows) = crate::service::exchange::unit_sheets(ctx.db, &full).await?;
+        let headers = |cols: &[crate::service::sheet::Column]| cols.iter().map(|c| c.0).collect::<Vec<_>>();
+        return Ok(crate::web::ui::xlsx_sheets(
             "责任单位",
-            "责任单位",
-            &["单位名称", "类型", "所属区域", "联系电话", "联系人数", "账号数", "状态"],
-            data,
+            vec![
+                ("单位", headers(&crate::service::exchange::UNIT_COLUMNS), unit_rows),
+                ("联系人", headers(&crate::service::exchange::CONTACT_COLUMNS), contact_rows),
+            ],
         ));
     }
     let req = PageReq::new(q.page, q.size);

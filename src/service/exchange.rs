@@ -1,0 +1,555 @@
+//! Excel exchange for units with their contact books, grid attributes and the standard
+//! catalogue. Every import is all or nothing with a row-by-row report; every export reads back.
+
+use super::access::require_admin;
+use super::sheet::{self, Column, RowError, TemplateSheet};
+use super::units::UnitInput;
+use super::{Ctx, snapshot};
+use crate::domain::standard::{ItemInput, Severity, TimeUnit};
+use crate::domain::unit::UnitKind;
+use crate::domain::validate::{FieldErrors, optional_text, phone, required_text};
+use crate::domain::{ids::new_id, time::now_ms};
+use crate::error::{AppError, AppResult};
+use crate::store::audit::Change;
+use crate::store::units::{self as unit_store, Contact, Unit};
+use crate::store::{Db, org, points, standards, users};
+use serde::Serialize;
+use serde_json::json;
+use std::collections::{HashMap, HashSet};
+use utoipa::ToSchema;
+
+pub const UNIT_COLUMNS: [Column; 7] = [
+    ("单位名称", "name", true),
+    ("单位类型", "kind", true),
+    ("所属区域编码", "area", false),
+    ("地址", "address", false),
+    ("联系电话", "phone", false),
+    ("状态", "active", false),
+    ("备注", "note", false),
+];
+
+pub const CONTACT_COLUMNS: [Column; 6] = [
+    ("单位名称", "unit", true),
+    ("层级", "level", true),
+    ("姓名", "name", true),
+    ("职务", "position", false),
+    ("联系电话", "phone", true),
+    ("备注", "note", false),
+];
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExchangeSummary {
+    pub created: usize,
+    pub updated: usize,
+    /// Contacts written (units import) or items (standards import)
+    pub details: usize,
+}
+
+/// The units sheet and the contacts sheet, as rows, for exports and templates.
+pub async fn unit_sheets(db: &Db, units: &[Unit]) -> AppResult<(Vec<Vec<String>>, Vec<Vec<String>>)> {
+    let areas: HashMap<String, String> = org::all(db).await?.into_iter().map(|n| (n.id, n.code)).collect();
+    let mut unit_rows = Vec::new();
+    let mut contact_rows = Vec::new();
+    for u in units {
+        unit_rows.push(vec![
+            u.name.clone(),
+            u.kind_label().to_string(),
+            u.area_id.as_ref().and_then(|a| areas.get(a)).cloned().unwrap_or_default(),
+            u.address.clone(),
+            u.phone.clone(),
+            if u.active == 1 { "启用" } else { "停用" }.into(),
+            u.note.clone(),
+        ]);
+        for c in unit_store::contacts(db, &u.id).await? {
+            contact_rows.push(vec![u.name.clone(), c.level_name, c.name, c.position, c.phone, c.note]);
+        }
+    }
+    Ok((unit_rows, contact_rows))
+}
+
+struct UnitPlan {
+    unit: Unit,
+    old: Option<Unit>,
+}
+
+/// Imports units (matched by name) and, for the units named in the 联系人 sheet, replaces their
+/// contact books.
+pub async fn import_units(ctx: &Ctx<'_>, bytes: &[u8]) -> AppResult<ExchangeSummary> {
+    require_admin(ctx.user)?;
+    let mut wb = sheet::open(bytes)?;
+    let unit_rows = wb.rows(Some("单位"), &UNIT_COLUMNS).map_err(sheet::rejected)?;
+    let contact_rows = wb.rows(Some("联系人"), &CONTACT_COLUMNS).map_err(sheet::rejected)?;
+    let areas: HashMap<String, String> = org::all(ctx.db).await?.into_iter().map(|n| (n.code, n.id)).collect();
+    let mut existing: HashMap<String, Unit> = HashMap::new();
+    for (id, _) in unit_store::all_names(ctx.db).await? {
+        if let Some(u) = unit_store::get(ctx.db, &id).await? {
+            existing.insert(u.name.clone(), u);
+        }
+    }
+    let mut errors = Vec::new();
+    let mut plans: Vec<UnitPlan> = Vec::new();
+    let mut seen = HashSet::new();
+    let now = now_ms();
+    for r in &unit_rows {
+        let mut err = |column: &str, message: String| {
+            errors.push(RowError { sheet: "单位".into(), row: r.number, column: column.into(), message })
+        };
+        let name = r.get("name");
+        if !seen.insert(name.clone()) {
+            err("单位名称", format!("单位“{name}”在表中重复"));
+            continue;
+        }
+        let kind = UnitKind::ALL.into_iter().find(|k| k.label() == r.get("kind") || k.as_str() == r.get("kind"));
+        let area_code = r.get("area");
+        let area_id = if area_code.is_empty() {
+            None
+        } else if let Some(id) = areas.get(&area_code) {
+            Some(id.clone())
+        } else {
+            err("所属区域编码", format!("区域编码{area_code}不存在"));
+            continue;
+        };
+        let active = match r.get("active").as_str() {
+            "" | "启用" => true,
+            "停用" => false,
+            other => {
+                err("状态", format!("“{other}”应为“启用”或“停用”"));
+                continue;
+            }
+        };
+        let input = UnitInput {
+            name: name.clone(),
+            kind: kind.map(|k| k.as_str().to_string()).unwrap_or_else(|| r.get("kind")),
+            area_id,
+            address: r.get("address"),
+            phone: r.get("phone"),
+            note: r.get("note"),
+            active: Some(active),
+            version: None,
+        };
+        let old = existing.get(&name).cloned();
+        let base = old.clone().unwrap_or(Unit {
+            id: new_id(),
+            name: String::new(),
+            kind: String::new(),
+            area_id: None,
+            address: String::new(),
+            phone: String::new(),
+            note: String::new(),
+            active: 1,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        });
+        match super::units::validate(ctx, &input, Unit { updated_at: now, ..base }).await {
+            Ok(unit) => plans.push(UnitPlan { unit, old }),
+            Err(AppError::Validation(f)) => {
+                for e in f.0 {
+                    errors.push(RowError {
+                        sheet: "单位".into(),
+                        row: r.number,
+                        column: sheet::header(&UNIT_COLUMNS, unit_field(&e.field)),
+                        message: e.message,
+                    });
+                }
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    let levels = unit_store::contact_levels(ctx.db).await?;
+    let mut contacts: HashMap<String, Vec<Contact>> = HashMap::new();
+    for r in &contact_rows {
+        let mut e = FieldErrors::default();
+        let unit_name = r.get("unit");
+        let known = plans.iter().any(|p| p.unit.name == unit_name) || existing.contains_key(&unit_name);
+        if !known {
+            e.add("unit", "unknown_unit", format!("单位“{unit_name}”既不在“单位”表中也未登记"));
+        }
+        let level = levels.iter().find(|l| l.name == r.get("level"));
+        if level.is_none() {
+            e.add("level", "invalid_level", format!("层级“{}”不存在", r.get("level")));
+        }
+        let name = required_text(&mut e, "name", "姓名", &r.get("name"), 30);
+        let position = optional_text(&mut e, "position", "职务", &r.get("position"), 40, false);
+        let tel = phone(&mut e, "phone", "联系电话", &r.get("phone"), true);
+        let note = optional_text(&mut e, "note", "备注", &r.get("note"), 200, true);
+        if !e.is_empty() {
+            for f in e.0 {
+                errors.push(RowError {
+                    sheet: "联系人".into(),
+                    row: r.number,
+                    column: sheet::header(&CONTACT_COLUMNS, &f.field),
+                    message: f.message,
+                });
+            }
+            continue;
+        }
+        let level = level.cloned().expect("checked above");
+        contacts.entry(unit_name).or_default().push(Contact {
+            id: new_id(),
+            unit_id: String::new(),
+            level_id: level.id,
+            level_name: level.name,
+            level_seq: level.seq,
+            name,
+            position,
+            phone: tel,
+            note,
+            updated_at: now,
+            version: 1,
+        });
+    }
+    if !errors.is_empty() {
+        return Err(sheet::rejected(errors));
+    }
+    if plans.is_empty() && contacts.is_empty() {
+        return Err(sheet::file_error("文件中没有数据行"));
+    }
+    let (mut created, mut updated, mut written) = (0, 0, 0);
+    let mut tx = ctx.db.begin().await?;
+    let mut ids: HashMap<String, String> = existing.iter().map(|(n, u)| (n.clone(), u.id.clone())).collect();
+    for p in &plans {
+        let (action, before) = match &p.old {
+            Some(old) => {
+                if !unit_store::update(&mut tx, &p.unit, old.version).await? {
+                    return Err(AppError::stale());
+                }
+                updated += 1;
+                ("update", snapshot(old))
+            }
+            None => {
+                unit_store::insert(&mut tx, &p.unit).await?;
+                created += 1;
+                ("create", None)
+            }
+        };
+        ids.insert(p.unit.name.clone(), p.unit.id.clone());
+        let change = Change {
+            action,
+            object_type: "unit",
+            object_id: &p.unit.id,
+            object_label: &p.unit.name,
+            before,
+            after: snapshot(&p.unit),
+        };
+        ctx.audit(&mut tx, change, now).await?;
+    }
+    for (unit_name, list) in contacts {
+        let unit_id = ids.get(&unit_name).cloned().unwrap_or_default();
+        let old: Vec<Contact> = unit_store::contacts(ctx.db, &unit_id).await?;
+        for c in &old {
+            unit_store::delete_contact(&mut tx, &c.id).await?;
+        }
+        for c in list {
+            let c = Contact { unit_id: unit_id.clone(), ..c };
+            unit_store::insert_contact(&mut tx, &c, now).await?;
+            written += 1;
+        }
+        let label = format!("{unit_name} · 通讯录");
+        let before = Some(
+            json!({"contacts": old.iter().map(|c| format!("{} {} {}", c.level_name, c.name, c.phone)).collect::<Vec<_>>()}),
+        );
+        let after = Some(
+            json!({"contacts": unit_store::contacts_in(&mut tx, &unit_id).await?.iter().map(|c| format!("{} {} {}", c.level_name, c.name, c.phone)).collect::<Vec<_>>()}),
+        );
+        let change = Change {
+            action: "update",
+            object_type: "unit_contact",
+            object_id: &unit_id,
+            object_label: &label,
+            before,
+            after,
+        };
+        ctx.audit(&mut tx, change, now).await?;
+    }
+    tx.commit().await?;
+    Ok(ExchangeSummary { created, updated, details: written })
+}
+
+fn unit_field(field: &str) -> &str {
+    match field {
+        "area_id" => "area",
+        other => other,
+    }
+}
+
+pub async fn units_template(ctx: &Ctx<'_>) -> AppResult<Vec<u8>> {
+    let levels = unit_store::contact_levels(ctx.db).await?;
+    let sheets = [
+        TemplateSheet {
+            name: "单位",
+            columns: &UNIT_COLUMNS,
+            examples: vec![vec![
+                "示例：运河区某某局".into(),
+                "政府部门".into(),
+                "130903".into(),
+                "沧州市运河区示例路1号".into(),
+                "0317-2000000".into(),
+                "启用".into(),
+                String::new(),
+            ]],
+        },
+        TemplateSheet {
+            name: "联系人",
+            columns: &CONTACT_COLUMNS,
+            examples: vec![vec![
+                "示例：运河区某某局".into(),
+                levels.first().map(|l| l.name.clone()).unwrap_or_default(),
+                "张三".into(),
+                "局长".into(),
+                "13800000000".into(),
+                String::new(),
+            ]],
+        },
+    ];
+    let notes = [
+        "“单位”表按单位名称匹配：已有单位更新，新名称新增",
+        "“联系人”表中出现的单位，其通讯录整体替换为表中各行；未出现的单位通讯录不变",
+        "所属区域编码为区县6位、街道9位或社区12位编码",
+        "任何一行有错，整份文件都不会导入，系统会列出每一处错误",
+    ];
+    let lists = [
+        ("单位类型", UnitKind::ALL.iter().map(|k| k.label().to_string()).collect()),
+        ("联系人层级", levels.into_iter().map(|l| l.name).collect()),
+    ];
+    sheet::template(&sheets, &notes, &lists)
+}
+
+pub const GRID_COLUMNS: [Column; 4] = [
+    ("网格编码", "code", true),
+    ("网格名称", "name", false),
+    ("责任单位", "unit", false),
+    ("网格员账号", "worker", false),
+];
+
+/// Updates the attributes of existing grids (name, unit, worker); boundaries come from GeoJSON.
+pub async fn import_grid_attributes(ctx: &Ctx<'_>, bytes: &[u8]) -> AppResult<ExchangeSummary> {
+    require_admin(ctx.user)?;
+    let rows = sheet::open(bytes)?.rows(None, &GRID_COLUMNS).map_err(sheet::rejected)?;
+    let grids: HashMap<String, points::Grid> =
+        points::grids(ctx.db).await?.into_iter().map(|g| (g.code.clone(), g)).collect();
+    let units: HashMap<String, String> =
+        unit_store::all_names(ctx.db).await?.into_iter().map(|(id, n)| (n, id)).collect();
+    let mut errors = Vec::new();
+    let mut changes = Vec::new();
+    let mut seen = HashSet::new();
+    for r in rows {
+        let mut err = |column: &str, message: String| {
+            errors.push(RowError { sheet: String::new(), row: r.number, column: column.into(), message })
+        };
+        let code = r.get("code");
+        let Some(g) = grids.get(&code) else {
+            err("网格编码", format!("网格{code}不存在，请先导入网格边界"));
+            continue;
+        };
+        if !seen.insert(code.clone()) {
+            err("网格编码", format!("网格{code}在表中重复"));
+            continue;
+        }
+        let name = if r.get("name").is_empty() { g.name.clone() } else { r.get("name") };
+        if name.chars().count() > 50 {
+            err("网格名称", "网格名称不超过50个字".into());
+        }
+        let unit_id = match r.get("unit").as_str() {
+            "" => None,
+            u => match units.get(u) {
+                Some(id) => Some(id.clone()),
+                None => {
+                    err("责任单位", format!("责任单位“{u}”不存在"));
+                    None
+                }
+            },
+        };
+        let worker_id = match r.get("worker").as_str() {
+            "" => None,
+            w => match users::by_username(ctx.db, w).await? {
+                Some(u) if u.role == "grid_worker" => Some(u.id),
+                _ => {
+                    errors.push(RowError {
+                        sheet: String::new(),
+                        row: r.number,
+                        column: "网格员账号".into(),
+                        message: format!("“{w}”不是网格员账号"),
+                    });
+                    None
+                }
+            },
+        };
+        changes.push(points::Grid { name, unit_id, worker_id, ..g.clone() });
+    }
+    if !errors.is_empty() {
+        return Err(sheet::rejected(errors));
+    }
+    if changes.is_empty() {
+        return Err(sheet::file_error("文件中没有数据行"));
+    }
+    let now = now_ms();
+    let mut tx = ctx.db.begin().await?;
+    let mut updated = 0;
+    for new in &changes {
+        let old = &grids[&new.code];
+        if old.name == new.name && old.unit_id == new.unit_id && old.worker_id == new.worker_id {
+            continue;
+        }
+        points::update_grid(&mut tx, &points::Grid { updated_at: now, ..new.clone() }).await?;
+        let attrs = |g: &points::Grid| Some(json!({"name": g.name, "unit_id": g.unit_id, "worker_id": g.worker_id}));
+        let label = format!("{} {}", new.code, new.name);
+        let change = Change {
+            action: "update",
+            object_type: "grid",
+            object_id: &new.id,
+            object_label: &label,
+            before: attrs(old),
+            after: attrs(new),
+        };
+        ctx.audit(&mut tx, change, now).await?;
+        updated += 1;
+    }
+    tx.commit().await?;
+    Ok(ExchangeSummary { created: 0, updated, details: 0 })
+}
+
+pub const STANDARD_COLUMNS: [Column; 11] = [
+    ("大类编码", "major_code", true),
+    ("小类编码", "minor_code", true),
+    ("大类", "category", true),
+    ("小类", "item", true),
+    ("标准要求", "requirement", true),
+    ("适用点位", "point_types", true),
+    ("处置时限", "time_limit", true),
+    ("时限单位", "time_unit", true),
+    ("严重程度", "severity", true),
+    ("默认扣分", "deduction", true),
+    ("结案标准", "closing_standard", false),
+];
+
+/// The catalogue of a version as rows in the import's columns (point types by name).
+pub async fn standard_rows(db: &Db, version_id: &str) -> AppResult<Vec<Vec<String>>> {
+    let names: HashMap<String, String> = points::types(db).await?.into_iter().map(|t| (t.code, t.name)).collect();
+    Ok(standards::items(db, version_id)
+        .await?
+        .into_iter()
+        .map(|i| {
+            let types = if i.point_types == "*" {
+                "全部点位".to_string()
+            } else {
+                i.point_types
+                    .split(',')
+                    .map(|c| names.get(c).cloned().unwrap_or_else(|| c.to_string()))
+                    .collect::<Vec<_>>()
+                    .join("、")
+            };
+            vec![
+                i.major_code,
+                i.minor_code,
+                i.category,
+                i.item,
+                i.requirement,
+                types,
+                i.time_limit.to_string(),
+                TimeUnit::parse(&i.time_unit).map(|u| u.label()).unwrap_or("").into(),
+                Severity::parse(&i.severity).map(|s| s.label()).unwrap_or("").into(),
+                i.deduction.to_string(),
+                i.closing_standard,
+            ]
+        })
+        .collect())
+}
+
+/// Replaces a draft's items with a sheet's, all or nothing.
+pub async fn import_standard(ctx: &Ctx<'_>, version_id: &str, bytes: &[u8]) -> AppResult<ExchangeSummary> {
+    require_admin(ctx.user)?;
+    let v = standards::version(ctx.db, version_id).await?.ok_or(AppError::NotFound)?;
+    if v.status != "draft" {
+        return Err(AppError::Conflict("not_draft", "只能向草稿版本导入标准，请先起草新版本".into()));
+    }
+    let rows = sheet::open(bytes)?.rows(None, &STANDARD_COLUMNS).map_err(sheet::rejected)?;
+    let types = points::types(ctx.db).await?;
+    let codes: Vec<String> = types.iter().map(|t| t.code.clone()).collect();
+    let mut errors = Vec::new();
+    let mut items = Vec::new();
+    let mut seen = HashSet::new();
+    for r in rows {
+        let point_types = if r.get("point_types") == "全部点位" || r.get("point_types") == "*" {
+            "*".to_string()
+        } else {
+            r.get("point_types")
+                .split(['、', ',', '，'])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|t| {
+                    types
+                        .iter()
+                        .find(|x| x.name == t || x.code == t)
+                        .map(|x| x.code.clone())
+                        .unwrap_or_else(|| t.to_string())
+                })
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let input = ItemInput {
+            category: r.get("category"),
+            item: r.get("item"),
+            major_code: r.get("major_code"),
+            minor_code: r.get("minor_code"),
+            requirement: r.get("requirement"),
+            point_types,
+            time_limit: json!(r.get("time_limit")),
+            time_unit: r.get("time_unit"),
+            severity: r.get("severity"),
+            deduction: json!(r.get("deduction")),
+            closing_standard: r.get("closing_standard"),
+        };
+        match input.validate(&codes) {
+            Ok(valid) => {
+                let code = format!("{}{}", valid.major_code, valid.minor_code);
+                if !seen.insert(code.clone()) {
+                    errors.push(RowError {
+                        sheet: String::new(),
+                        row: r.number,
+                        column: "小类编码".into(),
+                        message: format!("编码{code}在表中重复"),
+                    });
+                } else {
+                    items.push(valid);
+                }
+            }
+            Err(f) => {
+                for e in f.0 {
+                    errors.push(RowError {
+                        sheet: String::new(),
+                        row: r.number,
+                        column: sheet::header(&STANDARD_COLUMNS, &e.field),
+                        message: e.message,
+                    });
+                }
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(sheet::rejected(errors));
+    }
+    if items.is_empty() {
+        return Err(sheet::file_error("文件中没有数据行"));
+    }
+    let now = now_ms();
+    let mut tx = ctx.db.begin().await?;
+    let before = standards::items_in(&mut tx, &v.id).await?.len();
+    sqlx::query("DELETE FROM standard_items WHERE version_id = $1").bind(&v.id).execute(&mut *tx).await?;
+    let count = items.len();
+    for (i, valid) in items.into_iter().enumerate() {
+        standards::insert_item(&mut tx, &super::standards::item_from(valid, &v.id, i as i64 + 1)).await?;
+    }
+    let label = format!("第{}版 {}", v.version_no, v.name);
+    let change = Change {
+        action: "update",
+        object_type: "standard_version",
+        object_id: &v.id,
+        object_label: &label,
+        before: Some(json!({"items": before})),
+        after: Some(json!({"items": count, "source": "Excel导入"})),
+    };
+    ctx.audit(&mut tx, change, now).await?;
+    tx.commit().await?;
+    Ok(ExchangeSummary { created: count, updated: 0, details: count })
+}
