@@ -152,8 +152,11 @@ pub fn xlsx(filename: &str, sheet: &str, headers: &[&str], rows: Vec<Vec<String>
     xlsx_sheets(filename, vec![(sheet, headers.to_vec(), rows)])
 }
 
-/// An .xlsx download with several sheets: (name, headers, rows).
-pub fn xlsx_sheets(filename: &str, sheets: Vec<(&str, Vec<&str>, Vec<Vec<String>>)>) -> Response {
+/// One sheet of a download: its name, header row and data rows.
+pub type Sheet<'a> = (&'a str, Vec<&'a str>, Vec<Vec<String>>);
+
+/// An .xlsx download with several sheets.
+pub fn xlsx_sheets(filename: &str, sheets: Vec<Sheet<'_>>) -> Response {
     match build_xlsx(sheets) {
         Ok(bytes) => {
             let disposition = format!(
@@ -179,7 +182,7 @@ pub fn xlsx_sheets(filename: &str, sheets: Vec<(&str, Vec<&str>, Vec<Vec<String>
     }
 }
 
-fn build_xlsx(sheets: Vec<(&str, Vec<&str>, Vec<Vec<String>>)>) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+fn build_xlsx(sheets: Vec<Sheet<'_>>) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     let mut wb = Workbook::new();
     let bold = Format::new().set_bold();
     for (sheet, headers, rows) in sheets {
