@@ -36,7 +36,8 @@ impl Application {
     pub async fn with_db(config: Config, db: Db) -> anyhow::Result<Application> {
         let listener =
             TcpListener::bind(&config.addr).await.with_context(|| format!("cannot listen on {}", config.addr))?;
-        let state = AppState { db, config: Arc::new(config) };
+        let storage = crate::media::storage::Storage::Local(config.data_dir.join("media"));
+        let state = AppState { db, config: Arc::new(config), storage };
         Ok(Application { listener, state })
     }
 

@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod exchange;
 pub mod grids;
 pub mod org;
+pub mod photos;
 pub mod points;
 pub mod points_import;
 pub mod sheet;

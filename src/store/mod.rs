@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod calendar;
 pub mod org;
+pub mod photos;
 pub mod points;
 pub mod sessions;
 pub mod standards;

@@ -241,26 +241,30 @@ where
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let unreadable = |e: String| {
+        let unreadable = |status: StatusCode, e: String| {
             tracing::info!(error = %e, "unreadable upload");
-            error_page(StatusCode::BAD_REQUEST, "上传内容无法识别或超过大小限制，请检查文件后重试".into())
+            if status == StatusCode::PAYLOAD_TOO_LARGE {
+                error_page(status, "文件超过大小限制：照片不超过20MB，表格文件不超过8MB".into())
+            } else {
+                error_page(StatusCode::BAD_REQUEST, "上传内容无法识别，请检查文件后重试".into())
+            }
         };
         let (mut parts, body) = req.into_parts();
         let page = PageUser::from_request_parts(&mut parts, state).await?;
         let mut mp = axum::extract::Multipart::from_request(Request::from_parts(parts, body), state)
             .await
-            .map_err(|e| unreadable(e.body_text()))?;
+            .map_err(|e| unreadable(e.status(), e.body_text()))?;
         let mut fields = std::collections::HashMap::new();
         let mut files = Vec::new();
-        while let Some(field) = mp.next_field().await.map_err(|e| unreadable(e.body_text()))? {
+        while let Some(field) = mp.next_field().await.map_err(|e| unreadable(e.status(), e.body_text()))? {
             let name = field.name().unwrap_or_default().to_string();
             match field.file_name().map(str::to_string) {
                 Some(filename) => {
-                    let bytes = field.bytes().await.map_err(|e| unreadable(e.body_text()))?.to_vec();
+                    let bytes = field.bytes().await.map_err(|e| unreadable(e.status(), e.body_text()))?.to_vec();
                     files.push(Upload { field: name, filename, bytes });
                 }
                 None => {
-                    let text = field.text().await.map_err(|e| unreadable(e.body_text()))?;
+                    let text = field.text().await.map_err(|e| unreadable(e.status(), e.body_text()))?;
                     fields.insert(name, text);
                 }
             }

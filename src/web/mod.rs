@@ -14,7 +14,6 @@ use axum::routing::get;
 use axum::{Json, Router, extract::State, middleware};
 use std::sync::Arc;
 use std::time::Duration;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -23,10 +22,11 @@ use tower_http::trace::TraceLayer;
 pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
+    pub storage: crate::media::storage::Storage,
 }
 
-/// Largest request body we accept (forms and JSON); uploads get their own limit later.
-const BODY_LIMIT: usize = 2 * 1024 * 1024;
+/// Largest request body we accept for forms, JSON and sheets; photo uploads raise it per route.
+const BODY_LIMIT: usize = 8 * 1024 * 1024;
 
 pub fn router(state: AppState) -> Router {
     let x_request_id = HeaderName::from_static("x-request-id");
@@ -37,7 +37,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api::routes())
         .fallback(pages::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), auth::load_user))
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

@@ -16,6 +16,7 @@ mod exchange;
 mod forms;
 mod ops;
 mod org;
+mod photos;
 mod points;
 mod standards;
 mod ui;

@@ -10,6 +10,7 @@ mod levels;
 mod login;
 mod map;
 mod org;
+mod photos;
 mod points;
 pub mod standards;
 mod tasks;
@@ -48,6 +49,13 @@ pub fn routes() -> Router<AppState> {
         .route("/points/template.xlsx", get(points::template))
         .route("/points/{id}", get(points::detail))
         .route("/points/{id}/edit", get(points::edit_form).post(points::update))
+        .route(
+            "/points/{id}/photos",
+            post(photos::upload).layer(axum::extract::DefaultBodyLimit::max(photos::UPLOAD_LIMIT)),
+        )
+        .route("/photos/{id}", get(photos::original))
+        .route("/photos/{id}/thumb", get(photos::thumbnail))
+        .route("/photos/{id}/delete", post(photos::delete))
         .route("/map", get(map::page))
         .route("/map/data.json", get(map::data))
         .route("/map/lookup.json", get(map::lookup_json))

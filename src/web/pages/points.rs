@@ -184,6 +184,8 @@ pub struct PointDetail {
     gcj: Option<(f64, f64)>,
     can_edit: bool,
     reads_audit: bool,
+    photos: Vec<crate::store::photos::Photo>,
+    can_add_photos: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -199,7 +201,13 @@ pub async fn detail(page: PageUser, Path(id): Path<String>, Query(q): Query<OkQu
     let type_code =
         store::types(ctx.db).await?.into_iter().find(|t| t.id == point.type_id).map(|t| t.code).unwrap_or_default();
     let (standard, checklist) = crate::service::standards::checklist(ctx.db, &type_code).await?;
+    let photos = crate::store::photos::of(ctx.db, "point", &point.id).await?;
+    let can_add_photos = page.user.role == crate::domain::role::Role::Admin
+        || (page.user.role == crate::domain::role::Role::UnitUser
+            && page.user.unit_id.as_deref() == Some(point.unit_id.as_str()));
     Ok(PointDetail {
+        photos,
+        can_add_photos,
         standard,
         checklist,
         l: Layout::new(&page.user, "points", p.name.clone()).with_flash(q.ok.as_deref()),

@@ -1,0 +1,100 @@
+//! Photos of points (现场照片): up to nine per point, added by the office or the point's unit.
+
+use super::points::visible;
+use super::{Ctx, snapshot};
+use crate::domain::role::Role;
+use crate::domain::{ids::new_id, time::now_ms, time::to_local};
+use crate::error::{AppError, AppResult};
+use crate::media::{self, storage::Storage};
+use crate::store::audit::Change;
+use crate::store::photos::{self as store, Photo};
+
+pub const MAX_PER_POINT: usize = 9;
+
+fn may_change(ctx: &Ctx<'_>, unit_id: &str) -> bool {
+    ctx.user.role == Role::Admin || (ctx.user.role == Role::UnitUser && ctx.user.unit_id.as_deref() == Some(unit_id))
+}
+
+pub async fn add_to_point(ctx: &Ctx<'_>, storage: &Storage, point_id: &str, bytes: Vec<u8>) -> AppResult<Photo> {
+    let point = visible(ctx, point_id).await?;
+    if !may_change(ctx, &point.unit_id) {
+        return Err(AppError::Forbidden);
+    }
+    if store::of(ctx.db, "point", &point.id).await?.len() >= MAX_PER_POINT {
+        return Err(AppError::Conflict(
+            "too_many_photos",
+            format!("每个点位最多保存{MAX_PER_POINT}张照片，请先删除旧照片"),
+        ));
+    }
+    let processed = tokio::task::spawn_blocking(move || media::intake(&bytes))
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?
+        .map_err(|e| AppError::BadRequest(e.code(), e.message()))?;
+    let now = now_ms();
+    let id = new_id();
+    let month = to_local(now).format("%Y/%m").to_string();
+    let original_key = format!("photos/{month}/{id}.{}", processed.extension);
+    let thumb_key = format!("photos/{month}/{id}.thumb.jpg");
+    storage.put(&original_key, &processed.original).await.map_err(|e| anyhow::anyhow!("storing photo: {e}"))?;
+    storage.put(&thumb_key, &processed.thumbnail).await.map_err(|e| anyhow::anyhow!("storing thumbnail: {e}"))?;
+    let photo = Photo {
+        id,
+        owner_type: "point".into(),
+        owner_id: point.id.clone(),
+        content_type: processed.content_type.into(),
+        width: processed.width as i64,
+        height: processed.height as i64,
+        size: processed.original.len() as i64,
+        sha256: processed.sha256,
+        original_key,
+        thumb_key,
+        uploaded_by: (!ctx.user.id.is_empty()).then(|| ctx.user.id.clone()),
+        uploaded_at: now,
+    };
+    let mut tx = ctx.db.begin().await?;
+    store::insert(&mut tx, &photo).await?;
+    let label = format!("{} {} · 照片", point.code, point.name);
+    let change = Change {
+        action: "create",
+        object_type: "photo",
+        object_id: &photo.id,
+        object_label: &label,
+        before: None,
+        after: snapshot(&photo),
+    };
+    ctx.audit(&mut tx, change, now).await?;
+    tx.commit().await?;
+    Ok(photo)
+}
+
+/// A photo the user may see (through its point).
+pub async fn visible_photo(ctx: &Ctx<'_>, id: &str) -> AppResult<Photo> {
+    let photo = store::get(ctx.db, id).await?.ok_or(AppError::NotFound)?;
+    visible(ctx, &photo.owner_id).await?;
+    Ok(photo)
+}
+
+pub async fn delete(ctx: &Ctx<'_>, storage: &Storage, id: &str) -> AppResult<String> {
+    let photo = visible_photo(ctx, id).await?;
+    let point = visible(ctx, &photo.owner_id).await?;
+    if !may_change(ctx, &point.unit_id) {
+        return Err(AppError::Forbidden);
+    }
+    let mut tx = ctx.db.begin().await?;
+    store::delete(&mut tx, id).await?;
+    let label = format!("{} {} · 照片", point.code, point.name);
+    let change = Change {
+        action: "delete",
+        object_type: "photo",
+        object_id: id,
+        object_label: &label,
+        before: snapshot(&photo),
+        after: None,
+    };
+    ctx.audit(&mut tx, change, now_ms()).await?;
+    tx.commit().await?;
+    // The row is gone first; a file left behind by a crash here is harmless.
+    let _ = storage.delete(&photo.original_key).await;
+    let _ = storage.delete(&photo.thumb_key).await;
+    Ok(point.id)
+}
