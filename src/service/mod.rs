@@ -8,6 +8,7 @@ pub mod exchange;
 pub mod grids;
 pub mod org;
 pub mod photos;
+pub mod point_types;
 pub mod points;
 pub mod points_import;
 pub mod sheet;

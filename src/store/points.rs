@@ -338,3 +338,28 @@ pub async fn update_grid(conn: &mut AnyConnection, g: &Grid) -> Result<(), sqlx:
     .await
     .map(|_| ())
 }
+
+pub async fn insert_type(conn: &mut AnyConnection, t: &PointType, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO point_types (id, code, name, seq, color, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)")
+        .bind(&t.id)
+        .bind(&t.code)
+        .bind(&t.name)
+        .bind(t.seq)
+        .bind(&t.color)
+        .bind(now)
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+pub async fn update_type(conn: &mut AnyConnection, t: &PointType, now: i64) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query("UPDATE point_types SET name = $1, seq = $2, color = $3, updated_at = $4 WHERE id = $5")
+        .bind(&t.name)
+        .bind(t.seq)
+        .bind(&t.color)
+        .bind(now)
+        .bind(&t.id)
+        .execute(conn)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}

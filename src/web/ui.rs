@@ -56,6 +56,7 @@ fn menu_for(role: Role) -> Vec<MenuGroup> {
     }
     if role == Role::Admin {
         sys.push(MenuItem { key: "levels", label: "联系人层级", href: "/settings/contact-levels" });
+        sys.push(MenuItem { key: "point_types", label: "点位类型", href: "/settings/point-types" });
     }
     sys.push(MenuItem { key: "calendar", label: "工作日历", href: "/settings/calendar" });
     if role.reads_audit() {

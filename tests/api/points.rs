@@ -309,3 +309,44 @@ both!(grids_import_from_geojson_and_answer_who_is_responsible, |app: TestApp| as
     let (_, html) = b.get("/lookup?lng=116.83&lat=38.285").await;
     assert!(html.contains("金狮社区南侧网格") && html.contains("运河区住房和城乡建设局"));
 });
+
+both!(point_types_are_configurable_and_drive_the_standard, |app: TestApp| async move {
+    let admin = app.api_login("admin").await;
+    let (status, e) =
+        admin.post("/api/v1/point-types", json!({"code": "Night Market", "name": "", "seq": 0, "color": "red"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<String> = field_codes(&e).into_iter().map(|f| f.0).collect();
+    assert_eq!(fields, ["code", "name", "seq", "color"]);
+    let (status, dup) = admin
+        .post("/api/v1/point-types", json!({"code": "park", "name": "公园2", "seq": 30, "color": "#123456"}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{dup}");
+    let (status, t) = admin
+        .post("/api/v1/point-types", json!({"code": "night_market", "name": "夜市", "seq": 21, "color": "#AA3300"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{t}");
+    assert_eq!(t["color"], "#aa3300");
+    let id = t["id"].as_str().unwrap();
+    let (status, t) = admin
+        .put(
+            &format!("/api/v1/point-types/{id}"),
+            json!({"code": "ignored", "name": "夜市街区", "seq": 22, "color": "#aa3300"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!((t["code"].as_str(), t["name"].as_str()), (Some("night_market"), Some("夜市街区")));
+    // The new type can be used by standards and points at once.
+    let (_, draft) = admin.post("/api/v1/standards", json!({"name": "含夜市"})).await;
+    let item = json!({"category": "市场商超", "item": "夜市收摊", "major_code": "08", "minor_code": "07", "requirement": "夜市收摊后地面清扫干净",
+        "point_types": "night_market", "time_limit": 2, "time_unit": "hours", "severity": "normal", "deduction": 1});
+    assert_eq!(
+        admin.post(&format!("/api/v1/standards/{}/items", draft["id"].as_str().unwrap()), item).await.0,
+        StatusCode::CREATED
+    );
+    let b = app.login("admin").await;
+    let (status, html) = b.get("/settings/point-types").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("night_market") && html.contains("夜市街区"));
+    let unit = app.login("unit").await;
+    assert_eq!(unit.get("/settings/point-types").await.0, StatusCode::FORBIDDEN);
+});

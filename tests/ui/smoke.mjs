@@ -78,6 +78,21 @@ try {
   const markers = await d.locator('.leaflet-overlay-pane path').count();
   check(markers >= 136 + 28, `points and grids drawn (${markers} shapes)`);
   await d.screenshot({ path: `${outDir}/desktop-map.png` });
+  // A unit's responsibility ledger prints without the menu, header or buttons.
+  const unitLink = await d.getAttribute('#sidemenu a[href="/units"]', 'href');
+  check(unitLink === '/units', 'units menu entry');
+  await d.goto(`${base}/units`);
+  await Promise.all([d.waitForURL(/\/units\/[0-9a-f-]+$/), d.click('table.grid tbody tr:first-child a')]);
+  await d.emulateMedia({ media: 'print' });
+  check(!(await d.isVisible('#sidemenu')) && !(await d.isVisible('.topbar')), 'print hides the menu and header');
+  check(await d.isVisible('#unit-tasks'), 'print keeps the task list');
+  await d.screenshot({ path: `${outDir}/print-unit-ledger.png`, fullPage: true });
+  await d.emulateMedia({ media: 'screen' });
+  // A point page shows its checklist from the published standard.
+  await d.goto(`${base}/points`);
+  await Promise.all([d.waitForURL(/\/points\/[0-9a-f-]+$/), d.click('table.grid tbody tr:first-child td:nth-child(2) a')]);
+  check((await d.textContent('#checklist')).includes('暴露垃圾'), 'the point checklist lists the standard');
+  await d.screenshot({ path: `${outDir}/desktop-point.png`, fullPage: true });
   // Logout through the header button.
   await Promise.all([d.waitForURL(`${base}/login`), d.click('.topbar button[type=submit]')]);
 

@@ -49,7 +49,8 @@ pub fn routes() -> Router<AppState> {
         .route("/points", get(points::list).post(points::create))
         .route("/points/import", post(points::import_points))
         .route("/points/{id}", get(points::get).put(points::update))
-        .route("/point-types", get(points::types))
+        .route("/point-types", get(points::types).post(points::create_type))
+        .route("/point-types/{id}", put(points::update_type))
         .route("/grids", get(points::grids))
         .route("/grids/import", post(points::import_grids))
         .route("/lookup", get(points::lookup))
@@ -146,7 +147,7 @@ impl Modify for BearerAuth {
         users::list, users::create, users::get, users::update, users::reset_password,
         audit::list,
         calendar::years, calendar::year, calendar::put_year, calendar::deadline,
-        points::list, points::create, points::get, points::update, points::types, points::grids, points::import_grids, points::lookup, points::import_points,
+        points::list, points::create, points::get, points::update, points::types, points::grids, points::import_grids, points::lookup, points::import_points, points::create_type, points::update_type,
         standards::versions, standards::items, standards::create_draft, standards::add_item, standards::update_item, standards::publish, standards::checklist,
         tasks::list, tasks::create, tasks::update,
     ),

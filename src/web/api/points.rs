@@ -130,3 +130,24 @@ pub async fn lookup(api: ApiUser, Query(q): Query<LookupQuery>) -> ApiResult<Jso
 pub async fn import_points(api: ApiUser, body: Bytes) -> ApiResult<Json<crate::service::points_import::ImportSummary>> {
     Ok(Json(crate::service::points_import::import(&api.ctx(), &body).await?))
 }
+
+/// Add a point type (admin).
+#[utoipa::path(post, path = "/point-types", tag = "points", request_body = crate::service::point_types::TypeInput,
+    responses((status = 201, body = PointType), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_type(
+    api: ApiUser,
+    JsonBody(input): JsonBody<crate::service::point_types::TypeInput>,
+) -> ApiResult<(StatusCode, Json<PointType>)> {
+    Ok((StatusCode::CREATED, Json(crate::service::point_types::create(&api.ctx(), input).await?)))
+}
+
+/// Rename, reorder or recolour a point type (admin); its code stays.
+#[utoipa::path(put, path = "/point-types/{id}", tag = "points", params(("id" = String, Path)), request_body = crate::service::point_types::TypeInput,
+    responses((status = 200, body = PointType), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_type(
+    api: ApiUser,
+    Path(id): Path<String>,
+    JsonBody(input): JsonBody<crate::service::point_types::TypeInput>,
+) -> ApiResult<Json<PointType>> {
+    Ok(Json(crate::service::point_types::update(&api.ctx(), &id, input).await?))
+}

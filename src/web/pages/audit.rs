@@ -19,7 +19,9 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::collections::HashMap;
 
-pub const OBJECT_TYPES: [(&str, &str); 14] = [
+pub const OBJECT_TYPES: [(&str, &str); 16] = [
+    ("point_type", "点位类型"),
+    ("photo", "照片"),
     ("point", "点位"),
     ("grid", "网格"),
     ("standard_version", "标准版本"),

@@ -11,6 +11,7 @@ mod login;
 mod map;
 mod org;
 mod photos;
+mod point_types;
 mod points;
 pub mod standards;
 mod tasks;
@@ -86,6 +87,8 @@ pub fn routes() -> Router<AppState> {
         .route("/settings/contact-levels", get(levels::list).post(levels::create))
         .route("/settings/contact-levels/{id}", post(levels::update))
         .route("/settings/contact-levels/{id}/delete", post(levels::delete))
+        .route("/settings/point-types", get(point_types::list).post(point_types::create))
+        .route("/settings/point-types/{id}", post(point_types::update))
         .route("/audit", get(audit::list))
         .route("/settings/calendar", get(calendar::show))
         .route("/settings/calendar/template.json", get(calendar::template))
