@@ -4,6 +4,7 @@ pub mod calendar;
 pub mod geo;
 pub mod ids;
 pub mod org;
+pub mod problem;
 pub mod role;
 pub mod standard;
 pub mod time;

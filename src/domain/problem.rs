@@ -1,0 +1,518 @@
+//! The problem lifecycle (the national case loop): collect → verify and file (立案; voided 作废)
+//! → dispatch (派遣; the clock starts) → dispose (处置) → feedback → on-site check and close
+//! (核查结案; a failed check sends it back, 返工). A pure state machine, tested exhaustively.
+
+use super::calendar::{Calendar, Local};
+use super::role::Role;
+use chrono::NaiveTime;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    /// Reported by a citizen, waiting for the office to verify (待核实)
+    Reported,
+    /// Filed and sent to the responsible unit, waiting for "收到" (待签收)
+    Dispatched,
+    /// The lead said "收到" and is fixing it (处置中)
+    Acknowledged,
+    /// Fix submitted with after-photos, waiting for the re-check (待核查)
+    Submitted,
+    /// Postponed by the office (缓办); the clock stops
+    Postponed,
+    /// Passed the re-check (已销号)
+    Closed,
+    /// Not a valid case (已作废)
+    Voided,
+}
+
+impl State {
+    pub const ALL: [State; 7] = [
+        Self::Reported,
+        Self::Dispatched,
+        Self::Acknowledged,
+        Self::Submitted,
+        Self::Postponed,
+        Self::Closed,
+        Self::Voided,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Reported => "reported",
+            Self::Dispatched => "dispatched",
+            Self::Acknowledged => "acknowledged",
+            Self::Submitted => "submitted",
+            Self::Postponed => "postponed",
+            Self::Closed => "closed",
+            Self::Voided => "voided",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Reported => "待核实",
+            Self::Dispatched => "待签收",
+            Self::Acknowledged => "处置中",
+            Self::Submitted => "待核查",
+            Self::Postponed => "缓办",
+            Self::Closed => "已销号",
+            Self::Voided => "已作废",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<State> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// States in which the deadline runs (a problem can become overdue).
+    pub fn clock_running(self) -> bool {
+        matches!(self, Self::Dispatched | Self::Acknowledged | Self::Submitted)
+    }
+
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Closed | Self::Voided)
+    }
+}
+
+/// What someone asks to do with a problem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Verify,
+    Void,
+    Acknowledge,
+    SubmitFix,
+    Pass,
+    Fail,
+    RequestExtension,
+    ApproveExtension,
+    RefuseExtension,
+    Postpone,
+    Resume,
+    Reassign,
+    Transfer,
+}
+
+impl Action {
+    pub const ALL: [Action; 13] = [
+        Self::Verify,
+        Self::Void,
+        Self::Acknowledge,
+        Self::SubmitFix,
+        Self::Pass,
+        Self::Fail,
+        Self::RequestExtension,
+        Self::ApproveExtension,
+        Self::RefuseExtension,
+        Self::Postpone,
+        Self::Resume,
+        Self::Reassign,
+        Self::Transfer,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Verify => "verify",
+            Self::Void => "void",
+            Self::Acknowledge => "acknowledge",
+            Self::SubmitFix => "submit_fix",
+            Self::Pass => "pass",
+            Self::Fail => "fail",
+            Self::RequestExtension => "request_extension",
+            Self::ApproveExtension => "approve_extension",
+            Self::RefuseExtension => "refuse_extension",
+            Self::Postpone => "postpone",
+            Self::Resume => "resume",
+            Self::Reassign => "reassign",
+            Self::Transfer => "transfer",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Verify => "核实立案",
+            Self::Void => "作废",
+            Self::Acknowledge => "收到",
+            Self::SubmitFix => "提交整改",
+            Self::Pass => "核查通过（销号）",
+            Self::Fail => "核查不通过（返工）",
+            Self::RequestExtension => "申请延期",
+            Self::ApproveExtension => "批准延期",
+            Self::RefuseExtension => "驳回延期",
+            Self::Postpone => "缓办",
+            Self::Resume => "恢复办理",
+            Self::Reassign => "单位内改派",
+            Self::Transfer => "转办其他单位",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Action> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// Actions that must carry a reason.
+    pub fn needs_reason(self) -> bool {
+        matches!(
+            self,
+            Self::Void | Self::Fail | Self::RequestExtension | Self::RefuseExtension | Self::Postpone | Self::Transfer
+        )
+    }
+}
+
+/// Who acts, as far as the rules care: the role, and whether the problem is their unit's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Actor {
+    pub role: Role,
+    /// The problem is assigned to the actor's own unit.
+    pub own_unit: bool,
+}
+
+/// The parts of a problem the rules look at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Facts {
+    pub state: State,
+    pub extension_pending: bool,
+}
+
+/// What a permitted action does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    pub state: State,
+    pub extension_pending: bool,
+    pub rework: bool,
+}
+
+/// Why an action is refused: a stable code and a Chinese sentence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub code: &'static str,
+    pub message: String,
+}
+
+fn refuse(code: &'static str, message: impl Into<String>) -> Result<Outcome, Refusal> {
+    Err(Refusal { code, message: message.into() })
+}
+
+/// The single rule book: may `actor` do `action` on a problem in `facts`, and with what result.
+pub fn transition(facts: Facts, action: Action, actor: Actor) -> Result<Outcome, Refusal> {
+    use Action as A;
+    use State as S;
+    let office = actor.role == Role::Admin;
+    let inspector = matches!(actor.role, Role::Admin | Role::Supervisor);
+    let unit_side = actor.own_unit && matches!(actor.role, Role::UnitUser | Role::PointLead);
+    let unit_manager = actor.own_unit && actor.role == Role::UnitUser;
+    let keep = |state| Ok(Outcome { state, extension_pending: facts.extension_pending, rework: false });
+    let who_ok = match action {
+        A::Verify | A::Void | A::ApproveExtension | A::RefuseExtension | A::Postpone | A::Resume | A::Transfer => {
+            office
+        }
+        A::Acknowledge | A::SubmitFix | A::RequestExtension => unit_side,
+        A::Pass | A::Fail => inspector,
+        A::Reassign => unit_manager || office,
+    };
+    if !who_ok {
+        let who = match action {
+            A::Pass | A::Fail => "督导员或创城办",
+            A::Acknowledge | A::SubmitFix | A::RequestExtension => "该问题的责任单位",
+            A::Reassign => "该问题的责任单位管理员或创城办",
+            _ => "创城办管理员",
+        };
+        return refuse("not_allowed", format!("只有{who}可以“{}”", action.label()));
+    }
+    let s = facts.state;
+    if s.is_final() {
+        return refuse("already_final", format!("问题已{}，不能再“{}”", s.label(), action.label()));
+    }
+    match (action, s) {
+        (A::Verify, S::Reported) => keep(S::Dispatched),
+        (A::Void, S::Reported | S::Dispatched | S::Acknowledged | S::Postponed) => {
+            Ok(Outcome { state: S::Voided, extension_pending: false, rework: false })
+        }
+        (A::Acknowledge, S::Dispatched) => keep(S::Acknowledged),
+        (A::SubmitFix, S::Acknowledged) => keep(S::Submitted),
+        (A::SubmitFix, S::Dispatched) => refuse("not_acknowledged", "请先点“收到”签收，再提交整改"),
+        (A::Pass, S::Submitted) => Ok(Outcome { state: S::Closed, extension_pending: false, rework: false }),
+        (A::Fail, S::Submitted) => {
+            Ok(Outcome { state: S::Acknowledged, extension_pending: facts.extension_pending, rework: true })
+        }
+        (A::RequestExtension, S::Dispatched | S::Acknowledged) if facts.extension_pending => {
+            refuse("extension_pending", "已有一项延期申请待审批")
+        }
+        (A::RequestExtension, S::Dispatched | S::Acknowledged) => {
+            Ok(Outcome { state: s, extension_pending: true, rework: false })
+        }
+        (A::ApproveExtension | A::RefuseExtension, _) if !facts.extension_pending => {
+            refuse("no_extension", "没有待审批的延期申请")
+        }
+        (A::ApproveExtension | A::RefuseExtension, S::Dispatched | S::Acknowledged) => {
+            Ok(Outcome { state: s, extension_pending: false, rework: false })
+        }
+        (A::Postpone, S::Dispatched | S::Acknowledged) => {
+            Ok(Outcome { state: S::Postponed, extension_pending: false, rework: false })
+        }
+        (A::Resume, S::Postponed) => keep(S::Acknowledged),
+        (A::Reassign, S::Dispatched | S::Acknowledged) => keep(s),
+        (A::Transfer, S::Dispatched | S::Acknowledged) => {
+            Ok(Outcome { state: S::Dispatched, extension_pending: false, rework: false })
+        }
+        _ => refuse("wrong_state", format!("问题当前为“{}”，不能“{}”", s.label(), action.label())),
+    }
+}
+
+/// Where a problem came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    Supervision,
+    GridPatrol,
+    Citizen,
+    WindowRating,
+    Evaluation,
+    SelfCheck,
+    Assigned,
+}
+
+impl Source {
+    pub const ALL: [Source; 7] = [
+        Self::Supervision,
+        Self::GridPatrol,
+        Self::Citizen,
+        Self::WindowRating,
+        Self::Evaluation,
+        Self::SelfCheck,
+        Self::Assigned,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Supervision => "supervision",
+            Self::GridPatrol => "grid_patrol",
+            Self::Citizen => "citizen",
+            Self::WindowRating => "window_rating",
+            Self::Evaluation => "evaluation",
+            Self::SelfCheck => "self_check",
+            Self::Assigned => "assigned",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Supervision => "督导检查",
+            Self::GridPatrol => "网格巡查",
+            Self::Citizen => "市民上报",
+            Self::WindowRating => "窗口差评",
+            Self::Evaluation => "测评",
+            Self::SelfCheck => "自查",
+            Self::Assigned => "上级交办",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Source> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// Found by an inspection on the ground: the iron rule applies.
+    pub fn is_inspection(self) -> bool {
+        matches!(self, Self::Supervision | Self::GridPatrol | Self::Evaluation)
+    }
+
+    /// Citizen reports are verified by the office before they are filed and dispatched.
+    pub fn needs_verification(self) -> bool {
+        self == Self::Citizen
+    }
+}
+
+/// The "iron rule" settings: an inspection problem found on a working day before `cutoff` must be
+/// fixed that day by `same_day_by`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IronRule {
+    pub cutoff: NaiveTime,
+    pub same_day_by: NaiveTime,
+}
+
+impl Default for IronRule {
+    fn default() -> Self {
+        IronRule {
+            cutoff: NaiveTime::from_hms_opt(12, 0, 0).expect("valid time"),
+            same_day_by: NaiveTime::from_hms_opt(17, 0, 0).expect("valid time"),
+        }
+    }
+}
+
+/// A category's time limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    WorkingHours(i64),
+    WorkingDays(u32),
+}
+
+/// The deadline of a problem found at `found`: the iron rule for quick fixes found by inspection
+/// in the morning of a working day; otherwise the category's limit on the working-day calendar.
+pub fn deadline(cal: &Calendar, rule: IronRule, found: Local, source: Source, limit: Limit) -> Local {
+    let quick = match limit {
+        Limit::WorkingHours(_) => true,
+        Limit::WorkingDays(d) => d <= 1,
+    };
+    let day = found.date_naive();
+    if source.is_inspection() && quick && cal.is_working_day(day) && found.time() < rule.cutoff {
+        let by = found.with_time(rule.same_day_by).single().unwrap_or(found);
+        if by > found {
+            return by;
+        }
+    }
+    match limit {
+        Limit::WorkingHours(h) => cal.add_working_minutes(found, h * 60),
+        Limit::WorkingDays(d) => cal.add_working_days(found, d),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::calendar::{WorkingHours, YearData};
+
+    fn actors() -> Vec<Actor> {
+        Role::ALL.iter().flat_map(|&role| [Actor { role, own_unit: true }, Actor { role, own_unit: false }]).collect()
+    }
+
+    /// Every state × action × actor: the outcome is exactly what the rule book below says.
+    #[test]
+    fn every_state_action_and_actor() {
+        use Action as A;
+        use State as S;
+        let mut allowed = 0;
+        for state in State::ALL {
+            for pending in [false, true] {
+                let facts = Facts { state, extension_pending: pending };
+                for action in Action::ALL {
+                    for actor in actors() {
+                        let r = transition(facts, action, actor);
+                        let office = actor.role == Role::Admin;
+                        let inspector = matches!(actor.role, Role::Admin | Role::Supervisor);
+                        let unit_side = actor.own_unit && matches!(actor.role, Role::UnitUser | Role::PointLead);
+                        let who = match action {
+                            A::Verify
+                            | A::Void
+                            | A::ApproveExtension
+                            | A::RefuseExtension
+                            | A::Postpone
+                            | A::Resume
+                            | A::Transfer => office,
+                            A::Acknowledge | A::SubmitFix | A::RequestExtension => unit_side,
+                            A::Pass | A::Fail => inspector,
+                            A::Reassign => office || (actor.own_unit && actor.role == Role::UnitUser),
+                        };
+                        let open = matches!(state, S::Dispatched | S::Acknowledged);
+                        let expected: Option<(State, bool, bool)> = if !who || state.is_final() {
+                            None
+                        } else {
+                            match action {
+                                A::Verify if state == S::Reported => Some((S::Dispatched, pending, false)),
+                                A::Void if state != S::Submitted => Some((S::Voided, false, false)),
+                                A::Acknowledge if state == S::Dispatched => Some((S::Acknowledged, pending, false)),
+                                A::SubmitFix if state == S::Acknowledged => Some((S::Submitted, pending, false)),
+                                A::Pass if state == S::Submitted => Some((S::Closed, false, false)),
+                                A::Fail if state == S::Submitted => Some((S::Acknowledged, pending, true)),
+                                A::RequestExtension if open && !pending => Some((state, true, false)),
+                                A::ApproveExtension | A::RefuseExtension if open && pending => {
+                                    Some((state, false, false))
+                                }
+                                A::Postpone if open => Some((S::Postponed, false, false)),
+                                A::Resume if state == S::Postponed => Some((S::Acknowledged, pending, false)),
+                                A::Reassign if open => Some((state, pending, false)),
+                                A::Transfer if open => Some((S::Dispatched, false, false)),
+                                _ => None,
+                            }
+                        };
+                        match (expected, &r) {
+                            (Some((st, p, rw)), Ok(o)) => {
+                                assert_eq!(
+                                    (o.state, o.extension_pending, o.rework),
+                                    (st, p, rw),
+                                    "{state:?} {action:?} {actor:?}"
+                                );
+                                allowed += 1;
+                            }
+                            (None, Err(refusal)) => assert!(!refusal.message.is_empty()),
+                            _ => panic!(
+                                "{state:?} pending={pending} {action:?} {actor:?}: expected {expected:?}, got {r:?}"
+                            ),
+                        }
+                    }
+                }
+            }
+        }
+        assert!(allowed > 50, "the table is not empty: {allowed}");
+    }
+
+    #[test]
+    fn the_seed_rules_in_words() {
+        let lead = Actor { role: Role::PointLead, own_unit: true };
+        let supervisor = Actor { role: Role::Supervisor, own_unit: false };
+        let submitted = Facts { state: State::Submitted, extension_pending: false };
+        assert_eq!(
+            transition(submitted, Action::Pass, lead).unwrap_err().code,
+            "not_allowed",
+            "a lead cannot close their own problem"
+        );
+        assert_eq!(transition(submitted, Action::Fail, supervisor).unwrap().state, State::Acknowledged);
+        let dispatched = Facts { state: State::Dispatched, extension_pending: false };
+        assert_eq!(
+            transition(dispatched, Action::Void, supervisor).unwrap_err().code,
+            "not_allowed",
+            "a supervisor cannot void"
+        );
+        let other_unit = Actor { role: Role::UnitUser, own_unit: false };
+        assert_eq!(transition(dispatched, Action::Acknowledge, other_unit).unwrap_err().code, "not_allowed");
+        assert_eq!(transition(dispatched, Action::SubmitFix, lead).unwrap_err().code, "not_acknowledged");
+    }
+
+    fn cal() -> Calendar {
+        let data: YearData = serde_json::from_str(include_str!("../../data/calendar/2026.json")).unwrap();
+        let (h, w) = data.validate().unwrap();
+        let mut c = Calendar::new(WorkingHours::default());
+        c.add_year(2026, h, w);
+        c
+    }
+
+    fn t(s: &str) -> Local {
+        chrono::DateTime::parse_from_str(&format!("{s} +08:00"), "%Y-%m-%d %H:%M %z").unwrap()
+    }
+
+    #[test]
+    fn deadlines_follow_the_iron_rule_then_the_calendar() {
+        let c = cal();
+        let r = IronRule::default();
+        // 07:05 morning scan, exposed garbage (4 working hours): fixed today by 17:00.
+        assert_eq!(
+            deadline(&c, r, t("2026-11-23 07:05"), Source::Supervision, Limit::WorkingHours(4)),
+            t("2026-11-23 17:00")
+        );
+        // Found after the cut-off: the category's 4 working hours (14:00 + 3.5 h today, 0.5 h tomorrow).
+        assert_eq!(
+            deadline(&c, r, t("2026-11-23 14:00"), Source::Supervision, Limit::WorkingHours(4)),
+            t("2026-11-24 09:00")
+        );
+        // A citizen report is not an inspection: 08:30-12:00 is 3.5 h, the last 0.5 h after lunch.
+        assert_eq!(
+            deadline(&c, r, t("2026-11-23 07:05"), Source::Citizen, Limit::WorkingHours(4)),
+            t("2026-11-23 14:00")
+        );
+        // Green-space upkeep takes 5 working days even when found in the morning.
+        assert_eq!(
+            deadline(&c, r, t("2026-11-23 07:05"), Source::Supervision, Limit::WorkingDays(5)),
+            t("2026-11-30 07:05")
+        );
+        // On a day off the iron rule does not apply: Saturday 2026-11-21 → next working hours.
+        assert_eq!(
+            deadline(&c, r, t("2026-11-21 07:05"), Source::Supervision, Limit::WorkingHours(2)),
+            t("2026-11-23 10:30")
+        );
+        // Across the Spring Festival.
+        assert_eq!(
+            deadline(&c, r, t("2026-02-13 15:00"), Source::Supervision, Limit::WorkingDays(3)),
+            t("2026-02-25 15:00")
+        );
+    }
+}
