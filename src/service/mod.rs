@@ -11,6 +11,7 @@ pub mod photos;
 pub mod point_types;
 pub mod points;
 pub mod points_import;
+pub mod problems;
 pub mod sheet;
 pub mod standards;
 pub mod tasks;

@@ -26,31 +26,8 @@ pub async fn add_to_point(ctx: &Ctx<'_>, storage: &Storage, point_id: &str, byte
             format!("每个点位最多保存{MAX_PER_POINT}张照片，请先删除旧照片"),
         ));
     }
-    let processed = tokio::task::spawn_blocking(move || media::intake(&bytes))
-        .await
-        .map_err(|e| anyhow::anyhow!(e))?
-        .map_err(|e| AppError::BadRequest(e.code(), e.message()))?;
-    let now = now_ms();
-    let id = new_id();
-    let month = to_local(now).format("%Y/%m").to_string();
-    let original_key = format!("photos/{month}/{id}.{}", processed.extension);
-    let thumb_key = format!("photos/{month}/{id}.thumb.jpg");
-    storage.put(&original_key, &processed.original).await.map_err(|e| anyhow::anyhow!("storing photo: {e}"))?;
-    storage.put(&thumb_key, &processed.thumbnail).await.map_err(|e| anyhow::anyhow!("storing thumbnail: {e}"))?;
-    let photo = Photo {
-        id,
-        owner_type: "point".into(),
-        owner_id: point.id.clone(),
-        content_type: processed.content_type.into(),
-        width: processed.width as i64,
-        height: processed.height as i64,
-        size: processed.original.len() as i64,
-        sha256: processed.sha256,
-        original_key,
-        thumb_key,
-        uploaded_by: (!ctx.user.id.is_empty()).then(|| ctx.user.id.clone()),
-        uploaded_at: now,
-    };
+    let photo = prepare(storage, "point", &point.id, "", bytes, ctx).await?;
+    let now = photo.uploaded_at;
     let mut tx = ctx.db.begin().await?;
     store::insert(&mut tx, &photo).await?;
     let label = format!("{} {} · 照片", point.code, point.name);
@@ -67,15 +44,61 @@ pub async fn add_to_point(ctx: &Ctx<'_>, storage: &Storage, point_id: &str, byte
     Ok(photo)
 }
 
-/// A photo the user may see (through its point).
+/// Checks a photo, writes its original and thumbnail to storage, and returns the row to insert
+/// (in the caller's transaction).
+pub async fn prepare(
+    storage: &Storage,
+    owner_type: &str,
+    owner_id: &str,
+    kind: &str,
+    bytes: Vec<u8>,
+    ctx: &Ctx<'_>,
+) -> AppResult<Photo> {
+    let processed = tokio::task::spawn_blocking(move || media::intake(&bytes))
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?
+        .map_err(|e| AppError::BadRequest(e.code(), e.message()))?;
+    let now = now_ms();
+    let id = new_id();
+    let month = to_local(now).format("%Y/%m").to_string();
+    let original_key = format!("photos/{month}/{id}.{}", processed.extension);
+    let thumb_key = format!("photos/{month}/{id}.thumb.jpg");
+    storage.put(&original_key, &processed.original).await.map_err(|e| anyhow::anyhow!("storing photo: {e}"))?;
+    storage.put(&thumb_key, &processed.thumbnail).await.map_err(|e| anyhow::anyhow!("storing thumbnail: {e}"))?;
+    Ok(Photo {
+        id,
+        owner_type: owner_type.into(),
+        owner_id: owner_id.into(),
+        content_type: processed.content_type.into(),
+        width: processed.width as i64,
+        height: processed.height as i64,
+        size: processed.original.len() as i64,
+        sha256: processed.sha256,
+        original_key,
+        thumb_key,
+        uploaded_by: (!ctx.user.id.is_empty()).then(|| ctx.user.id.clone()),
+        uploaded_at: now,
+        kind: kind.into(),
+    })
+}
+
+/// A photo the user may see (through its point or problem).
 pub async fn visible_photo(ctx: &Ctx<'_>, id: &str) -> AppResult<Photo> {
     let photo = store::get(ctx.db, id).await?.ok_or(AppError::NotFound)?;
-    visible(ctx, &photo.owner_id).await?;
+    match photo.owner_type.as_str() {
+        "point" => visible(ctx, &photo.owner_id).await.map(|_| ())?,
+        "problem" => super::problems::visible(ctx, &photo.owner_id).await.map(|_| ())?,
+        _ => return Err(AppError::NotFound),
+    }
     Ok(photo)
 }
 
 pub async fn delete(ctx: &Ctx<'_>, storage: &Storage, id: &str) -> AppResult<String> {
     let photo = visible_photo(ctx, id).await?;
+    if photo.owner_type != "point" {
+        // Problem photos are evidence: they stay with the problem's history.
+        return Err(AppError::Forbidden);
+    }
     let point = visible(ctx, &photo.owner_id).await?;
     if !may_change(ctx, &point.unit_id) {
         return Err(AppError::Forbidden);

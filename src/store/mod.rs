@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod org;
 pub mod photos;
 pub mod points;
+pub mod problems;
 pub mod sessions;
 pub mod standards;
 pub mod tasks;

@@ -21,9 +21,11 @@ pub struct Photo {
     pub thumb_key: String,
     pub uploaded_by: Option<String>,
     pub uploaded_at: i64,
+    /// For problems: before | after
+    pub kind: String,
 }
 
-const COLS: &str = "id, owner_type, owner_id, content_type, width, height, size, sha256, original_key, thumb_key, uploaded_by, uploaded_at";
+const COLS: &str = "id, owner_type, owner_id, content_type, width, height, size, sha256, original_key, thumb_key, uploaded_by, uploaded_at, kind";
 
 pub async fn of(db: &Db, owner_type: &str, owner_id: &str) -> Result<Vec<Photo>, sqlx::Error> {
     sqlx::query_as::<_, Photo>(&format!(
@@ -43,7 +45,7 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<Photo>, sqlx::Error> {
 }
 
 pub async fn insert(conn: &mut AnyConnection, p: &Photo) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!("INSERT INTO photos ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"))
+    sqlx::query(&format!("INSERT INTO photos ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"))
         .bind(&p.id)
         .bind(&p.owner_type)
         .bind(&p.owner_id)
@@ -56,6 +58,7 @@ pub async fn insert(conn: &mut AnyConnection, p: &Photo) -> Result<(), sqlx::Err
         .bind(&p.thumb_key)
         .bind(&p.uploaded_by)
         .bind(p.uploaded_at)
+        .bind(&p.kind)
         .execute(conn)
         .await
         .map(|_| ())

@@ -18,6 +18,7 @@ mod ops;
 mod org;
 mod photos;
 mod points;
+mod problems;
 mod standards;
 mod ui;
 mod units;

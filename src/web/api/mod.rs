@@ -7,6 +7,7 @@ mod auth;
 mod calendar;
 mod org;
 mod points;
+mod problems;
 mod standards;
 mod tasks;
 mod teams;
@@ -59,6 +60,15 @@ pub fn routes() -> Router<AppState> {
         .route("/standards/{id}/items", get(standards::items).post(standards::add_item))
         .route("/standards/{id}/publish", post(standards::publish))
         .route("/standard-items/{id}", put(standards::update_item))
+        .route(
+            "/problems",
+            get(problems::list).post(problems::file).layer(axum::extract::DefaultBodyLimit::max(256 * 1024 * 1024)),
+        )
+        .route("/problems/{id}", get(problems::get))
+        .route(
+            "/problems/{id}/actions/{action}",
+            post(problems::act).layer(axum::extract::DefaultBodyLimit::max(256 * 1024 * 1024)),
+        )
         .route("/calendar", get(calendar::years))
         .route("/calendar/deadline", get(calendar::deadline))
         .route("/calendar/{year}", get(calendar::year).put(calendar::put_year))
@@ -150,12 +160,13 @@ impl Modify for BearerAuth {
         points::list, points::create, points::get, points::update, points::types, points::grids, points::import_grids, points::lookup, points::import_points, points::create_type, points::update_type,
         standards::versions, standards::items, standards::create_draft, standards::add_item, standards::update_item, standards::publish, standards::checklist,
         tasks::list, tasks::create, tasks::update,
+        problems::file, problems::list, problems::get, problems::act,
     ),
     components(schemas(ErrorBody, ErrorDetail, FieldErrorDoc)),
     tags((name = "auth", description = "登录与会话"), (name = "org", description = "区域"), (name = "units", description = "责任单位与通讯录"),
          (name = "teams", description = "督导组"), (name = "users", description = "用户"), (name = "audit", description = "审计日志"),
          (name = "calendar", description = "工作日历"), (name = "points", description = "点位与网格"),
-         (name = "standards", description = "标准台账"))
+         (name = "standards", description = "标准台账"), (name = "problems", description = "问题台账与整改闭环"))
 )]
 pub struct ApiDoc;
 

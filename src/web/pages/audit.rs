@@ -19,7 +19,8 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::collections::HashMap;
 
-pub const OBJECT_TYPES: [(&str, &str); 16] = [
+pub const OBJECT_TYPES: [(&str, &str); 17] = [
+    ("problem", "问题"),
     ("point_type", "点位类型"),
     ("photo", "照片"),
     ("point", "点位"),
@@ -48,7 +49,12 @@ pub const ACTIONS: [(&str, &str); 6] = [
 ];
 
 fn label(table: &[(&'static str, &'static str)], key: &str) -> String {
-    table.iter().find(|(k, _)| *k == key).map(|(_, v)| v.to_string()).unwrap_or_else(|| key.to_string())
+    table
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| v.to_string())
+        .or_else(|| crate::domain::problem::Action::parse(key).map(|a| a.label().to_string()))
+        .unwrap_or_else(|| key.to_string())
 }
 
 /// Chinese names of the fields that appear in before/after snapshots.

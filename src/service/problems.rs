@@ -1,0 +1,467 @@
+//! The rectification loop: file a problem at a point, route it to the point's unit and lead with a
+//! deadline from the rules, and move it through the state machine. Every step writes a history
+//! event and an audit entry in the same transaction.
+
+use super::access::area_scope;
+use super::{Ctx, snapshot};
+use crate::domain::ids::new_id;
+use crate::domain::problem::{self as rules, Action, Actor, Facts, IronRule, Limit, Source, State};
+use crate::domain::role::Role;
+use crate::domain::standard::{Severity, TimeUnit, applies};
+use crate::domain::time::{now_ms, shanghai};
+use crate::domain::validate::{FieldErrors, optional_text, required_text};
+use crate::error::{AppError, AppResult};
+use crate::media::storage::Storage;
+use crate::store::audit::Change;
+use crate::store::photos as photo_store;
+use crate::store::problems::{self as store, Event, Problem, ProblemFilter};
+use crate::store::{points as point_store, standards, units};
+use chrono::{DateTime, NaiveDateTime, TimeZone};
+use serde::Deserialize;
+use sqlx::AnyConnection;
+use utoipa::ToSchema;
+
+pub const MAX_PHOTOS: usize = 9;
+
+/// What a role may see of the ledger: a unit its own problems, a grid worker its area.
+pub async fn scope(ctx: &Ctx<'_>) -> AppResult<ProblemFilter> {
+    let mut f = ProblemFilter::default();
+    if ctx.user.role.needs_unit() {
+        f.unit_id = Some(ctx.user.unit_id.clone().unwrap_or_default());
+    }
+    f.area_ids = area_scope(ctx).await?;
+    Ok(f)
+}
+
+pub async fn visible(ctx: &Ctx<'_>, id: &str) -> AppResult<Problem> {
+    let p = store::get(ctx.db, id).await?.ok_or(AppError::NotFound)?;
+    if ctx.user.role.needs_unit() && ctx.user.unit_id.as_deref() != Some(p.unit_id.as_str()) {
+        return Err(AppError::NotFound);
+    }
+    if let Some(area) = area_scope(ctx).await? {
+        let point = point_store::get(ctx.db, &p.point_id).await?.ok_or(AppError::NotFound)?;
+        if !point.community_id.is_some_and(|c| area.contains(&c)) {
+            return Err(AppError::NotFound);
+        }
+    }
+    Ok(p)
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct FileInput {
+    #[serde(default)]
+    pub point_id: String,
+    /// An item of the published standard that applies to the point; or leave empty and give `category`
+    #[serde(default)]
+    pub standard_item_id: Option<String>,
+    /// Free category when no standard item fits
+    #[serde(default)]
+    pub category: String,
+    /// minor | normal | major (defaults to the item's)
+    #[serde(default)]
+    pub severity: String,
+    #[serde(default)]
+    pub description: String,
+    /// supervision | grid_patrol | citizen | window_rating | evaluation | self_check | assigned
+    #[serde(default)]
+    pub source: String,
+    /// When it was found, Beijing time "2026-11-23T07:05" or RFC 3339; default now
+    #[serde(default)]
+    pub found_at: String,
+}
+
+fn parse_time(s: &str) -> Option<i64> {
+    let s = s.trim();
+    DateTime::parse_from_rfc3339(s).ok().map(|d| d.timestamp_millis()).or_else(|| {
+        let n = NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M").ok()?;
+        Some(shanghai().from_local_datetime(&n).single()?.timestamp_millis())
+    })
+}
+
+/// Who may file from which source.
+fn may_file(role: Role, source: Source, own_unit: bool) -> bool {
+    match role {
+        Role::Admin => true,
+        Role::Supervisor => matches!(source, Source::Supervision | Source::Assigned),
+        Role::GridWorker => source == Source::GridPatrol,
+        Role::Evaluator => source == Source::Evaluation,
+        Role::UnitUser | Role::PointLead => source == Source::SelfCheck && own_unit,
+        Role::Discipline => false,
+    }
+}
+
+/// Files a problem with its before-photos, all or nothing.
+pub async fn file(ctx: &Ctx<'_>, storage: &Storage, input: FileInput, photos: Vec<Vec<u8>>) -> AppResult<Problem> {
+    let now = now_ms();
+    let mut e = FieldErrors::default();
+    let point = match point_store::get(ctx.db, input.point_id.trim()).await? {
+        Some(p) if p.active == 1 => Some(p),
+        Some(_) => {
+            e.add("point_id", "point_retired", "该点位已撤销，不能再登记问题");
+            None
+        }
+        None => {
+            e.add("point_id", "unknown_point", "请选择存在的点位");
+            None
+        }
+    };
+    let point = match point {
+        Some(p) => Some(
+            super::points::visible(ctx, &p.id)
+                .await
+                .map_err(|_| AppError::field("point_id", "unknown_point", "请选择存在的点位"))?,
+        ),
+        None => None,
+    };
+    let source = Source::parse(input.source.trim());
+    if source.is_none() {
+        e.add("source", "invalid_source", "请选择问题来源");
+    }
+    let own_unit = point.as_ref().is_some_and(|p| ctx.user.unit_id.as_deref() == Some(p.unit_id.as_str()));
+    if let Some(s) = source
+        && !may_file(ctx.user.role, s, own_unit)
+    {
+        return Err(AppError::Forbidden);
+    }
+    let item = match crate::service::non_empty(&input.standard_item_id) {
+        Some(id) => match standards::item(ctx.db, &id).await? {
+            Some(i) => {
+                let published =
+                    standards::version(ctx.db, &i.version_id).await?.is_some_and(|v| v.status == "published");
+                let type_code = match &point {
+                    Some(p) => point_store::types(ctx.db)
+                        .await?
+                        .into_iter()
+                        .find(|t| t.id == p.type_id)
+                        .map(|t| t.code)
+                        .unwrap_or_default(),
+                    None => String::new(),
+                };
+                if !published {
+                    e.add("standard_item_id", "item_not_current", "该标准条目不属于现行标准，请刷新后重选");
+                    None
+                } else if point.is_some() && !applies(&i.point_types, &type_code) {
+                    e.add("standard_item_id", "item_not_applicable", "该标准条目不适用于此类点位");
+                    None
+                } else {
+                    Some(i)
+                }
+            }
+            None => {
+                e.add("standard_item_id", "unknown_item", "标准条目不存在");
+                None
+            }
+        },
+        None => None,
+    };
+    let item_given = crate::service::non_empty(&input.standard_item_id).is_some();
+    let category = match &item {
+        Some(i) => format!("{}·{}", i.category, i.item),
+        // A refused item is reported once; the free category is asked for only when no item was chosen.
+        None if item_given => String::new(),
+        None => required_text(&mut e, "category", "问题类别", &input.category, 30),
+    };
+    let severity = match (input.severity.trim(), &item) {
+        ("", Some(i)) => i.severity.clone(),
+        ("", None) => "normal".into(),
+        (s, _) => match Severity::parse(s) {
+            Some(v) => v.as_str().to_string(),
+            None => {
+                e.add("severity", "invalid_severity", "严重程度应为轻微、一般或严重");
+                String::new()
+            }
+        },
+    };
+    let description = required_text(&mut e, "description", "问题描述", &input.description, 500);
+    let found_at = if input.found_at.trim().is_empty() {
+        now
+    } else {
+        match parse_time(&input.found_at) {
+            Some(t) if t > now + 5 * 60_000 => {
+                e.add("found_at", "found_in_future", "发现时间不能晚于现在");
+                now
+            }
+            Some(t) if t < now - 30 * crate::domain::time::DAY_MS => {
+                e.add("found_at", "found_too_old", "发现时间不能早于30天前，请按实际时间登记");
+                now
+            }
+            Some(t) => t,
+            None => {
+                e.add("found_at", "invalid_time", "发现时间格式应为2026-11-23T07:05");
+                now
+            }
+        }
+    };
+    if photos.len() > MAX_PHOTOS {
+        e.add("photos", "too_many_photos", format!("最多上传{MAX_PHOTOS}张照片"));
+    }
+    if !e.is_empty() {
+        return Err(AppError::Validation(e));
+    }
+    let (point, source) = (point.expect("checked"), source.expect("checked"));
+    let cal = super::calendar::load(ctx.db).await?;
+    let limit = match &item {
+        Some(i) if TimeUnit::parse(&i.time_unit) == Some(TimeUnit::WorkingHours) => Limit::WorkingHours(i.time_limit),
+        Some(i) => Limit::WorkingDays(i.time_limit as u32),
+        None => Limit::WorkingDays(1),
+    };
+    let found_local = crate::domain::time::to_local(found_at);
+    let verify_first = source.needs_verification();
+    let deadline = (!verify_first)
+        .then(|| rules::deadline(&cal, IronRule::default(), found_local, source, limit).timestamp_millis());
+    // Photos are checked and stored before anything is written; a bad photo refuses the filing.
+    let id = new_id();
+    let mut stored = Vec::new();
+    for bytes in photos {
+        stored.push(super::photos::prepare(storage, "problem", &id, "before", bytes, ctx).await?);
+    }
+    let state = if verify_first { State::Reported } else { State::Dispatched };
+    let code = format!(
+        "Q{}{}",
+        crate::domain::time::to_local(now).format("%Y%m%d"),
+        &id.replace('-', "")[26..].to_uppercase()
+    );
+    let p = Problem {
+        id: id.clone(),
+        code,
+        point_id: point.id.clone(),
+        unit_id: point.unit_id.clone(),
+        lead_name: point.lead_name.clone(),
+        standard_item_id: item.as_ref().map(|i| i.id.clone()),
+        category,
+        severity,
+        source: source.as_str().into(),
+        description,
+        state: state.as_str().into(),
+        extension_pending: 0,
+        extension_days: 0,
+        extensions: 0,
+        postponed: 0,
+        rework_count: 0,
+        reported_by: (!ctx.user.id.is_empty()).then(|| ctx.user.id.clone()),
+        reporter_name: ctx.user.display_name.clone(),
+        found_at,
+        filed_at: (!verify_first).then_some(now),
+        dispatched_at: (!verify_first).then_some(now),
+        acknowledged_at: None,
+        submitted_at: None,
+        closed_at: None,
+        voided_at: None,
+        deadline_at: deadline,
+        fix_note: String::new(),
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    let mut tx = ctx.db.begin().await?;
+    store::insert(&mut tx, &p).await?;
+    for ph in &stored {
+        photo_store::insert(&mut tx, ph).await?;
+    }
+    event(ctx, &mut tx, &p.id, "file", None, state, &format!("{}，{}张照片", source.label(), stored.len()), now)
+        .await?;
+    let label = format!("{} {}", p.code, p.category);
+    let change = Change {
+        action: "create",
+        object_type: "problem",
+        object_id: &p.id,
+        object_label: &label,
+        before: None,
+        after: snapshot(&p),
+    };
+    ctx.audit(&mut tx, change, now).await?;
+    tx.commit().await?;
+    Ok(p)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn event(
+    ctx: &Ctx<'_>,
+    conn: &mut AnyConnection,
+    problem_id: &str,
+    action: &str,
+    from: Option<State>,
+    to: State,
+    note: &str,
+    at: i64,
+) -> AppResult<()> {
+    let e = Event {
+        id: new_id(),
+        problem_id: problem_id.into(),
+        at,
+        actor_id: (!ctx.user.id.is_empty()).then(|| ctx.user.id.clone()),
+        actor_name: ctx.user.display_name.clone(),
+        action: action.into(),
+        from_state: from.map(|s| s.as_str().to_string()),
+        to_state: to.as_str().into(),
+        note: note.into(),
+    };
+    store::insert_event(conn, &e).await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct ActInput {
+    /// Required for void, fail, request_extension, refuse_extension, postpone, transfer
+    #[serde(default)]
+    pub reason: String,
+    /// What was done (submit_fix)
+    #[serde(default)]
+    pub note: String,
+    /// Working days asked for (request_extension)
+    #[serde(default)]
+    pub days: Option<u32>,
+    /// New lead's name (reassign)
+    #[serde(default)]
+    pub lead_name: String,
+    /// Receiving unit (transfer)
+    #[serde(default)]
+    pub unit_id: String,
+    #[serde(default)]
+    pub version: Option<i64>,
+}
+
+/// The actions the current user may take now, for buttons.
+pub fn allowed(ctx: &Ctx<'_>, p: &Problem) -> Vec<Action> {
+    let Some(state) = State::parse(&p.state) else { return Vec::new() };
+    let actor = Actor { role: ctx.user.role, own_unit: ctx.user.unit_id.as_deref() == Some(p.unit_id.as_str()) };
+    let facts = Facts { state, extension_pending: p.extension_pending == 1 };
+    Action::ALL.into_iter().filter(|a| rules::transition(facts, *a, actor).is_ok()).collect()
+}
+
+/// Applies an action through the state machine; after-photos come with `submit_fix`.
+pub async fn act(
+    ctx: &Ctx<'_>,
+    storage: &Storage,
+    id: &str,
+    action: Action,
+    input: ActInput,
+    photos: Vec<Vec<u8>>,
+) -> AppResult<Problem> {
+    let old = visible(ctx, id).await?;
+    let state = State::parse(&old.state).ok_or_else(|| anyhow::anyhow!("unknown state {}", old.state))?;
+    let actor = Actor { role: ctx.user.role, own_unit: ctx.user.unit_id.as_deref() == Some(old.unit_id.as_str()) };
+    let facts = Facts { state, extension_pending: old.extension_pending == 1 };
+    let outcome = rules::transition(facts, action, actor).map_err(|r| {
+        if r.code == "not_allowed" { AppError::Forbidden } else { AppError::Conflict(r.code, r.message) }
+    })?;
+    let mut e = FieldErrors::default();
+    let reason = optional_text(&mut e, "reason", "理由", &input.reason, 300, true);
+    if action.needs_reason() && reason.is_empty() {
+        e.add("reason", "required", format!("请填写“{}”的理由", action.label()));
+    }
+    let now = now_ms();
+    let mut p = Problem {
+        state: outcome.state.as_str().into(),
+        extension_pending: outcome.extension_pending as i64,
+        updated_at: now,
+        ..old.clone()
+    };
+    let mut after_photos = Vec::new();
+    let mut note = reason.clone();
+    match action {
+        Action::Verify => {
+            let cal = super::calendar::load(ctx.db).await?;
+            let limit = item_limit(ctx, &old).await?;
+            let d =
+                rules::deadline(&cal, IronRule::default(), crate::domain::time::to_local(now), Source::Citizen, limit);
+            p.filed_at = Some(now);
+            p.dispatched_at = Some(now);
+            p.deadline_at = Some(d.timestamp_millis());
+        }
+        Action::Void => p.voided_at = Some(now),
+        Action::Acknowledge => p.acknowledged_at = Some(now),
+        Action::SubmitFix => {
+            let fix = optional_text(&mut e, "note", "整改说明", &input.note, 500, true);
+            if fix.is_empty() {
+                e.add("note", "required", "请填写整改说明");
+            }
+            if photos.is_empty() {
+                e.add("photos", "photo_required", "请上传至少一张整改后照片");
+            } else if photos.len() > MAX_PHOTOS {
+                e.add("photos", "too_many_photos", format!("最多上传{MAX_PHOTOS}张照片"));
+            }
+            if e.is_empty() {
+                for bytes in photos {
+                    after_photos.push(super::photos::prepare(storage, "problem", &old.id, "after", bytes, ctx).await?);
+                }
+            }
+            p.submitted_at = Some(now);
+            p.fix_note = fix.clone();
+            note = fix;
+        }
+        Action::Pass => p.closed_at = Some(now),
+        Action::Fail => {
+            p.rework_count += 1;
+            p.submitted_at = None;
+        }
+        Action::RequestExtension => {
+            let days = input.days.unwrap_or(0);
+            if !(1..=30).contains(&days) {
+                e.add("days", "invalid_days", "延期天数应为1至30个工作日");
+            }
+            p.extension_days = days as i64;
+            note = format!("申请延期{days}个工作日：{reason}");
+        }
+        Action::ApproveExtension => {
+            let cal = super::calendar::load(ctx.db).await?;
+            let base = crate::domain::time::to_local(old.deadline_at.unwrap_or(now).max(now));
+            p.deadline_at = Some(cal.add_working_days(base, old.extension_days as u32).timestamp_millis());
+            p.extensions += 1;
+            note = format!("批准延期{}个工作日", old.extension_days);
+        }
+        Action::RefuseExtension => {}
+        Action::Postpone => p.postponed = 1,
+        Action::Resume => {}
+        Action::Reassign => {
+            let lead = required_text(&mut e, "lead_name", "新负责人", &input.lead_name, 30);
+            note = format!("改派给{lead}");
+            p.lead_name = lead;
+        }
+        Action::Transfer => match units::get(ctx.db, input.unit_id.trim()).await? {
+            Some(u) if u.id != old.unit_id => {
+                note = format!("转办至{}：{reason}", u.name);
+                p.unit_id = u.id;
+                p.lead_name = String::new();
+                p.acknowledged_at = None;
+            }
+            _ => e.add("unit_id", "invalid_unit", "请选择另一个存在的责任单位"),
+        },
+    }
+    if !e.is_empty() {
+        return Err(AppError::Validation(e));
+    }
+    let expected = input.version.unwrap_or(old.version);
+    let mut tx = ctx.db.begin().await?;
+    if !store::update(&mut tx, &p, expected).await? {
+        return Err(AppError::stale());
+    }
+    p.version = expected + 1;
+    for ph in &after_photos {
+        photo_store::insert(&mut tx, ph).await?;
+    }
+    event(ctx, &mut tx, &p.id, action.as_str(), Some(state), outcome.state, &note, now).await?;
+    let label = format!("{} {}", p.code, p.category);
+    let change = Change {
+        action: action.as_str(),
+        object_type: "problem",
+        object_id: &p.id,
+        object_label: &label,
+        before: snapshot(&old),
+        after: snapshot(&p),
+    };
+    ctx.audit(&mut tx, change, now).await?;
+    tx.commit().await?;
+    Ok(p)
+}
+
+async fn item_limit(ctx: &Ctx<'_>, p: &Problem) -> AppResult<Limit> {
+    Ok(match &p.standard_item_id {
+        Some(id) => match standards::item(ctx.db, id).await? {
+            Some(i) if i.time_unit == "hours" => Limit::WorkingHours(i.time_limit),
+            Some(i) => Limit::WorkingDays(i.time_limit as u32),
+            None => Limit::WorkingDays(1),
+        },
+        None => Limit::WorkingDays(1),
+    })
+}

@@ -1,0 +1,133 @@
+use super::{ErrorBody, JsonBody, Page};
+use crate::domain::problem::Action;
+use crate::domain::time::{DAY_MS, now_ms, parse_local_day_start};
+use crate::error::AppError;
+use crate::service::non_empty;
+use crate::service::problems::{self as svc, ActInput, FileInput};
+use crate::store::PageReq;
+use crate::store::photos::{self as photo_store, Photo};
+use crate::store::problems::{self as store, Event, Problem, ProblemRow};
+use crate::web::auth::ApiUser;
+use crate::web::error::ApiResult;
+use axum::Json;
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+fn decode_photos(list: &[String]) -> Result<Vec<Vec<u8>>, AppError> {
+    list.iter()
+        .map(|b| base64::engine::general_purpose::STANDARD.decode(b.trim()))
+        .collect::<Result<_, _>>()
+        .map_err(|_| AppError::BadRequest("invalid_photo_encoding", "照片应为base64编码".into()))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct FileRequest {
+    #[serde(flatten)]
+    problem: FileInput,
+    /// Before-photos, base64 (JPEG, PNG or WebP, up to 20 MB each, at most 9)
+    #[serde(default)]
+    photos: Vec<String>,
+}
+
+/// File a problem at a point (supervisors, grid workers, evaluators, the office; units for
+/// self-checks). It is routed to the point's unit and lead with a deadline from the rules.
+#[utoipa::path(post, path = "/problems", tag = "problems", request_body = FileRequest,
+    responses((status = 201, body = Problem), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn file(api: ApiUser, JsonBody(req): JsonBody<FileRequest>) -> ApiResult<(StatusCode, Json<Problem>)> {
+    let photos = decode_photos(&req.photos)?;
+    let p = svc::file(&api.ctx(), &api.state.storage, req.problem, photos).await?;
+    Ok((StatusCode::CREATED, Json(p)))
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+pub struct ProblemQuery {
+    /// Comma-separated states, e.g. dispatched,acknowledged
+    state: Option<String>,
+    unit_id: Option<String>,
+    source: Option<String>,
+    severity: Option<String>,
+    /// First day found, YYYY-MM-DD
+    from: Option<String>,
+    /// Last day found, inclusive
+    to: Option<String>,
+    overdue: Option<bool>,
+    reworked: Option<bool>,
+    q: Option<String>,
+    page: Option<i64>,
+    size: Option<i64>,
+}
+
+/// The problem ledger, newest first, scoped to the caller.
+#[utoipa::path(get, path = "/problems", tag = "problems", params(ProblemQuery), responses((status = 200, body = Page<ProblemRow>)))]
+pub async fn list(api: ApiUser, Query(q): Query<ProblemQuery>) -> ApiResult<Json<Page<ProblemRow>>> {
+    let ctx = api.ctx();
+    let mut f = svc::scope(&ctx).await?;
+    f.states = non_empty(&q.state).map(|s| s.split(',').map(|x| x.trim().to_string()).collect());
+    if f.unit_id.is_none() {
+        f.unit_id = non_empty(&q.unit_id);
+    }
+    f.source = non_empty(&q.source);
+    f.severity = non_empty(&q.severity);
+    f.from_ms = q.from.as_deref().and_then(parse_local_day_start);
+    f.to_ms = q.to.as_deref().and_then(parse_local_day_start).map(|t| t + DAY_MS);
+    f.overdue_at = q.overdue.unwrap_or(false).then(now_ms);
+    f.reworked = q.reworked.unwrap_or(false);
+    f.keyword = non_empty(&q.q);
+    let req = PageReq::new(q.page, q.size);
+    let (items, total) = store::list(ctx.db, &f, req).await?;
+    Ok(Json(Page { items, total, page: req.page, size: req.size }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProblemDetail {
+    problem: Problem,
+    overdue: bool,
+    events: Vec<Event>,
+    photos: Vec<Photo>,
+    /// Actions the caller may take now
+    allowed_actions: Vec<String>,
+}
+
+/// One problem with its history, photos and the actions open to the caller.
+#[utoipa::path(get, path = "/problems/{id}", tag = "problems", params(("id" = String, Path)),
+    responses((status = 200, body = ProblemDetail), (status = 404, body = ErrorBody)))]
+pub async fn get(api: ApiUser, Path(id): Path<String>) -> ApiResult<Json<ProblemDetail>> {
+    let ctx = api.ctx();
+    let problem = svc::visible(&ctx, &id).await?;
+    let overdue = crate::domain::problem::State::parse(&problem.state).is_some_and(|s| s.clock_running())
+        && problem.deadline_at.is_some_and(|d| d < now_ms());
+    Ok(Json(ProblemDetail {
+        allowed_actions: svc::allowed(&ctx, &problem).into_iter().map(|a| a.as_str().to_string()).collect(),
+        events: store::events(ctx.db, &id).await?,
+        photos: photo_store::of(ctx.db, "problem", &id).await?,
+        overdue,
+        problem,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ActRequest {
+    #[serde(flatten)]
+    input: ActInput,
+    /// After-photos for submit_fix, base64
+    #[serde(default)]
+    photos: Vec<String>,
+}
+
+/// Move a problem on: verify, void, acknowledge, submit_fix, pass, fail, request_extension,
+/// approve_extension, refuse_extension, postpone, resume, reassign, transfer.
+#[utoipa::path(post, path = "/problems/{id}/actions/{action}", tag = "problems", params(("id" = String, Path), ("action" = String, Path)),
+    request_body = ActRequest,
+    responses((status = 200, body = Problem), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn act(
+    api: ApiUser,
+    Path((id, action)): Path<(String, String)>,
+    JsonBody(req): JsonBody<ActRequest>,
+) -> ApiResult<Json<Problem>> {
+    let action = Action::parse(&action).ok_or(AppError::NotFound)?;
+    let photos = decode_photos(&req.photos)?;
+    Ok(Json(svc::act(&api.ctx(), &api.state.storage, &id, action, req.input, photos).await?))
+}

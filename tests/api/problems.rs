@@ -1,0 +1,219 @@
+use crate::both;
+use crate::helpers::*;
+use base64::Engine;
+use image::codecs::jpeg::JpegEncoder;
+use image::{ImageBuffer, Rgb};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+fn photo(seed: u8) -> String {
+    let img = ImageBuffer::from_fn(640, 480, |x, y| Rgb([(x % 200) as u8 + seed, (y % 200) as u8, seed]));
+    let mut out = Vec::new();
+    JpegEncoder::new_with_quality(&mut out, 80).encode_image(&img).unwrap();
+    base64::engine::general_purpose::STANDARD.encode(out)
+}
+
+/// The most recent working day before today (Beijing), as "YYYY-MM-DD".
+async fn last_working_day(app: &TestApp) -> String {
+    let cal = chuangcheng::service::calendar::load(&app.db).await.unwrap();
+    let mut d = chuangcheng::domain::time::to_local(chuangcheng::domain::time::now_ms()).date_naive();
+    loop {
+        d -= chrono::Duration::days(1);
+        if cal.is_working_day(d) {
+            return d.format("%Y-%m-%d").to_string();
+        }
+    }
+}
+
+/// A main-road point of the city management bureau (the demo lead's unit) and its 暴露垃圾 item.
+async fn road_point(app: &TestApp) -> (String, String) {
+    let point = app
+        .id_of(
+            "SELECT p.id FROM points p JOIN point_types t ON t.id = p.type_id JOIN users u ON u.unit_id = p.unit_id \
+        WHERE u.username = 'lead' AND t.code = 'main_road' ORDER BY p.code LIMIT 1",
+        )
+        .await;
+    let item = app.id_of("SELECT i.id FROM standard_items i JOIN standard_versions v ON v.id = i.version_id WHERE v.status = 'published' AND i.item = '暴露垃圾'").await;
+    (point, item)
+}
+
+async fn file(api: &Api, body: Value) -> (StatusCode, Value) {
+    api.post("/api/v1/problems", body).await
+}
+
+both!(the_seeds_day_morning_scan_to_evening_check, |app: TestApp| async move {
+    let supervisor = app.api_login("supervisor").await;
+    let lead = app.api_login("lead").await;
+    let (point, item) = road_point(&app).await;
+    let day = last_working_day(&app).await;
+    // 07:05: the supervisor files a problem with a photo.
+    let (status, p) = file(
+        &supervisor,
+        json!({"point_id": point, "standard_item_id": item, "description": "路边绿化带内有积存垃圾",
+        "source": "supervision", "found_at": format!("{day}T07:05"), "photos": [photo(1)]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{p}");
+    assert_eq!(p["state"], "dispatched");
+    assert_eq!(p["category"], "市容环境·暴露垃圾");
+    let id = p["id"].as_str().unwrap().to_string();
+    // The lead sees it with a 17:00 deadline, routed to the point's unit and lead.
+    let (status, d) = lead.get(&format!("/api/v1/problems/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let deadline = chuangcheng::domain::time::fmt_local(d["problem"]["deadline_at"].as_i64().unwrap());
+    assert_eq!(deadline, format!("{day} 17:00:00"));
+    let lead_name = app.id_of(&format!("SELECT lead_name FROM points WHERE id = '{point}'")).await;
+    assert_eq!(d["problem"]["lead_name"], lead_name.as_str());
+    assert_eq!(d["photos"].as_array().unwrap().len(), 1);
+    assert_eq!(d["allowed_actions"], json!(["acknowledge", "request_extension"]));
+    let (_, list) = lead.get("/api/v1/problems?state=dispatched").await;
+    assert!(list["items"].as_array().unwrap().iter().any(|r| r["id"] == id.as_str()));
+    // Another unit cannot see it.
+    let bank = app.api_login("bank").await;
+    assert_eq!(bank.get(&format!("/api/v1/problems/{id}")).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(bank.get("/api/v1/problems").await.1["total"], 0);
+    // The lead cannot close it; says 收到; must attach an after-photo.
+    assert_eq!(lead.post(&format!("/api/v1/problems/{id}/actions/pass"), json!({})).await.0, StatusCode::FORBIDDEN);
+    let (status, _) = lead.post(&format!("/api/v1/problems/{id}/actions/acknowledge"), json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, e) = lead.post(&format!("/api/v1/problems/{id}/actions/submit_fix"), json!({"note": "已清理"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(field_codes(&e), [("photos".to_string(), "photo_required".to_string())]);
+    let (status, p) = lead
+        .post(
+            &format!("/api/v1/problems/{id}/actions/submit_fix"),
+            json!({"note": "已清理并冲洗", "photos": [photo(2)]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{p}");
+    assert_eq!(p["state"], "submitted");
+    // 17:00: the supervisor re-checks and closes it (销号). A supervisor cannot void.
+    assert_eq!(
+        supervisor.post(&format!("/api/v1/problems/{id}/actions/void"), json!({"reason": "x"})).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, p) = supervisor.post(&format!("/api/v1/problems/{id}/actions/pass"), json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(p["state"], "closed");
+    assert!(p["closed_at"].is_i64());
+    let (_, d) = supervisor.get(&format!("/api/v1/problems/{id}")).await;
+    let steps: Vec<&str> = d["events"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(steps, ["file", "acknowledge", "submit_fix", "pass"]);
+    let kinds: Vec<&str> = d["photos"].as_array().unwrap().iter().map(|p| p["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["before", "after"]);
+    assert_eq!(app.scalar(&format!("SELECT COUNT(*) FROM audit_log WHERE object_id = '{id}'")).await, 4);
+    assert_eq!(
+        lead.post(&format!("/api/v1/problems/{id}/actions/acknowledge"), json!({})).await.0,
+        StatusCode::CONFLICT
+    );
+
+    // A second problem fails its re-check and is reworked.
+    let (_, p2) = file(
+        &supervisor,
+        json!({"point_id": point, "standard_item_id": item, "description": "垃圾桶满溢", "source": "supervision"}),
+    )
+    .await;
+    let id2 = p2["id"].as_str().unwrap().to_string();
+    lead.post(&format!("/api/v1/problems/{id2}/actions/acknowledge"), json!({})).await;
+    lead.post(&format!("/api/v1/problems/{id2}/actions/submit_fix"), json!({"note": "已清运", "photos": [photo(3)]}))
+        .await;
+    let (status, e) = supervisor.post(&format!("/api/v1/problems/{id2}/actions/fail"), json!({})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a failed check needs a reason");
+    assert_eq!(field_codes(&e)[0].0, "reason");
+    let (status, p2) =
+        supervisor.post(&format!("/api/v1/problems/{id2}/actions/fail"), json!({"reason": "周边仍有散落垃圾"})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!((p2["state"].as_str(), p2["rework_count"].as_i64()), (Some("acknowledged"), Some(1)));
+    let (_, reworked) = supervisor.get("/api/v1/problems?reworked=true").await;
+    assert_eq!(reworked["total"], 1);
+});
+
+both!(citizen_reports_are_verified_and_extensions_move_the_deadline, |app: TestApp| async move {
+    let admin = app.api_login("admin").await;
+    let lead = app.api_login("lead").await;
+    let (point, item) = road_point(&app).await;
+    let (status, p) = file(
+        &admin,
+        json!({"point_id": point, "standard_item_id": item, "description": "市民反映路边有垃圾", "source": "citizen"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(p["state"], "reported");
+    assert!(p["deadline_at"].is_null(), "the clock starts at dispatch");
+    let id = p["id"].as_str().unwrap().to_string();
+    assert_eq!(lead.get(&format!("/api/v1/problems/{id}")).await.1["allowed_actions"], json!([]));
+    let (_, p) = admin.post(&format!("/api/v1/problems/{id}/actions/verify"), json!({})).await;
+    assert_eq!(p["state"], "dispatched");
+    let first = p["deadline_at"].as_i64().unwrap();
+    let (status, e) = lead
+        .post(&format!("/api/v1/problems/{id}/actions/request_extension"), json!({"reason": "需采购设备", "days": 0}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(field_codes(&e)[0].0, "days");
+    let (status, _) = lead
+        .post(&format!("/api/v1/problems/{id}/actions/request_extension"), json!({"reason": "需采购设备", "days": 3}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        lead.post(&format!("/api/v1/problems/{id}/actions/request_extension"), json!({"reason": "再次", "days": 1}))
+            .await
+            .0,
+        StatusCode::CONFLICT
+    );
+    let (_, p) = admin.post(&format!("/api/v1/problems/{id}/actions/approve_extension"), json!({})).await;
+    assert_eq!((p["extension_pending"].as_i64(), p["extensions"].as_i64()), (Some(0), Some(1)));
+    let cal = chuangcheng::service::calendar::load(&app.db).await.unwrap();
+    let base = chuangcheng::domain::time::to_local(first.max(chuangcheng::domain::time::now_ms() - 60_000));
+    let later = p["deadline_at"].as_i64().unwrap();
+    assert!(
+        later > first && later >= cal.add_working_days(base, 3).timestamp_millis() - 120_000,
+        "three more working days"
+    );
+    let (_, p) = admin.post(&format!("/api/v1/problems/{id}/actions/void"), json!({"reason": "重复上报"})).await;
+    assert_eq!(p["state"], "voided");
+});
+
+both!(bad_filings_are_refused_and_nothing_is_saved, |app: TestApp| async move {
+    let supervisor = app.api_login("supervisor").await;
+    let (point, item) = road_point(&app).await;
+    let before = (app.scalar("SELECT COUNT(*) FROM problems").await, app.scalar("SELECT COUNT(*) FROM photos").await);
+    let text_as_jpeg = base64::engine::general_purpose::STANDARD.encode(b"not a photo at all");
+    let (status, e) = file(&supervisor, json!({"point_id": point, "standard_item_id": item, "description": "x", "source": "supervision", "photos": [photo(1), text_as_jpeg]})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(e["error"]["code"], "not_an_image");
+    let (status, e) = file(&supervisor, json!({"point_id": "no-such-point", "description": "", "source": "supervision", "found_at": "2999-01-01T07:00"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<String> = field_codes(&e).into_iter().map(|f| f.1).collect();
+    assert!(
+        fields.contains(&"unknown_point".to_string())
+            && fields.contains(&"required".to_string())
+            && fields.contains(&"found_in_future".to_string()),
+        "{fields:?}"
+    );
+    let bank_item = app.id_of("SELECT i.id FROM standard_items i JOIN standard_versions v ON v.id = i.version_id WHERE v.status = 'published' AND i.item = '满意度评价器'").await;
+    let (status, e) = file(
+        &supervisor,
+        json!({"point_id": point, "standard_item_id": bank_item, "description": "x", "source": "supervision"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(field_codes(&e), [("standard_item_id".to_string(), "item_not_applicable".to_string())]);
+    // A unit may only file self-checks, and only at its own points.
+    let unit = app.api_login("unit").await;
+    assert_eq!(
+        file(&unit, json!({"point_id": point, "category": "自查", "description": "x", "source": "supervision"}))
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    let bank = app.api_login("bank").await;
+    assert_eq!(
+        file(&bank, json!({"point_id": point, "category": "自查", "description": "x", "source": "self_check"})).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "not its point"
+    );
+    assert_eq!(
+        (app.scalar("SELECT COUNT(*) FROM problems").await, app.scalar("SELECT COUNT(*) FROM photos").await),
+        before
+    );
+});
