@@ -217,3 +217,98 @@ both!(bad_filings_are_refused_and_nothing_is_saved, |app: TestApp| async move {
         before
     );
 });
+
+fn jpeg_bytes(seed: u8) -> Vec<u8> {
+    base64::engine::general_purpose::STANDARD.decode(photo(seed)).unwrap()
+}
+
+async fn post_multipart(
+    b: &Browser,
+    path: &str,
+    fields: &[(&str, &str)],
+    photos: Vec<Vec<u8>>,
+) -> (StatusCode, String, Option<String>) {
+    let mut form = reqwest::multipart::Form::new().text("_csrf", b.csrf.clone());
+    for (k, v) in fields {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    for (i, bytes) in photos.into_iter().enumerate() {
+        form = form.part("photos", reqwest::multipart::Part::bytes(bytes).file_name(format!("p{i}.jpg")));
+    }
+    let res = b.client.post(format!("{}{path}", b.base)).multipart(form).send().await.unwrap();
+    let status = res.status();
+    let location = res.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_string);
+    (status, res.text().await.unwrap_or_default(), location)
+}
+
+both!(the_loop_works_through_the_pages, |app: TestApp| async move {
+    let sup = app.login("supervisor").await;
+    let (point, item) = road_point(&app).await;
+    let (status, html) = sup.get("/problems/new?q=解放西路").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("在此登记"));
+    let (_, html) = sup.get(&format!("/problems/new?point_id={point}")).await;
+    assert!(html.contains("暴露垃圾") && html.contains("登记并派遣"));
+    let (status, html, _) = post_multipart(
+        &sup,
+        "/problems/new",
+        &[("point_id", &point), ("standard_item_id", &item), ("description", ""), ("source", "supervision")],
+        vec![b"text".to_vec()],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("请填写问题描述"), "field errors come first");
+    let (status, html, _) = post_multipart(
+        &sup,
+        "/problems/new",
+        &[("point_id", &point), ("standard_item_id", &item), ("description", "有积存垃圾"), ("source", "supervision")],
+        vec![b"text".to_vec()],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("上传的文件不是图片"));
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM problems").await, 0);
+    let (status, _, location) = post_multipart(
+        &sup,
+        "/problems/new",
+        &[("point_id", &point), ("standard_item_id", &item), ("description", "有积存垃圾"), ("source", "supervision")],
+        vec![jpeg_bytes(4)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let path = location.unwrap();
+    let id = path.trim_start_matches("/problems/").to_string();
+    let (_, html) = sup.get(&path).await;
+    assert!(
+        html.contains("待签收")
+            && html.contains("整改前")
+            && html.contains("/thumb")
+            && !html.contains("收到</button>"),
+        "the supervisor has no 收到 button"
+    );
+    let lead = app.login("lead").await;
+    let (_, html) = lead.get(&path).await;
+    assert!(html.contains("收到</button>") && !html.contains("核查通过"));
+    let (status, _, _) = post_multipart(&lead, &format!("/problems/{id}/act/acknowledge"), &[], vec![]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, html, _) =
+        post_multipart(&lead, &format!("/problems/{id}/act/submit_fix"), &[("note", "已清理")], vec![]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("请上传至少一张整改后照片"));
+    let (status, _, _) =
+        post_multipart(&lead, &format!("/problems/{id}/act/submit_fix"), &[("note", "已清理")], vec![jpeg_bytes(9)])
+            .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _, _) = post_multipart(&sup, &format!("/problems/{id}/act/pass"), &[], vec![]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, html) = sup.get(&path).await;
+    assert!(html.contains("已销号") && html.contains("整改后") && html.contains("核查通过"));
+    let (_, html) = lead.get("/problems?state=closed").await;
+    assert!(html.contains(&format!("/problems/{id}")));
+    let res = lead.get_raw("/problems?export=xlsx").await;
+    let rows = crate::units::xlsx_rows(&res.bytes().await.unwrap());
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[1][10], "已销号");
+    let bank = app.login("bank").await;
+    assert_eq!(bank.get(&path).await.0, StatusCode::NOT_FOUND);
+});

@@ -13,6 +13,7 @@ mod org;
 mod photos;
 mod point_types;
 mod points;
+mod problems;
 pub mod standards;
 mod tasks;
 mod teams;
@@ -75,6 +76,18 @@ pub fn routes() -> Router<AppState> {
         .route("/units/{id}/tasks", post(tasks::create))
         .route("/tasks/{id}/edit", get(tasks::edit_form).post(tasks::update))
         .route("/tasks/{id}/delete", post(tasks::delete))
+        .route("/problems", get(problems::list))
+        .route(
+            "/problems/new",
+            get(problems::new_form)
+                .post(problems::create)
+                .layer(axum::extract::DefaultBodyLimit::max(256 * 1024 * 1024)),
+        )
+        .route("/problems/{id}", get(problems::detail))
+        .route(
+            "/problems/{id}/act/{action}",
+            post(problems::act).layer(axum::extract::DefaultBodyLimit::max(256 * 1024 * 1024)),
+        )
         .route("/teams", get(teams::list))
         .route("/teams/new", get(teams::new_form).post(teams::create))
         .route("/teams/{id}", get(teams::detail))

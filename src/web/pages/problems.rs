@@ -1,0 +1,400 @@
+//! Problem ledger pages: the list, filing from a phone, and the problem page with its history,
+//! before/after photos side by side and the actions open to the user.
+
+use super::opt;
+use crate::domain::problem::{Action, Source, State};
+use crate::domain::role::Role;
+use crate::domain::time::{DAY_MS, fmt_local, now_ms, parse_local_day_start, to_local};
+use crate::domain::validate::FieldErrors;
+use crate::error::AppError;
+use crate::service::problems::{self as svc, ActInput, FileInput};
+use crate::store::photos::{self as photo_store, Photo};
+use crate::store::points::{self as point_store, PointFilter};
+use crate::store::problems::{self as store, Event, Problem, ProblemRow};
+use crate::store::{PageReq, standards, units};
+use crate::web::auth::{CsrfMultipart, PageUser};
+use crate::web::error::PageResult;
+use crate::web::ui::{Layout, Opt, Pager, xlsx};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, RawQuery};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+pub struct RowView {
+    pub r: ProblemRow,
+    pub state: &'static str,
+    pub source: &'static str,
+    pub found: String,
+    pub deadline: String,
+    pub overdue: bool,
+}
+
+fn row_view(r: ProblemRow, now: i64) -> RowView {
+    let st = State::parse(&r.state);
+    RowView {
+        state: st.map(|s| s.label()).unwrap_or(""),
+        source: Source::parse(&r.source).map(|s| s.label()).unwrap_or(""),
+        found: fmt_local(r.found_at)[5..16].to_string(),
+        deadline: r.deadline_at.map(|d| fmt_local(d)[5..16].to_string()).unwrap_or_default(),
+        overdue: st.is_some_and(|s| s.clock_running()) && r.deadline_at.is_some_and(|d| d < now),
+        r,
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    state: Option<String>,
+    source: Option<String>,
+    severity: Option<String>,
+    unit_id: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    overdue: Option<String>,
+    reworked: Option<String>,
+    q: Option<String>,
+    page: Option<i64>,
+    size: Option<i64>,
+    export: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "problems/list.html")]
+pub struct ListPage {
+    l: Layout,
+    rows: Vec<RowView>,
+    pager: Pager,
+    states: Vec<Opt>,
+    sources: Vec<Opt>,
+    units: Vec<Opt>,
+    state: String,
+    source: String,
+    unit_id: String,
+    from: String,
+    to: String,
+    overdue: bool,
+    reworked: bool,
+    keyword: String,
+    can_file: bool,
+}
+
+pub async fn list(page: PageUser, RawQuery(raw): RawQuery, Query(q): Query<ListQuery>) -> PageResult<Response> {
+    let ctx = page.ctx();
+    let now = now_ms();
+    let mut f = svc::scope(&ctx).await?;
+    f.states = match opt(&q.state).as_deref() {
+        Some("open") => Some(
+            ["reported", "dispatched", "acknowledged", "submitted", "postponed"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        ),
+        Some(s) => Some(vec![s.to_string()]),
+        None => None,
+    };
+    if f.unit_id.is_none() {
+        f.unit_id = opt(&q.unit_id);
+    }
+    f.source = opt(&q.source);
+    f.severity = opt(&q.severity);
+    f.from_ms = q.from.as_deref().and_then(parse_local_day_start);
+    f.to_ms = q.to.as_deref().and_then(parse_local_day_start).map(|t| t + DAY_MS);
+    f.overdue_at = (q.overdue.as_deref() == Some("1")).then_some(now);
+    f.reworked = q.reworked.as_deref() == Some("1");
+    f.keyword = opt(&q.q);
+    if q.export.as_deref() == Some("xlsx") {
+        let (rows, _) = store::list(ctx.db, &f, PageReq::all()).await?;
+        let data = rows
+            .into_iter()
+            .map(|r| row_view(r, now))
+            .map(|v| {
+                vec![
+                    v.r.code.clone(),
+                    fmt_local(v.r.found_at),
+                    v.r.point_name.clone(),
+                    v.r.type_name.clone(),
+                    v.r.category.clone(),
+                    v.r.description.clone(),
+                    v.source.into(),
+                    v.r.unit_name.clone(),
+                    v.r.lead_name.clone(),
+                    v.r.deadline_at.map(fmt_local).unwrap_or_default(),
+                    v.state.into(),
+                    if v.overdue { "是" } else { "" }.into(),
+                    v.r.rework_count.to_string(),
+                    v.r.closed_at.map(fmt_local).unwrap_or_default(),
+                ]
+            })
+            .collect();
+        let headers = [
+            "问题编号",
+            "发现时间",
+            "点位",
+            "点位类型",
+            "问题类别",
+            "问题描述",
+            "来源",
+            "责任单位",
+            "负责人",
+            "整改期限",
+            "状态",
+            "逾期",
+            "返工次数",
+            "销号时间",
+        ];
+        return Ok(xlsx("问题台账", "问题", &headers, data));
+    }
+    let req = PageReq::new(q.page, q.size);
+    let (rows, total) = store::list(ctx.db, &f, req).await?;
+    let can_file = !matches!(page.user.role, Role::Discipline);
+    Ok(ListPage {
+        l: Layout::new(&page.user, "problems", "问题台账"),
+        rows: rows.into_iter().map(|r| row_view(r, now)).collect(),
+        pager: Pager::new(raw.as_deref(), req, total),
+        states: std::iter::once(Opt::new("open", "未办结"))
+            .chain(State::ALL.iter().map(|s| Opt::new(s.as_str(), s.label())))
+            .collect(),
+        sources: Source::ALL.iter().map(|s| Opt::new(s.as_str(), s.label())).collect(),
+        units: if page.user.role.needs_unit() {
+            Vec::new()
+        } else {
+            units::all_names(ctx.db).await?.into_iter().map(|(id, n)| Opt::new(id, n)).collect()
+        },
+        state: q.state.unwrap_or_default(),
+        source: q.source.unwrap_or_default(),
+        unit_id: q.unit_id.unwrap_or_default(),
+        from: q.from.unwrap_or_default(),
+        to: q.to.unwrap_or_default(),
+        overdue: f.overdue_at.is_some(),
+        reworked: f.reworked,
+        keyword: q.q.unwrap_or_default(),
+        can_file,
+    }
+    .into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct NewQuery {
+    point_id: Option<String>,
+    q: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "problems/new.html")]
+pub struct NewPage {
+    l: Layout,
+    point: Option<point_store::PointRow>,
+    candidates: Vec<point_store::PointRow>,
+    keyword: String,
+    items: Vec<Opt>,
+    sources: Vec<Opt>,
+    f: FileInput,
+    errors: FieldErrors,
+    now: String,
+}
+
+fn default_source(role: Role) -> &'static str {
+    match role {
+        Role::GridWorker => "grid_patrol",
+        Role::Evaluator => "evaluation",
+        Role::UnitUser | Role::PointLead => "self_check",
+        _ => "supervision",
+    }
+}
+
+async fn new_page(
+    page: &PageUser,
+    point_id: Option<String>,
+    keyword: String,
+    f: FileInput,
+    errors: FieldErrors,
+) -> PageResult<NewPage> {
+    let ctx = page.ctx();
+    let (point, items, candidates) = match point_id {
+        Some(id) => {
+            let p = crate::service::points::visible(&ctx, &id).await?;
+            let code = point_store::types(ctx.db)
+                .await?
+                .into_iter()
+                .find(|t| t.id == p.type_id)
+                .map(|t| t.code)
+                .unwrap_or_default();
+            let (_, checklist) = crate::service::standards::checklist(ctx.db, &code).await?;
+            let items = checklist
+                .into_iter()
+                .map(|i| Opt::new(i.id, format!("{}·{}：{}", i.category, i.item, i.requirement)))
+                .collect();
+            (point_store::row(ctx.db, &id).await?, items, Vec::new())
+        }
+        None => {
+            let filter = PointFilter {
+                keyword: (!keyword.is_empty()).then(|| keyword.clone()),
+                active: Some(true),
+                ..crate::service::points::scope(&ctx).await?
+            };
+            (None, Vec::new(), point_store::list(ctx.db, &filter, PageReq::new(Some(1), Some(30))).await?.0)
+        }
+    };
+    Ok(NewPage {
+        l: Layout::new(&page.user, "problems", "登记问题"),
+        point,
+        candidates,
+        keyword,
+        items,
+        sources: Source::ALL.iter().map(|s| Opt::new(s.as_str(), s.label())).collect(),
+        f,
+        errors,
+        now: to_local(now_ms()).format("%Y-%m-%dT%H:%M").to_string(),
+    })
+}
+
+pub async fn new_form(page: PageUser, Query(q): Query<NewQuery>) -> PageResult<NewPage> {
+    let f = FileInput { source: default_source(page.user.role).into(), ..Default::default() };
+    new_page(&page, opt(&q.point_id), opt(&q.q).unwrap_or_default(), f, FieldErrors::default()).await
+}
+
+fn photos_of(form: &CsrfMultipart, field: &str) -> Vec<Vec<u8>> {
+    form.files.iter().filter(|f| f.field == field && !f.bytes.is_empty()).map(|f| f.bytes.clone()).collect()
+}
+
+pub async fn create(form: CsrfMultipart) -> PageResult<Response> {
+    let page = &form.page;
+    let get = |k: &str| form.fields.get(k).cloned().unwrap_or_default();
+    let input = FileInput {
+        point_id: get("point_id"),
+        standard_item_id: Some(get("standard_item_id")),
+        category: get("category"),
+        severity: get("severity"),
+        description: get("description"),
+        source: get("source"),
+        found_at: get("found_at"),
+    };
+    match svc::file(&page.ctx(), &page.state.storage, input.clone(), photos_of(&form, "photos")).await {
+        Ok(p) => Ok(Redirect::to(&format!("/problems/{}", p.id)).into_response()),
+        Err(AppError::Validation(errors)) => {
+            let point = Some(input.point_id.clone()).filter(|p| !p.is_empty());
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, new_page(page, point, String::new(), input, errors).await?)
+                .into_response())
+        }
+        Err(AppError::BadRequest(_, message)) => {
+            let errors = FieldErrors::single("photos", "bad_photo", message);
+            let point = Some(input.point_id.clone()).filter(|p| !p.is_empty());
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, new_page(page, point, String::new(), input, errors).await?)
+                .into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub struct EventView {
+    pub e: Event,
+    pub at: String,
+    pub action: &'static str,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "problems/detail.html")]
+pub struct DetailPage {
+    l: Layout,
+    p: Problem,
+    state: &'static str,
+    source: &'static str,
+    point_name: String,
+    unit_name: String,
+    standard: String,
+    found: String,
+    deadline: String,
+    overdue: bool,
+    events: Vec<EventView>,
+    before: Vec<Photo>,
+    after: Vec<Photo>,
+    actions: Vec<(&'static str, &'static str, bool)>,
+    units: Vec<Opt>,
+    error: Option<String>,
+}
+
+async fn detail_page(page: &PageUser, id: &str, error: Option<String>) -> PageResult<DetailPage> {
+    let ctx = page.ctx();
+    let p = svc::visible(&ctx, id).await?;
+    let now = now_ms();
+    let st = State::parse(&p.state);
+    let point_name = point_store::get(ctx.db, &p.point_id).await?.map(|x| x.name).unwrap_or_default();
+    let unit_name = units::get(ctx.db, &p.unit_id).await?.map(|u| u.name).unwrap_or_default();
+    let standard = match &p.standard_item_id {
+        Some(i) => match standards::item(ctx.db, i).await? {
+            Some(item) => {
+                let v = standards::version(ctx.db, &item.version_id)
+                    .await?
+                    .map(|v| format!("第{}版", v.version_no))
+                    .unwrap_or_default();
+                format!("{v} {}{} {}", item.major_code, item.minor_code, item.requirement)
+            }
+            None => String::new(),
+        },
+        None => String::new(),
+    };
+    let photos = photo_store::of(ctx.db, "problem", &p.id).await?;
+    let (before, after): (Vec<Photo>, Vec<Photo>) = photos.into_iter().partition(|ph| ph.kind == "before");
+    let events = store::events(ctx.db, &p.id)
+        .await?
+        .into_iter()
+        .map(|e| EventView {
+            at: fmt_local(e.at),
+            action: Action::parse(&e.action).map(|a| a.label()).unwrap_or("登记"),
+            e,
+        })
+        .collect();
+    let allowed = svc::allowed(&ctx, &p);
+    Ok(DetailPage {
+        l: Layout::new(&page.user, "problems", format!("问题 {}", p.code)),
+        state: st.map(|s| s.label()).unwrap_or(""),
+        source: Source::parse(&p.source).map(|s| s.label()).unwrap_or(""),
+        point_name,
+        unit_name,
+        standard,
+        found: fmt_local(p.found_at),
+        deadline: p.deadline_at.map(fmt_local).unwrap_or_else(|| "待立案后确定".into()),
+        overdue: st.is_some_and(|s| s.clock_running()) && p.deadline_at.is_some_and(|d| d < now),
+        events,
+        before,
+        after,
+        actions: allowed.iter().map(|a| (a.as_str(), a.label(), a.needs_reason())).collect(),
+        units: if allowed.contains(&Action::Transfer) {
+            units::all_names(ctx.db).await?.into_iter().map(|(id, n)| Opt::new(id, n)).collect()
+        } else {
+            Vec::new()
+        },
+        error,
+        p,
+    })
+}
+
+pub async fn detail(page: PageUser, Path(id): Path<String>) -> PageResult<DetailPage> {
+    detail_page(&page, &id, None).await
+}
+
+pub async fn act(Path((id, action)): Path<(String, String)>, form: CsrfMultipart) -> PageResult<Response> {
+    let page = &form.page;
+    let action = Action::parse(&action).ok_or(AppError::NotFound)?;
+    let get = |k: &str| form.fields.get(k).cloned().unwrap_or_default();
+    let input = ActInput {
+        reason: get("reason"),
+        note: get("note"),
+        days: get("days").trim().parse().ok(),
+        lead_name: get("lead_name"),
+        unit_id: get("unit_id"),
+        version: get("version").trim().parse().ok(),
+    };
+    match svc::act(&page.ctx(), &page.state.storage, &id, action, input, photos_of(&form, "photos")).await {
+        Ok(_) => Ok(Redirect::to(&format!("/problems/{id}")).into_response()),
+        Err(AppError::Validation(f)) => {
+            let msg = f.0.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("；");
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, detail_page(page, &id, Some(msg)).await?).into_response())
+        }
+        Err(AppError::BadRequest(_, msg) | AppError::Conflict(_, msg)) => {
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, detail_page(page, &id, Some(msg)).await?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
