@@ -48,6 +48,21 @@ try {
   check(width <= 390, `no sideways scrolling at phone width (page is ${width}px wide)`);
   await p.screenshot({ path: `${outDir}/phone-units.png`, fullPage: false });
 
+  // The morning scan on a phone: find the point, pick the standard item, photograph, file.
+  const png = await (await p.request.get(`${base}/static/vendor/leaflet/images/marker-icon-2x.png`)).body();
+  await p.goto(`${base}/problems/new?q=${encodeURIComponent('解放西路')}`);
+  await Promise.all([p.waitForURL(/point_id=/), p.click('text=在此登记 >> nth=0')]);
+  const options = await p.locator('#standard_item_id option').allTextContents();
+  const garbage = options.findIndex((o) => o.includes('暴露垃圾'));
+  check(garbage > 0, 'the checklist offers 暴露垃圾');
+  await p.selectOption('#standard_item_id', { index: garbage });
+  await p.fill('#description', '绿化带内有积存垃圾');
+  await p.setInputFiles('#photos', { name: 'scene.png', mimeType: 'image/png', buffer: png });
+  await Promise.all([p.waitForURL(/\/problems\/[0-9a-f-]+$/), p.click('form.stack button[type=submit]')]);
+  check((await p.textContent('.props')).includes('待签收'), 'filed and dispatched');
+  check(await p.isVisible('.compare img'), 'the before-photo shows');
+  await p.screenshot({ path: `${outDir}/phone-problem.png`, fullPage: true });
+
   // Desktop: the office adds a unit through the form, meeting its field errors first.
   const desk = await browser.newContext({ viewport: { width: 1366, height: 860 } });
   const d = await desk.newPage();
