@@ -3,6 +3,7 @@
 pub mod calendar;
 pub mod geo;
 pub mod ids;
+pub mod kpi;
 pub mod org;
 pub mod problem;
 pub mod role;

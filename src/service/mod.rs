@@ -6,6 +6,7 @@ pub mod auth;
 pub mod calendar;
 pub mod exchange;
 pub mod grids;
+pub mod kpi;
 pub mod org;
 pub mod photos;
 pub mod point_types;

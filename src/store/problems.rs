@@ -79,6 +79,12 @@ pub struct ProblemFilter {
     pub overdue_at: Option<i64>,
     pub reworked: bool,
     pub keyword: Option<String>,
+    /// Dispatched within [from, to) (the KPI period)
+    pub dispatched_from: Option<i64>,
+    pub dispatched_to: Option<i64>,
+    pub closed_only: bool,
+    pub closed_on_time: bool,
+    pub extended: bool,
 }
 
 const ROW: &str = "SELECT q.id, q.code, q.point_id, p.name AS point_name, t.name AS type_name, q.unit_id, u.name AS unit_name, \
@@ -117,6 +123,23 @@ fn filter_sql(db: &Db, f: &ProblemFilter) -> Where {
     }
     if f.reworked {
         w.and("q.rework_count > 0".into());
+    }
+    if let Some(from) = f.dispatched_from {
+        let p = w.int(from);
+        w.and(format!("q.dispatched_at >= {p}"));
+    }
+    if let Some(to) = f.dispatched_to {
+        let p = w.int(to);
+        w.and(format!("q.dispatched_at < {p}"));
+    }
+    if f.closed_only {
+        w.and("q.state = 'closed'".into());
+    }
+    if f.closed_on_time {
+        w.and("q.state = 'closed' AND q.closed_at <= q.deadline_at".into());
+    }
+    if f.extended {
+        w.and("q.extensions > 0".into());
     }
     if let Some(k) = &f.keyword {
         let p = w.text(like_pattern(k));
@@ -253,4 +276,34 @@ pub async fn events(db: &Db, problem_id: &str) -> Result<Vec<Event>, sqlx::Error
     .bind(problem_id)
     .fetch_all(&db.pool)
     .await
+}
+
+/// The timestamps and flags the KPIs need, for problems dispatched in [from, to), with the unit
+/// and community they count for.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct KpiRow {
+    pub unit_id: String,
+    pub unit_name: String,
+    pub community_id: Option<String>,
+    pub community_name: Option<String>,
+    pub state: String,
+    pub dispatched_at: Option<i64>,
+    pub submitted_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    pub deadline_at: Option<i64>,
+    pub rework_count: i64,
+    pub extensions: i64,
+    pub postponed: i64,
+}
+
+pub async fn kpi_rows(db: &Db, f: &ProblemFilter) -> Result<Vec<KpiRow>, sqlx::Error> {
+    let w = filter_sql(db, f);
+    let sql = format!(
+        "SELECT q.unit_id, u.name AS unit_name, p.community_id, c.name AS community_name, q.state, q.dispatched_at, \
+         q.submitted_at, q.closed_at, q.deadline_at, q.rework_count, q.extensions, q.postponed \
+         FROM problems q JOIN points p ON p.id = q.point_id JOIN units u ON u.id = q.unit_id \
+         LEFT JOIN org_nodes c ON c.id = p.community_id{}",
+        w.sql()
+    );
+    bind_args_as(sqlx::query_as::<_, KpiRow>(&sql), &w.args).fetch_all(&db.pool).await
 }

@@ -312,3 +312,46 @@ both!(the_loop_works_through_the_pages, |app: TestApp| async move {
     let bank = app.login("bank").await;
     assert_eq!(bank.get(&path).await.0, StatusCode::NOT_FOUND);
 });
+
+both!(kpis_follow_the_stored_timestamps_and_link_to_their_problems, |app: TestApp| async move {
+    let sup = app.api_login("supervisor").await;
+    let lead = app.api_login("lead").await;
+    let (point, item) = road_point(&app).await;
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let (_, p) = file(&sup, json!({"point_id": point, "standard_item_id": item, "description": format!("问题{n}"), "source": "supervision"})).await;
+        ids.push(p["id"].as_str().unwrap().to_string());
+    }
+    for id in &ids[..2] {
+        lead.post(&format!("/api/v1/problems/{id}/actions/acknowledge"), json!({})).await;
+        lead.post(
+            &format!("/api/v1/problems/{id}/actions/submit_fix"),
+            json!({"note": "已整改", "photos": [photo(5)]}),
+        )
+        .await;
+    }
+    sup.post(&format!("/api/v1/problems/{}/actions/pass", ids[0]), json!({})).await;
+    sup.post(&format!("/api/v1/problems/{}/actions/fail", ids[1]), json!({"reason": "不彻底"})).await;
+    let today = chuangcheng::domain::time::to_local(chuangcheng::domain::time::now_ms()).format("%Y-%m-%d").to_string();
+    let admin = app.api_login("admin").await;
+    let (status, k) = admin.get(&format!("/api/v1/kpi?from={today}&to={today}")).await;
+    assert_eq!(status, StatusCode::OK, "{k}");
+    let line = &k["lines"][0];
+    assert_eq!(line["name"], "运河区城市管理综合行政执法局");
+    assert_eq!((line["due"].as_i64(), line["closed"].as_i64(), line["reworked"].as_i64()), (Some(3), Some(1), Some(1)));
+    assert_eq!(line["closure_rate"], 33.3);
+    assert_eq!(line["rework_rate"], 33.3);
+    assert_eq!(k["total"]["due"], 3);
+    // The page's figures link to exactly those problems.
+    let b = app.login("admin").await;
+    let (_, html) = b.get(&format!("/kpi?from={today}&to={today}")).await;
+    assert!(html.contains("33.3%"));
+    let unit = line["key"].as_str().unwrap();
+    let (_, html) = b.get(&format!("/problems?dfrom={today}&dto={today}&unit_id={unit}&closed=1")).await;
+    assert!(html.contains("共 1 条") && html.contains(&format!("/problems/{}", ids[0])));
+    let (_, html) = b.get(&format!("/problems?dfrom={today}&dto={today}&unit_id={unit}&reworked=1")).await;
+    assert!(html.contains("共 1 条") && html.contains(&format!("/problems/{}", ids[1])));
+    // A unit sees only its own figures.
+    let (_, k) = app.api_login("bank").await.get(&format!("/api/v1/kpi?from={today}&to={today}")).await;
+    assert_eq!(k["total"]["due"], 0);
+});

@@ -131,3 +131,30 @@ pub async fn act(
     let photos = decode_photos(&req.photos)?;
     Ok(Json(svc::act(&api.ctx(), &api.state.storage, &id, action, req.input, photos).await?))
 }
+
+#[derive(Deserialize, IntoParams)]
+pub struct KpiQuery {
+    /// First dispatch day, YYYY-MM-DD
+    from: String,
+    /// Last dispatch day, inclusive
+    to: String,
+    /// unit (default) or community
+    by: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct KpiReport {
+    lines: Vec<crate::service::kpi::KpiLine>,
+    total: crate::domain::kpi::Kpi,
+}
+
+/// 结案率, 按期结案率, 处置率, 返工率, 延期率 and mean hours to close for problems dispatched in a period.
+#[utoipa::path(get, path = "/kpi", tag = "problems", params(KpiQuery), responses((status = 200, body = KpiReport), (status = 400, body = ErrorBody)))]
+pub async fn kpi(api: ApiUser, Query(q): Query<KpiQuery>) -> ApiResult<Json<KpiReport>> {
+    let (Some(from), Some(to)) = (parse_local_day_start(&q.from), parse_local_day_start(&q.to)) else {
+        return Err(AppError::BadRequest("invalid_date", "日期格式应为YYYY-MM-DD".into()).into());
+    };
+    let (lines, total) =
+        crate::service::kpi::report(&api.ctx(), from, to + DAY_MS, q.by.as_deref() == Some("community")).await?;
+    Ok(Json(KpiReport { lines, total }))
+}

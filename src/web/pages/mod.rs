@@ -6,6 +6,7 @@ mod calendar;
 mod exchange;
 mod grids;
 mod home;
+pub mod kpi;
 mod levels;
 mod login;
 mod map;
@@ -77,6 +78,7 @@ pub fn routes() -> Router<AppState> {
         .route("/tasks/{id}/edit", get(tasks::edit_form).post(tasks::update))
         .route("/tasks/{id}/delete", post(tasks::delete))
         .route("/problems", get(problems::list))
+        .route("/kpi", get(kpi::page))
         .route(
             "/problems/new",
             get(problems::new_form)

@@ -57,6 +57,13 @@ pub struct ListQuery {
     page: Option<i64>,
     size: Option<i64>,
     export: Option<String>,
+    /// KPI drill-down: dispatched between these days, in this community, closed / on time / extended
+    dfrom: Option<String>,
+    dto: Option<String>,
+    community_id: Option<String>,
+    closed: Option<String>,
+    on_time: Option<String>,
+    extended: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -103,6 +110,17 @@ pub async fn list(page: PageUser, RawQuery(raw): RawQuery, Query(q): Query<ListQ
     f.overdue_at = (q.overdue.as_deref() == Some("1")).then_some(now);
     f.reworked = q.reworked.as_deref() == Some("1");
     f.keyword = opt(&q.q);
+    f.dispatched_from = q.dfrom.as_deref().and_then(parse_local_day_start);
+    f.dispatched_to = q.dto.as_deref().and_then(parse_local_day_start).map(|t| t + DAY_MS);
+    if let Some(c) = opt(&q.community_id) {
+        f.area_ids = Some(match f.area_ids {
+            Some(scope) => scope.into_iter().filter(|i| *i == c).collect(),
+            None => vec![c],
+        });
+    }
+    f.closed_only = q.closed.as_deref() == Some("1");
+    f.closed_on_time = q.on_time.as_deref() == Some("1");
+    f.extended = q.extended.as_deref() == Some("1");
     if q.export.as_deref() == Some("xlsx") {
         let (rows, _) = store::list(ctx.db, &f, PageReq::all()).await?;
         let data = rows

@@ -1,0 +1,110 @@
+//! Case-loop metrics (DOMAIN.md "Metrics"): ratios of counts over problems dispatched in a
+//! period, from the per-stage timestamps and flags every problem keeps.
+
+use serde::Serialize;
+
+/// The facts of one problem that the metrics need.
+#[derive(Debug, Clone, Copy)]
+pub struct CaseFacts {
+    pub closed: bool,
+    pub closed_on_time: bool,
+    pub disposed: bool,
+    pub disposed_on_time: bool,
+    pub reworked: bool,
+    pub extended: bool,
+    pub postponed: bool,
+    /// Minutes from dispatch to the accepted fix, for closed cases
+    pub minutes_to_close: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Kpi {
+    /// Problems dispatched in the period (due to be closed)
+    pub due: i64,
+    pub closed: i64,
+    pub closed_on_time: i64,
+    pub disposed: i64,
+    pub disposed_on_time: i64,
+    pub reworked: i64,
+    pub extended: i64,
+    pub postponed: i64,
+    /// 结案率 closed / due, in percent (None when nothing was due)
+    pub closure_rate: Option<f64>,
+    /// 按期结案率 closed on time / (due − postponed)
+    pub on_time_closure_rate: Option<f64>,
+    /// 处置率 disposed / due
+    pub disposal_rate: Option<f64>,
+    /// 返工率 reworked / due
+    pub rework_rate: Option<f64>,
+    /// 延期率 extended / due
+    pub extension_rate: Option<f64>,
+    /// Mean hours from dispatch to close
+    pub mean_hours_to_close: Option<f64>,
+}
+
+fn rate(n: i64, d: i64) -> Option<f64> {
+    (d > 0).then(|| (n as f64 * 1000.0 / d as f64).round() / 10.0)
+}
+
+pub fn compute(cases: &[CaseFacts]) -> Kpi {
+    let count = |f: fn(&CaseFacts) -> bool| cases.iter().filter(|c| f(c)).count() as i64;
+    let due = cases.len() as i64;
+    let closed = count(|c| c.closed);
+    let closed_on_time = count(|c| c.closed_on_time);
+    let disposed = count(|c| c.disposed);
+    let disposed_on_time = count(|c| c.disposed_on_time);
+    let reworked = count(|c| c.reworked);
+    let extended = count(|c| c.extended);
+    let postponed = count(|c| c.postponed);
+    let minutes: Vec<i64> = cases.iter().filter_map(|c| c.minutes_to_close).collect();
+    Kpi {
+        due,
+        closed,
+        closed_on_time,
+        disposed,
+        disposed_on_time,
+        reworked,
+        extended,
+        postponed,
+        closure_rate: rate(closed, due),
+        // Postponed (缓办) cases leave the denominator, as some cities count it.
+        on_time_closure_rate: rate(closed_on_time, due - postponed),
+        disposal_rate: rate(disposed, due),
+        rework_rate: rate(reworked, due),
+        extension_rate: rate(extended, due),
+        mean_hours_to_close: (!minutes.is_empty())
+            .then(|| (minutes.iter().sum::<i64>() as f64 / minutes.len() as f64 / 60.0 * 10.0).round() / 10.0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(closed: bool, on_time: bool) -> CaseFacts {
+        CaseFacts {
+            closed,
+            closed_on_time: closed && on_time,
+            disposed: closed,
+            disposed_on_time: closed && on_time,
+            reworked: false,
+            extended: false,
+            postponed: false,
+            minutes_to_close: closed.then_some(120),
+        }
+    }
+
+    #[test]
+    fn rates_are_ratios_of_counts() {
+        let mut cases = vec![case(true, true), case(true, false), case(false, false), case(false, false)];
+        cases[1].reworked = true;
+        cases[3].postponed = true;
+        let k = compute(&cases);
+        assert_eq!((k.due, k.closed, k.closed_on_time), (4, 2, 1));
+        assert_eq!(k.closure_rate, Some(50.0));
+        assert_eq!(k.on_time_closure_rate, Some(33.3), "1 of 3 once the postponed case is left out");
+        assert_eq!(k.rework_rate, Some(25.0));
+        assert_eq!(k.mean_hours_to_close, Some(2.0));
+        assert_eq!(compute(&[]).closure_rate, None, "no cases, no rate");
+    }
+}
