@@ -4,6 +4,7 @@
 pub mod access;
 pub mod auth;
 pub mod calendar;
+pub mod escalation;
 pub mod exchange;
 pub mod grids;
 pub mod kpi;

@@ -85,6 +85,8 @@ pub struct ProblemFilter {
     pub closed_only: bool,
     pub closed_on_time: bool,
     pub extended: bool,
+    /// Open (clock running) with a deadline before this moment
+    pub due_before: Option<i64>,
 }
 
 const ROW: &str = "SELECT q.id, q.code, q.point_id, p.name AS point_name, t.name AS type_name, q.unit_id, u.name AS unit_name, \
@@ -140,6 +142,10 @@ fn filter_sql(db: &Db, f: &ProblemFilter) -> Where {
     }
     if f.extended {
         w.and("q.extensions > 0".into());
+    }
+    if let Some(t) = f.due_before {
+        let p = w.int(t);
+        w.and(format!("q.state IN ('dispatched', 'acknowledged') AND q.deadline_at < {p}"));
     }
     if let Some(k) = &f.keyword {
         let p = w.text(like_pattern(k));

@@ -355,3 +355,57 @@ both!(kpis_follow_the_stored_timestamps_and_link_to_their_problems, |app: TestAp
     let (_, k) = app.api_login("bank").await.get(&format!("/api/v1/kpi?from={today}&to={today}")).await;
     assert_eq!(k["total"]["due"], 0);
 });
+
+both!(overdue_problems_propose_notices_and_interviews_and_fill_the_rounds, |app: TestApp| async move {
+    let sup = app.api_login("supervisor").await;
+    let (point, item) = road_point(&app).await;
+    let day = last_working_day(&app).await;
+    // Found yesterday (a working day) at 07:05: the 17:00 deadline has passed.
+    let (_, late) = file(&sup, json!({"point_id": point, "standard_item_id": item, "description": "昨日问题未整改", "source": "supervision", "found_at": format!("{day}T07:05")})).await;
+    let late_id = late["id"].as_str().unwrap().to_string();
+    let (_, fresh) = file(
+        &sup,
+        json!({"point_id": point, "standard_item_id": item, "description": "刚发现", "source": "supervision"}),
+    )
+    .await;
+    let fresh_id = fresh["id"].as_str().unwrap().to_string();
+    let (_, d) = sup.get(&format!("/api/v1/problems/{late_id}")).await;
+    assert_eq!(d["overdue"], true);
+    let discipline = app.login("discipline").await;
+    let (status, html) = discipline.get("/escalation").await;
+    assert_eq!(status, StatusCode::OK);
+    let notices = html.split("id=\"notices\"").nth(1).unwrap().split("</table>").next().unwrap();
+    assert!(notices.contains(&format!("/problems/{late_id}")) && !notices.contains(&format!("/problems/{fresh_id}")));
+    assert!(html.contains("没有达到约谈门槛的单位"), "one late case is below the default threshold of 3");
+    // The office lowers the threshold to 1: the unit is proposed for an interview.
+    let admin = app.login("admin").await;
+    let (status, html, _) = admin.post("/escalation/threshold", &[("threshold", "0")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("约谈门槛应为1至100"));
+    let (status, _, _) = admin.post("/escalation/threshold", &[("threshold", "1")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, html) = discipline.get(&format!("/escalation?from={day}")).await;
+    let interviews = html.split("id=\"interviews\"").nth(1).unwrap();
+    assert!(interviews.contains("运河区城市管理综合行政执法局"));
+    let unit = app.login("unit").await;
+    assert_eq!(unit.get("/escalation").await.0, StatusCode::FORBIDDEN);
+    // Rounds: the unit's 今日必须办结 lists both (the late one first); the supervisor's 回头看
+    // fills when a fix is submitted.
+    let (_, html) = unit.get("/rounds").await;
+    let due = html.split("id=\"due-today\"").nth(1).unwrap();
+    let (a, b) =
+        (due.find(&format!("/problems/{late_id}")).unwrap(), due.find(&format!("/problems/{fresh_id}")).unwrap());
+    assert!(a < b, "overdue first");
+    let lead = app.api_login("lead").await;
+    lead.post(&format!("/api/v1/problems/{fresh_id}/actions/acknowledge"), json!({})).await;
+    lead.post(
+        &format!("/api/v1/problems/{fresh_id}/actions/submit_fix"),
+        json!({"note": "已整改", "photos": [photo(7)]}),
+    )
+    .await;
+    let supervisor = app.login("supervisor").await;
+    let (_, html) = supervisor.get("/rounds").await;
+    let recheck = html.split("id=\"recheck\"").nth(1).unwrap().split("</table>").next().unwrap();
+    assert!(recheck.contains(&format!("/problems/{fresh_id}")) && !recheck.contains(&format!("/problems/{late_id}")));
+    assert!(html.contains("晨扫描") && html.contains("登记问题"));
+});

@@ -15,6 +15,7 @@ mod photos;
 mod point_types;
 mod points;
 mod problems;
+mod rounds;
 pub mod standards;
 mod tasks;
 mod teams;
@@ -79,6 +80,9 @@ pub fn routes() -> Router<AppState> {
         .route("/tasks/{id}/delete", post(tasks::delete))
         .route("/problems", get(problems::list))
         .route("/kpi", get(kpi::page))
+        .route("/escalation", get(rounds::escalation))
+        .route("/escalation/threshold", post(rounds::set_threshold))
+        .route("/rounds", get(rounds::rounds))
         .route(
             "/problems/new",
             get(problems::new_form)

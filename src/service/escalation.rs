@@ -1,0 +1,119 @@
+//! Escalation (督办问责): an overdue problem proposes a notice (拟通报); a unit with at least N
+//! overdue cases in a period is proposed for an interview (拟约谈). Both are derived from the
+//! stored facts every time, so they can never disagree with the ledger.
+
+use super::Ctx;
+use super::problems::scope;
+use crate::domain::time::{now_ms, to_local};
+use crate::error::{AppError, AppResult};
+use crate::store::PageReq;
+use crate::store::calendar as settings;
+use crate::store::problems::{self as store, ProblemRow};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+pub const THRESHOLD_KEY: &str = "interview_threshold";
+pub const DEFAULT_THRESHOLD: i64 = 3;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProposedNotice {
+    pub problem: ProblemRow,
+    /// Working hours past the deadline
+    pub overdue_hours: f64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProposedInterview {
+    pub unit_id: String,
+    pub unit_name: String,
+    pub overdue_cases: i64,
+}
+
+fn may_read(ctx: &Ctx<'_>) -> AppResult<()> {
+    use crate::domain::role::Role;
+    if matches!(ctx.user.role, Role::Admin | Role::Discipline | Role::Supervisor) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+pub async fn threshold(db: &crate::store::Db) -> AppResult<i64> {
+    Ok(settings::setting(db, THRESHOLD_KEY).await?.and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_THRESHOLD))
+}
+
+/// Every problem overdue now, most overdue first.
+pub async fn proposed_notices(ctx: &Ctx<'_>) -> AppResult<Vec<ProposedNotice>> {
+    may_read(ctx)?;
+    let now = now_ms();
+    let mut f = scope(ctx).await?;
+    f.overdue_at = Some(now);
+    let (rows, _) = store::list(ctx.db, &f, PageReq::all()).await?;
+    let cal = super::calendar::load(ctx.db).await?;
+    let mut out: Vec<ProposedNotice> = rows
+        .into_iter()
+        .map(|r| {
+            let minutes = cal.working_minutes_between(to_local(r.deadline_at.unwrap_or(now)), to_local(now));
+            ProposedNotice { overdue_hours: (minutes as f64 / 6.0).round() / 10.0, problem: r }
+        })
+        .collect();
+    out.sort_by(|a, b| b.overdue_hours.total_cmp(&a.overdue_hours));
+    Ok(out)
+}
+
+/// Units with at least the threshold of overdue cases among problems dispatched in [from, to):
+/// still open past the deadline, or closed after it.
+pub async fn proposed_interviews(ctx: &Ctx<'_>, from: i64, to: i64) -> AppResult<(i64, Vec<ProposedInterview>)> {
+    may_read(ctx)?;
+    let now = now_ms();
+    let mut f = scope(ctx).await?;
+    f.dispatched_from = Some(from);
+    f.dispatched_to = Some(to);
+    let rows = store::kpi_rows(ctx.db, &f).await?;
+    let mut counts: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for r in rows {
+        let Some(deadline) = r.deadline_at else { continue };
+        let late = match r.state.as_str() {
+            "closed" => r.closed_at.is_some_and(|c| c > deadline),
+            "dispatched" | "acknowledged" | "submitted" => now > deadline,
+            _ => false,
+        };
+        if late {
+            *counts.entry((r.unit_name, r.unit_id)).or_default() += 1;
+        }
+    }
+    let n = threshold(ctx.db).await?;
+    let mut out: Vec<ProposedInterview> = counts
+        .into_iter()
+        .filter(|(_, c)| *c >= n)
+        .map(|((unit_name, unit_id), overdue_cases)| ProposedInterview { unit_id, unit_name, overdue_cases })
+        .collect();
+    out.sort_by(|a, b| b.overdue_cases.cmp(&a.overdue_cases));
+    Ok((n, out))
+}
+
+pub async fn set_threshold(ctx: &Ctx<'_>, value: &str) -> AppResult<i64> {
+    super::access::require_admin(ctx.user)?;
+    let n: i64 = value
+        .trim()
+        .parse()
+        .ok()
+        .filter(|n| (1..=100).contains(n))
+        .ok_or_else(|| AppError::field("threshold", "invalid_threshold", "约谈门槛应为1至100之间的整数"))?;
+    let old = threshold(ctx.db).await?;
+    let now = now_ms();
+    let mut tx = ctx.db.begin().await?;
+    settings::set_setting(&mut tx, THRESHOLD_KEY, &n.to_string(), now).await?;
+    let change = crate::store::audit::Change {
+        action: "update",
+        object_type: "setting",
+        object_id: THRESHOLD_KEY,
+        object_label: "约谈门槛（逾期问题数）",
+        before: Some(serde_json::json!({"value": old})),
+        after: Some(serde_json::json!({"value": n})),
+    };
+    ctx.audit(&mut tx, change, now).await?;
+    tx.commit().await?;
+    Ok(n)
+}
