@@ -89,7 +89,7 @@ pub async fn proposed_interviews(ctx: &Ctx<'_>, from: i64, to: i64) -> AppResult
         .filter(|(_, c)| *c >= n)
         .map(|((unit_name, unit_id), overdue_cases)| ProposedInterview { unit_id, unit_name, overdue_cases })
         .collect();
-    out.sort_by(|a, b| b.overdue_cases.cmp(&a.overdue_cases));
+    out.sort_by_key(|i| std::cmp::Reverse(i.overdue_cases));
     Ok((n, out))
 }
 
