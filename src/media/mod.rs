@@ -51,6 +51,12 @@ impl MediaError {
 
 /// A checked photo, ready to store.
 pub struct Processed {
+    /// 64-bit difference hash: near-identical pictures differ in few bits
+    pub phash: u64,
+    /// EXIF DateTimeOriginal, read as Beijing time unless the photo says otherwise
+    pub taken_at: Option<i64>,
+    /// EXIF GPS position (WGS-84)
+    pub gps: Option<(f64, f64)>,
     pub content_type: &'static str,
     pub extension: &'static str,
     pub width: u32,
@@ -91,10 +97,15 @@ pub fn intake(bytes: &[u8]) -> Result<Processed, MediaError> {
     limits.max_alloc = Some(MAX_PIXELS * 4 + 64 * 1024 * 1024);
     reader.limits(limits);
     let img = reader.decode().map_err(|_| MediaError::Corrupt)?;
+    let phash = dhash(&img);
+    let (taken_at, gps) = exif_evidence(bytes);
     let thumb = img.thumbnail(THUMB_SIDE, THUMB_SIDE).to_rgb8();
     let mut thumbnail = Vec::new();
     JpegEncoder::new_with_quality(&mut thumbnail, 80).encode_image(&thumb).map_err(|_| MediaError::Corrupt)?;
     Ok(Processed {
+        phash,
+        taken_at,
+        gps,
         content_type,
         extension,
         width,
@@ -103,6 +114,59 @@ pub fn intake(bytes: &[u8]) -> Result<Processed, MediaError> {
         thumbnail,
         sha256: hex::encode(Sha256::digest(bytes)),
     })
+}
+
+/// Difference hash: shrink to 9×8 grey pixels and record whether each is darker than its right
+/// neighbour. Re-encoded, resized or slightly cropped copies stay within a few bits.
+pub fn dhash(img: &image::DynamicImage) -> u64 {
+    let small = img.resize_exact(9, 8, image::imageops::FilterType::Triangle).to_luma8();
+    let mut h = 0u64;
+    for y in 0..8 {
+        for x in 0..8 {
+            h = (h << 1) | (small.get_pixel(x, y)[0] < small.get_pixel(x + 1, y)[0]) as u64;
+        }
+    }
+    h
+}
+
+/// Bits that differ between two hashes; 0-6 means the same picture.
+pub fn distance(a: u64, b: u64) -> u32 {
+    (a ^ b).count_ones()
+}
+
+pub const SAME_PICTURE: u32 = 6;
+
+fn exif_evidence(bytes: &[u8]) -> (Option<i64>, Option<(f64, f64)>) {
+    use exif::{In, Tag, Value};
+    let Ok(exif) = exif::Reader::new().read_from_container(&mut Cursor::new(bytes)) else {
+        return (None, None);
+    };
+    let text = |tag: Tag| match exif.get_field(tag, In::PRIMARY).map(|f| &f.value) {
+        Some(Value::Ascii(v)) => v.first().map(|b| String::from_utf8_lossy(b).trim().to_string()),
+        _ => None,
+    };
+    let taken_at = text(Tag::DateTimeOriginal).and_then(|s| {
+        let naive = chrono::NaiveDateTime::parse_from_str(&s, "%Y:%m:%d %H:%M:%S").ok()?;
+        let offset = text(Tag::OffsetTimeOriginal)
+            .and_then(|o| {
+                chrono::DateTime::parse_from_str(&format!("2000-01-01T00:00:00{o}"), "%Y-%m-%dT%H:%M:%S%:z").ok()
+            })
+            .map(|d| *d.offset())
+            .unwrap_or_else(crate::domain::time::shanghai);
+        use chrono::TimeZone;
+        offset.from_local_datetime(&naive).single().map(|d| d.timestamp_millis())
+    });
+    let degrees = |tag: Tag, reference: Tag, negative: &str| -> Option<f64> {
+        let Some(Value::Rational(r)) = exif.get_field(tag, In::PRIMARY).map(|f| &f.value) else { return None };
+        if r.len() < 3 || r.iter().any(|x| x.denom == 0) {
+            return None;
+        }
+        let v = r[0].to_f64() + r[1].to_f64() / 60.0 + r[2].to_f64() / 3600.0;
+        Some(if text(reference).as_deref() == Some(negative) { -v } else { v })
+    };
+    let gps =
+        degrees(Tag::GPSLongitude, Tag::GPSLongitudeRef, "W").zip(degrees(Tag::GPSLatitude, Tag::GPSLatitudeRef, "S"));
+    (taken_at, gps)
 }
 
 /// A complete JPEG has its end-of-image marker after the last start-of-scan (markers cannot occur
@@ -114,7 +178,7 @@ fn jpeg_complete(b: &[u8]) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub mod tests {
     use super::*;
     use image::{ImageBuffer, Rgb};
 
@@ -131,6 +195,72 @@ mod tests {
         assert_eq!((p.content_type, p.width, p.height), ("image/jpeg", 1200, 800));
         let t = image::load_from_memory(&p.thumbnail).unwrap();
         assert_eq!((t.width(), t.height()), (480, 320));
+    }
+
+    /// A JPEG with an EXIF block (time and GPS), as phones write it.
+    pub fn jpeg_with_exif(taken: &str, lng: f64, lat: f64) -> Vec<u8> {
+        use exif::{Field, In, Rational, Tag, Value};
+        let dms = |v: f64| {
+            let v = v.abs();
+            let d = v.floor();
+            let m = ((v - d) * 60.0).floor();
+            let s = ((v - d) * 3600.0 - m * 60.0) * 1000.0;
+            Value::Rational(vec![
+                Rational { num: d as u32, denom: 1 },
+                Rational { num: m as u32, denom: 1 },
+                Rational { num: s.round() as u32, denom: 1000 },
+            ])
+        };
+        let fields = [
+            Field {
+                tag: Tag::DateTimeOriginal,
+                ifd_num: In::PRIMARY,
+                value: Value::Ascii(vec![taken.as_bytes().to_vec()]),
+            },
+            Field { tag: Tag::GPSLatitudeRef, ifd_num: In::PRIMARY, value: Value::Ascii(vec![b"N".to_vec()]) },
+            Field { tag: Tag::GPSLatitude, ifd_num: In::PRIMARY, value: dms(lat) },
+            Field { tag: Tag::GPSLongitudeRef, ifd_num: In::PRIMARY, value: Value::Ascii(vec![b"E".to_vec()]) },
+            Field { tag: Tag::GPSLongitude, ifd_num: In::PRIMARY, value: dms(lng) },
+        ];
+        let mut w = exif::experimental::Writer::new();
+        for f in &fields {
+            w.push_field(f);
+        }
+        let mut tiff = Cursor::new(Vec::new());
+        w.write(&mut tiff, false).unwrap();
+        let tiff = tiff.into_inner();
+        let body = jpeg(320, 240);
+        let mut out = vec![0xFF, 0xD8, 0xFF, 0xE1];
+        out.extend_from_slice(&((tiff.len() + 8) as u16).to_be_bytes());
+        out.extend_from_slice(b"Exif\0\0");
+        out.extend_from_slice(&tiff);
+        out.extend_from_slice(&body[2..]);
+        out
+    }
+
+    #[test]
+    fn exif_time_and_position_are_read() {
+        let p = intake(&jpeg_with_exif("2026:11:23 07:05:00", 116.8386, 38.3037)).unwrap();
+        assert_eq!(p.taken_at.map(crate::domain::time::fmt_local).as_deref(), Some("2026-11-23 07:05:00"));
+        let (lng, lat) = p.gps.unwrap();
+        assert!((lng - 116.8386).abs() < 1e-5 && (lat - 38.3037).abs() < 1e-5, "{lng} {lat}");
+        assert_eq!(intake(&jpeg(100, 100)).unwrap().taken_at, None);
+    }
+
+    #[test]
+    fn copies_hash_close_and_different_pictures_far() {
+        let a = intake(&jpeg(1200, 900)).unwrap();
+        let img =
+            image::load_from_memory(&jpeg(1200, 900)).unwrap().resize(600, 450, image::imageops::FilterType::Triangle);
+        let mut smaller = Vec::new();
+        JpegEncoder::new_with_quality(&mut smaller, 60).encode_image(&img.to_rgb8()).unwrap();
+        let b = intake(&smaller).unwrap();
+        assert!(distance(a.phash, b.phash) <= SAME_PICTURE, "a resized re-encode is the same picture");
+        let other =
+            ImageBuffer::from_fn(1200, 900, |x, y| Rgb([((x * y) % 256) as u8, 255 - (x % 256) as u8, (y % 97) as u8]));
+        let mut other_bytes = Vec::new();
+        JpegEncoder::new_with_quality(&mut other_bytes, 85).encode_image(&other).unwrap();
+        assert!(distance(a.phash, intake(&other_bytes).unwrap().phash) > SAME_PICTURE);
     }
 
     #[test]

@@ -79,6 +79,11 @@ pub async fn prepare(
         uploaded_by: (!ctx.user.id.is_empty()).then(|| ctx.user.id.clone()),
         uploaded_at: now,
         kind: kind.into(),
+        phash: format!("{:016x}", processed.phash),
+        taken_at: processed.taken_at,
+        lat: processed.gps.map(|g| g.1),
+        lng: processed.gps.map(|g| g.0),
+        flags: "[]".into(),
     })
 }
 

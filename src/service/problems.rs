@@ -383,7 +383,10 @@ pub async fn act(
             }
             if e.is_empty() {
                 for bytes in photos {
-                    after_photos.push(super::photos::prepare(storage, "problem", &old.id, "after", bytes, ctx).await?);
+                    let mut ph = super::photos::prepare(storage, "problem", &old.id, "after", bytes, ctx).await?;
+                    ph.flags =
+                        serde_json::to_string(&evidence_flags(ctx, &old, &ph).await?).unwrap_or_else(|_| "[]".into());
+                    after_photos.push(ph);
                 }
             }
             p.submitted_at = Some(now);
@@ -453,6 +456,49 @@ pub async fn act(
     ctx.audit(&mut tx, change, now).await?;
     tx.commit().await?;
     Ok(p)
+}
+
+/// How far from its point an after-photo may be taken before it is flagged.
+pub const MAX_DISTANCE_M: f64 = 300.0;
+
+/// Warnings about an after-photo, for the supervisor at the re-check: it shows the before-photo
+/// again, repeats another problem's photo, was taken before the problem was found, far from the
+/// point, or carries no capture data at all.
+async fn evidence_flags(ctx: &Ctx<'_>, p: &Problem, ph: &photo_store::Photo) -> AppResult<Vec<String>> {
+    use crate::media::{SAME_PICTURE, distance};
+    let hash = |h: &str| u64::from_str_radix(h, 16).unwrap_or(0);
+    let mut flags = Vec::new();
+    let befores = photo_store::of(ctx.db, "problem", &p.id).await?;
+    if befores.iter().any(|b| {
+        b.kind == "before" && (b.sha256 == ph.sha256 || distance(hash(&b.phash), hash(&ph.phash)) <= SAME_PICTURE)
+    }) {
+        flags.push("与整改前照片几乎相同，疑似未整改或重复使用".to_string());
+    }
+    for (other, code) in photo_store::candidates_for_reuse(ctx.db, &p.id, &p.point_id, &ph.sha256).await? {
+        if other.sha256 == ph.sha256 || distance(hash(&other.phash), hash(&ph.phash)) <= SAME_PICTURE {
+            flags.push(format!("与问题{code}的照片相同或高度相似"));
+            break;
+        }
+    }
+    match ph.taken_at {
+        Some(t) if t < p.found_at => flags.push(format!(
+            "拍摄时间{}早于问题发现时间{}",
+            crate::domain::time::fmt_local(t),
+            crate::domain::time::fmt_local(p.found_at)
+        )),
+        Some(_) => {}
+        None => flags.push("照片没有拍摄时间信息（可能不是原图）".to_string()),
+    }
+    if let (Some(lng), Some(lat)) = (ph.lng, ph.lat)
+        && let Some(point) = point_store::get(ctx.db, &p.point_id).await?
+        && let (Some(plng), Some(plat)) = (point.lng, point.lat)
+    {
+        let d = crate::domain::geo::distance_m((lng, lat), (plng, plat));
+        if d > MAX_DISTANCE_M {
+            flags.push(format!("拍摄位置距点位约{}米", d.round()));
+        }
+    }
+    Ok(flags)
 }
 
 async fn item_limit(ctx: &Ctx<'_>, p: &Problem) -> AppResult<Limit> {

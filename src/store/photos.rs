@@ -23,9 +23,26 @@ pub struct Photo {
     pub uploaded_at: i64,
     /// For problems: before | after
     pub kind: String,
+    /// Perceptual hash, 16 hex digits
+    pub phash: String,
+    /// EXIF time the photo was taken
+    pub taken_at: Option<i64>,
+    /// EXIF position (WGS-84)
+    pub lat: Option<f64>,
+    pub lng: Option<f64>,
+    /// Evidence warnings in Chinese, e.g. a re-used photo
+    #[serde(serialize_with = "json_list")]
+    #[schema(value_type = Vec<String>)]
+    pub flags: String,
 }
 
-const COLS: &str = "id, owner_type, owner_id, content_type, width, height, size, sha256, original_key, thumb_key, uploaded_by, uploaded_at, kind";
+fn json_list<S: serde::Serializer>(v: &str, s: S) -> Result<S::Ok, S::Error> {
+    use serde::Serialize;
+    serde_json::from_str::<Vec<String>>(v).unwrap_or_default().serialize(s)
+}
+
+const COLS: &str = "id, owner_type, owner_id, content_type, width, height, size, sha256, original_key, thumb_key, uploaded_by, \
+     uploaded_at, kind, phash, taken_at, lat, lng, flags";
 
 pub async fn of(db: &Db, owner_type: &str, owner_id: &str) -> Result<Vec<Photo>, sqlx::Error> {
     sqlx::query_as::<_, Photo>(&format!(
@@ -45,7 +62,10 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<Photo>, sqlx::Error> {
 }
 
 pub async fn insert(conn: &mut AnyConnection, p: &Photo) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!("INSERT INTO photos ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"))
+    sqlx::query(&format!("INSERT INTO photos ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"))
+        // sqlx 0.8.6's Any driver declares a NULL f64 as FLOAT4 to PostgreSQL; a cached statement
+        // would then refuse a later real value. Optional coordinates are bound unprepared.
+        .persistent(false)
         .bind(&p.id)
         .bind(&p.owner_type)
         .bind(&p.owner_id)
@@ -59,6 +79,11 @@ pub async fn insert(conn: &mut AnyConnection, p: &Photo) -> Result<(), sqlx::Err
         .bind(&p.uploaded_by)
         .bind(p.uploaded_at)
         .bind(&p.kind)
+        .bind(&p.phash)
+        .bind(p.taken_at)
+        .bind(p.lat)
+        .bind(p.lng)
+        .bind(&p.flags)
         .execute(conn)
         .await
         .map(|_| ())
@@ -66,4 +91,32 @@ pub async fn insert(conn: &mut AnyConnection, p: &Photo) -> Result<(), sqlx::Err
 
 pub async fn delete(conn: &mut AnyConnection, id: &str) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM photos WHERE id = $1").bind(id).execute(conn).await.map(|_| ())
+}
+
+/// Photos that an after-photo could be a copy of: every photo of other problems at the same point,
+/// and any problem photo anywhere with the same bytes.
+pub async fn candidates_for_reuse(
+    db: &Db,
+    problem_id: &str,
+    point_id: &str,
+    sha256: &str,
+) -> Result<Vec<(Photo, String)>, sqlx::Error> {
+    let cols: String = COLS.split(", ").map(|c| format!("f.{}", c.trim())).collect::<Vec<_>>().join(", ");
+    sqlx::query_as::<_, PhotoWithCode>(&format!(
+        "SELECT {cols}, q.code AS problem_code FROM photos f JOIN problems q ON q.id = f.owner_id \
+         WHERE f.owner_type = 'problem' AND q.id <> $1 AND (q.point_id = $2 OR f.sha256 = $3)"
+    ))
+    .bind(problem_id)
+    .bind(point_id)
+    .bind(sha256)
+    .fetch_all(&db.pool)
+    .await
+    .map(|v| v.into_iter().map(|r| (r.photo, r.problem_code)).collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct PhotoWithCode {
+    #[sqlx(flatten)]
+    photo: Photo,
+    problem_code: String,
 }

@@ -163,6 +163,9 @@ pub async fn insert(conn: &mut AnyConnection, p: &Point) -> Result<(), sqlx::Err
     sqlx::query(&format!(
         "INSERT INTO points ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
     ))
+    // sqlx 0.8.6's Any driver declares a NULL f64 as FLOAT4 to PostgreSQL; a cached statement
+    // would then refuse a later real value. Optional coordinates are bound unprepared.
+    .persistent(false)
     .bind(&p.id)
     .bind(&p.code)
     .bind(&p.name)
@@ -197,6 +200,9 @@ pub async fn update(conn: &mut AnyConnection, p: &Point, expected_version: i64) 
          guarantor_name = $15, guarantor_phone = $16, active = $17, note = $18, updated_at = $19, version = version + 1 \
          WHERE id = $20 AND version = $21",
     )
+    // sqlx 0.8.6's Any driver declares a NULL f64 as FLOAT4 to PostgreSQL; a cached statement
+    // would then refuse a later real value. Optional coordinates are bound unprepared.
+    .persistent(false)
     .bind(&p.code)
     .bind(&p.name)
     .bind(&p.type_id)

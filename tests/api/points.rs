@@ -350,3 +350,21 @@ both!(point_types_are_configurable_and_drive_the_standard, |app: TestApp| async 
     let unit = app.login("unit").await;
     assert_eq!(unit.get("/settings/point-types").await.0, StatusCode::FORBIDDEN);
 });
+
+both!(a_point_without_coordinates_does_not_break_the_next_one, |app: TestApp| async move {
+    // One connection, so the second insert meets the statement the first one prepared.
+    let db = chuangcheng::store::Db::connect(&app.database_url, 1).await.unwrap();
+    let template = chuangcheng::store::points::all(&db).await.unwrap().remove(0);
+    let mut conn = db.pool.acquire().await.unwrap();
+    for (n, coords) in [(1, None), (2, Some((116.83, 38.29))), (3, None), (4, Some((116.84, 38.30)))] {
+        let p = chuangcheng::store::points::Point {
+            id: chuangcheng::domain::ids::new_id(),
+            code: format!("REG-{n}"),
+            lng: coords.map(|c: (f64, f64)| c.0),
+            lat: coords.map(|c: (f64, f64)| c.1),
+            ..template.clone()
+        };
+        chuangcheng::store::points::insert(&mut conn, &p).await.unwrap_or_else(|e| panic!("insert {n}: {e}"));
+    }
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM points WHERE code LIKE 'REG-%' AND lng IS NOT NULL").await, 2);
+});

@@ -305,6 +305,11 @@ pub async fn create(form: CsrfMultipart) -> PageResult<Response> {
     }
 }
 
+/// The evidence warnings of a photo, for the page.
+pub fn flags_of(ph: &Photo) -> Vec<String> {
+    serde_json::from_str(&ph.flags).unwrap_or_default()
+}
+
 pub struct EventView {
     pub e: Event,
     pub at: String,
