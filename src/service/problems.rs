@@ -68,6 +68,9 @@ pub struct FileInput {
     /// When it was found, Beijing time "2026-11-23T07:05" or RFC 3339; default now
     #[serde(default)]
     pub found_at: String,
+    /// File even though an open problem exists at this point for the same standard item
+    #[serde(default)]
+    pub allow_duplicate: bool,
 }
 
 fn parse_time(s: &str) -> Option<i64> {
@@ -199,6 +202,23 @@ pub async fn file(ctx: &Ctx<'_>, storage: &Storage, input: FileInput, photos: Ve
         return Err(AppError::Validation(e));
     }
     let (point, source) = (point.expect("checked"), source.expect("checked"));
+    if let Some(i) = &item
+        && !input.allow_duplicate
+    {
+        let open = store::open_at_point(ctx.db, &point.id, Some(&i.id)).await?;
+        if !open.is_empty() {
+            let codes: Vec<String> = open.iter().map(|p| p.code.clone()).collect();
+            return Err(AppError::Rejected(
+                "duplicate_open_problem",
+                format!("该点位已有同一标准条目的未办结问题：{}。如确属新问题，请确认后再登记", codes.join("、")),
+                serde_json::json!(
+                    open.iter()
+                        .map(|p| serde_json::json!({"id": p.id, "code": p.code, "state": p.state}))
+                        .collect::<Vec<_>>()
+                ),
+            ));
+        }
+    }
     let cal = super::calendar::load(ctx.db).await?;
     let limit = match &item {
         Some(i) if TimeUnit::parse(&i.time_unit) == Some(TimeUnit::WorkingHours) => Limit::WorkingHours(i.time_limit),
@@ -510,4 +530,30 @@ async fn item_limit(ctx: &Ctx<'_>, p: &Problem) -> AppResult<Limit> {
         },
         None => Limit::WorkingDays(1),
     })
+}
+
+/// Merges a duplicate into another open problem at the same point (the office): the duplicate is
+/// voided with a pointer to the one that stays, and both histories say so.
+pub async fn merge(ctx: &Ctx<'_>, storage: &Storage, duplicate_id: &str, into_code: &str) -> AppResult<Problem> {
+    super::access::require_admin(ctx.user)?;
+    let dup = visible(ctx, duplicate_id).await?;
+    let target_id: Option<String> = sqlx::query_scalar("SELECT id FROM problems WHERE code = $1")
+        .bind(into_code.trim())
+        .fetch_optional(&ctx.db.pool)
+        .await?;
+    let target = match target_id {
+        Some(id) if id != dup.id => visible(ctx, &id).await?,
+        _ => return Err(AppError::field("into", "unknown_problem", "请填写要合并到的另一个问题编号")),
+    };
+    if target.point_id != dup.point_id || State::parse(&target.state).is_none_or(|s| s.is_final()) {
+        return Err(AppError::field("into", "not_mergeable", "只能合并到同一点位未办结的问题"));
+    }
+    let input = ActInput { reason: format!("重复问题，合并至{}", target.code), ..Default::default() };
+    let voided = act(ctx, storage, &dup.id, Action::Void, input, Vec::new()).await?;
+    let mut tx = ctx.db.begin().await?;
+    let state = State::parse(&target.state).unwrap_or(State::Dispatched);
+    event(ctx, &mut tx, &target.id, "merge", Some(state), state, &format!("合并重复问题{}", dup.code), now_ms())
+        .await?;
+    tx.commit().await?;
+    Ok(voided)
 }

@@ -313,3 +313,17 @@ pub async fn kpi_rows(db: &Db, f: &ProblemFilter) -> Result<Vec<KpiRow>, sqlx::E
     );
     bind_args_as(sqlx::query_as::<_, KpiRow>(&sql), &w.args).fetch_all(&db.pool).await
 }
+
+/// Open problems at a point (optionally for one standard item), newest first.
+pub async fn open_at_point(db: &Db, point_id: &str, item_id: Option<&str>) -> Result<Vec<ProblemRow>, sqlx::Error> {
+    let mut w = Where::default();
+    let p = w.text(point_id);
+    w.and(format!("q.point_id = {p}"));
+    w.and("q.state NOT IN ('closed', 'voided')".into());
+    if let Some(i) = item_id {
+        let p = w.text(i);
+        w.and(format!("q.standard_item_id = {p}"));
+    }
+    let sql = format!("{ROW}{} ORDER BY q.found_at DESC", w.sql());
+    bind_args_as(sqlx::query_as::<_, ProblemRow>(&sql), &w.args).fetch_all(&db.pool).await
+}

@@ -330,7 +330,7 @@ both!(kpis_follow_the_stored_timestamps_and_link_to_their_problems, |app: TestAp
     let (point, item) = road_point(&app).await;
     let mut ids = Vec::new();
     for n in 0..3 {
-        let (_, p) = file(&sup, json!({"point_id": point, "standard_item_id": item, "description": format!("问题{n}"), "source": "supervision"})).await;
+        let (_, p) = file(&sup, json!({"point_id": point, "standard_item_id": item, "description": format!("问题{n}"), "source": "supervision", "allow_duplicate": true})).await;
         ids.push(p["id"].as_str().unwrap().to_string());
     }
     for id in &ids[..2] {
@@ -376,7 +376,7 @@ both!(overdue_problems_propose_notices_and_interviews_and_fill_the_rounds, |app:
     let late_id = late["id"].as_str().unwrap().to_string();
     let (_, fresh) = file(
         &sup,
-        json!({"point_id": point, "standard_item_id": item, "description": "刚发现", "source": "supervision"}),
+        json!({"point_id": point, "standard_item_id": item, "description": "刚发现", "source": "supervision", "allow_duplicate": true}),
     )
     .await;
     let fresh_id = fresh["id"].as_str().unwrap().to_string();
@@ -504,13 +504,13 @@ both!(suspicious_after_photos_are_flagged_for_the_recheck, |app: TestApp| async 
     assert!(f.iter().any(|x| x.contains("与整改前照片几乎相同")), "{f:?}");
     assert!(f.iter().any(|x| x.contains("没有拍摄时间信息")));
     // 2. Another problem at the same point re-uses that photo as its after-photo.
-    let (_, p2) = file(&sup, json!({"point_id": point, "standard_item_id": item, "description": "二", "source": "supervision", "photos": [photo(50)]})).await;
+    let (_, p2) = file(&sup, json!({"point_id": point, "standard_item_id": item, "description": "二", "source": "supervision", "allow_duplicate": true, "photos": [photo(50)]})).await;
     let code1 = p1["code"].as_str().unwrap().to_string();
     let id2 = submit(p2["id"].as_str().unwrap().to_string(), before.clone()).await;
     let (_, d) = sup.get(&format!("/api/v1/problems/{id2}")).await;
     assert!(flags_of(&d).iter().any(|x| x.contains(&code1)), "{:?}", flags_of(&d));
     // 3. A genuine-looking photo taken before the problem was found, 2 km away.
-    let (_, p3) = file(&sup, json!({"point_id": point, "standard_item_id": item, "description": "三", "source": "supervision", "photos": [photo(60)]})).await;
+    let (_, p3) = file(&sup, json!({"point_id": point, "standard_item_id": item, "description": "三", "source": "supervision", "allow_duplicate": true, "photos": [photo(60)]})).await;
     let id3 =
         submit(p3["id"].as_str().unwrap().to_string(), jpeg_with_exif(33, "2026:01:05 09:00:00", plng + 0.02, plat))
             .await;
@@ -520,7 +520,7 @@ both!(suspicious_after_photos_are_flagged_for_the_recheck, |app: TestApp| async 
     assert!(f.iter().any(|x| x.contains("拍摄位置距点位约")), "{f:?}");
     assert!(!f.iter().any(|x| x.contains("几乎相同") || x.contains("相同或高度相似")), "{f:?}");
     // 4. A fresh photo taken at the point after the problem was found raises nothing.
-    let (_, p4) = file(&sup, json!({"point_id": point, "standard_item_id": item, "description": "四", "source": "supervision", "photos": [photo(70)]})).await;
+    let (_, p4) = file(&sup, json!({"point_id": point, "standard_item_id": item, "description": "四", "source": "supervision", "allow_duplicate": true, "photos": [photo(70)]})).await;
     let now = chuangcheng::domain::time::to_local(chuangcheng::domain::time::now_ms() + 60_000)
         .format("%Y:%m:%d %H:%M:%S")
         .to_string();
@@ -531,4 +531,50 @@ both!(suspicious_after_photos_are_flagged_for_the_recheck, |app: TestApp| async 
     let b = app.login("supervisor").await;
     let (_, html) = b.get(&format!("/problems/{id1}")).await;
     assert!(html.contains("⚠ 与整改前照片几乎相同") && html.contains("核查通过"));
+});
+
+both!(an_open_problem_at_the_same_point_is_offered_and_duplicates_merge, |app: TestApp| async move {
+    let sup = app.api_login("supervisor").await;
+    let (point, item) = road_point(&app).await;
+    let (_, first) = file(
+        &sup,
+        json!({"point_id": point, "standard_item_id": item, "description": "垃圾堆积", "source": "supervision"}),
+    )
+    .await;
+    let code = first["code"].as_str().unwrap().to_string();
+    let (status, e) = file(
+        &sup,
+        json!({"point_id": point, "standard_item_id": item, "description": "同一堆垃圾", "source": "supervision"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(e["error"]["code"], "duplicate_open_problem");
+    assert!(e["error"]["message"].as_str().unwrap().contains(&code));
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM problems").await, 1);
+    // The page shows the open problem before filing and asks for confirmation.
+    let b = app.login("supervisor").await;
+    let (_, html) = b.get(&format!("/problems/new?point_id={point}")).await;
+    assert!(html.contains("该点位已有 1 个未办结问题") && html.contains(&code));
+    let (_, dup) = file(&sup, json!({"point_id": point, "standard_item_id": item, "description": "同一堆垃圾", "source": "supervision", "allow_duplicate": true})).await;
+    let dup_id = dup["id"].as_str().unwrap().to_string();
+    // The office merges the duplicate into the first one.
+    let admin = app.api_login("admin").await;
+    let (status, e) = admin.post(&format!("/api/v1/problems/{dup_id}/merge"), json!({"into": "Q000"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(field_codes(&e)[0].1, "unknown_problem");
+    assert_eq!(
+        sup.post(&format!("/api/v1/problems/{dup_id}/merge"), json!({"into": code})).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, merged) = admin.post(&format!("/api/v1/problems/{dup_id}/merge"), json!({"into": code})).await;
+    assert_eq!(status, StatusCode::OK, "{merged}");
+    assert_eq!(merged["state"], "voided");
+    let (_, d) = admin.get(&format!("/api/v1/problems/{}", first["id"].as_str().unwrap())).await;
+    assert!(
+        d["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "merge" && e["note"].as_str().unwrap().contains(dup["code"].as_str().unwrap()))
+    );
 });

@@ -66,6 +66,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/problems/{id}", get(problems::get))
         .route("/kpi", get(problems::kpi))
+        .route("/problems/{id}/merge", post(problems::merge))
         .route(
             "/problems/{id}/actions/{action}",
             post(problems::act).layer(axum::extract::DefaultBodyLimit::max(256 * 1024 * 1024)),
@@ -161,7 +162,7 @@ impl Modify for BearerAuth {
         points::list, points::create, points::get, points::update, points::types, points::grids, points::import_grids, points::lookup, points::import_points, points::create_type, points::update_type,
         standards::versions, standards::items, standards::create_draft, standards::add_item, standards::update_item, standards::publish, standards::checklist,
         tasks::list, tasks::create, tasks::update,
-        problems::file, problems::list, problems::get, problems::act, problems::kpi,
+        problems::file, problems::list, problems::get, problems::act, problems::kpi, problems::merge,
     ),
     components(schemas(ErrorBody, ErrorDetail, FieldErrorDoc)),
     tags((name = "auth", description = "登录与会话"), (name = "org", description = "区域"), (name = "units", description = "责任单位与通讯录"),

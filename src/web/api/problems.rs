@@ -158,3 +158,20 @@ pub async fn kpi(api: ApiUser, Query(q): Query<KpiQuery>) -> ApiResult<Json<KpiR
         crate::service::kpi::report(&api.ctx(), from, to + DAY_MS, q.by.as_deref() == Some("community")).await?;
     Ok(Json(KpiReport { lines, total }))
 }
+
+#[derive(Deserialize, ToSchema)]
+pub struct MergeRequest {
+    /// Code of the problem that stays
+    into: String,
+}
+
+/// Merge a duplicate into another open problem at the same point (admin).
+#[utoipa::path(post, path = "/problems/{id}/merge", tag = "problems", params(("id" = String, Path)), request_body = MergeRequest,
+    responses((status = 200, body = Problem), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn merge(
+    api: ApiUser,
+    Path(id): Path<String>,
+    JsonBody(req): JsonBody<MergeRequest>,
+) -> ApiResult<Json<Problem>> {
+    Ok(Json(svc::merge(&api.ctx(), &api.state.storage, &id, &req.into).await?))
+}

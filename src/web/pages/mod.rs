@@ -90,6 +90,7 @@ pub fn routes() -> Router<AppState> {
                 .layer(axum::extract::DefaultBodyLimit::max(256 * 1024 * 1024)),
         )
         .route("/problems/{id}", get(problems::detail))
+        .route("/problems/{id}/merge", post(problems::merge))
         .route(
             "/problems/{id}/act/{action}",
             post(problems::act).layer(axum::extract::DefaultBodyLimit::max(256 * 1024 * 1024)),

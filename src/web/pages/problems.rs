@@ -210,6 +210,8 @@ pub struct NewPage {
     f: FileInput,
     errors: FieldErrors,
     now: String,
+    open_here: Vec<ProblemRow>,
+    duplicate: Option<String>,
 }
 
 fn default_source(role: Role) -> &'static str {
@@ -229,6 +231,10 @@ async fn new_page(
     errors: FieldErrors,
 ) -> PageResult<NewPage> {
     let ctx = page.ctx();
+    let open_here = match &point_id {
+        Some(id) => store::open_at_point(ctx.db, id, None).await?,
+        None => Vec::new(),
+    };
     let (point, items, candidates) = match point_id {
         Some(id) => {
             let p = crate::service::points::visible(&ctx, &id).await?;
@@ -264,6 +270,8 @@ async fn new_page(
         f,
         errors,
         now: to_local(now_ms()).format("%Y-%m-%dT%H:%M").to_string(),
+        open_here,
+        duplicate: None,
     })
 }
 
@@ -287,6 +295,7 @@ pub async fn create(form: CsrfMultipart) -> PageResult<Response> {
         description: get("description"),
         source: get("source"),
         found_at: get("found_at"),
+        allow_duplicate: get("allow_duplicate") == "1",
     };
     match svc::file(&page.ctx(), &page.state.storage, input.clone(), photos_of(&form, "photos")).await {
         Ok(p) => Ok(Redirect::to(&format!("/problems/{}", p.id)).into_response()),
@@ -302,6 +311,14 @@ pub async fn create(form: CsrfMultipart) -> PageResult<Response> {
                 .into_response())
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+fn event_label(action: &str) -> &'static str {
+    match action {
+        "file" => "登记",
+        "merge" => "合并重复问题",
+        other => Action::parse(other).map(|a| a.label()).unwrap_or("其他"),
     }
 }
 
@@ -335,6 +352,7 @@ pub struct DetailPage {
     actions: Vec<(&'static str, &'static str, bool)>,
     units: Vec<Opt>,
     error: Option<String>,
+    can_merge: bool,
 }
 
 async fn detail_page(page: &PageUser, id: &str, error: Option<String>) -> PageResult<DetailPage> {
@@ -389,6 +407,7 @@ async fn detail_page(page: &PageUser, id: &str, error: Option<String>) -> PageRe
             Vec::new()
         },
         error,
+        can_merge: page.user.role == Role::Admin && st.is_some_and(|s| !s.is_final()),
         p,
     })
 }
@@ -417,6 +436,26 @@ pub async fn act(Path((id, action)): Path<(String, String)>, form: CsrfMultipart
         }
         Err(AppError::BadRequest(_, msg) | AppError::Conflict(_, msg)) => {
             Ok((StatusCode::UNPROCESSABLE_ENTITY, detail_page(page, &id, Some(msg)).await?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct MergeForm {
+    #[serde(default)]
+    into: String,
+}
+
+pub async fn merge(
+    Path(id): Path<String>,
+    crate::web::auth::CsrfForm { page, form }: crate::web::auth::CsrfForm<MergeForm>,
+) -> PageResult<Response> {
+    match svc::merge(&page.ctx(), &page.state.storage, &id, &form.into).await {
+        Ok(_) => Ok(Redirect::to(&format!("/problems/{id}")).into_response()),
+        Err(AppError::Validation(f)) => {
+            let msg = f.0.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("；");
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, detail_page(&page, &id, Some(msg)).await?).into_response())
         }
         Err(e) => Err(e.into()),
     }
