@@ -380,11 +380,7 @@ async fn detail_page(page: &PageUser, id: &str, error: Option<String>) -> PageRe
     let events = store::events(ctx.db, &p.id)
         .await?
         .into_iter()
-        .map(|e| EventView {
-            at: fmt_local(e.at),
-            action: Action::parse(&e.action).map(|a| a.label()).unwrap_or("登记"),
-            e,
-        })
+        .map(|e| EventView { at: fmt_local(e.at), action: event_label(&e.action), e })
         .collect();
     let allowed = svc::allowed(&ctx, &p);
     Ok(DetailPage {
