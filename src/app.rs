@@ -56,6 +56,11 @@ impl Application {
 
     pub async fn run_with_shutdown(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         spawn_housekeeping(self.state.db.clone());
+        let base_url = match self.state.config.public_url.trim() {
+            "" => format!("http://{}", self.local_addr()),
+            url => url.trim_end_matches('/').to_string(),
+        };
+        crate::jobs::spawn(self.state.db.clone(), self.state.config.clone(), base_url);
         let router = web::router(self.state);
         axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)

@@ -28,6 +28,37 @@ pub struct Config {
     /// Coordinate system of those tiles: "gcj02" (most Chinese providers) or "wgs84".
     #[serde(default = "default_tile_crs")]
     pub map_tile_crs: String,
+    /// Address people use to reach this server, for links in chat messages; empty = http://addr.
+    #[serde(default)]
+    pub public_url: String,
+    /// How often background jobs (reminders, overdue alerts, webhook delivery) run.
+    #[serde(default = "default_jobs_interval")]
+    pub jobs_interval_ms: u64,
+    /// First retry delay of a failed webhook delivery; it doubles each time (capped at an hour).
+    #[serde(default = "default_backoff")]
+    pub webhook_backoff_ms: i64,
+    /// Deliveries give up (and show as failed) after this many attempts.
+    #[serde(default = "default_attempts")]
+    pub webhook_max_attempts: i64,
+    /// A reminder goes out this long before a deadline.
+    #[serde(default = "default_reminder")]
+    pub reminder_minutes: i64,
+}
+
+fn default_jobs_interval() -> u64 {
+    10_000
+}
+
+fn default_backoff() -> i64 {
+    30_000
+}
+
+fn default_attempts() -> i64 {
+    8
+}
+
+fn default_reminder() -> i64 {
+    60
 }
 
 fn default_tile_crs() -> String {
@@ -77,6 +108,11 @@ impl Config {
             secure_cookies: false,
             map_tile_url: String::new(),
             map_tile_crs: default_tile_crs(),
+            public_url: String::new(),
+            jobs_interval_ms: 200,
+            webhook_backoff_ms: 100,
+            webhook_max_attempts: 3,
+            reminder_minutes: default_reminder(),
         }
     }
 }

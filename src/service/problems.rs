@@ -280,6 +280,9 @@ pub async fn file(ctx: &Ctx<'_>, storage: &Storage, input: FileInput, photos: Ve
     }
     event(ctx, &mut tx, &p.id, "file", None, state, &format!("{}，{}张照片", source.label(), stored.len()), now)
         .await?;
+    if state == State::Dispatched {
+        announce(&mut tx, &p, now).await?;
+    }
     let label = format!("{} {}", p.code, p.category);
     let change = Change {
         action: "create",
@@ -464,6 +467,14 @@ pub async fn act(
         photo_store::insert(&mut tx, ph).await?;
     }
     event(ctx, &mut tx, &p.id, action.as_str(), Some(state), outcome.state, &note, now).await?;
+    match action {
+        Action::Verify | Action::Transfer => announce(&mut tx, &p, now).await?,
+        Action::Fail => {
+            let title = format!("核查未通过，请返工：{}", p.category);
+            crate::store::notifications::notify_unit(&mut tx, &p.unit_id, &p.id, "rework", &title, &note, now).await?;
+        }
+        _ => {}
+    }
     let label = format!("{} {}", p.code, p.category);
     let change = Change {
         action: action.as_str(),
@@ -476,6 +487,19 @@ pub async fn act(
     ctx.audit(&mut tx, change, now).await?;
     tx.commit().await?;
     Ok(p)
+}
+
+/// Tells the unit about a newly dispatched problem: inbox entries and its group-chat robots.
+async fn announce(conn: &mut AnyConnection, p: &Problem, now: i64) -> AppResult<()> {
+    let title = format!("新问题待签收：{}", p.category);
+    let body = format!(
+        "{}，整改期限 {}",
+        p.description,
+        p.deadline_at.map(crate::domain::time::fmt_local).unwrap_or_default()
+    );
+    crate::store::notifications::notify_unit(conn, &p.unit_id, &p.id, "new", &title, &body, now).await?;
+    crate::store::notifications::enqueue(conn, &p.unit_id, &p.id, "new", now).await?;
+    Ok(())
 }
 
 /// How far from its point an after-photo may be taken before it is flagged.

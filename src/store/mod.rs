@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod calendar;
+pub mod notifications;
 pub mod org;
 pub mod photos;
 pub mod points;

@@ -59,6 +59,9 @@ fn menu_for(role: Role) -> Vec<MenuGroup> {
         sys.push(MenuItem { key: "point_types", label: "点位类型", href: "/settings/point-types" });
     }
     sys.push(MenuItem { key: "calendar", label: "工作日历", href: "/settings/calendar" });
+    if role == Role::Admin {
+        sys.push(MenuItem { key: "deliveries", label: "消息推送记录", href: "/deliveries" });
+    }
     if role.reads_audit() {
         sys.push(MenuItem { key: "audit", label: "审计日志", href: "/audit" });
     }

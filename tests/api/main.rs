@@ -14,6 +14,7 @@ mod cli;
 mod concurrency;
 mod exchange;
 mod forms;
+mod notify;
 mod ops;
 mod org;
 mod photos;

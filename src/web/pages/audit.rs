@@ -19,7 +19,8 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::collections::HashMap;
 
-pub const OBJECT_TYPES: [(&str, &str); 17] = [
+pub const OBJECT_TYPES: [(&str, &str); 18] = [
+    ("webhook", "工作群机器人"),
     ("problem", "问题"),
     ("point_type", "点位类型"),
     ("photo", "照片"),

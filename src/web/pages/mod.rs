@@ -10,6 +10,7 @@ pub mod kpi;
 mod levels;
 mod login;
 mod map;
+mod notify;
 mod org;
 mod photos;
 mod point_types;
@@ -83,6 +84,12 @@ pub fn routes() -> Router<AppState> {
         .route("/escalation", get(rounds::escalation))
         .route("/escalation/threshold", post(rounds::set_threshold))
         .route("/rounds", get(rounds::rounds))
+        .route("/inbox", get(notify::inbox))
+        .route("/inbox/read", post(notify::read_all))
+        .route("/units/{id}/webhooks", post(notify::add_webhook))
+        .route("/webhooks/{id}/delete", post(notify::remove_webhook))
+        .route("/deliveries", get(notify::deliveries))
+        .route("/deliveries/{id}/retry", post(notify::retry))
         .route(
             "/problems/new",
             get(problems::new_form)

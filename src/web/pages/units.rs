@@ -122,6 +122,7 @@ pub struct UnitDetail {
     tasks: Vec<TaskView>,
     edits_tasks: bool,
     task_errors: FieldErrors,
+    webhooks: Vec<crate::store::notifications::Webhook>,
     area_name: String,
     contacts: Vec<Contact>,
     users: Vec<UserRow>,
@@ -163,6 +164,15 @@ pub async fn detail(page: PageUser, Path(id): Path<String>, Query(q): Query<OkQu
         edits_tasks: page.user.role == Role::Admin
             || (page.user.role == Role::UnitUser && page.user.unit_id.as_deref() == Some(unit.id.as_str())),
         task_errors: FieldErrors::default(),
+        webhooks: if page.user.role == Role::Admin {
+            crate::store::notifications::webhooks(ctx.db, &unit.id)
+                .await?
+                .into_iter()
+                .filter(|w| w.active == 1)
+                .collect()
+        } else {
+            Vec::new()
+        },
         can_edit_unit: page.user.role == Role::Admin,
         reads_audit: page.user.role.reads_audit(),
         can_edit_contacts: can_edit_contacts(&page.user, &unit.id),

@@ -1,0 +1,119 @@
+//! Background jobs, safe on several instances at once: reminders and overdue alerts are raised
+//! once per problem (a unique mark decides who raises them), and each webhook delivery is claimed
+//! by one instance for a lease before it is sent.
+
+use crate::config::Config;
+use crate::domain::time::{fmt_local, now_ms};
+use crate::store::notifications::{self as store, Delivery};
+use crate::store::{Db, photos, points, problems};
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub fn spawn(db: Db, config: Arc<Config>, base_url: String) {
+    tokio::spawn(async move {
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("HTTP client");
+        let mut tick = tokio::time::interval(Duration::from_millis(config.jobs_interval_ms.max(50)));
+        loop {
+            tick.tick().await;
+            if let Err(e) = run_once(&db, &config, &client, &base_url).await {
+                tracing::warn!(error = %e, "background jobs failed; retrying next round");
+            }
+        }
+    });
+}
+
+pub async fn run_once(db: &Db, config: &Config, client: &reqwest::Client, base_url: &str) -> anyhow::Result<()> {
+    raise_alerts(db, config).await?;
+    deliver(db, config, client, base_url).await
+}
+
+/// Reminders before deadlines and alerts after them, each once per problem.
+async fn raise_alerts(db: &Db, config: &Config) -> anyhow::Result<()> {
+    let now = now_ms();
+    let soon = now + config.reminder_minutes * 60_000;
+    let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
+        "SELECT id, unit_id, category, deadline_at FROM problems WHERE state IN ('dispatched', 'acknowledged') \
+         AND deadline_at IS NOT NULL AND deadline_at < $1",
+    )
+    .bind(soon)
+    .fetch_all(&db.pool)
+    .await?;
+    for (id, unit, category, deadline) in rows {
+        let (event, kind, title) = if deadline < now {
+            ("overdue", "overdue", format!("问题已逾期：{category}"))
+        } else {
+            ("reminder", "reminder", format!("即将到期：{category}"))
+        };
+        let mut tx = db.begin().await?;
+        if store::mark_alert(&mut tx, &id, event, now).await? {
+            let body = format!("整改期限 {}", fmt_local(deadline));
+            store::notify_unit(&mut tx, &unit, &id, kind, &title, &body, now).await?;
+            store::enqueue(&mut tx, &unit, &id, event, now).await?;
+        }
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+/// The message for a robot: WeCom and DingTalk both take markdown, in slightly different shapes.
+async fn payload(db: &Db, d: &Delivery, kind: &str, base_url: &str) -> anyhow::Result<serde_json::Value> {
+    let p = problems::get(db, &d.problem_id).await?.ok_or_else(|| anyhow::anyhow!("problem gone"))?;
+    let point = points::get(db, &p.point_id).await?.map(|x| x.name).unwrap_or_default();
+    let title = match d.event.as_str() {
+        "new" => "新问题待签收",
+        "reminder" => "问题即将到期",
+        "overdue" => "问题已逾期",
+        _ => "问题提醒",
+    };
+    let photo = photos::of(db, "problem", &p.id).await?.into_iter().find(|ph| ph.kind == "before");
+    let mut text = format!(
+        "### 【创城通】{title}\n> 点位：{point}\n> 问题：{}（{}）\n> 负责人：{}\n> 整改期限：{}\n",
+        p.category,
+        p.description,
+        if p.lead_name.is_empty() { "未指定" } else { &p.lead_name },
+        p.deadline_at.map(fmt_local).unwrap_or_else(|| "待立案".into())
+    );
+    if let Some(ph) = photo {
+        text.push_str(&format!("> [现场照片]({base_url}/photos/{})\n", ph.id));
+    }
+    text.push_str(&format!("\n[打开问题并签收]({base_url}/problems/{})", p.id));
+    Ok(match kind {
+        "dingtalk" => json!({"msgtype": "markdown", "markdown": {"title": title, "text": text}}),
+        _ => json!({"msgtype": "markdown", "markdown": {"content": text}}),
+    })
+}
+
+async fn deliver(db: &Db, config: &Config, client: &reqwest::Client, base_url: &str) -> anyhow::Result<()> {
+    for d in store::due(db, now_ms(), 50).await? {
+        if !store::claim(db, &d.id, now_ms(), 60_000).await? {
+            continue;
+        }
+        let Some(hook) = store::webhook(db, &d.webhook_id).await? else { continue };
+        let body = payload(db, &d, &hook.kind, base_url).await?;
+        let text = body.to_string();
+        let outcome = match client.post(&hook.url).json(&body).send().await {
+            Ok(r) if r.status().is_success() => {
+                // Both robots answer 200 with {"errcode": 0} on success and a non-zero code otherwise.
+                let reply: serde_json::Value = r.json().await.unwrap_or_default();
+                match reply.get("errcode").and_then(|c| c.as_i64()) {
+                    None | Some(0) => Ok(()),
+                    Some(code) => Err(format!(
+                        "机器人返回错误码{code}：{}",
+                        reply.get("errmsg").and_then(|m| m.as_str()).unwrap_or("")
+                    )),
+                }
+            }
+            Ok(r) => Err(format!("HTTP {}", r.status().as_u16())),
+            Err(e) => Err(format!("无法送达：{e}")),
+        };
+        let attempts = d.attempts + 1;
+        let next = (outcome.is_err() && attempts < config.webhook_max_attempts)
+            .then(|| now_ms() + (config.webhook_backoff_ms << (attempts - 1).min(16)).min(3_600_000));
+        if let Err(e) = &outcome {
+            tracing::warn!(delivery = %d.id, attempts, error = %e, "webhook delivery failed");
+        }
+        store::finish(db, &d.id, &text, outcome, now_ms(), next).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,267 @@
+//! Inbox entries, unit webhooks, the delivery outbox and the once-only alert marks.
+
+use super::Db;
+use crate::domain::ids::new_id;
+use serde::Serialize;
+use sqlx::AnyConnection;
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
+pub struct Notification {
+    pub id: String,
+    pub user_id: String,
+    pub problem_id: Option<String>,
+    pub kind: String,
+    pub title: String,
+    pub body: String,
+    pub link: String,
+    pub created_at: i64,
+    pub read_at: Option<i64>,
+}
+
+/// Puts a notification in the inbox of every active unit user and point lead of a unit.
+pub async fn notify_unit(
+    conn: &mut AnyConnection,
+    unit_id: &str,
+    problem_id: &str,
+    kind: &str,
+    title: &str,
+    body: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let users: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM users WHERE unit_id = $1 AND active = 1 AND role IN ('unit_user', 'point_lead')",
+    )
+    .bind(unit_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for u in users {
+        sqlx::query(
+            "INSERT INTO notifications (id, user_id, problem_id, kind, title, body, link, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(new_id())
+        .bind(&u)
+        .bind(problem_id)
+        .bind(kind)
+        .bind(title)
+        .bind(body)
+        .bind(format!("/problems/{problem_id}"))
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn inbox(db: &Db, user_id: &str) -> Result<Vec<Notification>, sqlx::Error> {
+    sqlx::query_as::<_, Notification>(
+        "SELECT id, user_id, problem_id, kind, title, body, link, created_at, read_at FROM notifications \
+         WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 200",
+    )
+    .bind(user_id)
+    .fetch_all(&db.pool)
+    .await
+}
+
+pub async fn unread(db: &Db, user_id: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL")
+        .bind(user_id)
+        .fetch_one(&db.pool)
+        .await
+}
+
+pub async fn mark_read(db: &Db, user_id: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL")
+        .bind(now)
+        .bind(user_id)
+        .execute(&db.pool)
+        .await
+        .map(|_| ())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
+pub struct Webhook {
+    pub id: String,
+    pub unit_id: String,
+    /// wecom | dingtalk
+    pub kind: String,
+    pub url: String,
+    pub active: i64,
+    pub created_at: i64,
+}
+
+pub async fn webhooks(db: &Db, unit_id: &str) -> Result<Vec<Webhook>, sqlx::Error> {
+    sqlx::query_as::<_, Webhook>(
+        "SELECT id, unit_id, kind, url, active, created_at FROM webhooks WHERE unit_id = $1 ORDER BY created_at",
+    )
+    .bind(unit_id)
+    .fetch_all(&db.pool)
+    .await
+}
+
+pub async fn webhook(db: &Db, id: &str) -> Result<Option<Webhook>, sqlx::Error> {
+    sqlx::query_as::<_, Webhook>("SELECT id, unit_id, kind, url, active, created_at FROM webhooks WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await
+}
+
+pub async fn insert_webhook(conn: &mut AnyConnection, w: &Webhook) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO webhooks (id, unit_id, kind, url, active, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(&w.id)
+        .bind(&w.unit_id)
+        .bind(&w.kind)
+        .bind(&w.url)
+        .bind(w.active)
+        .bind(w.created_at)
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+pub async fn deactivate_webhook(conn: &mut AnyConnection, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE webhooks SET active = 0 WHERE id = $1").bind(id).execute(conn).await.map(|_| ())
+}
+
+/// Queues one message per active robot of the unit; a message already queued is not queued again.
+pub async fn enqueue(
+    conn: &mut AnyConnection,
+    unit_id: &str,
+    problem_id: &str,
+    event: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let hooks: Vec<String> = sqlx::query_scalar("SELECT id FROM webhooks WHERE unit_id = $1 AND active = 1")
+        .bind(unit_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    for h in hooks {
+        sqlx::query(
+            "INSERT INTO outbox (id, webhook_id, problem_id, event, payload, status, attempts, next_attempt_at, created_at) \
+             VALUES ($1, $2, $3, $4, '', 'pending', 0, $5, $5) ON CONFLICT (webhook_id, problem_id, event) DO NOTHING",
+        )
+        .bind(new_id())
+        .bind(&h)
+        .bind(problem_id)
+        .bind(event)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Marks an alert as raised; false when some instance already raised it.
+pub async fn mark_alert(
+    conn: &mut AnyConnection,
+    problem_id: &str,
+    event: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query("INSERT INTO problem_alerts (problem_id, event, at) VALUES ($1, $2, $3) ON CONFLICT (problem_id, event) DO NOTHING")
+        .bind(problem_id)
+        .bind(event)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
+pub struct Delivery {
+    pub id: String,
+    pub webhook_id: String,
+    pub problem_id: String,
+    pub event: String,
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub last_error: String,
+    pub created_at: i64,
+    pub sent_at: Option<i64>,
+}
+
+const DCOLS: &str =
+    "id, webhook_id, problem_id, event, status, attempts, next_attempt_at, last_error, created_at, sent_at";
+
+pub async fn due(db: &Db, now: i64, limit: i64) -> Result<Vec<Delivery>, sqlx::Error> {
+    sqlx::query_as::<_, Delivery>(&format!(
+        "SELECT {DCOLS} FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 \
+         AND (claimed_until IS NULL OR claimed_until < $1) ORDER BY next_attempt_at LIMIT {limit}"
+    ))
+    .bind(now)
+    .fetch_all(&db.pool)
+    .await
+}
+
+/// Takes a delivery for `lease_ms`; false when another instance holds it.
+pub async fn claim(db: &Db, id: &str, now: i64, lease_ms: i64) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE outbox SET claimed_until = $1 WHERE id = $2 AND status = 'pending' AND (claimed_until IS NULL OR claimed_until < $3)",
+    )
+    .bind(now + lease_ms)
+    .bind(id)
+    .bind(now)
+    .execute(&db.pool)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+pub async fn finish(
+    db: &Db,
+    id: &str,
+    payload: &str,
+    outcome: Result<(), String>,
+    now: i64,
+    next: Option<i64>,
+) -> Result<(), sqlx::Error> {
+    match outcome {
+        Ok(()) => sqlx::query("UPDATE outbox SET status = 'sent', sent_at = $1, attempts = attempts + 1, payload = $2, claimed_until = NULL, last_error = '' WHERE id = $3")
+            .bind(now)
+            .bind(payload)
+            .bind(id)
+            .execute(&db.pool)
+            .await
+            .map(|_| ()),
+        Err(e) => {
+            let status = if next.is_some() { "pending" } else { "failed" };
+            sqlx::query("UPDATE outbox SET status = $1, attempts = attempts + 1, next_attempt_at = $2, last_error = $3, payload = $4, claimed_until = NULL WHERE id = $5")
+                .bind(status)
+                .bind(next.unwrap_or(now))
+                .bind(e)
+                .bind(payload)
+                .bind(id)
+                .execute(&db.pool)
+                .await
+                .map(|_| ())
+        }
+    }
+}
+
+pub async fn deliveries(db: &Db, status: Option<&str>) -> Result<Vec<Delivery>, sqlx::Error> {
+    match status {
+        Some(s) => {
+            sqlx::query_as::<_, Delivery>(&format!(
+                "SELECT {DCOLS} FROM outbox WHERE status = $1 ORDER BY created_at DESC LIMIT 500"
+            ))
+            .bind(s)
+            .fetch_all(&db.pool)
+            .await
+        }
+        None => {
+            sqlx::query_as::<_, Delivery>(&format!("SELECT {DCOLS} FROM outbox ORDER BY created_at DESC LIMIT 500"))
+                .fetch_all(&db.pool)
+                .await
+        }
+    }
+}
+
+pub async fn retry(db: &Db, id: &str, now: i64) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE outbox SET status = 'pending', next_attempt_at = $1, attempts = 0 WHERE id = $2 AND status = 'failed'",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(&db.pool)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}

@@ -1,0 +1,152 @@
+//! The inbox, the unit robots (WeCom/DingTalk webhooks) and the delivery log.
+
+use crate::domain::time::{fmt_local, now_ms};
+use crate::domain::{ids::new_id, role::Role};
+use crate::error::AppError;
+use crate::service::access::require_admin;
+use crate::store::audit::Change;
+use crate::store::notifications::{self as store, Delivery, Notification};
+use crate::web::auth::{CsrfForm, PageUser};
+use crate::web::error::PageResult;
+use crate::web::ui::Layout;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "problems/inbox.html")]
+pub struct InboxPage {
+    l: Layout,
+    items: Vec<(Notification, String)>,
+}
+
+pub async fn inbox(page: PageUser) -> PageResult<InboxPage> {
+    let items = store::inbox(&page.state.db, &page.user.id).await?.into_iter().map(|n| {
+        let at = fmt_local(n.created_at);
+        (n, at)
+    });
+    Ok(InboxPage { l: Layout::new(&page.user, "inbox", "消息"), items: items.collect() })
+}
+
+pub async fn read_all(CsrfForm { page, .. }: CsrfForm<Vec<(String, String)>>) -> PageResult<Response> {
+    store::mark_read(&page.state.db, &page.user.id, now_ms()).await?;
+    Ok(Redirect::to("/inbox").into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct HookForm {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    url: String,
+}
+
+pub async fn add_webhook(
+    Path(unit_id): Path<String>,
+    CsrfForm { page, form }: CsrfForm<HookForm>,
+) -> PageResult<Response> {
+    require_admin(&page.user)?;
+    crate::store::units::get(&page.state.db, &unit_id).await?.ok_or(AppError::NotFound)?;
+    let url = form.url.trim();
+    if !matches!(form.kind.as_str(), "wecom" | "dingtalk") {
+        return Err(AppError::BadRequest("invalid_kind", "机器人类型应为企业微信或钉钉".into()).into());
+    }
+    if !(url.starts_with("https://") || url.starts_with("http://"))
+        || url.len() > 500
+        || url.contains(char::is_whitespace)
+    {
+        return Err(AppError::BadRequest("invalid_url", "机器人地址应为http(s)://开头的完整网址".into()).into());
+    }
+    let now = now_ms();
+    let w = store::Webhook {
+        id: new_id(),
+        unit_id: unit_id.clone(),
+        kind: form.kind.clone(),
+        url: url.to_string(),
+        active: 1,
+        created_at: now,
+    };
+    let ctx = page.ctx();
+    let mut tx = ctx.db.begin().await?;
+    store::insert_webhook(&mut tx, &w).await?;
+    let change = Change {
+        action: "create",
+        object_type: "webhook",
+        object_id: &w.id,
+        object_label: &w.kind,
+        before: None,
+        after: crate::service::snapshot(&w),
+    };
+    ctx.audit(&mut tx, change, now).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/units/{unit_id}?ok=created")).into_response())
+}
+
+pub async fn remove_webhook(
+    Path(id): Path<String>,
+    CsrfForm { page, .. }: CsrfForm<Vec<(String, String)>>,
+) -> PageResult<Response> {
+    require_admin(&page.user)?;
+    let w = store::webhook(&page.state.db, &id).await?.ok_or(AppError::NotFound)?;
+    let ctx = page.ctx();
+    let mut tx = ctx.db.begin().await?;
+    store::deactivate_webhook(&mut tx, &id).await?;
+    let change = Change {
+        action: "delete",
+        object_type: "webhook",
+        object_id: &id,
+        object_label: &w.kind,
+        before: crate::service::snapshot(&w),
+        after: None,
+    };
+    ctx.audit(&mut tx, change, now_ms()).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/units/{}?ok=deleted", w.unit_id)).into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct DeliveryQuery {
+    status: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "problems/deliveries.html")]
+pub struct DeliveriesPage {
+    l: Layout,
+    rows: Vec<(Delivery, String)>,
+    status: String,
+    failed: usize,
+}
+
+pub async fn deliveries(page: PageUser, Query(q): Query<DeliveryQuery>) -> PageResult<DeliveriesPage> {
+    if page.user.role != Role::Admin {
+        return Err(AppError::Forbidden.into());
+    }
+    let status = q.status.unwrap_or_default();
+    let rows = store::deliveries(&page.state.db, (!status.is_empty()).then_some(status.as_str())).await?;
+    let failed = store::deliveries(&page.state.db, Some("failed")).await?.len();
+    let rows = rows.into_iter().map(|d| {
+        let at = fmt_local(d.created_at);
+        (d, at)
+    });
+    Ok(DeliveriesPage {
+        l: Layout::new(&page.user, "deliveries", "消息推送记录"),
+        rows: rows.collect(),
+        status,
+        failed,
+    })
+}
+
+pub async fn retry(
+    Path(id): Path<String>,
+    CsrfForm { page, .. }: CsrfForm<Vec<(String, String)>>,
+) -> PageResult<Response> {
+    require_admin(&page.user)?;
+    if !store::retry(&page.state.db, &id, now_ms()).await? {
+        return Ok(crate::web::error::error_page(StatusCode::CONFLICT, "只能重发失败的推送".into()));
+    }
+    Ok(Redirect::to("/deliveries?status=pending").into_response())
+}

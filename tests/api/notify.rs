@@ -1,0 +1,153 @@
+use crate::both;
+use crate::helpers::*;
+use axum::extract::{Path, State};
+use axum::routing::post;
+use axum::{Json, Router};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A fake group-chat robot on loopback: `/ok/{n}` fails its first n calls with HTTP 500, then
+/// answers like WeCom; `/bad` always answers 200 with a robot error code.
+#[derive(Clone, Default)]
+struct Robot {
+    received: Arc<Mutex<Vec<(String, Value)>>>,
+    calls: Arc<AtomicUsize>,
+}
+
+async fn ok(
+    State(r): State<Robot>,
+    Path(fail_first): Path<usize>,
+    Json(body): Json<Value>,
+) -> (axum::http::StatusCode, Json<Value>) {
+    let n = r.calls.fetch_add(1, Ordering::SeqCst);
+    if n < fail_first {
+        return (axum::http::StatusCode::INTERNAL_SERVER_ERROR, Json(json!({})));
+    }
+    r.received.lock().unwrap().push(("wecom".into(), body));
+    (axum::http::StatusCode::OK, Json(json!({"errcode": 0, "errmsg": "ok"})))
+}
+
+async fn bad(Json(_): Json<Value>) -> Json<Value> {
+    Json(json!({"errcode": 93000, "errmsg": "invalid webhook url"}))
+}
+
+async fn start_robot() -> (Robot, String) {
+    let robot = Robot::default();
+    let app = Router::new().route("/ok/{n}", post(ok)).route("/bad", post(bad)).with_state(robot.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (robot, base)
+}
+
+async fn wait_for<F: Fn() -> bool>(what: &str, f: F) {
+    let start = Instant::now();
+    while !f() {
+        assert!(start.elapsed() < Duration::from_secs(20), "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+both!(new_and_overdue_problems_reach_the_units_group_chat_once, |app: TestApp| async move {
+    let (robot, robot_base) = start_robot().await;
+    let _second = app.second_instance().await;
+    let admin = app.login("admin").await;
+    let unit = app.id_of("SELECT unit_id FROM users WHERE username = 'lead'").await;
+    for (kind, url) in [("wecom", format!("{robot_base}/ok/2")), ("dingtalk", format!("{robot_base}/bad"))] {
+        let (status, _, _) = admin.post(&format!("/units/{unit}/webhooks"), &[("kind", kind), ("url", &url)]).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+    }
+    let (status, _, _) = admin.post(&format!("/units/{unit}/webhooks"), &[("kind", "wecom"), ("url", "ftp://x")]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let sup = app.api_login("supervisor").await;
+    let point = app.id_of("SELECT p.id FROM points p JOIN point_types t ON t.id = p.type_id WHERE p.unit_id IN (SELECT unit_id FROM users WHERE username = 'lead') AND t.code = 'main_road' ORDER BY p.code LIMIT 1").await;
+    let point_name = app.id_of(&format!("SELECT name FROM points WHERE id = '{point}'")).await;
+    let (status, p) = sup
+        .post(
+            "/api/v1/problems",
+            json!({"point_id": point, "category": "道路破损", "description": "人行道砖松动", "source": "supervision"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id = p["id"].as_str().unwrap().to_string();
+    // The WeCom robot fails twice, then gets exactly one message, despite two instances running jobs.
+    wait_for("the WeCom message", || !robot.received.lock().unwrap().is_empty()).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    {
+        let got = robot.received.lock().unwrap();
+        assert_eq!(got.len(), 1, "delivered once");
+        let content = got[0].1["markdown"]["content"].as_str().unwrap();
+        assert!(
+            content.contains("新问题待签收")
+                && content.contains(&point_name)
+                && content.contains(&format!("/problems/{id}")),
+            "{content}"
+        );
+    }
+    assert_eq!(robot.calls.load(Ordering::SeqCst), 3, "two failures and one success");
+    // The DingTalk robot keeps refusing: after the attempts run out the office sees the failure.
+    let db = app.db.clone();
+    let failed = || {
+        let db = db.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM outbox WHERE status = 'failed'")
+                .fetch_one(&db.pool)
+                .await
+                .unwrap()
+        }
+    };
+    let start = Instant::now();
+    while failed().await < 1 {
+        assert!(start.elapsed() < Duration::from_secs(20), "the failing robot is given up on");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (status, html) = admin.get("/deliveries?status=failed").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("机器人返回错误码93000") && html.contains("重发"));
+    // The lead's inbox has the new problem.
+    let lead = app.login("lead").await;
+    let (_, html) = lead.get("/inbox").await;
+    assert!(html.contains("新问题待签收：道路破损") && html.contains("未读"));
+    assert_eq!(lead.get("/deliveries").await.0, StatusCode::FORBIDDEN);
+    // An overdue problem raises one overdue alert.
+    let cal = chuangcheng::service::calendar::load(&app.db).await.unwrap();
+    let mut d = chuangcheng::domain::time::to_local(chuangcheng::domain::time::now_ms()).date_naive();
+    loop {
+        d -= chrono::Duration::days(1);
+        if cal.is_working_day(d) {
+            break;
+        }
+    }
+    let (_, late) = sup.post("/api/v1/problems", json!({"point_id": point, "category": "井盖缺失", "description": "昨日发现", "source": "supervision", "found_at": format!("{}T07:05", d.format("%Y-%m-%d"))})).await;
+    let late_id = late["id"].as_str().unwrap().to_string();
+    wait_for("the overdue alert", || {
+        robot
+            .received
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|(_, b)| b["markdown"]["content"].as_str().unwrap_or("").contains("问题已逾期"))
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let overdue = robot
+        .received
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(_, b)| b["markdown"]["content"].as_str().unwrap_or("").contains("问题已逾期"))
+        .count();
+    assert_eq!(overdue, 1, "one overdue alert");
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT COUNT(*) FROM problem_alerts WHERE problem_id = '{late_id}' AND event = 'overdue'"
+        ))
+        .await,
+        1
+    );
+    let (_, html) = lead.get("/inbox").await;
+    assert!(html.contains("问题已逾期：井盖缺失"));
+});
