@@ -10,3 +10,12 @@ document.addEventListener('submit', function (e) {
 document.addEventListener('click', function (e) {
   if (e.target.closest('[data-print]')) { window.print(); }
 });
+// Filing from a phone: reload the point list sorted by distance from the phone's GPS (WGS-84).
+document.addEventListener('click', function (e) {
+  var b = e.target.closest('[data-nearest]');
+  if (!b || !navigator.geolocation) { return; }
+  b.textContent = '正在定位……';
+  navigator.geolocation.getCurrentPosition(function (pos) {
+    location.href = '/problems/new?lng=' + pos.coords.longitude + '&lat=' + pos.coords.latitude;
+  }, function () { b.textContent = '无法获取位置，请用名称查找'; }, { enableHighAccuracy: true, timeout: 10000 });
+});

@@ -578,3 +578,17 @@ both!(an_open_problem_at_the_same_point_is_offered_and_duplicates_merge, |app: T
             .any(|e| e["action"] == "merge" && e["note"].as_str().unwrap().contains(dup["code"].as_str().unwrap()))
     );
 });
+
+both!(filing_offers_the_nearest_points_first, |app: TestApp| async move {
+    let b = app.login("supervisor").await;
+    let (id, lng, lat): (String, f64, f64) =
+        sqlx::query_as("SELECT id, lng, lat FROM points WHERE lng IS NOT NULL ORDER BY code DESC LIMIT 1")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    let (status, html) = b.get(&format!("/problems/new?lng={}&lat={}", lng + 0.00001, lat)).await;
+    assert_eq!(status, StatusCode::OK);
+    let first = html.split("point_id=").nth(1).unwrap().split('"').next().unwrap();
+    assert_eq!(first, id, "the point where the phone stands comes first");
+    assert!(html.contains("按我的位置由近到远"));
+});

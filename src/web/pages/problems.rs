@@ -196,6 +196,9 @@ pub async fn list(page: PageUser, RawQuery(raw): RawQuery, Query(q): Query<ListQ
 pub struct NewQuery {
     point_id: Option<String>,
     q: Option<String>,
+    /// The phone's position (WGS-84, from the browser): candidates come nearest first.
+    lng: Option<f64>,
+    lat: Option<f64>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -227,6 +230,7 @@ async fn new_page(
     page: &PageUser,
     point_id: Option<String>,
     keyword: String,
+    near: Option<(f64, f64)>,
     f: FileInput,
     errors: FieldErrors,
 ) -> PageResult<NewPage> {
@@ -257,7 +261,21 @@ async fn new_page(
                 active: Some(true),
                 ..crate::service::points::scope(&ctx).await?
             };
-            (None, Vec::new(), point_store::list(ctx.db, &filter, PageReq::new(Some(1), Some(30))).await?.0)
+            let candidates = match near {
+                Some(here) => {
+                    // Nearest first: every visible point, sorted by distance, the closest 30.
+                    let mut all = point_store::list(ctx.db, &filter, PageReq::all()).await?.0;
+                    let d = |p: &point_store::PointRow| match (p.lng, p.lat) {
+                        (Some(x), Some(y)) => crate::domain::geo::distance_m(here, (x, y)),
+                        _ => f64::MAX,
+                    };
+                    all.sort_by(|a, b| d(a).total_cmp(&d(b)));
+                    all.truncate(30);
+                    all
+                }
+                None => point_store::list(ctx.db, &filter, PageReq::new(Some(1), Some(30))).await?.0,
+            };
+            (None, Vec::new(), candidates)
         }
     };
     Ok(NewPage {
@@ -277,7 +295,8 @@ async fn new_page(
 
 pub async fn new_form(page: PageUser, Query(q): Query<NewQuery>) -> PageResult<NewPage> {
     let f = FileInput { source: default_source(page.user.role).into(), ..Default::default() };
-    new_page(&page, opt(&q.point_id), opt(&q.q).unwrap_or_default(), f, FieldErrors::default()).await
+    let near = q.lng.zip(q.lat).filter(|p| crate::domain::geo::in_china(*p));
+    new_page(&page, opt(&q.point_id), opt(&q.q).unwrap_or_default(), near, f, FieldErrors::default()).await
 }
 
 fn photos_of(form: &CsrfMultipart, field: &str) -> Vec<Vec<u8>> {
@@ -301,13 +320,13 @@ pub async fn create(form: CsrfMultipart) -> PageResult<Response> {
         Ok(p) => Ok(Redirect::to(&format!("/problems/{}", p.id)).into_response()),
         Err(AppError::Validation(errors)) => {
             let point = Some(input.point_id.clone()).filter(|p| !p.is_empty());
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, new_page(page, point, String::new(), input, errors).await?)
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, new_page(page, point, String::new(), None, input, errors).await?)
                 .into_response())
         }
         Err(AppError::BadRequest(_, message)) => {
             let errors = FieldErrors::single("photos", "bad_photo", message);
             let point = Some(input.point_id.clone()).filter(|p| !p.is_empty());
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, new_page(page, point, String::new(), input, errors).await?)
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, new_page(page, point, String::new(), None, input, errors).await?)
                 .into_response())
         }
         Err(e) => Err(e.into()),
