@@ -91,11 +91,12 @@ pub enum Action {
     Postpone,
     Resume,
     Reassign,
+    RequestTransfer,
     Transfer,
 }
 
 impl Action {
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 14] = [
         Self::Verify,
         Self::Void,
         Self::Acknowledge,
@@ -108,6 +109,7 @@ impl Action {
         Self::Postpone,
         Self::Resume,
         Self::Reassign,
+        Self::RequestTransfer,
         Self::Transfer,
     ];
 
@@ -125,6 +127,7 @@ impl Action {
             Self::Postpone => "postpone",
             Self::Resume => "resume",
             Self::Reassign => "reassign",
+            Self::RequestTransfer => "request_transfer",
             Self::Transfer => "transfer",
         }
     }
@@ -143,6 +146,7 @@ impl Action {
             Self::Postpone => "缓办",
             Self::Resume => "恢复办理",
             Self::Reassign => "单位内改派",
+            Self::RequestTransfer => "申请转办",
             Self::Transfer => "转办其他单位",
         }
     }
@@ -155,7 +159,13 @@ impl Action {
     pub fn needs_reason(self) -> bool {
         matches!(
             self,
-            Self::Void | Self::Fail | Self::RequestExtension | Self::RefuseExtension | Self::Postpone | Self::Transfer
+            Self::Void
+                | Self::Fail
+                | Self::RequestExtension
+                | Self::RefuseExtension
+                | Self::Postpone
+                | Self::RequestTransfer
+                | Self::Transfer
         )
     }
 }
@@ -207,14 +217,14 @@ pub fn transition(facts: Facts, action: Action, actor: Actor) -> Result<Outcome,
         A::Verify | A::Void | A::ApproveExtension | A::RefuseExtension | A::Postpone | A::Resume | A::Transfer => {
             office
         }
-        A::Acknowledge | A::SubmitFix | A::RequestExtension => unit_side,
+        A::Acknowledge | A::SubmitFix | A::RequestExtension | A::RequestTransfer => unit_side,
         A::Pass | A::Fail => inspector,
         A::Reassign => unit_manager || office,
     };
     if !who_ok {
         let who = match action {
             A::Pass | A::Fail => "督导员或创城办",
-            A::Acknowledge | A::SubmitFix | A::RequestExtension => "该问题的责任单位",
+            A::Acknowledge | A::SubmitFix | A::RequestExtension | A::RequestTransfer => "该问题的责任单位",
             A::Reassign => "该问题的责任单位管理员或创城办",
             _ => "创城办管理员",
         };
@@ -252,7 +262,7 @@ pub fn transition(facts: Facts, action: Action, actor: Actor) -> Result<Outcome,
             Ok(Outcome { state: S::Postponed, extension_pending: false, rework: false })
         }
         (A::Resume, S::Postponed) => keep(S::Acknowledged),
-        (A::Reassign, S::Dispatched | S::Acknowledged) => keep(s),
+        (A::Reassign | A::RequestTransfer, S::Dispatched | S::Acknowledged) => keep(s),
         (A::Transfer, S::Dispatched | S::Acknowledged) => {
             Ok(Outcome { state: S::Dispatched, extension_pending: false, rework: false })
         }
@@ -399,7 +409,7 @@ mod tests {
                             | A::Postpone
                             | A::Resume
                             | A::Transfer => office,
-                            A::Acknowledge | A::SubmitFix | A::RequestExtension => unit_side,
+                            A::Acknowledge | A::SubmitFix | A::RequestExtension | A::RequestTransfer => unit_side,
                             A::Pass | A::Fail => inspector,
                             A::Reassign => office || (actor.own_unit && actor.role == Role::UnitUser),
                         };
@@ -420,7 +430,7 @@ mod tests {
                                 }
                                 A::Postpone if open => Some((S::Postponed, false, false)),
                                 A::Resume if state == S::Postponed => Some((S::Acknowledged, pending, false)),
-                                A::Reassign if open => Some((state, pending, false)),
+                                A::Reassign | A::RequestTransfer if open => Some((state, pending, false)),
                                 A::Transfer if open => Some((S::Dispatched, false, false)),
                                 _ => None,
                             }
@@ -466,6 +476,18 @@ mod tests {
         let other_unit = Actor { role: Role::UnitUser, own_unit: false };
         assert_eq!(transition(dispatched, Action::Acknowledge, other_unit).unwrap_err().code, "not_allowed");
         assert_eq!(transition(dispatched, Action::SubmitFix, lead).unwrap_err().code, "not_acknowledged");
+        for a in [
+            Action::Void,
+            Action::Fail,
+            Action::RequestExtension,
+            Action::RefuseExtension,
+            Action::Postpone,
+            Action::RequestTransfer,
+            Action::Transfer,
+        ] {
+            assert!(a.needs_reason(), "{a:?} needs a reason");
+        }
+        assert!(!Action::Acknowledge.needs_reason() && !Action::Pass.needs_reason());
     }
 
     fn cal() -> Calendar {

@@ -439,6 +439,7 @@ pub async fn act(
         Action::RefuseExtension => {}
         Action::Postpone => p.postponed = 1,
         Action::Resume => {}
+        Action::RequestTransfer => note = format!("申请转办：{reason}"),
         Action::Reassign => {
             let lead = required_text(&mut e, "lead_name", "新负责人", &input.lead_name, 30);
             note = format!("改派给{lead}");
@@ -469,6 +470,24 @@ pub async fn act(
     event(ctx, &mut tx, &p.id, action.as_str(), Some(state), outcome.state, &note, now).await?;
     match action {
         Action::Verify | Action::Transfer => announce(&mut tx, &p, now).await?,
+        Action::RequestTransfer => {
+            // The office decides: every admin gets it in the inbox.
+            let admins: Vec<String> = sqlx::query_scalar("SELECT id FROM users WHERE role = 'admin' AND active = 1")
+                .fetch_all(&mut *tx)
+                .await?;
+            for a in admins {
+                sqlx::query("INSERT INTO notifications (id, user_id, problem_id, kind, title, body, link, created_at) VALUES ($1, $2, $3, 'transfer_request', $4, $5, $6, $7)")
+                    .bind(new_id())
+                    .bind(&a)
+                    .bind(&p.id)
+                    .bind(format!("申请转办：{}", p.category))
+                    .bind(&note)
+                    .bind(format!("/problems/{}", p.id))
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
         Action::Fail => {
             let title = format!("核查未通过，请返工：{}", p.category);
             crate::store::notifications::notify_unit(&mut tx, &p.unit_id, &p.id, "rework", &title, &note, now).await?;

@@ -76,7 +76,7 @@ both!(the_seeds_day_morning_scan_to_evening_check, |app: TestApp| async move {
     let lead_name = app.id_of(&format!("SELECT lead_name FROM points WHERE id = '{point}'")).await;
     assert_eq!(d["problem"]["lead_name"], lead_name.as_str());
     assert_eq!(d["photos"].as_array().unwrap().len(), 1);
-    assert_eq!(d["allowed_actions"], json!(["acknowledge", "request_extension"]));
+    assert_eq!(d["allowed_actions"], json!(["acknowledge", "request_extension", "request_transfer"]));
     let (_, list) = lead.get("/api/v1/problems?state=dispatched").await;
     assert!(list["items"].as_array().unwrap().iter().any(|r| r["id"] == id.as_str()));
     // Another unit cannot see it.
@@ -591,4 +591,42 @@ both!(filing_offers_the_nearest_points_first, |app: TestApp| async move {
     let first = html.split("point_id=").nth(1).unwrap().split('"').next().unwrap();
     assert_eq!(first, id, "the point where the phone stands comes first");
     assert!(html.contains("按我的位置由近到远"));
+});
+
+both!(a_unit_asks_for_a_transfer_and_the_office_decides, |app: TestApp| async move {
+    let sup = app.api_login("supervisor").await;
+    let lead = app.api_login("lead").await;
+    let (point, item) = road_point(&app).await;
+    let (_, p) = file(
+        &sup,
+        json!({"point_id": point, "standard_item_id": item, "description": "属燃气公司管线", "source": "supervision"}),
+    )
+    .await;
+    let id = p["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        lead.post(&format!("/api/v1/problems/{id}/actions/request_transfer"), json!({})).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a reason is required"
+    );
+    let (status, _) =
+        lead.post(&format!("/api/v1/problems/{id}/actions/request_transfer"), json!({"reason": "属住建局管辖"})).await;
+    assert_eq!(status, StatusCode::OK);
+    let admin_page = app.login("admin").await;
+    let (_, html) = admin_page.get("/inbox").await;
+    assert!(html.contains("申请转办") && html.contains("属住建局管辖"));
+    // Only the office transfers.
+    let target = app.id_of("SELECT id FROM units WHERE name = '运河区住房和城乡建设局'").await;
+    assert_eq!(
+        lead.post(&format!("/api/v1/problems/{id}/actions/transfer"), json!({"reason": "x", "unit_id": target}))
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    let admin = app.api_login("admin").await;
+    let (status, p) = admin
+        .post(&format!("/api/v1/problems/{id}/actions/transfer"), json!({"reason": "同意转办", "unit_id": target}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!((p["unit_id"].as_str(), p["state"].as_str()), (Some(target.as_str()), Some("dispatched")));
+    assert_eq!(lead.get(&format!("/api/v1/problems/{id}")).await.0, StatusCode::NOT_FOUND, "no longer its problem");
 });
