@@ -68,6 +68,17 @@ enum Command {
     /// 用户管理 / manage accounts
     #[command(subcommand)]
     User(UserCommand),
+    /// 性能基准 / benchmark: generate problems, print one JSON line per measurement
+    Bench {
+        #[command(flatten)]
+        common: Common,
+        /// 生成的问题数 / problems to generate
+        #[arg(long, default_value_t = 1_000_000)]
+        problems: u64,
+        /// 并发登记的问题数 / problems filed over HTTP by 16 clients
+        #[arg(long, default_value_t = 5_000)]
+        intake: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -164,6 +175,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             app.run_until_stopped().await
         }
         Command::User(cmd) => user_command(cmd).await,
+        Command::Bench { common, problems, intake } => {
+            let mut config = common.config()?;
+            config.log_format = "text".into();
+            chuangcheng::bench::run(config, problems, intake).await
+        }
     }
 }
 
