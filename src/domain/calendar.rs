@@ -288,11 +288,11 @@ mod tests {
     use proptest::prelude::*;
 
     fn year_2026() -> Calendar {
-        let data: YearData = serde_json::from_str(include_str!("../../data/calendar/2026.json")).unwrap();
+        let data: YearData = serde_json::from_str(include_str!("../../resources/calendar/2026.json")).unwrap();
         let (h, w) = data.validate().unwrap();
         let mut c = Calendar::new(WorkingHours::default());
         c.add_year(2026, h, w);
-        let data: YearData = serde_json::from_str(include_str!("../../data/calendar/2025.json")).unwrap();
+        let data: YearData = serde_json::from_str(include_str!("../../resources/calendar/2025.json")).unwrap();
         let (h, w) = data.validate().unwrap();
         c.add_year(2025, h, w);
         c

@@ -491,7 +491,7 @@ mod tests {
     }
 
     fn cal() -> Calendar {
-        let data: YearData = serde_json::from_str(include_str!("../../data/calendar/2026.json")).unwrap();
+        let data: YearData = serde_json::from_str(include_str!("../../resources/calendar/2026.json")).unwrap();
         let (h, w) = data.validate().unwrap();
         let mut c = Calendar::new(WorkingHours::default());
         c.add_year(2026, h, w);

@@ -226,7 +226,7 @@ mod tests {
 
     #[test]
     fn the_default_catalogue_is_valid_and_covers_every_point_type() {
-        let c: Catalogue = serde_json::from_str(include_str!("../../data/standards/default.json")).unwrap();
+        let c: Catalogue = serde_json::from_str(include_str!("../../resources/standards/default.json")).unwrap();
         let known: Vec<String> = TYPES.iter().map(|s| s.to_string()).collect();
         let items: Vec<ValidItem> = c.items.iter().map(|i| i.validate(&known).unwrap()).collect();
         for t in TYPES {

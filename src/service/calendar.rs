@@ -13,7 +13,7 @@ pub const WORKING_HOURS_KEY: &str = "working_hours";
 
 /// Official years shipped with the release (State Council notices).
 pub const SHIPPED: [&str; 2] =
-    [include_str!("../../data/calendar/2025.json"), include_str!("../../data/calendar/2026.json")];
+    [include_str!("../../resources/calendar/2025.json"), include_str!("../../resources/calendar/2026.json")];
 
 /// Loads shipped years that the database does not have yet. Safe on several instances at once.
 pub async fn install_shipped(db: &Db) -> anyhow::Result<()> {

@@ -12,7 +12,7 @@ use crate::store::{Db, is_unique_violation, points};
 use serde::Deserialize;
 use serde_json::json;
 
-pub const DEFAULT_CATALOGUE: &str = include_str!("../../data/standards/default.json");
+pub const DEFAULT_CATALOGUE: &str = include_str!("../../resources/standards/default.json");
 
 #[derive(Deserialize)]
 struct Catalogue {
