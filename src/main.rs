@@ -78,6 +78,9 @@ enum Command {
         /// 并发登记的问题数 / problems filed over HTTP by 16 clients
         #[arg(long, default_value_t = 5_000)]
         intake: u64,
+        /// 复用已生成的数据库 / measure an existing bench.db again instead of regenerating
+        #[arg(long)]
+        reuse: bool,
     },
 }
 
@@ -175,10 +178,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             app.run_until_stopped().await
         }
         Command::User(cmd) => user_command(cmd).await,
-        Command::Bench { common, problems, intake } => {
+        Command::Bench { common, problems, intake, reuse } => {
             let mut config = common.config()?;
             config.log_format = "text".into();
-            chuangcheng::bench::run(config, problems, intake).await
+            chuangcheng::bench::run(config, problems, intake, reuse).await
         }
     }
 }

@@ -122,18 +122,23 @@ async fn generate(db: &Db, n: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn run(mut config: Config, problems: u64, intake: u64) -> anyhow::Result<()> {
+pub async fn run(mut config: Config, problems: u64, intake: u64, reuse: bool) -> anyhow::Result<()> {
     let db_path = config.data_dir.join("bench.db");
-    if config.database_url.trim().is_empty() {
+    let reuse = reuse && db_path.exists();
+    if config.database_url.trim().is_empty() && !reuse {
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", db_path.display()));
         }
+    }
+    if config.database_url.trim().is_empty() {
         config.database_url = format!("sqlite://{}?mode=rwc", db_path.display());
     }
     config.addr = "127.0.0.1:0".into();
     let db = open_db(&config).await?;
     crate::demo::seed_if_empty(&db, crate::demo::DEFAULT_PASSWORD, 1).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    generate(&db, problems).await?;
+    if !reuse {
+        generate(&db, problems).await?;
+    }
     let admin = crate::store::users::by_username(&db, "admin").await?.context("admin account")?;
     let user = CurrentUser {
         id: admin.id,

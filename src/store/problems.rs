@@ -159,7 +159,10 @@ fn filter_sql(db: &Db, f: &ProblemFilter) -> Where {
 
 pub async fn list(db: &Db, f: &ProblemFilter, page: PageReq) -> Result<(Vec<ProblemRow>, i64), sqlx::Error> {
     let w = filter_sql(db, f);
-    let total = super::count(db, "problems q JOIN points p ON p.id = q.point_id", &w).await?;
+    // The count joins points only when a filter needs them (area, point type, keyword).
+    let needs_points = f.area_ids.is_some() || f.type_id.is_some() || f.keyword.is_some();
+    let from = if needs_points { "problems q JOIN points p ON p.id = q.point_id" } else { "problems q" };
+    let total = super::count(db, from, &w).await?;
     let sql = format!("{ROW}{} ORDER BY q.found_at DESC, q.id DESC{}", w.sql(), page.limit_offset());
     let rows = bind_args_as(sqlx::query_as::<_, ProblemRow>(&sql), &w.args).fetch_all(&db.pool).await?;
     Ok((rows, total))
