@@ -32,11 +32,16 @@ pub async fn run_once(db: &Db, config: &Config, client: &reqwest::Client, base_u
 async fn raise_alerts(db: &Db, config: &Config) -> anyhow::Result<()> {
     let now = now_ms();
     let soon = now + config.reminder_minutes * 60_000;
+    // Only problems that still lack the alert they are due for, a bounded batch per round.
     let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
-        "SELECT id, unit_id, category, deadline_at FROM problems WHERE state IN ('dispatched', 'acknowledged') \
-         AND deadline_at IS NOT NULL AND deadline_at < $1",
+        "SELECT q.id, q.unit_id, q.category, q.deadline_at FROM problems q WHERE q.state IN ('dispatched', 'acknowledged') \
+         AND q.deadline_at IS NOT NULL AND q.deadline_at < $1 \
+         AND NOT EXISTS (SELECT 1 FROM problem_alerts a WHERE a.problem_id = q.id \
+             AND a.event = CASE WHEN q.deadline_at < $2 THEN 'overdue' ELSE 'reminder' END) \
+         ORDER BY q.deadline_at LIMIT 500",
     )
     .bind(soon)
+    .bind(now)
     .fetch_all(&db.pool)
     .await?;
     for (id, unit, category, deadline) in rows {
