@@ -173,6 +173,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             init_logging(&config.log_format);
             let db = open_db(&config).await?;
             let summary = demo::seed_if_empty(&db, &admin_password, scale).await.map_err(explain)?;
+            if summary.created {
+                let storage = chuangcheng::media::storage::Storage::Local(config.data_dir.join("media"));
+                let n = demo::problems::seed(&db, &storage).await.map_err(explain)?;
+                println!("演示问题 / demo problems: {n}");
+            }
             let app = Application::with_db(config, db).await?;
             println!("{}", summary.describe(&format!("http://{}", app.local_addr())));
             app.run_until_stopped().await

@@ -4,6 +4,7 @@
 //! Content is deterministic; `scale` adds copies of the district for load tests.
 
 mod names;
+pub mod problems;
 
 use crate::domain::geo::rectangle;
 use crate::domain::role::Role;

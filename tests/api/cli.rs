@@ -134,3 +134,62 @@ both!(serve_stops_gracefully_on_sigterm, |app: TestApp| async move {
     );
     assert!(lines.iter().any(|l| l["fields"]["message"] == "server stopped"));
 });
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_command_creates_a_city_with_problems_in_every_stage() {
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let Some(app) = crate::helpers::spawn_app_with(backend, false).await else { continue };
+        let port = free_port();
+        let mut child = Command::new(BIN)
+            .args([
+                "demo",
+                "--addr",
+                &format!("127.0.0.1:{port}"),
+                "--data-dir",
+                app.dir.path().to_str().unwrap(),
+                "--database-url",
+                &app.database_url,
+            ])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start demo");
+        let client = reqwest::Client::new();
+        let started = Instant::now();
+        let token = loop {
+            let r = client
+                .post(format!("http://127.0.0.1:{port}/api/v1/auth/login"))
+                .json(&serde_json::json!({"username": "admin", "password": PW}))
+                .send()
+                .await;
+            if let Ok(r) = r
+                && r.status() == StatusCode::OK
+            {
+                break r.json::<serde_json::Value>().await.unwrap()["token"].as_str().unwrap().to_string();
+            }
+            assert!(started.elapsed() < Duration::from_secs(60), "demo did not start");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        let page: serde_json::Value = client
+            .get(format!("http://127.0.0.1:{port}/api/v1/problems?size=50"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let mut states: Vec<String> =
+            page["items"].as_array().unwrap().iter().map(|p| p["state"].as_str().unwrap().to_string()).collect();
+        states.sort();
+        assert_eq!(
+            states,
+            ["acknowledged", "acknowledged", "acknowledged", "closed", "dispatched", "submitted"],
+            "{backend:?}"
+        );
+        assert!(page["items"].as_array().unwrap().iter().any(|p| p["rework_count"] == 1));
+        let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        let _ = child.wait();
+    }
+}

@@ -1,0 +1,91 @@
+//! A few problems in the demo ledger, filed and moved on through the real use cases, so the loop
+//! can be tried at once: open, acknowledged, awaiting re-check, closed, reworked and overdue ones.
+
+use crate::domain::problem::Action;
+use crate::domain::role::Role;
+use crate::error::{AppError, AppResult};
+use crate::media::storage::Storage;
+use crate::service::problems::{ActInput, FileInput, act, file};
+use crate::service::{Ctx, CurrentUser};
+use crate::store::{Db, users};
+use image::codecs::jpeg::JpegEncoder;
+use image::{ImageBuffer, Rgb};
+
+/// A generated "photo" (the demo has no camera): coloured blocks that differ per seed.
+fn photo(seed: u64) -> Vec<u8> {
+    let img = ImageBuffer::from_fn(640, 480, |x, y| {
+        let mut z = ((x / 20) as u64) << 40 | ((y / 20) as u64) << 20 | seed;
+        z = z.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (z >> 31);
+        let v = (z >> 56) as u8;
+        Rgb([v, 120u8.wrapping_add(v / 3), 255 - v])
+    });
+    let mut out = Vec::new();
+    let _ = JpegEncoder::new_with_quality(&mut out, 80).encode_image(&img);
+    out
+}
+
+async fn as_user(db: &Db, username: &str) -> AppResult<CurrentUser> {
+    let u = users::by_username(db, username).await?.ok_or(AppError::NotFound)?;
+    Ok(CurrentUser {
+        id: u.id,
+        username: u.username,
+        display_name: u.display_name,
+        role: Role::parse(&u.role).unwrap_or(Role::Supervisor),
+        unit_id: u.unit_id,
+        area_id: u.area_id,
+        session_id: String::new(),
+        csrf: String::new(),
+    })
+}
+
+pub async fn seed(db: &Db, storage: &Storage) -> AppResult<usize> {
+    let sup = as_user(db, "supervisor").await?;
+    let lead = as_user(db, "lead").await?;
+    let s = Ctx { db, user: &sup, request_id: "demo" };
+    let l = Ctx { db, user: &lead, request_id: "demo" };
+    // Points of the demo lead's unit, with a standard item that applies to each.
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT p.id, i.id FROM points p JOIN point_types t ON t.id = p.type_id \
+         JOIN standard_items i ON (i.point_types = '*' OR i.point_types LIKE '%' || t.code || '%') \
+         JOIN standard_versions v ON v.id = i.version_id AND v.status = 'published' \
+         WHERE p.unit_id = $1 AND p.active = 1 AND i.item IN ('暴露垃圾', '乱贴乱画', '车辆停放', '占道经营') ORDER BY p.code, i.major_code, i.minor_code",
+    )
+    .bind(lead.unit_id.clone().unwrap_or_default())
+    .fetch_all(&db.pool)
+    .await?;
+    let texts = [
+        "绿化带内有积存垃圾",
+        "电杆上有小广告",
+        "非机动车乱停放",
+        "流动摊贩占道经营",
+        "垃圾桶周边散落垃圾",
+        "墙面乱贴乱画",
+    ];
+    let mut filed = Vec::new();
+    for (n, (point, item)) in rows.iter().step_by(3).take(6).enumerate() {
+        let input = FileInput {
+            point_id: point.clone(),
+            standard_item_id: Some(item.clone()),
+            description: texts[n % texts.len()].into(),
+            source: "supervision".into(),
+            allow_duplicate: true,
+            ..Default::default()
+        };
+        filed.push(file(&s, storage, input, vec![photo(n as u64 + 1)]).await?);
+    }
+    let step = |reason: &str| ActInput { reason: reason.into(), note: "已清理完毕".into(), ..Default::default() };
+    // 0 stays 待签收; 1 acknowledged; 2 fixed, awaiting the re-check; 3 closed; 4 reworked.
+    for p in filed.iter().skip(1) {
+        act(&l, storage, &p.id, Action::Acknowledge, ActInput::default(), vec![]).await?;
+    }
+    for (k, p) in filed.iter().enumerate().skip(2).take(3) {
+        act(&l, storage, &p.id, Action::SubmitFix, step(""), vec![photo(100 + k as u64)]).await?;
+    }
+    if let Some(p) = filed.get(3) {
+        act(&s, storage, &p.id, Action::Pass, ActInput::default(), vec![]).await?;
+    }
+    if let Some(p) = filed.get(4) {
+        act(&s, storage, &p.id, Action::Fail, step("周边仍有散落垃圾"), vec![]).await?;
+    }
+    Ok(filed.len())
+}
