@@ -5,6 +5,7 @@ pub mod assets;
 pub mod auth;
 pub mod error;
 pub mod pages;
+pub mod query;
 pub mod ui;
 
 use crate::config::Config;

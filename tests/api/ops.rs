@@ -52,3 +52,17 @@ both!(pages_load_nothing_from_the_internet, |app: TestApp| async move {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(html.contains("页面不存在"));
 });
+
+both!(malformed_query_strings_are_answered_in_chinese, |app: TestApp| async move {
+    let b = app.login("admin").await;
+    for path in ["/units?page=abc", "/problems/new?lng=east&lat=1", "/settings/calendar?year=two"] {
+        let (status, html) = b.get(path).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
+        assert!(html.contains("查询条件格式不正确"), "{path}");
+    }
+    let api = app.api_login("admin").await;
+    let (status, body) = api.get("/api/v1/units?size=lots").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"]["code"], "invalid_query", "{body}");
+    assert_eq!(body["error"]["message"], "查询条件格式不正确，请检查页码、数字和日期后重试");
+});

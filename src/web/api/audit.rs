@@ -6,8 +6,8 @@ use crate::store::PageReq;
 use crate::store::audit::{self as store, AuditEntry, AuditFilter};
 use crate::web::auth::ApiUser;
 use crate::web::error::ApiResult;
+use crate::web::query::Query;
 use axum::Json;
-use axum::extract::Query;
 use serde::Deserialize;
 use utoipa::IntoParams;
 

@@ -6,8 +6,9 @@ use crate::store::units::{self as store, Contact, ContactLevel, Unit, UnitFilter
 use crate::store::{PageReq, org};
 use crate::web::auth::ApiUser;
 use crate::web::error::ApiResult;
+use crate::web::query::Query;
 use axum::Json;
-use axum::extract::{Path, Query};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
