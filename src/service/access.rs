@@ -48,3 +48,18 @@ pub fn users_scope(user: &CurrentUser) -> AppResult<Option<String>> {
         _ => Err(AppError::Forbidden),
     }
 }
+
+/// Narrows a role's area scope to an area picked in a filter (with everything below it):
+/// the result never reaches outside the scope.
+pub async fn narrow_to_area(
+    db: &crate::store::Db,
+    scope: Option<Vec<String>>,
+    area: Option<String>,
+) -> AppResult<Option<Vec<String>>> {
+    let Some(a) = area else { return Ok(scope) };
+    let sub = org::subtree_ids(db, &a).await?;
+    Ok(Some(match scope {
+        Some(scope) => sub.into_iter().filter(|i| scope.contains(i)).collect(),
+        None => sub,
+    }))
+}

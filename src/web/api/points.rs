@@ -5,8 +5,8 @@ use crate::service::access::area_scope;
 use crate::service::grids::{self as grid_svc, GridImport, Responsible};
 use crate::service::non_empty;
 use crate::service::points::{self as svc, PointInput};
+use crate::store::PageReq;
 use crate::store::points::{self as store, GridRow, Point, PointRow, PointType};
-use crate::store::{PageReq, org};
 use crate::web::auth::ApiUser;
 use crate::web::error::ApiResult;
 use crate::web::query::Query;
@@ -38,13 +38,7 @@ pub struct PointQuery {
 pub async fn list(api: ApiUser, Query(q): Query<PointQuery>) -> ApiResult<Json<Page<PointRow>>> {
     let ctx = api.ctx();
     let mut f = svc::scope(&ctx).await?;
-    if let Some(a) = non_empty(&q.area_id) {
-        let sub = org::subtree_ids(ctx.db, &a).await?;
-        f.area_ids = Some(match f.area_ids {
-            Some(scope) => sub.into_iter().filter(|i| scope.contains(i)).collect(),
-            None => sub,
-        });
-    }
+    f.area_ids = crate::service::access::narrow_to_area(ctx.db, f.area_ids.take(), non_empty(&q.area_id)).await?;
     if f.unit_id.is_none() {
         f.unit_id = non_empty(&q.unit_id);
     }

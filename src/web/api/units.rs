@@ -2,8 +2,8 @@ use super::{ErrorBody, JsonBody, Page};
 use crate::service::access::area_scope;
 use crate::service::non_empty;
 use crate::service::units::{self as svc, ContactInput, LevelInput, UnitInput};
+use crate::store::PageReq;
 use crate::store::units::{self as store, Contact, ContactLevel, Unit, UnitFilter, UnitRow};
-use crate::store::{PageReq, org};
 use crate::web::auth::ApiUser;
 use crate::web::error::ApiResult;
 use crate::web::query::Query;
@@ -27,14 +27,8 @@ pub struct UnitQuery {
 #[utoipa::path(get, path = "/units", tag = "units", params(UnitQuery), responses((status = 200, body = Page<UnitRow>)))]
 pub async fn list(api: ApiUser, Query(q): Query<UnitQuery>) -> ApiResult<Json<Page<UnitRow>>> {
     let ctx = api.ctx();
-    let mut area_ids = area_scope(&ctx).await?;
-    if let Some(a) = non_empty(&q.area_id) {
-        let sub = org::subtree_ids(ctx.db, &a).await?;
-        area_ids = Some(match area_ids {
-            Some(scope) => sub.into_iter().filter(|i| scope.contains(i)).collect(),
-            None => sub,
-        });
-    }
+    let area_ids =
+        crate::service::access::narrow_to_area(ctx.db, area_scope(&ctx).await?, non_empty(&q.area_id)).await?;
     let only_id = if api.user.role.needs_unit() { Some(api.user.unit_id.clone().unwrap_or_default()) } else { None };
     let f = UnitFilter { kind: non_empty(&q.kind), area_ids, keyword: non_empty(&q.q), active: None, only_id };
     let req = PageReq::new(q.page, q.size);

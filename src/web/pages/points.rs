@@ -7,7 +7,7 @@ use crate::error::AppError;
 use crate::service::access::require_admin;
 use crate::service::points::{self as svc, PointInput, can_edit};
 use crate::store::points::{self as store, Point, PointFilter, PointRow};
-use crate::store::{PageReq, org, units};
+use crate::store::{PageReq, units};
 use crate::web::auth::{CsrfForm, PageUser};
 use crate::web::error::PageResult;
 use crate::web::query::Query;
@@ -119,13 +119,7 @@ pub fn export_row(r: &PointRow) -> Vec<String> {
 pub async fn list(page: PageUser, RawQuery(raw): RawQuery, Query(q): Query<PointQuery>) -> PageResult<Response> {
     let ctx = page.ctx();
     let mut f: PointFilter = svc::scope(&ctx).await?;
-    if let Some(a) = opt(&q.area_id) {
-        let sub = org::subtree_ids(ctx.db, &a).await?;
-        f.area_ids = Some(match f.area_ids {
-            Some(scope) => sub.into_iter().filter(|i| scope.contains(i)).collect(),
-            None => sub,
-        });
-    }
+    f.area_ids = crate::service::access::narrow_to_area(ctx.db, f.area_ids.take(), opt(&q.area_id)).await?;
     if f.unit_id.is_none() {
         f.unit_id = opt(&q.unit_id);
     }

@@ -59,14 +59,7 @@ pub async fn list(page: PageUser, RawQuery(raw): RawQuery, Query(q): Query<UnitQ
         let id = page.user.unit_id.clone().unwrap_or_default();
         return Ok(Redirect::to(&format!("/units/{id}")).into_response());
     }
-    let mut area_ids = area_scope(&ctx).await?;
-    if let Some(a) = opt(&q.area_id) {
-        let sub = org::subtree_ids(ctx.db, &a).await?;
-        area_ids = Some(match area_ids {
-            Some(scope) => sub.into_iter().filter(|i| scope.contains(i)).collect(),
-            None => sub,
-        });
-    }
+    let area_ids = crate::service::access::narrow_to_area(ctx.db, area_scope(&ctx).await?, opt(&q.area_id)).await?;
     let filter = UnitFilter {
         kind: opt(&q.kind),
         area_ids,
