@@ -7,8 +7,8 @@ use crate::domain::ids::new_id;
 use crate::domain::role::Role;
 use crate::domain::time::{DAY_MS, now_ms};
 use crate::service::{Ctx, CurrentUser};
-use crate::store::problems::{self as store, Problem, ProblemFilter};
-use crate::store::{Db, PageReq};
+use crate::store::Db;
+use crate::store::problems::{self as store, Problem, ProblemFilter, Seek, Sort};
 use anyhow::Context;
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -63,15 +63,15 @@ where
 
 /// Generated problems: spread over the demo points, the last 90 days and every state.
 async fn generate(db: &Db, n: u64) -> anyhow::Result<()> {
-    let points: Vec<(String, String, String)> =
-        sqlx::query_as("SELECT id, unit_id, lead_name FROM points").fetch_all(&db.pool).await?;
+    let points: Vec<(String, String, String, String)> =
+        sqlx::query_as("SELECT id, unit_id, lead_name, name FROM points").fetch_all(&db.pool).await?;
     let now = now_ms();
     let started = Instant::now();
     let mut done = 0u64;
     while done < n {
         let mut tx = db.begin().await?;
         for i in done..(done + 10_000).min(n) {
-            let (point, unit, lead) = &points[(i as usize * 7919) % points.len()];
+            let (point, unit, lead, point_name) = &points[(i as usize * 7919) % points.len()];
             let found = now - ((i * 7_777_777) % (90 * DAY_MS as u64)) as i64;
             let state = STATES[(i % 10) as usize];
             let deadline = found + 8 * 3_600_000;
@@ -109,7 +109,7 @@ async fn generate(db: &Db, n: u64) -> anyhow::Result<()> {
                 version: 1,
                 id,
             };
-            store::insert(&mut tx, &p).await?;
+            store::insert(&mut tx, &p, point_name).await?;
         }
         tx.commit().await?;
         done = (done + 10_000).min(n);
@@ -139,6 +139,21 @@ pub async fn run(mut config: Config, problems: u64, intake: u64, reuse: bool) ->
     if !reuse {
         generate(&db, problems).await?;
     }
+    // The background job indexes new problems for keyword search; in production it keeps up
+    // round by round, here the whole generated backlog is indexed once before measuring.
+    let started = Instant::now();
+    let mut indexed = 0;
+    loop {
+        let n = store::index_pending(&db).await?;
+        if n == 0 {
+            break;
+        }
+        indexed += n;
+    }
+    if indexed > 0 {
+        let secs = started.elapsed().as_secs_f64();
+        println!("{}", json!({"name": "search_index_backlog", "n": indexed, "seconds": (secs * 10.0).round() / 10.0}));
+    }
     let admin = crate::store::users::by_username(&db, "admin").await?.context("admin account")?;
     let user = CurrentUser {
         id: admin.id,
@@ -162,16 +177,45 @@ pub async fn run(mut config: Config, problems: u64, intake: u64, reuse: bool) ->
         source: Some("supervision".into()),
         ..Default::default()
     };
-    let samples = time(50, || async { Ok(store::list(&db, &filter, PageReq::new(Some(1), Some(20))).await?) }).await?;
+    let first = |f: ProblemFilter, sort: Sort| {
+        let db = db.clone();
+        move || {
+            let (db, f) = (db.clone(), f.clone());
+            async move { Ok(store::list_keyset(&db, &f, sort, &Seek::First, 20).await?) }
+        }
+    };
+    let samples = time(50, first(filter.clone(), Sort::FoundDesc)).await?;
     report("ledger_first_page_3_filters", samples, None);
+    // Walking 50 pages deep by cursor: each page costs what the first does.
+    let everything = ProblemFilter::default();
+    let mut seek = Seek::First;
+    let mut samples = Vec::new();
+    for _ in 0..50 {
+        let t = Instant::now();
+        let page = store::list_keyset(&db, &everything, Sort::FoundDesc, &seek, 20).await?;
+        samples.push(t.elapsed());
+        let Some(next) = page.next else { break };
+        let (k, id) = next.split_once('_').context("cursor")?;
+        seek = Seek::After(k.parse()?, id.to_string());
+    }
+    report("ledger_next_pages_keyset_unfiltered", samples, None);
+    let samples = time(20, first(filter.clone(), Sort::DeadlineAsc)).await?;
+    report("ledger_first_page_3_filters_by_deadline", samples, None);
     let kw = ProblemFilter { keyword: Some("井盖".into()), ..Default::default() };
-    let samples = time(20, || async { Ok(store::list(&db, &kw, PageReq::new(Some(1), Some(20))).await?) }).await?;
+    let samples = time(20, first(kw, Sort::FoundDesc)).await?;
     report("keyword_search", samples, None);
+    let kw =
+        ProblemFilter {
+            keyword: Some("黄土裸露 绿化带".into()), unit_id: Some(unit.clone()), ..Default::default()
+        };
+    let samples = time(20, first(kw, Sort::FoundDesc)).await?;
+    report("keyword_search_two_terms_one_unit", samples, None);
     let month = now_ms() - 30 * DAY_MS;
     let samples = time(5, || async { Ok(crate::service::kpi::report(&ctx, month, now_ms(), false).await?) }).await?;
     report("kpi_all_units_month", samples, None);
 
     // Intake over HTTP: 16 concurrent clients filing through the JSON API.
+    let config_for_child = config.clone();
     let app = Application::with_db(config, db.clone()).await?;
     let base = format!("http://{}", app.local_addr());
     tokio::spawn(app.run_until_stopped());
@@ -211,5 +255,80 @@ pub async fn run(mut config: Config, problems: u64, intake: u64, reuse: bool) ->
     let secs = started.elapsed().as_secs_f64();
     let n = samples.len() as f64;
     report("intake_http_16_clients", samples, Some(n / secs));
+    kill9_durability(&config_for_child, &db, &points).await
+}
+
+/// Files problems into a separate server process from 16 clients, kills it with SIGKILL in the
+/// middle, and checks that every problem it acknowledged (201) is in the database.
+async fn kill9_durability(config: &Config, db: &Db, points: &[String]) -> anyhow::Result<()> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut child = tokio::process::Command::new(std::env::current_exe()?)
+        .arg("serve")
+        .args(["--database-url", &config.database_url])
+        .args(["--data-dir", &config.data_dir.display().to_string()])
+        .args(["--addr", &format!("127.0.0.1:{port}")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .context("start the server process")?;
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while client.get(format!("{base}/healthz")).send().await.map(|r| !r.status().is_success()).unwrap_or(true) {
+        anyhow::ensure!(Instant::now() < deadline, "the server process did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let login: serde_json::Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": "supervisor", "password": crate::demo::DEFAULT_PASSWORD}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token = login["token"].as_str().context("login")?.to_string();
+    let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let mut tasks = Vec::new();
+    for worker in 0..16usize {
+        let (client, base, token, points, acked) =
+            (client.clone(), base.clone(), token.clone(), points.to_vec(), acknowledged.clone());
+        tasks.push(tokio::spawn(async move {
+            for i in (worker..).step_by(16) {
+                let body = json!({"point_id": points[i % points.len()], "category": "断电测试", "description": format!("强杀前登记{i}"),
+                    "source": "supervision", "allow_duplicate": true});
+                let Ok(r) = client.post(format!("{base}/api/v1/problems")).bearer_auth(&token).json(&body).send().await else {
+                    return; // the server is gone
+                };
+                if r.status().as_u16() != 201 {
+                    return;
+                }
+                let Ok(v) = r.json::<serde_json::Value>().await else { return };
+                if let Some(id) = v["id"].as_str() {
+                    acked.lock().expect("ids").push(id.to_string());
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    child.start_kill()?; // SIGKILL: no shutdown code runs
+    child.wait().await?;
+    for t in tasks {
+        let _ = t.await;
+    }
+    let ids = acknowledged.lock().expect("ids").clone();
+    let mut found = 0i64;
+    for chunk in ids.chunks(500) {
+        let ps: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("SELECT COUNT(*) FROM problems WHERE id IN ({})", ps.join(","));
+        let mut q = sqlx::query_scalar::<_, i64>(&sql);
+        for id in chunk {
+            q = q.bind(id);
+        }
+        found += q.fetch_one(&db.pool).await?;
+    }
+    let missing = ids.len() as i64 - found;
+    println!("{}", json!({"name": "intake_kill9_durability", "acknowledged": ids.len(), "missing": missing}));
+    anyhow::ensure!(!ids.is_empty(), "no problem was acknowledged before the kill");
+    anyhow::ensure!(missing == 0, "{missing} acknowledged problems were lost by kill -9");
     Ok(())
 }

@@ -48,15 +48,65 @@ fn rate(n: i64, d: i64) -> Option<f64> {
 
 pub fn compute(cases: &[CaseFacts]) -> Kpi {
     let count = |f: fn(&CaseFacts) -> bool| cases.iter().filter(|c| f(c)).count() as i64;
-    let due = cases.len() as i64;
-    let closed = count(|c| c.closed);
-    let closed_on_time = count(|c| c.closed_on_time);
-    let disposed = count(|c| c.disposed);
-    let disposed_on_time = count(|c| c.disposed_on_time);
-    let reworked = count(|c| c.reworked);
-    let extended = count(|c| c.extended);
-    let postponed = count(|c| c.postponed);
     let minutes: Vec<i64> = cases.iter().filter_map(|c| c.minutes_to_close).collect();
+    from_counts(Counts {
+        due: cases.len() as i64,
+        closed: count(|c| c.closed),
+        closed_on_time: count(|c| c.closed_on_time),
+        disposed: count(|c| c.disposed),
+        disposed_on_time: count(|c| c.disposed_on_time),
+        reworked: count(|c| c.reworked),
+        extended: count(|c| c.extended),
+        postponed: count(|c| c.postponed),
+        timed: minutes.len() as i64,
+        minutes_to_close: minutes.iter().sum(),
+    })
+}
+
+/// The counts the metrics are ratios of (what the database aggregates at scale).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Counts {
+    pub due: i64,
+    pub closed: i64,
+    pub closed_on_time: i64,
+    pub disposed: i64,
+    pub disposed_on_time: i64,
+    pub reworked: i64,
+    pub extended: i64,
+    pub postponed: i64,
+    /// Closed cases with a measured time to close, and the sum of those minutes
+    pub timed: i64,
+    pub minutes_to_close: i64,
+}
+
+impl std::ops::AddAssign for Counts {
+    fn add_assign(&mut self, o: Counts) {
+        self.due += o.due;
+        self.closed += o.closed;
+        self.closed_on_time += o.closed_on_time;
+        self.disposed += o.disposed;
+        self.disposed_on_time += o.disposed_on_time;
+        self.reworked += o.reworked;
+        self.extended += o.extended;
+        self.postponed += o.postponed;
+        self.timed += o.timed;
+        self.minutes_to_close += o.minutes_to_close;
+    }
+}
+
+pub fn from_counts(c: Counts) -> Kpi {
+    let Counts {
+        due,
+        closed,
+        closed_on_time,
+        disposed,
+        disposed_on_time,
+        reworked,
+        extended,
+        postponed,
+        timed,
+        minutes_to_close,
+    } = c;
     Kpi {
         due,
         closed,
@@ -72,8 +122,7 @@ pub fn compute(cases: &[CaseFacts]) -> Kpi {
         disposal_rate: rate(disposed, due),
         rework_rate: rate(reworked, due),
         extension_rate: rate(extended, due),
-        mean_hours_to_close: (!minutes.is_empty())
-            .then(|| (minutes.iter().sum::<i64>() as f64 / minutes.len() as f64 / 60.0 * 10.0).round() / 10.0),
+        mean_hours_to_close: (timed > 0).then(|| (minutes_to_close as f64 / timed as f64 / 60.0 * 10.0).round() / 10.0),
     }
 }
 

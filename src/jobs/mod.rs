@@ -24,6 +24,8 @@ pub fn spawn(db: Db, config: Arc<Config>, base_url: String) {
 }
 
 pub async fn run_once(db: &Db, config: &Config, client: &reqwest::Client, base_url: &str) -> anyhow::Result<()> {
+    problems::index_pending(db).await?;
+    db.checkpoint().await?;
     raise_alerts(db, config).await?;
     deliver(db, config, client, base_url).await
 }

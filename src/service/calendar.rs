@@ -50,8 +50,22 @@ pub async fn working_hours(db: &Db) -> AppResult<WorkingHours> {
     })
 }
 
-/// The calendar with every loaded year and the configured working hours.
+/// The calendar with every loaded year and the configured working hours. Deadlines are computed
+/// on every filing, so the parsed calendar is kept per database and re-read only when one cheap
+/// query shows that a year or the working hours changed (on this instance or another one).
 pub async fn load(db: &Db) -> AppResult<Calendar> {
+    let fingerprint = store::fingerprint(db, WORKING_HOURS_KEY).await?;
+    if let Some((f, cal)) = db.calendar_cache.lock().expect("calendar cache").as_ref()
+        && *f == fingerprint
+    {
+        return Ok(cal.clone());
+    }
+    let cal = load_uncached(db).await?;
+    *db.calendar_cache.lock().expect("calendar cache") = Some((fingerprint, cal.clone()));
+    Ok(cal)
+}
+
+async fn load_uncached(db: &Db) -> AppResult<Calendar> {
     let mut cal = Calendar::new(working_hours(db).await?);
     let years = store::years(db).await?;
     let days = store::days(db, None).await?;

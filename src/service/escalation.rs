@@ -70,19 +70,12 @@ pub async fn proposed_interviews(ctx: &Ctx<'_>, from: i64, to: i64) -> AppResult
     let mut f = scope(ctx).await?;
     f.dispatched_from = Some(from);
     f.dispatched_to = Some(to);
-    let rows = store::kpi_rows(ctx.db, &f).await?;
-    let mut counts: BTreeMap<(String, String), i64> = BTreeMap::new();
-    for r in rows {
-        let Some(deadline) = r.deadline_at else { continue };
-        let late = match r.state.as_str() {
-            "closed" => r.closed_at.is_some_and(|c| c > deadline),
-            "dispatched" | "acknowledged" | "submitted" => now > deadline,
-            _ => false,
-        };
-        if late {
-            *counts.entry((r.unit_name, r.unit_id)).or_default() += 1;
-        }
-    }
+    let rows = store::kpi_counts(ctx.db, &f, false, now).await?;
+    let counts: BTreeMap<(String, String), i64> = rows
+        .into_iter()
+        .filter(|r| r.late > 0)
+        .map(|r| ((r.name.unwrap_or_default(), r.key.unwrap_or_default()), r.late))
+        .collect();
     let n = threshold(ctx.db).await?;
     let mut out: Vec<ProposedInterview> = counts
         .into_iter()

@@ -2,11 +2,11 @@
 
 use super::Ctx;
 use super::problems::scope;
-use crate::domain::kpi::{CaseFacts, Kpi, compute};
+use crate::domain::kpi::{Counts, Kpi, from_counts};
+use crate::domain::time::now_ms;
 use crate::error::AppResult;
-use crate::store::problems::{self as store, KpiRow};
+use crate::store::problems::{self as store, KpiCounts};
 use serde::Serialize;
-use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -17,44 +17,41 @@ pub struct KpiLine {
     pub kpi: Kpi,
 }
 
-fn facts(r: &KpiRow) -> CaseFacts {
-    let closed = r.state == "closed";
-    let deadline = r.deadline_at.unwrap_or(i64::MAX);
-    let disposed_at = r.submitted_at.or(r.closed_at);
-    CaseFacts {
-        closed,
-        closed_on_time: closed && r.closed_at.is_some_and(|c| c <= deadline),
-        disposed: disposed_at.is_some(),
-        disposed_on_time: disposed_at.is_some_and(|d| d <= deadline),
-        reworked: r.rework_count > 0,
-        extended: r.extensions > 0,
-        postponed: r.postponed == 1,
-        minutes_to_close: match (closed, r.dispatched_at, r.closed_at) {
-            (true, Some(d), Some(c)) => Some((c - d) / 60_000),
-            _ => None,
-        },
+fn counts(r: &KpiCounts) -> Counts {
+    Counts {
+        due: r.due,
+        closed: r.closed,
+        closed_on_time: r.closed_on_time,
+        disposed: r.disposed,
+        disposed_on_time: r.disposed_on_time,
+        reworked: r.reworked,
+        extended: r.extended,
+        postponed: r.postponed,
+        timed: r.timed,
+        minutes_to_close: r.minutes_to_close,
     }
 }
 
 /// KPIs for problems dispatched in [from, to), grouped by unit or by community, plus the total.
+/// The database does the counting; the ratios are computed here from the counts.
 pub async fn report(ctx: &Ctx<'_>, from: i64, to: i64, by_community: bool) -> AppResult<(Vec<KpiLine>, Kpi)> {
     let mut f = scope(ctx).await?;
     f.dispatched_from = Some(from);
     f.dispatched_to = Some(to);
-    let rows = store::kpi_rows(ctx.db, &f).await?;
-    let mut groups: BTreeMap<(String, String), Vec<CaseFacts>> = BTreeMap::new();
-    for r in &rows {
-        let key = if by_community {
-            (
-                r.community_name.clone().unwrap_or_else(|| "（未指定社区）".into()),
-                r.community_id.clone().unwrap_or_default(),
-            )
-        } else {
-            (r.unit_name.clone(), r.unit_id.clone())
-        };
-        groups.entry(key).or_default().push(facts(r));
-    }
-    let all: Vec<CaseFacts> = rows.iter().map(facts).collect();
-    let lines = groups.into_iter().map(|((name, key), cases)| KpiLine { key, name, kpi: compute(&cases) }).collect();
-    Ok((lines, compute(&all)))
+    let rows = store::kpi_counts(ctx.db, &f, by_community, now_ms()).await?;
+    let mut total = Counts::default();
+    let mut lines: Vec<KpiLine> = rows
+        .iter()
+        .map(|r| {
+            total += counts(r);
+            let name = match (&r.name, by_community) {
+                (Some(n), _) => n.clone(),
+                (None, true) => "（未指定社区）".into(),
+                (None, false) => "（未知单位）".into(),
+            };
+            KpiLine { key: r.key.clone().unwrap_or_default(), name, kpi: from_counts(counts(r)) }
+        })
+        .collect();
+    lines.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.key.cmp(&b.key)));
+    Ok((lines, from_counts(total)))
 }

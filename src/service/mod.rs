@@ -14,6 +14,7 @@ pub mod point_types;
 pub mod points;
 pub mod points_import;
 pub mod problems;
+pub mod rounds;
 pub mod sheet;
 pub mod standards;
 pub mod tasks;

@@ -56,6 +56,11 @@ pub async fn scope(ctx: &Ctx<'_>) -> AppResult<PointFilter> {
 
 pub async fn visible(ctx: &Ctx<'_>, id: &str) -> AppResult<Point> {
     let p = store::get(ctx.db, id).await?.ok_or(AppError::NotFound)?;
+    check_visible(ctx, p).await
+}
+
+/// The point back if the current user may see it, NotFound otherwise.
+pub async fn check_visible(ctx: &Ctx<'_>, p: Point) -> AppResult<Point> {
     let s = scope(ctx).await?;
     let unit_ok = s.unit_id.as_deref().is_none_or(|u| u == p.unit_id);
     let area_ok = s.area_ids.as_ref().is_none_or(|ids| p.community_id.as_ref().is_some_and(|c| ids.contains(c)));
@@ -317,6 +322,9 @@ pub async fn update(ctx: &Ctx<'_>, id: &str, input: PointInput) -> AppResult<Poi
         return Err(AppError::stale());
     }
     new.version = expected + 1;
+    if new.name != old.name {
+        crate::store::problems::reindex_point(&mut tx, &new.id, &new.name).await?;
+    }
     record(ctx, &mut tx, "update", Some(&old), &new, now).await?;
     tx.commit().await?;
     Ok(new)

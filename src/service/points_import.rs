@@ -141,6 +141,9 @@ pub async fn import(ctx: &Ctx<'_>, bytes: &[u8]) -> AppResult<ImportSummary> {
                     return Err(AppError::stale());
                 }
                 p.version = version + 1;
+                if p.name != old.name {
+                    crate::store::problems::reindex_point(&mut tx, &p.id, &p.name).await?;
+                }
                 record(ctx, &mut tx, "update", Some(&old), &p, now).await?;
                 updated += 1;
             }

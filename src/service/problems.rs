@@ -110,7 +110,7 @@ pub async fn file(ctx: &Ctx<'_>, storage: &Storage, input: FileInput, photos: Ve
     };
     let point = match point {
         Some(p) => Some(
-            super::points::visible(ctx, &p.id)
+            super::points::check_visible(ctx, p)
                 .await
                 .map_err(|_| AppError::field("point_id", "unknown_point", "请选择存在的点位"))?,
         ),
@@ -236,14 +236,9 @@ pub async fn file(ctx: &Ctx<'_>, storage: &Storage, input: FileInput, photos: Ve
         stored.push(super::photos::prepare(storage, "problem", &id, "before", bytes, ctx).await?);
     }
     let state = if verify_first { State::Reported } else { State::Dispatched };
-    let code = format!(
-        "Q{}{}",
-        crate::domain::time::to_local(now).format("%Y%m%d"),
-        &id.replace('-', "")[26..].to_uppercase()
-    );
-    let p = Problem {
+    let mut p = Problem {
         id: id.clone(),
-        code,
+        code: String::new(),
         point_id: point.id.clone(),
         unit_id: point.unit_id.clone(),
         lead_name: point.lead_name.clone(),
@@ -274,7 +269,11 @@ pub async fn file(ctx: &Ctx<'_>, storage: &Storage, input: FileInput, photos: Ve
         version: 1,
     };
     let mut tx = ctx.db.begin().await?;
-    store::insert(&mut tx, &p).await?;
+    // Codes number the day's problems: Q + date + sequence (Q202611220001).
+    let day = crate::domain::time::to_local(now).format("%Y%m%d").to_string();
+    let n = store::next_in_sequence(&mut tx, &format!("problem:{day}")).await?;
+    p.code = format!("Q{day}{n:04}");
+    store::insert(&mut tx, &p, &point.name).await?;
     for ph in &stored {
         photo_store::insert(&mut tx, ph).await?;
     }

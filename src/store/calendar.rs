@@ -105,3 +105,16 @@ pub async fn set_setting(conn: &mut AnyConnection, key: &str, value: &str, now: 
     .await
     .map(|_| ())
 }
+
+/// Changes whenever a year is (re)loaded or a setting changes: the number of years, the latest
+/// year's update time and the given setting's value and update time.
+pub async fn fingerprint(db: &Db, key: &str) -> Result<String, sqlx::Error> {
+    let (n, max, value, at): (i64, Option<i64>, Option<String>, Option<i64>) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM calendar_years), (SELECT MAX(updated_at) FROM calendar_years), \
+         (SELECT value FROM settings WHERE key = $1), (SELECT updated_at FROM settings WHERE key = $1)",
+    )
+    .bind(key)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(format!("{n}|{}|{}|{}", max.unwrap_or(0), value.unwrap_or_default(), at.unwrap_or(0)))
+}

@@ -23,6 +23,7 @@ use anyhow::Context;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,9 +45,88 @@ impl Backend {
 pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
+    /// SQLite has one writer: transactions of this process queue for one dedicated connection
+    /// instead of spinning in SQLite's busy handler (which sleeps up to 100 ms per retry), and that
+    /// connection's page cache stays warm because no other connection of ours writes in between.
+    writer: Option<Arc<tokio::sync::Mutex<Writer>>>,
+    /// The working-day calendar as last loaded, with the fingerprint of the rows it came from.
+    pub calendar_cache: Arc<std::sync::Mutex<Option<(String, crate::domain::calendar::Calendar)>>>,
 }
 
-pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+struct Writer {
+    conn: sqlx::AnyConnection,
+    /// A transaction was dropped without commit: roll it back before the next one begins.
+    needs_rollback: bool,
+}
+
+/// A write transaction: on PostgreSQL a pooled transaction, on SQLite the writer connection held
+/// for this transaction alone. Dropping it without `commit` rolls it back.
+pub struct Tx {
+    /// Taken out only by `commit`.
+    inner: Option<TxInner>,
+}
+
+enum TxInner {
+    Pool(sqlx::Transaction<'static, sqlx::Any>),
+    Writer(tokio::sync::OwnedMutexGuard<Writer>),
+}
+
+impl Tx {
+    pub async fn commit(mut self) -> Result<(), sqlx::Error> {
+        match self.inner.take().expect("open transaction") {
+            TxInner::Pool(t) => t.commit().await,
+            TxInner::Writer(mut w) => match w.conn.execute("COMMIT").await {
+                Ok(_) => Ok(()),
+                Err(e) => {
+                    w.needs_rollback = true;
+                    Err(e)
+                }
+            },
+        }
+    }
+
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        // Dropping marks the writer for rollback; the pooled transaction rolls back on drop.
+        drop(self);
+        Ok(())
+    }
+}
+
+impl Drop for Tx {
+    /// An abandoned SQLite transaction must not keep the database's write lock: the writer is
+    /// handed to a task that rolls back and only then frees it for the next transaction.
+    fn drop(&mut self) {
+        if let Some(TxInner::Writer(mut w)) = self.inner.take() {
+            w.needs_rollback = true;
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                rt.spawn(async move {
+                    if w.conn.execute("ROLLBACK").await.is_ok() {
+                        w.needs_rollback = false;
+                    }
+                });
+            }
+        }
+    }
+}
+
+impl std::ops::Deref for Tx {
+    type Target = sqlx::AnyConnection;
+    fn deref(&self) -> &Self::Target {
+        match self.inner.as_ref().expect("open transaction") {
+            TxInner::Pool(t) => t,
+            TxInner::Writer(w) => &w.conn,
+        }
+    }
+}
+
+impl std::ops::DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        match self.inner.as_mut().expect("open transaction") {
+            TxInner::Pool(t) => &mut *t,
+            TxInner::Writer(w) => &mut w.conn,
+        }
+    }
+}
 
 impl Db {
     pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
@@ -62,6 +142,9 @@ impl Db {
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(30))
+            // A pinged round trip before every use guards against dropped network connections;
+            // an embedded SQLite file has none, and the ping costs a thread hand-off per query.
+            .test_before_acquire(backend == Backend::Postgres)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -71,6 +154,12 @@ impl Db {
                         conn.execute("PRAGMA synchronous = NORMAL").await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
                         conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        // Every commit invalidates the other connections' page caches; reading
+                        // pages through a memory map instead of read() copies keeps that cheap.
+                        conn.execute("PRAGMA mmap_size = 1073741824").await?;
+                        // Checkpoints (which fsync) run from the background jobs, off the commit
+                        // path; this larger automatic limit only bounds the log if jobs do not run.
+                        conn.execute("PRAGMA wal_autocheckpoint = 20000").await?;
                     }
                     Ok(())
                 })
@@ -78,7 +167,14 @@ impl Db {
             .connect_with(opts)
             .await
             .with_context(|| format!("cannot open database {}", redact(url)))?;
-        Ok(Db { pool, backend })
+        let writer = match backend {
+            Backend::Sqlite => {
+                let conn = pool.acquire().await?.detach();
+                Some(Arc::new(tokio::sync::Mutex::new(Writer { conn, needs_rollback: false })))
+            }
+            Backend::Postgres => None,
+        };
+        Ok(Db { pool, backend, writer, calendar_cache: Default::default() })
     }
 
     pub async fn migrate(&self) -> anyhow::Result<()> {
@@ -91,7 +187,30 @@ impl Db {
     }
 
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
-        self.pool.begin().await
+        match &self.writer {
+            Some(w) => {
+                let mut turn = w.clone().lock_owned().await;
+                if turn.needs_rollback {
+                    // The previous transaction was abandoned (an error or a dropped request).
+                    let _ = turn.conn.execute("ROLLBACK").await;
+                    turn.needs_rollback = false;
+                }
+                // IMMEDIATE takes SQLite's write lock at once: a transaction that reads before it
+                // writes can never find its snapshot outdated by a concurrent autocommit write.
+                turn.conn.execute("BEGIN IMMEDIATE").await?;
+                Ok(Tx { inner: Some(TxInner::Writer(turn)) })
+            }
+            None => Ok(Tx { inner: Some(TxInner::Pool(self.pool.begin().await?)) }),
+        }
+    }
+
+    /// SQLite: copies committed pages from the write-ahead log into the database without
+    /// waiting for readers or blocking the writer.
+    pub async fn checkpoint(&self) -> Result<(), sqlx::Error> {
+        if self.backend == Backend::Sqlite {
+            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&self.pool).await?;
+        }
+        Ok(())
     }
 
     pub async fn ping(&self) -> Result<(), sqlx::Error> {

@@ -28,27 +28,22 @@ pub async fn notify_unit(
     body: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    let users: Vec<String> = sqlx::query_scalar(
-        "SELECT id FROM users WHERE unit_id = $1 AND active = 1 AND role IN ('unit_user', 'point_lead')",
+    // One statement for all of the unit's accounts; each row's id is this batch's id plus the user's.
+    sqlx::query(
+        "INSERT INTO notifications (id, user_id, problem_id, kind, title, body, link, created_at) \
+         SELECT $1 || '.' || id, id, $2, $3, $4, $5, $6, $7 FROM users \
+         WHERE unit_id = $8 AND active = 1 AND role IN ('unit_user', 'point_lead')",
     )
+    .bind(new_id())
+    .bind(problem_id)
+    .bind(kind)
+    .bind(title)
+    .bind(body)
+    .bind(format!("/problems/{problem_id}"))
+    .bind(now)
     .bind(unit_id)
-    .fetch_all(&mut *conn)
+    .execute(&mut *conn)
     .await?;
-    for u in users {
-        sqlx::query(
-            "INSERT INTO notifications (id, user_id, problem_id, kind, title, body, link, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(new_id())
-        .bind(&u)
-        .bind(problem_id)
-        .bind(kind)
-        .bind(title)
-        .bind(body)
-        .bind(format!("/problems/{problem_id}"))
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
-    }
     Ok(())
 }
 
@@ -130,23 +125,18 @@ pub async fn enqueue(
     event: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    let hooks: Vec<String> = sqlx::query_scalar("SELECT id FROM webhooks WHERE unit_id = $1 AND active = 1")
-        .bind(unit_id)
-        .fetch_all(&mut *conn)
-        .await?;
-    for h in hooks {
-        sqlx::query(
-            "INSERT INTO outbox (id, webhook_id, problem_id, event, payload, status, attempts, next_attempt_at, created_at) \
-             VALUES ($1, $2, $3, $4, '', 'pending', 0, $5, $5) ON CONFLICT (webhook_id, problem_id, event) DO NOTHING",
-        )
-        .bind(new_id())
-        .bind(&h)
-        .bind(problem_id)
-        .bind(event)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
-    }
+    sqlx::query(
+        "INSERT INTO outbox (id, webhook_id, problem_id, event, payload, status, attempts, next_attempt_at, created_at) \
+         SELECT $1 || '.' || id, id, $2, $3, '', 'pending', 0, $4, $4 FROM webhooks WHERE unit_id = $5 AND active = 1 \
+         ON CONFLICT (webhook_id, problem_id, event) DO NOTHING",
+    )
+    .bind(new_id())
+    .bind(problem_id)
+    .bind(event)
+    .bind(now)
+    .bind(unit_id)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 

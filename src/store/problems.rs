@@ -1,6 +1,7 @@
 //! The problem ledger and each problem's history.
 
-use super::{Db, PageReq, Where, bind_args_as, like_pattern};
+use super::{Backend, Db, PageReq, Where, bind_args_as, like_pattern};
+use crate::domain::search;
 use serde::Serialize;
 use sqlx::AnyConnection;
 
@@ -148,13 +149,133 @@ fn filter_sql(db: &Db, f: &ProblemFilter) -> Where {
         w.and(format!("q.state IN ('dispatched', 'acknowledged') AND q.deadline_at < {p}"));
     }
     if let Some(k) = &f.keyword {
-        let p = w.text(like_pattern(k));
+        keyword_sql(db, &mut w, k);
+    }
+    w
+}
+
+/// The keyword box: a complete problem code is looked up exactly; otherwise every term must occur
+/// in the description, category, code or point name. The token index (FTS5 on SQLite, a GIN array
+/// index on PostgreSQL) narrows the rows first whenever a term has Chinese pairs to look for.
+fn keyword_sql(db: &Db, w: &mut Where, keyword: &str) {
+    if let Some(code) = search::as_problem_code(keyword) {
+        let p = w.text(&code);
+        w.and(format!("q.code = {p}"));
+        return;
+    }
+    let terms = search::terms(keyword);
+    if let Some(tokens) = search::required_tokens(&terms) {
+        match db.backend {
+            Backend::Sqlite => {
+                let quoted: Vec<String> = tokens.iter().map(|t| format!("\"{t}\"")).collect();
+                let p = w.text(quoted.join(" "));
+                w.and(format!(
+                    "(q.rowid IN (SELECT rowid FROM problems_fts WHERE problems_fts MATCH {p}) \
+                     OR q.rowid > (SELECT indexed_rowid FROM search_watermark WHERE id = 1))"
+                ));
+            }
+            Backend::Postgres => {
+                let p = w.text(tokens.join(" "));
+                w.and(format!("string_to_array(q.search_text, ' ') @> string_to_array({p}, ' ')"));
+            }
+        }
+    }
+    for term in terms {
+        let p = w.text(like_pattern(&term));
         w.and(format!(
             "(q.description {op} {p} ESCAPE '\\' OR q.code {op} {p} ESCAPE '\\' OR q.category {op} {p} ESCAPE '\\' OR p.name {op} {p} ESCAPE '\\')",
             op = db.ilike()
         ));
     }
-    w
+}
+
+/// The search tokens stored with a problem.
+pub fn search_text(p: &Problem, point_name: &str) -> String {
+    search::index_tokens(&[&p.code, &p.category, &p.description, point_name])
+}
+
+/// The next number in a named sequence (e.g. the day's problem codes), safe under concurrent
+/// writers on both databases: the upsert locks the sequence's row until the transaction ends.
+pub async fn next_in_sequence(conn: &mut AnyConnection, scope: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO code_sequences (scope, n) VALUES ($1, 1) ON CONFLICT (scope) DO UPDATE SET n = code_sequences.n + 1 RETURNING n",
+    )
+    .bind(scope)
+    .fetch_one(conn)
+    .await
+}
+
+/// Rewrites the search tokens of a point's problems (after the point was renamed).
+pub async fn reindex_point(conn: &mut AnyConnection, point_id: &str, point_name: &str) -> Result<u64, sqlx::Error> {
+    let rows: Vec<Problem> = sqlx::query_as(&format!("SELECT {COLS} FROM problems WHERE point_id = $1"))
+        .bind(point_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    for p in &rows {
+        sqlx::query("UPDATE problems SET search_text = $1 WHERE id = $2")
+            .bind(search_text(p, point_name))
+            .bind(&p.id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(rows.len() as u64)
+}
+
+/// SQLite: adds problems filed since the last round to the full-text index, a batch at a time,
+/// and moves the watermark past them. Returns how many were indexed.
+pub async fn index_pending(db: &Db) -> Result<u64, sqlx::Error> {
+    if db.backend != Backend::Sqlite {
+        return Ok(0);
+    }
+    let mut tx = db.begin().await?;
+    let mark: i64 =
+        sqlx::query_scalar("SELECT indexed_rowid FROM search_watermark WHERE id = 1").fetch_one(&mut *tx).await?;
+    let top: Option<i64> = sqlx::query_scalar(
+        "SELECT MAX(rowid) FROM (SELECT rowid FROM problems WHERE rowid > $1 ORDER BY rowid LIMIT 20000)",
+    )
+    .bind(mark)
+    .fetch_one(&mut *tx)
+    .await?;
+    let Some(top) = top else { return Ok(0) };
+    let n = sqlx::query(
+        "INSERT INTO problems_fts (rowid, search_text) SELECT rowid, search_text FROM problems WHERE rowid > $1 AND rowid <= $2",
+    )
+    .bind(mark)
+    .bind(top)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    sqlx::query("UPDATE search_watermark SET indexed_rowid = $1 WHERE id = 1").bind(top).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// Fills the search tokens of problems stored before the index existed, in batches.
+pub async fn backfill_search(db: &Db) -> Result<u64, sqlx::Error> {
+    let mut done = 0;
+    loop {
+        let rows: Vec<(String, String, String, String, String)> = sqlx::query_as(
+            "SELECT q.id, q.code, q.category, q.description, p.name FROM problems q JOIN points p ON p.id = q.point_id \
+             WHERE q.search_text = '' LIMIT 1000",
+        )
+        .fetch_all(&db.pool)
+        .await?;
+        if rows.is_empty() {
+            return Ok(done);
+        }
+        let mut tx = db.begin().await?;
+        for (id, code, category, description, point) in &rows {
+            let text = search::index_tokens(&[code, category, description, point]);
+            // A problem always has a code, so the tokens are never empty again.
+            sqlx::query("UPDATE problems SET search_text = $1 WHERE id = $2")
+                .bind(text)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        done += rows.len() as u64;
+    }
 }
 
 pub async fn list(db: &Db, f: &ProblemFilter, page: PageReq) -> Result<(Vec<ProblemRow>, i64), sqlx::Error> {
@@ -168,6 +289,134 @@ pub async fn list(db: &Db, f: &ProblemFilter, page: PageReq) -> Result<(Vec<Prob
     Ok((rows, total))
 }
 
+/// The ledger's orders. Each pairs a key with the id, so that a page can continue after a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    #[default]
+    FoundDesc,
+    FoundAsc,
+    /// Most urgent first; problems without a deadline yet (待核实) lead.
+    DeadlineAsc,
+}
+
+impl Sort {
+    pub const ALL: [Sort; 3] = [Sort::FoundDesc, Sort::FoundAsc, Sort::DeadlineAsc];
+
+    pub fn parse(s: &str) -> Option<Sort> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::FoundDesc => "found_desc",
+            Sort::FoundAsc => "found_asc",
+            Sort::DeadlineAsc => "deadline_asc",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Sort::FoundDesc => "发现时间（新→旧）",
+            Sort::FoundAsc => "发现时间（旧→新）",
+            Sort::DeadlineAsc => "整改期限（急→缓）",
+        }
+    }
+
+    fn key_sql(self) -> &'static str {
+        match self {
+            Sort::FoundDesc | Sort::FoundAsc => "q.found_at",
+            Sort::DeadlineAsc => "COALESCE(q.deadline_at, 0)",
+        }
+    }
+
+    fn descending(self) -> bool {
+        self == Sort::FoundDesc
+    }
+
+    fn key_of(self, r: &ProblemRow) -> i64 {
+        match self {
+            Sort::FoundDesc | Sort::FoundAsc => r.found_at,
+            Sort::DeadlineAsc => r.deadline_at.unwrap_or(0),
+        }
+    }
+}
+
+/// Where a page starts: at the top, after the row a cursor names (next page) or before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seek {
+    First,
+    After(i64, String),
+    Before(i64, String),
+}
+
+impl Seek {
+    /// Reads `after` / `before` cursors ("key_id"); None when a cursor is malformed.
+    pub fn parse(after: Option<&str>, before: Option<&str>) -> Option<Seek> {
+        fn cursor(c: &str) -> Option<(i64, String)> {
+            let (k, id) = c.split_once('_')?;
+            let ok = !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+            ok.then_some((k.parse().ok()?, id.to_string()))
+        }
+        match (after.filter(|s| !s.is_empty()), before.filter(|s| !s.is_empty())) {
+            (None, None) => Some(Seek::First),
+            (Some(a), None) => cursor(a).map(|(k, id)| Seek::After(k, id)),
+            (None, Some(b)) => cursor(b).map(|(k, id)| Seek::Before(k, id)),
+            (Some(_), Some(_)) => None,
+        }
+    }
+}
+
+/// One page of the ledger with the exact total and cursors to the neighbouring pages.
+#[derive(Debug, Clone)]
+pub struct KeysetPage {
+    pub rows: Vec<ProblemRow>,
+    pub total: i64,
+    pub next: Option<String>,
+    pub prev: Option<String>,
+}
+
+/// A page by keyset: the cost does not grow with the depth of the page, unlike OFFSET.
+pub async fn list_keyset(
+    db: &Db,
+    f: &ProblemFilter,
+    sort: Sort,
+    seek: &Seek,
+    size: i64,
+) -> Result<KeysetPage, sqlx::Error> {
+    let mut w = filter_sql(db, f);
+    let needs_points = f.area_ids.is_some() || f.type_id.is_some() || f.keyword.is_some();
+    let from = if needs_points { "problems q JOIN points p ON p.id = q.point_id" } else { "problems q" };
+    let total = super::count(db, from, &w).await?;
+    let key = sort.key_sql();
+    // Reading backwards (the previous page) flips the order and the comparison.
+    let backwards = matches!(seek, Seek::Before(..));
+    let desc = sort.descending() != backwards;
+    if let Seek::After(k, id) | Seek::Before(k, id) = seek {
+        let (pk, pid) = (w.int(*k), w.text(id));
+        w.and(format!("({key}, q.id) {} ({pk}, {pid})", if desc { "<" } else { ">" }));
+    }
+    let dir = if desc { "DESC" } else { "ASC" };
+    let sql = format!("{ROW}{} ORDER BY {key} {dir}, q.id {dir} LIMIT {}", w.sql(), size + 1);
+    let mut rows = bind_args_as(sqlx::query_as::<_, ProblemRow>(&sql), &w.args).fetch_all(&db.pool).await?;
+    let more = rows.len() as i64 > size;
+    rows.truncate(size as usize);
+    if backwards {
+        rows.reverse();
+    }
+    let cursor = |r: &ProblemRow| format!("{}_{}", sort.key_of(r), r.id);
+    let (has_prev, has_next) = match seek {
+        Seek::First => (false, more),
+        Seek::After(..) => (true, more),
+        Seek::Before(..) => (more, true),
+    };
+    Ok(KeysetPage {
+        next: if has_next { rows.last().map(cursor) } else { None },
+        prev: if has_prev { rows.first().map(cursor) } else { None },
+        rows,
+        total,
+    })
+}
+
 pub async fn get(db: &Db, id: &str) -> Result<Option<Problem>, sqlx::Error> {
     sqlx::query_as::<_, Problem>(&format!("SELECT {COLS} FROM problems WHERE id = $1"))
         .bind(id)
@@ -175,9 +424,10 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<Problem>, sqlx::Error> {
         .await
 }
 
-pub async fn insert(conn: &mut AnyConnection, p: &Problem) -> Result<(), sqlx::Error> {
-    let placeholders: Vec<String> = (1..=30).map(|i| format!("${i}")).collect();
-    sqlx::query(&format!("INSERT INTO problems ({COLS}) VALUES ({})", placeholders.join(", ")))
+/// Stores a new problem with its search tokens (`point_name` is indexed with it).
+pub async fn insert(conn: &mut AnyConnection, p: &Problem, point_name: &str) -> Result<(), sqlx::Error> {
+    let placeholders: Vec<String> = (1..=31).map(|i| format!("${i}")).collect();
+    sqlx::query(&format!("INSERT INTO problems ({COLS}, search_text) VALUES ({})", placeholders.join(", ")))
         .bind(&p.id)
         .bind(&p.code)
         .bind(&p.point_id)
@@ -208,6 +458,7 @@ pub async fn insert(conn: &mut AnyConnection, p: &Problem) -> Result<(), sqlx::E
         .bind(p.created_at)
         .bind(p.updated_at)
         .bind(p.version)
+        .bind(search_text(p, point_name))
         .execute(conn)
         .await
         .map(|_| ())
@@ -287,34 +538,60 @@ pub async fn events(db: &Db, problem_id: &str) -> Result<Vec<Event>, sqlx::Error
     .await
 }
 
-/// The timestamps and flags the KPIs need, for problems dispatched in [from, to), with the unit
-/// and community they count for.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct KpiRow {
-    pub unit_id: String,
-    pub unit_name: String,
-    pub community_id: Option<String>,
-    pub community_name: Option<String>,
-    pub state: String,
-    pub dispatched_at: Option<i64>,
-    pub submitted_at: Option<i64>,
-    pub closed_at: Option<i64>,
-    pub deadline_at: Option<i64>,
-    pub rework_count: i64,
-    pub extensions: i64,
+/// The counts behind the case-loop metrics for one unit or community, aggregated in the database.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct KpiCounts {
+    pub key: Option<String>,
+    pub name: Option<String>,
+    pub due: i64,
+    pub closed: i64,
+    pub closed_on_time: i64,
+    pub disposed: i64,
+    pub disposed_on_time: i64,
+    pub reworked: i64,
+    pub extended: i64,
     pub postponed: i64,
+    /// Closed cases with both timestamps, and their minutes from dispatch to close
+    pub timed: i64,
+    pub minutes_to_close: i64,
+    /// Cases past their deadline at `now`: still open, or closed late
+    pub late: i64,
 }
 
-pub async fn kpi_rows(db: &Db, f: &ProblemFilter) -> Result<Vec<KpiRow>, sqlx::Error> {
-    let w = filter_sql(db, f);
+/// KPI counts for the problems the filter selects, grouped by unit or by the point's community.
+pub async fn kpi_counts(
+    db: &Db,
+    f: &ProblemFilter,
+    by_community: bool,
+    now: i64,
+) -> Result<Vec<KpiCounts>, sqlx::Error> {
+    let mut w = filter_sql(db, f);
+    let now = w.int(now);
+    let needs_points = by_community || f.area_ids.is_some() || f.type_id.is_some() || f.keyword.is_some();
+    let from = if needs_points { "problems q JOIN points p ON p.id = q.point_id" } else { "problems q" };
+    let (key, names) = if by_community {
+        ("p.community_id", "LEFT JOIN org_nodes n ON n.id = g.key")
+    } else {
+        ("q.unit_id", "LEFT JOIN units n ON n.id = g.key")
+    };
     let sql = format!(
-        "SELECT q.unit_id, u.name AS unit_name, p.community_id, c.name AS community_name, q.state, q.dispatched_at, \
-         q.submitted_at, q.closed_at, q.deadline_at, q.rework_count, q.extensions, q.postponed \
-         FROM problems q JOIN points p ON p.id = q.point_id JOIN units u ON u.id = q.unit_id \
-         LEFT JOIN org_nodes c ON c.id = p.community_id{}",
+        "SELECT g.*, n.name FROM (SELECT {key} AS key, COUNT(*) AS due, \
+         SUM(CASE WHEN q.state = 'closed' THEN 1 ELSE 0 END) AS closed, \
+         SUM(CASE WHEN q.state = 'closed' AND q.closed_at IS NOT NULL AND (q.deadline_at IS NULL OR q.closed_at <= q.deadline_at) THEN 1 ELSE 0 END) AS closed_on_time, \
+         SUM(CASE WHEN q.submitted_at IS NOT NULL OR q.closed_at IS NOT NULL THEN 1 ELSE 0 END) AS disposed, \
+         SUM(CASE WHEN COALESCE(q.submitted_at, q.closed_at) IS NOT NULL AND (q.deadline_at IS NULL OR COALESCE(q.submitted_at, q.closed_at) <= q.deadline_at) THEN 1 ELSE 0 END) AS disposed_on_time, \
+         SUM(CASE WHEN q.rework_count > 0 THEN 1 ELSE 0 END) AS reworked, \
+         SUM(CASE WHEN q.extensions > 0 THEN 1 ELSE 0 END) AS extended, \
+         SUM(CASE WHEN q.postponed = 1 THEN 1 ELSE 0 END) AS postponed, \
+         SUM(CASE WHEN q.state = 'closed' AND q.dispatched_at IS NOT NULL AND q.closed_at IS NOT NULL THEN 1 ELSE 0 END) AS timed, \
+         CAST(SUM(CASE WHEN q.state = 'closed' AND q.dispatched_at IS NOT NULL AND q.closed_at IS NOT NULL \
+              THEN (q.closed_at - q.dispatched_at) / 60000 ELSE 0 END) AS BIGINT) AS minutes_to_close, \
+         SUM(CASE WHEN q.deadline_at IS NOT NULL AND ((q.state = 'closed' AND q.closed_at > q.deadline_at) \
+              OR (q.state IN ('dispatched', 'acknowledged', 'submitted') AND {now} > q.deadline_at)) THEN 1 ELSE 0 END) AS late \
+         FROM {from}{} GROUP BY {key}) g {names}",
         w.sql()
     );
-    bind_args_as(sqlx::query_as::<_, KpiRow>(&sql), &w.args).fetch_all(&db.pool).await
+    bind_args_as(sqlx::query_as::<_, KpiCounts>(&sql), &w.args).fetch_all(&db.pool).await
 }
 
 /// Open problems at a point (optionally for one standard item), newest first.

@@ -139,6 +139,62 @@ impl Pager {
     }
 }
 
+/// Paging by cursors (the problem ledger): next/previous pages continue after/before a row, so
+/// a deep page costs what the first one does. `n` carries the page number for display only.
+pub struct KeysetPager {
+    pub page: i64,
+    pub pages: i64,
+    pub total: i64,
+    base: String,
+    next: Option<String>,
+    prev: Option<String>,
+}
+
+impl KeysetPager {
+    pub fn new(
+        raw_query: Option<&str>,
+        n: Option<i64>,
+        size: i64,
+        total: i64,
+        next: Option<String>,
+        prev: Option<String>,
+    ) -> Self {
+        let base = raw_query
+            .unwrap_or("")
+            .split('&')
+            .filter(|kv| {
+                !kv.is_empty()
+                    && !["page=", "export=", "ok=", "after=", "before=", "n="].iter().any(|p| kv.starts_with(p))
+            })
+            .collect::<Vec<_>>()
+            .join("&");
+        let pages = ((total + size - 1) / size).max(1);
+        let page = if prev.is_none() { 1 } else { n.unwrap_or(1).clamp(1, pages) };
+        KeysetPager { page, pages, total, base, next, prev }
+    }
+
+    fn href(&self, extra: &str) -> String {
+        if self.base.is_empty() { format!("?{extra}") } else { format!("?{}&{extra}", self.base) }
+    }
+
+    pub fn first_href(&self) -> Option<String> {
+        (self.page > 1 || self.prev.is_some())
+            .then(|| if self.base.is_empty() { "?".into() } else { format!("?{}", self.base) })
+    }
+
+    pub fn prev_href(&self) -> Option<String> {
+        self.prev.as_ref().map(|c| self.href(&format!("before={c}&n={}", (self.page - 1).max(1))))
+    }
+
+    pub fn next_href(&self) -> Option<String> {
+        self.next.as_ref().map(|c| self.href(&format!("after={c}&n={}", self.page + 1)))
+    }
+
+    pub fn export_href(&self) -> String {
+        self.href("export=xlsx")
+    }
+}
+
 /// An option of a select box.
 pub struct Opt {
     pub value: String,

@@ -5,6 +5,7 @@
 mod audit;
 mod auth;
 mod calendar;
+mod daily;
 mod org;
 mod points;
 mod problems;
@@ -66,6 +67,11 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/problems/{id}", get(problems::get))
         .route("/kpi", get(problems::kpi))
+        .route("/rounds", get(daily::rounds))
+        .route("/escalation", get(daily::escalation))
+        .route("/inbox", get(daily::inbox))
+        .route("/inbox/read", post(daily::read_all))
+        .route("/deliveries", get(daily::deliveries))
         .route("/problems/{id}/merge", post(problems::merge))
         .route(
             "/problems/{id}/actions/{action}",
@@ -163,6 +169,7 @@ impl Modify for BearerAuth {
         standards::versions, standards::items, standards::create_draft, standards::add_item, standards::update_item, standards::publish, standards::checklist,
         tasks::list, tasks::create, tasks::update,
         problems::file, problems::list, problems::get, problems::act, problems::kpi, problems::merge,
+        daily::rounds, daily::escalation, daily::inbox, daily::read_all, daily::deliveries,
     ),
     components(schemas(ErrorBody, ErrorDetail, FieldErrorDoc)),
     tags((name = "auth", description = "登录与会话"), (name = "org", description = "区域"), (name = "units", description = "责任单位与通讯录"),

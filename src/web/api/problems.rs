@@ -1,4 +1,4 @@
-use super::{ErrorBody, JsonBody, Page};
+use super::{ErrorBody, JsonBody};
 use crate::domain::problem::Action;
 use crate::domain::time::{DAY_MS, now_ms, parse_local_day_start};
 use crate::error::AppError;
@@ -57,13 +57,29 @@ pub struct ProblemQuery {
     overdue: Option<bool>,
     reworked: Option<bool>,
     q: Option<String>,
-    page: Option<i64>,
+    /// found_desc (default), found_asc or deadline_asc
+    sort: Option<String>,
+    /// Continue after this cursor (`next_cursor` of the previous answer)
+    after: Option<String>,
+    /// Go back before this cursor (`prev_cursor`)
+    before: Option<String>,
+    /// Page size, 1-200 (default 20)
     size: Option<i64>,
 }
 
+/// A page of the ledger by keyset: follow `next_cursor` / `prev_cursor` with `after` / `before`.
+#[derive(Serialize, ToSchema)]
+pub struct ProblemPage {
+    items: Vec<ProblemRow>,
+    total: i64,
+    size: i64,
+    next_cursor: Option<String>,
+    prev_cursor: Option<String>,
+}
+
 /// The problem ledger, newest first, scoped to the caller.
-#[utoipa::path(get, path = "/problems", tag = "problems", params(ProblemQuery), responses((status = 200, body = Page<ProblemRow>)))]
-pub async fn list(api: ApiUser, Query(q): Query<ProblemQuery>) -> ApiResult<Json<Page<ProblemRow>>> {
+#[utoipa::path(get, path = "/problems", tag = "problems", params(ProblemQuery), responses((status = 200, body = ProblemPage)))]
+pub async fn list(api: ApiUser, Query(q): Query<ProblemQuery>) -> ApiResult<Json<ProblemPage>> {
     let ctx = api.ctx();
     let mut f = svc::scope(&ctx).await?;
     f.states = non_empty(&q.state).map(|s| s.split(',').map(|x| x.trim().to_string()).collect());
@@ -77,9 +93,17 @@ pub async fn list(api: ApiUser, Query(q): Query<ProblemQuery>) -> ApiResult<Json
     f.overdue_at = q.overdue.unwrap_or(false).then(now_ms);
     f.reworked = q.reworked.unwrap_or(false);
     f.keyword = non_empty(&q.q);
-    let req = PageReq::new(q.page, q.size);
-    let (items, total) = store::list(ctx.db, &f, req).await?;
-    Ok(Json(Page { items, total, page: req.page, size: req.size }))
+    let size = PageReq::new(None, q.size).size;
+    let sort = match non_empty(&q.sort) {
+        Some(s) => store::Sort::parse(&s).ok_or_else(|| {
+            AppError::BadRequest("invalid_sort", "排序方式应为 found_desc、found_asc 或 deadline_asc".into())
+        })?,
+        None => store::Sort::default(),
+    };
+    let seek = store::Seek::parse(q.after.as_deref(), q.before.as_deref())
+        .ok_or_else(|| AppError::BadRequest("invalid_cursor", "翻页参数无效，请回到首页重新查询".into()))?;
+    let pg = store::list_keyset(ctx.db, &f, sort, &seek, size).await?;
+    Ok(Json(ProblemPage { items: pg.rows, total: pg.total, size, next_cursor: pg.next, prev_cursor: pg.prev }))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -15,7 +15,7 @@ use crate::store::{PageReq, standards, units};
 use crate::web::auth::{CsrfMultipart, PageUser};
 use crate::web::error::PageResult;
 use crate::web::query::Query;
-use crate::web::ui::{Layout, Opt, Pager, xlsx};
+use crate::web::ui::{KeysetPager, Layout, Opt, xlsx};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, RawQuery};
@@ -55,8 +55,13 @@ pub struct ListQuery {
     overdue: Option<String>,
     reworked: Option<String>,
     q: Option<String>,
-    page: Option<i64>,
     size: Option<i64>,
+    /// Keyset paging: the cursor of the row the page continues after / before, and the page
+    /// number for display
+    after: Option<String>,
+    before: Option<String>,
+    n: Option<i64>,
+    sort: Option<String>,
     export: Option<String>,
     /// KPI drill-down: dispatched between these days, in this community, closed / on time / extended
     dfrom: Option<String>,
@@ -72,7 +77,9 @@ pub struct ListQuery {
 pub struct ListPage {
     l: Layout,
     rows: Vec<RowView>,
-    pager: Pager,
+    pager: KeysetPager,
+    sorts: Vec<Opt>,
+    sort: String,
     states: Vec<Opt>,
     sources: Vec<Opt>,
     units: Vec<Opt>,
@@ -164,13 +171,18 @@ pub async fn list(page: PageUser, RawQuery(raw): RawQuery, Query(q): Query<ListQ
         ];
         return Ok(xlsx("问题台账", "问题", &headers, data));
     }
-    let req = PageReq::new(q.page, q.size);
-    let (rows, total) = store::list(ctx.db, &f, req).await?;
+    let size = PageReq::new(None, q.size).size;
+    let sort = opt(&q.sort).and_then(|s| store::Sort::parse(&s)).unwrap_or_default();
+    let seek = store::Seek::parse(q.after.as_deref(), q.before.as_deref())
+        .ok_or_else(|| AppError::BadRequest("invalid_cursor", "翻页参数无效，请回到首页重新查询".into()))?;
+    let pg = store::list_keyset(ctx.db, &f, sort, &seek, size).await?;
     let can_file = !matches!(page.user.role, Role::Discipline);
     Ok(ListPage {
         l: Layout::new(&page.user, "problems", "问题台账"),
-        rows: rows.into_iter().map(|r| row_view(r, now)).collect(),
-        pager: Pager::new(raw.as_deref(), req, total),
+        rows: pg.rows.into_iter().map(|r| row_view(r, now)).collect(),
+        pager: KeysetPager::new(raw.as_deref(), q.n, size, pg.total, pg.next, pg.prev),
+        sorts: store::Sort::ALL.iter().map(|s| Opt::new(s.as_str(), s.label())).collect(),
+        sort: sort.as_str().into(),
         states: std::iter::once(Opt::new("open", "未办结"))
             .chain(State::ALL.iter().map(|s| Opt::new(s.as_str(), s.label())))
             .collect(),

@@ -5,10 +5,8 @@ use super::opt;
 use crate::domain::role::Role;
 use crate::domain::time::{DAY_MS, fmt_local, now_ms, parse_local_day_start, to_local};
 use crate::service::escalation::{self as esc, ProposedInterview, ProposedNotice};
-use crate::service::problems::scope;
-use crate::store::points::{self as point_store, PointRow};
-use crate::store::problems::{self as store, ProblemRow};
-use crate::store::{PageReq, org};
+use crate::store::points::PointRow;
+use crate::store::problems::ProblemRow;
 use crate::web::auth::{CsrfForm, PageUser};
 use crate::web::error::PageResult;
 use crate::web::query::Query;
@@ -109,56 +107,14 @@ pub struct RoundsPage {
 }
 
 pub async fn rounds(page: PageUser) -> PageResult<RoundsPage> {
-    let ctx = page.ctx();
-    let role = page.user.role;
-    let inspector = matches!(role, Role::Admin | Role::Supervisor);
-    let unit_side = role.needs_unit() || role == Role::Admin;
-    // 晨扫描: the points of the supervisor's team areas (everything for the office).
-    let scan = if inspector {
-        let mut f = point_store::PointFilter { active: Some(true), ..Default::default() };
-        if role == Role::Supervisor {
-            let areas: Vec<Option<String>> = sqlx::query_scalar(
-                "SELECT t.area_id FROM teams t JOIN team_members m ON m.team_id = t.id WHERE m.user_id = $1",
-            )
-            .bind(&page.user.id)
-            .fetch_all(&ctx.db.pool)
-            .await?;
-            let mut ids = Vec::new();
-            for a in areas.into_iter().flatten() {
-                ids.extend(org::subtree_ids(ctx.db, &a).await?);
-            }
-            f.area_ids = Some(ids);
-        }
-        point_store::list(ctx.db, &f, PageReq::new(Some(1), Some(50))).await?.0
-    } else {
-        Vec::new()
-    };
-    // 回头看: fixes waiting for a re-check.
-    let recheck = if inspector {
-        let mut f = scope(&ctx).await?;
-        f.states = Some(vec!["submitted".into()]);
-        store::list(ctx.db, &f, PageReq::new(Some(1), Some(100))).await?.0
-    } else {
-        Vec::new()
-    };
-    // 今日必须办结: open problems due by the end of today (overdue ones first).
-    let due_today = if unit_side {
-        let end = parse_local_day_start(&to_local(now_ms()).format("%Y-%m-%d").to_string()).unwrap_or(0) + DAY_MS;
-        let mut f = scope(&ctx).await?;
-        f.due_before = Some(end);
-        let mut rows = store::list(ctx.db, &f, PageReq::new(Some(1), Some(100))).await?.0;
-        rows.sort_by_key(|r| r.deadline_at);
-        rows
-    } else {
-        Vec::new()
-    };
+    let r = crate::service::rounds::today(&page.ctx()).await?;
     Ok(RoundsPage {
         l: Layout::new(&page.user, "rounds", "今日工作"),
-        scan,
-        recheck,
-        due_today,
-        shows_scan: inspector,
-        shows_recheck: inspector,
-        shows_due: unit_side,
+        scan: r.scan,
+        recheck: r.recheck,
+        due_today: r.due_today,
+        shows_scan: r.shows_scan,
+        shows_recheck: r.shows_recheck,
+        shows_due: r.shows_due,
     })
 }
