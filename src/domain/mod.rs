@@ -7,6 +7,7 @@ pub mod kpi;
 pub mod org;
 pub mod problem;
 pub mod role;
+pub mod score;
 pub mod search;
 pub mod standard;
 pub mod time;

@@ -1,0 +1,541 @@
+//! The thousand-point system (千分制): every scored unit, community or street office starts each
+//! week at the base score; rules (data, not code) add or deduct points on events. Every change of
+//! score is an entry naming its cause, so a score is always base + the sum of its entries, and the
+//! same facts under other rules give other entries (recomputation and what-if previews).
+//!
+//! Amounts are kept in tenths of a point (a halved 5-point deduction is −25), so sums are exact.
+
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+
+/// Who is scored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Class {
+    /// 社区 (by the community of the problem's point)
+    Community,
+    /// 街道 (by the street office above that community)
+    Street,
+    /// 责任单位 (the problem's unit, window units excepted)
+    Unit,
+    /// 窗口单位 (bank branches, service halls, business halls)
+    Window,
+}
+
+impl Class {
+    pub const ALL: [Class; 4] = [Class::Community, Class::Street, Class::Unit, Class::Window];
+
+    pub fn parse(s: &str) -> Option<Class> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Class::Community => "community",
+            Class::Street => "street",
+            Class::Unit => "unit",
+            Class::Window => "window",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Class::Community => "社区",
+            Class::Street => "街道",
+            Class::Unit => "责任单位",
+            Class::Window => "窗口单位",
+        }
+    }
+}
+
+/// A deduction for a problem found by an inspection of some level, told apart by the problem's
+/// source (e.g. 测评 and 上级交办 count as city level, 督导检查 as district level).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct FoundRule {
+    /// What the entry says, e.g. "市级检查发现问题"
+    pub label: String,
+    /// Problem sources this rule applies to (supervision, grid_patrol, citizen, window_review,
+    /// evaluation, self_check, assigned)
+    pub sources: Vec<String>,
+    /// Points (negative: a deduction)
+    pub points: f64,
+}
+
+/// The rules of one class, as the office configures them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RuleSet {
+    /// Score every target starts each week with (千分制: 1000)
+    pub base: f64,
+    pub found: Vec<FoundRule>,
+    /// A problem closed within this many minutes of being found counts as fixed on the spot
+    pub on_spot_minutes: i64,
+    /// ...and its found-deduction is multiplied by this (0.5: halved)
+    pub on_spot_factor: f64,
+    /// Once when a problem passes its deadline unfixed
+    pub overdue_points: f64,
+    /// And for every further working day it stays open (counted up to the close or to now)
+    pub overdue_per_day_points: f64,
+    /// Each failed re-check (返工)
+    pub rework_points: f64,
+    /// A problem at a point where the same category was found within `repeat_days` before
+    pub repeat_points: f64,
+    pub repeat_days: i64,
+    /// 表扬 (an award the office records)
+    pub commendation_points: f64,
+    /// 流动红旗 won
+    pub red_flag_points: f64,
+    /// An inspected point found clean (检查无问题)
+    pub clean_point_points: f64,
+    /// Most points deducted from one target in one week (≥ 0)
+    pub deduction_cap: f64,
+    /// Most points added to one target in one week (≥ 0)
+    pub bonus_cap: f64,
+    /// 流动红旗 go to the best N of the class each week, if their score reaches the minimum
+    pub red_flag_top_n: i64,
+    pub red_flag_min_score: f64,
+}
+
+impl RuleSet {
+    /// The defaults of a 千分制 scheme, in the proportions cities commonly publish.
+    pub fn default_for(class: Class) -> RuleSet {
+        let window = class == Class::Window;
+        RuleSet {
+            base: 1000.0,
+            found: vec![
+                FoundRule {
+                    label: "市级测评/交办发现问题".into(),
+                    sources: vec!["evaluation".into(), "assigned".into()],
+                    points: -10.0,
+                },
+                FoundRule {
+                    label: "区级督导检查发现问题".into(),
+                    sources: vec!["supervision".into()],
+                    points: -5.0,
+                },
+                FoundRule {
+                    label: "街道网格巡查发现问题".into(),
+                    sources: vec!["grid_patrol".into()],
+                    points: -2.0,
+                },
+                FoundRule {
+                    label: if window { "窗口服务差评" } else { "市民反映问题" }.into(),
+                    sources: vec!["citizen".into(), "window_review".into()],
+                    points: -3.0,
+                },
+            ],
+            on_spot_minutes: 60,
+            on_spot_factor: 0.5,
+            overdue_points: -5.0,
+            overdue_per_day_points: -2.0,
+            rework_points: -3.0,
+            repeat_points: -5.0,
+            repeat_days: 7,
+            commendation_points: 10.0,
+            red_flag_points: 20.0,
+            clean_point_points: 1.0,
+            deduction_cap: 300.0,
+            bonus_cap: 100.0,
+            red_flag_top_n: 3,
+            red_flag_min_score: 990.0,
+        }
+    }
+
+    /// Every mistake, in Chinese, with the field it concerns.
+    pub fn validate(&self) -> Vec<(String, String)> {
+        const SOURCES: [&str; 7] =
+            ["supervision", "grid_patrol", "citizen", "window_review", "evaluation", "self_check", "assigned"];
+        let mut e = Vec::new();
+        let mut err = |f: &str, m: String| e.push((f.to_string(), m));
+        let finite = [
+            self.base,
+            self.on_spot_factor,
+            self.overdue_points,
+            self.overdue_per_day_points,
+            self.rework_points,
+            self.repeat_points,
+            self.commendation_points,
+            self.red_flag_points,
+            self.clean_point_points,
+            self.deduction_cap,
+            self.bonus_cap,
+            self.red_flag_min_score,
+        ];
+        if finite.iter().any(|v| !v.is_finite()) {
+            err("rules", "分值必须是有效数字".into());
+        }
+        if !(1.0..=100_000.0).contains(&self.base) {
+            err("base", "基础分应在1至100000之间".into());
+        }
+        if self.deduction_cap < 0.0 {
+            err("deduction_cap", "扣分上限不能为负数".into());
+        }
+        if self.bonus_cap < 0.0 {
+            err("bonus_cap", "加分上限不能为负数".into());
+        }
+        for (f, v, what) in [
+            ("overdue_points", self.overdue_points, "逾期扣分"),
+            ("overdue_per_day_points", self.overdue_per_day_points, "逾期每日扣分"),
+            ("rework_points", self.rework_points, "返工扣分"),
+            ("repeat_points", self.repeat_points, "重复问题扣分"),
+        ] {
+            if v > 0.0 {
+                err(f, format!("{what}应为0或负数"));
+            }
+        }
+        for (f, v, what) in [
+            ("commendation_points", self.commendation_points, "表扬加分"),
+            ("red_flag_points", self.red_flag_points, "流动红旗加分"),
+            ("clean_point_points", self.clean_point_points, "点位检查无问题加分"),
+        ] {
+            if v < 0.0 {
+                err(f, format!("{what}应为0或正数"));
+            }
+        }
+        if !(0.0..=1.0).contains(&self.on_spot_factor) {
+            err("on_spot_factor", "现场整改系数应在0至1之间（减半为0.5）".into());
+        }
+        if !(0..=1440).contains(&self.on_spot_minutes) {
+            err("on_spot_minutes", "现场整改时限应在0至1440分钟之间".into());
+        }
+        if !(0..=365).contains(&self.repeat_days) {
+            err("repeat_days", "重复问题的认定天数应在0至365之间".into());
+        }
+        if !(0..=100).contains(&self.red_flag_top_n) {
+            err("red_flag_top_n", "流动红旗名额应在0至100之间".into());
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, r) in self.found.iter().enumerate() {
+            let f = format!("found[{}]", i + 1);
+            if r.label.trim().is_empty() || r.label.chars().count() > 30 {
+                err(&f, format!("第{}条发现问题规则需要1至30字的名称", i + 1));
+            }
+            if !r.points.is_finite() || r.points > 0.0 {
+                err(&f, format!("第{}条发现问题规则的分值应为0或负数", i + 1));
+            }
+            if r.sources.is_empty() {
+                err(&f, format!("第{}条发现问题规则至少要选一个问题来源", i + 1));
+            }
+            for s in &r.sources {
+                if !SOURCES.contains(&s.as_str()) {
+                    err(&f, format!("第{}条发现问题规则的来源“{s}”不存在", i + 1));
+                } else if !seen.insert(s.clone()) {
+                    err(&f, format!("问题来源“{s}”出现在两条规则里，扣分会重复"));
+                }
+            }
+        }
+        e
+    }
+}
+
+/// To tenths of a point, rounded half away from zero.
+pub fn tenths(points: f64) -> i64 {
+    (points * 10.0).round() as i64
+}
+
+/// One problem as scoring sees it.
+#[derive(Debug, Clone)]
+pub struct ProblemFact {
+    pub id: String,
+    pub code: String,
+    pub target: String,
+    pub point_id: String,
+    pub category: String,
+    pub source: String,
+    pub state: String,
+    pub found_at: i64,
+    pub deadline_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    /// When each failed re-check happened
+    pub reworks: Vec<i64>,
+    /// Working days the problem stayed open after its deadline (up to its close or now)
+    pub overdue_working_days: i64,
+}
+
+/// An award (commendation, red flag) or a clean inspection, for one target.
+#[derive(Debug, Clone)]
+pub struct AwardFact {
+    pub id: String,
+    /// commendation, red_flag or clean_point
+    pub kind: String,
+    pub target: String,
+    pub at: i64,
+    pub note: String,
+}
+
+/// One change of a target's score and its cause.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Entry {
+    pub target: String,
+    pub at: i64,
+    /// found, overdue, rework, repeat, commendation, red_flag, clean_point
+    pub kind: String,
+    /// Tenths of a point
+    pub amount: i64,
+    /// problem or award
+    pub cause_type: String,
+    pub cause_id: String,
+    /// What happened, in Chinese, e.g. "区级督导检查发现问题 Q202611230001（现场整改减半）"
+    pub note: String,
+}
+
+/// The entries of one week for the given facts (all of them dated inside the week, except the
+/// earlier problems `history` used to recognise repeats). Caps apply per target, in time order:
+/// the entry that would cross a cap keeps only what is left, and says so.
+pub fn week_entries(
+    rules: &RuleSet,
+    week: (i64, i64),
+    problems: &[ProblemFact],
+    history: &[ProblemFact],
+    awards: &[AwardFact],
+) -> Vec<Entry> {
+    let inside = |t: i64| t >= week.0 && t < week.1;
+    let by_source: HashMap<&str, &FoundRule> =
+        rules.found.iter().flat_map(|r| r.sources.iter().map(move |s| (s.as_str(), r))).collect();
+    let mut raw = Vec::new();
+    let entry = |p: &ProblemFact, at: i64, kind: &str, amount: i64, note: String| Entry {
+        target: p.target.clone(),
+        at,
+        kind: kind.into(),
+        amount,
+        cause_type: "problem".into(),
+        cause_id: p.id.clone(),
+        note,
+    };
+    for p in problems {
+        if p.state == "voided" {
+            continue;
+        }
+        if inside(p.found_at)
+            && let Some(r) = by_source.get(p.source.as_str())
+        {
+            let on_spot =
+                p.state == "closed" && p.closed_at.is_some_and(|c| c - p.found_at <= rules.on_spot_minutes * 60_000);
+            let (amount, note) = if on_spot {
+                (tenths(r.points * rules.on_spot_factor), format!("{} {}（现场整改）", r.label, p.code))
+            } else {
+                (tenths(r.points), format!("{} {}", r.label, p.code))
+            };
+            raw.push(entry(p, p.found_at, "found", amount, note));
+            let window = rules.repeat_days * 86_400_000;
+            if rules.repeat_points != 0.0
+                && history.iter().chain(problems.iter()).any(|h| {
+                    h.id != p.id
+                        && h.state != "voided"
+                        && h.point_id == p.point_id
+                        && h.category == p.category
+                        && h.found_at < p.found_at
+                        && p.found_at - h.found_at <= window
+                })
+            {
+                raw.push(entry(
+                    p,
+                    p.found_at,
+                    "repeat",
+                    tenths(rules.repeat_points),
+                    format!("{}天内同一点位重复出现“{}” {}", rules.repeat_days, p.category, p.code),
+                ));
+            }
+        }
+        if let Some(d) = p.deadline_at
+            && inside(d)
+            && p.closed_at.is_none_or(|c| c > d)
+            && p.state != "postponed"
+        {
+            let days = p.overdue_working_days.max(0);
+            let amount = tenths(rules.overdue_points) + tenths(rules.overdue_per_day_points) * days;
+            let note = if days > 0 {
+                format!("问题 {} 逾期未整改，超期{}个工作日", p.code, days)
+            } else {
+                format!("问题 {} 逾期未整改", p.code)
+            };
+            raw.push(entry(p, d, "overdue", amount, note));
+        }
+        for &at in p.reworks.iter().filter(|&&t| inside(t)) {
+            raw.push(entry(p, at, "rework", tenths(rules.rework_points), format!("问题 {} 核查未通过，返工", p.code)));
+        }
+    }
+    for a in awards.iter().filter(|a| inside(a.at)) {
+        let (points, what) = match a.kind.as_str() {
+            "commendation" => (rules.commendation_points, "表扬"),
+            "red_flag" => (rules.red_flag_points, "获流动红旗"),
+            "clean_point" => (rules.clean_point_points, "点位检查无问题"),
+            _ => continue,
+        };
+        raw.push(Entry {
+            target: a.target.clone(),
+            at: a.at,
+            kind: a.kind.clone(),
+            amount: tenths(points),
+            cause_type: "award".into(),
+            cause_id: a.id.clone(),
+            note: if a.note.is_empty() { what.to_string() } else { format!("{what}：{}", a.note) },
+        });
+    }
+    raw.retain(|e| e.amount != 0);
+    raw.sort_by(|a, b| (&a.target, a.at, &a.cause_id, &a.kind).cmp(&(&b.target, b.at, &b.cause_id, &b.kind)));
+    // Caps, per target, in time order.
+    let (dcap, bcap) = (tenths(rules.deduction_cap), tenths(rules.bonus_cap));
+    let mut used: HashMap<String, (i64, i64)> = HashMap::new();
+    let mut out = Vec::with_capacity(raw.len());
+    for mut e in raw {
+        let (minus, plus) = used.entry(e.target.clone()).or_default();
+        if e.amount < 0 {
+            let left = dcap - *minus;
+            if -e.amount > left {
+                e.amount = -left;
+                e.note.push_str("（已达每周扣分上限）");
+            }
+            *minus -= e.amount;
+        } else {
+            let left = bcap - *plus;
+            if e.amount > left {
+                e.amount = left;
+                e.note.push_str("（已达每周加分上限）");
+            }
+            *plus += e.amount;
+        }
+        if e.amount != 0 || e.note.contains("上限") {
+            out.push(e);
+        }
+    }
+    out
+}
+
+/// A target's place in a ranking.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Ranked {
+    pub target: String,
+    pub name: String,
+    /// Tenths of a point: base (per week in the span) + the sum of the entries
+    pub score: i64,
+    /// 1 = best; equal scores share a rank
+    pub rank: i64,
+    pub entries: i64,
+}
+
+/// Ranks every target of a class over a span: base + the sum of the span's entries (targets
+/// without entries keep the base). Equal scores share a rank.
+pub fn rank(targets: &[(String, String)], entries: &[Entry], base: f64) -> Vec<Ranked> {
+    let mut sums: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+    for e in entries {
+        let s = sums.entry(e.target.as_str()).or_default();
+        s.0 += e.amount;
+        s.1 += 1;
+    }
+    let mut out: Vec<Ranked> = targets
+        .iter()
+        .map(|(id, name)| {
+            let (sum, n) = sums.get(id.as_str()).copied().unwrap_or_default();
+            Ranked { target: id.clone(), name: name.clone(), score: tenths(base) + sum, rank: 0, entries: n }
+        })
+        .collect();
+    out.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| a.name.cmp(&b.name)));
+    let mut last = None;
+    for i in 0..out.len() {
+        if last != Some(out[i].score) {
+            out[i].rank = i as i64 + 1;
+            last = Some(out[i].score);
+        } else {
+            out[i].rank = out[i - 1].rank;
+        }
+    }
+    out
+}
+
+/// 综合指标值: a weighted mean of rates in percent (rates where less is better enter as
+/// 100 − rate), graded A ≥ 90, B ≥ 75, C ≥ 60, D ≥ 40, E below.
+pub fn composite(parts: &[(f64, f64)]) -> Option<(f64, char)> {
+    let weight: f64 = parts.iter().map(|(_, w)| w).sum();
+    if weight <= 0.0 {
+        return None;
+    }
+    let v = parts.iter().map(|(r, w)| r * w).sum::<f64>() / weight;
+    let v = (v * 10.0).round() / 10.0;
+    let grade = match v {
+        x if x >= 90.0 => 'A',
+        x if x >= 75.0 => 'B',
+        x if x >= 60.0 => 'C',
+        x if x >= 40.0 => 'D',
+        _ => 'E',
+    };
+    Some((v, grade))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const H: i64 = 3_600_000;
+
+    fn problem(id: &str, target: &str, source: &str, found: i64) -> ProblemFact {
+        ProblemFact {
+            id: id.into(),
+            code: format!("Q{id}"),
+            target: target.into(),
+            point_id: "pt".into(),
+            category: "暴露垃圾".into(),
+            source: source.into(),
+            state: "dispatched".into(),
+            found_at: found,
+            deadline_at: None,
+            closed_at: None,
+            reworks: Vec::new(),
+            overdue_working_days: 0,
+        }
+    }
+
+    #[test]
+    fn levels_on_the_spot_overdue_rework_and_repeats() {
+        let r = RuleSet::default_for(Class::Community);
+        let week = (0, 7 * 24 * H);
+        let mut a = problem("a", "c1", "evaluation", H);
+        a.state = "closed".into();
+        a.closed_at = Some(H + 30 * 60_000); // fixed within the hour: halved
+        let mut b = problem("b", "c1", "supervision", 2 * H);
+        b.deadline_at = Some(10 * H);
+        b.overdue_working_days = 2;
+        b.reworks = vec![5 * H];
+        let c = problem("c", "c2", "grid_patrol", 3 * H);
+        let old = problem("old", "c2", "grid_patrol", -24 * H);
+        let e = week_entries(&r, week, &[a, b, c], &[old], &[]);
+        let of = |t: &str| e.iter().filter(|x| x.target == t).map(|x| (x.kind.as_str(), x.amount)).collect::<Vec<_>>();
+        assert_eq!(of("c1"), [("found", -50), ("found", -50), ("rework", -30), ("overdue", -90)]);
+        assert_eq!(of("c2"), [("found", -20), ("repeat", -50)]);
+        assert!(e.iter().all(|x| !x.cause_id.is_empty() && !x.note.is_empty()));
+        let ranked = rank(&[("c1".into(), "一社区".into()), ("c2".into(), "二社区".into()), ("c3".into(), "三社区".into())], &e, r.base);
+        assert_eq!(ranked.iter().map(|x| (x.target.as_str(), x.score, x.rank)).collect::<Vec<_>>(),
+            [("c3", 10000, 1), ("c2", 9930, 2), ("c1", 9780, 3)]);
+    }
+
+    #[test]
+    fn caps_cut_the_entry_that_crosses_them_and_say_so() {
+        let mut r = RuleSet::default_for(Class::Unit);
+        r.deduction_cap = 12.0;
+        let week = (0, 7 * 24 * H);
+        let ps: Vec<ProblemFact> = (0..3).map(|i| problem(&format!("p{i}"), "u", "supervision", (i + 1) * H)).collect();
+        let e = week_entries(&r, week, &ps, &[], &[]);
+        assert_eq!(e.iter().map(|x| x.amount).collect::<Vec<_>>(), [-50, -50, -20]);
+        assert!(e[2].note.contains("扣分上限"));
+        assert_eq!(e.iter().map(|x| x.amount).sum::<i64>(), -120);
+    }
+
+    #[test]
+    fn bad_rules_are_named() {
+        let mut r = RuleSet::default_for(Class::Unit);
+        assert!(r.validate().is_empty());
+        r.deduction_cap = -1.0;
+        r.found[0].sources.push("supervision".into());
+        r.found[1].sources.push("moon".into());
+        let e = r.validate();
+        assert!(e.iter().any(|(f, m)| f == "deduction_cap" && m.contains("不能为负数")));
+        assert!(e.iter().any(|(_, m)| m.contains("出现在两条规则里")));
+        assert!(e.iter().any(|(_, m)| m.contains("moon")));
+    }
+
+    #[test]
+    fn composite_grades() {
+        assert_eq!(composite(&[(100.0, 2.0), (70.0, 1.0)]), Some((90.0, 'A')));
+        assert_eq!(composite(&[(39.9, 1.0)]), Some((39.9, 'E')));
+        assert_eq!(composite(&[]), None);
+    }
+}
