@@ -108,14 +108,10 @@ impl RuleSet {
                     points: -10.0,
                 },
                 FoundRule {
-                    label: "区级督导检查发现问题".into(),
-                    sources: vec!["supervision".into()],
-                    points: -5.0,
+                    label: "区级督导检查发现问题".into(), sources: vec!["supervision".into()], points: -5.0
                 },
                 FoundRule {
-                    label: "街道网格巡查发现问题".into(),
-                    sources: vec!["grid_patrol".into()],
-                    points: -2.0,
+                    label: "街道网格巡查发现问题".into(), sources: vec!["grid_patrol".into()], points: -2.0
                 },
                 FoundRule {
                     label: if window { "窗口服务差评" } else { "市民反映问题" }.into(),
@@ -472,7 +468,7 @@ mod tests {
             id: id.into(),
             code: format!("Q{id}"),
             target: target.into(),
-            point_id: "pt".into(),
+            point_id: format!("pt-{id}"),
             category: "暴露垃圾".into(),
             source: source.into(),
             state: "dispatched".into(),
@@ -495,16 +491,23 @@ mod tests {
         b.deadline_at = Some(10 * H);
         b.overdue_working_days = 2;
         b.reworks = vec![5 * H];
-        let c = problem("c", "c2", "grid_patrol", 3 * H);
-        let old = problem("old", "c2", "grid_patrol", -24 * H);
+        let mut c = problem("c", "c2", "grid_patrol", 3 * H);
+        let mut old = problem("old", "c2", "grid_patrol", -24 * H);
+        (c.point_id, old.point_id) = ("same".into(), "same".into());
         let e = week_entries(&r, week, &[a, b, c], &[old], &[]);
         let of = |t: &str| e.iter().filter(|x| x.target == t).map(|x| (x.kind.as_str(), x.amount)).collect::<Vec<_>>();
         assert_eq!(of("c1"), [("found", -50), ("found", -50), ("rework", -30), ("overdue", -90)]);
         assert_eq!(of("c2"), [("found", -20), ("repeat", -50)]);
         assert!(e.iter().all(|x| !x.cause_id.is_empty() && !x.note.is_empty()));
-        let ranked = rank(&[("c1".into(), "一社区".into()), ("c2".into(), "二社区".into()), ("c3".into(), "三社区".into())], &e, r.base);
-        assert_eq!(ranked.iter().map(|x| (x.target.as_str(), x.score, x.rank)).collect::<Vec<_>>(),
-            [("c3", 10000, 1), ("c2", 9930, 2), ("c1", 9780, 3)]);
+        let ranked = rank(
+            &[("c1".into(), "一社区".into()), ("c2".into(), "二社区".into()), ("c3".into(), "三社区".into())],
+            &e,
+            r.base,
+        );
+        assert_eq!(
+            ranked.iter().map(|x| (x.target.as_str(), x.score, x.rank)).collect::<Vec<_>>(),
+            [("c3", 10000, 1), ("c2", 9930, 2), ("c1", 9780, 3)]
+        );
     }
 
     #[test]
