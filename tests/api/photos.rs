@@ -23,7 +23,7 @@ fn crc32(bytes: &[u8]) -> u32 {
 }
 
 /// A tiny PNG whose header claims 30000×30000 pixels: a decompression bomb if decoded.
-fn png_bomb() -> Vec<u8> {
+pub fn png_bomb() -> Vec<u8> {
     let chunk = |kind: &[u8], data: &[u8]| {
         let mut c = (data.len() as u32).to_be_bytes().to_vec();
         let mut body = kind.to_vec();

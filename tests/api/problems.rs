@@ -235,6 +235,18 @@ both!(bad_filings_are_refused_and_nothing_is_saved, |app: TestApp| async move {
     let (status, e) = file(&supervisor, json!({"point_id": point, "standard_item_id": item, "description": "x", "source": "supervision", "photos": [photo(1), text_as_jpeg]})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(e["error"]["code"], "not_an_image");
+    // A decompression bomb and a 30 MB photo are refused in Chinese before anything is stored.
+    let b64 = |b: Vec<u8>| base64::engine::general_purpose::STANDARD.encode(b);
+    let (status, e) = file(&supervisor, json!({"point_id": point, "standard_item_id": item, "description": "x", "source": "supervision", "photos": [b64(crate::photos::png_bomb())]})).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("image_too_large")), "{e}");
+    assert!(e["error"]["message"].as_str().unwrap().contains("30000×30000"), "{e}");
+    let (status, e) = file(&supervisor, json!({"point_id": point, "standard_item_id": item, "description": "x", "source": "supervision", "photos": [b64(vec![0xFF; 30 * 1024 * 1024])]})).await;
+    assert!(status.is_client_error(), "{status}");
+    assert!(e["error"]["message"].as_str().unwrap().contains("20MB"), "{e}");
+    // A found time long past (its deadline would already be over) is refused too.
+    let (status, e) = file(&supervisor, json!({"point_id": point, "standard_item_id": item, "description": "x", "source": "supervision", "found_at": "2020-01-06T07:05"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(field_codes(&e), [("found_at".to_string(), "found_too_old".to_string())]);
     let (status, e) = file(&supervisor, json!({"point_id": "no-such-point", "description": "", "source": "supervision", "found_at": "2999-01-01T07:00"})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let fields: Vec<String> = field_codes(&e).into_iter().map(|f| f.1).collect();
