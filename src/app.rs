@@ -22,6 +22,7 @@ pub async fn open_db(config: &Config) -> anyhow::Result<Db> {
     let db = Db::connect(&url, config.db_max_connections).await?;
     db.migrate().await?;
     crate::service::calendar::install_shipped(&db).await.context("cannot install the shipped calendar")?;
+    crate::service::scoring::install_defaults(&db).await.context("cannot install the default scoring rules")?;
     let indexed = crate::store::problems::backfill_search(&db).await.context("cannot index problems for search")?;
     if indexed > 0 {
         tracing::info!(indexed, "problems indexed for keyword search");

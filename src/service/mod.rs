@@ -15,6 +15,7 @@ pub mod points;
 pub mod points_import;
 pub mod problems;
 pub mod rounds;
+pub mod scoring;
 pub mod sheet;
 pub mod standards;
 pub mod tasks;

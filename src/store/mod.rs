@@ -12,6 +12,7 @@ pub mod org;
 pub mod photos;
 pub mod points;
 pub mod problems;
+pub mod scoring;
 pub mod sessions;
 pub mod standards;
 pub mod tasks;

@@ -20,6 +20,7 @@ mod org;
 mod photos;
 mod points;
 mod problems;
+mod scoring;
 mod standards;
 mod ui;
 mod units;

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 /// A test photo whose picture (not just its colour) depends on the seed: 40×30 blocks of
 /// pseudo-random brightness.
-fn photo(seed: u8) -> String {
+pub fn photo(seed: u8) -> String {
     let block = |bx: u32, by: u32| {
         let mut z = (bx as u64) << 32 | (by as u64) << 8 | seed as u64;
         z = z.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (z >> 29);
@@ -37,7 +37,7 @@ async fn last_working_day(app: &TestApp) -> String {
 }
 
 /// A main-road point of the city management bureau (the demo lead's unit) and its 暴露垃圾 item.
-async fn road_point(app: &TestApp) -> (String, String) {
+pub async fn road_point(app: &TestApp) -> (String, String) {
     let point = app
         .id_of(
             "SELECT p.id FROM points p JOIN point_types t ON t.id = p.type_id JOIN users u ON u.unit_id = p.unit_id \
@@ -48,7 +48,7 @@ async fn road_point(app: &TestApp) -> (String, String) {
     (point, item)
 }
 
-async fn file(api: &Api, body: Value) -> (StatusCode, Value) {
+pub async fn file(api: &Api, body: Value) -> (StatusCode, Value) {
     api.post("/api/v1/problems", body).await
 }
 

@@ -9,6 +9,7 @@ mod daily;
 mod org;
 mod points;
 mod problems;
+mod scoring;
 mod standards;
 mod tasks;
 mod teams;
@@ -72,6 +73,16 @@ pub fn routes() -> Router<AppState> {
         .route("/inbox", get(daily::inbox))
         .route("/inbox/read", post(daily::read_all))
         .route("/deliveries", get(daily::deliveries))
+        .route("/scoring/{class}/rules", get(scoring::rules))
+        .route("/scoring/{class}/draft", put(scoring::save_draft))
+        .route("/scoring/{class}/preview", get(scoring::preview))
+        .route("/scoring/{class}/publish", post(scoring::publish))
+        .route("/scoring/{class}/ranking", get(scoring::ranking))
+        .route("/scoring/{class}/ledger/{target}", get(scoring::ledger))
+        .route("/scoring/{class}/red-flags", post(scoring::red_flags))
+        .route("/scoring/{class}/awards", get(scoring::awards))
+        .route("/scoring/{class}/commendations", post(scoring::commend))
+        .route("/points/{id}/clean", post(scoring::clean))
         .route("/problems/{id}/merge", post(problems::merge))
         .route(
             "/problems/{id}/actions/{action}",
@@ -170,12 +181,14 @@ impl Modify for BearerAuth {
         tasks::list, tasks::create, tasks::update,
         problems::file, problems::list, problems::get, problems::act, problems::kpi, problems::merge,
         daily::rounds, daily::escalation, daily::inbox, daily::read_all, daily::deliveries,
+        scoring::rules, scoring::save_draft, scoring::preview, scoring::publish, scoring::ranking, scoring::ledger,
+        scoring::red_flags, scoring::awards, scoring::commend, scoring::clean,
     ),
     components(schemas(ErrorBody, ErrorDetail, FieldErrorDoc)),
     tags((name = "auth", description = "登录与会话"), (name = "org", description = "区域"), (name = "units", description = "责任单位与通讯录"),
          (name = "teams", description = "督导组"), (name = "users", description = "用户"), (name = "audit", description = "审计日志"),
          (name = "calendar", description = "工作日历"), (name = "points", description = "点位与网格"),
-         (name = "standards", description = "标准台账"), (name = "problems", description = "问题台账与整改闭环"))
+         (name = "standards", description = "标准台账"), (name = "problems", description = "问题台账与整改闭环"), (name = "scoring", description = "千分制考核、排名与流动红旗"))
 )]
 pub struct ApiDoc;
 

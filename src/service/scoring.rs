@@ -1,0 +1,646 @@
+//! The thousand-point system as the application runs it: rule sets per class (draft, preview,
+//! publish), the score ledger computed from the stored facts, rankings per week, month, quarter
+//! and year, mobile red flags, commendations and clean inspections.
+//!
+//! Scores are never stored: every entry is derived from problems, their events, awards and
+//! inspections under the published rules, so a rule change re-scores every period at once and a
+//! preview under draft rules is the same computation.
+
+use super::Ctx;
+use super::access::require_admin;
+use crate::domain::calendar::Calendar;
+use crate::domain::ids::new_id;
+use crate::domain::role::Role;
+use crate::domain::score::{self, Class, Entry, ProblemFact, Ranked, RuleSet};
+use crate::domain::time::{DAY_MS, fmt_local, now_ms, parse_local_day_start, to_local};
+use crate::domain::validate::FieldErrors;
+use crate::error::{AppError, AppResult};
+use crate::store::audit::Change;
+use crate::store::scoring::{self as store, Award, Scheme};
+use crate::store::{Db, is_unique_violation};
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use utoipa::ToSchema;
+
+/// Installs the default published rules for every class that has none. Safe on several instances.
+pub async fn install_defaults(db: &Db) -> anyhow::Result<()> {
+    for class in Class::ALL {
+        if store::scheme_in(db, class.as_str(), "published").await?.is_some() {
+            continue;
+        }
+        let now = now_ms();
+        let s = Scheme {
+            id: new_id(),
+            class: class.as_str().into(),
+            status: "published".into(),
+            version_no: 1,
+            rules: serde_json::to_string(&RuleSet::default_for(class))?,
+            created_by: None,
+            created_at: now,
+            published_at: Some(now),
+            updated_at: now,
+            version: 1,
+        };
+        let mut tx = db.begin().await?;
+        match store::insert_scheme(&mut tx, &s).await {
+            Ok(()) => tx.commit().await?,
+            Err(e) if is_unique_violation(&e) => continue, // another instance was first
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+pub fn parse_class(s: &str) -> AppResult<Class> {
+    Class::parse(s.trim()).ok_or_else(|| {
+        AppError::BadRequest("unknown_class", format!("评分对象类别“{s}”不存在，应为社区、街道、责任单位或窗口单位"))
+    })
+}
+
+fn rules_of(s: &Scheme) -> AppResult<RuleSet> {
+    serde_json::from_str(&s.rules).map_err(|e| AppError::Internal(anyhow::anyhow!("stored rules unreadable: {e}")))
+}
+
+pub async fn published(db: &Db, class: Class) -> AppResult<(Scheme, RuleSet)> {
+    let s = store::scheme_in(db, class.as_str(), "published")
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no published scoring rules for {}", class.as_str())))?;
+    let r = rules_of(&s)?;
+    Ok((s, r))
+}
+
+/// Periods rankings are made for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SpanKind {
+    Week,
+    Month,
+    Quarter,
+    Year,
+}
+
+impl SpanKind {
+    pub fn parse(s: &str) -> AppResult<SpanKind> {
+        match s.trim() {
+            "" | "week" => Ok(SpanKind::Week),
+            "month" => Ok(SpanKind::Month),
+            "quarter" => Ok(SpanKind::Quarter),
+            "year" => Ok(SpanKind::Year),
+            other => {
+                Err(AppError::BadRequest("invalid_period", format!("统计周期“{other}”无效，应为周、月、季度或年")))
+            }
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SpanKind::Week => "周",
+            SpanKind::Month => "月",
+            SpanKind::Quarter => "季度",
+            SpanKind::Year => "年",
+        }
+    }
+}
+
+/// A period: [from, to) in UTC ms, with its Chinese name.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Span {
+    pub kind: SpanKind,
+    pub from: i64,
+    pub to: i64,
+    pub label: String,
+}
+
+fn day_start(d: NaiveDate) -> i64 {
+    parse_local_day_start(&d.format("%Y-%m-%d").to_string()).unwrap_or(0)
+}
+
+/// The period of a kind that contains the given day (weeks start on Monday).
+pub fn span_of(kind: SpanKind, day: NaiveDate) -> Span {
+    let (a, b) = match kind {
+        SpanKind::Week => {
+            let a = day - chrono::Duration::days(day.weekday().num_days_from_monday() as i64);
+            (a, a + chrono::Duration::days(7))
+        }
+        SpanKind::Month => {
+            let a = day.with_day(1).expect("day 1");
+            let b = if a.month() == 12 {
+                NaiveDate::from_ymd_opt(a.year() + 1, 1, 1)
+            } else {
+                NaiveDate::from_ymd_opt(a.year(), a.month() + 1, 1)
+            };
+            (a, b.expect("next month"))
+        }
+        SpanKind::Quarter => {
+            let m = (day.month() - 1) / 3 * 3 + 1;
+            let a = NaiveDate::from_ymd_opt(day.year(), m, 1).expect("quarter");
+            let b = if m == 10 {
+                NaiveDate::from_ymd_opt(day.year() + 1, 1, 1)
+            } else {
+                NaiveDate::from_ymd_opt(day.year(), m + 3, 1)
+            };
+            (a, b.expect("next quarter"))
+        }
+        SpanKind::Year => (
+            NaiveDate::from_ymd_opt(day.year(), 1, 1).expect("year"),
+            NaiveDate::from_ymd_opt(day.year() + 1, 1, 1).expect("year"),
+        ),
+    };
+    let last = b - chrono::Duration::days(1);
+    let label = match kind {
+        SpanKind::Week => format!("{}至{}", a.format("%Y年%m月%d日"), last.format("%m月%d日")),
+        SpanKind::Month => a.format("%Y年%m月").to_string(),
+        SpanKind::Quarter => format!("{}年第{}季度", a.year(), (a.month() - 1) / 3 + 1),
+        SpanKind::Year => format!("{}年", a.year()),
+    };
+    Span { kind, from: day_start(a), to: day_start(b), label }
+}
+
+/// The period before.
+pub fn previous(s: &Span) -> Span {
+    let day = to_local(s.from - DAY_MS).date_naive();
+    span_of(s.kind, day)
+}
+
+/// A day given as YYYY-MM-DD, or today (Beijing) when empty.
+pub fn parse_day(s: Option<&str>) -> AppResult<NaiveDate> {
+    match s.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(to_local(now_ms()).date_naive()),
+        Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map_err(|_| AppError::BadRequest("invalid_date", format!("日期格式应为2026-11-23：{s}"))),
+    }
+}
+
+/// Working days a problem stayed open after its deadline, up to its close or `now`.
+fn overdue_days(cal: &Calendar, deadline: i64, end: i64) -> i64 {
+    if end <= deadline {
+        return 0;
+    }
+    let (mut d, last) = (to_local(deadline).date_naive(), to_local(end).date_naive());
+    let mut n = 0;
+    while d < last && n < 366 {
+        d = d.succ_opt().expect("date");
+        if cal.is_working_day(d) {
+            n += 1;
+        }
+    }
+    n
+}
+
+/// The score ledger of a class over [from, to): every entry under the given rules, with caps
+/// applied week by week (weeks that cross the span's edges are computed whole, then cut).
+pub async fn entries(db: &Db, class: Class, rules: &RuleSet, from: i64, to: i64) -> AppResult<Vec<Entry>> {
+    let first = span_of(SpanKind::Week, to_local(from).date_naive()).from;
+    let last = span_of(SpanKind::Week, to_local(to - 1).date_naive()).to;
+    let lookback = rules.repeat_days * DAY_MS;
+    let (facts, history, fails) = store::problem_facts(db, class, first, last, lookback).await?;
+    let awards = store::award_facts(db, class, first, last).await?;
+    let cal = super::calendar::load(db).await?;
+    let now = now_ms();
+    let mut reworks: HashMap<String, Vec<i64>> = HashMap::new();
+    for (id, at) in fails {
+        reworks.entry(id).or_default().push(at);
+    }
+    let to_fact = |r: &store::FactRow, with_reworks: bool| -> Option<ProblemFact> {
+        Some(ProblemFact {
+            id: r.id.clone(),
+            code: r.code.clone(),
+            target: r.target.clone()?,
+            point_id: r.point_id.clone(),
+            category: r.category.clone(),
+            source: r.source.clone(),
+            state: r.state.clone(),
+            found_at: r.found_at,
+            deadline_at: r.deadline_at,
+            closed_at: r.closed_at,
+            reworks: if with_reworks { reworks.get(&r.id).cloned().unwrap_or_default() } else { Vec::new() },
+            overdue_working_days: r.deadline_at.map(|d| overdue_days(&cal, d, r.closed_at.unwrap_or(now))).unwrap_or(0),
+        })
+    };
+    let problems: Vec<ProblemFact> = facts.iter().filter_map(|r| to_fact(r, true)).collect();
+    let history: Vec<ProblemFact> = history.iter().filter_map(|r| to_fact(r, false)).collect();
+    let mut out = Vec::new();
+    let mut w = first;
+    while w < last {
+        let next = span_of(SpanKind::Week, to_local(w).date_naive() + chrono::Duration::days(7)).from;
+        let mut week = score::week_entries(rules, (w, next), &problems, &history, &awards);
+        week.retain(|e| e.at >= from && e.at < to);
+        out.extend(week);
+        w = next;
+    }
+    Ok(out)
+}
+
+/// A line of a ranking.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RankLine {
+    #[serde(flatten)]
+    pub now: Ranked,
+    /// The previous period's rank and score (tenths), for the change column
+    pub prev_rank: Option<i64>,
+    pub prev_score: Option<i64>,
+    /// Last place in this period (末位)
+    pub last: bool,
+    /// Red flags won in this period
+    pub red_flag: bool,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Ranking {
+    pub class: Class,
+    pub span: Span,
+    pub base: f64,
+    pub lines: Vec<RankLine>,
+}
+
+fn rank_with(targets: &[(String, String)], entries: &[Entry], base: f64) -> Vec<Ranked> {
+    score::rank(targets, entries, base)
+}
+
+/// The ranking of a class for the period containing `day`, against the period before.
+pub async fn ranking(db: &Db, class: Class, kind: SpanKind, day: NaiveDate) -> AppResult<Ranking> {
+    let (_, rules) = published(db, class).await?;
+    ranking_under(db, class, &rules, span_of(kind, day)).await
+}
+
+async fn ranking_under(db: &Db, class: Class, rules: &RuleSet, span: Span) -> AppResult<Ranking> {
+    let targets = store::targets(db, class).await?;
+    let prev = previous(&span);
+    let all = entries(db, class, rules, prev.from, span.to).await?;
+    let (before, now): (Vec<Entry>, Vec<Entry>) = all.into_iter().partition(|e| e.at < span.from);
+    let ranked = rank_with(&targets, &now, rules.base);
+    let prev_ranked: HashMap<String, Ranked> =
+        rank_with(&targets, &before, rules.base).into_iter().map(|r| (r.target.clone(), r)).collect();
+    let flags: std::collections::HashSet<String> = if span.kind == SpanKind::Week {
+        store::awards(db, class.as_str(), Some("red_flag"), None, Some(span.from))
+            .await?
+            .into_iter()
+            .map(|a| a.target_id)
+            .collect()
+    } else {
+        Default::default()
+    };
+    let worst = ranked.iter().map(|r| r.rank).max().unwrap_or(0);
+    let many = ranked.len() > 1;
+    let lines = ranked
+        .into_iter()
+        .map(|r| {
+            let p = prev_ranked.get(&r.target);
+            RankLine {
+                prev_rank: p.map(|p| p.rank),
+                prev_score: p.map(|p| p.score),
+                last: many && r.rank == worst,
+                red_flag: flags.contains(&r.target),
+                now: r,
+            }
+        })
+        .collect();
+    Ok(Ranking { class, span, base: rules.base, lines })
+}
+
+/// Who may look at a target's ledger: the office, supervisors, the discipline office and
+/// evaluators all of it; a unit only its own.
+fn may_read_target(ctx: &Ctx<'_>, class: Class, target: &str) -> AppResult<()> {
+    match ctx.user.role {
+        Role::Admin | Role::Supervisor | Role::Discipline | Role::Evaluator => Ok(()),
+        Role::UnitUser | Role::PointLead
+            if matches!(class, Class::Unit | Class::Window) && ctx.user.unit_id.as_deref() == Some(target) =>
+        {
+            Ok(())
+        }
+        Role::GridWorker => Ok(()),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Ledger {
+    pub class: Class,
+    pub target: String,
+    pub name: String,
+    pub span: Span,
+    /// Tenths of a point
+    pub base: i64,
+    pub entries: Vec<Entry>,
+    /// base + the sum of the entries (tenths)
+    pub score: i64,
+}
+
+/// One target's entries over a period, in time order, and the score they sum to.
+pub async fn ledger(ctx: &Ctx<'_>, class: Class, target: &str, kind: SpanKind, day: NaiveDate) -> AppResult<Ledger> {
+    may_read_target(ctx, class, target)?;
+    let name = store::targets(ctx.db, class)
+        .await?
+        .into_iter()
+        .find(|(id, _)| id == target)
+        .map(|(_, n)| n)
+        .ok_or(AppError::NotFound)?;
+    let (_, rules) = published(ctx.db, class).await?;
+    let span = span_of(kind, day);
+    let mut list: Vec<Entry> =
+        entries(ctx.db, class, &rules, span.from, span.to).await?.into_iter().filter(|e| e.target == target).collect();
+    list.sort_by(|a, b| (a.at, &a.cause_id).cmp(&(b.at, &b.cause_id)));
+    let base = score::tenths(rules.base);
+    let score = base + list.iter().map(|e| e.amount).sum::<i64>();
+    Ok(Ledger { class, target: target.into(), name, span, base, entries: list, score })
+}
+
+fn label(class: Class, s: &Scheme) -> String {
+    format!("{}评分规则 第{}版", class.label(), s.version_no)
+}
+
+/// Saves the draft rules of a class (creating the draft from nothing the first time). Refused
+/// whole, with every mistake named, when the rules are not valid; the published rules never change here.
+pub async fn save_draft(ctx: &Ctx<'_>, class: Class, rules: RuleSet, expected: Option<i64>) -> AppResult<Scheme> {
+    require_admin(ctx.user)?;
+    let problems = rules.validate();
+    if !problems.is_empty() {
+        let mut e = FieldErrors::default();
+        for (f, m) in problems {
+            e.add(&f, "invalid_rule", m);
+        }
+        return Err(AppError::Validation(e));
+    }
+    let now = now_ms();
+    let text = serde_json::to_string(&rules).map_err(|e| AppError::Internal(e.into()))?;
+    let mut tx = ctx.db.begin().await?;
+    let draft = match store::scheme_in(ctx.db, class.as_str(), "draft").await? {
+        Some(old) => {
+            let new = Scheme { rules: text, updated_at: now, ..old.clone() };
+            if !store::update_scheme(&mut tx, &new, expected.unwrap_or(old.version)).await? {
+                return Err(AppError::stale());
+            }
+            let s = Scheme { version: expected.unwrap_or(old.version) + 1, ..new };
+            let l = label(class, &s);
+            let change = Change {
+                action: "update",
+                object_type: "score_scheme",
+                object_id: &s.id,
+                object_label: &l,
+                before: serde_json::from_str(&old.rules).ok(),
+                after: serde_json::from_str(&s.rules).ok(),
+            };
+            ctx.audit(&mut tx, change, now).await?;
+            s
+        }
+        None => {
+            let s = Scheme {
+                id: new_id(),
+                class: class.as_str().into(),
+                status: "draft".into(),
+                version_no: store::next_version_no(&mut tx, class.as_str()).await?,
+                rules: text,
+                created_by: Some(ctx.user.id.clone()),
+                created_at: now,
+                published_at: None,
+                updated_at: now,
+                version: 1,
+            };
+            store::insert_scheme(&mut tx, &s)
+                .await
+                .map_err(|e| if is_unique_violation(&e) { AppError::stale() } else { e.into() })?;
+            let l = label(class, &s);
+            let change = Change {
+                action: "create",
+                object_type: "score_scheme",
+                object_id: &s.id,
+                object_label: &l,
+                before: None,
+                after: serde_json::from_str(&s.rules).ok(),
+            };
+            ctx.audit(&mut tx, change, now).await?;
+            s
+        }
+    };
+    tx.commit().await?;
+    Ok(draft)
+}
+
+/// How a rule change would move one target.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WhatIf {
+    pub target: String,
+    pub name: String,
+    pub score: i64,
+    pub rank: i64,
+    pub draft_score: i64,
+    pub draft_rank: i64,
+}
+
+/// Every target's score and rank for the period under the published and under the draft rules.
+pub async fn preview(ctx: &Ctx<'_>, class: Class, kind: SpanKind, day: NaiveDate) -> AppResult<Vec<WhatIf>> {
+    require_admin(ctx.user)?;
+    let draft = store::scheme_in(ctx.db, class.as_str(), "draft")
+        .await?
+        .ok_or_else(|| AppError::Conflict("no_draft", "没有待发布的规则草稿".into()))?;
+    let (_, now_rules) = published(ctx.db, class).await?;
+    let span = span_of(kind, day);
+    let a = ranking_under(ctx.db, class, &now_rules, span.clone()).await?;
+    let b = ranking_under(ctx.db, class, &rules_of(&draft)?, span).await?;
+    let by: HashMap<&str, &RankLine> = b.lines.iter().map(|l| (l.now.target.as_str(), l)).collect();
+    Ok(a.lines
+        .iter()
+        .map(|l| {
+            let d = by[l.now.target.as_str()];
+            WhatIf {
+                target: l.now.target.clone(),
+                name: l.now.name.clone(),
+                score: l.now.score,
+                rank: l.now.rank,
+                draft_score: d.now.score,
+                draft_rank: d.now.rank,
+            }
+        })
+        .collect())
+}
+
+/// Publishes the draft: it becomes the rules every period is scored by, the old ones are archived.
+pub async fn publish(ctx: &Ctx<'_>, class: Class) -> AppResult<Scheme> {
+    require_admin(ctx.user)?;
+    let draft = store::scheme_in(ctx.db, class.as_str(), "draft")
+        .await?
+        .ok_or_else(|| AppError::Conflict("no_draft", "没有待发布的规则草稿".into()))?;
+    let (old, _) = published(ctx.db, class).await?;
+    let now = now_ms();
+    let mut tx = ctx.db.begin().await?;
+    let archived = Scheme { status: "archived".into(), updated_at: now, ..old.clone() };
+    if !store::update_scheme(&mut tx, &archived, old.version).await? {
+        return Err(AppError::stale());
+    }
+    let new = Scheme { status: "published".into(), published_at: Some(now), updated_at: now, ..draft.clone() };
+    if !store::update_scheme(&mut tx, &new, draft.version).await? {
+        return Err(AppError::stale());
+    }
+    let l = label(class, &new);
+    let change = Change {
+        action: "publish",
+        object_type: "score_scheme",
+        object_id: &new.id,
+        object_label: &l,
+        before: serde_json::from_str(&old.rules).ok(),
+        after: serde_json::from_str(&new.rules).ok(),
+    };
+    ctx.audit(&mut tx, change, now).await?;
+    tx.commit().await?;
+    Ok(Scheme { version: draft.version + 1, ..new })
+}
+
+/// Awards the week's mobile red flags: the best N of the class whose score reaches the minimum.
+/// A week is awarded once.
+pub async fn award_red_flags(ctx: &Ctx<'_>, class: Class, day: NaiveDate) -> AppResult<Vec<Award>> {
+    require_admin(ctx.user)?;
+    let span = span_of(SpanKind::Week, day);
+    if span.to > now_ms() {
+        return Err(AppError::Conflict("week_not_over", format!("{}尚未结束，不能评定流动红旗", span.label)));
+    }
+    if !store::awards(ctx.db, class.as_str(), Some("red_flag"), None, Some(span.from)).await?.is_empty() {
+        return Err(AppError::Conflict("already_awarded", format!("{}的{}流动红旗已评定", span.label, class.label())));
+    }
+    let (_, rules) = published(ctx.db, class).await?;
+    let r = ranking_under(ctx.db, class, &rules, span.clone()).await?;
+    let min = score::tenths(rules.red_flag_min_score);
+    let now = now_ms();
+    let winners: Vec<Award> = r
+        .lines
+        .iter()
+        // Only targets assessed that week (with at least one entry) compete: a unit nobody
+        // inspected has not earned a flag by keeping the base score.
+        .filter(|l| l.now.entries > 0 && l.now.score >= min)
+        .enumerate()
+        .take_while(|(i, _)| (*i as i64) < rules.red_flag_top_n)
+        .map(|(_, l)| l)
+        .map(|l| Award {
+            id: new_id(),
+            class: class.as_str().into(),
+            target_id: l.now.target.clone(),
+            target_name: l.now.name.clone(),
+            kind: "red_flag".into(),
+            period_start: Some(span.from),
+            at: now,
+            note: format!("{}第{}名，{}分", span.label, l.now.rank, l.now.score as f64 / 10.0),
+            created_by: Some(ctx.user.id.clone()),
+            created_at: now,
+        })
+        .collect();
+    let mut tx = ctx.db.begin().await?;
+    for a in &winners {
+        store::insert_award(&mut tx, a).await.map_err(|e| {
+            if is_unique_violation(&e) {
+                AppError::Conflict("already_awarded", "该周流动红旗已由他人评定".into())
+            } else {
+                e.into()
+            }
+        })?;
+        let l = format!("流动红旗 {} {}", a.target_name, span.label);
+        let change = Change {
+            action: "create",
+            object_type: "score_award",
+            object_id: &a.id,
+            object_label: &l,
+            before: None,
+            after: serde_json::to_value(a).ok(),
+        };
+        ctx.audit(&mut tx, change, now).await?;
+    }
+    tx.commit().await?;
+    Ok(winners)
+}
+
+/// Records a commendation (表扬) for a target of a class.
+pub async fn commend(ctx: &Ctx<'_>, class: Class, target: &str, note: &str, day: Option<&str>) -> AppResult<Award> {
+    require_admin(ctx.user)?;
+    let now = now_ms();
+    // The day of the commended deed (default today): it counts in that day's week.
+    let at = match day.map(str::trim).filter(|d| !d.is_empty()) {
+        None => now,
+        Some(d) => match parse_local_day_start(d) {
+            Some(t) if t <= now && t >= now - 90 * DAY_MS => (t + 12 * 3_600_000).min(now),
+            Some(_) => return Err(AppError::field("date", "date_out_of_range", "表扬日期应在今天及之前的90天内")),
+            None => return Err(AppError::field("date", "invalid_date", "日期格式应为2026-11-23")),
+        },
+    };
+    let note = note.trim();
+    if note.is_empty() || note.chars().count() > 200 {
+        return Err(AppError::field("note", "required", "请填写表扬事由（200字以内）"));
+    }
+    let name = store::targets(ctx.db, class)
+        .await?
+        .into_iter()
+        .find(|(id, _)| id == target)
+        .map(|(_, n)| n)
+        .ok_or_else(|| AppError::field("target_id", "unknown_target", "被表扬的对象不存在"))?;
+    let a = Award {
+        id: new_id(),
+        class: class.as_str().into(),
+        target_id: target.into(),
+        target_name: name,
+        kind: "commendation".into(),
+        period_start: None,
+        at,
+        note: note.into(),
+        created_by: Some(ctx.user.id.clone()),
+        created_at: now,
+    };
+    let mut tx = ctx.db.begin().await?;
+    store::insert_award(&mut tx, &a).await?;
+    let l = format!("表扬 {}", a.target_name);
+    let change = Change {
+        action: "create",
+        object_type: "score_award",
+        object_id: &a.id,
+        object_label: &l,
+        before: None,
+        after: serde_json::to_value(&a).ok(),
+    };
+    ctx.audit(&mut tx, change, now).await?;
+    tx.commit().await?;
+    Ok(a)
+}
+
+/// A supervisor (or the office, or a grid worker) records an inspected point found clean.
+pub async fn record_clean(ctx: &Ctx<'_>, point_id: &str, note: &str) -> AppResult<String> {
+    if !matches!(ctx.user.role, Role::Admin | Role::Supervisor | Role::GridWorker) {
+        return Err(AppError::Forbidden);
+    }
+    let p = super::points::visible(ctx, point_id.trim())
+        .await
+        .map_err(|_| AppError::field("point_id", "unknown_point", "请选择存在的点位"))?;
+    if note.chars().count() > 200 {
+        return Err(AppError::field("note", "too_long", "备注不能超过200字"));
+    }
+    let now = now_ms();
+    let id = new_id();
+    let mut tx = ctx.db.begin().await?;
+    store::insert_inspection(&mut tx, &id, &p.id, now, (&ctx.user.id, &ctx.user.display_name), note.trim()).await?;
+    let l = format!("点位检查无问题 {} {}", p.name, fmt_local(now));
+    let change = Change {
+        action: "create",
+        object_type: "point_inspection",
+        object_id: &id,
+        object_label: &l,
+        before: None,
+        after: Some(serde_json::json!({"point_id": p.id, "at": now, "note": note.trim()})),
+    };
+    ctx.audit(&mut tx, change, now).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_start_on_monday_the_first_of_the_month_and_quarter() {
+        let d = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap(); // a Sunday
+        let w = span_of(SpanKind::Week, d);
+        assert_eq!(w.label, "2026年11月16日至11月22日");
+        assert_eq!(fmt_local(w.from), "2026-11-16 00:00:00");
+        assert_eq!(previous(&w).label, "2026年11月09日至11月15日");
+        assert_eq!(span_of(SpanKind::Quarter, d).label, "2026年第4季度");
+        assert_eq!(fmt_local(span_of(SpanKind::Month, d).to), "2026-12-01 00:00:00");
+        assert_eq!(fmt_local(span_of(SpanKind::Quarter, d).to), "2027-01-01 00:00:00");
+        assert_eq!(previous(&span_of(SpanKind::Year, d)).label, "2025年");
+    }
+}

@@ -1,0 +1,294 @@
+//! Scoring schemes, awards, clean inspections and the facts scoring reads from problems.
+
+use super::Db;
+use crate::domain::score::{AwardFact, Class};
+use serde::Serialize;
+use sqlx::AnyConnection;
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
+pub struct Scheme {
+    pub id: String,
+    pub class: String,
+    /// draft, published or archived
+    pub status: String,
+    pub version_no: i64,
+    /// The rule set as JSON (see RuleSet)
+    pub rules: String,
+    pub created_by: Option<String>,
+    pub created_at: i64,
+    pub published_at: Option<i64>,
+    pub updated_at: i64,
+    pub version: i64,
+}
+
+const SCHEME_COLS: &str =
+    "id, class, status, version_no, rules, created_by, created_at, published_at, updated_at, version";
+
+pub async fn schemes(db: &Db, class: &str) -> Result<Vec<Scheme>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {SCHEME_COLS} FROM score_schemes WHERE class = $1 ORDER BY version_no DESC"))
+        .bind(class)
+        .fetch_all(&db.pool)
+        .await
+}
+
+pub async fn scheme_in(db: &Db, class: &str, status: &str) -> Result<Option<Scheme>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {SCHEME_COLS} FROM score_schemes WHERE class = $1 AND status = $2"))
+        .bind(class)
+        .bind(status)
+        .fetch_optional(&db.pool)
+        .await
+}
+
+pub async fn insert_scheme(conn: &mut AnyConnection, s: &Scheme) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!("INSERT INTO score_schemes ({SCHEME_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"))
+        .bind(&s.id)
+        .bind(&s.class)
+        .bind(&s.status)
+        .bind(s.version_no)
+        .bind(&s.rules)
+        .bind(&s.created_by)
+        .bind(s.created_at)
+        .bind(s.published_at)
+        .bind(s.updated_at)
+        .bind(s.version)
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// Changes a scheme's rules and status if it is still at `expected_version`.
+pub async fn update_scheme(conn: &mut AnyConnection, s: &Scheme, expected_version: i64) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE score_schemes SET status = $1, rules = $2, published_at = $3, updated_at = $4, version = version + 1 \
+         WHERE id = $5 AND version = $6",
+    )
+    .bind(&s.status)
+    .bind(&s.rules)
+    .bind(s.published_at)
+    .bind(s.updated_at)
+    .bind(&s.id)
+    .bind(expected_version)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+pub async fn next_version_no(conn: &mut AnyConnection, class: &str) -> Result<i64, sqlx::Error> {
+    let n: Option<i64> = sqlx::query_scalar("SELECT MAX(version_no) FROM score_schemes WHERE class = $1")
+        .bind(class)
+        .fetch_one(conn)
+        .await?;
+    Ok(n.unwrap_or(0) + 1)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
+pub struct Award {
+    pub id: String,
+    pub class: String,
+    pub target_id: String,
+    pub target_name: String,
+    /// commendation or red_flag
+    pub kind: String,
+    /// The week a red flag was won for
+    pub period_start: Option<i64>,
+    pub at: i64,
+    pub note: String,
+    pub created_by: Option<String>,
+    pub created_at: i64,
+}
+
+const AWARD_COLS: &str = "id, class, target_id, target_name, kind, period_start, at, note, created_by, created_at";
+
+pub async fn insert_award(conn: &mut AnyConnection, a: &Award) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!("INSERT INTO score_awards ({AWARD_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"))
+        .bind(&a.id)
+        .bind(&a.class)
+        .bind(&a.target_id)
+        .bind(&a.target_name)
+        .bind(&a.kind)
+        .bind(a.period_start)
+        .bind(a.at)
+        .bind(&a.note)
+        .bind(&a.created_by)
+        .bind(a.created_at)
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// Awards of a class, newest first; optionally one kind, one target or one week.
+pub async fn awards(
+    db: &Db,
+    class: &str,
+    kind: Option<&str>,
+    target: Option<&str>,
+    period_start: Option<i64>,
+) -> Result<Vec<Award>, sqlx::Error> {
+    let mut w = super::Where::default();
+    let p = w.text(class);
+    w.and(format!("class = {p}"));
+    if let Some(k) = kind {
+        let p = w.text(k);
+        w.and(format!("kind = {p}"));
+    }
+    if let Some(t) = target {
+        let p = w.text(t);
+        w.and(format!("target_id = {p}"));
+    }
+    if let Some(s) = period_start {
+        let p = w.int(s);
+        w.and(format!("period_start = {p}"));
+    }
+    let sql = format!("SELECT {AWARD_COLS} FROM score_awards{} ORDER BY at DESC, id DESC LIMIT 500", w.sql());
+    super::bind_args_as(sqlx::query_as::<_, Award>(&sql), &w.args).fetch_all(&db.pool).await
+}
+
+/// Red flags a unit or area won, in any class, newest first (for its page and notices).
+pub async fn red_flags_of(db: &Db, target: &str) -> Result<Vec<Award>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {AWARD_COLS} FROM score_awards WHERE target_id = $1 AND kind = 'red_flag' ORDER BY period_start DESC"
+    ))
+    .bind(target)
+    .fetch_all(&db.pool)
+    .await
+}
+
+pub async fn insert_inspection(
+    conn: &mut AnyConnection,
+    id: &str,
+    point_id: &str,
+    at: i64,
+    inspector: (&str, &str),
+    note: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO point_inspections (id, point_id, at, inspector_id, inspector_name, note, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $3)",
+    )
+    .bind(id)
+    .bind(point_id)
+    .bind(at)
+    .bind(inspector.0)
+    .bind(inspector.1)
+    .bind(note)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// The SQL giving a problem's (or point's) target in a class, over `p` (points) and `q` (problems).
+fn target_sql(class: Class, unit_col: &str) -> String {
+    match class {
+        Class::Community => "p.community_id".into(),
+        Class::Street => "(SELECT c.parent_id FROM org_nodes c WHERE c.id = p.community_id)".into(),
+        Class::Unit | Class::Window => unit_col.into(),
+    }
+}
+
+/// Units of the window kinds, scored as windows rather than as responsible units.
+pub const WINDOW_KINDS: &str = "('bank_branch', 'service_hall', 'business_hall')";
+
+/// Every target of a class with its name (targets without any event keep the base score).
+pub async fn targets(db: &Db, class: Class) -> Result<Vec<(String, String)>, sqlx::Error> {
+    let sql = match class {
+        Class::Community => "SELECT id, name FROM org_nodes WHERE level = 'community' ORDER BY code".to_string(),
+        Class::Street => "SELECT id, name FROM org_nodes WHERE level = 'street' ORDER BY code".to_string(),
+        Class::Unit => format!("SELECT id, name FROM units WHERE kind NOT IN {WINDOW_KINDS} ORDER BY name"),
+        Class::Window => format!("SELECT id, name FROM units WHERE kind IN {WINDOW_KINDS} ORDER BY name"),
+    };
+    sqlx::query_as(&sql).fetch_all(&db.pool).await
+}
+
+/// A problem row as scoring reads it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FactRow {
+    pub id: String,
+    pub code: String,
+    pub target: Option<String>,
+    pub point_id: String,
+    pub category: String,
+    pub source: String,
+    pub state: String,
+    pub found_at: i64,
+    pub deadline_at: Option<i64>,
+    pub closed_at: Option<i64>,
+}
+
+/// Problems that can cause an entry in [from, to): found, due or re-checked and failed in it,
+/// plus (as `history`) those found in the `lookback` before `from` (for repeats).
+pub async fn problem_facts(
+    db: &Db,
+    class: Class,
+    from: i64,
+    to: i64,
+    lookback: i64,
+) -> Result<(Vec<FactRow>, Vec<FactRow>, Vec<(String, i64)>), sqlx::Error> {
+    let target = target_sql(class, "q.unit_id");
+    let unit_filter = match class {
+        Class::Unit => format!(" AND u.kind NOT IN {WINDOW_KINDS}"),
+        Class::Window => format!(" AND u.kind IN {WINDOW_KINDS}"),
+        _ => String::new(),
+    };
+    let select = format!(
+        "SELECT q.id, q.code, {target} AS target, q.point_id, q.category, q.source, q.state, q.found_at, q.deadline_at, q.closed_at \
+         FROM problems q JOIN points p ON p.id = q.point_id JOIN units u ON u.id = q.unit_id WHERE q.state <> 'voided'{unit_filter}"
+    );
+    let facts: Vec<FactRow> = sqlx::query_as(&format!(
+        "{select} AND ((q.found_at >= $1 AND q.found_at < $2) OR (q.deadline_at >= $1 AND q.deadline_at < $2) \
+         OR q.id IN (SELECT e.problem_id FROM problem_events e WHERE e.action = 'fail' AND e.at >= $1 AND e.at < $2))"
+    ))
+    .bind(from)
+    .bind(to)
+    .fetch_all(&db.pool)
+    .await?;
+    let history: Vec<FactRow> = if lookback > 0 {
+        sqlx::query_as(&format!("{select} AND q.found_at >= $1 AND q.found_at < $2"))
+            .bind(from - lookback)
+            .bind(from)
+            .fetch_all(&db.pool)
+            .await?
+    } else {
+        Vec::new()
+    };
+    let reworks: Vec<(String, i64)> =
+        sqlx::query_as("SELECT problem_id, at FROM problem_events WHERE action = 'fail' AND at >= $1 AND at < $2")
+            .bind(from)
+            .bind(to)
+            .fetch_all(&db.pool)
+            .await?;
+    Ok((facts, history, reworks))
+}
+
+/// Commendations, red flags and clean inspections in [from, to), as award facts of the class.
+pub async fn award_facts(db: &Db, class: Class, from: i64, to: i64) -> Result<Vec<AwardFact>, sqlx::Error> {
+    let rows: Vec<(String, String, String, i64, String)> = sqlx::query_as(
+        "SELECT id, kind, target_id, at, note FROM score_awards WHERE class = $1 AND at >= $2 AND at < $3",
+    )
+    .bind(class.as_str())
+    .bind(from)
+    .bind(to)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut out: Vec<AwardFact> =
+        rows.into_iter().map(|(id, kind, target, at, note)| AwardFact { id, kind, target, at, note }).collect();
+    let target = target_sql(class, "p.unit_id");
+    let unit_filter = match class {
+        Class::Unit => format!(" AND u.kind NOT IN {WINDOW_KINDS}"),
+        Class::Window => format!(" AND u.kind IN {WINDOW_KINDS}"),
+        _ => String::new(),
+    };
+    let clean: Vec<(String, Option<String>, i64, String, String)> = sqlx::query_as(&format!(
+        "SELECT i.id, {target} AS target, i.at, p.name, i.inspector_name FROM point_inspections i \
+         JOIN points p ON p.id = i.point_id JOIN units u ON u.id = p.unit_id WHERE i.at >= $1 AND i.at < $2{unit_filter}"
+    ))
+    .bind(from)
+    .bind(to)
+    .fetch_all(&db.pool)
+    .await?;
+    out.extend(clean.into_iter().filter_map(|(id, target, at, point, who)| {
+        Some(AwardFact {
+            id, kind: "clean_point".into(), target: target?, at, note: format!("{point}（{who}检查）")
+        })
+    }));
+    Ok(out)
+}

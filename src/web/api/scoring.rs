@@ -1,0 +1,208 @@
+//! 千分制 over the API: rules (draft, preview, publish), rankings, ledgers, red flags,
+//! commendations and clean inspections.
+
+use super::{ErrorBody, JsonBody};
+use crate::domain::score::RuleSet;
+use crate::service::scoring::{self as svc, Ledger, Ranking, SpanKind, WhatIf, parse_class, parse_day};
+use crate::store::scoring::{self as store, Award, Scheme};
+use crate::web::auth::ApiUser;
+use crate::web::error::ApiResult;
+use crate::web::query::Query;
+use axum::Json;
+use axum::extract::Path;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Deserialize, IntoParams, Default)]
+pub struct PeriodQuery {
+    /// week (default), month, quarter or year
+    period: Option<String>,
+    /// A day inside the period, YYYY-MM-DD (default: today)
+    date: Option<String>,
+}
+
+impl PeriodQuery {
+    fn parse(&self) -> Result<(SpanKind, chrono::NaiveDate), crate::error::AppError> {
+        Ok((SpanKind::parse(self.period.as_deref().unwrap_or(""))?, parse_day(self.date.as_deref())?))
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Rules {
+    published: Scheme,
+    published_rules: RuleSet,
+    draft: Option<Scheme>,
+    draft_rules: Option<RuleSet>,
+    /// Every version, newest first
+    versions: Vec<Scheme>,
+}
+
+/// The rules of a class: published, draft and history.
+#[utoipa::path(get, path = "/scoring/{class}/rules", tag = "scoring", params(("class" = String, Path, description = "community, street, unit or window")),
+    responses((status = 200, body = Rules), (status = 400, body = ErrorBody)))]
+pub async fn rules(api: ApiUser, Path(class): Path<String>) -> ApiResult<Json<Rules>> {
+    let class = parse_class(&class)?;
+    let db = &api.state.db;
+    let (published, published_rules) = svc::published(db, class).await?;
+    let draft = store::scheme_in(db, class.as_str(), "draft").await?;
+    let draft_rules = draft.as_ref().and_then(|d| serde_json::from_str(&d.rules).ok());
+    Ok(Json(Rules {
+        published,
+        published_rules,
+        draft,
+        draft_rules,
+        versions: store::schemes(db, class.as_str()).await?,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct DraftRequest {
+    rules: RuleSet,
+    /// The draft's version when it was read (optimistic locking)
+    version: Option<i64>,
+}
+
+/// Saves the draft rules of a class (admin). Invalid rules are refused whole.
+#[utoipa::path(put, path = "/scoring/{class}/draft", tag = "scoring", params(("class" = String, Path)), request_body = DraftRequest,
+    responses((status = 200, body = Scheme), (status = 422, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn save_draft(
+    api: ApiUser,
+    Path(class): Path<String>,
+    JsonBody(req): JsonBody<DraftRequest>,
+) -> ApiResult<Json<Scheme>> {
+    let class = parse_class(&class)?;
+    Ok(Json(svc::save_draft(&api.ctx(), class, req.rules, req.version).await?))
+}
+
+/// What-if: every target's score and rank under the published and the draft rules (admin).
+#[utoipa::path(get, path = "/scoring/{class}/preview", tag = "scoring", params(("class" = String, Path), PeriodQuery),
+    responses((status = 200, body = Vec<WhatIf>), (status = 409, body = ErrorBody)))]
+pub async fn preview(
+    api: ApiUser,
+    Path(class): Path<String>,
+    Query(q): Query<PeriodQuery>,
+) -> ApiResult<Json<Vec<WhatIf>>> {
+    let class = parse_class(&class)?;
+    let (kind, day) = q.parse()?;
+    Ok(Json(svc::preview(&api.ctx(), class, kind, day).await?))
+}
+
+/// Publishes the draft rules (admin); every period is scored by them from now on.
+#[utoipa::path(post, path = "/scoring/{class}/publish", tag = "scoring", params(("class" = String, Path)),
+    responses((status = 200, body = Scheme), (status = 409, body = ErrorBody)))]
+pub async fn publish(api: ApiUser, Path(class): Path<String>) -> ApiResult<Json<Scheme>> {
+    let class = parse_class(&class)?;
+    Ok(Json(svc::publish(&api.ctx(), class).await?))
+}
+
+/// The ranking of a class for a period, with the previous period's ranks, the last place and red flags.
+#[utoipa::path(get, path = "/scoring/{class}/ranking", tag = "scoring", params(("class" = String, Path), PeriodQuery),
+    responses((status = 200, body = Ranking), (status = 400, body = ErrorBody)))]
+pub async fn ranking(
+    api: ApiUser,
+    Path(class): Path<String>,
+    Query(q): Query<PeriodQuery>,
+) -> ApiResult<Json<Ranking>> {
+    let class = parse_class(&class)?;
+    let (kind, day) = q.parse()?;
+    Ok(Json(svc::ranking(&api.state.db, class, kind, day).await?))
+}
+
+/// One target's score ledger: base + every entry with its cause.
+#[utoipa::path(get, path = "/scoring/{class}/ledger/{target}", tag = "scoring", params(("class" = String, Path), ("target" = String, Path), PeriodQuery),
+    responses((status = 200, body = Ledger), (status = 404, body = ErrorBody)))]
+pub async fn ledger(
+    api: ApiUser,
+    Path((class, target)): Path<(String, String)>,
+    Query(q): Query<PeriodQuery>,
+) -> ApiResult<Json<Ledger>> {
+    let class = parse_class(&class)?;
+    let (kind, day) = q.parse()?;
+    Ok(Json(svc::ledger(&api.ctx(), class, &target, kind, day).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RedFlagRequest {
+    /// A day of the week to award, YYYY-MM-DD
+    date: String,
+}
+
+/// Awards a finished week's mobile red flags to the best of the class (admin, once per week).
+#[utoipa::path(post, path = "/scoring/{class}/red-flags", tag = "scoring", params(("class" = String, Path)), request_body = RedFlagRequest,
+    responses((status = 201, body = Vec<Award>), (status = 409, body = ErrorBody)))]
+pub async fn red_flags(
+    api: ApiUser,
+    Path(class): Path<String>,
+    JsonBody(req): JsonBody<RedFlagRequest>,
+) -> ApiResult<(StatusCode, Json<Vec<Award>>)> {
+    let class = parse_class(&class)?;
+    let day = parse_day(Some(&req.date))?;
+    Ok((StatusCode::CREATED, Json(svc::award_red_flags(&api.ctx(), class, day).await?)))
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+pub struct AwardQuery {
+    /// commendation or red_flag
+    kind: Option<String>,
+}
+
+/// Awards of a class, newest first.
+#[utoipa::path(get, path = "/scoring/{class}/awards", tag = "scoring", params(("class" = String, Path), AwardQuery),
+    responses((status = 200, body = Vec<Award>)))]
+pub async fn awards(
+    api: ApiUser,
+    Path(class): Path<String>,
+    Query(q): Query<AwardQuery>,
+) -> ApiResult<Json<Vec<Award>>> {
+    let class = parse_class(&class)?;
+    let kind = q.kind.as_deref().filter(|k| !k.is_empty());
+    Ok(Json(store::awards(&api.state.db, class.as_str(), kind, None, None).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CommendRequest {
+    target_id: String,
+    note: String,
+    /// The day of the commended deed, YYYY-MM-DD (default today; up to 90 days back)
+    #[serde(default)]
+    date: Option<String>,
+}
+
+/// Records a commendation (admin).
+#[utoipa::path(post, path = "/scoring/{class}/commendations", tag = "scoring", params(("class" = String, Path)), request_body = CommendRequest,
+    responses((status = 201, body = Award), (status = 422, body = ErrorBody)))]
+pub async fn commend(
+    api: ApiUser,
+    Path(class): Path<String>,
+    JsonBody(req): JsonBody<CommendRequest>,
+) -> ApiResult<(StatusCode, Json<Award>)> {
+    let class = parse_class(&class)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(svc::commend(&api.ctx(), class, &req.target_id, &req.note, req.date.as_deref()).await?),
+    ))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+pub struct CleanRequest {
+    #[serde(default)]
+    note: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Created {
+    id: String,
+}
+
+/// Records that an inspected point was found clean (检查无问题).
+#[utoipa::path(post, path = "/points/{id}/clean", tag = "scoring", params(("id" = String, Path)), request_body = CleanRequest,
+    responses((status = 201, body = Created), (status = 403, body = ErrorBody)))]
+pub async fn clean(
+    api: ApiUser,
+    Path(id): Path<String>,
+    JsonBody(req): JsonBody<CleanRequest>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    let id = svc::record_clean(&api.ctx(), &id, &req.note).await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
