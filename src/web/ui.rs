@@ -50,7 +50,27 @@ fn menu_for(role: Role) -> Vec<MenuGroup> {
             MenuItem { key: "standards", label: "标准台账", href: "/standards" },
         ],
     });
+    let mut work = vec![
+        MenuItem { key: "rounds", label: "今日工作", href: "/rounds" },
+        MenuItem { key: "problems", label: "问题台账", href: "/problems" },
+        MenuItem { key: "kpi", label: "整改指标", href: "/kpi" },
+    ];
+    if matches!(role, Role::Admin | Role::Supervisor | Role::Discipline) {
+        work.push(MenuItem { key: "escalation", label: "督办问责", href: "/escalation" });
+    }
+    work.push(MenuItem { key: "inbox", label: "消息", href: "/inbox" });
+    groups.push(MenuGroup { label: "问题整改", items: work });
+    groups.push(MenuGroup {
+        label: "考核排名",
+        items: vec![
+            MenuItem { key: "scores", label: "千分制排名", href: "/scores" },
+            MenuItem { key: "notices", label: "通报简报", href: "/notices" },
+        ],
+    });
     let mut sys = Vec::new();
+    if role == Role::Admin {
+        sys.push(MenuItem { key: "score_rules", label: "评分规则", href: "/scores/rules" });
+    }
     if role == Role::Admin || role == Role::UnitUser {
         sys.push(MenuItem { key: "users", label: "用户管理", href: "/users" });
     }

@@ -161,6 +161,43 @@ both!(a_week_of_activity_is_scored_entry_by_entry_and_rules_rescore_it, |app: Te
     assert_eq!(winners, [other.as_str()], "only the commended unit was assessed and above the minimum");
     let (status, e) = admin.post("/api/v1/scoring/unit/red-flags", json!({"date": thursday})).await;
     assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("already_awarded")));
+    // The pages: the ranking with its markers, a ledger summed entry by entry, the rules form.
+    let b = app.login("admin").await;
+    let (status, html) = b.get(&format!("/scores?class=unit&date={tuesday}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("流动红旗") && html.contains("末位") && html.contains("运河区住房和城乡建设局"), "{html}");
+    let (status, html) = b.get(&format!("/scores/unit/{unit}?date={tuesday}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("得分 <b>") && html.contains("区级督导检查发现问题"), "{html}");
+    let (_, html) = b.get("/scores/rules?class=unit").await;
+    assert!(html.contains("每周扣分上限") && html.contains("现行第2版"), "{html}");
+    let (status, html, _) = b
+        .post(
+            "/scores/rules",
+            &[
+                ("class", "unit"),
+                ("base", "1000"),
+                ("found", "督导|supervision|-5"),
+                ("on_spot_minutes", "60"),
+                ("on_spot_factor", "0.5"),
+                ("overdue_points", "-5"),
+                ("overdue_per_day_points", "-2"),
+                ("rework_points", "-3"),
+                ("repeat_points", "-5"),
+                ("repeat_days", "7"),
+                ("commendation_points", "10"),
+                ("red_flag_points", "20"),
+                ("clean_point_points", "1"),
+                ("deduction_cap", "-1"),
+                ("bonus_cap", "100"),
+                ("red_flag_top_n", "3"),
+                ("red_flag_min_score", "990"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("扣分上限不能为负数"));
+    assert!(admin.get("/api/v1/scoring/unit/rules").await.1["draft"].is_null(), "nothing saved");
     let (_, r) = admin.get(&format!("/api/v1/scoring/unit/ranking?date={tuesday}")).await;
     assert_eq!(
         r["lines"].as_array().unwrap().iter().filter(|l| l["red_flag"] == true).count(),

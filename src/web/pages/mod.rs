@@ -17,6 +17,7 @@ mod point_types;
 mod points;
 mod problems;
 mod rounds;
+mod scores;
 pub mod standards;
 mod tasks;
 mod teams;
@@ -84,6 +85,11 @@ pub fn routes() -> Router<AppState> {
         .route("/escalation", get(rounds::escalation))
         .route("/escalation/threshold", post(rounds::set_threshold))
         .route("/rounds", get(rounds::rounds))
+        .route("/scores", get(scores::ranking))
+        .route("/scores/rules", get(scores::rules).post(scores::save_rules))
+        .route("/scores/rules/publish", post(scores::publish_rules))
+        .route("/scores/red-flags", post(scores::award_flags))
+        .route("/scores/{class}/{target}", get(scores::ledger))
         .route("/inbox", get(notify::inbox))
         .route("/inbox/read", post(notify::read_all))
         .route("/units/{id}/webhooks", post(notify::add_webhook))
