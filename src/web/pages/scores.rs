@@ -121,7 +121,7 @@ pub async fn ledger(
     let flags = store::red_flags_of(&page.state.db, &target)
         .await?
         .into_iter()
-        .map(|a| format!("{} {}", fmt_local(a.period_start.unwrap_or(a.at))[..10].to_string(), a.note))
+        .map(|a| format!("{} {}", &fmt_local(a.period_start.unwrap_or(a.at))[..10], a.note))
         .collect();
     Ok(LedgerPage {
         l: Layout::new(&page.user, "scores", format!("{} 得分明细", x.name)),
