@@ -8,6 +8,7 @@ pub mod escalation;
 pub mod exchange;
 pub mod grids;
 pub mod kpi;
+pub mod notices;
 pub mod org;
 pub mod photos;
 pub mod point_types;

@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod calendar;
+pub mod notices;
 pub mod notifications;
 pub mod org;
 pub mod photos;

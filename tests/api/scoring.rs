@@ -203,4 +203,119 @@ both!(a_week_of_activity_is_scored_entry_by_entry_and_rules_rescore_it, |app: Te
         r["lines"].as_array().unwrap().iter().filter(|l| l["red_flag"] == true).count(),
         flags.as_array().unwrap().len()
     );
+    let last_placed: Vec<String> = r["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["last"] == true)
+        .map(|l| l["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(last_placed, ["运河区城市管理综合行政执法局"]);
+
+    // The week's notice: generated, edited, published as a Word document naming the last place
+    // and the red flag; one notice per period; units confirm reading.
+    let (status, n) = admin.post("/api/v1/notices", json!({"kind": "weekly", "class": "unit", "date": thursday})).await;
+    assert_eq!(status, StatusCode::CREATED, "{n}");
+    let id = n["id"].as_str().unwrap().to_string();
+    assert!(n["number"].as_str().unwrap().contains("第1期"), "{n}");
+    assert!(n["body"].as_str().unwrap().contains("运河区城市管理综合行政执法局排名末位"), "{n}");
+    let (status, e) = admin.post("/api/v1/notices", json!({"kind": "weekly", "class": "unit", "date": tuesday})).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("overlapping_period")));
+    let (status, e) = admin.post("/api/v1/notices", json!({"kind": "weekly", "class": "moon", "date": tuesday})).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("unknown_class")));
+    assert_eq!(bank.get(&format!("/api/v1/notices/{id}")).await.0, StatusCode::NOT_FOUND, "drafts are the office's");
+    let (status, _) = admin.put(&format!("/api/v1/notices/{id}"), json!({"title": " ", "body": "x"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let body = format!("{}\n\n请城市管理综合行政执法局主要负责人于周三前作出书面说明。", n["body"].as_str().unwrap());
+    let (status, _) = admin.put(&format!("/api/v1/notices/{id}"), json!({"title": n["title"], "body": body})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(admin.post(&format!("/api/v1/notices/{id}/publish"), json!({})).await.0, StatusCode::OK);
+    let (status, e) = admin.put(&format!("/api/v1/notices/{id}"), json!({"title": "改", "body": "改"})).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("published")));
+    let res = admin
+        .client
+        .get(format!("{}/api/v1/notices/{id}/docx", admin.base))
+        .bearer_auth(&admin.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let docx = res.bytes().await.unwrap().to_vec();
+    let text = docx_text(&docx);
+    for must in [
+        "创建全国文明城市工作指挥部办公室",
+        "第1期",
+        "千分制排名",
+        "运河区城市管理综合行政执法局",
+        "末位",
+        "运河区住房和城乡建设局",
+        "流动红旗",
+        "书面说明",
+    ] {
+        assert!(text.contains(must), "the Word text lacks {must}: {text}");
+    }
+    convert_to_pdf_if_possible(&docx);
+    // Units read the published notice and confirm; the office sees who has not.
+    assert_eq!(bank.get(&format!("/api/v1/notices/{id}")).await.0, StatusCode::OK);
+    assert_eq!(bank.post(&format!("/api/v1/notices/{id}/read"), json!({})).await.1["first"], true);
+    assert_eq!(bank.post(&format!("/api/v1/notices/{id}/read"), json!({})).await.1["first"], false);
+    let (_, reads) = admin.get(&format!("/api/v1/notices/{id}/reads")).await;
+    let read: Vec<&str> = reads
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["read_at"].is_i64())
+        .map(|r| r["unit_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(read.len(), 1, "{reads}");
+    assert!(reads.as_array().unwrap().len() > 10);
+    let b = app.login("admin").await;
+    let (_, html) = b.get(&format!("/notices/{id}")).await;
+    assert!(html.contains("个单位未确认") && html.contains("运河区城市管理综合行政执法局"));
+    let res = b.client.get(format!("{}/notices/{id}/xlsx", b.base)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
 });
+
+/// The text of a .docx (the w:t runs of word/document.xml), read with a zip reader.
+fn docx_text(bytes: &[u8]) -> String {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a .docx is a zip archive");
+    assert!(zip.by_name("[Content_Types].xml").is_ok());
+    let mut xml = String::new();
+    zip.by_name("word/document.xml").expect("word/document.xml").read_to_string(&mut xml).unwrap();
+    let mut out = String::new();
+    for part in xml.split("<w:t").skip(1) {
+        let Some(start) = part.find('>') else { continue };
+        if let Some(end) = part.find("</w:t>") {
+            out.push_str(&part[start + 1..end]);
+        }
+    }
+    out
+}
+
+/// Converts the document with LibreOffice when it is installed (CI installs it and sets
+/// CHUANGCHENG_TEST_PDF_REQUIRED), and checks a PDF came out.
+fn convert_to_pdf_if_possible(docx: &[u8]) {
+    let required = std::env::var("CHUANGCHENG_TEST_PDF_REQUIRED").is_ok_and(|v| v == "1");
+    let Some(soffice) = ["soffice", "libreoffice"]
+        .into_iter()
+        .find(|b| std::process::Command::new(b).arg("--version").output().is_ok_and(|o| o.status.success()))
+    else {
+        assert!(!required, "LibreOffice is required for the PDF check but not installed");
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("notice-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("notice.docx"), docx).unwrap();
+    let out = std::process::Command::new(soffice)
+        .args(["--headless", "--convert-to", "pdf", "--outdir"])
+        .arg(&dir)
+        .arg(dir.join("notice.docx"))
+        .env("HOME", &dir)
+        .output()
+        .expect("run LibreOffice");
+    let pdf = std::fs::read(dir.join("notice.pdf"))
+        .unwrap_or_else(|_| panic!("no PDF: {}", String::from_utf8_lossy(&out.stderr)));
+    assert!(pdf.starts_with(b"%PDF") && pdf.len() > 5_000, "a real PDF");
+    let _ = std::fs::remove_dir_all(&dir);
+}

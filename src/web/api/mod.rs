@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod calendar;
 mod daily;
+mod notices;
 mod org;
 mod points;
 mod problems;
@@ -83,6 +84,12 @@ pub fn routes() -> Router<AppState> {
         .route("/scoring/{class}/awards", get(scoring::awards))
         .route("/scoring/{class}/commendations", post(scoring::commend))
         .route("/points/{id}/clean", post(scoring::clean))
+        .route("/notices", get(notices::list).post(notices::generate))
+        .route("/notices/{id}", get(notices::get).put(notices::edit))
+        .route("/notices/{id}/publish", post(notices::publish))
+        .route("/notices/{id}/read", post(notices::confirm))
+        .route("/notices/{id}/reads", get(notices::reads))
+        .route("/notices/{id}/docx", get(notices::docx))
         .route("/problems/{id}/merge", post(problems::merge))
         .route(
             "/problems/{id}/actions/{action}",
@@ -183,6 +190,7 @@ impl Modify for BearerAuth {
         daily::rounds, daily::escalation, daily::inbox, daily::read_all, daily::deliveries,
         scoring::rules, scoring::save_draft, scoring::preview, scoring::publish, scoring::ranking, scoring::ledger,
         scoring::red_flags, scoring::awards, scoring::commend, scoring::clean,
+        notices::list, notices::generate, notices::get, notices::edit, notices::publish, notices::confirm, notices::reads, notices::docx,
     ),
     components(schemas(ErrorBody, ErrorDetail, FieldErrorDoc)),
     tags((name = "auth", description = "登录与会话"), (name = "org", description = "区域"), (name = "units", description = "责任单位与通讯录"),

@@ -10,6 +10,7 @@ pub mod kpi;
 mod levels;
 mod login;
 mod map;
+mod notices;
 mod notify;
 mod org;
 mod photos;
@@ -85,6 +86,14 @@ pub fn routes() -> Router<AppState> {
         .route("/escalation", get(rounds::escalation))
         .route("/escalation/threshold", post(rounds::set_threshold))
         .route("/rounds", get(rounds::rounds))
+        .route("/notices", get(notices::list).post(notices::generate))
+        .route("/notices/{id}", get(notices::detail))
+        .route("/notices/{id}/edit", post(notices::edit))
+        .route("/notices/{id}/publish", post(notices::publish))
+        .route("/notices/{id}/read", post(notices::confirm))
+        .route("/notices/{id}/docx", get(notices::docx))
+        .route("/notices/{id}/xlsx", get(notices::xlsx))
+        .route("/notices/{id}/photos/{photo}", get(notices::photo))
         .route("/scores", get(scores::ranking))
         .route("/scores/rules", get(scores::rules).post(scores::save_rules))
         .route("/scores/rules/publish", post(scores::publish_rules))

@@ -1,0 +1,527 @@
+//! Notices (通报) and work briefs (工作简报): generated from the data as a draft (headline figures,
+//! the ranking, red flags, overdue problems, typical problems with before/after photos, units
+//! proposed for interview), edited by the office, published; units confirm reading. Output as a
+//! Word document in the usual red-header layout, an Excel workbook of the tables and a print page.
+
+use super::Ctx;
+use super::access::require_admin;
+use crate::domain::ids::new_id;
+use crate::domain::role::Role;
+use crate::domain::score::Class;
+use crate::domain::time::{DAY_MS, fmt_local, now_ms, to_local};
+use crate::error::{AppError, AppResult};
+use crate::media::storage::Storage;
+use crate::store::audit::Change;
+use crate::store::notices::{self as store, Notice, ReadStatus};
+use crate::store::problems::{self as problem_store, ProblemFilter};
+use crate::store::{Db, photos as photo_store};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RankRow {
+    pub rank: i64,
+    pub name: String,
+    pub score: String,
+    pub prev_rank: Option<i64>,
+    pub last: bool,
+    pub red_flag: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OverdueRow {
+    pub code: String,
+    pub point: String,
+    pub unit: String,
+    pub category: String,
+    pub deadline: String,
+    /// Working hours past the deadline
+    pub hours: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Typical {
+    pub problem_id: String,
+    pub code: String,
+    pub point: String,
+    pub unit: String,
+    pub description: String,
+    pub before_photo: Option<String>,
+    pub after_photo: Option<String>,
+}
+
+/// What a notice reports, frozen when it is generated.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct NoticeData {
+    pub district: String,
+    pub office: String,
+    pub period_label: String,
+    pub class_label: String,
+    pub found: i64,
+    pub closed: i64,
+    pub closure_rate: Option<f64>,
+    pub overdue_open: i64,
+    pub ranking: Vec<RankRow>,
+    pub first_place: Vec<String>,
+    pub last_place: Vec<String>,
+    pub red_flags: Vec<String>,
+    pub overdue: Vec<OverdueRow>,
+    pub typical: Vec<Typical>,
+    /// Units proposed for an interview (约谈) and their overdue cases
+    pub interviews: Vec<(String, i64)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Weekly,
+    Daily,
+}
+
+impl Kind {
+    pub fn parse(s: &str) -> AppResult<Kind> {
+        match s.trim() {
+            "weekly" => Ok(Kind::Weekly),
+            "daily" => Ok(Kind::Daily),
+            other => Err(AppError::BadRequest("invalid_kind", format!("通报类型“{other}”无效，应为周通报或工作日报"))),
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Kind::Weekly => "weekly",
+            Kind::Daily => "daily",
+        }
+    }
+}
+
+pub fn data_of(n: &Notice) -> AppResult<NoticeData> {
+    serde_json::from_str(&n.data).map_err(|e| AppError::Internal(anyhow::anyhow!("notice data unreadable: {e}")))
+}
+
+fn rate(v: Option<f64>) -> String {
+    v.map(|x| format!("{x:.1}%")).unwrap_or_else(|| "—".into())
+}
+
+fn default_body(k: Kind, d: &NoticeData) -> String {
+    let mut p = vec![format!(
+        "{}，全区共发现各类问题{}个，已整改销号{}个，结案率{}。截至通报生成时，仍有{}个问题逾期未整改。",
+        d.period_label,
+        d.found,
+        d.closed,
+        rate(d.closure_rate),
+        d.overdue_open
+    )];
+    if !d.ranking.is_empty() {
+        let mut s = format!("{}千分制考核中，{}位列第一", d.class_label, d.first_place.join("、"));
+        if !d.last_place.is_empty() {
+            s.push_str(&format!("，{}排名末位", d.last_place.join("、")));
+        }
+        s.push('。');
+        if !d.red_flags.is_empty() {
+            s.push_str(&format!("{}获得本周“流动红旗”。", d.red_flags.join("、")));
+        }
+        p.push(s);
+    }
+    if !d.interviews.is_empty() {
+        let names: Vec<String> = d.interviews.iter().map(|(n, c)| format!("{n}（逾期{c}件）")).collect();
+        p.push(format!("{}逾期问题较多，拟由区创城办约谈其主要负责人。", names.join("、")));
+    }
+    p.push(match k {
+        Kind::Weekly => "请各单位对照通报问题举一反三、立行立改，于下周一前将整改情况报区创城办。".into(),
+        Kind::Daily => "请相关单位今日内整改到位，区创城办将于17:00回头看。".into(),
+    });
+    p.join("\n\n")
+}
+
+/// Generates a draft notice for the week (or the day) containing `day`. A kind and class has
+/// one notice per period: an overlapping one is refused, published ones never change.
+pub async fn generate(ctx: &Ctx<'_>, kind: Kind, class: Class, day: chrono::NaiveDate) -> AppResult<Notice> {
+    require_admin(ctx.user)?;
+    let span = match kind {
+        Kind::Weekly => super::scoring::span_of(super::scoring::SpanKind::Week, day),
+        Kind::Daily => {
+            let from = crate::domain::time::parse_local_day_start(&day.format("%Y-%m-%d").to_string()).unwrap_or(0);
+            super::scoring::Span {
+                kind: super::scoring::SpanKind::Week,
+                from,
+                to: from + DAY_MS,
+                label: day.format("%Y年%m月%d日").to_string(),
+            }
+        }
+    };
+    if span.from > now_ms() {
+        return Err(AppError::BadRequest("future_period", "不能为尚未开始的周期生成通报".into()));
+    }
+    if let Some(n) = store::overlapping(ctx.db, kind.as_str(), class.as_str(), span.from, span.to).await?.first() {
+        let what = if n.status == "published" { "已发布" } else { "已有草稿" };
+        return Err(AppError::Conflict(
+            "overlapping_period",
+            format!("{}的通报{what}（{}），周期不能重叠", span.label, n.number),
+        ));
+    }
+    let data = collect(ctx, kind, class, &span).await?;
+    let now = now_ms();
+    let year = to_local(span.from).format("%Y").to_string();
+    let mut tx = ctx.db.begin().await?;
+    let seq = problem_store::next_in_sequence(&mut tx, &format!("notice:{}:{year}", kind.as_str())).await?;
+    let n = Notice {
+        id: new_id(),
+        kind: kind.as_str().into(),
+        class: class.as_str().into(),
+        period_start: span.from,
+        period_end: span.to,
+        number: format!("〔{year}〕第{seq}期"),
+        title: match kind {
+            Kind::Weekly => format!("关于{}创建全国文明城市工作情况的通报", span.label),
+            Kind::Daily => format!("创城工作简报（{}）", span.label),
+        },
+        body: default_body(kind, &data),
+        data: serde_json::to_string(&data).map_err(|e| AppError::Internal(e.into()))?,
+        status: "draft".into(),
+        created_by: Some(ctx.user.id.clone()),
+        created_at: now,
+        published_at: None,
+        updated_at: now,
+        version: 1,
+    };
+    store::insert(&mut tx, &n).await?;
+    let label = format!("{} {}", n.number, n.title);
+    let change = Change {
+        action: "create",
+        object_type: "notice",
+        object_id: &n.id,
+        object_label: &label,
+        before: None,
+        after: Some(serde_json::json!({"title": n.title, "body": n.body})),
+    };
+    ctx.audit(&mut tx, change, now).await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
+async fn collect(ctx: &Ctx<'_>, kind: Kind, class: Class, span: &super::scoring::Span) -> AppResult<NoticeData> {
+    let db = ctx.db;
+    let district: String =
+        sqlx::query_scalar("SELECT name FROM org_nodes WHERE level = 'district' ORDER BY code LIMIT 1")
+            .fetch_optional(&db.pool)
+            .await?
+            .unwrap_or_else(|| "本区".into());
+    // Headline figures: problems found in the period.
+    let f = ProblemFilter { from_ms: Some(span.from), to_ms: Some(span.to), ..Default::default() };
+    let counts = problem_store::kpi_counts(db, &f, false, now_ms()).await?;
+    let (found, closed) = counts.iter().fold((0, 0), |(a, b), c| (a + c.due, b + c.closed));
+    let closure_rate = (found > 0).then(|| (closed as f64 * 1000.0 / found as f64).round() / 10.0);
+    // The ranking of the week the period lies in.
+    let day = to_local(span.from).date_naive();
+    let r = super::scoring::ranking(db, class, super::scoring::SpanKind::Week, day).await?;
+    let pts = |t: i64| if t % 10 == 0 { (t / 10).to_string() } else { format!("{:.1}", t as f64 / 10.0) };
+    let ranking: Vec<RankRow> = r
+        .lines
+        .iter()
+        .map(|l| RankRow {
+            rank: l.now.rank,
+            name: l.now.name.clone(),
+            score: pts(l.now.score),
+            prev_rank: l.prev_rank,
+            last: l.last,
+            red_flag: l.red_flag,
+        })
+        .collect();
+    let first_place = ranking.iter().filter(|x| x.rank == 1).map(|x| x.name.clone()).collect();
+    let last_place = ranking.iter().filter(|x| x.last).map(|x| x.name.clone()).collect();
+    let red_flags = if kind == Kind::Weekly {
+        ranking.iter().filter(|x| x.red_flag).map(|x| x.name.clone()).collect()
+    } else {
+        Vec::new()
+    };
+    // Overdue problems still open, longest first.
+    let proposed = super::escalation::proposed_notices(ctx).await?;
+    let overdue_open = proposed.len() as i64;
+    let overdue = proposed
+        .into_iter()
+        .take(20)
+        .map(|n| OverdueRow {
+            code: n.problem.code.clone(),
+            point: n.problem.point_name.clone(),
+            unit: n.problem.unit_name.clone(),
+            category: n.problem.category.clone(),
+            deadline: n.problem.deadline_at.map(fmt_local).map(|s| s[..16].to_string()).unwrap_or_default(),
+            hours: n.overdue_hours,
+        })
+        .collect();
+    // Typical problems: closed in the period, with a before and an after photo.
+    let cf = ProblemFilter { closed_only: true, ..Default::default() };
+    let mut typical = Vec::new();
+    let page =
+        problem_store::list_keyset(db, &cf, problem_store::Sort::FoundDesc, &problem_store::Seek::First, 100).await?;
+    for p in page.rows.into_iter().filter(|p| p.closed_at.is_some_and(|c| c >= span.from && c < span.to)) {
+        let photos = photo_store::of(db, "problem", &p.id).await?;
+        let before = photos.iter().find(|x| x.kind == "before").map(|x| x.id.clone());
+        let after = photos.iter().find(|x| x.kind == "after").map(|x| x.id.clone());
+        if before.is_some() && after.is_some() {
+            typical.push(Typical {
+                problem_id: p.id.clone(),
+                code: p.code,
+                point: p.point_name,
+                unit: p.unit_name,
+                description: p.description,
+                before_photo: before,
+                after_photo: after,
+            });
+        }
+        if typical.len() == 3 {
+            break;
+        }
+    }
+    let (_, interviews) = super::escalation::proposed_interviews(ctx, span.from, span.to).await?;
+    Ok(NoticeData {
+        office: format!("{district}创建全国文明城市工作指挥部办公室"),
+        district,
+        period_label: span.label.clone(),
+        class_label: class.label().into(),
+        found,
+        closed,
+        closure_rate,
+        overdue_open,
+        ranking,
+        first_place,
+        last_place,
+        red_flags,
+        overdue,
+        typical,
+        interviews: interviews.into_iter().map(|i| (i.unit_name, i.overdue_cases)).collect(),
+    })
+}
+
+/// The office edits a draft's title and text. Published notices never change.
+pub async fn edit(ctx: &Ctx<'_>, id: &str, title: &str, body: &str, expected: Option<i64>) -> AppResult<Notice> {
+    require_admin(ctx.user)?;
+    let old = store::get(ctx.db, id).await?.ok_or(AppError::NotFound)?;
+    if old.status != "draft" {
+        return Err(AppError::Conflict("published", "通报已发布，不能再修改".into()));
+    }
+    let (title, body) = (title.trim(), body.trim());
+    let mut e = crate::domain::validate::FieldErrors::default();
+    if title.is_empty() || title.chars().count() > 100 {
+        e.add("title", "required", "标题为1至100字");
+    }
+    if body.is_empty() || body.chars().count() > 20_000 {
+        e.add("body", "required", "正文为1至20000字");
+    }
+    if !e.is_empty() {
+        return Err(AppError::Validation(e));
+    }
+    let now = now_ms();
+    let new = Notice { title: title.into(), body: body.into(), updated_at: now, ..old.clone() };
+    let expected = expected.unwrap_or(old.version);
+    let mut tx = ctx.db.begin().await?;
+    if !store::update(&mut tx, &new, expected).await? {
+        return Err(AppError::stale());
+    }
+    let label = format!("{} {}", new.number, new.title);
+    let change = Change {
+        action: "update",
+        object_type: "notice",
+        object_id: &new.id,
+        object_label: &label,
+        before: Some(serde_json::json!({"title": old.title, "body": old.body})),
+        after: Some(serde_json::json!({"title": new.title, "body": new.body})),
+    };
+    ctx.audit(&mut tx, change, now).await?;
+    tx.commit().await?;
+    Ok(Notice { version: expected + 1, ..new })
+}
+
+pub async fn publish(ctx: &Ctx<'_>, id: &str) -> AppResult<Notice> {
+    require_admin(ctx.user)?;
+    let old = store::get(ctx.db, id).await?.ok_or(AppError::NotFound)?;
+    if old.status != "draft" {
+        return Err(AppError::Conflict("published", "通报已发布".into()));
+    }
+    let now = now_ms();
+    let new = Notice { status: "published".into(), published_at: Some(now), updated_at: now, ..old.clone() };
+    let mut tx = ctx.db.begin().await?;
+    if !store::update(&mut tx, &new, old.version).await? {
+        return Err(AppError::stale());
+    }
+    let label = format!("{} {}", new.number, new.title);
+    let change = Change {
+        action: "publish",
+        object_type: "notice",
+        object_id: &new.id,
+        object_label: &label,
+        before: Some(serde_json::json!({"status": "draft"})),
+        after: Some(serde_json::json!({"status": "published"})),
+    };
+    ctx.audit(&mut tx, change, now).await?;
+    tx.commit().await?;
+    Ok(Notice { version: old.version + 1, ..new })
+}
+
+/// A notice the caller may see: the office and supervisors all; others only published ones.
+pub async fn visible(ctx: &Ctx<'_>, id: &str) -> AppResult<Notice> {
+    let n = store::get(ctx.db, id).await?.ok_or(AppError::NotFound)?;
+    let staff = matches!(ctx.user.role, Role::Admin | Role::Supervisor | Role::Discipline);
+    if n.status == "published" || staff { Ok(n) } else { Err(AppError::NotFound) }
+}
+
+pub async fn list(ctx: &Ctx<'_>) -> AppResult<Vec<Notice>> {
+    let staff = matches!(ctx.user.role, Role::Admin | Role::Supervisor | Role::Discipline);
+    Ok(store::list(ctx.db, !staff).await?)
+}
+
+/// A unit's account confirms its unit has read a published notice (once per unit).
+pub async fn confirm_read(ctx: &Ctx<'_>, id: &str) -> AppResult<bool> {
+    let n = visible(ctx, id).await?;
+    if n.status != "published" {
+        return Err(AppError::Conflict("not_published", "通报尚未发布".into()));
+    }
+    let Some(unit) = ctx.user.unit_id.clone().filter(|_| ctx.user.role.needs_unit()) else {
+        return Err(AppError::BadRequest("not_a_unit", "只有责任单位的账号需要确认阅读".into()));
+    };
+    let now = now_ms();
+    let mut tx = ctx.db.begin().await?;
+    let first = store::confirm(&mut tx, &n.id, &unit, (&ctx.user.id, &ctx.user.display_name), now).await?;
+    if first {
+        let label = format!("{} 已阅", n.number);
+        let change = Change {
+            action: "read",
+            object_type: "notice",
+            object_id: &n.id,
+            object_label: &label,
+            before: None,
+            after: Some(serde_json::json!({"unit_id": unit})),
+        };
+        ctx.audit(&mut tx, change, now).await?;
+    }
+    tx.commit().await?;
+    Ok(first)
+}
+
+/// Which units have confirmed reading (the office).
+pub async fn reads(ctx: &Ctx<'_>, id: &str) -> AppResult<Vec<ReadStatus>> {
+    if !matches!(ctx.user.role, Role::Admin | Role::Discipline) {
+        return Err(AppError::Forbidden);
+    }
+    let n = visible(ctx, id).await?;
+    Ok(store::reads(ctx.db, &n.id).await?)
+}
+
+/// The notice as a Word document: red header with the issuing office and number, title, date,
+/// body, then the tables and the typical problems' before/after photos.
+pub async fn docx(db: &Db, storage: &Storage, n: &Notice) -> AppResult<Vec<u8>> {
+    use docx_rs::*;
+    let d = data_of(n)?;
+    let song = RunFonts::new().east_asia("仿宋_GB2312").ascii("Times New Roman").hi_ansi("Times New Roman");
+    let title_font = RunFonts::new().east_asia("方正小标宋简体").ascii("Times New Roman");
+    let hei = RunFonts::new().east_asia("黑体");
+    let text = |s: &str, size: usize| Run::new().add_text(s).size(size).fonts(song.clone());
+    let center = |r: Run| Paragraph::new().add_run(r).align(AlignmentType::Center);
+    let cell = |s: &str, bold: bool| {
+        let mut r = Run::new().add_text(s).size(24).fonts(song.clone());
+        if bold {
+            r = r.bold();
+        }
+        TableCell::new().add_paragraph(Paragraph::new().add_run(r).align(AlignmentType::Center))
+    };
+    let table = |head: &[&str], rows: Vec<Vec<String>>| {
+        let mut trs = vec![TableRow::new(head.iter().map(|h| cell(h, true)).collect())];
+        trs.extend(rows.into_iter().map(|r| TableRow::new(r.iter().map(|c| cell(c, false)).collect())));
+        Table::new(trs).width(8800, WidthType::Dxa)
+    };
+    let date = n.published_at.unwrap_or(n.created_at);
+    let date_cn = to_local(date).format("%Y年%-m月%-d日").to_string();
+    let mut doc = Docx::new()
+        .page_size(11906, 16838)
+        .page_margin(PageMargin::new().top(2098).bottom(1984).left(1587).right(1474))
+        .add_paragraph(center(Run::new().add_text(&d.office).size(52).color("FF0000").bold().fonts(title_font.clone())))
+        .add_paragraph(center(text(&n.number, 32)))
+        .add_paragraph(center(Run::new().add_text("━".repeat(24)).color("FF0000").size(24)))
+        .add_paragraph(center(Run::new().add_text(&n.title).size(44).fonts(title_font.clone())))
+        .add_paragraph(center(text(&format!("（{}）", d.period_label), 32)));
+    for para in n.body.split("\n\n").map(str::trim).filter(|p| !p.is_empty()) {
+        doc = doc.add_paragraph(Paragraph::new().add_run(text(para, 32)).indent(
+            None,
+            Some(SpecialIndentType::FirstLine(640)),
+            None,
+            None,
+        ));
+    }
+    let heading = |s: &str| Paragraph::new().add_run(Run::new().add_text(s).size(32).fonts(hei.clone()));
+    if !d.ranking.is_empty() {
+        doc = doc.add_paragraph(heading(&format!("一、{}千分制排名", d.class_label)));
+        let rows = d
+            .ranking
+            .iter()
+            .map(|r| {
+                let mut note = Vec::new();
+                if r.red_flag {
+                    note.push("流动红旗");
+                }
+                if r.last {
+                    note.push("末位");
+                }
+                vec![
+                    r.rank.to_string(),
+                    r.name.clone(),
+                    r.score.clone(),
+                    r.prev_rank.map(|p| p.to_string()).unwrap_or_default(),
+                    note.join("、"),
+                ]
+            })
+            .collect();
+        doc = doc.add_table(table(&["名次", "名称", "得分", "上期名次", "备注"], rows));
+    }
+    if !d.overdue.is_empty() {
+        doc = doc.add_paragraph(heading("二、逾期未整改问题"));
+        let rows = d
+            .overdue
+            .iter()
+            .map(|o| {
+                vec![
+                    o.code.clone(),
+                    o.point.clone(),
+                    o.unit.clone(),
+                    o.category.clone(),
+                    o.deadline.clone(),
+                    format!("{:.1}", o.hours),
+                ]
+            })
+            .collect();
+        doc = doc.add_table(table(&["编号", "点位", "责任单位", "问题", "整改期限", "超期工时"], rows));
+    }
+    if !d.typical.is_empty() {
+        doc = doc.add_paragraph(heading("三、典型问题整改前后对比"));
+        for t in &d.typical {
+            doc = doc.add_paragraph(
+                Paragraph::new().add_run(text(&format!("{} {}（{}）：{}", t.code, t.point, t.unit, t.description), 28)),
+            );
+            let mut row = Paragraph::new();
+            for id in [&t.before_photo, &t.after_photo].into_iter().flatten() {
+                if let Some(ph) = photo_store::get(db, id).await?
+                    && let Ok(bytes) = storage.get(&ph.thumb_key).await
+                {
+                    // 7 cm wide, height by the photo's proportions (EMU: 360000 per cm).
+                    let w = 2_520_000u32;
+                    let h = (w as f64 * ph.height as f64 / ph.width.max(1) as f64) as u32;
+                    row = row
+                        .add_run(Run::new().add_image(Pic::new(&bytes).size(w, h)))
+                        .add_run(Run::new().add_text("  "));
+                }
+            }
+            doc = doc.add_paragraph(row).add_paragraph(center(text("整改前（左） 整改后（右）", 24)));
+        }
+    }
+    if !d.interviews.is_empty() {
+        doc = doc.add_paragraph(heading("四、拟约谈单位"));
+        let rows = d.interviews.iter().map(|(n, c)| vec![n.clone(), c.to_string()]).collect();
+        doc = doc.add_table(table(&["单位", "逾期问题数"], rows));
+    }
+    doc = doc
+        .add_paragraph(Paragraph::new())
+        .add_paragraph(Paragraph::new().add_run(text(&d.office, 32)).align(AlignmentType::Right))
+        .add_paragraph(Paragraph::new().add_run(text(&date_cn, 32)).align(AlignmentType::Right));
+    let mut out = std::io::Cursor::new(Vec::new());
+    doc.build().pack(&mut out).map_err(|e| AppError::Internal(anyhow::anyhow!("docx: {e}")))?;
+    Ok(out.into_inner())
+}

@@ -1,0 +1,140 @@
+//! Notices (通报) and work briefs (工作简报), and who confirmed reading them.
+
+use super::Db;
+use serde::Serialize;
+use sqlx::AnyConnection;
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
+pub struct Notice {
+    pub id: String,
+    /// weekly (周通报) or daily (工作日报)
+    pub kind: String,
+    pub class: String,
+    pub period_start: i64,
+    pub period_end: i64,
+    /// Document number, e.g. 〔2026〕第12期
+    pub number: String,
+    pub title: String,
+    /// The text the office edits before publishing (paragraphs separated by blank lines)
+    pub body: String,
+    /// The figures and tables as generated (JSON, see NoticeData), frozen at generation
+    pub data: String,
+    /// draft or published
+    pub status: String,
+    pub created_by: Option<String>,
+    pub created_at: i64,
+    pub published_at: Option<i64>,
+    pub updated_at: i64,
+    pub version: i64,
+}
+
+const COLS: &str = "id, kind, class, period_start, period_end, number, title, body, data, status, created_by, created_at, \
+     published_at, updated_at, version";
+
+pub async fn insert(conn: &mut AnyConnection, n: &Notice) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!(
+        "INSERT INTO notices ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+    ))
+    .bind(&n.id)
+    .bind(&n.kind)
+    .bind(&n.class)
+    .bind(n.period_start)
+    .bind(n.period_end)
+    .bind(&n.number)
+    .bind(&n.title)
+    .bind(&n.body)
+    .bind(&n.data)
+    .bind(&n.status)
+    .bind(&n.created_by)
+    .bind(n.created_at)
+    .bind(n.published_at)
+    .bind(n.updated_at)
+    .bind(n.version)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// Writes title, body, status and publication time if the row is still at `expected`.
+pub async fn update(conn: &mut AnyConnection, n: &Notice, expected: i64) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE notices SET title = $1, body = $2, status = $3, published_at = $4, updated_at = $5, version = version + 1 \
+         WHERE id = $6 AND version = $7 AND status = 'draft'",
+    )
+    .bind(&n.title)
+    .bind(&n.body)
+    .bind(&n.status)
+    .bind(n.published_at)
+    .bind(n.updated_at)
+    .bind(&n.id)
+    .bind(expected)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+pub async fn get(db: &Db, id: &str) -> Result<Option<Notice>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLS} FROM notices WHERE id = $1")).bind(id).fetch_optional(&db.pool).await
+}
+
+/// Notices newest first; only published ones when `published_only`.
+pub async fn list(db: &Db, published_only: bool) -> Result<Vec<Notice>, sqlx::Error> {
+    let filter = if published_only { " WHERE status = 'published'" } else { "" };
+    sqlx::query_as(&format!("SELECT {COLS} FROM notices{filter} ORDER BY period_start DESC, created_at DESC LIMIT 200"))
+        .fetch_all(&db.pool)
+        .await
+}
+
+/// Notices of a kind and class whose period overlaps [from, to).
+pub async fn overlapping(db: &Db, kind: &str, class: &str, from: i64, to: i64) -> Result<Vec<Notice>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLS} FROM notices WHERE kind = $1 AND class = $2 AND period_start < $4 AND period_end > $3"
+    ))
+    .bind(kind)
+    .bind(class)
+    .bind(from)
+    .bind(to)
+    .fetch_all(&db.pool)
+    .await
+}
+
+/// Records a unit's confirmation once; false when the unit had already confirmed.
+pub async fn confirm(
+    conn: &mut AnyConnection,
+    notice: &str,
+    unit: &str,
+    user: (&str, &str),
+    at: i64,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "INSERT INTO notice_reads (notice_id, unit_id, user_id, user_name, read_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (notice_id, unit_id) DO NOTHING",
+    )
+    .bind(notice)
+    .bind(unit)
+    .bind(user.0)
+    .bind(user.1)
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Every unit with its confirmation of a notice (None: not yet read).
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
+pub struct ReadStatus {
+    pub unit_id: String,
+    pub unit_name: String,
+    pub user_name: Option<String>,
+    pub read_at: Option<i64>,
+}
+
+pub async fn reads(db: &Db, notice: &str) -> Result<Vec<ReadStatus>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT u.id AS unit_id, u.name AS unit_name, r.user_name, r.read_at FROM units u \
+         LEFT JOIN notice_reads r ON r.unit_id = u.id AND r.notice_id = $1 ORDER BY r.read_at IS NULL DESC, u.name",
+    )
+    .bind(notice)
+    .fetch_all(&db.pool)
+    .await
+}

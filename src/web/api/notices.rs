@@ -1,0 +1,108 @@
+//! Notices (通报) and work briefs over the API.
+
+use super::{ErrorBody, JsonBody};
+use crate::service::notices::{self as svc, Kind, NoticeData};
+use crate::service::scoring::{parse_class, parse_day};
+use crate::store::notices::{Notice, ReadStatus};
+use crate::web::auth::ApiUser;
+use crate::web::error::ApiResult;
+use axum::Json;
+use axum::extract::Path;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Notices the caller may read, newest first (drafts for the office and supervisors).
+#[utoipa::path(get, path = "/notices", tag = "scoring", responses((status = 200, body = Vec<Notice>)))]
+pub async fn list(api: ApiUser) -> ApiResult<Json<Vec<Notice>>> {
+    Ok(Json(svc::list(&api.ctx()).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct GenerateRequest {
+    /// weekly or daily
+    kind: String,
+    /// The class whose ranking the notice carries: community, street, unit or window
+    class: String,
+    /// A day inside the period, YYYY-MM-DD
+    date: String,
+}
+
+/// Generates a draft notice from the data (admin). One notice per kind, class and period.
+#[utoipa::path(post, path = "/notices", tag = "scoring", request_body = GenerateRequest,
+    responses((status = 201, body = Notice), (status = 409, body = ErrorBody)))]
+pub async fn generate(api: ApiUser, JsonBody(req): JsonBody<GenerateRequest>) -> ApiResult<(StatusCode, Json<Notice>)> {
+    let kind = Kind::parse(&req.kind)?;
+    let class = parse_class(&req.class)?;
+    let day = parse_day(Some(&req.date))?;
+    Ok((StatusCode::CREATED, Json(svc::generate(&api.ctx(), kind, class, day).await?)))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct NoticeDetail {
+    notice: Notice,
+    data: NoticeData,
+}
+
+#[utoipa::path(get, path = "/notices/{id}", tag = "scoring", params(("id" = String, Path)),
+    responses((status = 200, body = NoticeDetail), (status = 404, body = ErrorBody)))]
+pub async fn get(api: ApiUser, Path(id): Path<String>) -> ApiResult<Json<NoticeDetail>> {
+    let notice = svc::visible(&api.ctx(), &id).await?;
+    let data = svc::data_of(&notice)?;
+    Ok(Json(NoticeDetail { notice, data }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct EditRequest {
+    title: String,
+    body: String,
+    version: Option<i64>,
+}
+
+/// Edits a draft's title and text (admin); published notices are refused.
+#[utoipa::path(put, path = "/notices/{id}", tag = "scoring", params(("id" = String, Path)), request_body = EditRequest,
+    responses((status = 200, body = Notice), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn edit(
+    api: ApiUser,
+    Path(id): Path<String>,
+    JsonBody(req): JsonBody<EditRequest>,
+) -> ApiResult<Json<Notice>> {
+    Ok(Json(svc::edit(&api.ctx(), &id, &req.title, &req.body, req.version).await?))
+}
+
+#[utoipa::path(post, path = "/notices/{id}/publish", tag = "scoring", params(("id" = String, Path)),
+    responses((status = 200, body = Notice), (status = 409, body = ErrorBody)))]
+pub async fn publish(api: ApiUser, Path(id): Path<String>) -> ApiResult<Json<Notice>> {
+    Ok(Json(svc::publish(&api.ctx(), &id).await?))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Confirmed {
+    /// False when the unit had already confirmed
+    first: bool,
+}
+
+/// A unit's account confirms its unit has read a published notice.
+#[utoipa::path(post, path = "/notices/{id}/read", tag = "scoring", params(("id" = String, Path)),
+    responses((status = 200, body = Confirmed), (status = 400, body = ErrorBody)))]
+pub async fn confirm(api: ApiUser, Path(id): Path<String>) -> ApiResult<Json<Confirmed>> {
+    Ok(Json(Confirmed { first: svc::confirm_read(&api.ctx(), &id).await? }))
+}
+
+/// Every unit and whether it has confirmed reading (the office and the discipline office).
+#[utoipa::path(get, path = "/notices/{id}/reads", tag = "scoring", params(("id" = String, Path)),
+    responses((status = 200, body = Vec<ReadStatus>), (status = 403, body = ErrorBody)))]
+pub async fn reads(api: ApiUser, Path(id): Path<String>) -> ApiResult<Json<Vec<ReadStatus>>> {
+    Ok(Json(svc::reads(&api.ctx(), &id).await?))
+}
+
+/// The notice as a Word document (.docx).
+#[utoipa::path(get, path = "/notices/{id}/docx", tag = "scoring", params(("id" = String, Path)),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document")))]
+pub async fn docx(api: ApiUser, Path(id): Path<String>) -> ApiResult<Response> {
+    let n = svc::visible(&api.ctx(), &id).await?;
+    let bytes = svc::docx(&api.state.db, &api.state.storage, &n).await?;
+    Ok(([(header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.wordprocessingml.document")], bytes)
+        .into_response())
+}

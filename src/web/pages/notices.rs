@@ -1,0 +1,261 @@
+//! 通报与简报: the list (and generation for the office), the print-friendly notice page with its
+//! editing, publishing and reading confirmations, and the Word and Excel downloads.
+
+use crate::domain::role::Role;
+use crate::domain::score::Class;
+use crate::domain::time::fmt_local;
+use crate::error::AppError;
+use crate::service::notices::{self as svc, Kind, NoticeData};
+use crate::service::scoring::{parse_class, parse_day};
+use crate::store::notices::{Notice, ReadStatus};
+use crate::web::auth::{CsrfForm, PageUser};
+use crate::web::error::PageResult;
+use crate::web::ui::{Layout, Opt, xlsx_sheets};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::Path;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "notices/list.html")]
+pub struct ListPage {
+    l: Layout,
+    rows: Vec<(Notice, String, String)>,
+    classes: Vec<Opt>,
+    is_admin: bool,
+    today: String,
+    error: Option<String>,
+}
+
+async fn list_page(page: &PageUser, error: Option<String>) -> PageResult<ListPage> {
+    let rows = svc::list(&page.ctx())
+        .await?
+        .into_iter()
+        .map(|n| {
+            let period = format!("{}至{}", &fmt_local(n.period_start)[..10], &fmt_local(n.period_end - 1)[..10]);
+            let published = n.published_at.map(|t| fmt_local(t)[..16].to_string()).unwrap_or_default();
+            (n, period, published)
+        })
+        .collect();
+    Ok(ListPage {
+        l: Layout::new(&page.user, "notices", "通报简报"),
+        rows,
+        classes: Class::ALL.iter().map(|c| Opt::new(c.as_str(), c.label())).collect(),
+        is_admin: page.user.role == Role::Admin,
+        today: crate::domain::time::to_local(crate::domain::time::now_ms()).format("%Y-%m-%d").to_string(),
+        error,
+    })
+}
+
+pub async fn list(page: PageUser) -> PageResult<ListPage> {
+    list_page(&page, None).await
+}
+
+#[derive(Deserialize, Default)]
+pub struct GenerateForm {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    class: String,
+    #[serde(default)]
+    date: String,
+}
+
+pub async fn generate(CsrfForm { page, form }: CsrfForm<GenerateForm>) -> PageResult<Response> {
+    let run = async {
+        let kind = Kind::parse(&form.kind)?;
+        let class = parse_class(&form.class)?;
+        let day = parse_day(Some(&form.date))?;
+        svc::generate(&page.ctx(), kind, class, day).await
+    };
+    match run.await {
+        Ok(n) => Ok(Redirect::to(&format!("/notices/{}", n.id)).into_response()),
+        Err(e @ (AppError::Conflict(..) | AppError::BadRequest(..))) => {
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, list_page(&page, Some(e.to_string())).await?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "notices/detail.html")]
+pub struct DetailPage {
+    l: Layout,
+    n: Notice,
+    d: NoticeData,
+    paragraphs: Vec<String>,
+    date: String,
+    is_admin: bool,
+    can_confirm: bool,
+    confirmed: bool,
+    reads: Vec<(ReadStatus, String)>,
+    unread: usize,
+    error: Option<String>,
+}
+
+async fn detail_page(page: &PageUser, id: &str, error: Option<String>) -> PageResult<DetailPage> {
+    let ctx = page.ctx();
+    let n = svc::visible(&ctx, id).await?;
+    let d = svc::data_of(&n)?;
+    let is_admin = page.user.role == Role::Admin;
+    let reads = if matches!(page.user.role, Role::Admin | Role::Discipline) && n.status == "published" {
+        svc::reads(&ctx, id)
+            .await?
+            .into_iter()
+            .map(|r| {
+                let at = r.read_at.map(|t| fmt_local(t)[..16].to_string()).unwrap_or_default();
+                (r, at)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let unread = reads.iter().filter(|(r, _)| r.read_at.is_none()).count();
+    let can_confirm = page.user.role.needs_unit() && n.status == "published";
+    let confirmed = match (&page.user.unit_id, can_confirm) {
+        (Some(u), true) => {
+            crate::store::notices::reads(ctx.db, id).await?.iter().any(|r| &r.unit_id == u && r.read_at.is_some())
+        }
+        _ => false,
+    };
+    Ok(DetailPage {
+        l: Layout::new(&page.user, "notices", n.number.clone()),
+        paragraphs: n.body.split("\n\n").map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect(),
+        date: crate::domain::time::to_local(n.published_at.unwrap_or(n.created_at))
+            .format("%Y年%-m月%-d日")
+            .to_string(),
+        n,
+        d,
+        is_admin,
+        can_confirm,
+        confirmed,
+        reads,
+        unread,
+        error,
+    })
+}
+
+pub async fn detail(page: PageUser, Path(id): Path<String>) -> PageResult<DetailPage> {
+    detail_page(&page, &id, None).await
+}
+
+#[derive(Deserialize, Default)]
+pub struct EditForm {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    body: String,
+    version: Option<i64>,
+}
+
+pub async fn edit(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<EditForm>) -> PageResult<Response> {
+    match svc::edit(&page.ctx(), &id, &form.title, &form.body.replace("\r\n", "\n"), form.version).await {
+        Ok(_) => Ok(Redirect::to(&format!("/notices/{id}")).into_response()),
+        Err(AppError::Validation(e)) => {
+            let m = e.0.iter().map(|x| x.message.clone()).collect::<Vec<_>>().join("；");
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, detail_page(&page, &id, Some(m)).await?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn publish(
+    Path(id): Path<String>,
+    CsrfForm { page, .. }: CsrfForm<Vec<(String, String)>>,
+) -> PageResult<Response> {
+    svc::publish(&page.ctx(), &id).await?;
+    Ok(Redirect::to(&format!("/notices/{id}")).into_response())
+}
+
+pub async fn confirm(
+    Path(id): Path<String>,
+    CsrfForm { page, .. }: CsrfForm<Vec<(String, String)>>,
+) -> PageResult<Response> {
+    svc::confirm_read(&page.ctx(), &id).await?;
+    Ok(Redirect::to(&format!("/notices/{id}")).into_response())
+}
+
+fn filename(n: &Notice) -> String {
+    format!("{}{}", n.title, n.number).replace(['/', '\\', '"'], "")
+}
+
+pub async fn docx(page: PageUser, Path(id): Path<String>) -> PageResult<Response> {
+    let n = svc::visible(&page.ctx(), &id).await?;
+    let bytes = svc::docx(&page.state.db, &page.state.storage, &n).await?;
+    let disposition = format!(
+        "attachment; filename=\"notice.docx\"; filename*=UTF-8''{}",
+        crate::web::auth::urlencode(&format!("{}.docx", filename(&n)))
+    );
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document".to_string(),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+pub async fn xlsx(page: PageUser, Path(id): Path<String>) -> PageResult<Response> {
+    let n = svc::visible(&page.ctx(), &id).await?;
+    let d = svc::data_of(&n)?;
+    let ranking = d
+        .ranking
+        .iter()
+        .map(|r| {
+            vec![
+                r.rank.to_string(),
+                r.name.clone(),
+                r.score.clone(),
+                r.prev_rank.map(|p| p.to_string()).unwrap_or_default(),
+                [r.red_flag.then_some("流动红旗"), r.last.then_some("末位")]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join("、"),
+            ]
+        })
+        .collect();
+    let overdue = d
+        .overdue
+        .iter()
+        .map(|o| {
+            vec![
+                o.code.clone(),
+                o.point.clone(),
+                o.unit.clone(),
+                o.category.clone(),
+                o.deadline.clone(),
+                format!("{:.1}", o.hours),
+            ]
+        })
+        .collect();
+    let interviews = d.interviews.iter().map(|(u, c)| vec![u.clone(), c.to_string()]).collect();
+    Ok(xlsx_sheets(
+        &filename(&n),
+        vec![
+            ("排名", vec!["名次", "名称", "得分", "上期名次", "备注"], ranking),
+            ("逾期问题", vec!["编号", "点位", "责任单位", "问题", "整改期限", "超期工时"], overdue),
+            ("拟约谈单位", vec!["单位", "逾期问题数"], interviews),
+        ],
+    ))
+}
+
+/// A typical problem's photo as the notice shows it: readable by whoever may read the notice.
+pub async fn photo(page: PageUser, Path((id, photo)): Path<(String, String)>) -> PageResult<Response> {
+    let n = svc::visible(&page.ctx(), &id).await?;
+    let d = svc::data_of(&n)?;
+    let listed =
+        d.typical.iter().any(|t| t.before_photo.as_deref() == Some(&photo) || t.after_photo.as_deref() == Some(&photo));
+    if !listed {
+        return Err(AppError::NotFound.into());
+    }
+    let ph = crate::store::photos::get(&page.state.db, &photo).await?.ok_or(AppError::NotFound)?;
+    let bytes = page.state.storage.get(&ph.thumb_key).await.map_err(|e| anyhow::anyhow!("reading photo: {e}"))?;
+    Ok(([(header::CONTENT_TYPE, "image/jpeg")], bytes).into_response())
+}
