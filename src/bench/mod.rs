@@ -61,17 +61,41 @@ where
     Ok(out)
 }
 
-/// Generated problems: spread over the demo points, the last 90 days and every state.
+/// Units the ranking benchmark scores: 10,000 responsible units in all.
+const BENCH_UNITS: usize = 10_000;
+
+/// Generated problems: spread over the demo points, the last 90 days and every state; half of
+/// them are charged to the demo's units, half to generated ones (10,000 units are ranked).
 async fn generate(db: &Db, n: u64) -> anyhow::Result<()> {
     let points: Vec<(String, String, String, String)> =
         sqlx::query_as("SELECT id, unit_id, lead_name, name FROM points").fetch_all(&db.pool).await?;
+    let existing: i64 = sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM units WHERE kind NOT IN {}",
+        crate::store::scoring::WINDOW_KINDS
+    ))
+    .fetch_one(&db.pool)
+    .await?;
     let now = now_ms();
+    let mut extra = Vec::new();
+    let mut tx = db.begin().await?;
+    for i in existing as usize..BENCH_UNITS {
+        let id = new_id();
+        sqlx::query("INSERT INTO units (id, name, kind, created_at, updated_at) VALUES ($1, $2, 'department', $3, $3)")
+            .bind(&id)
+            .bind(format!("基准单位{i:05}"))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        extra.push(id);
+    }
+    tx.commit().await?;
     let started = Instant::now();
     let mut done = 0u64;
     while done < n {
         let mut tx = db.begin().await?;
         for i in done..(done + 10_000).min(n) {
             let (point, unit, lead, point_name) = &points[(i as usize * 7919) % points.len()];
+            let unit = if i % 2 == 1 && !extra.is_empty() { &extra[(i as usize / 2) % extra.len()] } else { unit };
             let found = now - ((i * 7_777_777) % (90 * DAY_MS as u64)) as i64;
             let state = STATES[(i % 10) as usize];
             let deadline = found + 8 * 3_600_000;
@@ -210,6 +234,21 @@ pub async fn run(mut config: Config, problems: u64, intake: u64, reuse: bool) ->
         };
     let samples = time(20, first(kw, Sort::FoundDesc)).await?;
     report("keyword_search_two_terms_one_unit", samples, None);
+    // The weekly 千分制 ranking of every responsible unit (10,000) over the generated problems.
+    let last_week = crate::domain::time::to_local(now_ms() - 7 * DAY_MS).date_naive();
+    let samples = time(5, || async {
+        let r = crate::service::scoring::ranking(
+            &db,
+            crate::domain::score::Class::Unit,
+            crate::service::scoring::SpanKind::Week,
+            last_week,
+        )
+        .await?;
+        anyhow::ensure!(r.lines.len() >= BENCH_UNITS, "ranked {} units", r.lines.len());
+        Ok(r)
+    })
+    .await?;
+    report("ranking_week_10000_units", samples, None);
     let month = now_ms() - 30 * DAY_MS;
     let samples = time(5, || async { Ok(crate::service::kpi::report(&ctx, month, now_ms(), false).await?) }).await?;
     report("kpi_all_units_month", samples, None);
