@@ -287,6 +287,22 @@ pub fn week_entries(
     let inside = |t: i64| t >= week.0 && t < week.1;
     let by_source: HashMap<&str, &FoundRule> =
         rules.found.iter().flat_map(|r| r.sources.iter().map(move |s| (s.as_str(), r))).collect();
+    // Earlier finds per (point, category), sorted, to recognise repeats in O(log n) each.
+    let mut seen: HashMap<(&str, &str), Vec<i64>> = HashMap::new();
+    for h in history.iter().chain(problems.iter()).filter(|h| h.state != "voided") {
+        seen.entry((h.point_id.as_str(), h.category.as_str())).or_default().push(h.found_at);
+    }
+    for v in seen.values_mut() {
+        v.sort_unstable();
+    }
+    let repeated = |p: &ProblemFact| {
+        let window = rules.repeat_days * 86_400_000;
+        seen.get(&(p.point_id.as_str(), p.category.as_str())).is_some_and(|v| {
+            // The latest find strictly before this one.
+            let i = v.partition_point(|&t| t < p.found_at);
+            i > 0 && p.found_at - v[i - 1] <= window
+        })
+    };
     let mut raw = Vec::new();
     let entry = |p: &ProblemFact, at: i64, kind: &str, amount: i64, note: String| Entry {
         target: p.target.clone(),
@@ -312,17 +328,7 @@ pub fn week_entries(
                 (tenths(r.points), format!("{} {}", r.label, p.code))
             };
             raw.push(entry(p, p.found_at, "found", amount, note));
-            let window = rules.repeat_days * 86_400_000;
-            if rules.repeat_points != 0.0
-                && history.iter().chain(problems.iter()).any(|h| {
-                    h.id != p.id
-                        && h.state != "voided"
-                        && h.point_id == p.point_id
-                        && h.category == p.category
-                        && h.found_at < p.found_at
-                        && p.found_at - h.found_at <= window
-                })
-            {
+            if rules.repeat_points != 0.0 && repeated(p) {
                 raw.push(entry(
                     p,
                     p.found_at,

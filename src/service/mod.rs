@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod escalation;
 pub mod exchange;
 pub mod grids;
+pub mod interviews;
 pub mod kpi;
 pub mod notices;
 pub mod org;

@@ -214,7 +214,8 @@ pub struct FactRow {
     pub closed_at: Option<i64>,
 }
 
-/// Problems that can cause an entry in [from, to): found, due or re-checked and failed in it,
+/// Problems that can cause an entry in [from, to): found, due or re-checked and failed in it
+/// (each condition has its index: found_at, the COALESCE(deadline_at, 0) expression, events by action and time),
 /// plus (as `history`) those found in the `lookback` before `from` (for repeats).
 pub async fn problem_facts(
     db: &Db,
@@ -234,7 +235,7 @@ pub async fn problem_facts(
          FROM problems q JOIN points p ON p.id = q.point_id JOIN units u ON u.id = q.unit_id WHERE q.state <> 'voided'{unit_filter}"
     );
     let facts: Vec<FactRow> = sqlx::query_as(&format!(
-        "{select} AND ((q.found_at >= $1 AND q.found_at < $2) OR (q.deadline_at >= $1 AND q.deadline_at < $2) \
+        "{select} AND ((q.found_at >= $1 AND q.found_at < $2) OR (COALESCE(q.deadline_at, 0) >= $1 AND COALESCE(q.deadline_at, 0) < $2) \
          OR q.id IN (SELECT e.problem_id FROM problem_events e WHERE e.action = 'fail' AND e.at >= $1 AND e.at < $2))"
     ))
     .bind(from)

@@ -67,6 +67,13 @@ fn menu_for(role: Role) -> Vec<MenuGroup> {
             MenuItem { key: "notices", label: "通报简报", href: "/notices" },
         ],
     });
+    if matches!(role, Role::Admin | Role::Supervisor | Role::Discipline) || role.needs_unit() {
+        groups.last_mut().expect("group").items.push(MenuItem {
+            key: "interviews",
+            label: "约谈问责",
+            href: "/interviews",
+        });
+    }
     let mut sys = Vec::new();
     if role == Role::Admin {
         sys.push(MenuItem { key: "score_rules", label: "评分规则", href: "/scores/rules" });

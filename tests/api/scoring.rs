@@ -203,6 +203,8 @@ both!(a_week_of_activity_is_scored_entry_by_entry_and_rules_rescore_it, |app: Te
         r["lines"].as_array().unwrap().iter().filter(|l| l["red_flag"] == true).count(),
         flags.as_array().unwrap().len()
     );
+    let (_, html) = app.login("admin").await.get(&format!("/units/{other}")).await;
+    assert!(html.contains("id=\"red-flags\"") && html.contains("第1名"), "the unit page shows its red flag");
     let last_placed: Vec<String> = r["lines"]
         .as_array()
         .unwrap()
@@ -319,3 +321,70 @@ fn convert_to_pdf_if_possible(docx: &[u8]) {
     assert!(pdf.starts_with(b"%PDF") && pdf.len() > 5_000, "a real PDF");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+both!(interviews_and_accountability_name_their_facts, |app: TestApp| async move {
+    let sup = app.api_login("supervisor").await;
+    let admin = app.api_login("admin").await;
+    let (point, item) = road_point(&app).await;
+    let (_, p) = file(
+        &sup,
+        json!({"point_id": point, "standard_item_id": item, "description": "逾期未改", "source": "supervision"}),
+    )
+    .await;
+    let code = p["code"].as_str().unwrap().to_string();
+    let unit = p["unit_id"].as_str().unwrap().to_string();
+    let other = app.id_of("SELECT id FROM units WHERE name = '运河区住房和城乡建设局'").await;
+    // Without facts, with another unit's problem, or with an unknown one: refused, nothing saved.
+    let (status, e) =
+        admin.post("/api/v1/interviews", json!({"kind": "interview", "unit_id": unit, "reason": "逾期"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert!(e.to_string().contains("请至少关联一个问题"), "{e}");
+    let (status, e) = admin
+        .post("/api/v1/interviews", json!({"kind": "interview", "unit_id": other, "reason": "x", "problems": [code]}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(e.to_string().contains("不属于该单位"), "{e}");
+    let (status, _) = admin
+        .post("/api/v1/interviews", json!({"kind": "trial", "unit_id": unit, "reason": "x", "problems": ["Q000"]}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM interviews").await, 0);
+    assert_eq!(
+        sup.post(
+            "/api/v1/interviews",
+            json!({"kind": "interview", "unit_id": unit, "reason": "x", "problems": [code]})
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, i) = admin
+        .post(
+            "/api/v1/interviews",
+            json!({"kind": "interview", "unit_id": unit, "reason": "问题逾期未整改", "problems": [code]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{i}");
+    assert!(i["facts"].as_str().unwrap().contains(&code));
+    let id = i["id"].as_str().unwrap();
+    let (status, _) =
+        admin.put(&format!("/api/v1/interviews/{id}"), json!({"held_at": "2099-01-01", "outcome": "x"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "not held in the future");
+    let today = chuangcheng::domain::time::to_local(chuangcheng::domain::time::now_ms()).format("%Y-%m-%d").to_string();
+    let (status, _) = admin
+        .put(&format!("/api/v1/interviews/{id}"), json!({"held_at": today, "outcome": "主要负责人作出书面检查"}))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    // The unit sees its own record, another unit does not; the discipline office sees all.
+    let (_, mine) = app.api_login("lead").await.get("/api/v1/interviews").await;
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+    assert_eq!(mine[0]["outcome"], "主要负责人作出书面检查");
+    assert_eq!(app.api_login("bank").await.get("/api/v1/interviews").await.1.as_array().unwrap().len(), 0);
+    let d = app.login("discipline").await;
+    let (_, html) = d.get("/interviews").await;
+    assert!(html.contains(&code) && html.contains("问题逾期未整改"));
+    assert_eq!(app.scalar(&format!("SELECT COUNT(*) FROM audit_log WHERE object_id = '{id}'")).await, 2);
+    // The office's form is prefilled from the unit's overdue problems.
+    let (_, html) = app.login("admin").await.get(&format!("/interviews?unit_id={unit}")).await;
+    assert!(html.contains("逾期未整改问题"));
+});

@@ -90,6 +90,8 @@ pub fn routes() -> Router<AppState> {
         .route("/notices/{id}/read", post(notices::confirm))
         .route("/notices/{id}/reads", get(notices::reads))
         .route("/notices/{id}/docx", get(notices::docx))
+        .route("/interviews", get(notices::interviews).post(notices::create_interview))
+        .route("/interviews/{id}", put(notices::interview_outcome))
         .route("/problems/{id}/merge", post(problems::merge))
         .route(
             "/problems/{id}/actions/{action}",
@@ -191,6 +193,7 @@ impl Modify for BearerAuth {
         scoring::rules, scoring::save_draft, scoring::preview, scoring::publish, scoring::ranking, scoring::ledger,
         scoring::red_flags, scoring::awards, scoring::commend, scoring::clean,
         notices::list, notices::generate, notices::get, notices::edit, notices::publish, notices::confirm, notices::reads, notices::docx,
+        notices::interviews, notices::create_interview, notices::interview_outcome,
     ),
     components(schemas(ErrorBody, ErrorDetail, FieldErrorDoc)),
     tags((name = "auth", description = "登录与会话"), (name = "org", description = "区域"), (name = "units", description = "责任单位与通讯录"),

@@ -106,3 +106,40 @@ pub async fn docx(api: ApiUser, Path(id): Path<String>) -> ApiResult<Response> {
     Ok(([(header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.wordprocessingml.document")], bytes)
         .into_response())
 }
+
+/// Interviews (约谈) and accountability (问责) records: all for the office, supervisors and the
+/// discipline office; a unit sees its own.
+#[utoipa::path(get, path = "/interviews", tag = "scoring", responses((status = 200, body = Vec<crate::service::interviews::Interview>)))]
+pub async fn interviews(api: ApiUser) -> ApiResult<Json<Vec<crate::service::interviews::Interview>>> {
+    Ok(Json(crate::service::interviews::list(&api.ctx()).await?))
+}
+
+/// Records an interview or accountability decision linked to its facts (admin).
+#[utoipa::path(post, path = "/interviews", tag = "scoring", request_body = crate::service::interviews::InterviewInput,
+    responses((status = 201, body = crate::service::interviews::Interview), (status = 422, body = ErrorBody)))]
+pub async fn create_interview(
+    api: ApiUser,
+    JsonBody(input): JsonBody<crate::service::interviews::InterviewInput>,
+) -> ApiResult<(StatusCode, Json<crate::service::interviews::Interview>)> {
+    Ok((StatusCode::CREATED, Json(crate::service::interviews::create(&api.ctx(), input).await?)))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct OutcomeRequest {
+    /// The day it was held, YYYY-MM-DD
+    held_at: String,
+    outcome: String,
+    version: Option<i64>,
+}
+
+/// Records when an interview was held and its outcome (admin).
+#[utoipa::path(put, path = "/interviews/{id}", tag = "scoring", params(("id" = String, Path)), request_body = OutcomeRequest,
+    responses((status = 204), (status = 422, body = ErrorBody)))]
+pub async fn interview_outcome(
+    api: ApiUser,
+    Path(id): Path<String>,
+    JsonBody(req): JsonBody<OutcomeRequest>,
+) -> ApiResult<StatusCode> {
+    crate::service::interviews::record_outcome(&api.ctx(), &id, &req.held_at, &req.outcome, req.version).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -86,6 +86,7 @@ pub fn routes() -> Router<AppState> {
         .route("/escalation", get(rounds::escalation))
         .route("/escalation/threshold", post(rounds::set_threshold))
         .route("/rounds", get(rounds::rounds))
+        .route("/interviews", get(notices::interviews).post(notices::create_interview))
         .route("/notices", get(notices::list).post(notices::generate))
         .route("/notices/{id}", get(notices::detail))
         .route("/notices/{id}/edit", post(notices::edit))

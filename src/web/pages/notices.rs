@@ -259,3 +259,117 @@ pub async fn photo(page: PageUser, Path((id, photo)): Path<(String, String)>) ->
     let bytes = page.state.storage.get(&ph.thumb_key).await.map_err(|e| anyhow::anyhow!("reading photo: {e}"))?;
     Ok(([(header::CONTENT_TYPE, "image/jpeg")], bytes).into_response())
 }
+
+/// A record, the links to its facts (href, label) and when it was made.
+type InterviewRow = (crate::service::interviews::Interview, Vec<(String, String)>, String);
+
+#[derive(Template, WebTemplate)]
+#[template(path = "notices/interviews.html")]
+pub struct InterviewsPage {
+    l: Layout,
+    rows: Vec<InterviewRow>,
+    units: Vec<Opt>,
+    is_admin: bool,
+    unit_id: String,
+    reason: String,
+    problems: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct InterviewQuery {
+    unit_id: Option<String>,
+}
+
+async fn interviews_page(page: &PageUser, form: InterviewForm, error: Option<String>) -> PageResult<InterviewsPage> {
+    let ctx = page.ctx();
+    let rows = crate::service::interviews::list(&ctx)
+        .await?
+        .into_iter()
+        .map(|i| {
+            let facts: Vec<serde_json::Value> = serde_json::from_str(&i.facts).unwrap_or_default();
+            let links = facts
+                .iter()
+                .map(|f| match f["type"].as_str() {
+                    Some("notice") => (
+                        format!("/notices/{}", f["id"].as_str().unwrap_or("")),
+                        f["number"].as_str().unwrap_or("").to_string(),
+                    ),
+                    _ => (
+                        format!("/problems/{}", f["id"].as_str().unwrap_or("")),
+                        f["code"].as_str().unwrap_or("").to_string(),
+                    ),
+                })
+                .collect();
+            let at = fmt_local(i.created_at)[..16].to_string();
+            (i, links, at)
+        })
+        .collect();
+    let is_admin = page.user.role == Role::Admin;
+    let units = if is_admin {
+        crate::store::units::all_names(ctx.db).await?.into_iter().map(|(id, n)| Opt::new(id, n)).collect()
+    } else {
+        Vec::new()
+    };
+    Ok(InterviewsPage {
+        l: Layout::new(&page.user, "interviews", "约谈问责"),
+        rows,
+        units,
+        is_admin,
+        unit_id: form.unit_id,
+        reason: form.reason,
+        problems: form.problems,
+        error,
+    })
+}
+
+/// The records, and for the office a form prefilled from 督办问责: the unit and its overdue problems.
+pub async fn interviews(
+    page: PageUser,
+    crate::web::query::Query(q): crate::web::query::Query<InterviewQuery>,
+) -> PageResult<InterviewsPage> {
+    let mut form = InterviewForm::default();
+    if let Some(unit) = q.unit_id.filter(|u| !u.is_empty()) {
+        let f = crate::store::problems::ProblemFilter {
+            unit_id: Some(unit.clone()),
+            overdue_at: Some(crate::domain::time::now_ms()),
+            ..Default::default()
+        };
+        let (rows, _) =
+            crate::store::problems::list(&page.state.db, &f, crate::store::PageReq::new(Some(1), Some(50))).await?;
+        form.problems = rows.iter().map(|r| r.code.clone()).collect::<Vec<_>>().join(",");
+        form.reason = format!("逾期未整改问题{}件", rows.len());
+        form.unit_id = unit;
+    }
+    interviews_page(&page, form, None).await
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct InterviewForm {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    unit_id: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    problems: String,
+}
+
+pub async fn create_interview(CsrfForm { page, form }: CsrfForm<InterviewForm>) -> PageResult<Response> {
+    let input = crate::service::interviews::InterviewInput {
+        kind: form.kind.clone(),
+        unit_id: form.unit_id.clone(),
+        reason: form.reason.clone(),
+        problems: form.problems.split([',', '，', ' ']).map(str::to_string).filter(|s| !s.is_empty()).collect(),
+        notice_id: None,
+    };
+    match crate::service::interviews::create(&page.ctx(), input).await {
+        Ok(_) => Ok(Redirect::to("/interviews").into_response()),
+        Err(AppError::Validation(e)) => {
+            let m = e.0.iter().map(|x| x.message.clone()).collect::<Vec<_>>().join("；");
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, interviews_page(&page, form, Some(m)).await?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -117,6 +117,8 @@ pub struct UnitDetail {
     edits_tasks: bool,
     task_errors: FieldErrors,
     webhooks: Vec<crate::store::notifications::Webhook>,
+    /// 流动红旗 won, newest first
+    red_flags: Vec<crate::store::scoring::Award>,
     area_name: String,
     contacts: Vec<Contact>,
     users: Vec<UserRow>,
@@ -158,6 +160,7 @@ pub async fn detail(page: PageUser, Path(id): Path<String>, Query(q): Query<OkQu
         edits_tasks: page.user.role == Role::Admin
             || (page.user.role == Role::UnitUser && page.user.unit_id.as_deref() == Some(unit.id.as_str())),
         task_errors: FieldErrors::default(),
+        red_flags: crate::store::scoring::red_flags_of(ctx.db, &unit.id).await?,
         webhooks: if page.user.role == Role::Admin {
             crate::store::notifications::webhooks(ctx.db, &unit.id)
                 .await?

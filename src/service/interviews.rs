@@ -1,0 +1,207 @@
+//! Interviews (约谈) and accountability (问责): records of what the office did about a unit,
+//! each linked to the facts that caused it (its overdue or failed problems, a notice).
+
+use super::Ctx;
+use super::access::require_admin;
+use crate::domain::ids::new_id;
+use crate::domain::role::Role;
+use crate::domain::time::{now_ms, parse_local_day_start};
+use crate::domain::validate::FieldErrors;
+use crate::error::{AppError, AppResult};
+use crate::store::audit::Change;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, ToSchema)]
+pub struct Interview {
+    pub id: String,
+    /// interview (约谈) or accountability (问责)
+    pub kind: String,
+    pub unit_id: String,
+    pub unit_name: String,
+    pub reason: String,
+    /// The facts as JSON: [{"type": "problem", "id", "code"}, {"type": "notice", "id", "number"}]
+    pub facts: String,
+    pub held_at: Option<i64>,
+    pub outcome: String,
+    pub created_at: i64,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct InterviewInput {
+    /// interview or accountability
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub unit_id: String,
+    #[serde(default)]
+    pub reason: String,
+    /// Problem codes or ids that caused it (at least one fact is required)
+    #[serde(default)]
+    pub problems: Vec<String>,
+    /// A notice that named the unit
+    #[serde(default)]
+    pub notice_id: Option<String>,
+}
+
+pub fn kind_label(kind: &str) -> &'static str {
+    if kind == "accountability" { "问责" } else { "约谈" }
+}
+
+const SELECT: &str = "SELECT i.id, i.kind, i.unit_id, u.name AS unit_name, i.reason, i.facts, i.held_at, i.outcome, \
+     i.created_at, i.version FROM interviews i JOIN units u ON u.id = i.unit_id";
+
+pub async fn list(ctx: &Ctx<'_>) -> AppResult<Vec<Interview>> {
+    let rows: Vec<Interview> = match ctx.user.role {
+        Role::Admin | Role::Discipline | Role::Supervisor => {
+            sqlx::query_as(&format!("{SELECT} ORDER BY i.created_at DESC LIMIT 500")).fetch_all(&ctx.db.pool).await?
+        }
+        r if r.needs_unit() => {
+            sqlx::query_as(&format!("{SELECT} WHERE i.unit_id = $1 ORDER BY i.created_at DESC"))
+                .bind(ctx.user.unit_id.clone().unwrap_or_default())
+                .fetch_all(&ctx.db.pool)
+                .await?
+        }
+        _ => return Err(AppError::Forbidden),
+    };
+    Ok(rows)
+}
+
+/// Records an interview or an accountability decision; refused whole unless every fact exists
+/// and concerns that unit.
+pub async fn create(ctx: &Ctx<'_>, input: InterviewInput) -> AppResult<Interview> {
+    require_admin(ctx.user)?;
+    let mut e = FieldErrors::default();
+    if !matches!(input.kind.as_str(), "interview" | "accountability") {
+        e.add("kind", "invalid_kind", "类型应为约谈或问责");
+    }
+    let unit = crate::store::units::get(ctx.db, input.unit_id.trim()).await?;
+    if unit.is_none() {
+        e.add("unit_id", "unknown_unit", "请选择存在的责任单位");
+    }
+    let reason = input.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        e.add("reason", "required", "请填写事由（500字以内）");
+    }
+    let mut facts = Vec::new();
+    for key in input.problems.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        let found: Option<(String, String, String)> =
+            sqlx::query_as("SELECT id, code, unit_id FROM problems WHERE id = $1 OR code = $1")
+                .bind(key)
+                .fetch_optional(&ctx.db.pool)
+                .await?;
+        match found {
+            Some((id, code, u)) if u == input.unit_id.trim() => {
+                facts.push(serde_json::json!({"type": "problem", "id": id, "code": code}))
+            }
+            Some((_, code, _)) => e.add("problems", "not_this_unit", format!("问题{code}不属于该单位")),
+            None => e.add("problems", "unknown_problem", format!("问题“{key}”不存在")),
+        }
+    }
+    if let Some(nid) = input.notice_id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        match crate::store::notices::get(ctx.db, nid).await? {
+            Some(n) if n.status == "published" => {
+                facts.push(serde_json::json!({"type": "notice", "id": n.id, "number": n.number}))
+            }
+            _ => e.add("notice_id", "unknown_notice", "通报不存在或尚未发布"),
+        }
+    }
+    if facts.is_empty() && e.is_empty() {
+        e.add("problems", "facts_required", "请至少关联一个问题或一份已发布的通报作为依据");
+    }
+    if !e.is_empty() {
+        return Err(AppError::Validation(e));
+    }
+    let unit = unit.expect("checked");
+    let now = now_ms();
+    let id = new_id();
+    let facts = serde_json::Value::Array(facts);
+    let mut tx = ctx.db.begin().await?;
+    sqlx::query(
+        "INSERT INTO interviews (id, kind, unit_id, reason, facts, held_at, outcome, created_by, created_at, updated_at, version) \
+         VALUES ($1, $2, $3, $4, $5, NULL, '', $6, $7, $7, 1)",
+    )
+    .bind(&id)
+    .bind(&input.kind)
+    .bind(&unit.id)
+    .bind(reason)
+    .bind(facts.to_string())
+    .bind(&ctx.user.id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    let label = format!("{}：{}", kind_label(&input.kind), unit.name);
+    let change = Change {
+        action: "create",
+        object_type: "interview",
+        object_id: &id,
+        object_label: &label,
+        before: None,
+        after: Some(serde_json::json!({"kind": input.kind, "unit": unit.name, "reason": reason, "facts": facts})),
+    };
+    ctx.audit(&mut tx, change, now).await?;
+    tx.commit().await?;
+    Ok(Interview {
+        id,
+        kind: input.kind,
+        unit_id: unit.id,
+        unit_name: unit.name,
+        reason: reason.into(),
+        facts: facts.to_string(),
+        held_at: None,
+        outcome: String::new(),
+        created_at: now,
+        version: 1,
+    })
+}
+
+/// Records when it was held and what came of it.
+pub async fn record_outcome(
+    ctx: &Ctx<'_>,
+    id: &str,
+    held_on: &str,
+    outcome: &str,
+    expected: Option<i64>,
+) -> AppResult<()> {
+    require_admin(ctx.user)?;
+    let old: Interview = sqlx::query_as(&format!("{SELECT} WHERE i.id = $1"))
+        .bind(id)
+        .fetch_optional(&ctx.db.pool)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let held = parse_local_day_start(held_on.trim())
+        .filter(|t| *t <= now_ms())
+        .ok_or_else(|| AppError::field("held_at", "invalid_date", "请填写已经过去的日期，格式2026-11-23"))?;
+    let outcome = outcome.trim();
+    if outcome.is_empty() || outcome.chars().count() > 1000 {
+        return Err(AppError::field("outcome", "required", "请填写结果（1000字以内）"));
+    }
+    let now = now_ms();
+    let mut tx = ctx.db.begin().await?;
+    let r = sqlx::query(
+        "UPDATE interviews SET held_at = $1, outcome = $2, updated_at = $3, version = version + 1 WHERE id = $4 AND version = $5",
+    )
+    .bind(held)
+    .bind(outcome)
+    .bind(now)
+    .bind(id)
+    .bind(expected.unwrap_or(old.version))
+    .execute(&mut *tx)
+    .await?;
+    if r.rows_affected() != 1 {
+        return Err(AppError::stale());
+    }
+    let label = format!("{}：{}", kind_label(&old.kind), old.unit_name);
+    let change = Change {
+        action: "update",
+        object_type: "interview",
+        object_id: id,
+        object_label: &label,
+        before: Some(serde_json::json!({"held_at": old.held_at, "outcome": old.outcome})),
+        after: Some(serde_json::json!({"held_at": held, "outcome": outcome})),
+    };
+    ctx.audit(&mut tx, change, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
