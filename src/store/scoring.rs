@@ -225,14 +225,19 @@ pub async fn problem_facts(
     lookback: i64,
 ) -> Result<(Vec<FactRow>, Vec<FactRow>, Vec<(String, i64)>), sqlx::Error> {
     let target = target_sql(class, "q.unit_id");
-    let unit_filter = match class {
-        Class::Unit => format!(" AND u.kind NOT IN {WINDOW_KINDS}"),
-        Class::Window => format!(" AND u.kind IN {WINDOW_KINDS}"),
-        _ => String::new(),
+    // Units are told apart by kind through a small set; areas need the point's community.
+    let (tables, filter) = match class {
+        Class::Unit => {
+            ("problems q", format!(" AND q.unit_id IN (SELECT id FROM units WHERE kind NOT IN {WINDOW_KINDS})"))
+        }
+        Class::Window => {
+            ("problems q", format!(" AND q.unit_id IN (SELECT id FROM units WHERE kind IN {WINDOW_KINDS})"))
+        }
+        _ => ("problems q JOIN points p ON p.id = q.point_id", String::new()),
     };
     let select = format!(
         "SELECT q.id, q.code, {target} AS target, q.point_id, q.category, q.source, q.state, q.found_at, q.deadline_at, q.closed_at \
-         FROM problems q JOIN points p ON p.id = q.point_id JOIN units u ON u.id = q.unit_id WHERE q.state <> 'voided'{unit_filter}"
+         FROM {tables} WHERE q.state <> 'voided'{filter}"
     );
     let facts: Vec<FactRow> = sqlx::query_as(&format!(
         "{select} AND ((q.found_at >= $1 AND q.found_at < $2) OR (COALESCE(q.deadline_at, 0) >= $1 AND COALESCE(q.deadline_at, 0) < $2) \
