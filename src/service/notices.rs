@@ -111,7 +111,9 @@ fn default_body(k: Kind, d: &NoticeData) -> String {
         rate(d.closure_rate),
         d.overdue_open
     )];
-    if !d.ranking.is_empty() {
+    if !d.ranking.is_empty() && d.first_place.len() == d.ranking.len() {
+        p.push(format!("{}千分制考核中，各{}本期均无加减分，保持基础分。", d.class_label, d.class_label));
+    } else if !d.ranking.is_empty() {
         let mut s = format!("{}千分制考核中，{}位列第一", d.class_label, d.first_place.join("、"));
         if !d.last_place.is_empty() {
             s.push_str(&format!("，{}排名末位", d.last_place.join("、")));

@@ -281,8 +281,9 @@ async fn ranking_under(db: &Db, class: Class, rules: &RuleSet, span: Span) -> Ap
     } else {
         Default::default()
     };
+    // The last place exists only when scores differ (all tied at the base: nobody is last).
     let worst = ranked.iter().map(|r| r.rank).max().unwrap_or(0);
-    let many = ranked.len() > 1;
+    let many = worst > 1;
     let lines = ranked
         .into_iter()
         .map(|r| {

@@ -45,6 +45,9 @@ both!(a_week_of_activity_is_scored_entry_by_entry_and_rules_rescore_it, |app: Te
     let (monday, _) = last_week();
     let tuesday = (monday + chrono::Duration::days(1)).format("%Y-%m-%d").to_string();
     let thursday = (monday + chrono::Duration::days(3)).format("%Y-%m-%d").to_string();
+    // Before anything happened everyone keeps the base: first together, nobody last.
+    let (_, r0) = admin.get(&format!("/api/v1/scoring/unit/ranking?date={tuesday}")).await;
+    assert!(r0["lines"].as_array().unwrap().iter().all(|l| l["rank"] == 1 && l["last"] == false), "{r0}");
     // Last week: three problems at one point, the second repeating the first.
     let mut ids = Vec::new();
     for (day, text) in [(&tuesday, "积存垃圾"), (&thursday, "又见积存垃圾"), (&thursday, "垃圾桶满溢")] {
