@@ -93,6 +93,24 @@ pub struct RuleSet {
     /// 流动红旗 go to the best N of the class each week, if their score reaches the minimum
     pub red_flag_top_n: i64,
     pub red_flag_min_score: f64,
+    /// Weights of the composite index (综合指标值) shown beside the ranking
+    #[serde(default)]
+    pub composite: CompositeWeights,
+}
+
+/// Weights of the rates in the composite index; 返工率 and 延期率 enter as 100 − rate.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CompositeWeights {
+    pub closure: f64,
+    pub on_time: f64,
+    pub rework: f64,
+    pub extension: f64,
+}
+
+impl Default for CompositeWeights {
+    fn default() -> Self {
+        CompositeWeights { closure: 40.0, on_time: 30.0, rework: 15.0, extension: 15.0 }
+    }
 }
 
 impl RuleSet {
@@ -133,6 +151,7 @@ impl RuleSet {
             bonus_cap: 100.0,
             red_flag_top_n: 3,
             red_flag_min_score: 990.0,
+            composite: CompositeWeights::default(),
         }
     }
 
@@ -195,6 +214,11 @@ impl RuleSet {
         }
         if !(0..=365).contains(&self.repeat_days) {
             err("repeat_days", "重复问题的认定天数应在0至365之间".into());
+        }
+        let w = self.composite;
+        let ws = [w.closure, w.on_time, w.rework, w.extension];
+        if ws.iter().any(|v| !v.is_finite() || *v < 0.0) || ws.iter().sum::<f64>() <= 0.0 {
+            err("composite", "综合指标权重不能为负数，且至少有一项大于0".into());
         }
         if !(0..=100).contains(&self.red_flag_top_n) {
             err("red_flag_top_n", "流动红旗名额应在0至100之间".into());

@@ -244,6 +244,10 @@ pub struct RankLine {
     pub last: bool,
     /// Red flags won in this period
     pub red_flag: bool,
+    /// 综合指标值 from the weighted case-loop rates of problems dispatched in the period, and its
+    /// grade (A ≥ 90, B ≥ 75, C ≥ 60, D ≥ 40, E); None for street offices or without problems
+    pub composite: Option<f64>,
+    pub grade: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -284,6 +288,7 @@ async fn ranking_under(db: &Db, class: Class, rules: &RuleSet, span: Span) -> Ap
     // The last place exists only when scores differ (all tied at the base: nobody is last).
     let worst = ranked.iter().map(|r| r.rank).max().unwrap_or(0);
     let many = worst > 1;
+    let composites = composite_index(db, class, rules, &span).await?;
     let lines = ranked
         .into_iter()
         .map(|r| {
@@ -293,11 +298,63 @@ async fn ranking_under(db: &Db, class: Class, rules: &RuleSet, span: Span) -> Ap
                 prev_score: p.map(|p| p.score),
                 last: many && r.rank == worst,
                 red_flag: flags.contains(&r.target),
+                composite: composites.get(&r.target).map(|c| c.0),
+                grade: composites.get(&r.target).map(|c| c.1.to_string()),
                 now: r,
             }
         })
         .collect();
     Ok(Ranking { class, span, base: rules.base, lines })
+}
+
+/// The composite index per unit or community for problems dispatched in the span.
+async fn composite_index(
+    db: &Db,
+    class: Class,
+    rules: &RuleSet,
+    span: &Span,
+) -> AppResult<HashMap<String, (f64, char)>> {
+    if class == Class::Street {
+        return Ok(HashMap::new());
+    }
+    let f = crate::store::problems::ProblemFilter {
+        dispatched_from: Some(span.from),
+        dispatched_to: Some(span.to),
+        ..Default::default()
+    };
+    let rows = crate::store::problems::kpi_counts(db, &f, class == Class::Community, now_ms()).await?;
+    let w = rules.composite;
+    let mut out = HashMap::new();
+    for r in rows {
+        let Some(key) = r.key.clone() else { continue };
+        let k = crate::domain::kpi::from_counts(crate::domain::kpi::Counts {
+            due: r.due,
+            closed: r.closed,
+            closed_on_time: r.closed_on_time,
+            disposed: r.disposed,
+            disposed_on_time: r.disposed_on_time,
+            reworked: r.reworked,
+            extended: r.extended,
+            postponed: r.postponed,
+            timed: r.timed,
+            minutes_to_close: r.minutes_to_close,
+        });
+        let mut parts = Vec::new();
+        for (rate, weight, inverted) in [
+            (k.closure_rate, w.closure, false),
+            (k.on_time_closure_rate, w.on_time, false),
+            (k.rework_rate, w.rework, true),
+            (k.extension_rate, w.extension, true),
+        ] {
+            if let Some(v) = rate {
+                parts.push((if inverted { 100.0 - v } else { v }, weight));
+            }
+        }
+        if let Some(c) = score::composite(&parts) {
+            out.insert(key, c);
+        }
+    }
+    Ok(out)
 }
 
 /// Who may look at a target's ledger: the office, supervisors, the discipline office and

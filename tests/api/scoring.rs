@@ -107,6 +107,18 @@ both!(a_week_of_activity_is_scored_entry_by_entry_and_rules_rescore_it, |app: Te
     let (_, l) = admin.get(&format!("/api/v1/scoring/unit/ledger/{unit}?period=week&date={today}")).await;
     assert!(l["entries"].as_array().unwrap().iter().any(|e| e["kind"] == "rework"), "{l}");
     assert_eq!(now_scores[&other], 10000 + 100, "commended: +10");
+    // The composite index beside the ranking: 3 dispatched this week, 1 closed late, 1 reworked:
+    // (33.3×40 + 0×30 + (100−33.3)×15 + (100−0)×15) / 100 = 38.3, grade E.
+    let (_, r) = admin.get(&format!("/api/v1/scoring/unit/ranking?date={today}")).await;
+    let line = r["lines"].as_array().unwrap().iter().find(|l| l["target"] == unit.as_str()).unwrap();
+    assert_eq!((line["composite"].as_f64(), line["grade"].as_str()), (Some(38.3), Some("E")), "{line}");
+    let quiet = r["lines"].as_array().unwrap().iter().find(|l| l["target"] == other.as_str()).unwrap();
+    assert!(quiet["composite"].is_null(), "no problems, no index");
+    let mut bad = admin.get("/api/v1/scoring/unit/rules").await.1["published_rules"].clone();
+    bad["composite"]["closure"] = json!(-1);
+    let (status, e) = admin.put("/api/v1/scoring/unit/draft", json!({"rules": bad})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(e.to_string().contains("综合指标权重不能为负数"), "{e}");
     // A unit reads its own ledger, not another's.
     let bank = app.api_login("bank").await;
     assert_eq!(bank.get(&format!("/api/v1/scoring/unit/ledger/{unit}")).await.0, StatusCode::NOT_FOUND);
@@ -195,6 +207,10 @@ both!(a_week_of_activity_is_scored_entry_by_entry_and_rules_rescore_it, |app: Te
                 ("bonus_cap", "100"),
                 ("red_flag_top_n", "3"),
                 ("red_flag_min_score", "990"),
+                ("w_closure", "40"),
+                ("w_on_time", "30"),
+                ("w_rework", "15"),
+                ("w_extension", "15"),
             ],
         )
         .await;

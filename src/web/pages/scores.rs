@@ -170,6 +170,14 @@ pub struct RulesForm {
     red_flag_top_n: String,
     #[serde(default)]
     red_flag_min_score: String,
+    #[serde(default)]
+    w_closure: String,
+    #[serde(default)]
+    w_on_time: String,
+    #[serde(default)]
+    w_rework: String,
+    #[serde(default)]
+    w_extension: String,
 }
 
 impl RulesForm {
@@ -198,6 +206,10 @@ impl RulesForm {
             bonus_cap: n(r.bonus_cap),
             red_flag_top_n: r.red_flag_top_n.to_string(),
             red_flag_min_score: n(r.red_flag_min_score),
+            w_closure: n(r.composite.closure),
+            w_on_time: n(r.composite.on_time),
+            w_rework: n(r.composite.rework),
+            w_extension: n(r.composite.extension),
         }
     }
 
@@ -234,6 +246,12 @@ impl RulesForm {
             bonus_cap: f(&self.bonus_cap, "每周加分上限")?,
             red_flag_top_n: i(&self.red_flag_top_n, "流动红旗名额")?,
             red_flag_min_score: f(&self.red_flag_min_score, "流动红旗最低分")?,
+            composite: crate::domain::score::CompositeWeights {
+                closure: f(&self.w_closure, "结案率权重")?,
+                on_time: f(&self.w_on_time, "按期结案率权重")?,
+                rework: f(&self.w_rework, "返工率权重")?,
+                extension: f(&self.w_extension, "延期率权重")?,
+            },
         })
     }
 }
