@@ -87,5 +87,32 @@ pub async fn seed(db: &Db, storage: &Storage) -> AppResult<usize> {
     if let Some(p) = filed.get(4) {
         act(&s, storage, &p.id, Action::Fail, step("周边仍有散落垃圾"), vec![]).await?;
     }
+    scoring(db).await?;
     Ok(filed.len())
+}
+
+/// Scoring activity for the demo: a commendation, a clean inspection at a bank branch, and this
+/// week's notice as a draft for the office to edit and publish.
+async fn scoring(db: &Db) -> AppResult<()> {
+    use crate::domain::score::Class;
+    let admin = as_user(db, "admin").await?;
+    let sup = as_user(db, "supervisor").await?;
+    let a = Ctx { db, user: &admin, request_id: "demo" };
+    let s = Ctx { db, user: &sup, request_id: "demo" };
+    if let Some(unit) =
+        crate::store::units::all_names(db).await?.into_iter().find(|(_, n)| n.contains("住房和城乡建设局"))
+    {
+        crate::service::scoring::commend(&a, Class::Unit, &unit.0, "建筑工地围挡和扬尘问题整改迅速", None).await?;
+    }
+    let bank_point: Option<String> = sqlx::query_scalar(
+        "SELECT p.id FROM points p JOIN units u ON u.id = p.unit_id WHERE u.kind = 'bank_branch' ORDER BY p.code LIMIT 1",
+    )
+    .fetch_optional(&db.pool)
+    .await?;
+    if let Some(p) = bank_point {
+        crate::service::scoring::record_clean(&s, &p, "营业厅环境整洁，服务规范").await?;
+    }
+    let today = crate::domain::time::to_local(crate::domain::time::now_ms()).date_naive();
+    crate::service::notices::generate(&a, crate::service::notices::Kind::Weekly, Class::Unit, today).await?;
+    Ok(())
 }

@@ -189,6 +189,26 @@ async fn the_demo_command_creates_a_city_with_problems_in_every_stage() {
             "{backend:?}"
         );
         assert!(page["items"].as_array().unwrap().iter().any(|p| p["rework_count"] == 1));
+        // Scoring activity: a commendation in the ranking and this week's notice as a draft.
+        let get = |path: String| {
+            let (client, token) = (&client, &token);
+            async move {
+                client
+                    .get(format!("http://127.0.0.1:{port}{path}"))
+                    .bearer_auth(token)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json::<serde_json::Value>()
+                    .await
+                    .unwrap()
+            }
+        };
+        let notices = get("/api/v1/notices".into()).await;
+        assert_eq!(notices.as_array().unwrap().len(), 1, "{notices}");
+        assert_eq!(notices[0]["status"], "draft");
+        let awards = get("/api/v1/scoring/unit/awards".into()).await;
+        assert_eq!(awards[0]["kind"], "commendation", "{awards}");
         let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
         let _ = child.wait();
     }
