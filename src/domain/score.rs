@@ -252,6 +252,11 @@ pub fn tenths(points: f64) -> i64 {
     (points * 10.0).round() as i64
 }
 
+/// Tenths of a point as people read them: 1000, 997.5.
+pub fn fmt_points(t: i64) -> String {
+    if t % 10 == 0 { (t / 10).to_string() } else { format!("{:.1}", t as f64 / 10.0) }
+}
+
 /// One problem as scoring sees it.
 #[derive(Debug, Clone)]
 pub struct ProblemFact {

@@ -5,7 +5,7 @@ use super::problems::scope;
 use crate::domain::kpi::{Counts, Kpi, from_counts};
 use crate::domain::time::now_ms;
 use crate::error::AppResult;
-use crate::store::problems::{self as store, KpiCounts};
+use crate::store::problems as store;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -15,21 +15,6 @@ pub struct KpiLine {
     pub name: String,
     #[serde(flatten)]
     pub kpi: Kpi,
-}
-
-fn counts(r: &KpiCounts) -> Counts {
-    Counts {
-        due: r.due,
-        closed: r.closed,
-        closed_on_time: r.closed_on_time,
-        disposed: r.disposed,
-        disposed_on_time: r.disposed_on_time,
-        reworked: r.reworked,
-        extended: r.extended,
-        postponed: r.postponed,
-        timed: r.timed,
-        minutes_to_close: r.minutes_to_close,
-    }
 }
 
 /// KPIs for problems dispatched in [from, to), grouped by unit or by community, plus the total.
@@ -43,13 +28,13 @@ pub async fn report(ctx: &Ctx<'_>, from: i64, to: i64, by_community: bool) -> Ap
     let mut lines: Vec<KpiLine> = rows
         .iter()
         .map(|r| {
-            total += counts(r);
+            total += r.counts();
             let name = match (&r.name, by_community) {
                 (Some(n), _) => n.clone(),
                 (None, true) => "（未指定社区）".into(),
                 (None, false) => "（未知单位）".into(),
             };
-            KpiLine { key: r.key.clone().unwrap_or_default(), name, kpi: from_counts(counts(r)) }
+            KpiLine { key: r.key.clone().unwrap_or_default(), name, kpi: from_counts(r.counts()) }
         })
         .collect();
     lines.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.key.cmp(&b.key)));

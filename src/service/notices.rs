@@ -216,14 +216,13 @@ async fn collect(ctx: &Ctx<'_>, kind: Kind, class: Class, span: &super::scoring:
     // The ranking of the week the period lies in.
     let day = to_local(span.from).date_naive();
     let r = super::scoring::ranking(db, class, super::scoring::SpanKind::Week, day).await?;
-    let pts = |t: i64| if t % 10 == 0 { (t / 10).to_string() } else { format!("{:.1}", t as f64 / 10.0) };
     let ranking: Vec<RankRow> = r
         .lines
         .iter()
         .map(|l| RankRow {
             rank: l.now.rank,
             name: l.now.name.clone(),
-            score: pts(l.now.score),
+            score: crate::domain::score::fmt_points(l.now.score),
             prev_rank: l.prev_rank,
             last: l.last,
             red_flag: l.red_flag,

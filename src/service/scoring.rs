@@ -327,18 +327,7 @@ async fn composite_index(
     let mut out = HashMap::new();
     for r in rows {
         let Some(key) = r.key.clone() else { continue };
-        let k = crate::domain::kpi::from_counts(crate::domain::kpi::Counts {
-            due: r.due,
-            closed: r.closed,
-            closed_on_time: r.closed_on_time,
-            disposed: r.disposed,
-            disposed_on_time: r.disposed_on_time,
-            reworked: r.reworked,
-            extended: r.extended,
-            postponed: r.postponed,
-            timed: r.timed,
-            minutes_to_close: r.minutes_to_close,
-        });
+        let k = crate::domain::kpi::from_counts(r.counts());
         let mut parts = Vec::new();
         for (rate, weight, inverted) in [
             (k.closure_rate, w.closure, false),

@@ -558,6 +558,24 @@ pub struct KpiCounts {
     pub late: i64,
 }
 
+impl KpiCounts {
+    /// The counts the case-loop metrics are ratios of.
+    pub fn counts(&self) -> crate::domain::kpi::Counts {
+        crate::domain::kpi::Counts {
+            due: self.due,
+            closed: self.closed,
+            closed_on_time: self.closed_on_time,
+            disposed: self.disposed,
+            disposed_on_time: self.disposed_on_time,
+            reworked: self.reworked,
+            extended: self.extended,
+            postponed: self.postponed,
+            timed: self.timed,
+            minutes_to_close: self.minutes_to_close,
+        }
+    }
+}
+
 /// KPI counts for the problems the filter selects, grouped by unit or by the point's community.
 pub async fn kpi_counts(
     db: &Db,

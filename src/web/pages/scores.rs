@@ -21,7 +21,7 @@ use serde::Deserialize;
 
 /// Tenths of a point as the page shows them: 1000, 997.5.
 pub fn pts(t: &i64) -> String {
-    if t % 10 == 0 { (t / 10).to_string() } else { format!("{:.1}", *t as f64 / 10.0) }
+    crate::domain::score::fmt_points(*t)
 }
 
 #[derive(Deserialize, Default)]
