@@ -81,6 +81,9 @@ enum Command {
         /// 复用已生成的数据库 / measure an existing bench.db again instead of regenerating
         #[arg(long)]
         reuse: bool,
+        /// 只运行名称包含该词的测量 / run only the measurements whose name contains this (e.g. ranking)
+        #[arg(long)]
+        only: Option<String>,
     },
 }
 
@@ -183,10 +186,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             app.run_until_stopped().await
         }
         Command::User(cmd) => user_command(cmd).await,
-        Command::Bench { common, problems, intake, reuse } => {
+        Command::Bench { common, problems, intake, reuse, only } => {
             let mut config = common.config()?;
             config.log_format = "text".into();
-            chuangcheng::bench::run(config, problems, intake, reuse).await
+            chuangcheng::bench::run(config, problems, intake, reuse, only).await
         }
     }
 }

@@ -150,7 +150,15 @@ async fn generate(db: &Db, n: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn run(mut config: Config, problems: u64, intake: u64, reuse: bool) -> anyhow::Result<()> {
+/// Runs the benchmark; `only` (a substring of measurement names, e.g. "ranking") skips the rest.
+pub async fn run(
+    mut config: Config,
+    problems: u64,
+    intake: u64,
+    reuse: bool,
+    only: Option<String>,
+) -> anyhow::Result<()> {
+    let want = |name: &str| only.as_deref().is_none_or(|o| name.contains(o));
     let db_path = config.data_dir.join("bench.db");
     let reuse = reuse && db_path.exists();
     if config.database_url.trim().is_empty() && !reuse {
@@ -203,21 +211,51 @@ pub async fn run(mut config: Config, problems: u64, intake: u64, reuse: bool) ->
         .fetch_one(&db.pool)
         .await?;
 
-    // The ledger's first page with three filters (open states, a unit, a source).
+    if want("ledger") {
+        ledger_pages(&db, &unit).await?;
+    }
+    if want("keyword_search") {
+        keyword_search(&db, &unit).await?;
+    }
+    // The weekly 千分制 ranking of every responsible unit (10,000) over the generated problems.
+    if want("ranking") {
+        let last_week = crate::domain::time::to_local(now_ms() - 7 * DAY_MS).date_naive();
+        let samples = time(5, || async {
+            let r = crate::service::scoring::ranking(
+                &db,
+                crate::domain::score::Class::Unit,
+                crate::service::scoring::SpanKind::Week,
+                last_week,
+            )
+            .await?;
+            anyhow::ensure!(r.lines.len() >= BENCH_UNITS, "ranked {} units", r.lines.len());
+            Ok(r)
+        })
+        .await?;
+        report("ranking_week_10000_units", samples, None);
+    }
+    if want("kpi") {
+        let month = now_ms() - 30 * DAY_MS;
+        let samples =
+            time(5, || async { Ok(crate::service::kpi::report(&ctx, month, now_ms(), false).await?) }).await?;
+        report("kpi_all_units_month", samples, None);
+    }
+    if !want("intake") {
+        return Ok(());
+    }
+    intake_and_durability(config, &db, intake).await
+}
+
+/// The ledger's first page with three filters (open states, a unit, a source), deep paging and
+/// the most-urgent-first sort.
+async fn ledger_pages(db: &Db, unit: &str) -> anyhow::Result<()> {
     let filter = ProblemFilter {
         states: Some(vec!["dispatched".into(), "acknowledged".into()]),
-        unit_id: Some(unit.clone()),
+        unit_id: Some(unit.to_string()),
         source: Some("supervision".into()),
         ..Default::default()
     };
-    let first = |f: ProblemFilter, sort: Sort| {
-        let db = db.clone();
-        move || {
-            let (db, f) = (db.clone(), f.clone());
-            async move { Ok(store::list_keyset(&db, &f, sort, &Seek::First, 20).await?) }
-        }
-    };
-    let samples = time(50, first(filter.clone(), Sort::FoundDesc)).await?;
+    let samples = first_pages(db, &filter, Sort::FoundDesc, 50).await?;
     report("ledger_first_page_3_filters", samples, None);
     // Walking 50 pages deep by cursor: each page costs what the first does.
     let everything = ProblemFilter::default();
@@ -225,44 +263,40 @@ pub async fn run(mut config: Config, problems: u64, intake: u64, reuse: bool) ->
     let mut samples = Vec::new();
     for _ in 0..50 {
         let t = Instant::now();
-        let page = store::list_keyset(&db, &everything, Sort::FoundDesc, &seek, 20).await?;
+        let page = store::list_keyset(db, &everything, Sort::FoundDesc, &seek, 20).await?;
         samples.push(t.elapsed());
         let Some(next) = page.next else { break };
         let (k, id) = next.split_once('_').context("cursor")?;
         seek = Seek::After(k.parse()?, id.to_string());
     }
     report("ledger_next_pages_keyset_unfiltered", samples, None);
-    let samples = time(20, first(filter.clone(), Sort::DeadlineAsc)).await?;
+    let samples = first_pages(db, &filter, Sort::DeadlineAsc, 20).await?;
     report("ledger_first_page_3_filters_by_deadline", samples, None);
-    let kw = ProblemFilter { keyword: Some("井盖".into()), ..Default::default() };
-    let samples = time(20, first(kw, Sort::FoundDesc)).await?;
-    report("keyword_search", samples, None);
-    let kw =
-        ProblemFilter {
-            keyword: Some("黄土裸露 绿化带".into()), unit_id: Some(unit.clone()), ..Default::default()
-        };
-    let samples = time(20, first(kw, Sort::FoundDesc)).await?;
-    report("keyword_search_two_terms_one_unit", samples, None);
-    // The weekly 千分制 ranking of every responsible unit (10,000) over the generated problems.
-    let last_week = crate::domain::time::to_local(now_ms() - 7 * DAY_MS).date_naive();
-    let samples = time(5, || async {
-        let r = crate::service::scoring::ranking(
-            &db,
-            crate::domain::score::Class::Unit,
-            crate::service::scoring::SpanKind::Week,
-            last_week,
-        )
-        .await?;
-        anyhow::ensure!(r.lines.len() >= BENCH_UNITS, "ranked {} units", r.lines.len());
-        Ok(r)
-    })
-    .await?;
-    report("ranking_week_10000_units", samples, None);
-    let month = now_ms() - 30 * DAY_MS;
-    let samples = time(5, || async { Ok(crate::service::kpi::report(&ctx, month, now_ms(), false).await?) }).await?;
-    report("kpi_all_units_month", samples, None);
+    Ok(())
+}
 
-    // Intake over HTTP: 16 concurrent clients filing through the JSON API.
+/// Times the first page of the ledger under a filter and a sort, `runs` times.
+async fn first_pages(db: &Db, f: &ProblemFilter, sort: Sort, runs: usize) -> anyhow::Result<Vec<Duration>> {
+    time(runs, || async { Ok(store::list_keyset(db, f, sort, &Seek::First, 20).await?) }).await
+}
+
+/// Keyword search: a common word over everything, two words inside one unit.
+async fn keyword_search(db: &Db, unit: &str) -> anyhow::Result<()> {
+    let kw = ProblemFilter { keyword: Some("井盖".into()), ..Default::default() };
+    let samples = first_pages(db, &kw, Sort::FoundDesc, 20).await?;
+    report("keyword_search", samples, None);
+    let kw = ProblemFilter {
+        keyword: Some("黄土裸露 绿化带".into()),
+        unit_id: Some(unit.to_string()),
+        ..Default::default()
+    };
+    let samples = first_pages(db, &kw, Sort::FoundDesc, 20).await?;
+    report("keyword_search_two_terms_one_unit", samples, None);
+    Ok(())
+}
+
+/// Intake over HTTP: 16 concurrent clients filing through the JSON API, then the kill -9 check.
+async fn intake_and_durability(config: Config, db: &Db, intake: u64) -> anyhow::Result<()> {
     let config_for_child = config.clone();
     let app = Application::with_db(config, db.clone()).await?;
     let base = format!("http://{}", app.local_addr());
@@ -303,7 +337,7 @@ pub async fn run(mut config: Config, problems: u64, intake: u64, reuse: bool) ->
     let secs = started.elapsed().as_secs_f64();
     let n = samples.len() as f64;
     report("intake_http_16_clients", samples, Some(n / secs));
-    kill9_durability(&config_for_child, &db, &points).await
+    kill9_durability(&config_for_child, db, &points).await
 }
 
 /// Files problems into a separate server process from 16 clients, kills it with SIGKILL in the

@@ -96,6 +96,31 @@ pub struct RuleSet {
     /// Weights of the composite index (综合指标值) shown beside the ranking
     #[serde(default)]
     pub composite: CompositeWeights,
+    /// Weights of the four quarters in the year-end assessment (年度考核)
+    #[serde(default)]
+    pub year_weights: YearWeights,
+}
+
+/// How the year-end assessment combines the quarters: the weighted mean of the quarter scores
+/// (quarters not yet begun are left out and the weights of the others rescaled).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct YearWeights {
+    pub q1: f64,
+    pub q2: f64,
+    pub q3: f64,
+    pub q4: f64,
+}
+
+impl Default for YearWeights {
+    fn default() -> Self {
+        YearWeights { q1: 25.0, q2: 25.0, q3: 25.0, q4: 25.0 }
+    }
+}
+
+impl YearWeights {
+    pub fn as_array(&self) -> [f64; 4] {
+        [self.q1, self.q2, self.q3, self.q4]
+    }
 }
 
 /// Weights of the rates in the composite index; 返工率 and 延期率 enter as 100 − rate.
@@ -152,6 +177,7 @@ impl RuleSet {
             red_flag_top_n: 3,
             red_flag_min_score: 990.0,
             composite: CompositeWeights::default(),
+            year_weights: YearWeights::default(),
         }
     }
 
@@ -220,6 +246,10 @@ impl RuleSet {
         if ws.iter().any(|v| !v.is_finite() || *v < 0.0) || ws.iter().sum::<f64>() <= 0.0 {
             err("composite", "综合指标权重不能为负数，且至少有一项大于0".into());
         }
+        let y = self.year_weights.as_array();
+        if y.iter().any(|v| !v.is_finite() || *v < 0.0) || y.iter().sum::<f64>() <= 0.0 {
+            err("year_weights", "年度考核的季度权重不能为负数，且至少有一个季度大于0".into());
+        }
         if !(0..=100).contains(&self.red_flag_top_n) {
             err("red_flag_top_n", "流动红旗名额应在0至100之间".into());
         }
@@ -276,6 +306,14 @@ pub struct ProblemFact {
     pub overdue_working_days: i64,
 }
 
+/// An earlier find at a point, for recognising repeats (problems found before the facts' range).
+#[derive(Debug, Clone)]
+pub struct Earlier {
+    pub point_id: String,
+    pub category: String,
+    pub found_at: i64,
+}
+
 /// An award (commendation, red flag) or a clean inspection, for one target.
 #[derive(Debug, Clone)]
 pub struct AwardFact {
@@ -310,7 +348,7 @@ pub fn week_entries(
     rules: &RuleSet,
     week: (i64, i64),
     problems: &[ProblemFact],
-    history: &[ProblemFact],
+    history: &[Earlier],
     awards: &[AwardFact],
 ) -> Vec<Entry> {
     let inside = |t: i64| t >= week.0 && t < week.1;
@@ -318,7 +356,10 @@ pub fn week_entries(
         rules.found.iter().flat_map(|r| r.sources.iter().map(move |s| (s.as_str(), r))).collect();
     // Earlier finds per (point, category), sorted, to recognise repeats in O(log n) each.
     let mut seen: HashMap<(&str, &str), Vec<i64>> = HashMap::new();
-    for h in history.iter().chain(problems.iter()).filter(|h| h.state != "voided") {
+    for h in history {
+        seen.entry((h.point_id.as_str(), h.category.as_str())).or_default().push(h.found_at);
+    }
+    for h in problems.iter().filter(|h| h.state != "voided") {
         seen.entry((h.point_id.as_str(), h.category.as_str())).or_default().push(h.found_at);
     }
     for v in seen.values_mut() {
@@ -473,6 +514,18 @@ pub fn rank(targets: &[(String, String)], entries: &[Entry], base: f64) -> Vec<R
     out
 }
 
+/// A target's year-end assessment: the weighted mean of its quarter scores (tenths), over the
+/// quarters that count (`counted[q]`: begun); None when no quarter with a weight counts.
+pub fn year_score(quarters: &[i64; 4], weights: &YearWeights, counted: &[bool; 4]) -> Option<i64> {
+    let w = weights.as_array();
+    let total: f64 = (0..4).filter(|&q| counted[q]).map(|q| w[q]).sum();
+    if total <= 0.0 {
+        return None;
+    }
+    let sum: f64 = (0..4).filter(|&q| counted[q]).map(|q| w[q] * quarters[q] as f64).sum();
+    Some((sum / total).round() as i64)
+}
+
 /// 综合指标值: a weighted mean of rates in percent (rates where less is better enter as
 /// 100 − rate), graded A ≥ 90, B ≥ 75, C ≥ 60, D ≥ 40, E below.
 pub fn composite(parts: &[(f64, f64)]) -> Option<(f64, char)> {
@@ -527,8 +580,8 @@ mod tests {
         b.overdue_working_days = 2;
         b.reworks = vec![5 * H];
         let mut c = problem("c", "c2", "grid_patrol", 3 * H);
-        let mut old = problem("old", "c2", "grid_patrol", -24 * H);
-        (c.point_id, old.point_id) = ("same".into(), "same".into());
+        c.point_id = "same".into();
+        let old = Earlier { point_id: "same".into(), category: c.category.clone(), found_at: -24 * H };
         let e = week_entries(&r, week, &[a, b, c], &[old], &[]);
         let of = |t: &str| e.iter().filter(|x| x.target == t).map(|x| (x.kind.as_str(), x.amount)).collect::<Vec<_>>();
         assert_eq!(of("c1"), [("found", -50), ("found", -50), ("rework", -30), ("overdue", -90)]);
@@ -568,6 +621,20 @@ mod tests {
         assert!(e.iter().any(|(f, m)| f == "deduction_cap" && m.contains("不能为负数")));
         assert!(e.iter().any(|(_, m)| m.contains("出现在两条规则里")));
         assert!(e.iter().any(|(_, m)| m.contains("moon")));
+    }
+
+    #[test]
+    fn the_year_weighs_the_quarters_that_have_begun() {
+        let w = YearWeights { q1: 10.0, q2: 20.0, q3: 30.0, q4: 40.0 };
+        let q = [9000, 9500, 10000, 8000];
+        // (900×10 + 950×20 + 1000×30 + 800×40) / 100 = 900 points
+        assert_eq!(year_score(&q, &w, &[true; 4]), Some(9000));
+        // Only the first half: (900×10 + 950×20) / 30 = 933.3
+        assert_eq!(year_score(&q, &w, &[true, true, false, false]), Some(9333));
+        assert_eq!(year_score(&q, &YearWeights { q1: 0.0, ..w }, &[true, false, false, false]), None);
+        let mut r = RuleSet::default_for(Class::Unit);
+        r.year_weights.q2 = -1.0;
+        assert!(r.validate().iter().any(|(f, _)| f == "year_weights"));
     }
 
     #[test]

@@ -3,8 +3,10 @@
 //! and year, mobile red flags, commendations and clean inspections.
 //!
 //! Scores are never stored: every entry is derived from problems, their events, awards and
-//! inspections under the published rules, so a rule change re-scores every period at once and a
-//! preview under draft rules is the same computation.
+//! inspections under the rules in force in its week (each published version applies from its
+//! effective week on), so publishing re-scores the weeks from that date at once and a preview
+//! under draft rules is the same computation. Weeks whose results are already published (a
+//! notice, red flags) cannot be re-scored: a version may not take effect before their end.
 
 use super::Ctx;
 use super::access::require_admin;
@@ -41,6 +43,7 @@ pub async fn install_defaults(db: &Db) -> anyhow::Result<()> {
             published_at: Some(now),
             updated_at: now,
             version: 1,
+            effective_from: None,
         };
         let mut tx = db.begin().await?;
         match store::insert_scheme(&mut tx, &s).await {
@@ -68,6 +71,53 @@ pub async fn published(db: &Db, class: Class) -> AppResult<(Scheme, RuleSet)> {
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no published scoring rules for {}", class.as_str())))?;
     let r = rules_of(&s)?;
     Ok((s, r))
+}
+
+/// The rules of a class over time: every published version (the current one and the archived
+/// ones) from its effective week on; where versions overlap the one published last wins.
+#[derive(Debug, Clone)]
+pub struct Timeline {
+    /// (effective from, version number, rules), in the order they were published
+    versions: Vec<(i64, i64, RuleSet)>,
+}
+
+impl Timeline {
+    /// The rules that score the week starting at `t`.
+    pub fn at(&self, t: i64) -> &RuleSet {
+        self.version_at(t).1
+    }
+
+    /// The version number and rules in force at `t`.
+    pub fn version_at(&self, t: i64) -> (i64, &RuleSet) {
+        let (_, no, r) = self.versions.iter().rev().find(|(from, _, _)| *from <= t).unwrap_or(&self.versions[0]);
+        (*no, r)
+    }
+
+    /// The longest repeat window of any version (how far back scoring looks for repeats).
+    fn max_repeat_days(&self) -> i64 {
+        self.versions.iter().map(|(_, _, r)| r.repeat_days).max().unwrap_or(0)
+    }
+
+    /// The timeline as it would be with `rules` published to take effect at `from`.
+    fn with(mut self, from: i64, version_no: i64, rules: RuleSet) -> Timeline {
+        self.versions.push((from, version_no, rules));
+        self
+    }
+}
+
+/// The published versions of a class as a timeline.
+pub async fn timeline(db: &Db, class: Class) -> AppResult<Timeline> {
+    let mut all: Vec<Scheme> =
+        store::schemes(db, class.as_str()).await?.into_iter().filter(|s| s.published_at.is_some()).collect();
+    all.sort_by_key(|s| (s.published_at, s.version_no));
+    let mut versions = Vec::with_capacity(all.len());
+    for s in &all {
+        versions.push((s.effective_from.unwrap_or(i64::MIN), s.version_no, rules_of(s)?));
+    }
+    if versions.is_empty() {
+        return Err(AppError::Internal(anyhow::anyhow!("no published scoring rules for {}", class.as_str())));
+    }
+    Ok(Timeline { versions })
 }
 
 /// Periods rankings are made for.
@@ -172,6 +222,16 @@ pub fn parse_day(s: Option<&str>) -> AppResult<NaiveDate> {
     }
 }
 
+/// A year given as 2026, or this year (Beijing) when empty.
+pub fn parse_year(s: Option<&str>) -> AppResult<i32> {
+    match s.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(to_local(now_ms()).year()),
+        Some(y) => {
+            y.parse().map_err(|_| AppError::BadRequest("invalid_year", format!("年度应为四位数字，如2026：{y}")))
+        }
+    }
+}
+
 /// Working days a problem stayed open after its deadline, up to its close or `now`.
 fn overdue_days(cal: &Calendar, deadline: i64, end: i64) -> i64 {
     if end <= deadline {
@@ -188,12 +248,13 @@ fn overdue_days(cal: &Calendar, deadline: i64, end: i64) -> i64 {
     n
 }
 
-/// The score ledger of a class over [from, to): every entry under the given rules, with caps
-/// applied week by week (weeks that cross the span's edges are computed whole, then cut).
-pub async fn entries(db: &Db, class: Class, rules: &RuleSet, from: i64, to: i64) -> AppResult<Vec<Entry>> {
+/// The score ledger of a class over [from, to): every entry under the rules in force in its
+/// week, with caps applied week by week (weeks that cross the span's edges are computed whole,
+/// then cut).
+pub async fn entries(db: &Db, class: Class, rules: &Timeline, from: i64, to: i64) -> AppResult<Vec<Entry>> {
     let first = span_of(SpanKind::Week, to_local(from).date_naive()).from;
     let last = span_of(SpanKind::Week, to_local(to - 1).date_naive()).to;
-    let lookback = rules.repeat_days * DAY_MS;
+    let lookback = rules.max_repeat_days() * DAY_MS;
     let (facts, history, fails) = store::problem_facts(db, class, first, last, lookback).await?;
     let awards = store::award_facts(db, class, first, last).await?;
     let cal = super::calendar::load(db).await?;
@@ -202,7 +263,7 @@ pub async fn entries(db: &Db, class: Class, rules: &RuleSet, from: i64, to: i64)
     for (id, at) in fails {
         reworks.entry(id).or_default().push(at);
     }
-    let to_fact = |r: &store::FactRow, with_reworks: bool| -> Option<ProblemFact> {
+    let to_fact = |r: &store::FactRow| -> Option<ProblemFact> {
         Some(ProblemFact {
             id: r.id.clone(),
             code: r.code.clone(),
@@ -214,17 +275,16 @@ pub async fn entries(db: &Db, class: Class, rules: &RuleSet, from: i64, to: i64)
             found_at: r.found_at,
             deadline_at: r.deadline_at,
             closed_at: r.closed_at,
-            reworks: if with_reworks { reworks.get(&r.id).cloned().unwrap_or_default() } else { Vec::new() },
+            reworks: reworks.get(&r.id).cloned().unwrap_or_default(),
             overdue_working_days: r.deadline_at.map(|d| overdue_days(&cal, d, r.closed_at.unwrap_or(now))).unwrap_or(0),
         })
     };
-    let problems: Vec<ProblemFact> = facts.iter().filter_map(|r| to_fact(r, true)).collect();
-    let history: Vec<ProblemFact> = history.iter().filter_map(|r| to_fact(r, false)).collect();
+    let problems: Vec<ProblemFact> = facts.iter().filter_map(to_fact).collect();
     let mut out = Vec::new();
     let mut w = first;
     while w < last {
         let next = span_of(SpanKind::Week, to_local(w).date_naive() + chrono::Duration::days(7)).from;
-        let mut week = score::week_entries(rules, (w, next), &problems, &history, &awards);
+        let mut week = score::week_entries(rules.at(w), (w, next), &problems, &history, &awards);
         week.retain(|e| e.at >= from && e.at < to);
         out.extend(week);
         w = next;
@@ -255,6 +315,8 @@ pub struct Ranking {
     pub class: Class,
     pub span: Span,
     pub base: f64,
+    /// The rule version in force at the start of the period
+    pub rules_version: i64,
     pub lines: Vec<RankLine>,
 }
 
@@ -264,18 +326,19 @@ fn rank_with(targets: &[(String, String)], entries: &[Entry], base: f64) -> Vec<
 
 /// The ranking of a class for the period containing `day`, against the period before.
 pub async fn ranking(db: &Db, class: Class, kind: SpanKind, day: NaiveDate) -> AppResult<Ranking> {
-    let (_, rules) = published(db, class).await?;
+    let rules = timeline(db, class).await?;
     ranking_under(db, class, &rules, span_of(kind, day)).await
 }
 
-async fn ranking_under(db: &Db, class: Class, rules: &RuleSet, span: Span) -> AppResult<Ranking> {
+async fn ranking_under(db: &Db, class: Class, timeline: &Timeline, span: Span) -> AppResult<Ranking> {
     let targets = store::targets(db, class).await?;
     let prev = previous(&span);
-    let all = entries(db, class, rules, prev.from, span.to).await?;
+    let all = entries(db, class, timeline, prev.from, span.to).await?;
     let (before, now): (Vec<Entry>, Vec<Entry>) = all.into_iter().partition(|e| e.at < span.from);
+    let (rules_version, rules) = timeline.version_at(span.from);
     let ranked = rank_with(&targets, &now, rules.base);
     let prev_ranked: HashMap<String, Ranked> =
-        rank_with(&targets, &before, rules.base).into_iter().map(|r| (r.target.clone(), r)).collect();
+        rank_with(&targets, &before, timeline.at(prev.from).base).into_iter().map(|r| (r.target.clone(), r)).collect();
     let flags: std::collections::HashSet<String> = if span.kind == SpanKind::Week {
         store::awards(db, class.as_str(), Some("red_flag"), None, Some(span.from))
             .await?
@@ -304,7 +367,110 @@ async fn ranking_under(db: &Db, class: Class, rules: &RuleSet, span: Span) -> Ap
             }
         })
         .collect();
-    Ok(Ranking { class, span, base: rules.base, lines })
+    Ok(Ranking { class, span, base: rules.base, rules_version, lines })
+}
+
+/// A quarter's score and rank in the year-end assessment.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct QuarterScore {
+    /// Tenths of a point
+    pub score: i64,
+    pub rank: i64,
+}
+
+/// One target's year-end assessment.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct YearLine {
+    pub target: String,
+    pub name: String,
+    /// Q1..Q4; None for quarters not yet begun
+    pub quarters: Vec<Option<QuarterScore>>,
+    /// The weighted score (tenths), None when no counted quarter has a weight
+    pub score: Option<i64>,
+    pub rank: i64,
+    pub last: bool,
+    /// Mobile red flags won in the year
+    pub red_flags: i64,
+}
+
+/// 年度考核: the quarters of a year combined with the configured weights.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct YearAssessment {
+    pub class: Class,
+    pub year: i32,
+    pub weights: score::YearWeights,
+    /// Which quarters count (have begun)
+    pub counted: Vec<bool>,
+    /// The year is not over: the assessment so far
+    pub in_progress: bool,
+    /// The rule version whose weights combine the quarters (in force at the end of the year, or now)
+    pub rules_version: i64,
+    pub lines: Vec<YearLine>,
+}
+
+/// The year-end assessment of a class: each quarter scored as in the quarterly ranking, then
+/// combined by the weights of the rules in force at the year's end (or now, for this year).
+pub async fn year_assessment(db: &Db, class: Class, year: i32) -> AppResult<YearAssessment> {
+    let now = now_ms();
+    let Some(jan1) = NaiveDate::from_ymd_opt(year, 1, 1).filter(|_| (2000..=2100).contains(&year)) else {
+        return Err(AppError::BadRequest("invalid_year", format!("年度“{year}”无效")));
+    };
+    let span = span_of(SpanKind::Year, jan1);
+    if span.from > now {
+        return Err(AppError::BadRequest("invalid_year", format!("{year}年尚未开始，不能考核")));
+    }
+    let quarters: Vec<Span> = (0..4)
+        .map(|q| span_of(SpanKind::Quarter, NaiveDate::from_ymd_opt(year, q * 3 + 1, 1).expect("quarter")))
+        .collect();
+    let counted: [bool; 4] = std::array::from_fn(|q| quarters[q].from <= now);
+    let until = quarters.iter().filter(|q| q.from <= now).map(|q| q.to).max().unwrap_or(span.to);
+    let tl = timeline(db, class).await?;
+    let all = entries(db, class, &tl, span.from, until).await?;
+    let targets = store::targets(db, class).await?;
+    let mut per: HashMap<String, [Option<QuarterScore>; 4]> = HashMap::new();
+    for (q, qs) in quarters.iter().enumerate().filter(|(q, _)| counted[*q]) {
+        let inside: Vec<Entry> = all.iter().filter(|e| e.at >= qs.from && e.at < qs.to).cloned().collect();
+        for r in rank_with(&targets, &inside, tl.at(qs.from).base) {
+            per.entry(r.target).or_default()[q] = Some(QuarterScore { score: r.score, rank: r.rank });
+        }
+    }
+    let end = span.to.min(now) - 1;
+    let (rules_version, rules) = tl.version_at(span_of(SpanKind::Week, to_local(end).date_naive()).from);
+    let weights = rules.year_weights;
+    let flags = store::red_flag_counts(db, class.as_str(), span.from, span.to).await?;
+    let mut lines: Vec<YearLine> = targets
+        .iter()
+        .map(|(id, name)| {
+            let qs = per.remove(id).unwrap_or_default();
+            let scores: [i64; 4] = std::array::from_fn(|q| qs[q].as_ref().map(|x| x.score).unwrap_or(0));
+            YearLine {
+                target: id.clone(),
+                name: name.clone(),
+                score: score::year_score(&scores, &weights, &counted),
+                quarters: qs.into_iter().collect(),
+                rank: 0,
+                last: false,
+                red_flags: flags.get(id).copied().unwrap_or(0),
+            }
+        })
+        .collect();
+    lines.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| a.name.cmp(&b.name)));
+    for i in 0..lines.len() {
+        lines[i].rank = if i > 0 && lines[i].score == lines[i - 1].score { lines[i - 1].rank } else { i as i64 + 1 };
+    }
+    let worst = lines.iter().map(|l| l.rank).max().unwrap_or(0);
+    for l in lines.iter_mut() {
+        l.last = worst > 1 && l.rank == worst;
+    }
+    Ok(YearAssessment {
+        class,
+        year,
+        weights,
+        counted: counted.to_vec(),
+        in_progress: span.to > now,
+        rules_version,
+        lines,
+    })
 }
 
 /// The composite index per unit or community for problems dispatched in the span.
@@ -383,18 +549,21 @@ pub async fn ledger(ctx: &Ctx<'_>, class: Class, target: &str, kind: SpanKind, d
         .find(|(id, _)| id == target)
         .map(|(_, n)| n)
         .ok_or(AppError::NotFound)?;
-    let (_, rules) = published(ctx.db, class).await?;
+    let rules = timeline(ctx.db, class).await?;
     let span = span_of(kind, day);
     let mut list: Vec<Entry> =
         entries(ctx.db, class, &rules, span.from, span.to).await?.into_iter().filter(|e| e.target == target).collect();
     list.sort_by(|a, b| (a.at, &a.cause_id).cmp(&(b.at, &b.cause_id)));
-    let base = score::tenths(rules.base);
+    let base = score::tenths(rules.at(span.from).base);
     let score = base + list.iter().map(|e| e.amount).sum::<i64>();
     Ok(Ledger { class, target: target.into(), name, span, base, entries: list, score })
 }
 
 fn label(class: Class, s: &Scheme) -> String {
-    format!("{}评分规则 第{}版", class.label(), s.version_no)
+    match s.effective_from {
+        Some(t) => format!("{}评分规则 第{}版（{}起生效）", class.label(), s.version_no, &fmt_local(t)[..10]),
+        None => format!("{}评分规则 第{}版", class.label(), s.version_no),
+    }
 }
 
 /// Saves the draft rules of a class (creating the draft from nothing the first time). Refused
@@ -443,6 +612,7 @@ pub async fn save_draft(ctx: &Ctx<'_>, class: Class, rules: RuleSet, expected: O
                 published_at: None,
                 updated_at: now,
                 version: 1,
+                effective_from: None,
             };
             store::insert_scheme(&mut tx, &s)
                 .await
@@ -475,16 +645,59 @@ pub struct WhatIf {
     pub draft_rank: i64,
 }
 
-/// Every target's score and rank for the period under the published and under the draft rules.
-pub async fn preview(ctx: &Ctx<'_>, class: Class, kind: SpanKind, day: NaiveDate) -> AppResult<Vec<WhatIf>> {
+/// The start of the week containing `t`, or of the next week when `t` is inside one.
+fn week_ceil(t: i64) -> i64 {
+    let w = span_of(SpanKind::Week, to_local(t).date_naive());
+    if w.from == t { t } else { w.to }
+}
+
+/// When a version published now would take effect: the Monday of the given day's week, by
+/// default the current week. Refused before the end of the latest period whose results are
+/// published (a notice or red flags: they must not change) and more than a year ahead.
+pub async fn effective_from(db: &Db, class: Class, day: Option<NaiveDate>) -> AppResult<i64> {
+    let now = now_ms();
+    let this_week = span_of(SpanKind::Week, to_local(now).date_naive()).from;
+    let open = match store::published_until(db, class.as_str()).await? {
+        Some(t) => week_ceil(t),
+        None => i64::MIN,
+    };
+    let Some(day) = day else { return Ok(this_week.max(open)) };
+    let from = span_of(SpanKind::Week, day).from;
+    if from < open {
+        return Err(AppError::Conflict(
+            "period_published",
+            format!(
+                "{day}之前的{}考核结果已发布（通报或流动红旗），已发布的结果不能改变；规则最早从{day}起生效",
+                class.label(),
+                day = &fmt_local(open)[..10],
+            ),
+        ));
+    }
+    if from > now + 366 * DAY_MS {
+        return Err(AppError::field("effective_from", "date_out_of_range", "生效日期不能晚于一年之后"));
+    }
+    Ok(from)
+}
+
+/// Every target's score and rank for the period under the published rules and as they would
+/// be with the draft published to take effect from `effective` (default: the current week).
+pub async fn preview(
+    ctx: &Ctx<'_>,
+    class: Class,
+    kind: SpanKind,
+    day: NaiveDate,
+    effective: Option<NaiveDate>,
+) -> AppResult<Vec<WhatIf>> {
     require_admin(ctx.user)?;
     let draft = store::scheme_in(ctx.db, class.as_str(), "draft")
         .await?
         .ok_or_else(|| AppError::Conflict("no_draft", "没有待发布的规则草稿".into()))?;
-    let (_, now_rules) = published(ctx.db, class).await?;
+    let from = effective_from(ctx.db, class, effective).await?;
+    let now_rules = timeline(ctx.db, class).await?;
+    let with_draft = now_rules.clone().with(from, draft.version_no, rules_of(&draft)?);
     let span = span_of(kind, day);
     let a = ranking_under(ctx.db, class, &now_rules, span.clone()).await?;
-    let b = ranking_under(ctx.db, class, &rules_of(&draft)?, span).await?;
+    let b = ranking_under(ctx.db, class, &with_draft, span).await?;
     let by: HashMap<&str, &RankLine> = b.lines.iter().map(|l| (l.now.target.as_str(), l)).collect();
     Ok(a.lines
         .iter()
@@ -502,12 +715,15 @@ pub async fn preview(ctx: &Ctx<'_>, class: Class, kind: SpanKind, day: NaiveDate
         .collect())
 }
 
-/// Publishes the draft: it becomes the rules every period is scored by, the old ones are archived.
-pub async fn publish(ctx: &Ctx<'_>, class: Class) -> AppResult<Scheme> {
+/// Publishes the draft to take effect from the week of `effective` (default: the current week):
+/// from then on it scores every week, earlier weeks keep the versions they had (the previous
+/// current version is archived).
+pub async fn publish(ctx: &Ctx<'_>, class: Class, effective: Option<NaiveDate>) -> AppResult<Scheme> {
     require_admin(ctx.user)?;
     let draft = store::scheme_in(ctx.db, class.as_str(), "draft")
         .await?
         .ok_or_else(|| AppError::Conflict("no_draft", "没有待发布的规则草稿".into()))?;
+    let from = effective_from(ctx.db, class, effective).await?;
     let (old, _) = published(ctx.db, class).await?;
     let now = now_ms();
     let mut tx = ctx.db.begin().await?;
@@ -515,7 +731,13 @@ pub async fn publish(ctx: &Ctx<'_>, class: Class) -> AppResult<Scheme> {
     if !store::update_scheme(&mut tx, &archived, old.version).await? {
         return Err(AppError::stale());
     }
-    let new = Scheme { status: "published".into(), published_at: Some(now), updated_at: now, ..draft.clone() };
+    let new = Scheme {
+        status: "published".into(),
+        published_at: Some(now),
+        updated_at: now,
+        effective_from: Some(from),
+        ..draft.clone()
+    };
     if !store::update_scheme(&mut tx, &new, draft.version).await? {
         return Err(AppError::stale());
     }
@@ -544,8 +766,9 @@ pub async fn award_red_flags(ctx: &Ctx<'_>, class: Class, day: NaiveDate) -> App
     if !store::awards(ctx.db, class.as_str(), Some("red_flag"), None, Some(span.from)).await?.is_empty() {
         return Err(AppError::Conflict("already_awarded", format!("{}的{}流动红旗已评定", span.label, class.label())));
     }
-    let (_, rules) = published(ctx.db, class).await?;
-    let r = ranking_under(ctx.db, class, &rules, span.clone()).await?;
+    let timeline = timeline(ctx.db, class).await?;
+    let r = ranking_under(ctx.db, class, &timeline, span.clone()).await?;
+    let rules = timeline.at(span.from);
     let min = score::tenths(rules.red_flag_min_score);
     let now = now_ms();
     let winners: Vec<Award> = r

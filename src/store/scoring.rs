@@ -1,7 +1,7 @@
 //! Scoring schemes, awards, clean inspections and the facts scoring reads from problems.
 
 use super::Db;
-use crate::domain::score::{AwardFact, Class};
+use crate::domain::score::{AwardFact, Class, Earlier};
 use serde::Serialize;
 use sqlx::AnyConnection;
 
@@ -19,10 +19,13 @@ pub struct Scheme {
     pub published_at: Option<i64>,
     pub updated_at: i64,
     pub version: i64,
+    /// Start (Monday 00:00 Beijing, UTC ms) of the first week scored by this version once
+    /// published; None: since the beginning
+    pub effective_from: Option<i64>,
 }
 
 const SCHEME_COLS: &str =
-    "id, class, status, version_no, rules, created_by, created_at, published_at, updated_at, version";
+    "id, class, status, version_no, rules, created_by, created_at, published_at, updated_at, version, effective_from";
 
 pub async fn schemes(db: &Db, class: &str) -> Result<Vec<Scheme>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {SCHEME_COLS} FROM score_schemes WHERE class = $1 ORDER BY version_no DESC"))
@@ -40,37 +43,60 @@ pub async fn scheme_in(db: &Db, class: &str, status: &str) -> Result<Option<Sche
 }
 
 pub async fn insert_scheme(conn: &mut AnyConnection, s: &Scheme) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!("INSERT INTO score_schemes ({SCHEME_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"))
-        .bind(&s.id)
-        .bind(&s.class)
-        .bind(&s.status)
-        .bind(s.version_no)
-        .bind(&s.rules)
-        .bind(&s.created_by)
-        .bind(s.created_at)
-        .bind(s.published_at)
-        .bind(s.updated_at)
-        .bind(s.version)
-        .execute(conn)
-        .await
-        .map(|_| ())
+    sqlx::query(&format!(
+        "INSERT INTO score_schemes ({SCHEME_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+    ))
+    .bind(&s.id)
+    .bind(&s.class)
+    .bind(&s.status)
+    .bind(s.version_no)
+    .bind(&s.rules)
+    .bind(&s.created_by)
+    .bind(s.created_at)
+    .bind(s.published_at)
+    .bind(s.updated_at)
+    .bind(s.version)
+    .bind(s.effective_from)
+    .persistent(false)
+    .execute(conn)
+    .await
+    .map(|_| ())
 }
 
 /// Changes a scheme's rules and status if it is still at `expected_version`.
 pub async fn update_scheme(conn: &mut AnyConnection, s: &Scheme, expected_version: i64) -> Result<bool, sqlx::Error> {
     let r = sqlx::query(
-        "UPDATE score_schemes SET status = $1, rules = $2, published_at = $3, updated_at = $4, version = version + 1 \
-         WHERE id = $5 AND version = $6",
+        "UPDATE score_schemes SET status = $1, rules = $2, published_at = $3, updated_at = $4, effective_from = $5, \
+         version = version + 1 WHERE id = $6 AND version = $7",
     )
     .bind(&s.status)
     .bind(&s.rules)
     .bind(s.published_at)
     .bind(s.updated_at)
+    .bind(s.effective_from)
     .bind(&s.id)
     .bind(expected_version)
+    .persistent(false)
     .execute(conn)
     .await?;
     Ok(r.rows_affected() == 1)
+}
+
+/// The end of the latest period whose scores are published for a class: a published notice
+/// (周通报, 工作日报) or a week whose red flags are awarded. Rules cannot take effect before it.
+pub async fn published_until(db: &Db, class: &str) -> Result<Option<i64>, sqlx::Error> {
+    let notice: Option<i64> =
+        sqlx::query_scalar("SELECT MAX(period_end) FROM notices WHERE class = $1 AND status = 'published'")
+            .bind(class)
+            .fetch_one(&db.pool)
+            .await?;
+    let flag: Option<i64> =
+        sqlx::query_scalar("SELECT MAX(period_start) FROM score_awards WHERE class = $1 AND kind = 'red_flag'")
+            .bind(class)
+            .fetch_one(&db.pool)
+            .await?;
+    // A red-flag week ends 7 days after it starts (Beijing has no daylight saving).
+    Ok(notice.max(flag.map(|f| f + 7 * crate::domain::time::DAY_MS)))
 }
 
 pub async fn next_version_no(conn: &mut AnyConnection, class: &str) -> Result<i64, sqlx::Error> {
@@ -144,6 +170,25 @@ pub async fn awards(
 }
 
 /// Red flags a unit or area won, in any class, newest first (for its page and notices).
+/// Red flags won per target of a class for weeks starting in [from, to).
+pub async fn red_flag_counts(
+    db: &Db,
+    class: &str,
+    from: i64,
+    to: i64,
+) -> Result<std::collections::HashMap<String, i64>, sqlx::Error> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT target_id, CAST(COUNT(*) AS BIGINT) FROM score_awards \
+         WHERE class = $1 AND kind = 'red_flag' AND period_start >= $2 AND period_start < $3 GROUP BY target_id",
+    )
+    .bind(class)
+    .bind(from)
+    .bind(to)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
 pub async fn red_flags_of(db: &Db, target: &str) -> Result<Vec<Award>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {AWARD_COLS} FROM score_awards WHERE target_id = $1 AND kind = 'red_flag' ORDER BY period_start DESC"
@@ -215,24 +260,25 @@ pub struct FactRow {
 }
 
 /// Problems that can cause an entry in [from, to): found, due or re-checked and failed in it
-/// (each condition has its index: found_at, the COALESCE(deadline_at, 0) expression, events by action and time),
-/// plus (as `history`) those found in the `lookback` before `from` (for repeats).
+/// (each condition has its index: found_at, the COALESCE(deadline_at, 0) expression, events by
+/// action and time), plus (as `history`) the finds in the `lookback` before `from` (for repeats).
 pub async fn problem_facts(
     db: &Db,
     class: Class,
     from: i64,
     to: i64,
     lookback: i64,
-) -> Result<(Vec<FactRow>, Vec<FactRow>, Vec<(String, i64)>), sqlx::Error> {
+) -> Result<(Vec<FactRow>, Vec<Earlier>, Vec<(String, i64)>), sqlx::Error> {
     let target = target_sql(class, "q.unit_id");
-    // Units are told apart by kind through a small set; areas need the point's community.
+    // Units are told apart by kind through a small set; areas need the point's community. On
+    // SQLite the unit filter is written `+q.unit_id` so the planner keeps to the time indexes
+    // (OR of three ranges) instead of walking every problem of every unit.
+    let unit = if db.backend == super::Backend::Sqlite { "+q.unit_id" } else { "q.unit_id" };
     let (tables, filter) = match class {
         Class::Unit => {
-            ("problems q", format!(" AND q.unit_id IN (SELECT id FROM units WHERE kind NOT IN {WINDOW_KINDS})"))
+            ("problems q", format!(" AND {unit} IN (SELECT id FROM units WHERE kind NOT IN {WINDOW_KINDS})"))
         }
-        Class::Window => {
-            ("problems q", format!(" AND q.unit_id IN (SELECT id FROM units WHERE kind IN {WINDOW_KINDS})"))
-        }
+        Class::Window => ("problems q", format!(" AND {unit} IN (SELECT id FROM units WHERE kind IN {WINDOW_KINDS})")),
         _ => ("problems q JOIN points p ON p.id = q.point_id", String::new()),
     };
     let select = format!(
@@ -247,12 +293,16 @@ pub async fn problem_facts(
     .bind(to)
     .fetch_all(&db.pool)
     .await?;
-    let history: Vec<FactRow> = if lookback > 0 {
-        sqlx::query_as(&format!("{select} AND q.found_at >= $1 AND q.found_at < $2"))
-            .bind(from - lookback)
-            .bind(from)
-            .fetch_all(&db.pool)
-            .await?
+    // Repeats are recognised at the point, so earlier finds of any unit count.
+    let history: Vec<Earlier> = if lookback > 0 {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT point_id, category, found_at FROM problems WHERE found_at >= $1 AND found_at < $2 AND state <> 'voided'",
+        )
+        .bind(from - lookback)
+        .bind(from)
+        .fetch_all(&db.pool)
+        .await?;
+        rows.into_iter().map(|(point_id, category, found_at)| Earlier { point_id, category, found_at }).collect()
     } else {
         Vec::new()
     };

@@ -61,6 +61,15 @@ impl<E: Into<AppError>> From<E> for PageError {
     }
 }
 
+/// What a person reads for an error shown inside a form: the field messages of a validation
+/// error, the message otherwise.
+pub fn message_of(e: &AppError) -> String {
+    match e {
+        AppError::Validation(f) => f.0.iter().map(|x| x.message.clone()).collect::<Vec<_>>().join("；"),
+        e => e.to_string(),
+    }
+}
+
 pub fn error_page(status: StatusCode, message: String) -> Response {
     let page = ErrorPage { status: status.as_u16(), message };
     match page.render() {

@@ -64,6 +64,7 @@ fn menu_for(role: Role) -> Vec<MenuGroup> {
         label: "考核排名",
         items: vec![
             MenuItem { key: "scores", label: "千分制排名", href: "/scores" },
+            MenuItem { key: "annual", label: "年度考核", href: "/scores/annual" },
             MenuItem { key: "notices", label: "通报简报", href: "/notices" },
         ],
     });

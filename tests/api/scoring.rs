@@ -211,6 +211,10 @@ both!(a_week_of_activity_is_scored_entry_by_entry_and_rules_rescore_it, |app: Te
                 ("w_on_time", "30"),
                 ("w_rework", "15"),
                 ("w_extension", "15"),
+                ("y_q1", "25"),
+                ("y_q2", "25"),
+                ("y_q3", "25"),
+                ("y_q4", "25"),
             ],
         )
         .await;
@@ -295,6 +299,219 @@ both!(a_week_of_activity_is_scored_entry_by_entry_and_rules_rescore_it, |app: Te
     assert!(html.contains("个单位未确认") && html.contains("运河区城市管理综合行政执法局"));
     let res = b.client.get(format!("{}/notices/{id}/xlsx", b.base)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
+});
+
+fn day(d: chrono::NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+fn today() -> chrono::NaiveDate {
+    chuangcheng::domain::time::to_local(chuangcheng::domain::time::now_ms()).date_naive()
+}
+
+/// The amounts of a target's entries of one kind in the week of `date`.
+async fn amounts(api: &Api, unit: &str, date: &str, kind: &str) -> Vec<i64> {
+    let (status, l) = api.get(&format!("/api/v1/scoring/unit/ledger/{unit}?period=week&date={date}")).await;
+    assert_eq!(status, StatusCode::OK, "{l}");
+    l["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == kind)
+        .map(|e| e["amount"].as_i64().unwrap())
+        .collect()
+}
+
+both!(rule_versions_score_from_their_week_and_leave_published_weeks_alone, |app: TestApp| async move {
+    let sup = app.api_login("supervisor").await;
+    let admin = app.api_login("admin").await;
+    let (point, item) = road_point(&app).await;
+    let unit = app.id_of(&format!("SELECT unit_id FROM points WHERE id = '{point}'")).await;
+    let (monday, _) = last_week();
+    let tuesday = day(monday + chrono::Duration::days(1));
+    let this_monday = monday + chrono::Duration::days(7);
+    let now = day(today());
+    // A district-level find last week and one this week: −5 each under the first version.
+    for body in [
+        json!({"point_id": point, "standard_item_id": item, "description": "积存垃圾", "source": "supervision",
+            "found_at": format!("{tuesday}T07:05"), "allow_duplicate": true}),
+        json!({"point_id": point, "standard_item_id": item, "description": "又见积存垃圾", "source": "supervision",
+            "allow_duplicate": true}),
+    ] {
+        let (status, p) = file(&sup, body).await;
+        assert_eq!(status, StatusCode::CREATED, "{p}");
+    }
+    assert_eq!(amounts(&admin, &unit, &tuesday, "found").await, [-50]);
+    assert_eq!(amounts(&admin, &unit, &now, "found").await, [-50]);
+    // Draft: a district-level find costs 8.
+    let (_, rules) = admin.get("/api/v1/scoring/unit/rules").await;
+    let mut draft = rules["published_rules"].clone();
+    for f in draft["found"].as_array_mut().unwrap() {
+        if f["sources"].as_array().unwrap().iter().any(|s| s == "supervision") {
+            f["points"] = json!(-8);
+        }
+    }
+    assert_eq!(admin.put("/api/v1/scoring/unit/draft", json!({"rules": draft})).await.0, StatusCode::OK);
+    // The preview shows the draft moving only the weeks it would take effect in.
+    let (status, p) = admin.get(&format!("/api/v1/scoring/unit/preview?date={tuesday}&effective_from={now}")).await;
+    assert_eq!(status, StatusCode::OK, "{p}");
+    assert!(p.as_array().unwrap().iter().all(|w| w["score"] == w["draft_score"]), "last week untouched: {p}");
+    let (_, p) = admin.get(&format!("/api/v1/scoring/unit/preview?date={now}")).await;
+    let moved: Vec<&str> = p
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["score"] != w["draft_score"])
+        .map(|w| w["target"].as_str().unwrap())
+        .collect();
+    assert_eq!(moved, [unit.as_str()]);
+    let (_, p) = admin.get(&format!("/api/v1/scoring/unit/preview?date={tuesday}&effective_from={tuesday}")).await;
+    assert!(p.as_array().unwrap().iter().any(|w| w["score"] != w["draft_score"]), "back-dated, last week moves");
+
+    // Last week's notice is published: its results must not change any more.
+    let (status, n) = admin.post("/api/v1/notices", json!({"kind": "weekly", "class": "unit", "date": tuesday})).await;
+    assert_eq!(status, StatusCode::CREATED, "{n}");
+    let notice = n["id"].as_str().unwrap();
+    assert_eq!(admin.post(&format!("/api/v1/notices/{notice}/publish"), json!({})).await.0, StatusCode::OK);
+    let (status, e) = admin.post("/api/v1/scoring/unit/publish", json!({"effective_from": tuesday})).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("period_published")), "{e}");
+    assert!(e["error"]["message"].as_str().unwrap().contains(&format!("最早从{}起生效", day(this_monday))), "{e}");
+    let (status, e) = admin.get(&format!("/api/v1/scoring/unit/preview?date={tuesday}&effective_from={tuesday}")).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("period_published")));
+    let (status, e) = admin.post("/api/v1/scoring/unit/publish", json!({"effective_from": "2026-02-30"})).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_date")));
+    let far = day(today() + chrono::Duration::days(400));
+    let (status, e) = admin.post("/api/v1/scoring/unit/publish", json!({"effective_from": far})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(field_codes(&e), [("effective_from".to_string(), "date_out_of_range".to_string())]);
+    let (_, after) = admin.get("/api/v1/scoring/unit/rules").await;
+    assert_eq!(after["published"], rules["published"], "refused: nothing published");
+    assert!(after["draft"].is_object(), "the draft is kept");
+
+    // Published from this week on: last week keeps version 1, this week is scored by version 2.
+    let (status, v2) = admin.post("/api/v1/scoring/unit/publish", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{v2}");
+    let monday_ms = chuangcheng::domain::time::parse_local_day_start(&day(this_monday)).unwrap();
+    assert_eq!(v2["effective_from"].as_i64(), Some(monday_ms));
+    assert_eq!(amounts(&admin, &unit, &tuesday, "found").await, [-50]);
+    assert_eq!(amounts(&admin, &unit, &now, "found").await, [-80]);
+    let version = |r: Value| r["rules_version"].as_i64();
+    assert_eq!(version(admin.get(&format!("/api/v1/scoring/unit/ranking?date={tuesday}")).await.1), Some(1));
+    assert_eq!(version(admin.get(&format!("/api/v1/scoring/unit/ranking?date={now}")).await.1), Some(2));
+    let (_, published_notice) = admin.get(&format!("/api/v1/notices/{notice}")).await;
+    assert_eq!(published_notice["notice"]["status"], "published");
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM audit_log WHERE object_type = 'score_scheme' AND action = 'publish' AND object_label LIKE '%起生效%'").await,
+        1
+    );
+
+    // A third version announced for next week: this week stays on version 2.
+    let mut v3 = draft.clone();
+    v3["rework_points"] = json!(-6);
+    assert_eq!(admin.put("/api/v1/scoring/unit/draft", json!({"rules": v3})).await.0, StatusCode::OK);
+    let next_week = day(today() + chrono::Duration::days(7));
+    let (status, _) = admin.post("/api/v1/scoring/unit/publish", json!({"effective_from": next_week})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(version(admin.get(&format!("/api/v1/scoring/unit/ranking?date={now}")).await.1), Some(2));
+    assert_eq!(version(admin.get(&format!("/api/v1/scoring/unit/ranking?date={next_week}")).await.1), Some(3));
+    assert_eq!(amounts(&admin, &unit, &now, "found").await, [-80]);
+    // The rules page lists the versions with the weeks they score from.
+    let (_, html) = app.login("admin").await.get("/scores/rules?class=unit").await;
+    assert!(html.contains("id=\"versions\"") && html.contains(&day(this_monday)) && html.contains("历史"), "{html}");
+});
+
+both!(the_year_end_assessment_weighs_the_quarters, |app: TestApp| async move {
+    use chrono::Datelike;
+    let sup = app.api_login("supervisor").await;
+    let admin = app.api_login("admin").await;
+    let (point, item) = road_point(&app).await;
+    let (status, p) = file(
+        &sup,
+        json!({"point_id": point, "standard_item_id": item, "description": "积存垃圾", "source": "assigned", "allow_duplicate": true}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{p}");
+    let year = today().year();
+    let current = (today().month0() / 3) as usize;
+    // Each quarter's column is that quarter's ranking; the year weighs the quarters begun.
+    let mut quarter: Vec<HashMap<String, (i64, i64)>> = Vec::new();
+    for q in 0..=current {
+        let first = chrono::NaiveDate::from_ymd_opt(year, q as u32 * 3 + 1, 1).unwrap();
+        let (status, r) = admin.get(&format!("/api/v1/scoring/unit/ranking?period=quarter&date={}", day(first))).await;
+        assert_eq!(status, StatusCode::OK, "{r}");
+        quarter.push(
+            r["lines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| {
+                    (
+                        l["target"].as_str().unwrap().to_string(),
+                        (l["score"].as_i64().unwrap(), l["rank"].as_i64().unwrap()),
+                    )
+                })
+                .collect(),
+        );
+    }
+    let check = |y: &Value, w: [f64; 4]| {
+        let lines = y["lines"].as_array().unwrap();
+        assert!(lines.len() > 10, "{y}");
+        let mut prev: Option<i64> = None;
+        for l in lines {
+            let t = l["target"].as_str().unwrap();
+            let mut sum = 0.0;
+            let mut total = 0.0;
+            for (q, cell) in l["quarters"].as_array().unwrap().iter().enumerate() {
+                if q > current {
+                    assert!(cell.is_null(), "quarters not begun are empty: {l}");
+                    continue;
+                }
+                let (score, rank) = quarter[q][t];
+                assert_eq!((cell["score"].as_i64(), cell["rank"].as_i64()), (Some(score), Some(rank)), "{l}");
+                sum += w[q] * score as f64;
+                total += w[q];
+            }
+            let expected = (sum / total).round() as i64;
+            assert_eq!(l["score"].as_i64(), Some(expected), "weighted: {l}");
+            assert!(prev.is_none_or(|p| p >= expected), "sorted best first");
+            prev = Some(expected);
+        }
+        let unit = p["unit_id"].as_str().unwrap();
+        let line = lines.iter().find(|l| l["target"] == unit).unwrap();
+        assert!(line["score"].as_i64().unwrap() < 10000, "the find this quarter costs: {line}");
+        assert_eq!(line["last"], true, "the only unit with a deduction is last: {line}");
+    };
+    let (status, y) = admin.get("/api/v1/scoring/unit/annual").await;
+    assert_eq!(status, StatusCode::OK, "{y}");
+    assert_eq!((y["year"].as_i64(), y["in_progress"].as_bool()), (Some(year as i64), Some(true)));
+    check(&y, [25.0; 4]);
+    // New weights, published: the year is recombined with them.
+    let (_, rules) = admin.get("/api/v1/scoring/unit/rules").await;
+    let mut draft = rules["published_rules"].clone();
+    draft["year_weights"] = json!({"q1": 10, "q2": 20, "q3": 30, "q4": 40});
+    assert_eq!(admin.put("/api/v1/scoring/unit/draft", json!({"rules": draft})).await.0, StatusCode::OK);
+    assert_eq!(admin.post("/api/v1/scoring/unit/publish", json!({})).await.0, StatusCode::OK);
+    let (_, y) = admin.get(&format!("/api/v1/scoring/unit/annual?year={year}")).await;
+    check(&y, [10.0, 20.0, 30.0, 40.0]);
+    // Bad input: a negative weight, a year that is not a number or has not begun.
+    draft["year_weights"]["q2"] = json!(-1);
+    let (status, e) = admin.put("/api/v1/scoring/unit/draft", json!({"rules": draft})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(e.to_string().contains("季度权重不能为负数"), "{e}");
+    for bad in ["abc", "2999"] {
+        let (status, e) = admin.get(&format!("/api/v1/scoring/unit/annual?year={bad}")).await;
+        assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_year")), "{e}");
+    }
+    // The page and its Excel export.
+    let b = app.login("admin").await;
+    let (status, html) = b.get("/scores/annual?class=unit").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("年度考核") && html.contains("第四季度 40%") && html.contains("末位"), "{html}");
+    let res = b.get_raw("/scores/annual?class=unit&export=xlsx").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let bytes = res.bytes().await.unwrap().to_vec();
+    let zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("an .xlsx is a zip archive");
+    assert!(zip.file_names().any(|n| n.starts_with("xl/worksheets/")));
 });
 
 /// The text of a .docx (the w:t runs of word/document.xml), read with a zip reader.

@@ -79,6 +79,7 @@ pub fn routes() -> Router<AppState> {
         .route("/scoring/{class}/preview", get(scoring::preview))
         .route("/scoring/{class}/publish", post(scoring::publish))
         .route("/scoring/{class}/ranking", get(scoring::ranking))
+        .route("/scoring/{class}/annual", get(scoring::annual))
         .route("/scoring/{class}/ledger/{target}", get(scoring::ledger))
         .route("/scoring/{class}/red-flags", post(scoring::red_flags))
         .route("/scoring/{class}/awards", get(scoring::awards))
@@ -190,7 +191,7 @@ impl Modify for BearerAuth {
         tasks::list, tasks::create, tasks::update,
         problems::file, problems::list, problems::get, problems::act, problems::kpi, problems::merge,
         daily::rounds, daily::escalation, daily::inbox, daily::read_all, daily::deliveries,
-        scoring::rules, scoring::save_draft, scoring::preview, scoring::publish, scoring::ranking, scoring::ledger,
+        scoring::rules, scoring::save_draft, scoring::preview, scoring::publish, scoring::ranking, scoring::annual, scoring::ledger,
         scoring::red_flags, scoring::awards, scoring::commend, scoring::clean,
         notices::list, notices::generate, notices::get, notices::edit, notices::publish, notices::confirm, notices::reads, notices::docx,
         notices::interviews, notices::create_interview, notices::interview_outcome,

@@ -3,7 +3,7 @@
 
 use super::{ErrorBody, JsonBody};
 use crate::domain::score::RuleSet;
-use crate::service::scoring::{self as svc, Ledger, Ranking, SpanKind, WhatIf, parse_class, parse_day};
+use crate::service::scoring::{self as svc, Ledger, Ranking, SpanKind, WhatIf, YearAssessment, parse_class, parse_day};
 use crate::store::scoring::{self as store, Award, Scheme};
 use crate::web::auth::ApiUser;
 use crate::web::error::ApiResult;
@@ -75,25 +75,79 @@ pub async fn save_draft(
     Ok(Json(svc::save_draft(&api.ctx(), class, req.rules, req.version).await?))
 }
 
-/// What-if: every target's score and rank under the published and the draft rules (admin).
-#[utoipa::path(get, path = "/scoring/{class}/preview", tag = "scoring", params(("class" = String, Path), PeriodQuery),
+#[derive(Deserialize, IntoParams, Default)]
+pub struct PreviewQuery {
+    /// week (default), month, quarter or year
+    period: Option<String>,
+    /// A day inside the period, YYYY-MM-DD (default: today)
+    date: Option<String>,
+    /// A day of the week the draft would take effect in, YYYY-MM-DD (default: the current week)
+    effective_from: Option<String>,
+}
+
+/// A day, or None when the field is empty.
+fn optional_day(s: Option<&str>) -> Result<Option<chrono::NaiveDate>, crate::error::AppError> {
+    match s.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(d) => parse_day(Some(d)).map(Some),
+    }
+}
+
+/// What-if: every target's score and rank under the published rules and with the draft
+/// published from the given week (admin).
+#[utoipa::path(get, path = "/scoring/{class}/preview", tag = "scoring", params(("class" = String, Path), PreviewQuery),
     responses((status = 200, body = Vec<WhatIf>), (status = 409, body = ErrorBody)))]
 pub async fn preview(
     api: ApiUser,
     Path(class): Path<String>,
-    Query(q): Query<PeriodQuery>,
+    Query(q): Query<PreviewQuery>,
 ) -> ApiResult<Json<Vec<WhatIf>>> {
     let class = parse_class(&class)?;
-    let (kind, day) = q.parse()?;
-    Ok(Json(svc::preview(&api.ctx(), class, kind, day).await?))
+    let kind = SpanKind::parse(q.period.as_deref().unwrap_or(""))?;
+    let day = parse_day(q.date.as_deref())?;
+    let effective = optional_day(q.effective_from.as_deref())?;
+    Ok(Json(svc::preview(&api.ctx(), class, kind, day, effective).await?))
 }
 
-/// Publishes the draft rules (admin); every period is scored by them from now on.
-#[utoipa::path(post, path = "/scoring/{class}/publish", tag = "scoring", params(("class" = String, Path)),
+#[derive(Deserialize, ToSchema, Default)]
+pub struct PublishRequest {
+    /// A day of the first week the rules score, YYYY-MM-DD (default: the current week; not
+    /// before the end of a period whose notice or red flags are published)
+    #[serde(default)]
+    effective_from: Option<String>,
+}
+
+/// Publishes the draft rules (admin): they score every week from the effective week on.
+#[utoipa::path(post, path = "/scoring/{class}/publish", tag = "scoring", params(("class" = String, Path)), request_body = PublishRequest,
     responses((status = 200, body = Scheme), (status = 409, body = ErrorBody)))]
-pub async fn publish(api: ApiUser, Path(class): Path<String>) -> ApiResult<Json<Scheme>> {
+pub async fn publish(
+    api: ApiUser,
+    Path(class): Path<String>,
+    JsonBody(req): JsonBody<PublishRequest>,
+) -> ApiResult<Json<Scheme>> {
     let class = parse_class(&class)?;
-    Ok(Json(svc::publish(&api.ctx(), class).await?))
+    let effective = optional_day(req.effective_from.as_deref())?;
+    Ok(Json(svc::publish(&api.ctx(), class, effective).await?))
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+pub struct YearQuery {
+    /// The year, e.g. 2026 (default: this year)
+    year: Option<String>,
+}
+
+/// The year-end assessment (年度考核) of a class: the quarter scores combined by the weights
+/// of the rules.
+#[utoipa::path(get, path = "/scoring/{class}/annual", tag = "scoring", params(("class" = String, Path), YearQuery),
+    responses((status = 200, body = YearAssessment), (status = 400, body = ErrorBody)))]
+pub async fn annual(
+    api: ApiUser,
+    Path(class): Path<String>,
+    Query(q): Query<YearQuery>,
+) -> ApiResult<Json<YearAssessment>> {
+    let class = parse_class(&class)?;
+    let year = svc::parse_year(q.year.as_deref())?;
+    Ok(Json(svc::year_assessment(&api.state.db, class, year).await?))
 }
 
 /// The ranking of a class for a period, with the previous period's ranks, the last place and red flags.

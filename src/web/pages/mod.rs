@@ -96,6 +96,7 @@ pub fn routes() -> Router<AppState> {
         .route("/notices/{id}/xlsx", get(notices::xlsx))
         .route("/notices/{id}/photos/{photo}", get(notices::photo))
         .route("/scores", get(scores::ranking))
+        .route("/scores/annual", get(scores::annual))
         .route("/scores/rules", get(scores::rules).post(scores::save_rules))
         .route("/scores/rules/publish", post(scores::publish_rules))
         .route("/scores/red-flags", post(scores::award_flags))

@@ -6,7 +6,9 @@ use crate::domain::role::Role;
 use crate::domain::score::{Class, Entry, FoundRule, RuleSet};
 use crate::domain::time::fmt_local;
 use crate::error::AppError;
-use crate::service::scoring::{self as svc, Ledger, RankLine, SpanKind, WhatIf, parse_class, parse_day};
+use crate::service::scoring::{
+    self as svc, Ledger, RankLine, SpanKind, WhatIf, YearAssessment, parse_class, parse_day,
+};
 use crate::store::scoring as store;
 use crate::web::auth::{CsrfForm, PageUser};
 use crate::web::error::PageResult;
@@ -30,6 +32,7 @@ pub struct RankQuery {
     period: Option<String>,
     date: Option<String>,
     export: Option<String>,
+    effective_from: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -178,6 +181,14 @@ pub struct RulesForm {
     w_rework: String,
     #[serde(default)]
     w_extension: String,
+    #[serde(default)]
+    y_q1: String,
+    #[serde(default)]
+    y_q2: String,
+    #[serde(default)]
+    y_q3: String,
+    #[serde(default)]
+    y_q4: String,
 }
 
 impl RulesForm {
@@ -210,6 +221,10 @@ impl RulesForm {
             w_on_time: n(r.composite.on_time),
             w_rework: n(r.composite.rework),
             w_extension: n(r.composite.extension),
+            y_q1: n(r.year_weights.q1),
+            y_q2: n(r.year_weights.q2),
+            y_q3: n(r.year_weights.q3),
+            y_q4: n(r.year_weights.q4),
         }
     }
 
@@ -252,6 +267,12 @@ impl RulesForm {
                 rework: f(&self.w_rework, "返工率权重")?,
                 extension: f(&self.w_extension, "延期率权重")?,
             },
+            year_weights: crate::domain::score::YearWeights {
+                q1: f(&self.y_q1, "第一季度权重")?,
+                q2: f(&self.y_q2, "第二季度权重")?,
+                q3: f(&self.y_q3, "第三季度权重")?,
+                q4: f(&self.y_q4, "第四季度权重")?,
+            },
         })
     }
 }
@@ -267,13 +288,18 @@ pub struct RulesPage {
     f: RulesForm,
     errors: Vec<String>,
     preview: Vec<WhatIf>,
+    /// The week the draft would take effect in (YYYY-MM-DD), as chosen or by default
+    effective: String,
+    /// Every version: number, status, effective from, published at
+    versions: Vec<(i64, String, String, String)>,
 }
 
 async fn rules_page(
     page: &PageUser,
     class: Class,
     form: Option<RulesForm>,
-    errors: Vec<String>,
+    mut errors: Vec<String>,
+    effective: Option<&str>,
 ) -> PageResult<RulesPage> {
     if page.user.role != Role::Admin {
         return Err(AppError::Forbidden.into());
@@ -286,11 +312,45 @@ async fn rules_page(
         (None, Some(d)) => RulesForm::from_rules(class, &serde_json::from_str(&d.rules).unwrap_or(rules)),
         (None, None) => RulesForm::from_rules(class, &rules),
     };
+    // The preview covers the week the draft would take effect in.
+    let chosen = match effective.map(str::trim).filter(|d| !d.is_empty()) {
+        Some(d) => Some(parse_day(Some(d))?),
+        None => None,
+    };
+    let from = match svc::effective_from(db, class, chosen).await {
+        Ok(t) => t,
+        Err(e @ (AppError::Conflict(..) | AppError::Validation(_))) => {
+            errors.push(crate::web::error::message_of(&e));
+            svc::effective_from(db, class, None).await?
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let from_day =
+        chrono::NaiveDate::parse_from_str(&fmt_local(from)[..10], "%Y-%m-%d").map_err(|_| AppError::NotFound)?;
     let preview = if draft.is_some() {
-        svc::preview(&page.ctx(), class, SpanKind::Week, parse_day(None)?).await?
+        svc::preview(&page.ctx(), class, SpanKind::Week, from_day, Some(from_day)).await?
     } else {
         Vec::new()
     };
+    let status = |s: &str| match s {
+        "published" => "现行",
+        "draft" => "草稿",
+        _ => "历史",
+    };
+    let versions = store::schemes(db, class.as_str())
+        .await?
+        .into_iter()
+        .map(|v| {
+            (
+                v.version_no,
+                status(&v.status).to_string(),
+                v.effective_from
+                    .map(|t| fmt_local(t)[..10].to_string())
+                    .unwrap_or_else(|| if v.published_at.is_some() { "启用之初".into() } else { String::new() }),
+                v.published_at.map(|t| fmt_local(t)[..16].to_string()).unwrap_or_default(),
+            )
+        })
+        .collect();
     Ok(RulesPage {
         l: Layout::new(&page.user, "score_rules", "评分规则"),
         classes: Class::ALL.iter().map(|c| Opt::new(c.as_str(), c.label())).collect(),
@@ -300,12 +360,14 @@ async fn rules_page(
         f: shown,
         errors,
         preview,
+        effective: from_day.format("%Y-%m-%d").to_string(),
+        versions,
     })
 }
 
 pub async fn rules(page: PageUser, Query(q): Query<RankQuery>) -> PageResult<RulesPage> {
     let class = parse_class(opt(&q.class).as_deref().unwrap_or("unit"))?;
-    rules_page(&page, class, None, Vec::new()).await
+    rules_page(&page, class, None, Vec::new(), q.effective_from.as_deref()).await
 }
 
 pub async fn save_rules(CsrfForm { page, form }: CsrfForm<RulesForm>) -> PageResult<Response> {
@@ -313,7 +375,7 @@ pub async fn save_rules(CsrfForm { page, form }: CsrfForm<RulesForm>) -> PageRes
     let rules = match form.to_rules() {
         Ok(r) => r,
         Err(m) => {
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, rules_page(&page, class, Some(form), vec![m]).await?)
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, rules_page(&page, class, Some(form), vec![m], None).await?)
                 .into_response());
         }
     };
@@ -321,22 +383,105 @@ pub async fn save_rules(CsrfForm { page, form }: CsrfForm<RulesForm>) -> PageRes
         Ok(_) => Ok(Redirect::to(&format!("/scores/rules?class={}", class.as_str())).into_response()),
         Err(AppError::Validation(e)) => {
             let msgs = e.0.iter().map(|x| x.message.clone()).collect();
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, rules_page(&page, class, Some(form), msgs).await?).into_response())
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, rules_page(&page, class, Some(form), msgs, None).await?)
+                .into_response())
         }
         Err(e) => Err(e.into()),
     }
 }
 
 #[derive(Deserialize, Default)]
-pub struct ClassForm {
+pub struct PublishForm {
     #[serde(default)]
     class: String,
+    #[serde(default)]
+    effective_from: String,
 }
 
-pub async fn publish_rules(CsrfForm { page, form }: CsrfForm<ClassForm>) -> PageResult<Response> {
+/// Publishes the draft from the chosen week; a week whose results are published is refused
+/// on the rules page with the reason.
+pub async fn publish_rules(CsrfForm { page, form }: CsrfForm<PublishForm>) -> PageResult<Response> {
     let class = parse_class(&form.class)?;
-    svc::publish(&page.ctx(), class).await?;
-    Ok(Redirect::to(&format!("/scores?class={}", class.as_str())).into_response())
+    let day = match form.effective_from.trim() {
+        "" => None,
+        d => Some(parse_day(Some(d))?),
+    };
+    match svc::publish(&page.ctx(), class, day).await {
+        Ok(_) => Ok(Redirect::to(&format!("/scores?class={}", class.as_str())).into_response()),
+        Err(e @ (AppError::Conflict(..) | AppError::Validation(_))) => {
+            let msg = crate::web::error::message_of(&e);
+            Ok((StatusCode::CONFLICT, rules_page(&page, class, None, vec![msg], None).await?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct YearPageQuery {
+    class: Option<String>,
+    year: Option<String>,
+    export: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "scores/annual.html")]
+pub struct AnnualPage {
+    l: Layout,
+    classes: Vec<Opt>,
+    class: String,
+    year: i32,
+    x: YearAssessment,
+    /// "25%" per quarter
+    weights: Vec<String>,
+}
+
+fn quarter_cell(q: &Option<svc::QuarterScore>) -> String {
+    q.as_ref().map(|q| format!("{}（第{}名）", pts(&q.score), q.rank)).unwrap_or_else(|| "—".into())
+}
+
+/// 年度考核: the quarters combined by the weights of the rules, with Excel export.
+pub async fn annual(page: PageUser, Query(q): Query<YearPageQuery>) -> PageResult<Response> {
+    let class = parse_class(opt(&q.class).as_deref().unwrap_or("unit"))?;
+    let year = svc::parse_year(q.year.as_deref())?;
+    let x = svc::year_assessment(&page.state.db, class, year).await?;
+    if q.export.as_deref() == Some("xlsx") {
+        let rows = x
+            .lines
+            .iter()
+            .map(|l| {
+                let mut r = vec![l.rank.to_string(), l.name.clone()];
+                r.extend(l.quarters.iter().map(quarter_cell));
+                r.push(l.score.map(|s| pts(&s)).unwrap_or_default());
+                r.push(l.red_flags.to_string());
+                r.push(if l.last { "末位" } else { "" }.into());
+                r
+            })
+            .collect();
+        let name = format!("{}{}年度考核", year, class.label());
+        return Ok(xlsx(
+            &name,
+            "年度考核",
+            &["名次", "名称", "第一季度", "第二季度", "第三季度", "第四季度", "年度得分", "流动红旗", "末位"],
+            rows,
+        ));
+    }
+    let total: f64 = x.weights.as_array().iter().sum();
+    let weights = x.weights.as_array().iter().map(|w| format!("{}%", (w / total * 1000.0).round() / 10.0)).collect();
+    Ok(AnnualPage {
+        l: Layout::new(&page.user, "annual", "年度考核"),
+        classes: Class::ALL.iter().map(|c| Opt::new(c.as_str(), c.label())).collect(),
+        class: class.as_str().into(),
+        year,
+        weights,
+        x,
+    }
+    .into_response())
+}
+
+impl AnnualPage {
+    fn cell(&self, q: &Option<svc::QuarterScore>) -> String {
+        quarter_cell(q)
+    }
 }
 
 #[derive(Deserialize, Default)]
