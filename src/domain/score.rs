@@ -307,7 +307,7 @@ pub struct ProblemFact {
 }
 
 /// An earlier find at a point, for recognising repeats (problems found before the facts' range).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct Earlier {
     pub point_id: String,
     pub category: String,
@@ -331,11 +331,11 @@ pub struct Entry {
     pub target: String,
     pub at: i64,
     /// found, overdue, rework, repeat, commendation, red_flag, clean_point
-    pub kind: String,
+    pub kind: &'static str,
     /// Tenths of a point
     pub amount: i64,
     /// problem or award
-    pub cause_type: String,
+    pub cause_type: &'static str,
     pub cause_id: String,
     /// What happened, in Chinese, e.g. "区级督导检查发现问题 Q202611230001（现场整改减半）"
     pub note: String,
@@ -374,12 +374,12 @@ pub fn week_entries(
         })
     };
     let mut raw = Vec::new();
-    let entry = |p: &ProblemFact, at: i64, kind: &str, amount: i64, note: String| Entry {
+    let entry = |p: &ProblemFact, at: i64, kind: &'static str, amount: i64, note: String| Entry {
         target: p.target.clone(),
         at,
-        kind: kind.into(),
+        kind,
         amount,
-        cause_type: "problem".into(),
+        cause_type: "problem",
         cause_id: p.id.clone(),
         note,
     };
@@ -427,30 +427,35 @@ pub fn week_entries(
         }
     }
     for a in awards.iter().filter(|a| inside(a.at)) {
-        let (points, what) = match a.kind.as_str() {
-            "commendation" => (rules.commendation_points, "表扬"),
-            "red_flag" => (rules.red_flag_points, "获流动红旗"),
-            "clean_point" => (rules.clean_point_points, "点位检查无问题"),
+        let (points, what, kind) = match a.kind.as_str() {
+            "commendation" => (rules.commendation_points, "表扬", "commendation"),
+            "red_flag" => (rules.red_flag_points, "获流动红旗", "red_flag"),
+            "clean_point" => (rules.clean_point_points, "点位检查无问题", "clean_point"),
             _ => continue,
         };
         raw.push(Entry {
             target: a.target.clone(),
             at: a.at,
-            kind: a.kind.clone(),
+            kind,
             amount: tenths(points),
-            cause_type: "award".into(),
+            cause_type: "award",
             cause_id: a.id.clone(),
             note: if a.note.is_empty() { what.to_string() } else { format!("{what}：{}", a.note) },
         });
     }
     raw.retain(|e| e.amount != 0);
-    raw.sort_by(|a, b| (&a.target, a.at, &a.cause_id, &a.kind).cmp(&(&b.target, b.at, &b.cause_id, &b.kind)));
-    // Caps, per target, in time order.
+    raw.sort_unstable_by(|a, b| (&a.target, a.at, &a.cause_id, a.kind).cmp(&(&b.target, b.at, &b.cause_id, b.kind)));
+    // Caps, per target, in time order (the entries are sorted by target).
     let (dcap, bcap) = (tenths(rules.deduction_cap), tenths(rules.bonus_cap));
-    let mut used: HashMap<String, (i64, i64)> = HashMap::new();
-    let mut out = Vec::with_capacity(raw.len());
+    let mut out: Vec<Entry> = Vec::with_capacity(raw.len());
+    let (mut minus, mut plus) = (0i64, 0i64);
+    let mut current: Option<String> = None;
     for mut e in raw {
-        let (minus, plus) = used.entry(e.target.clone()).or_default();
+        if current.as_deref() != Some(e.target.as_str()) {
+            current = Some(e.target.clone());
+            (minus, plus) = (0, 0);
+        }
+        let (minus, plus) = (&mut minus, &mut plus);
         if e.amount < 0 {
             let left = dcap - *minus;
             if -e.amount > left {
@@ -583,7 +588,7 @@ mod tests {
         c.point_id = "same".into();
         let old = Earlier { point_id: "same".into(), category: c.category.clone(), found_at: -24 * H };
         let e = week_entries(&r, week, &[a, b, c], &[old], &[]);
-        let of = |t: &str| e.iter().filter(|x| x.target == t).map(|x| (x.kind.as_str(), x.amount)).collect::<Vec<_>>();
+        let of = |t: &str| e.iter().filter(|x| x.target == t).map(|x| (x.kind, x.amount)).collect::<Vec<_>>();
         assert_eq!(of("c1"), [("found", -50), ("found", -50), ("rework", -30), ("overdue", -90)]);
         assert_eq!(of("c2"), [("found", -20), ("repeat", -50)]);
         assert!(e.iter().all(|x| !x.cause_id.is_empty() && !x.note.is_empty()));

@@ -255,31 +255,33 @@ pub async fn entries(db: &Db, class: Class, rules: &Timeline, from: i64, to: i64
     let first = span_of(SpanKind::Week, to_local(from).date_naive()).from;
     let last = span_of(SpanKind::Week, to_local(to - 1).date_naive()).to;
     let lookback = rules.max_repeat_days() * DAY_MS;
-    let (facts, history, fails) = store::problem_facts(db, class, first, last, lookback).await?;
-    let awards = store::award_facts(db, class, first, last).await?;
-    let cal = super::calendar::load(db).await?;
+    let ((facts, history, fails), awards, cal) = tokio::try_join!(
+        async { Ok::<_, AppError>(store::problem_facts(db, class, first, last, lookback).await?) },
+        async { Ok::<_, AppError>(store::award_facts(db, class, first, last).await?) },
+        super::calendar::load(db),
+    )?;
     let now = now_ms();
     let mut reworks: HashMap<String, Vec<i64>> = HashMap::new();
     for (id, at) in fails {
         reworks.entry(id).or_default().push(at);
     }
-    let to_fact = |r: &store::FactRow| -> Option<ProblemFact> {
+    let to_fact = |r: store::FactRow| -> Option<ProblemFact> {
         Some(ProblemFact {
-            id: r.id.clone(),
-            code: r.code.clone(),
-            target: r.target.clone()?,
-            point_id: r.point_id.clone(),
-            category: r.category.clone(),
-            source: r.source.clone(),
-            state: r.state.clone(),
+            reworks: reworks.get(&r.id).cloned().unwrap_or_default(),
+            overdue_working_days: r.deadline_at.map(|d| overdue_days(&cal, d, r.closed_at.unwrap_or(now))).unwrap_or(0),
+            id: r.id,
+            code: r.code,
+            target: r.target?,
+            point_id: r.point_id,
+            category: r.category,
+            source: r.source,
+            state: r.state,
             found_at: r.found_at,
             deadline_at: r.deadline_at,
             closed_at: r.closed_at,
-            reworks: reworks.get(&r.id).cloned().unwrap_or_default(),
-            overdue_working_days: r.deadline_at.map(|d| overdue_days(&cal, d, r.closed_at.unwrap_or(now))).unwrap_or(0),
         })
     };
-    let problems: Vec<ProblemFact> = facts.iter().filter_map(to_fact).collect();
+    let problems: Vec<ProblemFact> = facts.into_iter().filter_map(to_fact).collect();
     let mut out = Vec::new();
     let mut w = first;
     while w < last {
@@ -331,27 +333,33 @@ pub async fn ranking(db: &Db, class: Class, kind: SpanKind, day: NaiveDate) -> A
 }
 
 async fn ranking_under(db: &Db, class: Class, timeline: &Timeline, span: Span) -> AppResult<Ranking> {
-    let targets = store::targets(db, class).await?;
     let prev = previous(&span);
-    let all = entries(db, class, timeline, prev.from, span.to).await?;
-    let (before, now): (Vec<Entry>, Vec<Entry>) = all.into_iter().partition(|e| e.at < span.from);
     let (rules_version, rules) = timeline.version_at(span.from);
+    let red_flags = async {
+        Ok::<_, AppError>(if span.kind == SpanKind::Week {
+            store::awards(db, class.as_str(), Some("red_flag"), None, Some(span.from))
+                .await?
+                .into_iter()
+                .map(|a| a.target_id)
+                .collect()
+        } else {
+            std::collections::HashSet::new()
+        })
+    };
+    // Independent reads run side by side (each on its own connection).
+    let (targets, all, composites, flags) = tokio::try_join!(
+        async { Ok::<_, AppError>(store::targets(db, class).await?) },
+        entries(db, class, timeline, prev.from, span.to),
+        composite_index(db, class, rules, &span),
+        red_flags,
+    )?;
+    let (before, now): (Vec<Entry>, Vec<Entry>) = all.into_iter().partition(|e| e.at < span.from);
     let ranked = rank_with(&targets, &now, rules.base);
     let prev_ranked: HashMap<String, Ranked> =
         rank_with(&targets, &before, timeline.at(prev.from).base).into_iter().map(|r| (r.target.clone(), r)).collect();
-    let flags: std::collections::HashSet<String> = if span.kind == SpanKind::Week {
-        store::awards(db, class.as_str(), Some("red_flag"), None, Some(span.from))
-            .await?
-            .into_iter()
-            .map(|a| a.target_id)
-            .collect()
-    } else {
-        Default::default()
-    };
     // The last place exists only when scores differ (all tied at the base: nobody is last).
     let worst = ranked.iter().map(|r| r.rank).max().unwrap_or(0);
     let many = worst > 1;
-    let composites = composite_index(db, class, rules, &span).await?;
     let lines = ranked
         .into_iter()
         .map(|r| {

@@ -244,8 +244,16 @@ pub async fn targets(db: &Db, class: Class) -> Result<Vec<(String, String)>, sql
     sqlx::query_as(&sql).fetch_all(&db.pool).await
 }
 
-/// A problem row as scoring reads it.
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// Rows aggregated into one JSON array (NULL: none).
+fn from_json<T: serde::de::DeserializeOwned>(text: Option<String>) -> Result<Vec<T>, sqlx::Error> {
+    match text {
+        None => Ok(Vec::new()),
+        Some(t) => serde_json::from_str(&t).map_err(|e| sqlx::Error::Decode(Box::new(e))),
+    }
+}
+
+/// A problem row as scoring reads it (deserialized from a JSON array of the columns in order).
+#[derive(Debug, Clone, serde::Deserialize)]
 pub struct FactRow {
     pub id: String,
     pub code: String,
@@ -281,38 +289,43 @@ pub async fn problem_facts(
         Class::Window => ("problems q", format!(" AND {unit} IN (SELECT id FROM units WHERE kind IN {WINDOW_KINDS})")),
         _ => ("problems q JOIN points p ON p.id = q.point_id", String::new()),
     };
-    let select = format!(
-        "SELECT q.id, q.code, {target} AS target, q.point_id, q.category, q.source, q.state, q.found_at, q.deadline_at, q.closed_at \
-         FROM {tables} WHERE q.state <> 'voided'{filter}"
-    );
-    let facts: Vec<FactRow> = sqlx::query_as(&format!(
-        "{select} AND ((q.found_at >= $1 AND q.found_at < $2) OR (COALESCE(q.deadline_at, 0) >= $1 AND COALESCE(q.deadline_at, 0) < $2) \
-         OR q.id IN (SELECT e.problem_id FROM problem_events e WHERE e.action = 'fail' AND e.at >= $1 AND e.at < $2))"
-    ))
-    .bind(from)
-    .bind(to)
-    .fetch_all(&db.pool)
-    .await?;
-    // Repeats are recognised at the point, so earlier finds of any unit count.
-    let history: Vec<Earlier> = if lookback > 0 {
-        let rows: Vec<(String, String, i64)> = sqlx::query_as(
-            "SELECT point_id, category, found_at FROM problems WHERE found_at >= $1 AND found_at < $2 AND state <> 'voided'",
-        )
-        .bind(from - lookback)
-        .bind(from)
-        .fetch_all(&db.pool)
-        .await?;
-        rows.into_iter().map(|(point_id, category, found_at)| Earlier { point_id, category, found_at }).collect()
-    } else {
-        Vec::new()
+    // A week of a big city is 100,000 problems and more: they come back as one JSON array in one
+    // row, because handing rows one by one from the driver's thread costs more than the query.
+    let (agg, row) = match db.backend {
+        super::Backend::Sqlite => ("json_group_array", "json_array"),
+        super::Backend::Postgres => ("json_agg", "json_build_array"),
     };
-    let reworks: Vec<(String, i64)> =
+    let cast = if db.backend == super::Backend::Postgres { "::text" } else { "" };
+    let facts_sql = format!(
+        "SELECT {agg}({row}(q.id, q.code, {target}, q.point_id, q.category, q.source, q.state, q.found_at, q.deadline_at, q.closed_at)){cast} \
+         FROM {tables} WHERE q.state <> 'voided'{filter} \
+         AND ((q.found_at >= $1 AND q.found_at < $2) OR (COALESCE(q.deadline_at, 0) >= $1 AND COALESCE(q.deadline_at, 0) < $2) \
+         OR q.id IN (SELECT e.problem_id FROM problem_events e WHERE e.action = 'fail' AND e.at >= $1 AND e.at < $2))"
+    );
+    let facts = async {
+        let text: Option<String> = sqlx::query_scalar(&facts_sql).bind(from).bind(to).fetch_one(&db.pool).await?;
+        from_json::<FactRow>(text)
+    };
+    // Repeats are recognised at the point, so earlier finds of any unit count.
+    let history_sql = format!(
+        "SELECT {agg}({row}(point_id, category, found_at)){cast} FROM problems \
+         WHERE found_at >= $1 AND found_at < $2 AND state <> 'voided'"
+    );
+    let history = async {
+        if lookback <= 0 {
+            return Ok(Vec::new());
+        }
+        let text: Option<String> =
+            sqlx::query_scalar(&history_sql).bind(from - lookback).bind(from).fetch_one(&db.pool).await?;
+        from_json::<Earlier>(text)
+    };
+    let reworks =
         sqlx::query_as("SELECT problem_id, at FROM problem_events WHERE action = 'fail' AND at >= $1 AND at < $2")
             .bind(from)
             .bind(to)
-            .fetch_all(&db.pool)
-            .await?;
-    Ok((facts, history, reworks))
+            .fetch_all(&db.pool);
+    // The three reads are independent: side by side, each on its own connection.
+    tokio::try_join!(facts, history, reworks)
 }
 
 /// Commendations, red flags and clean inspections in [from, to), as award facts of the class.
