@@ -10,6 +10,7 @@ use crate::service::{Ctx, CurrentUser};
 use crate::store::Db;
 use crate::store::problems::{self as store, Problem, ProblemFilter, Seek, Sort};
 use anyhow::Context;
+use chrono::Datelike;
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -233,6 +234,18 @@ pub async fn run(
         })
         .await?;
         report("ranking_week_10000_units", samples, None);
+    }
+    // The year-end assessment: every quarter of the year scored and weighed (the generated
+    // problems cover the last 90 days, so one or two quarters hold them all).
+    if want("annual") {
+        let year = crate::domain::time::to_local(now_ms()).year();
+        let samples = time(3, || async {
+            let y = crate::service::scoring::year_assessment(&db, crate::domain::score::Class::Unit, year).await?;
+            anyhow::ensure!(y.lines.len() >= BENCH_UNITS, "assessed {} units", y.lines.len());
+            Ok(y)
+        })
+        .await?;
+        report("annual_assessment_10000_units", samples, None);
     }
     if want("kpi") {
         let month = now_ms() - 30 * DAY_MS;

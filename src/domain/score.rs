@@ -6,7 +6,7 @@
 //! Amounts are kept in tenths of a point (a halved 5-point deduction is −25), so sums are exact.
 
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 /// Who is scored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -341,9 +341,10 @@ pub struct Entry {
     pub note: String,
 }
 
-/// The entries of one week for the given facts (all of them dated inside the week, except the
-/// earlier problems `history` used to recognise repeats). Caps apply per target, in time order:
-/// the entry that would cross a cap keeps only what is left, and says so.
+/// The entries of one week for the given facts. `history` holds every find at any point (of any
+/// unit) from `repeat_days` before the week to its end: a problem repeats when the same point
+/// had the same category found within that window before it. Caps apply per target, in time
+/// order: the entry that would cross a cap keeps only what is left, and says so.
 pub fn week_entries(
     rules: &RuleSet,
     week: (i64, i64),
@@ -357,9 +358,6 @@ pub fn week_entries(
     // Earlier finds per (point, category), sorted, to recognise repeats in O(log n) each.
     let mut seen: HashMap<(&str, &str), Vec<i64>> = HashMap::new();
     for h in history {
-        seen.entry((h.point_id.as_str(), h.category.as_str())).or_default().push(h.found_at);
-    }
-    for h in problems.iter().filter(|h| h.state != "voided") {
         seen.entry((h.point_id.as_str(), h.category.as_str())).or_default().push(h.found_at);
     }
     for v in seen.values_mut() {
@@ -490,19 +488,27 @@ pub struct Ranked {
     pub entries: i64,
 }
 
-/// Ranks every target of a class over a span: base + the sum of the span's entries (targets
-/// without entries keep the base). Equal scores share a rank.
-pub fn rank(targets: &[(String, String)], entries: &[Entry], base: f64) -> Vec<Ranked> {
-    let mut sums: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+/// Per target: the sum of its entries (tenths) and how many there are.
+pub type Sums = HashMap<String, (i64, i64)>;
+
+/// The sums of a list of entries.
+pub fn sums(entries: &[Entry]) -> Sums {
+    let mut out = Sums::new();
     for e in entries {
-        let s = sums.entry(e.target.as_str()).or_default();
+        let s = out.entry(e.target.clone()).or_default();
         s.0 += e.amount;
         s.1 += 1;
     }
+    out
+}
+
+/// Ranks every target of a class over a span: base + the sum of the span's entries (targets
+/// without entries keep the base). Equal scores share a rank.
+pub fn rank(targets: &[(String, String)], sums: &Sums, base: f64) -> Vec<Ranked> {
     let mut out: Vec<Ranked> = targets
         .iter()
         .map(|(id, name)| {
-            let (sum, n) = sums.get(id.as_str()).copied().unwrap_or_default();
+            let (sum, n) = sums.get(id).copied().unwrap_or_default();
             Ranked { target: id.clone(), name: name.clone(), score: tenths(base) + sum, rank: 0, entries: n }
         })
         .collect();
@@ -594,7 +600,7 @@ mod tests {
         assert!(e.iter().all(|x| !x.cause_id.is_empty() && !x.note.is_empty()));
         let ranked = rank(
             &[("c1".into(), "一社区".into()), ("c2".into(), "二社区".into()), ("c3".into(), "三社区".into())],
-            &e,
+            &sums(&e),
             r.base,
         );
         assert_eq!(

@@ -248,49 +248,110 @@ fn overdue_days(cal: &Calendar, deadline: i64, end: i64) -> i64 {
     n
 }
 
-/// The score ledger of a class over [from, to): every entry under the rules in force in its
-/// week, with caps applied week by week (weeks that cross the span's edges are computed whole,
-/// then cut).
-pub async fn entries(db: &Db, class: Class, rules: &Timeline, from: i64, to: i64) -> AppResult<Vec<Entry>> {
+/// Weeks whose facts are loaded together: a weekly ranking (the week and the one before) is
+/// one load; a quarter or a year goes by in loads of this size, so memory stays bounded.
+const WEEKS_PER_LOAD: i64 = 2;
+
+/// The score entries of a class over [from, to) (of one target only, when given), under the
+/// rules in force in each week, with caps applied week by week (weeks that cross the span's
+/// edges are computed whole, then cut). `f` receives them a few weeks at a time.
+async fn each_entries(
+    db: &Db,
+    class: Class,
+    rules: &Timeline,
+    (from, to): (i64, i64),
+    target: Option<&str>,
+    mut f: impl FnMut(Vec<Entry>),
+) -> AppResult<()> {
     let first = span_of(SpanKind::Week, to_local(from).date_naive()).from;
     let last = span_of(SpanKind::Week, to_local(to - 1).date_naive()).to;
     let lookback = rules.max_repeat_days() * DAY_MS;
-    let ((facts, history, fails), awards, cal) = tokio::try_join!(
-        async { Ok::<_, AppError>(store::problem_facts(db, class, first, last, lookback).await?) },
-        async { Ok::<_, AppError>(store::award_facts(db, class, first, last).await?) },
-        super::calendar::load(db),
-    )?;
-    let now = now_ms();
-    let mut reworks: HashMap<String, Vec<i64>> = HashMap::new();
-    for (id, at) in fails {
-        reworks.entry(id).or_default().push(at);
+    let next_week = |w: i64| span_of(SpanKind::Week, to_local(w).date_naive() + chrono::Duration::days(7)).from;
+    let cal = super::calendar::load(db).await?;
+    let mut chunk = first;
+    while chunk < last {
+        let mut end = chunk;
+        for _ in 0..WEEKS_PER_LOAD {
+            if end < last {
+                end = next_week(end);
+            }
+        }
+        let ((facts, history, fails), mut awards) = tokio::try_join!(
+            async { Ok::<_, AppError>(store::problem_facts(db, class, chunk, end, lookback, target).await?) },
+            async { Ok::<_, AppError>(store::award_facts(db, class, chunk, end).await?) },
+        )?;
+        if let Some(t) = target {
+            awards.retain(|a| a.target == t);
+        }
+        let now = now_ms();
+        let mut reworks: HashMap<String, Vec<i64>> = HashMap::new();
+        for (id, at) in fails {
+            reworks.entry(id).or_default().push(at);
+        }
+        let to_fact = |r: store::FactRow| -> Option<ProblemFact> {
+            Some(ProblemFact {
+                reworks: reworks.get(&r.id).cloned().unwrap_or_default(),
+                overdue_working_days: r
+                    .deadline_at
+                    .map(|d| overdue_days(&cal, d, r.closed_at.unwrap_or(now)))
+                    .unwrap_or(0),
+                id: r.id,
+                code: r.code,
+                target: r.target?,
+                point_id: r.point_id,
+                category: r.category,
+                source: r.source,
+                state: r.state,
+                found_at: r.found_at,
+                deadline_at: r.deadline_at,
+                closed_at: r.closed_at,
+            })
+        };
+        let problems: Vec<ProblemFact> = facts.into_iter().filter_map(to_fact).collect();
+        let mut w = chunk;
+        while w < end {
+            let next = next_week(w);
+            let mut week = score::week_entries(rules.at(w), (w, next), &problems, &history, &awards);
+            week.retain(|e| e.at >= from && e.at < to);
+            f(week);
+            w = next;
+        }
+        chunk = end;
     }
-    let to_fact = |r: store::FactRow| -> Option<ProblemFact> {
-        Some(ProblemFact {
-            reworks: reworks.get(&r.id).cloned().unwrap_or_default(),
-            overdue_working_days: r.deadline_at.map(|d| overdue_days(&cal, d, r.closed_at.unwrap_or(now))).unwrap_or(0),
-            id: r.id,
-            code: r.code,
-            target: r.target?,
-            point_id: r.point_id,
-            category: r.category,
-            source: r.source,
-            state: r.state,
-            found_at: r.found_at,
-            deadline_at: r.deadline_at,
-            closed_at: r.closed_at,
-        })
-    };
-    let problems: Vec<ProblemFact> = facts.into_iter().filter_map(to_fact).collect();
+    Ok(())
+}
+
+/// Every entry of a class over [from, to), or of one target.
+pub async fn entries(
+    db: &Db,
+    class: Class,
+    rules: &Timeline,
+    from: i64,
+    to: i64,
+    target: Option<&str>,
+) -> AppResult<Vec<Entry>> {
     let mut out = Vec::new();
-    let mut w = first;
-    while w < last {
-        let next = span_of(SpanKind::Week, to_local(w).date_naive() + chrono::Duration::days(7)).from;
-        let mut week = score::week_entries(rules.at(w), (w, next), &problems, &history, &awards);
-        week.retain(|e| e.at >= from && e.at < to);
-        out.extend(week);
-        w = next;
+    each_entries(db, class, rules, (from, to), target, |week| out.extend(week)).await?;
+    Ok(out)
+}
+
+/// The sums of the entries per target in consecutive periods: `bounds` [b0, b1, …, bn] give
+/// the periods [b0, b1), [b1, b2), …; the entries themselves are not kept.
+async fn period_sums(db: &Db, class: Class, rules: &Timeline, bounds: &[i64]) -> AppResult<Vec<score::Sums>> {
+    let n = bounds.len().saturating_sub(1);
+    let mut out: Vec<score::Sums> = vec![score::Sums::new(); n];
+    if n == 0 {
+        return Ok(out);
     }
+    each_entries(db, class, rules, (bounds[0], bounds[n]), None, |week| {
+        for e in week {
+            let i = bounds[1..].partition_point(|&b| b <= e.at).min(n - 1);
+            let s = out[i].entry(e.target).or_default();
+            s.0 += e.amount;
+            s.1 += 1;
+        }
+    })
+    .await?;
     Ok(out)
 }
 
@@ -322,10 +383,6 @@ pub struct Ranking {
     pub lines: Vec<RankLine>,
 }
 
-fn rank_with(targets: &[(String, String)], entries: &[Entry], base: f64) -> Vec<Ranked> {
-    score::rank(targets, entries, base)
-}
-
 /// The ranking of a class for the period containing `day`, against the period before.
 pub async fn ranking(db: &Db, class: Class, kind: SpanKind, day: NaiveDate) -> AppResult<Ranking> {
     let rules = timeline(db, class).await?;
@@ -347,16 +404,18 @@ async fn ranking_under(db: &Db, class: Class, timeline: &Timeline, span: Span) -
         })
     };
     // Independent reads run side by side (each on its own connection).
-    let (targets, all, composites, flags) = tokio::try_join!(
+    let bounds = [prev.from, span.from, span.to];
+    let (targets, sums, composites, flags) = tokio::try_join!(
         async { Ok::<_, AppError>(store::targets(db, class).await?) },
-        entries(db, class, timeline, prev.from, span.to),
+        period_sums(db, class, timeline, &bounds),
         composite_index(db, class, rules, &span),
         red_flags,
     )?;
-    let (before, now): (Vec<Entry>, Vec<Entry>) = all.into_iter().partition(|e| e.at < span.from);
-    let ranked = rank_with(&targets, &now, rules.base);
-    let prev_ranked: HashMap<String, Ranked> =
-        rank_with(&targets, &before, timeline.at(prev.from).base).into_iter().map(|r| (r.target.clone(), r)).collect();
+    let ranked = score::rank(&targets, &sums[1], rules.base);
+    let prev_ranked: HashMap<String, Ranked> = score::rank(&targets, &sums[0], timeline.at(prev.from).base)
+        .into_iter()
+        .map(|r| (r.target.clone(), r))
+        .collect();
     // The last place exists only when scores differ (all tied at the base: nobody is last).
     let worst = ranked.iter().map(|r| r.rank).max().unwrap_or(0);
     let many = worst > 1;
@@ -431,14 +490,14 @@ pub async fn year_assessment(db: &Db, class: Class, year: i32) -> AppResult<Year
         .map(|q| span_of(SpanKind::Quarter, NaiveDate::from_ymd_opt(year, q * 3 + 1, 1).expect("quarter")))
         .collect();
     let counted: [bool; 4] = std::array::from_fn(|q| quarters[q].from <= now);
-    let until = quarters.iter().filter(|q| q.from <= now).map(|q| q.to).max().unwrap_or(span.to);
     let tl = timeline(db, class).await?;
-    let all = entries(db, class, &tl, span.from, until).await?;
     let targets = store::targets(db, class).await?;
     let mut per: HashMap<String, [Option<QuarterScore>; 4]> = HashMap::new();
+    let mut bounds: Vec<i64> = quarters.iter().filter(|q| q.from <= now).map(|q| q.from).collect();
+    bounds.push(quarters[bounds.len() - 1].to);
+    let sums = period_sums(db, class, &tl, &bounds).await?;
     for (q, qs) in quarters.iter().enumerate().filter(|(q, _)| counted[*q]) {
-        let inside: Vec<Entry> = all.iter().filter(|e| e.at >= qs.from && e.at < qs.to).cloned().collect();
-        for r in rank_with(&targets, &inside, tl.at(qs.from).base) {
+        for r in score::rank(&targets, &sums[q], tl.at(qs.from).base) {
             per.entry(r.target).or_default()[q] = Some(QuarterScore { score: r.score, rank: r.rank });
         }
     }
@@ -559,8 +618,7 @@ pub async fn ledger(ctx: &Ctx<'_>, class: Class, target: &str, kind: SpanKind, d
         .ok_or(AppError::NotFound)?;
     let rules = timeline(ctx.db, class).await?;
     let span = span_of(kind, day);
-    let mut list: Vec<Entry> =
-        entries(ctx.db, class, &rules, span.from, span.to).await?.into_iter().filter(|e| e.target == target).collect();
+    let mut list: Vec<Entry> = entries(ctx.db, class, &rules, span.from, span.to, Some(target)).await?;
     list.sort_by(|a, b| (a.at, &a.cause_id).cmp(&(b.at, &b.cause_id)));
     let base = score::tenths(rules.at(span.from).base);
     let score = base + list.iter().map(|e| e.amount).sum::<i64>();

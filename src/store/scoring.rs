@@ -269,13 +269,15 @@ pub struct FactRow {
 
 /// Problems that can cause an entry in [from, to): found, due or re-checked and failed in it
 /// (each condition has its index: found_at, the COALESCE(deadline_at, 0) expression, events by
-/// action and time), plus (as `history`) the finds in the `lookback` before `from` (for repeats).
+/// action and time), of one target when `only` is given, plus (as `history`) every find of any
+/// unit from `lookback` before `from` up to `to` (for repeats, which are judged at the point).
 pub async fn problem_facts(
     db: &Db,
     class: Class,
     from: i64,
     to: i64,
     lookback: i64,
+    only: Option<&str>,
 ) -> Result<(Vec<FactRow>, Vec<Earlier>, Vec<(String, i64)>), sqlx::Error> {
     let target = target_sql(class, "q.unit_id");
     // Units are told apart by kind through a small set; areas need the point's community. On
@@ -288,6 +290,11 @@ pub async fn problem_facts(
         }
         Class::Window => ("problems q", format!(" AND {unit} IN (SELECT id FROM units WHERE kind IN {WINDOW_KINDS})")),
         _ => ("problems q JOIN points p ON p.id = q.point_id", String::new()),
+    };
+    // One target's ledger reads only its problems.
+    let filter = match only {
+        Some(_) => format!("{filter} AND {target} = $3"),
+        None => filter,
     };
     // A week of a big city is 100,000 problems and more: they come back as one JSON array in one
     // row, because handing rows one by one from the driver's thread costs more than the query.
@@ -303,7 +310,11 @@ pub async fn problem_facts(
          OR q.id IN (SELECT e.problem_id FROM problem_events e WHERE e.action = 'fail' AND e.at >= $1 AND e.at < $2))"
     );
     let facts = async {
-        let text: Option<String> = sqlx::query_scalar(&facts_sql).bind(from).bind(to).fetch_one(&db.pool).await?;
+        let mut q = sqlx::query_scalar(&facts_sql).bind(from).bind(to);
+        if let Some(t) = only {
+            q = q.bind(t);
+        }
+        let text: Option<String> = q.fetch_one(&db.pool).await?;
         from_json::<FactRow>(text)
     };
     // Repeats are recognised at the point, so earlier finds of any unit count.
@@ -312,11 +323,8 @@ pub async fn problem_facts(
          WHERE found_at >= $1 AND found_at < $2 AND state <> 'voided'"
     );
     let history = async {
-        if lookback <= 0 {
-            return Ok(Vec::new());
-        }
         let text: Option<String> =
-            sqlx::query_scalar(&history_sql).bind(from - lookback).bind(from).fetch_one(&db.pool).await?;
+            sqlx::query_scalar(&history_sql).bind(from - lookback.max(0)).bind(to).fetch_one(&db.pool).await?;
         from_json::<Earlier>(text)
     };
     let reworks =
