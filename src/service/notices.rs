@@ -62,6 +62,9 @@ pub struct NoticeData {
     pub closure_rate: Option<f64>,
     pub overdue_open: i64,
     pub ranking: Vec<RankRow>,
+    /// The period the ranking covers: the week, or for a daily brief the week up to that day
+    #[serde(default)]
+    pub ranking_label: String,
     pub first_place: Vec<String>,
     pub last_place: Vec<String>,
     pub red_flags: Vec<String>,
@@ -102,6 +105,11 @@ fn rate(v: Option<f64>) -> String {
     v.map(|x| format!("{x:.1}%")).unwrap_or_else(|| "—".into())
 }
 
+/// "（…）" around a label, or nothing when it is empty (notices generated before it existed).
+pub fn paren(label: &str) -> String {
+    if label.is_empty() { String::new() } else { format!("（{label}）") }
+}
+
 fn default_body(k: Kind, d: &NoticeData) -> String {
     let mut p = vec![format!(
         "{}，全区共发现各类问题{}个，已整改销号{}个，结案率{}。截至通报生成时，仍有{}个问题逾期未整改。",
@@ -112,9 +120,15 @@ fn default_body(k: Kind, d: &NoticeData) -> String {
         d.overdue_open
     )];
     if !d.ranking.is_empty() && d.first_place.len() == d.ranking.len() {
-        p.push(format!("{}千分制考核中，各{}本期均无加减分，保持基础分。", d.class_label, d.class_label));
+        p.push(format!(
+            "{}千分制考核{}中，各{}均无加减分，保持基础分。",
+            d.class_label,
+            paren(&d.ranking_label),
+            d.class_label
+        ));
     } else if !d.ranking.is_empty() {
-        let mut s = format!("{}千分制考核中，{}位列第一", d.class_label, d.first_place.join("、"));
+        let mut s =
+            format!("{}千分制考核{}中，{}位列第一", d.class_label, paren(&d.ranking_label), d.first_place.join("、"));
         if !d.last_place.is_empty() {
             s.push_str(&format!("，{}排名末位", d.last_place.join("、")));
         }
@@ -213,9 +227,19 @@ async fn collect(ctx: &Ctx<'_>, kind: Kind, class: Class, span: &super::scoring:
     let counts = problem_store::kpi_counts(db, &f, false, now_ms()).await?;
     let (found, closed) = counts.iter().fold((0, 0), |(a, b), c| (a + c.due, b + c.closed));
     let closure_rate = (found > 0).then(|| (closed as f64 * 1000.0 / found as f64).round() / 10.0);
-    // The ranking of the week the period lies in.
+    // The ranking of the week the period lies in; a daily brief ranks the week up to its day.
     let day = to_local(span.from).date_naive();
-    let r = super::scoring::ranking(db, class, super::scoring::SpanKind::Week, day).await?;
+    let r = match kind {
+        Kind::Weekly => super::scoring::ranking(db, class, super::scoring::SpanKind::Week, day).await?,
+        Kind::Daily => {
+            let mut week = super::scoring::span_of(super::scoring::SpanKind::Week, day);
+            week.to = week.to.min(span.to);
+            let monday = to_local(week.from).date_naive();
+            week.label = format!("本周{}至{}累计", monday.format("%m月%d日"), day.format("%m月%d日"));
+            super::scoring::ranking_of(db, class, week).await?
+        }
+    };
+    let ranking_label = r.span.label.clone();
     let ranking: Vec<RankRow> = r
         .lines
         .iter()
@@ -285,6 +309,7 @@ async fn collect(ctx: &Ctx<'_>, kind: Kind, class: Class, span: &super::scoring:
         closure_rate,
         overdue_open,
         ranking,
+        ranking_label,
         first_place,
         last_place,
         red_flags,
@@ -450,7 +475,7 @@ pub async fn docx(db: &Db, storage: &Storage, n: &Notice) -> AppResult<Vec<u8>> 
     }
     let heading = |s: &str| Paragraph::new().add_run(Run::new().add_text(s).size(32).fonts(hei.clone()));
     if !d.ranking.is_empty() {
-        doc = doc.add_paragraph(heading(&format!("一、{}千分制排名", d.class_label)));
+        doc = doc.add_paragraph(heading(&format!("一、{}千分制排名{}", d.class_label, paren(&d.ranking_label))));
         let rows = d
             .ranking
             .iter()

@@ -389,6 +389,13 @@ pub async fn ranking(db: &Db, class: Class, kind: SpanKind, day: NaiveDate) -> A
     ranking_under(db, class, &rules, span_of(kind, day)).await
 }
 
+/// The ranking of a class over a given span (e.g. a week up to a day), against the period
+/// before the span's kind.
+pub async fn ranking_of(db: &Db, class: Class, span: Span) -> AppResult<Ranking> {
+    let rules = timeline(db, class).await?;
+    ranking_under(db, class, &rules, span).await
+}
+
 async fn ranking_under(db: &Db, class: Class, timeline: &Timeline, span: Span) -> AppResult<Ranking> {
     let prev = previous(&span);
     let (rules_version, rules) = timeline.version_at(span.from);

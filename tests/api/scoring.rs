@@ -514,6 +514,60 @@ both!(the_year_end_assessment_weighs_the_quarters, |app: TestApp| async move {
     assert!(zip.file_names().any(|n| n.starts_with("xl/worksheets/")));
 });
 
+both!(the_daily_brief_ranks_the_week_up_to_its_day, |app: TestApp| async move {
+    let sup = app.api_login("supervisor").await;
+    let admin = app.api_login("admin").await;
+    let (point, item) = road_point(&app).await;
+    let unit = app.id_of(&format!("SELECT unit_id FROM points WHERE id = '{point}'")).await;
+    let (monday, _) = last_week();
+    let tuesday = monday + chrono::Duration::days(1);
+    let thursday = monday + chrono::Duration::days(3);
+    for (d, text) in [(tuesday, "积存垃圾"), (thursday, "又见积存垃圾")] {
+        let (status, p) = file(
+            &sup,
+            json!({"point_id": point, "standard_item_id": item, "description": text, "source": "supervision",
+                "found_at": format!("{}T07:05", day(d)), "allow_duplicate": true}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{p}");
+    }
+    // Tuesday's brief: the unit's score is base + its entries up to Tuesday midnight.
+    let (status, n) =
+        admin.post("/api/v1/notices", json!({"kind": "daily", "class": "unit", "date": day(tuesday)})).await;
+    assert_eq!(status, StatusCode::CREATED, "{n}");
+    let id = n["id"].as_str().unwrap();
+    let (_, brief) = admin.get(&format!("/api/v1/notices/{id}")).await;
+    let label = format!("本周{}至{}累计", monday.format("%m月%d日"), tuesday.format("%m月%d日"));
+    assert_eq!(brief["data"]["ranking_label"], label.as_str());
+    assert!(brief["notice"]["body"].as_str().unwrap().contains(&format!("（{label}）")), "{brief}");
+    let (_, l) = admin.get(&format!("/api/v1/scoring/unit/ledger/{unit}?period=week&date={}", day(tuesday))).await;
+    let wednesday =
+        chuangcheng::domain::time::parse_local_day_start(&day(tuesday + chrono::Duration::days(1))).unwrap();
+    let entries = l["entries"].as_array().unwrap();
+    let upto: i64 =
+        entries.iter().filter(|e| e["at"].as_i64().unwrap() < wednesday).map(|e| e["amount"].as_i64().unwrap()).sum();
+    let whole: i64 = entries.iter().map(|e| e["amount"].as_i64().unwrap()).sum();
+    assert!(whole < upto && upto < 0, "Thursday's find and repeat come later: {l}");
+    let pts = |t: i64| if t % 10 == 0 { (t / 10).to_string() } else { format!("{:.1}", t as f64 / 10.0) };
+    let row = brief["data"]["ranking"].as_array().unwrap().iter().find(|r| r["last"] == true).unwrap().clone();
+    assert_eq!(row["score"], pts(10000 + upto).as_str(), "{row}");
+    // The weekly notice of the same week ranks the whole week.
+    let (_, w) = admin.post("/api/v1/notices", json!({"kind": "weekly", "class": "unit", "date": day(thursday)})).await;
+    let (_, weekly) = admin.get(&format!("/api/v1/notices/{}", w["id"].as_str().unwrap())).await;
+    let row = weekly["data"]["ranking"].as_array().unwrap().iter().find(|r| r["last"] == true).unwrap().clone();
+    assert_eq!(row["score"], pts(10000 + whole).as_str(), "{row}");
+    // The Word document heads the ranking with the same period.
+    let res = admin
+        .client
+        .get(format!("{}/api/v1/notices/{id}/docx", admin.base))
+        .bearer_auth(&admin.token)
+        .send()
+        .await
+        .unwrap();
+    let text = docx_text(&res.bytes().await.unwrap());
+    assert!(text.contains(&format!("千分制排名（{label}）")), "{text}");
+});
+
 /// The text of a .docx (the w:t runs of word/document.xml), read with a zip reader.
 fn docx_text(bytes: &[u8]) -> String {
     use std::io::Read;
