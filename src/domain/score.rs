@@ -99,6 +99,44 @@ pub struct RuleSet {
     /// Weights of the four quarters in the year-end assessment (年度考核)
     #[serde(default)]
     pub year_weights: YearWeights,
+    /// How often red flags are awarded: every week (default) or every month (e.g. 文明服务
+    /// 流动红旗 for window units)
+    #[serde(default)]
+    pub red_flag_period: FlagPeriod,
+}
+
+/// The period red flags are awarded for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FlagPeriod {
+    #[default]
+    Week,
+    Month,
+}
+
+impl FlagPeriod {
+    pub fn parse(s: &str) -> Option<FlagPeriod> {
+        match s.trim() {
+            "week" => Some(FlagPeriod::Week),
+            "month" => Some(FlagPeriod::Month),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlagPeriod::Week => "week",
+            FlagPeriod::Month => "month",
+        }
+    }
+
+    /// 周 or 月
+    pub fn label(self) -> &'static str {
+        match self {
+            FlagPeriod::Week => "周",
+            FlagPeriod::Month => "月",
+        }
+    }
 }
 
 /// How the year-end assessment combines the quarters: the weighted mean of the quarter scores
@@ -178,6 +216,8 @@ impl RuleSet {
             red_flag_min_score: 990.0,
             composite: CompositeWeights::default(),
             year_weights: YearWeights::default(),
+            // Window units' 文明服务流动红旗 go monthly, the others weekly.
+            red_flag_period: if window { FlagPeriod::Month } else { FlagPeriod::Week },
         }
     }
 

@@ -399,16 +399,16 @@ pub async fn ranking_of(db: &Db, class: Class, span: Span) -> AppResult<Ranking>
 async fn ranking_under(db: &Db, class: Class, timeline: &Timeline, span: Span) -> AppResult<Ranking> {
     let prev = previous(&span);
     let (rules_version, rules) = timeline.version_at(span.from);
+    // Red flags won for exactly this period (a week, or a month where flags go monthly).
     let red_flags = async {
-        Ok::<_, AppError>(if span.kind == SpanKind::Week {
+        Ok::<_, AppError>(
             store::awards(db, class.as_str(), Some("red_flag"), None, Some(span.from))
                 .await?
                 .into_iter()
+                .filter(|a| a.period_end == Some(span.to))
                 .map(|a| a.target_id)
-                .collect()
-        } else {
-            std::collections::HashSet::new()
-        })
+                .collect::<std::collections::HashSet<String>>(),
+        )
     };
     // Independent reads run side by side (each on its own connection).
     let bounds = [prev.from, span.from, span.to];
@@ -828,13 +828,25 @@ pub async fn publish(ctx: &Ctx<'_>, class: Class, effective: Option<NaiveDate>) 
     Ok(Scheme { version: draft.version + 1, ..new })
 }
 
-/// Awards the week's mobile red flags: the best N of the class whose score reaches the minimum.
-/// A week is awarded once.
+/// The period red flags of a class are awarded for that contains `day` (a week or a month, as
+/// the rules in force that week say).
+pub async fn flag_span(db: &Db, class: Class, day: NaiveDate) -> AppResult<Span> {
+    let timeline = timeline(db, class).await?;
+    let kind = match timeline.at(span_of(SpanKind::Week, day).from).red_flag_period {
+        score::FlagPeriod::Week => SpanKind::Week,
+        score::FlagPeriod::Month => SpanKind::Month,
+    };
+    Ok(span_of(kind, day))
+}
+
+/// Awards the period's mobile red flags (weekly or monthly, by the rules): the best N of the
+/// class whose score reaches the minimum. A period is awarded once.
 pub async fn award_red_flags(ctx: &Ctx<'_>, class: Class, day: NaiveDate) -> AppResult<Vec<Award>> {
     require_admin(ctx.user)?;
-    let span = span_of(SpanKind::Week, day);
+    let span = flag_span(ctx.db, class, day).await?;
     if span.to > now_ms() {
-        return Err(AppError::Conflict("week_not_over", format!("{}尚未结束，不能评定流动红旗", span.label)));
+        let code = if span.kind == SpanKind::Week { "week_not_over" } else { "period_not_over" };
+        return Err(AppError::Conflict(code, format!("{}尚未结束，不能评定流动红旗", span.label)));
     }
     if !store::awards(ctx.db, class.as_str(), Some("red_flag"), None, Some(span.from)).await?.is_empty() {
         return Err(AppError::Conflict("already_awarded", format!("{}的{}流动红旗已评定", span.label, class.label())));
@@ -860,6 +872,7 @@ pub async fn award_red_flags(ctx: &Ctx<'_>, class: Class, day: NaiveDate) -> App
             target_name: l.now.name.clone(),
             kind: "red_flag".into(),
             period_start: Some(span.from),
+            period_end: Some(span.to),
             at: now,
             note: format!("{}第{}名，{}分", span.label, l.now.rank, l.now.score as f64 / 10.0),
             created_by: Some(ctx.user.id.clone()),
@@ -920,6 +933,7 @@ pub async fn commend(ctx: &Ctx<'_>, class: Class, target: &str, note: &str, day:
         target_name: name,
         kind: "commendation".into(),
         period_start: None,
+        period_end: None,
         at,
         note: note.into(),
         created_by: Some(ctx.user.id.clone()),

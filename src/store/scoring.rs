@@ -91,12 +91,11 @@ pub async fn published_until(db: &Db, class: &str) -> Result<Option<i64>, sqlx::
             .fetch_one(&db.pool)
             .await?;
     let flag: Option<i64> =
-        sqlx::query_scalar("SELECT MAX(period_start) FROM score_awards WHERE class = $1 AND kind = 'red_flag'")
+        sqlx::query_scalar("SELECT MAX(period_end) FROM score_awards WHERE class = $1 AND kind = 'red_flag'")
             .bind(class)
             .fetch_one(&db.pool)
             .await?;
-    // A red-flag week ends 7 days after it starts (Beijing has no daylight saving).
-    Ok(notice.max(flag.map(|f| f + 7 * crate::domain::time::DAY_MS)))
+    Ok(notice.max(flag))
 }
 
 pub async fn next_version_no(conn: &mut AnyConnection, class: &str) -> Result<i64, sqlx::Error> {
@@ -115,31 +114,37 @@ pub struct Award {
     pub target_name: String,
     /// commendation or red_flag
     pub kind: String,
-    /// The week a red flag was won for
+    /// The period (week or month) a red flag was won for: [period_start, period_end)
     pub period_start: Option<i64>,
     pub at: i64,
     pub note: String,
     pub created_by: Option<String>,
     pub created_at: i64,
+    pub period_end: Option<i64>,
 }
 
-const AWARD_COLS: &str = "id, class, target_id, target_name, kind, period_start, at, note, created_by, created_at";
+const AWARD_COLS: &str =
+    "id, class, target_id, target_name, kind, period_start, at, note, created_by, created_at, period_end";
 
 pub async fn insert_award(conn: &mut AnyConnection, a: &Award) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!("INSERT INTO score_awards ({AWARD_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"))
-        .bind(&a.id)
-        .bind(&a.class)
-        .bind(&a.target_id)
-        .bind(&a.target_name)
-        .bind(&a.kind)
-        .bind(a.period_start)
-        .bind(a.at)
-        .bind(&a.note)
-        .bind(&a.created_by)
-        .bind(a.created_at)
-        .execute(conn)
-        .await
-        .map(|_| ())
+    sqlx::query(&format!(
+        "INSERT INTO score_awards ({AWARD_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+    ))
+    .bind(&a.id)
+    .bind(&a.class)
+    .bind(&a.target_id)
+    .bind(&a.target_name)
+    .bind(&a.kind)
+    .bind(a.period_start)
+    .bind(a.at)
+    .bind(&a.note)
+    .bind(&a.created_by)
+    .bind(a.created_at)
+    .bind(a.period_end)
+    .persistent(false)
+    .execute(conn)
+    .await
+    .map(|_| ())
 }
 
 /// Awards of a class, newest first; optionally one kind, one target or one week.

@@ -568,6 +568,70 @@ both!(the_daily_brief_ranks_the_week_up_to_its_day, |app: TestApp| async move {
     assert!(text.contains(&format!("千分制排名（{label}）")), "{text}");
 });
 
+both!(red_flags_can_go_monthly, |app: TestApp| async move {
+    use chrono::Datelike;
+    let admin = app.api_login("admin").await;
+    let this_month = today().with_day(1).unwrap();
+    let last_month = (this_month - chrono::Duration::days(1)).with_day(1).unwrap();
+    let (tenth, fifteenth) =
+        (day(last_month + chrono::Duration::days(9)), day(last_month + chrono::Duration::days(14)));
+    // Window units default to monthly red flags; responsible units switch to monthly from last month on.
+    let (_, w) = admin.get("/api/v1/scoring/window/rules").await;
+    assert_eq!(w["published_rules"]["red_flag_period"], "month");
+    let (_, rules) = admin.get("/api/v1/scoring/unit/rules").await;
+    assert_eq!(rules["published_rules"]["red_flag_period"], "week");
+    let mut draft = rules["published_rules"].clone();
+    draft["red_flag_period"] = json!("month");
+    assert_eq!(admin.put("/api/v1/scoring/unit/draft", json!({"rules": draft})).await.0, StatusCode::OK);
+    let (status, e) = admin.post("/api/v1/scoring/unit/publish", json!({"effective_from": day(last_month)})).await;
+    assert_eq!(status, StatusCode::OK, "{e}");
+    let other = app.id_of("SELECT id FROM units WHERE name = '运河区住房和城乡建设局'").await;
+    let (status, a) = admin
+        .post("/api/v1/scoring/unit/commendations", json!({"target_id": other, "note": "背街小巷整治", "date": tenth}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{a}");
+    // This month is not over; last month is awarded once, for the whole month.
+    let (status, e) = admin.post("/api/v1/scoring/unit/red-flags", json!({"date": day(today())})).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("period_not_over")), "{e}");
+    let (status, flags) = admin.post("/api/v1/scoring/unit/red-flags", json!({"date": fifteenth})).await;
+    assert_eq!(status, StatusCode::CREATED, "{flags}");
+    let flag = &flags.as_array().unwrap()[..];
+    assert_eq!(flag.len(), 1, "{flags}");
+    assert_eq!(flag[0]["target_id"], other.as_str());
+    let ms = |d: chrono::NaiveDate| chuangcheng::domain::time::parse_local_day_start(&day(d)).unwrap();
+    assert_eq!(
+        (flag[0]["period_start"].as_i64(), flag[0]["period_end"].as_i64()),
+        (Some(ms(last_month)), Some(ms(this_month)))
+    );
+    let (status, e) = admin.post("/api/v1/scoring/unit/red-flags", json!({"date": tenth})).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("already_awarded")));
+    // The month's ranking carries the flag, a week of it does not.
+    let flagged = |r: &Value| {
+        r["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| l["red_flag"] == true)
+            .map(|l| l["target"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    let (_, r) = admin.get(&format!("/api/v1/scoring/unit/ranking?period=month&date={tenth}")).await;
+    assert_eq!(flagged(&r), vec![other.to_string()]);
+    let (_, r) = admin.get(&format!("/api/v1/scoring/unit/ranking?period=week&date={tenth}")).await;
+    assert!(flagged(&r).is_empty(), "{r}");
+    // The awarded month is published: rules cannot take effect inside it any more.
+    assert_eq!(
+        admin.put("/api/v1/scoring/unit/draft", json!({"rules": rules["published_rules"]})).await.0,
+        StatusCode::OK
+    );
+    let (status, e) = admin.post("/api/v1/scoring/unit/publish", json!({"effective_from": fifteenth})).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("period_published")), "{e}");
+    // The ranking page offers the monthly award on the monthly view.
+    let (_, html) =
+        app.login("admin").await.get(&format!("/scores?class=unit&period=month&date={}", day(today()))).await;
+    assert!(html.contains("评定本月流动红旗"), "{html}");
+});
+
 /// The text of a .docx (the w:t runs of word/document.xml), read with a zip reader.
 fn docx_text(bytes: &[u8]) -> String {
     use std::io::Read;

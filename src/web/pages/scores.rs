@@ -47,6 +47,9 @@ pub struct RankingPage {
     label: String,
     lines: Vec<RankLine>,
     is_admin: bool,
+    /// week or month: the period red flags of the class are awarded for, and its 周/月
+    flag_period: String,
+    flag_label: &'static str,
 }
 
 impl RankingPage {
@@ -65,6 +68,7 @@ pub async fn ranking(page: PageUser, Query(q): Query<RankQuery>) -> PageResult<R
     let kind = SpanKind::parse(q.period.as_deref().unwrap_or(""))?;
     let day = parse_day(q.date.as_deref())?;
     let r = svc::ranking(&page.state.db, class, kind, day).await?;
+    let flag_kind = svc::flag_span(&page.state.db, class, day).await?.kind;
     if q.export.as_deref() == Some("xlsx") {
         let rows = r
             .lines
@@ -97,6 +101,11 @@ pub async fn ranking(page: PageUser, Query(q): Query<RankQuery>) -> PageResult<R
         label: r.span.label.clone(),
         lines: r.lines,
         is_admin: page.user.role == Role::Admin,
+        flag_period: serde_json::to_value(flag_kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default(),
+        flag_label: flag_kind.label(),
     }
     .into_response())
 }
@@ -189,6 +198,8 @@ pub struct RulesForm {
     y_q3: String,
     #[serde(default)]
     y_q4: String,
+    #[serde(default)]
+    red_flag_period: String,
 }
 
 impl RulesForm {
@@ -225,6 +236,7 @@ impl RulesForm {
             y_q2: n(r.year_weights.q2),
             y_q3: n(r.year_weights.q3),
             y_q4: n(r.year_weights.q4),
+            red_flag_period: r.red_flag_period.as_str().into(),
         }
     }
 
@@ -272,6 +284,11 @@ impl RulesForm {
                 q2: f(&self.y_q2, "第二季度权重")?,
                 q3: f(&self.y_q3, "第三季度权重")?,
                 q4: f(&self.y_q4, "第四季度权重")?,
+            },
+            red_flag_period: match self.red_flag_period.trim() {
+                // A form from before the field existed keeps the weekly default.
+                "" => crate::domain::score::FlagPeriod::Week,
+                p => crate::domain::score::FlagPeriod::parse(p).ok_or("流动红旗评定周期应为每周或每月")?,
             },
         })
     }
