@@ -257,15 +257,7 @@ both!(a_week_of_activity_is_scored_entry_by_entry_and_rules_rescore_it, |app: Te
     assert_eq!(admin.post(&format!("/api/v1/notices/{id}/publish"), json!({})).await.0, StatusCode::OK);
     let (status, e) = admin.put(&format!("/api/v1/notices/{id}"), json!({"title": "改", "body": "改"})).await;
     assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("published")));
-    let res = admin
-        .client
-        .get(format!("{}/api/v1/notices/{id}/docx", admin.base))
-        .bearer_auth(&admin.token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    let docx = res.bytes().await.unwrap().to_vec();
+    let docx = notice_docx(&admin, &id).await;
     let text = docx_text(&docx);
     for must in [
         "创建全国文明城市工作指挥部办公室",
@@ -557,14 +549,7 @@ both!(the_daily_brief_ranks_the_week_up_to_its_day, |app: TestApp| async move {
     let row = weekly["data"]["ranking"].as_array().unwrap().iter().find(|r| r["last"] == true).unwrap().clone();
     assert_eq!(row["score"], pts(10000 + whole).as_str(), "{row}");
     // The Word document heads the ranking with the same period.
-    let res = admin
-        .client
-        .get(format!("{}/api/v1/notices/{id}/docx", admin.base))
-        .bearer_auth(&admin.token)
-        .send()
-        .await
-        .unwrap();
-    let text = docx_text(&res.bytes().await.unwrap());
+    let text = docx_text(&notice_docx(&admin, id).await);
     assert!(text.contains(&format!("千分制排名（{label}）")), "{text}");
 });
 
@@ -631,6 +616,14 @@ both!(red_flags_can_go_monthly, |app: TestApp| async move {
         app.login("admin").await.get(&format!("/scores?class=unit&period=month&date={}", day(today()))).await;
     assert!(html.contains("评定本月流动红旗"), "{html}");
 });
+
+/// A notice's Word document, downloaded over the API.
+async fn notice_docx(api: &Api, id: &str) -> Vec<u8> {
+    let res =
+        api.client.get(format!("{}/api/v1/notices/{id}/docx", api.base)).bearer_auth(&api.token).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    res.bytes().await.unwrap().to_vec()
+}
 
 /// The text of a .docx (the w:t runs of word/document.xml), read with a zip reader.
 fn docx_text(bytes: &[u8]) -> String {
