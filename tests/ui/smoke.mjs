@@ -62,6 +62,12 @@ try {
   check((await p.textContent('.props')).includes('待签收'), 'filed and dispatched');
   check(await p.isVisible('.compare img'), 'the before-photo shows');
   await p.screenshot({ path: `${outDir}/phone-problem.png`, fullPage: true });
+  // The year-end assessment reads on a phone without sideways scrolling.
+  await p.goto(`${base}/scores/annual?class=unit`);
+  check((await p.locator('#annual tbody tr').count()) > 10, 'the year-end assessment lists the units');
+  const annualWidth = await p.evaluate(() => document.documentElement.scrollWidth);
+  check(annualWidth <= 390, `no sideways scrolling on the assessment (page is ${annualWidth}px wide)`);
+  await p.screenshot({ path: `${outDir}/phone-annual.png`, fullPage: false });
 
   // Desktop: the office adds a unit through the form, meeting its field errors first.
   const desk = await browser.newContext({ viewport: { width: 1366, height: 860 } });
@@ -108,6 +114,17 @@ try {
   await Promise.all([d.waitForURL(/\/points\/[0-9a-f-]+$/), d.click('table.grid tbody tr:first-child td:nth-child(2) a')]);
   check((await d.textContent('#checklist')).includes('暴露垃圾'), 'the point checklist lists the standard');
   await d.screenshot({ path: `${outDir}/desktop-point.png`, fullPage: true });
+  // Scoring: the office drafts a rule change, sees its what-if preview and publishes it from
+  // the week the page proposes; the version history lists it.
+  await d.goto(`${base}/scores/rules?class=unit`);
+  await d.fill('input[name=rework_points]', '-6');
+  await Promise.all([d.waitForURL(/\/scores\/rules\?class=unit$/), d.click('form.form button[type=submit]')]);
+  check(await d.isVisible('#preview'), 'the draft shows its what-if preview');
+  await d.screenshot({ path: `${outDir}/desktop-rules.png`, fullPage: true });
+  await Promise.all([d.waitForURL(/\/scores\?class=unit$/), d.click('form[action="/scores/rules/publish"] button')]);
+  await d.goto(`${base}/scores/rules?class=unit`);
+  const versions = await d.textContent('#versions');
+  check(versions.includes('第2版') && versions.includes('现行') && versions.includes('历史'), `the version history: ${versions}`);
   // Logout through the header button.
   await Promise.all([d.waitForURL(`${base}/login`), d.click('.topbar button[type=submit]')]);
 

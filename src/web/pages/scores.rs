@@ -499,6 +499,10 @@ impl AnnualPage {
     fn cell(&self, q: &Option<svc::QuarterScore>) -> String {
         quarter_cell(q)
     }
+
+    fn quarter_name(&self, i: &usize) -> &'static str {
+        ["第一季度", "第二季度", "第三季度", "第四季度"].get(*i).copied().unwrap_or("")
+    }
 }
 
 #[derive(Deserialize, Default)]
