@@ -161,7 +161,8 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let want = |name: &str| only.as_deref().is_none_or(|o| name.contains(o));
     let db_path = config.data_dir.join("bench.db");
-    let reuse = reuse && db_path.exists();
+    // Reuse the SQLite bench.db when it exists, or whatever a given database URL holds.
+    let reuse = reuse && (!config.database_url.trim().is_empty() || db_path.exists());
     if config.database_url.trim().is_empty() && !reuse {
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", db_path.display()));
