@@ -269,6 +269,8 @@ async fn each_entries(
     let next_week = |w: i64| span_of(SpanKind::Week, to_local(w).date_naive() + chrono::Duration::days(7)).from;
     let cal = super::calendar::load(db).await?;
     let mut chunk = first;
+    // Finds already read for repeats (up to the previous load's end), kept for the next load.
+    let mut earlier: Vec<score::Earlier> = Vec::new();
     while chunk < last {
         let mut end = chunk;
         for _ in 0..WEEKS_PER_LOAD {
@@ -276,8 +278,11 @@ async fn each_entries(
                 end = next_week(end);
             }
         }
-        let ((facts, history, fails), mut awards) = tokio::try_join!(
-            async { Ok::<_, AppError>(store::problem_facts(db, class, chunk, end, lookback, target).await?) },
+        let ((facts, more, fails), mut awards) = tokio::try_join!(
+            async {
+                let history_from = if chunk == first { chunk - lookback } else { chunk };
+                Ok::<_, AppError>(store::problem_facts(db, class, chunk, end, history_from, target).await?)
+            },
             async { Ok::<_, AppError>(store::award_facts(db, class, chunk, end).await?) },
         )?;
         if let Some(t) = target {
@@ -308,10 +313,13 @@ async fn each_entries(
             })
         };
         let problems: Vec<ProblemFact> = facts.into_iter().filter_map(to_fact).collect();
+        earlier.retain(|e| e.found_at >= chunk - lookback);
+        earlier.extend(more);
+        let history = &earlier;
         let mut w = chunk;
         while w < end {
             let next = next_week(w);
-            let mut week = score::week_entries(rules.at(w), (w, next), &problems, &history, &awards);
+            let mut week = score::week_entries(rules.at(w), (w, next), &problems, history, &awards);
             week.retain(|e| e.at >= from && e.at < to);
             f(week);
             w = next;

@@ -275,13 +275,13 @@ pub struct FactRow {
 /// Problems that can cause an entry in [from, to): found, due or re-checked and failed in it
 /// (each condition has its index: found_at, the COALESCE(deadline_at, 0) expression, events by
 /// action and time), of one target when `only` is given, plus (as `history`) every find of any
-/// unit from `lookback` before `from` up to `to` (for repeats, which are judged at the point).
+/// unit from `history_from` up to `to` (for repeats, which are judged at the point).
 pub async fn problem_facts(
     db: &Db,
     class: Class,
     from: i64,
     to: i64,
-    lookback: i64,
+    history_from: i64,
     only: Option<&str>,
 ) -> Result<(Vec<FactRow>, Vec<Earlier>, Vec<(String, i64)>), sqlx::Error> {
     let target = target_sql(class, "q.unit_id");
@@ -308,12 +308,30 @@ pub async fn problem_facts(
         super::Backend::Postgres => ("json_agg", "json_build_array"),
     };
     let cast = if db.backend == super::Backend::Postgres { "::text" } else { "" };
-    let facts_sql = format!(
-        "SELECT {agg}({row}(q.id, q.code, {target}, q.point_id, q.category, q.source, q.state, q.found_at, q.deadline_at, q.closed_at)){cast} \
-         FROM {tables} WHERE q.state <> 'voided'{filter} \
-         AND ((q.found_at >= $1 AND q.found_at < $2) OR (COALESCE(q.deadline_at, 0) >= $1 AND COALESCE(q.deadline_at, 0) < $2) \
-         OR q.id IN (SELECT e.problem_id FROM problem_events e WHERE e.action = 'fail' AND e.at >= $1 AND e.at < $2))"
-    );
+    let cols = |target: &str| {
+        format!(
+            "{row}(q.id, q.code, {target}, q.point_id, q.category, q.source, q.state, q.found_at, q.deadline_at, q.closed_at)"
+        )
+    };
+    let in_range = "((q.found_at >= $1 AND q.found_at < $2) OR (COALESCE(q.deadline_at, 0) >= $1 AND COALESCE(q.deadline_at, 0) < $2))";
+    let failed =
+        "q.id IN (SELECT e.problem_id FROM problem_events e WHERE e.action = 'fail' AND e.at >= $1 AND e.at < $2)";
+    let facts_sql = match db.backend {
+        // SQLite answers the three conditions with one multi-index OR.
+        super::Backend::Sqlite => format!(
+            "SELECT {agg}({}) FROM {tables} WHERE q.state <> 'voided'{filter} AND ({in_range} OR {failed})",
+            cols(&target)
+        ),
+        // PostgreSQL cannot OR a sub-select into a bitmap scan (it scans the whole table, even
+        // for an empty fortnight): the failed re-checks come as a second branch.
+        super::Backend::Postgres => format!(
+            "SELECT {agg}({}){cast} FROM ( \
+             SELECT q.*, {target} AS target FROM {tables} WHERE q.state <> 'voided'{filter} AND {in_range} \
+             UNION ALL SELECT q.*, {target} AS target FROM {tables} WHERE q.state <> 'voided'{filter} AND {failed} AND NOT {in_range} \
+             ) q",
+            cols("q.target")
+        ),
+    };
     let facts = async {
         let mut q = sqlx::query_scalar(&facts_sql).bind(from).bind(to);
         if let Some(t) = only {
@@ -329,7 +347,7 @@ pub async fn problem_facts(
     );
     let history = async {
         let text: Option<String> =
-            sqlx::query_scalar(&history_sql).bind(from - lookback.max(0)).bind(to).fetch_one(&db.pool).await?;
+            sqlx::query_scalar(&history_sql).bind(history_from).bind(to).fetch_one(&db.pool).await?;
         from_json::<Earlier>(text)
     };
     let reworks =
