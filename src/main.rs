@@ -178,8 +178,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let summary = demo::seed_if_empty(&db, &admin_password, scale).await.map_err(explain)?;
             if summary.created {
                 let storage = chuangcheng::media::storage::Storage::Local(config.data_dir.join("media"));
-                let n = demo::problems::seed(&db, &storage).await.map_err(explain)?;
-                println!("演示问题 / demo problems: {n}");
+                let s = demo::problems::seed(&db, &storage).await.map_err(explain)?;
+                let h = &s.history;
+                println!(
+                    "演示历史 / history: 近四周问题 {} 个，流动红旗 {} 面，已发布通报简报 {} 期；今日问题 {} 个",
+                    h.problems, h.red_flags, h.notices, s.today
+                );
             }
             let app = Application::with_db(config, db).await?;
             println!("{}", summary.describe(&format!("http://{}", app.local_addr())));

@@ -3,6 +3,7 @@
 //! branches and the government service hall; 4 supervision teams; one account per role.
 //! Content is deterministic; `scale` adds copies of the district for load tests.
 
+pub mod history;
 mod names;
 pub mod problems;
 
@@ -62,6 +63,12 @@ impl Summary {
         s.push_str("=========================================================\n");
         s
     }
+}
+
+/// The liaison account of the demo unit at `index` of `UNITS` (the first and the first bank
+/// branch have `unit` and `bank` instead).
+pub fn liaison_username(index: usize) -> String {
+    format!("dw{:02}", index + 1)
 }
 
 /// Creates the demo city when the database has no accounts yet.
@@ -417,7 +424,7 @@ impl Builder {
         let lead = self.account("lead", "李卫东".into(), Role::PointLead, mobile(902), hash);
         self.save_user(User { unit_id: cgj, ..lead }).await?;
         let teller = self.account("bank", "赵晓燕".into(), Role::UnitUser, mobile(903), hash);
-        self.save_user(User { unit_id: bank, ..teller }).await?;
+        self.save_user(User { unit_id: bank.clone(), ..teller }).await?;
         let grid = self.account("grid", "孙丽娟".into(), Role::GridWorker, mobile(904), hash);
         let grid = self.save_user(User { area_id: Some(city.first_community.clone()), ..grid }).await?;
         sqlx::query("UPDATE grids SET worker_id = $1 WHERE community_id = $2")
@@ -425,6 +432,14 @@ impl Builder {
             .bind(&city.first_community)
             .execute(&mut *self.tx)
             .await?;
+        // Every other responsible unit has its liaison (创城联络员) account: dw03, dw04, ….
+        for (ui, (id, _)) in city.unit_ids.iter().enumerate() {
+            if ui == 0 || Some(id) == bank.as_ref() {
+                continue;
+            }
+            let u = self.account(&liaison_username(ui), person_name(300 + ui), Role::UnitUser, mobile(300 + ui), hash);
+            self.save_user(User { unit_id: Some(id.clone()), ..u }).await?;
+        }
         let evaluator = self.account("evaluator", "周明（第三方测评）".into(), Role::Evaluator, mobile(905), hash);
         self.save_user(evaluator).await?;
         let discipline = self.account("discipline", "吴刚（区纪委）".into(), Role::Discipline, mobile(906), hash);
@@ -457,6 +472,9 @@ impl Builder {
             DemoAccount { username: "unit", role: Role::UnitUser, note: UNITS[0].0.into() },
             DemoAccount { username: "bank", role: Role::UnitUser, note: UNITS[11].0.into() },
             DemoAccount { username: "lead", role: Role::PointLead, note: UNITS[0].0.into() },
+            DemoAccount {
+                username: "dw02…dw22", role: Role::UnitUser, note: "其余各责任单位的创城联络员".into()
+            },
             DemoAccount { username: "grid", role: Role::GridWorker, note: BIG_STREET_COMMUNITIES[0].into() },
             DemoAccount { username: "evaluator", role: Role::Evaluator, note: String::new() },
             DemoAccount { username: "discipline", role: Role::Discipline, note: String::new() },

@@ -1,4 +1,4 @@
-//! A few problems in the demo ledger, filed and moved on through the real use cases, so the loop
+//! Today's problems in the demo ledger, filed and moved on through the real use cases, so the loop
 //! can be tried at once: open, acknowledged, awaiting re-check, closed, reworked and overdue ones.
 
 use crate::domain::problem::Action;
@@ -12,9 +12,9 @@ use image::codecs::jpeg::JpegEncoder;
 use image::{ImageBuffer, Rgb};
 
 /// A generated "photo" (the demo has no camera): coloured blocks that differ per seed.
-fn photo(seed: u64) -> Vec<u8> {
-    let img = ImageBuffer::from_fn(640, 480, |x, y| {
-        let mut z = ((x / 20) as u64) << 40 | ((y / 20) as u64) << 20 | seed;
+pub(super) fn photo(seed: u64) -> Vec<u8> {
+    let img = ImageBuffer::from_fn(320, 240, |x, y| {
+        let mut z = ((x / 10) as u64) << 40 | ((y / 10) as u64) << 20 | seed;
         z = z.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (z >> 31);
         let v = (z >> 56) as u8;
         Rgb([v, 120u8.wrapping_add(v / 3), 255 - v])
@@ -24,7 +24,7 @@ fn photo(seed: u64) -> Vec<u8> {
     out
 }
 
-async fn as_user(db: &Db, username: &str) -> AppResult<CurrentUser> {
+pub(super) async fn as_user(db: &Db, username: &str) -> AppResult<CurrentUser> {
     let u = users::by_username(db, username).await?.ok_or(AppError::NotFound)?;
     Ok(CurrentUser {
         id: u.id,
@@ -38,7 +38,14 @@ async fn as_user(db: &Db, username: &str) -> AppResult<CurrentUser> {
     })
 }
 
-pub async fn seed(db: &Db, storage: &Storage) -> AppResult<usize> {
+/// What the demo's activity made: weeks of history, then today's problems.
+pub struct Seeded {
+    pub history: super::history::Replayed,
+    pub today: usize,
+}
+
+pub async fn seed(db: &Db, storage: &Storage) -> AppResult<Seeded> {
+    let history = super::history::replay(db, storage).await?;
     let sup = as_user(db, "supervisor").await?;
     let lead = as_user(db, "lead").await?;
     let s = Ctx { db, user: &sup, request_id: "demo" };
@@ -88,7 +95,7 @@ pub async fn seed(db: &Db, storage: &Storage) -> AppResult<usize> {
         act(&s, storage, &p.id, Action::Fail, step("周边仍有散落垃圾"), vec![]).await?;
     }
     scoring(db).await?;
-    Ok(filed.len())
+    Ok(Seeded { history, today: filed.len() })
 }
 
 /// Scoring activity for the demo: a commendation, a clean inspection at a bank branch, and this

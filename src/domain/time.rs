@@ -6,8 +6,20 @@ pub fn shanghai() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
 }
 
+tokio::task_local! {
+    /// "Now" for one task replaying the past (the demo city's weeks of history go through the
+    /// real use cases at the times they happened). Unset everywhere else.
+    static REPLAY_NOW: i64;
+}
+
+/// The current time, UTC epoch milliseconds (the replayed time inside `replay_at`).
 pub fn now_ms() -> i64 {
-    Utc::now().timestamp_millis()
+    REPLAY_NOW.try_with(|t| *t).unwrap_or_else(|_| Utc::now().timestamp_millis())
+}
+
+/// Runs `f` with `now_ms()` answering `at` in this task (tasks it spawns see the real time).
+pub async fn replay_at<F: std::future::Future>(at: i64, f: F) -> F::Output {
+    REPLAY_NOW.scope(at, f).await
 }
 
 pub fn to_local(ms: i64) -> DateTime<FixedOffset> {
@@ -44,6 +56,15 @@ mod tests {
         let ms = Utc.with_ymd_and_hms(2026, 11, 22, 15, 8, 0).unwrap().timestamp_millis();
         assert_eq!(fmt_local(ms), "2026-11-22 23:08:00");
         assert!(rfc3339_local(ms).ends_with("+08:00"));
+    }
+
+    #[tokio::test]
+    async fn a_replay_sets_the_time_for_its_task_only() {
+        let past = parse_local_day_start("2026-11-02").unwrap();
+        let (inside, spawned) =
+            replay_at(past, async { (now_ms(), tokio::spawn(async { now_ms() }).await.unwrap()) }).await;
+        assert_eq!(inside, past);
+        assert!(spawned > past + DAY_MS && now_ms() > past + DAY_MS, "outside the replay the clock is real");
     }
 
     #[test]

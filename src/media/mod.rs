@@ -99,7 +99,12 @@ pub fn intake(bytes: &[u8]) -> Result<Processed, MediaError> {
     let img = reader.decode().map_err(|_| MediaError::Corrupt)?;
     let phash = dhash(&img);
     let (taken_at, gps) = exif_evidence(bytes);
-    let thumb = img.thumbnail(THUMB_SIDE, THUMB_SIDE).to_rgb8();
+    // A thumbnail is never larger than the photo (`thumbnail` would scale a small one up).
+    let thumb = if img.width() <= THUMB_SIDE && img.height() <= THUMB_SIDE {
+        img.to_rgb8()
+    } else {
+        img.thumbnail(THUMB_SIDE, THUMB_SIDE).to_rgb8()
+    };
     let mut thumbnail = Vec::new();
     JpegEncoder::new_with_quality(&mut thumbnail, 80).encode_image(&thumb).map_err(|_| MediaError::Corrupt)?;
     Ok(Processed {
@@ -195,6 +200,9 @@ pub mod tests {
         assert_eq!((p.content_type, p.width, p.height), ("image/jpeg", 1200, 800));
         let t = image::load_from_memory(&p.thumbnail).unwrap();
         assert_eq!((t.width(), t.height()), (480, 320));
+        let small = intake(&jpeg(320, 240)).unwrap();
+        let t = image::load_from_memory(&small.thumbnail).unwrap();
+        assert_eq!((t.width(), t.height()), (320, 240), "a small photo is not scaled up");
     }
 
     /// A JPEG with an EXIF block (time and GPS), as phones write it.

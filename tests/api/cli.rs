@@ -171,25 +171,6 @@ async fn the_demo_command_creates_a_city_with_problems_in_every_stage() {
             assert!(started.elapsed() < Duration::from_secs(60), "demo did not start");
             tokio::time::sleep(Duration::from_millis(200)).await;
         };
-        let page: serde_json::Value = client
-            .get(format!("http://127.0.0.1:{port}/api/v1/problems?size=50"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let mut states: Vec<String> =
-            page["items"].as_array().unwrap().iter().map(|p| p["state"].as_str().unwrap().to_string()).collect();
-        states.sort();
-        assert_eq!(
-            states,
-            ["acknowledged", "acknowledged", "acknowledged", "closed", "dispatched", "submitted"],
-            "{backend:?}"
-        );
-        assert!(page["items"].as_array().unwrap().iter().any(|p| p["rework_count"] == 1));
-        // Scoring activity: a commendation in the ranking and this week's notice as a draft.
         let get = |path: String| {
             let (client, token) = (&client, &token);
             async move {
@@ -204,11 +185,57 @@ async fn the_demo_command_creates_a_city_with_problems_in_every_stage() {
                     .unwrap()
             }
         };
+        // Today: six problems, one in every stage of the loop.
+        let today = chuangcheng::domain::time::to_local(chuangcheng::domain::time::now_ms()).date_naive();
+        let page = get(format!("/api/v1/problems?size=50&from={today}&to={today}")).await;
+        let mut states: Vec<String> =
+            page["items"].as_array().unwrap().iter().map(|p| p["state"].as_str().unwrap().to_string()).collect();
+        states.sort();
+        assert_eq!(
+            states,
+            ["acknowledged", "acknowledged", "acknowledged", "closed", "dispatched", "submitted"],
+            "{backend:?}"
+        );
+        assert!(page["items"].as_array().unwrap().iter().any(|p| p["rework_count"] == 1));
+        // Four weeks of history before today, replayed at the times they happened.
+        let all = get("/api/v1/problems?size=1".into()).await;
+        assert!(all["total"].as_i64().unwrap() > 100, "{all}");
+        let week_ago = today - chrono::Duration::days(7);
+        let r = get(format!("/api/v1/scoring/unit/ranking?period=week&date={week_ago}")).await;
+        let lines = r["lines"].as_array().unwrap();
+        let mut scores: Vec<i64> = lines.iter().map(|l| l["score"].as_i64().unwrap()).collect();
+        scores.dedup();
+        assert!(scores.len() >= 5, "last week's ranking is spread out: {r}");
+        assert!(lines.iter().any(|l| l["red_flag"] == true) && lines.iter().any(|l| l["last"] == true), "{r}");
         let notices = get("/api/v1/notices".into()).await;
-        assert_eq!(notices.as_array().unwrap().len(), 1, "{notices}");
-        assert_eq!(notices[0]["status"], "draft");
+        let notices = notices.as_array().unwrap();
+        let published: Vec<&serde_json::Value> = notices
+            .iter()
+            .filter(|n| n["status"] == "published" && n["kind"] == "weekly" && n["class"] == "unit")
+            .collect();
+        assert!(published.len() >= 3, "{notices:?}");
+        let drafts: Vec<&serde_json::Value> = notices.iter().filter(|n| n["status"] == "draft").collect();
+        assert_eq!(drafts.len(), 1, "this week's notice waits as a draft: {notices:?}");
+        let oldest = published.last().unwrap()["id"].as_str().unwrap().to_string();
+        let reads = get(format!("/api/v1/notices/{oldest}/reads")).await;
+        let read = reads.as_array().unwrap().iter().filter(|r| r["read_at"].is_i64()).count();
+        assert!(read >= 15, "most units confirmed reading an old notice: {reads}");
+        let interviews = get("/api/v1/interviews".into()).await;
+        assert!(
+            interviews
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|i| i["facts"].as_str().unwrap().contains("notice") && !i["outcome"].as_str().unwrap().is_empty()),
+            "{interviews}"
+        );
+        // Nothing of the replay lies in the future.
+        let audit = get("/api/v1/audit?size=1".into()).await;
+        let newest = audit["items"][0]["at"].as_i64().unwrap();
+        assert!(newest <= chuangcheng::domain::time::now_ms(), "{audit}");
         let awards = get("/api/v1/scoring/unit/awards".into()).await;
-        assert_eq!(awards[0]["kind"], "commendation", "{awards}");
+        let kinds: Vec<&str> = awards.as_array().unwrap().iter().map(|a| a["kind"].as_str().unwrap()).collect();
+        assert!(kinds.contains(&"commendation") && kinds.contains(&"red_flag"), "{awards}");
         let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
         let _ = child.wait();
     }
