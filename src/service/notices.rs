@@ -51,7 +51,7 @@ pub struct Typical {
 }
 
 /// What a notice reports, frozen when it is generated.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct NoticeData {
     pub district: String,
     pub office: String,
@@ -103,6 +103,38 @@ pub fn data_of(n: &Notice) -> AppResult<NoticeData> {
 
 fn rate(v: Option<f64>) -> String {
     v.map(|x| format!("{x:.1}%")).unwrap_or_else(|| "—".into())
+}
+
+/// The headings of a notice's sections, numbered 一、二、… over the sections it has (a section
+/// without rows is left out and does not take a number).
+#[derive(Debug, Default)]
+pub struct Headings {
+    pub ranking: Option<String>,
+    pub overdue: Option<String>,
+    pub typical: Option<String>,
+    pub interviews: Option<String>,
+}
+
+impl NoticeData {
+    pub fn headings(&self) -> Headings {
+        const NUMERALS: [&str; 4] = ["一", "二", "三", "四"];
+        let mut n = 0;
+        let mut next = |present: bool, title: String| {
+            present.then(|| {
+                n += 1;
+                format!("{}、{title}", NUMERALS[n - 1])
+            })
+        };
+        Headings {
+            ranking: next(
+                !self.ranking.is_empty(),
+                format!("{}千分制排名{}", self.class_label, paren(&self.ranking_label)),
+            ),
+            overdue: next(!self.overdue.is_empty(), "逾期未整改问题".into()),
+            typical: next(!self.typical.is_empty(), "典型问题整改前后对比".into()),
+            interviews: next(!self.interviews.is_empty(), "拟约谈单位".into()),
+        }
+    }
 }
 
 /// "（…）" around a label, or nothing when it is empty (notices generated before it existed).
@@ -474,8 +506,9 @@ pub async fn docx(db: &Db, storage: &Storage, n: &Notice) -> AppResult<Vec<u8>> 
         ));
     }
     let heading = |s: &str| Paragraph::new().add_run(Run::new().add_text(s).size(32).fonts(hei.clone()));
-    if !d.ranking.is_empty() {
-        doc = doc.add_paragraph(heading(&format!("一、{}千分制排名{}", d.class_label, paren(&d.ranking_label))));
+    let headings = d.headings();
+    if let Some(h) = &headings.ranking {
+        doc = doc.add_paragraph(heading(h));
         let rows = d
             .ranking
             .iter()
@@ -498,8 +531,8 @@ pub async fn docx(db: &Db, storage: &Storage, n: &Notice) -> AppResult<Vec<u8>> 
             .collect();
         doc = doc.add_table(table(&["名次", "名称", "得分", "上期名次", "备注"], rows));
     }
-    if !d.overdue.is_empty() {
-        doc = doc.add_paragraph(heading("二、逾期未整改问题"));
+    if let Some(h) = &headings.overdue {
+        doc = doc.add_paragraph(heading(h));
         let rows = d
             .overdue
             .iter()
@@ -516,8 +549,8 @@ pub async fn docx(db: &Db, storage: &Storage, n: &Notice) -> AppResult<Vec<u8>> 
             .collect();
         doc = doc.add_table(table(&["编号", "点位", "责任单位", "问题", "整改期限", "超期工时"], rows));
     }
-    if !d.typical.is_empty() {
-        doc = doc.add_paragraph(heading("三、典型问题整改前后对比"));
+    if let Some(h) = &headings.typical {
+        doc = doc.add_paragraph(heading(h));
         for t in &d.typical {
             doc = doc.add_paragraph(
                 Paragraph::new().add_run(text(&format!("{} {}（{}）：{}", t.code, t.point, t.unit, t.description), 28)),
@@ -538,8 +571,8 @@ pub async fn docx(db: &Db, storage: &Storage, n: &Notice) -> AppResult<Vec<u8>> 
             doc = doc.add_paragraph(row).add_paragraph(center(text("整改前（左） 整改后（右）", 24)));
         }
     }
-    if !d.interviews.is_empty() {
-        doc = doc.add_paragraph(heading("四、拟约谈单位"));
+    if let Some(h) = &headings.interviews {
+        doc = doc.add_paragraph(heading(h));
         let rows = d.interviews.iter().map(|(n, c)| vec![n.clone(), c.to_string()]).collect();
         doc = doc.add_table(table(&["单位", "逾期问题数"], rows));
     }
@@ -550,4 +583,42 @@ pub async fn docx(db: &Db, storage: &Storage, n: &Notice) -> AppResult<Vec<u8>> 
     let mut out = std::io::Cursor::new(Vec::new());
     doc.build().pack(&mut out).map_err(|e| AppError::Internal(anyhow::anyhow!("docx: {e}")))?;
     Ok(out.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sections_are_numbered_over_those_a_notice_has() {
+        let overdue = OverdueRow {
+            code: "Q202611230001".into(),
+            point: "解放西路".into(),
+            unit: "运河区城市管理综合行政执法局".into(),
+            category: "暴露垃圾".into(),
+            deadline: "2026-11-23 12:00".into(),
+            hours: 2.0,
+        };
+        let d = NoticeData {
+            class_label: "责任单位".into(),
+            ranking_label: "2026年11月23日至11月29日".into(),
+            ranking: vec![RankRow {
+                rank: 1,
+                name: "运河区教育局".into(),
+                score: "1000".into(),
+                prev_rank: None,
+                last: false,
+                red_flag: false,
+            }],
+            overdue: vec![overdue],
+            interviews: vec![("运河区城市管理综合行政执法局".into(), 3)],
+            ..Default::default()
+        };
+        let h = d.headings();
+        assert_eq!(h.ranking.as_deref(), Some("一、责任单位千分制排名（2026年11月23日至11月29日）"));
+        assert_eq!(h.overdue.as_deref(), Some("二、逾期未整改问题"));
+        assert_eq!(h.typical, None);
+        assert_eq!(h.interviews.as_deref(), Some("三、拟约谈单位"), "no typical problems: the next section is 三");
+        assert!(NoticeData::default().headings().ranking.is_none());
+    }
 }

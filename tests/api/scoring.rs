@@ -181,6 +181,11 @@ both!(a_week_of_activity_is_scored_entry_by_entry_and_rules_rescore_it, |app: Te
     let (status, html) = b.get(&format!("/scores?class=unit&date={tuesday}")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("流动红旗") && html.contains("末位") && html.contains("运河区住房和城乡建设局"), "{html}");
+    assert!(html.contains("本周流动红旗已评定") && !html.contains("评定本周流动红旗"), "awarded once: no button");
+    let (_, html) = b.get(&format!("/scores?class=unit&date={today}")).await;
+    assert!(html.contains("本周结束后可评定流动红旗") && !html.contains("评定本周流动红旗"), "week not over");
+    let (_, html) = b.get(&format!("/scores?class=unit&date={}", day(monday - chrono::Duration::days(7)))).await;
+    assert!(html.contains("评定本周流动红旗"), "a finished week without flags offers the button");
     let (status, html) = b.get(&format!("/scores/unit/{unit}?date={tuesday}")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("得分 <b>") && html.contains("区级督导检查发现问题"), "{html}");
@@ -271,6 +276,9 @@ both!(a_week_of_activity_is_scored_entry_by_entry_and_rules_rescore_it, |app: Te
     ] {
         assert!(text.contains(must), "the Word text lacks {must}: {text}");
     }
+    check_section_numbers(&text, "责任单位");
+    let (_, page) = app.login("admin").await.get(&format!("/notices/{id}")).await;
+    check_section_numbers(&page, "责任单位");
     convert_to_pdf_if_possible(&docx);
     // Units read the published notice and confirm; the office sees who has not.
     assert_eq!(bank.get(&format!("/api/v1/notices/{id}")).await.0, StatusCode::OK);
@@ -611,13 +619,39 @@ both!(red_flags_can_go_monthly, |app: TestApp| async move {
     );
     let (status, e) = admin.post("/api/v1/scoring/unit/publish", json!({"effective_from": fifteenth})).await;
     assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("period_published")), "{e}");
-    // The ranking page offers the monthly award on the monthly view.
+    // The ranking page offers the monthly award on the monthly view of a finished month.
+    let b = app.login("admin").await;
+    let (_, html) = b.get(&format!("/scores?class=unit&period=month&date={}", day(today()))).await;
+    assert!(html.contains("本月结束后可评定流动红旗") && !html.contains("评定本月流动红旗"), "{html}");
+    let (_, html) = b.get(&format!("/scores?class=unit&period=month&date={tenth}")).await;
+    assert!(html.contains("本月流动红旗已评定"), "{html}");
     let (_, html) =
-        app.login("admin").await.get(&format!("/scores?class=unit&period=month&date={}", day(today()))).await;
+        b.get(&format!("/scores?class=unit&period=month&date={}", day(last_month - chrono::Duration::days(1)))).await;
     assert!(html.contains("评定本月流动红旗"), "{html}");
 });
 
 /// A notice's Word document, downloaded over the API.
+/// The sections a notice has are numbered 一、二、… in order, with no gap for a missing one.
+fn check_section_numbers(text: &str, class_label: &str) {
+    let sections = [
+        format!("{class_label}千分制排名"),
+        "逾期未整改问题".into(),
+        "典型问题整改前后对比".into(),
+        "拟约谈单位".into(),
+    ];
+    let numerals = ["一", "二", "三", "四"];
+    let present: Vec<&String> =
+        sections.iter().filter(|s| numerals.iter().any(|n| text.contains(&format!("{n}、{s}")))).collect();
+    assert!(present.len() >= 2, "{text}");
+    for (i, s) in present.iter().enumerate() {
+        assert!(
+            text.contains(&format!("{}、{s}", numerals[i])),
+            "section {s} should be number {}: {text}",
+            numerals[i]
+        );
+    }
+}
+
 async fn notice_docx(api: &Api, id: &str) -> Vec<u8> {
     let res =
         api.client.get(format!("{}/api/v1/notices/{id}/docx", api.base)).bearer_auth(&api.token).send().await.unwrap();

@@ -50,6 +50,8 @@ pub struct RankingPage {
     /// week or month: the period red flags of the class are awarded for, and its 周/月
     flag_period: String,
     flag_label: &'static str,
+    /// open (the button), awarded or not_over
+    flag_state: &'static str,
 }
 
 impl RankingPage {
@@ -68,7 +70,18 @@ pub async fn ranking(page: PageUser, Query(q): Query<RankQuery>) -> PageResult<R
     let kind = SpanKind::parse(q.period.as_deref().unwrap_or(""))?;
     let day = parse_day(q.date.as_deref())?;
     let r = svc::ranking(&page.state.db, class, kind, day).await?;
-    let flag_kind = svc::flag_span(&page.state.db, class, day).await?.kind;
+    let flag_span = svc::flag_span(&page.state.db, class, day).await?;
+    let flag_kind = flag_span.kind;
+    let flag_state = if flag_span.to > crate::domain::time::now_ms() {
+        "not_over"
+    } else if store::awards(&page.state.db, class.as_str(), Some("red_flag"), None, Some(flag_span.from))
+        .await?
+        .is_empty()
+    {
+        "open"
+    } else {
+        "awarded"
+    };
     if q.export.as_deref() == Some("xlsx") {
         let rows = r
             .lines
@@ -106,6 +119,7 @@ pub async fn ranking(page: PageUser, Query(q): Query<RankQuery>) -> PageResult<R
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default(),
         flag_label: flag_kind.label(),
+        flag_state,
     }
     .into_response())
 }
