@@ -12,7 +12,7 @@ use crate::domain::time::{DAY_MS, fmt_local, now_ms, to_local};
 use crate::error::{AppError, AppResult};
 use crate::media::storage::Storage;
 use crate::store::audit::Change;
-use crate::store::notices::{self as store, Notice, ReadStatus};
+use crate::store::notices::{self as store, Notice, NoticeFilter, NoticeRow, ReadStatus};
 use crate::store::problems::{self as problem_store, ProblemFilter};
 use crate::store::{Db, photos as photo_store};
 use serde::{Deserialize, Serialize};
@@ -423,9 +423,55 @@ pub async fn visible(ctx: &Ctx<'_>, id: &str) -> AppResult<Notice> {
     if n.status == "published" || staff { Ok(n) } else { Err(AppError::NotFound) }
 }
 
-pub async fn list(ctx: &Ctx<'_>) -> AppResult<Vec<Notice>> {
+/// What the notice list may be filtered by, as typed (query strings of the page and the API).
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+pub struct ListQuery {
+    /// weekly or daily
+    pub kind: Option<String>,
+    /// community, street, unit or window
+    pub class: Option<String>,
+    /// draft or published (drafts only for the office, supervisors and the discipline office)
+    pub status: Option<String>,
+    /// Periods starting in this year
+    pub year: Option<String>,
+    /// 1: only notices the caller's unit has not confirmed
+    pub unread: Option<String>,
+    pub page: Option<i64>,
+    pub size: Option<i64>,
+}
+
+/// The list of notices the caller may read, newest period first: staff see drafts too, a unit
+/// sees published ones with its own confirmation.
+pub async fn list(ctx: &Ctx<'_>, q: &ListQuery, page: crate::store::PageReq) -> AppResult<(Vec<NoticeRow>, i64)> {
     let staff = matches!(ctx.user.role, Role::Admin | Role::Supervisor | Role::Discipline);
-    Ok(store::list(ctx.db, !staff).await?)
+    let text = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
+    let mut f = NoticeFilter {
+        kind: text(&q.kind).map(|k| Kind::parse(&k).map(|k| k.as_str().to_string())).transpose()?,
+        class: text(&q.class).map(|c| super::scoring::parse_class(&c).map(|c| c.as_str().to_string())).transpose()?,
+        status: match text(&q.status).as_deref() {
+            None => None,
+            Some(s @ ("draft" | "published")) => Some(s.to_string()),
+            Some(other) => {
+                return Err(AppError::BadRequest("invalid_status", format!("状态“{other}”无效，应为草稿或已发布")));
+            }
+        },
+        reader: ctx.user.unit_id.clone().filter(|_| ctx.user.role.needs_unit()),
+        unread: text(&q.unread).as_deref() == Some("1"),
+        ..Default::default()
+    };
+    if let Some(y) = text(&q.year) {
+        let year = super::scoring::parse_year(Some(&y))?;
+        let start = |y: i32| crate::domain::time::parse_local_day_start(&format!("{y}-01-01"));
+        f.from = start(year);
+        f.to = start(year + 1);
+    }
+    if !staff {
+        if f.status.as_deref() == Some("draft") {
+            return Ok((Vec::new(), 0));
+        }
+        f.status = Some("published".into());
+    }
+    Ok(store::list(ctx.db, &f, page).await?)
 }
 
 /// A unit's account confirms its unit has read a published notice (once per unit).

@@ -77,12 +77,87 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<Notice>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {COLS} FROM notices WHERE id = $1")).bind(id).fetch_optional(&db.pool).await
 }
 
-/// Notices newest first; only published ones when `published_only`.
-pub async fn list(db: &Db, published_only: bool) -> Result<Vec<Notice>, sqlx::Error> {
-    let filter = if published_only { " WHERE status = 'published'" } else { "" };
-    sqlx::query_as(&format!("SELECT {COLS} FROM notices{filter} ORDER BY period_start DESC, created_at DESC LIMIT 200"))
-        .fetch_all(&db.pool)
-        .await
+/// Which notices a list shows.
+#[derive(Debug, Clone, Default)]
+pub struct NoticeFilter {
+    pub kind: Option<String>,
+    pub class: Option<String>,
+    /// draft or published
+    pub status: Option<String>,
+    /// Periods starting in [from, to)
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+    /// The unit whose confirmation `own_read_at` reports
+    pub reader: Option<String>,
+    /// Only notices the reader's unit has not confirmed
+    pub unread: bool,
+}
+
+/// A line of the notice list: the notice without its text, with how many units confirmed it
+/// and when the caller's unit did.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
+pub struct NoticeRow {
+    pub id: String,
+    /// weekly or daily
+    pub kind: String,
+    pub class: String,
+    pub period_start: i64,
+    pub period_end: i64,
+    pub number: String,
+    pub title: String,
+    /// draft or published
+    pub status: String,
+    pub published_at: Option<i64>,
+    /// Units that confirmed reading
+    pub reads: i64,
+    /// When the caller's unit confirmed (unit accounts only)
+    pub own_read_at: Option<i64>,
+}
+
+/// Notices newest period first, filtered, one page, and the total.
+pub async fn list(db: &Db, f: &NoticeFilter, page: super::PageReq) -> Result<(Vec<NoticeRow>, i64), sqlx::Error> {
+    let mut w = super::Where::default();
+    for (col, v) in [("n.kind", &f.kind), ("n.class", &f.class), ("n.status", &f.status)] {
+        if let Some(v) = v {
+            let p = w.text(v);
+            w.and(format!("{col} = {p}"));
+        }
+    }
+    if let Some(t) = f.from {
+        let p = w.int(t);
+        w.and(format!("n.period_start >= {p}"));
+    }
+    if let Some(t) = f.to {
+        let p = w.int(t);
+        w.and(format!("n.period_start < {p}"));
+    }
+    let own_of =
+        |p: &str| format!("(SELECT r.read_at FROM notice_reads r WHERE r.notice_id = n.id AND r.unit_id = {p})");
+    let mut own = "CAST(NULL AS BIGINT)".to_string();
+    if let Some(r) = &f.reader
+        && f.unread
+    {
+        let p = w.text(r);
+        own = own_of(&p);
+        w.and(format!("{own} IS NULL"));
+    }
+    let total = super::count(db, "notices n", &w).await?;
+    let mut args = w.args.clone();
+    if let Some(r) = &f.reader
+        && !f.unread
+    {
+        args.push(super::Arg::Text(r.clone()));
+        own = own_of(&format!("${}", args.len()));
+    }
+    let sql = format!(
+        "SELECT n.id, n.kind, n.class, n.period_start, n.period_end, n.number, n.title, n.status, n.published_at, \
+         (SELECT COUNT(*) FROM notice_reads r WHERE r.notice_id = n.id) AS reads, {own} AS own_read_at \
+         FROM notices n{} ORDER BY n.period_start DESC, n.created_at DESC{}",
+        w.sql(),
+        page.limit_offset()
+    );
+    let rows = super::bind_args_as(sqlx::query_as::<_, NoticeRow>(&sql), &args).fetch_all(&db.pool).await?;
+    Ok((rows, total))
 }
 
 /// Notices of a kind and class whose period overlaps [from, to).

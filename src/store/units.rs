@@ -51,6 +51,11 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<Unit>, sqlx::Error> {
         .await
 }
 
+/// Every unit, active or not (the units a notice asks to confirm reading).
+pub async fn count_all(db: &Db) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM units").fetch_one(&db.pool).await
+}
+
 pub async fn all_names(db: &Db) -> Result<Vec<(String, String)>, sqlx::Error> {
     sqlx::query_as::<_, (String, String)>("SELECT id, name FROM units ORDER BY name").fetch_all(&db.pool).await
 }

@@ -207,8 +207,8 @@ async fn the_demo_command_creates_a_city_with_problems_in_every_stage() {
         scores.dedup();
         assert!(scores.len() >= 5, "last week's ranking is spread out: {r}");
         assert!(lines.iter().any(|l| l["red_flag"] == true) && lines.iter().any(|l| l["last"] == true), "{r}");
-        let notices = get("/api/v1/notices".into()).await;
-        let notices = notices.as_array().unwrap();
+        let notices = get("/api/v1/notices?size=50".into()).await;
+        let notices = notices["items"].as_array().unwrap();
         let published: Vec<&serde_json::Value> = notices
             .iter()
             .filter(|n| n["status"] == "published" && n["kind"] == "weekly" && n["class"] == "unit")

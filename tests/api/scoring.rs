@@ -769,3 +769,84 @@ both!(interviews_and_accountability_name_their_facts, |app: TestApp| async move 
     let (_, html) = app.login("admin").await.get(&format!("/interviews?unit_id={unit}")).await;
     assert!(html.contains("逾期未整改问题"));
 });
+
+both!(the_notice_list_filters_pages_and_exports_and_units_see_what_they_have_not_read, |app: TestApp| async move {
+    let admin = app.api_login("admin").await;
+    let (monday, _) = last_week();
+    let earlier = monday - chrono::Duration::days(7);
+    let mut made = Vec::new();
+    for (kind, class, d) in [
+        ("weekly", "unit", earlier),
+        ("weekly", "unit", monday),
+        ("weekly", "community", monday),
+        ("daily", "unit", monday),
+    ] {
+        let (status, n) = admin.post("/api/v1/notices", json!({"kind": kind, "class": class, "date": day(d)})).await;
+        assert_eq!(status, StatusCode::CREATED, "{n}");
+        made.push(n["id"].as_str().unwrap().to_string());
+    }
+    for id in &made[..2] {
+        assert_eq!(admin.post(&format!("/api/v1/notices/{id}/publish"), json!({})).await.0, StatusCode::OK);
+    }
+    // The office pages through everything, newest period first, and filters.
+    let ids = |v: &Value| {
+        v["items"].as_array().unwrap().iter().map(|n| n["id"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+    };
+    let (_, p1) = admin.get("/api/v1/notices?size=3").await;
+    let (_, p2) = admin.get("/api/v1/notices?size=3&page=2").await;
+    assert_eq!((p1["total"].as_i64(), ids(&p1).len(), ids(&p2).len()), (Some(4), 3, 1), "{p1}");
+    assert_eq!(ids(&p2), [made[0].clone()], "the oldest period comes last");
+    assert!(p1["items"][0].get("body").is_none(), "the list carries no texts");
+    for (query, expected) in [
+        ("kind=daily", vec![&made[3]]),
+        ("class=community", vec![&made[2]]),
+        ("status=published&kind=weekly&class=unit", vec![&made[1], &made[0]]),
+        ("year=1999", vec![]),
+    ] {
+        let (status, r) = admin.get(&format!("/api/v1/notices?{query}")).await;
+        assert_eq!(status, StatusCode::OK, "{r}");
+        let mut got = ids(&r);
+        let mut want: Vec<String> = expected.into_iter().cloned().collect();
+        got.sort();
+        want.sort();
+        assert_eq!(got, want, "{query}");
+    }
+    for (query, code) in [
+        ("kind=monthly", "invalid_kind"),
+        ("class=moon", "unknown_class"),
+        ("status=gone", "invalid_status"),
+        ("year=abc", "invalid_year"),
+    ] {
+        let (status, e) = admin.get(&format!("/api/v1/notices?{query}")).await;
+        assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some(code)), "{query}");
+        assert!(!e["error"]["message"].as_str().unwrap().is_ascii(), "a Chinese message: {e}");
+    }
+    // A unit sees published notices only, with its own confirmation; it finds what it has not read.
+    let bank = app.api_login("bank").await;
+    let (_, r) = bank.get("/api/v1/notices").await;
+    assert_eq!(ids(&r), [made[1].clone(), made[0].clone()]);
+    assert!(r["items"].as_array().unwrap().iter().all(|n| n["own_read_at"].is_null()));
+    assert_eq!(bank.get("/api/v1/notices?status=draft").await.1["total"], 0, "drafts stay the office's");
+    bank.post(&format!("/api/v1/notices/{}/read", made[1]), json!({})).await;
+    let (_, r) = bank.get("/api/v1/notices?unread=1").await;
+    assert_eq!(ids(&r), [made[0].clone()]);
+    let (_, r) = bank.get("/api/v1/notices").await;
+    assert!(r["items"][0]["own_read_at"].is_i64(), "{r}");
+    let (_, r) = admin.get("/api/v1/notices?status=published&size=1").await;
+    assert_eq!(r["items"][0]["reads"], 1, "the office sees how many units confirmed: {r}");
+    // The pages: filter bar and paging for the office, 未确认 for a unit, a real Excel export.
+    let b = app.login("admin").await;
+    let (_, html) = b.get("/notices?class=community").await;
+    assert!(html.contains("id=\"notice-filters\"") && html.contains("共 1 条"), "{html}");
+    let res = b.get_raw("/notices?status=published&export=xlsx").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let rows = crate::units::xlsx_rows(&res.bytes().await.unwrap());
+    assert_eq!(rows.len(), 3, "a header and the two published notices: {rows:?}");
+    assert_eq!(rows[0][0], "期号");
+    assert!(rows[1..].iter().any(|r| r[7] == "1"), "{rows:?}");
+    let (_, html) = app.login("bank").await.get("/notices").await;
+    assert!(html.contains("未确认") && !html.contains("草稿</span>"), "{html}");
+    let (status, html) = b.get("/notices?kind=monthly").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("通报类型“monthly”无效"), "{html}");
+});

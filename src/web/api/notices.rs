@@ -1,11 +1,12 @@
 //! Notices (通报) and work briefs over the API.
 
-use super::{ErrorBody, JsonBody};
-use crate::service::notices::{self as svc, Kind, NoticeData};
+use super::{ErrorBody, JsonBody, Page};
+use crate::service::notices::{self as svc, Kind, ListQuery, NoticeData};
 use crate::service::scoring::{parse_class, parse_day};
-use crate::store::notices::{Notice, ReadStatus};
+use crate::store::notices::{Notice, NoticeRow, ReadStatus};
 use crate::web::auth::ApiUser;
 use crate::web::error::ApiResult;
+use crate::web::query::Query;
 use axum::Json;
 use axum::extract::Path;
 use axum::http::{StatusCode, header};
@@ -13,10 +14,14 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// Notices the caller may read, newest first (drafts for the office and supervisors).
-#[utoipa::path(get, path = "/notices", tag = "scoring", responses((status = 200, body = Vec<Notice>)))]
-pub async fn list(api: ApiUser) -> ApiResult<Json<Vec<Notice>>> {
-    Ok(Json(svc::list(&api.ctx()).await?))
+/// Notices the caller may read, newest period first (drafts for the office, supervisors and the
+/// discipline office), filtered and paged; a unit's own confirmation in `own_read_at`.
+#[utoipa::path(get, path = "/notices", tag = "scoring", params(ListQuery),
+    responses((status = 200, body = Page<NoticeRow>), (status = 400, body = ErrorBody)))]
+pub async fn list(api: ApiUser, Query(q): Query<ListQuery>) -> ApiResult<Json<Page<NoticeRow>>> {
+    let req = crate::store::PageReq::new(q.page, q.size);
+    let (items, total) = svc::list(&api.ctx(), &q, req).await?;
+    Ok(Json(Page { items, total, page: req.page, size: req.size }))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -5,15 +5,17 @@ use crate::domain::role::Role;
 use crate::domain::score::Class;
 use crate::domain::time::fmt_local;
 use crate::error::AppError;
-use crate::service::notices::{self as svc, Kind, NoticeData};
+use crate::service::notices::{self as svc, Kind, ListQuery, NoticeData};
 use crate::service::scoring::{parse_class, parse_day};
-use crate::store::notices::{Notice, ReadStatus};
+use crate::store::PageReq;
+use crate::store::notices::{Notice, NoticeRow, ReadStatus};
 use crate::web::auth::{CsrfForm, PageUser};
 use crate::web::error::PageResult;
-use crate::web::ui::{Layout, Opt, xlsx_sheets};
+use crate::web::query::Query;
+use crate::web::ui::{Layout, Opt, Pager, xlsx_sheets};
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::Path;
+use axum::extract::{Path, RawQuery};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -22,35 +24,100 @@ use serde::Deserialize;
 #[template(path = "notices/list.html")]
 pub struct ListPage {
     l: Layout,
-    rows: Vec<(Notice, String, String)>,
+    rows: Vec<Line>,
+    pager: Pager,
+    q: ListQuery,
     classes: Vec<Opt>,
     is_admin: bool,
+    /// Office, supervisors, discipline: drafts and the count of confirmations
+    staff: bool,
+    /// A unit's account: its own confirmations
+    is_unit: bool,
+    /// Units that are asked to confirm reading
+    units: i64,
     today: String,
     error: Option<String>,
 }
 
-async fn list_page(page: &PageUser, error: Option<String>) -> PageResult<ListPage> {
-    let rows = svc::list(&page.ctx())
-        .await?
-        .into_iter()
-        .map(|n| {
-            let period = format!("{}至{}", &fmt_local(n.period_start)[..10], &fmt_local(n.period_end - 1)[..10]);
-            let published = n.published_at.map(|t| fmt_local(t)[..16].to_string()).unwrap_or_default();
-            (n, period, published)
-        })
-        .collect();
+/// A notice in the list with its texts for the page.
+pub struct Line {
+    n: NoticeRow,
+    kind: &'static str,
+    class: &'static str,
+    period: String,
+    published: String,
+    own_read: String,
+}
+
+fn line(n: NoticeRow) -> Line {
+    Line {
+        kind: if n.kind == "daily" { "工作日报" } else { "周通报" },
+        class: Class::parse(&n.class).map(Class::label).unwrap_or(""),
+        period: format!("{}至{}", &fmt_local(n.period_start)[..10], &fmt_local(n.period_end - 1)[..10]),
+        published: n.published_at.map(|t| fmt_local(t)[..16].to_string()).unwrap_or_default(),
+        own_read: n.own_read_at.map(|t| fmt_local(t)[..16].to_string()).unwrap_or_default(),
+        n,
+    }
+}
+
+async fn list_page(page: &PageUser, raw: Option<&str>, q: ListQuery, error: Option<String>) -> PageResult<ListPage> {
+    let req = PageReq::new(q.page, q.size);
+    let (rows, total) = svc::list(&page.ctx(), &q, req).await?;
+    let staff = matches!(page.user.role, Role::Admin | Role::Supervisor | Role::Discipline);
     Ok(ListPage {
         l: Layout::new(&page.user, "notices", "通报简报"),
-        rows,
+        rows: rows.into_iter().map(line).collect(),
+        pager: Pager::new(raw, req, total),
+        q,
         classes: Class::ALL.iter().map(|c| Opt::new(c.as_str(), c.label())).collect(),
         is_admin: page.user.role == Role::Admin,
+        staff,
+        is_unit: page.user.role.needs_unit(),
+        units: if staff { crate::store::units::count_all(&page.state.db).await? } else { 0 },
         today: crate::domain::time::to_local(crate::domain::time::now_ms()).format("%Y-%m-%d").to_string(),
         error,
     })
 }
 
-pub async fn list(page: PageUser) -> PageResult<ListPage> {
-    list_page(&page, None).await
+#[derive(Deserialize, Default)]
+pub struct ExportParam {
+    export: Option<String>,
+}
+
+pub async fn list(
+    page: PageUser,
+    RawQuery(raw): RawQuery,
+    Query(q): Query<ListQuery>,
+    Query(x): Query<ExportParam>,
+) -> PageResult<Response> {
+    if x.export.as_deref() == Some("xlsx") {
+        let (rows, _) = svc::list(&page.ctx(), &q, PageReq::all()).await?;
+        let rows: Vec<Line> = rows.into_iter().map(line).collect();
+        let staff = matches!(page.user.role, Role::Admin | Role::Supervisor | Role::Discipline);
+        let read_header = if staff { "已确认单位数" } else { "本单位确认时间" };
+        let cells = rows
+            .into_iter()
+            .map(|r| {
+                vec![
+                    r.n.number,
+                    r.n.title,
+                    r.kind.into(),
+                    r.class.into(),
+                    r.period,
+                    if r.n.status == "published" { "已发布" } else { "草稿" }.into(),
+                    r.published,
+                    if staff { r.n.reads.to_string() } else { r.own_read },
+                ]
+            })
+            .collect();
+        return Ok(crate::web::ui::xlsx(
+            "通报简报",
+            "通报",
+            &["期号", "标题", "类型", "排名对象", "周期", "状态", "发布时间", read_header],
+            cells,
+        ));
+    }
+    Ok(list_page(&page, raw.as_deref(), q, None).await?.into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -73,7 +140,8 @@ pub async fn generate(CsrfForm { page, form }: CsrfForm<GenerateForm>) -> PageRe
     match run.await {
         Ok(n) => Ok(Redirect::to(&format!("/notices/{}", n.id)).into_response()),
         Err(e @ (AppError::Conflict(..) | AppError::BadRequest(..))) => {
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, list_page(&page, Some(e.to_string())).await?).into_response())
+            let again = list_page(&page, None, ListQuery::default(), Some(e.to_string())).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, again).into_response())
         }
         Err(e) => Err(e.into()),
     }
