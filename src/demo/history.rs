@@ -444,6 +444,7 @@ impl Replay<'_> {
                 let n = notices::generate(&admin, notices::Kind::Daily, Class::Unit, d).await?;
                 notices::publish(&admin, &n.id).await?;
                 self.out.notices += 1;
+                self.schedule_reads(t, &n.id);
             }
         }
         Ok(())
@@ -462,11 +463,23 @@ impl Replay<'_> {
             let n = notices::generate(&admin, notices::Kind::Weekly, class, monday).await?;
             notices::publish(&admin, &n.id).await?;
             self.out.notices += 1;
+            self.schedule_reads(t, &n.id);
             if class == Class::Unit {
                 self.notices.push((monday, n.id));
             }
         }
-        let (_, id) = self.notices.last().cloned().expect("just published");
+        // After the second notice the office interviews its last-placed unit.
+        if self.notices.len() == 2 {
+            let k = self.notices.len() - 1;
+            let day = to_local(t).date_naive();
+            let tuesday = self.next_working_day(day);
+            self.schedule(at(tuesday, 15, 0), Step::Interview(k));
+        }
+        Ok(())
+    }
+
+    /// The units confirm reading a notice published at `t` over the next day and a half.
+    fn schedule_reads(&mut self, t: i64, id: &str) {
         // The unit's head account confirms (the demo's first unit has `unit` beside its lead).
         let mut readers: Vec<String> =
             self.unit_actor.values().map(|u| if u == "lead" { "unit".to_string() } else { u.clone() }).collect();
@@ -478,16 +491,8 @@ impl Replay<'_> {
                 continue;
             }
             let when = t + 20 * MINUTE + self.dice.minutes(0, 30 * 60);
-            self.schedule(when, Step::Read { notice: id.clone(), by });
+            self.schedule(when, Step::Read { notice: id.to_string(), by });
         }
-        // After the second notice the office interviews its last-placed unit.
-        if self.notices.len() == 2 {
-            let k = self.notices.len() - 1;
-            let day = to_local(t).date_naive();
-            let tuesday = self.next_working_day(day);
-            self.schedule(at(tuesday, 15, 0), Step::Interview(k));
-        }
-        Ok(())
     }
 
     /// An interview of the unit a notice placed last, with its overdue problems of that week.

@@ -846,6 +846,22 @@ both!(the_notice_list_filters_pages_and_exports_and_units_see_what_they_have_not
     assert!(rows[1..].iter().any(|r| r[7] == "1"), "{rows:?}");
     let (_, html) = app.login("bank").await.get("/notices").await;
     assert!(html.contains("未确认") && !html.contains("草稿</span>"), "{html}");
+    // The start pages point at what needs attention.
+    let card = |html: &str, label: &str| {
+        let at = html.find(label).unwrap_or_else(|| panic!("no card {label}: {html}"));
+        let rest = &html[at..];
+        let open = "class=\"num\">";
+        let num = &rest[rest.find(open).unwrap() + open.len()..];
+        num[..num.find('<').unwrap()].to_string()
+    };
+    let (_, home) = app.login("bank").await.get("/").await;
+    assert_eq!(card(&home, "待确认通报"), "1", "{home}");
+    assert!(home.contains("href=\"/notices?unread=1\""));
+    assert_eq!(card(&home, "本周千分制得分"), "1000");
+    let (_, home) = b.get("/").await;
+    assert_eq!(card(&home, "待发布通报"), "2", "{home}");
+    let units = app.scalar("SELECT COUNT(*) FROM units").await;
+    assert_eq!(card(&home, "最新通报未确认单位"), (units - 1).to_string());
     let (status, html) = b.get("/notices?kind=monthly").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(html.contains("通报类型“monthly”无效"), "{html}");
