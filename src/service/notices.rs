@@ -232,7 +232,13 @@ pub async fn generate(ctx: &Ctx<'_>, kind: Kind, class: Class, day: chrono::Naiv
         updated_at: now,
         version: 1,
     };
-    store::insert(&mut tx, &n).await?;
+    store::insert(&mut tx, &n).await.map_err(|e| {
+        if crate::store::is_unique_violation(&e) {
+            AppError::Conflict("overlapping_period", format!("{}的通报已由他人生成，周期不能重叠", span.label))
+        } else {
+            e.into()
+        }
+    })?;
     let label = format!("{} {}", n.number, n.title);
     let change = Change {
         action: "create",

@@ -68,3 +68,21 @@ both!(a_stale_form_shows_a_chinese_conflict_message, |app: TestApp| async move {
     assert!(html.contains("该记录已被他人修改"));
     assert_eq!(app.scalar("SELECT COUNT(*) FROM units WHERE name = '运河区卫健局'").await, 0);
 });
+
+both!(two_instances_generating_the_same_notice_make_one, |app: TestApp| async move {
+    let second = app.second_instance().await;
+    let a = app.api_login("admin").await;
+    let b = Api { client: reqwest::Client::new(), base: second.clone(), token: a.token.clone() };
+    let today = chuangcheng::domain::time::to_local(chuangcheng::domain::time::now_ms()).format("%Y-%m-%d").to_string();
+    let generate = |api: &Api| {
+        let body = json!({"kind": "weekly", "class": "unit", "date": today});
+        api.client.post(format!("{}/api/v1/notices", api.base)).bearer_auth(&api.token).json(&body).send()
+    };
+    // A double click on each of two instances.
+    let (r1, r2, r3, r4) = tokio::join!(generate(&a), generate(&b), generate(&a), generate(&b));
+    let mut statuses: Vec<StatusCode> = [r1, r2, r3, r4].into_iter().map(|r| r.unwrap().status()).collect();
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::CREATED, StatusCode::CONFLICT, StatusCode::CONFLICT, StatusCode::CONFLICT]);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM notices").await, 1);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE object_type = 'notice'").await, 1);
+});
