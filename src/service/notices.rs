@@ -422,11 +422,16 @@ pub async fn publish(ctx: &Ctx<'_>, id: &str) -> AppResult<Notice> {
     Ok(Notice { version: old.version + 1, ..new })
 }
 
-/// A notice the caller may see: the office and supervisors all; others only published ones.
+/// The office, supervisors and the discipline office see drafts and every unit's confirmation;
+/// the others see published notices only.
+pub fn sees_drafts(role: Role) -> bool {
+    matches!(role, Role::Admin | Role::Supervisor | Role::Discipline)
+}
+
+/// A notice the caller may see: staff all; others only published ones.
 pub async fn visible(ctx: &Ctx<'_>, id: &str) -> AppResult<Notice> {
     let n = store::get(ctx.db, id).await?.ok_or(AppError::NotFound)?;
-    let staff = matches!(ctx.user.role, Role::Admin | Role::Supervisor | Role::Discipline);
-    if n.status == "published" || staff { Ok(n) } else { Err(AppError::NotFound) }
+    if n.status == "published" || sees_drafts(ctx.user.role) { Ok(n) } else { Err(AppError::NotFound) }
 }
 
 /// What the notice list may be filtered by, as typed (query strings of the page and the API).
@@ -449,7 +454,6 @@ pub struct ListQuery {
 /// The list of notices the caller may read, newest period first: staff see drafts too, a unit
 /// sees published ones with its own confirmation.
 pub async fn list(ctx: &Ctx<'_>, q: &ListQuery, page: crate::store::PageReq) -> AppResult<(Vec<NoticeRow>, i64)> {
-    let staff = matches!(ctx.user.role, Role::Admin | Role::Supervisor | Role::Discipline);
     let text = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
     let mut f = NoticeFilter {
         kind: text(&q.kind).map(|k| Kind::parse(&k).map(|k| k.as_str().to_string())).transpose()?,
@@ -471,7 +475,7 @@ pub async fn list(ctx: &Ctx<'_>, q: &ListQuery, page: crate::store::PageReq) -> 
         f.from = start(year);
         f.to = start(year + 1);
     }
-    if !staff {
+    if !sees_drafts(ctx.user.role) {
         if f.status.as_deref() == Some("draft") {
             return Ok((Vec::new(), 0));
         }

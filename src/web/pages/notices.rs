@@ -63,7 +63,7 @@ fn line(n: NoticeRow) -> Line {
 async fn list_page(page: &PageUser, raw: Option<&str>, q: ListQuery, error: Option<String>) -> PageResult<ListPage> {
     let req = PageReq::new(q.page, q.size);
     let (rows, total) = svc::list(&page.ctx(), &q, req).await?;
-    let staff = matches!(page.user.role, Role::Admin | Role::Supervisor | Role::Discipline);
+    let staff = svc::sees_drafts(page.user.role);
     Ok(ListPage {
         l: Layout::new(&page.user, "notices", "通报简报"),
         rows: rows.into_iter().map(line).collect(),
@@ -93,7 +93,7 @@ pub async fn list(
     if x.export.as_deref() == Some("xlsx") {
         let (rows, _) = svc::list(&page.ctx(), &q, PageReq::all()).await?;
         let rows: Vec<Line> = rows.into_iter().map(line).collect();
-        let staff = matches!(page.user.role, Role::Admin | Role::Supervisor | Role::Discipline);
+        let staff = svc::sees_drafts(page.user.role);
         let read_header = if staff { "已确认单位数" } else { "本单位确认时间" };
         let cells = rows
             .into_iter()
