@@ -14,7 +14,7 @@ use crate::domain::calendar::Calendar;
 use crate::domain::problem::Action;
 use crate::domain::score::Class;
 use crate::domain::time::{DAY_MS, now_ms, parse_local_day_start, replay_at, to_local};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::media::storage::Storage;
 use crate::service::problems::{ActInput, FileInput, act, file};
 use crate::service::scoring::{SpanKind, award_red_flags, commend, flag_span, record_clean};
@@ -412,7 +412,11 @@ impl Replay<'_> {
                 act(&self.ctx(&who), self.storage, &id, action, input, photos).await?;
             }
             Step::Clean { point, by } => {
-                record_clean(&self.ctx(&by), &point, "检查无问题，点位整洁规范").await?;
+                // A point with a problem found that day, or already recorded, is not counted again.
+                match record_clean(&self.ctx(&by), &point, "检查无问题，点位整洁规范").await {
+                    Ok(_) | Err(AppError::Conflict(..)) => {}
+                    Err(e) => return Err(e),
+                }
             }
             Step::Commend { class, target, note } => {
                 commend(&self.ctx("admin"), class, &target, note, None).await?;

@@ -320,7 +320,8 @@ async fn each_entries(
         while w < end {
             let next = next_week(w);
             let mut week = score::week_entries(rules.at(w), (w, next), &problems, history, &awards);
-            week.retain(|e| e.at >= from && e.at < to);
+            // Only what has happened: a deadline later today is not overdue yet.
+            week.retain(|e| e.at >= from && e.at < to && e.at <= now);
             f(week);
             w = next;
         }
@@ -963,9 +964,15 @@ pub async fn commend(ctx: &Ctx<'_>, class: Class, target: &str, note: &str, day:
     Ok(a)
 }
 
-/// A supervisor (or the office, or a grid worker) records an inspected point found clean.
+/// Supervisors, grid workers and the office record points found clean.
+pub fn may_record_clean(role: Role) -> bool {
+    matches!(role, Role::Admin | Role::Supervisor | Role::GridWorker)
+}
+
+/// A supervisor (or the office, or a grid worker) records an inspected point found clean: once
+/// per point and day, and not on a day a problem was found there.
 pub async fn record_clean(ctx: &Ctx<'_>, point_id: &str, note: &str) -> AppResult<String> {
-    if !matches!(ctx.user.role, Role::Admin | Role::Supervisor | Role::GridWorker) {
+    if !may_record_clean(ctx.user.role) {
         return Err(AppError::Forbidden);
     }
     let p = super::points::visible(ctx, point_id.trim())
@@ -975,9 +982,32 @@ pub async fn record_clean(ctx: &Ctx<'_>, point_id: &str, note: &str) -> AppResul
         return Err(AppError::field("note", "too_long", "备注不能超过200字"));
     }
     let now = now_ms();
+    // A point where a problem was found today was not found clean today.
+    let day_start = parse_local_day_start(&to_local(now).format("%Y-%m-%d").to_string()).unwrap_or(now);
+    let found_today: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM problems WHERE point_id = $1 AND found_at >= $2 AND voided_at IS NULL",
+    )
+    .bind(&p.id)
+    .bind(day_start)
+    .fetch_one(&ctx.db.pool)
+    .await?;
+    if found_today > 0 {
+        return Err(AppError::Conflict(
+            "problem_found_today",
+            format!("{}今日已登记问题，不能再记为检查无问题", p.name),
+        ));
+    }
     let id = new_id();
     let mut tx = ctx.db.begin().await?;
-    store::insert_inspection(&mut tx, &id, &p.id, now, (&ctx.user.id, &ctx.user.display_name), note.trim()).await?;
+    store::insert_inspection(&mut tx, &id, &p.id, now, (&ctx.user.id, &ctx.user.display_name), note.trim())
+        .await
+        .map_err(|e| {
+            if crate::store::is_unique_violation(&e) {
+                AppError::Conflict("already_recorded", format!("{}今日已记录检查无问题，每个点位每天计一次", p.name))
+            } else {
+                e.into()
+            }
+        })?;
     let l = format!("点位检查无问题 {} {}", p.name, fmt_local(now));
     let change = Change {
         action: "create",

@@ -203,6 +203,8 @@ pub async fn red_flags_of(db: &Db, target: &str) -> Result<Vec<Award>, sqlx::Err
     .await
 }
 
+/// Records a point found clean; a second record for the point on the same Beijing day is a
+/// unique violation.
 pub async fn insert_inspection(
     conn: &mut AnyConnection,
     id: &str,
@@ -211,9 +213,10 @@ pub async fn insert_inspection(
     inspector: (&str, &str),
     note: &str,
 ) -> Result<(), sqlx::Error> {
+    let day = crate::domain::time::to_local(at).format("%Y-%m-%d").to_string();
     sqlx::query(
-        "INSERT INTO point_inspections (id, point_id, at, inspector_id, inspector_name, note, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $3)",
+        "INSERT INTO point_inspections (id, point_id, at, inspector_id, inspector_name, note, created_at, day) \
+         VALUES ($1, $2, $3, $4, $5, $6, $3, $7)",
     )
     .bind(id)
     .bind(point_id)
@@ -221,6 +224,7 @@ pub async fn insert_inspection(
     .bind(inspector.0)
     .bind(inspector.1)
     .bind(note)
+    .bind(day)
     .execute(conn)
     .await
     .map(|_| ())
@@ -391,4 +395,23 @@ pub async fn award_facts(db: &Db, class: Class, from: i64, to: i64) -> Result<Ve
         })
     }));
     Ok(out)
+}
+
+/// A point's clean inspections, newest first.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
+pub struct Inspection {
+    pub id: String,
+    pub at: i64,
+    pub inspector_name: String,
+    pub note: String,
+}
+
+pub async fn inspections_of(db: &Db, point_id: &str, limit: i64) -> Result<Vec<Inspection>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, at, inspector_name, note FROM point_inspections WHERE point_id = $1 ORDER BY at DESC LIMIT $2",
+    )
+    .bind(point_id)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await
 }

@@ -105,6 +105,7 @@ pub fn flash(ok: Option<&str>) -> Option<&'static str> {
         "saved" => Some("已保存"),
         "deleted" => Some("已删除"),
         "password" => Some("密码已修改"),
+        "clean" => Some("已记录：该点位检查无问题"),
         _ => None,
     }
 }

@@ -866,3 +866,78 @@ both!(the_notice_list_filters_pages_and_exports_and_units_see_what_they_have_not
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(html.contains("通报类型“monthly”无效"), "{html}");
 });
+
+both!(a_point_found_clean_counts_once_a_day_and_not_beside_a_problem, |app: TestApp| async move {
+    let (point, item) = road_point(&app).await;
+    let other = app
+        .id_of(&format!(
+            "SELECT id FROM points WHERE unit_id = (SELECT unit_id FROM points WHERE id = '{point}') AND id <> '{point}' ORDER BY code LIMIT 1"
+        ))
+        .await;
+    // In the field: the supervisor picks the point, finds nothing wrong and says so.
+    let b = app.login("supervisor").await;
+    let (_, html) = b.get(&format!("/problems/new?point_id={point}")).await;
+    assert!(html.contains("id=\"clean-form\""), "the filing page offers 检查无问题");
+    let (status, _, location) =
+        b.post(&format!("/points/{point}/clean"), &[("note", "环境整洁"), ("back", "new")]).await;
+    assert_eq!((status, location.as_deref()), (StatusCode::SEE_OTHER, Some("/problems/new?ok=clean")));
+    let (_, html) = b.get("/problems/new?ok=clean").await;
+    assert!(html.contains("已记录：该点位检查无问题"));
+    // A second press, on this instance or another, does not count twice.
+    let (status, html, _) = b.post(&format!("/points/{point}/clean"), &[("note", "")]).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(html.contains("今日已记录检查无问题"), "{html}");
+    let sup = app.api_login("supervisor").await;
+    let (status, e) = sup.post(&format!("/api/v1/points/{point}/clean"), json!({})).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("already_recorded")));
+    let second = Api { client: reqwest::Client::new(), base: app.second_instance().await, token: sup.token.clone() };
+    let press = |api: &Api| {
+        api.client
+            .post(format!("{}/api/v1/points/{other}/clean", api.base))
+            .bearer_auth(&api.token)
+            .json(&json!({}))
+            .send()
+    };
+    let (r1, r2) = tokio::join!(press(&sup), press(&second));
+    let mut statuses = [r1.unwrap().status(), r2.unwrap().status()];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::CREATED, StatusCode::CONFLICT]);
+    assert_eq!(
+        app.scalar(&format!("SELECT COUNT(*) FROM point_inspections WHERE point_id IN ('{point}', '{other}')")).await,
+        2
+    );
+    // A point with a problem found today was not found clean today.
+    let third = app
+        .id_of(&format!(
+            "SELECT id FROM points WHERE unit_id = (SELECT unit_id FROM points WHERE id = '{point}') AND id NOT IN ('{point}', '{other}') ORDER BY code LIMIT 1"
+        ))
+        .await;
+    let third_item = app
+        .id_of(&format!(
+            "SELECT i.id FROM standard_items i JOIN standard_versions v ON v.id = i.version_id AND v.status = 'published' \
+             JOIN point_types t ON (i.point_types = '*' OR i.point_types LIKE '%' || t.code || '%') \
+             JOIN points p ON p.type_id = t.id WHERE p.id = '{third}' ORDER BY i.seq LIMIT 1"
+        ))
+        .await;
+    let _ = item;
+    let (status, p) = file(&sup, json!({"point_id": third, "standard_item_id": third_item, "description": "乱贴小广告", "source": "supervision"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{p}");
+    let (status, e) = sup.post(&format!("/api/v1/points/{third}/clean"), json!({})).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("problem_found_today")), "{e}");
+    // Who may: not a unit; the point's page lists the record with the inspector.
+    let lead = app.api_login("lead").await;
+    assert_eq!(lead.post(&format!("/api/v1/points/{other}/clean"), json!({})).await.0, StatusCode::FORBIDDEN);
+    let (_, html) = b.get(&format!("/points/{point}")).await;
+    assert!(html.contains("id=\"inspections\"") && html.contains("环境整洁"), "{html}");
+    let (_, html) = app.login("lead").await.get(&format!("/points/{point}")).await;
+    assert!(!html.contains("id=\"clean-form\""), "a unit does not record its own points clean");
+    // The unit's week: one clean entry per point, whatever was pressed.
+    let unit = app.id_of(&format!("SELECT unit_id FROM points WHERE id = '{point}'")).await;
+    let (_, l) = sup.get(&format!("/api/v1/scoring/unit/ledger/{unit}")).await;
+    let entries = l["entries"].as_array().unwrap();
+    let clean = entries.iter().filter(|e| e["kind"] == "clean_point").count();
+    assert_eq!(clean, 2, "{l}");
+    let now = chuangcheng::domain::time::now_ms();
+    assert!(entries.iter().all(|e| e["at"].as_i64().unwrap() <= now), "nothing charged before it happens: {l}");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE object_type = 'point_inspection'").await, 2);
+});

@@ -55,6 +55,7 @@ pub fn routes() -> Router<AppState> {
         .route("/points/import", get(points::import_form).post(points::import))
         .route("/points/template.xlsx", get(points::template))
         .route("/points/{id}", get(points::detail))
+        .route("/points/{id}/clean", post(points::clean))
         .route("/points/{id}/edit", get(points::edit_form).post(points::update))
         .route(
             "/points/{id}/photos",

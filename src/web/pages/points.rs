@@ -181,6 +181,11 @@ pub struct PointDetail {
     reads_audit: bool,
     photos: Vec<crate::store::photos::Photo>,
     can_add_photos: bool,
+    /// Inspectors record "检查无问题" here
+    can_clean: bool,
+    /// Recent clean inspections with their Beijing times
+    inspections: Vec<(crate::store::scoring::Inspection, String)>,
+    error: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -189,6 +194,11 @@ pub struct OkQuery {
 }
 
 pub async fn detail(page: PageUser, Path(id): Path<String>, Query(q): Query<OkQuery>) -> PageResult<PointDetail> {
+    detail_page(&page, &id, q.ok.as_deref(), None).await
+}
+
+async fn detail_page(page: &PageUser, id: &str, ok: Option<&str>, error: Option<String>) -> PageResult<PointDetail> {
+    let id = id.to_string();
     let ctx = page.ctx();
     let point = svc::visible(&ctx, &id).await?;
     let p = store::row(ctx.db, &id).await?.ok_or(AppError::NotFound)?;
@@ -200,17 +210,58 @@ pub async fn detail(page: PageUser, Path(id): Path<String>, Query(q): Query<OkQu
     let can_add_photos = page.user.role == crate::domain::role::Role::Admin
         || (page.user.role == crate::domain::role::Role::UnitUser
             && page.user.unit_id.as_deref() == Some(point.unit_id.as_str()));
+    let inspections = crate::store::scoring::inspections_of(ctx.db, &point.id, 10)
+        .await?
+        .into_iter()
+        .map(|i| {
+            let at = crate::domain::time::fmt_local(i.at)[..16].to_string();
+            (i, at)
+        })
+        .collect();
     Ok(PointDetail {
         photos,
         can_add_photos,
+        can_clean: point.active == 1 && crate::service::scoring::may_record_clean(page.user.role),
+        inspections,
+        error,
         standard,
         checklist,
-        l: Layout::new(&page.user, "points", p.name.clone()).with_flash(q.ok.as_deref()),
+        l: Layout::new(&page.user, "points", p.name.clone()).with_flash(ok),
         can_edit: can_edit(page.user.role),
         reads_audit: page.user.role.reads_audit(),
         gcj,
         p,
     })
+}
+
+#[derive(Deserialize, Default)]
+pub struct CleanForm {
+    #[serde(default)]
+    note: String,
+    /// "new": back to finding the next point (the field flow); otherwise the point's page
+    #[serde(default)]
+    back: String,
+}
+
+/// 检查无问题: the inspected point was found clean (counts once a day).
+pub async fn clean(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<CleanForm>) -> PageResult<Response> {
+    match crate::service::scoring::record_clean(&page.ctx(), &id, &form.note).await {
+        Ok(_) if form.back == "new" => Ok(Redirect::to("/problems/new?ok=clean").into_response()),
+        Ok(_) => Ok(Redirect::to(&format!("/points/{id}?ok=clean")).into_response()),
+        Err(e @ (AppError::Conflict(..) | AppError::Validation(..))) => {
+            let status = if matches!(e, AppError::Conflict(..)) {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            let message = match &e {
+                AppError::Validation(f) => f.0.iter().map(|x| x.message.clone()).collect::<Vec<_>>().join("；"),
+                other => other.to_string(),
+            };
+            Ok((status, detail_page(&page, &id, None, Some(message)).await?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Template, WebTemplate)]

@@ -212,6 +212,7 @@ pub struct NewQuery {
     /// The phone's position (WGS-84, from the browser): candidates come nearest first.
     lng: Option<f64>,
     lat: Option<f64>,
+    ok: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -228,6 +229,8 @@ pub struct NewPage {
     now: String,
     open_here: Vec<ProblemRow>,
     duplicate: Option<String>,
+    /// The inspector may record the point found clean instead
+    can_clean: bool,
 }
 
 fn default_source(role: Role) -> &'static str {
@@ -303,13 +306,17 @@ async fn new_page(
         now: to_local(now_ms()).format("%Y-%m-%dT%H:%M").to_string(),
         open_here,
         duplicate: None,
+        can_clean: crate::service::scoring::may_record_clean(page.user.role),
     })
 }
 
 pub async fn new_form(page: PageUser, Query(q): Query<NewQuery>) -> PageResult<NewPage> {
     let f = FileInput { source: default_source(page.user.role).into(), ..Default::default() };
     let near = q.lng.zip(q.lat).filter(|p| crate::domain::geo::in_china(*p));
-    new_page(&page, opt(&q.point_id), opt(&q.q).unwrap_or_default(), near, f, FieldErrors::default()).await
+    let mut p =
+        new_page(&page, opt(&q.point_id), opt(&q.q).unwrap_or_default(), near, f, FieldErrors::default()).await?;
+    p.l = p.l.with_flash(q.ok.as_deref());
+    Ok(p)
 }
 
 fn photos_of(form: &CsrfMultipart, field: &str) -> Vec<Vec<u8>> {
