@@ -411,7 +411,7 @@ async fn ranking_under(db: &Db, class: Class, timeline: &Timeline, span: Span) -
     // Red flags won for exactly this period (a week, or a month where flags go monthly).
     let red_flags = async {
         Ok::<_, AppError>(
-            store::awards(db, class.as_str(), Some("red_flag"), None, Some(span.from))
+            store::awards(db, &red_flags_of_period(class, span.from))
                 .await?
                 .into_iter()
                 .filter(|a| a.period_end == Some(span.to))
@@ -857,7 +857,7 @@ pub async fn award_red_flags(ctx: &Ctx<'_>, class: Class, day: NaiveDate) -> App
         let code = if span.kind == SpanKind::Week { "week_not_over" } else { "period_not_over" };
         return Err(AppError::Conflict(code, format!("{}尚未结束，不能评定流动红旗", span.label)));
     }
-    if !store::awards(ctx.db, class.as_str(), Some("red_flag"), None, Some(span.from)).await?.is_empty() {
+    if !store::awards(ctx.db, &red_flags_of_period(class, span.from)).await?.is_empty() {
         return Err(AppError::Conflict("already_awarded", format!("{}的{}流动红旗已评定", span.label, class.label())));
     }
     let timeline = timeline(ctx.db, class).await?;
@@ -962,6 +962,50 @@ pub async fn commend(ctx: &Ctx<'_>, class: Class, target: &str, note: &str, day:
     ctx.audit(&mut tx, change, now).await?;
     tx.commit().await?;
     Ok(a)
+}
+
+/// The red flags of a class awarded for the period starting at `start`.
+pub fn red_flags_of_period(class: Class, start: i64) -> store::AwardFilter {
+    store::AwardFilter {
+        class: Some(class.as_str().into()),
+        kind: Some("red_flag".into()),
+        period_start: Some(start),
+        ..Default::default()
+    }
+}
+
+/// What the award list may be filtered by, as typed.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+pub struct AwardQuery {
+    /// commendation or red_flag
+    pub kind: Option<String>,
+    /// Awarded in this year
+    pub year: Option<String>,
+    pub page: Option<i64>,
+    pub size: Option<i64>,
+}
+
+/// Red flags and commendations of a class (or of every class), newest first: their history.
+pub async fn award_list(
+    db: &Db,
+    class: Option<Class>,
+    q: &AwardQuery,
+    page: crate::store::PageReq,
+) -> AppResult<(Vec<Award>, i64)> {
+    let mut f = store::AwardFilter { class: class.map(|c| c.as_str().to_string()), ..Default::default() };
+    match q.kind.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
+        None => {}
+        Some(k @ ("commendation" | "red_flag")) => f.kind = Some(k.into()),
+        Some(other) => {
+            return Err(AppError::BadRequest("invalid_kind", format!("奖励类型“{other}”无效，应为流动红旗或表扬")));
+        }
+    }
+    if q.year.as_deref().is_some_and(|y| !y.trim().is_empty()) {
+        let year = parse_year(q.year.as_deref())?;
+        f.from = parse_local_day_start(&format!("{year}-01-01"));
+        f.to = parse_local_day_start(&format!("{}-01-01", year + 1));
+    }
+    Ok(store::award_page(db, &f, page).await?)
 }
 
 /// Supervisors, grid workers and the office record points found clean.

@@ -148,30 +148,50 @@ pub async fn insert_award(conn: &mut AnyConnection, a: &Award) -> Result<(), sql
 }
 
 /// Awards of a class, newest first; optionally one kind, one target or one week.
-pub async fn awards(
-    db: &Db,
-    class: &str,
-    kind: Option<&str>,
-    target: Option<&str>,
-    period_start: Option<i64>,
-) -> Result<Vec<Award>, sqlx::Error> {
+/// Which awards to read.
+#[derive(Debug, Clone, Default)]
+pub struct AwardFilter {
+    pub class: Option<String>,
+    /// commendation or red_flag
+    pub kind: Option<String>,
+    pub target: Option<String>,
+    /// A red flag's period
+    pub period_start: Option<i64>,
+    /// Awarded in [from, to)
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+}
+
+fn award_where(f: &AwardFilter) -> super::Where {
     let mut w = super::Where::default();
-    let p = w.text(class);
-    w.and(format!("class = {p}"));
-    if let Some(k) = kind {
-        let p = w.text(k);
-        w.and(format!("kind = {p}"));
+    for (col, v) in [("class", &f.class), ("kind", &f.kind), ("target_id", &f.target)] {
+        if let Some(v) = v {
+            let p = w.text(v);
+            w.and(format!("{col} = {p}"));
+        }
     }
-    if let Some(t) = target {
-        let p = w.text(t);
-        w.and(format!("target_id = {p}"));
+    for (cond, v) in [("period_start =", f.period_start), ("at >=", f.from), ("at <", f.to)] {
+        if let Some(v) = v {
+            let p = w.int(v);
+            w.and(format!("{cond} {p}"));
+        }
     }
-    if let Some(s) = period_start {
-        let p = w.int(s);
-        w.and(format!("period_start = {p}"));
-    }
-    let sql = format!("SELECT {AWARD_COLS} FROM score_awards{} ORDER BY at DESC, id DESC LIMIT 500", w.sql());
-    super::bind_args_as(sqlx::query_as::<_, Award>(&sql), &w.args).fetch_all(&db.pool).await
+    w
+}
+
+/// Awards newest first (the first 500).
+pub async fn awards(db: &Db, f: &AwardFilter) -> Result<Vec<Award>, sqlx::Error> {
+    Ok(award_page(db, f, super::PageReq { page: 1, size: 500 }).await?.0)
+}
+
+/// One page of awards, newest first, and how many match.
+pub async fn award_page(db: &Db, f: &AwardFilter, page: super::PageReq) -> Result<(Vec<Award>, i64), sqlx::Error> {
+    let w = award_where(f);
+    let total = super::count(db, "score_awards", &w).await?;
+    let sql =
+        format!("SELECT {AWARD_COLS} FROM score_awards{} ORDER BY at DESC, id DESC{}", w.sql(), page.limit_offset());
+    let rows = super::bind_args_as(sqlx::query_as::<_, Award>(&sql), &w.args).fetch_all(&db.pool).await?;
+    Ok((rows, total))
 }
 
 /// Red flags a unit or area won, in any class, newest first (for its page and notices).

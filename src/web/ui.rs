@@ -65,6 +65,7 @@ fn menu_for(role: Role) -> Vec<MenuGroup> {
         items: vec![
             MenuItem { key: "scores", label: "千分制排名", href: "/scores" },
             MenuItem { key: "annual", label: "年度考核", href: "/scores/annual" },
+            MenuItem { key: "awards", label: "红旗与表扬", href: "/scores/awards" },
             MenuItem { key: "notices", label: "通报简报", href: "/notices" },
         ],
     });

@@ -234,7 +234,8 @@ async fn the_demo_command_creates_a_city_with_problems_in_every_stage() {
         let newest = audit["items"][0]["at"].as_i64().unwrap();
         assert!(newest <= chuangcheng::domain::time::now_ms(), "{audit}");
         let awards = get("/api/v1/scoring/unit/awards".into()).await;
-        let kinds: Vec<&str> = awards.as_array().unwrap().iter().map(|a| a["kind"].as_str().unwrap()).collect();
+        let kinds: Vec<&str> =
+            awards["items"].as_array().unwrap().iter().map(|a| a["kind"].as_str().unwrap()).collect();
         assert!(kinds.contains(&"commendation") && kinds.contains(&"red_flag"), "{awards}");
         let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
         let _ = child.wait();

@@ -941,3 +941,61 @@ both!(a_point_found_clean_counts_once_a_day_and_not_beside_a_problem, |app: Test
     assert!(entries.iter().all(|e| e["at"].as_i64().unwrap() <= now), "nothing charged before it happens: {l}");
     assert_eq!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE object_type = 'point_inspection'").await, 2);
 });
+
+both!(red_flags_and_commendations_have_a_history_page_and_the_office_commends_there, |app: TestApp| async move {
+    let b = app.login("admin").await;
+    let other = app.id_of("SELECT id FROM units WHERE name = '运河区住房和城乡建设局'").await;
+    let today = day(today());
+    // A mistake keeps what was typed and saves nothing.
+    let (status, html, _) = b
+        .post("/scores/commendations", &[("class", "unit"), ("target_id", &other), ("date", &today), ("note", " ")])
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("请填写表扬事由") && html.contains(&format!("value=\"{other}\" selected")), "{html}");
+    let (status, html, _) = b
+        .post("/scores/commendations", &[("class", "unit"), ("target_id", "nobody"), ("date", &today), ("note", "好")])
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("被表扬的对象不存在"), "{html}");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM score_awards").await, 0);
+    let (status, _, location) = b
+        .post(
+            "/scores/commendations",
+            &[("class", "unit"), ("target_id", &other), ("date", &today), ("note", "背街小巷整治迅速")],
+        )
+        .await;
+    assert_eq!((status, location.as_deref()), (StatusCode::SEE_OTHER, Some("/scores/awards?class=unit&ok=created")));
+    // Only the office commends.
+    let (status, _, _) = app
+        .login("supervisor")
+        .await
+        .post("/scores/commendations", &[("class", "unit"), ("target_id", &other), ("date", &today), ("note", "x")])
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, html) = app.login("supervisor").await.get("/scores/awards").await;
+    assert!(html.contains("背街小巷整治迅速") && !html.contains("id=\"commend-form\""), "{html}");
+    // The history: filters, the API page, the export.
+    let (_, html) = b.get("/scores/awards?class=unit&ok=created").await;
+    assert!(html.contains("已新增") && html.contains("id=\"commend-form\"") && html.contains("共 1 条"), "{html}");
+    let (_, html) = b.get("/scores/awards?kind=red_flag").await;
+    assert!(html.contains("暂无记录"), "{html}");
+    let (_, html) = b.get("/scores/awards?class=window").await;
+    assert!(html.contains("共 0 条"), "another class: {html}");
+    let admin = app.api_login("admin").await;
+    let (status, page) = admin.get("/api/v1/scoring/unit/awards?kind=commendation&size=5").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!((page["total"].as_i64(), page["items"][0]["target_id"].as_str()), (Some(1), Some(other.as_str())));
+    let (status, e) = admin.get("/api/v1/scoring/unit/awards?kind=medal").await;
+    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_kind")));
+    assert_eq!(admin.get("/api/v1/scoring/unit/awards?year=1999").await.1["total"], 0);
+    let res = b.get_raw("/scores/awards?export=xlsx").await;
+    let rows = crate::units::xlsx_rows(&res.bytes().await.unwrap());
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(
+        (rows[1][2].as_str(), rows[1][3].as_str(), rows[1][5].as_str()),
+        ("运河区住房和城乡建设局", "表扬", "背街小巷整治迅速")
+    );
+    // The commendation is in the unit's week, +10.
+    let (_, l) = admin.get(&format!("/api/v1/scoring/unit/ledger/{other}")).await;
+    assert_eq!(l["score"], 10100, "{l}");
+});

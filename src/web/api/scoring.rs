@@ -1,9 +1,11 @@
 //! 千分制 over the API: rules (draft, preview, publish), rankings, ledgers, red flags,
 //! commendations and clean inspections.
 
-use super::{ErrorBody, JsonBody};
+use super::{ErrorBody, JsonBody, Page};
 use crate::domain::score::RuleSet;
-use crate::service::scoring::{self as svc, Ledger, Ranking, SpanKind, WhatIf, YearAssessment, parse_class, parse_day};
+use crate::service::scoring::{
+    self as svc, AwardQuery, Ledger, Ranking, SpanKind, WhatIf, YearAssessment, parse_class, parse_day,
+};
 use crate::store::scoring::{self as store, Award, Scheme};
 use crate::web::auth::ApiUser;
 use crate::web::error::ApiResult;
@@ -195,23 +197,18 @@ pub async fn red_flags(
     Ok((StatusCode::CREATED, Json(svc::award_red_flags(&api.ctx(), class, day).await?)))
 }
 
-#[derive(Deserialize, IntoParams, Default)]
-pub struct AwardQuery {
-    /// commendation or red_flag
-    kind: Option<String>,
-}
-
-/// Awards of a class, newest first.
+/// Red flags and commendations of a class, newest first, filtered and paged: their history.
 #[utoipa::path(get, path = "/scoring/{class}/awards", tag = "scoring", params(("class" = String, Path), AwardQuery),
-    responses((status = 200, body = Vec<Award>)))]
+    responses((status = 200, body = Page<Award>), (status = 400, body = ErrorBody)))]
 pub async fn awards(
     api: ApiUser,
     Path(class): Path<String>,
     Query(q): Query<AwardQuery>,
-) -> ApiResult<Json<Vec<Award>>> {
+) -> ApiResult<Json<Page<Award>>> {
     let class = parse_class(&class)?;
-    let kind = q.kind.as_deref().filter(|k| !k.is_empty());
-    Ok(Json(store::awards(&api.state.db, class.as_str(), kind, None, None).await?))
+    let req = crate::store::PageReq::new(q.page, q.size);
+    let (items, total) = svc::award_list(&api.state.db, Some(class), &q, req).await?;
+    Ok(Json(Page { items, total, page: req.page, size: req.size }))
 }
 
 #[derive(Deserialize, ToSchema)]

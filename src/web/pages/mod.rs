@@ -101,6 +101,8 @@ pub fn routes() -> Router<AppState> {
         .route("/scores/rules", get(scores::rules).post(scores::save_rules))
         .route("/scores/rules/publish", post(scores::publish_rules))
         .route("/scores/red-flags", post(scores::award_flags))
+        .route("/scores/awards", get(scores::awards))
+        .route("/scores/commendations", post(scores::commend))
         .route("/scores/{class}/{target}", get(scores::ledger))
         .route("/inbox", get(notify::inbox))
         .route("/inbox/read", post(notify::read_all))

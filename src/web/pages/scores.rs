@@ -9,14 +9,15 @@ use crate::error::AppError;
 use crate::service::scoring::{
     self as svc, Ledger, RankLine, SpanKind, WhatIf, YearAssessment, parse_class, parse_day,
 };
+use crate::store::PageReq;
 use crate::store::scoring as store;
 use crate::web::auth::{CsrfForm, PageUser};
 use crate::web::error::PageResult;
 use crate::web::query::Query;
-use crate::web::ui::{Layout, Opt, xlsx};
+use crate::web::ui::{Layout, Opt, Pager, xlsx};
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::Path;
+use axum::extract::{Path, RawQuery};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -74,10 +75,7 @@ pub async fn ranking(page: PageUser, Query(q): Query<RankQuery>) -> PageResult<R
     let flag_kind = flag_span.kind;
     let flag_state = if flag_span.to > crate::domain::time::now_ms() {
         "not_over"
-    } else if store::awards(&page.state.db, class.as_str(), Some("red_flag"), None, Some(flag_span.from))
-        .await?
-        .is_empty()
-    {
+    } else if store::awards(&page.state.db, &svc::red_flags_of_period(class, flag_span.from)).await?.is_empty() {
         "open"
     } else {
         "awarded"
@@ -532,4 +530,137 @@ pub async fn award_flags(CsrfForm { page, form }: CsrfForm<FlagForm>) -> PageRes
     let day = parse_day(Some(&form.date))?;
     svc::award_red_flags(&page.ctx(), class, day).await?;
     Ok(Redirect::to(&format!("/scores?class={}&date={}", class.as_str(), form.date)).into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "scores/awards.html")]
+pub struct AwardsPage {
+    l: Layout,
+    classes: Vec<Opt>,
+    /// The class filtered ("" for every class)
+    class: String,
+    q: svc::AwardQuery,
+    rows: Vec<AwardLine>,
+    pager: Pager,
+    is_admin: bool,
+    /// The commendation form: targets of the filtered class (or of 责任单位)
+    form_class: String,
+    form_class_label: &'static str,
+    targets: Vec<Opt>,
+    form: CommendForm,
+    error: Option<String>,
+    today: String,
+}
+
+/// An award with its texts for the page and the export.
+pub struct AwardLine {
+    a: store::Award,
+    at: String,
+    class: &'static str,
+    kind: &'static str,
+    period: String,
+}
+
+fn award_line(a: store::Award) -> AwardLine {
+    let period = match (a.period_start, a.period_end) {
+        (Some(s), Some(e)) => format!("{}至{}", &fmt_local(s)[..10], &fmt_local(e - 1)[..10]),
+        _ => String::new(),
+    };
+    AwardLine {
+        at: fmt_local(a.at)[..16].to_string(),
+        class: Class::parse(&a.class).map(Class::label).unwrap_or(""),
+        kind: if a.kind == "red_flag" { "流动红旗" } else { "表扬" },
+        period,
+        a,
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct AwardsQuery {
+    class: Option<String>,
+    export: Option<String>,
+    ok: Option<String>,
+}
+
+async fn awards_page(
+    page: &PageUser,
+    raw: Option<&str>,
+    class: Option<Class>,
+    q: svc::AwardQuery,
+    form: CommendForm,
+    error: Option<String>,
+) -> PageResult<AwardsPage> {
+    let req = PageReq::new(q.page, q.size);
+    let (rows, total) = svc::award_list(&page.state.db, class, &q, req).await?;
+    let form_class = class.unwrap_or(Class::Unit);
+    let is_admin = page.user.role == Role::Admin;
+    let targets = if is_admin {
+        store::targets(&page.state.db, form_class).await?.into_iter().map(|(id, name)| Opt::new(id, name)).collect()
+    } else {
+        Vec::new()
+    };
+    Ok(AwardsPage {
+        l: Layout::new(&page.user, "awards", "红旗与表扬"),
+        classes: Class::ALL.iter().map(|c| Opt::new(c.as_str(), c.label())).collect(),
+        class: class.map(|c| c.as_str().to_string()).unwrap_or_default(),
+        q,
+        rows: rows.into_iter().map(award_line).collect(),
+        pager: Pager::new(raw, req, total),
+        is_admin,
+        form_class: form_class.as_str().into(),
+        form_class_label: form_class.label(),
+        targets,
+        form,
+        error,
+        today: crate::domain::time::to_local(crate::domain::time::now_ms()).format("%Y-%m-%d").to_string(),
+    })
+}
+
+/// The history of red flags and commendations (every class or one), with the office's
+/// commendation form.
+pub async fn awards(
+    page: PageUser,
+    RawQuery(raw): RawQuery,
+    Query(q): Query<svc::AwardQuery>,
+    Query(x): Query<AwardsQuery>,
+) -> PageResult<Response> {
+    let class = opt(&x.class).map(|c| parse_class(&c)).transpose()?;
+    if x.export.as_deref() == Some("xlsx") {
+        let (rows, _) = svc::award_list(&page.state.db, class, &q, PageReq::all()).await?;
+        let cells = rows
+            .into_iter()
+            .map(award_line)
+            .map(|r| vec![r.at, r.class.into(), r.a.target_name, r.kind.into(), r.period, r.a.note])
+            .collect();
+        return Ok(xlsx("红旗与表扬", "奖励", &["时间", "考核对象", "名称", "类型", "周期", "说明"], cells));
+    }
+    let mut p = awards_page(&page, raw.as_deref(), class, q, CommendForm::default(), None).await?;
+    p.l = p.l.with_flash(x.ok.as_deref());
+    Ok(p.into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct CommendForm {
+    #[serde(default)]
+    class: String,
+    #[serde(default)]
+    target_id: String,
+    #[serde(default)]
+    date: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// The office records a commendation (表扬); a mistake keeps what was typed.
+pub async fn commend(CsrfForm { page, form }: CsrfForm<CommendForm>) -> PageResult<Response> {
+    let class = parse_class(&form.class)?;
+    match svc::commend(&page.ctx(), class, &form.target_id, &form.note, Some(&form.date)).await {
+        Ok(_) => Ok(Redirect::to(&format!("/scores/awards?class={}&ok=created", class.as_str())).into_response()),
+        Err(AppError::Validation(e)) => {
+            let message = e.0.iter().map(|x| x.message.clone()).collect::<Vec<_>>().join("；");
+            let again = awards_page(&page, None, Some(class), svc::AwardQuery::default(), form, Some(message)).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, again).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
