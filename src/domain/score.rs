@@ -213,7 +213,8 @@ impl RuleSet {
             deduction_cap: 300.0,
             bonus_cap: 100.0,
             red_flag_top_n: 3,
-            red_flag_min_score: 990.0,
+            // A flag goes only to a target that kept at least its base score.
+            red_flag_min_score: 1000.0,
             composite: CompositeWeights::default(),
             year_weights: YearWeights::default(),
             // Window units' 文明服务流动红旗 go monthly, the others weekly.
