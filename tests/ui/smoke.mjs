@@ -62,6 +62,12 @@ try {
   check((await p.textContent('.props')).includes('待签收'), 'filed and dispatched');
   check(await p.isVisible('.compare img'), 'the before-photo shows');
   await p.screenshot({ path: `${outDir}/phone-problem.png`, fullPage: true });
+  // The next point has nothing wrong: the supervisor says so and goes on to the next.
+  await p.goto(`${base}/problems/new?q=${encodeURIComponent('解放西路')}`);
+  await Promise.all([p.waitForURL(/point_id=/), p.click('text=在此登记 >> nth=1')]);
+  await p.fill('#clean-form input[name=note]', '环境整洁');
+  await Promise.all([p.waitForURL(/\/problems\/new\?ok=clean$/), p.click('#clean-form button[type=submit]')]);
+  check((await p.textContent('.flash.ok')).includes('检查无问题'), 'the clean inspection is recorded');
   // The year-end assessment reads on a phone without sideways scrolling.
   await p.goto(`${base}/scores/annual?class=unit`);
   check((await p.locator('#annual tbody tr').count()) > 10, 'the year-end assessment lists the units');
