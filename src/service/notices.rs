@@ -469,11 +469,8 @@ pub async fn list(ctx: &Ctx<'_>, q: &ListQuery, page: crate::store::PageReq) -> 
         unread: text(&q.unread).as_deref() == Some("1"),
         ..Default::default()
     };
-    if let Some(y) = text(&q.year) {
-        let year = super::scoring::parse_year(Some(&y))?;
-        let start = |y: i32| crate::domain::time::parse_local_day_start(&format!("{y}-01-01"));
-        f.from = start(year);
-        f.to = start(year + 1);
+    if let Some(y) = super::scoring::year_filter(q.year.as_deref())? {
+        (f.from, f.to) = (Some(y.from), Some(y.to));
     }
     if !sees_drafts(ctx.user.role) {
         if f.status.as_deref() == Some("draft") {

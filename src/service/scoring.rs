@@ -223,6 +223,18 @@ pub fn parse_day(s: Option<&str>) -> AppResult<NaiveDate> {
 }
 
 /// A year given as 2026, or this year (Beijing) when empty.
+/// A list's optional year filter ("" or absent: every year) as the year's span.
+pub fn year_filter(s: Option<&str>) -> AppResult<Option<Span>> {
+    if s.is_none_or(|y| y.trim().is_empty()) {
+        return Ok(None);
+    }
+    let year = parse_year(s)?;
+    let day = NaiveDate::from_ymd_opt(year, 1, 1)
+        .filter(|_| (1000..=9999).contains(&year))
+        .ok_or_else(|| AppError::BadRequest("invalid_year", format!("年度应为四位数字，如2026：{year}")))?;
+    Ok(Some(span_of(SpanKind::Year, day)))
+}
+
 pub fn parse_year(s: Option<&str>) -> AppResult<i32> {
     match s.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(to_local(now_ms()).year()),
@@ -1000,10 +1012,8 @@ pub async fn award_list(
             return Err(AppError::BadRequest("invalid_kind", format!("奖励类型“{other}”无效，应为流动红旗或表扬")));
         }
     }
-    if q.year.as_deref().is_some_and(|y| !y.trim().is_empty()) {
-        let year = parse_year(q.year.as_deref())?;
-        f.from = parse_local_day_start(&format!("{year}-01-01"));
-        f.to = parse_local_day_start(&format!("{}-01-01", year + 1));
+    if let Some(y) = year_filter(q.year.as_deref())? {
+        (f.from, f.to) = (Some(y.from), Some(y.to));
     }
     Ok(store::award_page(db, &f, page).await?)
 }

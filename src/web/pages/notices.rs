@@ -221,8 +221,8 @@ pub struct EditForm {
 pub async fn edit(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<EditForm>) -> PageResult<Response> {
     match svc::edit(&page.ctx(), &id, &form.title, &form.body.replace("\r\n", "\n"), form.version).await {
         Ok(_) => Ok(Redirect::to(&format!("/notices/{id}")).into_response()),
-        Err(AppError::Validation(e)) => {
-            let m = e.0.iter().map(|x| x.message.clone()).collect::<Vec<_>>().join("；");
+        Err(e @ AppError::Validation(_)) => {
+            let m = crate::web::error::message_of(&e);
             Ok((StatusCode::UNPROCESSABLE_ENTITY, detail_page(&page, &id, Some(m)).await?).into_response())
         }
         Err(e) => Err(e.into()),
@@ -434,8 +434,8 @@ pub async fn create_interview(CsrfForm { page, form }: CsrfForm<InterviewForm>) 
     };
     match crate::service::interviews::create(&page.ctx(), input).await {
         Ok(_) => Ok(Redirect::to("/interviews").into_response()),
-        Err(AppError::Validation(e)) => {
-            let m = e.0.iter().map(|x| x.message.clone()).collect::<Vec<_>>().join("；");
+        Err(e @ AppError::Validation(_)) => {
+            let m = crate::web::error::message_of(&e);
             Ok((StatusCode::UNPROCESSABLE_ENTITY, interviews_page(&page, form, Some(m)).await?).into_response())
         }
         Err(e) => Err(e.into()),

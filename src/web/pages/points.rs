@@ -249,16 +249,8 @@ pub async fn clean(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<Cle
         Ok(_) if form.back == "new" => Ok(Redirect::to("/problems/new?ok=clean").into_response()),
         Ok(_) => Ok(Redirect::to(&format!("/points/{id}?ok=clean")).into_response()),
         Err(e @ (AppError::Conflict(..) | AppError::Validation(..))) => {
-            let status = if matches!(e, AppError::Conflict(..)) {
-                StatusCode::CONFLICT
-            } else {
-                StatusCode::UNPROCESSABLE_ENTITY
-            };
-            let message = match &e {
-                AppError::Validation(f) => f.0.iter().map(|x| x.message.clone()).collect::<Vec<_>>().join("；"),
-                other => other.to_string(),
-            };
-            Ok((status, detail_page(&page, &id, None, Some(message)).await?).into_response())
+            let message = crate::web::error::message_of(&e);
+            Ok((e.status(), detail_page(&page, &id, None, Some(message)).await?).into_response())
         }
         Err(e) => Err(e.into()),
     }

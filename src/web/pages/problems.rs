@@ -465,8 +465,8 @@ pub async fn act(Path((id, action)): Path<(String, String)>, form: CsrfMultipart
     };
     match svc::act(&page.ctx(), &page.state.storage, &id, action, input, photos_of(&form, "photos")).await {
         Ok(_) => Ok(Redirect::to(&format!("/problems/{id}")).into_response()),
-        Err(AppError::Validation(f)) => {
-            let msg = f.0.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("；");
+        Err(e @ AppError::Validation(_)) => {
+            let msg = crate::web::error::message_of(&e);
             Ok((StatusCode::UNPROCESSABLE_ENTITY, detail_page(page, &id, Some(msg)).await?).into_response())
         }
         Err(AppError::BadRequest(_, msg) | AppError::Conflict(_, msg)) => {
@@ -488,8 +488,8 @@ pub async fn merge(
 ) -> PageResult<Response> {
     match svc::merge(&page.ctx(), &page.state.storage, &id, &form.into).await {
         Ok(_) => Ok(Redirect::to(&format!("/problems/{id}")).into_response()),
-        Err(AppError::Validation(f)) => {
-            let msg = f.0.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("；");
+        Err(e @ AppError::Validation(_)) => {
+            let msg = crate::web::error::message_of(&e);
             Ok((StatusCode::UNPROCESSABLE_ENTITY, detail_page(&page, &id, Some(msg)).await?).into_response())
         }
         Err(e) => Err(e.into()),

@@ -656,8 +656,8 @@ pub async fn commend(CsrfForm { page, form }: CsrfForm<CommendForm>) -> PageResu
     let class = parse_class(&form.class)?;
     match svc::commend(&page.ctx(), class, &form.target_id, &form.note, Some(&form.date)).await {
         Ok(_) => Ok(Redirect::to(&format!("/scores/awards?class={}&ok=created", class.as_str())).into_response()),
-        Err(AppError::Validation(e)) => {
-            let message = e.0.iter().map(|x| x.message.clone()).collect::<Vec<_>>().join("；");
+        Err(e @ AppError::Validation(_)) => {
+            let message = crate::web::error::message_of(&e);
             let again = awards_page(&page, None, Some(class), svc::AwardQuery::default(), form, Some(message)).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, again).into_response())
         }
