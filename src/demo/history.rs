@@ -199,11 +199,6 @@ impl Replay<'_> {
         self.cal.next_working_day(d + Duration::days(1))
     }
 
-    /// The first working day of the week starting `monday`, if it has one.
-    fn first_working_day(&self, monday: NaiveDate) -> Option<NaiveDate> {
-        (0..7).map(|k| monday + Duration::days(k)).find(|d| self.cal.is_working_day(*d))
-    }
-
     /// Plans the working days from `first` to the day before `today`, and the office's routine.
     fn plan(&mut self, first: NaiveDate, today: NaiveDate, candidates: &Candidates) {
         let mut day = first;
@@ -211,9 +206,9 @@ impl Replay<'_> {
         while day <= today {
             if day.weekday() == chrono::Weekday::Mon && day > first {
                 week += 1;
-                if let Some(d) = self.first_working_day(day) {
-                    self.schedule(at(d, 9, 30), Step::Weekly(day - Duration::days(7)));
-                }
+                // On the first working day from Monday on (after a holiday week, two weeks' worth).
+                let d = self.cal.next_working_day(day);
+                self.schedule(at(d, 9, 30), Step::Weekly(day - Duration::days(7)));
             }
             if day.day() == 1 && day > first {
                 let d = self.cal.next_working_day(day);
@@ -279,10 +274,13 @@ impl Replay<'_> {
                 t += self.dice.minutes(15, 40);
             }
         }
-        // Clean inspections in the afternoon: a point of any unit, and a window (third team).
-        let p = &c.points[self.dice.below(c.points.len() as u64) as usize];
-        let by = self.dice.pick(&c.supervisors).clone();
-        self.schedule(at(day, 15, 30), Step::Clean { point: p.id.clone(), by });
+        // Clean inspections in the afternoon: most points the teams visit are in order (three of
+        // any unit), and a window (third team).
+        for k in 0..3 {
+            let p = &c.points[self.dice.below(c.points.len() as u64) as usize];
+            let by = self.dice.pick(&c.supervisors).clone();
+            self.schedule(at(day, 15, 10 + 10 * k), Step::Clean { point: p.id.clone(), by });
+        }
         if !c.windows.is_empty() {
             let w = c.windows[self.dice.below(c.windows.len() as u64) as usize].clone();
             self.schedule(at(day, 16, 10), Step::Clean { point: w, by: "duban07".into() });
@@ -472,8 +470,9 @@ impl Replay<'_> {
                 self.notices.push((monday, n.id));
             }
         }
-        // After the second notice the office interviews its last-placed unit.
-        if self.notices.len() == 2 {
+        // The office interviews a unit a notice placed last (once; a notice of a quiet holiday
+        // week has nobody last, so the next one is tried).
+        if !self.notices.is_empty() {
             let k = self.notices.len() - 1;
             let day = to_local(t).date_naive();
             let tuesday = self.next_working_day(day);
@@ -501,6 +500,9 @@ impl Replay<'_> {
 
     /// An interview of the unit a notice placed last, with its overdue problems of that week.
     async fn interview(&mut self, k: usize, day: NaiveDate) -> AppResult<()> {
+        if !self.interviews.is_empty() {
+            return Ok(());
+        }
         let (monday, notice_id) = self.notices[k].clone();
         let admin = self.ctx("admin");
         let n = notices::visible(&admin, &notice_id).await?;

@@ -200,20 +200,30 @@ async fn the_demo_command_creates_a_city_with_problems_in_every_stage() {
         // Four weeks of history before today, replayed at the times they happened.
         let all = get("/api/v1/problems?size=1".into()).await;
         assert!(all["total"].as_i64().unwrap() > 100, "{all}");
-        let week_ago = today - chrono::Duration::days(7);
-        let r = get(format!("/api/v1/scoring/unit/ranking?period=week&date={week_ago}")).await;
+        // The latest replayed week whose red flags were awarded (a holiday week has none): spread
+        // out, with a last place.
+        let mut flagged = None;
+        for back in 1..=4 {
+            let day = today - chrono::Duration::days(7 * back);
+            let r = get(format!("/api/v1/scoring/unit/ranking?period=week&date={day}")).await;
+            if r["lines"].as_array().unwrap().iter().any(|l| l["red_flag"] == true) {
+                flagged = Some(r);
+                break;
+            }
+        }
+        let r = flagged.expect("red flags in one of the four replayed weeks");
         let lines = r["lines"].as_array().unwrap();
         let mut scores: Vec<i64> = lines.iter().map(|l| l["score"].as_i64().unwrap()).collect();
         scores.dedup();
-        assert!(scores.len() >= 5, "last week's ranking is spread out: {r}");
-        assert!(lines.iter().any(|l| l["red_flag"] == true) && lines.iter().any(|l| l["last"] == true), "{r}");
+        assert!(scores.len() >= 5, "the week's ranking is spread out: {r}");
+        assert!(lines.iter().any(|l| l["last"] == true), "{r}");
         let notices = get("/api/v1/notices?size=50".into()).await;
         let notices = notices["items"].as_array().unwrap();
         let published: Vec<&serde_json::Value> = notices
             .iter()
             .filter(|n| n["status"] == "published" && n["kind"] == "weekly" && n["class"] == "unit")
             .collect();
-        assert!(published.len() >= 3, "{notices:?}");
+        assert!(published.len() >= 2, "weekly notices published (fewer across the Spring Festival): {notices:?}");
         let drafts: Vec<&serde_json::Value> = notices.iter().filter(|n| n["status"] == "draft").collect();
         assert_eq!(drafts.len(), 1, "this week's notice waits as a draft: {notices:?}");
         let oldest = published.last().unwrap()["id"].as_str().unwrap().to_string();
