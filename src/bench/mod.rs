@@ -4,7 +4,9 @@
 use crate::app::{Application, open_db};
 use crate::config::Config;
 use crate::domain::ids::new_id;
+use crate::domain::problem::{Source, State};
 use crate::domain::role::Role;
+use crate::domain::standard::Severity;
 use crate::domain::time::{DAY_MS, now_ms};
 use crate::service::{Ctx, CurrentUser};
 use crate::store::Db;
@@ -16,19 +18,19 @@ use std::time::{Duration, Instant};
 
 const WORDS: [&str; 8] =
     ["积存垃圾", "路面破损", "乱停放", "小广告", "绿化带黄土裸露", "井盖缺失", "占道经营", "楼道堆物"];
-const STATES: [&str; 10] = [
-    "closed",
-    "closed",
-    "closed",
-    "closed",
-    "acknowledged",
-    "acknowledged",
-    "dispatched",
-    "dispatched",
-    "submitted",
-    "voided",
+const STATES: [State; 10] = [
+    State::Closed,
+    State::Closed,
+    State::Closed,
+    State::Closed,
+    State::Acknowledged,
+    State::Acknowledged,
+    State::Dispatched,
+    State::Dispatched,
+    State::Submitted,
+    State::Voided,
 ];
-const SOURCES: [&str; 4] = ["supervision", "grid_patrol", "evaluation", "supervision"];
+const SOURCES: [Source; 4] = [Source::Supervision, Source::GridPatrol, Source::Evaluation, Source::Supervision];
 
 fn report(name: &str, mut samples: Vec<Duration>, ops_per_s: Option<f64>) {
     samples.sort();
@@ -72,7 +74,7 @@ async fn generate(db: &Db, n: u64) -> anyhow::Result<()> {
         sqlx::query_as("SELECT id, unit_id, lead_name, name FROM points").fetch_all(&db.pool).await?;
     let existing: i64 = sqlx::query_scalar(&format!(
         "SELECT COUNT(*) FROM units WHERE kind NOT IN {}",
-        crate::store::scoring::WINDOW_KINDS
+        crate::store::scoring::window_kinds()
     ))
     .fetch_one(&db.pool)
     .await?;
@@ -81,7 +83,7 @@ async fn generate(db: &Db, n: u64) -> anyhow::Result<()> {
     let mut tx = db.begin().await?;
     for i in existing as usize..BENCH_UNITS {
         let id = new_id();
-        sqlx::query("INSERT INTO units (id, name, kind, created_at, updated_at) VALUES ($1, $2, 'department', $3, $3)")
+        sqlx::query("INSERT INTO units (id, name, kind, created_at, updated_at) VALUES ($1, $2, 'government', $3, $3)")
             .bind(&id)
             .bind(format!("基准单位{i:05}"))
             .bind(now)
@@ -104,7 +106,7 @@ async fn generate(db: &Db, n: u64) -> anyhow::Result<()> {
             let found = now - span + (i as i64 * span / n.max(1) as i64) - jitter;
             let state = STATES[(i % 10) as usize];
             let deadline = found + 8 * 3_600_000;
-            let closed = (state == "closed").then_some(found + ((i % 13) as i64) * 3_600_000);
+            let closed = (state == State::Closed).then_some(found + ((i % 13) as i64) * 3_600_000);
             let id = new_id();
             let p = Problem {
                 code: format!("B{i:09}"),
@@ -113,10 +115,10 @@ async fn generate(db: &Db, n: u64) -> anyhow::Result<()> {
                 lead_name: lead.clone(),
                 standard_item_id: None,
                 category: "市容环境·暴露垃圾".into(),
-                severity: "normal".into(),
-                source: SOURCES[(i % 4) as usize].into(),
+                severity: Severity::Normal,
+                source: SOURCES[(i % 4) as usize],
                 description: format!("{}（第{}号）", WORDS[(i % 8) as usize], i),
-                state: state.into(),
+                state,
                 extension_pending: 0,
                 extension_days: 0,
                 extensions: (i % 17 == 0) as i64,
@@ -127,10 +129,10 @@ async fn generate(db: &Db, n: u64) -> anyhow::Result<()> {
                 found_at: found,
                 filed_at: Some(found),
                 dispatched_at: Some(found),
-                acknowledged_at: (state != "dispatched").then_some(found + 600_000),
-                submitted_at: matches!(state, "submitted" | "closed").then_some(found + 3_600_000),
+                acknowledged_at: (state != State::Dispatched).then_some(found + 600_000),
+                submitted_at: matches!(state, State::Submitted | State::Closed).then_some(found + 3_600_000),
                 closed_at: closed,
-                voided_at: (state == "voided").then_some(found + 60_000),
+                voided_at: (state == State::Voided).then_some(found + 60_000),
                 deadline_at: Some(deadline),
                 fix_note: String::new(),
                 created_at: found,

@@ -7,7 +7,9 @@ pub mod history;
 mod names;
 pub mod problems;
 
+use crate::domain::audit::{ObjectType, Verb};
 use crate::domain::geo::rectangle;
+use crate::domain::org::OrgLevel;
 use crate::domain::role::Role;
 use crate::domain::time::now_ms;
 use crate::domain::{ids::new_id, unit::UnitKind};
@@ -135,13 +137,13 @@ const ACTOR: Actor<'static> = Actor { id: None, name: "演示数据生成", requ
 impl Builder {
     async fn audit_create<T: serde::Serialize>(
         &mut self,
-        object_type: &str,
+        object_type: ObjectType,
         id: &str,
         label: &str,
         v: &T,
     ) -> AppResult<()> {
         let change = Change {
-            action: "create",
+            action: Verb::Create.into(),
             object_type,
             object_id: id,
             object_label: label,
@@ -152,11 +154,17 @@ impl Builder {
         Ok(())
     }
 
-    async fn node(&mut self, parent: Option<&OrgNode>, level: &str, code: String, name: String) -> AppResult<OrgNode> {
+    async fn node(
+        &mut self,
+        parent: Option<&OrgNode>,
+        level: OrgLevel,
+        code: String,
+        name: String,
+    ) -> AppResult<OrgNode> {
         let n = OrgNode {
             id: new_id(),
             parent_id: parent.map(|p| p.id.clone()),
-            level: level.into(),
+            level,
             code,
             name,
             created_at: self.now,
@@ -164,7 +172,7 @@ impl Builder {
             version: 1,
         };
         org::insert(&mut self.tx, &n).await?;
-        self.audit_create("org_node", &n.id, &n.name, &n).await?;
+        self.audit_create(ObjectType::OrgNode, &n.id, &n.name, &n).await?;
         self.nodes += 1;
         Ok(n)
     }
@@ -172,20 +180,21 @@ impl Builder {
     async fn district(&mut self, copy: u32) -> AppResult<District> {
         let (code, name) = district_code_name(copy);
         let suffix = copy_suffix(copy);
-        let district = self.node(None, "district", code.clone(), name).await?;
+        let district = self.node(None, OrgLevel::District, code.clone(), name).await?;
         let mut big_street = String::new();
         let mut first_community = String::new();
         // 公园街道's communities with their compounds' names, for grids and points.
         let mut big_communities: Vec<(OrgNode, Vec<String>)> = Vec::new();
         for (si, street_name) in STREETS.iter().enumerate() {
             let street_code = format!("{code}{:03}", si + 1);
-            let street = self.node(Some(&district), "street", street_code.clone(), street_name.to_string()).await?;
+            let street =
+                self.node(Some(&district), OrgLevel::Street, street_code.clone(), street_name.to_string()).await?;
             let big = si == BIG_STREET;
             let communities: Vec<&str> = if big { BIG_STREET_COMMUNITIES.to_vec() } else { small_communities(si) };
             for (ci, cname) in communities.iter().enumerate() {
                 let community_code = format!("{street_code}{:03}", ci + 1);
                 let community =
-                    self.node(Some(&street), "community", community_code.clone(), cname.to_string()).await?;
+                    self.node(Some(&street), OrgLevel::Community, community_code.clone(), cname.to_string()).await?;
                 if big && ci == 0 {
                     first_community = community.id.clone();
                 }
@@ -194,7 +203,8 @@ impl Builder {
                 for k in 0..compounds {
                     let cname = compound_name(si, ci, k);
                     names.push(cname.clone());
-                    self.node(Some(&community), "compound", format!("{community_code}{:03}", k + 1), cname).await?;
+                    self.node(Some(&community), OrgLevel::Compound, format!("{community_code}{:03}", k + 1), cname)
+                        .await?;
                 }
                 if big {
                     big_communities.push((community, names));
@@ -210,7 +220,7 @@ impl Builder {
             let unit = Unit {
                 id: new_id(),
                 name: format!("{uname}{suffix}"),
-                kind: kind.as_str().into(),
+                kind: *kind,
                 area_id,
                 address: unit_address(ui),
                 phone: landline(ui),
@@ -221,7 +231,7 @@ impl Builder {
                 version: 1,
             };
             units::insert(&mut self.tx, &unit).await?;
-            self.audit_create("unit", &unit.id, &unit.name, &unit).await?;
+            self.audit_create(ObjectType::Unit, &unit.id, &unit.name, &unit).await?;
             self.contacts(&unit, ui).await?;
             unit_ids.push((unit.id.clone(), *kind));
             self.units += 1;
@@ -239,7 +249,7 @@ impl Builder {
                 version: 1,
             };
             teams::insert(&mut self.tx, &t).await?;
-            self.audit_create("team", &t.id, &t.name, &t).await?;
+            self.audit_create(ObjectType::Team, &t.id, &t.name, &t).await?;
             team_ids.push(t.id);
             self.teams += 1;
         }
@@ -280,7 +290,13 @@ impl Builder {
                     version: 1,
                 };
                 points::insert_grid(&mut self.tx, &g).await?;
-                self.audit_create("grid", &g.id, &g.name, &serde_json::json!({"code": g.code, "name": g.name})).await?;
+                self.audit_create(
+                    ObjectType::Grid,
+                    &g.id,
+                    &g.name,
+                    &serde_json::json!({"code": g.code, "name": g.name}),
+                )
+                .await?;
                 out.push(g);
             }
         }
@@ -328,7 +344,7 @@ impl Builder {
                 p.guarantor_phone = mobile(ui * 10 + 1);
                 points::insert(&mut self.tx, &p).await?;
                 let label = format!("{} {}", p.code, p.name);
-                self.audit_create("point", &p.id, &label, &p).await?;
+                self.audit_create(ObjectType::Point, &p.id, &label, &p).await?;
                 n_total += 1;
             }
         }
@@ -349,14 +365,14 @@ impl Builder {
                     title: title.to_string(),
                     owner_name: person_name(ui * 7 + 3),
                     due_date: due.format("%Y-%m-%d").to_string(),
-                    status: status.to_string(),
+                    status: *status,
                     note: if k == 0 { "已完成排查，正在整改".into() } else { String::new() },
                     created_at: self.now,
                     updated_at: self.now,
                     version: 1,
                 };
                 crate::store::tasks::insert(&mut self.tx, &t).await?;
-                self.audit_create("task", &t.id, &t.title, &t).await?;
+                self.audit_create(ObjectType::Task, &t.id, &t.title, &t).await?;
             }
         }
         Ok(())
@@ -383,7 +399,7 @@ impl Builder {
             };
             units::insert_contact(&mut self.tx, &c, self.now).await?;
             let label = format!("{} · {}", unit.name, c.name);
-            self.audit_create("unit_contact", &c.id, &label, &c).await?;
+            self.audit_create(ObjectType::UnitContact, &c.id, &label, &c).await?;
         }
         Ok(())
     }
@@ -394,7 +410,7 @@ impl Builder {
             id: new_id(),
             username: username.into(),
             display_name: name,
-            role: role.as_str().into(),
+            role,
             unit_id: None,
             area_id: None,
             phone,
@@ -408,7 +424,7 @@ impl Builder {
 
     async fn save_user(&mut self, u: User) -> AppResult<User> {
         users::insert(&mut self.tx, &u).await?;
-        self.audit_create("user", &u.id, &u.username, &u).await?;
+        self.audit_create(ObjectType::User, &u.id, &u.username, &u).await?;
         Ok(u)
     }
 

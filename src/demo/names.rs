@@ -1,5 +1,6 @@
 //! Deterministic names, codes and phone numbers for the demo city.
 
+use crate::domain::unit::TaskStatus;
 use crate::domain::unit::UnitKind;
 use crate::store::units::Unit;
 
@@ -148,7 +149,7 @@ pub fn person_name(i: usize) -> String {
 }
 
 pub fn contact_position(unit: &Unit, level: usize) -> String {
-    let window = UnitKind::parse(&unit.kind).is_some_and(|k| k.is_window());
+    let window = unit.kind.is_window();
     match (level, window) {
         (0, true) => "行长/主任".into(),
         (0, false) => "局长/主任".into(),
@@ -214,10 +215,10 @@ pub fn point_name(kind: &str, n: usize, community: &str, compound: &str, unit: &
 }
 
 /// The tasks every unit gets: (title, days from today until due, status).
-pub const TASKS: [(&str, i64, &str); 3] = [
-    ("按新版测评标准完成责任点位自查", -2, "doing"),
-    ("更新责任点位公益广告", 10, "todo"),
-    ("报送本周创城工作进展", 3, "done"),
+pub const TASKS: [(&str, i64, TaskStatus); 3] = [
+    ("按新版测评标准完成责任点位自查", -2, TaskStatus::Doing),
+    ("更新责任点位公益广告", 10, TaskStatus::Todo),
+    ("报送本周创城工作进展", 3, TaskStatus::Done),
 ];
 
 /// Where 公园街道's communities lie (WGS-84): a 4-column grid of cells around central Cangzhou,

@@ -2,7 +2,6 @@
 //! can be tried at once: open, acknowledged, awaiting re-check, closed, reworked and overdue ones.
 
 use crate::domain::problem::Action;
-use crate::domain::role::Role;
 use crate::error::{AppError, AppResult};
 use crate::media::storage::Storage;
 use crate::service::problems::{ActInput, FileInput, act, file};
@@ -30,7 +29,7 @@ pub(super) async fn as_user(db: &Db, username: &str) -> AppResult<CurrentUser> {
         id: u.id,
         username: u.username,
         display_name: u.display_name,
-        role: Role::parse(&u.role).unwrap_or(Role::Supervisor),
+        role: u.role,
         unit_id: u.unit_id,
         area_id: u.area_id,
         session_id: String::new(),
@@ -120,6 +119,6 @@ async fn scoring(db: &Db) -> AppResult<()> {
         crate::service::scoring::record_clean(&s, &p, "营业厅环境整洁，服务规范").await?;
     }
     let today = crate::domain::time::to_local(crate::domain::time::now_ms()).date_naive();
-    crate::service::notices::generate(&a, crate::service::notices::Kind::Weekly, Class::Unit, today).await?;
+    crate::service::notices::generate(&a, crate::domain::notice::NoticeKind::Weekly, Class::Unit, today).await?;
     Ok(())
 }

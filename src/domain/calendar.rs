@@ -63,6 +63,16 @@ impl std::fmt::Display for WorkingHours {
     }
 }
 
+crate::vocab! {
+    /// What a special day of the calendar is.
+    pub enum DayKind: "日期类型" {
+        /// A day off on what would be a working day
+        Holiday("holiday", "放假"),
+        /// A swapped working day on a weekend
+        Workday("workday", "调休上班"),
+    }
+}
+
 /// One special day of a year's data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpecialDay {

@@ -2,42 +2,17 @@
 //! Codes follow GB/T 2260 for the county (6 digits) and add 3 digits per level below it, so a
 //! compound code is 15 digits and always starts with its parents' codes.
 
-use serde::Serialize;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OrgLevel {
-    District,
-    Street,
-    Community,
-    Compound,
+crate::vocab! {
+    /// The levels of the administrative tree.
+    pub enum OrgLevel: "区域层级" {
+        District("district", "区县"),
+        Street("street", "街道"),
+        Community("community", "社区"),
+        Compound("compound", "小区"),
+    }
 }
 
 impl OrgLevel {
-    pub const ALL: [OrgLevel; 4] = [Self::District, Self::Street, Self::Community, Self::Compound];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::District => "district",
-            Self::Street => "street",
-            Self::Community => "community",
-            Self::Compound => "compound",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::District => "区县",
-            Self::Street => "街道",
-            Self::Community => "社区",
-            Self::Compound => "小区",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|l| l.as_str() == s)
-    }
-
     pub fn code_len(self) -> usize {
         match self {
             Self::District => 6,

@@ -5,65 +5,31 @@
 use super::calendar::{Calendar, Local};
 use super::role::Role;
 use chrono::NaiveTime;
-use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum State {
-    /// Reported by a citizen, waiting for the office to verify (待核实)
-    Reported,
-    /// Filed and sent to the responsible unit, waiting for "收到" (待签收)
-    Dispatched,
-    /// The lead said "收到" and is fixing it (处置中)
-    Acknowledged,
-    /// Fix submitted with after-photos, waiting for the re-check (待核查)
-    Submitted,
-    /// Postponed by the office (缓办); the clock stops
-    Postponed,
-    /// Passed the re-check (已销号)
-    Closed,
-    /// Not a valid case (已作废)
-    Voided,
+crate::vocab! {
+    /// Where a problem is in the loop.
+    pub enum State: "问题状态" {
+        /// Reported by a citizen, waiting for the office to verify
+        Reported("reported", "待核实"),
+        /// Filed and sent to the responsible unit, waiting for "收到"
+        Dispatched("dispatched", "待签收"),
+        /// The lead said "收到" and is fixing it
+        Acknowledged("acknowledged", "处置中"),
+        /// Fix submitted with after-photos, waiting for the re-check
+        Submitted("submitted", "待核查"),
+        /// Postponed by the office; the clock stops
+        Postponed("postponed", "缓办"),
+        /// Passed the re-check
+        Closed("closed", "已销号"),
+        /// Not a valid case
+        Voided("voided", "已作废"),
+    }
 }
 
 impl State {
-    pub const ALL: [State; 7] = [
-        Self::Reported,
-        Self::Dispatched,
-        Self::Acknowledged,
-        Self::Submitted,
-        Self::Postponed,
-        Self::Closed,
-        Self::Voided,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Reported => "reported",
-            Self::Dispatched => "dispatched",
-            Self::Acknowledged => "acknowledged",
-            Self::Submitted => "submitted",
-            Self::Postponed => "postponed",
-            Self::Closed => "closed",
-            Self::Voided => "voided",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Reported => "待核实",
-            Self::Dispatched => "待签收",
-            Self::Acknowledged => "处置中",
-            Self::Submitted => "待核查",
-            Self::Postponed => "缓办",
-            Self::Closed => "已销号",
-            Self::Voided => "已作废",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<State> {
-        Self::ALL.into_iter().find(|x| x.as_str() == s)
-    }
+    /// The states of a problem not yet closed or voided.
+    pub const OPEN: [State; 5] =
+        [State::Reported, State::Dispatched, State::Acknowledged, State::Submitted, State::Postponed];
 
     /// States in which the deadline runs (a problem can become overdue).
     pub fn clock_running(self) -> bool {
@@ -75,86 +41,27 @@ impl State {
     }
 }
 
-/// What someone asks to do with a problem.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    Verify,
-    Void,
-    Acknowledge,
-    SubmitFix,
-    Pass,
-    Fail,
-    RequestExtension,
-    ApproveExtension,
-    RefuseExtension,
-    Postpone,
-    Resume,
-    Reassign,
-    RequestTransfer,
-    Transfer,
+crate::vocab! {
+    /// What someone asks to do with a problem.
+    pub enum Action: "问题操作" {
+        Verify("verify", "核实立案"),
+        Void("void", "作废"),
+        Acknowledge("acknowledge", "收到"),
+        SubmitFix("submit_fix", "提交整改"),
+        Pass("pass", "核查通过（销号）"),
+        Fail("fail", "核查不通过（返工）"),
+        RequestExtension("request_extension", "申请延期"),
+        ApproveExtension("approve_extension", "批准延期"),
+        RefuseExtension("refuse_extension", "驳回延期"),
+        Postpone("postpone", "缓办"),
+        Resume("resume", "恢复办理"),
+        Reassign("reassign", "单位内改派"),
+        RequestTransfer("request_transfer", "申请转办"),
+        Transfer("transfer", "转办其他单位"),
+    }
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
-        Self::Verify,
-        Self::Void,
-        Self::Acknowledge,
-        Self::SubmitFix,
-        Self::Pass,
-        Self::Fail,
-        Self::RequestExtension,
-        Self::ApproveExtension,
-        Self::RefuseExtension,
-        Self::Postpone,
-        Self::Resume,
-        Self::Reassign,
-        Self::RequestTransfer,
-        Self::Transfer,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Verify => "verify",
-            Self::Void => "void",
-            Self::Acknowledge => "acknowledge",
-            Self::SubmitFix => "submit_fix",
-            Self::Pass => "pass",
-            Self::Fail => "fail",
-            Self::RequestExtension => "request_extension",
-            Self::ApproveExtension => "approve_extension",
-            Self::RefuseExtension => "refuse_extension",
-            Self::Postpone => "postpone",
-            Self::Resume => "resume",
-            Self::Reassign => "reassign",
-            Self::RequestTransfer => "request_transfer",
-            Self::Transfer => "transfer",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Verify => "核实立案",
-            Self::Void => "作废",
-            Self::Acknowledge => "收到",
-            Self::SubmitFix => "提交整改",
-            Self::Pass => "核查通过（销号）",
-            Self::Fail => "核查不通过（返工）",
-            Self::RequestExtension => "申请延期",
-            Self::ApproveExtension => "批准延期",
-            Self::RefuseExtension => "驳回延期",
-            Self::Postpone => "缓办",
-            Self::Resume => "恢复办理",
-            Self::Reassign => "单位内改派",
-            Self::RequestTransfer => "申请转办",
-            Self::Transfer => "转办其他单位",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Action> {
-        Self::ALL.into_iter().find(|x| x.as_str() == s)
-    }
-
     /// Actions that must carry a reason.
     pub fn needs_reason(self) -> bool {
         matches!(
@@ -169,6 +76,63 @@ impl Action {
         )
     }
 }
+
+/// A step in a problem's history: filed, merged into, or one of the actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Step {
+    File,
+    Merge,
+    Act(Action),
+}
+
+impl Step {
+    pub const WHAT: &'static str = "问题处理步骤";
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::File => "file",
+            Step::Merge => "merge",
+            Step::Act(a) => a.as_str(),
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Step::File => "登记",
+            Step::Merge => "合并重复问题",
+            Step::Act(a) => a.label(),
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Step> {
+        match s {
+            "file" => Some(Step::File),
+            "merge" => Some(Step::Merge),
+            other => Action::parse(other).map(Step::Act),
+        }
+    }
+}
+
+impl std::fmt::Display for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+crate::text_codec!(Step);
+
+impl utoipa::PartialSchema for Step {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let codes = ["file", "merge"].into_iter().chain(Action::ALL.iter().map(|a| a.as_str()));
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some("问题处理步骤: file 登记, merge 合并重复问题, or an action"))
+            .enum_values(Some(codes))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Step {}
 
 /// Who acts, as far as the rules care: the role, and whether the problem is their unit's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -270,58 +234,20 @@ pub fn transition(facts: Facts, action: Action, actor: Actor) -> Result<Outcome,
     }
 }
 
-/// Where a problem came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Source {
-    Supervision,
-    GridPatrol,
-    Citizen,
-    WindowRating,
-    Evaluation,
-    SelfCheck,
-    Assigned,
+crate::vocab! {
+    /// Where a problem came from (scoring rules name these).
+    pub enum Source: "问题来源" {
+        Supervision("supervision", "督导检查"),
+        GridPatrol("grid_patrol", "网格巡查"),
+        Citizen("citizen", "市民上报"),
+        WindowRating("window_rating", "窗口差评"),
+        Evaluation("evaluation", "测评"),
+        SelfCheck("self_check", "自查"),
+        Assigned("assigned", "上级交办"),
+    }
 }
 
 impl Source {
-    pub const ALL: [Source; 7] = [
-        Self::Supervision,
-        Self::GridPatrol,
-        Self::Citizen,
-        Self::WindowRating,
-        Self::Evaluation,
-        Self::SelfCheck,
-        Self::Assigned,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Supervision => "supervision",
-            Self::GridPatrol => "grid_patrol",
-            Self::Citizen => "citizen",
-            Self::WindowRating => "window_rating",
-            Self::Evaluation => "evaluation",
-            Self::SelfCheck => "self_check",
-            Self::Assigned => "assigned",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Supervision => "督导检查",
-            Self::GridPatrol => "网格巡查",
-            Self::Citizen => "市民上报",
-            Self::WindowRating => "窗口差评",
-            Self::Evaluation => "测评",
-            Self::SelfCheck => "自查",
-            Self::Assigned => "上级交办",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Source> {
-        Self::ALL.into_iter().find(|x| x.as_str() == s)
-    }
-
     /// Found by an inspection on the ground: the iron rule applies.
     pub fn is_inspection(self) -> bool {
         matches!(self, Self::Supervision | Self::GridPatrol | Self::Evaluation)

@@ -1,58 +1,27 @@
 //! Roles and what each may see. The scoping rules live here so pages and API agree.
 
-use serde::{Deserialize, Serialize};
+crate::vocab! {
+    /// The roles an account can have.
+    pub enum Role: "角色" {
+        Admin("admin", "文明办管理员"),
+        Supervisor("supervisor", "督导员"),
+        UnitUser("unit_user", "责任单位用户"),
+        PointLead("point_lead", "点位负责人"),
+        GridWorker("grid_worker", "网格员"),
+        Evaluator("evaluator", "测评员"),
+        Discipline("discipline", "纪委/督查室"),
+    }
+}
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Admin,
-    Supervisor,
-    UnitUser,
-    PointLead,
-    GridWorker,
-    Evaluator,
-    Discipline,
+crate::vocab! {
+    /// How a session was opened: a browser cookie or an API token.
+    pub enum SessionKind: "会话类型" {
+        Web("web", "网页登录"),
+        Api("api", "接口令牌"),
+    }
 }
 
 impl Role {
-    pub const ALL: [Role; 7] = [
-        Self::Admin,
-        Self::Supervisor,
-        Self::UnitUser,
-        Self::PointLead,
-        Self::GridWorker,
-        Self::Evaluator,
-        Self::Discipline,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Admin => "admin",
-            Self::Supervisor => "supervisor",
-            Self::UnitUser => "unit_user",
-            Self::PointLead => "point_lead",
-            Self::GridWorker => "grid_worker",
-            Self::Evaluator => "evaluator",
-            Self::Discipline => "discipline",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Admin => "文明办管理员",
-            Self::Supervisor => "督导员",
-            Self::UnitUser => "责任单位用户",
-            Self::PointLead => "点位负责人",
-            Self::GridWorker => "网格员",
-            Self::Evaluator => "测评员",
-            Self::Discipline => "纪委/督查室",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.as_str() == s)
-    }
-
     /// Unit users and point leads act for exactly one responsible unit.
     pub fn needs_unit(self) -> bool {
         matches!(self, Self::UnitUser | Self::PointLead)

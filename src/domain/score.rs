@@ -5,46 +5,51 @@
 //!
 //! Amounts are kept in tenths of a point (a halved 5-point deduction is −25), so sums are exact.
 
+use super::problem::{Source, State};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-/// Who is scored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Class {
-    /// 社区 (by the community of the problem's point)
-    Community,
-    /// 街道 (by the street office above that community)
-    Street,
-    /// 责任单位 (the problem's unit, window units excepted)
-    Unit,
-    /// 窗口单位 (bank branches, service halls, business halls)
-    Window,
+crate::vocab! {
+    /// Who is scored.
+    pub enum Class: "评分对象类别" {
+        /// By the community of the problem's point
+        Community("community", "社区"),
+        /// By the street office above that community
+        Street("street", "街道"),
+        /// The problem's unit, window units excepted
+        Unit("unit", "责任单位"),
+        /// Bank branches, service halls, business halls
+        Window("window", "窗口单位"),
+    }
 }
 
-impl Class {
-    pub const ALL: [Class; 4] = [Class::Community, Class::Street, Class::Unit, Class::Window];
-
-    pub fn parse(s: &str) -> Option<Class> {
-        Self::ALL.into_iter().find(|c| c.as_str() == s)
+crate::vocab! {
+    /// What changed a score.
+    pub enum EntryKind: "计分事项" {
+        Found("found", "发现问题"),
+        Overdue("overdue", "逾期"),
+        Rework("rework", "返工"),
+        Repeat("repeat", "重复问题"),
+        Commendation("commendation", "表扬"),
+        RedFlag("red_flag", "流动红旗"),
+        CleanPoint("clean_point", "检查无问题"),
     }
+}
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Class::Community => "community",
-            Class::Street => "street",
-            Class::Unit => "unit",
-            Class::Window => "window",
-        }
+crate::vocab! {
+    /// What a score entry was caused by.
+    pub enum CauseType: "计分依据" {
+        Problem("problem", "问题"),
+        Award("award", "奖励"),
     }
+}
 
-    pub fn label(self) -> &'static str {
-        match self {
-            Class::Community => "社区",
-            Class::Street => "街道",
-            Class::Unit => "责任单位",
-            Class::Window => "窗口单位",
-        }
+crate::vocab! {
+    /// Awards the office records (clean inspections are scored like them).
+    pub enum AwardKind: "奖励类型" {
+        Commendation("commendation", "表扬"),
+        RedFlag("red_flag", "流动红旗"),
+        CleanPoint("clean_point", "检查无问题"),
     }
 }
 
@@ -54,9 +59,8 @@ impl Class {
 pub struct FoundRule {
     /// What the entry says, e.g. "市级检查发现问题"
     pub label: String,
-    /// Problem sources this rule applies to (supervision, grid_patrol, citizen, window_review,
-    /// evaluation, self_check, assigned)
-    pub sources: Vec<String>,
+    /// Problem sources this rule applies to
+    pub sources: Vec<Source>,
     /// Points (negative: a deduction)
     pub points: f64,
 }
@@ -105,37 +109,13 @@ pub struct RuleSet {
     pub red_flag_period: FlagPeriod,
 }
 
-/// The period red flags are awarded for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum FlagPeriod {
-    #[default]
-    Week,
-    Month,
-}
-
-impl FlagPeriod {
-    pub fn parse(s: &str) -> Option<FlagPeriod> {
-        match s.trim() {
-            "week" => Some(FlagPeriod::Week),
-            "month" => Some(FlagPeriod::Month),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FlagPeriod::Week => "week",
-            FlagPeriod::Month => "month",
-        }
-    }
-
-    /// 周 or 月
-    pub fn label(self) -> &'static str {
-        match self {
-            FlagPeriod::Week => "周",
-            FlagPeriod::Month => "月",
-        }
+crate::vocab! {
+    /// The period red flags are awarded for.
+    #[derive(Default)]
+    pub enum FlagPeriod: "流动红旗评定周期" {
+        #[default]
+        Week("week", "周"),
+        Month("month", "月"),
     }
 }
 
@@ -185,18 +165,18 @@ impl RuleSet {
             found: vec![
                 FoundRule {
                     label: "市级测评/交办发现问题".into(),
-                    sources: vec!["evaluation".into(), "assigned".into()],
+                    sources: vec![Source::Evaluation, Source::Assigned],
                     points: -10.0,
                 },
                 FoundRule {
-                    label: "区级督导检查发现问题".into(), sources: vec!["supervision".into()], points: -5.0
+                    label: "区级督导检查发现问题".into(), sources: vec![Source::Supervision], points: -5.0
                 },
                 FoundRule {
-                    label: "街道网格巡查发现问题".into(), sources: vec!["grid_patrol".into()], points: -2.0
+                    label: "街道网格巡查发现问题".into(), sources: vec![Source::GridPatrol], points: -2.0
                 },
                 FoundRule {
                     label: if window { "窗口服务差评" } else { "市民反映问题" }.into(),
-                    sources: vec!["citizen".into(), "window_review".into()],
+                    sources: vec![Source::Citizen, Source::WindowRating],
                     points: -3.0,
                 },
             ],
@@ -224,8 +204,6 @@ impl RuleSet {
 
     /// Every mistake, in Chinese, with the field it concerns.
     pub fn validate(&self) -> Vec<(String, String)> {
-        const SOURCES: [&str; 7] =
-            ["supervision", "grid_patrol", "citizen", "window_review", "evaluation", "self_check", "assigned"];
         let mut e = Vec::new();
         let mut err = |f: &str, m: String| e.push((f.to_string(), m));
         let finite = [
@@ -307,10 +285,8 @@ impl RuleSet {
                 err(&f, format!("第{}条发现问题规则至少要选一个问题来源", i + 1));
             }
             for s in &r.sources {
-                if !SOURCES.contains(&s.as_str()) {
-                    err(&f, format!("第{}条发现问题规则的来源“{s}”不存在", i + 1));
-                } else if !seen.insert(s.clone()) {
-                    err(&f, format!("问题来源“{s}”出现在两条规则里，扣分会重复"));
+                if !seen.insert(*s) {
+                    err(&f, format!("问题来源“{}”出现在两条规则里，扣分会重复", s.label()));
                 }
             }
         }
@@ -336,8 +312,8 @@ pub struct ProblemFact {
     pub target: String,
     pub point_id: String,
     pub category: String,
-    pub source: String,
-    pub state: String,
+    pub source: Source,
+    pub state: State,
     pub found_at: i64,
     pub deadline_at: Option<i64>,
     pub closed_at: Option<i64>,
@@ -359,8 +335,7 @@ pub struct Earlier {
 #[derive(Debug, Clone)]
 pub struct AwardFact {
     pub id: String,
-    /// commendation, red_flag or clean_point
-    pub kind: String,
+    pub kind: AwardKind,
     pub target: String,
     pub at: i64,
     pub note: String,
@@ -371,120 +346,115 @@ pub struct AwardFact {
 pub struct Entry {
     pub target: String,
     pub at: i64,
-    /// found, overdue, rework, repeat, commendation, red_flag, clean_point
-    pub kind: &'static str,
+    pub kind: EntryKind,
     /// Tenths of a point
     pub amount: i64,
-    /// problem or award
-    pub cause_type: &'static str,
+    pub cause_type: CauseType,
     pub cause_id: String,
     /// What happened, in Chinese, e.g. "区级督导检查发现问题 Q202611230001（现场整改减半）"
     pub note: String,
 }
 
-/// The entries of one week for the given facts. `history` holds every find at any point (of any
-/// unit) from `repeat_days` before the week to its end: a problem repeats when the same point
-/// had the same category found within that window before it. Caps apply per target, in time
-/// order: the entry that would cross a cap keeps only what is left, and says so.
-pub fn week_entries(
-    rules: &RuleSet,
-    week: (i64, i64),
-    problems: &[ProblemFact],
-    history: &[Earlier],
-    awards: &[AwardFact],
-) -> Vec<Entry> {
-    let inside = |t: i64| t >= week.0 && t < week.1;
-    let by_source: HashMap<&str, &FoundRule> =
-        rules.found.iter().flat_map(|r| r.sources.iter().map(move |s| (s.as_str(), r))).collect();
-    // Earlier finds per (point, category), sorted, to recognise repeats in O(log n) each.
-    let mut seen: HashMap<(&str, &str), Vec<i64>> = HashMap::new();
-    for h in history {
-        seen.entry((h.point_id.as_str(), h.category.as_str())).or_default().push(h.found_at);
+/// Earlier finds per (point, category), sorted, to recognise repeats in O(log n) each.
+struct Repeats<'a> {
+    seen: HashMap<(&'a str, &'a str), Vec<i64>>,
+    window_ms: i64,
+}
+
+impl<'a> Repeats<'a> {
+    fn new(history: &'a [Earlier], repeat_days: i64) -> Repeats<'a> {
+        let mut seen: HashMap<(&str, &str), Vec<i64>> = HashMap::new();
+        for h in history {
+            seen.entry((h.point_id.as_str(), h.category.as_str())).or_default().push(h.found_at);
+        }
+        for v in seen.values_mut() {
+            v.sort_unstable();
+        }
+        Repeats { seen, window_ms: repeat_days * 86_400_000 }
     }
-    for v in seen.values_mut() {
-        v.sort_unstable();
-    }
-    let repeated = |p: &ProblemFact| {
-        let window = rules.repeat_days * 86_400_000;
-        seen.get(&(p.point_id.as_str(), p.category.as_str())).is_some_and(|v| {
+
+    /// The same category was found at the same point within the window before this find.
+    fn repeated(&self, p: &ProblemFact) -> bool {
+        self.seen.get(&(p.point_id.as_str(), p.category.as_str())).is_some_and(|v| {
             // The latest find strictly before this one.
             let i = v.partition_point(|&t| t < p.found_at);
-            i > 0 && p.found_at - v[i - 1] <= window
+            i > 0 && p.found_at - v[i - 1] <= self.window_ms
         })
-    };
-    let mut raw = Vec::new();
-    let entry = |p: &ProblemFact, at: i64, kind: &'static str, amount: i64, note: String| Entry {
-        target: p.target.clone(),
-        at,
-        kind,
-        amount,
-        cause_type: "problem",
-        cause_id: p.id.clone(),
-        note,
-    };
-    for p in problems {
-        if p.state == "voided" {
-            continue;
-        }
-        if inside(p.found_at)
-            && let Some(r) = by_source.get(p.source.as_str())
-        {
-            let on_spot =
-                p.state == "closed" && p.closed_at.is_some_and(|c| c - p.found_at <= rules.on_spot_minutes * 60_000);
-            let (amount, note) = if on_spot {
-                (tenths(r.points * rules.on_spot_factor), format!("{} {}（现场整改）", r.label, p.code))
-            } else {
-                (tenths(r.points), format!("{} {}", r.label, p.code))
-            };
-            raw.push(entry(p, p.found_at, "found", amount, note));
-            if rules.repeat_points != 0.0 && repeated(p) {
-                raw.push(entry(
-                    p,
-                    p.found_at,
-                    "repeat",
-                    tenths(rules.repeat_points),
-                    format!("{}天内同一点位重复出现“{}” {}", rules.repeat_days, p.category, p.code),
-                ));
-            }
-        }
-        if let Some(d) = p.deadline_at
-            && inside(d)
-            && p.closed_at.is_none_or(|c| c > d)
-            && p.state != "postponed"
-        {
-            let days = p.overdue_working_days.max(0);
-            let amount = tenths(rules.overdue_points) + tenths(rules.overdue_per_day_points) * days;
-            let note = if days > 0 {
-                format!("问题 {} 逾期未整改，超期{}个工作日", p.code, days)
-            } else {
-                format!("问题 {} 逾期未整改", p.code)
-            };
-            raw.push(entry(p, d, "overdue", amount, note));
-        }
-        for &at in p.reworks.iter().filter(|&&t| inside(t)) {
-            raw.push(entry(p, at, "rework", tenths(rules.rework_points), format!("问题 {} 核查未通过，返工", p.code)));
-        }
     }
-    for a in awards.iter().filter(|a| inside(a.at)) {
-        let (points, what, kind) = match a.kind.as_str() {
-            "commendation" => (rules.commendation_points, "表扬", "commendation"),
-            "red_flag" => (rules.red_flag_points, "获流动红旗", "red_flag"),
-            "clean_point" => (rules.clean_point_points, "点位检查无问题", "clean_point"),
-            _ => continue,
+}
+
+fn problem_entry(p: &ProblemFact, at: i64, kind: EntryKind, amount: i64, note: String) -> Entry {
+    Entry { target: p.target.clone(), at, kind, amount, cause_type: CauseType::Problem, cause_id: p.id.clone(), note }
+}
+
+/// The entries one problem causes inside the week: its find (halved when fixed on the spot)
+/// and a repeat, its deadline passing unfixed, its failed re-checks.
+fn problem_entries(
+    rules: &RuleSet,
+    inside: impl Fn(i64) -> bool,
+    found_rule: Option<&FoundRule>,
+    repeats: &Repeats<'_>,
+    p: &ProblemFact,
+    out: &mut Vec<Entry>,
+) {
+    if inside(p.found_at)
+        && let Some(r) = found_rule
+    {
+        let on_spot =
+            p.state == State::Closed && p.closed_at.is_some_and(|c| c - p.found_at <= rules.on_spot_minutes * 60_000);
+        let (amount, note) = if on_spot {
+            (tenths(r.points * rules.on_spot_factor), format!("{} {}（现场整改）", r.label, p.code))
+        } else {
+            (tenths(r.points), format!("{} {}", r.label, p.code))
         };
-        raw.push(Entry {
-            target: a.target.clone(),
-            at: a.at,
-            kind,
-            amount: tenths(points),
-            cause_type: "award",
-            cause_id: a.id.clone(),
-            note: if a.note.is_empty() { what.to_string() } else { format!("{what}：{}", a.note) },
-        });
+        out.push(problem_entry(p, p.found_at, EntryKind::Found, amount, note));
+        if rules.repeat_points != 0.0 && repeats.repeated(p) {
+            let note = format!("{}天内同一点位重复出现“{}” {}", rules.repeat_days, p.category, p.code);
+            out.push(problem_entry(p, p.found_at, EntryKind::Repeat, tenths(rules.repeat_points), note));
+        }
     }
+    if let Some(d) = p.deadline_at
+        && inside(d)
+        && p.closed_at.is_none_or(|c| c > d)
+        && p.state != State::Postponed
+    {
+        let days = p.overdue_working_days.max(0);
+        let amount = tenths(rules.overdue_points) + tenths(rules.overdue_per_day_points) * days;
+        let note = if days > 0 {
+            format!("问题 {} 逾期未整改，超期{}个工作日", p.code, days)
+        } else {
+            format!("问题 {} 逾期未整改", p.code)
+        };
+        out.push(problem_entry(p, d, EntryKind::Overdue, amount, note));
+    }
+    for &at in p.reworks.iter().filter(|&&t| inside(t)) {
+        let note = format!("问题 {} 核查未通过，返工", p.code);
+        out.push(problem_entry(p, at, EntryKind::Rework, tenths(rules.rework_points), note));
+    }
+}
+
+fn award_entry(rules: &RuleSet, a: &AwardFact) -> Entry {
+    let (points, what, kind) = match a.kind {
+        AwardKind::Commendation => (rules.commendation_points, "表扬", EntryKind::Commendation),
+        AwardKind::RedFlag => (rules.red_flag_points, "获流动红旗", EntryKind::RedFlag),
+        AwardKind::CleanPoint => (rules.clean_point_points, "点位检查无问题", EntryKind::CleanPoint),
+    };
+    Entry {
+        target: a.target.clone(),
+        at: a.at,
+        kind,
+        amount: tenths(points),
+        cause_type: CauseType::Award,
+        cause_id: a.id.clone(),
+        note: if a.note.is_empty() { what.to_string() } else { format!("{what}：{}", a.note) },
+    }
+}
+
+/// The weekly caps, per target, in time order: the entry that would cross a cap keeps only
+/// what is left, and says so.
+fn apply_caps(rules: &RuleSet, mut raw: Vec<Entry>) -> Vec<Entry> {
     raw.retain(|e| e.amount != 0);
     raw.sort_unstable_by(|a, b| (&a.target, a.at, &a.cause_id, a.kind).cmp(&(&b.target, b.at, &b.cause_id, b.kind)));
-    // Caps, per target, in time order (the entries are sorted by target).
     let (dcap, bcap) = (tenths(rules.deduction_cap), tenths(rules.bonus_cap));
     let mut out: Vec<Entry> = Vec::with_capacity(raw.len());
     let (mut minus, mut plus) = (0i64, 0i64);
@@ -494,27 +464,45 @@ pub fn week_entries(
             current = Some(e.target.clone());
             (minus, plus) = (0, 0);
         }
-        let (minus, plus) = (&mut minus, &mut plus);
-        if e.amount < 0 {
-            let left = dcap - *minus;
-            if -e.amount > left {
-                e.amount = -left;
-                e.note.push_str("（已达每周扣分上限）");
-            }
-            *minus -= e.amount;
+        let (used, cap, suffix) = if e.amount < 0 {
+            (&mut minus, dcap, "（已达每周扣分上限）")
         } else {
-            let left = bcap - *plus;
-            if e.amount > left {
-                e.amount = left;
-                e.note.push_str("（已达每周加分上限）");
-            }
-            *plus += e.amount;
+            (&mut plus, bcap, "（已达每周加分上限）")
+        };
+        let left = cap - *used;
+        if e.amount.abs() > left {
+            e.amount = left * e.amount.signum();
+            e.note.push_str(suffix);
         }
+        *used += e.amount.abs();
         if e.amount != 0 || e.note.contains("上限") {
             out.push(e);
         }
     }
     out
+}
+
+/// The entries of one week for the given facts. `history` holds every find at any point (of any
+/// unit) from `repeat_days` before the week to its end: a problem repeats when the same point
+/// had the same category found within that window before it. Caps apply per target, in time
+/// order.
+pub fn week_entries(
+    rules: &RuleSet,
+    week: (i64, i64),
+    problems: &[ProblemFact],
+    history: &[Earlier],
+    awards: &[AwardFact],
+) -> Vec<Entry> {
+    let inside = |t: i64| t >= week.0 && t < week.1;
+    let by_source: HashMap<Source, &FoundRule> =
+        rules.found.iter().flat_map(|r| r.sources.iter().map(move |s| (*s, r))).collect();
+    let repeats = Repeats::new(history, rules.repeat_days);
+    let mut raw = Vec::new();
+    for p in problems.iter().filter(|p| p.state != State::Voided) {
+        problem_entries(rules, inside, by_source.get(&p.source).copied(), &repeats, p, &mut raw);
+    }
+    raw.extend(awards.iter().filter(|a| inside(a.at)).map(|a| award_entry(rules, a)));
+    apply_caps(rules, raw)
 }
 
 /// A target's place in a ranking.
@@ -603,15 +591,15 @@ mod tests {
 
     const H: i64 = 3_600_000;
 
-    fn problem(id: &str, target: &str, source: &str, found: i64) -> ProblemFact {
+    fn problem(id: &str, target: &str, source: Source, found: i64) -> ProblemFact {
         ProblemFact {
             id: id.into(),
             code: format!("Q{id}"),
             target: target.into(),
             point_id: format!("pt-{id}"),
             category: "暴露垃圾".into(),
-            source: source.into(),
-            state: "dispatched".into(),
+            source,
+            state: State::Dispatched,
             found_at: found,
             deadline_at: None,
             closed_at: None,
@@ -624,18 +612,18 @@ mod tests {
     fn levels_on_the_spot_overdue_rework_and_repeats() {
         let r = RuleSet::default_for(Class::Community);
         let week = (0, 7 * 24 * H);
-        let mut a = problem("a", "c1", "evaluation", H);
-        a.state = "closed".into();
+        let mut a = problem("a", "c1", Source::Evaluation, H);
+        a.state = State::Closed;
         a.closed_at = Some(H + 30 * 60_000); // fixed within the hour: halved
-        let mut b = problem("b", "c1", "supervision", 2 * H);
+        let mut b = problem("b", "c1", Source::Supervision, 2 * H);
         b.deadline_at = Some(10 * H);
         b.overdue_working_days = 2;
         b.reworks = vec![5 * H];
-        let mut c = problem("c", "c2", "grid_patrol", 3 * H);
+        let mut c = problem("c", "c2", Source::GridPatrol, 3 * H);
         c.point_id = "same".into();
         let old = Earlier { point_id: "same".into(), category: c.category.clone(), found_at: -24 * H };
         let e = week_entries(&r, week, &[a, b, c], &[old], &[]);
-        let of = |t: &str| e.iter().filter(|x| x.target == t).map(|x| (x.kind, x.amount)).collect::<Vec<_>>();
+        let of = |t: &str| e.iter().filter(|x| x.target == t).map(|x| (x.kind.as_str(), x.amount)).collect::<Vec<_>>();
         assert_eq!(of("c1"), [("found", -50), ("found", -50), ("rework", -30), ("overdue", -90)]);
         assert_eq!(of("c2"), [("found", -20), ("repeat", -50)]);
         assert!(e.iter().all(|x| !x.cause_id.is_empty() && !x.note.is_empty()));
@@ -650,12 +638,37 @@ mod tests {
         );
     }
 
+    /// The rules name problem sources by the same codes problems are stored with: each source can
+    /// be written into a rule (as the rules form and API send it) and a problem of it is charged.
+    #[test]
+    fn every_problem_source_can_be_named_in_a_rule_and_costs_points() {
+        for source in Source::ALL {
+            let mut r = RuleSet::default_for(Class::Window);
+            r.found = serde_json::from_value(serde_json::json!([
+                {"label": "按来源扣分", "sources": [source.as_str()], "points": -4}
+            ]))
+            .unwrap();
+            assert!(r.validate().is_empty(), "{source:?}: {:?}", r.validate());
+            let e = week_entries(&r, (0, 7 * 24 * H), &[problem("p", "w", source, H)], &[], &[]);
+            assert_eq!(
+                e.iter().map(|x| (x.kind, x.amount)).collect::<Vec<_>>(),
+                [(EntryKind::Found, -40)],
+                "{source:?}"
+            );
+        }
+        let default = RuleSet::default_for(Class::Window);
+        let e = week_entries(&default, (0, 7 * 24 * H), &[problem("p", "w", Source::WindowRating, H)], &[], &[]);
+        assert_eq!(e.len(), 1, "a 窗口差评 costs points under the default window rules");
+        assert_eq!(e[0].note, "窗口服务差评 Qp");
+    }
+
     #[test]
     fn caps_cut_the_entry_that_crosses_them_and_say_so() {
         let mut r = RuleSet::default_for(Class::Unit);
         r.deduction_cap = 12.0;
         let week = (0, 7 * 24 * H);
-        let ps: Vec<ProblemFact> = (0..3).map(|i| problem(&format!("p{i}"), "u", "supervision", (i + 1) * H)).collect();
+        let ps: Vec<ProblemFact> =
+            (0..3).map(|i| problem(&format!("p{i}"), "u", Source::Supervision, (i + 1) * H)).collect();
         let e = week_entries(&r, week, &ps, &[], &[]);
         assert_eq!(e.iter().map(|x| x.amount).collect::<Vec<_>>(), [-50, -50, -20]);
         assert!(e[2].note.contains("扣分上限"));
@@ -667,12 +680,13 @@ mod tests {
         let mut r = RuleSet::default_for(Class::Unit);
         assert!(r.validate().is_empty());
         r.deduction_cap = -1.0;
-        r.found[0].sources.push("supervision".into());
-        r.found[1].sources.push("moon".into());
+        r.found[0].sources.push(Source::Supervision);
         let e = r.validate();
         assert!(e.iter().any(|(f, m)| f == "deduction_cap" && m.contains("不能为负数")));
         assert!(e.iter().any(|(_, m)| m.contains("出现在两条规则里")));
-        assert!(e.iter().any(|(_, m)| m.contains("moon")));
+        let moon = r#"{"label": "x", "sources": ["moon"], "points": -1}"#;
+        let refused = serde_json::from_str::<FoundRule>(moon).unwrap_err().to_string();
+        assert!(refused.contains("“moon”不是有效的问题来源"), "{refused}");
     }
 
     #[test]

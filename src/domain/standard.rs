@@ -5,61 +5,29 @@
 use super::validate::{FieldErrors, optional_text, required_text};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Severity {
-    Minor,
-    Normal,
-    Major,
-}
-
-impl Severity {
-    pub const ALL: [Severity; 3] = [Self::Minor, Self::Normal, Self::Major];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Minor => "minor",
-            Self::Normal => "normal",
-            Self::Major => "major",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Minor => "轻微",
-            Self::Normal => "一般",
-            Self::Major => "严重",
-        }
-    }
-
-    /// Accepts the code or the Chinese label (Excel sheets carry labels).
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|x| x.as_str() == s || x.label() == s)
+crate::vocab! {
+    /// How serious a problem is.
+    pub enum Severity: "严重程度" {
+        Minor("minor", "轻微"),
+        Normal("normal", "一般"),
+        Major("major", "严重"),
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TimeUnit {
-    WorkingHours,
-    WorkingDays,
+crate::vocab! {
+    /// The unit of a time limit.
+    pub enum TimeUnit: "时限单位" {
+        WorkingHours("hours", "工作时"),
+        WorkingDays("days", "工作日"),
+    }
 }
 
-impl TimeUnit {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::WorkingHours => "hours",
-            Self::WorkingDays => "days",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::WorkingHours => "工作时",
-            Self::WorkingDays => "工作日",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::WorkingHours, Self::WorkingDays].into_iter().find(|x| x.as_str() == s || x.label() == s)
+crate::vocab! {
+    /// Where a versioned document (a standard catalogue, a rule set, a notice) stands.
+    pub enum Publication: "发布状态" {
+        Draft("draft", "草稿"),
+        Published("published", "现行"),
+        Archived("archived", "已归档"),
     }
 }
 
@@ -155,11 +123,11 @@ impl ItemInput {
         if time_limit.is_none() {
             e.add("time_limit", "invalid_time_limit", "处置时限应为1至365的整数");
         }
-        let time_unit = TimeUnit::parse(self.time_unit.trim());
+        let time_unit = TimeUnit::parse_any(&self.time_unit);
         if time_unit.is_none() {
             e.add("time_unit", "invalid_time_unit", "时限单位应为工作时或工作日");
         }
-        let severity = Severity::parse(self.severity.trim());
+        let severity = Severity::parse_any(&self.severity);
         if severity.is_none() {
             e.add("severity", "invalid_severity", "严重程度应为轻微、一般或严重");
         }

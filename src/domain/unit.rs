@@ -1,69 +1,33 @@
 //! Responsible units (责任单位): departments, window units and property companies.
 
-use serde::Serialize;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum UnitKind {
-    Government,
-    Institution,
-    BankBranch,
-    ServiceHall,
-    BusinessHall,
-    Property,
-    Enterprise,
-    Community,
-    Other,
+crate::vocab! {
+    /// What kind of organisation a responsible unit is.
+    pub enum UnitKind: "单位类型" {
+        Government("government", "政府部门"),
+        Institution("institution", "事业单位"),
+        BankBranch("bank_branch", "银行网点"),
+        ServiceHall("service_hall", "政务服务大厅"),
+        BusinessHall("business_hall", "营业厅"),
+        Property("property", "物业公司"),
+        Enterprise("enterprise", "企业"),
+        Community("community", "街道/社区"),
+        Other("other", "其他"),
+    }
 }
 
 impl UnitKind {
-    pub const ALL: [UnitKind; 9] = [
-        Self::Government,
-        Self::Institution,
-        Self::BankBranch,
-        Self::ServiceHall,
-        Self::BusinessHall,
-        Self::Property,
-        Self::Enterprise,
-        Self::Community,
-        Self::Other,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Government => "government",
-            Self::Institution => "institution",
-            Self::BankBranch => "bank_branch",
-            Self::ServiceHall => "service_hall",
-            Self::BusinessHall => "business_hall",
-            Self::Property => "property",
-            Self::Enterprise => "enterprise",
-            Self::Community => "community",
-            Self::Other => "other",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Government => "政府部门",
-            Self::Institution => "事业单位",
-            Self::BankBranch => "银行网点",
-            Self::ServiceHall => "政务服务大厅",
-            Self::BusinessHall => "营业厅",
-            Self::Property => "物业公司",
-            Self::Enterprise => "企业",
-            Self::Community => "街道/社区",
-            Self::Other => "其他",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
     /// Window units (窗口单位) are rated by the public.
     pub fn is_window(self) -> bool {
         matches!(self, Self::BankBranch | Self::ServiceHall | Self::BusinessHall)
+    }
+}
+
+crate::vocab! {
+    /// Where a task of a unit's responsibility ledger stands.
+    pub enum TaskStatus: "任务状态" {
+        Todo("todo", "未开始"),
+        Doing("doing", "进行中"),
+        Done("done", "已完成"),
     }
 }
 

@@ -3,6 +3,8 @@
 //! by one instance for a lease before it is sent.
 
 use crate::config::Config;
+use crate::domain::notify::{NotifyEvent, WebhookKind};
+use crate::domain::photo::{PhotoKind, PhotoOwner};
 use crate::domain::time::{fmt_local, now_ms};
 use crate::store::notifications::{self as store, Delivery};
 use crate::store::{Db, photos, points, problems};
@@ -47,15 +49,15 @@ async fn raise_alerts(db: &Db, config: &Config) -> anyhow::Result<()> {
     .fetch_all(&db.pool)
     .await?;
     for (id, unit, category, deadline) in rows {
-        let (event, kind, title) = if deadline < now {
-            ("overdue", "overdue", format!("问题已逾期：{category}"))
+        let (event, title) = if deadline < now {
+            (NotifyEvent::Overdue, format!("问题已逾期：{category}"))
         } else {
-            ("reminder", "reminder", format!("即将到期：{category}"))
+            (NotifyEvent::Reminder, format!("即将到期：{category}"))
         };
         let mut tx = db.begin().await?;
         if store::mark_alert(&mut tx, &id, event, now).await? {
             let body = format!("整改期限 {}", fmt_local(deadline));
-            store::notify_unit(&mut tx, &unit, &id, kind, &title, &body, now).await?;
+            store::notify_unit(&mut tx, &unit, &id, event, &title, &body, now).await?;
             store::enqueue(&mut tx, &unit, &id, event, now).await?;
         }
         tx.commit().await?;
@@ -64,16 +66,11 @@ async fn raise_alerts(db: &Db, config: &Config) -> anyhow::Result<()> {
 }
 
 /// The message for a robot: WeCom and DingTalk both take markdown, in slightly different shapes.
-async fn payload(db: &Db, d: &Delivery, kind: &str, base_url: &str) -> anyhow::Result<serde_json::Value> {
+async fn payload(db: &Db, d: &Delivery, kind: WebhookKind, base_url: &str) -> anyhow::Result<serde_json::Value> {
     let p = problems::get(db, &d.problem_id).await?.ok_or_else(|| anyhow::anyhow!("problem gone"))?;
     let point = points::get(db, &p.point_id).await?.map(|x| x.name).unwrap_or_default();
-    let title = match d.event.as_str() {
-        "new" => "新问题待签收",
-        "reminder" => "问题即将到期",
-        "overdue" => "问题已逾期",
-        _ => "问题提醒",
-    };
-    let photo = photos::of(db, "problem", &p.id).await?.into_iter().find(|ph| ph.kind == "before");
+    let title = d.event.label();
+    let photo = photos::of(db, PhotoOwner::Problem, &p.id).await?.into_iter().find(|ph| ph.kind == PhotoKind::Before);
     let mut text = format!(
         "### 【创城通】{title}\n> 点位：{point}\n> 问题：{}（{}）\n> 负责人：{}\n> 整改期限：{}\n",
         p.category,
@@ -86,7 +83,7 @@ async fn payload(db: &Db, d: &Delivery, kind: &str, base_url: &str) -> anyhow::R
     }
     text.push_str(&format!("\n[打开问题并签收]({base_url}/problems/{})", p.id));
     Ok(match kind {
-        "dingtalk" => json!({"msgtype": "markdown", "markdown": {"title": title, "text": text}}),
+        WebhookKind::Dingtalk => json!({"msgtype": "markdown", "markdown": {"title": title, "text": text}}),
         _ => json!({"msgtype": "markdown", "markdown": {"content": text}}),
     })
 }
@@ -97,7 +94,7 @@ async fn deliver(db: &Db, config: &Config, client: &reqwest::Client, base_url: &
             continue;
         }
         let Some(hook) = store::webhook(db, &d.webhook_id).await? else { continue };
-        let body = payload(db, &d, &hook.kind, base_url).await?;
+        let body = payload(db, &d, hook.kind, base_url).await?;
         let text = body.to_string();
         let outcome = match client.post(&hook.url).json(&body).send().await {
             Ok(r) if r.status().is_success() => {

@@ -1,7 +1,8 @@
 //! Passwords, login with throttling, sessions and tokens.
 
 use super::{CurrentUser, snapshot};
-use crate::domain::{role::Role, time::now_ms, validate::FieldErrors};
+use crate::domain::audit::{ObjectType, Verb};
+use crate::domain::{time::now_ms, validate::FieldErrors};
 use crate::error::{AppError, AppResult};
 use crate::store::audit::{self, Actor, Change};
 use crate::store::{Db, sessions, users};
@@ -17,20 +18,7 @@ pub const FAILURE_WINDOW_MS: i64 = 15 * 60 * 1000;
 /// One address guessing many usernames is stopped too.
 pub const MAX_IP_FAILURES: i64 = 50;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SessionKind {
-    Web,
-    Api,
-}
-
-impl SessionKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Web => "web",
-            Self::Api => "api",
-        }
-    }
-}
+pub use crate::domain::role::SessionKind;
 
 /// Password policy: 8 to 64 characters with at least one letter and one digit.
 pub fn check_password(errors: &mut FieldErrors, field: &str, pw: &str) {
@@ -116,12 +104,12 @@ pub async fn login(
     };
     let token = random_hex(32);
     let expires_at = now + ttl_ms;
-    sessions::insert(db, &token_hash(&token), &user.id, kind.as_str(), &random_hex(16), now, expires_at).await?;
+    sessions::insert(db, &token_hash(&token), &user.id, kind, &random_hex(16), now, expires_at).await?;
     let mut conn = db.pool.acquire().await?;
     let actor = Actor { id: Some(&user.id), name: &user.display_name, request_id };
     let change = Change {
-        action: "login",
-        object_type: "session",
+        action: Verb::Login.into(),
+        object_type: ObjectType::Session,
         object_id: &user.id,
         object_label: &user.username,
         before: None,
@@ -136,12 +124,10 @@ pub async fn authenticate(db: &Db, token: &str, kind: SessionKind) -> AppResult<
     let Some(s) = sessions::find(db, &token_hash(token), now_ms()).await? else {
         return Ok(None);
     };
-    if s.kind != kind.as_str() {
+    if s.kind != kind {
         return Ok(None);
     }
-    let Some(role) = Role::parse(&s.role) else {
-        return Ok(None);
-    };
+    let role = s.role;
     Ok(Some(CurrentUser {
         id: s.user_id,
         username: s.username,
@@ -159,8 +145,8 @@ pub async fn logout(db: &Db, user: &CurrentUser, request_id: &str) -> AppResult<
     let mut conn = db.pool.acquire().await?;
     let actor = Actor { id: Some(&user.id), name: &user.display_name, request_id };
     let change = Change {
-        action: "logout",
-        object_type: "session",
+        action: Verb::Logout.into(),
+        object_type: ObjectType::Session,
         object_id: &user.id,
         object_label: &user.username,
         before: None,

@@ -2,7 +2,8 @@
 //! working hours, and deadline calculation.
 
 use super::{Ctx, access::require_admin};
-use crate::domain::calendar::{Calendar, NamedDay, WorkingHours, YearData, YearError};
+use crate::domain::audit::{ObjectType, Verb};
+use crate::domain::calendar::{Calendar, DayKind, NamedDay, WorkingHours, YearData, YearError};
 use crate::domain::time::now_ms;
 use crate::error::{AppError, AppResult};
 use crate::store::audit::Change;
@@ -70,13 +71,13 @@ async fn load_uncached(db: &Db) -> AppResult<Calendar> {
     let years = store::years(db).await?;
     let days = store::days(db, None).await?;
     for y in years {
-        let pick = |kind: &str| {
+        let pick = |kind: DayKind| {
             days.iter()
                 .filter(|d| d.year == y.year && d.kind == kind)
                 .filter_map(|d| Some((chrono::NaiveDate::parse_from_str(&d.day, "%Y-%m-%d").ok()?, d.name.clone())))
                 .collect()
         };
-        cal.add_year(y.year as i32, pick("holiday"), pick("workday"));
+        cal.add_year(y.year as i32, pick(DayKind::Holiday), pick(DayKind::Workday));
     }
     Ok(cal)
 }
@@ -116,8 +117,8 @@ pub async fn import_year(ctx: &Ctx<'_>, data: YearData) -> Result<(), ImportErro
     let label = format!("{}年节假日安排", data.year);
     let after: Vec<String> = days.iter().map(|(d, _, n)| format!("{d} {n}")).collect();
     let change = Change {
-        action: if before.is_empty() { "create" } else { "update" },
-        object_type: "calendar_year",
+        action: if before.is_empty() { Verb::Create } else { Verb::Update }.into(),
+        object_type: ObjectType::CalendarYear,
         object_id: &data.year.to_string(),
         object_label: &label,
         before: (!before.is_empty()).then(|| json!({ "days": before })),
@@ -136,8 +137,8 @@ pub async fn set_working_hours(ctx: &Ctx<'_>, text: &str) -> AppResult<WorkingHo
     let mut tx = ctx.db.begin().await?;
     store::set_setting(&mut tx, WORKING_HOURS_KEY, &hours.to_string(), now).await?;
     let change = Change {
-        action: "update",
-        object_type: "setting",
+        action: Verb::Update.into(),
+        object_type: ObjectType::Setting,
         object_id: WORKING_HOURS_KEY,
         object_label: "工作时间",
         before: Some(json!({ "value": old.to_string() })),

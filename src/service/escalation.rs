@@ -4,6 +4,7 @@
 
 use super::Ctx;
 use super::problems::scope;
+use crate::domain::audit::{ObjectType, Verb};
 use crate::domain::time::{now_ms, to_local};
 use crate::error::{AppError, AppResult};
 use crate::store::PageReq;
@@ -99,8 +100,8 @@ pub async fn set_threshold(ctx: &Ctx<'_>, value: &str) -> AppResult<i64> {
     let mut tx = ctx.db.begin().await?;
     settings::set_setting(&mut tx, THRESHOLD_KEY, &n.to_string(), now).await?;
     let change = crate::store::audit::Change {
-        action: "update",
-        object_type: "setting",
+        action: Verb::Update.into(),
+        object_type: ObjectType::Setting,
         object_id: THRESHOLD_KEY,
         object_label: "约谈门槛（逾期问题数）",
         before: Some(serde_json::json!({"value": old})),

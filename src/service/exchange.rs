@@ -5,7 +5,10 @@ use super::access::require_admin;
 use super::sheet::{self, Column, RowError, TemplateSheet};
 use super::units::UnitInput;
 use super::{Ctx, snapshot};
-use crate::domain::standard::{ItemInput, Severity, TimeUnit};
+use crate::domain::audit::{ObjectType, Verb};
+use crate::domain::role::Role;
+use crate::domain::standard::ItemInput;
+use crate::domain::standard::Publication;
 use crate::domain::unit::UnitKind;
 use crate::domain::validate::{FieldErrors, optional_text, phone, required_text};
 use crate::domain::{ids::new_id, time::now_ms};
@@ -53,7 +56,7 @@ pub async fn unit_sheets(db: &Db, units: &[Unit]) -> AppResult<(Vec<Vec<String>>
     for u in units {
         unit_rows.push(vec![
             u.name.clone(),
-            u.kind_label().to_string(),
+            u.kind.label().to_string(),
             u.area_id.as_ref().and_then(|a| areas.get(a)).cloned().unwrap_or_default(),
             u.address.clone(),
             u.phone.clone(),
@@ -131,7 +134,7 @@ pub async fn import_units(ctx: &Ctx<'_>, bytes: &[u8]) -> AppResult<ExchangeSumm
         let base = old.clone().unwrap_or(Unit {
             id: new_id(),
             name: String::new(),
-            kind: String::new(),
+            kind: UnitKind::Other,
             area_id: None,
             address: String::new(),
             phone: String::new(),
@@ -215,18 +218,18 @@ pub async fn import_units(ctx: &Ctx<'_>, bytes: &[u8]) -> AppResult<ExchangeSumm
                     return Err(AppError::stale());
                 }
                 updated += 1;
-                ("update", snapshot(old))
+                (Verb::Update, snapshot(old))
             }
             None => {
                 unit_store::insert(&mut tx, &p.unit).await?;
                 created += 1;
-                ("create", None)
+                (Verb::Create, None)
             }
         };
         ids.insert(p.unit.name.clone(), p.unit.id.clone());
         let change = Change {
-            action,
-            object_type: "unit",
+            action: action.into(),
+            object_type: ObjectType::Unit,
             object_id: &p.unit.id,
             object_label: &p.unit.name,
             before,
@@ -253,8 +256,8 @@ pub async fn import_units(ctx: &Ctx<'_>, bytes: &[u8]) -> AppResult<ExchangeSumm
             json!({"contacts": unit_store::contacts_in(&mut tx, &unit_id).await?.iter().map(|c| format!("{} {} {}", c.level_name, c.name, c.phone)).collect::<Vec<_>>()}),
         );
         let change = Change {
-            action: "update",
-            object_type: "unit_contact",
+            action: Verb::Update.into(),
+            object_type: ObjectType::UnitContact,
             object_id: &unit_id,
             object_label: &label,
             before,
@@ -363,7 +366,7 @@ pub async fn import_grid_attributes(ctx: &Ctx<'_>, bytes: &[u8]) -> AppResult<Ex
         let worker_id = match r.get("worker").as_str() {
             "" => None,
             w => match users::by_username(ctx.db, w).await? {
-                Some(u) if u.role == "grid_worker" => Some(u.id),
+                Some(u) if u.role == Role::GridWorker => Some(u.id),
                 _ => {
                     errors.push(RowError {
                         sheet: String::new(),
@@ -395,8 +398,8 @@ pub async fn import_grid_attributes(ctx: &Ctx<'_>, bytes: &[u8]) -> AppResult<Ex
         let attrs = |g: &points::Grid| Some(json!({"name": g.name, "unit_id": g.unit_id, "worker_id": g.worker_id}));
         let label = format!("{} {}", new.code, new.name);
         let change = Change {
-            action: "update",
-            object_type: "grid",
+            action: Verb::Update.into(),
+            object_type: ObjectType::Grid,
             object_id: &new.id,
             object_label: &label,
             before: attrs(old),
@@ -447,8 +450,8 @@ pub async fn standard_rows(db: &Db, version_id: &str) -> AppResult<Vec<Vec<Strin
                 i.requirement,
                 types,
                 i.time_limit.to_string(),
-                TimeUnit::parse(&i.time_unit).map(|u| u.label()).unwrap_or("").into(),
-                Severity::parse(&i.severity).map(|s| s.label()).unwrap_or("").into(),
+                i.time_unit.label().into(),
+                i.severity.label().into(),
                 i.deduction.to_string(),
                 i.closing_standard,
             ]
@@ -460,7 +463,7 @@ pub async fn standard_rows(db: &Db, version_id: &str) -> AppResult<Vec<Vec<Strin
 pub async fn import_standard(ctx: &Ctx<'_>, version_id: &str, bytes: &[u8]) -> AppResult<ExchangeSummary> {
     require_admin(ctx.user)?;
     let v = standards::version(ctx.db, version_id).await?.ok_or(AppError::NotFound)?;
-    if v.status != "draft" {
+    if v.status != Publication::Draft {
         return Err(AppError::Conflict("not_draft", "只能向草稿版本导入标准，请先起草新版本".into()));
     }
     let rows = sheet::open(bytes)?.rows(None, &STANDARD_COLUMNS).map_err(sheet::rejected)?;
@@ -542,8 +545,8 @@ pub async fn import_standard(ctx: &Ctx<'_>, version_id: &str, bytes: &[u8]) -> A
     }
     let label = format!("第{}版 {}", v.version_no, v.name);
     let change = Change {
-        action: "update",
-        object_type: "standard_version",
+        action: Verb::Update.into(),
+        object_type: ObjectType::StandardVersion,
         object_id: &v.id,
         object_label: &label,
         before: Some(json!({"items": before})),

@@ -4,7 +4,10 @@
 use super::access::require_admin;
 use super::points::GridIndex;
 use super::{Ctx, snapshot};
+use crate::domain::audit::{ObjectType, Verb};
 use crate::domain::geo::{Area, LngLat, distance_m};
+use crate::domain::org::OrgLevel;
+use crate::domain::role::Role;
 use crate::domain::{ids::new_id, time::now_ms};
 use crate::error::{AppError, AppResult};
 use crate::store::audit::Change;
@@ -67,8 +70,12 @@ pub async fn import(ctx: &Ctx<'_>, geojson: &[u8]) -> Result<GridImport, AppErro
             message: "应为FeatureCollection".into(),
         }]));
     };
-    let communities: HashMap<String, String> =
-        org::all(ctx.db).await?.into_iter().filter(|n| n.level == "community").map(|n| (n.code, n.id)).collect();
+    let communities: HashMap<String, String> = org::all(ctx.db)
+        .await?
+        .into_iter()
+        .filter(|n| n.level == OrgLevel::Community)
+        .map(|n| (n.code, n.id))
+        .collect();
     let unit_ids: HashMap<String, String> =
         units::all_names(ctx.db).await?.into_iter().map(|(id, n)| (n, id)).collect();
     let mut errors = Vec::new();
@@ -109,7 +116,7 @@ pub async fn import(ctx: &Ctx<'_>, geojson: &[u8]) -> Result<GridImport, AppErro
             None
         } else {
             match users::by_username(ctx.db, &worker).await? {
-                Some(u) if u.role == "grid_worker" => Some(u.id),
+                Some(u) if u.role == Role::GridWorker => Some(u.id),
                 _ => {
                     err("worker", format!("“{worker}”不是网格员账号"));
                     None
@@ -154,7 +161,7 @@ pub async fn import(ctx: &Ctx<'_>, geojson: &[u8]) -> Result<GridImport, AppErro
                     ..old.clone()
                 };
                 store::update_grid(&mut tx, &g).await?;
-                audit_grid(ctx, &mut tx, "update", Some(old), &g, now).await?;
+                audit_grid(ctx, &mut tx, Verb::Update, Some(old), &g, now).await?;
                 updated += 1;
             }
             None => {
@@ -175,7 +182,7 @@ pub async fn import(ctx: &Ctx<'_>, geojson: &[u8]) -> Result<GridImport, AppErro
                     version: 1,
                 };
                 store::insert_grid(&mut tx, &g).await?;
-                audit_grid(ctx, &mut tx, "create", None, &g, now).await?;
+                audit_grid(ctx, &mut tx, Verb::Create, None, &g, now).await?;
                 created += 1;
             }
         }
@@ -188,7 +195,7 @@ pub async fn import(ctx: &Ctx<'_>, geojson: &[u8]) -> Result<GridImport, AppErro
 async fn audit_grid(
     ctx: &Ctx<'_>,
     conn: &mut AnyConnection,
-    action: &str,
+    action: Verb,
     old: Option<&Grid>,
     new: &Grid,
     now: i64,
@@ -200,8 +207,8 @@ async fn audit_grid(
         )
     };
     let change = Change {
-        action,
-        object_type: "grid",
+        action: action.into(),
+        object_type: ObjectType::Grid,
         object_id: &new.id,
         object_label: &label,
         before: old.and_then(strip),

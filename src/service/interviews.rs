@@ -3,8 +3,11 @@
 
 use super::Ctx;
 use super::access::require_admin;
+use crate::domain::audit::{ObjectType, Verb};
 use crate::domain::ids::new_id;
+use crate::domain::notice::InterviewKind;
 use crate::domain::role::Role;
+use crate::domain::standard::Publication;
 use crate::domain::time::{now_ms, parse_local_day_start};
 use crate::domain::validate::FieldErrors;
 use crate::error::{AppError, AppResult};
@@ -16,7 +19,7 @@ use utoipa::ToSchema;
 pub struct Interview {
     pub id: String,
     /// interview (约谈) or accountability (问责)
-    pub kind: String,
+    pub kind: InterviewKind,
     pub unit_id: String,
     pub unit_name: String,
     pub reason: String,
@@ -45,10 +48,6 @@ pub struct InterviewInput {
     pub notice_id: Option<String>,
 }
 
-pub fn kind_label(kind: &str) -> &'static str {
-    if kind == "accountability" { "问责" } else { "约谈" }
-}
-
 const SELECT: &str = "SELECT i.id, i.kind, i.unit_id, u.name AS unit_name, i.reason, i.facts, i.held_at, i.outcome, \
      i.created_at, i.version FROM interviews i JOIN units u ON u.id = i.unit_id";
 
@@ -73,7 +72,8 @@ pub async fn list(ctx: &Ctx<'_>) -> AppResult<Vec<Interview>> {
 pub async fn create(ctx: &Ctx<'_>, input: InterviewInput) -> AppResult<Interview> {
     require_admin(ctx.user)?;
     let mut e = FieldErrors::default();
-    if !matches!(input.kind.as_str(), "interview" | "accountability") {
+    let kind = InterviewKind::parse(input.kind.trim());
+    if kind.is_none() {
         e.add("kind", "invalid_kind", "类型应为约谈或问责");
     }
     let unit = crate::store::units::get(ctx.db, input.unit_id.trim()).await?;
@@ -101,7 +101,7 @@ pub async fn create(ctx: &Ctx<'_>, input: InterviewInput) -> AppResult<Interview
     }
     if let Some(nid) = input.notice_id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         match crate::store::notices::get(ctx.db, nid).await? {
-            Some(n) if n.status == "published" => {
+            Some(n) if n.status == Publication::Published => {
                 facts.push(serde_json::json!({"type": "notice", "id": n.id, "number": n.number}))
             }
             _ => e.add("notice_id", "unknown_notice", "通报不存在或尚未发布"),
@@ -131,10 +131,10 @@ pub async fn create(ctx: &Ctx<'_>, input: InterviewInput) -> AppResult<Interview
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    let label = format!("{}：{}", kind_label(&input.kind), unit.name);
+    let label = format!("{}：{}", kind.map(InterviewKind::label).unwrap_or_default(), unit.name);
     let change = Change {
-        action: "create",
-        object_type: "interview",
+        action: Verb::Create.into(),
+        object_type: ObjectType::Interview,
         object_id: &id,
         object_label: &label,
         before: None,
@@ -144,7 +144,7 @@ pub async fn create(ctx: &Ctx<'_>, input: InterviewInput) -> AppResult<Interview
     tx.commit().await?;
     Ok(Interview {
         id,
-        kind: input.kind,
+        kind: kind.unwrap_or(InterviewKind::Interview),
         unit_id: unit.id,
         unit_name: unit.name,
         reason: reason.into(),
@@ -192,10 +192,10 @@ pub async fn record_outcome(
     if r.rows_affected() != 1 {
         return Err(AppError::stale());
     }
-    let label = format!("{}：{}", kind_label(&old.kind), old.unit_name);
+    let label = format!("{}：{}", old.kind.label(), old.unit_name);
     let change = Change {
-        action: "update",
-        object_type: "interview",
+        action: Verb::Update.into(),
+        object_type: ObjectType::Interview,
         object_id: id,
         object_label: &label,
         before: Some(serde_json::json!({"held_at": old.held_at, "outcome": old.outcome})),

@@ -5,9 +5,13 @@
 
 use super::Ctx;
 use super::access::require_admin;
+use crate::domain::audit::{ObjectType, Verb};
 use crate::domain::ids::new_id;
+use crate::domain::notice::NoticeKind;
+use crate::domain::photo::{PhotoKind, PhotoOwner};
 use crate::domain::role::Role;
 use crate::domain::score::Class;
+use crate::domain::standard::Publication;
 use crate::domain::time::{DAY_MS, fmt_local, now_ms, to_local};
 use crate::error::{AppError, AppResult};
 use crate::media::storage::Storage;
@@ -74,27 +78,11 @@ pub struct NoticeData {
     pub interviews: Vec<(String, i64)>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Weekly,
-    Daily,
-}
-
-impl Kind {
-    pub fn parse(s: &str) -> AppResult<Kind> {
-        match s.trim() {
-            "weekly" => Ok(Kind::Weekly),
-            "daily" => Ok(Kind::Daily),
-            other => Err(AppError::BadRequest("invalid_kind", format!("通报类型“{other}”无效，应为周通报或工作日报"))),
-        }
-    }
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Kind::Weekly => "weekly",
-            Kind::Daily => "daily",
-        }
-    }
+/// A notice kind from a form or query, refused in Chinese when unknown.
+pub fn parse_kind(s: &str) -> AppResult<NoticeKind> {
+    NoticeKind::parse(s.trim()).ok_or_else(|| {
+        AppError::BadRequest("invalid_kind", format!("通报类型“{}”无效，应为周通报或工作日报", s.trim()))
+    })
 }
 
 pub fn data_of(n: &Notice) -> AppResult<NoticeData> {
@@ -142,7 +130,7 @@ pub fn paren(label: &str) -> String {
     if label.is_empty() { String::new() } else { format!("（{label}）") }
 }
 
-fn default_body(k: Kind, d: &NoticeData) -> String {
+fn default_body(k: NoticeKind, d: &NoticeData) -> String {
     let mut p = vec![format!(
         "{}，全区共发现各类问题{}个，已整改销号{}个，结案率{}。截至通报生成时，仍有{}个问题逾期未整改。",
         d.period_label,
@@ -175,19 +163,19 @@ fn default_body(k: Kind, d: &NoticeData) -> String {
         p.push(format!("{}逾期问题较多，拟由区创城办约谈其主要负责人。", names.join("、")));
     }
     p.push(match k {
-        Kind::Weekly => "请各单位对照通报问题举一反三、立行立改，于下周一前将整改情况报区创城办。".into(),
-        Kind::Daily => "请相关单位今日内整改到位，区创城办将于17:00回头看。".into(),
+        NoticeKind::Weekly => "请各单位对照通报问题举一反三、立行立改，于下周一前将整改情况报区创城办。".into(),
+        NoticeKind::Daily => "请相关单位今日内整改到位，区创城办将于17:00回头看。".into(),
     });
     p.join("\n\n")
 }
 
 /// Generates a draft notice for the week (or the day) containing `day`. A kind and class has
 /// one notice per period: an overlapping one is refused, published ones never change.
-pub async fn generate(ctx: &Ctx<'_>, kind: Kind, class: Class, day: chrono::NaiveDate) -> AppResult<Notice> {
+pub async fn generate(ctx: &Ctx<'_>, kind: NoticeKind, class: Class, day: chrono::NaiveDate) -> AppResult<Notice> {
     require_admin(ctx.user)?;
     let span = match kind {
-        Kind::Weekly => super::scoring::span_of(super::scoring::SpanKind::Week, day),
-        Kind::Daily => {
+        NoticeKind::Weekly => super::scoring::span_of(super::scoring::SpanKind::Week, day),
+        NoticeKind::Daily => {
             let from = crate::domain::time::parse_local_day_start(&day.format("%Y-%m-%d").to_string()).unwrap_or(0);
             super::scoring::Span {
                 kind: super::scoring::SpanKind::Week,
@@ -200,8 +188,8 @@ pub async fn generate(ctx: &Ctx<'_>, kind: Kind, class: Class, day: chrono::Naiv
     if span.from > now_ms() {
         return Err(AppError::BadRequest("future_period", "不能为尚未开始的周期生成通报".into()));
     }
-    if let Some(n) = store::overlapping(ctx.db, kind.as_str(), class.as_str(), span.from, span.to).await?.first() {
-        let what = if n.status == "published" { "已发布" } else { "已有草稿" };
+    if let Some(n) = store::overlapping(ctx.db, kind, class, span.from, span.to).await?.first() {
+        let what = if n.status == Publication::Published { "已发布" } else { "已有草稿" };
         return Err(AppError::Conflict(
             "overlapping_period",
             format!("{}的通报{what}（{}），周期不能重叠", span.label, n.number),
@@ -214,18 +202,18 @@ pub async fn generate(ctx: &Ctx<'_>, kind: Kind, class: Class, day: chrono::Naiv
     let seq = problem_store::next_in_sequence(&mut tx, &format!("notice:{}:{year}", kind.as_str())).await?;
     let n = Notice {
         id: new_id(),
-        kind: kind.as_str().into(),
-        class: class.as_str().into(),
+        kind,
+        class,
         period_start: span.from,
         period_end: span.to,
         number: format!("〔{year}〕第{seq}期"),
         title: match kind {
-            Kind::Weekly => format!("关于{}创建全国文明城市工作情况的通报", span.label),
-            Kind::Daily => format!("创城工作简报（{}）", span.label),
+            NoticeKind::Weekly => format!("关于{}创建全国文明城市工作情况的通报", span.label),
+            NoticeKind::Daily => format!("创城工作简报（{}）", span.label),
         },
         body: default_body(kind, &data),
         data: serde_json::to_string(&data).map_err(|e| AppError::Internal(e.into()))?,
-        status: "draft".into(),
+        status: Publication::Draft,
         created_by: Some(ctx.user.id.clone()),
         created_at: now,
         published_at: None,
@@ -241,8 +229,8 @@ pub async fn generate(ctx: &Ctx<'_>, kind: Kind, class: Class, day: chrono::Naiv
     })?;
     let label = format!("{} {}", n.number, n.title);
     let change = Change {
-        action: "create",
-        object_type: "notice",
+        action: Verb::Create.into(),
+        object_type: ObjectType::Notice,
         object_id: &n.id,
         object_label: &label,
         before: None,
@@ -253,7 +241,7 @@ pub async fn generate(ctx: &Ctx<'_>, kind: Kind, class: Class, day: chrono::Naiv
     Ok(n)
 }
 
-async fn collect(ctx: &Ctx<'_>, kind: Kind, class: Class, span: &super::scoring::Span) -> AppResult<NoticeData> {
+async fn collect(ctx: &Ctx<'_>, kind: NoticeKind, class: Class, span: &super::scoring::Span) -> AppResult<NoticeData> {
     let db = ctx.db;
     let district: String =
         sqlx::query_scalar("SELECT name FROM org_nodes WHERE level = 'district' ORDER BY code LIMIT 1")
@@ -268,8 +256,8 @@ async fn collect(ctx: &Ctx<'_>, kind: Kind, class: Class, span: &super::scoring:
     // The ranking of the week the period lies in; a daily brief ranks the week up to its day.
     let day = to_local(span.from).date_naive();
     let r = match kind {
-        Kind::Weekly => super::scoring::ranking(db, class, super::scoring::SpanKind::Week, day).await?,
-        Kind::Daily => {
+        NoticeKind::Weekly => super::scoring::ranking(db, class, super::scoring::SpanKind::Week, day).await?,
+        NoticeKind::Daily => {
             let mut week = super::scoring::span_of(super::scoring::SpanKind::Week, day);
             week.to = week.to.min(span.to);
             let monday = to_local(week.from).date_naive();
@@ -292,7 +280,7 @@ async fn collect(ctx: &Ctx<'_>, kind: Kind, class: Class, span: &super::scoring:
         .collect();
     let first_place = ranking.iter().filter(|x| x.rank == 1).map(|x| x.name.clone()).collect();
     let last_place = ranking.iter().filter(|x| x.last).map(|x| x.name.clone()).collect();
-    let red_flags = if kind == Kind::Weekly {
+    let red_flags = if kind == NoticeKind::Weekly {
         ranking.iter().filter(|x| x.red_flag).map(|x| x.name.clone()).collect()
     } else {
         Vec::new()
@@ -318,9 +306,9 @@ async fn collect(ctx: &Ctx<'_>, kind: Kind, class: Class, span: &super::scoring:
     let page =
         problem_store::list_keyset(db, &cf, problem_store::Sort::FoundDesc, &problem_store::Seek::First, 100).await?;
     for p in page.rows.into_iter().filter(|p| p.closed_at.is_some_and(|c| c >= span.from && c < span.to)) {
-        let photos = photo_store::of(db, "problem", &p.id).await?;
-        let before = photos.iter().find(|x| x.kind == "before").map(|x| x.id.clone());
-        let after = photos.iter().find(|x| x.kind == "after").map(|x| x.id.clone());
+        let photos = photo_store::of(db, PhotoOwner::Problem, &p.id).await?;
+        let before = photos.iter().find(|x| x.kind == PhotoKind::Before).map(|x| x.id.clone());
+        let after = photos.iter().find(|x| x.kind == PhotoKind::After).map(|x| x.id.clone());
         if before.is_some() && after.is_some() {
             typical.push(Typical {
                 problem_id: p.id.clone(),
@@ -361,7 +349,7 @@ async fn collect(ctx: &Ctx<'_>, kind: Kind, class: Class, span: &super::scoring:
 pub async fn edit(ctx: &Ctx<'_>, id: &str, title: &str, body: &str, expected: Option<i64>) -> AppResult<Notice> {
     require_admin(ctx.user)?;
     let old = store::get(ctx.db, id).await?.ok_or(AppError::NotFound)?;
-    if old.status != "draft" {
+    if old.status != Publication::Draft {
         return Err(AppError::Conflict("published", "通报已发布，不能再修改".into()));
     }
     let (title, body) = (title.trim(), body.trim());
@@ -384,8 +372,8 @@ pub async fn edit(ctx: &Ctx<'_>, id: &str, title: &str, body: &str, expected: Op
     }
     let label = format!("{} {}", new.number, new.title);
     let change = Change {
-        action: "update",
-        object_type: "notice",
+        action: Verb::Update.into(),
+        object_type: ObjectType::Notice,
         object_id: &new.id,
         object_label: &label,
         before: Some(serde_json::json!({"title": old.title, "body": old.body})),
@@ -399,19 +387,19 @@ pub async fn edit(ctx: &Ctx<'_>, id: &str, title: &str, body: &str, expected: Op
 pub async fn publish(ctx: &Ctx<'_>, id: &str) -> AppResult<Notice> {
     require_admin(ctx.user)?;
     let old = store::get(ctx.db, id).await?.ok_or(AppError::NotFound)?;
-    if old.status != "draft" {
+    if old.status != Publication::Draft {
         return Err(AppError::Conflict("published", "通报已发布".into()));
     }
     let now = now_ms();
-    let new = Notice { status: "published".into(), published_at: Some(now), updated_at: now, ..old.clone() };
+    let new = Notice { status: Publication::Published, published_at: Some(now), updated_at: now, ..old.clone() };
     let mut tx = ctx.db.begin().await?;
     if !store::update(&mut tx, &new, old.version).await? {
         return Err(AppError::stale());
     }
     let label = format!("{} {}", new.number, new.title);
     let change = Change {
-        action: "publish",
-        object_type: "notice",
+        action: Verb::Publish.into(),
+        object_type: ObjectType::Notice,
         object_id: &new.id,
         object_label: &label,
         before: Some(serde_json::json!({"status": "draft"})),
@@ -431,7 +419,7 @@ pub fn sees_drafts(role: Role) -> bool {
 /// A notice the caller may see: staff all; others only published ones.
 pub async fn visible(ctx: &Ctx<'_>, id: &str) -> AppResult<Notice> {
     let n = store::get(ctx.db, id).await?.ok_or(AppError::NotFound)?;
-    if n.status == "published" || sees_drafts(ctx.user.role) { Ok(n) } else { Err(AppError::NotFound) }
+    if n.status == Publication::Published || sees_drafts(ctx.user.role) { Ok(n) } else { Err(AppError::NotFound) }
 }
 
 /// What the notice list may be filtered by, as typed (query strings of the page and the API).
@@ -456,14 +444,16 @@ pub struct ListQuery {
 pub async fn list(ctx: &Ctx<'_>, q: &ListQuery, page: crate::store::PageReq) -> AppResult<(Vec<NoticeRow>, i64)> {
     let text = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
     let mut f = NoticeFilter {
-        kind: text(&q.kind).map(|k| Kind::parse(&k).map(|k| k.as_str().to_string())).transpose()?,
-        class: text(&q.class).map(|c| super::scoring::parse_class(&c).map(|c| c.as_str().to_string())).transpose()?,
+        kind: text(&q.kind).map(|k| parse_kind(&k)).transpose()?,
+        class: text(&q.class).map(|c| super::scoring::parse_class(&c)).transpose()?,
         status: match text(&q.status).as_deref() {
             None => None,
-            Some(s @ ("draft" | "published")) => Some(s.to_string()),
-            Some(other) => {
-                return Err(AppError::BadRequest("invalid_status", format!("状态“{other}”无效，应为草稿或已发布")));
-            }
+            Some(s) => match Publication::parse(s) {
+                Some(p @ (Publication::Draft | Publication::Published)) => Some(p),
+                _ => {
+                    return Err(AppError::BadRequest("invalid_status", format!("状态“{s}”无效，应为草稿或已发布")));
+                }
+            },
         },
         reader: ctx.user.unit_id.clone().filter(|_| ctx.user.role.needs_unit()),
         unread: text(&q.unread).as_deref() == Some("1"),
@@ -473,10 +463,10 @@ pub async fn list(ctx: &Ctx<'_>, q: &ListQuery, page: crate::store::PageReq) -> 
         (f.from, f.to) = (Some(y.from), Some(y.to));
     }
     if !sees_drafts(ctx.user.role) {
-        if f.status.as_deref() == Some("draft") {
+        if f.status == Some(Publication::Draft) {
             return Ok((Vec::new(), 0));
         }
-        f.status = Some("published".into());
+        f.status = Some(Publication::Published);
     }
     Ok(store::list(ctx.db, &f, page).await?)
 }
@@ -484,7 +474,7 @@ pub async fn list(ctx: &Ctx<'_>, q: &ListQuery, page: crate::store::PageReq) -> 
 /// A unit's account confirms its unit has read a published notice (once per unit).
 pub async fn confirm_read(ctx: &Ctx<'_>, id: &str) -> AppResult<bool> {
     let n = visible(ctx, id).await?;
-    if n.status != "published" {
+    if n.status != Publication::Published {
         return Err(AppError::Conflict("not_published", "通报尚未发布".into()));
     }
     let Some(unit) = ctx.user.unit_id.clone().filter(|_| ctx.user.role.needs_unit()) else {
@@ -496,8 +486,8 @@ pub async fn confirm_read(ctx: &Ctx<'_>, id: &str) -> AppResult<bool> {
     if first {
         let label = format!("{} 已阅", n.number);
         let change = Change {
-            action: "read",
-            object_type: "notice",
+            action: Verb::Read.into(),
+            object_type: ObjectType::Notice,
             object_id: &n.id,
             object_label: &label,
             before: None,

@@ -1,6 +1,7 @@
 //! Managing the administrative tree.
 
 use super::{Ctx, access::require_admin, non_empty, snapshot};
+use crate::domain::audit::{ObjectType, Verb};
 use crate::domain::org::{OrgLevel, check_code};
 use crate::domain::validate::{FieldErrors, required_text};
 use crate::domain::{ids::new_id, time::now_ms};
@@ -39,7 +40,7 @@ fn validate(level: Option<OrgLevel>, parent: Option<&OrgNode>, input: &NodeInput
     match level {
         None => e.add("level", "invalid_level", "请选择层级（区县、街道、社区或小区）"),
         Some(level) => {
-            let parent_level = parent.and_then(|p| OrgLevel::parse(&p.level));
+            let parent_level = parent.map(|p| p.level);
             if level.parent().is_some() && parent.is_none() {
                 e.add(
                     "parent_id",
@@ -91,7 +92,7 @@ pub async fn create(ctx: &Ctx<'_>, input: NodeInput) -> AppResult<OrgNode> {
     let node = OrgNode {
         id: new_id(),
         parent_id: parent.map(|p| p.id),
-        level: level.map(|l| l.as_str()).unwrap_or_default().to_string(),
+        level: level.ok_or_else(|| AppError::field("level", "invalid_level", "请选择层级"))?,
         code: v.code,
         name: v.name,
         created_at: now,
@@ -101,8 +102,8 @@ pub async fn create(ctx: &Ctx<'_>, input: NodeInput) -> AppResult<OrgNode> {
     let mut tx = ctx.db.begin().await?;
     org::insert(&mut tx, &node).await.map_err(duplicate)?;
     let change = Change {
-        action: "create",
-        object_type: "org_node",
+        action: Verb::Create.into(),
+        object_type: ObjectType::OrgNode,
         object_id: &node.id,
         object_label: &node.name,
         before: None,
@@ -117,7 +118,7 @@ pub async fn update(ctx: &Ctx<'_>, id: &str, input: NodeInput) -> AppResult<OrgN
     require_admin(ctx.user)?;
     let old = org::get(ctx.db, id).await?.ok_or(AppError::NotFound)?;
     let parent = find_parent(ctx, old.parent_id.clone()).await?;
-    let v = validate(OrgLevel::parse(&old.level), parent.as_ref(), &input)?;
+    let v = validate(Some(old.level), parent.as_ref(), &input)?;
     let expected = input.version.unwrap_or(old.version);
     let now = now_ms();
     let mut new = OrgNode { code: v.code, name: v.name, updated_at: now, version: expected + 1, ..old.clone() };
@@ -130,8 +131,8 @@ pub async fn update(ctx: &Ctx<'_>, id: &str, input: NodeInput) -> AppResult<OrgN
     }
     new.version = expected + 1;
     let change = Change {
-        action: "update",
-        object_type: "org_node",
+        action: Verb::Update.into(),
+        object_type: ObjectType::OrgNode,
         object_id: id,
         object_label: &new.name,
         before: snapshot(&old),
@@ -151,8 +152,8 @@ pub async fn delete(ctx: &Ctx<'_>, id: &str) -> AppResult<()> {
     }
     org::delete(&mut tx, id).await?;
     let change = Change {
-        action: "delete",
-        object_type: "org_node",
+        action: Verb::Delete.into(),
+        object_type: ObjectType::OrgNode,
         object_id: id,
         object_label: &old.name,
         before: snapshot(&old),

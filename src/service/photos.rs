@@ -2,6 +2,8 @@
 
 use super::points::visible;
 use super::{Ctx, snapshot};
+use crate::domain::audit::{ObjectType, Verb};
+use crate::domain::photo::{PhotoKind, PhotoOwner};
 use crate::domain::role::Role;
 use crate::domain::{ids::new_id, time::now_ms, time::to_local};
 use crate::error::{AppError, AppResult};
@@ -20,20 +22,20 @@ pub async fn add_to_point(ctx: &Ctx<'_>, storage: &Storage, point_id: &str, byte
     if !may_change(ctx, &point.unit_id) {
         return Err(AppError::Forbidden);
     }
-    if store::of(ctx.db, "point", &point.id).await?.len() >= MAX_PER_POINT {
+    if store::of(ctx.db, PhotoOwner::Point, &point.id).await?.len() >= MAX_PER_POINT {
         return Err(AppError::Conflict(
             "too_many_photos",
             format!("每个点位最多保存{MAX_PER_POINT}张照片，请先删除旧照片"),
         ));
     }
-    let photo = prepare(storage, "point", &point.id, "", bytes, ctx).await?;
+    let photo = prepare(storage, PhotoOwner::Point, &point.id, PhotoKind::Point, bytes, ctx).await?;
     let now = photo.uploaded_at;
     let mut tx = ctx.db.begin().await?;
     store::insert(&mut tx, &photo).await?;
     let label = format!("{} {} · 照片", point.code, point.name);
     let change = Change {
-        action: "create",
-        object_type: "photo",
+        action: Verb::Create.into(),
+        object_type: ObjectType::Photo,
         object_id: &photo.id,
         object_label: &label,
         before: None,
@@ -48,9 +50,9 @@ pub async fn add_to_point(ctx: &Ctx<'_>, storage: &Storage, point_id: &str, byte
 /// (in the caller's transaction).
 pub async fn prepare(
     storage: &Storage,
-    owner_type: &str,
+    owner_type: PhotoOwner,
     owner_id: &str,
-    kind: &str,
+    kind: PhotoKind,
     bytes: Vec<u8>,
     ctx: &Ctx<'_>,
 ) -> AppResult<Photo> {
@@ -67,7 +69,7 @@ pub async fn prepare(
     storage.put(&thumb_key, &processed.thumbnail).await.map_err(|e| anyhow::anyhow!("storing thumbnail: {e}"))?;
     Ok(Photo {
         id,
-        owner_type: owner_type.into(),
+        owner_type,
         owner_id: owner_id.into(),
         content_type: processed.content_type.into(),
         width: processed.width as i64,
@@ -78,7 +80,7 @@ pub async fn prepare(
         thumb_key,
         uploaded_by: (!ctx.user.id.is_empty()).then(|| ctx.user.id.clone()),
         uploaded_at: now,
-        kind: kind.into(),
+        kind,
         phash: format!("{:016x}", processed.phash),
         taken_at: processed.taken_at,
         lat: processed.gps.map(|g| g.1),
@@ -90,17 +92,16 @@ pub async fn prepare(
 /// A photo the user may see (through its point or problem).
 pub async fn visible_photo(ctx: &Ctx<'_>, id: &str) -> AppResult<Photo> {
     let photo = store::get(ctx.db, id).await?.ok_or(AppError::NotFound)?;
-    match photo.owner_type.as_str() {
-        "point" => visible(ctx, &photo.owner_id).await.map(|_| ())?,
-        "problem" => super::problems::visible(ctx, &photo.owner_id).await.map(|_| ())?,
-        _ => return Err(AppError::NotFound),
+    match photo.owner_type {
+        PhotoOwner::Point => visible(ctx, &photo.owner_id).await.map(|_| ())?,
+        PhotoOwner::Problem => super::problems::visible(ctx, &photo.owner_id).await.map(|_| ())?,
     }
     Ok(photo)
 }
 
 pub async fn delete(ctx: &Ctx<'_>, storage: &Storage, id: &str) -> AppResult<String> {
     let photo = visible_photo(ctx, id).await?;
-    if photo.owner_type != "point" {
+    if photo.owner_type != PhotoOwner::Point {
         // Problem photos are evidence: they stay with the problem's history.
         return Err(AppError::Forbidden);
     }
@@ -112,8 +113,8 @@ pub async fn delete(ctx: &Ctx<'_>, storage: &Storage, id: &str) -> AppResult<Str
     store::delete(&mut tx, id).await?;
     let label = format!("{} {} · 照片", point.code, point.name);
     let change = Change {
-        action: "delete",
-        object_type: "photo",
+        action: Verb::Delete.into(),
+        object_type: ObjectType::Photo,
         object_id: id,
         object_label: &label,
         before: snapshot(&photo),

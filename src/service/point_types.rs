@@ -2,6 +2,7 @@
 
 use super::access::require_admin;
 use super::{Ctx, snapshot};
+use crate::domain::audit::{ObjectType, Verb};
 use crate::domain::validate::{FieldErrors, required_text};
 use crate::domain::{ids::new_id, time::now_ms};
 use crate::error::{AppError, AppResult};
@@ -63,8 +64,8 @@ pub async fn create(ctx: &Ctx<'_>, input: TypeInput) -> AppResult<PointType> {
     let mut tx = ctx.db.begin().await?;
     store::insert_type(&mut tx, &t, now).await.map_err(duplicate)?;
     let change = Change {
-        action: "create",
-        object_type: "point_type",
+        action: Verb::Create.into(),
+        object_type: ObjectType::PointType,
         object_id: &t.id,
         object_label: &t.name,
         before: None,
@@ -84,8 +85,8 @@ pub async fn update(ctx: &Ctx<'_>, id: &str, input: TypeInput) -> AppResult<Poin
     let mut tx = ctx.db.begin().await?;
     store::update_type(&mut tx, &new, now).await.map_err(duplicate)?;
     let change = Change {
-        action: "update",
-        object_type: "point_type",
+        action: Verb::Update.into(),
+        object_type: ObjectType::PointType,
         object_id: id,
         object_label: &new.name,
         before: snapshot(&old),

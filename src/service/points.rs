@@ -2,7 +2,9 @@
 
 use super::access::{area_scope, require_admin};
 use super::{Ctx, non_empty, snapshot};
+use crate::domain::audit::{ObjectType, Verb};
 use crate::domain::geo::{Area, gcj02_to_wgs84, in_china};
+use crate::domain::org::OrgLevel;
 use crate::domain::role::Role;
 use crate::domain::validate::{FieldErrors, optional_text, phone, required_text};
 use crate::domain::{ids::new_id, time::now_ms};
@@ -120,7 +122,7 @@ pub struct PointInput {
 pub struct Lookups {
     pub types: Vec<PointType>,
     pub units: Vec<(String, String)>,
-    pub areas: Vec<(String, String, String, String)>,
+    pub areas: Vec<(String, String, String, OrgLevel)>,
     pub grids: GridIndex,
 }
 
@@ -144,10 +146,10 @@ impl Lookups {
     }
 
     /// A community or compound by id or code.
-    pub fn area_by(&self, key: &str) -> Option<&(String, String, String, String)> {
-        self.areas
-            .iter()
-            .find(|(id, code, _, level)| (id == key || code == key) && (level == "community" || level == "compound"))
+    pub fn area_by(&self, key: &str) -> Option<&(String, String, String, OrgLevel)> {
+        self.areas.iter().find(|(id, code, _, level)| {
+            (id == key || code == key) && matches!(level, OrgLevel::Community | OrgLevel::Compound)
+        })
     }
 }
 
@@ -305,7 +307,7 @@ pub async fn create(ctx: &Ctx<'_>, input: PointInput) -> AppResult<Point> {
     let point = validate(&lookups, &input, blank(now)).map_err(AppError::Validation)?;
     let mut tx = ctx.db.begin().await?;
     store::insert(&mut tx, &point).await.map_err(duplicate)?;
-    record(ctx, &mut tx, "create", None, &point, now).await?;
+    record(ctx, &mut tx, Verb::Create, None, &point, now).await?;
     tx.commit().await?;
     Ok(point)
 }
@@ -325,7 +327,7 @@ pub async fn update(ctx: &Ctx<'_>, id: &str, input: PointInput) -> AppResult<Poi
     if new.name != old.name {
         crate::store::problems::reindex_point(&mut tx, &new.id, &new.name).await?;
     }
-    record(ctx, &mut tx, "update", Some(&old), &new, now).await?;
+    record(ctx, &mut tx, Verb::Update, Some(&old), &new, now).await?;
     tx.commit().await?;
     Ok(new)
 }
@@ -333,15 +335,15 @@ pub async fn update(ctx: &Ctx<'_>, id: &str, input: PointInput) -> AppResult<Poi
 pub async fn record(
     ctx: &Ctx<'_>,
     conn: &mut AnyConnection,
-    action: &str,
+    action: Verb,
     old: Option<&Point>,
     new: &Point,
     now: i64,
 ) -> AppResult<()> {
     let label = format!("{} {}", new.code, new.name);
     let change = Change {
-        action,
-        object_type: "point",
+        action: action.into(),
+        object_type: ObjectType::Point,
         object_id: &new.id,
         object_label: &label,
         before: old.and_then(snapshot),

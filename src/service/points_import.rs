@@ -5,6 +5,7 @@ use super::Ctx;
 use super::access::require_admin;
 use super::points::{Lookups, PointInput, blank, duplicate, record, validate};
 use super::sheet::{self, Column, RowError};
+use crate::domain::audit::Verb;
 use crate::domain::time::now_ms;
 use crate::error::{AppError, AppResult};
 use crate::store::points as store;
@@ -144,12 +145,12 @@ pub async fn import(ctx: &Ctx<'_>, bytes: &[u8]) -> AppResult<ImportSummary> {
                 if p.name != old.name {
                     crate::store::problems::reindex_point(&mut tx, &p.id, &p.name).await?;
                 }
-                record(ctx, &mut tx, "update", Some(&old), &p, now).await?;
+                record(ctx, &mut tx, Verb::Update, Some(&old), &p, now).await?;
                 updated += 1;
             }
             None => {
                 store::insert(&mut tx, &p).await.map_err(duplicate)?;
-                record(ctx, &mut tx, "create", None, &p, now).await?;
+                record(ctx, &mut tx, Verb::Create, None, &p, now).await?;
                 created += 1;
             }
         }

@@ -4,9 +4,14 @@
 
 use super::access::area_scope;
 use super::{Ctx, snapshot};
+use crate::domain::audit::{ObjectType, Verb};
 use crate::domain::ids::new_id;
+use crate::domain::notify::NotifyEvent;
+use crate::domain::photo::{PhotoKind, PhotoOwner};
+use crate::domain::problem::Step;
 use crate::domain::problem::{self as rules, Action, Actor, Facts, IronRule, Limit, Source, State};
 use crate::domain::role::Role;
+use crate::domain::standard::Publication;
 use crate::domain::standard::{Severity, TimeUnit, applies};
 use crate::domain::time::{now_ms, shanghai};
 use crate::domain::validate::{FieldErrors, optional_text, required_text};
@@ -129,8 +134,9 @@ pub async fn file(ctx: &Ctx<'_>, storage: &Storage, input: FileInput, photos: Ve
     let item = match crate::service::non_empty(&input.standard_item_id) {
         Some(id) => match standards::item(ctx.db, &id).await? {
             Some(i) => {
-                let published =
-                    standards::version(ctx.db, &i.version_id).await?.is_some_and(|v| v.status == "published");
+                let published = standards::version(ctx.db, &i.version_id)
+                    .await?
+                    .is_some_and(|v| v.status == Publication::Published);
                 let type_code = match &point {
                     Some(p) => point_store::types(ctx.db)
                         .await?
@@ -165,15 +171,12 @@ pub async fn file(ctx: &Ctx<'_>, storage: &Storage, input: FileInput, photos: Ve
         None => required_text(&mut e, "category", "问题类别", &input.category, 30),
     };
     let severity = match (input.severity.trim(), &item) {
-        ("", Some(i)) => i.severity.clone(),
-        ("", None) => "normal".into(),
-        (s, _) => match Severity::parse(s) {
-            Some(v) => v.as_str().to_string(),
-            None => {
-                e.add("severity", "invalid_severity", "严重程度应为轻微、一般或严重");
-                String::new()
-            }
-        },
+        ("", Some(i)) => i.severity,
+        ("", None) => Severity::Normal,
+        (s, _) => Severity::parse_any(s).unwrap_or_else(|| {
+            e.add("severity", "invalid_severity", "严重程度应为轻微、一般或严重");
+            Severity::Normal
+        }),
     };
     let description = required_text(&mut e, "description", "问题描述", &input.description, 500);
     let found_at = if input.found_at.trim().is_empty() {
@@ -221,7 +224,7 @@ pub async fn file(ctx: &Ctx<'_>, storage: &Storage, input: FileInput, photos: Ve
     }
     let cal = super::calendar::load(ctx.db).await?;
     let limit = match &item {
-        Some(i) if TimeUnit::parse(&i.time_unit) == Some(TimeUnit::WorkingHours) => Limit::WorkingHours(i.time_limit),
+        Some(i) if i.time_unit == TimeUnit::WorkingHours => Limit::WorkingHours(i.time_limit),
         Some(i) => Limit::WorkingDays(i.time_limit as u32),
         None => Limit::WorkingDays(1),
     };
@@ -233,7 +236,7 @@ pub async fn file(ctx: &Ctx<'_>, storage: &Storage, input: FileInput, photos: Ve
     let id = new_id();
     let mut stored = Vec::new();
     for bytes in photos {
-        stored.push(super::photos::prepare(storage, "problem", &id, "before", bytes, ctx).await?);
+        stored.push(super::photos::prepare(storage, PhotoOwner::Problem, &id, PhotoKind::Before, bytes, ctx).await?);
     }
     let state = if verify_first { State::Reported } else { State::Dispatched };
     let mut p = Problem {
@@ -245,9 +248,9 @@ pub async fn file(ctx: &Ctx<'_>, storage: &Storage, input: FileInput, photos: Ve
         standard_item_id: item.as_ref().map(|i| i.id.clone()),
         category,
         severity,
-        source: source.as_str().into(),
+        source,
         description,
-        state: state.as_str().into(),
+        state,
         extension_pending: 0,
         extension_days: 0,
         extensions: 0,
@@ -277,15 +280,15 @@ pub async fn file(ctx: &Ctx<'_>, storage: &Storage, input: FileInput, photos: Ve
     for ph in &stored {
         photo_store::insert(&mut tx, ph).await?;
     }
-    event(ctx, &mut tx, &p.id, "file", None, state, &format!("{}，{}张照片", source.label(), stored.len()), now)
+    event(ctx, &mut tx, &p.id, Step::File, None, state, &format!("{}，{}张照片", source.label(), stored.len()), now)
         .await?;
     if state == State::Dispatched {
         announce(&mut tx, &p, now).await?;
     }
     let label = format!("{} {}", p.code, p.category);
     let change = Change {
-        action: "create",
-        object_type: "problem",
+        action: Verb::Create.into(),
+        object_type: ObjectType::Problem,
         object_id: &p.id,
         object_label: &label,
         before: None,
@@ -301,7 +304,7 @@ async fn event(
     ctx: &Ctx<'_>,
     conn: &mut AnyConnection,
     problem_id: &str,
-    action: &str,
+    action: Step,
     from: Option<State>,
     to: State,
     note: &str,
@@ -313,9 +316,9 @@ async fn event(
         at,
         actor_id: (!ctx.user.id.is_empty()).then(|| ctx.user.id.clone()),
         actor_name: ctx.user.display_name.clone(),
-        action: action.into(),
-        from_state: from.map(|s| s.as_str().to_string()),
-        to_state: to.as_str().into(),
+        action,
+        from_state: from,
+        to_state: to,
         note: note.into(),
     };
     store::insert_event(conn, &e).await?;
@@ -345,7 +348,7 @@ pub struct ActInput {
 
 /// The actions the current user may take now, for buttons.
 pub fn allowed(ctx: &Ctx<'_>, p: &Problem) -> Vec<Action> {
-    let Some(state) = State::parse(&p.state) else { return Vec::new() };
+    let state = p.state;
     let actor = Actor { role: ctx.user.role, own_unit: ctx.user.unit_id.as_deref() == Some(p.unit_id.as_str()) };
     let facts = Facts { state, extension_pending: p.extension_pending == 1 };
     Action::ALL.into_iter().filter(|a| rules::transition(facts, *a, actor).is_ok()).collect()
@@ -361,7 +364,7 @@ pub async fn act(
     photos: Vec<Vec<u8>>,
 ) -> AppResult<Problem> {
     let old = visible(ctx, id).await?;
-    let state = State::parse(&old.state).ok_or_else(|| anyhow::anyhow!("unknown state {}", old.state))?;
+    let state = old.state;
     let actor = Actor { role: ctx.user.role, own_unit: ctx.user.unit_id.as_deref() == Some(old.unit_id.as_str()) };
     let facts = Facts { state, extension_pending: old.extension_pending == 1 };
     let outcome = rules::transition(facts, action, actor).map_err(|r| {
@@ -374,7 +377,7 @@ pub async fn act(
     }
     let now = now_ms();
     let mut p = Problem {
-        state: outcome.state.as_str().into(),
+        state: outcome.state,
         extension_pending: outcome.extension_pending as i64,
         updated_at: now,
         ..old.clone()
@@ -405,7 +408,9 @@ pub async fn act(
             }
             if e.is_empty() {
                 for bytes in photos {
-                    let mut ph = super::photos::prepare(storage, "problem", &old.id, "after", bytes, ctx).await?;
+                    let mut ph =
+                        super::photos::prepare(storage, PhotoOwner::Problem, &old.id, PhotoKind::After, bytes, ctx)
+                            .await?;
                     ph.flags =
                         serde_json::to_string(&evidence_flags(ctx, &old, &ph).await?).unwrap_or_else(|_| "[]".into());
                     after_photos.push(ph);
@@ -466,7 +471,7 @@ pub async fn act(
     for ph in &after_photos {
         photo_store::insert(&mut tx, ph).await?;
     }
-    event(ctx, &mut tx, &p.id, action.as_str(), Some(state), outcome.state, &note, now).await?;
+    event(ctx, &mut tx, &p.id, Step::Act(action), Some(state), outcome.state, &note, now).await?;
     match action {
         Action::Verify | Action::Transfer => announce(&mut tx, &p, now).await?,
         Action::RequestTransfer => {
@@ -489,14 +494,23 @@ pub async fn act(
         }
         Action::Fail => {
             let title = format!("核查未通过，请返工：{}", p.category);
-            crate::store::notifications::notify_unit(&mut tx, &p.unit_id, &p.id, "rework", &title, &note, now).await?;
+            crate::store::notifications::notify_unit(
+                &mut tx,
+                &p.unit_id,
+                &p.id,
+                NotifyEvent::Rework,
+                &title,
+                &note,
+                now,
+            )
+            .await?;
         }
         _ => {}
     }
     let label = format!("{} {}", p.code, p.category);
     let change = Change {
-        action: action.as_str(),
-        object_type: "problem",
+        action: action.into(),
+        object_type: ObjectType::Problem,
         object_id: &p.id,
         object_label: &label,
         before: snapshot(&old),
@@ -515,8 +529,8 @@ async fn announce(conn: &mut AnyConnection, p: &Problem, now: i64) -> AppResult<
         p.description,
         p.deadline_at.map(crate::domain::time::fmt_local).unwrap_or_default()
     );
-    crate::store::notifications::notify_unit(conn, &p.unit_id, &p.id, "new", &title, &body, now).await?;
-    crate::store::notifications::enqueue(conn, &p.unit_id, &p.id, "new", now).await?;
+    crate::store::notifications::notify_unit(conn, &p.unit_id, &p.id, NotifyEvent::New, &title, &body, now).await?;
+    crate::store::notifications::enqueue(conn, &p.unit_id, &p.id, NotifyEvent::New, now).await?;
     Ok(())
 }
 
@@ -530,9 +544,10 @@ async fn evidence_flags(ctx: &Ctx<'_>, p: &Problem, ph: &photo_store::Photo) -> 
     use crate::media::{SAME_PICTURE, distance};
     let hash = |h: &str| u64::from_str_radix(h, 16).unwrap_or(0);
     let mut flags = Vec::new();
-    let befores = photo_store::of(ctx.db, "problem", &p.id).await?;
+    let befores = photo_store::of(ctx.db, PhotoOwner::Problem, &p.id).await?;
     if befores.iter().any(|b| {
-        b.kind == "before" && (b.sha256 == ph.sha256 || distance(hash(&b.phash), hash(&ph.phash)) <= SAME_PICTURE)
+        b.kind == PhotoKind::Before
+            && (b.sha256 == ph.sha256 || distance(hash(&b.phash), hash(&ph.phash)) <= SAME_PICTURE)
     }) {
         flags.push("与整改前照片几乎相同，疑似未整改或重复使用".to_string());
     }
@@ -566,7 +581,7 @@ async fn evidence_flags(ctx: &Ctx<'_>, p: &Problem, ph: &photo_store::Photo) -> 
 async fn item_limit(ctx: &Ctx<'_>, p: &Problem) -> AppResult<Limit> {
     Ok(match &p.standard_item_id {
         Some(id) => match standards::item(ctx.db, id).await? {
-            Some(i) if i.time_unit == "hours" => Limit::WorkingHours(i.time_limit),
+            Some(i) if i.time_unit == TimeUnit::WorkingHours => Limit::WorkingHours(i.time_limit),
             Some(i) => Limit::WorkingDays(i.time_limit as u32),
             None => Limit::WorkingDays(1),
         },
@@ -587,14 +602,14 @@ pub async fn merge(ctx: &Ctx<'_>, storage: &Storage, duplicate_id: &str, into_co
         Some(id) if id != dup.id => visible(ctx, &id).await?,
         _ => return Err(AppError::field("into", "unknown_problem", "请填写要合并到的另一个问题编号")),
     };
-    if target.point_id != dup.point_id || State::parse(&target.state).is_none_or(|s| s.is_final()) {
+    if target.point_id != dup.point_id || target.state.is_final() {
         return Err(AppError::field("into", "not_mergeable", "只能合并到同一点位未办结的问题"));
     }
     let input = ActInput { reason: format!("重复问题，合并至{}", target.code), ..Default::default() };
     let voided = act(ctx, storage, &dup.id, Action::Void, input, Vec::new()).await?;
     let mut tx = ctx.db.begin().await?;
-    let state = State::parse(&target.state).unwrap_or(State::Dispatched);
-    event(ctx, &mut tx, &target.id, "merge", Some(state), state, &format!("合并重复问题{}", dup.code), now_ms())
+    let state = target.state;
+    event(ctx, &mut tx, &target.id, Step::Merge, Some(state), state, &format!("合并重复问题{}", dup.code), now_ms())
         .await?;
     tx.commit().await?;
     Ok(voided)

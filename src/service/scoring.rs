@@ -10,10 +10,12 @@
 
 use super::Ctx;
 use super::access::require_admin;
+use crate::domain::audit::{ObjectType, Verb};
 use crate::domain::calendar::Calendar;
 use crate::domain::ids::new_id;
 use crate::domain::role::Role;
-use crate::domain::score::{self, Class, Entry, ProblemFact, Ranked, RuleSet};
+use crate::domain::score::{self, AwardKind, Class, Entry, ProblemFact, Ranked, RuleSet};
+use crate::domain::standard::Publication;
 use crate::domain::time::{DAY_MS, fmt_local, now_ms, parse_local_day_start, to_local};
 use crate::domain::validate::FieldErrors;
 use crate::error::{AppError, AppResult};
@@ -28,14 +30,14 @@ use utoipa::ToSchema;
 /// Installs the default published rules for every class that has none. Safe on several instances.
 pub async fn install_defaults(db: &Db) -> anyhow::Result<()> {
     for class in Class::ALL {
-        if store::scheme_in(db, class.as_str(), "published").await?.is_some() {
+        if store::scheme_in(db, class, Publication::Published).await?.is_some() {
             continue;
         }
         let now = now_ms();
         let s = Scheme {
             id: new_id(),
-            class: class.as_str().into(),
-            status: "published".into(),
+            class,
+            status: Publication::Published,
             version_no: 1,
             rules: serde_json::to_string(&RuleSet::default_for(class))?,
             created_by: None,
@@ -66,7 +68,7 @@ fn rules_of(s: &Scheme) -> AppResult<RuleSet> {
 }
 
 pub async fn published(db: &Db, class: Class) -> AppResult<(Scheme, RuleSet)> {
-    let s = store::scheme_in(db, class.as_str(), "published")
+    let s = store::scheme_in(db, class, Publication::Published)
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no published scoring rules for {}", class.as_str())))?;
     let r = rules_of(&s)?;
@@ -108,7 +110,7 @@ impl Timeline {
 /// The published versions of a class as a timeline.
 pub async fn timeline(db: &Db, class: Class) -> AppResult<Timeline> {
     let mut all: Vec<Scheme> =
-        store::schemes(db, class.as_str()).await?.into_iter().filter(|s| s.published_at.is_some()).collect();
+        store::schemes(db, class).await?.into_iter().filter(|s| s.published_at.is_some()).collect();
     all.sort_by_key(|s| (s.published_at, s.version_no));
     let mut versions = Vec::with_capacity(all.len());
     for s in &all {
@@ -532,7 +534,7 @@ pub async fn year_assessment(db: &Db, class: Class, year: i32) -> AppResult<Year
     let end = span.to.min(now) - 1;
     let (rules_version, rules) = tl.version_at(span_of(SpanKind::Week, to_local(end).date_naive()).from);
     let weights = rules.year_weights;
-    let flags = store::red_flag_counts(db, class.as_str(), span.from, span.to).await?;
+    let flags = store::red_flag_counts(db, class, span.from, span.to).await?;
     let mut lines: Vec<YearLine> = targets
         .iter()
         .map(|(id, name)| {
@@ -675,7 +677,7 @@ pub async fn save_draft(ctx: &Ctx<'_>, class: Class, rules: RuleSet, expected: O
     let now = now_ms();
     let text = serde_json::to_string(&rules).map_err(|e| AppError::Internal(e.into()))?;
     let mut tx = ctx.db.begin().await?;
-    let draft = match store::scheme_in(ctx.db, class.as_str(), "draft").await? {
+    let draft = match store::scheme_in(ctx.db, class, Publication::Draft).await? {
         Some(old) => {
             let new = Scheme { rules: text, updated_at: now, ..old.clone() };
             if !store::update_scheme(&mut tx, &new, expected.unwrap_or(old.version)).await? {
@@ -684,8 +686,8 @@ pub async fn save_draft(ctx: &Ctx<'_>, class: Class, rules: RuleSet, expected: O
             let s = Scheme { version: expected.unwrap_or(old.version) + 1, ..new };
             let l = label(class, &s);
             let change = Change {
-                action: "update",
-                object_type: "score_scheme",
+                action: Verb::Update.into(),
+                object_type: ObjectType::ScoreScheme,
                 object_id: &s.id,
                 object_label: &l,
                 before: serde_json::from_str(&old.rules).ok(),
@@ -697,9 +699,9 @@ pub async fn save_draft(ctx: &Ctx<'_>, class: Class, rules: RuleSet, expected: O
         None => {
             let s = Scheme {
                 id: new_id(),
-                class: class.as_str().into(),
-                status: "draft".into(),
-                version_no: store::next_version_no(&mut tx, class.as_str()).await?,
+                class,
+                status: Publication::Draft,
+                version_no: store::next_version_no(&mut tx, class).await?,
                 rules: text,
                 created_by: Some(ctx.user.id.clone()),
                 created_at: now,
@@ -713,8 +715,8 @@ pub async fn save_draft(ctx: &Ctx<'_>, class: Class, rules: RuleSet, expected: O
                 .map_err(|e| if is_unique_violation(&e) { AppError::stale() } else { e.into() })?;
             let l = label(class, &s);
             let change = Change {
-                action: "create",
-                object_type: "score_scheme",
+                action: Verb::Create.into(),
+                object_type: ObjectType::ScoreScheme,
                 object_id: &s.id,
                 object_label: &l,
                 before: None,
@@ -751,7 +753,7 @@ fn week_ceil(t: i64) -> i64 {
 pub async fn effective_from(db: &Db, class: Class, day: Option<NaiveDate>) -> AppResult<i64> {
     let now = now_ms();
     let this_week = span_of(SpanKind::Week, to_local(now).date_naive()).from;
-    let open = match store::published_until(db, class.as_str()).await? {
+    let open = match store::published_until(db, class).await? {
         Some(t) => week_ceil(t),
         None => i64::MIN,
     };
@@ -783,7 +785,7 @@ pub async fn preview(
     effective: Option<NaiveDate>,
 ) -> AppResult<Vec<WhatIf>> {
     require_admin(ctx.user)?;
-    let draft = store::scheme_in(ctx.db, class.as_str(), "draft")
+    let draft = store::scheme_in(ctx.db, class, Publication::Draft)
         .await?
         .ok_or_else(|| AppError::Conflict("no_draft", "没有待发布的规则草稿".into()))?;
     let from = effective_from(ctx.db, class, effective).await?;
@@ -814,19 +816,19 @@ pub async fn preview(
 /// current version is archived).
 pub async fn publish(ctx: &Ctx<'_>, class: Class, effective: Option<NaiveDate>) -> AppResult<Scheme> {
     require_admin(ctx.user)?;
-    let draft = store::scheme_in(ctx.db, class.as_str(), "draft")
+    let draft = store::scheme_in(ctx.db, class, Publication::Draft)
         .await?
         .ok_or_else(|| AppError::Conflict("no_draft", "没有待发布的规则草稿".into()))?;
     let from = effective_from(ctx.db, class, effective).await?;
     let (old, _) = published(ctx.db, class).await?;
     let now = now_ms();
     let mut tx = ctx.db.begin().await?;
-    let archived = Scheme { status: "archived".into(), updated_at: now, ..old.clone() };
+    let archived = Scheme { status: Publication::Archived, updated_at: now, ..old.clone() };
     if !store::update_scheme(&mut tx, &archived, old.version).await? {
         return Err(AppError::stale());
     }
     let new = Scheme {
-        status: "published".into(),
+        status: Publication::Published,
         published_at: Some(now),
         updated_at: now,
         effective_from: Some(from),
@@ -837,8 +839,8 @@ pub async fn publish(ctx: &Ctx<'_>, class: Class, effective: Option<NaiveDate>) 
     }
     let l = label(class, &new);
     let change = Change {
-        action: "publish",
-        object_type: "score_scheme",
+        action: Verb::Publish.into(),
+        object_type: ObjectType::ScoreScheme,
         object_id: &new.id,
         object_label: &l,
         before: serde_json::from_str(&old.rules).ok(),
@@ -888,10 +890,10 @@ pub async fn award_red_flags(ctx: &Ctx<'_>, class: Class, day: NaiveDate) -> App
         .map(|(_, l)| l)
         .map(|l| Award {
             id: new_id(),
-            class: class.as_str().into(),
+            class,
             target_id: l.now.target.clone(),
             target_name: l.now.name.clone(),
-            kind: "red_flag".into(),
+            kind: AwardKind::RedFlag,
             period_start: Some(span.from),
             period_end: Some(span.to),
             at: now,
@@ -911,8 +913,8 @@ pub async fn award_red_flags(ctx: &Ctx<'_>, class: Class, day: NaiveDate) -> App
         })?;
         let l = format!("流动红旗 {} {}", a.target_name, span.label);
         let change = Change {
-            action: "create",
-            object_type: "score_award",
+            action: Verb::Create.into(),
+            object_type: ObjectType::ScoreAward,
             object_id: &a.id,
             object_label: &l,
             before: None,
@@ -949,10 +951,10 @@ pub async fn commend(ctx: &Ctx<'_>, class: Class, target: &str, note: &str, day:
         .ok_or_else(|| AppError::field("target_id", "unknown_target", "被表扬的对象不存在"))?;
     let a = Award {
         id: new_id(),
-        class: class.as_str().into(),
+        class,
         target_id: target.into(),
         target_name: name,
-        kind: "commendation".into(),
+        kind: AwardKind::Commendation,
         period_start: None,
         period_end: None,
         at,
@@ -964,8 +966,8 @@ pub async fn commend(ctx: &Ctx<'_>, class: Class, target: &str, note: &str, day:
     store::insert_award(&mut tx, &a).await?;
     let l = format!("表扬 {}", a.target_name);
     let change = Change {
-        action: "create",
-        object_type: "score_award",
+        action: Verb::Create.into(),
+        object_type: ObjectType::ScoreAward,
         object_id: &a.id,
         object_label: &l,
         before: None,
@@ -979,8 +981,8 @@ pub async fn commend(ctx: &Ctx<'_>, class: Class, target: &str, note: &str, day:
 /// The red flags of a class awarded for the period starting at `start`.
 pub fn red_flags_of_period(class: Class, start: i64) -> store::AwardFilter {
     store::AwardFilter {
-        class: Some(class.as_str().into()),
-        kind: Some("red_flag".into()),
+        class: Some(class),
+        kind: Some(AwardKind::RedFlag),
         period_start: Some(start),
         ..Default::default()
     }
@@ -1004,13 +1006,15 @@ pub async fn award_list(
     q: &AwardQuery,
     page: crate::store::PageReq,
 ) -> AppResult<(Vec<Award>, i64)> {
-    let mut f = store::AwardFilter { class: class.map(|c| c.as_str().to_string()), ..Default::default() };
+    let mut f = store::AwardFilter { class, ..Default::default() };
     match q.kind.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
         None => {}
-        Some(k @ ("commendation" | "red_flag")) => f.kind = Some(k.into()),
-        Some(other) => {
-            return Err(AppError::BadRequest("invalid_kind", format!("奖励类型“{other}”无效，应为流动红旗或表扬")));
-        }
+        Some(k) => match AwardKind::parse(k) {
+            Some(kind @ (AwardKind::Commendation | AwardKind::RedFlag)) => f.kind = Some(kind),
+            _ => {
+                return Err(AppError::BadRequest("invalid_kind", format!("奖励类型“{k}”无效，应为流动红旗或表扬")));
+            }
+        },
     }
     if let Some(y) = year_filter(q.year.as_deref())? {
         (f.from, f.to) = (Some(y.from), Some(y.to));
@@ -1064,8 +1068,8 @@ pub async fn record_clean(ctx: &Ctx<'_>, point_id: &str, note: &str) -> AppResul
         })?;
     let l = format!("点位检查无问题 {} {}", p.name, fmt_local(now));
     let change = Change {
-        action: "create",
-        object_type: "point_inspection",
+        action: Verb::Create.into(),
+        object_type: ObjectType::PointInspection,
         object_id: &id,
         object_label: &l,
         before: None,

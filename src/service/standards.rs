@@ -3,6 +3,8 @@
 
 use super::access::require_admin;
 use super::{Ctx, snapshot};
+use crate::domain::audit::{ObjectType, Verb};
+use crate::domain::standard::Publication;
 use crate::domain::standard::{ItemInput, ValidItem, applies};
 use crate::domain::{ids::new_id, time::now_ms};
 use crate::error::{AppError, AppResult};
@@ -37,8 +39,8 @@ pub fn item_from(v: ValidItem, version_id: &str, seq: i64) -> Item {
         requirement: v.requirement,
         point_types: v.point_types,
         time_limit: v.time_limit,
-        time_unit: v.time_unit.as_str().into(),
-        severity: v.severity.as_str().into(),
+        time_unit: v.time_unit,
+        severity: v.severity,
         deduction: v.deduction,
         closing_standard: v.closing_standard,
     }
@@ -56,7 +58,7 @@ pub async fn install_default(db: &Db) -> anyhow::Result<()> {
         id: new_id(),
         version_no: 1,
         name: c.name,
-        status: "published".into(),
+        status: Publication::Published,
         note: c.note,
         created_at: 0,
         published_at: Some(0),
@@ -91,14 +93,14 @@ pub async fn checklist(db: &Db, type_code: &str) -> AppResult<(Option<Version>, 
 async fn audit_version(
     ctx: &Ctx<'_>,
     conn: &mut sqlx::AnyConnection,
-    action: &str,
+    action: Verb,
     v: &Version,
     extra: serde_json::Value,
 ) -> AppResult<()> {
     let label = format!("第{}版 {}", v.version_no, v.name);
     let change = Change {
-        action,
-        object_type: "standard_version",
+        action: action.into(),
+        object_type: ObjectType::StandardVersion,
         object_id: &v.id,
         object_label: &label,
         before: None,
@@ -124,7 +126,7 @@ pub async fn create_draft(ctx: &Ctx<'_>, name: &str) -> AppResult<Version> {
         id: new_id(),
         version_no: store::max_version_no(&mut tx).await? + 1,
         name: name.to_string(),
-        status: "draft".into(),
+        status: Publication::Draft,
         note: String::new(),
         created_at: now,
         published_at: None,
@@ -145,7 +147,7 @@ pub async fn create_draft(ctx: &Ctx<'_>, name: &str) -> AppResult<Version> {
     audit_version(
         ctx,
         &mut tx,
-        "create",
+        Verb::Create,
         &v,
         json!({"name": v.name, "status": "draft", "copied_from": base.map(|b| b.version_no)}),
     )
@@ -156,7 +158,7 @@ pub async fn create_draft(ctx: &Ctx<'_>, name: &str) -> AppResult<Version> {
 
 async fn draft(ctx: &Ctx<'_>, version_id: &str) -> AppResult<Version> {
     let v = store::version(ctx.db, version_id).await?.ok_or(AppError::NotFound)?;
-    if v.status != "draft" {
+    if v.status != Publication::Draft {
         return Err(AppError::Conflict("not_draft", "已发布或已归档的标准版本不能修改，请新建草稿".into()));
     }
     Ok(v)
@@ -180,8 +182,8 @@ pub async fn add_item(ctx: &Ctx<'_>, version_id: &str, input: ItemInput) -> AppR
     store::insert_item(&mut tx, &item).await.map_err(duplicate_code)?;
     let label = format!("第{}版 {} {}", v.version_no, item.category, item.item);
     let change = Change {
-        action: "create",
-        object_type: "standard_item",
+        action: Verb::Create.into(),
+        object_type: ObjectType::StandardItem,
         object_id: &item.id,
         object_label: &label,
         before: None,
@@ -202,8 +204,8 @@ pub async fn update_item(ctx: &Ctx<'_>, item_id: &str, input: ItemInput) -> AppR
     store::update_item(&mut tx, &new).await.map_err(duplicate_code)?;
     let label = format!("第{}版 {} {}", v.version_no, new.category, new.item);
     let change = Change {
-        action: "update",
-        object_type: "standard_item",
+        action: Verb::Update.into(),
+        object_type: ObjectType::StandardItem,
         object_id: &new.id,
         object_label: &label,
         before: snapshot(&old),
@@ -222,8 +224,8 @@ pub async fn delete_item(ctx: &Ctx<'_>, item_id: &str) -> AppResult<String> {
     store::delete_item(&mut tx, item_id).await?;
     let label = format!("第{}版 {} {}", v.version_no, old.category, old.item);
     let change = Change {
-        action: "delete",
-        object_type: "standard_item",
+        action: Verb::Delete.into(),
+        object_type: ObjectType::StandardItem,
         object_id: item_id,
         object_label: &label,
         before: snapshot(&old),
@@ -249,9 +251,9 @@ pub async fn publish(ctx: &Ctx<'_>, version_id: &str) -> AppResult<Version> {
     }
     store::set_status(&mut tx, &v.id, "published", Some(now), now).await?;
     let extra = json!({"status": "published", "archived": previous.as_ref().map(|p| p.version_no)});
-    audit_version(ctx, &mut tx, "publish", &v, extra).await?;
+    audit_version(ctx, &mut tx, Verb::Publish, &v, extra).await?;
     tx.commit().await?;
-    Ok(Version { status: "published".into(), published_at: Some(now), updated_at: now, ..v })
+    Ok(Version { status: Publication::Published, published_at: Some(now), updated_at: now, ..v })
 }
 
 pub async fn discard(ctx: &Ctx<'_>, version_id: &str) -> AppResult<()> {
@@ -259,7 +261,7 @@ pub async fn discard(ctx: &Ctx<'_>, version_id: &str) -> AppResult<()> {
     let v = draft(ctx, version_id).await?;
     let mut tx = ctx.db.begin().await?;
     store::delete_version(&mut tx, &v.id).await?;
-    audit_version(ctx, &mut tx, "delete", &v, json!({"status": "discarded"})).await?;
+    audit_version(ctx, &mut tx, Verb::Delete, &v, json!({"status": "discarded"})).await?;
     tx.commit().await?;
     Ok(())
 }

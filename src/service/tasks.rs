@@ -3,7 +3,9 @@
 
 use super::units::visible as visible_unit;
 use super::{Ctx, non_empty, snapshot};
+use crate::domain::audit::{ObjectType, Verb};
 use crate::domain::role::Role;
+use crate::domain::unit::TaskStatus;
 use crate::domain::validate::{FieldErrors, optional_text, required_text};
 use crate::domain::{ids::new_id, time::now_ms};
 use crate::error::{AppError, AppResult};
@@ -54,10 +56,13 @@ async fn validate(ctx: &Ctx<'_>, unit_id: &str, input: &TaskInput, base: Task) -
     if NaiveDate::parse_from_str(due, "%Y-%m-%d").is_err() {
         e.add("due_date", "invalid_date", "完成时限应为有效日期，如2026-12-31");
     }
-    let status = if input.status.trim().is_empty() { base.status.clone() } else { input.status.trim().to_string() };
-    if !STATUSES.iter().any(|(k, _)| *k == status) {
-        e.add("status", "invalid_status", "状态应为未开始、进行中或已完成");
-    }
+    let status = match input.status.trim() {
+        "" => base.status,
+        s => TaskStatus::parse_any(s).unwrap_or_else(|| {
+            e.add("status", "invalid_status", "状态应为未开始、进行中或已完成");
+            base.status
+        }),
+    };
     let point_id = non_empty(&input.point_id);
     if let Some(p) = &point_id {
         match point_store::get(ctx.db, p).await? {
@@ -85,7 +90,7 @@ pub async fn create(ctx: &Ctx<'_>, unit_id: &str, input: TaskInput) -> AppResult
         title: String::new(),
         owner_name: String::new(),
         due_date: String::new(),
-        status: "todo".into(),
+        status: TaskStatus::Todo,
         note: String::new(),
         created_at: now,
         updated_at: now,
@@ -96,8 +101,8 @@ pub async fn create(ctx: &Ctx<'_>, unit_id: &str, input: TaskInput) -> AppResult
     store::insert(&mut tx, &task).await?;
     let label = format!("{} · {}", unit.name, task.title);
     let change = Change {
-        action: "create",
-        object_type: "task",
+        action: Verb::Create.into(),
+        object_type: ObjectType::Task,
         object_id: &task.id,
         object_label: &label,
         before: None,
@@ -133,8 +138,8 @@ pub async fn update(ctx: &Ctx<'_>, id: &str, input: TaskInput) -> AppResult<Task
     new.version = expected + 1;
     let label = format!("{} · {}", unit.name, new.title);
     let change = Change {
-        action: "update",
-        object_type: "task",
+        action: Verb::Update.into(),
+        object_type: ObjectType::Task,
         object_id: id,
         object_label: &label,
         before: snapshot(&old),
@@ -155,8 +160,8 @@ pub async fn delete(ctx: &Ctx<'_>, id: &str) -> AppResult<String> {
     store::delete(&mut tx, id).await?;
     let label = format!("{} · {}", unit.name, old.title);
     let change = Change {
-        action: "delete",
-        object_type: "task",
+        action: Verb::Delete.into(),
+        object_type: ObjectType::Task,
         object_id: id,
         object_label: &label,
         before: snapshot(&old),

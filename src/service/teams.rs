@@ -2,6 +2,7 @@
 
 use super::access::require_admin;
 use super::{Ctx, non_empty, snapshot};
+use crate::domain::audit::{ObjectType, Verb};
 use crate::domain::role::Role;
 use crate::domain::validate::{FieldErrors, optional_text, required_text};
 use crate::domain::{ids::new_id, time::now_ms};
@@ -61,7 +62,7 @@ async fn validate(ctx: &Ctx<'_>, input: &TeamInput, base: Team) -> AppResult<(Te
     }
     for m in &members {
         match users::get(ctx.db, m).await? {
-            Some(u) if u.role == Role::Supervisor.as_str() => {}
+            Some(u) if u.role == Role::Supervisor => {}
             _ => {
                 e.add("member_ids", "invalid_member", "成员必须是已有的督导员账号");
                 break;
@@ -107,8 +108,8 @@ pub async fn create(ctx: &Ctx<'_>, input: TeamInput) -> AppResult<Team> {
     teams::set_members(&mut tx, &team.id, &members).await?;
     let after = snapshot(&Snapshot { team: &team, member_ids: &members });
     let change = Change {
-        action: "create",
-        object_type: "team",
+        action: Verb::Create.into(),
+        object_type: ObjectType::Team,
         object_id: &team.id,
         object_label: &team.name,
         before: None,
@@ -134,8 +135,14 @@ pub async fn update(ctx: &Ctx<'_>, id: &str, input: TeamInput) -> AppResult<Team
     team.version = expected + 1;
     let before = snapshot(&Snapshot { team: &old, member_ids: &old_members });
     let after = snapshot(&Snapshot { team: &team, member_ids: &members });
-    let change =
-        Change { action: "update", object_type: "team", object_id: id, object_label: &team.name, before, after };
+    let change = Change {
+        action: Verb::Update.into(),
+        object_type: ObjectType::Team,
+        object_id: id,
+        object_label: &team.name,
+        before,
+        after,
+    };
     ctx.audit(&mut tx, change, now).await?;
     tx.commit().await?;
     Ok(team)
@@ -147,8 +154,8 @@ pub async fn delete(ctx: &Ctx<'_>, id: &str) -> AppResult<()> {
     let mut tx = ctx.db.begin().await?;
     teams::delete(&mut tx, id).await?;
     let change = Change {
-        action: "delete",
-        object_type: "team",
+        action: Verb::Delete.into(),
+        object_type: ObjectType::Team,
         object_id: id,
         object_label: &old.name,
         before: snapshot(&old),

@@ -2,6 +2,7 @@
 
 use super::access::{can_edit_contacts, can_read_unit, require_admin};
 use super::{Ctx, non_empty, snapshot};
+use crate::domain::audit::{ObjectType, Verb};
 use crate::domain::unit::UnitKind;
 use crate::domain::validate::{FieldErrors, optional_text, phone, required_text};
 use crate::domain::{ids::new_id, time::now_ms};
@@ -60,7 +61,7 @@ pub(crate) async fn validate(ctx: &Ctx<'_>, input: &UnitInput, base: Unit) -> Ap
     }
     Ok(Unit {
         name,
-        kind: kind.map(|k| k.as_str()).unwrap_or_default().to_string(),
+        kind: kind.unwrap_or(UnitKind::Other),
         area_id,
         address,
         phone,
@@ -84,7 +85,7 @@ pub async fn create(ctx: &Ctx<'_>, input: UnitInput) -> AppResult<Unit> {
     let blank = Unit {
         id: new_id(),
         name: String::new(),
-        kind: String::new(),
+        kind: UnitKind::Other,
         area_id: None,
         address: String::new(),
         phone: String::new(),
@@ -98,8 +99,8 @@ pub async fn create(ctx: &Ctx<'_>, input: UnitInput) -> AppResult<Unit> {
     let mut tx = ctx.db.begin().await?;
     units::insert(&mut tx, &unit).await.map_err(duplicate)?;
     let change = Change {
-        action: "create",
-        object_type: "unit",
+        action: Verb::Create.into(),
+        object_type: ObjectType::Unit,
         object_id: &unit.id,
         object_label: &unit.name,
         before: None,
@@ -122,8 +123,8 @@ pub async fn update(ctx: &Ctx<'_>, id: &str, input: UnitInput) -> AppResult<Unit
     }
     new.version = expected + 1;
     let change = Change {
-        action: "update",
-        object_type: "unit",
+        action: Verb::Update.into(),
+        object_type: ObjectType::Unit,
         object_id: id,
         object_label: &new.name,
         before: snapshot(&old),
@@ -207,8 +208,8 @@ pub async fn add_contact(ctx: &Ctx<'_>, unit_id: &str, input: ContactInput) -> A
     units::insert_contact(&mut tx, &c, now).await?;
     let label = format!("{} · {}", unit.name, c.name);
     let change = Change {
-        action: "create",
-        object_type: "unit_contact",
+        action: Verb::Create.into(),
+        object_type: ObjectType::UnitContact,
         object_id: &c.id,
         object_label: &label,
         before: None,
@@ -241,8 +242,8 @@ pub async fn update_contact(ctx: &Ctx<'_>, id: &str, input: ContactInput) -> App
     new.version = expected + 1;
     let label = format!("{} · {}", unit.name, new.name);
     let change = Change {
-        action: "update",
-        object_type: "unit_contact",
+        action: Verb::Update.into(),
+        object_type: ObjectType::UnitContact,
         object_id: id,
         object_label: &label,
         before: snapshot(&old),
@@ -262,8 +263,8 @@ pub async fn delete_contact(ctx: &Ctx<'_>, id: &str) -> AppResult<Unit> {
     units::delete_contact(&mut tx, id).await?;
     let label = format!("{} · {}", unit.name, old.name);
     let change = Change {
-        action: "delete",
-        object_type: "unit_contact",
+        action: Verb::Delete.into(),
+        object_type: ObjectType::UnitContact,
         object_id: id,
         object_label: &label,
         before: snapshot(&old),
@@ -311,8 +312,8 @@ pub async fn add_level(ctx: &Ctx<'_>, input: LevelInput) -> AppResult<ContactLev
     let mut tx = ctx.db.begin().await?;
     units::insert_level(&mut tx, &l, now).await.map_err(duplicate_level)?;
     let change = Change {
-        action: "create",
-        object_type: "contact_level",
+        action: Verb::Create.into(),
+        object_type: ObjectType::ContactLevel,
         object_id: &l.id,
         object_label: &l.name,
         before: None,
@@ -333,8 +334,8 @@ pub async fn update_level(ctx: &Ctx<'_>, id: &str, input: LevelInput) -> AppResu
     let mut tx = ctx.db.begin().await?;
     units::update_level(&mut tx, &new, now).await.map_err(duplicate_level)?;
     let change = Change {
-        action: "update",
-        object_type: "contact_level",
+        action: Verb::Update.into(),
+        object_type: ObjectType::ContactLevel,
         object_id: id,
         object_label: &new.name,
         before: snapshot(&old),
@@ -358,8 +359,8 @@ pub async fn delete_level(ctx: &Ctx<'_>, id: &str) -> AppResult<()> {
         });
     }
     let change = Change {
-        action: "delete",
-        object_type: "contact_level",
+        action: Verb::Delete.into(),
+        object_type: ObjectType::ContactLevel,
         object_id: id,
         object_label: &old.name,
         before: snapshot(&old),

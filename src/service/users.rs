@@ -3,6 +3,7 @@
 use super::access::{require_admin, users_scope};
 use super::auth::{check_password, hash_password, verify_password};
 use super::{Ctx, non_empty, snapshot};
+use crate::domain::audit::{ObjectType, Verb};
 use crate::domain::role::Role;
 use crate::domain::validate::{FieldErrors, phone, required_text};
 use crate::domain::{ids::new_id, time::now_ms};
@@ -91,7 +92,7 @@ async fn validate(db: &Db, input: &UserInput, base: User) -> AppResult<User> {
     }
     Ok(User {
         display_name,
-        role: role.map(|r| r.as_str()).unwrap_or_default().to_string(),
+        role: role.unwrap_or(Role::PointLead),
         unit_id,
         area_id,
         phone,
@@ -116,8 +117,8 @@ pub async fn create(ctx: &Ctx<'_>, input: UserInput) -> AppResult<User> {
     let mut tx = ctx.db.begin().await?;
     users::insert(&mut tx, &user).await.map_err(duplicate)?;
     let change = Change {
-        action: "create",
-        object_type: "user",
+        action: Verb::Create.into(),
+        object_type: ObjectType::User,
         object_id: &user.id,
         object_label: &user.username,
         before: None,
@@ -140,7 +141,7 @@ pub async fn prepare_new(db: &Db, input: &UserInput, hash: Option<&str>) -> AppR
         id: new_id(),
         username,
         display_name: String::new(),
-        role: String::new(),
+        role: Role::PointLead,
         unit_id: None,
         area_id: None,
         phone: String::new(),
@@ -185,7 +186,7 @@ pub async fn update(ctx: &Ctx<'_>, id: &str, input: UserInput) -> AppResult<User
     let expected = input.version.unwrap_or(old.version);
     let now = now_ms();
     let mut new = validate(ctx.db, &input, User { updated_at: now, ..old.clone() }).await?;
-    if id == ctx.user.id && (new.role != Role::Admin.as_str() || new.active == 0) {
+    if id == ctx.user.id && (new.role != Role::Admin || new.active == 0) {
         return Err(AppError::field("role", "self_lockout", "不能取消自己的管理员角色或停用自己的账号"));
     }
     let mut tx = ctx.db.begin().await?;
@@ -198,8 +199,8 @@ pub async fn update(ctx: &Ctx<'_>, id: &str, input: UserInput) -> AppResult<User
     }
     new.version = expected + 1;
     let change = Change {
-        action: "update",
-        object_type: "user",
+        action: Verb::Update.into(),
+        object_type: ObjectType::User,
         object_id: id,
         object_label: &new.username,
         before: snapshot(&old),
@@ -255,8 +256,8 @@ async fn set_password(ctx: &Ctx<'_>, user: &User, pw: &str, keep_session: Option
     users::set_password(&mut tx, &user.id, &hash, now).await?;
     sessions::delete_for_user(&mut tx, &user.id, keep_session).await?;
     let change = Change {
-        action: "password",
-        object_type: "user",
+        action: Verb::Password.into(),
+        object_type: ObjectType::User,
         object_id: &user.id,
         object_label: &user.username,
         before: None,

@@ -2,6 +2,7 @@
 //! migrations add triggers that refuse both at the database.
 
 use super::{Db, PageReq, Where, bind_args_as, like_pattern};
+use crate::domain::audit::{AuditAction, ObjectType};
 use crate::domain::ids::new_id;
 use serde::Serialize;
 use sqlx::AnyConnection;
@@ -12,8 +13,8 @@ pub struct AuditEntry {
     pub at: i64,
     pub actor_id: Option<String>,
     pub actor_name: String,
-    pub action: String,
-    pub object_type: String,
+    pub action: AuditAction,
+    pub object_type: ObjectType,
     pub object_id: String,
     pub object_label: String,
     pub before_json: Option<String>,
@@ -23,8 +24,8 @@ pub struct AuditEntry {
 
 /// What a change did, as the caller describes it; `record` adds the id and time.
 pub struct Change<'a> {
-    pub action: &'a str,
-    pub object_type: &'a str,
+    pub action: AuditAction,
+    pub object_type: ObjectType,
     pub object_id: &'a str,
     pub object_label: &'a str,
     pub before: Option<serde_json::Value>,

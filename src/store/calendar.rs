@@ -1,6 +1,7 @@
 //! Calendar years, their special days, and key/value settings.
 
 use super::Db;
+use crate::domain::calendar::DayKind;
 use sqlx::AnyConnection;
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
@@ -17,7 +18,7 @@ pub struct DayRow {
     pub day: String,
     pub year: i64,
     /// holiday | workday
-    pub kind: String,
+    pub kind: DayKind,
     pub name: String,
 }
 

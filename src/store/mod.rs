@@ -179,12 +179,16 @@ impl Db {
         Ok(Db { pool, backend, writer, calendar_cache: Default::default() })
     }
 
-    pub async fn migrate(&self) -> anyhow::Result<()> {
-        let migrator = match self.backend {
+    /// The migrations of this database's backend.
+    pub fn migrator(&self) -> sqlx::migrate::Migrator {
+        match self.backend {
             Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
             Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
-        };
-        migrator.run(&self.pool).await.context("database migration failed")?;
+        }
+    }
+
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        self.migrator().run(&self.pool).await.context("database migration failed")?;
         Ok(())
     }
 

@@ -1,6 +1,9 @@
 //! Notices (通报) and work briefs (工作简报), and who confirmed reading them.
 
 use super::Db;
+use crate::domain::notice::NoticeKind;
+use crate::domain::score::Class;
+use crate::domain::standard::Publication;
 use serde::Serialize;
 use sqlx::AnyConnection;
 
@@ -8,8 +11,8 @@ use sqlx::AnyConnection;
 pub struct Notice {
     pub id: String,
     /// weekly (周通报) or daily (工作日报)
-    pub kind: String,
-    pub class: String,
+    pub kind: NoticeKind,
+    pub class: Class,
     pub period_start: i64,
     pub period_end: i64,
     /// Document number, e.g. 〔2026〕第12期
@@ -20,7 +23,7 @@ pub struct Notice {
     /// The figures and tables as generated (JSON, see NoticeData), frozen at generation
     pub data: String,
     /// draft or published
-    pub status: String,
+    pub status: Publication,
     pub created_by: Option<String>,
     pub created_at: i64,
     pub published_at: Option<i64>,
@@ -36,15 +39,15 @@ pub async fn insert(conn: &mut AnyConnection, n: &Notice) -> Result<(), sqlx::Er
         "INSERT INTO notices ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
     ))
     .bind(&n.id)
-    .bind(&n.kind)
-    .bind(&n.class)
+    .bind(n.kind)
+    .bind(n.class)
     .bind(n.period_start)
     .bind(n.period_end)
     .bind(&n.number)
     .bind(&n.title)
     .bind(&n.body)
     .bind(&n.data)
-    .bind(&n.status)
+    .bind(n.status)
     .bind(&n.created_by)
     .bind(n.created_at)
     .bind(n.published_at)
@@ -63,7 +66,7 @@ pub async fn update(conn: &mut AnyConnection, n: &Notice, expected: i64) -> Resu
     )
     .bind(&n.title)
     .bind(&n.body)
-    .bind(&n.status)
+    .bind(n.status)
     .bind(n.published_at)
     .bind(n.updated_at)
     .bind(&n.id)
@@ -80,10 +83,9 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<Notice>, sqlx::Error> {
 /// Which notices a list shows.
 #[derive(Debug, Clone, Default)]
 pub struct NoticeFilter {
-    pub kind: Option<String>,
-    pub class: Option<String>,
-    /// draft or published
-    pub status: Option<String>,
+    pub kind: Option<NoticeKind>,
+    pub class: Option<Class>,
+    pub status: Option<Publication>,
     /// Periods starting in [from, to)
     pub from: Option<i64>,
     pub to: Option<i64>,
@@ -99,14 +101,14 @@ pub struct NoticeFilter {
 pub struct NoticeRow {
     pub id: String,
     /// weekly or daily
-    pub kind: String,
-    pub class: String,
+    pub kind: NoticeKind,
+    pub class: Class,
     pub period_start: i64,
     pub period_end: i64,
     pub number: String,
     pub title: String,
     /// draft or published
-    pub status: String,
+    pub status: Publication,
     pub published_at: Option<i64>,
     /// Units that confirmed reading
     pub reads: i64,
@@ -117,7 +119,12 @@ pub struct NoticeRow {
 /// Notices newest period first, filtered, one page, and the total.
 pub async fn list(db: &Db, f: &NoticeFilter, page: super::PageReq) -> Result<(Vec<NoticeRow>, i64), sqlx::Error> {
     let mut w = super::Where::default();
-    for (col, v) in [("n.kind", &f.kind), ("n.class", &f.class), ("n.status", &f.status)] {
+    let codes = [
+        ("n.kind", f.kind.map(NoticeKind::as_str)),
+        ("n.class", f.class.map(Class::as_str)),
+        ("n.status", f.status.map(Publication::as_str)),
+    ];
+    for (col, v) in codes {
         if let Some(v) = v {
             let p = w.text(v);
             w.and(format!("{col} = {p}"));
@@ -161,7 +168,13 @@ pub async fn list(db: &Db, f: &NoticeFilter, page: super::PageReq) -> Result<(Ve
 }
 
 /// Notices of a kind and class whose period overlaps [from, to).
-pub async fn overlapping(db: &Db, kind: &str, class: &str, from: i64, to: i64) -> Result<Vec<Notice>, sqlx::Error> {
+pub async fn overlapping(
+    db: &Db,
+    kind: NoticeKind,
+    class: Class,
+    from: i64,
+    to: i64,
+) -> Result<Vec<Notice>, sqlx::Error> {
     sqlx::query_as(&format!(
         "SELECT {COLS} FROM notices WHERE kind = $1 AND class = $2 AND period_start < $4 AND period_end > $3"
     ))

@@ -2,6 +2,7 @@
 
 use super::Db;
 use crate::domain::ids::new_id;
+use crate::domain::notify::{DeliveryStatus, NotifyEvent, WebhookKind};
 use serde::Serialize;
 use sqlx::AnyConnection;
 
@@ -10,7 +11,7 @@ pub struct Notification {
     pub id: String,
     pub user_id: String,
     pub problem_id: Option<String>,
-    pub kind: String,
+    pub kind: NotifyEvent,
     pub title: String,
     pub body: String,
     pub link: String,
@@ -23,7 +24,7 @@ pub async fn notify_unit(
     conn: &mut AnyConnection,
     unit_id: &str,
     problem_id: &str,
-    kind: &str,
+    kind: NotifyEvent,
     title: &str,
     body: &str,
     now: i64,
@@ -78,7 +79,7 @@ pub struct Webhook {
     pub id: String,
     pub unit_id: String,
     /// wecom | dingtalk
-    pub kind: String,
+    pub kind: WebhookKind,
     pub url: String,
     pub active: i64,
     pub created_at: i64,
@@ -104,7 +105,7 @@ pub async fn insert_webhook(conn: &mut AnyConnection, w: &Webhook) -> Result<(),
     sqlx::query("INSERT INTO webhooks (id, unit_id, kind, url, active, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(&w.id)
         .bind(&w.unit_id)
-        .bind(&w.kind)
+        .bind(w.kind)
         .bind(&w.url)
         .bind(w.active)
         .bind(w.created_at)
@@ -122,7 +123,7 @@ pub async fn enqueue(
     conn: &mut AnyConnection,
     unit_id: &str,
     problem_id: &str,
-    event: &str,
+    event: NotifyEvent,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
@@ -144,7 +145,7 @@ pub async fn enqueue(
 pub async fn mark_alert(
     conn: &mut AnyConnection,
     problem_id: &str,
-    event: &str,
+    event: NotifyEvent,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let r = sqlx::query("INSERT INTO problem_alerts (problem_id, event, at) VALUES ($1, $2, $3) ON CONFLICT (problem_id, event) DO NOTHING")
@@ -161,8 +162,8 @@ pub struct Delivery {
     pub id: String,
     pub webhook_id: String,
     pub problem_id: String,
-    pub event: String,
-    pub status: String,
+    pub event: NotifyEvent,
+    pub status: DeliveryStatus,
     pub attempts: i64,
     pub next_attempt_at: i64,
     pub last_error: String,
@@ -227,7 +228,7 @@ pub async fn finish(
     }
 }
 
-pub async fn deliveries(db: &Db, status: Option<&str>) -> Result<Vec<Delivery>, sqlx::Error> {
+pub async fn deliveries(db: &Db, status: Option<DeliveryStatus>) -> Result<Vec<Delivery>, sqlx::Error> {
     match status {
         Some(s) => {
             sqlx::query_as::<_, Delivery>(&format!(

@@ -1,6 +1,7 @@
 //! The administrative tree (org_nodes).
 
 use super::{Db, PageReq, Where, bind_args_as, like_pattern};
+use crate::domain::org::OrgLevel;
 use serde::Serialize;
 use sqlx::AnyConnection;
 
@@ -8,7 +9,7 @@ use sqlx::AnyConnection;
 pub struct OrgNode {
     pub id: String,
     pub parent_id: Option<String>,
-    pub level: String,
+    pub level: OrgLevel,
     pub code: String,
     pub name: String,
     pub created_at: i64,
@@ -21,7 +22,7 @@ pub struct OrgNode {
 pub struct OrgNodeRow {
     pub id: String,
     pub parent_id: Option<String>,
-    pub level: String,
+    pub level: OrgLevel,
     pub code: String,
     pub name: String,
     pub parent_name: Option<String>,
@@ -102,7 +103,7 @@ pub async fn insert(conn: &mut AnyConnection, n: &OrgNode) -> Result<(), sqlx::E
     sqlx::query(&format!("INSERT INTO org_nodes ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
         .bind(&n.id)
         .bind(&n.parent_id)
-        .bind(&n.level)
+        .bind(n.level)
         .bind(&n.code)
         .bind(&n.name)
         .bind(n.created_at)
@@ -155,20 +156,4 @@ pub async fn id_by_code(db: &Db, code: &str) -> Result<Option<String>, sqlx::Err
         .bind(code)
         .fetch_optional(&db.pool)
         .await
-}
-
-fn level_label(level: &str) -> &'static str {
-    crate::domain::org::OrgLevel::parse(level).map(|l| l.label()).unwrap_or("未知")
-}
-
-impl OrgNodeRow {
-    pub fn level_label(&self) -> &'static str {
-        level_label(&self.level)
-    }
-}
-
-impl OrgNode {
-    pub fn level_label(&self) -> &'static str {
-        level_label(&self.level)
-    }
 }

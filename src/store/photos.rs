@@ -1,6 +1,7 @@
 //! Photo records.
 
 use super::Db;
+use crate::domain::photo::{PhotoKind, PhotoOwner};
 use serde::Serialize;
 use sqlx::AnyConnection;
 
@@ -8,7 +9,7 @@ use sqlx::AnyConnection;
 pub struct Photo {
     pub id: String,
     /// point (problem photos come later)
-    pub owner_type: String,
+    pub owner_type: PhotoOwner,
     pub owner_id: String,
     pub content_type: String,
     pub width: i64,
@@ -22,7 +23,7 @@ pub struct Photo {
     pub uploaded_by: Option<String>,
     pub uploaded_at: i64,
     /// For problems: before | after
-    pub kind: String,
+    pub kind: PhotoKind,
     /// Perceptual hash, 16 hex digits
     pub phash: String,
     /// EXIF time the photo was taken
@@ -44,7 +45,7 @@ fn json_list<S: serde::Serializer>(v: &str, s: S) -> Result<S::Ok, S::Error> {
 const COLS: &str = "id, owner_type, owner_id, content_type, width, height, size, sha256, original_key, thumb_key, uploaded_by, \
      uploaded_at, kind, phash, taken_at, lat, lng, flags";
 
-pub async fn of(db: &Db, owner_type: &str, owner_id: &str) -> Result<Vec<Photo>, sqlx::Error> {
+pub async fn of(db: &Db, owner_type: PhotoOwner, owner_id: &str) -> Result<Vec<Photo>, sqlx::Error> {
     sqlx::query_as::<_, Photo>(&format!(
         "SELECT {COLS} FROM photos WHERE owner_type = $1 AND owner_id = $2 ORDER BY uploaded_at, id"
     ))
@@ -67,7 +68,7 @@ pub async fn insert(conn: &mut AnyConnection, p: &Photo) -> Result<(), sqlx::Err
         // would then refuse a later real value. Optional coordinates are bound unprepared.
         .persistent(false)
         .bind(&p.id)
-        .bind(&p.owner_type)
+        .bind(p.owner_type)
         .bind(&p.owner_id)
         .bind(&p.content_type)
         .bind(p.width)
@@ -78,7 +79,7 @@ pub async fn insert(conn: &mut AnyConnection, p: &Photo) -> Result<(), sqlx::Err
         .bind(&p.thumb_key)
         .bind(&p.uploaded_by)
         .bind(p.uploaded_at)
-        .bind(&p.kind)
+        .bind(p.kind)
         .bind(&p.phash)
         .bind(p.taken_at)
         .bind(p.lat)

@@ -1,7 +1,9 @@
 //! The problem ledger and each problem's history.
 
 use super::{Backend, Db, PageReq, Where, bind_args_as, like_pattern};
+use crate::domain::problem::{Source, State, Step};
 use crate::domain::search;
+use crate::domain::standard::Severity;
 use serde::Serialize;
 use sqlx::AnyConnection;
 
@@ -15,10 +17,10 @@ pub struct Problem {
     /// The standard item judged against (it belongs to one version for good)
     pub standard_item_id: Option<String>,
     pub category: String,
-    pub severity: String,
-    pub source: String,
+    pub severity: Severity,
+    pub source: Source,
     pub description: String,
-    pub state: String,
+    pub state: State,
     pub extension_pending: i64,
     pub extension_days: i64,
     pub extensions: i64,
@@ -56,10 +58,10 @@ pub struct ProblemRow {
     pub unit_name: String,
     pub lead_name: String,
     pub category: String,
-    pub severity: String,
-    pub source: String,
+    pub severity: Severity,
+    pub source: Source,
     pub description: String,
-    pub state: String,
+    pub state: State,
     pub rework_count: i64,
     pub found_at: i64,
     pub deadline_at: Option<i64>,
@@ -435,10 +437,10 @@ pub async fn insert(conn: &mut AnyConnection, p: &Problem, point_name: &str) -> 
         .bind(&p.lead_name)
         .bind(&p.standard_item_id)
         .bind(&p.category)
-        .bind(&p.severity)
-        .bind(&p.source)
+        .bind(p.severity)
+        .bind(p.source)
         .bind(&p.description)
-        .bind(&p.state)
+        .bind(p.state)
         .bind(p.extension_pending)
         .bind(p.extension_days)
         .bind(p.extensions)
@@ -474,7 +476,7 @@ pub async fn update(conn: &mut AnyConnection, p: &Problem, expected_version: i64
     )
     .bind(&p.unit_id)
     .bind(&p.lead_name)
-    .bind(&p.state)
+    .bind(p.state)
     .bind(p.extension_pending)
     .bind(p.extension_days)
     .bind(p.extensions)
@@ -503,9 +505,9 @@ pub struct Event {
     pub at: i64,
     pub actor_id: Option<String>,
     pub actor_name: String,
-    pub action: String,
-    pub from_state: Option<String>,
-    pub to_state: String,
+    pub action: Step,
+    pub from_state: Option<State>,
+    pub to_state: State,
     pub note: String,
 }
 
@@ -519,9 +521,9 @@ pub async fn insert_event(conn: &mut AnyConnection, e: &Event) -> Result<(), sql
     .bind(e.at)
     .bind(&e.actor_id)
     .bind(&e.actor_name)
-    .bind(&e.action)
-    .bind(&e.from_state)
-    .bind(&e.to_state)
+    .bind(e.action)
+    .bind(e.from_state)
+    .bind(e.to_state)
     .bind(&e.note)
     .execute(conn)
     .await

@@ -1,16 +1,18 @@
 //! Scoring schemes, awards, clean inspections and the facts scoring reads from problems.
 
 use super::Db;
-use crate::domain::score::{AwardFact, Class, Earlier};
+use crate::domain::problem::{Source, State};
+use crate::domain::score::{AwardFact, AwardKind, Class, Earlier};
+use crate::domain::standard::Publication;
+use crate::domain::unit::UnitKind;
 use serde::Serialize;
 use sqlx::AnyConnection;
 
 #[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
 pub struct Scheme {
     pub id: String,
-    pub class: String,
-    /// draft, published or archived
-    pub status: String,
+    pub class: Class,
+    pub status: Publication,
     pub version_no: i64,
     /// The rule set as JSON (see RuleSet)
     pub rules: String,
@@ -27,14 +29,14 @@ pub struct Scheme {
 const SCHEME_COLS: &str =
     "id, class, status, version_no, rules, created_by, created_at, published_at, updated_at, version, effective_from";
 
-pub async fn schemes(db: &Db, class: &str) -> Result<Vec<Scheme>, sqlx::Error> {
+pub async fn schemes(db: &Db, class: Class) -> Result<Vec<Scheme>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {SCHEME_COLS} FROM score_schemes WHERE class = $1 ORDER BY version_no DESC"))
         .bind(class)
         .fetch_all(&db.pool)
         .await
 }
 
-pub async fn scheme_in(db: &Db, class: &str, status: &str) -> Result<Option<Scheme>, sqlx::Error> {
+pub async fn scheme_in(db: &Db, class: Class, status: Publication) -> Result<Option<Scheme>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {SCHEME_COLS} FROM score_schemes WHERE class = $1 AND status = $2"))
         .bind(class)
         .bind(status)
@@ -47,8 +49,8 @@ pub async fn insert_scheme(conn: &mut AnyConnection, s: &Scheme) -> Result<(), s
         "INSERT INTO score_schemes ({SCHEME_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
     ))
     .bind(&s.id)
-    .bind(&s.class)
-    .bind(&s.status)
+    .bind(s.class)
+    .bind(s.status)
     .bind(s.version_no)
     .bind(&s.rules)
     .bind(&s.created_by)
@@ -69,7 +71,7 @@ pub async fn update_scheme(conn: &mut AnyConnection, s: &Scheme, expected_versio
         "UPDATE score_schemes SET status = $1, rules = $2, published_at = $3, updated_at = $4, effective_from = $5, \
          version = version + 1 WHERE id = $6 AND version = $7",
     )
-    .bind(&s.status)
+    .bind(s.status)
     .bind(&s.rules)
     .bind(s.published_at)
     .bind(s.updated_at)
@@ -84,7 +86,7 @@ pub async fn update_scheme(conn: &mut AnyConnection, s: &Scheme, expected_versio
 
 /// The end of the latest period whose scores are published for a class: a published notice
 /// (周通报, 工作日报) or a week whose red flags are awarded. Rules cannot take effect before it.
-pub async fn published_until(db: &Db, class: &str) -> Result<Option<i64>, sqlx::Error> {
+pub async fn published_until(db: &Db, class: Class) -> Result<Option<i64>, sqlx::Error> {
     let notice: Option<i64> =
         sqlx::query_scalar("SELECT MAX(period_end) FROM notices WHERE class = $1 AND status = 'published'")
             .bind(class)
@@ -98,7 +100,7 @@ pub async fn published_until(db: &Db, class: &str) -> Result<Option<i64>, sqlx::
     Ok(notice.max(flag))
 }
 
-pub async fn next_version_no(conn: &mut AnyConnection, class: &str) -> Result<i64, sqlx::Error> {
+pub async fn next_version_no(conn: &mut AnyConnection, class: Class) -> Result<i64, sqlx::Error> {
     let n: Option<i64> = sqlx::query_scalar("SELECT MAX(version_no) FROM score_schemes WHERE class = $1")
         .bind(class)
         .fetch_one(conn)
@@ -109,11 +111,10 @@ pub async fn next_version_no(conn: &mut AnyConnection, class: &str) -> Result<i6
 #[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
 pub struct Award {
     pub id: String,
-    pub class: String,
+    pub class: Class,
     pub target_id: String,
     pub target_name: String,
-    /// commendation or red_flag
-    pub kind: String,
+    pub kind: AwardKind,
     /// The period (week or month) a red flag was won for: [period_start, period_end)
     pub period_start: Option<i64>,
     pub at: i64,
@@ -131,10 +132,10 @@ pub async fn insert_award(conn: &mut AnyConnection, a: &Award) -> Result<(), sql
         "INSERT INTO score_awards ({AWARD_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
     ))
     .bind(&a.id)
-    .bind(&a.class)
+    .bind(a.class)
     .bind(&a.target_id)
     .bind(&a.target_name)
-    .bind(&a.kind)
+    .bind(a.kind)
     .bind(a.period_start)
     .bind(a.at)
     .bind(&a.note)
@@ -151,9 +152,8 @@ pub async fn insert_award(conn: &mut AnyConnection, a: &Award) -> Result<(), sql
 /// Which awards to read.
 #[derive(Debug, Clone, Default)]
 pub struct AwardFilter {
-    pub class: Option<String>,
-    /// commendation or red_flag
-    pub kind: Option<String>,
+    pub class: Option<Class>,
+    pub kind: Option<AwardKind>,
     pub target: Option<String>,
     /// A red flag's period
     pub period_start: Option<i64>,
@@ -164,7 +164,9 @@ pub struct AwardFilter {
 
 fn award_where(f: &AwardFilter) -> super::Where {
     let mut w = super::Where::default();
-    for (col, v) in [("class", &f.class), ("kind", &f.kind), ("target_id", &f.target)] {
+    let class = f.class.map(|c| c.as_str().to_string());
+    let kind = f.kind.map(|k| k.as_str().to_string());
+    for (col, v) in [("class", &class), ("kind", &kind), ("target_id", &f.target)] {
         if let Some(v) = v {
             let p = w.text(v);
             w.and(format!("{col} = {p}"));
@@ -198,7 +200,7 @@ pub async fn award_page(db: &Db, f: &AwardFilter, page: super::PageReq) -> Resul
 /// Red flags won per target of a class for weeks starting in [from, to).
 pub async fn red_flag_counts(
     db: &Db,
-    class: &str,
+    class: Class,
     from: i64,
     to: i64,
 ) -> Result<std::collections::HashMap<String, i64>, sqlx::Error> {
@@ -259,16 +261,21 @@ fn target_sql(class: Class, unit_col: &str) -> String {
     }
 }
 
-/// Units of the window kinds, scored as windows rather than as responsible units.
-pub const WINDOW_KINDS: &str = "('bank_branch', 'service_hall', 'business_hall')";
+/// Units of the window kinds, scored as windows rather than as responsible units: `('bank_branch', …)`.
+pub fn window_kinds() -> String {
+    let codes: Vec<String> =
+        UnitKind::ALL.into_iter().filter(|k| k.is_window()).map(|k| format!("'{}'", k.as_str())).collect();
+    format!("({})", codes.join(", "))
+}
 
 /// Every target of a class with its name (targets without any event keep the base score).
 pub async fn targets(db: &Db, class: Class) -> Result<Vec<(String, String)>, sqlx::Error> {
+    let windows = window_kinds();
     let sql = match class {
         Class::Community => "SELECT id, name FROM org_nodes WHERE level = 'community' ORDER BY code".to_string(),
         Class::Street => "SELECT id, name FROM org_nodes WHERE level = 'street' ORDER BY code".to_string(),
-        Class::Unit => format!("SELECT id, name FROM units WHERE kind NOT IN {WINDOW_KINDS} ORDER BY name"),
-        Class::Window => format!("SELECT id, name FROM units WHERE kind IN {WINDOW_KINDS} ORDER BY name"),
+        Class::Unit => format!("SELECT id, name FROM units WHERE kind NOT IN {windows} ORDER BY name"),
+        Class::Window => format!("SELECT id, name FROM units WHERE kind IN {windows} ORDER BY name"),
     };
     sqlx::query_as(&sql).fetch_all(&db.pool).await
 }
@@ -289,8 +296,8 @@ pub struct FactRow {
     pub target: Option<String>,
     pub point_id: String,
     pub category: String,
-    pub source: String,
-    pub state: String,
+    pub source: Source,
+    pub state: State,
     pub found_at: i64,
     pub deadline_at: Option<i64>,
     pub closed_at: Option<i64>,
@@ -313,11 +320,10 @@ pub async fn problem_facts(
     // SQLite the unit filter is written `+q.unit_id` so the planner keeps to the time indexes
     // (OR of three ranges) instead of walking every problem of every unit.
     let unit = if db.backend == super::Backend::Sqlite { "+q.unit_id" } else { "q.unit_id" };
+    let windows = window_kinds();
     let (tables, filter) = match class {
-        Class::Unit => {
-            ("problems q", format!(" AND {unit} IN (SELECT id FROM units WHERE kind NOT IN {WINDOW_KINDS})"))
-        }
-        Class::Window => ("problems q", format!(" AND {unit} IN (SELECT id FROM units WHERE kind IN {WINDOW_KINDS})")),
+        Class::Unit => ("problems q", format!(" AND {unit} IN (SELECT id FROM units WHERE kind NOT IN {windows})")),
+        Class::Window => ("problems q", format!(" AND {unit} IN (SELECT id FROM units WHERE kind IN {windows})")),
         _ => ("problems q JOIN points p ON p.id = q.point_id", String::new()),
     };
     // One target's ledger reads only its problems.
@@ -385,10 +391,10 @@ pub async fn problem_facts(
 
 /// Commendations, red flags and clean inspections in [from, to), as award facts of the class.
 pub async fn award_facts(db: &Db, class: Class, from: i64, to: i64) -> Result<Vec<AwardFact>, sqlx::Error> {
-    let rows: Vec<(String, String, String, i64, String)> = sqlx::query_as(
+    let rows: Vec<(String, AwardKind, String, i64, String)> = sqlx::query_as(
         "SELECT id, kind, target_id, at, note FROM score_awards WHERE class = $1 AND at >= $2 AND at < $3",
     )
-    .bind(class.as_str())
+    .bind(class)
     .bind(from)
     .bind(to)
     .fetch_all(&db.pool)
@@ -396,9 +402,10 @@ pub async fn award_facts(db: &Db, class: Class, from: i64, to: i64) -> Result<Ve
     let mut out: Vec<AwardFact> =
         rows.into_iter().map(|(id, kind, target, at, note)| AwardFact { id, kind, target, at, note }).collect();
     let target = target_sql(class, "p.unit_id");
+    let windows = window_kinds();
     let unit_filter = match class {
-        Class::Unit => format!(" AND u.kind NOT IN {WINDOW_KINDS}"),
-        Class::Window => format!(" AND u.kind IN {WINDOW_KINDS}"),
+        Class::Unit => format!(" AND u.kind NOT IN {windows}"),
+        Class::Window => format!(" AND u.kind IN {windows}"),
         _ => String::new(),
     };
     let clean: Vec<(String, Option<String>, i64, String, String)> = sqlx::query_as(&format!(
@@ -411,7 +418,7 @@ pub async fn award_facts(db: &Db, class: Class, from: i64, to: i64) -> Result<Ve
     .await?;
     out.extend(clean.into_iter().filter_map(|(id, target, at, point, who)| {
         Some(AwardFact {
-            id, kind: "clean_point".into(), target: target?, at, note: format!("{point}（{who}检查）")
+            id, kind: AwardKind::CleanPoint, target: target?, at, note: format!("{point}（{who}检查）")
         })
     }));
     Ok(out)

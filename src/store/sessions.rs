@@ -2,18 +2,19 @@
 
 use super::Db;
 use crate::domain::ids::new_id;
+use crate::domain::role::{Role, SessionKind};
 use sqlx::AnyConnection;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SessionUser {
     pub session_id: String,
-    pub kind: String,
+    pub kind: SessionKind,
     pub csrf_token: String,
     pub expires_at: i64,
     pub user_id: String,
     pub username: String,
     pub display_name: String,
-    pub role: String,
+    pub role: Role,
     pub unit_id: Option<String>,
     pub area_id: Option<String>,
 }
@@ -22,7 +23,7 @@ pub async fn insert(
     db: &Db,
     id_hash: &str,
     user_id: &str,
-    kind: &str,
+    kind: SessionKind,
     csrf: &str,
     now: i64,
     expires_at: i64,

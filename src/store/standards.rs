@@ -1,6 +1,7 @@
 //! Standard versions and their items.
 
 use super::Db;
+use crate::domain::standard::{Publication, Severity, TimeUnit};
 use serde::Serialize;
 use sqlx::AnyConnection;
 
@@ -10,7 +11,7 @@ pub struct Version {
     pub version_no: i64,
     pub name: String,
     /// draft | published | archived
-    pub status: String,
+    pub status: Publication,
     pub note: String,
     pub created_at: i64,
     pub published_at: Option<i64>,
@@ -29,8 +30,8 @@ pub struct Item {
     pub requirement: String,
     pub point_types: String,
     pub time_limit: i64,
-    pub time_unit: String,
-    pub severity: String,
+    pub time_unit: TimeUnit,
+    pub severity: Severity,
     pub deduction: f64,
     pub closing_standard: String,
 }
@@ -98,7 +99,7 @@ pub async fn insert_version(conn: &mut AnyConnection, v: &Version) -> Result<(),
         .bind(&v.id)
         .bind(v.version_no)
         .bind(&v.name)
-        .bind(&v.status)
+        .bind(v.status)
         .bind(&v.note)
         .bind(v.created_at)
         .bind(v.published_at)
@@ -144,8 +145,8 @@ pub async fn insert_item(conn: &mut AnyConnection, i: &Item) -> Result<(), sqlx:
     .bind(&i.requirement)
     .bind(&i.point_types)
     .bind(i.time_limit)
-    .bind(&i.time_unit)
-    .bind(&i.severity)
+    .bind(i.time_unit)
+    .bind(i.severity)
     .bind(i.deduction)
     .bind(&i.closing_standard)
     .execute(conn)
@@ -165,8 +166,8 @@ pub async fn update_item(conn: &mut AnyConnection, i: &Item) -> Result<(), sqlx:
     .bind(&i.requirement)
     .bind(&i.point_types)
     .bind(i.time_limit)
-    .bind(&i.time_unit)
-    .bind(&i.severity)
+    .bind(i.time_unit)
+    .bind(i.severity)
     .bind(i.deduction)
     .bind(&i.closing_standard)
     .bind(&i.id)

@@ -1,6 +1,7 @@
 //! The responsibility ledger's task list (任务清单).
 
 use super::Db;
+use crate::domain::unit::TaskStatus;
 use serde::Serialize;
 use sqlx::AnyConnection;
 
@@ -14,7 +15,7 @@ pub struct Task {
     /// YYYY-MM-DD (Beijing date)
     pub due_date: String,
     /// todo | doing | done
-    pub status: String,
+    pub status: TaskStatus,
     pub note: String,
     pub created_at: i64,
     pub updated_at: i64,
@@ -31,7 +32,7 @@ pub struct TaskRow {
     pub title: String,
     pub owner_name: String,
     pub due_date: String,
-    pub status: String,
+    pub status: TaskStatus,
     pub note: String,
     pub version: i64,
 }
@@ -69,7 +70,7 @@ pub async fn insert(conn: &mut AnyConnection, t: &Task) -> Result<(), sqlx::Erro
         .bind(&t.title)
         .bind(&t.owner_name)
         .bind(&t.due_date)
-        .bind(&t.status)
+        .bind(t.status)
         .bind(&t.note)
         .bind(t.created_at)
         .bind(t.updated_at)
@@ -88,7 +89,7 @@ pub async fn update(conn: &mut AnyConnection, t: &Task, expected_version: i64) -
     .bind(&t.title)
     .bind(&t.owner_name)
     .bind(&t.due_date)
-    .bind(&t.status)
+    .bind(t.status)
     .bind(&t.note)
     .bind(t.updated_at)
     .bind(&t.id)

@@ -1,6 +1,7 @@
 //! Responsible units, the contact-book levels and each unit's contacts.
 
 use super::{Db, PageReq, Where, bind_args_as, like_pattern};
+use crate::domain::unit::UnitKind;
 use serde::Serialize;
 use sqlx::AnyConnection;
 
@@ -8,7 +9,7 @@ use sqlx::AnyConnection;
 pub struct Unit {
     pub id: String,
     pub name: String,
-    pub kind: String,
+    pub kind: UnitKind,
     pub area_id: Option<String>,
     pub address: String,
     pub phone: String,
@@ -23,7 +24,7 @@ pub struct Unit {
 pub struct UnitRow {
     pub id: String,
     pub name: String,
-    pub kind: String,
+    pub kind: UnitKind,
     pub area_id: Option<String>,
     pub area_name: Option<String>,
     pub phone: String,
@@ -104,7 +105,7 @@ pub async fn insert(conn: &mut AnyConnection, u: &Unit) -> Result<(), sqlx::Erro
     sqlx::query(&format!("INSERT INTO units ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"))
         .bind(&u.id)
         .bind(&u.name)
-        .bind(&u.kind)
+        .bind(u.kind)
         .bind(&u.area_id)
         .bind(&u.address)
         .bind(&u.phone)
@@ -124,7 +125,7 @@ pub async fn update(conn: &mut AnyConnection, u: &Unit, expected_version: i64) -
          active = $7, updated_at = $8, version = version + 1 WHERE id = $9 AND version = $10",
     )
     .bind(&u.name)
-    .bind(&u.kind)
+    .bind(u.kind)
     .bind(&u.area_id)
     .bind(&u.address)
     .bind(&u.phone)
@@ -254,22 +255,6 @@ pub async fn delete_contact(conn: &mut AnyConnection, id: &str) -> Result<(), sq
 
 pub async fn id_by_name(db: &Db, name: &str) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar::<_, String>("SELECT id FROM units WHERE name = $1").bind(name).fetch_optional(&db.pool).await
-}
-
-fn kind_label(kind: &str) -> &'static str {
-    crate::domain::unit::UnitKind::parse(kind).map(|k| k.label()).unwrap_or("未知")
-}
-
-impl UnitRow {
-    pub fn kind_label(&self) -> &'static str {
-        kind_label(&self.kind)
-    }
-}
-
-impl Unit {
-    pub fn kind_label(&self) -> &'static str {
-        kind_label(&self.kind)
-    }
 }
 
 pub async fn contacts_in(conn: &mut AnyConnection, unit_id: &str) -> Result<Vec<Contact>, sqlx::Error> {

@@ -1,6 +1,7 @@
 //! Accounts.
 
 use super::{Db, PageReq, Where, bind_args_as, like_pattern};
+use crate::domain::role::Role;
 use serde::Serialize;
 use sqlx::AnyConnection;
 
@@ -9,7 +10,7 @@ pub struct User {
     pub id: String,
     pub username: String,
     pub display_name: String,
-    pub role: String,
+    pub role: Role,
     pub unit_id: Option<String>,
     pub area_id: Option<String>,
     pub phone: String,
@@ -26,7 +27,7 @@ pub struct UserRow {
     pub id: String,
     pub username: String,
     pub display_name: String,
-    pub role: String,
+    pub role: Role,
     pub unit_id: Option<String>,
     pub unit_name: Option<String>,
     pub area_id: Option<String>,
@@ -109,7 +110,7 @@ pub async fn insert(conn: &mut AnyConnection, u: &User) -> Result<(), sqlx::Erro
         .bind(&u.id)
         .bind(&u.username)
         .bind(&u.display_name)
-        .bind(&u.role)
+        .bind(u.role)
         .bind(&u.unit_id)
         .bind(&u.area_id)
         .bind(&u.phone)
@@ -129,7 +130,7 @@ pub async fn update(conn: &mut AnyConnection, u: &User, expected_version: i64) -
          updated_at = $7, version = version + 1 WHERE id = $8 AND version = $9",
     )
     .bind(&u.display_name)
-    .bind(&u.role)
+    .bind(u.role)
     .bind(&u.unit_id)
     .bind(&u.area_id)
     .bind(&u.phone)
@@ -154,10 +155,4 @@ pub async fn set_password(conn: &mut AnyConnection, id: &str, hash: &str, now: i
 
 pub async fn count_all(db: &Db) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users").fetch_one(&db.pool).await
-}
-
-impl UserRow {
-    pub fn role_label(&self) -> &'static str {
-        crate::domain::role::Role::parse(&self.role).map(|r| r.label()).unwrap_or("未知")
-    }
 }

@@ -455,13 +455,19 @@ both!(overdue_problems_propose_notices_and_interviews_and_fill_the_rounds, |app:
     assert!(interviews.contains("运河区城市管理综合行政执法局"));
     let unit = app.login("unit").await;
     assert_eq!(unit.get("/escalation").await.0, StatusCode::FORBIDDEN);
-    // Rounds: the unit's 今日必须办结 lists both (the late one first); the supervisor's 回头看
-    // fills when a fix is submitted.
+    // Rounds: the unit's 今日必须办结 lists the late one and, when its deadline falls today (found
+    // on a working day's morning), the fresh one after it; the supervisor's 回头看 fills when a fix
+    // is submitted.
     let (_, html) = unit.get("/rounds").await;
-    let due = html.split("id=\"due-today\"").nth(1).unwrap();
-    let (a, b) =
-        (due.find(&format!("/problems/{late_id}")).unwrap(), due.find(&format!("/problems/{fresh_id}")).unwrap());
-    assert!(a < b, "overdue first");
+    let due = html.split("id=\"due-today\"").nth(1).unwrap().split("</table>").next().unwrap();
+    let a = due.find(&format!("/problems/{late_id}")).expect("the overdue problem is due today");
+    let fresh_deadline = fresh["deadline_at"].as_i64().unwrap();
+    let today = chuangcheng::domain::time::to_local(chuangcheng::domain::time::now_ms()).format("%Y-%m-%d");
+    let end_of_today = chuangcheng::domain::time::parse_local_day_start(&today.to_string()).unwrap() + 86_400_000;
+    match due.find(&format!("/problems/{fresh_id}")) {
+        Some(b) => assert!(fresh_deadline < end_of_today && a < b, "due today, after the overdue one"),
+        None => assert!(fresh_deadline >= end_of_today, "a problem due later is not on today's list"),
+    }
     let lead = app.api_login("lead").await;
     lead.post(&format!("/api/v1/problems/{fresh_id}/actions/acknowledge"), json!({})).await;
     lead.post(

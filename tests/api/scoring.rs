@@ -417,7 +417,7 @@ both!(rule_versions_score_from_their_week_and_leave_published_weeks_alone, |app:
     assert_eq!(amounts(&admin, &unit, &now, "found").await, [-80]);
     // The rules page lists the versions with the weeks they score from.
     let (_, html) = app.login("admin").await.get("/scores/rules?class=unit").await;
-    assert!(html.contains("id=\"versions\"") && html.contains(&day(this_monday)) && html.contains("历史"), "{html}");
+    assert!(html.contains("id=\"versions\"") && html.contains(&day(this_monday)) && html.contains("已归档"), "{html}");
 });
 
 both!(the_year_end_assessment_weighs_the_quarters, |app: TestApp| async move {
@@ -998,4 +998,89 @@ both!(red_flags_and_commendations_have_a_history_page_and_the_office_commends_th
     // The commendation is in the unit's week, +10.
     let (_, l) = admin.get(&format!("/api/v1/scoring/unit/ledger/{other}")).await;
     assert_eq!(l["score"], 10100, "{l}");
+});
+
+/// A bank branch's point and its unit.
+async fn window_point(app: &TestApp) -> (String, String) {
+    let point = app
+        .id_of(
+            "SELECT p.id FROM points p JOIN units u ON u.id = p.unit_id \
+             WHERE u.kind = 'bank_branch' AND p.active = 1 ORDER BY p.code LIMIT 1",
+        )
+        .await;
+    let unit = app.id_of(&format!("SELECT unit_id FROM points WHERE id = '{point}'")).await;
+    (point, unit)
+}
+
+both!(a_bad_window_rating_costs_the_window_unit_points, |app: TestApp| async move {
+    let admin = app.api_login("admin").await;
+    let (point, unit) = window_point(&app).await;
+    let date = day(today());
+    let found_entries = |l: &Value| -> Vec<(i64, String)> {
+        l["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "found")
+            .map(|e| (e["amount"].as_i64().unwrap(), e["note"].as_str().unwrap().to_string()))
+            .collect()
+    };
+    let ledger = format!("/api/v1/scoring/window/ledger/{unit}?period=week&date={date}");
+    let (status, before) = admin.get(&ledger).await;
+    assert_eq!(status, StatusCode::OK, "{before}");
+    let (status, p) = file(
+        &admin,
+        json!({"point_id": point, "category": "服务态度", "description": "柜员态度生硬，群众评价为不满意",
+               "source": "window_rating"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{p}");
+    assert_eq!(p["source"], "window_rating");
+    let (_, after) = admin.get(&ledger).await;
+    let new: Vec<(i64, String)> =
+        found_entries(&after).into_iter().filter(|e| !found_entries(&before).contains(e)).collect();
+    let code = p["code"].as_str().unwrap();
+    assert_eq!(new, [(-30, format!("窗口服务差评 {code}"))], "a 窗口差评 costs 3 points under the default rules");
+    // The office can name the source in a rule; the old misspelt code is refused in Chinese.
+    let (_, rules) = admin.get("/api/v1/scoring/window/rules").await;
+    let mut draft = rules["published_rules"].clone();
+    assert!(draft["found"].to_string().contains("window_rating"), "{draft}");
+    draft["found"][3]["sources"] = json!(["window_rating"]);
+    draft["found"][3]["points"] = json!(-4);
+    let (status, body) = admin.put("/api/v1/scoring/window/draft", json!({"rules": draft})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    draft["found"][3]["sources"] = json!(["window_review"]);
+    let (status, body) = admin.put("/api/v1/scoring/window/draft", json!({"rules": draft})).await;
+    assert!(status.is_client_error(), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("“window_review”不是有效的问题来源"), "{body}");
+});
+
+both!(stored_rules_naming_window_review_are_migrated, |app: TestApp| async move {
+    // A database as it stood before the vocabulary was typed: migrations up to 0016, and a
+    // published rule set naming the source "window_review".
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(app.backend, dir.path()).await.unwrap();
+    let db = chuangcheng::store::Db::connect(&url, 2).await.unwrap();
+    let mut old = db.migrator();
+    old.migrations = old.migrations.iter().filter(|m| m.version < 17).cloned().collect::<Vec<_>>().into();
+    old.run(&db.pool).await.unwrap();
+    let mut rules = serde_json::to_value(chuangcheng::domain::score::RuleSet::default_for(
+        chuangcheng::domain::score::Class::Window,
+    ))
+    .unwrap();
+    rules["found"][3]["sources"] = json!(["citizen", "window_review"]);
+    sqlx::query(
+        "INSERT INTO score_schemes (id, class, status, version_no, rules, created_at, updated_at, version) \
+         VALUES ('old', 'window', 'published', 1, $1, 0, 0, 1)",
+    )
+    .bind(rules.to_string())
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    db.migrate().await.unwrap();
+    let (_, stored) = chuangcheng::service::scoring::published(&db, chuangcheng::domain::score::Class::Window)
+        .await
+        .expect("the migrated rules read back");
+    use chuangcheng::domain::problem::Source;
+    assert_eq!(stored.found[3].sources, [Source::Citizen, Source::WindowRating]);
 });

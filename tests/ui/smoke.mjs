@@ -130,7 +130,7 @@ try {
   await Promise.all([d.waitForURL(/\/scores\?class=unit$/), d.click('form[action="/scores/rules/publish"] button')]);
   await d.goto(`${base}/scores/rules?class=unit`);
   const versions = await d.textContent('#versions');
-  check(versions.includes('第2版') && versions.includes('现行') && versions.includes('历史'), `the version history: ${versions}`);
+  check(versions.includes('第2版') && versions.includes('现行') && versions.includes('已归档'), `the version history: ${versions}`);
   // Logout through the header button.
   await Promise.all([d.waitForURL(`${base}/login`), d.click('.topbar button[type=submit]')]);
 

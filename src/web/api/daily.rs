@@ -2,6 +2,7 @@
 //! office, the robot delivery log.
 
 use super::ErrorBody;
+use crate::domain::notify::DeliveryStatus;
 use crate::domain::role::Role;
 use crate::domain::time::{DAY_MS, now_ms, parse_local_day_start, to_local};
 use crate::error::AppError;
@@ -88,11 +89,12 @@ pub async fn deliveries(api: ApiUser, Query(q): Query<DeliveryQuery>) -> ApiResu
     if api.user.role != Role::Admin {
         return Err(AppError::Forbidden.into());
     }
-    let status = q.status.as_deref().map(str::trim).filter(|s| !s.is_empty());
-    if let Some(s) = status
-        && !matches!(s, "pending" | "sent" | "failed")
-    {
-        return Err(AppError::BadRequest("invalid_status", "状态应为 pending、sent 或 failed".into()).into());
-    }
+    let status = match q.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(
+            DeliveryStatus::parse(s)
+                .ok_or_else(|| AppError::BadRequest("invalid_status", "状态应为 pending、sent 或 failed".into()))?,
+        ),
+    };
     Ok(Json(store::deliveries(&api.state.db, status).await?))
 }

@@ -1,7 +1,7 @@
 //! Notices (通报) and work briefs over the API.
 
 use super::{ErrorBody, JsonBody, Page};
-use crate::service::notices::{self as svc, Kind, ListQuery, NoticeData};
+use crate::service::notices::{self as svc, ListQuery, NoticeData};
 use crate::service::scoring::{parse_class, parse_day};
 use crate::store::notices::{Notice, NoticeRow, ReadStatus};
 use crate::web::auth::ApiUser;
@@ -38,7 +38,7 @@ pub struct GenerateRequest {
 #[utoipa::path(post, path = "/notices", tag = "scoring", request_body = GenerateRequest,
     responses((status = 201, body = Notice), (status = 409, body = ErrorBody)))]
 pub async fn generate(api: ApiUser, JsonBody(req): JsonBody<GenerateRequest>) -> ApiResult<(StatusCode, Json<Notice>)> {
-    let kind = Kind::parse(&req.kind)?;
+    let kind = svc::parse_kind(&req.kind)?;
     let class = parse_class(&req.class)?;
     let day = parse_day(Some(&req.date))?;
     Ok((StatusCode::CREATED, Json(svc::generate(&api.ctx(), kind, class, day).await?)))

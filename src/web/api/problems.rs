@@ -1,4 +1,5 @@
 use super::{ErrorBody, JsonBody};
+use crate::domain::photo::PhotoOwner;
 use crate::domain::problem::Action;
 use crate::domain::time::{DAY_MS, now_ms, parse_local_day_start};
 use crate::error::AppError;
@@ -122,12 +123,11 @@ pub struct ProblemDetail {
 pub async fn get(api: ApiUser, Path(id): Path<String>) -> ApiResult<Json<ProblemDetail>> {
     let ctx = api.ctx();
     let problem = svc::visible(&ctx, &id).await?;
-    let overdue = crate::domain::problem::State::parse(&problem.state).is_some_and(|s| s.clock_running())
-        && problem.deadline_at.is_some_and(|d| d < now_ms());
+    let overdue = problem.state.clock_running() && problem.deadline_at.is_some_and(|d| d < now_ms());
     Ok(Json(ProblemDetail {
         allowed_actions: svc::allowed(&ctx, &problem).into_iter().map(|a| a.as_str().to_string()).collect(),
         events: store::events(ctx.db, &id).await?,
-        photos: photo_store::of(ctx.db, "problem", &id).await?,
+        photos: photo_store::of(ctx.db, PhotoOwner::Problem, &id).await?,
         overdue,
         problem,
     }))

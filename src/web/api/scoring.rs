@@ -47,15 +47,9 @@ pub async fn rules(api: ApiUser, Path(class): Path<String>) -> ApiResult<Json<Ru
     let class = parse_class(&class)?;
     let db = &api.state.db;
     let (published, published_rules) = svc::published(db, class).await?;
-    let draft = store::scheme_in(db, class.as_str(), "draft").await?;
+    let draft = store::scheme_in(db, class, crate::domain::standard::Publication::Draft).await?;
     let draft_rules = draft.as_ref().and_then(|d| serde_json::from_str(&d.rules).ok());
-    Ok(Json(Rules {
-        published,
-        published_rules,
-        draft,
-        draft_rules,
-        versions: store::schemes(db, class.as_str()).await?,
-    }))
+    Ok(Json(Rules { published, published_rules, draft, draft_rules, versions: store::schemes(db, class).await? }))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -1,6 +1,7 @@
 //! The audit log, read-only: filter, page, export. There is no route that changes it.
 
 use super::opt;
+use crate::domain::audit::{AuditAction, ObjectType};
 use crate::domain::org::OrgLevel;
 use crate::domain::role::Role;
 use crate::domain::time::{DAY_MS, fmt_local, parse_local_day_start};
@@ -19,45 +20,6 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::HashMap;
-
-pub const OBJECT_TYPES: [(&str, &str); 18] = [
-    ("webhook", "工作群机器人"),
-    ("problem", "问题"),
-    ("point_type", "点位类型"),
-    ("photo", "照片"),
-    ("point", "点位"),
-    ("grid", "网格"),
-    ("standard_version", "标准版本"),
-    ("standard_item", "标准条目"),
-    ("task", "任务"),
-    ("calendar_year", "节假日安排"),
-    ("setting", "系统设置"),
-    ("org_node", "区域"),
-    ("unit", "责任单位"),
-    ("unit_contact", "单位联系人"),
-    ("contact_level", "联系人层级"),
-    ("team", "督导组"),
-    ("user", "用户"),
-    ("session", "登录"),
-];
-
-pub const ACTIONS: [(&str, &str); 6] = [
-    ("create", "新增"),
-    ("update", "修改"),
-    ("delete", "删除"),
-    ("password", "修改密码"),
-    ("login", "登录"),
-    ("logout", "退出"),
-];
-
-fn label(table: &[(&'static str, &'static str)], key: &str) -> String {
-    table
-        .iter()
-        .find(|(k, _)| *k == key)
-        .map(|(_, v)| v.to_string())
-        .or_else(|| crate::domain::problem::Action::parse(key).map(|a| a.label().to_string()))
-        .unwrap_or_else(|| key.to_string())
-}
 
 /// Chinese names of the fields that appear in before/after snapshots.
 fn field_label(key: &str) -> &str {
@@ -196,8 +158,8 @@ async fn to_rows(db: &crate::store::Db, entries: Vec<AuditEntry>) -> Result<Vec<
         .map(|e| Row {
             at: fmt_local(e.at),
             actor: e.actor_name,
-            action: label(&ACTIONS, &e.action),
-            object_type: label(&OBJECT_TYPES, &e.object_type),
+            action: e.action.label().into(),
+            object_type: e.object_type.label().into(),
             changes: diff(e.before_json.as_deref(), e.after_json.as_deref(), &names),
             object_label: e.object_label,
             object_id: e.object_id,
@@ -278,8 +240,8 @@ pub async fn list(page: PageUser, RawQuery(raw): RawQuery, Query(q): Query<Audit
         action: filter.action.unwrap_or_default(),
         from: q.from.unwrap_or_default(),
         to: q.to.unwrap_or_default(),
-        types: OBJECT_TYPES.iter().map(|(k, v)| Opt::new(*k, *v)).collect(),
-        actions: ACTIONS.iter().map(|(k, v)| Opt::new(*k, *v)).collect(),
+        types: ObjectType::ALL.iter().map(|t| Opt::new(t.as_str(), t.label())).collect(),
+        actions: AuditAction::all().into_iter().map(|a| Opt::new(a.as_str(), a.label())).collect(),
     }
     .into_response())
 }

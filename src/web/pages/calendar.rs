@@ -1,6 +1,7 @@
 //! The working-day calendar: yearly official data, working hours, and a deadline calculator.
 
 use super::form_errors;
+use crate::domain::calendar::DayKind;
 use crate::domain::calendar::{YearData, YearError};
 use crate::domain::time::{fmt_local, shanghai};
 use crate::domain::validate::FieldErrors;
@@ -59,7 +60,7 @@ fn view(d: DayRow) -> DayView {
     let weekday = NaiveDate::parse_from_str(&d.day, "%Y-%m-%d")
         .map(|n| WEEKDAYS[n.weekday().num_days_from_monday() as usize])
         .unwrap_or("");
-    DayView { weekday, off: d.kind == "holiday", name: d.name, day: d.day }
+    DayView { weekday, off: d.kind == DayKind::Holiday, name: d.name, day: d.day }
 }
 
 /// Runs the deadline calculator; returns (result, error).

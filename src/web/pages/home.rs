@@ -4,7 +4,6 @@
 use crate::domain::role::Role;
 use crate::domain::score::{Class, fmt_points};
 use crate::domain::time::{now_ms, to_local};
-use crate::domain::unit::UnitKind;
 use crate::error::AppResult;
 use crate::service::access::area_scope;
 use crate::service::notices::{self, ListQuery};
@@ -44,7 +43,7 @@ pub async fn index(page: PageUser) -> PageResult<Home> {
     };
     // What a unit answers for first: its score this week, notices to confirm, red flags.
     if let Some(u) = unit.as_ref().filter(|_| ctx.user.role.needs_unit()) {
-        let window = UnitKind::parse(&u.kind).is_some_and(|k| k.is_window());
+        let window = u.kind.is_window();
         let class = if window { Class::Window } else { Class::Unit };
         let today = to_local(now_ms()).date_naive();
         let l = scoring::ledger(&ctx, class, &u.id, SpanKind::Week, today).await?;

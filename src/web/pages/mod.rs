@@ -27,6 +27,7 @@ mod users;
 
 use super::AppState;
 use super::error::error_page;
+use crate::domain::org::OrgLevel;
 use axum::Router;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -173,7 +174,7 @@ pub async fn area_options(
     let nodes = crate::store::org::all(db).await?;
     Ok(nodes
         .into_iter()
-        .filter(|n| include_compounds || n.level != "compound")
+        .filter(|n| include_compounds || n.level != OrgLevel::Compound)
         .map(|n| {
             let depth = (n.code.len().saturating_sub(6)) / 3;
             crate::web::ui::Opt::new(n.id, format!("{}{} {}", "　".repeat(depth), n.name, n.code))

@@ -3,9 +3,10 @@
 
 use crate::domain::role::Role;
 use crate::domain::score::Class;
+use crate::domain::standard::Publication;
 use crate::domain::time::fmt_local;
 use crate::error::AppError;
-use crate::service::notices::{self as svc, Kind, ListQuery, NoticeData};
+use crate::service::notices::{self as svc, ListQuery, NoticeData};
 use crate::service::scoring::{parse_class, parse_day};
 use crate::store::PageReq;
 use crate::store::notices::{Notice, NoticeRow, ReadStatus};
@@ -51,8 +52,8 @@ pub struct Line {
 
 fn line(n: NoticeRow) -> Line {
     Line {
-        kind: if n.kind == "daily" { "工作日报" } else { "周通报" },
-        class: Class::parse(&n.class).map(Class::label).unwrap_or(""),
+        kind: n.kind.label(),
+        class: n.class.label(),
         period: format!("{}至{}", &fmt_local(n.period_start)[..10], &fmt_local(n.period_end - 1)[..10]),
         published: n.published_at.map(|t| fmt_local(t)[..16].to_string()).unwrap_or_default(),
         own_read: n.own_read_at.map(|t| fmt_local(t)[..16].to_string()).unwrap_or_default(),
@@ -104,7 +105,7 @@ pub async fn list(
                     r.kind.into(),
                     r.class.into(),
                     r.period,
-                    if r.n.status == "published" { "已发布" } else { "草稿" }.into(),
+                    if r.n.status == Publication::Published { "已发布" } else { "草稿" }.into(),
                     r.published,
                     if staff { r.n.reads.to_string() } else { r.own_read },
                 ]
@@ -132,7 +133,7 @@ pub struct GenerateForm {
 
 pub async fn generate(CsrfForm { page, form }: CsrfForm<GenerateForm>) -> PageResult<Response> {
     let run = async {
-        let kind = Kind::parse(&form.kind)?;
+        let kind = svc::parse_kind(&form.kind)?;
         let class = parse_class(&form.class)?;
         let day = parse_day(Some(&form.date))?;
         svc::generate(&page.ctx(), kind, class, day).await
@@ -168,7 +169,7 @@ async fn detail_page(page: &PageUser, id: &str, error: Option<String>) -> PageRe
     let n = svc::visible(&ctx, id).await?;
     let d = svc::data_of(&n)?;
     let is_admin = page.user.role == Role::Admin;
-    let reads = if matches!(page.user.role, Role::Admin | Role::Discipline) && n.status == "published" {
+    let reads = if matches!(page.user.role, Role::Admin | Role::Discipline) && n.status == Publication::Published {
         svc::reads(&ctx, id)
             .await?
             .into_iter()
@@ -181,7 +182,7 @@ async fn detail_page(page: &PageUser, id: &str, error: Option<String>) -> PageRe
         Vec::new()
     };
     let unread = reads.iter().filter(|(r, _)| r.read_at.is_none()).count();
-    let can_confirm = page.user.role.needs_unit() && n.status == "published";
+    let can_confirm = page.user.role.needs_unit() && n.status == Publication::Published;
     let confirmed = match (&page.user.unit_id, can_confirm) {
         (Some(u), true) => {
             crate::store::notices::reads(ctx.db, id).await?.iter().any(|r| &r.unit_id == u && r.read_at.is_some())

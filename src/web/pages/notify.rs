@@ -1,5 +1,7 @@
 //! The inbox, the unit robots (WeCom/DingTalk webhooks) and the delivery log.
 
+use crate::domain::audit::{ObjectType, Verb};
+use crate::domain::notify::{DeliveryStatus, WebhookKind};
 use crate::domain::time::{fmt_local, now_ms};
 use crate::domain::{ids::new_id, role::Role};
 use crate::error::AppError;
@@ -52,9 +54,9 @@ pub async fn add_webhook(
     require_admin(&page.user)?;
     crate::store::units::get(&page.state.db, &unit_id).await?.ok_or(AppError::NotFound)?;
     let url = form.url.trim();
-    if !matches!(form.kind.as_str(), "wecom" | "dingtalk") {
+    let Some(kind) = WebhookKind::parse(form.kind.trim()) else {
         return Err(AppError::BadRequest("invalid_kind", "机器人类型应为企业微信或钉钉".into()).into());
-    }
+    };
     if !(url.starts_with("https://") || url.starts_with("http://"))
         || url.len() > 500
         || url.contains(char::is_whitespace)
@@ -65,7 +67,7 @@ pub async fn add_webhook(
     let w = store::Webhook {
         id: new_id(),
         unit_id: unit_id.clone(),
-        kind: form.kind.clone(),
+        kind,
         url: url.to_string(),
         active: 1,
         created_at: now,
@@ -74,10 +76,10 @@ pub async fn add_webhook(
     let mut tx = ctx.db.begin().await?;
     store::insert_webhook(&mut tx, &w).await?;
     let change = Change {
-        action: "create",
-        object_type: "webhook",
+        action: Verb::Create.into(),
+        object_type: ObjectType::Webhook,
         object_id: &w.id,
-        object_label: &w.kind,
+        object_label: w.kind.label(),
         before: None,
         after: crate::service::snapshot(&w),
     };
@@ -96,10 +98,10 @@ pub async fn remove_webhook(
     let mut tx = ctx.db.begin().await?;
     store::deactivate_webhook(&mut tx, &id).await?;
     let change = Change {
-        action: "delete",
-        object_type: "webhook",
+        action: Verb::Delete.into(),
+        object_type: ObjectType::Webhook,
         object_id: &id,
-        object_label: &w.kind,
+        object_label: w.kind.label(),
         before: crate::service::snapshot(&w),
         after: None,
     };
@@ -127,8 +129,8 @@ pub async fn deliveries(page: PageUser, Query(q): Query<DeliveryQuery>) -> PageR
         return Err(AppError::Forbidden.into());
     }
     let status = q.status.unwrap_or_default();
-    let rows = store::deliveries(&page.state.db, (!status.is_empty()).then_some(status.as_str())).await?;
-    let failed = store::deliveries(&page.state.db, Some("failed")).await?.len();
+    let rows = store::deliveries(&page.state.db, DeliveryStatus::parse(&status)).await?;
+    let failed = store::deliveries(&page.state.db, Some(DeliveryStatus::Failed)).await?.len();
     let rows = rows.into_iter().map(|d| {
         let at = fmt_local(d.created_at);
         (d, at)

@@ -64,7 +64,7 @@ pub async fn list(page: PageUser, RawQuery(raw): RawQuery, Query(q): Query<OrgQu
                 vec![
                     r.code.clone(),
                     r.name.clone(),
-                    r.level_label().into(),
+                    r.level.label().into(),
                     r.parent_name.clone().unwrap_or_default(),
                     r.child_count.to_string(),
                     fmt_local(r.updated_at),
@@ -131,8 +131,7 @@ pub async fn new_form(page: PageUser, Query(q): Query<NewQuery>) -> PageResult<O
     if let Some(p) = &f.parent_id
         && let Some(node) = org::get(&page.state.db, p).await?
     {
-        f.level =
-            OrgLevel::parse(&node.level).and_then(|l| l.child()).map(|l| l.as_str().to_string()).unwrap_or_default();
+        f.level = node.level.child().map(|l| l.as_str().to_string()).unwrap_or_default();
         f.code = node.code.clone();
     }
     form_page(&page, f, FieldErrors::default(), None).await
@@ -159,7 +158,7 @@ pub async fn edit_form(page: PageUser, Path(id): Path<String>) -> PageResult<Org
     crate::service::access::require_admin(&page.user)?;
     let node = org::get(&page.state.db, &id).await?.ok_or(crate::error::AppError::NotFound)?;
     let f = NodeInput {
-        level: node.level.clone(),
+        level: node.level.as_str().into(),
         parent_id: node.parent_id.clone(),
         code: node.code.clone(),
         name: node.name.clone(),

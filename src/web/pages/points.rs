@@ -2,6 +2,7 @@
 
 use super::{area_options, form_errors, opt};
 use crate::domain::geo::wgs84_to_gcj02;
+use crate::domain::photo::PhotoOwner;
 use crate::domain::validate::FieldErrors;
 use crate::error::AppError;
 use crate::service::access::require_admin;
@@ -206,7 +207,7 @@ async fn detail_page(page: &PageUser, id: &str, ok: Option<&str>, error: Option<
     let type_code =
         store::types(ctx.db).await?.into_iter().find(|t| t.id == point.type_id).map(|t| t.code).unwrap_or_default();
     let (standard, checklist) = crate::service::standards::checklist(ctx.db, &type_code).await?;
-    let photos = crate::store::photos::of(ctx.db, "point", &point.id).await?;
+    let photos = crate::store::photos::of(ctx.db, PhotoOwner::Point, &point.id).await?;
     let can_add_photos = page.user.role == crate::domain::role::Role::Admin
         || (page.user.role == crate::domain::role::Role::UnitUser
             && page.user.unit_id.as_deref() == Some(point.unit_id.as_str()));

@@ -2,6 +2,7 @@
 //! before/after photos side by side and the actions open to the user.
 
 use super::opt;
+use crate::domain::photo::{PhotoKind, PhotoOwner};
 use crate::domain::problem::{Action, Source, State};
 use crate::domain::role::Role;
 use crate::domain::time::{DAY_MS, fmt_local, now_ms, parse_local_day_start, to_local};
@@ -33,10 +34,10 @@ pub struct RowView {
 }
 
 fn row_view(r: ProblemRow, now: i64) -> RowView {
-    let st = State::parse(&r.state);
+    let st = Some(r.state);
     RowView {
         state: st.map(|s| s.label()).unwrap_or(""),
-        source: Source::parse(&r.source).map(|s| s.label()).unwrap_or(""),
+        source: r.source.label(),
         found: fmt_local(r.found_at)[5..16].to_string(),
         deadline: r.deadline_at.map(|d| fmt_local(d)[5..16].to_string()).unwrap_or_default(),
         overdue: st.is_some_and(|s| s.clock_running()) && r.deadline_at.is_some_and(|d| d < now),
@@ -353,14 +354,6 @@ pub async fn create(form: CsrfMultipart) -> PageResult<Response> {
     }
 }
 
-fn event_label(action: &str) -> &'static str {
-    match action {
-        "file" => "登记",
-        "merge" => "合并重复问题",
-        other => Action::parse(other).map(|a| a.label()).unwrap_or("其他"),
-    }
-}
-
 /// The evidence warnings of a photo, for the page.
 pub fn flags_of(ph: &Photo) -> Vec<String> {
     serde_json::from_str(&ph.flags).unwrap_or_default()
@@ -398,7 +391,7 @@ async fn detail_page(page: &PageUser, id: &str, error: Option<String>) -> PageRe
     let ctx = page.ctx();
     let p = svc::visible(&ctx, id).await?;
     let now = now_ms();
-    let st = State::parse(&p.state);
+    let st = Some(p.state);
     let point_name = point_store::get(ctx.db, &p.point_id).await?.map(|x| x.name).unwrap_or_default();
     let unit_name = units::get(ctx.db, &p.unit_id).await?.map(|u| u.name).unwrap_or_default();
     let standard = match &p.standard_item_id {
@@ -414,18 +407,18 @@ async fn detail_page(page: &PageUser, id: &str, error: Option<String>) -> PageRe
         },
         None => String::new(),
     };
-    let photos = photo_store::of(ctx.db, "problem", &p.id).await?;
-    let (before, after): (Vec<Photo>, Vec<Photo>) = photos.into_iter().partition(|ph| ph.kind == "before");
+    let photos = photo_store::of(ctx.db, PhotoOwner::Problem, &p.id).await?;
+    let (before, after): (Vec<Photo>, Vec<Photo>) = photos.into_iter().partition(|ph| ph.kind == PhotoKind::Before);
     let events = store::events(ctx.db, &p.id)
         .await?
         .into_iter()
-        .map(|e| EventView { at: fmt_local(e.at), action: event_label(&e.action), e })
+        .map(|e| EventView { at: fmt_local(e.at), action: e.action.label(), e })
         .collect();
     let allowed = svc::allowed(&ctx, &p);
     Ok(DetailPage {
         l: Layout::new(&page.user, "problems", format!("问题 {}", p.code)),
         state: st.map(|s| s.label()).unwrap_or(""),
-        source: Source::parse(&p.source).map(|s| s.label()).unwrap_or(""),
+        source: p.source.label(),
         point_name,
         unit_name,
         standard,

@@ -2,7 +2,9 @@
 //! rules (draft, what-if preview, publish) for the office.
 
 use super::opt;
+use crate::domain::problem::Source;
 use crate::domain::role::Role;
+use crate::domain::score::{AwardKind, CauseType};
 use crate::domain::score::{Class, Entry, FoundRule, RuleSet};
 use crate::domain::time::fmt_local;
 use crate::error::AppError;
@@ -223,7 +225,14 @@ impl RulesForm {
             found: r
                 .found
                 .iter()
-                .map(|f| format!("{}|{}|{}", f.label, f.sources.join(","), n(f.points)))
+                .map(|f| {
+                    format!(
+                        "{}|{}|{}",
+                        f.label,
+                        f.sources.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(","),
+                        n(f.points)
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join("\n"),
             on_spot_minutes: r.on_spot_minutes.to_string(),
@@ -252,7 +261,7 @@ impl RulesForm {
         }
     }
 
-    /// The rule set, or the first field that is not a number.
+    /// The rule set, or the first field that is not a number or not a known source.
     fn to_rules(&self) -> Result<RuleSet, String> {
         let f = |v: &str, what: &str| v.trim().parse::<f64>().map_err(|_| format!("“{what}”应为数字"));
         let i = |v: &str, what: &str| v.trim().parse::<i64>().map_err(|_| format!("“{what}”应为整数"));
@@ -264,7 +273,16 @@ impl RulesForm {
             }
             found.push(FoundRule {
                 label: parts[0].trim().into(),
-                sources: parts[1].split([',', '，']).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+                sources: parts[1]
+                    .split([',', '，'])
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| {
+                        Source::parse_any(s).ok_or_else(|| {
+                            format!("发现问题规则第{}行的来源“{s}”不存在（可填：{}）", n + 1, source_names())
+                        })
+                    })
+                    .collect::<Result<_, _>>()?,
                 points: f(parts[2], &format!("发现问题规则第{}行的分值", n + 1))?,
             });
         }
@@ -335,7 +353,7 @@ async fn rules_page(
     }
     let db = &page.state.db;
     let (published, rules) = svc::published(db, class).await?;
-    let draft = store::scheme_in(db, class.as_str(), "draft").await?;
+    let draft = store::scheme_in(db, class, crate::domain::standard::Publication::Draft).await?;
     let shown = match (&form, &draft) {
         (Some(f), _) => f.clone(),
         (None, Some(d)) => RulesForm::from_rules(class, &serde_json::from_str(&d.rules).unwrap_or(rules)),
@@ -361,18 +379,13 @@ async fn rules_page(
     } else {
         Vec::new()
     };
-    let status = |s: &str| match s {
-        "published" => "现行",
-        "draft" => "草稿",
-        _ => "历史",
-    };
-    let versions = store::schemes(db, class.as_str())
+    let versions = store::schemes(db, class)
         .await?
         .into_iter()
         .map(|v| {
             (
                 v.version_no,
-                status(&v.status).to_string(),
+                v.status.label().to_string(),
                 v.effective_from
                     .map(|t| fmt_local(t)[..10].to_string())
                     .unwrap_or_else(|| if v.published_at.is_some() { "启用之初".into() } else { String::new() }),
@@ -566,13 +579,7 @@ fn award_line(a: store::Award) -> AwardLine {
         (Some(s), Some(e)) => format!("{}至{}", &fmt_local(s)[..10], &fmt_local(e - 1)[..10]),
         _ => String::new(),
     };
-    AwardLine {
-        at: fmt_local(a.at)[..16].to_string(),
-        class: Class::parse(&a.class).map(Class::label).unwrap_or(""),
-        kind: if a.kind == "red_flag" { "流动红旗" } else { "表扬" },
-        period,
-        a,
-    }
+    AwardLine { at: fmt_local(a.at)[..16].to_string(), class: a.class.label(), kind: a.kind.label(), period, a }
 }
 
 #[derive(Deserialize, Default)]
@@ -663,4 +670,9 @@ pub async fn commend(CsrfForm { page, form }: CsrfForm<CommendForm>) -> PageResu
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Every problem source as the rules form accepts it: "supervision 督导检查、…".
+fn source_names() -> String {
+    Source::ALL.iter().map(|s| format!("{} {}", s.as_str(), s.label())).collect::<Vec<_>>().join("、")
 }

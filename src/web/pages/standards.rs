@@ -1,7 +1,8 @@
 //! The standard ledger pages: the published catalogue, versions, drafts and publishing.
 
 use super::{form_errors, opt};
-use crate::domain::standard::{ItemInput, Severity, TimeUnit, applies};
+use crate::domain::standard::Publication;
+use crate::domain::standard::{ItemInput, applies};
 use crate::domain::time::fmt_local;
 use crate::domain::validate::FieldErrors;
 use crate::error::AppError;
@@ -37,20 +38,7 @@ fn view(item: Item, type_names: &[(String, String)]) -> ItemView {
             .collect::<Vec<_>>()
             .join("、")
     };
-    ItemView {
-        severity: Severity::parse(&item.severity).map(|s| s.label()).unwrap_or(""),
-        unit: TimeUnit::parse(&item.time_unit).map(|u| u.label()).unwrap_or(""),
-        types,
-        item,
-    }
-}
-
-pub fn status_label(status: &str) -> &'static str {
-    match status {
-        "draft" => "草稿",
-        "published" => "现行",
-        _ => "已归档",
-    }
+    ItemView { severity: item.severity.label(), unit: item.time_unit.label(), types, item }
 }
 
 #[derive(Deserialize, Default)]
@@ -87,7 +75,7 @@ async fn render(page: &PageUser, q: &StdQuery, errors: FieldErrors) -> PageResul
     let versions = store::versions(db).await?;
     let current = match opt(&q.version) {
         Some(id) => Some(versions.iter().find(|v| v.id == id).cloned().ok_or(AppError::NotFound)?),
-        None => versions.iter().find(|v| v.status == "published").cloned(),
+        None => versions.iter().find(|v| v.status == Publication::Published).cloned(),
     };
     let names = type_names(db).await?;
     let all = match &current {
@@ -114,14 +102,14 @@ async fn render(page: &PageUser, q: &StdQuery, errors: FieldErrors) -> PageResul
         let headers: Vec<&str> = crate::service::exchange::STANDARD_COLUMNS.iter().map(|c| c.0).collect();
         return Ok(xlsx(&format!("标准台账-第{}版", v.version_no), "标准", &headers, rows));
     }
-    let has_draft = versions.iter().any(|v| v.status == "draft");
+    let has_draft = versions.iter().any(|v| v.status == Publication::Draft);
     Ok(StandardsPage {
         l: Layout::new(&page.user, "standards", "标准台账").with_flash(q.ok.as_deref()),
         versions: versions
             .into_iter()
             .map(|v| {
                 let published = v.published_at.filter(|t| *t > 0).map(fmt_local).unwrap_or_else(|| "随系统发布".into());
-                let label = status_label(&v.status);
+                let label = v.status.label();
                 (v, label, published)
             })
             .collect(),
@@ -302,8 +290,8 @@ pub async fn edit_item_form(page: PageUser, Path(id): Path<String>) -> PageResul
         requirement: i.requirement.clone(),
         point_types: i.point_types.clone(),
         time_limit: serde_json::json!(i.time_limit),
-        time_unit: i.time_unit.clone(),
-        severity: i.severity.clone(),
+        time_unit: i.time_unit.as_str().into(),
+        severity: i.severity.as_str().into(),
         deduction: serde_json::json!(i.deduction),
         closing_standard: i.closing_standard.clone(),
     };

@@ -56,7 +56,7 @@ pub async fn edit_form(page: PageUser, Path(id): Path<String>) -> PageResult<Tas
         point_id: task.point_id.clone(),
         owner_name: task.owner_name.clone(),
         due_date: task.due_date.clone(),
-        status: task.status.clone(),
+        status: task.status.as_str().into(),
         note: task.note.clone(),
         version: Some(task.version),
     };

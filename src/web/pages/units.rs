@@ -1,7 +1,9 @@
 //! Pages for responsible units and their contact books.
 
 use super::{area_options, form_errors, opt};
+use crate::domain::notify::WebhookKind;
 use crate::domain::role::Role;
+use crate::domain::unit::TaskStatus;
 use crate::domain::unit::UnitKind;
 use crate::domain::validate::FieldErrors;
 use crate::error::AppError;
@@ -193,11 +195,7 @@ pub async fn task_views(db: &crate::store::Db, unit_id: &str) -> Result<Vec<Task
     Ok(crate::store::tasks::for_unit(db, unit_id)
         .await?
         .into_iter()
-        .map(|t| TaskView {
-            status: crate::service::tasks::status_label(&t.status),
-            overdue: t.status != "done" && t.due_date < today,
-            t,
-        })
+        .map(|t| TaskView { status: t.status.label(), overdue: t.status != TaskStatus::Done && t.due_date < today, t })
         .collect())
 }
 
@@ -244,7 +242,7 @@ pub async fn edit_form(page: PageUser, Path(id): Path<String>) -> PageResult<Uni
     let u = units::get(&page.state.db, &id).await?.ok_or(AppError::NotFound)?;
     let f = UnitInput {
         name: u.name.clone(),
-        kind: u.kind.clone(),
+        kind: u.kind.as_str().into(),
         area_id: u.area_id.clone(),
         address: u.address.clone(),
         phone: u.phone.clone(),

@@ -76,7 +76,7 @@ pub async fn list(page: PageUser, RawQuery(raw): RawQuery, Query(q): Query<UserQ
                 vec![
                     r.username.clone(),
                     r.display_name.clone(),
-                    r.role_label().into(),
+                    r.role.label().into(),
                     r.unit_name.clone().unwrap_or_default(),
                     r.area_name.clone().unwrap_or_default(),
                     r.phone.clone(),
@@ -158,7 +158,7 @@ pub async fn edit_form(page: PageUser, Path(id): Path<String>) -> PageResult<Use
     let f = UserInput {
         username: u.username.clone(),
         display_name: u.display_name.clone(),
-        role: u.role.clone(),
+        role: u.role.as_str().into(),
         unit_id: u.unit_id.clone(),
         area_id: u.area_id.clone(),
         phone: u.phone.clone(),
