@@ -1,33 +1,54 @@
-//! One error type for the application layer. The web layer maps it to HTML pages or JSON once.
+//! One error type for the application layer, every refusal carrying a code from the one
+//! catalogue (`Code`). The web layer maps it to JSON or a Chinese page once.
 
+pub use crate::domain::code::{Code, RowError};
 use crate::domain::validate::FieldErrors;
 use axum::http::StatusCode;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum AppError {
-    #[error("提交的内容有误，请按提示修改")]
+    /// Field errors, each with its own code (answered as `validation_failed`).
     Validation(FieldErrors),
-    #[error("记录不存在或无权查看")]
     NotFound,
-    #[error("您没有权限进行此操作")]
     Forbidden,
-    #[error("请先登录")]
     Unauthorized,
-    #[error("{1}")]
-    Conflict(&'static str, String),
-    #[error("用户名或密码错误")]
     BadCredentials,
-    #[error("登录失败次数过多，请{0}分钟后再试")]
+    /// Too many failed logins: minutes to wait.
     Throttled(i64),
-    #[error("页面已过期或来源不明，请刷新页面后重新提交")]
     Csrf,
-    #[error("{1}")]
-    BadRequest(&'static str, String),
-    /// An all-or-nothing import refused: a message and one entry per bad row.
-    #[error("{1}")]
-    Rejected(&'static str, String, serde_json::Value),
-    #[error("系统内部错误，请稍后重试")]
-    Internal(#[from] anyhow::Error),
+    /// Any other catalogued refusal, with the Chinese message that says exactly what is wrong.
+    Refused(Code, String),
+    /// An all-or-nothing import refused: a message and the first bad rows.
+    Rejected(Code, String, Vec<RowError>),
+    Internal(anyhow::Error),
+}
+
+/// An import reports at most this many bad rows (and says how many there were in all).
+pub const MAX_REPORTED_ROWS: usize = 200;
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Throttled(min) => write!(f, "登录失败次数过多，请{min}分钟后再试"),
+            Self::Refused(_, message) | Self::Rejected(_, message, _) => f.write_str(message),
+            other => f.write_str(other.code().message()),
+        }
+    }
+}
+
+impl std::error::Error for AppError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Internal(e) => Some(e.as_ref()),
+            _ => None,
+        }
+    }
+}
+
+impl From<anyhow::Error> for AppError {
+    fn from(e: anyhow::Error) -> Self {
+        AppError::Internal(e)
+    }
 }
 
 impl From<sqlx::Error> for AppError {
@@ -36,45 +57,77 @@ impl From<sqlx::Error> for AppError {
     }
 }
 
+impl From<Code> for AppError {
+    /// A refusal with the code's own message.
+    fn from(code: Code) -> Self {
+        match code {
+            Code::NotFound => AppError::NotFound,
+            Code::Forbidden => AppError::Forbidden,
+            Code::Unauthorized => AppError::Unauthorized,
+            code => AppError::Refused(code, code.message().to_string()),
+        }
+    }
+}
+
 impl AppError {
-    /// Stable English code for API clients.
-    pub fn code(&self) -> &'static str {
+    /// The stable code API clients match on.
+    pub fn code(&self) -> Code {
         match self {
-            Self::Validation(_) => "validation_failed",
-            Self::NotFound => "not_found",
-            Self::Forbidden => "forbidden",
-            Self::Unauthorized => "unauthorized",
-            Self::Conflict(code, _) => code,
-            Self::BadCredentials => "invalid_credentials",
-            Self::Throttled(_) => "too_many_attempts",
-            Self::Csrf => "csrf_failed",
-            Self::BadRequest(code, _) => code,
-            Self::Rejected(code, ..) => code,
-            Self::Internal(_) => "internal_error",
+            Self::Validation(_) => Code::ValidationFailed,
+            Self::NotFound => Code::NotFound,
+            Self::Forbidden => Code::Forbidden,
+            Self::Unauthorized => Code::Unauthorized,
+            Self::BadCredentials => Code::InvalidCredentials,
+            Self::Throttled(_) => Code::TooManyAttempts,
+            Self::Csrf => Code::CsrfFailed,
+            Self::Refused(code, _) | Self::Rejected(code, ..) => *code,
+            Self::Internal(_) => Code::InternalError,
         }
     }
 
     pub fn status(&self) -> StatusCode {
-        match self {
-            Self::Validation(_) | Self::Rejected(..) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::NotFound => StatusCode::NOT_FOUND,
-            Self::Forbidden | Self::Csrf => StatusCode::FORBIDDEN,
-            Self::Unauthorized | Self::BadCredentials => StatusCode::UNAUTHORIZED,
-            Self::Conflict(..) => StatusCode::CONFLICT,
-            Self::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
-            Self::BadRequest(..) => StatusCode::BAD_REQUEST,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        StatusCode::from_u16(self.code().status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
-    pub fn field(field: &str, code: &'static str, message: impl Into<String>) -> Self {
+    /// A catalogued refusal with a message saying more than the code's own.
+    pub fn refuse(code: Code, message: impl Into<String>) -> Self {
+        AppError::Refused(code, message.into())
+    }
+
+    pub fn field(field: &str, code: Code, message: impl Into<String>) -> Self {
         AppError::Validation(FieldErrors::single(field, code, message))
     }
 
     /// The row changed under us (optimistic locking): someone else saved first.
     pub fn stale() -> Self {
-        AppError::Conflict("stale_version", "该记录已被他人修改，请刷新页面后重新编辑".into())
+        Code::StaleVersion.into()
+    }
+
+    /// An import refused whole: `what` names the file ("导入文件", "网格数据"); the report keeps
+    /// the first `MAX_REPORTED_ROWS` rows and the message says how many there were.
+    pub fn rejected(what: &str, mut rows: Vec<RowError>) -> Self {
+        let total = rows.len();
+        rows.truncate(MAX_REPORTED_ROWS);
+        let shown = if total > rows.len() { format!("（仅列出前{}处）", rows.len()) } else { String::new() };
+        let message = format!("{what}有{total}处错误，已整份拒收，未导入任何数据{shown}");
+        AppError::Rejected(Code::ImportRejected, message, rows)
     }
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_report_is_capped_and_says_how_many_there_were() {
+        let row = |i| RowError::new("", i, "名称", "请填写");
+        let e = AppError::rejected("导入文件", (1..=500).map(row).collect());
+        let AppError::Rejected(code, message, rows) = &e else { panic!("{e:?}") };
+        assert_eq!((*code, rows.len()), (Code::ImportRejected, MAX_REPORTED_ROWS));
+        assert_eq!(message, "导入文件有500处错误，已整份拒收，未导入任何数据（仅列出前200处）");
+        assert_eq!(e.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(AppError::from(Code::StaleVersion).to_string(), Code::StaleVersion.message());
+    }
+}

@@ -412,7 +412,7 @@ impl Replay<'_> {
             Step::Clean { point, by } => {
                 // A point with a problem found that day, or already recorded, is not counted again.
                 match record_clean(&self.ctx(&by), &point, "检查无问题，点位整洁规范").await {
-                    Ok(_) | Err(AppError::Conflict(..)) => {}
+                    Ok(_) | Err(AppError::Refused(..)) => {}
                     Err(e) => return Err(e),
                 }
             }

@@ -2,6 +2,7 @@
 //! holidays off, both given as yearly data; working hours as local settings. Pure functions only.
 //! All times here are local (Asia/Shanghai, +08:00).
 
+use super::code::RowError;
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Weekday};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -95,32 +96,18 @@ pub struct YearData {
 /// A validated date with its name ("春节", "国庆节调休上班").
 pub type NamedDay = (NaiveDate, String);
 
-/// A problem in uploaded year data: which list and entry, and why, in Chinese.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct YearError {
-    pub list: &'static str,
-    pub index: usize,
-    pub date: String,
-    pub message: String,
-}
-
 impl YearData {
     /// Checks every entry and reports every problem (not just the first).
-    pub fn validate(&self) -> Result<(Vec<NamedDay>, Vec<NamedDay>), Vec<YearError>> {
+    pub fn validate(&self) -> Result<(Vec<NamedDay>, Vec<NamedDay>), Vec<RowError>> {
         let mut errors = Vec::new();
         if !(2000..=2100).contains(&self.year) {
-            errors.push(YearError {
-                list: "year",
-                index: 0,
-                date: String::new(),
-                message: "年份应在2000至2100之间".into(),
-            });
+            errors.push(RowError::new("year", 0, "year", "年份应在2000至2100之间"));
         }
         let mut seen: BTreeMap<NaiveDate, &'static str> = BTreeMap::new();
         let mut check = |list: &'static str, label: &str, days: &[SpecialDay]| {
             let mut ok = Vec::new();
             for (i, d) in days.iter().enumerate() {
-                let err = |m: String| YearError { list, index: i + 1, date: d.date.clone(), message: m };
+                let err = |m: String| RowError::new(list, i + 1, "date", m).with_key(d.date.clone());
                 let Ok(date) = NaiveDate::parse_from_str(d.date.trim(), "%Y-%m-%d") else {
                     errors.push(err(format!("日期“{}”格式应为YYYY-MM-DD", d.date)));
                     continue;
@@ -391,7 +378,7 @@ mod tests {
             ],
         };
         let errors = y.validate().unwrap_err();
-        let found: Vec<(&str, usize)> = errors.iter().map(|e| (e.list, e.index)).collect();
+        let found: Vec<(&str, usize)> = errors.iter().map(|e| (e.sheet.as_str(), e.row)).collect();
         assert_eq!(
             found,
             [("holidays", 2), ("holidays", 3), ("holidays", 4), ("workdays", 1), ("workdays", 2), ("workdays", 3)]

@@ -2,6 +2,8 @@
 //! Codes follow GB/T 2260 for the county (6 digits) and add 3 digits per level below it, so a
 //! compound code is 15 digits and always starts with its parents' codes.
 
+use super::code::Code;
+
 crate::vocab! {
     /// The levels of the administrative tree.
     pub enum OrgLevel: "区域层级" {
@@ -44,7 +46,7 @@ impl OrgLevel {
 /// Why a code is refused: a stable code for API clients and a sentence for people.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CodeError {
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
 }
 
@@ -53,7 +55,7 @@ pub fn check_code(level: OrgLevel, code: &str, parent_code: Option<&str>) -> Res
     let len = level.code_len();
     if code.len() != len || !code.bytes().all(|b| b.is_ascii_digit()) {
         return Err(CodeError {
-            code: "invalid_code", message: format!("{}编码应为{}位数字", level.label(), len)
+            code: Code::InvalidCode, message: format!("{}编码应为{}位数字", level.label(), len)
         });
     }
     if level == OrgLevel::District {
@@ -62,22 +64,22 @@ pub fn check_code(level: OrgLevel, code: &str, parent_code: Option<&str>) -> Res
         let province: u32 = code[..2].parse().unwrap_or(0);
         if code.ends_with("00") || !(11..=82).contains(&province) {
             return Err(CodeError {
-                code: "invalid_code",
+                code: Code::InvalidCode,
                 message: "区县编码应为GB/T 2260县级行政区划代码（6位，末两位不为00）".into(),
             });
         }
         return Ok(());
     }
     if code.ends_with("000") {
-        return Err(CodeError { code: "invalid_code", message: "本级序号不能为000".into() });
+        return Err(CodeError { code: Code::InvalidCode, message: "本级序号不能为000".into() });
     }
     match parent_code {
         Some(p) if code.starts_with(p) && p.len() + 3 == len => Ok(()),
         Some(p) => Err(CodeError {
-            code: "code_not_under_parent",
+            code: Code::CodeNotUnderParent,
             message: format!("编码应以上级编码{p}开头，再加3位本级序号"),
         }),
-        None => Err(CodeError { code: "parent_required", message: format!("{}必须有上级", level.label()) }),
+        None => Err(CodeError { code: Code::ParentRequired, message: format!("{}必须有上级", level.label()) }),
     }
 }
 
@@ -88,10 +90,10 @@ mod tests {
     #[test]
     fn district_codes_follow_gbt_2260() {
         assert!(check_code(OrgLevel::District, "130903", None).is_ok());
-        assert_eq!(check_code(OrgLevel::District, "130900", None).unwrap_err().code, "invalid_code");
-        assert_eq!(check_code(OrgLevel::District, "13090", None).unwrap_err().code, "invalid_code");
-        assert_eq!(check_code(OrgLevel::District, "99090a", None).unwrap_err().code, "invalid_code");
-        assert_eq!(check_code(OrgLevel::District, "990903", None).unwrap_err().code, "invalid_code");
+        assert_eq!(check_code(OrgLevel::District, "130900", None).unwrap_err().code, Code::InvalidCode);
+        assert_eq!(check_code(OrgLevel::District, "13090", None).unwrap_err().code, Code::InvalidCode);
+        assert_eq!(check_code(OrgLevel::District, "99090a", None).unwrap_err().code, Code::InvalidCode);
+        assert_eq!(check_code(OrgLevel::District, "990903", None).unwrap_err().code, Code::InvalidCode);
     }
 
     #[test]
@@ -99,9 +101,9 @@ mod tests {
         assert!(check_code(OrgLevel::Street, "130903001", Some("130903")).is_ok());
         assert!(check_code(OrgLevel::Compound, "130903001002003", Some("130903001002")).is_ok());
         let e = check_code(OrgLevel::Street, "130904001", Some("130903")).unwrap_err();
-        assert_eq!(e.code, "code_not_under_parent");
-        assert_eq!(check_code(OrgLevel::Street, "130903000", Some("130903")).unwrap_err().code, "invalid_code");
-        assert_eq!(check_code(OrgLevel::Community, "130903001001", None).unwrap_err().code, "parent_required");
+        assert_eq!(e.code, Code::CodeNotUnderParent);
+        assert_eq!(check_code(OrgLevel::Street, "130903000", Some("130903")).unwrap_err().code, Code::InvalidCode);
+        assert_eq!(check_code(OrgLevel::Community, "130903001001", None).unwrap_err().code, Code::ParentRequired);
     }
 
     #[test]

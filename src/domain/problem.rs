@@ -3,6 +3,7 @@
 //! (核查结案; a failed check sends it back, 返工). A pure state machine, tested exhaustively.
 
 use super::calendar::{Calendar, Local};
+use super::code::Code;
 use super::role::Role;
 use chrono::NaiveTime;
 
@@ -160,11 +161,11 @@ pub struct Outcome {
 /// Why an action is refused: a stable code and a Chinese sentence.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
 }
 
-fn refuse(code: &'static str, message: impl Into<String>) -> Result<Outcome, Refusal> {
+fn refuse(code: Code, message: impl Into<String>) -> Result<Outcome, Refusal> {
     Err(Refusal { code, message: message.into() })
 }
 
@@ -192,11 +193,11 @@ pub fn transition(facts: Facts, action: Action, actor: Actor) -> Result<Outcome,
             A::Reassign => "该问题的责任单位管理员或创城办",
             _ => "创城办管理员",
         };
-        return refuse("not_allowed", format!("只有{who}可以“{}”", action.label()));
+        return refuse(Code::NotAllowed, format!("只有{who}可以“{}”", action.label()));
     }
     let s = facts.state;
     if s.is_final() {
-        return refuse("already_final", format!("问题已{}，不能再“{}”", s.label(), action.label()));
+        return refuse(Code::AlreadyFinal, format!("问题已{}，不能再“{}”", s.label(), action.label()));
     }
     match (action, s) {
         (A::Verify, S::Reported) => keep(S::Dispatched),
@@ -205,19 +206,19 @@ pub fn transition(facts: Facts, action: Action, actor: Actor) -> Result<Outcome,
         }
         (A::Acknowledge, S::Dispatched) => keep(S::Acknowledged),
         (A::SubmitFix, S::Acknowledged) => keep(S::Submitted),
-        (A::SubmitFix, S::Dispatched) => refuse("not_acknowledged", "请先点“收到”签收，再提交整改"),
+        (A::SubmitFix, S::Dispatched) => refuse(Code::NotAcknowledged, "请先点“收到”签收，再提交整改"),
         (A::Pass, S::Submitted) => Ok(Outcome { state: S::Closed, extension_pending: false, rework: false }),
         (A::Fail, S::Submitted) => {
             Ok(Outcome { state: S::Acknowledged, extension_pending: facts.extension_pending, rework: true })
         }
         (A::RequestExtension, S::Dispatched | S::Acknowledged) if facts.extension_pending => {
-            refuse("extension_pending", "已有一项延期申请待审批")
+            refuse(Code::ExtensionPending, "已有一项延期申请待审批")
         }
         (A::RequestExtension, S::Dispatched | S::Acknowledged) => {
             Ok(Outcome { state: s, extension_pending: true, rework: false })
         }
         (A::ApproveExtension | A::RefuseExtension, _) if !facts.extension_pending => {
-            refuse("no_extension", "没有待审批的延期申请")
+            refuse(Code::NoExtension, "没有待审批的延期申请")
         }
         (A::ApproveExtension | A::RefuseExtension, S::Dispatched | S::Acknowledged) => {
             Ok(Outcome { state: s, extension_pending: false, rework: false })
@@ -230,7 +231,7 @@ pub fn transition(facts: Facts, action: Action, actor: Actor) -> Result<Outcome,
         (A::Transfer, S::Dispatched | S::Acknowledged) => {
             Ok(Outcome { state: S::Dispatched, extension_pending: false, rework: false })
         }
-        _ => refuse("wrong_state", format!("问题当前为“{}”，不能“{}”", s.label(), action.label())),
+        _ => refuse(Code::WrongState, format!("问题当前为“{}”，不能“{}”", s.label(), action.label())),
     }
 }
 
@@ -389,19 +390,19 @@ mod tests {
         let submitted = Facts { state: State::Submitted, extension_pending: false };
         assert_eq!(
             transition(submitted, Action::Pass, lead).unwrap_err().code,
-            "not_allowed",
+            Code::NotAllowed,
             "a lead cannot close their own problem"
         );
         assert_eq!(transition(submitted, Action::Fail, supervisor).unwrap().state, State::Acknowledged);
         let dispatched = Facts { state: State::Dispatched, extension_pending: false };
         assert_eq!(
             transition(dispatched, Action::Void, supervisor).unwrap_err().code,
-            "not_allowed",
+            Code::NotAllowed,
             "a supervisor cannot void"
         );
         let other_unit = Actor { role: Role::UnitUser, own_unit: false };
-        assert_eq!(transition(dispatched, Action::Acknowledge, other_unit).unwrap_err().code, "not_allowed");
-        assert_eq!(transition(dispatched, Action::SubmitFix, lead).unwrap_err().code, "not_acknowledged");
+        assert_eq!(transition(dispatched, Action::Acknowledge, other_unit).unwrap_err().code, Code::NotAllowed);
+        assert_eq!(transition(dispatched, Action::SubmitFix, lead).unwrap_err().code, Code::NotAcknowledged);
         for a in [
             Action::Void,
             Action::Fail,

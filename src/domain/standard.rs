@@ -2,6 +2,7 @@
 //! (draft → published → archived). Items of a published version never change, so a problem
 //! judged against an item keeps that version for good.
 
+use super::code::Code;
 use super::validate::{FieldErrors, optional_text, required_text};
 use serde::{Deserialize, Serialize};
 
@@ -92,7 +93,7 @@ fn number(v: &serde_json::Value) -> Option<f64> {
 fn two_digits(e: &mut FieldErrors, field: &str, label: &str, v: &str) -> String {
     let v = v.trim();
     if v.len() != 2 || !v.bytes().all(|b| b.is_ascii_digit()) {
-        e.add(field, "invalid_code", format!("{label}应为2位数字，如01"));
+        e.add(field, Code::InvalidCode, format!("{label}应为2位数字，如01"));
     }
     v.to_string()
 }
@@ -115,25 +116,25 @@ impl ItemInput {
             .collect();
         types.dedup();
         if types.is_empty() {
-            e.add("point_types", "required", "请选择适用的点位类型（全部类型填*）");
+            e.add("point_types", Code::Required, "请选择适用的点位类型（全部类型填*）");
         } else if let Some(bad) = types.iter().find(|t| t.as_str() != "*" && !known_types.contains(t)) {
-            e.add("point_types", "unknown_type", format!("点位类型“{bad}”不存在"));
+            e.add("point_types", Code::UnknownType, format!("点位类型“{bad}”不存在"));
         }
         let time_limit = number(&self.time_limit).filter(|n| n.fract() == 0.0 && (1.0..=365.0).contains(n));
         if time_limit.is_none() {
-            e.add("time_limit", "invalid_time_limit", "处置时限应为1至365的整数");
+            e.add("time_limit", Code::InvalidTimeLimit, "处置时限应为1至365的整数");
         }
         let time_unit = TimeUnit::parse_any(&self.time_unit);
         if time_unit.is_none() {
-            e.add("time_unit", "invalid_time_unit", "时限单位应为工作时或工作日");
+            e.add("time_unit", Code::InvalidTimeUnit, "时限单位应为工作时或工作日");
         }
         let severity = Severity::parse_any(&self.severity);
         if severity.is_none() {
-            e.add("severity", "invalid_severity", "严重程度应为轻微、一般或严重");
+            e.add("severity", Code::InvalidSeverity, "严重程度应为轻微、一般或严重");
         }
         let deduction = number(&self.deduction).filter(|n| (0.0..=100.0).contains(n) && (n * 10.0).fract() == 0.0);
         if deduction.is_none() {
-            e.add("deduction", "invalid_deduction", "默认扣分应为0至100之间的数，最多一位小数");
+            e.add("deduction", Code::InvalidDeduction, "默认扣分应为0至100之间的数，最多一位小数");
         }
         let closing_standard = optional_text(&mut e, "closing_standard", "结案标准", &self.closing_standard, 200, true);
         if !e.is_empty() {

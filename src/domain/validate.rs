@@ -1,11 +1,12 @@
 //! Field-level validation with Chinese messages for people and stable codes for API clients.
 
+use super::code::Code;
 use serde::Serialize;
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
 }
 
@@ -13,7 +14,7 @@ pub struct FieldError {
 pub struct FieldErrors(pub Vec<FieldError>);
 
 impl FieldErrors {
-    pub fn add(&mut self, field: &str, code: &'static str, message: impl Into<String>) {
+    pub fn add(&mut self, field: &str, code: Code, message: impl Into<String>) {
         // One message per field is enough for a form; keep the first.
         if self.get(field).is_none() {
             self.0.push(FieldError { field: field.to_string(), code, message: message.into() });
@@ -28,7 +29,7 @@ impl FieldErrors {
         self.0.is_empty()
     }
 
-    pub fn single(field: &str, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn single(field: &str, code: Code, message: impl Into<String>) -> Self {
         let mut e = Self::default();
         e.add(field, code, message);
         e
@@ -43,11 +44,11 @@ fn has_control_chars(s: &str) -> bool {
 pub fn required_text(errors: &mut FieldErrors, field: &str, label: &str, value: &str, max: usize) -> String {
     let v = value.trim();
     if v.is_empty() {
-        errors.add(field, "required", format!("请填写{label}"));
+        errors.add(field, Code::Required, format!("请填写{label}"));
     } else if v.chars().count() > max {
-        errors.add(field, "too_long", format!("{label}不能超过{max}个字"));
+        errors.add(field, Code::TooLong, format!("{label}不能超过{max}个字"));
     } else if has_control_chars(v) {
-        errors.add(field, "invalid_chars", format!("{label}含有不可见的控制字符"));
+        errors.add(field, Code::InvalidChars, format!("{label}含有不可见的控制字符"));
     }
     v.to_string()
 }
@@ -63,9 +64,9 @@ pub fn optional_text(
 ) -> String {
     let v = value.trim();
     if v.chars().count() > max {
-        errors.add(field, "too_long", format!("{label}不能超过{max}个字"));
+        errors.add(field, Code::TooLong, format!("{label}不能超过{max}个字"));
     } else if v.chars().any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\r' || c == '\t'))) {
-        errors.add(field, "invalid_chars", format!("{label}含有不可见的控制字符"));
+        errors.add(field, Code::InvalidChars, format!("{label}含有不可见的控制字符"));
     }
     v.to_string()
 }
@@ -76,12 +77,12 @@ pub fn phone(errors: &mut FieldErrors, field: &str, label: &str, value: &str, re
     let v = value.trim();
     if v.is_empty() {
         if required {
-            errors.add(field, "required", format!("请填写{label}"));
+            errors.add(field, Code::Required, format!("请填写{label}"));
         }
         return String::new();
     }
     if !is_phone(v) {
-        errors.add(field, "invalid_phone", format!("{label}格式不正确，应为11位手机号或带区号的固定电话"));
+        errors.add(field, Code::InvalidPhone, format!("{label}格式不正确，应为11位手机号或带区号的固定电话"));
     }
     v.to_string()
 }
@@ -124,8 +125,8 @@ mod tests {
         let mut e = FieldErrors::default();
         required_text(&mut e, "a", "名称", "   ", 10);
         required_text(&mut e, "b", "名称", "a\u{0}b", 10);
-        assert_eq!(e.0[0].code, "required");
-        assert_eq!(e.0[1].code, "invalid_chars");
+        assert_eq!(e.0[0].code, Code::Required);
+        assert_eq!(e.0[1].code, Code::InvalidChars);
     }
 
     #[test]

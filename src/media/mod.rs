@@ -4,6 +4,7 @@
 
 pub mod storage;
 
+use crate::error::Code;
 use image::codecs::jpeg::JpegEncoder;
 use image::{ImageFormat, ImageReader, Limits};
 use sha2::{Digest, Sha256};
@@ -26,14 +27,14 @@ pub enum MediaError {
 }
 
 impl MediaError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            Self::Empty => "empty_file",
-            Self::TooLarge(_) => "file_too_large",
-            Self::NotImage => "not_an_image",
-            Self::Unsupported(_) => "unsupported_image",
-            Self::TooManyPixels(..) => "image_too_large",
-            Self::Corrupt => "corrupt_image",
+            Self::Empty => Code::EmptyFile,
+            Self::TooLarge(_) => Code::FileTooLarge,
+            Self::NotImage => Code::NotAnImage,
+            Self::Unsupported(_) => Code::UnsupportedImage,
+            Self::TooManyPixels(..) => Code::ImageTooLarge,
+            Self::Corrupt => Code::CorruptImage,
         }
     }
 
@@ -279,6 +280,6 @@ pub mod tests {
         let mut cut = jpeg(400, 300);
         cut.truncate(cut.len() / 3);
         assert_eq!(err(&cut), MediaError::Corrupt);
-        assert_eq!(err(b"GIF89a\x01\x00\x01\x00\x00\x00\x00;").code(), "unsupported_image");
+        assert_eq!(err(b"GIF89a\x01\x00\x01\x00\x00\x00\x00;").code(), Code::UnsupportedImage);
     }
 }

@@ -3,7 +3,7 @@
 use super::{CurrentUser, snapshot};
 use crate::domain::audit::{ObjectType, Verb};
 use crate::domain::{time::now_ms, validate::FieldErrors};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Code};
 use crate::store::audit::{self, Actor, Change};
 use crate::store::{Db, sessions, users};
 use argon2::Argon2;
@@ -25,7 +25,7 @@ pub fn check_password(errors: &mut FieldErrors, field: &str, pw: &str) {
     let n = pw.chars().count();
     if !(8..=64).contains(&n) || !pw.chars().any(|c| c.is_ascii_alphabetic()) || !pw.chars().any(|c| c.is_ascii_digit())
     {
-        errors.add(field, "weak_password", "密码须为8至64位，且同时包含字母和数字");
+        errors.add(field, Code::WeakPassword, "密码须为8至64位，且同时包含字母和数字");
     }
 }
 
@@ -173,7 +173,7 @@ mod tests {
         for bad in ["short1", "onlyletters", "12345678", &"a1".repeat(40)] {
             let mut e = FieldErrors::default();
             check_password(&mut e, "p", bad);
-            assert_eq!(e.0[0].code, "weak_password", "{bad}");
+            assert_eq!(e.0[0].code, crate::error::Code::WeakPassword, "{bad}");
         }
     }
 

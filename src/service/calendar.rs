@@ -3,9 +3,9 @@
 
 use super::{Ctx, access::require_admin};
 use crate::domain::audit::{ObjectType, Verb};
-use crate::domain::calendar::{Calendar, DayKind, NamedDay, WorkingHours, YearData, YearError};
+use crate::domain::calendar::{Calendar, DayKind, NamedDay, WorkingHours, YearData};
 use crate::domain::time::now_ms;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Code};
 use crate::store::audit::Change;
 use crate::store::{Db, calendar as store};
 use serde_json::json;
@@ -82,29 +82,10 @@ async fn load_uncached(db: &Db) -> AppResult<Calendar> {
     Ok(cal)
 }
 
-/// Why an upload was refused: every bad entry, for a row-by-row report.
-#[derive(Debug)]
-pub enum ImportError {
-    Invalid(Vec<YearError>),
-    App(AppError),
-}
-
-impl From<AppError> for ImportError {
-    fn from(e: AppError) -> Self {
-        ImportError::App(e)
-    }
-}
-
-impl From<sqlx::Error> for ImportError {
-    fn from(e: sqlx::Error) -> Self {
-        ImportError::App(e.into())
-    }
-}
-
 /// Replaces a year's data with an upload, all or nothing.
-pub async fn import_year(ctx: &Ctx<'_>, data: YearData) -> Result<(), ImportError> {
+pub async fn import_year(ctx: &Ctx<'_>, data: YearData) -> AppResult<()> {
     require_admin(ctx.user)?;
-    let (h, w) = data.validate().map_err(ImportError::Invalid)?;
+    let (h, w) = data.validate().map_err(|rows| AppError::rejected("年度数据", rows))?;
     let before: Vec<_> = store::days(ctx.db, Some(data.year as i64))
         .await?
         .into_iter()
@@ -131,7 +112,8 @@ pub async fn import_year(ctx: &Ctx<'_>, data: YearData) -> Result<(), ImportErro
 
 pub async fn set_working_hours(ctx: &Ctx<'_>, text: &str) -> AppResult<WorkingHours> {
     require_admin(ctx.user)?;
-    let hours = WorkingHours::parse(text).map_err(|m| AppError::field("working_hours", "invalid_working_hours", m))?;
+    let hours =
+        WorkingHours::parse(text).map_err(|m| AppError::field("working_hours", Code::InvalidWorkingHours, m))?;
     let old = working_hours(ctx.db).await?;
     let now = now_ms();
     let mut tx = ctx.db.begin().await?;

@@ -6,7 +6,7 @@ use super::Ctx;
 use super::problems::scope;
 use crate::domain::audit::{ObjectType, Verb};
 use crate::domain::time::{now_ms, to_local};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Code};
 use crate::store::PageReq;
 use crate::store::calendar as settings;
 use crate::store::problems::{self as store, ProblemRow};
@@ -94,7 +94,7 @@ pub async fn set_threshold(ctx: &Ctx<'_>, value: &str) -> AppResult<i64> {
         .parse()
         .ok()
         .filter(|n| (1..=100).contains(n))
-        .ok_or_else(|| AppError::field("threshold", "invalid_threshold", "约谈门槛应为1至100之间的整数"))?;
+        .ok_or_else(|| AppError::field("threshold", Code::InvalidThreshold, "约谈门槛应为1至100之间的整数"))?;
     let old = threshold(ctx.db).await?;
     let now = now_ms();
     let mut tx = ctx.db.begin().await?;

@@ -12,7 +12,7 @@ use crate::domain::standard::Publication;
 use crate::domain::unit::UnitKind;
 use crate::domain::validate::{FieldErrors, optional_text, phone, required_text};
 use crate::domain::{ids::new_id, time::now_ms};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Code};
 use crate::store::audit::Change;
 use crate::store::units::{self as unit_store, Contact, Unit};
 use crate::store::{Db, org, points, standards, users};
@@ -95,7 +95,13 @@ pub async fn import_units(ctx: &Ctx<'_>, bytes: &[u8]) -> AppResult<ExchangeSumm
     let now = now_ms();
     for r in &unit_rows {
         let mut err = |column: &str, message: String| {
-            errors.push(RowError { sheet: "单位".into(), row: r.number, column: column.into(), message })
+            errors.push(RowError {
+                sheet: "单位".into(),
+                row: r.number,
+                column: column.into(),
+                key: String::new(),
+                message,
+            })
         };
         let name = r.get("name");
         if !seen.insert(name.clone()) {
@@ -152,6 +158,7 @@ pub async fn import_units(ctx: &Ctx<'_>, bytes: &[u8]) -> AppResult<ExchangeSumm
                         sheet: "单位".into(),
                         row: r.number,
                         column: sheet::header(&UNIT_COLUMNS, unit_field(&e.field)),
+                        key: String::new(),
                         message: e.message,
                     });
                 }
@@ -166,11 +173,11 @@ pub async fn import_units(ctx: &Ctx<'_>, bytes: &[u8]) -> AppResult<ExchangeSumm
         let unit_name = r.get("unit");
         let known = plans.iter().any(|p| p.unit.name == unit_name) || existing.contains_key(&unit_name);
         if !known {
-            e.add("unit", "unknown_unit", format!("单位“{unit_name}”既不在“单位”表中也未登记"));
+            e.add("unit", Code::UnknownUnit, format!("单位“{unit_name}”既不在“单位”表中也未登记"));
         }
         let level = levels.iter().find(|l| l.name == r.get("level"));
         if level.is_none() {
-            e.add("level", "invalid_level", format!("层级“{}”不存在", r.get("level")));
+            e.add("level", Code::InvalidLevel, format!("层级“{}”不存在", r.get("level")));
         }
         let name = required_text(&mut e, "name", "姓名", &r.get("name"), 30);
         let position = optional_text(&mut e, "position", "职务", &r.get("position"), 40, false);
@@ -182,6 +189,7 @@ pub async fn import_units(ctx: &Ctx<'_>, bytes: &[u8]) -> AppResult<ExchangeSumm
                     sheet: "联系人".into(),
                     row: r.number,
                     column: sheet::header(&CONTACT_COLUMNS, &f.field),
+                    key: String::new(),
                     message: f.message,
                 });
             }
@@ -338,7 +346,13 @@ pub async fn import_grid_attributes(ctx: &Ctx<'_>, bytes: &[u8]) -> AppResult<Ex
     let mut seen = HashSet::new();
     for r in rows {
         let mut err = |column: &str, message: String| {
-            errors.push(RowError { sheet: String::new(), row: r.number, column: column.into(), message })
+            errors.push(RowError {
+                sheet: String::new(),
+                row: r.number,
+                column: column.into(),
+                key: String::new(),
+                message,
+            })
         };
         let code = r.get("code");
         let Some(g) = grids.get(&code) else {
@@ -372,6 +386,7 @@ pub async fn import_grid_attributes(ctx: &Ctx<'_>, bytes: &[u8]) -> AppResult<Ex
                         sheet: String::new(),
                         row: r.number,
                         column: "网格员账号".into(),
+                        key: String::new(),
                         message: format!("“{w}”不是网格员账号"),
                     });
                     None
@@ -464,7 +479,7 @@ pub async fn import_standard(ctx: &Ctx<'_>, version_id: &str, bytes: &[u8]) -> A
     require_admin(ctx.user)?;
     let v = standards::version(ctx.db, version_id).await?.ok_or(AppError::NotFound)?;
     if v.status != Publication::Draft {
-        return Err(AppError::Conflict("not_draft", "只能向草稿版本导入标准，请先起草新版本".into()));
+        return Err(AppError::refuse(Code::NotDraft, "只能向草稿版本导入标准，请先起草新版本"));
     }
     let rows = sheet::open(bytes)?.rows(None, &STANDARD_COLUMNS).map_err(sheet::rejected)?;
     let types = points::types(ctx.db).await?;
@@ -511,6 +526,7 @@ pub async fn import_standard(ctx: &Ctx<'_>, version_id: &str, bytes: &[u8]) -> A
                         sheet: String::new(),
                         row: r.number,
                         column: "小类编码".into(),
+                        key: String::new(),
                         message: format!("编码{code}在表中重复"),
                     });
                 } else {
@@ -523,6 +539,7 @@ pub async fn import_standard(ctx: &Ctx<'_>, version_id: &str, bytes: &[u8]) -> A
                         sheet: String::new(),
                         row: r.number,
                         column: sheet::header(&STANDARD_COLUMNS, &e.field),
+                        key: String::new(),
                         message: e.message,
                     });
                 }

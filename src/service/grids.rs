@@ -9,6 +9,7 @@ use crate::domain::geo::{Area, LngLat, distance_m};
 use crate::domain::org::OrgLevel;
 use crate::domain::role::Role;
 use crate::domain::{ids::new_id, time::now_ms};
+use crate::error::RowError;
 use crate::error::{AppError, AppResult};
 use crate::store::audit::Change;
 use crate::store::points::{self as store, Grid};
@@ -18,16 +19,6 @@ use serde_json::{Value, json};
 use sqlx::AnyConnection;
 use std::collections::{HashMap, HashSet};
 use utoipa::ToSchema;
-
-/// One refused feature of an import: which, which property, why.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema)]
-pub struct FeatureError {
-    /// 1-based position in the FeatureCollection
-    pub feature: usize,
-    pub code: String,
-    pub field: String,
-    pub message: String,
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct GridImport {
@@ -50,25 +41,12 @@ fn prop(f: &Value, key: &str) -> String {
 /// worker's username). Existing codes are updated.
 pub async fn import(ctx: &Ctx<'_>, geojson: &[u8]) -> Result<GridImport, AppError> {
     require_admin(ctx.user)?;
-    let reject = |rows: Vec<FeatureError>| {
-        let msg = format!("网格数据有{}处错误，未导入", rows.len());
-        AppError::Rejected("import_rejected", msg, serde_json::to_value(rows).unwrap_or_default())
-    };
+    let reject = |rows: Vec<RowError>| AppError::rejected("网格数据", rows);
     let doc: Value = serde_json::from_slice(geojson).map_err(|e| {
-        reject(vec![FeatureError {
-            feature: 0,
-            code: String::new(),
-            field: "file".into(),
-            message: format!("不是有效的GeoJSON：第{}行附近有误", e.line()),
-        }])
+        reject(vec![RowError::new("", 0, "file", format!("不是有效的GeoJSON：第{}行附近有误", e.line()))])
     })?;
     let Some(features) = doc["features"].as_array().filter(|_| doc["type"] == "FeatureCollection") else {
-        return Err(reject(vec![FeatureError {
-            feature: 0,
-            code: String::new(),
-            field: "file".into(),
-            message: "应为FeatureCollection".into(),
-        }]));
+        return Err(reject(vec![RowError::new("", 0, "file", "应为FeatureCollection")]));
     };
     let communities: HashMap<String, String> = org::all(ctx.db)
         .await?
@@ -84,7 +62,7 @@ pub async fn import(ctx: &Ctx<'_>, geojson: &[u8]) -> Result<GridImport, AppErro
     for (i, f) in features.iter().enumerate() {
         let code = prop(f, "code");
         let mut err = |field: &str, message: String| {
-            errors.push(FeatureError { feature: i + 1, code: code.clone(), field: field.into(), message });
+            errors.push(RowError::new("", i + 1, field, message).with_key(code.clone()));
         };
         if code.len() != 15 || !code.bytes().all(|b| b.is_ascii_digit()) {
             err("code", "网格编码应为15位数字（县6+街道3+社区3+序号3）".into());

@@ -10,7 +10,7 @@ use crate::domain::role::Role;
 use crate::domain::standard::Publication;
 use crate::domain::time::{now_ms, parse_local_day_start};
 use crate::domain::validate::FieldErrors;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Code};
 use crate::store::audit::Change;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -74,15 +74,15 @@ pub async fn create(ctx: &Ctx<'_>, input: InterviewInput) -> AppResult<Interview
     let mut e = FieldErrors::default();
     let kind = InterviewKind::parse(input.kind.trim());
     if kind.is_none() {
-        e.add("kind", "invalid_kind", "类型应为约谈或问责");
+        e.add("kind", Code::InvalidKind, "类型应为约谈或问责");
     }
     let unit = crate::store::units::get(ctx.db, input.unit_id.trim()).await?;
     if unit.is_none() {
-        e.add("unit_id", "unknown_unit", "请选择存在的责任单位");
+        e.add("unit_id", Code::UnknownUnit, "请选择存在的责任单位");
     }
     let reason = input.reason.trim();
     if reason.is_empty() || reason.chars().count() > 500 {
-        e.add("reason", "required", "请填写事由（500字以内）");
+        e.add("reason", Code::Required, "请填写事由（500字以内）");
     }
     let mut facts = Vec::new();
     for key in input.problems.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
@@ -95,8 +95,8 @@ pub async fn create(ctx: &Ctx<'_>, input: InterviewInput) -> AppResult<Interview
             Some((id, code, u)) if u == input.unit_id.trim() => {
                 facts.push(serde_json::json!({"type": "problem", "id": id, "code": code}))
             }
-            Some((_, code, _)) => e.add("problems", "not_this_unit", format!("问题{code}不属于该单位")),
-            None => e.add("problems", "unknown_problem", format!("问题“{key}”不存在")),
+            Some((_, code, _)) => e.add("problems", Code::NotThisUnit, format!("问题{code}不属于该单位")),
+            None => e.add("problems", Code::UnknownProblem, format!("问题“{key}”不存在")),
         }
     }
     if let Some(nid) = input.notice_id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -104,11 +104,11 @@ pub async fn create(ctx: &Ctx<'_>, input: InterviewInput) -> AppResult<Interview
             Some(n) if n.status == Publication::Published => {
                 facts.push(serde_json::json!({"type": "notice", "id": n.id, "number": n.number}))
             }
-            _ => e.add("notice_id", "unknown_notice", "通报不存在或尚未发布"),
+            _ => e.add("notice_id", Code::UnknownNotice, "通报不存在或尚未发布"),
         }
     }
     if facts.is_empty() && e.is_empty() {
-        e.add("problems", "facts_required", "请至少关联一个问题或一份已发布的通报作为依据");
+        e.add("problems", Code::FactsRequired, "请至少关联一个问题或一份已发布的通报作为依据");
     }
     if !e.is_empty() {
         return Err(AppError::Validation(e));
@@ -172,10 +172,10 @@ pub async fn record_outcome(
         .ok_or(AppError::NotFound)?;
     let held = parse_local_day_start(held_on.trim())
         .filter(|t| *t <= now_ms())
-        .ok_or_else(|| AppError::field("held_at", "invalid_date", "请填写已经过去的日期，格式2026-11-23"))?;
+        .ok_or_else(|| AppError::field("held_at", Code::InvalidDate, "请填写已经过去的日期，格式2026-11-23"))?;
     let outcome = outcome.trim();
     if outcome.is_empty() || outcome.chars().count() > 1000 {
-        return Err(AppError::field("outcome", "required", "请填写结果（1000字以内）"));
+        return Err(AppError::field("outcome", Code::Required, "请填写结果（1000字以内）"));
     }
     let now = now_ms();
     let mut tx = ctx.db.begin().await?;

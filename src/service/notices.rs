@@ -13,7 +13,7 @@ use crate::domain::role::Role;
 use crate::domain::score::Class;
 use crate::domain::standard::Publication;
 use crate::domain::time::{DAY_MS, fmt_local, now_ms, to_local};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Code};
 use crate::media::storage::Storage;
 use crate::store::audit::Change;
 use crate::store::notices::{self as store, Notice, NoticeFilter, NoticeRow, ReadStatus};
@@ -80,9 +80,8 @@ pub struct NoticeData {
 
 /// A notice kind from a form or query, refused in Chinese when unknown.
 pub fn parse_kind(s: &str) -> AppResult<NoticeKind> {
-    NoticeKind::parse(s.trim()).ok_or_else(|| {
-        AppError::BadRequest("invalid_kind", format!("通报类型“{}”无效，应为周通报或工作日报", s.trim()))
-    })
+    NoticeKind::parse(s.trim())
+        .ok_or_else(|| AppError::refuse(Code::InvalidKind, format!("通报类型“{}”无效，应为周通报或工作日报", s.trim())))
 }
 
 pub fn data_of(n: &Notice) -> AppResult<NoticeData> {
@@ -186,12 +185,12 @@ pub async fn generate(ctx: &Ctx<'_>, kind: NoticeKind, class: Class, day: chrono
         }
     };
     if span.from > now_ms() {
-        return Err(AppError::BadRequest("future_period", "不能为尚未开始的周期生成通报".into()));
+        return Err(AppError::refuse(Code::FuturePeriod, "不能为尚未开始的周期生成通报"));
     }
     if let Some(n) = store::overlapping(ctx.db, kind, class, span.from, span.to).await?.first() {
         let what = if n.status == Publication::Published { "已发布" } else { "已有草稿" };
-        return Err(AppError::Conflict(
-            "overlapping_period",
+        return Err(AppError::refuse(
+            Code::OverlappingPeriod,
             format!("{}的通报{what}（{}），周期不能重叠", span.label, n.number),
         ));
     }
@@ -222,7 +221,7 @@ pub async fn generate(ctx: &Ctx<'_>, kind: NoticeKind, class: Class, day: chrono
     };
     store::insert(&mut tx, &n).await.map_err(|e| {
         if crate::store::is_unique_violation(&e) {
-            AppError::Conflict("overlapping_period", format!("{}的通报已由他人生成，周期不能重叠", span.label))
+            AppError::refuse(Code::OverlappingPeriod, format!("{}的通报已由他人生成，周期不能重叠", span.label))
         } else {
             e.into()
         }
@@ -350,15 +349,15 @@ pub async fn edit(ctx: &Ctx<'_>, id: &str, title: &str, body: &str, expected: Op
     require_admin(ctx.user)?;
     let old = store::get(ctx.db, id).await?.ok_or(AppError::NotFound)?;
     if old.status != Publication::Draft {
-        return Err(AppError::Conflict("published", "通报已发布，不能再修改".into()));
+        return Err(AppError::refuse(Code::Published, "通报已发布，不能再修改"));
     }
     let (title, body) = (title.trim(), body.trim());
     let mut e = crate::domain::validate::FieldErrors::default();
     if title.is_empty() || title.chars().count() > 100 {
-        e.add("title", "required", "标题为1至100字");
+        e.add("title", Code::Required, "标题为1至100字");
     }
     if body.is_empty() || body.chars().count() > 20_000 {
-        e.add("body", "required", "正文为1至20000字");
+        e.add("body", Code::Required, "正文为1至20000字");
     }
     if !e.is_empty() {
         return Err(AppError::Validation(e));
@@ -388,7 +387,7 @@ pub async fn publish(ctx: &Ctx<'_>, id: &str) -> AppResult<Notice> {
     require_admin(ctx.user)?;
     let old = store::get(ctx.db, id).await?.ok_or(AppError::NotFound)?;
     if old.status != Publication::Draft {
-        return Err(AppError::Conflict("published", "通报已发布".into()));
+        return Err(AppError::refuse(Code::Published, "通报已发布"));
     }
     let now = now_ms();
     let new = Notice { status: Publication::Published, published_at: Some(now), updated_at: now, ..old.clone() };
@@ -451,7 +450,7 @@ pub async fn list(ctx: &Ctx<'_>, q: &ListQuery, page: crate::store::PageReq) -> 
             Some(s) => match Publication::parse(s) {
                 Some(p @ (Publication::Draft | Publication::Published)) => Some(p),
                 _ => {
-                    return Err(AppError::BadRequest("invalid_status", format!("状态“{s}”无效，应为草稿或已发布")));
+                    return Err(AppError::refuse(Code::InvalidStatus, format!("状态“{s}”无效，应为草稿或已发布")));
                 }
             },
         },
@@ -475,10 +474,10 @@ pub async fn list(ctx: &Ctx<'_>, q: &ListQuery, page: crate::store::PageReq) -> 
 pub async fn confirm_read(ctx: &Ctx<'_>, id: &str) -> AppResult<bool> {
     let n = visible(ctx, id).await?;
     if n.status != Publication::Published {
-        return Err(AppError::Conflict("not_published", "通报尚未发布".into()));
+        return Err(AppError::refuse(Code::NotPublished, "通报尚未发布"));
     }
     let Some(unit) = ctx.user.unit_id.clone().filter(|_| ctx.user.role.needs_unit()) else {
-        return Err(AppError::BadRequest("not_a_unit", "只有责任单位的账号需要确认阅读".into()));
+        return Err(AppError::refuse(Code::NotAUnit, "只有责任单位的账号需要确认阅读"));
     };
     let now = now_ms();
     let mut tx = ctx.db.begin().await?;

@@ -5,7 +5,7 @@ use crate::domain::audit::{ObjectType, Verb};
 use crate::domain::org::{OrgLevel, check_code};
 use crate::domain::validate::{FieldErrors, required_text};
 use crate::domain::{ids::new_id, time::now_ms};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Code};
 use crate::store::audit::Change;
 use crate::store::{self, org, org::OrgNode};
 use serde::Deserialize;
@@ -38,24 +38,24 @@ fn validate(level: Option<OrgLevel>, parent: Option<&OrgNode>, input: &NodeInput
     let name = required_text(&mut e, "name", "名称", &input.name, 50);
     let code = input.code.trim().to_string();
     match level {
-        None => e.add("level", "invalid_level", "请选择层级（区县、街道、社区或小区）"),
+        None => e.add("level", Code::InvalidLevel, "请选择层级（区县、街道、社区或小区）"),
         Some(level) => {
             let parent_level = parent.map(|p| p.level);
             if level.parent().is_some() && parent.is_none() {
                 e.add(
                     "parent_id",
-                    "parent_required",
+                    Code::ParentRequired,
                     format!("请选择上级{}", level.parent().map(|p| p.label()).unwrap_or("")),
                 );
             } else if parent.is_some() && parent_level != level.parent() {
                 e.add(
                     "parent_id",
-                    "wrong_parent_level",
+                    Code::WrongParentLevel,
                     format!("{}的上级应为{}", level.label(), level.parent().map(|p| p.label()).unwrap_or("无")),
                 );
             }
             if code.is_empty() {
-                e.add("code", "required", "请填写编码");
+                e.add("code", Code::Required, "请填写编码");
             } else if let Err(c) = check_code(level, &code, parent.map(|p| p.code.as_str())) {
                 e.add("code", c.code, c.message);
             }
@@ -71,13 +71,13 @@ async fn find_parent(ctx: &Ctx<'_>, id: Option<String>) -> AppResult<Option<OrgN
     let Some(id) = id else { return Ok(None) };
     match org::get(ctx.db, &id).await? {
         Some(p) => Ok(Some(p)),
-        None => Err(AppError::field("parent_id", "unknown_parent", "上级区域不存在")),
+        None => Err(AppError::field("parent_id", Code::UnknownParent, "上级区域不存在")),
     }
 }
 
 fn duplicate(e: sqlx::Error) -> AppError {
     if store::is_unique_violation(&e) {
-        AppError::field("code", "duplicate_code", "该编码已被使用")
+        AppError::field("code", Code::DuplicateCode, "该编码已被使用")
     } else {
         e.into()
     }
@@ -92,7 +92,7 @@ pub async fn create(ctx: &Ctx<'_>, input: NodeInput) -> AppResult<OrgNode> {
     let node = OrgNode {
         id: new_id(),
         parent_id: parent.map(|p| p.id),
-        level: level.ok_or_else(|| AppError::field("level", "invalid_level", "请选择层级"))?,
+        level: level.ok_or_else(|| AppError::field("level", Code::InvalidLevel, "请选择层级"))?,
         code: v.code,
         name: v.name,
         created_at: now,
@@ -124,7 +124,7 @@ pub async fn update(ctx: &Ctx<'_>, id: &str, input: NodeInput) -> AppResult<OrgN
     let mut new = OrgNode { code: v.code, name: v.name, updated_at: now, version: expected + 1, ..old.clone() };
     let mut tx = ctx.db.begin().await?;
     if old.code != new.code && org::child_count(&mut tx, id).await? > 0 {
-        return Err(AppError::field("code", "has_children", "该区域下已有下级区域，不能修改编码"));
+        return Err(AppError::field("code", Code::HasChildren, "该区域下已有下级区域，不能修改编码"));
     }
     if !org::update(&mut tx, &new, expected).await.map_err(duplicate)? {
         return Err(AppError::stale());
@@ -148,7 +148,7 @@ pub async fn delete(ctx: &Ctx<'_>, id: &str) -> AppResult<()> {
     let old = org::get(ctx.db, id).await?.ok_or(AppError::NotFound)?;
     let mut tx = ctx.db.begin().await?;
     if org::references(&mut tx, id).await? > 0 {
-        return Err(AppError::Conflict("in_use", "该区域下还有下级区域、单位、账号或督导组，不能删除".into()));
+        return Err(AppError::refuse(Code::InUse, "该区域下还有下级区域、单位、账号或督导组，不能删除"));
     }
     org::delete(&mut tx, id).await?;
     let change = Change {

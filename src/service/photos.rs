@@ -6,7 +6,7 @@ use crate::domain::audit::{ObjectType, Verb};
 use crate::domain::photo::{PhotoKind, PhotoOwner};
 use crate::domain::role::Role;
 use crate::domain::{ids::new_id, time::now_ms, time::to_local};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Code};
 use crate::media::{self, storage::Storage};
 use crate::store::audit::Change;
 use crate::store::photos::{self as store, Photo};
@@ -23,8 +23,8 @@ pub async fn add_to_point(ctx: &Ctx<'_>, storage: &Storage, point_id: &str, byte
         return Err(AppError::Forbidden);
     }
     if store::of(ctx.db, PhotoOwner::Point, &point.id).await?.len() >= MAX_PER_POINT {
-        return Err(AppError::Conflict(
-            "too_many_photos",
+        return Err(AppError::refuse(
+            Code::TooManyPhotos,
             format!("每个点位最多保存{MAX_PER_POINT}张照片，请先删除旧照片"),
         ));
     }
@@ -59,7 +59,7 @@ pub async fn prepare(
     let processed = tokio::task::spawn_blocking(move || media::intake(&bytes))
         .await
         .map_err(|e| anyhow::anyhow!(e))?
-        .map_err(|e| AppError::BadRequest(e.code(), e.message()))?;
+        .map_err(|e| AppError::refuse(e.code(), e.message()))?;
     let now = now_ms();
     let id = new_id();
     let month = to_local(now).format("%Y/%m").to_string();

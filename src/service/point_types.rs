@@ -5,7 +5,7 @@ use super::{Ctx, snapshot};
 use crate::domain::audit::{ObjectType, Verb};
 use crate::domain::validate::{FieldErrors, required_text};
 use crate::domain::{ids::new_id, time::now_ms};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Code};
 use crate::store::audit::Change;
 use crate::store::is_unique_violation;
 use crate::store::points::{self as store, PointType};
@@ -34,23 +34,23 @@ fn validate(input: &TypeInput, creating: bool) -> Result<(String, String, i64, S
             || code.len() > 30
             || !code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit()))
     {
-        e.add("code", "invalid_code", "类型编码为1至30位小写字母、数字或下划线，如 night_market");
+        e.add("code", Code::InvalidCode, "类型编码为1至30位小写字母、数字或下划线，如 night_market");
     }
     let name = required_text(&mut e, "name", "类型名称", &input.name, 20);
     let seq = input.seq.unwrap_or(0);
     if !(1..=999).contains(&seq) {
-        e.add("seq", "invalid_seq", "排序号应为1至999的整数");
+        e.add("seq", Code::InvalidSeq, "排序号应为1至999的整数");
     }
     let color = input.color.trim().to_lowercase();
     if color.len() != 7 || !color.starts_with('#') || !color[1..].bytes().all(|b| b.is_ascii_hexdigit()) {
-        e.add("color", "invalid_color", "颜色应为#加6位十六进制数，如#d62728");
+        e.add("color", Code::InvalidColor, "颜色应为#加6位十六进制数，如#d62728");
     }
     if e.is_empty() { Ok((code, name, seq, color)) } else { Err(e) }
 }
 
 fn duplicate(e: sqlx::Error) -> AppError {
     if is_unique_violation(&e) {
-        AppError::field("name", "duplicate", "已有相同编码或名称的点位类型")
+        AppError::field("name", Code::Duplicate, "已有相同编码或名称的点位类型")
     } else {
         e.into()
     }

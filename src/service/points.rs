@@ -8,7 +8,7 @@ use crate::domain::org::OrgLevel;
 use crate::domain::role::Role;
 use crate::domain::validate::{FieldErrors, optional_text, phone, required_text};
 use crate::domain::{ids::new_id, time::now_ms};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Code};
 use crate::store::audit::Change;
 use crate::store::points::{self as store, Grid, Point, PointFilter, PointType};
 use crate::store::{Db, is_unique_violation, org, units};
@@ -161,7 +161,7 @@ fn coordinate(e: &mut FieldErrors, field: &str, label: &str, v: &str) -> Option<
     match v.parse::<f64>() {
         Ok(x) if x.is_finite() => Some(x),
         _ => {
-            e.add(field, "invalid_coordinate", format!("{label}应为数字，如116.8386"));
+            e.add(field, Code::InvalidCoordinate, format!("{label}应为数字，如116.8386"));
             None
         }
     }
@@ -172,18 +172,18 @@ pub fn validate(l: &Lookups, input: &PointInput, base: Point) -> Result<Point, F
     let mut e = FieldErrors::default();
     let code = input.code.trim().to_string();
     if code.chars().count() > 30 || code.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        e.add("code", "invalid_code", "点位编码不超过30个字符，且不含空格");
+        e.add("code", Code::InvalidCode, "点位编码不超过30个字符，且不含空格");
     }
     let name = required_text(&mut e, "name", "点位名称", &input.name, 60);
     let kind = l.type_by(input.type_id.trim());
     if kind.is_none() {
-        e.add("type_id", "invalid_type", "请选择点位类型");
+        e.add("type_id", Code::InvalidType, "请选择点位类型");
     }
     let unit = l.unit_by(input.unit_id.trim());
     if unit.is_none() {
         e.add(
             "unit_id",
-            if input.unit_id.trim().is_empty() { "required" } else { "unknown_unit" },
+            if input.unit_id.trim().is_empty() { Code::Required } else { Code::UnknownUnit },
             "请选择存在的责任单位",
         );
     }
@@ -196,24 +196,24 @@ pub fn validate(l: &Lookups, input: &PointInput, base: Point) -> Result<Point, F
                 "" | "wgs84" => Some((x, y)),
                 "gcj02" => Some(gcj02_to_wgs84((x, y))),
                 _ => {
-                    e.add("coord_system", "invalid_coord_system", "坐标系应为WGS-84或GCJ-02");
+                    e.add("coord_system", Code::InvalidCoordSystem, "坐标系应为WGS-84或GCJ-02");
                     None
                 }
             };
             if let Some(p) = p
                 && !in_china(p)
             {
-                e.add("lng", "outside_china", "坐标不在中国境内，请检查经纬度是否填反");
+                e.add("lng", Code::OutsideChina, "坐标不在中国境内，请检查经纬度是否填反");
             }
             p
         }
         (None, None) => None,
         (Some(_), None) if input.lat.trim().is_empty() => {
-            e.add("lat", "required", "填写经度时也请填写纬度");
+            e.add("lat", Code::Required, "填写经度时也请填写纬度");
             None
         }
         (None, Some(_)) if input.lng.trim().is_empty() => {
-            e.add("lng", "required", "填写纬度时也请填写经度");
+            e.add("lng", Code::Required, "填写纬度时也请填写经度");
             None
         }
         _ => None,
@@ -223,7 +223,7 @@ pub fn validate(l: &Lookups, input: &PointInput, base: Point) -> Result<Point, F
         Some(c) => match l.area_by(&c) {
             Some(a) => Some(a.0.clone()),
             None => {
-                e.add("community_id", "unknown_area", "所属社区不存在（应为社区或小区）");
+                e.add("community_id", Code::UnknownArea, "所属社区不存在（应为社区或小区）");
                 None
             }
         },
@@ -294,7 +294,7 @@ pub fn blank(now: i64) -> Point {
 
 pub fn duplicate(e: sqlx::Error) -> AppError {
     if is_unique_violation(&e) {
-        AppError::field("code", "duplicate_code", "该点位编码已被使用")
+        AppError::field("code", Code::DuplicateCode, "该点位编码已被使用")
     } else {
         e.into()
     }

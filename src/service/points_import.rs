@@ -56,7 +56,7 @@ pub async fn import(ctx: &Ctx<'_>, bytes: &[u8]) -> AppResult<ImportSummary> {
         let row = r.number;
         let get = |field: &str| r.get(field);
         let mut err = |column: &str, message: String| {
-            errors.push(RowError { sheet: String::new(), row, column: column.into(), message })
+            errors.push(RowError { sheet: String::new(), row, column: column.into(), key: String::new(), message })
         };
         let fixed = match get("fixed").as_str() {
             "" | "固定" | "固定点位" => Some(true),
@@ -120,6 +120,7 @@ pub async fn import(ctx: &Ctx<'_>, bytes: &[u8]) -> AppResult<ImportSummary> {
                         sheet: String::new(),
                         row,
                         column: sheet::header(&COLUMNS, &f.field),
+                        key: String::new(),
                         message: f.message,
                     });
                 }

@@ -15,7 +15,8 @@ use crate::domain::standard::Publication;
 use crate::domain::standard::{Severity, TimeUnit, applies};
 use crate::domain::time::{now_ms, shanghai};
 use crate::domain::validate::{FieldErrors, optional_text, required_text};
-use crate::error::{AppError, AppResult};
+use crate::error::RowError;
+use crate::error::{AppError, AppResult, Code};
 use crate::media::storage::Storage;
 use crate::store::audit::Change;
 use crate::store::photos as photo_store;
@@ -105,11 +106,11 @@ pub async fn file(ctx: &Ctx<'_>, storage: &Storage, input: FileInput, photos: Ve
     let point = match point_store::get(ctx.db, input.point_id.trim()).await? {
         Some(p) if p.active == 1 => Some(p),
         Some(_) => {
-            e.add("point_id", "point_retired", "该点位已撤销，不能再登记问题");
+            e.add("point_id", Code::PointRetired, "该点位已撤销，不能再登记问题");
             None
         }
         None => {
-            e.add("point_id", "unknown_point", "请选择存在的点位");
+            e.add("point_id", Code::UnknownPoint, "请选择存在的点位");
             None
         }
     };
@@ -117,13 +118,13 @@ pub async fn file(ctx: &Ctx<'_>, storage: &Storage, input: FileInput, photos: Ve
         Some(p) => Some(
             super::points::check_visible(ctx, p)
                 .await
-                .map_err(|_| AppError::field("point_id", "unknown_point", "请选择存在的点位"))?,
+                .map_err(|_| AppError::field("point_id", Code::UnknownPoint, "请选择存在的点位"))?,
         ),
         None => None,
     };
     let source = Source::parse(input.source.trim());
     if source.is_none() {
-        e.add("source", "invalid_source", "请选择问题来源");
+        e.add("source", Code::InvalidSource, "请选择问题来源");
     }
     let own_unit = point.as_ref().is_some_and(|p| ctx.user.unit_id.as_deref() == Some(p.unit_id.as_str()));
     if let Some(s) = source
@@ -147,17 +148,17 @@ pub async fn file(ctx: &Ctx<'_>, storage: &Storage, input: FileInput, photos: Ve
                     None => String::new(),
                 };
                 if !published {
-                    e.add("standard_item_id", "item_not_current", "该标准条目不属于现行标准，请刷新后重选");
+                    e.add("standard_item_id", Code::ItemNotCurrent, "该标准条目不属于现行标准，请刷新后重选");
                     None
                 } else if point.is_some() && !applies(&i.point_types, &type_code) {
-                    e.add("standard_item_id", "item_not_applicable", "该标准条目不适用于此类点位");
+                    e.add("standard_item_id", Code::ItemNotApplicable, "该标准条目不适用于此类点位");
                     None
                 } else {
                     Some(i)
                 }
             }
             None => {
-                e.add("standard_item_id", "unknown_item", "标准条目不存在");
+                e.add("standard_item_id", Code::UnknownItem, "标准条目不存在");
                 None
             }
         },
@@ -174,7 +175,7 @@ pub async fn file(ctx: &Ctx<'_>, storage: &Storage, input: FileInput, photos: Ve
         ("", Some(i)) => i.severity,
         ("", None) => Severity::Normal,
         (s, _) => Severity::parse_any(s).unwrap_or_else(|| {
-            e.add("severity", "invalid_severity", "严重程度应为轻微、一般或严重");
+            e.add("severity", Code::InvalidSeverity, "严重程度应为轻微、一般或严重");
             Severity::Normal
         }),
     };
@@ -184,22 +185,22 @@ pub async fn file(ctx: &Ctx<'_>, storage: &Storage, input: FileInput, photos: Ve
     } else {
         match parse_time(&input.found_at) {
             Some(t) if t > now + 5 * 60_000 => {
-                e.add("found_at", "found_in_future", "发现时间不能晚于现在");
+                e.add("found_at", Code::FoundInFuture, "发现时间不能晚于现在");
                 now
             }
             Some(t) if t < now - 30 * crate::domain::time::DAY_MS => {
-                e.add("found_at", "found_too_old", "发现时间不能早于30天前，请按实际时间登记");
+                e.add("found_at", Code::FoundTooOld, "发现时间不能早于30天前，请按实际时间登记");
                 now
             }
             Some(t) => t,
             None => {
-                e.add("found_at", "invalid_time", "发现时间格式应为2026-11-23T07:05");
+                e.add("found_at", Code::InvalidTime, "发现时间格式应为2026-11-23T07:05");
                 now
             }
         }
     };
     if photos.len() > MAX_PHOTOS {
-        e.add("photos", "too_many_photos", format!("最多上传{MAX_PHOTOS}张照片"));
+        e.add("photos", Code::TooManyPhotos, format!("最多上传{MAX_PHOTOS}张照片"));
     }
     if !e.is_empty() {
         return Err(AppError::Validation(e));
@@ -211,14 +212,22 @@ pub async fn file(ctx: &Ctx<'_>, storage: &Storage, input: FileInput, photos: Ve
         let open = store::open_at_point(ctx.db, &point.id, Some(&i.id)).await?;
         if !open.is_empty() {
             let codes: Vec<String> = open.iter().map(|p| p.code.clone()).collect();
+            // The report names each open problem in the way: its code and state.
+            let rows = open
+                .iter()
+                .enumerate()
+                .map(|(i, p)| RowError {
+                    sheet: "未办结问题".into(),
+                    row: i + 1,
+                    column: p.code.clone(),
+                    key: String::new(),
+                    message: p.state.label().into(),
+                })
+                .collect();
             return Err(AppError::Rejected(
-                "duplicate_open_problem",
+                Code::DuplicateOpenProblem,
                 format!("该点位已有同一标准条目的未办结问题：{}。如确属新问题，请确认后再登记", codes.join("、")),
-                serde_json::json!(
-                    open.iter()
-                        .map(|p| serde_json::json!({"id": p.id, "code": p.code, "state": p.state}))
-                        .collect::<Vec<_>>()
-                ),
+                rows,
             ));
         }
     }
@@ -368,12 +377,12 @@ pub async fn act(
     let actor = Actor { role: ctx.user.role, own_unit: ctx.user.unit_id.as_deref() == Some(old.unit_id.as_str()) };
     let facts = Facts { state, extension_pending: old.extension_pending == 1 };
     let outcome = rules::transition(facts, action, actor).map_err(|r| {
-        if r.code == "not_allowed" { AppError::Forbidden } else { AppError::Conflict(r.code, r.message) }
+        if r.code == Code::NotAllowed { AppError::Forbidden } else { AppError::Refused(r.code, r.message) }
     })?;
     let mut e = FieldErrors::default();
     let reason = optional_text(&mut e, "reason", "理由", &input.reason, 300, true);
     if action.needs_reason() && reason.is_empty() {
-        e.add("reason", "required", format!("请填写“{}”的理由", action.label()));
+        e.add("reason", Code::Required, format!("请填写“{}”的理由", action.label()));
     }
     let now = now_ms();
     let mut p = Problem {
@@ -399,12 +408,12 @@ pub async fn act(
         Action::SubmitFix => {
             let fix = optional_text(&mut e, "note", "整改说明", &input.note, 500, true);
             if fix.is_empty() {
-                e.add("note", "required", "请填写整改说明");
+                e.add("note", Code::Required, "请填写整改说明");
             }
             if photos.is_empty() {
-                e.add("photos", "photo_required", "请上传至少一张整改后照片");
+                e.add("photos", Code::PhotoRequired, "请上传至少一张整改后照片");
             } else if photos.len() > MAX_PHOTOS {
-                e.add("photos", "too_many_photos", format!("最多上传{MAX_PHOTOS}张照片"));
+                e.add("photos", Code::TooManyPhotos, format!("最多上传{MAX_PHOTOS}张照片"));
             }
             if e.is_empty() {
                 for bytes in photos {
@@ -428,7 +437,7 @@ pub async fn act(
         Action::RequestExtension => {
             let days = input.days.unwrap_or(0);
             if !(1..=30).contains(&days) {
-                e.add("days", "invalid_days", "延期天数应为1至30个工作日");
+                e.add("days", Code::InvalidDays, "延期天数应为1至30个工作日");
             }
             p.extension_days = days as i64;
             note = format!("申请延期{days}个工作日：{reason}");
@@ -456,7 +465,7 @@ pub async fn act(
                 p.lead_name = String::new();
                 p.acknowledged_at = None;
             }
-            _ => e.add("unit_id", "invalid_unit", "请选择另一个存在的责任单位"),
+            _ => e.add("unit_id", Code::InvalidUnit, "请选择另一个存在的责任单位"),
         },
     }
     if !e.is_empty() {
@@ -600,10 +609,10 @@ pub async fn merge(ctx: &Ctx<'_>, storage: &Storage, duplicate_id: &str, into_co
         .await?;
     let target = match target_id {
         Some(id) if id != dup.id => visible(ctx, &id).await?,
-        _ => return Err(AppError::field("into", "unknown_problem", "请填写要合并到的另一个问题编号")),
+        _ => return Err(AppError::field("into", Code::UnknownProblem, "请填写要合并到的另一个问题编号")),
     };
     if target.point_id != dup.point_id || target.state.is_final() {
-        return Err(AppError::field("into", "not_mergeable", "只能合并到同一点位未办结的问题"));
+        return Err(AppError::field("into", Code::NotMergeable, "只能合并到同一点位未办结的问题"));
     }
     let input = ActInput { reason: format!("重复问题，合并至{}", target.code), ..Default::default() };
     let voided = act(ctx, storage, &dup.id, Action::Void, input, Vec::new()).await?;

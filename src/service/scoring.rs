@@ -18,7 +18,7 @@ use crate::domain::score::{self, AwardKind, Class, Entry, ProblemFact, Ranked, R
 use crate::domain::standard::Publication;
 use crate::domain::time::{DAY_MS, fmt_local, now_ms, parse_local_day_start, to_local};
 use crate::domain::validate::FieldErrors;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Code};
 use crate::store::audit::Change;
 use crate::store::scoring::{self as store, Award, Scheme};
 use crate::store::{Db, is_unique_violation};
@@ -59,7 +59,7 @@ pub async fn install_defaults(db: &Db) -> anyhow::Result<()> {
 
 pub fn parse_class(s: &str) -> AppResult<Class> {
     Class::parse(s.trim()).ok_or_else(|| {
-        AppError::BadRequest("unknown_class", format!("评分对象类别“{s}”不存在，应为社区、街道、责任单位或窗口单位"))
+        AppError::refuse(Code::UnknownClass, format!("评分对象类别“{s}”不存在，应为社区、街道、责任单位或窗口单位"))
     })
 }
 
@@ -139,9 +139,7 @@ impl SpanKind {
             "month" => Ok(SpanKind::Month),
             "quarter" => Ok(SpanKind::Quarter),
             "year" => Ok(SpanKind::Year),
-            other => {
-                Err(AppError::BadRequest("invalid_period", format!("统计周期“{other}”无效，应为周、月、季度或年")))
-            }
+            other => Err(AppError::refuse(Code::InvalidPeriod, format!("统计周期“{other}”无效，应为周、月、季度或年"))),
         }
     }
 
@@ -220,7 +218,7 @@ pub fn parse_day(s: Option<&str>) -> AppResult<NaiveDate> {
     match s.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(to_local(now_ms()).date_naive()),
         Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .map_err(|_| AppError::BadRequest("invalid_date", format!("日期格式应为2026-11-23：{s}"))),
+            .map_err(|_| AppError::refuse(Code::InvalidDate, format!("日期格式应为2026-11-23：{s}"))),
     }
 }
 
@@ -233,16 +231,14 @@ pub fn year_filter(s: Option<&str>) -> AppResult<Option<Span>> {
     let year = parse_year(s)?;
     let day = NaiveDate::from_ymd_opt(year, 1, 1)
         .filter(|_| (1000..=9999).contains(&year))
-        .ok_or_else(|| AppError::BadRequest("invalid_year", format!("年度应为四位数字，如2026：{year}")))?;
+        .ok_or_else(|| AppError::refuse(Code::InvalidYear, format!("年度应为四位数字，如2026：{year}")))?;
     Ok(Some(span_of(SpanKind::Year, day)))
 }
 
 pub fn parse_year(s: Option<&str>) -> AppResult<i32> {
     match s.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(to_local(now_ms()).year()),
-        Some(y) => {
-            y.parse().map_err(|_| AppError::BadRequest("invalid_year", format!("年度应为四位数字，如2026：{y}")))
-        }
+        Some(y) => y.parse().map_err(|_| AppError::refuse(Code::InvalidYear, format!("年度应为四位数字，如2026：{y}"))),
     }
 }
 
@@ -510,11 +506,11 @@ pub struct YearAssessment {
 pub async fn year_assessment(db: &Db, class: Class, year: i32) -> AppResult<YearAssessment> {
     let now = now_ms();
     let Some(jan1) = NaiveDate::from_ymd_opt(year, 1, 1).filter(|_| (2000..=2100).contains(&year)) else {
-        return Err(AppError::BadRequest("invalid_year", format!("年度“{year}”无效")));
+        return Err(AppError::refuse(Code::InvalidYear, format!("年度“{year}”无效")));
     };
     let span = span_of(SpanKind::Year, jan1);
     if span.from > now {
-        return Err(AppError::BadRequest("invalid_year", format!("{year}年尚未开始，不能考核")));
+        return Err(AppError::refuse(Code::InvalidYear, format!("{year}年尚未开始，不能考核")));
     }
     let quarters: Vec<Span> = (0..4)
         .map(|q| span_of(SpanKind::Quarter, NaiveDate::from_ymd_opt(year, q * 3 + 1, 1).expect("quarter")))
@@ -670,7 +666,7 @@ pub async fn save_draft(ctx: &Ctx<'_>, class: Class, rules: RuleSet, expected: O
     if !problems.is_empty() {
         let mut e = FieldErrors::default();
         for (f, m) in problems {
-            e.add(&f, "invalid_rule", m);
+            e.add(&f, Code::InvalidRule, m);
         }
         return Err(AppError::Validation(e));
     }
@@ -760,8 +756,8 @@ pub async fn effective_from(db: &Db, class: Class, day: Option<NaiveDate>) -> Ap
     let Some(day) = day else { return Ok(this_week.max(open)) };
     let from = span_of(SpanKind::Week, day).from;
     if from < open {
-        return Err(AppError::Conflict(
-            "period_published",
+        return Err(AppError::refuse(
+            Code::PeriodPublished,
             format!(
                 "{day}之前的{}考核结果已发布（通报或流动红旗），已发布的结果不能改变；规则最早从{day}起生效",
                 class.label(),
@@ -770,7 +766,7 @@ pub async fn effective_from(db: &Db, class: Class, day: Option<NaiveDate>) -> Ap
         ));
     }
     if from > now + 366 * DAY_MS {
-        return Err(AppError::field("effective_from", "date_out_of_range", "生效日期不能晚于一年之后"));
+        return Err(AppError::field("effective_from", Code::DateOutOfRange, "生效日期不能晚于一年之后"));
     }
     Ok(from)
 }
@@ -787,7 +783,7 @@ pub async fn preview(
     require_admin(ctx.user)?;
     let draft = store::scheme_in(ctx.db, class, Publication::Draft)
         .await?
-        .ok_or_else(|| AppError::Conflict("no_draft", "没有待发布的规则草稿".into()))?;
+        .ok_or_else(|| AppError::refuse(Code::NoDraft, "没有待发布的规则草稿"))?;
     let from = effective_from(ctx.db, class, effective).await?;
     let now_rules = timeline(ctx.db, class).await?;
     let with_draft = now_rules.clone().with(from, draft.version_no, rules_of(&draft)?);
@@ -818,7 +814,7 @@ pub async fn publish(ctx: &Ctx<'_>, class: Class, effective: Option<NaiveDate>) 
     require_admin(ctx.user)?;
     let draft = store::scheme_in(ctx.db, class, Publication::Draft)
         .await?
-        .ok_or_else(|| AppError::Conflict("no_draft", "没有待发布的规则草稿".into()))?;
+        .ok_or_else(|| AppError::refuse(Code::NoDraft, "没有待发布的规则草稿"))?;
     let from = effective_from(ctx.db, class, effective).await?;
     let (old, _) = published(ctx.db, class).await?;
     let now = now_ms();
@@ -868,11 +864,11 @@ pub async fn award_red_flags(ctx: &Ctx<'_>, class: Class, day: NaiveDate) -> App
     require_admin(ctx.user)?;
     let span = flag_span(ctx.db, class, day).await?;
     if span.to > now_ms() {
-        let code = if span.kind == SpanKind::Week { "week_not_over" } else { "period_not_over" };
-        return Err(AppError::Conflict(code, format!("{}尚未结束，不能评定流动红旗", span.label)));
+        let code = if span.kind == SpanKind::Week { Code::WeekNotOver } else { Code::PeriodNotOver };
+        return Err(AppError::refuse(code, format!("{}尚未结束，不能评定流动红旗", span.label)));
     }
     if !store::awards(ctx.db, &red_flags_of_period(class, span.from)).await?.is_empty() {
-        return Err(AppError::Conflict("already_awarded", format!("{}的{}流动红旗已评定", span.label, class.label())));
+        return Err(AppError::refuse(Code::AlreadyAwarded, format!("{}的{}流动红旗已评定", span.label, class.label())));
     }
     let timeline = timeline(ctx.db, class).await?;
     let r = ranking_under(ctx.db, class, &timeline, span.clone()).await?;
@@ -906,7 +902,7 @@ pub async fn award_red_flags(ctx: &Ctx<'_>, class: Class, day: NaiveDate) -> App
     for a in &winners {
         store::insert_award(&mut tx, a).await.map_err(|e| {
             if is_unique_violation(&e) {
-                AppError::Conflict("already_awarded", "该周流动红旗已由他人评定".into())
+                AppError::refuse(Code::AlreadyAwarded, "该周流动红旗已由他人评定")
             } else {
                 e.into()
             }
@@ -935,20 +931,20 @@ pub async fn commend(ctx: &Ctx<'_>, class: Class, target: &str, note: &str, day:
         None => now,
         Some(d) => match parse_local_day_start(d) {
             Some(t) if t <= now && t >= now - 90 * DAY_MS => (t + 12 * 3_600_000).min(now),
-            Some(_) => return Err(AppError::field("date", "date_out_of_range", "表扬日期应在今天及之前的90天内")),
-            None => return Err(AppError::field("date", "invalid_date", "日期格式应为2026-11-23")),
+            Some(_) => return Err(AppError::field("date", Code::DateOutOfRange, "表扬日期应在今天及之前的90天内")),
+            None => return Err(AppError::field("date", Code::InvalidDate, "日期格式应为2026-11-23")),
         },
     };
     let note = note.trim();
     if note.is_empty() || note.chars().count() > 200 {
-        return Err(AppError::field("note", "required", "请填写表扬事由（200字以内）"));
+        return Err(AppError::field("note", Code::Required, "请填写表扬事由（200字以内）"));
     }
     let name = store::targets(ctx.db, class)
         .await?
         .into_iter()
         .find(|(id, _)| id == target)
         .map(|(_, n)| n)
-        .ok_or_else(|| AppError::field("target_id", "unknown_target", "被表扬的对象不存在"))?;
+        .ok_or_else(|| AppError::field("target_id", Code::UnknownTarget, "被表扬的对象不存在"))?;
     let a = Award {
         id: new_id(),
         class,
@@ -1012,7 +1008,7 @@ pub async fn award_list(
         Some(k) => match AwardKind::parse(k) {
             Some(kind @ (AwardKind::Commendation | AwardKind::RedFlag)) => f.kind = Some(kind),
             _ => {
-                return Err(AppError::BadRequest("invalid_kind", format!("奖励类型“{k}”无效，应为流动红旗或表扬")));
+                return Err(AppError::refuse(Code::InvalidKind, format!("奖励类型“{k}”无效，应为流动红旗或表扬")));
             }
         },
     }
@@ -1035,9 +1031,9 @@ pub async fn record_clean(ctx: &Ctx<'_>, point_id: &str, note: &str) -> AppResul
     }
     let p = super::points::visible(ctx, point_id.trim())
         .await
-        .map_err(|_| AppError::field("point_id", "unknown_point", "请选择存在的点位"))?;
+        .map_err(|_| AppError::field("point_id", Code::UnknownPoint, "请选择存在的点位"))?;
     if note.chars().count() > 200 {
-        return Err(AppError::field("note", "too_long", "备注不能超过200字"));
+        return Err(AppError::field("note", Code::TooLong, "备注不能超过200字"));
     }
     let now = now_ms();
     // A point where a problem was found today was not found clean today.
@@ -1050,8 +1046,8 @@ pub async fn record_clean(ctx: &Ctx<'_>, point_id: &str, note: &str) -> AppResul
     .fetch_one(&ctx.db.pool)
     .await?;
     if found_today > 0 {
-        return Err(AppError::Conflict(
-            "problem_found_today",
+        return Err(AppError::refuse(
+            Code::ProblemFoundToday,
             format!("{}今日已登记问题，不能再记为检查无问题", p.name),
         ));
     }
@@ -1061,7 +1057,7 @@ pub async fn record_clean(ctx: &Ctx<'_>, point_id: &str, note: &str) -> AppResul
         .await
         .map_err(|e| {
             if crate::store::is_unique_violation(&e) {
-                AppError::Conflict("already_recorded", format!("{}今日已记录检查无问题，每个点位每天计一次", p.name))
+                AppError::refuse(Code::AlreadyRecorded, format!("{}今日已记录检查无问题，每个点位每天计一次", p.name))
             } else {
                 e.into()
             }

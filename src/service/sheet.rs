@@ -4,32 +4,27 @@
 use crate::error::AppError;
 use calamine::{Data, Reader, Xlsx};
 use rust_xlsxwriter::{Color, Format, Workbook, XlsxError};
-use serde::{Deserialize, Serialize};
+
 use std::collections::HashMap;
 use std::io::Cursor;
-use utoipa::ToSchema;
 
-/// One refused cell or row: where (sheet, Excel row number, column header) and why, in Chinese.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct RowError {
-    #[serde(default)]
-    pub sheet: String,
-    /// Excel row number (the header is row 1; 0 for the whole file)
-    pub row: usize,
-    pub column: String,
-    pub message: String,
-}
+pub use crate::error::RowError;
 
 /// A column of a sheet: header text, key, required.
 pub type Column = (&'static str, &'static str, bool);
 
 pub fn rejected(rows: Vec<RowError>) -> AppError {
-    let msg = format!("导入文件有{}处错误，已整份拒收，未导入任何数据", rows.len());
-    AppError::Rejected("import_rejected", msg, serde_json::to_value(rows).unwrap_or_default())
+    AppError::rejected("导入文件", rows)
 }
 
 pub fn file_error(message: &str) -> AppError {
-    rejected(vec![RowError { sheet: String::new(), row: 0, column: String::new(), message: message.into() }])
+    rejected(vec![RowError {
+        sheet: String::new(),
+        row: 0,
+        column: String::new(),
+        key: String::new(),
+        message: message.into(),
+    }])
 }
 
 /// A cell as text: numbers without a spurious ".0" (phones typed as numbers).
@@ -78,6 +73,7 @@ impl Workbook2 {
             sheet: label.clone(),
             row,
             column: column.into(),
+            key: String::new(),
             message,
         };
         let Ok(range) = self.wb.worksheet_range(&sheet_name) else {

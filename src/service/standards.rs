@@ -7,7 +7,7 @@ use crate::domain::audit::{ObjectType, Verb};
 use crate::domain::standard::Publication;
 use crate::domain::standard::{ItemInput, ValidItem, applies};
 use crate::domain::{ids::new_id, time::now_ms};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Code};
 use crate::store::audit::Change;
 use crate::store::standards::{self as store, Item, Version};
 use crate::store::{Db, is_unique_violation, points};
@@ -114,12 +114,12 @@ pub async fn create_draft(ctx: &Ctx<'_>, name: &str) -> AppResult<Version> {
     require_admin(ctx.user)?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 50 {
-        return Err(AppError::field("name", "required", "请填写新版本名称（不超过50个字）"));
+        return Err(AppError::field("name", Code::Required, "请填写新版本名称（不超过50个字）"));
     }
     let now = now_ms();
     let mut tx = ctx.db.begin().await?;
     if store::with_status(&mut tx, "draft").await?.is_some() {
-        return Err(AppError::Conflict("draft_exists", "已有一个草稿版本，请先发布或删除它".into()));
+        return Err(AppError::refuse(Code::DraftExists, "已有一个草稿版本，请先发布或删除它"));
     }
     let base = store::with_status(&mut tx, "published").await?;
     let v = Version {
@@ -134,7 +134,7 @@ pub async fn create_draft(ctx: &Ctx<'_>, name: &str) -> AppResult<Version> {
     };
     store::insert_version(&mut tx, &v).await.map_err(|e| {
         if is_unique_violation(&e) {
-            AppError::Conflict("draft_exists", "另一位管理员刚刚创建了草稿，请刷新".into())
+            AppError::refuse(Code::DraftExists, "另一位管理员刚刚创建了草稿，请刷新")
         } else {
             e.into()
         }
@@ -159,14 +159,14 @@ pub async fn create_draft(ctx: &Ctx<'_>, name: &str) -> AppResult<Version> {
 async fn draft(ctx: &Ctx<'_>, version_id: &str) -> AppResult<Version> {
     let v = store::version(ctx.db, version_id).await?.ok_or(AppError::NotFound)?;
     if v.status != Publication::Draft {
-        return Err(AppError::Conflict("not_draft", "已发布或已归档的标准版本不能修改，请新建草稿".into()));
+        return Err(AppError::refuse(Code::NotDraft, "已发布或已归档的标准版本不能修改，请新建草稿"));
     }
     Ok(v)
 }
 
 fn duplicate_code(e: sqlx::Error) -> AppError {
     if is_unique_violation(&e) {
-        AppError::field("minor_code", "duplicate_code", "本版本中已有相同的大类/小类编码")
+        AppError::field("minor_code", Code::DuplicateCode, "本版本中已有相同的大类/小类编码")
     } else {
         e.into()
     }
@@ -241,7 +241,7 @@ pub async fn publish(ctx: &Ctx<'_>, version_id: &str) -> AppResult<Version> {
     require_admin(ctx.user)?;
     let v = draft(ctx, version_id).await?;
     if store::items(ctx.db, &v.id).await?.is_empty() {
-        return Err(AppError::Conflict("empty_version", "草稿中没有任何标准条目，不能发布".into()));
+        return Err(AppError::refuse(Code::EmptyVersion, "草稿中没有任何标准条目，不能发布"));
     }
     let now = now_ms();
     let mut tx = ctx.db.begin().await?;

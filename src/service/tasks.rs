@@ -8,7 +8,7 @@ use crate::domain::role::Role;
 use crate::domain::unit::TaskStatus;
 use crate::domain::validate::{FieldErrors, optional_text, required_text};
 use crate::domain::{ids::new_id, time::now_ms};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Code};
 use crate::store::audit::Change;
 use crate::store::points as point_store;
 use crate::store::tasks::{self as store, Task};
@@ -54,12 +54,12 @@ async fn validate(ctx: &Ctx<'_>, unit_id: &str, input: &TaskInput, base: Task) -
     let owner_name = optional_text(&mut e, "owner_name", "责任人", &input.owner_name, 30, false);
     let due = input.due_date.trim();
     if NaiveDate::parse_from_str(due, "%Y-%m-%d").is_err() {
-        e.add("due_date", "invalid_date", "完成时限应为有效日期，如2026-12-31");
+        e.add("due_date", Code::InvalidDate, "完成时限应为有效日期，如2026-12-31");
     }
     let status = match input.status.trim() {
         "" => base.status,
         s => TaskStatus::parse_any(s).unwrap_or_else(|| {
-            e.add("status", "invalid_status", "状态应为未开始、进行中或已完成");
+            e.add("status", Code::InvalidStatus, "状态应为未开始、进行中或已完成");
             base.status
         }),
     };
@@ -67,7 +67,7 @@ async fn validate(ctx: &Ctx<'_>, unit_id: &str, input: &TaskInput, base: Task) -
     if let Some(p) = &point_id {
         match point_store::get(ctx.db, p).await? {
             Some(point) if point.unit_id == unit_id => {}
-            _ => e.add("point_id", "unknown_point", "所选点位不属于该单位"),
+            _ => e.add("point_id", Code::UnknownPoint, "所选点位不属于该单位"),
         }
     }
     let note = optional_text(&mut e, "note", "备注", &input.note, 300, true);
@@ -127,7 +127,7 @@ pub async fn update(ctx: &Ctx<'_>, id: &str, input: TaskInput) -> AppResult<Task
     {
         return Err(AppError::field(
             "title",
-            "office_only",
+            Code::OfficeOnly,
             "任务内容、点位和完成时限由创城办确定，单位只能更新状态、责任人和备注",
         ));
     }

@@ -6,7 +6,7 @@ use crate::domain::audit::{ObjectType, Verb};
 use crate::domain::role::Role;
 use crate::domain::validate::{FieldErrors, optional_text, required_text};
 use crate::domain::{ids::new_id, time::now_ms};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Code};
 use crate::store::audit::Change;
 use crate::store::teams::{self, Team};
 use crate::store::{self, org, users};
@@ -51,20 +51,20 @@ async fn validate(ctx: &Ctx<'_>, input: &TeamInput, base: Team) -> AppResult<(Te
     if let Some(a) = &area_id
         && org::get(ctx.db, a).await?.is_none()
     {
-        e.add("area_id", "unknown_area", "负责区域不存在");
+        e.add("area_id", Code::UnknownArea, "负责区域不存在");
     }
     let mut members: Vec<String> =
         input.member_ids.iter().map(|m| m.trim().to_string()).filter(|m| !m.is_empty()).collect();
     members.sort();
     members.dedup();
     if members.len() > 50 {
-        e.add("member_ids", "too_many", "每个督导组最多50名成员");
+        e.add("member_ids", Code::TooMany, "每个督导组最多50名成员");
     }
     for m in &members {
         match users::get(ctx.db, m).await? {
             Some(u) if u.role == Role::Supervisor => {}
             _ => {
-                e.add("member_ids", "invalid_member", "成员必须是已有的督导员账号");
+                e.add("member_ids", Code::InvalidMember, "成员必须是已有的督导员账号");
                 break;
             }
         }
@@ -73,7 +73,7 @@ async fn validate(ctx: &Ctx<'_>, input: &TeamInput, base: Team) -> AppResult<(Te
     if let Some(l) = &leader_id
         && !members.contains(l)
     {
-        e.add("leader_id", "leader_not_member", "组长必须是本组成员");
+        e.add("leader_id", Code::LeaderNotMember, "组长必须是本组成员");
     }
     if !e.is_empty() {
         return Err(AppError::Validation(e));
@@ -83,7 +83,7 @@ async fn validate(ctx: &Ctx<'_>, input: &TeamInput, base: Team) -> AppResult<(Te
 
 fn duplicate(e: sqlx::Error) -> AppError {
     if store::is_unique_violation(&e) {
-        AppError::field("name", "duplicate_name", "已有同名督导组")
+        AppError::field("name", Code::DuplicateName, "已有同名督导组")
     } else {
         e.into()
     }

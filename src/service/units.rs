@@ -6,7 +6,7 @@ use crate::domain::audit::{ObjectType, Verb};
 use crate::domain::unit::UnitKind;
 use crate::domain::validate::{FieldErrors, optional_text, phone, required_text};
 use crate::domain::{ids::new_id, time::now_ms};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Code};
 use crate::store::audit::Change;
 use crate::store::units::{self, Contact, ContactLevel, Unit};
 use crate::store::{self, org};
@@ -45,13 +45,13 @@ pub(crate) async fn validate(ctx: &Ctx<'_>, input: &UnitInput, base: Unit) -> Ap
     let name = required_text(&mut e, "name", "单位名称", &input.name, 60);
     let kind = UnitKind::parse(input.kind.trim());
     if kind.is_none() {
-        e.add("kind", "invalid_kind", "请选择单位类型");
+        e.add("kind", Code::InvalidKind, "请选择单位类型");
     }
     let area_id = non_empty(&input.area_id);
     if let Some(a) = &area_id
         && org::get(ctx.db, a).await?.is_none()
     {
-        e.add("area_id", "unknown_area", "所属区域不存在");
+        e.add("area_id", Code::UnknownArea, "所属区域不存在");
     }
     let address = optional_text(&mut e, "address", "地址", &input.address, 120, false);
     let phone = phone(&mut e, "phone", "联系电话", &input.phone, false);
@@ -73,7 +73,7 @@ pub(crate) async fn validate(ctx: &Ctx<'_>, input: &UnitInput, base: Unit) -> Ap
 
 fn duplicate(e: sqlx::Error) -> AppError {
     if store::is_unique_violation(&e) {
-        AppError::field("name", "duplicate_name", "已有同名单位")
+        AppError::field("name", Code::DuplicateName, "已有同名单位")
     } else {
         e.into()
     }
@@ -156,7 +156,7 @@ async fn validate_contact(ctx: &Ctx<'_>, input: &ContactInput, base: Contact) ->
     let levels = units::contact_levels(ctx.db).await?;
     let level = levels.iter().find(|l| l.id == input.level_id.trim());
     if level.is_none() {
-        e.add("level_id", "invalid_level", "请选择联系人层级");
+        e.add("level_id", Code::InvalidLevel, "请选择联系人层级");
     }
     let name = required_text(&mut e, "name", "姓名", &input.name, 30);
     let position = optional_text(&mut e, "position", "职务", &input.position, 40, false);
@@ -288,7 +288,7 @@ fn validate_level(input: &LevelInput) -> AppResult<(String, i64)> {
     let name = required_text(&mut e, "name", "层级名称", &input.name, 20);
     let seq = input.seq.unwrap_or(0);
     if !(1..=99).contains(&seq) {
-        e.add("seq", "invalid_seq", "排序号应为1至99的整数");
+        e.add("seq", Code::InvalidSeq, "排序号应为1至99的整数");
     }
     if !e.is_empty() {
         return Err(AppError::Validation(e));
@@ -298,7 +298,7 @@ fn validate_level(input: &LevelInput) -> AppResult<(String, i64)> {
 
 fn duplicate_level(e: sqlx::Error) -> AppError {
     if store::is_unique_violation(&e) {
-        AppError::field("name", "duplicate_name", "已有同名层级")
+        AppError::field("name", Code::DuplicateName, "已有同名层级")
     } else {
         e.into()
     }
@@ -353,7 +353,7 @@ pub async fn delete_level(ctx: &Ctx<'_>, id: &str) -> AppResult<()> {
     let mut tx = ctx.db.begin().await?;
     if let Err(e) = units::delete_level(&mut tx, id).await {
         return Err(if store::is_foreign_key_violation(&e) {
-            AppError::Conflict("in_use", "仍有联系人使用该层级，不能删除".into())
+            AppError::refuse(Code::InUse, "仍有联系人使用该层级，不能删除")
         } else {
             e.into()
         });

@@ -7,7 +7,7 @@ use crate::domain::audit::{ObjectType, Verb};
 use crate::domain::role::Role;
 use crate::domain::validate::{FieldErrors, phone, required_text};
 use crate::domain::{ids::new_id, time::now_ms};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Code};
 use crate::store::audit::Change;
 use crate::store::users::{self, User};
 use crate::store::{self, Db, org, sessions, units};
@@ -45,9 +45,9 @@ pub fn check_username(e: &mut FieldErrors, username: &str) -> String {
     let u = username.trim();
     let ok_chars = u.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
     if u.is_empty() {
-        e.add("username", "required", "请填写用户名");
+        e.add("username", Code::Required, "请填写用户名");
     } else if !(3..=32).contains(&u.len()) || !ok_chars {
-        e.add("username", "invalid_username", "用户名须为3至32位字母、数字、点、横线或下划线");
+        e.add("username", Code::InvalidUsername, "用户名须为3至32位字母、数字、点、横线或下划线");
     }
     u.to_string()
 }
@@ -57,16 +57,16 @@ async fn validate(db: &Db, input: &UserInput, base: User) -> AppResult<User> {
     let display_name = required_text(&mut e, "display_name", "姓名", &input.display_name, 30);
     let role = Role::parse(input.role.trim());
     if role.is_none() {
-        e.add("role", "invalid_role", "请选择角色");
+        e.add("role", Code::InvalidRole, "请选择角色");
     }
     let mut unit_id = non_empty(&input.unit_id);
     let mut area_id = non_empty(&input.area_id);
     if let Some(r) = role {
         if r.needs_unit() && unit_id.is_none() {
-            e.add("unit_id", "unit_required", format!("{}必须指定所属单位", r.label()));
+            e.add("unit_id", Code::UnitRequired, format!("{}必须指定所属单位", r.label()));
         }
         if r.needs_area() && area_id.is_none() {
-            e.add("area_id", "area_required", format!("{}必须指定负责区域", r.label()));
+            e.add("area_id", Code::AreaRequired, format!("{}必须指定负责区域", r.label()));
         }
         // Scope fields that do not apply to the role are cleared, so no stale scope lingers.
         if !r.needs_unit() {
@@ -79,12 +79,12 @@ async fn validate(db: &Db, input: &UserInput, base: User) -> AppResult<User> {
     if let Some(u) = &unit_id
         && units::get(db, u).await?.is_none()
     {
-        e.add("unit_id", "unknown_unit", "所属单位不存在");
+        e.add("unit_id", Code::UnknownUnit, "所属单位不存在");
     }
     if let Some(a) = &area_id
         && org::get(db, a).await?.is_none()
     {
-        e.add("area_id", "unknown_area", "负责区域不存在");
+        e.add("area_id", Code::UnknownArea, "负责区域不存在");
     }
     let phone = phone(&mut e, "phone", "手机号", &input.phone, false);
     if !e.is_empty() {
@@ -103,7 +103,7 @@ async fn validate(db: &Db, input: &UserInput, base: User) -> AppResult<User> {
 
 fn duplicate(e: sqlx::Error) -> AppError {
     if store::is_unique_violation(&e) {
-        AppError::field("username", "duplicate_username", "该用户名已被使用")
+        AppError::field("username", Code::DuplicateUsername, "该用户名已被使用")
     } else {
         e.into()
     }
@@ -161,7 +161,7 @@ pub async fn prepare_new(db: &Db, input: &UserInput, hash: Option<&str>) -> AppR
         Err(other) => return Err(other),
     };
     if users::by_username(db, &user.username).await?.is_some() {
-        return Err(AppError::field("username", "duplicate_username", "该用户名已被使用"));
+        return Err(AppError::field("username", Code::DuplicateUsername, "该用户名已被使用"));
     }
     let password_hash = match hash {
         Some(h) => h.to_string(),
@@ -187,7 +187,7 @@ pub async fn update(ctx: &Ctx<'_>, id: &str, input: UserInput) -> AppResult<User
     let now = now_ms();
     let mut new = validate(ctx.db, &input, User { updated_at: now, ..old.clone() }).await?;
     if id == ctx.user.id && (new.role != Role::Admin || new.active == 0) {
-        return Err(AppError::field("role", "self_lockout", "不能取消自己的管理员角色或停用自己的账号"));
+        return Err(AppError::field("role", Code::SelfLockout, "不能取消自己的管理员角色或停用自己的账号"));
     }
     let mut tx = ctx.db.begin().await?;
     if !users::update(&mut tx, &new, expected).await? {
@@ -226,7 +226,7 @@ fn check_new_password(input: &PasswordInput) -> AppResult<()> {
     let mut e = FieldErrors::default();
     check_password(&mut e, "new_password", &input.new_password);
     if input.new_password != input.confirm_password {
-        e.add("confirm_password", "mismatch", "两次输入的新密码不一致");
+        e.add("confirm_password", Code::Mismatch, "两次输入的新密码不一致");
     }
     if e.is_empty() { Ok(()) } else { Err(AppError::Validation(e)) }
 }
@@ -235,7 +235,7 @@ fn check_new_password(input: &PasswordInput) -> AppResult<()> {
 pub async fn change_own_password(ctx: &Ctx<'_>, input: PasswordInput) -> AppResult<()> {
     let user = users::get(ctx.db, &ctx.user.id).await?.ok_or(AppError::Unauthorized)?;
     if !verify_password(&input.old_password, &user.password_hash).await {
-        return Err(AppError::field("old_password", "wrong_password", "当前密码不正确"));
+        return Err(AppError::field("old_password", Code::WrongPassword, "当前密码不正确"));
     }
     check_new_password(&input)?;
     set_password(ctx, &user, &input.new_password, Some(&ctx.user.session_id)).await

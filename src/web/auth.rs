@@ -1,8 +1,8 @@
 //! Who is calling: the session cookie for pages, a bearer token for the API; CSRF for forms.
 
 use super::AppState;
-use super::error::{ApiError, error_page};
-use crate::error::AppError;
+use super::error::{ApiError, code_page};
+use crate::error::{AppError, Code};
 use crate::service::auth::{SessionKind, authenticate, same_token};
 use crate::service::{Ctx, CurrentUser};
 use axum::body::Bytes;
@@ -154,7 +154,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Meta {
 pub fn parse_form<T: DeserializeOwned>(body: &[u8]) -> Result<T, Response> {
     serde_html_form::from_bytes(body).map_err(|e| {
         tracing::info!(error = %e, "unreadable form");
-        error_page(StatusCode::BAD_REQUEST, "表单内容无法识别，请返回检查后重新提交".into())
+        code_page(Code::InvalidForm)
     })
 }
 
@@ -186,7 +186,7 @@ where
         let token: CsrfOnly = parse_form(&bytes)?;
         if !same_token(&token.csrf, &page.user.csrf) {
             tracing::warn!(user = %page.user.username, "form refused: CSRF token missing or wrong");
-            return Err(error_page(StatusCode::FORBIDDEN, AppError::Csrf.to_string()));
+            return Err(code_page(Code::CsrfFailed));
         }
         let form = parse_form(&bytes)?;
         Ok(CsrfForm { page, form })
@@ -243,11 +243,7 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let unreadable = |status: StatusCode, e: String| {
             tracing::info!(error = %e, "unreadable upload");
-            if status == StatusCode::PAYLOAD_TOO_LARGE {
-                error_page(status, "文件超过大小限制：照片不超过20MB，表格文件不超过8MB".into())
-            } else {
-                error_page(StatusCode::BAD_REQUEST, "上传内容无法识别，请检查文件后重试".into())
-            }
+            code_page(if status == StatusCode::PAYLOAD_TOO_LARGE { Code::PayloadTooLarge } else { Code::InvalidUpload })
         };
         let (mut parts, body) = req.into_parts();
         let page = PageUser::from_request_parts(&mut parts, state).await?;
@@ -272,7 +268,7 @@ where
         let token = fields.get(CSRF_FIELD).map(String::as_str).unwrap_or_default();
         if !same_token(token, &page.user.csrf) {
             tracing::warn!(user = %page.user.username, "upload refused: CSRF token missing or wrong");
-            return Err(error_page(StatusCode::FORBIDDEN, AppError::Csrf.to_string()));
+            return Err(code_page(Code::CsrfFailed));
         }
         Ok(CsrfMultipart { page, fields, files })
     }

@@ -1,10 +1,14 @@
-//! Maps application errors to responses: JSON with a stable code for the API, a Chinese page
-//! for people. Internal causes are logged, never shown.
+//! Maps application errors to responses once: JSON with a stable code for the API, a Chinese
+//! page for people. Internal causes are logged, never shown. Rejections made by the framework
+//! itself (an over-limit body, a wrong method, an unknown content type) are caught on the way
+//! out and answered in the same shapes.
 
-use crate::error::AppError;
+use crate::error::{AppError, Code};
 use askama::Template;
 use axum::Json;
+use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde_json::json;
 
@@ -14,7 +18,7 @@ fn log_internal(e: &AppError) {
     }
 }
 
-/// An error answered as JSON: `{"error": {"code", "message", "fields"?}}`.
+/// An error answered as JSON: `{"error": {"code", "message", "fields"?, "rows"?}}`.
 #[derive(Debug)]
 pub struct ApiError(pub AppError);
 
@@ -31,7 +35,7 @@ impl IntoResponse for ApiError {
         let mut body = json!({ "error": { "code": e.code(), "message": e.to_string() } });
         match &e {
             AppError::Validation(fields) => body["error"]["fields"] = json!(fields.0),
-            AppError::Rejected(_, _, rows) => body["error"]["rows"] = rows.clone(),
+            AppError::Rejected(_, _, rows) => body["error"]["rows"] = json!(rows),
             _ => {}
         }
         let mut res = (e.status(), Json(body)).into_response();
@@ -78,6 +82,11 @@ pub fn error_page(status: StatusCode, message: String) -> Response {
     }
 }
 
+/// A page error with the code's own message and status.
+pub fn code_page(code: Code) -> Response {
+    error_page(StatusCode::from_u16(code.status()).unwrap_or(StatusCode::BAD_REQUEST), code.message().into())
+}
+
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let e = self.0;
@@ -91,3 +100,42 @@ impl IntoResponse for PageError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 pub type PageResult<T> = Result<T, PageError>;
+
+/// The catalogued code for an error status the framework answered with on its own.
+fn code_for(status: StatusCode) -> Code {
+    match status {
+        StatusCode::PAYLOAD_TOO_LARGE => Code::PayloadTooLarge,
+        StatusCode::METHOD_NOT_ALLOWED => Code::MethodNotAllowed,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => Code::UnsupportedMediaType,
+        StatusCode::NOT_FOUND => Code::NotFound,
+        StatusCode::UNPROCESSABLE_ENTITY => Code::InvalidJson,
+        s if s.is_server_error() => Code::InternalError,
+        _ => Code::InvalidRequest,
+    }
+}
+
+/// Answers every error response that did not come from our handlers (axum's plain-text 413,
+/// an empty 405, …) in the catalogue's shapes: JSON under /api, a Chinese page elsewhere. Ours
+/// are JSON or HTML; the framework's are plain text or empty.
+pub async fn normalize_rejections(req: Request, next: Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let res = next.run(req).await;
+    let status = res.status();
+    let ours = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/json") || t.starts_with("text/html"));
+    if !(status.is_client_error() || status.is_server_error()) || ours {
+        return res;
+    }
+    let code = code_for(status);
+    tracing::info!(status = status.as_u16(), code = code.as_str(), "framework rejection answered from the catalogue");
+    let mut out = if api { ApiError(code.into()).into_response() } else { code_page(code) };
+    // Keep the framework's status (e.g. 405 with its Allow header) when the code has another.
+    *out.status_mut() = status;
+    if let Some(allow) = res.headers().get(header::ALLOW) {
+        out.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    out
+}

@@ -67,3 +67,132 @@ both!(json_validation_errors_carry_codes_and_chinese_messages, |app: TestApp| as
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"]["code"], "invalid_date");
 });
+
+/// The keys an error object may carry, as the OpenAPI document's ErrorDetail lists them.
+async fn documented_error_keys(app: &TestApp) -> Vec<String> {
+    let api = Api { client: reqwest::Client::new(), base: app.base.clone(), token: String::new() };
+    let (_, doc) = api.get("/api/v1/openapi.json").await;
+    let props = doc["components"]["schemas"]["ErrorDetail"]["properties"].as_object().expect("ErrorDetail documented");
+    props.keys().cloned().collect()
+}
+
+both!(framework_rejections_come_in_the_catalogue_shape, |app: TestApp| async move {
+    let admin = app.api_login("admin").await;
+    let documented = documented_error_keys(&app).await;
+    let check = |status: StatusCode, body: &serde_json::Value, want: StatusCode, code: &str| {
+        assert_eq!(status, want, "{body}");
+        assert_eq!(body["error"]["code"], code, "{body}");
+        let message = body["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "a Chinese message: {body}");
+        for key in body["error"].as_object().unwrap().keys() {
+            assert!(documented.contains(key), "error field {key} is documented in ErrorDetail");
+        }
+    };
+    let token = admin.token.clone();
+    let send = |req: reqwest::RequestBuilder| {
+        let req = req.bearer_auth(&token);
+        async move { raw(req).await }
+    };
+    let client = reqwest::Client::new();
+    // An over-limit JSON body (was an English text/plain 413) and an over-limit upload: the
+    // server answers from the declared length, before the body is sent.
+    let auth = format!("Authorization: Bearer {}\r\nContent-Type: application/json\r\n", admin.token);
+    for path in ["/api/v1/points", "/api/v1/grids/import"] {
+        let (s, _, body) = declared_oversize(&app.base, path, &auth).await;
+        check(s, &serde_json::from_str(&body).unwrap(), StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
+    }
+    // JSON without its content type, a wrong method.
+    let (s, b, _) = send(client.post(format!("{}/api/v1/points", app.base)).body("{}")).await;
+    check(s, &b, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
+    let (s, b, allow) = send(client.delete(format!("{}/api/v1/points", app.base))).await;
+    check(s, &b, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+    assert!(allow.is_some_and(|a| a.contains("GET")), "the Allow header is kept");
+    // Field errors and import rows are documented too.
+    let (s, b) = admin.post("/api/v1/org/nodes", json!({"level": "street", "name": ""})).await;
+    check(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    let (s, b) = admin
+        .put("/api/v1/calendar/2027", json!({"year": 2027, "holidays": [{"date": "2027-13-01", "name": "x"}]}))
+        .await;
+    check(s, &b, StatusCode::UNPROCESSABLE_ENTITY, "import_rejected");
+    assert_eq!(b["error"]["rows"][0]["sheet"], "holidays", "{b}");
+    // A page answers an over-limit form with a Chinese page, not plain text.
+    let cookie = format!(
+        "Cookie: cc_session={}\r\nContent-Type: application/x-www-form-urlencoded\r\n",
+        session_cookie(&app, "admin").await
+    );
+    let (s, content_type, html) = declared_oversize(&app.base, "/org/new", &cookie).await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+    assert!(html.contains("超过大小限制"), "{html}");
+});
+
+/// Sends a request; its status, JSON body and Allow header.
+async fn raw(req: reqwest::RequestBuilder) -> (StatusCode, serde_json::Value, Option<String>) {
+    let res = req.send().await.unwrap();
+    let status = res.status();
+    let allow = res.headers().get("allow").map(|v| v.to_str().unwrap().to_string());
+    (status, res.json::<serde_json::Value>().await.unwrap_or_default(), allow)
+}
+
+/// A POST of a 9 MB body (over every limit), read while it is being written (the server answers
+/// before the body ends, and a client that only waited for its write to finish would see a
+/// broken pipe): the status, content type and body of the answer.
+async fn declared_oversize(base: &str, path: &str, headers: &str) -> (StatusCode, String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base.trim_start_matches("http://");
+    let (mut s, mut w) = tokio::net::TcpStream::connect(addr).await.unwrap().into_split();
+    let size = 9 * 1024 * 1024;
+    let req =
+        format!("POST {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Content-Length: {size}\r\nConnection: close\r\n\r\n");
+    tokio::spawn(async move {
+        // The server may stop reading and close: the rest of the body is then refused, as expected.
+        let _ = w.write_all(req.as_bytes()).await;
+        let _ = w.write_all(&vec![b'a'; size]).await;
+    });
+    // Read the answer as far as its Content-Length: the server may keep the connection open.
+    let mut out = Vec::new();
+    let complete = |out: &[u8]| {
+        let text = String::from_utf8_lossy(out);
+        let Some((head, body)) = text.split_once("\r\n\r\n") else { return false };
+        let length = head
+            .lines()
+            .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length: ").map(|n| n.trim().parse().unwrap()))
+            .unwrap_or(0usize);
+        body.len() >= length
+    };
+    while !complete(&out) {
+        let mut buf = [0u8; 8192];
+        let n = tokio::time::timeout(std::time::Duration::from_secs(10), s.read(&mut buf))
+            .await
+            .unwrap_or_else(|_| panic!("{path}: no answer before the body was sent"))
+            .unwrap();
+        assert!(n > 0, "{path}: connection closed early");
+        out.extend_from_slice(&buf[..n]);
+    }
+    let text = String::from_utf8_lossy(&out).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let status: u16 = head.split(' ').nth(1).unwrap().parse().unwrap();
+    let content_type = head
+        .lines()
+        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-type: ").map(str::to_string))
+        .unwrap_or_default();
+    (StatusCode::from_u16(status).unwrap(), content_type, body.to_string())
+}
+
+/// Signs in through the login form and returns the session cookie's value.
+async fn session_cookie(app: &TestApp, username: &str) -> String {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let form = client.get(format!("{}/login", app.base)).send().await.unwrap();
+    let login_cookie = form.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    let token = extract_csrf(&form.text().await.unwrap()).unwrap();
+    let res = client
+        .post(format!("{}/login", app.base))
+        .header("cookie", login_cookie)
+        .form(&[("_csrf", token.as_str()), ("username", username), ("password", PW), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    let set = res.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).collect::<Vec<_>>();
+    let session = set.iter().find_map(|c| c.strip_prefix("cc_session=")).expect("a session cookie");
+    session.split(';').next().unwrap().to_string()
+}

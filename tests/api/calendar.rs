@@ -52,7 +52,7 @@ both!(an_admin_uploads_a_new_year_all_or_nothing, |app: TestApp| async move {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| (r["list"].as_str().unwrap().to_string(), r["index"].as_i64().unwrap()))
+        .map(|r| (r["sheet"].as_str().unwrap().to_string(), r["row"].as_i64().unwrap()))
         .collect();
     assert_eq!(rows, [("holidays".to_string(), 3), ("holidays".to_string(), 4), ("workdays".to_string(), 2)]);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM calendar_days WHERE year = 2027").await, 0, "nothing half-saved");

@@ -282,7 +282,7 @@ both!(grids_import_from_geojson_and_answer_who_is_responsible, |app: TestApp| as
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| (r["feature"].as_i64().unwrap(), r["field"].as_str().unwrap().to_string()))
+        .map(|r| (r["row"].as_i64().unwrap(), r["column"].as_str().unwrap().to_string()))
         .collect();
     assert_eq!(
         report,

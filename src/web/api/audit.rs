@@ -1,6 +1,7 @@
 use super::{ErrorBody, Page};
 use crate::domain::time::{DAY_MS, parse_local_day_start};
 use crate::error::AppError;
+use crate::error::Code;
 use crate::service::non_empty;
 use crate::store::PageReq;
 use crate::store::audit::{self as store, AuditEntry, AuditFilter};
@@ -34,7 +35,7 @@ pub async fn list(api: ApiUser, Query(q): Query<AuditQuery>) -> ApiResult<Json<P
     }
     let bad_date = |s: &Option<String>| non_empty(s).is_some_and(|d| parse_local_day_start(&d).is_none());
     if bad_date(&q.from) || bad_date(&q.to) {
-        return Err(AppError::BadRequest("invalid_date", "日期格式应为YYYY-MM-DD".into()).into());
+        return Err(AppError::refuse(Code::InvalidDate, "日期格式应为YYYY-MM-DD").into());
     }
     let f = AuditFilter {
         actor: non_empty(&q.actor),

@@ -1,5 +1,6 @@
 use super::{ErrorBody, JsonBody};
 use crate::error::AppError;
+use crate::error::Code;
 use crate::service::auth::{self as svc, SessionKind};
 use crate::service::users::{self as user_svc, PasswordInput};
 use crate::store::users::{self as store, User};
@@ -40,7 +41,7 @@ pub async fn login(
     JsonBody(req): JsonBody<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
     if req.username.trim().is_empty() || req.password.is_empty() {
-        return Err(AppError::BadRequest("missing_credentials", "请输入用户名和密码".into()).into());
+        return Err(AppError::refuse(Code::MissingCredentials, "请输入用户名和密码").into());
     }
     let ttl = state.config.api_token_hours * 3600 * 1000;
     let out =

@@ -2,7 +2,8 @@ use super::{ErrorBody, JsonBody};
 use crate::domain::calendar::YearData;
 use crate::domain::time::shanghai;
 use crate::error::AppError;
-use crate::service::calendar::{self as svc, ImportError};
+use crate::error::Code;
+use crate::service::calendar as svc;
 use crate::store::calendar::{self as store, DayRow, YearRow};
 use crate::web::auth::ApiUser;
 use crate::web::error::ApiResult;
@@ -46,20 +47,14 @@ pub async fn put_year(
     JsonBody(data): JsonBody<YearData>,
 ) -> ApiResult<StatusCode> {
     if data.year != year {
-        return Err(AppError::BadRequest(
-            "year_mismatch",
+        return Err(AppError::refuse(
+            Code::YearMismatch,
             format!("路径中的年份{year}与数据中的年份{}不一致", data.year),
         )
         .into());
     }
-    match svc::import_year(&api.ctx(), data).await {
-        Ok(()) => Ok(StatusCode::NO_CONTENT),
-        Err(ImportError::Invalid(rows)) => {
-            let msg = format!("年度数据有{}处错误，未导入", rows.len());
-            Err(AppError::Rejected("import_rejected", msg, serde_json::to_value(rows).unwrap_or_default()).into())
-        }
-        Err(ImportError::App(e)) => Err(e.into()),
-    }
+    svc::import_year(&api.ctx(), data).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -92,18 +87,14 @@ pub async fn deadline(api: ApiUser, Query(q): Query<DeadlineQuery>) -> ApiResult
             let naive = NaiveDateTime::parse_from_str(&q.from, "%Y-%m-%dT%H:%M").ok()?;
             shanghai().from_local_datetime(&naive).single()
         })
-        .ok_or_else(|| AppError::BadRequest("invalid_time", "开始时间格式应为2026-02-13T10:00或RFC 3339".into()))?
+        .ok_or_else(|| AppError::refuse(Code::InvalidTime, "开始时间格式应为2026-02-13T10:00或RFC 3339"))?
         .with_timezone(&shanghai());
     let cal = svc::load(&api.state.db).await?;
     let end = match (q.days, q.hours) {
         (Some(d), None) if d <= 1000 => cal.add_working_days(start, d),
         (None, Some(h)) if h <= 10_000 => cal.add_working_minutes(start, h as i64 * 60),
         _ => {
-            return Err(AppError::BadRequest(
-                "invalid_amount",
-                "请给出days或hours其中之一（不超过1000个工作日）".into(),
-            )
-            .into());
+            return Err(AppError::refuse(Code::InvalidAmount, "请给出days或hours其中之一（不超过1000个工作日）").into());
         }
     };
     Ok(Json(Deadline {

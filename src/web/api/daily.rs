@@ -6,6 +6,7 @@ use crate::domain::notify::DeliveryStatus;
 use crate::domain::role::Role;
 use crate::domain::time::{DAY_MS, now_ms, parse_local_day_start, to_local};
 use crate::error::AppError;
+use crate::error::Code;
 use crate::service::escalation::{self as esc, ProposedInterview, ProposedNotice};
 use crate::service::rounds::{self, Rounds};
 use crate::store::notifications::{self as store, Delivery, Notification};
@@ -48,14 +49,14 @@ pub async fn escalation(api: ApiUser, Query(q): Query<EscalationQuery>) -> ApiRe
     let day = |s: &Option<String>, default: chrono::NaiveDate| -> Result<i64, AppError> {
         match s.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             Some(s) => parse_local_day_start(s)
-                .ok_or_else(|| AppError::BadRequest("invalid_date", format!("日期格式应为2026-11-23：{s}"))),
+                .ok_or_else(|| AppError::refuse(Code::InvalidDate, format!("日期格式应为2026-11-23：{s}"))),
             None => Ok(parse_local_day_start(&default.format("%Y-%m-%d").to_string()).unwrap_or(0)),
         }
     };
     let from = day(&q.from, today.with_day(1).unwrap_or(today))?;
     let to = day(&q.to, today)? + DAY_MS;
     if to <= from {
-        return Err(AppError::BadRequest("invalid_period", "结束日期不能早于开始日期".into()).into());
+        return Err(AppError::refuse(Code::InvalidPeriod, "结束日期不能早于开始日期").into());
     }
     let ctx = api.ctx();
     let notices = esc::proposed_notices(&ctx).await?;
@@ -93,7 +94,7 @@ pub async fn deliveries(api: ApiUser, Query(q): Query<DeliveryQuery>) -> ApiResu
         None => None,
         Some(s) => Some(
             DeliveryStatus::parse(s)
-                .ok_or_else(|| AppError::BadRequest("invalid_status", "状态应为 pending、sent 或 failed".into()))?,
+                .ok_or_else(|| AppError::refuse(Code::InvalidStatus, "状态应为 pending、sent 或 failed"))?,
         ),
     };
     Ok(Json(store::deliveries(&api.state.db, status).await?))

@@ -20,7 +20,9 @@ mod users;
 use super::AppState;
 use super::error::ApiError;
 use crate::error::AppError;
+use crate::error::Code;
 use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Serialize;
@@ -117,13 +119,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(JsonBody(v)),
-            Err(rejection) => {
-                let detail = rejection.body_text();
-                Err(ApiError(AppError::BadRequest(
-                    "invalid_json",
-                    format!("请求内容不是有效的JSON或字段类型不符：{detail}"),
-                )))
-            }
+            Err(rejection) => Err(ApiError(match rejection.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => Code::PayloadTooLarge.into(),
+                StatusCode::UNSUPPORTED_MEDIA_TYPE => Code::UnsupportedMediaType.into(),
+                _ => AppError::refuse(
+                    Code::InvalidJson,
+                    format!("{}：{}", Code::InvalidJson.message(), rejection.body_text()),
+                ),
+            })),
         }
     }
 }
@@ -142,21 +145,19 @@ pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
+/// Every error has a code from the one catalogue (each code has one HTTP status) and a Chinese
+/// message; a validation failure lists its fields, a refused import its first bad rows.
 #[derive(Serialize, ToSchema)]
 pub struct ErrorDetail {
-    /// Stable English code, e.g. validation_failed, not_found, forbidden, unauthorized
-    pub code: String,
+    pub code: Code,
     /// Message in Chinese for people
     pub message: String,
-    /// Field errors for validation_failed
-    pub fields: Option<Vec<FieldErrorDoc>>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct FieldErrorDoc {
-    pub field: String,
-    pub code: String,
-    pub message: String,
+    /// Field errors, for validation_failed
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<crate::domain::validate::FieldError>>,
+    /// The refused rows of an import (at most 200), for import_rejected and duplicate_open_problem
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows: Option<Vec<crate::error::RowError>>,
 }
 
 struct BearerAuth;
@@ -196,7 +197,7 @@ impl Modify for BearerAuth {
         notices::list, notices::generate, notices::get, notices::edit, notices::publish, notices::confirm, notices::reads, notices::docx,
         notices::interviews, notices::create_interview, notices::interview_outcome,
     ),
-    components(schemas(ErrorBody, ErrorDetail, FieldErrorDoc)),
+    components(schemas(ErrorBody, ErrorDetail)),
     tags((name = "auth", description = "登录与会话"), (name = "org", description = "区域"), (name = "units", description = "责任单位与通讯录"),
          (name = "teams", description = "督导组"), (name = "users", description = "用户"), (name = "audit", description = "审计日志"),
          (name = "calendar", description = "工作日历"), (name = "points", description = "点位与网格"),

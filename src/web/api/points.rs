@@ -1,6 +1,7 @@
 use super::{ErrorBody, JsonBody, Page};
 use crate::domain::geo::{gcj02_to_wgs84, in_china};
 use crate::error::AppError;
+use crate::error::Code;
 use crate::service::access::area_scope;
 use crate::service::grids::{self as grid_svc, GridImport, Responsible};
 use crate::service::non_empty;
@@ -112,7 +113,7 @@ pub struct LookupQuery {
 pub async fn lookup(api: ApiUser, Query(q): Query<LookupQuery>) -> ApiResult<Json<Responsible>> {
     let p = if q.crs.as_deref() == Some("gcj02") { gcj02_to_wgs84((q.lng, q.lat)) } else { (q.lng, q.lat) };
     if !in_china(p) {
-        return Err(AppError::BadRequest("invalid_position", "坐标不在中国境内，请检查经纬度".into()).into());
+        return Err(AppError::refuse(Code::InvalidPosition, "坐标不在中国境内，请检查经纬度").into());
     }
     Ok(Json(grid_svc::lookup(&api.state.db, p).await?))
 }

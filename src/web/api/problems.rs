@@ -3,6 +3,7 @@ use crate::domain::photo::PhotoOwner;
 use crate::domain::problem::Action;
 use crate::domain::time::{DAY_MS, now_ms, parse_local_day_start};
 use crate::error::AppError;
+use crate::error::Code;
 use crate::service::non_empty;
 use crate::service::problems::{self as svc, ActInput, FileInput};
 use crate::store::PageReq;
@@ -22,7 +23,7 @@ fn decode_photos(list: &[String]) -> Result<Vec<Vec<u8>>, AppError> {
     list.iter()
         .map(|b| base64::engine::general_purpose::STANDARD.decode(b.trim()))
         .collect::<Result<_, _>>()
-        .map_err(|_| AppError::BadRequest("invalid_photo_encoding", "照片应为base64编码".into()))
+        .map_err(|_| AppError::refuse(Code::InvalidPhotoEncoding, "照片应为base64编码"))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -96,13 +97,12 @@ pub async fn list(api: ApiUser, Query(q): Query<ProblemQuery>) -> ApiResult<Json
     f.keyword = non_empty(&q.q);
     let size = PageReq::new(None, q.size).size;
     let sort = match non_empty(&q.sort) {
-        Some(s) => store::Sort::parse(&s).ok_or_else(|| {
-            AppError::BadRequest("invalid_sort", "排序方式应为 found_desc、found_asc 或 deadline_asc".into())
-        })?,
+        Some(s) => store::Sort::parse(&s)
+            .ok_or_else(|| AppError::refuse(Code::InvalidSort, "排序方式应为 found_desc、found_asc 或 deadline_asc"))?,
         None => store::Sort::default(),
     };
     let seek = store::Seek::parse(q.after.as_deref(), q.before.as_deref())
-        .ok_or_else(|| AppError::BadRequest("invalid_cursor", "翻页参数无效，请回到首页重新查询".into()))?;
+        .ok_or_else(|| AppError::refuse(Code::InvalidCursor, "翻页参数无效，请回到首页重新查询"))?;
     let pg = store::list_keyset(ctx.db, &f, sort, &seek, size).await?;
     Ok(Json(ProblemPage { items: pg.rows, total: pg.total, size, next_cursor: pg.next, prev_cursor: pg.prev }))
 }
@@ -177,7 +177,7 @@ pub struct KpiReport {
 #[utoipa::path(get, path = "/kpi", tag = "problems", params(KpiQuery), responses((status = 200, body = KpiReport), (status = 400, body = ErrorBody)))]
 pub async fn kpi(api: ApiUser, Query(q): Query<KpiQuery>) -> ApiResult<Json<KpiReport>> {
     let (Some(from), Some(to)) = (parse_local_day_start(&q.from), parse_local_day_start(&q.to)) else {
-        return Err(AppError::BadRequest("invalid_date", "日期格式应为YYYY-MM-DD".into()).into());
+        return Err(AppError::refuse(Code::InvalidDate, "日期格式应为YYYY-MM-DD").into());
     };
     let (lines, total) =
         crate::service::kpi::report(&api.ctx(), from, to + DAY_MS, q.by.as_deref() == Some("community")).await?;

@@ -2,12 +2,13 @@
 
 use super::form_errors;
 use crate::domain::calendar::DayKind;
-use crate::domain::calendar::{YearData, YearError};
+use crate::domain::calendar::YearData;
 use crate::domain::time::{fmt_local, shanghai};
 use crate::domain::validate::FieldErrors;
 use crate::error::AppError;
+use crate::error::RowError;
 use crate::service::access::require_admin;
-use crate::service::calendar::{self as svc, ImportError};
+use crate::service::calendar as svc;
 use crate::store::calendar::{self as store, DayRow, YearRow};
 use crate::web::auth::{CsrfForm, CsrfMultipart, PageUser};
 use crate::web::error::PageResult;
@@ -46,7 +47,7 @@ pub struct CalendarPage {
     hours: String,
     is_admin: bool,
     errors: FieldErrors,
-    import_errors: Vec<YearError>,
+    import_errors: Vec<RowError>,
     calc_from: String,
     calc_amount: String,
     calc_unit: String,
@@ -98,7 +99,7 @@ async fn render(
     page: &PageUser,
     q: &CalendarQuery,
     errors: FieldErrors,
-    import_errors: Vec<YearError>,
+    import_errors: Vec<RowError>,
 ) -> PageResult<CalendarPage> {
     let db = &page.state.db;
     let years = store::years(db).await?;
@@ -144,7 +145,7 @@ pub async fn template() -> Response {
 pub async fn upload(form: CsrfMultipart) -> PageResult<Response> {
     let page = &form.page;
     require_admin(&page.user)?;
-    let refuse = |message: &str| YearError { list: "file", index: 0, date: String::new(), message: message.into() };
+    let refuse = |message: &str| RowError::new("file", 0, "file", message);
     let errors = match form.file("file") {
         None => vec![refuse("请选择要上传的年度数据文件（JSON）")],
         Some(f) => match serde_json::from_slice::<YearData>(&f.bytes) {
@@ -155,8 +156,8 @@ pub async fn upload(form: CsrfMultipart) -> PageResult<Response> {
                     Ok(()) => {
                         return Ok(Redirect::to(&format!("/settings/calendar?year={year}&ok=saved")).into_response());
                     }
-                    Err(ImportError::Invalid(errors)) => errors,
-                    Err(ImportError::App(e)) => return Err(e.into()),
+                    Err(AppError::Rejected(_, _, errors)) => errors,
+                    Err(e) => return Err(e.into()),
                 }
             }
         },

@@ -120,10 +120,10 @@ where
             Ok(page(user, k, Vec::new(), Some((true, msg))).into_response())
         }
         Err(AppError::Rejected(_, message, rows)) => {
-            let errors = serde_json::from_value(rows).unwrap_or_default();
+            let errors = rows;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page(user, k, errors, Some((false, message)))).into_response())
         }
-        Err(AppError::Conflict(_, message)) => {
+        Err(AppError::Refused(_, message)) => {
             Ok((StatusCode::CONFLICT, page(user, k, Vec::new(), Some((false, message)))).into_response())
         }
         Err(e) => Err(e.into()),

@@ -1,8 +1,9 @@
 //! Grids: the list, the GeoJSON import (all or nothing) and its report.
 
 use crate::error::AppError;
+use crate::error::RowError;
 use crate::service::access::{area_scope, require_admin};
-use crate::service::grids::{self as svc, FeatureError};
+use crate::service::grids as svc;
 use crate::store::points::{self as store, GridRow};
 use crate::web::auth::{CsrfMultipart, PageUser};
 use crate::web::error::PageResult;
@@ -20,7 +21,7 @@ pub struct GridList {
     l: Layout,
     rows: Vec<GridRow>,
     is_admin: bool,
-    errors: Vec<FeatureError>,
+    errors: Vec<RowError>,
     summary: Option<String>,
 }
 
@@ -32,7 +33,7 @@ pub struct GridQuery {
     moved: Option<usize>,
 }
 
-async fn render(page: &PageUser, errors: Vec<FeatureError>, summary: Option<String>) -> PageResult<GridList> {
+async fn render(page: &PageUser, errors: Vec<RowError>, summary: Option<String>) -> PageResult<GridList> {
     let scope = area_scope(&page.ctx()).await?;
     Ok(GridList {
         l: Layout::new(&page.user, "grids", "网格"),
@@ -80,10 +81,7 @@ pub async fn import(form: CsrfMultipart) -> PageResult<Response> {
     let page = &form.page;
     require_admin(&page.user)?;
     let Some(file) = form.file("file") else {
-        let e =
-            FeatureError {
-                feature: 0, code: String::new(), field: "file".into(), message: "请选择GeoJSON文件".into()
-            };
+        let e = RowError::new("", 0, "file", "请选择GeoJSON文件");
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(page, vec![e], None).await?).into_response());
     };
     match svc::import(&page.ctx(), &file.bytes).await {
@@ -92,8 +90,7 @@ pub async fn import(form: CsrfMultipart) -> PageResult<Response> {
                 .into_response())
         }
         Err(AppError::Rejected(_, _, rows)) => {
-            let errors: Vec<FeatureError> = serde_json::from_value(rows).unwrap_or_default();
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(page, errors, None).await?).into_response())
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(page, rows, None).await?).into_response())
         }
         Err(e) => Err(e.into()),
     }

@@ -5,6 +5,7 @@
 use super::opt;
 use crate::domain::geo::{gcj02_to_wgs84, wgs84_to_gcj02};
 use crate::error::AppError;
+use crate::error::Code;
 use crate::service::access::area_scope;
 use crate::service::grids::{Responsible, lookup};
 use crate::service::points as svc;
@@ -114,7 +115,7 @@ fn parse_position(q: &LookupQuery) -> Option<(f64, f64)> {
 
 /// "Who is responsible here?" for a clicked map position.
 pub async fn lookup_json(page: PageUser, Query(q): Query<LookupQuery>) -> PageResult<Json<Responsible>> {
-    let p = parse_position(&q).ok_or(AppError::BadRequest("invalid_position", "坐标无效".into()))?;
+    let p = parse_position(&q).ok_or(AppError::refuse(Code::InvalidPosition, "坐标无效"))?;
     Ok(Json(lookup(&page.state.db, p).await?))
 }
 

@@ -161,7 +161,7 @@ pub fn form_errors(e: crate::error::AppError) -> Result<crate::domain::validate:
     use crate::error::AppError;
     match e {
         AppError::Validation(f) => Ok(f),
-        AppError::Conflict(code, msg) => Ok(FieldErrors::single("_form", code, msg)),
+        AppError::Refused(code, msg) => Ok(FieldErrors::single("_form", code, msg)),
         other => Err(other),
     }
 }

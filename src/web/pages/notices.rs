@@ -140,7 +140,7 @@ pub async fn generate(CsrfForm { page, form }: CsrfForm<GenerateForm>) -> PageRe
     };
     match run.await {
         Ok(n) => Ok(Redirect::to(&format!("/notices/{}", n.id)).into_response()),
-        Err(e @ (AppError::Conflict(..) | AppError::BadRequest(..))) => {
+        Err(e @ AppError::Refused(..)) => {
             let again = list_page(&page, None, ListQuery::default(), Some(e.to_string())).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, again).into_response())
         }

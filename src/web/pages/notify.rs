@@ -5,6 +5,7 @@ use crate::domain::notify::{DeliveryStatus, WebhookKind};
 use crate::domain::time::{fmt_local, now_ms};
 use crate::domain::{ids::new_id, role::Role};
 use crate::error::AppError;
+use crate::error::Code;
 use crate::service::access::require_admin;
 use crate::store::audit::Change;
 use crate::store::notifications::{self as store, Delivery, Notification};
@@ -55,13 +56,13 @@ pub async fn add_webhook(
     crate::store::units::get(&page.state.db, &unit_id).await?.ok_or(AppError::NotFound)?;
     let url = form.url.trim();
     let Some(kind) = WebhookKind::parse(form.kind.trim()) else {
-        return Err(AppError::BadRequest("invalid_kind", "机器人类型应为企业微信或钉钉".into()).into());
+        return Err(AppError::refuse(Code::InvalidKind, "机器人类型应为企业微信或钉钉").into());
     };
     if !(url.starts_with("https://") || url.starts_with("http://"))
         || url.len() > 500
         || url.contains(char::is_whitespace)
     {
-        return Err(AppError::BadRequest("invalid_url", "机器人地址应为http(s)://开头的完整网址".into()).into());
+        return Err(AppError::refuse(Code::InvalidUrl, "机器人地址应为http(s)://开头的完整网址").into());
     }
     let now = now_ms();
     let w = store::Webhook {

@@ -19,7 +19,7 @@ pub async fn upload(Path(point_id): Path<String>, form: CsrfMultipart) -> PageRe
     };
     match svc::add_to_point(&page.ctx(), &page.state.storage, &point_id, file.bytes.clone()).await {
         Ok(_) => Ok(Redirect::to(&format!("/points/{point_id}?ok=created")).into_response()),
-        Err(AppError::BadRequest(_, message)) => Ok(error_page(StatusCode::UNPROCESSABLE_ENTITY, message)),
+        Err(AppError::Refused(_, message)) => Ok(error_page(StatusCode::UNPROCESSABLE_ENTITY, message)),
         Err(e) => Err(e.into()),
     }
 }

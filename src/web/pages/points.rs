@@ -249,7 +249,7 @@ pub async fn clean(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<Cle
     match crate::service::scoring::record_clean(&page.ctx(), &id, &form.note).await {
         Ok(_) if form.back == "new" => Ok(Redirect::to("/problems/new?ok=clean").into_response()),
         Ok(_) => Ok(Redirect::to(&format!("/points/{id}?ok=clean")).into_response()),
-        Err(e @ (AppError::Conflict(..) | AppError::Validation(..))) => {
+        Err(e @ (AppError::Refused(..) | AppError::Validation(..))) => {
             let message = crate::web::error::message_of(&e);
             Ok((e.status(), detail_page(&page, &id, None, Some(message)).await?).into_response())
         }
@@ -408,7 +408,7 @@ pub async fn import(form: crate::web::auth::CsrfMultipart) -> PageResult<Respons
         }
         .into_response()),
         Err(AppError::Rejected(_, message, rows)) => {
-            let errors = serde_json::from_value(rows).unwrap_or_default();
+            let errors = rows;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, ImportPage { l, errors, message: Some(message) }).into_response())
         }
         Err(e) => Err(e.into()),

@@ -8,6 +8,7 @@ use crate::domain::role::Role;
 use crate::domain::time::{DAY_MS, fmt_local, now_ms, parse_local_day_start, to_local};
 use crate::domain::validate::FieldErrors;
 use crate::error::AppError;
+use crate::error::Code;
 use crate::service::problems::{self as svc, ActInput, FileInput};
 use crate::store::photos::{self as photo_store, Photo};
 use crate::store::points::{self as point_store, PointFilter};
@@ -175,7 +176,7 @@ pub async fn list(page: PageUser, RawQuery(raw): RawQuery, Query(q): Query<ListQ
     let size = PageReq::new(None, q.size).size;
     let sort = opt(&q.sort).and_then(|s| store::Sort::parse(&s)).unwrap_or_default();
     let seek = store::Seek::parse(q.after.as_deref(), q.before.as_deref())
-        .ok_or_else(|| AppError::BadRequest("invalid_cursor", "翻页参数无效，请回到首页重新查询".into()))?;
+        .ok_or_else(|| AppError::refuse(Code::InvalidCursor, "翻页参数无效，请回到首页重新查询"))?;
     let pg = store::list_keyset(ctx.db, &f, sort, &seek, size).await?;
     let can_file = !matches!(page.user.role, Role::Discipline);
     Ok(ListPage {
@@ -344,8 +345,8 @@ pub async fn create(form: CsrfMultipart) -> PageResult<Response> {
             Ok((StatusCode::UNPROCESSABLE_ENTITY, new_page(page, point, String::new(), None, input, errors).await?)
                 .into_response())
         }
-        Err(AppError::BadRequest(_, message)) => {
-            let errors = FieldErrors::single("photos", "bad_photo", message);
+        Err(AppError::Refused(_, message)) => {
+            let errors = FieldErrors::single("photos", Code::BadPhoto, message);
             let point = Some(input.point_id.clone()).filter(|p| !p.is_empty());
             Ok((StatusCode::UNPROCESSABLE_ENTITY, new_page(page, point, String::new(), None, input, errors).await?)
                 .into_response())
@@ -462,7 +463,7 @@ pub async fn act(Path((id, action)): Path<(String, String)>, form: CsrfMultipart
             let msg = crate::web::error::message_of(&e);
             Ok((StatusCode::UNPROCESSABLE_ENTITY, detail_page(page, &id, Some(msg)).await?).into_response())
         }
-        Err(AppError::BadRequest(_, msg) | AppError::Conflict(_, msg)) => {
+        Err(AppError::Refused(_, msg)) => {
             Ok((StatusCode::UNPROCESSABLE_ENTITY, detail_page(page, &id, Some(msg)).await?).into_response())
         }
         Err(e) => Err(e.into()),

@@ -366,7 +366,7 @@ async fn rules_page(
     };
     let from = match svc::effective_from(db, class, chosen).await {
         Ok(t) => t,
-        Err(e @ (AppError::Conflict(..) | AppError::Validation(_))) => {
+        Err(e @ (AppError::Refused(..) | AppError::Validation(_))) => {
             errors.push(crate::web::error::message_of(&e));
             svc::effective_from(db, class, None).await?
         }
@@ -450,7 +450,7 @@ pub async fn publish_rules(CsrfForm { page, form }: CsrfForm<PublishForm>) -> Pa
     };
     match svc::publish(&page.ctx(), class, day).await {
         Ok(_) => Ok(Redirect::to(&format!("/scores?class={}", class.as_str())).into_response()),
-        Err(e @ (AppError::Conflict(..) | AppError::Validation(_))) => {
+        Err(e @ (AppError::Refused(..) | AppError::Validation(_))) => {
             let msg = crate::web::error::message_of(&e);
             Ok((StatusCode::CONFLICT, rules_page(&page, class, None, vec![msg], None).await?).into_response())
         }

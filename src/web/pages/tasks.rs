@@ -3,6 +3,7 @@
 use super::form_errors;
 use crate::domain::validate::FieldErrors;
 use crate::error::AppError;
+use crate::error::Code;
 use crate::service::tasks::{self as svc, STATUSES, TaskInput};
 use crate::store::tasks::{self as store, Task};
 use crate::web::auth::{CsrfForm, PageUser};
@@ -21,7 +22,7 @@ pub async fn create(Path(unit_id): Path<String>, CsrfForm { page, form }: CsrfFo
             let errors = form_errors(e)?;
             let messages: Vec<String> = errors.0.iter().map(|e| e.message.clone()).collect();
             let msg = format!("任务未下达：{}", messages.join("；"));
-            Err(AppError::BadRequest("invalid_task", msg).into())
+            Err(AppError::refuse(Code::InvalidTask, msg).into())
         }
     }
 }
