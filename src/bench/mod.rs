@@ -11,6 +11,7 @@ use crate::domain::time::{DAY_MS, now_ms};
 use crate::service::{Ctx, CurrentUser};
 use crate::store::Db;
 use crate::store::problems::{self as store, Problem, ProblemFilter, Seek, Sort};
+use crate::store::record::Insert;
 use anyhow::Context;
 use chrono::Datelike;
 use serde_json::json;
@@ -139,8 +140,10 @@ async fn generate(db: &Db, n: u64) -> anyhow::Result<()> {
                 updated_at: found,
                 version: 1,
                 id,
+                search_text: String::new(),
             };
-            store::insert(&mut tx, &p, point_name).await?;
+            let p = Problem { search_text: store::search_text(&p, point_name), ..p };
+            p.insert(&mut tx).await?;
         }
         tx.commit().await?;
         done = (done + 10_000).min(n);

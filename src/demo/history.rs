@@ -407,6 +407,9 @@ impl Replay<'_> {
                 };
                 let photos = if action == Action::SubmitFix { vec![photo(self.photos)] } else { vec![] };
                 let id = p.id.clone().expect("filed before its story");
+                // Acting on the problem as it stands now, as a user who just opened it.
+                let version = crate::store::problems::get(self.db, &id).await?.map(|p| p.version);
+                let input = ActInput { version, ..input };
                 act(&self.ctx(&who), self.storage, &id, action, input, photos).await?;
             }
             Step::Clean { point, by } => {
@@ -432,12 +435,16 @@ impl Replay<'_> {
             Step::Outcome(k) => {
                 let id = self.interviews[k].clone();
                 let held = day.format("%Y-%m-%d").to_string();
+                let version: i64 = sqlx::query_scalar("SELECT version FROM interviews WHERE id = $1")
+                    .bind(&id)
+                    .fetch_one(&self.db.pool)
+                    .await?;
                 crate::service::interviews::record_outcome(
                     &self.ctx("admin"),
                     &id,
                     &held,
                     "单位主要负责人作出书面检查，建立问题清单，限一周内全部整改到位",
-                    None,
+                    Some(version),
                 )
                 .await?;
             }

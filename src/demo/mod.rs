@@ -7,7 +7,7 @@ pub mod history;
 mod names;
 pub mod problems;
 
-use crate::domain::audit::{ObjectType, Verb};
+use crate::domain::audit::Verb;
 use crate::domain::geo::rectangle;
 use crate::domain::org::OrgLevel;
 use crate::domain::role::Role;
@@ -16,14 +16,14 @@ use crate::domain::{ids::new_id, unit::UnitKind};
 use crate::error::{AppError, AppResult};
 use crate::service::auth::{check_password, hash_password};
 use crate::service::points::GridIndex;
-use crate::service::snapshot;
 use crate::store::audit::{self, Actor, Change};
 use crate::store::org::OrgNode;
-use crate::store::points::{self, Grid};
+use crate::store::points::Grid;
+use crate::store::record::Insert;
 use crate::store::teams::Team;
 use crate::store::units::{Contact, Unit};
 use crate::store::users::User;
-use crate::store::{Db, Tx, org, teams, units, users};
+use crate::store::{Db, Tx, teams, users};
 use names::*;
 
 pub const DEFAULT_PASSWORD: &str = "Demo2026";
@@ -135,20 +135,17 @@ struct Builder {
 const ACTOR: Actor<'static> = Actor { id: None, name: "演示数据生成", request_id: "demo" };
 
 impl Builder {
-    async fn audit_create<T: serde::Serialize>(
-        &mut self,
-        object_type: ObjectType,
-        id: &str,
-        label: &str,
-        v: &T,
-    ) -> AppResult<()> {
+    /// Inserts a record and audits its creation, as the demo's generator.
+    async fn create<R: Insert>(&mut self, r: &R) -> AppResult<()> {
+        r.insert(&mut self.tx).await?;
+        let label = r.label();
         let change = Change {
             action: Verb::Create.into(),
-            object_type,
-            object_id: id,
-            object_label: label,
+            object_type: R::OBJECT,
+            object_id: r.id(),
+            object_label: &label,
             before: None,
-            after: snapshot(v),
+            after: r.snapshot(),
         };
         audit::record(&mut self.tx, &ACTOR, change, self.now).await?;
         Ok(())
@@ -171,8 +168,7 @@ impl Builder {
             updated_at: self.now,
             version: 1,
         };
-        org::insert(&mut self.tx, &n).await?;
-        self.audit_create(ObjectType::OrgNode, &n.id, &n.name, &n).await?;
+        self.create(&n).await?;
         self.nodes += 1;
         Ok(n)
     }
@@ -230,8 +226,7 @@ impl Builder {
                 updated_at: self.now,
                 version: 1,
             };
-            units::insert(&mut self.tx, &unit).await?;
-            self.audit_create(ObjectType::Unit, &unit.id, &unit.name, &unit).await?;
+            self.create(&unit).await?;
             self.contacts(&unit, ui).await?;
             unit_ids.push((unit.id.clone(), *kind));
             self.units += 1;
@@ -247,9 +242,9 @@ impl Builder {
                 created_at: self.now,
                 updated_at: self.now,
                 version: 1,
+                member_ids: Vec::new(),
             };
-            teams::insert(&mut self.tx, &t).await?;
-            self.audit_create(ObjectType::Team, &t.id, &t.name, &t).await?;
+            self.create(&t).await?;
             team_ids.push(t.id);
             self.teams += 1;
         }
@@ -289,14 +284,7 @@ impl Builder {
                     updated_at: self.now,
                     version: 1,
                 };
-                points::insert_grid(&mut self.tx, &g).await?;
-                self.audit_create(
-                    ObjectType::Grid,
-                    &g.id,
-                    &g.name,
-                    &serde_json::json!({"code": g.code, "name": g.name}),
-                )
-                .await?;
+                self.create(&g).await?;
                 out.push(g);
             }
         }
@@ -342,9 +330,7 @@ impl Builder {
                 p.backup_phone = mobile(700 + n_total);
                 p.guarantor_name = person_name(ui * 7 + 1);
                 p.guarantor_phone = mobile(ui * 10 + 1);
-                points::insert(&mut self.tx, &p).await?;
-                let label = format!("{} {}", p.code, p.name);
-                self.audit_create(ObjectType::Point, &p.id, &label, &p).await?;
+                self.create(&p).await?;
                 n_total += 1;
             }
         }
@@ -361,6 +347,7 @@ impl Builder {
                 let t = crate::store::tasks::Task {
                     id: new_id(),
                     unit_id: unit_id.clone(),
+                    unit_name: UNITS[ui].0.to_string(),
                     point_id: None,
                     title: title.to_string(),
                     owner_name: person_name(ui * 7 + 3),
@@ -371,8 +358,7 @@ impl Builder {
                     updated_at: self.now,
                     version: 1,
                 };
-                crate::store::tasks::insert(&mut self.tx, &t).await?;
-                self.audit_create(ObjectType::Task, &t.id, &t.title, &t).await?;
+                self.create(&t).await?;
             }
         }
         Ok(())
@@ -387,6 +373,7 @@ impl Builder {
             let c = Contact {
                 id: new_id(),
                 unit_id: unit.id.clone(),
+                unit_name: unit.name.clone(),
                 level_id,
                 level_name,
                 level_seq: seq,
@@ -394,12 +381,11 @@ impl Builder {
                 position: contact_position(unit, li),
                 phone: mobile(ui * 10 + li),
                 note: String::new(),
+                created_at: self.now,
                 updated_at: self.now,
                 version: 1,
             };
-            units::insert_contact(&mut self.tx, &c, self.now).await?;
-            let label = format!("{} · {}", unit.name, c.name);
-            self.audit_create(ObjectType::UnitContact, &c.id, &label, &c).await?;
+            self.create(&c).await?;
         }
         Ok(())
     }
@@ -423,8 +409,7 @@ impl Builder {
     }
 
     async fn save_user(&mut self, u: User) -> AppResult<User> {
-        users::insert(&mut self.tx, &u).await?;
-        self.audit_create(ObjectType::User, &u.id, &u.username, &u).await?;
+        self.create(&u).await?;
         Ok(u)
     }
 

@@ -6,6 +6,7 @@ use crate::error::{AppError, AppResult};
 use crate::media::storage::Storage;
 use crate::service::problems::{ActInput, FileInput, act, file};
 use crate::service::{Ctx, CurrentUser};
+use crate::store::problems::Problem;
 use crate::store::{Db, users};
 use image::codecs::jpeg::JpegEncoder;
 use image::{ImageBuffer, Rgb};
@@ -79,19 +80,25 @@ pub async fn seed(db: &Db, storage: &Storage) -> AppResult<Seeded> {
         };
         filed.push(file(&s, storage, input, vec![photo(n as u64 + 1)]).await?);
     }
-    let step = |reason: &str| ActInput { reason: reason.into(), note: "已清理完毕".into(), ..Default::default() };
+    // Each action is taken on the problem as it stands (its current version).
+    let step = |p: &Problem, reason: &str| ActInput {
+        reason: reason.into(),
+        note: "已清理完毕".into(),
+        version: Some(p.version),
+        ..Default::default()
+    };
     // 0 stays 待签收; 1 acknowledged; 2 fixed, awaiting the re-check; 3 closed; 4 reworked.
-    for p in filed.iter().skip(1) {
-        act(&l, storage, &p.id, Action::Acknowledge, ActInput::default(), vec![]).await?;
+    for p in filed.iter_mut().skip(1) {
+        *p = act(&l, storage, &p.id, Action::Acknowledge, step(p, ""), vec![]).await?;
     }
-    for (k, p) in filed.iter().enumerate().skip(2).take(3) {
-        act(&l, storage, &p.id, Action::SubmitFix, step(""), vec![photo(100 + k as u64)]).await?;
+    for (k, p) in filed.iter_mut().enumerate().skip(2).take(3) {
+        *p = act(&l, storage, &p.id, Action::SubmitFix, step(p, ""), vec![photo(100 + k as u64)]).await?;
     }
     if let Some(p) = filed.get(3) {
-        act(&s, storage, &p.id, Action::Pass, ActInput::default(), vec![]).await?;
+        act(&s, storage, &p.id, Action::Pass, step(p, ""), vec![]).await?;
     }
     if let Some(p) = filed.get(4) {
-        act(&s, storage, &p.id, Action::Fail, step("周边仍有散落垃圾"), vec![]).await?;
+        act(&s, storage, &p.id, Action::Fail, step(p, "周边仍有散落垃圾"), vec![]).await?;
     }
     scoring(db).await?;
     Ok(Seeded { history, today: filed.len() })

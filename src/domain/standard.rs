@@ -64,6 +64,9 @@ pub struct ItemInput {
     pub deduction: serde_json::Value,
     #[serde(default)]
     pub closing_standard: String,
+    /// The row version an edit was read at (required when changing an item)
+    #[serde(default, deserialize_with = "super::validate::version")]
+    pub version: Option<i64>,
 }
 
 /// A checked item.
@@ -229,6 +232,7 @@ mod tests {
             severity: "致命".into(),
             deduction: serde_json::json!("1.25"),
             closing_standard: String::new(),
+            version: None,
         };
         let e = i.validate(&["main_road".to_string()]).unwrap_err();
         let fields: Vec<&str> = e.0.iter().map(|f| f.field.as_str()).collect();

@@ -1,7 +1,7 @@
 //! Field-level validation with Chinese messages for people and stable codes for API clients.
 
 use super::code::Code;
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct FieldError {
@@ -104,6 +104,42 @@ pub fn is_phone(v: &str) -> bool {
         && area.bytes().all(|c| c.is_ascii_digit())
         && (7..=8).contains(&num.len())
         && num.bytes().all(|c| c.is_ascii_digit())
+}
+
+/// Accepts a JSON boolean or a form value ("on", "1", "true", "0", "false").
+pub fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum F {
+        B(bool),
+        S(String),
+    }
+    Ok(match Option::<F>::deserialize(d)? {
+        None => None,
+        Some(F::B(b)) => Some(b),
+        Some(F::S(s)) => match s.as_str() {
+            "on" | "1" | "true" | "yes" => Some(true),
+            "0" | "false" | "off" | "no" => Some(false),
+            "" => None,
+            _ => return Err(serde::de::Error::custom("应为是/否")),
+        },
+    })
+}
+
+/// Accepts a JSON number or a form string for a row version.
+pub fn version<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum V {
+        N(i64),
+        S(String),
+    }
+    Ok(match Option::<V>::deserialize(d)? {
+        None => None,
+        Some(V::N(n)) => Some(n),
+        Some(V::S(s)) if s.trim().is_empty() => None,
+        Some(V::S(s)) => Some(s.trim().parse().map_err(|_| serde::de::Error::custom("版本号应为数字"))?),
+    })
 }
 
 #[cfg(test)]

@@ -1,10 +1,9 @@
 //! Passwords, login with throttling, sessions and tokens.
 
-use super::{CurrentUser, snapshot};
+use super::{Ctx, CurrentUser};
 use crate::domain::audit::{ObjectType, Verb};
 use crate::domain::{time::now_ms, validate::FieldErrors};
 use crate::error::{AppError, AppResult, Code};
-use crate::store::audit::{self, Actor, Change};
 use crate::store::{Db, sessions, users};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
@@ -104,18 +103,13 @@ pub async fn login(
     };
     let token = random_hex(32);
     let expires_at = now + ttl_ms;
-    sessions::insert(db, &token_hash(&token), &user.id, kind, &random_hex(16), now, expires_at).await?;
-    let mut conn = db.pool.acquire().await?;
-    let actor = Actor { id: Some(&user.id), name: &user.display_name, request_id };
-    let change = Change {
-        action: Verb::Login.into(),
-        object_type: ObjectType::Session,
-        object_id: &user.id,
-        object_label: &user.username,
-        before: None,
-        after: snapshot(&serde_json::json!({ "kind": kind.as_str(), "ip": ip })),
-    };
-    audit::record(&mut conn, &actor, change, now).await?;
+    let who = CurrentUser::signed_in(&user);
+    let ctx = Ctx { db, user: &who, request_id };
+    let mut w = ctx.write().await?;
+    sessions::insert(w.conn(), &token_hash(&token), &user.id, kind, &random_hex(16), now, expires_at).await?;
+    let after = serde_json::json!({ "kind": kind.as_str(), "ip": ip });
+    w.audit(Verb::Login, ObjectType::Session, &user.id, &user.username, None, Some(after)).await?;
+    w.commit().await?;
     Ok(LoginOutcome { token, expires_at, user })
 }
 
@@ -141,19 +135,11 @@ pub async fn authenticate(db: &Db, token: &str, kind: SessionKind) -> AppResult<
 }
 
 pub async fn logout(db: &Db, user: &CurrentUser, request_id: &str) -> AppResult<()> {
-    sessions::delete(db, &user.session_id).await?;
-    let mut conn = db.pool.acquire().await?;
-    let actor = Actor { id: Some(&user.id), name: &user.display_name, request_id };
-    let change = Change {
-        action: Verb::Logout.into(),
-        object_type: ObjectType::Session,
-        object_id: &user.id,
-        object_label: &user.username,
-        before: None,
-        after: None,
-    };
-    audit::record(&mut conn, &actor, change, now_ms()).await?;
-    Ok(())
+    let ctx = Ctx { db, user, request_id };
+    let mut w = ctx.write().await?;
+    sessions::delete_in(w.conn(), &user.session_id).await?;
+    w.audit(Verb::Logout, ObjectType::Session, &user.id, &user.username, None, None).await?;
+    w.commit().await
 }
 
 /// Constant-time comparison for CSRF tokens.

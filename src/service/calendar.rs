@@ -4,9 +4,7 @@
 use super::{Ctx, access::require_admin};
 use crate::domain::audit::{ObjectType, Verb};
 use crate::domain::calendar::{Calendar, DayKind, NamedDay, WorkingHours, YearData};
-use crate::domain::time::now_ms;
 use crate::error::{AppError, AppResult, Code};
-use crate::store::audit::Change;
 use crate::store::{Db, calendar as store};
 use serde_json::json;
 
@@ -92,22 +90,16 @@ pub async fn import_year(ctx: &Ctx<'_>, data: YearData) -> AppResult<()> {
         .map(|d| format!("{} {}", d.day, d.name))
         .collect();
     let days = rows(&h, &w);
-    let now = now_ms();
-    let mut tx = ctx.db.begin().await?;
-    store::replace_year(&mut tx, data.year as i64, data.source.trim(), &days, now).await?;
+    let mut w = ctx.write().await?;
+    let now = w.now;
+    store::replace_year(w.conn(), data.year as i64, data.source.trim(), &days, now).await?;
     let label = format!("{}年节假日安排", data.year);
     let after: Vec<String> = days.iter().map(|(d, _, n)| format!("{d} {n}")).collect();
-    let change = Change {
-        action: if before.is_empty() { Verb::Create } else { Verb::Update }.into(),
-        object_type: ObjectType::CalendarYear,
-        object_id: &data.year.to_string(),
-        object_label: &label,
-        before: (!before.is_empty()).then(|| json!({ "days": before })),
-        after: Some(json!({ "days": after, "source": data.source.trim() })),
-    };
-    ctx.audit(&mut tx, change, now).await?;
-    tx.commit().await?;
-    Ok(())
+    let action = if before.is_empty() { Verb::Create } else { Verb::Update };
+    let before = (!before.is_empty()).then(|| json!({ "days": before }));
+    let after = Some(json!({ "days": after, "source": data.source.trim() }));
+    w.audit(action, ObjectType::CalendarYear, &data.year.to_string(), &label, before, after).await?;
+    w.commit().await
 }
 
 pub async fn set_working_hours(ctx: &Ctx<'_>, text: &str) -> AppResult<WorkingHours> {
@@ -115,18 +107,8 @@ pub async fn set_working_hours(ctx: &Ctx<'_>, text: &str) -> AppResult<WorkingHo
     let hours =
         WorkingHours::parse(text).map_err(|m| AppError::field("working_hours", Code::InvalidWorkingHours, m))?;
     let old = working_hours(ctx.db).await?;
-    let now = now_ms();
-    let mut tx = ctx.db.begin().await?;
-    store::set_setting(&mut tx, WORKING_HOURS_KEY, &hours.to_string(), now).await?;
-    let change = Change {
-        action: Verb::Update.into(),
-        object_type: ObjectType::Setting,
-        object_id: WORKING_HOURS_KEY,
-        object_label: "工作时间",
-        before: Some(json!({ "value": old.to_string() })),
-        after: Some(json!({ "value": hours.to_string() })),
-    };
-    ctx.audit(&mut tx, change, now).await?;
-    tx.commit().await?;
+    let mut w = ctx.write().await?;
+    w.setting(WORKING_HOURS_KEY, "工作时间", &old.to_string(), &hours.to_string()).await?;
+    w.commit().await?;
     Ok(hours)
 }

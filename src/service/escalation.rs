@@ -4,7 +4,6 @@
 
 use super::Ctx;
 use super::problems::scope;
-use crate::domain::audit::{ObjectType, Verb};
 use crate::domain::time::{now_ms, to_local};
 use crate::error::{AppError, AppResult, Code};
 use crate::store::PageReq;
@@ -96,18 +95,8 @@ pub async fn set_threshold(ctx: &Ctx<'_>, value: &str) -> AppResult<i64> {
         .filter(|n| (1..=100).contains(n))
         .ok_or_else(|| AppError::field("threshold", Code::InvalidThreshold, "约谈门槛应为1至100之间的整数"))?;
     let old = threshold(ctx.db).await?;
-    let now = now_ms();
-    let mut tx = ctx.db.begin().await?;
-    settings::set_setting(&mut tx, THRESHOLD_KEY, &n.to_string(), now).await?;
-    let change = crate::store::audit::Change {
-        action: Verb::Update.into(),
-        object_type: ObjectType::Setting,
-        object_id: THRESHOLD_KEY,
-        object_label: "约谈门槛（逾期问题数）",
-        before: Some(serde_json::json!({"value": old})),
-        after: Some(serde_json::json!({"value": n})),
-    };
-    ctx.audit(&mut tx, change, now).await?;
-    tx.commit().await?;
+    let mut w = ctx.write().await?;
+    w.setting(THRESHOLD_KEY, "约谈门槛（逾期问题数）", &old.to_string(), &n.to_string()).await?;
+    w.commit().await?;
     Ok(n)
 }

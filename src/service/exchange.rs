@@ -1,10 +1,11 @@
 //! Excel exchange for units with their contact books, grid attributes and the standard
 //! catalogue. Every import is all or nothing with a row-by-row report; every export reads back.
 
+use super::Ctx;
 use super::access::require_admin;
 use super::sheet::{self, Column, RowError, TemplateSheet};
 use super::units::UnitInput;
-use super::{Ctx, snapshot};
+use super::write::Write;
 use crate::domain::audit::{ObjectType, Verb};
 use crate::domain::role::Role;
 use crate::domain::standard::ItemInput;
@@ -13,7 +14,7 @@ use crate::domain::unit::UnitKind;
 use crate::domain::validate::{FieldErrors, optional_text, phone, required_text};
 use crate::domain::{ids::new_id, time::now_ms};
 use crate::error::{AppError, AppResult, Code};
-use crate::store::audit::Change;
+use crate::store::record::Insert;
 use crate::store::units::{self as unit_store, Contact, Unit};
 use crate::store::{Db, org, points, standards, users};
 use serde::Serialize;
@@ -51,6 +52,10 @@ pub struct ExchangeSummary {
 /// The units sheet and the contacts sheet, as rows, for exports and templates.
 pub async fn unit_sheets(db: &Db, units: &[Unit]) -> AppResult<(Vec<Vec<String>>, Vec<Vec<String>>)> {
     let areas: HashMap<String, String> = org::all(db).await?.into_iter().map(|n| (n.id, n.code)).collect();
+    let mut books: HashMap<String, Vec<Contact>> = HashMap::new();
+    for c in unit_store::all_contacts(db).await? {
+        books.entry(c.unit_id.clone()).or_default().push(c);
+    }
     let mut unit_rows = Vec::new();
     let mut contact_rows = Vec::new();
     for u in units {
@@ -63,69 +68,93 @@ pub async fn unit_sheets(db: &Db, units: &[Unit]) -> AppResult<(Vec<Vec<String>>
             if u.active == 1 { "启用" } else { "停用" }.into(),
             u.note.clone(),
         ]);
-        for c in unit_store::contacts(db, &u.id).await? {
+        for c in books.remove(&u.id).unwrap_or_default() {
             contact_rows.push(vec![u.name.clone(), c.level_name, c.name, c.position, c.phone, c.note]);
         }
     }
     Ok((unit_rows, contact_rows))
 }
 
+/// A unit row of an import: the unit as it will be stored, and as it is now (None: new).
 struct UnitPlan {
     unit: Unit,
     old: Option<Unit>,
 }
 
+/// What an import of units and contact books will write, once every row is checked.
+#[derive(Default)]
+struct UnitsImport {
+    plans: Vec<UnitPlan>,
+    /// The new contact books, by unit name
+    books: HashMap<String, Vec<Contact>>,
+    errors: Vec<RowError>,
+}
+
 /// Imports units (matched by name) and, for the units named in the 联系人 sheet, replaces their
-/// contact books.
+/// contact books. All or nothing: every bad cell of both sheets is reported.
 pub async fn import_units(ctx: &Ctx<'_>, bytes: &[u8]) -> AppResult<ExchangeSummary> {
     require_admin(ctx.user)?;
     let mut wb = sheet::open(bytes)?;
     let unit_rows = wb.rows(Some("单位"), &UNIT_COLUMNS).map_err(sheet::rejected)?;
     let contact_rows = wb.rows(Some("联系人"), &CONTACT_COLUMNS).map_err(sheet::rejected)?;
-    let areas: HashMap<String, String> = org::all(ctx.db).await?.into_iter().map(|n| (n.code, n.id)).collect();
-    let mut existing: HashMap<String, Unit> = HashMap::new();
-    for (id, _) in unit_store::all_names(ctx.db).await? {
-        if let Some(u) = unit_store::get(ctx.db, &id).await? {
-            existing.insert(u.name.clone(), u);
-        }
+    let existing: HashMap<String, Unit> =
+        unit_store::all(ctx.db).await?.into_iter().map(|u| (u.name.clone(), u)).collect();
+    let mut import = UnitsImport::default();
+    plan_units(ctx, &unit_rows, &existing, &mut import).await?;
+    plan_contacts(ctx, &contact_rows, &existing, &mut import).await?;
+    if !import.errors.is_empty() {
+        return Err(sheet::rejected(import.errors));
     }
-    let mut errors = Vec::new();
-    let mut plans: Vec<UnitPlan> = Vec::new();
+    if import.plans.is_empty() && import.books.is_empty() {
+        return Err(sheet::file_error("文件中没有数据行"));
+    }
+    let mut w = ctx.write().await?;
+    let (created, updated) = write_units(&mut w, &mut import.plans).await?;
+    let mut ids: HashMap<String, String> = existing.iter().map(|(n, u)| (n.clone(), u.id.clone())).collect();
+    ids.extend(import.plans.iter().map(|p| (p.unit.name.clone(), p.unit.id.clone())));
+    let mut written = 0;
+    for (unit_name, book) in import.books {
+        written += replace_book(&mut w, &ids[&unit_name], &unit_name, book).await?;
+    }
+    w.commit().await?;
+    Ok(ExchangeSummary { created, updated, details: written })
+}
+
+/// Checks the 单位 sheet: each row becomes a unit to create or update, or errors.
+async fn plan_units(
+    ctx: &Ctx<'_>,
+    rows: &[sheet::Row],
+    existing: &HashMap<String, Unit>,
+    import: &mut UnitsImport,
+) -> AppResult<()> {
+    let areas: HashMap<String, String> = org::all(ctx.db).await?.into_iter().map(|n| (n.code, n.id)).collect();
     let mut seen = HashSet::new();
     let now = now_ms();
-    for r in &unit_rows {
-        let mut err = |column: &str, message: String| {
-            errors.push(RowError {
-                sheet: "单位".into(),
-                row: r.number,
-                column: column.into(),
-                key: String::new(),
-                message,
-            })
-        };
+    for r in rows {
+        let err = |column: &str, message: String| RowError::new("单位", r.number, column, message);
         let name = r.get("name");
         if !seen.insert(name.clone()) {
-            err("单位名称", format!("单位“{name}”在表中重复"));
+            import.errors.push(err("单位名称", format!("单位“{name}”在表中重复")));
             continue;
         }
-        let kind = UnitKind::ALL.into_iter().find(|k| k.label() == r.get("kind") || k.as_str() == r.get("kind"));
         let area_code = r.get("area");
-        let area_id = if area_code.is_empty() {
-            None
-        } else if let Some(id) = areas.get(&area_code) {
-            Some(id.clone())
-        } else {
-            err("所属区域编码", format!("区域编码{area_code}不存在"));
-            continue;
+        let area_id = match areas.get(&area_code) {
+            _ if area_code.is_empty() => None,
+            Some(id) => Some(id.clone()),
+            None => {
+                import.errors.push(err("所属区域编码", format!("区域编码{area_code}不存在")));
+                continue;
+            }
         };
         let active = match r.get("active").as_str() {
             "" | "启用" => true,
             "停用" => false,
             other => {
-                err("状态", format!("“{other}”应为“启用”或“停用”"));
+                import.errors.push(err("状态", format!("“{other}”应为“启用”或“停用”")));
                 continue;
             }
         };
+        let kind = UnitKind::parse_any(&r.get("kind"));
         let input = UnitInput {
             name: name.clone(),
             kind: kind.map(|k| k.as_str().to_string()).unwrap_or_else(|| r.get("kind")),
@@ -137,42 +166,31 @@ pub async fn import_units(ctx: &Ctx<'_>, bytes: &[u8]) -> AppResult<ExchangeSumm
             version: None,
         };
         let old = existing.get(&name).cloned();
-        let base = old.clone().unwrap_or(Unit {
-            id: new_id(),
-            name: String::new(),
-            kind: UnitKind::Other,
-            area_id: None,
-            address: String::new(),
-            phone: String::new(),
-            note: String::new(),
-            active: 1,
-            created_at: now,
-            updated_at: now,
-            version: 1,
-        });
+        let base = old.clone().unwrap_or_else(|| super::units::blank(now));
         match super::units::validate(ctx, &input, Unit { updated_at: now, ..base }).await {
-            Ok(unit) => plans.push(UnitPlan { unit, old }),
-            Err(AppError::Validation(f)) => {
-                for e in f.0 {
-                    errors.push(RowError {
-                        sheet: "单位".into(),
-                        row: r.number,
-                        column: sheet::header(&UNIT_COLUMNS, unit_field(&e.field)),
-                        key: String::new(),
-                        message: e.message,
-                    });
-                }
-            }
+            Ok(unit) => import.plans.push(UnitPlan { unit, old }),
+            Err(AppError::Validation(f)) => import
+                .errors
+                .extend(f.0.into_iter().map(|e| err(&sheet::header(&UNIT_COLUMNS, unit_field(&e.field)), e.message))),
             Err(other) => return Err(other),
         }
     }
+    Ok(())
+}
+
+/// Checks the 联系人 sheet: the new contact book of each unit named there, or errors.
+async fn plan_contacts(
+    ctx: &Ctx<'_>,
+    rows: &[sheet::Row],
+    existing: &HashMap<String, Unit>,
+    import: &mut UnitsImport,
+) -> AppResult<()> {
     let levels = unit_store::contact_levels(ctx.db).await?;
-    let mut contacts: HashMap<String, Vec<Contact>> = HashMap::new();
-    for r in &contact_rows {
+    let now = now_ms();
+    for r in rows {
         let mut e = FieldErrors::default();
         let unit_name = r.get("unit");
-        let known = plans.iter().any(|p| p.unit.name == unit_name) || existing.contains_key(&unit_name);
-        if !known {
+        if !import.plans.iter().any(|p| p.unit.name == unit_name) && !existing.contains_key(&unit_name) {
             e.add("unit", Code::UnknownUnit, format!("单位“{unit_name}”既不在“单位”表中也未登记"));
         }
         let level = levels.iter().find(|l| l.name == r.get("level"));
@@ -183,98 +201,63 @@ pub async fn import_units(ctx: &Ctx<'_>, bytes: &[u8]) -> AppResult<ExchangeSumm
         let position = optional_text(&mut e, "position", "职务", &r.get("position"), 40, false);
         let tel = phone(&mut e, "phone", "联系电话", &r.get("phone"), true);
         let note = optional_text(&mut e, "note", "备注", &r.get("note"), 200, true);
-        if !e.is_empty() {
-            for f in e.0 {
-                errors.push(RowError {
-                    sheet: "联系人".into(),
-                    row: r.number,
-                    column: sheet::header(&CONTACT_COLUMNS, &f.field),
-                    key: String::new(),
-                    message: f.message,
-                });
-            }
+        let Some(level) = level.filter(|_| e.is_empty()) else {
+            import.errors.extend(
+                e.0.into_iter()
+                    .map(|f| RowError::new("联系人", r.number, &sheet::header(&CONTACT_COLUMNS, &f.field), f.message)),
+            );
             continue;
-        }
-        let level = level.cloned().expect("checked above");
-        contacts.entry(unit_name).or_default().push(Contact {
+        };
+        import.books.entry(unit_name.clone()).or_default().push(Contact {
             id: new_id(),
             unit_id: String::new(),
-            level_id: level.id,
-            level_name: level.name,
+            unit_name,
+            level_id: level.id.clone(),
+            level_name: level.name.clone(),
             level_seq: level.seq,
             name,
             position,
             phone: tel,
             note,
+            created_at: now,
             updated_at: now,
             version: 1,
         });
     }
-    if !errors.is_empty() {
-        return Err(sheet::rejected(errors));
-    }
-    if plans.is_empty() && contacts.is_empty() {
-        return Err(sheet::file_error("文件中没有数据行"));
-    }
-    let (mut created, mut updated, mut written) = (0, 0, 0);
-    let mut tx = ctx.db.begin().await?;
-    let mut ids: HashMap<String, String> = existing.iter().map(|(n, u)| (n.clone(), u.id.clone())).collect();
-    for p in &plans {
-        let (action, before) = match &p.old {
+    Ok(())
+}
+
+/// Creates the new units and updates the others; (created, updated).
+async fn write_units(w: &mut Write<'_>, plans: &mut [UnitPlan]) -> AppResult<(usize, usize)> {
+    let (mut created, mut updated) = (0, 0);
+    for p in plans {
+        match &p.old {
             Some(old) => {
-                if !unit_store::update(&mut tx, &p.unit, old.version).await? {
-                    return Err(AppError::stale());
-                }
+                w.update(old, &mut p.unit, old.version).await?;
                 updated += 1;
-                (Verb::Update, snapshot(old))
             }
             None => {
-                unit_store::insert(&mut tx, &p.unit).await?;
+                w.create(&p.unit).await?;
                 created += 1;
-                (Verb::Create, None)
             }
-        };
-        ids.insert(p.unit.name.clone(), p.unit.id.clone());
-        let change = Change {
-            action: action.into(),
-            object_type: ObjectType::Unit,
-            object_id: &p.unit.id,
-            object_label: &p.unit.name,
-            before,
-            after: snapshot(&p.unit),
-        };
-        ctx.audit(&mut tx, change, now).await?;
-    }
-    for (unit_name, list) in contacts {
-        let unit_id = ids.get(&unit_name).cloned().unwrap_or_default();
-        let old: Vec<Contact> = unit_store::contacts(ctx.db, &unit_id).await?;
-        for c in &old {
-            unit_store::delete_contact(&mut tx, &c.id).await?;
         }
-        for c in list {
-            let c = Contact { unit_id: unit_id.clone(), ..c };
-            unit_store::insert_contact(&mut tx, &c, now).await?;
-            written += 1;
-        }
-        let label = format!("{unit_name} · 通讯录");
-        let before = Some(
-            json!({"contacts": old.iter().map(|c| format!("{} {} {}", c.level_name, c.name, c.phone)).collect::<Vec<_>>()}),
-        );
-        let after = Some(
-            json!({"contacts": unit_store::contacts_in(&mut tx, &unit_id).await?.iter().map(|c| format!("{} {} {}", c.level_name, c.name, c.phone)).collect::<Vec<_>>()}),
-        );
-        let change = Change {
-            action: Verb::Update.into(),
-            object_type: ObjectType::UnitContact,
-            object_id: &unit_id,
-            object_label: &label,
-            before,
-            after,
-        };
-        ctx.audit(&mut tx, change, now).await?;
     }
-    tx.commit().await?;
-    Ok(ExchangeSummary { created, updated, details: written })
+    Ok((created, updated))
+}
+
+/// Replaces a unit's contact book, audited as one change; how many contacts were written.
+async fn replace_book(w: &mut Write<'_>, unit_id: &str, unit_name: &str, book: Vec<Contact>) -> AppResult<usize> {
+    let line = |c: &Contact| format!("{} {} {}", c.level_name, c.name, c.phone);
+    let old = unit_store::contacts_in(w.conn(), unit_id).await?;
+    unit_store::clear_contacts(w.conn(), unit_id).await?;
+    for c in &book {
+        Contact { unit_id: unit_id.to_string(), ..c.clone() }.insert(w.conn()).await?;
+    }
+    let before = json!({"contacts": old.iter().map(line).collect::<Vec<_>>()});
+    let after = json!({"contacts": book.iter().map(line).collect::<Vec<_>>()});
+    let label = format!("{unit_name} · 通讯录");
+    w.audit(Verb::Update, ObjectType::UnitContact, unit_id, &label, Some(before), Some(after)).await?;
+    Ok(book.len())
 }
 
 fn unit_field(field: &str) -> &str {
@@ -401,29 +384,18 @@ pub async fn import_grid_attributes(ctx: &Ctx<'_>, bytes: &[u8]) -> AppResult<Ex
     if changes.is_empty() {
         return Err(sheet::file_error("文件中没有数据行"));
     }
-    let now = now_ms();
-    let mut tx = ctx.db.begin().await?;
+    let mut w = ctx.write().await?;
     let mut updated = 0;
-    for new in &changes {
+    for mut new in changes {
         let old = &grids[&new.code];
         if old.name == new.name && old.unit_id == new.unit_id && old.worker_id == new.worker_id {
             continue;
         }
-        points::update_grid(&mut tx, &points::Grid { updated_at: now, ..new.clone() }).await?;
-        let attrs = |g: &points::Grid| Some(json!({"name": g.name, "unit_id": g.unit_id, "worker_id": g.worker_id}));
-        let label = format!("{} {}", new.code, new.name);
-        let change = Change {
-            action: Verb::Update.into(),
-            object_type: ObjectType::Grid,
-            object_id: &new.id,
-            object_label: &label,
-            before: attrs(old),
-            after: attrs(new),
-        };
-        ctx.audit(&mut tx, change, now).await?;
+        new.updated_at = w.now;
+        w.update(old, &mut new, old.version).await?;
         updated += 1;
     }
-    tx.commit().await?;
+    w.commit().await?;
     Ok(ExchangeSummary { created: 0, updated, details: 0 })
 }
 
@@ -517,6 +489,7 @@ pub async fn import_standard(ctx: &Ctx<'_>, version_id: &str, bytes: &[u8]) -> A
             severity: r.get("severity"),
             deduction: json!(r.get("deduction")),
             closing_standard: r.get("closing_standard"),
+            version: None,
         };
         match input.validate(&codes) {
             Ok(valid) => {
@@ -552,24 +525,16 @@ pub async fn import_standard(ctx: &Ctx<'_>, version_id: &str, bytes: &[u8]) -> A
     if items.is_empty() {
         return Err(sheet::file_error("文件中没有数据行"));
     }
-    let now = now_ms();
-    let mut tx = ctx.db.begin().await?;
-    let before = standards::items_in(&mut tx, &v.id).await?.len();
-    sqlx::query("DELETE FROM standard_items WHERE version_id = $1").bind(&v.id).execute(&mut *tx).await?;
+    let mut w = ctx.write().await?;
+    let before = standards::items_in(w.conn(), &v.id).await?.len();
+    standards::delete_items_of(w.conn(), &v.id).await?;
     let count = items.len();
     for (i, valid) in items.into_iter().enumerate() {
-        standards::insert_item(&mut tx, &super::standards::item_from(valid, &v.id, i as i64 + 1)).await?;
+        super::standards::item_from(valid, &v.id, i as i64 + 1).insert(w.conn()).await?;
     }
-    let label = format!("第{}版 {}", v.version_no, v.name);
-    let change = Change {
-        action: Verb::Update.into(),
-        object_type: ObjectType::StandardVersion,
-        object_id: &v.id,
-        object_label: &label,
-        before: Some(json!({"items": before})),
-        after: Some(json!({"items": count, "source": "Excel导入"})),
-    };
-    ctx.audit(&mut tx, change, now).await?;
-    tx.commit().await?;
+    let (label, after) = (v.label(), json!({"items": count, "source": "Excel导入"}));
+    w.audit(Verb::Update, ObjectType::StandardVersion, &v.id, &label, Some(json!({"items": before})), Some(after))
+        .await?;
+    w.commit().await?;
     Ok(ExchangeSummary { created: count, updated: 0, details: count })
 }

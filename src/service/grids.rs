@@ -1,21 +1,20 @@
 //! Grids (网格): polygons with 15-digit unit-grid codes, imported from GeoJSON; points are placed
 //! in them by position; "who is responsible here?" answers from them.
 
+use super::Ctx;
 use super::access::require_admin;
 use super::points::GridIndex;
-use super::{Ctx, snapshot};
-use crate::domain::audit::{ObjectType, Verb};
+use super::write::Write;
 use crate::domain::geo::{Area, LngLat, distance_m};
+use crate::domain::ids::new_id;
 use crate::domain::org::OrgLevel;
 use crate::domain::role::Role;
-use crate::domain::{ids::new_id, time::now_ms};
 use crate::error::RowError;
 use crate::error::{AppError, AppResult};
-use crate::store::audit::Change;
 use crate::store::points::{self as store, Grid};
 use crate::store::{Db, org, units, users};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use sqlx::AnyConnection;
 use std::collections::{HashMap, HashSet};
 use utoipa::ToSchema;
@@ -28,11 +27,52 @@ pub struct GridImport {
     pub points_moved: usize,
 }
 
+/// A GeoJSON file holds at most this many grids (a province's worth of a city's streets).
+const MAX_FEATURES: usize = 20_000;
+
 fn prop(f: &Value, key: &str) -> String {
     match &f["properties"][key] {
         Value::String(s) => s.trim().to_string(),
         Value::Number(n) => n.to_string(),
         _ => String::new(),
+    }
+}
+
+/// A feature of the file as read: its position (1-based), properties and shape.
+struct Feature {
+    n: usize,
+    code: String,
+    name: String,
+    unit: String,
+    worker: String,
+    area: Result<Area, String>,
+}
+
+/// A grid as it will be stored: code, name, community, unit, grid worker, shape.
+struct GridPlan {
+    code: String,
+    name: String,
+    community: String,
+    unit_id: Option<String>,
+    worker_id: Option<String>,
+    area: Area,
+}
+
+/// What features name, looked up once: communities by code, units by name, grid workers by username.
+struct References {
+    communities: HashMap<String, String>,
+    units: HashMap<String, String>,
+    workers: HashMap<String, String>,
+}
+
+impl References {
+    async fn load(db: &Db) -> AppResult<References> {
+        let nodes = org::all(db).await?;
+        Ok(References {
+            communities: nodes.into_iter().filter(|n| n.level == OrgLevel::Community).map(|n| (n.code, n.id)).collect(),
+            units: units::all_names(db).await?.into_iter().map(|(id, n)| (n, id)).collect(),
+            workers: users::by_role(db, Role::GridWorker).await?.into_iter().map(|(id, _, u)| (u, id)).collect(),
+        })
     }
 }
 
@@ -42,28 +82,54 @@ fn prop(f: &Value, key: &str) -> String {
 pub async fn import(ctx: &Ctx<'_>, geojson: &[u8]) -> Result<GridImport, AppError> {
     require_admin(ctx.user)?;
     let reject = |rows: Vec<RowError>| AppError::rejected("网格数据", rows);
-    let doc: Value = serde_json::from_slice(geojson).map_err(|e| {
-        reject(vec![RowError::new("", 0, "file", format!("不是有效的GeoJSON：第{}行附近有误", e.line()))])
-    })?;
+    let bytes = geojson.to_vec();
+    let features = tokio::task::spawn_blocking(move || read_features(&bytes))
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?
+        .map_err(|m| reject(vec![RowError::new("", 0, "file", m)]))?;
+    let refs = References::load(ctx.db).await?;
+    let plans = check_features(features, &refs).map_err(reject)?;
+    let mut w = ctx.write().await?;
+    let (created, updated) = write_grids(&mut w, plans).await?;
+    let points_moved = place_points(w.conn()).await?;
+    w.commit().await?;
+    Ok(GridImport { created, updated, points_moved })
+}
+
+/// Parses the file and every shape (off the async threads: a file may hold thousands of polygons).
+fn read_features(bytes: &[u8]) -> Result<Vec<Feature>, String> {
+    let doc: Value =
+        serde_json::from_slice(bytes).map_err(|e| format!("不是有效的GeoJSON：第{}行附近有误", e.line()))?;
     let Some(features) = doc["features"].as_array().filter(|_| doc["type"] == "FeatureCollection") else {
-        return Err(reject(vec![RowError::new("", 0, "file", "应为FeatureCollection")]));
+        return Err("应为FeatureCollection".into());
     };
-    let communities: HashMap<String, String> = org::all(ctx.db)
-        .await?
-        .into_iter()
-        .filter(|n| n.level == OrgLevel::Community)
-        .map(|n| (n.code, n.id))
-        .collect();
-    let unit_ids: HashMap<String, String> =
-        units::all_names(ctx.db).await?.into_iter().map(|(id, n)| (n, id)).collect();
+    if features.len() > MAX_FEATURES {
+        return Err(format!("一个文件最多{MAX_FEATURES}个网格，本文件有{}个，请分批导入", features.len()));
+    }
+    Ok(features
+        .iter()
+        .enumerate()
+        .map(|(i, f)| Feature {
+            n: i + 1,
+            code: prop(f, "code"),
+            name: prop(f, "name"),
+            unit: prop(f, "unit"),
+            worker: prop(f, "worker"),
+            area: Area::from_geojson(&f["geometry"]),
+        })
+        .collect())
+}
+
+/// Checks every feature against the references; every mistake is reported.
+fn check_features(features: Vec<Feature>, refs: &References) -> Result<Vec<GridPlan>, Vec<RowError>> {
     let mut errors = Vec::new();
     let mut seen = HashSet::new();
-    let mut parsed = Vec::new();
-    for (i, f) in features.iter().enumerate() {
-        let code = prop(f, "code");
+    let mut plans = Vec::new();
+    for f in features {
         let mut err = |field: &str, message: String| {
-            errors.push(RowError::new("", i + 1, field, message).with_key(code.clone()));
+            errors.push(RowError::new("", f.n, field, message).with_key(f.code.clone()));
         };
+        let code = &f.code;
         if code.len() != 15 || !code.bytes().all(|b| b.is_ascii_digit()) {
             err("code", "网格编码应为15位数字（县6+街道3+社区3+序号3）".into());
             continue;
@@ -72,127 +138,72 @@ pub async fn import(ctx: &Ctx<'_>, geojson: &[u8]) -> Result<GridImport, AppErro
             err("code", format!("网格编码{code}在文件中重复"));
             continue;
         }
-        let Some(community) = communities.get(&code[..12]) else {
+        let Some(community) = refs.communities.get(&code[..12]) else {
             err("code", format!("编码前12位{}不是已登记的社区", &code[..12]));
             continue;
         };
-        let name = prop(f, "name");
-        if name.is_empty() || name.chars().count() > 50 {
+        if f.name.is_empty() || f.name.chars().count() > 50 {
             err("name", "网格名称应为1至50个字".into());
         }
-        let unit = prop(f, "unit");
-        let unit_id = if unit.is_empty() {
-            None
-        } else if let Some(id) = unit_ids.get(&unit) {
-            Some(id.clone())
-        } else {
-            err("unit", format!("责任单位“{unit}”不存在"));
-            None
-        };
-        let worker = prop(f, "worker");
-        let worker_id = if worker.is_empty() {
-            None
-        } else {
-            match users::by_username(ctx.db, &worker).await? {
-                Some(u) if u.role == Role::GridWorker => Some(u.id),
-                _ => {
-                    err("worker", format!("“{worker}”不是网格员账号"));
-                    None
-                }
-            }
-        };
-        let area = match Area::from_geojson(&f["geometry"]) {
-            Ok(a) => a,
-            Err(m) => {
-                err("geometry", m);
-                continue;
-            }
-        };
-        parsed.push((code, name, community.clone(), unit_id, worker_id, area));
+        let unit_id = refs.units.get(&f.unit).cloned();
+        if unit_id.is_none() && !f.unit.is_empty() {
+            err("unit", format!("责任单位“{}”不存在", f.unit));
+        }
+        let worker_id = refs.workers.get(&f.worker).cloned();
+        if worker_id.is_none() && !f.worker.is_empty() {
+            err("worker", format!("“{}”不是网格员账号", f.worker));
+        }
+        match f.area {
+            Ok(area) => plans.push(GridPlan {
+                code: f.code,
+                name: f.name,
+                community: community.clone(),
+                unit_id,
+                worker_id,
+                area,
+            }),
+            Err(m) => err("geometry", m),
+        }
     }
-    if !errors.is_empty() {
-        return Err(reject(errors));
-    }
+    if errors.is_empty() { Ok(plans) } else { Err(errors) }
+}
+
+/// Creates the new grids and updates the others; (created, updated).
+async fn write_grids(w: &mut Write<'_>, plans: Vec<GridPlan>) -> AppResult<(usize, usize)> {
     let existing: HashMap<String, Grid> =
-        store::grids(ctx.db).await?.into_iter().map(|g| (g.code.clone(), g)).collect();
-    let now = now_ms();
-    let mut tx = ctx.db.begin().await?;
+        store::grids_in(w.conn()).await?.into_iter().map(|g| (g.code.clone(), g)).collect();
     let (mut created, mut updated) = (0, 0);
-    for (code, name, community, unit_id, worker_id, area) in parsed {
-        let b = area.bbox();
-        let geometry = area.to_geojson().to_string();
-        let (min_lng, min_lat, max_lng, max_lat) = b;
-        match existing.get(&code) {
+    for p in plans {
+        let (min_lng, min_lat, max_lng, max_lat) = p.area.bbox();
+        let shape = Grid {
+            id: new_id(),
+            code: p.code,
+            name: p.name,
+            community_id: Some(p.community),
+            unit_id: p.unit_id,
+            worker_id: p.worker_id,
+            geometry: p.area.to_geojson().to_string(),
+            min_lng,
+            min_lat,
+            max_lng,
+            max_lat,
+            created_at: w.now,
+            updated_at: w.now,
+            version: 1,
+        };
+        match existing.get(&shape.code) {
             Some(old) => {
-                let g = Grid {
-                    name,
-                    community_id: Some(community),
-                    unit_id,
-                    worker_id,
-                    geometry,
-                    min_lng,
-                    min_lat,
-                    max_lng,
-                    max_lat,
-                    updated_at: now,
-                    version: old.version + 1,
-                    ..old.clone()
-                };
-                store::update_grid(&mut tx, &g).await?;
-                audit_grid(ctx, &mut tx, Verb::Update, Some(old), &g, now).await?;
+                let mut g = Grid { id: old.id.clone(), created_at: old.created_at, ..shape };
+                w.update(old, &mut g, old.version).await?;
                 updated += 1;
             }
             None => {
-                let g = Grid {
-                    id: new_id(),
-                    code,
-                    name,
-                    community_id: Some(community),
-                    unit_id,
-                    worker_id,
-                    geometry,
-                    min_lng,
-                    min_lat,
-                    max_lng,
-                    max_lat,
-                    created_at: now,
-                    updated_at: now,
-                    version: 1,
-                };
-                store::insert_grid(&mut tx, &g).await?;
-                audit_grid(ctx, &mut tx, Verb::Create, None, &g, now).await?;
+                w.create(&shape).await?;
                 created += 1;
             }
         }
     }
-    let points_moved = place_points(&mut tx).await?;
-    tx.commit().await?;
-    Ok(GridImport { created, updated, points_moved })
-}
-
-async fn audit_grid(
-    ctx: &Ctx<'_>,
-    conn: &mut AnyConnection,
-    action: Verb,
-    old: Option<&Grid>,
-    new: &Grid,
-    now: i64,
-) -> AppResult<()> {
-    let label = format!("{} {}", new.code, new.name);
-    let strip = |g: &Grid| {
-        snapshot(
-            &json!({"code": g.code, "name": g.name, "community_id": g.community_id, "unit_id": g.unit_id, "worker_id": g.worker_id, "bbox": [g.min_lng, g.min_lat, g.max_lng, g.max_lat]}),
-        )
-    };
-    let change = Change {
-        action: action.into(),
-        object_type: ObjectType::Grid,
-        object_id: &new.id,
-        object_label: &label,
-        before: old.and_then(strip),
-        after: strip(new),
-    };
-    ctx.audit(conn, change, now).await
+    Ok((created, updated))
 }
 
 /// Puts every located point into the grid that contains it (or none); returns how many moved.

@@ -3,7 +3,8 @@
 
 use super::Ctx;
 use super::access::require_admin;
-use crate::domain::audit::{ObjectType, Verb};
+use super::write::expected;
+use crate::domain::audit::ObjectType;
 use crate::domain::ids::new_id;
 use crate::domain::notice::InterviewKind;
 use crate::domain::role::Role;
@@ -11,7 +12,6 @@ use crate::domain::standard::Publication;
 use crate::domain::time::{now_ms, parse_local_day_start};
 use crate::domain::validate::FieldErrors;
 use crate::error::{AppError, AppResult, Code};
-use crate::store::audit::Change;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -27,8 +27,17 @@ pub struct Interview {
     pub facts: String,
     pub held_at: Option<i64>,
     pub outcome: String,
+    pub created_by: Option<String>,
     pub created_at: i64,
+    pub updated_at: i64,
     pub version: i64,
+}
+
+crate::record! {
+    Interview in "interviews" as ObjectType::Interview,
+    label |i| format!("{}：{}", i.kind.label(), i.unit_name),
+    insert [id, kind, unit_id, reason, facts, held_at, outcome, created_by, created_at, updated_at, version],
+    update [held_at, outcome, updated_at],
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -49,7 +58,7 @@ pub struct InterviewInput {
 }
 
 const SELECT: &str = "SELECT i.id, i.kind, i.unit_id, u.name AS unit_name, i.reason, i.facts, i.held_at, i.outcome, \
-     i.created_at, i.version FROM interviews i JOIN units u ON u.id = i.unit_id";
+     i.created_by, i.created_at, i.updated_at, i.version FROM interviews i JOIN units u ON u.id = i.unit_id";
 
 pub async fn list(ctx: &Ctx<'_>) -> AppResult<Vec<Interview>> {
     let rows: Vec<Interview> = match ctx.user.role {
@@ -115,45 +124,24 @@ pub async fn create(ctx: &Ctx<'_>, input: InterviewInput) -> AppResult<Interview
     }
     let unit = unit.expect("checked");
     let now = now_ms();
-    let id = new_id();
-    let facts = serde_json::Value::Array(facts);
-    let mut tx = ctx.db.begin().await?;
-    sqlx::query(
-        "INSERT INTO interviews (id, kind, unit_id, reason, facts, held_at, outcome, created_by, created_at, updated_at, version) \
-         VALUES ($1, $2, $3, $4, $5, NULL, '', $6, $7, $7, 1)",
-    )
-    .bind(&id)
-    .bind(&input.kind)
-    .bind(&unit.id)
-    .bind(reason)
-    .bind(facts.to_string())
-    .bind(&ctx.user.id)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    let label = format!("{}：{}", kind.map(InterviewKind::label).unwrap_or_default(), unit.name);
-    let change = Change {
-        action: Verb::Create.into(),
-        object_type: ObjectType::Interview,
-        object_id: &id,
-        object_label: &label,
-        before: None,
-        after: Some(serde_json::json!({"kind": input.kind, "unit": unit.name, "reason": reason, "facts": facts})),
-    };
-    ctx.audit(&mut tx, change, now).await?;
-    tx.commit().await?;
-    Ok(Interview {
-        id,
+    let interview = Interview {
+        id: new_id(),
         kind: kind.unwrap_or(InterviewKind::Interview),
         unit_id: unit.id,
         unit_name: unit.name,
         reason: reason.into(),
-        facts: facts.to_string(),
+        facts: serde_json::Value::Array(facts).to_string(),
         held_at: None,
         outcome: String::new(),
+        created_by: Some(ctx.user.id.clone()),
         created_at: now,
+        updated_at: now,
         version: 1,
-    })
+    };
+    let mut w = ctx.write().await?;
+    w.create(&interview).await?;
+    w.commit().await?;
+    Ok(interview)
 }
 
 /// Records when it was held and what came of it.
@@ -162,7 +150,7 @@ pub async fn record_outcome(
     id: &str,
     held_on: &str,
     outcome: &str,
-    expected: Option<i64>,
+    version: Option<i64>,
 ) -> AppResult<()> {
     require_admin(ctx.user)?;
     let old: Interview = sqlx::query_as(&format!("{SELECT} WHERE i.id = $1"))
@@ -177,31 +165,10 @@ pub async fn record_outcome(
     if outcome.is_empty() || outcome.chars().count() > 1000 {
         return Err(AppError::field("outcome", Code::Required, "请填写结果（1000字以内）"));
     }
-    let now = now_ms();
-    let mut tx = ctx.db.begin().await?;
-    let r = sqlx::query(
-        "UPDATE interviews SET held_at = $1, outcome = $2, updated_at = $3, version = version + 1 WHERE id = $4 AND version = $5",
-    )
-    .bind(held)
-    .bind(outcome)
-    .bind(now)
-    .bind(id)
-    .bind(expected.unwrap_or(old.version))
-    .execute(&mut *tx)
-    .await?;
-    if r.rows_affected() != 1 {
-        return Err(AppError::stale());
-    }
-    let label = format!("{}：{}", old.kind.label(), old.unit_name);
-    let change = Change {
-        action: Verb::Update.into(),
-        object_type: ObjectType::Interview,
-        object_id: id,
-        object_label: &label,
-        before: Some(serde_json::json!({"held_at": old.held_at, "outcome": old.outcome})),
-        after: Some(serde_json::json!({"held_at": held, "outcome": outcome})),
-    };
-    ctx.audit(&mut tx, change, now).await?;
-    tx.commit().await?;
+    let expected = expected(version)?;
+    let mut new = Interview { held_at: Some(held), outcome: outcome.into(), updated_at: now_ms(), ..old.clone() };
+    let mut w = ctx.write().await?;
+    w.update(&old, &mut new, expected).await?;
+    w.commit().await?;
     Ok(())
 }

@@ -10,11 +10,13 @@ pub mod grids;
 pub mod interviews;
 pub mod kpi;
 pub mod notices;
+pub mod notify;
 pub mod org;
 pub mod photos;
 pub mod point_types;
 pub mod points;
 pub mod points_import;
+pub mod problem_actions;
 pub mod problems;
 pub mod rounds;
 pub mod scoring;
@@ -24,12 +26,12 @@ pub mod tasks;
 pub mod teams;
 pub mod units;
 pub mod users;
+pub mod write;
 
 use crate::domain::role::Role;
 use crate::error::AppResult;
 use crate::store::Db;
 use crate::store::audit::{self, Actor, Change};
-use serde::{Deserialize, Deserializer};
 use sqlx::AnyConnection;
 
 /// The signed-in user, as every use case sees them.
@@ -46,6 +48,20 @@ pub struct CurrentUser {
 }
 
 impl CurrentUser {
+    /// An account as it acts at the moment it signs in (before it has a session).
+    pub fn signed_in(u: &crate::store::users::User) -> CurrentUser {
+        CurrentUser {
+            id: u.id.clone(),
+            username: u.username.clone(),
+            display_name: u.display_name.clone(),
+            role: u.role,
+            unit_id: u.unit_id.clone(),
+            area_id: u.area_id.clone(),
+            session_id: String::new(),
+            csrf: String::new(),
+        }
+    }
+
     /// The command line acting with office rights (audited as 系统命令行, with no account id).
     pub fn system() -> CurrentUser {
         CurrentUser {
@@ -82,41 +98,7 @@ pub fn non_empty(s: &Option<String>) -> Option<String> {
     s.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string)
 }
 
-/// Accepts a JSON boolean or a form value ("on", "1", "true", "0", "false").
-pub fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum F {
-        B(bool),
-        S(String),
-    }
-    Ok(match Option::<F>::deserialize(d)? {
-        None => None,
-        Some(F::B(b)) => Some(b),
-        Some(F::S(s)) => match s.as_str() {
-            "on" | "1" | "true" | "yes" => Some(true),
-            "0" | "false" | "off" | "no" => Some(false),
-            "" => None,
-            _ => return Err(serde::de::Error::custom("应为是/否")),
-        },
-    })
-}
-
-/// Accepts a JSON number or a form string for a row version.
-pub fn version<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum V {
-        N(i64),
-        S(String),
-    }
-    Ok(match Option::<V>::deserialize(d)? {
-        None => None,
-        Some(V::N(n)) => Some(n),
-        Some(V::S(s)) if s.trim().is_empty() => None,
-        Some(V::S(s)) => Some(s.trim().parse().map_err(|_| serde::de::Error::custom("版本号应为数字"))?),
-    })
-}
+pub use crate::domain::validate::{flag, version};
 
 /// A JSON snapshot of a row for the audit log's before/after.
 pub fn snapshot<T: serde::Serialize>(v: &T) -> Option<serde_json::Value> {

@@ -5,6 +5,7 @@
 
 use super::Ctx;
 use super::access::require_admin;
+use super::write::expected;
 use crate::domain::audit::{ObjectType, Verb};
 use crate::domain::ids::new_id;
 use crate::domain::notice::NoticeKind;
@@ -15,7 +16,6 @@ use crate::domain::standard::Publication;
 use crate::domain::time::{DAY_MS, fmt_local, now_ms, to_local};
 use crate::error::{AppError, AppResult, Code};
 use crate::media::storage::Storage;
-use crate::store::audit::Change;
 use crate::store::notices::{self as store, Notice, NoticeFilter, NoticeRow, ReadStatus};
 use crate::store::problems::{self as problem_store, ProblemFilter};
 use crate::store::{Db, photos as photo_store};
@@ -195,10 +195,10 @@ pub async fn generate(ctx: &Ctx<'_>, kind: NoticeKind, class: Class, day: chrono
         ));
     }
     let data = collect(ctx, kind, class, &span).await?;
-    let now = now_ms();
     let year = to_local(span.from).format("%Y").to_string();
-    let mut tx = ctx.db.begin().await?;
-    let seq = problem_store::next_in_sequence(&mut tx, &format!("notice:{}:{year}", kind.as_str())).await?;
+    let mut w = ctx.write().await?;
+    let now = w.now;
+    let seq = problem_store::next_in_sequence(w.conn(), &format!("notice:{}:{year}", kind.as_str())).await?;
     let n = Notice {
         id: new_id(),
         kind,
@@ -219,24 +219,8 @@ pub async fn generate(ctx: &Ctx<'_>, kind: NoticeKind, class: Class, day: chrono
         updated_at: now,
         version: 1,
     };
-    store::insert(&mut tx, &n).await.map_err(|e| {
-        if crate::store::is_unique_violation(&e) {
-            AppError::refuse(Code::OverlappingPeriod, format!("{}的通报已由他人生成，周期不能重叠", span.label))
-        } else {
-            e.into()
-        }
-    })?;
-    let label = format!("{} {}", n.number, n.title);
-    let change = Change {
-        action: Verb::Create.into(),
-        object_type: ObjectType::Notice,
-        object_id: &n.id,
-        object_label: &label,
-        before: None,
-        after: Some(serde_json::json!({"title": n.title, "body": n.body})),
-    };
-    ctx.audit(&mut tx, change, now).await?;
-    tx.commit().await?;
+    w.create(&n).await?;
+    w.commit().await?;
     Ok(n)
 }
 
@@ -345,7 +329,7 @@ async fn collect(ctx: &Ctx<'_>, kind: NoticeKind, class: Class, span: &super::sc
 }
 
 /// The office edits a draft's title and text. Published notices never change.
-pub async fn edit(ctx: &Ctx<'_>, id: &str, title: &str, body: &str, expected: Option<i64>) -> AppResult<Notice> {
+pub async fn edit(ctx: &Ctx<'_>, id: &str, title: &str, body: &str, version: Option<i64>) -> AppResult<Notice> {
     require_admin(ctx.user)?;
     let old = store::get(ctx.db, id).await?.ok_or(AppError::NotFound)?;
     if old.status != Publication::Draft {
@@ -362,25 +346,11 @@ pub async fn edit(ctx: &Ctx<'_>, id: &str, title: &str, body: &str, expected: Op
     if !e.is_empty() {
         return Err(AppError::Validation(e));
     }
-    let now = now_ms();
-    let new = Notice { title: title.into(), body: body.into(), updated_at: now, ..old.clone() };
-    let expected = expected.unwrap_or(old.version);
-    let mut tx = ctx.db.begin().await?;
-    if !store::update(&mut tx, &new, expected).await? {
-        return Err(AppError::stale());
-    }
-    let label = format!("{} {}", new.number, new.title);
-    let change = Change {
-        action: Verb::Update.into(),
-        object_type: ObjectType::Notice,
-        object_id: &new.id,
-        object_label: &label,
-        before: Some(serde_json::json!({"title": old.title, "body": old.body})),
-        after: Some(serde_json::json!({"title": new.title, "body": new.body})),
-    };
-    ctx.audit(&mut tx, change, now).await?;
-    tx.commit().await?;
-    Ok(Notice { version: expected + 1, ..new })
+    let mut new = Notice { title: title.into(), body: body.into(), updated_at: now_ms(), ..old.clone() };
+    let mut w = ctx.write().await?;
+    w.update(&old, &mut new, expected(version)?).await?;
+    w.commit().await?;
+    Ok(new)
 }
 
 pub async fn publish(ctx: &Ctx<'_>, id: &str) -> AppResult<Notice> {
@@ -390,23 +360,11 @@ pub async fn publish(ctx: &Ctx<'_>, id: &str) -> AppResult<Notice> {
         return Err(AppError::refuse(Code::Published, "通报已发布"));
     }
     let now = now_ms();
-    let new = Notice { status: Publication::Published, published_at: Some(now), updated_at: now, ..old.clone() };
-    let mut tx = ctx.db.begin().await?;
-    if !store::update(&mut tx, &new, old.version).await? {
-        return Err(AppError::stale());
-    }
-    let label = format!("{} {}", new.number, new.title);
-    let change = Change {
-        action: Verb::Publish.into(),
-        object_type: ObjectType::Notice,
-        object_id: &new.id,
-        object_label: &label,
-        before: Some(serde_json::json!({"status": "draft"})),
-        after: Some(serde_json::json!({"status": "published"})),
-    };
-    ctx.audit(&mut tx, change, now).await?;
-    tx.commit().await?;
-    Ok(Notice { version: old.version + 1, ..new })
+    let mut new = Notice { status: Publication::Published, published_at: Some(now), updated_at: now, ..old.clone() };
+    let mut w = ctx.write().await?;
+    w.update_as(Verb::Publish, &old, &mut new, old.version).await?;
+    w.commit().await?;
+    Ok(new)
 }
 
 /// The office, supervisors and the discipline office see drafts and every unit's confirmation;
@@ -479,22 +437,15 @@ pub async fn confirm_read(ctx: &Ctx<'_>, id: &str) -> AppResult<bool> {
     let Some(unit) = ctx.user.unit_id.clone().filter(|_| ctx.user.role.needs_unit()) else {
         return Err(AppError::refuse(Code::NotAUnit, "只有责任单位的账号需要确认阅读"));
     };
-    let now = now_ms();
-    let mut tx = ctx.db.begin().await?;
-    let first = store::confirm(&mut tx, &n.id, &unit, (&ctx.user.id, &ctx.user.display_name), now).await?;
+    let mut w = ctx.write().await?;
+    let now = w.now;
+    let first = store::confirm(w.conn(), &n.id, &unit, (&ctx.user.id, &ctx.user.display_name), now).await?;
     if first {
         let label = format!("{} 已阅", n.number);
-        let change = Change {
-            action: Verb::Read.into(),
-            object_type: ObjectType::Notice,
-            object_id: &n.id,
-            object_label: &label,
-            before: None,
-            after: Some(serde_json::json!({"unit_id": unit})),
-        };
-        ctx.audit(&mut tx, change, now).await?;
+        let after = serde_json::json!({"unit_id": unit});
+        w.audit(Verb::Read, ObjectType::Notice, &n.id, &label, None, Some(after)).await?;
     }
-    tx.commit().await?;
+    w.commit().await?;
     Ok(first)
 }
 

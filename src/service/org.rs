@@ -1,13 +1,12 @@
 //! Managing the administrative tree.
 
-use super::{Ctx, access::require_admin, non_empty, snapshot};
-use crate::domain::audit::{ObjectType, Verb};
+use super::write::expected;
+use super::{Ctx, access::require_admin, non_empty};
 use crate::domain::org::{OrgLevel, check_code};
 use crate::domain::validate::{FieldErrors, required_text};
 use crate::domain::{ids::new_id, time::now_ms};
 use crate::error::{AppError, AppResult, Code};
-use crate::store::audit::Change;
-use crate::store::{self, org, org::OrgNode};
+use crate::store::{org, org::OrgNode};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -75,14 +74,6 @@ async fn find_parent(ctx: &Ctx<'_>, id: Option<String>) -> AppResult<Option<OrgN
     }
 }
 
-fn duplicate(e: sqlx::Error) -> AppError {
-    if store::is_unique_violation(&e) {
-        AppError::field("code", Code::DuplicateCode, "该编码已被使用")
-    } else {
-        e.into()
-    }
-}
-
 pub async fn create(ctx: &Ctx<'_>, input: NodeInput) -> AppResult<OrgNode> {
     require_admin(ctx.user)?;
     let level = OrgLevel::parse(input.level.trim());
@@ -99,18 +90,9 @@ pub async fn create(ctx: &Ctx<'_>, input: NodeInput) -> AppResult<OrgNode> {
         updated_at: now,
         version: 1,
     };
-    let mut tx = ctx.db.begin().await?;
-    org::insert(&mut tx, &node).await.map_err(duplicate)?;
-    let change = Change {
-        action: Verb::Create.into(),
-        object_type: ObjectType::OrgNode,
-        object_id: &node.id,
-        object_label: &node.name,
-        before: None,
-        after: snapshot(&node),
-    };
-    ctx.audit(&mut tx, change, now).await?;
-    tx.commit().await?;
+    let mut w = ctx.write().await?;
+    w.create(&node).await?;
+    w.commit().await?;
     Ok(node)
 }
 
@@ -119,47 +101,25 @@ pub async fn update(ctx: &Ctx<'_>, id: &str, input: NodeInput) -> AppResult<OrgN
     let old = org::get(ctx.db, id).await?.ok_or(AppError::NotFound)?;
     let parent = find_parent(ctx, old.parent_id.clone()).await?;
     let v = validate(Some(old.level), parent.as_ref(), &input)?;
-    let expected = input.version.unwrap_or(old.version);
-    let now = now_ms();
-    let mut new = OrgNode { code: v.code, name: v.name, updated_at: now, version: expected + 1, ..old.clone() };
-    let mut tx = ctx.db.begin().await?;
-    if old.code != new.code && org::child_count(&mut tx, id).await? > 0 {
+    let expected = expected(input.version)?;
+    let mut new = OrgNode { code: v.code, name: v.name, updated_at: now_ms(), ..old.clone() };
+    let mut w = ctx.write().await?;
+    if old.code != new.code && org::child_count(w.conn(), id).await? > 0 {
         return Err(AppError::field("code", Code::HasChildren, "该区域下已有下级区域，不能修改编码"));
     }
-    if !org::update(&mut tx, &new, expected).await.map_err(duplicate)? {
-        return Err(AppError::stale());
-    }
-    new.version = expected + 1;
-    let change = Change {
-        action: Verb::Update.into(),
-        object_type: ObjectType::OrgNode,
-        object_id: id,
-        object_label: &new.name,
-        before: snapshot(&old),
-        after: snapshot(&new),
-    };
-    ctx.audit(&mut tx, change, now).await?;
-    tx.commit().await?;
+    w.update(&old, &mut new, expected).await?;
+    w.commit().await?;
     Ok(new)
 }
 
 pub async fn delete(ctx: &Ctx<'_>, id: &str) -> AppResult<()> {
     require_admin(ctx.user)?;
     let old = org::get(ctx.db, id).await?.ok_or(AppError::NotFound)?;
-    let mut tx = ctx.db.begin().await?;
-    if org::references(&mut tx, id).await? > 0 {
+    let mut w = ctx.write().await?;
+    if org::references(w.conn(), id).await? > 0 {
         return Err(AppError::refuse(Code::InUse, "该区域下还有下级区域、单位、账号或督导组，不能删除"));
     }
-    org::delete(&mut tx, id).await?;
-    let change = Change {
-        action: Verb::Delete.into(),
-        object_type: ObjectType::OrgNode,
-        object_id: id,
-        object_label: &old.name,
-        before: snapshot(&old),
-        after: None,
-    };
-    ctx.audit(&mut tx, change, now_ms()).await?;
-    tx.commit().await?;
+    w.delete(&old).await?;
+    w.commit().await?;
     Ok(())
 }

@@ -1,15 +1,15 @@
 //! Photos of points (现场照片): up to nine per point, added by the office or the point's unit.
 
+use super::Ctx;
 use super::points::visible;
-use super::{Ctx, snapshot};
 use crate::domain::audit::{ObjectType, Verb};
 use crate::domain::photo::{PhotoKind, PhotoOwner};
 use crate::domain::role::Role;
 use crate::domain::{ids::new_id, time::now_ms, time::to_local};
 use crate::error::{AppError, AppResult, Code};
 use crate::media::{self, storage::Storage};
-use crate::store::audit::Change;
 use crate::store::photos::{self as store, Photo};
+use crate::store::record::Insert;
 
 pub const MAX_PER_POINT: usize = 9;
 
@@ -29,20 +29,11 @@ pub async fn add_to_point(ctx: &Ctx<'_>, storage: &Storage, point_id: &str, byte
         ));
     }
     let photo = prepare(storage, PhotoOwner::Point, &point.id, PhotoKind::Point, bytes, ctx).await?;
-    let now = photo.uploaded_at;
-    let mut tx = ctx.db.begin().await?;
-    store::insert(&mut tx, &photo).await?;
+    let mut w = ctx.write().await?;
+    photo.insert(w.conn()).await?;
     let label = format!("{} {} · 照片", point.code, point.name);
-    let change = Change {
-        action: Verb::Create.into(),
-        object_type: ObjectType::Photo,
-        object_id: &photo.id,
-        object_label: &label,
-        before: None,
-        after: snapshot(&photo),
-    };
-    ctx.audit(&mut tx, change, now).await?;
-    tx.commit().await?;
+    w.audit(Verb::Create, ObjectType::Photo, &photo.id, &label, None, photo.snapshot()).await?;
+    w.commit().await?;
     Ok(photo)
 }
 
@@ -109,19 +100,11 @@ pub async fn delete(ctx: &Ctx<'_>, storage: &Storage, id: &str) -> AppResult<Str
     if !may_change(ctx, &point.unit_id) {
         return Err(AppError::Forbidden);
     }
-    let mut tx = ctx.db.begin().await?;
-    store::delete(&mut tx, id).await?;
+    let mut w = ctx.write().await?;
+    sqlx::query("DELETE FROM photos WHERE id = $1").bind(id).execute(w.conn()).await?;
     let label = format!("{} {} · 照片", point.code, point.name);
-    let change = Change {
-        action: Verb::Delete.into(),
-        object_type: ObjectType::Photo,
-        object_id: id,
-        object_label: &label,
-        before: snapshot(&photo),
-        after: None,
-    };
-    ctx.audit(&mut tx, change, now_ms()).await?;
-    tx.commit().await?;
+    w.audit(Verb::Delete, ObjectType::Photo, id, &label, photo.snapshot(), None).await?;
+    w.commit().await?;
     // The row is gone first; a file left behind by a crash here is harmless.
     let _ = storage.delete(&photo.original_key).await;
     let _ = storage.delete(&photo.thumb_key).await;

@@ -1,13 +1,11 @@
 //! The configurable list of point types (seeded with the national evaluation types).
 
+use super::Ctx;
 use super::access::require_admin;
-use super::{Ctx, snapshot};
-use crate::domain::audit::{ObjectType, Verb};
+use super::write::expected;
 use crate::domain::validate::{FieldErrors, required_text};
 use crate::domain::{ids::new_id, time::now_ms};
 use crate::error::{AppError, AppResult, Code};
-use crate::store::audit::Change;
-use crate::store::is_unique_violation;
 use crate::store::points::{self as store, PointType};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -24,6 +22,9 @@ pub struct TypeInput {
     /// Map colour, #rrggbb
     #[serde(default)]
     pub color: String,
+    /// Required when changing a type
+    #[serde(default, deserialize_with = "super::version")]
+    pub version: Option<i64>,
 }
 
 fn validate(input: &TypeInput, creating: bool) -> Result<(String, String, i64, String), FieldErrors> {
@@ -48,31 +49,14 @@ fn validate(input: &TypeInput, creating: bool) -> Result<(String, String, i64, S
     if e.is_empty() { Ok((code, name, seq, color)) } else { Err(e) }
 }
 
-fn duplicate(e: sqlx::Error) -> AppError {
-    if is_unique_violation(&e) {
-        AppError::field("name", Code::Duplicate, "已有相同编码或名称的点位类型")
-    } else {
-        e.into()
-    }
-}
-
 pub async fn create(ctx: &Ctx<'_>, input: TypeInput) -> AppResult<PointType> {
     require_admin(ctx.user)?;
     let (code, name, seq, color) = validate(&input, true).map_err(AppError::Validation)?;
-    let t = PointType { id: new_id(), code, name, seq, color };
     let now = now_ms();
-    let mut tx = ctx.db.begin().await?;
-    store::insert_type(&mut tx, &t, now).await.map_err(duplicate)?;
-    let change = Change {
-        action: Verb::Create.into(),
-        object_type: ObjectType::PointType,
-        object_id: &t.id,
-        object_label: &t.name,
-        before: None,
-        after: snapshot(&t),
-    };
-    ctx.audit(&mut tx, change, now).await?;
-    tx.commit().await?;
+    let t = PointType { id: new_id(), code, name, seq, color, created_at: now, updated_at: now, version: 1 };
+    let mut w = ctx.write().await?;
+    w.create(&t).await?;
+    w.commit().await?;
     Ok(t)
 }
 
@@ -80,19 +64,10 @@ pub async fn update(ctx: &Ctx<'_>, id: &str, input: TypeInput) -> AppResult<Poin
     require_admin(ctx.user)?;
     let old = store::types(ctx.db).await?.into_iter().find(|t| t.id == id).ok_or(AppError::NotFound)?;
     let (_, name, seq, color) = validate(&input, false).map_err(AppError::Validation)?;
-    let new = PointType { name, seq, color, ..old.clone() };
-    let now = now_ms();
-    let mut tx = ctx.db.begin().await?;
-    store::update_type(&mut tx, &new, now).await.map_err(duplicate)?;
-    let change = Change {
-        action: Verb::Update.into(),
-        object_type: ObjectType::PointType,
-        object_id: id,
-        object_label: &new.name,
-        before: snapshot(&old),
-        after: snapshot(&new),
-    };
-    ctx.audit(&mut tx, change, now).await?;
-    tx.commit().await?;
+    let expected = expected(input.version)?;
+    let mut new = PointType { name, seq, color, updated_at: now_ms(), ..old.clone() };
+    let mut w = ctx.write().await?;
+    w.update(&old, &mut new, expected).await?;
+    w.commit().await?;
     Ok(new)
 }

@@ -1,19 +1,17 @@
 //! The point registry (点位): who answers for which place, and where it is.
 
 use super::access::{area_scope, require_admin};
-use super::{Ctx, non_empty, snapshot};
-use crate::domain::audit::{ObjectType, Verb};
+use super::write::{Write, expected};
+use super::{Ctx, non_empty};
 use crate::domain::geo::{Area, gcj02_to_wgs84, in_china};
 use crate::domain::org::OrgLevel;
 use crate::domain::role::Role;
 use crate::domain::validate::{FieldErrors, optional_text, phone, required_text};
 use crate::domain::{ids::new_id, time::now_ms};
 use crate::error::{AppError, AppResult, Code};
-use crate::store::audit::Change;
 use crate::store::points::{self as store, Grid, Point, PointFilter, PointType};
-use crate::store::{Db, is_unique_violation, org, units};
+use crate::store::{Db, org, units};
 use serde::Deserialize;
-use sqlx::AnyConnection;
 use utoipa::ToSchema;
 
 /// One grid ready for point-in-polygon tests: id, community, shape and bounding box.
@@ -292,23 +290,13 @@ pub fn blank(now: i64) -> Point {
     }
 }
 
-pub fn duplicate(e: sqlx::Error) -> AppError {
-    if is_unique_violation(&e) {
-        AppError::field("code", Code::DuplicateCode, "该点位编码已被使用")
-    } else {
-        e.into()
-    }
-}
-
 pub async fn create(ctx: &Ctx<'_>, input: PointInput) -> AppResult<Point> {
     require_admin(ctx.user)?;
     let lookups = Lookups::load(ctx.db).await?;
-    let now = now_ms();
-    let point = validate(&lookups, &input, blank(now)).map_err(AppError::Validation)?;
-    let mut tx = ctx.db.begin().await?;
-    store::insert(&mut tx, &point).await.map_err(duplicate)?;
-    record(ctx, &mut tx, Verb::Create, None, &point, now).await?;
-    tx.commit().await?;
+    let point = validate(&lookups, &input, blank(now_ms())).map_err(AppError::Validation)?;
+    let mut w = ctx.write().await?;
+    w.create(&point).await?;
+    w.commit().await?;
     Ok(point)
 }
 
@@ -316,40 +304,22 @@ pub async fn update(ctx: &Ctx<'_>, id: &str, input: PointInput) -> AppResult<Poi
     require_admin(ctx.user)?;
     let old = store::get(ctx.db, id).await?.ok_or(AppError::NotFound)?;
     let lookups = Lookups::load(ctx.db).await?;
-    let expected = input.version.unwrap_or(old.version);
-    let now = now_ms();
-    let mut new = validate(&lookups, &input, Point { updated_at: now, ..old.clone() }).map_err(AppError::Validation)?;
-    let mut tx = ctx.db.begin().await?;
-    if !store::update(&mut tx, &new, expected).await.map_err(duplicate)? {
-        return Err(AppError::stale());
-    }
-    new.version = expected + 1;
-    if new.name != old.name {
-        crate::store::problems::reindex_point(&mut tx, &new.id, &new.name).await?;
-    }
-    record(ctx, &mut tx, Verb::Update, Some(&old), &new, now).await?;
-    tx.commit().await?;
+    let expected = expected(input.version)?;
+    let mut new =
+        validate(&lookups, &input, Point { updated_at: now_ms(), ..old.clone() }).map_err(AppError::Validation)?;
+    let mut w = ctx.write().await?;
+    save(&mut w, &old, &mut new, expected).await?;
+    w.commit().await?;
     Ok(new)
 }
 
-pub async fn record(
-    ctx: &Ctx<'_>,
-    conn: &mut AnyConnection,
-    action: Verb,
-    old: Option<&Point>,
-    new: &Point,
-    now: i64,
-) -> AppResult<()> {
-    let label = format!("{} {}", new.code, new.name);
-    let change = Change {
-        action: action.into(),
-        object_type: ObjectType::Point,
-        object_id: &new.id,
-        object_label: &label,
-        before: old.and_then(snapshot),
-        after: snapshot(new),
-    };
-    ctx.audit(conn, change, now).await
+/// Saves a changed point (the problems at it are found by its new name too).
+pub async fn save(w: &mut Write<'_>, old: &Point, new: &mut Point, expected: i64) -> AppResult<()> {
+    w.update(old, new, expected).await?;
+    if new.name != old.name {
+        crate::store::problems::reindex_point(w.conn(), &new.id, &new.name).await?;
+    }
+    Ok(())
 }
 
 /// Who may change a point: the office only (units propose changes through it).

@@ -3,11 +3,10 @@
 
 use super::Ctx;
 use super::access::require_admin;
-use super::points::{Lookups, PointInput, blank, duplicate, record, validate};
+use super::points::{Lookups, PointInput, blank, validate};
 use super::sheet::{self, Column, RowError};
-use crate::domain::audit::Verb;
 use crate::domain::time::now_ms;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::store::points as store;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
@@ -134,29 +133,21 @@ pub async fn import(ctx: &Ctx<'_>, bytes: &[u8]) -> AppResult<ImportSummary> {
         return Err(sheet::file_error("文件中没有数据行"));
     }
     let (mut created, mut updated) = (0, 0);
-    let mut tx = ctx.db.begin().await?;
+    let mut w = ctx.write().await?;
     for (mut p, old) in good {
         match old {
             Some((old, version)) => {
-                p.updated_at = now;
-                if !store::update(&mut tx, &p, version).await.map_err(duplicate)? {
-                    return Err(AppError::stale());
-                }
-                p.version = version + 1;
-                if p.name != old.name {
-                    crate::store::problems::reindex_point(&mut tx, &p.id, &p.name).await?;
-                }
-                record(ctx, &mut tx, Verb::Update, Some(&old), &p, now).await?;
+                p.updated_at = w.now;
+                super::points::save(&mut w, &old, &mut p, version).await?;
                 updated += 1;
             }
             None => {
-                store::insert(&mut tx, &p).await.map_err(duplicate)?;
-                record(ctx, &mut tx, Verb::Create, None, &p, now).await?;
+                w.create(&p).await?;
                 created += 1;
             }
         }
     }
-    tx.commit().await?;
+    w.commit().await?;
     Ok(ImportSummary { created, updated })
 }
 

@@ -2,26 +2,26 @@
 //! deadline from the rules, and move it through the state machine. Every step writes a history
 //! event and an audit entry in the same transaction.
 
+use super::Ctx;
 use super::access::area_scope;
-use super::{Ctx, snapshot};
-use crate::domain::audit::{ObjectType, Verb};
+pub use super::problem_actions::{ActInput, act, allowed, merge};
+use super::write::Write;
 use crate::domain::ids::new_id;
 use crate::domain::notify::NotifyEvent;
 use crate::domain::photo::{PhotoKind, PhotoOwner};
-use crate::domain::problem::Step;
-use crate::domain::problem::{self as rules, Action, Actor, Facts, IronRule, Limit, Source, State};
+use crate::domain::problem::{self as rules, IronRule, Limit, Source, State, Step};
 use crate::domain::role::Role;
-use crate::domain::standard::Publication;
-use crate::domain::standard::{Severity, TimeUnit, applies};
+use crate::domain::standard::{Publication, Severity, TimeUnit, applies};
 use crate::domain::time::{now_ms, shanghai};
-use crate::domain::validate::{FieldErrors, optional_text, required_text};
-use crate::error::RowError;
-use crate::error::{AppError, AppResult, Code};
+use crate::domain::validate::{FieldErrors, required_text};
+use crate::error::{AppError, AppResult, Code, RowError};
 use crate::media::storage::Storage;
-use crate::store::audit::Change;
-use crate::store::photos as photo_store;
+use crate::store::photos::Photo;
+use crate::store::points as point_store;
+use crate::store::points::Point;
 use crate::store::problems::{self as store, Event, Problem, ProblemFilter};
-use crate::store::{points as point_store, standards, units};
+use crate::store::record::Insert;
+use crate::store::standards::{self, Item};
 use chrono::{DateTime, NaiveDateTime, TimeZone};
 use serde::Deserialize;
 use sqlx::AnyConnection;
@@ -99,29 +99,49 @@ fn may_file(role: Role, source: Source, own_unit: bool) -> bool {
     }
 }
 
+/// A filing checked against the point, the standard and the rules.
+struct Filing {
+    point: Point,
+    source: Source,
+    item: Option<Item>,
+    category: String,
+    severity: Severity,
+    description: String,
+    found_at: i64,
+}
+
 /// Files a problem with its before-photos, all or nothing.
 pub async fn file(ctx: &Ctx<'_>, storage: &Storage, input: FileInput, photos: Vec<Vec<u8>>) -> AppResult<Problem> {
     let now = now_ms();
+    let f = check_filing(ctx, &input, photos.len(), now).await?;
+    if !input.allow_duplicate {
+        refuse_duplicate(ctx, &f).await?;
+    }
+    let deadline = deadline_of(ctx, &f).await?;
+    // Photos are checked and stored before anything is written; a bad photo refuses the filing.
+    let id = new_id();
+    let stored = prepare_photos(ctx, storage, &id, PhotoKind::Before, photos).await?;
+    let mut p = new_problem(ctx, &f, id, deadline, now);
+    let mut w = ctx.write().await?;
+    p.code = next_code(w.conn(), now).await?;
+    p.search_text = store::search_text(&p, &f.point.name);
+    w.create(&p).await?;
+    for ph in &stored {
+        ph.insert(w.conn()).await?;
+    }
+    let note = format!("{}，{}张照片", f.source.label(), stored.len());
+    event(&mut w, &p.id, Step::File, None, p.state, &note).await?;
+    if p.state == State::Dispatched {
+        announce(w.conn(), &p, now).await?;
+    }
+    w.commit().await?;
+    Ok(p)
+}
+
+/// Every field of a filing, checked; all mistakes at once.
+async fn check_filing(ctx: &Ctx<'_>, input: &FileInput, photos: usize, now: i64) -> AppResult<Filing> {
     let mut e = FieldErrors::default();
-    let point = match point_store::get(ctx.db, input.point_id.trim()).await? {
-        Some(p) if p.active == 1 => Some(p),
-        Some(_) => {
-            e.add("point_id", Code::PointRetired, "该点位已撤销，不能再登记问题");
-            None
-        }
-        None => {
-            e.add("point_id", Code::UnknownPoint, "请选择存在的点位");
-            None
-        }
-    };
-    let point = match point {
-        Some(p) => Some(
-            super::points::check_visible(ctx, p)
-                .await
-                .map_err(|_| AppError::field("point_id", Code::UnknownPoint, "请选择存在的点位"))?,
-        ),
-        None => None,
-    };
+    let point = check_point(ctx, input, &mut e).await?;
     let source = Source::parse(input.source.trim());
     if source.is_none() {
         e.add("source", Code::InvalidSource, "请选择问题来源");
@@ -132,43 +152,11 @@ pub async fn file(ctx: &Ctx<'_>, storage: &Storage, input: FileInput, photos: Ve
     {
         return Err(AppError::Forbidden);
     }
-    let item = match crate::service::non_empty(&input.standard_item_id) {
-        Some(id) => match standards::item(ctx.db, &id).await? {
-            Some(i) => {
-                let published = standards::version(ctx.db, &i.version_id)
-                    .await?
-                    .is_some_and(|v| v.status == Publication::Published);
-                let type_code = match &point {
-                    Some(p) => point_store::types(ctx.db)
-                        .await?
-                        .into_iter()
-                        .find(|t| t.id == p.type_id)
-                        .map(|t| t.code)
-                        .unwrap_or_default(),
-                    None => String::new(),
-                };
-                if !published {
-                    e.add("standard_item_id", Code::ItemNotCurrent, "该标准条目不属于现行标准，请刷新后重选");
-                    None
-                } else if point.is_some() && !applies(&i.point_types, &type_code) {
-                    e.add("standard_item_id", Code::ItemNotApplicable, "该标准条目不适用于此类点位");
-                    None
-                } else {
-                    Some(i)
-                }
-            }
-            None => {
-                e.add("standard_item_id", Code::UnknownItem, "标准条目不存在");
-                None
-            }
-        },
-        None => None,
-    };
-    let item_given = crate::service::non_empty(&input.standard_item_id).is_some();
+    let item = check_item(ctx, input, point.as_ref(), &mut e).await?;
     let category = match &item {
         Some(i) => format!("{}·{}", i.category, i.item),
         // A refused item is reported once; the free category is asked for only when no item was chosen.
-        None if item_given => String::new(),
+        None if super::non_empty(&input.standard_item_id).is_some() => String::new(),
         None => required_text(&mut e, "category", "问题类别", &input.category, 30),
     };
     let severity = match (input.severity.trim(), &item) {
@@ -180,86 +168,156 @@ pub async fn file(ctx: &Ctx<'_>, storage: &Storage, input: FileInput, photos: Ve
         }),
     };
     let description = required_text(&mut e, "description", "问题描述", &input.description, 500);
-    let found_at = if input.found_at.trim().is_empty() {
-        now
-    } else {
-        match parse_time(&input.found_at) {
-            Some(t) if t > now + 5 * 60_000 => {
-                e.add("found_at", Code::FoundInFuture, "发现时间不能晚于现在");
-                now
-            }
-            Some(t) if t < now - 30 * crate::domain::time::DAY_MS => {
-                e.add("found_at", Code::FoundTooOld, "发现时间不能早于30天前，请按实际时间登记");
-                now
-            }
-            Some(t) => t,
-            None => {
-                e.add("found_at", Code::InvalidTime, "发现时间格式应为2026-11-23T07:05");
-                now
-            }
-        }
-    };
-    if photos.len() > MAX_PHOTOS {
+    let found_at = check_found_at(&input.found_at, now, &mut e);
+    if photos > MAX_PHOTOS {
         e.add("photos", Code::TooManyPhotos, format!("最多上传{MAX_PHOTOS}张照片"));
     }
-    if !e.is_empty() {
-        return Err(AppError::Validation(e));
+    match (point, source) {
+        (Some(point), Some(source)) if e.is_empty() => {
+            Ok(Filing { point, source, item, category, severity, description, found_at })
+        }
+        _ => Err(AppError::Validation(e)),
     }
-    let (point, source) = (point.expect("checked"), source.expect("checked"));
-    if let Some(i) = &item
-        && !input.allow_duplicate
-    {
-        let open = store::open_at_point(ctx.db, &point.id, Some(&i.id)).await?;
-        if !open.is_empty() {
-            let codes: Vec<String> = open.iter().map(|p| p.code.clone()).collect();
-            // The report names each open problem in the way: its code and state.
-            let rows = open
-                .iter()
-                .enumerate()
-                .map(|(i, p)| RowError {
-                    sheet: "未办结问题".into(),
-                    row: i + 1,
-                    column: p.code.clone(),
-                    key: String::new(),
-                    message: p.state.label().into(),
-                })
-                .collect();
-            return Err(AppError::Rejected(
-                Code::DuplicateOpenProblem,
-                format!("该点位已有同一标准条目的未办结问题：{}。如确属新问题，请确认后再登记", codes.join("、")),
-                rows,
-            ));
+}
+
+/// The point filed at: it exists, is in use and is within the user's scope.
+async fn check_point(ctx: &Ctx<'_>, input: &FileInput, e: &mut FieldErrors) -> AppResult<Option<Point>> {
+    let point = match point_store::get(ctx.db, input.point_id.trim()).await? {
+        Some(p) if p.active == 1 => p,
+        Some(_) => {
+            e.add("point_id", Code::PointRetired, "该点位已撤销，不能再登记问题");
+            return Ok(None);
+        }
+        None => {
+            e.add("point_id", Code::UnknownPoint, "请选择存在的点位");
+            return Ok(None);
+        }
+    };
+    let visible = super::points::check_visible(ctx, point)
+        .await
+        .map_err(|_| AppError::field("point_id", Code::UnknownPoint, "请选择存在的点位"))?;
+    Ok(Some(visible))
+}
+
+/// The standard item judged against, if one was chosen: it belongs to the published standard and
+/// applies to the point's type.
+async fn check_item(
+    ctx: &Ctx<'_>,
+    input: &FileInput,
+    point: Option<&Point>,
+    e: &mut FieldErrors,
+) -> AppResult<Option<Item>> {
+    let Some(id) = super::non_empty(&input.standard_item_id) else { return Ok(None) };
+    let Some(item) = standards::item(ctx.db, &id).await? else {
+        e.add("standard_item_id", Code::UnknownItem, "标准条目不存在");
+        return Ok(None);
+    };
+    let published =
+        standards::version(ctx.db, &item.version_id).await?.is_some_and(|v| v.status == Publication::Published);
+    if !published {
+        e.add("standard_item_id", Code::ItemNotCurrent, "该标准条目不属于现行标准，请刷新后重选");
+        return Ok(None);
+    }
+    if let Some(p) = point {
+        let types = point_store::types(ctx.db).await?;
+        let type_code = types.into_iter().find(|t| t.id == p.type_id).map(|t| t.code).unwrap_or_default();
+        if !applies(&item.point_types, &type_code) {
+            e.add("standard_item_id", Code::ItemNotApplicable, "该标准条目不适用于此类点位");
+            return Ok(None);
         }
     }
+    Ok(Some(item))
+}
+
+/// When it was found: now when not given; never in the future nor more than 30 days ago.
+fn check_found_at(given: &str, now: i64, e: &mut FieldErrors) -> i64 {
+    if given.trim().is_empty() {
+        return now;
+    }
+    match parse_time(given) {
+        Some(t) if t > now + 5 * 60_000 => e.add("found_at", Code::FoundInFuture, "发现时间不能晚于现在"),
+        Some(t) if t < now - 30 * crate::domain::time::DAY_MS => {
+            e.add("found_at", Code::FoundTooOld, "发现时间不能早于30天前，请按实际时间登记")
+        }
+        Some(t) => return t,
+        None => e.add("found_at", Code::InvalidTime, "发现时间格式应为2026-11-23T07:05"),
+    }
+    now
+}
+
+/// Refuses a second open problem for the same standard item at the same point (the filer may
+/// confirm it is a new one with `allow_duplicate`).
+async fn refuse_duplicate(ctx: &Ctx<'_>, f: &Filing) -> AppResult<()> {
+    let Some(item) = &f.item else { return Ok(()) };
+    let open = store::open_at_point(ctx.db, &f.point.id, Some(&item.id)).await?;
+    if open.is_empty() {
+        return Ok(());
+    }
+    let codes: Vec<String> = open.iter().map(|p| p.code.clone()).collect();
+    // The report names each open problem in the way: its code and state.
+    let rows =
+        open.iter().enumerate().map(|(i, p)| RowError::new("未办结问题", i + 1, &p.code, p.state.label())).collect();
+    Err(AppError::Rejected(
+        Code::DuplicateOpenProblem,
+        format!("该点位已有同一标准条目的未办结问题：{}。如确属新问题，请确认后再登记", codes.join("、")),
+        rows,
+    ))
+}
+
+/// The deadline: none while a citizen report waits for verification; else the iron rule or the
+/// item's limit on the working-day calendar.
+async fn deadline_of(ctx: &Ctx<'_>, f: &Filing) -> AppResult<Option<i64>> {
+    if f.source.needs_verification() {
+        return Ok(None);
+    }
     let cal = super::calendar::load(ctx.db).await?;
-    let limit = match &item {
-        Some(i) if i.time_unit == TimeUnit::WorkingHours => Limit::WorkingHours(i.time_limit),
-        Some(i) => Limit::WorkingDays(i.time_limit as u32),
+    let limit = match &f.item {
+        Some(i) => limit_of(i),
         None => Limit::WorkingDays(1),
     };
-    let found_local = crate::domain::time::to_local(found_at);
-    let verify_first = source.needs_verification();
-    let deadline = (!verify_first)
-        .then(|| rules::deadline(&cal, IronRule::default(), found_local, source, limit).timestamp_millis());
-    // Photos are checked and stored before anything is written; a bad photo refuses the filing.
-    let id = new_id();
-    let mut stored = Vec::new();
-    for bytes in photos {
-        stored.push(super::photos::prepare(storage, PhotoOwner::Problem, &id, PhotoKind::Before, bytes, ctx).await?);
+    let found = crate::domain::time::to_local(f.found_at);
+    Ok(Some(rules::deadline(&cal, IronRule::default(), found, f.source, limit).timestamp_millis()))
+}
+
+/// A standard item's time limit.
+pub fn limit_of(i: &Item) -> Limit {
+    match i.time_unit {
+        TimeUnit::WorkingHours => Limit::WorkingHours(i.time_limit),
+        TimeUnit::WorkingDays => Limit::WorkingDays(i.time_limit as u32),
     }
-    let state = if verify_first { State::Reported } else { State::Dispatched };
-    let mut p = Problem {
-        id: id.clone(),
+}
+
+/// Checks and stores photos (originals and thumbnails) before anything is written.
+pub async fn prepare_photos(
+    ctx: &Ctx<'_>,
+    storage: &Storage,
+    problem_id: &str,
+    kind: PhotoKind,
+    photos: Vec<Vec<u8>>,
+) -> AppResult<Vec<Photo>> {
+    let mut stored = Vec::with_capacity(photos.len());
+    for bytes in photos {
+        stored.push(super::photos::prepare(storage, PhotoOwner::Problem, problem_id, kind, bytes, ctx).await?);
+    }
+    Ok(stored)
+}
+
+/// The new problem: routed to the point's unit and lead, dispatched at once unless a citizen
+/// report waits for verification.
+fn new_problem(ctx: &Ctx<'_>, f: &Filing, id: String, deadline: Option<i64>, now: i64) -> Problem {
+    let verify_first = f.source.needs_verification();
+    Problem {
+        id,
         code: String::new(),
-        point_id: point.id.clone(),
-        unit_id: point.unit_id.clone(),
-        lead_name: point.lead_name.clone(),
-        standard_item_id: item.as_ref().map(|i| i.id.clone()),
-        category,
-        severity,
-        source,
-        description,
-        state,
+        point_id: f.point.id.clone(),
+        unit_id: f.point.unit_id.clone(),
+        lead_name: f.point.lead_name.clone(),
+        standard_item_id: f.item.as_ref().map(|i| i.id.clone()),
+        category: f.category.clone(),
+        severity: f.severity,
+        source: f.source,
+        description: f.description.clone(),
+        state: if verify_first { State::Reported } else { State::Dispatched },
         extension_pending: 0,
         extension_days: 0,
         extensions: 0,
@@ -267,7 +325,7 @@ pub async fn file(ctx: &Ctx<'_>, storage: &Storage, input: FileInput, photos: Ve
         rework_count: 0,
         reported_by: (!ctx.user.id.is_empty()).then(|| ctx.user.id.clone()),
         reporter_name: ctx.user.display_name.clone(),
-        found_at,
+        found_at: f.found_at,
         filed_at: (!verify_first).then_some(now),
         dispatched_at: (!verify_first).then_some(now),
         acknowledged_at: None,
@@ -279,259 +337,44 @@ pub async fn file(ctx: &Ctx<'_>, storage: &Storage, input: FileInput, photos: Ve
         created_at: now,
         updated_at: now,
         version: 1,
-    };
-    let mut tx = ctx.db.begin().await?;
-    // Codes number the day's problems: Q + date + sequence (Q202611220001).
-    let day = crate::domain::time::to_local(now).format("%Y%m%d").to_string();
-    let n = store::next_in_sequence(&mut tx, &format!("problem:{day}")).await?;
-    p.code = format!("Q{day}{n:04}");
-    store::insert(&mut tx, &p, &point.name).await?;
-    for ph in &stored {
-        photo_store::insert(&mut tx, ph).await?;
+        search_text: String::new(),
     }
-    event(ctx, &mut tx, &p.id, Step::File, None, state, &format!("{}，{}张照片", source.label(), stored.len()), now)
-        .await?;
-    if state == State::Dispatched {
-        announce(&mut tx, &p, now).await?;
-    }
-    let label = format!("{} {}", p.code, p.category);
-    let change = Change {
-        action: Verb::Create.into(),
-        object_type: ObjectType::Problem,
-        object_id: &p.id,
-        object_label: &label,
-        before: None,
-        after: snapshot(&p),
-    };
-    ctx.audit(&mut tx, change, now).await?;
-    tx.commit().await?;
-    Ok(p)
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn event(
-    ctx: &Ctx<'_>,
-    conn: &mut AnyConnection,
+/// The day's next problem code: Q + date + sequence (Q202611220001).
+async fn next_code(conn: &mut AnyConnection, now: i64) -> AppResult<String> {
+    let day = crate::domain::time::to_local(now).format("%Y%m%d").to_string();
+    let n = store::next_in_sequence(conn, &format!("problem:{day}")).await?;
+    Ok(format!("Q{day}{n:04}"))
+}
+
+/// A step of the problem's history, written with the change.
+pub async fn event(
+    w: &mut Write<'_>,
     problem_id: &str,
-    action: Step,
+    step: Step,
     from: Option<State>,
     to: State,
     note: &str,
-    at: i64,
 ) -> AppResult<()> {
+    let user = w.user();
     let e = Event {
         id: new_id(),
         problem_id: problem_id.into(),
-        at,
-        actor_id: (!ctx.user.id.is_empty()).then(|| ctx.user.id.clone()),
-        actor_name: ctx.user.display_name.clone(),
-        action,
+        at: w.now,
+        actor_id: (!user.id.is_empty()).then(|| user.id.clone()),
+        actor_name: user.display_name.clone(),
+        action: step,
         from_state: from,
         to_state: to,
         note: note.into(),
     };
-    store::insert_event(conn, &e).await?;
+    store::insert_event(w.conn(), &e).await?;
     Ok(())
 }
 
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-pub struct ActInput {
-    /// Required for void, fail, request_extension, refuse_extension, postpone, transfer
-    #[serde(default)]
-    pub reason: String,
-    /// What was done (submit_fix)
-    #[serde(default)]
-    pub note: String,
-    /// Working days asked for (request_extension)
-    #[serde(default)]
-    pub days: Option<u32>,
-    /// New lead's name (reassign)
-    #[serde(default)]
-    pub lead_name: String,
-    /// Receiving unit (transfer)
-    #[serde(default)]
-    pub unit_id: String,
-    #[serde(default)]
-    pub version: Option<i64>,
-}
-
-/// The actions the current user may take now, for buttons.
-pub fn allowed(ctx: &Ctx<'_>, p: &Problem) -> Vec<Action> {
-    let state = p.state;
-    let actor = Actor { role: ctx.user.role, own_unit: ctx.user.unit_id.as_deref() == Some(p.unit_id.as_str()) };
-    let facts = Facts { state, extension_pending: p.extension_pending == 1 };
-    Action::ALL.into_iter().filter(|a| rules::transition(facts, *a, actor).is_ok()).collect()
-}
-
-/// Applies an action through the state machine; after-photos come with `submit_fix`.
-pub async fn act(
-    ctx: &Ctx<'_>,
-    storage: &Storage,
-    id: &str,
-    action: Action,
-    input: ActInput,
-    photos: Vec<Vec<u8>>,
-) -> AppResult<Problem> {
-    let old = visible(ctx, id).await?;
-    let state = old.state;
-    let actor = Actor { role: ctx.user.role, own_unit: ctx.user.unit_id.as_deref() == Some(old.unit_id.as_str()) };
-    let facts = Facts { state, extension_pending: old.extension_pending == 1 };
-    let outcome = rules::transition(facts, action, actor).map_err(|r| {
-        if r.code == Code::NotAllowed { AppError::Forbidden } else { AppError::Refused(r.code, r.message) }
-    })?;
-    let mut e = FieldErrors::default();
-    let reason = optional_text(&mut e, "reason", "理由", &input.reason, 300, true);
-    if action.needs_reason() && reason.is_empty() {
-        e.add("reason", Code::Required, format!("请填写“{}”的理由", action.label()));
-    }
-    let now = now_ms();
-    let mut p = Problem {
-        state: outcome.state,
-        extension_pending: outcome.extension_pending as i64,
-        updated_at: now,
-        ..old.clone()
-    };
-    let mut after_photos = Vec::new();
-    let mut note = reason.clone();
-    match action {
-        Action::Verify => {
-            let cal = super::calendar::load(ctx.db).await?;
-            let limit = item_limit(ctx, &old).await?;
-            let d =
-                rules::deadline(&cal, IronRule::default(), crate::domain::time::to_local(now), Source::Citizen, limit);
-            p.filed_at = Some(now);
-            p.dispatched_at = Some(now);
-            p.deadline_at = Some(d.timestamp_millis());
-        }
-        Action::Void => p.voided_at = Some(now),
-        Action::Acknowledge => p.acknowledged_at = Some(now),
-        Action::SubmitFix => {
-            let fix = optional_text(&mut e, "note", "整改说明", &input.note, 500, true);
-            if fix.is_empty() {
-                e.add("note", Code::Required, "请填写整改说明");
-            }
-            if photos.is_empty() {
-                e.add("photos", Code::PhotoRequired, "请上传至少一张整改后照片");
-            } else if photos.len() > MAX_PHOTOS {
-                e.add("photos", Code::TooManyPhotos, format!("最多上传{MAX_PHOTOS}张照片"));
-            }
-            if e.is_empty() {
-                for bytes in photos {
-                    let mut ph =
-                        super::photos::prepare(storage, PhotoOwner::Problem, &old.id, PhotoKind::After, bytes, ctx)
-                            .await?;
-                    ph.flags =
-                        serde_json::to_string(&evidence_flags(ctx, &old, &ph).await?).unwrap_or_else(|_| "[]".into());
-                    after_photos.push(ph);
-                }
-            }
-            p.submitted_at = Some(now);
-            p.fix_note = fix.clone();
-            note = fix;
-        }
-        Action::Pass => p.closed_at = Some(now),
-        Action::Fail => {
-            p.rework_count += 1;
-            p.submitted_at = None;
-        }
-        Action::RequestExtension => {
-            let days = input.days.unwrap_or(0);
-            if !(1..=30).contains(&days) {
-                e.add("days", Code::InvalidDays, "延期天数应为1至30个工作日");
-            }
-            p.extension_days = days as i64;
-            note = format!("申请延期{days}个工作日：{reason}");
-        }
-        Action::ApproveExtension => {
-            let cal = super::calendar::load(ctx.db).await?;
-            let base = crate::domain::time::to_local(old.deadline_at.unwrap_or(now).max(now));
-            p.deadline_at = Some(cal.add_working_days(base, old.extension_days as u32).timestamp_millis());
-            p.extensions += 1;
-            note = format!("批准延期{}个工作日", old.extension_days);
-        }
-        Action::RefuseExtension => {}
-        Action::Postpone => p.postponed = 1,
-        Action::Resume => {}
-        Action::RequestTransfer => note = format!("申请转办：{reason}"),
-        Action::Reassign => {
-            let lead = required_text(&mut e, "lead_name", "新负责人", &input.lead_name, 30);
-            note = format!("改派给{lead}");
-            p.lead_name = lead;
-        }
-        Action::Transfer => match units::get(ctx.db, input.unit_id.trim()).await? {
-            Some(u) if u.id != old.unit_id => {
-                note = format!("转办至{}：{reason}", u.name);
-                p.unit_id = u.id;
-                p.lead_name = String::new();
-                p.acknowledged_at = None;
-            }
-            _ => e.add("unit_id", Code::InvalidUnit, "请选择另一个存在的责任单位"),
-        },
-    }
-    if !e.is_empty() {
-        return Err(AppError::Validation(e));
-    }
-    let expected = input.version.unwrap_or(old.version);
-    let mut tx = ctx.db.begin().await?;
-    if !store::update(&mut tx, &p, expected).await? {
-        return Err(AppError::stale());
-    }
-    p.version = expected + 1;
-    for ph in &after_photos {
-        photo_store::insert(&mut tx, ph).await?;
-    }
-    event(ctx, &mut tx, &p.id, Step::Act(action), Some(state), outcome.state, &note, now).await?;
-    match action {
-        Action::Verify | Action::Transfer => announce(&mut tx, &p, now).await?,
-        Action::RequestTransfer => {
-            // The office decides: every admin gets it in the inbox.
-            let admins: Vec<String> = sqlx::query_scalar("SELECT id FROM users WHERE role = 'admin' AND active = 1")
-                .fetch_all(&mut *tx)
-                .await?;
-            for a in admins {
-                sqlx::query("INSERT INTO notifications (id, user_id, problem_id, kind, title, body, link, created_at) VALUES ($1, $2, $3, 'transfer_request', $4, $5, $6, $7)")
-                    .bind(new_id())
-                    .bind(&a)
-                    .bind(&p.id)
-                    .bind(format!("申请转办：{}", p.category))
-                    .bind(&note)
-                    .bind(format!("/problems/{}", p.id))
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-        }
-        Action::Fail => {
-            let title = format!("核查未通过，请返工：{}", p.category);
-            crate::store::notifications::notify_unit(
-                &mut tx,
-                &p.unit_id,
-                &p.id,
-                NotifyEvent::Rework,
-                &title,
-                &note,
-                now,
-            )
-            .await?;
-        }
-        _ => {}
-    }
-    let label = format!("{} {}", p.code, p.category);
-    let change = Change {
-        action: action.into(),
-        object_type: ObjectType::Problem,
-        object_id: &p.id,
-        object_label: &label,
-        before: snapshot(&old),
-        after: snapshot(&p),
-    };
-    ctx.audit(&mut tx, change, now).await?;
-    tx.commit().await?;
-    Ok(p)
-}
-
 /// Tells the unit about a newly dispatched problem: inbox entries and its group-chat robots.
-async fn announce(conn: &mut AnyConnection, p: &Problem, now: i64) -> AppResult<()> {
+pub async fn announce(conn: &mut AnyConnection, p: &Problem, now: i64) -> AppResult<()> {
     let title = format!("新问题待签收：{}", p.category);
     let body = format!(
         "{}，整改期限 {}",
@@ -549,18 +392,18 @@ pub const MAX_DISTANCE_M: f64 = 300.0;
 /// Warnings about an after-photo, for the supervisor at the re-check: it shows the before-photo
 /// again, repeats another problem's photo, was taken before the problem was found, far from the
 /// point, or carries no capture data at all.
-async fn evidence_flags(ctx: &Ctx<'_>, p: &Problem, ph: &photo_store::Photo) -> AppResult<Vec<String>> {
+pub async fn evidence_flags(ctx: &Ctx<'_>, p: &Problem, ph: &Photo) -> AppResult<Vec<String>> {
     use crate::media::{SAME_PICTURE, distance};
     let hash = |h: &str| u64::from_str_radix(h, 16).unwrap_or(0);
     let mut flags = Vec::new();
-    let befores = photo_store::of(ctx.db, PhotoOwner::Problem, &p.id).await?;
+    let befores = crate::store::photos::of(ctx.db, PhotoOwner::Problem, &p.id).await?;
     if befores.iter().any(|b| {
         b.kind == PhotoKind::Before
             && (b.sha256 == ph.sha256 || distance(hash(&b.phash), hash(&ph.phash)) <= SAME_PICTURE)
     }) {
         flags.push("与整改前照片几乎相同，疑似未整改或重复使用".to_string());
     }
-    for (other, code) in photo_store::candidates_for_reuse(ctx.db, &p.id, &p.point_id, &ph.sha256).await? {
+    for (other, code) in crate::store::photos::candidates_for_reuse(ctx.db, &p.id, &p.point_id, &ph.sha256).await? {
         if other.sha256 == ph.sha256 || distance(hash(&other.phash), hash(&ph.phash)) <= SAME_PICTURE {
             flags.push(format!("与问题{code}的照片相同或高度相似"));
             break;
@@ -587,39 +430,9 @@ async fn evidence_flags(ctx: &Ctx<'_>, p: &Problem, ph: &photo_store::Photo) -> 
     Ok(flags)
 }
 
-async fn item_limit(ctx: &Ctx<'_>, p: &Problem) -> AppResult<Limit> {
+pub async fn item_limit(ctx: &Ctx<'_>, p: &Problem) -> AppResult<Limit> {
     Ok(match &p.standard_item_id {
-        Some(id) => match standards::item(ctx.db, id).await? {
-            Some(i) if i.time_unit == TimeUnit::WorkingHours => Limit::WorkingHours(i.time_limit),
-            Some(i) => Limit::WorkingDays(i.time_limit as u32),
-            None => Limit::WorkingDays(1),
-        },
+        Some(id) => standards::item(ctx.db, id).await?.map(|i| limit_of(&i)).unwrap_or(Limit::WorkingDays(1)),
         None => Limit::WorkingDays(1),
     })
-}
-
-/// Merges a duplicate into another open problem at the same point (the office): the duplicate is
-/// voided with a pointer to the one that stays, and both histories say so.
-pub async fn merge(ctx: &Ctx<'_>, storage: &Storage, duplicate_id: &str, into_code: &str) -> AppResult<Problem> {
-    super::access::require_admin(ctx.user)?;
-    let dup = visible(ctx, duplicate_id).await?;
-    let target_id: Option<String> = sqlx::query_scalar("SELECT id FROM problems WHERE code = $1")
-        .bind(into_code.trim())
-        .fetch_optional(&ctx.db.pool)
-        .await?;
-    let target = match target_id {
-        Some(id) if id != dup.id => visible(ctx, &id).await?,
-        _ => return Err(AppError::field("into", Code::UnknownProblem, "请填写要合并到的另一个问题编号")),
-    };
-    if target.point_id != dup.point_id || target.state.is_final() {
-        return Err(AppError::field("into", Code::NotMergeable, "只能合并到同一点位未办结的问题"));
-    }
-    let input = ActInput { reason: format!("重复问题，合并至{}", target.code), ..Default::default() };
-    let voided = act(ctx, storage, &dup.id, Action::Void, input, Vec::new()).await?;
-    let mut tx = ctx.db.begin().await?;
-    let state = target.state;
-    event(ctx, &mut tx, &target.id, Step::Merge, Some(state), state, &format!("合并重复问题{}", dup.code), now_ms())
-        .await?;
-    tx.commit().await?;
-    Ok(voided)
 }

@@ -10,7 +10,8 @@
 
 use super::Ctx;
 use super::access::require_admin;
-use crate::domain::audit::{ObjectType, Verb};
+use super::write::expected;
+use crate::domain::audit::Verb;
 use crate::domain::calendar::Calendar;
 use crate::domain::ids::new_id;
 use crate::domain::role::Role;
@@ -19,7 +20,7 @@ use crate::domain::standard::Publication;
 use crate::domain::time::{DAY_MS, fmt_local, now_ms, parse_local_day_start, to_local};
 use crate::domain::validate::FieldErrors;
 use crate::error::{AppError, AppResult, Code};
-use crate::store::audit::Change;
+use crate::store::record::Insert;
 use crate::store::scoring::{self as store, Award, Scheme};
 use crate::store::{Db, is_unique_violation};
 use chrono::{Datelike, NaiveDate};
@@ -48,7 +49,7 @@ pub async fn install_defaults(db: &Db) -> anyhow::Result<()> {
             effective_from: None,
         };
         let mut tx = db.begin().await?;
-        match store::insert_scheme(&mut tx, &s).await {
+        match s.insert(&mut tx).await {
             Ok(()) => tx.commit().await?,
             Err(e) if is_unique_violation(&e) => continue, // another instance was first
             Err(e) => return Err(e.into()),
@@ -651,16 +652,9 @@ pub async fn ledger(ctx: &Ctx<'_>, class: Class, target: &str, kind: SpanKind, d
     Ok(Ledger { class, target: target.into(), name, span, base, entries: list, score })
 }
 
-fn label(class: Class, s: &Scheme) -> String {
-    match s.effective_from {
-        Some(t) => format!("{}评分规则 第{}版（{}起生效）", class.label(), s.version_no, &fmt_local(t)[..10]),
-        None => format!("{}评分规则 第{}版", class.label(), s.version_no),
-    }
-}
-
 /// Saves the draft rules of a class (creating the draft from nothing the first time). Refused
 /// whole, with every mistake named, when the rules are not valid; the published rules never change here.
-pub async fn save_draft(ctx: &Ctx<'_>, class: Class, rules: RuleSet, expected: Option<i64>) -> AppResult<Scheme> {
+pub async fn save_draft(ctx: &Ctx<'_>, class: Class, rules: RuleSet, version: Option<i64>) -> AppResult<Scheme> {
     require_admin(ctx.user)?;
     let problems = rules.validate();
     if !problems.is_empty() {
@@ -670,59 +664,33 @@ pub async fn save_draft(ctx: &Ctx<'_>, class: Class, rules: RuleSet, expected: O
         }
         return Err(AppError::Validation(e));
     }
-    let now = now_ms();
-    let text = serde_json::to_string(&rules).map_err(|e| AppError::Internal(e.into()))?;
-    let mut tx = ctx.db.begin().await?;
+    let rules = serde_json::to_string(&rules).map_err(|e| AppError::Internal(e.into()))?;
+    let mut w = ctx.write().await?;
     let draft = match store::scheme_in(ctx.db, class, Publication::Draft).await? {
         Some(old) => {
-            let new = Scheme { rules: text, updated_at: now, ..old.clone() };
-            if !store::update_scheme(&mut tx, &new, expected.unwrap_or(old.version)).await? {
-                return Err(AppError::stale());
-            }
-            let s = Scheme { version: expected.unwrap_or(old.version) + 1, ..new };
-            let l = label(class, &s);
-            let change = Change {
-                action: Verb::Update.into(),
-                object_type: ObjectType::ScoreScheme,
-                object_id: &s.id,
-                object_label: &l,
-                before: serde_json::from_str(&old.rules).ok(),
-                after: serde_json::from_str(&s.rules).ok(),
-            };
-            ctx.audit(&mut tx, change, now).await?;
-            s
+            let mut new = Scheme { rules, updated_at: w.now, ..old.clone() };
+            w.update(&old, &mut new, expected(version)?).await?;
+            new
         }
         None => {
             let s = Scheme {
                 id: new_id(),
                 class,
                 status: Publication::Draft,
-                version_no: store::next_version_no(&mut tx, class).await?,
-                rules: text,
+                version_no: store::next_version_no(w.conn(), class).await?,
+                rules,
                 created_by: Some(ctx.user.id.clone()),
-                created_at: now,
+                created_at: w.now,
                 published_at: None,
-                updated_at: now,
+                updated_at: w.now,
                 version: 1,
                 effective_from: None,
             };
-            store::insert_scheme(&mut tx, &s)
-                .await
-                .map_err(|e| if is_unique_violation(&e) { AppError::stale() } else { e.into() })?;
-            let l = label(class, &s);
-            let change = Change {
-                action: Verb::Create.into(),
-                object_type: ObjectType::ScoreScheme,
-                object_id: &s.id,
-                object_label: &l,
-                before: None,
-                after: serde_json::from_str(&s.rules).ok(),
-            };
-            ctx.audit(&mut tx, change, now).await?;
+            w.create(&s).await?;
             s
         }
     };
-    tx.commit().await?;
+    w.commit().await?;
     Ok(draft)
 }
 
@@ -817,34 +785,20 @@ pub async fn publish(ctx: &Ctx<'_>, class: Class, effective: Option<NaiveDate>) 
         .ok_or_else(|| AppError::refuse(Code::NoDraft, "没有待发布的规则草稿"))?;
     let from = effective_from(ctx.db, class, effective).await?;
     let (old, _) = published(ctx.db, class).await?;
-    let now = now_ms();
-    let mut tx = ctx.db.begin().await?;
-    let archived = Scheme { status: Publication::Archived, updated_at: now, ..old.clone() };
-    if !store::update_scheme(&mut tx, &archived, old.version).await? {
-        return Err(AppError::stale());
-    }
-    let new = Scheme {
+    let mut w = ctx.write().await?;
+    let now = w.now;
+    let mut archived = Scheme { status: Publication::Archived, updated_at: now, ..old.clone() };
+    w.update(&old, &mut archived, old.version).await?;
+    let mut new = Scheme {
         status: Publication::Published,
         published_at: Some(now),
         updated_at: now,
         effective_from: Some(from),
         ..draft.clone()
     };
-    if !store::update_scheme(&mut tx, &new, draft.version).await? {
-        return Err(AppError::stale());
-    }
-    let l = label(class, &new);
-    let change = Change {
-        action: Verb::Publish.into(),
-        object_type: ObjectType::ScoreScheme,
-        object_id: &new.id,
-        object_label: &l,
-        before: serde_json::from_str(&old.rules).ok(),
-        after: serde_json::from_str(&new.rules).ok(),
-    };
-    ctx.audit(&mut tx, change, now).await?;
-    tx.commit().await?;
-    Ok(Scheme { version: draft.version + 1, ..new })
+    w.update_as(Verb::Publish, &draft, &mut new, draft.version).await?;
+    w.commit().await?;
+    Ok(new)
 }
 
 /// The period red flags of a class are awarded for that contains `day` (a week or a month, as
@@ -898,27 +852,11 @@ pub async fn award_red_flags(ctx: &Ctx<'_>, class: Class, day: NaiveDate) -> App
             created_at: now,
         })
         .collect();
-    let mut tx = ctx.db.begin().await?;
+    let mut w = ctx.write().await?;
     for a in &winners {
-        store::insert_award(&mut tx, a).await.map_err(|e| {
-            if is_unique_violation(&e) {
-                AppError::refuse(Code::AlreadyAwarded, "该周流动红旗已由他人评定")
-            } else {
-                e.into()
-            }
-        })?;
-        let l = format!("流动红旗 {} {}", a.target_name, span.label);
-        let change = Change {
-            action: Verb::Create.into(),
-            object_type: ObjectType::ScoreAward,
-            object_id: &a.id,
-            object_label: &l,
-            before: None,
-            after: serde_json::to_value(a).ok(),
-        };
-        ctx.audit(&mut tx, change, now).await?;
+        w.create(a).await?;
     }
-    tx.commit().await?;
+    w.commit().await?;
     Ok(winners)
 }
 
@@ -958,19 +896,9 @@ pub async fn commend(ctx: &Ctx<'_>, class: Class, target: &str, note: &str, day:
         created_by: Some(ctx.user.id.clone()),
         created_at: now,
     };
-    let mut tx = ctx.db.begin().await?;
-    store::insert_award(&mut tx, &a).await?;
-    let l = format!("表扬 {}", a.target_name);
-    let change = Change {
-        action: Verb::Create.into(),
-        object_type: ObjectType::ScoreAward,
-        object_id: &a.id,
-        object_label: &l,
-        before: None,
-        after: serde_json::to_value(&a).ok(),
-    };
-    ctx.audit(&mut tx, change, now).await?;
-    tx.commit().await?;
+    let mut w = ctx.write().await?;
+    w.create(&a).await?;
+    w.commit().await?;
     Ok(a)
 }
 
@@ -1051,28 +979,21 @@ pub async fn record_clean(ctx: &Ctx<'_>, point_id: &str, note: &str) -> AppResul
             format!("{}今日已登记问题，不能再记为检查无问题", p.name),
         ));
     }
-    let id = new_id();
-    let mut tx = ctx.db.begin().await?;
-    store::insert_inspection(&mut tx, &id, &p.id, now, (&ctx.user.id, &ctx.user.display_name), note.trim())
-        .await
-        .map_err(|e| {
-            if crate::store::is_unique_violation(&e) {
-                AppError::refuse(Code::AlreadyRecorded, format!("{}今日已记录检查无问题，每个点位每天计一次", p.name))
-            } else {
-                e.into()
-            }
-        })?;
-    let l = format!("点位检查无问题 {} {}", p.name, fmt_local(now));
-    let change = Change {
-        action: Verb::Create.into(),
-        object_type: ObjectType::PointInspection,
-        object_id: &id,
-        object_label: &l,
-        before: None,
-        after: Some(serde_json::json!({"point_id": p.id, "at": now, "note": note.trim()})),
+    let inspection = store::CleanInspection {
+        id: new_id(),
+        point_id: p.id.clone(),
+        point_name: p.name.clone(),
+        at: now,
+        inspector_id: ctx.user.id.clone(),
+        inspector_name: ctx.user.display_name.clone(),
+        note: note.trim().into(),
+        created_at: now,
+        day: to_local(now).format("%Y-%m-%d").to_string(),
     };
-    ctx.audit(&mut tx, change, now).await?;
-    tx.commit().await?;
+    let mut w = ctx.write().await?;
+    w.create(&inspection).await?;
+    w.commit().await?;
+    let id = inspection.id;
     Ok(id)
 }
 

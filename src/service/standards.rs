@@ -1,18 +1,18 @@
 //! The standard ledger: a published catalogue everyone reads, drafts the office edits and
 //! publishes. Published items never change; publishing archives the previous version.
 
+use super::Ctx;
 use super::access::require_admin;
-use super::{Ctx, snapshot};
-use crate::domain::audit::{ObjectType, Verb};
+use super::write::expected;
+use crate::domain::audit::Verb;
+use crate::domain::ids::new_id;
 use crate::domain::standard::Publication;
 use crate::domain::standard::{ItemInput, ValidItem, applies};
-use crate::domain::{ids::new_id, time::now_ms};
 use crate::error::{AppError, AppResult, Code};
-use crate::store::audit::Change;
+use crate::store::record::Insert;
 use crate::store::standards::{self as store, Item, Version};
 use crate::store::{Db, is_unique_violation, points};
 use serde::Deserialize;
-use serde_json::json;
 
 pub const DEFAULT_CATALOGUE: &str = include_str!("../../resources/standards/default.json");
 
@@ -43,6 +43,7 @@ pub fn item_from(v: ValidItem, version_id: &str, seq: i64) -> Item {
         severity: v.severity,
         deduction: v.deduction,
         closing_standard: v.closing_standard,
+        version: 1,
     }
 }
 
@@ -63,8 +64,9 @@ pub async fn install_default(db: &Db) -> anyhow::Result<()> {
         created_at: 0,
         published_at: Some(0),
         updated_at: 0,
+        version: 1,
     };
-    if let Err(e) = store::insert_version(&mut tx, &v).await {
+    if let Err(e) = v.insert(&mut tx).await {
         if is_unique_violation(&e) {
             return Ok(());
         }
@@ -72,7 +74,7 @@ pub async fn install_default(db: &Db) -> anyhow::Result<()> {
     }
     for (i, input) in c.items.iter().enumerate() {
         let valid = input.validate(&codes).map_err(|e| anyhow::anyhow!("default catalogue item {}: {:?}", i + 1, e))?;
-        store::insert_item(&mut tx, &item_from(valid, &v.id, i as i64 + 1)).await?;
+        item_from(valid, &v.id, i as i64 + 1).insert(&mut tx).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -80,7 +82,7 @@ pub async fn install_default(db: &Db) -> anyhow::Result<()> {
 
 pub async fn published(db: &Db) -> AppResult<Option<Version>> {
     let mut conn = db.pool.acquire().await?;
-    Ok(store::with_status(&mut conn, "published").await?)
+    Ok(store::with_status(&mut conn, Publication::Published).await?)
 }
 
 /// The requirements a point of this type must meet under the published standard.
@@ -90,25 +92,6 @@ pub async fn checklist(db: &Db, type_code: &str) -> AppResult<(Option<Version>, 
     Ok((Some(v), items))
 }
 
-async fn audit_version(
-    ctx: &Ctx<'_>,
-    conn: &mut sqlx::AnyConnection,
-    action: Verb,
-    v: &Version,
-    extra: serde_json::Value,
-) -> AppResult<()> {
-    let label = format!("第{}版 {}", v.version_no, v.name);
-    let change = Change {
-        action: action.into(),
-        object_type: ObjectType::StandardVersion,
-        object_id: &v.id,
-        object_label: &label,
-        before: None,
-        after: Some(extra),
-    };
-    ctx.audit(conn, change, now_ms()).await
-}
-
 /// Starts a draft as a copy of the published version (one draft at a time).
 pub async fn create_draft(ctx: &Ctx<'_>, name: &str) -> AppResult<Version> {
     require_admin(ctx.user)?;
@@ -116,43 +99,29 @@ pub async fn create_draft(ctx: &Ctx<'_>, name: &str) -> AppResult<Version> {
     if name.is_empty() || name.chars().count() > 50 {
         return Err(AppError::field("name", Code::Required, "请填写新版本名称（不超过50个字）"));
     }
-    let now = now_ms();
-    let mut tx = ctx.db.begin().await?;
-    if store::with_status(&mut tx, "draft").await?.is_some() {
+    let mut w = ctx.write().await?;
+    if store::with_status(w.conn(), Publication::Draft).await?.is_some() {
         return Err(AppError::refuse(Code::DraftExists, "已有一个草稿版本，请先发布或删除它"));
     }
-    let base = store::with_status(&mut tx, "published").await?;
+    let base = store::with_status(w.conn(), Publication::Published).await?;
     let v = Version {
         id: new_id(),
-        version_no: store::max_version_no(&mut tx).await? + 1,
+        version_no: store::max_version_no(w.conn()).await? + 1,
         name: name.to_string(),
         status: Publication::Draft,
         note: String::new(),
-        created_at: now,
+        created_at: w.now,
         published_at: None,
-        updated_at: now,
+        updated_at: w.now,
+        version: 1,
     };
-    store::insert_version(&mut tx, &v).await.map_err(|e| {
-        if is_unique_violation(&e) {
-            AppError::refuse(Code::DraftExists, "另一位管理员刚刚创建了草稿，请刷新")
-        } else {
-            e.into()
-        }
-    })?;
+    w.create(&v).await?;
     if let Some(base) = &base {
-        for i in store::items_in(&mut tx, &base.id).await? {
-            store::insert_item(&mut tx, &Item { id: new_id(), version_id: v.id.clone(), ..i }).await?;
+        for i in store::items_in(w.conn(), &base.id).await? {
+            Item { id: new_id(), version_id: v.id.clone(), ..i }.insert(w.conn()).await?;
         }
     }
-    audit_version(
-        ctx,
-        &mut tx,
-        Verb::Create,
-        &v,
-        json!({"name": v.name, "status": "draft", "copied_from": base.map(|b| b.version_no)}),
-    )
-    .await?;
-    tx.commit().await?;
+    w.commit().await?;
     Ok(v)
 }
 
@@ -164,33 +133,15 @@ async fn draft(ctx: &Ctx<'_>, version_id: &str) -> AppResult<Version> {
     Ok(v)
 }
 
-fn duplicate_code(e: sqlx::Error) -> AppError {
-    if is_unique_violation(&e) {
-        AppError::field("minor_code", Code::DuplicateCode, "本版本中已有相同的大类/小类编码")
-    } else {
-        e.into()
-    }
-}
-
 pub async fn add_item(ctx: &Ctx<'_>, version_id: &str, input: ItemInput) -> AppResult<Item> {
     require_admin(ctx.user)?;
     let v = draft(ctx, version_id).await?;
     let valid = input.validate(&type_codes(ctx.db).await?).map_err(AppError::Validation)?;
     let seq = store::items(ctx.db, &v.id).await?.len() as i64 + 1;
     let item = item_from(valid, &v.id, seq);
-    let mut tx = ctx.db.begin().await?;
-    store::insert_item(&mut tx, &item).await.map_err(duplicate_code)?;
-    let label = format!("第{}版 {} {}", v.version_no, item.category, item.item);
-    let change = Change {
-        action: Verb::Create.into(),
-        object_type: ObjectType::StandardItem,
-        object_id: &item.id,
-        object_label: &label,
-        before: None,
-        after: snapshot(&item),
-    };
-    ctx.audit(&mut tx, change, now_ms()).await?;
-    tx.commit().await?;
+    let mut w = ctx.write().await?;
+    w.create(&item).await?;
+    w.commit().await?;
     Ok(item)
 }
 
@@ -198,21 +149,12 @@ pub async fn update_item(ctx: &Ctx<'_>, item_id: &str, input: ItemInput) -> AppR
     require_admin(ctx.user)?;
     let old = store::item(ctx.db, item_id).await?.ok_or(AppError::NotFound)?;
     let v = draft(ctx, &old.version_id).await?;
+    let expected = expected(input.version)?;
     let valid = input.validate(&type_codes(ctx.db).await?).map_err(AppError::Validation)?;
-    let new = Item { id: old.id.clone(), ..item_from(valid, &v.id, old.seq) };
-    let mut tx = ctx.db.begin().await?;
-    store::update_item(&mut tx, &new).await.map_err(duplicate_code)?;
-    let label = format!("第{}版 {} {}", v.version_no, new.category, new.item);
-    let change = Change {
-        action: Verb::Update.into(),
-        object_type: ObjectType::StandardItem,
-        object_id: &new.id,
-        object_label: &label,
-        before: snapshot(&old),
-        after: snapshot(&new),
-    };
-    ctx.audit(&mut tx, change, now_ms()).await?;
-    tx.commit().await?;
+    let mut new = Item { id: old.id.clone(), ..item_from(valid, &v.id, old.seq) };
+    let mut w = ctx.write().await?;
+    w.update(&old, &mut new, expected).await?;
+    w.commit().await?;
     Ok(new)
 }
 
@@ -220,19 +162,9 @@ pub async fn delete_item(ctx: &Ctx<'_>, item_id: &str) -> AppResult<String> {
     require_admin(ctx.user)?;
     let old = store::item(ctx.db, item_id).await?.ok_or(AppError::NotFound)?;
     let v = draft(ctx, &old.version_id).await?;
-    let mut tx = ctx.db.begin().await?;
-    store::delete_item(&mut tx, item_id).await?;
-    let label = format!("第{}版 {} {}", v.version_no, old.category, old.item);
-    let change = Change {
-        action: Verb::Delete.into(),
-        object_type: ObjectType::StandardItem,
-        object_id: item_id,
-        object_label: &label,
-        before: snapshot(&old),
-        after: None,
-    };
-    ctx.audit(&mut tx, change, now_ms()).await?;
-    tx.commit().await?;
+    let mut w = ctx.write().await?;
+    w.delete(&old).await?;
+    w.commit().await?;
     Ok(v.id)
 }
 
@@ -243,25 +175,23 @@ pub async fn publish(ctx: &Ctx<'_>, version_id: &str) -> AppResult<Version> {
     if store::items(ctx.db, &v.id).await?.is_empty() {
         return Err(AppError::refuse(Code::EmptyVersion, "草稿中没有任何标准条目，不能发布"));
     }
-    let now = now_ms();
-    let mut tx = ctx.db.begin().await?;
-    let previous = store::with_status(&mut tx, "published").await?;
-    if let Some(p) = &previous {
-        store::set_status(&mut tx, &p.id, "archived", None, now).await?;
+    let mut w = ctx.write().await?;
+    let now = w.now;
+    if let Some(p) = store::with_status(w.conn(), Publication::Published).await? {
+        let mut archived = Version { status: Publication::Archived, updated_at: now, ..p.clone() };
+        w.update(&p, &mut archived, p.version).await?;
     }
-    store::set_status(&mut tx, &v.id, "published", Some(now), now).await?;
-    let extra = json!({"status": "published", "archived": previous.as_ref().map(|p| p.version_no)});
-    audit_version(ctx, &mut tx, Verb::Publish, &v, extra).await?;
-    tx.commit().await?;
-    Ok(Version { status: Publication::Published, published_at: Some(now), updated_at: now, ..v })
+    let mut new = Version { status: Publication::Published, published_at: Some(now), updated_at: now, ..v.clone() };
+    w.update_as(Verb::Publish, &v, &mut new, v.version).await?;
+    w.commit().await?;
+    Ok(new)
 }
 
 pub async fn discard(ctx: &Ctx<'_>, version_id: &str) -> AppResult<()> {
     require_admin(ctx.user)?;
     let v = draft(ctx, version_id).await?;
-    let mut tx = ctx.db.begin().await?;
-    store::delete_version(&mut tx, &v.id).await?;
-    audit_version(ctx, &mut tx, Verb::Delete, &v, json!({"status": "discarded"})).await?;
-    tx.commit().await?;
-    Ok(())
+    let mut w = ctx.write().await?;
+    store::delete_items_of(w.conn(), &v.id).await?;
+    w.delete(&v).await?;
+    w.commit().await
 }

@@ -2,14 +2,13 @@
 //! tasks' status up to date.
 
 use super::units::visible as visible_unit;
-use super::{Ctx, non_empty, snapshot};
-use crate::domain::audit::{ObjectType, Verb};
+use super::write::expected;
+use super::{Ctx, non_empty};
 use crate::domain::role::Role;
 use crate::domain::unit::TaskStatus;
 use crate::domain::validate::{FieldErrors, optional_text, required_text};
 use crate::domain::{ids::new_id, time::now_ms};
 use crate::error::{AppError, AppResult, Code};
-use crate::store::audit::Change;
 use crate::store::points as point_store;
 use crate::store::tasks::{self as store, Task};
 use chrono::NaiveDate;
@@ -86,6 +85,7 @@ pub async fn create(ctx: &Ctx<'_>, unit_id: &str, input: TaskInput) -> AppResult
     let base = Task {
         id: new_id(),
         unit_id: unit.id.clone(),
+        unit_name: unit.name.clone(),
         point_id: None,
         title: String::new(),
         owner_name: String::new(),
@@ -97,19 +97,9 @@ pub async fn create(ctx: &Ctx<'_>, unit_id: &str, input: TaskInput) -> AppResult
         version: 1,
     };
     let task = validate(ctx, &unit.id, &input, base).await?;
-    let mut tx = ctx.db.begin().await?;
-    store::insert(&mut tx, &task).await?;
-    let label = format!("{} · {}", unit.name, task.title);
-    let change = Change {
-        action: Verb::Create.into(),
-        object_type: ObjectType::Task,
-        object_id: &task.id,
-        object_label: &label,
-        before: None,
-        after: snapshot(&task),
-    };
-    ctx.audit(&mut tx, change, now).await?;
-    tx.commit().await?;
+    let mut w = ctx.write().await?;
+    w.create(&task).await?;
+    w.commit().await?;
     Ok(task)
 }
 
@@ -119,9 +109,8 @@ pub async fn update(ctx: &Ctx<'_>, id: &str, input: TaskInput) -> AppResult<Task
     if !may_edit(ctx, &unit.id) {
         return Err(AppError::Forbidden);
     }
-    let expected = input.version.unwrap_or(old.version);
-    let now = now_ms();
-    let mut new = validate(ctx, &unit.id, &input, Task { updated_at: now, ..old.clone() }).await?;
+    let expected = expected(input.version)?;
+    let mut new = validate(ctx, &unit.id, &input, Task { updated_at: now_ms(), ..old.clone() }).await?;
     if ctx.user.role != Role::Admin
         && (new.title != old.title || new.due_date != old.due_date || new.point_id != old.point_id)
     {
@@ -131,22 +120,9 @@ pub async fn update(ctx: &Ctx<'_>, id: &str, input: TaskInput) -> AppResult<Task
             "任务内容、点位和完成时限由创城办确定，单位只能更新状态、责任人和备注",
         ));
     }
-    let mut tx = ctx.db.begin().await?;
-    if !store::update(&mut tx, &new, expected).await? {
-        return Err(AppError::stale());
-    }
-    new.version = expected + 1;
-    let label = format!("{} · {}", unit.name, new.title);
-    let change = Change {
-        action: Verb::Update.into(),
-        object_type: ObjectType::Task,
-        object_id: id,
-        object_label: &label,
-        before: snapshot(&old),
-        after: snapshot(&new),
-    };
-    ctx.audit(&mut tx, change, now).await?;
-    tx.commit().await?;
+    let mut w = ctx.write().await?;
+    w.update(&old, &mut new, expected).await?;
+    w.commit().await?;
     Ok(new)
 }
 
@@ -156,18 +132,8 @@ pub async fn delete(ctx: &Ctx<'_>, id: &str) -> AppResult<String> {
     if ctx.user.role != Role::Admin {
         return Err(AppError::Forbidden);
     }
-    let mut tx = ctx.db.begin().await?;
-    store::delete(&mut tx, id).await?;
-    let label = format!("{} · {}", unit.name, old.title);
-    let change = Change {
-        action: Verb::Delete.into(),
-        object_type: ObjectType::Task,
-        object_id: id,
-        object_label: &label,
-        before: snapshot(&old),
-        after: None,
-    };
-    ctx.audit(&mut tx, change, now_ms()).await?;
-    tx.commit().await?;
+    let mut w = ctx.write().await?;
+    w.delete(&old).await?;
+    w.commit().await?;
     Ok(unit.id)
 }

@@ -1,16 +1,15 @@
 //! Supervision teams (督导组): a leader and members who are supervisors.
 
 use super::access::require_admin;
-use super::{Ctx, non_empty, snapshot};
-use crate::domain::audit::{ObjectType, Verb};
+use super::write::expected;
+use super::{Ctx, non_empty};
 use crate::domain::role::Role;
 use crate::domain::validate::{FieldErrors, optional_text, required_text};
 use crate::domain::{ids::new_id, time::now_ms};
 use crate::error::{AppError, AppResult, Code};
-use crate::store::audit::Change;
 use crate::store::teams::{self, Team};
-use crate::store::{self, org, users};
-use serde::{Deserialize, Serialize};
+use crate::store::{org, users};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -36,14 +35,7 @@ pub fn require_read(ctx: &Ctx<'_>) -> AppResult<()> {
     if ctx.user.role.sees_teams() { Ok(()) } else { Err(AppError::Forbidden) }
 }
 
-#[derive(Serialize)]
-struct Snapshot<'a> {
-    #[serde(flatten)]
-    team: &'a Team,
-    member_ids: &'a [String],
-}
-
-async fn validate(ctx: &Ctx<'_>, input: &TeamInput, base: Team) -> AppResult<(Team, Vec<String>)> {
+async fn validate(ctx: &Ctx<'_>, input: &TeamInput, base: Team) -> AppResult<Team> {
     let mut e = FieldErrors::default();
     let name = required_text(&mut e, "name", "督导组名称", &input.name, 40);
     let theme = optional_text(&mut e, "theme", "督导主题", &input.theme, 60, false);
@@ -78,15 +70,7 @@ async fn validate(ctx: &Ctx<'_>, input: &TeamInput, base: Team) -> AppResult<(Te
     if !e.is_empty() {
         return Err(AppError::Validation(e));
     }
-    Ok((Team { name, theme, area_id, leader_id, ..base }, members))
-}
-
-fn duplicate(e: sqlx::Error) -> AppError {
-    if store::is_unique_violation(&e) {
-        AppError::field("name", Code::DuplicateName, "已有同名督导组")
-    } else {
-        e.into()
-    }
+    Ok(Team { name, theme, area_id, leader_id, member_ids: members, ..base })
 }
 
 pub async fn create(ctx: &Ctx<'_>, input: TeamInput) -> AppResult<Team> {
@@ -101,67 +85,33 @@ pub async fn create(ctx: &Ctx<'_>, input: TeamInput) -> AppResult<Team> {
         created_at: now,
         updated_at: now,
         version: 1,
+        member_ids: Vec::new(),
     };
-    let (team, members) = validate(ctx, &input, blank).await?;
-    let mut tx = ctx.db.begin().await?;
-    teams::insert(&mut tx, &team).await.map_err(duplicate)?;
-    teams::set_members(&mut tx, &team.id, &members).await?;
-    let after = snapshot(&Snapshot { team: &team, member_ids: &members });
-    let change = Change {
-        action: Verb::Create.into(),
-        object_type: ObjectType::Team,
-        object_id: &team.id,
-        object_label: &team.name,
-        before: None,
-        after,
-    };
-    ctx.audit(&mut tx, change, now).await?;
-    tx.commit().await?;
+    let team = validate(ctx, &input, blank).await?;
+    let mut w = ctx.write().await?;
+    w.create(&team).await?;
+    teams::set_members(w.conn(), &team.id, &team.member_ids).await?;
+    w.commit().await?;
     Ok(team)
 }
 
 pub async fn update(ctx: &Ctx<'_>, id: &str, input: TeamInput) -> AppResult<Team> {
     require_admin(ctx.user)?;
     let old = teams::get(ctx.db, id).await?.ok_or(AppError::NotFound)?;
-    let old_members: Vec<String> = teams::members(ctx.db, id).await?.into_iter().map(|m| m.user_id).collect();
-    let expected = input.version.unwrap_or(old.version);
-    let now = now_ms();
-    let (mut team, members) = validate(ctx, &input, Team { updated_at: now, ..old.clone() }).await?;
-    let mut tx = ctx.db.begin().await?;
-    if !teams::update(&mut tx, &team, expected).await.map_err(duplicate)? {
-        return Err(AppError::stale());
-    }
-    teams::set_members(&mut tx, id, &members).await?;
-    team.version = expected + 1;
-    let before = snapshot(&Snapshot { team: &old, member_ids: &old_members });
-    let after = snapshot(&Snapshot { team: &team, member_ids: &members });
-    let change = Change {
-        action: Verb::Update.into(),
-        object_type: ObjectType::Team,
-        object_id: id,
-        object_label: &team.name,
-        before,
-        after,
-    };
-    ctx.audit(&mut tx, change, now).await?;
-    tx.commit().await?;
+    let expected = expected(input.version)?;
+    let mut team = validate(ctx, &input, Team { updated_at: now_ms(), ..old.clone() }).await?;
+    let mut w = ctx.write().await?;
+    w.update(&old, &mut team, expected).await?;
+    teams::set_members(w.conn(), id, &team.member_ids).await?;
+    w.commit().await?;
     Ok(team)
 }
 
 pub async fn delete(ctx: &Ctx<'_>, id: &str) -> AppResult<()> {
     require_admin(ctx.user)?;
     let old = teams::get(ctx.db, id).await?.ok_or(AppError::NotFound)?;
-    let mut tx = ctx.db.begin().await?;
-    teams::delete(&mut tx, id).await?;
-    let change = Change {
-        action: Verb::Delete.into(),
-        object_type: ObjectType::Team,
-        object_id: id,
-        object_label: &old.name,
-        before: snapshot(&old),
-        after: None,
-    };
-    ctx.audit(&mut tx, change, now_ms()).await?;
-    tx.commit().await?;
-    Ok(())
+    let mut w = ctx.write().await?;
+    teams::set_members(w.conn(), id, &[]).await?;
+    w.delete(&old).await?;
+    w.commit().await
 }

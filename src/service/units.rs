@@ -1,15 +1,14 @@
 //! Responsible units, their contact books and the configurable contact levels.
 
 use super::access::{can_edit_contacts, can_read_unit, require_admin};
-use super::{Ctx, non_empty, snapshot};
-use crate::domain::audit::{ObjectType, Verb};
+use super::write::expected;
+use super::{Ctx, non_empty};
 use crate::domain::unit::UnitKind;
 use crate::domain::validate::{FieldErrors, optional_text, phone, required_text};
 use crate::domain::{ids::new_id, time::now_ms};
 use crate::error::{AppError, AppResult, Code};
-use crate::store::audit::Change;
+use crate::store::org;
 use crate::store::units::{self, Contact, ContactLevel, Unit};
-use crate::store::{self, org};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -71,18 +70,9 @@ pub(crate) async fn validate(ctx: &Ctx<'_>, input: &UnitInput, base: Unit) -> Ap
     })
 }
 
-fn duplicate(e: sqlx::Error) -> AppError {
-    if store::is_unique_violation(&e) {
-        AppError::field("name", Code::DuplicateName, "已有同名单位")
-    } else {
-        e.into()
-    }
-}
-
-pub async fn create(ctx: &Ctx<'_>, input: UnitInput) -> AppResult<Unit> {
-    require_admin(ctx.user)?;
-    let now = now_ms();
-    let blank = Unit {
+/// A new, empty unit.
+pub fn blank(now: i64) -> Unit {
+    Unit {
         id: new_id(),
         name: String::new(),
         kind: UnitKind::Other,
@@ -94,44 +84,26 @@ pub async fn create(ctx: &Ctx<'_>, input: UnitInput) -> AppResult<Unit> {
         created_at: now,
         updated_at: now,
         version: 1,
-    };
-    let unit = validate(ctx, &input, blank).await?;
-    let mut tx = ctx.db.begin().await?;
-    units::insert(&mut tx, &unit).await.map_err(duplicate)?;
-    let change = Change {
-        action: Verb::Create.into(),
-        object_type: ObjectType::Unit,
-        object_id: &unit.id,
-        object_label: &unit.name,
-        before: None,
-        after: snapshot(&unit),
-    };
-    ctx.audit(&mut tx, change, now).await?;
-    tx.commit().await?;
+    }
+}
+
+pub async fn create(ctx: &Ctx<'_>, input: UnitInput) -> AppResult<Unit> {
+    require_admin(ctx.user)?;
+    let unit = validate(ctx, &input, blank(now_ms())).await?;
+    let mut w = ctx.write().await?;
+    w.create(&unit).await?;
+    w.commit().await?;
     Ok(unit)
 }
 
 pub async fn update(ctx: &Ctx<'_>, id: &str, input: UnitInput) -> AppResult<Unit> {
     require_admin(ctx.user)?;
     let old = units::get(ctx.db, id).await?.ok_or(AppError::NotFound)?;
-    let expected = input.version.unwrap_or(old.version);
-    let now = now_ms();
-    let mut new = validate(ctx, &input, Unit { updated_at: now, ..old.clone() }).await?;
-    let mut tx = ctx.db.begin().await?;
-    if !units::update(&mut tx, &new, expected).await.map_err(duplicate)? {
-        return Err(AppError::stale());
-    }
-    new.version = expected + 1;
-    let change = Change {
-        action: Verb::Update.into(),
-        object_type: ObjectType::Unit,
-        object_id: id,
-        object_label: &new.name,
-        before: snapshot(&old),
-        after: snapshot(&new),
-    };
-    ctx.audit(&mut tx, change, now).await?;
-    tx.commit().await?;
+    let expected = expected(input.version)?;
+    let mut new = validate(ctx, &input, Unit { updated_at: now_ms(), ..old.clone() }).await?;
+    let mut w = ctx.write().await?;
+    w.update(&old, &mut new, expected).await?;
+    w.commit().await?;
     Ok(new)
 }
 
@@ -165,10 +137,10 @@ async fn validate_contact(ctx: &Ctx<'_>, input: &ContactInput, base: Contact) ->
     if !e.is_empty() {
         return Err(AppError::Validation(e));
     }
-    let level = level.cloned().unwrap_or(ContactLevel { id: String::new(), seq: 0, name: String::new() });
+    let level = level.expect("checked");
     Ok(Contact {
-        level_id: level.id,
-        level_name: level.name,
+        level_id: level.id.clone(),
+        level_name: level.name.clone(),
         level_seq: level.seq,
         name,
         position,
@@ -193,6 +165,7 @@ pub async fn add_contact(ctx: &Ctx<'_>, unit_id: &str, input: ContactInput) -> A
     let base = Contact {
         id: new_id(),
         unit_id: unit.id.clone(),
+        unit_name: unit.name.clone(),
         level_id: String::new(),
         level_name: String::new(),
         level_seq: 0,
@@ -200,23 +173,14 @@ pub async fn add_contact(ctx: &Ctx<'_>, unit_id: &str, input: ContactInput) -> A
         position: String::new(),
         phone: String::new(),
         note: String::new(),
+        created_at: now,
         updated_at: now,
         version: 1,
     };
     let c = validate_contact(ctx, &input, base).await?;
-    let mut tx = ctx.db.begin().await?;
-    units::insert_contact(&mut tx, &c, now).await?;
-    let label = format!("{} · {}", unit.name, c.name);
-    let change = Change {
-        action: Verb::Create.into(),
-        object_type: ObjectType::UnitContact,
-        object_id: &c.id,
-        object_label: &label,
-        before: None,
-        after: snapshot(&c),
-    };
-    ctx.audit(&mut tx, change, now).await?;
-    tx.commit().await?;
+    let mut w = ctx.write().await?;
+    w.create(&c).await?;
+    w.commit().await?;
     Ok(c)
 }
 
@@ -232,25 +196,11 @@ pub async fn update_contact(ctx: &Ctx<'_>, id: &str, input: ContactInput) -> App
     if !can_edit_contacts(ctx.user, &unit.id) {
         return Err(AppError::Forbidden);
     }
-    let expected = input.version.unwrap_or(old.version);
-    let now = now_ms();
-    let mut new = validate_contact(ctx, &input, Contact { updated_at: now, ..old.clone() }).await?;
-    let mut tx = ctx.db.begin().await?;
-    if !units::update_contact(&mut tx, &new, expected, now).await? {
-        return Err(AppError::stale());
-    }
-    new.version = expected + 1;
-    let label = format!("{} · {}", unit.name, new.name);
-    let change = Change {
-        action: Verb::Update.into(),
-        object_type: ObjectType::UnitContact,
-        object_id: id,
-        object_label: &label,
-        before: snapshot(&old),
-        after: snapshot(&new),
-    };
-    ctx.audit(&mut tx, change, now).await?;
-    tx.commit().await?;
+    let expected = expected(input.version)?;
+    let mut new = validate_contact(ctx, &input, Contact { updated_at: now_ms(), ..old.clone() }).await?;
+    let mut w = ctx.write().await?;
+    w.update(&old, &mut new, expected).await?;
+    w.commit().await?;
     Ok(new)
 }
 
@@ -259,19 +209,9 @@ pub async fn delete_contact(ctx: &Ctx<'_>, id: &str) -> AppResult<Unit> {
     if !can_edit_contacts(ctx.user, &unit.id) {
         return Err(AppError::Forbidden);
     }
-    let mut tx = ctx.db.begin().await?;
-    units::delete_contact(&mut tx, id).await?;
-    let label = format!("{} · {}", unit.name, old.name);
-    let change = Change {
-        action: Verb::Delete.into(),
-        object_type: ObjectType::UnitContact,
-        object_id: id,
-        object_label: &label,
-        before: snapshot(&old),
-        after: None,
-    };
-    ctx.audit(&mut tx, change, now_ms()).await?;
-    tx.commit().await?;
+    let mut w = ctx.write().await?;
+    w.delete(&old).await?;
+    w.commit().await?;
     Ok(unit)
 }
 
@@ -281,6 +221,9 @@ pub struct LevelInput {
     pub name: String,
     #[serde(default, deserialize_with = "super::version")]
     pub seq: Option<i64>,
+    /// Required when changing a level
+    #[serde(default, deserialize_with = "super::version")]
+    pub version: Option<i64>,
 }
 
 fn validate_level(input: &LevelInput) -> AppResult<(String, i64)> {
@@ -296,77 +239,38 @@ fn validate_level(input: &LevelInput) -> AppResult<(String, i64)> {
     Ok((name, seq))
 }
 
-fn duplicate_level(e: sqlx::Error) -> AppError {
-    if store::is_unique_violation(&e) {
-        AppError::field("name", Code::DuplicateName, "已有同名层级")
-    } else {
-        e.into()
-    }
-}
-
 pub async fn add_level(ctx: &Ctx<'_>, input: LevelInput) -> AppResult<ContactLevel> {
     require_admin(ctx.user)?;
     let (name, seq) = validate_level(&input)?;
-    let l = ContactLevel { id: new_id(), seq, name };
     let now = now_ms();
-    let mut tx = ctx.db.begin().await?;
-    units::insert_level(&mut tx, &l, now).await.map_err(duplicate_level)?;
-    let change = Change {
-        action: Verb::Create.into(),
-        object_type: ObjectType::ContactLevel,
-        object_id: &l.id,
-        object_label: &l.name,
-        before: None,
-        after: snapshot(&l),
-    };
-    ctx.audit(&mut tx, change, now).await?;
-    tx.commit().await?;
+    let l = ContactLevel { id: new_id(), seq, name, created_at: now, updated_at: now, version: 1 };
+    let mut w = ctx.write().await?;
+    w.create(&l).await?;
+    w.commit().await?;
     Ok(l)
+}
+
+async fn level(ctx: &Ctx<'_>, id: &str) -> AppResult<ContactLevel> {
+    let levels = units::contact_levels(ctx.db).await?;
+    levels.into_iter().find(|l| l.id == id).ok_or(AppError::NotFound)
 }
 
 pub async fn update_level(ctx: &Ctx<'_>, id: &str, input: LevelInput) -> AppResult<ContactLevel> {
     require_admin(ctx.user)?;
-    let levels = units::contact_levels(ctx.db).await?;
-    let old = levels.into_iter().find(|l| l.id == id).ok_or(AppError::NotFound)?;
+    let old = level(ctx, id).await?;
     let (name, seq) = validate_level(&input)?;
-    let new = ContactLevel { id: id.to_string(), seq, name };
-    let now = now_ms();
-    let mut tx = ctx.db.begin().await?;
-    units::update_level(&mut tx, &new, now).await.map_err(duplicate_level)?;
-    let change = Change {
-        action: Verb::Update.into(),
-        object_type: ObjectType::ContactLevel,
-        object_id: id,
-        object_label: &new.name,
-        before: snapshot(&old),
-        after: snapshot(&new),
-    };
-    ctx.audit(&mut tx, change, now).await?;
-    tx.commit().await?;
+    let expected = expected(input.version)?;
+    let mut new = ContactLevel { seq, name, updated_at: now_ms(), ..old.clone() };
+    let mut w = ctx.write().await?;
+    w.update(&old, &mut new, expected).await?;
+    w.commit().await?;
     Ok(new)
 }
 
 pub async fn delete_level(ctx: &Ctx<'_>, id: &str) -> AppResult<()> {
     require_admin(ctx.user)?;
-    let levels = units::contact_levels(ctx.db).await?;
-    let old = levels.into_iter().find(|l| l.id == id).ok_or(AppError::NotFound)?;
-    let mut tx = ctx.db.begin().await?;
-    if let Err(e) = units::delete_level(&mut tx, id).await {
-        return Err(if store::is_foreign_key_violation(&e) {
-            AppError::refuse(Code::InUse, "仍有联系人使用该层级，不能删除")
-        } else {
-            e.into()
-        });
-    }
-    let change = Change {
-        action: Verb::Delete.into(),
-        object_type: ObjectType::ContactLevel,
-        object_id: id,
-        object_label: &old.name,
-        before: snapshot(&old),
-        after: None,
-    };
-    ctx.audit(&mut tx, change, now_ms()).await?;
-    tx.commit().await?;
-    Ok(())
+    let old = level(ctx, id).await?;
+    let mut w = ctx.write().await?;
+    w.delete(&old).await?;
+    w.commit().await
 }

@@ -2,15 +2,15 @@
 
 use super::access::{require_admin, users_scope};
 use super::auth::{check_password, hash_password, verify_password};
-use super::{Ctx, non_empty, snapshot};
+use super::write::expected;
+use super::{Ctx, non_empty};
 use crate::domain::audit::{ObjectType, Verb};
 use crate::domain::role::Role;
 use crate::domain::validate::{FieldErrors, phone, required_text};
 use crate::domain::{ids::new_id, time::now_ms};
 use crate::error::{AppError, AppResult, Code};
-use crate::store::audit::Change;
 use crate::store::users::{self, User};
-use crate::store::{self, Db, org, sessions, units};
+use crate::store::{Db, org, sessions, units};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -101,31 +101,13 @@ async fn validate(db: &Db, input: &UserInput, base: User) -> AppResult<User> {
     })
 }
 
-fn duplicate(e: sqlx::Error) -> AppError {
-    if store::is_unique_violation(&e) {
-        AppError::field("username", Code::DuplicateUsername, "该用户名已被使用")
-    } else {
-        e.into()
-    }
-}
-
 /// Creates an account. Used by the admin pages and API, by `user add` and by the demo.
 pub async fn create(ctx: &Ctx<'_>, input: UserInput) -> AppResult<User> {
     require_admin(ctx.user)?;
-    let now = now_ms();
     let user = prepare_new(ctx.db, &input, None).await?;
-    let mut tx = ctx.db.begin().await?;
-    users::insert(&mut tx, &user).await.map_err(duplicate)?;
-    let change = Change {
-        action: Verb::Create.into(),
-        object_type: ObjectType::User,
-        object_id: &user.id,
-        object_label: &user.username,
-        before: None,
-        after: snapshot(&user),
-    };
-    ctx.audit(&mut tx, change, now).await?;
-    tx.commit().await?;
+    let mut w = ctx.write().await?;
+    w.create(&user).await?;
+    w.commit().await?;
     Ok(user)
 }
 
@@ -183,31 +165,18 @@ pub async fn visible(ctx: &Ctx<'_>, id: &str) -> AppResult<User> {
 pub async fn update(ctx: &Ctx<'_>, id: &str, input: UserInput) -> AppResult<User> {
     require_admin(ctx.user)?;
     let old = users::get(ctx.db, id).await?.ok_or(AppError::NotFound)?;
-    let expected = input.version.unwrap_or(old.version);
-    let now = now_ms();
-    let mut new = validate(ctx.db, &input, User { updated_at: now, ..old.clone() }).await?;
+    let expected = expected(input.version)?;
+    let mut new = validate(ctx.db, &input, User { updated_at: now_ms(), ..old.clone() }).await?;
     if id == ctx.user.id && (new.role != Role::Admin || new.active == 0) {
         return Err(AppError::field("role", Code::SelfLockout, "不能取消自己的管理员角色或停用自己的账号"));
     }
-    let mut tx = ctx.db.begin().await?;
-    if !users::update(&mut tx, &new, expected).await? {
-        return Err(AppError::stale());
-    }
+    let mut w = ctx.write().await?;
+    w.update(&old, &mut new, expected).await?;
     if new.active == 0 || new.role != old.role || new.unit_id != old.unit_id || new.area_id != old.area_id {
         // A changed scope or a deactivation takes effect at once: end the account's sessions.
-        sessions::delete_for_user(&mut tx, id, None).await?;
+        sessions::delete_for_user(w.conn(), id, None).await?;
     }
-    new.version = expected + 1;
-    let change = Change {
-        action: Verb::Update.into(),
-        object_type: ObjectType::User,
-        object_id: id,
-        object_label: &new.username,
-        before: snapshot(&old),
-        after: snapshot(&new),
-    };
-    ctx.audit(&mut tx, change, now).await?;
-    tx.commit().await?;
+    w.commit().await?;
     Ok(new)
 }
 
@@ -251,19 +220,11 @@ pub async fn reset_password(ctx: &Ctx<'_>, id: &str, input: PasswordInput) -> Ap
 
 async fn set_password(ctx: &Ctx<'_>, user: &User, pw: &str, keep_session: Option<&str>) -> AppResult<()> {
     let hash = hash_password(pw).await?;
-    let now = now_ms();
-    let mut tx = ctx.db.begin().await?;
-    users::set_password(&mut tx, &user.id, &hash, now).await?;
-    sessions::delete_for_user(&mut tx, &user.id, keep_session).await?;
-    let change = Change {
-        action: Verb::Password.into(),
-        object_type: ObjectType::User,
-        object_id: &user.id,
-        object_label: &user.username,
-        before: None,
-        after: None,
-    };
-    ctx.audit(&mut tx, change, now).await?;
-    tx.commit().await?;
+    let mut w = ctx.write().await?;
+    let now = w.now;
+    users::set_password(w.conn(), &user.id, &hash, now).await?;
+    sessions::delete_for_user(w.conn(), &user.id, keep_session).await?;
+    w.audit(Verb::Password, ObjectType::User, &user.id, &user.username, None, None).await?;
+    w.commit().await?;
     Ok(())
 }

@@ -13,6 +13,7 @@ pub mod org;
 pub mod photos;
 pub mod points;
 pub mod problems;
+pub mod record;
 pub mod scoring;
 pub mod sessions;
 pub mod standards;

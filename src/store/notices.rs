@@ -1,6 +1,8 @@
 //! Notices (通报) and work briefs (工作简报), and who confirmed reading them.
 
 use super::Db;
+use crate::domain::audit::ObjectType;
+use crate::domain::code::Code;
 use crate::domain::notice::NoticeKind;
 use crate::domain::score::Class;
 use crate::domain::standard::Publication;
@@ -34,46 +36,15 @@ pub struct Notice {
 const COLS: &str = "id, kind, class, period_start, period_end, number, title, body, data, status, created_by, created_at, \
      published_at, updated_at, version";
 
-pub async fn insert(conn: &mut AnyConnection, n: &Notice) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!(
-        "INSERT INTO notices ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
-    ))
-    .bind(&n.id)
-    .bind(n.kind)
-    .bind(n.class)
-    .bind(n.period_start)
-    .bind(n.period_end)
-    .bind(&n.number)
-    .bind(&n.title)
-    .bind(&n.body)
-    .bind(&n.data)
-    .bind(n.status)
-    .bind(&n.created_by)
-    .bind(n.created_at)
-    .bind(n.published_at)
-    .bind(n.updated_at)
-    .bind(n.version)
-    .execute(conn)
-    .await
-    .map(|_| ())
-}
-
-/// Writes title, body, status and publication time if the row is still at `expected`.
-pub async fn update(conn: &mut AnyConnection, n: &Notice, expected: i64) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query(
-        "UPDATE notices SET title = $1, body = $2, status = $3, published_at = $4, updated_at = $5, version = version + 1 \
-         WHERE id = $6 AND version = $7 AND status = 'draft'",
-    )
-    .bind(&n.title)
-    .bind(&n.body)
-    .bind(n.status)
-    .bind(n.published_at)
-    .bind(n.updated_at)
-    .bind(&n.id)
-    .bind(expected)
-    .execute(conn)
-    .await?;
-    Ok(r.rows_affected() == 1)
+crate::record! {
+    Notice in "notices" as ObjectType::Notice,
+    label |n| format!("{} {}", n.number, n.title),
+    insert [id, kind, class, period_start, period_end, number, title, body, data, status, created_by, created_at,
+        published_at, updated_at, version],
+    update [title, body, status, published_at, updated_at],
+    unique ("", Code::OverlappingPeriod, "该周期的通报已由他人生成，周期不能重叠"),
+    snapshot |n| serde_json::json!({"title": n.title, "body": n.body, "status": n.status}),
+    persistent = false,
 }
 
 pub async fn get(db: &Db, id: &str) -> Result<Option<Notice>, sqlx::Error> {
@@ -114,6 +85,7 @@ pub struct NoticeRow {
     pub reads: i64,
     /// When the caller's unit confirmed (unit accounts only)
     pub own_read_at: Option<i64>,
+    pub version: i64,
 }
 
 /// Notices newest period first, filtered, one page, and the total.
@@ -158,7 +130,7 @@ pub async fn list(db: &Db, f: &NoticeFilter, page: super::PageReq) -> Result<(Ve
     }
     let sql = format!(
         "SELECT n.id, n.kind, n.class, n.period_start, n.period_end, n.number, n.title, n.status, n.published_at, \
-         (SELECT COUNT(*) FROM notice_reads r WHERE r.notice_id = n.id) AS reads, {own} AS own_read_at \
+         (SELECT COUNT(*) FROM notice_reads r WHERE r.notice_id = n.id) AS reads, {own} AS own_read_at, n.version \
          FROM notices n{} ORDER BY n.period_start DESC, n.created_at DESC{}",
         w.sql(),
         page.limit_offset()

@@ -1,6 +1,7 @@
 //! Inbox entries, unit webhooks, the delivery outbox and the once-only alert marks.
 
 use super::Db;
+use crate::domain::audit::ObjectType;
 use crate::domain::ids::new_id;
 use crate::domain::notify::{DeliveryStatus, NotifyEvent, WebhookKind};
 use serde::Serialize;
@@ -48,6 +49,31 @@ pub async fn notify_unit(
     Ok(())
 }
 
+/// Puts a notification in the inbox of every active administrator (the office decides).
+pub async fn notify_office(
+    conn: &mut AnyConnection,
+    problem_id: &str,
+    kind: NotifyEvent,
+    title: &str,
+    body: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO notifications (id, user_id, problem_id, kind, title, body, link, created_at) \
+         SELECT $1 || '.' || id, id, $2, $3, $4, $5, $6, $7 FROM users WHERE role = 'admin' AND active = 1",
+    )
+    .bind(new_id())
+    .bind(problem_id)
+    .bind(kind)
+    .bind(title)
+    .bind(body)
+    .bind(format!("/problems/{problem_id}"))
+    .bind(now)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
 pub async fn inbox(db: &Db, user_id: &str) -> Result<Vec<Notification>, sqlx::Error> {
     sqlx::query_as::<_, Notification>(
         "SELECT id, user_id, problem_id, kind, title, body, link, created_at, read_at FROM notifications \
@@ -78,11 +104,16 @@ pub async fn mark_read(db: &Db, user_id: &str, now: i64) -> Result<(), sqlx::Err
 pub struct Webhook {
     pub id: String,
     pub unit_id: String,
-    /// wecom | dingtalk
     pub kind: WebhookKind,
     pub url: String,
     pub active: i64,
     pub created_at: i64,
+}
+
+crate::record! {
+    Webhook in "webhooks" as ObjectType::Webhook,
+    label |w| w.kind.label().to_string(),
+    insert [id, unit_id, kind, url, active, created_at],
 }
 
 pub async fn webhooks(db: &Db, unit_id: &str) -> Result<Vec<Webhook>, sqlx::Error> {
@@ -99,19 +130,6 @@ pub async fn webhook(db: &Db, id: &str) -> Result<Option<Webhook>, sqlx::Error> 
         .bind(id)
         .fetch_optional(&db.pool)
         .await
-}
-
-pub async fn insert_webhook(conn: &mut AnyConnection, w: &Webhook) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO webhooks (id, unit_id, kind, url, active, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(&w.id)
-        .bind(&w.unit_id)
-        .bind(w.kind)
-        .bind(&w.url)
-        .bind(w.active)
-        .bind(w.created_at)
-        .execute(conn)
-        .await
-        .map(|_| ())
 }
 
 pub async fn deactivate_webhook(conn: &mut AnyConnection, id: &str) -> Result<(), sqlx::Error> {

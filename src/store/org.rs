@@ -1,6 +1,8 @@
 //! The administrative tree (org_nodes).
 
 use super::{Db, PageReq, Where, bind_args_as, like_pattern};
+use crate::domain::audit::ObjectType;
+use crate::domain::code::Code;
 use crate::domain::org::OrgLevel;
 use serde::Serialize;
 use sqlx::AnyConnection;
@@ -41,6 +43,14 @@ pub struct OrgFilter {
 }
 
 const COLS: &str = "id, parent_id, level, code, name, created_at, updated_at, version";
+
+crate::record! {
+    OrgNode in "org_nodes" as ObjectType::OrgNode,
+    label |n| n.name.clone(),
+    insert [id, parent_id, level, code, name, created_at, updated_at, version],
+    update [code, name, updated_at],
+    unique ("code", Code::DuplicateCode, "该编码已被使用"),
+}
 
 pub async fn get(db: &Db, id: &str) -> Result<Option<OrgNode>, sqlx::Error> {
     sqlx::query_as::<_, OrgNode>(&format!("SELECT {COLS} FROM org_nodes WHERE id = $1"))
@@ -99,37 +109,6 @@ pub async fn subtree_ids(db: &Db, root: &str) -> Result<Vec<String>, sqlx::Error
     .await
 }
 
-pub async fn insert(conn: &mut AnyConnection, n: &OrgNode) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!("INSERT INTO org_nodes ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
-        .bind(&n.id)
-        .bind(&n.parent_id)
-        .bind(n.level)
-        .bind(&n.code)
-        .bind(&n.name)
-        .bind(n.created_at)
-        .bind(n.updated_at)
-        .bind(n.version)
-        .execute(conn)
-        .await
-        .map(|_| ())
-}
-
-/// Updates name and code if nobody changed the row since `expected_version`; false on a conflict.
-pub async fn update(conn: &mut AnyConnection, n: &OrgNode, expected_version: i64) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query(
-        "UPDATE org_nodes SET code = $1, name = $2, updated_at = $3, version = version + 1 \
-         WHERE id = $4 AND version = $5",
-    )
-    .bind(&n.code)
-    .bind(&n.name)
-    .bind(n.updated_at)
-    .bind(&n.id)
-    .bind(expected_version)
-    .execute(conn)
-    .await?;
-    Ok(r.rows_affected() == 1)
-}
-
 /// Counts what still refers to a node (children, units, users, teams).
 pub async fn references(conn: &mut AnyConnection, id: &str) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar::<_, i64>(
@@ -141,10 +120,6 @@ pub async fn references(conn: &mut AnyConnection, id: &str) -> Result<i64, sqlx:
     .bind(id)
     .fetch_one(conn)
     .await
-}
-
-pub async fn delete(conn: &mut AnyConnection, id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM org_nodes WHERE id = $1").bind(id).execute(conn).await.map(|_| ())
 }
 
 pub async fn child_count(conn: &mut AnyConnection, id: &str) -> Result<i64, sqlx::Error> {

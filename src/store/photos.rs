@@ -1,9 +1,9 @@
 //! Photo records.
 
 use super::Db;
+use crate::domain::audit::ObjectType;
 use crate::domain::photo::{PhotoKind, PhotoOwner};
 use serde::Serialize;
-use sqlx::AnyConnection;
 
 #[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
 pub struct Photo {
@@ -42,6 +42,14 @@ fn json_list<S: serde::Serializer>(v: &str, s: S) -> Result<S::Ok, S::Error> {
     serde_json::from_str::<Vec<String>>(v).unwrap_or_default().serialize(s)
 }
 
+crate::record! {
+    Photo in "photos" as ObjectType::Photo,
+    label |p| format!("{} {}", p.kind.label(), p.id),
+    insert [id, owner_type, owner_id, content_type, width, height, size, sha256, original_key, thumb_key, uploaded_by,
+        uploaded_at, kind, phash, taken_at, lat, lng, flags],
+    persistent = false,
+}
+
 const COLS: &str = "id, owner_type, owner_id, content_type, width, height, size, sha256, original_key, thumb_key, uploaded_by, \
      uploaded_at, kind, phash, taken_at, lat, lng, flags";
 
@@ -60,38 +68,6 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<Photo>, sqlx::Error> {
         .bind(id)
         .fetch_optional(&db.pool)
         .await
-}
-
-pub async fn insert(conn: &mut AnyConnection, p: &Photo) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!("INSERT INTO photos ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"))
-        // sqlx 0.8.6's Any driver declares a NULL f64 as FLOAT4 to PostgreSQL; a cached statement
-        // would then refuse a later real value. Optional coordinates are bound unprepared.
-        .persistent(false)
-        .bind(&p.id)
-        .bind(p.owner_type)
-        .bind(&p.owner_id)
-        .bind(&p.content_type)
-        .bind(p.width)
-        .bind(p.height)
-        .bind(p.size)
-        .bind(&p.sha256)
-        .bind(&p.original_key)
-        .bind(&p.thumb_key)
-        .bind(&p.uploaded_by)
-        .bind(p.uploaded_at)
-        .bind(p.kind)
-        .bind(&p.phash)
-        .bind(p.taken_at)
-        .bind(p.lat)
-        .bind(p.lng)
-        .bind(&p.flags)
-        .execute(conn)
-        .await
-        .map(|_| ())
-}
-
-pub async fn delete(conn: &mut AnyConnection, id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM photos WHERE id = $1").bind(id).execute(conn).await.map(|_| ())
 }
 
 /// Photos that an after-photo could be a copy of: every photo of other problems at the same point,

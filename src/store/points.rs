@@ -1,6 +1,8 @@
 //! Points (点位), point types and grids.
 
 use super::{Db, PageReq, Where, bind_args_as, like_pattern};
+use crate::domain::audit::ObjectType;
+use crate::domain::code::Code;
 use serde::Serialize;
 use sqlx::AnyConnection;
 
@@ -11,12 +13,25 @@ pub struct PointType {
     pub name: String,
     pub seq: i64,
     pub color: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub version: i64,
+}
+
+crate::record! {
+    PointType in "point_types" as ObjectType::PointType,
+    label |t| t.name.clone(),
+    insert [id, code, name, seq, color, created_at, updated_at, version],
+    update [name, seq, color, updated_at],
+    unique ("name", Code::Duplicate, "已有相同编码或名称的点位类型"),
 }
 
 pub async fn types(db: &Db) -> Result<Vec<PointType>, sqlx::Error> {
-    sqlx::query_as::<_, PointType>("SELECT id, code, name, seq, color FROM point_types ORDER BY seq")
-        .fetch_all(&db.pool)
-        .await
+    sqlx::query_as::<_, PointType>(
+        "SELECT id, code, name, seq, color, created_at, updated_at, version FROM point_types ORDER BY seq",
+    )
+    .fetch_all(&db.pool)
+    .await
 }
 
 #[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
@@ -51,6 +66,17 @@ pub struct Point {
 const COLS: &str = "id, code, name, type_id, fixed, address, lng, lat, community_id, grid_id, unit_id, lead_name, lead_phone, \
      backup_name, backup_phone, guarantor_name, guarantor_phone, active, note, created_at, updated_at, version";
 
+crate::record! {
+    Point in "points" as ObjectType::Point,
+    label |p| format!("{} {}", p.code, p.name),
+    insert [id, code, name, type_id, fixed, address, lng, lat, community_id, grid_id, unit_id, lead_name, lead_phone,
+        backup_name, backup_phone, guarantor_name, guarantor_phone, active, note, created_at, updated_at, version],
+    update [code, name, type_id, fixed, address, lng, lat, community_id, grid_id, unit_id, lead_name, lead_phone,
+        backup_name, backup_phone, guarantor_name, guarantor_phone, active, note, updated_at],
+    unique ("code", Code::DuplicateCode, "该点位编码已被使用"),
+    persistent = false,
+}
+
 /// A point as listed, with the names of what it refers to.
 #[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
 pub struct PointRow {
@@ -76,6 +102,7 @@ pub struct PointRow {
     pub guarantor_phone: String,
     pub active: i64,
     pub note: String,
+    pub version: i64,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -92,7 +119,7 @@ pub struct PointFilter {
 
 const ROW_SELECT: &str = "SELECT p.id, p.code, p.name, t.name AS type_name, t.color AS type_color, p.fixed, p.address, p.lng, p.lat, \
      c.name AS community_name, c.code AS community_code, g.code AS grid_code, p.unit_id, u.name AS unit_name, p.lead_name, \
-     p.lead_phone, p.backup_name, p.backup_phone, p.guarantor_name, p.guarantor_phone, p.active, p.note \
+     p.lead_phone, p.backup_name, p.backup_phone, p.guarantor_name, p.guarantor_phone, p.active, p.note, p.version \
      FROM points p JOIN point_types t ON t.id = p.type_id JOIN units u ON u.id = p.unit_id \
      LEFT JOIN org_nodes c ON c.id = p.community_id LEFT JOIN grids g ON g.id = p.grid_id";
 
@@ -159,76 +186,6 @@ pub async fn all(db: &Db) -> Result<Vec<Point>, sqlx::Error> {
     sqlx::query_as::<_, Point>(&format!("SELECT {COLS} FROM points")).fetch_all(&db.pool).await
 }
 
-pub async fn insert(conn: &mut AnyConnection, p: &Point) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!(
-        "INSERT INTO points ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
-    ))
-    // sqlx 0.8.6's Any driver declares a NULL f64 as FLOAT4 to PostgreSQL; a cached statement
-    // would then refuse a later real value. Optional coordinates are bound unprepared.
-    .persistent(false)
-    .bind(&p.id)
-    .bind(&p.code)
-    .bind(&p.name)
-    .bind(&p.type_id)
-    .bind(p.fixed)
-    .bind(&p.address)
-    .bind(p.lng)
-    .bind(p.lat)
-    .bind(&p.community_id)
-    .bind(&p.grid_id)
-    .bind(&p.unit_id)
-    .bind(&p.lead_name)
-    .bind(&p.lead_phone)
-    .bind(&p.backup_name)
-    .bind(&p.backup_phone)
-    .bind(&p.guarantor_name)
-    .bind(&p.guarantor_phone)
-    .bind(p.active)
-    .bind(&p.note)
-    .bind(p.created_at)
-    .bind(p.updated_at)
-    .bind(p.version)
-    .execute(conn)
-    .await
-    .map(|_| ())
-}
-
-pub async fn update(conn: &mut AnyConnection, p: &Point, expected_version: i64) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query(
-        "UPDATE points SET code = $1, name = $2, type_id = $3, fixed = $4, address = $5, lng = $6, lat = $7, community_id = $8, \
-         grid_id = $9, unit_id = $10, lead_name = $11, lead_phone = $12, backup_name = $13, backup_phone = $14, \
-         guarantor_name = $15, guarantor_phone = $16, active = $17, note = $18, updated_at = $19, version = version + 1 \
-         WHERE id = $20 AND version = $21",
-    )
-    // sqlx 0.8.6's Any driver declares a NULL f64 as FLOAT4 to PostgreSQL; a cached statement
-    // would then refuse a later real value. Optional coordinates are bound unprepared.
-    .persistent(false)
-    .bind(&p.code)
-    .bind(&p.name)
-    .bind(&p.type_id)
-    .bind(p.fixed)
-    .bind(&p.address)
-    .bind(p.lng)
-    .bind(p.lat)
-    .bind(&p.community_id)
-    .bind(&p.grid_id)
-    .bind(&p.unit_id)
-    .bind(&p.lead_name)
-    .bind(&p.lead_phone)
-    .bind(&p.backup_name)
-    .bind(&p.backup_phone)
-    .bind(&p.guarantor_name)
-    .bind(&p.guarantor_phone)
-    .bind(p.active)
-    .bind(&p.note)
-    .bind(p.updated_at)
-    .bind(&p.id)
-    .bind(expected_version)
-    .execute(conn)
-    .await?;
-    Ok(r.rows_affected() == 1)
-}
-
 pub async fn set_grid(conn: &mut AnyConnection, id: &str, grid_id: Option<&str>) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE points SET grid_id = $1 WHERE id = $2").bind(grid_id).bind(id).execute(conn).await.map(|_| ())
 }
@@ -264,6 +221,17 @@ pub struct Grid {
 
 const GRID_COLS: &str = "id, code, name, community_id, unit_id, worker_id, geometry, min_lng, min_lat, max_lng, max_lat, created_at, updated_at, version";
 
+crate::record! {
+    Grid in "grids" as ObjectType::Grid,
+    label |g| format!("{} {}", g.code, g.name),
+    insert [id, code, name, community_id, unit_id, worker_id, geometry, min_lng, min_lat, max_lng, max_lat, created_at,
+        updated_at, version],
+    update [name, community_id, unit_id, worker_id, geometry, min_lng, min_lat, max_lng, max_lat, updated_at],
+    unique ("code", Code::DuplicateCode, "网格编码已被使用"),
+    snapshot |g| serde_json::json!({"code": g.code, "name": g.name, "community_id": g.community_id, "unit_id": g.unit_id,
+        "worker_id": g.worker_id, "bbox": [g.min_lng, g.min_lat, g.max_lng, g.max_lat]}),
+}
+
 pub async fn grids(db: &Db) -> Result<Vec<Grid>, sqlx::Error> {
     sqlx::query_as::<_, Grid>(&format!("SELECT {GRID_COLS} FROM grids ORDER BY code")).fetch_all(&db.pool).await
 }
@@ -283,6 +251,7 @@ pub struct GridRow {
     pub worker_username: Option<String>,
     pub worker_phone: Option<String>,
     pub point_count: i64,
+    pub version: i64,
 }
 
 pub async fn grid_rows(db: &Db, within: Option<&[String]>) -> Result<Vec<GridRow>, sqlx::Error> {
@@ -293,79 +262,11 @@ pub async fn grid_rows(db: &Db, within: Option<&[String]>) -> Result<Vec<GridRow
     }
     let sql = format!(
         "SELECT g.id, g.code, g.name, c.name AS community_name, u.name AS unit_name, s.display_name AS worker_name, \
-         s.username AS worker_username, s.phone AS worker_phone, (SELECT COUNT(*) FROM points p WHERE p.grid_id = g.id) AS point_count \
+         s.username AS worker_username, s.phone AS worker_phone, (SELECT COUNT(*) FROM points p WHERE p.grid_id = g.id) AS point_count, \
+         g.version \
          FROM grids g LEFT JOIN org_nodes c ON c.id = g.community_id LEFT JOIN units u ON u.id = g.unit_id \
          LEFT JOIN users s ON s.id = g.worker_id{} ORDER BY g.code",
         w.sql()
     );
     bind_args_as(sqlx::query_as::<_, GridRow>(&sql), &w.args).fetch_all(&db.pool).await
-}
-
-pub async fn insert_grid(conn: &mut AnyConnection, g: &Grid) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!(
-        "INSERT INTO grids ({GRID_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
-    ))
-    .bind(&g.id)
-    .bind(&g.code)
-    .bind(&g.name)
-    .bind(&g.community_id)
-    .bind(&g.unit_id)
-    .bind(&g.worker_id)
-    .bind(&g.geometry)
-    .bind(g.min_lng)
-    .bind(g.min_lat)
-    .bind(g.max_lng)
-    .bind(g.max_lat)
-    .bind(g.created_at)
-    .bind(g.updated_at)
-    .bind(g.version)
-    .execute(conn)
-    .await
-    .map(|_| ())
-}
-
-pub async fn update_grid(conn: &mut AnyConnection, g: &Grid) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE grids SET name = $1, community_id = $2, unit_id = $3, worker_id = $4, geometry = $5, min_lng = $6, min_lat = $7, \
-         max_lng = $8, max_lat = $9, updated_at = $10, version = version + 1 WHERE id = $11",
-    )
-    .bind(&g.name)
-    .bind(&g.community_id)
-    .bind(&g.unit_id)
-    .bind(&g.worker_id)
-    .bind(&g.geometry)
-    .bind(g.min_lng)
-    .bind(g.min_lat)
-    .bind(g.max_lng)
-    .bind(g.max_lat)
-    .bind(g.updated_at)
-    .bind(&g.id)
-    .execute(conn)
-    .await
-    .map(|_| ())
-}
-
-pub async fn insert_type(conn: &mut AnyConnection, t: &PointType, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO point_types (id, code, name, seq, color, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)")
-        .bind(&t.id)
-        .bind(&t.code)
-        .bind(&t.name)
-        .bind(t.seq)
-        .bind(&t.color)
-        .bind(now)
-        .execute(conn)
-        .await
-        .map(|_| ())
-}
-
-pub async fn update_type(conn: &mut AnyConnection, t: &PointType, now: i64) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query("UPDATE point_types SET name = $1, seq = $2, color = $3, updated_at = $4 WHERE id = $5")
-        .bind(&t.name)
-        .bind(t.seq)
-        .bind(&t.color)
-        .bind(now)
-        .bind(&t.id)
-        .execute(conn)
-        .await?;
-    Ok(r.rows_affected() == 1)
 }

@@ -1,6 +1,7 @@
 //! The problem ledger and each problem's history.
 
 use super::{Backend, Db, PageReq, Where, bind_args_as, like_pattern};
+use crate::domain::audit::ObjectType;
 use crate::domain::problem::{Source, State, Step};
 use crate::domain::search;
 use crate::domain::standard::Severity;
@@ -40,6 +41,21 @@ pub struct Problem {
     pub created_at: i64,
     pub updated_at: i64,
     pub version: i64,
+    /// Search tokens of its code, category, description and point name (written at filing)
+    #[sqlx(skip)]
+    #[serde(skip)]
+    pub search_text: String,
+}
+
+crate::record! {
+    Problem in "problems" as ObjectType::Problem,
+    label |p| format!("{} {}", p.code, p.category),
+    insert [id, code, point_id, unit_id, lead_name, standard_item_id, category, severity, source, description, state,
+        extension_pending, extension_days, extensions, postponed, rework_count, reported_by, reporter_name, found_at,
+        filed_at, dispatched_at, acknowledged_at, submitted_at, closed_at, voided_at, deadline_at, fix_note, created_at,
+        updated_at, version, search_text],
+    update [unit_id, lead_name, state, extension_pending, extension_days, extensions, postponed, rework_count, filed_at,
+        dispatched_at, acknowledged_at, submitted_at, closed_at, voided_at, deadline_at, fix_note, updated_at],
 }
 
 const COLS: &str = "id, code, point_id, unit_id, lead_name, standard_item_id, category, severity, source, description, state, \
@@ -66,6 +82,7 @@ pub struct ProblemRow {
     pub found_at: i64,
     pub deadline_at: Option<i64>,
     pub closed_at: Option<i64>,
+    pub version: i64,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -93,7 +110,8 @@ pub struct ProblemFilter {
 }
 
 const ROW: &str = "SELECT q.id, q.code, q.point_id, p.name AS point_name, t.name AS type_name, q.unit_id, u.name AS unit_name, \
-     q.lead_name, q.category, q.severity, q.source, q.description, q.state, q.rework_count, q.found_at, q.deadline_at, q.closed_at \
+     q.lead_name, q.category, q.severity, q.source, q.description, q.state, q.rework_count, q.found_at, q.deadline_at, q.closed_at, \
+     q.version \
      FROM problems q JOIN points p ON p.id = q.point_id JOIN point_types t ON t.id = p.type_id JOIN units u ON u.id = q.unit_id";
 
 fn filter_sql(db: &Db, f: &ProblemFilter) -> Where {
@@ -424,78 +442,6 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<Problem>, sqlx::Error> {
         .bind(id)
         .fetch_optional(&db.pool)
         .await
-}
-
-/// Stores a new problem with its search tokens (`point_name` is indexed with it).
-pub async fn insert(conn: &mut AnyConnection, p: &Problem, point_name: &str) -> Result<(), sqlx::Error> {
-    let placeholders: Vec<String> = (1..=31).map(|i| format!("${i}")).collect();
-    sqlx::query(&format!("INSERT INTO problems ({COLS}, search_text) VALUES ({})", placeholders.join(", ")))
-        .bind(&p.id)
-        .bind(&p.code)
-        .bind(&p.point_id)
-        .bind(&p.unit_id)
-        .bind(&p.lead_name)
-        .bind(&p.standard_item_id)
-        .bind(&p.category)
-        .bind(p.severity)
-        .bind(p.source)
-        .bind(&p.description)
-        .bind(p.state)
-        .bind(p.extension_pending)
-        .bind(p.extension_days)
-        .bind(p.extensions)
-        .bind(p.postponed)
-        .bind(p.rework_count)
-        .bind(&p.reported_by)
-        .bind(&p.reporter_name)
-        .bind(p.found_at)
-        .bind(p.filed_at)
-        .bind(p.dispatched_at)
-        .bind(p.acknowledged_at)
-        .bind(p.submitted_at)
-        .bind(p.closed_at)
-        .bind(p.voided_at)
-        .bind(p.deadline_at)
-        .bind(&p.fix_note)
-        .bind(p.created_at)
-        .bind(p.updated_at)
-        .bind(p.version)
-        .bind(search_text(p, point_name))
-        .execute(conn)
-        .await
-        .map(|_| ())
-}
-
-/// Writes the changeable fields if the row is still at `expected_version`; false on a conflict.
-pub async fn update(conn: &mut AnyConnection, p: &Problem, expected_version: i64) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query(
-        "UPDATE problems SET unit_id = $1, lead_name = $2, state = $3, extension_pending = $4, extension_days = $5, extensions = $6, \
-         postponed = $7, rework_count = $8, filed_at = $9, dispatched_at = $10, acknowledged_at = $11, submitted_at = $12, \
-         closed_at = $13, voided_at = $14, deadline_at = $15, fix_note = $16, updated_at = $17, version = version + 1 \
-         WHERE id = $18 AND version = $19",
-    )
-    .bind(&p.unit_id)
-    .bind(&p.lead_name)
-    .bind(p.state)
-    .bind(p.extension_pending)
-    .bind(p.extension_days)
-    .bind(p.extensions)
-    .bind(p.postponed)
-    .bind(p.rework_count)
-    .bind(p.filed_at)
-    .bind(p.dispatched_at)
-    .bind(p.acknowledged_at)
-    .bind(p.submitted_at)
-    .bind(p.closed_at)
-    .bind(p.voided_at)
-    .bind(p.deadline_at)
-    .bind(&p.fix_note)
-    .bind(p.updated_at)
-    .bind(&p.id)
-    .bind(expected_version)
-    .execute(conn)
-    .await?;
-    Ok(r.rows_affected() == 1)
 }
 
 #[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]

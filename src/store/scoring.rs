@@ -1,9 +1,12 @@
 //! Scoring schemes, awards, clean inspections and the facts scoring reads from problems.
 
 use super::Db;
+use crate::domain::audit::ObjectType;
+use crate::domain::code::Code;
 use crate::domain::problem::{Source, State};
 use crate::domain::score::{AwardFact, AwardKind, Class, Earlier};
 use crate::domain::standard::Publication;
+use crate::domain::time::fmt_local;
 use crate::domain::unit::UnitKind;
 use serde::Serialize;
 use sqlx::AnyConnection;
@@ -29,6 +32,18 @@ pub struct Scheme {
 const SCHEME_COLS: &str =
     "id, class, status, version_no, rules, created_by, created_at, published_at, updated_at, version, effective_from";
 
+crate::record! {
+    Scheme in "score_schemes" as ObjectType::ScoreScheme,
+    label |s| match s.effective_from {
+        Some(t) => format!("{}评分规则 第{}版（{}起生效）", s.class.label(), s.version_no, &fmt_local(t)[..10]),
+        None => format!("{}评分规则 第{}版", s.class.label(), s.version_no),
+    },
+    insert [id, class, status, version_no, rules, created_by, created_at, published_at, updated_at, version, effective_from],
+    update [status, rules, published_at, updated_at, effective_from],
+    snapshot |s| serde_json::from_str(&s.rules).unwrap_or_default(),
+    persistent = false,
+}
+
 pub async fn schemes(db: &Db, class: Class) -> Result<Vec<Scheme>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {SCHEME_COLS} FROM score_schemes WHERE class = $1 ORDER BY version_no DESC"))
         .bind(class)
@@ -42,46 +57,6 @@ pub async fn scheme_in(db: &Db, class: Class, status: Publication) -> Result<Opt
         .bind(status)
         .fetch_optional(&db.pool)
         .await
-}
-
-pub async fn insert_scheme(conn: &mut AnyConnection, s: &Scheme) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!(
-        "INSERT INTO score_schemes ({SCHEME_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-    ))
-    .bind(&s.id)
-    .bind(s.class)
-    .bind(s.status)
-    .bind(s.version_no)
-    .bind(&s.rules)
-    .bind(&s.created_by)
-    .bind(s.created_at)
-    .bind(s.published_at)
-    .bind(s.updated_at)
-    .bind(s.version)
-    .bind(s.effective_from)
-    .persistent(false)
-    .execute(conn)
-    .await
-    .map(|_| ())
-}
-
-/// Changes a scheme's rules and status if it is still at `expected_version`.
-pub async fn update_scheme(conn: &mut AnyConnection, s: &Scheme, expected_version: i64) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query(
-        "UPDATE score_schemes SET status = $1, rules = $2, published_at = $3, updated_at = $4, effective_from = $5, \
-         version = version + 1 WHERE id = $6 AND version = $7",
-    )
-    .bind(s.status)
-    .bind(&s.rules)
-    .bind(s.published_at)
-    .bind(s.updated_at)
-    .bind(s.effective_from)
-    .bind(&s.id)
-    .bind(expected_version)
-    .persistent(false)
-    .execute(conn)
-    .await?;
-    Ok(r.rows_affected() == 1)
 }
 
 /// The end of the latest period whose scores are published for a class: a published notice
@@ -127,25 +102,15 @@ pub struct Award {
 const AWARD_COLS: &str =
     "id, class, target_id, target_name, kind, period_start, at, note, created_by, created_at, period_end";
 
-pub async fn insert_award(conn: &mut AnyConnection, a: &Award) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!(
-        "INSERT INTO score_awards ({AWARD_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-    ))
-    .bind(&a.id)
-    .bind(a.class)
-    .bind(&a.target_id)
-    .bind(&a.target_name)
-    .bind(a.kind)
-    .bind(a.period_start)
-    .bind(a.at)
-    .bind(&a.note)
-    .bind(&a.created_by)
-    .bind(a.created_at)
-    .bind(a.period_end)
-    .persistent(false)
-    .execute(conn)
-    .await
-    .map(|_| ())
+crate::record! {
+    Award in "score_awards" as ObjectType::ScoreAward,
+    label |a| match a.kind {
+        AwardKind::RedFlag => format!("流动红旗 {}", a.target_name),
+        kind => format!("{} {}", kind.label(), a.target_name),
+    },
+    insert [id, class, target_id, target_name, kind, period_start, at, note, created_by, created_at, period_end],
+    unique ("target_id", Code::AlreadyAwarded, "本期流动红旗已由他人评定"),
+    persistent = false,
 }
 
 /// Awards of a class, newest first; optionally one kind, one target or one week.
@@ -223,33 +188,6 @@ pub async fn red_flags_of(db: &Db, target: &str) -> Result<Vec<Award>, sqlx::Err
     .bind(target)
     .fetch_all(&db.pool)
     .await
-}
-
-/// Records a point found clean; a second record for the point on the same Beijing day is a
-/// unique violation.
-pub async fn insert_inspection(
-    conn: &mut AnyConnection,
-    id: &str,
-    point_id: &str,
-    at: i64,
-    inspector: (&str, &str),
-    note: &str,
-) -> Result<(), sqlx::Error> {
-    let day = crate::domain::time::to_local(at).format("%Y-%m-%d").to_string();
-    sqlx::query(
-        "INSERT INTO point_inspections (id, point_id, at, inspector_id, inspector_name, note, created_at, day) \
-         VALUES ($1, $2, $3, $4, $5, $6, $3, $7)",
-    )
-    .bind(id)
-    .bind(point_id)
-    .bind(at)
-    .bind(inspector.0)
-    .bind(inspector.1)
-    .bind(note)
-    .bind(day)
-    .execute(conn)
-    .await
-    .map(|_| ())
 }
 
 /// The SQL giving a problem's (or point's) target in a class, over `p` (points) and `q` (problems).
@@ -422,6 +360,31 @@ pub async fn award_facts(db: &Db, class: Class, from: i64, to: i64) -> Result<Ve
         })
     }));
     Ok(out)
+}
+
+/// A point found clean (检查无问题), as recorded; a second record for the point on the same
+/// Beijing day is refused by a unique index.
+#[derive(Debug, Clone, Serialize)]
+pub struct CleanInspection {
+    pub id: String,
+    pub point_id: String,
+    /// For the audit log
+    #[serde(skip)]
+    pub point_name: String,
+    pub at: i64,
+    pub inspector_id: String,
+    pub inspector_name: String,
+    pub note: String,
+    pub created_at: i64,
+    /// YYYY-MM-DD in Beijing
+    pub day: String,
+}
+
+crate::record! {
+    CleanInspection in "point_inspections" as ObjectType::PointInspection,
+    label |i| format!("点位检查无问题 {} {}", i.point_name, fmt_local(i.at)),
+    insert [id, point_id, at, inspector_id, inspector_name, note, created_at, day],
+    unique ("", Code::AlreadyRecorded, "该点位今日已记录检查无问题，每个点位每天计一次"),
 }
 
 /// A point's clean inspections, newest first.

@@ -20,7 +20,7 @@ pub struct SessionUser {
 }
 
 pub async fn insert(
-    db: &Db,
+    conn: &mut AnyConnection,
     id_hash: &str,
     user_id: &str,
     kind: SessionKind,
@@ -37,7 +37,7 @@ pub async fn insert(
     .bind(csrf)
     .bind(now)
     .bind(expires_at)
-    .execute(&db.pool)
+    .execute(conn)
     .await
     .map(|_| ())
 }
@@ -56,8 +56,8 @@ pub async fn find(db: &Db, id_hash: &str, now: i64) -> Result<Option<SessionUser
     .await
 }
 
-pub async fn delete(db: &Db, id_hash: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id_hash).execute(&db.pool).await.map(|_| ())
+pub async fn delete_in(conn: &mut AnyConnection, id_hash: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id_hash).execute(conn).await.map(|_| ())
 }
 
 /// Ends every session of a user except `keep` (after a password change or deactivation).

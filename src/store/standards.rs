@@ -1,6 +1,8 @@
 //! Standard versions and their items.
 
 use super::Db;
+use crate::domain::audit::ObjectType;
+use crate::domain::code::Code;
 use crate::domain::standard::{Publication, Severity, TimeUnit};
 use serde::Serialize;
 use sqlx::AnyConnection;
@@ -16,6 +18,7 @@ pub struct Version {
     pub created_at: i64,
     pub published_at: Option<i64>,
     pub updated_at: i64,
+    pub version: i64,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
@@ -34,11 +37,31 @@ pub struct Item {
     pub severity: Severity,
     pub deduction: f64,
     pub closing_standard: String,
+    pub version: i64,
 }
 
-const VCOLS: &str = "id, version_no, name, status, note, created_at, published_at, updated_at";
+const VCOLS: &str = "id, version_no, name, status, note, created_at, published_at, updated_at, version";
+
+crate::record! {
+    Version in "standard_versions" as ObjectType::StandardVersion,
+    label |v| format!("第{}版 {}", v.version_no, v.name),
+    insert [id, version_no, name, status, note, created_at, published_at, updated_at, version],
+    update [name, status, note, published_at, updated_at],
+    unique ("", Code::DraftExists, "另一位管理员刚刚创建了草稿，请刷新"),
+    persistent = false,
+}
+
+crate::record! {
+    Item in "standard_items" as ObjectType::StandardItem,
+    label |i| format!("{}{} {}·{}", i.major_code, i.minor_code, i.category, i.item),
+    insert [id, version_id, seq, category, item, major_code, minor_code, requirement, point_types, time_limit,
+        time_unit, severity, deduction, closing_standard, version],
+    update [category, item, major_code, minor_code, requirement, point_types, time_limit, time_unit, severity,
+        deduction, closing_standard],
+    unique ("minor_code", Code::DuplicateCode, "本版本中已有相同的大类/小类编码"),
+}
 const ICOLS: &str = "id, version_id, seq, category, item, major_code, minor_code, requirement, point_types, time_limit, \
-     time_unit, severity, deduction, closing_standard";
+     time_unit, severity, deduction, closing_standard, version";
 
 pub async fn versions(db: &Db) -> Result<Vec<Version>, sqlx::Error> {
     sqlx::query_as::<_, Version>(&format!("SELECT {VCOLS} FROM standard_versions ORDER BY version_no DESC"))
@@ -53,7 +76,7 @@ pub async fn version(db: &Db, id: &str) -> Result<Option<Version>, sqlx::Error> 
         .await
 }
 
-pub async fn with_status(conn: &mut AnyConnection, status: &str) -> Result<Option<Version>, sqlx::Error> {
+pub async fn with_status(conn: &mut AnyConnection, status: Publication) -> Result<Option<Version>, sqlx::Error> {
     sqlx::query_as::<_, Version>(&format!(
         "SELECT {VCOLS} FROM standard_versions WHERE status = $1 ORDER BY version_no DESC LIMIT 1"
     ))
@@ -94,88 +117,7 @@ pub async fn max_version_no(conn: &mut AnyConnection) -> Result<i64, sqlx::Error
         .map(|v| v.unwrap_or(0))
 }
 
-pub async fn insert_version(conn: &mut AnyConnection, v: &Version) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!("INSERT INTO standard_versions ({VCOLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
-        .bind(&v.id)
-        .bind(v.version_no)
-        .bind(&v.name)
-        .bind(v.status)
-        .bind(&v.note)
-        .bind(v.created_at)
-        .bind(v.published_at)
-        .bind(v.updated_at)
-        .execute(conn)
-        .await
-        .map(|_| ())
-}
-
-pub async fn set_status(
-    conn: &mut AnyConnection,
-    id: &str,
-    status: &str,
-    published_at: Option<i64>,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE standard_versions SET status = $1, published_at = COALESCE($2, published_at), updated_at = $3 WHERE id = $4")
-        .bind(status)
-        .bind(published_at)
-        .bind(now)
-        .bind(id)
-        .execute(conn)
-        .await
-        .map(|_| ())
-}
-
-pub async fn delete_version(conn: &mut AnyConnection, id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM standard_items WHERE version_id = $1").bind(id).execute(&mut *conn).await?;
-    sqlx::query("DELETE FROM standard_versions WHERE id = $1").bind(id).execute(conn).await.map(|_| ())
-}
-
-pub async fn insert_item(conn: &mut AnyConnection, i: &Item) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!(
-        "INSERT INTO standard_items ({ICOLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
-    ))
-    .bind(&i.id)
-    .bind(&i.version_id)
-    .bind(i.seq)
-    .bind(&i.category)
-    .bind(&i.item)
-    .bind(&i.major_code)
-    .bind(&i.minor_code)
-    .bind(&i.requirement)
-    .bind(&i.point_types)
-    .bind(i.time_limit)
-    .bind(i.time_unit)
-    .bind(i.severity)
-    .bind(i.deduction)
-    .bind(&i.closing_standard)
-    .execute(conn)
-    .await
-    .map(|_| ())
-}
-
-pub async fn update_item(conn: &mut AnyConnection, i: &Item) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE standard_items SET category = $1, item = $2, major_code = $3, minor_code = $4, requirement = $5, point_types = $6, \
-         time_limit = $7, time_unit = $8, severity = $9, deduction = $10, closing_standard = $11 WHERE id = $12",
-    )
-    .bind(&i.category)
-    .bind(&i.item)
-    .bind(&i.major_code)
-    .bind(&i.minor_code)
-    .bind(&i.requirement)
-    .bind(&i.point_types)
-    .bind(i.time_limit)
-    .bind(i.time_unit)
-    .bind(i.severity)
-    .bind(i.deduction)
-    .bind(&i.closing_standard)
-    .bind(&i.id)
-    .execute(conn)
-    .await
-    .map(|_| ())
-}
-
-pub async fn delete_item(conn: &mut AnyConnection, id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM standard_items WHERE id = $1").bind(id).execute(conn).await.map(|_| ())
+/// Removes a version's items (a discarded draft).
+pub async fn delete_items_of(conn: &mut AnyConnection, version_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM standard_items WHERE version_id = $1").bind(version_id).execute(conn).await.map(|_| ())
 }

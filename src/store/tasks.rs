@@ -1,14 +1,15 @@
 //! The responsibility ledger's task list (任务清单).
 
 use super::Db;
+use crate::domain::audit::ObjectType;
 use crate::domain::unit::TaskStatus;
 use serde::Serialize;
-use sqlx::AnyConnection;
 
 #[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
 pub struct Task {
     pub id: String,
     pub unit_id: String,
+    pub unit_name: String,
     pub point_id: Option<String>,
     pub title: String,
     pub owner_name: String,
@@ -38,14 +39,23 @@ pub struct TaskRow {
 }
 
 const COLS: &str = "id, unit_id, point_id, title, owner_name, due_date, status, note, created_at, updated_at, version";
+
+crate::record! {
+    Task in "tasks" as ObjectType::Task,
+    label |t| format!("{} · {}", t.unit_name, t.title),
+    insert [id, unit_id, point_id, title, owner_name, due_date, status, note, created_at, updated_at, version],
+    update [point_id, title, owner_name, due_date, status, note, updated_at],
+}
 const ROW: &str = "SELECT t.id, t.unit_id, u.name AS unit_name, t.point_id, p.name AS point_name, t.title, t.owner_name, t.due_date, \
      t.status, t.note, t.version FROM tasks t JOIN units u ON u.id = t.unit_id LEFT JOIN points p ON p.id = t.point_id";
 
 pub async fn get(db: &Db, id: &str) -> Result<Option<Task>, sqlx::Error> {
-    sqlx::query_as::<_, Task>(&format!("SELECT {COLS} FROM tasks WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&db.pool)
-        .await
+    sqlx::query_as::<_, Task>(&format!(
+        "SELECT {COLS}, (SELECT u.name FROM units u WHERE u.id = tasks.unit_id) AS unit_name FROM tasks WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await
 }
 
 pub async fn for_unit(db: &Db, unit_id: &str) -> Result<Vec<TaskRow>, sqlx::Error> {
@@ -60,45 +70,4 @@ pub async fn for_point(db: &Db, point_id: &str) -> Result<Vec<TaskRow>, sqlx::Er
         .bind(point_id)
         .fetch_all(&db.pool)
         .await
-}
-
-pub async fn insert(conn: &mut AnyConnection, t: &Task) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!("INSERT INTO tasks ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"))
-        .bind(&t.id)
-        .bind(&t.unit_id)
-        .bind(&t.point_id)
-        .bind(&t.title)
-        .bind(&t.owner_name)
-        .bind(&t.due_date)
-        .bind(t.status)
-        .bind(&t.note)
-        .bind(t.created_at)
-        .bind(t.updated_at)
-        .bind(t.version)
-        .execute(conn)
-        .await
-        .map(|_| ())
-}
-
-pub async fn update(conn: &mut AnyConnection, t: &Task, expected_version: i64) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query(
-        "UPDATE tasks SET point_id = $1, title = $2, owner_name = $3, due_date = $4, status = $5, note = $6, updated_at = $7, \
-         version = version + 1 WHERE id = $8 AND version = $9",
-    )
-    .bind(&t.point_id)
-    .bind(&t.title)
-    .bind(&t.owner_name)
-    .bind(&t.due_date)
-    .bind(t.status)
-    .bind(&t.note)
-    .bind(t.updated_at)
-    .bind(&t.id)
-    .bind(expected_version)
-    .execute(conn)
-    .await?;
-    Ok(r.rows_affected() == 1)
-}
-
-pub async fn delete(conn: &mut AnyConnection, id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM tasks WHERE id = $1").bind(id).execute(conn).await.map(|_| ())
 }

@@ -1,6 +1,8 @@
 //! Supervision teams (督导组) and their members.
 
 use super::{Db, PageReq, Where, bind_args_as, like_pattern};
+use crate::domain::audit::ObjectType;
+use crate::domain::code::Code;
 use serde::Serialize;
 use sqlx::AnyConnection;
 
@@ -14,6 +16,9 @@ pub struct Team {
     pub created_at: i64,
     pub updated_at: i64,
     pub version: i64,
+    /// The supervisors in the team (kept in team_members)
+    #[sqlx(skip)]
+    pub member_ids: Vec<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
@@ -24,6 +29,7 @@ pub struct TeamRow {
     pub area_name: Option<String>,
     pub leader_name: Option<String>,
     pub member_count: i64,
+    pub version: i64,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
@@ -36,11 +42,23 @@ pub struct Member {
 
 const COLS: &str = "id, name, theme, area_id, leader_id, created_at, updated_at, version";
 
+crate::record! {
+    Team in "teams" as ObjectType::Team,
+    label |t| t.name.clone(),
+    insert [id, name, theme, area_id, leader_id, created_at, updated_at, version],
+    update [name, theme, area_id, leader_id, updated_at],
+    unique ("name", Code::DuplicateName, "已有同名督导组"),
+}
+
+/// A team with its members' ids.
 pub async fn get(db: &Db, id: &str) -> Result<Option<Team>, sqlx::Error> {
-    sqlx::query_as::<_, Team>(&format!("SELECT {COLS} FROM teams WHERE id = $1"))
+    let team = sqlx::query_as::<_, Team>(&format!("SELECT {COLS} FROM teams WHERE id = $1"))
         .bind(id)
         .fetch_optional(&db.pool)
-        .await
+        .await?;
+    let Some(team) = team else { return Ok(None) };
+    let member_ids = members(db, id).await?.into_iter().map(|m| m.user_id).collect();
+    Ok(Some(Team { member_ids, ..team }))
 }
 
 pub async fn list(db: &Db, keyword: Option<&str>, page: PageReq) -> Result<(Vec<TeamRow>, i64), sqlx::Error> {
@@ -52,7 +70,7 @@ pub async fn list(db: &Db, keyword: Option<&str>, page: PageReq) -> Result<(Vec<
     let total = super::count(db, "teams t", &w).await?;
     let sql = format!(
         "SELECT t.id, t.name, t.theme, a.name AS area_name, l.display_name AS leader_name, \
-         (SELECT COUNT(*) FROM team_members m WHERE m.team_id = t.id) AS member_count \
+         (SELECT COUNT(*) FROM team_members m WHERE m.team_id = t.id) AS member_count, t.version \
          FROM teams t LEFT JOIN org_nodes a ON a.id = t.area_id LEFT JOIN users l ON l.id = t.leader_id{} \
          ORDER BY t.name{}",
         w.sql(),
@@ -72,38 +90,6 @@ pub async fn members(db: &Db, team_id: &str) -> Result<Vec<Member>, sqlx::Error>
     .await
 }
 
-pub async fn insert(conn: &mut AnyConnection, t: &Team) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!("INSERT INTO teams ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
-        .bind(&t.id)
-        .bind(&t.name)
-        .bind(&t.theme)
-        .bind(&t.area_id)
-        .bind(&t.leader_id)
-        .bind(t.created_at)
-        .bind(t.updated_at)
-        .bind(t.version)
-        .execute(conn)
-        .await
-        .map(|_| ())
-}
-
-pub async fn update(conn: &mut AnyConnection, t: &Team, expected_version: i64) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query(
-        "UPDATE teams SET name = $1, theme = $2, area_id = $3, leader_id = $4, updated_at = $5, \
-         version = version + 1 WHERE id = $6 AND version = $7",
-    )
-    .bind(&t.name)
-    .bind(&t.theme)
-    .bind(&t.area_id)
-    .bind(&t.leader_id)
-    .bind(t.updated_at)
-    .bind(&t.id)
-    .bind(expected_version)
-    .execute(conn)
-    .await?;
-    Ok(r.rows_affected() == 1)
-}
-
 /// Replaces the member list.
 pub async fn set_members(conn: &mut AnyConnection, team_id: &str, user_ids: &[String]) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM team_members WHERE team_id = $1").bind(team_id).execute(&mut *conn).await?;
@@ -115,9 +101,4 @@ pub async fn set_members(conn: &mut AnyConnection, team_id: &str, user_ids: &[St
             .await?;
     }
     Ok(())
-}
-
-pub async fn delete(conn: &mut AnyConnection, id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM team_members WHERE team_id = $1").bind(id).execute(&mut *conn).await?;
-    sqlx::query("DELETE FROM teams WHERE id = $1").bind(id).execute(conn).await.map(|_| ())
 }

@@ -1,6 +1,8 @@
 //! Accounts.
 
 use super::{Db, PageReq, Where, bind_args_as, like_pattern};
+use crate::domain::audit::ObjectType;
+use crate::domain::code::Code;
 use crate::domain::role::Role;
 use serde::Serialize;
 use sqlx::AnyConnection;
@@ -35,6 +37,7 @@ pub struct UserRow {
     pub phone: String,
     pub active: i64,
     pub updated_at: i64,
+    pub version: i64,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -47,6 +50,14 @@ pub struct UserFilter {
 
 const COLS: &str =
     "id, username, display_name, role, unit_id, area_id, phone, password_hash, active, created_at, updated_at, version";
+
+crate::record! {
+    User in "users" as ObjectType::User,
+    label |u| u.username.clone(),
+    insert [id, username, display_name, role, unit_id, area_id, phone, password_hash, active, created_at, updated_at, version],
+    update [display_name, role, unit_id, area_id, phone, active, updated_at],
+    unique ("username", Code::DuplicateUsername, "该用户名已被使用"),
+}
 
 pub async fn get(db: &Db, id: &str) -> Result<Option<User>, sqlx::Error> {
     sqlx::query_as::<_, User>(&format!("SELECT {COLS} FROM users WHERE id = $1"))
@@ -86,7 +97,7 @@ pub async fn list(db: &Db, f: &UserFilter, page: PageReq) -> Result<(Vec<UserRow
     let total = super::count(db, "users s", &w).await?;
     let sql = format!(
         "SELECT s.id, s.username, s.display_name, s.role, s.unit_id, u.name AS unit_name, s.area_id, \
-         a.name AS area_name, s.phone, s.active, s.updated_at \
+         a.name AS area_name, s.phone, s.active, s.updated_at, s.version \
          FROM users s LEFT JOIN units u ON u.id = s.unit_id LEFT JOIN org_nodes a ON a.id = s.area_id{} \
          ORDER BY s.username{}",
         w.sql(),
@@ -96,51 +107,14 @@ pub async fn list(db: &Db, f: &UserFilter, page: PageReq) -> Result<(Vec<UserRow
     Ok((rows, total))
 }
 
-pub async fn by_role(db: &Db, role: &str) -> Result<Vec<(String, String)>, sqlx::Error> {
-    sqlx::query_as::<_, (String, String)>(
-        "SELECT id, display_name FROM users WHERE role = $1 AND active = 1 ORDER BY display_name",
+/// Active accounts of a role: (id, display name, username).
+pub async fn by_role(db: &Db, role: Role) -> Result<Vec<(String, String, String)>, sqlx::Error> {
+    sqlx::query_as::<_, (String, String, String)>(
+        "SELECT id, display_name, username FROM users WHERE role = $1 AND active = 1 ORDER BY display_name",
     )
     .bind(role)
     .fetch_all(&db.pool)
     .await
-}
-
-pub async fn insert(conn: &mut AnyConnection, u: &User) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!("INSERT INTO users ({COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"))
-        .bind(&u.id)
-        .bind(&u.username)
-        .bind(&u.display_name)
-        .bind(u.role)
-        .bind(&u.unit_id)
-        .bind(&u.area_id)
-        .bind(&u.phone)
-        .bind(&u.password_hash)
-        .bind(u.active)
-        .bind(u.created_at)
-        .bind(u.updated_at)
-        .bind(u.version)
-        .execute(conn)
-        .await
-        .map(|_| ())
-}
-
-pub async fn update(conn: &mut AnyConnection, u: &User, expected_version: i64) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query(
-        "UPDATE users SET display_name = $1, role = $2, unit_id = $3, area_id = $4, phone = $5, active = $6, \
-         updated_at = $7, version = version + 1 WHERE id = $8 AND version = $9",
-    )
-    .bind(&u.display_name)
-    .bind(u.role)
-    .bind(&u.unit_id)
-    .bind(&u.area_id)
-    .bind(&u.phone)
-    .bind(u.active)
-    .bind(u.updated_at)
-    .bind(&u.id)
-    .bind(expected_version)
-    .execute(conn)
-    .await?;
-    Ok(r.rows_affected() == 1)
 }
 
 pub async fn set_password(conn: &mut AnyConnection, id: &str, hash: &str, now: i64) -> Result<bool, sqlx::Error> {

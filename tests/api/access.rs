@@ -156,7 +156,8 @@ both!(a_grid_worker_sees_units_of_its_area_only, |app: TestApp| async move {
     let (status, _) = admin
         .put(
             &format!("/api/v1/units/{pid}"),
-            json!({"name": "沧州恒信物业服务有限公司", "kind": "property", "area_id": community}),
+            json!({"name": "沧州恒信物业服务有限公司", "kind": "property", "area_id": community,
+                   "version": admin.version_of(&format!("/api/v1/units/{pid}")).await}),
         )
         .await;
     assert_eq!(status, StatusCode::OK);

@@ -86,3 +86,101 @@ both!(two_instances_generating_the_same_notice_make_one, |app: TestApp| async mo
     assert_eq!(app.scalar("SELECT COUNT(*) FROM notices").await, 1);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE object_type = 'notice'").await, 1);
 });
+
+/// One record of each kind people edit: where to read it, where to save it, and a valid body.
+async fn editable_records(app: &TestApp, admin: &Api) -> Vec<(String, String, serde_json::Value)> {
+    let unit = app.id_of("SELECT id FROM units WHERE name = '运河区交通运输局'").await;
+    let (point, _) = crate::problems::road_point(app).await;
+    let user = app.id_of("SELECT id FROM users WHERE username = 'supervisor'").await;
+    let node = app.id_of("SELECT id FROM org_nodes WHERE level = 'street' ORDER BY code LIMIT 1").await;
+    let contact = app.id_of(&format!("SELECT id FROM unit_contacts WHERE unit_id = '{unit}' LIMIT 1")).await;
+    let level = app.id_of("SELECT id FROM contact_levels ORDER BY seq LIMIT 1").await;
+    let kind = app.id_of("SELECT id FROM point_types ORDER BY seq LIMIT 1").await;
+    let (_, p) = admin.get(&format!("/api/v1/points/{point}")).await;
+    let (_, u) = admin.get(&format!("/api/v1/users/{user}")).await;
+    let (_, n) = admin.get(&format!("/api/v1/org/nodes/{node}")).await;
+    let (_, c) = admin.get(&format!("/api/v1/units/{unit}/contacts")).await;
+    let c = c.as_array().unwrap().iter().find(|x| x["id"] == contact.as_str()).unwrap().clone();
+    let (_, types) = admin.get("/api/v1/point-types").await;
+    let t = types.as_array().unwrap().iter().find(|x| x["id"] == kind.as_str()).unwrap().clone();
+    let (_, levels) = admin.get("/api/v1/contact-levels").await;
+    let l = levels.as_array().unwrap().iter().find(|x| x["id"] == level.as_str()).unwrap().clone();
+    vec![
+        (
+            format!("/api/v1/units/{unit}"),
+            format!("/api/v1/units/{unit}"),
+            json!({"name": "运河区交通运输局", "kind": "government", "phone": "0317-2000009"}),
+        ),
+        (
+            format!("/api/v1/points/{point}"),
+            format!("/api/v1/points/{point}"),
+            json!({"name": p["name"], "type_id": p["type_name"], "unit_id": p["unit_id"], "lead_name": p["lead_name"], "lead_phone": p["lead_phone"], "lng": p["lng"].to_string(), "lat": p["lat"].to_string()}),
+        ),
+        (
+            format!("/api/v1/users/{user}"),
+            format!("/api/v1/users/{user}"),
+            json!({"display_name": u["display_name"], "role": "supervisor", "phone": u["phone"]}),
+        ),
+        (
+            format!("/api/v1/org/nodes/{node}"),
+            format!("/api/v1/org/nodes/{node}"),
+            json!({"name": n["name"], "code": n["code"]}),
+        ),
+        (
+            String::new(),
+            format!("/api/v1/contacts/{contact}"),
+            json!({"level_id": c["level_id"], "name": c["name"], "phone": c["phone"], "version": c["version"]}),
+        ),
+        (
+            String::new(),
+            format!("/api/v1/point-types/{kind}"),
+            json!({"name": t["name"], "seq": t["seq"], "color": t["color"], "version": t["version"]}),
+        ),
+        (
+            String::new(),
+            format!("/api/v1/contact-levels/{level}"),
+            json!({"name": l["name"], "seq": l["seq"], "version": l["version"]}),
+        ),
+    ]
+}
+
+both!(every_update_requires_the_version_it_was_read_at, |app: TestApp| async move {
+    let admin = app.api_login("admin").await;
+    for (read, write, body) in editable_records(&app, &admin).await {
+        // Records read one by one carry their version; list rows carry theirs inline.
+        let version = if read.is_empty() { body["version"].as_i64().unwrap() } else { admin.version_of(&read).await };
+        let mut without = body.clone();
+        without.as_object_mut().unwrap().remove("version");
+        let (status, e) = admin.put(&write, without).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{write} without a version: {e}");
+        assert_eq!(field_codes(&e), [("version".to_string(), "version_required".to_string())], "{write}");
+        let mut with = body.clone();
+        with["version"] = version.into();
+        let (status, saved) = admin.put(&write, with.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{write}: {saved}");
+        assert_eq!(saved["version"].as_i64(), Some(version + 1), "{write} answers with its new version");
+        let (status, e) = admin.put(&write, with).await;
+        assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("stale_version")), "{write}");
+    }
+    // A problem's action likewise names the version it was taken on.
+    let sup = app.api_login("supervisor").await;
+    let (point, item) = crate::problems::road_point(&app).await;
+    let p = sup.file_ok(json!({"point_id": point, "standard_item_id": item, "description": "积存垃圾", "source": "supervision", "allow_duplicate": true})).await;
+    let id = p["id"].as_str().unwrap();
+    let lead = app.api_login("lead").await;
+    let (status, e) = lead.post(&format!("/api/v1/problems/{id}/actions/acknowledge"), json!({})).await;
+    assert_eq!(
+        (status, field_codes(&e)),
+        (StatusCode::UNPROCESSABLE_ENTITY, vec![("version".into(), "version_required".into())])
+    );
+    let v = p["version"].as_i64().unwrap();
+    let (status, _) = lead
+        .post(
+            &format!("/api/v1/problems/{id}/actions/request_extension"),
+            json!({"reason": "需采购", "days": 2, "version": v}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, e) = lead.post(&format!("/api/v1/problems/{id}/actions/acknowledge"), json!({"version": v})).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("stale_version")), "{e}");
+});

@@ -235,6 +235,40 @@ impl Api {
     pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
         self.send(self.client.delete(format!("{}{path}", self.base))).await
     }
+
+    /// The row version of a record as `GET path` returns it (every record carries one).
+    pub async fn version_of(&self, path: &str) -> i64 {
+        let (status, body) = self.get(path).await;
+        assert_eq!(status, StatusCode::OK, "GET {path}: {body}");
+        let record = if body["problem"].is_object() { &body["problem"] } else { &body };
+        record["version"].as_i64().unwrap_or_else(|| panic!("{path} carries its version: {body}"))
+    }
+
+    /// Takes an action on a problem as the user sees it now (its current version, as the page
+    /// sends it): the status and body, for tests of refusals.
+    pub async fn act(&self, id: &str, action: &str, mut body: Value) -> (StatusCode, Value) {
+        if body.get("version").is_none() {
+            let (_, p) = self.get(&format!("/api/v1/problems/{id}")).await;
+            if let Some(v) = p["problem"]["version"].as_i64() {
+                body["version"] = v.into();
+            }
+        }
+        self.post(&format!("/api/v1/problems/{id}/actions/{action}"), body).await
+    }
+
+    /// Takes an action that must succeed; the problem as it is afterwards.
+    pub async fn act_ok(&self, id: &str, action: &str, body: Value) -> Value {
+        let (status, p) = self.act(id, action, body).await;
+        assert_eq!(status, StatusCode::OK, "{action} on {id}: {p}");
+        p
+    }
+
+    /// Files a problem that must be accepted; the problem.
+    pub async fn file_ok(&self, body: Value) -> Value {
+        let (status, p) = self.post("/api/v1/problems", body).await;
+        assert_eq!(status, StatusCode::CREATED, "filing: {p}");
+        p
+    }
 }
 
 /// The field errors of a JSON validation failure, as (field, code) pairs.

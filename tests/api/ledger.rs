@@ -45,7 +45,8 @@ both!(the_office_assigns_tasks_and_units_report_progress, |app: TestApp| async m
     let (status, e) = bank
         .put(
             &format!("/api/v1/tasks/{id}"),
-            json!({"title": "增设无障碍求助门铃", "due_date": "2027-06-30", "point_id": own_point, "status": "doing"}),
+            json!({"title": "增设无障碍求助门铃", "due_date": "2027-06-30", "point_id": own_point, "status": "doing",
+                   "version": 1}),
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);

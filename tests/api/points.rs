@@ -330,7 +330,7 @@ both!(point_types_are_configurable_and_drive_the_standard, |app: TestApp| async 
     let (status, t) = admin
         .put(
             &format!("/api/v1/point-types/{id}"),
-            json!({"code": "ignored", "name": "夜市街区", "seq": 22, "color": "#aa3300"}),
+            json!({"code": "ignored", "name": "夜市街区", "seq": 22, "color": "#aa3300", "version": t["version"]}),
         )
         .await;
     assert_eq!(status, StatusCode::OK);
@@ -364,7 +364,7 @@ both!(a_point_without_coordinates_does_not_break_the_next_one, |app: TestApp| as
             lat: coords.map(|c: (f64, f64)| c.1),
             ..template.clone()
         };
-        chuangcheng::store::points::insert(&mut conn, &p).await.unwrap_or_else(|e| panic!("insert {n}: {e}"));
+        chuangcheng::store::record::Insert::insert(&p, &mut conn).await.unwrap_or_else(|e| panic!("insert {n}: {e}"));
     }
     assert_eq!(app.scalar("SELECT COUNT(*) FROM points WHERE code LIKE 'REG-%' AND lng IS NOT NULL").await, 2);
 });

@@ -84,25 +84,17 @@ both!(the_seeds_day_morning_scan_to_evening_check, |app: TestApp| async move {
     assert_eq!(bank.get(&format!("/api/v1/problems/{id}")).await.0, StatusCode::NOT_FOUND);
     assert_eq!(bank.get("/api/v1/problems").await.1["total"], 0);
     // The lead cannot close it; says 收到; must attach an after-photo.
-    assert_eq!(lead.post(&format!("/api/v1/problems/{id}/actions/pass"), json!({})).await.0, StatusCode::FORBIDDEN);
-    let (status, _) = lead.post(&format!("/api/v1/problems/{id}/actions/acknowledge"), json!({})).await;
+    assert_eq!(lead.act(&id, "pass", json!({})).await.0, StatusCode::FORBIDDEN);
+    let (status, _) = lead.act(&id, "acknowledge", json!({})).await;
     assert_eq!(status, StatusCode::OK);
-    let (status, e) = lead.post(&format!("/api/v1/problems/{id}/actions/submit_fix"), json!({"note": "已清理"})).await;
+    let (status, e) = lead.act(&id, "submit_fix", json!({"note": "已清理"})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(field_codes(&e), [("photos".to_string(), "photo_required".to_string())]);
-    let (status, p) = lead
-        .post(
-            &format!("/api/v1/problems/{id}/actions/submit_fix"),
-            json!({"note": "已清理并冲洗", "photos": [photo(2)]}),
-        )
-        .await;
+    let (status, p) = lead.act(&id, "submit_fix", json!({"note": "已清理并冲洗", "photos": [photo(2)]})).await;
     assert_eq!(status, StatusCode::OK, "{p}");
     assert_eq!(p["state"], "submitted");
     // 17:00: the supervisor re-checks and closes it (销号). A supervisor cannot void.
-    assert_eq!(
-        supervisor.post(&format!("/api/v1/problems/{id}/actions/void"), json!({"reason": "x"})).await.0,
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(supervisor.act(&id, "void", json!({"reason": "x"})).await.0, StatusCode::FORBIDDEN);
     let today = chuangcheng::domain::time::to_local(chuangcheng::domain::time::now_ms()).format("%Y-%m-%d").to_string();
     let admin = app.api_login("admin").await;
     let unit_kpi = |k: &Value| {
@@ -113,7 +105,7 @@ both!(the_seeds_day_morning_scan_to_evening_check, |app: TestApp| async move {
     let before = unit_kpi(&k);
     assert_eq!((before["due"].as_i64(), before["closed"].as_i64()), (Some(1), Some(0)), "{before}");
     assert_eq!(before["closure_rate"], 0.0);
-    let (status, p) = supervisor.post(&format!("/api/v1/problems/{id}/actions/pass"), json!({})).await;
+    let (status, p) = supervisor.act(&id, "pass", json!({})).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(p["state"], "closed");
     assert!(p["closed_at"].is_i64());
@@ -129,10 +121,7 @@ both!(the_seeds_day_morning_scan_to_evening_check, |app: TestApp| async move {
     let kinds: Vec<&str> = d["photos"].as_array().unwrap().iter().map(|p| p["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["before", "after"]);
     assert_eq!(app.scalar(&format!("SELECT COUNT(*) FROM audit_log WHERE object_id = '{id}'")).await, 4);
-    assert_eq!(
-        lead.post(&format!("/api/v1/problems/{id}/actions/acknowledge"), json!({})).await.0,
-        StatusCode::CONFLICT
-    );
+    assert_eq!(lead.act(&id, "acknowledge", json!({})).await.0, StatusCode::CONFLICT);
 
     // A second problem fails its re-check and is reworked.
     let (_, p2) = file(
@@ -141,14 +130,12 @@ both!(the_seeds_day_morning_scan_to_evening_check, |app: TestApp| async move {
     )
     .await;
     let id2 = p2["id"].as_str().unwrap().to_string();
-    lead.post(&format!("/api/v1/problems/{id2}/actions/acknowledge"), json!({})).await;
-    lead.post(&format!("/api/v1/problems/{id2}/actions/submit_fix"), json!({"note": "已清运", "photos": [photo(3)]}))
-        .await;
-    let (status, e) = supervisor.post(&format!("/api/v1/problems/{id2}/actions/fail"), json!({})).await;
+    lead.act_ok(&id2, "acknowledge", json!({})).await;
+    lead.act_ok(&id2, "submit_fix", json!({"note": "已清运", "photos": [photo(3)]})).await;
+    let (status, e) = supervisor.act(&id2, "fail", json!({})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a failed check needs a reason");
     assert_eq!(field_codes(&e)[0].0, "reason");
-    let (status, p2) =
-        supervisor.post(&format!("/api/v1/problems/{id2}/actions/fail"), json!({"reason": "周边仍有散落垃圾"})).await;
+    let (status, p2) = supervisor.act(&id2, "fail", json!({"reason": "周边仍有散落垃圾"})).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!((p2["state"].as_str(), p2["rework_count"].as_i64()), (Some("acknowledged"), Some(1)));
     let (_, reworked) = supervisor.get("/api/v1/problems?reworked=true").await;
@@ -170,10 +157,8 @@ both!(the_seeds_day_morning_scan_to_evening_check, |app: TestApp| async move {
     assert!(proposed.contains(&id3.as_str()) && !proposed.contains(&id.as_str()), "{proposed:?}");
     assert_eq!(lead.get("/api/v1/escalation").await.0, StatusCode::FORBIDDEN);
     // The lead answers it with the first problem's before-photo: the re-check sees the flag.
-    lead.post(&format!("/api/v1/problems/{id3}/actions/acknowledge"), json!({})).await;
-    let (status, _) = lead
-        .post(&format!("/api/v1/problems/{id3}/actions/submit_fix"), json!({"note": "已修复", "photos": [photo(1)]}))
-        .await;
+    lead.act_ok(&id3, "acknowledge", json!({})).await;
+    let (status, _) = lead.act(&id3, "submit_fix", json!({"note": "已修复", "photos": [photo(1)]})).await;
     assert_eq!(status, StatusCode::OK);
     let (_, d3) = supervisor.get(&format!("/api/v1/problems/{id3}")).await;
     let code1 = d["problem"]["code"].as_str().unwrap();
@@ -196,25 +181,16 @@ both!(citizen_reports_are_verified_and_extensions_move_the_deadline, |app: TestA
     assert!(p["deadline_at"].is_null(), "the clock starts at dispatch");
     let id = p["id"].as_str().unwrap().to_string();
     assert_eq!(lead.get(&format!("/api/v1/problems/{id}")).await.1["allowed_actions"], json!([]));
-    let (_, p) = admin.post(&format!("/api/v1/problems/{id}/actions/verify"), json!({})).await;
+    let (_, p) = admin.act(&id, "verify", json!({})).await;
     assert_eq!(p["state"], "dispatched");
     let first = p["deadline_at"].as_i64().unwrap();
-    let (status, e) = lead
-        .post(&format!("/api/v1/problems/{id}/actions/request_extension"), json!({"reason": "需采购设备", "days": 0}))
-        .await;
+    let (status, e) = lead.act(&id, "request_extension", json!({"reason": "需采购设备", "days": 0})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(field_codes(&e)[0].0, "days");
-    let (status, _) = lead
-        .post(&format!("/api/v1/problems/{id}/actions/request_extension"), json!({"reason": "需采购设备", "days": 3}))
-        .await;
+    let (status, _) = lead.act(&id, "request_extension", json!({"reason": "需采购设备", "days": 3})).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(
-        lead.post(&format!("/api/v1/problems/{id}/actions/request_extension"), json!({"reason": "再次", "days": 1}))
-            .await
-            .0,
-        StatusCode::CONFLICT
-    );
-    let (_, p) = admin.post(&format!("/api/v1/problems/{id}/actions/approve_extension"), json!({})).await;
+    assert_eq!(lead.act(&id, "request_extension", json!({"reason": "再次", "days": 1})).await.0, StatusCode::CONFLICT);
+    let (_, p) = admin.act(&id, "approve_extension", json!({})).await;
     assert_eq!((p["extension_pending"].as_i64(), p["extensions"].as_i64()), (Some(0), Some(1)));
     let cal = chuangcheng::service::calendar::load(&app.db).await.unwrap();
     let base = chuangcheng::domain::time::to_local(first.max(chuangcheng::domain::time::now_ms() - 60_000));
@@ -223,7 +199,7 @@ both!(citizen_reports_are_verified_and_extensions_move_the_deadline, |app: TestA
         later > first && later >= cal.add_working_days(base, 3).timestamp_millis() - 120_000,
         "three more working days"
     );
-    let (_, p) = admin.post(&format!("/api/v1/problems/{id}/actions/void"), json!({"reason": "重复上报"})).await;
+    let (_, p) = admin.act(&id, "void", json!({"reason": "重复上报"})).await;
     assert_eq!(p["state"], "voided");
 });
 
@@ -307,6 +283,23 @@ async fn post_multipart(
     (status, res.text().await.unwrap_or_default(), location)
 }
 
+/// Submits an action's form as the problem page shows it: with the version the page was read at.
+async fn act_on_page(
+    b: &Browser,
+    id: &str,
+    action: &str,
+    fields: &[(&str, &str)],
+    photos: Vec<Vec<u8>>,
+) -> (StatusCode, String, Option<String>) {
+    let (_, html) = b.get(&format!("/problems/{id}")).await;
+    let marker = "name=\"version\" value=\"";
+    let at = html.find(marker).expect("the action forms carry the version") + marker.len();
+    let version = html[at..].split('"').next().unwrap().to_string();
+    let mut all = vec![("version", version.as_str())];
+    all.extend_from_slice(fields);
+    post_multipart(b, &format!("/problems/{id}/act/{action}"), &all, photos).await
+}
+
 both!(the_loop_works_through_the_pages, |app: TestApp| async move {
     let sup = app.login("supervisor").await;
     let (point, item) = road_point(&app).await;
@@ -355,17 +348,14 @@ both!(the_loop_works_through_the_pages, |app: TestApp| async move {
     let lead = app.login("lead").await;
     let (_, html) = lead.get(&path).await;
     assert!(html.contains("收到</button>") && !html.contains("核查通过"));
-    let (status, _, _) = post_multipart(&lead, &format!("/problems/{id}/act/acknowledge"), &[], vec![]).await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    let (status, html, _) =
-        post_multipart(&lead, &format!("/problems/{id}/act/submit_fix"), &[("note", "已清理")], vec![]).await;
+    let (status, html, _) = act_on_page(&lead, &id, "acknowledge", &[], vec![]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
+    let (status, html, _) = act_on_page(&lead, &id, "submit_fix", &[("note", "已清理")], vec![]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("请上传至少一张整改后照片"));
-    let (status, _, _) =
-        post_multipart(&lead, &format!("/problems/{id}/act/submit_fix"), &[("note", "已清理")], vec![jpeg_bytes(9)])
-            .await;
+    let (status, _, _) = act_on_page(&lead, &id, "submit_fix", &[("note", "已清理")], vec![jpeg_bytes(9)]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    let (status, _, _) = post_multipart(&sup, &format!("/problems/{id}/act/pass"), &[], vec![]).await;
+    let (status, _, _) = act_on_page(&sup, &id, "pass", &[], vec![]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (_, html) = sup.get(&path).await;
     assert!(html.contains("已销号") && html.contains("整改后") && html.contains("核查通过"));
@@ -389,15 +379,11 @@ both!(kpis_follow_the_stored_timestamps_and_link_to_their_problems, |app: TestAp
         ids.push(p["id"].as_str().unwrap().to_string());
     }
     for id in &ids[..2] {
-        lead.post(&format!("/api/v1/problems/{id}/actions/acknowledge"), json!({})).await;
-        lead.post(
-            &format!("/api/v1/problems/{id}/actions/submit_fix"),
-            json!({"note": "已整改", "photos": [photo(5)]}),
-        )
-        .await;
+        lead.act_ok(id, "acknowledge", json!({})).await;
+        lead.act_ok(id, "submit_fix", json!({"note": "已整改", "photos": [photo(5)]})).await;
     }
-    sup.post(&format!("/api/v1/problems/{}/actions/pass", ids[0]), json!({})).await;
-    sup.post(&format!("/api/v1/problems/{}/actions/fail", ids[1]), json!({"reason": "不彻底"})).await;
+    sup.act_ok(&ids[0], "pass", json!({})).await;
+    sup.act_ok(&ids[1], "fail", json!({"reason": "不彻底"})).await;
     let today = chuangcheng::domain::time::to_local(chuangcheng::domain::time::now_ms()).format("%Y-%m-%d").to_string();
     let admin = app.api_login("admin").await;
     let (status, k) = admin.get(&format!("/api/v1/kpi?from={today}&to={today}")).await;
@@ -469,12 +455,8 @@ both!(overdue_problems_propose_notices_and_interviews_and_fill_the_rounds, |app:
         None => assert!(fresh_deadline >= end_of_today, "a problem due later is not on today's list"),
     }
     let lead = app.api_login("lead").await;
-    lead.post(&format!("/api/v1/problems/{fresh_id}/actions/acknowledge"), json!({})).await;
-    lead.post(
-        &format!("/api/v1/problems/{fresh_id}/actions/submit_fix"),
-        json!({"note": "已整改", "photos": [photo(7)]}),
-    )
-    .await;
+    lead.act_ok(&fresh_id, "acknowledge", json!({})).await;
+    lead.act_ok(&fresh_id, "submit_fix", json!({"note": "已整改", "photos": [photo(7)]})).await;
     let supervisor = app.login("supervisor").await;
     let (_, html) = supervisor.get("/rounds").await;
     let recheck = html.split("id=\"recheck\"").nth(1).unwrap().split("</table>").next().unwrap();
@@ -545,13 +527,8 @@ both!(suspicious_after_photos_are_flagged_for_the_recheck, |app: TestApp| async 
     let submit = |id: String, after: String| {
         let lead = &lead;
         async move {
-            lead.post(&format!("/api/v1/problems/{id}/actions/acknowledge"), json!({})).await;
-            let (status, _) = lead
-                .post(
-                    &format!("/api/v1/problems/{id}/actions/submit_fix"),
-                    json!({"note": "已整改", "photos": [after]}),
-                )
-                .await;
+            lead.act_ok(&id, "acknowledge", json!({})).await;
+            let (status, _) = lead.act(&id, "submit_fix", json!({"note": "已整改", "photos": [after]})).await;
             assert_eq!(status, StatusCode::OK);
             id
         }
@@ -665,28 +642,20 @@ both!(a_unit_asks_for_a_transfer_and_the_office_decides, |app: TestApp| async mo
     .await;
     let id = p["id"].as_str().unwrap().to_string();
     assert_eq!(
-        lead.post(&format!("/api/v1/problems/{id}/actions/request_transfer"), json!({})).await.0,
+        lead.act(&id, "request_transfer", json!({})).await.0,
         StatusCode::UNPROCESSABLE_ENTITY,
         "a reason is required"
     );
-    let (status, _) =
-        lead.post(&format!("/api/v1/problems/{id}/actions/request_transfer"), json!({"reason": "属住建局管辖"})).await;
+    let (status, _) = lead.act(&id, "request_transfer", json!({"reason": "属住建局管辖"})).await;
     assert_eq!(status, StatusCode::OK);
     let admin_page = app.login("admin").await;
     let (_, html) = admin_page.get("/inbox").await;
     assert!(html.contains("申请转办") && html.contains("属住建局管辖"));
     // Only the office transfers.
     let target = app.id_of("SELECT id FROM units WHERE name = '运河区住房和城乡建设局'").await;
-    assert_eq!(
-        lead.post(&format!("/api/v1/problems/{id}/actions/transfer"), json!({"reason": "x", "unit_id": target}))
-            .await
-            .0,
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(lead.act(&id, "transfer", json!({"reason": "x", "unit_id": target})).await.0, StatusCode::FORBIDDEN);
     let admin = app.api_login("admin").await;
-    let (status, p) = admin
-        .post(&format!("/api/v1/problems/{id}/actions/transfer"), json!({"reason": "同意转办", "unit_id": target}))
-        .await;
+    let (status, p) = admin.act(&id, "transfer", json!({"reason": "同意转办", "unit_id": target})).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!((p["unit_id"].as_str(), p["state"].as_str()), (Some(target.as_str()), Some("dispatched")));
     assert_eq!(lead.get(&format!("/api/v1/problems/{id}")).await.0, StatusCode::NOT_FOUND, "no longer its problem");

@@ -62,18 +62,11 @@ both!(a_week_of_activity_is_scored_entry_by_entry_and_rules_rescore_it, |app: Te
     }
     // Today: one fixed and passed (late), one failed at the re-check (rework).
     for id in &ids[..2] {
-        lead.post(&format!("/api/v1/problems/{id}/actions/acknowledge"), json!({})).await;
-        lead.post(
-            &format!("/api/v1/problems/{id}/actions/submit_fix"),
-            json!({"note": "已整改", "photos": [photo(9)]}),
-        )
-        .await;
+        lead.act_ok(id, "acknowledge", json!({})).await;
+        lead.act_ok(id, "submit_fix", json!({"note": "已整改", "photos": [photo(9)]})).await;
     }
-    assert_eq!(sup.post(&format!("/api/v1/problems/{}/actions/pass", ids[0]), json!({})).await.0, StatusCode::OK);
-    assert_eq!(
-        sup.post(&format!("/api/v1/problems/{}/actions/fail", ids[1]), json!({"reason": "未清理干净"})).await.0,
-        StatusCode::OK
-    );
+    assert_eq!(sup.act(&ids[0], "pass", json!({})).await.0, StatusCode::OK);
+    assert_eq!(sup.act(&ids[1], "fail", json!({"reason": "未清理干净"})).await.0, StatusCode::OK);
     // A commendation for another unit and a clean inspection.
     let other = app.id_of("SELECT id FROM units WHERE name = '运河区住房和城乡建设局'").await;
     let (status, a) =
@@ -257,7 +250,8 @@ both!(a_week_of_activity_is_scored_entry_by_entry_and_rules_rescore_it, |app: Te
     let (status, _) = admin.put(&format!("/api/v1/notices/{id}"), json!({"title": " ", "body": "x"})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let body = format!("{}\n\n请城市管理综合行政执法局主要负责人于周三前作出书面说明。", n["body"].as_str().unwrap());
-    let (status, _) = admin.put(&format!("/api/v1/notices/{id}"), json!({"title": n["title"], "body": body})).await;
+    let edit = json!({"title": n["title"], "body": body, "version": n["version"]});
+    let (status, _) = admin.put(&format!("/api/v1/notices/{id}"), edit).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(admin.post(&format!("/api/v1/notices/{id}/publish"), json!({})).await.0, StatusCode::OK);
     let (status, e) = admin.put(&format!("/api/v1/notices/{id}"), json!({"title": "改", "body": "改"})).await;
@@ -753,7 +747,10 @@ both!(interviews_and_accountability_name_their_facts, |app: TestApp| async move 
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "not held in the future");
     let today = chuangcheng::domain::time::to_local(chuangcheng::domain::time::now_ms()).format("%Y-%m-%d").to_string();
     let (status, _) = admin
-        .put(&format!("/api/v1/interviews/{id}"), json!({"held_at": today, "outcome": "主要负责人作出书面检查"}))
+        .put(
+            &format!("/api/v1/interviews/{id}"),
+            json!({"held_at": today, "outcome": "主要负责人作出书面检查", "version": 1}),
+        )
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     // The unit sees its own record, another unit does not; the discipline office sees all.

@@ -87,8 +87,9 @@ both!(deactivating_an_account_signs_it_out, |app: TestApp| async move {
 both!(an_admin_cannot_lock_itself_out, |app: TestApp| async move {
     let admin = app.api_login("admin").await;
     let id = app.id_of("SELECT id FROM users WHERE username = 'admin'").await;
-    let (status, body) =
-        admin.put(&format!("/api/v1/users/{id}"), json!({"display_name": "管理员", "role": "supervisor"})).await;
+    let (status, body) = admin
+        .put(&format!("/api/v1/users/{id}"), json!({"display_name": "管理员", "role": "supervisor", "version": 1}))
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(field_codes(&body), [("role".to_string(), "self_lockout".to_string())]);
 });

@@ -46,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         .route("/units/{id}/tasks", get(tasks::list).post(tasks::create))
         .route("/tasks/{id}", put(tasks::update))
         .route("/contact-levels", get(units::levels).post(units::add_level))
+        .route("/contact-levels/{id}", put(units::update_level).delete(units::delete_level))
         .route("/teams", get(teams::list).post(teams::create))
         .route("/teams/{id}", get(teams::get).put(teams::update).delete(teams::delete))
         .route("/users", get(users::list).post(users::create))
@@ -182,7 +183,7 @@ impl Modify for BearerAuth {
         auth::login, auth::logout, auth::me, auth::change_password,
         org::list, org::create, org::get, org::update, org::delete,
         units::list, units::create, units::get, units::update, units::contacts, units::add_contact,
-        units::update_contact, units::delete_contact, units::levels, units::add_level,
+        units::update_contact, units::delete_contact, units::levels, units::add_level, units::update_level, units::delete_level,
         teams::list, teams::create, teams::get, teams::update, teams::delete,
         users::list, users::create, users::get, users::update, users::reset_password,
         audit::list,

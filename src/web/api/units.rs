@@ -112,3 +112,22 @@ pub async fn add_level(
 ) -> ApiResult<(StatusCode, Json<ContactLevel>)> {
     Ok((StatusCode::CREATED, Json(svc::add_level(&api.ctx(), input).await?)))
 }
+
+/// Rename or reorder a contact-book level (admin); `version` is required.
+#[utoipa::path(put, path = "/contact-levels/{id}", tag = "units", params(("id" = String, Path)), request_body = LevelInput,
+    responses((status = 200, body = ContactLevel), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_level(
+    api: ApiUser,
+    Path(id): Path<String>,
+    JsonBody(input): JsonBody<LevelInput>,
+) -> ApiResult<Json<ContactLevel>> {
+    Ok(Json(svc::update_level(&api.ctx(), &id, input).await?))
+}
+
+/// Remove a contact-book level no contact uses (admin).
+#[utoipa::path(delete, path = "/contact-levels/{id}", tag = "units", params(("id" = String, Path)),
+    responses((status = 204), (status = 409, body = ErrorBody, description = "in_use")))]
+pub async fn delete_level(api: ApiUser, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    svc::delete_level(&api.ctx(), &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

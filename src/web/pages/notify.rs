@@ -1,13 +1,10 @@
 //! The inbox, the unit robots (WeCom/DingTalk webhooks) and the delivery log.
 
-use crate::domain::audit::{ObjectType, Verb};
-use crate::domain::notify::{DeliveryStatus, WebhookKind};
+use crate::domain::notify::DeliveryStatus;
+use crate::domain::role::Role;
 use crate::domain::time::{fmt_local, now_ms};
-use crate::domain::{ids::new_id, role::Role};
 use crate::error::AppError;
-use crate::error::Code;
 use crate::service::access::require_admin;
-use crate::store::audit::Change;
 use crate::store::notifications::{self as store, Delivery, Notification};
 use crate::web::auth::{CsrfForm, PageUser};
 use crate::web::error::PageResult;
@@ -52,40 +49,7 @@ pub async fn add_webhook(
     Path(unit_id): Path<String>,
     CsrfForm { page, form }: CsrfForm<HookForm>,
 ) -> PageResult<Response> {
-    require_admin(&page.user)?;
-    crate::store::units::get(&page.state.db, &unit_id).await?.ok_or(AppError::NotFound)?;
-    let url = form.url.trim();
-    let Some(kind) = WebhookKind::parse(form.kind.trim()) else {
-        return Err(AppError::refuse(Code::InvalidKind, "机器人类型应为企业微信或钉钉").into());
-    };
-    if !(url.starts_with("https://") || url.starts_with("http://"))
-        || url.len() > 500
-        || url.contains(char::is_whitespace)
-    {
-        return Err(AppError::refuse(Code::InvalidUrl, "机器人地址应为http(s)://开头的完整网址").into());
-    }
-    let now = now_ms();
-    let w = store::Webhook {
-        id: new_id(),
-        unit_id: unit_id.clone(),
-        kind,
-        url: url.to_string(),
-        active: 1,
-        created_at: now,
-    };
-    let ctx = page.ctx();
-    let mut tx = ctx.db.begin().await?;
-    store::insert_webhook(&mut tx, &w).await?;
-    let change = Change {
-        action: Verb::Create.into(),
-        object_type: ObjectType::Webhook,
-        object_id: &w.id,
-        object_label: w.kind.label(),
-        before: None,
-        after: crate::service::snapshot(&w),
-    };
-    ctx.audit(&mut tx, change, now).await?;
-    tx.commit().await?;
+    crate::service::notify::add_webhook(&page.ctx(), &unit_id, &form.kind, &form.url).await?;
     Ok(Redirect::to(&format!("/units/{unit_id}?ok=created")).into_response())
 }
 
@@ -93,22 +57,8 @@ pub async fn remove_webhook(
     Path(id): Path<String>,
     CsrfForm { page, .. }: CsrfForm<Vec<(String, String)>>,
 ) -> PageResult<Response> {
-    require_admin(&page.user)?;
-    let w = store::webhook(&page.state.db, &id).await?.ok_or(AppError::NotFound)?;
-    let ctx = page.ctx();
-    let mut tx = ctx.db.begin().await?;
-    store::deactivate_webhook(&mut tx, &id).await?;
-    let change = Change {
-        action: Verb::Delete.into(),
-        object_type: ObjectType::Webhook,
-        object_id: &id,
-        object_label: w.kind.label(),
-        before: crate::service::snapshot(&w),
-        after: None,
-    };
-    ctx.audit(&mut tx, change, now_ms()).await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("/units/{}?ok=deleted", w.unit_id)).into_response())
+    let unit = crate::service::notify::remove_webhook(&page.ctx(), &id).await?;
+    Ok(Redirect::to(&format!("/units/{unit}?ok=deleted")).into_response())
 }
 
 #[derive(Deserialize, Default)]

@@ -164,6 +164,9 @@ pub async fn ledger(
 pub struct RulesForm {
     #[serde(default)]
     class: String,
+    /// The draft's version the form was read at (none before the first draft)
+    #[serde(default, deserialize_with = "crate::service::version")]
+    version: Option<i64>,
     #[serde(default)]
     base: String,
     #[serde(default)]
@@ -221,6 +224,7 @@ impl RulesForm {
         let n = |v: f64| if v.fract() == 0.0 { format!("{v:.0}") } else { v.to_string() };
         RulesForm {
             class: class.as_str().into(),
+            version: None,
             base: n(r.base),
             found: r
                 .found
@@ -356,7 +360,10 @@ async fn rules_page(
     let draft = store::scheme_in(db, class, crate::domain::standard::Publication::Draft).await?;
     let shown = match (&form, &draft) {
         (Some(f), _) => f.clone(),
-        (None, Some(d)) => RulesForm::from_rules(class, &serde_json::from_str(&d.rules).unwrap_or(rules)),
+        (None, Some(d)) => RulesForm {
+            version: Some(d.version),
+            ..RulesForm::from_rules(class, &serde_json::from_str(&d.rules).unwrap_or(rules))
+        },
         (None, None) => RulesForm::from_rules(class, &rules),
     };
     // The preview covers the week the draft would take effect in.
@@ -421,10 +428,10 @@ pub async fn save_rules(CsrfForm { page, form }: CsrfForm<RulesForm>) -> PageRes
                 .into_response());
         }
     };
-    match svc::save_draft(&page.ctx(), class, rules, None).await {
+    match svc::save_draft(&page.ctx(), class, rules, form.version).await {
         Ok(_) => Ok(Redirect::to(&format!("/scores/rules?class={}", class.as_str())).into_response()),
-        Err(AppError::Validation(e)) => {
-            let msgs = e.0.iter().map(|x| x.message.clone()).collect();
+        Err(e @ (AppError::Validation(_) | AppError::Refused(..))) => {
+            let msgs = vec![crate::web::error::message_of(&e)];
             Ok((StatusCode::UNPROCESSABLE_ENTITY, rules_page(&page, class, Some(form), msgs, None).await?)
                 .into_response())
         }

@@ -227,6 +227,8 @@ pub struct ItemPost {
     deduction: String,
     #[serde(default)]
     closing_standard: String,
+    #[serde(default, deserialize_with = "crate::service::version")]
+    version: Option<i64>,
 }
 
 impl From<ItemPost> for ItemInput {
@@ -243,6 +245,7 @@ impl From<ItemPost> for ItemInput {
             severity: p.severity,
             deduction: serde_json::Value::String(p.deduction),
             closing_standard: p.closing_standard,
+            version: p.version,
         }
     }
 }
@@ -294,6 +297,7 @@ pub async fn edit_item_form(page: PageUser, Path(id): Path<String>) -> PageResul
         severity: i.severity.as_str().into(),
         deduction: serde_json::json!(i.deduction),
         closing_standard: i.closing_standard.clone(),
+        version: Some(i.version),
     };
     item_page(&page, v, f, Some(i), FieldErrors::default()).await
 }

@@ -123,7 +123,7 @@ impl TeamForm {
 async fn form_page(page: &PageUser, f: TeamInput, errors: FieldErrors, editing: Option<Team>) -> PageResult<TeamForm> {
     let db = &page.state.db;
     let supervisors =
-        users::by_role(db, Role::Supervisor.as_str()).await?.into_iter().map(|(id, name)| Opt::new(id, name)).collect();
+        users::by_role(db, Role::Supervisor).await?.into_iter().map(|(id, name, _)| Opt::new(id, name)).collect();
     let title = if editing.is_some() { "编辑督导组" } else { "新增督导组" };
     Ok(TeamForm {
         l: Layout::new(&page.user, "teams", title),

@@ -1,0 +1,121 @@
+//! Audited writes in one place. A use case opens a `Write`, creates, updates or deletes records
+//! through it (each change written with its audit entry: actor, time, request, before and after),
+//! adds whatever else belongs to the same change through `conn()`, and commits. Dropping it
+//! without `commit` rolls everything back, audit entries included.
+//!
+//! ```ignore
+//! let mut w = ctx.write().await?;
+//! w.update(&old, &mut new, expected(input.version)?).await?;
+//! w.commit().await?;
+//! ```
+
+use super::{Ctx, CurrentUser};
+use crate::domain::audit::{AuditAction, ObjectType, Verb};
+use crate::error::{AppError, AppResult, Code};
+use crate::store::audit::Change;
+use crate::store::record::{Insert, Record};
+use crate::store::{Tx, is_foreign_key_violation, is_unique_violation};
+use sqlx::AnyConnection;
+
+pub struct Write<'a> {
+    ctx: &'a Ctx<'a>,
+    tx: Tx,
+    /// The time every change of this write is recorded at.
+    pub now: i64,
+}
+
+/// The row version an update was read at: required, so that a save from an outdated copy is
+/// refused (409 stale_version) instead of overwriting what someone else saved.
+pub fn expected(version: Option<i64>) -> AppResult<i64> {
+    version.ok_or_else(|| AppError::field("version", Code::VersionRequired, Code::VersionRequired.message()))
+}
+
+impl<'a> Ctx<'a> {
+    /// Opens an audited write (one transaction).
+    pub async fn write(&'a self) -> AppResult<Write<'a>> {
+        Ok(Write { ctx: self, tx: self.db.begin().await?, now: crate::domain::time::now_ms() })
+    }
+}
+
+/// A unique or foreign-key violation as the user's mistake, anything else as an internal error.
+fn refusal<R: Insert>(e: sqlx::Error) -> AppError {
+    match R::UNIQUE {
+        Some(("", code, message)) if is_unique_violation(&e) => AppError::refuse(code, message),
+        Some((field, code, message)) if is_unique_violation(&e) => AppError::field(field, code, message),
+        _ if is_foreign_key_violation(&e) => AppError::refuse(Code::InUse, R::IN_USE),
+        _ => e.into(),
+    }
+}
+
+impl Write<'_> {
+    /// Inserts a record and audits its creation.
+    pub async fn create<R: Insert>(&mut self, new: &R) -> AppResult<()> {
+        new.insert(&mut self.tx).await.map_err(refusal::<R>)?;
+        self.audit(Verb::Create, R::OBJECT, new.id(), &new.label(), None, new.snapshot()).await
+    }
+
+    /// Saves `new` over `old` if the row is still at `expected` (else 409 stale_version), sets
+    /// `new`'s version to the stored one and audits the change with both snapshots.
+    pub async fn update<R: Record>(&mut self, old: &R, new: &mut R, expected: i64) -> AppResult<()> {
+        self.update_as(Verb::Update, old, new, expected).await
+    }
+
+    /// An update audited under another action (a problem's state change, a publication).
+    pub async fn update_as<R: Record>(
+        &mut self,
+        action: impl Into<AuditAction>,
+        old: &R,
+        new: &mut R,
+        expected: i64,
+    ) -> AppResult<()> {
+        if !new.update(&mut self.tx, expected).await.map_err(refusal::<R>)? {
+            return Err(AppError::stale());
+        }
+        new.set_version(expected + 1);
+        self.audit(action, R::OBJECT, new.id(), &new.label(), old.snapshot(), new.snapshot()).await
+    }
+
+    /// Deletes a record (dependent rows are the caller's, through `conn()`, before) and audits it.
+    pub async fn delete<R: Insert>(&mut self, old: &R) -> AppResult<()> {
+        let sql = format!("DELETE FROM {} WHERE id = $1", R::TABLE);
+        sqlx::query(&sql).bind(old.id()).execute(&mut *self.tx).await.map_err(refusal::<R>)?;
+        self.audit(Verb::Delete, R::OBJECT, old.id(), &old.label(), old.snapshot(), None).await
+    }
+
+    /// An audit entry for a change made through `conn()`.
+    pub async fn audit(
+        &mut self,
+        action: impl Into<AuditAction>,
+        object_type: ObjectType,
+        object_id: &str,
+        object_label: &str,
+        before: Option<serde_json::Value>,
+        after: Option<serde_json::Value>,
+    ) -> AppResult<()> {
+        let change = Change { action: action.into(), object_type, object_id, object_label, before, after };
+        self.ctx.audit(&mut self.tx, change, self.now).await
+    }
+
+    /// Changes a key/value setting, audited with its label ("工作时间") and both values.
+    pub async fn setting(&mut self, key: &str, label: &str, old: &str, new: &str) -> AppResult<()> {
+        let now = self.now;
+        crate::store::calendar::set_setting(&mut self.tx, key, new, now).await?;
+        let (before, after) = (serde_json::json!({"value": old}), serde_json::json!({"value": new}));
+        self.audit(Verb::Update, ObjectType::Setting, key, label, Some(before), Some(after)).await
+    }
+
+    /// Who is writing.
+    pub fn user(&self) -> &CurrentUser {
+        self.ctx.user
+    }
+
+    /// The transaction, for the rest of the change (events, links, notifications).
+    pub fn conn(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+
+    pub async fn commit(self) -> AppResult<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,167 @@
+//! A table row as one declaration: `record!` names the table, the columns an insert writes and
+//! the ones an update may change, and generates the SQL and its binds. Updates always check the
+//! row version (`… WHERE id = $n AND version = $m`, then `version = version + 1`), so a save
+//! made from an outdated copy changes nothing instead of overwriting someone else's.
+
+use crate::domain::audit::ObjectType;
+use crate::domain::code::Code;
+use sqlx::AnyConnection;
+use std::future::Future;
+
+/// A stored row that the audited-write helpers (`service::write`) create and delete.
+pub trait Insert: serde::Serialize + Send + Sync {
+    const TABLE: &'static str;
+    /// What the audit log calls it.
+    const OBJECT: ObjectType;
+    /// A unique column whose violation is the user's mistake: (field, code, Chinese message); an
+    /// empty field refuses the whole form (409) instead of marking a field.
+    const UNIQUE: Option<(&'static str, Code, &'static str)> = None;
+    /// Why it cannot be deleted while other rows refer to it.
+    const IN_USE: &'static str = "仍有记录引用它，不能删除";
+    /// Whether its statements may be prepared and cached (see `record!`).
+    const PERSISTENT: bool = true;
+
+    fn id(&self) -> &str;
+    /// How the audit log names it ("P0001 人民公园东门").
+    fn label(&self) -> String;
+    /// What the audit log keeps of it.
+    fn snapshot(&self) -> Option<serde_json::Value> {
+        serde_json::to_value(self).ok()
+    }
+    fn insert<'c>(&'c self, conn: &'c mut AnyConnection) -> impl Future<Output = Result<(), sqlx::Error>> + Send + 'c;
+}
+
+/// A row people edit: it carries a version, and an update writes only over the version it read.
+pub trait Record: Insert {
+    fn version(&self) -> i64;
+    fn set_version(&mut self, version: i64);
+    /// Writes the updatable columns if the row is still at `expected`; false when it is not.
+    fn update<'c>(
+        &'c self,
+        conn: &'c mut AnyConnection,
+        expected: i64,
+    ) -> impl Future<Output = Result<bool, sqlx::Error>> + Send + 'c;
+}
+
+/// `INSERT INTO t (a, b) VALUES ($1, $2)`.
+pub fn insert_sql(table: &str, cols: &[&str]) -> String {
+    let marks: Vec<String> = (1..=cols.len()).map(|i| format!("${i}")).collect();
+    format!("INSERT INTO {table} ({}) VALUES ({})", cols.join(", "), marks.join(", "))
+}
+
+/// `UPDATE t SET a = $1, b = $2, version = version + 1 WHERE id = $3 AND version = $4`.
+pub fn update_sql(table: &str, cols: &[&str]) -> String {
+    let sets: Vec<String> = cols.iter().enumerate().map(|(i, c)| format!("{c} = ${}", i + 1)).collect();
+    let n = cols.len();
+    format!(
+        "UPDATE {table} SET {}, version = version + 1 WHERE id = ${} AND version = ${}",
+        sets.join(", "),
+        n + 1,
+        n + 2
+    )
+}
+
+/// Declares a stored row: the `Insert` part always, the `Record` part when `update [...]` is
+/// given (the table then has a `version` column).
+///
+/// ```ignore
+/// record! {
+///     Point in "points" as ObjectType::Point,
+///     label |p| format!("{} {}", p.code, p.name),
+///     insert [id, code, name, created_at, updated_at, version],
+///     update [code, name, updated_at],
+///     unique ("code", Code::DuplicateCode, "该点位编码已被使用"),
+/// }
+/// ```
+///
+/// Optional clauses, in this order: `unique (field, code, message)`, `in_use "message"`,
+/// `snapshot |r| json`, and `persistent = false` for tables with optional floats (sqlx 0.8.6's
+/// Any driver declares a NULL f64 as FLOAT4 to PostgreSQL, and a cached statement would then
+/// refuse a later real value).
+#[macro_export]
+macro_rules! record {
+    (
+        $ty:ident in $table:literal as $object:expr,
+        label |$r:ident| $label:expr,
+        insert [$($icol:ident),+ $(,)?]
+        $(, update [$($ucol:ident),+ $(,)?])?
+        $(, unique ($ufield:literal, $ucode:expr, $umsg:literal))?
+        $(, in_use $in_use:literal)?
+        $(, snapshot |$s:ident| $snap:expr)?
+        $(, persistent = $persist:literal)? $(,)?
+    ) => {
+        impl $crate::store::record::Insert for $ty {
+            const TABLE: &'static str = $table;
+            const OBJECT: $crate::domain::audit::ObjectType = $object;
+            $(const UNIQUE: Option<(&'static str, $crate::domain::code::Code, &'static str)> = Some(($ufield, $ucode, $umsg));)?
+            $(const IN_USE: &'static str = $in_use;)?
+            $(const PERSISTENT: bool = $persist;)?
+
+            fn id(&self) -> &str {
+                &self.id
+            }
+
+            fn label(&self) -> String {
+                let $r = self;
+                $label
+            }
+
+            $(fn snapshot(&self) -> Option<serde_json::Value> {
+                let $s = self;
+                Some($snap)
+            })?
+
+            fn insert<'c>(
+                &'c self,
+                conn: &'c mut sqlx::AnyConnection,
+            ) -> impl std::future::Future<Output = Result<(), sqlx::Error>> + Send + 'c {
+                async move {
+                    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+                        $crate::store::record::insert_sql($table, &[$(stringify!($icol)),+])
+                    });
+                    let q = sqlx::query(&SQL)$(.bind(&self.$icol))+;
+                    q.persistent(Self::PERSISTENT).execute(conn).await.map(|_| ())
+                }
+            }
+        }
+
+        $(impl $crate::store::record::Record for $ty {
+            fn version(&self) -> i64 {
+                self.version
+            }
+
+            fn set_version(&mut self, version: i64) {
+                self.version = version;
+            }
+
+            fn update<'c>(
+                &'c self,
+                conn: &'c mut sqlx::AnyConnection,
+                expected: i64,
+            ) -> impl std::future::Future<Output = Result<bool, sqlx::Error>> + Send + 'c {
+                async move {
+                    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+                        $crate::store::record::update_sql($table, &[$(stringify!($ucol)),+])
+                    });
+                    let q = sqlx::query(&SQL)$(.bind(&self.$ucol))+.bind(&self.id).bind(expected);
+                    let q = q.persistent(<Self as $crate::store::record::Insert>::PERSISTENT);
+                    Ok(q.execute(conn).await?.rows_affected() == 1)
+                }
+            }
+        })?
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_generated_sql_checks_the_version() {
+        assert_eq!(insert_sql("t", &["id", "name"]), "INSERT INTO t (id, name) VALUES ($1, $2)");
+        assert_eq!(
+            update_sql("t", &["name", "updated_at"]),
+            "UPDATE t SET name = $1, updated_at = $2, version = version + 1 WHERE id = $3 AND version = $4"
+        );
+    }
+}
