@@ -2,6 +2,7 @@
 //! all in one transaction. Handlers only translate HTTP to these calls and back.
 
 pub mod access;
+pub mod audit;
 pub mod auth;
 pub mod calendar;
 pub mod escalation;
@@ -31,7 +32,7 @@ pub mod write;
 use crate::domain::role::Role;
 use crate::error::AppResult;
 use crate::store::Db;
-use crate::store::audit::{self, Actor, Change};
+use crate::store::audit::{Actor, Change};
 use sqlx::AnyConnection;
 
 /// The signed-in user, as every use case sees them.
@@ -88,7 +89,7 @@ impl Ctx<'_> {
     pub async fn audit(&self, conn: &mut AnyConnection, change: Change<'_>, now: i64) -> AppResult<()> {
         let id = (!self.user.id.is_empty()).then_some(self.user.id.as_str());
         let actor = Actor { id, name: &self.user.display_name, request_id: self.request_id };
-        audit::record(conn, &actor, change, now).await?;
+        crate::store::audit::record(conn, &actor, change, now).await?;
         Ok(())
     }
 }

@@ -1,7 +1,7 @@
 //! The append-only audit log. There is no update or delete function here on purpose, and the
 //! migrations add triggers that refuse both at the database.
 
-use super::{Db, PageReq, Where, bind_args_as, like_pattern};
+use super::{Db, PageReq, Where, bind_args_as};
 use crate::domain::audit::{AuditAction, ObjectType};
 use crate::domain::ids::new_id;
 use serde::Serialize;
@@ -62,31 +62,19 @@ pub async fn record(conn: &mut AnyConnection, actor: &Actor<'_>, c: Change<'_>, 
 #[derive(Debug, Default, Clone)]
 pub struct AuditFilter {
     pub actor: Option<String>,
-    pub object_type: Option<String>,
+    pub object_type: Option<ObjectType>,
     pub object_id: Option<String>,
-    pub action: Option<String>,
+    pub action: Option<AuditAction>,
     pub from_ms: Option<i64>,
     pub to_ms: Option<i64>,
 }
 
 pub async fn list(db: &Db, f: &AuditFilter, page: PageReq) -> Result<(Vec<AuditEntry>, i64), sqlx::Error> {
     let mut w = Where::default();
-    if let Some(a) = &f.actor {
-        let p = w.text(like_pattern(a));
-        w.and(format!("actor_name {} {p} ESCAPE '\\'", db.ilike()));
-    }
-    if let Some(t) = &f.object_type {
-        let p = w.text(t);
-        w.and(format!("object_type = {p}"));
-    }
-    if let Some(o) = &f.object_id {
-        let p = w.text(o);
-        w.and(format!("object_id = {p}"));
-    }
-    if let Some(a) = &f.action {
-        let p = w.text(a);
-        w.and(format!("action = {p}"));
-    }
+    w.contains(db, &["actor_name"], f.actor.as_deref());
+    w.eq("object_type", f.object_type.map(ObjectType::as_str));
+    w.eq("object_id", f.object_id.as_deref());
+    w.eq("action", f.action.map(AuditAction::as_str));
     if let Some(from) = f.from_ms {
         let p = w.int(from);
         w.and(format!("at >= {p}"));

@@ -329,6 +329,39 @@ impl Where {
         self.clauses.push(clause);
     }
 
+    /// `col = $n` when a value is given.
+    pub fn eq(&mut self, col: &str, value: Option<&str>) {
+        if let Some(v) = value {
+            let p = self.text(v);
+            self.and(format!("{col} = {p}"));
+        }
+    }
+
+    /// `col IN ($n, …)` when a list is given (an empty list matches nothing).
+    pub fn within(&mut self, col: &str, values: Option<&[String]>) {
+        if let Some(vs) = values {
+            let ps: Vec<String> = vs.iter().map(|v| self.text(v)).collect();
+            self.and(if ps.is_empty() { "1 = 0".into() } else { format!("{col} IN ({})", ps.join(",")) });
+        }
+    }
+
+    /// A case-insensitive substring of any of `cols`.
+    pub fn contains(&mut self, db: &Db, cols: &[&str], keyword: Option<&str>) {
+        if let Some(k) = keyword {
+            let p = self.text(like_pattern(k));
+            let any: Vec<String> = cols.iter().map(|c| format!("{c} {} {p} ESCAPE '\\'", db.ilike())).collect();
+            self.and(format!("({})", any.join(" OR ")));
+        }
+    }
+
+    /// `col = 1` / `col = 0` for a yes/no filter.
+    pub fn flag(&mut self, col: &str, value: Option<bool>) {
+        if let Some(v) = value {
+            let p = self.int(v as i64);
+            self.and(format!("{col} = {p}"));
+        }
+    }
+
     pub fn sql(&self) -> String {
         if self.clauses.is_empty() { String::new() } else { format!(" WHERE {}", self.clauses.join(" AND ")) }
     }

@@ -1,6 +1,6 @@
 //! The administrative tree (org_nodes).
 
-use super::{Db, PageReq, Where, bind_args_as, like_pattern};
+use super::{Db, PageReq, Where, bind_args_as};
 use crate::domain::audit::ObjectType;
 use crate::domain::code::Code;
 use crate::domain::org::OrgLevel;
@@ -35,7 +35,7 @@ pub struct OrgNodeRow {
 
 #[derive(Debug, Default, Clone)]
 pub struct OrgFilter {
-    pub level: Option<String>,
+    pub level: Option<OrgLevel>,
     pub parent_id: Option<String>,
     pub keyword: Option<String>,
     /// Restrict to these ids (a grid worker's area).
@@ -65,22 +65,10 @@ pub async fn all(db: &Db) -> Result<Vec<OrgNode>, sqlx::Error> {
 
 fn filter_sql(db: &Db, f: &OrgFilter) -> Where {
     let mut w = Where::default();
-    if let Some(l) = &f.level {
-        let p = w.text(l);
-        w.and(format!("n.level = {p}"));
-    }
-    if let Some(pid) = &f.parent_id {
-        let p = w.text(pid);
-        w.and(format!("n.parent_id = {p}"));
-    }
-    if let Some(k) = &f.keyword {
-        let p = w.text(like_pattern(k));
-        w.and(format!("(n.name {op} {p} ESCAPE '\\' OR n.code LIKE {p} ESCAPE '\\')", op = db.ilike()));
-    }
-    if let Some(ids) = &f.within {
-        let ps: Vec<String> = ids.iter().map(|i| w.text(i)).collect();
-        w.and(if ps.is_empty() { "1 = 0".into() } else { format!("n.id IN ({})", ps.join(",")) });
-    }
+    w.eq("n.level", f.level.map(OrgLevel::as_str));
+    w.eq("n.parent_id", f.parent_id.as_deref());
+    w.contains(db, &["n.name", "n.code"], f.keyword.as_deref());
+    w.within("n.id", f.within.as_deref());
     w
 }
 

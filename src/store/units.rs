@@ -1,6 +1,6 @@
 //! Responsible units, the contact-book levels and each unit's contacts.
 
-use super::{Db, PageReq, Where, bind_args_as, like_pattern};
+use super::{Db, PageReq, Where, bind_args_as};
 use crate::domain::audit::ObjectType;
 use crate::domain::code::Code;
 use crate::domain::unit::UnitKind;
@@ -38,7 +38,7 @@ pub struct UnitRow {
 
 #[derive(Debug, Default, Clone)]
 pub struct UnitFilter {
-    pub kind: Option<String>,
+    pub kind: Option<UnitKind>,
     pub area_ids: Option<Vec<String>>,
     pub keyword: Option<String>,
     pub active: Option<bool>,
@@ -89,26 +89,11 @@ pub async fn all_names(db: &Db) -> Result<Vec<(String, String)>, sqlx::Error> {
 
 fn filter_sql(db: &Db, f: &UnitFilter) -> Where {
     let mut w = Where::default();
-    if let Some(k) = &f.kind {
-        let p = w.text(k);
-        w.and(format!("u.kind = {p}"));
-    }
-    if let Some(ids) = &f.area_ids {
-        let ps: Vec<String> = ids.iter().map(|i| w.text(i)).collect();
-        w.and(if ps.is_empty() { "1 = 0".into() } else { format!("u.area_id IN ({})", ps.join(",")) });
-    }
-    if let Some(k) = &f.keyword {
-        let p = w.text(like_pattern(k));
-        w.and(format!("(u.name {op} {p} ESCAPE '\\' OR u.address {op} {p} ESCAPE '\\')", op = db.ilike()));
-    }
-    if let Some(a) = f.active {
-        let p = w.int(a as i64);
-        w.and(format!("u.active = {p}"));
-    }
-    if let Some(id) = &f.only_id {
-        let p = w.text(id);
-        w.and(format!("u.id = {p}"));
-    }
+    w.eq("u.kind", f.kind.map(UnitKind::as_str));
+    w.within("u.area_id", f.area_ids.as_deref());
+    w.contains(db, &["u.name", "u.address"], f.keyword.as_deref());
+    w.flag("u.active", f.active);
+    w.eq("u.id", f.only_id.as_deref());
     w
 }
 

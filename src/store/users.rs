@@ -1,6 +1,6 @@
 //! Accounts.
 
-use super::{Db, PageReq, Where, bind_args_as, like_pattern};
+use super::{Db, PageReq, Where, bind_args_as};
 use crate::domain::audit::ObjectType;
 use crate::domain::code::Code;
 use crate::domain::role::Role;
@@ -42,7 +42,7 @@ pub struct UserRow {
 
 #[derive(Debug, Default, Clone)]
 pub struct UserFilter {
-    pub role: Option<String>,
+    pub role: Option<Role>,
     pub unit_id: Option<String>,
     pub keyword: Option<String>,
     pub active: Option<bool>,
@@ -75,25 +75,10 @@ pub async fn by_username(db: &Db, username: &str) -> Result<Option<User>, sqlx::
 
 pub async fn list(db: &Db, f: &UserFilter, page: PageReq) -> Result<(Vec<UserRow>, i64), sqlx::Error> {
     let mut w = Where::default();
-    if let Some(r) = &f.role {
-        let p = w.text(r);
-        w.and(format!("s.role = {p}"));
-    }
-    if let Some(u) = &f.unit_id {
-        let p = w.text(u);
-        w.and(format!("s.unit_id = {p}"));
-    }
-    if let Some(k) = &f.keyword {
-        let p = w.text(like_pattern(k));
-        w.and(format!(
-            "(s.username {op} {p} ESCAPE '\\' OR s.display_name {op} {p} ESCAPE '\\' OR s.phone LIKE {p} ESCAPE '\\')",
-            op = db.ilike()
-        ));
-    }
-    if let Some(a) = f.active {
-        let p = w.int(a as i64);
-        w.and(format!("s.active = {p}"));
-    }
+    w.eq("s.role", f.role.map(Role::as_str));
+    w.eq("s.unit_id", f.unit_id.as_deref());
+    w.contains(db, &["s.username", "s.display_name", "s.phone"], f.keyword.as_deref());
+    w.flag("s.active", f.active);
     let total = super::count(db, "users s", &w).await?;
     let sql = format!(
         "SELECT s.id, s.username, s.display_name, s.role, s.unit_id, u.name AS unit_name, s.area_id, \

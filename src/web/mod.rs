@@ -4,6 +4,8 @@ pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod error;
+pub mod list;
+pub mod lists;
 pub mod pages;
 pub mod query;
 pub mod ui;

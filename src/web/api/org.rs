@@ -1,43 +1,25 @@
 use super::{ErrorBody, JsonBody, Page};
 use crate::error::AppError;
 use crate::service::access::area_scope;
-use crate::service::non_empty;
 use crate::service::org::{self as svc, NodeInput};
-use crate::store::PageReq;
-use crate::store::org::{self as store, OrgFilter, OrgNode, OrgNodeRow};
+use crate::store::org::{self as store, OrgNode, OrgNodeRow};
 use crate::web::auth::ApiUser;
 use crate::web::error::ApiResult;
+use crate::web::list::{self, Paging};
+use crate::web::lists::admin::{AreaQuery, Areas};
 use crate::web::query::Query;
 use axum::Json;
 use axum::extract::Path;
 use axum::http::StatusCode;
-use serde::Deserialize;
-use utoipa::IntoParams;
 
-#[derive(Deserialize, IntoParams, Default)]
-pub struct OrgQuery {
-    /// district | street | community | compound
-    level: Option<String>,
-    parent_id: Option<String>,
-    /// Keyword in name or code
-    q: Option<String>,
-    page: Option<i64>,
-    size: Option<i64>,
-}
-
-/// List areas of the administrative tree.
-#[utoipa::path(get, path = "/org/nodes", tag = "org", params(OrgQuery), responses((status = 200, body = Page<OrgNodeRow>)))]
-pub async fn list(api: ApiUser, Query(q): Query<OrgQuery>) -> ApiResult<Json<Page<OrgNodeRow>>> {
-    let ctx = api.ctx();
-    let f = OrgFilter {
-        level: non_empty(&q.level),
-        parent_id: non_empty(&q.parent_id),
-        keyword: non_empty(&q.q),
-        within: area_scope(&ctx).await?,
-    };
-    let req = PageReq::new(q.page, q.size);
-    let (items, total) = store::list(ctx.db, &f, req).await?;
-    Ok(Json(Page { items, total, page: req.page, size: req.size }))
+/// List areas of the administrative tree (a grid worker: its own area).
+#[utoipa::path(get, path = "/org/nodes", tag = "org", params(AreaQuery, Paging), responses((status = 200, body = Page<OrgNodeRow>)))]
+pub async fn list(
+    api: ApiUser,
+    Query(q): Query<AreaQuery>,
+    Query(p): Query<Paging>,
+) -> ApiResult<Json<Page<OrgNodeRow>>> {
+    list::api::<Areas>(&api, &q, &p).await
 }
 
 /// Create an area (admin).

@@ -1,24 +1,17 @@
 use super::{ErrorBody, JsonBody, Page};
 use crate::error::AppError;
-use crate::service::non_empty;
 use crate::service::teams::{self as svc, TeamInput, require_read};
-use crate::store::PageReq;
 use crate::store::teams::{self as store, Member, Team, TeamRow};
 use crate::web::auth::ApiUser;
 use crate::web::error::ApiResult;
+use crate::web::list::{self, Paging};
+use crate::web::lists::admin::{TeamQuery, Teams};
 use crate::web::query::Query;
 use axum::Json;
 use axum::extract::Path;
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
-
-#[derive(Deserialize, IntoParams, Default)]
-pub struct TeamQuery {
-    q: Option<String>,
-    page: Option<i64>,
-    size: Option<i64>,
-}
+use serde::Serialize;
+use utoipa::ToSchema;
 
 #[derive(Serialize, ToSchema)]
 pub struct TeamDetail {
@@ -28,13 +21,9 @@ pub struct TeamDetail {
 }
 
 /// List supervision teams.
-#[utoipa::path(get, path = "/teams", tag = "teams", params(TeamQuery), responses((status = 200, body = Page<TeamRow>), (status = 403, body = ErrorBody)))]
-pub async fn list(api: ApiUser, Query(q): Query<TeamQuery>) -> ApiResult<Json<Page<TeamRow>>> {
-    let ctx = api.ctx();
-    require_read(&ctx)?;
-    let req = PageReq::new(q.page, q.size);
-    let (items, total) = store::list(ctx.db, non_empty(&q.q).as_deref(), req).await?;
-    Ok(Json(Page { items, total, page: req.page, size: req.size }))
+#[utoipa::path(get, path = "/teams", tag = "teams", params(TeamQuery, Paging), responses((status = 200, body = Page<TeamRow>), (status = 403, body = ErrorBody)))]
+pub async fn list(api: ApiUser, Query(q): Query<TeamQuery>, Query(p): Query<Paging>) -> ApiResult<Json<Page<TeamRow>>> {
+    list::api::<Teams>(&api, &q, &p).await
 }
 
 async fn detail(api: &ApiUser, id: &str) -> ApiResult<TeamDetail> {

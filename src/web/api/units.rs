@@ -1,39 +1,19 @@
 use super::{ErrorBody, JsonBody, Page};
-use crate::service::access::area_scope;
-use crate::service::non_empty;
 use crate::service::units::{self as svc, ContactInput, LevelInput, UnitInput};
-use crate::store::PageReq;
-use crate::store::units::{self as store, Contact, ContactLevel, Unit, UnitFilter, UnitRow};
+use crate::store::units::{self as store, Contact, ContactLevel, Unit, UnitRow};
 use crate::web::auth::ApiUser;
 use crate::web::error::ApiResult;
+use crate::web::list::{self, Paging};
+use crate::web::lists::admin::{UnitQuery, Units};
 use crate::web::query::Query;
 use axum::Json;
 use axum::extract::Path;
 use axum::http::StatusCode;
-use serde::Deserialize;
-use utoipa::IntoParams;
-
-#[derive(Deserialize, IntoParams, Default)]
-pub struct UnitQuery {
-    kind: Option<String>,
-    /// Units in this area or below it
-    area_id: Option<String>,
-    q: Option<String>,
-    page: Option<i64>,
-    size: Option<i64>,
-}
 
 /// List the units the caller may see (a unit's own users see only their unit).
-#[utoipa::path(get, path = "/units", tag = "units", params(UnitQuery), responses((status = 200, body = Page<UnitRow>)))]
-pub async fn list(api: ApiUser, Query(q): Query<UnitQuery>) -> ApiResult<Json<Page<UnitRow>>> {
-    let ctx = api.ctx();
-    let area_ids =
-        crate::service::access::narrow_to_area(ctx.db, area_scope(&ctx).await?, non_empty(&q.area_id)).await?;
-    let only_id = if api.user.role.needs_unit() { Some(api.user.unit_id.clone().unwrap_or_default()) } else { None };
-    let f = UnitFilter { kind: non_empty(&q.kind), area_ids, keyword: non_empty(&q.q), active: None, only_id };
-    let req = PageReq::new(q.page, q.size);
-    let (items, total) = store::list(ctx.db, &f, req).await?;
-    Ok(Json(Page { items, total, page: req.page, size: req.size }))
+#[utoipa::path(get, path = "/units", tag = "units", params(UnitQuery, Paging), responses((status = 200, body = Page<UnitRow>)))]
+pub async fn list(api: ApiUser, Query(q): Query<UnitQuery>, Query(p): Query<Paging>) -> ApiResult<Json<Page<UnitRow>>> {
+    list::api::<Units>(&api, &q, &p).await
 }
 
 /// Create a unit (admin).

@@ -1,40 +1,23 @@
 use super::{ErrorBody, JsonBody, Page};
-use crate::service::access::users_scope;
-use crate::service::non_empty;
 use crate::service::users::{self as svc, PasswordInput, UserInput};
-use crate::store::PageReq;
-use crate::store::users::{self as store, User, UserFilter, UserRow};
+use crate::store::users::{User, UserRow};
 use crate::web::auth::ApiUser;
 use crate::web::error::ApiResult;
+use crate::web::list::{self, Paging};
+use crate::web::lists::admin::{AccountQuery, Accounts};
 use crate::web::query::Query;
 use axum::Json;
 use axum::extract::Path;
 use axum::http::StatusCode;
-use serde::Deserialize;
-use utoipa::IntoParams;
-
-#[derive(Deserialize, IntoParams, Default)]
-pub struct UserQuery {
-    role: Option<String>,
-    unit_id: Option<String>,
-    q: Option<String>,
-    page: Option<i64>,
-    size: Option<i64>,
-}
 
 /// List accounts: all for the office, the own unit's for a unit user, 403 for others.
-#[utoipa::path(get, path = "/users", tag = "users", params(UserQuery), responses((status = 200, body = Page<UserRow>), (status = 403, body = ErrorBody)))]
-pub async fn list(api: ApiUser, Query(q): Query<UserQuery>) -> ApiResult<Json<Page<UserRow>>> {
-    let scope = users_scope(&api.user)?;
-    let f = UserFilter {
-        role: non_empty(&q.role),
-        unit_id: scope.or_else(|| non_empty(&q.unit_id)),
-        keyword: non_empty(&q.q),
-        active: None,
-    };
-    let req = PageReq::new(q.page, q.size);
-    let (items, total) = store::list(&api.state.db, &f, req).await?;
-    Ok(Json(Page { items, total, page: req.page, size: req.size }))
+#[utoipa::path(get, path = "/users", tag = "users", params(AccountQuery, Paging), responses((status = 200, body = Page<UserRow>), (status = 403, body = ErrorBody)))]
+pub async fn list(
+    api: ApiUser,
+    Query(q): Query<AccountQuery>,
+    Query(p): Query<Paging>,
+) -> ApiResult<Json<Page<UserRow>>> {
+    list::api::<Accounts>(&api, &q, &p).await
 }
 
 /// Create an account (admin).

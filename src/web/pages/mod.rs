@@ -1,7 +1,6 @@
 //! Server-rendered pages in Simplified Chinese.
 
 mod account;
-mod audit;
 mod calendar;
 mod exchange;
 mod grids;
@@ -27,6 +26,8 @@ mod users;
 
 use super::AppState;
 use super::error::error_page;
+use super::list;
+use super::lists::admin as lists;
 use crate::domain::org::OrgLevel;
 use axum::Router;
 use axum::http::StatusCode;
@@ -38,11 +39,11 @@ pub fn routes() -> Router<AppState> {
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", post(login::logout))
         .route("/", get(home::index))
-        .route("/org", get(org::list))
+        .route("/org", get(list::show::<lists::Areas>))
         .route("/org/new", get(org::new_form).post(org::create))
         .route("/org/{id}/edit", get(org::edit_form).post(org::update))
         .route("/org/{id}/delete", post(org::delete))
-        .route("/units", get(units::list))
+        .route("/units", get(list::show::<lists::Units>))
         .route("/units/new", get(units::new_form).post(units::create))
         .route("/units/import", get(exchange::units_form).post(exchange::units_import))
         .route("/units/template.xlsx", get(exchange::units_template))
@@ -123,12 +124,12 @@ pub fn routes() -> Router<AppState> {
             "/problems/{id}/act/{action}",
             post(problems::act).layer(axum::extract::DefaultBodyLimit::max(256 * 1024 * 1024)),
         )
-        .route("/teams", get(teams::list))
+        .route("/teams", get(list::show::<lists::Teams>))
         .route("/teams/new", get(teams::new_form).post(teams::create))
         .route("/teams/{id}", get(teams::detail))
         .route("/teams/{id}/edit", get(teams::edit_form).post(teams::update))
         .route("/teams/{id}/delete", post(teams::delete))
-        .route("/users", get(users::list))
+        .route("/users", get(list::show::<lists::Accounts>))
         .route("/users/new", get(users::new_form).post(users::create))
         .route("/users/{id}/edit", get(users::edit_form).post(users::update))
         .route("/users/{id}/password", get(users::password_form).post(users::reset_password))
@@ -137,7 +138,7 @@ pub fn routes() -> Router<AppState> {
         .route("/settings/contact-levels/{id}/delete", post(levels::delete))
         .route("/settings/point-types", get(point_types::list).post(point_types::create))
         .route("/settings/point-types/{id}", post(point_types::update))
-        .route("/audit", get(audit::list))
+        .route("/audit", get(list::show::<lists::AuditLog>))
         .route("/settings/calendar", get(calendar::show))
         .route("/settings/calendar/template.json", get(calendar::template))
         .route("/settings/calendar/upload", post(calendar::upload))

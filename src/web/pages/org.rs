@@ -2,94 +2,22 @@
 
 use super::{area_options, form_errors, opt};
 use crate::domain::org::OrgLevel;
-use crate::domain::role::Role;
-use crate::domain::time::fmt_local;
 use crate::domain::validate::FieldErrors;
-use crate::service::access::area_scope;
 use crate::service::org::{self as svc, NodeInput};
-use crate::store::PageReq;
-use crate::store::org::{self, OrgFilter, OrgNode, OrgNodeRow};
+use crate::store::org::{self, OrgNode};
 use crate::web::auth::{CsrfForm, PageUser};
 use crate::web::error::PageResult;
 use crate::web::query::Query;
-use crate::web::ui::{Layout, Opt, Pager, xlsx};
+use crate::web::ui::{Layout, Opt};
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, RawQuery};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-#[derive(Deserialize, Default)]
-pub struct OrgQuery {
-    level: Option<String>,
-    parent_id: Option<String>,
-    q: Option<String>,
-    page: Option<i64>,
-    size: Option<i64>,
-    export: Option<String>,
-    ok: Option<String>,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "org/list.html")]
-pub struct OrgList {
-    l: Layout,
-    rows: Vec<OrgNodeRow>,
-    pager: Pager,
-    level: String,
-    keyword: String,
-    parent: Option<OrgNode>,
-    levels: Vec<Opt>,
-    is_admin: bool,
-}
-
 fn level_options() -> Vec<Opt> {
     OrgLevel::ALL.iter().map(|l| Opt::new(l.as_str(), l.label())).collect()
-}
-
-pub async fn list(page: PageUser, RawQuery(raw): RawQuery, Query(q): Query<OrgQuery>) -> PageResult<Response> {
-    let ctx = page.ctx();
-    let filter = OrgFilter {
-        level: opt(&q.level),
-        parent_id: opt(&q.parent_id),
-        keyword: opt(&q.q),
-        within: area_scope(&ctx).await?,
-    };
-    if q.export.as_deref() == Some("xlsx") {
-        let (rows, _) = org::list(ctx.db, &filter, PageReq::all()).await?;
-        let data = rows
-            .iter()
-            .map(|r| {
-                vec![
-                    r.code.clone(),
-                    r.name.clone(),
-                    r.level.label().into(),
-                    r.parent_name.clone().unwrap_or_default(),
-                    r.child_count.to_string(),
-                    fmt_local(r.updated_at),
-                ]
-            })
-            .collect();
-        return Ok(xlsx("区域列表", "区域", &["编码", "名称", "层级", "上级", "下级数", "更新时间"], data));
-    }
-    let req = PageReq::new(q.page, q.size);
-    let (rows, total) = org::list(ctx.db, &filter, req).await?;
-    let parent = match &filter.parent_id {
-        Some(p) => org::get(ctx.db, p).await?,
-        None => None,
-    };
-    Ok(OrgList {
-        l: Layout::new(&page.user, "org", "区域管理").with_flash(q.ok.as_deref()),
-        rows,
-        pager: Pager::new(raw.as_deref(), req, total),
-        level: filter.level.unwrap_or_default(),
-        keyword: filter.keyword.unwrap_or_default(),
-        parent,
-        levels: level_options(),
-        is_admin: page.user.role == Role::Admin,
-    }
-    .into_response())
 }
 
 #[derive(Template, WebTemplate)]

@@ -1,74 +1,23 @@
 //! Pages for supervision teams.
 
-use super::{area_options, form_errors, opt};
+use super::{area_options, form_errors};
 use crate::domain::role::Role;
 use crate::domain::validate::FieldErrors;
 use crate::error::AppError;
 use crate::service::access::require_admin;
 use crate::service::teams::{self as svc, TeamInput, require_read};
-use crate::store::teams::{self, Member, Team, TeamRow};
-use crate::store::{PageReq, org, users};
+use crate::store::teams::{self, Member, Team};
+use crate::store::{org, users};
 use crate::web::auth::{CsrfForm, PageUser};
 use crate::web::error::PageResult;
 use crate::web::query::Query;
-use crate::web::ui::{Layout, Opt, Pager, xlsx};
+use crate::web::ui::{Layout, Opt};
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, RawQuery};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-
-#[derive(Deserialize, Default)]
-pub struct TeamQuery {
-    q: Option<String>,
-    page: Option<i64>,
-    size: Option<i64>,
-    export: Option<String>,
-    ok: Option<String>,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "teams/list.html")]
-pub struct TeamList {
-    l: Layout,
-    rows: Vec<TeamRow>,
-    pager: Pager,
-    keyword: String,
-    is_admin: bool,
-}
-
-pub async fn list(page: PageUser, RawQuery(raw): RawQuery, Query(q): Query<TeamQuery>) -> PageResult<Response> {
-    let ctx = page.ctx();
-    require_read(&ctx)?;
-    let keyword = opt(&q.q);
-    if q.export.as_deref() == Some("xlsx") {
-        let (rows, _) = teams::list(ctx.db, keyword.as_deref(), PageReq::all()).await?;
-        let data = rows
-            .iter()
-            .map(|r| {
-                vec![
-                    r.name.clone(),
-                    r.theme.clone(),
-                    r.area_name.clone().unwrap_or_default(),
-                    r.leader_name.clone().unwrap_or_default(),
-                    r.member_count.to_string(),
-                ]
-            })
-            .collect();
-        return Ok(xlsx("督导组", "督导组", &["名称", "督导主题", "负责区域", "组长", "成员数"], data));
-    }
-    let req = PageReq::new(q.page, q.size);
-    let (rows, total) = teams::list(ctx.db, keyword.as_deref(), req).await?;
-    Ok(TeamList {
-        l: Layout::new(&page.user, "teams", "督导组").with_flash(q.ok.as_deref()),
-        rows,
-        pager: Pager::new(raw.as_deref(), req, total),
-        keyword: keyword.unwrap_or_default(),
-        is_admin: page.user.role == Role::Admin,
-    }
-    .into_response())
-}
 
 #[derive(Template, WebTemplate)]
 #[template(path = "teams/detail.html")]

@@ -1,112 +1,30 @@
 //! Pages for responsible units and their contact books.
 
-use super::{area_options, form_errors, opt};
+use super::{area_options, form_errors};
 use crate::domain::notify::WebhookKind;
 use crate::domain::role::Role;
 use crate::domain::unit::TaskStatus;
 use crate::domain::unit::UnitKind;
 use crate::domain::validate::FieldErrors;
 use crate::error::AppError;
-use crate::service::access::{area_scope, can_edit_contacts, require_admin};
+use crate::service::access::{can_edit_contacts, require_admin};
 use crate::service::units::{self as svc, ContactInput, UnitInput};
-use crate::store::units::{self, Contact, Unit, UnitFilter, UnitRow};
+use crate::store::units::{self, Contact, Unit};
 use crate::store::users::{self as user_store, UserFilter, UserRow};
 use crate::store::{PageReq, org};
 use crate::web::auth::{CsrfForm, PageUser};
 use crate::web::error::PageResult;
 use crate::web::query::Query;
-use crate::web::ui::{Layout, Opt, Pager};
+use crate::web::ui::{Layout, Opt};
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, RawQuery};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-#[derive(Deserialize, Default)]
-pub struct UnitQuery {
-    kind: Option<String>,
-    area_id: Option<String>,
-    q: Option<String>,
-    active: Option<String>,
-    page: Option<i64>,
-    size: Option<i64>,
-    export: Option<String>,
-    ok: Option<String>,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "units/list.html")]
-pub struct UnitList {
-    l: Layout,
-    rows: Vec<UnitRow>,
-    pager: Pager,
-    kind: String,
-    area_id: String,
-    keyword: String,
-    active: String,
-    kinds: Vec<Opt>,
-    areas: Vec<Opt>,
-    is_admin: bool,
-}
-
 fn kind_options() -> Vec<Opt> {
     UnitKind::ALL.iter().map(|k| Opt::new(k.as_str(), k.label())).collect()
-}
-
-pub async fn list(page: PageUser, RawQuery(raw): RawQuery, Query(q): Query<UnitQuery>) -> PageResult<Response> {
-    let ctx = page.ctx();
-    // A unit's own people go straight to their unit's page.
-    if page.user.role.needs_unit() {
-        let id = page.user.unit_id.clone().unwrap_or_default();
-        return Ok(Redirect::to(&format!("/units/{id}")).into_response());
-    }
-    let area_ids = crate::service::access::narrow_to_area(ctx.db, area_scope(&ctx).await?, opt(&q.area_id)).await?;
-    let filter = UnitFilter {
-        kind: opt(&q.kind),
-        area_ids,
-        keyword: opt(&q.q),
-        active: match q.active.as_deref() {
-            Some("1") => Some(true),
-            Some("0") => Some(false),
-            _ => None,
-        },
-        only_id: None,
-    };
-    if q.export.as_deref() == Some("xlsx") {
-        // The export is the import's format: a 单位 sheet and a 联系人 sheet.
-        let (rows, _) = units::list(ctx.db, &filter, PageReq::all()).await?;
-        let mut full = Vec::new();
-        for r in rows {
-            if let Some(u) = units::get(ctx.db, &r.id).await? {
-                full.push(u);
-            }
-        }
-        let (unit_rows, contact_rows) = crate::service::exchange::unit_sheets(ctx.db, &full).await?;
-        let headers = |cols: &[crate::service::sheet::Column]| cols.iter().map(|c| c.0).collect::<Vec<_>>();
-        return Ok(crate::web::ui::xlsx_sheets(
-            "责任单位",
-            vec![
-                ("单位", headers(&crate::service::exchange::UNIT_COLUMNS), unit_rows),
-                ("联系人", headers(&crate::service::exchange::CONTACT_COLUMNS), contact_rows),
-            ],
-        ));
-    }
-    let req = PageReq::new(q.page, q.size);
-    let (rows, total) = units::list(ctx.db, &filter, req).await?;
-    Ok(UnitList {
-        l: Layout::new(&page.user, "units", "责任单位").with_flash(q.ok.as_deref()),
-        rows,
-        pager: Pager::new(raw.as_deref(), req, total),
-        kind: filter.kind.unwrap_or_default(),
-        area_id: opt(&q.area_id).unwrap_or_default(),
-        keyword: filter.keyword.unwrap_or_default(),
-        active: q.active.unwrap_or_default(),
-        kinds: kind_options(),
-        areas: area_options(ctx.db, false).await?,
-        is_admin: page.user.role == Role::Admin,
-    }
-    .into_response())
 }
 
 #[derive(Template, WebTemplate)]

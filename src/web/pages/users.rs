@@ -1,51 +1,21 @@
 //! Account management pages: the office manages all; a unit user sees its own unit's accounts.
 
-use super::{area_options, form_errors, opt};
+use super::{area_options, form_errors};
 use crate::domain::role::Role;
-use crate::domain::time::fmt_local;
 use crate::domain::validate::FieldErrors;
 use crate::error::AppError;
-use crate::service::access::{require_admin, users_scope};
+use crate::service::access::require_admin;
 use crate::service::users::{self as svc, PasswordInput, UserInput};
-use crate::store::users::{self as store, User, UserFilter, UserRow};
-use crate::store::{PageReq, units};
+use crate::store::units;
+use crate::store::users::{self as store, User};
 use crate::web::auth::{CsrfForm, PageUser};
 use crate::web::error::PageResult;
-use crate::web::query::Query;
-use crate::web::ui::{Layout, Opt, Pager, xlsx};
+use crate::web::ui::{Layout, Opt};
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, RawQuery};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use serde::Deserialize;
-
-#[derive(Deserialize, Default)]
-pub struct UserQuery {
-    role: Option<String>,
-    unit_id: Option<String>,
-    q: Option<String>,
-    active: Option<String>,
-    page: Option<i64>,
-    size: Option<i64>,
-    export: Option<String>,
-    ok: Option<String>,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "users/list.html")]
-pub struct UserList {
-    l: Layout,
-    rows: Vec<UserRow>,
-    pager: Pager,
-    role: String,
-    unit_id: String,
-    keyword: String,
-    active: String,
-    roles: Vec<Opt>,
-    units: Vec<Opt>,
-    is_admin: bool,
-}
 
 fn role_options() -> Vec<Opt> {
     Role::ALL.iter().map(|r| Opt::new(r.as_str(), r.label())).collect()
@@ -53,61 +23,6 @@ fn role_options() -> Vec<Opt> {
 
 async fn unit_options(db: &crate::store::Db) -> Result<Vec<Opt>, sqlx::Error> {
     Ok(units::all_names(db).await?.into_iter().map(|(id, name)| Opt::new(id, name)).collect())
-}
-
-pub async fn list(page: PageUser, RawQuery(raw): RawQuery, Query(q): Query<UserQuery>) -> PageResult<Response> {
-    let scope = users_scope(&page.user)?;
-    let db = &page.state.db;
-    let filter = UserFilter {
-        role: opt(&q.role),
-        unit_id: scope.clone().or_else(|| opt(&q.unit_id)),
-        keyword: opt(&q.q),
-        active: match q.active.as_deref() {
-            Some("1") => Some(true),
-            Some("0") => Some(false),
-            _ => None,
-        },
-    };
-    if q.export.as_deref() == Some("xlsx") {
-        let (rows, _) = store::list(db, &filter, PageReq::all()).await?;
-        let data = rows
-            .iter()
-            .map(|r| {
-                vec![
-                    r.username.clone(),
-                    r.display_name.clone(),
-                    r.role.label().into(),
-                    r.unit_name.clone().unwrap_or_default(),
-                    r.area_name.clone().unwrap_or_default(),
-                    r.phone.clone(),
-                    if r.active == 1 { "启用" } else { "停用" }.into(),
-                    fmt_local(r.updated_at),
-                ]
-            })
-            .collect();
-        return Ok(xlsx(
-            "用户列表",
-            "用户",
-            &["用户名", "姓名", "角色", "所属单位", "负责区域", "手机号", "状态", "更新时间"],
-            data,
-        ));
-    }
-    let req = PageReq::new(q.page, q.size);
-    let (rows, total) = store::list(db, &filter, req).await?;
-    let is_admin = page.user.role == Role::Admin;
-    Ok(UserList {
-        l: Layout::new(&page.user, "users", "用户管理").with_flash(q.ok.as_deref()),
-        rows,
-        pager: Pager::new(raw.as_deref(), req, total),
-        role: filter.role.unwrap_or_default(),
-        unit_id: if is_admin { filter.unit_id.unwrap_or_default() } else { String::new() },
-        keyword: filter.keyword.unwrap_or_default(),
-        active: q.active.unwrap_or_default(),
-        roles: role_options(),
-        units: if is_admin { unit_options(db).await? } else { Vec::new() },
-        is_admin,
-    }
-    .into_response())
 }
 
 #[derive(Template, WebTemplate)]

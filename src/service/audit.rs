@@ -1,25 +1,39 @@
-//! The audit log, read-only: filter, page, export. There is no route that changes it.
+//! Reading the audit log: its entries with what changed in each, in Chinese, ids shown by name.
 
-use super::opt;
-use crate::domain::audit::{AuditAction, ObjectType};
+use super::Ctx;
 use crate::domain::org::OrgLevel;
-use crate::domain::role::Role;
-use crate::domain::time::{DAY_MS, fmt_local, parse_local_day_start};
+use crate::domain::role::{Role, SessionKind};
 use crate::domain::unit::UnitKind;
-use crate::error::AppError;
+use crate::error::{AppError, AppResult};
 use crate::store::PageReq;
 use crate::store::audit::{self, AuditEntry, AuditFilter};
-use crate::web::auth::PageUser;
-use crate::web::error::PageResult;
-use crate::web::query::Query;
-use crate::web::ui::{Layout, Opt, Pager, xlsx};
-use askama::Template;
-use askama_web::WebTemplate;
-use axum::extract::RawQuery;
-use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::Serialize;
 use serde_json::Value;
 use std::collections::HashMap;
+use utoipa::ToSchema;
+
+/// An entry of the log with its changes spelled out.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditLine {
+    #[serde(flatten)]
+    pub entry: AuditEntry,
+    /// The fields that changed, in Chinese
+    pub changes: Vec<FieldChange>,
+}
+
+/// The entries matching a filter, newest first (the office and the discipline office only).
+pub async fn lines(ctx: &Ctx<'_>, f: &AuditFilter, page: PageReq) -> AppResult<(Vec<AuditLine>, i64)> {
+    if !ctx.user.role.reads_audit() {
+        return Err(AppError::Forbidden);
+    }
+    let (entries, total) = audit::list(ctx.db, f, page).await?;
+    let names = audit::names_of(ctx.db, &referenced_ids(&entries)).await?;
+    let lines = entries
+        .into_iter()
+        .map(|e| AuditLine { changes: diff(e.before_json.as_deref(), e.after_json.as_deref(), &names), entry: e })
+        .collect();
+    Ok((lines, total))
+}
 
 /// Chinese names of the fields that appear in before/after snapshots.
 fn field_label(key: &str) -> &str {
@@ -58,6 +72,7 @@ const ID_FIELDS: [&str; 5] = ["parent_id", "area_id", "unit_id", "leader_id", "m
 const HIDDEN: [&str; 6] = ["id", "created_at", "updated_at", "version", "level_seq", "level_id"];
 
 /// One changed field: the value before (None for a creation) and after (None for a deletion).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct FieldChange {
     pub label: String,
     pub before: Option<String>,
@@ -72,12 +87,11 @@ fn render(key: &str, v: &Value, names: &HashMap<String, String>) -> Option<Strin
         Value::Array(items) => items.iter().filter_map(Value::as_str).map(name).collect::<Vec<_>>().join("、"),
         Value::String(s) if ID_FIELDS.contains(&key) => name(s),
         Value::String(s) => match key {
-            "kind" => match (UnitKind::parse(s), s.as_str()) {
-                (Some(k), _) => k.label().to_string(),
-                (None, "web") => "网页登录".to_string(),
-                (None, "api") => "接口令牌".to_string(),
-                _ => s.clone(),
-            },
+            "kind" => UnitKind::parse(s)
+                .map(UnitKind::label)
+                .or_else(|| SessionKind::parse(s).map(SessionKind::label))
+                .unwrap_or(s)
+                .to_string(),
             "role" => Role::parse(s).map(|r| r.label().to_string()).unwrap_or_else(|| s.clone()),
             "level" => OrgLevel::parse(s).map(|l| l.label().to_string()).unwrap_or_else(|| s.clone()),
             _ => s.clone(),
@@ -111,7 +125,7 @@ pub fn diff(before: Option<&str>, after: Option<&str>, names: &HashMap<String, S
 }
 
 /// One change as plain text, for the Excel export.
-fn describe(c: &FieldChange) -> String {
+pub fn describe(c: &FieldChange) -> String {
     match (&c.before, &c.after) {
         (Some(b), Some(a)) => format!("{}：{b} → {a}", c.label),
         (None, Some(a)) => format!("{}：{a}", c.label),
@@ -138,112 +152,6 @@ fn referenced_ids(entries: &[AuditEntry]) -> Vec<String> {
     ids.sort();
     ids.dedup();
     ids
-}
-
-pub struct Row {
-    pub at: String,
-    pub actor: String,
-    pub action: String,
-    pub object_type: String,
-    pub object_label: String,
-    pub object_id: String,
-    pub changes: Vec<FieldChange>,
-    pub request_id: String,
-}
-
-async fn to_rows(db: &crate::store::Db, entries: Vec<AuditEntry>) -> Result<Vec<Row>, sqlx::Error> {
-    let names = audit::names_of(db, &referenced_ids(&entries)).await?;
-    Ok(entries
-        .into_iter()
-        .map(|e| Row {
-            at: fmt_local(e.at),
-            actor: e.actor_name,
-            action: e.action.label().into(),
-            object_type: e.object_type.label().into(),
-            changes: diff(e.before_json.as_deref(), e.after_json.as_deref(), &names),
-            object_label: e.object_label,
-            object_id: e.object_id,
-            request_id: e.request_id,
-        })
-        .collect())
-}
-
-#[derive(Deserialize, Default)]
-pub struct AuditQuery {
-    actor: Option<String>,
-    object_type: Option<String>,
-    object_id: Option<String>,
-    action: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    page: Option<i64>,
-    size: Option<i64>,
-    export: Option<String>,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "audit/list.html")]
-pub struct AuditList {
-    l: Layout,
-    rows: Vec<Row>,
-    pager: Pager,
-    actor: String,
-    object_type: String,
-    object_id: String,
-    action: String,
-    from: String,
-    to: String,
-    types: Vec<Opt>,
-    actions: Vec<Opt>,
-}
-
-pub async fn list(page: PageUser, RawQuery(raw): RawQuery, Query(q): Query<AuditQuery>) -> PageResult<Response> {
-    if !page.user.role.reads_audit() {
-        return Err(AppError::Forbidden.into());
-    }
-    let db = &page.state.db;
-    let filter = AuditFilter {
-        actor: opt(&q.actor),
-        object_type: opt(&q.object_type),
-        object_id: opt(&q.object_id),
-        action: opt(&q.action),
-        from_ms: q.from.as_deref().and_then(parse_local_day_start),
-        // "to" is inclusive of the whole day.
-        to_ms: q.to.as_deref().and_then(parse_local_day_start).map(|t| t + DAY_MS),
-    };
-    if q.export.as_deref() == Some("xlsx") {
-        let (rows, _) = audit::list(db, &filter, PageReq::all()).await?;
-        let data = to_rows(db, rows)
-            .await?
-            .into_iter()
-            .map(|r| {
-                let changes = r.changes.iter().map(describe).collect::<Vec<_>>().join("；");
-                vec![r.at, r.actor, r.action, r.object_type, r.object_label, changes, r.request_id]
-            })
-            .collect();
-        return Ok(xlsx(
-            "审计日志",
-            "审计日志",
-            &["时间", "操作人", "动作", "对象类型", "对象", "变更内容", "请求ID"],
-            data,
-        ));
-    }
-    let req = PageReq::new(q.page, q.size);
-    let (rows, total) = audit::list(db, &filter, req).await?;
-    Ok(AuditList {
-        l: Layout::new(&page.user, "audit", "审计日志"),
-        rows: to_rows(db, rows).await?,
-        pager: Pager::new(raw.as_deref(), req, total),
-        actor: filter.actor.unwrap_or_default(),
-        object_type: filter.object_type.unwrap_or_default(),
-        object_id: filter.object_id.unwrap_or_default(),
-        action: filter.action.unwrap_or_default(),
-        from: q.from.unwrap_or_default(),
-        to: q.to.unwrap_or_default(),
-        types: ObjectType::ALL.iter().map(|t| Opt::new(t.as_str(), t.label())).collect(),
-        actions: AuditAction::all().into_iter().map(|a| Opt::new(a.as_str(), a.label())).collect(),
-    }
-    .into_response())
 }
 
 #[cfg(test)]

@@ -1,0 +1,4 @@
+//! The declarations of the platform's lists (see `web::list`): each one serves its page, its
+//! API endpoint and its Excel export.
+
+pub mod admin;
