@@ -418,8 +418,7 @@ impl PageReq {
 /// Counts rows matching a filter.
 pub async fn count(db: &Db, from: &str, w: &Where) -> Result<i64, sqlx::Error> {
     let sql = format!("SELECT COUNT(*) FROM {from}{}", w.sql());
-    let q = sqlx::query_scalar::<_, i64>(&sql);
-    let mut q = q;
+    let mut q = sqlx::query_scalar::<_, i64>(&sql);
     for a in &w.args {
         q = match a {
             Arg::Text(s) => q.bind(s.clone()),
@@ -427,4 +426,26 @@ pub async fn count(db: &Db, from: &str, w: &Where) -> Result<i64, sqlx::Error> {
         };
     }
     q.fetch_one(&db.pool).await
+}
+
+/// One page of a filtered list with the total: `select` is the row query up to its FROM clause
+/// and joins, `from` the table the filter counts over (its joins only when the filter needs them).
+pub async fn paged<T>(
+    db: &Db,
+    select: &str,
+    from: &str,
+    w: &Where,
+    order: &str,
+    page: PageReq,
+) -> Result<(Vec<T>, i64), sqlx::Error>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    let total = count(db, from, w).await?;
+    if total == 0 {
+        return Ok((Vec::new(), 0));
+    }
+    let sql = format!("{select}{} ORDER BY {order}{}", w.sql(), page.limit_offset());
+    let rows = bind_args_as(sqlx::query_as::<_, T>(&sql), &w.args).fetch_all(&db.pool).await?;
+    Ok((rows, total))
 }

@@ -1,6 +1,6 @@
 //! Points (点位), point types and grids.
 
-use super::{Db, PageReq, Where, bind_args_as, like_pattern};
+use super::{Db, PageReq, Where};
 use crate::domain::audit::ObjectType;
 use crate::domain::code::Code;
 use serde::Serialize;
@@ -125,49 +125,21 @@ const ROW_SELECT: &str = "SELECT p.id, p.code, p.name, t.name AS type_name, t.co
 
 fn filter_sql(db: &Db, f: &PointFilter) -> Where {
     let mut w = Where::default();
-    if let Some(t) = &f.type_id {
-        let p = w.text(t);
-        w.and(format!("p.type_id = {p}"));
-    }
-    if let Some(u) = &f.unit_id {
-        let p = w.text(u);
-        w.and(format!("p.unit_id = {p}"));
-    }
-    if let Some(ids) = &f.area_ids {
-        let ps: Vec<String> = ids.iter().map(|i| w.text(i)).collect();
-        w.and(if ps.is_empty() { "1 = 0".into() } else { format!("p.community_id IN ({})", ps.join(",")) });
-    }
-    if let Some(g) = &f.grid_id {
-        let p = w.text(g);
-        w.and(format!("p.grid_id = {p}"));
-    }
-    if let Some(fx) = f.fixed {
-        let p = w.int(fx as i64);
-        w.and(format!("p.fixed = {p}"));
-    }
-    if let Some(a) = f.active {
-        let p = w.int(a as i64);
-        w.and(format!("p.active = {p}"));
-    }
+    w.eq("p.type_id", f.type_id.as_deref());
+    w.eq("p.unit_id", f.unit_id.as_deref());
+    w.within("p.community_id", f.area_ids.as_deref());
+    w.eq("p.grid_id", f.grid_id.as_deref());
+    w.flag("p.fixed", f.fixed);
+    w.flag("p.active", f.active);
     if f.outside_grids {
         w.and("p.grid_id IS NULL".into());
     }
-    if let Some(k) = &f.keyword {
-        let p = w.text(like_pattern(k));
-        w.and(format!(
-            "(p.name {op} {p} ESCAPE '\\' OR p.code {op} {p} ESCAPE '\\' OR p.address {op} {p} ESCAPE '\\' OR p.lead_name {op} {p} ESCAPE '\\')",
-            op = db.ilike()
-        ));
-    }
+    w.contains(db, &["p.name", "p.code", "p.address", "p.lead_name"], f.keyword.as_deref());
     w
 }
 
 pub async fn list(db: &Db, f: &PointFilter, page: PageReq) -> Result<(Vec<PointRow>, i64), sqlx::Error> {
-    let w = filter_sql(db, f);
-    let total = super::count(db, "points p", &w).await?;
-    let sql = format!("{ROW_SELECT}{} ORDER BY p.code{}", w.sql(), page.limit_offset());
-    let rows = bind_args_as(sqlx::query_as::<_, PointRow>(&sql), &w.args).fetch_all(&db.pool).await?;
-    Ok((rows, total))
+    super::paged(db, ROW_SELECT, "points p", &filter_sql(db, f), "p.code", page).await
 }
 
 pub async fn get(db: &Db, id: &str) -> Result<Option<Point>, sqlx::Error> {
@@ -254,19 +226,30 @@ pub struct GridRow {
     pub version: i64,
 }
 
-pub async fn grid_rows(db: &Db, within: Option<&[String]>) -> Result<Vec<GridRow>, sqlx::Error> {
+/// Which grids a list shows.
+#[derive(Debug, Default)]
+pub struct GridFilter {
+    /// Grids in these communities (a role's scope, narrowed to an area)
+    pub area_ids: Option<Vec<String>>,
+    pub unit_id: Option<String>,
+    /// true: grids without a grid worker
+    pub no_worker: bool,
+    pub keyword: Option<String>,
+}
+
+const GRID_ROW_SELECT: &str = "SELECT g.id, g.code, g.name, c.name AS community_name, u.name AS unit_name, \
+     s.display_name AS worker_name, s.username AS worker_username, s.phone AS worker_phone, \
+     (SELECT COUNT(*) FROM points p WHERE p.grid_id = g.id) AS point_count, g.version \
+     FROM grids g LEFT JOIN org_nodes c ON c.id = g.community_id LEFT JOIN units u ON u.id = g.unit_id \
+     LEFT JOIN users s ON s.id = g.worker_id";
+
+pub async fn grid_rows(db: &Db, f: &GridFilter, page: PageReq) -> Result<(Vec<GridRow>, i64), sqlx::Error> {
     let mut w = Where::default();
-    if let Some(ids) = within {
-        let ps: Vec<String> = ids.iter().map(|i| w.text(i)).collect();
-        w.and(if ps.is_empty() { "1 = 0".into() } else { format!("g.community_id IN ({})", ps.join(",")) });
+    w.within("g.community_id", f.area_ids.as_deref());
+    w.eq("g.unit_id", f.unit_id.as_deref());
+    if f.no_worker {
+        w.and("g.worker_id IS NULL".into());
     }
-    let sql = format!(
-        "SELECT g.id, g.code, g.name, c.name AS community_name, u.name AS unit_name, s.display_name AS worker_name, \
-         s.username AS worker_username, s.phone AS worker_phone, (SELECT COUNT(*) FROM points p WHERE p.grid_id = g.id) AS point_count, \
-         g.version \
-         FROM grids g LEFT JOIN org_nodes c ON c.id = g.community_id LEFT JOIN units u ON u.id = g.unit_id \
-         LEFT JOIN users s ON s.id = g.worker_id{} ORDER BY g.code",
-        w.sql()
-    );
-    bind_args_as(sqlx::query_as::<_, GridRow>(&sql), &w.args).fetch_all(&db.pool).await
+    w.contains(db, &["g.code", "g.name"], f.keyword.as_deref());
+    super::paged(db, GRID_ROW_SELECT, "grids g", &w, "g.code", page).await
 }

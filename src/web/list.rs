@@ -238,14 +238,20 @@ pub fn options<T: Copy>(all: &[T], code: fn(T) -> &'static str, label: fn(T) -> 
     all.iter().map(|v| Opt::new(code(*v), label(*v))).collect()
 }
 
-/// What a list shows on its page: the table, paging and, for a refused filter, why.
-pub struct ListView {
+/// A list as its page shows it: filter bar, notes, buttons, table, paging and, for a refused
+/// filter, why. Pages that show more than the list (an import form) embed it and
+/// `{% include "list_body.html" %}`.
+pub struct Listing {
+    pub path: &'static str,
+    pub filters: Vec<Field>,
+    pub notes: Vec<Note>,
+    pub buttons: Vec<Button>,
     pub table: Table,
     pub pager: Pager,
     pub error: Option<String>,
 }
 
-impl ListView {
+impl Listing {
     /// 400 when the filters were refused (the page still shows the filter bar to fix them).
     pub fn status(&self) -> StatusCode {
         if self.error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK }
@@ -326,11 +332,7 @@ pub trait ListSpec: Send + Sync + 'static {
 #[template(path = "list_page.html")]
 pub struct ListPage {
     l: Layout,
-    path: &'static str,
-    filters: Vec<Field>,
-    notes: Vec<Note>,
-    buttons: Vec<Button>,
-    list: ListView,
+    list: Listing,
 }
 
 /// The page of a list: filter bar, notes, buttons, table, paging and its Excel download.
@@ -344,20 +346,12 @@ pub async fn show<L: ListSpec>(
     if let Some(to) = L::elsewhere(&page.user) {
         return Ok(Redirect::to(&to).into_response());
     }
-    let view = match self::page::<L>(&page, raw.as_deref(), &q, &paging).await? {
+    let list = match self::page::<L>(&page, raw.as_deref(), &q, &paging).await? {
         Listed::Export(r) => return Ok(r),
         Listed::View(v) => v,
     };
-    let ctx = page.ctx();
-    let p = ListPage {
-        l: Layout::new(&page.user, L::MENU, L::TITLE).with_flash(flash.ok.as_deref()),
-        path: L::PATH,
-        filters: L::filters(&ctx, &q).await?,
-        notes: L::notes(&ctx, &q).await?,
-        buttons: L::buttons(&page.user),
-        list: view,
-    };
-    Ok((p.list.status(), p).into_response())
+    let l = Layout::new(&page.user, L::MENU, L::TITLE).with_flash(flash.ok.as_deref());
+    Ok((list.status(), ListPage { l, list }).into_response())
 }
 
 /// The message to show after a redirect (`?ok=saved`).
@@ -368,7 +362,7 @@ pub struct Flash {
 
 /// What a list page answers: its view, or the Excel download.
 pub enum Listed {
-    View(ListView),
+    View(Listing),
     Export(Response),
 }
 
@@ -384,7 +378,6 @@ pub async fn page<L: ListSpec>(
         return Ok(Listed::Export(xlsx(L::TITLE, L::export(&ctx, q).await?)));
     }
     let req = paging.req();
-    let columns = L::columns(&page.user);
     let (rows, total, error) = match L::load(&ctx, q, req).await {
         Ok((rows, total)) => (rows, total, None),
         Err(e @ (AppError::Refused(..) | AppError::Validation(_))) => {
@@ -392,8 +385,15 @@ pub async fn page<L: ListSpec>(
         }
         Err(e) => return Err(e.into()),
     };
-    let table = Table::of(&columns, On::Table, &rows, L::EMPTY);
-    Ok(Listed::View(ListView { table, pager: Pager::new(raw_query, req, total), error }))
+    Ok(Listed::View(Listing {
+        path: L::PATH,
+        filters: L::filters(&ctx, q).await?,
+        notes: L::notes(&ctx, q).await?,
+        buttons: L::buttons(&page.user),
+        table: Table::of(&L::columns(&page.user), On::Table, &rows, L::EMPTY),
+        pager: Pager::new(raw_query, req, total),
+        error,
+    }))
 }
 
 /// The list for the API: one page of rows with the total.

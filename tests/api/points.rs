@@ -82,7 +82,7 @@ both!(the_demo_street_has_136_points_of_every_type_in_grids, |app: TestApp| asyn
     let (status, html) = b.get("/points").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("共 136 条") && html.contains("有 2 个在用点位不在任何网格内"));
-    let (_, html) = b.get("/points?outside=1").await;
+    let (_, html) = b.get("/points?outside_grids=1").await;
     assert!(html.contains("共 2 条") && html.contains("建设项目工地"));
     let (_, html) = b.get("/points?fixed=0").await;
     assert!(html.contains("共 17 条"), "construction sites and shop fronts are random points");

@@ -2,14 +2,13 @@ use super::{ErrorBody, JsonBody, Page};
 use crate::domain::geo::{gcj02_to_wgs84, in_china};
 use crate::error::AppError;
 use crate::error::Code;
-use crate::service::access::area_scope;
 use crate::service::grids::{self as grid_svc, GridImport, Responsible};
-use crate::service::non_empty;
 use crate::service::points::{self as svc, PointInput};
-use crate::store::PageReq;
 use crate::store::points::{self as store, GridRow, Point, PointRow, PointType};
 use crate::web::auth::ApiUser;
 use crate::web::error::ApiResult;
+use crate::web::list::{self, Paging};
+use crate::web::lists::registry::{GridQuery, Grids, PointQuery, Points};
 use crate::web::query::Query;
 use axum::Json;
 use axum::body::Bytes;
@@ -18,39 +17,14 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-#[derive(Deserialize, IntoParams, Default)]
-pub struct PointQuery {
-    type_id: Option<String>,
-    /// Points in this area or below
-    area_id: Option<String>,
-    unit_id: Option<String>,
-    grid_id: Option<String>,
-    /// true: fixed points, false: random points
-    fixed: Option<bool>,
-    /// true: only points outside every grid
-    outside_grids: Option<bool>,
-    q: Option<String>,
-    page: Option<i64>,
-    size: Option<i64>,
-}
-
-/// List the points the caller may see (a unit only its own).
-#[utoipa::path(get, path = "/points", tag = "points", params(PointQuery), responses((status = 200, body = Page<PointRow>)))]
-pub async fn list(api: ApiUser, Query(q): Query<PointQuery>) -> ApiResult<Json<Page<PointRow>>> {
-    let ctx = api.ctx();
-    let mut f = svc::scope(&ctx).await?;
-    f.area_ids = crate::service::access::narrow_to_area(ctx.db, f.area_ids.take(), non_empty(&q.area_id)).await?;
-    if f.unit_id.is_none() {
-        f.unit_id = non_empty(&q.unit_id);
-    }
-    f.type_id = non_empty(&q.type_id);
-    f.grid_id = non_empty(&q.grid_id);
-    f.fixed = q.fixed;
-    f.outside_grids = q.outside_grids.unwrap_or(false);
-    f.keyword = non_empty(&q.q);
-    let req = PageReq::new(q.page, q.size);
-    let (items, total) = store::list(ctx.db, &f, req).await?;
-    Ok(Json(Page { items, total, page: req.page, size: req.size }))
+/// List the points the caller may see (a unit only its own, a grid worker its area).
+#[utoipa::path(get, path = "/points", tag = "points", params(PointQuery, Paging), responses((status = 200, body = Page<PointRow>), (status = 400, body = ErrorBody)))]
+pub async fn list(
+    api: ApiUser,
+    Query(q): Query<PointQuery>,
+    Query(p): Query<Paging>,
+) -> ApiResult<Json<Page<PointRow>>> {
+    list::api::<Points>(&api, &q, &p).await
 }
 
 /// Register a point (admin). Its grid (and community, if not given) follow from its position.
@@ -84,11 +58,14 @@ pub async fn types(api: ApiUser) -> ApiResult<Json<Vec<PointType>>> {
     Ok(Json(store::types(&api.state.db).await?))
 }
 
-/// Grids the caller may see.
-#[utoipa::path(get, path = "/grids", tag = "points", responses((status = 200, body = Vec<GridRow>)))]
-pub async fn grids(api: ApiUser) -> ApiResult<Json<Vec<GridRow>>> {
-    let scope = area_scope(&api.ctx()).await?;
-    Ok(Json(store::grid_rows(&api.state.db, scope.as_deref()).await?))
+/// Grids the caller may see, with their unit, grid worker and number of points.
+#[utoipa::path(get, path = "/grids", tag = "points", params(GridQuery, Paging), responses((status = 200, body = Page<GridRow>), (status = 400, body = ErrorBody)))]
+pub async fn grids(
+    api: ApiUser,
+    Query(q): Query<GridQuery>,
+    Query(p): Query<Paging>,
+) -> ApiResult<Json<Page<GridRow>>> {
+    list::api::<Grids>(&api, &q, &p).await
 }
 
 /// Import grid boundaries (admin): a GeoJSON FeatureCollection with properties code, name, unit,

@@ -2,3 +2,7 @@
 //! API endpoint and its Excel export.
 
 pub mod admin;
+pub mod registry;
+
+pub use admin::{Accounts, Areas, AuditLog, Teams, Units};
+pub use registry::{Grids, Points};

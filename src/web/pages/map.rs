@@ -10,7 +10,7 @@ use crate::service::access::area_scope;
 use crate::service::grids::{Responsible, lookup};
 use crate::service::points as svc;
 use crate::store::PageReq;
-use crate::store::points::{self as store};
+use crate::store::points::{self as store, GridFilter};
 use crate::web::auth::PageUser;
 use crate::web::error::PageResult;
 use crate::web::query::Query;
@@ -57,7 +57,8 @@ pub async fn data(page: PageUser) -> PageResult<Json<Value>> {
     let scope = area_scope(&ctx).await?;
     let types = store::types(ctx.db).await?;
     let (points, _) = store::list(ctx.db, &svc::scope(&ctx).await?, PageReq::all()).await?;
-    let rows = store::grid_rows(ctx.db, scope.as_deref()).await?;
+    let (rows, _) =
+        store::grid_rows(ctx.db, &GridFilter { area_ids: scope, ..Default::default() }, PageReq::all()).await?;
     let grids = store::grids(ctx.db).await?;
     let mut outlines: BTreeMap<String, (f64, f64, f64, f64)> = BTreeMap::new();
     let mut features = Vec::new();

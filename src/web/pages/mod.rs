@@ -27,7 +27,7 @@ mod users;
 use super::AppState;
 use super::error::error_page;
 use super::list;
-use super::lists::admin as lists;
+use super::lists;
 use crate::domain::org::OrgLevel;
 use axum::Router;
 use axum::http::StatusCode;
@@ -52,7 +52,7 @@ pub fn routes() -> Router<AppState> {
         .route("/units/{id}/contacts/new", get(units::new_contact_form).post(units::create_contact))
         .route("/contacts/{id}/edit", get(units::edit_contact_form).post(units::update_contact))
         .route("/contacts/{id}/delete", post(units::delete_contact))
-        .route("/points", get(points::list))
+        .route("/points", get(list::show::<lists::Points>))
         .route("/points/new", get(points::new_form).post(points::create))
         .route("/points/import", get(points::import_form).post(points::import))
         .route("/points/template.xlsx", get(points::template))

@@ -1,174 +1,24 @@
 //! Pages for the point registry (点位).
 
-use super::{area_options, form_errors, opt};
+use super::{area_options, form_errors};
 use crate::domain::geo::wgs84_to_gcj02;
 use crate::domain::photo::PhotoOwner;
 use crate::domain::validate::FieldErrors;
 use crate::error::AppError;
 use crate::service::access::require_admin;
 use crate::service::points::{self as svc, PointInput, can_edit};
-use crate::store::points::{self as store, Point, PointFilter, PointRow};
-use crate::store::{PageReq, units};
+use crate::store::points::{self as store, Point, PointRow};
+use crate::store::units;
 use crate::web::auth::{CsrfForm, PageUser};
 use crate::web::error::PageResult;
 use crate::web::query::Query;
-use crate::web::ui::{Layout, Opt, Pager, xlsx};
+use crate::web::ui::{Layout, Opt};
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, RawQuery};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-
-#[derive(Deserialize, Default)]
-pub struct PointQuery {
-    type_id: Option<String>,
-    area_id: Option<String>,
-    unit_id: Option<String>,
-    grid_id: Option<String>,
-    fixed: Option<String>,
-    active: Option<String>,
-    outside: Option<String>,
-    q: Option<String>,
-    page: Option<i64>,
-    size: Option<i64>,
-    export: Option<String>,
-    ok: Option<String>,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "points/list.html")]
-pub struct PointList {
-    l: Layout,
-    rows: Vec<PointRow>,
-    pager: Pager,
-    q: PointQueryView,
-    types: Vec<Opt>,
-    areas: Vec<Opt>,
-    units: Vec<Opt>,
-    grids: Vec<Opt>,
-    can_edit: bool,
-    outside_count: i64,
-}
-
-/// The filter values as the form shows them.
-#[derive(Default)]
-pub struct PointQueryView {
-    pub type_id: String,
-    pub area_id: String,
-    pub unit_id: String,
-    pub grid_id: String,
-    pub fixed: String,
-    pub active: String,
-    pub outside: bool,
-    pub keyword: String,
-}
-
-fn flag(v: &Option<String>) -> Option<bool> {
-    match v.as_deref() {
-        Some("1") => Some(true),
-        Some("0") => Some(false),
-        _ => None,
-    }
-}
-
-pub const EXPORT_HEADERS: [&str; 18] = [
-    "点位编码",
-    "点位名称",
-    "点位类型",
-    "固定/随机",
-    "地址",
-    "经度",
-    "纬度",
-    "坐标系",
-    "所属社区编码",
-    "责任单位",
-    "负责人",
-    "负责人电话",
-    "备用负责人",
-    "备用负责人电话",
-    "包保领导",
-    "包保领导电话",
-    "状态",
-    "备注",
-];
-
-/// A point as an Excel row, in the same columns the import reads.
-pub fn export_row(r: &PointRow) -> Vec<String> {
-    vec![
-        r.code.clone(),
-        r.name.clone(),
-        r.type_name.clone(),
-        if r.fixed == 1 { "固定" } else { "随机" }.into(),
-        r.address.clone(),
-        r.lng.map(|x| format!("{x:.6}")).unwrap_or_default(),
-        r.lat.map(|x| format!("{x:.6}")).unwrap_or_default(),
-        "WGS-84".into(),
-        r.community_code.clone().unwrap_or_default(),
-        r.unit_name.clone(),
-        r.lead_name.clone(),
-        r.lead_phone.clone(),
-        r.backup_name.clone(),
-        r.backup_phone.clone(),
-        r.guarantor_name.clone(),
-        r.guarantor_phone.clone(),
-        if r.active == 1 { "在用" } else { "已撤销" }.into(),
-        r.note.clone(),
-    ]
-}
-
-pub async fn list(page: PageUser, RawQuery(raw): RawQuery, Query(q): Query<PointQuery>) -> PageResult<Response> {
-    let ctx = page.ctx();
-    let mut f: PointFilter = svc::scope(&ctx).await?;
-    f.area_ids = crate::service::access::narrow_to_area(ctx.db, f.area_ids.take(), opt(&q.area_id)).await?;
-    if f.unit_id.is_none() {
-        f.unit_id = opt(&q.unit_id);
-    }
-    f.type_id = opt(&q.type_id);
-    f.grid_id = opt(&q.grid_id);
-    f.fixed = flag(&q.fixed);
-    f.active = flag(&q.active);
-    f.outside_grids = q.outside.as_deref() == Some("1");
-    f.keyword = opt(&q.q);
-    if q.export.as_deref() == Some("xlsx") {
-        let (rows, _) = store::list(ctx.db, &f, PageReq::all()).await?;
-        return Ok(xlsx("点位台账", "点位", &EXPORT_HEADERS, rows.iter().map(export_row).collect()));
-    }
-    let req = PageReq::new(q.page, q.size);
-    let (rows, total) = store::list(ctx.db, &f, req).await?;
-    let outside_scope = PointFilter { outside_grids: true, active: Some(true), ..svc::scope(&ctx).await? };
-    let outside_count = store::list(ctx.db, &outside_scope, PageReq::new(Some(1), Some(1))).await?.1;
-    let types = store::types(ctx.db).await?.into_iter().map(|t| Opt::new(t.id, t.name)).collect();
-    let units = if page.user.role.needs_unit() {
-        Vec::new()
-    } else {
-        units::all_names(ctx.db).await?.into_iter().map(|(id, n)| Opt::new(id, n)).collect()
-    };
-    let grids =
-        store::grids(ctx.db).await?.into_iter().map(|g| Opt::new(g.id, format!("{} {}", g.code, g.name))).collect();
-    Ok(PointList {
-        l: Layout::new(&page.user, "points", "点位台账").with_flash(q.ok.as_deref()),
-        rows,
-        pager: Pager::new(raw.as_deref(), req, total),
-        q: PointQueryView {
-            type_id: q.type_id.unwrap_or_default(),
-            area_id: q.area_id.unwrap_or_default(),
-            unit_id: q.unit_id.unwrap_or_default(),
-            grid_id: q.grid_id.unwrap_or_default(),
-            fixed: q.fixed.unwrap_or_default(),
-            active: q.active.unwrap_or_default(),
-            outside: f.outside_grids,
-            keyword: q.q.unwrap_or_default(),
-        },
-        types,
-        areas: area_options(ctx.db, false).await?,
-        units,
-        grids,
-        can_edit: can_edit(page.user.role),
-        outside_count,
-    }
-    .into_response())
-}
 
 #[derive(Template, WebTemplate)]
 #[template(path = "points/detail.html")]
