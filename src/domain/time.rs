@@ -32,6 +32,11 @@ pub fn fmt_local(ms: i64) -> String {
     to_local(ms).format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
+/// A period [start, end) as its first and last days: "2026-11-16至2026-11-22".
+pub fn fmt_period(start: i64, end: i64) -> String {
+    format!("{}至{}", to_local(start).format("%Y-%m-%d"), to_local(end - 1).format("%Y-%m-%d"))
+}
+
 /// RFC 3339 with the +08:00 offset, for the JSON API.
 pub fn rfc3339_local(ms: i64) -> String {
     to_local(ms).to_rfc3339()

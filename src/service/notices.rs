@@ -381,25 +381,24 @@ pub async fn visible(ctx: &Ctx<'_>, id: &str) -> AppResult<Notice> {
 
 /// What the notice list may be filtered by, as typed (query strings of the page and the API).
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[serde(default)]
 pub struct ListQuery {
     /// weekly or daily
-    pub kind: Option<String>,
+    pub kind: String,
     /// community, street, unit or window
-    pub class: Option<String>,
+    pub class: String,
     /// draft or published (drafts only for the office, supervisors and the discipline office)
-    pub status: Option<String>,
+    pub status: String,
     /// Periods starting in this year
-    pub year: Option<String>,
+    pub year: String,
     /// 1: only notices the caller's unit has not confirmed
-    pub unread: Option<String>,
-    pub page: Option<i64>,
-    pub size: Option<i64>,
+    pub unread: String,
 }
 
 /// The list of notices the caller may read, newest period first: staff see drafts too, a unit
 /// sees published ones with its own confirmation.
 pub async fn list(ctx: &Ctx<'_>, q: &ListQuery, page: crate::store::PageReq) -> AppResult<(Vec<NoticeRow>, i64)> {
-    let text = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
+    let text = |v: &str| Some(v.trim()).filter(|v| !v.is_empty()).map(str::to_string);
     let mut f = NoticeFilter {
         kind: text(&q.kind).map(|k| parse_kind(&k)).transpose()?,
         class: text(&q.class).map(|c| super::scoring::parse_class(&c)).transpose()?,
@@ -413,10 +412,16 @@ pub async fn list(ctx: &Ctx<'_>, q: &ListQuery, page: crate::store::PageReq) -> 
             },
         },
         reader: ctx.user.unit_id.clone().filter(|_| ctx.user.role.needs_unit()),
-        unread: text(&q.unread).as_deref() == Some("1"),
+        unread: match text(&q.unread).as_deref() {
+            None | Some("0" | "false") => false,
+            Some("1" | "true") => true,
+            Some(other) => {
+                return Err(AppError::refuse(Code::InvalidQuery, format!("“阅读确认”应为1（未确认）：{other}")));
+            }
+        },
         ..Default::default()
     };
-    if let Some(y) = super::scoring::year_filter(q.year.as_deref())? {
+    if let Some(y) = super::scoring::year_filter(Some(&q.year))? {
         (f.from, f.to) = (Some(y.from), Some(y.to));
     }
     if !sees_drafts(ctx.user.role) {

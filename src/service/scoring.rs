@@ -914,24 +914,21 @@ pub fn red_flags_of_period(class: Class, start: i64) -> store::AwardFilter {
 
 /// What the award list may be filtered by, as typed.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[serde(default)]
 pub struct AwardQuery {
+    /// community, street, unit or window (every class when empty)
+    pub class: String,
     /// commendation or red_flag
-    pub kind: Option<String>,
+    pub kind: String,
     /// Awarded in this year
-    pub year: Option<String>,
-    pub page: Option<i64>,
-    pub size: Option<i64>,
+    pub year: String,
 }
 
 /// Red flags and commendations of a class (or of every class), newest first: their history.
-pub async fn award_list(
-    db: &Db,
-    class: Option<Class>,
-    q: &AwardQuery,
-    page: crate::store::PageReq,
-) -> AppResult<(Vec<Award>, i64)> {
+pub async fn award_list(db: &Db, q: &AwardQuery, page: crate::store::PageReq) -> AppResult<(Vec<Award>, i64)> {
+    let class = Some(q.class.trim()).filter(|c| !c.is_empty()).map(parse_class).transpose()?;
     let mut f = store::AwardFilter { class, ..Default::default() };
-    match q.kind.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
+    match Some(q.kind.trim()).filter(|k| !k.is_empty()) {
         None => {}
         Some(k) => match AwardKind::parse(k) {
             Some(kind @ (AwardKind::Commendation | AwardKind::RedFlag)) => f.kind = Some(kind),
@@ -940,7 +937,7 @@ pub async fn award_list(
             }
         },
     }
-    if let Some(y) = year_filter(q.year.as_deref())? {
+    if let Some(y) = year_filter(Some(&q.year))? {
         (f.from, f.to) = (Some(y.from), Some(y.to));
     }
     Ok(store::award_page(db, &f, page).await?)

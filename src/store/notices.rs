@@ -83,6 +83,8 @@ pub struct NoticeRow {
     pub published_at: Option<i64>,
     /// Units that confirmed reading
     pub reads: i64,
+    /// Units asked to confirm (every unit)
+    pub readers: i64,
     /// When the caller's unit confirmed (unit accounts only)
     pub own_read_at: Option<i64>,
     pub version: i64,
@@ -130,7 +132,8 @@ pub async fn list(db: &Db, f: &NoticeFilter, page: super::PageReq) -> Result<(Ve
     }
     let sql = format!(
         "SELECT n.id, n.kind, n.class, n.period_start, n.period_end, n.number, n.title, n.status, n.published_at, \
-         (SELECT COUNT(*) FROM notice_reads r WHERE r.notice_id = n.id) AS reads, {own} AS own_read_at, n.version \
+         (SELECT COUNT(*) FROM notice_reads r WHERE r.notice_id = n.id) AS reads, \
+         (SELECT COUNT(*) FROM units) AS readers, {own} AS own_read_at, n.version \
          FROM notices n{} ORDER BY n.period_start DESC, n.created_at DESC{}",
         w.sql(),
         page.limit_offset()

@@ -190,6 +190,8 @@ pub enum Input {
     /// A choice, "全部" first
     Select(Vec<Opt>),
     Date,
+    /// A year, four digits
+    Year,
     /// A tick box sending 1
     Check,
     /// Carried along when set (a drill-down's context)
@@ -215,6 +217,10 @@ impl Field {
 
     pub fn date(name: &'static str, label: &'static str, value: &str) -> Field {
         Field { name, label, input: Input::Date, value: value.into() }
+    }
+
+    pub fn year(name: &'static str, label: &'static str, value: &str) -> Field {
+        Field { name, label, input: Input::Year, value: value.into() }
     }
 
     pub fn check(name: &'static str, label: &'static str, value: &str) -> Field {

@@ -834,7 +834,7 @@ both!(the_notice_list_filters_pages_and_exports_and_units_see_what_they_have_not
     // The pages: filter bar and paging for the office, 未确认 for a unit, a real Excel export.
     let b = app.login("admin").await;
     let (_, html) = b.get("/notices?class=community").await;
-    assert!(html.contains("id=\"notice-filters\"") && html.contains("共 1 条"), "{html}");
+    assert!(html.contains("<select name=\"status\">") && html.contains("共 1 条"), "{html}");
     let res = b.get_raw("/notices?status=published&export=xlsx").await;
     assert_eq!(res.status(), StatusCode::OK);
     let rows = crate::units::xlsx_rows(&res.bytes().await.unwrap());

@@ -6,6 +6,8 @@ use crate::service::scoring::{parse_class, parse_day};
 use crate::store::notices::{Notice, NoticeRow, ReadStatus};
 use crate::web::auth::ApiUser;
 use crate::web::error::ApiResult;
+use crate::web::list::{self, Paging};
+use crate::web::lists::Notices;
 use crate::web::query::Query;
 use axum::Json;
 use axum::extract::Path;
@@ -16,12 +18,14 @@ use utoipa::ToSchema;
 
 /// Notices the caller may read, newest period first (drafts for the office, supervisors and the
 /// discipline office), filtered and paged; a unit's own confirmation in `own_read_at`.
-#[utoipa::path(get, path = "/notices", tag = "scoring", params(ListQuery),
+#[utoipa::path(get, path = "/notices", tag = "scoring", params(ListQuery, Paging),
     responses((status = 200, body = Page<NoticeRow>), (status = 400, body = ErrorBody)))]
-pub async fn list(api: ApiUser, Query(q): Query<ListQuery>) -> ApiResult<Json<Page<NoticeRow>>> {
-    let req = crate::store::PageReq::new(q.page, q.size);
-    let (items, total) = svc::list(&api.ctx(), &q, req).await?;
-    Ok(Json(Page { items, total, page: req.page, size: req.size }))
+pub async fn list(
+    api: ApiUser,
+    Query(q): Query<ListQuery>,
+    Query(p): Query<Paging>,
+) -> ApiResult<Json<Page<NoticeRow>>> {
+    list::api::<Notices>(&api, &q, &p).await
 }
 
 #[derive(Deserialize, ToSchema)]

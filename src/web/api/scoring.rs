@@ -9,6 +9,8 @@ use crate::service::scoring::{
 use crate::store::scoring::{self as store, Award, Scheme};
 use crate::web::auth::ApiUser;
 use crate::web::error::ApiResult;
+use crate::web::list::{self, Paging};
+use crate::web::lists::Awards;
 use crate::web::query::Query;
 use axum::Json;
 use axum::extract::Path;
@@ -192,17 +194,17 @@ pub async fn red_flags(
 }
 
 /// Red flags and commendations of a class, newest first, filtered and paged: their history.
-#[utoipa::path(get, path = "/scoring/{class}/awards", tag = "scoring", params(("class" = String, Path), AwardQuery),
+/// (`class` in the query is the path's.)
+#[utoipa::path(get, path = "/scoring/{class}/awards", tag = "scoring", params(("class" = String, Path), AwardQuery, Paging),
     responses((status = 200, body = Page<Award>), (status = 400, body = ErrorBody)))]
 pub async fn awards(
     api: ApiUser,
     Path(class): Path<String>,
-    Query(q): Query<AwardQuery>,
+    Query(mut q): Query<AwardQuery>,
+    Query(p): Query<Paging>,
 ) -> ApiResult<Json<Page<Award>>> {
-    let class = parse_class(&class)?;
-    let req = crate::store::PageReq::new(q.page, q.size);
-    let (items, total) = svc::award_list(&api.state.db, Some(class), &q, req).await?;
-    Ok(Json(Page { items, total, page: req.page, size: req.size }))
+    q.class = parse_class(&class)?.as_str().into();
+    list::api::<Awards>(&api, &q, &p).await
 }
 
 #[derive(Deserialize, ToSchema)]

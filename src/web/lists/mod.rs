@@ -2,7 +2,9 @@
 //! API endpoint and its Excel export.
 
 pub mod admin;
+pub mod campaign;
 pub mod registry;
 
 pub use admin::{Accounts, Areas, AuditLog, Teams, Units};
+pub use campaign::{Awards, Notices};
 pub use registry::{Grids, Points};

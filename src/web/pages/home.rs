@@ -48,7 +48,7 @@ pub async fn index(page: PageUser) -> PageResult<Home> {
         let today = to_local(now_ms()).date_naive();
         let l = scoring::ledger(&ctx, class, &u.id, SpanKind::Week, today).await?;
         cards.push(("本周千分制得分", fmt_points(l.score), format!("/scores/{}/{}", class.as_str(), u.id)));
-        let unread = ListQuery { unread: Some("1".into()), ..Default::default() };
+        let unread = ListQuery { unread: "1".into(), ..Default::default() };
         let (_, n) = notices::list(&ctx, &unread, PageReq::new(Some(1), Some(1))).await?;
         cards.push(("待确认通报", n.to_string(), "/notices?unread=1".into()));
         let flags = crate::store::scoring::red_flags_of(ctx.db, &u.id).await?.len();
@@ -56,10 +56,10 @@ pub async fn index(page: PageUser) -> PageResult<Home> {
     }
     // The office: drafts waiting, and who has not confirmed the latest notice.
     if ctx.user.role == Role::Admin {
-        let drafts = ListQuery { status: Some("draft".into()), ..Default::default() };
+        let drafts = ListQuery { status: "draft".into(), ..Default::default() };
         let (_, n) = notices::list(&ctx, &drafts, PageReq::new(Some(1), Some(1))).await?;
         cards.push(("待发布通报", n.to_string(), "/notices?status=draft".into()));
-        let published = ListQuery { status: Some("published".into()), ..Default::default() };
+        let published = ListQuery { status: "published".into(), ..Default::default() };
         if let Some(latest) = notices::list(&ctx, &published, PageReq::new(Some(1), Some(1))).await?.0.first() {
             let missing = units::count_all(ctx.db).await? - latest.reads;
             cards.push(("最新通报未确认单位", missing.to_string(), format!("/notices/{}", latest.id)));

@@ -8,12 +8,13 @@ use crate::domain::time::fmt_local;
 use crate::error::AppError;
 use crate::service::notices::{self as svc, ListQuery, NoticeData};
 use crate::service::scoring::{parse_class, parse_day};
-use crate::store::PageReq;
-use crate::store::notices::{Notice, NoticeRow, ReadStatus};
+use crate::store::notices::{Notice, ReadStatus};
 use crate::web::auth::{CsrfForm, PageUser};
 use crate::web::error::PageResult;
+use crate::web::list::{self, Cell, Input, Listed, Listing, Paging, options};
+use crate::web::lists::Notices;
 use crate::web::query::Query;
-use crate::web::ui::{Layout, Opt, Pager, xlsx_sheets};
+use crate::web::ui::{Layout, Opt, xlsx_sheets};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, RawQuery};
@@ -25,100 +26,44 @@ use serde::Deserialize;
 #[template(path = "notices/list.html")]
 pub struct ListPage {
     l: Layout,
-    rows: Vec<Line>,
-    pager: Pager,
-    q: ListQuery,
+    list: Listing,
     classes: Vec<Opt>,
     is_admin: bool,
-    /// Office, supervisors, discipline: drafts and the count of confirmations
-    staff: bool,
-    /// A unit's account: its own confirmations
-    is_unit: bool,
-    /// Units that are asked to confirm reading
-    units: i64,
     today: String,
     error: Option<String>,
 }
 
-/// A notice in the list with its texts for the page.
-pub struct Line {
-    n: NoticeRow,
-    kind: &'static str,
-    class: &'static str,
-    period: String,
-    published: String,
-    own_read: String,
-}
-
-fn line(n: NoticeRow) -> Line {
-    Line {
-        kind: n.kind.label(),
-        class: n.class.label(),
-        period: format!("{}至{}", &fmt_local(n.period_start)[..10], &fmt_local(n.period_end - 1)[..10]),
-        published: n.published_at.map(|t| fmt_local(t)[..16].to_string()).unwrap_or_default(),
-        own_read: n.own_read_at.map(|t| fmt_local(t)[..16].to_string()).unwrap_or_default(),
-        n,
-    }
-}
-
-async fn list_page(page: &PageUser, raw: Option<&str>, q: ListQuery, error: Option<String>) -> PageResult<ListPage> {
-    let req = PageReq::new(q.page, q.size);
-    let (rows, total) = svc::list(&page.ctx(), &q, req).await?;
-    let staff = svc::sees_drafts(page.user.role);
-    Ok(ListPage {
+async fn list_page(
+    page: &PageUser,
+    raw: Option<&str>,
+    q: &ListQuery,
+    paging: &Paging,
+    error: Option<String>,
+) -> PageResult<Response> {
+    let list = match list::page::<Notices>(page, raw, q, paging).await? {
+        Listed::Export(r) => return Ok(r),
+        Listed::View(v) => v,
+    };
+    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { list.status() };
+    let p = ListPage {
         l: Layout::new(&page.user, "notices", "通报简报"),
-        rows: rows.into_iter().map(line).collect(),
-        pager: Pager::new(raw, req, total),
-        q,
-        classes: Class::ALL.iter().map(|c| Opt::new(c.as_str(), c.label())).collect(),
+        list,
+        classes: options(&Class::ALL, Class::as_str, Class::label),
         is_admin: page.user.role == Role::Admin,
-        staff,
-        is_unit: page.user.role.needs_unit(),
-        units: if staff { crate::store::units::count_all(&page.state.db).await? } else { 0 },
         today: crate::domain::time::to_local(crate::domain::time::now_ms()).format("%Y-%m-%d").to_string(),
         error,
-    })
+    };
+    Ok((status, p).into_response())
 }
 
-#[derive(Deserialize, Default)]
-pub struct ExportParam {
-    export: Option<String>,
-}
-
+/// The notices (declared in `web::lists::campaign`) with the office's form generating a draft.
 pub async fn list(
     page: PageUser,
     RawQuery(raw): RawQuery,
     Query(q): Query<ListQuery>,
-    Query(x): Query<ExportParam>,
+    Query(paging): Query<Paging>,
 ) -> PageResult<Response> {
-    if x.export.as_deref() == Some("xlsx") {
-        let (rows, _) = svc::list(&page.ctx(), &q, PageReq::all()).await?;
-        let rows: Vec<Line> = rows.into_iter().map(line).collect();
-        let staff = svc::sees_drafts(page.user.role);
-        let read_header = if staff { "已确认单位数" } else { "本单位确认时间" };
-        let cells = rows
-            .into_iter()
-            .map(|r| {
-                vec![
-                    r.n.number,
-                    r.n.title,
-                    r.kind.into(),
-                    r.class.into(),
-                    r.period,
-                    if r.n.status == Publication::Published { "已发布" } else { "草稿" }.into(),
-                    r.published,
-                    if staff { r.n.reads.to_string() } else { r.own_read },
-                ]
-            })
-            .collect();
-        return Ok(crate::web::ui::xlsx(
-            "通报简报",
-            "通报",
-            &["期号", "标题", "类型", "排名对象", "周期", "状态", "发布时间", read_header],
-            cells,
-        ));
-    }
-    Ok(list_page(&page, raw.as_deref(), q, None).await?.into_response())
+    list_page(&page, raw.as_deref(), &q, &paging, None).await
 }
 
 #[derive(Deserialize, Default)]
@@ -141,8 +86,7 @@ pub async fn generate(CsrfForm { page, form }: CsrfForm<GenerateForm>) -> PageRe
     match run.await {
         Ok(n) => Ok(Redirect::to(&format!("/notices/{}", n.id)).into_response()),
         Err(e @ AppError::Refused(..)) => {
-            let again = list_page(&page, None, ListQuery::default(), Some(e.to_string())).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, again).into_response())
+            list_page(&page, None, &ListQuery::default(), &Paging::default(), Some(e.to_string())).await
         }
         Err(e) => Err(e.into()),
     }

@@ -4,19 +4,20 @@
 use super::opt;
 use crate::domain::problem::Source;
 use crate::domain::role::Role;
-use crate::domain::score::{AwardKind, CauseType};
+use crate::domain::score::CauseType;
 use crate::domain::score::{Class, Entry, FoundRule, RuleSet};
 use crate::domain::time::fmt_local;
 use crate::error::AppError;
 use crate::service::scoring::{
     self as svc, Ledger, RankLine, SpanKind, WhatIf, YearAssessment, parse_class, parse_day,
 };
-use crate::store::PageReq;
 use crate::store::scoring as store;
 use crate::web::auth::{CsrfForm, PageUser};
 use crate::web::error::PageResult;
+use crate::web::list::{self, Cell, Flash, Input, Listed, Listing, Paging};
+use crate::web::lists::Awards;
 use crate::web::query::Query;
-use crate::web::ui::{Layout, Opt, Pager, xlsx};
+use crate::web::ui::{Layout, Opt, xlsx};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, RawQuery};
@@ -556,14 +557,9 @@ pub async fn award_flags(CsrfForm { page, form }: CsrfForm<FlagForm>) -> PageRes
 #[template(path = "scores/awards.html")]
 pub struct AwardsPage {
     l: Layout,
-    classes: Vec<Opt>,
-    /// The class filtered ("" for every class)
-    class: String,
-    q: svc::AwardQuery,
-    rows: Vec<AwardLine>,
-    pager: Pager,
+    list: Listing,
+    /// The commendation form (the office): targets of the filtered class (or of 责任单位)
     is_admin: bool,
-    /// The commendation form: targets of the filtered class (or of 责任单位)
     form_class: String,
     form_class_label: &'static str,
     targets: Vec<Opt>,
@@ -572,54 +568,33 @@ pub struct AwardsPage {
     today: String,
 }
 
-/// An award with its texts for the page and the export.
-pub struct AwardLine {
-    a: store::Award,
-    at: String,
-    class: &'static str,
-    kind: &'static str,
-    period: String,
-}
-
-fn award_line(a: store::Award) -> AwardLine {
-    let period = match (a.period_start, a.period_end) {
-        (Some(s), Some(e)) => format!("{}至{}", &fmt_local(s)[..10], &fmt_local(e - 1)[..10]),
-        _ => String::new(),
-    };
-    AwardLine { at: fmt_local(a.at)[..16].to_string(), class: a.class.label(), kind: a.kind.label(), period, a }
-}
-
-#[derive(Deserialize, Default)]
-pub struct AwardsQuery {
-    class: Option<String>,
-    export: Option<String>,
-    ok: Option<String>,
-}
-
 async fn awards_page(
     page: &PageUser,
     raw: Option<&str>,
-    class: Option<Class>,
-    q: svc::AwardQuery,
+    q: &svc::AwardQuery,
+    paging: &Paging,
     form: CommendForm,
-    error: Option<String>,
-) -> PageResult<AwardsPage> {
-    let req = PageReq::new(q.page, q.size);
-    let (rows, total) = svc::award_list(&page.state.db, class, &q, req).await?;
-    let form_class = class.unwrap_or(Class::Unit);
+    outcome: Result<String, Option<&str>>,
+) -> PageResult<Response> {
+    let (error, flash) = match outcome {
+        Ok(error) => (Some(error), None),
+        Err(flash) => (None, flash),
+    };
+    let list = match list::page::<Awards>(page, raw, q, paging).await? {
+        Listed::Export(r) => return Ok(r),
+        Listed::View(v) => v,
+    };
+    let form_class = Class::parse(q.class.trim()).unwrap_or(Class::Unit);
     let is_admin = page.user.role == Role::Admin;
     let targets = if is_admin {
         store::targets(&page.state.db, form_class).await?.into_iter().map(|(id, name)| Opt::new(id, name)).collect()
     } else {
         Vec::new()
     };
-    Ok(AwardsPage {
-        l: Layout::new(&page.user, "awards", "红旗与表扬"),
-        classes: Class::ALL.iter().map(|c| Opt::new(c.as_str(), c.label())).collect(),
-        class: class.map(|c| c.as_str().to_string()).unwrap_or_default(),
-        q,
-        rows: rows.into_iter().map(award_line).collect(),
-        pager: Pager::new(raw, req, total),
+    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { list.status() };
+    let p = AwardsPage {
+        l: Layout::new(&page.user, "awards", "红旗与表扬").with_flash(flash),
+        list,
         is_admin,
         form_class: form_class.as_str().into(),
         form_class_label: form_class.label(),
@@ -627,30 +602,21 @@ async fn awards_page(
         form,
         error,
         today: crate::domain::time::to_local(crate::domain::time::now_ms()).format("%Y-%m-%d").to_string(),
-    })
+    };
+    Ok((status, p).into_response())
 }
 
-/// The history of red flags and commendations (every class or one), with the office's
-/// commendation form.
+/// The history of red flags and commendations (declared in `web::lists::campaign`), with the
+/// office's commendation form.
 pub async fn awards(
     page: PageUser,
     RawQuery(raw): RawQuery,
     Query(q): Query<svc::AwardQuery>,
-    Query(x): Query<AwardsQuery>,
+    Query(paging): Query<Paging>,
+    Query(flash): Query<Flash>,
 ) -> PageResult<Response> {
-    let class = opt(&x.class).map(|c| parse_class(&c)).transpose()?;
-    if x.export.as_deref() == Some("xlsx") {
-        let (rows, _) = svc::award_list(&page.state.db, class, &q, PageReq::all()).await?;
-        let cells = rows
-            .into_iter()
-            .map(award_line)
-            .map(|r| vec![r.at, r.class.into(), r.a.target_name, r.kind.into(), r.period, r.a.note])
-            .collect();
-        return Ok(xlsx("红旗与表扬", "奖励", &["时间", "考核对象", "名称", "类型", "周期", "说明"], cells));
-    }
-    let mut p = awards_page(&page, raw.as_deref(), class, q, CommendForm::default(), None).await?;
-    p.l = p.l.with_flash(x.ok.as_deref());
-    Ok(p.into_response())
+    let flash = flash.ok.as_deref();
+    awards_page(&page, raw.as_deref(), &q, &paging, CommendForm::default(), Err(flash)).await
 }
 
 #[derive(Deserialize, Default)]
@@ -672,8 +638,8 @@ pub async fn commend(CsrfForm { page, form }: CsrfForm<CommendForm>) -> PageResu
         Ok(_) => Ok(Redirect::to(&format!("/scores/awards?class={}&ok=created", class.as_str())).into_response()),
         Err(e @ AppError::Validation(_)) => {
             let message = crate::web::error::message_of(&e);
-            let again = awards_page(&page, None, Some(class), svc::AwardQuery::default(), form, Some(message)).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, again).into_response())
+            let q = svc::AwardQuery { class: class.as_str().into(), ..Default::default() };
+            awards_page(&page, None, &q, &Paging::default(), form, Ok(message)).await
         }
         Err(e) => Err(e.into()),
     }
