@@ -269,9 +269,9 @@ pub async fn run(
 /// the most-urgent-first sort.
 async fn ledger_pages(db: &Db, unit: &str) -> anyhow::Result<()> {
     let filter = ProblemFilter {
-        states: Some(vec!["dispatched".into(), "acknowledged".into()]),
+        states: Some(vec![crate::domain::problem::State::Dispatched, crate::domain::problem::State::Acknowledged]),
         unit_id: Some(unit.to_string()),
-        source: Some("supervision".into()),
+        source: Some(crate::domain::problem::Source::Supervision),
         ..Default::default()
     };
     let samples = first_pages(db, &filter, Sort::FoundDesc, 50).await?;

@@ -51,7 +51,7 @@ pub async fn today(ctx: &Ctx<'_>) -> AppResult<Rounds> {
     };
     let recheck = if inspector {
         let mut f = scope(ctx).await?;
-        f.states = Some(vec!["submitted".into()]);
+        f.states = Some(vec![crate::domain::problem::State::Submitted]);
         store::list(ctx.db, &f, PageReq::new(Some(1), Some(100))).await?.0
     } else {
         Vec::new()

@@ -87,12 +87,12 @@ pub struct ProblemRow {
 
 #[derive(Debug, Default, Clone)]
 pub struct ProblemFilter {
-    pub states: Option<Vec<String>>,
+    pub states: Option<Vec<State>>,
     pub unit_id: Option<String>,
     pub area_ids: Option<Vec<String>>,
     pub type_id: Option<String>,
-    pub source: Option<String>,
-    pub severity: Option<String>,
+    pub source: Option<Source>,
+    pub severity: Option<Severity>,
     pub from_ms: Option<i64>,
     pub to_ms: Option<i64>,
     /// Overdue at this moment
@@ -116,22 +116,13 @@ const ROW: &str = "SELECT q.id, q.code, q.point_id, p.name AS point_name, t.name
 
 fn filter_sql(db: &Db, f: &ProblemFilter) -> Where {
     let mut w = Where::default();
-    if let Some(states) = &f.states {
-        let ps: Vec<String> = states.iter().map(|s| w.text(s)).collect();
-        w.and(if ps.is_empty() { "1 = 0".into() } else { format!("q.state IN ({})", ps.join(",")) });
-    }
-    for (col, v) in
-        [("q.unit_id", &f.unit_id), ("p.type_id", &f.type_id), ("q.source", &f.source), ("q.severity", &f.severity)]
-    {
-        if let Some(v) = v {
-            let p = w.text(v);
-            w.and(format!("{col} = {p}"));
-        }
-    }
-    if let Some(ids) = &f.area_ids {
-        let ps: Vec<String> = ids.iter().map(|i| w.text(i)).collect();
-        w.and(if ps.is_empty() { "1 = 0".into() } else { format!("p.community_id IN ({})", ps.join(",")) });
-    }
+    let states: Option<Vec<String>> = f.states.as_ref().map(|s| s.iter().map(|s| s.as_str().to_string()).collect());
+    w.within("q.state", states.as_deref());
+    w.eq("q.unit_id", f.unit_id.as_deref());
+    w.eq("p.type_id", f.type_id.as_deref());
+    w.eq("q.source", f.source.map(Source::as_str));
+    w.eq("q.severity", f.severity.map(Severity::as_str));
+    w.within("p.community_id", f.area_ids.as_deref());
     if let Some(from) = f.from_ms {
         let p = w.int(from);
         w.and(format!("q.found_at >= {p}"));
@@ -303,10 +294,7 @@ pub async fn list(db: &Db, f: &ProblemFilter, page: PageReq) -> Result<(Vec<Prob
     // The count joins points only when a filter needs them (area, point type, keyword).
     let needs_points = f.area_ids.is_some() || f.type_id.is_some() || f.keyword.is_some();
     let from = if needs_points { "problems q JOIN points p ON p.id = q.point_id" } else { "problems q" };
-    let total = super::count(db, from, &w).await?;
-    let sql = format!("{ROW}{} ORDER BY q.found_at DESC, q.id DESC{}", w.sql(), page.limit_offset());
-    let rows = bind_args_as(sqlx::query_as::<_, ProblemRow>(&sql), &w.args).fetch_all(&db.pool).await?;
-    Ok((rows, total))
+    super::paged(db, ROW, from, &w, "q.found_at DESC, q.id DESC", page).await
 }
 
 /// The ledger's orders. Each pairs a key with the id, so that a page can continue after a row.

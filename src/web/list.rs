@@ -55,6 +55,10 @@ pub enum Cell {
     /// A day, YYYY-MM-DD
     Date(String),
     Link(String, String),
+    /// A line with a grey second line under it on the page ("来源"); one line in Excel
+    Hint(String, String),
+    /// Text followed by a marker ("逾期", "返工2"); None: no marker
+    Marked(String, Option<(String, &'static str)>),
     /// A label with a style: "" (plain), "off", "win"
     Tag(String, &'static str),
     /// A label with a colour mark (point types)
@@ -106,6 +110,14 @@ impl Cell {
         }
     }
 
+    /// Short cells (numbers, times, tags) stay on one line.
+    pub fn compact(&self) -> bool {
+        matches!(
+            self,
+            Cell::Int(_) | Cell::Decimal(..) | Cell::Percent(_) | Cell::Time(_) | Cell::Date(_) | Cell::Tag(..)
+        )
+    }
+
     /// What the cell says as plain text (the Excel text, the phone card).
     pub fn plain(&self) -> String {
         match self {
@@ -121,7 +133,9 @@ impl Cell {
             Cell::Percent(None) => "—".into(),
             Cell::Time(Some(t)) => to_local(*t).format("%Y-%m-%d %H:%M").to_string(),
             Cell::Time(None) => String::new(),
-            Cell::Phone(name, phone) => format!("{name} {phone}").trim().to_string(),
+            Cell::Phone(name, phone) | Cell::Hint(name, phone) => format!("{name} {phone}").trim().to_string(),
+            Cell::Marked(text, None) => text.clone(),
+            Cell::Marked(text, Some((mark, _))) => format!("{text} {mark}").trim().to_string(),
             Cell::Changes(c) => c.iter().map(crate::service::audit::describe).collect::<Vec<_>>().join("；"),
             Cell::Actions(_) => String::new(),
         }
@@ -141,26 +155,38 @@ pub struct Column<R> {
     pub header: &'static str,
     pub on: On,
     pub cell: Box<dyn Fn(&R) -> Cell + Send + Sync>,
+    /// Kept on one line in the table (codes, short labels)
+    pub nowrap: bool,
+}
+
+impl<R> Column<R> {
+    /// Keeps the column's cells on one line.
+    pub fn nowrap(mut self) -> Self {
+        self.nowrap = true;
+        self
+    }
 }
 
 /// A column of the table and the export.
 pub fn col<R>(header: &'static str, cell: impl Fn(&R) -> Cell + Send + Sync + 'static) -> Column<R> {
-    Column { header, on: On::Both, cell: Box::new(cell) }
+    Column { header, on: On::Both, cell: Box::new(cell), nowrap: false }
 }
 
 /// A column of the page's table only (links, buttons).
 pub fn table_col<R>(header: &'static str, cell: impl Fn(&R) -> Cell + Send + Sync + 'static) -> Column<R> {
-    Column { header, on: On::Table, cell: Box::new(cell) }
+    Column { header, on: On::Table, cell: Box::new(cell), nowrap: false }
 }
 
 /// A column of the Excel export only (details the table leaves out).
 pub fn sheet_col<R>(header: &'static str, cell: impl Fn(&R) -> Cell + Send + Sync + 'static) -> Column<R> {
-    Column { header, on: On::Sheet, cell: Box::new(cell) }
+    Column { header, on: On::Sheet, cell: Box::new(cell), nowrap: false }
 }
 
 /// The rows as a table of cells, for a page or a sheet.
 pub struct Table {
     pub headers: Vec<&'static str>,
+    /// Per column: kept on one line
+    pub nowrap: Vec<bool>,
     pub rows: Vec<Vec<Cell>>,
     /// Shown when there are no rows
     pub empty: &'static str,
@@ -171,6 +197,7 @@ impl Table {
         let shown: Vec<&Column<R>> = columns.iter().filter(|c| c.on == On::Both || c.on == on).collect();
         Table {
             headers: shown.iter().map(|c| c.header).collect(),
+            nowrap: shown.iter().map(|c| c.nowrap).collect(),
             rows: rows.iter().map(|r| shown.iter().map(|c| (c.cell)(r)).collect()).collect(),
             empty,
         }
@@ -183,12 +210,27 @@ pub struct Sheet {
     pub table: Table,
 }
 
+impl Sheet {
+    /// A sheet of text cells (an import's format, where every cell is read as text).
+    pub fn text(name: &str, headers: Vec<&'static str>, rows: Vec<Vec<String>>) -> Sheet {
+        let table = Table {
+            nowrap: vec![false; headers.len()],
+            headers,
+            rows: rows.into_iter().map(|r| r.into_iter().map(Cell::Text).collect()).collect(),
+            empty: "",
+        };
+        Sheet { name: name.into(), table }
+    }
+}
+
 /// How a filter is entered in the filter bar.
 pub enum Input {
     /// A text box with this placeholder
     Text(&'static str),
     /// A choice, "全部" first
     Select(Vec<Opt>),
+    /// A choice that always has a value (an order); the first option is the default
+    Choice(Vec<Opt>),
     Date,
     /// A year, four digits
     Year,
@@ -213,6 +255,10 @@ impl Field {
 
     pub fn select(name: &'static str, label: &'static str, options: Vec<Opt>, value: &str) -> Field {
         Field { name, label, input: Input::Select(options), value: value.into() }
+    }
+
+    pub fn choice(name: &'static str, label: &'static str, options: Vec<Opt>, value: &str) -> Field {
+        Field { name, label, input: Input::Choice(options), value: value.into() }
     }
 
     pub fn date(name: &'static str, label: &'static str, value: &str) -> Field {
@@ -275,11 +321,53 @@ pub struct Paging {
     #[serde(default)]
     #[param(ignore)]
     pub export: Option<String>,
+    /// Keyset lists: continue after / go back before this cursor (see `Cursors`)
+    #[param(ignore)]
+    pub after: Option<String>,
+    #[param(ignore)]
+    pub before: Option<String>,
+    /// Keyset lists: the page number shown (the cursor decides the rows)
+    #[param(ignore)]
+    pub n: Option<i64>,
 }
 
 impl Paging {
     pub fn req(&self) -> PageReq {
         PageReq::new(self.page, self.size)
+    }
+}
+
+/// The cursors of a keyset list as the API documents them.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct Cursors {
+    /// Continue after this cursor (`next_cursor` of the previous answer)
+    pub after: Option<String>,
+    /// Go back before this cursor (`prev_cursor`)
+    pub before: Option<String>,
+}
+
+/// One page of a list: its rows, the total, and for keyset lists the cursors on either side.
+pub struct Slice<R> {
+    pub items: Vec<R>,
+    pub total: i64,
+    pub page: i64,
+    pub size: i64,
+    /// Keyset lists only: (next, previous) cursors
+    pub cursors: Option<(Option<String>, Option<String>)>,
+}
+
+impl<R> Slice<R> {
+    pub fn offset(items: Vec<R>, total: i64, req: PageReq) -> Slice<R> {
+        Slice { items, total, page: req.page, size: req.size, cursors: None }
+    }
+
+    fn pager(&self, raw_query: Option<&str>) -> Pager {
+        match &self.cursors {
+            None => Pager::new(raw_query, PageReq { page: self.page, size: self.size }, self.total),
+            Some((next, prev)) => {
+                Pager::keyset(raw_query, self.page, self.size, self.total, next.clone(), prev.clone())
+            }
+        }
     }
 }
 
@@ -300,6 +388,20 @@ pub trait ListSpec: Send + Sync + 'static {
         q: &Self::Query,
         page: PageReq,
     ) -> impl Future<Output = AppResult<(Vec<Self::Row>, i64)>> + Send;
+
+    /// One page as the page and the API ask for it: by page number, unless a list pages by
+    /// keyset (then it reads the cursors of `Paging`).
+    fn slice(
+        ctx: &Ctx<'_>,
+        q: &Self::Query,
+        paging: &Paging,
+    ) -> impl Future<Output = AppResult<Slice<Self::Row>>> + Send {
+        async move {
+            let req = paging.req();
+            let (items, total) = Self::load(ctx, q, req).await?;
+            Ok(Slice::offset(items, total, req))
+        }
+    }
 
     /// Where its page is and the menu entry it lights
     const PATH: &'static str;
@@ -383,11 +485,10 @@ pub async fn page<L: ListSpec>(
     if paging.export.as_deref() == Some("xlsx") {
         return Ok(Listed::Export(xlsx(L::TITLE, L::export(&ctx, q).await?)));
     }
-    let req = paging.req();
-    let (rows, total, error) = match L::load(&ctx, q, req).await {
-        Ok((rows, total)) => (rows, total, None),
+    let (slice, error) = match L::slice(&ctx, q, paging).await {
+        Ok(slice) => (slice, None),
         Err(e @ (AppError::Refused(..) | AppError::Validation(_))) => {
-            (Vec::new(), 0, Some(super::error::message_of(&e)))
+            (Slice::offset(Vec::new(), 0, paging.req()), Some(super::error::message_of(&e)))
         }
         Err(e) => return Err(e.into()),
     };
@@ -396,17 +497,17 @@ pub async fn page<L: ListSpec>(
         filters: L::filters(&ctx, q).await?,
         notes: L::notes(&ctx, q).await?,
         buttons: L::buttons(&page.user),
-        table: Table::of(&L::columns(&page.user), On::Table, &rows, L::EMPTY),
-        pager: Pager::new(raw_query, req, total),
+        pager: slice.pager(raw_query),
+        table: Table::of(&L::columns(&page.user), On::Table, &slice.items, L::EMPTY),
         error,
     }))
 }
 
 /// The list for the API: one page of rows with the total.
 pub async fn api<L: ListSpec>(api: &ApiUser, q: &L::Query, paging: &Paging) -> ApiResult<Json<Page<L::Row>>> {
-    let req = paging.req();
-    let (items, total) = L::load(&api.ctx(), q, req).await?;
-    Ok(Json(Page { items, total, page: req.page, size: req.size }))
+    let s = L::slice(&api.ctx(), q, paging).await?;
+    let (next_cursor, prev_cursor) = s.cursors.unwrap_or_default();
+    Ok(Json(Page { items: s.items, total: s.total, page: s.page, size: s.size, next_cursor, prev_cursor }))
 }
 
 /// An .xlsx download: bold frozen header rows, typed cells.

@@ -130,77 +130,37 @@ impl Layout {
     }
 }
 
+/// The pager under a list: "共 N 条，第 p/q 页" with first, previous and next links that keep the
+/// filters. Offset lists link page numbers; keyset lists (the problem ledger) link cursors, so a
+/// deep page costs what the first one does, and carry the page number `n` for display only.
 pub struct Pager {
     pub page: i64,
     pub pages: i64,
     pub total: i64,
     base: String,
+    /// Keyset lists: the cursors to continue after / before
+    cursors: Option<(Option<String>, Option<String>)>,
 }
 
 impl Pager {
-    /// `raw_query` is the current query string; its page and export parameters are dropped.
+    /// `raw_query` is the current query string; its paging and export parameters are dropped.
     pub fn new(raw_query: Option<&str>, req: PageReq, total: i64) -> Pager {
-        let base = raw_query
-            .unwrap_or("")
-            .split('&')
-            .filter(|kv| {
-                !kv.is_empty() && !kv.starts_with("page=") && !kv.starts_with("export=") && !kv.starts_with("ok=")
-            })
-            .collect::<Vec<_>>()
-            .join("&");
         let pages = ((total + req.size - 1) / req.size).max(1);
-        Pager { page: req.page, pages, total, base }
+        Pager { page: req.page, pages, total, base: base_query(raw_query), cursors: None }
     }
 
-    fn href(&self, extra: &str) -> String {
-        if self.base.is_empty() { format!("?{extra}") } else { format!("?{}&{extra}", self.base) }
-    }
-
-    pub fn prev_href(&self) -> Option<String> {
-        (self.page > 1).then(|| self.href(&format!("page={}", self.page - 1)))
-    }
-
-    pub fn next_href(&self) -> Option<String> {
-        (self.page < self.pages).then(|| self.href(&format!("page={}", self.page + 1)))
-    }
-
-    pub fn export_href(&self) -> String {
-        self.href("export=xlsx")
-    }
-}
-
-/// Paging by cursors (the problem ledger): next/previous pages continue after/before a row, so
-/// a deep page costs what the first one does. `n` carries the page number for display only.
-pub struct KeysetPager {
-    pub page: i64,
-    pub pages: i64,
-    pub total: i64,
-    base: String,
-    next: Option<String>,
-    prev: Option<String>,
-}
-
-impl KeysetPager {
-    pub fn new(
+    /// A keyset list's pager: `page` is the number the link carried (`n`), 1 without a previous page.
+    pub fn keyset(
         raw_query: Option<&str>,
-        n: Option<i64>,
+        page: i64,
         size: i64,
         total: i64,
         next: Option<String>,
         prev: Option<String>,
-    ) -> Self {
-        let base = raw_query
-            .unwrap_or("")
-            .split('&')
-            .filter(|kv| {
-                !kv.is_empty()
-                    && !["page=", "export=", "ok=", "after=", "before=", "n="].iter().any(|p| kv.starts_with(p))
-            })
-            .collect::<Vec<_>>()
-            .join("&");
+    ) -> Pager {
         let pages = ((total + size - 1) / size).max(1);
-        let page = if prev.is_none() { 1 } else { n.unwrap_or(1).clamp(1, pages) };
-        KeysetPager { page, pages, total, base, next, prev }
+        let page = if prev.is_none() { 1 } else { page.clamp(1, pages) };
+        Pager { page, pages, total, base: base_query(raw_query), cursors: Some((next, prev)) }
     }
 
     fn href(&self, extra: &str) -> String {
@@ -208,21 +168,37 @@ impl KeysetPager {
     }
 
     pub fn first_href(&self) -> Option<String> {
-        (self.page > 1 || self.prev.is_some())
-            .then(|| if self.base.is_empty() { "?".into() } else { format!("?{}", self.base) })
+        (self.page > 2).then(|| if self.base.is_empty() { "?".into() } else { format!("?{}", self.base) })
     }
 
     pub fn prev_href(&self) -> Option<String> {
-        self.prev.as_ref().map(|c| self.href(&format!("before={c}&n={}", (self.page - 1).max(1))))
+        match &self.cursors {
+            Some((_, prev)) => prev.as_ref().map(|c| self.href(&format!("before={c}&n={}", (self.page - 1).max(1)))),
+            None => (self.page > 1).then(|| self.href(&format!("page={}", self.page - 1))),
+        }
     }
 
     pub fn next_href(&self) -> Option<String> {
-        self.next.as_ref().map(|c| self.href(&format!("after={c}&n={}", self.page + 1)))
+        match &self.cursors {
+            Some((next, _)) => next.as_ref().map(|c| self.href(&format!("after={c}&n={}", self.page + 1))),
+            None => (self.page < self.pages).then(|| self.href(&format!("page={}", self.page + 1))),
+        }
     }
 
     pub fn export_href(&self) -> String {
         self.href("export=xlsx")
     }
+}
+
+/// The query string without paging, export and flash parameters.
+fn base_query(raw_query: Option<&str>) -> String {
+    const DROPPED: [&str; 6] = ["page=", "export=", "ok=", "after=", "before=", "n="];
+    raw_query
+        .unwrap_or("")
+        .split('&')
+        .filter(|kv| !kv.is_empty() && !DROPPED.iter().any(|p| kv.starts_with(p)))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// An option of a select box.

@@ -132,13 +132,18 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     }
 }
 
-/// One page of a list.
+/// One page of a list. Keyset lists (the problem ledger) also give the cursors to follow with
+/// `after` / `before`; `page` is then the page number the caller carried along.
 #[derive(Serialize, ToSchema)]
 pub struct Page<T: ToSchema> {
     pub items: Vec<T>,
     pub total: i64,
     pub page: i64,
     pub size: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prev_cursor: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]

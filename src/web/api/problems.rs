@@ -1,16 +1,16 @@
-use super::{ErrorBody, JsonBody};
+use super::{ErrorBody, JsonBody, Page};
 use crate::domain::photo::PhotoOwner;
 use crate::domain::problem::Action;
 use crate::domain::time::{DAY_MS, now_ms, parse_local_day_start};
 use crate::error::AppError;
 use crate::error::Code;
-use crate::service::non_empty;
 use crate::service::problems::{self as svc, ActInput, FileInput};
-use crate::store::PageReq;
 use crate::store::photos::{self as photo_store, Photo};
 use crate::store::problems::{self as store, Event, Problem, ProblemRow};
 use crate::web::auth::ApiUser;
 use crate::web::error::ApiResult;
+use crate::web::list::{self, Cursors, Paging};
+use crate::web::lists::problems::{ProblemQuery, Problems};
 use crate::web::query::Query;
 use axum::Json;
 use axum::extract::Path;
@@ -45,66 +45,16 @@ pub async fn file(api: ApiUser, JsonBody(req): JsonBody<FileRequest>) -> ApiResu
     Ok((StatusCode::CREATED, Json(p)))
 }
 
-#[derive(Deserialize, IntoParams, Default)]
-pub struct ProblemQuery {
-    /// Comma-separated states, e.g. dispatched,acknowledged
-    state: Option<String>,
-    unit_id: Option<String>,
-    source: Option<String>,
-    severity: Option<String>,
-    /// First day found, YYYY-MM-DD
-    from: Option<String>,
-    /// Last day found, inclusive
-    to: Option<String>,
-    overdue: Option<bool>,
-    reworked: Option<bool>,
-    q: Option<String>,
-    /// found_desc (default), found_asc or deadline_asc
-    sort: Option<String>,
-    /// Continue after this cursor (`next_cursor` of the previous answer)
-    after: Option<String>,
-    /// Go back before this cursor (`prev_cursor`)
-    before: Option<String>,
-    /// Page size, 1-200 (default 20)
-    size: Option<i64>,
-}
-
-/// A page of the ledger by keyset: follow `next_cursor` / `prev_cursor` with `after` / `before`.
-#[derive(Serialize, ToSchema)]
-pub struct ProblemPage {
-    items: Vec<ProblemRow>,
-    total: i64,
-    size: i64,
-    next_cursor: Option<String>,
-    prev_cursor: Option<String>,
-}
-
-/// The problem ledger, newest first, scoped to the caller.
-#[utoipa::path(get, path = "/problems", tag = "problems", params(ProblemQuery), responses((status = 200, body = ProblemPage)))]
-pub async fn list(api: ApiUser, Query(q): Query<ProblemQuery>) -> ApiResult<Json<ProblemPage>> {
-    let ctx = api.ctx();
-    let mut f = svc::scope(&ctx).await?;
-    f.states = non_empty(&q.state).map(|s| s.split(',').map(|x| x.trim().to_string()).collect());
-    if f.unit_id.is_none() {
-        f.unit_id = non_empty(&q.unit_id);
-    }
-    f.source = non_empty(&q.source);
-    f.severity = non_empty(&q.severity);
-    f.from_ms = q.from.as_deref().and_then(parse_local_day_start);
-    f.to_ms = q.to.as_deref().and_then(parse_local_day_start).map(|t| t + DAY_MS);
-    f.overdue_at = q.overdue.unwrap_or(false).then(now_ms);
-    f.reworked = q.reworked.unwrap_or(false);
-    f.keyword = non_empty(&q.q);
-    let size = PageReq::new(None, q.size).size;
-    let sort = match non_empty(&q.sort) {
-        Some(s) => store::Sort::parse(&s)
-            .ok_or_else(|| AppError::refuse(Code::InvalidSort, "排序方式应为 found_desc、found_asc 或 deadline_asc"))?,
-        None => store::Sort::default(),
-    };
-    let seek = store::Seek::parse(q.after.as_deref(), q.before.as_deref())
-        .ok_or_else(|| AppError::refuse(Code::InvalidCursor, "翻页参数无效，请回到首页重新查询"))?;
-    let pg = store::list_keyset(ctx.db, &f, sort, &seek, size).await?;
-    Ok(Json(ProblemPage { items: pg.rows, total: pg.total, size, next_cursor: pg.next, prev_cursor: pg.prev }))
+/// The problem ledger, newest first (or as `sort` asks), scoped to the caller, paged by keyset:
+/// follow `next_cursor` / `prev_cursor` with `after` / `before`.
+#[utoipa::path(get, path = "/problems", tag = "problems", params(ProblemQuery, Paging, Cursors),
+    responses((status = 200, body = Page<ProblemRow>), (status = 400, body = ErrorBody)))]
+pub async fn list(
+    api: ApiUser,
+    Query(q): Query<ProblemQuery>,
+    Query(p): Query<Paging>,
+) -> ApiResult<Json<Page<ProblemRow>>> {
+    list::api::<Problems>(&api, &q, &p).await
 }
 
 #[derive(Serialize, ToSchema)]

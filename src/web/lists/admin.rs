@@ -200,15 +200,11 @@ impl ListSpec for Units {
         let ids: std::collections::HashSet<String> = rows.into_iter().map(|r| r.id).collect();
         let full: Vec<_> = units::all(ctx.db).await?.into_iter().filter(|u| ids.contains(&u.id)).collect();
         let (unit_rows, contact_rows) = unit_sheets(ctx.db, &full).await?;
-        let sheet = |name: &str, cols: &[crate::service::sheet::Column], rows: Vec<Vec<String>>| Sheet {
-            name: name.into(),
-            table: Table {
-                headers: cols.iter().map(|c| c.0).collect(),
-                rows: rows.into_iter().map(|r| r.into_iter().map(Cell::Text).collect()).collect(),
-                empty: "",
-            },
-        };
-        Ok(vec![sheet("单位", &UNIT_COLUMNS, unit_rows), sheet("联系人", &CONTACT_COLUMNS, contact_rows)])
+        let headers = |cols: &[crate::service::sheet::Column]| cols.iter().map(|c| c.0).collect();
+        Ok(vec![
+            Sheet::text("单位", headers(&UNIT_COLUMNS), unit_rows),
+            Sheet::text("联系人", headers(&CONTACT_COLUMNS), contact_rows),
+        ])
     }
 }
 

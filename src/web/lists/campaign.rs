@@ -32,11 +32,11 @@ impl ListSpec for Notices {
 
     fn columns(user: &CurrentUser) -> Vec<Column<NoticeRow>> {
         let mut c = vec![
-            col("期号", |r: &NoticeRow| Cell::text(&r.number)),
+            col("期号", |r: &NoticeRow| Cell::text(&r.number)).nowrap(),
             table_col("标题", |r: &NoticeRow| Cell::link(&r.title, format!("/notices/{}", r.id))),
             sheet_col("标题", |r: &NoticeRow| Cell::text(&r.title)),
-            col("类型", |r: &NoticeRow| Cell::text(r.kind.label())),
-            col("排名对象", |r: &NoticeRow| Cell::text(r.class.label())),
+            col("类型", |r: &NoticeRow| Cell::text(r.kind.label())).nowrap(),
+            col("排名对象", |r: &NoticeRow| Cell::text(r.class.label())).nowrap(),
             col("周期", |r: &NoticeRow| Cell::text(fmt_period(r.period_start, r.period_end))),
             col("状态", |r: &NoticeRow| match r.status {
                 Publication::Published => Cell::Tag("已发布".into(), "win"),
@@ -45,10 +45,13 @@ impl ListSpec for Notices {
             col("发布时间", |r: &NoticeRow| Cell::Time(r.published_at)),
         ];
         if sees_drafts(user.role) {
-            c.push(table_col("阅读确认", |r: &NoticeRow| match r.status {
-                Publication::Published => Cell::text(format!("{}/{}个单位", r.reads, r.readers)),
-                _ => Cell::text(""),
-            }));
+            c.push(
+                table_col("阅读确认", |r: &NoticeRow| match r.status {
+                    Publication::Published => Cell::text(format!("{}/{}个单位", r.reads, r.readers)),
+                    _ => Cell::text(""),
+                })
+                .nowrap(),
+            );
             c.push(sheet_col("已确认单位数", |r: &NoticeRow| Cell::Int(r.reads)));
         } else if user.role.needs_unit() {
             c.push(table_col("阅读确认", |r: &NoticeRow| match (r.status, r.own_read_at) {
@@ -95,7 +98,7 @@ impl ListSpec for Awards {
     fn columns(_user: &CurrentUser) -> Vec<Column<Award>> {
         vec![
             col("时间", |r: &Award| Cell::Time(Some(r.at))),
-            col("考核对象", |r: &Award| Cell::text(r.class.label())),
+            col("考核对象", |r: &Award| Cell::text(r.class.label())).nowrap(),
             table_col("名称", |r: &Award| {
                 let day = crate::domain::time::to_local(r.at).format("%Y-%m-%d");
                 Cell::link(&r.target_name, format!("/scores/{}/{}?date={day}", r.class.as_str(), r.target_id))

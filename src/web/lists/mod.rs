@@ -3,8 +3,10 @@
 
 pub mod admin;
 pub mod campaign;
+pub mod problems;
 pub mod registry;
 
 pub use admin::{Accounts, Areas, AuditLog, Teams, Units};
 pub use campaign::{Awards, Notices};
+pub use problems::Problems;
 pub use registry::{Grids, Points};

@@ -61,7 +61,7 @@ impl ListSpec for Points {
     /// can be edited and imported again).
     fn columns(_user: &CurrentUser) -> Vec<Column<PointRow>> {
         vec![
-            col("点位编码", |r: &PointRow| Cell::text(&r.code)),
+            col("点位编码", |r: &PointRow| Cell::text(&r.code)).nowrap(),
             table_col("点位名称", |r: &PointRow| Cell::link(&r.name, format!("/points/{}", r.id))),
             sheet_col("点位名称", |r: &PointRow| Cell::text(&r.name)),
             table_col("类型", |r: &PointRow| Cell::Swatch(r.type_name.clone(), r.type_color.clone())),
@@ -179,7 +179,7 @@ impl ListSpec for Grids {
     /// The export is the attribute import's format first (编码, 名称, 责任单位, 网格员账号).
     fn columns(_user: &CurrentUser) -> Vec<Column<GridRow>> {
         vec![
-            col("网格编码", |r: &GridRow| Cell::text(&r.code)),
+            col("网格编码", |r: &GridRow| Cell::text(&r.code)).nowrap(),
             col("网格名称", |r: &GridRow| Cell::text(&r.name)),
             sheet_col("责任单位", |r: &GridRow| Cell::text(r.unit_name.clone().unwrap_or_default())),
             sheet_col("网格员账号", |r: &GridRow| Cell::text(r.worker_username.clone().unwrap_or_default())),

@@ -84,7 +84,7 @@ pub fn routes() -> Router<AppState> {
         .route("/units/{id}/tasks", post(tasks::create))
         .route("/tasks/{id}/edit", get(tasks::edit_form).post(tasks::update))
         .route("/tasks/{id}/delete", post(tasks::delete))
-        .route("/problems", get(problems::list))
+        .route("/problems", get(list::show::<lists::Problems>))
         .route("/kpi", get(kpi::page))
         .route("/escalation", get(rounds::escalation))
         .route("/escalation/threshold", post(rounds::set_threshold))

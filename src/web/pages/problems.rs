@@ -3,9 +3,9 @@
 
 use super::opt;
 use crate::domain::photo::{PhotoKind, PhotoOwner};
-use crate::domain::problem::{Action, Source, State};
+use crate::domain::problem::{Action, Source};
 use crate::domain::role::Role;
-use crate::domain::time::{DAY_MS, fmt_local, now_ms, parse_local_day_start, to_local};
+use crate::domain::time::{fmt_local, now_ms, to_local};
 use crate::domain::validate::FieldErrors;
 use crate::error::AppError;
 use crate::error::Code;
@@ -17,195 +17,13 @@ use crate::store::{PageReq, standards, units};
 use crate::web::auth::{CsrfMultipart, PageUser};
 use crate::web::error::PageResult;
 use crate::web::query::Query;
-use crate::web::ui::{KeysetPager, Layout, Opt, xlsx};
+use crate::web::ui::{Layout, Opt};
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, RawQuery};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-
-pub struct RowView {
-    pub r: ProblemRow,
-    pub state: &'static str,
-    pub source: &'static str,
-    pub found: String,
-    pub deadline: String,
-    pub overdue: bool,
-}
-
-fn row_view(r: ProblemRow, now: i64) -> RowView {
-    let st = Some(r.state);
-    RowView {
-        state: st.map(|s| s.label()).unwrap_or(""),
-        source: r.source.label(),
-        found: fmt_local(r.found_at)[5..16].to_string(),
-        deadline: r.deadline_at.map(|d| fmt_local(d)[5..16].to_string()).unwrap_or_default(),
-        overdue: st.is_some_and(|s| s.clock_running()) && r.deadline_at.is_some_and(|d| d < now),
-        r,
-    }
-}
-
-#[derive(Deserialize, Default)]
-pub struct ListQuery {
-    state: Option<String>,
-    source: Option<String>,
-    severity: Option<String>,
-    unit_id: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    overdue: Option<String>,
-    reworked: Option<String>,
-    q: Option<String>,
-    size: Option<i64>,
-    /// Keyset paging: the cursor of the row the page continues after / before, and the page
-    /// number for display
-    after: Option<String>,
-    before: Option<String>,
-    n: Option<i64>,
-    sort: Option<String>,
-    export: Option<String>,
-    /// KPI drill-down: dispatched between these days, in this community, closed / on time / extended
-    dfrom: Option<String>,
-    dto: Option<String>,
-    community_id: Option<String>,
-    closed: Option<String>,
-    on_time: Option<String>,
-    extended: Option<String>,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "problems/list.html")]
-pub struct ListPage {
-    l: Layout,
-    rows: Vec<RowView>,
-    pager: KeysetPager,
-    sorts: Vec<Opt>,
-    sort: String,
-    states: Vec<Opt>,
-    sources: Vec<Opt>,
-    units: Vec<Opt>,
-    state: String,
-    source: String,
-    unit_id: String,
-    from: String,
-    to: String,
-    overdue: bool,
-    reworked: bool,
-    keyword: String,
-    can_file: bool,
-}
-
-pub async fn list(page: PageUser, RawQuery(raw): RawQuery, Query(q): Query<ListQuery>) -> PageResult<Response> {
-    let ctx = page.ctx();
-    let now = now_ms();
-    let mut f = svc::scope(&ctx).await?;
-    f.states = match opt(&q.state).as_deref() {
-        Some("open") => Some(
-            ["reported", "dispatched", "acknowledged", "submitted", "postponed"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
-        ),
-        Some(s) => Some(vec![s.to_string()]),
-        None => None,
-    };
-    if f.unit_id.is_none() {
-        f.unit_id = opt(&q.unit_id);
-    }
-    f.source = opt(&q.source);
-    f.severity = opt(&q.severity);
-    f.from_ms = q.from.as_deref().and_then(parse_local_day_start);
-    f.to_ms = q.to.as_deref().and_then(parse_local_day_start).map(|t| t + DAY_MS);
-    f.overdue_at = (q.overdue.as_deref() == Some("1")).then_some(now);
-    f.reworked = q.reworked.as_deref() == Some("1");
-    f.keyword = opt(&q.q);
-    f.dispatched_from = q.dfrom.as_deref().and_then(parse_local_day_start);
-    f.dispatched_to = q.dto.as_deref().and_then(parse_local_day_start).map(|t| t + DAY_MS);
-    if let Some(c) = opt(&q.community_id) {
-        f.area_ids = Some(match f.area_ids {
-            Some(scope) => scope.into_iter().filter(|i| *i == c).collect(),
-            None => vec![c],
-        });
-    }
-    f.closed_only = q.closed.as_deref() == Some("1");
-    f.closed_on_time = q.on_time.as_deref() == Some("1");
-    f.extended = q.extended.as_deref() == Some("1");
-    if q.export.as_deref() == Some("xlsx") {
-        let (rows, _) = store::list(ctx.db, &f, PageReq::all()).await?;
-        let data = rows
-            .into_iter()
-            .map(|r| row_view(r, now))
-            .map(|v| {
-                vec![
-                    v.r.code.clone(),
-                    fmt_local(v.r.found_at),
-                    v.r.point_name.clone(),
-                    v.r.type_name.clone(),
-                    v.r.category.clone(),
-                    v.r.description.clone(),
-                    v.source.into(),
-                    v.r.unit_name.clone(),
-                    v.r.lead_name.clone(),
-                    v.r.deadline_at.map(fmt_local).unwrap_or_default(),
-                    v.state.into(),
-                    if v.overdue { "是" } else { "" }.into(),
-                    v.r.rework_count.to_string(),
-                    v.r.closed_at.map(fmt_local).unwrap_or_default(),
-                ]
-            })
-            .collect();
-        let headers = [
-            "问题编号",
-            "发现时间",
-            "点位",
-            "点位类型",
-            "问题类别",
-            "问题描述",
-            "来源",
-            "责任单位",
-            "负责人",
-            "整改期限",
-            "状态",
-            "逾期",
-            "返工次数",
-            "销号时间",
-        ];
-        return Ok(xlsx("问题台账", "问题", &headers, data));
-    }
-    let size = PageReq::new(None, q.size).size;
-    let sort = opt(&q.sort).and_then(|s| store::Sort::parse(&s)).unwrap_or_default();
-    let seek = store::Seek::parse(q.after.as_deref(), q.before.as_deref())
-        .ok_or_else(|| AppError::refuse(Code::InvalidCursor, "翻页参数无效，请回到首页重新查询"))?;
-    let pg = store::list_keyset(ctx.db, &f, sort, &seek, size).await?;
-    let can_file = !matches!(page.user.role, Role::Discipline);
-    Ok(ListPage {
-        l: Layout::new(&page.user, "problems", "问题台账"),
-        rows: pg.rows.into_iter().map(|r| row_view(r, now)).collect(),
-        pager: KeysetPager::new(raw.as_deref(), q.n, size, pg.total, pg.next, pg.prev),
-        sorts: store::Sort::ALL.iter().map(|s| Opt::new(s.as_str(), s.label())).collect(),
-        sort: sort.as_str().into(),
-        states: std::iter::once(Opt::new("open", "未办结"))
-            .chain(State::ALL.iter().map(|s| Opt::new(s.as_str(), s.label())))
-            .collect(),
-        sources: Source::ALL.iter().map(|s| Opt::new(s.as_str(), s.label())).collect(),
-        units: if page.user.role.needs_unit() {
-            Vec::new()
-        } else {
-            units::all_names(ctx.db).await?.into_iter().map(|(id, n)| Opt::new(id, n)).collect()
-        },
-        state: q.state.unwrap_or_default(),
-        source: q.source.unwrap_or_default(),
-        unit_id: q.unit_id.unwrap_or_default(),
-        from: q.from.unwrap_or_default(),
-        to: q.to.unwrap_or_default(),
-        overdue: f.overdue_at.is_some(),
-        reworked: f.reworked,
-        keyword: q.q.unwrap_or_default(),
-        can_file,
-    }
-    .into_response())
-}
 
 #[derive(Deserialize, Default)]
 pub struct NewQuery {

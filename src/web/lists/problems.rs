@@ -1,0 +1,245 @@
+//! 问题台账: the problem ledger, paged by keyset (a deep page costs what the first one does).
+
+use crate::domain::problem::{Source, State};
+use crate::domain::role::Role;
+use crate::domain::standard::Severity;
+use crate::domain::time::{fmt_local, now_ms};
+use crate::error::{AppError, AppResult, Code};
+use crate::service::problems::scope;
+use crate::service::{Ctx, CurrentUser};
+use crate::store::problems::{self as store, ProblemFilter, ProblemRow, Seek, Sort};
+use crate::store::{PageReq, points, units};
+use crate::web::list::*;
+use crate::web::ui::Opt;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+pub struct Problems;
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(default)]
+pub struct ProblemQuery {
+    /// `open` (not yet closed or voided) or states separated by commas, e.g. dispatched,acknowledged
+    pub state: String,
+    /// supervision | grid_patrol | … (see Source)
+    pub source: String,
+    /// minor | normal | serious
+    pub severity: String,
+    /// The point's type
+    pub type_id: String,
+    pub unit_id: String,
+    /// First day found, YYYY-MM-DD (Beijing time)
+    pub from: String,
+    /// Last day found, inclusive
+    pub to: String,
+    /// 1: only overdue problems
+    pub overdue: String,
+    /// 1: only problems sent back at least once
+    pub reworked: String,
+    /// Keyword in code, point, category or description
+    pub q: String,
+    /// found_desc (default), found_asc or deadline_asc
+    pub sort: String,
+    /// The KPI drill-down: dispatched from this day …
+    pub dfrom: String,
+    /// … to this day, inclusive
+    pub dto: String,
+    /// Problems at points of this community
+    pub community_id: String,
+    /// 1: only closed problems
+    pub closed: String,
+    /// 1: only problems closed within their deadline
+    pub on_time: String,
+    /// 1: only problems whose deadline was extended
+    pub extended: String,
+}
+
+fn states(s: &str) -> AppResult<Option<Vec<State>>> {
+    match given(s) {
+        None => Ok(None),
+        Some("open") => Ok(Some(State::OPEN.to_vec())),
+        Some(list) => list
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| State::parse(s).ok_or_else(|| AppError::refuse(Code::InvalidStatus, format!("状态“{s}”无效"))))
+            .collect::<AppResult<Vec<_>>>()
+            .map(Some),
+    }
+}
+
+fn sort(s: &str) -> AppResult<Sort> {
+    match given(s) {
+        None => Ok(Sort::default()),
+        Some(s) => Sort::parse(s).ok_or_else(|| {
+            AppError::refuse(
+                Code::InvalidSort,
+                format!("排序方式“{s}”无效，应为 found_desc、found_asc 或 deadline_asc"),
+            )
+        }),
+    }
+}
+
+/// The caller's scope narrowed by the filters.
+async fn filter(ctx: &Ctx<'_>, q: &ProblemQuery) -> AppResult<ProblemFilter> {
+    let mut f = scope(ctx).await?;
+    f.states = states(&q.state)?;
+    if f.unit_id.is_none() {
+        f.unit_id = given(&q.unit_id).map(str::to_string);
+    }
+    f.type_id = given(&q.type_id).map(str::to_string);
+    f.source = one_of(&q.source, Source::parse, Code::InvalidSource, "来源")?;
+    f.severity = one_of(&q.severity, Severity::parse, Code::InvalidSeverity, "严重程度")?;
+    f.from_ms = day(&q.from, false)?;
+    f.to_ms = day(&q.to, true)?;
+    f.overdue_at = flag(&q.overdue, "仅看逾期")?.unwrap_or(false).then(now_ms);
+    f.reworked = flag(&q.reworked, "仅看返工")?.unwrap_or(false);
+    f.keyword = given(&q.q).map(str::to_string);
+    f.dispatched_from = day(&q.dfrom, false)?;
+    f.dispatched_to = day(&q.dto, true)?;
+    if let Some(c) = given(&q.community_id) {
+        f.area_ids = Some(match f.area_ids {
+            Some(scope) => scope.into_iter().filter(|i| i == c).collect(),
+            None => vec![c.to_string()],
+        });
+    }
+    f.closed_only = flag(&q.closed, "仅看已销号")?.unwrap_or(false);
+    f.closed_on_time = flag(&q.on_time, "仅看按期销号")?.unwrap_or(false);
+    f.extended = flag(&q.extended, "仅看延期")?.unwrap_or(false);
+    Ok(f)
+}
+
+fn overdue(r: &ProblemRow, now: i64) -> bool {
+    r.state.clock_running() && r.deadline_at.is_some_and(|d| d < now)
+}
+
+/// "11-23 07:05": the day and time, as a list shows them.
+fn short(t: i64) -> String {
+    fmt_local(t)[5..16].to_string()
+}
+
+impl ListSpec for Problems {
+    type Query = ProblemQuery;
+    type Row = ProblemRow;
+    const TITLE: &'static str = "问题台账";
+    const EMPTY: &'static str = "没有符合条件的问题";
+    const PATH: &'static str = "/problems";
+    const MENU: &'static str = "problems";
+
+    fn columns(_user: &CurrentUser) -> Vec<Column<ProblemRow>> {
+        let now = now_ms();
+        vec![
+            table_col("编号", |r: &ProblemRow| Cell::link(&r.code, format!("/problems/{}", r.id))).nowrap(),
+            sheet_col("问题编号", |r: &ProblemRow| Cell::text(&r.code)),
+            table_col("发现时间", |r: &ProblemRow| Cell::Hint(short(r.found_at), r.source.label().into())).nowrap(),
+            sheet_col("发现时间", |r: &ProblemRow| Cell::Time(Some(r.found_at))),
+            table_col("点位", |r: &ProblemRow| Cell::Hint(r.point_name.clone(), r.type_name.clone())),
+            sheet_col("点位", |r: &ProblemRow| Cell::text(&r.point_name)),
+            sheet_col("点位类型", |r: &ProblemRow| Cell::text(&r.type_name)),
+            table_col("问题", |r: &ProblemRow| Cell::Hint(r.category.clone(), r.description.clone())),
+            sheet_col("问题类别", |r: &ProblemRow| Cell::text(&r.category)),
+            sheet_col("问题描述", |r: &ProblemRow| Cell::text(&r.description)),
+            sheet_col("来源", |r: &ProblemRow| Cell::text(r.source.label())),
+            table_col("责任单位/负责人", |r: &ProblemRow| Cell::Hint(r.unit_name.clone(), r.lead_name.clone())),
+            sheet_col("责任单位", |r: &ProblemRow| Cell::text(&r.unit_name)),
+            sheet_col("负责人", |r: &ProblemRow| Cell::text(&r.lead_name)),
+            table_col("整改期限", move |r: &ProblemRow| {
+                let mark = overdue(r, now).then(|| ("逾期".to_string(), "off"));
+                Cell::Marked(r.deadline_at.map(short).unwrap_or_default(), mark)
+            }),
+            sheet_col("整改期限", |r: &ProblemRow| Cell::Time(r.deadline_at)),
+            table_col("状态", |r: &ProblemRow| {
+                let mark = (r.rework_count > 0).then(|| (format!("返工{}", r.rework_count), "win"));
+                Cell::Marked(r.state.label().into(), mark)
+            }),
+            sheet_col("状态", |r: &ProblemRow| Cell::text(r.state.label())),
+            sheet_col("逾期", move |r: &ProblemRow| Cell::text(if overdue(r, now) { "是" } else { "" })),
+            sheet_col("返工次数", |r: &ProblemRow| Cell::Int(r.rework_count)),
+            sheet_col("销号时间", |r: &ProblemRow| Cell::Time(r.closed_at)),
+        ]
+    }
+
+    /// By offset: the Excel export (the whole filtered ledger, newest first).
+    async fn load(ctx: &Ctx<'_>, q: &ProblemQuery, page: PageReq) -> AppResult<(Vec<ProblemRow>, i64)> {
+        let f = filter(ctx, q).await?;
+        sort(&q.sort)?;
+        Ok(store::list(ctx.db, &f, page).await?)
+    }
+
+    /// By keyset, in the order asked for.
+    async fn slice(ctx: &Ctx<'_>, q: &ProblemQuery, paging: &Paging) -> AppResult<Slice<ProblemRow>> {
+        let f = filter(ctx, q).await?;
+        let sort = sort(&q.sort)?;
+        let seek = Seek::parse(paging.after.as_deref(), paging.before.as_deref())
+            .ok_or_else(|| AppError::refuse(Code::InvalidCursor, "翻页参数无效，请回到首页重新查询"))?;
+        let size = paging.req().size;
+        let pg = store::list_keyset(ctx.db, &f, sort, &seek, size).await?;
+        let page = if pg.prev.is_none() { 1 } else { paging.n.unwrap_or(1).max(1) };
+        Ok(Slice { items: pg.rows, total: pg.total, page, size, cursors: Some((pg.next, pg.prev)) })
+    }
+
+    async fn filters(ctx: &Ctx<'_>, q: &ProblemQuery) -> AppResult<Vec<Field>> {
+        let states = std::iter::once(Opt::new("open", "未办结"))
+            .chain(options(&State::ALL, State::as_str, State::label))
+            .collect();
+        let types = points::types(ctx.db).await?.into_iter().map(|t| Opt::new(t.id, t.name)).collect();
+        let sorts = Sort::ALL.iter().map(|s| Opt::new(s.as_str(), s.label())).collect();
+        let mut f = vec![
+            Field::select("state", "状态", states, &q.state),
+            Field::select("source", "来源", options(&Source::ALL, Source::as_str, Source::label), &q.source),
+            Field::select(
+                "severity",
+                "严重程度",
+                options(&Severity::ALL, Severity::as_str, Severity::label),
+                &q.severity,
+            ),
+            Field::select("type_id", "点位类型", types, &q.type_id),
+        ];
+        if !ctx.user.role.needs_unit() {
+            let units = units::all_names(ctx.db).await?.into_iter().map(|(id, n)| Opt::new(id, n)).collect();
+            f.push(Field::select("unit_id", "责任单位", units, &q.unit_id));
+        }
+        f.extend([
+            Field::date("from", "发现日期起", &q.from),
+            Field::date("to", "发现日期止", &q.to),
+            Field::text("q", "关键字", "编号/点位/描述", &q.q),
+            Field::choice("sort", "排序", sorts, &q.sort),
+            Field::check("overdue", "仅看逾期", &q.overdue),
+            Field::check("reworked", "仅看返工", &q.reworked),
+        ]);
+        for (name, value) in [
+            ("dfrom", &q.dfrom),
+            ("dto", &q.dto),
+            ("community_id", &q.community_id),
+            ("closed", &q.closed),
+            ("on_time", &q.on_time),
+            ("extended", &q.extended),
+        ] {
+            f.push(Field::hidden(name, value));
+        }
+        Ok(f)
+    }
+
+    fn buttons(user: &CurrentUser) -> Vec<Button> {
+        if user.role == Role::Discipline { Vec::new() } else { vec![Button::link("登记问题", "/problems/new")] }
+    }
+
+    /// A drill-down from the KPI page says what it counts.
+    async fn notes(_ctx: &Ctx<'_>, q: &ProblemQuery) -> AppResult<Vec<Note>> {
+        let (Some(from), Some(to)) = (given(&q.dfrom), given(&q.dto)) else { return Ok(Vec::new()) };
+        let what = if given(&q.on_time).is_some() {
+            "按期销号的"
+        } else if given(&q.closed).is_some() {
+            "已销号的"
+        } else if given(&q.extended).is_some() {
+            "延期的"
+        } else {
+            ""
+        };
+        Ok(vec![Note {
+            text: format!("整改指标明细：{from}至{to}下派的{what}问题"),
+            link: Some(("查看全部问题".into(), "/problems".into())),
+            warn: false,
+        }])
+    }
+}
