@@ -110,6 +110,24 @@ impl Cell {
         }
     }
 
+    /// A number with `d` decimals, or a grey dash when there is none.
+    pub fn decimal(v: Option<f64>, d: usize) -> Cell {
+        v.map(|v| Cell::Decimal(v, d)).unwrap_or_else(|| Cell::Muted("—".into()))
+    }
+
+    /// Points kept in tenths (997.5), or a grey dash.
+    pub fn points(tenths: Option<i64>) -> Cell {
+        Cell::decimal(tenths.map(|t| t as f64 / 10.0), 1)
+    }
+
+    /// A number written as text earlier ("91.5" in a stored notice): a number again when it reads as one.
+    pub fn number(s: &str) -> Cell {
+        match s.trim().parse::<f64>() {
+            Ok(v) => Cell::Decimal(v, s.split_once('.').map(|(_, f)| f.len()).unwrap_or(0)),
+            Err(_) => Cell::Text(s.into()),
+        }
+    }
+
     /// Short cells (numbers, times, tags) stay on one line.
     pub fn compact(&self) -> bool {
         matches!(
@@ -223,6 +241,11 @@ impl Sheet {
     }
 }
 
+/// One sheet of an Excel download from column declarations (the columns shown in Excel).
+pub fn sheet<R>(name: &str, columns: &[Column<R>], rows: &[R]) -> Sheet {
+    Sheet { name: name.into(), table: Table::of(columns, On::Sheet, rows, "") }
+}
+
 /// How a filter is entered in the filter bar.
 pub enum Input {
     /// A text box with this placeholder
@@ -301,12 +324,15 @@ pub struct Listing {
     pub table: Table,
     pub pager: Pager,
     pub error: Option<String>,
+    /// The refusal's status (the API's for the same query), or 200
+    pub refused: StatusCode,
 }
 
 impl Listing {
-    /// 400 when the filters were refused (the page still shows the filter bar to fix them).
+    /// The status of the refused filters, as the API answers them (the page still shows the
+    /// filter bar to fix them).
     pub fn status(&self) -> StatusCode {
-        if self.error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK }
+        self.refused
     }
 }
 
@@ -485,10 +511,10 @@ pub async fn page<L: ListSpec>(
     if paging.export.as_deref() == Some("xlsx") {
         return Ok(Listed::Export(xlsx(L::TITLE, L::export(&ctx, q).await?)));
     }
-    let (slice, error) = match L::slice(&ctx, q, paging).await {
-        Ok(slice) => (slice, None),
+    let (slice, error, refused) = match L::slice(&ctx, q, paging).await {
+        Ok(slice) => (slice, None, StatusCode::OK),
         Err(e @ (AppError::Refused(..) | AppError::Validation(_))) => {
-            (Slice::offset(Vec::new(), 0, paging.req()), Some(super::error::message_of(&e)))
+            (Slice::offset(Vec::new(), 0, paging.req()), Some(super::error::message_of(&e)), e.status())
         }
         Err(e) => return Err(e.into()),
     };
@@ -500,6 +526,7 @@ pub async fn page<L: ListSpec>(
         pager: slice.pager(raw_query),
         table: Table::of(&L::columns(&page.user), On::Table, &slice.items, L::EMPTY),
         error,
+        refused,
     }))
 }
 

@@ -4,9 +4,6 @@
 use crate::domain::role::Role;
 use crate::service::CurrentUser;
 use crate::store::PageReq;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use rust_xlsxwriter::{Format, Workbook};
 
 pub struct MenuItem {
     pub key: &'static str,
@@ -211,59 +208,4 @@ impl Opt {
     pub fn new(value: impl Into<String>, label: impl Into<String>) -> Opt {
         Opt { value: value.into(), label: label.into() }
     }
-}
-
-/// A one-sheet .xlsx download with a bold header row.
-pub fn xlsx(filename: &str, sheet: &str, headers: &[&str], rows: Vec<Vec<String>>) -> Response {
-    xlsx_sheets(filename, vec![(sheet, headers.to_vec(), rows)])
-}
-
-/// One sheet of a download: its name, header row and data rows.
-pub type Sheet<'a> = (&'a str, Vec<&'a str>, Vec<Vec<String>>);
-
-/// An .xlsx download with several sheets.
-pub fn xlsx_sheets(filename: &str, sheets: Vec<Sheet<'_>>) -> Response {
-    match build_xlsx(sheets) {
-        Ok(bytes) => {
-            let disposition = format!(
-                "attachment; filename=\"export.xlsx\"; filename*=UTF-8''{}",
-                super::auth::urlencode(&format!("{filename}.xlsx"))
-            );
-            (
-                [
-                    (
-                        header::CONTENT_TYPE,
-                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-                    ),
-                    (header::CONTENT_DISPOSITION, disposition),
-                ],
-                bytes,
-            )
-                .into_response()
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "xlsx export failed");
-            super::error::error_page(StatusCode::INTERNAL_SERVER_ERROR, "导出失败，请稍后重试".into())
-        }
-    }
-}
-
-fn build_xlsx(sheets: Vec<Sheet<'_>>) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    let mut wb = Workbook::new();
-    let bold = Format::new().set_bold();
-    for (sheet, headers, rows) in sheets {
-        let ws = wb.add_worksheet();
-        ws.set_name(sheet)?;
-        for (c, h) in headers.iter().enumerate() {
-            ws.write_string_with_format(0, c as u16, *h, &bold)?;
-        }
-        for (r, row) in rows.iter().enumerate() {
-            for (c, v) in row.iter().enumerate() {
-                ws.write_string(r as u32 + 1, c as u16, v)?;
-            }
-        }
-        ws.set_freeze_panes(1, 0)?;
-        ws.autofit();
-    }
-    wb.save_to_buffer()
 }

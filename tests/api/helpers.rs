@@ -282,3 +282,28 @@ pub fn field_codes(body: &Value) -> Vec<(String, String)> {
         })
         .unwrap_or_default()
 }
+
+/// The cells of every sheet of an .xlsx download, typed as Excel holds them (numbers stay numbers).
+pub async fn xlsx_sheets(res: reqwest::Response) -> Vec<(String, Vec<Vec<calamine::Data>>)> {
+    use calamine::{Reader, Xlsx};
+    assert_eq!(res.status(), StatusCode::OK, "an Excel download");
+    let bytes = res.bytes().await.unwrap().to_vec();
+    let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).expect("a real .xlsx file");
+    let names = wb.sheet_names().to_vec();
+    names
+        .into_iter()
+        .map(|n| {
+            let range = wb.worksheet_range(&n).expect("a sheet");
+            (n, range.rows().map(|r| r.to_vec()).collect())
+        })
+        .collect()
+}
+
+/// A cell that Excel holds as a number (not as text), and its value.
+pub fn number(cell: &calamine::Data) -> f64 {
+    match cell {
+        calamine::Data::Float(v) => *v,
+        calamine::Data::Int(v) => *v as f64,
+        other => panic!("expected a number cell, found {other:?}"),
+    }
+}

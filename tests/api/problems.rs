@@ -398,6 +398,13 @@ both!(kpis_follow_the_stored_timestamps_and_link_to_their_problems, |app: TestAp
     let b = app.login("admin").await;
     let (_, html) = b.get(&format!("/kpi?from={today}&to={today}")).await;
     assert!(html.contains("33.3%"));
+    // Its Excel export holds counts and rates as numbers (a rate as a percentage cell).
+    let sheets = xlsx_sheets(b.get_raw(&format!("/kpi?from={today}&to={today}&export=xlsx")).await).await;
+    let rows = &sheets[0].1;
+    assert_eq!(rows[1][0].to_string(), "运河区城市管理综合行政执法局");
+    assert_eq!((number(&rows[1][1]), number(&rows[1][2])), (3.0, 1.0));
+    assert!((number(&rows[1][3]) - 0.333).abs() < 1e-9, "{:?}", rows[1][3]);
+    assert_eq!(rows.last().unwrap()[0].to_string(), "合计");
     let unit = line["key"].as_str().unwrap();
     let (_, html) = b.get(&format!("/problems?dfrom={today}&dto={today}&unit_id={unit}&closed=1")).await;
     assert!(html.contains("共 1 条") && html.contains(&format!("/problems/{}", ids[0])));
@@ -749,10 +756,22 @@ both!(chinese_keyword_search_codes_and_keyset_paging, |app: TestApp| async move 
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(e["error"]["code"], "invalid_cursor");
     assert!(e["error"]["message"].as_str().unwrap().contains("翻页参数无效"));
+    // The page refuses the same bad filters with the same Chinese message (one query type for both).
+    let b = app.login("supervisor").await;
+    for bad in ["sort=sideways", "state=lost", "source=rumour", "overdue=maybe", "from=2026-13-01"] {
+        let (status, e) = sup.get(&format!("/api/v1/problems?{bad}")).await;
+        assert!(status.is_client_error() && e["error"]["code"].is_string(), "{bad}: {e}");
+        let message = e["error"]["message"].as_str().unwrap().to_string();
+        let (page_status, html) = b.get(&format!("/problems?{bad}")).await;
+        assert_eq!(page_status, status, "{bad}");
+        assert!(
+            html.contains(&message) && html.contains("问题台账"),
+            "{bad}: the page says “{message}” above its filter bar"
+        );
+    }
     let (status, e) = sup.get("/api/v1/problems?sort=sideways").await;
     assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_sort")));
     // The page walks the same way, with a page number for people.
-    let b = app.login("supervisor").await;
     let (_, html) = b.get("/problems?size=2").await;
     assert!(html.contains("共 3 条，第 1/2 页"), "{html}");
     let href = html

@@ -175,6 +175,12 @@ both!(a_week_of_activity_is_scored_entry_by_entry_and_rules_rescore_it, |app: Te
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("流动红旗") && html.contains("末位") && html.contains("运河区住房和城乡建设局"), "{html}");
     assert!(html.contains("本周流动红旗已评定") && !html.contains("评定本周流动红旗"), "awarded once: no button");
+    let sheets = xlsx_sheets(b.get_raw(&format!("/scores?class=unit&date={tuesday}&export=xlsx")).await).await;
+    let rows = &sheets[0].1;
+    assert_eq!(rows[0][2].to_string(), "得分");
+    assert_eq!(number(&rows[1][0]), 1.0, "the rank is a number");
+    assert!(number(&rows[1][2]) > 900.0, "the score is a number: {:?}", rows[1][2]);
+    assert!(rows.iter().any(|r| r[6].to_string() == "流动红旗"));
     let (_, html) = b.get(&format!("/scores?class=unit&date={today}")).await;
     assert!(html.contains("本周结束后可评定流动红旗") && !html.contains("评定本周流动红旗"), "week not over");
     let (_, html) = b.get(&format!("/scores?class=unit&date={}", day(monday - chrono::Duration::days(7)))).await;
@@ -291,8 +297,13 @@ both!(a_week_of_activity_is_scored_entry_by_entry_and_rules_rescore_it, |app: Te
     let b = app.login("admin").await;
     let (_, html) = b.get(&format!("/notices/{id}")).await;
     assert!(html.contains("个单位未确认") && html.contains("运河区城市管理综合行政执法局"));
-    let res = b.client.get(format!("{}/notices/{id}/xlsx", b.base)).send().await.unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
+    let sheets = xlsx_sheets(b.client.get(format!("{}/notices/{id}/xlsx", b.base)).send().await.unwrap()).await;
+    let names: Vec<&str> = sheets.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["排名", "逾期问题", "拟约谈单位"]);
+    let ranking = &sheets[0].1;
+    assert!(ranking.len() > 10);
+    assert_eq!((number(&ranking[1][0]), number(&ranking[2][0])), (1.0, 2.0), "ranks are numbers");
+    assert!(number(&ranking[1][2]) >= number(&ranking[2][2]), "scores are numbers, best first");
 });
 
 fn day(d: chrono::NaiveDate) -> String {
@@ -501,11 +512,11 @@ both!(the_year_end_assessment_weighs_the_quarters, |app: TestApp| async move {
     let (status, html) = b.get("/scores/annual?class=unit").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("年度考核") && html.contains("第四季度 40%") && html.contains("末位"), "{html}");
-    let res = b.get_raw("/scores/annual?class=unit&export=xlsx").await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let bytes = res.bytes().await.unwrap().to_vec();
-    let zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("an .xlsx is a zip archive");
-    assert!(zip.file_names().any(|n| n.starts_with("xl/worksheets/")));
+    let sheets = xlsx_sheets(b.get_raw("/scores/annual?class=unit&export=xlsx").await).await;
+    let rows = &sheets[0].1;
+    assert_eq!(rows[0][6].to_string(), "年度得分");
+    assert_eq!(number(&rows[1][0]), 1.0, "the rank is a number");
+    assert!(number(&rows[1][6]) > 0.0, "the score is a number: {:?}", rows[1][6]);
 });
 
 both!(the_daily_brief_ranks_the_week_up_to_its_day, |app: TestApp| async move {

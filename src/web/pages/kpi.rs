@@ -6,8 +6,9 @@ use crate::domain::time::{DAY_MS, now_ms, parse_local_day_start, to_local};
 use crate::service::kpi::{KpiLine, report};
 use crate::web::auth::PageUser;
 use crate::web::error::PageResult;
+use crate::web::list::{self, Cell, Column, sheet_col};
 use crate::web::query::Query;
-use crate::web::ui::{Layout, xlsx};
+use crate::web::ui::Layout;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::response::{IntoResponse, Response};
@@ -31,6 +32,21 @@ pub struct KpiPage {
     from: String,
     to: String,
     by_community: bool,
+}
+
+/// The Excel columns of the KPI table: counts as numbers, rates as percentages, hours as decimals.
+fn sheet_columns(by: &'static str) -> Vec<Column<(String, Kpi)>> {
+    vec![
+        sheet_col(by, |(name, _): &(String, Kpi)| Cell::text(name)),
+        sheet_col("应结案", |(_, k): &(String, Kpi)| Cell::Int(k.due)),
+        sheet_col("已结案", |(_, k): &(String, Kpi)| Cell::Int(k.closed)),
+        sheet_col("结案率", |(_, k): &(String, Kpi)| Cell::Percent(k.closure_rate)),
+        sheet_col("按期结案率", |(_, k): &(String, Kpi)| Cell::Percent(k.on_time_closure_rate)),
+        sheet_col("处置率", |(_, k): &(String, Kpi)| Cell::Percent(k.disposal_rate)),
+        sheet_col("返工率", |(_, k): &(String, Kpi)| Cell::Percent(k.rework_rate)),
+        sheet_col("延期率", |(_, k): &(String, Kpi)| Cell::Percent(k.extension_rate)),
+        sheet_col("平均处置时长（小时）", |(_, k): &(String, Kpi)| Cell::decimal(k.mean_hours_to_close, 1)),
+    ]
 }
 
 pub fn pct(v: &Option<f64>) -> String {
@@ -70,33 +86,11 @@ pub async fn page(page: PageUser, Query(q): Query<KpiQuery>) -> PageResult<Respo
     let by_community = q.by.as_deref() == Some("community");
     let (lines, total) = report(&page.ctx(), from_ms, to_ms, by_community).await?;
     if q.export.as_deref() == Some("xlsx") {
-        let row = |name: &str, k: &Kpi| {
-            vec![
-                name.to_string(),
-                k.due.to_string(),
-                k.closed.to_string(),
-                pct(&k.closure_rate),
-                pct(&k.on_time_closure_rate),
-                pct(&k.disposal_rate),
-                pct(&k.rework_rate),
-                pct(&k.extension_rate),
-                hours(&k.mean_hours_to_close),
-            ]
-        };
-        let mut data: Vec<Vec<String>> = lines.iter().map(|l| row(&l.name, &l.kpi)).collect();
-        data.push(row("合计", &total));
-        let headers = [
-            if by_community { "社区" } else { "责任单位" },
-            "应结案",
-            "已结案",
-            "结案率",
-            "按期结案率",
-            "处置率",
-            "返工率",
-            "延期率",
-            "平均处置时长",
-        ];
-        return Ok(xlsx(&format!("问题办理指标{from}至{to}"), "指标", &headers, data));
+        let mut rows: Vec<(String, Kpi)> = lines.iter().map(|l| (l.name.clone(), l.kpi.clone())).collect();
+        rows.push(("合计".into(), total));
+        let by = if by_community { "社区" } else { "责任单位" };
+        let sheet = list::sheet("指标", &sheet_columns(by), &rows);
+        return Ok(list::xlsx(&format!("问题办理指标{from}至{to}"), vec![sheet]));
     }
     Ok(KpiPage { l: Layout::new(&page.user, "kpi", "办理指标"), lines, total, from, to, by_community }.into_response())
 }

@@ -11,10 +11,10 @@ use crate::service::scoring::{parse_class, parse_day};
 use crate::store::notices::{Notice, ReadStatus};
 use crate::web::auth::{CsrfForm, PageUser};
 use crate::web::error::PageResult;
-use crate::web::list::{self, Cell, Input, Listed, Listing, Paging, options};
+use crate::web::list::{self, Cell, Column, Input, Listed, Listing, Paging, options, sheet_col};
 use crate::web::lists::Notices;
 use crate::web::query::Query;
-use crate::web::ui::{Layout, Opt, xlsx_sheets};
+use crate::web::ui::{Layout, Opt};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, RawQuery};
@@ -217,44 +217,36 @@ pub async fn docx(page: PageUser, Path(id): Path<String>) -> PageResult<Response
 pub async fn xlsx(page: PageUser, Path(id): Path<String>) -> PageResult<Response> {
     let n = svc::visible(&page.ctx(), &id).await?;
     let d = svc::data_of(&n)?;
-    let ranking = d
-        .ranking
-        .iter()
-        .map(|r| {
-            vec![
-                r.rank.to_string(),
-                r.name.clone(),
-                r.score.clone(),
-                r.prev_rank.map(|p| p.to_string()).unwrap_or_default(),
-                [r.red_flag.then_some("流动红旗"), r.last.then_some("末位")]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join("、"),
-            ]
-        })
-        .collect();
-    let overdue = d
-        .overdue
-        .iter()
-        .map(|o| {
-            vec![
-                o.code.clone(),
-                o.point.clone(),
-                o.unit.clone(),
-                o.category.clone(),
-                o.deadline.clone(),
-                format!("{:.1}", o.hours),
-            ]
-        })
-        .collect();
-    let interviews = d.interviews.iter().map(|(u, c)| vec![u.clone(), c.to_string()]).collect();
-    Ok(xlsx_sheets(
+    let ranking: Vec<Column<svc::RankRow>> = vec![
+        sheet_col("名次", |r: &svc::RankRow| Cell::Int(r.rank)),
+        sheet_col("名称", |r: &svc::RankRow| Cell::text(&r.name)),
+        sheet_col("得分", |r: &svc::RankRow| Cell::number(&r.score)),
+        sheet_col("上期名次", |r: &svc::RankRow| {
+            r.prev_rank.map(Cell::Int).unwrap_or_else(|| Cell::Muted(String::new()))
+        }),
+        sheet_col("备注", |r: &svc::RankRow| {
+            let marks = [r.red_flag.then_some("流动红旗"), r.last.then_some("末位")];
+            Cell::text(marks.into_iter().flatten().collect::<Vec<_>>().join("、"))
+        }),
+    ];
+    let overdue: Vec<Column<svc::OverdueRow>> = vec![
+        sheet_col("编号", |o: &svc::OverdueRow| Cell::text(&o.code)),
+        sheet_col("点位", |o: &svc::OverdueRow| Cell::text(&o.point)),
+        sheet_col("责任单位", |o: &svc::OverdueRow| Cell::text(&o.unit)),
+        sheet_col("问题", |o: &svc::OverdueRow| Cell::text(&o.category)),
+        sheet_col("整改期限", |o: &svc::OverdueRow| Cell::text(&o.deadline)),
+        sheet_col("超期工时", |o: &svc::OverdueRow| Cell::Decimal(o.hours, 1)),
+    ];
+    let interviews: Vec<Column<(String, i64)>> = vec![
+        sheet_col("单位", |(u, _): &(String, i64)| Cell::text(u)),
+        sheet_col("逾期问题数", |(_, c): &(String, i64)| Cell::Int(*c)),
+    ];
+    Ok(list::xlsx(
         &filename(&n),
         vec![
-            ("排名", vec!["名次", "名称", "得分", "上期名次", "备注"], ranking),
-            ("逾期问题", vec!["编号", "点位", "责任单位", "问题", "整改期限", "超期工时"], overdue),
-            ("拟约谈单位", vec!["单位", "逾期问题数"], interviews),
+            list::sheet("排名", &ranking, &d.ranking),
+            list::sheet("逾期问题", &overdue, &d.overdue),
+            list::sheet("拟约谈单位", &interviews, &d.interviews),
         ],
     ))
 }

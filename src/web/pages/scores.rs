@@ -14,10 +14,10 @@ use crate::service::scoring::{
 use crate::store::scoring as store;
 use crate::web::auth::{CsrfForm, PageUser};
 use crate::web::error::PageResult;
-use crate::web::list::{self, Cell, Flash, Input, Listed, Listing, Paging};
+use crate::web::list::{self, Cell, Column, Flash, Input, Listed, Listing, Paging, sheet_col};
 use crate::web::lists::Awards;
 use crate::web::query::Query;
-use crate::web::ui::{Layout, Opt, xlsx};
+use crate::web::ui::{Layout, Opt};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, RawQuery};
@@ -84,23 +84,19 @@ pub async fn ranking(page: PageUser, Query(q): Query<RankQuery>) -> PageResult<R
         "awarded"
     };
     if q.export.as_deref() == Some("xlsx") {
-        let rows = r
-            .lines
-            .iter()
-            .map(|l| {
-                vec![
-                    l.now.rank.to_string(),
-                    l.now.name.clone(),
-                    pts(&l.now.score),
-                    l.prev_rank.map(|p| p.to_string()).unwrap_or_default(),
-                    l.prev_score.map(|p| pts(&p)).unwrap_or_default(),
-                    if l.last { "末位" } else { "" }.into(),
-                    if l.red_flag { "流动红旗" } else { "" }.into(),
-                ]
-            })
-            .collect();
+        let columns: Vec<Column<svc::RankLine>> = vec![
+            sheet_col("名次", |l: &svc::RankLine| Cell::Int(l.now.rank)),
+            sheet_col("名称", |l: &svc::RankLine| Cell::text(&l.now.name)),
+            sheet_col("得分", |l: &svc::RankLine| Cell::points(Some(l.now.score))),
+            sheet_col("上期名次", |l: &svc::RankLine| {
+                l.prev_rank.map(Cell::Int).unwrap_or_else(|| Cell::Muted(String::new()))
+            }),
+            sheet_col("上期得分", |l: &svc::RankLine| Cell::points(l.prev_score)),
+            sheet_col("末位", |l: &svc::RankLine| Cell::text(if l.last { "末位" } else { "" })),
+            sheet_col("红旗", |l: &svc::RankLine| Cell::text(if l.red_flag { "流动红旗" } else { "" })),
+        ];
         let name = format!("{}千分制排名（{}）", class.label(), r.span.label);
-        return Ok(xlsx(&name, "排名", &["名次", "名称", "得分", "上期名次", "上期得分", "末位", "红旗"], rows));
+        return Ok(list::xlsx(&name, vec![list::sheet("排名", &columns, &r.lines)]));
     }
     Ok(RankingPage {
         l: Layout::new(&page.user, "scores", "千分制排名"),
@@ -495,25 +491,22 @@ pub async fn annual(page: PageUser, Query(q): Query<YearPageQuery>) -> PageResul
     let year = svc::parse_year(q.year.as_deref())?;
     let x = svc::year_assessment(&page.state.db, class, year).await?;
     if q.export.as_deref() == Some("xlsx") {
-        let rows = x
-            .lines
-            .iter()
-            .map(|l| {
-                let mut r = vec![l.rank.to_string(), l.name.clone()];
-                r.extend(l.quarters.iter().map(quarter_cell));
-                r.push(l.score.map(|s| pts(&s)).unwrap_or_default());
-                r.push(l.red_flags.to_string());
-                r.push(if l.last { "末位" } else { "" }.into());
-                r
-            })
-            .collect();
+        let quarter = |i: usize| {
+            move |l: &svc::YearLine| Cell::points(l.quarters.get(i).and_then(|q| q.as_ref().map(|q| q.score)))
+        };
+        let columns: Vec<Column<svc::YearLine>> = vec![
+            sheet_col("名次", |l: &svc::YearLine| Cell::Int(l.rank)),
+            sheet_col("名称", |l: &svc::YearLine| Cell::text(&l.name)),
+            sheet_col("第一季度", quarter(0)),
+            sheet_col("第二季度", quarter(1)),
+            sheet_col("第三季度", quarter(2)),
+            sheet_col("第四季度", quarter(3)),
+            sheet_col("年度得分", |l: &svc::YearLine| Cell::points(l.score)),
+            sheet_col("流动红旗", |l: &svc::YearLine| Cell::Int(l.red_flags)),
+            sheet_col("末位", |l: &svc::YearLine| Cell::text(if l.last { "末位" } else { "" })),
+        ];
         let name = format!("{}{}年度考核", year, class.label());
-        return Ok(xlsx(
-            &name,
-            "年度考核",
-            &["名次", "名称", "第一季度", "第二季度", "第三季度", "第四季度", "年度得分", "流动红旗", "末位"],
-            rows,
-        ));
+        return Ok(list::xlsx(&name, vec![list::sheet("年度考核", &columns, &x.lines)]));
     }
     let total: f64 = x.weights.as_array().iter().sum();
     let weights = x.weights.as_array().iter().map(|w| format!("{}%", (w / total * 1000.0).round() / 10.0)).collect();

@@ -13,7 +13,7 @@ use crate::store::standards::{self as store, Item, Version};
 use crate::web::auth::{CsrfForm, PageUser};
 use crate::web::error::PageResult;
 use crate::web::query::Query;
-use crate::web::ui::{Layout, Opt, xlsx};
+use crate::web::ui::{Layout, Opt};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::Path;
@@ -100,7 +100,8 @@ async fn render(page: &PageUser, q: &StdQuery, errors: FieldErrors) -> PageResul
             .filter(|r| keep.contains(&format!("{}{}", r[0], r[1])))
             .collect();
         let headers: Vec<&str> = crate::service::exchange::STANDARD_COLUMNS.iter().map(|c| c.0).collect();
-        return Ok(xlsx(&format!("标准台账-第{}版", v.version_no), "标准", &headers, rows));
+        let sheet = crate::web::list::Sheet::text("标准", headers, rows);
+        return Ok(crate::web::list::xlsx(&format!("标准台账-第{}版", v.version_no), vec![sheet]));
     }
     let has_draft = versions.iter().any(|v| v.status == Publication::Draft);
     Ok(StandardsPage {
