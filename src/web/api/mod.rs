@@ -21,90 +21,102 @@ use super::AppState;
 use super::error::ApiError;
 use crate::error::AppError;
 use crate::error::Code;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
-use axum::routing::{get, post, put};
+use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
+/// Uploads (photos) may be large; the handlers bound each file themselves.
+const UPLOAD_LIMIT: usize = 256 * 1024 * 1024;
+
+/// Every API route with its OpenAPI operation, from one list: a handler is routed at the path and
+/// method its `#[utoipa::path]` documents, so the two cannot drift apart.
+pub fn router() -> OpenApiRouter<AppState> {
+    let uploads = |r: axum::routing::MethodRouter<AppState>| r.layer(DefaultBodyLimit::max(UPLOAD_LIMIT));
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::me))
+        .routes(routes!(auth::change_password))
+        .routes(routes!(org::list, org::create))
+        .routes(routes!(org::get, org::update, org::delete))
+        .routes(routes!(units::list, units::create))
+        .routes(routes!(units::get, units::update))
+        .routes(routes!(units::contacts, units::add_contact))
+        .routes(routes!(units::update_contact, units::delete_contact))
+        .routes(routes!(tasks::list, tasks::create))
+        .routes(routes!(tasks::update))
+        .routes(routes!(units::levels, units::add_level))
+        .routes(routes!(units::update_level, units::delete_level))
+        .routes(routes!(teams::list, teams::create))
+        .routes(routes!(teams::get, teams::update, teams::delete))
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(users::get, users::update))
+        .routes(routes!(users::reset_password))
+        .routes(routes!(audit::list))
+        .routes(routes!(points::list, points::create))
+        .routes(routes!(points::import_points))
+        .routes(routes!(points::get, points::update))
+        .routes(routes!(points::types, points::create_type))
+        .routes(routes!(points::update_type))
+        .routes(routes!(points::grids))
+        .routes(routes!(points::import_grids))
+        .routes(routes!(points::lookup))
+        .routes(routes!(standards::checklist))
+        .routes(routes!(standards::versions, standards::create_draft))
+        .routes(routes!(standards::items, standards::add_item))
+        .routes(routes!(standards::publish))
+        .routes(routes!(standards::update_item))
+        .routes(routes!(problems::list, problems::file).map(uploads))
+        .routes(routes!(problems::get))
+        .routes(routes!(problems::kpi))
+        .routes(routes!(problems::merge))
+        .routes(routes!(problems::act).map(uploads))
+        .routes(routes!(daily::rounds))
+        .routes(routes!(daily::escalation))
+        .routes(routes!(daily::inbox))
+        .routes(routes!(daily::read_all))
+        .routes(routes!(daily::deliveries))
+        .routes(routes!(scoring::rules))
+        .routes(routes!(scoring::save_draft))
+        .routes(routes!(scoring::preview))
+        .routes(routes!(scoring::publish))
+        .routes(routes!(scoring::ranking))
+        .routes(routes!(scoring::annual))
+        .routes(routes!(scoring::ledger))
+        .routes(routes!(scoring::red_flags))
+        .routes(routes!(scoring::awards))
+        .routes(routes!(scoring::commend))
+        .routes(routes!(scoring::clean))
+        .routes(routes!(notices::list, notices::generate))
+        .routes(routes!(notices::get, notices::edit))
+        .routes(routes!(notices::publish))
+        .routes(routes!(notices::confirm))
+        .routes(routes!(notices::reads))
+        .routes(routes!(notices::docx))
+        .routes(routes!(notices::interviews, notices::create_interview))
+        .routes(routes!(notices::interview_outcome))
+        .routes(routes!(calendar::years))
+        .routes(routes!(calendar::deadline))
+        .routes(routes!(calendar::year, calendar::put_year))
+}
+
+/// The routes under `/api/v1`: the documented ones, the document itself and a JSON 404.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/openapi.json", get(openapi_json))
-        .route("/auth/login", post(auth::login))
-        .route("/auth/logout", post(auth::logout))
-        .route("/me", get(auth::me))
-        .route("/me/password", put(auth::change_password))
-        .route("/org/nodes", get(org::list).post(org::create))
-        .route("/org/nodes/{id}", get(org::get).put(org::update).delete(org::delete))
-        .route("/units", get(units::list).post(units::create))
-        .route("/units/{id}", get(units::get).put(units::update))
-        .route("/units/{id}/contacts", get(units::contacts).post(units::add_contact))
-        .route("/contacts/{id}", put(units::update_contact).delete(units::delete_contact))
-        .route("/units/{id}/tasks", get(tasks::list).post(tasks::create))
-        .route("/tasks/{id}", put(tasks::update))
-        .route("/contact-levels", get(units::levels).post(units::add_level))
-        .route("/contact-levels/{id}", put(units::update_level).delete(units::delete_level))
-        .route("/teams", get(teams::list).post(teams::create))
-        .route("/teams/{id}", get(teams::get).put(teams::update).delete(teams::delete))
-        .route("/users", get(users::list).post(users::create))
-        .route("/users/{id}", get(users::get).put(users::update))
-        .route("/users/{id}/password", put(users::reset_password))
-        .route("/audit", get(audit::list))
-        .route("/points", get(points::list).post(points::create))
-        .route("/points/import", post(points::import_points))
-        .route("/points/{id}", get(points::get).put(points::update))
-        .route("/point-types", get(points::types).post(points::create_type))
-        .route("/point-types/{id}", put(points::update_type))
-        .route("/grids", get(points::grids))
-        .route("/grids/import", post(points::import_grids))
-        .route("/lookup", get(points::lookup))
-        .route("/points/{id}/checklist", get(standards::checklist))
-        .route("/standards", get(standards::versions).post(standards::create_draft))
-        .route("/standards/{id}/items", get(standards::items).post(standards::add_item))
-        .route("/standards/{id}/publish", post(standards::publish))
-        .route("/standard-items/{id}", put(standards::update_item))
-        .route(
-            "/problems",
-            get(problems::list).post(problems::file).layer(axum::extract::DefaultBodyLimit::max(256 * 1024 * 1024)),
-        )
-        .route("/problems/{id}", get(problems::get))
-        .route("/kpi", get(problems::kpi))
-        .route("/rounds", get(daily::rounds))
-        .route("/escalation", get(daily::escalation))
-        .route("/inbox", get(daily::inbox))
-        .route("/inbox/read", post(daily::read_all))
-        .route("/deliveries", get(daily::deliveries))
-        .route("/scoring/{class}/rules", get(scoring::rules))
-        .route("/scoring/{class}/draft", put(scoring::save_draft))
-        .route("/scoring/{class}/preview", get(scoring::preview))
-        .route("/scoring/{class}/publish", post(scoring::publish))
-        .route("/scoring/{class}/ranking", get(scoring::ranking))
-        .route("/scoring/{class}/annual", get(scoring::annual))
-        .route("/scoring/{class}/ledger/{target}", get(scoring::ledger))
-        .route("/scoring/{class}/red-flags", post(scoring::red_flags))
-        .route("/scoring/{class}/awards", get(scoring::awards))
-        .route("/scoring/{class}/commendations", post(scoring::commend))
-        .route("/points/{id}/clean", post(scoring::clean))
-        .route("/notices", get(notices::list).post(notices::generate))
-        .route("/notices/{id}", get(notices::get).put(notices::edit))
-        .route("/notices/{id}/publish", post(notices::publish))
-        .route("/notices/{id}/read", post(notices::confirm))
-        .route("/notices/{id}/reads", get(notices::reads))
-        .route("/notices/{id}/docx", get(notices::docx))
-        .route("/interviews", get(notices::interviews).post(notices::create_interview))
-        .route("/interviews/{id}", put(notices::interview_outcome))
-        .route("/problems/{id}/merge", post(problems::merge))
-        .route(
-            "/problems/{id}/actions/{action}",
-            post(problems::act).layer(axum::extract::DefaultBodyLimit::max(256 * 1024 * 1024)),
-        )
-        .route("/calendar", get(calendar::years))
-        .route("/calendar/deadline", get(calendar::deadline))
-        .route("/calendar/{year}", get(calendar::year).put(calendar::put_year))
-        .fallback(api_not_found)
+    let (router, _) = router().split_for_parts();
+    router.route("/openapi.json", get(openapi_json)).fallback(api_not_found)
+}
+
+/// The OpenAPI document of this API, as `router()` builds it.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    router().into_openapi()
 }
 
 async fn api_not_found() -> ApiError {
@@ -184,25 +196,6 @@ impl Modify for BearerAuth {
     servers((url = "/api/v1")),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    paths(
-        auth::login, auth::logout, auth::me, auth::change_password,
-        org::list, org::create, org::get, org::update, org::delete,
-        units::list, units::create, units::get, units::update, units::contacts, units::add_contact,
-        units::update_contact, units::delete_contact, units::levels, units::add_level, units::update_level, units::delete_level,
-        teams::list, teams::create, teams::get, teams::update, teams::delete,
-        users::list, users::create, users::get, users::update, users::reset_password,
-        audit::list,
-        calendar::years, calendar::year, calendar::put_year, calendar::deadline,
-        points::list, points::create, points::get, points::update, points::types, points::grids, points::import_grids, points::lookup, points::import_points, points::create_type, points::update_type,
-        standards::versions, standards::items, standards::create_draft, standards::add_item, standards::update_item, standards::publish, standards::checklist,
-        tasks::list, tasks::create, tasks::update,
-        problems::file, problems::list, problems::get, problems::act, problems::kpi, problems::merge,
-        daily::rounds, daily::escalation, daily::inbox, daily::read_all, daily::deliveries,
-        scoring::rules, scoring::save_draft, scoring::preview, scoring::publish, scoring::ranking, scoring::annual, scoring::ledger,
-        scoring::red_flags, scoring::awards, scoring::commend, scoring::clean,
-        notices::list, notices::generate, notices::get, notices::edit, notices::publish, notices::confirm, notices::reads, notices::docx,
-        notices::interviews, notices::create_interview, notices::interview_outcome,
-    ),
     components(schemas(ErrorBody, ErrorDetail)),
     tags((name = "auth", description = "登录与会话"), (name = "org", description = "区域"), (name = "units", description = "责任单位与通讯录"),
          (name = "teams", description = "督导组"), (name = "users", description = "用户"), (name = "audit", description = "审计日志"),
@@ -213,5 +206,6 @@ pub struct ApiDoc;
 
 /// The OpenAPI document of this API.
 async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+    static DOC: std::sync::LazyLock<utoipa::openapi::OpenApi> = std::sync::LazyLock::new(openapi);
+    Json(DOC.clone())
 }

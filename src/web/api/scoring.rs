@@ -55,19 +55,19 @@ pub async fn rules(api: ApiUser, Path(class): Path<String>) -> ApiResult<Json<Ru
 }
 
 #[derive(Deserialize, ToSchema)]
-pub struct DraftRequest {
+pub struct RulesDraft {
     rules: RuleSet,
     /// The draft's version when it was read (optimistic locking)
     version: Option<i64>,
 }
 
 /// Saves the draft rules of a class (admin). Invalid rules are refused whole.
-#[utoipa::path(put, path = "/scoring/{class}/draft", tag = "scoring", params(("class" = String, Path)), request_body = DraftRequest,
+#[utoipa::path(put, path = "/scoring/{class}/draft", tag = "scoring", params(("class" = String, Path)), request_body = RulesDraft,
     responses((status = 200, body = Scheme), (status = 422, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn save_draft(
     api: ApiUser,
     Path(class): Path<String>,
-    JsonBody(req): JsonBody<DraftRequest>,
+    JsonBody(req): JsonBody<RulesDraft>,
 ) -> ApiResult<Json<Scheme>> {
     let class = parse_class(&class)?;
     Ok(Json(svc::save_draft(&api.ctx(), class, req.rules, req.version).await?))

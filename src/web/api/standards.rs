@@ -27,16 +27,16 @@ pub async fn items(api: ApiUser, Path(id): Path<String>) -> ApiResult<Json<Vec<I
 }
 
 #[derive(Deserialize, ToSchema)]
-pub struct DraftRequest {
+pub struct NewStandardDraft {
     name: String,
 }
 
 /// Start a draft as a copy of the published version (admin; one draft at a time).
-#[utoipa::path(post, path = "/standards", tag = "standards", request_body = DraftRequest,
+#[utoipa::path(post, path = "/standards", tag = "standards", request_body = NewStandardDraft,
     responses((status = 201, body = Version), (status = 409, body = ErrorBody, description = "draft_exists")))]
 pub async fn create_draft(
     api: ApiUser,
-    JsonBody(req): JsonBody<DraftRequest>,
+    JsonBody(req): JsonBody<NewStandardDraft>,
 ) -> ApiResult<(StatusCode, Json<Version>)> {
     Ok((StatusCode::CREATED, Json(svc::create_draft(&api.ctx(), &req.name).await?)))
 }
