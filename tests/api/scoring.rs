@@ -180,7 +180,7 @@ both!(a_week_of_activity_is_scored_entry_by_entry_and_rules_rescore_it, |app: Te
     assert_eq!(rows[0][2].to_string(), "得分");
     assert_eq!(number(&rows[1][0]), 1.0, "the rank is a number");
     assert!(number(&rows[1][2]) > 900.0, "the score is a number: {:?}", rows[1][2]);
-    assert!(rows.iter().any(|r| r[6].to_string() == "流动红旗"));
+    assert!(rows.iter().any(|r| r[6] == "流动红旗"));
     let (_, html) = b.get(&format!("/scores?class=unit&date={today}")).await;
     assert!(html.contains("本周结束后可评定流动红旗") && !html.contains("评定本周流动红旗"), "week not over");
     let (_, html) = b.get(&format!("/scores?class=unit&date={}", day(monday - chrono::Duration::days(7)))).await;
