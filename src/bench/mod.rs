@@ -68,11 +68,38 @@ where
 /// Units the ranking benchmark scores: 10,000 responsible units in all.
 const BENCH_UNITS: usize = 10_000;
 
+/// A demo point as the generator files at it: id, unit, lead, name.
+type BenchPoint = (String, String, String, String);
+
 /// Generated problems: spread over the demo points, the last 90 days and every state; half of
 /// them are charged to the demo's units, half to generated ones (10,000 units are ranked).
 async fn generate(db: &Db, n: u64) -> anyhow::Result<()> {
-    let points: Vec<(String, String, String, String)> =
+    let points: Vec<BenchPoint> =
         sqlx::query_as("SELECT id, unit_id, lead_name, name FROM points").fetch_all(&db.pool).await?;
+    let extra = bench_units(db).await?;
+    let now = now_ms();
+    let started = Instant::now();
+    let mut done = 0u64;
+    while done < n {
+        let mut tx = db.begin().await?;
+        for i in done..(done + 10_000).min(n) {
+            let point = &points[(i as usize * 7919) % points.len()];
+            let unit = if i % 2 == 1 && !extra.is_empty() { &extra[(i as usize / 2) % extra.len()] } else { &point.1 };
+            bench_problem(i, n, now, point, unit).insert(&mut tx).await?;
+        }
+        tx.commit().await?;
+        done = (done + 10_000).min(n);
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "{}",
+        json!({"name": "generate_problems", "n": n, "seconds": (secs * 10.0).round() / 10.0, "rows_per_s": (n as f64 / secs).round()})
+    );
+    Ok(())
+}
+
+/// Adds generated units until 10,000 responsible units exist; their ids.
+async fn bench_units(db: &Db) -> anyhow::Result<Vec<String>> {
     let existing: i64 = sqlx::query_scalar(&format!(
         "SELECT COUNT(*) FROM units WHERE kind NOT IN {}",
         crate::store::scoring::window_kinds()
@@ -93,78 +120,87 @@ async fn generate(db: &Db, n: u64) -> anyhow::Result<()> {
         extra.push(id);
     }
     tx.commit().await?;
-    let started = Instant::now();
-    let mut done = 0u64;
-    while done < n {
-        let mut tx = db.begin().await?;
-        for i in done..(done + 10_000).min(n) {
-            let (point, unit, lead, point_name) = &points[(i as usize * 7919) % points.len()];
-            let unit = if i % 2 == 1 && !extra.is_empty() { &extra[(i as usize / 2) % extra.len()] } else { unit };
-            // Problems arrive roughly in the order they are found: spread evenly over the last
-            // 90 days in insertion order, each up to 12 hours off.
-            let span = 90 * DAY_MS;
-            let jitter = ((i * 7_777_777) % (12 * 3_600_000)) as i64;
-            let found = now - span + (i as i64 * span / n.max(1) as i64) - jitter;
-            let state = STATES[(i % 10) as usize];
-            let deadline = found + 8 * 3_600_000;
-            let closed = (state == State::Closed).then_some(found + ((i % 13) as i64) * 3_600_000);
-            let id = new_id();
-            let p = Problem {
-                code: format!("B{i:09}"),
-                point_id: point.clone(),
-                unit_id: unit.clone(),
-                lead_name: lead.clone(),
-                standard_item_id: None,
-                category: "市容环境·暴露垃圾".into(),
-                severity: Severity::Normal,
-                source: SOURCES[(i % 4) as usize],
-                description: format!("{}（第{}号）", WORDS[(i % 8) as usize], i),
-                state,
-                extension_pending: 0,
-                extension_days: 0,
-                extensions: (i % 17 == 0) as i64,
-                postponed: 0,
-                rework_count: (i % 11 == 0) as i64,
-                reported_by: None,
-                reporter_name: "基准测试".into(),
-                found_at: found,
-                filed_at: Some(found),
-                dispatched_at: Some(found),
-                acknowledged_at: (state != State::Dispatched).then_some(found + 600_000),
-                submitted_at: matches!(state, State::Submitted | State::Closed).then_some(found + 3_600_000),
-                closed_at: closed,
-                voided_at: (state == State::Voided).then_some(found + 60_000),
-                deadline_at: Some(deadline),
-                fix_note: String::new(),
-                created_at: found,
-                updated_at: found,
-                version: 1,
-                id,
-                search_text: String::new(),
-            };
-            let p = Problem { search_text: store::search_text(&p, point_name), ..p };
-            p.insert(&mut tx).await?;
-        }
-        tx.commit().await?;
-        done = (done + 10_000).min(n);
-    }
-    let secs = started.elapsed().as_secs_f64();
-    println!(
-        "{}",
-        json!({"name": "generate_problems", "n": n, "seconds": (secs * 10.0).round() / 10.0, "rows_per_s": (n as f64 / secs).round()})
-    );
-    Ok(())
+    Ok(extra)
+}
+
+/// The `i`-th of `n` generated problems. Problems arrive roughly in the order they are found:
+/// spread evenly over the last 90 days in insertion order, each up to 12 hours off.
+fn bench_problem(i: u64, n: u64, now: i64, (point, _, lead, point_name): &BenchPoint, unit: &str) -> Problem {
+    let span = 90 * DAY_MS;
+    let jitter = ((i * 7_777_777) % (12 * 3_600_000)) as i64;
+    let found = now - span + (i as i64 * span / n.max(1) as i64) - jitter;
+    let state = STATES[(i % 10) as usize];
+    let p = Problem {
+        code: format!("B{i:09}"),
+        point_id: point.clone(),
+        unit_id: unit.to_string(),
+        lead_name: lead.clone(),
+        standard_item_id: None,
+        category: "市容环境·暴露垃圾".into(),
+        severity: Severity::Normal,
+        source: SOURCES[(i % 4) as usize],
+        description: format!("{}（第{}号）", WORDS[(i % 8) as usize], i),
+        state,
+        extension_pending: 0,
+        extension_days: 0,
+        extensions: i.is_multiple_of(17) as i64,
+        postponed: 0,
+        rework_count: i.is_multiple_of(11) as i64,
+        reported_by: None,
+        reporter_name: "基准测试".into(),
+        found_at: found,
+        filed_at: Some(found),
+        dispatched_at: Some(found),
+        acknowledged_at: (state != State::Dispatched).then_some(found + 600_000),
+        submitted_at: matches!(state, State::Submitted | State::Closed).then_some(found + 3_600_000),
+        closed_at: (state == State::Closed).then_some(found + ((i % 13) as i64) * 3_600_000),
+        voided_at: (state == State::Voided).then_some(found + 60_000),
+        deadline_at: Some(found + 8 * 3_600_000),
+        fix_note: String::new(),
+        created_at: found,
+        updated_at: found,
+        version: 1,
+        id: new_id(),
+        search_text: String::new(),
+    };
+    Problem { search_text: store::search_text(&p, point_name), ..p }
 }
 
 /// Runs the benchmark; `only` (a substring of measurement names, e.g. "ranking") skips the rest.
-pub async fn run(
-    mut config: Config,
-    problems: u64,
-    intake: u64,
-    reuse: bool,
-    only: Option<String>,
-) -> anyhow::Result<()> {
+pub async fn run(config: Config, problems: u64, intake: u64, reuse: bool, only: Option<String>) -> anyhow::Result<()> {
     let want = |name: &str| only.as_deref().is_none_or(|o| name.contains(o));
+    let (config, db) = open_bench_db(config, problems, reuse).await?;
+    let admin = crate::store::users::by_username(&db, "admin").await?.context("admin account")?;
+    let user = CurrentUser {
+        id: admin.id,
+        username: admin.username,
+        display_name: admin.display_name,
+        role: Role::Admin,
+        unit_id: None,
+        area_id: None,
+        session_id: String::new(),
+        csrf: String::new(),
+    };
+    let ctx = Ctx { db: &db, user: &user, request_id: "bench" };
+    let unit: String = sqlx::query_scalar("SELECT unit_id FROM points GROUP BY unit_id ORDER BY COUNT(*) DESC LIMIT 1")
+        .fetch_one(&db.pool)
+        .await?;
+    if want("ledger") {
+        ledger_pages(&db, &unit).await?;
+    }
+    if want("keyword_search") {
+        keyword_search(&db, &unit).await?;
+    }
+    scoring(&ctx, &want).await?;
+    if !want("intake") {
+        return Ok(());
+    }
+    intake_and_durability(config, &db, intake).await
+}
+
+/// The bench database: the SQLite bench.db (fresh, or kept with `reuse`) or the given database,
+/// seeded with the demo city, `problems` generated and the search index caught up.
+async fn open_bench_db(mut config: Config, problems: u64, reuse: bool) -> anyhow::Result<(Config, Db)> {
     let db_path = config.data_dir.join("bench.db");
     // Reuse the SQLite bench.db when it exists, or whatever a given database URL holds.
     let reuse = reuse && (!config.database_url.trim().is_empty() || db_path.exists());
@@ -182,12 +218,17 @@ pub async fn run(
     if !reuse {
         generate(&db, problems).await?;
     }
-    // The background job indexes new problems for keyword search; in production it keeps up
-    // round by round, here the whole generated backlog is indexed once before measuring.
+    index_backlog(&db).await?;
+    Ok((config, db))
+}
+
+/// The background job indexes new problems for keyword search; in production it keeps up round
+/// by round, here the whole generated backlog is indexed once before measuring.
+async fn index_backlog(db: &Db) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut indexed = 0;
     loop {
-        let n = store::index_pending(&db).await?;
+        let n = store::index_pending(db).await?;
         if n == 0 {
             break;
         }
@@ -202,51 +243,29 @@ pub async fn run(
         let secs = started.elapsed().as_secs_f64();
         println!("{}", json!({"name": "search_index_backlog", "n": indexed, "seconds": (secs * 10.0).round() / 10.0}));
     }
-    let admin = crate::store::users::by_username(&db, "admin").await?.context("admin account")?;
-    let user = CurrentUser {
-        id: admin.id,
-        username: admin.username,
-        display_name: admin.display_name,
-        role: Role::Admin,
-        unit_id: None,
-        area_id: None,
-        session_id: String::new(),
-        csrf: String::new(),
-    };
-    let ctx = Ctx { db: &db, user: &user, request_id: "bench" };
-    let unit: String = sqlx::query_scalar("SELECT unit_id FROM points GROUP BY unit_id ORDER BY COUNT(*) DESC LIMIT 1")
-        .fetch_one(&db.pool)
-        .await?;
+    Ok(())
+}
 
-    if want("ledger") {
-        ledger_pages(&db, &unit).await?;
-    }
-    if want("keyword_search") {
-        keyword_search(&db, &unit).await?;
-    }
-    // The weekly 千分制 ranking of every responsible unit (10,000) over the generated problems.
+/// The weekly 千分制 ranking of every responsible unit (10,000), the year-end assessment (every
+/// quarter scored and weighed; the generated problems fall in one or two quarters) and a month's KPIs.
+async fn scoring(ctx: &Ctx<'_>, want: &impl Fn(&str) -> bool) -> anyhow::Result<()> {
+    use crate::domain::score::Class;
+    let db = ctx.db;
     if want("ranking") {
         let last_week = crate::domain::time::to_local(now_ms() - 7 * DAY_MS).date_naive();
         let samples = time(5, || async {
-            let r = crate::service::scoring::ranking(
-                &db,
-                crate::domain::score::Class::Unit,
-                crate::service::scoring::SpanKind::Week,
-                last_week,
-            )
-            .await?;
+            let week = crate::service::scoring::SpanKind::Week;
+            let r = crate::service::scoring::ranking(db, Class::Unit, week, last_week).await?;
             anyhow::ensure!(r.lines.len() >= BENCH_UNITS, "ranked {} units", r.lines.len());
             Ok(r)
         })
         .await?;
         report("ranking_week_10000_units", samples, None);
     }
-    // The year-end assessment: every quarter of the year scored and weighed (the generated
-    // problems cover the last 90 days, so one or two quarters hold them all).
     if want("annual") {
         let year = crate::domain::time::to_local(now_ms()).year();
         let samples = time(3, || async {
-            let y = crate::service::scoring::year_assessment(&db, crate::domain::score::Class::Unit, year).await?;
+            let y = crate::service::scoring::year_assessment(db, Class::Unit, year).await?;
             anyhow::ensure!(y.lines.len() >= BENCH_UNITS, "assessed {} units", y.lines.len());
             Ok(y)
         })
@@ -255,14 +274,10 @@ pub async fn run(
     }
     if want("kpi") {
         let month = now_ms() - 30 * DAY_MS;
-        let samples =
-            time(5, || async { Ok(crate::service::kpi::report(&ctx, month, now_ms(), false).await?) }).await?;
+        let samples = time(5, || async { Ok(crate::service::kpi::report(ctx, month, now_ms(), false).await?) }).await?;
         report("kpi_all_units_month", samples, None);
     }
-    if !want("intake") {
-        return Ok(());
-    }
-    intake_and_durability(config, &db, intake).await
+    Ok(())
 }
 
 /// The ledger's first page with three filters (open states, a unit, a source), deep paging and

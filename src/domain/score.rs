@@ -260,6 +260,13 @@ impl RuleSet {
         if !(0..=365).contains(&self.repeat_days) {
             err("repeat_days", "重复问题的认定天数应在0至365之间".into());
         }
+        self.validate_weights(&mut err);
+        self.validate_found(&mut err);
+        e
+    }
+
+    /// The composite weights, the year's quarter weights and the number of red flags.
+    fn validate_weights(&self, err: &mut impl FnMut(&str, String)) {
         let w = self.composite;
         let ws = [w.closure, w.on_time, w.rework, w.extension];
         if ws.iter().any(|v| !v.is_finite() || *v < 0.0) || ws.iter().sum::<f64>() <= 0.0 {
@@ -272,6 +279,10 @@ impl RuleSet {
         if !(0..=100).contains(&self.red_flag_top_n) {
             err("red_flag_top_n", "流动红旗名额应在0至100之间".into());
         }
+    }
+
+    /// The found-problem rules: named, deducting, each source in one rule only.
+    fn validate_found(&self, err: &mut impl FnMut(&str, String)) {
         let mut seen = std::collections::HashSet::new();
         for (i, r) in self.found.iter().enumerate() {
             let f = format!("found[{}]", i + 1);
@@ -290,7 +301,6 @@ impl RuleSet {
                 }
             }
         }
-        e
     }
 }
 

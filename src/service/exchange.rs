@@ -16,7 +16,7 @@ use crate::domain::{ids::new_id, time::now_ms};
 use crate::error::{AppError, AppResult, Code};
 use crate::store::record::Insert;
 use crate::store::units::{self as unit_store, Contact, Unit};
-use crate::store::{Db, org, points, standards, users};
+use crate::store::{Db, org, points, standards};
 use serde::Serialize;
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
@@ -322,65 +322,16 @@ pub async fn import_grid_attributes(ctx: &Ctx<'_>, bytes: &[u8]) -> AppResult<Ex
     let rows = sheet::open(bytes)?.rows(None, &GRID_COLUMNS).map_err(sheet::rejected)?;
     let grids: HashMap<String, points::Grid> =
         points::grids(ctx.db).await?.into_iter().map(|g| (g.code.clone(), g)).collect();
-    let units: HashMap<String, String> =
-        unit_store::all_names(ctx.db).await?.into_iter().map(|(id, n)| (n, id)).collect();
-    let mut errors = Vec::new();
-    let mut changes = Vec::new();
-    let mut seen = HashSet::new();
-    for r in rows {
-        let mut err = |column: &str, message: String| {
-            errors.push(RowError {
-                sheet: String::new(),
-                row: r.number,
-                column: column.into(),
-                key: String::new(),
-                message,
-            })
-        };
-        let code = r.get("code");
-        let Some(g) = grids.get(&code) else {
-            err("网格编码", format!("网格{code}不存在，请先导入网格边界"));
-            continue;
-        };
-        if !seen.insert(code.clone()) {
-            err("网格编码", format!("网格{code}在表中重复"));
-            continue;
-        }
-        let name = if r.get("name").is_empty() { g.name.clone() } else { r.get("name") };
-        if name.chars().count() > 50 {
-            err("网格名称", "网格名称不超过50个字".into());
-        }
-        let unit_id = match r.get("unit").as_str() {
-            "" => None,
-            u => match units.get(u) {
-                Some(id) => Some(id.clone()),
-                None => {
-                    err("责任单位", format!("责任单位“{u}”不存在"));
-                    None
-                }
-            },
-        };
-        let worker_id = match r.get("worker").as_str() {
-            "" => None,
-            w => match users::by_username(ctx.db, w).await? {
-                Some(u) if u.role == Role::GridWorker => Some(u.id),
-                _ => {
-                    errors.push(RowError {
-                        sheet: String::new(),
-                        row: r.number,
-                        column: "网格员账号".into(),
-                        key: String::new(),
-                        message: format!("“{w}”不是网格员账号"),
-                    });
-                    None
-                }
-            },
-        };
-        changes.push(points::Grid { name, unit_id, worker_id, ..g.clone() });
-    }
-    if !errors.is_empty() {
-        return Err(sheet::rejected(errors));
-    }
+    let names = GridNames {
+        units: unit_store::all_names(ctx.db).await?.into_iter().map(|(id, n)| (n, id)).collect(),
+        workers: sqlx::query_as::<_, (String, String)>("SELECT username, id FROM users WHERE role = $1")
+            .bind(Role::GridWorker)
+            .fetch_all(&ctx.db.pool)
+            .await?
+            .into_iter()
+            .collect(),
+    };
+    let changes = check_grid_rows(&grids, &names, rows).map_err(sheet::rejected)?;
     if changes.is_empty() {
         return Err(sheet::file_error("文件中没有数据行"));
     }
@@ -397,6 +348,52 @@ pub async fn import_grid_attributes(ctx: &Ctx<'_>, bytes: &[u8]) -> AppResult<Ex
     }
     w.commit().await?;
     Ok(ExchangeSummary { created: 0, updated, details: 0 })
+}
+
+/// Unit ids by name and grid-worker account ids by username.
+struct GridNames {
+    units: HashMap<String, String>,
+    workers: HashMap<String, String>,
+}
+
+/// The grids as the rows would leave them; every bad cell reported.
+fn check_grid_rows(
+    grids: &HashMap<String, points::Grid>,
+    names: &GridNames,
+    rows: Vec<sheet::Row>,
+) -> Result<Vec<points::Grid>, Vec<RowError>> {
+    let mut errors = Vec::new();
+    let mut changes = Vec::new();
+    let mut seen = HashSet::new();
+    for r in rows {
+        let mut err = |column: &str, message: String| errors.push(RowError::new("", r.number, column, message));
+        let code = r.get("code");
+        let Some(g) = grids.get(&code) else {
+            err("网格编码", format!("网格{code}不存在，请先导入网格边界"));
+            continue;
+        };
+        if !seen.insert(code.clone()) {
+            err("网格编码", format!("网格{code}在表中重复"));
+            continue;
+        }
+        let name = if r.get("name").is_empty() { g.name.clone() } else { r.get("name") };
+        if name.chars().count() > 50 {
+            err("网格名称", "网格名称不超过50个字".into());
+        }
+        let mut named = |column: &str, map: &HashMap<String, String>, key: &str, message: String| match key {
+            "" => None,
+            k => map.get(k).cloned().or_else(|| {
+                err(column, message);
+                None
+            }),
+        };
+        let unit = r.get("unit");
+        let unit_id = named("责任单位", &names.units, &unit, format!("责任单位“{unit}”不存在"));
+        let worker = r.get("worker");
+        let worker_id = named("网格员账号", &names.workers, &worker, format!("“{worker}”不是网格员账号"));
+        changes.push(points::Grid { name, unit_id, worker_id, ..g.clone() });
+    }
+    if errors.is_empty() { Ok(changes) } else { Err(errors) }
 }
 
 pub const STANDARD_COLUMNS: [Column; 11] = [
@@ -446,6 +443,32 @@ pub async fn standard_rows(db: &Db, version_id: &str) -> AppResult<Vec<Vec<Strin
         .collect())
 }
 
+/// A standard row as the item form's input (point types named or coded; 全部点位 is all).
+fn standard_input(r: &sheet::Row, types: &[points::PointType]) -> ItemInput {
+    let named = r.get("point_types");
+    let point_types = if named == "全部点位" || named == "*" {
+        "*".to_string()
+    } else {
+        let code = |t: &str| types.iter().find(|x| x.name == t || x.code == t).map(|x| x.code.clone());
+        let codes = named.split(['、', ',', '，']).map(str::trim).filter(|s| !s.is_empty());
+        codes.map(|t| code(t).unwrap_or_else(|| t.to_string())).collect::<Vec<_>>().join(",")
+    };
+    ItemInput {
+        category: r.get("category"),
+        item: r.get("item"),
+        major_code: r.get("major_code"),
+        minor_code: r.get("minor_code"),
+        requirement: r.get("requirement"),
+        point_types,
+        time_limit: json!(r.get("time_limit")),
+        time_unit: r.get("time_unit"),
+        severity: r.get("severity"),
+        deduction: json!(r.get("deduction")),
+        closing_standard: r.get("closing_standard"),
+        version: None,
+    }
+}
+
 /// Replaces a draft's items with a sheet's, all or nothing.
 pub async fn import_standard(ctx: &Ctx<'_>, version_id: &str, bytes: &[u8]) -> AppResult<ExchangeSummary> {
     require_admin(ctx.user)?;
@@ -460,63 +483,16 @@ pub async fn import_standard(ctx: &Ctx<'_>, version_id: &str, bytes: &[u8]) -> A
     let mut items = Vec::new();
     let mut seen = HashSet::new();
     for r in rows {
-        let point_types = if r.get("point_types") == "全部点位" || r.get("point_types") == "*" {
-            "*".to_string()
-        } else {
-            r.get("point_types")
-                .split(['、', ',', '，'])
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(|t| {
-                    types
-                        .iter()
-                        .find(|x| x.name == t || x.code == t)
-                        .map(|x| x.code.clone())
-                        .unwrap_or_else(|| t.to_string())
-                })
-                .collect::<Vec<_>>()
-                .join(",")
-        };
-        let input = ItemInput {
-            category: r.get("category"),
-            item: r.get("item"),
-            major_code: r.get("major_code"),
-            minor_code: r.get("minor_code"),
-            requirement: r.get("requirement"),
-            point_types,
-            time_limit: json!(r.get("time_limit")),
-            time_unit: r.get("time_unit"),
-            severity: r.get("severity"),
-            deduction: json!(r.get("deduction")),
-            closing_standard: r.get("closing_standard"),
-            version: None,
-        };
-        match input.validate(&codes) {
+        match standard_input(&r, &types).validate(&codes) {
             Ok(valid) => {
                 let code = format!("{}{}", valid.major_code, valid.minor_code);
-                if !seen.insert(code.clone()) {
-                    errors.push(RowError {
-                        sheet: String::new(),
-                        row: r.number,
-                        column: "小类编码".into(),
-                        key: String::new(),
-                        message: format!("编码{code}在表中重复"),
-                    });
-                } else {
+                if seen.insert(code.clone()) {
                     items.push(valid);
+                } else {
+                    errors.push(RowError::new("", r.number, "小类编码", format!("编码{code}在表中重复")));
                 }
             }
-            Err(f) => {
-                for e in f.0 {
-                    errors.push(RowError {
-                        sheet: String::new(),
-                        row: r.number,
-                        column: sheet::header(&STANDARD_COLUMNS, &e.field),
-                        key: String::new(),
-                        message: e.message,
-                    });
-                }
-            }
+            Err(f) => errors.extend(sheet::field_rows("", r.number, &STANDARD_COLUMNS, f)),
         }
     }
     if !errors.is_empty() {

@@ -236,7 +236,45 @@ async fn collect(ctx: &Ctx<'_>, kind: NoticeKind, class: Class, span: &super::sc
     let counts = problem_store::kpi_counts(db, &f, false, now_ms()).await?;
     let (found, closed) = counts.iter().fold((0, 0), |(a, b), c| (a + c.due, b + c.closed));
     let closure_rate = (found > 0).then(|| (closed as f64 * 1000.0 / found as f64).round() / 10.0);
-    // The ranking of the week the period lies in; a daily brief ranks the week up to its day.
+    let (ranking_label, ranking) = ranking_rows(db, kind, class, span).await?;
+    let first_place = ranking.iter().filter(|x| x.rank == 1).map(|x| x.name.clone()).collect();
+    let last_place = ranking.iter().filter(|x| x.last).map(|x| x.name.clone()).collect();
+    let red_flags = if kind == NoticeKind::Weekly {
+        ranking.iter().filter(|x| x.red_flag).map(|x| x.name.clone()).collect()
+    } else {
+        Vec::new()
+    };
+    let (overdue_open, overdue) = overdue_rows(ctx).await?;
+    let typical = typical(db, span).await?;
+    let (_, interviews) = super::escalation::proposed_interviews(ctx, span.from, span.to).await?;
+    Ok(NoticeData {
+        office: format!("{district}创建全国文明城市工作指挥部办公室"),
+        district,
+        period_label: span.label.clone(),
+        class_label: class.label().into(),
+        found,
+        closed,
+        closure_rate,
+        overdue_open,
+        ranking,
+        ranking_label,
+        first_place,
+        last_place,
+        red_flags,
+        overdue,
+        typical,
+        interviews: interviews.into_iter().map(|i| (i.unit_name, i.overdue_cases)).collect(),
+    })
+}
+
+/// The ranking of the week the period lies in (a daily brief ranks the week up to its day), and
+/// that week's label.
+async fn ranking_rows(
+    db: &Db,
+    kind: NoticeKind,
+    class: Class,
+    span: &super::scoring::Span,
+) -> AppResult<(String, Vec<RankRow>)> {
     let day = to_local(span.from).date_naive();
     let r = match kind {
         NoticeKind::Weekly => super::scoring::ranking(db, class, super::scoring::SpanKind::Week, day).await?,
@@ -248,8 +286,7 @@ async fn collect(ctx: &Ctx<'_>, kind: NoticeKind, class: Class, span: &super::sc
             super::scoring::ranking_of(db, class, week).await?
         }
     };
-    let ranking_label = r.span.label.clone();
-    let ranking: Vec<RankRow> = r
+    let rows = r
         .lines
         .iter()
         .map(|l| RankRow {
@@ -261,17 +298,14 @@ async fn collect(ctx: &Ctx<'_>, kind: NoticeKind, class: Class, span: &super::sc
             red_flag: l.red_flag,
         })
         .collect();
-    let first_place = ranking.iter().filter(|x| x.rank == 1).map(|x| x.name.clone()).collect();
-    let last_place = ranking.iter().filter(|x| x.last).map(|x| x.name.clone()).collect();
-    let red_flags = if kind == NoticeKind::Weekly {
-        ranking.iter().filter(|x| x.red_flag).map(|x| x.name.clone()).collect()
-    } else {
-        Vec::new()
-    };
-    // Overdue problems still open, longest first.
+    Ok((r.span.label, rows))
+}
+
+/// Overdue problems still open, longest first: how many, and the first 20.
+async fn overdue_rows(ctx: &Ctx<'_>) -> AppResult<(i64, Vec<OverdueRow>)> {
     let proposed = super::escalation::proposed_notices(ctx).await?;
-    let overdue_open = proposed.len() as i64;
-    let overdue = proposed
+    let count = proposed.len() as i64;
+    let rows = proposed
         .into_iter()
         .take(20)
         .map(|n| OverdueRow {
@@ -283,7 +317,11 @@ async fn collect(ctx: &Ctx<'_>, kind: NoticeKind, class: Class, span: &super::sc
             hours: n.overdue_hours,
         })
         .collect();
-    // Typical problems: closed in the period, with a before and an after photo.
+    Ok((count, rows))
+}
+
+/// Up to three typical problems: closed in the period, with a before and an after photo.
+async fn typical(db: &Db, span: &super::scoring::Span) -> AppResult<Vec<Typical>> {
     let cf = ProblemFilter { closed_only: true, ..Default::default() };
     let mut typical = Vec::new();
     let page =
@@ -307,25 +345,7 @@ async fn collect(ctx: &Ctx<'_>, kind: NoticeKind, class: Class, span: &super::sc
             break;
         }
     }
-    let (_, interviews) = super::escalation::proposed_interviews(ctx, span.from, span.to).await?;
-    Ok(NoticeData {
-        office: format!("{district}创建全国文明城市工作指挥部办公室"),
-        district,
-        period_label: span.label.clone(),
-        class_label: class.label().into(),
-        found,
-        closed,
-        closure_rate,
-        overdue_open,
-        ranking,
-        ranking_label,
-        first_place,
-        last_place,
-        red_flags,
-        overdue,
-        typical,
-        interviews: interviews.into_iter().map(|i| (i.unit_name, i.overdue_cases)).collect(),
-    })
+    Ok(typical)
 }
 
 /// The office edits a draft's title and text. Published notices never change.
@@ -463,96 +483,77 @@ pub async fn reads(ctx: &Ctx<'_>, id: &str) -> AppResult<Vec<ReadStatus>> {
     Ok(store::reads(ctx.db, &n.id).await?)
 }
 
-/// The notice as a Word document: red header with the issuing office and number, title, date,
-/// body, then the tables and the typical problems' before/after photos.
-pub async fn docx(db: &Db, storage: &Storage, n: &Notice) -> AppResult<Vec<u8>> {
-    use docx_rs::*;
-    let d = data_of(n)?;
-    let song = RunFonts::new().east_asia("仿宋_GB2312").ascii("Times New Roman").hi_ansi("Times New Roman");
-    let title_font = RunFonts::new().east_asia("方正小标宋简体").ascii("Times New Roman");
-    let hei = RunFonts::new().east_asia("黑体");
-    let text = |s: &str, size: usize| Run::new().add_text(s).size(size).fonts(song.clone());
-    let center = |r: Run| Paragraph::new().add_run(r).align(AlignmentType::Center);
-    let cell = |s: &str, bold: bool| {
-        let mut r = Run::new().add_text(s).size(24).fonts(song.clone());
-        if bold {
-            r = r.bold();
+/// The fonts and shapes of an official notice (公文): 仿宋 body, 小标宋 title, 黑体 headings.
+struct Letter {
+    song: docx_rs::RunFonts,
+    title: docx_rs::RunFonts,
+    hei: docx_rs::RunFonts,
+}
+
+impl Letter {
+    fn new() -> Letter {
+        use docx_rs::RunFonts;
+        Letter {
+            song: RunFonts::new().east_asia("仿宋_GB2312").ascii("Times New Roman").hi_ansi("Times New Roman"),
+            title: RunFonts::new().east_asia("方正小标宋简体").ascii("Times New Roman"),
+            hei: RunFonts::new().east_asia("黑体"),
         }
-        TableCell::new().add_paragraph(Paragraph::new().add_run(r).align(AlignmentType::Center))
-    };
-    let table = |head: &[&str], rows: Vec<Vec<String>>| {
+    }
+
+    fn text(&self, s: &str, size: usize) -> docx_rs::Run {
+        docx_rs::Run::new().add_text(s).size(size).fonts(self.song.clone())
+    }
+
+    fn center(r: docx_rs::Run) -> docx_rs::Paragraph {
+        docx_rs::Paragraph::new().add_run(r).align(docx_rs::AlignmentType::Center)
+    }
+
+    fn heading(&self, s: &str) -> docx_rs::Paragraph {
+        docx_rs::Paragraph::new().add_run(docx_rs::Run::new().add_text(s).size(32).fonts(self.hei.clone()))
+    }
+
+    fn table(&self, head: &[&str], rows: Vec<Vec<String>>) -> docx_rs::Table {
+        use docx_rs::{TableCell, TableRow};
+        let cell = |s: &str, bold: bool| {
+            let r = self.text(s, 24);
+            TableCell::new().add_paragraph(Self::center(if bold { r.bold() } else { r }))
+        };
         let mut trs = vec![TableRow::new(head.iter().map(|h| cell(h, true)).collect())];
         trs.extend(rows.into_iter().map(|r| TableRow::new(r.iter().map(|c| cell(c, false)).collect())));
-        Table::new(trs).width(8800, WidthType::Dxa)
-    };
-    let date = n.published_at.unwrap_or(n.created_at);
-    let date_cn = to_local(date).format("%Y年%-m月%-d日").to_string();
-    let mut doc = Docx::new()
-        .page_size(11906, 16838)
-        .page_margin(PageMargin::new().top(2098).bottom(1984).left(1587).right(1474))
-        .add_paragraph(center(Run::new().add_text(&d.office).size(52).color("FF0000").bold().fonts(title_font.clone())))
-        .add_paragraph(center(text(&n.number, 32)))
-        .add_paragraph(center(Run::new().add_text("━".repeat(24)).color("FF0000").size(24)))
-        .add_paragraph(center(Run::new().add_text(&n.title).size(44).fonts(title_font.clone())))
-        .add_paragraph(center(text(&format!("（{}）", d.period_label), 32)));
-    for para in n.body.split("\n\n").map(str::trim).filter(|p| !p.is_empty()) {
-        doc = doc.add_paragraph(Paragraph::new().add_run(text(para, 32)).indent(
-            None,
-            Some(SpecialIndentType::FirstLine(640)),
-            None,
-            None,
-        ));
+        docx_rs::Table::new(trs).width(8800, docx_rs::WidthType::Dxa)
     }
-    let heading = |s: &str| Paragraph::new().add_run(Run::new().add_text(s).size(32).fonts(hei.clone()));
-    let headings = d.headings();
-    if let Some(h) = &headings.ranking {
-        doc = doc.add_paragraph(heading(h));
-        let rows = d
-            .ranking
-            .iter()
-            .map(|r| {
-                let mut note = Vec::new();
-                if r.red_flag {
-                    note.push("流动红旗");
-                }
-                if r.last {
-                    note.push("末位");
-                }
-                vec![
-                    r.rank.to_string(),
-                    r.name.clone(),
-                    r.score.clone(),
-                    r.prev_rank.map(|p| p.to_string()).unwrap_or_default(),
-                    note.join("、"),
-                ]
-            })
-            .collect();
-        doc = doc.add_table(table(&["名次", "名称", "得分", "上期名次", "备注"], rows));
+
+    /// The red header (office, number, rule), the title and the body paragraphs.
+    fn head(&self, doc: docx_rs::Docx, n: &Notice, d: &NoticeData) -> docx_rs::Docx {
+        use docx_rs::{PageMargin, Paragraph, Run, SpecialIndentType};
+        let office = Run::new().add_text(&d.office).size(52).color("FF0000").bold().fonts(self.title.clone());
+        let mut doc = doc
+            .page_size(11906, 16838)
+            .page_margin(PageMargin::new().top(2098).bottom(1984).left(1587).right(1474))
+            .add_paragraph(Self::center(office))
+            .add_paragraph(Self::center(self.text(&n.number, 32)))
+            .add_paragraph(Self::center(Run::new().add_text("━".repeat(24)).color("FF0000").size(24)))
+            .add_paragraph(Self::center(Run::new().add_text(&n.title).size(44).fonts(self.title.clone())))
+            .add_paragraph(Self::center(self.text(&format!("（{}）", d.period_label), 32)));
+        for para in n.body.split("\n\n").map(str::trim).filter(|p| !p.is_empty()) {
+            let indent = Some(SpecialIndentType::FirstLine(640));
+            doc = doc.add_paragraph(Paragraph::new().add_run(self.text(para, 32)).indent(None, indent, None, None));
+        }
+        doc
     }
-    if let Some(h) = &headings.overdue {
-        doc = doc.add_paragraph(heading(h));
-        let rows = d
-            .overdue
-            .iter()
-            .map(|o| {
-                vec![
-                    o.code.clone(),
-                    o.point.clone(),
-                    o.unit.clone(),
-                    o.category.clone(),
-                    o.deadline.clone(),
-                    format!("{:.1}", o.hours),
-                ]
-            })
-            .collect();
-        doc = doc.add_table(table(&["编号", "点位", "责任单位", "问题", "整改期限", "超期工时"], rows));
-    }
-    if let Some(h) = &headings.typical {
-        doc = doc.add_paragraph(heading(h));
+
+    /// The typical problems, each with its before and after photos side by side.
+    async fn typical(
+        &self,
+        mut doc: docx_rs::Docx,
+        db: &Db,
+        storage: &Storage,
+        d: &NoticeData,
+    ) -> AppResult<docx_rs::Docx> {
+        use docx_rs::{Paragraph, Pic, Run};
         for t in &d.typical {
-            doc = doc.add_paragraph(
-                Paragraph::new().add_run(text(&format!("{} {}（{}）：{}", t.code, t.point, t.unit, t.description), 28)),
-            );
+            let line = format!("{} {}（{}）：{}", t.code, t.point, t.unit, t.description);
+            doc = doc.add_paragraph(Paragraph::new().add_run(self.text(&line, 28)));
             let mut row = Paragraph::new();
             for id in [&t.before_photo, &t.after_photo].into_iter().flatten() {
                 if let Some(ph) = photo_store::get(db, id).await?
@@ -566,18 +567,74 @@ pub async fn docx(db: &Db, storage: &Storage, n: &Notice) -> AppResult<Vec<u8>> 
                         .add_run(Run::new().add_text("  "));
                 }
             }
-            doc = doc.add_paragraph(row).add_paragraph(center(text("整改前（左） 整改后（右）", 24)));
+            doc = doc.add_paragraph(row).add_paragraph(Self::center(self.text("整改前（左） 整改后（右）", 24)));
         }
+        Ok(doc)
+    }
+}
+
+/// The notice's tables as text rows, for the Word document: ranking, overdue problems, interviews.
+impl NoticeData {
+    pub const RANKING_HEAD: [&str; 5] = ["名次", "名称", "得分", "上期名次", "备注"];
+    pub const OVERDUE_HEAD: [&str; 6] = ["编号", "点位", "责任单位", "问题", "整改期限", "超期工时"];
+    pub const INTERVIEWS_HEAD: [&str; 2] = ["单位", "逾期问题数"];
+
+    fn ranking_rows(&self) -> Vec<Vec<String>> {
+        let prev = |r: &RankRow| r.prev_rank.map(|p| p.to_string()).unwrap_or_default();
+        self.ranking
+            .iter()
+            .map(|r| vec![r.rank.to_string(), r.name.clone(), r.score.clone(), prev(r), r.note()])
+            .collect()
+    }
+
+    fn overdue_rows(&self) -> Vec<Vec<String>> {
+        let row = |o: &OverdueRow| {
+            let cells = [&o.code, &o.point, &o.unit, &o.category, &o.deadline];
+            cells.into_iter().cloned().chain([format!("{:.1}", o.hours)]).collect()
+        };
+        self.overdue.iter().map(row).collect()
+    }
+
+    fn interview_rows(&self) -> Vec<Vec<String>> {
+        self.interviews.iter().map(|(n, c)| vec![n.clone(), c.to_string()]).collect()
+    }
+}
+
+impl RankRow {
+    /// 流动红旗、末位
+    pub fn note(&self) -> String {
+        [self.red_flag.then_some("流动红旗"), self.last.then_some("末位")]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("、")
+    }
+}
+
+/// The notice as a Word document: red header with the issuing office and number, title, date,
+/// body, then the tables and the typical problems' before/after photos.
+pub async fn docx(db: &Db, storage: &Storage, n: &Notice) -> AppResult<Vec<u8>> {
+    use docx_rs::{AlignmentType, Docx, Paragraph};
+    let d = data_of(n)?;
+    let letter = Letter::new();
+    let mut doc = letter.head(Docx::new(), n, &d);
+    let headings = d.headings();
+    if let Some(h) = &headings.ranking {
+        doc = doc.add_paragraph(letter.heading(h)).add_table(letter.table(&NoticeData::RANKING_HEAD, d.ranking_rows()));
+    }
+    if let Some(h) = &headings.overdue {
+        doc = doc.add_paragraph(letter.heading(h)).add_table(letter.table(&NoticeData::OVERDUE_HEAD, d.overdue_rows()));
+    }
+    if let Some(h) = &headings.typical {
+        doc = letter.typical(doc.add_paragraph(letter.heading(h)), db, storage, &d).await?;
     }
     if let Some(h) = &headings.interviews {
-        doc = doc.add_paragraph(heading(h));
-        let rows = d.interviews.iter().map(|(n, c)| vec![n.clone(), c.to_string()]).collect();
-        doc = doc.add_table(table(&["单位", "逾期问题数"], rows));
+        let table = letter.table(&NoticeData::INTERVIEWS_HEAD, d.interview_rows());
+        doc = doc.add_paragraph(letter.heading(h)).add_table(table);
     }
-    doc = doc
-        .add_paragraph(Paragraph::new())
-        .add_paragraph(Paragraph::new().add_run(text(&d.office, 32)).align(AlignmentType::Right))
-        .add_paragraph(Paragraph::new().add_run(text(&date_cn, 32)).align(AlignmentType::Right));
+    let date_cn = to_local(n.published_at.unwrap_or(n.created_at)).format("%Y年%-m月%-d日").to_string();
+    let sign = |s: &str| Paragraph::new().add_run(letter.text(s, 32)).align(AlignmentType::Right);
+    doc = doc.add_paragraph(Paragraph::new()).add_paragraph(sign(&d.office)).add_paragraph(sign(&date_cn));
     let mut out = std::io::Cursor::new(Vec::new());
     doc.build().pack(&mut out).map_err(|e| AppError::Internal(anyhow::anyhow!("docx: {e}")))?;
     Ok(out.into_inner())

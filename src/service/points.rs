@@ -165,6 +165,38 @@ fn coordinate(e: &mut FieldErrors, field: &str, label: &str, v: &str) -> Option<
     }
 }
 
+/// The position in WGS-84 from the typed coordinates and their system; a missing half, an
+/// unknown system or a place outside China is a field error.
+fn position(e: &mut FieldErrors, input: &PointInput, lng: Option<f64>, lat: Option<f64>) -> Option<(f64, f64)> {
+    match (lng, lat) {
+        (Some(x), Some(y)) => {
+            let p = match input.coord_system.trim() {
+                "" | "wgs84" => Some((x, y)),
+                "gcj02" => Some(gcj02_to_wgs84((x, y))),
+                _ => {
+                    e.add("coord_system", Code::InvalidCoordSystem, "坐标系应为WGS-84或GCJ-02");
+                    None
+                }
+            };
+            if let Some(p) = p
+                && !in_china(p)
+            {
+                e.add("lng", Code::OutsideChina, "坐标不在中国境内，请检查经纬度是否填反");
+            }
+            p
+        }
+        (Some(_), None) if input.lat.trim().is_empty() => {
+            e.add("lat", Code::Required, "填写经度时也请填写纬度");
+            None
+        }
+        (None, Some(_)) if input.lng.trim().is_empty() => {
+            e.add("lng", Code::Required, "填写纬度时也请填写经度");
+            None
+        }
+        _ => None,
+    }
+}
+
 /// Checks an input against the lookups and fills `base`; every problem is reported by field.
 pub fn validate(l: &Lookups, input: &PointInput, base: Point) -> Result<Point, FieldErrors> {
     let mut e = FieldErrors::default();
@@ -188,34 +220,7 @@ pub fn validate(l: &Lookups, input: &PointInput, base: Point) -> Result<Point, F
     let address = optional_text(&mut e, "address", "地址", &input.address, 120, false);
     let lng = coordinate(&mut e, "lng", "经度", &input.lng);
     let lat = coordinate(&mut e, "lat", "纬度", &input.lat);
-    let position = match (lng, lat) {
-        (Some(x), Some(y)) => {
-            let p = match input.coord_system.trim() {
-                "" | "wgs84" => Some((x, y)),
-                "gcj02" => Some(gcj02_to_wgs84((x, y))),
-                _ => {
-                    e.add("coord_system", Code::InvalidCoordSystem, "坐标系应为WGS-84或GCJ-02");
-                    None
-                }
-            };
-            if let Some(p) = p
-                && !in_china(p)
-            {
-                e.add("lng", Code::OutsideChina, "坐标不在中国境内，请检查经纬度是否填反");
-            }
-            p
-        }
-        (None, None) => None,
-        (Some(_), None) if input.lat.trim().is_empty() => {
-            e.add("lat", Code::Required, "填写经度时也请填写纬度");
-            None
-        }
-        (None, Some(_)) if input.lng.trim().is_empty() => {
-            e.add("lng", Code::Required, "填写纬度时也请填写经度");
-            None
-        }
-        _ => None,
-    };
+    let position = position(&mut e, input, lng, lat);
     let located = position.and_then(|(x, y)| l.grids.locate(x, y));
     let community = match non_empty(&input.community_id) {
         Some(c) => match l.area_by(&c) {

@@ -40,105 +40,116 @@ pub struct ImportSummary {
     pub updated: usize,
 }
 
+type Point = crate::store::points::Point;
+
+/// A checked row: the point to write and, for an existing code, the stored point it replaces.
+type Checked = (Point, Option<Point>);
+
 /// Reads and checks every row; nothing is written unless every row is good.
 pub async fn import(ctx: &Ctx<'_>, bytes: &[u8]) -> AppResult<ImportSummary> {
     require_admin(ctx.user)?;
     let rows = sheet::open(bytes)?.rows(None, &COLUMNS).map_err(sheet::rejected)?;
     let lookups = Lookups::load(ctx.db).await?;
-    let mut existing: HashMap<String, crate::store::points::Point> =
-        store::all(ctx.db).await?.into_iter().map(|p| (p.code.clone(), p)).collect();
+    let existing: HashMap<String, Point> = store::all(ctx.db).await?.into_iter().map(|p| (p.code.clone(), p)).collect();
+    let good = check(&lookups, existing, rows).map_err(sheet::rejected)?;
+    if good.is_empty() {
+        return Err(sheet::file_error("文件中没有数据行"));
+    }
+    write(ctx, good).await
+}
+
+/// Every row checked against the registry (codes already stored are updates).
+fn check(
+    lookups: &Lookups,
+    mut existing: HashMap<String, Point>,
+    rows: Vec<sheet::Row>,
+) -> Result<Vec<Checked>, Vec<RowError>> {
     let now = now_ms();
     let mut errors = Vec::new();
     let mut seen = HashSet::new();
     let mut good = Vec::new();
     for r in rows {
-        let row = r.number;
-        let get = |field: &str| r.get(field);
-        let mut err = |column: &str, message: String| {
-            errors.push(RowError { sheet: String::new(), row, column: column.into(), key: String::new(), message })
-        };
-        let fixed = match get("fixed").as_str() {
-            "" | "固定" | "固定点位" => Some(true),
-            "随机" | "随机点位" => Some(false),
-            other => {
-                err("固定/随机", format!("“{other}”应为“固定”或“随机”"));
-                None
-            }
-        };
-        let active = match get("active").as_str() {
-            "" | "在用" => Some(true),
-            "已撤销" | "撤销" => Some(false),
-            other => {
-                err("状态", format!("“{other}”应为“在用”或“已撤销”"));
-                None
-            }
-        };
-        let coord_system = match get("coord_system").to_uppercase().replace(['-', ' '], "").as_str() {
-            "" | "WGS84" => "wgs84".to_string(),
-            "GCJ02" => "gcj02".to_string(),
-            _ => {
-                err("坐标系", "坐标系应为WGS-84或GCJ-02".into());
-                "wgs84".to_string()
-            }
-        };
-        let code = get("code");
+        let input = row_input(&r, &mut errors);
+        let code = input.code.clone();
         if !code.is_empty() && !seen.insert(code.clone()) {
-            err("点位编码", format!("点位编码{code}在文件中重复"));
+            errors.push(RowError::new("", r.number, "点位编码", format!("点位编码{code}在文件中重复")));
             continue;
         }
-        let input = PointInput {
-            code: code.clone(),
-            name: get("name"),
-            type_id: get("type_id"),
-            fixed,
-            address: get("address"),
-            lng: get("lng"),
-            lat: get("lat"),
-            coord_system,
-            community_id: Some(get("community_id")),
-            unit_id: get("unit_id"),
-            lead_name: get("lead_name"),
-            lead_phone: get("lead_phone"),
-            backup_name: get("backup_name"),
-            backup_phone: get("backup_phone"),
-            guarantor_name: get("guarantor_name"),
-            guarantor_phone: get("guarantor_phone"),
-            active,
-            note: get("note"),
-            version: None,
-        };
-        let (base, old) = match existing.remove(&code) {
-            Some(p) => (p.clone(), Some((p.clone(), p.version))),
-            None => (blank(now), None),
-        };
-        match validate(&lookups, &input, base) {
+        let old = existing.remove(&code);
+        let base = old.clone().unwrap_or_else(|| blank(now));
+        match validate(lookups, &input, base) {
             Ok(p) => good.push((p, old)),
-            Err(fields) => {
-                for f in fields.0 {
-                    errors.push(RowError {
-                        sheet: String::new(),
-                        row,
-                        column: sheet::header(&COLUMNS, &f.field),
-                        key: String::new(),
-                        message: f.message,
-                    });
-                }
-            }
+            Err(fields) => errors.extend(
+                fields
+                    .0
+                    .into_iter()
+                    .map(|f| RowError::new("", r.number, &sheet::header(&COLUMNS, &f.field), f.message)),
+            ),
         }
     }
-    if !errors.is_empty() {
-        return Err(sheet::rejected(errors));
+    if errors.is_empty() { Ok(good) } else { Err(errors) }
+}
+
+/// A row's cells as the point form's input; the words of the choice columns checked here.
+fn row_input(r: &sheet::Row, errors: &mut Vec<RowError>) -> PointInput {
+    let get = |field: &str| r.get(field);
+    let mut err = |column: &str, message: String| errors.push(RowError::new("", r.number, column, message));
+    let fixed = match get("fixed").as_str() {
+        "" | "固定" | "固定点位" => Some(true),
+        "随机" | "随机点位" => Some(false),
+        other => {
+            err("固定/随机", format!("“{other}”应为“固定”或“随机”"));
+            None
+        }
+    };
+    let active = match get("active").as_str() {
+        "" | "在用" => Some(true),
+        "已撤销" | "撤销" => Some(false),
+        other => {
+            err("状态", format!("“{other}”应为“在用”或“已撤销”"));
+            None
+        }
+    };
+    let coord_system = match get("coord_system").to_uppercase().replace(['-', ' '], "").as_str() {
+        "" | "WGS84" => "wgs84",
+        "GCJ02" => "gcj02",
+        _ => {
+            err("坐标系", "坐标系应为WGS-84或GCJ-02".into());
+            "wgs84"
+        }
+    };
+    PointInput {
+        code: get("code"),
+        name: get("name"),
+        type_id: get("type_id"),
+        fixed,
+        address: get("address"),
+        lng: get("lng"),
+        lat: get("lat"),
+        coord_system: coord_system.into(),
+        community_id: Some(get("community_id")),
+        unit_id: get("unit_id"),
+        lead_name: get("lead_name"),
+        lead_phone: get("lead_phone"),
+        backup_name: get("backup_name"),
+        backup_phone: get("backup_phone"),
+        guarantor_name: get("guarantor_name"),
+        guarantor_phone: get("guarantor_phone"),
+        active,
+        note: get("note"),
+        version: None,
     }
-    if good.is_empty() {
-        return Err(sheet::file_error("文件中没有数据行"));
-    }
+}
+
+/// Writes every checked row in one transaction (each change audited).
+async fn write(ctx: &Ctx<'_>, good: Vec<Checked>) -> AppResult<ImportSummary> {
     let (mut created, mut updated) = (0, 0);
     let mut w = ctx.write().await?;
     for (mut p, old) in good {
         match old {
-            Some((old, version)) => {
+            Some(old) => {
                 p.updated_at = w.now;
-                super::points::save(&mut w, &old, &mut p, version).await?;
+                super::points::save(&mut w, &old, &mut p, old.version).await?;
                 updated += 1;
             }
             None => {

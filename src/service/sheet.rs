@@ -103,6 +103,18 @@ impl Workbook2 {
     }
 }
 
+/// A row's field errors (from a form's validation) as report lines under their column headers.
+pub fn field_rows(
+    sheet: &str,
+    row: usize,
+    columns: &[Column],
+    fields: crate::domain::validate::FieldErrors,
+) -> impl Iterator<Item = RowError> {
+    let sheet = sheet.to_string();
+    let columns = columns.to_vec();
+    fields.0.into_iter().map(move |f| RowError::new(&sheet, row, &header(&columns, &f.field), f.message))
+}
+
 /// The header of a column key, for error reports.
 pub fn header(columns: &[Column], key: &str) -> String {
     columns.iter().find(|c| c.1 == key).map(|c| c.0.to_string()).unwrap_or_else(|| key.to_string())

@@ -8,6 +8,11 @@ use crate::domain::code::Code;
 use sqlx::AnyConnection;
 use std::future::Future;
 
+/// A statement on its way: what `insert` and `update` return.
+pub trait Written<'c, T>: Future<Output = sqlx::Result<T>> + Send + 'c {}
+
+impl<'c, T, F: Future<Output = sqlx::Result<T>> + Send + 'c> Written<'c, T> for F {}
+
 /// A stored row that the audited-write helpers (`service::write`) create and delete.
 pub trait Insert: serde::Serialize + Send + Sync {
     const TABLE: &'static str;
@@ -35,12 +40,8 @@ pub trait Insert: serde::Serialize + Send + Sync {
 pub trait Record: Insert {
     fn version(&self) -> i64;
     fn set_version(&mut self, version: i64);
-    /// Writes the updatable columns if the row is still at `expected`; false when it is not.
-    fn update<'c>(
-        &'c self,
-        conn: &'c mut AnyConnection,
-        expected: i64,
-    ) -> impl Future<Output = Result<bool, sqlx::Error>> + Send + 'c;
+    /// Writes the updatable columns if the row is still at version `at`; false when it is not.
+    fn update<'c>(&'c self, db: &'c mut AnyConnection, at: i64) -> impl Written<'c, bool>;
 }
 
 /// `INSERT INTO t (a, b) VALUES ($1, $2)`.

@@ -241,18 +241,17 @@ pub struct FactRow {
     pub closed_at: Option<i64>,
 }
 
-/// Problems that can cause an entry in [from, to): found, due or re-checked and failed in it
-/// (each condition has its index: found_at, the COALESCE(deadline_at, 0) expression, events by
-/// action and time), of one target when `only` is given, plus (as `history`) every find of any
-/// unit from `history_from` up to `to` (for repeats, which are judged at the point).
-pub async fn problem_facts(
-    db: &Db,
-    class: Class,
-    from: i64,
-    to: i64,
-    history_from: i64,
-    only: Option<&str>,
-) -> Result<(Vec<FactRow>, Vec<Earlier>, Vec<(String, i64)>), sqlx::Error> {
+/// The JSON aggregate and row functions of the backend.
+fn json_aggregate(db: &Db) -> (&'static str, &'static str) {
+    match db.backend {
+        super::Backend::Sqlite => ("json_group_array", "json_array"),
+        super::Backend::Postgres => ("json_agg", "json_build_array"),
+    }
+}
+
+/// The query for `problem_facts`: the problems of the class in [$1, $2) (of target $3 when
+/// `only`) as one JSON array.
+fn facts_sql(db: &Db, class: Class, only: bool) -> String {
     let target = target_sql(class, "q.unit_id");
     // Units are told apart by kind through a small set; areas need the point's community. On
     // SQLite the unit filter is written `+q.unit_id` so the planner keeps to the time indexes
@@ -265,16 +264,10 @@ pub async fn problem_facts(
         _ => ("problems q JOIN points p ON p.id = q.point_id", String::new()),
     };
     // One target's ledger reads only its problems.
-    let filter = match only {
-        Some(_) => format!("{filter} AND {target} = $3"),
-        None => filter,
-    };
+    let filter = if only { format!("{filter} AND {target} = $3") } else { filter };
     // A week of a big city is 100,000 problems and more: they come back as one JSON array in one
     // row, because handing rows one by one from the driver's thread costs more than the query.
-    let (agg, row) = match db.backend {
-        super::Backend::Sqlite => ("json_group_array", "json_array"),
-        super::Backend::Postgres => ("json_agg", "json_build_array"),
-    };
+    let (agg, row) = json_aggregate(db);
     let cast = if db.backend == super::Backend::Postgres { "::text" } else { "" };
     let cols = |target: &str| {
         format!(
@@ -284,7 +277,7 @@ pub async fn problem_facts(
     let in_range = "((q.found_at >= $1 AND q.found_at < $2) OR (COALESCE(q.deadline_at, 0) >= $1 AND COALESCE(q.deadline_at, 0) < $2))";
     let failed =
         "q.id IN (SELECT e.problem_id FROM problem_events e WHERE e.action = 'fail' AND e.at >= $1 AND e.at < $2)";
-    let facts_sql = match db.backend {
+    match db.backend {
         // SQLite answers the three conditions with one multi-index OR.
         super::Backend::Sqlite => format!(
             "SELECT {agg}({}) FROM {tables} WHERE q.state <> 'voided'{filter} AND ({in_range} OR {failed})",
@@ -299,7 +292,24 @@ pub async fn problem_facts(
              ) q",
             cols("q.target")
         ),
-    };
+    }
+}
+
+/// Problems that can cause an entry in [from, to): found, due or re-checked and failed in it
+/// (each condition has its index: found_at, the COALESCE(deadline_at, 0) expression, events by
+/// action and time), of one target when `only` is given, plus (as `history`) every find of any
+/// unit from `history_from` up to `to` (for repeats, which are judged at the point).
+pub async fn problem_facts(
+    db: &Db,
+    class: Class,
+    from: i64,
+    to: i64,
+    history_from: i64,
+    only: Option<&str>,
+) -> Result<(Vec<FactRow>, Vec<Earlier>, Vec<(String, i64)>), sqlx::Error> {
+    let (agg, row) = json_aggregate(db);
+    let cast = if db.backend == super::Backend::Postgres { "::text" } else { "" };
+    let facts_sql = facts_sql(db, class, only.is_some());
     let facts = async {
         let mut q = sqlx::query_scalar(&facts_sql).bind(from).bind(to);
         if let Some(t) = only {

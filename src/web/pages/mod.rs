@@ -36,9 +36,25 @@ use axum::routing::{get, post};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .merge(session_routes())
+        .merge(org_routes())
+        .merge(points_routes())
+        .merge(problems_routes())
+        .merge(campaign_routes())
+}
+
+/// Signing in and out, the start page, one's own password.
+fn session_routes() -> Router<AppState> {
+    Router::new()
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", post(login::logout))
         .route("/", get(home::index))
+        .route("/account/password", get(account::form).post(account::submit))
+}
+
+/// The organisation: areas, units and their contacts and tasks, teams, accounts, settings, the audit log.
+fn org_routes() -> Router<AppState> {
+    Router::new()
         .route("/org", get(list::show::<lists::Areas>))
         .route("/org/new", get(org::new_form).post(org::create))
         .route("/org/{id}/edit", get(org::edit_form).post(org::update))
@@ -52,6 +68,33 @@ pub fn routes() -> Router<AppState> {
         .route("/units/{id}/contacts/new", get(units::new_contact_form).post(units::create_contact))
         .route("/contacts/{id}/edit", get(units::edit_contact_form).post(units::update_contact))
         .route("/contacts/{id}/delete", post(units::delete_contact))
+        .route("/units/{id}/tasks", post(tasks::create))
+        .route("/tasks/{id}/edit", get(tasks::edit_form).post(tasks::update))
+        .route("/tasks/{id}/delete", post(tasks::delete))
+        .route("/teams", get(list::show::<lists::Teams>))
+        .route("/teams/new", get(teams::new_form).post(teams::create))
+        .route("/teams/{id}", get(teams::detail))
+        .route("/teams/{id}/edit", get(teams::edit_form).post(teams::update))
+        .route("/teams/{id}/delete", post(teams::delete))
+        .route("/users", get(list::show::<lists::Accounts>))
+        .route("/users/new", get(users::new_form).post(users::create))
+        .route("/users/{id}/edit", get(users::edit_form).post(users::update))
+        .route("/users/{id}/password", get(users::password_form).post(users::reset_password))
+        .route("/settings/contact-levels", get(levels::list).post(levels::create))
+        .route("/settings/contact-levels/{id}", post(levels::update))
+        .route("/settings/contact-levels/{id}/delete", post(levels::delete))
+        .route("/settings/point-types", get(point_types::list).post(point_types::create))
+        .route("/settings/point-types/{id}", post(point_types::update))
+        .route("/audit", get(list::show::<lists::AuditLog>))
+        .route("/settings/calendar", get(calendar::show))
+        .route("/settings/calendar/template.json", get(calendar::template))
+        .route("/settings/calendar/upload", post(calendar::upload))
+        .route("/settings/calendar/hours", post(calendar::set_hours))
+}
+
+/// Points, photos, the map, grids and the standard ledger.
+fn points_routes() -> Router<AppState> {
+    Router::new()
         .route("/points", get(list::show::<lists::Points>))
         .route("/points/new", get(points::new_form).post(points::create))
         .route("/points/import", get(points::import_form).post(points::import))
@@ -81,14 +124,33 @@ pub fn routes() -> Router<AppState> {
         .route("/standards/{id}/items/new", get(standards::new_item_form).post(standards::create_item))
         .route("/standards/items/{id}/edit", get(standards::edit_item_form).post(standards::update_item))
         .route("/standards/items/{id}/delete", post(standards::delete_item))
-        .route("/units/{id}/tasks", post(tasks::create))
-        .route("/tasks/{id}/edit", get(tasks::edit_form).post(tasks::update))
-        .route("/tasks/{id}/delete", post(tasks::delete))
+}
+
+/// The problem ledger and its daily loop: filing, actions, KPIs, rounds, escalation.
+fn problems_routes() -> Router<AppState> {
+    Router::new()
         .route("/problems", get(list::show::<lists::Problems>))
         .route("/kpi", get(kpi::page))
         .route("/escalation", get(rounds::escalation))
         .route("/escalation/threshold", post(rounds::set_threshold))
         .route("/rounds", get(rounds::rounds))
+        .route(
+            "/problems/new",
+            get(problems::new_form)
+                .post(problems::create)
+                .layer(axum::extract::DefaultBodyLimit::max(256 * 1024 * 1024)),
+        )
+        .route("/problems/{id}", get(problems::detail))
+        .route("/problems/{id}/merge", post(problems::merge))
+        .route(
+            "/problems/{id}/act/{action}",
+            post(problems::act).layer(axum::extract::DefaultBodyLimit::max(256 * 1024 * 1024)),
+        )
+}
+
+/// Notices, interviews, scores and awards, the inbox and message deliveries.
+fn campaign_routes() -> Router<AppState> {
+    Router::new()
         .route("/interviews", get(notices::interviews).post(notices::create_interview))
         .route("/notices", get(notices::list).post(notices::generate))
         .route("/notices/{id}", get(notices::detail))
@@ -112,38 +174,6 @@ pub fn routes() -> Router<AppState> {
         .route("/webhooks/{id}/delete", post(notify::remove_webhook))
         .route("/deliveries", get(notify::deliveries))
         .route("/deliveries/{id}/retry", post(notify::retry))
-        .route(
-            "/problems/new",
-            get(problems::new_form)
-                .post(problems::create)
-                .layer(axum::extract::DefaultBodyLimit::max(256 * 1024 * 1024)),
-        )
-        .route("/problems/{id}", get(problems::detail))
-        .route("/problems/{id}/merge", post(problems::merge))
-        .route(
-            "/problems/{id}/act/{action}",
-            post(problems::act).layer(axum::extract::DefaultBodyLimit::max(256 * 1024 * 1024)),
-        )
-        .route("/teams", get(list::show::<lists::Teams>))
-        .route("/teams/new", get(teams::new_form).post(teams::create))
-        .route("/teams/{id}", get(teams::detail))
-        .route("/teams/{id}/edit", get(teams::edit_form).post(teams::update))
-        .route("/teams/{id}/delete", post(teams::delete))
-        .route("/users", get(list::show::<lists::Accounts>))
-        .route("/users/new", get(users::new_form).post(users::create))
-        .route("/users/{id}/edit", get(users::edit_form).post(users::update))
-        .route("/users/{id}/password", get(users::password_form).post(users::reset_password))
-        .route("/settings/contact-levels", get(levels::list).post(levels::create))
-        .route("/settings/contact-levels/{id}", post(levels::update))
-        .route("/settings/contact-levels/{id}/delete", post(levels::delete))
-        .route("/settings/point-types", get(point_types::list).post(point_types::create))
-        .route("/settings/point-types/{id}", post(point_types::update))
-        .route("/audit", get(list::show::<lists::AuditLog>))
-        .route("/settings/calendar", get(calendar::show))
-        .route("/settings/calendar/template.json", get(calendar::template))
-        .route("/settings/calendar/upload", post(calendar::upload))
-        .route("/settings/calendar/hours", post(calendar::set_hours))
-        .route("/account/password", get(account::form).post(account::submit))
 }
 
 pub async fn not_found() -> Response {

@@ -224,10 +224,7 @@ pub async fn xlsx(page: PageUser, Path(id): Path<String>) -> PageResult<Response
         sheet_col("上期名次", |r: &svc::RankRow| {
             r.prev_rank.map(Cell::Int).unwrap_or_else(|| Cell::Muted(String::new()))
         }),
-        sheet_col("备注", |r: &svc::RankRow| {
-            let marks = [r.red_flag.then_some("流动红旗"), r.last.then_some("末位")];
-            Cell::text(marks.into_iter().flatten().collect::<Vec<_>>().join("、"))
-        }),
+        sheet_col("备注", |r: &svc::RankRow| Cell::text(r.note())),
     ];
     let overdue: Vec<Column<svc::OverdueRow>> = vec![
         sheet_col("编号", |o: &svc::OverdueRow| Cell::text(&o.code)),
