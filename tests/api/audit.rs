@@ -55,7 +55,7 @@ both!(every_change_is_audited_with_actor_time_and_before_after, |app: TestApp| a
     assert!(at >= t0 && at <= chuangcheng::domain::time::now_ms());
 
     // Unit, contact, team, user, contact level: each change leaves its entry.
-    let (_, unit) = admin.post("/api/v1/units", json!({"name": "运河区应急管理局", "kind": "government"})).await;
+    let unit = admin.created("/api/v1/units", json!({"name": "运河区应急管理局", "kind": "government"})).await;
     let uid = unit["id"].as_str().unwrap().to_string();
     let (_, c) = admin
         .post(
@@ -65,13 +65,13 @@ both!(every_change_is_audited_with_actor_time_and_before_after, |app: TestApp| a
         .await;
     let cid = c["id"].as_str().unwrap().to_string();
     assert_eq!(admin.delete(&format!("/api/v1/contacts/{cid}")).await.0, StatusCode::NO_CONTENT);
-    let (_, user) = admin.post("/api/v1/users", json!({"username": "yingji", "display_name": "应急联络员", "role": "unit_user", "unit_id": uid, "password": "Yingji2026"})).await;
+    let user = admin.created("/api/v1/users", json!({"username": "yingji", "display_name": "应急联络员", "role": "unit_user", "unit_id": uid, "password": "Yingji2026"})).await;
     let user_id = user["id"].as_str().unwrap().to_string();
     let sup = app.id_of("SELECT id FROM users WHERE username = 'duban02'").await;
     let (_, team) =
         admin.post("/api/v1/teams", json!({"name": "第五督导组", "member_ids": [sup], "leader_id": sup})).await;
     let tid = team["id"].as_str().unwrap().to_string();
-    let (_, level) = admin.post("/api/v1/contact-levels", json!({"name": "网格联络人", "seq": 6})).await;
+    let level = admin.created("/api/v1/contact-levels", json!({"name": "网格联络人", "seq": 6})).await;
     let lid = level["id"].as_str().unwrap().to_string();
     for (id, actions) in [
         (&uid, vec!["create"]),

@@ -138,7 +138,7 @@ both!(serve_stops_gracefully_on_sigterm, |app: TestApp| async move {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_command_creates_a_city_with_problems_in_every_stage() {
     for backend in [Backend::Sqlite, Backend::Postgres] {
-        let Some(app) = crate::helpers::spawn_app_with(backend, false).await else { continue };
+        let Some(app) = crate::helpers::AppBuilder::new(backend).empty().spawn().await else { continue };
         let port = free_port();
         let mut child = Command::new(BIN)
             .args([

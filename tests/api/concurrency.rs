@@ -90,7 +90,7 @@ both!(two_instances_generating_the_same_notice_make_one, |app: TestApp| async mo
 /// One record of each kind people edit: where to read it, where to save it, and a valid body.
 async fn editable_records(app: &TestApp, admin: &Api) -> Vec<(String, String, serde_json::Value)> {
     let unit = app.id_of("SELECT id FROM units WHERE name = '运河区交通运输局'").await;
-    let (point, _) = crate::problems::road_point(app).await;
+    let (point, _) = crate::fixtures::road_point(app).await;
     let user = app.id_of("SELECT id FROM users WHERE username = 'supervisor'").await;
     let node = app.id_of("SELECT id FROM org_nodes WHERE level = 'street' ORDER BY code LIMIT 1").await;
     let contact = app.id_of(&format!("SELECT id FROM unit_contacts WHERE unit_id = '{unit}' LIMIT 1")).await;
@@ -164,7 +164,7 @@ both!(every_update_requires_the_version_it_was_read_at, |app: TestApp| async mov
     }
     // A problem's action likewise names the version it was taken on.
     let sup = app.api_login("supervisor").await;
-    let (point, item) = crate::problems::road_point(&app).await;
+    let (point, item) = crate::fixtures::road_point(&app).await;
     let p = sup.file_ok(json!({"point_id": point, "standard_item_id": item, "description": "积存垃圾", "source": "supervision", "allow_duplicate": true})).await;
     let id = p["id"].as_str().unwrap();
     let lead = app.api_login("lead").await;

@@ -1,6 +1,6 @@
 use crate::both;
+use crate::helpers::xlsx_rows;
 use crate::helpers::*;
-use crate::units::xlsx_rows;
 use reqwest::StatusCode;
 use rust_xlsxwriter::Workbook;
 

@@ -14,31 +14,43 @@ pub enum Backend {
 
 pub const PW: &str = chuangcheng::demo::DEFAULT_PASSWORD;
 
-/// Runs a test body once per backend: `both!(name, |app| async move { ... });`
+/// Runs a test body once per backend on a server holding the demo city:
+/// `both!(name, |app| async move { ... });`, or on an empty one: `both!(name, empty, |app| …)`.
+/// Without CHUANGCHENG_TEST_PG the PostgreSQL variant says on the terminal that it was skipped.
 #[macro_export]
 macro_rules! both {
+    ($name:ident, empty, $body:expr) => {
+        $crate::both!(@variants $name, false, $body);
+    };
     ($name:ident, $body:expr) => {
+        $crate::both!(@variants $name, true, $body);
+    };
+    (@variants $name:ident, $demo:expr, $body:expr) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let app = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await.expect("sqlite app");
-                // The body may capture only some fields; keep the data directory until it ends.
-                let keep = app.dir.clone();
-                ($body)(app).await;
-                drop(keep);
+                let app = $crate::helpers::AppBuilder::new($crate::helpers::Backend::Sqlite).demo($demo).spawn().await;
+                app.expect("sqlite app").run($body).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await {
-                    let keep = app.dir.clone();
-                    ($body)(app).await;
-                    drop(keep);
+                let app = $crate::helpers::AppBuilder::new($crate::helpers::Backend::Postgres).demo($demo).spawn().await;
+                match app {
+                    Some(app) => app.run($body).await,
+                    None => $crate::helpers::skipped(concat!(module_path!(), "::postgres"), "CHUANGCHENG_TEST_PG is not set"),
                 }
             }
         }
     };
+}
+
+/// Says on the terminal (past the test harness's output capture) that a test variant did not
+/// run, so a skipped PostgreSQL, browser or PDF check never passes unnoticed.
+pub fn skipped(test: &str, why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "\x1b[1;33mSKIPPED\x1b[0m {test}: {why}");
 }
 
 pub struct TestApp {
@@ -67,9 +79,6 @@ pub async fn fresh_database(backend: Backend, dir: &std::path::Path) -> Option<S
                 if std::env::var("CHUANGCHENG_TEST_PG_REQUIRED").is_ok() {
                     panic!("CHUANGCHENG_TEST_PG_REQUIRED is set but CHUANGCHENG_TEST_PG is not");
                 }
-                eprintln!(
-                    "PostgreSQL variant skipped: set CHUANGCHENG_TEST_PG=postgres://user@host:port/postgres to run it"
-                );
                 return None;
             };
             let name = format!("cc_test_{}", uuid::Uuid::new_v4().simple());
@@ -82,27 +91,57 @@ pub async fn fresh_database(backend: Backend, dir: &std::path::Path) -> Option<S
     }
 }
 
-/// Starts the real server on a free port, on a fresh database holding the demo city.
-pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
-    spawn_app_with(backend, true).await
+/// How a test's server starts: on which database, with the demo city or empty.
+pub struct AppBuilder {
+    backend: Backend,
+    demo: bool,
 }
 
-pub async fn spawn_app_with(backend: Backend, demo: bool) -> Option<TestApp> {
-    init_logs();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let url = fresh_database(backend, dir.path()).await?;
-    let config = Config::for_tests(dir.path().to_path_buf(), url.clone());
-    let app = Application::build(config).await.expect("build app");
-    let db = app.db().clone();
-    if demo {
-        chuangcheng::demo::seed_if_empty(&db, PW, 1).await.expect("demo city");
+impl AppBuilder {
+    /// The demo city on a fresh database of `backend`.
+    pub fn new(backend: Backend) -> AppBuilder {
+        AppBuilder { backend, demo: true }
     }
-    let base = format!("http://{}", app.local_addr());
-    tokio::spawn(app.run_until_stopped());
-    Some(TestApp { base, db, backend, database_url: url, dir: std::sync::Arc::new(dir) })
+
+    /// Whether the demo city is seeded (an empty platform holds only its first administrator).
+    pub fn demo(self, demo: bool) -> AppBuilder {
+        AppBuilder { demo, ..self }
+    }
+
+    pub fn empty(self) -> AppBuilder {
+        self.demo(false)
+    }
+
+    /// Starts the real server on a free port; None when PostgreSQL is asked for but not configured.
+    pub async fn spawn(self) -> Option<TestApp> {
+        init_logs();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = fresh_database(self.backend, dir.path()).await?;
+        let config = Config::for_tests(dir.path().to_path_buf(), url.clone());
+        let app = Application::build(config).await.expect("build app");
+        let db = app.db().clone();
+        if self.demo {
+            chuangcheng::demo::seed_if_empty(&db, PW, 1).await.expect("demo city");
+        }
+        let base = format!("http://{}", app.local_addr());
+        tokio::spawn(app.run_until_stopped());
+        Some(TestApp { base, db, backend: self.backend, database_url: url, dir: std::sync::Arc::new(dir) })
+    }
+}
+
+/// Starts the real server on a fresh database holding the demo city.
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    AppBuilder::new(backend).spawn().await
 }
 
 impl TestApp {
+    /// Runs a test body; the data directory lives until the body ends (it may move the app).
+    pub async fn run<F: std::future::Future<Output = ()>>(self, body: impl FnOnce(TestApp) -> F) {
+        let keep = self.dir.clone();
+        body(self).await;
+        drop(keep);
+    }
+
     /// Another server instance on the same database (multi-instance tests).
     pub async fn second_instance(&self) -> String {
         let config = Config::for_tests(self.dir.path().to_path_buf(), self.database_url.clone());
@@ -263,6 +302,13 @@ impl Api {
         p
     }
 
+    /// Creates a record that must be created (201); the record.
+    pub async fn created(&self, path: &str, body: Value) -> Value {
+        let (status, record) = self.post(path, body).await;
+        assert_eq!(status, StatusCode::CREATED, "POST {path}: {record}");
+        record
+    }
+
     /// Files a problem that must be accepted; the problem.
     pub async fn file_ok(&self, body: Value) -> Value {
         let (status, p) = self.post("/api/v1/problems", body).await;
@@ -306,4 +352,14 @@ pub fn number(cell: &calamine::Data) -> f64 {
         calamine::Data::Int(v) => *v as f64,
         other => panic!("expected a number cell, found {other:?}"),
     }
+}
+
+/// The first sheet of an .xlsx file as text.
+pub fn xlsx_rows(bytes: &[u8]) -> Vec<Vec<String>> {
+    use calamine::Reader;
+    let mut wb: calamine::Xlsx<_> =
+        calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).expect("a real .xlsx file");
+    let sheet = wb.sheet_names()[0].clone();
+    let range = wb.worksheet_range(&sheet).expect("first sheet");
+    range.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect()
 }

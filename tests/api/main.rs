@@ -1,26 +1,32 @@
 //! One integration-test binary: every test drives the real server over HTTP on a real database,
 //! once on SQLite and once on PostgreSQL (when CHUANGCHENG_TEST_PG names a server).
 
+mod fixtures;
 mod helpers;
-
-mod ledger;
 
 mod access;
 mod api;
 mod audit;
 mod auth;
+mod awards;
 mod calendar;
 mod cli;
 mod concurrency;
+mod evidence;
 mod exchange;
 mod forms;
+mod kpi;
+mod ledger;
+mod notices;
 mod notify;
 mod ops;
 mod org;
 mod photos;
 mod points;
 mod problems;
+mod schema;
 mod scoring;
+mod search;
 mod standards;
 mod ui;
 mod units;

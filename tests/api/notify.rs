@@ -121,7 +121,7 @@ both!(new_and_overdue_problems_reach_the_units_group_chat_once, |app: TestApp| a
             break;
         }
     }
-    let (_, late) = sup.post("/api/v1/problems", json!({"point_id": point, "category": "井盖缺失", "description": "昨日发现", "source": "supervision", "found_at": format!("{}T07:05", d.format("%Y-%m-%d"))})).await;
+    let late = sup.file_ok(json!({"point_id": point, "category": "井盖缺失", "description": "昨日发现", "source": "supervision", "found_at": format!("{}T07:05", d.format("%Y-%m-%d"))})).await;
     let late_id = late["id"].as_str().unwrap().to_string();
     wait_for("the overdue alert", || {
         robot

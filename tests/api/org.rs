@@ -64,7 +64,7 @@ both!(the_area_list_exports_to_excel, |app: TestApp| async move {
     assert_eq!(res.headers()["content-type"], "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
     assert!(res.headers()["content-disposition"].to_str().unwrap().contains("filename*=UTF-8''"));
     let bytes = res.bytes().await.unwrap();
-    let rows = crate::units::xlsx_rows(&bytes);
+    let rows = crate::helpers::xlsx_rows(&bytes);
     assert_eq!(rows[0], ["编码", "名称", "层级", "上级", "下级数", "更新时间"]);
     assert_eq!(rows.len(), 1 + 14 + 15, "header plus every community of the filter, not just one page");
     assert!(rows.iter().any(|r| r[1] == "金狮社区" && r[2] == "社区" && r[3] == "公园街道" && r[4] == "8"));

@@ -217,7 +217,7 @@ both!(the_import_page_reports_rows_and_the_export_round_trips, |app: TestApp| as
     assert_eq!(status, StatusCode::OK);
     let res = b.get_raw("/points/template.xlsx").await;
     assert_eq!(res.status(), StatusCode::OK);
-    let template = crate::units::xlsx_rows(&res.bytes().await.unwrap());
+    let template = crate::helpers::xlsx_rows(&res.bytes().await.unwrap());
     assert_eq!(template[0][1], "点位名称");
     let upload = |bytes: Vec<u8>| {
         let form = reqwest::multipart::Form::new()
@@ -238,7 +238,7 @@ both!(the_import_page_reports_rows_and_the_export_round_trips, |app: TestApp| as
     // Export the street's compounds and import the file back unchanged: everything is an update.
     let res = b.get_raw("/points?type_id=00000000-0000-7000-8001-000000000003&export=xlsx").await;
     let exported = res.bytes().await.unwrap().to_vec();
-    let rows = crate::units::xlsx_rows(&exported);
+    let rows = crate::helpers::xlsx_rows(&exported);
     assert_eq!(rows.len(), 31, "header + 30 compounds");
     let res = upload(exported).await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
@@ -336,7 +336,7 @@ both!(point_types_are_configurable_and_drive_the_standard, |app: TestApp| async 
     assert_eq!(status, StatusCode::OK);
     assert_eq!((t["code"].as_str(), t["name"].as_str()), (Some("night_market"), Some("夜市街区")));
     // The new type can be used by standards and points at once.
-    let (_, draft) = admin.post("/api/v1/standards", json!({"name": "含夜市"})).await;
+    let draft = admin.created("/api/v1/standards", json!({"name": "含夜市"})).await;
     let item = json!({"category": "市场商超", "item": "夜市收摊", "major_code": "08", "minor_code": "07", "requirement": "夜市收摊后地面清扫干净",
         "point_types": "night_market", "time_limit": 2, "time_unit": "hours", "severity": "normal", "deduction": 1});
     assert_eq!(

@@ -159,7 +159,7 @@ both!(the_standards_pages_draft_edit_and_publish, |app: TestApp| async move {
     let (_, html) = b.get("/standards").await;
     assert!(html.contains("第2版 2027版（现行）") && html.contains("已归档"));
     let res = b.get_raw("/standards?export=xlsx").await;
-    let rows = crate::units::xlsx_rows(&res.bytes().await.unwrap());
+    let rows = crate::helpers::xlsx_rows(&res.bytes().await.unwrap());
     assert_eq!(rows.len(), 1 + 57);
     assert!(rows.iter().any(|r| r[3] == "加装电梯公示" && r[5] == "居民小区、村庄"));
 });

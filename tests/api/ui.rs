@@ -25,7 +25,7 @@ async fn a_browser_signs_in_navigates_at_phone_width_and_fills_a_form() {
         if std::env::var("CHUANGCHENG_TEST_UI_REQUIRED").is_ok() {
             panic!("browser test required but not runnable: {why}");
         }
-        eprintln!("browser test skipped: {why}");
+        crate::helpers::skipped("ui::a_browser_signs_in_navigates_at_phone_width_and_fills_a_form", &why);
         return;
     }
     let app = spawn_app(Backend::Sqlite).await.expect("app");

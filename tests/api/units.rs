@@ -1,15 +1,6 @@
 use crate::both;
 use crate::helpers::*;
-use calamine::{Reader, Xlsx};
 use reqwest::StatusCode;
-use std::io::Cursor;
-
-pub fn xlsx_rows(bytes: &[u8]) -> Vec<Vec<String>> {
-    let mut wb: Xlsx<_> = Xlsx::new(Cursor::new(bytes.to_vec())).expect("a real .xlsx file");
-    let sheet = wb.sheet_names()[0].clone();
-    let range = wb.worksheet_range(&sheet).expect("first sheet");
-    range.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect()
-}
 
 both!(an_admin_manages_a_unit_and_its_contact_book, |app: TestApp| async move {
     let b = app.login("admin").await;

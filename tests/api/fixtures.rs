@@ -1,0 +1,112 @@
+//! Domain fixtures shared by the feature tests: a point and standard item to file at, photos,
+//! working days, the week's dates. Setup calls assert the status they expect (see `Api::file_ok`,
+//! `Api::act_ok`, `Api::created`), so a broken setup fails where it breaks.
+
+use crate::helpers::*;
+use base64::Engine;
+use image::codecs::jpeg::JpegEncoder;
+use image::{ImageBuffer, Rgb};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+/// A test photo whose picture (not just its colour) depends on the seed: 40×30 blocks of
+/// pseudo-random brightness.
+pub fn photo(seed: u8) -> String {
+    let block = |bx: u32, by: u32| {
+        let mut z = (bx as u64) << 32 | (by as u64) << 8 | seed as u64;
+        z = z.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (z >> 29);
+        z = z.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        (z >> 56) as u8
+    };
+    let img = ImageBuffer::from_fn(640, 480, |x, y| {
+        let v = block(x / 16, y / 16);
+        Rgb([v, v / 2 + 40, 255 - v])
+    });
+    let mut out = Vec::new();
+    JpegEncoder::new_with_quality(&mut out, 80).encode_image(&img).unwrap();
+    base64::engine::general_purpose::STANDARD.encode(out)
+}
+
+/// The most recent working day before today (Beijing), as "YYYY-MM-DD".
+pub async fn last_working_day(app: &TestApp) -> String {
+    let cal = chuangcheng::service::calendar::load(&app.db).await.unwrap();
+    let mut d = chuangcheng::domain::time::to_local(chuangcheng::domain::time::now_ms()).date_naive();
+    loop {
+        d -= chrono::Duration::days(1);
+        if cal.is_working_day(d) {
+            return d.format("%Y-%m-%d").to_string();
+        }
+    }
+}
+
+/// A main-road point of the city management bureau (the demo lead's unit) and its 暴露垃圾 item.
+pub async fn road_point(app: &TestApp) -> (String, String) {
+    let point = app
+        .id_of(
+            "SELECT p.id FROM points p JOIN point_types t ON t.id = p.type_id JOIN users u ON u.unit_id = p.unit_id \
+        WHERE u.username = 'lead' AND t.code = 'main_road' ORDER BY p.code LIMIT 1",
+        )
+        .await;
+    let item = app.id_of("SELECT i.id FROM standard_items i JOIN standard_versions v ON v.id = i.version_id WHERE v.status = 'published' AND i.item = '暴露垃圾'").await;
+    (point, item)
+}
+
+pub async fn file(api: &Api, body: Value) -> (StatusCode, Value) {
+    api.post("/api/v1/problems", body).await
+}
+
+pub fn jpeg_bytes(seed: u8) -> Vec<u8> {
+    base64::engine::general_purpose::STANDARD.decode(photo(seed)).unwrap()
+}
+
+pub async fn post_multipart(
+    b: &Browser,
+    path: &str,
+    fields: &[(&str, &str)],
+    photos: Vec<Vec<u8>>,
+) -> (StatusCode, String, Option<String>) {
+    let mut form = reqwest::multipart::Form::new().text("_csrf", b.csrf.clone());
+    for (k, v) in fields {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    for (i, bytes) in photos.into_iter().enumerate() {
+        form = form.part("photos", reqwest::multipart::Part::bytes(bytes).file_name(format!("p{i}.jpg")));
+    }
+    let res = b.client.post(format!("{}{path}", b.base)).multipart(form).send().await.unwrap();
+    let status = res.status();
+    let location = res.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_string);
+    (status, res.text().await.unwrap_or_default(), location)
+}
+
+/// Submits an action's form as the problem page shows it: with the version the page was read at.
+pub async fn act_on_page(
+    b: &Browser,
+    id: &str,
+    action: &str,
+    fields: &[(&str, &str)],
+    photos: Vec<Vec<u8>>,
+) -> (StatusCode, String, Option<String>) {
+    let (_, html) = b.get(&format!("/problems/{id}")).await;
+    let marker = "name=\"version\" value=\"";
+    let at = html.find(marker).expect("the action forms carry the version") + marker.len();
+    let version = html[at..].split('"').next().unwrap().to_string();
+    let mut all = vec![("version", version.as_str())];
+    all.extend_from_slice(fields);
+    post_multipart(b, &format!("/problems/{id}/act/{action}"), &all, photos).await
+}
+
+/// Monday of last week and a day of it, in Beijing time.
+pub fn last_week() -> (chrono::NaiveDate, String) {
+    use chrono::Datelike;
+    let today = chuangcheng::domain::time::to_local(chuangcheng::domain::time::now_ms()).date_naive();
+    let monday = today - chrono::Duration::days(today.weekday().num_days_from_monday() as i64 + 7);
+    (monday, monday.format("%Y-%m-%d").to_string())
+}
+
+pub fn day(d: chrono::NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+pub fn today() -> chrono::NaiveDate {
+    chuangcheng::domain::time::to_local(chuangcheng::domain::time::now_ms()).date_naive()
+}

@@ -1,0 +1,295 @@
+//! Notices (通报): the daily brief, the weekly notice list, Word documents, interviews.
+
+use crate::both;
+use crate::fixtures::*;
+use crate::helpers::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+both!(the_daily_brief_ranks_the_week_up_to_its_day, |app: TestApp| async move {
+    let sup = app.api_login("supervisor").await;
+    let admin = app.api_login("admin").await;
+    let (point, item) = road_point(&app).await;
+    let unit = app.id_of(&format!("SELECT unit_id FROM points WHERE id = '{point}'")).await;
+    let (monday, _) = last_week();
+    let tuesday = monday + chrono::Duration::days(1);
+    let thursday = monday + chrono::Duration::days(3);
+    for (d, text) in [(tuesday, "积存垃圾"), (thursday, "又见积存垃圾")] {
+        let (status, p) = file(
+            &sup,
+            json!({"point_id": point, "standard_item_id": item, "description": text, "source": "supervision",
+                "found_at": format!("{}T07:05", day(d)), "allow_duplicate": true}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{p}");
+    }
+    // Tuesday's brief: the unit's score is base + its entries up to Tuesday midnight.
+    let (status, n) =
+        admin.post("/api/v1/notices", json!({"kind": "daily", "class": "unit", "date": day(tuesday)})).await;
+    assert_eq!(status, StatusCode::CREATED, "{n}");
+    let id = n["id"].as_str().unwrap();
+    let (_, brief) = admin.get(&format!("/api/v1/notices/{id}")).await;
+    let label = format!("本周{}至{}累计", monday.format("%m月%d日"), tuesday.format("%m月%d日"));
+    assert_eq!(brief["data"]["ranking_label"], label.as_str());
+    assert!(brief["notice"]["body"].as_str().unwrap().contains(&format!("（{label}）")), "{brief}");
+    let (_, l) = admin.get(&format!("/api/v1/scoring/unit/ledger/{unit}?period=week&date={}", day(tuesday))).await;
+    let wednesday =
+        chuangcheng::domain::time::parse_local_day_start(&day(tuesday + chrono::Duration::days(1))).unwrap();
+    let entries = l["entries"].as_array().unwrap();
+    let upto: i64 =
+        entries.iter().filter(|e| e["at"].as_i64().unwrap() < wednesday).map(|e| e["amount"].as_i64().unwrap()).sum();
+    let whole: i64 = entries.iter().map(|e| e["amount"].as_i64().unwrap()).sum();
+    assert!(whole < upto && upto < 0, "Thursday's find and repeat come later: {l}");
+    let pts = |t: i64| if t % 10 == 0 { (t / 10).to_string() } else { format!("{:.1}", t as f64 / 10.0) };
+    let row = brief["data"]["ranking"].as_array().unwrap().iter().find(|r| r["last"] == true).unwrap().clone();
+    assert_eq!(row["score"], pts(10000 + upto).as_str(), "{row}");
+    // The weekly notice of the same week ranks the whole week.
+    let w = admin.created("/api/v1/notices", json!({"kind": "weekly", "class": "unit", "date": day(thursday)})).await;
+    let (_, weekly) = admin.get(&format!("/api/v1/notices/{}", w["id"].as_str().unwrap())).await;
+    let row = weekly["data"]["ranking"].as_array().unwrap().iter().find(|r| r["last"] == true).unwrap().clone();
+    assert_eq!(row["score"], pts(10000 + whole).as_str(), "{row}");
+    // The Word document heads the ranking with the same period.
+    let text = docx_text(&notice_docx(&admin, id).await);
+    assert!(text.contains(&format!("千分制排名（{label}）")), "{text}");
+});
+
+/// The sections a notice has are numbered 一、二、… in order, with no gap for a missing one.
+pub fn check_section_numbers(text: &str, class_label: &str) {
+    let sections = [
+        format!("{class_label}千分制排名"),
+        "逾期未整改问题".into(),
+        "典型问题整改前后对比".into(),
+        "拟约谈单位".into(),
+    ];
+    let numerals = ["一", "二", "三", "四"];
+    let present: Vec<&String> =
+        sections.iter().filter(|s| numerals.iter().any(|n| text.contains(&format!("{n}、{s}")))).collect();
+    assert!(present.len() >= 2, "{text}");
+    for (i, s) in present.iter().enumerate() {
+        assert!(
+            text.contains(&format!("{}、{s}", numerals[i])),
+            "section {s} should be number {}: {text}",
+            numerals[i]
+        );
+    }
+}
+
+/// A notice's Word document, downloaded over the API.
+pub async fn notice_docx(api: &Api, id: &str) -> Vec<u8> {
+    let res =
+        api.client.get(format!("{}/api/v1/notices/{id}/docx", api.base)).bearer_auth(&api.token).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    res.bytes().await.unwrap().to_vec()
+}
+
+/// The text of a .docx (the w:t runs of word/document.xml), read with a zip reader.
+pub fn docx_text(bytes: &[u8]) -> String {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a .docx is a zip archive");
+    assert!(zip.by_name("[Content_Types].xml").is_ok());
+    let mut xml = String::new();
+    zip.by_name("word/document.xml").expect("word/document.xml").read_to_string(&mut xml).unwrap();
+    let mut out = String::new();
+    for part in xml.split("<w:t").skip(1) {
+        let Some(start) = part.find('>') else { continue };
+        if let Some(end) = part.find("</w:t>") {
+            out.push_str(&part[start + 1..end]);
+        }
+    }
+    out
+}
+
+/// Converts the document with LibreOffice when it is installed (CI installs it and sets
+/// CHUANGCHENG_TEST_PDF_REQUIRED), and checks a PDF came out.
+pub fn convert_to_pdf_if_possible(docx: &[u8]) {
+    let required = std::env::var("CHUANGCHENG_TEST_PDF_REQUIRED").is_ok_and(|v| v == "1");
+    let Some(soffice) = ["soffice", "libreoffice"]
+        .into_iter()
+        .find(|b| std::process::Command::new(b).arg("--version").output().is_ok_and(|o| o.status.success()))
+    else {
+        assert!(!required, "LibreOffice is required for the PDF check but not installed");
+        crate::helpers::skipped("the notice's PDF conversion", "LibreOffice (soffice) is not installed");
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("notice-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("notice.docx"), docx).unwrap();
+    let out = std::process::Command::new(soffice)
+        .args(["--headless", "--convert-to", "pdf", "--outdir"])
+        .arg(&dir)
+        .arg(dir.join("notice.docx"))
+        .env("HOME", &dir)
+        .output()
+        .expect("run LibreOffice");
+    let pdf = std::fs::read(dir.join("notice.pdf"))
+        .unwrap_or_else(|_| panic!("no PDF: {}", String::from_utf8_lossy(&out.stderr)));
+    assert!(pdf.starts_with(b"%PDF") && pdf.len() > 5_000, "a real PDF");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+both!(interviews_and_accountability_name_their_facts, |app: TestApp| async move {
+    let sup = app.api_login("supervisor").await;
+    let admin = app.api_login("admin").await;
+    let (point, item) = road_point(&app).await;
+    let p = sup
+        .file_ok(
+            json!({"point_id": point, "standard_item_id": item, "description": "逾期未改", "source": "supervision"}),
+        )
+        .await;
+    let code = p["code"].as_str().unwrap().to_string();
+    let unit = p["unit_id"].as_str().unwrap().to_string();
+    let other = app.id_of("SELECT id FROM units WHERE name = '运河区住房和城乡建设局'").await;
+    // Without facts, with another unit's problem, or with an unknown one: refused, nothing saved.
+    let (status, e) =
+        admin.post("/api/v1/interviews", json!({"kind": "interview", "unit_id": unit, "reason": "逾期"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert!(e.to_string().contains("请至少关联一个问题"), "{e}");
+    let (status, e) = admin
+        .post("/api/v1/interviews", json!({"kind": "interview", "unit_id": other, "reason": "x", "problems": [code]}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(e.to_string().contains("不属于该单位"), "{e}");
+    let (status, _) = admin
+        .post("/api/v1/interviews", json!({"kind": "trial", "unit_id": unit, "reason": "x", "problems": ["Q000"]}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM interviews").await, 0);
+    assert_eq!(
+        sup.post(
+            "/api/v1/interviews",
+            json!({"kind": "interview", "unit_id": unit, "reason": "x", "problems": [code]})
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, i) = admin
+        .post(
+            "/api/v1/interviews",
+            json!({"kind": "interview", "unit_id": unit, "reason": "问题逾期未整改", "problems": [code]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{i}");
+    assert!(i["facts"].as_str().unwrap().contains(&code));
+    let id = i["id"].as_str().unwrap();
+    let (status, _) =
+        admin.put(&format!("/api/v1/interviews/{id}"), json!({"held_at": "2099-01-01", "outcome": "x"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "not held in the future");
+    let today = chuangcheng::domain::time::to_local(chuangcheng::domain::time::now_ms()).format("%Y-%m-%d").to_string();
+    let (status, _) = admin
+        .put(
+            &format!("/api/v1/interviews/{id}"),
+            json!({"held_at": today, "outcome": "主要负责人作出书面检查", "version": 1}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    // The unit sees its own record, another unit does not; the discipline office sees all.
+    let (_, mine) = app.api_login("lead").await.get("/api/v1/interviews").await;
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+    assert_eq!(mine[0]["outcome"], "主要负责人作出书面检查");
+    assert_eq!(app.api_login("bank").await.get("/api/v1/interviews").await.1.as_array().unwrap().len(), 0);
+    let d = app.login("discipline").await;
+    let (_, html) = d.get("/interviews").await;
+    assert!(html.contains(&code) && html.contains("问题逾期未整改"));
+    assert_eq!(app.scalar(&format!("SELECT COUNT(*) FROM audit_log WHERE object_id = '{id}'")).await, 2);
+    // The office's form is prefilled from the unit's overdue problems.
+    let (_, html) = app.login("admin").await.get(&format!("/interviews?unit_id={unit}")).await;
+    assert!(html.contains("逾期未整改问题"));
+});
+
+both!(the_notice_list_filters_pages_and_exports_and_units_see_what_they_have_not_read, |app: TestApp| async move {
+    let admin = app.api_login("admin").await;
+    let (monday, _) = last_week();
+    let earlier = monday - chrono::Duration::days(7);
+    let mut made = Vec::new();
+    for (kind, class, d) in [
+        ("weekly", "unit", earlier),
+        ("weekly", "unit", monday),
+        ("weekly", "community", monday),
+        ("daily", "unit", monday),
+    ] {
+        let (status, n) = admin.post("/api/v1/notices", json!({"kind": kind, "class": class, "date": day(d)})).await;
+        assert_eq!(status, StatusCode::CREATED, "{n}");
+        made.push(n["id"].as_str().unwrap().to_string());
+    }
+    for id in &made[..2] {
+        assert_eq!(admin.post(&format!("/api/v1/notices/{id}/publish"), json!({})).await.0, StatusCode::OK);
+    }
+    // The office pages through everything, newest period first, and filters.
+    let ids = |v: &Value| {
+        v["items"].as_array().unwrap().iter().map(|n| n["id"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+    };
+    let (_, p1) = admin.get("/api/v1/notices?size=3").await;
+    let (_, p2) = admin.get("/api/v1/notices?size=3&page=2").await;
+    assert_eq!((p1["total"].as_i64(), ids(&p1).len(), ids(&p2).len()), (Some(4), 3, 1), "{p1}");
+    assert_eq!(ids(&p2), [made[0].clone()], "the oldest period comes last");
+    assert!(p1["items"][0].get("body").is_none(), "the list carries no texts");
+    for (query, expected) in [
+        ("kind=daily", vec![&made[3]]),
+        ("class=community", vec![&made[2]]),
+        ("status=published&kind=weekly&class=unit", vec![&made[1], &made[0]]),
+        ("year=1999", vec![]),
+    ] {
+        let (status, r) = admin.get(&format!("/api/v1/notices?{query}")).await;
+        assert_eq!(status, StatusCode::OK, "{r}");
+        let mut got = ids(&r);
+        let mut want: Vec<String> = expected.into_iter().cloned().collect();
+        got.sort();
+        want.sort();
+        assert_eq!(got, want, "{query}");
+    }
+    for (query, code) in [
+        ("kind=monthly", "invalid_kind"),
+        ("class=moon", "unknown_class"),
+        ("status=gone", "invalid_status"),
+        ("year=abc", "invalid_year"),
+    ] {
+        let (status, e) = admin.get(&format!("/api/v1/notices?{query}")).await;
+        assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some(code)), "{query}");
+        assert!(!e["error"]["message"].as_str().unwrap().is_ascii(), "a Chinese message: {e}");
+    }
+    // A unit sees published notices only, with its own confirmation; it finds what it has not read.
+    let bank = app.api_login("bank").await;
+    let (_, r) = bank.get("/api/v1/notices").await;
+    assert_eq!(ids(&r), [made[1].clone(), made[0].clone()]);
+    assert!(r["items"].as_array().unwrap().iter().all(|n| n["own_read_at"].is_null()));
+    assert_eq!(bank.get("/api/v1/notices?status=draft").await.1["total"], 0, "drafts stay the office's");
+    bank.post(&format!("/api/v1/notices/{}/read", made[1]), json!({})).await;
+    let (_, r) = bank.get("/api/v1/notices?unread=1").await;
+    assert_eq!(ids(&r), [made[0].clone()]);
+    let (_, r) = bank.get("/api/v1/notices").await;
+    assert!(r["items"][0]["own_read_at"].is_i64(), "{r}");
+    let (_, r) = admin.get("/api/v1/notices?status=published&size=1").await;
+    assert_eq!(r["items"][0]["reads"], 1, "the office sees how many units confirmed: {r}");
+    // The pages: filter bar and paging for the office, 未确认 for a unit, a real Excel export.
+    let b = app.login("admin").await;
+    let (_, html) = b.get("/notices?class=community").await;
+    assert!(html.contains("<select name=\"status\">") && html.contains("共 1 条"), "{html}");
+    let res = b.get_raw("/notices?status=published&export=xlsx").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let rows = crate::helpers::xlsx_rows(&res.bytes().await.unwrap());
+    assert_eq!(rows.len(), 3, "a header and the two published notices: {rows:?}");
+    assert_eq!(rows[0][0], "期号");
+    assert!(rows[1..].iter().any(|r| r[7] == "1"), "{rows:?}");
+    let (_, html) = app.login("bank").await.get("/notices").await;
+    assert!(html.contains("未确认") && !html.contains("草稿</span>"), "{html}");
+    // The start pages point at what needs attention.
+    let card = |html: &str, label: &str| {
+        let at = html.find(label).unwrap_or_else(|| panic!("no card {label}: {html}"));
+        let rest = &html[at..];
+        let open = "class=\"num\">";
+        let num = &rest[rest.find(open).unwrap() + open.len()..];
+        num[..num.find('<').unwrap()].to_string()
+    };
+    let (_, home) = app.login("bank").await.get("/").await;
+    assert_eq!(card(&home, "待确认通报"), "1", "{home}");
+    assert!(home.contains("href=\"/notices?unread=1\""));
+    assert_eq!(card(&home, "本周千分制得分"), "1000");
+    let (_, home) = b.get("/").await;
+    assert_eq!(card(&home, "待发布通报"), "2", "{home}");
+    let units = app.scalar("SELECT COUNT(*) FROM units").await;
+    assert_eq!(card(&home, "最新通报未确认单位"), (units - 1).to_string());
+    let (status, html) = b.get("/notices?kind=monthly").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("通报类型“monthly”无效"), "{html}");
+});
