@@ -138,9 +138,7 @@ pub async fn create(ctx: &Ctx<'_>, input: InterviewInput) -> AppResult<Interview
         updated_at: now,
         version: 1,
     };
-    let mut w = ctx.write().await?;
-    w.create(&interview).await?;
-    w.commit().await?;
+    ctx.create(&interview).await?;
     Ok(interview)
 }
 

@@ -90,9 +90,7 @@ pub async fn create(ctx: &Ctx<'_>, input: NodeInput) -> AppResult<OrgNode> {
         updated_at: now,
         version: 1,
     };
-    let mut w = ctx.write().await?;
-    w.create(&node).await?;
-    w.commit().await?;
+    ctx.create(&node).await?;
     Ok(node)
 }
 

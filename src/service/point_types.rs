@@ -2,7 +2,6 @@
 
 use super::Ctx;
 use super::access::require_admin;
-use super::write::expected;
 use crate::domain::validate::{FieldErrors, required_text};
 use crate::domain::{ids::new_id, time::now_ms};
 use crate::error::{AppError, AppResult, Code};
@@ -54,9 +53,7 @@ pub async fn create(ctx: &Ctx<'_>, input: TypeInput) -> AppResult<PointType> {
     let (code, name, seq, color) = validate(&input, true).map_err(AppError::Validation)?;
     let now = now_ms();
     let t = PointType { id: new_id(), code, name, seq, color, created_at: now, updated_at: now, version: 1 };
-    let mut w = ctx.write().await?;
-    w.create(&t).await?;
-    w.commit().await?;
+    ctx.create(&t).await?;
     Ok(t)
 }
 
@@ -64,10 +61,7 @@ pub async fn update(ctx: &Ctx<'_>, id: &str, input: TypeInput) -> AppResult<Poin
     require_admin(ctx.user)?;
     let old = store::types(ctx.db).await?.into_iter().find(|t| t.id == id).ok_or(AppError::NotFound)?;
     let (_, name, seq, color) = validate(&input, false).map_err(AppError::Validation)?;
-    let expected = expected(input.version)?;
     let mut new = PointType { name, seq, color, updated_at: now_ms(), ..old.clone() };
-    let mut w = ctx.write().await?;
-    w.update(&old, &mut new, expected).await?;
-    w.commit().await?;
+    ctx.update(&old, &mut new, input.version).await?;
     Ok(new)
 }

@@ -299,9 +299,7 @@ pub async fn create(ctx: &Ctx<'_>, input: PointInput) -> AppResult<Point> {
     require_admin(ctx.user)?;
     let lookups = Lookups::load(ctx.db).await?;
     let point = validate(&lookups, &input, blank(now_ms())).map_err(AppError::Validation)?;
-    let mut w = ctx.write().await?;
-    w.create(&point).await?;
-    w.commit().await?;
+    ctx.create(&point).await?;
     Ok(point)
 }
 

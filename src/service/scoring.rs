@@ -896,9 +896,7 @@ pub async fn commend(ctx: &Ctx<'_>, class: Class, target: &str, note: &str, day:
         created_by: Some(ctx.user.id.clone()),
         created_at: now,
     };
-    let mut w = ctx.write().await?;
-    w.create(&a).await?;
-    w.commit().await?;
+    ctx.create(&a).await?;
     Ok(a)
 }
 
@@ -987,9 +985,7 @@ pub async fn record_clean(ctx: &Ctx<'_>, point_id: &str, note: &str) -> AppResul
         created_at: now,
         day: to_local(now).format("%Y-%m-%d").to_string(),
     };
-    let mut w = ctx.write().await?;
-    w.create(&inspection).await?;
-    w.commit().await?;
+    ctx.create(&inspection).await?;
     let id = inspection.id;
     Ok(id)
 }

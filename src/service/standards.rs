@@ -3,7 +3,6 @@
 
 use super::Ctx;
 use super::access::require_admin;
-use super::write::expected;
 use crate::domain::audit::Verb;
 use crate::domain::ids::new_id;
 use crate::domain::standard::Publication;
@@ -139,9 +138,7 @@ pub async fn add_item(ctx: &Ctx<'_>, version_id: &str, input: ItemInput) -> AppR
     let valid = input.validate(&type_codes(ctx.db).await?).map_err(AppError::Validation)?;
     let seq = store::items(ctx.db, &v.id).await?.len() as i64 + 1;
     let item = item_from(valid, &v.id, seq);
-    let mut w = ctx.write().await?;
-    w.create(&item).await?;
-    w.commit().await?;
+    ctx.create(&item).await?;
     Ok(item)
 }
 
@@ -149,12 +146,9 @@ pub async fn update_item(ctx: &Ctx<'_>, item_id: &str, input: ItemInput) -> AppR
     require_admin(ctx.user)?;
     let old = store::item(ctx.db, item_id).await?.ok_or(AppError::NotFound)?;
     let v = draft(ctx, &old.version_id).await?;
-    let expected = expected(input.version)?;
     let valid = input.validate(&type_codes(ctx.db).await?).map_err(AppError::Validation)?;
     let mut new = Item { id: old.id.clone(), ..item_from(valid, &v.id, old.seq) };
-    let mut w = ctx.write().await?;
-    w.update(&old, &mut new, expected).await?;
-    w.commit().await?;
+    ctx.update(&old, &mut new, input.version).await?;
     Ok(new)
 }
 

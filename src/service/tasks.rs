@@ -2,7 +2,6 @@
 //! tasks' status up to date.
 
 use super::units::visible as visible_unit;
-use super::write::expected;
 use super::{Ctx, non_empty};
 use crate::domain::role::Role;
 use crate::domain::unit::TaskStatus;
@@ -97,9 +96,7 @@ pub async fn create(ctx: &Ctx<'_>, unit_id: &str, input: TaskInput) -> AppResult
         version: 1,
     };
     let task = validate(ctx, &unit.id, &input, base).await?;
-    let mut w = ctx.write().await?;
-    w.create(&task).await?;
-    w.commit().await?;
+    ctx.create(&task).await?;
     Ok(task)
 }
 
@@ -109,7 +106,6 @@ pub async fn update(ctx: &Ctx<'_>, id: &str, input: TaskInput) -> AppResult<Task
     if !may_edit(ctx, &unit.id) {
         return Err(AppError::Forbidden);
     }
-    let expected = expected(input.version)?;
     let mut new = validate(ctx, &unit.id, &input, Task { updated_at: now_ms(), ..old.clone() }).await?;
     if ctx.user.role != Role::Admin
         && (new.title != old.title || new.due_date != old.due_date || new.point_id != old.point_id)
@@ -120,9 +116,7 @@ pub async fn update(ctx: &Ctx<'_>, id: &str, input: TaskInput) -> AppResult<Task
             "任务内容、点位和完成时限由创城办确定，单位只能更新状态、责任人和备注",
         ));
     }
-    let mut w = ctx.write().await?;
-    w.update(&old, &mut new, expected).await?;
-    w.commit().await?;
+    ctx.update(&old, &mut new, input.version).await?;
     Ok(new)
 }
 

@@ -1,7 +1,6 @@
 //! Responsible units, their contact books and the configurable contact levels.
 
 use super::access::{can_edit_contacts, can_read_unit, require_admin};
-use super::write::expected;
 use super::{Ctx, non_empty};
 use crate::domain::unit::UnitKind;
 use crate::domain::validate::{FieldErrors, optional_text, phone, required_text};
@@ -90,20 +89,15 @@ pub fn blank(now: i64) -> Unit {
 pub async fn create(ctx: &Ctx<'_>, input: UnitInput) -> AppResult<Unit> {
     require_admin(ctx.user)?;
     let unit = validate(ctx, &input, blank(now_ms())).await?;
-    let mut w = ctx.write().await?;
-    w.create(&unit).await?;
-    w.commit().await?;
+    ctx.create(&unit).await?;
     Ok(unit)
 }
 
 pub async fn update(ctx: &Ctx<'_>, id: &str, input: UnitInput) -> AppResult<Unit> {
     require_admin(ctx.user)?;
     let old = units::get(ctx.db, id).await?.ok_or(AppError::NotFound)?;
-    let expected = expected(input.version)?;
     let mut new = validate(ctx, &input, Unit { updated_at: now_ms(), ..old.clone() }).await?;
-    let mut w = ctx.write().await?;
-    w.update(&old, &mut new, expected).await?;
-    w.commit().await?;
+    ctx.update(&old, &mut new, input.version).await?;
     Ok(new)
 }
 
@@ -178,9 +172,7 @@ pub async fn add_contact(ctx: &Ctx<'_>, unit_id: &str, input: ContactInput) -> A
         version: 1,
     };
     let c = validate_contact(ctx, &input, base).await?;
-    let mut w = ctx.write().await?;
-    w.create(&c).await?;
-    w.commit().await?;
+    ctx.create(&c).await?;
     Ok(c)
 }
 
@@ -196,11 +188,8 @@ pub async fn update_contact(ctx: &Ctx<'_>, id: &str, input: ContactInput) -> App
     if !can_edit_contacts(ctx.user, &unit.id) {
         return Err(AppError::Forbidden);
     }
-    let expected = expected(input.version)?;
     let mut new = validate_contact(ctx, &input, Contact { updated_at: now_ms(), ..old.clone() }).await?;
-    let mut w = ctx.write().await?;
-    w.update(&old, &mut new, expected).await?;
-    w.commit().await?;
+    ctx.update(&old, &mut new, input.version).await?;
     Ok(new)
 }
 
@@ -244,9 +233,7 @@ pub async fn add_level(ctx: &Ctx<'_>, input: LevelInput) -> AppResult<ContactLev
     let (name, seq) = validate_level(&input)?;
     let now = now_ms();
     let l = ContactLevel { id: new_id(), seq, name, created_at: now, updated_at: now, version: 1 };
-    let mut w = ctx.write().await?;
-    w.create(&l).await?;
-    w.commit().await?;
+    ctx.create(&l).await?;
     Ok(l)
 }
 
@@ -259,11 +246,8 @@ pub async fn update_level(ctx: &Ctx<'_>, id: &str, input: LevelInput) -> AppResu
     require_admin(ctx.user)?;
     let old = level(ctx, id).await?;
     let (name, seq) = validate_level(&input)?;
-    let expected = expected(input.version)?;
     let mut new = ContactLevel { seq, name, updated_at: now_ms(), ..old.clone() };
-    let mut w = ctx.write().await?;
-    w.update(&old, &mut new, expected).await?;
-    w.commit().await?;
+    ctx.update(&old, &mut new, input.version).await?;
     Ok(new)
 }
 

@@ -105,9 +105,7 @@ async fn validate(db: &Db, input: &UserInput, base: User) -> AppResult<User> {
 pub async fn create(ctx: &Ctx<'_>, input: UserInput) -> AppResult<User> {
     require_admin(ctx.user)?;
     let user = prepare_new(ctx.db, &input, None).await?;
-    let mut w = ctx.write().await?;
-    w.create(&user).await?;
-    w.commit().await?;
+    ctx.create(&user).await?;
     Ok(user)
 }
 

@@ -35,6 +35,22 @@ impl<'a> Ctx<'a> {
     pub async fn write(&'a self) -> AppResult<Write<'a>> {
         Ok(Write { ctx: self, tx: self.db.begin().await?, now: crate::domain::time::now_ms() })
     }
+
+    /// Creates one record, audited, in its own transaction.
+    pub async fn create<R: Insert>(&'a self, new: &R) -> AppResult<()> {
+        let mut w = self.write().await?;
+        w.create(new).await?;
+        w.commit().await
+    }
+
+    /// Saves one record over `old` at the version the caller read (`version` is required; 409
+    /// when someone saved in between), audited, in its own transaction.
+    pub async fn update<R: Record>(&'a self, old: &R, new: &mut R, version: Option<i64>) -> AppResult<()> {
+        let expected = expected(version)?;
+        let mut w = self.write().await?;
+        w.update(old, new, expected).await?;
+        w.commit().await
+    }
 }
 
 /// A unique or foreign-key violation as the user's mistake, anything else as an internal error.

@@ -3,7 +3,8 @@ use crate::helpers::*;
 use reqwest::StatusCode;
 use serde_json::json;
 
-/// The operations the handlers in `src/web/api` declare with `#[utoipa::path(method, path = "…")]`.
+/// The operations the handlers in `src/web/api` declare with `#[utoipa::path(method, path = "…")]`
+/// or as a list's endpoint (`list_endpoint! { name: List, Query, Row, "/path", "tag" }`).
 fn declared_operations() -> Vec<(String, String)> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/web/api");
     let mut ops = Vec::new();
@@ -11,8 +12,15 @@ fn declared_operations() -> Vec<(String, String)> {
         let source = std::fs::read_to_string(entry.unwrap().path()).unwrap();
         for attr in source.split("#[utoipa::path(").skip(1) {
             let method = attr.split(',').next().unwrap().trim().to_string();
-            let path = attr.split("path = \"").nth(1).unwrap().split('"').next().unwrap().to_string();
-            ops.push((method, path));
+            let path = attr.split("path = ").nth(1).unwrap().split([',', ')']).next().unwrap().trim().to_string();
+            if path != "$path" {
+                ops.push((method, path.trim_matches('"').to_string()));
+            }
+        }
+        for call in source.split("list_endpoint! {").skip(1) {
+            let body = call.split('}').next().unwrap();
+            let path = body.split('"').nth(1).unwrap().to_string();
+            ops.push(("get".into(), path));
         }
     }
     ops.sort();

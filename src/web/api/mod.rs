@@ -144,6 +144,54 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     }
 }
 
+/// The API of a declared list (`web::lists`): `GET path` answers one page of the rows the caller
+/// may see, filtered by the list's query (the same names and refusals as its page). The calling
+/// module imports `Page` and `ErrorBody` (the OpenAPI attribute names them).
+macro_rules! list_endpoint {
+    ($(#[doc = $doc:expr])* $name:ident: $list:ty, $query:ty, $row:ty, $path:literal, $tag:literal) => {
+        $(#[doc = $doc])*
+        #[utoipa::path(get, path = $path, tag = $tag, params($query, $crate::web::list::Paging),
+            responses((status = 200, body = Page<$row>), (status = 400, body = ErrorBody),
+                      (status = 403, body = ErrorBody)))]
+        pub async fn $name(
+            api: $crate::web::auth::ApiUser,
+            $crate::web::query::Query(q): $crate::web::query::Query<$query>,
+            $crate::web::query::Query(p): $crate::web::query::Query<$crate::web::list::Paging>,
+        ) -> $crate::web::error::ApiResult<axum::Json<$crate::web::api::Page<$row>>> {
+            $crate::web::list::api::<$list>(&api, &q, &p).await
+        }
+    };
+}
+pub(crate) use list_endpoint;
+
+/// A path's `{id}`.
+pub type Id = axum::extract::Path<String>;
+
+/// A created record: 201 with the record.
+pub struct Created<T>(pub T);
+
+impl<T: Serialize> axum::response::IntoResponse for Created<T> {
+    fn into_response(self) -> axum::response::Response {
+        (StatusCode::CREATED, Json(self.0)).into_response()
+    }
+}
+
+/// The `{class}` of a scoring path (community, street, unit or window), refused in Chinese when unknown.
+pub struct InClass(pub crate::domain::score::Class);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for InClass {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, ApiError> {
+        let axum::extract::Path(params) =
+            axum::extract::Path::<std::collections::HashMap<String, String>>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| ApiError(AppError::NotFound))?;
+        let class = params.get("class").map(String::as_str).unwrap_or_default();
+        Ok(InClass(crate::service::scoring::parse_class(class)?))
+    }
+}
+
 /// One page of a list. Keyset lists (the problem ledger) also give the cursors to follow with
 /// `after` / `before`; `page` is then the page number the caller carried along.
 #[derive(Serialize, ToSchema)]

@@ -1,14 +1,12 @@
 //! Notices (通报) and work briefs over the API.
 
-use super::{ErrorBody, JsonBody, Page};
+use super::{Created, ErrorBody, Id, JsonBody, Page, list_endpoint};
 use crate::service::notices::{self as svc, ListQuery, NoticeData};
 use crate::service::scoring::{parse_class, parse_day};
 use crate::store::notices::{Notice, NoticeRow, ReadStatus};
 use crate::web::auth::ApiUser;
 use crate::web::error::ApiResult;
-use crate::web::list::{self, Paging};
 use crate::web::lists::Notices;
-use crate::web::query::Query;
 use axum::Json;
 use axum::extract::Path;
 use axum::http::{StatusCode, header};
@@ -16,16 +14,10 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// Notices the caller may read, newest period first (drafts for the office, supervisors and the
-/// discipline office), filtered and paged; a unit's own confirmation in `own_read_at`.
-#[utoipa::path(get, path = "/notices", tag = "scoring", params(ListQuery, Paging),
-    responses((status = 200, body = Page<NoticeRow>), (status = 400, body = ErrorBody)))]
-pub async fn list(
-    api: ApiUser,
-    Query(q): Query<ListQuery>,
-    Query(p): Query<Paging>,
-) -> ApiResult<Json<Page<NoticeRow>>> {
-    list::api::<Notices>(&api, &q, &p).await
+list_endpoint! {
+    /// Notices the caller may read, newest period first (drafts for the office, supervisors and the
+    /// discipline office), filtered and paged; a unit's own confirmation in `own_read_at`.
+    list: Notices, ListQuery, NoticeRow, "/notices", "scoring"
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -41,11 +33,11 @@ pub struct GenerateRequest {
 /// Generates a draft notice from the data (admin). One notice per kind, class and period.
 #[utoipa::path(post, path = "/notices", tag = "scoring", request_body = GenerateRequest,
     responses((status = 201, body = Notice), (status = 409, body = ErrorBody)))]
-pub async fn generate(api: ApiUser, JsonBody(req): JsonBody<GenerateRequest>) -> ApiResult<(StatusCode, Json<Notice>)> {
+pub async fn generate(api: ApiUser, JsonBody(req): JsonBody<GenerateRequest>) -> ApiResult<Created<Notice>> {
     let kind = svc::parse_kind(&req.kind)?;
     let class = parse_class(&req.class)?;
     let day = parse_day(Some(&req.date))?;
-    Ok((StatusCode::CREATED, Json(svc::generate(&api.ctx(), kind, class, day).await?)))
+    Ok(Created(svc::generate(&api.ctx(), kind, class, day).await?))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -56,7 +48,7 @@ pub struct NoticeDetail {
 
 #[utoipa::path(get, path = "/notices/{id}", tag = "scoring", params(("id" = String, Path)),
     responses((status = 200, body = NoticeDetail), (status = 404, body = ErrorBody)))]
-pub async fn get(api: ApiUser, Path(id): Path<String>) -> ApiResult<Json<NoticeDetail>> {
+pub async fn get(api: ApiUser, Path(id): Id) -> ApiResult<Json<NoticeDetail>> {
     let notice = svc::visible(&api.ctx(), &id).await?;
     let data = svc::data_of(&notice)?;
     Ok(Json(NoticeDetail { notice, data }))
@@ -72,17 +64,13 @@ pub struct EditRequest {
 /// Edits a draft's title and text (admin); published notices are refused.
 #[utoipa::path(put, path = "/notices/{id}", tag = "scoring", params(("id" = String, Path)), request_body = EditRequest,
     responses((status = 200, body = Notice), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn edit(
-    api: ApiUser,
-    Path(id): Path<String>,
-    JsonBody(req): JsonBody<EditRequest>,
-) -> ApiResult<Json<Notice>> {
+pub async fn edit(api: ApiUser, Path(id): Id, JsonBody(req): JsonBody<EditRequest>) -> ApiResult<Json<Notice>> {
     Ok(Json(svc::edit(&api.ctx(), &id, &req.title, &req.body, req.version).await?))
 }
 
 #[utoipa::path(post, path = "/notices/{id}/publish", tag = "scoring", params(("id" = String, Path)),
     responses((status = 200, body = Notice), (status = 409, body = ErrorBody)))]
-pub async fn publish(api: ApiUser, Path(id): Path<String>) -> ApiResult<Json<Notice>> {
+pub async fn publish(api: ApiUser, Path(id): Id) -> ApiResult<Json<Notice>> {
     Ok(Json(svc::publish(&api.ctx(), &id).await?))
 }
 
@@ -95,21 +83,21 @@ pub struct Confirmed {
 /// A unit's account confirms its unit has read a published notice.
 #[utoipa::path(post, path = "/notices/{id}/read", tag = "scoring", params(("id" = String, Path)),
     responses((status = 200, body = Confirmed), (status = 400, body = ErrorBody)))]
-pub async fn confirm(api: ApiUser, Path(id): Path<String>) -> ApiResult<Json<Confirmed>> {
+pub async fn confirm(api: ApiUser, Path(id): Id) -> ApiResult<Json<Confirmed>> {
     Ok(Json(Confirmed { first: svc::confirm_read(&api.ctx(), &id).await? }))
 }
 
 /// Every unit and whether it has confirmed reading (the office and the discipline office).
 #[utoipa::path(get, path = "/notices/{id}/reads", tag = "scoring", params(("id" = String, Path)),
     responses((status = 200, body = Vec<ReadStatus>), (status = 403, body = ErrorBody)))]
-pub async fn reads(api: ApiUser, Path(id): Path<String>) -> ApiResult<Json<Vec<ReadStatus>>> {
+pub async fn reads(api: ApiUser, Path(id): Id) -> ApiResult<Json<Vec<ReadStatus>>> {
     Ok(Json(svc::reads(&api.ctx(), &id).await?))
 }
 
 /// The notice as a Word document (.docx).
 #[utoipa::path(get, path = "/notices/{id}/docx", tag = "scoring", params(("id" = String, Path)),
     responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document")))]
-pub async fn docx(api: ApiUser, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn docx(api: ApiUser, Path(id): Id) -> ApiResult<Response> {
     let n = svc::visible(&api.ctx(), &id).await?;
     let bytes = svc::docx(&api.state.db, &api.state.storage, &n).await?;
     Ok(([(header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.wordprocessingml.document")], bytes)
@@ -129,8 +117,8 @@ pub async fn interviews(api: ApiUser) -> ApiResult<Json<Vec<crate::service::inte
 pub async fn create_interview(
     api: ApiUser,
     JsonBody(input): JsonBody<crate::service::interviews::InterviewInput>,
-) -> ApiResult<(StatusCode, Json<crate::service::interviews::Interview>)> {
-    Ok((StatusCode::CREATED, Json(crate::service::interviews::create(&api.ctx(), input).await?)))
+) -> ApiResult<Created<crate::service::interviews::Interview>> {
+    Ok(Created(crate::service::interviews::create(&api.ctx(), input).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -146,7 +134,7 @@ pub struct OutcomeRequest {
     responses((status = 204), (status = 422, body = ErrorBody)))]
 pub async fn interview_outcome(
     api: ApiUser,
-    Path(id): Path<String>,
+    Path(id): Id,
     JsonBody(req): JsonBody<OutcomeRequest>,
 ) -> ApiResult<StatusCode> {
     crate::service::interviews::record_outcome(&api.ctx(), &id, &req.held_at, &req.outcome, req.version).await?;

@@ -1,4 +1,4 @@
-use super::{ErrorBody, JsonBody, Page};
+use super::{Created, ErrorBody, Id, JsonBody, Page, list_endpoint};
 use crate::domain::geo::{gcj02_to_wgs84, in_china};
 use crate::error::AppError;
 use crate::error::Code;
@@ -7,36 +7,29 @@ use crate::service::points::{self as svc, PointInput};
 use crate::store::points::{self as store, GridRow, Point, PointRow, PointType};
 use crate::web::auth::ApiUser;
 use crate::web::error::ApiResult;
-use crate::web::list::{self, Paging};
 use crate::web::lists::registry::{GridQuery, Grids, PointQuery, Points};
 use crate::web::query::Query;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::Path;
-use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-/// List the points the caller may see (a unit only its own, a grid worker its area).
-#[utoipa::path(get, path = "/points", tag = "points", params(PointQuery, Paging), responses((status = 200, body = Page<PointRow>), (status = 400, body = ErrorBody)))]
-pub async fn list(
-    api: ApiUser,
-    Query(q): Query<PointQuery>,
-    Query(p): Query<Paging>,
-) -> ApiResult<Json<Page<PointRow>>> {
-    list::api::<Points>(&api, &q, &p).await
+list_endpoint! {
+    /// List the points the caller may see (a unit only its own, a grid worker its area).
+    list: Points, PointQuery, PointRow, "/points", "points"
 }
 
 /// Register a point (admin). Its grid (and community, if not given) follow from its position.
 #[utoipa::path(post, path = "/points", tag = "points", request_body = PointInput,
     responses((status = 201, body = Point), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create(api: ApiUser, JsonBody(input): JsonBody<PointInput>) -> ApiResult<(StatusCode, Json<Point>)> {
-    Ok((StatusCode::CREATED, Json(svc::create(&api.ctx(), input).await?)))
+pub async fn create(api: ApiUser, JsonBody(input): JsonBody<PointInput>) -> ApiResult<Created<Point>> {
+    Ok(Created(svc::create(&api.ctx(), input).await?))
 }
 
 /// One point (404 when outside the caller's scope).
 #[utoipa::path(get, path = "/points/{id}", tag = "points", params(("id" = String, Path)), responses((status = 200, body = PointRow), (status = 404, body = ErrorBody)))]
-pub async fn get(api: ApiUser, Path(id): Path<String>) -> ApiResult<Json<PointRow>> {
+pub async fn get(api: ApiUser, Path(id): Id) -> ApiResult<Json<PointRow>> {
     svc::visible(&api.ctx(), &id).await?;
     Ok(Json(store::row(&api.state.db, &id).await?.ok_or(AppError::NotFound)?))
 }
@@ -44,11 +37,7 @@ pub async fn get(api: ApiUser, Path(id): Path<String>) -> ApiResult<Json<PointRo
 /// Update a point (admin).
 #[utoipa::path(put, path = "/points/{id}", tag = "points", params(("id" = String, Path)), request_body = PointInput,
     responses((status = 200, body = Point), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn update(
-    api: ApiUser,
-    Path(id): Path<String>,
-    JsonBody(input): JsonBody<PointInput>,
-) -> ApiResult<Json<Point>> {
+pub async fn update(api: ApiUser, Path(id): Id, JsonBody(input): JsonBody<PointInput>) -> ApiResult<Json<Point>> {
     Ok(Json(svc::update(&api.ctx(), &id, input).await?))
 }
 
@@ -58,14 +47,9 @@ pub async fn types(api: ApiUser) -> ApiResult<Json<Vec<PointType>>> {
     Ok(Json(store::types(&api.state.db).await?))
 }
 
-/// Grids the caller may see, with their unit, grid worker and number of points.
-#[utoipa::path(get, path = "/grids", tag = "points", params(GridQuery, Paging), responses((status = 200, body = Page<GridRow>), (status = 400, body = ErrorBody)))]
-pub async fn grids(
-    api: ApiUser,
-    Query(q): Query<GridQuery>,
-    Query(p): Query<Paging>,
-) -> ApiResult<Json<Page<GridRow>>> {
-    list::api::<Grids>(&api, &q, &p).await
+list_endpoint! {
+    /// Grids the caller may see, with their unit, grid worker and number of points.
+    grids: Grids, GridQuery, GridRow, "/grids", "points"
 }
 
 /// Import grid boundaries (admin): a GeoJSON FeatureCollection with properties code, name, unit,
@@ -110,8 +94,8 @@ pub async fn import_points(api: ApiUser, body: Bytes) -> ApiResult<Json<crate::s
 pub async fn create_type(
     api: ApiUser,
     JsonBody(input): JsonBody<crate::service::point_types::TypeInput>,
-) -> ApiResult<(StatusCode, Json<PointType>)> {
-    Ok((StatusCode::CREATED, Json(crate::service::point_types::create(&api.ctx(), input).await?)))
+) -> ApiResult<Created<PointType>> {
+    Ok(Created(crate::service::point_types::create(&api.ctx(), input).await?))
 }
 
 /// Rename, reorder or recolour a point type (admin); its code stays.
@@ -119,7 +103,7 @@ pub async fn create_type(
     responses((status = 200, body = PointType), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update_type(
     api: ApiUser,
-    Path(id): Path<String>,
+    Path(id): Id,
     JsonBody(input): JsonBody<crate::service::point_types::TypeInput>,
 ) -> ApiResult<Json<PointType>> {
     Ok(Json(crate::service::point_types::update(&api.ctx(), &id, input).await?))

@@ -1,4 +1,4 @@
-use super::{ErrorBody, JsonBody, Page};
+use super::{Created, ErrorBody, Id, JsonBody, Page};
 use crate::domain::photo::PhotoOwner;
 use crate::domain::problem::Action;
 use crate::domain::time::{DAY_MS, now_ms, parse_local_day_start};
@@ -14,7 +14,6 @@ use crate::web::lists::problems::{ProblemQuery, Problems};
 use crate::web::query::Query;
 use axum::Json;
 use axum::extract::Path;
-use axum::http::StatusCode;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -39,10 +38,10 @@ pub struct FileRequest {
 /// self-checks). It is routed to the point's unit and lead with a deadline from the rules.
 #[utoipa::path(post, path = "/problems", tag = "problems", request_body = FileRequest,
     responses((status = 201, body = Problem), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn file(api: ApiUser, JsonBody(req): JsonBody<FileRequest>) -> ApiResult<(StatusCode, Json<Problem>)> {
+pub async fn file(api: ApiUser, JsonBody(req): JsonBody<FileRequest>) -> ApiResult<Created<Problem>> {
     let photos = decode_photos(&req.photos)?;
     let p = svc::file(&api.ctx(), &api.state.storage, req.problem, photos).await?;
-    Ok((StatusCode::CREATED, Json(p)))
+    Ok(Created(p))
 }
 
 /// The problem ledger, newest first (or as `sort` asks), scoped to the caller, paged by keyset:
@@ -70,7 +69,7 @@ pub struct ProblemDetail {
 /// One problem with its history, photos and the actions open to the caller.
 #[utoipa::path(get, path = "/problems/{id}", tag = "problems", params(("id" = String, Path)),
     responses((status = 200, body = ProblemDetail), (status = 404, body = ErrorBody)))]
-pub async fn get(api: ApiUser, Path(id): Path<String>) -> ApiResult<Json<ProblemDetail>> {
+pub async fn get(api: ApiUser, Path(id): Id) -> ApiResult<Json<ProblemDetail>> {
     let ctx = api.ctx();
     let problem = svc::visible(&ctx, &id).await?;
     let overdue = problem.state.clock_running() && problem.deadline_at.is_some_and(|d| d < now_ms());
@@ -143,10 +142,6 @@ pub struct MergeRequest {
 /// Merge a duplicate into another open problem at the same point (admin).
 #[utoipa::path(post, path = "/problems/{id}/merge", tag = "problems", params(("id" = String, Path)), request_body = MergeRequest,
     responses((status = 200, body = Problem), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn merge(
-    api: ApiUser,
-    Path(id): Path<String>,
-    JsonBody(req): JsonBody<MergeRequest>,
-) -> ApiResult<Json<Problem>> {
+pub async fn merge(api: ApiUser, Path(id): Id, JsonBody(req): JsonBody<MergeRequest>) -> ApiResult<Json<Problem>> {
     Ok(Json(svc::merge(&api.ctx(), &api.state.storage, &id, &req.into).await?))
 }

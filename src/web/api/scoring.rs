@@ -1,11 +1,9 @@
 //! 千分制 over the API: rules (draft, preview, publish), rankings, ledgers, red flags,
 //! commendations and clean inspections.
 
-use super::{ErrorBody, JsonBody, Page};
+use super::{Created, ErrorBody, Id, InClass, JsonBody, Page};
 use crate::domain::score::RuleSet;
-use crate::service::scoring::{
-    self as svc, AwardQuery, Ledger, Ranking, SpanKind, WhatIf, YearAssessment, parse_class, parse_day,
-};
+use crate::service::scoring::{self as svc, AwardQuery, Ledger, Ranking, SpanKind, WhatIf, YearAssessment, parse_day};
 use crate::store::scoring::{self as store, Award, Scheme};
 use crate::web::auth::ApiUser;
 use crate::web::error::ApiResult;
@@ -14,7 +12,6 @@ use crate::web::lists::Awards;
 use crate::web::query::Query;
 use axum::Json;
 use axum::extract::Path;
-use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -45,8 +42,7 @@ pub struct Rules {
 /// The rules of a class: published, draft and history.
 #[utoipa::path(get, path = "/scoring/{class}/rules", tag = "scoring", params(("class" = String, Path, description = "community, street, unit or window")),
     responses((status = 200, body = Rules), (status = 400, body = ErrorBody)))]
-pub async fn rules(api: ApiUser, Path(class): Path<String>) -> ApiResult<Json<Rules>> {
-    let class = parse_class(&class)?;
+pub async fn rules(api: ApiUser, InClass(class): InClass) -> ApiResult<Json<Rules>> {
     let db = &api.state.db;
     let (published, published_rules) = svc::published(db, class).await?;
     let draft = store::scheme_in(db, class, crate::domain::standard::Publication::Draft).await?;
@@ -66,10 +62,9 @@ pub struct RulesDraft {
     responses((status = 200, body = Scheme), (status = 422, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn save_draft(
     api: ApiUser,
-    Path(class): Path<String>,
+    InClass(class): InClass,
     JsonBody(req): JsonBody<RulesDraft>,
 ) -> ApiResult<Json<Scheme>> {
-    let class = parse_class(&class)?;
     Ok(Json(svc::save_draft(&api.ctx(), class, req.rules, req.version).await?))
 }
 
@@ -97,10 +92,9 @@ fn optional_day(s: Option<&str>) -> Result<Option<chrono::NaiveDate>, crate::err
     responses((status = 200, body = Vec<WhatIf>), (status = 409, body = ErrorBody)))]
 pub async fn preview(
     api: ApiUser,
-    Path(class): Path<String>,
+    InClass(class): InClass,
     Query(q): Query<PreviewQuery>,
 ) -> ApiResult<Json<Vec<WhatIf>>> {
-    let class = parse_class(&class)?;
     let kind = SpanKind::parse(q.period.as_deref().unwrap_or(""))?;
     let day = parse_day(q.date.as_deref())?;
     let effective = optional_day(q.effective_from.as_deref())?;
@@ -120,10 +114,9 @@ pub struct PublishRequest {
     responses((status = 200, body = Scheme), (status = 409, body = ErrorBody)))]
 pub async fn publish(
     api: ApiUser,
-    Path(class): Path<String>,
+    InClass(class): InClass,
     JsonBody(req): JsonBody<PublishRequest>,
 ) -> ApiResult<Json<Scheme>> {
-    let class = parse_class(&class)?;
     let effective = optional_day(req.effective_from.as_deref())?;
     Ok(Json(svc::publish(&api.ctx(), class, effective).await?))
 }
@@ -140,10 +133,9 @@ pub struct YearQuery {
     responses((status = 200, body = YearAssessment), (status = 400, body = ErrorBody)))]
 pub async fn annual(
     api: ApiUser,
-    Path(class): Path<String>,
+    InClass(class): InClass,
     Query(q): Query<YearQuery>,
 ) -> ApiResult<Json<YearAssessment>> {
-    let class = parse_class(&class)?;
     let year = svc::parse_year(q.year.as_deref())?;
     Ok(Json(svc::year_assessment(&api.state.db, class, year).await?))
 }
@@ -151,12 +143,7 @@ pub async fn annual(
 /// The ranking of a class for a period, with the previous period's ranks, the last place and red flags.
 #[utoipa::path(get, path = "/scoring/{class}/ranking", tag = "scoring", params(("class" = String, Path), PeriodQuery),
     responses((status = 200, body = Ranking), (status = 400, body = ErrorBody)))]
-pub async fn ranking(
-    api: ApiUser,
-    Path(class): Path<String>,
-    Query(q): Query<PeriodQuery>,
-) -> ApiResult<Json<Ranking>> {
-    let class = parse_class(&class)?;
+pub async fn ranking(api: ApiUser, InClass(class): InClass, Query(q): Query<PeriodQuery>) -> ApiResult<Json<Ranking>> {
     let (kind, day) = q.parse()?;
     Ok(Json(svc::ranking(&api.state.db, class, kind, day).await?))
 }
@@ -166,10 +153,10 @@ pub async fn ranking(
     responses((status = 200, body = Ledger), (status = 404, body = ErrorBody)))]
 pub async fn ledger(
     api: ApiUser,
-    Path((class, target)): Path<(String, String)>,
+    InClass(class): InClass,
+    Path((_class, target)): Path<(String, String)>,
     Query(q): Query<PeriodQuery>,
 ) -> ApiResult<Json<Ledger>> {
-    let class = parse_class(&class)?;
     let (kind, day) = q.parse()?;
     Ok(Json(svc::ledger(&api.ctx(), class, &target, kind, day).await?))
 }
@@ -185,12 +172,11 @@ pub struct RedFlagRequest {
     responses((status = 201, body = Vec<Award>), (status = 409, body = ErrorBody)))]
 pub async fn red_flags(
     api: ApiUser,
-    Path(class): Path<String>,
+    InClass(class): InClass,
     JsonBody(req): JsonBody<RedFlagRequest>,
-) -> ApiResult<(StatusCode, Json<Vec<Award>>)> {
-    let class = parse_class(&class)?;
+) -> ApiResult<Created<Vec<Award>>> {
     let day = parse_day(Some(&req.date))?;
-    Ok((StatusCode::CREATED, Json(svc::award_red_flags(&api.ctx(), class, day).await?)))
+    Ok(Created(svc::award_red_flags(&api.ctx(), class, day).await?))
 }
 
 /// Red flags and commendations of a class, newest first, filtered and paged: their history.
@@ -199,11 +185,11 @@ pub async fn red_flags(
     responses((status = 200, body = Page<Award>), (status = 400, body = ErrorBody)))]
 pub async fn awards(
     api: ApiUser,
-    Path(class): Path<String>,
+    InClass(class): InClass,
     Query(mut q): Query<AwardQuery>,
     Query(p): Query<Paging>,
 ) -> ApiResult<Json<Page<Award>>> {
-    q.class = parse_class(&class)?.as_str().into();
+    q.class = class.as_str().into();
     list::api::<Awards>(&api, &q, &p).await
 }
 
@@ -221,14 +207,10 @@ pub struct CommendRequest {
     responses((status = 201, body = Award), (status = 422, body = ErrorBody)))]
 pub async fn commend(
     api: ApiUser,
-    Path(class): Path<String>,
+    InClass(class): InClass,
     JsonBody(req): JsonBody<CommendRequest>,
-) -> ApiResult<(StatusCode, Json<Award>)> {
-    let class = parse_class(&class)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(svc::commend(&api.ctx(), class, &req.target_id, &req.note, req.date.as_deref()).await?),
-    ))
+) -> ApiResult<Created<Award>> {
+    Ok(Created(svc::commend(&api.ctx(), class, &req.target_id, &req.note, req.date.as_deref()).await?))
 }
 
 #[derive(Deserialize, ToSchema, Default)]
@@ -237,19 +219,16 @@ pub struct CleanRequest {
     note: String,
 }
 
+/// The id of the record made.
 #[derive(Serialize, ToSchema)]
-pub struct Created {
+pub struct CreatedId {
     id: String,
 }
 
 /// Records that an inspected point was found clean (检查无问题).
 #[utoipa::path(post, path = "/points/{id}/clean", tag = "scoring", params(("id" = String, Path)), request_body = CleanRequest,
-    responses((status = 201, body = Created), (status = 403, body = ErrorBody)))]
-pub async fn clean(
-    api: ApiUser,
-    Path(id): Path<String>,
-    JsonBody(req): JsonBody<CleanRequest>,
-) -> ApiResult<(StatusCode, Json<Created>)> {
+    responses((status = 201, body = CreatedId), (status = 403, body = ErrorBody)))]
+pub async fn clean(api: ApiUser, Path(id): Id, JsonBody(req): JsonBody<CleanRequest>) -> ApiResult<Created<CreatedId>> {
     let id = svc::record_clean(&api.ctx(), &id, &req.note).await?;
-    Ok((StatusCode::CREATED, Json(Created { id })))
+    Ok(Created(CreatedId { id }))
 }

@@ -1,4 +1,4 @@
-use super::{ErrorBody, JsonBody};
+use super::{Created, ErrorBody, Id, JsonBody};
 use crate::domain::standard::ItemInput;
 use crate::error::AppError;
 use crate::service::points as point_svc;
@@ -9,7 +9,6 @@ use crate::web::auth::ApiUser;
 use crate::web::error::ApiResult;
 use axum::Json;
 use axum::extract::Path;
-use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -21,7 +20,7 @@ pub async fn versions(api: ApiUser) -> ApiResult<Json<Vec<Version>>> {
 
 /// The items of one version. Items of a published or archived version never change.
 #[utoipa::path(get, path = "/standards/{id}/items", tag = "standards", params(("id" = String, Path)), responses((status = 200, body = Vec<Item>), (status = 404, body = ErrorBody)))]
-pub async fn items(api: ApiUser, Path(id): Path<String>) -> ApiResult<Json<Vec<Item>>> {
+pub async fn items(api: ApiUser, Path(id): Id) -> ApiResult<Json<Vec<Item>>> {
     store::version(&api.state.db, &id).await?.ok_or(AppError::NotFound)?;
     Ok(Json(store::items(&api.state.db, &id).await?))
 }
@@ -34,39 +33,28 @@ pub struct NewStandardDraft {
 /// Start a draft as a copy of the published version (admin; one draft at a time).
 #[utoipa::path(post, path = "/standards", tag = "standards", request_body = NewStandardDraft,
     responses((status = 201, body = Version), (status = 409, body = ErrorBody, description = "draft_exists")))]
-pub async fn create_draft(
-    api: ApiUser,
-    JsonBody(req): JsonBody<NewStandardDraft>,
-) -> ApiResult<(StatusCode, Json<Version>)> {
-    Ok((StatusCode::CREATED, Json(svc::create_draft(&api.ctx(), &req.name).await?)))
+pub async fn create_draft(api: ApiUser, JsonBody(req): JsonBody<NewStandardDraft>) -> ApiResult<Created<Version>> {
+    Ok(Created(svc::create_draft(&api.ctx(), &req.name).await?))
 }
 
 /// Add an item to a draft (admin).
 #[utoipa::path(post, path = "/standards/{id}/items", tag = "standards", params(("id" = String, Path)), request_body = ItemInput,
     responses((status = 201, body = Item), (status = 409, body = ErrorBody, description = "not_draft"), (status = 422, body = ErrorBody)))]
-pub async fn add_item(
-    api: ApiUser,
-    Path(id): Path<String>,
-    JsonBody(input): JsonBody<ItemInput>,
-) -> ApiResult<(StatusCode, Json<Item>)> {
-    Ok((StatusCode::CREATED, Json(svc::add_item(&api.ctx(), &id, input).await?)))
+pub async fn add_item(api: ApiUser, Path(id): Id, JsonBody(input): JsonBody<ItemInput>) -> ApiResult<Created<Item>> {
+    Ok(Created(svc::add_item(&api.ctx(), &id, input).await?))
 }
 
 /// Change an item of a draft (admin); published items are refused with `not_draft`.
 #[utoipa::path(put, path = "/standard-items/{id}", tag = "standards", params(("id" = String, Path)), request_body = ItemInput,
     responses((status = 200, body = Item), (status = 409, body = ErrorBody, description = "not_draft"), (status = 422, body = ErrorBody)))]
-pub async fn update_item(
-    api: ApiUser,
-    Path(id): Path<String>,
-    JsonBody(input): JsonBody<ItemInput>,
-) -> ApiResult<Json<Item>> {
+pub async fn update_item(api: ApiUser, Path(id): Id, JsonBody(input): JsonBody<ItemInput>) -> ApiResult<Json<Item>> {
     Ok(Json(svc::update_item(&api.ctx(), &id, input).await?))
 }
 
 /// Publish a draft (admin); the published version before it is archived.
 #[utoipa::path(post, path = "/standards/{id}/publish", tag = "standards", params(("id" = String, Path)),
     responses((status = 200, body = Version), (status = 409, body = ErrorBody)))]
-pub async fn publish(api: ApiUser, Path(id): Path<String>) -> ApiResult<Json<Version>> {
+pub async fn publish(api: ApiUser, Path(id): Id) -> ApiResult<Json<Version>> {
     Ok(Json(svc::publish(&api.ctx(), &id).await?))
 }
 
@@ -79,7 +67,7 @@ pub struct Checklist {
 /// The checklist of a point: published items that apply to its type.
 #[utoipa::path(get, path = "/points/{id}/checklist", tag = "standards", params(("id" = String, Path)),
     responses((status = 200, body = Checklist), (status = 404, body = ErrorBody)))]
-pub async fn checklist(api: ApiUser, Path(id): Path<String>) -> ApiResult<Json<Checklist>> {
+pub async fn checklist(api: ApiUser, Path(id): Id) -> ApiResult<Json<Checklist>> {
     let p = point_svc::visible(&api.ctx(), &id).await?;
     let code = point_store::types(&api.state.db)
         .await?

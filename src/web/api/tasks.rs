@@ -1,4 +1,4 @@
-use super::{ErrorBody, JsonBody};
+use super::{Created, ErrorBody, Id, JsonBody};
 use crate::service::tasks::{self as svc, TaskInput};
 use crate::service::units::visible;
 use crate::store::tasks::{self as store, Task, TaskRow};
@@ -6,12 +6,11 @@ use crate::web::auth::ApiUser;
 use crate::web::error::ApiResult;
 use axum::Json;
 use axum::extract::Path;
-use axum::http::StatusCode;
 
 /// A unit's task list (responsibility ledger).
 #[utoipa::path(get, path = "/units/{id}/tasks", tag = "units", params(("id" = String, Path)),
     responses((status = 200, body = Vec<TaskRow>), (status = 404, body = ErrorBody)))]
-pub async fn list(api: ApiUser, Path(id): Path<String>) -> ApiResult<Json<Vec<TaskRow>>> {
+pub async fn list(api: ApiUser, Path(id): Id) -> ApiResult<Json<Vec<TaskRow>>> {
     visible(&api.ctx(), &id).await?;
     Ok(Json(store::for_unit(&api.state.db, &id).await?))
 }
@@ -19,21 +18,13 @@ pub async fn list(api: ApiUser, Path(id): Path<String>) -> ApiResult<Json<Vec<Ta
 /// Assign a task to a unit (admin).
 #[utoipa::path(post, path = "/units/{id}/tasks", tag = "units", params(("id" = String, Path)), request_body = TaskInput,
     responses((status = 201, body = Task), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create(
-    api: ApiUser,
-    Path(id): Path<String>,
-    JsonBody(input): JsonBody<TaskInput>,
-) -> ApiResult<(StatusCode, Json<Task>)> {
-    Ok((StatusCode::CREATED, Json(svc::create(&api.ctx(), &id, input).await?)))
+pub async fn create(api: ApiUser, Path(id): Id, JsonBody(input): JsonBody<TaskInput>) -> ApiResult<Created<Task>> {
+    Ok(Created(svc::create(&api.ctx(), &id, input).await?))
 }
 
 /// Update a task: the office changes anything; the unit's own user its status, owner and note.
 #[utoipa::path(put, path = "/tasks/{id}", tag = "units", params(("id" = String, Path)), request_body = TaskInput,
     responses((status = 200, body = Task), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn update(
-    api: ApiUser,
-    Path(id): Path<String>,
-    JsonBody(input): JsonBody<TaskInput>,
-) -> ApiResult<Json<Task>> {
+pub async fn update(api: ApiUser, Path(id): Id, JsonBody(input): JsonBody<TaskInput>) -> ApiResult<Json<Task>> {
     Ok(Json(svc::update(&api.ctx(), &id, input).await?))
 }

@@ -1,12 +1,10 @@
-use super::{ErrorBody, JsonBody, Page};
+use super::{Created, ErrorBody, Id, JsonBody, Page, list_endpoint};
 use crate::error::AppError;
 use crate::service::teams::{self as svc, TeamInput, require_read};
 use crate::store::teams::{self as store, Member, Team, TeamRow};
 use crate::web::auth::ApiUser;
 use crate::web::error::ApiResult;
-use crate::web::list::{self, Paging};
 use crate::web::lists::admin::{TeamQuery, Teams};
-use crate::web::query::Query;
 use axum::Json;
 use axum::extract::Path;
 use axum::http::StatusCode;
@@ -20,10 +18,9 @@ pub struct TeamDetail {
     members: Vec<Member>,
 }
 
-/// List supervision teams.
-#[utoipa::path(get, path = "/teams", tag = "teams", params(TeamQuery, Paging), responses((status = 200, body = Page<TeamRow>), (status = 403, body = ErrorBody)))]
-pub async fn list(api: ApiUser, Query(q): Query<TeamQuery>, Query(p): Query<Paging>) -> ApiResult<Json<Page<TeamRow>>> {
-    list::api::<Teams>(&api, &q, &p).await
+list_endpoint! {
+    /// List supervision teams.
+    list: Teams, TeamQuery, TeamRow, "/teams", "teams"
 }
 
 async fn detail(api: &ApiUser, id: &str) -> ApiResult<TeamDetail> {
@@ -35,14 +32,14 @@ async fn detail(api: &ApiUser, id: &str) -> ApiResult<TeamDetail> {
 /// Create a team (admin); members must be supervisors and the leader one of them.
 #[utoipa::path(post, path = "/teams", tag = "teams", request_body = TeamInput,
     responses((status = 201, body = TeamDetail), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create(api: ApiUser, JsonBody(input): JsonBody<TeamInput>) -> ApiResult<(StatusCode, Json<TeamDetail>)> {
+pub async fn create(api: ApiUser, JsonBody(input): JsonBody<TeamInput>) -> ApiResult<Created<TeamDetail>> {
     let t = svc::create(&api.ctx(), input).await?;
-    Ok((StatusCode::CREATED, Json(detail(&api, &t.id).await?)))
+    Ok(Created(detail(&api, &t.id).await?))
 }
 
 /// One team with its members.
 #[utoipa::path(get, path = "/teams/{id}", tag = "teams", params(("id" = String, Path)), responses((status = 200, body = TeamDetail), (status = 404, body = ErrorBody)))]
-pub async fn get(api: ApiUser, Path(id): Path<String>) -> ApiResult<Json<TeamDetail>> {
+pub async fn get(api: ApiUser, Path(id): Id) -> ApiResult<Json<TeamDetail>> {
     require_read(&api.ctx())?;
     Ok(Json(detail(&api, &id).await?))
 }
@@ -50,18 +47,14 @@ pub async fn get(api: ApiUser, Path(id): Path<String>) -> ApiResult<Json<TeamDet
 /// Update a team and replace its members (admin).
 #[utoipa::path(put, path = "/teams/{id}", tag = "teams", params(("id" = String, Path)), request_body = TeamInput,
     responses((status = 200, body = TeamDetail), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn update(
-    api: ApiUser,
-    Path(id): Path<String>,
-    JsonBody(input): JsonBody<TeamInput>,
-) -> ApiResult<Json<TeamDetail>> {
+pub async fn update(api: ApiUser, Path(id): Id, JsonBody(input): JsonBody<TeamInput>) -> ApiResult<Json<TeamDetail>> {
     svc::update(&api.ctx(), &id, input).await?;
     Ok(Json(detail(&api, &id).await?))
 }
 
 /// Delete a team (admin).
 #[utoipa::path(delete, path = "/teams/{id}", tag = "teams", params(("id" = String, Path)), responses((status = 204), (status = 404, body = ErrorBody)))]
-pub async fn delete(api: ApiUser, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub async fn delete(api: ApiUser, Path(id): Id) -> ApiResult<StatusCode> {
     svc::delete(&api.ctx(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

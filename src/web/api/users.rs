@@ -1,46 +1,35 @@
-use super::{ErrorBody, JsonBody, Page};
+use super::{Created, ErrorBody, Id, JsonBody, Page, list_endpoint};
 use crate::service::users::{self as svc, PasswordInput, UserInput};
 use crate::store::users::{User, UserRow};
 use crate::web::auth::ApiUser;
 use crate::web::error::ApiResult;
-use crate::web::list::{self, Paging};
 use crate::web::lists::admin::{AccountQuery, Accounts};
-use crate::web::query::Query;
 use axum::Json;
 use axum::extract::Path;
 use axum::http::StatusCode;
 
-/// List accounts: all for the office, the own unit's for a unit user, 403 for others.
-#[utoipa::path(get, path = "/users", tag = "users", params(AccountQuery, Paging), responses((status = 200, body = Page<UserRow>), (status = 403, body = ErrorBody)))]
-pub async fn list(
-    api: ApiUser,
-    Query(q): Query<AccountQuery>,
-    Query(p): Query<Paging>,
-) -> ApiResult<Json<Page<UserRow>>> {
-    list::api::<Accounts>(&api, &q, &p).await
+list_endpoint! {
+    /// List accounts: all for the office, the own unit's for a unit user, 403 for others.
+    list: Accounts, AccountQuery, UserRow, "/users", "users"
 }
 
 /// Create an account (admin).
 #[utoipa::path(post, path = "/users", tag = "users", request_body = UserInput,
     responses((status = 201, body = User), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create(api: ApiUser, JsonBody(input): JsonBody<UserInput>) -> ApiResult<(StatusCode, Json<User>)> {
-    Ok((StatusCode::CREATED, Json(svc::create(&api.ctx(), input).await?)))
+pub async fn create(api: ApiUser, JsonBody(input): JsonBody<UserInput>) -> ApiResult<Created<User>> {
+    Ok(Created(svc::create(&api.ctx(), input).await?))
 }
 
 /// One account.
 #[utoipa::path(get, path = "/users/{id}", tag = "users", params(("id" = String, Path)), responses((status = 200, body = User), (status = 404, body = ErrorBody)))]
-pub async fn get(api: ApiUser, Path(id): Path<String>) -> ApiResult<Json<User>> {
+pub async fn get(api: ApiUser, Path(id): Id) -> ApiResult<Json<User>> {
     Ok(Json(svc::visible(&api.ctx(), &id).await?))
 }
 
 /// Update an account (admin). Changing role, scope or deactivating ends its sessions.
 #[utoipa::path(put, path = "/users/{id}", tag = "users", params(("id" = String, Path)), request_body = UserInput,
     responses((status = 200, body = User), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn update(
-    api: ApiUser,
-    Path(id): Path<String>,
-    JsonBody(input): JsonBody<UserInput>,
-) -> ApiResult<Json<User>> {
+pub async fn update(api: ApiUser, Path(id): Id, JsonBody(input): JsonBody<UserInput>) -> ApiResult<Json<User>> {
     Ok(Json(svc::update(&api.ctx(), &id, input).await?))
 }
 
@@ -49,7 +38,7 @@ pub async fn update(
     responses((status = 204), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn reset_password(
     api: ApiUser,
-    Path(id): Path<String>,
+    Path(id): Id,
     JsonBody(input): JsonBody<PasswordInput>,
 ) -> ApiResult<StatusCode> {
     svc::reset_password(&api.ctx(), &id, input).await?;
