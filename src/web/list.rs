@@ -397,14 +397,28 @@ impl<R> Slice<R> {
     }
 }
 
+/// What names a list: the page title (also the Excel file's name), where its page is, the menu
+/// entry it lights and what an empty table says.
+pub struct Meta {
+    pub title: &'static str,
+    pub path: &'static str,
+    pub menu: &'static str,
+    pub empty: &'static str,
+}
+
+impl Meta {
+    pub const fn new(title: &'static str, path: &'static str, menu: &'static str, empty: &'static str) -> Meta {
+        Meta { title, path, menu, empty }
+    }
+}
+
 /// A list declared once for its page, its API and its Excel export.
 pub trait ListSpec: Send + Sync + 'static {
     /// The filters: the page's filter bar and the API's query string use the same names.
     type Query: serde::de::DeserializeOwned + Default + Send + Sync;
     type Row: Serialize + utoipa::ToSchema + Send + Sync;
-    /// The page title and the Excel file's name
-    const TITLE: &'static str;
-    const EMPTY: &'static str;
+    /// Its title, page, menu entry and empty-table text.
+    const META: Meta;
 
     fn columns(user: &CurrentUser) -> Vec<Column<Self::Row>>;
 
@@ -429,10 +443,6 @@ pub trait ListSpec: Send + Sync + 'static {
         }
     }
 
-    /// Where its page is and the menu entry it lights
-    const PATH: &'static str;
-    const MENU: &'static str;
-
     /// The filter bar, with the values asked for and the choices the caller has.
     fn filters(ctx: &Ctx<'_>, q: &Self::Query) -> impl Future<Output = AppResult<Vec<Field>>> + Send;
 
@@ -456,8 +466,8 @@ pub trait ListSpec: Send + Sync + 'static {
     fn export(ctx: &Ctx<'_>, q: &Self::Query) -> impl Future<Output = AppResult<Vec<Sheet>>> + Send {
         async move {
             let (rows, _) = Self::load(ctx, q, PageReq::all()).await?;
-            let table = Table::of(&Self::columns(ctx.user), On::Sheet, &rows, Self::EMPTY);
-            Ok(vec![Sheet { name: Self::TITLE.into(), table }])
+            let table = Table::of(&Self::columns(ctx.user), On::Sheet, &rows, Self::META.empty);
+            Ok(vec![Sheet { name: Self::META.title.into(), table }])
         }
     }
 }
@@ -484,7 +494,7 @@ pub async fn show<L: ListSpec>(
         Listed::Export(r) => return Ok(r),
         Listed::View(v) => v,
     };
-    let l = Layout::new(&page.user, L::MENU, L::TITLE).with_flash(flash.ok.as_deref());
+    let l = Layout::new(&page.user, L::META.menu, L::META.title).with_flash(flash.ok.as_deref());
     Ok((list.status(), ListPage { l, list }).into_response())
 }
 
@@ -509,7 +519,7 @@ pub async fn page<L: ListSpec>(
 ) -> PageResult<Listed> {
     let ctx = page.ctx();
     if paging.export.as_deref() == Some("xlsx") {
-        return Ok(Listed::Export(xlsx(L::TITLE, L::export(&ctx, q).await?)));
+        return Ok(Listed::Export(xlsx(L::META.title, L::export(&ctx, q).await?)));
     }
     let (slice, error, refused) = match L::slice(&ctx, q, paging).await {
         Ok(slice) => (slice, None, StatusCode::OK),
@@ -519,12 +529,12 @@ pub async fn page<L: ListSpec>(
         Err(e) => return Err(e.into()),
     };
     Ok(Listed::View(Listing {
-        path: L::PATH,
+        path: L::META.path,
         filters: L::filters(&ctx, q).await?,
         notes: L::notes(&ctx, q).await?,
         buttons: L::buttons(&page.user),
         pager: slice.pager(raw_query),
-        table: Table::of(&L::columns(&page.user), On::Table, &slice.items, L::EMPTY),
+        table: Table::of(&L::columns(&page.user), On::Table, &slice.items, L::META.empty),
         error,
         refused,
     }))

@@ -49,10 +49,7 @@ pub struct AreaQuery {
 impl ListSpec for Areas {
     type Query = AreaQuery;
     type Row = OrgNodeRow;
-    const TITLE: &'static str = "区域管理";
-    const EMPTY: &'static str = "没有符合条件的区域";
-    const PATH: &'static str = "/org";
-    const MENU: &'static str = "org";
+    const META: Meta = Meta::new("区域管理", "/org", "org", "没有符合条件的区域");
 
     fn columns(user: &CurrentUser) -> Vec<Column<OrgNodeRow>> {
         let admin = is_admin(user);
@@ -134,10 +131,7 @@ pub struct UnitQuery {
 impl ListSpec for Units {
     type Query = UnitQuery;
     type Row = UnitRow;
-    const TITLE: &'static str = "责任单位";
-    const EMPTY: &'static str = "没有符合条件的单位";
-    const PATH: &'static str = "/units";
-    const MENU: &'static str = "units";
+    const META: Meta = Meta::new("责任单位", "/units", "units", "没有符合条件的单位");
 
     fn columns(user: &CurrentUser) -> Vec<Column<UnitRow>> {
         let admin = is_admin(user);
@@ -226,10 +220,7 @@ pub struct AccountQuery {
 impl ListSpec for Accounts {
     type Query = AccountQuery;
     type Row = UserRow;
-    const TITLE: &'static str = "用户管理";
-    const EMPTY: &'static str = "没有符合条件的用户";
-    const PATH: &'static str = "/users";
-    const MENU: &'static str = "users";
+    const META: Meta = Meta::new("用户管理", "/users", "users", "没有符合条件的用户");
 
     fn columns(user: &CurrentUser) -> Vec<Column<UserRow>> {
         let mut c = vec![
@@ -293,10 +284,7 @@ pub struct TeamQuery {
 impl ListSpec for Teams {
     type Query = TeamQuery;
     type Row = TeamRow;
-    const TITLE: &'static str = "督导组";
-    const EMPTY: &'static str = "没有符合条件的督导组";
-    const PATH: &'static str = "/teams";
-    const MENU: &'static str = "teams";
+    const META: Meta = Meta::new("督导组", "/teams", "teams", "没有符合条件的督导组");
 
     fn columns(user: &CurrentUser) -> Vec<Column<TeamRow>> {
         let admin = is_admin(user);
@@ -357,10 +345,7 @@ pub struct AuditQuery {
 impl ListSpec for AuditLog {
     type Query = AuditQuery;
     type Row = AuditLine;
-    const TITLE: &'static str = "审计日志";
-    const EMPTY: &'static str = "没有符合条件的记录";
-    const PATH: &'static str = "/audit";
-    const MENU: &'static str = "audit";
+    const META: Meta = Meta::new("审计日志", "/audit", "audit", "没有符合条件的记录");
 
     fn columns(_user: &CurrentUser) -> Vec<Column<AuditLine>> {
         vec![

@@ -25,10 +25,7 @@ pub struct Notices;
 impl ListSpec for Notices {
     type Query = ListQuery;
     type Row = NoticeRow;
-    const TITLE: &'static str = "通报简报";
-    const EMPTY: &'static str = "暂无通报";
-    const PATH: &'static str = "/notices";
-    const MENU: &'static str = "notices";
+    const META: Meta = Meta::new("通报简报", "/notices", "notices", "暂无通报");
 
     fn columns(user: &CurrentUser) -> Vec<Column<NoticeRow>> {
         let mut c = vec![
@@ -90,10 +87,7 @@ pub struct Awards;
 impl ListSpec for Awards {
     type Query = AwardQuery;
     type Row = Award;
-    const TITLE: &'static str = "红旗与表扬";
-    const EMPTY: &'static str = "暂无记录";
-    const PATH: &'static str = "/scores/awards";
-    const MENU: &'static str = "awards";
+    const META: Meta = Meta::new("红旗与表扬", "/scores/awards", "awards", "暂无记录");
 
     fn columns(_user: &CurrentUser) -> Vec<Column<Award>> {
         vec![

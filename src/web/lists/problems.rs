@@ -121,10 +121,7 @@ fn short(t: i64) -> String {
 impl ListSpec for Problems {
     type Query = ProblemQuery;
     type Row = ProblemRow;
-    const TITLE: &'static str = "问题台账";
-    const EMPTY: &'static str = "没有符合条件的问题";
-    const PATH: &'static str = "/problems";
-    const MENU: &'static str = "problems";
+    const META: Meta = Meta::new("问题台账", "/problems", "problems", "没有符合条件的问题");
 
     fn columns(_user: &CurrentUser) -> Vec<Column<ProblemRow>> {
         let now = now_ms();

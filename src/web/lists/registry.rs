@@ -52,10 +52,7 @@ fn coordinate(v: Option<f64>) -> Cell {
 impl ListSpec for Points {
     type Query = PointQuery;
     type Row = PointRow;
-    const TITLE: &'static str = "点位台账";
-    const EMPTY: &'static str = "没有符合条件的点位";
-    const PATH: &'static str = "/points";
-    const MENU: &'static str = "points";
+    const META: Meta = Meta::new("点位台账", "/points", "points", "没有符合条件的点位");
 
     /// The table, and for the export the import's 18 columns in its order (an exported list
     /// can be edited and imported again).
@@ -171,10 +168,7 @@ pub struct GridQuery {
 impl ListSpec for Grids {
     type Query = GridQuery;
     type Row = GridRow;
-    const TITLE: &'static str = "网格";
-    const EMPTY: &'static str = "没有符合条件的网格（尚无网格时请导入网格边界）";
-    const PATH: &'static str = "/grids";
-    const MENU: &'static str = "grids";
+    const META: Meta = Meta::new("网格", "/grids", "grids", "没有符合条件的网格（尚无网格时请导入网格边界）");
 
     /// The export is the attribute import's format first (编码, 名称, 责任单位, 网格员账号).
     fn columns(_user: &CurrentUser) -> Vec<Column<GridRow>> {

@@ -1,6 +1,5 @@
 //! The signed-in user's own password.
 
-use super::form_errors;
 use crate::domain::validate::FieldErrors;
 use crate::service::users::{self as svc, PasswordInput};
 use crate::web::auth::{CsrfForm, PageUser};
@@ -9,8 +8,7 @@ use crate::web::query::Query;
 use crate::web::ui::Layout;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use serde::Deserialize;
 
 #[derive(Template, WebTemplate)]
@@ -33,12 +31,14 @@ pub async fn form(page: PageUser, Query(q): Query<OkQuery>) -> PasswordPage {
 }
 
 pub async fn submit(CsrfForm { page, form }: CsrfForm<PasswordInput>) -> PageResult<Response> {
-    match svc::change_own_password(&page.ctx(), form).await {
-        Ok(()) => Ok(Redirect::to("/account/password?ok=password").into_response()),
-        Err(e) => {
-            let errors = form_errors(e)?;
+    let saved = svc::change_own_password(&page.ctx(), form).await;
+    super::posted(
+        saved,
+        |_| "/account/password?ok=password".into(),
+        async |errors| {
             let l = Layout::new(&page.user, "password", "修改密码");
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, PasswordPage { l, errors }).into_response())
-        }
-    }
+            Ok(PasswordPage { l, errors })
+        },
+    )
+    .await
 }

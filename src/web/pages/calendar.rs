@@ -1,6 +1,5 @@
 //! The working-day calendar: yearly official data, working hours, and a deadline calculator.
 
-use super::form_errors;
 use crate::domain::calendar::DayKind;
 use crate::domain::calendar::YearData;
 use crate::domain::time::{fmt_local, shanghai};
@@ -173,12 +172,14 @@ pub struct HoursForm {
 }
 
 pub async fn set_hours(CsrfForm { page, form }: CsrfForm<HoursForm>) -> PageResult<Response> {
-    match svc::set_working_hours(&page.ctx(), &form.working_hours).await {
-        Ok(_) => Ok(Redirect::to("/settings/calendar?ok=saved").into_response()),
-        Err(e) => {
-            let errors = form_errors(e)?;
+    let saved = svc::set_working_hours(&page.ctx(), &form.working_hours).await;
+    super::posted(
+        saved,
+        |_| "/settings/calendar?ok=saved".into(),
+        async |errors| {
             let q = CalendarQuery::default();
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page, &q, errors, Vec::new()).await?).into_response())
-        }
-    }
+            render(&page, &q, errors, Vec::new()).await
+        },
+    )
+    .await
 }

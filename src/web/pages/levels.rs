@@ -42,20 +42,23 @@ pub async fn list(page: PageUser, Query(q): Query<OkQuery>) -> PageResult<Levels
 }
 
 pub async fn create(CsrfForm { page, form }: CsrfForm<LevelInput>) -> PageResult<Response> {
-    match svc::add_level(&page.ctx(), form).await {
-        Ok(_) => Ok(Redirect::to("/settings/contact-levels?ok=created").into_response()),
-        Err(e) => Ok((StatusCode::UNPROCESSABLE_ENTITY, page_with(&page, form_errors(e)?, String::new(), None).await?)
-            .into_response()),
-    }
+    let saved = svc::add_level(&page.ctx(), form).await;
+    super::posted(
+        saved,
+        |_| "/settings/contact-levels?ok=created".into(),
+        async |errors| page_with(&page, errors, String::new(), None).await,
+    )
+    .await
 }
 
 pub async fn update(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<LevelInput>) -> PageResult<Response> {
-    match svc::update_level(&page.ctx(), &id, form).await {
-        Ok(_) => Ok(Redirect::to("/settings/contact-levels?ok=saved").into_response()),
-        Err(e) => {
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page_with(&page, form_errors(e)?, id, None).await?).into_response())
-        }
-    }
+    let saved = svc::update_level(&page.ctx(), &id, form).await;
+    super::posted(
+        saved,
+        |_| "/settings/contact-levels?ok=saved".into(),
+        async |errors| page_with(&page, errors, id, None).await,
+    )
+    .await
 }
 
 pub async fn delete(

@@ -25,7 +25,7 @@ mod units;
 mod users;
 
 use super::AppState;
-use super::error::error_page;
+use super::error::{PageResult, error_page};
 use super::list;
 use super::lists;
 use crate::domain::org::OrgLevel;
@@ -183,6 +183,21 @@ pub async fn not_found() -> Response {
 /// Empty query values mean "no filter".
 pub fn opt(s: &Option<String>) -> Option<String> {
     crate::service::non_empty(s)
+}
+
+/// What a form post answers: on success a redirect to `to(saved)` (a `?ok=…` page); when the
+/// input is refused, the form again with its field errors (422), drawn by `again`; any other
+/// error is an error page. Every form handler answers through it.
+pub async fn posted<T, P: axum::response::IntoResponse>(
+    result: crate::error::AppResult<T>,
+    to: impl FnOnce(T) -> String,
+    again: impl AsyncFnOnce(crate::domain::validate::FieldErrors) -> PageResult<P>,
+) -> PageResult<Response> {
+    use axum::response::IntoResponse;
+    match result {
+        Ok(saved) => Ok(axum::response::Redirect::to(&to(saved)).into_response()),
+        Err(e) => Ok((StatusCode::UNPROCESSABLE_ENTITY, again(form_errors(e)?).await?).into_response()),
+    }
 }
 
 /// Errors a form can show next to its fields (or at its top, as `_form`); anything else is a

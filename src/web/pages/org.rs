@@ -1,6 +1,6 @@
 //! Pages for the administrative tree.
 
-use super::{area_options, form_errors, opt};
+use super::{area_options, opt};
 use crate::domain::org::OrgLevel;
 use crate::domain::validate::FieldErrors;
 use crate::service::org::{self as svc, NodeInput};
@@ -12,7 +12,6 @@ use crate::web::ui::{Layout, Opt};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::Path;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
@@ -65,21 +64,22 @@ pub async fn new_form(page: PageUser, Query(q): Query<NewQuery>) -> PageResult<O
     form_page(&page, f, FieldErrors::default(), None).await
 }
 
-fn back_to_list(parent_id: Option<&str>, ok: &str) -> Response {
+/// The list the node is shown in (its parent's children, or the districts).
+fn back_to_list(parent_id: Option<&str>, ok: &str) -> String {
     match parent_id {
-        Some(p) => Redirect::to(&format!("/org?parent_id={p}&ok={ok}")).into_response(),
-        None => Redirect::to(&format!("/org?ok={ok}")).into_response(),
+        Some(p) => format!("/org?parent_id={p}&ok={ok}"),
+        None => format!("/org?ok={ok}"),
     }
 }
 
 pub async fn create(CsrfForm { page, form }: CsrfForm<NodeInput>) -> PageResult<Response> {
-    match svc::create(&page.ctx(), form.clone()).await {
-        Ok(n) => Ok(back_to_list(n.parent_id.as_deref(), "created")),
-        Err(e) => {
-            let errors = form_errors(e)?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, form_page(&page, form, errors, None).await?).into_response())
-        }
-    }
+    let saved = svc::create(&page.ctx(), form.clone()).await;
+    super::posted(
+        saved,
+        |n| back_to_list(n.parent_id.as_deref(), "created"),
+        async |errors| form_page(&page, form, errors, None).await,
+    )
+    .await
 }
 
 pub async fn edit_form(page: PageUser, Path(id): Path<String>) -> PageResult<OrgForm> {
@@ -96,14 +96,16 @@ pub async fn edit_form(page: PageUser, Path(id): Path<String>) -> PageResult<Org
 }
 
 pub async fn update(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<NodeInput>) -> PageResult<Response> {
-    match svc::update(&page.ctx(), &id, form.clone()).await {
-        Ok(n) => Ok(back_to_list(n.parent_id.as_deref(), "saved")),
-        Err(e) => {
-            let errors = form_errors(e)?;
+    let saved = svc::update(&page.ctx(), &id, form.clone()).await;
+    super::posted(
+        saved,
+        |n| back_to_list(n.parent_id.as_deref(), "saved"),
+        async |errors| {
             let node = org::get(&page.state.db, &id).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, form_page(&page, form, errors, node).await?).into_response())
-        }
-    }
+            form_page(&page, form, errors, node).await
+        },
+    )
+    .await
 }
 
 pub async fn delete(
@@ -112,5 +114,5 @@ pub async fn delete(
 ) -> PageResult<Response> {
     let node = org::get(&page.state.db, &id).await?;
     svc::delete(&page.ctx(), &id).await?;
-    Ok(back_to_list(node.and_then(|n| n.parent_id).as_deref(), "deleted"))
+    Ok(Redirect::to(&back_to_list(node.and_then(|n| n.parent_id).as_deref(), "deleted")).into_response())
 }

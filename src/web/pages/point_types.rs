@@ -1,6 +1,5 @@
 //! The point-type list (settings).
 
-use super::form_errors;
 use crate::domain::validate::FieldErrors;
 use crate::service::access::require_admin;
 use crate::service::point_types::{self as svc, TypeInput};
@@ -12,8 +11,7 @@ use crate::web::ui::Layout;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::Path;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use serde::Deserialize;
 
 #[derive(Template, WebTemplate)]
@@ -41,18 +39,21 @@ pub async fn list(page: PageUser, Query(q): Query<OkQuery>) -> PageResult<TypesP
 }
 
 pub async fn create(CsrfForm { page, form }: CsrfForm<TypeInput>) -> PageResult<Response> {
-    match svc::create(&page.ctx(), form).await {
-        Ok(_) => Ok(Redirect::to("/settings/point-types?ok=created").into_response()),
-        Err(e) => Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page, form_errors(e)?, String::new(), None).await?)
-            .into_response()),
-    }
+    let saved = svc::create(&page.ctx(), form).await;
+    super::posted(
+        saved,
+        |_| "/settings/point-types?ok=created".into(),
+        async |errors| render(&page, errors, String::new(), None).await,
+    )
+    .await
 }
 
 pub async fn update(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<TypeInput>) -> PageResult<Response> {
-    match svc::update(&page.ctx(), &id, form).await {
-        Ok(_) => Ok(Redirect::to("/settings/point-types?ok=saved").into_response()),
-        Err(e) => {
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page, form_errors(e)?, id, None).await?).into_response())
-        }
-    }
+    let saved = svc::update(&page.ctx(), &id, form).await;
+    super::posted(
+        saved,
+        |_| "/settings/point-types?ok=saved".into(),
+        async |errors| render(&page, errors, id, None).await,
+    )
+    .await
 }

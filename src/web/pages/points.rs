@@ -1,6 +1,6 @@
 //! Pages for the point registry (点位).
 
-use super::{area_options, form_errors};
+use super::area_options;
 use crate::domain::geo::wgs84_to_gcj02;
 use crate::domain::photo::PhotoOwner;
 use crate::domain::validate::FieldErrors;
@@ -159,12 +159,13 @@ pub async fn new_form(page: PageUser) -> PageResult<PointForm> {
 }
 
 pub async fn create(CsrfForm { page, form }: CsrfForm<PointInput>) -> PageResult<Response> {
-    match svc::create(&page.ctx(), form.clone()).await {
-        Ok(p) => Ok(Redirect::to(&format!("/points/{}?ok=created", p.id)).into_response()),
-        Err(e) => {
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, form_page(&page, form, form_errors(e)?, None).await?).into_response())
-        }
-    }
+    let saved = svc::create(&page.ctx(), form.clone()).await;
+    super::posted(
+        saved,
+        |p| format!("/points/{}?ok=created", p.id),
+        async |errors| form_page(&page, form, errors, None).await,
+    )
+    .await
 }
 
 pub async fn edit_form(page: PageUser, Path(id): Path<String>) -> PageResult<PointForm> {
@@ -197,14 +198,16 @@ pub async fn edit_form(page: PageUser, Path(id): Path<String>) -> PageResult<Poi
 pub async fn update(Path(id): Path<String>, CsrfForm { page, mut form }: CsrfForm<PointInput>) -> PageResult<Response> {
     form.active = Some(form.active.unwrap_or(false));
     form.fixed = Some(form.fixed.unwrap_or(false));
-    match svc::update(&page.ctx(), &id, form.clone()).await {
-        Ok(p) => Ok(Redirect::to(&format!("/points/{}?ok=saved", p.id)).into_response()),
-        Err(e) => {
-            let errors = form_errors(e)?;
+    let saved = svc::update(&page.ctx(), &id, form.clone()).await;
+    super::posted(
+        saved,
+        |p| format!("/points/{}?ok=saved", p.id),
+        async |errors| {
             let p = store::get(&page.state.db, &id).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, form_page(&page, form, errors, p).await?).into_response())
-        }
-    }
+            form_page(&page, form, errors, p).await
+        },
+    )
+    .await
 }
 
 #[derive(Template, WebTemplate)]

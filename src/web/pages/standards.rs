@@ -138,14 +138,16 @@ pub struct DraftForm {
 }
 
 pub async fn create_draft(CsrfForm { page, form }: CsrfForm<DraftForm>) -> PageResult<Response> {
-    match svc::create_draft(&page.ctx(), &form.name).await {
-        Ok(v) => Ok(Redirect::to(&format!("/standards?version={}&ok=created", v.id)).into_response()),
-        Err(e) => {
-            let errors = form_errors(e)?;
+    let saved = svc::create_draft(&page.ctx(), &form.name).await;
+    super::posted(
+        saved,
+        |v| format!("/standards?version={}&ok=created", v.id),
+        async |errors| {
             let r = render(&page, &StdQuery::default(), errors).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, r).into_response())
-        }
-    }
+            Ok(r)
+        },
+    )
+    .await
 }
 
 pub async fn publish(
@@ -272,14 +274,16 @@ pub async fn new_item_form(page: PageUser, Path(id): Path<String>) -> PageResult
 
 pub async fn create_item(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<ItemPost>) -> PageResult<Response> {
     let input: ItemInput = form.into();
-    match svc::add_item(&page.ctx(), &id, input.clone()).await {
-        Ok(_) => Ok(Redirect::to(&format!("/standards?version={id}&ok=created")).into_response()),
-        Err(e) => {
-            let errors = form_errors(e)?;
+    let saved = svc::add_item(&page.ctx(), &id, input.clone()).await;
+    super::posted(
+        saved,
+        |_| format!("/standards?version={id}&ok=created"),
+        async |errors| {
             let v = store::version(&page.state.db, &id).await?.ok_or(AppError::NotFound)?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, item_page(&page, v, input, None, errors).await?).into_response())
-        }
-    }
+            item_page(&page, v, input, None, errors).await
+        },
+    )
+    .await
 }
 
 pub async fn edit_item_form(page: PageUser, Path(id): Path<String>) -> PageResult<ItemForm> {
@@ -305,15 +309,17 @@ pub async fn edit_item_form(page: PageUser, Path(id): Path<String>) -> PageResul
 
 pub async fn update_item(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<ItemPost>) -> PageResult<Response> {
     let input: ItemInput = form.into();
-    match svc::update_item(&page.ctx(), &id, input.clone()).await {
-        Ok(i) => Ok(Redirect::to(&format!("/standards?version={}&ok=saved", i.version_id)).into_response()),
-        Err(e) => {
-            let errors = form_errors(e)?;
+    let saved = svc::update_item(&page.ctx(), &id, input.clone()).await;
+    super::posted(
+        saved,
+        |i| format!("/standards?version={}&ok=saved", i.version_id),
+        async |errors| {
             let i = store::item(&page.state.db, &id).await?.ok_or(AppError::NotFound)?;
             let v = store::version(&page.state.db, &i.version_id).await?.ok_or(AppError::NotFound)?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, item_page(&page, v, input, Some(i), errors).await?).into_response())
-        }
-    }
+            item_page(&page, v, input, Some(i), errors).await
+        },
+    )
+    .await
 }
 
 pub async fn delete_item(

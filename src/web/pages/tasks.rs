@@ -12,7 +12,6 @@ use crate::web::ui::{Layout, Opt};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::Path;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
 pub async fn create(Path(unit_id): Path<String>, CsrfForm { page, form }: CsrfForm<TaskInput>) -> PageResult<Response> {
@@ -65,14 +64,16 @@ pub async fn edit_form(page: PageUser, Path(id): Path<String>) -> PageResult<Tas
 }
 
 pub async fn update(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<TaskInput>) -> PageResult<Response> {
-    match svc::update(&page.ctx(), &id, form.clone()).await {
-        Ok(t) => Ok(Redirect::to(&format!("/units/{}?ok=saved", t.unit_id)).into_response()),
-        Err(e) => {
-            let errors = form_errors(e)?;
+    let saved = svc::update(&page.ctx(), &id, form.clone()).await;
+    super::posted(
+        saved,
+        |t| format!("/units/{}?ok=saved", t.unit_id),
+        async |errors| {
             let task = store::get(&page.state.db, &id).await?.ok_or(AppError::NotFound)?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page_for(&page, task, form, errors)).into_response())
-        }
-    }
+            Ok(page_for(&page, task, form, errors))
+        },
+    )
+    .await
 }
 
 pub async fn delete(

@@ -1,6 +1,6 @@
 //! Pages for supervision teams.
 
-use super::{area_options, form_errors};
+use super::area_options;
 use crate::domain::role::Role;
 use crate::domain::validate::FieldErrors;
 use crate::error::AppError;
@@ -15,7 +15,6 @@ use crate::web::ui::{Layout, Opt};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::Path;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
@@ -90,13 +89,13 @@ pub async fn new_form(page: PageUser) -> PageResult<TeamForm> {
 }
 
 pub async fn create(CsrfForm { page, form }: CsrfForm<TeamInput>) -> PageResult<Response> {
-    match svc::create(&page.ctx(), form.clone()).await {
-        Ok(t) => Ok(Redirect::to(&format!("/teams/{}?ok=created", t.id)).into_response()),
-        Err(e) => {
-            let errors = form_errors(e)?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, form_page(&page, form, errors, None).await?).into_response())
-        }
-    }
+    let saved = svc::create(&page.ctx(), form.clone()).await;
+    super::posted(
+        saved,
+        |t| format!("/teams/{}?ok=created", t.id),
+        async |errors| form_page(&page, form, errors, None).await,
+    )
+    .await
 }
 
 pub async fn edit_form(page: PageUser, Path(id): Path<String>) -> PageResult<TeamForm> {
@@ -116,14 +115,16 @@ pub async fn edit_form(page: PageUser, Path(id): Path<String>) -> PageResult<Tea
 }
 
 pub async fn update(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<TeamInput>) -> PageResult<Response> {
-    match svc::update(&page.ctx(), &id, form.clone()).await {
-        Ok(t) => Ok(Redirect::to(&format!("/teams/{}?ok=saved", t.id)).into_response()),
-        Err(e) => {
-            let errors = form_errors(e)?;
+    let saved = svc::update(&page.ctx(), &id, form.clone()).await;
+    super::posted(
+        saved,
+        |t| format!("/teams/{}?ok=saved", t.id),
+        async |errors| {
             let t = teams::get(&page.state.db, &id).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, form_page(&page, form, errors, t).await?).into_response())
-        }
-    }
+            form_page(&page, form, errors, t).await
+        },
+    )
+    .await
 }
 
 pub async fn delete(

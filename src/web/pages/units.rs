@@ -1,6 +1,6 @@
 //! Pages for responsible units and their contact books.
 
-use super::{area_options, form_errors};
+use super::area_options;
 use crate::domain::notify::WebhookKind;
 use crate::domain::role::Role;
 use crate::domain::unit::TaskStatus;
@@ -19,7 +19,6 @@ use crate::web::ui::{Layout, Opt};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::Path;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
@@ -146,13 +145,13 @@ pub async fn new_form(page: PageUser) -> PageResult<UnitForm> {
 }
 
 pub async fn create(CsrfForm { page, form }: CsrfForm<UnitInput>) -> PageResult<Response> {
-    match svc::create(&page.ctx(), form.clone()).await {
-        Ok(u) => Ok(Redirect::to(&format!("/units/{}?ok=created", u.id)).into_response()),
-        Err(e) => {
-            let errors = form_errors(e)?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, form_page(&page, form, errors, None).await?).into_response())
-        }
-    }
+    let saved = svc::create(&page.ctx(), form.clone()).await;
+    super::posted(
+        saved,
+        |u| format!("/units/{}?ok=created", u.id),
+        async |errors| form_page(&page, form, errors, None).await,
+    )
+    .await
 }
 
 pub async fn edit_form(page: PageUser, Path(id): Path<String>) -> PageResult<UnitForm> {
@@ -174,14 +173,16 @@ pub async fn edit_form(page: PageUser, Path(id): Path<String>) -> PageResult<Uni
 pub async fn update(Path(id): Path<String>, CsrfForm { page, mut form }: CsrfForm<UnitInput>) -> PageResult<Response> {
     // An unticked checkbox sends nothing: on this form that means "inactive".
     form.active = Some(form.active.unwrap_or(false));
-    match svc::update(&page.ctx(), &id, form.clone()).await {
-        Ok(u) => Ok(Redirect::to(&format!("/units/{}?ok=saved", u.id)).into_response()),
-        Err(e) => {
-            let errors = form_errors(e)?;
+    let saved = svc::update(&page.ctx(), &id, form.clone()).await;
+    super::posted(
+        saved,
+        |u| format!("/units/{}?ok=saved", u.id),
+        async |errors| {
             let u = units::get(&page.state.db, &id).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, form_page(&page, form, errors, u).await?).into_response())
-        }
-    }
+            form_page(&page, form, errors, u).await
+        },
+    )
+    .await
 }
 
 #[derive(Template, WebTemplate)]
@@ -219,14 +220,16 @@ pub async fn create_contact(
     Path(id): Path<String>,
     CsrfForm { page, form }: CsrfForm<ContactInput>,
 ) -> PageResult<Response> {
-    match svc::add_contact(&page.ctx(), &id, form.clone()).await {
-        Ok(c) => Ok(Redirect::to(&format!("/units/{}?ok=created", c.unit_id)).into_response()),
-        Err(e) => {
-            let errors = form_errors(e)?;
+    let saved = svc::add_contact(&page.ctx(), &id, form.clone()).await;
+    super::posted(
+        saved,
+        |c| format!("/units/{}?ok=created", c.unit_id),
+        async |errors| {
             let unit = svc::visible(&page.ctx(), &id).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, contact_page(&page, unit, form, errors, None).await?).into_response())
-        }
-    }
+            contact_page(&page, unit, form, errors, None).await
+        },
+    )
+    .await
 }
 
 pub async fn edit_contact_form(page: PageUser, Path(id): Path<String>) -> PageResult<ContactForm> {
@@ -249,15 +252,16 @@ pub async fn update_contact(
     Path(id): Path<String>,
     CsrfForm { page, form }: CsrfForm<ContactInput>,
 ) -> PageResult<Response> {
-    match svc::update_contact(&page.ctx(), &id, form.clone()).await {
-        Ok(c) => Ok(Redirect::to(&format!("/units/{}?ok=saved", c.unit_id)).into_response()),
-        Err(e) => {
-            let errors = form_errors(e)?;
+    let saved = svc::update_contact(&page.ctx(), &id, form.clone()).await;
+    super::posted(
+        saved,
+        |c| format!("/units/{}?ok=saved", c.unit_id),
+        async |errors| {
             let (unit, c) = svc::visible_contact(&page.ctx(), &id).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, contact_page(&page, unit, form, errors, Some(c)).await?)
-                .into_response())
-        }
-    }
+            contact_page(&page, unit, form, errors, Some(c)).await
+        },
+    )
+    .await
 }
 
 pub async fn delete_contact(

@@ -1,6 +1,6 @@
 //! Account management pages: the office manages all; a unit user sees its own unit's accounts.
 
-use super::{area_options, form_errors};
+use super::area_options;
 use crate::domain::role::Role;
 use crate::domain::validate::FieldErrors;
 use crate::error::AppError;
@@ -14,8 +14,7 @@ use crate::web::ui::{Layout, Opt};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::Path;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 
 fn role_options() -> Vec<Opt> {
     Role::ALL.iter().map(|r| Opt::new(r.as_str(), r.label())).collect()
@@ -57,14 +56,16 @@ pub async fn new_form(page: PageUser) -> PageResult<UserForm> {
 }
 
 pub async fn create(CsrfForm { page, mut form }: CsrfForm<UserInput>) -> PageResult<Response> {
-    match svc::create(&page.ctx(), form.clone()).await {
-        Ok(_) => Ok(Redirect::to("/users?ok=created").into_response()),
-        Err(e) => {
-            let errors = form_errors(e)?;
+    let saved = svc::create(&page.ctx(), form.clone()).await;
+    super::posted(
+        saved,
+        |_| "/users?ok=created".into(),
+        async |errors| {
             form.password.clear();
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, form_page(&page, form, errors, None).await?).into_response())
-        }
-    }
+            form_page(&page, form, errors, None).await
+        },
+    )
+    .await
 }
 
 pub async fn edit_form(page: PageUser, Path(id): Path<String>) -> PageResult<UserForm> {
@@ -86,14 +87,16 @@ pub async fn edit_form(page: PageUser, Path(id): Path<String>) -> PageResult<Use
 
 pub async fn update(Path(id): Path<String>, CsrfForm { page, mut form }: CsrfForm<UserInput>) -> PageResult<Response> {
     form.active = Some(form.active.unwrap_or(false));
-    match svc::update(&page.ctx(), &id, form.clone()).await {
-        Ok(_) => Ok(Redirect::to("/users?ok=saved").into_response()),
-        Err(e) => {
-            let errors = form_errors(e)?;
+    let saved = svc::update(&page.ctx(), &id, form.clone()).await;
+    super::posted(
+        saved,
+        |_| "/users?ok=saved".into(),
+        async |errors| {
             let u = store::get(&page.state.db, &id).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, form_page(&page, form, errors, u).await?).into_response())
-        }
-    }
+            form_page(&page, form, errors, u).await
+        },
+    )
+    .await
 }
 
 #[derive(Template, WebTemplate)]
@@ -114,13 +117,15 @@ pub async fn reset_password(
     Path(id): Path<String>,
     CsrfForm { page, form }: CsrfForm<PasswordInput>,
 ) -> PageResult<Response> {
-    match svc::reset_password(&page.ctx(), &id, form).await {
-        Ok(()) => Ok(Redirect::to("/users?ok=password").into_response()),
-        Err(e) => {
-            let errors = form_errors(e)?;
+    let saved = svc::reset_password(&page.ctx(), &id, form).await;
+    super::posted(
+        saved,
+        |_| "/users?ok=password".into(),
+        async |errors| {
             let target = store::get(&page.state.db, &id).await?.ok_or(AppError::NotFound)?;
             let l = Layout::new(&page.user, "users", "重置密码");
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, ResetForm { l, target, errors }).into_response())
-        }
-    }
+            Ok(ResetForm { l, target, errors })
+        },
+    )
+    .await
 }
