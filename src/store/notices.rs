@@ -48,7 +48,7 @@ crate::record! {
 }
 
 pub async fn get(db: &Db, id: &str) -> Result<Option<Notice>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {COLS} FROM notices WHERE id = $1")).bind(id).fetch_optional(&db.pool).await
+    super::record::find(db, id).await
 }
 
 /// Which notices a list shows.

@@ -53,10 +53,7 @@ crate::record! {
 }
 
 pub async fn get(db: &Db, id: &str) -> Result<Option<OrgNode>, sqlx::Error> {
-    sqlx::query_as::<_, OrgNode>(&format!("SELECT {COLS} FROM org_nodes WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&db.pool)
-        .await
+    super::record::find(db, id).await
 }
 
 pub async fn all(db: &Db) -> Result<Vec<OrgNode>, sqlx::Error> {

@@ -64,10 +64,7 @@ pub async fn of(db: &Db, owner_type: PhotoOwner, owner_id: &str) -> Result<Vec<P
 }
 
 pub async fn get(db: &Db, id: &str) -> Result<Option<Photo>, sqlx::Error> {
-    sqlx::query_as::<_, Photo>(&format!("SELECT {COLS} FROM photos WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&db.pool)
-        .await
+    super::record::find(db, id).await
 }
 
 /// Photos that an after-photo could be a copy of: every photo of other problems at the same point,

@@ -143,10 +143,7 @@ pub async fn list(db: &Db, f: &PointFilter, page: PageReq) -> Result<(Vec<PointR
 }
 
 pub async fn get(db: &Db, id: &str) -> Result<Option<Point>, sqlx::Error> {
-    sqlx::query_as::<_, Point>(&format!("SELECT {COLS} FROM points WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&db.pool)
-        .await
+    super::record::find(db, id).await
 }
 
 pub async fn row(db: &Db, id: &str) -> Result<Option<PointRow>, sqlx::Error> {

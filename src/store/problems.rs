@@ -426,10 +426,7 @@ pub async fn list_keyset(
 }
 
 pub async fn get(db: &Db, id: &str) -> Result<Option<Problem>, sqlx::Error> {
-    sqlx::query_as::<_, Problem>(&format!("SELECT {COLS} FROM problems WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&db.pool)
-        .await
+    super::record::find(db, id).await
 }
 
 #[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]

@@ -25,6 +25,8 @@ pub trait Insert: serde::Serialize + Send + Sync {
     const IN_USE: &'static str = "仍有记录引用它，不能删除";
     /// Whether its statements may be prepared and cached (see `record!`).
     const PERSISTENT: bool = true;
+    /// Its stored columns (the insert's).
+    const COLUMNS: &'static [&'static str];
 
     fn id(&self) -> &str;
     /// How the audit log names it ("P0001 人民公园东门").
@@ -42,6 +44,15 @@ pub trait Record: Insert {
     fn set_version(&mut self, version: i64);
     /// Writes the updatable columns if the row is still at version `at`; false when it is not.
     fn update<'c>(&'c self, db: &'c mut AnyConnection, at: i64) -> impl Written<'c, bool>;
+}
+
+/// One stored record by id, read with its declared columns.
+pub async fn find<R>(db: &super::Db, id: &str) -> Result<Option<R>, sqlx::Error>
+where
+    R: Insert + for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    let sql = format!("SELECT {} FROM {} WHERE id = $1", R::COLUMNS.join(", "), R::TABLE);
+    sqlx::query_as::<_, R>(&sql).bind(id).persistent(R::PERSISTENT).fetch_optional(&db.pool).await
 }
 
 /// `INSERT INTO t (a, b) VALUES ($1, $2)`.
@@ -97,6 +108,7 @@ macro_rules! record {
             $(const UNIQUE: Option<(&'static str, $crate::domain::code::Code, &'static str)> = Some(($ufield, $ucode, $umsg));)?
             $(const IN_USE: &'static str = $in_use;)?
             $(const PERSISTENT: bool = $persist;)?
+            const COLUMNS: &'static [&'static str] = &[$(stringify!($icol)),+];
 
             fn id(&self) -> &str {
                 &self.id

@@ -70,10 +70,7 @@ pub async fn versions(db: &Db) -> Result<Vec<Version>, sqlx::Error> {
 }
 
 pub async fn version(db: &Db, id: &str) -> Result<Option<Version>, sqlx::Error> {
-    sqlx::query_as::<_, Version>(&format!("SELECT {VCOLS} FROM standard_versions WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&db.pool)
-        .await
+    super::record::find(db, id).await
 }
 
 pub async fn with_status(conn: &mut AnyConnection, status: Publication) -> Result<Option<Version>, sqlx::Error> {
@@ -104,10 +101,7 @@ pub async fn items_in(conn: &mut AnyConnection, version_id: &str) -> Result<Vec<
 }
 
 pub async fn item(db: &Db, id: &str) -> Result<Option<Item>, sqlx::Error> {
-    sqlx::query_as::<_, Item>(&format!("SELECT {ICOLS} FROM standard_items WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&db.pool)
-        .await
+    super::record::find(db, id).await
 }
 
 pub async fn max_version_no(conn: &mut AnyConnection) -> Result<i64, sqlx::Error> {

@@ -57,10 +57,7 @@ crate::record! {
 }
 
 pub async fn get(db: &Db, id: &str) -> Result<Option<Unit>, sqlx::Error> {
-    sqlx::query_as::<_, Unit>(&format!("SELECT {COLS} FROM units WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&db.pool)
-        .await
+    super::record::find(db, id).await
 }
 
 /// Every unit, active or not (the units a notice asks to confirm reading).

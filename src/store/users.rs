@@ -60,10 +60,7 @@ crate::record! {
 }
 
 pub async fn get(db: &Db, id: &str) -> Result<Option<User>, sqlx::Error> {
-    sqlx::query_as::<_, User>(&format!("SELECT {COLS} FROM users WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&db.pool)
-        .await
+    super::record::find(db, id).await
 }
 
 pub async fn by_username(db: &Db, username: &str) -> Result<Option<User>, sqlx::Error> {
