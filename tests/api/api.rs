@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 /// The operations the handlers in `src/web/api` declare with `#[utoipa::path(method, path = "…")]`
-/// or as a list's endpoint (`list_endpoint! { name: List, Query, Row, "/path", "tag" }`).
+/// or as a list's or a record's endpoints (`list_endpoint!`, `record_endpoints!`).
 fn declared_operations() -> Vec<(String, String)> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/web/api");
     let mut ops = Vec::new();
@@ -15,6 +15,19 @@ fn declared_operations() -> Vec<(String, String)> {
             let path = attr.split("path = ").nth(1).unwrap().split([',', ')']).next().unwrap().trim().to_string();
             if path != "$path" {
                 ops.push((method, path.trim_matches('"').to_string()));
+            }
+        }
+        for call in source.split("record_endpoints! {").skip(1) {
+            for line in call.split("\n}").next().unwrap().lines().map(str::trim) {
+                let verb = line.split(' ').next().unwrap_or_default();
+                let method = match verb {
+                    "create" => "post",
+                    "get" => "get",
+                    "update" => "put",
+                    "delete" => "delete",
+                    _ => continue,
+                };
+                ops.push((method.into(), line.split('"').nth(1).unwrap().to_string()));
             }
         }
         for call in source.split("list_endpoint! {").skip(1) {

@@ -164,6 +164,81 @@ macro_rules! list_endpoint {
 }
 pub(crate) use list_endpoint;
 
+/// The API of a record people edit, declared by the use cases that serve it: `create` (POST, 201),
+/// `get` (GET one, 404 outside the caller's scope), `update` (PUT, `version` required, 409 when
+/// stale) and `delete` (DELETE, 204), each with its route, OpenAPI operation and handler. The
+/// calling module imports `ErrorBody` (the OpenAPI attribute names it).
+///
+/// ```ignore
+/// record_endpoints! {
+///     tag "units", input UnitInput, record Unit;
+///     /// Create a unit (admin).
+///     create create "/units" => svc::create;
+///     /// One unit.
+///     get get "/units/{id}" => svc::visible;
+/// }
+/// ```
+macro_rules! record_endpoints {
+    (tag $tag:literal, input $input:ident, record $record:ident;) => {};
+    (tag $tag:literal, input $input:ident, record $record:ident;
+     $(#[doc = $doc:expr])* create $name:ident $path:literal => $svc:path; $($rest:tt)*) => {
+        $(#[doc = $doc])*
+        #[utoipa::path(post, path = $path, tag = $tag, request_body = $input,
+            responses((status = 201, body = $record), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        pub async fn $name(
+            api: $crate::web::auth::ApiUser,
+            $crate::web::api::JsonBody(input): $crate::web::api::JsonBody<$input>,
+        ) -> $crate::web::error::ApiResult<$crate::web::api::Created<$record>> {
+            Ok($crate::web::api::Created($svc(&api.ctx(), input).await?))
+        }
+        $crate::web::api::record_endpoints! { tag $tag, input $input, record $record; $($rest)* }
+    };
+    (tag $tag:literal, input $input:ident, record $record:ident;
+     $(#[doc = $doc:expr])* get $name:ident $path:literal => $svc:path; $($rest:tt)*) => {
+        $(#[doc = $doc])*
+        #[utoipa::path(get, path = $path, tag = $tag, params(("id" = String, Path)),
+            responses((status = 200, body = $record), (status = 404, body = ErrorBody)))]
+        pub async fn $name(
+            api: $crate::web::auth::ApiUser,
+            axum::extract::Path(id): $crate::web::api::Id,
+        ) -> $crate::web::error::ApiResult<axum::Json<$record>> {
+            Ok(axum::Json($svc(&api.ctx(), &id).await?))
+        }
+        $crate::web::api::record_endpoints! { tag $tag, input $input, record $record; $($rest)* }
+    };
+    (tag $tag:literal, input $input:ident, record $record:ident;
+     $(#[doc = $doc:expr])* update $name:ident $path:literal => $svc:path; $($rest:tt)*) => {
+        $(#[doc = $doc])*
+        #[utoipa::path(put, path = $path, tag = $tag, params(("id" = String, Path)), request_body = $input,
+            responses((status = 200, body = $record), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+                      (status = 409, body = ErrorBody, description = "stale_version"), (status = 422, body = ErrorBody)))]
+        pub async fn $name(
+            api: $crate::web::auth::ApiUser,
+            axum::extract::Path(id): $crate::web::api::Id,
+            $crate::web::api::JsonBody(input): $crate::web::api::JsonBody<$input>,
+        ) -> $crate::web::error::ApiResult<axum::Json<$record>> {
+            Ok(axum::Json($svc(&api.ctx(), &id, input).await?))
+        }
+        $crate::web::api::record_endpoints! { tag $tag, input $input, record $record; $($rest)* }
+    };
+    (tag $tag:literal, input $input:ident, record $record:ident;
+     $(#[doc = $doc:expr])* delete $name:ident $path:literal => $svc:path; $($rest:tt)*) => {
+        $(#[doc = $doc])*
+        #[utoipa::path(delete, path = $path, tag = $tag, params(("id" = String, Path)),
+            responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+                      (status = 409, body = ErrorBody, description = "in_use")))]
+        pub async fn $name(
+            api: $crate::web::auth::ApiUser,
+            axum::extract::Path(id): $crate::web::api::Id,
+        ) -> $crate::web::error::ApiResult<axum::http::StatusCode> {
+            $svc(&api.ctx(), &id).await?;
+            Ok(axum::http::StatusCode::NO_CONTENT)
+        }
+        $crate::web::api::record_endpoints! { tag $tag, input $input, record $record; $($rest)* }
+    };
+}
+pub(crate) use record_endpoints;
+
 /// A path's `{id}`.
 pub type Id = axum::extract::Path<String>;
 

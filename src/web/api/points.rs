@@ -1,4 +1,4 @@
-use super::{Created, ErrorBody, Id, JsonBody, Page, list_endpoint};
+use super::{Created, ErrorBody, Id, JsonBody, Page, list_endpoint, record_endpoints};
 use crate::domain::geo::{gcj02_to_wgs84, in_china};
 use crate::error::AppError;
 use crate::error::Code;
@@ -20,11 +20,12 @@ list_endpoint! {
     list: Points, PointQuery, PointRow, "/points", "points"
 }
 
-/// Register a point (admin). Its grid (and community, if not given) follow from its position.
-#[utoipa::path(post, path = "/points", tag = "points", request_body = PointInput,
-    responses((status = 201, body = Point), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create(api: ApiUser, JsonBody(input): JsonBody<PointInput>) -> ApiResult<Created<Point>> {
-    Ok(Created(svc::create(&api.ctx(), input).await?))
+record_endpoints! {
+    tag "points", input PointInput, record Point;
+    /// Register a point (admin). Its grid (and community, if not given) follow from its position.
+    create create "/points" => svc::create;
+    /// Update a point (admin).
+    update update "/points/{id}" => svc::update;
 }
 
 /// One point (404 when outside the caller's scope).
@@ -32,13 +33,6 @@ pub async fn create(api: ApiUser, JsonBody(input): JsonBody<PointInput>) -> ApiR
 pub async fn get(api: ApiUser, Path(id): Id) -> ApiResult<Json<PointRow>> {
     svc::visible(&api.ctx(), &id).await?;
     Ok(Json(store::row(&api.state.db, &id).await?.ok_or(AppError::NotFound)?))
-}
-
-/// Update a point (admin).
-#[utoipa::path(put, path = "/points/{id}", tag = "points", params(("id" = String, Path)), request_body = PointInput,
-    responses((status = 200, body = Point), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn update(api: ApiUser, Path(id): Id, JsonBody(input): JsonBody<PointInput>) -> ApiResult<Json<Point>> {
-    Ok(Json(svc::update(&api.ctx(), &id, input).await?))
 }
 
 /// The point types.

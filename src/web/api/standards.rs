@@ -1,4 +1,4 @@
-use super::{Created, ErrorBody, Id, JsonBody};
+use super::{Created, ErrorBody, Id, JsonBody, record_endpoints};
 use crate::domain::standard::ItemInput;
 use crate::error::AppError;
 use crate::service::points as point_svc;
@@ -44,11 +44,10 @@ pub async fn add_item(api: ApiUser, Path(id): Id, JsonBody(input): JsonBody<Item
     Ok(Created(svc::add_item(&api.ctx(), &id, input).await?))
 }
 
-/// Change an item of a draft (admin); published items are refused with `not_draft`.
-#[utoipa::path(put, path = "/standard-items/{id}", tag = "standards", params(("id" = String, Path)), request_body = ItemInput,
-    responses((status = 200, body = Item), (status = 409, body = ErrorBody, description = "not_draft"), (status = 422, body = ErrorBody)))]
-pub async fn update_item(api: ApiUser, Path(id): Id, JsonBody(input): JsonBody<ItemInput>) -> ApiResult<Json<Item>> {
-    Ok(Json(svc::update_item(&api.ctx(), &id, input).await?))
+record_endpoints! {
+    tag "standards", input ItemInput, record Item;
+    /// Change an item of a draft (admin); published items are refused with `not_draft`.
+    update update_item "/standard-items/{id}" => svc::update_item;
 }
 
 /// Publish a draft (admin); the published version before it is archived.

@@ -1,4 +1,4 @@
-use super::{Created, ErrorBody, Id, JsonBody};
+use super::{Created, ErrorBody, Id, JsonBody, record_endpoints};
 use crate::service::tasks::{self as svc, TaskInput};
 use crate::service::units::visible;
 use crate::store::tasks::{self as store, Task, TaskRow};
@@ -22,9 +22,8 @@ pub async fn create(api: ApiUser, Path(id): Id, JsonBody(input): JsonBody<TaskIn
     Ok(Created(svc::create(&api.ctx(), &id, input).await?))
 }
 
-/// Update a task: the office changes anything; the unit's own user its status, owner and note.
-#[utoipa::path(put, path = "/tasks/{id}", tag = "units", params(("id" = String, Path)), request_body = TaskInput,
-    responses((status = 200, body = Task), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn update(api: ApiUser, Path(id): Id, JsonBody(input): JsonBody<TaskInput>) -> ApiResult<Json<Task>> {
-    Ok(Json(svc::update(&api.ctx(), &id, input).await?))
+record_endpoints! {
+    tag "units", input TaskInput, record Task;
+    /// Update a task: the office changes anything; the unit's own user its status, owner and note.
+    update update "/tasks/{id}" => svc::update;
 }
