@@ -106,23 +106,43 @@ pub fn is_phone(v: &str) -> bool {
         && num.bytes().all(|c| c.is_ascii_digit())
 }
 
-/// Accepts a JSON boolean or a form value ("on", "1", "true", "0", "false").
+/// Accepts a JSON boolean, 1 or 0 (as the API returns stored flags) or a form value ("on", "1",
+/// "true", "0", "false").
 pub fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
-    enum F {
+    enum Flag {
         B(bool),
+        N(i64),
         S(String),
     }
-    Ok(match Option::<F>::deserialize(d)? {
+    Ok(match Option::<Flag>::deserialize(d)? {
         None => None,
-        Some(F::B(b)) => Some(b),
-        Some(F::S(s)) => match s.as_str() {
+        Some(Flag::B(b)) => Some(b),
+        Some(Flag::N(1)) => Some(true),
+        Some(Flag::N(0)) => Some(false),
+        Some(Flag::N(_)) => return Err(serde::de::Error::custom("应为是/否")),
+        Some(Flag::S(s)) => match s.as_str() {
             "on" | "1" | "true" | "yes" => Some(true),
             "0" | "false" | "off" | "no" => Some(false),
             "" => None,
             _ => return Err(serde::de::Error::custom("应为是/否")),
         },
+    })
+}
+
+/// Accepts a JSON number (as the API returns coordinates) or the text typed into a form.
+pub fn number_text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum NumberText {
+        N(f64),
+        S(String),
+    }
+    Ok(match Option::<NumberText>::deserialize(d)? {
+        None => String::new(),
+        Some(NumberText::N(n)) => n.to_string(),
+        Some(NumberText::S(s)) => s,
     })
 }
 

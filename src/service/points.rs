@@ -82,11 +82,11 @@ pub struct PointInput {
     pub fixed: Option<bool>,
     #[serde(default)]
     pub address: String,
-    /// Longitude (decimal degrees)
-    #[serde(default)]
+    /// Longitude (decimal degrees, a number or its text)
+    #[serde(default, deserialize_with = "crate::domain::validate::number_text")]
     pub lng: String,
-    /// Latitude (decimal degrees)
-    #[serde(default)]
+    /// Latitude (decimal degrees, a number or its text)
+    #[serde(default, deserialize_with = "crate::domain::validate::number_text")]
     pub lat: String,
     /// wgs84 (GPS, default) or gcj02 (高德/腾讯地图); stored as WGS-84
     #[serde(default)]
@@ -151,7 +151,8 @@ impl Lookups {
     }
 }
 
-fn coordinate(e: &mut FieldErrors, field: &str, label: &str, v: &str) -> Option<f64> {
+/// A typed coordinate; `label` names it and gives an example ("经度", "116.8386").
+fn coordinate(e: &mut FieldErrors, field: &str, (label, example): (&str, &str), v: &str) -> Option<f64> {
     let v = v.trim();
     if v.is_empty() {
         return None;
@@ -159,7 +160,7 @@ fn coordinate(e: &mut FieldErrors, field: &str, label: &str, v: &str) -> Option<
     match v.parse::<f64>() {
         Ok(x) if x.is_finite() => Some(x),
         _ => {
-            e.add(field, Code::InvalidCoordinate, format!("{label}应为数字，如116.8386"));
+            e.add(field, Code::InvalidCoordinate, format!("{label}应为数字，如{example}"));
             None
         }
     }
@@ -218,8 +219,8 @@ pub fn validate(l: &Lookups, input: &PointInput, base: Point) -> Result<Point, F
         );
     }
     let address = optional_text(&mut e, "address", "地址", &input.address, 120, false);
-    let lng = coordinate(&mut e, "lng", "经度", &input.lng);
-    let lat = coordinate(&mut e, "lat", "纬度", &input.lat);
+    let lng = coordinate(&mut e, "lng", ("经度", "116.8386"), &input.lng);
+    let lat = coordinate(&mut e, "lat", ("纬度", "38.3037"), &input.lat);
     let position = position(&mut e, input, lng, lat);
     let located = position.and_then(|(x, y)| l.grids.locate(x, y));
     let community = match non_empty(&input.community_id) {

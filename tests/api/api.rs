@@ -121,6 +121,21 @@ both!(json_validation_errors_carry_codes_and_chinese_messages, |app: TestApp| as
     let (status, body) = admin.post("/api/v1/org/nodes", json!({"level": 5})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"]["code"], "invalid_json");
+    // The message names the field and the place in Chinese, without the parser's English.
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("字段“level”") && message.contains("第1行"), "{message}");
+    assert!(!message.contains("Failed") && !message.contains("invalid type"), "{message}");
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/units", app.base))
+        .bearer_auth(&admin.token)
+        .header("content-type", "application/json")
+        .body(r#"{"name":"#)
+        .send()
+        .await
+        .unwrap();
+    let body: serde_json::Value = res.json().await.unwrap();
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("第1行第8列") && !message.contains("EOF"), "{message}");
     assert_eq!(app.scalar("SELECT COUNT(*) FROM org_nodes").await, before);
     let (status, body) = admin.get("/api/v1/nothing-here").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -128,6 +143,24 @@ both!(json_validation_errors_carry_codes_and_chinese_messages, |app: TestApp| as
     let (status, body) = admin.get("/api/v1/audit?from=yesterday").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"]["code"], "invalid_date");
+});
+
+both!(a_record_read_over_the_api_can_be_sent_back_unchanged, |app: TestApp| async move {
+    let admin = app.api_login("admin").await;
+    for kind in ["units", "users", "points"] {
+        let (_, page) = admin.get(&format!("/api/v1/{kind}?size=1")).await;
+        let id = page["items"][0]["id"].as_str().unwrap().to_string();
+        let (status, record) = admin.get(&format!("/api/v1/{kind}/{id}")).await;
+        assert_eq!(status, StatusCode::OK, "{record}");
+        // Flags come back as 1/0 and coordinates as numbers; a PUT takes them as they are.
+        let (status, saved) = admin.put(&format!("/api/v1/{kind}/{id}"), record.clone()).await;
+        assert_eq!(status, StatusCode::OK, "PUT {kind}/{id} with its own GET body: {saved}");
+        assert_eq!(saved["version"].as_i64(), record["version"].as_i64().map(|v| v + 1), "{saved}");
+        if kind == "points" {
+            assert!(record["lng"].is_f64(), "{record}");
+            assert!((saved["lng"].as_f64().unwrap() - record["lng"].as_f64().unwrap()).abs() < 1e-6, "{saved}");
+        }
+    }
 });
 
 /// The keys an error object may carry, as the OpenAPI document's ErrorDetail lists them.

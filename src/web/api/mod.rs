@@ -135,10 +135,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             Err(rejection) => Err(ApiError(match rejection.status() {
                 StatusCode::PAYLOAD_TOO_LARGE => Code::PayloadTooLarge.into(),
                 StatusCode::UNSUPPORTED_MEDIA_TYPE => Code::UnsupportedMediaType.into(),
-                _ => AppError::refuse(
-                    Code::InvalidJson,
-                    format!("{}：{}", Code::InvalidJson.message(), rejection.body_text()),
-                ),
+                _ => AppError::refuse(Code::InvalidJson, json_problem(&rejection.body_text())),
             })),
         }
     }
@@ -265,6 +262,30 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for InClass {
         let class = params.get("class").map(String::as_str).unwrap_or_default();
         Ok(InClass(crate::service::scoring::parse_class(class)?))
     }
+}
+
+/// Where a JSON body went wrong, in Chinese: the field (for a value of the wrong type, with our own
+/// Chinese reason when a vocabulary refused it) and the line and column; the parser's own English
+/// is not passed on.
+fn json_problem(detail: &str) -> String {
+    let mut message = Code::InvalidJson.message().to_string();
+    if let Some(rest) = detail.split("into the target type: ").nth(1)
+        && let Some((field, reason)) = rest.split_once(": ")
+        && !field.contains(' ')
+    {
+        let reason = reason.split(" at line ").next().unwrap_or_default();
+        if reason.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)) {
+            message.push_str(&format!("：字段“{field}”：{reason}"));
+        } else {
+            message.push_str(&format!("：字段“{field}”的值类型不符"));
+        }
+    }
+    if let Some(at) = detail.rsplit(" at line ").next().filter(|_| detail.contains(" at line "))
+        && let Some((line, column)) = at.split_once(" column ")
+    {
+        message.push_str(&format!("（第{}行第{}列）", line.trim(), column.trim()));
+    }
+    message
 }
 
 /// One page of a list. Keyset lists (the problem ledger) also give the cursors to follow with
