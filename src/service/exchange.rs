@@ -202,10 +202,7 @@ async fn plan_contacts(
         let tel = phone(&mut e, "phone", "联系电话", &r.get("phone"), true);
         let note = optional_text(&mut e, "note", "备注", &r.get("note"), 200, true);
         let Some(level) = level.filter(|_| e.is_empty()) else {
-            import.errors.extend(
-                e.0.into_iter()
-                    .map(|f| RowError::new("联系人", r.number, &sheet::header(&CONTACT_COLUMNS, &f.field), f.message)),
-            );
+            import.errors.extend(sheet::field_rows("联系人", r.number, &CONTACT_COLUMNS, e));
             continue;
         };
         import.books.entry(unit_name.clone()).or_default().push(Contact {

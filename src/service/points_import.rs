@@ -79,12 +79,7 @@ fn check(
         let base = old.clone().unwrap_or_else(|| blank(now));
         match validate(lookups, &input, base) {
             Ok(p) => good.push((p, old)),
-            Err(fields) => errors.extend(
-                fields
-                    .0
-                    .into_iter()
-                    .map(|f| RowError::new("", r.number, &sheet::header(&COLUMNS, &f.field), f.message)),
-            ),
+            Err(fields) => errors.extend(sheet::field_rows("", r.number, &COLUMNS, fields)),
         }
     }
     if errors.is_empty() { Ok(good) } else { Err(errors) }

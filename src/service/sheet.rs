@@ -104,15 +104,13 @@ impl Workbook2 {
 }
 
 /// A row's field errors (from a form's validation) as report lines under their column headers.
-pub fn field_rows(
-    sheet: &str,
+pub fn field_rows<'a>(
+    sheet: &'a str,
     row: usize,
-    columns: &[Column],
+    columns: &'a [Column],
     fields: crate::domain::validate::FieldErrors,
-) -> impl Iterator<Item = RowError> {
-    let sheet = sheet.to_string();
-    let columns = columns.to_vec();
-    fields.0.into_iter().map(move |f| RowError::new(&sheet, row, &header(&columns, &f.field), f.message))
+) -> impl Iterator<Item = RowError> + 'a {
+    fields.0.into_iter().map(move |f| RowError::new(sheet, row, &header(columns, &f.field), f.message))
 }
 
 /// The header of a column key, for error reports.

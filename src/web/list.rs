@@ -565,9 +565,31 @@ pub fn xlsx(filename: &str, sheets: Vec<Sheet>) -> Response {
     }
 }
 
+/// The number formats of the typed cells, made once per workbook rather than once per cell.
+struct Formats {
+    /// 0, 0.0, … 0.000000 (coordinates have six decimals)
+    decimals: [Format; 7],
+    percent: Format,
+    time: Format,
+    date: Format,
+}
+
+impl Formats {
+    fn new() -> Formats {
+        Formats {
+            decimals: ["0", "0.0", "0.00", "0.000", "0.0000", "0.00000", "0.000000"]
+                .map(|f| Format::new().set_num_format(f)),
+            percent: Format::new().set_num_format("0.0%"),
+            time: Format::new().set_num_format("yyyy-mm-dd hh:mm"),
+            date: Format::new().set_num_format("yyyy-mm-dd"),
+        }
+    }
+}
+
 fn build(sheets: Vec<Sheet>) -> Result<Vec<u8>, XlsxError> {
     let mut wb = Workbook::new();
     let bold = Format::new().set_bold();
+    let formats = Formats::new();
     for sheet in sheets {
         let ws = wb.add_worksheet();
         ws.set_name(&sheet.name)?;
@@ -576,7 +598,7 @@ fn build(sheets: Vec<Sheet>) -> Result<Vec<u8>, XlsxError> {
         }
         for (r, row) in sheet.table.rows.iter().enumerate() {
             for (c, cell) in row.iter().enumerate() {
-                write_cell(ws, r as u32 + 1, c as u16, cell)?;
+                write_cell(ws, r as u32 + 1, c as u16, cell, &formats)?;
             }
         }
         ws.set_freeze_panes(1, 0)?;
@@ -585,23 +607,18 @@ fn build(sheets: Vec<Sheet>) -> Result<Vec<u8>, XlsxError> {
     wb.save_to_buffer()
 }
 
-fn write_cell(ws: &mut rust_xlsxwriter::Worksheet, r: u32, c: u16, cell: &Cell) -> Result<(), XlsxError> {
+fn write_cell(ws: &mut rust_xlsxwriter::Worksheet, r: u32, c: u16, cell: &Cell, f: &Formats) -> Result<(), XlsxError> {
     match cell {
         Cell::Int(n) => ws.write_number(r, c, *n as f64).map(|_| ()),
-        Cell::Decimal(v, d) => {
-            let format = Format::new().set_num_format(format!("0.{}", "0".repeat(*d)).trim_end_matches('.'));
-            ws.write_number_with_format(r, c, *v, &format).map(|_| ())
-        }
-        Cell::Percent(Some(v)) => {
-            ws.write_number_with_format(r, c, v / 100.0, &Format::new().set_num_format("0.0%")).map(|_| ())
-        }
+        Cell::Decimal(v, d) => ws.write_number_with_format(r, c, *v, &f.decimals[(*d).min(6)]).map(|_| ()),
+        Cell::Percent(Some(v)) => ws.write_number_with_format(r, c, v / 100.0, &f.percent).map(|_| ()),
         Cell::Time(Some(t)) => {
             let local = to_local(*t).naive_local();
             let dt = ExcelDateTime::parse_from_str(&local.format("%Y-%m-%dT%H:%M:%S").to_string())?;
-            ws.write_datetime_with_format(r, c, &dt, &Format::new().set_num_format("yyyy-mm-dd hh:mm")).map(|_| ())
+            ws.write_datetime_with_format(r, c, &dt, &f.time).map(|_| ())
         }
         Cell::Date(d) if !d.is_empty() => match ExcelDateTime::parse_from_str(d) {
-            Ok(dt) => ws.write_datetime_with_format(r, c, &dt, &Format::new().set_num_format("yyyy-mm-dd")).map(|_| ()),
+            Ok(dt) => ws.write_datetime_with_format(r, c, &dt, &f.date).map(|_| ()),
             Err(_) => ws.write_string(r, c, d).map(|_| ()),
         },
         Cell::Time(None) | Cell::Actions(_) => Ok(()),
