@@ -5,7 +5,6 @@ use crate::app::{Application, open_db};
 use crate::config::Config;
 use crate::domain::ids::new_id;
 use crate::domain::problem::{Source, State};
-use crate::domain::role::Role;
 use crate::domain::standard::Severity;
 use crate::domain::time::{DAY_MS, now_ms};
 use crate::service::{Ctx, CurrentUser};
@@ -171,16 +170,7 @@ pub async fn run(config: Config, problems: u64, intake: u64, reuse: bool, only: 
     let want = |name: &str| only.as_deref().is_none_or(|o| name.contains(o));
     let (config, db) = open_bench_db(config, problems, reuse).await?;
     let admin = crate::store::users::by_username(&db, "admin").await?.context("admin account")?;
-    let user = CurrentUser {
-        id: admin.id,
-        username: admin.username,
-        display_name: admin.display_name,
-        role: Role::Admin,
-        unit_id: None,
-        area_id: None,
-        session_id: String::new(),
-        csrf: String::new(),
-    };
+    let user = CurrentUser::signed_in(&admin);
     let ctx = Ctx { db: &db, user: &user, request_id: "bench" };
     let unit: String = sqlx::query_scalar("SELECT unit_id FROM points GROUP BY unit_id ORDER BY COUNT(*) DESC LIMIT 1")
         .fetch_one(&db.pool)

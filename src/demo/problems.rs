@@ -26,16 +26,7 @@ pub(super) fn photo(seed: u64) -> Vec<u8> {
 
 pub(super) async fn as_user(db: &Db, username: &str) -> AppResult<CurrentUser> {
     let u = users::by_username(db, username).await?.ok_or(AppError::NotFound)?;
-    Ok(CurrentUser {
-        id: u.id,
-        username: u.username,
-        display_name: u.display_name,
-        role: u.role,
-        unit_id: u.unit_id,
-        area_id: u.area_id,
-        session_id: String::new(),
-        csrf: String::new(),
-    })
+    Ok(CurrentUser::signed_in(&u))
 }
 
 /// What the demo's activity made: weeks of history, then today's problems.

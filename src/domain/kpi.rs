@@ -19,15 +19,8 @@ pub struct CaseFacts {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Kpi {
-    /// Problems dispatched in the period (due to be closed)
-    pub due: i64,
-    pub closed: i64,
-    pub closed_on_time: i64,
-    pub disposed: i64,
-    pub disposed_on_time: i64,
-    pub reworked: i64,
-    pub extended: i64,
-    pub postponed: i64,
+    #[serde(flatten)]
+    pub counts: Counts,
     /// 结案率 closed / due, in percent (None when nothing was due)
     pub closure_rate: Option<f64>,
     /// 按期结案率 closed on time / (due − postponed)
@@ -64,8 +57,9 @@ pub fn compute(cases: &[CaseFacts]) -> Kpi {
 }
 
 /// The counts the metrics are ratios of (what the database aggregates at scale).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Counts {
+    /// Problems dispatched in the period (due to be closed)
     pub due: i64,
     pub closed: i64,
     pub closed_on_time: i64,
@@ -75,8 +69,17 @@ pub struct Counts {
     pub extended: i64,
     pub postponed: i64,
     /// Closed cases with a measured time to close, and the sum of those minutes
+    #[serde(skip)]
     pub timed: i64,
+    #[serde(skip)]
     pub minutes_to_close: i64,
+}
+
+impl std::ops::Deref for Kpi {
+    type Target = Counts;
+    fn deref(&self) -> &Counts {
+        &self.counts
+    }
 }
 
 impl std::ops::AddAssign for Counts {
@@ -95,34 +98,16 @@ impl std::ops::AddAssign for Counts {
 }
 
 pub fn from_counts(c: Counts) -> Kpi {
-    let Counts {
-        due,
-        closed,
-        closed_on_time,
-        disposed,
-        disposed_on_time,
-        reworked,
-        extended,
-        postponed,
-        timed,
-        minutes_to_close,
-    } = c;
     Kpi {
-        due,
-        closed,
-        closed_on_time,
-        disposed,
-        disposed_on_time,
-        reworked,
-        extended,
-        postponed,
-        closure_rate: rate(closed, due),
+        closure_rate: rate(c.closed, c.due),
         // Postponed (缓办) cases leave the denominator, as some cities count it.
-        on_time_closure_rate: rate(closed_on_time, due - postponed),
-        disposal_rate: rate(disposed, due),
-        rework_rate: rate(reworked, due),
-        extension_rate: rate(extended, due),
-        mean_hours_to_close: (timed > 0).then(|| (minutes_to_close as f64 / timed as f64 / 60.0 * 10.0).round() / 10.0),
+        on_time_closure_rate: rate(c.closed_on_time, c.due - c.postponed),
+        disposal_rate: rate(c.disposed, c.due),
+        rework_rate: rate(c.reworked, c.due),
+        extension_rate: rate(c.extended, c.due),
+        mean_hours_to_close: (c.timed > 0)
+            .then(|| (c.minutes_to_close as f64 / c.timed as f64 / 60.0 * 10.0).round() / 10.0),
+        counts: c,
     }
 }
 

@@ -69,8 +69,8 @@ pub struct ItemInput {
     pub version: Option<i64>,
 }
 
-/// A checked item.
-#[derive(Debug, Clone, PartialEq)]
+/// A checked item: what a stored standard item requires.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
 pub struct ValidItem {
     pub category: String,
     pub item: String,

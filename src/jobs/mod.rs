@@ -57,7 +57,7 @@ async fn raise_alerts(db: &Db, config: &Config) -> anyhow::Result<()> {
         let mut tx = db.begin().await?;
         if store::mark_alert(&mut tx, &id, event, now).await? {
             let body = format!("整改期限 {}", fmt_local(deadline));
-            store::notify_unit(&mut tx, &unit, &id, event, &title, &body, now).await?;
+            store::notify(&mut tx, store::Inboxes::Unit(&unit), &id, event, (&title, &body), now).await?;
             store::enqueue(&mut tx, &unit, &id, event, now).await?;
         }
         tx.commit().await?;

@@ -413,7 +413,8 @@ pub async fn standard_rows(db: &Db, version_id: &str) -> AppResult<Vec<Vec<Strin
     Ok(standards::items(db, version_id)
         .await?
         .into_iter()
-        .map(|i| {
+        .map(|stored| {
+            let i = stored.spec;
             let types = if i.point_types == "*" {
                 "全部点位".to_string()
             } else {

@@ -284,9 +284,9 @@ pub async fn lookup(db: &Db, at: LngLat) -> AppResult<Responsible> {
         .filter_map(|p| {
             let d = distance_m(at, (p.lng?, p.lat?));
             (d <= 1000.0).then(|| NearPoint {
-                id: p.id,
-                code: p.code,
-                name: p.name,
+                id: p.record.id,
+                code: p.record.code,
+                name: p.record.name,
                 type_name: p.type_name,
                 unit_name: p.unit_name,
                 distance_m: d.round(),

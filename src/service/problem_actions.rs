@@ -11,7 +11,7 @@ use crate::domain::time::{now_ms, to_local};
 use crate::domain::validate::{FieldErrors, optional_text, required_text};
 use crate::error::{AppError, AppResult, Code};
 use crate::media::storage::Storage;
-use crate::store::notifications::{notify_office, notify_unit};
+use crate::store::notifications::{Inboxes, notify};
 use crate::store::photos::Photo;
 use crate::store::problems::Problem;
 use crate::store::record::Insert;
@@ -224,11 +224,11 @@ async fn tell_who_acts_next(w: &mut Write<'_>, action: Action, p: &Problem, note
         // The office decides: every administrator gets it in the inbox.
         Action::RequestTransfer => {
             let title = format!("申请转办：{}", p.category);
-            Ok(notify_office(w.conn(), &p.id, NotifyEvent::TransferRequest, &title, note, now).await?)
+            Ok(notify(w.conn(), Inboxes::Office, &p.id, NotifyEvent::TransferRequest, (&title, note), now).await?)
         }
         Action::Fail => {
             let title = format!("核查未通过，请返工：{}", p.category);
-            Ok(notify_unit(w.conn(), &p.unit_id, &p.id, NotifyEvent::Rework, &title, note, now).await?)
+            Ok(notify(w.conn(), Inboxes::Unit(&p.unit_id), &p.id, NotifyEvent::Rework, (&title, note), now).await?)
         }
         _ => Ok(()),
     }

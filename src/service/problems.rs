@@ -381,7 +381,8 @@ pub async fn announce(conn: &mut AnyConnection, p: &Problem, now: i64) -> AppRes
         p.description,
         p.deadline_at.map(crate::domain::time::fmt_local).unwrap_or_default()
     );
-    crate::store::notifications::notify_unit(conn, &p.unit_id, &p.id, NotifyEvent::New, &title, &body, now).await?;
+    let to = crate::store::notifications::Inboxes::Unit(&p.unit_id);
+    crate::store::notifications::notify(conn, to, &p.id, NotifyEvent::New, (&title, &body), now).await?;
     crate::store::notifications::enqueue(conn, &p.unit_id, &p.id, NotifyEvent::New, now).await?;
     Ok(())
 }

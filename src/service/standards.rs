@@ -27,23 +27,7 @@ pub async fn type_codes(db: &Db) -> AppResult<Vec<String>> {
 }
 
 pub fn item_from(v: ValidItem, version_id: &str, seq: i64) -> Item {
-    Item {
-        id: new_id(),
-        version_id: version_id.to_string(),
-        seq,
-        category: v.category,
-        item: v.item,
-        major_code: v.major_code,
-        minor_code: v.minor_code,
-        requirement: v.requirement,
-        point_types: v.point_types,
-        time_limit: v.time_limit,
-        time_unit: v.time_unit,
-        severity: v.severity,
-        deduction: v.deduction,
-        closing_standard: v.closing_standard,
-        version: 1,
-    }
+    Item { id: new_id(), version_id: version_id.to_string(), seq, spec: v, version: 1 }
 }
 
 /// Publishes the shipped catalogue as version 1 when there is none. Safe on several instances.

@@ -75,14 +75,7 @@ pub async fn list(db: &Db, f: &AuditFilter, page: PageReq) -> Result<(Vec<AuditE
     w.eq("object_type", f.object_type.map(ObjectType::as_str));
     w.eq("object_id", f.object_id.as_deref());
     w.eq("action", f.action.map(AuditAction::as_str));
-    if let Some(from) = f.from_ms {
-        let p = w.int(from);
-        w.and(format!("at >= {p}"));
-    }
-    if let Some(to) = f.to_ms {
-        let p = w.int(to);
-        w.and(format!("at < {p}"));
-    }
+    w.range("at", f.from_ms, f.to_ms);
     let total = super::count(db, "audit_log", &w).await?;
     let sql = format!(
         "SELECT id, at, actor_id, actor_name, action, object_type, object_id, object_label, before_json, \

@@ -362,6 +362,27 @@ impl Where {
         }
     }
 
+    /// `condition` followed by the value, when a value is given (`"q.deadline_at <"`, now).
+    pub fn compare(&mut self, condition: &str, value: Option<i64>) {
+        if let Some(v) = value {
+            let p = self.int(v);
+            self.and(format!("{condition} {p}"));
+        }
+    }
+
+    /// `col` within the half-open [from, to); either end may be open.
+    pub fn range(&mut self, col: &str, from: Option<i64>, to: Option<i64>) {
+        self.compare(&format!("{col} >="), from);
+        self.compare(&format!("{col} <"), to);
+    }
+
+    /// A fixed clause for a ticked filter.
+    pub fn when(&mut self, ticked: bool, clause: &str) {
+        if ticked {
+            self.and(clause.into());
+        }
+    }
+
     pub fn sql(&self) -> String {
         if self.clauses.is_empty() { String::new() } else { format!(" WHERE {}", self.clauses.join(" AND ")) }
     }

@@ -93,25 +93,10 @@ pub struct NoticeRow {
 /// Notices newest period first, filtered, one page, and the total.
 pub async fn list(db: &Db, f: &NoticeFilter, page: super::PageReq) -> Result<(Vec<NoticeRow>, i64), sqlx::Error> {
     let mut w = super::Where::default();
-    let codes = [
-        ("n.kind", f.kind.map(NoticeKind::as_str)),
-        ("n.class", f.class.map(Class::as_str)),
-        ("n.status", f.status.map(Publication::as_str)),
-    ];
-    for (col, v) in codes {
-        if let Some(v) = v {
-            let p = w.text(v);
-            w.and(format!("{col} = {p}"));
-        }
-    }
-    if let Some(t) = f.from {
-        let p = w.int(t);
-        w.and(format!("n.period_start >= {p}"));
-    }
-    if let Some(t) = f.to {
-        let p = w.int(t);
-        w.and(format!("n.period_start < {p}"));
-    }
+    w.eq("n.kind", f.kind.map(NoticeKind::as_str));
+    w.eq("n.class", f.class.map(Class::as_str));
+    w.eq("n.status", f.status.map(Publication::as_str));
+    w.range("n.period_start", f.from, f.to);
     let own_of =
         |p: &str| format!("(SELECT r.read_at FROM notice_reads r WHERE r.notice_id = n.id AND r.unit_id = {p})");
     let mut own = "CAST(NULL AS BIGINT)".to_string();

@@ -20,58 +20,43 @@ pub struct Notification {
     pub read_at: Option<i64>,
 }
 
-/// Puts a notification in the inbox of every active unit user and point lead of a unit.
-pub async fn notify_unit(
-    conn: &mut AnyConnection,
-    unit_id: &str,
-    problem_id: &str,
-    kind: NotifyEvent,
-    title: &str,
-    body: &str,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    // One statement for all of the unit's accounts; each row's id is this batch's id plus the user's.
-    sqlx::query(
-        "INSERT INTO notifications (id, user_id, problem_id, kind, title, body, link, created_at) \
-         SELECT $1 || '.' || id, id, $2, $3, $4, $5, $6, $7 FROM users \
-         WHERE unit_id = $8 AND active = 1 AND role IN ('unit_user', 'point_lead')",
-    )
-    .bind(new_id())
-    .bind(problem_id)
-    .bind(kind)
-    .bind(title)
-    .bind(body)
-    .bind(format!("/problems/{problem_id}"))
-    .bind(now)
-    .bind(unit_id)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+/// Whose inboxes a notification goes to.
+#[derive(Debug, Clone, Copy)]
+pub enum Inboxes<'a> {
+    /// Every active unit user and point lead of the unit.
+    Unit(&'a str),
+    /// Every active administrator (the office decides).
+    Office,
 }
 
-/// Puts a notification in the inbox of every active administrator (the office decides).
-pub async fn notify_office(
+/// Puts a notification about a problem in each recipient's inbox, in one statement; each row's
+/// id is this batch's id plus the user's.
+pub async fn notify(
     conn: &mut AnyConnection,
+    to: Inboxes<'_>,
     problem_id: &str,
     kind: NotifyEvent,
-    title: &str,
-    body: &str,
+    (title, body): (&str, &str),
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    let who = match to {
+        Inboxes::Unit(_) => "unit_id = $8 AND role IN ('unit_user', 'point_lead')",
+        Inboxes::Office => "role = 'admin'",
+    };
+    let sql = format!(
         "INSERT INTO notifications (id, user_id, problem_id, kind, title, body, link, created_at) \
-         SELECT $1 || '.' || id, id, $2, $3, $4, $5, $6, $7 FROM users WHERE role = 'admin' AND active = 1",
-    )
-    .bind(new_id())
-    .bind(problem_id)
-    .bind(kind)
-    .bind(title)
-    .bind(body)
-    .bind(format!("/problems/{problem_id}"))
-    .bind(now)
-    .execute(conn)
-    .await
-    .map(|_| ())
+         SELECT $1 || '.' || id, id, $2, $3, $4, $5, $6, $7 FROM users WHERE active = 1 AND {who}"
+    );
+    let q = sqlx::query(&sql)
+        .bind(new_id())
+        .bind(problem_id)
+        .bind(kind)
+        .bind(title)
+        .bind(body)
+        .bind(format!("/problems/{problem_id}"))
+        .bind(now);
+    let q = if let Inboxes::Unit(unit_id) = to { q.bind(unit_id) } else { q };
+    q.execute(conn).await.map(|_| ())
 }
 
 pub async fn inbox(db: &Db, user_id: &str) -> Result<Vec<Notification>, sqlx::Error> {

@@ -77,34 +77,16 @@ crate::record! {
     persistent = false,
 }
 
-/// A point as listed, with the names of what it refers to.
-#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
-pub struct PointRow {
-    pub id: String,
-    pub code: String,
-    pub name: String,
-    pub type_id: String,
-    pub type_name: String,
-    pub type_color: String,
-    pub fixed: i64,
-    pub address: String,
-    pub lng: Option<f64>,
-    pub lat: Option<f64>,
-    pub community_id: Option<String>,
-    pub community_name: Option<String>,
-    pub community_code: Option<String>,
-    pub grid_code: Option<String>,
-    pub unit_id: String,
-    pub unit_name: String,
-    pub lead_name: String,
-    pub lead_phone: String,
-    pub backup_name: String,
-    pub backup_phone: String,
-    pub guarantor_name: String,
-    pub guarantor_phone: String,
-    pub active: i64,
-    pub note: String,
-    pub version: i64,
+crate::listed! {
+    /// A point as listed, with the names of what it refers to.
+    PointRow: Point {
+        type_name: String,
+        type_color: String,
+        community_name: Option<String>,
+        community_code: Option<String>,
+        grid_code: Option<String>,
+        unit_name: String,
+    }
 }
 
 #[derive(Debug, Default, Clone)]
@@ -119,9 +101,8 @@ pub struct PointFilter {
     pub keyword: Option<String>,
 }
 
-const ROW_SELECT: &str = "SELECT p.id, p.code, p.name, p.type_id, t.name AS type_name, t.color AS type_color, p.fixed, p.address, \
-     p.lng, p.lat, p.community_id, c.name AS community_name, c.code AS community_code, g.code AS grid_code, p.unit_id, u.name AS unit_name, p.lead_name, \
-     p.lead_phone, p.backup_name, p.backup_phone, p.guarantor_name, p.guarantor_phone, p.active, p.note, p.version \
+const ROW_SELECT: &str = "SELECT p.*, t.name AS type_name, t.color AS type_color, \
+     c.name AS community_name, c.code AS community_code, g.code AS grid_code, u.name AS unit_name \
      FROM points p JOIN point_types t ON t.id = p.type_id JOIN units u ON u.id = p.unit_id \
      LEFT JOIN org_nodes c ON c.id = p.community_id LEFT JOIN grids g ON g.id = p.grid_id";
 

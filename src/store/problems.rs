@@ -123,42 +123,14 @@ fn filter_sql(db: &Db, f: &ProblemFilter) -> Where {
     w.eq("q.source", f.source.map(Source::as_str));
     w.eq("q.severity", f.severity.map(Severity::as_str));
     w.within("p.community_id", f.area_ids.as_deref());
-    if let Some(from) = f.from_ms {
-        let p = w.int(from);
-        w.and(format!("q.found_at >= {p}"));
-    }
-    if let Some(to) = f.to_ms {
-        let p = w.int(to);
-        w.and(format!("q.found_at < {p}"));
-    }
-    if let Some(now) = f.overdue_at {
-        let p = w.int(now);
-        w.and(format!("q.state IN ('dispatched', 'acknowledged', 'submitted') AND q.deadline_at < {p}"));
-    }
-    if f.reworked {
-        w.and("q.rework_count > 0".into());
-    }
-    if let Some(from) = f.dispatched_from {
-        let p = w.int(from);
-        w.and(format!("q.dispatched_at >= {p}"));
-    }
-    if let Some(to) = f.dispatched_to {
-        let p = w.int(to);
-        w.and(format!("q.dispatched_at < {p}"));
-    }
-    if f.closed_only {
-        w.and("q.state = 'closed'".into());
-    }
-    if f.closed_on_time {
-        w.and("q.state = 'closed' AND q.closed_at <= q.deadline_at".into());
-    }
-    if f.extended {
-        w.and("q.extensions > 0".into());
-    }
-    if let Some(t) = f.due_before {
-        let p = w.int(t);
-        w.and(format!("q.state IN ('dispatched', 'acknowledged') AND q.deadline_at < {p}"));
-    }
+    w.range("q.found_at", f.from_ms, f.to_ms);
+    w.compare("q.state IN ('dispatched', 'acknowledged', 'submitted') AND q.deadline_at <", f.overdue_at);
+    w.when(f.reworked, "q.rework_count > 0");
+    w.range("q.dispatched_at", f.dispatched_from, f.dispatched_to);
+    w.when(f.closed_only, "q.state = 'closed'");
+    w.when(f.closed_on_time, "q.state = 'closed' AND q.closed_at <= q.deadline_at");
+    w.when(f.extended, "q.extensions > 0");
+    w.compare("q.state IN ('dispatched', 'acknowledged') AND q.deadline_at <", f.due_before);
     if let Some(k) = &f.keyword {
         keyword_sql(db, &mut w, k);
     }

@@ -165,6 +165,37 @@ macro_rules! record {
     };
 }
 
+/// A record as a list shows it: the stored record itself plus what the list joins to it (the
+/// names it refers to, counts). The record's own fields are reached through `Deref`, so a list
+/// row is written `row.code` like the record, and its JSON is the record's with the extras.
+///
+/// ```ignore
+/// crate::listed! {
+///     /// A point as listed, with the names of what it refers to.
+///     PointRow: Point { type_name: String, unit_name: String }
+/// }
+/// ```
+#[macro_export]
+macro_rules! listed {
+    ($(#[$m:meta])* $name:ident : $record:ident { $($(#[$fm:meta])* $field:ident : $fty:ty),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
+        pub struct $name {
+            #[sqlx(flatten)]
+            #[serde(flatten)]
+            pub record: $record,
+            $($(#[$fm])* pub $field: $fty,)*
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = $record;
+            fn deref(&self) -> &$record {
+                &self.record
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

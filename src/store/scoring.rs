@@ -129,20 +129,11 @@ pub struct AwardFilter {
 
 fn award_where(f: &AwardFilter) -> super::Where {
     let mut w = super::Where::default();
-    let class = f.class.map(|c| c.as_str().to_string());
-    let kind = f.kind.map(|k| k.as_str().to_string());
-    for (col, v) in [("class", &class), ("kind", &kind), ("target_id", &f.target)] {
-        if let Some(v) = v {
-            let p = w.text(v);
-            w.and(format!("{col} = {p}"));
-        }
-    }
-    for (cond, v) in [("period_start =", f.period_start), ("at >=", f.from), ("at <", f.to)] {
-        if let Some(v) = v {
-            let p = w.int(v);
-            w.and(format!("{cond} {p}"));
-        }
-    }
+    w.eq("class", f.class.map(|c| c.as_str()));
+    w.eq("kind", f.kind.map(|k| k.as_str()));
+    w.eq("target_id", f.target.as_deref());
+    w.compare("period_start =", f.period_start);
+    w.range("at", f.from, f.to);
     w
 }
 

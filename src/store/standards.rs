@@ -3,7 +3,7 @@
 use super::Db;
 use crate::domain::audit::ObjectType;
 use crate::domain::code::Code;
-use crate::domain::standard::{Publication, Severity, TimeUnit};
+use crate::domain::standard::{Publication, ValidItem};
 use serde::Serialize;
 use sqlx::AnyConnection;
 
@@ -26,18 +26,18 @@ pub struct Item {
     pub id: String,
     pub version_id: String,
     pub seq: i64,
-    pub category: String,
-    pub item: String,
-    pub major_code: String,
-    pub minor_code: String,
-    pub requirement: String,
-    pub point_types: String,
-    pub time_limit: i64,
-    pub time_unit: TimeUnit,
-    pub severity: Severity,
-    pub deduction: f64,
-    pub closing_standard: String,
+    /// What the item requires, as checked
+    #[sqlx(flatten)]
+    #[serde(flatten)]
+    pub spec: ValidItem,
     pub version: i64,
+}
+
+impl std::ops::Deref for Item {
+    type Target = ValidItem;
+    fn deref(&self) -> &ValidItem {
+        &self.spec
+    }
 }
 
 const VCOLS: &str = "id, version_no, name, status, note, created_at, published_at, updated_at, version";

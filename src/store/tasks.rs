@@ -23,19 +23,9 @@ pub struct Task {
     pub version: i64,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
-pub struct TaskRow {
-    pub id: String,
-    pub unit_id: String,
-    pub unit_name: String,
-    pub point_id: Option<String>,
-    pub point_name: Option<String>,
-    pub title: String,
-    pub owner_name: String,
-    pub due_date: String,
-    pub status: TaskStatus,
-    pub note: String,
-    pub version: i64,
+crate::listed! {
+    /// A task as listed, with its point's name.
+    TaskRow: Task { point_name: Option<String> }
 }
 
 const COLS: &str = "id, unit_id, point_id, title, owner_name, due_date, status, note, created_at, updated_at, version";
@@ -46,8 +36,7 @@ crate::record! {
     insert [id, unit_id, point_id, title, owner_name, due_date, status, note, created_at, updated_at, version],
     update [point_id, title, owner_name, due_date, status, note, updated_at],
 }
-const ROW: &str = "SELECT t.id, t.unit_id, u.name AS unit_name, t.point_id, p.name AS point_name, t.title, t.owner_name, t.due_date, \
-     t.status, t.note, t.version FROM tasks t JOIN units u ON u.id = t.unit_id LEFT JOIN points p ON p.id = t.point_id";
+const ROW: &str = "SELECT t.*, u.name AS unit_name, p.name AS point_name FROM tasks t JOIN units u ON u.id = t.unit_id LEFT JOIN points p ON p.id = t.point_id";
 
 pub async fn get(db: &Db, id: &str) -> Result<Option<Task>, sqlx::Error> {
     sqlx::query_as::<_, Task>(&format!(

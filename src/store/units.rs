@@ -22,18 +22,9 @@ pub struct Unit {
     pub version: i64,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
-pub struct UnitRow {
-    pub id: String,
-    pub name: String,
-    pub kind: UnitKind,
-    pub area_id: Option<String>,
-    pub area_name: Option<String>,
-    pub phone: String,
-    pub active: i64,
-    pub contact_count: i64,
-    pub user_count: i64,
-    pub version: i64,
+crate::listed! {
+    /// A unit as listed, with its area's name and how many contacts and accounts it has.
+    UnitRow: Unit { area_name: Option<String>, contact_count: i64, user_count: i64 }
 }
 
 #[derive(Debug, Default, Clone)]
@@ -98,9 +89,9 @@ pub async fn list(db: &Db, f: &UnitFilter, page: PageReq) -> Result<(Vec<UnitRow
     let w = filter_sql(db, f);
     let total = super::count(db, "units u", &w).await?;
     let sql = format!(
-        "SELECT u.id, u.name, u.kind, u.area_id, a.name AS area_name, u.phone, u.active, \
+        "SELECT u.*, a.name AS area_name, \
          (SELECT COUNT(*) FROM unit_contacts c WHERE c.unit_id = u.id) AS contact_count, \
-         (SELECT COUNT(*) FROM users s WHERE s.unit_id = u.id) AS user_count, u.version \
+         (SELECT COUNT(*) FROM users s WHERE s.unit_id = u.id) AS user_count \
          FROM units u LEFT JOIN org_nodes a ON a.id = u.area_id{} ORDER BY u.name{}",
         w.sql(),
         page.limit_offset()

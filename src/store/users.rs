@@ -24,20 +24,9 @@ pub struct User {
     pub version: i64,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
-pub struct UserRow {
-    pub id: String,
-    pub username: String,
-    pub display_name: String,
-    pub role: Role,
-    pub unit_id: Option<String>,
-    pub unit_name: Option<String>,
-    pub area_id: Option<String>,
-    pub area_name: Option<String>,
-    pub phone: String,
-    pub active: i64,
-    pub updated_at: i64,
-    pub version: i64,
+crate::listed! {
+    /// An account as listed, with the names of its unit and area.
+    UserRow: User { unit_name: Option<String>, area_name: Option<String> }
 }
 
 #[derive(Debug, Default, Clone)]
@@ -78,8 +67,7 @@ pub async fn list(db: &Db, f: &UserFilter, page: PageReq) -> Result<(Vec<UserRow
     w.flag("s.active", f.active);
     let total = super::count(db, "users s", &w).await?;
     let sql = format!(
-        "SELECT s.id, s.username, s.display_name, s.role, s.unit_id, u.name AS unit_name, s.area_id, \
-         a.name AS area_name, s.phone, s.active, s.updated_at, s.version \
+        "SELECT s.*, u.name AS unit_name, a.name AS area_name \
          FROM users s LEFT JOIN units u ON u.id = s.unit_id LEFT JOIN org_nodes a ON a.id = s.area_id{} \
          ORDER BY s.username{}",
         w.sql(),

@@ -191,7 +191,7 @@ impl ListSpec for Units {
     async fn export(ctx: &Ctx<'_>, q: &UnitQuery) -> AppResult<Vec<Sheet>> {
         use crate::service::exchange::{CONTACT_COLUMNS, UNIT_COLUMNS, unit_sheets};
         let (rows, _) = Self::load(ctx, q, PageReq::all()).await?;
-        let ids: std::collections::HashSet<String> = rows.into_iter().map(|r| r.id).collect();
+        let ids: std::collections::HashSet<String> = rows.into_iter().map(|r| r.record.id).collect();
         let full: Vec<_> = units::all(ctx.db).await?.into_iter().filter(|u| ids.contains(&u.id)).collect();
         let (unit_rows, contact_rows) = unit_sheets(ctx.db, &full).await?;
         let headers = |cols: &[crate::service::sheet::Column]| cols.iter().map(|c| c.0).collect();

@@ -87,7 +87,7 @@ async fn new_page(
             let (_, checklist) = crate::service::standards::checklist(ctx.db, &code).await?;
             let items = checklist
                 .into_iter()
-                .map(|i| Opt::new(i.id, format!("{}·{}：{}", i.category, i.item, i.requirement)))
+                .map(|i| Opt::new(i.id.clone(), format!("{}·{}：{}", i.category, i.item, i.requirement)))
                 .collect();
             (point_store::row(ctx.db, &id).await?, items, Vec::new())
         }
