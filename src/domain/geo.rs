@@ -105,6 +105,10 @@ fn polygon(v: &Value) -> Result<Vec<Vec<LngLat>>, String> {
     rings.iter().map(ring).collect()
 }
 
+/// Vertices one grid's boundary may have: a community grid traced street by street needs a few
+/// hundred; every user's map downloads every boundary.
+pub const MAX_VERTICES: usize = 5_000;
+
 impl Area {
     /// From a GeoJSON geometry (Polygon or MultiPolygon).
     pub fn from_geojson(geometry: &Value) -> Result<Area, String> {
@@ -117,6 +121,12 @@ impl Area {
             Some(other) => return Err(format!("网格边界应为Polygon或MultiPolygon，不能是{other}")),
             None => return Err("缺少几何类型（geometry.type）".into()),
         };
+        let vertices: usize = polygons.iter().flatten().map(Vec::len).sum();
+        if vertices > MAX_VERTICES {
+            return Err(format!(
+                "网格边界有{vertices}个顶点，超过上限{MAX_VERTICES}个；请在GIS软件中简化边界（如容差1米）后再导入"
+            ));
+        }
         Ok(Area { polygons })
     }
 

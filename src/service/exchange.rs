@@ -94,9 +94,9 @@ struct UnitsImport {
 /// contact books. All or nothing: every bad cell of both sheets is reported.
 pub async fn import_units(ctx: &Ctx<'_>, bytes: &[u8]) -> AppResult<ExchangeSummary> {
     require_admin(ctx.user)?;
-    let mut wb = sheet::open(bytes)?;
-    let unit_rows = wb.rows(Some("单位"), &UNIT_COLUMNS).map_err(sheet::rejected)?;
-    let contact_rows = wb.rows(Some("联系人"), &CONTACT_COLUMNS).map_err(sheet::rejected)?;
+    let mut sheets = sheet::read(bytes, &[(Some("单位"), &UNIT_COLUMNS), (Some("联系人"), &CONTACT_COLUMNS)]).await?;
+    let contact_rows = sheets.pop().unwrap_or_default();
+    let unit_rows = sheets.pop().unwrap_or_default();
     let existing: HashMap<String, Unit> =
         unit_store::all(ctx.db).await?.into_iter().map(|u| (u.name.clone(), u)).collect();
     let mut import = UnitsImport::default();
@@ -316,7 +316,7 @@ pub const GRID_COLUMNS: [Column; 4] = [
 /// Updates the attributes of existing grids (name, unit, worker); boundaries come from GeoJSON.
 pub async fn import_grid_attributes(ctx: &Ctx<'_>, bytes: &[u8]) -> AppResult<ExchangeSummary> {
     require_admin(ctx.user)?;
-    let rows = sheet::open(bytes)?.rows(None, &GRID_COLUMNS).map_err(sheet::rejected)?;
+    let rows = sheet::read(bytes, &[(None, &GRID_COLUMNS)]).await?.pop().unwrap_or_default();
     let grids: HashMap<String, points::Grid> =
         points::grids(ctx.db).await?.into_iter().map(|g| (g.code.clone(), g)).collect();
     let names = GridNames {
@@ -474,7 +474,7 @@ pub async fn import_standard(ctx: &Ctx<'_>, version_id: &str, bytes: &[u8]) -> A
     if v.status != Publication::Draft {
         return Err(AppError::refuse(Code::NotDraft, "只能向草稿版本导入标准，请先起草新版本"));
     }
-    let rows = sheet::open(bytes)?.rows(None, &STANDARD_COLUMNS).map_err(sheet::rejected)?;
+    let rows = sheet::read(bytes, &[(None, &STANDARD_COLUMNS)]).await?.pop().unwrap_or_default();
     let types = points::types(ctx.db).await?;
     let codes: Vec<String> = types.iter().map(|t| t.code.clone()).collect();
     let mut errors = Vec::new();

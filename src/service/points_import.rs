@@ -48,7 +48,7 @@ type Checked = (Point, Option<Point>);
 /// Reads and checks every row; nothing is written unless every row is good.
 pub async fn import(ctx: &Ctx<'_>, bytes: &[u8]) -> AppResult<ImportSummary> {
     require_admin(ctx.user)?;
-    let rows = sheet::open(bytes)?.rows(None, &COLUMNS).map_err(sheet::rejected)?;
+    let rows = sheet::read(bytes, &[(None, &COLUMNS)]).await?.pop().unwrap_or_default();
     let lookups = Lookups::load(ctx.db).await?;
     let existing: HashMap<String, Point> = store::all(ctx.db).await?.into_iter().map(|p| (p.code.clone(), p)).collect();
     let good = check(&lookups, existing, rows).map_err(sheet::rejected)?;
@@ -67,6 +67,7 @@ fn check(
     let now = now_ms();
     let mut errors = Vec::new();
     let mut seen = HashSet::new();
+    let stored: HashSet<String> = existing.keys().cloned().collect();
     let mut good = Vec::new();
     for r in rows {
         let input = row_input(&r, &mut errors);
@@ -76,7 +77,16 @@ fn check(
             continue;
         }
         let old = existing.remove(&code);
-        let base = old.clone().unwrap_or_else(|| blank(now));
+        // A generated code (32 random bits) is drawn again until it is new to the file and the
+        // registry: 100,000 new points would otherwise collide.
+        let base = old.clone().unwrap_or_else(|| {
+            loop {
+                let p = blank(now);
+                if !stored.contains(&p.code) && seen.insert(p.code.clone()) {
+                    break p;
+                }
+            }
+        });
         match validate(lookups, &input, base) {
             Ok(p) => good.push((p, old)),
             Err(fields) => errors.extend(sheet::field_rows("", r.number, &COLUMNS, fields)),

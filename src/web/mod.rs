@@ -4,6 +4,7 @@ pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod error;
+pub mod limits;
 pub mod list;
 pub mod lists;
 pub mod pages;
@@ -28,9 +29,6 @@ pub struct AppState {
     pub storage: crate::media::storage::Storage,
 }
 
-/// Largest request body we accept for forms, JSON and sheets; photo uploads raise it per route.
-const BODY_LIMIT: usize = 8 * 1024 * 1024;
-
 pub fn router(state: AppState) -> Router {
     let x_request_id = HeaderName::from_static("x-request-id");
     Router::new()
@@ -41,7 +39,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(pages::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), auth::load_user))
         .layer(middleware::from_fn(error::normalize_rejections))
-        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::extract::DefaultBodyLimit::max(limits::SMALL))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

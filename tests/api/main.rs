@@ -15,6 +15,7 @@ mod concurrency;
 mod evidence;
 mod exchange;
 mod forms;
+mod hostile;
 mod kpi;
 mod ledger;
 mod notices;

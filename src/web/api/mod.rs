@@ -21,7 +21,6 @@ use super::AppState;
 use super::error::ApiError;
 use crate::error::AppError;
 use crate::error::Code;
-use axum::extract::DefaultBodyLimit;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::routing::get;
@@ -33,13 +32,10 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
-/// Uploads (photos) may be large; the handlers bound each file themselves.
-const UPLOAD_LIMIT: usize = 256 * 1024 * 1024;
-
 /// Every API route with its OpenAPI operation, from one list: a handler is routed at the path and
 /// method its `#[utoipa::path]` documents, so the two cannot drift apart.
 pub fn router() -> OpenApiRouter<AppState> {
-    let uploads = |r: axum::routing::MethodRouter<AppState>| r.layer(DefaultBodyLimit::max(UPLOAD_LIMIT));
+    use crate::web::limits::{import, photos};
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
@@ -62,23 +58,23 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(users::reset_password))
         .routes(routes!(audit::list))
         .routes(routes!(points::list, points::create))
-        .routes(routes!(points::import_points))
+        .routes(routes!(points::import_points).map(import))
         .routes(routes!(points::get, points::update))
         .routes(routes!(points::types, points::create_type))
         .routes(routes!(points::update_type))
         .routes(routes!(points::grids))
-        .routes(routes!(points::import_grids))
+        .routes(routes!(points::import_grids).map(import))
         .routes(routes!(points::lookup))
         .routes(routes!(standards::checklist))
         .routes(routes!(standards::versions, standards::create_draft))
         .routes(routes!(standards::items, standards::add_item))
         .routes(routes!(standards::publish))
         .routes(routes!(standards::update_item))
-        .routes(routes!(problems::list, problems::file).map(uploads))
+        .routes(routes!(problems::list, problems::file).map(photos))
         .routes(routes!(problems::get))
         .routes(routes!(problems::kpi))
         .routes(routes!(problems::merge))
-        .routes(routes!(problems::act).map(uploads))
+        .routes(routes!(problems::act).map(photos))
         .routes(routes!(daily::rounds))
         .routes(routes!(daily::escalation))
         .routes(routes!(daily::inbox))

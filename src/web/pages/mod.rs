@@ -26,6 +26,7 @@ mod users;
 
 use super::AppState;
 use super::error::{PageResult, error_page};
+use super::limits;
 use super::list;
 use super::lists;
 use crate::domain::org::OrgLevel;
@@ -61,7 +62,7 @@ fn org_routes() -> Router<AppState> {
         .route("/org/{id}/delete", post(org::delete))
         .route("/units", get(list::show::<lists::Units>))
         .route("/units/new", get(units::new_form).post(units::create))
-        .route("/units/import", get(exchange::units_form).post(exchange::units_import))
+        .route("/units/import", get(exchange::units_form).merge(limits::import(post(exchange::units_import))))
         .route("/units/template.xlsx", get(exchange::units_template))
         .route("/units/{id}", get(units::detail))
         .route("/units/{id}/edit", get(units::edit_form).post(units::update))
@@ -88,7 +89,7 @@ fn org_routes() -> Router<AppState> {
         .route("/audit", get(list::show::<lists::AuditLog>))
         .route("/settings/calendar", get(calendar::show))
         .route("/settings/calendar/template.json", get(calendar::template))
-        .route("/settings/calendar/upload", post(calendar::upload))
+        .route("/settings/calendar/upload", limits::import(post(calendar::upload)))
         .route("/settings/calendar/hours", post(calendar::set_hours))
 }
 
@@ -97,15 +98,12 @@ fn points_routes() -> Router<AppState> {
     Router::new()
         .route("/points", get(list::show::<lists::Points>))
         .route("/points/new", get(points::new_form).post(points::create))
-        .route("/points/import", get(points::import_form).post(points::import))
+        .route("/points/import", get(points::import_form).merge(limits::import(post(points::import))))
         .route("/points/template.xlsx", get(points::template))
         .route("/points/{id}", get(points::detail))
         .route("/points/{id}/clean", post(points::clean))
         .route("/points/{id}/edit", get(points::edit_form).post(points::update))
-        .route(
-            "/points/{id}/photos",
-            post(photos::upload).layer(axum::extract::DefaultBodyLimit::max(photos::UPLOAD_LIMIT)),
-        )
+        .route("/points/{id}/photos", limits::photos(post(photos::upload)))
         .route("/photos/{id}", get(photos::original))
         .route("/photos/{id}/thumb", get(photos::thumbnail))
         .route("/photos/{id}/delete", post(photos::delete))
@@ -114,13 +112,16 @@ fn points_routes() -> Router<AppState> {
         .route("/map/lookup.json", get(map::lookup_json))
         .route("/lookup", get(map::lookup_page))
         .route("/grids", get(grids::list))
-        .route("/grids/import", post(grids::import))
-        .route("/grids/attributes", get(exchange::grids_form).post(exchange::grids_import))
+        .route("/grids/import", limits::import(post(grids::import)))
+        .route("/grids/attributes", get(exchange::grids_form).merge(limits::import(post(exchange::grids_import))))
         .route("/standards", get(standards::list))
         .route("/standards/draft", post(standards::create_draft))
         .route("/standards/{id}/publish", post(standards::publish))
         .route("/standards/{id}/discard", post(standards::discard))
-        .route("/standards/{id}/import", get(exchange::standards_form).post(exchange::standards_import))
+        .route(
+            "/standards/{id}/import",
+            get(exchange::standards_form).merge(limits::import(post(exchange::standards_import))),
+        )
         .route("/standards/{id}/items/new", get(standards::new_item_form).post(standards::create_item))
         .route("/standards/items/{id}/edit", get(standards::edit_item_form).post(standards::update_item))
         .route("/standards/items/{id}/delete", post(standards::delete_item))
@@ -134,18 +135,10 @@ fn problems_routes() -> Router<AppState> {
         .route("/escalation", get(rounds::escalation))
         .route("/escalation/threshold", post(rounds::set_threshold))
         .route("/rounds", get(rounds::rounds))
-        .route(
-            "/problems/new",
-            get(problems::new_form)
-                .post(problems::create)
-                .layer(axum::extract::DefaultBodyLimit::max(256 * 1024 * 1024)),
-        )
+        .route("/problems/new", get(problems::new_form).merge(limits::photos(post(problems::create))))
         .route("/problems/{id}", get(problems::detail))
         .route("/problems/{id}/merge", post(problems::merge))
-        .route(
-            "/problems/{id}/act/{action}",
-            post(problems::act).layer(axum::extract::DefaultBodyLimit::max(256 * 1024 * 1024)),
-        )
+        .route("/problems/{id}/act/{action}", limits::photos(post(problems::act)))
 }
 
 /// Notices, interviews, scores and awards, the inbox and message deliveries.

@@ -8,10 +8,6 @@ use axum::extract::Path;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
-/// The photo route reads up to 64 MB so that an oversized photo (say 30 MB) is answered with the
-/// clear 20 MB message instead of a connection cut off mid-upload.
-pub const UPLOAD_LIMIT: usize = 64 * 1024 * 1024;
-
 pub async fn upload(Path(point_id): Path<String>, form: CsrfMultipart) -> PageResult<Response> {
     let page = &form.page;
     let Some(file) = form.file("photo") else {

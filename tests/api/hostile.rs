@@ -1,0 +1,207 @@
+//! Bad files and bad actors: crafted workbooks, oversized bodies and uploads that hold the
+//! server's memory. Each is answered with a Chinese message and a stable code, and the server
+//! goes on answering.
+
+use crate::both;
+use crate::helpers::*;
+use reqwest::StatusCode;
+use rust_xlsxwriter::Workbook;
+use std::io::Write;
+
+/// A points-import workbook: the header, one good row, and whatever `extra` writes.
+fn points_book(extra: impl FnOnce(&mut rust_xlsxwriter::Worksheet)) -> Vec<u8> {
+    book("Sheet1", extra)
+}
+
+/// A workbook with one sheet of that name, a header and a row, and what `extra` writes.
+fn book(name: &str, extra: impl FnOnce(&mut rust_xlsxwriter::Worksheet)) -> Vec<u8> {
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name(name).unwrap();
+    for (c, h) in ["点位编码", "点位名称", "点位类型", "责任单位"].iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    for (c, v) in ["HOST-1", "测试点位", "背街小巷", "运河区城市管理综合行政执法局"].iter().enumerate()
+    {
+        ws.write_string(1, c as u16, *v).unwrap();
+    }
+    extra(ws);
+    wb.save_to_buffer().unwrap()
+}
+
+/// The same workbook with one more zip entry of `size` zero bytes (which packs to almost nothing).
+fn with_padding(xlsx: &[u8], size: usize) -> Vec<u8> {
+    let mut src = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).unwrap();
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for i in 0..src.len() {
+        out.raw_copy_file(src.by_index(i).unwrap()).unwrap();
+    }
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    out.start_file("xl/media/padding.bin", options).unwrap();
+    let chunk = vec![0u8; 1024 * 1024];
+    for _ in 0..size / chunk.len() {
+        out.write_all(&chunk).unwrap();
+    }
+    out.finish().unwrap().into_inner()
+}
+
+async fn post_points(api: &Api, bytes: Vec<u8>) -> (StatusCode, serde_json::Value) {
+    let res = api
+        .client
+        .post(format!("{}/api/v1/points/import", api.base))
+        .bearer_auth(&api.token)
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    (status, res.json().await.unwrap_or_default())
+}
+
+async fn upload_page(b: &Browser, path: &str, bytes: Vec<u8>) -> (StatusCode, String) {
+    let form = reqwest::multipart::Form::new()
+        .text("_csrf", b.csrf.clone())
+        .part("file", reqwest::multipart::Part::bytes(bytes).file_name("x.xlsx"));
+    let res = b.client.post(format!("{}{path}", b.base)).multipart(form).send().await.unwrap();
+    let status = res.status();
+    (status, res.text().await.unwrap())
+}
+
+/// The whole-file message of a refused import.
+fn file_message(body: &serde_json::Value) -> String {
+    body["error"]["rows"][0]["message"].as_str().unwrap_or_default().to_string()
+}
+
+both!(a_workbook_claiming_a_million_rows_is_refused_and_the_server_lives, |app: TestApp| async move {
+    // One cell at A1 and one at XFD1048576: 1.8 KB that a dense reader expands to 512 GiB.
+    let bomb = points_book(|ws| {
+        ws.write_string(1_048_575, 16_383, "x").unwrap();
+    });
+    assert!(bomb.len() < 10_000, "{}", bomb.len());
+    let api = app.api_login("admin").await;
+    let (status, body) = post_points(&api, bomb.clone()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "import_rejected");
+    assert!(file_message(&body).contains("超过100000行数据（第1048576行有内容）"), "{body}");
+    let b = app.login("admin").await;
+    let far = |ws: &mut rust_xlsxwriter::Worksheet| {
+        ws.write_string(1_048_575, 16_383, "x").unwrap();
+    };
+    for (path, sheet) in [("/units/import", "单位"), ("/grids/attributes", "网格")] {
+        let (status, html) = upload_page(&b, path, book(sheet, far)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}");
+        assert!(html.contains("超过100000行数据"), "{path}: {html}");
+    }
+    assert_eq!(api.get("/healthz").await.0, StatusCode::OK);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM points WHERE code = 'HOST-1'").await, 0, "nothing half-saved");
+});
+
+both!(a_zip_bomb_and_an_oversized_cell_are_refused_before_they_are_read, |app: TestApp| async move {
+    let api = app.api_login("admin").await;
+    // 100 MB of zeros inside a file of a few hundred KB.
+    let padded = with_padding(&points_book(|_| {}), 100 * 1024 * 1024);
+    assert!(padded.len() < 1024 * 1024, "{}", padded.len());
+    let (status, body) = post_points(&api, padded).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(file_message(&body).contains("解压后超过64MB"), "{body}");
+    // A cell of 3,000 characters is a row error under its column.
+    let long = points_book(|ws| {
+        ws.write_string(1, 1, "长".repeat(3_000)).unwrap();
+    });
+    let (status, body) = post_points(&api, long).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let row = &body["error"]["rows"][0];
+    assert_eq!((row["row"].as_i64(), row["column"].as_str()), (Some(2), Some("B")), "{body}");
+    assert!(row["message"].as_str().unwrap().contains("超过2000字"), "{body}");
+    // A file over the import size is refused from its declared length.
+    let (status, body) = post_points(&api, vec![b'x'; 11 * 1024 * 1024 + 10]).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert_eq!(body["error"]["code"], "payload_too_large");
+    // Not a workbook at all.
+    let (status, body) = post_points(&api, b"PK\x03\x04 not really a zip".to_vec()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(file_message(&body).contains("不是有效的Excel"), "{body}");
+});
+
+/// Sends the head of a POST and `sent` bytes of its body, then holds the connection open.
+async fn hold_upload(base: &str, path: &str, headers: &str, declared: usize, sent: usize) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let addr = base.trim_start_matches("http://");
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!("POST {path} HTTP/1.1\r\nHost: {addr}\r\n{headers}Content-Length: {declared}\r\n\r\n");
+    s.write_all(head.as_bytes()).await.unwrap();
+    s.write_all(&vec![b'{'; sent]).await.unwrap();
+    s
+}
+
+both!(uploads_are_bounded_before_their_bodies_are_read, |app: TestApp| async move {
+    // A bank's account cannot file problems; it still cannot make the server hold a large body.
+    let bank = app.api_login("bank").await;
+    let auth = format!("Authorization: Bearer {}\r\nContent-Type: application/json\r\n", bank.token);
+    let mut s = hold_upload(&app.base, "/api/v1/problems", &auth, 300 * 1024 * 1024, 10).await;
+    let answer = read_head(&mut s).await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "answered from the declared length: {answer}");
+    assert!(answer.contains("payload_too_large"), "{answer}");
+    // JSON bodies elsewhere are small.
+    let (status, body) = bank.post("/api/v1/org/nodes", serde_json::json!({"name": "x".repeat(2 * 1024 * 1024)})).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    // One upload at a time per account: a second one while the first is still arriving is
+    // turned away at once, and the first, once finished, is answered as usual.
+    let declared = 2 * 1024 * 1024;
+    let mut first = hold_upload(&app.base, "/api/v1/problems", &auth, declared, 1024).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let (status, body) = bank.post("/api/v1/problems", serde_json::json!({})).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["error"]["code"], "busy");
+    assert!(body["error"]["message"].as_str().unwrap().contains("上传尚未完成"), "{body}");
+    {
+        use tokio::io::AsyncWriteExt;
+        first.write_all(&vec![b' '; declared - 1024]).await.unwrap();
+    }
+    let answer = read_head(&mut first).await;
+    assert!(answer.starts_with("HTTP/1.1 400") || answer.starts_with("HTTP/1.1 422"), "{answer}");
+    let (status, _) = bank.post("/api/v1/problems", serde_json::json!({})).await;
+    assert_ne!(status, StatusCode::SERVICE_UNAVAILABLE, "the account may upload again");
+});
+
+/// Reads an answer's head and as much of its body as has arrived.
+async fn read_head(s: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut buf = vec![0u8; 16 * 1024];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(10), s.read(&mut buf))
+        .await
+        .expect("an answer within 10 s")
+        .unwrap();
+    String::from_utf8_lossy(&buf[..n]).to_string()
+}
+
+both!(a_grid_boundary_with_too_many_vertices_is_refused, |app: TestApp| async move {
+    let api = app.api_login("admin").await;
+    let community: String =
+        app.id_of("SELECT code FROM org_nodes WHERE level = 'community' ORDER BY code LIMIT 1").await;
+    // A circle of 6,000 vertices: every user's map would download it.
+    let mut ring: Vec<[f64; 2]> = (0..6_000)
+        .map(|i| {
+            let a = i as f64 / 6_000.0 * std::f64::consts::TAU;
+            [116.85 + 0.01 * a.cos(), 38.30 + 0.01 * a.sin()]
+        })
+        .collect();
+    ring.push(ring[0]);
+    let doc = serde_json::json!({"type": "FeatureCollection", "features": [{"type": "Feature",
+        "properties": {"code": format!("{community}901"), "name": "过密网格"},
+        "geometry": {"type": "Polygon", "coordinates": [ring]}}]});
+    let res = api
+        .client
+        .post(format!("{}/api/v1/grids/import", api.base))
+        .bearer_auth(&api.token)
+        .body(doc.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: serde_json::Value = res.json().await.unwrap();
+    let row = &body["error"]["rows"][0];
+    assert_eq!((row["row"].as_i64(), row["column"].as_str()), (Some(1), Some("geometry")), "{body}");
+    assert!(row["message"].as_str().unwrap().contains("6001个顶点，超过上限5000个"), "{body}");
+    assert_eq!(app.scalar(&format!("SELECT COUNT(*) FROM grids WHERE code = '{community}901'")).await, 0);
+});
