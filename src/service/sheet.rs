@@ -87,13 +87,12 @@ pub async fn read(bytes: &[u8], wanted: &[Wanted]) -> Result<Vec<Vec<Row>>, AppE
     let _permit = PARSING.acquire().await.map_err(|e| AppError::Internal(e.into()))?;
     let bytes = bytes.to_vec();
     let wanted = wanted.to_vec();
-    let parsed = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         std::panic::catch_unwind(move || read_now(&bytes, &wanted))
             .unwrap_or_else(|_| Err(file_error("文件内容异常，无法读取，请用Excel另存为.xlsx后重试")))
     })
     .await
-    .map_err(|e| AppError::Internal(e.into()))?;
-    parsed
+    .map_err(|e| AppError::Internal(e.into()))?
 }
 
 fn read_now(bytes: &[u8], wanted: &[Wanted]) -> Result<Vec<Vec<Row>>, AppError> {
