@@ -95,12 +95,18 @@ pub async fn fresh_database(backend: Backend, dir: &std::path::Path) -> Option<S
 pub struct AppBuilder {
     backend: Backend,
     demo: bool,
+    configure: fn(&mut Config),
 }
 
 impl AppBuilder {
     /// The demo city on a fresh database of `backend`.
     pub fn new(backend: Backend) -> AppBuilder {
-        AppBuilder { backend, demo: true }
+        AppBuilder { backend, demo: true, configure: |_| {} }
+    }
+
+    /// Changes the test configuration before the server starts (HTTPS, a trusted proxy, …).
+    pub fn configure(self, configure: fn(&mut Config)) -> AppBuilder {
+        AppBuilder { configure, ..self }
     }
 
     /// Whether the demo city is seeded (an empty platform holds only its first administrator).
@@ -117,7 +123,8 @@ impl AppBuilder {
         init_logs();
         let dir = tempfile::tempdir().expect("tempdir");
         let url = fresh_database(self.backend, dir.path()).await?;
-        let config = Config::for_tests(dir.path().to_path_buf(), url.clone());
+        let mut config = Config::for_tests(dir.path().to_path_buf(), url.clone());
+        (self.configure)(&mut config);
         let app = Application::build(config).await.expect("build app");
         let db = app.db().clone();
         if self.demo {

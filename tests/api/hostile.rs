@@ -205,3 +205,25 @@ both!(a_grid_boundary_with_too_many_vertices_is_refused, |app: TestApp| async mo
     assert!(row["message"].as_str().unwrap().contains("6001个顶点，超过上限5000个"), "{body}");
     assert_eq!(app.scalar(&format!("SELECT COUNT(*) FROM grids WHERE code = '{community}901'")).await, 0);
 });
+
+both!(private_answers_are_not_cached_and_leak_no_referrer, |app: TestApp| async move {
+    let b = app.login("admin").await;
+    for path in ["/points", "/api/v1/openapi.json", "/healthz"] {
+        let res = b.get_raw(path).await;
+        let h = res.headers();
+        assert_eq!(h["cache-control"], "no-store", "{path}");
+        assert_eq!(h["referrer-policy"], "same-origin", "{path}");
+        assert!(h.get("strict-transport-security").is_none(), "{path}: no HSTS over plain HTTP");
+    }
+    let (_, html) = b.get("/").await;
+    let css = html.split("href=\"/static/").nth(1).and_then(|s| s.split('"').next()).expect("a stylesheet");
+    let res = b.get_raw(&format!("/static/{css}")).await;
+    assert!(res.headers()["cache-control"].to_str().unwrap().starts_with("public"), "static files are cached");
+});
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_deployments_send_hsts() {
+    let app = AppBuilder::new(Backend::Sqlite).empty().configure(|c| c.secure_cookies = true).spawn().await.unwrap();
+    let res = reqwest::get(format!("{}/login", app.base)).await.unwrap();
+    assert_eq!(res.headers()["strict-transport-security"], "max-age=31536000");
+}

@@ -25,7 +25,7 @@ async fn send(page: &PageUser, id: &str, thumb: bool) -> PageResult<Response> {
     let key = if thumb { &photo.thumb_key } else { &photo.original_key };
     let bytes = page.state.storage.get(key).await.map_err(|e| anyhow::anyhow!("reading photo {key}: {e}"))?;
     let content_type = if thumb { "image/jpeg".to_string() } else { photo.content_type.clone() };
-    Ok(([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "private, max-age=86400".into())], bytes)
+    Ok(([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "private, max-age=600".into())], bytes)
         .into_response())
 }
 
