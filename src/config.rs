@@ -43,6 +43,11 @@ pub struct Config {
     /// A reminder goes out this long before a deadline.
     #[serde(default = "default_reminder")]
     pub reminder_minutes: i64,
+    /// Addresses of the reverse proxies in front of this server (e.g. ["10.0.0.5"]): only a
+    /// request from one of them may name its client in X-Forwarded-For. Empty: the socket's
+    /// address is the client.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
 }
 
 fn default_jobs_interval() -> u64 {
@@ -113,6 +118,7 @@ impl Config {
             webhook_backoff_ms: 100,
             webhook_max_attempts: 3,
             reminder_minutes: default_reminder(),
+            trusted_proxies: Vec::new(),
         }
     }
 }

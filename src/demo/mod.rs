@@ -76,7 +76,7 @@ pub fn liaison_username(index: usize) -> String {
 /// Creates the demo city when the database has no accounts yet.
 pub async fn seed_if_empty(db: &Db, admin_password: &str, scale: u32) -> AppResult<Summary> {
     let mut e = crate::domain::validate::FieldErrors::default();
-    check_password(&mut e, "admin_password", admin_password);
+    check_password(&mut e, "admin_password", admin_password, "admin");
     if !e.is_empty() {
         return Err(AppError::Validation(e));
     }

@@ -10,21 +10,69 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash}
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-/// After this many failures for one username inside the window, further tries are refused
-/// until the window has passed since the last failure.
+/// After this many failures for one username from one client inside the window, that client's
+/// further tries for it are refused until the window has passed since the last failure. Others
+/// (the account's owner at their own desk) are not affected, so a stranger cannot lock anyone out.
 pub const MAX_FAILURES: i64 = 5;
 pub const FAILURE_WINDOW_MS: i64 = 15 * 60 * 1000;
-/// One address guessing many usernames is stopped too.
+/// One client guessing many usernames is stopped too.
 pub const MAX_IP_FAILURES: i64 = 50;
+/// Beyond this many failures for one account from all clients in the window, the account is
+/// tried at most once per `BACKOFF_MS`: guessing from many addresses slows to a crawl, while the
+/// owner waits seconds, never a lockout.
+pub const ACCOUNT_FAILURES: i64 = 20;
+pub const BACKOFF_MS: i64 = 10_000;
+/// The "client" of a signed-in user re-entering their password (to change it).
+pub const REAUTH: &str = "reauth";
 
 pub use crate::domain::role::SessionKind;
 
-/// Password policy: 8 to 64 characters with at least one letter and one digit.
-pub fn check_password(errors: &mut FieldErrors, field: &str, pw: &str) {
+const COMMON_PASSWORDS: &str = include_str!("common_passwords.txt");
+/// Words that make a password guessable wherever they stand in it (read without leetspeak).
+const WEAK_STEMS: [&str; 12] = [
+    "password", "passwort", "qwerty", "asdfgh", "zxcvbn", "iloveyou", "woaini", "admin", "welcome", "letmein",
+    "abcdef", "123456",
+];
+
+/// A password read without leetspeak, lower case: p@ssw0rd → password.
+fn unleet(pw: &str) -> String {
+    pw.to_lowercase()
+        .chars()
+        .map(|c| match c {
+            '0' => 'o',
+            '1' | '!' => 'i',
+            '3' => 'e',
+            '4' | '@' => 'a',
+            '5' | '$' => 's',
+            '7' => 't',
+            other => other,
+        })
+        .collect()
+}
+
+/// Password policy: 8 to 64 characters with a letter and a digit, at least 4 different
+/// characters, not a common password or built on one, and not the username (also written in
+/// leetspeak, repeated or reversed).
+pub fn check_password(errors: &mut FieldErrors, field: &str, pw: &str, username: &str) {
     let n = pw.chars().count();
+    let weak = |errors: &mut FieldErrors, why: &str| errors.add(field, Code::WeakPassword, why);
     if !(8..=64).contains(&n) || !pw.chars().any(|c| c.is_ascii_alphabetic()) || !pw.chars().any(|c| c.is_ascii_digit())
     {
-        errors.add(field, Code::WeakPassword, "密码须为8至64位，且同时包含字母和数字");
+        return weak(errors, "密码须为8至64位，且同时包含字母和数字");
+    }
+    let lower = pw.to_lowercase();
+    let plain = unleet(pw);
+    if lower.chars().collect::<std::collections::HashSet<_>>().len() < 4 {
+        return weak(errors, "密码过于简单（重复的字符太多），请换一个");
+    }
+    let common = COMMON_PASSWORDS.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#'));
+    if common.clone().any(|c| c == lower || unleet(c) == plain) || WEAK_STEMS.iter().any(|s| plain.contains(s)) {
+        return weak(errors, "这是常见的弱密码，容易被猜中，请换一个");
+    }
+    let name = unleet(username.trim());
+    let reversed: String = name.chars().rev().collect();
+    if name.chars().count() >= 3 && (plain.contains(&name) || plain.contains(&reversed)) {
+        weak(errors, "密码不能包含用户名");
     }
 }
 
@@ -80,13 +128,20 @@ pub async fn login(
     let username = username.trim();
     let now = now_ms();
     let since = now - FAILURE_WINDOW_MS;
-    let (failures, last) = sessions::recent_failures(db, username, since).await?;
+    let (failures, last) = sessions::recent_failures(db, username, ip, since).await?;
     if failures >= MAX_FAILURES {
         let wait_ms = last.unwrap_or(now) + FAILURE_WINDOW_MS - now;
         return Err(AppError::Throttled((wait_ms + 59_999) / 60_000));
     }
     if sessions::recent_ip_failures(db, ip, since).await? >= MAX_IP_FAILURES {
         return Err(AppError::Throttled(FAILURE_WINDOW_MS / 60_000));
+    }
+    let (all, last) = sessions::recent_failures(db, username, "", since).await?;
+    if all >= ACCOUNT_FAILURES
+        && let Some(wait_ms) = last.map(|t| t + BACKOFF_MS - now).filter(|w| *w > 0)
+    {
+        let message = format!("该账号近期登录失败较多，请{}秒后再试", (wait_ms + 999) / 1000);
+        return Err(AppError::refuse(Code::TooManyAttempts, message));
     }
     let user = users::by_username(db, username).await?.filter(|u| u.active == 1);
     let ok = match &user {
@@ -154,12 +209,26 @@ mod tests {
     #[test]
     fn password_policy() {
         let mut e = FieldErrors::default();
-        check_password(&mut e, "a", "abcdefg1");
-        assert!(e.is_empty());
-        for bad in ["short1", "onlyletters", "12345678", &"a1".repeat(40)] {
+        check_password(&mut e, "a", "Cangzhou-Yunhe7", "wangli");
+        check_password(&mut e, "a", "Secret123", "admin");
+        assert!(e.is_empty(), "{e:?}");
+        let weak = [
+            ("short1", "wangli"),
+            ("onlyletters", "wangli"),
+            ("12345678", "wangli"),
+            (&*"a1".repeat(40), "wangli"),
+            ("password1", "wangli"),
+            ("P@ssw0rd2026", "wangli"),
+            ("aaaaaaa1", "wangli"),
+            ("woaini1314", "wangli"),
+            ("thr3thr31", "three"),
+            ("wangli2026", "wangli"),
+            ("ilgnaw99x", "wangli"),
+        ];
+        for (bad, username) in weak {
             let mut e = FieldErrors::default();
-            check_password(&mut e, "p", bad);
-            assert_eq!(e.0[0].code, crate::error::Code::WeakPassword, "{bad}");
+            check_password(&mut e, "p", bad, username);
+            assert_eq!(e.0.first().map(|f| f.code), Some(crate::error::Code::WeakPassword), "{bad}");
         }
     }
 

@@ -1,7 +1,7 @@
 //! Accounts: created and edited by the office; everybody changes their own password.
 
 use super::access::{require_admin, users_scope};
-use super::auth::{check_password, hash_password, verify_password};
+use super::auth::{FAILURE_WINDOW_MS, MAX_FAILURES, REAUTH, check_password, hash_password, verify_password};
 use super::write::expected;
 use super::{Ctx, non_empty};
 use crate::domain::audit::{ObjectType, Verb};
@@ -115,7 +115,7 @@ pub async fn prepare_new(db: &Db, input: &UserInput, hash: Option<&str>) -> AppR
     let mut e = FieldErrors::default();
     let username = check_username(&mut e, &input.username);
     if hash.is_none() {
-        check_password(&mut e, "password", &input.password);
+        check_password(&mut e, "password", &input.password, &input.username);
     }
     let base = User {
         id: new_id(),
@@ -189,9 +189,12 @@ pub struct PasswordInput {
     pub confirm_password: String,
 }
 
-fn check_new_password(input: &PasswordInput) -> AppResult<()> {
+async fn check_new_password(input: &PasswordInput, user: &User) -> AppResult<()> {
     let mut e = FieldErrors::default();
-    check_password(&mut e, "new_password", &input.new_password);
+    check_password(&mut e, "new_password", &input.new_password, &user.username);
+    if e.is_empty() && verify_password(&input.new_password, &user.password_hash).await {
+        e.add("new_password", Code::WeakPassword, "新密码不能与当前密码相同");
+    }
     if input.new_password != input.confirm_password {
         e.add("confirm_password", Code::Mismatch, "两次输入的新密码不一致");
     }
@@ -201,10 +204,19 @@ fn check_new_password(input: &PasswordInput) -> AppResult<()> {
 /// Changes the signed-in user's own password; other sessions of the account end.
 pub async fn change_own_password(ctx: &Ctx<'_>, input: PasswordInput) -> AppResult<()> {
     let user = users::get(ctx.db, &ctx.user.id).await?.ok_or(AppError::Unauthorized)?;
-    if !verify_password(&input.old_password, &user.password_hash).await {
+    // Guessing the current password from a signed-in session is throttled like a login.
+    let now = now_ms();
+    let (failures, last) = sessions::recent_failures(ctx.db, &user.username, REAUTH, now - FAILURE_WINDOW_MS).await?;
+    if failures >= MAX_FAILURES {
+        let wait_ms = last.unwrap_or(now) + FAILURE_WINDOW_MS - now;
+        return Err(AppError::Throttled((wait_ms + 59_999) / 60_000));
+    }
+    let ok = verify_password(&input.old_password, &user.password_hash).await;
+    sessions::record_attempt(ctx.db, &user.username, REAUTH, now, ok).await?;
+    if !ok {
         return Err(AppError::field("old_password", Code::WrongPassword, "当前密码不正确"));
     }
-    check_new_password(&input)?;
+    check_new_password(&input, &user).await?;
     set_password(ctx, &user, &input.new_password, Some(&ctx.user.session_id)).await
 }
 
@@ -212,7 +224,7 @@ pub async fn change_own_password(ctx: &Ctx<'_>, input: PasswordInput) -> AppResu
 pub async fn reset_password(ctx: &Ctx<'_>, id: &str, input: PasswordInput) -> AppResult<()> {
     require_admin(ctx.user)?;
     let user = users::get(ctx.db, id).await?.ok_or(AppError::NotFound)?;
-    check_new_password(&input)?;
+    check_new_password(&input, &user).await?;
     set_password(ctx, &user, &input.new_password, None).await
 }
 

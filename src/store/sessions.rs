@@ -87,15 +87,22 @@ pub async fn record_attempt(db: &Db, username: &str, ip: &str, now: i64, success
         .map(|_| ())
 }
 
-/// Failures for a username since `since`, counting only those after its last success, and
-/// the time of the newest such failure.
-pub async fn recent_failures(db: &Db, username: &str, since: i64) -> Result<(i64, Option<i64>), sqlx::Error> {
+/// Failures for a username from one client ("" for all clients) since `since`, counting only
+/// those after the account's last success, and the time of the newest such failure.
+pub async fn recent_failures(
+    db: &Db,
+    username: &str,
+    client: &str,
+    since: i64,
+) -> Result<(i64, Option<i64>), sqlx::Error> {
     sqlx::query_as::<_, (i64, Option<i64>)>(
         "SELECT COUNT(*), MAX(at) FROM login_attempts WHERE username = $1 AND success = 0 AND at > $2 \
+         AND ($3 = '' OR ip = $3) \
          AND at > COALESCE((SELECT MAX(at) FROM login_attempts WHERE username = $1 AND success = 1), 0)",
     )
     .bind(username)
     .bind(since)
+    .bind(client)
     .fetch_one(&db.pool)
     .await
 }

@@ -66,8 +66,18 @@ pub async fn load_user(State(state): State<AppState>, mut req: Request, next: Ne
     next.run(req).await
 }
 
-pub fn client_ip(parts: &Parts) -> String {
-    parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_else(|| "unknown".into())
+/// The client's address: the socket's, or, when the socket is a configured trusted proxy, the
+/// nearest address in X-Forwarded-For that is not one of those proxies (a client cannot forge
+/// its way past the proxy, which appends what it saw).
+pub fn client_ip(parts: &Parts, trusted: &[String]) -> String {
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+    let Some(peer) = peer else { return "unknown".into() };
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let forwarded = parts.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok());
+    let hops: Vec<String> = forwarded.flat_map(|v| v.split(',')).map(|h| h.trim().to_string()).collect();
+    hops.into_iter().rev().find(|h| !trusted.contains(h) && h.parse::<std::net::IpAddr>().is_ok()).unwrap_or(peer)
 }
 
 fn request_id(parts: &Parts) -> String {
@@ -142,11 +152,15 @@ pub struct Meta {
     pub request_id: String,
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Meta {
+impl<S: Send + Sync> FromRequestParts<S> for Meta
+where
+    AppState: FromRef<S>,
+{
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Meta { ip: client_ip(parts), request_id: request_id(parts) })
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        Ok(Meta { ip: client_ip(parts, &state.config.trusted_proxies), request_id: request_id(parts) })
     }
 }
 

@@ -65,7 +65,7 @@ both!(every_change_is_audited_with_actor_time_and_before_after, |app: TestApp| a
         .await;
     let cid = c["id"].as_str().unwrap().to_string();
     assert_eq!(admin.delete(&format!("/api/v1/contacts/{cid}")).await.0, StatusCode::NO_CONTENT);
-    let user = admin.created("/api/v1/users", json!({"username": "yingji", "display_name": "应急联络员", "role": "unit_user", "unit_id": uid, "password": "Yingji2026"})).await;
+    let user = admin.created("/api/v1/users", json!({"username": "yingji", "display_name": "应急联络员", "role": "unit_user", "unit_id": uid, "password": "Hotline-2026"})).await;
     let user_id = user["id"].as_str().unwrap().to_string();
     let sup = app.id_of("SELECT id FROM users WHERE username = 'duban02'").await;
     let (_, team) =

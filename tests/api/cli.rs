@@ -19,12 +19,12 @@ fn run(app: &TestApp, args: &[&str]) -> std::process::Output {
 both!(user_add_and_passwd_from_the_command_line, |app: TestApp| async move {
     let out = run(
         &app,
-        &["user", "add", "--username", "ops", "--name", "运维值班", "--role", "admin", "--password", "Ops2026abc"],
+        &["user", "add", "--username", "ops", "--name", "运维值班", "--role", "admin", "--password", "Duty-2026abc"],
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("已创建账号"));
     let mut b = app.browser();
-    assert_eq!(b.login("ops", "Ops2026abc").await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(b.login("ops", "Duty-2026abc").await.status(), StatusCode::SEE_OTHER);
     // Errors are explained, and nothing is created.
     let out = run(&app, &["user", "add", "--username", "ops", "--name", "x", "--role", "boss", "--password", "weak"]);
     assert!(!out.status.success());
@@ -44,7 +44,7 @@ both!(user_add_and_passwd_from_the_command_line, |app: TestApp| async move {
             "--unit",
             "不存在的单位",
             "--password",
-            "Abcdefg123",
+            "Teller-2026q",
         ],
     );
     assert!(!out.status.success());
@@ -63,21 +63,21 @@ both!(user_add_and_passwd_from_the_command_line, |app: TestApp| async move {
             "--unit",
             "沧州银行公园支行",
             "--password",
-            "Abcdefg123",
+            "Teller-2026q",
         ],
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     // passwd changes the password and is audited as the command line.
-    let out = run(&app, &["user", "passwd", "--username", "ops", "--password", "Ops2027xyz"]);
+    let out = run(&app, &["user", "passwd", "--username", "ops", "--password", "Duty-2027xyz"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let mut b = app.browser();
-    assert_eq!(b.login("ops", "Ops2026abc").await.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(b.login("ops", "Ops2027xyz").await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(b.login("ops", "Duty-2026abc").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(b.login("ops", "Duty-2027xyz").await.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         app.scalar("SELECT COUNT(*) FROM audit_log WHERE actor_name = '系统命令行' AND actor_id IS NULL").await,
         3
     );
-    let out = run(&app, &["user", "passwd", "--username", "nobody", "--password", "Ops2027xyz"]);
+    let out = run(&app, &["user", "passwd", "--username", "nobody", "--password", "Duty-2027xyz"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("找不到账号"));
 });

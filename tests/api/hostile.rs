@@ -227,3 +227,92 @@ async fn https_deployments_send_hsts() {
     let res = reqwest::get(format!("{}/login", app.base)).await.unwrap();
     assert_eq!(res.headers()["strict-transport-security"], "max-age=31536000");
 }
+
+/// Signs in over the API as `username` through a proxy that says the client is `client`.
+async fn login_from(app: &TestApp, username: &str, password: &str, client: &str) -> (StatusCode, serde_json::Value) {
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/auth/login", app.base))
+        .header("x-forwarded-for", client)
+        .json(&serde_json::json!({"username": username, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    (status, res.json().await.unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stranger_cannot_lock_the_owner_out() {
+    let app = AppBuilder::new(Backend::Sqlite)
+        .configure(|c| c.trusted_proxies = vec!["127.0.0.1".into()])
+        .spawn()
+        .await
+        .unwrap();
+    // Five wrong guesses at the administrator from one address: that address is stopped.
+    for _ in 0..5 {
+        let (status, _) = login_from(&app, "admin", "Guess12345", "203.0.113.9").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let (status, body) = login_from(&app, "admin", PW, "203.0.113.9").await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    // The administrator, at the office's address, signs in as usual.
+    let (status, body) = login_from(&app, "admin", PW, "198.51.100.7").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // A forged hop in front of the proxy's own does not hide the client.
+    for _ in 0..5 {
+        login_from(&app, "unit", "Guess12345", "10.9.9.9, 203.0.113.10").await;
+    }
+    let (status, _) = login_from(&app, "unit", PW, "1.2.3.4, 203.0.113.10").await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "the proxy's hop names the client");
+    // Guesses spread over many addresses slow the account down to one try per 10 seconds.
+    for i in 0..20 {
+        login_from(&app, "bank", "Guess12345", &format!("192.0.2.{i}")).await;
+    }
+    let (status, body) = login_from(&app, "bank", PW, "198.51.100.7").await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("秒后再试"), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_trusted_proxy_the_forwarded_header_is_ignored() {
+    let app = AppBuilder::new(Backend::Sqlite).spawn().await.unwrap();
+    for i in 0..5 {
+        login_from(&app, "admin", "Guess12345", &format!("203.0.113.{i}")).await;
+    }
+    let (status, _) = login_from(&app, "admin", PW, "198.51.100.7").await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "every guess came from the same socket");
+}
+
+both!(weak_and_reused_passwords_are_refused_and_reauthentication_is_throttled, |app: TestApp| async move {
+    let admin = app.api_login("admin").await;
+    let unit = app.id_of("SELECT id FROM units ORDER BY name LIMIT 1").await;
+    for (pw, why) in [("password1", "常见的弱密码"), ("aaaaaaa1", "过于简单"), ("zhaoliu2026", "不能包含用户名")]
+    {
+        let (status, body) = admin
+            .post(
+                "/api/v1/users",
+                serde_json::json!({"username": "zhaoliu", "display_name": "赵六", "role": "unit_user",
+                    "unit_id": unit, "password": pw}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{pw}: {body}");
+        let field = &body["error"]["fields"][0];
+        assert_eq!(field["code"], "weak_password", "{body}");
+        assert!(field["message"].as_str().unwrap().contains(why), "{pw}: {body}");
+    }
+    // The current password again is not a new one.
+    let me = app.api_login("unit").await;
+    let same = serde_json::json!({"old_password": PW, "new_password": PW, "confirm_password": PW});
+    let (status, body) = me.put("/api/v1/me/password", same).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.to_string().contains("不能与当前密码相同"), "{body}");
+    // Guessing the current password from a signed-in session is throttled like a login.
+    let guess = serde_json::json!({"old_password": "Guess12345", "new_password": "Yunhe-River7", "confirm_password": "Yunhe-River7"});
+    for _ in 0..5 {
+        assert_eq!(me.put("/api/v1/me/password", guess.clone()).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let right =
+        serde_json::json!({"old_password": PW, "new_password": "Yunhe-River7", "confirm_password": "Yunhe-River7"});
+    let (status, body) = me.put("/api/v1/me/password", right).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+});

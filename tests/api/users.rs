@@ -37,7 +37,7 @@ both!(an_admin_creates_scoped_accounts, |app: TestApp| async move {
     let (status, html, _) = b
         .post(
             "/users/new",
-            &[("username", "admin"), ("display_name", "冒名"), ("role", "admin"), ("password", "Admin2026x")],
+            &[("username", "admin"), ("display_name", "冒名"), ("role", "admin"), ("password", "Cang-River26")],
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -99,17 +99,23 @@ both!(an_admin_resets_a_password, |app: TestApp| async move {
     let id = app.id_of("SELECT id FROM users WHERE username = 'grid'").await;
     let grid = app.api_login("grid").await;
     let (status, html, _) = b
-        .post(&format!("/users/{id}/password"), &[("new_password", "Grid2027a"), ("confirm_password", "Grid2027b")])
+        .post(
+            &format!("/users/{id}/password"),
+            &[("new_password", "Patrol-2027a"), ("confirm_password", "Patrol-2027b")],
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("两次输入的新密码不一致"));
     let (status, _, _) = b
-        .post(&format!("/users/{id}/password"), &[("new_password", "Grid2027a"), ("confirm_password", "Grid2027a")])
+        .post(
+            &format!("/users/{id}/password"),
+            &[("new_password", "Patrol-2027a"), ("confirm_password", "Patrol-2027a")],
+        )
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(grid.get("/api/v1/me").await.0, StatusCode::UNAUTHORIZED, "old sessions end");
     let mut g = app.browser();
-    assert_eq!(g.login("grid", "Grid2027a").await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(g.login("grid", "Patrol-2027a").await.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         app.scalar(&format!("SELECT COUNT(*) FROM audit_log WHERE object_id = '{id}' AND action = 'password'")).await,
         1
