@@ -48,6 +48,10 @@ pub struct Config {
     /// address is the client.
     #[serde(default)]
     pub trusted_proxies: Vec<String>,
+    /// Hosts (names or addresses) that group-chat robots may use although they are inside
+    /// addresses, e.g. an intranet chat server. Empty: public addresses only.
+    #[serde(default)]
+    pub webhook_allow_hosts: Vec<String>,
 }
 
 fn default_jobs_interval() -> u64 {
@@ -119,6 +123,8 @@ impl Config {
             webhook_max_attempts: 3,
             reminder_minutes: default_reminder(),
             trusted_proxies: Vec::new(),
+            // The tests' robot is a real HTTP server on loopback.
+            webhook_allow_hosts: vec!["127.0.0.1".into(), "localhost".into()],
         }
     }
 }

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 pub fn spawn(db: Db, config: Arc<Config>, base_url: String) {
     tokio::spawn(async move {
-        let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("HTTP client");
+        let client = crate::service::outbound::client(&config.webhook_allow_hosts);
         let mut tick = tokio::time::interval(Duration::from_millis(config.jobs_interval_ms.max(50)));
         loop {
             tick.tick().await;
@@ -96,8 +96,11 @@ async fn deliver(db: &Db, config: &Config, client: &reqwest::Client, base_url: &
         let Some(hook) = store::webhook(db, &d.webhook_id).await? else { continue };
         let body = payload(db, &d, hook.kind, base_url).await?;
         let text = body.to_string();
-        let outcome = match client.post(&hook.url).json(&body).send().await {
-            Ok(r) if r.status().is_success() => {
+        let refused = crate::service::outbound::literal_refused(&hook.url, &config.webhook_allow_hosts);
+        let sent = if refused { None } else { Some(client.post(&hook.url).json(&body).send().await) };
+        let outcome = match sent {
+            None => Err("机器人地址指向内网或本机地址，未发送".to_string()),
+            Some(Ok(r)) if r.status().is_success() => {
                 // Both robots answer 200 with {"errcode": 0} on success and a non-zero code otherwise.
                 let reply: serde_json::Value = r.json().await.unwrap_or_default();
                 match reply.get("errcode").and_then(|c| c.as_i64()) {
@@ -108,8 +111,8 @@ async fn deliver(db: &Db, config: &Config, client: &reqwest::Client, base_url: &
                     )),
                 }
             }
-            Ok(r) => Err(format!("HTTP {}", r.status().as_u16())),
-            Err(e) => Err(format!("无法送达：{e}")),
+            Some(Ok(r)) => Err(format!("HTTP {}", r.status().as_u16())),
+            Some(Err(e)) => Err(format!("无法送达：{e}")),
         };
         let attempts = d.attempts + 1;
         let next = (outcome.is_err() && attempts < config.webhook_max_attempts)

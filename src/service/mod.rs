@@ -13,6 +13,7 @@ pub mod kpi;
 pub mod notices;
 pub mod notify;
 pub mod org;
+pub mod outbound;
 pub mod photos;
 pub mod point_types;
 pub mod points;

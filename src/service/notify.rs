@@ -10,7 +10,8 @@ use crate::store::notifications::{self as store, Webhook};
 use crate::store::record::Insert;
 
 /// Connects a robot to a unit.
-pub async fn add_webhook(ctx: &Ctx<'_>, unit_id: &str, kind: &str, url: &str) -> AppResult<Webhook> {
+/// `allow`: hosts the configuration lets robots use although they are inside addresses.
+pub async fn add_webhook(ctx: &Ctx<'_>, unit_id: &str, kind: &str, url: &str, allow: &[String]) -> AppResult<Webhook> {
     require_admin(ctx.user)?;
     crate::store::units::get(ctx.db, unit_id).await?.ok_or(AppError::NotFound)?;
     let url = url.trim();
@@ -22,6 +23,9 @@ pub async fn add_webhook(ctx: &Ctx<'_>, unit_id: &str, kind: &str, url: &str) ->
         || url.contains(char::is_whitespace)
     {
         return Err(AppError::refuse(Code::InvalidUrl, "机器人地址应为http(s)://开头的完整网址"));
+    }
+    if let Some(why) = super::outbound::refuse_target(url, allow).await {
+        return Err(AppError::refuse(Code::InvalidUrl, why));
     }
     let mut w = ctx.write().await?;
     let hook = Webhook { id: new_id(), unit_id: unit_id.into(), kind, url: url.into(), active: 1, created_at: w.now };

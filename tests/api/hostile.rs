@@ -316,3 +316,69 @@ both!(weak_and_reused_passwords_are_refused_and_reauthentication_is_throttled, |
     let (status, body) = me.put("/api/v1/me/password", right).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
 });
+
+both!(group_chat_robots_cannot_point_inside_the_network, |app: TestApp| async move {
+    let admin = app.login("admin").await;
+    let unit = app.id_of("SELECT unit_id FROM users WHERE username = 'lead'").await;
+    // The test configuration allows loopback (its fake robots live there): a host it does not
+    // name is judged by where it points.
+    for url in [
+        "http://10.0.0.8/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]:8080/api/v1/users",
+        "http://192.168.1.1/",
+        "http://0.0.0.0:8080/",
+    ] {
+        let (status, html, _) =
+            admin.post(&format!("/units/{unit}/webhooks"), &[("kind", "wecom"), ("url", url)]).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{url}");
+        assert!(html.contains("指向内网或本机地址"), "{url}: {html}");
+    }
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM webhooks").await, 0);
+});
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_robot_stored_with_an_inside_address_is_never_called() {
+    let app = AppBuilder::new(Backend::Sqlite).configure(|c| c.webhook_allow_hosts.clear()).spawn().await.unwrap();
+    let admin = app.login("admin").await;
+    let unit = app.id_of("SELECT unit_id FROM users WHERE username = 'lead'").await;
+    // A name that resolves to loopback is refused when the robot is connected…
+    let (status, html, _) =
+        admin.post(&format!("/units/{unit}/webhooks"), &[("kind", "wecom"), ("url", "http://localhost:9/hook")]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("指向内网或本机地址"), "{html}");
+    // …and one stored before (or whose name changed its address since) is not called at delivery.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let called = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = called.clone();
+    tokio::spawn(async move {
+        while listener.accept().await.is_ok() {
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    for url in [format!("http://127.0.0.1:{port}/hook"), format!("http://localhost:{port}/hook")] {
+        sqlx::query(
+            "INSERT INTO webhooks (id, unit_id, kind, url, active, created_at) VALUES ($1, $2, 'wecom', $3, 1, 0)",
+        )
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind(&unit)
+        .bind(url)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    }
+    let sup = app.api_login("supervisor").await;
+    let point = app.id_of(&format!("SELECT id FROM points WHERE unit_id = '{unit}' ORDER BY code LIMIT 1")).await;
+    let body = serde_json::json!({"point_id": point, "category": "道路破损", "description": "人行道砖松动", "source": "supervision"});
+    assert_eq!(sup.post("/api/v1/problems", body).await.0, StatusCode::CREATED);
+    let start = std::time::Instant::now();
+    while app.scalar("SELECT COUNT(*) FROM outbox WHERE attempts > 0").await < 2 {
+        assert!(start.elapsed() < std::time::Duration::from_secs(20), "both deliveries were tried");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(!called.load(std::sync::atomic::Ordering::SeqCst), "no connection reached the inside address");
+    let errors: Vec<String> =
+        sqlx::query_scalar("SELECT last_error FROM outbox").fetch_all(&app.db.pool).await.unwrap();
+    assert!(errors.iter().all(|e| !e.is_empty()), "{errors:?}");
+}

@@ -49,7 +49,8 @@ pub async fn add_webhook(
     Path(unit_id): Path<String>,
     CsrfForm { page, form }: CsrfForm<HookForm>,
 ) -> PageResult<Response> {
-    crate::service::notify::add_webhook(&page.ctx(), &unit_id, &form.kind, &form.url).await?;
+    let allow = &page.state.config.webhook_allow_hosts;
+    crate::service::notify::add_webhook(&page.ctx(), &unit_id, &form.kind, &form.url, allow).await?;
     Ok(Redirect::to(&format!("/units/{unit_id}?ok=created")).into_response())
 }
 
