@@ -4,6 +4,7 @@
 //! checks and audit), `web` (pages, JSON API), `demo` (the demo city), `app` (assembly).
 
 pub mod app;
+pub mod backup;
 pub mod bench;
 pub mod config;
 pub mod demo;

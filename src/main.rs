@@ -68,6 +68,25 @@ enum Command {
     /// 用户管理 / manage accounts
     #[command(subcommand)]
     User(UserCommand),
+    /// 备份数据库与照片到新目录 / back up the database and the photos into a new folder
+    Backup {
+        #[command(flatten)]
+        common: Common,
+        /// 备份目录（新的或空的）/ the backup folder (new or empty)
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// 从备份恢复（须先停止服务）/ restore a backup (stop the server first)
+    Restore {
+        #[command(flatten)]
+        common: Common,
+        /// 备份目录 / the backup folder
+        #[arg(long, value_name = "DIR")]
+        from: PathBuf,
+        /// 覆盖已有数据 / replace a database that already holds a city
+        #[arg(long)]
+        force: bool,
+    },
     /// 性能基准 / benchmark: generate problems, print one JSON line per measurement
     Bench {
         #[command(flatten)]
@@ -190,6 +209,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             app.run_until_stopped().await
         }
         Command::User(cmd) => user_command(cmd).await,
+        Command::Backup { common, out } => {
+            let m = chuangcheng::backup::backup(&common.config()?, &out).await?;
+            println!(
+                "备份完成 / backup written: {} ({}，照片文件{}个，问题{}个，审计记录{}条)",
+                out.display(),
+                m.backend,
+                m.media_files,
+                m.counts["problems"],
+                m.counts["audit_log"]
+            );
+            Ok(())
+        }
+        Command::Restore { common, from, force } => {
+            let m = chuangcheng::backup::restore(&common.config()?, &from, force).await?;
+            println!(
+                "恢复完成 / restored: {}的备份（照片文件{}个，问题{}个，审计记录{}条）",
+                m.created_at, m.media_files, m.counts["problems"], m.counts["audit_log"]
+            );
+            Ok(())
+        }
         Command::Bench { common, problems, intake, reuse, only } => {
             let mut config = common.config()?;
             config.log_format = "text".into();

@@ -220,6 +220,16 @@ impl Db {
         Ok(())
     }
 
+    /// Closes every connection, the SQLite writer's included (before its files are replaced).
+    pub async fn close(self) {
+        if let Some(w) = self.writer
+            && let Ok(w) = Arc::try_unwrap(w)
+        {
+            let _ = sqlx::Connection::close(w.into_inner().conn).await;
+        }
+        self.pool.close().await;
+    }
+
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
     }
