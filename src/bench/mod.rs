@@ -1,6 +1,8 @@
 //! `chuangcheng bench`: fills a fresh database with generated problems over the demo city and
 //! prints one JSON object per measurement: {"name", "n", "p50_ms", "p95_ms", "ops_per_s"}.
 
+pub mod evidence;
+
 use crate::app::{Application, open_db};
 use crate::config::Config;
 use crate::domain::ids::new_id;
@@ -168,6 +170,12 @@ fn bench_problem(i: u64, n: u64, now: i64, (point, _, lead, point_name): &BenchP
 /// Runs the benchmark; `only` (a substring of measurement names, e.g. "ranking") skips the rest.
 pub async fn run(config: Config, problems: u64, intake: u64, reuse: bool, only: Option<String>) -> anyhow::Result<()> {
     let want = |name: &str| only.as_deref().is_none_or(|o| name.contains(o));
+    if want("evidence") {
+        tokio::task::spawn_blocking(evidence::bench).await?;
+        if only.as_deref() == Some("evidence") {
+            return Ok(());
+        }
+    }
     let (config, db) = open_bench_db(config, problems, reuse).await?;
     let admin = crate::store::users::by_username(&db, "admin").await?.context("admin account")?;
     let user = CurrentUser::signed_in(&admin);

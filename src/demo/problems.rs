@@ -11,16 +11,35 @@ use crate::store::{Db, users};
 use image::codecs::jpeg::JpegEncoder;
 use image::{ImageBuffer, Rgb};
 
-/// A generated "photo" (the demo has no camera): coloured blocks that differ per seed.
+/// A generated "photo" (the demo has no camera): coloured blocks that differ per seed (the
+/// seed is mixed first, so neighbouring seeds are different pictures, not near-copies).
 pub(super) fn photo(seed: u64) -> Vec<u8> {
+    let salt = seed.wrapping_add(0x9E37_79B9_7F4A_7C15).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    let salt = (salt ^ (salt >> 31)).wrapping_mul(0x94D0_49BB_1331_11EB);
     let img = ImageBuffer::from_fn(320, 240, |x, y| {
-        let mut z = ((x / 10) as u64) << 40 | ((y / 10) as u64) << 20 | seed;
+        let mut z = (((x / 10) as u64) << 40 | ((y / 10) as u64) << 20) ^ salt;
         z = z.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (z >> 31);
         let v = (z >> 56) as u8;
         Rgb([v, 120u8.wrapping_add(v / 3), 255 - v])
     });
     let mut out = Vec::new();
     let _ = JpegEncoder::new_with_quality(&mut out, 80).encode_image(&img);
+    out
+}
+
+/// Today's before-photos: coloured blocks, and for the paper fix a street scene (the blocks
+/// repeat too much for the alignment that confirms a copy).
+fn before_photo(n: usize) -> Vec<u8> {
+    if n == 2 { crate::bench::evidence::street_jpeg(3, true) } else { photo(n as u64 + 1) }
+}
+
+/// A photo cropped a little and saved again: other bytes, the same picture.
+fn resaved(jpeg: &[u8]) -> Vec<u8> {
+    let Ok(img) = image::load_from_memory(jpeg) else { return jpeg.to_vec() };
+    let (w, h) = (img.width(), img.height());
+    let cropped = img.crop_imm(w / 20, h / 20, w * 9 / 10, h * 9 / 10).to_rgb8();
+    let mut out = Vec::new();
+    let _ = JpegEncoder::new_with_quality(&mut out, 70).encode_image(&cropped);
     out
 }
 
@@ -69,7 +88,7 @@ pub async fn seed(db: &Db, storage: &Storage) -> AppResult<Seeded> {
             allow_duplicate: true,
             ..Default::default()
         };
-        filed.push(file(&s, storage, input, vec![photo(n as u64 + 1)]).await?);
+        filed.push(file(&s, storage, input, vec![before_photo(n)]).await?);
     }
     // Each action is taken on the problem as it stands (its current version).
     let step = |p: &Problem, reason: &str| ActInput {
@@ -83,7 +102,10 @@ pub async fn seed(db: &Db, storage: &Storage) -> AppResult<Seeded> {
         *p = act(&l, storage, &p.id, Action::Acknowledge, step(p, ""), vec![]).await?;
     }
     for (k, p) in filed.iter_mut().enumerate().skip(2).take(3) {
-        *p = act(&l, storage, &p.id, Action::SubmitFix, step(p, ""), vec![photo(100 + k as u64)]).await?;
+        // The one awaiting the re-check is a paper fix: its before-photo cropped and re-saved,
+        // which the re-check page flags (重复使用整改前照片).
+        let after = if k == 2 { resaved(&before_photo(k)) } else { photo(100 + k as u64) };
+        *p = act(&l, storage, &p.id, Action::SubmitFix, step(p, ""), vec![after]).await?;
     }
     if let Some(p) = filed.get(3) {
         act(&s, storage, &p.id, Action::Pass, step(p, ""), vec![]).await?;

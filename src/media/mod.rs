@@ -2,6 +2,7 @@
 //! decoding (decompression bombs), decode for real, make a thumbnail, and keep both files in
 //! one storage interface.
 
+pub mod evidence;
 pub mod storage;
 
 use crate::error::Code;
@@ -54,6 +55,8 @@ impl MediaError {
 pub struct Processed {
     /// 64-bit difference hash: near-identical pictures differ in few bits
     pub phash: u64,
+    /// The four perceptual hashes the platform-wide re-use search compares (of the thumbnail)
+    pub signature: evidence::Signature,
     /// EXIF DateTimeOriginal, read as Beijing time unless the photo says otherwise
     pub taken_at: Option<i64>,
     /// EXIF GPS position (WGS-84)
@@ -108,8 +111,10 @@ pub fn intake(bytes: &[u8]) -> Result<Processed, MediaError> {
     };
     let mut thumbnail = Vec::new();
     JpegEncoder::new_with_quality(&mut thumbnail, 80).encode_image(&thumb).map_err(|_| MediaError::Corrupt)?;
+    let signature = evidence::Signature::of(&image::DynamicImage::ImageRgb8(thumb));
     Ok(Processed {
         phash,
+        signature,
         taken_at,
         gps,
         content_type,
@@ -144,7 +149,12 @@ pub const SAME_PICTURE: u32 = 6;
 
 fn exif_evidence(bytes: &[u8]) -> (Option<i64>, Option<(f64, f64)>) {
     use exif::{In, Tag, Value};
-    let Ok(exif) = exif::Reader::new().read_from_container(&mut Cursor::new(bytes)) else {
+    // Phones and apps often write one malformed field; the rest of the block still counts.
+    let read = exif::Reader::new()
+        .continue_on_error(true)
+        .read_from_container(&mut Cursor::new(bytes))
+        .or_else(|e| e.distill_partial_result(|errors| tracing::debug!(?errors, "EXIF fields skipped")));
+    let Ok(exif) = read else {
         return (None, None);
     };
     let text = |tag: Tag| match exif.get_field(tag, In::PRIMARY).map(|f| &f.value) {
@@ -281,5 +291,30 @@ pub mod tests {
         cut.truncate(cut.len() / 3);
         assert_eq!(err(&cut), MediaError::Corrupt);
         assert_eq!(err(b"GIF89a\x01\x00\x01\x00\x00\x00\x00;").code(), Code::UnsupportedImage);
+    }
+}
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 96, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Byte mutations of a real photo (EXIF block included): each is taken or refused with
+        /// a catalogued reason; the decoder never panics.
+        #[test]
+        fn mutated_photos_are_taken_or_refused(flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..24)) {
+            let mut bytes = tests::jpeg_with_exif("2026:11:23 07:05:00", 116.8386, 38.3037);
+            let n = bytes.len();
+            for (i, v) in flips {
+                bytes[i % n] = v;
+            }
+            match intake(&bytes) {
+                Ok(p) => prop_assert!(p.width > 0 && !p.thumbnail.is_empty()),
+                Err(e) => prop_assert!(!e.message().is_empty()),
+            }
+        }
     }
 }

@@ -34,6 +34,18 @@ const WEAK_STEMS: [&str; 12] = [
     "abcdef", "123456",
 ];
 
+/// A password that is one short piece said twice or more, with maybe a number after it
+/// ("thr3thr31", "abc1abc1").
+fn repeats(pw: &str) -> bool {
+    let chars: Vec<char> = pw.chars().collect();
+    (0..=3.min(chars.len())).any(|tail| {
+        let (body, end) = chars.split_at(chars.len() - tail);
+        end.iter().all(char::is_ascii_digit)
+            && body.len() >= 6
+            && (1..=body.len() / 2).any(|n| body.len() % n == 0 && body.chunks(n).all(|c| c == &body[..n]))
+    })
+}
+
 /// A password read without leetspeak, lower case: p@ssw0rd → password.
 fn unleet(pw: &str) -> String {
     pw.to_lowercase()
@@ -62,8 +74,8 @@ pub fn check_password(errors: &mut FieldErrors, field: &str, pw: &str, username:
     }
     let lower = pw.to_lowercase();
     let plain = unleet(pw);
-    if lower.chars().collect::<std::collections::HashSet<_>>().len() < 4 {
-        return weak(errors, "密码过于简单（重复的字符太多），请换一个");
+    if lower.chars().collect::<std::collections::HashSet<_>>().len() < 4 || repeats(&lower) {
+        return weak(errors, "密码过于简单（重复的字符或片段太多），请换一个");
     }
     let common = COMMON_PASSWORDS.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#'));
     if common.clone().any(|c| c == lower || unleet(c) == plain) || WEAK_STEMS.iter().any(|s| plain.contains(s)) {

@@ -77,6 +77,7 @@ pub async fn prepare(
         lat: processed.gps.map(|g| g.1),
         lng: processed.gps.map(|g| g.0),
         flags: "[]".into(),
+        signature: processed.signature.to_text(),
     })
 }
 

@@ -211,7 +211,7 @@ async fn transfer(
 async fn after_photos(ctx: &Ctx<'_>, storage: &Storage, old: &Problem, photos: Vec<Vec<u8>>) -> AppResult<Vec<Photo>> {
     let mut stored = prepare_photos(ctx, storage, &old.id, PhotoKind::After, photos).await?;
     for ph in &mut stored {
-        ph.flags = serde_json::to_string(&evidence_flags(ctx, old, ph).await?).unwrap_or_else(|_| "[]".into());
+        ph.flags = serde_json::to_string(&evidence_flags(ctx, storage, old, ph).await?).unwrap_or_else(|_| "[]".into());
     }
     Ok(stored)
 }

@@ -8,7 +8,7 @@ pub use super::problem_actions::{ActInput, act, allowed, merge};
 use super::write::Write;
 use crate::domain::ids::new_id;
 use crate::domain::notify::NotifyEvent;
-use crate::domain::photo::{PhotoKind, PhotoOwner};
+use crate::domain::photo::{EvidenceFlag, FlagCode, PhotoKind, PhotoOwner};
 use crate::domain::problem::{self as rules, IronRule, Limit, Source, State, Step};
 use crate::domain::role::Role;
 use crate::domain::standard::{Publication, Severity, TimeUnit, applies};
@@ -387,46 +387,110 @@ pub async fn announce(conn: &mut AnyConnection, p: &Problem, now: i64) -> AppRes
     Ok(())
 }
 
+/// At the photo's own point another photo counts as the same picture only this close.
+const SAME_POINT_BITS: u32 = 4;
+
 /// How far from its point an after-photo may be taken before it is flagged.
 pub const MAX_DISTANCE_M: f64 = 300.0;
 
-/// Warnings about an after-photo, for the supervisor at the re-check: it shows the before-photo
-/// again, repeats another problem's photo, was taken before the problem was found, far from the
-/// point, or carries no capture data at all.
-pub async fn evidence_flags(ctx: &Ctx<'_>, p: &Problem, ph: &Photo) -> AppResult<Vec<String>> {
-    use crate::media::{SAME_PICTURE, distance};
-    let hash = |h: &str| u64::from_str_radix(h, 16).unwrap_or(0);
-    let mut flags = Vec::new();
-    let befores = crate::store::photos::of(ctx.db, PhotoOwner::Problem, &p.id).await?;
-    if befores.iter().any(|b| {
-        b.kind == PhotoKind::Before
-            && (b.sha256 == ph.sha256 || distance(hash(&b.phash), hash(&ph.phash)) <= SAME_PICTURE)
-    }) {
-        flags.push("与整改前照片几乎相同，疑似未整改或重复使用".to_string());
-    }
-    for (other, code) in crate::store::photos::candidates_for_reuse(ctx.db, &p.id, &p.point_id, &ph.sha256).await? {
-        if other.sha256 == ph.sha256 || distance(hash(&other.phash), hash(&ph.phash)) <= SAME_PICTURE {
-            flags.push(format!("与问题{code}的照片相同或高度相似"));
-            break;
-        }
-    }
+/// Warnings about an after-photo, for the supervisor at the re-check, each with its evidence:
+/// it repeats the problem's before-photo or any photo already on the platform (found by
+/// signature, confirmed by aligning the two pictures: see `media::evidence`), was taken before
+/// the problem was found, far from the point, or carries no capture data at all.
+pub async fn evidence_flags(ctx: &Ctx<'_>, storage: &Storage, p: &Problem, ph: &Photo) -> AppResult<Vec<EvidenceFlag>> {
+    use crate::domain::time::fmt_local;
+    let mut flags = reused(ctx, storage, p, ph).await?;
     match ph.taken_at {
-        Some(t) if t < p.found_at => flags.push(format!(
-            "拍摄时间{}早于问题发现时间{}",
-            crate::domain::time::fmt_local(t),
-            crate::domain::time::fmt_local(p.found_at)
-        )),
+        Some(t) if t < p.found_at => {
+            let message = format!("拍摄时间{}早于问题发现时间{}", fmt_local(t), fmt_local(p.found_at));
+            flags.push(EvidenceFlag { taken_at: Some(t), ..EvidenceFlag::new(FlagCode::TakenBeforeFound, message) });
+        }
         Some(_) => {}
-        None => flags.push("照片没有拍摄时间信息（可能不是原图）".to_string()),
+        None => {
+            flags.push(EvidenceFlag::new(FlagCode::NoCaptureData, "照片没有拍摄时间信息（可能不是原图或被处理过）"))
+        }
     }
     if let (Some(lng), Some(lat)) = (ph.lng, ph.lat)
         && let Some(point) = point_store::get(ctx.db, &p.point_id).await?
         && let (Some(plng), Some(plat)) = (point.lng, point.lat)
     {
-        let d = crate::domain::geo::distance_m((lng, lat), (plng, plat));
+        let d = crate::domain::geo::distance_m((lng, lat), (plng, plat)).round();
         if d > MAX_DISTANCE_M {
-            flags.push(format!("拍摄位置距点位约{}米", d.round()));
+            let message = format!("拍摄位置距点位约{d}米");
+            flags.push(EvidenceFlag { distance_m: Some(d), ..EvidenceFlag::new(FlagCode::FarFromPoint, message) });
         }
+    }
+    Ok(flags)
+}
+
+/// Re-use: the problem's before-photos are always compared; any other photo of the platform
+/// only when its signature is near. A comparison aligns the two thumbnails (off the async
+/// threads) and calls it a copy only when nothing stands out between them.
+async fn reused(ctx: &Ctx<'_>, storage: &Storage, p: &Problem, ph: &Photo) -> AppResult<Vec<EvidenceFlag>> {
+    use crate::media::evidence::{Features, Signature, align};
+    let befores = crate::store::photos::of(ctx.db, PhotoOwner::Problem, &p.id).await?;
+    let mut candidates: Vec<String> =
+        befores.iter().filter(|b| b.kind == PhotoKind::Before).map(|b| b.id.clone()).collect();
+    if let Some(sig) = Signature::parse(&ph.signature) {
+        crate::store::photos::refresh_index(ctx.db).await?;
+        let near = ctx.db.photo_index.lock().await.near(&sig, 8);
+        for (id, _) in near {
+            if id != ph.id && !candidates.contains(&id) {
+                candidates.push(id);
+            }
+        }
+    }
+    let thumb = |key: String| async move { storage.get(&key).await.ok() };
+    let Some(own) = thumb(ph.thumb_key.clone()).await else { return Ok(Vec::new()) };
+    let sig = Signature::parse(&ph.signature).unwrap_or_default();
+    let mut others = Vec::new();
+    for (other, code, point) in crate::store::photos::with_problem_codes(ctx.db, &candidates).await? {
+        // At the same point a genuine fix looks like every other clean shot of the place: only
+        // the problem's own before-photos, or a near-identical picture, count there.
+        let own_before = other.owner_id == p.id && other.kind == PhotoKind::Before;
+        let same_picture = Signature::parse(&other.signature).is_some_and(|s| s.distance(&sig) <= SAME_POINT_BITS);
+        if point == p.point_id && !own_before && !same_picture {
+            continue;
+        }
+        if let Some(bytes) = thumb(other.thumb_key.clone()).await {
+            others.push((other, code, bytes));
+        }
+    }
+    let copies = tokio::task::spawn_blocking(move || {
+        let features = |b: &[u8]| image::load_from_memory(b).ok().map(|i| Features::of(&i));
+        let Some(own) = features(&own) else { return Vec::new() };
+        // The image library must not take the filing down: a panic counts as "not a copy".
+        let copy = |bytes: &[u8]| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                features(bytes).and_then(|f| align(&own, &f)).is_some_and(|a| a.is_copy())
+            }))
+            .unwrap_or(false)
+        };
+        others.into_iter().filter(|(_, _, bytes)| copy(bytes)).map(|(photo, code, _)| (photo, code)).collect::<Vec<_>>()
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!(e))?;
+    let mut flags = Vec::new();
+    for (other, code) in copies {
+        let own_before = other.owner_id == p.id && other.kind == PhotoKind::Before;
+        let (flag_code, message) = match (&code, own_before) {
+            (_, true) => {
+                (FlagCode::ReusedBefore, "与整改前照片是同一张（经裁剪、缩放、调色或重新压缩），疑似未整改".to_string())
+            }
+            (Some(c), false) if other.owner_id == p.id => {
+                (FlagCode::ReusedOther, format!("与本问题（{c}）之前提交的整改照片是同一张"))
+            }
+            (Some(c), false) => (FlagCode::ReusedOther, format!("与问题{c}的照片是同一张，疑似挪用其他问题的照片")),
+            (None, false) => (FlagCode::ReusedOther, "与平台上已有的点位照片是同一张".to_string()),
+        };
+        if flags.iter().any(|f: &EvidenceFlag| f.code == flag_code) {
+            continue;
+        }
+        flags.push(EvidenceFlag {
+            photo_id: Some(other.id),
+            problem_code: code,
+            ..EvidenceFlag::new(flag_code, message)
+        });
     }
     Ok(flags)
 }

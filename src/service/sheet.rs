@@ -299,3 +299,44 @@ pub fn template(
     };
     build().map_err(|e| AppError::Internal(anyhow::anyhow!("template: {e}")))
 }
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    const COLUMNS: [Column; 2] = [("名称", "name", true), ("电话", "phone", false)];
+
+    fn workbook() -> Vec<u8> {
+        let mut wb = Workbook::new();
+        let ws = wb.add_worksheet();
+        for (r, row) in
+            [["名称", "电话"], ["运河区城管局", "0317-1234567"], ["新华区文明办", "0317-7654321"]].iter().enumerate()
+        {
+            for (c, v) in row.iter().enumerate() {
+                ws.write_string(r as u32, c as u16, *v).unwrap();
+            }
+        }
+        wb.save_to_buffer().unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 96, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Byte mutations of a real workbook: every one is read or refused with a Chinese
+        /// message; none takes the reader down.
+        #[test]
+        fn mutated_workbooks_are_read_or_refused(flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..24)) {
+            let mut bytes = workbook();
+            let n = bytes.len();
+            for (i, v) in flips {
+                bytes[i % n] = v;
+            }
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            match rt.block_on(read(&bytes, &[(None, &COLUMNS)])) {
+                Ok(sheets) => prop_assert_eq!(sheets.len(), 1),
+                Err(e) => prop_assert!(e.to_string().chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{}", e),
+            }
+        }
+    }
+}

@@ -52,6 +52,9 @@ pub struct Db {
     /// instead of spinning in SQLite's busy handler (which sleeps up to 100 ms per retry), and that
     /// connection's page cache stays warm because no other connection of ours writes in between.
     writer: Option<Arc<tokio::sync::Mutex<Writer>>>,
+    /// Every photo's signature, for the platform-wide re-use search (refreshed from the table
+    /// before each search, so photos stored by other instances are found too).
+    pub photo_index: Arc<tokio::sync::Mutex<crate::media::evidence::Index>>,
     /// The working-day calendar as last loaded, with the fingerprint of the rows it came from.
     pub calendar_cache: Arc<std::sync::Mutex<Option<(String, crate::domain::calendar::Calendar)>>>,
 }
@@ -177,7 +180,7 @@ impl Db {
             }
             Backend::Postgres => None,
         };
-        Ok(Db { pool, backend, writer, calendar_cache: Default::default() })
+        Ok(Db { pool, backend, writer, photo_index: Default::default(), calendar_cache: Default::default() })
     }
 
     /// The migrations of this database's backend.

@@ -2,7 +2,7 @@
 
 use super::Db;
 use crate::domain::audit::ObjectType;
-use crate::domain::photo::{PhotoKind, PhotoOwner};
+use crate::domain::photo::{EvidenceFlag, PhotoKind, PhotoOwner};
 use serde::Serialize;
 
 #[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
@@ -31,27 +31,30 @@ pub struct Photo {
     /// EXIF position (WGS-84)
     pub lat: Option<f64>,
     pub lng: Option<f64>,
-    /// Evidence warnings in Chinese, e.g. a re-used photo
-    #[serde(serialize_with = "json_list")]
-    #[schema(value_type = Vec<String>)]
+    /// Evidence warnings: each a code, a Chinese sentence and its evidence
+    #[serde(serialize_with = "flag_list")]
+    #[schema(value_type = Vec<EvidenceFlag>)]
     pub flags: String,
+    /// The perceptual hashes the re-use search compares
+    #[serde(skip)]
+    pub signature: String,
 }
 
-fn json_list<S: serde::Serializer>(v: &str, s: S) -> Result<S::Ok, S::Error> {
+fn flag_list<S: serde::Serializer>(v: &str, s: S) -> Result<S::Ok, S::Error> {
     use serde::Serialize;
-    serde_json::from_str::<Vec<String>>(v).unwrap_or_default().serialize(s)
+    EvidenceFlag::list(v).serialize(s)
 }
 
 crate::record! {
     Photo in "photos" as ObjectType::Photo,
     label |p| format!("{} {}", p.kind.label(), p.id),
     insert [id, owner_type, owner_id, content_type, width, height, size, sha256, original_key, thumb_key, uploaded_by,
-        uploaded_at, kind, phash, taken_at, lat, lng, flags],
+        uploaded_at, kind, phash, taken_at, lat, lng, flags, signature],
     persistent = false,
 }
 
 const COLS: &str = "id, owner_type, owner_id, content_type, width, height, size, sha256, original_key, thumb_key, uploaded_by, \
-     uploaded_at, kind, phash, taken_at, lat, lng, flags";
+     uploaded_at, kind, phash, taken_at, lat, lng, flags, signature";
 
 pub async fn of(db: &Db, owner_type: PhotoOwner, owner_id: &str) -> Result<Vec<Photo>, sqlx::Error> {
     sqlx::query_as::<_, Photo>(&format!(
@@ -67,30 +70,50 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<Photo>, sqlx::Error> {
     super::record::find(db, id).await
 }
 
-/// Photos that an after-photo could be a copy of: every photo of other problems at the same point,
-/// and any problem photo anywhere with the same bytes.
-pub async fn candidates_for_reuse(
-    db: &Db,
-    problem_id: &str,
-    point_id: &str,
-    sha256: &str,
-) -> Result<Vec<(Photo, String)>, sqlx::Error> {
-    let cols: String = COLS.split(", ").map(|c| format!("f.{}", c.trim())).collect::<Vec<_>>().join(", ");
-    sqlx::query_as::<_, PhotoWithCode>(&format!(
-        "SELECT {cols}, q.code AS problem_code FROM photos f JOIN problems q ON q.id = f.owner_id \
-         WHERE f.owner_type = 'problem' AND q.id <> $1 AND (q.point_id = $2 OR f.sha256 = $3)"
-    ))
-    .bind(problem_id)
-    .bind(point_id)
-    .bind(sha256)
+/// Brings the re-use index up to date: the signatures of photos stored since its watermark
+/// (by any instance), oldest first.
+pub async fn refresh_index(db: &Db) -> Result<(), sqlx::Error> {
+    let mut index = db.photo_index.lock().await;
+    let (at, id) = index.watermark.clone();
+    let rows = sqlx::query_as::<_, (String, String, i64)>(
+        "SELECT id, signature, uploaded_at FROM photos WHERE uploaded_at > $1 OR (uploaded_at = $1 AND id > $2) \
+         ORDER BY uploaded_at, id",
+    )
+    .bind(at)
+    .bind(id)
     .fetch_all(&db.pool)
-    .await
-    .map(|v| v.into_iter().map(|r| (r.photo, r.problem_code)).collect())
+    .await?;
+    for (id, signature, at) in rows {
+        if let Some(sig) = crate::media::evidence::Signature::parse(&signature) {
+            index.add(id.clone(), sig);
+        }
+        index.watermark = (at, id);
+    }
+    Ok(())
+}
+
+/// Photos by id, with the code of the problem each belongs to (None for a point's photo) and
+/// the point it shows.
+pub async fn with_problem_codes(db: &Db, ids: &[String]) -> Result<Vec<(Photo, Option<String>, String)>, sqlx::Error> {
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let cols: String = COLS.split(", ").map(|c| format!("f.{}", c.trim())).collect::<Vec<_>>().join(", ");
+        let row = sqlx::query_as::<_, PhotoWithCode>(&format!(
+            "SELECT {cols}, q.code AS problem_code, COALESCE(q.point_id, f.owner_id) AS point_id FROM photos f \
+             LEFT JOIN problems q ON q.id = f.owner_id AND f.owner_type = 'problem' WHERE f.id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?;
+        out.extend(row.map(|r| (r.photo, r.problem_code, r.point_id)));
+    }
+    Ok(out)
 }
 
 #[derive(sqlx::FromRow)]
 struct PhotoWithCode {
     #[sqlx(flatten)]
     photo: Photo,
-    problem_code: String,
+    problem_code: Option<String>,
+    point_id: String,
 }

@@ -98,6 +98,8 @@ pub struct ProblemFilter {
     /// Overdue at this moment
     pub overdue_at: Option<i64>,
     pub reworked: bool,
+    /// Only problems with an after-photo that carries an evidence warning
+    pub flagged: bool,
     pub keyword: Option<String>,
     /// Dispatched within [from, to) (the KPI period)
     pub dispatched_from: Option<i64>,
@@ -126,6 +128,10 @@ fn filter_sql(db: &Db, f: &ProblemFilter) -> Where {
     w.range("q.found_at", f.from_ms, f.to_ms);
     w.compare("q.state IN ('dispatched', 'acknowledged', 'submitted') AND q.deadline_at <", f.overdue_at);
     w.when(f.reworked, "q.rework_count > 0");
+    w.when(
+        f.flagged,
+        "EXISTS (SELECT 1 FROM photos f WHERE f.owner_type = 'problem' AND f.owner_id = q.id AND f.flags <> '[]')",
+    );
     w.range("q.dispatched_at", f.dispatched_from, f.dispatched_to);
     w.when(f.closed_only, "q.state = 'closed'");
     w.when(f.closed_on_time, "q.state = 'closed' AND q.closed_at <= q.deadline_at");

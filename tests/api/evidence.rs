@@ -47,14 +47,21 @@ pub fn jpeg_with_exif(seed: u8, taken: &str, lng: f64, lat: f64) -> String {
     base64::engine::general_purpose::STANDARD.encode(out)
 }
 
+/// The after-photos' warnings as "code: message".
 pub fn flags_of(d: &Value) -> Vec<String> {
+    flag_objects(d)
+        .iter()
+        .map(|f| format!("{}: {}", f["code"].as_str().unwrap(), f["message"].as_str().unwrap()))
+        .collect()
+}
+
+pub fn flag_objects(d: &Value) -> Vec<Value> {
     d["photos"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|p| p["kind"] == "after")
         .flat_map(|p| p["flags"].as_array().unwrap().clone())
-        .map(|f| f.as_str().unwrap().to_string())
         .collect()
 }
 
@@ -82,14 +89,17 @@ both!(suspicious_after_photos_are_flagged_for_the_recheck, |app: TestApp| async 
     let id1 = submit(p1["id"].as_str().unwrap().to_string(), before.clone()).await;
     let (_, d) = sup.get(&format!("/api/v1/problems/{id1}")).await;
     let f = flags_of(&d);
-    assert!(f.iter().any(|x| x.contains("与整改前照片几乎相同")), "{f:?}");
-    assert!(f.iter().any(|x| x.contains("没有拍摄时间信息")));
+    assert!(f.iter().any(|x| x.starts_with("reused_before: 与整改前照片是同一张")), "{f:?}");
+    assert!(f.iter().any(|x| x.starts_with("no_capture_data: 照片没有拍摄时间信息")), "{f:?}");
     // 2. Another problem at the same point re-uses that photo as its after-photo.
     let p2 = sup.file_ok(json!({"point_id": point, "standard_item_id": item, "description": "二", "source": "supervision", "allow_duplicate": true, "photos": [photo(50)]})).await;
     let code1 = p1["code"].as_str().unwrap().to_string();
     let id2 = submit(p2["id"].as_str().unwrap().to_string(), before.clone()).await;
     let (_, d) = sup.get(&format!("/api/v1/problems/{id2}")).await;
-    assert!(flags_of(&d).iter().any(|x| x.contains(&code1)), "{:?}", flags_of(&d));
+    let reused: Vec<Value> = flag_objects(&d).into_iter().filter(|f| f["code"] == "reused_other").collect();
+    assert_eq!(reused.len(), 1, "{:?}", flags_of(&d));
+    assert_eq!(reused[0]["problem_code"], code1.as_str());
+    assert!(reused[0]["photo_id"].as_str().is_some(), "the evidence names the photo");
     // 3. A genuine-looking photo taken before the problem was found, 2 km away.
     let p3 = sup.file_ok(json!({"point_id": point, "standard_item_id": item, "description": "三", "source": "supervision", "allow_duplicate": true, "photos": [photo(60)]})).await;
     let id3 =
@@ -97,9 +107,9 @@ both!(suspicious_after_photos_are_flagged_for_the_recheck, |app: TestApp| async 
             .await;
     let (_, d) = sup.get(&format!("/api/v1/problems/{id3}")).await;
     let f = flags_of(&d);
-    assert!(f.iter().any(|x| x.contains("早于问题发现时间")), "{f:?}");
-    assert!(f.iter().any(|x| x.contains("拍摄位置距点位约")), "{f:?}");
-    assert!(!f.iter().any(|x| x.contains("几乎相同") || x.contains("相同或高度相似")), "{f:?}");
+    assert!(f.iter().any(|x| x.starts_with("taken_before_found:") && x.contains("早于问题发现时间")), "{f:?}");
+    assert!(f.iter().any(|x| x.starts_with("far_from_point: 拍摄位置距点位约")), "{f:?}");
+    assert!(!f.iter().any(|x| x.starts_with("reused")), "{f:?}");
     // 4. A fresh photo taken at the point after the problem was found raises nothing.
     let p4 = sup.file_ok(json!({"point_id": point, "standard_item_id": item, "description": "四", "source": "supervision", "allow_duplicate": true, "photos": [photo(70)]})).await;
     let now = chuangcheng::domain::time::to_local(chuangcheng::domain::time::now_ms() + 60_000)
@@ -111,5 +121,54 @@ both!(suspicious_after_photos_are_flagged_for_the_recheck, |app: TestApp| async 
     // The supervisor sees the warnings on the page at the re-check.
     let b = app.login("supervisor").await;
     let (_, html) = b.get(&format!("/problems/{id1}")).await;
-    assert!(html.contains("⚠ 与整改前照片几乎相同") && html.contains("核查通过"));
+    assert!(html.contains("重复使用整改前照片</b>：与整改前照片是同一张") && html.contains("核查通过"), "{html}");
+    // The ledger filter 有证据警告 finds the problems with warnings, and only those.
+    let (_, page) = sup.get("/api/v1/problems?flagged=1&size=100").await;
+    let ids: Vec<&str> = page["items"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap()).collect();
+    for id in [&id1, &id2, &id3] {
+        assert!(ids.contains(&id.as_str()), "{id} is in the 有证据警告 list");
+    }
+    assert!(!ids.contains(&id4.as_str()));
+    let (_, html) = b.get("/problems?flagged=1").await;
+    assert!(html.contains("有证据警告"), "the filter is on the page");
+});
+
+/// A street photo (a textured scene; the block pictures of `photo` repeat too much to align).
+fn street(seed: u64) -> String {
+    base64::engine::general_purpose::STANDARD.encode(chuangcheng::bench::evidence::street_jpeg(seed, true))
+}
+
+/// The street photo of `seed`, cropped, resized and re-saved: a copy with other bytes.
+fn resaved(seed: u64) -> String {
+    let img = image::load_from_memory(&chuangcheng::bench::evidence::street_jpeg(seed, true)).unwrap();
+    let img = img.crop_imm(40, 30, 560, 420).resize(420, 315, image::imageops::FilterType::Triangle);
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 70).encode_image(&img.to_rgb8()).unwrap();
+    base64::engine::general_purpose::STANDARD.encode(out)
+}
+
+both!(another_problems_photo_at_another_point_is_caught_after_resaving, |app: TestApp| async move {
+    let sup = app.api_login("supervisor").await;
+    let lead = app.api_login("lead").await;
+    let (point, item) = road_point(&app).await;
+    let elsewhere = app
+        .id_of(&format!("SELECT id FROM points WHERE id <> '{point}' AND unit_id <> (SELECT unit_id FROM points WHERE id = '{point}') ORDER BY code LIMIT 1"))
+        .await;
+    let source = sup.file_ok(json!({"point_id": elsewhere, "category": "其他", "description": "别处的问题", "source": "supervision", "photos": [street(90)]})).await;
+    let p = sup.file_ok(json!({"point_id": point, "standard_item_id": item, "description": "本处", "source": "supervision", "photos": [street(91)]})).await;
+    let id = p["id"].as_str().unwrap().to_string();
+    lead.act_ok(&id, "acknowledge", json!({})).await;
+    lead.act_ok(&id, "submit_fix", json!({"note": "已整改", "photos": [resaved(90)]})).await;
+    let (_, d) = sup.get(&format!("/api/v1/problems/{id}")).await;
+    let reused: Vec<Value> = flag_objects(&d).into_iter().filter(|f| f["code"] == "reused_other").collect();
+    assert_eq!(reused.len(), 1, "{:?}", flags_of(&d));
+    assert_eq!(reused[0]["problem_code"], source["code"]);
+    assert!(!flags_of(&d).iter().any(|f| f.starts_with("reused_before")), "its own before-photo is another picture");
+    // A genuinely different after-photo of the same problem raises no re-use warning.
+    let q = sup.file_ok(json!({"point_id": point, "standard_item_id": item, "description": "另一处", "source": "supervision", "allow_duplicate": true, "photos": [street(92)]})).await;
+    let qid = q["id"].as_str().unwrap().to_string();
+    lead.act_ok(&qid, "acknowledge", json!({})).await;
+    lead.act_ok(&qid, "submit_fix", json!({"note": "已整改", "photos": [street(93)]})).await;
+    let (_, d) = sup.get(&format!("/api/v1/problems/{qid}")).await;
+    assert!(!flags_of(&d).iter().any(|f| f.starts_with("reused")), "{:?}", flags_of(&d));
 });

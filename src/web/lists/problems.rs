@@ -36,6 +36,8 @@ pub struct ProblemQuery {
     pub overdue: String,
     /// 1: only problems sent back at least once
     pub reworked: String,
+    /// 1: only problems whose after-photos carry an evidence warning (有证据警告)
+    pub flagged: String,
     /// Keyword in code, point, category or description
     pub q: String,
     /// found_desc (default), found_asc or deadline_asc
@@ -94,6 +96,7 @@ async fn filter(ctx: &Ctx<'_>, q: &ProblemQuery) -> AppResult<ProblemFilter> {
     f.to_ms = day(&q.to, true)?;
     f.overdue_at = flag(&q.overdue, "仅看逾期")?.unwrap_or(false).then(now_ms);
     f.reworked = flag(&q.reworked, "仅看返工")?.unwrap_or(false);
+    f.flagged = flag(&q.flagged, "有证据警告")?.unwrap_or(false);
     f.keyword = given(&q.q).map(str::to_string);
     f.dispatched_from = day(&q.dfrom, false)?;
     f.dispatched_to = day(&q.dto, true)?;
@@ -203,6 +206,7 @@ impl ListSpec for Problems {
             Field::choice("sort", "排序", sorts, &q.sort),
             Field::check("overdue", "仅看逾期", &q.overdue),
             Field::check("reworked", "仅看返工", &q.reworked),
+            Field::check("flagged", "有证据警告", &q.flagged),
         ]);
         for (name, value) in [
             ("dfrom", &q.dfrom),

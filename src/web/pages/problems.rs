@@ -174,8 +174,8 @@ pub async fn create(form: CsrfMultipart) -> PageResult<Response> {
 }
 
 /// The evidence warnings of a photo, for the page.
-pub fn flags_of(ph: &Photo) -> Vec<String> {
-    serde_json::from_str(&ph.flags).unwrap_or_default()
+pub fn flags_of(ph: &Photo) -> Vec<crate::domain::photo::EvidenceFlag> {
+    crate::domain::photo::EvidenceFlag::list(&ph.flags)
 }
 
 pub struct EventView {
