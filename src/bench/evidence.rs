@@ -337,3 +337,80 @@ mod tests {
         assert_eq!(r.genuine_flagged, 0, "{summary:?}");
     }
 }
+
+/// The peak resident memory of this process so far (VmHWM), in MB.
+fn peak_rss_mb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .map(|kb| kb / 1024)
+        .unwrap_or(0)
+}
+
+/// `chuangcheng bench --only imports`: hostile and large workbooks through the importers'
+/// reader, each with its time, outcome and the process's peak memory after it.
+pub async fn imports() {
+    use crate::service::sheet::{self, Column};
+    use rust_xlsxwriter::Workbook;
+    use serde_json::json;
+    use std::io::Write;
+    const COLUMNS: [Column; 2] = [("名称", "name", true), ("电话", "phone", false)];
+    let book = |rows: u32, far: bool, long_cell: bool| {
+        let mut wb = Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.write_string(0, 0, "名称").ok();
+        ws.write_string(0, 1, "电话").ok();
+        for r in 1..=rows {
+            ws.write_string(r, 0, format!("单位{r}")).ok();
+            ws.write_string(r, 1, "0317-1234567").ok();
+        }
+        if far {
+            ws.write_string(1_048_575, 16_383, "x").ok();
+        }
+        if long_cell {
+            // Excel's own limit is 32,767 characters a cell.
+            ws.write_string(1, 0, "长".repeat(32_000)).ok();
+        }
+        wb.save_to_buffer().unwrap_or_default()
+    };
+    let padded = {
+        let base = book(2, false, false);
+        let mut src = zip::ZipArchive::new(std::io::Cursor::new(base)).expect("zip");
+        let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for i in 0..src.len() {
+            if let Ok(f) = src.by_index(i) {
+                out.raw_copy_file(f).ok();
+            }
+        }
+        let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        out.start_file("xl/media/padding.bin", options).ok();
+        let chunk = vec![0u8; 1 << 20];
+        for _ in 0..2048 {
+            out.write_all(&chunk).ok();
+        }
+        out.finish().map(|c| c.into_inner()).unwrap_or_default()
+    };
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("cells_at_a1_and_xfd1048576", book(2, true, false)),
+        ("zip_bomb_2gb_unpacked", padded),
+        ("one_cell_of_32000_characters", book(2, false, true)),
+        ("100000_rows", book(100_000, false, false)),
+    ];
+    for (name, bytes) in cases {
+        let start = std::time::Instant::now();
+        let outcome = match sheet::read(&bytes, &[(None, &COLUMNS)]).await {
+            Ok(s) => format!("read {} rows", s.first().map(Vec::len).unwrap_or(0)),
+            Err(crate::error::AppError::Rejected(_, _, rows)) => {
+                format!("refused: {}", rows.first().map(|r| r.message.as_str()).unwrap_or(""))
+            }
+            Err(e) => format!("refused: {e}"),
+        };
+        println!(
+            "{}",
+            json!({"name": "import_hostile", "case": name, "file_kb": bytes.len() / 1024,
+                "ms": start.elapsed().as_millis() as u64, "outcome": outcome, "peak_rss_mb": peak_rss_mb()})
+        );
+    }
+}

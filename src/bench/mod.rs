@@ -170,11 +170,14 @@ fn bench_problem(i: u64, n: u64, now: i64, (point, _, lead, point_name): &BenchP
 /// Runs the benchmark; `only` (a substring of measurement names, e.g. "ranking") skips the rest.
 pub async fn run(config: Config, problems: u64, intake: u64, reuse: bool, only: Option<String>) -> anyhow::Result<()> {
     let want = |name: &str| only.as_deref().is_none_or(|o| name.contains(o));
+    if want("imports") {
+        evidence::imports().await;
+    }
     if want("evidence") {
         tokio::task::spawn_blocking(evidence::bench).await?;
-        if only.as_deref() == Some("evidence") {
-            return Ok(());
-        }
+    }
+    if matches!(only.as_deref(), Some("evidence" | "imports")) {
+        return Ok(());
     }
     let (config, db) = open_bench_db(config, problems, reuse).await?;
     let admin = crate::store::users::by_username(&db, "admin").await?.context("admin account")?;
