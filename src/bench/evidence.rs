@@ -324,20 +324,6 @@ pub fn bench() {
     );
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A small set (the bench measures the full one): copies are caught and re-shots are not.
-    #[test]
-    fn copies_are_caught_and_re_shots_are_not() {
-        let r = evaluate(&generate(3, 11));
-        let summary: Vec<String> = r.by_kind.iter().map(|(k, n, f)| format!("{k}: {f}/{n}")).collect();
-        assert!(r.reuse_caught * 100 >= r.reuse_total * 90, "{summary:?}");
-        assert_eq!(r.genuine_flagged, 0, "{summary:?}");
-    }
-}
-
 /// The peak resident memory of this process so far (VmHWM), in MB.
 fn peak_rss_mb() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -412,5 +398,19 @@ pub async fn imports() {
             json!({"name": "import_hostile", "case": name, "file_kb": bytes.len() / 1024,
                 "ms": start.elapsed().as_millis() as u64, "outcome": outcome, "peak_rss_mb": peak_rss_mb()})
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small set (the bench measures the full one): copies are caught and re-shots are not.
+    #[test]
+    fn copies_are_caught_and_re_shots_are_not() {
+        let r = evaluate(&generate(3, 11));
+        let summary: Vec<String> = r.by_kind.iter().map(|(k, n, f)| format!("{k}: {f}/{n}")).collect();
+        assert!(r.reuse_caught * 100 >= r.reuse_total * 90, "{summary:?}");
+        assert_eq!(r.genuine_flagged, 0, "{summary:?}");
     }
 }
