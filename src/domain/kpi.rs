@@ -13,6 +13,8 @@ pub struct CaseFacts {
     pub reworked: bool,
     pub extended: bool,
     pub postponed: bool,
+    /// An after-photo of its fix carries an evidence warning
+    pub flagged: bool,
     /// Minutes from dispatch to the accepted fix, for closed cases
     pub minutes_to_close: Option<i64>,
 }
@@ -31,6 +33,8 @@ pub struct Kpi {
     pub rework_rate: Option<f64>,
     /// 延期率 extended / due
     pub extension_rate: Option<f64>,
+    /// 证据警告率 fixes whose photos carry an evidence warning / fixes submitted (disposed)
+    pub evidence_warning_rate: Option<f64>,
     /// Mean hours from dispatch to close
     pub mean_hours_to_close: Option<f64>,
 }
@@ -51,6 +55,7 @@ pub fn compute(cases: &[CaseFacts]) -> Kpi {
         reworked: count(|c| c.reworked),
         extended: count(|c| c.extended),
         postponed: count(|c| c.postponed),
+        flagged: count(|c| c.flagged),
         timed: minutes.len() as i64,
         minutes_to_close: minutes.iter().sum(),
     })
@@ -68,6 +73,8 @@ pub struct Counts {
     pub reworked: i64,
     pub extended: i64,
     pub postponed: i64,
+    /// Fixes whose after-photos carry an evidence warning
+    pub flagged: i64,
     /// Closed cases with a measured time to close, and the sum of those minutes
     #[serde(skip)]
     pub timed: i64,
@@ -92,6 +99,7 @@ impl std::ops::AddAssign for Counts {
         self.reworked += o.reworked;
         self.extended += o.extended;
         self.postponed += o.postponed;
+        self.flagged += o.flagged;
         self.timed += o.timed;
         self.minutes_to_close += o.minutes_to_close;
     }
@@ -105,6 +113,7 @@ pub fn from_counts(c: Counts) -> Kpi {
         disposal_rate: rate(c.disposed, c.due),
         rework_rate: rate(c.reworked, c.due),
         extension_rate: rate(c.extended, c.due),
+        evidence_warning_rate: rate(c.flagged, c.disposed),
         mean_hours_to_close: (c.timed > 0)
             .then(|| (c.minutes_to_close as f64 / c.timed as f64 / 60.0 * 10.0).round() / 10.0),
         counts: c,
@@ -124,6 +133,7 @@ mod tests {
             reworked: false,
             extended: false,
             postponed: false,
+            flagged: false,
             minutes_to_close: closed.then_some(120),
         }
     }

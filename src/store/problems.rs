@@ -462,6 +462,8 @@ pub struct KpiCounts {
     pub reworked: i64,
     pub extended: i64,
     pub postponed: i64,
+    /// Fixes whose after-photos carry an evidence warning
+    pub flagged: i64,
     /// Closed cases with both timestamps, and their minutes from dispatch to close
     pub timed: i64,
     pub minutes_to_close: i64,
@@ -481,6 +483,7 @@ impl KpiCounts {
             reworked: self.reworked,
             extended: self.extended,
             postponed: self.postponed,
+            flagged: self.flagged,
             timed: self.timed,
             minutes_to_close: self.minutes_to_close,
         }
@@ -512,6 +515,8 @@ pub async fn kpi_counts(
          SUM(CASE WHEN q.rework_count > 0 THEN 1 ELSE 0 END) AS reworked, \
          SUM(CASE WHEN q.extensions > 0 THEN 1 ELSE 0 END) AS extended, \
          SUM(CASE WHEN q.postponed = 1 THEN 1 ELSE 0 END) AS postponed, \
+         SUM(CASE WHEN EXISTS (SELECT 1 FROM photos f WHERE f.owner_type = 'problem' AND f.owner_id = q.id \
+              AND f.kind = 'after' AND f.flags <> '[]') THEN 1 ELSE 0 END) AS flagged, \
          SUM(CASE WHEN q.state = 'closed' AND q.dispatched_at IS NOT NULL AND q.closed_at IS NOT NULL THEN 1 ELSE 0 END) AS timed, \
          CAST(SUM(CASE WHEN q.state = 'closed' AND q.dispatched_at IS NOT NULL AND q.closed_at IS NOT NULL \
               THEN (q.closed_at - q.dispatched_at) / 60000 ELSE 0 END) AS BIGINT) AS minutes_to_close, \

@@ -131,6 +131,13 @@ both!(suspicious_after_photos_are_flagged_for_the_recheck, |app: TestApp| async 
     assert!(!ids.contains(&id4.as_str()));
     let (_, html) = b.get("/problems?flagged=1").await;
     assert!(html.contains("有证据警告"), "the filter is on the page");
+    // The KPIs give each unit its share of fixes with warnings (3 of the 4 fixes here).
+    let today = chuangcheng::domain::time::to_local(chuangcheng::domain::time::now_ms()).format("%Y-%m-%d").to_string();
+    let (_, k) = sup.get(&format!("/api/v1/kpi?from={today}&to={today}")).await;
+    let unit = app.id_of("SELECT unit_id FROM users WHERE username = 'lead'").await;
+    let line = k["lines"].as_array().unwrap().iter().find(|l| l["key"] == unit.as_str()).expect("the lead's unit");
+    assert_eq!(line["flagged"], 3, "{line}");
+    assert_eq!(line["evidence_warning_rate"], 75.0, "{line}");
 });
 
 /// A street photo (a textured scene; the block pictures of `photo` repeat too much to align).

@@ -45,6 +45,7 @@ fn sheet_columns(by: &'static str) -> Vec<Column<(String, Kpi)>> {
         sheet_col("处置率", |(_, k): &(String, Kpi)| Cell::Percent(k.disposal_rate)),
         sheet_col("返工率", |(_, k): &(String, Kpi)| Cell::Percent(k.rework_rate)),
         sheet_col("延期率", |(_, k): &(String, Kpi)| Cell::Percent(k.extension_rate)),
+        sheet_col("证据警告率", |(_, k): &(String, Kpi)| Cell::Percent(k.evidence_warning_rate)),
         sheet_col("平均处置时长（小时）", |(_, k): &(String, Kpi)| Cell::decimal(k.mean_hours_to_close, 1)),
     ]
 }
