@@ -62,7 +62,7 @@ pub fn compute(cases: &[CaseFacts]) -> Kpi {
 }
 
 /// The counts the metrics are ratios of (what the database aggregates at scale).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, utoipa::ToSchema, sqlx::FromRow)]
 pub struct Counts {
     /// Problems dispatched in the period (due to be closed)
     pub due: i64,

@@ -454,19 +454,8 @@ pub async fn events(db: &Db, problem_id: &str) -> Result<Vec<Event>, sqlx::Error
 pub struct KpiCounts {
     pub key: Option<String>,
     pub name: Option<String>,
-    pub due: i64,
-    pub closed: i64,
-    pub closed_on_time: i64,
-    pub disposed: i64,
-    pub disposed_on_time: i64,
-    pub reworked: i64,
-    pub extended: i64,
-    pub postponed: i64,
-    /// Fixes whose after-photos carry an evidence warning
-    pub flagged: i64,
-    /// Closed cases with both timestamps, and their minutes from dispatch to close
-    pub timed: i64,
-    pub minutes_to_close: i64,
+    #[sqlx(flatten)]
+    pub counts: crate::domain::kpi::Counts,
     /// Cases past their deadline at `now`: still open, or closed late
     pub late: i64,
 }
@@ -474,19 +463,7 @@ pub struct KpiCounts {
 impl KpiCounts {
     /// The counts the case-loop metrics are ratios of.
     pub fn counts(&self) -> crate::domain::kpi::Counts {
-        crate::domain::kpi::Counts {
-            due: self.due,
-            closed: self.closed,
-            closed_on_time: self.closed_on_time,
-            disposed: self.disposed,
-            disposed_on_time: self.disposed_on_time,
-            reworked: self.reworked,
-            extended: self.extended,
-            postponed: self.postponed,
-            flagged: self.flagged,
-            timed: self.timed,
-            minutes_to_close: self.minutes_to_close,
-        }
+        self.counts
     }
 }
 
