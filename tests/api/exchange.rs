@@ -37,7 +37,7 @@ fn row(cells: &[&str]) -> Vec<String> {
     cells.iter().map(|s| s.to_string()).collect()
 }
 
-async fn upload(b: &Browser, path: &str, bytes: Vec<u8>) -> (StatusCode, String) {
+pub(crate) async fn upload(b: &Browser, path: &str, bytes: Vec<u8>) -> (StatusCode, String) {
     let form = reqwest::multipart::Form::new()
         .text("_csrf", b.csrf.clone())
         .part("file", reqwest::multipart::Part::bytes(bytes).file_name("x.xlsx"));

@@ -45,27 +45,8 @@ fn with_padding(xlsx: &[u8], size: usize) -> Vec<u8> {
     out.finish().unwrap().into_inner()
 }
 
-async fn post_points(api: &Api, bytes: Vec<u8>) -> (StatusCode, serde_json::Value) {
-    let res = api
-        .client
-        .post(format!("{}/api/v1/points/import", api.base))
-        .bearer_auth(&api.token)
-        .body(bytes)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status();
-    (status, res.json().await.unwrap_or_default())
-}
-
-async fn upload_page(b: &Browser, path: &str, bytes: Vec<u8>) -> (StatusCode, String) {
-    let form = reqwest::multipart::Form::new()
-        .text("_csrf", b.csrf.clone())
-        .part("file", reqwest::multipart::Part::bytes(bytes).file_name("x.xlsx"));
-    let res = b.client.post(format!("{}{path}", b.base)).multipart(form).send().await.unwrap();
-    let status = res.status();
-    (status, res.text().await.unwrap())
-}
+use crate::exchange::upload as upload_page;
+use crate::points::post_xlsx as post_points;
 
 /// The whole-file message of a refused import.
 fn file_message(body: &serde_json::Value) -> String {

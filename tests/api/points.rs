@@ -56,7 +56,7 @@ fn good_row(i: usize) -> Vec<String> {
     .collect()
 }
 
-async fn post_xlsx(api: &Api, bytes: Vec<u8>) -> (StatusCode, serde_json::Value) {
+pub(crate) async fn post_xlsx(api: &Api, bytes: Vec<u8>) -> (StatusCode, serde_json::Value) {
     let res = api
         .client
         .post(format!("{}/api/v1/points/import", api.base))
