@@ -88,6 +88,9 @@ fn spawn_housekeeping(db: Db) {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "session purge failed"),
             }
+            if let Err(e) = crate::store::two_step::purge_challenges(&db, crate::domain::time::now_ms()).await {
+                tracing::warn!(error = %e, "login challenge purge failed");
+            }
         }
     });
 }

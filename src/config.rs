@@ -52,6 +52,10 @@ pub struct Config {
     /// addresses, e.g. an intranet chat server. Empty: public addresses only.
     #[serde(default)]
     pub webhook_allow_hosts: Vec<String>,
+    /// Administrators must sign in with a second step (an authenticator app's code). Unset:
+    /// required by `serve`, not by `demo` (which says so when it starts).
+    #[serde(default)]
+    pub admin_two_step: Option<bool>,
 }
 
 fn default_jobs_interval() -> u64 {
@@ -125,6 +129,13 @@ impl Config {
             trusted_proxies: Vec::new(),
             // The tests' robot is a real HTTP server on loopback.
             webhook_allow_hosts: vec!["127.0.0.1".into(), "localhost".into()],
+            // Tests that sign in as the office say it themselves (see tests/api/two_step.rs).
+            admin_two_step: Some(false),
         }
+    }
+
+    /// Whether administrators must use two-step sign-in.
+    pub fn admins_two_step(&self) -> bool {
+        self.admin_two_step.unwrap_or(true)
     }
 }

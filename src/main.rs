@@ -142,6 +142,13 @@ enum UserCommand {
         #[arg(long)]
         password: Option<String>,
     },
+    /// 重置两步验证（手机丢失且恢复码用完）/ clear an account's authenticator (lost phone, no recovery code left)
+    ResetTwoStep {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        username: String,
+    },
 }
 
 fn read_password(given: Option<String>) -> anyhow::Result<String> {
@@ -191,7 +198,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo { common, admin_password, scale } => {
-            let config = common.config()?;
+            let mut config = common.config()?;
+            let two_step_default = config.admin_two_step.is_none();
+            config.admin_two_step.get_or_insert(false);
             init_logging(&config.log_format);
             let db = open_db(&config).await?;
             let summary = demo::seed_if_empty(&db, &admin_password, scale).await.map_err(explain)?;
@@ -206,6 +215,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let app = Application::with_db(config, db).await?;
             println!("{}", summary.describe(&format!("http://{}", app.local_addr())));
+            if two_step_default {
+                println!(
+                    "两步验证 / two-step sign-in: 演示时管理员不强制（正式部署 `serve` 默认强制）；\
+                     可在“系统管理 → 两步验证”中启用，或以 CHUANGCHENG_ADMIN_TWO_STEP=true 启动演示"
+                );
+            }
             app.run_until_stopped().await
         }
         Command::User(cmd) => user_command(cmd).await,
@@ -239,9 +254,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn user_command(cmd: UserCommand) -> anyhow::Result<()> {
     let (common, username) = match &cmd {
-        UserCommand::Add { common, username, .. } | UserCommand::Passwd { common, username, .. } => {
-            (common.clone(), username.clone())
-        }
+        UserCommand::Add { common, username, .. }
+        | UserCommand::Passwd { common, username, .. }
+        | UserCommand::ResetTwoStep { common, username } => (common.clone(), username.clone()),
     };
     let config = common.config()?;
     init_logging(&config.log_format);
@@ -289,6 +304,13 @@ async fn user_command(cmd: UserCommand) -> anyhow::Result<()> {
                 users::PasswordInput { old_password: String::new(), new_password: pw.clone(), confirm_password: pw };
             users::reset_password(&ctx, &user.id, input).await.map_err(explain)?;
             println!("密码已更新 / password changed: {username}");
+        }
+        UserCommand::ResetTwoStep { .. } => {
+            let Some(user) = chuangcheng::store::users::by_username(&db, &username).await? else {
+                bail!("找不到账号 / no account named {username}");
+            };
+            chuangcheng::service::two_step::reset(&ctx, &user.id).await.map_err(explain)?;
+            println!("两步验证已重置，下次登录时重新绑定 / two-step sign-in cleared: {username}");
         }
     }
     Ok(())

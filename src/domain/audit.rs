@@ -42,6 +42,8 @@ crate::vocab! {
         Password("password", "修改密码"),
         Login("login", "登录"),
         Logout("logout", "退出"),
+        TwoStepOn("two_step_on", "启用两步验证"),
+        TwoStepOff("two_step_off", "停用两步验证"),
     }
 }
 

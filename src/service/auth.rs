@@ -1,6 +1,6 @@
 //! Passwords, login with throttling, sessions and tokens.
 
-use super::{Ctx, CurrentUser};
+use super::{Ctx, CurrentUser, two_step};
 use crate::domain::audit::{ObjectType, Verb};
 use crate::domain::{time::now_ms, validate::FieldErrors};
 use crate::error::{AppError, AppResult, Code};
@@ -127,16 +127,98 @@ pub struct LoginOutcome {
     pub user: users::User,
 }
 
-/// Checks throttling, then the password; on success opens a session and audits the login.
-pub async fn login(
+/// One login: who, with what, from where, for what kind of session.
+pub struct Attempt<'a> {
+    pub username: &'a str,
+    pub password: &'a str,
+    /// The authenticator's code (or a recovery code) given with the password (API clients)
+    pub code: Option<&'a str>,
+    pub ip: &'a str,
+    pub kind: SessionKind,
+    pub ttl_ms: i64,
+    pub request_id: &'a str,
+    /// The deployment requires two-step sign-in of administrators
+    pub admins_two_step: bool,
+}
+
+/// Where a login stands after the password.
+pub enum Login {
+    Done(Box<LoginOutcome>),
+    /// The password was right; the code comes next on its own page (web logins).
+    SecondStep {
+        token: String,
+        purpose: two_step::Purpose,
+    },
+}
+
+/// Checks throttling, the password and, for accounts with an authenticator, its code; then
+/// opens a session and audits the login. A web login without a code gets a second step.
+pub async fn login(db: &Db, a: &Attempt<'_>) -> AppResult<Login> {
+    let user = verify_login(db, a.username, a.password, a.ip).await?;
+    let authenticator = crate::store::two_step::authenticator(db, &user.id).await?;
+    let web = a.kind == SessionKind::Web;
+    let mut passed = None;
+    if authenticator.enabled() {
+        match a.code.filter(|c| !c.trim().is_empty()) {
+            Some(code) => passed = Some(two_step::check(db, &user, &authenticator, code, a.ip).await?),
+            None if web => {
+                let token = two_step::begin(db, &user.id, two_step::Purpose::Verify, a.ip).await?;
+                return Ok(Login::SecondStep { token, purpose: two_step::Purpose::Verify });
+            }
+            None => return Err(Code::TwoStepRequired.into()),
+        }
+    } else if two_step::required(user.role, a.admins_two_step) {
+        if !web {
+            return Err(Code::TwoStepSetupRequired.into());
+        }
+        let token = two_step::begin(db, &user.id, two_step::Purpose::Enroll, a.ip).await?;
+        return Ok(Login::SecondStep { token, purpose: two_step::Purpose::Enroll });
+    }
+    let out = open_session(db, user, (a.ip, a.kind, a.ttl_ms), passed, a.request_id).await?;
+    Ok(Login::Done(Box::new(out)))
+}
+
+/// The second step of a web login (see `two_step::complete`), then the session; the recovery
+/// codes come back when an authenticator was bound just now.
+pub async fn finish_login(
     db: &Db,
-    username: &str,
-    password: &str,
-    ip: &str,
-    kind: SessionKind,
-    ttl_ms: i64,
+    token: &str,
+    code: &str,
+    (ip, ttl_ms): (&str, i64),
+    request_id: &str,
+) -> AppResult<(LoginOutcome, Option<Vec<String>>)> {
+    let done = two_step::complete(db, token, code, ip, request_id).await?;
+    let out = open_session(db, done.user, (ip, SessionKind::Web, ttl_ms), Some(done.passed), request_id).await?;
+    Ok((out, done.recovery_codes))
+}
+
+async fn open_session(
+    db: &Db,
+    user: users::User,
+    (ip, kind, ttl_ms): (&str, SessionKind, i64),
+    second_step: Option<two_step::Passed>,
     request_id: &str,
 ) -> AppResult<LoginOutcome> {
+    let now = now_ms();
+    sessions::record_attempt(db, &user.username, ip, now, true).await?;
+    let token = random_hex(32);
+    let expires_at = now + ttl_ms;
+    let who = CurrentUser::signed_in(&user);
+    let ctx = Ctx { db, user: &who, request_id };
+    let mut w = ctx.write().await?;
+    sessions::insert(w.conn(), &token_hash(&token), &user.id, kind, &random_hex(16), now, expires_at).await?;
+    let mut after = serde_json::json!({ "kind": kind.as_str(), "ip": ip });
+    if let Some(p) = second_step {
+        after["second_step"] = p.as_str().into();
+    }
+    w.audit(Verb::Login, ObjectType::Session, &user.id, &user.username, None, Some(after)).await?;
+    w.commit().await?;
+    Ok(LoginOutcome { token, expires_at, user })
+}
+
+/// Throttling, then the password. A failure is recorded at once; a success only when the
+/// whole login succeeds, so a known password does not reset the count of wrong codes.
+async fn verify_login(db: &Db, username: &str, password: &str, ip: &str) -> AppResult<users::User> {
     let username = username.trim();
     let now = now_ms();
     let since = now - FAILURE_WINDOW_MS;
@@ -164,20 +246,13 @@ pub async fn login(
             false
         }
     };
-    sessions::record_attempt(db, username, ip, now, ok).await?;
-    let (true, Some(user)) = (ok, user) else {
-        return Err(AppError::BadCredentials);
-    };
-    let token = random_hex(32);
-    let expires_at = now + ttl_ms;
-    let who = CurrentUser::signed_in(&user);
-    let ctx = Ctx { db, user: &who, request_id };
-    let mut w = ctx.write().await?;
-    sessions::insert(w.conn(), &token_hash(&token), &user.id, kind, &random_hex(16), now, expires_at).await?;
-    let after = serde_json::json!({ "kind": kind.as_str(), "ip": ip });
-    w.audit(Verb::Login, ObjectType::Session, &user.id, &user.username, None, Some(after)).await?;
-    w.commit().await?;
-    Ok(LoginOutcome { token, expires_at, user })
+    match (ok, user) {
+        (true, Some(user)) => Ok(user),
+        _ => {
+            sessions::record_attempt(db, username, ip, now, false).await?;
+            Err(AppError::BadCredentials)
+        }
+    }
 }
 
 /// Resolves a session token (cookie or bearer) to the signed-in user.

@@ -19,6 +19,7 @@ pub mod sessions;
 pub mod standards;
 pub mod tasks;
 pub mod teams;
+pub mod two_step;
 pub mod units;
 pub mod users;
 

@@ -16,6 +16,8 @@ use tower_http::request_id::RequestId;
 
 pub const SESSION_COOKIE: &str = "cc_session";
 pub const LOGIN_CSRF_COOKIE: &str = "cc_login_csrf";
+/// A login whose password was right, waiting for its second step (the token of the challenge).
+pub const SECOND_STEP_COOKIE: &str = "cc_second_step";
 pub const CSRF_FIELD: &str = "_csrf";
 
 /// Set by the middleware on every request.

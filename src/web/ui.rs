@@ -92,6 +92,7 @@ fn menu_for(role: Role) -> Vec<MenuGroup> {
         sys.push(MenuItem { key: "audit", label: "审计日志", href: "/audit" });
     }
     sys.push(MenuItem { key: "password", label: "修改密码", href: "/account/password" });
+    sys.push(MenuItem { key: "two_step", label: "两步验证", href: "/account/two-step" });
     groups.push(MenuGroup { label: "系统管理", items: sys });
     groups
 }
@@ -103,6 +104,8 @@ pub fn flash(ok: Option<&str>) -> Option<&'static str> {
         "saved" => Some("已保存"),
         "deleted" => Some("已删除"),
         "password" => Some("密码已修改"),
+        "two_step_off" => Some("两步验证已停用"),
+        "two_step_reset" => Some("已重置该账号的两步验证，其登录已全部退出"),
         "clean" => Some("已记录：该点位检查无问题"),
         _ => None,
     }

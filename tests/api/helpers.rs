@@ -15,28 +15,34 @@ pub enum Backend {
 pub const PW: &str = chuangcheng::demo::DEFAULT_PASSWORD;
 
 /// Runs a test body once per backend on a server holding the demo city:
-/// `both!(name, |app| async move { ... });`, or on an empty one: `both!(name, empty, |app| …)`.
+/// `both!(name, |app| async move { ... });`, or on an empty one: `both!(name, empty, |app| …)`,
+/// or with the configuration changed first: `both!(name, configure |c| …, |app| …)`.
 /// Without CHUANGCHENG_TEST_PG the PostgreSQL variant says on the terminal that it was skipped.
 #[macro_export]
 macro_rules! both {
     ($name:ident, empty, $body:expr) => {
-        $crate::both!(@variants $name, false, $body);
+        $crate::both!(@variants $name, false, |_| {}, $body);
+    };
+    ($name:ident, configure $configure:expr, $body:expr) => {
+        $crate::both!(@variants $name, true, $configure, $body);
     };
     ($name:ident, $body:expr) => {
-        $crate::both!(@variants $name, true, $body);
+        $crate::both!(@variants $name, true, |_| {}, $body);
     };
-    (@variants $name:ident, $demo:expr, $body:expr) => {
+    (@variants $name:ident, $demo:expr, $configure:expr, $body:expr) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let app = $crate::helpers::AppBuilder::new($crate::helpers::Backend::Sqlite).demo($demo).spawn().await;
+                let app = $crate::helpers::AppBuilder::new($crate::helpers::Backend::Sqlite)
+                    .demo($demo).configure($configure).spawn().await;
                 app.expect("sqlite app").run($body).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                let app = $crate::helpers::AppBuilder::new($crate::helpers::Backend::Postgres).demo($demo).spawn().await;
+                let app = $crate::helpers::AppBuilder::new($crate::helpers::Backend::Postgres)
+                    .demo($demo).configure($configure).spawn().await;
                 match app {
                     Some(app) => app.run($body).await,
                     None => $crate::helpers::skipped(concat!(module_path!(), "::postgres"), "CHUANGCHENG_TEST_PG is not set"),

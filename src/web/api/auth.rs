@@ -19,6 +19,10 @@ pub struct LoginRequest {
     username: String,
     #[serde(default)]
     password: String,
+    /// The 6-digit code of the account's authenticator app (or a recovery code), for accounts
+    /// with two-step sign-in
+    #[serde(default)]
+    code: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -33,7 +37,9 @@ pub struct LoginResponse {
 
 /// Log in and receive a bearer token.
 #[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest, security(()),
-    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody, description = "invalid_credentials"),
+    responses((status = 200, body = LoginResponse),
+              (status = 401, body = ErrorBody, description = "invalid_credentials, two_step_required, invalid_two_step_code"),
+              (status = 403, body = ErrorBody, description = "two_step_setup_required: an administrator binds an authenticator on the web first"),
               (status = 429, body = ErrorBody, description = "too_many_attempts")))]
 pub async fn login(
     State(state): State<AppState>,
@@ -44,8 +50,19 @@ pub async fn login(
         return Err(AppError::refuse(Code::MissingCredentials, "请输入用户名和密码").into());
     }
     let ttl = state.config.api_token_hours * 3600 * 1000;
-    let out =
-        svc::login(&state.db, &req.username, &req.password, &meta.ip, SessionKind::Api, ttl, &meta.request_id).await?;
+    let attempt = svc::Attempt {
+        username: &req.username,
+        password: &req.password,
+        code: req.code.as_deref(),
+        ip: &meta.ip,
+        kind: SessionKind::Api,
+        ttl_ms: ttl,
+        request_id: &meta.request_id,
+        admins_two_step: state.config.admins_two_step(),
+    };
+    let svc::Login::Done(out) = svc::login(&state.db, &attempt).await? else {
+        return Err(AppError::from(Code::TwoStepRequired).into());
+    };
     Ok(Json(LoginResponse { token: out.token, token_type: "Bearer", expires_at: out.expires_at, user: out.user }))
 }
 

@@ -113,6 +113,14 @@ pub async fn password_form(page: PageUser, Path(id): Path<String>) -> PageResult
     Ok(ResetForm { l: Layout::new(&page.user, "users", "重置密码"), target, errors: FieldErrors::default() })
 }
 
+pub async fn reset_two_step(
+    Path(id): Path<String>,
+    CsrfForm { page, .. }: CsrfForm<Vec<(String, String)>>,
+) -> PageResult<Response> {
+    crate::service::two_step::reset(&page.ctx(), &id).await?;
+    Ok(axum::response::IntoResponse::into_response(axum::response::Redirect::to("/users?ok=two_step_reset")))
+}
+
 pub async fn reset_password(
     Path(id): Path<String>,
     CsrfForm { page, form }: CsrfForm<PasswordInput>,
