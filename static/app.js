@@ -19,3 +19,27 @@ document.addEventListener('click', function (e) {
     location.href = '/problems/new?lng=' + pos.coords.longitude + '&lat=' + pos.coords.latitude;
   }, function () { b.textContent = '无法获取位置，请用名称查找'; }, { enableHighAccuracy: true, timeout: 10000 });
 });
+// Photo evidence: when photos are chosen, the phone's position (and, on sending, its clock) go
+// with the form as a second witness beside the photos' own EXIF data. Refusal costs nothing.
+document.addEventListener('change', function (e) {
+  var input = e.target;
+  var form = input.form;
+  if (input.type !== 'file' || !form) { return; }
+  var box = form.querySelector('[data-device-witness]');
+  var status = form.querySelector('[data-device-status]');
+  if (!box || !navigator.geolocation || box.getAttribute('data-asked')) { return; }
+  box.setAttribute('data-asked', '1');
+  if (status) { status.textContent = '正在获取手机位置……'; }
+  navigator.geolocation.getCurrentPosition(function (pos) {
+    form.elements['device_lat'].value = pos.coords.latitude;
+    form.elements['device_lng'].value = pos.coords.longitude;
+    form.elements['device_accuracy'].value = Math.round(pos.coords.accuracy);
+    if (status) { status.textContent = '已记录手机位置（精度约' + Math.round(pos.coords.accuracy) + '米）'; }
+  }, function () {
+    if (status) { status.textContent = '未能获取手机位置，照片仍可提交（将以照片自带信息为准）'; }
+  }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+});
+document.addEventListener('submit', function (e) {
+  var clock = e.target.elements && e.target.elements['device_clock'];
+  if (clock) { clock.value = Date.now(); }
+});

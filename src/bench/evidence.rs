@@ -401,6 +401,154 @@ pub async fn imports() {
     }
 }
 
+/// One generated after-photo's capture facts and what a supervisor should be told.
+struct CaptureCase {
+    kind: &'static str,
+    facts: crate::domain::photo::CaptureFacts,
+    expect: Option<crate::domain::photo::FlagCode>,
+}
+
+/// Time and place cases made the way the field makes them (a fix is sent 30 min to 10 h after
+/// the finding, photographed up to 20 min before it is sent): genuine fixes (photo GPS at the
+/// point or stripped by the browser with the phone at the point, clocks right or a few seconds
+/// off), stale photos (taken before the finding by minutes to weeks, or looking fresh only
+/// because the phone's clock runs fast), far photos (the photo's GPS, or the phone's position
+/// when the photo has none, 400 m to 20 km away).
+fn capture_cases(seed: u64, n: usize) -> Vec<CaptureCase> {
+    use crate::domain::photo::{CaptureFacts, DeviceWitness, FlagCode};
+    let mut rng = Rng(seed.wrapping_mul(0x2545_f491_4f6c_dd1d) | 1);
+    let (min, hour) = (60_000i64, 3_600_000i64);
+    let mut cases = Vec::with_capacity(n);
+    for i in 0..n {
+        let point = (rng.range(115.0, 118.0) as f64, rng.range(37.0, 40.0) as f64);
+        let at = |rng: &mut Rng, lo: f32, hi: f32| {
+            let m = rng.range(lo, hi) as f64;
+            let a = rng.range(0.0, std::f32::consts::TAU) as f64;
+            (point.0 + m * a.cos() / (111_000.0 * point.1.to_radians().cos()), point.1 + m * a.sin() / 111_000.0)
+        };
+        let found_at = 1_790_000_000_000 + (rng.range(0.0, 1e6) as i64) * min;
+        let received_at = found_at + (rng.range(30.0, 600.0) as i64) * min;
+        let taken_fresh = received_at - (rng.range(0.5, 20.0) * min as f32) as i64;
+        let accuracy = rng.range(5.0, 80.0) as f64;
+        let phone = |pos: (f64, f64), clock_off: i64| DeviceWitness {
+            lng: Some(pos.0),
+            lat: Some(pos.1),
+            accuracy_m: Some(accuracy),
+            clock_ms: Some(received_at + clock_off),
+        };
+        let near_phone = phone(at(&mut rng, 0.0, 120.0), (rng.range(-30.0, 30.0) * 1000.0) as i64);
+        let facts = |taken: Option<i64>, exif: Option<(f64, f64)>, device: Option<DeviceWitness>| CaptureFacts {
+            found_at,
+            point: Some(point),
+            taken_at: taken,
+            exif_position: exif,
+            received_at,
+            device,
+        };
+        let case = match i % 7 {
+            0 => CaptureCase {
+                kind: "genuine_with_gps",
+                facts: facts(Some(taken_fresh), Some(at(&mut rng, 0.0, 150.0)), Some(near_phone)),
+                expect: None,
+            },
+            1 => CaptureCase {
+                kind: "genuine_gps_stripped",
+                facts: facts(Some(taken_fresh), None, Some(near_phone)),
+                expect: None,
+            },
+            2 => {
+                let before = found_at - (rng.range(1.0, 30.0 * 24.0 * 60.0) as i64) * min;
+                CaptureCase {
+                    kind: "stale_exif",
+                    facts: facts(Some(before), Some(at(&mut rng, 0.0, 150.0)), Some(near_phone)),
+                    expect: Some(FlagCode::TakenBeforeFound),
+                }
+            }
+            3 => {
+                // Taken before the finding on a phone whose clock runs fast: its EXIF time looks
+                // later than the finding.
+                let true_taken = found_at - (rng.range(10.0, 300.0) as i64) * min;
+                let fast = (received_at - found_at) + (rng.range(1.0, 48.0) as i64) * hour;
+                let device = DeviceWitness { clock_ms: Some(received_at + fast), ..near_phone };
+                CaptureCase {
+                    kind: "stale_fast_clock",
+                    facts: facts(Some(true_taken + fast), Some(at(&mut rng, 0.0, 100.0)), Some(device)),
+                    expect: Some(FlagCode::TakenBeforeFound),
+                }
+            }
+            4 => CaptureCase {
+                kind: "far_exif",
+                facts: facts(Some(taken_fresh), Some(at(&mut rng, 400.0, 20_000.0)), Some(near_phone)),
+                expect: Some(FlagCode::FarFromPoint),
+            },
+            5 => CaptureCase {
+                kind: "far_device",
+                facts: facts(Some(taken_fresh), None, Some(phone(at(&mut rng, 500.0, 20_000.0), 0))),
+                expect: Some(FlagCode::FarFromPoint),
+            },
+            _ => CaptureCase {
+                kind: "genuine_clock_drift",
+                facts: facts(
+                    Some(taken_fresh - 90_000),
+                    Some(at(&mut rng, 0.0, 100.0)),
+                    Some(DeviceWitness { clock_ms: Some(received_at - 90_000), ..near_phone }),
+                ),
+                expect: None,
+            },
+        };
+        cases.push(case);
+    }
+    cases
+}
+
+/// `bench --only evidence`: the time and place checks on generated cases (three seeds).
+pub fn bench_time_place() {
+    use serde_json::json;
+    let seeds: Vec<u64> = std::env::var("CHUANGCHENG_BENCH_SEEDS")
+        .ok()
+        .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![101, 202, 303]);
+    let mut kinds: Vec<(&'static str, usize, usize)> = Vec::new();
+    let (mut should, mut caught, mut genuine, mut false_flags) = (0, 0, 0, 0);
+    for seed in seeds {
+        for c in capture_cases(seed, 210) {
+            let flags = crate::domain::photo::time_place_flags(&c.facts);
+            let ok = match c.expect {
+                Some(code) => flags.iter().any(|f| f.code == code),
+                None => flags.is_empty(),
+            };
+            if c.expect.is_some() {
+                should += 1;
+                caught += ok as usize;
+            } else {
+                genuine += 1;
+                false_flags += (!ok) as usize;
+            }
+            match kinds.iter_mut().find(|k| k.0 == c.kind) {
+                Some(k) => {
+                    k.1 += 1;
+                    k.2 += ok as usize;
+                }
+                None => kinds.push((c.kind, 1, ok as usize)),
+            }
+        }
+    }
+    let pct = |a: usize, b: usize| (a as f64 * 1000.0 / b.max(1) as f64).round() / 10.0;
+    println!(
+        "{}",
+        json!({"name": "evidence_stale_far_recall", "cases": should, "caught": caught, "recall_pct": pct(caught, should),
+            "target_pct": 100})
+    );
+    println!(
+        "{}",
+        json!({"name": "evidence_time_place_false_flags", "genuine": genuine, "flagged": false_flags,
+            "false_flag_pct": pct(false_flags, genuine), "target_max_pct": 2})
+    );
+    for (kind, n, ok) in kinds {
+        println!("{}", json!({"name": "evidence_time_place_by_kind", "kind": kind, "cases": n, "as_expected": ok}));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -175,6 +175,7 @@ pub async fn run(config: Config, problems: u64, intake: u64, reuse: bool, only: 
     }
     if want("evidence") {
         tokio::task::spawn_blocking(evidence::bench).await?;
+        evidence::bench_time_place();
     }
     if matches!(only.as_deref(), Some("evidence" | "imports")) {
         return Ok(());

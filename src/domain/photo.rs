@@ -40,6 +40,10 @@ pub struct EvidenceFlag {
     /// When the photo says it was taken (ms)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub taken_at: Option<i64>,
+    /// Which witness shows it: "exif" (the photo's own data) or "device" (the phone's position
+    /// or clock when it uploaded the photo)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub witness: Option<String>,
 }
 
 impl EvidenceFlag {
@@ -51,7 +55,12 @@ impl EvidenceFlag {
             problem_code: None,
             distance_m: None,
             taken_at: None,
+            witness: None,
         }
+    }
+
+    fn by(self, witness: &str) -> EvidenceFlag {
+        EvidenceFlag { witness: Some(witness.to_string()), ..self }
     }
 
     /// The flags stored on a photo (JSON); warnings stored as plain text keep their text.
@@ -82,5 +91,241 @@ crate::vocab! {
         Before("before", "整改前"),
         /// The fix, for the re-check
         After("after", "整改后"),
+    }
+}
+
+/// An after-photo taken farther than this from its point is flagged.
+pub const MAX_DISTANCE_M: f64 = 300.0;
+/// A device clock this far from the server's is named in the time check.
+const CLOCK_SKEW_MS: i64 = 2 * 60 * 1000;
+/// The device's position at upload stands for where the photo was taken when the photo says
+/// it was taken at most this long before (or nothing at all).
+const FRESH_MS: i64 = 30 * 60 * 1000;
+/// Positions less accurate than this say nothing.
+const MAX_ACCURACY_M: f64 = 1000.0;
+
+/// The second witness of an upload: the phone's position (browser geolocation, WGS-84) and clock
+/// when it sent the photos. Both are optional; the server's own receipt time is always kept.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct DeviceWitness {
+    pub lat: Option<f64>,
+    pub lng: Option<f64>,
+    /// Accuracy radius of the position, metres
+    pub accuracy_m: Option<f64>,
+    /// The device's clock when it sent the form (UTC epoch milliseconds)
+    pub clock_ms: Option<i64>,
+}
+
+impl DeviceWitness {
+    /// Checks what a client sent; a browser's own readings always pass.
+    pub fn check(&self, errors: &mut crate::domain::validate::FieldErrors, now: i64) {
+        use crate::domain::code::Code;
+        match (self.lng, self.lat) {
+            (None, None) => {}
+            (Some(lng), Some(lat)) if crate::domain::geo::in_china((lng, lat)) => {}
+            _ => errors.add("device", Code::InvalidPosition, "上传时的设备位置无效：经纬度须成对给出且在中国境内"),
+        }
+        if self.accuracy_m.is_some_and(|a| !(0.0..=100_000.0).contains(&a)) {
+            errors.add("device", Code::InvalidPosition, "设备定位精度应为0至100000米");
+        }
+        const YEAR_MS: i64 = 366 * 24 * 3600 * 1000;
+        if self.clock_ms.is_some_and(|c| (c - now).abs() > 10 * YEAR_MS) {
+            errors.add("device", Code::InvalidTime, "上传时的设备时间无效");
+        }
+    }
+
+    pub fn position(&self) -> Option<(f64, f64)> {
+        Some((self.lng?, self.lat?))
+    }
+}
+
+/// What the time and place checks of an after-photo look at.
+#[derive(Debug, Clone, Default)]
+pub struct CaptureFacts {
+    pub found_at: i64,
+    /// The point's position (WGS-84 lng, lat)
+    pub point: Option<(f64, f64)>,
+    /// EXIF capture time and position
+    pub taken_at: Option<i64>,
+    pub exif_position: Option<(f64, f64)>,
+    /// The server's receipt time
+    pub received_at: i64,
+    pub device: Option<DeviceWitness>,
+}
+
+fn minutes(ms: i64) -> String {
+    let m = (ms.abs() + 30_000) / 60_000;
+    if m >= 120 { format!("{}小时", (m + 30) / 60) } else { format!("{m}分钟") }
+}
+
+/// The time and place warnings of an after-photo. The phone's witness only ever adds a warning
+/// (a client that sends a false clock or position cannot clear one the photo itself shows):
+/// a capture time before the problem was found, read as it stands or corrected by the phone's
+/// clock error; the photo's GPS far from the point, or — when the photo has none — the phone's
+/// position at upload, if the photo was taken just before; no capture data at all.
+pub fn time_place_flags(f: &CaptureFacts) -> Vec<EvidenceFlag> {
+    use crate::domain::time::fmt_local;
+    let mut flags = Vec::new();
+    let device = f.device.unwrap_or_default();
+    let skew = device.clock_ms.map(|c| c - f.received_at).filter(|s| s.abs() > CLOCK_SKEW_MS);
+    if let Some(t) = f.taken_at {
+        let corrected = skew.map(|s| t - s);
+        if t < f.found_at {
+            let mut message = format!("拍摄时间{}早于问题发现时间{}", fmt_local(t), fmt_local(f.found_at));
+            // A phone whose clock runs slow says so; the supervisor decides, the warning stays.
+            if let (Some(c), Some(s)) = (corrected.filter(|c| *c >= f.found_at), skew) {
+                message.push_str(&format!("；但上传时手机时钟慢了{}，按此校正为{}，请核实", minutes(s), fmt_local(c)));
+            }
+            flags.push(
+                EvidenceFlag { taken_at: Some(t), ..EvidenceFlag::new(FlagCode::TakenBeforeFound, message) }.by("exif"),
+            );
+        } else if let (Some(c), Some(s)) = (corrected.filter(|c| *c < f.found_at), skew) {
+            let way = if s > 0 { "快了" } else { "慢了" };
+            let message = format!(
+                "上传时手机时钟{way}{}，按此校正，拍摄时间{}早于问题发现时间{}",
+                minutes(s),
+                fmt_local(c),
+                fmt_local(f.found_at)
+            );
+            flags.push(
+                EvidenceFlag { taken_at: Some(c), ..EvidenceFlag::new(FlagCode::TakenBeforeFound, message) }
+                    .by("device"),
+            );
+        }
+    }
+    let Some(point) = f.point else { return no_capture(flags, f, None) };
+    if let Some(pos) = f.exif_position {
+        let d = crate::domain::geo::distance_m(pos, point).round();
+        if d > MAX_DISTANCE_M {
+            let message = format!("拍摄位置距点位约{d}米");
+            flags.push(
+                EvidenceFlag { distance_m: Some(d), ..EvidenceFlag::new(FlagCode::FarFromPoint, message) }.by("exif"),
+            );
+        }
+        return no_capture(flags, f, None);
+    }
+    let accuracy = device.accuracy_m.unwrap_or(0.0);
+    let fresh = f.taken_at.is_none_or(|t| f.received_at - (t - skew.unwrap_or(0)) <= FRESH_MS);
+    let Some(pos) = device.position().filter(|_| accuracy <= MAX_ACCURACY_M && fresh) else {
+        return no_capture(flags, f, None);
+    };
+    let d = crate::domain::geo::distance_m(pos, point).round();
+    if d - accuracy > MAX_DISTANCE_M {
+        let message = format!("照片没有位置信息；上传时手机距点位约{d}米（定位精度约{}米）", accuracy.round());
+        flags.push(
+            EvidenceFlag { distance_m: Some(d), ..EvidenceFlag::new(FlagCode::FarFromPoint, message) }.by("device"),
+        );
+    }
+    no_capture(flags, f, Some(d))
+}
+
+/// A photo without a capture time: the supervisor cannot tell when it was taken; the phone's
+/// position, when known, says where it was uploaded.
+fn no_capture(mut flags: Vec<EvidenceFlag>, f: &CaptureFacts, device_distance: Option<f64>) -> Vec<EvidenceFlag> {
+    if f.taken_at.is_some() {
+        return flags;
+    }
+    let message = match device_distance {
+        Some(d) if d <= MAX_DISTANCE_M => {
+            format!("照片没有拍摄时间信息（可能不是原图或被处理过）；上传时手机在点位附近（约{d}米）")
+        }
+        _ => "照片没有拍摄时间信息（可能不是原图或被处理过）".to_string(),
+    };
+    flags.push(EvidenceFlag::new(FlagCode::NoCaptureData, message));
+    flags
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POINT: (f64, f64) = (116.85, 38.30);
+    const FOUND: i64 = 1_790_000_000_000;
+
+    fn facts(taken: Option<i64>, exif: Option<(f64, f64)>, device: Option<DeviceWitness>) -> CaptureFacts {
+        CaptureFacts {
+            found_at: FOUND,
+            point: Some(POINT),
+            taken_at: taken,
+            exif_position: exif,
+            received_at: FOUND + 8 * 3600 * 1000,
+            device,
+        }
+    }
+
+    fn codes(f: &CaptureFacts) -> Vec<(FlagCode, Option<String>)> {
+        time_place_flags(f).into_iter().map(|x| (x.code, x.witness)).collect()
+    }
+
+    fn near(metres: f64) -> (f64, f64) {
+        (POINT.0, POINT.1 + metres / 111_000.0)
+    }
+
+    #[test]
+    fn the_phone_is_a_second_witness_that_only_adds_warnings() {
+        let hour = 3600 * 1000;
+        let received = FOUND + 8 * hour;
+        let phone = |pos: (f64, f64), clock: i64| DeviceWitness {
+            lng: Some(pos.0),
+            lat: Some(pos.1),
+            accuracy_m: Some(20.0),
+            clock_ms: Some(clock),
+        };
+        // A genuine fix: taken after finding, at the point, phone agrees.
+        assert!(codes(&facts(Some(received - 60_000), Some(near(30.0)), Some(phone(near(10.0), received)))).is_empty());
+        // EXIF alone says stale / far.
+        assert_eq!(
+            codes(&facts(Some(FOUND - hour), Some(near(30.0)), None)),
+            [(FlagCode::TakenBeforeFound, Some("exif".into()))]
+        );
+        assert_eq!(
+            codes(&facts(Some(received), Some(near(900.0)), None)),
+            [(FlagCode::FarFromPoint, Some("exif".into()))]
+        );
+        // The phone's clock runs 10 hours fast: its EXIF time looks fine, corrected it is stale.
+        let f = facts(Some(FOUND + 2 * hour), Some(near(30.0)), Some(phone(near(10.0), received + 10 * hour)));
+        let flags = time_place_flags(&f);
+        assert_eq!(flags.len(), 1);
+        assert_eq!((flags[0].code, flags[0].witness.as_deref()), (FlagCode::TakenBeforeFound, Some("device")));
+        assert!(flags[0].message.contains("快了10小时"), "{}", flags[0].message);
+        // A slow clock cannot clear what the photo shows; it is named for the supervisor.
+        let f = facts(Some(FOUND - hour), Some(near(30.0)), Some(phone(near(10.0), received - 20 * hour)));
+        assert_eq!(codes(&f), [(FlagCode::TakenBeforeFound, Some("exif".into()))]);
+        assert!(time_place_flags(&f)[0].message.contains("手机时钟慢了20小时"));
+        // No GPS in the photo (stripped by the browser): the phone's position at upload speaks.
+        let f = facts(Some(received - 5 * 60_000), None, Some(phone(near(2000.0), received)));
+        assert_eq!(codes(&f), [(FlagCode::FarFromPoint, Some("device".into()))]);
+        // ... but not for a photo taken long before the upload, nor with a vague position.
+        assert!(codes(&facts(Some(received - 3 * hour), None, Some(phone(near(2000.0), received)))).is_empty());
+        let vague = DeviceWitness { accuracy_m: Some(5000.0), ..phone(near(2000.0), received) };
+        assert!(codes(&facts(Some(received - 60_000), None, Some(vague))).is_empty());
+        // Within the accuracy of the fix, no warning.
+        let rough = DeviceWitness { accuracy_m: Some(250.0), ..phone(near(500.0), received) };
+        assert!(codes(&facts(Some(received - 60_000), None, Some(rough))).is_empty());
+        // Nothing at all: no capture data; with the phone at the point, the message says so.
+        assert_eq!(codes(&facts(None, None, None)), [(FlagCode::NoCaptureData, None)]);
+        let at_point = time_place_flags(&facts(None, None, Some(phone(near(40.0), received))));
+        assert!(at_point.len() == 1 && at_point[0].message.contains("上传时手机在点位附近（约40米）"));
+        let far = codes(&facts(None, None, Some(phone(near(3000.0), received))));
+        assert_eq!(far, [(FlagCode::FarFromPoint, Some("device".into())), (FlagCode::NoCaptureData, None)]);
+    }
+
+    #[test]
+    fn a_witness_from_a_client_is_checked() {
+        let mut e = crate::domain::validate::FieldErrors::default();
+        let ok = DeviceWitness { lat: Some(38.3), lng: Some(116.85), accuracy_m: Some(12.0), clock_ms: Some(FOUND) };
+        ok.check(&mut e, FOUND);
+        DeviceWitness::default().check(&mut e, FOUND);
+        assert!(e.is_empty());
+        for bad in [
+            DeviceWitness { lat: Some(38.3), ..Default::default() },
+            DeviceWitness { lat: Some(0.0), lng: Some(0.0), ..Default::default() },
+            DeviceWitness { accuracy_m: Some(-1.0), ..Default::default() },
+            DeviceWitness { clock_ms: Some(0), ..Default::default() },
+        ] {
+            let mut e = crate::domain::validate::FieldErrors::default();
+            bad.check(&mut e, FOUND);
+            assert_eq!(e.0.len(), 1, "{bad:?}");
+        }
     }
 }

@@ -3,7 +3,7 @@
 use super::Ctx;
 use super::points::visible;
 use crate::domain::audit::{ObjectType, Verb};
-use crate::domain::photo::{PhotoKind, PhotoOwner};
+use crate::domain::photo::{DeviceWitness, PhotoKind, PhotoOwner};
 use crate::domain::role::Role;
 use crate::domain::{ids::new_id, time::now_ms, time::to_local};
 use crate::error::{AppError, AppResult, Code};
@@ -28,7 +28,7 @@ pub async fn add_to_point(ctx: &Ctx<'_>, storage: &Storage, point_id: &str, byte
             format!("每个点位最多保存{MAX_PER_POINT}张照片，请先删除旧照片"),
         ));
     }
-    let photo = prepare(storage, PhotoOwner::Point, &point.id, PhotoKind::Point, bytes, ctx).await?;
+    let photo = prepare(storage, (PhotoOwner::Point, &point.id, PhotoKind::Point), bytes, None, ctx).await?;
     let mut w = ctx.write().await?;
     photo.insert(w.conn()).await?;
     let label = format!("{} {} · 照片", point.code, point.name);
@@ -38,13 +38,12 @@ pub async fn add_to_point(ctx: &Ctx<'_>, storage: &Storage, point_id: &str, byte
 }
 
 /// Checks a photo, writes its original and thumbnail to storage, and returns the row to insert
-/// (in the caller's transaction).
+/// (in the caller's transaction), with the uploading phone's witness when it sent one.
 pub async fn prepare(
     storage: &Storage,
-    owner_type: PhotoOwner,
-    owner_id: &str,
-    kind: PhotoKind,
+    (owner_type, owner_id, kind): (PhotoOwner, &str, PhotoKind),
     bytes: Vec<u8>,
+    device: Option<DeviceWitness>,
     ctx: &Ctx<'_>,
 ) -> AppResult<Photo> {
     let processed = tokio::task::spawn_blocking(move || media::intake(&bytes))
@@ -78,6 +77,10 @@ pub async fn prepare(
         lng: processed.gps.map(|g| g.0),
         flags: "[]".into(),
         signature: processed.signature.to_text(),
+        device_lat: device.and_then(|d| d.lat),
+        device_lng: device.and_then(|d| d.lng),
+        device_accuracy: device.and_then(|d| d.accuracy_m),
+        device_clock: device.and_then(|d| d.clock_ms),
     })
 }
 

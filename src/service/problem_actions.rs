@@ -5,7 +5,7 @@ use super::Ctx;
 use super::problems::{MAX_PHOTOS, announce, event, evidence_flags, item_limit, prepare_photos, visible};
 use super::write::{Write, expected};
 use crate::domain::notify::NotifyEvent;
-use crate::domain::photo::PhotoKind;
+use crate::domain::photo::{DeviceWitness, PhotoKind};
 use crate::domain::problem::{self as rules, Action, Actor, Facts, IronRule, Outcome, Source, Step};
 use crate::domain::time::{now_ms, to_local};
 use crate::domain::validate::{FieldErrors, optional_text, required_text};
@@ -40,6 +40,9 @@ pub struct ActInput {
     /// since is refused with 409 stale_version
     #[serde(default, deserialize_with = "super::version")]
     pub version: Option<i64>,
+    /// The phone's position and clock when it sent the after-photos (submit_fix)
+    #[serde(default)]
+    pub device: Option<DeviceWitness>,
 }
 
 /// The actions the current user may take now, for buttons.
@@ -78,7 +81,7 @@ pub async fn act(
     let expected = expected(input.version)?;
     let mut a = apply(ctx, &old, (action, outcome), &input, photos.len()).await?;
     if action == Action::SubmitFix {
-        a.photos = after_photos(ctx, storage, &old, photos).await?;
+        a.photos = after_photos(ctx, storage, &old, photos, input.device).await?;
     }
     let mut w = ctx.write().await?;
     w.update_as(action, &old, &mut a.p, expected).await?;
@@ -101,6 +104,9 @@ async fn apply(
     photos: usize,
 ) -> AppResult<Applied> {
     let mut e = FieldErrors::default();
+    if let Some(d) = &input.device {
+        d.check(&mut e, now_ms());
+    }
     let reason = optional_text(&mut e, "reason", "理由", &input.reason, 300, true);
     if action.needs_reason() && reason.is_empty() {
         e.add("reason", Code::Required, format!("请填写“{}”的理由", action.label()));
@@ -208,8 +214,14 @@ async fn transfer(
 }
 
 /// The after-photos of a fix, checked, stored and flagged when they look like re-used evidence.
-async fn after_photos(ctx: &Ctx<'_>, storage: &Storage, old: &Problem, photos: Vec<Vec<u8>>) -> AppResult<Vec<Photo>> {
-    let mut stored = prepare_photos(ctx, storage, &old.id, PhotoKind::After, photos).await?;
+async fn after_photos(
+    ctx: &Ctx<'_>,
+    storage: &Storage,
+    old: &Problem,
+    photos: Vec<Vec<u8>>,
+    device: Option<DeviceWitness>,
+) -> AppResult<Vec<Photo>> {
+    let mut stored = prepare_photos(ctx, storage, (&old.id, PhotoKind::After), photos, device).await?;
     for ph in &mut stored {
         ph.flags = serde_json::to_string(&evidence_flags(ctx, storage, old, ph).await?).unwrap_or_else(|_| "[]".into());
     }

@@ -8,7 +8,9 @@ pub use super::problem_actions::{ActInput, act, allowed, merge};
 use super::write::Write;
 use crate::domain::ids::new_id;
 use crate::domain::notify::NotifyEvent;
-use crate::domain::photo::{EvidenceFlag, FlagCode, PhotoKind, PhotoOwner};
+use crate::domain::photo::{
+    CaptureFacts, DeviceWitness, EvidenceFlag, FlagCode, PhotoKind, PhotoOwner, time_place_flags,
+};
 use crate::domain::problem::{self as rules, IronRule, Limit, Source, State, Step};
 use crate::domain::role::Role;
 use crate::domain::standard::{Publication, Severity, TimeUnit, applies};
@@ -77,6 +79,9 @@ pub struct FileInput {
     /// File even though an open problem exists at this point for the same standard item
     #[serde(default)]
     pub allow_duplicate: bool,
+    /// The phone's position and clock when it sent the photos (a second witness beside EXIF)
+    #[serde(default)]
+    pub device: Option<DeviceWitness>,
 }
 
 fn parse_time(s: &str) -> Option<i64> {
@@ -120,7 +125,7 @@ pub async fn file(ctx: &Ctx<'_>, storage: &Storage, input: FileInput, photos: Ve
     let deadline = deadline_of(ctx, &f).await?;
     // Photos are checked and stored before anything is written; a bad photo refuses the filing.
     let id = new_id();
-    let stored = prepare_photos(ctx, storage, &id, PhotoKind::Before, photos).await?;
+    let stored = prepare_photos(ctx, storage, (&id, PhotoKind::Before), photos, input.device).await?;
     let mut p = new_problem(ctx, &f, id, deadline, now);
     let mut w = ctx.write().await?;
     p.code = next_code(w.conn(), now).await?;
@@ -141,6 +146,9 @@ pub async fn file(ctx: &Ctx<'_>, storage: &Storage, input: FileInput, photos: Ve
 /// Every field of a filing, checked; all mistakes at once.
 async fn check_filing(ctx: &Ctx<'_>, input: &FileInput, photos: usize, now: i64) -> AppResult<Filing> {
     let mut e = FieldErrors::default();
+    if let Some(d) = &input.device {
+        d.check(&mut e, now);
+    }
     let point = check_point(ctx, input, &mut e).await?;
     let source = Source::parse(input.source.trim());
     if source.is_none() {
@@ -291,13 +299,14 @@ pub fn limit_of(i: &Item) -> Limit {
 pub async fn prepare_photos(
     ctx: &Ctx<'_>,
     storage: &Storage,
-    problem_id: &str,
-    kind: PhotoKind,
+    (problem_id, kind): (&str, PhotoKind),
     photos: Vec<Vec<u8>>,
+    device: Option<DeviceWitness>,
 ) -> AppResult<Vec<Photo>> {
     let mut stored = Vec::with_capacity(photos.len());
     for bytes in photos {
-        stored.push(super::photos::prepare(storage, PhotoOwner::Problem, problem_id, kind, bytes, ctx).await?);
+        let owner = (PhotoOwner::Problem, problem_id, kind);
+        stored.push(super::photos::prepare(storage, owner, bytes, device, ctx).await?);
     }
     Ok(stored)
 }
@@ -390,36 +399,22 @@ pub async fn announce(conn: &mut AnyConnection, p: &Problem, now: i64) -> AppRes
 /// At the photo's own point another photo counts as the same picture only this close.
 const SAME_POINT_BITS: u32 = 4;
 
-/// How far from its point an after-photo may be taken before it is flagged.
-pub const MAX_DISTANCE_M: f64 = 300.0;
-
 /// Warnings about an after-photo, for the supervisor at the re-check, each with its evidence:
 /// it repeats the problem's before-photo or any photo already on the platform (found by
 /// signature, confirmed by aligning the two pictures: see `media::evidence`), was taken before
 /// the problem was found, far from the point, or carries no capture data at all.
 pub async fn evidence_flags(ctx: &Ctx<'_>, storage: &Storage, p: &Problem, ph: &Photo) -> AppResult<Vec<EvidenceFlag>> {
-    use crate::domain::time::fmt_local;
     let mut flags = reused(ctx, storage, p, ph).await?;
-    match ph.taken_at {
-        Some(t) if t < p.found_at => {
-            let message = format!("拍摄时间{}早于问题发现时间{}", fmt_local(t), fmt_local(p.found_at));
-            flags.push(EvidenceFlag { taken_at: Some(t), ..EvidenceFlag::new(FlagCode::TakenBeforeFound, message) });
-        }
-        Some(_) => {}
-        None => {
-            flags.push(EvidenceFlag::new(FlagCode::NoCaptureData, "照片没有拍摄时间信息（可能不是原图或被处理过）"))
-        }
-    }
-    if let (Some(lng), Some(lat)) = (ph.lng, ph.lat)
-        && let Some(point) = point_store::get(ctx.db, &p.point_id).await?
-        && let (Some(plng), Some(plat)) = (point.lng, point.lat)
-    {
-        let d = crate::domain::geo::distance_m((lng, lat), (plng, plat)).round();
-        if d > MAX_DISTANCE_M {
-            let message = format!("拍摄位置距点位约{d}米");
-            flags.push(EvidenceFlag { distance_m: Some(d), ..EvidenceFlag::new(FlagCode::FarFromPoint, message) });
-        }
-    }
+    let point = point_store::get(ctx.db, &p.point_id).await?;
+    let facts = CaptureFacts {
+        found_at: p.found_at,
+        point: point.and_then(|pt| Some((pt.lng?, pt.lat?))),
+        taken_at: ph.taken_at,
+        exif_position: ph.lng.zip(ph.lat),
+        received_at: ph.uploaded_at,
+        device: ph.device(),
+    };
+    flags.extend(time_place_flags(&facts));
     Ok(flags)
 }
 

@@ -2,7 +2,7 @@
 
 use super::Db;
 use crate::domain::audit::ObjectType;
-use crate::domain::photo::{EvidenceFlag, PhotoKind, PhotoOwner};
+use crate::domain::photo::{DeviceWitness, EvidenceFlag, PhotoKind, PhotoOwner};
 use serde::Serialize;
 
 #[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
@@ -38,6 +38,25 @@ pub struct Photo {
     /// The perceptual hashes the re-use search compares
     #[serde(skip)]
     pub signature: String,
+    /// Where the uploading phone was (browser geolocation, WGS-84) and its accuracy in metres
+    pub device_lat: Option<f64>,
+    pub device_lng: Option<f64>,
+    pub device_accuracy: Option<f64>,
+    /// The uploading device's clock when it sent the photo (ms); `uploaded_at` is the server's
+    pub device_clock: Option<i64>,
+}
+
+impl Photo {
+    /// The phone's witness stored with the photo.
+    pub fn device(&self) -> Option<DeviceWitness> {
+        let w = DeviceWitness {
+            lat: self.device_lat,
+            lng: self.device_lng,
+            accuracy_m: self.device_accuracy,
+            clock_ms: self.device_clock,
+        };
+        (w != DeviceWitness::default()).then_some(w)
+    }
 }
 
 fn flag_list<S: serde::Serializer>(v: &str, s: S) -> Result<S::Ok, S::Error> {
@@ -49,12 +68,13 @@ crate::record! {
     Photo in "photos" as ObjectType::Photo,
     label |p| format!("{} {}", p.kind.label(), p.id),
     insert [id, owner_type, owner_id, content_type, width, height, size, sha256, original_key, thumb_key, uploaded_by,
-        uploaded_at, kind, phash, taken_at, lat, lng, flags, signature],
+        uploaded_at, kind, phash, taken_at, lat, lng, flags, signature, device_lat, device_lng, device_accuracy,
+        device_clock],
     persistent = false,
 }
 
 const COLS: &str = "id, owner_type, owner_id, content_type, width, height, size, sha256, original_key, thumb_key, uploaded_by, \
-     uploaded_at, kind, phash, taken_at, lat, lng, flags, signature";
+     uploaded_at, kind, phash, taken_at, lat, lng, flags, signature, device_lat, device_lng, device_accuracy, device_clock";
 
 pub async fn of(db: &Db, owner_type: PhotoOwner, owner_id: &str) -> Result<Vec<Photo>, sqlx::Error> {
     sqlx::query_as::<_, Photo>(&format!(

@@ -179,3 +179,105 @@ both!(another_problems_photo_at_another_point_is_caught_after_resaving, |app: Te
     let (_, d) = sup.get(&format!("/api/v1/problems/{qid}")).await;
     assert!(!flags_of(&d).iter().any(|f| f.starts_with("reused")), "{:?}", flags_of(&d));
 });
+
+both!(the_phones_position_and_clock_are_a_second_witness, |app: TestApp| async move {
+    let sup = app.api_login("supervisor").await;
+    let lead = app.api_login("lead").await;
+    let (point, item) = road_point(&app).await;
+    let (plng, plat): (f64, f64) = sqlx::query_as(&format!("SELECT lng, lat FROM points WHERE id = '{point}'"))
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    let now = chuangcheng::domain::time::now_ms();
+    let new_problem = |n: u8| {
+        let (sup, lead) = (&sup, &lead);
+        let (point, item) = (point.clone(), item.clone());
+        async move {
+            let p = sup
+                .file_ok(json!({"point_id": point, "standard_item_id": item, "description": format!("旁证{n}"),
+                    "source": "supervision", "allow_duplicate": true, "photos": [photo(90 + n)]}))
+                .await;
+            let id = p["id"].as_str().unwrap().to_string();
+            lead.act_ok(&id, "acknowledge", json!({})).await;
+            id
+        }
+    };
+    let after = |d: &Value| d["photos"].as_array().unwrap().iter().find(|p| p["kind"] == "after").unwrap().clone();
+
+    // 1. The browser stripped the photo's EXIF; the phone was 2.5 km away when it sent it.
+    let id = new_problem(1).await;
+    let device = json!({"lat": plat, "lng": plng + 0.03, "accuracy_m": 15, "clock_ms": now});
+    let (status, body) =
+        lead.act(&id, "submit_fix", json!({"note": "已整改", "photos": [photo(101)], "device": device})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, d) = sup.get(&format!("/api/v1/problems/{id}")).await;
+    let far: Vec<Value> = flag_objects(&d).into_iter().filter(|f| f["code"] == "far_from_point").collect();
+    assert_eq!(far.len(), 1, "{:?}", flags_of(&d));
+    assert_eq!(far[0]["witness"], "device");
+    assert!(
+        far[0]["distance_m"].as_f64().unwrap() > 2000.0
+            && far[0]["message"].as_str().unwrap().contains("上传时手机距点位")
+    );
+    let ph = after(&d);
+    assert_eq!((ph["device_accuracy"].as_f64(), ph["device_clock"].as_i64()), (Some(15.0), Some(now)));
+    assert!(ph["uploaded_at"].as_i64().unwrap() >= now, "the server's receipt time is kept");
+
+    // 2. The phone's clock runs five hours fast: its EXIF time looks later than the finding,
+    //    corrected by the clock error it is earlier.
+    let id = new_problem(2).await;
+    let taken = chuangcheng::domain::time::to_local(now + 60_000).format("%Y:%m:%d %H:%M:%S").to_string();
+    let device = json!({"lat": plat, "lng": plng, "accuracy_m": 10, "clock_ms": now + 5 * 3600 * 1000});
+    let (status, _) = lead
+        .act(
+            &id,
+            "submit_fix",
+            json!({"note": "已整改", "photos": [jpeg_with_exif(41, &taken, plng, plat)], "device": device}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, d) = sup.get(&format!("/api/v1/problems/{id}")).await;
+    let f = flag_objects(&d);
+    assert_eq!(f.len(), 1, "{:?}", flags_of(&d));
+    assert_eq!((f[0]["code"].as_str(), f[0]["witness"].as_str()), (Some("taken_before_found"), Some("device")));
+    assert!(f[0]["message"].as_str().unwrap().contains("手机时钟快了5小时"), "{}", f[0]);
+
+    // 3. A client sending a broken witness is told what is wrong; nothing is saved.
+    let id = new_problem(3).await;
+    let (status, body) =
+        lead.act(&id, "submit_fix", json!({"note": "已整改", "photos": [photo(103)], "device": {"lat": plat}})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(field_codes(&body).contains(&("device".into(), "invalid_position".into())), "{body}");
+    let (_, d) = sup.get(&format!("/api/v1/problems/{id}")).await;
+    assert_eq!(d["problem"]["state"], "acknowledged");
+    assert!(d["photos"].as_array().unwrap().iter().all(|p| p["kind"] != "after"), "no after-photo was kept");
+
+    // 4. On the page: the form's hidden fields (filled by the page's script) reach the photo,
+    //    and the re-check shows each witness.
+    let id = new_problem(4).await;
+    let b = app.login("lead").await;
+    let clock = now.to_string();
+    let (lat, lng) = (plat.to_string(), (plng + 0.0002).to_string());
+    let fields = [
+        ("note", "已清理"),
+        ("device_lat", lat.as_str()),
+        ("device_lng", lng.as_str()),
+        ("device_accuracy", "12"),
+        ("device_clock", clock.as_str()),
+    ];
+    let (status, _, _) = act_on_page(&b, &id, "submit_fix", &fields, vec![jpeg_bytes(104)]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, d) = sup.get(&format!("/api/v1/problems/{id}")).await;
+    let ph = after(&d);
+    assert_eq!((ph["device_accuracy"].as_f64(), ph["device_clock"].as_i64()), (Some(12.0), Some(now)));
+    let f = flags_of(&d);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert!(f[0].starts_with("no_capture_data:") && f[0].contains("上传时手机在点位附近"), "{f:?}");
+    let s = app.login("supervisor").await;
+    let (_, html) = s.get(&format!("/problems/{id}")).await;
+    assert!(html.contains("拍摄 未知 · 上传 ") && html.contains("手机定位±12米"), "the witnesses are shown");
+    let (_, html) = s.get(&format!("/problems/new?point_id={point}")).await;
+    assert!(
+        html.contains("name=\"device_lat\"") && html.contains("data-device-status"),
+        "the filing form has them too"
+    );
+});

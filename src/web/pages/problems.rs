@@ -2,7 +2,7 @@
 //! before/after photos side by side and the actions open to the user.
 
 use super::opt;
-use crate::domain::photo::{PhotoKind, PhotoOwner};
+use crate::domain::photo::{DeviceWitness, PhotoKind, PhotoOwner};
 use crate::domain::problem::{Action, Source};
 use crate::domain::role::Role;
 use crate::domain::time::{fmt_local, now_ms, to_local};
@@ -143,6 +143,19 @@ fn photos_of(form: &CsrfMultipart, field: &str) -> Vec<Vec<u8>> {
     form.files.iter().filter(|f| f.field == field && !f.bytes.is_empty()).map(|f| f.bytes.clone()).collect()
 }
 
+/// The phone's position and clock, filled in by the page's script (static/app.js) when the
+/// browser allows it; nothing when it does not.
+fn device_of(form: &CsrfMultipart) -> Option<DeviceWitness> {
+    let num = |k: &str| form.fields.get(k).and_then(|v| v.trim().parse::<f64>().ok()).filter(|v| v.is_finite());
+    let w = DeviceWitness {
+        lat: num("device_lat"),
+        lng: num("device_lng"),
+        accuracy_m: num("device_accuracy"),
+        clock_ms: num("device_clock").map(|v| v as i64),
+    };
+    (w != DeviceWitness::default()).then_some(w)
+}
+
 pub async fn create(form: CsrfMultipart) -> PageResult<Response> {
     let page = &form.page;
     let get = |k: &str| form.fields.get(k).cloned().unwrap_or_default();
@@ -155,6 +168,7 @@ pub async fn create(form: CsrfMultipart) -> PageResult<Response> {
         source: get("source"),
         found_at: get("found_at"),
         allow_duplicate: get("allow_duplicate") == "1",
+        device: device_of(&form),
     };
     match svc::file(&page.ctx(), &page.state.storage, input.clone(), photos_of(&form, "photos")).await {
         Ok(p) => Ok(Redirect::to(&format!("/problems/{}", p.id)).into_response()),
@@ -176,6 +190,28 @@ pub async fn create(form: CsrfMultipart) -> PageResult<Response> {
 /// The evidence warnings of a photo, for the page.
 pub fn flags_of(ph: &Photo) -> Vec<crate::domain::photo::EvidenceFlag> {
     crate::domain::photo::EvidenceFlag::list(&ph.flags)
+}
+
+/// What each witness says about a photo, in one line: when the photo says it was taken, when
+/// the server received it, and what the phone reported.
+pub fn witnesses_of(ph: &Photo) -> String {
+    let short = |t: i64| to_local(t).format("%m-%d %H:%M").to_string();
+    let mut parts = vec![
+        format!("拍摄 {}", ph.taken_at.map(short).unwrap_or_else(|| "未知".into())),
+        format!("上传 {}", short(ph.uploaded_at)),
+    ];
+    if ph.lat.is_some() {
+        parts.push("照片含定位".into());
+    }
+    if let Some(d) = ph.device() {
+        if d.position().is_some() {
+            parts.push(format!("手机定位±{}米", d.accuracy_m.unwrap_or(0.0).round()));
+        }
+        if let Some(skew) = d.clock_ms.map(|c| c - ph.uploaded_at).filter(|s| s.abs() > 120_000) {
+            parts.push(format!("手机时钟{}{}分钟", if skew > 0 { "快" } else { "慢" }, skew.abs() / 60_000));
+        }
+    }
+    parts.join(" · ")
 }
 
 pub struct EventView {
@@ -274,6 +310,7 @@ pub async fn act(Path((id, action)): Path<(String, String)>, form: CsrfMultipart
         lead_name: get("lead_name"),
         unit_id: get("unit_id"),
         version: get("version").trim().parse().ok(),
+        device: device_of(&form),
     };
     match svc::act(&page.ctx(), &page.state.storage, &id, action, input, photos_of(&form, "photos")).await {
         Ok(_) => Ok(Redirect::to(&format!("/problems/{id}")).into_response()),
