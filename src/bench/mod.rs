@@ -171,7 +171,7 @@ fn bench_problem(i: u64, n: u64, now: i64, (point, _, lead, point_name): &BenchP
 pub async fn run(config: Config, problems: u64, intake: u64, reuse: bool, only: Option<String>) -> anyhow::Result<()> {
     let want = |name: &str| only.as_deref().is_none_or(|o| name.contains(o));
     if want("imports") {
-        evidence::imports().await;
+        evidence::imports(config.clone()).await?;
     }
     if want("evidence") {
         tokio::task::spawn_blocking(evidence::bench).await?;
