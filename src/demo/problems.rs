@@ -97,7 +97,8 @@ pub async fn seed(db: &Db, storage: &Storage) -> AppResult<Seeded> {
         version: Some(p.version),
         ..Default::default()
     };
-    // 0 stays 待签收; 1 acknowledged; 2 fixed, awaiting the re-check; 3 closed; 4 reworked.
+    // 0 stays 待签收; 1 acknowledged; 2 fixed, awaiting the re-check; 3 closed; 4 reworked;
+    // 5 acknowledged with an extension request.
     for p in filed.iter_mut().skip(1) {
         *p = act(&l, storage, &p.id, Action::Acknowledge, step(p, ""), vec![]).await?;
     }
@@ -112,6 +113,13 @@ pub async fn seed(db: &Db, storage: &Storage) -> AppResult<Seeded> {
     }
     if let Some(p) = filed.get(4) {
         act(&s, storage, &p.id, Action::Fail, step(p, "周边仍有散落垃圾"), vec![]).await?;
+    }
+    // 5 waits for the office: the unit asked for more time (the office's queue shows it).
+    if let Some(p) = filed.get(5) {
+        let ask = ActInput {
+            days: Some(2), ..step(p, "摊贩需联合市场监管部门劝离，申请延期2个工作日")
+        };
+        act(&l, storage, &p.id, Action::RequestExtension, ask, vec![]).await?;
     }
     scoring(db).await?;
     Ok(Seeded { history, today: filed.len() })

@@ -51,6 +51,11 @@ pub fn parse_local_day_start(s: &str) -> Option<i64> {
 
 pub const DAY_MS: i64 = 24 * 3600 * 1000;
 
+/// Midnight at the end of the Beijing day holding `t`.
+pub fn end_of_local_day(t: i64) -> i64 {
+    parse_local_day_start(&to_local(t).format("%Y-%m-%d").to_string()).unwrap_or(t) + DAY_MS
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,6 +26,7 @@ pub mod sheet;
 pub mod standards;
 pub mod tasks;
 pub mod teams;
+pub mod today;
 pub mod two_step;
 pub mod units;
 pub mod users;

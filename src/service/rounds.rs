@@ -14,8 +14,14 @@ use utoipa::ToSchema;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Rounds {
-    /// 晨扫描 (supervisors and the office; empty for others)
+    /// 晨扫描 (supervisors and the office; empty for others): the area's points, those not yet
+    /// inspected today first
     pub scan: Vec<PointRow>,
+    /// Of `scan`, the points inspected today (a problem found or a clean inspection since midnight)
+    pub inspected: Vec<String>,
+    /// All points of the round, and how many are still to inspect today
+    pub scan_total: i64,
+    pub scan_remaining: i64,
     /// 回头看 (supervisors and the office)
     pub recheck: Vec<ProblemRow>,
     /// 今日必须办结 (units and the office)
@@ -25,31 +31,66 @@ pub struct Rounds {
     pub shows_due: bool,
 }
 
+/// The points of an inspector's round: a supervisor's team areas, a grid worker's area,
+/// everything for the office and evaluators.
+async fn round_filter(ctx: &Ctx<'_>) -> AppResult<point_store::PointFilter> {
+    let mut f = point_store::PointFilter { active: Some(true), ..Default::default() };
+    if ctx.user.role == Role::Supervisor {
+        let areas: Vec<Option<String>> = sqlx::query_scalar(
+            "SELECT t.area_id FROM teams t JOIN team_members m ON m.team_id = t.id WHERE m.user_id = $1",
+        )
+        .bind(&ctx.user.id)
+        .fetch_all(&ctx.db.pool)
+        .await?;
+        let mut ids = Vec::new();
+        for a in areas.into_iter().flatten() {
+            ids.extend(org::subtree_ids(ctx.db, &a).await?);
+        }
+        f.area_ids = Some(ids);
+    } else {
+        f.area_ids = super::access::area_scope(ctx).await?;
+    }
+    Ok(f)
+}
+
+fn midnight(now: i64) -> i64 {
+    parse_local_day_start(&to_local(now).format("%Y-%m-%d").to_string()).unwrap_or(now)
+}
+
+/// Points of the round not yet inspected today (the first page) and how many there are.
+pub struct Scan {
+    pub points: Vec<PointRow>,
+    pub remaining: i64,
+}
+
+pub async fn scan(ctx: &Ctx<'_>, page: PageReq) -> AppResult<Scan> {
+    let mut f = round_filter(ctx).await?;
+    f.not_inspected_since = Some(midnight(now_ms()));
+    let (points, remaining) = point_store::list(ctx.db, &f, page).await?;
+    Ok(Scan { points, remaining })
+}
+
+/// The most points the 晨扫描 list shows at once (the page says when there are more).
+pub const SCAN_SHOWN: i64 = 500;
+
 pub async fn today(ctx: &Ctx<'_>) -> AppResult<Rounds> {
     let role = ctx.user.role;
-    let inspector = matches!(role, Role::Admin | Role::Supervisor);
+    let inspector = matches!(role, Role::Admin | Role::Supervisor | Role::GridWorker);
     let unit_side = role.needs_unit() || role == Role::Admin;
-    // 晨扫描: the points of the supervisor's team areas (everything for the office).
-    let scan = if inspector {
-        let mut f = point_store::PointFilter { active: Some(true), ..Default::default() };
-        if role == Role::Supervisor {
-            let areas: Vec<Option<String>> = sqlx::query_scalar(
-                "SELECT t.area_id FROM teams t JOIN team_members m ON m.team_id = t.id WHERE m.user_id = $1",
-            )
-            .bind(&ctx.user.id)
-            .fetch_all(&ctx.db.pool)
-            .await?;
-            let mut ids = Vec::new();
-            for a in areas.into_iter().flatten() {
-                ids.extend(org::subtree_ids(ctx.db, &a).await?);
-            }
-            f.area_ids = Some(ids);
-        }
-        point_store::list(ctx.db, &f, PageReq::new(Some(1), Some(50))).await?.0
+    // 晨扫描: every point of the round, those still to inspect today first.
+    let (scan, inspected, scan_total, scan_remaining) = if inspector {
+        let f = round_filter(ctx).await?;
+        let (mut points, total) = point_store::list(ctx.db, &f, PageReq { page: 1, size: SCAN_SHOWN }).await?;
+        let ids: Vec<String> = points.iter().map(|p| p.id.clone()).collect();
+        let inspected = point_store::inspected_since(ctx.db, &ids, midnight(now_ms())).await?;
+        points.sort_by_key(|p| inspected.contains(&p.id));
+        let remaining = scan(ctx, PageReq::new(Some(1), Some(1))).await?.remaining;
+        (points, inspected, total, remaining)
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new(), 0, 0)
     };
-    let recheck = if inspector {
+    let rechecker = matches!(role, Role::Admin | Role::Supervisor);
+    let recheck = if rechecker {
         let mut f = scope(ctx).await?;
         f.states = Some(vec![crate::domain::problem::State::Submitted]);
         store::list(ctx.db, &f, PageReq::new(Some(1), Some(100))).await?.0
@@ -66,5 +107,15 @@ pub async fn today(ctx: &Ctx<'_>) -> AppResult<Rounds> {
     } else {
         Vec::new()
     };
-    Ok(Rounds { scan, recheck, due_today, shows_scan: inspector, shows_recheck: inspector, shows_due: unit_side })
+    Ok(Rounds {
+        scan,
+        inspected,
+        scan_total,
+        scan_remaining,
+        recheck,
+        due_today,
+        shows_scan: inspector,
+        shows_recheck: rechecker,
+        shows_due: unit_side,
+    })
 }

@@ -99,6 +99,8 @@ pub struct PointFilter {
     pub active: Option<bool>,
     pub outside_grids: bool,
     pub keyword: Option<String>,
+    /// Only points with no problem found and no clean inspection since this moment (the round)
+    pub not_inspected_since: Option<i64>,
 }
 
 const ROW_SELECT: &str = "SELECT p.*, t.name AS type_name, t.color AS type_color, \
@@ -118,7 +120,34 @@ fn filter_sql(db: &Db, f: &PointFilter) -> Where {
         w.and("p.grid_id IS NULL".into());
     }
     w.contains(db, &["p.name", "p.code", "p.address", "p.lead_name"], f.keyword.as_deref());
+    if let Some(since) = f.not_inspected_since {
+        let (a, b) = (w.int(since), w.int(since));
+        w.and(format!(
+            "NOT EXISTS (SELECT 1 FROM problems q WHERE q.point_id = p.id AND q.found_at >= {a}) \
+             AND NOT EXISTS (SELECT 1 FROM point_inspections i WHERE i.point_id = p.id AND i.at >= {b})"
+        ));
+    }
     w
+}
+
+/// Of these points, the ones inspected since `since` (a problem found there or a clean
+/// inspection recorded).
+pub async fn inspected_since(db: &Db, ids: &[String], since: i64) -> Result<Vec<String>, sqlx::Error> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+        let list = marks.join(", ");
+        let sql = format!(
+            "SELECT point_id FROM problems WHERE found_at >= $1 AND point_id IN ({list}) \
+             UNION SELECT point_id FROM point_inspections WHERE at >= $1 AND point_id IN ({list})"
+        );
+        let mut q = sqlx::query_scalar::<_, String>(&sql).bind(since);
+        for id in chunk {
+            q = q.bind(id);
+        }
+        out.extend(q.fetch_all(&db.pool).await?);
+    }
+    Ok(out)
 }
 
 pub async fn list(db: &Db, f: &PointFilter, page: PageReq) -> Result<(Vec<PointRow>, i64), sqlx::Error> {

@@ -109,7 +109,16 @@ pub struct ProblemFilter {
     pub extended: bool,
     /// Open (clock running) with a deadline before this moment
     pub due_before: Option<i64>,
+    /// Open (clock running) with a deadline at or after this moment
+    pub due_from: Option<i64>,
+    /// Waiting for the office's decision on an extension or transfer request
+    pub pending: bool,
 }
+
+/// A transfer request not yet decided (no transfer, refusal, void or postponement after it).
+const TRANSFER_PENDING: &str = "EXISTS (SELECT 1 FROM problem_events e WHERE e.problem_id = q.id \
+     AND e.action = 'request_transfer' AND NOT EXISTS (SELECT 1 FROM problem_events d WHERE d.problem_id = q.id \
+     AND d.action IN ('transfer', 'refuse_transfer', 'void', 'postpone') AND d.at >= e.at))";
 
 const ROW: &str = "SELECT q.id, q.code, q.point_id, p.name AS point_name, t.name AS type_name, q.unit_id, u.name AS unit_name, \
      q.lead_name, q.category, q.severity, q.source, q.description, q.state, q.rework_count, q.found_at, q.deadline_at, q.closed_at, \
@@ -137,6 +146,10 @@ fn filter_sql(db: &Db, f: &ProblemFilter) -> Where {
     w.when(f.closed_on_time, "q.state = 'closed' AND q.closed_at <= q.deadline_at");
     w.when(f.extended, "q.extensions > 0");
     w.compare("q.state IN ('dispatched', 'acknowledged') AND q.deadline_at <", f.due_before);
+    w.compare("q.state IN ('dispatched', 'acknowledged') AND q.deadline_at >=", f.due_from);
+    if f.pending {
+        w.and(format!("q.state IN ('dispatched', 'acknowledged') AND (q.extension_pending = 1 OR {TRANSFER_PENDING})"));
+    }
     if let Some(k) = &f.keyword {
         keyword_sql(db, &mut w, k);
     }
@@ -401,6 +414,25 @@ pub async fn list_keyset(
         rows,
         total,
     })
+}
+
+/// The undecided requests of these problems: (problem id, 申请延期 / 申请转办, the request's note).
+pub async fn pending_requests(db: &Db, ids: &[String]) -> Result<Vec<(String, String, String)>, sqlx::Error> {
+    let mut out = Vec::new();
+    for id in ids {
+        let last: Option<(String, String)> = sqlx::query_as(
+            "SELECT e.action, e.note FROM problem_events e WHERE e.problem_id = $1 \
+             AND e.action IN ('request_extension', 'request_transfer') ORDER BY e.at DESC, e.id DESC LIMIT 1",
+        )
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?;
+        if let Some((action, note)) = last {
+            let label = if action == "request_extension" { "申请延期" } else { "申请转办" };
+            out.push((id.clone(), label.to_string(), note));
+        }
+    }
+    Ok(out)
 }
 
 pub async fn get(db: &Db, id: &str) -> Result<Option<Problem>, sqlx::Error> {

@@ -52,6 +52,17 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<Unit>, sqlx::Error> {
 }
 
 /// Every unit, active or not (the units a notice asks to confirm reading).
+/// Units that have not confirmed reading a notice: (id, name), by name.
+pub async fn not_confirmed(db: &Db, notice_id: &str) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT u.id, u.name FROM units u WHERE NOT EXISTS \
+         (SELECT 1 FROM notice_reads r WHERE r.notice_id = $1 AND r.unit_id = u.id) ORDER BY u.name",
+    )
+    .bind(notice_id)
+    .fetch_all(&db.pool)
+    .await
+}
+
 pub async fn count_all(db: &Db) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT COUNT(*) FROM units").fetch_one(&db.pool).await
 }

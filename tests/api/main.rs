@@ -29,6 +29,7 @@ mod schema;
 mod scoring;
 mod search;
 mod standards;
+mod today;
 mod two_step;
 mod ui;
 mod units;

@@ -282,13 +282,13 @@ both!(the_notice_list_filters_pages_and_exports_and_units_see_what_they_have_not
         num[..num.find('<').unwrap()].to_string()
     };
     let (_, home) = app.login("bank").await.get("/").await;
-    assert_eq!(card(&home, "待确认通报"), "1", "{home}");
+    assert_eq!(card(&home, "通报待确认"), "1", "{home}");
     assert!(home.contains("href=\"/notices?unread=1\""));
     assert_eq!(card(&home, "本周千分制得分"), "1000");
     let (_, home) = b.get("/").await;
-    assert_eq!(card(&home, "待发布通报"), "2", "{home}");
+    assert_eq!(card(&home, "待发布的通报"), "2", "{home}");
     let units = app.scalar("SELECT COUNT(*) FROM units").await;
-    assert_eq!(card(&home, "最新通报未确认单位"), (units - 1).to_string());
+    assert_eq!(card(&home, "最新通报未确认的单位"), (units - 1).to_string());
     let (status, html) = b.get("/notices?kind=monthly").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(html.contains("通报类型“monthly”无效"), "{html}");

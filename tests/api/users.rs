@@ -60,7 +60,7 @@ both!(an_admin_creates_scoped_accounts, |app: TestApp| async move {
     let mut lead = app.browser();
     assert_eq!(lead.login("mzj_lead", "Qian2026x").await.status(), StatusCode::SEE_OTHER);
     let (_, html) = lead.get("/").await;
-    assert!(html.contains("所属单位：运河区民政局"));
+    assert!(html.contains("（点位负责人） · 运河区民政局"), "{html}");
     // The list filters by role and keyword.
     let (_, html) = b.get("/users?role=point_lead&q=钱").await;
     assert!(html.contains("钱多多") && html.contains("共 1 条"));

@@ -87,3 +87,11 @@ pub async fn change_password(api: ApiUser, JsonBody(input): JsonBody<PasswordInp
     user_svc::change_own_password(&api.ctx(), input).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// The signed-in person's work now (我的待办), most urgent first: each section with its total, the
+/// ledger link behind it and its first items.
+#[utoipa::path(get, path = "/me/todo", tag = "auth",
+    responses((status = 200, body = Vec<crate::service::today::TodoSection>), (status = 401, body = ErrorBody)))]
+pub async fn todo(api: ApiUser) -> ApiResult<Json<Vec<crate::service::today::TodoSection>>> {
+    Ok(Json(crate::service::today::todo(&api.ctx()).await?))
+}

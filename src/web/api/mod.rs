@@ -40,6 +40,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))
+        .routes(routes!(auth::todo))
         .routes(routes!(auth::change_password))
         .routes(routes!(org::list, org::create))
         .routes(routes!(org::get, org::update, org::delete))

@@ -54,6 +54,10 @@ pub struct ProblemQuery {
     pub on_time: String,
     /// 1: only problems whose deadline was extended
     pub extended: String,
+    /// today: open problems due by the end of today and not yet overdue (今日到期)
+    pub due: String,
+    /// 1: only problems with an extension or transfer request awaiting the office (待审批申请)
+    pub pending: String,
 }
 
 fn states(s: &str) -> AppResult<Option<Vec<State>>> {
@@ -109,6 +113,18 @@ async fn filter(ctx: &Ctx<'_>, q: &ProblemQuery) -> AppResult<ProblemFilter> {
     f.closed_only = flag(&q.closed, "仅看已销号")?.unwrap_or(false);
     f.closed_on_time = flag(&q.on_time, "仅看按期销号")?.unwrap_or(false);
     f.extended = flag(&q.extended, "仅看延期")?.unwrap_or(false);
+    f.pending = flag(&q.pending, "待审批申请")?.unwrap_or(false);
+    match given(&q.due) {
+        None => {}
+        Some("today") => {
+            let now = now_ms();
+            f.due_from = Some(now);
+            f.due_before = Some(crate::domain::time::end_of_local_day(now));
+        }
+        Some(other) => {
+            return Err(AppError::refuse(Code::InvalidQuery, format!("到期条件“{other}”无效，应为 today")));
+        }
+    }
     Ok(f)
 }
 
@@ -207,6 +223,7 @@ impl ListSpec for Problems {
             Field::check("overdue", "仅看逾期", &q.overdue),
             Field::check("reworked", "仅看返工", &q.reworked),
             Field::check("flagged", "有证据警告", &q.flagged),
+            Field::check("pending", "待审批申请", &q.pending),
         ]);
         for (name, value) in [
             ("dfrom", &q.dfrom),
@@ -215,6 +232,7 @@ impl ListSpec for Problems {
             ("closed", &q.closed),
             ("on_time", &q.on_time),
             ("extended", &q.extended),
+            ("due", &q.due),
         ] {
             f.push(Field::hidden(name, value));
         }
@@ -227,6 +245,10 @@ impl ListSpec for Problems {
 
     /// A drill-down from the KPI page says what it counts.
     async fn notes(_ctx: &Ctx<'_>, q: &ProblemQuery) -> AppResult<Vec<Note>> {
+        if given(&q.due).is_some() {
+            let text = "今日到期：尚未逾期、今天24时前到期的问题".to_string();
+            return Ok(vec![Note { text, link: Some(("查看全部问题".into(), "/problems".into())), warn: false }]);
+        }
         let (Some(from), Some(to)) = (given(&q.dfrom), given(&q.dto)) else { return Ok(Vec::new()) };
         let what = if given(&q.on_time).is_some() {
             "按期销号的"

@@ -312,8 +312,15 @@ pub async fn act(Path((id, action)): Path<(String, String)>, form: CsrfMultipart
         version: get("version").trim().parse().ok(),
         device: device_of(&form),
     };
+    // A one-tap action from a list (the start page) goes back there; anything else shows the problem.
+    let back = get("back");
+    let to = if back.starts_with('/') && !back.starts_with("//") && !back.contains('\\') {
+        back
+    } else {
+        format!("/problems/{id}")
+    };
     match svc::act(&page.ctx(), &page.state.storage, &id, action, input, photos_of(&form, "photos")).await {
-        Ok(_) => Ok(Redirect::to(&format!("/problems/{id}")).into_response()),
+        Ok(_) => Ok(Redirect::to(&to).into_response()),
         Err(e @ AppError::Validation(_)) => {
             let msg = crate::web::error::message_of(&e);
             Ok((StatusCode::UNPROCESSABLE_ENTITY, detail_page(page, &id, Some(msg)).await?).into_response())

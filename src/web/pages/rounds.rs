@@ -99,6 +99,9 @@ pub async fn set_threshold(CsrfForm { page, form }: CsrfForm<ThresholdForm>) -> 
 pub struct RoundsPage {
     l: Layout,
     scan: Vec<PointRow>,
+    inspected: Vec<String>,
+    scan_total: i64,
+    scan_remaining: i64,
     recheck: Vec<ProblemRow>,
     due_today: Vec<ProblemRow>,
     shows_scan: bool,
@@ -111,6 +114,9 @@ pub async fn rounds(page: PageUser) -> PageResult<RoundsPage> {
     Ok(RoundsPage {
         l: Layout::new(&page.user, "rounds", "今日工作"),
         scan: r.scan,
+        inspected: r.inspected,
+        scan_total: r.scan_total,
+        scan_remaining: r.scan_remaining,
         recheck: r.recheck,
         due_today: r.due_today,
         shows_scan: r.shows_scan,

@@ -1,0 +1,376 @@
+//! 我的待办: what each person must do now, most urgent first, each item one tap from its action.
+//! A point lead and a unit: overdue, sent back for rework, to acknowledge, due today, notices to
+//! confirm. A supervisor and a grid worker: fixes to re-check (with their photos and evidence
+//! warnings) and today's round (points not yet inspected today). The office: extension and
+//! transfer requests awaiting a decision, overdue problems, units that have not confirmed the
+//! latest notice, drafts to publish. The discipline office: problems overdue past the threshold
+//! and reworked again and again, interviews. Each section's total opens the records behind it.
+
+use super::Ctx;
+use super::notices::{self, ListQuery};
+use super::problems::scope;
+use crate::domain::photo::{EvidenceFlag, PhotoKind, PhotoOwner};
+use crate::domain::problem::State;
+use crate::domain::role::Role;
+use crate::domain::time::{DAY_MS, end_of_local_day, now_ms, to_local};
+use crate::error::AppResult;
+use crate::store::problems::{self as store, ProblemFilter, ProblemRow, Seek, Sort};
+use crate::store::{PageReq, photos, units};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Items shown per section; the total says how many there are.
+pub const SHOWN: i64 = 8;
+
+/// A one-tap action on an item: a form posted with the record's version.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct QuickAction {
+    pub label: &'static str,
+    /// Where the form posts
+    pub post: String,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TodoItem {
+    /// The record's page
+    pub href: String,
+    pub title: String,
+    pub detail: String,
+    /// A short urgent mark: 逾期3天, 今日17:00到期, 第2次返工
+    pub badge: Option<String>,
+    /// An after-photo to look at (its id)
+    pub photo_id: Option<String>,
+    /// Evidence warnings on that photo
+    pub warnings: Vec<String>,
+    pub action: Option<QuickAction>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TodoSection {
+    pub key: &'static str,
+    pub title: &'static str,
+    pub total: i64,
+    /// The full list behind the total
+    pub more: String,
+    pub items: Vec<TodoItem>,
+    pub empty: &'static str,
+    /// The label of each item's button when it has no one-tap action (处理, 核查, 登记, 查看)
+    pub go: &'static str,
+}
+
+/// "逾期3天" / "逾期5小时" / "今日17:00到期" / "11-25 17:00到期".
+pub fn deadline_badge(deadline: Option<i64>, now: i64) -> Option<String> {
+    let d = deadline?;
+    if d < now {
+        let late = now - d;
+        return Some(if late >= DAY_MS {
+            format!("逾期{}天", late / DAY_MS)
+        } else {
+            format!("逾期{}小时", (late / 3_600_000).max(1))
+        });
+    }
+    let when = to_local(d);
+    if d < end_of_local_day(now) {
+        Some(format!("今日{}到期", when.format("%H:%M")))
+    } else {
+        Some(format!("{}到期", when.format("%m-%d %H:%M")))
+    }
+}
+
+fn item(r: &ProblemRow, now: i64) -> TodoItem {
+    TodoItem {
+        href: format!("/problems/{}", r.id),
+        title: format!("{} · {}", r.category, r.point_name),
+        detail: format!("{} {} · {}", r.code, r.unit_name, r.description),
+        badge: deadline_badge(r.deadline_at, now),
+        photo_id: None,
+        warnings: Vec::new(),
+        action: None,
+    }
+}
+
+/// A section of problems: the filter in the caller's scope, the first items by `sort`.
+async fn problems(
+    ctx: &Ctx<'_>,
+    (key, title, empty): (&'static str, &'static str, &'static str),
+    narrow: impl FnOnce(&mut ProblemFilter),
+    sort: Sort,
+    more: &str,
+) -> AppResult<(TodoSection, Vec<ProblemRow>)> {
+    let mut f = scope(ctx).await?;
+    narrow(&mut f);
+    let page = store::list_keyset(ctx.db, &f, sort, &Seek::First, SHOWN).await?;
+    let now = now_ms();
+    let items = page.rows.iter().map(|r| item(r, now)).collect();
+    let go = if key == "recheck" { "核查" } else { "处理" };
+    let section = TodoSection { key, title, total: page.total, more: more.to_string(), items, empty, go };
+    Ok((section, page.rows))
+}
+
+fn quick(rows: &[ProblemRow], section: &mut TodoSection, label: &'static str, action: &str) {
+    for (it, r) in section.items.iter_mut().zip(rows) {
+        it.action = Some(QuickAction { label, post: format!("/problems/{}/act/{action}", r.id), version: r.version });
+    }
+}
+
+/// The unit side: overdue, rework, to acknowledge, due today, notices to confirm.
+async fn unit_side(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppResult<()> {
+    let now = now_ms();
+    let deadline = Sort::DeadlineAsc;
+    let (s, _) = problems(
+        ctx,
+        ("overdue", "已逾期", "没有逾期的问题"),
+        |f| f.overdue_at = Some(now),
+        deadline,
+        "/problems?overdue=1&sort=deadline_asc",
+    )
+    .await?;
+    out.push(s);
+    let (mut s, rows) = problems(
+        ctx,
+        ("rework", "被退回返工", "没有被退回的问题"),
+        |f| {
+            f.states = Some(vec![State::Acknowledged]);
+            f.reworked = true;
+        },
+        deadline,
+        "/problems?state=acknowledged&reworked=1&sort=deadline_asc",
+    )
+    .await?;
+    for (it, r) in s.items.iter_mut().zip(&rows) {
+        it.badge = Some(format!("第{}次返工", r.rework_count));
+    }
+    out.push(s);
+    let (mut s, rows) = problems(
+        ctx,
+        ("to_acknowledge", "待签收", "没有待签收的问题"),
+        |f| f.states = Some(vec![State::Dispatched]),
+        deadline,
+        "/problems?state=dispatched&sort=deadline_asc",
+    )
+    .await?;
+    quick(&rows, &mut s, "收到", "acknowledge");
+    out.push(s);
+    let (s, _) = problems(
+        ctx,
+        ("due_today", "今日到期", "今天没有到期的问题"),
+        |f| {
+            f.due_from = Some(now);
+            f.due_before = Some(end_of_local_day(now));
+        },
+        deadline,
+        "/problems?due=today&sort=deadline_asc",
+    )
+    .await?;
+    out.push(s);
+    let unread = ListQuery { unread: "1".into(), ..Default::default() };
+    let (rows, total) = notices::list(ctx, &unread, PageReq::new(Some(1), Some(SHOWN))).await?;
+    let items = rows
+        .into_iter()
+        .map(|n| TodoItem {
+            href: format!("/notices/{}", n.id),
+            title: n.title.clone(),
+            detail: n.number.clone(),
+            badge: Some("待确认".into()),
+            photo_id: None,
+            warnings: Vec::new(),
+            action: None,
+        })
+        .collect();
+    out.push(TodoSection {
+        key: "notices",
+        title: "通报待确认",
+        total,
+        more: "/notices?unread=1".into(),
+        items,
+        empty: "没有待确认的通报",
+        go: "查看",
+    });
+    Ok(())
+}
+
+/// Fixes waiting for the re-check, each with its after-photo and evidence warnings.
+async fn rechecks(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppResult<()> {
+    let (mut s, rows) = problems(
+        ctx,
+        ("recheck", "待核查（回头看）", "没有待核查的问题"),
+        |f| f.states = Some(vec![State::Submitted]),
+        Sort::DeadlineAsc,
+        "/problems?state=submitted&sort=deadline_asc",
+    )
+    .await?;
+    for (it, r) in s.items.iter_mut().zip(&rows) {
+        let after = photos::of(ctx.db, PhotoOwner::Problem, &r.id).await?;
+        if let Some(ph) = after.iter().rev().find(|p| p.kind == PhotoKind::After) {
+            it.photo_id = Some(ph.id.clone());
+            it.warnings = EvidenceFlag::list(&ph.flags).into_iter().map(|f| f.code.label().to_string()).collect();
+        }
+        it.badge = Some(if it.warnings.is_empty() { "待核查".into() } else { "有证据警告".into() });
+    }
+    out.push(s);
+    Ok(())
+}
+
+/// Today's round: the points of the inspector's area not yet inspected today (no problem filed
+/// there and no clean inspection recorded since midnight).
+async fn round(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppResult<()> {
+    let r = super::rounds::scan(ctx, PageReq::new(Some(1), Some(SHOWN))).await?;
+    let items = r
+        .points
+        .iter()
+        .map(|p| TodoItem {
+            href: format!("/problems/new?point_id={}", p.id),
+            title: p.name.clone(),
+            detail: format!("{} · {}", p.type_name, p.unit_name),
+            badge: None,
+            photo_id: None,
+            warnings: Vec::new(),
+            action: None,
+        })
+        .collect();
+    out.push(TodoSection {
+        key: "round",
+        title: "今日巡查：尚未检查的点位",
+        total: r.remaining,
+        more: "/rounds".into(),
+        items,
+        empty: "今天负责的点位都已检查",
+        go: "登记",
+    });
+    Ok(())
+}
+
+/// The office's queue: requests to decide, overdue problems, notices.
+async fn office(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppResult<()> {
+    let now = now_ms();
+    let (mut s, rows) = problems(
+        ctx,
+        ("requests", "延期/转办申请待审批", "没有待审批的申请"),
+        |f| f.pending = true,
+        Sort::DeadlineAsc,
+        "/problems?pending=1&sort=deadline_asc",
+    )
+    .await?;
+    let full = store::pending_requests(ctx.db, &rows.iter().map(|r| r.id.clone()).collect::<Vec<_>>()).await?;
+    for (it, r) in s.items.iter_mut().zip(&rows) {
+        if let Some((kind, note)) = full.iter().find(|x| x.0 == r.id).map(|x| (&x.1, &x.2)) {
+            it.badge = Some(kind.clone());
+            it.detail = format!("{} {}：{}", r.code, r.unit_name, note);
+        }
+        if r.state.clock_running() && full.iter().any(|x| x.0 == r.id && x.1 == "申请延期") {
+            it.action = Some(QuickAction {
+                label: "批准延期",
+                post: format!("/problems/{}/act/approve_extension", r.id),
+                version: r.version,
+            });
+        }
+    }
+    out.push(s);
+    let (s, _) = problems(
+        ctx,
+        ("overdue", "已逾期", "没有逾期的问题"),
+        |f| f.overdue_at = Some(now),
+        Sort::DeadlineAsc,
+        "/problems?overdue=1&sort=deadline_asc",
+    )
+    .await?;
+    out.push(s);
+    let published = ListQuery { status: "published".into(), ..Default::default() };
+    if let Some(latest) = notices::list(ctx, &published, PageReq::new(Some(1), Some(1))).await?.0.first() {
+        let missing = units::not_confirmed(ctx.db, &latest.id).await?;
+        let items = missing
+            .iter()
+            .take(SHOWN as usize)
+            .map(|(id, name)| TodoItem {
+                href: format!("/units/{id}"),
+                title: name.clone(),
+                detail: latest.title.clone(),
+                badge: Some("未确认".into()),
+                photo_id: None,
+                warnings: Vec::new(),
+                action: None,
+            })
+            .collect();
+        out.push(TodoSection {
+            key: "unconfirmed",
+            title: "最新通报未确认的单位",
+            total: missing.len() as i64,
+            more: format!("/notices/{}", latest.id),
+            items,
+            empty: "各单位均已确认最新通报",
+            go: "查看",
+        });
+    }
+    let drafts = ListQuery { status: "draft".into(), ..Default::default() };
+    let (rows, total) = notices::list(ctx, &drafts, PageReq::new(Some(1), Some(SHOWN))).await?;
+    let items = rows
+        .into_iter()
+        .map(|n| TodoItem {
+            href: format!("/notices/{}", n.id),
+            title: n.title,
+            detail: n.number,
+            badge: Some("草稿".into()),
+            photo_id: None,
+            warnings: Vec::new(),
+            action: None,
+        })
+        .collect();
+    out.push(TodoSection {
+        key: "drafts",
+        title: "待发布的通报",
+        total,
+        more: "/notices?status=draft".into(),
+        items,
+        empty: "没有待发布的通报",
+        go: "查看",
+    });
+    Ok(())
+}
+
+/// The discipline office: what is overdue longest and what keeps failing the re-check.
+async fn discipline(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppResult<()> {
+    let now = now_ms();
+    let (s, _) = problems(
+        ctx,
+        ("overdue", "逾期未办结", "没有逾期的问题"),
+        |f| f.overdue_at = Some(now),
+        Sort::DeadlineAsc,
+        "/problems?overdue=1&sort=deadline_asc",
+    )
+    .await?;
+    out.push(s);
+    let (mut s, rows) = problems(
+        ctx,
+        ("reworked", "多次返工", "没有返工的问题"),
+        |f| f.reworked = true,
+        Sort::FoundDesc,
+        "/problems?reworked=1",
+    )
+    .await?;
+    for (it, r) in s.items.iter_mut().zip(&rows) {
+        it.badge = Some(format!("返工{}次 · {}", r.rework_count, r.state.label()));
+    }
+    out.push(s);
+    Ok(())
+}
+
+/// The signed-in person's sections, most urgent first.
+pub async fn todo(ctx: &Ctx<'_>) -> AppResult<Vec<TodoSection>> {
+    let mut out = Vec::new();
+    match ctx.user.role {
+        Role::UnitUser | Role::PointLead => unit_side(ctx, &mut out).await?,
+        Role::Supervisor => {
+            rechecks(ctx, &mut out).await?;
+            round(ctx, &mut out).await?;
+        }
+        Role::GridWorker => round(ctx, &mut out).await?,
+        Role::Admin => {
+            office(ctx, &mut out).await?;
+            rechecks(ctx, &mut out).await?;
+        }
+        Role::Discipline => discipline(ctx, &mut out).await?,
+        Role::Evaluator => round(ctx, &mut out).await?,
+    }
+    Ok(out)
+}

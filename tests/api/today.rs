@@ -1,0 +1,201 @@
+//! The start pages (我的待办): each role's work, most urgent first, each item one tap from its
+//! action, each counter opening the records behind it.
+
+use crate::both;
+use crate::fixtures::*;
+use crate::helpers::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+fn section<'a>(todo: &'a Value, key: &str) -> &'a Value {
+    todo.as_array().unwrap().iter().find(|s| s["key"] == key).unwrap_or_else(|| panic!("no section {key}: {todo}"))
+}
+
+fn keys(todo: &Value) -> Vec<String> {
+    todo.as_array().unwrap().iter().map(|s| s["key"].as_str().unwrap().to_string()).collect()
+}
+
+/// The ledger total behind a section's "more" link, read through the API with the same query.
+async fn ledger_total(api: &Api, more: &str) -> i64 {
+    let query = more.strip_prefix("/problems").expect("a ledger link");
+    let (status, page) = api.get(&format!("/api/v1/problems{query}")).await;
+    assert_eq!(status, StatusCode::OK, "{more}: {page}");
+    page["total"].as_i64().unwrap()
+}
+
+/// A day of work at the lead's unit: one problem waiting for 收到, one fixed with its own
+/// before-photo (a paper fix), one sent back for rework, one with an extension request, one
+/// found a week ago and overdue. Their ids in that order.
+async fn a_day_of_work(app: &TestApp) -> [String; 5] {
+    let sup = app.api_login("supervisor").await;
+    let lead = app.api_login("lead").await;
+    let (point, item) = road_point(app).await;
+    let week_ago = chuangcheng::domain::time::to_local(chuangcheng::domain::time::now_ms() - 7 * 86_400_000)
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    let mut ids = Vec::new();
+    for n in 0..5u8 {
+        let mut body = json!({"point_id": point, "standard_item_id": item, "description": format!("积存垃圾{n}"),
+            "source": "supervision", "allow_duplicate": true, "photos": [photo(30 + n)]});
+        if n == 4 {
+            body["found_at"] = week_ago.clone().into();
+        }
+        ids.push(sup.file_ok(body).await["id"].as_str().unwrap().to_string());
+    }
+    for id in &ids[1..4] {
+        lead.act_ok(id, "acknowledge", json!({})).await;
+    }
+    lead.act_ok(&ids[1], "submit_fix", json!({"note": "已清理", "photos": [photo(31)]})).await;
+    lead.act_ok(&ids[2], "submit_fix", json!({"note": "已清理", "photos": [photo(60)]})).await;
+    sup.act_ok(&ids[2], "fail", json!({"reason": "周边仍有散落垃圾"})).await;
+    lead.act_ok(
+        &ids[3],
+        "request_extension",
+        json!({"days": 2, "reason": "需联合市场监管部门劝离，申请延期2个工作日"}),
+    )
+    .await;
+    ids.try_into().unwrap()
+}
+
+/// Posts an item's one-tap form as the start page shows it.
+async fn tap(b: &Browser, home: &str, post: &str) -> (StatusCode, Option<String>) {
+    let at = home.find(&format!("action=\"{post}\"")).unwrap_or_else(|| panic!("{post} is on the page"));
+    let form = &home[at..at + home[at..].find("</form>").unwrap()];
+    let version = form.split("name=\"version\" value=\"").nth(1).unwrap().split('"').next().unwrap();
+    let (status, _, location) = post_multipart(b, post, &[("version", version), ("back", "/")], vec![]).await;
+    (status, location)
+}
+
+both!(a_unit_starts_its_day_with_what_it_must_do, |app: TestApp| async move {
+    let [waiting_id, _, rework_id, _, late_id] = a_day_of_work(&app).await;
+    let lead = app.api_login("lead").await;
+    let (status, todo) = lead.get("/api/v1/me/todo").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(keys(&todo), ["overdue", "rework", "to_acknowledge", "due_today", "notices"]);
+    // Every counter opens exactly the records behind it.
+    for key in ["overdue", "rework", "to_acknowledge", "due_today"] {
+        let s = section(&todo, key);
+        assert_eq!(ledger_total(&lead, s["more"].as_str().unwrap()).await, s["total"].as_i64().unwrap(), "{key}");
+    }
+    let rework = section(&todo, "rework");
+    assert_eq!(rework["total"], 1);
+    assert_eq!(
+        (rework["items"][0]["href"].as_str(), rework["items"][0]["badge"].as_str()),
+        (Some(format!("/problems/{rework_id}").as_str()), Some("第1次返工"))
+    );
+    let overdue = section(&todo, "overdue");
+    assert_eq!(overdue["items"][0]["href"], format!("/problems/{late_id}").as_str(), "the oldest deadline first");
+    assert!(overdue["items"][0]["badge"].as_str().unwrap().starts_with("逾期"), "{overdue}");
+    let due = section(&todo, "due_today");
+    assert!(due["items"].as_array().unwrap().iter().all(|i| i["badge"].as_str().unwrap().starts_with("今日")), "{due}");
+    let (status, body) = lead.get("/api/v1/problems?due=tomorrow").await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_query")));
+
+    // On the phone: the start page holds the work, and 收到 is one tap.
+    let b = app.login("lead").await;
+    let (_, home) = b.get("/").await;
+    assert!(home.contains("我的待办") && home.contains("待签收") && home.contains("被退回返工"), "{home}");
+    assert!(!home.contains(">区域<"), "no counts of areas on a lead's start page");
+    let waiting = section(&todo, "to_acknowledge");
+    let before = waiting["total"].as_i64().unwrap();
+    assert!(
+        waiting["items"].as_array().unwrap().iter().any(|i| i["href"] == format!("/problems/{waiting_id}").as_str())
+    );
+    let post = waiting["items"][0]["action"]["post"].as_str().unwrap().to_string();
+    assert!(post.ends_with("/act/acknowledge") && waiting["items"][0]["action"]["label"] == "收到");
+    let (status, location) = tap(&b, &home, &post).await;
+    assert_eq!((status, location.as_deref()), (StatusCode::SEE_OTHER, Some("/")), "back to the start page");
+    let id = post.split('/').nth(2).unwrap();
+    let (_, d) = lead.get(&format!("/api/v1/problems/{id}")).await;
+    assert_eq!(d["problem"]["state"], "acknowledged");
+    let (_, todo) = lead.get("/api/v1/me/todo").await;
+    assert_eq!(section(&todo, "to_acknowledge")["total"].as_i64().unwrap(), before - 1);
+});
+
+both!(the_supervisor_sees_rechecks_with_their_evidence_and_the_round, |app: TestApp| async move {
+    let [_, paper_id, ..] = a_day_of_work(&app).await;
+    let sup = app.api_login("supervisor").await;
+    let (_, todo) = sup.get("/api/v1/me/todo").await;
+    assert_eq!(keys(&todo), ["recheck", "round"]);
+    let recheck = section(&todo, "recheck");
+    assert_eq!(recheck["total"], 1);
+    let paper = &recheck["items"][0];
+    assert_eq!(paper["href"], format!("/problems/{paper_id}").as_str());
+    assert!(paper["photo_id"].as_str().is_some(), "the after-photo is shown: {recheck}");
+    assert!(paper["warnings"].as_array().unwrap().iter().any(|w| w == "重复使用整改前照片"), "{recheck}");
+    // The round: points of the team's area not inspected today; filing at one takes it off.
+    let round = section(&todo, "round");
+    let left = round["total"].as_i64().unwrap();
+    assert!(left > 0 && round["more"] == "/rounds");
+    let first = round["items"][0]["href"].as_str().unwrap().to_string();
+    let point = first.split("point_id=").nth(1).unwrap().to_string();
+    sup.file_ok(json!({"point_id": point, "category": "井盖缺失", "description": "井盖缺失", "source": "supervision", "photos": [photo(7)]}))
+        .await;
+    let (_, todo) = sup.get("/api/v1/me/todo").await;
+    let round = section(&todo, "round");
+    assert_eq!(round["total"].as_i64().unwrap(), left - 1, "an inspected point leaves the round");
+    assert!(!round["items"].as_array().unwrap().iter().any(|i| i["href"] == first.as_str()));
+    // The 晨扫描 page counts and marks what was inspected today.
+    let b = app.login("supervisor").await;
+    let (_, html) = b.get("/rounds").await;
+    let total: i64 = html.split("共 ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+    assert!(html.contains(&format!("尚余 {} 个", left - 1)) && html.contains("今日已检查"), "{html}");
+    assert!(total > 50, "every point of the round is listed, not the first 50 ({total})");
+    let (_, home) = b.get("/").await;
+    assert!(home.contains("登记问题") && home.contains("有证据警告"), "file button and the warning on the page");
+});
+
+both!(the_office_decides_requests_from_its_queue, |app: TestApp| async move {
+    let [.., ext_id, _] = a_day_of_work(&app).await;
+    let admin = app.api_login("admin").await;
+    let lead = app.api_login("lead").await;
+    let (_, todo) = admin.get("/api/v1/me/todo").await;
+    assert_eq!(keys(&todo)[..2], ["requests", "overdue"], "the decisions first");
+    let requests = section(&todo, "requests");
+    assert_eq!(ledger_total(&admin, requests["more"].as_str().unwrap()).await, requests["total"].as_i64().unwrap());
+    let ext = &requests["items"][0];
+    assert_eq!(ext["href"], format!("/problems/{ext_id}").as_str());
+    assert_eq!(ext["badge"], "申请延期", "{requests}");
+    assert!(ext["detail"].as_str().unwrap().contains("申请延期2个工作日"), "{ext}");
+    // A transfer request joins the queue too.
+    let (point, item) = road_point(&app).await;
+    let sup = app.api_login("supervisor").await;
+    let p = sup
+        .file_ok(
+            json!({"point_id": point, "standard_item_id": item, "description": "燃气管线", "source": "supervision",
+        "allow_duplicate": true, "photos": [photo(8)]}),
+        )
+        .await;
+    let tid = p["id"].as_str().unwrap().to_string();
+    lead.act_ok(&tid, "request_transfer", json!({"reason": "属住建局管辖"})).await;
+    let (_, todo) = admin.get("/api/v1/me/todo").await;
+    let requests = section(&todo, "requests");
+    let n = requests["total"].as_i64().unwrap();
+    let transfer =
+        requests["items"].as_array().unwrap().iter().find(|i| i["href"] == format!("/problems/{tid}").as_str());
+    assert_eq!(transfer.expect("the transfer request is queued")["badge"], "申请转办");
+    // The extension is approved with one tap on the start page; the transfer decided on its page.
+    let b = app.login("admin").await;
+    let (_, home) = b.get("/").await;
+    assert!(home.contains("延期/转办申请待审批") && home.contains("批准延期"));
+    let post = ext["action"]["post"].as_str().unwrap();
+    let (status, location) = tap(&b, &home, post).await;
+    assert_eq!((status, location.as_deref()), (StatusCode::SEE_OTHER, Some("/")));
+    let eid = post.split('/').nth(2).unwrap();
+    let (_, d) = admin.get(&format!("/api/v1/problems/{eid}")).await;
+    assert_eq!(d["problem"]["extension_pending"], 0, "approved");
+    let target = app.id_of("SELECT id FROM units WHERE name = '运河区住房和城乡建设局'").await;
+    admin.act_ok(&tid, "transfer", json!({"reason": "同意转办", "unit_id": target})).await;
+    let (_, todo) = admin.get("/api/v1/me/todo").await;
+    assert_eq!(section(&todo, "requests")["total"].as_i64().unwrap(), n - 2, "both decided, both gone");
+    let (_, page) = admin.get("/api/v1/problems?pending=1").await;
+    assert_eq!(page["total"].as_i64().unwrap(), n - 2);
+    let (_, html) = b.get("/problems?pending=1").await;
+    assert!(html.contains("待审批申请"), "the ledger filter is on the page");
+
+    // The discipline office reads what is overdue and what keeps failing.
+    let d = app.api_login("discipline").await;
+    let (_, todo) = d.get("/api/v1/me/todo").await;
+    assert_eq!(keys(&todo), ["overdue", "reworked"]);
+    assert!(section(&todo, "reworked")["total"].as_i64().unwrap() >= 1);
+});
