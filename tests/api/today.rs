@@ -199,3 +199,59 @@ both!(the_office_decides_requests_from_its_queue, |app: TestApp| async move {
     assert_eq!(keys(&todo), ["overdue", "reworked"]);
     assert!(section(&todo, "reworked")["total"].as_i64().unwrap() >= 1);
 });
+
+both!(filing_a_possible_duplicate_keeps_what_was_typed_and_the_photos, |app: TestApp| async move {
+    let (point, item) = road_point(&app).await;
+    let b = app.login("supervisor").await;
+    let fields = |desc: &'static str| {
+        vec![
+            ("point_id", point.clone()),
+            ("standard_item_id", item.clone()),
+            ("description", desc.to_string()),
+            ("source", "supervision".to_string()),
+            ("severity", String::new()),
+            ("found_at", String::new()),
+        ]
+    };
+    let post = |f: Vec<(&'static str, String)>, photos: Vec<Vec<u8>>| {
+        let b = &b;
+        async move {
+            let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            post_multipart(b, "/problems/new", &pairs, photos).await
+        }
+    };
+    let (status, _, first) = post(fields("绿化带内有积存垃圾"), vec![jpeg_bytes(11)]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let first = first.unwrap();
+    // The same item again: the form comes back with everything typed, the open problem with its
+    // photo, and the choice; the photos are kept.
+    let (status, html, _) = post(fields("同一路段又发现垃圾堆放"), vec![jpeg_bytes(12), jpeg_bytes(13)]).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{html}");
+    assert!(html.contains("同一路段又发现垃圾堆放"), "the description is kept");
+    assert!(html.contains("确认是新问题，仍然登记") && html.contains("是同一问题，不再登记"), "{html}");
+    assert!(html.contains(&format!("href=\"{first}\"")) && html.contains("/thumb\" alt=\"整改前照片\""), "{html}");
+    assert!(html.contains("已保留刚才选择的2张照片"), "{html}");
+    let token = html.split("name=\"draft\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    // File anyway, without taking the photos again.
+    let mut again = fields("同一路段又发现垃圾堆放");
+    again.push(("allow_duplicate", "1".into()));
+    again.push(("draft", token.clone()));
+    let (status, _, second) = post(again, vec![]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let id = second.unwrap().trim_start_matches("/problems/").to_string();
+    let sup = app.api_login("supervisor").await;
+    let (_, d) = sup.get(&format!("/api/v1/problems/{id}")).await;
+    assert_eq!(d["problem"]["description"], "同一路段又发现垃圾堆放");
+    assert_eq!(d["photos"].as_array().unwrap().len(), 2, "the kept photos were filed");
+    // Someone else cannot use the draft.
+    let other = app.login("admin").await;
+    let mut stolen = fields("别人的草稿");
+    stolen.push(("allow_duplicate", "1".into()));
+    stolen.push(("draft", token));
+    let pairs: Vec<(&str, &str)> = stolen.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, _, third) = post_multipart(&other, "/problems/new", &pairs, vec![]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let id = third.unwrap().trim_start_matches("/problems/").to_string();
+    let (_, d) = sup.get(&format!("/api/v1/problems/{id}")).await;
+    assert_eq!(d["photos"].as_array().unwrap().len(), 0, "the draft's photos belong to the one who took them");
+});

@@ -47,8 +47,11 @@ pub struct NewPage {
     f: FileInput,
     errors: FieldErrors,
     now: String,
-    open_here: Vec<ProblemRow>,
+    /// Open problems at the point, each with its first before-photo
+    open_here: Vec<(ProblemRow, Option<String>)>,
     duplicate: Option<String>,
+    /// Photos kept from a filing refused as a possible duplicate: the draft's token and count
+    draft: Option<(String, usize)>,
     /// The inspector may record the point found clean instead
     can_clean: bool,
 }
@@ -71,10 +74,14 @@ async fn new_page(
     errors: FieldErrors,
 ) -> PageResult<NewPage> {
     let ctx = page.ctx();
-    let open_here = match &point_id {
-        Some(id) => store::open_at_point(ctx.db, id, None).await?,
-        None => Vec::new(),
-    };
+    let mut open_here = Vec::new();
+    if let Some(id) = &point_id {
+        for p in store::open_at_point(ctx.db, id, None).await? {
+            let photos = photo_store::of(ctx.db, PhotoOwner::Problem, &p.id).await?;
+            let first = photos.into_iter().find(|ph| ph.kind == PhotoKind::Before).map(|ph| ph.id);
+            open_here.push((p, first));
+        }
+    }
     let (point, items, candidates) = match point_id {
         Some(id) => {
             let p = crate::service::points::visible(&ctx, &id).await?;
@@ -126,6 +133,7 @@ async fn new_page(
         now: to_local(now_ms()).format("%Y-%m-%dT%H:%M").to_string(),
         open_here,
         duplicate: None,
+        draft: None,
         can_clean: crate::service::scoring::may_record_clean(page.user.role),
     })
 }
@@ -170,8 +178,31 @@ pub async fn create(form: CsrfMultipart) -> PageResult<Response> {
         allow_duplicate: get("allow_duplicate") == "1",
         device: device_of(&form),
     };
-    match svc::file(&page.ctx(), &page.state.storage, input.clone(), photos_of(&form, "photos")).await {
-        Ok(p) => Ok(Redirect::to(&format!("/problems/{}", p.id)).into_response()),
+    let mut photos = photos_of(&form, "photos");
+    let draft = Some(get("draft")).filter(|t| t.len() == 32 && t.bytes().all(|b| b.is_ascii_hexdigit()));
+    if let (true, Some(token)) = (photos.is_empty(), &draft) {
+        photos = drafts::take(&page.state.storage, &page.user.id, token).await;
+    }
+    match svc::file(&page.ctx(), &page.state.storage, input.clone(), photos.clone()).await {
+        Ok(p) => {
+            if let Some(token) = &draft {
+                drafts::clear(&page.state.storage, &page.user.id, token).await;
+            }
+            Ok(Redirect::to(&format!("/problems/{}", p.id)).into_response())
+        }
+        // The same item is already open here: keep everything typed and the photos, show the
+        // open problems with their photos, and let the person choose.
+        Err(AppError::Rejected(Code::DuplicateOpenProblem, message, _)) => {
+            let token = match draft {
+                Some(t) => t,
+                None => drafts::keep(&page.state.storage, &page.user.id, &photos).await?,
+            };
+            let point = Some(input.point_id.clone()).filter(|p| !p.is_empty());
+            let mut p = new_page(page, point, String::new(), None, input, FieldErrors::default()).await?;
+            p.duplicate = Some(message);
+            p.draft = Some((token, photos.len()));
+            Ok((StatusCode::CONFLICT, p).into_response())
+        }
         Err(AppError::Validation(errors)) => {
             let point = Some(input.point_id.clone()).filter(|p| !p.is_empty());
             Ok((StatusCode::UNPROCESSABLE_ENTITY, new_page(page, point, String::new(), None, input, errors).await?)
@@ -184,6 +215,44 @@ pub async fn create(form: CsrfMultipart) -> PageResult<Response> {
                 .into_response())
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// Photos of a filing that was sent back to the person (a possible duplicate), kept in storage
+/// under the account so that choosing "仍然登记" does not mean taking them again.
+mod drafts {
+    use crate::media::storage::Storage;
+
+    fn key(user: &str, token: &str, i: usize) -> String {
+        format!("drafts/{user}/{token}/{i}")
+    }
+
+    pub async fn keep(storage: &Storage, user: &str, photos: &[Vec<u8>]) -> crate::error::AppResult<String> {
+        let token = crate::service::auth::random_hex(16);
+        for (i, bytes) in photos.iter().enumerate() {
+            storage
+                .put(&key(user, &token, i), bytes)
+                .await
+                .map_err(|e| anyhow::anyhow!("keeping a draft photo: {e}"))?;
+        }
+        Ok(token)
+    }
+
+    pub async fn take(storage: &Storage, user: &str, token: &str) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        for i in 0..crate::service::problems::MAX_PHOTOS {
+            match storage.get(&key(user, token, i)).await {
+                Ok(bytes) => out.push(bytes),
+                Err(_) => break,
+            }
+        }
+        out
+    }
+
+    pub async fn clear(storage: &Storage, user: &str, token: &str) {
+        for i in 0..crate::service::problems::MAX_PHOTOS {
+            let _ = storage.delete(&key(user, token, i)).await;
+        }
     }
 }
 
