@@ -62,14 +62,129 @@ fn field_label(key: &str) -> &str {
         "days" => "日期",
         "source" => "来源",
         "value" => "设置值",
+        // Problems.
+        "state" => "状态",
+        "point_id" => "点位",
+        "standard_item_id" => "标准条目",
+        "category" => "问题类别",
+        "severity" => "严重程度",
+        "description" => "问题描述",
+        "lead_name" => "负责人",
+        "found_at" => "发现时间",
+        "filed_at" => "登记时间",
+        "dispatched_at" => "下派时间",
+        "acknowledged_at" => "签收时间",
+        "submitted_at" => "提交整改时间",
+        "closed_at" => "销号时间",
+        "voided_at" => "作废时间",
+        "deadline_at" => "整改期限",
+        "fix_note" => "整改说明",
+        "rework_count" => "返工次数",
+        "extension_pending" => "延期申请待审批",
+        "extension_days" => "申请延期工作日",
+        "extensions" => "已延期次数",
+        "postponed" => "缓办",
+        "reporter_name" => "上报人",
+        "reported_by" => "上报账号",
+        // Points.
+        "type_id" => "点位类型",
+        "community_id" => "所属社区",
+        "grid_id" => "网格",
+        "fixed" => "固定/随机",
+        "lng" => "经度",
+        "lat" => "纬度",
+        "lead_phone" => "负责人电话",
+        "backup_name" => "备用负责人",
+        "backup_phone" => "备用负责人电话",
+        "guarantor_name" => "包保领导",
+        "guarantor_phone" => "包保领导电话",
+        // Notices, rules, photos and the rest.
+        "status" => "状态",
+        "title" => "标题",
+        "number" => "文号",
+        "body" => "正文",
+        "period_start" => "周期开始",
+        "period_end" => "周期结束",
+        "published_at" => "发布时间",
+        "class" => "考核类别",
+        "rules" => "评分规则",
+        "effective_from" => "生效日期",
+        "owner_type" => "所属",
+        "owner_id" => "所属记录",
+        "content_type" => "文件类型",
+        "width" => "宽",
+        "height" => "高",
+        "size" => "大小（字节）",
+        "uploaded_by" => "上传人",
+        "uploaded_at" => "上传时间",
+        "taken_at" => "拍摄时间",
+        "flags" => "证据警告",
+        "device_lat" => "上传时手机纬度",
+        "device_lng" => "上传时手机经度",
+        "device_accuracy" => "手机定位精度（米）",
+        "device_clock" => "上传时手机时钟",
+        "second_step" => "两步验证方式",
+        "reset_by_office" => "由创城办重置",
+        "recovery_codes" => "恢复码个数",
         other => other,
     }
 }
 
 /// Fields whose values are ids of other records, shown by name.
-const ID_FIELDS: [&str; 5] = ["parent_id", "area_id", "unit_id", "leader_id", "member_ids"];
+const ID_FIELDS: [&str; 11] = [
+    "parent_id",
+    "area_id",
+    "unit_id",
+    "leader_id",
+    "member_ids",
+    "point_id",
+    "type_id",
+    "community_id",
+    "standard_item_id",
+    "reported_by",
+    "uploaded_by",
+];
 /// Bookkeeping fields that say nothing to a reader.
-const HIDDEN: [&str; 6] = ["id", "created_at", "updated_at", "version", "level_seq", "level_id"];
+const HIDDEN: [&str; 13] = [
+    "id",
+    "created_at",
+    "updated_at",
+    "version",
+    "level_seq",
+    "level_id",
+    "search_text",
+    "sha256",
+    "original_key",
+    "thumb_key",
+    "signature",
+    "phash",
+    "data",
+];
+
+/// Times (epoch milliseconds) shown in Beijing time.
+fn is_time(key: &str) -> bool {
+    key.ends_with("_at") || matches!(key, "period_start" | "period_end" | "device_clock" | "effective_from")
+}
+
+/// Flags stored as 0/1.
+const YES_NO: [&str; 3] = ["extension_pending", "postponed", "fixed"];
+
+/// A stored code shown by its Chinese label (problem states, sources, severities, …).
+fn label_of(key: &str, s: &str) -> Option<&'static str> {
+    use crate::domain::photo::{PhotoKind, PhotoOwner};
+    use crate::domain::problem::{Source, State};
+    use crate::domain::standard::Severity;
+    match key {
+        "state" => State::parse(s).map(State::label),
+        "source" => Source::parse(s).map(Source::label),
+        "severity" => Severity::parse(s).map(Severity::label),
+        "status" => crate::domain::standard::Publication::parse(s).map(|p| p.label()),
+        "owner_type" => PhotoOwner::parse(s).map(PhotoOwner::label),
+        "kind" => PhotoKind::parse(s).map(PhotoKind::label),
+        "class" => crate::domain::score::Class::parse(s).map(|c| c.label()),
+        _ => None,
+    }
+}
 
 /// One changed field: the value before (None for a creation) and after (None for a deletion).
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -86,17 +201,32 @@ fn render(key: &str, v: &Value, names: &HashMap<String, String>) -> Option<Strin
         Value::String(s) if s.is_empty() => return None,
         Value::Array(items) => items.iter().filter_map(Value::as_str).map(name).collect::<Vec<_>>().join("、"),
         Value::String(s) if ID_FIELDS.contains(&key) => name(s),
+        Value::String(s) if key == "flags" => {
+            let flags = crate::domain::photo::EvidenceFlag::list(s);
+            if flags.is_empty() {
+                return None;
+            }
+            flags.iter().map(|f| f.code.label()).collect::<Vec<_>>().join("、")
+        }
         Value::String(s) => match key {
             "kind" => UnitKind::parse(s)
                 .map(UnitKind::label)
                 .or_else(|| SessionKind::parse(s).map(SessionKind::label))
+                .or_else(|| label_of(key, s))
                 .unwrap_or(s)
                 .to_string(),
+            _ if label_of(key, s).is_some() => label_of(key, s).unwrap_or_default().to_string(),
             "role" => Role::parse(s).map(|r| r.label().to_string()).unwrap_or_else(|| s.clone()),
             "level" => OrgLevel::parse(s).map(|l| l.label().to_string()).unwrap_or_else(|| s.clone()),
             _ => s.clone(),
         },
         Value::Number(n) if key == "active" => if n.as_i64() == Some(1) { "启用" } else { "停用" }.to_string(),
+        Value::Number(n) if YES_NO.contains(&key) => if n.as_i64() == Some(1) { "是" } else { "否" }.to_string(),
+        Value::Number(n) if is_time(key) => match n.as_i64() {
+            Some(t) => crate::domain::time::fmt_local(t)[..16].to_string(),
+            None => n.to_string(),
+        },
+        Value::Bool(b) => if *b { "是" } else { "否" }.to_string(),
         other => other.to_string(),
     };
     Some(text)

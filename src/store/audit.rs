@@ -96,7 +96,9 @@ pub async fn names_of(db: &Db, ids: &[String]) -> Result<std::collections::HashM
     let list = ids.iter().map(|i| w.text(i.clone())).collect::<Vec<_>>().join(",");
     let sql = format!(
         "SELECT id, name FROM org_nodes WHERE id IN ({list}) UNION ALL SELECT id, name FROM units WHERE id IN ({list}) \
-         UNION ALL SELECT id, display_name FROM users WHERE id IN ({list})"
+         UNION ALL SELECT id, display_name FROM users WHERE id IN ({list}) \
+         UNION ALL SELECT id, name FROM points WHERE id IN ({list}) UNION ALL SELECT id, name FROM point_types WHERE id IN ({list}) \
+         UNION ALL SELECT id, item FROM standard_items WHERE id IN ({list})"
     );
     let rows = bind_args_as(sqlx::query_as::<_, (String, String)>(&sql), &w.args).fetch_all(&db.pool).await?;
     Ok(rows.into_iter().collect())

@@ -255,3 +255,23 @@ both!(filing_a_possible_duplicate_keeps_what_was_typed_and_the_photos, |app: Tes
     let (_, d) = sup.get(&format!("/api/v1/problems/{id}")).await;
     assert_eq!(d["photos"].as_array().unwrap().len(), 0, "the draft's photos belong to the one who took them");
 });
+
+both!(the_discipline_office_reads_a_problems_audit_trail_in_chinese, |app: TestApp| async move {
+    let [_, _, rework_id, ..] = a_day_of_work(&app).await;
+    let b = app.login("discipline").await;
+    let (status, html) = b.get(&format!("/audit?object_id={rework_id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    for shown in
+        ["核查不通过（返工）", "返工次数", "状态：<del>待核查</del> → <ins>处置中</ins>", "提交整改时间", "签收时间"]
+    {
+        assert!(html.contains(shown), "{shown} in {html}");
+    }
+    for raw in ["rework_count", "submitted_at", ">submitted<", "acknowledged_at", "search_text"] {
+        assert!(!html.contains(raw), "no raw {raw} in the log");
+    }
+    let year = chuangcheng::domain::time::to_local(chuangcheng::domain::time::now_ms()).format("<ins>%Y-").to_string();
+    assert!(html.contains(&year), "times in Beijing time, not milliseconds");
+    assert!(html.contains(&format!("href=\"/problems/{rework_id}\"")), "the entry links to the problem");
+    let (_, html) = b.get("/audit?object_type=problem&action=acknowledge").await;
+    assert!(html.contains("<td data-label=\"动作\">收到</td>"), "the 收到 filter works: {html}");
+});

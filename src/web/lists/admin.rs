@@ -342,6 +342,22 @@ pub struct AuditQuery {
     pub to: String,
 }
 
+/// The page of an audited record, or its audit trail when it has no page of its own.
+fn object_page(e: &crate::store::audit::AuditEntry) -> String {
+    let id = &e.object_id;
+    match e.object_type {
+        ObjectType::Problem => format!("/problems/{id}"),
+        ObjectType::Point => format!("/points/{id}"),
+        ObjectType::Unit => format!("/units/{id}"),
+        ObjectType::Notice => format!("/notices/{id}"),
+        ObjectType::Team => format!("/teams/{id}"),
+        ObjectType::User => format!("/users/{id}/edit"),
+        ObjectType::OrgNode => format!("/org/{id}/edit"),
+        ObjectType::Photo => format!("/photos/{id}"),
+        _ => format!("/audit?object_id={id}"),
+    }
+}
+
 impl ListSpec for AuditLog {
     type Query = AuditQuery;
     type Row = AuditLine;
@@ -353,9 +369,7 @@ impl ListSpec for AuditLog {
             col("操作人", |r: &AuditLine| Cell::text(&r.entry.actor_name)),
             col("动作", |r: &AuditLine| Cell::text(r.entry.action.label())),
             col("对象类型", |r: &AuditLine| Cell::text(r.entry.object_type.label())),
-            table_col("对象", |r: &AuditLine| {
-                Cell::link(&r.entry.object_label, format!("/audit?object_id={}", r.entry.object_id))
-            }),
+            table_col("对象", |r: &AuditLine| Cell::link(&r.entry.object_label, object_page(&r.entry))),
             sheet_col("对象", |r: &AuditLine| Cell::text(&r.entry.object_label)),
             col("变更内容", |r: &AuditLine| Cell::Changes(r.changes.clone())),
             sheet_col("请求ID", |r: &AuditLine| Cell::text(&r.entry.request_id)),
