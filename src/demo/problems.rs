@@ -61,8 +61,8 @@ pub async fn seed(db: &Db, storage: &Storage) -> AppResult<Seeded> {
     let s = Ctx { db, user: &sup, request_id: "demo" };
     let l = Ctx { db, user: &lead, request_id: "demo" };
     // Points of the demo lead's unit, with a standard item that applies to each.
-    let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT p.id, i.id FROM points p JOIN point_types t ON t.id = p.type_id \
+    let rows: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT p.id, i.id, i.item FROM points p JOIN point_types t ON t.id = p.type_id \
          JOIN standard_items i ON (i.point_types = '*' OR i.point_types LIKE '%' || t.code || '%') \
          JOIN standard_versions v ON v.id = i.version_id AND v.status = 'published' \
          WHERE p.unit_id = $1 AND p.active = 1 AND i.item IN ('暴露垃圾', '乱贴乱画', '车辆停放', '占道经营') ORDER BY p.code, i.major_code, i.minor_code",
@@ -70,20 +70,22 @@ pub async fn seed(db: &Db, storage: &Storage) -> AppResult<Seeded> {
     .bind(lead.unit_id.clone().unwrap_or_default())
     .fetch_all(&db.pool)
     .await?;
-    let texts = [
-        "绿化带内有积存垃圾",
-        "电杆上有小广告",
-        "非机动车乱停放",
-        "流动摊贩占道经营",
-        "垃圾桶周边散落垃圾",
-        "墙面乱贴乱画",
-    ];
+    // What a supervisor writes for each item.
+    let text = |item: &str, n: usize| match (item, n % 2) {
+        ("暴露垃圾", 0) => "绿化带内有积存垃圾",
+        ("暴露垃圾", _) => "垃圾桶周边散落垃圾",
+        ("乱贴乱画", 0) => "电杆上有小广告",
+        ("乱贴乱画", _) => "墙面乱贴乱画",
+        ("车辆停放", _) => "非机动车乱停放，占用盲道",
+        ("占道经营", _) => "流动摊贩占道经营",
+        _ => "现场不符合标准要求",
+    };
     let mut filed = Vec::new();
-    for (n, (point, item)) in rows.iter().step_by(3).take(6).enumerate() {
+    for (n, (point, item, name)) in rows.iter().step_by(3).take(6).enumerate() {
         let input = FileInput {
             point_id: point.clone(),
             standard_item_id: Some(item.clone()),
-            description: texts[n % texts.len()].into(),
+            description: text(name, n).into(),
             source: "supervision".into(),
             allow_duplicate: true,
             ..Default::default()
@@ -117,7 +119,7 @@ pub async fn seed(db: &Db, storage: &Storage) -> AppResult<Seeded> {
     // 5 waits for the office: the unit asked for more time (the office's queue shows it).
     if let Some(p) = filed.get(5) {
         let ask = ActInput {
-            days: Some(2), ..step(p, "摊贩需联合市场监管部门劝离，申请延期2个工作日")
+            days: Some(2), ..step(p, "需协调相关部门共同处置，申请延期2个工作日")
         };
         act(&l, storage, &p.id, Action::RequestExtension, ask, vec![]).await?;
     }

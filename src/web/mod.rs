@@ -34,6 +34,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/static/{*path}", get(assets::serve))
+        .route("/favicon.ico", get(|| assets::serve(axum::extract::Path("favicon.svg".to_string()))))
         .merge(pages::routes())
         .nest("/api/v1", api::routes())
         .fallback(pages::not_found)

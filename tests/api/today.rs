@@ -275,3 +275,18 @@ both!(the_discipline_office_reads_a_problems_audit_trail_in_chinese, |app: TestA
     let (_, html) = b.get("/audit?object_type=problem&action=acknowledge").await;
     assert!(html.contains("<td data-label=\"动作\">收到</td>"), "the 收到 filter works: {html}");
 });
+
+both!(small_things_seen_in_daily_use, |app: TestApp| async move {
+    let b = app.login("admin").await;
+    let (_, html) = b.get("/kpi").await;
+    assert!(html.contains("<title>整改指标"), "the page is named as its menu entry");
+    let (_, html) = b.get("/settings/point-types").await;
+    assert!(html.contains("<th>类型</th>") && html.contains("编码 main_road"), "types by their Chinese names");
+    let (_, html) = b.get("/settings/calendar").await;
+    assert!(!html.contains("npm") && !html.contains("MIT"), "no package notes for users");
+    let res = b.get_raw("/favicon.ico").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("image/svg"));
+    let (_, html) = b.get("/").await;
+    assert!(html.contains("rel=\"icon\""));
+});

@@ -91,7 +91,7 @@ pub async fn page(page: PageUser, Query(q): Query<KpiQuery>) -> PageResult<Respo
         rows.push(("合计".into(), total));
         let by = if by_community { "社区" } else { "责任单位" };
         let sheet = list::sheet("指标", &sheet_columns(by), &rows);
-        return Ok(list::xlsx(&format!("问题办理指标{from}至{to}"), vec![sheet]));
+        return Ok(list::xlsx(&format!("问题整改指标{from}至{to}"), vec![sheet]));
     }
-    Ok(KpiPage { l: Layout::new(&page.user, "kpi", "办理指标"), lines, total, from, to, by_community }.into_response())
+    Ok(KpiPage { l: Layout::new(&page.user, "kpi", "整改指标"), lines, total, from, to, by_community }.into_response())
 }
