@@ -118,9 +118,8 @@ pub async fn seed(db: &Db, storage: &Storage) -> AppResult<Seeded> {
     }
     // 5 waits for the office: the unit asked for more time (the office's queue shows it).
     if let Some(p) = filed.get(5) {
-        let ask = ActInput {
-            days: Some(2), ..step(p, "需协调相关部门共同处置，申请延期2个工作日")
-        };
+        let ask =
+            ActInput { days: Some(2), ..step(p, "需协调相关部门共同处置，申请延期2个工作日") };
         act(&l, storage, &p.id, Action::RequestExtension, ask, vec![]).await?;
     }
     scoring(db).await?;

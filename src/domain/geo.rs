@@ -66,6 +66,11 @@ pub fn gcj02_to_wgs84(gcj: LngLat) -> LngLat {
 }
 
 /// Great-circle distance in metres.
+/// A distance as people say it: "约80米", "约5.0公里".
+pub fn fmt_distance(m: f64) -> String {
+    if m >= 1000.0 { format!("约{:.1}公里", m / 1000.0) } else { format!("约{}米", m.round()) }
+}
+
 pub fn distance_m(a: LngLat, b: LngLat) -> f64 {
     let r = 6_371_000.0;
     let (la1, la2) = (a.1.to_radians(), b.1.to_radians());

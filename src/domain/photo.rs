@@ -125,8 +125,8 @@ impl DeviceWitness {
             (Some(lng), Some(lat)) if crate::domain::geo::in_china((lng, lat)) => {}
             _ => errors.add("device", Code::InvalidPosition, "上传时的设备位置无效：经纬度须成对给出且在中国境内"),
         }
-        if self.accuracy_m.is_some_and(|a| !(0.0..=100_000.0).contains(&a)) {
-            errors.add("device", Code::InvalidPosition, "设备定位精度应为0至100000米");
+        if self.accuracy_m.is_some_and(|a| !a.is_finite() || a < 0.0) {
+            errors.add("device", Code::InvalidPosition, "设备定位精度应为不小于0的米数");
         }
         const YEAR_MS: i64 = 366 * 24 * 3600 * 1000;
         if self.clock_ms.is_some_and(|c| (c - now).abs() > 10 * YEAR_MS) {
@@ -136,6 +136,23 @@ impl DeviceWitness {
 
     pub fn position(&self) -> Option<(f64, f64)> {
         Some((self.lng?, self.lat?))
+    }
+
+    /// What a browser reported, keeping only what can be used: a phone abroad, a wild accuracy
+    /// or a clock years off must never stop someone filing (the reading is simply not kept).
+    pub fn usable(self, now: i64) -> DeviceWitness {
+        let mut errors = crate::domain::validate::FieldErrors::default();
+        let position = DeviceWitness { clock_ms: None, ..self };
+        position.check(&mut errors, now);
+        let keep_position = errors.is_empty();
+        let mut errors = crate::domain::validate::FieldErrors::default();
+        DeviceWitness { clock_ms: self.clock_ms, ..Default::default() }.check(&mut errors, now);
+        DeviceWitness {
+            lat: self.lat.filter(|_| keep_position),
+            lng: self.lng.filter(|_| keep_position),
+            accuracy_m: self.accuracy_m.filter(|_| keep_position),
+            clock_ms: self.clock_ms.filter(|_| errors.is_empty()),
+        }
     }
 }
 
@@ -197,7 +214,7 @@ pub fn time_place_flags(f: &CaptureFacts) -> Vec<EvidenceFlag> {
     if let Some(pos) = f.exif_position {
         let d = crate::domain::geo::distance_m(pos, point).round();
         if d > MAX_DISTANCE_M {
-            let message = format!("拍摄位置距点位约{d}米");
+            let message = format!("照片的拍摄位置距点位{}", crate::domain::geo::fmt_distance(d));
             flags.push(
                 EvidenceFlag { distance_m: Some(d), ..EvidenceFlag::new(FlagCode::FarFromPoint, message) }.by("exif"),
             );
@@ -211,7 +228,11 @@ pub fn time_place_flags(f: &CaptureFacts) -> Vec<EvidenceFlag> {
     };
     let d = crate::domain::geo::distance_m(pos, point).round();
     if d - accuracy > MAX_DISTANCE_M {
-        let message = format!("照片没有位置信息；上传时手机距点位约{d}米（定位精度约{}米）", accuracy.round());
+        let message = format!(
+            "照片没有位置信息；上传时手机距点位{}（定位精度约{}米）",
+            crate::domain::geo::fmt_distance(d),
+            accuracy.round()
+        );
         flags.push(
             EvidenceFlag { distance_m: Some(d), ..EvidenceFlag::new(FlagCode::FarFromPoint, message) }.by("device"),
         );
@@ -311,6 +332,16 @@ mod tests {
     }
 
     #[test]
+    fn a_browsers_reading_never_blocks_a_form() {
+        let abroad =
+            DeviceWitness { lat: Some(35.68), lng: Some(139.69), accuracy_m: Some(12.0), clock_ms: Some(FOUND) };
+        assert_eq!(abroad.usable(FOUND), DeviceWitness { clock_ms: Some(FOUND), ..Default::default() });
+        let vague =
+            DeviceWitness { lat: Some(38.3), lng: Some(116.85), accuracy_m: Some(150_000.0), clock_ms: Some(0) };
+        assert_eq!(vague.usable(FOUND), DeviceWitness { clock_ms: None, ..vague });
+    }
+
+    #[test]
     fn a_witness_from_a_client_is_checked() {
         let mut e = crate::domain::validate::FieldErrors::default();
         let ok = DeviceWitness { lat: Some(38.3), lng: Some(116.85), accuracy_m: Some(12.0), clock_ms: Some(FOUND) };
@@ -321,6 +352,7 @@ mod tests {
             DeviceWitness { lat: Some(38.3), ..Default::default() },
             DeviceWitness { lat: Some(0.0), lng: Some(0.0), ..Default::default() },
             DeviceWitness { accuracy_m: Some(-1.0), ..Default::default() },
+            DeviceWitness { accuracy_m: Some(f64::NAN), ..Default::default() },
             DeviceWitness { clock_ms: Some(0), ..Default::default() },
         ] {
             let mut e = crate::domain::validate::FieldErrors::default();

@@ -182,6 +182,11 @@ fn label_of(key: &str, s: &str) -> Option<&'static str> {
         "owner_type" => PhotoOwner::parse(s).map(PhotoOwner::label),
         "kind" => PhotoKind::parse(s).map(PhotoKind::label),
         "class" => crate::domain::score::Class::parse(s).map(|c| c.label()),
+        "second_step" => match s {
+            "totp" => Some("动态验证码"),
+            "recovery_code" => Some("恢复码"),
+            _ => None,
+        },
         _ => None,
     }
 }

@@ -220,6 +220,30 @@ async fn open_session(
 /// whole login succeeds, so a known password does not reset the count of wrong codes.
 async fn verify_login(db: &Db, username: &str, password: &str, ip: &str) -> AppResult<users::User> {
     let username = username.trim();
+    throttle(db, username, ip).await?;
+    let now = now_ms();
+    let user = users::by_username(db, username).await?.filter(|u| u.active == 1);
+    let ok = match &user {
+        Some(u) => verify_password(password, &u.password_hash).await,
+        None => {
+            // Spend the same time as a real check so usernames cannot be probed by timing.
+            let _ = hash_password(password).await;
+            false
+        }
+    };
+    match (ok, user) {
+        (true, Some(user)) => Ok(user),
+        _ => {
+            sessions::record_attempt(db, username, ip, now, false).await?;
+            Err(AppError::BadCredentials)
+        }
+    }
+}
+
+/// The limits on guessing, checked before every password and every second-step code: this
+/// client's failures for the account, its failures over all accounts, and the account's
+/// backoff once many clients failed.
+pub async fn throttle(db: &Db, username: &str, ip: &str) -> AppResult<()> {
     let now = now_ms();
     let since = now - FAILURE_WINDOW_MS;
     let (failures, last) = sessions::recent_failures(db, username, ip, since).await?;
@@ -237,22 +261,7 @@ async fn verify_login(db: &Db, username: &str, password: &str, ip: &str) -> AppR
         let message = format!("该账号近期登录失败较多，请{}秒后再试", (wait_ms + 999) / 1000);
         return Err(AppError::refuse(Code::TooManyAttempts, message));
     }
-    let user = users::by_username(db, username).await?.filter(|u| u.active == 1);
-    let ok = match &user {
-        Some(u) => verify_password(password, &u.password_hash).await,
-        None => {
-            // Spend the same time as a real check so usernames cannot be probed by timing.
-            let _ = hash_password(password).await;
-            false
-        }
-    };
-    match (ok, user) {
-        (true, Some(user)) => Ok(user),
-        _ => {
-            sessions::record_attempt(db, username, ip, now, false).await?;
-            Err(AppError::BadCredentials)
-        }
-    }
+    Ok(())
 }
 
 /// Resolves a session token (cookie or bearer) to the signed-in user.

@@ -84,16 +84,23 @@ fn enrolment(token: String, secret: &str, username: &str) -> AppResult<Enrolment
     Ok(Enrolment { token, secret_groups, qr_svg })
 }
 
-/// Opens a challenge for `user`; the token goes to the browser (a cookie or a hidden field),
-/// only its hash is kept.
+/// Opens a challenge for `user`, ending any other it had (one waiting login per account, so
+/// opening many cannot multiply the guesses); the token goes to the browser (a cookie or a
+/// hidden field), only its hash is kept. An authenticator being bound keeps its secret when
+/// binding starts again, so what the person already scanned still works.
 pub async fn begin(db: &Db, user_id: &str, purpose: Purpose, ip: &str) -> AppResult<String> {
     let token = auth::random_hex(32);
     let now = now_ms();
+    let secret = match purpose {
+        Purpose::Enroll => store::pending_secret(db, user_id).await?.unwrap_or_else(new_secret),
+        Purpose::Verify => String::new(),
+    };
+    store::end_challenges(db, user_id).await?;
     let c = Challenge {
         id_hash: auth::token_hash(&token),
         user_id: user_id.to_string(),
         purpose: purpose.as_str().to_string(),
-        secret: if purpose == Purpose::Enroll { new_secret() } else { String::new() },
+        secret,
         ip: ip.to_string(),
         failures: 0,
         created_at: now,
@@ -148,18 +155,27 @@ fn wrong_code() -> AppError {
 /// Checks `code` (six digits from the authenticator, or a recovery code) against an account's
 /// authenticator; each is good once. A wrong code counts as a failed login for throttling.
 pub async fn check(db: &Db, user: &users::User, a: &Authenticator, code: &str, ip: &str) -> AppResult<Passed> {
+    auth::throttle(db, &user.username, ip).await?;
     let plain = normalise(code);
     let now = now_ms();
     let passed = if plain.len() == 6 && plain.bytes().all(|b| b.is_ascii_digit()) {
         let step = totp(&a.totp_secret, &user.username)?.check(&plain, (now / 1000) as u64);
         match step {
             Some(step) if store::take_step(db, &user.id, step as i64).await? => Some(Passed::Code),
-            _ => None,
+            Some(_) => {
+                let message = "该验证码刚刚已使用过，请等验证器显示下一个验证码（最多30秒）后再输入";
+                return Err(AppError::refuse(Code::InvalidTwoStepCode, message));
+            }
+            None => None,
         }
     } else if plain.len() == 10
         && store::take_recovery_code(db, &user.id, &recovery_hash(&user.id, &plain), now).await?
     {
         Some(Passed::RecoveryCode)
+    } else if plain.len() != 10 {
+        sessions::record_attempt(db, &user.username, ip, now, false).await?;
+        let message = "请输入验证器上显示的6位数字，或一个恢复码（形如 abcde-fghij）";
+        return Err(AppError::refuse(Code::InvalidTwoStepCode, message));
     } else {
         None
     };
@@ -250,8 +266,9 @@ pub async fn complete(db: &Db, token: &str, code: &str, ip: &str, request_id: &s
                 sessions::record_attempt(db, &user.username, ip, now_ms(), false).await?;
             }
             if store::challenge_failed(db, &c.id_hash).await? >= MAX_CODE_FAILURES {
-                store::delete_challenge(db, &c.id_hash).await?;
-                return Err(AppError::refuse(Code::TwoStepExpired, "验证码错误次数过多，请重新输入密码登录"));
+                store::expire_challenge(db, &c.id_hash).await?;
+                let message = format!("验证码错误次数过多，请{}分钟后重新登录", auth::FAILURE_WINDOW_MS / 60_000);
+                return Err(AppError::refuse(Code::TwoStepExpired, message));
             }
             Err(e)
         }
@@ -271,8 +288,13 @@ pub async fn status(ctx: &Ctx<'_>) -> AppResult<Status> {
     Ok(Status { enabled_at: a.totp_enabled_at.filter(|_| a.enabled()), recovery_codes_left: left })
 }
 
-/// Starts binding an authenticator (first time, or a new phone) from the account page.
-pub async fn start_enrolment(ctx: &Ctx<'_>, ip: &str) -> AppResult<Enrolment> {
+/// Starts binding an authenticator from the account page: the first time, or a new phone, which
+/// takes a current code (or a recovery code) from the old one, so an open session alone cannot
+/// take the account's second step over.
+pub async fn start_enrolment(ctx: &Ctx<'_>, ip: &str, code: &str) -> AppResult<Enrolment> {
+    if store::authenticator(ctx.db, &ctx.user.id).await?.enabled() {
+        reconfirm(ctx, code, ip).await?;
+    }
     let token = begin(ctx.db, &ctx.user.id, Purpose::Enroll, ip).await?;
     let (c, user) = pending(ctx.db, &token).await?.ok_or(AppError::Unauthorized)?;
     enrolment_of(&token, &c, &user)?.ok_or_else(|| anyhow::anyhow!("enrol challenge lost").into())
@@ -307,8 +329,11 @@ async fn reconfirm(ctx: &Ctx<'_>, code: &str, ip: &str) -> AppResult<users::User
     if !a.enabled() {
         return Err(Code::TwoStepNotEnabled.into());
     }
-    check(ctx.db, &user, &a, code, ip).await.map_err(|_| {
-        AppError::field("code", Code::InvalidTwoStepCode, "验证码不正确或已使用，请输入验证器上最新的6位数字")
+    check(ctx.db, &user, &a, code, ip).await.map_err(|e| match e {
+        AppError::Refused(Code::InvalidTwoStepCode, message) => {
+            AppError::field("code", Code::InvalidTwoStepCode, message)
+        }
+        other => other,
     })?;
     Ok(user)
 }
@@ -345,6 +370,12 @@ pub async fn disable(ctx: &Ctx<'_>, code: &str, ip: &str, admins_must: bool) -> 
 pub async fn reset(ctx: &Ctx<'_>, user_id: &str) -> AppResult<users::User> {
     super::access::require_admin(ctx.user)?;
     let user = users::get(ctx.db, user_id).await?.ok_or(AppError::NotFound)?;
+    if user.id == ctx.user.id {
+        return Err(AppError::refuse(Code::Forbidden, "不能重置自己的两步验证；换手机请在“两步验证”页用“更换验证器”"));
+    }
+    if !store::authenticator(ctx.db, &user.id).await?.enabled() {
+        return Err(Code::TwoStepNotEnabled.into());
+    }
     let mut w = ctx.write().await?;
     let now = w.now;
     store::set_secret(w.conn(), &user.id, "", 0, now).await?;

@@ -159,6 +159,31 @@ pub async fn delete_challenge(db: &Db, id_hash: &str) -> Result<bool, sqlx::Erro
     Ok(r.rows_affected() == 1)
 }
 
+/// Ends a challenge but keeps its row until the hourly purge (a binding's secret is reused).
+pub async fn expire_challenge(db: &Db, id_hash: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE login_challenges SET expires_at = 0 WHERE id_hash = $1")
+        .bind(id_hash)
+        .execute(&db.pool)
+        .await
+        .map(|_| ())
+}
+
+/// Ends every waiting challenge of an account.
+pub async fn end_challenges(db: &Db, user_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM login_challenges WHERE user_id = $1").bind(user_id).execute(&db.pool).await.map(|_| ())
+}
+
+/// The secret of the account's latest binding not yet finished, if any.
+pub async fn pending_secret(db: &Db, user_id: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar::<_, String>(
+        "SELECT secret FROM login_challenges WHERE user_id = $1 AND purpose = 'enroll' AND secret <> '' \
+         ORDER BY created_at DESC LIMIT 1",
+    )
+    .bind(user_id)
+    .fetch_optional(&db.pool)
+    .await
+}
+
 pub async fn purge_challenges(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
     let r = sqlx::query("DELETE FROM login_challenges WHERE expires_at <= $1").bind(now).execute(&db.pool).await?;
     Ok(r.rows_affected())

@@ -108,7 +108,7 @@ both!(suspicious_after_photos_are_flagged_for_the_recheck, |app: TestApp| async 
     let (_, d) = sup.get(&format!("/api/v1/problems/{id3}")).await;
     let f = flags_of(&d);
     assert!(f.iter().any(|x| x.starts_with("taken_before_found:") && x.contains("早于问题发现时间")), "{f:?}");
-    assert!(f.iter().any(|x| x.starts_with("far_from_point: 拍摄位置距点位约")), "{f:?}");
+    assert!(f.iter().any(|x| x.starts_with("far_from_point: 照片的拍摄位置距点位约")), "{f:?}");
     assert!(!f.iter().any(|x| x.starts_with("reused")), "{f:?}");
     // 4. A fresh photo taken at the point after the problem was found raises nothing.
     let p4 = sup.file_ok(json!({"point_id": point, "standard_item_id": item, "description": "四", "source": "supervision", "allow_duplicate": true, "photos": [photo(70)]})).await;
@@ -274,10 +274,20 @@ both!(the_phones_position_and_clock_are_a_second_witness, |app: TestApp| async m
     assert!(f[0].starts_with("no_capture_data:") && f[0].contains("上传时手机在点位附近"), "{f:?}");
     let s = app.login("supervisor").await;
     let (_, html) = s.get(&format!("/problems/{id}")).await;
-    assert!(html.contains("拍摄 未知 · 上传 ") && html.contains("手机定位±12米"), "the witnesses are shown");
+    assert!(
+        html.contains("拍摄 未知 · 上传 ") && html.contains("上传时手机距点位约17米（定位精度±12米）"),
+        "the witnesses are shown"
+    );
     let (_, html) = s.get(&format!("/problems/new?point_id={point}")).await;
     assert!(
         html.contains("name=\"device_lat\"") && html.contains("data-device-status"),
         "the filing form has them too"
     );
+    // A phone reporting from abroad, or a fix 150 km vague, never stops the fix being sent.
+    let id = new_problem(5).await;
+    let fields = [("note", "已清理"), ("device_lat", "35.68"), ("device_lng", "139.69"), ("device_accuracy", "150000")];
+    let (status, html, _) = act_on_page(&b, &id, "submit_fix", &fields, vec![jpeg_bytes(105)]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
+    let (_, d) = sup.get(&format!("/api/v1/problems/{id}")).await;
+    assert!(after(&d)["device_lat"].is_null(), "the unusable reading is not kept");
 });

@@ -74,8 +74,11 @@ both!(
         assert!(html.contains("验证码不正确") && html.contains(&secret.chars().take(4).collect::<String>()), "{html}");
         assert_eq!(b.get_raw("/points").await.status(), StatusCode::SEE_OTHER, "still not signed in");
 
+        // The login page opened in another tab does not spoil the code page left open.
+        assert_eq!(b.get("/login").await.0, StatusCode::OK);
         let (status, html, _) = second_step(&b, &code(&secret, 0)).await;
         assert_eq!(status, StatusCode::OK, "{html}");
+        assert!(html.contains("文明办管理员（admin）"), "the page says who is signing in");
         let codes = recovery_codes(&html);
         assert_eq!(codes.len(), 10, "ten recovery codes are shown once: {html}");
         assert_eq!(b.get_raw("/points").await.status(), StatusCode::OK, "signed in after binding");
@@ -131,14 +134,28 @@ both!(
         let (status, html, _) = b2.post("/account/two-step/disable", &[("code", &codes[1])]).await;
         assert!(status == StatusCode::UNPROCESSABLE_ENTITY && html.contains("必须启用两步验证"), "{html}");
 
+        // The office cannot clear its own second step, nor one that is off.
+        let admin_id = app.id_of("SELECT id FROM users WHERE username = 'admin'").await;
+        let (status, _, _) = b2.post(&format!("/users/{admin_id}/two-step/reset"), &[]).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let grid_id = app.id_of("SELECT id FROM users WHERE username = 'grid'").await;
+        let (status, html, _) = b2.post(&format!("/users/{grid_id}/two-step/reset"), &[]).await;
+        assert!(status == StatusCode::UNPROCESSABLE_ENTITY && html.contains("尚未启用两步验证"), "{html}");
+
         // Other roles are not forced.
         let mut unit = app.browser();
         assert_eq!(unit.login("unit", PW).await.headers()["location"], "/");
 
-        // Wrong codes end the waiting login after five and count as failed logins, so guessing
-        // codes is throttled like guessing passwords.
+        // One waiting login per account: opening another ends the first, so many open code pages
+        // cannot multiply the guesses.
+        let mut first = app.browser();
+        first.login("admin", PW).await;
         let mut g = app.browser();
         g.login("admin", PW).await;
+        let (status, _, _) = second_step(&first, &code(&secret, 1)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "the first waiting login was ended");
+        // Wrong codes end the waiting login after five and count as failed logins, so guessing
+        // codes is throttled like guessing passwords.
         for i in 0..5 {
             let (status, html, _) = second_step(&g, &wrong(&secret)).await;
             assert_eq!(status, StatusCode::UNAUTHORIZED, "try {i}");
@@ -171,6 +188,11 @@ both!(any_account_may_use_two_step_sign_in_and_the_office_can_reset_it, |app: Te
     assert_eq!(status, StatusCode::OK, "{html}");
     let first = recovery_codes(&html);
     assert_eq!(first.len(), 10);
+    // Moving to a new phone takes a current code from the old one.
+    let (status, html, _) = b.post("/account/two-step", &[]).await;
+    assert!(status == StatusCode::UNPROCESSABLE_ENTITY && html.contains("原验证器上的动态验证码"), "{html}");
+    let (status, html, _) = b.post("/account/two-step", &[("code", "abcdef")]).await;
+    assert!(status == StatusCode::UNPROCESSABLE_ENTITY && html.contains("请输入验证器上显示的6位数字"), "{html}");
     // The enrolment is spent: posting it again does nothing.
     let (status, _, _) = b.post("/account/two-step/confirm", &[("token", &token), ("code", &code(&secret, 1))]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);

@@ -81,10 +81,28 @@ pub async fn two_step(page: PageUser, Query(q): Query<OkQuery>) -> PageResult<Tw
     Ok(p)
 }
 
-pub async fn two_step_start(meta: Meta, CsrfForm { page, .. }: CsrfForm<CodeInput>) -> PageResult<TwoStepPage> {
-    let mut p = TwoStepPage::of(&page, FieldErrors::default()).await?;
-    p.enrolment = Some(two_step::start_enrolment(&page.ctx(), &meta.ip).await?);
-    Ok(p)
+pub async fn two_step_start(meta: Meta, CsrfForm { page, form }: CsrfForm<CodeInput>) -> PageResult<Response> {
+    match two_step::start_enrolment(&page.ctx(), &meta.ip, &form.code).await {
+        Ok(enrolment) => {
+            let mut p = TwoStepPage::of(&page, FieldErrors::default()).await?;
+            p.enrolment = Some(enrolment);
+            Ok(p.into_response())
+        }
+        Err(e) => {
+            let errors = rename(code_errors(e)?, "code_new");
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, TwoStepPage::of(&page, errors).await?).into_response())
+        }
+    }
+}
+
+/// Errors of one of the page's several code fields, shown under that form.
+fn rename(mut errors: FieldErrors, field: &str) -> FieldErrors {
+    for f in &mut errors.0 {
+        if f.field == "code" {
+            f.field = field.to_string();
+        }
+    }
+    errors
 }
 
 #[derive(Deserialize, Default)]
@@ -131,7 +149,8 @@ pub async fn two_step_codes(meta: Meta, CsrfForm { page, form }: CsrfForm<CodeIn
             Ok(p.into_response())
         }
         Err(e) => {
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, TwoStepPage::of(&page, code_errors(e)?).await?).into_response())
+            let errors = rename(code_errors(e)?, "code_off");
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, TwoStepPage::of(&page, errors).await?).into_response())
         }
     }
 }
@@ -141,7 +160,8 @@ pub async fn two_step_disable(meta: Meta, CsrfForm { page, form }: CsrfForm<Code
     match two_step::disable(&page.ctx(), &form.code, &meta.ip, admins_must).await {
         Ok(()) => Ok(axum::response::Redirect::to("/account/two-step?ok=two_step_off").into_response()),
         Err(e) => {
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, TwoStepPage::of(&page, code_errors(e)?).await?).into_response())
+            let errors = rename(code_errors(e)?, "code_off");
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, TwoStepPage::of(&page, errors).await?).into_response())
         }
     }
 }

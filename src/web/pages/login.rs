@@ -129,6 +129,8 @@ fn signed_in(state: &AppState, token: &str, mut res: Response) -> Response {
 #[template(path = "login_two_step.html")]
 struct SecondStepPage {
     csrf: String,
+    /// Who is signing in ("王建国（admin）")
+    account: String,
     next: String,
     error: Option<String>,
     /// Set when an authenticator is being bound
@@ -137,9 +139,13 @@ struct SecondStepPage {
     recovery_codes: Vec<String>,
 }
 
+/// The second step keeps its own CSRF cookie, so opening the login page in another tab does not
+/// spoil a code page left open.
+const STEP_CSRF_COOKIE: &str = "cc_step_csrf";
+
 fn render_second_step(state: &AppState, status: StatusCode, mut page: SecondStepPage) -> Response {
     page.csrf = random_hex(16);
-    let c = set_cookie(LOGIN_CSRF_COOKIE, &page.csrf, 3600, state.config.secure_cookies);
+    let c = set_cookie(STEP_CSRF_COOKIE, &page.csrf, 3600, state.config.secure_cookies);
     (status, [(header::SET_COOKIE, c)], page).into_response()
 }
 
@@ -167,7 +173,9 @@ pub async fn second_step_form(
         Ok(e) => e,
         Err(e) => return crate::web::error::PageError(e).into_response(),
     };
-    let page = SecondStepPage { csrf: String::new(), next, error: None, enrolment, recovery_codes: Vec::new() };
+    let account = format!("{}（{}）", user.display_name, user.username);
+    let page =
+        SecondStepPage { csrf: String::new(), account, next, error: None, enrolment, recovery_codes: Vec::new() };
     render_second_step(&state, StatusCode::OK, page)
 }
 
@@ -192,7 +200,7 @@ pub async fn second_step_submit(
         Err(r) => return r,
     };
     let next = safe_next(f.next.as_deref());
-    let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
+    let expected = cookie(&headers, STEP_CSRF_COOKIE).unwrap_or_default();
     if expected.is_empty() || !same_token(&f.csrf, &expected) {
         return start_again(&state, next, &AppError::Csrf);
     }
@@ -201,12 +209,21 @@ pub async fn second_step_submit(
     match auth::finish_login(&state.db, &token, &f.code, (&meta.ip, ttl), &meta.request_id).await {
         Ok((out, None)) => signed_in(&state, &out.token, Redirect::to(&next).into_response()),
         Ok((out, Some(codes))) => {
-            let page =
-                SecondStepPage { csrf: String::new(), next, error: None, enrolment: None, recovery_codes: codes };
+            let account = format!("{}（{}）", out.user.display_name, out.user.username);
+            let page = SecondStepPage {
+                csrf: String::new(),
+                account,
+                next,
+                error: None,
+                enrolment: None,
+                recovery_codes: codes,
+            };
             signed_in(&state, &out.token, page.into_response())
         }
         Err(e) if e.code() == Code::InvalidTwoStepCode || e.code() == Code::ValidationFailed => {
             let pending = two_step::pending(&state.db, &token).await.ok().flatten();
+            let account =
+                pending.as_ref().map(|(_, u)| format!("{}（{}）", u.display_name, u.username)).unwrap_or_default();
             let enrolment = pending.and_then(|(c, u)| two_step::enrolment_of(&token, &c, &u).ok().flatten());
             let message = match &e {
                 AppError::Validation(f) => f.0.first().map(|x| x.message.clone()).unwrap_or_default(),
@@ -214,6 +231,7 @@ pub async fn second_step_submit(
             };
             let page = SecondStepPage {
                 csrf: String::new(),
+                account,
                 next,
                 error: Some(message),
                 enrolment,

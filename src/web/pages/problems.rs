@@ -160,7 +160,8 @@ fn device_of(form: &CsrfMultipart) -> Option<DeviceWitness> {
         lng: num("device_lng"),
         accuracy_m: num("device_accuracy"),
         clock_ms: num("device_clock").map(|v| v as i64),
-    };
+    }
+    .usable(now_ms());
     (w != DeviceWitness::default()).then_some(w)
 }
 
@@ -263,7 +264,7 @@ pub fn flags_of(ph: &Photo) -> Vec<crate::domain::photo::EvidenceFlag> {
 
 /// What each witness says about a photo, in one line: when the photo says it was taken, when
 /// the server received it, and what the phone reported.
-pub fn witnesses_of(ph: &Photo) -> String {
+pub fn witnesses_of(ph: &Photo, point_at: &Option<(f64, f64)>) -> String {
     let short = |t: i64| to_local(t).format("%m-%d %H:%M").to_string();
     let mut parts = vec![
         format!("拍摄 {}", ph.taken_at.map(short).unwrap_or_else(|| "未知".into())),
@@ -273,8 +274,15 @@ pub fn witnesses_of(ph: &Photo) -> String {
         parts.push("照片含定位".into());
     }
     if let Some(d) = ph.device() {
-        if d.position().is_some() {
-            parts.push(format!("手机定位±{}米", d.accuracy_m.unwrap_or(0.0).round()));
+        if let Some(pos) = d.position() {
+            let accuracy = d.accuracy_m.unwrap_or(0.0).round();
+            match point_at {
+                Some(pt) => parts.push(format!(
+                    "上传时手机距点位{}（定位精度±{accuracy}米）",
+                    crate::domain::geo::fmt_distance(crate::domain::geo::distance_m(pos, *pt))
+                )),
+                None => parts.push(format!("手机定位±{accuracy}米")),
+            }
         }
         if let Some(skew) = d.clock_ms.map(|c| c - ph.uploaded_at).filter(|s| s.abs() > 120_000) {
             parts.push(format!("手机时钟{}{}分钟", if skew > 0 { "快" } else { "慢" }, skew.abs() / 60_000));
@@ -297,6 +305,8 @@ pub struct DetailPage {
     state: &'static str,
     source: &'static str,
     point_name: String,
+    /// The point's position (WGS-84), to say how far the phone was
+    point_at: Option<(f64, f64)>,
     unit_name: String,
     standard: String,
     found: String,
@@ -316,7 +326,9 @@ async fn detail_page(page: &PageUser, id: &str, error: Option<String>) -> PageRe
     let p = svc::visible(&ctx, id).await?;
     let now = now_ms();
     let st = Some(p.state);
-    let point_name = point_store::get(ctx.db, &p.point_id).await?.map(|x| x.name).unwrap_or_default();
+    let point = point_store::get(ctx.db, &p.point_id).await?;
+    let point_at = point.as_ref().and_then(|x| Some((x.lng?, x.lat?)));
+    let point_name = point.map(|x| x.name).unwrap_or_default();
     let unit_name = units::get(ctx.db, &p.unit_id).await?.map(|u| u.name).unwrap_or_default();
     let standard = match &p.standard_item_id {
         Some(i) => match standards::item(ctx.db, i).await? {
@@ -344,6 +356,7 @@ async fn detail_page(page: &PageUser, id: &str, error: Option<String>) -> PageRe
         state: st.map(|s| s.label()).unwrap_or(""),
         source: p.source.label(),
         point_name,
+        point_at,
         unit_name,
         standard,
         found: fmt_local(p.found_at),
