@@ -25,6 +25,33 @@ pub struct Layout {
     pub csrf: String,
     pub menu: Vec<MenuGroup>,
     pub flash: Option<&'static str>,
+    /// The role's main destinations, a thumb's reach away at the bottom of a phone screen
+    pub bottom: Vec<MenuItem>,
+}
+
+/// The bottom bar on a phone: the 3-4 places each role goes to all day.
+fn bottom_for(role: Role) -> Vec<MenuItem> {
+    let home = MenuItem { key: "home", label: "待办", href: "/" };
+    let ledger = MenuItem { key: "problems", label: "台账", href: "/problems" };
+    let inbox = MenuItem { key: "inbox", label: "消息", href: "/inbox" };
+    match role {
+        Role::Supervisor | Role::GridWorker | Role::Evaluator => vec![
+            home,
+            MenuItem { key: "file", label: "登记", href: "/problems/new" },
+            MenuItem { key: "rounds", label: "巡查", href: "/rounds" },
+            ledger,
+        ],
+        Role::UnitUser | Role::PointLead => {
+            vec![home, ledger, inbox, MenuItem { key: "notices", label: "通报", href: "/notices" }]
+        }
+        Role::Admin => vec![home, ledger, MenuItem { key: "kpi", label: "指标", href: "/kpi" }, inbox],
+        Role::Discipline => vec![
+            home,
+            ledger,
+            MenuItem { key: "interviews", label: "约谈", href: "/interviews" },
+            MenuItem { key: "audit", label: "审计", href: "/audit" },
+        ],
+    }
 }
 
 fn menu_for(role: Role) -> Vec<MenuGroup> {
@@ -121,6 +148,7 @@ impl Layout {
             csrf: user.csrf.clone(),
             menu: menu_for(user.role),
             flash: None,
+            bottom: bottom_for(user.role),
         }
     }
 

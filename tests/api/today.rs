@@ -290,3 +290,22 @@ both!(small_things_seen_in_daily_use, |app: TestApp| async move {
     let (_, html) = b.get("/").await;
     assert!(html.contains("rel=\"icon\""));
 });
+
+both!(the_recheck_asks_before_passing_a_warned_fix_and_keeps_what_was_typed, |app: TestApp| async move {
+    let [_, paper_id, rework_id, ..] = a_day_of_work(&app).await;
+    let s = app.login("supervisor").await;
+    let (_, html) = s.get(&format!("/problems/{paper_id}")).await;
+    let pass =
+        html.split(&format!("action=\"/problems/{paper_id}/act/pass\"")).nth(1).unwrap().split('>').next().unwrap();
+    assert!(pass.contains("data-confirm=\"整改后照片有证据警告"), "passing a warned fix asks first: {pass}");
+    assert!(
+        html.contains("class=\"bottombar\"") && html.contains("href=\"/rounds\">巡查</a>"),
+        "the phone's bottom bar"
+    );
+    // A refused fix keeps the note typed.
+    let lead = app.login("lead").await;
+    let (status, html, _) =
+        act_on_page(&lead, &rework_id, "submit_fix", &[("note", "已重新清理并冲洗地面")], vec![]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("value=\"已重新清理并冲洗地面\""), "the note is kept: {html}");
+});

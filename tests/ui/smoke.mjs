@@ -39,6 +39,12 @@ try {
   watchRequests(p);
   await login(p, 'supervisor');
   check(await p.isVisible('.menu-toggle'), 'the menu button shows at phone width');
+  check(await p.isVisible('.bottombar'), 'the bottom bar shows at phone width');
+  const bar = await p.locator('.bottombar a').allTextContents();
+  check(bar.join(',') === '待办,登记,巡查,台账', `a supervisor's bottom bar: ${bar}`);
+  const tap = await p.locator('.bottombar a').first().boundingBox();
+  check(tap && tap.height >= 44, `bottom bar targets are at least 44 px high (${tap && tap.height})`);
+  check((await p.textContent('h1')).includes('我的待办'), 'the start page is the to-do list');
   check(!(await p.isVisible('#sidemenu')), 'the side menu is folded away at phone width');
   await p.click('.menu-toggle');
   check(await p.isVisible('#sidemenu'), 'the menu opens');

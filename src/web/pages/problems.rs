@@ -319,6 +319,11 @@ pub struct DetailPage {
     units: Vec<Opt>,
     error: Option<String>,
     can_merge: bool,
+    /// An after-photo carries an evidence warning: passing the re-check asks first
+    after_warned: bool,
+    /// What was typed into the action forms before a refusal, shown again
+    typed_note: String,
+    typed_reason: String,
 }
 
 async fn detail_page(page: &PageUser, id: &str, error: Option<String>) -> PageResult<DetailPage> {
@@ -345,6 +350,7 @@ async fn detail_page(page: &PageUser, id: &str, error: Option<String>) -> PageRe
     };
     let photos = photo_store::of(ctx.db, PhotoOwner::Problem, &p.id).await?;
     let (before, after): (Vec<Photo>, Vec<Photo>) = photos.into_iter().partition(|ph| ph.kind == PhotoKind::Before);
+    let after_warned = after.iter().any(|ph| !flags_of(ph).is_empty());
     let events = store::events(ctx.db, &p.id)
         .await?
         .into_iter()
@@ -373,6 +379,9 @@ async fn detail_page(page: &PageUser, id: &str, error: Option<String>) -> PageRe
         },
         error,
         can_merge: page.user.role == Role::Admin && st.is_some_and(|s| !s.is_final()),
+        after_warned,
+        typed_note: String::new(),
+        typed_reason: String::new(),
         p,
     })
 }
@@ -401,15 +410,17 @@ pub async fn act(Path((id, action)): Path<(String, String)>, form: CsrfMultipart
     } else {
         format!("/problems/{id}")
     };
+    let typed = (input.note.clone(), input.reason.clone());
+    // Refused: the page again with the message and what was typed.
+    let again = async |msg: String| -> PageResult<Response> {
+        let mut d = detail_page(page, &id, Some(msg)).await?;
+        (d.typed_note, d.typed_reason) = typed;
+        Ok((StatusCode::UNPROCESSABLE_ENTITY, d).into_response())
+    };
     match svc::act(&page.ctx(), &page.state.storage, &id, action, input, photos_of(&form, "photos")).await {
         Ok(_) => Ok(Redirect::to(&to).into_response()),
-        Err(e @ AppError::Validation(_)) => {
-            let msg = crate::web::error::message_of(&e);
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, detail_page(page, &id, Some(msg)).await?).into_response())
-        }
-        Err(AppError::Refused(_, msg)) => {
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, detail_page(page, &id, Some(msg)).await?).into_response())
-        }
+        Err(e @ AppError::Validation(_)) => again(crate::web::error::message_of(&e)).await,
+        Err(AppError::Refused(_, msg)) => again(msg).await,
         Err(e) => Err(e.into()),
     }
 }
