@@ -349,6 +349,8 @@ async fn intake_and_durability(config: Config, db: &Db, intake: u64) -> anyhow::
     let points: Vec<String> = sqlx::query_scalar("SELECT id FROM points").fetch_all(&db.pool).await?;
     let started = Instant::now();
     let mut tasks = Vec::new();
+    // 上级交办 filings: an inspection's filing needs a photo, and photo intake is measured by
+    // `bench --only evidence`; this measures the ledger's write path.
     for worker in 0..16u64 {
         let (client, base, token, points) = (client.clone(), base.clone(), token.clone(), points.clone());
         tasks.push(tokio::spawn(async move {
@@ -356,7 +358,7 @@ async fn intake_and_durability(config: Config, db: &Db, intake: u64) -> anyhow::
             let mut i = worker;
             while i < intake {
                 let body = json!({"point_id": points[i as usize % points.len()], "category": "基准", "description": format!("并发登记{i}"),
-                    "source": "supervision", "allow_duplicate": true});
+                    "source": "assigned", "allow_duplicate": true});
                 let t = Instant::now();
                 let r = client.post(format!("{base}/api/v1/problems")).bearer_auth(&token).json(&body).send().await?;
                 anyhow::ensure!(r.status().as_u16() == 201, "intake answered {}", r.status());
@@ -413,7 +415,7 @@ async fn kill9_durability(config: &Config, db: &Db, points: &[String]) -> anyhow
         tasks.push(tokio::spawn(async move {
             for i in (worker..).step_by(16) {
                 let body = json!({"point_id": points[i % points.len()], "category": "断电测试", "description": format!("强杀前登记{i}"),
-                    "source": "supervision", "allow_duplicate": true});
+                    "source": "assigned", "allow_duplicate": true});
                 let Ok(r) = client.post(format!("{base}/api/v1/problems")).bearer_auth(&token).json(&body).send().await else {
                     return; // the server is gone
                 };

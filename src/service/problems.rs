@@ -180,6 +180,10 @@ async fn check_filing(ctx: &Ctx<'_>, input: &FileInput, photos: usize, now: i64)
     if photos > MAX_PHOTOS {
         e.add("photos", Code::TooManyPhotos, format!("最多上传{MAX_PHOTOS}张照片"));
     }
+    // What an inspection found is charged to the unit: its photo is the evidence.
+    if photos == 0 && source.is_some_and(Source::is_inspection) {
+        e.add("photos", Code::PhotoRequired, "督导检查、网格巡查和测评发现的问题须附至少1张现场照片");
+    }
     match (point, source) {
         (Some(point), Some(source)) if e.is_empty() => {
             Ok(Filing { point, source, item, category, severity, description, found_at })

@@ -27,6 +27,36 @@ pub fn photo(seed: u8) -> String {
     base64::engine::general_purpose::STANDARD.encode(out)
 }
 
+/// A before-photo for a filing that does not care which: every call a picture of its own
+/// (another pattern than `photo`'s, so no test's after-photo repeats it by chance).
+pub fn field_photo() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let block = |bx: u32, by: u32| {
+        let mut z = (bx as u64) << 40 ^ (by as u64) << 20 ^ n.wrapping_mul(0xD6E8_FEB8_6659_FD93) ^ 0xA5A5;
+        z = z.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (z >> 31);
+        z = z.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        (z >> 56) as u8
+    };
+    let img = ImageBuffer::from_fn(320, 240, |x, y| {
+        let v = block(x / 20, y / 12);
+        Rgb([255 - v, v, v / 3 + 80])
+    });
+    let mut out = Vec::new();
+    JpegEncoder::new_with_quality(&mut out, 80).encode_image(&img).unwrap();
+    base64::engine::general_purpose::STANDARD.encode(out)
+}
+
+/// An inspection's filing carries its photo (the rule since inspection finds need evidence);
+/// a test that gives none gets one of its own.
+pub fn with_photo(mut body: Value) -> Value {
+    let inspection = matches!(body["source"].as_str(), Some("supervision" | "grid_patrol" | "evaluation"));
+    if inspection && body.get("photos").is_none() {
+        body["photos"] = serde_json::json!([field_photo()]);
+    }
+    body
+}
+
 /// The most recent working day before today (Beijing), as "YYYY-MM-DD".
 pub async fn last_working_day(app: &TestApp) -> String {
     let cal = chuangcheng::service::calendar::load(&app.db).await.unwrap();
@@ -52,7 +82,7 @@ pub async fn road_point(app: &TestApp) -> (String, String) {
 }
 
 pub async fn file(api: &Api, body: Value) -> (StatusCode, Value) {
-    api.post("/api/v1/problems", body).await
+    api.post("/api/v1/problems", with_photo(body)).await
 }
 
 pub fn jpeg_bytes(seed: u8) -> Vec<u8> {

@@ -324,7 +324,7 @@ impl Api {
 
     /// Files a problem that must be accepted; the problem.
     pub async fn file_ok(&self, body: Value) -> Value {
-        let (status, p) = self.post("/api/v1/problems", body).await;
+        let (status, p) = self.post("/api/v1/problems", crate::fixtures::with_photo(body)).await;
         assert_eq!(status, StatusCode::CREATED, "filing: {p}");
         p
     }

@@ -352,7 +352,7 @@ async fn a_robot_stored_with_an_inside_address_is_never_called() {
     let sup = app.api_login("supervisor").await;
     let point = app.id_of(&format!("SELECT id FROM points WHERE unit_id = '{unit}' ORDER BY code LIMIT 1")).await;
     let body = serde_json::json!({"point_id": point, "category": "道路破损", "description": "人行道砖松动", "source": "supervision"});
-    assert_eq!(sup.post("/api/v1/problems", body).await.0, StatusCode::CREATED);
+    assert_eq!(sup.post("/api/v1/problems", crate::fixtures::with_photo(body)).await.0, StatusCode::CREATED);
     let start = std::time::Instant::now();
     while app.scalar("SELECT COUNT(*) FROM outbox WHERE attempts > 0").await < 2 {
         assert!(start.elapsed() < std::time::Duration::from_secs(20), "both deliveries were tried");

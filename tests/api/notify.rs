@@ -68,7 +68,9 @@ both!(new_and_overdue_problems_reach_the_units_group_chat_once, |app: TestApp| a
     let (status, p) = sup
         .post(
             "/api/v1/problems",
-            json!({"point_id": point, "category": "道路破损", "description": "人行道砖松动", "source": "supervision"}),
+            crate::fixtures::with_photo(
+                json!({"point_id": point, "category": "道路破损", "description": "人行道砖松动", "source": "supervision"}),
+            ),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED);

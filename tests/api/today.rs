@@ -249,11 +249,9 @@ both!(filing_a_possible_duplicate_keeps_what_was_typed_and_the_photos, |app: Tes
     stolen.push(("allow_duplicate", "1".into()));
     stolen.push(("draft", token));
     let pairs: Vec<(&str, &str)> = stolen.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let (status, _, third) = post_multipart(&other, "/problems/new", &pairs, vec![]).await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    let id = third.unwrap().trim_start_matches("/problems/").to_string();
-    let (_, d) = sup.get(&format!("/api/v1/problems/{id}")).await;
-    assert_eq!(d["photos"].as_array().unwrap().len(), 0, "the draft's photos belong to the one who took them");
+    let (status, html, _) = post_multipart(&other, "/problems/new", &pairs, vec![]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "the draft's photos belong to the one who took them");
+    assert!(html.contains("须附至少1张现场照片"), "{html}");
 });
 
 both!(the_discipline_office_reads_a_problems_audit_trail_in_chinese, |app: TestApp| async move {
@@ -308,4 +306,16 @@ both!(the_recheck_asks_before_passing_a_warned_fix_and_keeps_what_was_typed, |ap
         act_on_page(&lead, &rework_id, "submit_fix", &[("note", "已重新清理并冲洗地面")], vec![]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("value=\"已重新清理并冲洗地面\""), "the note is kept: {html}");
+});
+
+both!(an_inspections_find_needs_its_photo, |app: TestApp| async move {
+    let (point, item) = road_point(&app).await;
+    let sup = app.api_login("supervisor").await;
+    let body = json!({"point_id": point, "standard_item_id": item, "description": "积存垃圾", "source": "supervision", "photos": []});
+    let (status, err) = sup.post("/api/v1/problems", body).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(field_codes(&err).contains(&("photos".into(), "photo_required".into())), "{err}");
+    let admin = app.api_login("admin").await;
+    let assigned = json!({"point_id": point, "category": "上级交办", "description": "市领导交办：清理积存垃圾", "source": "assigned"});
+    assert_eq!(admin.post("/api/v1/problems", assigned).await.0, StatusCode::CREATED, "a 交办 needs no photo");
 });
