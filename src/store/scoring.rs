@@ -271,15 +271,15 @@ fn facts_sql(db: &Db, class: Class, only: bool) -> String {
     match db.backend {
         // SQLite answers the three conditions with one multi-index OR.
         super::Backend::Sqlite => format!(
-            "SELECT {agg}({}) FROM {tables} WHERE q.state <> 'voided'{filter} AND ({in_range} OR {failed})",
+            "SELECT {agg}({}) FROM {tables} WHERE q.state NOT IN ('voided', 'reported'){filter} AND ({in_range} OR {failed})",
             cols(&target)
         ),
         // PostgreSQL cannot OR a sub-select into a bitmap scan (it scans the whole table, even
         // for an empty fortnight): the failed re-checks come as a second branch.
         super::Backend::Postgres => format!(
             "SELECT {agg}({}){cast} FROM ( \
-             SELECT q.*, {target} AS target FROM {tables} WHERE q.state <> 'voided'{filter} AND {in_range} \
-             UNION ALL SELECT q.*, {target} AS target FROM {tables} WHERE q.state <> 'voided'{filter} AND {failed} AND NOT {in_range} \
+             SELECT q.*, {target} AS target FROM {tables} WHERE q.state NOT IN ('voided', 'reported'){filter} AND {in_range} \
+             UNION ALL SELECT q.*, {target} AS target FROM {tables} WHERE q.state NOT IN ('voided', 'reported'){filter} AND {failed} AND NOT {in_range} \
              ) q",
             cols("q.target")
         ),
@@ -312,7 +312,7 @@ pub async fn problem_facts(
     // Repeats are recognised at the point, so earlier finds of any unit count.
     let history_sql = format!(
         "SELECT {agg}({row}(point_id, category, found_at)){cast} FROM problems \
-         WHERE found_at >= $1 AND found_at < $2 AND state <> 'voided'"
+         WHERE found_at >= $1 AND found_at < $2 AND state NOT IN ('voided', 'reported')"
     );
     let history = async {
         let text: Option<String> =

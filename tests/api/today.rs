@@ -319,3 +319,21 @@ both!(an_inspections_find_needs_its_photo, |app: TestApp| async move {
     let assigned = json!({"point_id": point, "category": "上级交办", "description": "市领导交办：清理积存垃圾", "source": "assigned"});
     assert_eq!(admin.post("/api/v1/problems", assigned).await.0, StatusCode::CREATED, "a 交办 needs no photo");
 });
+
+both!(an_unverified_citizen_report_costs_the_unit_nothing, |app: TestApp| async move {
+    let (point, item) = road_point(&app).await;
+    let unit = app.id_of(&format!("SELECT unit_id FROM points WHERE id = '{point}'")).await;
+    let admin = app.api_login("admin").await;
+    let today = chuangcheng::domain::time::to_local(chuangcheng::domain::time::now_ms()).format("%Y-%m-%d").to_string();
+    let ledger = format!("/api/v1/scoring/unit/ledger/{unit}?period=week&date={today}");
+    let found = |l: &Value| l["entries"].as_array().unwrap().iter().filter(|e| e["kind"] == "found").count();
+    let (_, l) = admin.get(&ledger).await;
+    let before = found(&l);
+    let report = admin.file_ok(json!({"point_id": point, "standard_item_id": item, "description": "市民反映路边有垃圾", "source": "citizen"})).await;
+    assert_eq!(report["state"], "reported");
+    let (_, l) = admin.get(&ledger).await;
+    assert_eq!(found(&l), before, "待核实: nothing charged yet");
+    admin.act_ok(report["id"].as_str().unwrap(), "verify", json!({})).await;
+    let (_, l) = admin.get(&ledger).await;
+    assert_eq!(found(&l), before + 1, "verified: now it counts");
+});
