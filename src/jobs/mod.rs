@@ -65,10 +65,20 @@ async fn raise_alerts(db: &Db, config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The message for a robot: WeCom and DingTalk both take markdown, in slightly different shapes.
+/// A mainland mobile number (the robots @ people by it).
+fn mobile(phone: &str) -> Option<String> {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    (digits.len() == 11 && digits.starts_with('1')).then_some(digits)
+}
+
+/// The message for a robot, @-mentioning the point's lead by phone so that the phone rings:
+/// DingTalk takes markdown with `at.atMobiles` (the numbers also written in the text); WeCom
+/// mentions by phone only in text messages, so a message with someone to ring is sent as text.
 async fn payload(db: &Db, d: &Delivery, kind: WebhookKind, base_url: &str) -> anyhow::Result<serde_json::Value> {
     let p = problems::get(db, &d.problem_id).await?.ok_or_else(|| anyhow::anyhow!("problem gone"))?;
-    let point = points::get(db, &p.point_id).await?.map(|x| x.name).unwrap_or_default();
+    let point_row = points::get(db, &p.point_id).await?;
+    let mobiles: Vec<String> = point_row.as_ref().and_then(|x| mobile(&x.lead_phone)).into_iter().collect();
+    let point = point_row.map(|x| x.name).unwrap_or_default();
     let title = d.event.label();
     let photo = photos::of(db, PhotoOwner::Problem, &p.id).await?.into_iter().find(|ph| ph.kind == PhotoKind::Before);
     let mut text = format!(
@@ -83,9 +93,39 @@ async fn payload(db: &Db, d: &Delivery, kind: WebhookKind, base_url: &str) -> an
     }
     text.push_str(&format!("\n[打开问题并签收]({base_url}/problems/{})", p.id));
     Ok(match kind {
-        WebhookKind::Dingtalk => json!({"msgtype": "markdown", "markdown": {"title": title, "text": text}}),
+        WebhookKind::Dingtalk => {
+            for m in &mobiles {
+                text.push_str(&format!("\n\n@{m}"));
+            }
+            json!({"msgtype": "markdown", "markdown": {"title": title, "text": text},
+                "at": {"atMobiles": mobiles, "isAtAll": false}})
+        }
+        _ if !mobiles.is_empty() => {
+            let plain = text
+                .replace("### ", "")
+                .replace("> ", "")
+                .replace("[打开问题并签收](", "打开问题并签收：")
+                .replace("[现场照片](", "现场照片：")
+                .replace(')', "");
+            json!({"msgtype": "text", "text": {"content": plain, "mentioned_mobile_list": mobiles}})
+        }
         _ => json!({"msgtype": "markdown", "markdown": {"content": text}}),
     })
+}
+
+/// A DingTalk robot with 加签: the address carries the time and the HMAC-SHA256 of
+/// "time\nsecret" under the secret, base64 and URL-encoded.
+pub fn signed_url(url: &str, secret: &str, now_ms: i64) -> String {
+    use base64::Engine;
+    use hmac::{Hmac, Mac};
+    if secret.is_empty() {
+        return url.to_string();
+    }
+    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()) else { return url.to_string() };
+    mac.update(format!("{now_ms}\n{secret}").as_bytes());
+    let sign = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}timestamp={now_ms}&sign={}", crate::web::auth::urlencode(&sign).replace('/', "%2F"))
 }
 
 async fn deliver(db: &Db, config: &Config, client: &reqwest::Client, base_url: &str) -> anyhow::Result<()> {
@@ -97,7 +137,8 @@ async fn deliver(db: &Db, config: &Config, client: &reqwest::Client, base_url: &
         let body = payload(db, &d, hook.kind, base_url).await?;
         let text = body.to_string();
         let refused = crate::service::outbound::literal_refused(&hook.url, &config.webhook_allow_hosts);
-        let sent = if refused { None } else { Some(client.post(&hook.url).json(&body).send().await) };
+        let target = signed_url(&hook.url, &hook.secret, now_ms());
+        let sent = if refused { None } else { Some(client.post(&target).json(&body).send().await) };
         let outcome = match sent {
             None => Err("机器人地址指向内网或本机地址，未发送".to_string()),
             Some(Ok(r)) if r.status().is_success() => {

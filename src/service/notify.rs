@@ -11,7 +11,22 @@ use crate::store::record::Insert;
 
 /// Connects a robot to a unit.
 /// `allow`: hosts the configuration lets robots use although they are inside addresses.
-pub async fn add_webhook(ctx: &Ctx<'_>, unit_id: &str, kind: &str, url: &str, allow: &[String]) -> AppResult<Webhook> {
+/// A group robot: its kind, address and (optional) signing secret.
+pub struct HookInput<'a> {
+    pub kind: &'a str,
+    pub url: &'a str,
+    pub secret: &'a str,
+}
+
+pub async fn add_webhook(ctx: &Ctx<'_>, unit_id: &str, input: HookInput<'_>, allow: &[String]) -> AppResult<Webhook> {
+    let (kind, url) = (input.kind, input.url);
+    let secret = input.secret.trim();
+    if secret.len() > 200 || secret.contains(char::is_whitespace) {
+        return Err(AppError::refuse(
+            Code::InvalidUrl,
+            "加签密钥应为机器人设置中显示的一串字符（如 SEC 开头），不含空格",
+        ));
+    }
     require_admin(ctx.user)?;
     crate::store::units::get(ctx.db, unit_id).await?.ok_or(AppError::NotFound)?;
     let url = url.trim();
@@ -28,7 +43,15 @@ pub async fn add_webhook(ctx: &Ctx<'_>, unit_id: &str, kind: &str, url: &str, al
         return Err(AppError::refuse(Code::InvalidUrl, why));
     }
     let mut w = ctx.write().await?;
-    let hook = Webhook { id: new_id(), unit_id: unit_id.into(), kind, url: url.into(), active: 1, created_at: w.now };
+    let hook = Webhook {
+        id: new_id(),
+        unit_id: unit_id.into(),
+        kind,
+        url: url.into(),
+        active: 1,
+        created_at: w.now,
+        secret: secret.into(),
+    };
     w.create(&hook).await?;
     w.commit().await?;
     Ok(hook)

@@ -93,17 +93,20 @@ pub struct Webhook {
     pub url: String,
     pub active: i64,
     pub created_at: i64,
+    /// The signing secret (加签), never shown again once saved
+    #[serde(skip)]
+    pub secret: String,
 }
 
 crate::record! {
     Webhook in "webhooks" as ObjectType::Webhook,
     label |w| w.kind.label().to_string(),
-    insert [id, unit_id, kind, url, active, created_at],
+    insert [id, unit_id, kind, url, active, created_at, secret],
 }
 
 pub async fn webhooks(db: &Db, unit_id: &str) -> Result<Vec<Webhook>, sqlx::Error> {
     sqlx::query_as::<_, Webhook>(
-        "SELECT id, unit_id, kind, url, active, created_at FROM webhooks WHERE unit_id = $1 ORDER BY created_at",
+        "SELECT id, unit_id, kind, url, active, created_at, secret FROM webhooks WHERE unit_id = $1 ORDER BY created_at",
     )
     .bind(unit_id)
     .fetch_all(&db.pool)
@@ -111,10 +114,12 @@ pub async fn webhooks(db: &Db, unit_id: &str) -> Result<Vec<Webhook>, sqlx::Erro
 }
 
 pub async fn webhook(db: &Db, id: &str) -> Result<Option<Webhook>, sqlx::Error> {
-    sqlx::query_as::<_, Webhook>("SELECT id, unit_id, kind, url, active, created_at FROM webhooks WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&db.pool)
-        .await
+    sqlx::query_as::<_, Webhook>(
+        "SELECT id, unit_id, kind, url, active, created_at, secret FROM webhooks WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await
 }
 
 pub async fn deactivate_webhook(conn: &mut AnyConnection, id: &str) -> Result<(), sqlx::Error> {

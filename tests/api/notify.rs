@@ -34,9 +34,36 @@ async fn bad(Json(_): Json<Value>) -> Json<Value> {
     Json(json!({"errcode": 93000, "errmsg": "invalid webhook url"}))
 }
 
+/// Like a DingTalk robot with 加签 "SECtest": the request must carry a fresh timestamp and its
+/// HMAC-SHA256 signature, or the robot answers 310000.
+async fn ding(
+    State(r): State<Robot>,
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+    Json(body): Json<Value>,
+) -> Json<Value> {
+    use base64::Engine;
+    use hmac::{Hmac, Mac};
+    let (Some(ts), Some(sign)) = (q.get("timestamp"), q.get("sign")) else {
+        return Json(json!({"errcode": 310000, "errmsg": "sign not match"}));
+    };
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(b"SECtest").unwrap();
+    mac.update(format!("{ts}\nSECtest").as_bytes());
+    let expected = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    let fresh = ts.parse::<i64>().is_ok_and(|t| (t - chuangcheng::domain::time::now_ms()).abs() < 3_600_000);
+    if *sign != expected || !fresh {
+        return Json(json!({"errcode": 310000, "errmsg": "sign not match"}));
+    }
+    r.received.lock().unwrap().push(("dingtalk".into(), body));
+    Json(json!({"errcode": 0, "errmsg": "ok"}))
+}
+
 async fn start_robot() -> (Robot, String) {
     let robot = Robot::default();
-    let app = Router::new().route("/ok/{n}", post(ok)).route("/bad", post(bad)).with_state(robot.clone());
+    let app = Router::new()
+        .route("/ok/{n}", post(ok))
+        .route("/bad", post(bad))
+        .route("/ding", post(ding))
+        .with_state(robot.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -65,6 +92,7 @@ both!(new_and_overdue_problems_reach_the_units_group_chat_once, |app: TestApp| a
     let sup = app.api_login("supervisor").await;
     let point = app.id_of("SELECT p.id FROM points p JOIN point_types t ON t.id = p.type_id WHERE p.unit_id IN (SELECT unit_id FROM users WHERE username = 'lead') AND t.code = 'main_road' ORDER BY p.code LIMIT 1").await;
     let point_name = app.id_of(&format!("SELECT name FROM points WHERE id = '{point}'")).await;
+    let lead_phone = app.id_of(&format!("SELECT lead_phone FROM points WHERE id = '{point}'")).await;
     let (status, p) = sup
         .post(
             "/api/v1/problems",
@@ -81,13 +109,16 @@ both!(new_and_overdue_problems_reach_the_units_group_chat_once, |app: TestApp| a
     {
         let got = robot.received.lock().unwrap();
         assert_eq!(got.len(), 1, "delivered once");
-        let content = got[0].1["markdown"]["content"].as_str().unwrap();
+        // The point's lead is @-mentioned by phone, so the phone rings: WeCom does that in text.
+        let msg = &got[0].1;
+        let content = msg["text"]["content"].as_str().unwrap();
         assert!(
             content.contains("新问题待签收")
                 && content.contains(&point_name)
                 && content.contains(&format!("/problems/{id}")),
             "{content}"
         );
+        assert_eq!(msg["text"]["mentioned_mobile_list"], json!([lead_phone]), "{msg}");
     }
     assert_eq!(robot.calls.load(Ordering::SeqCst), 3, "two failures and one success");
     // The DingTalk robot keeps refusing: after the attempts run out the office sees the failure.
@@ -131,7 +162,7 @@ both!(new_and_overdue_problems_reach_the_units_group_chat_once, |app: TestApp| a
             .lock()
             .unwrap()
             .iter()
-            .any(|(_, b)| b["markdown"]["content"].as_str().unwrap_or("").contains("问题已逾期"))
+            .any(|(_, b)| b["text"]["content"].as_str().unwrap_or("").contains("问题已逾期"))
     })
     .await;
     tokio::time::sleep(Duration::from_millis(800)).await;
@@ -140,7 +171,7 @@ both!(new_and_overdue_problems_reach_the_units_group_chat_once, |app: TestApp| a
         .lock()
         .unwrap()
         .iter()
-        .filter(|(_, b)| b["markdown"]["content"].as_str().unwrap_or("").contains("问题已逾期"))
+        .filter(|(_, b)| b["text"]["content"].as_str().unwrap_or("").contains("问题已逾期"))
         .count();
     assert_eq!(overdue, 1, "one overdue alert");
     assert_eq!(
@@ -152,4 +183,33 @@ both!(new_and_overdue_problems_reach_the_units_group_chat_once, |app: TestApp| a
     );
     let (_, html) = lead.get("/inbox").await;
     assert!(html.contains("问题已逾期：井盖缺失"));
+});
+
+both!(a_signed_dingtalk_robot_rings_the_point_lead, |app: TestApp| async move {
+    let (robot, base) = start_robot().await;
+    let admin = app.login("admin").await;
+    let unit = app.id_of("SELECT unit_id FROM users WHERE username = 'lead'").await;
+    let url = format!("{base}/ding");
+    let (status, _, _) = admin
+        .post(&format!("/units/{unit}/webhooks"), &[("kind", "dingtalk"), ("url", &url), ("secret", "SECtest")])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, html) = admin.get(&format!("/units/{unit}")).await;
+    assert!(html.contains("已加签") && !html.contains("SECtest"), "the secret is never shown again");
+    let (status, _, _) = admin
+        .post(&format!("/units/{unit}/webhooks"), &[("kind", "dingtalk"), ("url", &url), ("secret", "SEC with space")])
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "a malformed secret is refused");
+    let sup = app.api_login("supervisor").await;
+    let (point, item) = crate::fixtures::road_point(&app).await;
+    let lead_phone = app.id_of(&format!("SELECT lead_phone FROM points WHERE id = '{point}'")).await;
+    sup.file_ok(
+        json!({"point_id": point, "standard_item_id": item, "description": "积存垃圾", "source": "supervision"}),
+    )
+    .await;
+    wait_for("the signed DingTalk message", || !robot.received.lock().unwrap().is_empty()).await;
+    let got = robot.received.lock().unwrap().clone();
+    let msg = &got[0].1;
+    assert_eq!(msg["at"]["atMobiles"], json!([lead_phone]), "{msg}");
+    assert!(msg["markdown"]["text"].as_str().unwrap().contains(&format!("@{lead_phone}")), "{msg}");
 });

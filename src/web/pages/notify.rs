@@ -43,6 +43,8 @@ pub struct HookForm {
     kind: String,
     #[serde(default)]
     url: String,
+    #[serde(default)]
+    secret: String,
 }
 
 pub async fn add_webhook(
@@ -50,7 +52,8 @@ pub async fn add_webhook(
     CsrfForm { page, form }: CsrfForm<HookForm>,
 ) -> PageResult<Response> {
     let allow = &page.state.config.webhook_allow_hosts;
-    crate::service::notify::add_webhook(&page.ctx(), &unit_id, &form.kind, &form.url, allow).await?;
+    let input = crate::service::notify::HookInput { kind: &form.kind, url: &form.url, secret: &form.secret };
+    crate::service::notify::add_webhook(&page.ctx(), &unit_id, input, allow).await?;
     Ok(Redirect::to(&format!("/units/{unit_id}?ok=created")).into_response())
 }
 
