@@ -337,3 +337,30 @@ both!(an_unverified_citizen_report_costs_the_unit_nothing, |app: TestApp| async 
     let (_, l) = admin.get(&ledger).await;
     assert_eq!(found(&l), before + 1, "verified: now it counts");
 });
+
+both!(the_office_records_an_interviews_outcome_on_the_page, |app: TestApp| async move {
+    let b = app.login("admin").await;
+    let unit = app.id_of("SELECT unit_id FROM users WHERE username = 'lead'").await;
+    let [_, _, rework_id, ..] = a_day_of_work(&app).await;
+    let code = app.id_of(&format!("SELECT code FROM problems WHERE id = '{rework_id}'")).await;
+    let fields = [("kind", "interview"), ("unit_id", &unit), ("reason", "整改不到位被返工"), ("problems", &code)];
+    let (status, html, _) = b.post("/interviews", &fields).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
+    let id = app.id_of("SELECT id FROM interviews ORDER BY created_at DESC LIMIT 1").await;
+    let (_, html) = b.get("/interviews").await;
+    assert!(html.contains(&format!("action=\"/interviews/{id}/outcome\"")), "the outcome form is on the page");
+    let (status, html, _) = b
+        .post(&format!("/interviews/{id}/outcome"), &[("held_on", "2099-01-01"), ("outcome", "x"), ("version", "1")])
+        .await;
+    assert!(status == StatusCode::UNPROCESSABLE_ENTITY && html.contains("请填写已经过去的日期"), "{html}");
+    let today = chuangcheng::domain::time::to_local(chuangcheng::domain::time::now_ms()).format("%Y-%m-%d").to_string();
+    let (status, _, _) = b
+        .post(
+            &format!("/interviews/{id}/outcome"),
+            &[("held_on", &today), ("outcome", "主要负责人作出书面检查，限期三日整改"), ("version", "1")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, html) = app.login("discipline").await.get("/interviews").await;
+    assert!(html.contains("主要负责人作出书面检查") && html.contains(&format!("{today}已约谈")), "{html}");
+});

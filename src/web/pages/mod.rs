@@ -151,6 +151,7 @@ fn problems_routes() -> Router<AppState> {
 fn campaign_routes() -> Router<AppState> {
     Router::new()
         .route("/interviews", get(notices::interviews).post(notices::create_interview))
+        .route("/interviews/{id}/outcome", post(notices::interview_outcome))
         .route("/notices", get(notices::list).post(notices::generate))
         .route("/notices/{id}", get(notices::detail))
         .route("/notices/{id}/edit", post(notices::edit))

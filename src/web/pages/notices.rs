@@ -276,6 +276,8 @@ pub struct InterviewsPage {
     reason: String,
     problems: String,
     error: Option<String>,
+    /// Today (Beijing), the default date of an outcome
+    today: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -322,7 +324,35 @@ async fn interviews_page(page: &PageUser, form: InterviewForm, error: Option<Str
         reason: form.reason,
         problems: form.problems,
         error,
+        today: crate::domain::time::to_local(crate::domain::time::now_ms()).format("%Y-%m-%d").to_string(),
     })
+}
+
+#[derive(Deserialize, Default)]
+pub struct OutcomeForm {
+    #[serde(default)]
+    held_on: String,
+    #[serde(default)]
+    outcome: String,
+    #[serde(default, deserialize_with = "crate::service::version")]
+    version: Option<i64>,
+}
+
+/// The office records when an interview was held and what came of it.
+pub async fn interview_outcome(
+    axum::extract::Path(id): axum::extract::Path<String>,
+    CsrfForm { page, form }: CsrfForm<OutcomeForm>,
+) -> PageResult<Response> {
+    match crate::service::interviews::record_outcome(&page.ctx(), &id, &form.held_on, &form.outcome, form.version).await
+    {
+        Ok(()) => Ok(Redirect::to("/interviews").into_response()),
+        Err(e @ AppError::Validation(_)) => {
+            let m = crate::web::error::message_of(&e);
+            let again = interviews_page(&page, InterviewForm::default(), Some(m)).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, again).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The records, and for the office a form prefilled from 督办问责: the unit and its overdue problems.
