@@ -451,7 +451,7 @@ impl Replay<'_> {
             Step::DailyBrief(d) => {
                 let admin = self.ctx("admin");
                 let n = notices::generate(&admin, crate::domain::notice::NoticeKind::Daily, Class::Unit, d).await?;
-                notices::publish(&admin, &n.id).await?;
+                notices::publish(&admin, &n.id, false).await?;
                 self.out.notices += 1;
                 self.schedule_reads(t, &n.id);
             }
@@ -470,7 +470,7 @@ impl Replay<'_> {
         for class in [Class::Unit, Class::Community] {
             let admin = self.ctx("admin");
             let n = notices::generate(&admin, crate::domain::notice::NoticeKind::Weekly, class, monday).await?;
-            notices::publish(&admin, &n.id).await?;
+            notices::publish(&admin, &n.id, false).await?;
             self.out.notices += 1;
             self.schedule_reads(t, &n.id);
             if class == Class::Unit {

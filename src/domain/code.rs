@@ -119,6 +119,7 @@ catalogue! {
     Published = (409, "published", "已发布，不能再修改"),
     NotPublished = (409, "not_published", "尚未发布"),
     PeriodPublished = (409, "period_published", "该周期的考核结果已发布，不能改变"),
+    PeriodNotEnded = (409, "period_not_ended", "本期尚未结束，提前发布须明确选择（early=true）"),
     WeekNotOver = (409, "week_not_over", "本周尚未结束"),
     PeriodNotOver = (409, "period_not_over", "本期尚未结束"),
     AlreadyAwarded = (409, "already_awarded", "本期流动红旗已评定"),

@@ -373,13 +373,23 @@ pub async fn edit(ctx: &Ctx<'_>, id: &str, title: &str, body: &str, version: Opt
     Ok(new)
 }
 
-pub async fn publish(ctx: &Ctx<'_>, id: &str) -> AppResult<Notice> {
+/// Publishes a draft. A weekly notice whose week has not ended freezes that week's ranking with
+/// the figures so far and locks its scoring rules: that takes an explicit `early` choice (a
+/// daily brief is published the evening of its day, as offices do).
+pub async fn publish(ctx: &Ctx<'_>, id: &str, early: bool) -> AppResult<Notice> {
     require_admin(ctx.user)?;
     let old = store::get(ctx.db, id).await?.ok_or(AppError::NotFound)?;
     if old.status != Publication::Draft {
         return Err(AppError::refuse(Code::Published, "通报已发布"));
     }
     let now = now_ms();
+    if old.kind == NoticeKind::Weekly && old.period_end > now && !early {
+        let message = format!(
+            "本期截至{}尚未结束：现在发布将按目前的数据冻结本期排名，并锁定本期的评分规则。确需提前发布，请勾选“提前发布”后再发布",
+            &fmt_local(old.period_end - 1)[..16]
+        );
+        return Err(AppError::refuse(Code::PeriodNotEnded, message));
+    }
     let mut new = Notice { status: Publication::Published, published_at: Some(now), updated_at: now, ..old.clone() };
     let mut w = ctx.write().await?;
     w.update_as(Verb::Publish, &old, &mut new, old.version).await?;

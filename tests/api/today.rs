@@ -364,3 +364,20 @@ both!(the_office_records_an_interviews_outcome_on_the_page, |app: TestApp| async
     let (_, html) = app.login("discipline").await.get("/interviews").await;
     assert!(html.contains("主要负责人作出书面检查") && html.contains(&format!("{today}已约谈")), "{html}");
 });
+
+both!(publishing_a_weekly_notice_before_its_week_ends_takes_a_choice, |app: TestApp| async move {
+    let admin = app.api_login("admin").await;
+    let today = chuangcheng::domain::time::to_local(chuangcheng::domain::time::now_ms()).format("%Y-%m-%d").to_string();
+    let (status, n) = admin.post("/api/v1/notices", json!({"kind": "weekly", "class": "unit", "date": today})).await;
+    assert_eq!(status, StatusCode::CREATED, "{n}");
+    let id = n["id"].as_str().unwrap().to_string();
+    let b = app.login("admin").await;
+    let (_, html) = b.get(&format!("/notices/{id}")).await;
+    assert!(html.contains("提前发布（本期尚未结束"), "the page offers the choice");
+    let (status, html, _) = b.post(&format!("/notices/{id}/publish"), &[]).await;
+    assert!(status == StatusCode::CONFLICT && html.contains("尚未结束"), "{html}");
+    let (status, body) = admin.post(&format!("/api/v1/notices/{id}/publish"), json!({})).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("period_not_ended")));
+    let (status, _, _) = b.post(&format!("/notices/{id}/publish"), &[("early", "1")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "published early by choice");
+});

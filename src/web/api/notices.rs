@@ -68,10 +68,23 @@ pub async fn edit(api: ApiUser, Path(id): Id, JsonBody(req): JsonBody<EditReques
     Ok(Json(svc::edit(&api.ctx(), &id, &req.title, &req.body, req.version).await?))
 }
 
-#[utoipa::path(post, path = "/notices/{id}/publish", tag = "scoring", params(("id" = String, Path)),
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+pub struct PublishQuery {
+    /// true: publish a weekly notice before its week has ended (freezes the ranking so far)
+    #[serde(default)]
+    early: bool,
+}
+
+/// Publishes a draft; a weekly notice before its week ends only with `early=true`
+/// (409 period_not_ended otherwise).
+#[utoipa::path(post, path = "/notices/{id}/publish", tag = "scoring", params(("id" = String, Path), PublishQuery),
     responses((status = 200, body = Notice), (status = 409, body = ErrorBody)))]
-pub async fn publish(api: ApiUser, Path(id): Id) -> ApiResult<Json<Notice>> {
-    Ok(Json(svc::publish(&api.ctx(), &id).await?))
+pub async fn publish(
+    api: ApiUser,
+    Path(id): Id,
+    crate::web::query::Query(q): crate::web::query::Query<PublishQuery>,
+) -> ApiResult<Json<Notice>> {
+    Ok(Json(svc::publish(&api.ctx(), &id, q.early).await?))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -176,10 +176,16 @@ pub async fn edit(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<Edit
 
 pub async fn publish(
     Path(id): Path<String>,
-    CsrfForm { page, .. }: CsrfForm<Vec<(String, String)>>,
+    CsrfForm { page, form }: CsrfForm<Vec<(String, String)>>,
 ) -> PageResult<Response> {
-    svc::publish(&page.ctx(), &id).await?;
-    Ok(Redirect::to(&format!("/notices/{id}")).into_response())
+    let early = form.iter().any(|(k, v)| k == "early" && v == "1");
+    match svc::publish(&page.ctx(), &id, early).await {
+        Ok(_) => Ok(Redirect::to(&format!("/notices/{id}")).into_response()),
+        Err(AppError::Refused(crate::error::Code::PeriodNotEnded, m)) => {
+            Ok((StatusCode::CONFLICT, detail_page(&page, &id, Some(m)).await?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub async fn confirm(
