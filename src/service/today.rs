@@ -302,6 +302,31 @@ async fn office(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppResult<()> {
             go: "查看",
         });
     }
+    // Group-chat messages that never arrived: the units did not hear of their problems.
+    let (failed, total) = crate::store::notifications::failed_deliveries(ctx.db, SHOWN).await?;
+    if total > 0 {
+        let items = failed
+            .into_iter()
+            .map(|(unit, kind, error, at)| TodoItem {
+                href: "/deliveries?status=failed".into(),
+                title: format!("{unit} · {}", kind.label()),
+                detail: format!("{} {error}", to_local(at).format("%m-%d %H:%M")),
+                badge: Some("推送失败".into()),
+                photo_id: None,
+                warnings: Vec::new(),
+                action: None,
+            })
+            .collect();
+        out.push(TodoSection {
+            key: "failed_deliveries",
+            title: "工作群消息推送失败",
+            total,
+            more: "/deliveries?status=failed".into(),
+            items,
+            empty: "",
+            go: "查看",
+        });
+    }
     let drafts = ListQuery { status: "draft".into(), ..Default::default() };
     let (rows, total) = notices::list(ctx, &drafts, PageReq::new(Some(1), Some(SHOWN))).await?;
     let items = rows

@@ -236,6 +236,23 @@ pub async fn finish(
     }
 }
 
+/// Deliveries that were given up on, newest first: (unit name, robot kind, last error, when),
+/// and how many there are.
+pub async fn failed_deliveries(
+    db: &Db,
+    limit: i64,
+) -> Result<(Vec<(String, WebhookKind, String, i64)>, i64), sqlx::Error> {
+    let rows = sqlx::query_as(
+        "SELECT u.name, w.kind, o.last_error, o.created_at FROM outbox o JOIN webhooks w ON w.id = o.webhook_id \
+         JOIN units u ON u.id = w.unit_id WHERE o.status = 'failed' ORDER BY o.created_at DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    let total = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status = 'failed'").fetch_one(&db.pool).await?;
+    Ok((rows, total))
+}
+
 pub async fn deliveries(db: &Db, status: Option<DeliveryStatus>) -> Result<Vec<Delivery>, sqlx::Error> {
     match status {
         Some(s) => {

@@ -140,6 +140,12 @@ both!(new_and_overdue_problems_reach_the_units_group_chat_once, |app: TestApp| a
     let (status, html) = admin.get("/deliveries?status=failed").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("机器人返回错误码93000") && html.contains("重发"));
+    // The office sees it where it looks first: its start page names the unit and the robot.
+    let (_, home) = admin.get("/").await;
+    assert!(
+        home.contains("工作群消息推送失败") && home.contains("钉钉群机器人") && home.contains("错误码93000"),
+        "{home}"
+    );
     // The lead's inbox has the new problem.
     let lead = app.login("lead").await;
     let (_, html) = lead.get("/inbox").await;
