@@ -91,6 +91,8 @@ crate::vocab! {
         Before("before", "整改前"),
         /// The fix, for the re-check
         After("after", "整改后"),
+        /// Taken by the supervisor at the re-check (回头看)
+        Recheck("recheck", "回头看"),
     }
 }
 

@@ -82,6 +82,9 @@ pub async fn act(
     let mut a = apply(ctx, &old, (action, outcome), &input, photos.len()).await?;
     if action == Action::SubmitFix {
         a.photos = after_photos(ctx, storage, &old, photos, input.device).await?;
+    } else if matches!(action, Action::Pass | Action::Fail) && !photos.is_empty() {
+        // The supervisor's own photo at the re-check (回头看照片), kept with the problem.
+        a.photos = prepare_photos(ctx, storage, (&old.id, PhotoKind::Recheck), photos, input.device).await?;
     }
     let mut w = ctx.write().await?;
     w.update_as(action, &old, &mut a.p, expected).await?;
@@ -118,6 +121,9 @@ async fn apply(
         updated_at: now,
         ..old.clone()
     };
+    if matches!(action, Action::Pass | Action::Fail) && photos > MAX_PHOTOS {
+        e.add("photos", Code::TooManyPhotos, format!("最多上传{MAX_PHOTOS}张照片"));
+    }
     let note = match action {
         Action::Verify | Action::ApproveExtension => reschedule(ctx, old, action, &mut p, now).await?,
         Action::SubmitFix => {

@@ -381,3 +381,18 @@ both!(publishing_a_weekly_notice_before_its_week_ends_takes_a_choice, |app: Test
     let (status, _, _) = b.post(&format!("/notices/{id}/publish"), &[("early", "1")]).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "published early by choice");
 });
+
+both!(the_supervisor_adds_a_recheck_photo, |app: TestApp| async move {
+    let [_, paper_id, ..] = a_day_of_work(&app).await;
+    let s = app.login("supervisor").await;
+    let (_, html) = s.get(&format!("/problems/{paper_id}")).await;
+    assert!(html.contains("回头看照片（选填）"), "the re-check forms take a photo");
+    let (status, _, _) = act_on_page(&s, &paper_id, "fail", &[("reason", "仍有积存垃圾")], vec![jpeg_bytes(77)]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let sup = app.api_login("supervisor").await;
+    let (_, d) = sup.get(&format!("/api/v1/problems/{paper_id}")).await;
+    let kinds: Vec<&str> = d["photos"].as_array().unwrap().iter().map(|p| p["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "recheck").count(), 1, "{kinds:?}");
+    let (_, html) = s.get(&format!("/problems/{paper_id}")).await;
+    assert!(html.contains("id=\"recheck-photos\"") && html.contains("alt=\"回头看照片\""), "shown with the problem");
+});

@@ -315,6 +315,8 @@ pub struct DetailPage {
     events: Vec<EventView>,
     before: Vec<Photo>,
     after: Vec<Photo>,
+    /// Taken by the supervisor at the re-check
+    recheck: Vec<Photo>,
     actions: Vec<(&'static str, &'static str, bool)>,
     units: Vec<Opt>,
     error: Option<String>,
@@ -349,6 +351,7 @@ async fn detail_page(page: &PageUser, id: &str, error: Option<String>) -> PageRe
         None => String::new(),
     };
     let photos = photo_store::of(ctx.db, PhotoOwner::Problem, &p.id).await?;
+    let (recheck, photos): (Vec<Photo>, Vec<Photo>) = photos.into_iter().partition(|ph| ph.kind == PhotoKind::Recheck);
     let (before, after): (Vec<Photo>, Vec<Photo>) = photos.into_iter().partition(|ph| ph.kind == PhotoKind::Before);
     let after_warned = after.iter().any(|ph| !flags_of(ph).is_empty());
     let events = store::events(ctx.db, &p.id)
@@ -371,6 +374,7 @@ async fn detail_page(page: &PageUser, id: &str, error: Option<String>) -> PageRe
         events,
         before,
         after,
+        recheck,
         actions: allowed.iter().map(|a| (a.as_str(), a.label(), a.needs_reason())).collect(),
         units: if allowed.contains(&Action::Transfer) {
             units::all_names(ctx.db).await?.into_iter().map(|(id, n)| Opt::new(id, n)).collect()
