@@ -129,8 +129,12 @@ pub async fn restore(config: &Config, from: &Path, force: bool) -> anyhow::Resul
             let path = sqlite_path(&url)?;
             for suffix in ["", "-wal", "-shm"] {
                 let p = PathBuf::from(format!("{}{suffix}", path.display()));
-                if p.exists() {
-                    std::fs::remove_file(&p).with_context(|| format!("cannot remove {}", p.display()))?;
+                // The last connection closing may remove its -wal and -shm files itself meanwhile.
+                match std::fs::remove_file(&p) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(anyhow::Error::new(e).context(format!("cannot remove {}", p.display())));
+                    }
+                    _ => {}
                 }
             }
             std::fs::copy(from.join(SQLITE_FILE), &path).context("cannot copy the database back")?;
