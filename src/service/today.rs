@@ -46,6 +46,13 @@ pub struct TodoItem {
     pub action: Option<QuickAction>,
 }
 
+impl TodoItem {
+    /// An item that opens its record (no photo, no one-tap action).
+    fn link(href: String, title: String, detail: String, badge: Option<String>) -> TodoItem {
+        TodoItem { href, title, detail, badge, photo_id: None, warnings: Vec::new(), action: None }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TodoSection {
     pub key: &'static str,
@@ -79,15 +86,12 @@ pub fn deadline_badge(deadline: Option<i64>, now: i64) -> Option<String> {
 }
 
 fn item(r: &ProblemRow, now: i64) -> TodoItem {
-    TodoItem {
-        href: format!("/problems/{}", r.id),
-        title: format!("{} · {}", r.category, r.point_name),
-        detail: format!("{} {} · {}", r.code, r.unit_name, r.description),
-        badge: deadline_badge(r.deadline_at, now),
-        photo_id: None,
-        warnings: Vec::new(),
-        action: None,
-    }
+    TodoItem::link(
+        format!("/problems/{}", r.id),
+        format!("{} · {}", r.category, r.point_name),
+        format!("{} {} · {}", r.code, r.unit_name, r.description),
+        deadline_badge(r.deadline_at, now),
+    )
 }
 
 /// A section of problems: the filter in the caller's scope, the first items by `sort`.
@@ -168,15 +172,7 @@ async fn unit_side(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppResult<()> {
     let (rows, total) = notices::list(ctx, &unread, PageReq::new(Some(1), Some(SHOWN))).await?;
     let items = rows
         .into_iter()
-        .map(|n| TodoItem {
-            href: format!("/notices/{}", n.id),
-            title: n.title.clone(),
-            detail: n.number.clone(),
-            badge: Some("待确认".into()),
-            photo_id: None,
-            warnings: Vec::new(),
-            action: None,
-        })
+        .map(|n| TodoItem::link(format!("/notices/{}", n.id), n.title.clone(), n.number.clone(), Some("待确认".into())))
         .collect();
     out.push(TodoSection {
         key: "notices",
@@ -219,14 +215,13 @@ async fn round(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppResult<()> {
     let items = r
         .points
         .iter()
-        .map(|p| TodoItem {
-            href: format!("/problems/new?point_id={}", p.id),
-            title: p.name.clone(),
-            detail: format!("{} · {}", p.type_name, p.unit_name),
-            badge: None,
-            photo_id: None,
-            warnings: Vec::new(),
-            action: None,
+        .map(|p| {
+            TodoItem::link(
+                format!("/problems/new?point_id={}", p.id),
+                p.name.clone(),
+                format!("{} · {}", p.type_name, p.unit_name),
+                None,
+            )
         })
         .collect();
     out.push(TodoSection {
@@ -282,14 +277,8 @@ async fn office(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppResult<()> {
         let items = missing
             .iter()
             .take(SHOWN as usize)
-            .map(|(id, name)| TodoItem {
-                href: format!("/units/{id}"),
-                title: name.clone(),
-                detail: latest.title.clone(),
-                badge: Some("未确认".into()),
-                photo_id: None,
-                warnings: Vec::new(),
-                action: None,
+            .map(|(id, name)| {
+                TodoItem::link(format!("/units/{id}"), name.clone(), latest.title.clone(), Some("未确认".into()))
             })
             .collect();
         out.push(TodoSection {
@@ -302,19 +291,38 @@ async fn office(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppResult<()> {
             go: "查看",
         });
     }
-    // Group-chat messages that never arrived: the units did not hear of their problems.
+    failed_messages(ctx, out).await?;
+    let drafts = ListQuery { status: "draft".into(), ..Default::default() };
+    let (rows, total) = notices::list(ctx, &drafts, PageReq::new(Some(1), Some(SHOWN))).await?;
+    let items = rows
+        .into_iter()
+        .map(|n| TodoItem::link(format!("/notices/{}", n.id), n.title, n.number, Some("草稿".into())))
+        .collect();
+    out.push(TodoSection {
+        key: "drafts",
+        title: "待发布的通报",
+        total,
+        more: "/notices?status=draft".into(),
+        items,
+        empty: "没有待发布的通报",
+        go: "查看",
+    });
+    Ok(())
+}
+
+/// Group-chat messages that never arrived: the units did not hear of their problems.
+async fn failed_messages(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppResult<()> {
     let (failed, total) = crate::store::notifications::failed_deliveries(ctx.db, SHOWN).await?;
     if total > 0 {
         let items = failed
             .into_iter()
-            .map(|(unit, kind, error, at)| TodoItem {
-                href: "/deliveries?status=failed".into(),
-                title: format!("{unit} · {}", kind.label()),
-                detail: format!("{} {error}", to_local(at).format("%m-%d %H:%M")),
-                badge: Some("推送失败".into()),
-                photo_id: None,
-                warnings: Vec::new(),
-                action: None,
+            .map(|(unit, kind, error, at)| {
+                TodoItem::link(
+                    "/deliveries?status=failed".into(),
+                    format!("{unit} · {}", kind.label()),
+                    format!("{} {error}", to_local(at).format("%m-%d %H:%M")),
+                    Some("推送失败".into()),
+                )
             })
             .collect();
         out.push(TodoSection {
@@ -327,29 +335,6 @@ async fn office(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppResult<()> {
             go: "查看",
         });
     }
-    let drafts = ListQuery { status: "draft".into(), ..Default::default() };
-    let (rows, total) = notices::list(ctx, &drafts, PageReq::new(Some(1), Some(SHOWN))).await?;
-    let items = rows
-        .into_iter()
-        .map(|n| TodoItem {
-            href: format!("/notices/{}", n.id),
-            title: n.title,
-            detail: n.number,
-            badge: Some("草稿".into()),
-            photo_id: None,
-            warnings: Vec::new(),
-            action: None,
-        })
-        .collect();
-    out.push(TodoSection {
-        key: "drafts",
-        title: "待发布的通报",
-        total,
-        more: "/notices?status=draft".into(),
-        items,
-        empty: "没有待发布的通报",
-        go: "查看",
-    });
     Ok(())
 }
 
