@@ -143,6 +143,7 @@ fn bench_problem(i: u64, n: u64, now: i64, (point, _, lead, point_name): &BenchP
         description: format!("{}（第{}号）", WORDS[(i % 8) as usize], i),
         state,
         extension_pending: 0,
+        transfer_pending: 0,
         extension_days: 0,
         extensions: i.is_multiple_of(17) as i64,
         postponed: 0,
@@ -194,6 +195,9 @@ pub async fn run(config: Config, problems: u64, intake: u64, reuse: bool, only: 
         keyword_search(&db, &unit).await?;
     }
     scoring(&ctx, &want).await?;
+    if want("dashboard") {
+        dashboard(&ctx).await?;
+    }
     if !want("intake") {
         return Ok(());
     }
@@ -279,6 +283,49 @@ async fn scoring(ctx: &Ctx<'_>, want: &impl Fn(&str) -> bool) -> anyhow::Result<
         let samples = time(5, || async { Ok(crate::service::kpi::report(ctx, month, now_ms(), false).await?) }).await?;
         report("kpi_all_units_month", samples, None);
     }
+    Ok(())
+}
+
+/// The office's dashboard (数据看板, the big screen reads the same figures) for this week and this
+/// month, for the whole city and for one street: every figure read from the records, and the
+/// ranking part alone, since it is the dearest.
+async fn dashboard(ctx: &Ctx<'_>) -> anyhow::Result<()> {
+    use crate::service::dashboard::{Request, forget_rankings, read};
+    let street: Option<String> =
+        sqlx::query_scalar("SELECT id FROM org_nodes WHERE level = 'street' ORDER BY code LIMIT 1")
+            .fetch_optional(&ctx.db.pool)
+            .await?;
+    // Warm: the ranking was computed in the last minute (every view after the first); cold: it
+    // is computed with the rest.
+    for (name, period, area, cold) in [
+        ("dashboard_week_city", "week", None, false),
+        ("dashboard_week_city_cold", "week", None, true),
+        ("dashboard_month_city", "month", None, false),
+        ("dashboard_month_city_cold", "month", None, true),
+        ("dashboard_week_street", "week", street.clone(), false),
+    ] {
+        let req = Request { period: Some(period.into()), area_id: area, gcj: false };
+        read(ctx, &req).await?;
+        let samples = time(5, || async {
+            if cold {
+                forget_rankings(ctx.db);
+            }
+            let d = read(ctx, &req).await?;
+            anyhow::ensure!(!d.trend.is_empty(), "no days on the dashboard");
+            Ok(d)
+        })
+        .await?;
+        report(name, samples, None);
+    }
+    let week = crate::service::scoring::span_of(
+        crate::service::scoring::SpanKind::Week,
+        crate::domain::time::to_local(now_ms()).date_naive(),
+    );
+    let samples = time(5, || async {
+        Ok(crate::service::scoring::ranking_of(ctx.db, crate::domain::score::Class::Unit, week.clone()).await?)
+    })
+    .await?;
+    report("dashboard_part_ranking_this_week", samples, None);
     Ok(())
 }
 

@@ -102,6 +102,8 @@ catalogue! {
     NotAcknowledged = (409, "not_acknowledged", "请先点“收到”签收，再提交整改"),
     ExtensionPending = (409, "extension_pending", "已有一项延期申请待审批"),
     NoExtension = (409, "no_extension", "没有待审批的延期申请"),
+    TransferPending = (409, "transfer_pending", "已有一项转办申请待审批"),
+    NoTransfer = (409, "no_transfer", "没有待审批的转办申请"),
     DuplicateOpenProblem = (422, "duplicate_open_problem", "该点位已有同一标准条目的未办结问题"),
     PointRetired = (422, "point_retired", "该点位已撤销，不能再登记问题"),
     FoundInFuture = (422, "found_in_future", "发现时间不能晚于现在"),

@@ -19,3 +19,16 @@ pub mod time;
 pub mod unit;
 pub mod validate;
 pub mod vocab;
+
+/// Percent-encodes a value for a URL's query or path (slashes kept).
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

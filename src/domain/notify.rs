@@ -8,6 +8,8 @@ crate::vocab! {
         Overdue("overdue", "问题已逾期"),
         Rework("rework", "核查未通过，请返工"),
         TransferRequest("transfer_request", "申请转办"),
+        /// The office decided on the unit's extension or transfer request
+        Decision("decision", "申请审批结果"),
     }
 }
 

@@ -59,6 +59,7 @@ crate::vocab! {
         Reassign("reassign", "单位内改派"),
         RequestTransfer("request_transfer", "申请转办"),
         Transfer("transfer", "转办其他单位"),
+        RefuseTransfer("refuse_transfer", "驳回转办"),
     }
 }
 
@@ -74,6 +75,7 @@ impl Action {
                 | Self::Postpone
                 | Self::RequestTransfer
                 | Self::Transfer
+                | Self::RefuseTransfer
         )
     }
 }
@@ -148,6 +150,8 @@ pub struct Actor {
 pub struct Facts {
     pub state: State,
     pub extension_pending: bool,
+    /// The unit asked for the problem to go to another unit and the office has not decided
+    pub transfer_pending: bool,
 }
 
 /// What a permitted action does.
@@ -155,6 +159,7 @@ pub struct Facts {
 pub struct Outcome {
     pub state: State,
     pub extension_pending: bool,
+    pub transfer_pending: bool,
     pub rework: bool,
 }
 
@@ -177,11 +182,19 @@ pub fn transition(facts: Facts, action: Action, actor: Actor) -> Result<Outcome,
     let inspector = matches!(actor.role, Role::Admin | Role::Supervisor);
     let unit_side = actor.own_unit && matches!(actor.role, Role::UnitUser | Role::PointLead);
     let unit_manager = actor.own_unit && actor.role == Role::UnitUser;
-    let keep = |state| Ok(Outcome { state, extension_pending: facts.extension_pending, rework: false });
+    let (ext, transfer) = (facts.extension_pending, facts.transfer_pending);
+    let keep = |state| Ok(Outcome { state, extension_pending: ext, transfer_pending: transfer, rework: false });
+    // Closing, voiding, postponing or transferring settles every request.
+    let settled = |state| Ok(Outcome { state, extension_pending: false, transfer_pending: false, rework: false });
     let who_ok = match action {
-        A::Verify | A::Void | A::ApproveExtension | A::RefuseExtension | A::Postpone | A::Resume | A::Transfer => {
-            office
-        }
+        A::Verify
+        | A::Void
+        | A::ApproveExtension
+        | A::RefuseExtension
+        | A::Postpone
+        | A::Resume
+        | A::Transfer
+        | A::RefuseTransfer => office,
         A::Acknowledge | A::SubmitFix | A::RequestExtension | A::RequestTransfer => unit_side,
         A::Pass | A::Fail => inspector,
         A::Reassign => unit_manager || office,
@@ -201,36 +214,40 @@ pub fn transition(facts: Facts, action: Action, actor: Actor) -> Result<Outcome,
     }
     match (action, s) {
         (A::Verify, S::Reported) => keep(S::Dispatched),
-        (A::Void, S::Reported | S::Dispatched | S::Acknowledged | S::Postponed) => {
-            Ok(Outcome { state: S::Voided, extension_pending: false, rework: false })
-        }
+        (A::Void, S::Reported | S::Dispatched | S::Acknowledged | S::Postponed) => settled(S::Voided),
         (A::Acknowledge, S::Dispatched) => keep(S::Acknowledged),
         (A::SubmitFix, S::Acknowledged) => keep(S::Submitted),
         (A::SubmitFix, S::Dispatched) => refuse(Code::NotAcknowledged, "请先点“收到”签收，再提交整改"),
-        (A::Pass, S::Submitted) => Ok(Outcome { state: S::Closed, extension_pending: false, rework: false }),
+        (A::Pass, S::Submitted) => settled(S::Closed),
         (A::Fail, S::Submitted) => {
-            Ok(Outcome { state: S::Acknowledged, extension_pending: facts.extension_pending, rework: true })
+            Ok(Outcome { state: S::Acknowledged, extension_pending: ext, transfer_pending: transfer, rework: true })
         }
         (A::RequestExtension, S::Dispatched | S::Acknowledged) if facts.extension_pending => {
             refuse(Code::ExtensionPending, "已有一项延期申请待审批")
         }
         (A::RequestExtension, S::Dispatched | S::Acknowledged) => {
-            Ok(Outcome { state: s, extension_pending: true, rework: false })
+            Ok(Outcome { state: s, extension_pending: true, transfer_pending: transfer, rework: false })
         }
         (A::ApproveExtension | A::RefuseExtension, _) if !facts.extension_pending => {
             refuse(Code::NoExtension, "没有待审批的延期申请")
         }
         (A::ApproveExtension | A::RefuseExtension, S::Dispatched | S::Acknowledged) => {
-            Ok(Outcome { state: s, extension_pending: false, rework: false })
+            Ok(Outcome { state: s, extension_pending: false, transfer_pending: transfer, rework: false })
         }
-        (A::Postpone, S::Dispatched | S::Acknowledged) => {
-            Ok(Outcome { state: S::Postponed, extension_pending: false, rework: false })
-        }
+        (A::Postpone, S::Dispatched | S::Acknowledged) => settled(S::Postponed),
         (A::Resume, S::Postponed) => keep(S::Acknowledged),
-        (A::Reassign | A::RequestTransfer, S::Dispatched | S::Acknowledged) => keep(s),
-        (A::Transfer, S::Dispatched | S::Acknowledged) => {
-            Ok(Outcome { state: S::Dispatched, extension_pending: false, rework: false })
+        (A::Reassign, S::Dispatched | S::Acknowledged) => keep(s),
+        (A::RequestTransfer, S::Dispatched | S::Acknowledged) if transfer => {
+            refuse(Code::TransferPending, "已有一项转办申请待审批")
         }
+        (A::RequestTransfer, S::Dispatched | S::Acknowledged) => {
+            Ok(Outcome { state: s, extension_pending: ext, transfer_pending: true, rework: false })
+        }
+        (A::RefuseTransfer, _) if !transfer => refuse(Code::NoTransfer, "没有待审批的转办申请"),
+        (A::RefuseTransfer, S::Dispatched | S::Acknowledged) => {
+            Ok(Outcome { state: s, extension_pending: ext, transfer_pending: false, rework: false })
+        }
+        (A::Transfer, S::Dispatched | S::Acknowledged) => settled(S::Dispatched),
         _ => refuse(Code::WrongState, format!("问题当前为“{}”，不能“{}”", s.label(), action.label())),
     }
 }
@@ -320,8 +337,8 @@ mod tests {
         use State as S;
         let mut allowed = 0;
         for state in State::ALL {
-            for pending in [false, true] {
-                let facts = Facts { state, extension_pending: pending };
+            for (pending, asked) in [(false, false), (true, false), (false, true), (true, true)] {
+                let facts = Facts { state, extension_pending: pending, transfer_pending: asked };
                 for action in Action::ALL {
                     for actor in actors() {
                         let r = transition(facts, action, actor);
@@ -335,38 +352,44 @@ mod tests {
                             | A::RefuseExtension
                             | A::Postpone
                             | A::Resume
-                            | A::Transfer => office,
+                            | A::Transfer
+                            | A::RefuseTransfer => office,
                             A::Acknowledge | A::SubmitFix | A::RequestExtension | A::RequestTransfer => unit_side,
                             A::Pass | A::Fail => inspector,
                             A::Reassign => office || (actor.own_unit && actor.role == Role::UnitUser),
                         };
                         let open = matches!(state, S::Dispatched | S::Acknowledged);
-                        let expected: Option<(State, bool, bool)> = if !who || state.is_final() {
+                        // (state, extension pending, transfer pending, rework)
+                        let expected: Option<(State, bool, bool, bool)> = if !who || state.is_final() {
                             None
                         } else {
                             match action {
-                                A::Verify if state == S::Reported => Some((S::Dispatched, pending, false)),
-                                A::Void if state != S::Submitted => Some((S::Voided, false, false)),
-                                A::Acknowledge if state == S::Dispatched => Some((S::Acknowledged, pending, false)),
-                                A::SubmitFix if state == S::Acknowledged => Some((S::Submitted, pending, false)),
-                                A::Pass if state == S::Submitted => Some((S::Closed, false, false)),
-                                A::Fail if state == S::Submitted => Some((S::Acknowledged, pending, true)),
-                                A::RequestExtension if open && !pending => Some((state, true, false)),
-                                A::ApproveExtension | A::RefuseExtension if open && pending => {
-                                    Some((state, false, false))
+                                A::Verify if state == S::Reported => Some((S::Dispatched, pending, asked, false)),
+                                A::Void if state != S::Submitted => Some((S::Voided, false, false, false)),
+                                A::Acknowledge if state == S::Dispatched => {
+                                    Some((S::Acknowledged, pending, asked, false))
                                 }
-                                A::Postpone if open => Some((S::Postponed, false, false)),
-                                A::Resume if state == S::Postponed => Some((S::Acknowledged, pending, false)),
-                                A::Reassign | A::RequestTransfer if open => Some((state, pending, false)),
-                                A::Transfer if open => Some((S::Dispatched, false, false)),
+                                A::SubmitFix if state == S::Acknowledged => Some((S::Submitted, pending, asked, false)),
+                                A::Pass if state == S::Submitted => Some((S::Closed, false, false, false)),
+                                A::Fail if state == S::Submitted => Some((S::Acknowledged, pending, asked, true)),
+                                A::RequestExtension if open && !pending => Some((state, true, asked, false)),
+                                A::ApproveExtension | A::RefuseExtension if open && pending => {
+                                    Some((state, false, asked, false))
+                                }
+                                A::Postpone if open => Some((S::Postponed, false, false, false)),
+                                A::Resume if state == S::Postponed => Some((S::Acknowledged, pending, asked, false)),
+                                A::Reassign if open => Some((state, pending, asked, false)),
+                                A::RequestTransfer if open && !asked => Some((state, pending, true, false)),
+                                A::RefuseTransfer if open && asked => Some((state, pending, false, false)),
+                                A::Transfer if open => Some((S::Dispatched, false, false, false)),
                                 _ => None,
                             }
                         };
                         match (expected, &r) {
-                            (Some((st, p, rw)), Ok(o)) => {
+                            (Some((st, p, t, rw)), Ok(o)) => {
                                 assert_eq!(
-                                    (o.state, o.extension_pending, o.rework),
-                                    (st, p, rw),
+                                    (o.state, o.extension_pending, o.transfer_pending, o.rework),
+                                    (st, p, t, rw),
                                     "{state:?} {action:?} {actor:?}"
                                 );
                                 allowed += 1;
@@ -387,14 +410,14 @@ mod tests {
     fn the_seed_rules_in_words() {
         let lead = Actor { role: Role::PointLead, own_unit: true };
         let supervisor = Actor { role: Role::Supervisor, own_unit: false };
-        let submitted = Facts { state: State::Submitted, extension_pending: false };
+        let submitted = Facts { state: State::Submitted, extension_pending: false, transfer_pending: false };
         assert_eq!(
             transition(submitted, Action::Pass, lead).unwrap_err().code,
             Code::NotAllowed,
             "a lead cannot close their own problem"
         );
         assert_eq!(transition(submitted, Action::Fail, supervisor).unwrap().state, State::Acknowledged);
-        let dispatched = Facts { state: State::Dispatched, extension_pending: false };
+        let dispatched = Facts { state: State::Dispatched, extension_pending: false, transfer_pending: false };
         assert_eq!(
             transition(dispatched, Action::Void, supervisor).unwrap_err().code,
             Code::NotAllowed,
@@ -411,6 +434,7 @@ mod tests {
             Action::Postpone,
             Action::RequestTransfer,
             Action::Transfer,
+            Action::RefuseTransfer,
         ] {
             assert!(a.needs_reason(), "{a:?} needs a reason");
         }

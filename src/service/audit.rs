@@ -81,6 +81,7 @@ fn field_label(key: &str) -> &str {
         "fix_note" => "整改说明",
         "rework_count" => "返工次数",
         "extension_pending" => "延期申请待审批",
+        "transfer_pending" => "转办申请待审批",
         "extension_days" => "申请延期工作日",
         "extensions" => "已延期次数",
         "postponed" => "缓办",
@@ -167,7 +168,7 @@ fn is_time(key: &str) -> bool {
 }
 
 /// Flags stored as 0/1.
-const YES_NO: [&str; 3] = ["extension_pending", "postponed", "fixed"];
+const YES_NO: [&str; 4] = ["extension_pending", "transfer_pending", "postponed", "fixed"];
 
 /// A stored code shown by its Chinese label (problem states, sources, severities, …).
 fn label_of(key: &str, s: &str) -> Option<&'static str> {

@@ -5,6 +5,7 @@ pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
+pub mod dashboard;
 pub mod escalation;
 pub mod exchange;
 pub mod grids;

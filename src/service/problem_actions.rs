@@ -55,7 +55,7 @@ fn actor(ctx: &Ctx<'_>, p: &Problem) -> Actor {
 }
 
 fn facts(p: &Problem) -> Facts {
-    Facts { state: p.state, extension_pending: p.extension_pending == 1 }
+    Facts { state: p.state, extension_pending: p.extension_pending == 1, transfer_pending: p.transfer_pending == 1 }
 }
 
 /// An action being applied: the problem as it will be, the history note, the after-photos.
@@ -118,6 +118,7 @@ async fn apply(
     let mut p = Problem {
         state: outcome.state,
         extension_pending: outcome.extension_pending as i64,
+        transfer_pending: outcome.transfer_pending as i64,
         updated_at: now,
         ..old.clone()
     };
@@ -155,6 +156,7 @@ async fn apply(
         }
         Action::Transfer => transfer(ctx, old, input, &reason, &mut p, &mut e).await?,
         Action::RequestTransfer => format!("申请转办：{reason}"),
+        Action::RefuseTransfer => format!("驳回转办申请：{reason}"),
         other => {
             stamp(other, &mut p, now);
             reason
@@ -247,6 +249,11 @@ async fn tell_who_acts_next(w: &mut Write<'_>, action: Action, p: &Problem, note
         Action::Fail => {
             let title = format!("核查未通过，请返工：{}", p.category);
             Ok(notify(w.conn(), Inboxes::Unit(&p.unit_id), &p.id, NotifyEvent::Rework, (&title, note), now).await?)
+        }
+        // The unit that asked hears the office's answer.
+        Action::ApproveExtension | Action::RefuseExtension | Action::RefuseTransfer => {
+            let title = format!("{}：{} {}", action.label(), p.code, p.category);
+            Ok(notify(w.conn(), Inboxes::Unit(&p.unit_id), &p.id, NotifyEvent::Decision, (&title, note), now).await?)
         }
         _ => Ok(()),
     }

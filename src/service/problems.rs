@@ -332,6 +332,7 @@ fn new_problem(ctx: &Ctx<'_>, f: &Filing, id: String, deadline: Option<i64>, now
         description: f.description.clone(),
         state: if verify_first { State::Reported } else { State::Dispatched },
         extension_pending: 0,
+        transfer_pending: 0,
         extension_days: 0,
         extensions: 0,
         postponed: 0,

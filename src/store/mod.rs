@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod calendar;
+pub mod dashboard;
 pub mod notices;
 pub mod notifications;
 pub mod org;
@@ -58,7 +59,12 @@ pub struct Db {
     pub photo_index: Arc<tokio::sync::Mutex<crate::media::evidence::Index>>,
     /// The working-day calendar as last loaded, with the fingerprint of the rows it came from.
     pub calendar_cache: Arc<std::sync::Mutex<Option<(String, crate::domain::calendar::Calendar)>>>,
+    /// Derived figures kept for a short while (the dashboard's ranking), by key.
+    pub memo: Arc<std::sync::Mutex<Vec<Memo>>>,
 }
+
+/// A derived figure, when it was computed, and the value.
+pub type Memo = (String, std::time::Instant, Arc<dyn std::any::Any + Send + Sync>);
 
 struct Writer {
     conn: sqlx::AnyConnection,
@@ -181,7 +187,14 @@ impl Db {
             }
             Backend::Postgres => None,
         };
-        Ok(Db { pool, backend, writer, photo_index: Default::default(), calendar_cache: Default::default() })
+        Ok(Db {
+            pool,
+            backend,
+            writer,
+            photo_index: Default::default(),
+            calendar_cache: Default::default(),
+            memo: Default::default(),
+        })
     }
 
     /// The migrations of this database's backend.

@@ -23,6 +23,7 @@ pub struct Problem {
     pub description: String,
     pub state: State,
     pub extension_pending: i64,
+    pub transfer_pending: i64,
     pub extension_days: i64,
     pub extensions: i64,
     pub postponed: i64,
@@ -51,15 +52,15 @@ crate::record! {
     Problem in "problems" as ObjectType::Problem,
     label |p| format!("{} {}", p.code, p.category),
     insert [id, code, point_id, unit_id, lead_name, standard_item_id, category, severity, source, description, state,
-        extension_pending, extension_days, extensions, postponed, rework_count, reported_by, reporter_name, found_at,
-        filed_at, dispatched_at, acknowledged_at, submitted_at, closed_at, voided_at, deadline_at, fix_note, created_at,
+        extension_pending, transfer_pending, extension_days, extensions, postponed, rework_count, reported_by,
+        reporter_name, found_at, filed_at, dispatched_at, acknowledged_at, submitted_at, closed_at, voided_at, deadline_at, fix_note, created_at,
         updated_at, version, search_text],
-    update [unit_id, lead_name, state, extension_pending, extension_days, extensions, postponed, rework_count, filed_at,
+    update [unit_id, lead_name, state, extension_pending, transfer_pending, extension_days, extensions, postponed, rework_count, filed_at,
         dispatched_at, acknowledged_at, submitted_at, closed_at, voided_at, deadline_at, fix_note, updated_at],
 }
 
 const COLS: &str = "id, code, point_id, unit_id, lead_name, standard_item_id, category, severity, source, description, state, \
-     extension_pending, extension_days, extensions, postponed, rework_count, reported_by, reporter_name, found_at, filed_at, \
+     extension_pending, transfer_pending, extension_days, extensions, postponed, rework_count, reported_by, reporter_name, found_at, filed_at, \
      dispatched_at, acknowledged_at, submitted_at, closed_at, voided_at, deadline_at, fix_note, created_at, updated_at, version";
 
 /// A problem as the ledger lists it.
@@ -113,19 +114,32 @@ pub struct ProblemFilter {
     pub due_from: Option<i64>,
     /// Waiting for the office's decision on an extension or transfer request
     pub pending: bool,
+    /// Exactly this category (the dashboard's recurring categories)
+    pub category: Option<String>,
+    pub point_id: Option<String>,
+    /// Closed within [from, to) (the dashboard's daily closures)
+    pub closed_from: Option<i64>,
+    pub closed_to: Option<i64>,
 }
 
-/// A transfer request not yet decided (no transfer, refusal, void or postponement after it).
-const TRANSFER_PENDING: &str = "EXISTS (SELECT 1 FROM problem_events e WHERE e.problem_id = q.id \
-     AND e.action = 'request_transfer' AND NOT EXISTS (SELECT 1 FROM problem_events d WHERE d.problem_id = q.id \
-     AND d.action IN ('transfer', 'refuse_transfer', 'void', 'postpone') AND d.at >= e.at))";
+impl ProblemFilter {
+    /// Whether a condition reads the point (area, point type, keyword).
+    pub fn needs_points(&self) -> bool {
+        self.area_ids.is_some() || self.type_id.is_some() || self.keyword.is_some()
+    }
+
+    /// The FROM clause its conditions need.
+    pub fn from_sql(&self) -> &'static str {
+        if self.needs_points() { "problems q JOIN points p ON p.id = q.point_id" } else { "problems q" }
+    }
+}
 
 const ROW: &str = "SELECT q.id, q.code, q.point_id, p.name AS point_name, t.name AS type_name, q.unit_id, u.name AS unit_name, \
      q.lead_name, q.category, q.severity, q.source, q.description, q.state, q.rework_count, q.found_at, q.deadline_at, q.closed_at, \
      q.version \
      FROM problems q JOIN points p ON p.id = q.point_id JOIN point_types t ON t.id = p.type_id JOIN units u ON u.id = q.unit_id";
 
-fn filter_sql(db: &Db, f: &ProblemFilter) -> Where {
+pub(super) fn filter_sql(db: &Db, f: &ProblemFilter) -> Where {
     let mut w = Where::default();
     let states: Option<Vec<String>> = f.states.as_ref().map(|s| s.iter().map(|s| s.as_str().to_string()).collect());
     w.within("q.state", states.as_deref());
@@ -135,6 +149,13 @@ fn filter_sql(db: &Db, f: &ProblemFilter) -> Where {
     w.eq("q.severity", f.severity.map(Severity::as_str));
     w.within("p.community_id", f.area_ids.as_deref());
     w.range("q.found_at", f.from_ms, f.to_ms);
+    w.eq("q.category", f.category.as_deref());
+    w.eq("q.point_id", f.point_id.as_deref());
+    if f.closed_from.is_some() || f.closed_to.is_some() {
+        w.range("q.closed_at", f.closed_from, f.closed_to);
+        // Written so that no index on the state is preferred to the one on closed_at.
+        w.and("(q.state || '') = 'closed'".into());
+    }
     w.compare("q.state IN ('dispatched', 'acknowledged', 'submitted') AND q.deadline_at <", f.overdue_at);
     w.when(f.reworked, "q.rework_count > 0");
     w.when(
@@ -147,9 +168,11 @@ fn filter_sql(db: &Db, f: &ProblemFilter) -> Where {
     w.when(f.extended, "q.extensions > 0");
     w.compare("q.state IN ('dispatched', 'acknowledged') AND q.deadline_at <", f.due_before);
     w.compare("q.state IN ('dispatched', 'acknowledged') AND q.deadline_at >=", f.due_from);
-    if f.pending {
-        w.and(format!("q.state IN ('dispatched', 'acknowledged') AND (q.extension_pending = 1 OR {TRANSFER_PENDING})"));
-    }
+    // Written as the partial index problems_requests is declared, so that it serves the queue.
+    w.when(
+        f.pending,
+        "q.state IN ('dispatched', 'acknowledged') AND (q.extension_pending = 1 OR q.transfer_pending = 1)",
+    );
     if let Some(k) = &f.keyword {
         keyword_sql(db, &mut w, k);
     }
@@ -283,9 +306,7 @@ pub async fn backfill_search(db: &Db) -> Result<u64, sqlx::Error> {
 pub async fn list(db: &Db, f: &ProblemFilter, page: PageReq) -> Result<(Vec<ProblemRow>, i64), sqlx::Error> {
     let w = filter_sql(db, f);
     // The count joins points only when a filter needs them (area, point type, keyword).
-    let needs_points = f.area_ids.is_some() || f.type_id.is_some() || f.keyword.is_some();
-    let from = if needs_points { "problems q JOIN points p ON p.id = q.point_id" } else { "problems q" };
-    super::paged(db, ROW, from, &w, "q.found_at DESC, q.id DESC", page).await
+    super::paged(db, ROW, f.from_sql(), &w, "q.found_at DESC, q.id DESC", page).await
 }
 
 /// The ledger's orders. Each pairs a key with the id, so that a page can continue after a row.
@@ -383,9 +404,7 @@ pub async fn list_keyset(
     size: i64,
 ) -> Result<KeysetPage, sqlx::Error> {
     let mut w = filter_sql(db, f);
-    let needs_points = f.area_ids.is_some() || f.type_id.is_some() || f.keyword.is_some();
-    let from = if needs_points { "problems q JOIN points p ON p.id = q.point_id" } else { "problems q" };
-    let total = super::count(db, from, &w).await?;
+    let total = super::count(db, f.from_sql(), &w).await?;
     let key = sort.key_sql();
     // Reading backwards (the previous page) flips the order and the comparison.
     let backwards = matches!(seek, Seek::Before(..));
@@ -508,7 +527,7 @@ pub async fn kpi_counts(
 ) -> Result<Vec<KpiCounts>, sqlx::Error> {
     let mut w = filter_sql(db, f);
     let now = w.int(now);
-    let needs_points = by_community || f.area_ids.is_some() || f.type_id.is_some() || f.keyword.is_some();
+    let needs_points = by_community || f.needs_points();
     let from = if needs_points { "problems q JOIN points p ON p.id = q.point_id" } else { "problems q" };
     let (key, names) = if by_community {
         ("p.community_id", "LEFT JOIN org_nodes n ON n.id = g.key")

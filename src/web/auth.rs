@@ -209,17 +209,7 @@ where
     }
 }
 
-pub fn urlencode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
+pub use crate::domain::urlencode;
 
 /// Builds a Set-Cookie value.
 pub fn set_cookie(name: &str, value: &str, max_age_s: i64, secure: bool) -> String {

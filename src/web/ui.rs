@@ -44,7 +44,7 @@ fn bottom_for(role: Role) -> Vec<MenuItem> {
         Role::UnitUser | Role::PointLead => {
             vec![home, ledger, inbox, MenuItem { key: "notices", label: "通报", href: "/notices" }]
         }
-        Role::Admin => vec![home, ledger, MenuItem { key: "kpi", label: "指标", href: "/kpi" }, inbox],
+        Role::Admin => vec![home, ledger, MenuItem { key: "dashboard", label: "看板", href: "/dashboard" }, inbox],
         Role::Discipline => vec![
             home,
             ledger,
@@ -55,8 +55,11 @@ fn bottom_for(role: Role) -> Vec<MenuItem> {
 }
 
 fn menu_for(role: Role) -> Vec<MenuGroup> {
-    let mut groups =
-        vec![MenuGroup { label: "工作台", items: vec![MenuItem { key: "home", label: "首页", href: "/" }] }];
+    let mut desk = vec![MenuItem { key: "home", label: "首页", href: "/" }];
+    if crate::service::dashboard::may_view(role) {
+        desk.push(MenuItem { key: "dashboard", label: "数据看板", href: "/dashboard" });
+    }
+    let mut groups = vec![MenuGroup { label: "工作台", items: desk }];
     let mut org = vec![MenuItem { key: "org", label: "区域管理", href: "/org" }];
     org.push(MenuItem {
         key: "units", label: if role.needs_unit() { "本单位" } else { "责任单位" }, href: "/units"

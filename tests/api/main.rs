@@ -12,6 +12,7 @@ mod awards;
 mod calendar;
 mod cli;
 mod concurrency;
+mod dashboard;
 mod evidence;
 mod exchange;
 mod forms;

@@ -366,3 +366,52 @@ both!(a_unit_asks_for_a_transfer_and_the_office_decides, |app: TestApp| async mo
     assert_eq!((p["unit_id"].as_str(), p["state"].as_str()), (Some(target.as_str()), Some("dispatched")));
     assert_eq!(lead.get(&format!("/api/v1/problems/{id}")).await.0, StatusCode::NOT_FOUND, "no longer its problem");
 });
+
+both!(the_office_refuses_a_transfer_request_and_the_unit_hears_it, |app: TestApp| async move {
+    let sup = app.api_login("supervisor").await;
+    let lead = app.api_login("lead").await;
+    let admin = app.api_login("admin").await;
+    let (point, item) = road_point(&app).await;
+    let p = sup
+        .file_ok(
+            json!({"point_id": point, "standard_item_id": item, "description": "人行道垃圾", "source": "supervision"}),
+        )
+        .await;
+    let id = p["id"].as_str().unwrap().to_string();
+    // Nothing to refuse yet.
+    let (status, body) = admin.act(&id, "refuse_transfer", json!({"reason": "属本单位职责"})).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("no_transfer")));
+    lead.act_ok(&id, "request_transfer", json!({"reason": "属环卫处管辖"})).await;
+    let (status, body) = lead.act(&id, "request_transfer", json!({"reason": "再次申请"})).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("transfer_pending")));
+    let (_, d) = admin.get(&format!("/api/v1/problems/{id}")).await;
+    assert_eq!(d["problem"]["transfer_pending"], 1);
+    assert!(d["allowed_actions"].as_array().unwrap().contains(&json!("refuse_transfer")), "{d}");
+    // The office decides on the problem's page: a reason is required, then the request is gone.
+    let b = app.login("admin").await;
+    let (_, html) = b.get(&format!("/problems/{id}")).await;
+    assert!(html.contains("驳回转办"));
+    let version = d["problem"]["version"].as_i64().unwrap().to_string();
+    let post = format!("/problems/{id}/act/refuse_transfer");
+    let (status, html, _) = post_multipart(&b, &post, &[("version", &version), ("reason", "")], vec![]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("请填写“驳回转办”的理由"));
+    let (status, _, _) =
+        post_multipart(&b, &post, &[("version", &version), ("reason", "人行道保洁属本单位职责")], vec![]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, d) = admin.get(&format!("/api/v1/problems/{id}")).await;
+    assert_eq!(d["problem"]["transfer_pending"], 0);
+    assert_eq!(d["problem"]["unit_id"], p["unit_id"], "still the same unit's problem");
+    let (_, page) = admin.get("/api/v1/problems?pending=1").await;
+    assert!(page["items"].as_array().unwrap().iter().all(|r| r["id"] != id.as_str()), "off the queue");
+    // The unit is told, with the office's reason; the audit log has the decision.
+    let (_, html) = app.login("lead").await.get("/inbox").await;
+    assert!(html.contains("驳回转办") && html.contains("人行道保洁属本单位职责"), "the lead's inbox");
+    assert_eq!(
+        app.scalar(&format!("SELECT COUNT(*) FROM audit_log WHERE object_id = '{id}' AND action = 'refuse_transfer'"))
+            .await,
+        1
+    );
+    // The unit may ask again after a refusal.
+    lead.act_ok(&id, "request_transfer", json!({"reason": "补充材料：管线属燃气公司"})).await;
+});

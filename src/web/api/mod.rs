@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod calendar;
 mod daily;
+mod dashboard;
 mod notices;
 mod org;
 mod points;
@@ -41,6 +42,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))
         .routes(routes!(auth::todo))
+        .routes(routes!(dashboard::get))
         .routes(routes!(auth::change_password))
         .routes(routes!(org::list, org::create))
         .routes(routes!(org::get, org::update, org::delete))
@@ -341,7 +343,8 @@ impl Modify for BearerAuth {
     tags((name = "auth", description = "登录与会话"), (name = "org", description = "区域"), (name = "units", description = "责任单位与通讯录"),
          (name = "teams", description = "督导组"), (name = "users", description = "用户"), (name = "audit", description = "审计日志"),
          (name = "calendar", description = "工作日历"), (name = "points", description = "点位与网格"),
-         (name = "standards", description = "标准台账"), (name = "problems", description = "问题台账与整改闭环"), (name = "scoring", description = "千分制考核、排名与流动红旗"))
+         (name = "standards", description = "标准台账"), (name = "problems", description = "问题台账与整改闭环"), (name = "scoring", description = "千分制考核、排名与流动红旗"),
+         (name = "dashboard", description = "数据看板"))
 )]
 pub struct ApiDoc;
 

@@ -92,7 +92,8 @@ pub struct ActRequest {
 }
 
 /// Move a problem on: verify, void, acknowledge, submit_fix, pass, fail, request_extension,
-/// approve_extension, refuse_extension, postpone, resume, reassign, transfer.
+/// approve_extension, refuse_extension, postpone, resume, reassign, request_transfer, transfer,
+/// refuse_transfer.
 #[utoipa::path(post, path = "/problems/{id}/actions/{action}", tag = "problems", params(("id" = String, Path), ("action" = String, Path)),
     request_body = ActRequest,
     responses((status = 200, body = Problem), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]

@@ -58,6 +58,15 @@ pub struct ProblemQuery {
     pub due: String,
     /// 1: only problems with an extension or transfer request awaiting the office (待审批申请)
     pub pending: String,
+    /// Problems at points anywhere under this area (a street, a community)
+    pub area_id: String,
+    /// Exactly this category
+    pub category: String,
+    pub point_id: String,
+    /// Closed from this day …
+    pub cfrom: String,
+    /// … to this day, inclusive
+    pub cto: String,
 }
 
 fn states(s: &str) -> AppResult<Option<Vec<State>>> {
@@ -114,6 +123,17 @@ async fn filter(ctx: &Ctx<'_>, q: &ProblemQuery) -> AppResult<ProblemFilter> {
     f.closed_on_time = flag(&q.on_time, "仅看按期销号")?.unwrap_or(false);
     f.extended = flag(&q.extended, "仅看延期")?.unwrap_or(false);
     f.pending = flag(&q.pending, "待审批申请")?.unwrap_or(false);
+    if let Some(a) = given(&q.area_id) {
+        let under = crate::store::org::subtree_ids(ctx.db, a).await?;
+        f.area_ids = Some(match f.area_ids {
+            Some(scope) => scope.into_iter().filter(|i| under.contains(i)).collect(),
+            None => under,
+        });
+    }
+    f.category = given(&q.category).map(str::to_string);
+    f.point_id = given(&q.point_id).map(str::to_string);
+    f.closed_from = day(&q.cfrom, false)?;
+    f.closed_to = day(&q.cto, true)?;
     match given(&q.due) {
         None => {}
         Some("today") => {
@@ -233,6 +253,11 @@ impl ListSpec for Problems {
             ("on_time", &q.on_time),
             ("extended", &q.extended),
             ("due", &q.due),
+            ("area_id", &q.area_id),
+            ("category", &q.category),
+            ("point_id", &q.point_id),
+            ("cfrom", &q.cfrom),
+            ("cto", &q.cto),
         ] {
             f.push(Field::hidden(name, value));
         }
@@ -243,11 +268,33 @@ impl ListSpec for Problems {
         if user.role == Role::Discipline { Vec::new() } else { vec![Button::link("登记问题", "/problems/new")] }
     }
 
-    /// A drill-down from the KPI page says what it counts.
-    async fn notes(_ctx: &Ctx<'_>, q: &ProblemQuery) -> AppResult<Vec<Note>> {
+    /// A drill-down from the KPI page or the dashboard says what it counts.
+    async fn notes(ctx: &Ctx<'_>, q: &ProblemQuery) -> AppResult<Vec<Note>> {
+        let all = || Some(("查看全部问题".to_string(), "/problems".to_string()));
         if given(&q.due).is_some() {
             let text = "今日到期：尚未逾期、今天24时前到期的问题".to_string();
-            return Ok(vec![Note { text, link: Some(("查看全部问题".into(), "/problems".into())), warn: false }]);
+            return Ok(vec![Note { text, link: all(), warn: false }]);
+        }
+        let mut said = Vec::new();
+        if let Some(a) = given(&q.area_id) {
+            let name =
+                crate::store::org::get(ctx.db, a).await?.map(|n| n.name).unwrap_or_else(|| "（未知区域）".into());
+            said.push(format!("区域：{name}"));
+        }
+        if let Some(p) = given(&q.point_id) {
+            let name = points::get(ctx.db, p).await?.map(|p| p.name).unwrap_or_else(|| "（未知点位）".into());
+            said.push(format!("点位：{name}"));
+        }
+        if let Some(c) = given(&q.category) {
+            said.push(format!("问题类别：{c}"));
+        }
+        match (given(&q.cfrom), given(&q.cto)) {
+            (Some(a), Some(b)) if a == b => said.push(format!("{a}销号")),
+            (Some(a), Some(b)) => said.push(format!("{a}至{b}销号")),
+            _ => {}
+        }
+        if !said.is_empty() {
+            return Ok(vec![Note { text: format!("看板明细：{}", said.join("，")), link: all(), warn: false }]);
         }
         let (Some(from), Some(to)) = (given(&q.dfrom), given(&q.dto)) else { return Ok(Vec::new()) };
         let what = if given(&q.on_time).is_some() {

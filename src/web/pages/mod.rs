@@ -2,6 +2,7 @@
 
 mod account;
 mod calendar;
+mod dashboard;
 mod exchange;
 mod grids;
 mod home;
@@ -138,6 +139,9 @@ fn problems_routes() -> Router<AppState> {
     Router::new()
         .route("/problems", get(list::show::<lists::Problems>))
         .route("/kpi", get(kpi::page))
+        .route("/dashboard", get(dashboard::page))
+        .route("/dashboard/screen", get(dashboard::screen))
+        .route("/dashboard/data.json", get(dashboard::data))
         .route("/escalation", get(rounds::escalation))
         .route("/escalation/threshold", post(rounds::set_threshold))
         .route("/rounds", get(rounds::rounds))

@@ -1,0 +1,603 @@
+//! 数据看板: this week or this month at a glance, for the office (the whole city or one street)
+//! and for the big screen. Every figure is a count of records and carries the link that lists
+//! exactly those records in the ledger (or the ranking, or the KPI page).
+
+use super::Ctx;
+use super::access::area_scope;
+use super::problems::scope;
+use super::scoring::{self, Span, SpanKind, span_of};
+use crate::domain::geo::wgs84_to_gcj02;
+use crate::domain::problem::State;
+use crate::domain::role::Role;
+use crate::domain::score::{Class, fmt_points};
+use crate::domain::time::{fmt_local, now_ms, to_local};
+use crate::error::{AppError, AppResult, Code};
+use crate::store::dashboard::{self as store, PointCount};
+use crate::store::problems::ProblemFilter;
+use crate::store::{org, units};
+use chrono::NaiveDate;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashSet};
+use utoipa::ToSchema;
+
+crate::vocab! {
+    /// The dashboard's period.
+    pub enum Period: "看板周期" {
+        Week("week", "本周"),
+        Month("month", "本月"),
+    }
+}
+
+impl Period {
+    fn span_kind(self) -> SpanKind {
+        match self {
+            Period::Week => SpanKind::Week,
+            Period::Month => SpanKind::Month,
+        }
+    }
+
+    /// 上周 / 上月
+    fn previous_label(self) -> &'static str {
+        match self {
+            Period::Week => "上周",
+            Period::Month => "上月",
+        }
+    }
+}
+
+/// Who may open the dashboard: the office and those who watch it.
+pub fn may_view(role: Role) -> bool {
+    matches!(role, Role::Admin | Role::Discipline | Role::Supervisor | Role::GridWorker)
+}
+
+/// One counter: its value as shown, what it is compared with, and the records behind it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Card {
+    pub key: &'static str,
+    pub label: &'static str,
+    /// As shown: 128, 86.5%
+    pub value: String,
+    /// The number itself (a rate in percent)
+    pub number: f64,
+    /// "上周同期 97" / "上周 91.2%"; None when there is nothing to compare with
+    pub compare: Option<String>,
+    /// +1 better than the comparison, -1 worse, 0 the same or not compared
+    pub better: i8,
+    pub href: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TrendDay {
+    /// 2026-12-01
+    pub day: String,
+    /// 12-01
+    pub label: String,
+    pub found: i64,
+    pub closed: i64,
+    pub found_href: String,
+    pub closed_href: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CategoryFigure {
+    pub name: String,
+    pub count: i64,
+    /// The same category in the previous period
+    pub previous: i64,
+    pub href: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PointFigure {
+    pub id: String,
+    pub name: String,
+    pub unit: String,
+    pub count: i64,
+    pub open: i64,
+    pub overdue: i64,
+    pub href: String,
+    /// Where it is, in display coordinates
+    pub lat: Option<f64>,
+    pub lng: Option<f64>,
+}
+
+/// A cell of the heat layer, in display coordinates (GCJ-02 when the tiles are).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct HeatCell {
+    pub lat: f64,
+    pub lng: f64,
+    pub count: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RankFigure {
+    pub target: String,
+    pub name: String,
+    pub rank: i64,
+    /// 986.5
+    pub score: String,
+    /// Places gained since the previous period (negative: lost); None when new
+    pub movement: Option<i64>,
+    pub red_flag: bool,
+    pub last: bool,
+    pub href: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RankingFigure {
+    /// 责任单位千分制排名
+    pub title: String,
+    /// The period ranked: 2026年11月30日至12月06日
+    pub period: String,
+    /// How many are ranked (in the area)
+    pub total: usize,
+    /// The first ten
+    pub top: Vec<RankFigure>,
+    /// The last five (when more than fifteen are ranked)
+    pub bottom: Vec<RankFigure>,
+    /// Holders of this period's red flag
+    pub red_flags: Vec<RankFigure>,
+    pub href: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AreaChoice {
+    pub id: String,
+    pub name: String,
+    /// street or community
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Dashboard {
+    pub period: Period,
+    /// 2026年11月30日至12月06日
+    pub period_label: String,
+    /// The street (or other area) the figures are limited to; None for the whole city
+    pub area: Option<AreaChoice>,
+    /// The areas the viewer may choose from (streets)
+    pub areas: Vec<AreaChoice>,
+    /// The viewer is held to one area (a grid worker)
+    pub area_fixed: bool,
+    /// When the figures were read, Beijing time
+    pub generated_at: String,
+    pub cards: Vec<Card>,
+    pub trend: Vec<TrendDay>,
+    pub categories: Vec<CategoryFigure>,
+    /// The points with the most problems in the period (最差点位)
+    pub points: Vec<PointFigure>,
+    pub heat: Vec<HeatCell>,
+    pub heat_total: i64,
+    pub ranking: RankingFigure,
+}
+
+/// What the dashboard was asked for.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    pub period: Option<String>,
+    pub area_id: Option<String>,
+    /// Display the heat layer in GCJ-02 (the tiles are)
+    pub gcj: bool,
+}
+
+/// Cells of the heat layer at most: finer cells merge until the layer fits.
+const MAX_CELLS: usize = 2000;
+const CATEGORIES: usize = 8;
+const POINTS: usize = 10;
+
+fn pct(n: i64, d: i64) -> Option<f64> {
+    (d > 0).then(|| (n as f64) * 100.0 / (d as f64))
+}
+
+fn fmt_pct(p: Option<f64>) -> String {
+    p.map(|p| format!("{p:.1}%")).unwrap_or_else(|| "—".into())
+}
+
+fn day_of(ms: i64) -> NaiveDate {
+    to_local(ms).date_naive()
+}
+
+fn ymd(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+/// `higher_is_better`: compares a figure with its comparison.
+fn better(now: f64, before: Option<f64>, higher_is_better: bool) -> i8 {
+    match before {
+        Some(b) if (now - b).abs() > 1e-9 => {
+            if (now > b) == higher_is_better {
+                1
+            } else {
+                -1
+            }
+        }
+        _ => 0,
+    }
+}
+
+/// The area the figures are limited to, checked against what the viewer may see.
+async fn resolve_area(
+    ctx: &Ctx<'_>,
+    asked: Option<&str>,
+) -> AppResult<(Option<AreaChoice>, Option<Vec<String>>, bool)> {
+    let held = area_scope(ctx).await?;
+    let asked = asked.map(str::trim).filter(|s| !s.is_empty());
+    // A grid worker without an area given sees its own; a supervisor with an area starts there.
+    let default = match (&held, ctx.user.role) {
+        (Some(_), _) | (None, Role::Supervisor) => ctx.user.area_id.clone(),
+        _ => None,
+    };
+    let Some(id) = asked.map(str::to_string).or(default) else {
+        return Ok((None, None, false));
+    };
+    let node =
+        org::get(ctx.db, &id).await?.ok_or_else(|| AppError::refuse(Code::UnknownArea, format!("区域“{id}”不存在")))?;
+    let ids = org::subtree_ids(ctx.db, &id).await?;
+    if let Some(h) = &held
+        && !h.contains(&id)
+    {
+        return Err(AppError::refuse(Code::Forbidden, "只能查看本人负责区域的看板"));
+    }
+    Ok((
+        Some(AreaChoice { id: node.id, name: node.name, level: node.level.as_str().into() }),
+        Some(ids),
+        held.is_some(),
+    ))
+}
+
+/// The ledger's link for a filter: the query string the ledger page reads.
+struct Links {
+    area: String,
+}
+
+impl Links {
+    fn ledger(&self, q: &str) -> String {
+        format!("/problems?{q}{}", self.area)
+    }
+}
+
+/// Everything the dashboard shows, read from the records now.
+pub async fn read(ctx: &Ctx<'_>, req: &Request) -> AppResult<Dashboard> {
+    if !may_view(ctx.user.role) {
+        return Err(AppError::Forbidden);
+    }
+    let period = match req.period.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => Period::Week,
+        Some(p) => Period::parse(p)
+            .ok_or_else(|| AppError::refuse(Code::InvalidPeriod, format!("看板周期“{p}”无效，应为 week 或 month")))?,
+    };
+    let (area, area_ids, area_fixed) = resolve_area(ctx, req.area_id.as_deref()).await?;
+    let now = now_ms();
+    let today = day_of(now);
+    let span = span_of(period.span_kind(), today);
+    let prev = scoring::previous(&span);
+    // The previous period up to the same moment (上周同期), for counts.
+    let prev_same = (prev.from + (now - span.from)).min(prev.to);
+    let mut base = scope(ctx).await?;
+    if let Some(ids) = &area_ids {
+        base.area_ids = Some(match base.area_ids.take() {
+            Some(held) => held.into_iter().filter(|i| ids.contains(i)).collect(),
+            None => ids.clone(),
+        });
+    }
+    let links = Links { area: area.as_ref().map(|a| format!("&area_id={}", a.id)).unwrap_or_default() };
+    let found = |from: i64, to: i64| ProblemFilter { from_ms: Some(from), to_ms: Some(to), ..base.clone() };
+    let closed = |from: i64, to: i64| ProblemFilter { closed_from: Some(from), closed_to: Some(to), ..base.clone() };
+    let dispatched =
+        |from: i64, to: i64| ProblemFilter { dispatched_from: Some(from), dispatched_to: Some(to), ..base.clone() };
+    let overdue = ProblemFilter { overdue_at: Some(now), ..base.clone() };
+    let recheck = ProblemFilter { states: Some(vec![State::Submitted]), ..base.clone() };
+    let pending = ProblemFilter { pending: true, ..base.clone() };
+    let db = ctx.db;
+    let (this_found, this_closed) = (found(span.from, span.to), closed(span.from, span.to));
+    let (same_found, same_closed) = (found(prev.from, prev_same), closed(prev.from, prev_same));
+    let (this_sent, prev_sent, prev_found_all) =
+        (dispatched(span.from, span.to), dispatched(prev.from, prev.to), found(prev.from, prev.to));
+    // Independent reads, side by side (each takes its own connection); the ranking, the dearest,
+    // starts first.
+    let sql = async {
+        tokio::try_join!(
+            store::per_point(db, &this_found, now),
+            store::per_category(db, &this_found),
+            store::per_category(db, &prev_found_all),
+            store::handling(db, &this_sent, now),
+            store::handling(db, &prev_sent, now),
+            store::per_day(db, &this_found, false),
+            store::per_day(db, &this_closed, true),
+            store::count(db, &same_found),
+            store::count(db, &same_closed),
+            store::count(db, &overdue),
+            store::count(db, &recheck),
+            store::count(db, &pending),
+        )
+        .map_err(AppError::from)
+    };
+    let (ranking, counts) = tokio::try_join!(ranking(ctx, &span, area_ids.as_deref()), sql)?;
+    let (points, categories, prev_categories, handling, prev_handling, found_days, closed_days) =
+        (counts.0, counts.1, counts.2, counts.3, counts.4, counts.5, counts.6);
+    let (prev_found, prev_closed, overdue_now, to_recheck, waiting) =
+        (counts.7, counts.8, counts.9, counts.10, counts.11);
+
+    let (from_day, to_day) = (ymd(day_of(span.from)), ymd(day_of(span.to - 1)));
+    let period_q = format!("from={from_day}&to={to_day}");
+    let found_total: i64 = found_days.iter().map(|d| d.n).sum();
+    let closed_total: i64 = closed_days.iter().map(|d| d.n).sum();
+    let last = period.previous_label();
+    let rate = pct(handling.closed, handling.due);
+    let prev_rate = pct(prev_handling.closed, prev_handling.due);
+    let on_time = pct(handling.closed_on_time, handling.closed);
+    let prev_on_time = pct(prev_handling.closed_on_time, prev_handling.closed);
+    let kpi = format!("/kpi?from={from_day}&to={to_day}");
+    let cards = vec![
+        Card {
+            key: "found",
+            label: "发现问题",
+            value: found_total.to_string(),
+            number: found_total as f64,
+            compare: Some(format!("{last}同期 {prev_found}")),
+            better: better(found_total as f64, Some(prev_found as f64), false),
+            href: links.ledger(&period_q),
+        },
+        Card {
+            key: "closed",
+            label: "销号",
+            value: closed_total.to_string(),
+            number: closed_total as f64,
+            compare: Some(format!("{last}同期 {prev_closed}")),
+            better: better(closed_total as f64, Some(prev_closed as f64), true),
+            href: links.ledger(&format!("cfrom={from_day}&cto={to_day}")),
+        },
+        Card {
+            key: "closure_rate",
+            label: "办结率",
+            value: fmt_pct(rate),
+            number: rate.unwrap_or(0.0),
+            compare: prev_rate.map(|p| format!("{last} {}", fmt_pct(Some(p)))),
+            better: rate.map(|r| better(r, prev_rate, true)).unwrap_or(0),
+            href: kpi.clone(),
+        },
+        Card {
+            key: "on_time_rate",
+            label: "按期办结率",
+            value: fmt_pct(on_time),
+            number: on_time.unwrap_or(0.0),
+            compare: prev_on_time.map(|p| format!("{last} {}", fmt_pct(Some(p)))),
+            better: on_time.map(|r| better(r, prev_on_time, true)).unwrap_or(0),
+            href: kpi,
+        },
+        Card {
+            key: "overdue",
+            label: "当前逾期",
+            value: overdue_now.to_string(),
+            number: overdue_now as f64,
+            compare: None,
+            better: 0,
+            href: links.ledger("overdue=1&sort=deadline_asc"),
+        },
+        Card {
+            key: "recheck",
+            label: "待核查",
+            value: to_recheck.to_string(),
+            number: to_recheck as f64,
+            compare: None,
+            better: 0,
+            href: links.ledger("state=submitted&sort=deadline_asc"),
+        },
+        Card {
+            key: "pending",
+            label: "待审批申请",
+            value: waiting.to_string(),
+            number: waiting as f64,
+            compare: None,
+            better: 0,
+            href: links.ledger("pending=1&sort=deadline_asc"),
+        },
+    ];
+
+    // One entry per day of the period up to today.
+    let found_by: BTreeMap<i64, i64> = found_days.iter().map(|d| (d.day, d.n)).collect();
+    let closed_by: BTreeMap<i64, i64> = closed_days.iter().map(|d| (d.day, d.n)).collect();
+    let mut trend = Vec::new();
+    let mut d = day_of(span.from);
+    while d <= today && d < day_of(span.to) {
+        let n = (d - NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days();
+        let s = ymd(d);
+        trend.push(TrendDay {
+            label: d.format("%m-%d").to_string(),
+            found: found_by.get(&n).copied().unwrap_or(0),
+            closed: closed_by.get(&n).copied().unwrap_or(0),
+            found_href: links.ledger(&format!("from={s}&to={s}")),
+            closed_href: links.ledger(&format!("cfrom={s}&cto={s}")),
+            day: s,
+        });
+        d += chrono::Duration::days(1);
+    }
+
+    let before: BTreeMap<&str, i64> = prev_categories.iter().map(|c| (c.category.as_str(), c.n)).collect();
+    let categories = categories
+        .iter()
+        .take(CATEGORIES)
+        .map(|c| CategoryFigure {
+            name: c.category.clone(),
+            count: c.n,
+            previous: before.get(c.category.as_str()).copied().unwrap_or(0),
+            href: links.ledger(&format!("{period_q}&category={}", encode(&c.category))),
+        })
+        .collect();
+    let (heat, heat_total) = heat_cells(&points, req.gcj);
+    let points = points
+        .iter()
+        .take(POINTS)
+        .map(|p| PointFigure {
+            id: p.point_id.clone(),
+            name: p.name.clone(),
+            unit: p.unit_name.clone(),
+            count: p.n,
+            open: p.open,
+            overdue: p.overdue,
+            href: links.ledger(&format!("{period_q}&point_id={}", p.point_id)),
+            lat: display(p, req.gcj).map(|d| d.1),
+            lng: display(p, req.gcj).map(|d| d.0),
+        })
+        .collect();
+    let areas = if area_fixed { Vec::new() } else { area_choices(db).await? };
+    Ok(Dashboard {
+        period,
+        period_label: span.label.clone(),
+        area,
+        areas,
+        area_fixed,
+        generated_at: fmt_local(now),
+        cards,
+        trend,
+        categories,
+        points,
+        heat,
+        heat_total,
+        ranking,
+    })
+}
+
+/// The streets, each followed by its communities.
+async fn area_choices(db: &crate::store::Db) -> AppResult<Vec<AreaChoice>> {
+    use crate::domain::org::OrgLevel;
+    let nodes = org::all(db).await?;
+    let choice =
+        |n: &org::OrgNode| AreaChoice { id: n.id.clone(), name: n.name.clone(), level: n.level.as_str().into() };
+    let mut out = Vec::new();
+    for s in nodes.iter().filter(|n| n.level == OrgLevel::Street) {
+        out.push(choice(s));
+        out.extend(
+            nodes
+                .iter()
+                .filter(|c| c.level == OrgLevel::Community && c.parent_id.as_deref() == Some(s.id.as_str()))
+                .map(choice),
+        );
+    }
+    Ok(out)
+}
+
+/// Percent-encodes a query value (slashes too).
+fn encode(s: &str) -> String {
+    crate::domain::urlencode(s).replace('/', "%2F")
+}
+
+/// A point's position for the map: (lng, lat), GCJ-02 when the tiles are.
+fn display(p: &PointCount, gcj: bool) -> Option<(f64, f64)> {
+    let at = (p.lng?, p.lat?);
+    Some(if gcj { wgs84_to_gcj02(at) } else { at })
+}
+
+/// The heat layer: problems per point, merged into cells (doubling their size) until at most
+/// `MAX_CELLS` remain; each cell sits at its problems' weighted centre.
+fn heat_cells(points: &[PointCount], gcj: bool) -> (Vec<HeatCell>, i64) {
+    let placed: Vec<(f64, f64, i64)> =
+        points.iter().filter_map(|p| Some((p.lat?, p.lng?, p.n))).filter(|(_, _, n)| *n > 0).collect();
+    let total = placed.iter().map(|p| p.2).sum();
+    let mut step = 0.0005_f64;
+    loop {
+        let mut cells: BTreeMap<(i64, i64), (f64, f64, i64)> = BTreeMap::new();
+        for (lat, lng, n) in &placed {
+            let key = ((lat / step).floor() as i64, (lng / step).floor() as i64);
+            let c = cells.entry(key).or_insert((0.0, 0.0, 0));
+            c.0 += lat * *n as f64;
+            c.1 += lng * *n as f64;
+            c.2 += n;
+        }
+        if cells.len() <= MAX_CELLS || step > 1.0 {
+            let out = cells
+                .into_values()
+                .map(|(lat, lng, n)| {
+                    let (lat, lng) = (lat / n as f64, lng / n as f64);
+                    let (lng, lat) = if gcj { wgs84_to_gcj02((lng, lat)) } else { (lng, lat) };
+                    HeatCell { lat, lng, count: n }
+                })
+                .collect();
+            return (out, total);
+        }
+        step *= 2.0;
+    }
+}
+
+/// How long a computed ranking serves the dashboard: scoring every unit is the dearest figure,
+/// and the big screens of a city all ask for the same one every minute.
+const RANKING_FRESH: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Forgets the computed rankings (the bench measures a cold dashboard with it).
+pub fn forget_rankings(db: &crate::store::Db) {
+    if let Ok(mut c) = db.memo.lock() {
+        c.retain(|(k, _, _)| !k.starts_with("ranking:"));
+    }
+}
+
+/// The ranking of a class for a span, computed at most once a minute per instance.
+async fn ranking_cached(ctx: &Ctx<'_>, class: Class, span: &Span) -> AppResult<std::sync::Arc<scoring::Ranking>> {
+    let key = format!("ranking:{}:{}:{}", class.as_str(), span.from, span.to);
+    let poisoned = || AppError::Internal(anyhow::anyhow!("memo poisoned"));
+    let hit = ctx
+        .db
+        .memo
+        .lock()
+        .map_err(|_| poisoned())?
+        .iter()
+        .find(|(k, at, _)| *k == key && at.elapsed() < RANKING_FRESH)
+        .and_then(|(_, _, r)| r.clone().downcast::<scoring::Ranking>().ok());
+    if let Some(r) = hit {
+        return Ok(r);
+    }
+    let r = std::sync::Arc::new(scoring::ranking_of(ctx.db, class, span.clone()).await?);
+    let mut memo = ctx.db.memo.lock().map_err(|_| poisoned())?;
+    memo.retain(|(k, at, _)| *k != key && at.elapsed() < RANKING_FRESH);
+    memo.push((key, std::time::Instant::now(), r.clone()));
+    Ok(r)
+}
+
+/// The period's ranking of responsible units (limited to the area's units), with movement.
+async fn ranking(ctx: &Ctx<'_>, span: &Span, area_ids: Option<&[String]>) -> AppResult<RankingFigure> {
+    let class = Class::Unit;
+    let r = ranking_cached(ctx, class, span).await?;
+    let within: Option<HashSet<String>> = match area_ids {
+        None => None,
+        Some(ids) => Some(
+            units::all(ctx.db)
+                .await?
+                .into_iter()
+                .filter(|u| u.area_id.as_ref().is_some_and(|a| ids.contains(a)))
+                .map(|u| u.id)
+                .collect(),
+        ),
+    };
+    let kind = match span.kind {
+        SpanKind::Month => "month",
+        _ => "week",
+    };
+    let day = ymd(day_of(span.from));
+    let lines: Vec<RankFigure> = r
+        .lines
+        .iter()
+        .filter(|l| within.as_ref().is_none_or(|w| w.contains(&l.now.target)))
+        .map(|l| RankFigure {
+            target: l.now.target.clone(),
+            name: l.now.name.clone(),
+            rank: l.now.rank,
+            score: fmt_points(l.now.score),
+            movement: l.prev_rank.map(|p| p - l.now.rank),
+            red_flag: l.red_flag,
+            last: l.last,
+            href: format!("/scores/{}/{}?period={kind}&date={day}", class.as_str(), l.now.target),
+        })
+        .collect();
+    let total = lines.len();
+    let top = lines.iter().take(10).cloned().collect();
+    let bottom = if total > 15 { lines[total - 5..].to_vec() } else { Vec::new() };
+    let red_flags = lines.iter().filter(|l| l.red_flag).cloned().collect();
+    Ok(RankingFigure {
+        title: format!("{}千分制排名", class.label()),
+        period: span.label.clone(),
+        total,
+        top,
+        bottom,
+        red_flags,
+        href: format!("/scores?class={}&period={kind}&date={day}", class.as_str()),
+    })
+}

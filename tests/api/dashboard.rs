@@ -1,0 +1,216 @@
+//! 数据看板 and 大屏: every figure is a count of the records its link opens, for the city and
+//! for one street; filing a problem moves the figures; each role sees only what it may.
+
+use crate::both;
+use crate::fixtures::*;
+use crate::helpers::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// The ledger total behind a dashboard link, read through the API with the same query.
+async fn ledger_total(api: &Api, href: &str) -> i64 {
+    let query = href.strip_prefix("/problems").unwrap_or_else(|| panic!("a ledger link: {href}"));
+    let (status, page) = api.get(&format!("/api/v1/problems{query}")).await;
+    assert_eq!(status, StatusCode::OK, "{href}: {page}");
+    page["total"].as_i64().unwrap()
+}
+
+fn card<'a>(d: &'a Value, key: &str) -> &'a Value {
+    d["cards"].as_array().unwrap().iter().find(|c| c["key"] == key).unwrap_or_else(|| panic!("no card {key}: {d}"))
+}
+
+/// Every count on the dashboard equals the ledger total behind its link.
+async fn assert_figures_open_their_records(api: &Api, d: &Value) {
+    for c in d["cards"].as_array().unwrap() {
+        let href = c["href"].as_str().unwrap();
+        if href.starts_with("/problems") {
+            assert_eq!(ledger_total(api, href).await as f64, c["number"].as_f64().unwrap(), "card {}", c["key"]);
+        }
+    }
+    for t in d["trend"].as_array().unwrap() {
+        assert_eq!(ledger_total(api, t["found_href"].as_str().unwrap()).await, t["found"].as_i64().unwrap(), "{t}");
+        assert_eq!(ledger_total(api, t["closed_href"].as_str().unwrap()).await, t["closed"].as_i64().unwrap(), "{t}");
+    }
+    for c in d["categories"].as_array().unwrap() {
+        assert_eq!(ledger_total(api, c["href"].as_str().unwrap()).await, c["count"].as_i64().unwrap(), "{c}");
+    }
+    for p in d["points"].as_array().unwrap() {
+        assert_eq!(ledger_total(api, p["href"].as_str().unwrap()).await, p["count"].as_i64().unwrap(), "{p}");
+    }
+}
+
+/// Today's work across the city: problems at points of two streets, one fixed and closed, one
+/// with an extension request waiting for the office.
+async fn todays_work(app: &TestApp) {
+    let sup = app.api_login("supervisor").await;
+    let lead = app.api_login("lead").await;
+    let (point, item) = road_point(app).await;
+    let elsewhere = app
+        .id_of(&format!(
+            "SELECT id FROM points WHERE community_id <> (SELECT community_id FROM points WHERE id = '{point}') \
+                 ORDER BY code LIMIT 1"
+        ))
+        .await;
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let body = json!({"point_id": point, "standard_item_id": item, "description": format!("积存垃圾{n}"),
+            "source": "supervision", "allow_duplicate": true});
+        ids.push(sup.file_ok(body).await["id"].as_str().unwrap().to_string());
+    }
+    sup.file_ok(json!({"point_id": elsewhere, "category": "乱贴乱画", "description": "墙面小广告",
+        "source": "supervision", "severity": "minor"}))
+        .await;
+    lead.act_ok(&ids[0], "acknowledge", json!({})).await;
+    lead.act_ok(&ids[0], "submit_fix", json!({"note": "已清理", "photos": [photo(40)]})).await;
+    sup.act_ok(&ids[0], "pass", json!({})).await;
+    lead.act_ok(&ids[1], "request_extension", json!({"days": 2, "reason": "需协调环卫车辆"})).await;
+}
+
+both!(every_dashboard_figure_opens_the_records_it_counts, |app: TestApp| async move {
+    todays_work(&app).await;
+    let admin = app.api_login("admin").await;
+    for period in ["week", "month"] {
+        let (status, d) = admin.get(&format!("/api/v1/dashboard?period={period}")).await;
+        assert_eq!(status, StatusCode::OK, "{d}");
+        assert_eq!(d["period"], period);
+        // The demo city has work this period: the figures are not all zero.
+        assert!(card(&d, "found")["number"].as_f64().unwrap() > 0.0, "{d}");
+        assert!(!d["categories"].as_array().unwrap().is_empty());
+        assert!(!d["heat"].as_array().unwrap().is_empty());
+        for key in ["closed", "pending"] {
+            assert!(card(&d, key)["number"].as_f64().unwrap() > 0.0, "{key}: {d}");
+        }
+        let trend_found: i64 = d["trend"].as_array().unwrap().iter().map(|t| t["found"].as_i64().unwrap()).sum();
+        assert_eq!(trend_found as f64, card(&d, "found")["number"].as_f64().unwrap());
+        let heat: i64 = d["heat"].as_array().unwrap().iter().map(|c| c["count"].as_i64().unwrap()).sum();
+        assert_eq!(heat, d["heat_total"].as_i64().unwrap());
+        assert_figures_open_their_records(&admin, &d).await;
+        // The ranking lists the units with their movement and opens each unit's score ledger.
+        let r = &d["ranking"];
+        assert!(r["total"].as_u64().unwrap() >= 10, "{r}");
+        let first = &r["top"][0];
+        assert_eq!(first["rank"], 1);
+        let (status, _) = app.login("admin").await.get(first["href"].as_str().unwrap()).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+});
+
+both!(filing_a_problem_moves_the_dashboard, |app: TestApp| async move {
+    todays_work(&app).await;
+    let admin = app.api_login("admin").await;
+    let (_, before) = admin.get("/api/v1/dashboard").await;
+    let sup = app.api_login("supervisor").await;
+    let (point, item) = road_point(&app).await;
+    let filed = sup
+        .file_ok(json!({"point_id": point, "standard_item_id": item, "description": "人行道积存垃圾",
+            "source": "supervision", "allow_duplicate": true}))
+        .await;
+    let (_, after) = admin.get("/api/v1/dashboard").await;
+    let n = |d: &Value, k: &str| card(d, k)["number"].as_f64().unwrap();
+    assert_eq!(n(&after, "found"), n(&before, "found") + 1.0);
+    let today = |d: &Value| d["trend"].as_array().unwrap().last().unwrap()["found"].as_i64().unwrap();
+    assert_eq!(today(&after), today(&before) + 1);
+    let category = filed["category"].as_str().unwrap();
+    let count = |d: &Value| {
+        d["categories"].as_array().unwrap().iter().find(|c| c["name"] == category).map(|c| c["count"].as_i64().unwrap())
+    };
+    assert_eq!(count(&after).unwrap(), count(&before).unwrap_or(0) + 1);
+    // The point now leads the list or is on it with its new problem counted.
+    let at = |d: &Value| {
+        d["points"].as_array().unwrap().iter().find(|p| p["id"] == point).map(|p| p["count"].as_i64().unwrap())
+    };
+    if let (Some(a), Some(b)) = (at(&after), at(&before)) {
+        assert_eq!(a, b + 1);
+    }
+    assert_figures_open_their_records(&admin, &after).await;
+});
+
+both!(a_street_sees_its_own_figures, |app: TestApp| async move {
+    todays_work(&app).await;
+    let admin = app.api_login("admin").await;
+    let (_, city) = admin.get("/api/v1/dashboard").await;
+    let areas = city["areas"].as_array().unwrap();
+    let streets: Vec<&Value> = areas.iter().filter(|a| a["level"] == "street").collect();
+    assert!(!streets.is_empty(), "the demo city has streets: {city}");
+    let mut total = 0.0;
+    let mut with_work = 0;
+    for s in areas {
+        let id = s["id"].as_str().unwrap();
+        let (status, d) = admin.get(&format!("/api/v1/dashboard?area_id={id}")).await;
+        assert_eq!(status, StatusCode::OK, "{d}");
+        assert_eq!(d["area"]["id"], id);
+        // Every link keeps the street, and its records are the street's.
+        assert!(card(&d, "found")["href"].as_str().unwrap().contains(&format!("area_id={id}")));
+        assert_figures_open_their_records(&admin, &d).await;
+        let found = card(&d, "found")["number"].as_f64().unwrap();
+        if s["level"] == "street" {
+            total += found;
+        } else {
+            with_work += usize::from(found > 0.0);
+        }
+    }
+    assert!(with_work >= 2, "the work lies in two communities");
+    // The streets together hold the city's problems (every demo point lies in a street).
+    assert_eq!(total, card(&city, "found")["number"].as_f64().unwrap());
+
+    // A grid worker is held to its own area; another area is refused.
+    let grid = app.api_login("grid").await;
+    let (status, d) = grid.get("/api/v1/dashboard").await;
+    assert_eq!(status, StatusCode::OK, "{d}");
+    assert_eq!(d["area_fixed"], true);
+    assert_eq!(d["area"]["name"], "金狮社区");
+    let other = streets[0]["id"].as_str().unwrap();
+    let (status, body) = grid.get(&format!("/api/v1/dashboard?area_id={other}")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+});
+
+both!(the_dashboard_refuses_what_it_should, |app: TestApp| async move {
+    let admin = app.api_login("admin").await;
+    let (status, body) = admin.get("/api/v1/dashboard?period=year").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"]["code"], "invalid_period");
+    assert!(body["error"]["message"].as_str().unwrap().contains("看板周期"));
+    let (status, body) = admin.get("/api/v1/dashboard?area_id=nowhere").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "unknown_area");
+    for who in ["unit", "lead"] {
+        let (status, _) = app.api_login(who).await.get("/api/v1/dashboard").await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{who}");
+        let (status, _) = app.login(who).await.get("/dashboard").await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{who}");
+    }
+});
+
+both!(the_dashboard_and_big_screen_pages_show_the_figures, |app: TestApp| async move {
+    todays_work(&app).await;
+    let b = app.login("admin").await;
+    let (status, html) = b.get("/dashboard").await;
+    assert_eq!(status, StatusCode::OK);
+    for text in
+        ["数据看板", "发现问题", "办结率", "每日发现与销号", "高发问题类别", "问题最多的点位", "千分制排名", "大屏模式"]
+    {
+        assert!(html.contains(text), "{text}");
+    }
+    // Vendored, never a CDN.
+    assert!(html.contains("/static/vendor/echarts/"));
+    assert!(!html.contains("http://") && !html.contains("https://"), "no outside address on the page");
+    let (status, js) = b.get("/static/vendor/echarts/echarts-6.0.0.common.min.js").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(js.len() > 500_000);
+    let (status, screen) = b.get("/dashboard/screen?period=month").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(screen.contains("数据大屏") && screen.contains("hx-trigger=\"every 60s\"") && screen.contains("本月"));
+    // The refresh fetches the figures alone.
+    let (status, part) = b.get("/dashboard/screen?period=month&part=1").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(part.contains("dash-cards") && !part.contains("<html"));
+    let (status, data) = b.get("/dashboard/data.json").await;
+    assert_eq!(status, StatusCode::OK);
+    let data: Value = serde_json::from_str(&data).unwrap();
+    assert!(data["cards"].as_array().unwrap().len() >= 6);
+    // A drill-down says what it lists.
+    let cat = data["categories"][0]["href"].as_str().unwrap();
+    let (status, ledger) = b.get(cat).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(ledger.contains("看板明细") && ledger.contains("问题类别："), "{cat}");
+});

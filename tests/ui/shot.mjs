@@ -1,0 +1,14 @@
+import { chromium } from 'playwright-core';
+const [base, user, url, out, w, h] = process.argv.slice(2);
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+const ctx = await browser.newContext({ viewport: { width: +w, height: +h } });
+const p = await ctx.newPage();
+p.on('console', m => console.log('console:', m.text()));
+p.on('pageerror', e => console.log('pageerror:', e.message));
+await p.goto(base + '/login');
+await p.fill('#username', user); await p.fill('#password', 'Demo2026');
+await Promise.all([p.waitForURL(base + '/'), p.click('button[type=submit]')]);
+await p.goto(base + url);
+await p.waitForTimeout(2500);
+await p.screenshot({ path: out, fullPage: url.indexOf('screen') < 0 });
+await browser.close();
