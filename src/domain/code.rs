@@ -70,6 +70,7 @@ catalogue! {
     InvalidSort = (400, "invalid_sort", "排序方式无效"),
     InvalidDate = (400, "invalid_date", "日期格式应为2026-11-23"),
     InvalidTime = (400, "invalid_time", "时间格式应为2026-11-23T07:05"),
+    InvalidClientRef = (400, "invalid_client_ref", "客户端编号应为不超过64位的字母、数字或连字符"),
     InvalidYear = (400, "invalid_year", "年度应为四位数字，如2026"),
     InvalidPeriod = (400, "invalid_period", "统计周期应为周、月、季度或年"),
     FuturePeriod = (400, "future_period", "所选周期尚未开始"),

@@ -7,7 +7,7 @@ use super::write::{Write, expected};
 use crate::domain::notify::NotifyEvent;
 use crate::domain::photo::{DeviceWitness, PhotoKind};
 use crate::domain::problem::{self as rules, Action, Actor, Facts, IronRule, Outcome, Source, Step};
-use crate::domain::time::{now_ms, to_local};
+use crate::domain::time::{fmt_local, now_ms, to_local};
 use crate::domain::validate::{FieldErrors, optional_text, required_text};
 use crate::error::{AppError, AppResult, Code};
 use crate::media::storage::Storage;
@@ -43,6 +43,14 @@ pub struct ActInput {
     /// The phone's position and clock when it sent the after-photos (submit_fix)
     #[serde(default)]
     pub device: Option<DeviceWitness>,
+    /// The client's own reference for this action (an offline draft, a retry): sent again by the
+    /// same account, it answers with the problem as the first one left it
+    #[serde(default)]
+    pub client_ref: Option<String>,
+    /// When the action was recorded on a device without signal (UTC epoch ms); the history says
+    /// so beside the time it arrived
+    #[serde(default)]
+    pub offline_at: Option<i64>,
 }
 
 /// The actions the current user may take now, for buttons.
@@ -56,6 +64,12 @@ fn actor(ctx: &Ctx<'_>, p: &Problem) -> Actor {
 
 fn facts(p: &Problem) -> Facts {
     Facts { state: p.state, extension_pending: p.extension_pending == 1, transfer_pending: p.transfer_pending == 1 }
+}
+
+/// The time an action was recorded without signal, when it is believable (within the last week,
+/// not in the future) and worth saying (more than two minutes before it arrived).
+fn recorded_offline(at: Option<i64>, now: i64) -> Option<i64> {
+    at.filter(|t| *t <= now + 5 * 60_000 && now - *t <= 7 * 24 * 3_600_000 && now - *t > 2 * 60_000)
 }
 
 /// An action being applied: the problem as it will be, the history note, the after-photos.
@@ -74,6 +88,10 @@ pub async fn act(
     input: ActInput,
     photos: Vec<Vec<u8>>,
 ) -> AppResult<Problem> {
+    let reference = super::problems::client_ref(&input.client_ref)?;
+    if let Some(p) = super::problems::already_done(ctx, reference.as_deref()).await? {
+        return Ok(p);
+    }
     let old = visible(ctx, id).await?;
     let outcome = rules::transition(facts(&old), action, actor(ctx, &old)).map_err(|r| {
         if r.code == Code::NotAllowed { AppError::Forbidden } else { AppError::Refused(r.code, r.message) }
@@ -90,6 +108,13 @@ pub async fn act(
     w.update_as(action, &old, &mut a.p, expected).await?;
     for ph in &a.photos {
         ph.insert(w.conn()).await?;
+    }
+    if !super::problems::use_client_ref(&mut w, reference.as_deref(), &a.p.id).await? {
+        drop(w);
+        return super::problems::already_done(ctx, reference.as_deref()).await?.ok_or(AppError::NotFound);
+    }
+    if let Some(at) = recorded_offline(input.offline_at, w.now) {
+        a.note = format!("{}（离线记录于{}，{}送达）", a.note, &fmt_local(at)[5..16], &fmt_local(w.now)[11..16]);
     }
     event(&mut w, &a.p.id, Step::Act(action), Some(old.state), a.p.state, &a.note).await?;
     tell_who_acts_next(&mut w, action, &a.p, &a.note).await?;

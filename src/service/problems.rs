@@ -82,6 +82,40 @@ pub struct FileInput {
     /// The phone's position and clock when it sent the photos (a second witness beside EXIF)
     #[serde(default)]
     pub device: Option<DeviceWitness>,
+    /// The client's own reference for this filing (an offline draft, a retry): sent again by the
+    /// same account, it answers with the problem already filed instead of filing it twice
+    #[serde(default)]
+    pub client_ref: Option<String>,
+}
+
+/// A client reference as given: letters, digits and hyphens, at most 64 (a UUID fits).
+pub fn client_ref(given: &Option<String>) -> AppResult<Option<String>> {
+    match given.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(r) if r.len() <= 64 && r.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') => Ok(Some(r.into())),
+        Some(_) => Err(AppError::Refused(Code::InvalidClientRef, Code::InvalidClientRef.message().into())),
+    }
+}
+
+/// The problem a client reference of this account already produced, if it did.
+pub async fn already_done(ctx: &Ctx<'_>, client_ref: Option<&str>) -> AppResult<Option<Problem>> {
+    let Some(r) = client_ref else { return Ok(None) };
+    match store::by_client_ref(ctx.db, &ctx.user.id, r).await? {
+        Some(id) => Ok(Some(store::get(ctx.db, &id).await?.ok_or(AppError::NotFound)?)),
+        None => Ok(None),
+    }
+}
+
+/// Marks a client reference used inside the write; `Ok(false)` when another request used it
+/// first (the caller answers with what that one did).
+pub async fn use_client_ref(w: &mut Write<'_>, client_ref: Option<&str>, problem_id: &str) -> AppResult<bool> {
+    let Some(r) = client_ref else { return Ok(true) };
+    let (user, now) = (w.user().id.clone(), w.now);
+    match store::use_client_ref(w.conn(), &user, r, problem_id, now).await {
+        Ok(()) => Ok(true),
+        Err(e) if crate::store::is_unique_violation(&e) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn parse_time(s: &str) -> Option<i64> {
@@ -117,6 +151,10 @@ struct Filing {
 
 /// Files a problem with its before-photos, all or nothing.
 pub async fn file(ctx: &Ctx<'_>, storage: &Storage, input: FileInput, photos: Vec<Vec<u8>>) -> AppResult<Problem> {
+    let reference = client_ref(&input.client_ref)?;
+    if let Some(p) = already_done(ctx, reference.as_deref()).await? {
+        return Ok(p);
+    }
     let now = now_ms();
     let f = check_filing(ctx, &input, photos.len(), now).await?;
     if !input.allow_duplicate {
@@ -133,6 +171,10 @@ pub async fn file(ctx: &Ctx<'_>, storage: &Storage, input: FileInput, photos: Ve
     w.create(&p).await?;
     for ph in &stored {
         ph.insert(w.conn()).await?;
+    }
+    if !use_client_ref(&mut w, reference.as_deref(), &p.id).await? {
+        drop(w);
+        return already_done(ctx, reference.as_deref()).await?.ok_or(AppError::NotFound);
     }
     let note = format!("{}，{}张照片", f.source.label(), stored.len());
     event(&mut w, &p.id, Step::File, None, p.state, &note).await?;

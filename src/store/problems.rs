@@ -569,3 +569,30 @@ pub async fn open_at_point(db: &Db, point_id: &str, item_id: Option<&str>) -> Re
     let sql = format!("{ROW}{} ORDER BY q.found_at DESC", w.sql());
     bind_args_as(sqlx::query_as::<_, ProblemRow>(&sql), &w.args).fetch_all(&db.pool).await
 }
+
+/// The problem a client reference of this account was already used for.
+pub async fn by_client_ref(db: &Db, user_id: &str, client_ref: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT problem_id FROM client_refs WHERE user_id = $1 AND client_ref = $2")
+        .bind(user_id)
+        .bind(client_ref)
+        .fetch_optional(&db.pool)
+        .await
+}
+
+/// Records a client reference as used (a unique violation: it was used meanwhile).
+pub async fn use_client_ref(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    client_ref: &str,
+    problem_id: &str,
+    at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO client_refs (user_id, client_ref, problem_id, at) VALUES ($1, $2, $3, $4)")
+        .bind(user_id)
+        .bind(client_ref)
+        .bind(problem_id)
+        .bind(at)
+        .execute(conn)
+        .await
+        .map(|_| ())
+}

@@ -35,6 +35,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/static/{*path}", get(assets::serve))
         .route("/favicon.ico", get(|| assets::serve(axum::extract::Path("favicon.svg".to_string()))))
+        // The service worker controls the whole site only when served from its root.
+        .route("/sw.js", get(|| assets::serve(axum::extract::Path("sw.js".to_string()))))
         .merge(pages::routes())
         .nest("/api/v1", api::routes())
         .fallback(pages::not_found)

@@ -157,6 +157,9 @@ both!(the_audit_page_filters_and_shows_changes_in_chinese, |app: TestApp| async 
             && html.contains("运河区教育体育局")
             && html.contains("名称")
     );
+    // The filter names the object, not its internal id.
+    assert!(html.contains("仅显示责任单位“运河区教育体育局”的记录"), "the object by its name");
+    assert!(!html.contains(&format!("仅显示对象 {unit}")));
     let (_, html) = b.get("/audit?object_type=unit&action=update&actor=文明办").await;
     assert!(html.contains("运河区教育体育局"));
     let (_, html) = b.get("/audit?object_type=team&action=update").await;

@@ -415,3 +415,56 @@ both!(the_office_refuses_a_transfer_request_and_the_unit_hears_it, |app: TestApp
     // The unit may ask again after a refusal.
     lead.act_ok(&id, "request_transfer", json!({"reason": "补充材料：管线属燃气公司"})).await;
 });
+
+both!(a_draft_sent_again_is_done_once, |app: TestApp| async move {
+    let sup = app.api_login("supervisor").await;
+    let lead = app.api_login("lead").await;
+    let (point, item) = road_point(&app).await;
+    let body = json!({"point_id": point, "standard_item_id": item, "description": "离线登记：地下车库入口积存垃圾",
+        "source": "supervision", "allow_duplicate": true, "client_ref": "0b7c6f0e-6a53-4b53-9d4e-1f1b2c3d4e5f",
+        "found_at": chuangcheng::domain::time::to_local(chuangcheng::domain::time::now_ms() - 40 * 60_000)
+            .format("%Y-%m-%dT%H:%M").to_string()});
+    // The same draft three times (its first answers were lost). An account sends one upload at a
+    // time (a second at once is told to wait), so repeats arrive one after another.
+    let a = file(&sup, body.clone()).await;
+    let b = file(&sup, body.clone()).await;
+    let (c_status, c) = file(&sup, body.clone()).await;
+    for (status, p) in [&a, &b, &(c_status, c.clone())] {
+        assert!(status.is_success(), "{status}: {p}");
+    }
+    assert_eq!(a.1["id"], b.1["id"]);
+    assert_eq!(a.1["id"], c["id"]);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM problems WHERE description = '离线登记：地下车库入口积存垃圾'").await,
+        1
+    );
+    // Another account's reference is its own.
+    let admin = app.api_login("admin").await;
+    let (status, other) = file(&admin, body.clone()).await;
+    assert!(status.is_success());
+    assert_ne!(other["id"], a.1["id"]);
+    // An action replayed with its reference is done once, even though the version moved on.
+    let id = a.1["id"].as_str().unwrap();
+    let version = lead.version_of(&format!("/api/v1/problems/{id}")).await;
+    let ack = json!({"version": version, "client_ref": "ack-1", "offline_at": chuangcheng::domain::time::now_ms() - 30 * 60_000});
+    let (s1, p1) = lead.post(&format!("/api/v1/problems/{id}/actions/acknowledge"), ack.clone()).await;
+    let (s2, p2) = lead.post(&format!("/api/v1/problems/{id}/actions/acknowledge"), ack.clone()).await;
+    assert_eq!((s1, s2), (StatusCode::OK, StatusCode::OK), "{p1} {p2}");
+    assert_eq!(p1["version"], p2["version"], "the second answer is the problem as the first left it");
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT COUNT(*) FROM problem_events WHERE problem_id = '{id}' AND action = 'acknowledge'"
+        ))
+        .await,
+        1
+    );
+    let note: String = app
+        .id_of(&format!("SELECT note FROM problem_events WHERE problem_id = '{id}' AND action = 'acknowledge'"))
+        .await;
+    assert!(note.contains("离线记录于") && note.contains("送达"), "{note}");
+    // A reference that is not one is refused in Chinese.
+    let mut bad = body.clone();
+    bad["client_ref"] = json!("../../etc/passwd");
+    let (status, e) = file(&sup, bad).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_client_ref")));
+});

@@ -20,6 +20,64 @@ fn ready() -> Result<(), String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_day_per_role_through_the_start_pages_and_an_offline_filing() {
+    if let Err(why) = ready() {
+        if std::env::var("CHUANGCHENG_TEST_UI_REQUIRED").is_ok() {
+            panic!("browser test required but not runnable: {why}");
+        }
+        crate::helpers::skipped("ui::one_day_per_role_through_the_start_pages_and_an_offline_filing", &why);
+        return;
+    }
+    let app = spawn_app(Backend::Sqlite).await.expect("app");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shots = root.join("target/screenshots");
+    let photos = root.join("target/ui-photos");
+    std::fs::create_dir_all(&shots).unwrap();
+    std::fs::create_dir_all(&photos).unwrap();
+    for n in 1..=4u8 {
+        std::fs::write(photos.join(format!("photo{n}.jpg")), crate::fixtures::jpeg_bytes(40 + n * 13)).unwrap();
+    }
+    let base = app.base.clone();
+    let script = root.join("tests/ui/day.mjs");
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("node").arg(script).arg(&base).arg(&shots).arg(PW).arg(&photos).output().expect("run node")
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "browser day failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("ui day: ok"), "{stdout}");
+    let codes: Vec<&str> = stdout.split("ui day: ok ").nth(1).unwrap().split_whitespace().collect();
+    let state = |code: &str| format!("SELECT state FROM problems WHERE code = '{code}'");
+    assert_eq!(app.id_of(&state(codes[0])).await, "closed", "the re-checked problem is closed");
+    assert_eq!(
+        app.scalar(&format!("SELECT extensions FROM problems WHERE code = '{}'", codes[1])).await,
+        1,
+        "the extension was approved"
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM problems WHERE description = '地下车库入口积存垃圾（离线登记）'").await,
+        1,
+        "the offline filing arrived once"
+    );
+    for shot in [
+        "day-1-supervisor-start",
+        "day-2-lead-start",
+        "day-3-office-start",
+        "day-4-supervisor-recheck",
+        "day-5-discipline-start",
+        "day-6-discipline-audit",
+        "dashboard",
+        "big-screen",
+        "offline-kept",
+        "offline-sent",
+    ] {
+        assert!(root.join(format!("target/screenshots/{shot}.png")).exists(), "{shot}.png kept");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_browser_signs_in_navigates_at_phone_width_and_fills_a_form() {
     if let Err(why) = ready() {
         if std::env::var("CHUANGCHENG_TEST_UI_REQUIRED").is_ok() {

@@ -405,15 +405,29 @@ impl ListSpec for AuditLog {
         ])
     }
 
-    async fn notes(_ctx: &Ctx<'_>, q: &AuditQuery) -> AppResult<Vec<Note>> {
+    async fn notes(ctx: &Ctx<'_>, q: &AuditQuery) -> AppResult<Vec<Note>> {
         let mut n = vec![Note {
             text: "审计日志只可追加，任何人（包括管理员）都不能修改或删除。时间为北京时间。".into(),
             link: None,
             warn: false,
         }];
         if let Some(id) = given(&q.object_id) {
+            // The object by its name as the log last recorded it, not its internal id.
+            let named: Option<(String, String)> = sqlx::query_as(
+                "SELECT object_type, object_label FROM audit_log WHERE object_id = $1 ORDER BY at DESC LIMIT 1",
+            )
+            .bind(id)
+            .fetch_optional(&ctx.db.pool)
+            .await?;
+            let what = match named {
+                Some((kind, label)) => {
+                    let kind = crate::domain::audit::ObjectType::parse(&kind).map(|k| k.label()).unwrap_or("对象");
+                    format!("{kind}“{label}”")
+                }
+                None => "该对象".into(),
+            };
             n.push(Note {
-                text: format!("仅显示对象 {id} 的记录"),
+                text: format!("仅显示{what}的记录"),
                 link: Some(("显示全部".into(), "/audit".into())),
                 warn: false,
             });

@@ -178,6 +178,7 @@ pub async fn create(form: CsrfMultipart) -> PageResult<Response> {
         found_at: get("found_at"),
         allow_duplicate: get("allow_duplicate") == "1",
         device: device_of(&form),
+        client_ref: Some(get("client_ref")),
     };
     let mut photos = photos_of(&form, "photos");
     let draft = Some(get("draft")).filter(|t| t.len() == 32 && t.bytes().all(|b| b.is_ascii_hexdigit()));
@@ -321,6 +322,8 @@ pub struct DetailPage {
     units: Vec<Opt>,
     error: Option<String>,
     can_merge: bool,
+    /// The office and the discipline office open the problem's audit entries
+    reads_audit: bool,
     /// An after-photo carries an evidence warning: passing the re-check asks first
     after_warned: bool,
     /// What was typed into the action forms before a refusal, shown again
@@ -383,6 +386,7 @@ async fn detail_page(page: &PageUser, id: &str, error: Option<String>) -> PageRe
         },
         error,
         can_merge: page.user.role == Role::Admin && st.is_some_and(|s| !s.is_final()),
+        reads_audit: page.user.role.reads_audit(),
         after_warned,
         typed_note: String::new(),
         typed_reason: String::new(),
@@ -406,6 +410,8 @@ pub async fn act(Path((id, action)): Path<(String, String)>, form: CsrfMultipart
         unit_id: get("unit_id"),
         version: get("version").trim().parse().ok(),
         device: device_of(&form),
+        client_ref: Some(get("client_ref")),
+        offline_at: get("offline_at").trim().parse().ok(),
     };
     // A one-tap action from a list (the start page) goes back there; anything else shows the problem.
     let back = get("back");
