@@ -189,7 +189,9 @@ both!(a_week_of_activity_is_scored_entry_by_entry_and_rules_rescore_it, |app: Te
             &[
                 ("class", "unit"),
                 ("base", "1000"),
-                ("found", "督导|supervision|-5"),
+                ("found_label", "督导"),
+                ("found_src", "0:supervision"),
+                ("found_points", "-5"),
                 ("on_spot_minutes", "60"),
                 ("on_spot_factor", "0.5"),
                 ("overdue_points", "-5"),
@@ -662,4 +664,99 @@ both!(stored_rules_naming_window_review_are_migrated, |app: TestApp| async move 
         .expect("the migrated rules read back");
     use chuangcheng::domain::problem::Source;
     assert_eq!(stored.found[3].sources, [Source::Citizen, Source::WindowRating]);
+});
+
+fn pairs(v: &[(String, String)]) -> Vec<(&str, &str)> {
+    v.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect()
+}
+
+both!(the_office_edits_the_rules_in_a_form_with_chinese_labels, |app: TestApp| async move {
+    let b = app.login("admin").await;
+    let (status, html) = b.get("/scores/rules?class=unit").await;
+    assert_eq!(status, StatusCode::OK);
+    // Deductions are rows with the sources as ticked Chinese names, never codes to type.
+    assert!(html.contains("id=\"found-rules\"") && html.contains("督导检查") && html.contains("网格巡查"));
+    assert!(!html.contains("<textarea name=\"found\""), "no textarea of codes");
+    assert!(!html.contains("supervision 督导检查") && !html.contains("名称|"), "no English codes to read");
+    // Every field the page shows, as posted back with one changed row and one new row.
+    let field = |name: &str| -> Vec<String> {
+        html.split(&format!("name=\"{name}\" value=\""))
+            .skip(1)
+            .map(|s| s.split('"').next().unwrap().to_string())
+            .collect()
+    };
+    let mut fields: Vec<(String, String)> = Vec::new();
+    for name in [
+        "base",
+        "on_spot_minutes",
+        "on_spot_factor",
+        "overdue_points",
+        "overdue_per_day_points",
+        "rework_points",
+        "repeat_points",
+        "repeat_days",
+        "commendation_points",
+        "red_flag_points",
+        "clean_point_points",
+        "deduction_cap",
+        "bonus_cap",
+        "red_flag_top_n",
+        "red_flag_min_score",
+        "w_closure",
+        "w_on_time",
+        "w_rework",
+        "w_extension",
+        "y_q1",
+        "y_q2",
+        "y_q3",
+        "y_q4",
+    ] {
+        fields.push((name.into(), field(name)[0].clone()));
+    }
+    fields.push(("class".into(), "unit".into()));
+    fields.push(("red_flag_period".into(), "week".into()));
+    let labels = field("found_label");
+    let points = field("found_points");
+    let rows = labels.iter().filter(|l| !l.is_empty()).count();
+    assert!(rows >= 2, "the published deductions are shown: {labels:?}");
+    for (i, l) in labels.iter().enumerate().take(rows) {
+        fields.push(("found_label".into(), l.clone()));
+        fields.push(("found_points".into(), if i == 0 { "-8".into() } else { points[i].clone() }));
+    }
+    let ticked: Vec<String> = html
+        .split("name=\"found_src\" value=\"")
+        .skip(1)
+        .filter(|s| s.split('>').next().unwrap().contains("checked"))
+        .map(|s| s.split('"').next().unwrap().to_string())
+        .collect();
+    for t in &ticked {
+        fields.push(("found_src".into(), t.clone()));
+    }
+    // A new row named but with no source ticked is refused in words.
+    let mut bad = fields.clone();
+    bad.push(("found_label".into(), "市民投诉查实".into()));
+    bad.push(("found_points".into(), "-3".into()));
+    let (status, page, _) = b.post("/scores/rules", &pairs(&bad)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains(&format!("发现问题扣分第{}行（市民投诉查实）请至少勾选一个问题来源", rows + 1)), "{page}");
+    assert!(page.contains("value=\"市民投诉查实\""), "what was typed stays");
+    // With a source no other row counts ticked it is saved as a draft.
+    let free = ["citizen", "window_rating", "self_check", "assigned", "evaluation", "grid_patrol"]
+        .into_iter()
+        .find(|s| !ticked.iter().any(|t| t.ends_with(&format!(":{s}"))))
+        .expect("a source no rule counts");
+    bad.push(("found_src".into(), format!("{rows}:{free}")));
+    let (status, page, _) = b.post("/scores/rules", &pairs(&bad)).await;
+    let said = page.split("alert error\">").nth(1).map(|s| s.split('<').next().unwrap().to_string());
+    assert_eq!(status, StatusCode::SEE_OTHER, "{said:?}");
+    let admin = app.api_login("admin").await;
+    let (_, r) = admin.get("/api/v1/scoring/unit/rules").await;
+    let found = &r["draft_rules"]["found"];
+    assert_eq!(found.as_array().unwrap().len(), rows + 1, "{r}");
+    assert_eq!(found[0]["points"], -8.0);
+    assert_eq!(found[rows]["label"], "市民投诉查实");
+    assert_eq!(found[rows]["sources"], json!([free]));
+    // The preview names the week the draft would start from.
+    let (_, html) = b.get("/scores/rules?class=unit").await;
+    assert!(html.contains("所在周起生效时，对该周排名的影响"), "the preview says its week");
 });

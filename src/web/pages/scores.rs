@@ -156,7 +156,20 @@ pub async fn ledger(
     })
 }
 
-/// The rules form: scalar values, and the found-rules as lines "名称|来源,来源|分值".
+/// One row of the found-problem deductions as the form shows it.
+#[derive(Clone, Default)]
+pub struct FoundRow {
+    pub label: String,
+    pub points: String,
+    /// Source codes ticked
+    pub sources: Vec<String>,
+}
+
+/// Blank rows offered under the rules, for adding one.
+const BLANK_FOUND_ROWS: usize = 2;
+
+/// The rules form: scalar values, and the found-problem deductions as rows of a table (name,
+/// the sources ticked, points); a ticked source is posted as "row:source".
 #[derive(Deserialize, Default, Clone)]
 pub struct RulesForm {
     #[serde(default)]
@@ -167,7 +180,11 @@ pub struct RulesForm {
     #[serde(default)]
     base: String,
     #[serde(default)]
-    found: String,
+    found_label: Vec<String>,
+    #[serde(default)]
+    found_points: Vec<String>,
+    #[serde(default)]
+    found_src: Vec<String>,
     #[serde(default)]
     on_spot_minutes: String,
     #[serde(default)]
@@ -223,19 +240,14 @@ impl RulesForm {
             class: class.as_str().into(),
             version: None,
             base: n(r.base),
-            found: r
+            found_label: r.found.iter().map(|f| f.label.clone()).collect(),
+            found_points: r.found.iter().map(|f| n(f.points)).collect(),
+            found_src: r
                 .found
                 .iter()
-                .map(|f| {
-                    format!(
-                        "{}|{}|{}",
-                        f.label,
-                        f.sources.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(","),
-                        n(f.points)
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("\n"),
+                .enumerate()
+                .flat_map(|(i, f)| f.sources.iter().map(move |s| format!("{i}:{}", s.as_str())))
+                .collect(),
             on_spot_minutes: r.on_spot_minutes.to_string(),
             on_spot_factor: n(r.on_spot_factor),
             overdue_points: n(r.overdue_points),
@@ -262,29 +274,50 @@ impl RulesForm {
         }
     }
 
+    /// The found-problem rows as posted, with `blank` empty rows after them.
+    pub fn found_rows(&self, blank: usize) -> Vec<FoundRow> {
+        let rows = self.found_label.len().max(self.found_points.len());
+        let mut out: Vec<FoundRow> = (0..rows)
+            .map(|i| FoundRow {
+                label: self.found_label.get(i).cloned().unwrap_or_default(),
+                points: self.found_points.get(i).cloned().unwrap_or_default(),
+                sources: self
+                    .found_src
+                    .iter()
+                    .filter_map(|v| v.split_once(':'))
+                    .filter(|(r, _)| r.parse::<usize>() == Ok(i))
+                    .map(|(_, s)| s.to_string())
+                    .collect(),
+            })
+            .collect();
+        out.extend(std::iter::repeat_n(FoundRow::default(), blank));
+        out
+    }
+
     /// The rule set, or the first field that is not a number or not a known source.
     fn to_rules(&self) -> Result<RuleSet, String> {
         let f = |v: &str, what: &str| v.trim().parse::<f64>().map_err(|_| format!("“{what}”应为数字"));
         let i = |v: &str, what: &str| v.trim().parse::<i64>().map_err(|_| format!("“{what}”应为整数"));
         let mut found = Vec::new();
-        for (n, line) in self.found.lines().map(str::trim).filter(|l| !l.is_empty()).enumerate() {
-            let parts: Vec<&str> = line.split('|').collect();
-            if parts.len() != 3 {
-                return Err(format!("发现问题规则第{}行应为“名称|来源,来源|分值”", n + 1));
+        for (i, row) in self.found_rows(0).into_iter().enumerate() {
+            let n = i + 1;
+            if row.label.trim().is_empty() && row.points.trim().is_empty() && row.sources.is_empty() {
+                continue; // a blank row left blank
+            }
+            if row.label.trim().is_empty() {
+                return Err(format!("发现问题扣分第{n}行请填写名称"));
+            }
+            if row.sources.is_empty() {
+                return Err(format!("发现问题扣分第{n}行（{}）请至少勾选一个问题来源", row.label.trim()));
             }
             found.push(FoundRule {
-                label: parts[0].trim().into(),
-                sources: parts[1]
-                    .split([',', '，'])
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(|s| {
-                        Source::parse_any(s).ok_or_else(|| {
-                            format!("发现问题规则第{}行的来源“{s}”不存在（可填：{}）", n + 1, source_names())
-                        })
-                    })
+                label: row.label.trim().into(),
+                sources: row
+                    .sources
+                    .iter()
+                    .map(|s| Source::parse_any(s).ok_or_else(|| format!("发现问题扣分第{n}行的问题来源“{s}”不存在")))
                     .collect::<Result<_, _>>()?,
-                points: f(parts[2], &format!("发现问题规则第{}行的分值", n + 1))?,
+                points: f(&row.points, &format!("发现问题扣分第{n}行（{}）的分值", row.label.trim()))?,
             });
         }
         Ok(RuleSet {
@@ -334,6 +367,10 @@ pub struct RulesPage {
     published_no: i64,
     draft_no: Option<i64>,
     f: RulesForm,
+    /// The found-problem deductions as rows, with blank rows to add one
+    found_rows: Vec<FoundRow>,
+    /// Every problem source a row can tick: code and Chinese name
+    sources: Vec<Opt>,
     errors: Vec<String>,
     preview: Vec<WhatIf>,
     /// The week the draft would take effect in (YYYY-MM-DD), as chosen or by default
@@ -403,6 +440,8 @@ async fn rules_page(
         class: class.as_str().into(),
         published_no: published.version_no,
         draft_no: draft.map(|d| d.version_no),
+        found_rows: shown.found_rows(BLANK_FOUND_ROWS),
+        sources: Source::ALL.iter().map(|s| Opt::new(s.as_str(), s.label())).collect(),
         f: shown,
         errors,
         preview,
@@ -636,9 +675,4 @@ pub async fn commend(CsrfForm { page, form }: CsrfForm<CommendForm>) -> PageResu
         }
         Err(e) => Err(e.into()),
     }
-}
-
-/// Every problem source as the rules form accepts it: "supervision 督导检查、…".
-fn source_names() -> String {
-    Source::ALL.iter().map(|s| format!("{} {}", s.as_str(), s.label())).collect::<Vec<_>>().join("、")
 }
