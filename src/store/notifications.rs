@@ -253,22 +253,46 @@ pub async fn failed_deliveries(
     Ok((rows, total))
 }
 
-pub async fn deliveries(db: &Db, status: Option<DeliveryStatus>) -> Result<Vec<Delivery>, sqlx::Error> {
-    match status {
-        Some(s) => {
-            sqlx::query_as::<_, Delivery>(&format!(
-                "SELECT {DCOLS} FROM outbox WHERE status = $1 ORDER BY created_at DESC LIMIT 500"
-            ))
-            .bind(s)
-            .fetch_all(&db.pool)
-            .await
-        }
-        None => {
-            sqlx::query_as::<_, Delivery>(&format!("SELECT {DCOLS} FROM outbox ORDER BY created_at DESC LIMIT 500"))
-                .fetch_all(&db.pool)
-                .await
-        }
+/// A delivery as the office reads it: which unit's robot, which problem.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
+pub struct DeliveryRow {
+    #[sqlx(flatten)]
+    #[serde(flatten)]
+    pub delivery: Delivery,
+    pub unit_id: String,
+    pub unit_name: String,
+    /// The robot's kind (wecom or dingtalk)
+    pub robot_kind: WebhookKind,
+    /// The robot's address with its key shortened (https://oapi.dingtalk.com/…a1b2)
+    #[sqlx(rename = "robot_url")]
+    pub robot: String,
+    pub problem_code: Option<String>,
+}
+
+/// A robot address as shown: its host and the last four characters, never the whole key.
+pub fn masked_url(url: &str) -> String {
+    let host_end = url.find("://").map(|s| s + 3).and_then(|s| url[s..].find('/').map(|e| s + e)).unwrap_or(url.len());
+    let tail: String = url.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+    if url.len() <= host_end + 4 { url.to_string() } else { format!("{}/…{tail}", &url[..host_end]) }
+}
+
+pub async fn deliveries(db: &Db, status: Option<DeliveryStatus>) -> Result<Vec<DeliveryRow>, sqlx::Error> {
+    let cols = DCOLS.split(", ").map(|c| format!("o.{c}")).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "SELECT {cols}, w.unit_id, u.name AS unit_name, w.kind AS robot_kind, w.url AS robot_url, q.code AS problem_code \
+         FROM outbox o JOIN webhooks w ON w.id = o.webhook_id JOIN units u ON u.id = w.unit_id \
+         LEFT JOIN problems q ON q.id = o.problem_id{} ORDER BY o.created_at DESC LIMIT 500",
+        if status.is_some() { " WHERE o.status = $1" } else { "" }
+    );
+    let mut q = sqlx::query_as::<_, DeliveryRow>(&sql);
+    if let Some(s) = status {
+        q = q.bind(s);
     }
+    let mut rows = q.fetch_all(&db.pool).await?;
+    for r in &mut rows {
+        r.robot = masked_url(&r.robot);
+    }
+    Ok(rows)
 }
 
 pub async fn retry(db: &Db, id: &str, now: i64) -> Result<bool, sqlx::Error> {

@@ -219,3 +219,51 @@ both!(a_signed_dingtalk_robot_rings_the_point_lead, |app: TestApp| async move {
     assert_eq!(msg["at"]["atMobiles"], json!([lead_phone]), "{msg}");
     assert!(msg["markdown"]["text"].as_str().unwrap().contains(&format!("@{lead_phone}")), "{msg}");
 });
+
+both!(robots_are_managed_over_the_api_and_the_delivery_list_names_them, |app: TestApp| async move {
+    let (robot, base) = start_robot().await;
+    let admin = app.api_login("admin").await;
+    let unit = app.id_of("SELECT unit_id FROM users WHERE username = 'lead'").await;
+    let unit_name = app.id_of(&format!("SELECT name FROM units WHERE id = '{unit}'")).await;
+    let url = format!("{base}/ding?access_token=0123456789abcdef");
+    let created = admin
+        .created(
+            &format!("/api/v1/units/{unit}/webhooks"),
+            json!({"kind": "dingtalk", "url": url, "secret": "SECtest"}),
+        )
+        .await;
+    assert_eq!(created["signed"], true);
+    assert!(!created.to_string().contains("SECtest"), "the secret never comes back: {created}");
+    assert!(!created["url"].as_str().unwrap().contains("0123456789ab"), "the key is shortened: {created}");
+    let (status, list) = admin.get(&format!("/api/v1/units/{unit}/webhooks")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    // Refusals in words; only the office.
+    let (status, e) = admin.post(&format!("/api/v1/units/{unit}/webhooks"), json!({"kind": "qq", "url": url})).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_kind")), "{e}");
+    let lead = app.api_login("lead").await;
+    assert_eq!(lead.get(&format!("/api/v1/units/{unit}/webhooks")).await.0, StatusCode::FORBIDDEN);
+    // A problem reaches the robot; the delivery list names the unit, the robot and the problem.
+    let sup = app.api_login("supervisor").await;
+    let (point, item) = crate::fixtures::road_point(&app).await;
+    let p = sup
+        .file_ok(
+            json!({"point_id": point, "standard_item_id": item, "description": "积存垃圾", "source": "supervision"}),
+        )
+        .await;
+    wait_for("the DingTalk message", || !robot.received.lock().unwrap().is_empty()).await;
+    let (_, rows) = admin.get("/api/v1/deliveries").await;
+    let row = &rows[0];
+    assert_eq!(row["unit_name"], unit_name.as_str(), "{row}");
+    assert_eq!(row["robot_kind"], "dingtalk");
+    assert_eq!(row["problem_code"], p["code"]);
+    let (_, html) = app.login("admin").await.get("/deliveries").await;
+    assert!(html.contains(&unit_name) && html.contains("钉钉群机器人") && html.contains(p["code"].as_str().unwrap()));
+    assert!(!html.contains("0123456789abcdef"), "the key is not shown in the list");
+    // Disconnected over the API: audited, and gone from the unit's robots.
+    let id = created["id"].as_str().unwrap();
+    assert_eq!(admin.delete(&format!("/api/v1/webhooks/{id}")).await.0, StatusCode::NO_CONTENT);
+    let (_, list) = admin.get(&format!("/api/v1/units/{unit}/webhooks")).await;
+    assert!(list.as_array().unwrap().is_empty());
+    assert_eq!(app.scalar(&format!("SELECT COUNT(*) FROM audit_log WHERE object_id = '{id}'")).await, 2);
+});

@@ -9,7 +9,7 @@ use crate::error::AppError;
 use crate::error::Code;
 use crate::service::escalation::{self as esc, ProposedInterview, ProposedNotice};
 use crate::service::rounds::{self, Rounds};
-use crate::store::notifications::{self as store, Delivery, Notification};
+use crate::store::notifications::{self as store, DeliveryRow, Notification};
 use crate::web::auth::ApiUser;
 use crate::web::error::ApiResult;
 use crate::web::query::Query;
@@ -83,10 +83,11 @@ pub struct DeliveryQuery {
     status: Option<String>,
 }
 
-/// Robot (WeCom/DingTalk) deliveries with their attempts and last error (the office).
+/// Robot (WeCom/DingTalk) deliveries with their attempts and last error, naming the unit, the
+/// robot and the problem (the office).
 #[utoipa::path(get, path = "/deliveries", tag = "problems", params(DeliveryQuery),
-    responses((status = 200, body = Vec<Delivery>), (status = 403, body = ErrorBody)))]
-pub async fn deliveries(api: ApiUser, Query(q): Query<DeliveryQuery>) -> ApiResult<Json<Vec<Delivery>>> {
+    responses((status = 200, body = Vec<DeliveryRow>), (status = 403, body = ErrorBody)))]
+pub async fn deliveries(api: ApiUser, Query(q): Query<DeliveryQuery>) -> ApiResult<Json<Vec<DeliveryRow>>> {
     if api.user.role != Role::Admin {
         return Err(AppError::Forbidden.into());
     }

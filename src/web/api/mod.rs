@@ -50,6 +50,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(units::get, units::update))
         .routes(routes!(units::contacts, units::add_contact))
         .routes(routes!(units::update_contact, units::delete_contact))
+        .routes(routes!(units::webhooks, units::add_webhook))
+        .routes(routes!(units::remove_webhook))
         .routes(routes!(tasks::list, tasks::create))
         .routes(routes!(tasks::update))
         .routes(routes!(units::levels, units::add_level))

@@ -63,3 +63,76 @@ record_endpoints! {
     /// Remove a contact-book level no contact uses (admin).
     delete delete_level "/contact-levels/{id}" => svc::delete_level;
 }
+
+/// A unit's group-chat robot as the API shows it: the key shortened, the secret never.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct WebhookView {
+    pub id: String,
+    pub unit_id: String,
+    /// wecom (企业微信) or dingtalk (钉钉)
+    pub kind: crate::domain::notify::WebhookKind,
+    /// The address with its key shortened
+    pub url: String,
+    /// A signing secret (加签) is set
+    pub signed: bool,
+    pub active: bool,
+    pub created_at: i64,
+}
+
+impl From<crate::store::notifications::Webhook> for WebhookView {
+    fn from(w: crate::store::notifications::Webhook) -> WebhookView {
+        WebhookView {
+            url: crate::store::notifications::masked_url(&w.url),
+            signed: !w.secret.is_empty(),
+            active: w.active == 1,
+            id: w.id,
+            unit_id: w.unit_id,
+            kind: w.kind,
+            created_at: w.created_at,
+        }
+    }
+}
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct WebhookInput {
+    /// wecom or dingtalk
+    kind: String,
+    /// The robot's full address from the group's settings
+    url: String,
+    /// The signing secret (加签, SEC…) when the robot has one
+    #[serde(default)]
+    secret: String,
+}
+
+/// A unit's group-chat robots (the office).
+#[utoipa::path(get, path = "/units/{id}/webhooks", tag = "units", params(("id" = String, Path)),
+    responses((status = 200, body = Vec<WebhookView>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn webhooks(api: ApiUser, Path(id): Id) -> ApiResult<Json<Vec<WebhookView>>> {
+    crate::service::access::require_admin(&api.user)?;
+    store::get(&api.state.db, &id).await?.ok_or(crate::error::AppError::NotFound)?;
+    let hooks = crate::store::notifications::webhooks(&api.state.db, &id).await?;
+    Ok(Json(hooks.into_iter().filter(|h| h.active == 1).map(WebhookView::from).collect()))
+}
+
+/// Connect a group-chat robot to a unit (the office): new problems, reminders and overdue notices
+/// go to the group, @-mentioning the point's lead; signed when a secret is given.
+#[utoipa::path(post, path = "/units/{id}/webhooks", tag = "units", params(("id" = String, Path)), request_body = WebhookInput,
+    responses((status = 201, body = WebhookView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_webhook(
+    api: ApiUser,
+    Path(id): Id,
+    JsonBody(input): JsonBody<WebhookInput>,
+) -> ApiResult<Created<WebhookView>> {
+    let allow = &api.state.config.webhook_allow_hosts;
+    let hook = crate::service::notify::HookInput { kind: &input.kind, url: &input.url, secret: &input.secret };
+    let w = crate::service::notify::add_webhook(&api.ctx(), &id, hook, allow).await?;
+    Ok(Created(WebhookView::from(w)))
+}
+
+/// Disconnect a robot (the office); its past deliveries stay in the log.
+#[utoipa::path(delete, path = "/webhooks/{id}", tag = "units", params(("id" = String, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn remove_webhook(api: ApiUser, Path(id): Id) -> ApiResult<axum::http::StatusCode> {
+    crate::service::notify::remove_webhook(&api.ctx(), &id).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}

@@ -5,7 +5,7 @@ use crate::domain::role::Role;
 use crate::domain::time::{fmt_local, now_ms};
 use crate::error::AppError;
 use crate::service::access::require_admin;
-use crate::store::notifications::{self as store, Delivery, Notification};
+use crate::store::notifications::{self as store, DeliveryRow, Notification};
 use crate::web::auth::{CsrfForm, PageUser};
 use crate::web::error::PageResult;
 use crate::web::query::Query;
@@ -74,7 +74,7 @@ pub struct DeliveryQuery {
 #[template(path = "problems/deliveries.html")]
 pub struct DeliveriesPage {
     l: Layout,
-    rows: Vec<(Delivery, String)>,
+    rows: Vec<(DeliveryRow, String)>,
     status: String,
     failed: usize,
 }
@@ -87,7 +87,7 @@ pub async fn deliveries(page: PageUser, Query(q): Query<DeliveryQuery>) -> PageR
     let rows = store::deliveries(&page.state.db, DeliveryStatus::parse(&status)).await?;
     let failed = store::deliveries(&page.state.db, Some(DeliveryStatus::Failed)).await?.len();
     let rows = rows.into_iter().map(|d| {
-        let at = fmt_local(d.created_at);
+        let at = fmt_local(d.delivery.created_at);
         (d, at)
     });
     Ok(DeliveriesPage {
