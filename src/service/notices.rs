@@ -39,8 +39,11 @@ pub struct OverdueRow {
     pub unit: String,
     pub category: String,
     pub deadline: String,
-    /// Working hours past the deadline
+    /// Working hours past the deadline (until closed, or until the notice was generated)
     pub hours: f64,
+    /// Still open when the notice was generated (otherwise closed after its deadline)
+    #[serde(default)]
+    pub open: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -64,7 +67,12 @@ pub struct NoticeData {
     pub found: i64,
     pub closed: i64,
     pub closure_rate: Option<f64>,
+    /// Of the problems dispatched in the period and past their deadline (the overdue table),
+    /// how many were still open when the notice was generated
     pub overdue_open: i64,
+    /// Problems dispatched in the period and past their deadline: the overdue table's rows
+    #[serde(default)]
+    pub late_total: i64,
     pub ranking: Vec<RankRow>,
     /// The period the ranking covers: the week, or for a daily brief the week up to that day
     #[serde(default)]
@@ -76,6 +84,71 @@ pub struct NoticeData {
     pub typical: Vec<Typical>,
     /// Units proposed for an interview (约谈) and their overdue cases
     pub interviews: Vec<(String, i64)>,
+    /// 抄送 of the 版记, as set when the notice was generated
+    #[serde(default)]
+    pub cc: String,
+    /// 印发机关 of the 版记
+    #[serde(default)]
+    pub issuer: String,
+}
+
+/// How the office numbers and distributes its notices (系统设置, audited): the prefix of the
+/// document number (运创城办〔2026〕7号), 抄送 and the issuing office of the 版记.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct NoticeSettings {
+    pub number_prefix: String,
+    pub cc: String,
+    pub issuer: String,
+}
+
+const PREFIX_KEY: &str = "notice_number_prefix";
+const CC_KEY: &str = "notice_cc";
+const ISSUER_KEY: &str = "notice_issuer";
+
+/// The settings, or defaults made from the district's name (运河区 → 运创城办, 运河区创城办).
+pub async fn settings(db: &Db) -> AppResult<NoticeSettings> {
+    use crate::store::calendar::setting;
+    let district = district_of(db).await?;
+    let first: String = district.chars().take(1).collect();
+    Ok(NoticeSettings {
+        number_prefix: setting(db, PREFIX_KEY).await?.unwrap_or_else(|| format!("{first}创城办")),
+        cc: setting(db, CC_KEY).await?.unwrap_or_else(|| "市创城办，区委、区政府主要领导".into()),
+        issuer: setting(db, ISSUER_KEY).await?.unwrap_or_else(|| format!("{district}创城办")),
+    })
+}
+
+/// Changes the settings (the office); each change is in the audit log. New notices use them;
+/// notices already generated keep what they were generated with.
+pub async fn save_settings(ctx: &Ctx<'_>, new: &NoticeSettings) -> AppResult<NoticeSettings> {
+    require_admin(ctx.user)?;
+    let mut e = crate::domain::validate::FieldErrors::default();
+    let prefix =
+        crate::domain::validate::required_text(&mut e, "number_prefix", "发文字号前缀", &new.number_prefix, 20);
+    let cc = crate::domain::validate::optional_text(&mut e, "cc", "抄送", &new.cc, 300, true);
+    let issuer = crate::domain::validate::required_text(&mut e, "issuer", "印发机关", &new.issuer, 40);
+    if !e.is_empty() {
+        return Err(AppError::Validation(e));
+    }
+    let old = settings(ctx.db).await?;
+    let mut w = ctx.write().await?;
+    for (key, label, before, after) in [
+        (PREFIX_KEY, "通报发文字号前缀", &old.number_prefix, &prefix),
+        (CC_KEY, "通报抄送", &old.cc, &cc),
+        (ISSUER_KEY, "通报印发机关", &old.issuer, &issuer),
+    ] {
+        if before != after {
+            w.setting(key, label, before, after).await?;
+        }
+    }
+    w.commit().await?;
+    Ok(NoticeSettings { number_prefix: prefix, cc, issuer })
+}
+
+async fn district_of(db: &Db) -> AppResult<String> {
+    Ok(sqlx::query_scalar("SELECT name FROM org_nodes WHERE level = 'district' ORDER BY code LIMIT 1")
+        .fetch_optional(&db.pool)
+        .await?
+        .unwrap_or_else(|| "本区".into()))
 }
 
 /// A notice kind from a form or query, refused in Chinese when unknown.
@@ -117,7 +190,7 @@ impl NoticeData {
                 !self.ranking.is_empty(),
                 format!("{}千分制排名{}", self.class_label, paren(&self.ranking_label)),
             ),
-            overdue: next(!self.overdue.is_empty(), "逾期未整改问题".into()),
+            overdue: next(!self.overdue.is_empty(), "逾期问题（本期交办、超过整改期限）".into()),
             typical: next(!self.typical.is_empty(), "典型问题整改前后对比".into()),
             interviews: next(!self.interviews.is_empty(), "拟约谈单位".into()),
         }
@@ -130,14 +203,22 @@ pub fn paren(label: &str) -> String {
 }
 
 fn default_body(k: NoticeKind, d: &NoticeData) -> String {
-    let mut p = vec![format!(
-        "{}，全区共发现各类问题{}个，已整改销号{}个，结案率{}。截至通报生成时，仍有{}个问题逾期未整改。",
+    let mut first = format!(
+        "{}，全区共发现各类问题{}个，已整改销号{}个，结案率{}。",
         d.period_label,
         d.found,
         d.closed,
-        rate(d.closure_rate),
-        d.overdue_open
-    )];
+        rate(d.closure_rate)
+    );
+    if d.late_total > 0 {
+        first.push_str(&format!(
+            "本期交办的问题中有{}个超过整改期限（见逾期问题表），截至通报生成时仍有{}个未整改。",
+            d.late_total, d.overdue_open
+        ));
+    } else {
+        first.push_str("本期交办的问题均在整改期限内办理。");
+    }
+    let mut p = vec![first];
     if !d.ranking.is_empty() && d.first_place.len() == d.ranking.len() {
         p.push(format!(
             "{}千分制考核{}中，各{}均无加减分，保持基础分。",
@@ -159,7 +240,7 @@ fn default_body(k: NoticeKind, d: &NoticeData) -> String {
     }
     if !d.interviews.is_empty() {
         let names: Vec<String> = d.interviews.iter().map(|(n, c)| format!("{n}（逾期{c}件）")).collect();
-        p.push(format!("{}逾期问题较多，拟由区创城办约谈其主要负责人。", names.join("、")));
+        p.push(format!("{}逾期问题较多（见逾期问题表），拟由区创城办约谈其主要负责人。", names.join("、")));
     }
     p.push(match k {
         NoticeKind::Weekly => "请各单位对照通报问题举一反三、立行立改，于下周一前将整改情况报区创城办。".into(),
@@ -199,13 +280,18 @@ pub async fn generate(ctx: &Ctx<'_>, kind: NoticeKind, class: Class, day: chrono
     let mut w = ctx.write().await?;
     let now = w.now;
     let seq = problem_store::next_in_sequence(w.conn(), &format!("notice:{}:{year}", kind.as_str())).await?;
+    let prefix = settings(ctx.db).await?.number_prefix;
     let n = Notice {
         id: new_id(),
         kind,
         class,
         period_start: span.from,
         period_end: span.to,
-        number: format!("〔{year}〕第{seq}期"),
+        // 通报 carry the office's document number; 简报 are numbered by issue.
+        number: match kind {
+            NoticeKind::Weekly => format!("{prefix}〔{year}〕{seq}号"),
+            NoticeKind::Daily => format!("〔{year}〕第{seq}期"),
+        },
         title: match kind {
             NoticeKind::Weekly => format!("关于{}创建全国文明城市工作情况的通报", span.label),
             NoticeKind::Daily => format!("创城工作简报（{}）", span.label),
@@ -226,11 +312,8 @@ pub async fn generate(ctx: &Ctx<'_>, kind: NoticeKind, class: Class, day: chrono
 
 async fn collect(ctx: &Ctx<'_>, kind: NoticeKind, class: Class, span: &super::scoring::Span) -> AppResult<NoticeData> {
     let db = ctx.db;
-    let district: String =
-        sqlx::query_scalar("SELECT name FROM org_nodes WHERE level = 'district' ORDER BY code LIMIT 1")
-            .fetch_optional(&db.pool)
-            .await?
-            .unwrap_or_else(|| "本区".into());
+    let district = district_of(db).await?;
+    let set = settings(db).await?;
     // Headline figures: problems found in the period.
     let f = ProblemFilter { from_ms: Some(span.from), to_ms: Some(span.to), ..Default::default() };
     let counts = problem_store::kpi_counts(db, &f, false, now_ms()).await?;
@@ -244,9 +327,20 @@ async fn collect(ctx: &Ctx<'_>, kind: NoticeKind, class: Class, span: &super::sc
     } else {
         Vec::new()
     };
-    let (overdue_open, overdue) = overdue_rows(ctx).await?;
+    // The overdue table, the counts in the text and the units proposed for an interview all come
+    // from one set of records: the problems dispatched in the period that went past their deadline.
+    let overdue = late_rows(ctx, span).await?;
+    let overdue_open = overdue.iter().filter(|o| o.open).count() as i64;
+    let late_total = overdue.len() as i64;
+    let threshold = super::escalation::threshold(db).await?;
+    let mut per_unit: std::collections::BTreeMap<&str, i64> = Default::default();
+    for o in &overdue {
+        *per_unit.entry(o.unit.as_str()).or_default() += 1;
+    }
+    let mut interviews: Vec<(String, i64)> =
+        per_unit.into_iter().filter(|(_, n)| *n >= threshold).map(|(u, n)| (u.to_string(), n)).collect();
+    interviews.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     let typical = typical(db, span).await?;
-    let (_, interviews) = super::escalation::proposed_interviews(ctx, span.from, span.to).await?;
     Ok(NoticeData {
         office: format!("{district}创建全国文明城市工作指挥部办公室"),
         district,
@@ -256,6 +350,7 @@ async fn collect(ctx: &Ctx<'_>, kind: NoticeKind, class: Class, span: &super::sc
         closed,
         closure_rate,
         overdue_open,
+        late_total,
         ranking,
         ranking_label,
         first_place,
@@ -263,7 +358,9 @@ async fn collect(ctx: &Ctx<'_>, kind: NoticeKind, class: Class, span: &super::sc
         red_flags,
         overdue,
         typical,
-        interviews: interviews.into_iter().map(|i| (i.unit_name, i.overdue_cases)).collect(),
+        interviews,
+        cc: set.cc,
+        issuer: set.issuer,
     })
 }
 
@@ -301,23 +398,37 @@ async fn ranking_rows(
     Ok((r.span.label, rows))
 }
 
-/// Overdue problems still open, longest first: how many, and the first 20.
-async fn overdue_rows(ctx: &Ctx<'_>) -> AppResult<(i64, Vec<OverdueRow>)> {
-    let proposed = super::escalation::proposed_notices(ctx).await?;
-    let count = proposed.len() as i64;
-    let rows = proposed
+/// The problems dispatched in the period that went past their deadline (closed late, or still
+/// open after it), still open first, then longest past the deadline.
+async fn late_rows(ctx: &Ctx<'_>, span: &super::scoring::Span) -> AppResult<Vec<OverdueRow>> {
+    let now = now_ms();
+    let f = ProblemFilter {
+        dispatched_from: Some(span.from),
+        dispatched_to: Some(span.to),
+        late_at: Some(now),
+        ..Default::default()
+    };
+    let (rows, _) = problem_store::list(ctx.db, &f, crate::store::PageReq::all()).await?;
+    let cal = super::calendar::load(ctx.db).await?;
+    let mut out: Vec<OverdueRow> = rows
         .into_iter()
-        .take(20)
-        .map(|n| OverdueRow {
-            code: n.problem.code.clone(),
-            point: n.problem.point_name.clone(),
-            unit: n.problem.unit_name.clone(),
-            category: n.problem.category.clone(),
-            deadline: n.problem.deadline_at.map(fmt_local).map(|s| s[..16].to_string()).unwrap_or_default(),
-            hours: n.overdue_hours,
+        .map(|r| {
+            let open = r.state.clock_running();
+            let until = if open { now } else { r.closed_at.unwrap_or(now) };
+            let minutes = cal.working_minutes_between(to_local(r.deadline_at.unwrap_or(until)), to_local(until));
+            OverdueRow {
+                code: r.code,
+                point: r.point_name,
+                unit: r.unit_name,
+                category: r.category,
+                deadline: r.deadline_at.map(fmt_local).map(|s| s[..16].to_string()).unwrap_or_default(),
+                hours: (minutes as f64 / 6.0).round() / 10.0,
+                open,
+            }
         })
         .collect();
-    Ok((count, rows))
+    out.sort_by(|a, b| b.open.cmp(&a.open).then(b.hours.total_cmp(&a.hours)));
+    Ok(out)
 }
 
 /// Up to three typical problems: closed in the period, with a before and an after photo.
@@ -522,27 +633,49 @@ impl Letter {
         docx_rs::Paragraph::new().add_run(docx_rs::Run::new().add_text(s).size(32).fonts(self.hei.clone()))
     }
 
+    /// A table across the text width, each column as wide as its longest cell needs (CJK
+    /// characters count double), so that unit names do not wrap into three lines.
     fn table(&self, head: &[&str], rows: Vec<Vec<String>>) -> docx_rs::Table {
-        use docx_rs::{TableCell, TableRow};
-        let cell = |s: &str, bold: bool| {
+        use docx_rs::{TableCell, TableRow, WidthType};
+        let widths = column_widths(head, &rows, TEXT_WIDTH);
+        let cell = |s: &str, bold: bool, w: usize| {
             let r = self.text(s, 24);
-            TableCell::new().add_paragraph(Self::center(if bold { r.bold() } else { r }))
+            TableCell::new().width(w, WidthType::Dxa).add_paragraph(Self::center(if bold { r.bold() } else { r }))
         };
-        let mut trs = vec![TableRow::new(head.iter().map(|h| cell(h, true)).collect())];
-        trs.extend(rows.into_iter().map(|r| TableRow::new(r.iter().map(|c| cell(c, false)).collect())));
-        docx_rs::Table::new(trs).width(8800, docx_rs::WidthType::Dxa)
+        let row = |cells: Vec<&str>, bold: bool| {
+            TableRow::new(cells.into_iter().zip(&widths).map(|(c, w)| cell(c, bold, *w)).collect())
+        };
+        let mut trs = vec![row(head.to_vec(), true)];
+        trs.extend(rows.iter().map(|r| row(r.iter().map(String::as_str).collect(), false)));
+        docx_rs::Table::new(trs).set_grid(widths.clone()).width(TEXT_WIDTH, WidthType::Dxa)
     }
 
-    /// The red header (office, number, rule), the title and the body paragraphs.
+    /// A full-width paragraph rule in red (the 红线 under the issuing office, and the 版记 lines).
+    fn rule(color: &str, size: usize) -> docx_rs::Paragraph {
+        use docx_rs::{BorderType, ParagraphBorder, ParagraphBorderPosition, ParagraphBorders};
+        let border =
+            ParagraphBorder::new(ParagraphBorderPosition::Bottom).val(BorderType::Single).size(size).color(color);
+        docx_rs::Paragraph::new().set_borders(ParagraphBorders::with_empty().set(border))
+    }
+
+    /// The red header (office, number, a full-width red rule), the title and the body paragraphs;
+    /// page numbers ("— 1 —") in the footer.
     fn head(&self, doc: docx_rs::Docx, n: &Notice, d: &NoticeData) -> docx_rs::Docx {
-        use docx_rs::{PageMargin, Paragraph, Run, SpecialIndentType};
-        let office = Run::new().add_text(&d.office).size(52).color("FF0000").bold().fonts(self.title.clone());
+        use docx_rs::{Footer, PageMargin, PageNum, Paragraph, Run, SpecialIndentType};
+        let size = header_size(&d.office);
+        let office = Run::new().add_text(&d.office).size(size).color("FF0000").bold().fonts(self.title.clone());
+        let page = Paragraph::new()
+            .add_run(self.text("— ", 28))
+            .add_page_num(PageNum::new())
+            .add_run(self.text(" —", 28))
+            .align(docx_rs::AlignmentType::Center);
         let mut doc = doc
             .page_size(11906, 16838)
             .page_margin(PageMargin::new().top(2098).bottom(1984).left(1587).right(1474))
+            .footer(Footer::new().add_paragraph(page))
             .add_paragraph(Self::center(office))
             .add_paragraph(Self::center(self.text(&n.number, 32)))
-            .add_paragraph(Self::center(Run::new().add_text("━".repeat(24)).color("FF0000").size(24)))
+            .add_paragraph(Self::rule("FF0000", 24))
             .add_paragraph(Self::center(Run::new().add_text(&n.title).size(44).fonts(self.title.clone())))
             .add_paragraph(Self::center(self.text(&format!("（{}）", d.period_label), 32)));
         for para in n.body.split("\n\n").map(str::trim).filter(|p| !p.is_empty()) {
@@ -583,10 +716,37 @@ impl Letter {
     }
 }
 
+/// The text width of an A4 page with the 公文 margins, in twentieths of a point.
+const TEXT_WIDTH: usize = 11906 - 1587 - 1474;
+
+/// The issuing office's size (half-points) so that its name fits on one line: 26 pt at most.
+fn header_size(office: &str) -> usize {
+    let chars = office.chars().count().max(1);
+    // A CJK character is as wide as the font is high; TEXT_WIDTH / 20 points are available.
+    let fits = (TEXT_WIDTH / 20) / chars;
+    (fits.min(26) * 2).max(20)
+}
+
+/// Column widths (twips) summing to `total`, in proportion to each column's longest cell (a CJK
+/// character counts two, a digit or letter one), none narrower than three characters.
+fn column_widths(head: &[&str], rows: &[Vec<String>], total: usize) -> Vec<usize> {
+    let width = |s: &str| s.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum::<usize>().max(6);
+    let need: Vec<usize> = (0..head.len())
+        .map(|i| rows.iter().filter_map(|r| r.get(i)).map(|s| width(s)).chain([width(head[i])]).max().unwrap_or(6))
+        .collect();
+    let sum: usize = need.iter().sum::<usize>().max(1);
+    let mut out: Vec<usize> = need.iter().map(|n| total * n / sum).collect();
+    let rest = total - out.iter().sum::<usize>();
+    if let Some(widest) = out.iter_mut().max() {
+        *widest += rest;
+    }
+    out
+}
+
 /// The notice's tables as text rows, for the Word document: ranking, overdue problems, interviews.
 impl NoticeData {
     pub const RANKING_HEAD: [&str; 5] = ["名次", "名称", "得分", "上期名次", "备注"];
-    pub const OVERDUE_HEAD: [&str; 6] = ["编号", "点位", "责任单位", "问题", "整改期限", "超期工时"];
+    pub const OVERDUE_HEAD: [&str; 7] = ["编号", "点位", "责任单位", "问题", "整改期限", "超期工时", "状态"];
     pub const INTERVIEWS_HEAD: [&str; 2] = ["单位", "逾期问题数"];
 
     fn ranking_rows(&self) -> Vec<Vec<String>> {
@@ -600,7 +760,8 @@ impl NoticeData {
     fn overdue_rows(&self) -> Vec<Vec<String>> {
         let row = |o: &OverdueRow| {
             let cells = [&o.code, &o.point, &o.unit, &o.category, &o.deadline];
-            cells.into_iter().cloned().chain([format!("{:.1}", o.hours)]).collect()
+            let state = if o.open { "未整改" } else { "逾期后整改" };
+            cells.into_iter().cloned().chain([format!("{:.1}", o.hours), state.to_string()]).collect()
         };
         self.overdue.iter().map(row).collect()
     }
@@ -645,6 +806,22 @@ pub async fn docx(db: &Db, storage: &Storage, n: &Notice) -> AppResult<Vec<u8>> 
     let date_cn = to_local(n.published_at.unwrap_or(n.created_at)).format("%Y年%-m月%-d日").to_string();
     let sign = |s: &str| Paragraph::new().add_run(letter.text(s, 32)).align(AlignmentType::Right);
     doc = doc.add_paragraph(Paragraph::new()).add_paragraph(sign(&d.office)).add_paragraph(sign(&date_cn));
+    // 版记: 抄送 and the issuing office with the date, between rules.
+    let issuer = if d.issuer.is_empty() { d.office.clone() } else { d.issuer.clone() };
+    doc = doc.add_paragraph(Paragraph::new()).add_paragraph(Letter::rule("000000", 12));
+    if !d.cc.is_empty() {
+        doc = doc
+            .add_paragraph(
+                Paragraph::new().add_run(letter.text(&format!("抄送：{}。", d.cc.trim_end_matches('。')), 28)),
+            )
+            .add_paragraph(Letter::rule("000000", 4));
+    }
+    let issued = Paragraph::new()
+        .add_run(letter.text(&issuer, 28))
+        .add_tab(docx_rs::Tab::new().val(docx_rs::TabValueType::Right).pos(TEXT_WIDTH))
+        .add_run(docx_rs::Run::new().add_tab())
+        .add_run(letter.text(&format!("{date_cn}印发"), 28));
+    doc = doc.add_paragraph(issued).add_paragraph(Letter::rule("000000", 12));
     let mut out = std::io::Cursor::new(Vec::new());
     doc.build().pack(&mut out).map_err(|e| AppError::Internal(anyhow::anyhow!("docx: {e}")))?;
     Ok(out.into_inner())
@@ -663,6 +840,7 @@ mod tests {
             category: "暴露垃圾".into(),
             deadline: "2026-11-23 12:00".into(),
             hours: 2.0,
+            open: true,
         };
         let d = NoticeData {
             class_label: "责任单位".into(),
@@ -681,7 +859,7 @@ mod tests {
         };
         let h = d.headings();
         assert_eq!(h.ranking.as_deref(), Some("一、责任单位千分制排名（2026年11月23日至11月29日）"));
-        assert_eq!(h.overdue.as_deref(), Some("二、逾期未整改问题"));
+        assert_eq!(h.overdue.as_deref(), Some("二、逾期问题（本期交办、超过整改期限）"));
         assert_eq!(h.typical, None);
         assert_eq!(h.interviews.as_deref(), Some("三、拟约谈单位"), "no typical problems: the next section is 三");
         assert!(NoticeData::default().headings().ranking.is_none());

@@ -117,6 +117,8 @@ pub struct ProblemFilter {
     /// Exactly this category (the dashboard's recurring categories)
     pub category: Option<String>,
     pub point_id: Option<String>,
+    /// Past the deadline as of this moment: closed after it, or still open after it
+    pub late_at: Option<i64>,
     /// Closed within [from, to) (the dashboard's daily closures)
     pub closed_from: Option<i64>,
     pub closed_to: Option<i64>,
@@ -150,6 +152,13 @@ pub(super) fn filter_sql(db: &Db, f: &ProblemFilter) -> Where {
     w.within("p.community_id", f.area_ids.as_deref());
     w.range("q.found_at", f.from_ms, f.to_ms);
     w.eq("q.category", f.category.as_deref());
+    if let Some(now) = f.late_at {
+        let now = w.int(now);
+        w.and(format!(
+            "q.deadline_at IS NOT NULL AND ((q.state = 'closed' AND q.closed_at > q.deadline_at) \
+             OR (q.state IN ('dispatched', 'acknowledged', 'submitted') AND q.deadline_at < {now}))"
+        ));
+    }
     w.eq("q.point_id", f.point_id.as_deref());
     if f.closed_from.is_some() || f.closed_to.is_some() {
         w.range("q.closed_at", f.closed_from, f.closed_to);

@@ -57,7 +57,7 @@ both!(the_daily_brief_ranks_the_week_up_to_its_day, |app: TestApp| async move {
 pub fn check_section_numbers(text: &str, class_label: &str) {
     let sections = [
         format!("{class_label}千分制排名"),
-        "逾期未整改问题".into(),
+        "逾期问题（本期交办、超过整改期限）".into(),
         "典型问题整改前后对比".into(),
         "拟约谈单位".into(),
     ];
@@ -292,4 +292,101 @@ both!(the_notice_list_filters_pages_and_exports_and_units_see_what_they_have_not
     let (status, html) = b.get("/notices?kind=monthly").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(html.contains("通报类型“monthly”无效"), "{html}");
+});
+
+both!(a_notice_says_one_set_of_numbers_in_the_office_form, |app: TestApp| async move {
+    let sup = app.api_login("supervisor").await;
+    let admin = app.api_login("admin").await;
+    let b = app.login("admin").await;
+    // Late problems: found yesterday morning and filed now, so past their same-day deadline.
+    let (point, item) = road_point(&app).await;
+    let other_point = app
+        .id_of("SELECT p.id FROM points p JOIN units u ON u.id = p.unit_id WHERE u.name = '运河区园林绿化服务中心' ORDER BY p.code LIMIT 1")
+        .await;
+    let yesterday = chuangcheng::domain::time::to_local(chuangcheng::domain::time::now_ms() - 86_400_000)
+        .format("%Y-%m-%dT07:30")
+        .to_string();
+    for n in 0..3 {
+        sup.file_ok(json!({"point_id": point, "standard_item_id": item, "description": format!("积存垃圾{n}"),
+            "source": "supervision", "allow_duplicate": true, "found_at": yesterday}))
+            .await;
+    }
+    sup.file_ok(
+        json!({"point_id": other_point, "category": "乱贴乱画", "description": "小广告", "source": "supervision",
+        "found_at": yesterday}),
+    )
+    .await;
+    let (status, _, _) = b.post("/escalation/threshold", &[("threshold", "2")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let this_day = today();
+    let today = day(this_day);
+    let n = admin.created("/api/v1/notices", json!({"kind": "weekly", "class": "unit", "date": today})).await;
+    let id = n["id"].as_str().unwrap();
+    // The office's own document number.
+    let year = &today[..4];
+    let number = n["number"].as_str().unwrap();
+    assert!(number.starts_with(&format!("运创城办〔{year}〕")) && number.ends_with('号'), "{number}");
+    // The text, the overdue table and the interviews count the same records.
+    let (_, notice) = admin.get(&format!("/api/v1/notices/{id}")).await;
+    let d = &notice["data"];
+    let rows = d["overdue"].as_array().unwrap();
+    assert!(rows.len() >= 4, "{d}");
+    assert_eq!(d["late_total"].as_u64().unwrap() as usize, rows.len());
+    assert_eq!(d["overdue_open"].as_u64().unwrap() as usize, rows.iter().filter(|r| r["open"] == true).count());
+    let body = notice["notice"]["body"].as_str().unwrap();
+    assert!(body.contains(&format!("本期交办的问题中有{}个超过整改期限", rows.len())), "{body}");
+    let interviews = d["interviews"].as_array().unwrap();
+    assert!(!interviews.is_empty(), "three late problems pass the threshold of two: {d}");
+    for i in interviews {
+        let (unit, count) = (i[0].as_str().unwrap(), i[1].as_u64().unwrap() as usize);
+        assert_eq!(rows.iter().filter(|r| r["unit"] == unit).count(), count, "{unit}: the table has its {count} cases");
+        assert!(body.contains(&format!("{unit}（逾期{count}件）")), "{body}");
+    }
+    // The Word document: a header that fits one line, a full-width red rule, columns by their
+    // content, page numbers, and the 版记 with 抄送 and 印发.
+    let bytes = notice_docx(&admin, id).await;
+    let part = |name: &str| {
+        use std::io::Read;
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.clone())).unwrap();
+        let mut xml = String::new();
+        zip.by_name(name).unwrap_or_else(|_| panic!("{name}")).read_to_string(&mut xml).unwrap();
+        xml
+    };
+    let xml = part("word/document.xml");
+    let office = d["office"].as_str().unwrap();
+    let run = xml.split(&format!(">{office}</w:t>")).next().unwrap();
+    let size: usize = run.rsplit("<w:sz w:val=\"").next().unwrap().split('"').next().unwrap().parse().unwrap();
+    let chars = office.chars().count();
+    assert!(size / 2 * chars <= 442, "the office's name ({chars} characters at {}pt) fits the 442pt line", size / 2);
+    assert!(xml.contains("<w:pBdr>") && xml.contains("w:color=\"FF0000\""), "a red rule across the page");
+    let grid: Vec<usize> =
+        xml.split("<w:gridCol w:w=\"").skip(1).map(|s| s.split('"').next().unwrap().parse().unwrap()).collect();
+    assert!(grid.iter().max() > grid.iter().min(), "columns are not all equal: {grid:?}");
+    assert!(xml.contains("footer") || part("[Content_Types].xml").contains("footer"), "a footer");
+    let footer = (1..4).map(|i| format!("word/footer{i}.xml")).find_map(|f| {
+        use std::io::Read;
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.clone())).unwrap();
+        let mut s = String::new();
+        zip.by_name(&f).ok()?.read_to_string(&mut s).ok()?;
+        Some(s)
+    });
+    assert!(footer.expect("a footer part").contains("PAGE"), "page numbers");
+    let text = docx_text(&bytes);
+    assert!(text.contains("抄送：市创城办") && text.contains("运河区创城办") && text.contains("印发"), "{text}");
+    convert_to_pdf_if_possible(&bytes);
+    // The office changes its prefix and 抄送; the next notice uses them, the change is audited.
+    let (status, _, _) = b
+        .post("/notices/settings", &[("number_prefix", "运河创城"), ("cc", "市文明办"), ("issuer", "运河区创城办")])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _, _) = b.post("/notices/settings", &[("number_prefix", ""), ("cc", ""), ("issuer", "x")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a prefix is required");
+    let last_week = day(this_day - chrono::Duration::days(7));
+    let m = admin.created("/api/v1/notices", json!({"kind": "weekly", "class": "unit", "date": last_week})).await;
+    assert!(m["number"].as_str().unwrap().starts_with("运河创城〔"), "{m}");
+    let (_, again) = admin.get(&format!("/api/v1/notices/{}", m["id"].as_str().unwrap())).await;
+    assert_eq!(again["data"]["cc"], "市文明办");
+    let (_, first) = admin.get(&format!("/api/v1/notices/{id}")).await;
+    assert_eq!(first["notice"]["number"], number, "a notice keeps the number it was given");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE object_id = 'notice_number_prefix'").await, 1);
 });

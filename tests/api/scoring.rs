@@ -241,7 +241,7 @@ both!(a_week_of_activity_is_scored_entry_by_entry_and_rules_rescore_it, |app: Te
     let (status, n) = admin.post("/api/v1/notices", json!({"kind": "weekly", "class": "unit", "date": thursday})).await;
     assert_eq!(status, StatusCode::CREATED, "{n}");
     let id = n["id"].as_str().unwrap().to_string();
-    assert!(n["number"].as_str().unwrap().contains("第1期"), "{n}");
+    assert!(n["number"].as_str().unwrap().ends_with("〕1号"), "the office's document number: {n}");
     assert!(n["body"].as_str().unwrap().contains("运河区城市管理综合行政执法局排名末位"), "{n}");
     let (status, e) = admin.post("/api/v1/notices", json!({"kind": "weekly", "class": "unit", "date": tuesday})).await;
     assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("overlapping_period")));
@@ -261,7 +261,7 @@ both!(a_week_of_activity_is_scored_entry_by_entry_and_rules_rescore_it, |app: Te
     let text = docx_text(&docx);
     for must in [
         "创建全国文明城市工作指挥部办公室",
-        "第1期",
+        "〕1号",
         "千分制排名",
         "运河区城市管理综合行政执法局",
         "末位",

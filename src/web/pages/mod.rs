@@ -157,6 +157,7 @@ fn campaign_routes() -> Router<AppState> {
         .route("/interviews", get(notices::interviews).post(notices::create_interview))
         .route("/interviews/{id}/outcome", post(notices::interview_outcome))
         .route("/notices", get(notices::list).post(notices::generate))
+        .route("/notices/settings", post(notices::save_settings))
         .route("/notices/{id}", get(notices::detail))
         .route("/notices/{id}/edit", post(notices::edit))
         .route("/notices/{id}/publish", post(notices::publish))

@@ -31,6 +31,8 @@ pub struct ListPage {
     is_admin: bool,
     today: String,
     error: Option<String>,
+    /// The document number prefix, 抄送 and 印发机关 (the office edits them here)
+    settings: svc::NoticeSettings,
 }
 
 async fn list_page(
@@ -52,8 +54,23 @@ async fn list_page(
         is_admin: page.user.role == Role::Admin,
         today: crate::domain::time::to_local(crate::domain::time::now_ms()).format("%Y-%m-%d").to_string(),
         error,
+        settings: svc::settings(&page.state.db).await?,
     };
     Ok((status, p).into_response())
+}
+
+/// The office's notice settings: document number prefix, 抄送, 印发机关.
+pub async fn save_settings(
+    crate::web::auth::CsrfForm { page, form }: crate::web::auth::CsrfForm<svc::NoticeSettings>,
+) -> PageResult<Response> {
+    match svc::save_settings(&page.ctx(), &form).await {
+        Ok(_) => Ok(axum::response::Redirect::to("/notices?ok=saved").into_response()),
+        Err(e @ (AppError::Validation(_) | AppError::Refused(..))) => {
+            let msg = crate::web::error::message_of(&e);
+            list_page(&page, None, &ListQuery::default(), &Paging::default(), Some(msg)).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The notices (declared in `web::lists::campaign`) with the office's form generating a draft.
@@ -239,6 +256,7 @@ pub async fn xlsx(page: PageUser, Path(id): Path<String>) -> PageResult<Response
         sheet_col("问题", |o: &svc::OverdueRow| Cell::text(&o.category)),
         sheet_col("整改期限", |o: &svc::OverdueRow| Cell::text(&o.deadline)),
         sheet_col("超期工时", |o: &svc::OverdueRow| Cell::Decimal(o.hours, 1)),
+        sheet_col("状态", |o: &svc::OverdueRow| Cell::text(if o.open { "未整改" } else { "逾期后整改" })),
     ];
     let interviews: Vec<Column<(String, i64)>> = vec![
         sheet_col("单位", |(u, _): &(String, i64)| Cell::text(u)),
