@@ -67,10 +67,10 @@ pub struct NoticeData {
     pub found: i64,
     pub closed: i64,
     pub closure_rate: Option<f64>,
-    /// Of the problems dispatched in the period and past their deadline (the overdue table),
+    /// Of the problems found in the period and past their deadline (the overdue table),
     /// how many were still open when the notice was generated
     pub overdue_open: i64,
-    /// Problems dispatched in the period and past their deadline: the overdue table's rows
+    /// Problems found in the period and past their deadline: the overdue table's rows
     #[serde(default)]
     pub late_total: i64,
     pub ranking: Vec<RankRow>,
@@ -190,7 +190,7 @@ impl NoticeData {
                 !self.ranking.is_empty(),
                 format!("{}千分制排名{}", self.class_label, paren(&self.ranking_label)),
             ),
-            overdue: next(!self.overdue.is_empty(), "逾期问题（本期交办、超过整改期限）".into()),
+            overdue: next(!self.overdue.is_empty(), "逾期问题（本期发现、超过整改期限）".into()),
             typical: next(!self.typical.is_empty(), "典型问题整改前后对比".into()),
             interviews: next(!self.interviews.is_empty(), "拟约谈单位".into()),
         }
@@ -212,11 +212,11 @@ fn default_body(k: NoticeKind, d: &NoticeData) -> String {
     );
     if d.late_total > 0 {
         first.push_str(&format!(
-            "本期交办的问题中有{}个超过整改期限（见逾期问题表），截至通报生成时仍有{}个未整改。",
+            "其中{}个超过整改期限（见逾期问题表），截至通报生成时仍有{}个未整改。",
             d.late_total, d.overdue_open
         ));
     } else {
-        first.push_str("本期交办的问题均在整改期限内办理。");
+        first.push_str("上述问题均在整改期限内办理。");
     }
     let mut p = vec![first];
     if !d.ranking.is_empty() && d.first_place.len() == d.ranking.len() {
@@ -328,7 +328,7 @@ async fn collect(ctx: &Ctx<'_>, kind: NoticeKind, class: Class, span: &super::sc
         Vec::new()
     };
     // The overdue table, the counts in the text and the units proposed for an interview all come
-    // from one set of records: the problems dispatched in the period that went past their deadline.
+    // from one set of records: the problems found in the period that went past their deadline.
     let overdue = late_rows(ctx, span).await?;
     let overdue_open = overdue.iter().filter(|o| o.open).count() as i64;
     let late_total = overdue.len() as i64;
@@ -398,16 +398,12 @@ async fn ranking_rows(
     Ok((r.span.label, rows))
 }
 
-/// The problems dispatched in the period that went past their deadline (closed late, or still
-/// open after it), still open first, then longest past the deadline.
+/// The problems found in the period that went past their deadline (closed late, or still open
+/// after it), still open first, then longest past the deadline.
 async fn late_rows(ctx: &Ctx<'_>, span: &super::scoring::Span) -> AppResult<Vec<OverdueRow>> {
     let now = now_ms();
-    let f = ProblemFilter {
-        dispatched_from: Some(span.from),
-        dispatched_to: Some(span.to),
-        late_at: Some(now),
-        ..Default::default()
-    };
+    // Found in the period, like the headline's count.
+    let f = ProblemFilter { from_ms: Some(span.from), to_ms: Some(span.to), late_at: Some(now), ..Default::default() };
     let (rows, _) = problem_store::list(ctx.db, &f, crate::store::PageReq::all()).await?;
     let cal = super::calendar::load(ctx.db).await?;
     let mut out: Vec<OverdueRow> = rows
@@ -859,7 +855,7 @@ mod tests {
         };
         let h = d.headings();
         assert_eq!(h.ranking.as_deref(), Some("一、责任单位千分制排名（2026年11月23日至11月29日）"));
-        assert_eq!(h.overdue.as_deref(), Some("二、逾期问题（本期交办、超过整改期限）"));
+        assert_eq!(h.overdue.as_deref(), Some("二、逾期问题（本期发现、超过整改期限）"));
         assert_eq!(h.typical, None);
         assert_eq!(h.interviews.as_deref(), Some("三、拟约谈单位"), "no typical problems: the next section is 三");
         assert!(NoticeData::default().headings().ranking.is_none());
