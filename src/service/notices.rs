@@ -304,6 +304,7 @@ pub async fn generate(ctx: &Ctx<'_>, kind: NoticeKind, class: Class, day: chrono
         published_at: None,
         updated_at: now,
         version: 1,
+        corrects_id: None,
     };
     w.create(&n).await?;
     w.commit().await?;
@@ -506,6 +507,44 @@ pub async fn publish(ctx: &Ctx<'_>, id: &str, early: bool) -> AppResult<Notice> 
 
 /// The office, supervisors and the discipline office see drafts and every unit's confirmation;
 /// the others see published notices only.
+/// Puts a published notice right (更正): a numbered correction of its own, published at once
+/// and read by the units like any notice; the original stays exactly as it was published.
+pub async fn correct(ctx: &Ctx<'_>, id: &str, text: &str) -> AppResult<Notice> {
+    require_admin(ctx.user)?;
+    let original = store::get(ctx.db, id).await?.ok_or(AppError::NotFound)?;
+    if original.status != Publication::Published {
+        return Err(AppError::refuse(Code::NotPublished, "草稿可以直接修改，发布后才需要更正"));
+    }
+    if original.corrects_id.is_some() {
+        return Err(AppError::refuse(Code::NotPublished, "请对原通报发布更正，不能更正一份更正"));
+    }
+    let mut e = crate::domain::validate::FieldErrors::default();
+    let text = crate::domain::validate::required_text(&mut e, "body", "更正内容", text, 2000);
+    if !e.is_empty() {
+        return Err(AppError::Validation(e));
+    }
+    let k = store::corrections(ctx.db, id).await?.len() + 1;
+    let mut w = ctx.write().await?;
+    let now = w.now;
+    let c = Notice {
+        id: new_id(),
+        number: format!("{}（更正{k}）", original.number),
+        title: format!("关于《{}》的更正", original.title),
+        body: text,
+        status: Publication::Published,
+        created_by: Some(ctx.user.id.clone()),
+        created_at: now,
+        published_at: Some(now),
+        updated_at: now,
+        version: 1,
+        corrects_id: Some(original.id.clone()),
+        ..original
+    };
+    w.create(&c).await?;
+    w.commit().await?;
+    Ok(c)
+}
+
 pub fn sees_drafts(role: Role) -> bool {
     matches!(role, Role::Admin | Role::Supervisor | Role::Discipline)
 }
@@ -785,7 +824,8 @@ pub async fn docx(db: &Db, storage: &Storage, n: &Notice) -> AppResult<Vec<u8>> 
     let d = data_of(n)?;
     let letter = Letter::new();
     let mut doc = letter.head(Docx::new(), n, &d);
-    let headings = d.headings();
+    // A correction says what was wrong and what is right; the tables stay in the original.
+    let headings = if n.corrects_id.is_some() { Headings::default() } else { d.headings() };
     if let Some(h) = &headings.ranking {
         doc = doc.add_paragraph(letter.heading(h)).add_table(letter.table(&NoticeData::RANKING_HEAD, d.ranking_rows()));
     }

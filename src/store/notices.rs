@@ -31,16 +31,18 @@ pub struct Notice {
     pub published_at: Option<i64>,
     pub updated_at: i64,
     pub version: i64,
+    /// The notice this one corrects (更正), when it is a correction
+    pub corrects_id: Option<String>,
 }
 
 const COLS: &str = "id, kind, class, period_start, period_end, number, title, body, data, status, created_by, created_at, \
-     published_at, updated_at, version";
+     published_at, updated_at, version, corrects_id";
 
 crate::record! {
     Notice in "notices" as ObjectType::Notice,
     label |n| format!("{} {}", n.number, n.title),
     insert [id, kind, class, period_start, period_end, number, title, body, data, status, created_by, created_at,
-        published_at, updated_at, version],
+        published_at, updated_at, version, corrects_id],
     update [title, body, status, published_at, updated_at],
     unique ("", Code::OverlappingPeriod, "该周期的通报已由他人生成，周期不能重叠"),
     snapshot |n| serde_json::json!({"title": n.title, "body": n.body, "status": n.status}),
@@ -136,7 +138,7 @@ pub async fn overlapping(
     to: i64,
 ) -> Result<Vec<Notice>, sqlx::Error> {
     sqlx::query_as(&format!(
-        "SELECT {COLS} FROM notices WHERE kind = $1 AND class = $2 AND period_start < $4 AND period_end > $3"
+        "SELECT {COLS} FROM notices WHERE kind = $1 AND class = $2 AND period_start < $4 AND period_end > $3 AND corrects_id IS NULL"
     ))
     .bind(kind)
     .bind(class)
@@ -185,4 +187,12 @@ pub async fn reads(db: &Db, notice: &str) -> Result<Vec<ReadStatus>, sqlx::Error
     .bind(notice)
     .fetch_all(&db.pool)
     .await
+}
+
+/// The corrections of a notice, oldest first.
+pub async fn corrections(db: &Db, id: &str) -> Result<Vec<Notice>, sqlx::Error> {
+    sqlx::query_as::<_, Notice>(&format!("SELECT {COLS} FROM notices WHERE corrects_id = $1 ORDER BY created_at, id"))
+        .bind(id)
+        .fetch_all(&db.pool)
+        .await
 }

@@ -391,3 +391,59 @@ both!(a_notice_says_one_set_of_numbers_in_the_office_form, |app: TestApp| async 
     assert_eq!(first["notice"]["number"], number, "a notice keeps the number it was given");
     assert_eq!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE object_id = 'notice_number_prefix'").await, 1);
 });
+
+both!(a_published_notice_is_put_right_by_a_numbered_correction, |app: TestApp| async move {
+    let admin = app.api_login("admin").await;
+    let last_week = day(today() - chrono::Duration::days(7));
+    let n = admin.created("/api/v1/notices", json!({"kind": "weekly", "class": "unit", "date": last_week})).await;
+    let id = n["id"].as_str().unwrap();
+    // A draft is edited, not corrected.
+    let (status, e) = admin.post(&format!("/api/v1/notices/{id}/corrections"), json!({"body": "更正"})).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("not_published")));
+    let (status, _) = admin.post(&format!("/api/v1/notices/{id}/publish"), json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    let original_body = n["body"].as_str().unwrap().to_string();
+    // The office corrects it from the notice's page; an empty correction is refused in words.
+    let b = app.login("admin").await;
+    let (status, html, _) = b.post(&format!("/notices/{id}/correct"), &[("body", "")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("更正内容"), "{html}");
+    let text = "原通报第一段中“已整改销号1个”有误，应为“已整改销号2个”，特此更正。";
+    let (status, _, location) = b.post(&format!("/notices/{id}/correct"), &[("body", text)]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let cid = location.unwrap().trim_start_matches("/notices/").to_string();
+    let (_, c) = admin.get(&format!("/api/v1/notices/{cid}")).await;
+    let number = n["number"].as_str().unwrap();
+    assert_eq!(c["notice"]["number"], format!("{number}（更正1）").as_str());
+    assert_eq!(c["notice"]["status"], "published");
+    assert_eq!(c["notice"]["corrects_id"], id);
+    assert!(c["notice"]["title"].as_str().unwrap().starts_with("关于《"));
+    // The original is kept exactly as published, and says it was corrected.
+    let (_, o) = admin.get(&format!("/api/v1/notices/{id}")).await;
+    assert_eq!(o["notice"]["body"], original_body.as_str());
+    let (_, page) = b.get(&format!("/notices/{id}")).await;
+    assert!(page.contains("本通报已更正") && page.contains(&format!("{number}（更正1）")));
+    let (_, page) = b.get(&format!("/notices/{cid}")).await;
+    assert!(page.contains("本文为更正") && page.contains(text));
+    // Its Word document is the correction's text under the red header, without the tables.
+    let words = docx_text(&notice_docx(&admin, &cid).await);
+    assert!(words.contains(text) && words.contains("（更正1）") && !words.contains("千分制排名"), "{words}");
+    // A second correction takes the next number; a correction is not corrected itself.
+    let c2 =
+        admin.created(&format!("/api/v1/notices/{id}/corrections"), json!({"body": "再次更正：排名表无误。"})).await;
+    assert_eq!(c2["number"], format!("{number}（更正2）").as_str());
+    let (status, _) = admin.post(&format!("/api/v1/notices/{cid}/corrections"), json!({"body": "x"})).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    // Units confirm reading a correction like any notice; another generation of the period is
+    // still refused (one original per period).
+    let lead = app.api_login("lead").await;
+    let (status, _) = lead.post(&format!("/api/v1/notices/{cid}/read"), json!({})).await;
+    assert!(status.is_success(), "{status}");
+    let (status, e) =
+        admin.post("/api/v1/notices", json!({"kind": "weekly", "class": "unit", "date": last_week})).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("overlapping_period")));
+    assert_eq!(
+        app.scalar(&format!("SELECT COUNT(*) FROM audit_log WHERE object_id = '{cid}' AND action = 'create'")).await,
+        1
+    );
+});

@@ -99,6 +99,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(notices::list, notices::generate))
         .routes(routes!(notices::get, notices::edit))
         .routes(routes!(notices::publish))
+        .routes(routes!(notices::correct))
         .routes(routes!(notices::confirm))
         .routes(routes!(notices::reads))
         .routes(routes!(notices::docx))

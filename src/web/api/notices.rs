@@ -153,3 +153,21 @@ pub async fn interview_outcome(
     crate::service::interviews::record_outcome(&api.ctx(), &id, &req.held_at, &req.outcome, req.version).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[derive(serde::Deserialize, ToSchema)]
+pub struct CorrectionInput {
+    /// What was wrong and what is right
+    body: String,
+}
+
+/// Puts a published notice right (更正): a numbered correction of its own, published at once;
+/// the original stays as it was published.
+#[utoipa::path(post, path = "/notices/{id}/corrections", tag = "scoring", params(("id" = String, Path)), request_body = CorrectionInput,
+    responses((status = 201, body = Notice), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn correct(
+    api: ApiUser,
+    Path(id): Id,
+    JsonBody(input): JsonBody<CorrectionInput>,
+) -> ApiResult<Created<Notice>> {
+    Ok(Created(svc::correct(&api.ctx(), &id, &input.body).await?))
+}

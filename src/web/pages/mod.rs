@@ -161,6 +161,7 @@ fn campaign_routes() -> Router<AppState> {
         .route("/notices/{id}", get(notices::detail))
         .route("/notices/{id}/edit", post(notices::edit))
         .route("/notices/{id}/publish", post(notices::publish))
+        .route("/notices/{id}/correct", post(notices::correct))
         .route("/notices/{id}/read", post(notices::confirm))
         .route("/notices/{id}/docx", get(notices::docx))
         .route("/notices/{id}/xlsx", get(notices::xlsx))

@@ -123,6 +123,9 @@ pub struct DetailPage {
     reads: Vec<(ReadStatus, String)>,
     unread: usize,
     error: Option<String>,
+    /// The corrections of this notice (number, id), or for a correction the notice it corrects
+    corrections: Vec<(String, String)>,
+    corrects: Option<(String, String)>,
 }
 
 async fn detail_page(page: &PageUser, id: &str, error: Option<String>) -> PageResult<DetailPage> {
@@ -150,7 +153,15 @@ async fn detail_page(page: &PageUser, id: &str, error: Option<String>) -> PageRe
         }
         _ => false,
     };
+    let corrections =
+        crate::store::notices::corrections(ctx.db, id).await?.into_iter().map(|c| (c.number, c.id)).collect();
+    let corrects = match &n.corrects_id {
+        Some(o) => crate::store::notices::get(ctx.db, o).await?.map(|o| (o.number, o.id)),
+        None => None,
+    };
     Ok(DetailPage {
+        corrections,
+        corrects,
         l: Layout::new(&page.user, "notices", n.number.clone()),
         paragraphs: n.body.split("\n\n").map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect(),
         date: crate::domain::time::to_local(n.published_at.unwrap_or(n.created_at))
@@ -200,6 +211,24 @@ pub async fn publish(
         Ok(_) => Ok(Redirect::to(&format!("/notices/{id}")).into_response()),
         Err(AppError::Refused(crate::error::Code::PeriodNotEnded, m)) => {
             Ok((StatusCode::CONFLICT, detail_page(&page, &id, Some(m)).await?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct CorrectForm {
+    #[serde(default)]
+    body: String,
+}
+
+/// 发布更正: the office puts a published notice right; the original is kept as published.
+pub async fn correct(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<CorrectForm>) -> PageResult<Response> {
+    match svc::correct(&page.ctx(), &id, &form.body.replace("\r\n", "\n")).await {
+        Ok(c) => Ok(Redirect::to(&format!("/notices/{}", c.id)).into_response()),
+        Err(e @ (AppError::Validation(_) | AppError::Refused(..))) => {
+            let m = crate::web::error::message_of(&e);
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, detail_page(&page, &id, Some(m)).await?).into_response())
         }
         Err(e) => Err(e.into()),
     }
