@@ -303,19 +303,39 @@ impl Builder {
             sqlx::query_as::<_, (String, String)>("SELECT code, id FROM point_types").fetch_all(&mut *self.tx).await?;
         let index = GridIndex::new(grids);
         let mut n_total = 0;
+        // No two points share a name: a compound already taken gives way to the community's next one.
+        let mut used = std::collections::HashSet::new();
         for (kind, count, unit_choices, fixed) in POINT_PLAN {
             let type_id = types.iter().find(|(c, _)| c == kind).map(|(_, id)| id.clone()).unwrap_or_default();
             for n in 0..count {
-                let ci = (n * 5 + n_total) % communities.len();
+                let mut ci = (n * 5 + n_total) % communities.len();
+                // A compound point goes to the next community that still has a compound without one.
+                if kind == "compound" {
+                    let free =
+                        |c: usize| communities[c].1.iter().any(|k| !used.contains(&point_name(kind, n, "", k, "")));
+                    ci = (0..communities.len()).map(|o| (ci + o) % communities.len()).find(|c| free(*c)).unwrap_or(ci);
+                }
                 let (community, compounds) = &communities[ci];
                 let ui = unit_choices[n % unit_choices.len()];
                 let outside = kind == "construction" && n < 2;
                 let (lng, lat) = spot(community_cell(copy, ci), n_total, outside);
-                let compound = compounds.get(n % compounds.len().max(1)).cloned().unwrap_or_default();
                 let unit_name = UNITS[ui].0;
+                let choices = compounds.len().max(1);
+                let mut name = String::new();
+                for step in 0..choices {
+                    let compound = compounds.get((n + step) % choices).cloned().unwrap_or_default();
+                    name = point_name(kind, n, &community.name, &compound, unit_name);
+                    if !used.contains(&name) {
+                        break;
+                    }
+                }
+                if used.contains(&name) {
+                    name = format!("{name}（{}）", n + 1);
+                }
+                used.insert(name.clone());
                 let mut p = crate::service::points::blank(self.now);
                 p.code = format!("{}-{:03}", &community.code[..9], n_total + 1);
-                p.name = point_name(kind, n, &community.name, &compound, unit_name);
+                p.name = name;
                 p.type_id = type_id.clone();
                 p.fixed = fixed as i64;
                 p.address = format!("沧州市运河区公园街道{}", community.name);

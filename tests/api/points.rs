@@ -71,6 +71,12 @@ pub(crate) async fn post_xlsx(api: &Api, bytes: Vec<u8>) -> (StatusCode, serde_j
 
 both!(the_demo_street_has_136_points_of_every_type_in_grids, |app: TestApp| async move {
     assert_eq!(app.scalar("SELECT COUNT(*) FROM points").await, 136);
+    assert_eq!(app.scalar("SELECT COUNT(DISTINCT name) FROM points").await, 136, "no two points share a name");
+    let names: Vec<String> = sqlx::query_scalar("SELECT name FROM points").fetch_all(&app.db.pool).await.unwrap();
+    let numbered = |n: &String| {
+        n.strip_suffix('）').and_then(|s| s.rsplit('（').next()).is_some_and(|x| x.chars().all(|c| c.is_ascii_digit()))
+    };
+    assert!(!names.iter().any(numbered), "no repeats told apart by a bare number: {names:?}");
     assert_eq!(app.scalar("SELECT COUNT(DISTINCT type_id) FROM points").await, 18);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM grids").await, 28);
     assert_eq!(
