@@ -81,6 +81,7 @@ both!(
         assert!(html.contains("文明办管理员（admin）"), "the page says who is signing in");
         let codes = recovery_codes(&html);
         assert_eq!(codes.len(), 10, "ten recovery codes are shown once: {html}");
+        assert!(html.contains("账号：文明办管理员（admin）"), "printed with the account they belong to");
         assert_eq!(b.get_raw("/points").await.status(), StatusCode::OK, "signed in after binding");
         let on = app
             .scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'two_step_on' AND actor_name = '文明办管理员'")
@@ -188,6 +189,7 @@ both!(any_account_may_use_two_step_sign_in_and_the_office_can_reset_it, |app: Te
     assert_eq!(status, StatusCode::OK, "{html}");
     let first = recovery_codes(&html);
     assert_eq!(first.len(), 10);
+    assert!(html.contains("账号：") && html.contains("生成时间："), "the printed codes say whose they are");
     // Moving to a new phone takes a current code from the old one.
     let (status, html, _) = b.post("/account/two-step", &[]).await;
     assert!(status == StatusCode::UNPROCESSABLE_ENTITY && html.contains("原验证器上的动态验证码"), "{html}");

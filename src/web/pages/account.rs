@@ -58,6 +58,10 @@ pub struct TwoStepPage {
     enrolment: Option<two_step::Enrolment>,
     recovery_codes: Vec<String>,
     errors: FieldErrors,
+    /// Whose codes they are, printed with them ("王建国（admin）")
+    account: String,
+    /// When they were made (Beijing time)
+    codes_made: String,
 }
 
 impl TwoStepPage {
@@ -71,6 +75,8 @@ impl TwoStepPage {
             enrolment: None,
             recovery_codes: Vec::new(),
             errors,
+            account: format!("{}（{}）", page.user.display_name, page.user.username),
+            codes_made: crate::domain::time::fmt_local(crate::domain::time::now_ms())[..16].to_string(),
         })
     }
 }

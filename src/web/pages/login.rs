@@ -137,6 +137,8 @@ struct SecondStepPage {
     enrolment: Option<two_step::Enrolment>,
     /// Set once bound: the recovery codes, shown this once
     recovery_codes: Vec<String>,
+    /// When they were made (Beijing time), printed with them
+    codes_made: String,
 }
 
 /// The second step keeps its own CSRF cookie, so opening the login page in another tab does not
@@ -174,8 +176,15 @@ pub async fn second_step_form(
         Err(e) => return crate::web::error::PageError(e).into_response(),
     };
     let account = format!("{}（{}）", user.display_name, user.username);
-    let page =
-        SecondStepPage { csrf: String::new(), account, next, error: None, enrolment, recovery_codes: Vec::new() };
+    let page = SecondStepPage {
+        csrf: String::new(),
+        account,
+        next,
+        error: None,
+        enrolment,
+        recovery_codes: Vec::new(),
+        codes_made: String::new(),
+    };
     render_second_step(&state, StatusCode::OK, page)
 }
 
@@ -217,6 +226,7 @@ pub async fn second_step_submit(
                 error: None,
                 enrolment: None,
                 recovery_codes: codes,
+                codes_made: crate::domain::time::fmt_local(crate::domain::time::now_ms())[..16].to_string(),
             };
             signed_in(&state, &out.token, page.into_response())
         }
@@ -236,6 +246,7 @@ pub async fn second_step_submit(
                 error: Some(message),
                 enrolment,
                 recovery_codes: Vec::new(),
+                codes_made: String::new(),
             };
             render_second_step(&state, StatusCode::UNAUTHORIZED, page)
         }
