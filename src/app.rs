@@ -65,7 +65,7 @@ impl Application {
             "" => format!("http://{}", self.local_addr()),
             url => url.trim_end_matches('/').to_string(),
         };
-        crate::jobs::spawn(self.state.db.clone(), self.state.config.clone(), base_url);
+        crate::jobs::spawn(self.state.db.clone(), self.state.config.clone(), base_url, self.state.storage.clone());
         let router = web::router(self.state);
         axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)

@@ -12,14 +12,26 @@ use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub fn spawn(db: Db, config: Arc<Config>, base_url: String) {
+/// Draft photos kept for a filing sent back as a possible duplicate are dropped after a day.
+const DRAFTS_KEPT: Duration = Duration::from_secs(24 * 3600);
+
+pub fn spawn(db: Db, config: Arc<Config>, base_url: String, storage: crate::media::storage::Storage) {
     tokio::spawn(async move {
         let client = crate::service::outbound::client(&config.webhook_allow_hosts);
         let mut tick = tokio::time::interval(Duration::from_millis(config.jobs_interval_ms.max(50)));
+        let mut pruned: Option<std::time::Instant> = None;
         loop {
             tick.tick().await;
             if let Err(e) = run_once(&db, &config, &client, &base_url).await {
                 tracing::warn!(error = %e, "background jobs failed; retrying next round");
+            }
+            if pruned.is_none_or(|t| t.elapsed() > Duration::from_secs(3600)) {
+                pruned = Some(std::time::Instant::now());
+                match storage.prune("drafts", DRAFTS_KEPT).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(files = n, "abandoned draft photos removed"),
+                    Err(e) => tracing::warn!(error = %e, "pruning draft photos failed"),
+                }
             }
         }
     });
