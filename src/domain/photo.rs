@@ -182,6 +182,32 @@ fn minutes(ms: i64) -> String {
 /// a capture time before the problem was found, read as it stands or corrected by the phone's
 /// clock error; the photo's GPS far from the point, or — when the photo has none — the phone's
 /// position at upload, if the photo was taken just before; no capture data at all.
+/// How much earlier than the find a before-photo may have been taken (a find written up later
+/// the same day is normal; a picture from an earlier day is not today's problem).
+pub const BEFORE_PHOTO_SLACK_MS: i64 = 24 * 3600 * 1000;
+
+/// The warnings on a before-photo (整改前照片): taken more than a day before the problem was
+/// found, or far from the point. A picture without capture data is not flagged here: many
+/// chat apps strip it, and the find is the inspector's own word.
+pub fn before_photo_flags(f: &CaptureFacts) -> Vec<EvidenceFlag> {
+    use crate::domain::time::fmt_local;
+    let shifted = CaptureFacts { found_at: f.found_at - BEFORE_PHOTO_SLACK_MS, ..f.clone() };
+    time_place_flags(&shifted)
+        .into_iter()
+        .filter(|flag| flag.code != FlagCode::NoCaptureData)
+        .map(|mut flag| {
+            if flag.code == FlagCode::TakenBeforeFound {
+                let taken = flag.taken_at.map(fmt_local).unwrap_or_default();
+                flag.message = format!(
+                    "整改前照片拍摄于{taken}，比问题发现时间{}早一天以上，可能不是本次发现时所拍",
+                    fmt_local(f.found_at)
+                );
+            }
+            flag
+        })
+        .collect()
+}
+
 pub fn time_place_flags(f: &CaptureFacts) -> Vec<EvidenceFlag> {
     use crate::domain::time::fmt_local;
     let mut flags = Vec::new();

@@ -163,7 +163,21 @@ pub async fn file(ctx: &Ctx<'_>, storage: &Storage, input: FileInput, photos: Ve
     let deadline = deadline_of(ctx, &f).await?;
     // Photos are checked and stored before anything is written; a bad photo refuses the filing.
     let id = new_id();
-    let stored = prepare_photos(ctx, storage, (&id, PhotoKind::Before), photos, input.device).await?;
+    let mut stored = prepare_photos(ctx, storage, (&id, PhotoKind::Before), photos, input.device).await?;
+    // A before-photo taken days before the find, or far from the point, carries a warning.
+    let at = f.point.lng.zip(f.point.lat);
+    for ph in &mut stored {
+        let facts = crate::domain::photo::CaptureFacts {
+            found_at: f.found_at,
+            point: at,
+            taken_at: ph.taken_at,
+            exif_position: ph.lng.zip(ph.lat),
+            received_at: ph.uploaded_at,
+            device: ph.device(),
+        };
+        let flags = crate::domain::photo::before_photo_flags(&facts);
+        ph.flags = serde_json::to_string(&flags).unwrap_or_else(|_| "[]".into());
+    }
     let mut p = new_problem(ctx, &f, id, deadline, now);
     let mut w = ctx.write().await?;
     p.code = next_code(w.conn(), now).await?;

@@ -169,7 +169,7 @@ pub(super) fn filter_sql(db: &Db, f: &ProblemFilter) -> Where {
     w.when(f.reworked, "q.rework_count > 0");
     w.when(
         f.flagged,
-        "EXISTS (SELECT 1 FROM photos f WHERE f.owner_type = 'problem' AND f.owner_id = q.id AND f.flags <> '[]')",
+        "EXISTS (SELECT 1 FROM photos f WHERE f.owner_type = 'problem' AND f.owner_id = q.id AND f.kind = 'after' AND f.flags <> '[]')",
     );
     w.range("q.dispatched_at", f.dispatched_from, f.dispatched_to);
     w.when(f.closed_only, "q.state = 'closed'");

@@ -291,3 +291,48 @@ both!(the_phones_position_and_clock_are_a_second_witness, |app: TestApp| async m
     let (_, d) = sup.get(&format!("/api/v1/problems/{id}")).await;
     assert!(after(&d)["device_lat"].is_null(), "the unusable reading is not kept");
 });
+
+both!(a_before_photo_from_another_day_or_place_is_flagged, |app: TestApp| async move {
+    let sup = app.api_login("supervisor").await;
+    let (point, item) = road_point(&app).await;
+    let (plng, plat): (f64, f64) = sqlx::query_as(&format!("SELECT lng, lat FROM points WHERE id = '{point}'"))
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    let before = |d: &Value| -> Vec<Value> {
+        d["photos"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["kind"] == "before")
+            .flat_map(|p| p["flags"].as_array().unwrap().clone())
+            .collect()
+    };
+    let now = chuangcheng::domain::time::to_local(chuangcheng::domain::time::now_ms());
+    // Taken three days before the find, 2 km away: both said beside the before-photo.
+    let old = (now - chrono::Duration::days(3)).format("%Y:%m:%d %H:%M:%S").to_string();
+    let p = sup
+        .file_ok(json!({"point_id": point, "standard_item_id": item, "description": "旧照片", "source": "supervision",
+            "photos": [jpeg_with_exif(61, &old, plng + 0.02, plat)]}))
+        .await;
+    let (_, d) = sup.get(&format!("/api/v1/problems/{}", p["id"].as_str().unwrap())).await;
+    let flags = before(&d);
+    let codes: Vec<&str> = flags.iter().map(|f| f["code"].as_str().unwrap()).collect();
+    assert!(codes.contains(&"taken_before_found") && codes.contains(&"far_from_point"), "{codes:?}");
+    let msg =
+        flags.iter().find(|f| f["code"] == "taken_before_found").unwrap()["message"].as_str().unwrap().to_string();
+    assert!(msg.contains("早一天以上"), "{msg}");
+    let (_, html) = app.login("supervisor").await.get(&format!("/problems/{}", p["id"].as_str().unwrap())).await;
+    assert!(html.contains("可能不是本次发现时所拍"), "shown beside the before-photo");
+    // Taken this morning at the point, or without any capture data: no warning.
+    let fresh = (now - chrono::Duration::hours(2)).format("%Y:%m:%d %H:%M:%S").to_string();
+    let q = sup
+        .file_ok(json!({"point_id": point, "standard_item_id": item, "description": "新照片", "source": "supervision",
+            "allow_duplicate": true, "photos": [jpeg_with_exif(62, &fresh, plng, plat), photo(63)]}))
+        .await;
+    let (_, d) = sup.get(&format!("/api/v1/problems/{}", q["id"].as_str().unwrap())).await;
+    assert!(before(&d).is_empty(), "{:?}", before(&d));
+    // The ledger's 有证据警告 stays about after-photos.
+    let (_, page) = sup.get("/api/v1/problems?flagged=1").await;
+    assert!(page["items"].as_array().unwrap().iter().all(|r| r["id"] != p["id"]), "{page}");
+});
