@@ -212,8 +212,13 @@ fn default_body(k: NoticeKind, d: &NoticeData) -> String {
     );
     if d.late_total > 0 {
         first.push_str(&format!(
-            "其中{}个超过整改期限（见逾期问题表），截至通报生成时仍有{}个未整改。",
-            d.late_total, d.overdue_open
+            "其中{}个超过整改期限（见逾期问题表），{}",
+            d.late_total,
+            if d.overdue_open > 0 {
+                format!("截至通报生成时仍有{}个未整改。", d.overdue_open)
+            } else {
+                "截至通报生成时均已整改。".into()
+            }
         ));
     } else {
         first.push_str("上述问题均在整改期限内办理。");
@@ -674,7 +679,7 @@ impl Letter {
         use docx_rs::{TableCell, TableRow, WidthType};
         let widths = column_widths(head, &rows, TEXT_WIDTH);
         let cell = |s: &str, bold: bool, w: usize| {
-            let r = self.text(s, 24);
+            let r = self.text(s, 21);
             TableCell::new().width(w, WidthType::Dxa).add_paragraph(Self::center(if bold { r.bold() } else { r }))
         };
         let row = |cells: Vec<&str>, bold: bool| {
@@ -751,6 +756,9 @@ impl Letter {
     }
 }
 
+/// A CJK character of the tables' 10.5 pt (五号) text, in twentieths of a point.
+const CHAR: usize = 210;
+
 /// The text width of an A4 page with the 公文 margins, in twentieths of a point.
 const TEXT_WIDTH: usize = 11906 - 1587 - 1474;
 
@@ -762,16 +770,37 @@ fn header_size(office: &str) -> usize {
     (fits.min(26) * 2).max(20)
 }
 
-/// Column widths (twips) summing to `total`, in proportion to each column's longest cell (a CJK
-/// character counts two, a digit or letter one), none narrower than three characters.
+/// Column widths (twips) summing to `total`: every column at least as wide as its heading (so
+/// no heading breaks character by character), the rest shared in proportion to how much more
+/// each column's longest cell needs. 12 pt text: a CJK character is 240 twips, a digit 120.
 fn column_widths(head: &[&str], rows: &[Vec<String>], total: usize) -> Vec<usize> {
-    let width = |s: &str| s.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum::<usize>().max(6);
+    const PAD: usize = 200;
+    let width = |s: &str| s.chars().map(|c| if c.is_ascii() { CHAR / 2 } else { CHAR }).sum::<usize>() + PAD;
+    let floor: Vec<usize> = head.iter().map(|h| width(h).max(2 * CHAR + PAD)).collect();
     let need: Vec<usize> = (0..head.len())
-        .map(|i| rows.iter().filter_map(|r| r.get(i)).map(|s| width(s)).chain([width(head[i])]).max().unwrap_or(6))
+        .map(|i| rows.iter().filter_map(|r| r.get(i)).map(|s| width(s)).chain([floor[i]]).max().unwrap_or(floor[i]))
         .collect();
-    let sum: usize = need.iter().sum::<usize>().max(1);
-    let mut out: Vec<usize> = need.iter().map(|n| total * n / sum).collect();
-    let rest = total - out.iter().sum::<usize>();
+    let need_sum = need.iter().sum::<usize>();
+    // Short columns (numbers, dates, states) keep their whole width; the long ones (names)
+    // share what is left in proportion to their length, each at least its heading.
+    let short = |i: usize| need[i] <= 8 * CHAR + PAD;
+    let short_sum: usize = (0..head.len()).filter(|i| short(*i)).map(|i| need[i]).sum();
+    let long_need: usize = (0..head.len()).filter(|i| !short(*i)).map(|i| need[i]).sum();
+    let mut out: Vec<usize> = if need_sum <= total {
+        // Everything fits on one line: widen each in proportion to its need.
+        need.iter().map(|n| total * n / need_sum.max(1)).collect()
+    } else if short_sum < total && long_need > 0 {
+        let left = total - short_sum;
+        (0..head.len()).map(|i| if short(i) { need[i] } else { (left * need[i] / long_need).max(floor[i]) }).collect()
+    } else {
+        need.iter().map(|n| total * n / need_sum.max(1)).collect()
+    };
+    let sum = out.iter().sum::<usize>();
+    if sum > total {
+        // The floors took more than there was: scale everything down to the page.
+        out = out.iter().map(|w| w * total / sum).collect();
+    }
+    let rest = total.saturating_sub(out.iter().sum::<usize>());
     if let Some(widest) = out.iter_mut().max() {
         *widest += rest;
     }
@@ -781,7 +810,8 @@ fn column_widths(head: &[&str], rows: &[Vec<String>], total: usize) -> Vec<usize
 /// The notice's tables as text rows, for the Word document: ranking, overdue problems, interviews.
 impl NoticeData {
     pub const RANKING_HEAD: [&str; 5] = ["名次", "名称", "得分", "上期名次", "备注"];
-    pub const OVERDUE_HEAD: [&str; 7] = ["编号", "点位", "责任单位", "问题", "整改期限", "超期工时", "状态"];
+    /// The overdue table in the Word document: five columns, so that the names have the room
+    pub const OVERDUE_HEAD: [&str; 5] = ["点位", "责任单位", "问题（编号）", "整改期限", "超期·状态"];
     pub const INTERVIEWS_HEAD: [&str; 2] = ["单位", "逾期问题数"];
 
     fn ranking_rows(&self) -> Vec<Vec<String>> {
@@ -794,9 +824,15 @@ impl NoticeData {
 
     fn overdue_rows(&self) -> Vec<Vec<String>> {
         let row = |o: &OverdueRow| {
-            let cells = [&o.code, &o.point, &o.unit, &o.category, &o.deadline];
-            let state = if o.open { "未整改" } else { "逾期后整改" };
-            cells.into_iter().cloned().chain([format!("{:.1}", o.hours), state.to_string()]).collect()
+            let state = if o.open { "未整改" } else { "已整改" };
+            let deadline = o.deadline.get(5..).unwrap_or(&o.deadline).to_string();
+            vec![
+                o.point.clone(),
+                o.unit.clone(),
+                format!("{}（{}）", o.category, o.code),
+                deadline,
+                format!("{:.1}工时·{state}", o.hours),
+            ]
         };
         self.overdue.iter().map(row).collect()
     }
@@ -899,5 +935,38 @@ mod tests {
         assert_eq!(h.typical, None);
         assert_eq!(h.interviews.as_deref(), Some("三、拟约谈单位"), "no typical problems: the next section is 三");
         assert!(NoticeData::default().headings().ranking.is_none());
+    }
+}
+
+#[cfg(test)]
+mod widths {
+    use super::*;
+
+    #[test]
+    fn headings_never_break_and_long_names_get_the_room() {
+        let head = NoticeData::OVERDUE_HEAD;
+        let d = NoticeData {
+            overdue: vec![OverdueRow {
+                code: "Q202611250003".into(),
+                point: "公园路沿街商铺（141号-159号）".into(),
+                unit: "运河区城市管理综合行政执法局".into(),
+                category: "门前责任·出店经营".into(),
+                deadline: "2026-11-25 17:00".into(),
+                hours: 15.5,
+                open: false,
+            }],
+            ..Default::default()
+        };
+        let rows = d.overdue_rows();
+        let w = column_widths(&head, &rows, TEXT_WIDTH);
+        assert_eq!(w.iter().sum::<usize>(), TEXT_WIDTH);
+        let width = |s: &str| s.chars().map(|c| if c.is_ascii() { CHAR / 2 } else { CHAR }).sum::<usize>();
+        // Every heading fits its column; the date and the state keep one line.
+        for (h, col) in head.iter().zip(&w) {
+            assert!(width(h) < *col, "{h} in {col}: {w:?}");
+        }
+        assert!(width(&rows[0][3]) < w[3] && width(&rows[0][4]) < w[4], "{w:?} {rows:?}");
+        // A unit's name takes at most two lines.
+        assert!(width(&rows[0][1]) < 2 * (w[1] - 200), "{w:?}");
     }
 }
