@@ -447,3 +447,53 @@ both!(a_published_notice_is_put_right_by_a_numbered_correction, |app: TestApp| a
         1
     );
 });
+
+both!(the_interview_list_filters_pages_and_exports, |app: TestApp| async move {
+    let sup = app.api_login("supervisor").await;
+    let admin = app.api_login("admin").await;
+    let (point, item) = road_point(&app).await;
+    let p = sup
+        .file_ok(
+            json!({"point_id": point, "standard_item_id": item, "description": "逾期未改", "source": "supervision"}),
+        )
+        .await;
+    let (code, unit) = (p["code"].as_str().unwrap().to_string(), p["unit_id"].as_str().unwrap().to_string());
+    let mut first = String::new();
+    for n in 0..22 {
+        let kind = if n < 3 { "accountability" } else { "interview" };
+        let i = admin
+            .created(
+                "/api/v1/interviews",
+                json!({"kind": kind, "unit_id": unit, "reason": format!("第{n}次"), "problems": [code]}),
+            )
+            .await;
+        if n == 0 {
+            first = i["id"].as_str().unwrap().to_string();
+        }
+    }
+    let today = day(today());
+    let (status, _) = admin
+        .put(&format!("/api/v1/interviews/{first}"), json!({"held_at": today, "outcome": "书面检查", "version": 1}))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let b = app.login("discipline").await;
+    let rows = |html: &str| html.matches("<tr><td data-label=\"类型\">").count();
+    let (_, html) = b.get("/interviews").await;
+    assert_eq!(rows(&html), 20, "a page holds twenty");
+    assert!(html.contains("共 22 条，第 1/2 页") && html.contains("下一页"));
+    let (_, html) = b.get("/interviews?page=2").await;
+    assert_eq!(rows(&html), 2);
+    let (_, html) = b.get("/interviews?status=recorded").await;
+    assert_eq!(rows(&html), 1);
+    assert!(html.contains("书面检查"));
+    let (_, html) = b.get("/interviews?kind=accountability").await;
+    assert_eq!(rows(&html), 3);
+    let (_, html) = b.get(&format!("/interviews?unit={unit}&year=2000")).await;
+    assert_eq!(rows(&html), 0);
+    let (status, _) = b.get("/interviews?year=abc").await;
+    assert!(status.is_client_error(), "a bad year is refused: {status}");
+    // Excel: the filtered list, every row.
+    let sheets = xlsx_sheets(b.get_raw("/interviews?kind=interview&export=xlsx").await).await;
+    assert_eq!(sheets[0].1.len(), 1 + 19, "heading and the nineteen interviews");
+    assert_eq!(sheets[0].1[0][0].to_string(), "类型");
+});

@@ -331,18 +331,80 @@ pub struct InterviewsPage {
     error: Option<String>,
     /// Today (Beijing), the default date of an outcome
     today: String,
+    /// The filter as asked (unit, kind, recorded or pending, year), the page and how many pages
+    q: InterviewQuery,
+    all_units: Vec<Opt>,
+    page_no: usize,
+    pages: usize,
+    total: usize,
+    /// The query string without the page, for the paging and export links
+    query: String,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 pub struct InterviewQuery {
+    /// Prefills the office's form from a unit's overdue problems
+    #[serde(default)]
     unit_id: Option<String>,
+    /// Filter: one unit
+    #[serde(default)]
+    unit: String,
+    /// interview or accountability
+    #[serde(default)]
+    kind: String,
+    /// recorded (结果已记录) or pending (待记录)
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    year: String,
+    #[serde(default)]
+    page: Option<usize>,
+    /// xlsx: the filtered list as an Excel workbook
+    #[serde(default)]
+    export: String,
+}
+
+const INTERVIEWS_PER_PAGE: usize = 20;
+
+/// The interviews the caller may see, narrowed by the filter.
+async fn filtered_interviews(
+    ctx: &crate::service::Ctx<'_>,
+    q: &InterviewQuery,
+) -> PageResult<Vec<crate::service::interviews::Interview>> {
+    let year = crate::service::scoring::year_filter(Some(&q.year))?;
+    Ok(crate::service::interviews::list(ctx)
+        .await?
+        .into_iter()
+        .filter(|i| q.unit.is_empty() || i.unit_id == q.unit)
+        .filter(|i| q.kind.is_empty() || i.kind.as_str() == q.kind)
+        .filter(|i| match q.status.as_str() {
+            "recorded" => !i.outcome.is_empty(),
+            "pending" => i.outcome.is_empty(),
+            _ => true,
+        })
+        .filter(|i| year.as_ref().is_none_or(|y| i.created_at >= y.from && i.created_at < y.to))
+        .collect())
 }
 
 async fn interviews_page(page: &PageUser, form: InterviewForm, error: Option<String>) -> PageResult<InterviewsPage> {
+    interviews_listed(page, form, error, InterviewQuery::default()).await
+}
+
+async fn interviews_listed(
+    page: &PageUser,
+    form: InterviewForm,
+    error: Option<String>,
+    q: InterviewQuery,
+) -> PageResult<InterviewsPage> {
     let ctx = page.ctx();
-    let rows = crate::service::interviews::list(&ctx)
-        .await?
+    let all = filtered_interviews(&ctx, &q).await?;
+    let total = all.len();
+    let pages = total.div_ceil(INTERVIEWS_PER_PAGE).max(1);
+    let page_no = q.page.unwrap_or(1).clamp(1, pages);
+    let rows = all
         .into_iter()
+        .skip((page_no - 1) * INTERVIEWS_PER_PAGE)
+        .take(INTERVIEWS_PER_PAGE)
         .map(|i| {
             let facts: Vec<serde_json::Value> = serde_json::from_str(&i.facts).unwrap_or_default();
             let links = facts
@@ -368,8 +430,21 @@ async fn interviews_page(page: &PageUser, form: InterviewForm, error: Option<Str
     } else {
         Vec::new()
     };
+    let enc = crate::domain::urlencode;
+    let query = format!("unit={}&kind={}&status={}&year={}", enc(&q.unit), enc(&q.kind), enc(&q.status), enc(&q.year));
+    let all_units = if page.user.role.needs_unit() {
+        Vec::new()
+    } else {
+        crate::store::units::all_names(ctx.db).await?.into_iter().map(|(id, n)| Opt::new(id, n)).collect()
+    };
     Ok(InterviewsPage {
         l: Layout::new(&page.user, "interviews", "约谈问责"),
+        q,
+        all_units,
+        page_no,
+        pages,
+        total,
+        query,
         rows,
         units,
         is_admin,
@@ -412,9 +487,9 @@ pub async fn interview_outcome(
 pub async fn interviews(
     page: PageUser,
     crate::web::query::Query(q): crate::web::query::Query<InterviewQuery>,
-) -> PageResult<InterviewsPage> {
+) -> PageResult<Response> {
     let mut form = InterviewForm::default();
-    if let Some(unit) = q.unit_id.filter(|u| !u.is_empty()) {
+    if let Some(unit) = q.unit_id.clone().filter(|u| !u.is_empty()) {
         let f = crate::store::problems::ProblemFilter {
             unit_id: Some(unit.clone()),
             overdue_at: Some(crate::domain::time::now_ms()),
@@ -426,7 +501,19 @@ pub async fn interviews(
         form.reason = format!("逾期未整改问题{}件", rows.len());
         form.unit_id = unit;
     }
-    interviews_page(&page, form, None).await
+    if q.export == "xlsx" {
+        let rows = filtered_interviews(&page.ctx(), &q).await?;
+        let cols: Vec<Column<crate::service::interviews::Interview>> = vec![
+            sheet_col("类型", |i: &crate::service::interviews::Interview| Cell::text(i.kind.label())),
+            sheet_col("单位", |i: &crate::service::interviews::Interview| Cell::text(&i.unit_name)),
+            sheet_col("事由", |i: &crate::service::interviews::Interview| Cell::text(&i.reason)),
+            sheet_col("登记时间", |i: &crate::service::interviews::Interview| Cell::Time(Some(i.created_at))),
+            sheet_col("约谈/问责日期", |i: &crate::service::interviews::Interview| Cell::Time(i.held_at)),
+            sheet_col("结果", |i: &crate::service::interviews::Interview| Cell::text(&i.outcome)),
+        ];
+        return Ok(list::xlsx("约谈问责", vec![list::sheet("约谈问责", &cols, &rows)]));
+    }
+    Ok(interviews_listed(&page, form, None, q).await?.into_response())
 }
 
 #[derive(Deserialize, Default, Clone)]
