@@ -18,6 +18,9 @@ crate::vocab! {
         TakenBeforeFound("taken_before_found", "拍摄早于发现"),
         FarFromPoint("far_from_point", "拍摄位置偏远"),
         NoCaptureData("no_capture_data", "无拍摄信息"),
+        /// The photo's own GPS and the phone's position when it sent the photo, just after
+        /// taking it, are far apart: one of them is not true
+        WitnessesDisagree("witnesses_disagree", "照片与手机定位不符"),
         /// A warning stored as text before warnings carried codes
         Earlier("earlier", "证据警告"),
     }
@@ -247,6 +250,22 @@ pub fn time_place_flags(f: &CaptureFacts) -> Vec<EvidenceFlag> {
                 EvidenceFlag { distance_m: Some(d), ..EvidenceFlag::new(FlagCode::FarFromPoint, message) }.by("exif"),
             );
         }
+        // Sent right after it was taken, the photo should have been taken where the phone was.
+        let accuracy = device.accuracy_m.unwrap_or(0.0);
+        let just_taken = f.taken_at.is_some_and(|t| f.received_at - (t - skew.unwrap_or(0)) <= FRESH_MS);
+        if let Some(phone) = device.position().filter(|_| accuracy <= MAX_ACCURACY_M && just_taken) {
+            let apart = crate::domain::geo::distance_m(pos, phone).round();
+            if apart - accuracy > MAX_DISTANCE_M {
+                let message = format!(
+                    "照片记录的拍摄位置与拍摄后随即上传时的手机定位相距{}，二者不符，照片的位置信息可能被改动",
+                    crate::domain::geo::fmt_distance(apart)
+                );
+                flags.push(
+                    EvidenceFlag { distance_m: Some(apart), ..EvidenceFlag::new(FlagCode::WitnessesDisagree, message) }
+                        .by("device"),
+                );
+            }
+        }
         return no_capture(flags, f, None);
     }
     let accuracy = device.accuracy_m.unwrap_or(0.0);
@@ -387,5 +406,45 @@ mod tests {
             bad.check(&mut e, FOUND);
             assert_eq!(e.0.len(), 1, "{bad:?}");
         }
+    }
+}
+
+#[cfg(test)]
+mod disagreeing_witnesses {
+    use super::*;
+
+    const POINT: (f64, f64) = (116.85, 38.30);
+    const NOW: i64 = 1_790_000_000_000;
+
+    fn at(east_m: f64) -> (f64, f64) {
+        (POINT.0 + east_m / (111_320.0 * POINT.1.to_radians().cos()), POINT.1)
+    }
+
+    fn facts(exif: (f64, f64), phone: (f64, f64), taken_ago_ms: i64) -> CaptureFacts {
+        CaptureFacts {
+            found_at: NOW - 3_600_000 * 5,
+            point: Some(POINT),
+            taken_at: Some(NOW - taken_ago_ms),
+            exif_position: Some(exif),
+            received_at: NOW,
+            device: Some(DeviceWitness {
+                lng: Some(phone.0),
+                lat: Some(phone.1),
+                accuracy_m: Some(20.0),
+                clock_ms: Some(NOW),
+            }),
+        }
+    }
+
+    #[test]
+    fn a_photo_whose_gps_contradicts_the_phone_that_sent_it_at_once_is_flagged() {
+        // The photo says "at the point", the phone that sent it a minute later was 3 km away.
+        let flags = time_place_flags(&facts(at(20.0), at(3000.0), 60_000));
+        assert_eq!(flags.len(), 1, "{flags:?}");
+        assert_eq!((flags[0].code, flags[0].witness.as_deref()), (FlagCode::WitnessesDisagree, Some("device")));
+        assert!(flags[0].message.contains("二者不符"));
+        // Both near the point: nothing. Sent hours later from the office: not a contradiction.
+        assert!(time_place_flags(&facts(at(20.0), at(60.0), 60_000)).is_empty());
+        assert!(time_place_flags(&facts(at(20.0), at(3000.0), 3 * 3_600_000)).is_empty());
     }
 }
