@@ -245,6 +245,68 @@ async fn resolve_area(
     ))
 }
 
+impl Card {
+    /// A count, compared (when given) with (its text, the number, whether more is better).
+    fn count(
+        (key, label): (&'static str, &'static str),
+        n: i64,
+        compare: Option<(String, i64, bool)>,
+        href: String,
+    ) -> Card {
+        let (compare, better) = match compare {
+            Some((text, before, more_is_better)) => (Some(text), better(n as f64, Some(before as f64), more_is_better)),
+            None => (None, 0),
+        };
+        Card { key, label, value: n.to_string(), number: n as f64, compare, better, href }
+    }
+
+    /// A rate in percent (higher is better) against the previous period's (上周 91.2%).
+    fn rate(
+        (key, label): (&'static str, &'static str),
+        (now, before): (Option<f64>, Option<f64>),
+        last: &str,
+        href: String,
+    ) -> Card {
+        Card {
+            key,
+            label,
+            value: fmt_pct(now),
+            number: now.unwrap_or(0.0),
+            compare: before.map(|p| format!("{last} {}", fmt_pct(Some(p)))),
+            better: now.map(|r| better(r, before, true)).unwrap_or(0),
+            href,
+        }
+    }
+}
+
+/// One entry per day of the period up to today: found and closed, each opening its records.
+fn trend(
+    span: &Span,
+    today: NaiveDate,
+    (found, closed): (&[store::DayCount], &[store::DayCount]),
+    links: &Links,
+) -> Vec<TrendDay> {
+    let found_by: BTreeMap<i64, i64> = found.iter().map(|d| (d.day, d.n)).collect();
+    let closed_by: BTreeMap<i64, i64> = closed.iter().map(|d| (d.day, d.n)).collect();
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
+    let mut out = Vec::new();
+    let mut d = day_of(span.from);
+    while d <= today && d < day_of(span.to) {
+        let n = (d - epoch).num_days();
+        let s = ymd(d);
+        out.push(TrendDay {
+            label: d.format("%m-%d").to_string(),
+            found: found_by.get(&n).copied().unwrap_or(0),
+            closed: closed_by.get(&n).copied().unwrap_or(0),
+            found_href: links.ledger(&format!("from={s}&to={s}")),
+            closed_href: links.ledger(&format!("cfrom={s}&cto={s}")),
+            day: s,
+        });
+        d += chrono::Duration::days(1);
+    }
+    out
+}
+
 /// The ledger's link for a filter: the query string the ledger page reads.
 struct Links {
     area: String,
@@ -261,11 +323,7 @@ pub async fn read(ctx: &Ctx<'_>, req: &Request) -> AppResult<Dashboard> {
     if !may_view(ctx.user.role) {
         return Err(AppError::Forbidden);
     }
-    let period = match req.period.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => Period::Week,
-        Some(p) => Period::parse(p)
-            .ok_or_else(|| AppError::refuse(Code::InvalidPeriod, format!("看板周期“{p}”无效，应为 week 或 month")))?,
-    };
+    let period = period_of(req.period.as_deref())?;
     let (area, area_ids, area_fixed) = resolve_area(ctx, req.area_id.as_deref()).await?;
     let now = now_ms();
     let today = day_of(now);
@@ -320,126 +378,23 @@ pub async fn read(ctx: &Ctx<'_>, req: &Request) -> AppResult<Dashboard> {
 
     let (from_day, to_day) = (ymd(day_of(span.from)), ymd(day_of(span.to - 1)));
     let period_q = format!("from={from_day}&to={to_day}");
-    let found_total: i64 = found_days.iter().map(|d| d.n).sum();
-    let closed_total: i64 = closed_days.iter().map(|d| d.n).sum();
-    let last = period.previous_label();
-    let rate = pct(handling.closed, handling.due);
-    let prev_rate = pct(prev_handling.closed, prev_handling.due);
-    let on_time = pct(handling.closed_on_time, handling.closed);
-    let prev_on_time = pct(prev_handling.closed_on_time, prev_handling.closed);
-    let kpi = format!("/kpi?from={from_day}&to={to_day}");
-    let cards = vec![
-        Card {
-            key: "found",
-            label: "发现问题",
-            value: found_total.to_string(),
-            number: found_total as f64,
-            compare: Some(format!("{last}同期 {prev_found}")),
-            better: better(found_total as f64, Some(prev_found as f64), false),
-            href: links.ledger(&period_q),
-        },
-        Card {
-            key: "closed",
-            label: "销号",
-            value: closed_total.to_string(),
-            number: closed_total as f64,
-            compare: Some(format!("{last}同期 {prev_closed}")),
-            better: better(closed_total as f64, Some(prev_closed as f64), true),
-            href: links.ledger(&format!("cfrom={from_day}&cto={to_day}")),
-        },
-        Card {
-            key: "closure_rate",
-            label: "办结率",
-            value: fmt_pct(rate),
-            number: rate.unwrap_or(0.0),
-            compare: prev_rate.map(|p| format!("{last} {}", fmt_pct(Some(p)))),
-            better: rate.map(|r| better(r, prev_rate, true)).unwrap_or(0),
-            href: kpi.clone(),
-        },
-        Card {
-            key: "on_time_rate",
-            label: "按期办结率",
-            value: fmt_pct(on_time),
-            number: on_time.unwrap_or(0.0),
-            compare: prev_on_time.map(|p| format!("{last} {}", fmt_pct(Some(p)))),
-            better: on_time.map(|r| better(r, prev_on_time, true)).unwrap_or(0),
-            href: kpi,
-        },
-        Card {
-            key: "overdue",
-            label: "当前逾期",
-            value: overdue_now.to_string(),
-            number: overdue_now as f64,
-            compare: None,
-            better: 0,
-            href: links.ledger("overdue=1&sort=deadline_asc"),
-        },
-        Card {
-            key: "recheck",
-            label: "待核查",
-            value: to_recheck.to_string(),
-            number: to_recheck as f64,
-            compare: None,
-            better: 0,
-            href: links.ledger("state=submitted&sort=deadline_asc"),
-        },
-        Card {
-            key: "pending",
-            label: "待审批申请",
-            value: waiting.to_string(),
-            number: waiting as f64,
-            compare: None,
-            better: 0,
-            href: links.ledger("pending=1&sort=deadline_asc"),
-        },
-    ];
+    let c = Counts {
+        found: found_days.iter().map(|d| d.n).sum(),
+        closed: closed_days.iter().map(|d| d.n).sum(),
+        prev_found,
+        prev_closed,
+        handling,
+        prev_handling,
+        overdue: overdue_now,
+        recheck: to_recheck,
+        pending: waiting,
+    };
+    let cards = cards(&c, period, (&from_day, &to_day), &links);
+    let trend = trend(&span, today, (&found_days, &closed_days), &links);
 
-    // One entry per day of the period up to today.
-    let found_by: BTreeMap<i64, i64> = found_days.iter().map(|d| (d.day, d.n)).collect();
-    let closed_by: BTreeMap<i64, i64> = closed_days.iter().map(|d| (d.day, d.n)).collect();
-    let mut trend = Vec::new();
-    let mut d = day_of(span.from);
-    while d <= today && d < day_of(span.to) {
-        let n = (d - NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")).num_days();
-        let s = ymd(d);
-        trend.push(TrendDay {
-            label: d.format("%m-%d").to_string(),
-            found: found_by.get(&n).copied().unwrap_or(0),
-            closed: closed_by.get(&n).copied().unwrap_or(0),
-            found_href: links.ledger(&format!("from={s}&to={s}")),
-            closed_href: links.ledger(&format!("cfrom={s}&cto={s}")),
-            day: s,
-        });
-        d += chrono::Duration::days(1);
-    }
-
-    let before: BTreeMap<&str, i64> = prev_categories.iter().map(|c| (c.category.as_str(), c.n)).collect();
-    let categories = categories
-        .iter()
-        .take(CATEGORIES)
-        .map(|c| CategoryFigure {
-            name: c.category.clone(),
-            count: c.n,
-            previous: before.get(c.category.as_str()).copied().unwrap_or(0),
-            href: links.ledger(&format!("{period_q}&category={}", encode(&c.category))),
-        })
-        .collect();
+    let categories = category_figures(&categories, &prev_categories, &links, &period_q);
     let (heat, heat_total) = heat_cells(&points, req.gcj);
-    let points = points
-        .iter()
-        .take(POINTS)
-        .map(|p| PointFigure {
-            id: p.point_id.clone(),
-            name: p.name.clone(),
-            unit: p.unit_name.clone(),
-            count: p.n,
-            open: p.open,
-            overdue: p.overdue,
-            href: links.ledger(&format!("{period_q}&point_id={}", p.point_id)),
-            lat: display(p, req.gcj).map(|d| d.1),
-            lng: display(p, req.gcj).map(|d| d.0),
-        })
-        .collect();
+    let points = point_figures(&points, &links, &period_q, req.gcj);
     let areas = if area_fixed { Vec::new() } else { area_choices(db).await? };
     Ok(Dashboard {
         period,
@@ -456,6 +411,100 @@ pub async fn read(ctx: &Ctx<'_>, req: &Request) -> AppResult<Dashboard> {
         heat_total,
         ranking,
     })
+}
+
+/// The counts behind the cards.
+struct Counts {
+    found: i64,
+    closed: i64,
+    /// The same part of the previous period (上期同期)
+    prev_found: i64,
+    prev_closed: i64,
+    handling: store::Handling,
+    /// The whole previous period
+    prev_handling: store::Handling,
+    overdue: i64,
+    recheck: i64,
+    pending: i64,
+}
+
+/// The counters, each against its comparison and opening its records.
+fn cards(c: &Counts, period: Period, (from_day, to_day): (&str, &str), links: &Links) -> Vec<Card> {
+    let last = period.previous_label();
+    let kpi = format!("/kpi?from={from_day}&to={to_day}");
+    let same = |n: i64| format!("{last}同期 {n}");
+    let (h, p) = (&c.handling, &c.prev_handling);
+    vec![
+        Card::count(
+            ("found", "发现问题"),
+            c.found,
+            Some((same(c.prev_found), c.prev_found, false)),
+            links.ledger(&format!("from={from_day}&to={to_day}")),
+        ),
+        Card::count(
+            ("closed", "销号"),
+            c.closed,
+            Some((same(c.prev_closed), c.prev_closed, true)),
+            links.ledger(&format!("cfrom={from_day}&cto={to_day}")),
+        ),
+        Card::rate(("closure_rate", "办结率"), (pct(h.closed, h.due), pct(p.closed, p.due)), last, kpi.clone()),
+        Card::rate(
+            ("on_time_rate", "按期办结率"),
+            (pct(h.closed_on_time, h.closed), pct(p.closed_on_time, p.closed)),
+            last,
+            kpi,
+        ),
+        Card::count(("overdue", "当前逾期"), c.overdue, None, links.ledger("overdue=1&sort=deadline_asc")),
+        Card::count(("recheck", "待核查"), c.recheck, None, links.ledger("state=submitted&sort=deadline_asc")),
+        Card::count(("pending", "待审批申请"), c.pending, None, links.ledger("pending=1&sort=deadline_asc")),
+    ]
+}
+
+/// The period asked for: this week by default.
+fn period_of(asked: Option<&str>) -> AppResult<Period> {
+    match asked.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(Period::Week),
+        Some(p) => Period::parse(p)
+            .ok_or_else(|| AppError::refuse(Code::InvalidPeriod, format!("看板周期“{p}”无效，应为 week 或 month"))),
+    }
+}
+
+/// The recurring categories, most first, with the previous period's count beside each.
+fn category_figures(
+    now: &[store::CategoryCount],
+    before: &[store::CategoryCount],
+    links: &Links,
+    period_q: &str,
+) -> Vec<CategoryFigure> {
+    let before: BTreeMap<&str, i64> = before.iter().map(|c| (c.category.as_str(), c.n)).collect();
+    now.iter()
+        .take(CATEGORIES)
+        .map(|c| CategoryFigure {
+            name: c.category.clone(),
+            count: c.n,
+            previous: before.get(c.category.as_str()).copied().unwrap_or(0),
+            href: links.ledger(&format!("{period_q}&category={}", encode(&c.category))),
+        })
+        .collect()
+}
+
+/// The points with most problems, each opening its problems of the period.
+fn point_figures(points: &[PointCount], links: &Links, period_q: &str, gcj: bool) -> Vec<PointFigure> {
+    points
+        .iter()
+        .take(POINTS)
+        .map(|p| PointFigure {
+            id: p.point_id.clone(),
+            name: p.name.clone(),
+            unit: p.unit_name.clone(),
+            count: p.n,
+            open: p.open,
+            overdue: p.overdue,
+            href: links.ledger(&format!("{period_q}&point_id={}", p.point_id)),
+            lat: display(p, gcj).map(|d| d.1),
+            lng: display(p, gcj).map(|d| d.0),
+        })
+        .collect()
 }
 
 /// The streets, each followed by its communities.
