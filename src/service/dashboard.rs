@@ -339,37 +339,8 @@ pub async fn read(ctx: &Ctx<'_>, req: &Request) -> AppResult<Dashboard> {
         });
     }
     let links = Links { area: area.as_ref().map(|a| format!("&area_id={}", a.id)).unwrap_or_default() };
-    let found = |from: i64, to: i64| ProblemFilter { from_ms: Some(from), to_ms: Some(to), ..base.clone() };
-    let closed = |from: i64, to: i64| ProblemFilter { closed_from: Some(from), closed_to: Some(to), ..base.clone() };
-    let dispatched =
-        |from: i64, to: i64| ProblemFilter { dispatched_from: Some(from), dispatched_to: Some(to), ..base.clone() };
-    let overdue = ProblemFilter { overdue_at: Some(now), ..base.clone() };
-    let recheck = ProblemFilter { states: Some(vec![State::Submitted]), ..base.clone() };
-    let pending = ProblemFilter { pending: true, ..base.clone() };
-    let db = ctx.db;
-    let (this_found, this_closed) = (found(span.from, span.to), closed(span.from, span.to));
-    let (same_found, same_closed) = (found(prev.from, prev_same), closed(prev.from, prev_same));
-    let (this_sent, prev_sent, prev_found_all) =
-        (dispatched(span.from, span.to), dispatched(prev.from, prev.to), found(prev.from, prev.to));
-    // Independent reads, side by side (each takes its own connection); the ranking, the dearest,
-    // starts first.
-    let sql = async {
-        tokio::try_join!(
-            store::per_point(db, &this_found, now),
-            store::per_category(db, &this_found),
-            store::per_category(db, &prev_found_all),
-            store::handling(db, &this_sent, now),
-            store::handling(db, &prev_sent, now),
-            store::per_day(db, &this_found, false),
-            store::per_day(db, &this_closed, true),
-            store::count(db, &same_found),
-            store::count(db, &same_closed),
-            store::count(db, &overdue),
-            store::count(db, &recheck),
-            store::count(db, &pending),
-        )
-        .map_err(AppError::from)
-    };
+    // The ranking, the dearest read, runs beside the counts.
+    let sql = gather(ctx.db, &base, (&span, &prev, prev_same), now);
     let (ranking, counts) = tokio::try_join!(ranking(ctx, &span, area_ids.as_deref()), sql)?;
     let (points, categories, prev_categories, handling, prev_handling, found_days, closed_days) =
         (counts.0, counts.1, counts.2, counts.3, counts.4, counts.5, counts.6);
@@ -395,7 +366,7 @@ pub async fn read(ctx: &Ctx<'_>, req: &Request) -> AppResult<Dashboard> {
     let categories = category_figures(&categories, &prev_categories, &links, &period_q);
     let (heat, heat_total) = heat_cells(&points, req.gcj);
     let points = point_figures(&points, &links, &period_q, req.gcj);
-    let areas = if area_fixed { Vec::new() } else { area_choices(db).await? };
+    let areas = if area_fixed { Vec::new() } else { area_choices(ctx.db).await? };
     Ok(Dashboard {
         period,
         period_label: span.label.clone(),
@@ -411,6 +382,58 @@ pub async fn read(ctx: &Ctx<'_>, req: &Request) -> AppResult<Dashboard> {
         heat_total,
         ranking,
     })
+}
+
+type Gathered = (
+    Vec<PointCount>,
+    Vec<store::CategoryCount>,
+    Vec<store::CategoryCount>,
+    store::Handling,
+    store::Handling,
+    Vec<store::DayCount>,
+    Vec<store::DayCount>,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+);
+
+/// Every count the dashboard reads for a period, side by side (each query on its own
+/// connection): per point, per category (and the previous period's), the handling of this and
+/// the previous period, per day found and closed, the same part of the previous period, and the
+/// open queues now.
+async fn gather(
+    db: &crate::store::Db,
+    base: &ProblemFilter,
+    (span, prev, prev_same): (&Span, &Span, i64),
+    now: i64,
+) -> AppResult<Gathered> {
+    let found = |from: i64, to: i64| ProblemFilter { from_ms: Some(from), to_ms: Some(to), ..base.clone() };
+    let closed = |from: i64, to: i64| ProblemFilter { closed_from: Some(from), closed_to: Some(to), ..base.clone() };
+    let dispatched =
+        |from: i64, to: i64| ProblemFilter { dispatched_from: Some(from), dispatched_to: Some(to), ..base.clone() };
+    let overdue = ProblemFilter { overdue_at: Some(now), ..base.clone() };
+    let recheck = ProblemFilter { states: Some(vec![State::Submitted]), ..base.clone() };
+    let pending = ProblemFilter { pending: true, ..base.clone() };
+    let (this_found, this_closed) = (found(span.from, span.to), closed(span.from, span.to));
+    let (same_found, same_closed) = (found(prev.from, prev_same), closed(prev.from, prev_same));
+    let (this_sent, prev_sent, prev_found_all) =
+        (dispatched(span.from, span.to), dispatched(prev.from, prev.to), found(prev.from, prev.to));
+    Ok(tokio::try_join!(
+        store::per_point(db, &this_found, now),
+        store::per_category(db, &this_found),
+        store::per_category(db, &prev_found_all),
+        store::handling(db, &this_sent, now),
+        store::handling(db, &prev_sent, now),
+        store::per_day(db, &this_found, false),
+        store::per_day(db, &this_closed, true),
+        store::count(db, &same_found),
+        store::count(db, &same_closed),
+        store::count(db, &overdue),
+        store::count(db, &recheck),
+        store::count(db, &pending),
+    )?)
 }
 
 /// The counts behind the cards.
@@ -493,7 +516,8 @@ fn point_figures(points: &[PointCount], links: &Links, period_q: &str, gcj: bool
     points
         .iter()
         .take(POINTS)
-        .map(|p| PointFigure {
+        .map(|p| (p, display(p, gcj)))
+        .map(|(p, at)| PointFigure {
             id: p.point_id.clone(),
             name: p.name.clone(),
             unit: p.unit_name.clone(),
@@ -501,8 +525,8 @@ fn point_figures(points: &[PointCount], links: &Links, period_q: &str, gcj: bool
             open: p.open,
             overdue: p.overdue,
             href: links.ledger(&format!("{period_q}&point_id={}", p.point_id)),
-            lat: display(p, gcj).map(|d| d.1),
-            lng: display(p, gcj).map(|d| d.0),
+            lat: at.map(|d| d.1),
+            lng: at.map(|d| d.0),
         })
         .collect()
 }

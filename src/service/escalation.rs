@@ -53,13 +53,16 @@ pub async fn proposed_notices(ctx: &Ctx<'_>) -> AppResult<Vec<ProposedNotice>> {
     let cal = super::calendar::load(ctx.db).await?;
     let mut out: Vec<ProposedNotice> = rows
         .into_iter()
-        .map(|r| {
-            let minutes = cal.working_minutes_between(to_local(r.deadline_at.unwrap_or(now)), to_local(now));
-            ProposedNotice { overdue_hours: (minutes as f64 / 6.0).round() / 10.0, problem: r }
-        })
+        .map(|r| ProposedNotice { overdue_hours: hours_past(&cal, r.deadline_at, now), problem: r })
         .collect();
     out.sort_by(|a, b| b.overdue_hours.total_cmp(&a.overdue_hours));
     Ok(out)
+}
+
+/// Working hours from a deadline to `until`, to one decimal (0 without a deadline).
+pub fn hours_past(cal: &crate::domain::calendar::Calendar, deadline: Option<i64>, until: i64) -> f64 {
+    let minutes = cal.working_minutes_between(to_local(deadline.unwrap_or(until)), to_local(until));
+    (minutes as f64 / 6.0).round() / 10.0
 }
 
 /// Units with at least the threshold of overdue cases among problems dispatched in [from, to):

@@ -280,12 +280,13 @@ pub async fn generate(ctx: &Ctx<'_>, kind: NoticeKind, class: Class, day: chrono
             format!("{}的通报{what}（{}），周期不能重叠", span.label, n.number),
         ));
     }
-    let data = collect(ctx, kind, class, &span).await?;
+    let set = settings(ctx.db).await?;
+    let data = collect(ctx, kind, class, &span, &set).await?;
     let year = to_local(span.from).format("%Y").to_string();
     let mut w = ctx.write().await?;
     let now = w.now;
     let seq = problem_store::next_in_sequence(w.conn(), &format!("notice:{}:{year}", kind.as_str())).await?;
-    let prefix = settings(ctx.db).await?.number_prefix;
+    let prefix = set.number_prefix;
     let n = Notice {
         id: new_id(),
         kind,
@@ -316,10 +317,15 @@ pub async fn generate(ctx: &Ctx<'_>, kind: NoticeKind, class: Class, day: chrono
     Ok(n)
 }
 
-async fn collect(ctx: &Ctx<'_>, kind: NoticeKind, class: Class, span: &super::scoring::Span) -> AppResult<NoticeData> {
+async fn collect(
+    ctx: &Ctx<'_>,
+    kind: NoticeKind,
+    class: Class,
+    span: &super::scoring::Span,
+    set: &NoticeSettings,
+) -> AppResult<NoticeData> {
     let db = ctx.db;
     let district = district_of(db).await?;
-    let set = settings(db).await?;
     // Headline figures: problems found in the period.
     let f = ProblemFilter { from_ms: Some(span.from), to_ms: Some(span.to), ..Default::default() };
     let counts = problem_store::kpi_counts(db, &f, false, now_ms()).await?;
@@ -365,8 +371,8 @@ async fn collect(ctx: &Ctx<'_>, kind: NoticeKind, class: Class, span: &super::sc
         overdue,
         typical,
         interviews,
-        cc: set.cc,
-        issuer: set.issuer,
+        cc: set.cc.clone(),
+        issuer: set.issuer.clone(),
     })
 }
 
@@ -417,14 +423,14 @@ async fn late_rows(ctx: &Ctx<'_>, span: &super::scoring::Span) -> AppResult<Vec<
         .map(|r| {
             let open = r.state.clock_running();
             let until = if open { now } else { r.closed_at.unwrap_or(now) };
-            let minutes = cal.working_minutes_between(to_local(r.deadline_at.unwrap_or(until)), to_local(until));
+            let hours = super::escalation::hours_past(&cal, r.deadline_at, until);
             OverdueRow {
                 code: r.code,
                 point: r.point_name,
                 unit: r.unit_name,
                 category: r.category,
                 deadline: r.deadline_at.map(fmt_local).map(|s| s[..16].to_string()).unwrap_or_default(),
-                hours: (minutes as f64 / 6.0).round() / 10.0,
+                hours,
                 open,
             }
         })
