@@ -42,7 +42,7 @@ impl Application {
         let listener =
             TcpListener::bind(&config.addr).await.with_context(|| format!("cannot listen on {}", config.addr))?;
         let storage = crate::media::storage::Storage::Local(config.data_dir.join("media"));
-        let state = AppState { db, config: Arc::new(config), storage };
+        let state = AppState { db, config: Arc::new(config), storage, public: Default::default() };
         Ok(Application { listener, state })
     }
 

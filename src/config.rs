@@ -56,6 +56,25 @@ pub struct Config {
     /// required by `serve`, not by `demo` (which says so when it starts).
     #[serde(default)]
     pub admin_two_step: Option<bool>,
+    /// The text-message gateway reporters are asked through ("解决了吗？满意吗？"): an HTTP
+    /// address that takes POST {"phone", "text"} as JSON. Empty: no text messages are sent (the
+    /// reporter is asked on the status page only).
+    #[serde(default)]
+    pub sms_url: String,
+    /// Requests one client may make to the public pages and Open311 per minute (then 429).
+    #[serde(default = "default_public_rate")]
+    pub public_per_minute: u32,
+    /// Reports (随手拍 and Open311) one client may send per hour.
+    #[serde(default = "default_reports_rate")]
+    pub reports_per_hour: u32,
+}
+
+fn default_public_rate() -> u32 {
+    120
+}
+
+fn default_reports_rate() -> u32 {
+    10
 }
 
 fn default_jobs_interval() -> u64 {
@@ -131,6 +150,9 @@ impl Config {
             webhook_allow_hosts: vec!["127.0.0.1".into(), "localhost".into()],
             // Tests that sign in as the office say it themselves (see tests/api/two_step.rs).
             admin_two_step: Some(false),
+            sms_url: String::new(),
+            public_per_minute: default_public_rate(),
+            reports_per_hour: default_reports_rate(),
         }
     }
 

@@ -28,6 +28,8 @@ crate::vocab! {
         Team("team", "督导组"),
         User("user", "用户"),
         Session("session", "登录"),
+        Report("report", "市民反映"),
+        ApiKey("api_key", "Open311接口密钥"),
     }
 }
 

@@ -134,6 +134,18 @@ catalogue! {
     FactsRequired = (422, "facts_required", "请至少关联一项依据"),
     InvalidThreshold = (422, "invalid_threshold", "门槛超出允许范围"),
 
+    // Citizens' reports and Open311.
+    RateLimited = (429, "rate_limited", "您的操作过于频繁，请稍后再试"),
+    ReportLimit = (429, "report_limit", "您提交的反映较多，请一小时后再试；紧急情况请拨打12345热线"),
+    SpamSuspected = (422, "spam_suspected", "提交未成功：页面内容异常，请刷新页面后重新填写"),
+    ReportNotReceived = (409, "report_not_received", "该反映已处理，不能再核实或作废"),
+    FeedbackNotOpen = (409, "feedback_not_open", "问题办结后才能评价，每个问题只能评价一次"),
+    WrongLookup = (404, "wrong_lookup", "受理编号或手机号后四位不正确，请核对后再查"),
+    AlreadySupported = (409, "already_supported", "您已表示遇到过这个问题，感谢支持"),
+    ApiKeyInvalid = (403, "api_key_invalid", "api_key无效或已停用"),
+    UnknownService = (404, "unknown_service", "service_code不存在，请先查询services"),
+    UnknownCategory = (422, "unknown_category", "请从列表中选择问题类别"),
+
     // Field checks (inside validation_failed).
     Required = (422, "required", "此项必填"),
     TooLong = (422, "too_long", "内容过长"),

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod calendar;
+pub mod citizen;
 pub mod code;
 pub mod geo;
 pub mod ids;

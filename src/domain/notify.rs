@@ -10,6 +10,8 @@ crate::vocab! {
         TransferRequest("transfer_request", "申请转办"),
         /// The office decided on the unit's extension or transfer request
         Decision("decision", "申请审批结果"),
+        /// A resident's report waits for verification (to the grid worker or the office)
+        Citizen("citizen", "市民反映待核实"),
     }
 }
 

@@ -5,6 +5,7 @@ crate::vocab! {
     pub enum PhotoOwner: "照片所属" {
         Point("point", "点位"),
         Problem("problem", "问题"),
+        Report("report", "市民反映"),
     }
 }
 

@@ -60,6 +60,8 @@ crate::vocab! {
         RequestTransfer("request_transfer", "申请转办"),
         Transfer("transfer", "转办其他单位"),
         RefuseTransfer("refuse_transfer", "驳回转办"),
+        /// The reporter (or the office for them) says a closed problem is not fixed
+        Reopen("reopen", "群众反映未解决，重新办理"),
     }
 }
 
@@ -76,6 +78,7 @@ impl Action {
                 | Self::RequestTransfer
                 | Self::Transfer
                 | Self::RefuseTransfer
+                | Self::Reopen
         )
     }
 }
@@ -194,7 +197,8 @@ pub fn transition(facts: Facts, action: Action, actor: Actor) -> Result<Outcome,
         | A::Postpone
         | A::Resume
         | A::Transfer
-        | A::RefuseTransfer => office,
+        | A::RefuseTransfer
+        | A::Reopen => office,
         A::Acknowledge | A::SubmitFix | A::RequestExtension | A::RequestTransfer => unit_side,
         A::Pass | A::Fail => inspector,
         A::Reassign => unit_manager || office,
@@ -209,6 +213,13 @@ pub fn transition(facts: Facts, action: Action, actor: Actor) -> Result<Outcome,
         return refuse(Code::NotAllowed, format!("只有{who}可以“{}”", action.label()));
     }
     let s = facts.state;
+    // A closed problem its reporter says is not fixed goes back to the unit as rework.
+    if action == A::Reopen {
+        return match s {
+            S::Closed => Ok(Outcome { state: S::Dispatched, extension_pending: false, transfer_pending: false, rework: true }),
+            _ => refuse(Code::WrongState, format!("只有已销号的问题可以“{}”", action.label())),
+        };
+    }
     if s.is_final() {
         return refuse(Code::AlreadyFinal, format!("问题已{}，不能再“{}”", s.label(), action.label()));
     }
@@ -353,14 +364,19 @@ mod tests {
                             | A::Postpone
                             | A::Resume
                             | A::Transfer
-                            | A::RefuseTransfer => office,
+                            | A::RefuseTransfer
+                            | A::Reopen => office,
                             A::Acknowledge | A::SubmitFix | A::RequestExtension | A::RequestTransfer => unit_side,
                             A::Pass | A::Fail => inspector,
                             A::Reassign => office || (actor.own_unit && actor.role == Role::UnitUser),
                         };
                         let open = matches!(state, S::Dispatched | S::Acknowledged);
                         // (state, extension pending, transfer pending, rework)
-                        let expected: Option<(State, bool, bool, bool)> = if !who || state.is_final() {
+                        let expected: Option<(State, bool, bool, bool)> = if !who {
+                            None
+                        } else if action == A::Reopen {
+                            (state == S::Closed).then_some((S::Dispatched, false, false, true))
+                        } else if state.is_final() {
                             None
                         } else {
                             match action {

@@ -21,6 +21,7 @@ pub mod points;
 pub mod points_import;
 pub mod problem_actions;
 pub mod problems;
+pub mod reports;
 pub mod rounds;
 pub mod scoring;
 pub mod sheet;

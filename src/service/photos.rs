@@ -90,6 +90,7 @@ pub async fn visible_photo(ctx: &Ctx<'_>, id: &str) -> AppResult<Photo> {
     match photo.owner_type {
         PhotoOwner::Point => visible(ctx, &photo.owner_id).await.map(|_| ())?,
         PhotoOwner::Problem => super::problems::visible(ctx, &photo.owner_id).await.map(|_| ())?,
+        PhotoOwner::Report => super::reports::visible(ctx, &photo.owner_id).await.map(|_| ())?,
     }
     Ok(photo)
 }

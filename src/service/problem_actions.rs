@@ -152,6 +152,10 @@ async fn apply(
     }
     let note = match action {
         Action::Verify | Action::ApproveExtension => reschedule(ctx, old, action, &mut p, now).await?,
+        Action::Reopen => {
+            reschedule(ctx, old, action, &mut p, now).await?;
+            reason
+        }
         Action::SubmitFix => {
             let fix = optional_text(&mut e, "note", "整改说明", &input.note, 500, true);
             if fix.is_empty() {
@@ -217,6 +221,17 @@ async fn reschedule(ctx: &Ctx<'_>, old: &Problem, action: Action, p: &mut Proble
         p.deadline_at = Some(d.timestamp_millis());
         return Ok(String::new());
     }
+    if action == Action::Reopen {
+        // Back to the unit as rework: a fresh deadline from now, nothing acknowledged or closed.
+        let limit = item_limit(ctx, old).await?;
+        let d = rules::deadline(&cal, IronRule::default(), to_local(now), Source::Citizen, limit);
+        p.deadline_at = Some(d.timestamp_millis());
+        p.dispatched_at = Some(now);
+        (p.acknowledged_at, p.submitted_at, p.closed_at) = (None, None, None);
+        p.rework_count += 1;
+        p.lead_name = old.lead_name.clone();
+        return Ok(String::new());
+    }
     let base = to_local(old.deadline_at.unwrap_or(now).max(now));
     p.deadline_at = Some(cal.add_working_days(base, old.extension_days as u32).timestamp_millis());
     p.extensions += 1;
@@ -270,6 +285,11 @@ async fn tell_who_acts_next(w: &mut Write<'_>, action: Action, p: &Problem, note
         Action::RequestTransfer => {
             let title = format!("申请转办：{}", p.category);
             Ok(notify(w.conn(), Inboxes::Office, &p.id, NotifyEvent::TransferRequest, (&title, note), now).await?)
+        }
+        Action::Reopen => {
+            let title = format!("群众反映未解决，请重新整改：{}", p.category);
+            notify(w.conn(), Inboxes::Unit(&p.unit_id), &p.id, NotifyEvent::Rework, (&title, note), now).await?;
+            Ok(crate::store::notifications::enqueue(w.conn(), &p.unit_id, &p.id, NotifyEvent::Rework, now).await?)
         }
         Action::Fail => {
             let title = format!("核查未通过，请返工：{}", p.category);

@@ -199,6 +199,53 @@ pub async fn file(ctx: &Ctx<'_>, storage: &Storage, input: FileInput, photos: Ve
     Ok(p)
 }
 
+/// A citizen's report as verified by the office or the grid worker: filed at the chosen point.
+pub struct Verified {
+    pub point: Point,
+    pub item: Option<Item>,
+    pub category: String,
+    pub severity: Severity,
+    pub description: String,
+    /// When the resident sent it
+    pub found_at: i64,
+    /// What the history says
+    pub note: String,
+}
+
+/// Files a verified citizen report inside the caller's write: dispatched at once to the point's
+/// unit with its deadline counted from now (the clock starts at verification).
+pub async fn file_verified(w: &mut Write<'_>, v: Verified) -> AppResult<Problem> {
+    let now = w.now;
+    let cal = {
+        let ctx_db = w.db();
+        super::calendar::load(ctx_db).await?
+    };
+    let limit = v.item.as_ref().map(limit_of).unwrap_or(Limit::WorkingDays(1));
+    let deadline = rules::deadline(&cal, IronRule::default(), crate::domain::time::to_local(now), Source::Citizen, limit);
+    let f = Filing {
+        point: v.point,
+        source: Source::Citizen,
+        item: v.item,
+        category: v.category,
+        severity: v.severity,
+        description: v.description,
+        found_at: v.found_at,
+    };
+    let user = w.user().clone();
+    let ctx = Ctx { db: w.db(), user: &user, request_id: "" };
+    let mut p = new_problem(&ctx, &f, new_id(), Some(deadline.timestamp_millis()), now);
+    // Verified already: dispatched now, whoever reported it.
+    (p.state, p.filed_at, p.dispatched_at) = (State::Dispatched, Some(now), Some(now));
+    p.reporter_name = "市民".into();
+    p.reported_by = None;
+    p.code = next_code(w.conn(), now).await?;
+    p.search_text = store::search_text(&p, &f.point.name);
+    w.create(&p).await?;
+    event(w, &p.id, Step::File, None, p.state, &v.note).await?;
+    announce(w.conn(), &p, now).await?;
+    Ok(p)
+}
+
 /// Every field of a filing, checked; all mistakes at once.
 async fn check_filing(ctx: &Ctx<'_>, input: &FileInput, photos: usize, now: i64) -> AppResult<Filing> {
     let mut e = FieldErrors::default();

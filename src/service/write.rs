@@ -63,7 +63,7 @@ fn refusal<R: Insert>(e: sqlx::Error) -> AppError {
     }
 }
 
-impl Write<'_> {
+impl<'a> Write<'a> {
     /// Inserts a record and audits its creation.
     pub async fn create<R: Insert>(&mut self, new: &R) -> AppResult<()> {
         new.insert(&mut self.tx).await.map_err(refusal::<R>)?;
@@ -118,6 +118,11 @@ impl Write<'_> {
         crate::store::calendar::set_setting(&mut self.tx, key, new, now).await?;
         let (before, after) = (serde_json::json!({"value": old}), serde_json::json!({"value": new}));
         self.audit(Verb::Update, ObjectType::Setting, key, label, Some(before), Some(after)).await
+    }
+
+    /// The database the write is on (for reads that belong to it).
+    pub fn db(&self) -> &'a crate::store::Db {
+        self.ctx.db
     }
 
     /// Who is writing.

@@ -14,6 +14,7 @@ pub mod org;
 pub mod photos;
 pub mod points;
 pub mod problems;
+pub mod reports;
 pub mod record;
 pub mod scoring;
 pub mod sessions;

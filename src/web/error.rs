@@ -119,19 +119,29 @@ fn code_for(status: StatusCode) -> Code {
 /// are JSON or HTML; the framework's are plain text or empty.
 pub async fn normalize_rejections(req: Request, next: Next) -> Response {
     let api = req.uri().path().starts_with("/api/");
+    let open311 = req.uri().path().starts_with("/open311/");
+    let xml = req.uri().path().ends_with(".xml");
     let res = next.run(req).await;
     let status = res.status();
     let ours = res
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.starts_with("application/json") || t.starts_with("text/html"));
+        .is_some_and(|t| {
+            t.starts_with("application/json") || t.starts_with("text/html") || t.starts_with("text/xml") || t.contains("+xml")
+        });
     if !(status.is_client_error() || status.is_server_error()) || ours {
         return res;
     }
     let code = code_for(status);
     tracing::info!(status = status.as_u16(), code = code.as_str(), "framework rejection answered from the catalogue");
-    let mut out = if api { ApiError(code.into()).into_response() } else { code_page(code) };
+    let mut out = if api {
+        ApiError(code.into()).into_response()
+    } else if open311 {
+        crate::web::public::open311::errors(xml, status, &[(status.as_u16(), code.message().to_string())])
+    } else {
+        code_page(code)
+    };
     // Keep the framework's status (e.g. 405 with its Allow header) when the code has another.
     *out.status_mut() = status;
     if let Some(allow) = res.headers().get(header::ALLOW) {

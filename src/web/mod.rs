@@ -8,6 +8,7 @@ pub mod limits;
 pub mod list;
 pub mod lists;
 pub mod pages;
+pub mod public;
 pub mod query;
 pub mod ui;
 
@@ -27,6 +28,8 @@ pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
     pub storage: crate::media::storage::Storage,
+    /// The public pages' limits and cache (per instance)
+    pub public: Arc<public::gate::Gate>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -38,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         // The service worker controls the whole site only when served from its root.
         .route("/sw.js", get(|| assets::serve(axum::extract::Path("sw.js".to_string()))))
         .merge(pages::routes())
+        .merge(public::routes(state.clone()))
         .nest("/api/v1", api::routes())
         .fallback(pages::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), auth::load_user))

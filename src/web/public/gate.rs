@@ -1,0 +1,150 @@
+//! What keeps anonymous traffic from slowing the office's pages: a per-client request limit
+//! (429 with a Chinese message), a small number of anonymous requests allowed to work at once
+//! (the rest wait briefly, then 503), and a short-lived cache of the public pages that everyone
+//! sees alike, so that a crowd reading the 曝光台 costs one rendering every half minute.
+
+use crate::domain::code::Code;
+use crate::error::AppError;
+use crate::web::AppState;
+use crate::web::auth::client_ip;
+use crate::web::error::{ApiError, error_page};
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+
+/// A handler marks a response as the same for everyone with this header (seconds to keep it).
+pub const CACHE_HEADER: &str = "x-cc-public-cache";
+/// Anonymous requests working at once; the others wait for a turn.
+const WORKING: usize = 2;
+const WAIT: Duration = Duration::from_secs(3);
+/// Clients remembered for the limit, and pages remembered in the cache, at most.
+const MAX_CLIENTS: usize = 100_000;
+const MAX_PAGES: usize = 2_000;
+const MAX_PAGE_BYTES: usize = 2 * 1024 * 1024;
+
+struct Cached {
+    at: Instant,
+    keep: Duration,
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+pub struct Gate {
+    windows: Mutex<HashMap<String, (Instant, u32)>>,
+    pages: Mutex<HashMap<String, Cached>>,
+    working: Semaphore,
+}
+
+impl Default for Gate {
+    fn default() -> Self {
+        Gate { windows: Mutex::default(), pages: Mutex::default(), working: Semaphore::new(WORKING) }
+    }
+}
+
+impl Gate {
+    /// Counts a request of a client in the current minute; false past the limit.
+    fn admit(&self, client: &str, per_minute: u32) -> bool {
+        let Ok(mut w) = self.windows.lock() else { return true };
+        let now = Instant::now();
+        if w.len() >= MAX_CLIENTS {
+            w.retain(|_, (start, _)| now.duration_since(*start) < Duration::from_secs(60));
+        }
+        let e = w.entry(client.to_string()).or_insert((now, 0));
+        if now.duration_since(e.0) >= Duration::from_secs(60) {
+            *e = (now, 0);
+        }
+        e.1 += 1;
+        e.1 <= per_minute.max(1)
+    }
+
+    fn cached(&self, key: &str) -> Option<Response> {
+        let pages = self.pages.lock().ok()?;
+        let c = pages.get(key).filter(|c| c.at.elapsed() < c.keep)?;
+        let mut res = Response::new(Body::from(c.body.clone()));
+        *res.status_mut() = c.status;
+        *res.headers_mut() = c.headers.clone();
+        res.headers_mut().insert("x-cache", HeaderValue::from_static("hit"));
+        Some(res)
+    }
+
+    fn remember(&self, key: String, keep: Duration, status: StatusCode, headers: HeaderMap, body: Bytes) {
+        let Ok(mut pages) = self.pages.lock() else { return };
+        if pages.len() >= MAX_PAGES {
+            pages.retain(|_, c| c.at.elapsed() < c.keep);
+            if pages.len() >= MAX_PAGES {
+                pages.clear();
+            }
+        }
+        pages.insert(key, Cached { at: Instant::now(), keep, status, headers, body });
+    }
+
+    /// Forgets every cached page (after a change the public should see at once, e.g. a new report).
+    pub fn forget(&self) {
+        if let Ok(mut p) = self.pages.lock() {
+            p.clear();
+        }
+    }
+}
+
+fn refuse(api: bool, code: Code, message: &str) -> Response {
+    let status = StatusCode::from_u16(code.status()).unwrap_or(StatusCode::TOO_MANY_REQUESTS);
+    let mut res =
+        if api { ApiError(AppError::refuse(code, message)).into_response() } else { error_page(status, message.into()) };
+    res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+    res
+}
+
+/// The middleware in front of every public page and the Open311 API.
+pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let ip = client_ip(&parts, &state.config.trusted_proxies);
+    let api = parts.uri.path().starts_with("/open311/") || parts.uri.path().ends_with(".json");
+    if !state.public.admit(&ip, state.config.public_per_minute) {
+        let message = "您的访问过于频繁，请一分钟后再试";
+        return open311_aware(api, &parts.uri, refuse(api, Code::RateLimited, message));
+    }
+    let key = format!("{}?{}", parts.uri.path(), parts.uri.query().unwrap_or(""));
+    let get = parts.method == axum::http::Method::GET;
+    if get && let Some(hit) = state.public.cached(&key) {
+        return hit;
+    }
+    let Ok(Ok(_turn)) = tokio::time::timeout(WAIT, state.public.working.acquire()).await else {
+        let message = "当前访问人数较多，请稍后再试";
+        return open311_aware(api, &parts.uri, refuse(api, Code::Busy, message));
+    };
+    let res = next.run(Request::from_parts(parts, body)).await;
+    let keep = res.headers().get(CACHE_HEADER).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    let Some(keep) = keep.filter(|_| get && res.status() == StatusCode::OK) else { return res };
+    let (mut parts, body) = res.into_parts();
+    parts.headers.remove(CACHE_HEADER);
+    parts.headers.insert(header::CACHE_CONTROL, HeaderValue::from_str(&format!("public, max-age={keep}")).unwrap());
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_PAGE_BYTES).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "页面过大").into_response();
+    };
+    state.public.remember(key, Duration::from_secs(keep), parts.status, parts.headers.clone(), bytes.clone());
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Open311 clients read errors in the spec's shape (a list of code and description) in the
+/// format they asked for.
+fn open311_aware(api: bool, uri: &axum::http::Uri, res: Response) -> Response {
+    if !api || !uri.path().starts_with("/open311/") {
+        return res;
+    }
+    let status = res.status();
+    let (code, message) = if status == StatusCode::TOO_MANY_REQUESTS {
+        (429, "您的访问过于频繁，请一分钟后再试")
+    } else {
+        (503, "当前访问人数较多，请稍后再试")
+    };
+    let mut out = super::open311::errors(uri.path().ends_with(".xml"), status, &[(code, message.to_string())]);
+    out.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+    out
+}

@@ -1,0 +1,38 @@
+//! The public side (no login): 随手拍 reports, the reporter's status page and feedback, the 公示
+//! pages (reports, closed problems with before/after photos, the 曝光台 of overdue problems,
+//! notices and the ranking), Atom/RSS feeds and the Open311 GeoReport v2 API. Everything here
+//! passes `gate::guard`: rate-limited per client, a few requests at work at once, and the pages
+//! that are the same for everyone cached for half a minute. No personal data is ever shown.
+
+mod feeds;
+pub mod gate;
+pub mod open311;
+mod pages;
+
+use super::AppState;
+use super::limits;
+use axum::Router;
+use axum::routing::{get, post};
+
+pub fn routes(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/public", get(pages::index))
+        .route("/public/closed", get(pages::closed))
+        .route("/public/exposure", get(pages::exposure))
+        .route("/public/notices", get(pages::notices))
+        .route("/public/notices/{id}", get(pages::notice))
+        .route("/public/notices/{id}/docx", get(pages::notice_docx))
+        .route("/public/report", get(pages::report_form).merge(limits::public_photos(post(pages::report_submit))))
+        .route("/public/report/nearby.json", get(pages::nearby))
+        .route("/public/report/support", post(pages::support))
+        .route("/public/report/poster", get(pages::poster))
+        .route("/public/report/qr.svg", get(pages::qr))
+        .route("/public/status", get(pages::status_form).post(pages::status_lookup))
+        .route("/public/s/{token}", get(pages::status_by_link))
+        .route("/public/status/feedback", post(pages::feedback))
+        .route("/public/photos/{id}", get(pages::photo))
+        .route("/public/feed.atom", get(feeds::atom))
+        .route("/public/feed.rss", get(feeds::rss))
+        .merge(open311::routes())
+        .layer(axum::middleware::from_fn_with_state(state, gate::guard))
+}
