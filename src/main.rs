@@ -68,6 +68,15 @@ enum Command {
     /// 用户管理 / manage accounts
     #[command(subcommand)]
     User(UserCommand),
+    /// 发放Open311接口密钥（只显示一次）/ issue an Open311 API key and print it (shown once)
+    #[command(name = "open311-key")]
+    Open311Key {
+        #[command(flatten)]
+        common: Common,
+        /// 使用该密钥的应用或单位 / the app or organisation the key is for
+        #[arg(long)]
+        name: String,
+    },
     /// 备份数据库与照片到新目录 / back up the database and the photos into a new folder
     Backup {
         #[command(flatten)]
@@ -224,6 +233,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             app.run_until_stopped().await
         }
         Command::User(cmd) => user_command(cmd).await,
+        Command::Open311Key { common, name } => {
+            let config = common.config()?;
+            init_logging(&config.log_format);
+            let db = open_db(&config).await?;
+            let system = CurrentUser::system();
+            let ctx = Ctx { db: &db, user: &system, request_id: "cli" };
+            let (k, key) = chuangcheng::service::reports::issue_key(&ctx, &name).await.map_err(explain)?;
+            eprintln!("已发放Open311接口密钥 / key issued for {}（编号 {}，请妥善保存，只显示这一次）", k.name, k.id);
+            println!("{key}");
+            Ok(())
+        }
         Command::Backup { common, out } => {
             let m = chuangcheng::backup::backup(&common.config()?, &out).await?;
             println!(

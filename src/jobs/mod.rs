@@ -41,6 +41,9 @@ pub async fn run_once(db: &Db, config: &Config, client: &reqwest::Client, base_u
     problems::index_pending(db).await?;
     db.checkpoint().await?;
     raise_alerts(db, config).await?;
+    // Reporters of closed problems are asked "解决了吗？满意吗？" (text message when configured).
+    crate::service::reports::ask_reporters(db, config, base_url).await?;
+    crate::service::reports::send_sms(db, config, client).await?;
     deliver(db, config, client, base_url).await
 }
 

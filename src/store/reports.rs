@@ -196,6 +196,7 @@ pub struct ReportFilter {
     /// Closed problems only / open only (public lists)
     pub closed: Option<bool>,
     pub since: Option<i64>,
+    pub until: Option<i64>,
 }
 
 fn filter_sql(db: &Db, f: &ReportFilter) -> Where {
@@ -213,7 +214,7 @@ fn filter_sql(db: &Db, f: &ReportFilter) -> Where {
         Some(false) => w.and("(q.state IS NULL OR q.state <> 'closed')".into()),
         None => {}
     }
-    w.compare("r.created_at >=", f.since);
+    w.range("r.created_at", f.since, f.until);
     w
 }
 

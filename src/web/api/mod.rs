@@ -11,6 +11,7 @@ mod notices;
 mod org;
 mod points;
 mod problems;
+mod reports;
 mod scoring;
 mod standards;
 mod tasks;
@@ -43,6 +44,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::me))
         .routes(routes!(auth::todo))
         .routes(routes!(dashboard::get))
+        .routes(routes!(reports::list))
+        .routes(routes!(reports::get))
+        .routes(routes!(reports::verify))
+        .routes(routes!(reports::void))
         .routes(routes!(auth::change_password))
         .routes(routes!(org::list, org::create))
         .routes(routes!(org::get, org::update, org::delete))
@@ -345,6 +350,7 @@ impl Modify for BearerAuth {
     components(schemas(ErrorBody, ErrorDetail)),
     tags((name = "auth", description = "登录与会话"), (name = "org", description = "区域"), (name = "units", description = "责任单位与通讯录"),
          (name = "teams", description = "督导组"), (name = "users", description = "用户"), (name = "audit", description = "审计日志"),
+         (name = "reports", description = "市民反映（随手拍、Open311）的核实"),
          (name = "calendar", description = "工作日历"), (name = "points", description = "点位与网格"),
          (name = "standards", description = "标准台账"), (name = "problems", description = "问题台账与整改闭环"), (name = "scoring", description = "千分制考核、排名与流动红旗"),
          (name = "dashboard", description = "数据看板"))

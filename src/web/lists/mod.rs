@@ -3,10 +3,12 @@
 
 pub mod admin;
 pub mod campaign;
+pub mod citizen;
 pub mod problems;
 pub mod registry;
 
 pub use admin::{Accounts, Areas, AuditLog, Teams, Units};
 pub use campaign::{Awards, Notices};
+pub use citizen::Reports;
 pub use problems::Problems;
 pub use registry::{Grids, Points};

@@ -17,6 +17,7 @@ mod photos;
 mod point_types;
 mod points;
 mod problems;
+mod reports;
 mod rounds;
 mod scores;
 pub mod standards;
@@ -137,6 +138,12 @@ fn points_routes() -> Router<AppState> {
 /// The problem ledger and its daily loop: filing, actions, KPIs, rounds, escalation.
 fn problems_routes() -> Router<AppState> {
     Router::new()
+        .route("/reports", get(list::show::<lists::Reports>))
+        .route("/reports/{id}", get(reports::detail))
+        .route("/reports/{id}/verify", post(reports::verify))
+        .route("/reports/{id}/void", post(reports::void))
+        .route("/open311/keys", get(reports::keys).post(reports::issue))
+        .route("/open311/keys/{id}/revoke", post(reports::revoke))
         .route("/problems", get(list::show::<lists::Problems>))
         .route("/kpi", get(kpi::page))
         .route("/dashboard", get(dashboard::page))
