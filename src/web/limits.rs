@@ -85,7 +85,9 @@ async fn gate(limit: usize, req: Request, next: Next) -> Response {
         || original.as_deref().unwrap_or(req.uri().path()).starts_with("/open311/");
     let account = req.extensions().get::<Auth>().and_then(|a| a.0.as_ref()).map(|u| u.id.clone());
     let peer = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string());
-    let Some(user) = account.or_else(|| public.then(|| format!("client:{}", peer.unwrap_or_default()))) else {
+    // The host keeps the servers of one process apart (tests run several side by side).
+    let host = req.headers().get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("").to_string();
+    let Some(user) = account.or_else(|| public.then(|| format!("client:{host}:{}", peer.unwrap_or_default()))) else {
         return next.run(req).await;
     };
     let declared = req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());

@@ -1,0 +1,425 @@
+//! Residents' reports end to end, over HTTP on both databases: 随手拍 with a photo, the refusals,
+//! "附近已有人反映" and "我也遇到", triage by the grid worker, the unit's fix, the reporter's status
+//! page and "not fixed" reopening the problem as rework, the text message asking them, and the
+//! public pages and feeds without personal data.
+
+use crate::fixtures::{jpeg_bytes, photo};
+use crate::helpers::*;
+use crate::both;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::sync::{Mutex, OnceLock};
+
+/// A point in the grid worker's area whose unit has a unit account: (point id, lng, lat, unit username).
+pub async fn point_in_grid_area(app: &TestApp) -> (String, f64, f64, String) {
+    let area = app.id_of("SELECT area_id FROM users WHERE username = 'grid'").await;
+    let ids = chuangcheng::store::org::subtree_ids(&app.db, &area).await.unwrap();
+    let list = ids.iter().map(|i| format!("'{i}'")).collect::<Vec<_>>().join(",");
+    let sql = format!(
+        "SELECT p.id, p.lng, p.lat, u.username FROM points p JOIN users u ON u.unit_id = p.unit_id AND u.role = 'unit_user' \
+         AND u.active = 1 WHERE p.active = 1 AND p.lng IS NOT NULL AND p.community_id IN ({list}) ORDER BY p.code LIMIT 1"
+    );
+    sqlx::query_as::<_, (String, f64, f64, String)>(&sql).fetch_one(&app.db.pool).await.expect(&sql)
+}
+
+/// The first category code of the published standard, as the report page offers it.
+pub async fn a_category(b: &Browser) -> String {
+    let (status, html) = b.get("/public/report").await;
+    assert_eq!(status, StatusCode::OK);
+    let at = html.find("<option value=\"0").expect("the form lists the standard's categories") + 15;
+    html[at..at + 4].to_string()
+}
+
+/// Files a 随手拍 report as a resident's browser would; (status, page).
+pub async fn submit(b: &Browser, fields: &[(&str, &str)], photos: Vec<Vec<u8>>) -> (StatusCode, String) {
+    let (_, html) = b.get("/public/report").await;
+    let csrf = extract_csrf(&html).expect("the report form carries a token");
+    let mut form = reqwest::multipart::Form::new().text("_csrf", csrf);
+    for (k, v) in fields {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    for (i, bytes) in photos.into_iter().enumerate() {
+        form = form.part("photos", reqwest::multipart::Part::bytes(bytes).file_name(format!("p{i}.jpg")));
+    }
+    let res = b.client.post(format!("{}/public/report", b.base)).multipart(form).send().await.unwrap();
+    let status = res.status();
+    (status, res.text().await.unwrap_or_default())
+}
+
+pub fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
+    let at = html.find(start).unwrap_or_else(|| panic!("{start} in page")) + start.len();
+    html[at..].split(end).next().unwrap()
+}
+
+/// The text messages the fake gateway received: (phone, text).
+static SMS: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
+static SMS_URL: OnceLock<String> = OnceLock::new();
+
+/// A text-message gateway on loopback (a real HTTP server on its own thread, shared by the tests
+/// of this binary; each test looks for its own phone number).
+fn sms_gateway() -> String {
+    SMS_URL
+        .get_or_init(|| {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let url = format!("http://{}/send", listener.local_addr().unwrap());
+            std::thread::spawn(move || {
+                for stream in listener.incoming().flatten() {
+                    let mut reader = BufReader::new(stream);
+                    let mut length = 0;
+                    loop {
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                            break;
+                        }
+                        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                            length = v.trim().parse().unwrap_or(0);
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    if reader.read_exact(&mut body).is_ok()
+                        && let Ok(v) = serde_json::from_slice::<Value>(&body)
+                    {
+                        let text = (v["phone"].as_str().unwrap_or("").to_string(), v["text"].as_str().unwrap_or("").to_string());
+                        SMS.lock().unwrap().push(text);
+                    }
+                    let mut s = reader.into_inner();
+                    let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+                }
+            });
+            url
+        })
+        .clone()
+}
+
+fn with_sms(c: &mut chuangcheng::config::Config) {
+    c.sms_url = sms_gateway();
+}
+
+both!(a_resident_reports_it_is_verified_fixed_and_reopened_when_not_fixed, configure with_sms, |app: TestApp| async move {
+    let resident = app.browser();
+    let (point, lng, lat, unit_user) = point_in_grid_area(&app).await;
+    let category = a_category(&resident).await;
+    let problems_before = app.scalar("SELECT COUNT(*) FROM problems").await;
+    let phone = format!("139{:08}", (lng * 1e6) as i64 % 100_000_000);
+    let (lng_s, lat_s) = (lng.to_string(), lat.to_string());
+    let fields = [
+        ("service_code", category.as_str()),
+        ("description", "人行道上堆了很多建筑垃圾"),
+        ("lng", lng_s.as_str()),
+        ("lat", lat_s.as_str()),
+        ("name", "张先生"),
+        ("phone", phone.as_str()),
+    ];
+    let (status, receipt) = submit(&resident, &fields, vec![jpeg_bytes(41)]).await;
+    assert_eq!(status, StatusCode::CREATED, "{receipt}");
+    let code = between(&receipt, "receipt-code\">", "<").to_string();
+    let link = between(&receipt, "id=\"private-link\" href=\"", "\"").to_string();
+    let path = &link[link.find("/public/s/").unwrap()..];
+    assert!(code.starts_with('R'), "{code}");
+    // Nothing is charged to a unit before verification.
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM problems").await, problems_before);
+
+    // Only staff who triage see the queue; the grid worker sees it in its area.
+    let unit = app.api_login(&unit_user).await;
+    assert_eq!(unit.get("/api/v1/reports").await.0, StatusCode::FORBIDDEN);
+    let grid = app.api_login("grid").await;
+    let (status, list) = grid.get("/api/v1/reports").await;
+    assert_eq!(status, StatusCode::OK);
+    let item = list["items"].as_array().unwrap().iter().find(|r| r["code"] == code.as_str()).expect("in the queue").clone();
+    let id = item["id"].as_str().unwrap().to_string();
+    let (_, detail) = grid.get(&format!("/api/v1/reports/{id}")).await;
+    assert_eq!(detail["reporter_phone"], format!("{}****{}", &phone[..3], &phone[7..]), "staff see the phone masked");
+    assert!(detail.get("reporter_email").is_none() && detail.get("client").is_none());
+    assert_eq!(detail["photos"].as_array().unwrap().len(), 1);
+
+    // Verified: a problem of source 市民上报 at the point, dispatched now, with the resident's photo.
+    let (status, verified) = grid.post(&format!("/api/v1/reports/{id}/verify"), json!({"point_id": point, "version": 1})).await;
+    assert_eq!(status, StatusCode::OK, "{verified}");
+    let pid = verified["problem_id"].as_str().unwrap().to_string();
+    let (_, d) = grid.get(&format!("/api/v1/problems/{pid}")).await;
+    let p = &d["problem"];
+    assert_eq!((p["source"].as_str(), p["state"].as_str()), (Some("citizen"), Some("dispatched")));
+    assert!(p["deadline_at"].as_i64().unwrap() > p["dispatched_at"].as_i64().unwrap());
+    let before = format!("SELECT COUNT(*) FROM photos WHERE owner_id = '{pid}' AND kind = 'before'");
+    assert_eq!(app.scalar(&before).await, 1);
+    let (status, again) = grid.post(&format!("/api/v1/reports/{id}/verify"), json!({"version": 2})).await;
+    assert_eq!((status, again["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("report_not_received")));
+
+    // The unit fixes it, the supervisor closes it.
+    unit.act_ok(&pid, "acknowledge", json!({})).await;
+    unit.act_ok(&pid, "submit_fix", json!({"note": "已清运建筑垃圾", "photos": [photo(42)]})).await;
+    let supervisor = app.api_login("supervisor").await;
+    supervisor.act_ok(&pid, "pass", json!({})).await;
+
+    // The reporter sees it closed, with the reply and the after-photo, and is asked.
+    let (status, page) = resident.get(path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("已核查办结") && page.contains("已清运建筑垃圾") && page.contains("解决了吗？满意吗？"), "{page}");
+    assert!(page.contains("/public/photos/"));
+    // By code and the phone's last four digits too; a wrong pair is refused in Chinese.
+    let (_, lookup) = resident.get("/public/status").await;
+    let csrf = extract_csrf(&lookup).unwrap();
+    let (status, wrong, _) =
+        resident.post_raw("/public/status", &[("_csrf", &csrf), ("code", &code), ("last4", "0000")]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(wrong.contains("受理编号或手机号后四位不正确"));
+    let (status, found, _) =
+        resident.post_raw("/public/status", &[("_csrf", &csrf), ("code", &code), ("last4", &phone[7..])]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(found.contains("已核查办结"));
+
+    // The text message went to the reporter's phone through the gateway.
+    let mut asked = false;
+    for _ in 0..100 {
+        asked = SMS.lock().unwrap().iter().any(|(to, text)| *to == phone && text.contains(&code) && text.contains("满意"));
+        if asked {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(asked, "the reporter gets a text message asking 解决了吗？满意吗？");
+
+    // "Not fixed": back to the unit as rework, on its list, its inbox told.
+    let token = path.trim_start_matches("/public/s/");
+    let (status, answered, _) = resident
+        .post_raw(
+            "/public/status/feedback",
+            &[("_csrf", &csrf), ("token", token), ("fixed", "false"), ("satisfaction", "1"), ("note", "垃圾又堆回来了")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answered}");
+    assert!(answered.contains("重新整改"));
+    let (_, d) = unit.get(&format!("/api/v1/problems/{pid}")).await;
+    let p = &d["problem"];
+    assert_eq!((p["state"].as_str(), p["rework_count"].as_i64()), (Some("dispatched"), Some(1)));
+    assert!(p["closed_at"].is_null() && p["deadline_at"].as_i64().unwrap() > chrono::Utc::now().timestamp_millis());
+    let (_, mine) = unit.get("/api/v1/problems?state=dispatched").await;
+    assert!(mine["items"].as_array().unwrap().iter().any(|x| x["id"] == pid.as_str()), "back in the unit's list");
+    let reopen = format!("SELECT COUNT(*) FROM problem_events WHERE problem_id = '{pid}' AND action = 'reopen'");
+    assert_eq!(app.scalar(&reopen).await, 1);
+    let told = format!("SELECT COUNT(*) FROM notifications WHERE problem_id = '{pid}' AND title LIKE '群众反映未解决%'");
+    assert!(app.scalar(&told).await >= 1);
+    let (status, twice, _) = resident
+        .post_raw("/public/status/feedback", &[("_csrf", &csrf), ("token", token), ("fixed", "true"), ("satisfaction", "5")])
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{twice}");
+
+    // Every step is audited with its actor; the public pages never show the reporter.
+    let audited = format!("SELECT COUNT(*) FROM audit_log WHERE object_id = '{id}' AND action IN ('create', 'verify', 'update')");
+    assert_eq!(app.scalar(&audited).await, 3);
+    let (_, public) = resident.get("/public?state=处置中").await;
+    assert!(public.contains(&code), "{public}");
+    assert!(!public.contains("张先生") && !public.contains(&phone));
+    let (_, feed) = resident.get("/public/feed.atom").await;
+    assert!(feed.contains(&code) && !feed.contains("张先生") && !feed.contains(&phone));
+});
+
+both!(refusals_are_clear_and_nothing_is_half_saved, |app: TestApp| async move {
+    let resident = app.browser();
+    let (_, lng, lat, _) = point_in_grid_area(&app).await;
+    let category = a_category(&resident).await;
+    let (lng_s, lat_s) = (lng.to_string(), lat.to_string());
+    let good = [("service_code", category.as_str()), ("description", "路灯不亮"), ("lng", lng_s.as_str()), ("lat", lat_s.as_str())];
+    // A robot fills the hidden field.
+    let mut robot = good.to_vec();
+    robot.push(("website", "http://spam.example"));
+    let (status, page) = submit(&resident, &robot, vec![jpeg_bytes(1)]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("页面内容异常"), "{page}");
+    // No photo, no position, an unknown category, a bad phone: all said at once, in Chinese.
+    let bad = [("service_code", "9999"), ("description", "灯"), ("phone", "12345")];
+    let (status, page) = submit(&resident, &bad, vec![]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    for said in ["请从列表中选择问题类别", "至少4个字", "请定位或在地图上选择", "手机号应为11位", "至少拍摄或选择1张"] {
+        assert!(page.contains(said), "{said} in {page}");
+    }
+    // A file that is not a photo.
+    let (status, page) = submit(&resident, &good, vec![b"not an image at all".to_vec()]).await;
+    assert!(status.is_client_error(), "{status}");
+    assert!(page.contains("图片") || page.contains("照片"), "{page}");
+    // Seven photos.
+    let (status, _) = submit(&resident, &good, (0..7).map(|i| jpeg_bytes(i)).collect()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    // A form from elsewhere (no token).
+    let form = reqwest::multipart::Form::new().text("service_code", category.clone()).text("description", "路灯不亮");
+    let res = app.browser().client.post(format!("{}/public/report", app.base)).multipart(form).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM reports").await, 0, "nothing was saved");
+    let orphans = "SELECT COUNT(*) FROM photos WHERE owner_type = 'report'";
+    assert_eq!(app.scalar(orphans).await, 0);
+});
+
+both!(near_reports_are_suggested_and_a_supporter_counts_once, |app: TestApp| async move {
+    let resident = app.browser();
+    let (_, lng, lat, _) = point_in_grid_area(&app).await;
+    let category = a_category(&resident).await;
+    let (lng_s, lat_s) = (lng.to_string(), lat.to_string());
+    let fields = [("service_code", category.as_str()), ("description", "井盖松动有响声"), ("lng", lng_s.as_str()), ("lat", lat_s.as_str())];
+    let (status, receipt) = submit(&resident, &fields, vec![jpeg_bytes(7)]).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert!(receipt.contains("只能通过上面的链接查询"), "no phone: the private link is the only way back");
+    let code = between(&receipt, "receipt-code\">", "<").to_string();
+    // 100 m away: suggested; 2 km away: not.
+    let near = format!("/public/report/nearby.json?lng={}&lat={}&service_code={category}", lng + 0.0009, lat);
+    let (_, body) = resident.get(&near).await;
+    let v: Value = serde_json::from_str(&body).unwrap();
+    let first = &v["similar"][0];
+    assert_eq!((first["code"].as_str(), first["same_category"].as_bool()), (Some(code.as_str()), Some(true)));
+    assert!(first.get("reporter_phone").is_none());
+    let far = format!("/public/report/nearby.json?lng={}&lat={}&service_code={category}", lng + 0.02, lat);
+    let (_, body) = resident.get(&far).await;
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["similar"], json!([]));
+    // "我也遇到" from another resident: counted once.
+    let other = app.browser();
+    let (_, html) = other.get("/public/report").await;
+    let csrf = extract_csrf(&html).unwrap();
+    let (status, body, _) = other.post_raw("/public/report/support", &[("_csrf", &csrf), ("code", &code)]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["supporters"], 1);
+    let (status, body, _) = other.post_raw("/public/report/support", &[("_csrf", &csrf), ("code", &code)]).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(body.contains("已表示遇到过"), "{body}");
+    assert_eq!(app.scalar("SELECT supporters FROM reports").await, 1);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM reports").await, 1, "a supporter is not a new report");
+});
+
+fn strict_limits(c: &mut chuangcheng::config::Config) {
+    c.reports_per_hour = 2;
+    c.public_per_minute = 40;
+}
+
+both!(rate_limits_answer_429_in_chinese, configure strict_limits, |app: TestApp| async move {
+    let resident = app.browser();
+    let (_, lng, lat, _) = point_in_grid_area(&app).await;
+    let category = a_category(&resident).await;
+    let (lng_s, lat_s) = (lng.to_string(), lat.to_string());
+    let fields = [("service_code", category.as_str()), ("description", "绿化带里有垃圾"), ("lng", lng_s.as_str()), ("lat", lat_s.as_str())];
+    for i in 0..2 {
+        assert_eq!(submit(&resident, &fields, vec![jpeg_bytes(i)]).await.0, StatusCode::CREATED);
+    }
+    let (status, page) = submit(&resident, &fields, vec![jpeg_bytes(9)]).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(page.contains("一小时后再试"), "{page}");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM reports").await, 2);
+    // Reading the public pages: past the minute's allowance, 429 with a Chinese page and Retry-After.
+    let mut refused = None;
+    for _ in 0..60 {
+        let res = resident.get_raw("/public/exposure").await;
+        if res.status() == StatusCode::TOO_MANY_REQUESTS {
+            refused = Some((res.headers().get("retry-after").cloned(), res.text().await.unwrap()));
+            break;
+        }
+    }
+    let (retry, body) = refused.expect("the public pages are rate limited");
+    assert_eq!(retry.unwrap(), "60");
+    assert!(body.contains("访问过于频繁"), "{body}");
+    // Staff pages are not limited with them.
+    let admin = app.login("admin").await;
+    assert_eq!(admin.get("/problems").await.0, StatusCode::OK);
+    // Open311 clients get the spec's error list.
+    let res = resident.get_raw("/open311/v2/services.json").await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v[0]["code"], 429);
+});
+
+both!(a_voided_report_says_why_in_public_and_charges_no_one, |app: TestApp| async move {
+    let resident = app.browser();
+    let (_, lng, lat, _) = point_in_grid_area(&app).await;
+    let category = a_category(&resident).await;
+    let (lng_s, lat_s) = (lng.to_string(), lat.to_string());
+    let fields = [("service_code", category.as_str()), ("description", "小区内部装修噪音"), ("lng", lng_s.as_str()), ("lat", lat_s.as_str())];
+    let (_, receipt) = submit(&resident, &fields, vec![jpeg_bytes(3)]).await;
+    let code = between(&receipt, "receipt-code\">", "<").to_string();
+    let problems = app.scalar("SELECT COUNT(*) FROM problems").await;
+    let office = app.login("admin").await;
+    let id = app.id_of(&format!("SELECT id FROM reports WHERE code = '{code}'")).await;
+    let (_, page) = office.get(&format!("/reports/{id}")).await;
+    assert!(page.contains("核实立案并派单") && page.contains("不予立案"));
+    let (status, page, _) = office.post(&format!("/reports/{id}/void"), &[("version", "1"), ("reason", "")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("将向市民公开"), "{page}");
+    let reason = "属物业管理范围，已转小区物业处理";
+    let (status, _, location) = office.post(&format!("/reports/{id}/void"), &[("version", "1"), ("reason", reason)]).await;
+    assert_eq!((status, location.as_deref()), (StatusCode::SEE_OTHER, Some("/reports")));
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM problems").await, problems);
+    let (_, public) = resident.get("/public?state=不予立案").await;
+    assert!(public.contains(&code) && public.contains(reason));
+    let photo = app.id_of(&format!("SELECT id FROM photos WHERE owner_id = '{id}'")).await;
+    assert_eq!(resident.get(&format!("/public/photos/{photo}")).await.0, StatusCode::NOT_FOUND, "a voided report's photo stays private");
+    let (_, xml) = resident.get(&format!("/open311/v2/requests/{code}.json")).await;
+    let v: Value = serde_json::from_str(&xml).unwrap();
+    assert_eq!(v[0]["status"], "closed");
+    assert!(v[0]["status_notes"].as_str().unwrap().contains(reason));
+});
+
+both!(public_pages_show_fixes_the_exposure_board_and_feeds, |app: TestApp| async move {
+    let anyone = app.browser();
+    // A problem found, fixed and closed with its photos.
+    let (point, item) = crate::fixtures::road_point(&app).await;
+    let supervisor = app.api_login("supervisor").await;
+    let body = json!({"point_id": point, "standard_item_id": item, "description": "垃圾桶满溢", "source": "supervision"});
+    let (status, p) = crate::fixtures::file(&supervisor, body).await;
+    assert_eq!(status, StatusCode::CREATED, "{p}");
+    let pid = p["id"].as_str().unwrap();
+    let lead = app.api_login("lead").await;
+    lead.act_ok(pid, "acknowledge", json!({})).await;
+    lead.act_ok(pid, "submit_fix", json!({"note": "已清理", "photos": [photo(77)]})).await;
+    supervisor.act_ok(pid, "pass", json!({})).await;
+    // Closed problems with their before and after photos.
+    let (status, closed) = anyone.get("/public/closed").await;
+    assert_eq!(status, StatusCode::OK);
+    let shown = closed.matches("alt=\"整改后\"").count();
+    assert!(shown > 0, "the demo city has fixed problems with after-photos");
+    let photo_id = between(&closed, "src=\"/public/photos/", "\"").to_string();
+    let res = anyone.get_raw(&format!("/public/photos/{photo_id}")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "image/jpeg");
+    // The 曝光台: open problems past their deadline, as many as the ledger holds.
+    let overdue = app
+        .scalar(&format!(
+            "SELECT COUNT(*) FROM problems WHERE state IN ('dispatched', 'acknowledged', 'submitted') AND deadline_at < {}",
+            chrono::Utc::now().timestamp_millis()
+        ))
+        .await;
+    let (_, exposure) = anyone.get("/public/exposure").await;
+    assert!(exposure.contains(&format!("共 {overdue} 条")), "exposure counts {overdue}");
+    // Filtered by street: a street's count is at most the city's.
+    let street = app.id_of("SELECT id FROM org_nodes WHERE level = 'street' ORDER BY code LIMIT 1").await;
+    let (_, one_street) = anyone.get(&format!("/public/exposure?area={street}")).await;
+    let n: i64 = between(&one_street, "共 ", " 条").parse().unwrap();
+    assert!(n <= overdue);
+    // Pages that are the same for everyone are served from the cache the second time.
+    let first = anyone.get_raw("/public/closed?page=1").await;
+    assert!(first.headers().get("x-cache").is_none());
+    let second = anyone.get_raw("/public/closed?page=1").await;
+    assert_eq!(second.headers()["x-cache"], "hit");
+    assert!(second.headers()["cache-control"].to_str().unwrap().starts_with("public"));
+    // No staff names, phones or people on the public pages.
+    let lead_phone = app.id_of("SELECT lead_phone FROM points WHERE lead_phone <> '' ORDER BY code LIMIT 1").await;
+    for page in [&closed, &exposure] {
+        assert!(!page.contains(&lead_phone) && !page.contains("负责人"));
+    }
+    // Feeds: well-formed, with zones on every time.
+    let (status, atom) = anyone.get("/public/feed.atom?kind=closed").await;
+    assert_eq!(status, StatusCode::OK);
+    crate::open311::well_formed(&atom);
+    let (status, rss) = anyone.get("/public/feed.rss").await;
+    assert_eq!(status, StatusCode::OK);
+    crate::open311::well_formed(&rss);
+    // The notices page: published notices and the published ranking.
+    let (status, notices) = anyone.get("/public/notices").await;
+    assert_eq!(status, StatusCode::OK);
+    let published = app.scalar("SELECT COUNT(*) FROM notices WHERE status = 'published'").await;
+    assert_eq!(notices.matches("下载Word").count() as i64, published.min(50));
+    if published > 0 {
+        assert!(notices.contains("千分制排名"), "the ranking of the latest published week");
+    } else {
+        assert!(notices.contains("暂无已发布的通报") && !notices.contains("千分制排名"));
+    }
+    // The poster carries a QR code of the report page.
+    let (status, poster) = anyone.get("/public/report/poster").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(poster.contains("<svg") && poster.contains("/public/report"));
+});
