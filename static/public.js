@@ -50,12 +50,42 @@
       map.setView([la, ln], zoom || map.getZoom());
     }
     checkSimilar();
+    loadPlaces(la, ln);
+  }
+  // Nearby public places (roads, markets, stops) to pick from, and as landmarks on a map
+  // without tiles.
+  var placesBox = document.getElementById('places'), placeLayer = null, placesAt = null;
+  function loadPlaces(la, ln) {
+    if (placesAt && Math.abs(placesAt[0] - la) < 0.002 && Math.abs(placesAt[1] - ln) < 0.002) { return; }
+    placesAt = [la, ln];
+    fetch('/public/report/places.json?lng=' + ln + '&lat=' + la, { credentials: 'same-origin' })
+      .then(function (r) { return r.ok ? r.json() : { places: [] }; }).then(function (d) {
+        placesBox.innerHTML = '';
+        if (placeLayer) { placeLayer.remove(); }
+        if (map) { placeLayer = L.layerGroup().addTo(map); }
+        d.places.forEach(function (p) {
+          if (placeLayer) {
+            L.circleMarker([p.lat, p.lng], { radius: 4, color: '#666', weight: 1, fillOpacity: 0.6, interactive: false })
+              .bindTooltip(esc(p.name), { permanent: true, direction: 'right', className: 'area-label' }).addTo(placeLayer);
+          }
+          var b = document.createElement('button'); b.type = 'button'; b.className = 'btn small';
+          b.textContent = p.name + '（' + Math.round(p.distance_m) + '米）';
+          b.addEventListener('click', function () {
+            var addr = document.getElementById('address');
+            if (!addr.value) { addr.value = p.name + '附近'; }
+            setPoint(p.lat, p.lng, 18);
+            status.textContent = '已选定：' + p.name;
+          });
+          placesBox.appendChild(b);
+        });
+      }).catch(function () {});
   }
   if (pick && window.L) {
     gcj = pick.getAttribute('data-gcj') === 'true';
     map = baseMap(pick);
     var c = (pick.getAttribute('data-center') || '30.52,117.05').split(',');
     map.setView([parseFloat(c[0]), parseFloat(c[1])], 15);
+    loadPlaces(parseFloat(c[0]), parseFloat(c[1]));
     map.on('click', function (e) { setPoint(e.latlng.lat, e.latlng.lng); status.textContent = '已在地图上选定位置'; });
     if (lat.value && lng.value) { setPoint(parseFloat(lat.value), parseFloat(lng.value), 17); }
   }

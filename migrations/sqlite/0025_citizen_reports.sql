@@ -41,6 +41,7 @@ CREATE INDEX reports_community ON reports(community_id, created_at);
 CREATE INDEX reports_problem ON reports(problem_id);
 CREATE INDEX reports_lat ON reports(lat, lng);
 CREATE INDEX reports_client ON reports(client, created_at);
+CREATE INDEX reports_feedback ON reports(feedback_at);
 
 -- "我也遇到": one support per client and report.
 CREATE TABLE report_supporters (

@@ -3,6 +3,7 @@
 //! branches and the government service hall; 4 supervision teams; one account per role.
 //! Content is deterministic; `scale` adds copies of the district for load tests.
 
+pub mod citizen;
 pub mod history;
 mod names;
 pub mod problems;

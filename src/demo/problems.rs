@@ -52,6 +52,8 @@ pub(super) async fn as_user(db: &Db, username: &str) -> AppResult<CurrentUser> {
 pub struct Seeded {
     pub history: super::history::Replayed,
     pub today: usize,
+    /// Residents' reports (随手拍)
+    pub reports: usize,
 }
 
 pub async fn seed(db: &Db, storage: &Storage) -> AppResult<Seeded> {
@@ -123,7 +125,8 @@ pub async fn seed(db: &Db, storage: &Storage) -> AppResult<Seeded> {
         act(&l, storage, &p.id, Action::RequestExtension, ask, vec![]).await?;
     }
     scoring(db).await?;
-    Ok(Seeded { history, today: filed.len() })
+    let reports = super::citizen::seed(db, storage).await?;
+    Ok(Seeded { history, today: filed.len(), reports })
 }
 
 /// Scoring activity for the demo: a commendation, a clean inspection at a bank branch, and this

@@ -37,6 +37,10 @@ pub struct Kpi {
     pub evidence_warning_rate: Option<f64>,
     /// Mean hours from dispatch to close
     pub mean_hours_to_close: Option<f64>,
+    /// 群众满意率 reporters satisfied (满意 or better) / reporters who rated
+    pub satisfaction_rate: Option<f64>,
+    /// 群众反映未解决率 problems reopened because the reporter said not fixed / due
+    pub reopen_rate: Option<f64>,
 }
 
 fn rate(n: i64, d: i64) -> Option<f64> {
@@ -58,6 +62,7 @@ pub fn compute(cases: &[CaseFacts]) -> Kpi {
         flagged: count(|c| c.flagged),
         timed: minutes.len() as i64,
         minutes_to_close: minutes.iter().sum(),
+        ..Default::default()
     })
 }
 
@@ -80,6 +85,14 @@ pub struct Counts {
     pub timed: i64,
     #[serde(skip)]
     pub minutes_to_close: i64,
+    /// Problems whose reporter answered "满意吗" / answered 满意 or better
+    #[sqlx(default)]
+    pub rated: i64,
+    #[sqlx(default)]
+    pub satisfied: i64,
+    /// Problems reopened because the reporter said they were not fixed
+    #[sqlx(default)]
+    pub reopened: i64,
 }
 
 impl std::ops::Deref for Kpi {
@@ -102,6 +115,9 @@ impl std::ops::AddAssign for Counts {
         self.flagged += o.flagged;
         self.timed += o.timed;
         self.minutes_to_close += o.minutes_to_close;
+        self.rated += o.rated;
+        self.satisfied += o.satisfied;
+        self.reopened += o.reopened;
     }
 }
 
@@ -116,6 +132,8 @@ pub fn from_counts(c: Counts) -> Kpi {
         evidence_warning_rate: rate(c.flagged, c.disposed),
         mean_hours_to_close: (c.timed > 0)
             .then(|| (c.minutes_to_close as f64 / c.timed as f64 / 60.0 * 10.0).round() / 10.0),
+        satisfaction_rate: rate(c.satisfied, c.rated),
+        reopen_rate: rate(c.reopened, c.due),
         counts: c,
     }
 }

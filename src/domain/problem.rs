@@ -216,7 +216,9 @@ pub fn transition(facts: Facts, action: Action, actor: Actor) -> Result<Outcome,
     // A closed problem its reporter says is not fixed goes back to the unit as rework.
     if action == A::Reopen {
         return match s {
-            S::Closed => Ok(Outcome { state: S::Dispatched, extension_pending: false, transfer_pending: false, rework: true }),
+            S::Closed => {
+                Ok(Outcome { state: S::Dispatched, extension_pending: false, transfer_pending: false, rework: true })
+            }
             _ => refuse(Code::WrongState, format!("只有已销号的问题可以“{}”", action.label())),
         };
     }

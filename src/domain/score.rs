@@ -9,6 +9,14 @@ use super::problem::{Source, State};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
+pub fn default_reopen_points() -> f64 {
+    -5.0
+}
+
+pub fn default_dissatisfied_points() -> f64 {
+    -2.0
+}
+
 crate::vocab! {
     /// Who is scored.
     pub enum Class: "评分对象类别" {
@@ -29,6 +37,8 @@ crate::vocab! {
         Found("found", "发现问题"),
         Overdue("overdue", "逾期"),
         Rework("rework", "返工"),
+        Reopen("reopen", "群众反映未解决"),
+        Dissatisfied("dissatisfied", "群众不满意"),
         Repeat("repeat", "重复问题"),
         Commendation("commendation", "表扬"),
         RedFlag("red_flag", "流动红旗"),
@@ -81,6 +91,12 @@ pub struct RuleSet {
     pub overdue_per_day_points: f64,
     /// Each failed re-check (返工)
     pub rework_points: f64,
+    /// Each time a reporter says a closed problem is not fixed and it is reopened (群众反映未解决)
+    #[serde(default = "default_reopen_points")]
+    pub reopen_points: f64,
+    /// Each reporter who rates the handling 不满意 or 非常不满意 (群众不满意)
+    #[serde(default = "default_dissatisfied_points")]
+    pub dissatisfied_points: f64,
     /// A problem at a point where the same category was found within `repeat_days` before
     pub repeat_points: f64,
     pub repeat_days: i64,
@@ -185,6 +201,8 @@ impl RuleSet {
             overdue_points: -5.0,
             overdue_per_day_points: -2.0,
             rework_points: -3.0,
+            reopen_points: default_reopen_points(),
+            dissatisfied_points: default_dissatisfied_points(),
             repeat_points: -5.0,
             repeat_days: 7,
             commendation_points: 10.0,
@@ -236,6 +254,8 @@ impl RuleSet {
             ("overdue_points", self.overdue_points, "逾期扣分"),
             ("overdue_per_day_points", self.overdue_per_day_points, "逾期每日扣分"),
             ("rework_points", self.rework_points, "返工扣分"),
+            ("reopen_points", self.reopen_points, "群众反映未解决扣分"),
+            ("dissatisfied_points", self.dissatisfied_points, "群众不满意扣分"),
             ("repeat_points", self.repeat_points, "重复问题扣分"),
         ] {
             if v > 0.0 {
@@ -329,6 +349,10 @@ pub struct ProblemFact {
     pub closed_at: Option<i64>,
     /// When each failed re-check happened
     pub reworks: Vec<i64>,
+    /// When its reporter said it was not fixed (and it was reopened)
+    pub reopens: Vec<i64>,
+    /// When its reporter rated the handling 不满意 or worse
+    pub dissatisfied: Vec<i64>,
     /// Working days the problem stayed open after its deadline (up to its close or now)
     pub overdue_working_days: i64,
 }
@@ -440,6 +464,14 @@ fn problem_entries(
     for &at in p.reworks.iter().filter(|&&t| inside(t)) {
         let note = format!("问题 {} 核查未通过，返工", p.code);
         out.push(problem_entry(p, at, EntryKind::Rework, tenths(rules.rework_points), note));
+    }
+    for &at in p.reopens.iter().filter(|&&t| inside(t) && rules.reopen_points != 0.0) {
+        let note = format!("问题 {} 销号后反映人表示未解决，重新办理", p.code);
+        out.push(problem_entry(p, at, EntryKind::Reopen, tenths(rules.reopen_points), note));
+    }
+    for &at in p.dissatisfied.iter().filter(|&&t| inside(t) && rules.dissatisfied_points != 0.0) {
+        let note = format!("问题 {} 反映人对办理结果不满意", p.code);
+        out.push(problem_entry(p, at, EntryKind::Dissatisfied, tenths(rules.dissatisfied_points), note));
     }
 }
 
@@ -614,6 +646,8 @@ mod tests {
             deadline_at: None,
             closed_at: None,
             reworks: Vec::new(),
+            reopens: Vec::new(),
+            dissatisfied: Vec::new(),
             overdue_working_days: 0,
         }
     }

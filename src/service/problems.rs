@@ -221,7 +221,8 @@ pub async fn file_verified(w: &mut Write<'_>, v: Verified) -> AppResult<Problem>
         super::calendar::load(ctx_db).await?
     };
     let limit = v.item.as_ref().map(limit_of).unwrap_or(Limit::WorkingDays(1));
-    let deadline = rules::deadline(&cal, IronRule::default(), crate::domain::time::to_local(now), Source::Citizen, limit);
+    let deadline =
+        rules::deadline(&cal, IronRule::default(), crate::domain::time::to_local(now), Source::Citizen, limit);
     let f = Filing {
         point: v.point,
         source: Source::Citizen,

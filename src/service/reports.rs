@@ -197,7 +197,9 @@ pub async fn submit(
     let id = new_id();
     let mut stored = Vec::with_capacity(photos.len());
     for bytes in photos {
-        stored.push(super::photos::prepare(storage, (PhotoOwner::Report, &id, PhotoKind::Before), bytes, None, &ctx).await?);
+        stored.push(
+            super::photos::prepare(storage, (PhotoOwner::Report, &id, PhotoKind::Before), bytes, None, &ctx).await?,
+        );
     }
     let place = locate(db, at).await?;
     let token = hex::encode(rand::random::<[u8; 16]>());
@@ -288,7 +290,12 @@ pub struct Nearby {
 }
 
 /// Active points within `meters` of a position (of one unit when given), nearest first.
-pub async fn nearest_points(db: &Db, (lng, lat): (f64, f64), meters: f64, unit: Option<&str>) -> AppResult<Vec<Nearby>> {
+pub async fn nearest_points(
+    db: &Db,
+    (lng, lat): (f64, f64),
+    meters: f64,
+    unit: Option<&str>,
+) -> AppResult<Vec<Nearby>> {
     let dlat = meters / 111_000.0;
     let dlng = meters / (111_000.0 * lat.to_radians().cos().max(0.1));
     let mut rows: Vec<Nearby> = sqlx::query_as(
@@ -392,11 +399,12 @@ pub async fn support(db: &Db, config: &Config, sender: &Sender, code: &str) -> A
     }
     let now = now_ms();
     let since = now - 3_600_000;
-    let supported: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM report_supporters WHERE client = $1 AND created_at >= $2")
-        .bind(&sender.client)
-        .bind(since)
-        .fetch_one(&db.pool)
-        .await?;
+    let supported: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM report_supporters WHERE client = $1 AND created_at >= $2")
+            .bind(&sender.client)
+            .bind(since)
+            .fetch_one(&db.pool)
+            .await?;
     if supported + store::sent_by(db, &sender.client, since).await? >= 3 * config.reports_per_hour as i64 {
         return Err(AppError::refuse(Code::ReportLimit, Code::ReportLimit.message()));
     }
@@ -665,7 +673,9 @@ pub async fn status(db: &Db, r: &Report) -> AppResult<Status> {
     let row = store::public_row(db, &r.id).await?.ok_or(AppError::NotFound)?;
     let mut stages = vec![Stage { at: r.created_at, label: "已受理", note: format!("受理编号 {}", r.code) }];
     match (r.state, r.triaged_at) {
-        (ReportState::Voided, Some(at)) => stages.push(Stage { at, label: "不予立案", note: r.public_note.clone() }),
+        (ReportState::Voided, Some(at)) => {
+            stages.push(Stage { at, label: "不予立案", note: r.public_note.clone() })
+        }
         (ReportState::Verified, Some(at)) => stages.push(Stage { at, label: "已核实立案", note: String::new() }),
         _ => {}
     }
@@ -676,8 +686,8 @@ pub async fn status(db: &Db, r: &Report) -> AppResult<Status> {
     if let Some(pid) = &r.problem_id {
         for e in problem_store::events(db, pid).await? {
             let reopened = e.action == Step::Act(Action::Reopen);
-            let visible = matches!(e.action, Step::Act(a) if a != Action::Verify) && e.from_state != Some(e.to_state)
-                || reopened;
+            let visible =
+                matches!(e.action, Step::Act(a) if a != Action::Verify) && e.from_state != Some(e.to_state) || reopened;
             if let (true, Some(label)) = (visible, rules::public_stage(e.to_state, reopened)) {
                 let note = if reopened { e.note.clone() } else { String::new() };
                 stages.push(Stage { at: e.at, label, note });
@@ -765,7 +775,11 @@ pub async fn feedback(db: &Db, storage: &Storage, r: &Report, input: FeedbackInp
         office.role = Role::Admin;
         let ctx = Ctx { db, user: &office, request_id: "" };
         let p = problem_store::get(db, pid).await?.ok_or(AppError::NotFound)?;
-        let reason = if note.is_empty() { format!("反映人 {} 表示问题未解决", r.code) } else { format!("反映人：{note}") };
+        let reason = if note.is_empty() {
+            format!("反映人 {} 表示问题未解决", r.code)
+        } else {
+            format!("反映人：{note}")
+        };
         let input = super::problems::ActInput { reason, version: Some(p.version), ..Default::default() };
         super::problems::act(&ctx, storage, pid, Action::Reopen, input, Vec::new()).await?;
     }
@@ -864,8 +878,15 @@ pub async fn revoke_key(ctx: &Ctx<'_>, id: &str) -> AppResult<()> {
     let now = w.now;
     if store::revoke_key(w.conn(), id, now).await? {
         let after = serde_json::json!({"name": k.name, "revoked": true});
-        w.audit(crate::domain::audit::Verb::Delete, k_object(), &k.id, &crate::store::record::Insert::label(&k), None, Some(after))
-            .await?;
+        w.audit(
+            crate::domain::audit::Verb::Delete,
+            k_object(),
+            &k.id,
+            &crate::store::record::Insert::label(&k),
+            None,
+            Some(after),
+        )
+        .await?;
     }
     w.commit().await
 }

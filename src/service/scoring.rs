@@ -301,12 +301,21 @@ async fn each_entries(
         }
         let now = now_ms();
         let mut reworks: HashMap<String, Vec<i64>> = HashMap::new();
-        for (id, at) in fails {
-            reworks.entry(id).or_default().push(at);
+        let mut reopens: HashMap<String, Vec<i64>> = HashMap::new();
+        let mut dissatisfied: HashMap<String, Vec<i64>> = HashMap::new();
+        for (id, at, what) in fails {
+            let to = match what.as_str() {
+                "reopen" => &mut reopens,
+                "dissatisfied" => &mut dissatisfied,
+                _ => &mut reworks,
+            };
+            to.entry(id).or_default().push(at);
         }
         let to_fact = |r: store::FactRow| -> Option<ProblemFact> {
             Some(ProblemFact {
                 reworks: reworks.get(&r.id).cloned().unwrap_or_default(),
+                reopens: reopens.get(&r.id).cloned().unwrap_or_default(),
+                dissatisfied: dissatisfied.get(&r.id).cloned().unwrap_or_default(),
                 overdue_working_days: r
                     .deadline_at
                     .map(|d| overdue_days(&cal, d, r.closed_at.unwrap_or(now)))

@@ -558,7 +558,10 @@ pub async fn kpi_counts(
          CAST(SUM(CASE WHEN q.state = 'closed' AND q.dispatched_at IS NOT NULL AND q.closed_at IS NOT NULL \
               THEN (q.closed_at - q.dispatched_at) / 60000 ELSE 0 END) AS BIGINT) AS minutes_to_close, \
          SUM(CASE WHEN q.deadline_at IS NOT NULL AND ((q.state = 'closed' AND q.closed_at > q.deadline_at) \
-              OR (q.state IN ('dispatched', 'acknowledged', 'submitted') AND {now} > q.deadline_at)) THEN 1 ELSE 0 END) AS late \
+              OR (q.state IN ('dispatched', 'acknowledged', 'submitted') AND {now} > q.deadline_at)) THEN 1 ELSE 0 END) AS late, \
+         SUM(CASE WHEN q.source = 'citizen' AND EXISTS (SELECT 1 FROM reports r WHERE r.problem_id = q.id AND r.satisfaction IS NOT NULL) THEN 1 ELSE 0 END) AS rated, \
+         SUM(CASE WHEN q.source = 'citizen' AND EXISTS (SELECT 1 FROM reports r WHERE r.problem_id = q.id AND r.satisfaction >= 4) THEN 1 ELSE 0 END) AS satisfied, \
+         SUM(CASE WHEN q.rework_count > 0 AND EXISTS (SELECT 1 FROM problem_events e WHERE e.problem_id = q.id AND e.action = 'reopen') THEN 1 ELSE 0 END) AS reopened \
          FROM {from}{} GROUP BY {key}) g {names}",
         w.sql()
     );

@@ -110,12 +110,7 @@ pub async fn sent_by(db: &Db, client: &str, since: i64) -> Result<i64, sqlx::Err
 
 /// Reports not voided inside a box around a position since a time, newest first (for
 /// "附近已有人反映"; the caller measures the exact distance).
-pub async fn around(
-    db: &Db,
-    (lng, lat): (f64, f64),
-    meters: f64,
-    since: i64,
-) -> Result<Vec<PublicRow>, sqlx::Error> {
+pub async fn around(db: &Db, (lng, lat): (f64, f64), meters: f64, since: i64) -> Result<Vec<PublicRow>, sqlx::Error> {
     let dlat = meters / 111_000.0;
     let dlng = meters / (111_000.0 * lat.to_radians().cos().max(0.1));
     let sql = format!(
@@ -145,7 +140,10 @@ pub async fn support(conn: &mut AnyConnection, report_id: &str, client: &str, no
     .rows_affected()
         == 1;
     if added {
-        sqlx::query("UPDATE reports SET supporters = supporters + 1 WHERE id = $1").bind(report_id).execute(conn).await?;
+        sqlx::query("UPDATE reports SET supporters = supporters + 1 WHERE id = $1")
+            .bind(report_id)
+            .execute(conn)
+            .await?;
     }
     Ok(added)
 }
@@ -318,7 +316,10 @@ pub async fn keys(db: &Db) -> Result<Vec<ApiKey>, sqlx::Error> {
 }
 
 pub async fn key(db: &Db, id: &str) -> Result<Option<ApiKey>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {KEY_COLS} FROM open311_keys WHERE id = $1")).bind(id).fetch_optional(&db.pool).await
+    sqlx::query_as(&format!("SELECT {KEY_COLS} FROM open311_keys WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await
 }
 
 pub async fn key_by_hash(db: &Db, hash: &str) -> Result<Option<ApiKey>, sqlx::Error> {
@@ -407,11 +408,16 @@ pub async fn claim_sms(db: &Db, now: i64, lease_ms: i64) -> Result<Vec<Sms>, sql
 
 pub async fn sms_done(db: &Db, id: &str, result: Result<i64, (String, Option<i64>)>) -> Result<(), sqlx::Error> {
     match result {
-        Ok(at) => sqlx::query("UPDATE sms_outbox SET state = 'sent', sent_at = $1, error = '' WHERE id = $2").bind(at).bind(id),
-        Err((error, Some(retry_at))) => {
-            sqlx::query("UPDATE sms_outbox SET next_at = $1, error = $2 WHERE id = $3").bind(retry_at).bind(error).bind(id)
+        Ok(at) => sqlx::query("UPDATE sms_outbox SET state = 'sent', sent_at = $1, error = '' WHERE id = $2")
+            .bind(at)
+            .bind(id),
+        Err((error, Some(retry_at))) => sqlx::query("UPDATE sms_outbox SET next_at = $1, error = $2 WHERE id = $3")
+            .bind(retry_at)
+            .bind(error)
+            .bind(id),
+        Err((error, None)) => {
+            sqlx::query("UPDATE sms_outbox SET state = 'failed', error = $1 WHERE id = $2").bind(error).bind(id)
         }
-        Err((error, None)) => sqlx::query("UPDATE sms_outbox SET state = 'failed', error = $1 WHERE id = $2").bind(error).bind(id),
     }
     .execute(&db.pool)
     .await?;

@@ -266,8 +266,10 @@ fn facts_sql(db: &Db, class: Class, only: bool) -> String {
         )
     };
     let in_range = "((q.found_at >= $1 AND q.found_at < $2) OR (COALESCE(q.deadline_at, 0) >= $1 AND COALESCE(q.deadline_at, 0) < $2))";
-    let failed =
-        "q.id IN (SELECT e.problem_id FROM problem_events e WHERE e.action = 'fail' AND e.at >= $1 AND e.at < $2)";
+    // Failed re-checks, reopenings after a reporter said "not fixed", and reporters' 不满意.
+    // One sub-select (a semi-join on both backends, never an OR of two that scans the table).
+    let failed = "q.id IN (SELECT e.problem_id FROM problem_events e WHERE e.action IN ('fail', 'reopen') AND e.at >= $1 AND e.at < $2 \
+         UNION ALL SELECT r.problem_id FROM reports r WHERE r.satisfaction <= 2 AND r.feedback_at >= $1 AND r.feedback_at < $2)";
     match db.backend {
         // SQLite answers the three conditions with one multi-index OR.
         super::Backend::Sqlite => format!(
@@ -297,7 +299,7 @@ pub async fn problem_facts(
     to: i64,
     history_from: i64,
     only: Option<&str>,
-) -> Result<(Vec<FactRow>, Vec<Earlier>, Vec<(String, i64)>), sqlx::Error> {
+) -> Result<(Vec<FactRow>, Vec<Earlier>, Vec<(String, i64, String)>), sqlx::Error> {
     let (agg, row) = json_aggregate(db);
     let cast = if db.backend == super::Backend::Postgres { "::text" } else { "" };
     let facts_sql = facts_sql(db, class, only.is_some());
@@ -319,11 +321,15 @@ pub async fn problem_facts(
             sqlx::query_scalar(&history_sql).bind(history_from).bind(to).fetch_one(&db.pool).await?;
         from_json::<Earlier>(text)
     };
-    let reworks =
-        sqlx::query_as("SELECT problem_id, at FROM problem_events WHERE action = 'fail' AND at >= $1 AND at < $2")
-            .bind(from)
-            .bind(to)
-            .fetch_all(&db.pool);
+    // Failed re-checks and reopenings, and reporters' 不满意 (as the action "dissatisfied").
+    let reworks = sqlx::query_as(
+        "SELECT problem_id, at, action FROM problem_events WHERE action IN ('fail', 'reopen') AND at >= $1 AND at < $2 \
+         UNION ALL SELECT problem_id, feedback_at, 'dissatisfied' FROM reports \
+         WHERE satisfaction <= 2 AND problem_id IS NOT NULL AND feedback_at >= $1 AND feedback_at < $2",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(&db.pool);
     // The three reads are independent: side by side, each on its own connection.
     tokio::try_join!(facts, history, reworks)
 }

@@ -123,13 +123,12 @@ pub async fn normalize_rejections(req: Request, next: Next) -> Response {
     let xml = req.uri().path().ends_with(".xml");
     let res = next.run(req).await;
     let status = res.status();
-    let ours = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| {
-            t.starts_with("application/json") || t.starts_with("text/html") || t.starts_with("text/xml") || t.contains("+xml")
-        });
+    let ours = res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| {
+        t.starts_with("application/json")
+            || t.starts_with("text/html")
+            || t.starts_with("text/xml")
+            || t.contains("+xml")
+    });
     if !(status.is_client_error() || status.is_server_error()) || ours {
         return res;
     }

@@ -46,8 +46,10 @@ pub fn import<S: Clone + Send + Sync + 'static>(r: MethodRouter<S>) -> MethodRou
 pub const PUBLIC_PHOTOS: usize = crate::domain::citizen::MAX_PHOTOS * crate::media::MAX_BYTES + MB;
 
 pub fn public_photos<S: Clone + Send + Sync + 'static>(r: MethodRouter<S>) -> MethodRouter<S> {
-    r.layer::<_, std::convert::Infallible>(middleware::from_fn(|req: Request, next: Next| gate(PUBLIC_PHOTOS, req, next)))
-        .layer(DefaultBodyLimit::max(PUBLIC_PHOTOS))
+    r.layer::<_, std::convert::Infallible>(middleware::from_fn(|req: Request, next: Next| {
+        gate(PUBLIC_PHOTOS, req, next)
+    }))
+    .layer(DefaultBodyLimit::max(PUBLIC_PHOTOS))
 }
 
 /// A route that takes photos.

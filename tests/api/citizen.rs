@@ -3,9 +3,9 @@
 //! page and "not fixed" reopening the problem as rework, the text message asking them, and the
 //! public pages and feeds without personal data.
 
+use crate::both;
 use crate::fixtures::{jpeg_bytes, photo};
 use crate::helpers::*;
-use crate::both;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -80,7 +80,10 @@ fn sms_gateway() -> String {
                     if reader.read_exact(&mut body).is_ok()
                         && let Ok(v) = serde_json::from_slice::<Value>(&body)
                     {
-                        let text = (v["phone"].as_str().unwrap_or("").to_string(), v["text"].as_str().unwrap_or("").to_string());
+                        let text = (
+                            v["phone"].as_str().unwrap_or("").to_string(),
+                            v["text"].as_str().unwrap_or("").to_string(),
+                        );
                         SMS.lock().unwrap().push(text);
                     }
                     let mut s = reader.into_inner();
@@ -205,6 +208,20 @@ both!(a_resident_reports_it_is_verified_fixed_and_reopened_when_not_fixed, confi
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{twice}");
 
+    // The 千分制 counts the reopening (−5) and the 非常不满意 (−2) against the unit, each traced to
+    // the problem; the KPIs show the satisfaction and reopen rates.
+    let unit_id = p["unit_id"].as_str().unwrap().to_string();
+    let today = chuangcheng::domain::time::to_local(chuangcheng::domain::time::now_ms()).date_naive();
+    let admin = app.api_login("admin").await;
+    let (_, l) = admin.get(&format!("/api/v1/scoring/unit/ledger/{unit_id}?period=week&date={today}")).await;
+    let entries = l["entries"].as_array().unwrap();
+    let of = |kind: &str| entries.iter().filter(|e| e["kind"] == kind && e["cause_id"] == pid.as_str()).map(|e| e["amount"].as_i64().unwrap()).collect::<Vec<_>>();
+    assert_eq!((of("reopen"), of("dissatisfied")), (vec![-50], vec![-20]), "{l}");
+    let (_, kpi) = admin.get(&format!("/api/v1/kpi?from={today}&to={today}")).await;
+    let line = kpi["lines"].as_array().unwrap().iter().find(|x| x["key"] == unit_id.as_str()).expect("the unit's KPIs").clone();
+    assert_eq!((line["rated"].as_i64(), line["satisfied"].as_i64(), line["reopened"].as_i64()), (Some(1), Some(0), Some(1)), "{line}");
+    assert_eq!(line["satisfaction_rate"].as_f64(), Some(0.0));
+
     // Every step is audited with its actor; the public pages never show the reporter.
     let audited = format!("SELECT COUNT(*) FROM audit_log WHERE object_id = '{id}' AND action IN ('create', 'verify', 'update')");
     assert_eq!(app.scalar(&audited).await, 3);
@@ -220,7 +237,12 @@ both!(refusals_are_clear_and_nothing_is_half_saved, |app: TestApp| async move {
     let (_, lng, lat, _) = point_in_grid_area(&app).await;
     let category = a_category(&resident).await;
     let (lng_s, lat_s) = (lng.to_string(), lat.to_string());
-    let good = [("service_code", category.as_str()), ("description", "路灯不亮"), ("lng", lng_s.as_str()), ("lat", lat_s.as_str())];
+    let good = [
+        ("service_code", category.as_str()),
+        ("description", "路灯不亮"),
+        ("lng", lng_s.as_str()),
+        ("lat", lat_s.as_str()),
+    ];
     // A robot fills the hidden field.
     let mut robot = good.to_vec();
     robot.push(("website", "http://spam.example"));
@@ -231,7 +253,8 @@ both!(refusals_are_clear_and_nothing_is_half_saved, |app: TestApp| async move {
     let bad = [("service_code", "9999"), ("description", "灯"), ("phone", "12345")];
     let (status, page) = submit(&resident, &bad, vec![]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    for said in ["请从列表中选择问题类别", "至少4个字", "请定位或在地图上选择", "手机号应为11位", "至少拍摄或选择1张"] {
+    for said in ["请从列表中选择问题类别", "至少4个字", "请定位或在地图上选择", "手机号应为11位", "至少拍摄或选择1张"]
+    {
         assert!(page.contains(said), "{said} in {page}");
     }
     // A file that is not a photo.
@@ -239,7 +262,7 @@ both!(refusals_are_clear_and_nothing_is_half_saved, |app: TestApp| async move {
     assert!(status.is_client_error(), "{status}");
     assert!(page.contains("图片") || page.contains("照片"), "{page}");
     // Seven photos.
-    let (status, _) = submit(&resident, &good, (0..7).map(|i| jpeg_bytes(i)).collect()).await;
+    let (status, _) = submit(&resident, &good, (0..7).map(jpeg_bytes).collect()).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     // A form from elsewhere (no token).
     let form = reqwest::multipart::Form::new().text("service_code", category.clone()).text("description", "路灯不亮");
@@ -255,7 +278,12 @@ both!(near_reports_are_suggested_and_a_supporter_counts_once, |app: TestApp| asy
     let (_, lng, lat, _) = point_in_grid_area(&app).await;
     let category = a_category(&resident).await;
     let (lng_s, lat_s) = (lng.to_string(), lat.to_string());
-    let fields = [("service_code", category.as_str()), ("description", "井盖松动有响声"), ("lng", lng_s.as_str()), ("lat", lat_s.as_str())];
+    let fields = [
+        ("service_code", category.as_str()),
+        ("description", "井盖松动有响声"),
+        ("lng", lng_s.as_str()),
+        ("lat", lat_s.as_str()),
+    ];
     let (status, receipt) = submit(&resident, &fields, vec![jpeg_bytes(7)]).await;
     assert_eq!(status, StatusCode::CREATED);
     assert!(receipt.contains("只能通过上面的链接查询"), "no phone: the private link is the only way back");
@@ -329,7 +357,12 @@ both!(a_voided_report_says_why_in_public_and_charges_no_one, |app: TestApp| asyn
     let (_, lng, lat, _) = point_in_grid_area(&app).await;
     let category = a_category(&resident).await;
     let (lng_s, lat_s) = (lng.to_string(), lat.to_string());
-    let fields = [("service_code", category.as_str()), ("description", "小区内部装修噪音"), ("lng", lng_s.as_str()), ("lat", lat_s.as_str())];
+    let fields = [
+        ("service_code", category.as_str()),
+        ("description", "小区内部装修噪音"),
+        ("lng", lng_s.as_str()),
+        ("lat", lat_s.as_str()),
+    ];
     let (_, receipt) = submit(&resident, &fields, vec![jpeg_bytes(3)]).await;
     let code = between(&receipt, "receipt-code\">", "<").to_string();
     let problems = app.scalar("SELECT COUNT(*) FROM problems").await;
@@ -341,13 +374,18 @@ both!(a_voided_report_says_why_in_public_and_charges_no_one, |app: TestApp| asyn
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("将向市民公开"), "{page}");
     let reason = "属物业管理范围，已转小区物业处理";
-    let (status, _, location) = office.post(&format!("/reports/{id}/void"), &[("version", "1"), ("reason", reason)]).await;
+    let (status, _, location) =
+        office.post(&format!("/reports/{id}/void"), &[("version", "1"), ("reason", reason)]).await;
     assert_eq!((status, location.as_deref()), (StatusCode::SEE_OTHER, Some("/reports")));
     assert_eq!(app.scalar("SELECT COUNT(*) FROM problems").await, problems);
     let (_, public) = resident.get("/public?state=不予立案").await;
     assert!(public.contains(&code) && public.contains(reason));
     let photo = app.id_of(&format!("SELECT id FROM photos WHERE owner_id = '{id}'")).await;
-    assert_eq!(resident.get(&format!("/public/photos/{photo}")).await.0, StatusCode::NOT_FOUND, "a voided report's photo stays private");
+    assert_eq!(
+        resident.get(&format!("/public/photos/{photo}")).await.0,
+        StatusCode::NOT_FOUND,
+        "a voided report's photo stays private"
+    );
     let (_, xml) = resident.get(&format!("/open311/v2/requests/{code}.json")).await;
     let v: Value = serde_json::from_str(&xml).unwrap();
     assert_eq!(v[0]["status"], "closed");
@@ -359,7 +397,8 @@ both!(public_pages_show_fixes_the_exposure_board_and_feeds, |app: TestApp| async
     // A problem found, fixed and closed with its photos.
     let (point, item) = crate::fixtures::road_point(&app).await;
     let supervisor = app.api_login("supervisor").await;
-    let body = json!({"point_id": point, "standard_item_id": item, "description": "垃圾桶满溢", "source": "supervision"});
+    let body =
+        json!({"point_id": point, "standard_item_id": item, "description": "垃圾桶满溢", "source": "supervision"});
     let (status, p) = crate::fixtures::file(&supervisor, body).await;
     assert_eq!(status, StatusCode::CREATED, "{p}");
     let pid = p["id"].as_str().unwrap();

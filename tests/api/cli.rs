@@ -187,7 +187,7 @@ async fn the_demo_command_creates_a_city_with_problems_in_every_stage() {
         };
         // Today: six problems, one in every stage of the loop.
         let today = chuangcheng::domain::time::to_local(chuangcheng::domain::time::now_ms()).date_naive();
-        let page = get(format!("/api/v1/problems?size=50&from={today}&to={today}")).await;
+        let page = get(format!("/api/v1/problems?size=50&from={today}&to={today}&source=supervision")).await;
         let mut states: Vec<String> =
             page["items"].as_array().unwrap().iter().map(|p| p["state"].as_str().unwrap().to_string()).collect();
         states.sort();

@@ -47,6 +47,8 @@ fn sheet_columns(by: &'static str) -> Vec<Column<(String, Kpi)>> {
         sheet_col("延期率", |(_, k): &(String, Kpi)| Cell::Percent(k.extension_rate)),
         sheet_col("证据警告率", |(_, k): &(String, Kpi)| Cell::Percent(k.evidence_warning_rate)),
         sheet_col("平均处置时长（小时）", |(_, k): &(String, Kpi)| Cell::decimal(k.mean_hours_to_close, 1)),
+        sheet_col("群众满意率", |(_, k): &(String, Kpi)| Cell::Percent(k.satisfaction_rate)),
+        sheet_col("群众反映未解决率", |(_, k): &(String, Kpi)| Cell::Percent(k.reopen_rate)),
     ]
 }
 

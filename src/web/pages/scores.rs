@@ -196,6 +196,10 @@ pub struct RulesForm {
     #[serde(default)]
     rework_points: String,
     #[serde(default)]
+    reopen_points: String,
+    #[serde(default)]
+    dissatisfied_points: String,
+    #[serde(default)]
     repeat_points: String,
     #[serde(default)]
     repeat_days: String,
@@ -253,6 +257,8 @@ impl RulesForm {
             overdue_points: n(r.overdue_points),
             overdue_per_day_points: n(r.overdue_per_day_points),
             rework_points: n(r.rework_points),
+            reopen_points: n(r.reopen_points),
+            dissatisfied_points: n(r.dissatisfied_points),
             repeat_points: n(r.repeat_points),
             repeat_days: r.repeat_days.to_string(),
             commendation_points: n(r.commendation_points),
@@ -328,6 +334,17 @@ impl RulesForm {
             overdue_points: f(&self.overdue_points, "逾期扣分")?,
             overdue_per_day_points: f(&self.overdue_per_day_points, "逾期每日扣分")?,
             rework_points: f(&self.rework_points, "返工扣分")?,
+            // Forms saved before these rules existed leave them out: the defaults then.
+            reopen_points: if self.reopen_points.trim().is_empty() {
+                crate::domain::score::default_reopen_points()
+            } else {
+                f(&self.reopen_points, "群众反映未解决扣分")?
+            },
+            dissatisfied_points: if self.dissatisfied_points.trim().is_empty() {
+                crate::domain::score::default_dissatisfied_points()
+            } else {
+                f(&self.dissatisfied_points, "群众不满意扣分")?
+            },
             repeat_points: f(&self.repeat_points, "重复问题扣分")?,
             repeat_days: i(&self.repeat_days, "重复认定天数")?,
             commendation_points: f(&self.commendation_points, "表扬加分")?,

@@ -67,7 +67,7 @@ async fn feed(state: &AppState, headers: &HeaderMap, q: FeedQuery) -> PageResult
     }
     let mut rows = store::newest(db, &f, 50).await?;
     if closed {
-        rows.sort_by(|a, b| b.closed_at.cmp(&a.closed_at));
+        rows.sort_by_key(|r| std::cmp::Reverse(r.closed_at));
     }
     let mut title = format!("{}群众反映", if closed { "已办结的" } else { "新的" });
     if !q.category.trim().is_empty() {
@@ -107,7 +107,11 @@ fn respond(content_type: &'static str, xml: String) -> Response {
     res
 }
 
-pub async fn atom(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<FeedQuery>) -> PageResult<Response> {
+pub async fn atom(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<FeedQuery>,
+) -> PageResult<Response> {
     let f = feed(&state, &headers, q).await?;
     let updated = f.rows.iter().map(when).max().unwrap_or(0);
     let mut xml = format!(
@@ -145,7 +149,11 @@ pub async fn atom(State(state): State<AppState>, headers: HeaderMap, Query(q): Q
     Ok(respond("application/atom+xml; charset=utf-8", xml))
 }
 
-pub async fn rss(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<FeedQuery>) -> PageResult<Response> {
+pub async fn rss(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<FeedQuery>,
+) -> PageResult<Response> {
     let f = feed(&state, &headers, q).await?;
     let mut xml = format!(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<rss version=\"2.0\" xmlns:georss=\"http://www.georss.org/georss\">\n<channel>\n\

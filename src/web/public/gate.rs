@@ -95,8 +95,11 @@ impl Gate {
 
 fn refuse(api: bool, code: Code, message: &str) -> Response {
     let status = StatusCode::from_u16(code.status()).unwrap_or(StatusCode::TOO_MANY_REQUESTS);
-    let mut res =
-        if api { ApiError(AppError::refuse(code, message)).into_response() } else { error_page(status, message.into()) };
+    let mut res = if api {
+        ApiError(AppError::refuse(code, message)).into_response()
+    } else {
+        error_page(status, message.into())
+    };
     res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
     res
 }

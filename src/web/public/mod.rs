@@ -24,6 +24,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/public/notices/{id}/docx", get(pages::notice_docx))
         .route("/public/report", get(pages::report_form).merge(limits::public_photos(post(pages::report_submit))))
         .route("/public/report/nearby.json", get(pages::nearby))
+        .route("/public/report/places.json", get(pages::places))
         .route("/public/report/support", post(pages::support))
         .route("/public/report/poster", get(pages::poster))
         .route("/public/report/qr.svg", get(pages::qr))

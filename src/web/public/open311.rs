@@ -28,8 +28,16 @@ pub fn routes() -> Router<AppState> {
         .route("/open311/v2/services.json", get(|s, q| services(s, q, false)))
         .route("/open311/v2/services.xml", get(|s, q| services(s, q, true)))
         .route("/open311/v2/services/{file}", get(service_definition))
-        .route("/open311/v2/requests.json", get(|s, h, q| list(s, h, q, false)).merge(limits::public_photos(axum::routing::post(|s, r| create(s, r, false)))))
-        .route("/open311/v2/requests.xml", get(|s, h, q| list(s, h, q, true)).merge(limits::public_photos(axum::routing::post(|s, r| create(s, r, true)))))
+        .route(
+            "/open311/v2/requests.json",
+            get(|s, h, q| list(s, h, q, false))
+                .merge(limits::public_photos(axum::routing::post(|s, r| create(s, r, false)))),
+        )
+        .route(
+            "/open311/v2/requests.xml",
+            get(|s, h, q| list(s, h, q, true))
+                .merge(limits::public_photos(axum::routing::post(|s, r| create(s, r, true)))),
+        )
         .route("/open311/v2/requests/{file}", get(one))
         .route("/open311/v2/tokens/{file}", get(token))
 }
@@ -115,7 +123,8 @@ fn respond(xml: bool, status: StatusCode, root: &str, items: Vec<Value>) -> Resp
         xml_value(root, &Value::Array(items), &mut out);
         (status, [(header::CONTENT_TYPE, "text/xml; charset=utf-8")], out).into_response()
     } else {
-        (status, [(header::CONTENT_TYPE, "application/json; charset=utf-8")], Value::Array(items).to_string()).into_response()
+        (status, [(header::CONTENT_TYPE, "application/json; charset=utf-8")], Value::Array(items).to_string())
+            .into_response()
     }
 }
 
@@ -338,7 +347,16 @@ async fn list(State(state): State<AppState>, headers: HeaderMap, RawQuery(raw): 
         start
     };
     let code = p.get("service_code").map(|s| s.trim()).filter(|s| !s.is_empty());
-    let rows = match store::open311_page(&state.db, ids.as_deref(), code, (start, end), status.as_deref(), PageReq { page, size }).await {
+    let rows = match store::open311_page(
+        &state.db,
+        ids.as_deref(),
+        code,
+        (start, end),
+        status.as_deref(),
+        PageReq { page, size },
+    )
+    .await
+    {
         Ok(r) => r,
         Err(e) => return refused(xml, e.into()),
     };
@@ -355,7 +373,9 @@ async fn one(State(state): State<AppState>, headers: HeaderMap, Path(file): Path
         return error(false, StatusCode::NOT_FOUND, "请求的格式应为.json或.xml");
     };
     let ids = [id.trim().to_uppercase()];
-    let rows = match store::open311_page(&state.db, Some(&ids), None, (None, None), None, PageReq { page: 1, size: 1 }).await {
+    let rows = match store::open311_page(&state.db, Some(&ids), None, (None, None), None, PageReq { page: 1, size: 1 })
+        .await
+    {
         Ok(r) => r,
         Err(e) => return refused(xml, e.into()),
     };
@@ -379,7 +399,10 @@ async fn token(State(state): State<AppState>, Path(file): Path<String>) -> Respo
 }
 
 /// The fields and the photo of a POST, form-urlencoded or multipart (with a `media` file).
-async fn read_post(state: &AppState, req: Request) -> Result<(HashMap<String, String>, Vec<Vec<u8>>), (StatusCode, String)> {
+async fn read_post(
+    state: &AppState,
+    req: Request,
+) -> Result<(HashMap<String, String>, Vec<Vec<u8>>), (StatusCode, String)> {
     use axum::extract::FromRequest;
     let multipart = req
         .headers()
@@ -393,7 +416,10 @@ async fn read_post(state: &AppState, req: Request) -> Result<(HashMap<String, St
         if s == StatusCode::PAYLOAD_TOO_LARGE {
             (s, Code::PayloadTooLarge.message().to_string())
         } else {
-            (StatusCode::BAD_REQUEST, "请求内容无法识别，应为application/x-www-form-urlencoded或multipart/form-data".to_string())
+            (
+                StatusCode::BAD_REQUEST,
+                "请求内容无法识别，应为application/x-www-form-urlencoded或multipart/form-data".to_string(),
+            )
         }
     };
     if multipart {
@@ -413,8 +439,11 @@ async fn read_post(state: &AppState, req: Request) -> Result<(HashMap<String, St
             }
         }
     } else {
-        let bytes = axum::body::to_bytes(req.into_body(), limits::SMALL).await.map_err(|_| too_large(StatusCode::PAYLOAD_TOO_LARGE))?;
-        let body: Vec<(String, String)> = serde_html_form::from_bytes(&bytes).map_err(|_| too_large(StatusCode::BAD_REQUEST))?;
+        let bytes = axum::body::to_bytes(req.into_body(), limits::SMALL)
+            .await
+            .map_err(|_| too_large(StatusCode::PAYLOAD_TOO_LARGE))?;
+        let body: Vec<(String, String)> =
+            serde_html_form::from_bytes(&bytes).map_err(|_| too_large(StatusCode::BAD_REQUEST))?;
         fields.extend(body.into_iter().take(64));
     }
     Ok((fields, files))
@@ -451,7 +480,9 @@ async fn create(State(state): State<AppState>, req: Request, xml: bool) -> Respo
     let coordinate = |k: &str| -> Result<Option<f64>, Response> {
         match f.get(k).map(|s| s.trim()).filter(|s| !s.is_empty()) {
             None => Ok(None),
-            Some(s) => s.parse::<f64>().map(Some).map_err(|_| error(xml, StatusCode::BAD_REQUEST, format!("{k}应为数字"))),
+            Some(s) => {
+                s.parse::<f64>().map(Some).map_err(|_| error(xml, StatusCode::BAD_REQUEST, format!("{k}应为数字")))
+            }
         }
     };
     let (lat, lng) = match (coordinate("lat"), coordinate("long")) {
@@ -467,7 +498,8 @@ async fn create(State(state): State<AppState>, req: Request, xml: bool) -> Respo
         description.push_str("（存在安全隐患）");
     }
     let name = format!("{}{}", get("last_name"), get("first_name"));
-    let address = if landmark.is_empty() { get("address_string") } else { format!("{} {landmark}", get("address_string")) };
+    let address =
+        if landmark.is_empty() { get("address_string") } else { format!("{} {landmark}", get("address_string")) };
     let input = SubmitInput {
         service_code: code,
         description,

@@ -137,7 +137,14 @@ async fn filters(db: &Db, q: &PublicQuery, states: bool) -> AppResult<Filters> {
             categories.push(s.group);
         }
     }
-    Ok(Filters { areas, categories, area: q.area.clone(), category: q.category.clone(), state: q.state.clone(), states })
+    Ok(Filters {
+        areas,
+        categories,
+        area: q.area.clone(),
+        category: q.category.clone(),
+        state: q.state.clone(),
+        states,
+    })
 }
 
 /// The communities of the chosen street or community (None: everywhere).
@@ -221,7 +228,11 @@ pub async fn report_filter(db: &Db, q: &PublicQuery) -> AppResult<ReportFilter> 
     Ok(f)
 }
 
-pub async fn index(State(state): State<AppState>, Query(q): Query<PublicQuery>, RawQuery(raw): RawQuery) -> PageResult<Response> {
+pub async fn index(
+    State(state): State<AppState>,
+    Query(q): Query<PublicQuery>,
+    RawQuery(raw): RawQuery,
+) -> PageResult<Response> {
     let db = &state.db;
     let f = report_filter(db, &q).await?;
     let page = PageReq::new(q.page, Some(PAGE));
@@ -234,7 +245,8 @@ pub async fn index(State(state): State<AppState>, Query(q): Query<PublicQuery>, 
         pins.push(serde_json::json!({"lng": lng, "lat": lat, "state": l.state, "cls": l.state_class,
             "category": l.category, "code": l.code}));
     }
-    let feed_query = format!("area={}&category={}", crate::domain::urlencode(&q.area), crate::domain::urlencode(&q.category));
+    let feed_query =
+        format!("area={}&category={}", crate::domain::urlencode(&q.area), crate::domain::urlencode(&q.category));
     Ok(cached(IndexPage {
         p: layout(db, "reports", "群众反映").await,
         f: filters(db, &q, true).await?,
@@ -300,12 +312,7 @@ pub struct ProblemsPage {
     pager: Pager,
 }
 
-async fn problems_page(
-    state: &AppState,
-    q: PublicQuery,
-    raw: Option<String>,
-    closed: bool,
-) -> PageResult<Response> {
+async fn problems_page(state: &AppState, q: PublicQuery, raw: Option<String>, closed: bool) -> PageResult<Response> {
     let db = &state.db;
     let now = now_ms();
     let kind = if closed { PublicKind::Closed } else { PublicKind::Overdue { now } };
@@ -332,7 +339,11 @@ async fn problems_page(
     }))
 }
 
-pub async fn closed(State(state): State<AppState>, Query(q): Query<PublicQuery>, RawQuery(raw): RawQuery) -> PageResult<Response> {
+pub async fn closed(
+    State(state): State<AppState>,
+    Query(q): Query<PublicQuery>,
+    RawQuery(raw): RawQuery,
+) -> PageResult<Response> {
     problems_page(&state, q, raw, true).await
 }
 
@@ -395,7 +406,12 @@ pub async fn notices(State(state): State<AppState>) -> PageResult<Response> {
     .map_err(AppError::from)?;
     let notices = rows
         .into_iter()
-        .map(|(id, number, title, at)| NoticeLine { id, number, title, published: at.map(fmt_local).unwrap_or_default() })
+        .map(|(id, number, title, at)| NoticeLine {
+            id,
+            number,
+            title,
+            published: at.map(fmt_local).unwrap_or_default(),
+        })
         .collect();
     Ok(cached(NoticesPage {
         p: layout(db, "notices", "通报与排名").await,
@@ -438,7 +454,8 @@ pub async fn notice_docx(State(state): State<AppState>, Path(id): Path<String>) 
     let name = format!("{}.docx", n.title);
     let disposition = format!("attachment; filename*=UTF-8''{}", crate::domain::urlencode(&name));
     let ct = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
-    let mut res = ([(header::CONTENT_TYPE, ct.to_string()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response();
+    let mut res =
+        ([(header::CONTENT_TYPE, ct.to_string()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response();
     res.headers_mut().insert(CACHE_HEADER, header::HeaderValue::from_static("300"));
     Ok(res)
 }
@@ -526,7 +543,10 @@ pub struct ReceiptPage {
 }
 
 /// Reads the 随手拍 form (fields and up to the limit's photos; the body size is bounded before).
-async fn read_report(req: Request, state: &AppState) -> Result<(std::collections::HashMap<String, String>, Vec<Vec<u8>>), Response> {
+async fn read_report(
+    req: Request,
+    state: &AppState,
+) -> Result<(std::collections::HashMap<String, String>, Vec<Vec<u8>>), Response> {
     use axum::extract::FromRequest;
     let unreadable = |status: StatusCode| {
         let code = if status == StatusCode::PAYLOAD_TOO_LARGE { Code::PayloadTooLarge } else { Code::InvalidUpload };
@@ -541,7 +561,10 @@ async fn read_report(req: Request, state: &AppState) -> Result<(std::collections
             let bytes = field.bytes().await.map_err(|e| unreadable(e.status()))?;
             if !bytes.is_empty() {
                 if photos.len() >= citizen::MAX_PHOTOS {
-                    return Err(error_page(StatusCode::UNPROCESSABLE_ENTITY, format!("最多上传{}张照片", citizen::MAX_PHOTOS)));
+                    return Err(error_page(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        format!("最多上传{}张照片", citizen::MAX_PHOTOS),
+                    ));
                 }
                 photos.push(bytes.to_vec());
             }
@@ -632,6 +655,31 @@ pub async fn nearby(State(state): State<AppState>, Query(q): Query<NearbyQuery>)
 }
 
 #[derive(Deserialize)]
+pub struct PlacesQuery {
+    lng: f64,
+    lat: f64,
+}
+
+/// Public places (the campaign's points: roads, markets, stops) within 1 km, nearest first, to
+/// pick the position from: names and positions only.
+pub async fn places(State(state): State<AppState>, Query(q): Query<PlacesQuery>) -> Result<Response, ApiError> {
+    let gcj = !state.config.map_tile_url.trim().is_empty() && state.config.map_tile_crs != "wgs84";
+    let at = if gcj { crate::domain::geo::gcj02_to_wgs84((q.lng, q.lat)) } else { (q.lng, q.lat) };
+    if !citizen::in_china(at.0, at.1) {
+        return Ok(cached(Json(serde_json::json!({ "places": [] }))));
+    }
+    let near = service::nearest_points(&state.db, at, 1000.0, None).await?;
+    let places: Vec<serde_json::Value> = near
+        .into_iter()
+        .map(|p| {
+            let (lng, lat) = if gcj { crate::domain::geo::wgs84_to_gcj02((p.lng, p.lat)) } else { (p.lng, p.lat) };
+            serde_json::json!({"name": p.name, "lng": lng, "lat": lat, "distance_m": p.distance_m})
+        })
+        .collect();
+    Ok(cached(Json(serde_json::json!({ "places": places }))))
+}
+
+#[derive(Deserialize)]
 pub struct SupportForm {
     #[serde(default, rename = "_csrf")]
     csrf: String,
@@ -650,7 +698,8 @@ pub async fn support(State(state): State<AppState>, req: Request) -> Result<Resp
     }
     let n = service::support(&state.db, &state.config, &who, &f.code).await?;
     state.public.forget();
-    Ok(Json(serde_json::json!({"supporters": n, "message": format!("感谢！已记录您也遇到这个问题（共{n}人）")})).into_response())
+    Ok(Json(serde_json::json!({"supporters": n, "message": format!("感谢！已记录您也遇到这个问题（共{n}人）")}))
+        .into_response())
 }
 
 fn qr_svg(url: &str) -> AppResult<String> {
@@ -695,7 +744,11 @@ pub struct CodeQuery {
     code: String,
 }
 
-pub async fn status_form(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<CodeQuery>) -> PageResult<Response> {
+pub async fn status_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<CodeQuery>,
+) -> PageResult<Response> {
     let (csrf, set) = form_token(&headers, state.config.secure_cookies);
     let code: String = q.code.chars().filter(char::is_ascii_alphanumeric).take(20).collect();
     let page = LookupPage { p: layout(&state.db, "status", "查询办理进度").await, csrf, code, error: None };
@@ -734,7 +787,11 @@ async fn status_page(
     let s = service::status(&state.db, r).await?;
     let answered = r.satisfaction.map(|l| {
         let fixed = if r.fixed == Some(1) { "已解决" } else { "未解决" };
-        format!("{fixed}，{}{}", citizen::satisfaction_label(l), if r.feedback_note.is_empty() { String::new() } else { format!("：{}", r.feedback_note) })
+        format!(
+            "{fixed}，{}{}",
+            citizen::satisfaction_label(l),
+            if r.feedback_note.is_empty() { String::new() } else { format!("：{}", r.feedback_note) }
+        )
     });
     Ok(StatusPage {
         p: layout(&state.db, "status", "办理进度").await,
@@ -775,14 +832,23 @@ pub async fn status_lookup(State(state): State<AppState>, headers: HeaderMap, bo
             Ok(status_page(&state, &r, f.csrf, how, (None, Vec::new())).await?.into_response())
         }
         Err(AppError::Refused(code, message)) => {
-            let page = LookupPage { p: layout(&state.db, "status", "查询办理进度").await, csrf: f.csrf, code: f.code, error: Some(message) };
+            let page = LookupPage {
+                p: layout(&state.db, "status", "查询办理进度").await,
+                csrf: f.csrf,
+                code: f.code,
+                error: Some(message),
+            };
             Ok((StatusCode::from_u16(code.status()).unwrap_or(StatusCode::NOT_FOUND), page).into_response())
         }
         Err(e) => Err(e.into()),
     }
 }
 
-pub async fn status_by_link(State(state): State<AppState>, headers: HeaderMap, Path(token): Path<String>) -> PageResult<Response> {
+pub async fn status_by_link(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+) -> PageResult<Response> {
     let r = service::by_token(&state.db, &token).await?;
     let (csrf, set) = form_token(&headers, state.config.secure_cookies);
     let how = Lookup { token, last4: String::new() };
