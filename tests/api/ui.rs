@@ -78,6 +78,44 @@ async fn one_day_per_role_through_the_start_pages_and_an_offline_filing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resident_reports_from_a_phone_and_not_fixed_sends_it_back_as_rework() {
+    if let Err(why) = ready() {
+        if std::env::var("CHUANGCHENG_TEST_UI_REQUIRED").is_ok() {
+            panic!("browser test required but not runnable: {why}");
+        }
+        crate::helpers::skipped("ui::a_resident_reports_from_a_phone_and_not_fixed_sends_it_back_as_rework", &why);
+        return;
+    }
+    let app = spawn_app(Backend::Sqlite).await.expect("app");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shots = root.join("target/screenshots");
+    let photos = root.join("target/ui-photos-citizen");
+    std::fs::create_dir_all(&shots).unwrap();
+    std::fs::create_dir_all(&photos).unwrap();
+    for n in 1..=2u8 {
+        std::fs::write(photos.join(format!("photo{n}.jpg")), crate::fixtures::jpeg_bytes(60 + n * 11)).unwrap();
+    }
+    let (_, lng, lat, unit_user) = crate::citizen::point_in_grid_area(&app).await;
+    let base = app.base.clone();
+    let script = root.join("tests/ui/citizen.mjs");
+    let args = [base, shots.display().to_string(), PW.to_string(), photos.display().to_string(), lng.to_string(), lat.to_string(), unit_user];
+    let out = tokio::task::spawn_blocking(move || Command::new("node").arg(script).args(args).output().expect("run node"))
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "browser citizen test failed:\n{stdout}\n{stderr}");
+    let code = stdout.split("ui citizen: ok ").nth(1).expect("finished").trim().to_string();
+    let problem = app.id_of(&format!("SELECT problem_id FROM reports WHERE code = '{code}'")).await;
+    assert_eq!(app.id_of(&format!("SELECT state FROM problems WHERE id = '{problem}'")).await, "dispatched");
+    assert_eq!(app.scalar(&format!("SELECT rework_count FROM problems WHERE id = '{problem}'")).await, 1);
+    assert_eq!(app.scalar(&format!("SELECT fixed FROM reports WHERE code = '{code}'")).await, 0);
+    for shot in ["citizen-1-report", "citizen-3-triage", "citizen-4-closed", "citizen-6-unit-list", "citizen-7-public"] {
+        assert!(root.join(format!("target/screenshots/{shot}.png")).exists(), "{shot}.png kept");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_browser_signs_in_navigates_at_phone_width_and_fills_a_form() {
     if let Err(why) = ready() {
         if std::env::var("CHUANGCHENG_TEST_UI_REQUIRED").is_ok() {
