@@ -2,6 +2,7 @@
 //! prints one JSON object per measurement: {"name", "n", "p50_ms", "p95_ms", "ops_per_s"}.
 
 pub mod evidence;
+mod public;
 
 use crate::app::{Application, open_db};
 use crate::config::Config;
@@ -197,6 +198,9 @@ pub async fn run(config: Config, problems: u64, intake: u64, reuse: bool, only: 
     scoring(&ctx, &want).await?;
     if want("dashboard") {
         dashboard(&ctx).await?;
+    }
+    if want("public") {
+        public::run(config.clone(), &db).await?;
     }
     if !want("intake") {
         return Ok(());

@@ -448,12 +448,65 @@ pub struct PublicProblem {
 
 /// Which problems a public list shows.
 pub enum PublicKind {
-    /// Closed, newest first, with before and after photos
+    /// Closed, newest first, with their before and after photos
     Closed,
     /// Open past their deadline (曝光台), longest overdue first
     Overdue { now: i64 },
 }
 
+/// A public list counts at most this many (then "1000+"), and pages through them.
+pub const PUBLIC_CAP: i64 = 1000;
+
+const PUBLIC_SELECT_PROBLEMS: &str = "SELECT q.id, q.code, q.category, q.description, q.source, p.name AS point_name, \
+     u.name AS unit_name, c.name AS community_name, s.name AS street_name, q.found_at, q.deadline_at, q.closed_at, q.fix_note, \
+     (SELECT MIN(b.id) FROM photos b WHERE b.owner_type = 'problem' AND b.owner_id = q.id AND b.kind = 'before') AS before_photo, \
+     (SELECT MAX(a.id) FROM photos a WHERE a.owner_type = 'problem' AND a.owner_id = q.id AND a.kind = 'after') AS after_photo \
+     FROM problems q JOIN points p ON p.id = q.point_id JOIN units u ON u.id = q.unit_id \
+     LEFT JOIN org_nodes c ON c.id = p.community_id LEFT JOIN org_nodes s ON s.id = c.parent_id";
+
+/// The filters of a public list besides its kind.
+fn public_where(w: &mut Where, community_ids: Option<&[String]>, category: Option<&str>) {
+    w.within("p.community_id", community_ids);
+    if let Some(c) = category {
+        let pat = w.text(format!("{}%", c.replace(['%', '_', '\\'], "")));
+        w.and(format!("q.category LIKE {pat}"));
+    }
+}
+
+/// Rows of one indexed walk (closed_at descending, or one state's deadlines ascending), at most
+/// `limit`, and how many there are up to the cap.
+async fn public_walk(
+    db: &Db,
+    condition: (&str, Option<(&str, i64)>),
+    filters: (Option<&[String]>, Option<&str>),
+    order: &str,
+    limit: i64,
+) -> Result<(Vec<PublicProblem>, i64), sqlx::Error> {
+    let mut w = Where::default();
+    w.and(condition.0.to_string());
+    if let Some((state, now)) = condition.1 {
+        w.eq("q.state", Some(state));
+        w.compare("q.deadline_at <", Some(now));
+    }
+    public_where(&mut w, filters.0, filters.1);
+    let sql = format!("{PUBLIC_SELECT_PROBLEMS}{} ORDER BY {order} LIMIT {limit}", w.sql());
+    let rows = bind_args_as(sqlx::query_as::<_, PublicProblem>(&sql), &w.args).fetch_all(&db.pool).await?;
+    let join = if filters.0.is_some() { " JOIN points p ON p.id = q.point_id" } else { "" };
+    let count =
+        format!("SELECT COUNT(*) FROM (SELECT 1 FROM problems q{join}{} LIMIT {}) capped", w.sql(), PUBLIC_CAP + 1);
+    let mut q = sqlx::query_scalar::<_, i64>(&count);
+    for a in &w.args {
+        q = match a {
+            super::Arg::Text(s) => q.bind(s.clone()),
+            super::Arg::Int(i) => q.bind(*i),
+        };
+    }
+    Ok((rows, q.fetch_one(&db.pool).await?))
+}
+
+/// A page of a public list and its total (capped at PUBLIC_CAP + 1: "1000+"). Each walk follows
+/// an index in the list's order (closed_at; each open state's deadline), so a page costs the
+/// same in a city of 10,000 problems or of 10 million.
 pub async fn public_problems(
     db: &Db,
     kind: PublicKind,
@@ -461,31 +514,34 @@ pub async fn public_problems(
     category: Option<&str>,
     page: PageReq,
 ) -> Result<(Vec<PublicProblem>, i64), sqlx::Error> {
-    let mut w = Where::default();
-    let order = match kind {
+    let offset = ((page.page - 1) * page.size).min(PUBLIC_CAP);
+    let want = offset + page.size;
+    let filters = (community_ids, category);
+    match kind {
         PublicKind::Closed => {
-            w.and("q.state = 'closed'".into());
-            w.and("EXISTS (SELECT 1 FROM photos a WHERE a.owner_type = 'problem' AND a.owner_id = q.id AND a.kind = 'after')".into());
-            "q.closed_at DESC, q.id"
+            let (rows, total) =
+                public_walk(db, ("q.closed_at IS NOT NULL", None), filters, "q.closed_at DESC, q.id", want).await?;
+            Ok((rows.into_iter().skip(offset as usize).collect(), total))
         }
         PublicKind::Overdue { now } => {
-            w.and("q.state IN ('dispatched', 'acknowledged', 'submitted')".into());
-            w.compare("q.deadline_at <", Some(now));
-            "q.deadline_at, q.id"
+            let (mut rows, mut total) = (Vec::new(), 0);
+            for state in ["dispatched", "acknowledged", "submitted"] {
+                let (r, n) = public_walk(
+                    db,
+                    ("q.deadline_at IS NOT NULL", Some((state, now))),
+                    filters,
+                    "q.deadline_at, q.id",
+                    want,
+                )
+                .await?;
+                rows.extend(r);
+                total += n;
+            }
+            rows.sort_by(|a, b| a.deadline_at.cmp(&b.deadline_at).then_with(|| a.id.cmp(&b.id)));
+            let rows = rows.into_iter().skip(offset as usize).take(page.size as usize).collect();
+            Ok((rows, total.min(PUBLIC_CAP + 1)))
         }
-    };
-    w.within("p.community_id", community_ids);
-    if let Some(c) = category {
-        let pat = w.text(format!("{}%", c.replace(['%', '_', '\\'], "")));
-        w.and(format!("q.category LIKE {pat}"));
     }
-    let select = "SELECT q.id, q.code, q.category, q.description, q.source, p.name AS point_name, u.name AS unit_name, \
-         c.name AS community_name, s.name AS street_name, q.found_at, q.deadline_at, q.closed_at, q.fix_note, \
-         (SELECT MIN(b.id) FROM photos b WHERE b.owner_type = 'problem' AND b.owner_id = q.id AND b.kind = 'before') AS before_photo, \
-         (SELECT MAX(a.id) FROM photos a WHERE a.owner_type = 'problem' AND a.owner_id = q.id AND a.kind = 'after') AS after_photo \
-         FROM problems q JOIN points p ON p.id = q.point_id JOIN units u ON u.id = q.unit_id \
-         LEFT JOIN org_nodes c ON c.id = p.community_id LEFT JOIN org_nodes s ON s.id = c.parent_id";
-    paged(db, select, "problems q JOIN points p ON p.id = q.point_id", &w, order, page).await
 }
 
 /// Whether a photo may be shown to the public: a verified report's, or a problem's that is on a

@@ -98,10 +98,19 @@ async fn a_resident_reports_from_a_phone_and_not_fixed_sends_it_back_as_rework()
     let (_, lng, lat, unit_user) = crate::citizen::point_in_grid_area(&app).await;
     let base = app.base.clone();
     let script = root.join("tests/ui/citizen.mjs");
-    let args = [base, shots.display().to_string(), PW.to_string(), photos.display().to_string(), lng.to_string(), lat.to_string(), unit_user];
-    let out = tokio::task::spawn_blocking(move || Command::new("node").arg(script).args(args).output().expect("run node"))
-        .await
-        .unwrap();
+    let args = [
+        base,
+        shots.display().to_string(),
+        PW.to_string(),
+        photos.display().to_string(),
+        lng.to_string(),
+        lat.to_string(),
+        unit_user,
+    ];
+    let out =
+        tokio::task::spawn_blocking(move || Command::new("node").arg(script).args(args).output().expect("run node"))
+            .await
+            .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "browser citizen test failed:\n{stdout}\n{stderr}");
@@ -110,7 +119,8 @@ async fn a_resident_reports_from_a_phone_and_not_fixed_sends_it_back_as_rework()
     assert_eq!(app.id_of(&format!("SELECT state FROM problems WHERE id = '{problem}'")).await, "dispatched");
     assert_eq!(app.scalar(&format!("SELECT rework_count FROM problems WHERE id = '{problem}'")).await, 1);
     assert_eq!(app.scalar(&format!("SELECT fixed FROM reports WHERE code = '{code}'")).await, 0);
-    for shot in ["citizen-1-report", "citizen-3-triage", "citizen-4-closed", "citizen-6-unit-list", "citizen-7-public"] {
+    for shot in ["citizen-1-report", "citizen-3-triage", "citizen-4-closed", "citizen-6-unit-list", "citizen-7-public"]
+    {
         assert!(root.join(format!("target/screenshots/{shot}.png")).exists(), "{shot}.png kept");
     }
 }

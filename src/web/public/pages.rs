@@ -310,6 +310,8 @@ pub struct ProblemsPage {
     empty: &'static str,
     rows: Vec<ProblemLine>,
     pager: Pager,
+    /// "1000+" past the cap, else the count
+    count: String,
 }
 
 async fn problems_page(state: &AppState, q: PublicQuery, raw: Option<String>, closed: bool) -> PageResult<Response> {
@@ -335,7 +337,8 @@ async fn problems_page(state: &AppState, q: PublicQuery, raw: Option<String>, cl
         intro,
         empty,
         rows: rows.into_iter().map(|p| problem_line(p, now)).collect(),
-        pager: Pager::new(raw.as_deref(), page, total),
+        pager: Pager::new(raw.as_deref(), page, total.min(store::PUBLIC_CAP)),
+        count: if total > store::PUBLIC_CAP { format!("{}+", store::PUBLIC_CAP) } else { total.to_string() },
     }))
 }
 
