@@ -365,6 +365,38 @@ async fn discipline(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppResult<()> 
     Ok(())
 }
 
+/// Residents' reports waiting to be verified (the office everywhere, a grid worker in its area).
+async fn reports(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppResult<()> {
+    use crate::domain::citizen::ReportState;
+    let f = crate::store::reports::ReportFilter { state: Some(ReportState::Received), ..Default::default() };
+    let (rows, total) = crate::service::reports::queue(ctx, f, PageReq::new(Some(1), Some(SHOWN))).await?;
+    let now = now_ms();
+    let items = rows
+        .into_iter()
+        .map(|r| {
+            let waited = (now - r.created_at) / 3_600_000;
+            let badge = (waited >= 4).then(|| format!("已等{waited}小时"));
+            let place = r.community_name.clone().unwrap_or_default();
+            TodoItem::link(
+                format!("/reports/{}", r.id),
+                format!("{} {}", r.category, r.description),
+                format!("{place} {}", r.address),
+                badge,
+            )
+        })
+        .collect();
+    out.push(TodoSection {
+        key: "reports",
+        title: "市民反映待核实",
+        total,
+        more: "/reports".into(),
+        items,
+        empty: "没有待核实的市民反映",
+        go: "核实",
+    });
+    Ok(())
+}
+
 /// The signed-in person's sections, most urgent first.
 pub async fn todo(ctx: &Ctx<'_>) -> AppResult<Vec<TodoSection>> {
     let mut out = Vec::new();
@@ -374,9 +406,13 @@ pub async fn todo(ctx: &Ctx<'_>) -> AppResult<Vec<TodoSection>> {
             rechecks(ctx, &mut out).await?;
             round(ctx, &mut out).await?;
         }
-        Role::GridWorker => round(ctx, &mut out).await?,
+        Role::GridWorker => {
+            reports(ctx, &mut out).await?;
+            round(ctx, &mut out).await?;
+        }
         Role::Admin => {
             office(ctx, &mut out).await?;
+            reports(ctx, &mut out).await?;
             rechecks(ctx, &mut out).await?;
         }
         Role::Discipline => discipline(ctx, &mut out).await?,

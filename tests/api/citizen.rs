@@ -127,6 +127,9 @@ both!(a_resident_reports_it_is_verified_fixed_and_reopened_when_not_fixed, confi
     let unit = app.api_login(&unit_user).await;
     assert_eq!(unit.get("/api/v1/reports").await.0, StatusCode::FORBIDDEN);
     let grid = app.api_login("grid").await;
+    let (_, todo) = grid.get("/api/v1/me/todo").await;
+    let waiting = todo.as_array().unwrap().iter().find(|s| s["key"] == "reports").expect("the grid worker's start page asks");
+    assert!(waiting["items"].as_array().unwrap().iter().any(|i| i["title"].as_str().unwrap().contains("人行道上堆了很多建筑垃圾")));
     let (status, list) = grid.get("/api/v1/reports").await;
     assert_eq!(status, StatusCode::OK);
     let item = list["items"].as_array().unwrap().iter().find(|r| r["code"] == code.as_str()).expect("in the queue").clone();

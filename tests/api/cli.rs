@@ -312,3 +312,39 @@ both!(backup_then_restore_on_a_new_machine_gives_back_the_same_city, |app: TestA
     assert_eq!(before, after, "the same problems, events, photos (and their files) and audit log");
     assert!(!after.iter().any(|l| l.contains("备份后")), "nothing from after the backup");
 });
+
+both!(an_operator_issues_an_open311_key_from_the_command_line, |app: TestApp| async move {
+    let out = run(&app, &["open311-key", "--name", "区融媒体中心App"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let key = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(key.starts_with("cc311_") && key.len() > 30, "only the key on stdout: {key}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("只显示这一次"));
+    // The key works at once; only its hash is stored; the audit log names the command line.
+    let services: serde_json::Value =
+        reqwest::get(format!("{}/open311/v2/services.json", app.base)).await.unwrap().json().await.unwrap();
+    let code = services[0]["service_code"].as_str().unwrap();
+    let (_, lng, lat, _) = crate::citizen::point_in_grid_area(&app).await;
+    let (lat, lng) = (lat.to_string(), lng.to_string());
+    let res = reqwest::Client::new()
+        .post(format!("{}/open311/v2/requests.json", app.base))
+        .form(&[
+            ("api_key", key.as_str()),
+            ("service_code", code),
+            ("lat", &lat),
+            ("long", &lng),
+            ("description", "路面坑洼"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
+    assert_eq!(app.scalar(&format!("SELECT COUNT(*) FROM open311_keys WHERE key_hash = '{key}'")).await, 0);
+    assert_eq!(app.scalar("SELECT requests FROM open311_keys").await, 1);
+    let by = app.id_of("SELECT actor_name FROM audit_log WHERE object_type = 'api_key'").await;
+    assert_eq!(by, "系统命令行");
+    // A missing name is refused in Chinese, and nothing is issued.
+    let out = run(&app, &["open311-key", "--name", " "]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("请填写使用该密钥的应用或单位名称"));
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM open311_keys").await, 1);
+});
