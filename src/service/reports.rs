@@ -197,9 +197,21 @@ pub async fn submit(
     let id = new_id();
     let mut stored = Vec::with_capacity(photos.len());
     for bytes in photos {
-        stored.push(
-            super::photos::prepare(storage, (PhotoOwner::Report, &id, PhotoKind::Before), bytes, None, &ctx).await?,
-        );
+        let mut ph =
+            super::photos::prepare(storage, (PhotoOwner::Report, &id, PhotoKind::Before), bytes, None, &ctx).await?;
+        // The same checks as an inspector's before-photo: taken long before, or far from where
+        // the resident says the problem is; the triage sees the warnings.
+        let facts = crate::domain::photo::CaptureFacts {
+            found_at: now,
+            point: Some(at),
+            taken_at: ph.taken_at,
+            exif_position: ph.lng.zip(ph.lat),
+            received_at: ph.uploaded_at,
+            device: None,
+        };
+        ph.flags =
+            serde_json::to_string(&crate::domain::photo::before_photo_flags(&facts)).unwrap_or_else(|_| "[]".into());
+        stored.push(ph);
     }
     let place = locate(db, at).await?;
     let token = hex::encode(rand::random::<[u8; 16]>());
@@ -313,6 +325,23 @@ pub async fn nearest_points(
         r.distance_m = crate::domain::geo::distance_m((lng, lat), (r.lng, r.lat)).round();
     }
     rows.retain(|r| r.distance_m <= meters);
+    rows.sort_by(|a, b| a.distance_m.total_cmp(&b.distance_m));
+    rows.truncate(10);
+    Ok(rows)
+}
+
+/// A unit's active points nearest a position, whatever the distance (up to ten).
+async fn nearest_points_of_unit(db: &Db, (lng, lat): (f64, f64), unit: &str) -> AppResult<Vec<Nearby>> {
+    let mut rows: Vec<Nearby> = sqlx::query_as(
+        "SELECT id, code, name, unit_id, community_id, lng, lat FROM points WHERE active = 1 AND unit_id = $1 \
+         AND lng IS NOT NULL AND lat IS NOT NULL LIMIT 5000",
+    )
+    .bind(unit)
+    .fetch_all(&db.pool)
+    .await?;
+    for r in &mut rows {
+        r.distance_m = crate::domain::geo::distance_m((lng, lat), (r.lng, r.lat)).round();
+    }
     rows.sort_by(|a, b| a.distance_m.total_cmp(&b.distance_m));
     rows.truncate(10);
     Ok(rows)
@@ -458,6 +487,8 @@ pub struct ForTriage {
     pub reporter_phone: String,
     pub community_name: Option<String>,
     pub photos: Vec<Photo>,
+    /// Warnings on the resident's photos (taken long before, far from the position)
+    pub photo_warnings: Vec<String>,
     pub nearest_points: Vec<Nearby>,
     pub similar: Vec<Similar>,
     pub problem_code: Option<String>,
@@ -478,7 +509,19 @@ pub async fn visible(ctx: &Ctx<'_>, id: &str) -> AppResult<Report> {
 pub async fn for_triage(ctx: &Ctx<'_>, id: &str) -> AppResult<ForTriage> {
     let r = visible(ctx, id).await?;
     let photos = photo_store::of(ctx.db, PhotoOwner::Report, &r.id).await?;
-    let nearest_points = nearest_points(ctx.db, (r.lng, r.lat), 1000.0, None).await?;
+    let mut nearest_points = nearest_points(ctx.db, (r.lng, r.lat), 1000.0, None).await?;
+    // Nothing within 1 km: the grid's responsible unit answers; its nearest points are offered.
+    if nearest_points.is_empty()
+        && let Some(g) = &r.grid_id
+        && let Some(unit) = point_store::grids(ctx.db).await?.into_iter().find(|x| &x.id == g).and_then(|x| x.unit_id)
+    {
+        nearest_points = nearest_points_of_unit(ctx.db, (r.lng, r.lat), &unit).await?;
+    }
+    let photo_warnings = photos
+        .iter()
+        .flat_map(|p| serde_json::from_str::<Vec<crate::domain::photo::EvidenceFlag>>(&p.flags).unwrap_or_default())
+        .map(|f| f.message)
+        .collect();
     let mut similar = similar(ctx.db, (r.lng, r.lat), &r.service_code).await?;
     similar.retain(|s| s.code != r.code);
     let community_name = match &r.community_id {
@@ -496,6 +539,7 @@ pub async fn for_triage(ctx: &Ctx<'_>, id: &str) -> AppResult<ForTriage> {
         report: r,
         community_name,
         photos,
+        photo_warnings,
         nearest_points,
         similar,
         problem_code,

@@ -320,6 +320,46 @@ fn strict_limits(c: &mut chuangcheng::config::Config) {
     c.public_per_minute = 40;
 }
 
+both!(a_photo_taken_elsewhere_long_ago_is_flagged_for_the_triage, |app: TestApp| async move {
+    use base64::Engine;
+    let resident = app.browser();
+    let (_, lng, lat, _) = point_in_grid_area(&app).await;
+    let category = a_category(&resident).await;
+    // Taken three days ago, 5 km away.
+    let taken = (chrono::Utc::now() - chrono::Duration::days(3))
+        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap());
+    let exif = crate::evidence::jpeg_with_exif(5, &taken.format("%Y:%m:%d %H:%M:%S").to_string(), lng + 0.06, lat);
+    let bytes = base64::engine::general_purpose::STANDARD.decode(exif).unwrap();
+    let (lng_s, lat_s) = (lng.to_string(), lat.to_string());
+    let fields = [
+        ("service_code", category.as_str()),
+        ("description", "窨井盖破损"),
+        ("lng", lng_s.as_str()),
+        ("lat", lat_s.as_str()),
+    ];
+    let (status, _) = submit(&resident, &fields, vec![bytes]).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id = app.id_of("SELECT id FROM reports").await;
+    let admin = app.api_login("admin").await;
+    let (_, detail) = admin.get(&format!("/api/v1/reports/{id}")).await;
+    let warnings: Vec<&str> =
+        detail["photo_warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+    assert!(warnings.iter().any(|w| w.contains("早一天以上")), "{warnings:?}");
+    assert!(warnings.iter().any(|w| w.contains("公里") || w.contains("米")), "{warnings:?}");
+    let office = app.login("admin").await;
+    let (_, page) = office.get(&format!("/reports/{id}")).await;
+    assert!(page.contains("flash warn"));
+    // A fresh photo taken where the report says carries none.
+    let now = chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap());
+    let exif = crate::evidence::jpeg_with_exif(6, &now.format("%Y:%m:%d %H:%M:%S").to_string(), lng, lat);
+    let bytes = base64::engine::general_purpose::STANDARD.decode(exif).unwrap();
+    let (status, _) = submit(&resident, &fields, vec![bytes]).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id = app.id_of("SELECT id FROM reports ORDER BY created_at DESC, id DESC LIMIT 1").await;
+    let (_, detail) = admin.get(&format!("/api/v1/reports/{id}")).await;
+    assert_eq!(detail["photo_warnings"], json!([]));
+});
+
 both!(rate_limits_answer_429_in_chinese, configure strict_limits, |app: TestApp| async move {
     let resident = app.browser();
     let (_, lng, lat, _) = point_in_grid_area(&app).await;
