@@ -43,6 +43,16 @@
   var status = document.getElementById('locate-status');
   var gcj = false, map = null, marker = null;
   var pick = document.getElementById('pick-map');
+  // Every element the handlers use is looked up before any of them can run (a form shown again
+  // after a refusal already has a position, and places it at once).
+  var select = document.getElementById('service_code'), search = null;
+  var similar = document.getElementById('similar'), list = document.getElementById('similar-list');
+  var csrf = form.querySelector('input[name=_csrf]').value;
+  var photos = document.getElementById('photos');
+  photos.addEventListener('change', function () {
+    if (photos.files.length > 6) { photos.setCustomValidity('最多上传6张照片，请重新选择'); photos.reportValidity(); }
+    else { photos.setCustomValidity(''); }
+  });
   function setPoint(la, ln, zoom) {
     lat.value = la.toFixed(6); lng.value = ln.toFixed(6);
     if (map) {
@@ -101,7 +111,7 @@
   });
 
   // Category search: matching items as buttons under the box.
-  var select = document.getElementById('service_code'), search = document.getElementById('category-search');
+  search = document.getElementById('category-search');
   var hits = document.createElement('div'); hits.className = 'category-hits'; search.parentNode.insertBefore(hits, select);
   search.addEventListener('input', function () {
     var q = search.value.trim(); hits.innerHTML = '';
@@ -109,7 +119,8 @@
     var n = 0;
     Array.prototype.forEach.call(select.options, function (o) {
       var group = o.parentNode && o.parentNode.label ? o.parentNode.label : '';
-      if (!o.value || n >= 8 || (o.text + group).indexOf(q) < 0) { return; }
+      // The item, its category and what the standard requires (小广告 is in 乱贴乱画's text).
+      if (!o.value || n >= 8 || (o.text + group + (o.getAttribute('data-hint') || '')).indexOf(q) < 0) { return; }
       n++;
       var b = document.createElement('button'); b.type = 'button'; b.className = 'btn small';
       b.textContent = group + '·' + o.text;
@@ -121,8 +132,7 @@
   select.addEventListener('change', checkSimilar);
 
   // "附近已有人反映".
-  var similar = document.getElementById('similar'), list = document.getElementById('similar-list');
-  var csrf = form.querySelector('input[name=_csrf]').value;
+
   function checkSimilar() {
     if (!lat.value || !lng.value) { return; }
     var url = '/public/report/nearby.json?lng=' + lng.value + '&lat=' + lat.value + '&service_code=' + encodeURIComponent(select.value);

@@ -71,6 +71,58 @@ pub fn masked(phone: &str) -> String {
     format!("{}****{}", d[..3].iter().collect::<String>(), d[d.len() - 4..].iter().collect::<String>())
 }
 
+/// What residents type, as the public reads it: phone and ID numbers (seven digits or more, with
+/// spaces or hyphens between, an ID's final X) and e-mail addresses are masked. Names cannot be
+/// told apart from words, so the form asks not to write them.
+pub fn mask_personal(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < chars.len() {
+        // A run of digits, possibly broken by single spaces or hyphens.
+        if chars[i].is_ascii_digit() {
+            let mut j = i;
+            let mut digits = 0;
+            while j < chars.len() {
+                if chars[j].is_ascii_digit() {
+                    digits += 1;
+                    j += 1;
+                } else if matches!(chars[j], ' ' | '-') && chars.get(j + 1).is_some_and(char::is_ascii_digit) {
+                    j += 1;
+                } else if matches!(chars[j], 'x' | 'X') && digits == 17 {
+                    j += 1;
+                    break;
+                } else {
+                    break;
+                }
+            }
+            if digits >= 7 {
+                out.push_str("****");
+            } else {
+                out.extend(&chars[i..j]);
+            }
+            i = j;
+            continue;
+        }
+        // An e-mail address: the word around an @.
+        if chars[i] == '@' {
+            while out.chars().last().is_some_and(|c| c.is_ascii_alphanumeric() || "._-+".contains(c)) {
+                out.pop();
+            }
+            let mut j = i + 1;
+            while j < chars.len() && (chars[j].is_ascii_alphanumeric() || ".-".contains(chars[j])) {
+                j += 1;
+            }
+            out.push_str("****");
+            i = j;
+            continue;
+        }
+        out.push(chars[i]);
+        i += 1;
+    }
+    out
+}
+
 /// A position inside mainland China's rough bounds (WGS-84).
 pub fn in_china(lng: f64, lat: f64) -> bool {
     lng.is_finite() && lat.is_finite() && (73.0..=136.0).contains(&lng) && (3.0..=54.0).contains(&lat)
@@ -132,7 +184,7 @@ pub fn public_state(report: ReportState, problem: Option<ProblemState>) -> &'sta
         (ReportState::Voided, _) => "不予立案",
         (_, Some(ProblemState::Closed)) => "已办结",
         (_, Some(ProblemState::Voided)) => "已作废",
-        (_, Some(ProblemState::Submitted)) => "待核查",
+        (_, Some(ProblemState::Submitted)) => "已整改待验收",
         _ => "处置中",
     }
 }
@@ -151,6 +203,17 @@ mod tests {
         let mut e = FieldErrors::default();
         let (_, p) = check_contact(&mut e, "王", "12345");
         assert!(p.is_empty() && !e.is_empty());
+    }
+
+    #[test]
+    fn phone_and_id_numbers_and_mail_are_masked_for_the_public() {
+        assert_eq!(mask_personal("电话13812345678，谢谢"), "电话****，谢谢");
+        assert_eq!(mask_personal("身份证130903199001011234"), "身份证****");
+        assert_eq!(mask_personal("身份证13090319900101123X号"), "身份证****号");
+        assert_eq!(mask_personal("打138 1234 5678或0317-1234567"), "打****或****");
+        assert_eq!(mask_personal("写信给 liu.nv@example.com 吧"), "写信给 **** 吧");
+        assert_eq!(mask_personal("解放路12号3单元，堆了20袋"), "解放路12号3单元，堆了20袋");
+        assert_eq!(mask_personal("2026年12月4日"), "2026年12月4日");
     }
 
     #[test]

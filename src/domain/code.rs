@@ -145,6 +145,8 @@ catalogue! {
     ApiKeyInvalid = (403, "api_key_invalid", "api_key无效或已停用"),
     UnknownService = (404, "unknown_service", "service_code不存在，请先查询services"),
     UnknownCategory = (422, "unknown_category", "请从列表中选择问题类别"),
+    OutsideCity = (422, "outside_city", "位置不在本市范围内，请确认定位或在地图上重新选择"),
+    DuplicateKey = (409, "duplicate_key", "该使用方已有一个有效密钥；如需换新，请先停用旧密钥"),
 
     // Field checks (inside validation_failed).
     Required = (422, "required", "此项必填"),

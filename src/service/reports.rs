@@ -170,7 +170,12 @@ pub async fn submit(
         e.add("description", Code::Required, "请用至少4个字描述看到的问题");
     }
     let address = optional_text(&mut e, "address", "地址", &input.address, 100, false);
+    let bounds = city_bounds(db).await?;
     let at = match (input.lng, input.lat) {
+        (Some(lng), Some(lat)) if rules::in_china(lng, lat) && !bounds.is_some_and(|b| b.contains(lng, lat)) => {
+            e.add("location", Code::OutsideCity, Code::OutsideCity.message());
+            None
+        }
         (Some(lng), Some(lat)) if rules::in_china(lng, lat) => Some((lng, lat)),
         (Some(_), Some(_)) => {
             e.add("location", Code::OutsideChina, "位置不在中国境内，请重新定位或在地图上选点");
@@ -263,6 +268,43 @@ pub async fn submit(
     tell_triage(&mut w, &r).await?;
     w.commit().await?;
     Ok(Submitted { report: r, token })
+}
+
+/// The city's extent: its points and grids with 3 km around them.
+#[derive(Debug, Clone, Copy)]
+pub struct Bounds {
+    min: (f64, f64),
+    max: (f64, f64),
+}
+
+impl Bounds {
+    pub fn contains(&self, lng: f64, lat: f64) -> bool {
+        (self.min.0..=self.max.0).contains(&lng) && (self.min.1..=self.max.1).contains(&lat)
+    }
+}
+
+/// None when the city has no located point or grid yet (then anywhere in China is accepted).
+pub async fn city_bounds(db: &Db) -> AppResult<Option<Bounds>> {
+    type Box4 = (Option<f64>, Option<f64>, Option<f64>, Option<f64>);
+    let p: Box4 = sqlx::query_as(
+        "SELECT MIN(lng), MIN(lat), MAX(lng), MAX(lat) FROM points WHERE active = 1 AND lng IS NOT NULL AND lat IS NOT NULL",
+    )
+    .fetch_one(&db.pool)
+    .await?;
+    let g: Box4 = sqlx::query_as("SELECT MIN(min_lng), MIN(min_lat), MAX(max_lng), MAX(max_lat) FROM grids")
+        .fetch_one(&db.pool)
+        .await?;
+    let pick = |a: Option<f64>, b: Option<f64>, f: fn(f64, f64) -> f64| match (a, b) {
+        (Some(x), Some(y)) => Some(f(x, y)),
+        (x, y) => x.or(y),
+    };
+    let (Some(x0), Some(y0), Some(x1), Some(y1)) =
+        (pick(p.0, g.0, f64::min), pick(p.1, g.1, f64::min), pick(p.2, g.2, f64::max), pick(p.3, g.3, f64::max))
+    else {
+        return Ok(None);
+    };
+    const MARGIN: f64 = 0.03;
+    Ok(Some(Bounds { min: (x0 - MARGIN, y0 - MARGIN), max: (x1 + MARGIN, y1 + MARGIN) }))
 }
 
 /// Where a position is: its grid and community, the nearest point within 500 m.
@@ -407,7 +449,7 @@ pub async fn similar(db: &Db, at: (f64, f64), service_code: &str) -> AppResult<V
                 same_category: r.service_code == service_code,
                 code: r.code,
                 category: r.category,
-                description: r.description,
+                description: rules::mask_personal(&r.description),
                 supporters: r.supporters,
                 distance_m: d.round(),
                 created_at: r.created_at,
@@ -898,6 +940,10 @@ pub async fn issue_key(ctx: &Ctx<'_>, name: &str) -> AppResult<(store::ApiKey, S
     }
     if !e.is_empty() {
         return Err(AppError::Validation(e));
+    }
+    // A form sent twice (a reload) must not leave two keys nobody knows about.
+    if store::keys(ctx.db).await?.iter().any(|k| k.revoked_at.is_none() && k.name == name) {
+        return Err(AppError::refuse(Code::DuplicateKey, Code::DuplicateKey.message()));
     }
     let key = format!("cc311_{}", hex::encode(rand::random::<[u8; 20]>()));
     let k = store::ApiKey {

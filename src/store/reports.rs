@@ -175,6 +175,19 @@ pub struct PublicRow {
     pub deadline_at: Option<i64>,
 }
 
+impl PublicRow {
+    /// The row as anyone may read it: phone and ID numbers and e-mail addresses typed into the
+    /// free text masked.
+    pub fn for_public(mut self) -> PublicRow {
+        use crate::domain::citizen::mask_personal;
+        self.description = mask_personal(&self.description);
+        self.address = mask_personal(&self.address);
+        self.public_note = mask_personal(&self.public_note);
+        self.fix_note = self.fix_note.as_deref().map(mask_personal);
+        self
+    }
+}
+
 const PUBLIC_SELECT: &str = "SELECT r.id, r.code, r.service_code, r.category, r.description, r.address, r.lng, r.lat, \
      r.community_id, c.name AS community_name, s.name AS street_name, r.state, r.public_note, r.supporters, r.problem_id, \
      q.state AS problem_state, u.name AS unit_name, q.fix_note, r.created_at, r.updated_at, q.closed_at, q.deadline_at \

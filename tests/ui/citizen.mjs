@@ -45,13 +45,27 @@ try {
   await r.fill('#description', '人行道上堆着装修垃圾，没人清理');
   await r.setInputFiles('#photos', photo(1));
   await r.fill('#name', '李阿姨');
+  // A mistyped phone: the form comes back with the reason and what was typed, and still works.
+  await r.fill('#phone', '12345');
+  await Promise.all([r.waitForURL(`${base}/public/report`), r.click('#report-form button[type=submit]')]);
+  check((await r.textContent('.flash.err')).includes('手机号应为11位'), 'the mistyped phone is refused in Chinese');
+  check((await r.inputValue('#description')).includes('装修垃圾'), 'what was typed is kept');
+  await r.fill('#category-search', '垃圾');
+  check(await r.locator('.category-hits button').count(), 'the search still works after a refusal');
+  await r.fill('#category-search', '');
+  await r.setInputFiles('#photos', photo(1));
   await r.fill('#phone', '13912345678');
   await r.screenshot({ path: `${outDir}/citizen-1-report.png`, fullPage: true });
-  await Promise.all([r.waitForURL(`${base}/public/report`), r.click('#report-form button[type=submit]')]);
+  // Filed: the private status page opens with the receipt (a reload or Back keeps it).
+  await Promise.all([r.waitForURL(/\/public\/s\/[0-9a-f]{32}\?new=1$/), r.click('#report-form button[type=submit]')]);
   const code = (await r.textContent('.receipt-code')).trim();
   const link = await r.getAttribute('#private-link', 'href');
   check(/^R\d{12}$/.test(code), `a receipt code: ${code}`);
   await r.screenshot({ path: `${outDir}/citizen-2-receipt.png`, fullPage: true });
+  await r.reload();
+  check((await r.textContent('.receipt-code')).trim() === code, 'the receipt survives a reload');
+  const width = await r.evaluate(() => document.documentElement.scrollWidth);
+  check(width <= 390, `the receipt fits the phone (${width}px)`);
 
   // The grid worker verifies it from the queue (left menu → 市民反映).
   const grid = await staff('grid');
@@ -85,7 +99,7 @@ try {
   await r.check('input[name=fixed][value=false]');
   await r.check('input[name=satisfaction][value="2"]');
   await r.fill('#note', '第二天又堆上了');
-  await Promise.all([r.waitForURL(`${base}/public/status/feedback`), r.click('.feedback button[type=submit]')]);
+  await Promise.all([r.waitForURL(/\?ok=reopened$/), r.click('.feedback button[type=submit]')]);
   check((await r.textContent('main')).includes('重新整改'), 'told it went back to the unit');
   await r.screenshot({ path: `${outDir}/citizen-5-reopened.png`, fullPage: true });
 

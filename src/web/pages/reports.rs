@@ -128,6 +128,10 @@ pub async fn issue(CsrfForm { page, form }: CsrfForm<KeyForm>) -> PageResult<Res
             let errors = e.0.iter().map(|x| x.message.clone()).collect();
             Ok((StatusCode::UNPROCESSABLE_ENTITY, keys_page(&page, None, errors).await?).into_response())
         }
+        Err(AppError::Refused(code, message)) => {
+            let status = StatusCode::from_u16(code.status()).unwrap_or(StatusCode::CONFLICT);
+            Ok((status, keys_page(&page, None, vec![message]).await?).into_response())
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -65,7 +65,7 @@ async fn feed(state: &AppState, headers: &HeaderMap, q: FeedQuery) -> PageResult
     if closed {
         f.closed = Some(true);
     }
-    let mut rows = store::newest(db, &f, 50).await?;
+    let mut rows: Vec<PublicRow> = store::newest(db, &f, 50).await?.into_iter().map(PublicRow::for_public).collect();
     if closed {
         rows.sort_by_key(|r| std::cmp::Reverse(r.closed_at));
     }

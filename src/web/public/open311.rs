@@ -249,6 +249,7 @@ fn rfc3339(ms: i64) -> String {
 
 /// A request as Open311 describes it (public fields only).
 async fn request_json(state: &AppState, base: &str, r: &PublicRow) -> Value {
+    let r = &r.clone().for_public();
     let photo: Option<String> = sqlx::query_scalar(
         "SELECT MIN(id) FROM photos WHERE (owner_type = 'report' AND owner_id = $1) OR (owner_type = 'problem' AND owner_id = $2 AND kind = 'before')",
     )

@@ -175,6 +175,7 @@ pub struct ReportLine {
 }
 
 fn line(r: &PublicRow) -> ReportLine {
+    let r = &r.clone().for_public();
     let state = citizen::public_state(r.state, r.problem_state);
     let state_class = match state {
         "已办结" => "done",
@@ -284,10 +285,11 @@ fn problem_line(p: PublicProblem, now: i64) -> ProblemLine {
         }
         _ => String::new(),
     };
+    use crate::domain::citizen::mask_personal;
     ProblemLine {
         code: p.code,
         category: p.category,
-        description: p.description,
+        description: mask_personal(&p.description),
         point: p.point_name,
         place: [p.street_name, p.community_name].into_iter().flatten().collect::<Vec<_>>().join(" "),
         unit: p.unit_name,
@@ -295,7 +297,7 @@ fn problem_line(p: PublicProblem, now: i64) -> ProblemLine {
         deadline: p.deadline_at.map(fmt_local).unwrap_or_default(),
         closed: p.closed_at.map(fmt_local).unwrap_or_default(),
         overdue,
-        fix_note: p.fix_note,
+        fix_note: mask_personal(&p.fix_note),
         before: p.before_photo,
         after: if p.closed_at.is_some() { p.after_photo } else { None },
     }
@@ -490,8 +492,8 @@ pub struct ReportPage {
     csrf: String,
     errors: Vec<String>,
     form: FormValues,
-    /// (category, [(code, item)])
-    groups: Vec<(String, Vec<(String, String)>)>,
+    /// (category, [(code, item, what the standard requires)])
+    groups: Vec<(String, Vec<(String, String, String)>)>,
     center: String,
     tile_url: String,
     gcj: bool,
@@ -499,11 +501,11 @@ pub struct ReportPage {
 
 async fn report_page(state: &AppState, csrf: String, errors: Vec<String>, form: FormValues) -> AppResult<ReportPage> {
     let db = &state.db;
-    let mut groups: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    let mut groups: Vec<(String, Vec<(String, String, String)>)> = Vec::new();
     for s in service::services(db).await? {
         match groups.iter_mut().find(|g| g.0 == s.group) {
-            Some(g) => g.1.push((s.code, s.name)),
-            None => groups.push((s.group, vec![(s.code, s.name)])),
+            Some(g) => g.1.push((s.code, s.name, s.description)),
+            None => groups.push((s.group, vec![(s.code, s.name, s.description)])),
         }
     }
     // The map opens on the middle of the city's points.
@@ -536,15 +538,6 @@ pub async fn report_form(State(state): State<AppState>, headers: HeaderMap) -> P
     Ok(with_cookie(report_page(&state, csrf, Vec::new(), FormValues::default()).await?, set))
 }
 
-#[derive(Template, WebTemplate)]
-#[template(path = "public/receipt.html")]
-pub struct ReceiptPage {
-    p: PublicLayout,
-    code: String,
-    link: String,
-    has_phone: bool,
-}
-
 /// Reads the 随手拍 form (fields and up to the limit's photos; the body size is bounded before).
 async fn read_report(
     req: Request,
@@ -562,13 +555,8 @@ async fn read_report(
         let name = field.name().unwrap_or_default().to_string();
         if field.file_name().is_some() {
             let bytes = field.bytes().await.map_err(|e| unreadable(e.status()))?;
-            if !bytes.is_empty() {
-                if photos.len() >= citizen::MAX_PHOTOS {
-                    return Err(error_page(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        format!("最多上传{}张照片", citizen::MAX_PHOTOS),
-                    ));
-                }
+            // The body's size is bounded before it is read; the count is the form's check.
+            if !bytes.is_empty() && photos.len() < 64 {
                 photos.push(bytes.to_vec());
             }
         } else if fields.len() < 32 {
@@ -614,17 +602,19 @@ pub async fn report_submit(State(state): State<AppState>, req: Request) -> PageR
     match service::submit(&state.db, &state.storage, &state.config, &who, input, (photos, true)).await {
         Ok(s) => {
             state.public.forget();
-            let link = format!("{}/public/s/{}", base_url(&state, &headers), s.token);
-            let page = ReceiptPage {
-                p: layout(&state.db, "report", "反映已受理").await,
-                code: s.report.code.clone(),
-                link,
-                has_phone: !s.report.reporter_phone.is_empty(),
-            };
-            Ok((StatusCode::CREATED, page).into_response())
+            // The receipt is the private link's page itself: it survives a reload and Back.
+            Ok(axum::response::Redirect::to(&format!("/public/s/{}?new=1", s.token)).into_response())
         }
-        Err(AppError::Validation(e)) => {
-            let errors = e.0.iter().map(|f| f.message.clone()).collect();
+        Err(e @ (AppError::Validation(_) | AppError::Refused(..))) => {
+            let (status, errors) = match e {
+                AppError::Validation(e) => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, e.0.iter().map(|f| f.message.clone()).collect())
+                }
+                AppError::Refused(code, m) => {
+                    (StatusCode::from_u16(code.status()).unwrap_or(StatusCode::BAD_REQUEST), vec![m])
+                }
+                _ => unreachable!(),
+            };
             let form = FormValues {
                 service_code: get("service_code"),
                 description: get("description"),
@@ -635,7 +625,7 @@ pub async fn report_submit(State(state): State<AppState>, req: Request) -> PageR
                 phone: get("phone"),
             };
             let page = report_page(&state, csrf, errors, form).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+            Ok((status, page).into_response())
         }
         Err(e) => Err(e.into()),
     }
@@ -773,6 +763,8 @@ pub struct StatusPage {
     answered: Option<String>,
     message: Option<&'static str>,
     errors: Vec<String>,
+    /// Just filed: the private link and whether a phone was given
+    receipt: Option<(String, bool)>,
 }
 
 struct Lookup {
@@ -808,6 +800,7 @@ async fn status_page(
         answered,
         message,
         errors,
+        receipt: None,
     })
 }
 
@@ -847,16 +840,40 @@ pub async fn status_lookup(State(state): State<AppState>, headers: HeaderMap, bo
     }
 }
 
+#[derive(Deserialize, Default)]
+pub struct LinkQuery {
+    /// Just filed: the page opens with the receipt
+    #[serde(default)]
+    new: Option<String>,
+    /// Just answered: fixed | reopened
+    #[serde(default)]
+    ok: Option<String>,
+}
+
 pub async fn status_by_link(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(token): Path<String>,
+    Query(q): Query<LinkQuery>,
 ) -> PageResult<Response> {
     let r = service::by_token(&state.db, &token).await?;
     let (csrf, set) = form_token(&headers, state.config.secure_cookies);
+    let link = format!("{}/public/s/{token}", base_url(&state, &headers));
     let how = Lookup { token, last4: String::new() };
-    Ok(with_cookie(status_page(&state, &r, csrf, how, (None, Vec::new())).await?, set))
+    let message = match q.ok.as_deref() {
+        Some("reopened") => Some(REOPENED),
+        Some(_) => Some(THANKS),
+        None => None,
+    };
+    let mut page = status_page(&state, &r, csrf, how, (message, Vec::new())).await?;
+    if q.new.is_some() {
+        page.receipt = Some((link, !r.reporter_phone.is_empty()));
+    }
+    Ok(with_cookie(page, set))
 }
+
+const REOPENED: &str = "已收到您的评价。问题已退回责任单位重新整改，办结后会再请您评价。";
+const THANKS: &str = "感谢您的评价！";
 
 #[derive(Deserialize, Default)]
 pub struct FeedbackForm {
@@ -902,12 +919,18 @@ pub async fn feedback(State(state): State<AppState>, headers: HeaderMap, body: B
     match service::feedback(&state.db, &state.storage, &r, input).await {
         Ok(new) => {
             state.public.forget();
-            let message = if new.fixed == Some(0) {
-                "已收到您的评价。问题已退回责任单位重新整改，办结后会再请您评价。"
-            } else {
-                "感谢您的评价！"
-            };
+            let reopened = new.fixed == Some(0);
+            if !f.token.is_empty() {
+                let ok = if reopened { "reopened" } else { "fixed" };
+                return Ok(axum::response::Redirect::to(&format!("/public/s/{}?ok={ok}", f.token)).into_response());
+            }
+            let message = if reopened { REOPENED } else { THANKS };
             Ok(status_page(&state, &new, f.csrf, how, (Some(message), Vec::new())).await?.into_response())
+        }
+        // Sent again (a reload): the page as it is, saying so.
+        Err(AppError::Refused(Code::FeedbackNotOpen, m)) => {
+            let page = status_page(&state, &r, f.csrf, how, (None, vec![m])).await?;
+            Ok((StatusCode::CONFLICT, page).into_response())
         }
         Err(AppError::Validation(e)) => {
             let errors = e.0.iter().map(|x| x.message.clone()).collect();
