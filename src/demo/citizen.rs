@@ -12,17 +12,18 @@ use crate::service::problems::{ActInput, act};
 use crate::service::reports::{self as svc, FeedbackInput, Sender, SubmitInput, VerifyInput, VoidInput};
 use crate::store::Db;
 
-const SAID: [&str; 10] = [
-    "人行道上堆放建筑垃圾，行人只能走机动车道",
-    "垃圾桶满溢好几天没人清运，气味很大",
-    "电线杆上贴满小广告",
-    "非机动车乱停放，堵住了盲道",
-    "早点摊占道经营，油污满地",
-    "路灯不亮，晚上很黑",
-    "绿化带里有很多白色垃圾",
-    "墙面被乱涂乱画",
-    "公交站台广告牌破损",
-    "小区门口车辆乱停，消防通道被堵",
+/// What residents say, and a word of the standard item it belongs to.
+const SAID: [(&str, &str); 10] = [
+    ("人行道上堆放建筑垃圾，行人只能走机动车道", "垃圾"),
+    ("垃圾桶满溢好几天没人清运，气味很大", "垃圾"),
+    ("电线杆上贴满小广告", "乱贴"),
+    ("非机动车乱停放，堵住了盲道", "停放"),
+    ("早点摊占道经营，油污满地", "占道"),
+    ("路灯不亮，晚上很黑", "设施"),
+    ("绿化带里有很多白色垃圾", "垃圾"),
+    ("墙面被乱涂乱画", "乱贴"),
+    ("公交站台广告牌破损", "广告"),
+    ("小区门口车辆乱停，消防通道被堵", "停放"),
 ];
 
 /// Returns how many reports were filed.
@@ -59,12 +60,13 @@ pub async fn seed(db: &Db, storage: &Storage) -> AppResult<usize> {
     }
     let mut filed = Vec::new();
     for (n, (_, lng, lat)) in unit_points.iter().chain(grid_points.iter()).enumerate() {
-        let s = &services[(n * 7) % services.len()];
+        let (said, word) = SAID[n % SAID.len()];
+        let s = services.iter().find(|s| s.name.contains(word)).unwrap_or(&services[n % services.len()]);
         let sender =
             Sender { client: svc::client_of(&format!("demo-resident-{n}")), channel: Channel::Web, api_key: None };
         let input = SubmitInput {
             service_code: s.code.clone(),
-            description: SAID[n % SAID.len()].into(),
+            description: said.into(),
             // A few metres off the point, as a phone's fix would be.
             lng: Some(lng + 0.0002 * ((n % 3) as f64 - 1.0)),
             lat: Some(lat + 0.00015),

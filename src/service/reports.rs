@@ -218,7 +218,8 @@ pub async fn submit(
             serde_json::to_string(&crate::domain::photo::before_photo_flags(&facts)).unwrap_or_else(|_| "[]".into());
         stored.push(ph);
     }
-    let place = locate(db, at).await?;
+    let item = standards::item(db, &service.item_id).await?;
+    let place = locate(db, at, item.as_ref().map(|i| i.point_types.as_str())).await?;
     let token = hex::encode(rand::random::<[u8; 16]>());
     let mut r = Report {
         id,
@@ -315,12 +316,16 @@ struct Place {
     address: String,
 }
 
-async fn locate(db: &Db, at: (f64, f64)) -> AppResult<Place> {
+/// `types`: the point types the category's standard item applies to; the nearest such point is
+/// chosen before a nearer point of another type (a 占道经营 at a crossing, not the hospital
+/// 100 m nearer).
+async fn locate(db: &Db, at: (f64, f64), types: Option<&str>) -> AppResult<Place> {
     let grids = point_store::grids(db).await?;
     let index = super::points::GridIndex::new(&grids);
     let grid = index.locate(at.0, at.1).map(|(g, c)| (g.to_string(), c.map(str::to_string)));
     let near = nearest_points(db, at, 500.0, None).await?;
-    let point = near.first();
+    let fits = |p: &&Nearby| types.is_none_or(|t| crate::domain::standard::applies(t, &p.type_code));
+    let point = near.iter().find(fits).or(near.first());
     Ok(Place {
         grid_id: grid.as_ref().map(|g| g.0.clone()),
         community_id: grid.and_then(|g| g.1).or_else(|| point.and_then(|p| p.community_id.clone())),
@@ -339,6 +344,8 @@ pub struct Nearby {
     pub community_id: Option<String>,
     pub lng: f64,
     pub lat: f64,
+    /// The point's type (main_road, market, …)
+    pub type_code: String,
     #[sqlx(skip)]
     pub distance_m: f64,
 }
@@ -353,8 +360,9 @@ pub async fn nearest_points(
     let dlat = meters / 111_000.0;
     let dlng = meters / (111_000.0 * lat.to_radians().cos().max(0.1));
     let mut rows: Vec<Nearby> = sqlx::query_as(
-        "SELECT id, code, name, unit_id, community_id, lng, lat FROM points WHERE active = 1 AND lat BETWEEN $1 AND $2 \
-         AND lng BETWEEN $3 AND $4 AND ($5 = '' OR unit_id = $5) LIMIT 2000",
+        "SELECT p.id, p.code, p.name, p.unit_id, p.community_id, p.lng, p.lat, t.code AS type_code FROM points p \
+         JOIN point_types t ON t.id = p.type_id WHERE p.active = 1 AND p.lat BETWEEN $1 AND $2 \
+         AND p.lng BETWEEN $3 AND $4 AND ($5 = '' OR p.unit_id = $5) LIMIT 2000",
     )
     .bind(lat - dlat)
     .bind(lat + dlat)
@@ -375,8 +383,9 @@ pub async fn nearest_points(
 /// A unit's active points nearest a position, whatever the distance (up to ten).
 async fn nearest_points_of_unit(db: &Db, (lng, lat): (f64, f64), unit: &str) -> AppResult<Vec<Nearby>> {
     let mut rows: Vec<Nearby> = sqlx::query_as(
-        "SELECT id, code, name, unit_id, community_id, lng, lat FROM points WHERE active = 1 AND unit_id = $1 \
-         AND lng IS NOT NULL AND lat IS NOT NULL LIMIT 5000",
+        "SELECT p.id, p.code, p.name, p.unit_id, p.community_id, p.lng, p.lat, t.code AS type_code FROM points p \
+         JOIN point_types t ON t.id = p.type_id WHERE p.active = 1 AND p.unit_id = $1 \
+         AND p.lng IS NOT NULL AND p.lat IS NOT NULL LIMIT 5000",
     )
     .bind(unit)
     .fetch_all(&db.pool)

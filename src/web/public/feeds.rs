@@ -21,6 +21,9 @@ pub struct FeedQuery {
     /// new (default): newest reports; closed: newly closed ones
     #[serde(default)]
     kind: String,
+    /// The public state (待核实, 处置中, 已办结, 不予立案), as on /public
+    #[serde(default)]
+    state: String,
 }
 
 /// XML text with the five special characters escaped.
@@ -59,7 +62,7 @@ struct Feed {
 
 async fn feed(state: &AppState, headers: &HeaderMap, q: FeedQuery) -> PageResult<Feed> {
     let db = &state.db;
-    let pq = super::pages::PublicQuery::for_feed(&q.area, &q.category);
+    let pq = super::pages::PublicQuery::for_feed(&q.area, &q.category, &q.state);
     let mut f = super::pages::report_filter(db, &pq).await?;
     let closed = q.kind == "closed";
     if closed {
@@ -78,9 +81,10 @@ async fn feed(state: &AppState, headers: &HeaderMap, q: FeedQuery) -> PageResult
         u => u.trim_end_matches('/').to_string(),
     };
     let query = format!(
-        "area={}&category={}&kind={}",
+        "area={}&category={}&state={}&kind={}",
         crate::domain::urlencode(&q.area),
         crate::domain::urlencode(&q.category),
+        crate::domain::urlencode(&q.state),
         crate::domain::urlencode(&q.kind)
     );
     Ok(Feed { title, base, query, rows })

@@ -107,8 +107,8 @@ pub struct PublicQuery {
 }
 
 impl PublicQuery {
-    pub fn for_feed(area: &str, category: &str) -> PublicQuery {
-        PublicQuery { area: area.into(), category: category.into(), ..Default::default() }
+    pub fn for_feed(area: &str, category: &str, state: &str) -> PublicQuery {
+        PublicQuery { area: area.into(), category: category.into(), state: state.into(), ..Default::default() }
     }
 }
 
@@ -246,8 +246,12 @@ pub async fn index(
         pins.push(serde_json::json!({"lng": lng, "lat": lat, "state": l.state, "cls": l.state_class,
             "category": l.category, "code": l.code}));
     }
-    let feed_query =
-        format!("area={}&category={}", crate::domain::urlencode(&q.area), crate::domain::urlencode(&q.category));
+    let feed_query = format!(
+        "area={}&category={}&state={}",
+        crate::domain::urlencode(&q.area),
+        crate::domain::urlencode(&q.category),
+        crate::domain::urlencode(&q.state)
+    );
     Ok(cached(IndexPage {
         p: layout(db, "reports", "群众反映").await,
         f: filters(db, &q, true).await?,
@@ -485,6 +489,9 @@ pub struct FormValues {
     phone: String,
 }
 
+/// A category of the standard and its items: (category, [(code, item, what it requires)]).
+type Group = (String, Vec<(String, String, String)>);
+
 #[derive(Template, WebTemplate)]
 #[template(path = "public/report.html")]
 pub struct ReportPage {
@@ -492,8 +499,7 @@ pub struct ReportPage {
     csrf: String,
     errors: Vec<String>,
     form: FormValues,
-    /// (category, [(code, item, what the standard requires)])
-    groups: Vec<(String, Vec<(String, String, String)>)>,
+    groups: Vec<Group>,
     center: String,
     tile_url: String,
     gcj: bool,
@@ -501,7 +507,7 @@ pub struct ReportPage {
 
 async fn report_page(state: &AppState, csrf: String, errors: Vec<String>, form: FormValues) -> AppResult<ReportPage> {
     let db = &state.db;
-    let mut groups: Vec<(String, Vec<(String, String, String)>)> = Vec::new();
+    let mut groups: Vec<Group> = Vec::new();
     for s in service::services(db).await? {
         match groups.iter_mut().find(|g| g.0 == s.group) {
             Some(g) => g.1.push((s.code, s.name, s.description)),
