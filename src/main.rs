@@ -233,17 +233,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             app.run_until_stopped().await
         }
         Command::User(cmd) => user_command(cmd).await,
-        Command::Open311Key { common, name } => {
-            let config = common.config()?;
-            init_logging(&config.log_format);
-            let db = open_db(&config).await?;
-            let system = CurrentUser::system();
-            let ctx = Ctx { db: &db, user: &system, request_id: "cli" };
-            let (k, key) = chuangcheng::service::reports::issue_key(&ctx, &name).await.map_err(explain)?;
-            eprintln!("已发放Open311接口密钥 / key issued for {}（编号 {}，请妥善保存，只显示这一次）", k.name, k.id);
-            println!("{key}");
-            Ok(())
-        }
+        Command::Open311Key { common, name } => open311_key(common, &name).await,
         Command::Backup { common, out } => {
             let m = chuangcheng::backup::backup(&common.config()?, &out).await?;
             println!(
@@ -270,6 +260,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             chuangcheng::bench::run(config, problems, intake, reuse, only).await
         }
     }
+}
+
+/// Issues an Open311 key: the key alone on stdout (for scripts), the rest on stderr.
+async fn open311_key(common: Common, name: &str) -> anyhow::Result<()> {
+    let config = common.config()?;
+    init_logging(&config.log_format);
+    let db = open_db(&config).await?;
+    let system = CurrentUser::system();
+    let ctx = Ctx { db: &db, user: &system, request_id: "cli" };
+    let (k, key) = chuangcheng::service::reports::issue_key(&ctx, name).await.map_err(explain)?;
+    eprintln!("已发放Open311接口密钥 / key issued for {}（编号 {}，请妥善保存，只显示这一次）", k.name, k.id);
+    println!("{key}");
+    Ok(())
 }
 
 async fn user_command(cmd: UserCommand) -> anyhow::Result<()> {

@@ -177,6 +177,27 @@ fn refuse(code: Code, message: impl Into<String>) -> Result<Outcome, Refusal> {
     Err(Refusal { code, message: message.into() })
 }
 
+/// Who may take an action, in the refusal's words.
+fn who_may(action: Action) -> &'static str {
+    use Action as A;
+    match action {
+        A::Pass | A::Fail => "督导员或创城办",
+        A::Acknowledge | A::SubmitFix | A::RequestExtension | A::RequestTransfer => "该问题的责任单位",
+        A::Reassign => "该问题的责任单位管理员或创城办",
+        _ => "创城办管理员",
+    }
+}
+
+/// A closed problem its reporter says is not fixed goes back to the unit as rework.
+fn reopen(s: State) -> Result<Outcome, Refusal> {
+    match s {
+        State::Closed => {
+            Ok(Outcome { state: State::Dispatched, extension_pending: false, transfer_pending: false, rework: true })
+        }
+        _ => refuse(Code::WrongState, format!("只有已销号的问题可以“{}”", Action::Reopen.label())),
+    }
+}
+
 /// The single rule book: may `actor` do `action` on a problem in `facts`, and with what result.
 pub fn transition(facts: Facts, action: Action, actor: Actor) -> Result<Outcome, Refusal> {
     use Action as A;
@@ -204,23 +225,11 @@ pub fn transition(facts: Facts, action: Action, actor: Actor) -> Result<Outcome,
         A::Reassign => unit_manager || office,
     };
     if !who_ok {
-        let who = match action {
-            A::Pass | A::Fail => "督导员或创城办",
-            A::Acknowledge | A::SubmitFix | A::RequestExtension | A::RequestTransfer => "该问题的责任单位",
-            A::Reassign => "该问题的责任单位管理员或创城办",
-            _ => "创城办管理员",
-        };
-        return refuse(Code::NotAllowed, format!("只有{who}可以“{}”", action.label()));
+        return refuse(Code::NotAllowed, format!("只有{}可以“{}”", who_may(action), action.label()));
     }
     let s = facts.state;
-    // A closed problem its reporter says is not fixed goes back to the unit as rework.
     if action == A::Reopen {
-        return match s {
-            S::Closed => {
-                Ok(Outcome { state: S::Dispatched, extension_pending: false, transfer_pending: false, rework: true })
-            }
-            _ => refuse(Code::WrongState, format!("只有已销号的问题可以“{}”", action.label())),
-        };
+        return reopen(s);
     }
     if s.is_final() {
         return refuse(Code::AlreadyFinal, format!("问题已{}，不能再“{}”", s.label(), action.label()));

@@ -142,24 +142,19 @@ pub fn citizen(sender: &Sender) -> CurrentUser {
     }
 }
 
-/// Files a report with its photos, all or nothing. Refused with a Chinese reason: a robot (the
-/// honeypot), a client past its hourly limit, an unknown category, a position outside the
-/// country, a bad photo, too many photos; `photos_required` for the 随手拍 page.
-pub async fn submit(
-    db: &Db,
-    storage: &Storage,
-    config: &Config,
-    sender: &Sender,
-    input: SubmitInput,
-    (photos, photos_required): (Vec<Vec<u8>>, bool),
-) -> AppResult<Submitted> {
-    if !input.website.trim().is_empty() {
-        return Err(AppError::refuse(Code::SpamSuspected, Code::SpamSuspected.message()));
-    }
-    let now = now_ms();
-    if store::sent_by(db, &sender.client, now - 3_600_000).await? >= config.reports_per_hour as i64 {
-        return Err(AppError::refuse(Code::ReportLimit, Code::ReportLimit.message()));
-    }
+/// A report's fields, checked.
+struct Checked {
+    service: Service,
+    at: (f64, f64),
+    description: String,
+    address: String,
+    name: String,
+    phone: String,
+    email: String,
+}
+
+/// Every field of a report, checked; all mistakes at once.
+async fn check(db: &Db, input: &SubmitInput, photos: usize, photos_required: bool) -> AppResult<Checked> {
     let mut e = FieldErrors::default();
     let service = service(db, &input.service_code).await?;
     if service.is_none() {
@@ -191,21 +186,32 @@ pub async fn submit(
     if email.len() > 100 || (!email.is_empty() && !email.contains('@')) {
         e.add("email", Code::InvalidChars, "电子邮箱格式不正确");
     }
-    if photos.len() > rules::MAX_PHOTOS {
+    if photos > rules::MAX_PHOTOS {
         e.add("photos", Code::TooManyPhotos, format!("最多上传{}张照片", rules::MAX_PHOTOS));
-    } else if photos.is_empty() && photos_required {
+    } else if photos == 0 && photos_required {
         e.add("photos", Code::PhotoRequired, "请至少拍摄或选择1张现场照片");
     }
-    let (Some(service), Some(at), true) = (service, at, e.is_empty()) else { return Err(AppError::Validation(e)) };
-    let who = citizen(sender);
-    let ctx = Ctx { db, user: &who, request_id: "" };
-    let id = new_id();
+    match (service, at) {
+        (Some(service), Some(at)) if e.is_empty() => {
+            Ok(Checked { service, at, description, address, name, phone, email })
+        }
+        _ => Err(AppError::Validation(e)),
+    }
+}
+
+/// Checks and stores the photos before anything is written, each with the same warnings as an
+/// inspector's before-photo (taken long before, far from where the resident says the problem
+/// is) for the triage.
+async fn report_photos(
+    ctx: &Ctx<'_>,
+    storage: &Storage,
+    (id, at, now): (&str, (f64, f64), i64),
+    photos: Vec<Vec<u8>>,
+) -> AppResult<Vec<Photo>> {
     let mut stored = Vec::with_capacity(photos.len());
     for bytes in photos {
         let mut ph =
-            super::photos::prepare(storage, (PhotoOwner::Report, &id, PhotoKind::Before), bytes, None, &ctx).await?;
-        // The same checks as an inspector's before-photo: taken long before, or far from where
-        // the resident says the problem is; the triage sees the warnings.
+            super::photos::prepare(storage, (PhotoOwner::Report, id, PhotoKind::Before), bytes, None, ctx).await?;
         let facts = crate::domain::photo::CaptureFacts {
             found_at: now,
             point: Some(at),
@@ -218,8 +224,34 @@ pub async fn submit(
             serde_json::to_string(&crate::domain::photo::before_photo_flags(&facts)).unwrap_or_else(|_| "[]".into());
         stored.push(ph);
     }
-    let item = standards::item(db, &service.item_id).await?;
-    let place = locate(db, at, item.as_ref().map(|i| i.point_types.as_str())).await?;
+    Ok(stored)
+}
+
+/// Files a report with its photos, all or nothing. Refused with a Chinese reason: a robot (the
+/// honeypot), a client past its hourly limit, an unknown category, a position outside the
+/// city, a bad photo, too many photos; `photos_required` for the 随手拍 page.
+pub async fn submit(
+    db: &Db,
+    storage: &Storage,
+    config: &Config,
+    sender: &Sender,
+    input: SubmitInput,
+    (photos, photos_required): (Vec<Vec<u8>>, bool),
+) -> AppResult<Submitted> {
+    if !input.website.trim().is_empty() {
+        return Err(AppError::refuse(Code::SpamSuspected, Code::SpamSuspected.message()));
+    }
+    let now = now_ms();
+    if store::sent_by(db, &sender.client, now - 3_600_000).await? >= config.reports_per_hour as i64 {
+        return Err(AppError::refuse(Code::ReportLimit, Code::ReportLimit.message()));
+    }
+    let c = check(db, &input, photos.len(), photos_required).await?;
+    let who = citizen(sender);
+    let ctx = Ctx { db, user: &who, request_id: "" };
+    let id = new_id();
+    let stored = report_photos(&ctx, storage, (&id, c.at, now), photos).await?;
+    let item = standards::item(db, &c.service.item_id).await?;
+    let place = locate(db, c.at, item.as_ref().map(|i| i.point_types.as_str())).await?;
     let token = hex::encode(rand::random::<[u8; 16]>());
     let mut r = Report {
         id,
@@ -227,18 +259,18 @@ pub async fn submit(
         token_hash: hash_token(&token),
         channel: sender.channel,
         api_key_id: sender.api_key.as_ref().map(|k| k.id.clone()),
-        service_code: service.code.clone(),
-        category: format!("{}·{}", service.group, service.name),
-        description,
-        address: if address.is_empty() { place.address.clone() } else { address },
-        lng: at.0,
-        lat: at.1,
+        service_code: c.service.code.clone(),
+        category: format!("{}·{}", c.service.group, c.service.name),
+        description: c.description,
+        address: if c.address.is_empty() { place.address.clone() } else { c.address },
+        lng: c.at.0,
+        lat: c.at.1,
         community_id: place.community_id,
         grid_id: place.grid_id,
         point_id: place.point_id,
-        reporter_name: name,
-        reporter_phone: phone,
-        reporter_email: email,
+        reporter_name: c.name,
+        reporter_phone: c.phone,
+        reporter_email: c.email,
         client: sender.client.clone(),
         state: ReportState::Received,
         public_note: String::new(),

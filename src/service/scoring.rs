@@ -263,6 +263,20 @@ fn overdue_days(cal: &Calendar, deadline: i64, end: i64) -> i64 {
 /// one load; a quarter or a year goes by in loads of this size, so memory stays bounded.
 const WEEKS_PER_LOAD: i64 = 2;
 
+/// The times of each problem's failed re-checks, reopenings and reporters' 不满意, in that order.
+fn by_problem(events: Vec<(String, i64, String)>) -> [HashMap<String, Vec<i64>>; 3] {
+    let mut out: [HashMap<String, Vec<i64>>; 3] = Default::default();
+    for (id, at, what) in events {
+        let slot = match what.as_str() {
+            "reopen" => 1,
+            "dissatisfied" => 2,
+            _ => 0,
+        };
+        out[slot].entry(id).or_default().push(at);
+    }
+    out
+}
+
 /// The score entries of a class over [from, to) (of one target only, when given), under the
 /// rules in force in each week, with caps applied week by week (weeks that cross the span's
 /// edges are computed whole, then cut). `f` receives them a few weeks at a time.
@@ -300,17 +314,7 @@ async fn each_entries(
             awards.retain(|a| a.target == t);
         }
         let now = now_ms();
-        let mut reworks: HashMap<String, Vec<i64>> = HashMap::new();
-        let mut reopens: HashMap<String, Vec<i64>> = HashMap::new();
-        let mut dissatisfied: HashMap<String, Vec<i64>> = HashMap::new();
-        for (id, at, what) in fails {
-            let to = match what.as_str() {
-                "reopen" => &mut reopens,
-                "dissatisfied" => &mut dissatisfied,
-                _ => &mut reworks,
-            };
-            to.entry(id).or_default().push(at);
-        }
+        let [reworks, reopens, dissatisfied] = by_problem(fails);
         let to_fact = |r: store::FactRow| -> Option<ProblemFact> {
             Some(ProblemFact {
                 reworks: reworks.get(&r.id).cloned().unwrap_or_default(),

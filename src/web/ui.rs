@@ -54,6 +54,21 @@ fn bottom_for(role: Role) -> Vec<MenuItem> {
     }
 }
 
+/// Residents' reports: for the office, the grid workers who verify them, and those who watch.
+fn citizen_menu(role: Role) -> Option<MenuGroup> {
+    if !matches!(role, Role::Admin | Role::GridWorker | Role::Supervisor | Role::Discipline) {
+        return None;
+    }
+    let mut items = vec![
+        MenuItem { key: "reports", label: "市民反映", href: "/reports" },
+        MenuItem { key: "public", label: "公示与随手拍", href: "/public" },
+    ];
+    if role == Role::Admin {
+        items.push(MenuItem { key: "open311_keys", label: "Open311接口密钥", href: "/open311/keys" });
+    }
+    Some(MenuGroup { label: "市民参与", items })
+}
+
 fn menu_for(role: Role) -> Vec<MenuGroup> {
     let mut desk = vec![MenuItem { key: "home", label: "首页", href: "/" }];
     if crate::service::dashboard::may_view(role) {
@@ -87,16 +102,7 @@ fn menu_for(role: Role) -> Vec<MenuGroup> {
     }
     work.push(MenuItem { key: "inbox", label: "消息", href: "/inbox" });
     groups.push(MenuGroup { label: "问题整改", items: work });
-    if matches!(role, Role::Admin | Role::GridWorker | Role::Supervisor | Role::Discipline) {
-        let mut citizen = vec![
-            MenuItem { key: "reports", label: "市民反映", href: "/reports" },
-            MenuItem { key: "public", label: "公示与随手拍", href: "/public" },
-        ];
-        if role == Role::Admin {
-            citizen.push(MenuItem { key: "open311_keys", label: "Open311接口密钥", href: "/open311/keys" });
-        }
-        groups.push(MenuGroup { label: "市民参与", items: citizen });
-    }
+    groups.extend(citizen_menu(role));
     groups.push(MenuGroup {
         label: "考核排名",
         items: vec![

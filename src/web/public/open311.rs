@@ -450,6 +450,27 @@ async fn read_post(
     Ok((fields, files))
 }
 
+/// `lat` and `long` of a POST: both required (this city does not geocode address strings).
+fn position(f: &HashMap<String, String>, xml: bool) -> Result<(Option<f64>, Option<f64>), Response> {
+    let coordinate = |k: &str| -> Result<Option<f64>, Response> {
+        match f.get(k).map(|s| s.trim()).filter(|s| !s.is_empty()) {
+            None => Ok(None),
+            Some(s) => {
+                s.parse::<f64>().map(Some).map_err(|_| error(xml, StatusCode::BAD_REQUEST, format!("{k}应为数字")))
+            }
+        }
+    };
+    let (lat, lng) = (coordinate("lat")?, coordinate("long")?);
+    if lat.is_none() || lng.is_none() {
+        return Err(error(
+            xml,
+            StatusCode::BAD_REQUEST,
+            "请提供lat和long（WGS-84坐标）；本市不支持仅凭address_string定位",
+        ));
+    }
+    Ok((lat, lng))
+}
+
 async fn create(State(state): State<AppState>, req: Request, xml: bool) -> Response {
     let (parts, body) = req.into_parts();
     let ip = client_ip(&parts, &state.config.trusted_proxies);
@@ -478,21 +499,10 @@ async fn create(State(state): State<AppState>, req: Request, xml: bool) -> Respo
         Ok(None) => return error(xml, StatusCode::NOT_FOUND, Code::UnknownService.message()),
         Err(e) => return refused(xml, e),
     }
-    let coordinate = |k: &str| -> Result<Option<f64>, Response> {
-        match f.get(k).map(|s| s.trim()).filter(|s| !s.is_empty()) {
-            None => Ok(None),
-            Some(s) => {
-                s.parse::<f64>().map(Some).map_err(|_| error(xml, StatusCode::BAD_REQUEST, format!("{k}应为数字")))
-            }
-        }
+    let (lat, lng) = match position(&f, xml) {
+        Ok(p) => p,
+        Err(r) => return r,
     };
-    let (lat, lng) = match (coordinate("lat"), coordinate("long")) {
-        (Ok(a), Ok(b)) => (a, b),
-        (Err(r), _) | (_, Err(r)) => return r,
-    };
-    if lat.is_none() || lng.is_none() {
-        return error(xml, StatusCode::BAD_REQUEST, "请提供lat和long（WGS-84坐标）；本市不支持仅凭address_string定位");
-    }
     let mut description = get("description");
     let landmark = get("attribute[landmark]");
     if get("attribute[hazard]") == "yes" {
