@@ -27,6 +27,8 @@ const WAIT: Duration = Duration::from_secs(3);
 const MAX_CLIENTS: usize = 100_000;
 const MAX_PAGES: usize = 2_000;
 const MAX_PAGE_BYTES: usize = 2 * 1024 * 1024;
+/// All cached pages together hold at most this much (many distinct queries cannot fill memory).
+const MAX_CACHE_BYTES: usize = 64 * 1024 * 1024;
 
 struct Cached {
     at: Instant,
@@ -38,17 +40,30 @@ struct Cached {
 
 pub struct Gate {
     windows: Mutex<HashMap<String, (Instant, u32)>>,
-    pages: Mutex<HashMap<String, Cached>>,
+    /// The cached pages and the bytes they hold
+    pages: Mutex<(HashMap<String, Cached>, usize)>,
     working: Semaphore,
+    /// Reports being filed at once (photo checks use the CPU), taken once the body is read
+    filing: Semaphore,
 }
 
 impl Default for Gate {
     fn default() -> Self {
-        Gate { windows: Mutex::default(), pages: Mutex::default(), working: Semaphore::new(WORKING) }
+        Gate {
+            windows: Mutex::default(),
+            pages: Mutex::default(),
+            working: Semaphore::new(WORKING),
+            filing: Semaphore::new(WORKING),
+        }
     }
 }
 
 impl Gate {
+    /// A turn to file a report whose body has been read; None (answer 503) after a wait.
+    pub async fn filing_turn(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        tokio::time::timeout(Duration::from_secs(20), self.filing.acquire()).await.ok()?.ok()
+    }
+
     /// Counts a request of a client in the current minute; false past the limit.
     fn admit(&self, client: &str, per_minute: u32) -> bool {
         let Ok(mut w) = self.windows.lock() else { return true };
@@ -66,7 +81,7 @@ impl Gate {
 
     fn cached(&self, key: &str) -> Option<Response> {
         let pages = self.pages.lock().ok()?;
-        let c = pages.get(key).filter(|c| c.at.elapsed() < c.keep)?;
+        let c = pages.0.get(key).filter(|c| c.at.elapsed() < c.keep)?;
         let mut res = Response::new(Body::from(c.body.clone()));
         *res.status_mut() = c.status;
         *res.headers_mut() = c.headers.clone();
@@ -75,20 +90,27 @@ impl Gate {
     }
 
     fn remember(&self, key: String, keep: Duration, status: StatusCode, headers: HeaderMap, body: Bytes) {
-        let Ok(mut pages) = self.pages.lock() else { return };
-        if pages.len() >= MAX_PAGES {
+        let Ok(mut guard) = self.pages.lock() else { return };
+        let (pages, bytes) = &mut *guard;
+        if pages.len() >= MAX_PAGES || *bytes + body.len() > MAX_CACHE_BYTES {
             pages.retain(|_, c| c.at.elapsed() < c.keep);
-            if pages.len() >= MAX_PAGES {
+            if pages.len() >= MAX_PAGES
+                || pages.values().map(|c| c.body.len()).sum::<usize>() + body.len() > MAX_CACHE_BYTES
+            {
                 pages.clear();
             }
+            *bytes = pages.values().map(|c| c.body.len()).sum();
         }
-        pages.insert(key, Cached { at: Instant::now(), keep, status, headers, body });
+        *bytes += body.len();
+        if let Some(old) = pages.insert(key, Cached { at: Instant::now(), keep, status, headers, body }) {
+            *bytes -= old.body.len();
+        }
     }
 
     /// Forgets every cached page (after a change the public should see at once, e.g. a new report).
     pub fn forget(&self) {
         if let Ok(mut p) = self.pages.lock() {
-            p.clear();
+            *p = Default::default();
         }
     }
 }
@@ -118,9 +140,18 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     if get && let Some(hit) = state.public.cached(&key) {
         return hit;
     }
-    let Ok(Ok(_turn)) = tokio::time::timeout(WAIT, state.public.working.acquire()).await else {
-        let message = "当前访问人数较多，请稍后再试";
-        return open311_aware(api, &parts.uri, refuse(api, Code::Busy, message));
+    // Pages take a turn; a form sent (a report with its photos) is bounded by the upload gate
+    // instead, so that two slow uploads cannot hold every turn.
+    let _turn = if get {
+        match tokio::time::timeout(WAIT, state.public.working.acquire()).await {
+            Ok(Ok(turn)) => Some(turn),
+            _ => {
+                let message = "当前访问人数较多，请稍后再试";
+                return open311_aware(api, &parts.uri, refuse(api, Code::Busy, message));
+            }
+        }
+    } else {
+        None
     };
     let res = next.run(Request::from_parts(parts, body)).await;
     let keep = res.headers().get(CACHE_HEADER).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
@@ -150,4 +181,40 @@ fn open311_aware(api: bool, uri: &axum::http::Uri, res: Response) -> Response {
     let mut out = super::open311::errors(uri.path().ends_with(".xml"), status, &[(code, message.to_string())]);
     out.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cache_never_holds_more_than_its_budget() {
+        let g = Gate::default();
+        let page = Bytes::from(vec![b'x'; 1024 * 1024]);
+        for i in 0..200 {
+            g.remember(
+                format!("/public?page={i}"),
+                Duration::from_secs(30),
+                StatusCode::OK,
+                HeaderMap::new(),
+                page.clone(),
+            );
+            let (pages, bytes) = &*g.pages.lock().unwrap();
+            assert!(*bytes <= MAX_CACHE_BYTES, "{bytes} cached after {i} pages");
+            assert_eq!(*bytes, pages.values().map(|c| c.body.len()).sum::<usize>(), "the running total is exact");
+        }
+        assert!(g.cached("/public?page=199").is_some(), "the newest page is served");
+        // The same page again replaces, it does not add.
+        g.remember("/public?page=199".into(), Duration::from_secs(30), StatusCode::OK, HeaderMap::new(), page.clone());
+        let total = g.pages.lock().unwrap().1;
+        assert_eq!(total, g.pages.lock().unwrap().0.len() * page.len());
+    }
+
+    #[test]
+    fn a_client_past_its_minute_is_refused_and_others_are_not() {
+        let g = Gate::default();
+        assert!((0..5).all(|_| g.admit("10.0.0.1", 5)));
+        assert!(!g.admit("10.0.0.1", 5));
+        assert!(g.admit("10.0.0.2", 5));
+    }
 }

@@ -478,6 +478,9 @@ async fn create(State(state): State<AppState>, req: Request, xml: bool) -> Respo
         Ok(x) => x,
         Err((status, message)) => return error(xml, status, message),
     };
+    let Some(_turn) = state.public.filing_turn().await else {
+        return error(xml, StatusCode::SERVICE_UNAVAILABLE, "当前提交的人较多，请稍后再试");
+    };
     let get = |k: &str| f.get(k).map(|s| s.trim().to_string()).unwrap_or_default();
     let key = get("api_key");
     if key.is_empty() {

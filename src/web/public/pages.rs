@@ -581,6 +581,9 @@ pub async fn report_submit(State(state): State<AppState>, req: Request) -> PageR
         Ok(x) => x,
         Err(res) => return Ok(res),
     };
+    let Some(_turn) = state.public.filing_turn().await else {
+        return Ok(error_page(StatusCode::SERVICE_UNAVAILABLE, "当前提交的人较多，请稍后再试".into()));
+    };
     let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
     let csrf = get("_csrf");
     if !token_ok(&headers, &csrf) {
