@@ -31,7 +31,7 @@
     var colors = { done: '#2e7d32', open: '#e6a100', 'new': '#1f77b4', void: '#888' };
     pins.forEach(function (p) {
       var m = L.circleMarker([p.lat, p.lng], { radius: 7, color: '#fff', weight: 1.5, fillColor: colors[p.cls] || '#b3241d', fillOpacity: 0.9 }).addTo(map);
-      m.bindPopup('<b>' + esc(p.category) + '</b><br>' + esc(p.state) + ' · ' + esc(p.code));
+      m.bindPopup('<b>' + esc(p.category) + '</b><br>' + esc(p.state) + ' · <a href="/public/reports/' + encodeURIComponent(p.code) + '">' + esc(p.code) + '</a>');
       bounds.extend(m.getLatLng());
     });
     if (bounds.isValid()) { map.fitBounds(bounds.pad(0.1)); } else { map.setView([30.52, 117.05], 13); }

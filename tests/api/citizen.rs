@@ -55,6 +55,10 @@ pub async fn submit(b: &Browser, fields: &[(&str, &str)], photos: Vec<Vec<u8>>) 
     (status, res.text().await.unwrap_or_default())
 }
 
+async fn anyone_get(app: &TestApp, path: &str) -> (StatusCode, String) {
+    app.browser().get(path).await
+}
+
 pub fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
     let at = html.find(start).unwrap_or_else(|| panic!("{start} in page")) + start.len();
     html[at..].split(end).next().unwrap()
@@ -244,6 +248,13 @@ both!(a_resident_reports_it_is_verified_fixed_and_reopened_when_not_fixed, confi
     assert!(!public.contains("张先生") && !public.contains(&phone));
     let (_, feed) = resident.get("/public/feed.atom").await;
     assert!(feed.contains(&code) && !feed.contains("张先生") && !feed.contains(&phone));
+    // The feed's entries lead to the report's public page: its stages and the unit's reply, no reporter.
+    assert!(feed.contains(&format!("/public/reports/{code}\"")));
+    let (status, page) = anyone_get(&app, &format!("/public/reports/{code}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("已核实立案") && page.contains("已核查办结") && page.contains("群众反映未解决，重新办理"), "{page}");
+    assert!(!page.contains("张先生") && !page.contains(&phone) && !page.contains("解决了吗"));
+    assert_eq!(anyone_get(&app, "/public/reports/R000").await.0, StatusCode::NOT_FOUND);
 });
 
 both!(refusals_are_clear_and_nothing_is_half_saved, |app: TestApp| async move {

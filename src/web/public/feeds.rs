@@ -134,7 +134,7 @@ pub async fn atom(
         let state = citizen::public_state(r.state, r.problem_state);
         xml.push_str(&format!(
             "<entry>\n<title>【{}】{}</title>\n<id>urn:chuangcheng:report:{}</id>\n\
-             <link href=\"{}/open311/v2/requests/{}.json\"/>\n<published>{}</published>\n<updated>{}</updated>\n\
+             <link href=\"{}/public/reports/{}\"/>\n<published>{}</published>\n<updated>{}</updated>\n\
              <category term=\"{}\"/>\n<summary>{}</summary>\n<georss:point>{} {}</georss:point>\n</entry>\n",
             esc(state),
             esc(&r.category),
@@ -169,7 +169,7 @@ pub async fn rss(
     for r in &f.rows {
         let state = citizen::public_state(r.state, r.problem_state);
         xml.push_str(&format!(
-            "<item>\n<title>【{}】{}</title>\n<link>{}/open311/v2/requests/{}.json</link>\n<guid isPermaLink=\"false\">urn:chuangcheng:report:{}</guid>\n\
+            "<item>\n<title>【{}】{}</title>\n<link>{}/public/reports/{}</link>\n<guid isPermaLink=\"false\">urn:chuangcheng:report:{}</guid>\n\
              <pubDate>{}</pubDate>\n<category>{}</category>\n<description>{}</description>\n<georss:point>{} {}</georss:point>\n</item>\n",
             esc(state),
             esc(&r.category),

@@ -32,6 +32,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/public/s/{token}", get(pages::status_by_link))
         .route("/public/status/feedback", post(pages::feedback))
         .route("/public/photos/{id}", get(pages::photo))
+        .route("/public/reports/{code}", get(pages::report_detail))
         .route("/public/feed.atom", get(feeds::atom))
         .route("/public/feed.rss", get(feeds::rss))
         .merge(open311::routes())

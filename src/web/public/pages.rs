@@ -950,6 +950,36 @@ pub async fn feedback(State(state): State<AppState>, headers: HeaderMap, body: B
     }
 }
 
+#[derive(Template, WebTemplate)]
+#[template(path = "public/report_detail.html")]
+pub struct ReportDetailPage {
+    p: PublicLayout,
+    s: Status,
+    description: String,
+    address: String,
+    reply: String,
+    stages: Vec<(String, &'static str, String)>,
+    before: Vec<String>,
+}
+
+/// One report as anyone may read it (the feeds and the map link here): its public stages,
+/// the unit and its reply, the photos once verified; typed phone and ID numbers masked.
+pub async fn report_detail(State(state): State<AppState>, Path(code): Path<String>) -> PageResult<Response> {
+    use crate::domain::citizen::mask_personal;
+    let r = crate::store::reports::by_code(&state.db, code.trim()).await?.ok_or(AppError::NotFound)?;
+    let s = service::status(&state.db, &r).await?;
+    let page = ReportDetailPage {
+        p: layout(&state.db, "reports", &format!("群众反映 {}", r.code)).await,
+        description: mask_personal(&s.description),
+        address: mask_personal(&s.address),
+        reply: mask_personal(&s.reply),
+        stages: s.stages.iter().map(|st| (fmt_local(st.at), st.label, mask_personal(&st.note))).collect(),
+        before: if r.state == ReportState::Verified { s.before_photo_ids.clone() } else { Vec::new() },
+        s,
+    };
+    Ok(cached(page))
+}
+
 /// A photo on a public page (the thumbnail only, and only of what the public pages show).
 pub async fn photo(State(state): State<AppState>, Path(id): Path<String>) -> PageResult<Response> {
     if !store::photo_is_public(&state.db, &id).await? {
