@@ -157,6 +157,12 @@ impl Config {
         }
     }
 
+    /// Whether maps show GCJ-02 positions (tiles are configured and are not WGS-84): positions
+    /// are converted for display and back from a tap on the map.
+    pub fn gcj_display(&self) -> bool {
+        !self.map_tile_url.trim().is_empty() && self.map_tile_crs != "wgs84"
+    }
+
     /// Whether administrators must use two-step sign-in.
     pub fn admins_two_step(&self) -> bool {
         self.admin_two_step.unwrap_or(true)

@@ -383,12 +383,9 @@ async fn keyword_search(db: &Db, unit: &str) -> anyhow::Result<()> {
 }
 
 /// Intake over HTTP: 16 concurrent clients filing through the JSON API, then the kill -9 check.
-async fn intake_and_durability(config: Config, db: &Db, intake: u64) -> anyhow::Result<()> {
-    let config_for_child = config.clone();
-    let app = Application::with_db(config, db.clone()).await?;
-    let base = format!("http://{}", app.local_addr());
-    tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::new();
+/// An API token of the demo supervisor (who sees the whole ledger and the reports; the bench's
+/// server requires two-step sign-in of administrators).
+pub(crate) async fn supervisor_token(client: &reqwest::Client, base: &str) -> anyhow::Result<String> {
     let login: serde_json::Value = client
         .post(format!("{base}/api/v1/auth/login"))
         .json(&json!({"username": "supervisor", "password": crate::demo::DEFAULT_PASSWORD}))
@@ -396,7 +393,16 @@ async fn intake_and_durability(config: Config, db: &Db, intake: u64) -> anyhow::
         .await?
         .json()
         .await?;
-    let token = login["token"].as_str().context("login")?.to_string();
+    Ok(login["token"].as_str().context("login")?.to_string())
+}
+
+async fn intake_and_durability(config: Config, db: &Db, intake: u64) -> anyhow::Result<()> {
+    let config_for_child = config.clone();
+    let app = Application::with_db(config, db.clone()).await?;
+    let base = format!("http://{}", app.local_addr());
+    tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::new();
+    let token = supervisor_token(&client, &base).await?;
     let points: Vec<String> = sqlx::query_scalar("SELECT id FROM points").fetch_all(&db.pool).await?;
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -450,14 +456,7 @@ async fn kill9_durability(config: &Config, db: &Db, points: &[String]) -> anyhow
         anyhow::ensure!(Instant::now() < deadline, "the server process did not start");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let login: serde_json::Value = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"username": "supervisor", "password": crate::demo::DEFAULT_PASSWORD}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let token = login["token"].as_str().context("login")?.to_string();
+    let token = supervisor_token(&client, &base).await?;
     let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let mut tasks = Vec::new();
     for worker in 0..16usize {

@@ -7,7 +7,6 @@ use super::report;
 use crate::app::Application;
 use crate::config::Config;
 use crate::store::Db;
-use anyhow::Context;
 use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -80,14 +79,7 @@ async fn one_page(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
 }
 
 async fn load(client: &reqwest::Client, base: &str, label: &str) -> anyhow::Result<()> {
-    let login: serde_json::Value = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"username": "supervisor", "password": crate::demo::DEFAULT_PASSWORD}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let token = login["token"].as_str().context("login")?.to_string();
+    let token = super::supervisor_token(client, base).await?;
     let alone = staff_p95(client, base, &token, 200).await?;
     let p95 = |s: &mut Vec<Duration>| {
         s.sort();

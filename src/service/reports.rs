@@ -644,9 +644,8 @@ pub struct VerifyInput {
     pub version: Option<i64>,
 }
 
-/// Verifies a report: a problem of source 市民上报 at the chosen (or nearest) point, dispatched to
-/// the point's unit with its clock starting now; the report's photos are its before-photos.
-pub async fn verify(ctx: &Ctx<'_>, id: &str, input: VerifyInput) -> AppResult<Report> {
+/// A report the caller may verify or void now, and the version the change is made over.
+async fn triageable(ctx: &Ctx<'_>, id: &str, version: Option<i64>) -> AppResult<(Report, i64)> {
     let old = visible(ctx, id).await?;
     if !may_triage(ctx.user.role) {
         return Err(AppError::Forbidden);
@@ -654,7 +653,13 @@ pub async fn verify(ctx: &Ctx<'_>, id: &str, input: VerifyInput) -> AppResult<Re
     if old.state != ReportState::Received {
         return Err(AppError::refuse(Code::ReportNotReceived, Code::ReportNotReceived.message()));
     }
-    let expected = expected(input.version)?;
+    Ok((old, expected(version)?))
+}
+
+/// Verifies a report: a problem of source 市民上报 at the chosen (or nearest) point, dispatched to
+/// the point's unit with its clock starting now; the report's photos are its before-photos.
+pub async fn verify(ctx: &Ctx<'_>, id: &str, input: VerifyInput) -> AppResult<Report> {
+    let (old, expected) = triageable(ctx, id, input.version).await?;
     let mut e = FieldErrors::default();
     let note = optional_text(&mut e, "note", "核实说明", &input.note, 300, true);
     let point_id = super::non_empty(&Some(input.point_id.clone())).or_else(|| old.point_id.clone());
@@ -720,14 +725,7 @@ pub struct VoidInput {
 
 /// Voids a report with a public reason: nothing is charged to anyone.
 pub async fn void(ctx: &Ctx<'_>, id: &str, input: VoidInput) -> AppResult<Report> {
-    let old = visible(ctx, id).await?;
-    if !may_triage(ctx.user.role) {
-        return Err(AppError::Forbidden);
-    }
-    if old.state != ReportState::Received {
-        return Err(AppError::refuse(Code::ReportNotReceived, Code::ReportNotReceived.message()));
-    }
-    let expected = expected(input.version)?;
+    let (old, expected) = triageable(ctx, id, input.version).await?;
     let mut e = FieldErrors::default();
     let reason = optional_text(&mut e, "reason", "不予立案理由", &input.reason, 200, true);
     if reason.is_empty() {

@@ -466,8 +466,12 @@ impl PageReq {
 
 /// Counts rows matching a filter.
 pub async fn count(db: &Db, from: &str, w: &Where) -> Result<i64, sqlx::Error> {
-    let sql = format!("SELECT COUNT(*) FROM {from}{}", w.sql());
-    let mut q = sqlx::query_scalar::<_, i64>(&sql);
+    count_sql(db, &format!("SELECT COUNT(*) FROM {from}{}", w.sql()), w).await
+}
+
+/// A count written out (e.g. capped: `SELECT COUNT(*) FROM (… LIMIT n) t`) with a filter's values.
+pub async fn count_sql(db: &Db, sql: &str, w: &Where) -> Result<i64, sqlx::Error> {
+    let mut q = sqlx::query_scalar::<_, i64>(sql);
     for a in &w.args {
         q = match a {
             Arg::Text(s) => q.bind(s.clone()),

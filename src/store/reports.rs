@@ -507,14 +507,7 @@ async fn public_walk(
     let join = if filters.0.is_some() { " JOIN points p ON p.id = q.point_id" } else { "" };
     let count =
         format!("SELECT COUNT(*) FROM (SELECT 1 FROM problems q{join}{} LIMIT {}) capped", w.sql(), PUBLIC_CAP + 1);
-    let mut q = sqlx::query_scalar::<_, i64>(&count);
-    for a in &w.args {
-        q = match a {
-            super::Arg::Text(s) => q.bind(s.clone()),
-            super::Arg::Int(i) => q.bind(*i),
-        };
-    }
-    Ok((rows, q.fetch_one(&db.pool).await?))
+    Ok((rows, super::count_sql(db, &count, &w).await?))
 }
 
 /// A page of a public list and its total (capped at PUBLIC_CAP + 1: "1000+"). Each walk follows

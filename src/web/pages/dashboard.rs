@@ -62,7 +62,7 @@ impl Figures {
 
 async fn figures(page: &PageUser, q: &DashQuery) -> PageResult<Figures> {
     let cfg = &page.state.config;
-    let gcj = !cfg.map_tile_url.trim().is_empty() && cfg.map_tile_crs != "wgs84";
+    let gcj = cfg.gcj_display();
     let req = Request { period: q.period.clone(), area_id: q.area_id.clone(), gcj };
     Ok(Figures::new(svc::read(&page.ctx(), &req).await?))
 }

@@ -52,8 +52,7 @@ fn convert_geometry(gcj: bool, g: &mut Value) {
 pub async fn data(page: PageUser) -> PageResult<Json<Value>> {
     let ctx = page.ctx();
     let cfg = &page.state.config;
-    let tiles = !cfg.map_tile_url.trim().is_empty();
-    let gcj = tiles && cfg.map_tile_crs != "wgs84";
+    let gcj = cfg.gcj_display();
     let scope = area_scope(&ctx).await?;
     let types = store::types(ctx.db).await?;
     let (points, _) = store::list(ctx.db, &svc::scope(&ctx).await?, PageReq::all()).await?;

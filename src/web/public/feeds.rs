@@ -76,10 +76,7 @@ async fn feed(state: &AppState, headers: &HeaderMap, q: FeedQuery) -> PageResult
     if !q.category.trim().is_empty() {
         title = format!("{title}·{}", q.category.trim());
     }
-    let base = match state.config.public_url.trim() {
-        "" => format!("http://{}", headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost")),
-        u => u.trim_end_matches('/').to_string(),
-    };
+    let base = super::pages::base_url(state, headers);
     let query = format!(
         "area={}&category={}&state={}&kind={}",
         crate::domain::urlencode(&q.area),

@@ -133,12 +133,7 @@ fn cached(mut res: Response, seconds: &'static str) -> Response {
     res
 }
 
-fn base_url(state: &AppState, headers: &HeaderMap) -> String {
-    match state.config.public_url.trim() {
-        "" => format!("http://{}", headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost")),
-        u => u.trim_end_matches('/').to_string(),
-    }
-}
+use super::pages::base_url;
 
 /// The one jurisdiction this server answers for: the host of its public address, or the city's
 /// code. An empty jurisdiction_id means this one.

@@ -77,7 +77,9 @@ fn with_cookie(res: impl IntoResponse, set: Option<String>) -> Response {
     res
 }
 
-fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+/// The address links to this server start with: the configured `public_url`, else the host the
+/// request was sent to.
+pub(super) fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     match state.config.public_url.trim() {
         "" => {
             let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
@@ -238,7 +240,7 @@ pub async fn index(
     let f = report_filter(db, &q).await?;
     let page = PageReq::new(q.page, Some(PAGE));
     let (rows, total) = store::page(db, &f, page).await?;
-    let gcj = !state.config.map_tile_url.trim().is_empty() && state.config.map_tile_crs != "wgs84";
+    let gcj = state.config.gcj_display();
     let mut pins = Vec::new();
     for r in store::newest(db, &f, 300).await? {
         let (lng, lat) = if gcj { crate::domain::geo::wgs84_to_gcj02((r.lng, r.lat)) } else { (r.lng, r.lat) };
@@ -519,7 +521,7 @@ async fn report_page(state: &AppState, csrf: String, errors: Vec<String>, form: 
         sqlx::query_as("SELECT AVG(lng), AVG(lat) FROM points WHERE active = 1 AND lng IS NOT NULL")
             .fetch_one(&db.pool)
             .await?;
-    let gcj = !state.config.map_tile_url.trim().is_empty() && state.config.map_tile_crs != "wgs84";
+    let gcj = state.config.gcj_display();
     let center = match c {
         (Some(lng), Some(lat)) => {
             let (x, y) = if gcj { crate::domain::geo::wgs84_to_gcj02((lng, lat)) } else { (lng, lat) };
@@ -601,7 +603,7 @@ pub async fn report_submit(State(state): State<AppState>, req: Request) -> PageR
         email: String::new(),
         website: get("website"),
     };
-    let gcj = !state.config.map_tile_url.trim().is_empty() && state.config.map_tile_crs != "wgs84";
+    let gcj = state.config.gcj_display();
     let mut input = input;
     if gcj && let (Some(x), Some(y)) = (input.lng, input.lat) {
         // The map showed GCJ-02; positions are kept in WGS-84.
@@ -650,7 +652,7 @@ pub struct NearbyQuery {
 
 /// "附近已有人反映": open reports near a position, the same category first.
 pub async fn nearby(State(state): State<AppState>, Query(q): Query<NearbyQuery>) -> Result<Response, ApiError> {
-    let gcj = !state.config.map_tile_url.trim().is_empty() && state.config.map_tile_crs != "wgs84";
+    let gcj = state.config.gcj_display();
     let at = if gcj { crate::domain::geo::gcj02_to_wgs84((q.lng, q.lat)) } else { (q.lng, q.lat) };
     let similar = service::similar(&state.db, at, &q.service_code).await?;
     Ok(cached(Json(serde_json::json!({ "similar": similar }))))
@@ -665,7 +667,7 @@ pub struct PlacesQuery {
 /// Public places (the campaign's points: roads, markets, stops) within 1 km, nearest first, to
 /// pick the position from: names and positions only.
 pub async fn places(State(state): State<AppState>, Query(q): Query<PlacesQuery>) -> Result<Response, ApiError> {
-    let gcj = !state.config.map_tile_url.trim().is_empty() && state.config.map_tile_crs != "wgs84";
+    let gcj = state.config.gcj_display();
     let at = if gcj { crate::domain::geo::gcj02_to_wgs84((q.lng, q.lat)) } else { (q.lng, q.lat) };
     if !citizen::in_china(at.0, at.1) {
         return Ok(cached(Json(serde_json::json!({ "places": [] }))));
