@@ -97,6 +97,17 @@ pub async fn fresh_database(backend: Backend, dir: &std::path::Path) -> Option<S
     }
 }
 
+/// Drops a passed test's PostgreSQL database (a failed one stays for a look), so a full run
+/// does not leave gigabytes of demo cities on the cluster's disk.
+async fn drop_database(url: &str) {
+    let Some((_, name)) = url.rsplit_once('/') else { return };
+    let Ok(server) = std::env::var("CHUANGCHENG_TEST_PG") else { return };
+    if let Ok(admin) = Db::connect(&server, 1).await {
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&admin.pool).await;
+        admin.pool.close().await;
+    }
+}
+
 /// How a test's server starts: on which database, with the demo city or empty.
 pub struct AppBuilder {
     backend: Backend,
@@ -151,8 +162,12 @@ impl TestApp {
     /// Runs a test body; the data directory lives until the body ends (it may move the app).
     pub async fn run<F: std::future::Future<Output = ()>>(self, body: impl FnOnce(TestApp) -> F) {
         let keep = self.dir.clone();
+        let drop_pg = (self.backend == Backend::Postgres).then(|| self.database_url.clone());
         body(self).await;
         drop(keep);
+        if let Some(url) = drop_pg {
+            drop_database(&url).await;
+        }
     }
 
     /// Another server instance on the same database (multi-instance tests).
