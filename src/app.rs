@@ -42,7 +42,8 @@ impl Application {
         let listener =
             TcpListener::bind(&config.addr).await.with_context(|| format!("cannot listen on {}", config.addr))?;
         let storage = crate::media::storage::Storage::Local(config.data_dir.join("media"));
-        let state = AppState { db, config: Arc::new(config), storage, public: Default::default() };
+        let ratings = crate::service::ratings::Intake::start(db.clone());
+        let state = AppState { db, config: Arc::new(config), storage, public: Default::default(), ratings };
         Ok(Application { listener, state })
     }
 

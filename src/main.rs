@@ -218,8 +218,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 let s = demo::problems::seed(&db, &storage).await.map_err(explain)?;
                 let h = &s.history;
                 println!(
-                    "演示历史 / history: 近四周问题 {} 个，流动红旗 {} 面，已发布通报简报 {} 期；今日问题 {} 个，市民随手拍 {} 条",
-                    h.problems, h.red_flags, h.notices, s.today, s.reports
+                    "演示历史 / history: 近四周问题 {} 个，流动红旗 {} 面，已发布通报简报 {} 期；今日问题 {} 个，市民随手拍 {} 条，窗口好差评 {} 条",
+                    h.problems, h.red_flags, h.notices, s.today, s.reports, s.ratings
                 );
             }
             let app = Application::with_db(config, db).await?;

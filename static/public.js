@@ -158,3 +158,20 @@
     }).catch(function () {});
   }
 })();
+
+// The window rating form (/rate/{code}): only the chosen level's tags are shown and sent.
+(function () {
+  var form = document.getElementById('rate-form');
+  if (!form) { return; }
+  function sync() {
+    var picked = form.querySelector('input[name=level]:checked');
+    var level = picked ? picked.value : '';
+    Array.prototype.forEach.call(form.querySelectorAll('fieldset.tags'), function (fs) {
+      var on = fs.getAttribute('data-level') === level;
+      fs.hidden = !on;
+      Array.prototype.forEach.call(fs.querySelectorAll('input'), function (i) { i.disabled = !on; });
+    });
+  }
+  Array.prototype.forEach.call(form.querySelectorAll('input[name=level]'), function (r) { r.addEventListener('change', sync); });
+  sync();
+})();

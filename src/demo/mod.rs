@@ -7,6 +7,7 @@ pub mod citizen;
 pub mod history;
 mod names;
 pub mod problems;
+pub mod windows;
 
 use crate::domain::audit::Verb;
 use crate::domain::geo::rectangle;
@@ -218,6 +219,7 @@ impl Builder {
                 id: new_id(),
                 name: format!("{uname}{suffix}"),
                 kind: *kind,
+                sector: crate::domain::window::Sector::default_for(*kind),
                 area_id,
                 address: unit_address(ui),
                 phone: landline(ui),

@@ -54,6 +54,8 @@ pub struct Seeded {
     pub today: usize,
     /// Residents' reports (随手拍)
     pub reports: usize,
+    /// 好差评 ratings at the window units
+    pub ratings: usize,
 }
 
 pub async fn seed(db: &Db, storage: &Storage) -> AppResult<Seeded> {
@@ -126,7 +128,8 @@ pub async fn seed(db: &Db, storage: &Storage) -> AppResult<Seeded> {
     }
     scoring(db).await?;
     let reports = super::citizen::seed(db, storage).await?;
-    Ok(Seeded { history, today: filed.len(), reports })
+    let ratings = super::windows::seed(db).await?;
+    Ok(Seeded { history, today: filed.len(), reports, ratings })
 }
 
 /// Scoring activity for the demo: a commendation, a clean inspection at a bank branch, and this

@@ -1,6 +1,7 @@
 //! What the audit log names: the kinds of records and what was done to them.
 
 use super::problem::Action;
+use super::window::CaseAction;
 
 crate::vocab! {
     /// The kinds of records the audit log tracks.
@@ -30,6 +31,10 @@ crate::vocab! {
         Session("session", "登录"),
         Report("report", "市民反映"),
         ApiKey("api_key", "Open311接口密钥"),
+        Window("window", "服务窗口"),
+        WindowStaff("window_staff", "窗口工作人员"),
+        RatingDevice("rating_device", "评价器"),
+        RatingCase("rating_case", "差评工单"),
     }
 }
 
@@ -54,6 +59,7 @@ crate::vocab! {
 pub enum AuditAction {
     Verb(Verb),
     Problem(Action),
+    Case(CaseAction),
 }
 
 impl AuditAction {
@@ -64,13 +70,19 @@ impl AuditAction {
 
     /// Every action, verbs first.
     pub fn all() -> Vec<AuditAction> {
-        Verb::ALL.into_iter().map(AuditAction::Verb).chain(Action::ALL.into_iter().map(AuditAction::Problem)).collect()
+        Verb::ALL
+            .into_iter()
+            .map(AuditAction::Verb)
+            .chain(Action::ALL.into_iter().map(AuditAction::Problem))
+            .chain(CaseAction::ALL.into_iter().map(AuditAction::Case))
+            .collect()
     }
 
     pub fn as_str(self) -> &'static str {
         match self {
             AuditAction::Verb(v) => v.as_str(),
             AuditAction::Problem(a) => a.as_str(),
+            AuditAction::Case(a) => a.as_str(),
         }
     }
 
@@ -78,17 +90,27 @@ impl AuditAction {
         match self {
             AuditAction::Verb(v) => v.label(),
             AuditAction::Problem(a) => a.label(),
+            AuditAction::Case(a) => a.label(),
         }
     }
 
     pub fn parse(s: &str) -> Option<AuditAction> {
-        Verb::parse(s).map(AuditAction::Verb).or_else(|| Action::parse(s).map(AuditAction::Problem))
+        Verb::parse(s)
+            .map(AuditAction::Verb)
+            .or_else(|| Action::parse(s).map(AuditAction::Problem))
+            .or_else(|| CaseAction::parse(s).map(AuditAction::Case))
     }
 }
 
 impl From<Verb> for AuditAction {
     fn from(v: Verb) -> Self {
         AuditAction::Verb(v)
+    }
+}
+
+impl From<CaseAction> for AuditAction {
+    fn from(a: CaseAction) -> Self {
+        AuditAction::Case(a)
     }
 }
 

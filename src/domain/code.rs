@@ -148,6 +148,17 @@ catalogue! {
     OutsideCity = (422, "outside_city", "位置不在本市范围内，请确认定位或在地图上重新选择"),
     DuplicateKey = (409, "duplicate_key", "该使用方已有一个有效密钥；如需换新，请先停用旧密钥"),
 
+    // Window service (好差评).
+    InvalidRating = (422, "invalid_rating", "评价内容有误，请重新选择"),
+    UnknownWindow = (404, "unknown_window", "该窗口不存在或已停用，请扫描窗口上的二维码"),
+    AlreadyRated = (409, "already_rated", "本次办事已经评价过了，感谢您的评价"),
+    InvalidVisitToken = (422, "invalid_visit_token", "评价码无效，请扫描窗口出示的二维码或核对评价码"),
+    DeviceKeyInvalid = (403, "device_key_invalid", "评价器密钥无效或已停用"),
+    BatchTooLarge = (413, "batch_too_large", "一批评价最多500条，请分批上传"),
+    CaseNotOpen = (409, "case_not_open", "该差评工单当前状态不能进行此操作，请刷新后查看"),
+    FixAlreadyRated = (409, "fix_already_rated", "整改结果只能评价一次"),
+    InvalidMonth = (400, "invalid_month", "月份格式应为2026-12"),
+
     // Field checks (inside validation_failed).
     Required = (422, "required", "此项必填"),
     TooLong = (422, "too_long", "内容过长"),

@@ -20,6 +20,7 @@ pub mod time;
 pub mod unit;
 pub mod validate;
 pub mod vocab;
+pub mod window;
 
 /// Percent-encodes a value for a URL's query or path (slashes kept).
 pub fn urlencode(s: &str) -> String {

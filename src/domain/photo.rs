@@ -6,6 +6,7 @@ crate::vocab! {
         Point("point", "点位"),
         Problem("problem", "问题"),
         Report("report", "市民反映"),
+        RatingCase("rating_case", "差评申诉"),
     }
 }
 

@@ -123,6 +123,10 @@ pub struct RuleSet {
     /// 流动红旗 for window units)
     #[serde(default)]
     pub red_flag_period: FlagPeriod,
+    /// Window units: the share of the public's ratings (好差评 score, 0–100) in the monthly
+    /// 文明服务流动红旗 index; the rest is the inspection score (千分制 scaled to 100)
+    #[serde(default)]
+    pub rating_weight: f64,
 }
 
 crate::vocab! {
@@ -217,6 +221,7 @@ impl RuleSet {
             year_weights: YearWeights::default(),
             // Window units' 文明服务流动红旗 go monthly, the others weekly.
             red_flag_period: if window { FlagPeriod::Month } else { FlagPeriod::Week },
+            rating_weight: if window { 0.4 } else { 0.0 },
         }
     }
 
@@ -249,6 +254,9 @@ impl RuleSet {
         }
         if self.bonus_cap < 0.0 {
             err("bonus_cap", "加分上限不能为负数".into());
+        }
+        if !(0.0..=1.0).contains(&self.rating_weight) {
+            err("rating_weight", "群众评价权重应在0至1之间".into());
         }
         for (f, v, what) in [
             ("overdue_points", self.overdue_points, "逾期扣分"),

@@ -146,6 +146,22 @@ pub fn number_text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> 
     })
 }
 
+/// Accepts a JSON integer or a form string ("" is none).
+pub fn number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum V {
+        N(i64),
+        S(String),
+    }
+    Ok(match Option::<V>::deserialize(d)? {
+        None => None,
+        Some(V::N(n)) => Some(n),
+        Some(V::S(s)) if s.trim().is_empty() => None,
+        Some(V::S(s)) => Some(s.trim().parse().map_err(|_| serde::de::Error::custom("应为整数"))?),
+    })
+}
+
 /// Accepts a JSON number or a form string for a row version.
 pub fn version<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     #[derive(Deserialize)]

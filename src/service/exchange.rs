@@ -158,6 +158,8 @@ async fn plan_units(
         let input = UnitInput {
             name: name.clone(),
             kind: kind.map(|k| k.as_str().to_string()).unwrap_or_else(|| r.get("kind")),
+            // The sheet has no sector column: a unit keeps the one the office set.
+            sector: existing.get(&name).and_then(|u| u.sector).map(|s| s.as_str().to_string()).unwrap_or_default(),
             area_id,
             address: r.get("address"),
             phone: r.get("phone"),

@@ -21,6 +21,8 @@ pub mod points;
 pub mod points_import;
 pub mod problem_actions;
 pub mod problems;
+pub mod rating_cases;
+pub mod ratings;
 pub mod reports;
 pub mod rounds;
 pub mod scoring;
@@ -32,6 +34,8 @@ pub mod today;
 pub mod two_step;
 pub mod units;
 pub mod users;
+pub mod window_figures;
+pub mod windows;
 pub mod write;
 
 use crate::domain::role::Role;

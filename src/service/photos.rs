@@ -91,6 +91,7 @@ pub async fn visible_photo(ctx: &Ctx<'_>, id: &str) -> AppResult<Photo> {
         PhotoOwner::Point => visible(ctx, &photo.owner_id).await.map(|_| ())?,
         PhotoOwner::Problem => super::problems::visible(ctx, &photo.owner_id).await.map(|_| ())?,
         PhotoOwner::Report => super::reports::visible(ctx, &photo.owner_id).await.map(|_| ())?,
+        PhotoOwner::RatingCase => super::rating_cases::visible(ctx, &photo.owner_id).await.map(|_| ())?,
     }
     Ok(photo)
 }

@@ -118,6 +118,9 @@ pub async fn act(
     }
     event(&mut w, &a.p.id, Step::Act(action), Some(old.state), a.p.state, &a.note).await?;
     tell_who_acts_next(&mut w, action, &a.p, &a.note).await?;
+    if a.p.source == crate::domain::problem::Source::WindowRating {
+        super::rating_cases::problem_changed(&mut w, &a.p).await?;
+    }
     w.commit().await?;
     Ok(a.p)
 }

@@ -215,17 +215,19 @@ pub struct Verified {
 /// Files a verified citizen report inside the caller's write: dispatched at once to the point's
 /// unit with its deadline counted from now (the clock starts at verification).
 pub async fn file_verified(w: &mut Write<'_>, v: Verified) -> AppResult<Problem> {
-    let now = w.now;
-    let cal = {
-        let ctx_db = w.db();
-        super::calendar::load(ctx_db).await?
-    };
     let limit = v.item.as_ref().map(limit_of).unwrap_or(Limit::WorkingDays(1));
-    let deadline =
-        rules::deadline(&cal, IronRule::default(), crate::domain::time::to_local(now), Source::Citizen, limit);
+    file_dispatched(w, v, Source::Citizen, limit).await
+}
+
+/// Files a problem someone has verified already (a citizen's report, a bad window rating)
+/// inside the caller's write: dispatched at once to the point's unit, due `limit` from now.
+pub async fn file_dispatched(w: &mut Write<'_>, v: Verified, source: Source, limit: Limit) -> AppResult<Problem> {
+    let now = w.now;
+    let cal = super::calendar::load(w.db()).await?;
+    let deadline = rules::deadline(&cal, IronRule::default(), crate::domain::time::to_local(now), source, limit);
     let f = Filing {
         point: v.point,
-        source: Source::Citizen,
+        source,
         item: v.item,
         category: v.category,
         severity: v.severity,
@@ -237,7 +239,7 @@ pub async fn file_verified(w: &mut Write<'_>, v: Verified) -> AppResult<Problem>
     let mut p = new_problem(&ctx, &f, new_id(), Some(deadline.timestamp_millis()), now);
     // Verified already: dispatched now, whoever reported it.
     (p.state, p.filed_at, p.dispatched_at) = (State::Dispatched, Some(now), Some(now));
-    p.reporter_name = "市民".into();
+    p.reporter_name = if source == Source::WindowRating { "好差评".into() } else { "市民".into() };
     p.reported_by = None;
     p.code = next_code(w.conn(), now).await?;
     p.search_text = store::search_text(&p, &f.point.name);

@@ -842,12 +842,21 @@ pub async fn award_red_flags(ctx: &Ctx<'_>, class: Class, day: NaiveDate) -> App
     let rules = timeline.at(span.from);
     let min = score::tenths(rules.red_flag_min_score);
     let now = now_ms();
-    let winners: Vec<Award> = r
-        .lines
-        .iter()
-        // Only targets assessed that week (with at least one entry) compete: a unit nobody
-        // inspected has not earned a flag by keeping the base score.
-        .filter(|l| l.now.entries > 0 && l.now.score >= min)
+    // Only targets assessed that week (with at least one entry) compete: a unit nobody
+    // inspected has not earned a flag by keeping the base score.
+    let mut lines: Vec<&RankLine> = r.lines.iter().filter(|l| l.now.entries > 0 && l.now.score >= min).collect();
+    let blend = blended_index(ctx.db, class, rules, &span).await?;
+    let mut notes: HashMap<String, String> = HashMap::new();
+    if let Some(index) = &blend {
+        let of = |l: &RankLine| index.get(&l.now.target).map(|x| x.0).unwrap_or(0.0);
+        lines.sort_by(|a, b| of(b).total_cmp(&of(a)));
+        for (t, (v, rating)) in index {
+            let rating = rating.map(|x| format!("{x:.1}")).unwrap_or_else(|| "无评价".into());
+            notes.insert(t.clone(), format!("综合指数{v:.1}（群众评价{rating}，权重{}）", rules.rating_weight));
+        }
+    }
+    let winners: Vec<Award> = lines
+        .into_iter()
         .enumerate()
         .take_while(|(i, _)| (*i as i64) < rules.red_flag_top_n)
         .map(|(_, l)| l)
@@ -860,7 +869,13 @@ pub async fn award_red_flags(ctx: &Ctx<'_>, class: Class, day: NaiveDate) -> App
             period_start: Some(span.from),
             period_end: Some(span.to),
             at: now,
-            note: format!("{}第{}名，{}分", span.label, l.now.rank, l.now.score as f64 / 10.0),
+            note: format!(
+                "{}第{}名，{}分{}",
+                span.label,
+                l.now.rank,
+                l.now.score as f64 / 10.0,
+                notes.get(&l.now.target).map(|n| format!("；{n}")).unwrap_or_default()
+            ),
             created_by: Some(ctx.user.id.clone()),
             created_at: now,
         })
@@ -871,6 +886,36 @@ pub async fn award_red_flags(ctx: &Ctx<'_>, class: Class, day: NaiveDate) -> App
     }
     w.commit().await?;
     Ok(winners)
+}
+
+/// Window units' monthly 文明服务流动红旗 index: the inspection score (千分制 over its base,
+/// scaled to 100) and the public's rating score (0–100) weighted by the rules; None for other
+/// classes or when the rules give ratings no weight. A unit without ratings that month counts
+/// 0 for them. Per target: (index, rating score).
+async fn blended_index(
+    db: &Db,
+    class: Class,
+    rules: &RuleSet,
+    span: &Span,
+) -> AppResult<Option<HashMap<String, (f64, Option<f64>)>>> {
+    if class != Class::Window || rules.rating_weight <= 0.0 {
+        return Ok(None);
+    }
+    let month = crate::domain::window::month_of(span.from);
+    let ratings = super::window_figures::unit_scores(db, month).await?;
+    let r = ranking_under(db, class, &timeline(db, class).await?, span.clone()).await?;
+    let w = rules.rating_weight;
+    Ok(Some(
+        r.lines
+            .iter()
+            .map(|l| {
+                let inspection = l.now.score as f64 / 10.0 / rules.base * 100.0;
+                let rating = ratings.get(&l.now.target).copied();
+                let index = (1.0 - w) * inspection + w * rating.unwrap_or(0.0);
+                (l.now.target.clone(), ((index * 10.0).round() / 10.0, rating))
+            })
+            .collect(),
+    ))
 }
 
 /// Records a commendation (表扬) for a target of a class.

@@ -4,6 +4,7 @@ use super::access::{can_edit_contacts, can_read_unit, require_admin};
 use super::{Ctx, non_empty};
 use crate::domain::unit::UnitKind;
 use crate::domain::validate::{FieldErrors, optional_text, phone, required_text};
+use crate::domain::window::Sector;
 use crate::domain::{ids::new_id, time::now_ms};
 use crate::error::{AppError, AppResult, Code};
 use crate::store::org;
@@ -18,6 +19,10 @@ pub struct UnitInput {
     /// government | institution | bank_branch | service_hall | business_hall | property | enterprise | community | other
     #[serde(default)]
     pub kind: String,
+    /// Window units: bank | government | telecom | power | water | gas | medical | transport | postal | other
+    /// (default from the kind)
+    #[serde(default)]
+    pub sector: String,
     #[serde(default)]
     pub area_id: Option<String>,
     #[serde(default)]
@@ -45,6 +50,13 @@ pub(crate) async fn validate(ctx: &Ctx<'_>, input: &UnitInput, base: Unit) -> Ap
     if kind.is_none() {
         e.add("kind", Code::InvalidKind, "请选择单位类型");
     }
+    let sector = match input.sector.trim() {
+        "" => kind.and_then(Sector::default_for),
+        s => Sector::parse_any(s).or_else(|| {
+            e.add("sector", Code::InvalidKind, "请从列表中选择行业");
+            None
+        }),
+    };
     let area_id = non_empty(&input.area_id);
     if let Some(a) = &area_id
         && org::get(ctx.db, a).await?.is_none()
@@ -60,6 +72,7 @@ pub(crate) async fn validate(ctx: &Ctx<'_>, input: &UnitInput, base: Unit) -> Ap
     Ok(Unit {
         name,
         kind: kind.unwrap_or(UnitKind::Other),
+        sector,
         area_id,
         address,
         phone,
@@ -75,6 +88,7 @@ pub fn blank(now: i64) -> Unit {
         id: new_id(),
         name: String::new(),
         kind: UnitKind::Other,
+        sector: None,
         area_id: None,
         address: String::new(),
         phone: String::new(),

@@ -24,6 +24,7 @@ pub mod teams;
 pub mod two_step;
 pub mod units;
 pub mod users;
+pub mod windows;
 
 use anyhow::Context;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -71,6 +72,8 @@ struct Writer {
     conn: sqlx::AnyConnection,
     /// A transaction was dropped without commit: roll it back before the next one begins.
     needs_rollback: bool,
+    /// The connection is at `synchronous = FULL` (a durable transaction was its last).
+    full_sync: bool,
 }
 
 /// A write transaction: on PostgreSQL a pooled transaction, on SQLite the writer connection held
@@ -184,7 +187,7 @@ impl Db {
         let writer = match backend {
             Backend::Sqlite => {
                 let conn = pool.acquire().await?.detach();
-                Some(Arc::new(tokio::sync::Mutex::new(Writer { conn, needs_rollback: false })))
+                Some(Arc::new(tokio::sync::Mutex::new(Writer { conn, needs_rollback: false, full_sync: false })))
             }
             Backend::Postgres => None,
         };
@@ -212,6 +215,18 @@ impl Db {
     }
 
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        self.begin_with(false).await
+    }
+
+    /// A transaction whose commit is on disk when `commit` returns, power loss included: on
+    /// SQLite the write-ahead log is synced at its commit (`synchronous = FULL`); PostgreSQL's
+    /// default `synchronous_commit` already does so. Group commits use it: many writes share the
+    /// one sync.
+    pub async fn begin_durable(&self) -> Result<Tx, sqlx::Error> {
+        self.begin_with(true).await
+    }
+
+    async fn begin_with(&self, durable: bool) -> Result<Tx, sqlx::Error> {
         match &self.writer {
             Some(w) => {
                 let mut turn = w.clone().lock_owned().await;
@@ -219,6 +234,11 @@ impl Db {
                     // The previous transaction was abandoned (an error or a dropped request).
                     let _ = turn.conn.execute("ROLLBACK").await;
                     turn.needs_rollback = false;
+                }
+                if turn.full_sync != durable {
+                    let pragma = if durable { "PRAGMA synchronous = FULL" } else { "PRAGMA synchronous = NORMAL" };
+                    turn.conn.execute(pragma).await?;
+                    turn.full_sync = durable;
                 }
                 // IMMEDIATE takes SQLite's write lock at once: a transaction that reads before it
                 // writes can never find its snapshot outdated by a concurrent autocommit write.

@@ -12,6 +12,8 @@ pub struct Unit {
     pub id: String,
     pub name: String,
     pub kind: UnitKind,
+    /// The trade of a window unit (银行, 政务, …): its figures are compared within it
+    pub sector: Option<crate::domain::window::Sector>,
     pub area_id: Option<String>,
     pub address: String,
     pub phone: String,
@@ -37,13 +39,13 @@ pub struct UnitFilter {
     pub only_id: Option<String>,
 }
 
-const COLS: &str = "id, name, kind, area_id, address, phone, note, active, created_at, updated_at, version";
+const COLS: &str = "id, name, kind, sector, area_id, address, phone, note, active, created_at, updated_at, version";
 
 crate::record! {
     Unit in "units" as ObjectType::Unit,
     label |u| u.name.clone(),
-    insert [id, name, kind, area_id, address, phone, note, active, created_at, updated_at, version],
-    update [name, kind, area_id, address, phone, note, active, updated_at],
+    insert [id, name, kind, sector, area_id, address, phone, note, active, created_at, updated_at, version],
+    update [name, kind, sector, area_id, address, phone, note, active, updated_at],
     unique ("name", Code::DuplicateName, "已有同名单位"),
 }
 

@@ -30,6 +30,8 @@ pub struct AppState {
     pub storage: crate::media::storage::Storage,
     /// The public pages' limits and cache (per instance)
     pub public: Arc<public::gate::Gate>,
+    /// This instance's group-commit queue of 好差评 ratings
+    pub ratings: crate::service::ratings::Intake,
 }
 
 pub fn router(state: AppState) -> Router {

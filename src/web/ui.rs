@@ -69,6 +69,20 @@ fn citizen_menu(role: Role) -> Option<MenuGroup> {
     Some(MenuGroup { label: "市民参与", items })
 }
 
+/// Window service (好差评): the office and its inspectors, and the window units themselves.
+fn window_menu(role: Role) -> Option<MenuGroup> {
+    if role == Role::GridWorker {
+        return None;
+    }
+    let items = vec![
+        MenuItem { key: "windows", label: "服务窗口", href: "/windows" },
+        MenuItem { key: "rating_cases", label: "差评工单", href: "/rating-cases" },
+        MenuItem { key: "ratings", label: "好差评记录", href: "/ratings" },
+        MenuItem { key: "window_figures", label: "评价统计与排名", href: "/windows/figures" },
+    ];
+    Some(MenuGroup { label: "窗口服务", items })
+}
+
 fn menu_for(role: Role) -> Vec<MenuGroup> {
     let mut desk = vec![MenuItem { key: "home", label: "首页", href: "/" }];
     if crate::service::dashboard::may_view(role) {
@@ -103,6 +117,7 @@ fn menu_for(role: Role) -> Vec<MenuGroup> {
     work.push(MenuItem { key: "inbox", label: "消息", href: "/inbox" });
     groups.push(MenuGroup { label: "问题整改", items: work });
     groups.extend(citizen_menu(role));
+    groups.extend(window_menu(role));
     groups.push(MenuGroup {
         label: "考核排名",
         items: vec![

@@ -37,3 +37,4 @@ mod two_step;
 mod ui;
 mod units;
 mod users;
+mod windows;

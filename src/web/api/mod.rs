@@ -18,6 +18,7 @@ mod tasks;
 mod teams;
 mod units;
 mod users;
+mod windows;
 
 use super::AppState;
 use super::error::ApiError;
@@ -113,6 +114,17 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(calendar::years))
         .routes(routes!(calendar::deadline))
         .routes(routes!(calendar::year, calendar::put_year))
+        .routes(routes!(windows::list, windows::create))
+        .routes(routes!(windows::month_figures))
+        .routes(routes!(windows::update))
+        .routes(routes!(windows::visit_tokens))
+        .routes(routes!(windows::batch))
+        .routes(routes!(windows::ratings_list))
+        .routes(routes!(windows::cases_list))
+        .routes(routes!(windows::case))
+        .routes(routes!(windows::callback))
+        .routes(routes!(windows::resolve))
+        .routes(routes!(windows::decide))
 }
 
 /// The routes under `/api/v1`: the documented ones, the document itself and a JSON 404.
@@ -353,7 +365,7 @@ impl Modify for BearerAuth {
          (name = "reports", description = "市民反映（随手拍、Open311）的核实"),
          (name = "calendar", description = "工作日历"), (name = "points", description = "点位与网格"),
          (name = "standards", description = "标准台账"), (name = "problems", description = "问题台账与整改闭环"), (name = "scoring", description = "千分制考核、排名与流动红旗"),
-         (name = "dashboard", description = "数据看板"))
+         (name = "dashboard", description = "数据看板"), (name = "windows", description = "窗口服务：服务窗口、好差评、差评工单与月度统计"))
 )]
 pub struct ApiDoc;
 

@@ -6,6 +6,7 @@ pub mod campaign;
 pub mod citizen;
 pub mod problems;
 pub mod registry;
+pub mod windows;
 
 pub use admin::{Accounts, Areas, AuditLog, Teams, Units};
 pub use campaign::{Awards, Notices};

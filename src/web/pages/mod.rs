@@ -25,6 +25,7 @@ mod tasks;
 mod teams;
 mod units;
 mod users;
+mod windows;
 
 use super::AppState;
 use super::error::{PageResult, error_page};
@@ -44,6 +45,31 @@ pub fn routes() -> Router<AppState> {
         .merge(points_routes())
         .merge(problems_routes())
         .merge(campaign_routes())
+        .merge(window_routes())
+}
+
+/// Window service: windows, staff, devices, ratings, bad-rating cases and the monthly figures.
+fn window_routes() -> Router<AppState> {
+    Router::new()
+        .route("/windows", get(list::show::<lists::windows::Windows>))
+        .route("/windows/new", get(windows::new_form).post(windows::create))
+        .route("/windows/qr", get(windows::qr_sheet))
+        .route("/windows/staff", get(windows::staff).post(windows::add_staff))
+        .route("/windows/devices", get(windows::devices).post(windows::issue_device))
+        .route("/windows/devices/{id}/revoke", post(windows::revoke_device))
+        .route("/windows/settings", post(windows::save_rules))
+        .route("/windows/figures", get(list::show::<lists::windows::WindowRanking>))
+        .route("/windows/{id}", get(windows::detail))
+        .route("/windows/{id}/edit", post(windows::update))
+        .route("/windows/{id}/volume", post(windows::volume))
+        .route("/windows/{id}/token", post(windows::token))
+        .route("/ratings", get(list::show::<lists::windows::Ratings>))
+        .route("/rating-cases", get(list::show::<lists::windows::RatingCases>))
+        .route("/rating-cases/{id}", get(windows::case))
+        .route("/rating-cases/{id}/callback", post(windows::callback))
+        .route("/rating-cases/{id}/resolve", post(windows::resolve))
+        .route("/rating-cases/{id}/decide", post(windows::decide))
+        .route("/rating-cases/{id}/appeal", limits::photos(post(windows::appeal)))
 }
 
 /// Signing in and out, the start page, one's own password.

@@ -235,6 +235,8 @@ pub struct RulesForm {
     y_q4: String,
     #[serde(default)]
     red_flag_period: String,
+    #[serde(default)]
+    rating_weight: String,
 }
 
 impl RulesForm {
@@ -277,6 +279,7 @@ impl RulesForm {
             y_q3: n(r.year_weights.q3),
             y_q4: n(r.year_weights.q4),
             red_flag_period: r.red_flag_period.as_str().into(),
+            rating_weight: n(r.rating_weight),
         }
     }
 
@@ -370,6 +373,10 @@ impl RulesForm {
                 // A form from before the field existed keeps the weekly default.
                 "" => crate::domain::score::FlagPeriod::Week,
                 p => crate::domain::score::FlagPeriod::parse(p).ok_or("流动红旗评定周期应为每周或每月")?,
+            },
+            rating_weight: match self.rating_weight.trim() {
+                "" => 0.0,
+                _ => f(&self.rating_weight, "群众评价权重")?,
             },
         })
     }

@@ -124,6 +124,7 @@ pub struct UnitForm {
     errors: FieldErrors,
     editing: Option<Unit>,
     kinds: Vec<Opt>,
+    sectors: Vec<Opt>,
     areas: Vec<Opt>,
 }
 
@@ -135,6 +136,7 @@ async fn form_page(page: &PageUser, f: UnitInput, errors: FieldErrors, editing: 
         errors,
         editing,
         kinds: kind_options(),
+        sectors: crate::domain::window::Sector::ALL.iter().map(|s| Opt::new(s.as_str(), s.label())).collect(),
         areas: area_options(&page.state.db, false).await?,
     })
 }
@@ -160,6 +162,7 @@ pub async fn edit_form(page: PageUser, Path(id): Path<String>) -> PageResult<Uni
     let f = UnitInput {
         name: u.name.clone(),
         kind: u.kind.as_str().into(),
+        sector: u.sector.map(|s| s.as_str().to_string()).unwrap_or_default(),
         area_id: u.area_id.clone(),
         address: u.address.clone(),
         phone: u.phone.clone(),

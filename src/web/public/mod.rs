@@ -8,6 +8,9 @@ mod feeds;
 pub mod gate;
 pub mod open311;
 mod pages;
+mod rate;
+
+pub(crate) use pages::{base_url, qr_svg};
 
 use super::AppState;
 use super::limits;
@@ -35,6 +38,9 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/public/reports/{code}", get(pages::report_detail))
         .route("/public/feed.atom", get(feeds::atom))
         .route("/public/feed.rss", get(feeds::rss))
+        .route("/rate/{code}", get(rate::form).post(rate::submit))
+        .route("/rate/{code}/thanks", get(rate::thanks))
+        .route("/rate/r/{token}", get(rate::status).post(rate::rate_fix))
         .merge(open311::routes())
         .layer(axum::middleware::from_fn_with_state(state, gate::guard))
 }

@@ -35,7 +35,7 @@ pub struct PublicLayout {
     pub city: String,
 }
 
-async fn layout(db: &Db, active: &'static str, title: &str) -> PublicLayout {
+pub(super) async fn layout(db: &Db, active: &'static str, title: &str) -> PublicLayout {
     let city: Option<String> =
         sqlx::query_scalar("SELECT name FROM org_nodes WHERE parent_id IS NULL ORDER BY code LIMIT 1")
             .fetch_optional(&db.pool)
@@ -52,7 +52,7 @@ fn cached(page: impl IntoResponse) -> Response {
 }
 
 /// The public form token: the cookie's when the browser has one, else a new one to set.
-fn form_token(headers: &HeaderMap, secure: bool) -> (String, Option<String>) {
+pub(super) fn form_token(headers: &HeaderMap, secure: bool) -> (String, Option<String>) {
     match cookie(headers, CSRF_COOKIE).filter(|t| t.len() == 32) {
         Some(t) => (t, None),
         None => {
@@ -63,11 +63,11 @@ fn form_token(headers: &HeaderMap, secure: bool) -> (String, Option<String>) {
     }
 }
 
-fn token_ok(headers: &HeaderMap, given: &str) -> bool {
+pub(super) fn token_ok(headers: &HeaderMap, given: &str) -> bool {
     cookie(headers, CSRF_COOKIE).is_some_and(|c| !c.is_empty() && crate::service::auth::same_token(&c, given))
 }
 
-fn with_cookie(res: impl IntoResponse, set: Option<String>) -> Response {
+pub(super) fn with_cookie(res: impl IntoResponse, set: Option<String>) -> Response {
     let mut res = res.into_response();
     if let Some(c) = set
         && let Ok(v) = header::HeaderValue::from_str(&c)
@@ -79,7 +79,7 @@ fn with_cookie(res: impl IntoResponse, set: Option<String>) -> Response {
 
 /// The address links to this server start with: the configured `public_url`, else the host the
 /// request was sent to.
-pub(super) fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+pub(crate) fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     match state.config.public_url.trim() {
         "" => {
             let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
@@ -706,7 +706,7 @@ pub async fn support(State(state): State<AppState>, req: Request) -> Result<Resp
         .into_response())
 }
 
-fn qr_svg(url: &str) -> AppResult<String> {
+pub(crate) fn qr_svg(url: &str) -> AppResult<String> {
     let qr = qrcode::QrCode::new(url.as_bytes()).map_err(|e| anyhow::anyhow!("QR code: {e}"))?;
     Ok(qr.render::<qrcode::render::svg::Color>().min_dimensions(360, 360).quiet_zone(true).build())
 }

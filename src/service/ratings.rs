@@ -1,0 +1,528 @@
+//! 好差评 ratings: from the window's QR page (one per visit token, or one per browser, window and
+//! day) and from rating devices in batches. Ratings are the platform's highest-volume write, so
+//! they go through one group-commit queue per instance: ratings arriving together share one
+//! durable transaction (one disk sync), and each sender is answered only after that commit.
+//! A bad rating (不满意, 非常不满意) opens its case in the same transaction.
+
+use super::{Ctx, CurrentUser};
+use crate::domain::code::Code;
+use crate::domain::ids::new_id;
+use crate::domain::role::Role;
+use crate::domain::time::{now_ms, to_local};
+use crate::domain::validate::FieldErrors;
+use crate::domain::window::{self as rules, CaseState, Once, RatingChannel};
+use crate::error::{AppError, AppResult};
+use crate::store::Db;
+use crate::store::windows::{self as store, Case, Device, Rating, WindowRow};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use tokio::sync::{mpsc, oneshot};
+use utoipa::ToSchema;
+
+/// Most ratings one device batch carries, and one group commit writes.
+pub const MAX_BATCH: usize = 500;
+const MAX_GROUP: usize = 2_000;
+
+/// A rating (and its case) waiting for the group commit.
+pub struct Item {
+    pub rating: Rating,
+    pub bad: bool,
+}
+
+struct Pending {
+    items: Vec<Item>,
+    /// Per item: stored (true) or already rated (false)
+    answer: oneshot::Sender<Result<Vec<bool>, String>>,
+}
+
+/// The instance's rating queue (cheap to clone).
+#[derive(Clone)]
+pub struct Intake {
+    tx: mpsc::Sender<Pending>,
+}
+
+impl Intake {
+    /// Starts the writer task of this instance.
+    pub fn start(db: Db) -> Intake {
+        let (tx, rx) = mpsc::channel(4_096);
+        tokio::spawn(run(db, rx));
+        Intake { tx }
+    }
+
+    /// Queues ratings and waits until they are on disk: per rating, stored or already rated.
+    pub async fn submit(&self, items: Vec<Item>) -> AppResult<Vec<bool>> {
+        let (answer, done) = oneshot::channel();
+        self.tx
+            .send(Pending { items, answer })
+            .await
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("rating queue closed")))?;
+        match done.await {
+            Ok(Ok(stored)) => Ok(stored),
+            Ok(Err(e)) => Err(AppError::Internal(anyhow::anyhow!(e))),
+            Err(_) => Err(AppError::Internal(anyhow::anyhow!("rating writer stopped"))),
+        }
+    }
+}
+
+async fn run(db: Db, mut rx: mpsc::Receiver<Pending>) {
+    while let Some(first) = rx.recv().await {
+        let mut n = first.items.len();
+        let mut group = vec![first];
+        while n < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(p) => {
+                    n += p.items.len();
+                    group.push(p);
+                }
+                Err(_) => break,
+            }
+        }
+        let items: Vec<&Item> = group.iter().flat_map(|p| p.items.iter()).collect();
+        match write_group(&db, &items).await {
+            Ok(stored) => {
+                let mut at = 0;
+                for p in group {
+                    let k = p.items.len();
+                    let _ = p.answer.send(Ok(stored[at..at + k].to_vec()));
+                    at += k;
+                }
+            }
+            // One sender's bad rating must not sink the others: each is tried on its own.
+            Err(e) if group.len() > 1 => {
+                tracing::warn!(error = %e, "rating group failed; writing its senders one by one");
+                for p in group {
+                    let items: Vec<&Item> = p.items.iter().collect();
+                    let _ = p.answer.send(write_group(&db, &items).await.map_err(|e| e.to_string()));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "rating write failed");
+                for p in group {
+                    let _ = p.answer.send(Err(e.to_string()));
+                }
+            }
+        }
+    }
+}
+
+/// Stores ratings now, without the queue (the demo and imports): one durable transaction.
+pub async fn store_now(db: &Db, items: Vec<Item>) -> AppResult<Vec<bool>> {
+    let refs: Vec<&Item> = items.iter().collect();
+    write_group(db, &refs).await
+}
+
+/// The deadlines of bad-rating handling, in working days (settings the office changes).
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub struct CaseRules {
+    /// The callback is due within this many working days of the rating (default 1)
+    pub callback_days: u32,
+    /// A fix put on the ledger is due within this many working days (default 15)
+    pub fix_days: u32,
+}
+
+pub const CALLBACK_DAYS_KEY: &str = "rating_callback_days";
+pub const FIX_DAYS_KEY: &str = "rating_fix_days";
+
+pub async fn case_rules(db: &Db) -> AppResult<CaseRules> {
+    let get = async |key: &str, default: u32| -> AppResult<u32> {
+        Ok(crate::store::calendar::setting(db, key).await?.and_then(|v| v.parse().ok()).unwrap_or(default))
+    };
+    Ok(CaseRules { callback_days: get(CALLBACK_DAYS_KEY, 1).await?, fix_days: get(FIX_DAYS_KEY, 15).await? })
+}
+
+/// Writes one group in one durable transaction: the ratings, their monthly tallies and a case
+/// for each bad one (audited as the system's).
+async fn write_group(db: &Db, items: &[&Item]) -> AppResult<Vec<bool>> {
+    let system = CurrentUser { display_name: "好差评".into(), ..CurrentUser::system() };
+    let ctx = Ctx { db, user: &system, request_id: "" };
+    let needs_cases = items.iter().any(|i| i.bad);
+    let (cal, case_rules) =
+        if needs_cases { (Some(super::calendar::load(db).await?), Some(case_rules(db).await?)) } else { (None, None) };
+    let mut w = ctx.write_durable().await?;
+    let mut stored = Vec::with_capacity(items.len());
+    let mut tallies: HashMap<(i64, &str, &str, i64), i64> = HashMap::new();
+    for item in items {
+        let r = &item.rating;
+        let added = store::insert_rating(w.conn(), r).await?;
+        stored.push(added);
+        if !added {
+            continue;
+        }
+        *tallies.entry((r.month, &r.window_id, r.staff_id.as_deref().unwrap_or(""), r.level)).or_default() += 1;
+        if item.bad
+            && let (Some(cal), Some(cr)) = (&cal, &case_rules)
+        {
+            let due = cal.add_working_days(to_local(r.rated_at), cr.callback_days);
+            let day = to_local(r.rated_at).format("%Y%m%d").to_string();
+            let n = crate::store::problems::next_in_sequence(w.conn(), &format!("rating_case:{day}")).await?;
+            let case = new_case(r, format!("C{day}{n:04}"), due.timestamp_millis());
+            w.create(&case).await?;
+        }
+    }
+    for ((month, window, staff, level), n) in tallies {
+        store::tally(w.conn(), (month, window, staff, level), n).await?;
+    }
+    w.commit().await?;
+    Ok(stored)
+}
+
+fn new_case(r: &Rating, code: String, callback_due: i64) -> Case {
+    Case {
+        id: new_id(),
+        code,
+        rating_id: r.id.clone(),
+        unit_id: r.unit_id.clone(),
+        window_id: r.window_id.clone(),
+        staff_id: r.staff_id.clone(),
+        level: r.level,
+        state: CaseState::Callback,
+        callback_due,
+        callback_result: None,
+        callback_note: String::new(),
+        called_at: None,
+        called_by: None,
+        finding: String::new(),
+        verified_at: None,
+        problem_id: None,
+        fix_due: None,
+        reply: String::new(),
+        replied_at: None,
+        on_time: None,
+        appeal_reason: String::new(),
+        appealed_at: None,
+        decision_note: String::new(),
+        decided_by: None,
+        decided_at: None,
+        fix_level: None,
+        fix_rated_at: None,
+        month: r.month,
+        created_at: r.rated_at,
+        updated_at: r.rated_at,
+        version: 1,
+    }
+}
+
+pub fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(format!("rating:{}", token.trim()).as_bytes()))
+}
+
+/// What a rater sends from the window's QR page.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct RateInput {
+    /// 5 非常满意 … 1 非常不满意
+    #[serde(default, deserialize_with = "crate::domain::validate::number")]
+    pub level: Option<i64>,
+    /// Tags offered for the level
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub comment: String,
+    /// For the callback; kept private
+    #[serde(default)]
+    pub phone: String,
+    /// The visit token the window printed or showed, if any
+    #[serde(default)]
+    pub visit: String,
+    /// Left empty by people (the honeypot)
+    #[serde(default)]
+    pub website: String,
+}
+
+/// A rating as stored, with the rater's private link's token for a bad one (shown once).
+pub struct Rated {
+    pub rating: Rating,
+    pub token: Option<String>,
+}
+
+/// The platform's key for visit tokens (made once, shared by every instance through the database).
+pub async fn token_key(db: &Db) -> AppResult<Vec<u8>> {
+    const SETTING: &str = "rating_token_key";
+    if let Some(v) = crate::store::calendar::setting(db, SETTING).await?
+        && let Ok(k) = hex::decode(&v)
+    {
+        return Ok(k);
+    }
+    let fresh = hex::encode(rand::random::<[u8; 32]>());
+    sqlx::query("INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING")
+        .bind(SETTING)
+        .bind(&fresh)
+        .bind(now_ms())
+        .execute(&db.pool)
+        .await?;
+    let stored = crate::store::calendar::setting(db, SETTING).await?.unwrap_or(fresh);
+    hex::decode(stored).map_err(|e| AppError::Internal(e.into()))
+}
+
+/// A rating from the QR page: checked, then stored through the group commit. `browser` is the
+/// rater's device cookie (or address hash) for the one-per-day limit when there is no token.
+pub async fn rate(db: &Db, intake: &Intake, window: &WindowRow, input: RateInput, browser: &str) -> AppResult<Rated> {
+    let mut e = FieldErrors::default();
+    if !input.website.is_empty() {
+        return Err(AppError::refuse(Code::SpamSuspected, Code::SpamSuspected.message()));
+    }
+    let (level, tags) = rules::check_rating(&mut e, input.level, &input.tags, input.comment.trim());
+    let phone = match input.phone.trim() {
+        "" => String::new(),
+        p => crate::domain::citizen::mobile(p).unwrap_or_else(|| {
+            e.add("phone", Code::InvalidPhone, "手机号应为11位数字（可不填）");
+            String::new()
+        }),
+    };
+    let visit = input.visit.trim().to_ascii_uppercase();
+    if !visit.is_empty() && !rules::token_valid(&token_key(db).await?, &window.id, &visit) {
+        e.add("visit", Code::InvalidVisitToken, Code::InvalidVisitToken.message());
+    }
+    if !e.is_empty() {
+        return Err(AppError::Validation(e));
+    }
+    let now = now_ms();
+    let day = to_local(now).format("%Y%m%d").to_string();
+    let once = if visit.is_empty() { Once::Browser(browser, &day) } else { Once::Visit(&visit) };
+    let bad = rules::is_bad(level);
+    let token = bad.then(|| format!("{:032x}", rand::random::<u128>()));
+    let rating = Rating {
+        id: new_id(),
+        window_id: window.id.clone(),
+        unit_id: window.unit_id.clone(),
+        staff_id: window.staff_id.clone(),
+        level,
+        tags,
+        comment: input.comment.trim().to_string(),
+        phone,
+        channel: RatingChannel::Qr,
+        device_id: None,
+        once_key: once.key(&window.id),
+        token_hash: token.as_deref().map(hash_token),
+        month: rules::month_of(now),
+        rated_at: now,
+        excluded: 0,
+    };
+    let stored = intake.submit(vec![Item { rating: rating.clone(), bad }]).await?;
+    if stored.first() != Some(&true) {
+        return Err(AppError::refuse(Code::AlreadyRated, Code::AlreadyRated.message()));
+    }
+    Ok(Rated { rating, token })
+}
+
+/// One rating as a device sends it.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct DeviceRating {
+    /// The window's public code
+    #[serde(default)]
+    pub window: String,
+    /// 1–5
+    #[serde(default)]
+    pub level: Option<i64>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub comment: String,
+    #[serde(default)]
+    pub phone: String,
+    /// The staff member's badge number when the device knows who served (default: who is on duty)
+    #[serde(default)]
+    pub badge: String,
+    /// The device's own sequence number of this rating: a batch sent again is not counted twice
+    #[serde(default)]
+    pub seq: String,
+    /// When it was rated (UTC epoch ms; default now; at most 7 days back)
+    #[serde(default)]
+    pub rated_at: Option<i64>,
+}
+
+/// A batch from a rating device; `served` adds the services handled (办件量) per window code.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct DeviceBatch {
+    #[serde(default)]
+    pub ratings: Vec<DeviceRating>,
+    #[serde(default)]
+    pub served: HashMap<String, i64>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BatchResult {
+    /// Stored now
+    pub stored: i64,
+    /// Already stored before (the same device sequence number)
+    pub duplicates: i64,
+}
+
+/// Checks a device's key: the device, or 403.
+pub async fn check_device(db: &Db, key: &str) -> AppResult<Device> {
+    let refused = || AppError::refuse(Code::DeviceKeyInvalid, Code::DeviceKeyInvalid.message());
+    let d = store::device_by_hash(db, &super::windows::hash_key(key)).await?.ok_or_else(refused)?;
+    if d.revoked_at.is_some() {
+        return Err(refused());
+    }
+    Ok(d)
+}
+
+/// A device's batch: every rating checked first (a batch is stored whole or refused whole, with
+/// each bad entry named), then written through the group commit.
+pub async fn device_batch(db: &Db, intake: &Intake, device: &Device, batch: DeviceBatch) -> AppResult<BatchResult> {
+    if batch.ratings.len() > MAX_BATCH || batch.served.len() > MAX_BATCH {
+        return Err(Code::BatchTooLarge.into());
+    }
+    let windows: HashMap<String, WindowRow> =
+        store::windows_of(db, Some(&device.unit_id)).await?.into_iter().map(|w| (w.code.clone(), w)).collect();
+    let staff: HashMap<String, String> = store::staff_rows(db, Some(&device.unit_id))
+        .await?
+        .into_iter()
+        .filter(|s| s.active == 1)
+        .map(|s| (s.badge.clone(), s.id.clone()))
+        .collect();
+    let now = now_ms();
+    let mut e = FieldErrors::default();
+    let mut items = Vec::with_capacity(batch.ratings.len());
+    for (i, d) in batch.ratings.iter().enumerate() {
+        let at = |f: &str| format!("ratings[{i}].{f}");
+        let mut one = FieldErrors::default();
+        let (level, tags) = rules::check_rating(&mut one, d.level, &d.tags, d.comment.trim());
+        for f in one.0 {
+            e.add(&at(&f.field), f.code, f.message);
+        }
+        let Some(w) = windows.get(d.window.trim()) else {
+            e.add(&at("window"), Code::UnknownWindow, format!("窗口编码“{}”不是本单位的在用窗口", d.window.trim()));
+            continue;
+        };
+        let seq = d.seq.trim();
+        if seq.is_empty() || seq.len() > 64 {
+            e.add(&at("seq"), Code::Required, "请填写评价器流水号（seq，64字符以内），以免重发时重复计数");
+        }
+        let rated_at = d.rated_at.unwrap_or(now);
+        if rated_at > now + 300_000 || rated_at < now - 7 * crate::domain::time::DAY_MS {
+            e.add(&at("rated_at"), Code::DateOutOfRange, "评价时间应在最近7天内");
+        }
+        let staff_id = match d.badge.trim() {
+            "" => w.staff_id.clone(),
+            b => match staff.get(b) {
+                Some(id) => Some(id.clone()),
+                None => {
+                    e.add(&at("badge"), Code::NotThisUnit, format!("工号“{b}”不是本单位的在岗人员"));
+                    None
+                }
+            },
+        };
+        let phone = match d.phone.trim() {
+            "" => String::new(),
+            p => crate::domain::citizen::mobile(p).unwrap_or_else(|| {
+                e.add(&at("phone"), Code::InvalidPhone, "手机号应为11位数字");
+                String::new()
+            }),
+        };
+        items.push(Item {
+            bad: rules::is_bad(level),
+            rating: Rating {
+                id: new_id(),
+                window_id: w.id.clone(),
+                unit_id: w.unit_id.clone(),
+                staff_id,
+                level,
+                tags,
+                comment: d.comment.trim().to_string(),
+                phone,
+                channel: RatingChannel::Device,
+                device_id: Some(device.id.clone()),
+                once_key: Once::Device(&device.id, seq).key(&w.id),
+                token_hash: None,
+                month: rules::month_of(rated_at),
+                rated_at,
+                excluded: 0,
+            },
+        });
+    }
+    let mut served = Vec::new();
+    for (code, n) in &batch.served {
+        match windows.get(code.trim()) {
+            Some(w) if (0..=100_000).contains(n) => served.push((w.id.clone(), *n)),
+            Some(_) => e.add(&format!("served.{code}"), Code::TooMany, "办件量应为0至100000的整数"),
+            None => {
+                e.add(&format!("served.{code}"), Code::UnknownWindow, format!("窗口编码“{code}”不是本单位的在用窗口"))
+            }
+        }
+    }
+    if !e.is_empty() {
+        return Err(AppError::Validation(e));
+    }
+    let stored = if items.is_empty() { Vec::new() } else { intake.submit(items).await? };
+    let mut tx = db.begin().await?;
+    for (window, n) in served {
+        store::add_volume(&mut tx, &window, rules::month_of(now), n, now).await?;
+    }
+    sqlx::query("UPDATE rating_devices SET last_used_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(&device.id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    let n = stored.iter().filter(|s| **s).count() as i64;
+    Ok(BatchResult { stored: n, duplicates: stored.len() as i64 - n })
+}
+
+/// What the rater of a bad rating sees on their private page.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RaterStatus {
+    pub unit_name: String,
+    pub window: String,
+    pub level: i64,
+    pub tags: String,
+    pub rated_at: i64,
+    pub case_code: String,
+    /// The public stage: 待回访, 核实处理中, 整改中, 已答复, 已核销
+    pub stage: String,
+    pub reply: String,
+    pub replied_at: Option<i64>,
+    pub fix_due: Option<i64>,
+    pub fix_level: Option<i64>,
+    /// The rater may rate the fix now (once)
+    pub may_rate_fix: bool,
+}
+
+pub async fn status(db: &Db, token: &str) -> AppResult<(Rating, RaterStatus)> {
+    let r = store::rating_by_token_hash(db, &hash_token(token)).await?.ok_or(AppError::NotFound)?;
+    let c = store::case_of_rating(db, &r.id).await?.ok_or(AppError::NotFound)?;
+    let stage = match c.state {
+        CaseState::Callback => "待回访",
+        CaseState::Verify | CaseState::Appealed => "核实处理中",
+        CaseState::Fixing => "整改中",
+        CaseState::Replied => "已答复",
+        CaseState::Upheld => "经核实不予采纳",
+    };
+    let s = RaterStatus {
+        unit_name: c.unit_name.clone(),
+        window: format!("{} {}", c.window_number, c.window_service),
+        level: r.level,
+        tags: r.tags.clone(),
+        rated_at: r.rated_at,
+        case_code: c.code.clone(),
+        stage: stage.into(),
+        reply: crate::domain::citizen::mask_personal(&c.reply),
+        replied_at: c.replied_at,
+        fix_due: c.fix_due,
+        fix_level: c.fix_level,
+        may_rate_fix: c.state == CaseState::Replied && c.fix_level.is_none(),
+    };
+    Ok((r, s))
+}
+
+/// The rater rates the fix, once.
+pub async fn rate_fix(db: &Db, token: &str, level: Option<i64>) -> AppResult<()> {
+    let (_, s) = status(db, token).await?;
+    let Some(level) = level.filter(|l| (1..=5).contains(l)) else {
+        return Err(AppError::field("level", Code::InvalidRating, "请选择对整改结果的评价"));
+    };
+    if !s.may_rate_fix {
+        let code = if s.fix_level.is_some() { Code::FixAlreadyRated } else { Code::CaseNotOpen };
+        return Err(AppError::refuse(code, code.message()));
+    }
+    let r = store::rating_by_token_hash(db, &hash_token(token)).await?.ok_or(AppError::NotFound)?;
+    let old = store::case_of_rating(db, &r.id).await?.ok_or(AppError::NotFound)?.record;
+    let rater = CurrentUser { display_name: "评价人".into(), role: Role::PointLead, ..CurrentUser::system() };
+    let ctx = Ctx { db, user: &rater, request_id: "" };
+    let now = now_ms();
+    let mut new = Case { fix_level: Some(level), fix_rated_at: Some(now), updated_at: now, ..old.clone() };
+    let mut w = ctx.write().await?;
+    w.update_as(rules::CaseAction::RateFix, &old, &mut new, old.version).await?;
+    w.commit().await
+}

@@ -1,0 +1,276 @@
+//! Window service (好差评): rating a window from its QR page, the bad-rating case (callback,
+//! ledger, reply, the rater's rating of the fix), appeals, device batches and the figures.
+
+use crate::both;
+use crate::fixtures::photo;
+use crate::helpers::{Browser, TestApp, extract_csrf, field_codes};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// A window of the demo's first bank branch (the `bank` account's unit): (id, code), after
+/// the demo's window service (windows, staff, two months of ratings, cases) is seeded.
+async fn bank_window(app: &TestApp) -> (String, String) {
+    let stored = chuangcheng::demo::windows::seed(&app.db).await.expect("demo windows");
+    assert!(stored > 500, "two months of demo ratings: {stored}");
+    let bank = app.api_login("bank").await;
+    let (status, page) = bank.get("/api/v1/windows").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let w = &page["items"][0];
+    assert!(page["total"].as_i64().unwrap() >= 3, "the demo bank has windows: {page}");
+    (w["id"].as_str().unwrap().to_string(), w["code"].as_str().unwrap().to_string())
+}
+
+/// Rates a window as a resident's phone would: the page first (cookies), then the form.
+async fn rate(b: &Browser, code: &str, fields: &[(&str, &str)]) -> (StatusCode, String, Option<String>) {
+    let (status, html) = b.get(&format!("/rate/{code}")).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("您对本次服务满意吗"), "the rating page asks");
+    let csrf = extract_csrf(&html).expect("the rating form carries a token");
+    let mut all = vec![("_csrf", csrf.as_str())];
+    all.extend_from_slice(fields);
+    b.post_raw(&format!("/rate/{code}"), &all).await
+}
+
+async fn month_figures(app: &TestApp) -> Value {
+    let admin = app.api_login("admin").await;
+    let (status, f) = admin.get("/api/v1/windows/figures").await;
+    assert_eq!(status, StatusCode::OK, "{f}");
+    f
+}
+
+fn line<'a>(lines: &'a Value, key: &str) -> &'a Value {
+    lines.as_array().unwrap().iter().find(|l| l["key"] == key).unwrap_or_else(|| panic!("{key} in {lines}"))
+}
+
+both!(a_bad_rating_is_called_back_fixed_on_the_ledger_answered_and_the_fix_rated, |app: TestApp| async move {
+    let (window_id, code) = bank_window(&app).await;
+    let before = line(&month_figures(&app).await["windows"], &window_id)["tally"]["by_level"][0].as_i64().unwrap();
+
+    let resident = app.browser();
+    let fields = [
+        ("level", "1"),
+        ("tags", "推诿扯皮"),
+        ("tags", "等候太久"),
+        ("comment", "等了一个小时"),
+        ("phone", "13800138000"),
+    ];
+    let (status, body, to) = rate(&resident, &code, &fields).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let to = to.expect("redirected to the rater's page");
+    assert!(to.starts_with("/rate/r/"), "{to}");
+    let token = to.trim_start_matches("/rate/r/").split('?').next().unwrap().to_string();
+    let (_, page) = resident.get(&to).await;
+    assert!(page.contains("差评工单号") && page.contains("待回访"), "{page}");
+    assert!(!page.contains("13800138000"), "the phone is never shown");
+
+    // One rating per browser, window and day.
+    let (status, again, _) = rate(&resident, &code, &[("level", "5")]).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{again}");
+    assert!(again.contains("已经评价过了"));
+    // A tag of another level is refused in Chinese, nothing stored.
+    let other = app.browser();
+    let (status, wrong, _) = rate(&other, &code, &[("level", "5"), ("tags", "推诿扯皮")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong.contains("不是“非常满意”可选的标签"), "{wrong}");
+
+    let f = month_figures(&app).await;
+    assert_eq!(
+        line(&f["windows"], &window_id)["tally"]["by_level"][0].as_i64().unwrap(),
+        before + 1,
+        "counted at once"
+    );
+
+    // The unit's case: a real-name callback is required, then the ledger.
+    let bank = app.api_login("bank").await;
+    let (_, cases) = bank.get("/api/v1/rating-cases").await;
+    let case = cases["items"].as_array().unwrap().iter().find(|c| c["tags"] == "推诿扯皮、等候太久").expect("the case");
+    let id = case["id"].as_str().unwrap().to_string();
+    assert_eq!(case["state"], "callback");
+    let v = case["version"].as_i64().unwrap();
+    let (status, e) =
+        bank.post(&format!("/api/v1/rating-cases/{id}/callback"), json!({"result": "anonymous", "version": v})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert!(e.to_string().contains("须实名回访"), "{e}");
+    let (status, c) = bank
+        .post(
+            &format!("/api/v1/rating-cases/{id}/callback"),
+            json!({"result": "reached", "note": "已致歉", "version": v}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{c}");
+    let body = json!({"outcome": "ledger", "finding": "高峰时段只开一个窗口", "version": c["version"]});
+    let (status, c) = bank.post(&format!("/api/v1/rating-cases/{id}/resolve"), body).await;
+    assert_eq!(status, StatusCode::OK, "{c}");
+    assert_eq!(c["state"], "fixing");
+    let pid = c["problem_id"].as_str().expect("a ledger problem").to_string();
+    let (_, p) = bank.get(&format!("/api/v1/problems/{pid}")).await;
+    assert_eq!(p["problem"]["source"], "window_rating", "{p}");
+    assert!(p["problem"]["deadline_at"].as_i64().unwrap() > c["verified_at"].as_i64().unwrap() + 14 * 86_400_000);
+
+    // Fixed on the ledger and passed: the case is answered, on time, and the rater told.
+    bank.act_ok(&pid, "acknowledge", json!({})).await;
+    bank.act_ok(&pid, "submit_fix", json!({"note": "增开高峰窗口", "photos": [photo(91)]})).await;
+    let admin = app.api_login("admin").await;
+    admin.act_ok(&pid, "pass", json!({})).await;
+    let (_, c) = bank.get(&format!("/api/v1/rating-cases/{id}")).await;
+    assert_eq!((c["state"].as_str(), c["on_time"].as_i64()), (Some("replied"), Some(1)), "{c}");
+    let sms =
+        app.scalar("SELECT COUNT(*) FROM sms_outbox WHERE phone = '13800138000' AND body LIKE '%增开高峰窗口%'").await;
+    assert_eq!(sms, 1, "the reply goes to the rater by text message");
+
+    // The rater reads the reply and rates the fix, once.
+    let (_, page) = resident.get(&format!("/rate/r/{token}")).await;
+    assert!(page.contains("已答复") && page.contains("增开高峰窗口"), "{page}");
+    let csrf = extract_csrf(&page).unwrap();
+    let (status, _, _) = resident.post_raw(&format!("/rate/r/{token}"), &[("_csrf", &csrf), ("level", "5")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, twice, _) = resident.post_raw(&format!("/rate/r/{token}"), &[("_csrf", &csrf), ("level", "1")]).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{twice}");
+
+    // The figures: callback, fix on time and callback satisfaction all counted.
+    let f = month_figures(&app).await;
+    let w = line(&f["windows"], &window_id);
+    assert!(w["cases"].as_i64().unwrap() >= 1 && w["called"].as_i64().unwrap() >= 1, "{w}");
+    assert!(w["fix_good"].as_i64().unwrap() >= 1, "{w}");
+
+    // The unit's 千分制 ledger shows the problem; every step is in the audit log.
+    let unit_id = c["unit_id"].as_str().unwrap();
+    let (status, ledger) = admin.get(&format!("/api/v1/scoring/window/ledger/{unit_id}")).await;
+    assert_eq!(status, StatusCode::OK, "{ledger}");
+    assert!(ledger.to_string().contains(&pid), "the ledger entry cites the problem: {ledger}");
+    let audited = app
+        .scalar(&format!(
+            "SELECT COUNT(*) FROM audit_log WHERE object_id = '{id}' AND action IN ('case_callback', 'case_to_ledger', 'case_replied', 'case_rate_fix')"
+        ))
+        .await;
+    assert_eq!(audited, 4);
+});
+
+both!(an_upheld_appeal_leaves_the_rating_out_of_the_figures_but_on_record, |app: TestApp| async move {
+    let (window_id, code) = bank_window(&app).await;
+    let device_key = issue_device(&app).await;
+    let seq = "A-1";
+    let batch = json!({"ratings": [{"window": code, "level": 2, "tags": ["态度生硬"], "seq": seq}]});
+    let (status, r) = device_post(&app, &device_key, &batch).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    let bad_before = line(&month_figures(&app).await["windows"], &window_id)["tally"]["by_level"][1].as_i64().unwrap();
+    let rating_id = app.id_of("SELECT id FROM ratings WHERE once_key LIKE 'd:%:A-1'").await;
+    let case_id = app.id_of(&format!("SELECT id FROM rating_cases WHERE rating_id = '{rating_id}'")).await;
+
+    // The unit appeals with evidence on the case page.
+    let bank = app.login("bank").await;
+    let (_, html) = bank.get(&format!("/rating-cases/{case_id}")).await;
+    assert!(html.contains("申诉（恶意差评）"), "{html}");
+    let version = app.scalar(&format!("SELECT version FROM rating_cases WHERE id = '{case_id}'")).await.to_string();
+    let form = reqwest::multipart::Form::new()
+        .text("_csrf", bank.csrf.clone())
+        .text("version", version)
+        .text("reason", "监控显示该评价人未在本网点办理业务，系同行恶意评价")
+        .part(
+            "photos",
+            reqwest::multipart::Part::bytes(crate::fixtures::jpeg_bytes(7))
+                .file_name("a.jpg")
+                .mime_str("image/jpeg")
+                .unwrap(),
+        );
+    let res =
+        bank.client.post(format!("{}/rating-cases/{case_id}/appeal", app.base)).multipart(form).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "{}", res.text().await.unwrap());
+
+    let admin = app.api_login("admin").await;
+    let v = admin.get(&format!("/api/v1/rating-cases/{case_id}")).await.1["version"].clone();
+    let (status, c) = admin
+        .post(
+            &format!("/api/v1/rating-cases/{case_id}/decide"),
+            json!({"uphold": true, "note": "证据充分", "version": v}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{c}");
+    assert_eq!(c["state"], "upheld");
+    let bad_after = line(&month_figures(&app).await["windows"], &window_id)["tally"]["by_level"][1].as_i64().unwrap();
+    assert_eq!(bad_after, bad_before - 1, "left out of the figures");
+    assert_eq!(
+        app.scalar(&format!("SELECT excluded FROM ratings WHERE id = '{rating_id}'")).await,
+        1,
+        "kept on record"
+    );
+    let (_, list) = admin.get(&format!("/api/v1/ratings?window_id={window_id}&level=2")).await;
+    assert!(
+        list["items"].as_array().unwrap().iter().any(|r| r["id"] == rating_id.as_str() && r["excluded"] == 1),
+        "{list}"
+    );
+    // The same device rating sent again is not counted twice.
+    let (_, again) = device_post(&app, &device_key, &batch).await;
+    assert_eq!((again["stored"].as_i64(), again["duplicates"].as_i64()), (Some(0), Some(1)), "{again}");
+});
+
+async fn issue_device(app: &TestApp) -> String {
+    let bank = app.login("bank").await;
+    let (status, html, _) = bank.post("/windows/devices", &[("name", "大堂评价器")]).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let start = html.find("<code id=\"new-key\">").expect("the key is shown once") + "<code id=\"new-key\">".len();
+    html[start..start + html[start..].find('<').unwrap()].to_string()
+}
+
+async fn device_post(app: &TestApp, key: &str, body: &Value) -> (StatusCode, Value) {
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/ratings/batch", app.base))
+        .header("x-device-key", key)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+both!(device_batches_are_checked_whole_and_refused_in_chinese, |app: TestApp| async move {
+    let (_, code) = bank_window(&app).await;
+    let key = issue_device(&app).await;
+    let before = app.scalar("SELECT COUNT(*) FROM ratings").await;
+    let (status, e) = device_post(&app, "ccrd_wrong", &json!({"ratings": []})).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("device_key_invalid")));
+    let batch = json!({"ratings": [
+        {"window": code, "level": 5, "seq": "1"},
+        {"window": "NOPE00", "level": 5, "seq": "2"},
+        {"window": code, "level": 9, "seq": "3"},
+        {"window": code, "level": 4}
+    ]});
+    let (status, e) = device_post(&app, &key, &batch).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    let fields: Vec<String> = field_codes(&e).into_iter().map(|(f, _)| f).collect();
+    assert!(fields.contains(&"ratings[1].window".into()) && fields.contains(&"ratings[2].level".into()), "{fields:?}");
+    assert!(fields.contains(&"ratings[3].seq".into()), "{fields:?}");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM ratings").await, before, "nothing half-saved");
+    let many: Vec<Value> = (0..501).map(|i| json!({"window": code, "level": 5, "seq": i.to_string()})).collect();
+    let (status, e) = device_post(&app, &key, &json!({"ratings": many})).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("batch_too_large")));
+    let ok: Vec<Value> = (0..20).map(|i| json!({"window": code, "level": 5, "seq": format!("ok{i}")})).collect();
+    let (status, r) = device_post(&app, &key, &json!({"ratings": ok, "served": {code.clone(): 40}})).await;
+    assert_eq!((status, r["stored"].as_i64()), (StatusCode::OK, Some(20)), "{r}");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM ratings").await, before + 20);
+});
+
+both!(units_see_only_their_own_windows_and_cases, |app: TestApp| async move {
+    bank_window(&app).await;
+    let bank = app.api_login("bank").await;
+    let (_, mine) = bank.get("/api/v1/windows?size=200").await;
+    let units: std::collections::HashSet<String> =
+        mine["items"].as_array().unwrap().iter().map(|w| w["unit_id"].as_str().unwrap().to_string()).collect();
+    assert_eq!(units.len(), 1, "a bank sees only its own windows");
+    let other = app
+        .id_of(&format!(
+            "SELECT c.id FROM rating_cases c WHERE c.unit_id <> '{}' LIMIT 1",
+            units.iter().next().unwrap()
+        ))
+        .await;
+    let (status, _) = bank.get(&format!("/api/v1/rating-cases/{other}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let grid = app.api_login("grid").await;
+    let (status, _) = grid.get("/api/v1/rating-cases").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // The public cannot reach the staff pages, and an unknown window is a Chinese 404.
+    let (status, page) = app.browser().get("/rate/ZZZZZZ").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(page.contains("该窗口不存在"), "{page}");
+});
