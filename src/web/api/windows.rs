@@ -63,7 +63,7 @@ pub async fn visit_tokens(
 /// twice. `served` adds services handled per window code to this month's count.
 #[utoipa::path(post, path = "/ratings/batch", tag = "windows", request_body = DeviceBatch, security(()),
     params(("X-Device-Key" = String, Header, description = "The rating device's key")),
-    responses((status = 200, body = BatchResult), (status = 403, body = ErrorBody, description = "device_key_invalid"),
+    responses((status = 200, body = BatchResult), (status = 401, body = ErrorBody, description = "no key"), (status = 403, body = ErrorBody, description = "device_key_invalid"),
               (status = 413, body = ErrorBody, description = "batch_too_large"), (status = 422, body = ErrorBody)))]
 pub async fn batch(
     State(state): State<AppState>,
@@ -71,6 +71,10 @@ pub async fn batch(
     JsonBody(input): JsonBody<DeviceBatch>,
 ) -> Result<Json<BatchResult>, ApiError> {
     let key = headers.get("x-device-key").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if key.trim().is_empty() {
+        let message = "请在请求头X-Device-Key中提供评价器密钥";
+        return Err(ApiError(crate::error::AppError::refuse(crate::error::Code::Unauthorized, message)));
+    }
     let device = ratings::check_device(&state.db, key).await?;
     Ok(Json(ratings::device_batch(&state.db, &state.ratings, &device, input).await?))
 }
