@@ -66,8 +66,6 @@ CREATE TABLE ratings (
     -- One rating per visit: the visit token, the device's own sequence number, or the device
     -- cookie and day; a second rating with the same key is refused (or, from a device, ignored).
     once_key TEXT NOT NULL UNIQUE,
-    -- The rater's private link to the reply (bad ratings only).
-    token_hash TEXT UNIQUE,
     -- Local month, e.g. 202612.
     month INTEGER NOT NULL,
     rated_at INTEGER NOT NULL,
@@ -76,7 +74,6 @@ CREATE TABLE ratings (
 );
 CREATE INDEX ratings_window_rated ON ratings(window_id, rated_at);
 CREATE INDEX ratings_unit_month ON ratings(unit_id, month, level);
-CREATE INDEX ratings_month_level ON ratings(month, level);
 
 -- Counted ratings per month, window, staff member ('' for none) and level, kept in the rating's
 -- own transaction (and lowered when an appeal is upheld).
@@ -102,6 +99,8 @@ CREATE TABLE rating_cases (
     id TEXT PRIMARY KEY,
     code TEXT NOT NULL UNIQUE,
     rating_id TEXT NOT NULL UNIQUE REFERENCES ratings(id),
+    -- The rater's private link to the case's progress and reply.
+    token_hash TEXT UNIQUE,
     unit_id TEXT NOT NULL REFERENCES units(id),
     window_id TEXT NOT NULL REFERENCES windows(id),
     staff_id TEXT REFERENCES window_staff(id),

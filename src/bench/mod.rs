@@ -3,6 +3,7 @@
 
 pub mod evidence;
 mod public;
+mod ratings;
 
 use crate::app::{Application, open_db};
 use crate::config::Config;
@@ -201,6 +202,9 @@ pub async fn run(config: Config, problems: u64, intake: u64, reuse: bool, only: 
     }
     if want("public") {
         public::run(config.clone(), &db).await?;
+    }
+    if want("rating") {
+        ratings::run(config.clone(), &db).await?;
     }
     if !want("intake") {
         return Ok(());

@@ -101,6 +101,7 @@ async fn ratings_for_two_months(db: &Db) -> AppResult<usize> {
                 let bad = rules::is_bad(level);
                 items.push(Item {
                     bad,
+                    token_hash: None,
                     rating: Rating {
                         id: new_id(),
                         window_id: w.id.clone(),
@@ -117,7 +118,6 @@ async fn ratings_for_two_months(db: &Db) -> AppResult<usize> {
                         channel: if k % 3 == 0 { RatingChannel::Device } else { RatingChannel::Qr },
                         device_id: None,
                         once_key: Once::Visit(&format!("DEMO{month}{wi}{k}")).key(&w.id),
-                        token_hash: None,
                         month,
                         rated_at: at.max(from),
                         excluded: 0,

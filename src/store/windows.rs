@@ -116,8 +116,6 @@ pub struct Rating {
     pub device_id: Option<String>,
     #[serde(skip)]
     pub once_key: String,
-    #[serde(skip)]
-    pub token_hash: Option<String>,
     /// Local month, e.g. 202612
     pub month: i64,
     pub rated_at: i64,
@@ -126,34 +124,51 @@ pub struct Rating {
 }
 
 const RATING_COLS: &str = "id, window_id, unit_id, staff_id, level, tags, comment, phone, channel, device_id, \
-     once_key, token_hash, month, rated_at, excluded";
+     once_key, month, rated_at, excluded";
 
-/// Stores a rating unless its visit was rated already (false then), and counts it.
-pub async fn insert_rating(conn: &mut AnyConnection, r: &Rating) -> Result<bool, sqlx::Error> {
-    let added = sqlx::query(
-        "INSERT INTO ratings (id, window_id, unit_id, staff_id, level, tags, comment, phone, channel, device_id, \
-         once_key, token_hash, month, rated_at, excluded) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 0) \
-         ON CONFLICT (once_key) DO NOTHING",
-    )
-    .bind(&r.id)
-    .bind(&r.window_id)
-    .bind(&r.unit_id)
-    .bind(&r.staff_id)
-    .bind(r.level)
-    .bind(&r.tags)
-    .bind(&r.comment)
-    .bind(&r.phone)
-    .bind(r.channel)
-    .bind(&r.device_id)
-    .bind(&r.once_key)
-    .bind(&r.token_hash)
-    .bind(r.month)
-    .bind(r.rated_at)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected()
-        == 1;
-    Ok(added)
+/// Ratings one statement inserts at most (13 values each, well within both databases' limits).
+const ROWS_PER_INSERT: usize = 64;
+
+/// Stores ratings whose visit was not rated already, in multi-row statements; the ids stored.
+pub async fn insert_ratings(
+    conn: &mut AnyConnection,
+    ratings: &[&Rating],
+) -> Result<std::collections::HashSet<String>, sqlx::Error> {
+    let mut stored = std::collections::HashSet::with_capacity(ratings.len());
+    for chunk in ratings.chunks(ROWS_PER_INSERT) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let b = i * 13;
+                let marks: Vec<String> = (1..=13).map(|k| format!("${}", b + k)).collect();
+                format!("({}, 0)", marks.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO ratings (id, window_id, unit_id, staff_id, level, tags, comment, phone, channel, device_id, \
+             once_key, month, rated_at, excluded) VALUES {} ON CONFLICT (once_key) DO NOTHING RETURNING id",
+            rows.join(", ")
+        );
+        // One prepared statement per batch size (at most ROWS_PER_INSERT of them, cached).
+        let mut q = sqlx::query_scalar::<_, String>(&sql);
+        for r in chunk {
+            q = q
+                .bind(&r.id)
+                .bind(&r.window_id)
+                .bind(&r.unit_id)
+                .bind(&r.staff_id)
+                .bind(r.level)
+                .bind(&r.tags)
+                .bind(&r.comment)
+                .bind(&r.phone)
+                .bind(r.channel)
+                .bind(&r.device_id)
+                .bind(&r.once_key)
+                .bind(r.month)
+                .bind(r.rated_at);
+        }
+        stored.extend(q.fetch_all(&mut *conn).await?);
+    }
+    Ok(stored)
 }
 
 /// Adds `n` (negative to take away) to a month's tally of a window, staff member and level.
@@ -173,6 +188,29 @@ pub async fn tally(
     .bind(n)
     .execute(conn)
     .await?;
+    Ok(())
+}
+
+/// A tally's key: (month, window, staff or "", level).
+pub type TallyKey<'a> = (i64, &'a str, &'a str, i64);
+
+/// Adds many tallies in one statement: (key, n).
+pub async fn tally_many(conn: &mut AnyConnection, rows: &[(TallyKey<'_>, i64)]) -> Result<(), sqlx::Error> {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| format!("(${}, ${}, ${}, ${}, ${})", i * 5 + 1, i * 5 + 2, i * 5 + 3, i * 5 + 4, i * 5 + 5))
+            .collect();
+        let sql = format!(
+            "INSERT INTO rating_tallies (month, window_id, staff_id, level, n) VALUES {} \
+             ON CONFLICT (month, window_id, staff_id, level) DO UPDATE SET n = rating_tallies.n + excluded.n",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for ((month, window, staff, level), n) in chunk {
+            q = q.bind(*month).bind(*window).bind(*staff).bind(*level).bind(*n);
+        }
+        q.execute(&mut *conn).await?;
+    }
     Ok(())
 }
 
@@ -237,11 +275,9 @@ pub async fn rating(db: &Db, id: &str) -> Result<Option<Rating>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {RATING_COLS} FROM ratings WHERE id = $1")).bind(id).fetch_optional(&db.pool).await
 }
 
-pub async fn rating_by_token_hash(db: &Db, hash: &str) -> Result<Option<Rating>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {RATING_COLS} FROM ratings WHERE token_hash = $1"))
-        .bind(hash)
-        .fetch_optional(&db.pool)
-        .await
+/// The case whose rater holds this private link.
+pub async fn case_by_token_hash(db: &Db, hash: &str) -> Result<Option<CaseRow>, sqlx::Error> {
+    sqlx::query_as(&format!("{} WHERE c.token_hash = $1", case_select())).bind(hash).fetch_optional(&db.pool).await
 }
 
 crate::listed! {
@@ -286,7 +322,7 @@ pub async fn rating_page(db: &Db, f: &RatingFilter, page: PageReq) -> Result<(Ve
         w.and(format!("r.month = {p}"));
     }
     let select = "SELECT r.id, r.window_id, r.unit_id, r.staff_id, r.level, r.tags, r.comment, r.phone, r.channel, \
-         r.device_id, r.once_key, r.token_hash, r.month, r.rated_at, r.excluded, w.number AS window_number, \
+         r.device_id, r.once_key, r.month, r.rated_at, r.excluded, w.number AS window_number, \
          w.service AS window_service, u.name AS unit_name, s.name AS staff_name, c.id AS case_id \
          FROM ratings r JOIN windows w ON w.id = r.window_id JOIN units u ON u.id = r.unit_id \
          LEFT JOIN window_staff s ON s.id = r.staff_id LEFT JOIN rating_cases c ON c.rating_id = r.id";
@@ -299,6 +335,8 @@ pub struct Case {
     /// 差评工单号, e.g. C202612040001
     pub code: String,
     pub rating_id: String,
+    #[serde(skip)]
+    pub token_hash: Option<String>,
     pub unit_id: String,
     pub window_id: String,
     pub staff_id: Option<String>,
@@ -338,7 +376,7 @@ pub struct Case {
 crate::record! {
     Case in "rating_cases" as ObjectType::RatingCase,
     label |c| format!("差评工单 {}", c.code),
-    insert [id, code, rating_id, unit_id, window_id, staff_id, level, state, callback_due, callback_result,
+    insert [id, code, rating_id, token_hash, unit_id, window_id, staff_id, level, state, callback_due, callback_result,
         callback_note, called_at, called_by, finding, verified_at, problem_id, fix_due, reply, replied_at, on_time,
         appeal_reason, appealed_at, decision_note, decided_by, decided_at, fix_level, fix_rated_at, month,
         created_at, updated_at, version],
@@ -347,7 +385,7 @@ crate::record! {
         fix_rated_at, updated_at],
 }
 
-const CASE_COLS: &str = "c.id, c.code, c.rating_id, c.unit_id, c.window_id, c.staff_id, c.level, c.state, \
+const CASE_COLS: &str = "c.id, c.code, c.rating_id, c.token_hash, c.unit_id, c.window_id, c.staff_id, c.level, c.state, \
      c.callback_due, c.callback_result, c.callback_note, c.called_at, c.called_by, c.finding, c.verified_at, \
      c.problem_id, c.fix_due, c.reply, c.replied_at, c.on_time, c.appeal_reason, c.appealed_at, c.decision_note, \
      c.decided_by, c.decided_at, c.fix_level, c.fix_rated_at, c.month, c.created_at, c.updated_at, c.version";

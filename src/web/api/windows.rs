@@ -75,8 +75,7 @@ pub async fn batch(
         let message = "请在请求头X-Device-Key中提供评价器密钥";
         return Err(ApiError(crate::error::AppError::refuse(crate::error::Code::Unauthorized, message)));
     }
-    let device = ratings::check_device(&state.db, key).await?;
-    Ok(Json(ratings::device_batch(&state.db, &state.ratings, &device, input).await?))
+    Ok(Json(ratings::device_batch(&state.db, &state.ratings, key, input).await?))
 }
 
 list_endpoint! {
