@@ -154,3 +154,46 @@ async fn a_browser_signs_in_navigates_at_phone_width_and_fills_a_form() {
         "the form really saved"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resident_rates_a_window_badly_and_the_unit_calls_back_fixes_and_appeals() {
+    if let Err(why) = ready() {
+        if std::env::var("CHUANGCHENG_TEST_UI_REQUIRED").is_ok() {
+            panic!("browser test required but not runnable: {why}");
+        }
+        crate::helpers::skipped("ui::a_resident_rates_a_window_badly_and_the_unit_calls_back_fixes_and_appeals", &why);
+        return;
+    }
+    let app = spawn_app(Backend::Sqlite).await.expect("app");
+    chuangcheng::demo::windows::seed(&app.db).await.expect("demo windows");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shots = root.join("target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let photo = root.join("target/ui-photos-window.jpg");
+    std::fs::write(&photo, crate::fixtures::jpeg_bytes(93)).unwrap();
+    let unit = app.id_of("SELECT unit_id FROM users WHERE username = 'bank'").await;
+    let code = app.id_of(&format!("SELECT code FROM windows WHERE unit_id = '{unit}' ORDER BY number LIMIT 1")).await;
+    let args = [app.base.clone(), shots.display().to_string(), PW.to_string(), photo.display().to_string(), code, unit];
+    let script = root.join("tests/ui/window.mjs");
+    let out =
+        tokio::task::spawn_blocking(move || Command::new("node").arg(script).args(args).output().expect("run node"))
+            .await
+            .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "browser window test failed:\n{stdout}\n{stderr}");
+    let codes: Vec<&str> = stdout.split("ui window: ok ").nth(1).expect("finished").split_whitespace().collect();
+    let fixed = app.id_of(&format!("SELECT state FROM rating_cases WHERE code = '{}'", codes[0])).await;
+    assert_eq!(fixed, "replied");
+    assert_eq!(app.scalar(&format!("SELECT fix_level FROM rating_cases WHERE code = '{}'", codes[0])).await, 4);
+    let excluded = app
+        .scalar(&format!(
+            "SELECT r.excluded FROM ratings r JOIN rating_cases c ON c.rating_id = r.id WHERE c.code = '{}'",
+            codes[1]
+        ))
+        .await;
+    assert_eq!(excluded, 1, "the upheld appeal's rating is kept and flagged");
+    for shot in ["window-1-rate", "window-3-case", "window-5-ranking", "window-6-ratings"] {
+        assert!(root.join(format!("target/screenshots/{shot}.png")).exists(), "{shot}.png kept");
+    }
+}
