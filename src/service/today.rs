@@ -397,11 +397,53 @@ async fn reports(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppResult<()> {
     Ok(())
 }
 
+/// A window unit's bad-rating cases waiting for the callback or the verification (the office
+/// sees every unit's), overdue callbacks marked.
+async fn rating_cases(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppResult<()> {
+    if ctx.user.role.needs_unit() {
+        let unit = match &ctx.user.unit_id {
+            Some(u) => crate::store::units::get(ctx.db, u).await?,
+            None => None,
+        };
+        if !unit.is_some_and(|u| u.kind.is_window()) {
+            return Ok(());
+        }
+    }
+    let (rows, total) = crate::service::rating_cases::open_for(ctx).await?;
+    let now = now_ms();
+    let items = rows
+        .into_iter()
+        .map(|c| {
+            let overdue = c.state == crate::domain::window::CaseState::Callback && c.callback_due < now;
+            let badge = if overdue { Some("回访逾期".to_string()) } else { Some(c.state.label().to_string()) };
+            TodoItem::link(
+                format!("/rating-cases/{}", c.id),
+                format!("{} {}：{}", c.window_number, crate::domain::window::level_label(c.level), c.tags),
+                format!("{} · {}", c.code, c.unit_name),
+                badge,
+            )
+        })
+        .collect();
+    out.push(TodoSection {
+        key: "rating_cases",
+        title: "窗口差评待处理",
+        total,
+        more: "/rating-cases".into(),
+        items,
+        empty: "没有待处理的差评",
+        go: "处理",
+    });
+    Ok(())
+}
+
 /// The signed-in person's sections, most urgent first.
 pub async fn todo(ctx: &Ctx<'_>) -> AppResult<Vec<TodoSection>> {
     let mut out = Vec::new();
     match ctx.user.role {
-        Role::UnitUser | Role::PointLead => unit_side(ctx, &mut out).await?,
+        Role::UnitUser | Role::PointLead => {
+            unit_side(ctx, &mut out).await?;
+            rating_cases(ctx, &mut out).await?;
+        }
         Role::Supervisor => {
             rechecks(ctx, &mut out).await?;
             round(ctx, &mut out).await?;
@@ -413,6 +455,7 @@ pub async fn todo(ctx: &Ctx<'_>) -> AppResult<Vec<TodoSection>> {
         Role::Admin => {
             office(ctx, &mut out).await?;
             reports(ctx, &mut out).await?;
+            rating_cases(ctx, &mut out).await?;
             rechecks(ctx, &mut out).await?;
         }
         Role::Discipline => discipline(ctx, &mut out).await?,

@@ -266,6 +266,12 @@ both!(units_see_only_their_own_windows_and_cases, |app: TestApp| async move {
         .await;
     let (status, _) = bank.get(&format!("/api/v1/rating-cases/{other}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // The bank's start page lists its open cases; a unit without windows has no such section.
+    let (_, todo) = bank.get("/api/v1/me/todo").await;
+    let section = todo.as_array().unwrap().iter().find(|s| s["key"] == "rating_cases").expect("the section");
+    assert!(section["total"].as_i64().unwrap() >= 1, "{section}");
+    let (_, todo) = app.api_login("lead").await.get("/api/v1/me/todo").await;
+    assert!(!todo.to_string().contains("rating_cases"));
     let grid = app.api_login("grid").await;
     let (status, _) = grid.get("/api/v1/rating-cases").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
