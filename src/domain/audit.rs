@@ -35,6 +35,7 @@ crate::vocab! {
         WindowStaff("window_staff", "窗口工作人员"),
         RatingDevice("rating_device", "评价器"),
         RatingCase("rating_case", "差评工单"),
+        MutualRound("mutual_round", "互评互查"),
     }
 }
 

@@ -7,6 +7,7 @@ pub mod code;
 pub mod geo;
 pub mod ids;
 pub mod kpi;
+pub mod mutual;
 pub mod notice;
 pub mod notify;
 pub mod org;

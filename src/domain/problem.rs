@@ -281,6 +281,7 @@ crate::vocab! {
         GridPatrol("grid_patrol", "网格巡查"),
         Citizen("citizen", "市民上报"),
         WindowRating("window_rating", "窗口差评"),
+        MutualInspection("mutual_inspection", "互评互查"),
         Evaluation("evaluation", "测评"),
         SelfCheck("self_check", "自查"),
         Assigned("assigned", "上级交办"),
@@ -290,7 +291,7 @@ crate::vocab! {
 impl Source {
     /// Found by an inspection on the ground: the iron rule applies.
     pub fn is_inspection(self) -> bool {
-        matches!(self, Self::Supervision | Self::GridPatrol | Self::Evaluation)
+        matches!(self, Self::Supervision | Self::GridPatrol | Self::Evaluation | Self::MutualInspection)
     }
 
     /// Citizen reports are verified by the office before they are filed and dispatched.

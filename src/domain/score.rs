@@ -189,7 +189,9 @@ impl RuleSet {
                     points: -10.0,
                 },
                 FoundRule {
-                    label: "区级督导检查发现问题".into(), sources: vec![Source::Supervision], points: -5.0
+                    label: "区级督导检查发现问题".into(),
+                    sources: vec![Source::Supervision, Source::MutualInspection],
+                    points: -5.0,
                 },
                 FoundRule {
                     label: "街道网格巡查发现问题".into(), sources: vec![Source::GridPatrol], points: -2.0

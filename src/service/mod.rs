@@ -11,6 +11,7 @@ pub mod exchange;
 pub mod grids;
 pub mod interviews;
 pub mod kpi;
+pub mod mutual;
 pub mod notices;
 pub mod notify;
 pub mod org;

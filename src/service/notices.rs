@@ -651,14 +651,14 @@ pub async fn reads(ctx: &Ctx<'_>, id: &str) -> AppResult<Vec<ReadStatus>> {
 }
 
 /// The fonts and shapes of an official notice (公文): 仿宋 body, 小标宋 title, 黑体 headings.
-struct Letter {
+pub(crate) struct Letter {
     song: docx_rs::RunFonts,
     title: docx_rs::RunFonts,
     hei: docx_rs::RunFonts,
 }
 
 impl Letter {
-    fn new() -> Letter {
+    pub(crate) fn new() -> Letter {
         use docx_rs::RunFonts;
         Letter {
             song: RunFonts::new().east_asia("仿宋_GB2312").ascii("Times New Roman").hi_ansi("Times New Roman"),
@@ -667,21 +667,26 @@ impl Letter {
         }
     }
 
-    fn text(&self, s: &str, size: usize) -> docx_rs::Run {
+    /// The title's fonts (小标宋).
+    pub(crate) fn title_fonts(&self) -> docx_rs::RunFonts {
+        self.title.clone()
+    }
+
+    pub(crate) fn text(&self, s: &str, size: usize) -> docx_rs::Run {
         docx_rs::Run::new().add_text(s).size(size).fonts(self.song.clone())
     }
 
-    fn center(r: docx_rs::Run) -> docx_rs::Paragraph {
+    pub(crate) fn center(r: docx_rs::Run) -> docx_rs::Paragraph {
         docx_rs::Paragraph::new().add_run(r).align(docx_rs::AlignmentType::Center)
     }
 
-    fn heading(&self, s: &str) -> docx_rs::Paragraph {
+    pub(crate) fn heading(&self, s: &str) -> docx_rs::Paragraph {
         docx_rs::Paragraph::new().add_run(docx_rs::Run::new().add_text(s).size(32).fonts(self.hei.clone()))
     }
 
     /// A table across the text width, each column as wide as its longest cell needs (CJK
     /// characters count double), so that unit names do not wrap into three lines.
-    fn table(&self, head: &[&str], rows: Vec<Vec<String>>) -> docx_rs::Table {
+    pub(crate) fn table(&self, head: &[&str], rows: Vec<Vec<String>>) -> docx_rs::Table {
         use docx_rs::{TableCell, TableRow, WidthType};
         let widths = column_widths(head, &rows, TEXT_WIDTH);
         let cell = |s: &str, bold: bool, w: usize| {

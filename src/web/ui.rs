@@ -79,6 +79,7 @@ fn window_menu(role: Role) -> Option<MenuGroup> {
         MenuItem { key: "rating_cases", label: "差评工单", href: "/rating-cases" },
         MenuItem { key: "ratings", label: "好差评记录", href: "/ratings" },
         MenuItem { key: "window_figures", label: "评价统计与排名", href: "/windows/figures" },
+        MenuItem { key: "mutual", label: "互评互查", href: "/mutual" },
     ];
     Some(MenuGroup { label: "窗口服务", items })
 }

@@ -20,6 +20,7 @@ mod forms;
 mod hostile;
 mod kpi;
 mod ledger;
+mod mutual;
 mod notices;
 mod notify;
 mod open311;

@@ -125,6 +125,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(windows::callback))
         .routes(routes!(windows::resolve))
         .routes(routes!(windows::decide))
+        .routes(routes!(windows::mutual_rounds, windows::create_mutual_round))
+        .routes(routes!(windows::mutual_round))
 }
 
 /// The routes under `/api/v1`: the documented ones, the document itself and a JSON 404.

@@ -131,3 +131,28 @@ pub async fn month_figures(
     };
     Ok(Json(figures::month(&api.ctx(), month, None).await?))
 }
+
+/// 互评互查 rounds the caller may see (a unit: those it takes part in).
+#[utoipa::path(get, path = "/mutual-rounds", tag = "windows",
+    responses((status = 200, body = Vec<crate::store::mutual::Round>)))]
+pub async fn mutual_rounds(api: ApiUser) -> ApiResult<Json<Vec<crate::store::mutual::Round>>> {
+    Ok(Json(crate::service::mutual::list(&api.ctx()).await?))
+}
+
+/// Schedule a 互评互查 round (the office): the sector's units and points, each point assigned to
+/// another unit of the sector (never its own, balanced, reproducible from `seed`).
+#[utoipa::path(post, path = "/mutual-rounds", tag = "windows", request_body = crate::service::mutual::RoundInput,
+    responses((status = 201, body = crate::service::mutual::RoundView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_mutual_round(
+    api: ApiUser,
+    JsonBody(input): JsonBody<crate::service::mutual::RoundInput>,
+) -> ApiResult<Created<crate::service::mutual::RoundView>> {
+    Ok(Created(crate::service::mutual::create(&api.ctx(), input).await?))
+}
+
+/// One round: its assignment, progress, the points ranked and the units' mean scores.
+#[utoipa::path(get, path = "/mutual-rounds/{id}", tag = "windows", params(("id" = String, Path)),
+    responses((status = 200, body = crate::service::mutual::RoundView), (status = 404, body = ErrorBody)))]
+pub async fn mutual_round(api: ApiUser, Path(id): Id) -> ApiResult<Json<crate::service::mutual::RoundView>> {
+    Ok(Json(crate::service::mutual::view(&api.ctx(), &id).await?))
+}

@@ -10,6 +10,7 @@ pub mod kpi;
 mod levels;
 mod login;
 mod map;
+mod mutual;
 mod notices;
 mod notify;
 mod org;
@@ -70,6 +71,12 @@ fn window_routes() -> Router<AppState> {
         .route("/rating-cases/{id}/resolve", post(windows::resolve))
         .route("/rating-cases/{id}/decide", post(windows::decide))
         .route("/rating-cases/{id}/appeal", limits::photos(post(windows::appeal)))
+        .route("/mutual", get(mutual::list).post(mutual::create))
+        .route("/mutual/{id}", get(mutual::round))
+        .route("/mutual/{id}/publish", post(mutual::publish))
+        .route("/mutual/{id}/report.docx", get(mutual::report_docx))
+        .route("/mutual/{id}/report.xlsx", get(mutual::report_xlsx))
+        .route("/mutual/tasks/{id}", get(mutual::task).merge(limits::photos(post(mutual::inspect))))
 }
 
 /// Signing in and out, the start page, one's own password.

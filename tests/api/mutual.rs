@@ -1,0 +1,163 @@
+//! 互评互查: nine banks over twenty points — the assignment (never one's own point, balanced,
+//! reproducible from the seed), a point scored on the inspector's phone page with a photo, the
+//! finding filed as a problem of the inspected unit, and the round's report in Word and Excel.
+
+use crate::both;
+use crate::fixtures::jpeg_bytes;
+use crate::helpers::{TestApp, xlsx_sheets};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+/// Nine bank branches (the demo's seven and two new ones) holding twenty points.
+async fn nine_banks_twenty_points(app: &TestApp) -> Vec<String> {
+    let admin = app.api_login("admin").await;
+    for name in ["中国邮政储蓄银行沧州运河支行", "兴业银行沧州分行营业部"] {
+        admin.created("/api/v1/units", json!({"name": name, "kind": "bank_branch"})).await;
+    }
+    let (_, units) = admin.get("/api/v1/units?kind=bank_branch&size=50").await;
+    let banks: Vec<String> =
+        units["items"].as_array().unwrap().iter().map(|u| u["id"].as_str().unwrap().to_string()).collect();
+    assert_eq!(banks.len(), 9, "{units}");
+    let (_, pts) = admin.get("/api/v1/points?size=200").await;
+    let template = pts["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| banks.contains(&p["unit_id"].as_str().unwrap().to_string()))
+        .expect("a bank point")
+        .clone();
+    let have = pts["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| banks.contains(&p["unit_id"].as_str().unwrap().to_string()))
+        .count();
+    for i in 0..(20 - have) {
+        let mut p: Value = template.clone();
+        p["code"] = format!("PB9{i:03}").into();
+        p["name"] = format!("银行网点互查点{i}").into();
+        p["unit_id"] = banks[i % 9].clone().into();
+        let (status, body) = admin.post("/api/v1/points", p).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    banks
+}
+
+fn inspectors(round: &Value) -> HashMap<String, String> {
+    round["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["point_id"].as_str().unwrap().to_string(), t["inspector_unit_id"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+both!(nine_banks_inspect_each_other_and_the_round_reports, |app: TestApp| async move {
+    let banks = nine_banks_twenty_points(&app).await;
+    let admin = app.api_login("admin").await;
+    let body = json!({"name": "2026年第四季度银行网点互评互查", "sector": "bank", "starts_on": "2026-12-01", "ends_on": "2026-12-20", "seed": 42});
+    let round = admin.created("/api/v1/mutual-rounds", body.clone()).await;
+    let tasks = round["tasks"].as_array().unwrap();
+    assert_eq!(tasks.len(), 20);
+    let mut loads: HashMap<&str, usize> = HashMap::new();
+    for t in tasks {
+        assert_ne!(t["owner_unit_id"], t["inspector_unit_id"], "never its own point: {t}");
+        *loads.entry(t["inspector_unit_id"].as_str().unwrap()).or_default() += 1;
+    }
+    assert_eq!(loads.len(), 9, "every bank inspects: {loads:?}");
+    assert!(loads.values().all(|n| (2..=3).contains(n)), "balanced: {loads:?}");
+    assert!(banks.iter().all(|b| loads.contains_key(b.as_str())));
+    let again = admin
+        .created(
+            "/api/v1/mutual-rounds",
+            json!({"name": "复现", "sector": "bank", "starts_on": "2026-12-01", "ends_on": "2026-12-20", "seed": 42}),
+        )
+        .await;
+    assert_eq!(inspectors(&round), inspectors(&again), "the same seed gives the same assignment");
+
+    // The bank's inspector scores one of its points on the phone page: one failure with a photo.
+    let rid = round["round"]["id"].as_str().unwrap();
+    let bank_unit = app.id_of("SELECT unit_id FROM users WHERE username = 'bank'").await;
+    let task = tasks.iter().find(|t| t["inspector_unit_id"] == bank_unit.as_str()).expect("a task for the bank");
+    let tid = task["id"].as_str().unwrap();
+    let bank = app.login("bank").await;
+    let (status, html) = bank.get(&format!("/mutual/tasks/{tid}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let items: Vec<String> = html
+        .split("name=\"result_")
+        .skip(1)
+        .map(|s| s.split('"').next().unwrap().to_string())
+        .fold(Vec::new(), |mut v, i| {
+            if !v.contains(&i) {
+                v.push(i);
+            }
+            v
+        });
+    assert!(items.len() >= 2, "the checklist of the point's type: {items:?}");
+    let version = task["version"].as_i64().unwrap().to_string();
+    let send = |with_photo: bool, all: bool| {
+        let mut form =
+            reqwest::multipart::Form::new().text("_csrf", bank.csrf.clone()).text("version", version.clone());
+        for (k, item) in items.iter().enumerate() {
+            if k == items.len() - 1 && !all {
+                continue;
+            }
+            form = form.text(format!("result_{item}"), if k == 0 { "fail" } else { "pass" });
+        }
+        form = form.text(format!("note_{}", items[0]), "大堂地面有积水未清理");
+        if with_photo {
+            form = form.part(
+                format!("photo_{}", items[0]),
+                reqwest::multipart::Part::bytes(jpeg_bytes(31)).file_name("a.jpg"),
+            );
+        }
+        bank.client.post(format!("{}/mutual/tasks/{tid}", app.base)).multipart(form).send()
+    };
+    let res = send(true, false).await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("请评定"), "an item left out is named");
+    let res = send(false, true).await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("请拍照留证"), "a failure needs its photo");
+    let res = send(true, true).await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "{}", res.text().await.unwrap());
+
+    // The finding is a problem of source 互评互查 for the inspected unit, with the photo.
+    let owner = task["owner_unit_id"].as_str().unwrap();
+    let pid = app
+        .id_of(&format!("SELECT c.problem_id FROM mutual_checks c WHERE c.task_id = '{tid}' AND c.result = 'fail'"))
+        .await;
+    assert_eq!(app.id_of(&format!("SELECT source FROM problems WHERE id = '{pid}'")).await, "mutual_inspection");
+    assert_eq!(app.id_of(&format!("SELECT unit_id FROM problems WHERE id = '{pid}'")).await, owner);
+    assert_eq!(app.scalar(&format!("SELECT COUNT(*) FROM photos WHERE owner_id = '{pid}'")).await, 1);
+    let (_, v) = admin.get(&format!("/api/v1/mutual-rounds/{rid}")).await;
+    assert_eq!(v["done"], 1);
+    let n = items.len() as f64;
+    let score = v["ranking"][0][1].as_f64().unwrap();
+    assert!((score - ((n - 1.0) * 1000.0 / n).round() / 10.0).abs() < 0.01, "score {score} of {n} items");
+    // Sent again (a reload): refused, nothing doubled.
+    let res = send(true, true).await.unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+
+    // Published, with its Word and Excel report; a unit outside the round sees nothing.
+    let office = app.login("admin").await;
+    let (status, _, _) = office.post(&format!("/mutual/{rid}/publish"), &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, v) = admin.get(&format!("/api/v1/mutual-rounds/{rid}")).await;
+    assert_eq!(v["round"]["state"], "published");
+    let docx = office.get_raw(&format!("/mutual/{rid}/report.docx")).await;
+    assert_eq!(docx.status(), StatusCode::OK);
+    let bytes = docx.bytes().await.unwrap().to_vec();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a real .docx");
+    let mut xml = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("word/document.xml").unwrap(), &mut xml).unwrap();
+    assert!(xml.contains("2026年第四季度银行网点互评互查") && xml.contains("点位排名"), "the report's content");
+    let sheets = xlsx_sheets(office.get_raw(&format!("/mutual/{rid}/report.xlsx")).await).await;
+    let names: Vec<&str> = sheets.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["点位排名", "单位平均", "分配表"]);
+    assert_eq!(sheets[2].1.len(), 21, "the assignment of twenty points under its header");
+    let lead = app.api_login("lead").await;
+    let (status, _) = lead.get(&format!("/api/v1/mutual-rounds/{rid}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+});
