@@ -36,6 +36,8 @@ crate::vocab! {
         RatingDevice("rating_device", "评价器"),
         RatingCase("rating_case", "差评工单"),
         MutualRound("mutual_round", "互评互查"),
+        Selection("selection", "十佳评选"),
+        Nomination("nomination", "十佳推荐"),
     }
 }
 

@@ -21,6 +21,37 @@ crate::vocab! {
     }
 }
 
+crate::vocab! {
+    /// What a 十佳 selection selects.
+    pub enum SelectionKind: "评选类别" {
+        LobbyManager("lobby_manager", "十佳大堂经理"),
+        ServiceStar("service_star", "十佳文明服务标兵"),
+    }
+}
+
+crate::vocab! {
+    /// Where a 十佳 selection stands.
+    pub enum SelectionState: "评选阶段" {
+        Nominating("nominating", "推荐中"),
+        Voting("voting", "投票中"),
+        Published("published", "已公布"),
+    }
+}
+
+crate::vocab! {
+    /// Where a nomination stands.
+    pub enum NominationState: "推荐状态" {
+        Nominated("nominated", "已推荐"),
+        Shortlisted("shortlisted", "入围"),
+        Rejected("rejected", "未入围"),
+    }
+}
+
+/// A nomination's weighted votes: staff votes and public votes each times its weight.
+pub fn weighted(staff_votes: i64, public_votes: i64, staff_weight: f64, public_weight: f64) -> f64 {
+    staff_votes as f64 * staff_weight + public_votes as f64 * public_weight
+}
+
 /// A seeded generator (splitmix64): the same seed gives the same sequence on every machine.
 pub struct Seeded(u64);
 

@@ -27,6 +27,7 @@ pub mod ratings;
 pub mod reports;
 pub mod rounds;
 pub mod scoring;
+pub mod selections;
 pub mod sheet;
 pub mod standards;
 pub mod tasks;

@@ -18,6 +18,7 @@ pub mod problems;
 pub mod record;
 pub mod reports;
 pub mod scoring;
+pub mod selections;
 pub mod sessions;
 pub mod standards;
 pub mod tasks;

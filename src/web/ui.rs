@@ -80,6 +80,7 @@ fn window_menu(role: Role) -> Option<MenuGroup> {
         MenuItem { key: "ratings", label: "好差评记录", href: "/ratings" },
         MenuItem { key: "window_figures", label: "评价统计与排名", href: "/windows/figures" },
         MenuItem { key: "mutual", label: "互评互查", href: "/mutual" },
+        MenuItem { key: "selections", label: "十佳评选", href: "/selections" },
     ];
     Some(MenuGroup { label: "窗口服务", items })
 }

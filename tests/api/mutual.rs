@@ -161,3 +161,91 @@ both!(nine_banks_inspect_each_other_and_the_round_reports, |app: TestApp| async 
     let (status, _) = lead.get(&format!("/api/v1/mutual-rounds/{rid}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 });
+
+both!(a_ten_best_selection_nominates_votes_once_a_day_and_commends_the_winners, |app: TestApp| async move {
+    chuangcheng::demo::windows::seed(&app.db).await.expect("demo windows");
+    let office = app.login("admin").await;
+    let (status, _, to) = office
+        .post("/selections", &[("title", "2026年度十佳大堂经理"), ("kind", "lobby_manager"), ("winners", "1")])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let id = to.unwrap().trim_start_matches("/selections/").split('?').next().unwrap().to_string();
+
+    // The bank nominates its lobby manager; a two-word deed is refused.
+    let bank = app.login("bank").await;
+    let unit = app.id_of("SELECT unit_id FROM users WHERE username = 'bank'").await;
+    let staff = app.id_of(&format!("SELECT id FROM window_staff WHERE unit_id = '{unit}' AND post = '大堂经理'")).await;
+    let (status, html, _) =
+        bank.post(&format!("/selections/{id}/nominate"), &[("staff_id", &staff), ("deeds", "很好")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("至少20字"), "{html}");
+    let deeds = "坚持微笑服务，主动为老年客户提供上门服务，全年零投诉，多次获得客户书面表扬";
+    let (status, _, _) =
+        bank.post(&format!("/selections/{id}/nominate"), &[("staff_id", &staff), ("deeds", deeds)]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let nomination = app.id_of(&format!("SELECT id FROM nominations WHERE selection_id = '{id}'")).await;
+
+    // Shortlisted and open; a staff vote once a day.
+    office.post(&format!("/selections/{id}/shortlist"), &[("nomination_id", &nomination), ("on", "1")]).await;
+    let (status, _, _) = office.post(&format!("/selections/{id}/open"), &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _, _) = bank.post(&format!("/selections/{id}/vote"), &[("nomination_id", &nomination)]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, html, _) = bank.post(&format!("/selections/{id}/vote"), &[("nomination_id", &nomination)]).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(html.contains("今天已经投过票"));
+
+    // The public: a code by text message, a wrong code refused, then one vote a day per phone.
+    let resident = app.browser();
+    let (_, page) = resident.get(&format!("/public/selections/{id}")).await;
+    assert!(page.contains("入围名单") && page.contains("全年零投诉"), "{page}");
+    let csrf = crate::helpers::extract_csrf(&page).unwrap();
+    let path = format!("/public/selections/{id}");
+    let phone = "13700001111";
+    let (status, _, _) = resident.post_raw(&path, &[("_csrf", &csrf), ("step", "code"), ("phone", phone)]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let sms = app.id_of(&format!("SELECT body FROM sms_outbox WHERE phone = '{phone}'")).await;
+    let code: String = sms.split("验证码").nth(1).unwrap().chars().take(6).collect();
+    let vote = |code: String| {
+        let (resident, path, csrf, nomination) = (&resident, path.clone(), csrf.clone(), nomination.clone());
+        async move {
+            resident
+                .post_raw(
+                    &path,
+                    &[
+                        ("_csrf", &csrf),
+                        ("step", "vote"),
+                        ("phone", phone),
+                        ("code", &code),
+                        ("nomination_id", &nomination),
+                    ],
+                )
+                .await
+        }
+    };
+    let wrong = if code == "000000" { "111111".to_string() } else { "000000".to_string() };
+    let (status, html, _) = vote(wrong).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("验证码不正确"));
+    let (status, _, _) = vote(code.clone()).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _, _) = vote(code).await;
+    assert_eq!(status, StatusCode::CONFLICT, "one vote per phone a day");
+    assert_eq!(
+        app.scalar(&format!("SELECT staff_votes + public_votes FROM nominations WHERE id = '{nomination}'")).await,
+        2
+    );
+
+    // Published: the winner placed first, the unit commended in the 千分制.
+    let (status, _, _) = office.post(&format!("/selections/{id}/publish"), &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(app.scalar(&format!("SELECT place FROM nominations WHERE id = '{nomination}'")).await, 1);
+    let awarded = app
+        .scalar(&format!(
+            "SELECT COUNT(*) FROM score_awards WHERE target_id = '{unit}' AND kind = 'commendation' AND note LIKE '2026年度十佳大堂经理%'"
+        ))
+        .await;
+    assert_eq!(awarded, 1);
+    let (_, result) = resident.get(&format!("/public/selections/{id}")).await;
+    assert!(result.contains("评选结果") && result.contains("全年零投诉"), "{result}");
+});

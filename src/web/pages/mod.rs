@@ -21,6 +21,7 @@ mod problems;
 mod reports;
 mod rounds;
 mod scores;
+mod selections;
 pub mod standards;
 mod tasks;
 mod teams;
@@ -71,6 +72,13 @@ fn window_routes() -> Router<AppState> {
         .route("/rating-cases/{id}/resolve", post(windows::resolve))
         .route("/rating-cases/{id}/decide", post(windows::decide))
         .route("/rating-cases/{id}/appeal", limits::photos(post(windows::appeal)))
+        .route("/selections", get(selections::list).post(selections::create))
+        .route("/selections/{id}", get(selections::detail))
+        .route("/selections/{id}/nominate", post(selections::nominate))
+        .route("/selections/{id}/shortlist", post(selections::shortlist))
+        .route("/selections/{id}/open", post(selections::open_vote))
+        .route("/selections/{id}/vote", post(selections::vote))
+        .route("/selections/{id}/publish", post(selections::publish))
         .route("/mutual", get(mutual::list).post(mutual::create))
         .route("/mutual/{id}", get(mutual::round))
         .route("/mutual/{id}/publish", post(mutual::publish))

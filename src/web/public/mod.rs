@@ -9,6 +9,7 @@ pub mod gate;
 pub mod open311;
 mod pages;
 mod rate;
+mod selections;
 
 pub(crate) use pages::{base_url, qr_svg};
 
@@ -41,6 +42,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/rate/{code}", get(rate::form).post(rate::submit))
         .route("/rate/{code}/thanks", get(rate::thanks))
         .route("/rate/r/{token}", get(rate::status).post(rate::rate_fix))
+        .route("/public/selections/{id}", get(selections::show).post(selections::vote))
         .merge(open311::routes())
         .layer(axum::middleware::from_fn_with_state(state, gate::guard))
 }
