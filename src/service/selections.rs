@@ -190,7 +190,7 @@ async fn cast(db: &Db, s: &Selection, nomination_id: &str, (voter, kind): (&str,
         return Err(AppError::refuse(Code::CaseNotOpen, "当前不在投票期"));
     }
     let n = store::nomination(db, nomination_id).await?.filter(|n| n.selection_id == s.id);
-    if !n.is_some_and(|n| n.state == NominationState::Shortlisted) {
+    if n.is_none_or(|n| n.state != NominationState::Shortlisted) {
         return Err(AppError::field("nomination_id", Code::Required, "请选择入围人员"));
     }
     let mut tx = db.begin().await?;
