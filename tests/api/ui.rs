@@ -197,3 +197,43 @@ async fn a_resident_rates_a_window_badly_and_the_unit_calls_back_fixes_and_appea
         assert!(root.join(format!("target/screenshots/{shot}.png")).exists(), "{shot}.png kept");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bank_inspects_another_banks_point_on_a_phone() {
+    if let Err(why) = ready() {
+        if std::env::var("CHUANGCHENG_TEST_UI_REQUIRED").is_ok() {
+            panic!("browser test required but not runnable: {why}");
+        }
+        crate::helpers::skipped("ui::a_bank_inspects_another_banks_point_on_a_phone", &why);
+        return;
+    }
+    let app = spawn_app(Backend::Sqlite).await.expect("app");
+    let admin = app.api_login("admin").await;
+    let body = serde_json::json!({"name": "银行网点互评互查", "sector": "bank", "starts_on": "2026-12-01", "ends_on": "2026-12-31", "seed": 3});
+    let round = admin.created("/api/v1/mutual-rounds", body).await;
+    let round_id = round["round"]["id"].as_str().unwrap().to_string();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shots = root.join("target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let photo = root.join("target/ui-photos-mutual.jpg");
+    std::fs::write(&photo, crate::fixtures::jpeg_bytes(57)).unwrap();
+    let args =
+        [app.base.clone(), shots.display().to_string(), PW.to_string(), photo.display().to_string(), round_id.clone()];
+    let script = root.join("tests/ui/mutual.mjs");
+    let out =
+        tokio::task::spawn_blocking(move || Command::new("node").arg(script).args(args).output().expect("run node"))
+            .await
+            .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "browser mutual test failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("ui mutual: ok"));
+    let filed = app
+        .scalar(&format!(
+            "SELECT COUNT(*) FROM mutual_checks c JOIN mutual_tasks t ON t.id = c.task_id \
+             JOIN problems q ON q.id = c.problem_id WHERE t.round_id = '{round_id}' AND q.source = 'mutual_inspection' \
+             AND q.unit_id = t.owner_unit_id"
+        ))
+        .await;
+    assert_eq!(filed, 1, "the failure is a problem of the inspected bank");
+}
