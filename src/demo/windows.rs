@@ -135,16 +135,22 @@ async fn ratings_for_two_months(db: &Db) -> AppResult<usize> {
     Ok(total)
 }
 
+/// The callback of a real-name case (an anonymous one waits for its verification already).
+async fn call_back(ctx: &Ctx<'_>, c: store::CaseRow, note: &str) -> AppResult<store::Case> {
+    if c.state != crate::domain::window::CaseState::Callback {
+        return Ok(c.record);
+    }
+    let called = CallbackInput { result: "reached".into(), note: note.into(), version: Some(c.version) };
+    cases::callback(ctx, &c.id, called).await
+}
+
 /// Last month's cases answered (a callback, then a fix at once); this month's: one put on the
 /// ledger, the others waiting for the unit.
 async fn handle_cases(ctx: &Ctx<'_>) -> AppResult<()> {
     let this = rules::month_of(now_ms());
     let last = CaseFilter { month: Some(rules::previous_month(this)), ..Default::default() };
     for c in store::case_page(ctx.db, &last, crate::store::PageReq::all()).await?.0 {
-        let result = if c.has_phone == 1 { "reached" } else { "anonymous" };
-        let note = "已电话联系评价人，说明情况并致歉";
-        let called = CallbackInput { result: result.into(), note: note.into(), version: Some(c.version) };
-        let c = cases::callback(ctx, &c.id, called).await?;
+        let c = call_back(ctx, c, "已电话联系评价人，说明情况并致歉").await?;
         let fix = ResolveInput {
             outcome: "fix_at_once".into(),
             finding: "经查看监控，情况属实".into(),
@@ -155,12 +161,7 @@ async fn handle_cases(ctx: &Ctx<'_>) -> AppResult<()> {
     }
     let now = CaseFilter { month: Some(this), ..Default::default() };
     if let Some(c) = store::case_page(ctx.db, &now, crate::store::PageReq::all()).await?.0.into_iter().next() {
-        let result = if c.has_phone == 1 { "reached" } else { "anonymous" };
-        let called =
-            CallbackInput {
-                result: result.into(), note: "评价人反映等候时间过长".into(), version: Some(c.version)
-            };
-        let c = cases::callback(ctx, &c.id, called).await?;
+        let c = call_back(ctx, c, "评价人反映等候时间过长").await?;
         let ledger = ResolveInput {
             outcome: "ledger".into(),
             finding: "高峰时段仅开一个窗口，群众等候超过40分钟".into(),

@@ -79,7 +79,7 @@ pub fn check_rating(e: &mut FieldErrors, level: Option<i64>, tags: &[String], co
     if comment.chars().count() > MAX_COMMENT {
         e.add("comment", Code::TooLong, format!("意见建议最多{MAX_COMMENT}字"));
     }
-    if comment.chars().any(|c| c.is_control() && c != '\n') {
+    if comment.chars().any(|c| c.is_control() && c != '\n' && c != '\r') {
         e.add("comment", Code::InvalidChars, "意见建议含有不可见的控制字符");
     }
     let ordered: Vec<&str> = offered.iter().copied().filter(|t| picked.contains(t)).collect();

@@ -38,6 +38,15 @@ pub async fn list(ctx: &Ctx<'_>, mut f: CaseFilter, page: PageReq) -> AppResult<
     Ok(store::case_page(ctx.db, &f, page).await?)
 }
 
+/// What waits for the caller: callbacks and verifications, and for the office the appeals too.
+pub fn open_states(role: Role) -> Vec<String> {
+    let mut s = vec!["callback".to_string(), "verify".to_string()];
+    if role == Role::Admin {
+        s.push("appealed".into());
+    }
+    s
+}
+
 /// The unit's own people (and the office on its behalf) handle a case.
 fn may_handle(ctx: &Ctx<'_>, c: &Case) -> bool {
     match ctx.user.role {
@@ -231,7 +240,7 @@ async fn tell_rater(w: &mut Write<'_>, c: &Case) -> AppResult<()> {
 /// A ledger problem of a case closed (passed its re-check): the case is answered with the fix,
 /// on time when it closed by its deadline. Called inside the problem action's write.
 pub async fn problem_changed(w: &mut Write<'_>, p: &crate::store::problems::Problem) -> AppResult<()> {
-    if p.state != State::Closed {
+    if !matches!(p.state, State::Closed | State::Voided) {
         return Ok(());
     }
     let Some(old) = store::case_of_problem(w.conn(), &p.id).await? else { return Ok(()) };
@@ -239,6 +248,18 @@ pub async fn problem_changed(w: &mut Write<'_>, p: &crate::store::problems::Prob
         return Ok(());
     }
     let now = w.now;
+    if p.state == State::Voided {
+        // The office voided the ledger problem: the unit decides again how to answer the rater.
+        let mut new = Case {
+            state: CaseState::Verify,
+            problem_id: None,
+            fix_due: None,
+            finding: format!("{}（整改问题{}已作废，请重新核实处理）", old.finding, p.code),
+            updated_at: now,
+            ..old.clone()
+        };
+        return w.update_as(crate::domain::audit::Verb::Update, &old, &mut new, old.version).await;
+    }
     let on_time = p.deadline_at.is_none_or(|d| p.closed_at.unwrap_or(now) <= d);
     let mut new = Case {
         state: CaseState::Replied,
@@ -273,6 +294,9 @@ pub async fn appeal(
     if ctx.user.role == Role::Admin {
         // The office decides appeals; it does not file them.
         return Err(AppError::Forbidden);
+    }
+    if old.appealed_at.is_some() {
+        return Err(AppError::refuse(Code::CaseNotOpen, "每个差评只能申诉一次"));
     }
     let mut e = FieldErrors::default();
     let reason = optional_text(&mut e, "reason", "申诉理由", &input.reason, 500, true);
@@ -338,8 +362,11 @@ pub async fn decide(ctx: &Ctx<'_>, id: &str, input: DecideInput) -> AppResult<Ca
     }
     let mut w = ctx.write().await?;
     let now = w.now;
+    // Rejected: back to the callback if it was not made yet, else to the verification.
+    let back =
+        if old.called_at.is_none() && old.callback_result.is_none() { CaseState::Callback } else { CaseState::Verify };
     let mut new = Case {
-        state: if uphold { CaseState::Upheld } else { CaseState::Verify },
+        state: if uphold { CaseState::Upheld } else { back },
         decision_note: note,
         decided_by: actor(ctx),
         decided_at: Some(now),
@@ -377,6 +404,6 @@ pub async fn photos(ctx: &Ctx<'_>, c: &CaseRow) -> AppResult<Vec<Photo>> {
 
 /// Cases waiting for the caller's unit: callbacks first (overdue first), then verifications.
 pub async fn open_for(ctx: &Ctx<'_>) -> AppResult<(Vec<CaseRow>, i64)> {
-    let f = CaseFilter { states: Some(vec!["callback".into(), "verify".into()]), ..Default::default() };
+    let f = CaseFilter { states: Some(open_states(ctx.user.role)), ..Default::default() };
     list(ctx, f, PageReq::new(Some(1), Some(5))).await
 }

@@ -428,7 +428,7 @@ async fn rating_cases(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppResult<()
         key: "rating_cases",
         title: "窗口差评待处理",
         total,
-        more: "/rating-cases".into(),
+        more: "/rating-cases?state=open".into(),
         items,
         empty: "没有待处理的差评",
         go: "处理",

@@ -30,8 +30,10 @@ pub struct Line {
     /// Services handled (办件量) when reported
     pub served: Option<i64>,
     pub cases: i64,
-    /// Bad ratings with a phone (a real-name callback is due)
+    /// Bad ratings with a phone whose callback is due (made, or past its deadline)
     pub real_name: i64,
+    /// Cases whose fix is due (answered, or past the deadline)
+    pub fixes_due: i64,
     pub called: i64,
     pub on_time: i64,
     pub fix_rated: i64,
@@ -50,6 +52,7 @@ impl Line {
         self.add_facts(&CaseFacts {
             cases: other.cases,
             real_name: other.real_name,
+            fixes_due: other.fixes_due,
             called: other.called,
             on_time: other.on_time,
             fix_rated: other.fix_rated,
@@ -61,6 +64,7 @@ impl Line {
     fn add_facts(&mut self, f: &CaseFacts) {
         self.cases += f.cases;
         self.real_name += f.real_name;
+        self.fixes_due += f.fixes_due;
         self.called += f.called;
         self.on_time += f.on_time;
         self.fix_rated += f.fix_rated;
@@ -83,9 +87,9 @@ impl Line {
     pub fn callback_rate(&self) -> Option<f64> {
         rules::ratio(self.called, self.real_name)
     }
-    /// 差评按时整改率
+    /// 差评按时整改率: answered in time over the fixes due
     pub fn fix_on_time_rate(&self) -> Option<f64> {
-        rules::ratio(self.on_time, self.cases)
+        rules::ratio(self.on_time, self.fixes_due)
     }
     /// 回访满意率: raters who rated the fix 满意 or better
     pub fn callback_satisfaction(&self) -> Option<f64> {
@@ -195,7 +199,7 @@ pub async fn compute(db: &Db, month: i64, sector: Option<Sector>) -> AppResult<F
             w.served = Some(served);
         }
     }
-    for facts in store::case_facts(db, month).await? {
+    for facts in store::case_facts(db, month, crate::domain::time::now_ms()).await? {
         if let Some(w) = windows.get_mut(&facts.window_id) {
             w.add_facts(&facts);
         }

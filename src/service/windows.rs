@@ -242,6 +242,9 @@ pub fn hash_key(key: &str) -> String {
 /// Issues a device key for a unit; the key is shown once, only its hash kept.
 pub async fn issue_device(ctx: &Ctx<'_>, unit_id: &str, name: &str) -> AppResult<(Device, String)> {
     let unit_id = unit_of_input(ctx, unit_id)?;
+    if !crate::store::units::get(ctx.db, &unit_id).await?.is_some_and(|u| u.kind.is_window()) {
+        return Err(AppError::field("unit_id", Code::InvalidUnit, "只有窗口单位可以配置评价器"));
+    }
     let mut e = FieldErrors::default();
     let name = required_text(&mut e, "name", "评价器名称", name, 40);
     if !e.is_empty() {
@@ -291,9 +294,10 @@ pub struct VolumeInput {
     /// 2026-12
     #[serde(default)]
     pub month: String,
-    /// Services handled at the window that month (办件量)
-    #[serde(default, deserialize_with = "crate::domain::validate::number")]
-    pub served: Option<i64>,
+    /// Services handled at the window that month (办件量): the month's total, replacing what
+    /// was typed or sent by devices before
+    #[serde(default, deserialize_with = "crate::domain::validate::number_text")]
+    pub served: String,
 }
 
 /// Sets a window's served count for a month (the rating rate's base), audited.
@@ -303,11 +307,14 @@ pub async fn set_volume(ctx: &Ctx<'_>, id: &str, input: VolumeInput) -> AppResul
         return Err(AppError::Forbidden);
     }
     let mut e = FieldErrors::default();
+    let this_month = rules::month_of(now_ms());
     let month = rules::parse_month(&input.month);
-    if month.is_none() {
-        e.add("month", Code::InvalidMonth, Code::InvalidMonth.message());
+    match month {
+        None => e.add("month", Code::InvalidMonth, Code::InvalidMonth.message()),
+        Some(m) if m > this_month => e.add("month", Code::DateOutOfRange, "不能填写以后月份的办件量"),
+        Some(_) => {}
     }
-    let served = input.served.filter(|n| (0..=1_000_000).contains(n));
+    let served = input.served.trim().parse::<i64>().ok().filter(|n| (0..=1_000_000).contains(n));
     if served.is_none() {
         e.add("served", Code::TooMany, "办件量应为0至1000000的整数");
     }

@@ -402,6 +402,8 @@ crate::listed! {
         rated_at: i64,
         /// The rater left a phone number (a real-name callback is due)
         has_phone: i64,
+        /// The number to call back (the unit and the office only; never public)
+        rater_phone: String,
         problem_code: Option<String>,
         problem_state: Option<ProblemState>,
     }
@@ -410,7 +412,7 @@ crate::listed! {
 fn case_select() -> String {
     format!(
         "SELECT {CASE_COLS}, u.name AS unit_name, w.number AS window_number, w.service AS window_service, \
-         s.name AS staff_name, r.tags, r.comment, r.rated_at, CASE WHEN r.phone <> '' THEN 1 ELSE 0 END AS has_phone, \
+         s.name AS staff_name, r.tags, r.comment, r.rated_at, CASE WHEN r.phone <> '' THEN 1 ELSE 0 END AS has_phone, r.phone AS rater_phone, \
          q.code AS problem_code, q.state AS problem_state \
          FROM rating_cases c JOIN ratings r ON r.id = c.rating_id JOIN units u ON u.id = c.unit_id \
          JOIN windows w ON w.id = c.window_id LEFT JOIN window_staff s ON s.id = c.staff_id \
@@ -458,12 +460,15 @@ pub async fn case_page(db: &Db, f: &CaseFilter, page: PageReq) -> Result<(Vec<Ca
     paged(db, &case_select(), "rating_cases c", &w, "c.created_at DESC, c.id DESC", page).await
 }
 
-/// A month's case facts by unit: (unit, cases, called back, callbacks due (phone given),
-/// answered on time, rated fixes, fixes rated 满意 or better), appeals upheld left out.
-pub async fn case_facts(db: &Db, month: i64) -> Result<Vec<CaseFacts>, sqlx::Error> {
+/// A month's case facts by window and staff member, appeals upheld left out. Only what is due
+/// by `now` counts against a unit: a real-name callback once made or past its deadline, a fix
+/// once answered or past its deadline (or still unverified past the callback's).
+pub async fn case_facts(db: &Db, month: i64, now: i64) -> Result<Vec<CaseFacts>, sqlx::Error> {
     sqlx::query_as(
         "SELECT c.unit_id, c.window_id, COALESCE(c.staff_id, '') AS staff_id, COUNT(*) AS cases, \
-         SUM(CASE WHEN r.phone <> '' THEN 1 ELSE 0 END) AS real_name, \
+         SUM(CASE WHEN r.phone <> '' AND (c.called_at IS NOT NULL OR c.callback_due < $2) THEN 1 ELSE 0 END) AS real_name, \
+         SUM(CASE WHEN c.replied_at IS NOT NULL OR (c.fix_due IS NOT NULL AND c.fix_due < $2) \
+              OR (c.state IN ('callback', 'verify') AND c.callback_due < $2) THEN 1 ELSE 0 END) AS fixes_due, \
          SUM(CASE WHEN r.phone <> '' AND c.callback_result = 'reached' THEN 1 ELSE 0 END) AS called, \
          SUM(CASE WHEN c.on_time = 1 THEN 1 ELSE 0 END) AS on_time, \
          SUM(CASE WHEN c.fix_level IS NOT NULL THEN 1 ELSE 0 END) AS fix_rated, \
@@ -472,6 +477,7 @@ pub async fn case_facts(db: &Db, month: i64) -> Result<Vec<CaseFacts>, sqlx::Err
          WHERE c.month = $1 AND c.state <> 'upheld' GROUP BY c.unit_id, c.window_id, COALESCE(c.staff_id, '')",
     )
     .bind(month)
+    .bind(now)
     .fetch_all(&db.pool)
     .await
 }
@@ -483,7 +489,10 @@ pub struct CaseFacts {
     pub window_id: String,
     pub staff_id: String,
     pub cases: i64,
+    /// Real-name callbacks due (made, or past their deadline)
     pub real_name: i64,
+    /// Fixes due (answered, or past their deadline)
+    pub fixes_due: i64,
     pub called: i64,
     pub on_time: i64,
     pub fix_rated: i64,

@@ -76,7 +76,7 @@ fn window_menu(role: Role) -> Option<MenuGroup> {
     }
     let items = vec![
         MenuItem { key: "windows", label: "服务窗口", href: "/windows" },
-        MenuItem { key: "rating_cases", label: "差评工单", href: "/rating-cases" },
+        MenuItem { key: "rating_cases", label: "差评工单", href: "/rating-cases?state=open" },
         MenuItem { key: "ratings", label: "好差评记录", href: "/ratings" },
         MenuItem { key: "window_figures", label: "评价统计与排名", href: "/windows/figures" },
         MenuItem { key: "mutual", label: "互评互查", href: "/mutual" },
@@ -170,6 +170,7 @@ pub fn flash(ok: Option<&str>) -> Option<&'static str> {
         "two_step_off" => Some("两步验证已停用"),
         "two_step_reset" => Some("已重置该账号的两步验证，其登录已全部退出"),
         "clean" => Some("已记录：该点位检查无问题"),
+        "published" => Some("已发布"),
         _ => None,
     }
 }

@@ -66,7 +66,7 @@ both!(a_bad_rating_is_called_back_fixed_on_the_ledger_answered_and_the_fix_rated
     // One rating per browser, window and day.
     let (status, again, _) = rate(&resident, &code, &[("level", "5")]).await;
     assert_eq!(status, StatusCode::CONFLICT, "{again}");
-    assert!(again.contains("已经评价过了"));
+    assert!(again.contains("今天已经评价过这个窗口了"), "{again}");
     // A tag of another level is refused in Chinese, nothing stored.
     let other = app.browser();
     let (status, wrong, _) = rate(&other, &code, &[("level", "5"), ("tags", "推诿扯皮")]).await;
@@ -280,3 +280,64 @@ both!(units_see_only_their_own_windows_and_cases, |app: TestApp| async move {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(page.contains("该窗口不存在"), "{page}");
 });
+
+both!(
+    review_fixes_multiline_comments_the_phone_to_call_one_appeal_and_a_voided_ledger_problem,
+    |app: TestApp| async move {
+        let (_, code) = bank_window(&app).await;
+        // A comment typed over two lines (browsers send CRLF) is taken.
+        let resident = app.browser();
+        let (status, body, _) =
+            rate(&resident, &code, &[("level", "2"), ("comment", "第一行\r\n第二行"), ("phone", "13600136000")]).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+        let bank = app.api_login("bank").await;
+        let (_, cases) = bank.get("/api/v1/rating-cases?state=open").await;
+        let case = cases["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["comment"] == "第一行\r\n第二行")
+            .expect("the case")
+            .clone();
+        assert_eq!(case["rater_phone"], "13600136000", "the unit sees whom to call back");
+        // An anonymous bad rating needs no callback: it waits for the verification at once.
+        let other = app.browser();
+        rate(&other, &code, &[("level", "1"), ("tags", "乱收费")]).await;
+        let (_, cases) = bank.get("/api/v1/rating-cases?state=verify").await;
+        let anon =
+            cases["items"].as_array().unwrap().iter().find(|c| c["tags"] == "乱收费").expect("anonymous case").clone();
+        assert_eq!(anon["callback_result"], "anonymous");
+        // Put on the ledger, then the office voids the problem: the unit decides again.
+        let id = anon["id"].as_str().unwrap();
+        let body = json!({"outcome": "ledger", "finding": "核实情况属实", "version": anon["version"]});
+        let (status, c) = bank.post(&format!("/api/v1/rating-cases/{id}/resolve"), body).await;
+        assert_eq!(status, StatusCode::OK, "{c}");
+        let pid = c["problem_id"].as_str().unwrap().to_string();
+        let admin = app.api_login("admin").await;
+        admin.act_ok(&pid, "void", json!({"reason": "重复登记"})).await;
+        let (_, c) = bank.get(&format!("/api/v1/rating-cases/{id}")).await;
+        assert_eq!((c["state"].as_str(), c["problem_id"].as_str()), (Some("verify"), None), "{c}");
+        // One appeal per case: rejected, it goes back, and a second appeal is refused.
+        let page = app.login("bank").await;
+        let appeal = |version: i64| {
+            let form = reqwest::multipart::Form::new()
+                .text("_csrf", page.csrf.clone())
+                .text("version", version.to_string())
+                .text("reason", "监控显示评价时该窗口无人办理业务，系恶意差评")
+                .part("photos", reqwest::multipart::Part::bytes(crate::fixtures::jpeg_bytes(5)).file_name("e.jpg"));
+            page.client.post(format!("{}/rating-cases/{id}/appeal", app.base)).multipart(form).send()
+        };
+        assert_eq!(appeal(c["version"].as_i64().unwrap()).await.unwrap().status(), StatusCode::SEE_OTHER);
+        let v = bank.get(&format!("/api/v1/rating-cases/{id}")).await.1["version"].clone();
+        let (status, c) = admin
+            .post(
+                &format!("/api/v1/rating-cases/{id}/decide"),
+                json!({"uphold": false, "note": "证据不足", "version": v}),
+            )
+            .await;
+        assert_eq!((status, c["state"].as_str()), (StatusCode::OK, Some("verify")), "{c}");
+        let res = appeal(c["version"].as_i64().unwrap()).await.unwrap();
+        assert_eq!(res.status(), StatusCode::CONFLICT);
+        assert!(res.text().await.unwrap().contains("只能申诉一次"));
+    }
+);

@@ -214,7 +214,7 @@ pub struct RatingCases;
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(default)]
 pub struct CaseQuery {
-    /// open (待回访 and 待核实, the default) | callback | verify | fixing | appealed | replied | upheld | all
+    /// open (待回访, 待核实, and for the office 申诉中) | callback | verify | fixing | appealed | replied | upheld; empty: all
     pub state: String,
     pub unit_id: String,
     pub month: String,
@@ -253,8 +253,8 @@ impl ListSpec for RatingCases {
 
     async fn load(ctx: &Ctx<'_>, q: &CaseQuery, page: PageReq) -> AppResult<(Vec<CaseRow>, i64)> {
         let states = match q.state.trim() {
-            "" | "open" => Some(vec!["callback".to_string(), "verify".to_string()]),
-            "all" => None,
+            "" => None,
+            "open" => Some(crate::service::rating_cases::open_states(ctx.user.role)),
             s => Some(vec![
                 one_of(s, CaseState::parse, Code::InvalidStatus, "状态")?
                     .map(|s| s.as_str().to_string())
@@ -271,10 +271,9 @@ impl ListSpec for RatingCases {
     }
 
     async fn filters(ctx: &Ctx<'_>, q: &CaseQuery) -> AppResult<Vec<Field>> {
-        let mut states = vec![Opt::new("open", "待处理（待回访、待核实）"), Opt::new("all", "全部")];
+        let mut states = vec![Opt::new("open", "待处理")];
         states.extend(CaseState::ALL.iter().map(|s| Opt::new(s.as_str(), s.label())));
-        let state = if q.state.is_empty() { "open" } else { q.state.as_str() };
-        let mut f = vec![Field::select("state", "状态", states, state)];
+        let mut f = vec![Field::select("state", "状态", states, &q.state)];
         if unit_options_for(ctx) {
             f.push(Field::select("unit_id", "窗口单位", window_units(ctx).await?, &q.unit_id));
         }

@@ -68,14 +68,18 @@ pub struct RoundPage {
     published: String,
 }
 
-pub async fn round(page: PageUser, Path(id): Path<String>) -> PageResult<RoundPage> {
+pub async fn round(
+    page: PageUser,
+    Path(id): Path<String>,
+    crate::web::query::Query(flash): crate::web::query::Query<crate::web::list::Flash>,
+) -> PageResult<RoundPage> {
     let v = svc::view(&page.ctx(), &id).await?;
     let mine = match &page.user.unit_id {
         Some(u) => v.tasks.iter().filter(|t| &t.inspector_unit_id == u).cloned().collect(),
         None => Vec::new(),
     };
     Ok(RoundPage {
-        l: Layout::new(&page.user, "mutual", v.round.name.clone()),
+        l: Layout::new(&page.user, "mutual", v.round.name.clone()).with_flash(flash.ok.as_deref()),
         published: v.round.published_at.map(fmt_local).unwrap_or_default(),
         admin: page.user.role == crate::domain::role::Role::Admin,
         mine,

@@ -99,8 +99,14 @@ async fn detail_page(page: &PageUser, id: &str, errors: FieldErrors) -> PageResu
     })
 }
 
-pub async fn detail(page: PageUser, Path(id): Path<String>) -> PageResult<DetailPage> {
-    detail_page(&page, &id, FieldErrors::default()).await
+pub async fn detail(
+    page: PageUser,
+    Path(id): Path<String>,
+    crate::web::query::Query(flash): crate::web::query::Query<crate::web::list::Flash>,
+) -> PageResult<DetailPage> {
+    let mut p = detail_page(&page, &id, FieldErrors::default()).await?;
+    p.l = p.l.with_flash(flash.ok.as_deref());
+    Ok(p)
 }
 
 async fn done<T>(page: &PageUser, id: &str, r: crate::error::AppResult<T>) -> PageResult<Response> {

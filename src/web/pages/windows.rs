@@ -11,6 +11,7 @@ use crate::store::photos::Photo;
 use crate::store::windows::{self as store, CaseRow, Device, StaffRow, WindowRow};
 use crate::web::auth::{CsrfForm, CsrfMultipart, PageUser};
 use crate::web::error::PageResult;
+use crate::web::query::Query;
 use crate::web::ui::{Layout, Opt};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -124,10 +125,16 @@ pub async fn create(CsrfForm { page, form }: CsrfForm<WindowInput>) -> PageResul
     .await
 }
 
-pub async fn detail(page: PageUser, Path(id): Path<String>) -> PageResult<WindowPage> {
+pub async fn detail(
+    page: PageUser,
+    Path(id): Path<String>,
+    Query(flash): Query<crate::web::list::Flash>,
+) -> PageResult<WindowPage> {
     let w = svc::visible(&page.ctx(), &id).await?;
     let f = input_of(&w);
-    window_page(&page, Some(w), f, FieldErrors::default()).await
+    let mut p = window_page(&page, Some(w), f, FieldErrors::default()).await?;
+    p.l = p.l.with_flash(flash.ok.as_deref());
+    Ok(p)
 }
 
 pub async fn update(
@@ -228,8 +235,10 @@ async fn staff_page(page: &PageUser, f: StaffInput, errors: FieldErrors) -> Page
     Ok(StaffPage { l: Layout::new(&page.user, "windows", "窗口工作人员"), rows, f, errors, units, may_add })
 }
 
-pub async fn staff(page: PageUser) -> PageResult<StaffPage> {
-    staff_page(&page, StaffInput::default(), FieldErrors::default()).await
+pub async fn staff(page: PageUser, Query(flash): Query<crate::web::list::Flash>) -> PageResult<StaffPage> {
+    let mut p = staff_page(&page, StaffInput::default(), FieldErrors::default()).await?;
+    p.l = p.l.with_flash(flash.ok.as_deref());
+    Ok(p)
 }
 
 pub async fn add_staff(CsrfForm { page, form }: CsrfForm<StaffInput>) -> PageResult<Response> {
@@ -287,8 +296,10 @@ async fn devices_page(page: &PageUser, new_key: Option<String>, errors: Vec<Stri
     })
 }
 
-pub async fn devices(page: PageUser) -> PageResult<DevicesPage> {
-    devices_page(&page, None, Vec::new()).await
+pub async fn devices(page: PageUser, Query(flash): Query<crate::web::list::Flash>) -> PageResult<DevicesPage> {
+    let mut p = devices_page(&page, None, Vec::new()).await?;
+    p.l = p.l.with_flash(flash.ok.as_deref());
+    Ok(p)
 }
 
 #[derive(Deserialize, Default)]
@@ -391,7 +402,7 @@ async fn case_page(page: &PageUser, id: &str, errors: Vec<String>) -> PageResult
         fix_due: c.fix_due.map(fmt_local).unwrap_or_default(),
         callback,
         may_handle: (unit_side || admin) && matches!(c.state, CaseState::Callback | CaseState::Verify),
-        may_appeal: unit_side && matches!(c.state, CaseState::Callback | CaseState::Verify),
+        may_appeal: unit_side && matches!(c.state, CaseState::Callback | CaseState::Verify) && c.appealed_at.is_none(),
         may_decide: admin && c.state == CaseState::Appealed,
         photos,
         errors,
@@ -400,8 +411,14 @@ async fn case_page(page: &PageUser, id: &str, errors: Vec<String>) -> PageResult
     })
 }
 
-pub async fn case(page: PageUser, Path(id): Path<String>) -> PageResult<CasePage> {
-    case_page(&page, &id, Vec::new()).await
+pub async fn case(
+    page: PageUser,
+    Path(id): Path<String>,
+    Query(flash): Query<crate::web::list::Flash>,
+) -> PageResult<CasePage> {
+    let mut p = case_page(&page, &id, Vec::new()).await?;
+    p.l = p.l.with_flash(flash.ok.as_deref());
+    Ok(p)
 }
 
 async fn case_done<T>(page: &PageUser, id: &str, r: AppResult<T>) -> PageResult<Response> {
