@@ -341,3 +341,44 @@ both!(
         assert!(res.text().await.unwrap().contains("只能申诉一次"));
     }
 );
+
+both!(window_red_flags_blend_the_publics_ratings_with_inspections, |app: TestApp| async move {
+    use chrono::Datelike;
+    bank_window(&app).await;
+    let admin = app.api_login("admin").await;
+    let today = crate::fixtures::today();
+    let last_month = (today.with_day(1).unwrap() - chrono::Duration::days(1)).with_day(1).unwrap();
+    let tenth = crate::fixtures::day(last_month + chrono::Duration::days(9));
+    let month = format!("{}-{:02}", last_month.year(), last_month.month());
+    let (_, f) = admin.get(&format!("/api/v1/windows/figures?month={month}")).await;
+    let mut units: Vec<(String, f64)> = f["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["sector"] == "bank")
+        .map(|u| {
+            let t = &u["tally"]["by_level"];
+            let points = [0.0, 30.0, 60.0, 80.0, 100.0];
+            let (n, sum) = (0..5).fold((0.0, 0.0), |(n, s), i| {
+                let c = t[i].as_f64().unwrap();
+                (n + c, s + c * points[i])
+            });
+            (u["key"].as_str().unwrap().to_string(), sum / n)
+        })
+        .collect();
+    units.sort_by(|a, b| a.1.total_cmp(&b.1));
+    let (worse, better) = (units.first().unwrap().clone(), units.last().unwrap().clone());
+    assert!(better.1 > worse.1, "{units:?}");
+    // The same inspection record for both (one commendation each); the ratings decide.
+    for (u, _) in [&worse, &better] {
+        let (status, a) = admin
+            .post("/api/v1/scoring/window/commendations", json!({"target_id": u, "note": "文明服务", "date": tenth}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{a}");
+    }
+    let (status, flags) = admin.post("/api/v1/scoring/window/red-flags", json!({"date": tenth})).await;
+    assert_eq!(status, StatusCode::CREATED, "{flags}");
+    let order: Vec<&str> = flags.as_array().unwrap().iter().map(|f| f["target_id"].as_str().unwrap()).collect();
+    assert_eq!(order, [better.0.as_str(), worse.0.as_str()], "the better-rated unit first: {flags}");
+    assert!(flags[0]["note"].as_str().unwrap().contains("综合指数"), "{flags}");
+});
