@@ -584,6 +584,25 @@ pub struct RaterStatus {
 pub async fn status(db: &Db, token: &str) -> AppResult<(Rating, RaterStatus)> {
     let c = store::case_by_token_hash(db, &hash_token(token)).await?.ok_or(AppError::NotFound)?;
     let r = store::rating(db, &c.rating_id).await?.ok_or(AppError::NotFound)?;
+    Ok(status_of(c, r))
+}
+
+/// A case found by its code and the last four digits of the rater's phone (查进度), read-only:
+/// the fix is rated through the private link.
+pub async fn status_by_code(db: &Db, code: &str, last4: &str) -> AppResult<RaterStatus> {
+    let wrong = || AppError::refuse(Code::WrongLookup, Code::WrongLookup.message());
+    let c = store::case_by_code(db, code.trim().to_ascii_uppercase().as_str()).await?.ok_or_else(wrong)?;
+    let r = store::rating(db, &c.rating_id).await?.ok_or_else(wrong)?;
+    let last4 = last4.trim();
+    if r.phone.is_empty() || last4.len() != 4 || !r.phone.ends_with(last4) {
+        return Err(wrong());
+    }
+    let (_, mut s) = status_of(c, r);
+    s.may_rate_fix = false;
+    Ok(s)
+}
+
+fn status_of(c: store::CaseRow, r: Rating) -> (Rating, RaterStatus) {
     let stage = match c.state {
         CaseState::Callback => "待回访",
         CaseState::Verify | CaseState::Appealed => "核实处理中",
@@ -605,7 +624,7 @@ pub async fn status(db: &Db, token: &str) -> AppResult<(Rating, RaterStatus)> {
         fix_level: c.fix_level,
         may_rate_fix: c.state == CaseState::Replied && c.fix_level.is_none(),
     };
-    Ok((r, s))
+    (r, s)
 }
 
 /// The rater rates the fix, once.

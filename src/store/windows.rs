@@ -275,6 +275,10 @@ pub async fn rating(db: &Db, id: &str) -> Result<Option<Rating>, sqlx::Error> {
     sqlx::query_as(&format!("SELECT {RATING_COLS} FROM ratings WHERE id = $1")).bind(id).fetch_optional(&db.pool).await
 }
 
+pub async fn case_by_code(db: &Db, code: &str) -> Result<Option<CaseRow>, sqlx::Error> {
+    sqlx::query_as(&format!("{} WHERE c.code = $1", case_select())).bind(code).fetch_optional(&db.pool).await
+}
+
 /// The case whose rater holds this private link.
 pub async fn case_by_token_hash(db: &Db, hash: &str) -> Result<Option<CaseRow>, sqlx::Error> {
     sqlx::query_as(&format!("{} WHERE c.token_hash = $1", case_select())).bind(hash).fetch_optional(&db.pool).await

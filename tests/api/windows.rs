@@ -118,6 +118,18 @@ both!(a_bad_rating_is_called_back_fixed_on_the_ledger_answered_and_the_fix_rated
         app.scalar("SELECT COUNT(*) FROM sms_outbox WHERE phone = '13800138000' AND body LIKE '%增开高峰窗口%'").await;
     assert_eq!(sms, 1, "the reply goes to the rater by text message");
 
+    // 查进度 finds the case by its number and the phone's last four digits (read-only).
+    let case_code = c["code"].as_str().unwrap().to_string();
+    let (_, lookup) = resident.get("/public/status").await;
+    let lcsrf = extract_csrf(&lookup).unwrap();
+    let (status, found, _) =
+        resident.post_raw("/public/status", &[("_csrf", &lcsrf), ("code", &case_code), ("last4", "8000")]).await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    assert!(found.contains("增开高峰窗口") && !found.contains("13800138000"), "{found}");
+    let (status, _, _) =
+        resident.post_raw("/public/status", &[("_csrf", &lcsrf), ("code", &case_code), ("last4", "1234")]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
     // The rater reads the reply and rates the fix, once.
     let (_, page) = resident.get(&format!("/rate/r/{token}")).await;
     assert!(page.contains("已答复") && page.contains("增开高峰窗口"), "{page}");

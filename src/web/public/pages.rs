@@ -833,6 +833,19 @@ pub async fn status_lookup(State(state): State<AppState>, headers: HeaderMap, bo
     if !token_ok(&headers, &f.csrf) {
         return Ok(error_page(StatusCode::FORBIDDEN, "页面已过期，请刷新后重新查询".into()));
     }
+    // A window rating's case (工单号 C…) rather than a report (受理编号 R…).
+    if f.code.trim().to_ascii_uppercase().starts_with('C') {
+        if let Some(page) = super::rate::by_code(&state, &headers, &f.code, &f.last4).await? {
+            return Ok(page);
+        }
+        let page = LookupPage {
+            p: layout(&state.db, "status", "查询办理进度").await,
+            csrf: f.csrf,
+            code: f.code,
+            error: Some("工单号或手机号后四位不正确，请核对后再查".into()),
+        };
+        return Ok((StatusCode::NOT_FOUND, page).into_response());
+    }
     match service::by_code(&state.db, &f.code, &f.last4).await {
         Ok(r) => {
             let how = Lookup { token: String::new(), last4: f.last4.trim().to_string() };

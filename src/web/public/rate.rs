@@ -240,6 +240,37 @@ pub async fn status(
     Ok(with_cookie(page, set))
 }
 
+/// 查进度 with a case code (C…) and the phone's last four digits: the case, read-only; None when
+/// the code and digits do not match.
+pub(super) async fn by_code(
+    state: &AppState,
+    headers: &HeaderMap,
+    code: &str,
+    last4: &str,
+) -> PageResult<Option<Response>> {
+    let s = match service::status_by_code(&state.db, code, last4).await {
+        Ok(s) => s,
+        Err(AppError::Refused(..)) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let (csrf, set) = form_token(headers, state.config.secure_cookies);
+    let p = layout(&state.db, "status", "我的评价").await;
+    let page = StatusPage {
+        p,
+        rated: fmt_local(s.rated_at),
+        replied: s.replied_at.map(fmt_local).unwrap_or_default(),
+        fix_due: s.fix_due.map(|d| fmt_local(d)[..10].to_string()).unwrap_or_default(),
+        s,
+        csrf,
+        token: String::new(),
+        link: None,
+        levels: LEVELS,
+        message: Some("如需评价整改结果，请打开评价后保存的专属链接"),
+        errors: Vec::new(),
+    };
+    Ok(Some(with_cookie(page, set)))
+}
+
 #[derive(Debug, Default, Deserialize)]
 pub struct FixForm {
     #[serde(default, rename = "_csrf")]
