@@ -240,7 +240,7 @@ pub async fn inspect(
     storage: &Storage,
     id: &str,
     version: Option<i64>,
-    mut scored: HashMap<String, Scored>,
+    scored: HashMap<String, Scored>,
 ) -> AppResult<TaskRow> {
     let (round, t, items) = task(ctx, id).await?;
     let inspector = matches!(ctx.user.role, Role::UnitUser | Role::PointLead)
@@ -252,30 +252,7 @@ pub async fn inspect(
         return Err(AppError::refuse(Code::CaseNotOpen, "该点位已检查或本轮互评互查已结束"));
     }
     let version = super::write::expected(version)?;
-    let mut e = FieldErrors::default();
-    let mut plan: Vec<(&Item, CheckResult, String, Vec<Vec<u8>>)> = Vec::new();
-    for i in &items {
-        let s = scored.remove(&i.id).unwrap_or_default();
-        let field = format!("result_{}", i.id);
-        let Some(result) = CheckResult::parse(s.result.trim()) else {
-            e.add(&field, Code::Required, format!("请评定“{}”", i.item));
-            continue;
-        };
-        let note = optional_text(&mut e, &format!("note_{}", i.id), "说明", &s.note, 200, true);
-        if result == CheckResult::Fail && s.photos.is_empty() {
-            e.add(&format!("photo_{}", i.id), Code::PhotoRequired, format!("“{}”不合格，请拍照留证", i.item));
-        }
-        if s.photos.len() > 3 {
-            e.add(&format!("photo_{}", i.id), Code::TooManyPhotos, "每项最多3张照片");
-        }
-        plan.push((i, result, note, s.photos));
-    }
-    if items.is_empty() {
-        e.add("_form", Code::UnknownItem, "该点位类型在标准中没有检查项目");
-    }
-    if !e.is_empty() {
-        return Err(AppError::Validation(e));
-    }
+    let mut plan = check_scores(&items, scored)?;
     // Photos are checked and stored before anything is written.
     let mut prepared: Vec<Vec<Photo>> = Vec::with_capacity(plan.len());
     for (_, _, _, photos) in &mut plan {
@@ -297,22 +274,7 @@ pub async fn inspect(
             CheckResult::NotApplicable => {}
             CheckResult::Fail => {
                 failed += 1;
-                let description = if note.is_empty() { item.requirement.clone() } else { note.clone() };
-                let filing = super::problems::Verified {
-                    point: point.clone(),
-                    item: Some(item.clone()),
-                    category: item.category.clone(),
-                    severity: item.severity,
-                    description: format!("{}：{}（{}互评互查）", item.item, description, t.inspector_name),
-                    found_at: w.now,
-                    note: format!("{} 发现", round.name),
-                };
-                let limit = super::problems::limit_of(item);
-                let p = super::problems::file_dispatched(&mut w, filing, Source::MutualInspection, limit).await?;
-                for ph in photos {
-                    Photo { owner_id: p.id.clone(), ..ph }.insert(w.conn()).await?;
-                }
-                problem_id = Some(p.id);
+                problem_id = Some(file_finding(&mut w, (&round, &t, &point), item, &note, photos).await?);
             }
         }
         store::add_check(w.conn(), &t.id, &item.id, (result, &note, problem_id.as_deref())).await?;
@@ -335,6 +297,62 @@ pub async fn inspect(
     .await?;
     w.commit().await?;
     store::task(ctx.db, id).await?.ok_or(AppError::NotFound)
+}
+
+/// An item as scored and checked: the item, its result, the note and the photos.
+type Planned<'a> = (&'a Item, CheckResult, String, Vec<Vec<u8>>);
+
+/// Every item of the checklist scored, a failure with its photo; all mistakes at once.
+fn check_scores(items: &[Item], mut scored: HashMap<String, Scored>) -> AppResult<Vec<Planned<'_>>> {
+    let mut e = FieldErrors::default();
+    let mut plan: Vec<Planned<'_>> = Vec::new();
+    for i in items {
+        let s = scored.remove(&i.id).unwrap_or_default();
+        let field = format!("result_{}", i.id);
+        let Some(result) = CheckResult::parse(s.result.trim()) else {
+            e.add(&field, Code::Required, format!("请评定“{}”", i.item));
+            continue;
+        };
+        let note = optional_text(&mut e, &format!("note_{}", i.id), "说明", &s.note, 200, true);
+        if result == CheckResult::Fail && s.photos.is_empty() {
+            e.add(&format!("photo_{}", i.id), Code::PhotoRequired, format!("“{}”不合格，请拍照留证", i.item));
+        }
+        if s.photos.len() > 3 {
+            e.add(&format!("photo_{}", i.id), Code::TooManyPhotos, "每项最多3张照片");
+        }
+        plan.push((i, result, note, s.photos));
+    }
+    if items.is_empty() {
+        e.add("_form", Code::UnknownItem, "该点位类型在标准中没有检查项目");
+    }
+    if e.is_empty() { Ok(plan) } else { Err(AppError::Validation(e)) }
+}
+
+/// A failed item filed as a problem of source 互评互查 for the inspected unit, with its photos
+/// as before-photos; the problem's id.
+async fn file_finding(
+    w: &mut super::write::Write<'_>,
+    (round, t, point): (&Round, &TaskRow, &crate::store::points::Point),
+    item: &Item,
+    note: &str,
+    photos: Vec<Photo>,
+) -> AppResult<String> {
+    let description = if note.is_empty() { item.requirement.clone() } else { note.to_string() };
+    let filing = super::problems::Verified {
+        point: point.clone(),
+        item: Some(item.clone()),
+        category: item.category.clone(),
+        severity: item.severity,
+        description: format!("{}：{}（{}互评互查）", item.item, description, t.inspector_name),
+        found_at: w.now,
+        note: format!("{} 发现", round.name),
+    };
+    let limit = super::problems::limit_of(item);
+    let p = super::problems::file_dispatched(w, filing, Source::MutualInspection, limit).await?;
+    for ph in photos {
+        Photo { owner_id: p.id.clone(), ..ph }.insert(w.conn()).await?;
+    }
+    Ok(p.id)
 }
 
 /// Publishes the round's report to its units (the office).

@@ -224,17 +224,7 @@ async fn tell_rater(w: &mut Write<'_>, c: &Case) -> AppResult<()> {
         c.reply.chars().take(60).collect::<String>()
     );
     let now = w.now;
-    sqlx::query(
-        "INSERT INTO sms_outbox (id, phone, body, report_id, state, attempts, next_at, created_at) \
-         VALUES ($1, $2, $3, NULL, 'pending', 0, $4, $4)",
-    )
-    .bind(crate::domain::ids::new_id())
-    .bind(&rating.phone)
-    .bind(body)
-    .bind(now)
-    .execute(w.conn())
-    .await?;
-    Ok(())
+    Ok(crate::store::reports::queue_sms(w.conn(), (&rating.phone, &body), None, now).await?)
 }
 
 /// A ledger problem of a case closed (passed its re-check): the case is answered with the fix,

@@ -477,70 +477,15 @@ pub async fn check_device(db: &Db, key: &str) -> AppResult<Device> {
 /// A device's batch: every rating checked first (a batch is stored whole or refused whole, with
 /// each bad entry named), then written through the group commit.
 pub async fn device_batch(db: &Db, intake: &Intake, key: &str, batch: DeviceBatch) -> AppResult<BatchResult> {
-    let Known { device, windows, staff, .. } = known(db, intake, key).await?;
+    let known = known(db, intake, key).await?;
     if batch.ratings.len() > MAX_BATCH || batch.served.len() > MAX_BATCH {
         return Err(Code::BatchTooLarge.into());
     }
     let now = now_ms();
     let mut e = FieldErrors::default();
-    let mut items = Vec::with_capacity(batch.ratings.len());
-    for (i, d) in batch.ratings.iter().enumerate() {
-        let at = |f: &str| format!("ratings[{i}].{f}");
-        let mut one = FieldErrors::default();
-        let (level, tags) = rules::check_rating(&mut one, d.level, &d.tags, d.comment.trim());
-        for f in one.0 {
-            e.add(&at(&f.field), f.code, f.message);
-        }
-        let Some(w) = windows.get(d.window.trim()) else {
-            e.add(&at("window"), Code::UnknownWindow, format!("窗口编码“{}”不是本单位的在用窗口", d.window.trim()));
-            continue;
-        };
-        let seq = d.seq.trim();
-        if seq.is_empty() || seq.len() > 64 {
-            e.add(&at("seq"), Code::Required, "请填写评价器流水号（seq，64字符以内），以免重发时重复计数");
-        }
-        let rated_at = d.rated_at.unwrap_or(now);
-        if rated_at > now + 300_000 || rated_at < now - 7 * crate::domain::time::DAY_MS {
-            e.add(&at("rated_at"), Code::DateOutOfRange, "评价时间应在最近7天内");
-        }
-        let staff_id = match d.badge.trim() {
-            "" => w.staff_id.clone(),
-            b => match staff.get(b) {
-                Some(id) => Some(id.clone()),
-                None => {
-                    e.add(&at("badge"), Code::NotThisUnit, format!("工号“{b}”不是本单位的在岗人员"));
-                    None
-                }
-            },
-        };
-        let phone = match d.phone.trim() {
-            "" => String::new(),
-            p => crate::domain::citizen::mobile(p).unwrap_or_else(|| {
-                e.add(&at("phone"), Code::InvalidPhone, "手机号应为11位数字");
-                String::new()
-            }),
-        };
-        items.push(Item {
-            bad: rules::is_bad(level),
-            token_hash: None,
-            rating: Rating {
-                id: new_id(),
-                window_id: w.id.clone(),
-                unit_id: w.unit_id.clone(),
-                staff_id,
-                level,
-                tags,
-                comment: d.comment.trim().to_string(),
-                phone,
-                channel: RatingChannel::Device,
-                device_id: Some(device.id.clone()),
-                once_key: Once::Device(&device.id, seq).key(&w.id),
-                month: rules::month_of(rated_at),
-                rated_at,
-                excluded: 0,
-            },
-        });
-    }
+    let items: Vec<Item> =
+        batch.ratings.iter().enumerate().filter_map(|(i, d)| device_item(&known, (i, d), now, &mut e)).collect();
+    let (device, windows) = (&known.device, &known.windows);
     let mut served = Vec::new();
     for (code, n) in &batch.served {
         match windows.get(code.trim()) {
@@ -560,6 +505,67 @@ pub async fn device_batch(db: &Db, intake: &Intake, key: &str, batch: DeviceBatc
     let stored = intake.submit_with(items, Extra { served, device: touch }).await?;
     let n = stored.iter().filter(|s| **s).count() as i64;
     Ok(BatchResult { stored: n, duplicates: stored.len() as i64 - n })
+}
+
+/// One rating of a device's batch, checked against the device's windows and staff; its
+/// mistakes are added to `e` under `ratings[i].…`.
+fn device_item(known: &Known, (i, d): (usize, &DeviceRating), now: i64, e: &mut FieldErrors) -> Option<Item> {
+    let Known { device, windows, staff, .. } = known;
+    let at = |f: &str| format!("ratings[{i}].{f}");
+    let mut one = FieldErrors::default();
+    let (level, tags) = rules::check_rating(&mut one, d.level, &d.tags, d.comment.trim());
+    for f in one.0 {
+        e.add(&at(&f.field), f.code, f.message);
+    }
+    let Some(w) = windows.get(d.window.trim()) else {
+        e.add(&at("window"), Code::UnknownWindow, format!("窗口编码“{}”不是本单位的在用窗口", d.window.trim()));
+        return None;
+    };
+    let seq = d.seq.trim();
+    if seq.is_empty() || seq.len() > 64 {
+        e.add(&at("seq"), Code::Required, "请填写评价器流水号（seq，64字符以内），以免重发时重复计数");
+    }
+    let rated_at = d.rated_at.unwrap_or(now);
+    if rated_at > now + 300_000 || rated_at < now - 7 * crate::domain::time::DAY_MS {
+        e.add(&at("rated_at"), Code::DateOutOfRange, "评价时间应在最近7天内");
+    }
+    let staff_id = match d.badge.trim() {
+        "" => w.staff_id.clone(),
+        b => match staff.get(b) {
+            Some(id) => Some(id.clone()),
+            None => {
+                e.add(&at("badge"), Code::NotThisUnit, format!("工号“{b}”不是本单位的在岗人员"));
+                None
+            }
+        },
+    };
+    let phone = match d.phone.trim() {
+        "" => String::new(),
+        p => crate::domain::citizen::mobile(p).unwrap_or_else(|| {
+            e.add(&at("phone"), Code::InvalidPhone, "手机号应为11位数字");
+            String::new()
+        }),
+    };
+    Some(Item {
+        bad: rules::is_bad(level),
+        token_hash: None,
+        rating: Rating {
+            id: new_id(),
+            window_id: w.id.clone(),
+            unit_id: w.unit_id.clone(),
+            staff_id,
+            level,
+            tags,
+            comment: d.comment.trim().to_string(),
+            phone,
+            channel: RatingChannel::Device,
+            device_id: Some(device.id.clone()),
+            once_key: Once::Device(&device.id, seq).key(&w.id),
+            month: rules::month_of(rated_at),
+            rated_at,
+            excluded: 0,
+        },
+    })
 }
 
 /// What the rater of a bad rating sees on their private page.

@@ -926,7 +926,7 @@ pub async fn ask_reporters(db: &Db, config: &Config, base_url: &str) -> anyhow::
                 "【创城通】您反映的问题（受理编号{}）已办结。解决了吗？满意吗？请点击评价：{base_url}/public/status?code={}（需输入手机号后四位）",
                 r.code, r.code
             );
-            store::queue_sms(&mut tx, (&r.reporter_phone, &body), &r.id, now).await?;
+            store::queue_sms(&mut tx, (&r.reporter_phone, &body), Some(&r.id), now).await?;
         }
         tx.commit().await?;
         asked += 1;

@@ -845,7 +845,7 @@ pub async fn award_red_flags(ctx: &Ctx<'_>, class: Class, day: NaiveDate) -> App
     // Only targets assessed that week (with at least one entry) compete: a unit nobody
     // inspected has not earned a flag by keeping the base score.
     let mut lines: Vec<&RankLine> = r.lines.iter().filter(|l| l.now.entries > 0 && l.now.score >= min).collect();
-    let blend = blended_index(ctx.db, class, rules, &span).await?;
+    let blend = blended_index(ctx.db, class, rules, &r).await?;
     let mut notes: HashMap<String, String> = HashMap::new();
     if let Some(index) = &blend {
         let of = |l: &RankLine| index.get(&l.now.target).map(|x| x.0).unwrap_or(0.0);
@@ -896,14 +896,13 @@ async fn blended_index(
     db: &Db,
     class: Class,
     rules: &RuleSet,
-    span: &Span,
+    r: &Ranking,
 ) -> AppResult<Option<HashMap<String, (f64, Option<f64>)>>> {
     if class != Class::Window || rules.rating_weight <= 0.0 {
         return Ok(None);
     }
-    let month = crate::domain::window::month_of(span.from);
+    let month = crate::domain::window::month_of(r.span.from);
     let ratings = super::window_figures::unit_scores(db, month).await?;
-    let r = ranking_under(db, class, &timeline(db, class).await?, span.clone()).await?;
     let w = rules.rating_weight;
     Ok(Some(
         r.lines

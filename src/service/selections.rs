@@ -241,16 +241,7 @@ pub async fn send_code(db: &Db, id: &str, phone: &str) -> AppResult<()> {
     .execute(&mut *tx)
     .await?;
     let body = format!("【创城通】您正在参加“{}”投票，验证码{code}，10分钟内有效。", s.title);
-    sqlx::query(
-        "INSERT INTO sms_outbox (id, phone, body, report_id, state, attempts, next_at, created_at) \
-         VALUES ($1, $2, $3, NULL, 'pending', 0, $4, $4)",
-    )
-    .bind(new_id())
-    .bind(&phone)
-    .bind(body)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
+    crate::store::reports::queue_sms(&mut tx, (&phone, &body), None, now).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -157,6 +157,33 @@ pub async fn month(ctx: &Ctx<'_>, month: i64, sector: Option<Sector>) -> AppResu
 
 /// The figures of a month for everyone (no scope): what rankings and red flags use.
 pub async fn compute(db: &Db, month: i64, sector: Option<Sector>) -> AppResult<Figures> {
+    let (windows, staff) = window_and_staff_lines(db, month, sector).await?;
+    let (units, sectors, total) = roll_up(&windows);
+    let mut windows: Vec<Line> = windows.into_values().collect();
+    let mut staff: Vec<Line> = staff.into_values().collect();
+    let mut units: Vec<Line> = units.into_values().collect();
+    let mut sectors: Vec<Line> = sectors.into_values().collect();
+    rank(&mut windows, 1);
+    rank(&mut staff, 1);
+    rank(&mut units, MIN_RATINGS);
+    rank(&mut sectors, 1);
+    Ok(Figures {
+        month,
+        label: rules::month_label(month),
+        windows,
+        staff,
+        units,
+        sectors,
+        total,
+        proposals: Vec::new(),
+    })
+}
+
+type Lines = HashMap<String, Line>;
+
+/// Each window's and staff member's line of a month: the tallies, the served counts and the
+/// cases' facts.
+async fn window_and_staff_lines(db: &Db, month: i64, sector: Option<Sector>) -> AppResult<(Lines, Lines)> {
     let all =
         store::window_rows(db, &WindowFilter { sector, ..Default::default() }, crate::store::PageReq::all()).await?.0;
     let staff_names: HashMap<String, String> = store::staff_rows(db, None)
@@ -207,6 +234,11 @@ pub async fn compute(db: &Db, month: i64, sector: Option<Sector>) -> AppResult<F
             s.add_facts(&facts);
         }
     }
+    Ok((windows, staff))
+}
+
+/// The windows' lines summed per unit, per sector and in all.
+fn roll_up(windows: &Lines) -> (Lines, Lines, Line) {
     let mut units: HashMap<String, Line> = HashMap::new();
     let mut sectors: HashMap<String, Line> = HashMap::new();
     let mut total = Line { key: "all".into(), name: "合计".into(), ..Default::default() };
@@ -230,24 +262,7 @@ pub async fn compute(db: &Db, month: i64, sector: Option<Sector>) -> AppResult<F
         s.add(w);
         total.add(w);
     }
-    let mut windows: Vec<Line> = windows.into_values().collect();
-    let mut staff: Vec<Line> = staff.into_values().collect();
-    let mut units: Vec<Line> = units.into_values().collect();
-    let mut sectors: Vec<Line> = sectors.into_values().collect();
-    rank(&mut windows, 1);
-    rank(&mut staff, 1);
-    rank(&mut units, MIN_RATINGS);
-    rank(&mut sectors, 1);
-    Ok(Figures {
-        month,
-        label: rules::month_label(month),
-        windows,
-        staff,
-        units,
-        sectors,
-        total,
-        proposals: Vec::new(),
-    })
+    (units, sectors, total)
 }
 
 /// The ranked units low in a month: the bottom fifth of those with enough ratings.

@@ -374,7 +374,7 @@ pub struct Sms {
 pub async fn queue_sms(
     conn: &mut AnyConnection,
     (phone, body): (&str, &str),
-    report_id: &str,
+    report_id: Option<&str>,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(

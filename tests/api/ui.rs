@@ -174,14 +174,7 @@ async fn a_resident_rates_a_window_badly_and_the_unit_calls_back_fixes_and_appea
     let unit = app.id_of("SELECT unit_id FROM users WHERE username = 'bank'").await;
     let code = app.id_of(&format!("SELECT code FROM windows WHERE unit_id = '{unit}' ORDER BY number LIMIT 1")).await;
     let args = [app.base.clone(), shots.display().to_string(), PW.to_string(), photo.display().to_string(), code, unit];
-    let script = root.join("tests/ui/window.mjs");
-    let out =
-        tokio::task::spawn_blocking(move || Command::new("node").arg(script).args(args).output().expect("run node"))
-            .await
-            .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "browser window test failed:\n{stdout}\n{stderr}");
+    let stdout = node("window.mjs", args.to_vec()).await;
     let codes: Vec<&str> = stdout.split("ui window: ok ").nth(1).expect("finished").split_whitespace().collect();
     let fixed = app.id_of(&format!("SELECT state FROM rating_cases WHERE code = '{}'", codes[0])).await;
     assert_eq!(fixed, "replied");
@@ -219,14 +212,7 @@ async fn a_bank_inspects_another_banks_point_on_a_phone() {
     std::fs::write(&photo, crate::fixtures::jpeg_bytes(57)).unwrap();
     let args =
         [app.base.clone(), shots.display().to_string(), PW.to_string(), photo.display().to_string(), round_id.clone()];
-    let script = root.join("tests/ui/mutual.mjs");
-    let out =
-        tokio::task::spawn_blocking(move || Command::new("node").arg(script).args(args).output().expect("run node"))
-            .await
-            .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "browser mutual test failed:\n{stdout}\n{stderr}");
+    let stdout = node("mutual.mjs", args.to_vec()).await;
     assert!(stdout.contains("ui mutual: ok"));
     let filed = app
         .scalar(&format!(
@@ -236,4 +222,17 @@ async fn a_bank_inspects_another_banks_point_on_a_phone() {
         ))
         .await;
     assert_eq!(filed, 1, "the failure is a problem of the inspected bank");
+}
+
+/// Runs a browser script of tests/ui with its arguments; its output, which must be a success.
+async fn node(script: &str, args: Vec<String>) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ui").join(script);
+    let out =
+        tokio::task::spawn_blocking(move || Command::new("node").arg(path).args(args).output().expect("run node"))
+            .await
+            .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "browser test {script} failed:\n{stdout}\n{stderr}");
+    stdout
 }

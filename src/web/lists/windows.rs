@@ -18,7 +18,8 @@ fn unit_options_for(ctx: &Ctx<'_>) -> bool {
     !ctx.user.role.needs_unit()
 }
 
-async fn window_units(ctx: &Ctx<'_>) -> AppResult<Vec<Opt>> {
+/// The window units as choices (filters, and the office's forms for a unit's windows).
+pub(crate) async fn window_units(ctx: &Ctx<'_>) -> AppResult<Vec<Opt>> {
     let units = crate::store::units::all(ctx.db).await?;
     Ok(units.into_iter().filter(|u| u.kind.is_window()).map(|u| Opt::new(u.id, u.name)).collect())
 }

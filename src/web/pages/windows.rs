@@ -221,16 +221,7 @@ async fn staff_page(page: &PageUser, f: StaffInput, errors: FieldErrors) -> Page
     let ctx = page.ctx();
     let rows = svc::staff_list(&ctx, None).await?;
     let admin = page.user.role == crate::domain::role::Role::Admin;
-    let units = if admin {
-        crate::store::units::all(ctx.db)
-            .await?
-            .into_iter()
-            .filter(|u| u.kind.is_window())
-            .map(|u| Opt::new(u.id, u.name))
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let units = if admin { crate::web::lists::windows::window_units(&ctx).await? } else { Vec::new() };
     let may_add = admin || page.user.role == crate::domain::role::Role::UnitUser;
     Ok(StaffPage { l: Layout::new(&page.user, "windows", "窗口工作人员"), rows, f, errors, units, may_add })
 }
@@ -274,16 +265,7 @@ async fn devices_page(page: &PageUser, new_key: Option<String>, errors: Vec<Stri
         })
         .collect();
     let admin = page.user.role == crate::domain::role::Role::Admin;
-    let units = if admin {
-        crate::store::units::all(ctx.db)
-            .await?
-            .into_iter()
-            .filter(|u| u.kind.is_window())
-            .map(|u| Opt::new(u.id, u.name))
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let units = if admin { crate::web::lists::windows::window_units(&ctx).await? } else { Vec::new() };
     let rules = crate::service::ratings::case_rules(ctx.db).await?;
     Ok(DevicesPage {
         l: Layout::new(&page.user, "windows", "评价器与好差评设置"),
