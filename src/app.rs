@@ -28,6 +28,7 @@ pub async fn open_db(config: &Config) -> anyhow::Result<Db> {
         tracing::info!(indexed, "problems indexed for keyword search");
     }
     crate::service::standards::install_default(&db).await.context("cannot install the default standard catalogue")?;
+    crate::service::evaluations::install_default(&db).await.context("cannot install the default evaluation system")?;
     tracing::info!(database = %redact(&url), backend = db.backend.name(), "database ready");
     Ok(db)
 }

@@ -114,6 +114,7 @@ pub async fn seed_if_empty(db: &Db, admin_password: &str, scale: u32) -> AppResu
         points: b.points,
     };
     b.tx.commit().await?;
+    crate::service::evaluations::fill_default_leads(db).await?;
     Ok(summary)
 }
 

@@ -38,6 +38,11 @@ crate::vocab! {
         MutualRound("mutual_round", "互评互查"),
         Selection("selection", "十佳评选"),
         Nomination("nomination", "十佳推荐"),
+        EvalSystem("eval_system", "测评体系"),
+        EvalRound("eval_round", "模拟测评"),
+        MaterialTask("material_task", "网上申报"),
+        Survey("survey", "问卷调查"),
+        CityIndicator("city_indicator", "城市指标"),
     }
 }
 

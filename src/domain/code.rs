@@ -159,6 +159,18 @@ catalogue! {
     FixAlreadyRated = (409, "fix_already_rated", "整改结果只能评价一次"),
     InvalidMonth = (400, "invalid_month", "月份格式应为2026-12"),
 
+    // The evaluation season.
+    VisitNotOpen = (409, "visit_not_open", "该点位已测评或本轮模拟测评已结束"),
+    RoundNotReady = (409, "round_not_ready", "本轮还没有测评完成的点位，不能发布"),
+    MaterialNotOpen = (409, "material_not_open", "该申报事项当前状态不能进行此操作，请刷新后查看"),
+    UnsupportedFile = (400, "unsupported_file", "文件类型不受支持，请上传PDF、Word、Excel或图片"),
+    SurveyClosed = (409, "survey_closed", "问卷未开放或已结束，感谢关注"),
+    AlreadyAnswered = (409, "already_answered", "您已经填写过这份问卷，感谢参与"),
+    InvalidQuestion = (422, "invalid_question", "题目设置有误"),
+    InvalidAnswer = (422, "invalid_answer", "答卷填写有误"),
+    UnknownUser = (422, "unknown_user", "用户不存在"),
+    InvalidValue = (422, "invalid_value", "数值格式不正确"),
+
     // Field checks (inside validation_failed).
     Required = (422, "required", "此项必填"),
     TooLong = (422, "too_long", "内容过长"),

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod calendar;
 pub mod citizen;
+pub mod evaluation;
 pub mod code;
 pub mod geo;
 pub mod ids;

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod calendar;
 pub mod dashboard;
 pub mod escalation;
+pub mod evaluations;
 pub mod exchange;
 pub mod grids;
 pub mod interviews;

@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod calendar;
 pub mod dashboard;
+pub mod evaluation;
 pub mod mutual;
 pub mod notices;
 pub mod notifications;

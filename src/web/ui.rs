@@ -35,7 +35,13 @@ fn bottom_for(role: Role) -> Vec<MenuItem> {
     let ledger = MenuItem { key: "problems", label: "台账", href: "/problems" };
     let inbox = MenuItem { key: "inbox", label: "消息", href: "/inbox" };
     match role {
-        Role::Supervisor | Role::GridWorker | Role::Evaluator => vec![
+        Role::Evaluator => vec![
+            home,
+            MenuItem { key: "evaluations", label: "测评", href: "/evaluations" },
+            MenuItem { key: "surveys", label: "问卷", href: "/surveys" },
+            ledger,
+        ],
+        Role::Supervisor | Role::GridWorker => vec![
             home,
             MenuItem { key: "file", label: "登记", href: "/problems/new" },
             MenuItem { key: "rounds", label: "巡查", href: "/rounds" },
@@ -85,6 +91,24 @@ fn window_menu(role: Role) -> Option<MenuGroup> {
     Some(MenuGroup { label: "窗口服务", items })
 }
 
+/// The evaluation season (测评迎检): rounds for the office and its evaluators, material submission
+/// for the office and the units, surveys, the evaluation system and the city's indicators.
+fn evaluation_menu(role: Role) -> Option<MenuGroup> {
+    if role == Role::GridWorker {
+        return None;
+    }
+    let mut items = vec![MenuItem { key: "evaluations", label: "模拟测评", href: "/evaluations" }];
+    if role != Role::Evaluator {
+        items.push(MenuItem { key: "materials", label: "网上申报", href: "/materials" });
+    }
+    items.push(MenuItem { key: "surveys", label: "问卷调查", href: "/surveys" });
+    items.push(MenuItem { key: "indicators", label: "测评体系", href: "/indicators" });
+    if matches!(role, Role::Admin | Role::Supervisor | Role::Discipline) {
+        items.push(MenuItem { key: "city_indicators", label: "城市指标", href: "/indicators/city" });
+    }
+    Some(MenuGroup { label: "测评迎检", items })
+}
+
 fn menu_for(role: Role) -> Vec<MenuGroup> {
     let mut desk = vec![MenuItem { key: "home", label: "首页", href: "/" }];
     if crate::service::dashboard::may_view(role) {
@@ -120,6 +144,7 @@ fn menu_for(role: Role) -> Vec<MenuGroup> {
     groups.push(MenuGroup { label: "问题整改", items: work });
     groups.extend(citizen_menu(role));
     groups.extend(window_menu(role));
+    groups.extend(evaluation_menu(role));
     groups.push(MenuGroup {
         label: "考核排名",
         items: vec![

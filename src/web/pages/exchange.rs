@@ -68,6 +68,31 @@ fn standards(id: &str) -> Kind {
     }
 }
 
+fn eval_system() -> Kind {
+    Kind {
+        active: "indicators",
+        title: "导入测评体系（新草稿）",
+        intro: "用表格生成测评体系的草稿版本（已有草稿时整体替换其条目），核对后在测评体系页发布。可先导出现行版本作为模板，修改后导入。",
+        action: "/indicators/import".into(),
+        template: "/indicators/export.xlsx".into(),
+        back: "/indicators".into(),
+    }
+}
+
+pub async fn eval_system_form(user: PageUser) -> PageResult<ImportPage> {
+    require_admin(&user.user)?;
+    Ok(page(&user, eval_system(), Vec::new(), None))
+}
+
+pub async fn eval_system_import(form: CsrfMultipart) -> PageResult<Response> {
+    let ctx = form.page.ctx();
+    let import = async |b: &[u8]| {
+        let (_, n) = crate::service::evaluations::import(&ctx, b).await?;
+        Ok(ExchangeSummary { created: n, updated: 0, details: 0 })
+    };
+    run(&form, eval_system(), import).await
+}
+
 fn page(user: &PageUser, k: Kind, errors: Vec<RowError>, message: Option<(bool, String)>) -> ImportPage {
     ImportPage {
         l: Layout::new(&user.user, k.active, k.title),

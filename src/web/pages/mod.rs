@@ -11,6 +11,7 @@ mod levels;
 mod login;
 mod map;
 mod mutual;
+mod evaluations;
 mod notices;
 mod notify;
 mod org;
@@ -48,6 +49,23 @@ pub fn routes() -> Router<AppState> {
         .merge(problems_routes())
         .merge(campaign_routes())
         .merge(window_routes())
+        .merge(evaluation_routes())
+}
+
+/// The evaluation season: the evaluation system, simulated rounds, materials, surveys and the
+/// city's indicators.
+fn evaluation_routes() -> Router<AppState> {
+    Router::new()
+        .route("/evaluations", get(evaluations::list).post(evaluations::create))
+        .route("/evaluations/{id}", get(evaluations::round))
+        .route("/evaluations/{id}/publish", post(evaluations::publish))
+        .route("/evaluations/{id}/report.docx", get(evaluations::report_docx))
+        .route("/evaluations/{id}/report.xlsx", get(evaluations::report_xlsx))
+        .route("/evaluations/visits/{id}", get(evaluations::visit).merge(limits::photos(post(evaluations::score))))
+        .route("/indicators", get(evaluations::system))
+        .route("/indicators/export.xlsx", get(evaluations::system_xlsx))
+        .route("/indicators/import", get(exchange::eval_system_form).merge(limits::import(post(exchange::eval_system_import))))
+        .route("/indicators/{id}/publish", post(evaluations::system_publish))
 }
 
 /// Window service: windows, staff, devices, ratings, bad-rating cases and the monthly figures.
