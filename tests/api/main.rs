@@ -14,6 +14,7 @@ mod citizen;
 mod cli;
 mod concurrency;
 mod dashboard;
+mod evaluations;
 mod evidence;
 mod exchange;
 mod forms;

@@ -542,6 +542,8 @@ pub struct AnnualPage {
     x: YearAssessment,
     /// "25%" per quarter
     weights: Vec<String>,
+    /// 模拟测评末位拨付 of the year: (round, from, to, amount, date)
+    transfers: Vec<(String, String, String, i64, String)>,
 }
 
 fn quarter_cell(q: &Option<svc::QuarterScore>) -> String {
@@ -579,6 +581,7 @@ pub async fn annual(page: PageUser, Query(q): Query<YearPageQuery>) -> PageResul
         class: class.as_str().into(),
         year,
         weights,
+        transfers: crate::store::evaluation::transfers_of_year(&page.state.db, year).await?,
         x,
     }
     .into_response())
