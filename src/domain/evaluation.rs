@@ -148,16 +148,15 @@ pub fn fnv(s: &str) -> u64 {
 pub fn parse_quotas(text: &str, types: &[(String, String)]) -> Result<BTreeMap<String, usize>, String> {
     let mut out = BTreeMap::new();
     for part in text.split([',', '，', ';', '；', '\n']).map(str::trim).filter(|s| !s.is_empty()) {
-        let (name, n) = part
-            .split_once([':', '：', '='])
-            .ok_or_else(|| format!("“{part}”应写成“点位类型:数量”"))?;
+        let (name, n) = part.split_once([':', '：', '=']).ok_or_else(|| format!("“{part}”应写成“点位类型:数量”"))?;
         let (name, n) = (name.trim(), n.trim());
         let code = types
             .iter()
             .find(|(c, l)| c == name || l == name)
             .map(|(c, _)| c.clone())
             .ok_or_else(|| format!("没有名为“{name}”的点位类型"))?;
-        let n: usize = n.parse().ok().filter(|n| (1..=500).contains(n)).ok_or_else(|| format!("“{part}”的数量应为1至500"))?;
+        let n: usize =
+            n.parse().ok().filter(|n| (1..=500).contains(n)).ok_or_else(|| format!("“{part}”的数量应为1至500"))?;
         if out.insert(code, n).is_some() {
             return Err(format!("点位类型“{name}”写了两次"));
         }
@@ -345,7 +344,11 @@ impl CityIndicator {
 
     /// The grade of a value: the first tier whose condition holds, else the floor; (grade, level).
     pub fn grade(&self, region: Region, value: f64) -> (&'static str, u8) {
-        self.tiers(region).iter().find(|t| t.op.holds(value, t.threshold)).map(|t| (t.grade, t.level)).unwrap_or(self.floor)
+        self.tiers(region)
+            .iter()
+            .find(|t| t.op.holds(value, t.threshold))
+            .map(|t| (t.grade, t.level))
+            .unwrap_or(self.floor)
     }
 
     /// The best level the indicator can reach.
@@ -366,8 +369,11 @@ impl CityIndicator {
 
     /// The thresholds as the requirement reads: "> 31% 优秀，> 28% 良好，其余 达标".
     pub fn rule_text(&self, region: Region) -> String {
-        let mut parts: Vec<String> =
-            self.tiers(region).iter().map(|t| format!("{}{}{} {}", t.op.sign(), t.threshold, self.unit, t.grade)).collect();
+        let mut parts: Vec<String> = self
+            .tiers(region)
+            .iter()
+            .map(|t| format!("{}{}{} {}", t.op.sign(), t.threshold, self.unit, t.grade))
+            .collect();
         parts.push(format!("其余 {}", self.floor.0));
         parts.join("，")
     }
@@ -421,7 +427,13 @@ impl Question {
     pub fn skip_text(&self) -> String {
         self.skips
             .iter()
-            .map(|s| if s.to == "end" { format!("选{}→结束", s.option) } else { format!("选{}→跳至{}", s.option, s.to) })
+            .map(|s| {
+                if s.to == "end" {
+                    format!("选{}→结束", s.option)
+                } else {
+                    format!("选{}→跳至{}", s.option, s.to)
+                }
+            })
             .collect::<Vec<_>>()
             .join("；")
     }
@@ -474,9 +486,13 @@ pub fn check_answers(questions: &[Question], answers: &Answers) -> Result<Answer
             QuestionKind::Single => {
                 given.len() == 1 && given[0].parse::<usize>().is_ok_and(|n| (1..=q.options.len()).contains(&n))
             }
-            QuestionKind::Multi => given.iter().all(|a| a.parse::<usize>().is_ok_and(|n| (1..=q.options.len()).contains(&n))),
+            QuestionKind::Multi => {
+                given.iter().all(|a| a.parse::<usize>().is_ok_and(|n| (1..=q.options.len()).contains(&n)))
+            }
             QuestionKind::Scale => given.len() == 1 && given[0].parse::<u8>().is_ok_and(|n| (1..=5).contains(&n)),
-            QuestionKind::Number => given.len() == 1 && given[0].parse::<f64>().is_ok_and(|n| n.is_finite() && n.abs() < 1e12),
+            QuestionKind::Number => {
+                given.len() == 1 && given[0].parse::<f64>().is_ok_and(|n| n.is_finite() && n.abs() < 1e12)
+            }
             QuestionKind::Text => given.len() == 1 && given[0].chars().count() <= 500,
         };
         if ok {
@@ -602,13 +618,17 @@ mod tests {
             q("q4", QuestionKind::Text, 0, vec![]),
         ];
         assert!(check_questions(&qs).is_ok());
-        let a: Answers = [("q1".into(), vec!["2".into()]), ("q2".into(), vec!["5".into()]), ("q3".into(), vec!["1".into()])].into();
+        let a: Answers =
+            [("q1".into(), vec!["2".into()]), ("q2".into(), vec!["5".into()]), ("q3".into(), vec!["1".into()])].into();
         let kept = check_answers(&qs, &a).unwrap();
         assert!(!kept.contains_key("q2"), "q2 was skipped");
         let a: Answers = [("q1".into(), vec!["1".into()]), ("q3".into(), vec!["2".into()])].into();
         let errs = check_answers(&qs, &a).unwrap_err();
         assert_eq!(errs.iter().map(|e| e.0.as_str()).collect::<Vec<_>>(), vec!["q2", "q4"]);
-        let back = vec![q("q1", QuestionKind::Single, 2, vec![]), q("q2", QuestionKind::Single, 2, vec![Skip { option: 1, to: "q1".into() }])];
+        let back = vec![
+            q("q1", QuestionKind::Single, 2, vec![]),
+            q("q2", QuestionKind::Single, 2, vec![Skip { option: 1, to: "q1".into() }]),
+        ];
         assert!(check_questions(&back).is_err(), "no jumping back");
     }
 }

@@ -3,8 +3,8 @@
 pub mod audit;
 pub mod calendar;
 pub mod citizen;
-pub mod evaluation;
 pub mod code;
+pub mod evaluation;
 pub mod geo;
 pub mod ids;
 pub mod kpi;

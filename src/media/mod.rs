@@ -318,3 +318,52 @@ mod fuzz {
         }
     }
 }
+
+/// What a material submission may contain: PDF, Word, Excel and images, recognised by their
+/// bytes (never by the name alone), each at most `MAX_BYTES`. Returns the kind's label (PDF,
+/// Word, Excel, 图片) or the Chinese reason. CPU-bound for zips: call it off the async threads.
+pub fn document_kind(name: &str, bytes: &[u8]) -> Result<&'static str, String> {
+    if bytes.is_empty() {
+        return Err(format!("“{name}”是空文件"));
+    }
+    if bytes.len() > MAX_BYTES {
+        return Err(format!("“{name}”超过20MB（约{}MB），请压缩或拆分后上传", bytes.len() / 1024 / 1024));
+    }
+    let lower = name.to_lowercase();
+    if bytes.starts_with(b"%PDF-") {
+        return Ok("PDF");
+    }
+    if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+        return if lower.ends_with(".doc") {
+            Ok("Word")
+        } else if lower.ends_with(".xls") {
+            Ok("Excel")
+        } else {
+            Err(format!("“{name}”不是可识别的Word或Excel文件"))
+        };
+    }
+    if bytes.starts_with(b"PK\x03\x04") {
+        let zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| format!("“{name}”已损坏，无法打开"))?;
+        if zip.len() > 5_000 {
+            return Err(format!("“{name}”结构异常（条目过多）"));
+        }
+        let has = |n: &str| zip.file_names().any(|f| f == n);
+        return if has("word/document.xml") {
+            Ok("Word")
+        } else if has("xl/workbook.xml") {
+            Ok("Excel")
+        } else {
+            Err(format!("“{name}”不是Word或Excel文件（压缩包请解压后上传）"))
+        };
+    }
+    let format = image::guess_format(bytes).ok();
+    if matches!(format, Some(ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP)) {
+        let reader = ImageReader::with_format(Cursor::new(bytes), format.expect("matched"));
+        let (w, h) = reader.into_dimensions().map_err(|_| format!("“{name}”图片已损坏"))?;
+        if u64::from(w) * u64::from(h) > MAX_PIXELS {
+            return Err(format!("“{name}”图片尺寸{w}×{h}过大"));
+        }
+        return Ok("图片");
+    }
+    Err(format!("“{name}”的类型不受支持，请上传PDF、Word、Excel或JPEG/PNG图片"))
+}

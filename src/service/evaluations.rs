@@ -57,8 +57,11 @@ struct DefaultItem {
 /// instances.
 pub async fn install_default(db: &Db) -> anyhow::Result<()> {
     let d: DefaultSystem = serde_json::from_str(DEFAULT_SYSTEM)?;
-    let units: HashMap<String, String> =
-        sqlx::query_as::<_, (String, String)>("SELECT name, id FROM units").fetch_all(&db.pool).await?.into_iter().collect();
+    let units: HashMap<String, String> = sqlx::query_as::<_, (String, String)>("SELECT name, id FROM units")
+        .fetch_all(&db.pool)
+        .await?
+        .into_iter()
+        .collect();
     let mut tx = db.begin().await?;
     if store::max_version_no(&mut tx).await? > 0 {
         return Ok(());
@@ -184,7 +187,11 @@ pub fn type_names(codes: &str, names: &HashMap<String, String>) -> String {
     match codes {
         "" => String::new(),
         "*" => "全部点位".into(),
-        _ => codes.split(',').map(|c| names.get(c).cloned().unwrap_or_else(|| c.to_string())).collect::<Vec<_>>().join("、"),
+        _ => codes
+            .split(',')
+            .map(|c| names.get(c).cloned().unwrap_or_else(|| c.to_string()))
+            .collect::<Vec<_>>()
+            .join("、"),
     }
 }
 
@@ -210,18 +217,23 @@ pub async fn import(ctx: &Ctx<'_>, bytes: &[u8]) -> AppResult<(System, usize)> {
         } else if !seen.insert(code.clone()) {
             err("编码", format!("编码{code}在表中重复"));
         }
-        for (key, head, max) in [("project", "测评项目", 60), ("content", "测评内容", 100), ("standard", "测评标准", 500)] {
+        for (key, head, max) in
+            [("project", "测评项目", 60), ("content", "测评内容", 100), ("standard", "测评标准", 500)]
+        {
             let v = r.get(key);
             if v.is_empty() || v.chars().count() > max {
                 err(head, format!("请填写{head}（{max}字以内）"));
             }
         }
         let leg_text = r.get("leg");
-        let leg = Leg::ALL.iter().copied().find(|l| l.label() == leg_text || l.as_str() == leg_text || l.label().starts_with(&leg_text) && !leg_text.is_empty());
+        let leg = Leg::ALL.iter().copied().find(|l| {
+            l.label() == leg_text || l.as_str() == leg_text || l.label().starts_with(&leg_text) && !leg_text.is_empty()
+        });
         if leg.is_none() {
             err("测评方式", format!("“{leg_text}”应为网上材料、实地考察或问卷调查"));
         }
-        let points: Option<f64> = r.get("points").parse().ok().filter(|p: &f64| p.is_finite() && *p > 0.0 && *p <= 100.0);
+        let points: Option<f64> =
+            r.get("points").parse().ok().filter(|p: &f64| p.is_finite() && *p > 0.0 && *p <= 100.0);
         if points.is_none() {
             err("分值", "分值应为大于0、不超过100的数".into());
         }
@@ -308,8 +320,15 @@ pub async fn import(ctx: &Ctx<'_>, bytes: &[u8]) -> AppResult<(System, usize)> {
         EvalItem { system_id: draft.id.clone(), ..it }.insert(w.conn()).await?;
     }
     let label = draft.label();
-    w.audit(Verb::Update, ObjectType::EvalSystem, &draft.id, &label, None, Some(json!({"items": count, "source": "Excel导入"})))
-        .await?;
+    w.audit(
+        Verb::Update,
+        ObjectType::EvalSystem,
+        &draft.id,
+        &label,
+        None,
+        Some(json!({"items": count, "source": "Excel导入"})),
+    )
+    .await?;
     w.commit().await?;
     Ok((draft, count))
 }
@@ -585,10 +604,11 @@ pub async fn rounds(ctx: &Ctx<'_>) -> AppResult<Vec<EvalRound>> {
     Ok(match ctx.user.role {
         r if may_read_all(r) => all,
         Role::Evaluator => {
-            let mine: Vec<String> = sqlx::query_scalar("SELECT DISTINCT round_id FROM eval_visits WHERE evaluator_id = $1")
-                .bind(&ctx.user.id)
-                .fetch_all(&ctx.db.pool)
-                .await?;
+            let mine: Vec<String> =
+                sqlx::query_scalar("SELECT DISTINCT round_id FROM eval_visits WHERE evaluator_id = $1")
+                    .bind(&ctx.user.id)
+                    .fetch_all(&ctx.db.pool)
+                    .await?;
             all.into_iter().filter(|r| mine.contains(&r.id)).collect()
         }
         Role::GridWorker => return Err(AppError::Forbidden),
@@ -773,7 +793,9 @@ pub async fn score(
     for (_, _, _, photos) in &mut plan {
         let mut ps = Vec::new();
         for bytes in std::mem::take(photos) {
-            ps.push(super::photos::prepare(storage, (PhotoOwner::Problem, "", PhotoKind::Before), bytes, None, ctx).await?);
+            ps.push(
+                super::photos::prepare(storage, (PhotoOwner::Problem, "", PhotoKind::Before), bytes, None, ctx).await?,
+            );
         }
         prepared.push(ps);
     }
@@ -796,11 +818,17 @@ pub async fn score(
                     item: None,
                     category: item.project.clone(),
                     severity: Severity::Normal,
-                    description: format!("{}：{}（{}）", item.content, if note.is_empty() { &item.standard } else { &note }, round.name),
+                    description: format!(
+                        "{}：{}（{}）",
+                        item.content,
+                        if note.is_empty() { &item.standard } else { &note },
+                        round.name
+                    ),
                     found_at: w.now,
                     note: format!("{} 测评发现（{}）", round.name, item.code),
                 };
-                let p = super::problems::file_dispatched(&mut w, filing, Source::Evaluation, Limit::WorkingDays(3)).await?;
+                let p =
+                    super::problems::file_dispatched(&mut w, filing, Source::Evaluation, Limit::WorkingDays(3)).await?;
                 for ph in photos {
                     Photo { owner_id: p.id.clone(), ..ph }.insert(w.conn()).await?;
                 }
@@ -840,14 +868,19 @@ pub async fn publish_round(ctx: &Ctx<'_>, id: &str) -> AppResult<EvalRound> {
     w.update_as(Verb::Publish, &old, &mut new, old.version).await?;
     let wants = old.last_place_interview == 1 || old.transfer_amount > 0;
     if let (true, Some(first), Some(last)) = (wants && v.by_unit.len() >= 2, v.by_unit.first(), v.by_unit.last()) {
-        let unit_id = |name: &str| v.visits.iter().find(|x| x.unit_name == name).map(|x| x.unit_id.clone()).unwrap_or_default();
+        let unit_id =
+            |name: &str| v.visits.iter().find(|x| x.unit_name == name).map(|x| x.unit_id.clone()).unwrap_or_default();
         let interview = if old.last_place_interview == 1 {
             let i = super::interviews::Interview {
                 id: new_id(),
                 kind: crate::domain::notice::InterviewKind::Interview,
                 unit_id: unit_id(&last.name),
                 unit_name: last.name.clone(),
-                reason: format!("在“{}”中得分率{}，位列末位，建议约谈单位主要负责人并公开检讨", old.name, last.rate.text()),
+                reason: format!(
+                    "在“{}”中得分率{}，位列末位，建议约谈单位主要负责人并公开检讨",
+                    old.name,
+                    last.rate.text()
+                ),
                 facts: json!([{"type": "eval_round", "id": old.id, "name": old.name}]).to_string(),
                 held_at: None,
                 outcome: String::new(),
@@ -882,7 +915,9 @@ pub async fn publish_round(ctx: &Ctx<'_>, id: &str) -> AppResult<EvalRound> {
 fn lines(ls: &[Line]) -> Vec<Vec<String>> {
     ls.iter()
         .enumerate()
-        .map(|(i, l)| vec![(i + 1).to_string(), l.name.clone(), l.visits.to_string(), l.checks.to_string(), l.rate.text()])
+        .map(|(i, l)| {
+            vec![(i + 1).to_string(), l.name.clone(), l.visits.to_string(), l.checks.to_string(), l.rate.text()]
+        })
         .collect()
 }
 
@@ -899,7 +934,8 @@ pub fn report_tables(v: &RoundView) -> Vec<(&'static str, Vec<Vec<String>>)> {
     ]
 }
 
-pub const VISIT_HEAD: [&str; 9] = ["点位编码", "点位", "类型", "街道", "社区", "责任单位", "测评员", "达标/不达标", "得分率"];
+pub const VISIT_HEAD: [&str; 9] =
+    ["点位编码", "点位", "类型", "街道", "社区", "责任单位", "测评员", "达标/不达标", "得分率"];
 
 pub fn visit_rows(v: &RoundView) -> Vec<Vec<String>> {
     v.visits
@@ -935,7 +971,13 @@ pub fn summary(v: &RoundView) -> String {
     );
     if let (Some(first), Some(last)) = (v.by_unit.first(), v.by_unit.last()) {
         if v.by_unit.len() >= 2 {
-            s.push_str(&format!("责任单位中第一名为{}（{}），末位为{}（{}）。", first.name, first.rate.text(), last.name, last.rate.text()));
+            s.push_str(&format!(
+                "责任单位中第一名为{}（{}），末位为{}（{}）。",
+                first.name,
+                first.rate.text(),
+                last.name,
+                last.rate.text()
+            ));
         }
     }
     if let Some((from, to, amount)) = &v.transfer {
@@ -958,7 +1000,9 @@ pub fn docx(v: &RoundView) -> AppResult<Vec<u8>> {
         if rows.is_empty() {
             continue;
         }
-        doc = doc.add_paragraph(letter.heading(&format!("{}、{}得分率", numbers[n], title))).add_table(letter.table(&LINE_HEAD, rows));
+        doc = doc
+            .add_paragraph(letter.heading(&format!("{}、{}得分率", numbers[n], title)))
+            .add_table(letter.table(&LINE_HEAD, rows));
         n += 1;
     }
     if !v.weak_items.is_empty() {
@@ -971,8 +1015,15 @@ pub fn docx(v: &RoundView) -> AppResult<Vec<u8>> {
     if v.history.0.len() > 1 {
         let mut head: Vec<&str> = vec!["街道"];
         head.extend(v.history.0.iter().map(String::as_str));
-        let rows = v.history.1.iter().map(|(s, cells)| std::iter::once(s.clone()).chain(cells.iter().cloned()).collect()).collect();
-        doc = doc.add_paragraph(letter.heading(&format!("{}、与往轮比较", numbers[n]))).add_table(letter.table(&head, rows));
+        let rows = v
+            .history
+            .1
+            .iter()
+            .map(|(s, cells)| std::iter::once(s.clone()).chain(cells.iter().cloned()).collect())
+            .collect();
+        doc = doc
+            .add_paragraph(letter.heading(&format!("{}、与往轮比较", numbers[n])))
+            .add_table(letter.table(&head, rows));
     }
     let mut out = std::io::Cursor::new(Vec::new());
     doc.build().pack(&mut out).map_err(|e| AppError::Internal(anyhow::anyhow!("docx: {e}")))?;

@@ -12,6 +12,7 @@ pub mod exchange;
 pub mod grids;
 pub mod interviews;
 pub mod kpi;
+pub mod materials;
 pub mod mutual;
 pub mod notices;
 pub mod notify;

@@ -89,7 +89,10 @@ pub async fn items(db: &Db, system_id: &str) -> Result<Vec<ItemRow>, sqlx::Error
 }
 
 pub async fn max_version_no(conn: &mut AnyConnection) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(version_no) FROM eval_systems").fetch_one(conn).await.map(|v| v.unwrap_or(0))
+    sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(version_no) FROM eval_systems")
+        .fetch_one(conn)
+        .await
+        .map(|v| v.unwrap_or(0))
 }
 
 /// A simulated evaluation round (模拟测评).
@@ -248,7 +251,10 @@ pub async fn add_check(
 }
 
 /// A visit's checks: (item code, standard, result, note, problem code).
-pub async fn checks(db: &Db, visit_id: &str) -> Result<Vec<(String, String, CheckResult, String, Option<String>)>, sqlx::Error> {
+pub async fn checks(
+    db: &Db,
+    visit_id: &str,
+) -> Result<Vec<(String, String, CheckResult, String, Option<String>)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT i.code, i.standard, c.result, c.note, p.code FROM eval_checks c JOIN eval_items i ON i.id = c.item_id \
          LEFT JOIN problems p ON p.id = c.problem_id WHERE c.visit_id = $1 ORDER BY i.seq",
@@ -259,7 +265,10 @@ pub async fn checks(db: &Db, visit_id: &str) -> Result<Vec<(String, String, Chec
 }
 
 /// Every check of a round: (item id, code, standard, result, points) for the item breakdown.
-pub async fn round_checks(db: &Db, round_id: &str) -> Result<Vec<(String, String, String, CheckResult, f64)>, sqlx::Error> {
+pub async fn round_checks(
+    db: &Db,
+    round_id: &str,
+) -> Result<Vec<(String, String, String, CheckResult, f64)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT i.id, i.code, i.standard, c.result, c.points FROM eval_checks c JOIN eval_items i ON i.id = c.item_id \
          JOIN eval_visits v ON v.id = c.visit_id WHERE v.round_id = $1 ORDER BY i.seq",

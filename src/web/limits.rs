@@ -52,6 +52,13 @@ pub fn public_photos<S: Clone + Send + Sync + 'static>(r: MethodRouter<S>) -> Me
     .layer(DefaultBodyLimit::max(PUBLIC_PHOTOS))
 }
 
+/// Material submissions (网上申报): the files of one version plus the form around them.
+pub const MATERIALS: usize = crate::service::materials::MAX_TOTAL + MB;
+
+pub fn materials<S: Clone + Send + Sync + 'static>(r: MethodRouter<S>) -> MethodRouter<S> {
+    gated(r, MATERIALS)
+}
+
 /// A route that takes photos.
 pub fn photos<S: Clone + Send + Sync + 'static>(r: MethodRouter<S>) -> MethodRouter<S> {
     gated(r, PHOTOS)

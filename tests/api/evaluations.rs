@@ -20,7 +20,8 @@ async fn second_street(app: &TestApp) -> String {
         )
         .await;
     let (_, pts) = admin.get("/api/v1/points?size=200").await;
-    let template = pts["items"].as_array().unwrap().iter().find(|p| p["type_name"] == "主次干道").expect("a road").clone();
+    let template =
+        pts["items"].as_array().unwrap().iter().find(|p| p["type_name"] == "主次干道").expect("a road").clone();
     for i in 0..4 {
         let mut p: Value = template.clone();
         p["code"] = format!("PE{i:03}").into();
@@ -70,7 +71,11 @@ fn checklist_items(html: &str) -> Vec<String> {
 }
 
 /// Scores a visit over HTTP: each item's result by `pick(item index)`, a photo for each failure.
-pub async fn score_visit(b: &Browser, visit: &str, pick: impl Fn(usize) -> &'static str) -> (StatusCode, Vec<(String, &'static str)>) {
+pub async fn score_visit(
+    b: &Browser,
+    visit: &str,
+    pick: impl Fn(usize) -> &'static str,
+) -> (StatusCode, Vec<(String, &'static str)>) {
     let (status, html) = b.get(&format!("/evaluations/visits/{visit}")).await;
     assert_eq!(status, StatusCode::OK);
     let marker = "name=\"version\" value=\"";
@@ -85,7 +90,10 @@ pub async fn score_visit(b: &Browser, visit: &str, pick: impl Fn(usize) -> &'sta
         form = form.text(format!("result_{item}"), r);
         if r == "fail" {
             form = form.text(format!("note_{item}"), "测评发现问题");
-            form = form.part(format!("photo_{item}"), reqwest::multipart::Part::bytes(jpeg_bytes(k as u8 + 3)).file_name("f.jpg"));
+            form = form.part(
+                format!("photo_{item}"),
+                reqwest::multipart::Part::bytes(jpeg_bytes(k as u8 + 3)).file_name("f.jpg"),
+            );
         }
         sent.push((item.clone(), r));
     }
@@ -102,10 +110,14 @@ both!(a_simulated_round_samples_scores_files_and_reports, |app: TestApp| async m
 
     // Bad input: named per field, nothing saved.
     let (status, html, _) = office
-        .post("/evaluations", &[("name", ""), ("starts_on", "2026-13-01"), ("quotas", "菜地:3"), ("fixed_points", "NOPE")])
+        .post(
+            "/evaluations",
+            &[("name", ""), ("starts_on", "2026-13-01"), ("quotas", "菜地:3"), ("fixed_points", "NOPE")],
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    for m in ["请填写名称", "日期格式应为", "没有名为“菜地”的点位类型", "点位编码“NOPE”不存在", "请至少选择一名测评员"] {
+    for m in ["请填写名称", "日期格式应为", "没有名为“菜地”的点位类型", "点位编码“NOPE”不存在", "请至少选择一名测评员"]
+    {
         assert!(html.contains(m), "{m} in the refusal");
     }
     assert_eq!(app.scalar("SELECT COUNT(*) FROM eval_rounds").await, 0);
@@ -153,15 +165,20 @@ both!(a_simulated_round_samples_scores_files_and_reports, |app: TestApp| async m
     for (k, i) in items.iter().enumerate() {
         form = form.text(format!("result_{i}"), if k == 0 { "fail" } else { "pass" });
     }
-    let res = ev.client.post(format!("{}/evaluations/visits/{}", ev.base, visits[0].0)).multipart(form).send().await.unwrap();
+    let res =
+        ev.client.post(format!("{}/evaluations/visits/{}", ev.base, visits[0].0)).multipart(form).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = res.text().await.unwrap();
     assert!(html.contains("不达标，请拍照留证"));
     assert!(html.contains(&format!("name=\"result_{}\" value=\"fail\" checked", items[0])), "the choice is kept");
 
     // The evaluator scores every point: item k of visit n fails when (n + k) % 3 == 0.
-    let points: HashMap<String, f64> =
-        sqlx::query_as::<_, (String, f64)>("SELECT id, points FROM eval_items").fetch_all(&app.db.pool).await.unwrap().into_iter().collect();
+    let points: HashMap<String, f64> = sqlx::query_as::<_, (String, f64)>("SELECT id, points FROM eval_items")
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
     let mut by_street: BTreeMap<String, (f64, f64)> = BTreeMap::new();
     let mut fails = 0;
     for (n, (visit, street)) in visits.iter().enumerate() {
@@ -181,7 +198,8 @@ both!(a_simulated_round_samples_scores_files_and_reports, |app: TestApp| async m
     assert!(by_street.contains_key(&street1) && by_street.contains_key(&street2), "two streets in the round");
     // A second submission of a done point is refused.
     let form = reqwest::multipart::Form::new().text("_csrf", ev.csrf.clone()).text("version", "1");
-    let res = ev.client.post(format!("{}/evaluations/visits/{}", ev.base, visits[0].0)).multipart(form).send().await.unwrap();
+    let res =
+        ev.client.post(format!("{}/evaluations/visits/{}", ev.base, visits[0].0)).multipart(form).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::CONFLICT);
     assert!(res.text().await.unwrap().contains("该点位已测评"));
 
@@ -225,19 +243,25 @@ both!(a_simulated_round_samples_scores_files_and_reports, |app: TestApp| async m
     .fetch_all(&app.db.pool)
     .await
     .unwrap();
-    let (from, to, amount): (String, String, i64) =
-        sqlx::query_as(&format!("SELECT from_unit_id, to_unit_id, amount FROM eval_transfers WHERE round_id = '{rid}'"))
-            .fetch_one(&app.db.pool)
-            .await
-            .unwrap();
+    let (from, to, amount): (String, String, i64) = sqlx::query_as(&format!(
+        "SELECT from_unit_id, to_unit_id, amount FROM eval_transfers WHERE round_id = '{rid}'"
+    ))
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
     let rate = |u: &str| units.iter().find(|x| x.0 == u).map(|x| x.1 / x.2).unwrap();
     assert!(units.iter().all(|x| x.1 / x.2 >= rate(&from) - 1e-9 && x.1 / x.2 <= rate(&to) + 1e-9), "last pays first");
     assert_eq!(amount, 200_000);
     assert_eq!(
-        app.scalar(&format!("SELECT COUNT(*) FROM interviews WHERE unit_id = '{from}' AND held_at IS NULL AND facts LIKE '%{rid}%'")).await,
+        app.scalar(&format!(
+            "SELECT COUNT(*) FROM interviews WHERE unit_id = '{from}' AND held_at IS NULL AND facts LIKE '%{rid}%'"
+        ))
+        .await,
         1
     );
-    assert!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE object_type = 'eval_round' AND action = 'publish'").await >= 1);
+    assert!(
+        app.scalar("SELECT COUNT(*) FROM audit_log WHERE object_type = 'eval_round' AND action = 'publish'").await >= 1
+    );
     let (_, annual) = office.get("/scores/annual?year=2026").await;
     assert!(annual.contains("末位拨付") && annual.contains("200000"), "the transfer in the year-end assessment");
     // The unit now sees the published round; the Word report carries the summary and the streets.
@@ -278,7 +302,10 @@ both!(the_evaluation_system_round_trips_through_excel, |app: TestApp| async move
     assert_eq!(app.scalar("SELECT COUNT(*) FROM eval_systems WHERE status = 'archived'").await, 1);
     let code = &rows[1][0];
     assert_eq!(
-        app.scalar(&format!("SELECT CAST(points AS BIGINT) FROM eval_items WHERE system_id = '{draft}' AND code = '{code}'")).await,
+        app.scalar(&format!(
+            "SELECT CAST(points AS BIGINT) FROM eval_items WHERE system_id = '{draft}' AND code = '{code}'"
+        ))
+        .await,
         3
     );
     let unit = app.login("unit").await;

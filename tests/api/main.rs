@@ -21,6 +21,7 @@ mod forms;
 mod hostile;
 mod kpi;
 mod ledger;
+mod materials;
 mod mutual;
 mod notices;
 mod notify;

@@ -59,7 +59,9 @@ async fn list_page(page: &PageUser, f: RoundInput, errors: FieldErrors) -> PageR
         let nodes = crate::store::org::all(ctx.db).await?;
         let areas = nodes
             .into_iter()
-            .filter(|n| matches!(n.level, crate::domain::org::OrgLevel::District | crate::domain::org::OrgLevel::Street))
+            .filter(|n| {
+                matches!(n.level, crate::domain::org::OrgLevel::District | crate::domain::org::OrgLevel::Street)
+            })
             .map(|n| Opt::new(n.id, n.name))
             .collect();
         let people: Vec<(String, String, String)> = sqlx::query_as(
@@ -72,12 +74,22 @@ async fn list_page(page: &PageUser, f: RoundInput, errors: FieldErrors) -> PageR
             .into_iter()
             .map(|(id, name, role)| Opt::new(id, if role == "evaluator" { format!("{name}（测评员）") } else { name }))
             .collect();
-        let types = crate::store::points::types(ctx.db).await?.into_iter().map(|t| t.name).collect::<Vec<_>>().join("、");
+        let types =
+            crate::store::points::types(ctx.db).await?.into_iter().map(|t| t.name).collect::<Vec<_>>().join("、");
         (areas, evaluators, types)
     } else {
         (Vec::new(), Vec::new(), String::new())
     };
-    Ok(ListPage { l: Layout::new(&page.user, "evaluations", "模拟测评"), rounds, f, errors, areas, evaluators, admin, types })
+    Ok(ListPage {
+        l: Layout::new(&page.user, "evaluations", "模拟测评"),
+        rounds,
+        f,
+        errors,
+        areas,
+        evaluators,
+        admin,
+        types,
+    })
 }
 
 pub async fn list(page: PageUser) -> PageResult<ListPage> {
@@ -87,8 +99,12 @@ pub async fn list(page: PageUser) -> PageResult<ListPage> {
 
 pub async fn create(CsrfForm { page, form }: CsrfForm<RoundInput>) -> PageResult<Response> {
     let saved = svc::create_round(&page.ctx(), form.clone()).await;
-    crate::web::pages::posted(saved, |r| format!("/evaluations/{}?ok=created", r.id), async |e| list_page(&page, form, e).await)
-        .await
+    crate::web::pages::posted(
+        saved,
+        |r| format!("/evaluations/{}?ok=created", r.id),
+        async |e| list_page(&page, form, e).await,
+    )
+    .await
 }
 
 #[derive(Template, WebTemplate)]
@@ -149,7 +165,8 @@ pub async fn report_xlsx(page: PageUser, Path(id): Path<String>) -> PageResult<R
     for (title, rows) in svc::report_tables(&v) {
         sheets.push(Sheet::text(title, svc::LINE_HEAD.to_vec(), rows));
     }
-    let weak = v.weak_items.iter().map(|(c, s, f, n)| vec![c.clone(), s.clone(), f.to_string(), n.to_string()]).collect();
+    let weak =
+        v.weak_items.iter().map(|(c, s, f, n)| vec![c.clone(), s.clone(), f.to_string(), n.to_string()]).collect();
     sheets.push(Sheet::text("失分项目", vec!["编码", "测评标准", "不达标", "检查"], weak));
     Ok(crate::web::list::xlsx(&format!("{}报告", v.round.name), sheets))
 }
@@ -188,9 +205,8 @@ async fn visit_page(
     let ctx = page.ctx();
     let (round, v, items) = svc::visit(&ctx, id).await?;
     let checks = crate::store::evaluation::checks(ctx.db, &v.id).await?;
-    let may_score = v.state == "todo"
-        && round.state == EvalState::Open
-        && v.evaluator_id.as_deref() == Some(page.user.id.as_str());
+    let may_score =
+        v.state == "todo" && round.state == EvalState::Open && v.evaluator_id.as_deref() == Some(page.user.id.as_str());
     Ok(VisitPage {
         l: Layout::new(&page.user, "evaluations", format!("测评 · {}", v.point_name)),
         round,

@@ -3,6 +3,7 @@
 mod account;
 mod calendar;
 mod dashboard;
+mod evaluations;
 mod exchange;
 mod grids;
 mod home;
@@ -10,8 +11,8 @@ pub mod kpi;
 mod levels;
 mod login;
 mod map;
+mod materials;
 mod mutual;
-mod evaluations;
 mod notices;
 mod notify;
 mod org;
@@ -64,8 +65,16 @@ fn evaluation_routes() -> Router<AppState> {
         .route("/evaluations/visits/{id}", get(evaluations::visit).merge(limits::photos(post(evaluations::score))))
         .route("/indicators", get(evaluations::system))
         .route("/indicators/export.xlsx", get(evaluations::system_xlsx))
-        .route("/indicators/import", get(exchange::eval_system_form).merge(limits::import(post(exchange::eval_system_import))))
+        .route(
+            "/indicators/import",
+            get(exchange::eval_system_form).merge(limits::import(post(exchange::eval_system_import))),
+        )
         .route("/indicators/{id}/publish", post(evaluations::system_publish))
+        .route("/materials", get(materials::list).post(materials::create))
+        .route("/materials/tasks/{id}", get(materials::task).merge(limits::materials(post(materials::submit))))
+        .route("/materials/tasks/{id}/review", post(materials::review))
+        .route("/materials/files/{id}", get(materials::file))
+        .route("/materials/{id}/package.zip", get(materials::package))
 }
 
 /// Window service: windows, staff, devices, ratings, bad-rating cases and the monthly figures.
