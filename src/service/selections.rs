@@ -16,7 +16,6 @@ use crate::error::{AppError, AppResult};
 use crate::store::Db;
 use crate::store::selections::{self as store, Nomination, NominationRow, Selection};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -207,64 +206,19 @@ pub async fn staff_vote(ctx: &Ctx<'_>, id: &str, nomination_id: &str) -> AppResu
     cast(ctx.db, &s, nomination_id, (&format!("u:{}", ctx.user.id), "staff")).await
 }
 
-fn hash(s: &str) -> String {
-    hex::encode(Sha256::digest(format!("selection-vote:{s}").as_bytes()))
-}
-
 /// Texts a code to a public voter's phone (once a minute per phone; valid 10 minutes).
 pub async fn send_code(db: &Db, id: &str, phone: &str) -> AppResult<()> {
     let s = get(db, id).await?;
     if s.state != SelectionState::Voting {
         return Err(AppError::refuse(Code::CaseNotOpen, "当前不在投票期"));
     }
-    let Some(phone) = crate::domain::citizen::mobile(phone) else {
-        return Err(AppError::field("phone", Code::InvalidPhone, "请输入11位手机号"));
-    };
-    let key = hash(&phone);
-    let now = now_ms();
-    if let Some((_, _, _, sent)) = store::code(db, &key).await?
-        && now - sent < 60_000
-    {
-        return Err(AppError::refuse(Code::RateLimited, "验证码已发送，请一分钟后再试"));
-    }
-    let code = format!("{:06}", rand::random::<u32>() % 1_000_000);
-    let mut tx = db.begin().await?;
-    sqlx::query(
-        "INSERT INTO vote_codes (phone_hash, code_hash, expires_at, attempts, sent_at) VALUES ($1, $2, $3, 0, $4) \
-         ON CONFLICT (phone_hash) DO UPDATE SET code_hash = excluded.code_hash, expires_at = excluded.expires_at, \
-         attempts = 0, sent_at = excluded.sent_at",
-    )
-    .bind(&key)
-    .bind(hash(&format!("{key}:{code}")))
-    .bind(now + 600_000)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    let body = format!("【创城通】您正在参加“{}”投票，验证码{code}，10分钟内有效。", s.title);
-    crate::store::reports::queue_sms(&mut tx, (&phone, &body), None, now).await?;
-    tx.commit().await?;
-    Ok(())
+    super::phone_codes::send(db, phone, &format!("参加“{}”投票", s.title)).await
 }
 
 /// A public vote with the phone's code (five tries per code; one vote per phone a day).
 pub async fn public_vote(db: &Db, id: &str, nomination_id: &str, phone: &str, code: &str) -> AppResult<()> {
     let s = get(db, id).await?;
-    let wrong = || AppError::field("code", Code::InvalidTwoStepCode, "验证码不正确或已过期，请重新获取");
-    let Some(phone) = crate::domain::citizen::mobile(phone) else {
-        return Err(AppError::field("phone", Code::InvalidPhone, "请输入11位手机号"));
-    };
-    let key = hash(&phone);
-    let Some((code_hash, expires, attempts, _)) = store::code(db, &key).await? else { return Err(wrong()) };
-    if expires < now_ms() || attempts >= 5 {
-        return Err(wrong());
-    }
-    if hash(&format!("{key}:{}", code.trim())) != code_hash {
-        sqlx::query("UPDATE vote_codes SET attempts = attempts + 1 WHERE phone_hash = $1")
-            .bind(&key)
-            .execute(&db.pool)
-            .await?;
-        return Err(wrong());
-    }
+    let key = super::phone_codes::verify(db, phone, code).await?;
     cast(db, &s, nomination_id, (&format!("p:{key}"), "public")).await
 }
 

@@ -35,6 +35,7 @@ mod schema;
 mod scoring;
 mod search;
 mod standards;
+mod surveys;
 mod today;
 mod two_step;
 mod ui;

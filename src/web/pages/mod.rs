@@ -25,6 +25,7 @@ mod rounds;
 mod scores;
 mod selections;
 pub mod standards;
+pub mod surveys;
 mod tasks;
 mod teams;
 mod units;
@@ -75,6 +76,16 @@ fn evaluation_routes() -> Router<AppState> {
         .route("/materials/tasks/{id}/review", post(materials::review))
         .route("/materials/files/{id}", get(materials::file))
         .route("/materials/{id}/package.zip", get(materials::package))
+        .route("/surveys", get(surveys::list).post(surveys::create))
+        .route("/surveys/{id}", get(surveys::show))
+        .route("/surveys/{id}/questions", post(surveys::add_question))
+        .route("/surveys/{id}/questions/{qid}/delete", post(surveys::delete_question))
+        .route("/surveys/{id}/open", post(surveys::open))
+        .route("/surveys/{id}/close", post(surveys::close))
+        .route("/surveys/{id}/respond", get(surveys::respond_form).post(surveys::respond))
+        .route("/surveys/{id}/analysis", get(surveys::analysis))
+        .route("/surveys/{id}/report.docx", get(surveys::report_docx))
+        .route("/surveys/{id}/responses.xlsx", get(surveys::responses_xlsx))
 }
 
 /// Window service: windows, staff, devices, ratings, bad-rating cases and the monthly figures.

@@ -10,6 +10,7 @@ pub mod open311;
 mod pages;
 mod rate;
 mod selections;
+mod surveys;
 
 pub(crate) use pages::{base_url, qr_svg};
 
@@ -43,6 +44,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/rate/{code}/thanks", get(rate::thanks))
         .route("/rate/r/{token}", get(rate::status).post(rate::rate_fix))
         .route("/public/selections/{id}", get(selections::show).post(selections::vote))
+        .route("/public/surveys/{token}", get(surveys::show).post(surveys::submit))
         .merge(open311::routes())
         .layer(axum::middleware::from_fn_with_state(state, gate::guard))
 }
