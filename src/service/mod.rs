@@ -10,6 +10,7 @@ pub mod escalation;
 pub mod evaluations;
 pub mod exchange;
 pub mod grids;
+pub mod indicators;
 pub mod interviews;
 pub mod kpi;
 pub mod materials;

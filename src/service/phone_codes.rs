@@ -16,7 +16,8 @@ pub fn key(phone: &str) -> String {
 
 /// The 11-digit mobile number typed, or the field error.
 pub fn mobile(phone: &str) -> AppResult<String> {
-    crate::domain::citizen::mobile(phone).ok_or_else(|| AppError::field("phone", Code::InvalidPhone, "请输入11位手机号"))
+    crate::domain::citizen::mobile(phone)
+        .ok_or_else(|| AppError::field("phone", Code::InvalidPhone, "请输入11位手机号"))
 }
 
 /// Texts a code to the phone; `purpose` completes "【创城通】您正在…，验证码…".
@@ -60,7 +61,10 @@ pub async fn verify(db: &Db, phone: &str, code: &str) -> AppResult<String> {
         return Err(wrong());
     }
     if self::key(&format!("{key}:{}", code.trim())) != code_hash {
-        sqlx::query("UPDATE vote_codes SET attempts = attempts + 1 WHERE phone_hash = $1").bind(&key).execute(&db.pool).await?;
+        sqlx::query("UPDATE vote_codes SET attempts = attempts + 1 WHERE phone_hash = $1")
+            .bind(&key)
+            .execute(&db.pool)
+            .await?;
         return Err(wrong());
     }
     Ok(key)

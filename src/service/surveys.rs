@@ -9,7 +9,9 @@ use super::Ctx;
 use super::access::require_admin;
 use crate::domain::audit::{ObjectType, Verb};
 use crate::domain::code::Code;
-use crate::domain::evaluation::{self as rules, Answers, Metric, Question, QuestionKind, Rate, Skip, SurveyKind, SurveyState};
+use crate::domain::evaluation::{
+    self as rules, Answers, Metric, Question, QuestionKind, Rate, Skip, SurveyKind, SurveyState,
+};
 use crate::domain::ids::new_id;
 use crate::domain::role::Role;
 use crate::domain::time::now_ms;
@@ -70,11 +72,15 @@ fn may_analyse(role: Role) -> bool {
 }
 
 pub async fn list(ctx: &Ctx<'_>) -> AppResult<Vec<Survey>> {
-    let all: Vec<Survey> = sqlx::query_as(&format!("SELECT {SCOLS} FROM surveys ORDER BY created_at DESC")).fetch_all(&ctx.db.pool).await?;
+    let all: Vec<Survey> = sqlx::query_as(&format!("SELECT {SCOLS} FROM surveys ORDER BY created_at DESC"))
+        .fetch_all(&ctx.db.pool)
+        .await?;
     let role = ctx.user.role;
     Ok(all
         .into_iter()
-        .filter(|s| role == Role::Admin || (s.state != SurveyState::Draft && (may_analyse(role) || may_answer(role, s.kind))))
+        .filter(|s| {
+            role == Role::Admin || (s.state != SurveyState::Draft && (may_analyse(role) || may_answer(role, s.kind)))
+        })
         .collect())
 }
 
@@ -89,10 +95,11 @@ pub async fn visible(ctx: &Ctx<'_>, id: &str) -> AppResult<Survey> {
 }
 
 pub async fn by_token(db: &Db, token: &str) -> AppResult<Survey> {
-    let s: Option<Survey> = sqlx::query_as(&format!("SELECT {SCOLS} FROM surveys WHERE token = $1 AND kind = 'resident'"))
-        .bind(token)
-        .fetch_optional(&db.pool)
-        .await?;
+    let s: Option<Survey> =
+        sqlx::query_as(&format!("SELECT {SCOLS} FROM surveys WHERE token = $1 AND kind = 'resident'"))
+            .bind(token)
+            .fetch_optional(&db.pool)
+            .await?;
     s.filter(|s| s.state != SurveyState::Draft).ok_or(AppError::NotFound)
 }
 
@@ -106,7 +113,15 @@ pub struct SurveyInput {
     pub intro: String,
 }
 
-fn q(id: &str, kind: QuestionKind, title: &str, options: &[&str], metric: Metric, positive: &[usize], skips: Vec<Skip>) -> Question {
+fn q(
+    id: &str,
+    kind: QuestionKind,
+    title: &str,
+    options: &[&str],
+    metric: Metric,
+    positive: &[usize],
+    skips: Vec<Skip>,
+) -> Question {
     Question {
         id: id.into(),
         kind,
@@ -125,8 +140,24 @@ fn q(id: &str, kind: QuestionKind, title: &str, options: &[&str], metric: Metric
 pub fn resident_template() -> Vec<Question> {
     let to = |option: usize, to: &str| Skip { option, to: to.into() };
     vec![
-        q("q1", QuestionKind::Single, "您是否知道本市正在创建全国文明城市？", &["知道", "不知道"], Metric::Awareness, &[1], vec![]),
-        q("q2", QuestionKind::Single, "您是否支持创建全国文明城市？", &["支持", "比较支持", "不支持", "说不清"], Metric::Support, &[1, 2], vec![]),
+        q(
+            "q1",
+            QuestionKind::Single,
+            "您是否知道本市正在创建全国文明城市？",
+            &["知道", "不知道"],
+            Metric::Awareness,
+            &[1],
+            vec![],
+        ),
+        q(
+            "q2",
+            QuestionKind::Single,
+            "您是否支持创建全国文明城市？",
+            &["支持", "比较支持", "不支持", "说不清"],
+            Metric::Support,
+            &[1, 2],
+            vec![],
+        ),
         q(
             "q3",
             QuestionKind::Single,
@@ -215,7 +246,9 @@ fn numbers(text: &str) -> Result<Vec<usize>, String> {
 fn parse_skips(text: &str) -> Result<Vec<Skip>, String> {
     let mut out = Vec::new();
     for part in text.split([',', '，', ';', '；', '\n']).map(str::trim).filter(|s| !s.is_empty()) {
-        let (o, t) = part.split_once(['→', '>', '=']).ok_or_else(|| format!("跳题规则“{part}”应写成“选项序号→题号”，如“2→q4”"))?;
+        let (o, t) = part
+            .split_once(['→', '>', '='])
+            .ok_or_else(|| format!("跳题规则“{part}”应写成“选项序号→题号”，如“2→q4”"))?;
         let option = o.trim().parse().map_err(|_| format!("跳题规则“{part}”的选项序号应为数字"))?;
         let t = t.trim().trim_start_matches('第').trim_end_matches('题');
         let to = match t {
@@ -238,7 +271,12 @@ async fn draft(ctx: &Ctx<'_>, id: &str) -> AppResult<Survey> {
     Ok(s)
 }
 
-async fn save_questions(ctx: &Ctx<'_>, old: &Survey, questions: Vec<Question>, version: Option<i64>) -> AppResult<Survey> {
+async fn save_questions(
+    ctx: &Ctx<'_>,
+    old: &Survey,
+    questions: Vec<Question>,
+    version: Option<i64>,
+) -> AppResult<Survey> {
     let mut new = Survey {
         questions: serde_json::to_string(&questions).map_err(|e| AppError::Internal(e.into()))?,
         updated_at: now_ms(),
@@ -257,17 +295,18 @@ pub async fn add_question(ctx: &Ctx<'_>, id: &str, input: QuestionInput) -> AppR
     if kind.is_none() {
         e.add("kind", Code::InvalidKind, "请选择题型");
     }
-    let options: Vec<String> =
-        input.options.lines().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect();
+    let options: Vec<String> = input.options.lines().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect();
     if options.iter().any(|o| o.chars().count() > 100) {
         e.add("options", Code::TooLong, "每个选项100字以内");
     }
     let metric = Metric::parse(input.metric.trim()).unwrap_or(Metric::None);
-    let positive = numbers(&input.positive).map_err(|m| e.add("positive", Code::InvalidQuestion, m)).unwrap_or_default();
+    let positive =
+        numbers(&input.positive).map_err(|m| e.add("positive", Code::InvalidQuestion, m)).unwrap_or_default();
     let skips = parse_skips(&input.skips).map_err(|m| e.add("skips", Code::InvalidQuestion, m)).unwrap_or_default();
     let (Some(kind), true) = (kind, e.is_empty()) else { return Err(AppError::Validation(e)) };
     let mut questions = s.parsed();
-    let next = questions.iter().filter_map(|q| q.id.trim_start_matches('q').parse::<usize>().ok()).max().unwrap_or(0) + 1;
+    let next =
+        questions.iter().filter_map(|q| q.id.trim_start_matches('q').parse::<usize>().ok()).max().unwrap_or(0) + 1;
     let choice = matches!(kind, QuestionKind::Single | QuestionKind::Multi);
     questions.push(Question {
         id: format!("q{next}"),
@@ -290,7 +329,11 @@ pub async fn add_question(ctx: &Ctx<'_>, id: &str, input: QuestionInput) -> AppR
         return Err(AppError::field("options", Code::InvalidQuestion, m));
     }
     if let Some(bad) = last.skips.iter().find(|s| s.option == 0 || s.option > last.options.len()) {
-        return Err(AppError::field("skips", Code::InvalidQuestion, format!("跳题规则引用了不存在的选项{}", bad.option)));
+        return Err(AppError::field(
+            "skips",
+            Code::InvalidQuestion,
+            format!("跳题规则引用了不存在的选项{}", bad.option),
+        ));
     }
     save_questions(ctx, &s, questions, input.version).await
 }
@@ -393,14 +436,26 @@ async fn community(db: &Db, id: &str) -> AppResult<String> {
 
 /// A resident's own answer through the public link: the phone proved by its code, one answer
 /// per phone.
-pub async fn answer_public(db: &Db, token: &str, (phone, code, community_id): (&str, &str, &str), answers: Answers) -> AppResult<()> {
+pub async fn answer_public(
+    db: &Db,
+    token: &str,
+    (phone, code, community_id): (&str, &str, &str),
+    answers: Answers,
+) -> AppResult<()> {
     let s = by_token(db, token).await?;
     if s.state != SurveyState::Open {
         return Err(Code::SurveyClosed.into());
     }
     let community = community(db, community_id).await?;
     let key = super::phone_codes::verify(db, phone, code).await?;
-    let r = Response { respondent: format!("p:{key}"), community_id: Some(community), unit_id: None, via: "link", surveyor_id: None, answers };
+    let r = Response {
+        respondent: format!("p:{key}"),
+        community_id: Some(community),
+        unit_id: None,
+        via: "link",
+        surveyor_id: None,
+        answers,
+    };
     record(db, &s, r).await
 }
 
@@ -414,7 +469,12 @@ pub async fn send_code(db: &Db, token: &str, phone: &str) -> AppResult<()> {
 
 /// Staff enter a response: a surveyor at the door (the household's phone, or its address when
 /// there is none, is the respondent), or a unit answering a thematic survey for itself.
-pub async fn answer_staff(ctx: &Ctx<'_>, id: &str, (household, community_id): (&str, &str), answers: Answers) -> AppResult<()> {
+pub async fn answer_staff(
+    ctx: &Ctx<'_>,
+    id: &str,
+    (household, community_id): (&str, &str),
+    answers: Answers,
+) -> AppResult<()> {
     let s = visible(ctx, id).await?;
     if !may_answer(ctx.user.role, s.kind) {
         return Err(AppError::Forbidden);
@@ -429,13 +489,33 @@ pub async fn answer_staff(ctx: &Ctx<'_>, id: &str, (household, community_id): (&
                 None if household.chars().count() >= 4 && household.chars().count() <= 100 => {
                     format!("d:{}", super::phone_codes::key(&format!("{community}:{household}")))
                 }
-                None => return Err(AppError::field("household", Code::Required, "请填写受访者手机号或门牌地址（每户一份）")),
+                None => {
+                    return Err(AppError::field(
+                        "household",
+                        Code::Required,
+                        "请填写受访者手机号或门牌地址（每户一份）",
+                    ));
+                }
             };
-            Response { respondent, community_id: Some(community), unit_id: None, via: "door", surveyor_id: surveyor, answers }
+            Response {
+                respondent,
+                community_id: Some(community),
+                unit_id: None,
+                via: "door",
+                surveyor_id: surveyor,
+                answers,
+            }
         }
         SurveyKind::Thematic => {
             let unit = ctx.user.unit_id.clone().ok_or(AppError::Forbidden)?;
-            Response { respondent: format!("u:{unit}"), community_id: None, unit_id: Some(unit), via: "unit", surveyor_id: surveyor, answers }
+            Response {
+                respondent: format!("u:{unit}"),
+                community_id: None,
+                unit_id: Some(unit),
+                via: "unit",
+                surveyor_id: surveyor,
+                answers,
+            }
         }
     };
     record(ctx.db, &s, r).await
@@ -496,7 +576,9 @@ pub async fn analyse(ctx: &Ctx<'_>, id: &str) -> AppResult<Analysis> {
     .await?;
     let responses: Vec<(String, String, Answers)> = rows
         .into_iter()
-        .map(|(via, group, a)| (via, group.unwrap_or_else(|| "未填写".into()), serde_json::from_str(&a).unwrap_or_default()))
+        .map(|(via, group, a)| {
+            (via, group.unwrap_or_else(|| "未填写".into()), serde_json::from_str(&a).unwrap_or_default())
+        })
         .collect();
     let questions = s.parsed();
     let mut by_via: BTreeMap<String, i64> = BTreeMap::new();
@@ -525,7 +607,8 @@ pub async fn analyse(ctx: &Ctx<'_>, id: &str) -> AppResult<Analysis> {
         r
     };
     let has = |m: Metric| questions.iter().any(|q| q.metric == m);
-    let rates: Vec<(Metric, Rate)> = METRICS.iter().filter(|m| has(**m)).map(|m| (*m, metric_rate(*m, &|_| true))).collect();
+    let rates: Vec<(Metric, Rate)> =
+        METRICS.iter().filter(|m| has(**m)).map(|m| (*m, metric_rate(*m, &|_| true))).collect();
     let mut groups: Vec<String> = responses.iter().map(|r| r.1.clone()).collect();
     groups.sort();
     groups.dedup();
@@ -544,20 +627,36 @@ pub async fn analyse(ctx: &Ctx<'_>, id: &str) -> AppResult<Analysis> {
     let stats = questions
         .iter()
         .map(|q| {
-            let answered: Vec<&(String, String, Answers)> = responses.iter().filter(|r| r.2.contains_key(&q.id)).collect();
+            let answered: Vec<&(String, String, Answers)> =
+                responses.iter().filter(|r| r.2.contains_key(&q.id)).collect();
             let n = answered.len() as i64;
-            let count = |rs: &[&(String, String, Answers)], o: usize| rs.iter().filter(|r| chosen(&r.2, &q.id).contains(&o)).count() as i64;
-            let values = |rs: &[&(String, String, Answers)]| -> Vec<f64> {
-                rs.iter().filter_map(|r| r.2.get(&q.id).and_then(|v| v.first()).and_then(|x| x.parse::<f64>().ok())).collect()
+            let count = |rs: &[&(String, String, Answers)], o: usize| {
+                rs.iter().filter(|r| chosen(&r.2, &q.id).contains(&o)).count() as i64
             };
-            let mean = |v: &[f64]| (!v.is_empty()).then(|| (v.iter().sum::<f64>() / v.len() as f64 * 100.0).round() / 100.0);
+            let values = |rs: &[&(String, String, Answers)]| -> Vec<f64> {
+                rs.iter()
+                    .filter_map(|r| r.2.get(&q.id).and_then(|v| v.first()).and_then(|x| x.parse::<f64>().ok()))
+                    .collect()
+            };
+            let mean =
+                |v: &[f64]| (!v.is_empty()).then(|| (v.iter().sum::<f64>() / v.len() as f64 * 100.0).round() / 100.0);
             let (options, m, sum) = match q.kind {
-                QuestionKind::Single | QuestionKind::Multi => {
-                    (q.options.iter().enumerate().map(|(i, o)| (o.clone(), count(&answered, i + 1), pct(count(&answered, i + 1), n))).collect(), None, None)
-                }
+                QuestionKind::Single | QuestionKind::Multi => (
+                    q.options
+                        .iter()
+                        .enumerate()
+                        .map(|(i, o)| (o.clone(), count(&answered, i + 1), pct(count(&answered, i + 1), n)))
+                        .collect(),
+                    None,
+                    None,
+                ),
                 QuestionKind::Scale => {
                     let v = values(&answered);
-                    ((1..=5).map(|i| (format!("{i}分"), count(&answered, i), pct(count(&answered, i), n))).collect(), mean(&v), None)
+                    (
+                        (1..=5).map(|i| (format!("{i}分"), count(&answered, i), pct(count(&answered, i), n))).collect(),
+                        mean(&v),
+                        None,
+                    )
                 }
                 QuestionKind::Number => {
                     let v = values(&answered);
@@ -566,7 +665,12 @@ pub async fn analyse(ctx: &Ctx<'_>, id: &str) -> AppResult<Analysis> {
                 QuestionKind::Text => (Vec::new(), None, None),
             };
             let texts = if q.kind == QuestionKind::Text {
-                answered.iter().rev().take(200).filter_map(|r| r.2.get(&q.id).and_then(|v| v.first()).cloned()).collect()
+                answered
+                    .iter()
+                    .rev()
+                    .take(200)
+                    .filter_map(|r| r.2.get(&q.id).and_then(|v| v.first()).cloned())
+                    .collect()
             } else {
                 Vec::new()
             };
@@ -576,7 +680,8 @@ pub async fn analyse(ctx: &Ctx<'_>, id: &str) -> AppResult<Analysis> {
                 groups
                     .iter()
                     .map(|g| {
-                        let sub: Vec<&(String, String, Answers)> = answered.iter().copied().filter(|r| &r.1 == g).collect();
+                        let sub: Vec<&(String, String, Answers)> =
+                            answered.iter().copied().filter(|r| &r.1 == g).collect();
                         let k = sub.len() as i64;
                         let cells = match q.kind {
                             QuestionKind::Single | QuestionKind::Multi => {
@@ -632,14 +737,24 @@ pub fn docx(a: &Analysis) -> AppResult<Vec<u8>> {
     if !a.rates_by_area.is_empty() {
         let mut head = vec!["社区", "问卷数"];
         head.extend(a.rates.iter().map(|(m, _)| m.label()));
-        let rows = a.rates_by_area.iter().map(|(g, k, cells)| [vec![g.clone(), k.to_string()], cells.clone()].concat()).collect();
+        let rows = a
+            .rates_by_area
+            .iter()
+            .map(|(g, k, cells)| [vec![g.clone(), k.to_string()], cells.clone()].concat())
+            .collect();
         doc = doc.add_paragraph(heading("各社区知晓率、支持率、满意度")).add_table(letter.table(&head, rows));
     }
     doc = doc.add_paragraph(heading("逐题统计"));
     for (i, st) in a.questions.iter().enumerate() {
-        doc = doc.add_paragraph(docx_rs::Paragraph::new().add_run(letter.text(&format!("{}. {}（{}，回答{}人）", i + 1, st.q.title, st.q.kind.label(), st.answered), 28)));
+        doc = doc.add_paragraph(docx_rs::Paragraph::new().add_run(
+            letter.text(&format!("{}. {}（{}，回答{}人）", i + 1, st.q.title, st.q.kind.label(), st.answered), 28),
+        ));
         if !st.options.is_empty() {
-            let rows = st.options.iter().map(|(o, c, p)| vec![o.clone(), c.to_string(), format!("{p:.1}%"), bar(*p)]).collect();
+            let rows = st
+                .options
+                .iter()
+                .map(|(o, c, p)| vec![o.clone(), c.to_string(), format!("{p:.1}%"), bar(*p)])
+                .collect();
             doc = doc.add_table(letter.table(&["选项", "人数", "比例", "图示"], rows));
         }
         if let Some(m) = st.mean {
@@ -655,7 +770,8 @@ pub fn docx(a: &Analysis) -> AppResult<Vec<u8>> {
                 QuestionKind::Single | QuestionKind::Multi => head.extend(st.q.options.iter().map(String::as_str)),
                 _ => head.push("平均值"),
             }
-            let rows = st.cross.iter().map(|(g, k, cells)| [vec![g.clone(), k.to_string()], cells.clone()].concat()).collect();
+            let rows =
+                st.cross.iter().map(|(g, k, cells)| [vec![g.clone(), k.to_string()], cells.clone()].concat()).collect();
             doc = doc.add_table(letter.table(&head, rows));
         }
         for t in st.texts.iter().take(20) {
@@ -691,7 +807,11 @@ pub async fn response_rows(ctx: &Ctx<'_>, s: &Survey) -> AppResult<(Vec<String>,
             for q in &questions {
                 let v = a.get(&q.id).cloned().unwrap_or_default();
                 row.push(if q.choice() {
-                    v.iter().filter_map(|x| x.parse::<usize>().ok()).filter_map(|o| q.options.get(o - 1).cloned()).collect::<Vec<_>>().join("、")
+                    v.iter()
+                        .filter_map(|x| x.parse::<usize>().ok())
+                        .filter_map(|o| q.options.get(o - 1).cloned())
+                        .collect::<Vec<_>>()
+                        .join("、")
                 } else {
                     v.join("")
                 });

@@ -19,6 +19,7 @@ mod evidence;
 mod exchange;
 mod forms;
 mod hostile;
+mod indicators;
 mod kpi;
 mod ledger;
 mod materials;

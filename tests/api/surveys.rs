@@ -37,28 +37,39 @@ fn answers(i: usize) -> Vec<(&'static str, String)> {
 
 both!(a_resident_survey_of_500_reports_its_rates_by_community, |app: TestApp| async move {
     let office = app.login("admin").await;
-    let (status, _, to) = office.post("/surveys", &[("name", "2026年市民文明城市创建满意度调查"), ("kind", "resident")]).await;
+    let (status, _, to) =
+        office.post("/surveys", &[("name", "2026年市民文明城市创建满意度调查"), ("kind", "resident")]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let id = survey_id(to);
     // The builder: a one-option choice is refused, a scale question is added, q5 is removed.
     let (_, html) = office.get(&format!("/surveys/{id}")).await;
     let (status, html, _) = office
-        .post(&format!("/surveys/{id}/questions"), &[("title", "只有一个选项"), ("kind", "single"), ("options", "唯一"), ("version", &version(&html))])
+        .post(
+            &format!("/surveys/{id}/questions"),
+            &[("title", "只有一个选项"), ("kind", "single"), ("options", "唯一"), ("version", &version(&html))],
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("应有2至20个选项"));
     let (status, _, _) = office
-        .post(&format!("/surveys/{id}/questions"), &[("title", "您对小区环境打几分？"), ("kind", "scale"), ("required", "1"), ("version", &version(&html))])
+        .post(
+            &format!("/surveys/{id}/questions"),
+            &[("title", "您对小区环境打几分？"), ("kind", "scale"), ("required", "1"), ("version", &version(&html))],
+        )
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (_, html) = office.get(&format!("/surveys/{id}")).await;
     assert!(html.contains("编号q6") && html.contains("选1→跳至q5；选2→跳至q5"));
     let (status, _, _) = office
-        .post(&format!("/surveys/{id}/questions"), &[("title", "多余的题"), ("kind", "text"), ("version", &version(&html))])
+        .post(
+            &format!("/surveys/{id}/questions"),
+            &[("title", "多余的题"), ("kind", "text"), ("version", &version(&html))],
+        )
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (_, html) = office.get(&format!("/surveys/{id}")).await;
-    let (status, _, _) = office.post(&format!("/surveys/{id}/questions/q7/delete"), &[("version", &version(&html))]).await;
+    let (status, _, _) =
+        office.post(&format!("/surveys/{id}/questions/q7/delete"), &[("version", &version(&html))]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (_, html) = office.get(&format!("/surveys/{id}")).await;
     assert!(!html.contains("多余的题"));
@@ -67,7 +78,10 @@ both!(a_resident_survey_of_500_reports_its_rates_by_community, |app: TestApp| as
     let token = app.id_of(&format!("SELECT token FROM surveys WHERE id = '{id}'")).await;
 
     let communities: Vec<(String, String)> =
-        sqlx::query_as("SELECT id, name FROM org_nodes WHERE level = 'community' ORDER BY code LIMIT 3").fetch_all(&app.db.pool).await.unwrap();
+        sqlx::query_as("SELECT id, name FROM org_nodes WHERE level = 'community' ORDER BY code LIMIT 3")
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
     let mut expected: BTreeMap<String, [(u32, u32); 3]> = BTreeMap::new();
     let mut tally = |i: usize| {
         let e = expected.entry(communities[i % 3].1.clone()).or_default();
@@ -85,11 +99,14 @@ both!(a_resident_survey_of_500_reports_its_rates_by_community, |app: TestApp| as
     assert_eq!(status, StatusCode::OK);
     let csrf = crate::helpers::extract_csrf(&html).unwrap();
     let phone = "13912345678";
-    let mut fields: Vec<(&str, String)> = vec![("_csrf", csrf.clone()), ("community_id", communities[0].0.clone()), ("phone", phone.into())];
+    let mut fields: Vec<(&str, String)> =
+        vec![("_csrf", csrf.clone()), ("community_id", communities[0].0.clone()), ("phone", phone.into())];
     fields.extend(answers(0));
     let mut with = fields.clone();
     with.push(("step", "code".into()));
-    let (status, html, _) = public.post_raw(&format!("/public/surveys/{token}"), &with.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).await;
+    let (status, html, _) = public
+        .post_raw(&format!("/public/surveys/{token}"), &with.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>())
+        .await;
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(html.contains("验证码已发送") && html.contains("value=\"1\" checked"), "what was chosen is kept");
     let sms = app.id_of(&format!("SELECT body FROM sms_outbox WHERE phone = '{phone}'")).await;
@@ -100,7 +117,14 @@ both!(a_resident_survey_of_500_reports_its_rates_by_community, |app: TestApp| as
     let post = |w: Vec<(&'static str, String)>| {
         let public = &public;
         let token = token.clone();
-        async move { public.post_raw(&format!("/public/surveys/{token}"), &w.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).await }
+        async move {
+            public
+                .post_raw(
+                    &format!("/public/surveys/{token}"),
+                    &w.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>(),
+                )
+                .await
+        }
     };
     let (status, _, to) = post(with.clone()).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{to:?}");
@@ -115,19 +139,25 @@ both!(a_resident_survey_of_500_reports_its_rates_by_community, |app: TestApp| as
         let household = format!("幸福小区{}号楼{}室", i / 10, i % 10 + 101);
         let mut f: Vec<(&str, String)> = vec![("community_id", communities[i % 3].0.clone()), ("household", household)];
         f.extend(answers(i));
-        let (status, body, _) = ev.post(&format!("/surveys/{id}/respond"), &f.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).await;
+        let (status, body, _) = ev
+            .post(&format!("/surveys/{id}/respond"), &f.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>())
+            .await;
         assert_eq!(status, StatusCode::SEE_OTHER, "response {i}: {body}");
         tally(i);
     }
     // The dissatisfied must say why; a household is counted once.
-    let mut f: Vec<(&str, String)> = vec![("community_id", communities[0].0.clone()), ("household", "和平里1号".to_string())];
+    let mut f: Vec<(&str, String)> =
+        vec![("community_id", communities[0].0.clone()), ("household", "和平里1号".to_string())];
     f.extend(answers(2).into_iter().filter(|(k, _)| *k != "a_q4"));
-    let (status, html, _) = ev.post(&format!("/surveys/{id}/respond"), &f.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).await;
+    let (status, html, _) =
+        ev.post(&format!("/surveys/{id}/respond"), &f.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("请回答“您不满意的主要方面（可多选）”"));
-    let mut f: Vec<(&str, String)> = vec![("community_id", communities[1].0.clone()), ("household", "幸福小区0号楼102室".to_string())];
+    let mut f: Vec<(&str, String)> =
+        vec![("community_id", communities[1].0.clone()), ("household", "幸福小区0号楼102室".to_string())];
     f.extend(answers(1));
-    let (status, _, _) = ev.post(&format!("/surveys/{id}/respond"), &f.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).await;
+    let (status, _, _) =
+        ev.post(&format!("/surveys/{id}/respond"), &f.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).await;
     assert_eq!(status, StatusCode::CONFLICT, "the same household twice");
     assert_eq!(app.scalar(&format!("SELECT COUNT(*) FROM survey_responses WHERE survey_id = '{id}'")).await, 500);
 
@@ -141,7 +171,8 @@ both!(a_resident_survey_of_500_reports_its_rates_by_community, |app: TestApp| as
     let text = crate::notices::docx_text(&docx);
     assert!(text.contains("共收回有效问卷500份"), "{text}");
     for (name, rates) in &expected {
-        let cells: Vec<String> = rates.iter().map(|(p, n)| format!("{:.1}%", (*p as f64 * 1000.0 / *n as f64).round() / 10.0)).collect();
+        let cells: Vec<String> =
+            rates.iter().map(|(p, n)| format!("{:.1}%", (*p as f64 * 1000.0 / *n as f64).round() / 10.0)).collect();
         let row = format!("{name}{}{}", rates[0].1, cells.join(""));
         assert!(text.contains(&row), "{row} in the report");
     }
@@ -155,7 +186,10 @@ both!(a_thematic_survey_is_answered_once_per_unit, |app: TestApp| async move {
     let id = survey_id(to);
     let (_, html) = office.get(&format!("/surveys/{id}")).await;
     let (status, _, _) = office
-        .post(&format!("/surveys/{id}/questions"), &[("title", "志愿服务队人数"), ("kind", "number"), ("required", "1"), ("version", &version(&html))])
+        .post(
+            &format!("/surveys/{id}/questions"),
+            &[("title", "志愿服务队人数"), ("kind", "number"), ("required", "1"), ("version", &version(&html))],
+        )
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     office.post(&format!("/surveys/{id}/open"), &[]).await;
@@ -170,5 +204,9 @@ both!(a_thematic_survey_is_answered_once_per_unit, |app: TestApp| async move {
     let (_, html) = office.get(&format!("/surveys/{id}/analysis")).await;
     assert!(html.contains("合计 <b>20</b>") && html.contains("平均值 <b>10</b>"), "summed over the units");
     let ev = app.login("evaluator").await;
-    assert_eq!(ev.post(&format!("/surveys/{id}/respond"), &[("a_q1", "8")]).await.0, StatusCode::FORBIDDEN, "units answer thematic surveys");
+    assert_eq!(
+        ev.post(&format!("/surveys/{id}/respond"), &[("a_q1", "8")]).await.0,
+        StatusCode::FORBIDDEN,
+        "units answer thematic surveys"
+    );
 });

@@ -7,6 +7,7 @@ mod evaluations;
 mod exchange;
 mod grids;
 mod home;
+mod indicators;
 pub mod kpi;
 mod levels;
 mod login;
@@ -71,6 +72,8 @@ fn evaluation_routes() -> Router<AppState> {
             get(exchange::eval_system_form).merge(limits::import(post(exchange::eval_system_import))),
         )
         .route("/indicators/{id}/publish", post(evaluations::system_publish))
+        .route("/indicators/city", get(indicators::city).post(indicators::enter))
+        .route("/indicators/city/region", post(indicators::region))
         .route("/materials", get(materials::list).post(materials::create))
         .route("/materials/tasks/{id}", get(materials::task).merge(limits::materials(post(materials::submit))))
         .route("/materials/tasks/{id}/review", post(materials::review))

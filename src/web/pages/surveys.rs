@@ -38,7 +38,14 @@ async fn list_page(page: &PageUser, f: SurveyInput, errors: FieldErrors) -> Page
             .await?;
         surveys.push((s, n));
     }
-    Ok(ListPage { l: Layout::new(&page.user, "surveys", "问卷调查"), surveys, admin: page.user.role == Role::Admin, f, errors, kinds: SurveyKind::ALL })
+    Ok(ListPage {
+        l: Layout::new(&page.user, "surveys", "问卷调查"),
+        surveys,
+        admin: page.user.role == Role::Admin,
+        f,
+        errors,
+        kinds: SurveyKind::ALL,
+    })
 }
 
 pub async fn list(page: PageUser) -> PageResult<ListPage> {
@@ -47,7 +54,12 @@ pub async fn list(page: PageUser) -> PageResult<ListPage> {
 
 pub async fn create(CsrfForm { page, form }: CsrfForm<SurveyInput>) -> PageResult<Response> {
     let saved = svc::create(&page.ctx(), form.clone()).await;
-    crate::web::pages::posted(saved, |s| format!("/surveys/{}?ok=created", s.id), async |e| list_page(&page, form, e).await).await
+    crate::web::pages::posted(
+        saved,
+        |s| format!("/surveys/{}?ok=created", s.id),
+        async |e| list_page(&page, form, e).await,
+    )
+    .await
 }
 
 #[derive(Template, WebTemplate)]
@@ -68,11 +80,20 @@ pub struct ShowPage {
     metrics: [Metric; 4],
 }
 
-async fn show_page(page: &PageUser, headers: &HeaderMap, id: &str, qf: QuestionInput, errors: FieldErrors, ok: Option<&str>) -> PageResult<ShowPage> {
+async fn show_page(
+    page: &PageUser,
+    headers: &HeaderMap,
+    id: &str,
+    qf: QuestionInput,
+    errors: FieldErrors,
+    ok: Option<&str>,
+) -> PageResult<ShowPage> {
     let ctx = page.ctx();
     let s = svc::visible(&ctx, id).await?;
-    let responses: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM survey_responses WHERE survey_id = $1").bind(&s.id).fetch_one(&ctx.db.pool).await?;
+    let responses: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM survey_responses WHERE survey_id = $1")
+        .bind(&s.id)
+        .fetch_one(&ctx.db.pool)
+        .await?;
     let role = page.user.role;
     let (link, qr) = if s.kind == SurveyKind::Resident && s.state.as_str() == "open" && role != Role::UnitUser {
         let link = format!("{}/public/surveys/{}", crate::web::public::base_url(&page.state, headers), s.token);
@@ -104,11 +125,20 @@ pub async fn show(
     Path(id): Path<String>,
     crate::web::query::Query(flash): crate::web::query::Query<crate::web::list::Flash>,
 ) -> PageResult<ShowPage> {
-    let qf = QuestionInput { kind: "single".into(), required: Some("1".into()), metric: "none".into(), ..Default::default() };
+    let qf = QuestionInput {
+        kind: "single".into(),
+        required: Some("1".into()),
+        metric: "none".into(),
+        ..Default::default()
+    };
     show_page(&page, &headers, &id, qf, FieldErrors::default(), flash.ok.as_deref()).await
 }
 
-pub async fn add_question(headers: HeaderMap, Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<QuestionInput>) -> PageResult<Response> {
+pub async fn add_question(
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    CsrfForm { page, form }: CsrfForm<QuestionInput>,
+) -> PageResult<Response> {
     match svc::add_question(&page.ctx(), &id, form.clone()).await {
         Ok(_) => Ok(Redirect::to(&format!("/surveys/{id}?ok=saved#add-question")).into_response()),
         Err(e @ (AppError::Validation(_) | AppError::Refused(..))) => {
@@ -126,7 +156,10 @@ pub struct VersionForm {
     version: Option<i64>,
 }
 
-pub async fn delete_question(Path((id, qid)): Path<(String, String)>, CsrfForm { page, form }: CsrfForm<VersionForm>) -> PageResult<Response> {
+pub async fn delete_question(
+    Path((id, qid)): Path<(String, String)>,
+    CsrfForm { page, form }: CsrfForm<VersionForm>,
+) -> PageResult<Response> {
     svc::delete_question(&page.ctx(), &id, &qid, form.version).await?;
     Ok(Redirect::to(&format!("/surveys/{id}?ok=deleted")).into_response())
 }
@@ -188,10 +221,18 @@ pub async fn communities(db: &crate::store::Db) -> Result<Vec<Opt>, sqlx::Error>
     )
     .fetch_all(&db.pool)
     .await?;
-    Ok(rows.into_iter().map(|(id, c, s)| Opt::new(id, format!("{}{}", s.map(|s| format!("{s} · ")).unwrap_or_default(), c))).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(id, c, s)| Opt::new(id, format!("{}{}", s.map(|s| format!("{s} · ")).unwrap_or_default(), c)))
+        .collect())
 }
 
-async fn respond_page(page: &PageUser, id: &str, (community, household, answers): (String, String, Answers), errors: FieldErrors) -> PageResult<RespondPage> {
+async fn respond_page(
+    page: &PageUser,
+    id: &str,
+    (community, household, answers): (String, String, Answers),
+    errors: FieldErrors,
+) -> PageResult<RespondPage> {
     let ctx = page.ctx();
     let s = svc::visible(&ctx, id).await?;
     if !svc::may_answer(page.user.role, s.kind) {
@@ -214,7 +255,10 @@ pub async fn respond_form(page: PageUser, Path(id): Path<String>) -> PageResult<
     respond_page(&page, &id, (String::new(), String::new(), Answers::new()), FieldErrors::default()).await
 }
 
-pub async fn respond(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<Vec<(String, String)>>) -> PageResult<Response> {
+pub async fn respond(
+    Path(id): Path<String>,
+    CsrfForm { page, form }: CsrfForm<Vec<(String, String)>>,
+) -> PageResult<Response> {
     let field = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
     let (community, household) = (field("community_id"), field("household"));
     let answers = answers_of(&form);

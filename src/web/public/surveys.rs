@@ -84,13 +84,29 @@ async fn page(state: &AppState, headers: &HeaderMap, token: &str, t: Typed, done
     Ok(with_cookie(page, set))
 }
 
-pub async fn show(State(state): State<AppState>, headers: HeaderMap, Path(token): Path<String>, Query(f): Query<Flash>) -> PageResult<Response> {
+pub async fn show(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+    Query(f): Query<Flash>,
+) -> PageResult<Response> {
     let done = f.ok.as_deref() == Some("done");
-    let t = Typed { community: String::new(), phone: String::new(), answers: Answers::new(), errors: FieldErrors::default(), message: None };
+    let t = Typed {
+        community: String::new(),
+        phone: String::new(),
+        answers: Answers::new(),
+        errors: FieldErrors::default(),
+        message: None,
+    };
     page(&state, &headers, &token, t, done).await
 }
 
-pub async fn submit(State(state): State<AppState>, headers: HeaderMap, Path(token): Path<String>, body: Bytes) -> PageResult<Response> {
+pub async fn submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+    body: Bytes,
+) -> PageResult<Response> {
     let form: Vec<(String, String)> = match parse_form(&body) {
         Ok(f) => f,
         Err(r) => return Ok(r),
@@ -102,7 +118,9 @@ pub async fn submit(State(state): State<AppState>, headers: HeaderMap, Path(toke
     let (community, phone) = (field("community_id"), field("phone"));
     let answers = answers_of(&form);
     let result = if field("step") == "code" {
-        svc::send_code(&state.db, &token, &phone).await.map(|_| Some("验证码已发送，请填入短信中的6位数字后提交".to_string()))
+        svc::send_code(&state.db, &token, &phone)
+            .await
+            .map(|_| Some("验证码已发送，请填入短信中的6位数字后提交".to_string()))
     } else {
         svc::answer_public(&state.db, &token, (&phone, &field("code"), &community), answers.clone()).await.map(|_| None)
     };

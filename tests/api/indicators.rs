@@ -1,0 +1,107 @@
+//! 城市指标: every threshold of seed 004 at its boundary, entered over HTTP and graded on the
+//! page (">" excludes the threshold, "≥" includes it), east and west; the weakest first; bad
+//! input refused; the source kept; audited.
+
+use crate::both;
+use crate::helpers::{Browser, TestApp};
+use reqwest::StatusCode;
+
+/// The grade shown for an indicator in a year.
+async fn grade(b: &Browser, code: &str, year: i64) -> String {
+    let (status, html) = b.get(&format!("/indicators/city?year={year}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let row = html.split(&format!("data-code=\"{code}\"")).nth(1).unwrap_or_else(|| panic!("{code} on the page"));
+    let cell = row.split("class=\"grade\">").nth(1).unwrap().split("</td>").next().unwrap();
+    cell.split('>').nth(1).unwrap_or(cell).split('<').next().unwrap().to_string()
+}
+
+async fn enter(b: &Browser, code: &str, year: i64, value: &str) {
+    let y = year.to_string();
+    let (status, html, _) =
+        b.post("/indicators/city", &[("code", code), ("year", &y), ("value", value), ("source", "统计公报")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{code} {value}: {html}");
+}
+
+// (indicator, value, grade) as the requirement text reads (east and central cities).
+const EAST: &[(&str, &str, &str)] = &[
+    ("green_space_rate", "31.01", "优秀"),
+    ("green_space_rate", "31", "良好"),
+    ("green_space_rate", "28.01", "良好"),
+    ("green_space_rate", "28", "达标"),
+    ("park_green_per_person", "8.01", "优秀"),
+    ("park_green_per_person", "8", "良好"),
+    ("park_green_per_person", "6", "达标"),
+    ("garbage_treatment_rate", "95.01", "优秀"),
+    ("garbage_treatment_rate", "95", "良好"),
+    ("garbage_treatment_rate", "90", "达标"),
+    ("air_good_days", "80", "优秀"),
+    ("air_good_days", "79.99", "良好"),
+    ("air_good_days", "70", "良好"),
+    ("air_good_days", "69.99", "达标（需完成省级下达的年度目标任务）"),
+    ("main_road_lamps_installed", "100", "达标"),
+    ("main_road_lamps_installed", "99.99", "未达标"),
+    ("main_road_lamps_lit", "99", "达标"),
+    ("main_road_lamps_lit", "98.99", "未达标"),
+    ("back_street_lamps_installed", "100", "达标"),
+    ("back_street_lamps_lit", "95", "达标"),
+    ("back_street_lamps_lit", "94.99", "未达标"),
+    ("sports_area_per_person", "1.08", "未达标"),
+    ("sports_area_per_person", "1.09", "达标"),
+    ("exercise_points_per_street", "5", "达标"),
+    ("exercise_points_per_street", "4", "未达标"),
+    ("moral_class_rate", "100", "合格"),
+    ("moral_class_rate", "80", "基本合格"),
+    ("moral_class_rate", "79.9", "不合格"),
+    ("water_good_rate", "70", "达标"),
+];
+
+both!(the_city_indicators_grade_every_boundary, |app: TestApp| async move {
+    let office = app.login("admin").await;
+    // Each case in its own year, so each is graded alone.
+    for (i, (code, value, _)) in EAST.iter().enumerate() {
+        enter(&office, code, 2001 + i as i64, value).await;
+    }
+    for (i, (code, value, expected)) in EAST.iter().enumerate() {
+        assert_eq!(grade(&office, code, 2001 + i as i64).await, *expected, "{code} = {value}");
+    }
+    // Western cities: green space > 21 / > 18.
+    let (status, _, _) = office.post("/indicators/city/region", &[("region", "west")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    for (year, value, expected) in [(2040, "21.01", "优秀"), (2041, "21", "良好"), (2042, "18", "达标")] {
+        enter(&office, "green_space_rate", year, value).await;
+        assert_eq!(grade(&office, "green_space_rate", year).await, expected, "west {value}");
+    }
+    assert!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE object_id = 'city_region'").await >= 1);
+
+    // A correction keeps one value per year, audited; the page puts the weakest first.
+    enter(&office, "main_road_lamps_lit", 2050, "99.5").await;
+    enter(&office, "main_road_lamps_lit", 2050, "97").await;
+    enter(&office, "garbage_treatment_rate", 2050, "97").await;
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM city_indicator_values WHERE year = 2050").await, 2);
+    assert!(
+        app.scalar("SELECT COUNT(*) FROM audit_log WHERE object_type = 'city_indicator' AND action = 'update'").await
+            >= 1
+    );
+    let (_, html) = office.get("/indicators/city?year=2050").await;
+    let at = |code: &str| html.find(&format!("data-code=\"{code}\"")).unwrap();
+    assert!(at("main_road_lamps_lit") < at("garbage_treatment_rate"), "the failing indicator first");
+
+    // Bad input is named; nothing saved.
+    let (status, html, _) = office
+        .post(
+            "/indicators/city",
+            &[("code", "green_space_rate"), ("year", "1800"), ("value", "一百二"), ("source", "")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    for m in ["年度应为2000至2100的整数", "数值应为不小于0的数字", "请填写数据来源"] {
+        assert!(html.contains(m), "{m}");
+    }
+    let (status, html, _) = office
+        .post("/indicators/city", &[("code", "air_good_days"), ("year", "2051"), ("value", "120"), ("source", "x")])
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("百分比不能超过100"));
+    let unit = app.login("unit").await;
+    assert_eq!(unit.get("/indicators/city").await.0, StatusCode::FORBIDDEN);
+});
