@@ -221,6 +221,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     "演示历史 / history: 近四周问题 {} 个，流动红旗 {} 面，已发布通报简报 {} 期；今日问题 {} 个，市民随手拍 {} 条，窗口好差评 {} 条",
                     h.problems, h.red_flags, h.notices, s.today, s.reports, s.ratings
                 );
+                let e = &s.evaluation;
+                println!(
+                    "测评迎检 / evaluation season: 模拟测评 {} 轮（已测评点位 {} 个），网上申报已上传 {} 项，问卷答卷 {} 份，城市指标两年数据",
+                    e.rounds, e.visits, e.materials, e.responses
+                );
             }
             let app = Application::with_db(config, db).await?;
             println!("{}", summary.describe(&format!("http://{}", app.local_addr())));

@@ -4,6 +4,7 @@
 //! Content is deterministic; `scale` adds copies of the district for load tests.
 
 pub mod citizen;
+pub mod evaluation;
 pub mod history;
 mod names;
 pub mod problems;

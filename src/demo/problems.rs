@@ -56,6 +56,8 @@ pub struct Seeded {
     pub reports: usize,
     /// 好差评 ratings at the window units
     pub ratings: usize,
+    /// The evaluation season: rounds, materials, surveys
+    pub evaluation: super::evaluation::Made,
 }
 
 pub async fn seed(db: &Db, storage: &Storage) -> AppResult<Seeded> {
@@ -129,7 +131,8 @@ pub async fn seed(db: &Db, storage: &Storage) -> AppResult<Seeded> {
     scoring(db).await?;
     let reports = super::citizen::seed(db, storage).await?;
     let ratings = super::windows::seed(db).await?;
-    Ok(Seeded { history, today: filed.len(), reports, ratings })
+    let evaluation = super::evaluation::seed(db, storage).await?;
+    Ok(Seeded { history, today: filed.len(), reports, ratings, evaluation })
 }
 
 /// Scoring activity for the demo: a commendation, a clean inspection at a bank branch, and this

@@ -570,9 +570,25 @@ pub struct Line {
     pub rate: Rate,
 }
 
+/// "主次干道6个、背街小巷5个" from a round's stored quotas.
+pub fn quota_text(quotas: &str, names: &HashMap<String, String>) -> String {
+    quotas
+        .split(',')
+        .filter_map(|q| q.split_once(':'))
+        .map(|(t, n)| format!("{}{n}个", names.get(t).map(String::as_str).unwrap_or(t)))
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
+pub async fn type_name_map(db: &Db) -> AppResult<HashMap<String, String>> {
+    Ok(crate::store::points::types(db).await?.into_iter().map(|t| (t.code, t.name)).collect())
+}
+
 /// A round as its page and report show it.
 #[derive(Debug, Clone, Serialize)]
 pub struct RoundView {
+    /// The draw's quotas by type name
+    pub quota_text: String,
     pub round: EvalRound,
     pub visits: Vec<VisitRow>,
     pub done: i64,
@@ -673,6 +689,7 @@ pub async fn view(ctx: &Ctx<'_>, id: &str) -> AppResult<RoundView> {
         None => None,
     };
     Ok(RoundView {
+        quota_text: quota_text(&round.quotas, &type_name_map(ctx.db).await?),
         done: done_visits.len() as i64,
         checks: done_visits.iter().map(|v| v.passed + v.failed).sum(),
         total,
@@ -969,16 +986,16 @@ pub fn summary(v: &RoundView) -> String {
         v.checks,
         v.total.text()
     );
-    if let (Some(first), Some(last)) = (v.by_unit.first(), v.by_unit.last()) {
-        if v.by_unit.len() >= 2 {
-            s.push_str(&format!(
-                "责任单位中第一名为{}（{}），末位为{}（{}）。",
-                first.name,
-                first.rate.text(),
-                last.name,
-                last.rate.text()
-            ));
-        }
+    if let (Some(first), Some(last)) = (v.by_unit.first(), v.by_unit.last())
+        && v.by_unit.len() >= 2
+    {
+        s.push_str(&format!(
+            "责任单位中第一名为{}（{}），末位为{}（{}）。",
+            first.name,
+            first.rate.text(),
+            last.name,
+            last.rate.text()
+        ));
     }
     if let Some((from, to, amount)) = &v.transfer {
         s.push_str(&format!("按规定，末位单位{from}向第一名{to}拨付{amount}元。"));

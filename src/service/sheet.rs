@@ -300,6 +300,28 @@ pub fn template(
     build().map_err(|e| AppError::Internal(anyhow::anyhow!("template: {e}")))
 }
 
+/// A one-sheet workbook of text cells under a bold header (an index inside an export).
+pub fn simple(name: &str, head: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>, AppError> {
+    let build = || -> Result<Vec<u8>, XlsxError> {
+        let mut wb = Workbook::new();
+        let bold = Format::new().set_bold();
+        let ws = wb.add_worksheet();
+        ws.set_name(name)?;
+        for (c, h) in head.iter().enumerate() {
+            ws.write_string_with_format(0, c as u16, *h, &bold)?;
+        }
+        for (r, row) in rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                ws.write_string(r as u32 + 1, c as u16, v)?;
+            }
+        }
+        ws.set_freeze_panes(1, 0)?;
+        ws.autofit();
+        wb.save_to_buffer()
+    };
+    build().map_err(|e| AppError::Internal(anyhow::anyhow!("sheet: {e}")))
+}
+
 #[cfg(test)]
 mod fuzz {
     use super::*;
@@ -339,26 +361,4 @@ mod fuzz {
             }
         }
     }
-}
-
-/// A one-sheet workbook of text cells under a bold header (an index inside an export).
-pub fn simple(name: &str, head: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>, AppError> {
-    let build = || -> Result<Vec<u8>, XlsxError> {
-        let mut wb = Workbook::new();
-        let bold = Format::new().set_bold();
-        let ws = wb.add_worksheet();
-        ws.set_name(name)?;
-        for (c, h) in head.iter().enumerate() {
-            ws.write_string_with_format(0, c as u16, *h, &bold)?;
-        }
-        for (r, row) in rows.iter().enumerate() {
-            for (c, v) in row.iter().enumerate() {
-                ws.write_string(r as u32 + 1, c as u16, v)?;
-            }
-        }
-        ws.set_freeze_panes(1, 0)?;
-        ws.autofit();
-        wb.save_to_buffer()
-    };
-    build().map_err(|e| AppError::Internal(anyhow::anyhow!("sheet: {e}")))
 }

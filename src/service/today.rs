@@ -436,6 +436,83 @@ async fn rating_cases(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppResult<()
     Ok(())
 }
 
+/// The evaluator's points still to score in running simulated rounds, in walking order.
+async fn evaluation_visits(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppResult<()> {
+    let rows: Vec<(String, String, String, String, Option<String>, String)> = sqlx::query_as(
+        "SELECT v.id, p.code, p.name, r.name, c.name, t.name FROM eval_visits v JOIN eval_rounds r ON r.id = v.round_id \
+         JOIN points p ON p.id = v.point_id JOIN point_types t ON t.code = v.type_code \
+         LEFT JOIN org_nodes c ON c.id = v.community_id WHERE v.evaluator_id = $1 AND v.state = 'todo' AND r.state = 'open' \
+         ORDER BY r.starts_on, v.street_id, v.community_id, p.code",
+    )
+    .bind(&ctx.user.id)
+    .fetch_all(&ctx.db.pool)
+    .await?;
+    let total = rows.len() as i64;
+    let items = rows
+        .into_iter()
+        .take(20)
+        .map(|(id, code, name, round, community, kind)| {
+            let detail = format!("{round} · {}", community.unwrap_or_default());
+            TodoItem::link(format!("/evaluations/visits/{id}"), format!("{code} {name}"), detail, Some(kind))
+        })
+        .collect();
+    out.push(TodoSection {
+        key: "evaluation_visits",
+        title: "模拟测评待测点位",
+        total,
+        more: "/evaluations".into(),
+        items,
+        empty: "没有待测评的点位",
+        go: "测评",
+    });
+    Ok(())
+}
+
+/// 网上申报: a unit's indicators to upload (returned ones and overdue ones marked); the office's
+/// submissions waiting for review.
+async fn materials(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppResult<()> {
+    let office = ctx.user.role == Role::Admin;
+    let sql = if office {
+        "SELECT t.id, i.code, i.standard, u.name, t.state, t.due_on FROM material_tasks t JOIN eval_items i ON i.id = t.item_id \
+         JOIN units u ON u.id = t.unit_id WHERE t.state = 'submitted' ORDER BY t.submitted_at"
+    } else {
+        "SELECT t.id, i.code, i.standard, u.name, t.state, t.due_on FROM material_tasks t JOIN eval_items i ON i.id = t.item_id \
+         JOIN units u ON u.id = t.unit_id WHERE t.unit_id = $1 AND t.state IN ('assigned', 'returned') ORDER BY t.due_on, i.seq"
+    };
+    let q = sqlx::query_as::<_, (String, String, String, String, String, String)>(sql);
+    let q = if office { q } else { q.bind(ctx.user.unit_id.clone().unwrap_or_default()) };
+    let rows = q.fetch_all(&ctx.db.pool).await?;
+    if rows.is_empty() && !office {
+        return Ok(());
+    }
+    let today = crate::domain::time::to_local(now_ms()).format("%Y-%m-%d").to_string();
+    let total = rows.len() as i64;
+    let items = rows
+        .into_iter()
+        .take(20)
+        .map(|(id, code, standard, unit, state, due)| {
+            let badge = match state.as_str() {
+                "returned" => "已退回".to_string(),
+                _ if !office && today > due => "逾期".to_string(),
+                "submitted" => "待审核".to_string(),
+                _ => format!("{due}截止"),
+            };
+            let title: String = format!("{code} {}", standard.chars().take(40).collect::<String>());
+            TodoItem::link(format!("/materials/tasks/{id}"), title, unit, Some(badge))
+        })
+        .collect();
+    out.push(TodoSection {
+        key: "materials",
+        title: if office { "网上申报待审核" } else { "网上申报待上传" },
+        total,
+        more: "/materials".into(),
+        items,
+        empty: "没有待审核的申报材料",
+        go: if office { "审核" } else { "上传" },
+    });
+    Ok(())
+}
+
 /// The signed-in person's sections, most urgent first.
 pub async fn todo(ctx: &Ctx<'_>) -> AppResult<Vec<TodoSection>> {
     let mut out = Vec::new();
@@ -443,6 +520,7 @@ pub async fn todo(ctx: &Ctx<'_>) -> AppResult<Vec<TodoSection>> {
         Role::UnitUser | Role::PointLead => {
             unit_side(ctx, &mut out).await?;
             rating_cases(ctx, &mut out).await?;
+            materials(ctx, &mut out).await?;
         }
         Role::Supervisor => {
             rechecks(ctx, &mut out).await?;
@@ -457,9 +535,13 @@ pub async fn todo(ctx: &Ctx<'_>) -> AppResult<Vec<TodoSection>> {
             reports(ctx, &mut out).await?;
             rating_cases(ctx, &mut out).await?;
             rechecks(ctx, &mut out).await?;
+            materials(ctx, &mut out).await?;
         }
         Role::Discipline => discipline(ctx, &mut out).await?,
-        Role::Evaluator => round(ctx, &mut out).await?,
+        Role::Evaluator => {
+            evaluation_visits(ctx, &mut out).await?;
+            round(ctx, &mut out).await?;
+        }
     }
     Ok(out)
 }

@@ -19,12 +19,12 @@ fn version(html: &str) -> String {
     html[at..].split('"').next().unwrap().to_string()
 }
 
-/// Resident `i`'s answers: aware unless i % 5 == 0, supporting unless i % 4 == 0, satisfaction
+/// Resident `i`'s answers: aware unless i.is_multiple_of(5), supporting unless i.is_multiple_of(4), satisfaction
 /// (i % 4) + 1 (the dissatisfied also say why).
 fn answers(i: usize) -> Vec<(&'static str, String)> {
     let mut a = vec![
-        ("a_q1", if i % 5 == 0 { "2" } else { "1" }.to_string()),
-        ("a_q2", if i % 4 == 0 { "3" } else { "1" }.to_string()),
+        ("a_q1", if i.is_multiple_of(5) { "2" } else { "1" }.to_string()),
+        ("a_q2", if i.is_multiple_of(4) { "3" } else { "1" }.to_string()),
         ("a_q3", ((i % 4) + 1).to_string()),
         ("a_q6", ((i % 5) + 1).to_string()),
     ];
@@ -88,8 +88,8 @@ both!(a_resident_survey_of_500_reports_its_rates_by_community, |app: TestApp| as
         e[0].1 += 1;
         e[1].1 += 1;
         e[2].1 += 1;
-        e[0].0 += u32::from(i % 5 != 0);
-        e[1].0 += u32::from(i % 4 != 0);
+        e[0].0 += u32::from(!i.is_multiple_of(5));
+        e[1].0 += u32::from(!i.is_multiple_of(4));
         e[2].0 += u32::from(i % 4 < 2);
     };
 

@@ -224,6 +224,48 @@ async fn a_bank_inspects_another_banks_point_on_a_phone() {
     assert_eq!(filed, 1, "the failure is a problem of the inspected bank");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_evaluator_scores_a_point_on_a_phone() {
+    if let Err(why) = ready() {
+        if std::env::var("CHUANGCHENG_TEST_UI_REQUIRED").is_ok() {
+            panic!("browser test required but not runnable: {why}");
+        }
+        crate::helpers::skipped("ui::an_evaluator_scores_a_point_on_a_phone", &why);
+        return;
+    }
+    let app = spawn_app(Backend::Sqlite).await.expect("app");
+    let evaluator = app.id_of("SELECT id FROM users WHERE username = 'evaluator'").await;
+    let office = app.login("admin").await;
+    let form = [
+        ("name", "2026年第三轮模拟测评"),
+        ("starts_on", "2026-12-01"),
+        ("ends_on", "2026-12-10"),
+        ("quotas", "主次干道:3"),
+        ("seed", "5"),
+        ("evaluators", evaluator.as_str()),
+    ];
+    let (status, _, to) = office.post("/evaluations", &form).await;
+    assert_eq!(status, reqwest::StatusCode::SEE_OTHER);
+    let round_id = to.unwrap().trim_start_matches("/evaluations/").split('?').next().unwrap().to_string();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shots = root.join("target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let photo = root.join("target/ui-photos-evaluation.jpg");
+    std::fs::write(&photo, crate::fixtures::jpeg_bytes(61)).unwrap();
+    let args =
+        [app.base.clone(), shots.display().to_string(), PW.to_string(), photo.display().to_string(), round_id.clone()];
+    let stdout = node("evaluation.mjs", args.to_vec()).await;
+    assert!(stdout.contains("ui evaluation: ok"));
+    let filed = app
+        .scalar(&format!(
+            "SELECT COUNT(*) FROM eval_checks c JOIN eval_visits v ON v.id = c.visit_id JOIN problems q ON q.id = c.problem_id \
+             WHERE v.round_id = '{round_id}' AND q.source = 'evaluation' AND q.unit_id = v.unit_id"
+        ))
+        .await;
+    assert_eq!(filed, 1, "the failure is a problem of the point's unit");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM photos p JOIN eval_checks c ON c.problem_id = p.owner_id").await, 1);
+}
+
 /// Runs a browser script of tests/ui with its arguments; its output, which must be a success.
 async fn node(script: &str, args: Vec<String>) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ui").join(script);

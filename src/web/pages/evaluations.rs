@@ -43,6 +43,7 @@ pub const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordproces
 pub struct ListPage {
     l: Layout,
     rounds: Vec<EvalRound>,
+    names: HashMap<String, String>,
     f: RoundInput,
     errors: FieldErrors,
     areas: Vec<Opt>,
@@ -83,6 +84,7 @@ async fn list_page(page: &PageUser, f: RoundInput, errors: FieldErrors) -> PageR
     Ok(ListPage {
         l: Layout::new(&page.user, "evaluations", "模拟测评"),
         rounds,
+        names: svc::type_name_map(ctx.db).await?,
         f,
         errors,
         areas,
@@ -90,6 +92,12 @@ async fn list_page(page: &PageUser, f: RoundInput, errors: FieldErrors) -> PageR
         admin,
         types,
     })
+}
+
+impl ListPage {
+    fn quotas(&self, r: &EvalRound) -> String {
+        svc::quota_text(&r.quotas, &self.names)
+    }
 }
 
 pub async fn list(page: PageUser) -> PageResult<ListPage> {
@@ -256,6 +264,9 @@ pub async fn score(Path(id): Path<String>, form: CsrfMultipart) -> PageResult<Re
 // ---------------------------------------------------------------------------------------------
 // The evaluation system.
 
+/// A 测评项目 with its 测评内容, each with its 测评标准.
+type Project = (String, Vec<(String, Vec<ItemRow>)>);
+
 #[derive(Template, WebTemplate)]
 #[template(path = "evaluations/system.html")]
 pub struct SystemPage {
@@ -263,7 +274,7 @@ pub struct SystemPage {
     versions: Vec<System>,
     chosen: Option<System>,
     /// 测评项目 → 测评内容 → items
-    tree: Vec<(String, Vec<(String, Vec<ItemRow>)>)>,
+    tree: Vec<Project>,
     /// Points per leg: (leg, items, points)
     legs: Vec<(Leg, usize, f64)>,
     types: HashMap<String, String>,
@@ -288,7 +299,7 @@ pub struct SystemQuery {
 async fn system_page(page: &PageUser, v: Option<&str>) -> PageResult<SystemPage> {
     let ctx = page.ctx();
     let (versions, chosen, items) = svc::system(&ctx, v).await?;
-    let mut tree: Vec<(String, Vec<(String, Vec<ItemRow>)>)> = Vec::new();
+    let mut tree: Vec<Project> = Vec::new();
     for i in items.iter() {
         if tree.last().is_none_or(|p| p.0 != i.project) {
             tree.push((i.project.clone(), Vec::new()));
