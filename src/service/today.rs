@@ -168,6 +168,20 @@ async fn unit_side(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppResult<()> {
     )
     .await?;
     out.push(s);
+    // Received and being fixed, due after today (a problem found in the afternoon is due the
+    // next working day): still the unit's to-do, nearest deadline first.
+    let (s, _) = problems(
+        ctx,
+        ("in_hand", "处置中（明日及以后到期）", "没有其他处置中的问题"),
+        |f| {
+            f.states = Some(vec![State::Acknowledged]);
+            f.due_from = Some(end_of_local_day(now));
+        },
+        deadline,
+        "/problems?state=acknowledged&sort=deadline_asc",
+    )
+    .await?;
+    out.push(s);
     let unread = ListQuery { unread: "1".into(), ..Default::default() };
     let (rows, total) = notices::list(ctx, &unread, PageReq::new(Some(1), Some(SHOWN))).await?;
     let items = rows

@@ -71,7 +71,7 @@ both!(a_unit_starts_its_day_with_what_it_must_do, |app: TestApp| async move {
     let lead = app.api_login("lead").await;
     let (status, todo) = lead.get("/api/v1/me/todo").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(keys(&todo), ["overdue", "rework", "to_acknowledge", "due_today", "notices"]);
+    assert_eq!(keys(&todo), ["overdue", "rework", "to_acknowledge", "due_today", "in_hand", "notices"]);
     // Every counter opens exactly the records behind it.
     for key in ["overdue", "rework", "to_acknowledge", "due_today"] {
         let s = section(&todo, key);

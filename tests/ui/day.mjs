@@ -64,7 +64,7 @@ try {
     check(await item.count(), `${title} waits for 收到 on the lead's start page`);
     await Promise.all([lead.p.waitForURL(`${base}/`), item.locator('button:has-text("收到")').click()]);
   }
-  const due = (title) => lead.p.locator('#todo-due_today li, #todo-overdue li', { hasText: title }).locator('a.todo-main').first();
+  const due = (title) => lead.p.locator('#todo-due_today li, #todo-overdue li, #todo-in_hand li', { hasText: title }).locator('a.todo-main').first();
   await Promise.all([lead.p.waitForURL(/\/problems\/[0-9a-f-]{36}$/), due(first).click()]);
   const fix = lead.p.locator('form[action$="/act/submit_fix"]');
   await fix.locator('input[name=note]').fill('已清理干净');
