@@ -472,10 +472,18 @@ pub fn check_answers(questions: &[Question], answers: &Answers) -> Result<Answer
     let mut errors = Vec::new();
     let mut kept = Answers::new();
     for q in path(questions, answers) {
-        let given: Vec<String> = answers
+        let mut given: Vec<String> = answers
             .get(&q.id)
             .map(|v| v.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
             .unwrap_or_default();
+        if q.kind == QuestionKind::Multi {
+            given.sort();
+        }
+        given.dedup();
+        if given.len() > q.options.len().max(1) {
+            errors.push((q.id.clone(), format!("“{}”：选项过多", q.title)));
+            continue;
+        }
         if given.is_empty() {
             if q.required {
                 errors.push((q.id.clone(), format!("请回答“{}”", q.title)));
