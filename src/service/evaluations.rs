@@ -195,6 +195,87 @@ pub fn type_names(codes: &str, names: &HashMap<String, String>) -> String {
     }
 }
 
+/// One row of an evaluation-system sheet as an item, its mistakes added to `errors`.
+fn item_of_row(
+    r: &super::sheet::Row,
+    seq: i64,
+    (types, units): (&[crate::store::points::PointType], &HashMap<String, String>),
+    seen: &mut std::collections::HashSet<String>,
+    errors: &mut Vec<RowError>,
+) -> Option<EvalItem> {
+    let mut err = |col: &str, msg: String| errors.push(RowError::new("", r.number, col, msg));
+    let code = r.get("code");
+    if code.is_empty() || code.chars().count() > 20 {
+        err("编码", "请填写编码（20字以内）".into());
+    } else if !seen.insert(code.clone()) {
+        err("编码", format!("编码{code}在表中重复"));
+    }
+    for (key, head, max) in [("project", "测评项目", 60), ("content", "测评内容", 100), ("standard", "测评标准", 500)]
+    {
+        let v = r.get(key);
+        if v.is_empty() || v.chars().count() > max {
+            err(head, format!("请填写{head}（{max}字以内）"));
+        }
+    }
+    let leg_text = r.get("leg");
+    let leg = Leg::ALL.iter().copied().find(|l| {
+        l.label() == leg_text || l.as_str() == leg_text || l.label().starts_with(&leg_text) && !leg_text.is_empty()
+    });
+    if leg.is_none() {
+        err("测评方式", format!("“{leg_text}”应为网上材料、实地考察或问卷调查"));
+    }
+    let points: Option<f64> = r.get("points").parse().ok().filter(|p: &f64| p.is_finite() && *p > 0.0 && *p <= 100.0);
+    if points.is_none() {
+        err("分值", "分值应为大于0、不超过100的数".into());
+    }
+    let named = r.get("point_types");
+    let point_types = if named == "全部点位" || named == "*" {
+        "*".to_string()
+    } else {
+        let mut codes = Vec::new();
+        for t in named.split(['、', ',', '，']).map(str::trim).filter(|s| !s.is_empty()) {
+            match types.iter().find(|x| x.name == t || x.code == t) {
+                Some(x) => codes.push(x.code.clone()),
+                None => err("适用点位", format!("没有名为“{t}”的点位类型")),
+            }
+        }
+        codes.join(",")
+    };
+    if leg == Some(Leg::Field) && point_types.is_empty() {
+        err("适用点位", "实地考察项目请填写适用点位（或“全部点位”）".into());
+    }
+    let lead = r.get("lead");
+    let lead_unit_id = if lead.is_empty() {
+        None
+    } else {
+        let id = units.get(&lead).cloned();
+        if id.is_none() {
+            err("牵头单位", format!("没有名为“{lead}”的责任单位"));
+        }
+        id
+    };
+    let coop = r.get("coop");
+    if coop.chars().count() > 200 {
+        err("配合单位", "配合单位200字以内".into());
+    }
+    let (leg, points) = (leg?, points?);
+    Some(EvalItem {
+        id: new_id(),
+        system_id: String::new(),
+        seq,
+        code,
+        project: r.get("project"),
+        content: r.get("content"),
+        standard: r.get("standard"),
+        leg,
+        points,
+        point_types,
+        lead_unit_id,
+        coop_units: coop,
+        version: 1,
+    })
+}
+
 /// Imports a sheet as a new draft version (replacing an earlier draft's items), all or nothing
 /// with a row-by-row report.
 pub async fn import(ctx: &Ctx<'_>, bytes: &[u8]) -> AppResult<(System, usize)> {
@@ -210,79 +291,8 @@ pub async fn import(ctx: &Ctx<'_>, bytes: &[u8]) -> AppResult<(System, usize)> {
     let mut items = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for r in &rows {
-        let mut err = |col: &str, msg: String| errors.push(RowError::new("", r.number, col, msg));
-        let code = r.get("code");
-        if code.is_empty() || code.chars().count() > 20 {
-            err("编码", "请填写编码（20字以内）".into());
-        } else if !seen.insert(code.clone()) {
-            err("编码", format!("编码{code}在表中重复"));
-        }
-        for (key, head, max) in
-            [("project", "测评项目", 60), ("content", "测评内容", 100), ("standard", "测评标准", 500)]
-        {
-            let v = r.get(key);
-            if v.is_empty() || v.chars().count() > max {
-                err(head, format!("请填写{head}（{max}字以内）"));
-            }
-        }
-        let leg_text = r.get("leg");
-        let leg = Leg::ALL.iter().copied().find(|l| {
-            l.label() == leg_text || l.as_str() == leg_text || l.label().starts_with(&leg_text) && !leg_text.is_empty()
-        });
-        if leg.is_none() {
-            err("测评方式", format!("“{leg_text}”应为网上材料、实地考察或问卷调查"));
-        }
-        let points: Option<f64> =
-            r.get("points").parse().ok().filter(|p: &f64| p.is_finite() && *p > 0.0 && *p <= 100.0);
-        if points.is_none() {
-            err("分值", "分值应为大于0、不超过100的数".into());
-        }
-        let named = r.get("point_types");
-        let point_types = if named == "全部点位" || named == "*" {
-            "*".to_string()
-        } else {
-            let mut codes = Vec::new();
-            for t in named.split(['、', ',', '，']).map(str::trim).filter(|s| !s.is_empty()) {
-                match types.iter().find(|x| x.name == t || x.code == t) {
-                    Some(x) => codes.push(x.code.clone()),
-                    None => err("适用点位", format!("没有名为“{t}”的点位类型")),
-                }
-            }
-            codes.join(",")
-        };
-        if leg == Some(Leg::Field) && point_types.is_empty() {
-            err("适用点位", "实地考察项目请填写适用点位（或“全部点位”）".into());
-        }
-        let lead = r.get("lead");
-        let lead_unit_id = if lead.is_empty() {
-            None
-        } else {
-            let id = units.get(&lead).cloned();
-            if id.is_none() {
-                err("牵头单位", format!("没有名为“{lead}”的责任单位"));
-            }
-            id
-        };
-        let coop = r.get("coop");
-        if coop.chars().count() > 200 {
-            err("配合单位", "配合单位200字以内".into());
-        }
-        if let (Some(leg), Some(points)) = (leg, points) {
-            items.push(EvalItem {
-                id: new_id(),
-                system_id: String::new(),
-                seq: items.len() as i64 + 1,
-                code,
-                project: r.get("project"),
-                content: r.get("content"),
-                standard: r.get("standard"),
-                leg,
-                points,
-                point_types,
-                lead_unit_id,
-                coop_units: coop,
-                version: 1,
-            });
+        if let Some(item) = item_of_row(r, items.len() as i64 + 1, (&types, &units), &mut seen, &mut errors) {
+            items.push(item);
         }
     }
     if !errors.is_empty() {
@@ -384,6 +394,86 @@ pub struct RoundInput {
     pub transfer_amount: Option<i64>,
 }
 
+/// The active users chosen as evaluators (evaluators or supervisors); mistakes added to `e`.
+async fn evaluators_of(ctx: &Ctx<'_>, ids: &[String], e: &mut FieldErrors) -> AppResult<Vec<String>> {
+    let mut out = Vec::new();
+    for id in ids.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        match crate::store::users::get(ctx.db, id).await? {
+            Some(u) if matches!(u.role, Role::Evaluator | Role::Supervisor) && u.active == 1 => out.push(u.id),
+            _ => e.add("evaluators", Code::UnknownUser, "测评员应为在用的测评员或督导员账号"),
+        }
+    }
+    if out.is_empty() {
+        e.add("evaluators", Code::Required, "请至少选择一名测评员");
+    }
+    Ok(out)
+}
+
+/// An active point as the draw sees it: (id, code, type code, community, unit).
+type PointRef = (String, String, String, Option<String>, String);
+
+/// The drawn points as visits with their areas, in walking order (district, street, community,
+/// code), split among the evaluators in contiguous blocks.
+fn visits_of(
+    round_id: &str,
+    drawn: &[String],
+    (points, fixed): (&[PointRef], &[String]),
+    ancestry: &Ancestry,
+    evaluators: &[String],
+) -> Vec<Visit> {
+    let mut visits: Vec<Visit> = drawn
+        .iter()
+        .filter_map(|id| points.iter().find(|p| &p.0 == id))
+        .map(|p| {
+            let (community, street, district) = ancestry.levels(p.3.as_deref());
+            Visit {
+                id: new_id(),
+                round_id: round_id.to_string(),
+                point_id: p.0.clone(),
+                unit_id: p.4.clone(),
+                type_code: p.2.clone(),
+                community_id: community,
+                street_id: street,
+                district_id: district,
+                fixed: i64::from(fixed.contains(&p.0)),
+                evaluator_id: None,
+                state: "todo".into(),
+                earned: 0.0,
+                possible: 0.0,
+                passed: 0,
+                failed: 0,
+                visited_at: None,
+                version: 1,
+            }
+        })
+        .collect();
+    let code_of = |id: &str| points.iter().find(|p| p.0 == id).map(|p| p.1.clone()).unwrap_or_default();
+    visits.sort_by_key(|v| (v.district_id.clone(), v.street_id.clone(), v.community_id.clone(), code_of(&v.point_id)));
+    let n = visits.len();
+    for (i, v) in visits.iter_mut().enumerate() {
+        v.evaluator_id = Some(evaluators[i * evaluators.len() / n].clone());
+    }
+    visits
+}
+
+/// The fixed points named by their codes, each in the round's areas; mistakes added to `e`.
+fn fixed_of(
+    text: &str,
+    points: &[PointRef],
+    in_scope: &dyn Fn(&Option<String>) -> bool,
+    e: &mut FieldErrors,
+) -> Vec<String> {
+    let mut fixed = Vec::new();
+    for code in text.split([',', '，', '、', ' ', '\n']).map(str::trim).filter(|s| !s.is_empty()) {
+        match points.iter().find(|p| p.1 == code) {
+            Some(p) if in_scope(&p.3) => fixed.push(p.0.clone()),
+            Some(_) => e.add("fixed_points", Code::UnknownPoint, format!("点位{code}不在所选区域内")),
+            None => e.add("fixed_points", Code::UnknownPoint, format!("点位编码“{code}”不存在")),
+        }
+    }
+    fixed
+}
+
 /// Schedules a round: the stratified draw of points in its areas, assigned to its evaluators in
 /// contiguous blocks (by street and community, so each walks one area).
 pub async fn create_round(ctx: &Ctx<'_>, input: RoundInput) -> AppResult<EvalRound> {
@@ -408,16 +498,7 @@ pub async fn create_round(ctx: &Ctx<'_>, input: RoundInput) -> AppResult<EvalRou
             e.add("areas", Code::UnknownArea, "请选择区县或街道");
         }
     }
-    let mut evaluators = Vec::new();
-    for id in input.evaluators.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
-        match crate::store::users::get(ctx.db, id).await? {
-            Some(u) if matches!(u.role, Role::Evaluator | Role::Supervisor) && u.active == 1 => evaluators.push(u.id),
-            _ => e.add("evaluators", Code::UnknownUser, "测评员应为在用的测评员或督导员账号"),
-        }
-    }
-    if evaluators.is_empty() {
-        e.add("evaluators", Code::Required, "请至少选择一名测评员");
-    }
+    let evaluators = evaluators_of(ctx, &input.evaluators, &mut e).await?;
     let amount = input.transfer_amount.unwrap_or(0);
     if !(0..=100_000_000).contains(&amount) {
         e.add("transfer_amount", Code::TooMany, "拨付金额应为0至1亿元");
@@ -426,7 +507,7 @@ pub async fn create_round(ctx: &Ctx<'_>, input: RoundInput) -> AppResult<EvalRou
     if system.is_none() {
         e.add("_form", Code::UnknownItem, "还没有发布的测评体系");
     }
-    let points: Vec<(String, String, String, Option<String>, String)> = sqlx::query_as(
+    let points: Vec<PointRef> = sqlx::query_as(
         "SELECT p.id, p.code, t.code, p.community_id, p.unit_id FROM points p JOIN point_types t ON t.id = p.type_id \
          WHERE p.active = 1",
     )
@@ -436,14 +517,7 @@ pub async fn create_round(ctx: &Ctx<'_>, input: RoundInput) -> AppResult<EvalRou
     let in_scope = |community: &Option<String>| {
         areas.is_empty() || community.as_deref().is_some_and(|c| areas.iter().any(|a| ancestry.under(c, a)))
     };
-    let mut fixed = Vec::new();
-    for code in input.fixed_points.split([',', '，', '、', ' ', '\n']).map(str::trim).filter(|s| !s.is_empty()) {
-        match points.iter().find(|p| p.1 == code) {
-            Some(p) if in_scope(&p.3) => fixed.push(p.0.clone()),
-            Some(_) => e.add("fixed_points", Code::UnknownPoint, format!("点位{code}不在所选区域内")),
-            None => e.add("fixed_points", Code::UnknownPoint, format!("点位编码“{code}”不存在")),
-        }
-    }
+    let fixed = fixed_of(&input.fixed_points, &points, &in_scope, &mut e);
     let (Some(quotas), Some(system), true) = (quotas, system, e.is_empty()) else {
         return Err(AppError::Validation(e));
     };
@@ -477,39 +551,7 @@ pub async fn create_round(ctx: &Ctx<'_>, input: RoundInput) -> AppResult<EvalRou
         updated_at: now,
         version: 1,
     };
-    // Visits in walking order (district, street, community, code), then split into blocks.
-    let mut visits: Vec<Visit> = drawn
-        .iter()
-        .filter_map(|id| points.iter().find(|p| &p.0 == id))
-        .map(|p| {
-            let (community, street, district) = ancestry.levels(p.3.as_deref());
-            Visit {
-                id: new_id(),
-                round_id: round.id.clone(),
-                point_id: p.0.clone(),
-                unit_id: p.4.clone(),
-                type_code: p.2.clone(),
-                community_id: community,
-                street_id: street,
-                district_id: district,
-                fixed: i64::from(fixed.contains(&p.0)),
-                evaluator_id: None,
-                state: "todo".into(),
-                earned: 0.0,
-                possible: 0.0,
-                passed: 0,
-                failed: 0,
-                visited_at: None,
-                version: 1,
-            }
-        })
-        .collect();
-    let code_of = |id: &str| points.iter().find(|p| p.0 == id).map(|p| p.1.clone()).unwrap_or_default();
-    visits.sort_by_key(|v| (v.district_id.clone(), v.street_id.clone(), v.community_id.clone(), code_of(&v.point_id)));
-    let n = visits.len();
-    for (i, v) in visits.iter_mut().enumerate() {
-        v.evaluator_id = Some(evaluators[i * evaluators.len() / n].clone());
-    }
+    let visits = visits_of(&round.id, &drawn, (&points, &fixed), &ancestry, &evaluators);
     let mut w = ctx.write().await?;
     w.create(&round).await?;
     for v in &visits {
@@ -765,27 +807,14 @@ pub struct Scored {
     pub photos: Vec<Vec<u8>>,
 }
 
-/// The evaluator's checklist of a point: every applicable item pass / fail / not applicable (a
-/// failure with a photo); failures filed as problems of source 测评 for the point's unit; the
-/// visit's earned and possible points stored. All or nothing.
-pub async fn score(
-    ctx: &Ctx<'_>,
-    storage: &Storage,
-    id: &str,
-    version: Option<i64>,
-    mut scored: HashMap<String, Scored>,
-) -> AppResult<VisitRow> {
-    let (round, v, items) = visit(ctx, id).await?;
-    if v.evaluator_id.as_deref() != Some(ctx.user.id.as_str()) {
-        return Err(AppError::Forbidden);
-    }
-    if round.state != EvalState::Open || v.state != "todo" {
-        return Err(Code::VisitNotOpen.into());
-    }
-    let version = super::write::expected(version)?;
+/// An item as scored: the item, its result, the note and the photos.
+type Planned<'a> = (&'a ItemRow, CheckResult, String, Vec<Vec<u8>>);
+
+/// Every applicable item scored, a failure with its photo (at most three); all mistakes at once.
+fn plan_scores(items: &[ItemRow], mut scored: HashMap<String, Scored>) -> AppResult<Vec<Planned<'_>>> {
     let mut e = FieldErrors::default();
     let mut plan = Vec::new();
-    for i in &items {
+    for i in items {
         let s = scored.remove(&i.id).unwrap_or_default();
         let Some(result) = CheckResult::parse(s.result.trim()) else {
             e.add(&format!("result_{}", i.id), Code::Required, format!("请评定“{}”", i.code));
@@ -803,9 +832,28 @@ pub async fn score(
     if items.is_empty() {
         e.add("_form", Code::UnknownItem, "该点位类型在测评体系中没有实地考察项目");
     }
-    if !e.is_empty() {
-        return Err(AppError::Validation(e));
+    if e.is_empty() { Ok(plan) } else { Err(AppError::Validation(e)) }
+}
+
+/// The evaluator's checklist of a point: every applicable item pass / fail / not applicable (a
+/// failure with a photo); failures filed as problems of source 测评 for the point's unit; the
+/// visit's earned and possible points stored. All or nothing.
+pub async fn score(
+    ctx: &Ctx<'_>,
+    storage: &Storage,
+    id: &str,
+    version: Option<i64>,
+    scored: HashMap<String, Scored>,
+) -> AppResult<VisitRow> {
+    let (round, v, items) = visit(ctx, id).await?;
+    if v.evaluator_id.as_deref() != Some(ctx.user.id.as_str()) {
+        return Err(AppError::Forbidden);
     }
+    if round.state != EvalState::Open || v.state != "todo" {
+        return Err(Code::VisitNotOpen.into());
+    }
+    let version = super::write::expected(version)?;
+    let mut plan = plan_scores(&items, scored)?;
     let mut prepared: Vec<Vec<Photo>> = Vec::with_capacity(plan.len());
     for (_, _, _, photos) in &mut plan {
         let mut ps = Vec::new();

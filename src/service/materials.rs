@@ -338,34 +338,9 @@ pub async fn submit(
     if !e.is_empty() {
         return Err(AppError::Validation(e));
     }
-    let checked = tokio::task::spawn_blocking(move || {
-        files
-            .into_iter()
-            .map(|(name, bytes)| crate::media::document_kind(&name, &bytes).map(|k| (name, k, bytes)))
-            .collect::<Result<Vec<_>, String>>()
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.into()))?
-    .map_err(|m| AppError::field("files", Code::UnsupportedFile, m))?;
     let revision = t.revision + 1;
     let now = now_ms();
-    let mut stored = Vec::new();
-    for (name, kind, bytes) in checked {
-        let fid = new_id();
-        let key = format!("materials/{}/{revision}/{fid}", t.id);
-        storage.put(&key, &bytes).await.map_err(|e| AppError::Internal(e.into()))?;
-        let filename: String = name.chars().filter(|c| !c.is_control() && *c != '/' && *c != '\\').take(120).collect();
-        stored.push(MaterialFile {
-            id: fid,
-            task_id: t.id.clone(),
-            revision,
-            filename: if filename.is_empty() { "未命名".into() } else { filename },
-            kind: kind.into(),
-            size: bytes.len() as i64,
-            storage_key: key,
-            uploaded_at: now,
-        });
-    }
+    let stored = store_files(storage, &t.id, (revision, now), files).await?;
     let old = t.record.clone();
     let mut new = Task {
         state: MaterialState::Submitted,
@@ -405,6 +380,43 @@ pub async fn submit(
     }
     w.commit().await?;
     Ok(new)
+}
+
+/// Checks each file by its bytes (off the async threads) and stores it; nothing is stored
+/// unless every file is acceptable.
+async fn store_files(
+    storage: &Storage,
+    task: &str,
+    (revision, now): (i64, i64),
+    files: Vec<(String, Vec<u8>)>,
+) -> AppResult<Vec<MaterialFile>> {
+    let checked = tokio::task::spawn_blocking(move || {
+        files
+            .into_iter()
+            .map(|(name, bytes)| crate::media::document_kind(&name, &bytes).map(|k| (name, k, bytes)))
+            .collect::<Result<Vec<_>, String>>()
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))?
+    .map_err(|m| AppError::field("files", Code::UnsupportedFile, m))?;
+    let mut stored = Vec::new();
+    for (name, kind, bytes) in checked {
+        let fid = new_id();
+        let key = format!("materials/{task}/{revision}/{fid}");
+        storage.put(&key, &bytes).await.map_err(|e| AppError::Internal(e.into()))?;
+        let filename: String = name.chars().filter(|c| !c.is_control() && *c != '/' && *c != '\\').take(120).collect();
+        stored.push(MaterialFile {
+            id: fid,
+            task_id: task.to_string(),
+            revision,
+            filename: if filename.is_empty() { "未命名".into() } else { filename },
+            kind: kind.into(),
+            size: bytes.len() as i64,
+            storage_key: key,
+            uploaded_at: now,
+        });
+    }
+    Ok(stored)
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -562,6 +562,69 @@ fn pct(n: i64, of: i64) -> f64 {
     if of == 0 { 0.0 } else { (n as f64 * 1000.0 / of as f64).round() / 10.0 }
 }
 
+/// A response as analysed: (how it came, its community or unit, its answers).
+type Answered = (String, String, Answers);
+
+/// One question's counts, mean, texts and cross-tabulation over `groups`.
+fn question_stats(q: &Question, responses: &[Answered], groups: &[String]) -> QuestionStats {
+    let answered: Vec<&Answered> = responses.iter().filter(|r| r.2.contains_key(&q.id)).collect();
+    let n = answered.len() as i64;
+    let count = |rs: &[&Answered], o: usize| rs.iter().filter(|r| chosen(&r.2, &q.id).contains(&o)).count() as i64;
+    let values = |rs: &[&Answered]| -> Vec<f64> {
+        rs.iter().filter_map(|r| r.2.get(&q.id).and_then(|v| v.first()).and_then(|x| x.parse::<f64>().ok())).collect()
+    };
+    let mean = |v: &[f64]| (!v.is_empty()).then(|| (v.iter().sum::<f64>() / v.len() as f64 * 100.0).round() / 100.0);
+    let (options, m, sum) = match q.kind {
+        QuestionKind::Single | QuestionKind::Multi => (
+            q.options
+                .iter()
+                .enumerate()
+                .map(|(i, o)| (o.clone(), count(&answered, i + 1), pct(count(&answered, i + 1), n)))
+                .collect(),
+            None,
+            None,
+        ),
+        QuestionKind::Scale => {
+            let v = values(&answered);
+            (
+                (1..=5).map(|i| (format!("{i}分"), count(&answered, i), pct(count(&answered, i), n))).collect(),
+                mean(&v),
+                None,
+            )
+        }
+        QuestionKind::Number => {
+            let v = values(&answered);
+            (Vec::new(), mean(&v), Some(v.iter().sum::<f64>()))
+        }
+        QuestionKind::Text => (Vec::new(), None, None),
+    };
+    let texts = if q.kind == QuestionKind::Text {
+        answered.iter().rev().take(200).filter_map(|r| r.2.get(&q.id).and_then(|v| v.first()).cloned()).collect()
+    } else {
+        Vec::new()
+    };
+    let cross = if q.kind == QuestionKind::Text {
+        Vec::new()
+    } else {
+        groups
+            .iter()
+            .map(|g| {
+                let sub: Vec<&Answered> = answered.iter().copied().filter(|r| &r.1 == g).collect();
+                let k = sub.len() as i64;
+                let cells = match q.kind {
+                    QuestionKind::Single | QuestionKind::Multi => {
+                        (1..=q.options.len()).map(|o| format!("{:.1}%", pct(count(&sub, o), k))).collect()
+                    }
+                    _ => vec![mean(&values(&sub)).map(|m| format!("{m}")).unwrap_or_else(|| "—".into())],
+                };
+                (g.clone(), k, cells)
+            })
+            .filter(|c| c.1 > 0)
+            .collect()
+    };
+    QuestionStats { q: q.clone(), answered: n, options, mean: m, sum, texts, cross }
+}
+
 pub async fn analyse(ctx: &Ctx<'_>, id: &str) -> AppResult<Analysis> {
     let s = visible(ctx, id).await?;
     if !may_analyse(ctx.user.role) {
@@ -574,7 +637,7 @@ pub async fn analyse(ctx: &Ctx<'_>, id: &str) -> AppResult<Analysis> {
     .bind(&s.id)
     .fetch_all(&ctx.db.pool)
     .await?;
-    let responses: Vec<(String, String, Answers)> = rows
+    let responses: Vec<Answered> = rows
         .into_iter()
         .map(|(via, group, a)| {
             (via, group.unwrap_or_else(|| "未填写".into()), serde_json::from_str(&a).unwrap_or_default())
@@ -624,79 +687,7 @@ pub async fn analyse(ctx: &Ctx<'_>, id: &str) -> AppResult<Analysis> {
             })
             .collect()
     };
-    let stats = questions
-        .iter()
-        .map(|q| {
-            let answered: Vec<&(String, String, Answers)> =
-                responses.iter().filter(|r| r.2.contains_key(&q.id)).collect();
-            let n = answered.len() as i64;
-            let count = |rs: &[&(String, String, Answers)], o: usize| {
-                rs.iter().filter(|r| chosen(&r.2, &q.id).contains(&o)).count() as i64
-            };
-            let values = |rs: &[&(String, String, Answers)]| -> Vec<f64> {
-                rs.iter()
-                    .filter_map(|r| r.2.get(&q.id).and_then(|v| v.first()).and_then(|x| x.parse::<f64>().ok()))
-                    .collect()
-            };
-            let mean =
-                |v: &[f64]| (!v.is_empty()).then(|| (v.iter().sum::<f64>() / v.len() as f64 * 100.0).round() / 100.0);
-            let (options, m, sum) = match q.kind {
-                QuestionKind::Single | QuestionKind::Multi => (
-                    q.options
-                        .iter()
-                        .enumerate()
-                        .map(|(i, o)| (o.clone(), count(&answered, i + 1), pct(count(&answered, i + 1), n)))
-                        .collect(),
-                    None,
-                    None,
-                ),
-                QuestionKind::Scale => {
-                    let v = values(&answered);
-                    (
-                        (1..=5).map(|i| (format!("{i}分"), count(&answered, i), pct(count(&answered, i), n))).collect(),
-                        mean(&v),
-                        None,
-                    )
-                }
-                QuestionKind::Number => {
-                    let v = values(&answered);
-                    (Vec::new(), mean(&v), Some(v.iter().sum::<f64>()))
-                }
-                QuestionKind::Text => (Vec::new(), None, None),
-            };
-            let texts = if q.kind == QuestionKind::Text {
-                answered
-                    .iter()
-                    .rev()
-                    .take(200)
-                    .filter_map(|r| r.2.get(&q.id).and_then(|v| v.first()).cloned())
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            let cross = if q.kind == QuestionKind::Text {
-                Vec::new()
-            } else {
-                groups
-                    .iter()
-                    .map(|g| {
-                        let sub: Vec<&(String, String, Answers)> =
-                            answered.iter().copied().filter(|r| &r.1 == g).collect();
-                        let k = sub.len() as i64;
-                        let cells = match q.kind {
-                            QuestionKind::Single | QuestionKind::Multi => {
-                                (1..=q.options.len()).map(|o| format!("{:.1}%", pct(count(&sub, o), k))).collect()
-                            }
-                            _ => vec![mean(&values(&sub)).map(|m| format!("{m}")).unwrap_or_else(|| "—".into())],
-                        };
-                        (g.clone(), k, cells)
-                    })
-                    .filter(|c| c.1 > 0)
-                    .collect()
-            };
-            QuestionStats { q: q.clone(), answered: n, options, mean: m, sum, texts, cross }
-        })
-        .collect();
+    let stats = questions.iter().map(|q| question_stats(q, &responses, &groups)).collect();
     Ok(Analysis {
         total: responses.len() as i64,
         by_via: by_via.into_iter().collect(),
