@@ -46,10 +46,10 @@ pub async fn seed(db: &Db, storage: &Storage) -> AppResult<Made> {
         starts_on: from.into(),
         ends_on: to.into(),
         quotas: "主次干道:6，背街小巷:5，居民小区:6，银行营业网点:3，农贸市场/集贸市场:2".into(),
-        seed: Some(seed),
+        seed: seed.into(),
         evaluators: vec![evaluator.id.clone()],
         last_place_interview: Some("1".into()),
-        transfer_amount: Some(200_000),
+        transfer_amount: 200_000.into(),
         ..Default::default()
     };
     let first = rounds::create_round(&office, round("2026年第一轮模拟测评", "2026-09-01", "2026-09-10", 11)).await?;
@@ -306,7 +306,7 @@ async fn city_indicators(office: &Ctx<'_>) -> AppResult<()> {
             (2026, y2026, "2026年1-11月运河区创城指标统计（区统计局）"),
         ] {
             let input =
-                ValueInput { code: code.into(), year: Some(year), value: value.to_string(), source: source.into() };
+                ValueInput { code: code.into(), year: year.into(), value: value.to_string(), source: source.into() };
             indicators::enter(office, input).await?;
         }
     }

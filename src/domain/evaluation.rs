@@ -525,24 +525,30 @@ pub fn check_questions(questions: &[Question]) -> Result<(), String> {
         return Err("问卷至少需要一道题".into());
     }
     for (i, q) in questions.iter().enumerate() {
-        let n = i + 1;
+        let n = format!("{}（第{}题“{}”）", q.id, i + 1, q.title);
         if q.choice() && !(2..=20).contains(&q.options.len()) {
-            return Err(format!("第{n}题“{}”应有2至20个选项", q.title));
+            return Err(format!("{n}应有2至20个选项"));
         }
         for s in &q.skips {
-            if !q.choice() || s.option == 0 || s.option > q.options.len() {
-                return Err(format!("第{n}题的跳题规则引用了不存在的选项{}", s.option));
+            if q.kind != QuestionKind::Single {
+                return Err(format!("{n}：只有单选题可以设置跳题规则"));
+            }
+            if s.option == 0 || s.option > q.options.len() {
+                return Err(format!("{n}的跳题规则引用了不存在的选项{}", s.option));
+            }
+            if s.to != "end" && !questions.iter().any(|x| x.id == s.to) {
+                return Err(format!("{n}的跳题目标{}不存在，请先添加该题或删除本题后重新设置", s.to));
             }
             if s.to != "end" && !questions.iter().skip(i + 1).any(|x| x.id == s.to) {
-                return Err(format!("第{n}题的跳题只能跳到后面的题目（{}不在其后）", s.to));
+                return Err(format!("{n}的跳题只能跳到后面的题目（{}在其前面）", s.to));
             }
         }
         if q.metric != Metric::None {
             if q.kind != QuestionKind::Single {
-                return Err(format!("第{n}题：只有单选题可计入{}", q.metric.label()));
+                return Err(format!("{n}：只有单选题可计入{}", q.metric.label()));
             }
             if q.positive.is_empty() || q.positive.iter().any(|p| *p == 0 || *p > q.options.len()) {
-                return Err(format!("第{n}题：请指明哪些选项计为{}", q.metric.label()));
+                return Err(format!("{n}：请指明哪些选项计为{}", q.metric.label()));
             }
         }
     }

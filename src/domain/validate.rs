@@ -87,6 +87,18 @@ pub fn phone(errors: &mut FieldErrors, field: &str, label: &str, value: &str, re
     v.to_string()
 }
 
+/// Full-width ASCII (０-９, Ａ-Ｚ, ＞, ，…) and the ideographic space as their half-width forms, as
+/// Chinese input methods often type them.
+pub fn half_width(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\u{3000}' => ' ',
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            c => c,
+        })
+        .collect()
+}
+
 pub fn is_phone(v: &str) -> bool {
     let b = v.as_bytes();
     let mobile = b.len() == 11 && b[0] == b'1' && (b'3'..=b'9').contains(&b[1]) && b.iter().all(u8::is_ascii_digit);
@@ -209,5 +221,60 @@ mod tests {
         for bad in ["12812345678", "1381234567", "2345678", "0317-234", "abc", "0317-2345678-", "0317--2345678"] {
             assert!(!is_phone(bad), "{bad}");
         }
+    }
+}
+
+/// An integer field of a form (or a JSON number): kept as typed, so that "abc" comes back as a
+/// field error beside what was typed instead of a refused request. Full-width digits count.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IntText(pub String);
+
+impl IntText {
+    pub fn is_empty(&self) -> bool {
+        self.0.trim().is_empty()
+    }
+
+    /// The value (None when empty); a text that is not an integer within `range` adds
+    /// "{label}应为{min}至{max}的整数" to `errors` under `field`.
+    pub fn get(
+        &self,
+        errors: &mut FieldErrors,
+        field: &str,
+        label: &str,
+        range: std::ops::RangeInclusive<i64>,
+    ) -> Option<i64> {
+        if self.is_empty() {
+            return None;
+        }
+        let text = half_width(self.0.trim()).replace([',', ' '], "");
+        match text.parse::<i64>() {
+            Ok(n) if range.contains(&n) => Some(n),
+            _ => {
+                errors.add(
+                    field,
+                    Code::InvalidValue,
+                    format!("{label}应为{}至{}的整数", range.start(), range.end()),
+                );
+                None
+            }
+        }
+    }
+}
+
+impl From<i64> for IntText {
+    fn from(n: i64) -> IntText {
+        IntText(n.to_string())
+    }
+}
+
+impl std::fmt::Display for IntText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for IntText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<IntText, D::Error> {
+        number_text(d).map(IntText)
     }
 }

@@ -129,8 +129,8 @@ pub async fn board(ctx: &Ctx<'_>, year: i64) -> AppResult<Board> {
 pub struct ValueInput {
     #[serde(default)]
     pub code: String,
-    #[serde(default, deserialize_with = "crate::domain::validate::number")]
-    pub year: Option<i64>,
+    #[serde(default)]
+    pub year: crate::domain::validate::IntText,
     #[serde(default)]
     pub value: String,
     #[serde(default)]
@@ -145,9 +145,10 @@ pub async fn enter(ctx: &Ctx<'_>, input: ValueInput) -> AppResult<Value> {
     if def.is_none() {
         e.add("code", Code::UnknownItem, "请选择指标");
     }
-    let year = input.year.filter(|y| (2000..=2100).contains(y));
-    if year.is_none() {
-        e.add("year", Code::InvalidValue, "年度应为2000至2100的整数");
+    let this_year = i64::from(chrono::Datelike::year(&crate::domain::time::to_local(now_ms())));
+    let year = input.year.get(&mut e, "year", "年度", 1990..=this_year);
+    if year.is_none() && input.year.is_empty() {
+        e.add("year", Code::Required, "请填写年度");
     }
     let value: Option<f64> =
         input.value.trim().trim_end_matches('%').parse().ok().filter(|v: &f64| v.is_finite() && *v >= 0.0);

@@ -242,18 +242,27 @@ fn numbers(text: &str) -> Result<Vec<usize>, String> {
         .collect()
 }
 
-/// "2→q4，3→结束" (or "2>q4", "3=end").
+/// "2→q4，3→结束" (or "2->q4", "2>q4", "3=end", full-width signs and digits too).
 fn parse_skips(text: &str) -> Result<Vec<Skip>, String> {
-    let mut out = Vec::new();
-    for part in text.split([',', '，', ';', '；', '\n']).map(str::trim).filter(|s| !s.is_empty()) {
+    let text = crate::domain::validate::half_width(text).replace("->", "→").replace("-->", "→");
+    let mut out: Vec<Skip> = Vec::new();
+    for part in text.split([',', ';', '；', '、', '\n']).map(str::trim).filter(|s| !s.is_empty()) {
         let (o, t) = part
             .split_once(['→', '>', '='])
             .ok_or_else(|| format!("跳题规则“{part}”应写成“选项序号→题号”，如“2→q4”"))?;
-        let option = o.trim().parse().map_err(|_| format!("跳题规则“{part}”的选项序号应为数字"))?;
+        let option: usize = o
+            .trim()
+            .trim_start_matches('选')
+            .trim()
+            .parse()
+            .map_err(|_| format!("跳题规则“{part}”的选项序号应为数字"))?;
+        if out.iter().any(|s| s.option == option) {
+            return Err(format!("选项{option}有两条跳题规则，请只保留一条"));
+        }
         let t = t.trim().trim_start_matches('第').trim_end_matches('题');
         let to = match t {
             "结束" | "end" => "end".to_string(),
-            t if t.starts_with('q') => t.to_string(),
+            t if t.starts_with(['q', 'Q']) && t[1..].parse::<usize>().is_ok() => t.to_lowercase(),
             t if t.parse::<usize>().is_ok() => format!("q{t}"),
             _ => return Err(format!("跳题规则“{part}”的目标应为题号（如q4）或“结束”")),
         };
@@ -298,6 +307,8 @@ pub async fn add_question(ctx: &Ctx<'_>, id: &str, input: QuestionInput) -> AppR
     let options: Vec<String> = input.options.lines().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect();
     if options.iter().any(|o| o.chars().count() > 100) {
         e.add("options", Code::TooLong, "每个选项100字以内");
+    } else if let Some(dup) = options.iter().enumerate().find(|(i, o)| options[..*i].contains(o)) {
+        e.add("options", Code::InvalidQuestion, format!("选项“{}”重复", dup.1));
     }
     let metric = Metric::parse(input.metric.trim()).unwrap_or(Metric::None);
     let positive =
@@ -328,14 +339,26 @@ pub async fn add_question(ctx: &Ctx<'_>, id: &str, input: QuestionInput) -> AppR
     if let Err(m) = rules::check_questions(&probe) {
         return Err(AppError::field("options", Code::InvalidQuestion, m));
     }
-    if let Some(bad) = last.skips.iter().find(|s| s.option == 0 || s.option > last.options.len()) {
-        return Err(AppError::field(
-            "skips",
-            Code::InvalidQuestion,
-            format!("跳题规则引用了不存在的选项{}", bad.option),
-        ));
+    if let Some(m) = skip_mistake(last, next) {
+        return Err(AppError::field("skips", Code::InvalidQuestion, m));
     }
     save_questions(ctx, &s, questions, input.version).await
+}
+
+/// What is wrong with the skip rules of a question added as number `next`: rules only on single
+/// choices, on existing options, and forward (to a question added later, or the end).
+fn skip_mistake(q: &Question, next: usize) -> Option<String> {
+    if q.skips.is_empty() {
+        return None;
+    }
+    if q.kind != QuestionKind::Single {
+        return Some("只有单选题可以设置跳题规则".into());
+    }
+    if let Some(bad) = q.skips.iter().find(|s| s.option == 0 || s.option > q.options.len()) {
+        return Some(format!("跳题规则引用了不存在的选项{}（本题共{}个选项）", bad.option, q.options.len()));
+    }
+    let back = q.skips.iter().find(|s| s.to != "end" && s.to[1..].parse::<usize>().is_ok_and(|n| n <= next));
+    back.map(|s| format!("跳题只能跳到本题（q{next}）之后添加的题目或“结束”，不能跳到{}", s.to))
 }
 
 /// Removes a question (a draft only) and the skip rules that pointed to it.

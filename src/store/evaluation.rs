@@ -251,12 +251,12 @@ pub async fn add_check(
 }
 
 /// A visit's checks: (item code, standard, result, note, problem code).
-pub async fn checks(
-    db: &Db,
-    visit_id: &str,
-) -> Result<Vec<(String, String, CheckResult, String, Option<String>)>, sqlx::Error> {
+/// A visit's checks: item code, standard, result, note, the problem filed (code, id).
+pub type CheckLine = (String, String, CheckResult, String, Option<String>, Option<String>);
+
+pub async fn checks(db: &Db, visit_id: &str) -> Result<Vec<CheckLine>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT i.code, i.standard, c.result, c.note, p.code FROM eval_checks c JOIN eval_items i ON i.id = c.item_id \
+        "SELECT i.code, i.standard, c.result, c.note, p.code, p.id FROM eval_checks c JOIN eval_items i ON i.id = c.item_id \
          LEFT JOIN problems p ON p.id = c.problem_id WHERE c.visit_id = $1 ORDER BY i.seq",
     )
     .bind(visit_id)

@@ -112,14 +112,34 @@ both!(a_simulated_round_samples_scores_files_and_reports, |app: TestApp| async m
     let (status, html, _) = office
         .post(
             "/evaluations",
-            &[("name", ""), ("starts_on", "2026-13-01"), ("quotas", "菜地:3"), ("fixed_points", "NOPE")],
+            &[
+                ("name", ""),
+                ("starts_on", "2026-13-01"),
+                ("quotas", "菜地:3"),
+                ("fixed_points", "NOPE"),
+                ("seed", "abc"),
+                ("transfer_amount", "二十万"),
+            ],
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    for m in ["请填写名称", "日期格式应为", "没有名为“菜地”的点位类型", "点位编码“NOPE”不存在", "请至少选择一名测评员"]
-    {
+    for m in [
+        "请填写名称",
+        "日期格式应为",
+        "没有名为“菜地”的点位类型",
+        "点位编码“NOPE”不存在",
+        "请至少选择一名测评员",
+        "随机数种子应为0至",
+        "拨付金额（元）应为0至100000000的整数",
+        "value=\"二十万\"",
+    ] {
         assert!(html.contains(m), "{m} in the refusal");
     }
+    let (status, html, _) = office
+        .post("/evaluations", &[("name", "太长"), ("starts_on", "2026-01-01"), ("ends_on", "2026-12-31")])
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("一轮模拟测评不超过92天"));
     assert_eq!(app.scalar("SELECT COUNT(*) FROM eval_rounds").await, 0);
 
     let form = round_form("2026年第五轮模拟测评", "7", &evaluator, &fixed_code);

@@ -59,30 +59,30 @@ both!(the_city_indicators_grade_every_boundary, |app: TestApp| async move {
     let office = app.login("admin").await;
     // Each case in its own year, so each is graded alone.
     for (i, (code, value, _)) in EAST.iter().enumerate() {
-        enter(&office, code, 2001 + i as i64, value).await;
+        enter(&office, code, 1990 + i as i64, value).await;
     }
     for (i, (code, value, expected)) in EAST.iter().enumerate() {
-        assert_eq!(grade(&office, code, 2001 + i as i64).await, *expected, "{code} = {value}");
+        assert_eq!(grade(&office, code, 1990 + i as i64).await, *expected, "{code} = {value}");
     }
     // Western cities: green space > 21 / > 18.
     let (status, _, _) = office.post("/indicators/city/region", &[("region", "west")]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    for (year, value, expected) in [(2040, "21.01", "优秀"), (2041, "21", "良好"), (2042, "18", "达标")] {
+    for (year, value, expected) in [(2019, "21.01", "优秀"), (2020, "21", "良好"), (2021, "18", "达标")] {
         enter(&office, "green_space_rate", year, value).await;
         assert_eq!(grade(&office, "green_space_rate", year).await, expected, "west {value}");
     }
     assert!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE object_id = 'city_region'").await >= 1);
 
     // A correction keeps one value per year, audited; the page puts the weakest first.
-    enter(&office, "main_road_lamps_lit", 2050, "99.5").await;
-    enter(&office, "main_road_lamps_lit", 2050, "97").await;
-    enter(&office, "garbage_treatment_rate", 2050, "97").await;
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM city_indicator_values WHERE year = 2050").await, 2);
+    enter(&office, "main_road_lamps_lit", 2022, "99.5").await;
+    enter(&office, "main_road_lamps_lit", 2022, "97").await;
+    enter(&office, "garbage_treatment_rate", 2022, "97").await;
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM city_indicator_values WHERE year = 2022").await, 2);
     assert!(
         app.scalar("SELECT COUNT(*) FROM audit_log WHERE object_type = 'city_indicator' AND action = 'update'").await
             >= 1
     );
-    let (_, html) = office.get("/indicators/city?year=2050").await;
+    let (_, html) = office.get("/indicators/city?year=2022").await;
     let at = |code: &str| html.find(&format!("data-code=\"{code}\"")).unwrap();
     assert!(at("main_road_lamps_lit") < at("garbage_treatment_rate"), "the failing indicator first");
 
@@ -94,14 +94,28 @@ both!(the_city_indicators_grade_every_boundary, |app: TestApp| async move {
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    for m in ["年度应为2000至2100的整数", "数值应为不小于0的数字", "请填写数据来源"] {
+    for m in ["年度应为1990至", "数值应为不小于0的数字", "请填写数据来源"] {
         assert!(html.contains(m), "{m}");
     }
     let (status, html, _) = office
-        .post("/indicators/city", &[("code", "air_good_days"), ("year", "2051"), ("value", "120"), ("source", "x")])
+        .post("/indicators/city", &[("code", "air_good_days"), ("year", "2023"), ("value", "120"), ("source", "x")])
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("百分比不能超过100"));
+    // A year still to come, or not a number, is named beside what was typed (no lost form).
+    let next = (chrono::Datelike::year(&chrono::Utc::now()) + 2).to_string();
+    for year in [next.as_str(), "二〇二六"] {
+        let (status, html, _) = office
+            .post("/indicators/city", &[("code", "air_good_days"), ("year", year), ("value", "81"), ("source", "公报")])
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{year}");
+        assert!(html.contains("年度应为1990至") && html.contains("value=\"公报\""), "{year}");
+    }
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM city_indicator_values WHERE value = 81").await, 0);
+    // A year in the address that is not one shows this year's board and says so.
+    let (status, html) = office.get("/indicators/city?year=abc").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("查询的年度应为1990至2100的整数"));
     let unit = app.login("unit").await;
     assert_eq!(unit.get("/indicators/city").await.0, StatusCode::FORBIDDEN);
 });

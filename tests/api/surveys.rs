@@ -51,6 +51,31 @@ both!(a_resident_survey_of_500_reports_its_rates_by_community, |app: TestApp| as
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("应有2至20个选项"));
+    // Skip rules are checked as they are typed: forward only, single choices only, one rule per
+    // option; duplicate options refused; the form comes back with what was typed.
+    for (kind, options, skips, why) in [
+        ("single", "是\n否", "1->q2", "不能跳到q2"),
+        ("multi", "是\n否", "1→结束", "只有单选题可以设置跳题规则"),
+        ("single", "是\n否", "3→结束", "不存在的选项3"),
+        ("single", "是\n否", "1→结束，1->q9", "选项1有两条跳题规则"),
+        ("single", "是\n是", "", "选项“是”重复"),
+    ] {
+        let (status, page, _) = office
+            .post(
+                &format!("/surveys/{id}/questions"),
+                &[
+                    ("title", "跳题检查"),
+                    ("kind", kind),
+                    ("options", options),
+                    ("skips", skips),
+                    ("version", &version(&html)),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{skips}");
+        assert!(page.contains(why), "{skips}: {why}");
+        assert!(page.contains("value=\"跳题检查\""));
+    }
     let (status, _, _) = office
         .post(
             &format!("/surveys/{id}/questions"),
@@ -63,11 +88,23 @@ both!(a_resident_survey_of_500_reports_its_rates_by_community, |app: TestApp| as
     let (status, _, _) = office
         .post(
             &format!("/surveys/{id}/questions"),
-            &[("title", "多余的题"), ("kind", "text"), ("version", &version(&html))],
+            &[
+                ("title", "多余的题"),
+                ("kind", "single"),
+                ("options", "是\n否"),
+                ("skips", "２->结束，1>q9"),
+                ("version", &version(&html)),
+            ],
         )
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (_, html) = office.get(&format!("/surveys/{id}")).await;
+    assert!(html.contains("选2→结束；选1→跳至q9"));
+    // A target never added keeps the survey from opening: the page says which question.
+    let (status, page, _) = office.post(&format!("/surveys/{id}/open"), &[]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("q7（第7题“多余的题”）的跳题目标q9不存在"), "{page}");
+    assert!(page.contains("添加题目"));
     let (status, _, _) =
         office.post(&format!("/surveys/{id}/questions/q7/delete"), &[("version", &version(&html))]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);

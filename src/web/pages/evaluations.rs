@@ -188,7 +188,7 @@ pub struct VisitPage {
     items: Vec<ItemRow>,
     results: [CheckResult; 3],
     errors: FieldErrors,
-    checks: Vec<(String, String, CheckResult, String, Option<String>)>,
+    checks: Vec<crate::store::evaluation::CheckLine>,
     may_score: bool,
     /// What was typed before a refusal: (result, note) by item id
     typed: HashMap<String, (String, String)>,

@@ -6,7 +6,6 @@ use crate::domain::evaluation::{CITY_INDICATORS, Region};
 use crate::domain::role::Role;
 use crate::domain::time::{now_ms, to_local};
 use crate::domain::validate::FieldErrors;
-use crate::error::AppError;
 use crate::service::indicators::{self as svc, Board, ValueInput};
 use crate::web::auth::{CsrfForm, PageUser};
 use crate::web::error::PageResult;
@@ -41,12 +40,10 @@ fn this_year() -> i64 {
 }
 
 async fn city_page(page: &PageUser, q: Query, f: ValueInput, errors: FieldErrors) -> PageResult<Response> {
-    let year = match q.year.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(y) => y.parse::<i64>().ok().filter(|y| (2000..=2100).contains(y)).ok_or_else(|| {
-            AppError::field("year", crate::domain::code::Code::InvalidValue, "年度应为2000至2100的整数")
-        })?,
-        None => this_year(),
-    };
+    // A year that is not one (typed into the filter) shows this year and says so.
+    let mut errors = errors;
+    let asked = crate::domain::validate::IntText(q.year.clone().unwrap_or_default());
+    let year = asked.get(&mut errors, "_form", "查询的年度", 1990..=2100).unwrap_or_else(this_year);
     let b = svc::board(&page.ctx(), year).await?;
     if q.export.as_deref() == Some("xlsx") {
         let rows = b
@@ -84,7 +81,7 @@ pub async fn city(
     page: PageUser,
     crate::web::query::Query(q): crate::web::query::Query<Query>,
 ) -> PageResult<Response> {
-    let f = ValueInput { year: Some(this_year()), ..Default::default() };
+    let f = ValueInput { year: this_year().into(), ..Default::default() };
     city_page(&page, q, f, FieldErrors::default()).await
 }
 
@@ -94,7 +91,7 @@ pub async fn enter(CsrfForm { page, form }: CsrfForm<ValueInput>) -> PageResult<
         Err(e) => {
             let errors = crate::web::pages::form_errors(e)?;
             let q = Query {
-                year: form.year.map(|y| y.to_string()).filter(|_| errors.get("year").is_none()),
+                year: Some(form.year.to_string()).filter(|_| errors.get("year").is_none()),
                 ..Default::default()
             };
             let res = city_page(&page, q, form, errors).await?;

@@ -164,9 +164,22 @@ pub async fn delete_question(
     Ok(Redirect::to(&format!("/surveys/{id}?ok=deleted")).into_response())
 }
 
-pub async fn open(Path(id): Path<String>, CsrfForm { page, .. }: CsrfForm<VersionForm>) -> PageResult<Response> {
-    svc::set_state(&page.ctx(), &id, true).await?;
-    Ok(Redirect::to(&format!("/surveys/{id}?ok=published")).into_response())
+/// Opens the survey; a questionnaire that cannot open comes back with why, above its questions.
+pub async fn open(
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    CsrfForm { page, .. }: CsrfForm<VersionForm>,
+) -> PageResult<Response> {
+    match svc::set_state(&page.ctx(), &id, true).await {
+        Ok(_) => Ok(Redirect::to(&format!("/surveys/{id}?ok=published")).into_response()),
+        Err(e @ AppError::Refused(..)) => {
+            let status = e.status();
+            let errors = crate::web::pages::form_errors(e)?;
+            let qf = QuestionInput { kind: "single".into(), metric: "none".into(), ..Default::default() };
+            Ok((status, show_page(&page, &headers, &id, qf, errors, None).await?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub async fn close(Path(id): Path<String>, CsrfForm { page, .. }: CsrfForm<VersionForm>) -> PageResult<Response> {
