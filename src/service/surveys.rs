@@ -648,6 +648,15 @@ fn question_stats(q: &Question, responses: &[Answered], groups: &[String]) -> Qu
     QuestionStats { q: q.clone(), answered: n, options, mean: m, sum, texts, cross }
 }
 
+/// How a response came in, in words.
+pub fn via_label(via: &str) -> &'static str {
+    match via {
+        "link" => "扫码/链接自填",
+        "door" => "入户调查录入",
+        _ => "单位填报",
+    }
+}
+
 pub async fn analyse(ctx: &Ctx<'_>, id: &str) -> AppResult<Analysis> {
     let s = visible(ctx, id).await?;
     if !may_analyse(ctx.user.role) {
@@ -669,12 +678,7 @@ pub async fn analyse(ctx: &Ctx<'_>, id: &str) -> AppResult<Analysis> {
     let questions = s.parsed();
     let mut by_via: BTreeMap<String, i64> = BTreeMap::new();
     for (via, _, _) in &responses {
-        let label = match via.as_str() {
-            "link" => "扫码/链接自填",
-            "door" => "入户调查录入",
-            _ => "单位填报",
-        };
-        *by_via.entry(label.into()).or_default() += 1;
+        *by_via.entry(via_label(via).into()).or_default() += 1;
     }
     // The national rates: for each metric question, positive answers over answers.
     let metric_rate = |m: Metric, subset: &dyn Fn(&str) -> bool| {
@@ -817,7 +821,7 @@ pub async fn response_rows(ctx: &Ctx<'_>, s: &Survey) -> AppResult<(Vec<String>,
         .into_iter()
         .map(|(at, via, g, a)| {
             let a: Answers = serde_json::from_str(&a).unwrap_or_default();
-            let mut row = vec![crate::domain::time::fmt_local(at), via, g.unwrap_or_default()];
+            let mut row = vec![crate::domain::time::fmt_local(at), via_label(&via).to_string(), g.unwrap_or_default()];
             for q in &questions {
                 let v = a.get(&q.id).cloned().unwrap_or_default();
                 row.push(if q.choice() {

@@ -241,6 +241,38 @@ impl Sheet {
     }
 }
 
+impl Sheet {
+    /// A sheet of text rows whose listed columns are written as numbers: `ints` as integers,
+    /// `percents` ("70.1%") as percentages; a cell that does not read as one stays text.
+    pub fn typed(
+        name: &str,
+        headers: Vec<&'static str>,
+        rows: Vec<Vec<String>>,
+        (ints, percents): (&[usize], &[usize]),
+    ) -> Sheet {
+        let cell = |c: usize, v: String| {
+            if ints.contains(&c) {
+                if let Ok(n) = v.trim().parse::<i64>() {
+                    return Cell::Int(n);
+                }
+            }
+            if percents.contains(&c) {
+                if let Some(p) = v.trim().strip_suffix('%').and_then(|p| p.parse::<f64>().ok()) {
+                    return Cell::Percent(Some(p));
+                }
+            }
+            Cell::Text(v)
+        };
+        let table = Table {
+            nowrap: vec![false; headers.len()],
+            headers,
+            rows: rows.into_iter().map(|r| r.into_iter().enumerate().map(|(c, v)| cell(c, v)).collect()).collect(),
+            empty: "",
+        };
+        Sheet { name: name.into(), table }
+    }
+}
+
 /// One sheet of an Excel download from column declarations (the columns shown in Excel).
 pub fn sheet<R>(name: &str, columns: &[Column<R>], rows: &[R]) -> Sheet {
     Sheet { name: name.into(), table: Table::of(columns, On::Sheet, rows, "") }

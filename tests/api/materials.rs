@@ -87,6 +87,7 @@ both!(a_material_indicator_is_returned_then_accepted_and_packaged, |app: TestApp
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("退回时请写明原因"));
+    assert!(html.contains("value=\"return\" checked"), "the decision comes back as chosen");
     let (status, _, _) = office
         .post(
             &format!("/materials/tasks/{task}/review"),
@@ -103,6 +104,8 @@ both!(a_material_indicator_is_returned_then_accepted_and_packaged, |app: TestApp
             .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (_, html) = office.get(&format!("/materials/tasks/{task}")).await;
+    assert!(!html.contains("id=\"return-reason\""), "the old reason stays in the history only");
+    assert!(html.contains("已退回：缺少2026年案件统计表"));
     let v = version_of(&html[html.find("review-form").unwrap()..]);
     let (status, _, _) =
         office.post(&format!("/materials/tasks/{task}/review"), &[("decision", "accept"), ("version", &v)]).await;
@@ -122,6 +125,11 @@ both!(a_material_indicator_is_returned_then_accepted_and_packaged, |app: TestApp
         )
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "accepted is final");
+    // A stored PDF downloads as a PDF.
+    let pdf_file = app.id_of(&format!("SELECT id FROM material_files WHERE task_id = '{task}' AND revision = 2 AND filename LIKE '%.pdf'")).await;
+    let res = unit.get_raw(&format!("/materials/files/{pdf_file}")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "application/pdf");
 
     // The package: the accepted version's files under the indicator's folder, and the index.
     let drive = app.id_of("SELECT id FROM material_drives").await;

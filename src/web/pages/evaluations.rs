@@ -169,13 +169,13 @@ pub async fn report_docx(page: PageUser, Path(id): Path<String>) -> PageResult<R
 
 pub async fn report_xlsx(page: PageUser, Path(id): Path<String>) -> PageResult<Response> {
     let v = svc::view(&page.ctx(), &id).await?;
-    let mut sheets = vec![Sheet::text("点位明细", svc::VISIT_HEAD.to_vec(), svc::visit_rows(&v))];
+    let mut sheets = vec![Sheet::typed("点位明细", svc::VISIT_HEAD.to_vec(), svc::visit_rows(&v), (&[], &[8]))];
     for (title, rows) in svc::report_tables(&v) {
-        sheets.push(Sheet::text(title, svc::LINE_HEAD.to_vec(), rows));
+        sheets.push(Sheet::typed(title, svc::LINE_HEAD.to_vec(), rows, (&[0, 2, 3], &[4])));
     }
     let weak =
         v.weak_items.iter().map(|(c, s, f, n)| vec![c.clone(), s.clone(), f.to_string(), n.to_string()]).collect();
-    sheets.push(Sheet::text("失分项目", vec!["编码", "测评标准", "不达标", "检查"], weak));
+    sheets.push(Sheet::typed("失分项目", vec!["编码", "测评标准", "不达标", "检查"], weak, (&[2, 3], &[])));
     Ok(crate::web::list::xlsx(&format!("{}报告", v.round.name), sheets))
 }
 

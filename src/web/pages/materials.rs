@@ -140,6 +140,8 @@ pub struct TaskPage {
     overdue: bool,
     errors: FieldErrors,
     account: String,
+    /// The review as typed (shown again after a refusal)
+    review: ReviewInput,
 }
 
 impl TaskPage {
@@ -174,6 +176,7 @@ async fn task_page(page: &PageUser, id: &str, errors: FieldErrors, account: Stri
         files,
         errors,
         account,
+        review: ReviewInput::default(),
     })
 }
 
@@ -203,12 +206,13 @@ pub async fn submit(Path(id): Path<String>, form: CsrfMultipart) -> PageResult<R
 }
 
 pub async fn review(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<ReviewInput>) -> PageResult<Response> {
-    match svc::review(&page.ctx(), &id, form).await {
+    match svc::review(&page.ctx(), &id, form.clone()).await {
         Ok(_) => Ok(Redirect::to(&format!("/materials/tasks/{id}?ok=saved")).into_response()),
         Err(e @ (AppError::Validation(_) | AppError::Refused(..))) => {
             let status = e.status();
             let errors = crate::web::pages::form_errors(e)?;
-            Ok((status, task_page(&page, &id, errors, String::new()).await?).into_response())
+            let shown = TaskPage { review: form, ..task_page(&page, &id, errors, String::new()).await? };
+            Ok((status, shown).into_response())
         }
         Err(e) => Err(e.into()),
     }
@@ -217,7 +221,19 @@ pub async fn review(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<Re
 pub async fn file(page: PageUser, Path(id): Path<String>) -> PageResult<Response> {
     let (name, bytes) = svc::file(&page.ctx(), &page.state.storage, &id).await?;
     let (stem, ext) = name.rsplit_once('.').unwrap_or((name.as_str(), "bin"));
-    Ok(super::evaluations::download(stem, ext, "application/octet-stream", bytes))
+    // Stored files were checked by their bytes on upload, so the extension names the type.
+    let ct = match ext.to_ascii_lowercase().as_str() {
+        "pdf" => "application/pdf",
+        "jpg" | "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        "webp" => "image/webp",
+        "doc" => "application/msword",
+        "docx" => super::evaluations::DOCX,
+        "xls" => "application/vnd.ms-excel",
+        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        _ => "application/octet-stream",
+    };
+    Ok(super::evaluations::download(stem, ext, ct, bytes))
 }
 
 pub async fn package(page: PageUser, Path(id): Path<String>) -> PageResult<Response> {
