@@ -1,0 +1,18 @@
+import { chromium } from 'playwright-core';
+const base = 'http://127.0.0.1:8777';
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
+const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, isMobile: true, hasTouch: true });
+const p = await ctx.newPage();
+await p.goto(`${base}/login`);
+await p.fill('#username', 'admin'); await p.fill('#password', 'Demo2026');
+await Promise.all([p.waitForURL(`${base}/`), p.click('button[type=submit]')]);
+await p.goto(`${base}/evaluations`);
+await p.screenshot({ path: '/tmp/shot-evals.png', fullPage: true });
+await p.goto(`${base}/surveys`);
+await p.fill('#name', '测试居民问卷');
+await p.selectOption('select[name=kind]', 'resident');
+await Promise.all([p.waitForURL(/\/surveys\/[0-9a-f-]+/), p.click('form[action="/surveys"] button[type=submit]')]);
+await Promise.all([p.waitForLoadState('load'), p.click('form[action$="/open"] button')]);
+const href = await p.locator('#public-link').getAttribute('href');
+const q = await ctx.newPage(); await q.goto(href); await q.screenshot({ path: '/tmp/shot-public.png', fullPage: true });
+await browser.close();
