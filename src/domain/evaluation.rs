@@ -499,7 +499,7 @@ pub fn check_answers(questions: &[Question], answers: &Answers) -> Result<Answer
             }
             QuestionKind::Scale => given.len() == 1 && given[0].parse::<u8>().is_ok_and(|n| (1..=5).contains(&n)),
             QuestionKind::Number => {
-                given.len() == 1 && given[0].parse::<f64>().is_ok_and(|n| n.is_finite() && n.abs() < 1e12)
+                given.len() == 1 && given[0].parse::<f64>().is_ok_and(|n| n.is_finite() && (0.0..1e12).contains(&n))
             }
             QuestionKind::Text => given.len() == 1 && given[0].chars().count() <= 500,
         };
@@ -508,7 +508,7 @@ pub fn check_answers(questions: &[Question], answers: &Answers) -> Result<Answer
         } else {
             let why = match q.kind {
                 QuestionKind::Scale => "请选择1至5分",
-                QuestionKind::Number => "请填写数字",
+                QuestionKind::Number => "请填写不小于0的数字",
                 QuestionKind::Text => "请在500字以内作答",
                 _ => "请从选项中选择",
             };

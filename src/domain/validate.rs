@@ -250,11 +250,7 @@ impl IntText {
         match text.parse::<i64>() {
             Ok(n) if range.contains(&n) => Some(n),
             _ => {
-                errors.add(
-                    field,
-                    Code::InvalidValue,
-                    format!("{label}应为{}至{}的整数", range.start(), range.end()),
-                );
+                errors.add(field, Code::InvalidValue, format!("{label}应为{}至{}的整数", range.start(), range.end()));
                 None
             }
         }

@@ -906,11 +906,7 @@ pub async fn score(
                     category: item.project.clone(),
                     severity: Severity::Normal,
                     // Neutral words: the unit learns what fails, not which round is running.
-                    description: format!(
-                        "{}：{}",
-                        item.content,
-                        if note.is_empty() { &item.standard } else { &note }
-                    ),
+                    description: format!("{}：{}", item.content, if note.is_empty() { &item.standard } else { &note }),
                     found_at: w.now,
                     note: format!("模拟测评发现（测评标准{}）", item.code),
                 };

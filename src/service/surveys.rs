@@ -506,7 +506,13 @@ pub async fn answer_staff(
     let r = match s.kind {
         SurveyKind::Resident => {
             let community = community(ctx.db, community_id).await?;
-            let household = household.trim();
+            // "３号楼 2单元" and "3号楼2单元" are one household.
+            let household: String = crate::domain::validate::half_width(household)
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect::<String>()
+                .to_lowercase();
+            let household = household.as_str();
             let respondent = match crate::domain::citizen::mobile(household) {
                 Some(phone) => format!("p:{}", super::phone_codes::key(&phone)),
                 None if household.chars().count() >= 4 && household.chars().count() <= 100 => {
@@ -541,7 +547,13 @@ pub async fn answer_staff(
             }
         }
     };
-    record(ctx.db, &s, r).await
+    let door = r.via == "door";
+    record(ctx.db, &s, r).await.map_err(|e| match e {
+        AppError::Refused(Code::AlreadyAnswered, _) if door => {
+            AppError::refuse(Code::AlreadyAnswered, "这一户（手机号或门牌）已经录入过答卷，每户一份，请核对或换下一户")
+        }
+        e => e,
+    })
 }
 
 /// One question's figures.
@@ -845,4 +857,23 @@ pub async fn audit_export(ctx: &Ctx<'_>, s: &Survey) -> AppResult<()> {
     let mut w = ctx.write().await?;
     w.audit(Verb::Read, ObjectType::Survey, &s.id, &s.name, None, Some(json!({"export": "答卷明细"}))).await?;
     w.commit().await
+}
+
+#[cfg(test)]
+mod skip_rules {
+    use super::*;
+
+    #[test]
+    fn skip_rules_read_as_people_type_them() {
+        let read = |t: &str| parse_skips(t).map(|v| v.into_iter().map(|s| (s.option, s.to)).collect::<Vec<_>>());
+        let end = || "end".to_string();
+        assert_eq!(read("2->结束").unwrap(), [(2, end())]);
+        assert_eq!(read("选１→第4题，3=end").unwrap(), [(1, "q4".into()), (3, end())]);
+        assert_eq!(read("２＞Q5；4>6").unwrap(), [(2, "q5".into()), (4, "q6".into())]);
+        assert!(read("1->q3, 1->结束").unwrap_err().contains("两条跳题规则"));
+        assert!(read("2跳到结束").unwrap_err().contains("应写成"));
+        assert!(read("x->q3").unwrap_err().contains("选项序号应为数字"));
+        assert!(read("1->qq").unwrap_err().contains("目标应为题号"));
+        assert_eq!(read("").unwrap(), []);
+    }
 }

@@ -251,15 +251,15 @@ impl Sheet {
         (ints, percents): (&[usize], &[usize]),
     ) -> Sheet {
         let cell = |c: usize, v: String| {
-            if ints.contains(&c) {
-                if let Ok(n) = v.trim().parse::<i64>() {
-                    return Cell::Int(n);
-                }
+            if ints.contains(&c)
+                && let Ok(n) = v.trim().parse::<i64>()
+            {
+                return Cell::Int(n);
             }
-            if percents.contains(&c) {
-                if let Some(p) = v.trim().strip_suffix('%').and_then(|p| p.parse::<f64>().ok()) {
-                    return Cell::Percent(Some(p));
-                }
+            if percents.contains(&c)
+                && let Some(p) = v.trim().strip_suffix('%').and_then(|p| p.parse::<f64>().ok())
+            {
+                return Cell::Percent(Some(p));
             }
             Cell::Text(v)
         };

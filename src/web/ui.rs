@@ -78,7 +78,9 @@ fn citizen_menu(role: Role) -> Option<MenuGroup> {
 /// Window service (好差评): the office and its inspectors, and the window units themselves.
 fn window_menu(role: Role) -> Option<MenuGroup> {
     if role == Role::GridWorker {
-        return None;
+        // Grid workers enter resident surveys at the door; nothing else of the season is theirs.
+        let items = vec![MenuItem { key: "surveys", label: "入户问卷", href: "/surveys" }];
+        return Some(MenuGroup { label: "测评迎检", items });
     }
     let items = vec![
         MenuItem { key: "windows", label: "服务窗口", href: "/windows" },
@@ -95,7 +97,9 @@ fn window_menu(role: Role) -> Option<MenuGroup> {
 /// for the office and the units, surveys, the evaluation system and the city's indicators.
 fn evaluation_menu(role: Role) -> Option<MenuGroup> {
     if role == Role::GridWorker {
-        return None;
+        // Grid workers enter resident surveys at the door; nothing else of the season is theirs.
+        let items = vec![MenuItem { key: "surveys", label: "入户问卷", href: "/surveys" }];
+        return Some(MenuGroup { label: "测评迎检", items });
     }
     let mut items = vec![MenuItem { key: "evaluations", label: "模拟测评", href: "/evaluations" }];
     if role != Role::Evaluator {

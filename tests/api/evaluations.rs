@@ -135,9 +135,8 @@ both!(a_simulated_round_samples_scores_files_and_reports, |app: TestApp| async m
     ] {
         assert!(html.contains(m), "{m} in the refusal");
     }
-    let (status, html, _) = office
-        .post("/evaluations", &[("name", "太长"), ("starts_on", "2026-01-01"), ("ends_on", "2026-12-31")])
-        .await;
+    let (status, html, _) =
+        office.post("/evaluations", &[("name", "太长"), ("starts_on", "2026-01-01"), ("ends_on", "2026-12-31")]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("一轮模拟测评不超过92天"));
     assert_eq!(app.scalar("SELECT COUNT(*) FROM eval_rounds").await, 0);

@@ -126,7 +126,11 @@ both!(a_material_indicator_is_returned_then_accepted_and_packaged, |app: TestApp
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "accepted is final");
     // A stored PDF downloads as a PDF.
-    let pdf_file = app.id_of(&format!("SELECT id FROM material_files WHERE task_id = '{task}' AND revision = 2 AND filename LIKE '%.pdf'")).await;
+    let pdf_file = app
+        .id_of(&format!(
+            "SELECT id FROM material_files WHERE task_id = '{task}' AND revision = 2 AND filename LIKE '%.pdf'"
+        ))
+        .await;
     let res = unit.get_raw(&format!("/materials/files/{pdf_file}")).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["content-type"], "application/pdf");

@@ -191,11 +191,12 @@ both!(a_resident_survey_of_500_reports_its_rates_by_community, |app: TestApp| as
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("请回答“您不满意的主要方面（可多选）”"));
     let mut f: Vec<(&str, String)> =
-        vec![("community_id", communities[1].0.clone()), ("household", "幸福小区0号楼102室".to_string())];
+        vec![("community_id", communities[1].0.clone()), ("household", "幸福小区 ０号楼１０２室".to_string())];
     f.extend(answers(1));
-    let (status, _, _) =
+    let (status, html, _) =
         ev.post(&format!("/surveys/{id}/respond"), &f.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).await;
-    assert_eq!(status, StatusCode::CONFLICT, "the same household twice");
+    assert_eq!(status, StatusCode::CONFLICT, "the same household twice (typed with full-width digits)");
+    assert!(html.contains("这一户（手机号或门牌）已经录入过答卷"));
     assert_eq!(app.scalar(&format!("SELECT COUNT(*) FROM survey_responses WHERE survey_id = '{id}'")).await, 500);
 
     // The rates by community in the Word report, as computed by hand.
@@ -233,7 +234,9 @@ both!(a_thematic_survey_is_answered_once_per_unit, |app: TestApp| async move {
     let bank = app.login("bank").await;
     let (status, html, _) = bank.post(&format!("/surveys/{id}/respond"), &[("a_q1", "十二")]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(html.contains("请填写数字"));
+    assert!(html.contains("请填写不小于0的数字"));
+    let (status, _, _) = bank.post(&format!("/surveys/{id}/respond"), &[("a_q1", "-3")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a count below zero");
     assert_eq!(bank.post(&format!("/surveys/{id}/respond"), &[("a_q1", "12")]).await.0, StatusCode::SEE_OTHER);
     assert_eq!(bank.post(&format!("/surveys/{id}/respond"), &[("a_q1", "13")]).await.0, StatusCode::CONFLICT);
     let unit = app.login("unit").await;

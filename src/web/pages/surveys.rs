@@ -264,8 +264,24 @@ async fn respond_page(
     })
 }
 
-pub async fn respond_form(page: PageUser, Path(id): Path<String>) -> PageResult<RespondPage> {
-    respond_page(&page, &id, (String::new(), String::new(), Answers::new()), FieldErrors::default()).await
+#[derive(serde::Deserialize, Default)]
+pub struct RespondQuery {
+    #[serde(default)]
+    ok: Option<String>,
+    #[serde(default)]
+    community: String,
+}
+
+pub async fn respond_form(
+    page: PageUser,
+    Path(id): Path<String>,
+    crate::web::query::Query(q): crate::web::query::Query<RespondQuery>,
+) -> PageResult<RespondPage> {
+    let mut p = respond_page(&page, &id, (q.community, String::new(), Answers::new()), FieldErrors::default()).await?;
+    if q.ok.is_some() {
+        p.l = p.l.with_flash(Some("saved"));
+    }
+    Ok(p)
 }
 
 pub async fn respond(
@@ -276,6 +292,12 @@ pub async fn respond(
     let (community, household) = (field("community_id"), field("household"));
     let answers = answers_of(&form);
     match svc::answer_staff(&page.ctx(), &id, (&household, &community), answers.clone()).await {
+        // At the door: a fresh form for the next household, in the same community.
+        Ok(()) if !community.is_empty() => Ok(Redirect::to(&format!(
+            "/surveys/{id}/respond?ok=saved&community={}",
+            crate::web::auth::urlencode(&community)
+        ))
+        .into_response()),
         Ok(()) => Ok(Redirect::to(&format!("/surveys/{id}?ok=saved")).into_response()),
         Err(e @ (AppError::Validation(_) | AppError::Refused(..))) => {
             let status = e.status();
