@@ -322,6 +322,22 @@ mod fuzz {
 /// What a material submission may contain: PDF, Word, Excel and images, recognised by their
 /// bytes (never by the name alone), each at most `MAX_BYTES`. Returns the kind's label (PDF,
 /// Word, Excel, 图片) or the Chinese reason. CPU-bound for zips: call it off the async threads.
+/// The content type of a document that `document_kind` accepted, by its extension (the bytes
+/// were checked against it on upload).
+pub fn document_content_type(ext: &str) -> &'static str {
+    match ext.to_ascii_lowercase().as_str() {
+        "pdf" => "application/pdf",
+        "jpg" | "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        "webp" => "image/webp",
+        "doc" => "application/msword",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "xls" => "application/vnd.ms-excel",
+        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        _ => "application/octet-stream",
+    }
+}
+
 pub fn document_kind(name: &str, bytes: &[u8]) -> Result<&'static str, String> {
     if bytes.is_empty() {
         return Err(format!("“{name}”是空文件"));

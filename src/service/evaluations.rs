@@ -474,23 +474,28 @@ fn fixed_of(
     fixed
 }
 
+/// A round's dates: both days, the end not before the start, at most 92 days apart.
+fn check_dates(starts_on: &str, ends_on: &str, e: &mut FieldErrors) {
+    let days = |s: &str| parse_local_day_start(s.trim()).map(|t| t / 86_400_000);
+    for (field, value) in [("starts_on", starts_on), ("ends_on", ends_on)] {
+        if days(value).is_none() {
+            e.add(field, Code::InvalidDate, "日期格式应为2026-12-01");
+        }
+    }
+    match (days(starts_on), days(ends_on)) {
+        (Some(a), Some(b)) if b < a => e.add("ends_on", Code::DateOutOfRange, "结束日期不能早于开始日期"),
+        (Some(a), Some(b)) if b - a > 92 => e.add("ends_on", Code::DateOutOfRange, "一轮模拟测评不超过92天"),
+        _ => {}
+    }
+}
+
 /// Schedules a round: the stratified draw of points in its areas, assigned to its evaluators in
 /// contiguous blocks (by street and community, so each walks one area).
 pub async fn create_round(ctx: &Ctx<'_>, input: RoundInput) -> AppResult<EvalRound> {
     require_admin(ctx.user)?;
     let mut e = FieldErrors::default();
     let name = required_text(&mut e, "name", "名称", &input.name, 60);
-    for (field, value) in [("starts_on", &input.starts_on), ("ends_on", &input.ends_on)] {
-        if parse_local_day_start(value.trim()).is_none() {
-            e.add(field, Code::InvalidDate, "日期格式应为2026-12-01");
-        }
-    }
-    let days = |s: &str| parse_local_day_start(s.trim()).map(|t| t / 86_400_000);
-    match (days(&input.starts_on), days(&input.ends_on)) {
-        (Some(a), Some(b)) if b < a => e.add("ends_on", Code::DateOutOfRange, "结束日期不能早于开始日期"),
-        (Some(a), Some(b)) if b - a > 92 => e.add("ends_on", Code::DateOutOfRange, "一轮模拟测评不超过92天"),
-        _ => {}
-    }
+    check_dates(&input.starts_on, &input.ends_on, &mut e);
     let types: Vec<(String, String)> =
         crate::store::points::types(ctx.db).await?.into_iter().map(|t| (t.code, t.name)).collect();
     let quotas = rules::parse_quotas(&input.quotas, &types).map_err(|m| e.add("quotas", Code::InvalidKind, m)).ok();

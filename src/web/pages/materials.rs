@@ -221,19 +221,7 @@ pub async fn review(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<Re
 pub async fn file(page: PageUser, Path(id): Path<String>) -> PageResult<Response> {
     let (name, bytes) = svc::file(&page.ctx(), &page.state.storage, &id).await?;
     let (stem, ext) = name.rsplit_once('.').unwrap_or((name.as_str(), "bin"));
-    // Stored files were checked by their bytes on upload, so the extension names the type.
-    let ct = match ext.to_ascii_lowercase().as_str() {
-        "pdf" => "application/pdf",
-        "jpg" | "jpeg" => "image/jpeg",
-        "png" => "image/png",
-        "webp" => "image/webp",
-        "doc" => "application/msword",
-        "docx" => super::evaluations::DOCX,
-        "xls" => "application/vnd.ms-excel",
-        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        _ => "application/octet-stream",
-    };
-    Ok(super::evaluations::download(stem, ext, ct, bytes))
+    Ok(super::evaluations::download(stem, ext, crate::media::document_content_type(ext), bytes))
 }
 
 pub async fn package(page: PageUser, Path(id): Path<String>) -> PageResult<Response> {
