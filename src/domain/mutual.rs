@@ -80,8 +80,10 @@ impl Seeded {
 /// Assigns each point `(point, owner)` to an inspecting unit among `units` other than its owner.
 /// Step by step, a point of the owner with the most points still waiting goes (those have the
 /// fewest choices left) to the least-loaded unit that is not its owner; ties are broken by a
-/// seeded order of the points and units. Returns (point, inspector) in the points' given order;
-/// None for a point no other unit can take (a round of one unit).
+/// seeded order of the points and units. The greedy pass can strand a unit (its own points were
+/// the last ones left), so chains of moves then even the loads out (see `rebalance`). Returns
+/// (point, inspector) in the points' given order; None for a point no other unit can take (a
+/// round of one unit).
 pub fn assign(points: &[(String, String)], units: &[String], seed: u64) -> Vec<(String, Option<String>)> {
     let mut rng = Seeded::new(seed);
     let mut unit_order: Vec<usize> = (0..units.len()).collect();
@@ -97,7 +99,7 @@ pub fn assign(points: &[(String, String)], units: &[String], seed: u64) -> Vec<(
         }
     }
     let mut load = vec![0usize; units.len()];
-    let mut out: Vec<Option<String>> = vec![None; points.len()];
+    let mut out: Vec<Option<usize>> = vec![None; points.len()];
     while let Some(g) = (0..waiting.len())
         .filter(|&g| !waiting[g].1.is_empty())
         .max_by_key(|&g| (waiting[g].1.len(), std::cmp::Reverse(g)))
@@ -107,10 +109,71 @@ pub fn assign(points: &[(String, String)], units: &[String], seed: u64) -> Vec<(
         let pick = unit_order.iter().copied().filter(|&u| &units[u] != owner).min_by_key(|&u| load[u]);
         if let Some(u) = pick {
             load[u] += 1;
-            out[i] = Some(units[u].clone());
+            out[i] = Some(u);
         }
     }
-    points.iter().zip(out).map(|((p, _), u)| (p.clone(), u)).collect()
+    let owner_of: Vec<Option<usize>> = points.iter().map(|(_, o)| units.iter().position(|u| u == o)).collect();
+    rebalance(&mut out, &owner_of, &mut load, &unit_order);
+    points.iter().zip(out).map(|((p, _), u)| (p.clone(), u.map(|u| units[u].clone()))).collect()
+}
+
+/// Evens the loads out: while some unit `t` can take one more point along a chain of moves
+/// (a point of `u1` goes to `t`, a point of `u2` to `u1`, …) that starts at a unit carrying at
+/// least two more than `t`, the chain is applied. Each chain lowers the sum of squared loads, so
+/// this ends; when no chain is left, the loads differ by at most one unless the owners make that
+/// impossible.
+fn rebalance(out: &mut [Option<usize>], owner_of: &[Option<usize>], load: &mut [usize], unit_order: &[usize]) {
+    loop {
+        let mut targets: Vec<usize> = unit_order.to_vec();
+        targets.sort_by_key(|&u| load[u]);
+        let Some(chain) = targets.iter().find_map(|&t| chain_to(t, out, owner_of, load)) else {
+            return;
+        };
+        // chain: (point, to) pairs, applied from the target back to the heavy source.
+        for (i, to) in chain {
+            let from = out[i].expect("a moved point is assigned");
+            load[from] -= 1;
+            load[to] += 1;
+            out[i] = Some(to);
+        }
+    }
+}
+
+/// A breadth-first search backwards from `t` over the units that can hand one of their points
+/// (one the receiver does not own) toward `t`. Returns the moves of the first chain found that
+/// starts at a unit with load ≥ load[t] + 2.
+fn chain_to(
+    t: usize,
+    out: &[Option<usize>],
+    owner_of: &[Option<usize>],
+    load: &[usize],
+) -> Option<Vec<(usize, usize)>> {
+    // via[u] = (point moved from u, unit it moves to)
+    let mut via: Vec<Option<(usize, usize)>> = vec![None; load.len()];
+    let mut seen = vec![false; load.len()];
+    seen[t] = true;
+    let mut queue = std::collections::VecDeque::from([t]);
+    while let Some(to) = queue.pop_front() {
+        for (i, from) in out.iter().enumerate() {
+            let Some(from) = *from else { continue };
+            if seen[from] || owner_of[i] == Some(to) {
+                continue;
+            }
+            seen[from] = true;
+            via[from] = Some((i, to));
+            if load[from] >= load[t] + 2 {
+                let mut moves = Vec::new();
+                let mut u = from;
+                while let Some((i, to)) = via[u] {
+                    moves.push((i, to));
+                    u = to;
+                }
+                return Some(moves);
+            }
+            queue.push_back(from);
+        }
+    }
+    None
 }
 
 /// A point's score in a round: passed over applicable items, in percent (one decimal).
@@ -144,6 +207,19 @@ mod tests {
     fn a_round_of_one_unit_cannot_assign() {
         let a = assign(&[("p".into(), "u".into())], &["u".into()], 1);
         assert_eq!(a, vec![("p".to_string(), None)]);
+    }
+
+    #[test]
+    fn a_unit_left_with_only_its_own_points_is_not_stranded() {
+        // The greedy pass alone gave loads [0, 2, 1] here: bank0's point came last and both
+        // other banks were free for it. CI found this one.
+        let units = banks(3);
+        let points: Vec<(String, String)> =
+            [1, 2, 0].iter().enumerate().map(|(i, &o)| (format!("p{i}"), units[o].clone())).collect();
+        let a = assign(&points, &units, 13576156068275491683);
+        let loads: Vec<usize> = units.iter().map(|u| a.iter().filter(|(_, x)| x.as_ref() == Some(u)).count()).collect();
+        assert_eq!(loads, vec![1, 1, 1]);
+        assert!(a.iter().zip(&points).all(|((_, u), (_, owner))| u.as_ref().is_some_and(|u| u != owner)));
     }
 
     proptest! {
