@@ -43,6 +43,16 @@ crate::vocab! {
         MaterialTask("material_task", "网上申报"),
         Survey("survey", "问卷调查"),
         CityIndicator("city_indicator", "城市指标"),
+        DailyReport("daily_report", "每日汇报"),
+        WeeklySummary("weekly_summary", "社区周汇总"),
+        Volunteer("volunteer", "志愿者"),
+        VolunteerTeam("volunteer_team", "志愿服务队"),
+        Station("station", "学雷锋志愿服务站"),
+        Activity("activity", "志愿服务活动"),
+        ServiceRecord("service_record", "志愿服务记录"),
+        Meeting("meeting", "居民议事会"),
+        Suggestion("suggestion", "居民建议"),
+        CivilizedApplication("civilized_application", "文明单位申报"),
     }
 }
 

@@ -171,6 +171,20 @@ catalogue! {
     UnknownUser = (422, "unknown_user", "用户不存在"),
     InvalidValue = (422, "invalid_value", "数值格式不正确"),
 
+    // Community work.
+    AlreadyReported = (409, "already_reported", "该点位今天已经汇报过了，可在原汇报上修改"),
+    SummaryNotOpen = (409, "summary_not_open", "该周汇总当前状态不能进行此操作，请刷新后查看"),
+    UnknownVolunteer = (404, "unknown_volunteer", "没有找到该手机号登记的志愿者，请先到社区登记或核对姓名"),
+    DuplicateVolunteer = (409, "duplicate_volunteer", "该手机号已登记为志愿者"),
+    NoActivityToday = (409, "no_activity_today", "该活动今天没有安排，请核对活动时间"),
+    InvalidSignCode = (422, "invalid_sign_code", "签到码无效或已过期，请扫描活动现场出示的二维码"),
+    NotSignedIn = (409, "not_signed_in", "还没有签到，请先签到"),
+    AlreadySignedOut = (409, "already_signed_out", "本次活动已经签退，服务时长等待组织者确认"),
+    ActivityFull = (409, "activity_full", "本次活动报名人数已满"),
+    SuggestionNotOpen = (409, "suggestion_not_open", "该建议已答复或正由单位办理，请刷新后查看"),
+    ApplicationNotOpen = (409, "application_not_open", "该申报当前状态不能进行此操作，请刷新后查看"),
+    AlreadyApplied = (409, "already_applied", "本单位今年已经提交过文明单位申报，可在原申报上补充"),
+
     // Field checks (inside validation_failed).
     Required = (422, "required", "此项必填"),
     TooLong = (422, "too_long", "内容过长"),

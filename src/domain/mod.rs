@@ -4,6 +4,7 @@ pub mod audit;
 pub mod calendar;
 pub mod citizen;
 pub mod code;
+pub mod community;
 pub mod evaluation;
 pub mod geo;
 pub mod ids;

@@ -7,6 +7,7 @@ crate::vocab! {
         Problem("problem", "问题"),
         Report("report", "市民反映"),
         RatingCase("rating_case", "差评申诉"),
+        DailyReport("daily_report", "每日汇报"),
     }
 }
 

@@ -92,6 +92,7 @@ pub async fn visible_photo(ctx: &Ctx<'_>, id: &str) -> AppResult<Photo> {
         PhotoOwner::Problem => super::problems::visible(ctx, &photo.owner_id).await.map(|_| ())?,
         PhotoOwner::Report => super::reports::visible(ctx, &photo.owner_id).await.map(|_| ())?,
         PhotoOwner::RatingCase => super::rating_cases::visible(ctx, &photo.owner_id).await.map(|_| ())?,
+        PhotoOwner::DailyReport => super::daily_reports::visible(ctx, &photo.owner_id).await.map(|_| ())?,
     }
     Ok(photo)
 }

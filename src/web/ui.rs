@@ -113,6 +113,25 @@ fn evaluation_menu(role: Role) -> Option<MenuGroup> {
     Some(MenuGroup { label: "测评迎检", items })
 }
 
+/// Community work: who reports, who watches, who manages volunteers and residents' suggestions.
+fn community_menu(role: Role) -> Option<MenuGroup> {
+    let mut items = Vec::new();
+    if role != Role::Evaluator {
+        items.push(MenuItem { key: "daily", label: "每日汇报", href: "/daily-reports" });
+    }
+    if crate::service::volunteers::reads(role) {
+        items.push(MenuItem { key: "volunteers", label: "志愿服务", href: "/volunteers" });
+    }
+    if role != Role::Evaluator {
+        let label = if role.needs_unit() { "居民建议办理" } else { "居民议事" };
+        items.push(MenuItem { key: "deliberation", label, href: "/deliberation" });
+    }
+    if !matches!(role, Role::Evaluator | Role::GridWorker) {
+        items.push(MenuItem { key: "civilized", label: "文明单位", href: "/civilized-units" });
+    }
+    Some(MenuGroup { label: "社区共建", items })
+}
+
 fn menu_for(role: Role) -> Vec<MenuGroup> {
     let mut desk = vec![MenuItem { key: "home", label: "首页", href: "/" }];
     if crate::service::dashboard::may_view(role) {
@@ -149,6 +168,7 @@ fn menu_for(role: Role) -> Vec<MenuGroup> {
     groups.extend(citizen_menu(role));
     groups.extend(window_menu(role));
     groups.extend(evaluation_menu(role));
+    groups.extend(community_menu(role));
     groups.push(MenuGroup {
         label: "考核排名",
         items: vec![

@@ -13,6 +13,10 @@ mod levels;
 mod login;
 mod map;
 mod materials;
+mod daily;
+mod volunteers;
+mod deliberation;
+mod civilized;
 mod mutual;
 mod notices;
 mod notify;
@@ -53,6 +57,39 @@ pub fn routes() -> Router<AppState> {
         .merge(campaign_routes())
         .merge(window_routes())
         .merge(evaluation_routes())
+        .merge(community_routes())
+}
+
+/// Community work: daily reports and weekly summaries, volunteers, deliberation, civilized units.
+fn community_routes() -> Router<AppState> {
+    Router::new()
+        .route("/daily-reports", get(daily::show).merge(limits::photos(post(daily::file))))
+        .route("/daily-reports/{id}/problem", post(daily::to_problem))
+        .route("/daily-reports/weekly", get(daily::weekly_list).post(daily::draft))
+        .route("/daily-reports/weekly/{id}", get(daily::summary).post(daily::summary_save))
+        .route("/daily-reports/weekly/{id}/acknowledge", post(daily::summary_ack))
+        .route("/volunteers", get(volunteers::list).post(volunteers::create))
+        .route("/volunteers/teams", post(volunteers::create_team))
+        .route("/volunteers/stations", post(volunteers::create_station))
+        .route("/volunteers/activities", post(volunteers::create_activity))
+        .route("/volunteers/activities/{id}", get(volunteers::activity))
+        .route("/volunteers/residents", post(volunteers::residents))
+        .route("/volunteers/records/{id}/confirm", post(volunteers::confirm))
+        .route("/volunteers/{id}/certificate", get(volunteers::certificate))
+        .route("/volunteers/import", get(volunteers::import_form).merge(limits::import(post(volunteers::import))))
+        .route("/volunteers/import/template.xlsx", get(volunteers::template))
+        .route("/deliberation", get(deliberation::list))
+        .route("/deliberation/meetings", post(deliberation::create_meeting))
+        .route("/deliberation/meetings/{id}", get(deliberation::meeting))
+        .route("/deliberation/meetings/{id}/suggestions", post(deliberation::add_suggestion))
+        .route("/deliberation/meetings/{id}/minutes.docx", get(deliberation::minutes))
+        .route("/deliberation/suggestions/{id}", post(deliberation::handle))
+        .route("/civilized-units", get(civilized::list).merge(limits::materials(post(civilized::apply))))
+        .route("/civilized-units/publish", post(civilized::publish))
+        .route("/civilized-units/{id}", get(civilized::show))
+        .route("/civilized-units/{id}/review", post(civilized::review))
+        .route("/civilized-units/{id}/revoke", post(civilized::revoke))
+        .route("/civilized-units/files/{id}", get(civilized::file))
 }
 
 /// The evaluation season: the evaluation system, simulated rounds, materials, surveys and the

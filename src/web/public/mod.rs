@@ -4,6 +4,7 @@
 //! passes `gate::guard`: rate-limited per client, a few requests at work at once, and the pages
 //! that are the same for everyone cached for half a minute. No personal data is ever shown.
 
+mod community;
 mod feeds;
 pub mod gate;
 pub mod open311;
@@ -45,6 +46,10 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/rate/r/{token}", get(rate::status).post(rate::rate_fix))
         .route("/public/selections/{id}", get(selections::show).post(selections::vote))
         .route("/public/surveys/{token}", get(surveys::show).post(surveys::submit))
+        .route("/public/serve/{id}", get(community::sign_form).post(community::sign))
+        .route("/public/volunteer/{id}", get(community::signup_form).post(community::signup))
+        .route("/public/deliberation", get(community::deliberation).post(community::suggest))
+        .route("/public/civilized-units", get(community::civilized))
         .merge(open311::routes())
         .layer(axum::middleware::from_fn_with_state(state, gate::guard))
 }

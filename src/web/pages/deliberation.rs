@@ -1,0 +1,170 @@
+//! 居民议事 pages: meetings (who attended, minutes as Word) with the suggestions raised there;
+//! each suggestion answered on the spot or routed to a unit with a deadline; a unit's list of
+//! what was routed to it; closure rate and time per community.
+
+use crate::domain::role::Role;
+use crate::domain::time::{now_ms, to_local};
+use crate::domain::validate::FieldErrors;
+use crate::service::deliberation::{self as svc, Closure, HandleInput, Meeting, MeetingInput, SuggestionInput, SuggestionRow};
+use crate::web::auth::{CsrfForm, PageUser};
+use crate::web::error::PageResult;
+use crate::web::ui::{Layout, Opt};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::Path;
+use axum::response::{IntoResponse, Response};
+
+#[derive(serde::Deserialize, Default)]
+pub struct ListQuery {
+    area: Option<String>,
+    state: Option<String>,
+    ok: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "community/deliberation.html")]
+pub struct ListPage {
+    l: Layout,
+    unit_view: bool,
+    meetings: Vec<(Meeting, String)>,
+    rows: Vec<SuggestionRow>,
+    closure: Vec<Closure>,
+    area: String,
+    areas: Vec<Opt>,
+    state: String,
+    communities: Vec<Opt>,
+    units: Vec<Opt>,
+    today: String,
+    manager: bool,
+    f: MeetingInput,
+    errors: FieldErrors,
+}
+
+fn today() -> String {
+    to_local(now_ms()).format("%Y-%m-%d").to_string()
+}
+
+async fn units(db: &crate::store::Db) -> Result<Vec<Opt>, sqlx::Error> {
+    let rows: Vec<(String, String)> = sqlx::query_as("SELECT id, name FROM units WHERE active = 1 ORDER BY name").fetch_all(&db.pool).await?;
+    Ok(rows.into_iter().map(|(id, n)| Opt::new(id, n)).collect())
+}
+
+async fn list_page(page: &PageUser, q: ListQuery, f: MeetingInput, errors: FieldErrors) -> PageResult<Response> {
+    let ctx = page.ctx();
+    let area = q.area.clone().unwrap_or_default();
+    let all = svc::suggestions(&ctx, Some(area.clone()).filter(|a| !a.is_empty()), None).await?;
+    let today = today();
+    let closure = svc::closure(&all, &today);
+    let state = q.state.clone().unwrap_or_default();
+    let rows = all
+        .into_iter()
+        .filter(|r| match state.as_str() {
+            "" => true,
+            "overdue" => r.overdue(&today),
+            s => r.state.as_str() == s,
+        })
+        .collect();
+    let unit_view = page.user.role.needs_unit();
+    let scope = crate::service::access::area_scope(&ctx).await?;
+    Ok(ListPage {
+        l: Layout::new(&page.user, "deliberation", if unit_view { "居民建议办理" } else { "居民议事" }).with_flash(q.ok.as_deref()),
+        meetings: if unit_view { Vec::new() } else { svc::meetings(&ctx).await? },
+        rows,
+        closure,
+        area,
+        areas: if unit_view { Vec::new() } else { super::area_options(&page.state.db, false).await? },
+        state,
+        communities: crate::web::pages::surveys::communities(&page.state.db)
+            .await?
+            .into_iter()
+            .filter(|c| scope.as_ref().is_none_or(|s| s.contains(&c.value)))
+            .collect(),
+        units: units(&page.state.db).await?,
+        today,
+        manager: matches!(page.user.role, Role::Admin | Role::GridWorker),
+        unit_view,
+        f,
+        errors,
+    }
+    .into_response())
+}
+
+pub async fn list(page: PageUser, crate::web::query::Query(q): crate::web::query::Query<ListQuery>) -> PageResult<Response> {
+    list_page(&page, q, MeetingInput::default(), FieldErrors::default()).await
+}
+
+pub async fn create_meeting(CsrfForm { page, form }: CsrfForm<MeetingInput>) -> PageResult<Response> {
+    let r = svc::create_meeting(&page.ctx(), form.clone()).await;
+    crate::web::pages::posted(r, |m| format!("/deliberation/meetings/{}?ok=created", m.id), async |e| {
+        list_page(&page, ListQuery::default(), form, e).await
+    })
+    .await
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "community/meeting.html")]
+pub struct MeetingPage {
+    l: Layout,
+    m: Meeting,
+    community: String,
+    rows: Vec<SuggestionRow>,
+    units: Vec<Opt>,
+    today: String,
+    manager: bool,
+    errors: FieldErrors,
+    /// The suggestion whose handling was refused
+    failed: String,
+}
+
+async fn meeting_page(page: &PageUser, id: &str, errors: FieldErrors, failed: &str) -> PageResult<MeetingPage> {
+    let ctx = page.ctx();
+    let (m, community) = svc::meeting(&ctx, id).await?;
+    Ok(MeetingPage {
+        l: Layout::new(&page.user, "deliberation", format!("{community} · {} 居民议事会", m.held_on)),
+        rows: svc::suggestions(&ctx, None, Some(id)).await?,
+        units: units(&page.state.db).await?,
+        today: today(),
+        manager: matches!(page.user.role, Role::Admin | Role::GridWorker),
+        m,
+        community,
+        errors,
+        failed: failed.into(),
+    })
+}
+
+pub async fn meeting(page: PageUser, Path(id): Path<String>) -> PageResult<MeetingPage> {
+    meeting_page(&page, &id, FieldErrors::default(), "").await
+}
+
+pub async fn add_suggestion(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<SuggestionInput>) -> PageResult<Response> {
+    let r = svc::add_at_meeting(&page.ctx(), &id, form).await;
+    crate::web::pages::posted(r, |s| format!("/deliberation/meetings/{}?ok=created", s.meeting_id.unwrap_or_default()), async |e| {
+        meeting_page(&page, &id, e, "new").await
+    })
+    .await
+}
+
+pub async fn handle(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<HandleInput>) -> PageResult<Response> {
+    let r = svc::handle(&page.ctx(), &id, form).await;
+    let s: Option<svc::Suggestion> = crate::store::record::find(&page.state.db, &id).await?;
+    let back = match s.as_ref().and_then(|s| s.meeting_id.clone()) {
+        Some(m) if !page.user.role.needs_unit() => format!("/deliberation/meetings/{m}"),
+        _ => "/deliberation".into(),
+    };
+    let meeting = s.and_then(|s| s.meeting_id).filter(|_| !page.user.role.needs_unit());
+    crate::web::pages::posted(r, |_| format!("{back}?ok=saved"), async |e| match meeting {
+        Some(m) => Ok(meeting_page(&page, &m, e, &id).await?.into_response()),
+        None => list_page(&page, ListQuery::default(), MeetingInput::default(), e).await,
+    })
+    .await
+}
+
+pub async fn minutes(page: PageUser, Path(id): Path<String>) -> PageResult<Response> {
+    let (name, bytes) = svc::minutes_docx(&page.ctx(), &id).await?;
+    Ok(super::evaluations::download(
+        &name,
+        "docx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        bytes,
+    ))
+}
