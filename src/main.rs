@@ -226,6 +226,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     "测评迎检 / evaluation season: 模拟测评 {} 轮（已测评点位 {} 个），网上申报已上传 {} 项，问卷答卷 {} 份，城市指标两年数据",
                     e.rounds, e.visits, e.materials, e.responses
                 );
+                let c = &s.community;
+                println!(
+                    "社区共建 / community: 近四周点位每日汇报 {} 条，志愿者 {} 人（已确认服务 {} 小时），居民建议 {} 条",
+                    c.reports, c.volunteers, c.hours, c.suggestions
+                );
             }
             let app = Application::with_db(config, db).await?;
             println!("{}", summary.describe(&format!("http://{}", app.local_addr())));

@@ -4,6 +4,7 @@
 //! Content is deterministic; `scale` adds copies of the district for load tests.
 
 pub mod citizen;
+pub mod community;
 pub mod evaluation;
 pub mod history;
 mod names;
@@ -453,6 +454,8 @@ impl Builder {
         self.save_user(User { unit_id: bank.clone(), ..teller }).await?;
         let grid = self.account("grid", "孙丽娟".into(), Role::GridWorker, mobile(904), hash);
         let grid = self.save_user(User { area_id: Some(city.first_community.clone()), ..grid }).await?;
+        let street = self.account("street", "钱秀英（公园街道办）".into(), Role::GridWorker, mobile(907), hash);
+        self.save_user(User { area_id: Some(city.big_street.clone()), ..street }).await?;
         sqlx::query("UPDATE grids SET worker_id = $1 WHERE community_id = $2")
             .bind(&grid.id)
             .bind(&city.first_community)
@@ -502,6 +505,7 @@ impl Builder {
                 username: "dw02…dw22", role: Role::UnitUser, note: "其余各责任单位的创城联络员".into()
             },
             DemoAccount { username: "grid", role: Role::GridWorker, note: BIG_STREET_COMMUNITIES[0].into() },
+            DemoAccount { username: "street", role: Role::GridWorker, note: "公园街道办（收社区周汇总）".into() },
             DemoAccount { username: "evaluator", role: Role::Evaluator, note: String::new() },
             DemoAccount { username: "discipline", role: Role::Discipline, note: String::new() },
         ])

@@ -58,6 +58,8 @@ pub struct Seeded {
     pub ratings: usize,
     /// The evaluation season: rounds, materials, surveys
     pub evaluation: super::evaluation::Made,
+    /// Community work: daily reports, volunteers, deliberation
+    pub community: super::community::Made,
 }
 
 pub async fn seed(db: &Db, storage: &Storage) -> AppResult<Seeded> {
@@ -132,7 +134,8 @@ pub async fn seed(db: &Db, storage: &Storage) -> AppResult<Seeded> {
     let reports = super::citizen::seed(db, storage).await?;
     let ratings = super::windows::seed(db).await?;
     let evaluation = super::evaluation::seed(db, storage).await?;
-    Ok(Seeded { history, today: filed.len(), reports, ratings, evaluation })
+    let community = super::community::seed(db, storage).await?;
+    Ok(Seeded { history, today: filed.len(), reports, ratings, evaluation, community })
 }
 
 /// Scoring activity for the demo: a commendation, a clean inspection at a bank branch, and this

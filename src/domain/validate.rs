@@ -53,6 +53,15 @@ pub fn required_text(errors: &mut FieldErrors, field: &str, label: &str, value: 
     v.to_string()
 }
 
+/// A required text typed in a text area: as `required_text`, line breaks allowed.
+pub fn required_lines(errors: &mut FieldErrors, field: &str, label: &str, value: &str, max: usize) -> String {
+    if value.trim().is_empty() {
+        errors.add(field, Code::Required, format!("请填写{label}"));
+        return String::new();
+    }
+    optional_text(errors, field, label, value, max, true)
+}
+
 /// An optional text: trimmed, at most `max` characters; line breaks allowed when `multiline`.
 pub fn optional_text(
     errors: &mut FieldErrors,

@@ -9,7 +9,7 @@ use crate::domain::code::Code;
 use crate::domain::ids::new_id;
 use crate::domain::photo::{PhotoKind, PhotoOwner};
 use crate::domain::role::Role;
-use crate::domain::validate::{FieldErrors, optional_text, required_text};
+use crate::domain::validate::{FieldErrors, optional_text};
 use crate::error::{AppError, AppResult};
 use crate::media::storage::Storage;
 use crate::store::photos::Photo;
@@ -156,7 +156,7 @@ pub async fn file(ctx: &Ctx<'_>, storage: &Storage, input: ReportInput, photos: 
         .find(|p| p.point_id == input.point_id.trim())
         .ok_or_else(|| AppError::field("point_id", Code::UnknownPoint, "请选择本单位负责的点位"))?;
     let mut e = FieldErrors::default();
-    let done = required_text(&mut e, "done", "今日工作", &input.done, 500);
+    let done = crate::domain::validate::required_lines(&mut e, "done", "今日工作", &input.done, 500);
     let help = optional_text(&mut e, "help", "需协调解决", &input.help, 500, true);
     if photos.len() + point.photos as usize > 6 {
         e.add("photos", Code::TooMany, "每个点位每天最多6张照片");

@@ -250,7 +250,7 @@ pub struct SuggestionInput {
 }
 
 fn check_suggestion(e: &mut FieldErrors, input: &SuggestionInput) -> (String, String, String) {
-    let content = required_text(e, "content", "建议内容", &input.content, 1000);
+    let content = crate::domain::validate::required_lines(e, "content", "建议内容", &input.content, 1000);
     let raised_by = optional_text(e, "raised_by", "姓名", &input.raised_by, 30, false);
     let phone = crate::domain::validate::phone(e, "phone", "联系电话", &input.phone, false);
     (content, raised_by, phone)
@@ -365,7 +365,7 @@ pub async fn handle(ctx: &Ctx<'_>, id: &str, input: HandleInput) -> AppResult<Su
             new.due_on = Some(input.due_on.trim().to_string());
         }
         ("answer", _) => {
-            let answer = required_text(&mut e, "answer", "答复内容", &input.answer, 1000);
+            let answer = crate::domain::validate::required_lines(&mut e, "answer", "答复内容", &input.answer, 1000);
             if answer.chars().count() < 5 && e.is_empty() {
                 e.add("answer", Code::Required, "答复请写清楚怎么解决、何时解决（至少5个字）");
             }

@@ -226,7 +226,7 @@ pub async fn list(ctx: &Ctx<'_>, area: Option<String>, q: &str) -> AppResult<Vec
     let scope = scope(ctx, area).await?;
     let rows: Vec<VolunteerRow> = sqlx::query_as(
         "SELECT v.id, v.name, v.phone, v.community_id, c.name AS community, t.name AS team, v.skills, v.joined_on, \
-         COALESCE((SELECT SUM(r.minutes) FROM service_records r WHERE r.volunteer_id = v.id AND r.state = 'confirmed'), 0) AS minutes \
+         CAST(COALESCE((SELECT SUM(r.minutes) FROM service_records r WHERE r.volunteer_id = v.id AND r.state = 'confirmed'), 0) AS BIGINT) AS minutes \
          FROM volunteers v JOIN org_nodes c ON c.id = v.community_id LEFT JOIN volunteer_teams t ON t.id = v.team_id \
          ORDER BY c.code, v.name",
     )
@@ -710,7 +710,7 @@ pub async fn figures(ctx: &Ctx<'_>, month: &str, area: Option<String>) -> AppRes
         "SELECT c.id, c.name, COALESCE(cr.residents, 0), \
          (SELECT COUNT(*) FROM volunteers v WHERE v.community_id = c.id AND v.joined_on <= $2), \
          (SELECT COUNT(DISTINCT r.volunteer_id) FROM service_records r WHERE r.community_id = c.id AND r.state = 'confirmed' AND r.day >= $1 AND r.day <= $2), \
-         COALESCE((SELECT SUM(r.minutes) FROM service_records r WHERE r.community_id = c.id AND r.state = 'confirmed' AND r.day >= $1 AND r.day <= $2), 0) \
+         CAST(COALESCE((SELECT SUM(r.minutes) FROM service_records r WHERE r.community_id = c.id AND r.state = 'confirmed' AND r.day >= $1 AND r.day <= $2), 0) AS BIGINT) \
          FROM org_nodes c LEFT JOIN community_residents cr ON cr.community_id = c.id WHERE c.level = 'community' ORDER BY c.code",
     )
     .bind(&first)

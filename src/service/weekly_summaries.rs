@@ -11,7 +11,7 @@ use crate::domain::ids::new_id;
 use crate::domain::org::OrgLevel;
 use crate::domain::role::Role;
 use crate::domain::time::{now_ms, parse_local_day_start, to_local};
-use crate::domain::validate::{FieldErrors, optional_text, required_text};
+use crate::domain::validate::{FieldErrors, optional_text};
 use crate::error::{AppError, AppResult};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -278,7 +278,7 @@ pub async fn save(ctx: &Ctx<'_>, id: &str, input: SummaryInput) -> AppResult<Sum
         return Err(Code::SummaryNotOpen.into());
     }
     let mut e = FieldErrors::default();
-    let body = required_text(&mut e, "body", "汇总内容", &input.body, 10_000);
+    let body = crate::domain::validate::required_lines(&mut e, "body", "汇总内容", &input.body, 10_000);
     if !e.is_empty() {
         return Err(AppError::Validation(e));
     }

@@ -10,6 +10,7 @@ mod audit;
 mod auth;
 mod awards;
 mod calendar;
+mod community;
 mod citizen;
 mod cli;
 mod concurrency;

@@ -38,6 +38,8 @@ pub struct ListPage {
     manager: bool,
     f: MeetingInput,
     errors: FieldErrors,
+    /// The suggestion whose handling was refused
+    failed: String,
 }
 
 fn today() -> String {
@@ -49,7 +51,7 @@ async fn units(db: &crate::store::Db) -> Result<Vec<Opt>, sqlx::Error> {
     Ok(rows.into_iter().map(|(id, n)| Opt::new(id, n)).collect())
 }
 
-async fn list_page(page: &PageUser, q: ListQuery, f: MeetingInput, errors: FieldErrors) -> PageResult<Response> {
+async fn list_page(page: &PageUser, q: ListQuery, f: MeetingInput, errors: FieldErrors, failed: &str) -> PageResult<Response> {
     let ctx = page.ctx();
     let area = q.area.clone().unwrap_or_default();
     let all = svc::suggestions(&ctx, Some(area.clone()).filter(|a| !a.is_empty()), None).await?;
@@ -85,18 +87,19 @@ async fn list_page(page: &PageUser, q: ListQuery, f: MeetingInput, errors: Field
         unit_view,
         f,
         errors,
+        failed: failed.into(),
     }
     .into_response())
 }
 
 pub async fn list(page: PageUser, crate::web::query::Query(q): crate::web::query::Query<ListQuery>) -> PageResult<Response> {
-    list_page(&page, q, MeetingInput::default(), FieldErrors::default()).await
+    list_page(&page, q, MeetingInput::default(), FieldErrors::default(), "").await
 }
 
 pub async fn create_meeting(CsrfForm { page, form }: CsrfForm<MeetingInput>) -> PageResult<Response> {
     let r = svc::create_meeting(&page.ctx(), form.clone()).await;
     crate::web::pages::posted(r, |m| format!("/deliberation/meetings/{}?ok=created", m.id), async |e| {
-        list_page(&page, ListQuery::default(), form, e).await
+        list_page(&page, ListQuery::default(), form, e, "").await
     })
     .await
 }
@@ -154,7 +157,7 @@ pub async fn handle(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<Ha
     let meeting = s.and_then(|s| s.meeting_id).filter(|_| !page.user.role.needs_unit());
     crate::web::pages::posted(r, |_| format!("{back}?ok=saved"), async |e| match meeting {
         Some(m) => Ok(meeting_page(&page, &m, e, &id).await?.into_response()),
-        None => list_page(&page, ListQuery::default(), MeetingInput::default(), e).await,
+        None => list_page(&page, ListQuery::default(), MeetingInput::default(), e, &id).await,
     })
     .await
 }

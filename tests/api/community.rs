@@ -1,0 +1,371 @@
+//! Community work over HTTP on both databases: a point lead's daily report and the community's
+//! view of who has not reported, help turned into a problem, the weekly summary drafted from the
+//! records, submitted and acknowledged by the street; volunteer figures for 1,000 imported
+//! volunteers against hand-computed values, with QR sign-in and sign-out and confirmed hours;
+//! a resident's suggestion routed to a unit whose answer shows publicly without the resident's
+//! name; a civilized-unit application scored, named, published and revoked.
+
+use crate::both;
+use crate::fixtures::jpeg_bytes;
+use crate::helpers::{Browser, TestApp, extract_csrf};
+use chrono::Datelike;
+use reqwest::StatusCode;
+
+fn version_in(html: &str, after: &str) -> String {
+    let from = html.find(after).expect("the marker");
+    let marker = "name=\"version\" value=\"";
+    let at = html[from..].find(marker).expect("a version") + from + marker.len();
+    html[at..].split('"').next().unwrap().to_string()
+}
+
+async fn report(b: &Browser, point: &str, done: &str, help: &str, photo: Option<Vec<u8>>) -> (StatusCode, String) {
+    let mut form = reqwest::multipart::Form::new()
+        .text("_csrf", b.csrf.clone())
+        .text("point_id", point.to_string())
+        .text("done", done.to_string())
+        .text("help", help.to_string());
+    if let Some(p) = photo {
+        form = form.part("photos", reqwest::multipart::Part::bytes(p).file_name("scene.jpg"));
+    }
+    let res = b.client.post(format!("{}/daily-reports", b.base)).multipart(form).send().await.unwrap();
+    (res.status(), res.text().await.unwrap())
+}
+
+both!(a_point_lead_reports_the_community_sees_who_has_not_and_the_week_is_summarised, |app: TestApp| async move {
+    let community = app.id_of("SELECT area_id FROM users WHERE username = 'grid'").await;
+    let lead_unit = app.id_of("SELECT unit_id FROM users WHERE username = 'lead'").await;
+    // One of the lead's points in the grid worker's community.
+    let point = app
+        .id_of(&format!("SELECT id FROM points WHERE unit_id = '{lead_unit}' AND community_id = '{community}' AND active = 1 ORDER BY code LIMIT 1"))
+        .await;
+    let in_community = app.scalar(&format!("SELECT COUNT(*) FROM points WHERE community_id = '{community}' AND active = 1")).await;
+    assert!(in_community >= 2, "the community has points");
+
+    let lead = app.login("lead").await;
+    let (status, html) = lead.get("/daily-reports").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("今日未汇报") && html.contains(&point));
+    let (status, html) = report(&lead, &point, "  ", "", None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("请填写今日工作"), "refused in Chinese");
+    let (status, _) = report(&lead, "not-a-point", "清理卫生死角", "", None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _) = report(&lead, &point, "清理卫生死角3处\n劝导占道经营2起", "路灯两盏不亮，需城管协调维修", Some(jpeg_bytes(31))).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM daily_reports").await, 1);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM photos WHERE owner_type = 'daily_report'").await, 1);
+    // A second filing without the version is refused, not duplicated.
+    let (status, _) = report(&lead, &point, "又一次", "", None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM daily_reports").await, 1);
+
+    // Another unit sees nothing of it; the community sees who has and has not reported.
+    let bank = app.login("bank").await;
+    let (_, html) = bank.get("/daily-reports").await;
+    assert!(!html.contains("路灯两盏不亮"));
+    let grid = app.login("grid").await;
+    let (status, html) = grid.get("/daily-reports?state=missing").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(&format!("未汇报 <b id=\"missing-count\">{}</b>", in_community - 1)), "missing count from the records");
+    assert!(!html.contains("路灯两盏不亮"), "the reported point is not in the missing list");
+    let (_, html) = grid.get("/daily-reports?state=help").await;
+    assert!(html.contains("路灯两盏不亮") && html.contains("转为问题"));
+    let report_id = app.id_of("SELECT id FROM daily_reports").await;
+    let (status, _, to) = grid.post(&format!("/daily-reports/{report_id}/problem"), &[("version", "1")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{to:?}");
+    assert_eq!(app.scalar(&format!("SELECT COUNT(*) FROM problems WHERE point_id = '{point}' AND source = 'grid_patrol' AND description = '路灯两盏不亮，需城管协调维修'")).await, 1);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM daily_reports WHERE problem_id IS NOT NULL").await, 1);
+    let (status, _, _) = grid.post(&format!("/daily-reports/{report_id}/problem"), &[("version", "2")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "not twice");
+
+    // The weekly summary: drafted from the week's records, edited, submitted, acknowledged.
+    let today = chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap()).date_naive();
+    let week = today.format("%Y-%m-%d").to_string();
+    let (status, _, to) = grid.post("/daily-reports/weekly", &[("community_id", &community), ("week", &week)]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let to = to.unwrap();
+    let (_, html) = grid.get(&to).await;
+    assert!(html.contains("路灯两盏不亮，需城管协调维修"), "help asked for is in the draft");
+    assert!(html.contains("实报1次") && html.contains("发现问题1个"), "figures from the records: {html}");
+    let v = version_in(&html, "summary-form");
+    let (status, html, _) = grid.post(&to, &[("body", ""), ("action", "submit"), ("version", &v)]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("请填写汇总内容"));
+    let (status, _, _) = grid.post(&to, &[("body", "本周汇报情况良好。\n下周继续。"), ("action", "submit"), ("version", &v)]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    // Another community's grid worker cannot acknowledge; the street office can.
+    let (status, _, _) = grid.post(&format!("{to}/acknowledge"), &[("reply", ""), ("version", "2")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let street = app.login("street").await;
+    let (_, roll) = street.get(&format!("/daily-reports/weekly?week={week}")).await;
+    assert!(roll.contains("已报街道"), "the street's roll-up shows the submitted summary");
+    let (status, _, _) = street.post(&format!("{to}/acknowledge"), &[("reply", "已阅"), ("version", "2")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(app.id_of("SELECT state FROM weekly_summaries").await, "acknowledged");
+    assert!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE object_type = 'weekly_summary'").await >= 3, "audited");
+});
+
+// 1,000 volunteers over three communities, some registered after the month; residents; QR
+// sign-in and sign-out; confirmed minutes. Figures per community equal the hand count.
+both!(volunteer_figures_for_a_thousand_volunteers_match_the_hand_count, |app: TestApp| async move {
+    let communities: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, name FROM org_nodes WHERE level = 'community' ORDER BY code LIMIT 3")
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
+    let today = chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap()).date_naive();
+    let month = today.format("%Y-%m").to_string();
+    let next_month = (today.with_day(1).unwrap() + chrono::Months::new(1)).format("%Y-%m-15").to_string();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (c, h) in ["姓名", "手机号", "社区", "服务队", "服务特长", "登记日期"].iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    let mut expected = [0i64; 3];
+    for i in 0..1000u32 {
+        let c = (i * 7 % 3) as usize;
+        let later = i % 10 == 0; // registered next month: not counted this month
+        if !later {
+            expected[c] += 1;
+        }
+        let row = i + 1;
+        ws.write_string(row, 0, format!("志愿者{i}")).unwrap();
+        ws.write_string(row, 1, format!("1370000{i:04}")).unwrap();
+        ws.write_string(row, 2, &communities[c].1).unwrap();
+        ws.write_string(row, 5, if later { next_month.clone() } else { "2026-01-05".into() }).unwrap();
+    }
+    let bytes = wb.save_to_buffer().unwrap();
+    let office = app.login("admin").await;
+    let upload = |bytes: Vec<u8>| {
+        let form = reqwest::multipart::Form::new()
+            .text("_csrf", office.csrf.clone())
+            .part("file", reqwest::multipart::Part::bytes(bytes).file_name("名册.xlsx"));
+        office.client.post(format!("{}/volunteers/import", office.base)).multipart(form).send()
+    };
+    // A bad roster is refused whole, row by row.
+    let mut bad = rust_xlsxwriter::Workbook::new();
+    let bs = bad.add_worksheet();
+    for (c, h) in ["姓名", "手机号", "社区"].iter().enumerate() {
+        bs.write_string(0, c as u16, *h).unwrap();
+    }
+    bs.write_string(1, 0, "甲").unwrap();
+    bs.write_string(1, 1, "12345").unwrap();
+    bs.write_string(1, 2, &communities[0].1).unwrap();
+    bs.write_string(2, 0, "乙").unwrap();
+    bs.write_string(2, 1, "13900000001").unwrap();
+    bs.write_string(2, 2, "不存在社区").unwrap();
+    let res = upload(bad.save_to_buffer().unwrap()).await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("第2行") && html.contains("第3行") && html.contains("没有名为“不存在社区”的社区"));
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM volunteers").await, 0, "nothing imported");
+    let res = upload(bytes).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM volunteers").await, 1000);
+    for (k, (id, _)) in communities.iter().enumerate() {
+        let (status, _, _) = office.post("/volunteers/residents", &[("community_id", id), ("residents", &(3000 * (k + 1)).to_string())]).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+    }
+    // An activity on every day of the week, so that the test signs in whatever day it runs.
+    let (status, _, to) = office
+        .post(
+            "/volunteers/activities",
+            &[("title", "学雷锋便民服务"), ("community_id", &communities[0].0), ("weekdays", "一二三四五六日"), ("starts_at", "09:00"), ("ends_at", "11:00"), ("first_day", "2026-01-01"), ("last_day", "2030-12-31"), ("capacity", "30")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let activity = to.unwrap().trim_start_matches("/volunteers/activities/").split('?').next().unwrap().to_string();
+    let (_, page) = office.get(&format!("/volunteers/activities/{activity}")).await;
+    let url = page.split("id=\"sign-url\">").nth(1).unwrap().split('<').next().unwrap().replace("&amp;", "&");
+    let path = url.split_once("/public/").map(|(_, p)| format!("/public/{p}")).unwrap();
+    let volunteer = Browser::new(&app.base);
+    let sign = async |name: &str, phone: &str, path: &str| {
+        let (_, html) = volunteer.get(path).await;
+        let csrf = extract_csrf(&html).unwrap();
+        let (s, html, _) = volunteer.post_raw(path, &[("_csrf", &csrf), ("name", name), ("phone", phone)]).await;
+        (s, html)
+    };
+    // Wrong name, wrong code: refused in Chinese.
+    let (s, html) = sign("别人", "13700000001", &path).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(html.contains("没有找到该手机号登记的志愿者"));
+    let bad_code = format!("/public/serve/{activity}?c=0000000000");
+    let (s, html) = sign("志愿者1", "13700000001", &bad_code).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("签到码无效"));
+    // Volunteers of community 0 (i*7%3 == 0: i = 3, 6, 9, 12) sign in and out.
+    let people = [(3u32, 120i64), (6, 90), (9, 60), (12, 45)];
+    for (i, _) in people {
+        let (s, html) = sign(&format!("志愿者{i}"), &format!("1370000{i:04}"), &path).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(html.contains("签到成功"), "{html}");
+        let (s, html) = sign(&format!("志愿者{i}"), &format!("1370000{i:04}"), &path).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(html.contains("签退成功"));
+    }
+    let (s, html) = sign("志愿者3", "13700000003", &path).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert!(html.contains("已经签退"));
+    // The organiser confirms each with the minutes it took (corrected by hand here).
+    let records: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT r.id, v.name, r.version FROM service_records r JOIN volunteers v ON v.id = r.volunteer_id ORDER BY v.name",
+    )
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(records.len(), 4);
+    let mut minutes = 0;
+    for (id, name, version) in &records {
+        let m = people.iter().find(|(i, _)| format!("志愿者{i}") == *name).unwrap().1;
+        minutes += m;
+        let (s, _, _) = office.post(&format!("/volunteers/records/{id}/confirm"), &[("minutes", &m.to_string()), ("version", &version.to_string())]).await;
+        assert_eq!(s, StatusCode::SEE_OTHER);
+    }
+    let (s, html, _) = office.post(&format!("/volunteers/records/{}/confirm", records[0].0), &[("minutes", "10"), ("version", "4")]).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "confirmed once: {html}");
+    // The figures, read from the Excel export, equal the hand count.
+    let res = office.get_raw(&format!("/volunteers?month={month}&export=xlsx")).await;
+    let sheets = crate::helpers::xlsx_sheets(res).await;
+    let figures = &sheets.iter().find(|(n, _)| n.contains("志愿服务")).unwrap().1;
+    for (k, (_, name)) in communities.iter().enumerate() {
+        let row = figures.iter().find(|r| r[0].to_string() == *name).unwrap_or_else(|| panic!("{name}"));
+        let residents = 3000.0 * (k + 1) as f64;
+        assert_eq!(crate::helpers::number(&row[1]), residents);
+        assert_eq!(crate::helpers::number(&row[2]), expected[k] as f64, "registered in {name}");
+        let share = (expected[k] as f64 * 1000.0 / residents).round() / 10.0;
+        assert!((crate::helpers::number(&row[3]) * 100.0 - share).abs() < 0.01, "share in {name}");
+        assert_eq!(crate::helpers::number(&row[4]), if k == 0 { 4.0 } else { 0.0 }, "active in {name}");
+        let hours = if k == 0 { (minutes as f64 / 6.0).round() / 10.0 } else { 0.0 };
+        assert_eq!(row[5].to_string(), format!("{hours}"), "hours in {name}");
+    }
+    // The certificate counts the confirmed hours; phones are masked for other readers.
+    let v3 = app.id_of("SELECT id FROM volunteers WHERE name = '志愿者3'").await;
+    let (_, cert) = office.get(&format!("/volunteers/{v3}/certificate")).await;
+    assert!(cert.contains("<b>2</b> 小时"), "120 minutes");
+    let sup = app.login("supervisor").await;
+    let (_, list) = sup.get("/volunteers?q=志愿者3").await;
+    assert!(list.contains("137****0003") && !list.contains("13700000003"));
+    assert_eq!(app.login("bank").await.get("/volunteers").await.0, StatusCode::FORBIDDEN);
+});
+
+both!(a_suggestion_at_a_meeting_goes_to_a_unit_and_its_answer_is_public, |app: TestApp| async move {
+    let community = app.id_of("SELECT area_id FROM users WHERE username = 'grid'").await;
+    let unit_id = app.id_of("SELECT unit_id FROM users WHERE username = 'unit'").await;
+    let grid = app.login("grid").await;
+    let (status, html, _) = grid.post("/deliberation/meetings", &[("community_id", &community), ("held_on", "昨天"), ("place", ""), ("topic", "停车")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("日期格式应为") && html.contains("请填写地点"));
+    let (status, _, to) = grid
+        .post(
+            "/deliberation/meetings",
+            &[("community_id", &community), ("held_on", "2026-12-01"), ("place", "居民议事亭"), ("topic", "小区停车和充电"), ("residents", "23"), ("party_members", "6"), ("property", "金狮物业"), ("partners", "城管局")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let meeting = to.unwrap().trim_start_matches("/deliberation/meetings/").split('?').next().unwrap().to_string();
+    let (status, _, _) = grid
+        .post(&format!("/deliberation/meetings/{meeting}/suggestions"), &[("content", "小区门口路灯不亮，晚上出行不便"), ("raised_by", "张师傅"), ("phone", "13812345678")])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let sid = app.id_of("SELECT id FROM suggestions").await;
+    let (status, html, _) = grid.post(&format!("/deliberation/suggestions/{sid}"), &[("action", "route"), ("unit_id", &unit_id), ("due_on", "2020-01-01"), ("version", "1")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("办理时限应为今天或以后的日期"));
+    let (status, _, _) = grid.post(&format!("/deliberation/suggestions/{sid}"), &[("action", "route"), ("unit_id", &unit_id), ("due_on", "2030-01-01"), ("version", "1")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    // The unit sees it as its task; another unit does not and cannot answer it.
+    let bank = app.login("bank").await;
+    let (_, html) = bank.get("/deliberation").await;
+    assert!(!html.contains("路灯不亮"));
+    let (status, _, _) = bank.post(&format!("/deliberation/suggestions/{sid}"), &[("action", "answer"), ("answer", "我们来修"), ("version", "2")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let unit = app.login("unit").await;
+    let (_, html) = unit.get("/deliberation").await;
+    assert!(html.contains("小区门口路灯不亮") && !html.contains("张师傅"), "the unit sees the task, not the resident");
+    let (status, _, _) = unit.post(&format!("/deliberation/suggestions/{sid}"), &[("action", "answer"), ("answer", "已安排维修班组，三天内修复"), ("version", "2")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _, _) = unit.post(&format!("/deliberation/suggestions/{sid}"), &[("action", "answer"), ("answer", "再答复一次看看"), ("version", "3")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "answered once");
+    // The public page: the answer, never the name or phone.
+    let public = Browser::new(&app.base);
+    let (status, html) = public.get("/public/deliberation").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("已安排维修班组，三天内修复") && html.contains("小区门口路灯不亮"));
+    assert!(!html.contains("张师傅") && !html.contains("13812345678"));
+    // A resident's online suggestion; the honeypot refuses a robot.
+    let csrf = extract_csrf(&html).unwrap();
+    let (status, _, _) = public.post_raw("/public/deliberation", &[("_csrf", &csrf), ("community_id", &community), ("content", "希望增加健身器材"), ("website", "http://spam")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _, _) = public.post_raw("/public/deliberation", &[("_csrf", &csrf), ("community_id", &community), ("content", "希望增加健身器材")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM suggestions WHERE channel = 'online'").await, 1);
+    // Closure per community and the minutes as a Word document.
+    let (_, html) = grid.get("/deliberation").await;
+    assert!(html.contains("50%"), "one of two answered");
+    let res = grid.get_raw(&format!("/deliberation/meetings/{meeting}/minutes.docx")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let bytes = res.bytes().await.unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut xml = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("word/document.xml").unwrap(), &mut xml).unwrap();
+    assert!(xml.contains("居民议事会会议纪要") && xml.contains("已安排维修班组"));
+    assert!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE object_type = 'suggestion'").await >= 4);
+});
+
+both!(a_civilized_unit_is_scored_named_published_and_revoked, |app: TestApp| async move {
+    let unit = app.login("unit").await;
+    let statements: Vec<(String, String)> = (0..8).map(|i| (format!("s{i}"), format!("第{i}项标准落实情况良好，制度健全，活动经常"))).collect();
+    let apply = async |b: &Browser, fields: &[(String, String)]| {
+        let mut form = reqwest::multipart::Form::new().text("_csrf", b.csrf.clone());
+        for (k, v) in fields {
+            form = form.text(k.clone(), v.clone());
+        }
+        let res = b.client.post(format!("{}/civilized-units", b.base)).multipart(form).send().await.unwrap();
+        (res.status(), res.text().await.unwrap())
+    };
+    let (status, html) = apply(&unit, &statements[..7]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("示范作用明显"), "the missing criterion is named");
+    let (status, _) = apply(&unit, &statements).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _) = apply(&unit, &statements).await;
+    assert_eq!(status, StatusCode::CONFLICT, "once a year");
+    let id = app.id_of("SELECT id FROM civilized_applications").await;
+    assert_eq!(app.login("bank").await.get(&format!("/civilized-units/{id}")).await.0, StatusCode::NOT_FOUND);
+    let office = app.login("admin").await;
+    let (_, html) = office.get(&format!("/civilized-units/{id}")).await;
+    assert!(html.contains("创城工作记录") && html.contains("campaign-record"));
+    let mut fields: Vec<(String, String)> = ["15", "14", "14", "9", "9", "14", "9", "11"].iter().enumerate().map(|(i, s)| (format!("score{i}"), s.to_string())).collect();
+    fields.extend([("decision".into(), "score".into()), ("version".into(), "1".into())]);
+    let as_ref = |f: &[(String, String)]| f.iter().map(|(a, b)| (a.clone(), b.clone())).collect::<Vec<_>>();
+    let post = async |f: Vec<(String, String)>| {
+        let refs: Vec<(&str, &str)> = f.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        office.post(&format!("/civilized-units/{id}/review"), &refs).await
+    };
+    let (status, html, _) = post(as_ref(&fields)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "11 over a 10-point criterion");
+    assert!(html.contains("每项在0与该项满分之间"));
+    fields[7].1 = "10".into();
+    let (status, _, _) = post(as_ref(&fields)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let total: f64 = sqlx::query_scalar("SELECT total FROM civilized_applications").fetch_one(&app.db.pool).await.unwrap();
+    assert_eq!(total, 15.0 + 14.0 + 14.0 + 9.0 + 9.0 + 14.0 + 9.0 + 10.0);
+    assert_eq!(app.id_of("SELECT state FROM civilized_applications").await, "passed");
+    let year = chrono::Utc::now().format("%Y").to_string();
+    let public = Browser::new(&app.base);
+    let (_, html) = public.get(&format!("/public/civilized-units?year={year}")).await;
+    assert!(!html.contains("named-units"), "not before publication");
+    let (status, _, _) = office.post("/civilized-units/publish", &[("year", &year)]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let unit_name = app.id_of("SELECT u.name FROM units u JOIN users s ON s.unit_id = u.id WHERE s.username = 'unit'").await;
+    let (_, html) = public.get(&format!("/public/civilized-units?year={year}")).await;
+    assert!(html.contains(&unit_name));
+    let (status, html, _) = office.post(&format!("/civilized-units/{id}/revoke"), &[("note", "短"), ("version", "3")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("请写明撤销称号的原因"));
+    let (status, _, _) = office.post(&format!("/civilized-units/{id}/revoke"), &[("note", "发生重大安全生产事故，撤销称号"), ("version", "3")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, html) = public.get(&format!("/public/civilized-units?year={year}")).await;
+    assert!(!html.contains(&unit_name), "a revoked title leaves the list");
+    assert!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE object_type = 'civilized_application'").await >= 4);
+});
