@@ -27,8 +27,12 @@ pub struct Made {
     pub suggestions: usize,
 }
 
-const HELP: [&str; 4] =
-    ["路灯两盏不亮，需城管协调维修", "小区门口共享单车堆放，需运营企业清运", "墙面小广告反复张贴，需联合执法", "绿化带缺株，需园林部门补种"];
+const HELP: [&str; 4] = [
+    "路灯两盏不亮，需城管协调维修",
+    "小区门口共享单车堆放，需运营企业清运",
+    "墙面小广告反复张贴，需联合执法",
+    "绿化带缺株，需园林部门补种",
+];
 const DONE: [&str; 5] = [
     "清理卫生死角，规范非机动车停放",
     "劝导占道经营3起，清理小广告5处",
@@ -73,7 +77,7 @@ async fn daily(db: &Db, today: NaiveDate) -> AppResult<usize> {
         let at = parse_local_day_start(&day(d)).unwrap_or(0) + 17 * 3_600_000;
         for (i, (point, unit, community)) in points.iter().enumerate() {
             let k = i + back as usize;
-            if k % 9 == 0 {
+            if k.is_multiple_of(9) {
                 continue; // not every point reports every day
             }
             let r = DailyReport {
@@ -132,7 +136,11 @@ async fn summaries(db: &Db, today: NaiveDate) -> AppResult<()> {
         let input = SummaryInput { body, action: "submit".into(), version: Some(draft.version), ..Default::default() };
         let sent = weekly::save(&g, &draft.id, input).await?;
         if back > 1 {
-            let ack = SummaryInput { reply: "已阅，请继续抓好点位日常管理。".into(), version: Some(sent.version), ..Default::default() };
+            let ack = SummaryInput {
+                reply: "已阅，请继续抓好点位日常管理。".into(),
+                version: Some(sent.version),
+                ..Default::default()
+            };
             weekly::acknowledge(&s, &sent.id, ack).await?;
         }
     }
@@ -147,12 +155,20 @@ async fn volunteers(db: &Db, _storage: &Storage, today: NaiveDate) -> AppResult<
     let a = Ctx { db, user: &admin, request_id: "demo" };
     let g = Ctx { db, user: &grid, request_id: "demo" };
     let communities: Vec<(String, String)> =
-        sqlx::query_as("SELECT id, name FROM org_nodes WHERE level = 'community' ORDER BY code").fetch_all(&db.pool).await?;
+        sqlx::query_as("SELECT id, name FROM org_nodes WHERE level = 'community' ORDER BY code")
+            .fetch_all(&db.pool)
+            .await?;
     for (i, (id, _)) in communities.iter().enumerate() {
         vol::set_residents(&a, id, &(6000 + (i * 1379) % 9000).to_string()).await?;
     }
     let first = grid.area_id.clone().unwrap_or_default();
-    let team = vol::create_team(&g, TeamInput { name: "金狮社区学雷锋志愿服务队".into(), community_id: first.clone(), leader: "刘桂芳".into() }).await?;
+    let team = vol::create_team(
+        &g,
+        TeamInput {
+            name: "金狮社区学雷锋志愿服务队".into(), community_id: first.clone(), leader: "刘桂芳".into()
+        },
+    )
+    .await?;
     let station = vol::create_station(
         &g,
         StationInput {
@@ -206,12 +222,17 @@ async fn volunteers(db: &Db, _storage: &Storage, today: NaiveDate) -> AppResult<
     let mut tx = db.begin().await?;
     let mut minutes = 0;
     let ours: Vec<&Volunteer> = roster.iter().filter(|v| v.community_id == first).collect();
-    for d in activity.upcoming(first_day).into_iter().chain(activity.upcoming(first_day + chrono::Days::new(14))).chain(activity.upcoming(first_day + chrono::Days::new(28))) {
+    for d in activity
+        .upcoming(first_day)
+        .into_iter()
+        .chain(activity.upcoming(first_day + chrono::Days::new(14)))
+        .chain(activity.upcoming(first_day + chrono::Days::new(28)))
+    {
         if d >= today {
             continue;
         }
         let start = parse_local_day_start(&day(d)).unwrap_or(0) + 9 * 3_600_000;
-        for (k, v) in ours.iter().enumerate().filter(|(k, _)| (k + d.ordinal() as usize) % 3 == 0) {
+        for (k, v) in ours.iter().enumerate().filter(|(k, _)| (k + d.ordinal() as usize).is_multiple_of(3)) {
             let m = 90 + (k as i64 % 4) * 10;
             let r = ServiceRecord {
                 id: new_id(),
@@ -266,7 +287,12 @@ async fn deliberation(db: &Db, today: NaiveDate) -> AppResult<usize> {
     let s1 = delib::add_at_meeting(&g, &m.id, say("楼道堆放杂物较多，存在消防隐患", "王阿姨")).await?;
     let s2 = delib::add_at_meeting(&g, &m.id, say("小区门口路灯不亮，晚上出行不便", "张师傅")).await?;
     let s3 = delib::add_at_meeting(&g, &m.id, say("电动车充电桩不够用，希望增设", "李先生")).await?;
-    let answer = |text: &str, v: i64| HandleInput { action: "answer".into(), answer: text.into(), version: Some(v), ..Default::default() };
+    let answer = |text: &str, v: i64| HandleInput {
+        action: "answer".into(),
+        answer: text.into(),
+        version: Some(v),
+        ..Default::default()
+    };
     delib::handle(&g, &s1.id, answer("物业本周内组织清理楼道堆物，社区志愿者协助劝导", s1.version)).await?;
     let unit_id = unit.unit_id.clone().unwrap_or_default();
     let route = |v: i64, due: NaiveDate| HandleInput {
@@ -297,10 +323,27 @@ async fn civilized(db: &Db, storage: &Storage) -> AppResult<()> {
     let unit = as_user(db, "unit").await?;
     let bank = as_user(db, "bank").await?;
     let texts = |who: &str| -> Vec<String> {
-        crate::domain::community::CRITERIA.iter().map(|(c, _)| format!("{who}在“{c}”方面建立了制度，全年按计划开展，成效明显。")).collect()
+        crate::domain::community::CRITERIA
+            .iter()
+            .map(|(c, _)| format!("{who}在“{c}”方面建立了制度，全年按计划开展，成效明显。"))
+            .collect()
     };
-    let a = crate::service::civilized::apply(&Ctx { db, user: &unit, request_id: "demo" }, storage, texts("本单位"), Vec::new(), None).await?;
-    crate::service::civilized::apply(&Ctx { db, user: &bank, request_id: "demo" }, storage, texts("本网点"), Vec::new(), None).await?;
+    let a = crate::service::civilized::apply(
+        &Ctx { db, user: &unit, request_id: "demo" },
+        storage,
+        texts("本单位"),
+        Vec::new(),
+        None,
+    )
+    .await?;
+    crate::service::civilized::apply(
+        &Ctx { db, user: &bank, request_id: "demo" },
+        storage,
+        texts("本网点"),
+        Vec::new(),
+        None,
+    )
+    .await?;
     let scores = ["14", "13", "14", "9", "9", "13", "9", "9"].iter().map(|s| s.to_string()).collect();
     let review = crate::service::civilized::ReviewInput {
         decision: "score".into(),

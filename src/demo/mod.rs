@@ -505,7 +505,9 @@ impl Builder {
                 username: "dw02…dw22", role: Role::UnitUser, note: "其余各责任单位的创城联络员".into()
             },
             DemoAccount { username: "grid", role: Role::GridWorker, note: BIG_STREET_COMMUNITIES[0].into() },
-            DemoAccount { username: "street", role: Role::GridWorker, note: "公园街道办（收社区周汇总）".into() },
+            DemoAccount {
+                username: "street", role: Role::GridWorker, note: "公园街道办（收社区周汇总）".into()
+            },
             DemoAccount { username: "evaluator", role: Role::Evaluator, note: String::new() },
             DemoAccount { username: "discipline", role: Role::Discipline, note: String::new() },
         ])

@@ -110,7 +110,13 @@ pub fn occurs_on(stored_weekdays: &str, first: NaiveDate, last: NaiveDate, day: 
 }
 
 /// The occurrences of an activity from `from` for `n` days.
-pub fn occurrences(stored_weekdays: &str, first: NaiveDate, last: NaiveDate, from: NaiveDate, n: u32) -> Vec<NaiveDate> {
+pub fn occurrences(
+    stored_weekdays: &str,
+    first: NaiveDate,
+    last: NaiveDate,
+    from: NaiveDate,
+    n: u32,
+) -> Vec<NaiveDate> {
     (0..n)
         .filter_map(|i| from.checked_add_days(chrono::Days::new(i as u64)))
         .filter(|d| occurs_on(stored_weekdays, first, last, *d))

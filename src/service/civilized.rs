@@ -97,8 +97,14 @@ fn office(role: Role) -> bool {
 }
 
 pub async fn list(ctx: &Ctx<'_>, year: i64) -> AppResult<Vec<ApplicationRow>> {
-    let cols = <Application as crate::store::record::Insert>::COLUMNS.iter().map(|c| format!("a.{c}")).collect::<Vec<_>>().join(", ");
-    let sql = format!("SELECT {cols}, u.name AS unit_name FROM civilized_applications a JOIN units u ON u.id = a.unit_id WHERE a.year = $1 ORDER BY a.total DESC, u.name");
+    let cols = <Application as crate::store::record::Insert>::COLUMNS
+        .iter()
+        .map(|c| format!("a.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT {cols}, u.name AS unit_name FROM civilized_applications a JOIN units u ON u.id = a.unit_id WHERE a.year = $1 ORDER BY a.total DESC, u.name"
+    );
     let all: Vec<ApplicationRow> = sqlx::query_as(&sql).bind(year).fetch_all(&ctx.db.pool).await?;
     if office(ctx.user.role) {
         Ok(all)
@@ -192,7 +198,11 @@ pub async fn apply(
             let s = statements.get(i).cloned().unwrap_or_default();
             let t = optional_text(&mut e, &format!("s{i}"), CRITERIA[i].0, &s, 2000, true);
             if t.chars().count() < 10 {
-                e.add(&format!("s{i}"), Code::Required, format!("请简要说明“{}”的做法和成效（至少10个字）", CRITERIA[i].0));
+                e.add(
+                    &format!("s{i}"),
+                    Code::Required,
+                    format!("请简要说明“{}”的做法和成效（至少10个字）", CRITERIA[i].0),
+                );
             }
             t
         })
@@ -213,7 +223,13 @@ pub async fn apply(
     let mut w = ctx.write().await?;
     let a = match old {
         Some(old) => {
-            let mut new = Application { state: ApplicationState::Submitted, statements, submitted_at: now, updated_at: now, ..old.clone() };
+            let mut new = Application {
+                state: ApplicationState::Submitted,
+                statements,
+                submitted_at: now,
+                updated_at: now,
+                ..old.clone()
+            };
             w.update(&old, &mut new, super::write::expected(version)?).await?;
             new
         }
@@ -367,14 +383,16 @@ pub async fn review(ctx: &Ctx<'_>, id: &str, input: ReviewInput) -> AppResult<Ap
 /// Publishes a year's named list: every passed application is named.
 pub async fn publish(ctx: &Ctx<'_>, year: i64) -> AppResult<usize> {
     super::access::require_admin(ctx.user)?;
-    let passed: Vec<Application> = list(ctx, year).await?.into_iter().map(|r| r.a).filter(|a| a.state == ApplicationState::Passed).collect();
+    let passed: Vec<Application> =
+        list(ctx, year).await?.into_iter().map(|r| r.a).filter(|a| a.state == ApplicationState::Passed).collect();
     if passed.is_empty() {
         return Err(AppError::refuse(Code::ApplicationNotOpen, "今年还没有评审通过的申报，不能发布命名名单"));
     }
     let mut w = ctx.write().await?;
     let now = w.now;
     for old in &passed {
-        let mut new = Application { state: ApplicationState::Named, named_at: Some(now), updated_at: now, ..old.clone() };
+        let mut new =
+            Application { state: ApplicationState::Named, named_at: Some(now), updated_at: now, ..old.clone() };
         w.update_as(Verb::Publish, old, &mut new, old.version).await?;
     }
     w.commit().await?;

@@ -123,10 +123,8 @@ pub async fn watched(ctx: &Ctx<'_>, day: &str, area: Option<String>) -> AppResul
         return Err(AppError::Forbidden);
     }
     let scope = super::access::narrow_to_area(ctx.db, super::access::area_scope(ctx).await?, area).await?;
-    let all: Vec<PointDay> = sqlx::query_as(&format!("{DAY_SELECT} ORDER BY c.code, p.code"))
-        .bind(day)
-        .fetch_all(&ctx.db.pool)
-        .await?;
+    let all: Vec<PointDay> =
+        sqlx::query_as(&format!("{DAY_SELECT} ORDER BY c.code, p.code")).bind(day).fetch_all(&ctx.db.pool).await?;
     Ok(match scope {
         Some(s) => all.into_iter().filter(|p| p.community_id.as_ref().is_some_and(|c| s.contains(c))).collect(),
         None => all,
@@ -148,7 +146,12 @@ pub struct ReportInput {
 
 /// Files (or corrects, the same day) today's report of one point. Photos are optional: the
 /// report is about the work, not proof of presence.
-pub async fn file(ctx: &Ctx<'_>, storage: &Storage, input: ReportInput, photos: Vec<Vec<u8>>) -> AppResult<DailyReport> {
+pub async fn file(
+    ctx: &Ctx<'_>,
+    storage: &Storage,
+    input: ReportInput,
+    photos: Vec<Vec<u8>>,
+) -> AppResult<DailyReport> {
     let day = crate::domain::time::to_local(crate::domain::time::now_ms()).format("%Y-%m-%d").to_string();
     let point = my_points(ctx, &day)
         .await?
@@ -166,7 +169,9 @@ pub async fn file(ctx: &Ctx<'_>, storage: &Storage, input: ReportInput, photos: 
     }
     let mut prepared = Vec::with_capacity(photos.len());
     for bytes in photos {
-        prepared.push(super::photos::prepare(storage, (PhotoOwner::DailyReport, "", PhotoKind::Before), bytes, None, ctx).await?);
+        prepared.push(
+            super::photos::prepare(storage, (PhotoOwner::DailyReport, "", PhotoKind::Before), bytes, None, ctx).await?,
+        );
     }
     let mut w = ctx.write().await?;
     let report = match &point.report_id {
@@ -252,7 +257,8 @@ pub async fn to_problem(ctx: &Ctx<'_>, storage: &Storage, id: &str, version: Opt
         ..Default::default()
     };
     let problem = super::problems::file(ctx, storage, input, bytes).await?;
-    let mut new = DailyReport { problem_id: Some(problem.id.clone()), updated_at: crate::domain::time::now_ms(), ..old.clone() };
+    let mut new =
+        DailyReport { problem_id: Some(problem.id.clone()), updated_at: crate::domain::time::now_ms(), ..old.clone() };
     ctx.update(&old, &mut new, version).await?;
     Ok(problem.id)
 }

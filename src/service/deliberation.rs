@@ -118,9 +118,8 @@ pub async fn suggestions(ctx: &Ctx<'_>, area: Option<String>, meeting: Option<&s
     if !reads(ctx.user.role) {
         return Err(AppError::Forbidden);
     }
-    let all: Vec<SuggestionRow> = sqlx::query_as(&format!("{SSELECT} ORDER BY s.created_at DESC"))
-        .fetch_all(&ctx.db.pool)
-        .await?;
+    let all: Vec<SuggestionRow> =
+        sqlx::query_as(&format!("{SSELECT} ORDER BY s.created_at DESC")).fetch_all(&ctx.db.pool).await?;
     let scope = super::access::narrow_to_area(ctx.db, super::access::area_scope(ctx).await?, area).await?;
     Ok(all
         .into_iter()
@@ -139,12 +138,12 @@ pub async fn meetings(ctx: &Ctx<'_>) -> AppResult<Vec<(Meeting, String)>> {
         return Err(AppError::Forbidden);
     }
     let scope = super::access::area_scope(ctx).await?;
-    let rows: Vec<Meeting> = sqlx::query_as(&format!("SELECT {} FROM meetings ORDER BY held_on DESC", Meeting::COLUMNS.join(", ")))
-        .fetch_all(&ctx.db.pool)
-        .await?;
-    let names: Vec<(String, String)> = sqlx::query_as("SELECT id, name FROM org_nodes WHERE level = 'community'")
-        .fetch_all(&ctx.db.pool)
-        .await?;
+    let rows: Vec<Meeting> =
+        sqlx::query_as(&format!("SELECT {} FROM meetings ORDER BY held_on DESC", Meeting::COLUMNS.join(", ")))
+            .fetch_all(&ctx.db.pool)
+            .await?;
+    let names: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, name FROM org_nodes WHERE level = 'community'").fetch_all(&ctx.db.pool).await?;
     Ok(rows
         .into_iter()
         .filter(|m| scope.as_ref().is_none_or(|s| s.contains(&m.community_id)))
@@ -256,7 +255,12 @@ fn check_suggestion(e: &mut FieldErrors, input: &SuggestionInput) -> (String, St
     (content, raised_by, phone)
 }
 
-fn new_suggestion(community_id: String, meeting_id: Option<String>, channel: Channel, fields: (String, String, String)) -> Suggestion {
+fn new_suggestion(
+    community_id: String,
+    meeting_id: Option<String>,
+    channel: Channel,
+    fields: (String, String, String),
+) -> Suggestion {
     let now = now_ms();
     Suggestion {
         id: new_id(),
@@ -302,14 +306,19 @@ pub async fn add_online(db: &crate::store::Db, input: SuggestionInput) -> AppRes
     }
     let fields = check_suggestion(&mut e, &input);
     let cid = input.community_id.trim().to_string();
-    if !crate::store::org::get(db, &cid).await?.is_some_and(|n| n.level == crate::domain::org::OrgLevel::Community) {
+    if crate::store::org::get(db, &cid).await?.is_none_or(|n| n.level != crate::domain::org::OrgLevel::Community) {
         e.add("community_id", Code::UnknownArea, "请选择您所在的社区");
     }
     if !e.is_empty() {
         return Err(AppError::Validation(e));
     }
     let s = new_suggestion(cid, None, Channel::Online, fields);
-    let user = CurrentUser { display_name: "居民（网上议事）".into(), username: "citizen".into(), role: Role::PointLead, ..CurrentUser::system() };
+    let user = CurrentUser {
+        display_name: "居民（网上议事）".into(),
+        username: "citizen".into(),
+        role: Role::PointLead,
+        ..CurrentUser::system()
+    };
     Ctx { db, user: &user, request_id: "" }.create(&s).await?;
     Ok(s)
 }
@@ -412,7 +421,8 @@ pub fn closure(rows: &[SuggestionRow], today: &str) -> Vec<Closure> {
                 all: ours.len() as i64,
                 answered: answered.len() as i64,
                 rate: percent(answered.len() as i64, ours.len() as i64),
-                avg_days: (!days.is_empty()).then(|| (days.iter().sum::<f64>() / days.len() as f64 * 10.0).round() / 10.0),
+                avg_days: (!days.is_empty())
+                    .then(|| (days.iter().sum::<f64>() / days.len() as f64 * 10.0).round() / 10.0),
                 overdue: ours.iter().filter(|r| r.overdue(today)).count() as i64,
             }
         })
@@ -421,9 +431,8 @@ pub fn closure(rows: &[SuggestionRow], today: &str) -> Vec<Closure> {
 
 /// The public list: content and answers, never who raised it.
 pub async fn public(db: &crate::store::Db, community: Option<&str>) -> AppResult<Vec<SuggestionRow>> {
-    let mut rows: Vec<SuggestionRow> = sqlx::query_as(&format!("{SSELECT} ORDER BY s.created_at DESC LIMIT 200"))
-        .fetch_all(&db.pool)
-        .await?;
+    let mut rows: Vec<SuggestionRow> =
+        sqlx::query_as(&format!("{SSELECT} ORDER BY s.created_at DESC LIMIT 200")).fetch_all(&db.pool).await?;
     rows.retain(|r| community.is_none_or(|c| r.community_id == c));
     for r in &mut rows {
         r.raised_by = String::new();
@@ -438,7 +447,8 @@ pub async fn minutes_docx(ctx: &Ctx<'_>, id: &str) -> AppResult<(String, Vec<u8>
     let (m, community) = meeting(ctx, id).await?;
     let items = suggestions(ctx, None, Some(id)).await?;
     let letter = super::notices::Letter::new();
-    let title = docx_rs::Run::new().add_text(format!("{community}居民议事会会议纪要")).size(44).fonts(letter.title_fonts());
+    let title =
+        docx_rs::Run::new().add_text(format!("{community}居民议事会会议纪要")).size(44).fonts(letter.title_fonts());
     let para = |s: &str| docx_rs::Paragraph::new().add_run(letter.text(s, 32));
     let mut doc = docx_rs::Docx::new()
         .page_size(11906, 16838)
@@ -459,11 +469,17 @@ pub async fn minutes_docx(ctx: &Ctx<'_>, id: &str) -> AppResult<(String, Vec<u8>
             doc = doc.add_paragraph(para(line));
         }
     }
-    doc = doc.add_paragraph(letter.heading(if m.minutes.is_empty() { "一、居民意见建议及办理情况" } else { "二、居民意见建议及办理情况" }));
+    doc = doc.add_paragraph(letter.heading(if m.minutes.is_empty() {
+        "一、居民意见建议及办理情况"
+    } else {
+        "二、居民意见建议及办理情况"
+    }));
     for (i, s) in items.iter().enumerate() {
         let how = match s.state {
             SuggestionState::Open => "待答复".to_string(),
-            SuggestionState::Routed => format!("已转{}办理，时限{}", s.unit.clone().unwrap_or_default(), s.due_on.clone().unwrap_or_default()),
+            SuggestionState::Routed => {
+                format!("已转{}办理，时限{}", s.unit.clone().unwrap_or_default(), s.due_on.clone().unwrap_or_default())
+            }
             SuggestionState::Answered => format!("答复：{}", s.answer),
         };
         doc = doc.add_paragraph(para(&format!("{}. {}（{}）", i + 1, s.content, how)));

@@ -297,7 +297,18 @@ pub async fn create_volunteer(ctx: &Ctx<'_>, input: VolunteerInput) -> AppResult
         return Err(AppError::Validation(e));
     }
     let now = now_ms();
-    let v = Volunteer { id: new_id(), name, phone, community_id, team_id, skills, joined_on, created_at: now, updated_at: now, version: 1 };
+    let v = Volunteer {
+        id: new_id(),
+        name,
+        phone,
+        community_id,
+        team_id,
+        skills,
+        joined_on,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
     ctx.create(&v).await?;
     Ok(v)
 }
@@ -331,9 +342,11 @@ pub async fn create_team(ctx: &Ctx<'_>, input: TeamInput) -> AppResult<Team> {
 
 pub async fn teams(ctx: &Ctx<'_>) -> AppResult<Vec<Team>> {
     let scope = scope(ctx, None).await?;
-    let all: Vec<Team> = sqlx::query_as("SELECT id, name, community_id, leader, created_at, updated_at, version FROM volunteer_teams ORDER BY name")
-        .fetch_all(&ctx.db.pool)
-        .await?;
+    let all: Vec<Team> = sqlx::query_as(
+        "SELECT id, name, community_id, leader, created_at, updated_at, version FROM volunteer_teams ORDER BY name",
+    )
+    .fetch_all(&ctx.db.pool)
+    .await?;
     Ok(all.into_iter().filter(|t| in_scope(&scope, &t.community_id)).collect())
 }
 
@@ -366,7 +379,10 @@ pub async fn create_station(ctx: &Ctx<'_>, input: StationInput) -> AppResult<Sta
     let equipment = optional_text(&mut e, "equipment", "配备设施", &input.equipment, 300, true);
     let coord = |s: &str, lo: f64, hi: f64| s.trim().parse::<f64>().ok().filter(|v| (lo..=hi).contains(v));
     let (lng, lat) = (coord(&input.lng, 73.0, 136.0), coord(&input.lat, 3.0, 54.0));
-    if (!input.lng.trim().is_empty() && lng.is_none()) || (!input.lat.trim().is_empty() && lat.is_none()) || lng.is_some() != lat.is_some() {
+    if (!input.lng.trim().is_empty() && lng.is_none())
+        || (!input.lat.trim().is_empty() && lat.is_none())
+        || lng.is_some() != lat.is_some()
+    {
         e.add("lng", Code::InvalidValue, "经纬度应同时填写，且在中国境内（经度73–136，纬度3–54）");
     }
     let community_id = community(ctx, &mut e, &input.community_id).await?;
@@ -374,16 +390,29 @@ pub async fn create_station(ctx: &Ctx<'_>, input: StationInput) -> AppResult<Sta
         return Err(AppError::Validation(e));
     }
     let now = now_ms();
-    let s = Station { id: new_id(), name, community_id, address, lng, lat, hours, equipment, created_at: now, updated_at: now, version: 1 };
+    let s = Station {
+        id: new_id(),
+        name,
+        community_id,
+        address,
+        lng,
+        lat,
+        hours,
+        equipment,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
     ctx.create(&s).await?;
     Ok(s)
 }
 
 pub async fn stations(ctx: &Ctx<'_>) -> AppResult<Vec<Station>> {
     let scope = scope(ctx, None).await?;
-    let all: Vec<Station> = sqlx::query_as(&format!("SELECT {} FROM lei_feng_stations ORDER BY name", Station::COLUMNS.join(", ")))
-        .fetch_all(&ctx.db.pool)
-        .await?;
+    let all: Vec<Station> =
+        sqlx::query_as(&format!("SELECT {} FROM lei_feng_stations ORDER BY name", Station::COLUMNS.join(", ")))
+            .fetch_all(&ctx.db.pool)
+            .await?;
     Ok(all.into_iter().filter(|s| in_scope(&scope, &s.community_id)).collect())
 }
 
@@ -534,14 +563,20 @@ fn volunteer_user(name: &str) -> CurrentUser {
 /// The registered volunteer with this phone and name (both must match).
 async fn identify(db: &crate::store::Db, name: &str, phone: &str) -> AppResult<Volunteer> {
     let phone = crate::domain::validate::half_width(phone.trim()).replace([' ', '-'], "");
-    let v: Option<Volunteer> = sqlx::query_as(&format!("SELECT {} FROM volunteers WHERE phone = $1", Volunteer::COLUMNS.join(", ")))
-        .bind(&phone)
-        .fetch_optional(&db.pool)
-        .await?;
+    let v: Option<Volunteer> =
+        sqlx::query_as(&format!("SELECT {} FROM volunteers WHERE phone = $1", Volunteer::COLUMNS.join(", ")))
+            .bind(&phone)
+            .fetch_optional(&db.pool)
+            .await?;
     v.filter(|v| v.name == name.trim()).ok_or_else(|| Code::UnknownVolunteer.into())
 }
 
-async fn record_of(db: &crate::store::Db, activity: &str, day: &str, volunteer: &str) -> AppResult<Option<ServiceRecord>> {
+async fn record_of(
+    db: &crate::store::Db,
+    activity: &str,
+    day: &str,
+    volunteer: &str,
+) -> AppResult<Option<ServiceRecord>> {
     Ok(sqlx::query_as(&format!(
         "SELECT {} FROM service_records WHERE activity_id = $1 AND day = $2 AND volunteer_id = $3",
         ServiceRecord::COLUMNS.join(", ")
@@ -582,7 +617,13 @@ async fn count_of(db: &crate::store::Db, activity: &str, day: &str) -> AppResult
 }
 
 /// A registered volunteer signs up for an occurrence (public page).
-pub async fn sign_up(db: &crate::store::Db, activity_id: &str, day: &str, name: &str, phone: &str) -> AppResult<ServiceRecord> {
+pub async fn sign_up(
+    db: &crate::store::Db,
+    activity_id: &str,
+    day: &str,
+    name: &str,
+    phone: &str,
+) -> AppResult<ServiceRecord> {
     let a = activity(db, activity_id).await?;
     let d = NaiveDate::parse_from_str(day, "%Y-%m-%d").map_err(|_| AppError::from(Code::NoActivityToday))?;
     if !a.occurs_on(d) || d < to_local(now_ms()).date_naive() {
@@ -604,7 +645,13 @@ pub async fn sign_up(db: &crate::store::Db, activity_id: &str, day: &str, name: 
 
 /// Signing on site with the day's QR code: the first scan signs in (signed up or not, while
 /// there is room), the second signs out and counts the minutes.
-pub async fn sign(db: &crate::store::Db, activity_id: &str, code: &str, name: &str, phone: &str) -> AppResult<ServiceRecord> {
+pub async fn sign(
+    db: &crate::store::Db,
+    activity_id: &str,
+    code: &str,
+    name: &str,
+    phone: &str,
+) -> AppResult<ServiceRecord> {
     let a = activity(db, activity_id).await?;
     let now = now_ms();
     let today = to_local(now).date_naive();
@@ -628,13 +675,24 @@ pub async fn sign(db: &crate::store::Db, activity_id: &str, code: &str, name: &s
             Ok(r)
         }
         Some(old) if old.state == ServiceState::SignedUp => {
-            let mut new = ServiceRecord { state: ServiceState::SignedIn, signed_in_at: Some(now), updated_at: now, ..old.clone() };
+            let mut new = ServiceRecord {
+                state: ServiceState::SignedIn,
+                signed_in_at: Some(now),
+                updated_at: now,
+                ..old.clone()
+            };
             ctx.update(&old, &mut new, Some(old.version)).await?;
             Ok(new)
         }
         Some(old) if old.state == ServiceState::SignedIn => {
             let minutes = rules::service_minutes(old.signed_in_at.unwrap_or(now), now, a.planned_minutes());
-            let mut new = ServiceRecord { state: ServiceState::SignedOut, signed_out_at: Some(now), minutes, updated_at: now, ..old.clone() };
+            let mut new = ServiceRecord {
+                state: ServiceState::SignedOut,
+                signed_out_at: Some(now),
+                minutes,
+                updated_at: now,
+                ..old.clone()
+            };
             ctx.update(&old, &mut new, Some(old.version)).await?;
             Ok(new)
         }
@@ -661,9 +719,11 @@ pub async fn confirm(ctx: &Ctx<'_>, id: &str, input: ConfirmInput) -> AppResult<
     }
     let minutes = match input.minutes.trim() {
         "" => old.minutes,
-        s => s.parse::<i64>().ok().filter(|m| (0..=24 * 60).contains(m)).ok_or_else(|| {
-            AppError::field("minutes", Code::InvalidValue, "服务时长应为0–1440分钟的整数")
-        })?,
+        s => s
+            .parse::<i64>()
+            .ok()
+            .filter(|m| (0..=24 * 60).contains(m))
+            .ok_or_else(|| AppError::field("minutes", Code::InvalidValue, "服务时长应为0–1440分钟的整数"))?,
     };
     let now = now_ms();
     let mut new = ServiceRecord {
@@ -805,9 +865,8 @@ pub async fn import(ctx: &Ctx<'_>, bytes: &[u8]) -> AppResult<usize> {
     if rows.len() > 20_000 {
         return Err(super::sheet::file_error("一次最多导入20000名志愿者，请分批导入"));
     }
-    let communities: Vec<(String, String)> = sqlx::query_as("SELECT id, name FROM org_nodes WHERE level = 'community'")
-        .fetch_all(&ctx.db.pool)
-        .await?;
+    let communities: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, name FROM org_nodes WHERE level = 'community'").fetch_all(&ctx.db.pool).await?;
     let teams: Vec<Team> = teams(ctx).await?;
     let phones: std::collections::HashSet<String> =
         sqlx::query_scalar("SELECT phone FROM volunteers").fetch_all(&ctx.db.pool).await?.into_iter().collect();
@@ -836,7 +895,8 @@ pub async fn import(ctx: &Ctx<'_>, bytes: &[u8]) -> AppResult<usize> {
         let team_id = if team.is_empty() {
             None
         } else {
-            let t = teams.iter().find(|t| t.name == team && Some(&t.community_id) == cid.as_ref()).map(|t| t.id.clone());
+            let t =
+                teams.iter().find(|t| t.name == team && Some(&t.community_id) == cid.as_ref()).map(|t| t.id.clone());
             if t.is_none() {
                 e.add("team", Code::UnknownItem, format!("所选社区没有名为“{team}”的服务队"));
             }
@@ -852,7 +912,18 @@ pub async fn import(ctx: &Ctx<'_>, bytes: &[u8]) -> AppResult<usize> {
             continue;
         }
         let community_id = cid.unwrap_or_default();
-        good.push(Volunteer { id: new_id(), name, phone, community_id, team_id, skills, joined_on, created_at: now, updated_at: now, version: 1 });
+        good.push(Volunteer {
+            id: new_id(),
+            name,
+            phone,
+            community_id,
+            team_id,
+            skills,
+            joined_on,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        });
     }
     if !errors.is_empty() {
         return Err(super::sheet::rejected(errors));
@@ -873,5 +944,3 @@ pub async fn import(ctx: &Ctx<'_>, bytes: &[u8]) -> AppResult<usize> {
     w.commit().await?;
     Ok(good.len())
 }
-
-

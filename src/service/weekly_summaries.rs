@@ -73,10 +73,7 @@ pub fn today() -> NaiveDate {
 async fn working_days(ctx: &Ctx<'_>, monday: NaiveDate) -> AppResult<Vec<NaiveDate>> {
     let cal = super::calendar::load(ctx.db).await?;
     let today = today();
-    Ok((0..7)
-        .map(|i| monday + chrono::Days::new(i))
-        .filter(|d| *d <= today && cal.is_working_day(*d))
-        .collect())
+    Ok((0..7).map(|i| monday + chrono::Days::new(i)).filter(|d| *d <= today && cal.is_working_day(*d)).collect())
 }
 
 /// The week's figures of each community the caller watches (narrowed to an area).
@@ -87,11 +84,10 @@ pub async fn figures(ctx: &Ctx<'_>, monday: NaiveDate, area: Option<String>) -> 
     let scope = super::access::narrow_to_area(ctx.db, super::access::area_scope(ctx).await?, area).await?;
     let days = working_days(ctx, monday).await?;
     let (first, last) = (day_text(monday), day_text(monday + chrono::Days::new(6)));
-    let communities: Vec<(String, String)> = sqlx::query_as(
-        "SELECT id, name FROM org_nodes WHERE level = 'community' ORDER BY code",
-    )
-    .fetch_all(&ctx.db.pool)
-    .await?;
+    let communities: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, name FROM org_nodes WHERE level = 'community' ORDER BY code")
+            .fetch_all(&ctx.db.pool)
+            .await?;
     let points: Vec<(String, String, String)> =
         sqlx::query_as("SELECT id, name, community_id FROM points WHERE active = 1 AND community_id IS NOT NULL")
             .fetch_all(&ctx.db.pool)
@@ -106,8 +102,8 @@ pub async fn figures(ctx: &Ctx<'_>, monday: NaiveDate, area: Option<String>) -> 
     .await?;
     let from = parse_local_day_start(&first).unwrap_or(0);
     let to = from + 7 * crate::domain::time::DAY_MS;
-    let problems: Vec<(Option<String>, String, Option<i64>, Option<i64>)> = sqlx::query_as(
-        "SELECT p.community_id, pr.state, pr.closed_at, pr.deadline_at FROM problems pr JOIN points p ON p.id = pr.point_id \
+    let problems: Vec<(Option<String>, String, Option<i64>)> = sqlx::query_as(
+        "SELECT p.community_id, pr.state, pr.deadline_at FROM problems pr JOIN points p ON p.id = pr.point_id \
          WHERE pr.found_at >= $1 AND pr.found_at < $2 AND pr.state NOT IN ('reported', 'voided')",
     )
     .bind(from)
@@ -145,7 +141,7 @@ pub async fn figures(ctx: &Ctx<'_>, monday: NaiveDate, area: Option<String>) -> 
             .collect();
         missing.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         f.missing = missing;
-        for (_, state, _, deadline) in problems.iter().filter(|p| p.0.as_deref() == Some(cid.as_str())) {
+        for (_, state, deadline) in problems.iter().filter(|p| p.0.as_deref() == Some(cid.as_str())) {
             f.found += 1;
             if state == "closed" {
                 f.closed += 1;
@@ -207,12 +203,14 @@ async fn community_level(ctx: &Ctx<'_>, id: &str) -> AppResult<crate::store::org
 
 /// The community's staff: the office, or a grid worker whose area is the community.
 fn is_community_staff(ctx: &Ctx<'_>, community: &str) -> bool {
-    ctx.user.role == Role::Admin || (ctx.user.role == Role::GridWorker && ctx.user.area_id.as_deref() == Some(community))
+    ctx.user.role == Role::Admin
+        || (ctx.user.role == Role::GridWorker && ctx.user.area_id.as_deref() == Some(community))
 }
 
 /// The street office: the office, or a grid worker whose area is the community's street.
 fn is_street_office(ctx: &Ctx<'_>, node: &crate::store::org::OrgNode) -> bool {
-    ctx.user.role == Role::Admin || (ctx.user.role == Role::GridWorker && ctx.user.area_id.is_some() && ctx.user.area_id == node.parent_id)
+    ctx.user.role == Role::Admin
+        || (ctx.user.role == Role::GridWorker && ctx.user.area_id.is_some() && ctx.user.area_id == node.parent_id)
 }
 
 /// Drafts (or returns the existing) summary of a community's week.

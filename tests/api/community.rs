@@ -38,7 +38,8 @@ both!(a_point_lead_reports_the_community_sees_who_has_not_and_the_week_is_summar
     let point = app
         .id_of(&format!("SELECT id FROM points WHERE unit_id = '{lead_unit}' AND community_id = '{community}' AND active = 1 ORDER BY code LIMIT 1"))
         .await;
-    let in_community = app.scalar(&format!("SELECT COUNT(*) FROM points WHERE community_id = '{community}' AND active = 1")).await;
+    let in_community =
+        app.scalar(&format!("SELECT COUNT(*) FROM points WHERE community_id = '{community}' AND active = 1")).await;
     assert!(in_community >= 2, "the community has points");
 
     let lead = app.login("lead").await;
@@ -50,7 +51,9 @@ both!(a_point_lead_reports_the_community_sees_who_has_not_and_the_week_is_summar
     assert!(html.contains("请填写今日工作"), "refused in Chinese");
     let (status, _) = report(&lead, "not-a-point", "清理卫生死角", "", None).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    let (status, _) = report(&lead, &point, "清理卫生死角3处\n劝导占道经营2起", "路灯两盏不亮，需城管协调维修", Some(jpeg_bytes(31))).await;
+    let (status, _) =
+        report(&lead, &point, "清理卫生死角3处\n劝导占道经营2起", "路灯两盏不亮，需城管协调维修", Some(jpeg_bytes(31)))
+            .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM daily_reports").await, 1);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM photos WHERE owner_type = 'daily_report'").await, 1);
@@ -66,7 +69,10 @@ both!(a_point_lead_reports_the_community_sees_who_has_not_and_the_week_is_summar
     let grid = app.login("grid").await;
     let (status, html) = grid.get("/daily-reports?state=missing").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains(&format!("未汇报 <b id=\"missing-count\">{}</b>", in_community - 1)), "missing count from the records");
+    assert!(
+        html.contains(&format!("未汇报 <b id=\"missing-count\">{}</b>", in_community - 1)),
+        "missing count from the records"
+    );
     assert!(!html.contains("路灯两盏不亮"), "the reported point is not in the missing list");
     let (_, html) = grid.get("/daily-reports?state=help").await;
     assert!(html.contains("路灯两盏不亮") && html.contains("转为问题"));
@@ -91,7 +97,8 @@ both!(a_point_lead_reports_the_community_sees_who_has_not_and_the_week_is_summar
     let (status, html, _) = grid.post(&to, &[("body", ""), ("action", "submit"), ("version", &v)]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("请填写汇总内容"));
-    let (status, _, _) = grid.post(&to, &[("body", "本周汇报情况良好。\n下周继续。"), ("action", "submit"), ("version", &v)]).await;
+    let (status, _, _) =
+        grid.post(&to, &[("body", "本周汇报情况良好。\n下周继续。"), ("action", "submit"), ("version", &v)]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     // Another community's grid worker cannot acknowledge; the street office can.
     let (status, _, _) = grid.post(&format!("{to}/acknowledge"), &[("reply", ""), ("version", "2")]).await;
@@ -163,14 +170,25 @@ both!(volunteer_figures_for_a_thousand_volunteers_match_the_hand_count, |app: Te
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM volunteers").await, 1000);
     for (k, (id, _)) in communities.iter().enumerate() {
-        let (status, _, _) = office.post("/volunteers/residents", &[("community_id", id), ("residents", &(3000 * (k + 1)).to_string())]).await;
+        let (status, _, _) = office
+            .post("/volunteers/residents", &[("community_id", id), ("residents", &(3000 * (k + 1)).to_string())])
+            .await;
         assert_eq!(status, StatusCode::SEE_OTHER);
     }
     // An activity on every day of the week, so that the test signs in whatever day it runs.
     let (status, _, to) = office
         .post(
             "/volunteers/activities",
-            &[("title", "学雷锋便民服务"), ("community_id", &communities[0].0), ("weekdays", "一二三四五六日"), ("starts_at", "09:00"), ("ends_at", "11:00"), ("first_day", "2026-01-01"), ("last_day", "2030-12-31"), ("capacity", "30")],
+            &[
+                ("title", "学雷锋便民服务"),
+                ("community_id", &communities[0].0),
+                ("weekdays", "一二三四五六日"),
+                ("starts_at", "09:00"),
+                ("ends_at", "11:00"),
+                ("first_day", "2026-01-01"),
+                ("last_day", "2030-12-31"),
+                ("capacity", "30"),
+            ],
         )
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
@@ -218,10 +236,17 @@ both!(volunteer_figures_for_a_thousand_volunteers_match_the_hand_count, |app: Te
     for (id, name, version) in &records {
         let m = people.iter().find(|(i, _)| format!("志愿者{i}") == *name).unwrap().1;
         minutes += m;
-        let (s, _, _) = office.post(&format!("/volunteers/records/{id}/confirm"), &[("minutes", &m.to_string()), ("version", &version.to_string())]).await;
+        let (s, _, _) = office
+            .post(
+                &format!("/volunteers/records/{id}/confirm"),
+                &[("minutes", &m.to_string()), ("version", &version.to_string())],
+            )
+            .await;
         assert_eq!(s, StatusCode::SEE_OTHER);
     }
-    let (s, html, _) = office.post(&format!("/volunteers/records/{}/confirm", records[0].0), &[("minutes", "10"), ("version", "4")]).await;
+    let (s, html, _) = office
+        .post(&format!("/volunteers/records/{}/confirm", records[0].0), &[("minutes", "10"), ("version", "4")])
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "confirmed once: {html}");
     // The figures, read from the Excel export, equal the hand count.
     let res = office.get_raw(&format!("/volunteers?month={month}&export=xlsx")).await;
@@ -252,39 +277,81 @@ both!(a_suggestion_at_a_meeting_goes_to_a_unit_and_its_answer_is_public, |app: T
     let community = app.id_of("SELECT area_id FROM users WHERE username = 'grid'").await;
     let unit_id = app.id_of("SELECT unit_id FROM users WHERE username = 'unit'").await;
     let grid = app.login("grid").await;
-    let (status, html, _) = grid.post("/deliberation/meetings", &[("community_id", &community), ("held_on", "昨天"), ("place", ""), ("topic", "停车")]).await;
+    let (status, html, _) = grid
+        .post(
+            "/deliberation/meetings",
+            &[("community_id", &community), ("held_on", "昨天"), ("place", ""), ("topic", "停车")],
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("日期格式应为") && html.contains("请填写地点"));
     let (status, _, to) = grid
         .post(
             "/deliberation/meetings",
-            &[("community_id", &community), ("held_on", "2026-12-01"), ("place", "居民议事亭"), ("topic", "小区停车和充电"), ("residents", "23"), ("party_members", "6"), ("property", "金狮物业"), ("partners", "城管局")],
+            &[
+                ("community_id", &community),
+                ("held_on", "2026-12-01"),
+                ("place", "居民议事亭"),
+                ("topic", "小区停车和充电"),
+                ("residents", "23"),
+                ("party_members", "6"),
+                ("property", "金狮物业"),
+                ("partners", "城管局"),
+            ],
         )
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let meeting = to.unwrap().trim_start_matches("/deliberation/meetings/").split('?').next().unwrap().to_string();
     let (status, _, _) = grid
-        .post(&format!("/deliberation/meetings/{meeting}/suggestions"), &[("content", "小区门口路灯不亮，晚上出行不便"), ("raised_by", "张师傅"), ("phone", "13812345678")])
+        .post(
+            &format!("/deliberation/meetings/{meeting}/suggestions"),
+            &[("content", "小区门口路灯不亮，晚上出行不便"), ("raised_by", "张师傅"), ("phone", "13812345678")],
+        )
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let sid = app.id_of("SELECT id FROM suggestions").await;
-    let (status, html, _) = grid.post(&format!("/deliberation/suggestions/{sid}"), &[("action", "route"), ("unit_id", &unit_id), ("due_on", "2020-01-01"), ("version", "1")]).await;
+    let (status, html, _) = grid
+        .post(
+            &format!("/deliberation/suggestions/{sid}"),
+            &[("action", "route"), ("unit_id", &unit_id), ("due_on", "2020-01-01"), ("version", "1")],
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("办理时限应为今天或以后的日期"));
-    let (status, _, _) = grid.post(&format!("/deliberation/suggestions/{sid}"), &[("action", "route"), ("unit_id", &unit_id), ("due_on", "2030-01-01"), ("version", "1")]).await;
+    let (status, _, _) = grid
+        .post(
+            &format!("/deliberation/suggestions/{sid}"),
+            &[("action", "route"), ("unit_id", &unit_id), ("due_on", "2030-01-01"), ("version", "1")],
+        )
+        .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     // The unit sees it as its task; another unit does not and cannot answer it.
     let bank = app.login("bank").await;
     let (_, html) = bank.get("/deliberation").await;
     assert!(!html.contains("路灯不亮"));
-    let (status, _, _) = bank.post(&format!("/deliberation/suggestions/{sid}"), &[("action", "answer"), ("answer", "我们来修"), ("version", "2")]).await;
+    let (status, _, _) = bank
+        .post(
+            &format!("/deliberation/suggestions/{sid}"),
+            &[("action", "answer"), ("answer", "我们来修"), ("version", "2")],
+        )
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let unit = app.login("unit").await;
     let (_, html) = unit.get("/deliberation").await;
     assert!(html.contains("小区门口路灯不亮") && !html.contains("张师傅"), "the unit sees the task, not the resident");
-    let (status, _, _) = unit.post(&format!("/deliberation/suggestions/{sid}"), &[("action", "answer"), ("answer", "已安排维修班组，三天内修复"), ("version", "2")]).await;
+    let (status, _, _) = unit
+        .post(
+            &format!("/deliberation/suggestions/{sid}"),
+            &[("action", "answer"), ("answer", "已安排维修班组，三天内修复"), ("version", "2")],
+        )
+        .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    let (status, _, _) = unit.post(&format!("/deliberation/suggestions/{sid}"), &[("action", "answer"), ("answer", "再答复一次看看"), ("version", "3")]).await;
+    let (status, _, _) = unit
+        .post(
+            &format!("/deliberation/suggestions/{sid}"),
+            &[("action", "answer"), ("answer", "再答复一次看看"), ("version", "3")],
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "answered once");
     // The public page: the answer, never the name or phone.
     let public = Browser::new(&app.base);
@@ -294,9 +361,24 @@ both!(a_suggestion_at_a_meeting_goes_to_a_unit_and_its_answer_is_public, |app: T
     assert!(!html.contains("张师傅") && !html.contains("13812345678"));
     // A resident's online suggestion; the honeypot refuses a robot.
     let csrf = extract_csrf(&html).unwrap();
-    let (status, _, _) = public.post_raw("/public/deliberation", &[("_csrf", &csrf), ("community_id", &community), ("content", "希望增加健身器材"), ("website", "http://spam")]).await;
+    let (status, _, _) = public
+        .post_raw(
+            "/public/deliberation",
+            &[
+                ("_csrf", &csrf),
+                ("community_id", &community),
+                ("content", "希望增加健身器材"),
+                ("website", "http://spam"),
+            ],
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    let (status, _, _) = public.post_raw("/public/deliberation", &[("_csrf", &csrf), ("community_id", &community), ("content", "希望增加健身器材")]).await;
+    let (status, _, _) = public
+        .post_raw(
+            "/public/deliberation",
+            &[("_csrf", &csrf), ("community_id", &community), ("content", "希望增加健身器材")],
+        )
+        .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM suggestions WHERE channel = 'online'").await, 1);
     // Closure per community and the minutes as a Word document.
@@ -314,7 +396,8 @@ both!(a_suggestion_at_a_meeting_goes_to_a_unit_and_its_answer_is_public, |app: T
 
 both!(a_civilized_unit_is_scored_named_published_and_revoked, |app: TestApp| async move {
     let unit = app.login("unit").await;
-    let statements: Vec<(String, String)> = (0..8).map(|i| (format!("s{i}"), format!("第{i}项标准落实情况良好，制度健全，活动经常"))).collect();
+    let statements: Vec<(String, String)> =
+        (0..8).map(|i| (format!("s{i}"), format!("第{i}项标准落实情况良好，制度健全，活动经常"))).collect();
     let apply = async |b: &Browser, fields: &[(String, String)]| {
         let mut form = reqwest::multipart::Form::new().text("_csrf", b.csrf.clone());
         for (k, v) in fields {
@@ -335,7 +418,11 @@ both!(a_civilized_unit_is_scored_named_published_and_revoked, |app: TestApp| asy
     let office = app.login("admin").await;
     let (_, html) = office.get(&format!("/civilized-units/{id}")).await;
     assert!(html.contains("创城工作记录") && html.contains("campaign-record"));
-    let mut fields: Vec<(String, String)> = ["15", "14", "14", "9", "9", "14", "9", "11"].iter().enumerate().map(|(i, s)| (format!("score{i}"), s.to_string())).collect();
+    let mut fields: Vec<(String, String)> = ["15", "14", "14", "9", "9", "14", "9", "11"]
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (format!("score{i}"), s.to_string()))
+        .collect();
     fields.extend([("decision".into(), "score".into()), ("version".into(), "1".into())]);
     let as_ref = |f: &[(String, String)]| f.iter().map(|(a, b)| (a.clone(), b.clone())).collect::<Vec<_>>();
     let post = async |f: Vec<(String, String)>| {
@@ -348,7 +435,8 @@ both!(a_civilized_unit_is_scored_named_published_and_revoked, |app: TestApp| asy
     fields[7].1 = "10".into();
     let (status, _, _) = post(as_ref(&fields)).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    let total: f64 = sqlx::query_scalar("SELECT total FROM civilized_applications").fetch_one(&app.db.pool).await.unwrap();
+    let total: f64 =
+        sqlx::query_scalar("SELECT total FROM civilized_applications").fetch_one(&app.db.pool).await.unwrap();
     assert_eq!(total, 15.0 + 14.0 + 14.0 + 9.0 + 9.0 + 14.0 + 9.0 + 10.0);
     assert_eq!(app.id_of("SELECT state FROM civilized_applications").await, "passed");
     let year = chrono::Utc::now().format("%Y").to_string();
@@ -357,13 +445,17 @@ both!(a_civilized_unit_is_scored_named_published_and_revoked, |app: TestApp| asy
     assert!(!html.contains("named-units"), "not before publication");
     let (status, _, _) = office.post("/civilized-units/publish", &[("year", &year)]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    let unit_name = app.id_of("SELECT u.name FROM units u JOIN users s ON s.unit_id = u.id WHERE s.username = 'unit'").await;
+    let unit_name =
+        app.id_of("SELECT u.name FROM units u JOIN users s ON s.unit_id = u.id WHERE s.username = 'unit'").await;
     let (_, html) = public.get(&format!("/public/civilized-units?year={year}")).await;
     assert!(html.contains(&unit_name));
-    let (status, html, _) = office.post(&format!("/civilized-units/{id}/revoke"), &[("note", "短"), ("version", "3")]).await;
+    let (status, html, _) =
+        office.post(&format!("/civilized-units/{id}/revoke"), &[("note", "短"), ("version", "3")]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("请写明撤销称号的原因"));
-    let (status, _, _) = office.post(&format!("/civilized-units/{id}/revoke"), &[("note", "发生重大安全生产事故，撤销称号"), ("version", "3")]).await;
+    let (status, _, _) = office
+        .post(&format!("/civilized-units/{id}/revoke"), &[("note", "发生重大安全生产事故，撤销称号"), ("version", "3")])
+        .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (_, html) = public.get(&format!("/public/civilized-units?year={year}")).await;
     assert!(!html.contains(&unit_name), "a revoked title leaves the list");

@@ -51,14 +51,20 @@ impl ListPage {
     }
 }
 
-async fn list_page(page: &PageUser, q: ListQuery, statements: Vec<String>, errors: FieldErrors) -> PageResult<Response> {
+async fn list_page(
+    page: &PageUser,
+    q: ListQuery,
+    statements: Vec<String>,
+    errors: FieldErrors,
+) -> PageResult<Response> {
     let year = q.year.unwrap_or_else(this_year);
     let rows = svc::list(&page.ctx(), year).await?;
     let mine = rows.iter().find(|r| page.user.unit_id.as_deref() == Some(r.a.unit_id.as_str()));
     let may_apply = page.user.role == Role::UnitUser
         && year == this_year()
         && mine.is_none_or(|r| r.a.state == ApplicationState::Returned);
-    let statements = if statements.is_empty() { mine.map(|r| r.a.statement_list()).unwrap_or_default() } else { statements };
+    let statements =
+        if statements.is_empty() { mine.map(|r| r.a.statement_list()).unwrap_or_default() } else { statements };
     Ok(ListPage {
         l: Layout::new(&page.user, "civilized", "文明单位").with_flash(q.ok.as_deref()),
         version: mine.map(|r| r.a.version),
@@ -73,13 +79,22 @@ async fn list_page(page: &PageUser, q: ListQuery, statements: Vec<String>, error
     .into_response())
 }
 
-pub async fn list(page: PageUser, crate::web::query::Query(q): crate::web::query::Query<ListQuery>) -> PageResult<Response> {
+pub async fn list(
+    page: PageUser,
+    crate::web::query::Query(q): crate::web::query::Query<ListQuery>,
+) -> PageResult<Response> {
     list_page(&page, q, Vec::new(), FieldErrors::default()).await
 }
 
 pub async fn apply(form: CsrfMultipart) -> PageResult<Response> {
-    let statements: Vec<String> = (0..CRITERIA.len()).map(|i| form.fields.get(&format!("s{i}")).cloned().unwrap_or_default()).collect();
-    let files = form.files.iter().filter(|f| f.field == "files" && !f.bytes.is_empty()).map(|f| (f.filename.clone(), f.bytes.clone())).collect();
+    let statements: Vec<String> =
+        (0..CRITERIA.len()).map(|i| form.fields.get(&format!("s{i}")).cloned().unwrap_or_default()).collect();
+    let files = form
+        .files
+        .iter()
+        .filter(|f| f.field == "files" && !f.bytes.is_empty())
+        .map(|f| (f.filename.clone(), f.bytes.clone()))
+        .collect();
     let version = form.fields.get("version").and_then(|v| v.trim().parse().ok());
     let page = &form.page;
     match svc::apply(&page.ctx(), &page.state.storage, statements.clone(), files, version).await {
@@ -101,9 +116,11 @@ pub struct YearForm {
 
 pub async fn publish(CsrfForm { page, form }: CsrfForm<YearForm>) -> PageResult<Response> {
     let r = svc::publish(&page.ctx(), form.year).await;
-    crate::web::pages::posted(r, |_| format!("/civilized-units?year={}&ok=published", form.year), async |e| {
-        list_page(&page, ListQuery { year: Some(form.year), ok: None }, Vec::new(), e).await
-    })
+    crate::web::pages::posted(
+        r,
+        |_| format!("/civilized-units?year={}&ok=published", form.year),
+        async |e| list_page(&page, ListQuery { year: Some(form.year), ok: None }, Vec::new(), e).await,
+    )
     .await
 }
 
@@ -139,7 +156,15 @@ async fn app_page(page: &PageUser, id: &str, errors: FieldErrors) -> PageResult<
         criteria: CRITERIA
             .iter()
             .enumerate()
-            .map(|(i, c)| (i, c.0, c.1, statements.get(i).cloned().unwrap_or_default(), scores.get(i).map(|s| s.to_string()).unwrap_or_default()))
+            .map(|(i, c)| {
+                (
+                    i,
+                    c.0,
+                    c.1,
+                    statements.get(i).cloned().unwrap_or_default(),
+                    scores.get(i).map(|s| s.to_string()).unwrap_or_default(),
+                )
+            })
             .collect(),
         files,
         campaign,
@@ -154,7 +179,10 @@ pub async fn show(page: PageUser, Path(id): Path<String>) -> PageResult<AppPage>
     app_page(&page, &id, FieldErrors::default()).await
 }
 
-pub async fn review(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<Vec<(String, String)>>) -> PageResult<Response> {
+pub async fn review(
+    Path(id): Path<String>,
+    CsrfForm { page, form }: CsrfForm<Vec<(String, String)>>,
+) -> PageResult<Response> {
     let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
     let input = ReviewInput {
         decision: get("decision"),
@@ -163,12 +191,22 @@ pub async fn review(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<Ve
         version: get("version").trim().parse().ok(),
     };
     let r = svc::review(&page.ctx(), &id, input).await;
-    crate::web::pages::posted(r, |a| format!("/civilized-units/{}?ok=saved", a.id), async |e| app_page(&page, &id, e).await).await
+    crate::web::pages::posted(
+        r,
+        |a| format!("/civilized-units/{}?ok=saved", a.id),
+        async |e| app_page(&page, &id, e).await,
+    )
+    .await
 }
 
 pub async fn revoke(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<RevokeInput>) -> PageResult<Response> {
     let r = svc::revoke(&page.ctx(), &id, form).await;
-    crate::web::pages::posted(r, |a| format!("/civilized-units/{}?ok=saved", a.id), async |e| app_page(&page, &id, e).await).await
+    crate::web::pages::posted(
+        r,
+        |a| format!("/civilized-units/{}?ok=saved", a.id),
+        async |e| app_page(&page, &id, e).await,
+    )
+    .await
 }
 
 pub async fn file(page: PageUser, Path(id): Path<String>) -> PageResult<Response> {

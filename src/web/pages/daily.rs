@@ -58,7 +58,12 @@ impl DailyPage {
     }
 }
 
-async fn daily_page(page: &PageUser, q: DayQuery, errors: FieldErrors, typed: Option<ReportInput>) -> PageResult<Response> {
+async fn daily_page(
+    page: &PageUser,
+    q: DayQuery,
+    errors: FieldErrors,
+    typed: Option<ReportInput>,
+) -> PageResult<Response> {
     let ctx = page.ctx();
     let today = weekly::today().format("%Y-%m-%d").to_string();
     let day = q.day.clone().filter(|d| !d.is_empty()).unwrap_or_else(|| today.clone());
@@ -125,7 +130,10 @@ async fn daily_page(page: &PageUser, q: DayQuery, errors: FieldErrors, typed: Op
     .into_response())
 }
 
-pub async fn show(page: PageUser, crate::web::query::Query(q): crate::web::query::Query<DayQuery>) -> PageResult<Response> {
+pub async fn show(
+    page: PageUser,
+    crate::web::query::Query(q): crate::web::query::Query<DayQuery>,
+) -> PageResult<Response> {
     daily_page(&page, q, FieldErrors::default(), None).await
 }
 
@@ -157,11 +165,16 @@ pub struct VersionForm {
     version: Option<i64>,
 }
 
-pub async fn to_problem(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<VersionForm>) -> PageResult<Response> {
+pub async fn to_problem(
+    Path(id): Path<String>,
+    CsrfForm { page, form }: CsrfForm<VersionForm>,
+) -> PageResult<Response> {
     let result = svc::to_problem(&page.ctx(), &page.state.storage, &id, form.version).await;
-    crate::web::pages::posted(result, |p| format!("/problems/{p}"), async |errors| {
-        daily_page(&page, DayQuery::default(), errors, None).await
-    })
+    crate::web::pages::posted(
+        result,
+        |p| format!("/problems/{p}"),
+        async |errors| daily_page(&page, DayQuery::default(), errors, None).await,
+    )
     .await
 }
 
@@ -199,7 +212,8 @@ impl WeeklyPage {
 }
 
 async fn weekly_page(page: &PageUser, q: WeekQuery, errors: FieldErrors) -> PageResult<Response> {
-    let monday = weekly::parse_week(q.week.as_deref().filter(|w| !w.is_empty()).unwrap_or(&weekly::today().to_string()))?;
+    let monday =
+        weekly::parse_week(q.week.as_deref().filter(|w| !w.is_empty()).unwrap_or(&weekly::today().to_string()))?;
     let area = q.area.clone().unwrap_or_default();
     let figures = weekly::figures(&page.ctx(), monday, Some(area.clone()).filter(|a| !a.is_empty())).await?;
     let d = |n: i64| (monday + chrono::Duration::days(n)).format("%Y-%m-%d").to_string();
@@ -218,7 +232,10 @@ async fn weekly_page(page: &PageUser, q: WeekQuery, errors: FieldErrors) -> Page
     .into_response())
 }
 
-pub async fn weekly_list(page: PageUser, crate::web::query::Query(q): crate::web::query::Query<WeekQuery>) -> PageResult<Response> {
+pub async fn weekly_list(
+    page: PageUser,
+    crate::web::query::Query(q): crate::web::query::Query<WeekQuery>,
+) -> PageResult<Response> {
     weekly_page(&page, q, FieldErrors::default()).await
 }
 
@@ -237,9 +254,13 @@ pub async fn draft(CsrfForm { page, form }: CsrfForm<DraftForm>) -> PageResult<R
         weekly::draft(&ctx, &form.community_id, monday).await
     }
     .await;
-    crate::web::pages::posted(result, |s: Summary| format!("/daily-reports/weekly/{}", s.id), async |errors| {
-        weekly_page(&page, WeekQuery { week: Some(form.week.clone()), ..Default::default() }, errors).await
-    })
+    crate::web::pages::posted(
+        result,
+        |s: Summary| format!("/daily-reports/weekly/{}", s.id),
+        async |errors| {
+            weekly_page(&page, WeekQuery { week: Some(form.week.clone()), ..Default::default() }, errors).await
+        },
+    )
     .await
 }
 
@@ -268,8 +289,10 @@ async fn summary_page(page: &PageUser, id: &str, errors: FieldErrors, body: Opti
     let grid = page.user.role == Role::GridWorker;
     Ok(SummaryPage {
         l: Layout::new(&page.user, "daily", format!("{} · {}周汇总", node.name, s.week_start)),
-        may_edit: s.state == SummaryState::Draft && (admin || (grid && page.user.area_id.as_deref() == Some(node.id.as_str()))),
-        may_ack: s.state == SummaryState::Submitted && (admin || (grid && page.user.area_id.is_some() && page.user.area_id == node.parent_id)),
+        may_edit: s.state == SummaryState::Draft
+            && (admin || (grid && page.user.area_id.as_deref() == Some(node.id.as_str()))),
+        may_ack: s.state == SummaryState::Submitted
+            && (admin || (grid && page.user.area_id.is_some() && page.user.area_id == node.parent_id)),
         body: body.unwrap_or_else(|| s.body.clone()),
         community: node.name,
         s,
@@ -281,18 +304,28 @@ pub async fn summary(page: PageUser, Path(id): Path<String>) -> PageResult<Summa
     summary_page(&page, &id, FieldErrors::default(), None).await
 }
 
-pub async fn summary_save(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<SummaryInput>) -> PageResult<Response> {
+pub async fn summary_save(
+    Path(id): Path<String>,
+    CsrfForm { page, form }: CsrfForm<SummaryInput>,
+) -> PageResult<Response> {
     let result = weekly::save(&page.ctx(), &id, form.clone()).await;
-    crate::web::pages::posted(result, |s| format!("/daily-reports/weekly/{}?ok=saved", s.id), async |errors| {
-        summary_page(&page, &id, errors, Some(form.body.clone())).await
-    })
+    crate::web::pages::posted(
+        result,
+        |s| format!("/daily-reports/weekly/{}?ok=saved", s.id),
+        async |errors| summary_page(&page, &id, errors, Some(form.body.clone())).await,
+    )
     .await
 }
 
-pub async fn summary_ack(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<SummaryInput>) -> PageResult<Response> {
+pub async fn summary_ack(
+    Path(id): Path<String>,
+    CsrfForm { page, form }: CsrfForm<SummaryInput>,
+) -> PageResult<Response> {
     let result = weekly::acknowledge(&page.ctx(), &id, form).await;
-    crate::web::pages::posted(result, |s| format!("/daily-reports/weekly/{}?ok=saved", s.id), async |errors| {
-        summary_page(&page, &id, errors, None).await
-    })
+    crate::web::pages::posted(
+        result,
+        |s| format!("/daily-reports/weekly/{}?ok=saved", s.id),
+        async |errors| summary_page(&page, &id, errors, None).await,
+    )
     .await
 }

@@ -5,7 +5,9 @@
 use crate::domain::role::Role;
 use crate::domain::time::{now_ms, to_local};
 use crate::domain::validate::FieldErrors;
-use crate::service::deliberation::{self as svc, Closure, HandleInput, Meeting, MeetingInput, SuggestionInput, SuggestionRow};
+use crate::service::deliberation::{
+    self as svc, Closure, HandleInput, Meeting, MeetingInput, SuggestionInput, SuggestionRow,
+};
 use crate::web::auth::{CsrfForm, PageUser};
 use crate::web::error::PageResult;
 use crate::web::ui::{Layout, Opt};
@@ -47,11 +49,18 @@ fn today() -> String {
 }
 
 async fn units(db: &crate::store::Db) -> Result<Vec<Opt>, sqlx::Error> {
-    let rows: Vec<(String, String)> = sqlx::query_as("SELECT id, name FROM units WHERE active = 1 ORDER BY name").fetch_all(&db.pool).await?;
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, name FROM units WHERE active = 1 ORDER BY name").fetch_all(&db.pool).await?;
     Ok(rows.into_iter().map(|(id, n)| Opt::new(id, n)).collect())
 }
 
-async fn list_page(page: &PageUser, q: ListQuery, f: MeetingInput, errors: FieldErrors, failed: &str) -> PageResult<Response> {
+async fn list_page(
+    page: &PageUser,
+    q: ListQuery,
+    f: MeetingInput,
+    errors: FieldErrors,
+    failed: &str,
+) -> PageResult<Response> {
     let ctx = page.ctx();
     let area = q.area.clone().unwrap_or_default();
     let all = svc::suggestions(&ctx, Some(area.clone()).filter(|a| !a.is_empty()), None).await?;
@@ -69,7 +78,8 @@ async fn list_page(page: &PageUser, q: ListQuery, f: MeetingInput, errors: Field
     let unit_view = page.user.role.needs_unit();
     let scope = crate::service::access::area_scope(&ctx).await?;
     Ok(ListPage {
-        l: Layout::new(&page.user, "deliberation", if unit_view { "居民建议办理" } else { "居民议事" }).with_flash(q.ok.as_deref()),
+        l: Layout::new(&page.user, "deliberation", if unit_view { "居民建议办理" } else { "居民议事" })
+            .with_flash(q.ok.as_deref()),
         meetings: if unit_view { Vec::new() } else { svc::meetings(&ctx).await? },
         rows,
         closure,
@@ -92,15 +102,20 @@ async fn list_page(page: &PageUser, q: ListQuery, f: MeetingInput, errors: Field
     .into_response())
 }
 
-pub async fn list(page: PageUser, crate::web::query::Query(q): crate::web::query::Query<ListQuery>) -> PageResult<Response> {
+pub async fn list(
+    page: PageUser,
+    crate::web::query::Query(q): crate::web::query::Query<ListQuery>,
+) -> PageResult<Response> {
     list_page(&page, q, MeetingInput::default(), FieldErrors::default(), "").await
 }
 
 pub async fn create_meeting(CsrfForm { page, form }: CsrfForm<MeetingInput>) -> PageResult<Response> {
     let r = svc::create_meeting(&page.ctx(), form.clone()).await;
-    crate::web::pages::posted(r, |m| format!("/deliberation/meetings/{}?ok=created", m.id), async |e| {
-        list_page(&page, ListQuery::default(), form, e, "").await
-    })
+    crate::web::pages::posted(
+        r,
+        |m| format!("/deliberation/meetings/{}?ok=created", m.id),
+        async |e| list_page(&page, ListQuery::default(), form, e, "").await,
+    )
     .await
 }
 
@@ -139,11 +154,16 @@ pub async fn meeting(page: PageUser, Path(id): Path<String>) -> PageResult<Meeti
     meeting_page(&page, &id, FieldErrors::default(), "").await
 }
 
-pub async fn add_suggestion(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<SuggestionInput>) -> PageResult<Response> {
+pub async fn add_suggestion(
+    Path(id): Path<String>,
+    CsrfForm { page, form }: CsrfForm<SuggestionInput>,
+) -> PageResult<Response> {
     let r = svc::add_at_meeting(&page.ctx(), &id, form).await;
-    crate::web::pages::posted(r, |s| format!("/deliberation/meetings/{}?ok=created", s.meeting_id.unwrap_or_default()), async |e| {
-        meeting_page(&page, &id, e, "new").await
-    })
+    crate::web::pages::posted(
+        r,
+        |s| format!("/deliberation/meetings/{}?ok=created", s.meeting_id.unwrap_or_default()),
+        async |e| meeting_page(&page, &id, e, "new").await,
+    )
     .await
 }
 
@@ -155,10 +175,14 @@ pub async fn handle(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<Ha
         _ => "/deliberation".into(),
     };
     let meeting = s.and_then(|s| s.meeting_id).filter(|_| !page.user.role.needs_unit());
-    crate::web::pages::posted(r, |_| format!("{back}?ok=saved"), async |e| match meeting {
-        Some(m) => Ok(meeting_page(&page, &m, e, &id).await?.into_response()),
-        None => list_page(&page, ListQuery::default(), MeetingInput::default(), e, &id).await,
-    })
+    crate::web::pages::posted(
+        r,
+        |_| format!("{back}?ok=saved"),
+        async |e| match meeting {
+            Some(m) => Ok(meeting_page(&page, &m, e, &id).await?.into_response()),
+            None => list_page(&page, ListQuery::default(), MeetingInput::default(), e, &id).await,
+        },
+    )
     .await
 }
 

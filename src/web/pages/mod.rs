@@ -2,7 +2,10 @@
 
 mod account;
 mod calendar;
+mod civilized;
+mod daily;
 mod dashboard;
+mod deliberation;
 mod evaluations;
 mod exchange;
 mod grids;
@@ -13,10 +16,6 @@ mod levels;
 mod login;
 mod map;
 mod materials;
-mod daily;
-mod volunteers;
-mod deliberation;
-mod civilized;
 mod mutual;
 mod notices;
 mod notify;
@@ -35,6 +34,7 @@ mod tasks;
 mod teams;
 mod units;
 mod users;
+mod volunteers;
 mod windows;
 
 use super::AppState;

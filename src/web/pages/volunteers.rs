@@ -64,7 +64,13 @@ fn this_month() -> String {
     to_local(now_ms()).format("%Y-%m").to_string()
 }
 
-async fn list_page(page: &PageUser, q: ListQuery, errors: FieldErrors, form: &str, typed: (VolunteerInput, ActivityInput)) -> PageResult<Response> {
+async fn list_page(
+    page: &PageUser,
+    q: ListQuery,
+    errors: FieldErrors,
+    form: &str,
+    typed: (VolunteerInput, ActivityInput),
+) -> PageResult<Response> {
     let ctx = page.ctx();
     let month = q.month.clone().filter(|m| !m.is_empty()).unwrap_or_else(this_month);
     let area = q.area.clone().unwrap_or_default();
@@ -74,17 +80,39 @@ async fn list_page(page: &PageUser, q: ListQuery, errors: FieldErrors, form: &st
     if q.export.as_deref() == Some("xlsx") {
         let rows = volunteers
             .iter()
-            .map(|v| vec![v.name.clone(), v.phone.clone(), v.community.clone(), v.team.clone().unwrap_or_default(), v.skills.clone(), v.joined_on.clone(), format!("{:.1}", v.minutes as f64 / 60.0)])
+            .map(|v| {
+                vec![
+                    v.name.clone(),
+                    v.phone.clone(),
+                    v.community.clone(),
+                    v.team.clone().unwrap_or_default(),
+                    v.skills.clone(),
+                    v.joined_on.clone(),
+                    format!("{:.1}", v.minutes as f64 / 60.0),
+                ]
+            })
             .collect();
         let head = vec!["姓名", "手机号", "社区", "服务队", "服务特长", "登记日期", "累计服务时长（小时）"];
         let fig = figures
             .iter()
-            .map(|f| vec![f.community.clone(), f.residents.to_string(), f.registered.to_string(), f.share.map(|s| format!("{s}%")).unwrap_or_default(), f.active.to_string(), format!("{}", f.hours())])
+            .map(|f| {
+                vec![
+                    f.community.clone(),
+                    f.residents.to_string(),
+                    f.registered.to_string(),
+                    f.share.map(|s| format!("{s}%")).unwrap_or_default(),
+                    f.active.to_string(),
+                    format!("{}", f.hours()),
+                ]
+            })
             .collect();
         let fhead = vec!["社区", "常住人口", "注册志愿者", "占常住人口", "本月活跃", "本月服务时长（小时）"];
         return Ok(crate::web::list::xlsx(
             &format!("志愿者名册{month}"),
-            vec![Sheet::typed("志愿者名册", head, rows, (&[], &[])), Sheet::typed(&format!("{month}志愿服务"), fhead, fig, (&[1, 2, 4], &[3]))],
+            vec![
+                Sheet::typed("志愿者名册", head, rows, (&[], &[])),
+                Sheet::typed(&format!("{month}志愿服务"), fhead, fig, (&[1, 2, 4], &[3])),
+            ],
         ));
     }
     let communities = crate::web::pages::surveys::communities(&page.state.db).await?;
@@ -111,32 +139,60 @@ async fn list_page(page: &PageUser, q: ListQuery, errors: FieldErrors, form: &st
     .into_response())
 }
 
-pub async fn list(page: PageUser, crate::web::query::Query(q): crate::web::query::Query<ListQuery>) -> PageResult<Response> {
+pub async fn list(
+    page: PageUser,
+    crate::web::query::Query(q): crate::web::query::Query<ListQuery>,
+) -> PageResult<Response> {
     list_page(&page, q, FieldErrors::default(), "", Default::default()).await
 }
 
-async fn again(page: &PageUser, form: &str, errors: FieldErrors, typed: (VolunteerInput, ActivityInput)) -> PageResult<Response> {
+async fn again(
+    page: &PageUser,
+    form: &str,
+    errors: FieldErrors,
+    typed: (VolunteerInput, ActivityInput),
+) -> PageResult<Response> {
     list_page(page, ListQuery::default(), errors, form, typed).await
 }
 
 pub async fn create(CsrfForm { page, form }: CsrfForm<VolunteerInput>) -> PageResult<Response> {
     let r = svc::create_volunteer(&page.ctx(), form.clone()).await;
-    crate::web::pages::posted(r, |_| "/volunteers?ok=created#roster".into(), async |e| again(&page, "volunteer", e, (form, Default::default())).await).await
+    crate::web::pages::posted(
+        r,
+        |_| "/volunteers?ok=created#roster".into(),
+        async |e| again(&page, "volunteer", e, (form, Default::default())).await,
+    )
+    .await
 }
 
 pub async fn create_team(CsrfForm { page, form }: CsrfForm<TeamInput>) -> PageResult<Response> {
     let r = svc::create_team(&page.ctx(), form).await;
-    crate::web::pages::posted(r, |_| "/volunteers?ok=created#teams".into(), async |e| again(&page, "team", e, Default::default()).await).await
+    crate::web::pages::posted(
+        r,
+        |_| "/volunteers?ok=created#teams".into(),
+        async |e| again(&page, "team", e, Default::default()).await,
+    )
+    .await
 }
 
 pub async fn create_station(CsrfForm { page, form }: CsrfForm<StationInput>) -> PageResult<Response> {
     let r = svc::create_station(&page.ctx(), form).await;
-    crate::web::pages::posted(r, |_| "/volunteers?ok=created#stations".into(), async |e| again(&page, "station", e, Default::default()).await).await
+    crate::web::pages::posted(
+        r,
+        |_| "/volunteers?ok=created#stations".into(),
+        async |e| again(&page, "station", e, Default::default()).await,
+    )
+    .await
 }
 
 pub async fn create_activity(CsrfForm { page, form }: CsrfForm<ActivityInput>) -> PageResult<Response> {
     let r = svc::create_activity(&page.ctx(), form.clone()).await;
-    crate::web::pages::posted(r, |a| format!("/volunteers/activities/{}?ok=created", a.id), async |e| again(&page, "activity", e, (Default::default(), form)).await).await
+    crate::web::pages::posted(
+        r,
+        |a| format!("/volunteers/activities/{}?ok=created", a.id),
+        async |e| again(&page, "activity", e, (Default::default(), form)).await,
+    )
+    .await
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -149,7 +205,12 @@ pub struct ResidentsForm {
 
 pub async fn residents(CsrfForm { page, form }: CsrfForm<ResidentsForm>) -> PageResult<Response> {
     let r = svc::set_residents(&page.ctx(), &form.community_id, &form.residents).await;
-    crate::web::pages::posted(r, |_| "/volunteers?ok=saved".into(), async |e| again(&page, "residents", e, Default::default()).await).await
+    crate::web::pages::posted(
+        r,
+        |_| "/volunteers?ok=saved".into(),
+        async |e| again(&page, "residents", e, Default::default()).await,
+    )
+    .await
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -181,7 +242,13 @@ impl ActivityPage {
     }
 }
 
-async fn activity_page(page: &PageUser, headers: &HeaderMap, id: &str, q: DayQuery, errors: FieldErrors) -> PageResult<Response> {
+async fn activity_page(
+    page: &PageUser,
+    headers: &HeaderMap,
+    id: &str,
+    q: DayQuery,
+    errors: FieldErrors,
+) -> PageResult<Response> {
     let today = to_local(now_ms()).date_naive();
     let day = q.day.clone().filter(|d| !d.is_empty()).unwrap_or_else(|| today.format("%Y-%m-%d").to_string());
     let (a, records) = svc::records(&page.ctx(), id, &day).await?;
@@ -209,16 +276,30 @@ async fn activity_page(page: &PageUser, headers: &HeaderMap, id: &str, q: DayQue
     .into_response())
 }
 
-pub async fn activity(page: PageUser, headers: HeaderMap, Path(id): Path<String>, crate::web::query::Query(q): crate::web::query::Query<DayQuery>) -> PageResult<Response> {
+pub async fn activity(
+    page: PageUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    crate::web::query::Query(q): crate::web::query::Query<DayQuery>,
+) -> PageResult<Response> {
     activity_page(&page, &headers, &id, q, FieldErrors::default()).await
 }
 
-pub async fn confirm(headers: HeaderMap, Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<ConfirmInput>) -> PageResult<Response> {
+pub async fn confirm(
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    CsrfForm { page, form }: CsrfForm<ConfirmInput>,
+) -> PageResult<Response> {
     let r = svc::confirm(&page.ctx(), &id, form).await;
-    crate::web::pages::posted(r, |r| format!("/volunteers/activities/{}?day={}&ok=saved", r.activity_id, r.day), async |e| {
-        let rec: svc::ServiceRecord = crate::store::record::find(&page.state.db, &id).await?.ok_or(crate::error::AppError::NotFound)?;
-        activity_page(&page, &headers, &rec.activity_id, DayQuery { day: Some(rec.day), ok: None }, e).await
-    })
+    crate::web::pages::posted(
+        r,
+        |r| format!("/volunteers/activities/{}?day={}&ok=saved", r.activity_id, r.day),
+        async |e| {
+            let rec: svc::ServiceRecord =
+                crate::store::record::find(&page.state.db, &id).await?.ok_or(crate::error::AppError::NotFound)?;
+            activity_page(&page, &headers, &rec.activity_id, DayQuery { day: Some(rec.day), ok: None }, e).await
+        },
+    )
     .await
 }
 
@@ -278,7 +359,8 @@ pub async fn import(form: CsrfMultipart) -> PageResult<Response> {
     match svc::import(&page.ctx(), &bytes).await {
         Ok(n) => Ok(import_page(page, Vec::new(), Some((true, format!("已导入{n}名志愿者")))).into_response()),
         Err(crate::error::AppError::Rejected(_, message, rows)) => {
-            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, import_page(page, rows, Some((false, message)))).into_response())
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, import_page(page, rows, Some((false, message))))
+                .into_response())
         }
         Err(e) => Err(e.into()),
     }
@@ -286,6 +368,13 @@ pub async fn import(form: CsrfMultipart) -> PageResult<Response> {
 
 pub async fn template() -> Response {
     let head: Vec<&str> = svc::ROSTER.iter().map(|c| c.0).collect();
-    let example = vec!["张三".into(), "13800001111".into(), "（社区名称）".into(), String::new(), "理发、维修".into(), "2026-12-01".into()];
+    let example = vec![
+        "张三".into(),
+        "13800001111".into(),
+        "（社区名称）".into(),
+        String::new(),
+        "理发、维修".into(),
+        "2026-12-01".into(),
+    ];
     crate::web::list::xlsx("志愿者名册模板", vec![Sheet::text("志愿者名册", head, vec![example])])
 }

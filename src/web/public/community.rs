@@ -43,7 +43,14 @@ pub struct CodeQuery {
     c: String,
 }
 
-async fn serve_page(state: &AppState, headers: &HeaderMap, id: &str, code: Option<String>, typed: (String, String, String), message: Option<(bool, String)>) -> PageResult<Response> {
+async fn serve_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+    code: Option<String>,
+    typed: (String, String, String),
+    message: Option<(bool, String)>,
+) -> PageResult<Response> {
     let a = svc::activity(&state.db, id).await?;
     let (csrf, set) = form_token(headers, state.config.secure_cookies);
     let today = crate::domain::time::to_local(crate::domain::time::now_ms()).date_naive();
@@ -67,11 +74,20 @@ async fn serve_page(state: &AppState, headers: &HeaderMap, id: &str, code: Optio
     Ok(with_cookie(page, set))
 }
 
-pub async fn sign_form(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>, Query(q): Query<CodeQuery>) -> PageResult<Response> {
+pub async fn sign_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<CodeQuery>,
+) -> PageResult<Response> {
     serve_page(&state, &headers, &id, Some(q.c), Default::default(), None).await
 }
 
-pub async fn signup_form(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> PageResult<Response> {
+pub async fn signup_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> PageResult<Response> {
     serve_page(&state, &headers, &id, None, Default::default(), None).await
 }
 
@@ -83,7 +99,14 @@ fn get(form: &[(String, String)], k: &str) -> String {
     form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default()
 }
 
-async fn answered(state: &AppState, headers: &HeaderMap, id: &str, code: Option<String>, typed: (String, String, String), result: Result<String, AppError>) -> PageResult<Response> {
+async fn answered(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+    code: Option<String>,
+    typed: (String, String, String),
+    result: Result<String, AppError>,
+) -> PageResult<Response> {
     match result {
         Ok(m) => serve_page(state, headers, id, code, Default::default(), Some((true, m))).await,
         Err(e @ (AppError::Validation(_) | AppError::Refused(..))) => {
@@ -95,7 +118,13 @@ async fn answered(state: &AppState, headers: &HeaderMap, id: &str, code: Option<
     }
 }
 
-pub async fn sign(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>, Query(q): Query<CodeQuery>, body: Bytes) -> PageResult<Response> {
+pub async fn sign(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<CodeQuery>,
+    body: Bytes,
+) -> PageResult<Response> {
     let form = match fields(&body) {
         Ok(f) => f,
         Err(r) => return Ok(r),
@@ -113,7 +142,12 @@ pub async fn sign(State(state): State<AppState>, headers: HeaderMap, Path(id): P
     answered(&state, &headers, &id, Some(q.c), (name, phone, String::new()), result).await
 }
 
-pub async fn signup(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> PageResult<Response> {
+pub async fn signup(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> PageResult<Response> {
     let form = match fields(&body) {
         Ok(f) => f,
         Err(r) => return Ok(r),
@@ -122,7 +156,9 @@ pub async fn signup(State(state): State<AppState>, headers: HeaderMap, Path(id):
         return Ok(error_page(StatusCode::FORBIDDEN, "页面已过期，请刷新后再试".into()));
     }
     let (name, phone, day) = (get(&form, "name"), get(&form, "phone"), get(&form, "day"));
-    let result = svc::sign_up(&state.db, &id, &day, &name, &phone).await.map(|r| format!("报名成功：{}，请按时到场扫码签到。", r.day));
+    let result = svc::sign_up(&state.db, &id, &day, &name, &phone)
+        .await
+        .map(|r| format!("报名成功：{}，请按时到场扫码签到。", r.day));
     answered(&state, &headers, &id, None, (name, phone, day), result).await
 }
 
@@ -153,7 +189,13 @@ pub struct DelibQuery {
     ok: Option<String>,
 }
 
-async fn deliberation_page(state: &AppState, headers: &HeaderMap, q: DelibQuery, f: SuggestionInput, errors: FieldErrors) -> PageResult<Response> {
+async fn deliberation_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    q: DelibQuery,
+    f: SuggestionInput,
+    errors: FieldErrors,
+) -> PageResult<Response> {
     let (csrf, set) = form_token(headers, state.config.secure_cookies);
     let community = q.community.clone();
     let page = DeliberationPage {
@@ -169,7 +211,11 @@ async fn deliberation_page(state: &AppState, headers: &HeaderMap, q: DelibQuery,
     Ok(with_cookie(page, set))
 }
 
-pub async fn deliberation(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<DelibQuery>) -> PageResult<Response> {
+pub async fn deliberation(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<DelibQuery>,
+) -> PageResult<Response> {
     deliberation_page(&state, &headers, q, SuggestionInput::default(), FieldErrors::default()).await
 }
 
@@ -193,7 +239,8 @@ pub async fn suggest(State(state): State<AppState>, headers: HeaderMap, body: By
         Err(e @ (AppError::Validation(_) | AppError::Refused(..))) => {
             let status = e.status();
             let errors = crate::web::pages::form_errors(e)?;
-            Ok((status, deliberation_page(&state, &headers, DelibQuery::default(), input, errors).await?).into_response())
+            Ok((status, deliberation_page(&state, &headers, DelibQuery::default(), input, errors).await?)
+                .into_response())
         }
         Err(e) => Err(e.into()),
     }
@@ -214,7 +261,9 @@ pub struct YearQuery {
 }
 
 pub async fn civilized(State(state): State<AppState>, Query(q): Query<YearQuery>) -> PageResult<CivilizedPage> {
-    let year = q.year.unwrap_or_else(|| crate::domain::time::to_local(crate::domain::time::now_ms()).format("%Y").to_string().parse().unwrap_or(2026));
+    let year = q.year.unwrap_or_else(|| {
+        crate::domain::time::to_local(crate::domain::time::now_ms()).format("%Y").to_string().parse().unwrap_or(2026)
+    });
     Ok(CivilizedPage {
         p: layout(&state.db, "civilized", &format!("{year}年度文明单位名单")).await,
         names: crate::service::civilized::named(&state.db, year).await?,
