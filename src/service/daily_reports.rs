@@ -164,6 +164,9 @@ pub async fn file(
     if photos.len() + point.photos as usize > 6 {
         e.add("photos", Code::TooMany, "每个点位每天最多6张照片");
     }
+    if point.report_id.is_some() && input.version.is_none() {
+        e.add("version", Code::VersionRequired, Code::VersionRequired.message());
+    }
     if !e.is_empty() {
         return Err(AppError::Validation(e));
     }

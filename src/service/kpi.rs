@@ -15,6 +15,9 @@ pub struct KpiLine {
     pub name: String,
     #[serde(flatten)]
     pub kpi: Kpi,
+    /// 点位汇报率: the daily reports filed over those expected (active points × working days of
+    /// the period up to today), in percent; None when nothing was expected
+    pub report_rate: Option<f64>,
 }
 
 /// KPIs for problems dispatched in [from, to), grouped by unit or by community, plus the total.
@@ -24,6 +27,8 @@ pub async fn report(ctx: &Ctx<'_>, from: i64, to: i64, by_community: bool) -> Ap
     f.dispatched_from = Some(from);
     f.dispatched_to = Some(to);
     let rows = store::kpi_counts(ctx.db, &f, by_community, now_ms()).await?;
+    let day = |ms: i64| crate::domain::time::to_local(ms).date_naive();
+    let rates = super::weekly_summaries::rates_by(ctx.db, day(from), day(to - 1), by_community).await?;
     let mut total = Counts::default();
     let mut lines: Vec<KpiLine> = rows
         .iter()
@@ -34,7 +39,8 @@ pub async fn report(ctx: &Ctx<'_>, from: i64, to: i64, by_community: bool) -> Ap
                 (None, true) => "（未指定社区）".into(),
                 (None, false) => "（未知单位）".into(),
             };
-            KpiLine { key: r.key.clone().unwrap_or_default(), name, kpi: from_counts(r.counts()) }
+            let key = r.key.clone().unwrap_or_default();
+            KpiLine { report_rate: rates.get(&key).copied(), key, name, kpi: from_counts(r.counts()) }
         })
         .collect();
     lines.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.key.cmp(&b.key)));

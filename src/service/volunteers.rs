@@ -169,7 +169,7 @@ crate::record! {
     insert [id, activity_id, day, volunteer_id, community_id, state, signed_up_at, signed_in_at, signed_out_at, minutes,
         confirmed_by, confirmed_at, created_at, updated_at, version],
     update [state, signed_in_at, signed_out_at, minutes, confirmed_by, confirmed_at, updated_at],
-    unique ("", Code::SummaryNotOpen, "该志愿者已在本次活动的名单中"),
+    unique ("", Code::AlreadyOnList, "您已在本次活动的名单中，请刷新后查看"),
 }
 
 /// Who reads the volunteer pages: the office and its watchers, and the community staff.
@@ -659,7 +659,7 @@ pub async fn sign(
     if !a.occurs_on(today) {
         return Err(Code::NoActivityToday.into());
     }
-    if code.trim() != a.sign_code(&day) {
+    if !crate::service::auth::same_token(code.trim(), &a.sign_code(&day)) {
         return Err(Code::InvalidSignCode.into());
     }
     let v = identify(db, name, phone).await?;

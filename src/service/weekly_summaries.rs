@@ -325,6 +325,43 @@ pub async fn acknowledge(ctx: &Ctx<'_>, id: &str, input: SummaryInput) -> AppRes
     Ok(new)
 }
 
+/// Daily-report rates (percent over working days up to today) of every unit or community for
+/// the days [from, to], keyed by unit or community id: the KPI page's 点位汇报率.
+pub async fn rates_by(
+    db: &crate::store::Db,
+    from: NaiveDate,
+    to: NaiveDate,
+    by_community: bool,
+) -> AppResult<std::collections::HashMap<String, f64>> {
+    let cal = super::calendar::load(db).await?;
+    let today = today();
+    let days: Vec<String> = from
+        .iter_days()
+        .take_while(|d| *d <= to && *d <= today)
+        .filter(|d| cal.is_working_day(*d))
+        .map(day_text)
+        .collect();
+    let key = if by_community { "community_id" } else { "unit_id" };
+    let points: Vec<(Option<String>, i64)> =
+        sqlx::query_as(&format!("SELECT {key}, COUNT(*) FROM points WHERE active = 1 GROUP BY {key}"))
+            .fetch_all(&db.pool)
+            .await?;
+    let reported: Vec<(Option<String>, String)> =
+        sqlx::query_as(&format!("SELECT {key}, day FROM daily_reports WHERE day >= $1 AND day <= $2"))
+            .bind(day_text(from))
+            .bind(day_text(to))
+            .fetch_all(&db.pool)
+            .await?;
+    Ok(points
+        .into_iter()
+        .filter_map(|(k, n)| {
+            let k = k?;
+            let done = reported.iter().filter(|r| r.0.as_ref() == Some(&k) && days.contains(&r.1)).count() as i64;
+            percent(done, n * days.len() as i64).map(|r| (k, r))
+        })
+        .collect())
+}
+
 /// Reporting rate of one unit over a period.
 #[derive(Debug, Clone, Serialize)]
 pub struct UnitRate {

@@ -224,9 +224,25 @@ both!(volunteer_figures_for_a_thousand_volunteers_match_the_hand_count, |app: Te
     let (s, html) = sign("志愿者3", "13700000003", &path).await;
     assert_eq!(s, StatusCode::CONFLICT);
     assert!(html.contains("已经签退"));
+    // Signing up for tomorrow from the activity's public page.
+    let tomorrow = (today + chrono::Days::new(1)).format("%Y-%m-%d").to_string();
+    let signup = format!("/public/volunteer/{activity}");
+    let (_, html) = volunteer.get(&signup).await;
+    assert!(html.contains(&tomorrow), "tomorrow is offered");
+    let csrf = extract_csrf(&html).unwrap();
+    let (s, html, _) = volunteer
+        .post_raw(&signup, &[("_csrf", &csrf), ("name", "志愿者15"), ("phone", "13700000015"), ("day", &tomorrow)])
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("报名成功"));
+    let (s, _, _) = volunteer
+        .post_raw(&signup, &[("_csrf", &csrf), ("name", "志愿者15"), ("phone", "13700000015"), ("day", "2020-01-01")])
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "no activity that day");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM service_records WHERE state = 'signed_up'").await, 1);
     // The organiser confirms each with the minutes it took (corrected by hand here).
     let records: Vec<(String, String, i64)> = sqlx::query_as(
-        "SELECT r.id, v.name, r.version FROM service_records r JOIN volunteers v ON v.id = r.volunteer_id ORDER BY v.name",
+        "SELECT r.id, v.name, r.version FROM service_records r JOIN volunteers v ON v.id = r.volunteer_id WHERE r.state = 'signed_out' ORDER BY v.name",
     )
     .fetch_all(&app.db.pool)
     .await

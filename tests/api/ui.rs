@@ -278,3 +278,54 @@ async fn node(script: &str, args: Vec<String>) -> String {
     assert!(out.status.success(), "browser test {script} failed:\n{stdout}\n{stderr}");
     stdout
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn community_work_on_a_phone_from_daily_report_to_public_answer() {
+    if let Err(why) = ready() {
+        if std::env::var("CHUANGCHENG_TEST_UI_REQUIRED").is_ok() {
+            panic!("browser test required but not runnable: {why}");
+        }
+        crate::helpers::skipped("ui::community_work_on_a_phone_from_daily_report_to_public_answer", &why);
+        return;
+    }
+    use chrono::Datelike;
+    let app = spawn_app(Backend::Sqlite).await.expect("app");
+    let community = app.id_of("SELECT area_id FROM users WHERE username = 'grid'").await;
+    let unit_id = app.id_of("SELECT unit_id FROM users WHERE username = 'lead'").await;
+    let point = app
+        .id_of(&format!(
+            "SELECT code FROM points WHERE unit_id = '{unit_id}' AND community_id = '{community}' AND active = 1 ORDER BY code LIMIT 1"
+        ))
+        .await;
+    // Tuesday, and today too, so that the volunteer can sign in whatever day the test runs.
+    let today = chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap()).weekday();
+    let weekdays = format!("二、{}", today.number_from_monday());
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shots = root.join("target/screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let photo = root.join("target/ui-photos-community.jpg");
+    std::fs::write(&photo, crate::fixtures::jpeg_bytes(77)).unwrap();
+    let args = [
+        app.base.clone(),
+        shots.display().to_string(),
+        PW.to_string(),
+        photo.display().to_string(),
+        point.clone(),
+        weekdays,
+        unit_id.clone(),
+    ];
+    let stdout = node("community.mjs", args.to_vec()).await;
+    assert!(stdout.contains("ui community: ok"), "{stdout}");
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT COUNT(*) FROM daily_reports r JOIN points p ON p.id = r.point_id WHERE p.code = '{point}'"
+        ))
+        .await,
+        1
+    );
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM photos WHERE owner_type = 'daily_report'").await, 1, "the photo kept");
+    assert_eq!(app.id_of("SELECT state FROM weekly_summaries").await, "submitted");
+    assert_eq!(app.scalar("SELECT minutes FROM service_records WHERE state = 'confirmed'").await, 90);
+    assert_eq!(app.id_of("SELECT state FROM suggestions").await, "answered");
+    assert_eq!(app.id_of("SELECT unit_id FROM suggestions").await, unit_id, "answered by the unit it was routed to");
+}

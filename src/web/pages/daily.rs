@@ -77,7 +77,7 @@ async fn daily_page(
     };
     let state = q.state.clone().unwrap_or_default();
     let totals = (all.iter().filter(|p| p.reported()).count(), all.len());
-    let points: Vec<PointDay> = all
+    let mut points: Vec<PointDay> = all
         .into_iter()
         .filter(|p| match state.as_str() {
             "missing" => !p.reported(),
@@ -86,6 +86,10 @@ async fn daily_page(
             _ => true,
         })
         .collect();
+    if reporter {
+        // What is still to do comes first.
+        points.sort_by_key(PointDay::reported);
+    }
     if q.export.as_deref() == Some("xlsx") {
         let rows = points
             .iter()

@@ -35,20 +35,22 @@ pub struct KpiPage {
 }
 
 /// The Excel columns of the KPI table: counts as numbers, rates as percentages, hours as decimals.
-fn sheet_columns(by: &'static str) -> Vec<Column<(String, Kpi)>> {
+fn sheet_columns(by: &'static str) -> Vec<Column<(String, Kpi, Option<f64>)>> {
+    type Row = (String, Kpi, Option<f64>);
     vec![
-        sheet_col(by, |(name, _): &(String, Kpi)| Cell::text(name)),
-        sheet_col("应结案", |(_, k): &(String, Kpi)| Cell::Int(k.due)),
-        sheet_col("已结案", |(_, k): &(String, Kpi)| Cell::Int(k.closed)),
-        sheet_col("结案率", |(_, k): &(String, Kpi)| Cell::Percent(k.closure_rate)),
-        sheet_col("按期结案率", |(_, k): &(String, Kpi)| Cell::Percent(k.on_time_closure_rate)),
-        sheet_col("处置率", |(_, k): &(String, Kpi)| Cell::Percent(k.disposal_rate)),
-        sheet_col("返工率", |(_, k): &(String, Kpi)| Cell::Percent(k.rework_rate)),
-        sheet_col("延期率", |(_, k): &(String, Kpi)| Cell::Percent(k.extension_rate)),
-        sheet_col("证据警告率", |(_, k): &(String, Kpi)| Cell::Percent(k.evidence_warning_rate)),
-        sheet_col("平均处置时长（小时）", |(_, k): &(String, Kpi)| Cell::decimal(k.mean_hours_to_close, 1)),
-        sheet_col("群众满意率", |(_, k): &(String, Kpi)| Cell::Percent(k.satisfaction_rate)),
-        sheet_col("群众反映未解决率", |(_, k): &(String, Kpi)| Cell::Percent(k.reopen_rate)),
+        sheet_col(by, |(name, _, _): &Row| Cell::text(name)),
+        sheet_col("应结案", |(_, k, _): &Row| Cell::Int(k.due)),
+        sheet_col("已结案", |(_, k, _): &Row| Cell::Int(k.closed)),
+        sheet_col("结案率", |(_, k, _): &Row| Cell::Percent(k.closure_rate)),
+        sheet_col("按期结案率", |(_, k, _): &Row| Cell::Percent(k.on_time_closure_rate)),
+        sheet_col("处置率", |(_, k, _): &Row| Cell::Percent(k.disposal_rate)),
+        sheet_col("返工率", |(_, k, _): &Row| Cell::Percent(k.rework_rate)),
+        sheet_col("延期率", |(_, k, _): &Row| Cell::Percent(k.extension_rate)),
+        sheet_col("证据警告率", |(_, k, _): &Row| Cell::Percent(k.evidence_warning_rate)),
+        sheet_col("平均处置时长（小时）", |(_, k, _): &Row| Cell::decimal(k.mean_hours_to_close, 1)),
+        sheet_col("群众满意率", |(_, k, _): &Row| Cell::Percent(k.satisfaction_rate)),
+        sheet_col("群众反映未解决率", |(_, k, _): &Row| Cell::Percent(k.reopen_rate)),
+        sheet_col("点位汇报率", |(_, _, r): &Row| Cell::Percent(*r)),
     ]
 }
 
@@ -89,8 +91,9 @@ pub async fn page(page: PageUser, Query(q): Query<KpiQuery>) -> PageResult<Respo
     let by_community = q.by.as_deref() == Some("community");
     let (lines, total) = report(&page.ctx(), from_ms, to_ms, by_community).await?;
     if q.export.as_deref() == Some("xlsx") {
-        let mut rows: Vec<(String, Kpi)> = lines.iter().map(|l| (l.name.clone(), l.kpi.clone())).collect();
-        rows.push(("合计".into(), total));
+        let mut rows: Vec<(String, Kpi, Option<f64>)> =
+            lines.iter().map(|l| (l.name.clone(), l.kpi.clone(), l.report_rate)).collect();
+        rows.push(("合计".into(), total, None));
         let by = if by_community { "社区" } else { "责任单位" };
         let sheet = list::sheet("指标", &sheet_columns(by), &rows);
         return Ok(list::xlsx(&format!("问题整改指标{from}至{to}"), vec![sheet]));
