@@ -11,6 +11,7 @@ CREATE TABLE daily_reports (
     done TEXT NOT NULL,
     help TEXT NOT NULL DEFAULT '',
     problem_id TEXT REFERENCES problems(id),
+    task_id TEXT REFERENCES tasks(id),
     reported_by TEXT REFERENCES users(id),
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL,

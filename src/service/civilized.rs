@@ -81,7 +81,7 @@ pub struct Campaign {
     pub satisfaction: Option<f64>,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
 pub struct AppFile {
     pub id: String,
     pub application_id: String,
@@ -90,6 +90,12 @@ pub struct AppFile {
     pub size: i64,
     pub storage_key: String,
     pub uploaded_at: i64,
+}
+
+crate::record! {
+    AppFile in "civilized_files" as ObjectType::CivilizedApplication,
+    label |f| f.filename.clone(),
+    insert [id, application_id, filename, kind, size, storage_key, uploaded_at],
 }
 
 fn office(role: Role) -> bool {
@@ -192,30 +198,7 @@ pub async fn apply(
     if old.as_ref().is_some_and(|o| o.state != ApplicationState::Returned) {
         return Err(Code::AlreadyApplied.into());
     }
-    let mut e = FieldErrors::default();
-    let texts: Vec<String> = (0..CRITERIA.len())
-        .map(|i| {
-            let s = statements.get(i).cloned().unwrap_or_default();
-            let t = optional_text(&mut e, &format!("s{i}"), CRITERIA[i].0, &s, 2000, true);
-            if t.chars().count() < 10 {
-                e.add(
-                    &format!("s{i}"),
-                    Code::Required,
-                    format!("请简要说明“{}”的做法和成效（至少10个字）", CRITERIA[i].0),
-                );
-            }
-            t
-        })
-        .collect();
-    if files.len() > MAX_FILES {
-        e.add("files", Code::TooMany, format!("每次最多上传{MAX_FILES}个文件"));
-    }
-    if files.iter().map(|f| f.1.len()).sum::<usize>() > MAX_TOTAL {
-        e.add("files", Code::FileTooLarge, "本次上传的文件合计超过40MB，请压缩后上传");
-    }
-    if !e.is_empty() {
-        return Err(AppError::Validation(e));
-    }
+    let texts = check_application(&statements, &files)?;
     let now = now_ms();
     let id = old.as_ref().map(|o| o.id.clone()).unwrap_or_else(new_id);
     let stored = store_files(storage, &id, now, files).await?;
@@ -257,21 +240,36 @@ pub async fn apply(
         }
     };
     for f in &stored {
-        sqlx::query(
-            "INSERT INTO civilized_files (id, application_id, filename, kind, size, storage_key, uploaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(&f.id)
-        .bind(&f.application_id)
-        .bind(&f.filename)
-        .bind(&f.kind)
-        .bind(f.size)
-        .bind(&f.storage_key)
-        .bind(f.uploaded_at)
-        .execute(w.conn())
-        .await?;
+        crate::store::record::Insert::insert(f, w.conn()).await?;
     }
     w.commit().await?;
     Ok(a)
+}
+
+/// The eight accounts (each at least a sentence) and the files' count and size.
+fn check_application(statements: &[String], files: &[(String, Vec<u8>)]) -> AppResult<Vec<String>> {
+    let mut e = FieldErrors::default();
+    let texts: Vec<String> = (0..CRITERIA.len())
+        .map(|i| {
+            let s = statements.get(i).cloned().unwrap_or_default();
+            let t = optional_text(&mut e, &format!("s{i}"), CRITERIA[i].0, &s, 2000, true);
+            if t.chars().count() < 10 {
+                e.add(
+                    &format!("s{i}"),
+                    Code::Required,
+                    format!("请简要说明“{}”的做法和成效（至少10个字）", CRITERIA[i].0),
+                );
+            }
+            t
+        })
+        .collect();
+    if files.len() > MAX_FILES {
+        e.add("files", Code::TooMany, format!("每次最多上传{MAX_FILES}个文件"));
+    }
+    if files.iter().map(|f| f.1.len()).sum::<usize>() > MAX_TOTAL {
+        e.add("files", Code::FileTooLarge, "本次上传的文件合计超过40MB，请压缩后上传");
+    }
+    if e.is_empty() { Ok(texts) } else { Err(AppError::Validation(e)) }
 }
 
 async fn store_files(storage: &Storage, app: &str, now: i64, files: Vec<(String, Vec<u8>)>) -> AppResult<Vec<AppFile>> {

@@ -28,6 +28,7 @@ pub struct DailyReport {
     pub done: String,
     pub help: String,
     pub problem_id: Option<String>,
+    pub task_id: Option<String>,
     pub reported_by: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -37,8 +38,9 @@ pub struct DailyReport {
 crate::record! {
     DailyReport in "daily_reports" as ObjectType::DailyReport,
     label |r| format!("{} 点位汇报", r.day),
-    insert [id, point_id, unit_id, community_id, day, done, help, problem_id, reported_by, created_at, updated_at, version],
-    update [done, help, problem_id, updated_at],
+    insert [id, point_id, unit_id, community_id, day, done, help, problem_id, task_id, reported_by, created_at, updated_at,
+        version],
+    update [done, help, problem_id, task_id, updated_at],
     unique ("", Code::AlreadyReported, "该点位今天已经汇报过了，请刷新后在原汇报上修改"),
 }
 
@@ -58,6 +60,7 @@ pub struct PointDay {
     pub done: Option<String>,
     pub help: Option<String>,
     pub problem_id: Option<String>,
+    pub task_id: Option<String>,
     pub reported_at: Option<i64>,
     pub report_version: Option<i64>,
     pub photos: i64,
@@ -74,7 +77,7 @@ impl PointDay {
 }
 
 const DAY_SELECT: &str = "SELECT p.id AS point_id, p.code, p.name, p.unit_id, u.name AS unit_name, p.community_id, \
-     COALESCE(c.name, '') AS community_name, p.lead_name, p.lead_phone, r.id AS report_id, r.done, r.help, r.problem_id, \
+     COALESCE(c.name, '') AS community_name, p.lead_name, p.lead_phone, r.id AS report_id, r.done, r.help, r.problem_id, r.task_id, \
      r.updated_at AS reported_at, r.version AS report_version, \
      (SELECT COUNT(*) FROM photos ph WHERE ph.owner_type = 'daily_report' AND ph.owner_id = r.id) AS photos \
      FROM points p JOIN units u ON u.id = p.unit_id LEFT JOIN org_nodes c ON c.id = p.community_id \
@@ -195,6 +198,7 @@ pub async fn file(
                 done,
                 help,
                 problem_id: None,
+                task_id: None,
                 reported_by: Some(ctx.user.id.clone()).filter(|u| !u.is_empty()),
                 created_at: w.now,
                 updated_at: w.now,
@@ -241,8 +245,8 @@ pub async fn to_problem(ctx: &Ctx<'_>, storage: &Storage, id: &str, version: Opt
         _ => return Err(AppError::Forbidden),
     };
     let old = visible(ctx, id).await?;
-    if old.help.is_empty() || old.problem_id.is_some() {
-        return Err(AppError::refuse(Code::InvalidStatus, "该汇报没有需协调的事项，或已转为问题"));
+    if old.help.is_empty() || old.problem_id.is_some() || old.task_id.is_some() {
+        return Err(AppError::refuse(Code::InvalidStatus, "该汇报没有需协调的事项，或已转为问题或任务"));
     }
     if super::write::expected(version)? != old.version {
         return Err(AppError::stale());
@@ -264,4 +268,30 @@ pub async fn to_problem(ctx: &Ctx<'_>, storage: &Storage, id: &str, version: Opt
         DailyReport { problem_id: Some(problem.id.clone()), updated_at: crate::domain::time::now_ms(), ..old.clone() };
     ctx.update(&old, &mut new, version).await?;
     Ok(problem.id)
+}
+
+/// The office makes the help a point asked for a task of the point's unit in its
+/// responsibility ledger (任务清单), due on the given day.
+pub async fn to_task(ctx: &Ctx<'_>, id: &str, due_date: &str, version: Option<i64>) -> AppResult<String> {
+    if ctx.user.role != Role::Admin {
+        return Err(AppError::Forbidden);
+    }
+    let old = visible(ctx, id).await?;
+    if old.help.is_empty() || old.problem_id.is_some() || old.task_id.is_some() {
+        return Err(AppError::refuse(Code::InvalidStatus, "该汇报没有需协调的事项，或已转为问题或任务"));
+    }
+    if super::write::expected(version)? != old.version {
+        return Err(AppError::stale());
+    }
+    let input = super::tasks::TaskInput {
+        title: format!("点位汇报需协调：{}", old.help).chars().take(100).collect(),
+        point_id: Some(old.point_id.clone()),
+        due_date: due_date.trim().to_string(),
+        ..Default::default()
+    };
+    let task = super::tasks::create(ctx, &old.unit_id, input).await?;
+    let mut new =
+        DailyReport { task_id: Some(task.id.clone()), updated_at: crate::domain::time::now_ms(), ..old.clone() };
+    ctx.update(&old, &mut new, version).await?;
+    Ok(task.id)
 }

@@ -853,9 +853,61 @@ pub const ROSTER: [super::sheet::Column; 6] = [
     ("登记日期", "joined_on", false),
 ];
 
+/// What a roster row is checked against: the communities (id, name), the teams and the
+/// importer's area (None: everywhere).
+type RosterLookups<'a> = (&'a [(String, String)], &'a [Team], &'a Option<Vec<String>>);
+
+/// One roster row as a volunteer, its mistakes in `e`: the community by name within the
+/// importer's area, the team by name within that community.
+fn roster_row(
+    r: &super::sheet::Row,
+    e: &mut FieldErrors,
+    (communities, teams, scope): RosterLookups<'_>,
+    now: i64,
+) -> Volunteer {
+    let input = VolunteerInput {
+        name: r.get("name"),
+        phone: r.get("phone"),
+        skills: r.get("skills"),
+        joined_on: r.get("joined_on"),
+        ..Default::default()
+    };
+    let (name, phone, skills, joined_on) = check_volunteer(e, &input);
+    let community = r.get("community");
+    let cid = communities.iter().find(|c| c.1 == community).map(|c| c.0.clone());
+    match &cid {
+        None => e.add("community", Code::UnknownArea, format!("没有名为“{community}”的社区")),
+        Some(c) if !in_scope(scope, c) => e.add("community", Code::UnknownArea, "该社区不在本辖区"),
+        _ => {}
+    }
+    let team = r.get("team");
+    let team_id = if team.is_empty() {
+        None
+    } else {
+        let t = teams.iter().find(|t| t.name == team && Some(&t.community_id) == cid.as_ref()).map(|t| t.id.clone());
+        if t.is_none() {
+            e.add("team", Code::UnknownItem, format!("所选社区没有名为“{team}”的服务队"));
+        }
+        t
+    };
+    let community_id = cid.unwrap_or_default();
+    Volunteer {
+        id: new_id(),
+        name,
+        phone,
+        community_id,
+        team_id,
+        skills,
+        joined_on,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    }
+}
+
 /// Imports a roster sheet: all rows or none, with a row-by-row report.
 pub async fn import(ctx: &Ctx<'_>, bytes: &[u8]) -> AppResult<usize> {
-    if !reads(ctx.user.role) {
+    if !matches!(ctx.user.role, Role::Admin | Role::GridWorker) {
         return Err(AppError::Forbidden);
     }
     let rows = super::sheet::read(bytes, &[(None, &ROSTER)]).await?.pop().unwrap_or_default();
@@ -874,56 +926,20 @@ pub async fn import(ctx: &Ctx<'_>, bytes: &[u8]) -> AppResult<usize> {
     let mut errors = Vec::new();
     let mut good = Vec::new();
     let now = now_ms();
+    let scope = super::access::area_scope(ctx).await?;
     for r in rows {
-        let input = VolunteerInput {
-            name: r.get("name"),
-            phone: r.get("phone"),
-            skills: r.get("skills"),
-            joined_on: r.get("joined_on"),
-            ..Default::default()
-        };
         let mut e = FieldErrors::default();
-        let (name, phone, skills, joined_on) = check_volunteer(&mut e, &input);
-        let community = r.get("community");
-        let cid = communities.iter().find(|c| c.1 == community).map(|c| c.0.clone());
-        match &cid {
-            None => e.add("community", Code::UnknownArea, format!("没有名为“{community}”的社区")),
-            Some(c) if !manages(ctx, c).await? => e.add("community", Code::UnknownArea, "该社区不在本辖区"),
-            _ => {}
-        }
-        let team = r.get("team");
-        let team_id = if team.is_empty() {
-            None
-        } else {
-            let t =
-                teams.iter().find(|t| t.name == team && Some(&t.community_id) == cid.as_ref()).map(|t| t.id.clone());
-            if t.is_none() {
-                e.add("team", Code::UnknownItem, format!("所选社区没有名为“{team}”的服务队"));
-            }
-            t
-        };
-        if phones.contains(&phone) {
+        let v = roster_row(&r, &mut e, (&communities, &teams, &scope), now);
+        if phones.contains(&v.phone) {
             e.add("phone", Code::DuplicateVolunteer, "该手机号已登记为志愿者");
-        } else if !phone.is_empty() && !seen.insert(phone.clone()) {
+        } else if !v.phone.is_empty() && !seen.insert(v.phone.clone()) {
             e.add("phone", Code::DuplicateVolunteer, "该手机号在文件中重复");
         }
-        if !e.is_empty() {
+        if e.is_empty() {
+            good.push(v);
+        } else {
             errors.extend(super::sheet::field_rows("", r.number, &ROSTER, e));
-            continue;
         }
-        let community_id = cid.unwrap_or_default();
-        good.push(Volunteer {
-            id: new_id(),
-            name,
-            phone,
-            community_id,
-            team_id,
-            skills,
-            joined_on,
-            created_at: now,
-            updated_at: now,
-            version: 1,
-        });
     }
     if !errors.is_empty() {
         return Err(super::sheet::rejected(errors));

@@ -110,6 +110,34 @@ both!(a_point_lead_reports_the_community_sees_who_has_not_and_the_week_is_summar
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(app.id_of("SELECT state FROM weekly_summaries").await, "acknowledged");
     assert!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE object_type = 'weekly_summary'").await >= 3, "audited");
+
+    // Help at another point becomes a task of the unit in its responsibility ledger.
+    let other = app
+        .id_of(&format!("SELECT id FROM points WHERE unit_id = '{lead_unit}' AND id <> '{point}' AND active = 1 ORDER BY code LIMIT 1"))
+        .await;
+    let (status, _) = report(&lead, &other, "巡查背街小巷", "绿化带缺株，需园林部门补种", None).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let rid = app.id_of(&format!("SELECT id FROM daily_reports WHERE point_id = '{other}'")).await;
+    let office = app.login("admin").await;
+    let (status, html, _) =
+        office.post(&format!("/daily-reports/{rid}/task"), &[("due_date", "下周"), ("version", "1")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("完成时限应为有效日期"), "refused in Chinese");
+    assert_eq!(
+        grid.post(&format!("/daily-reports/{rid}/task"), &[("due_date", "2030-01-01"), ("version", "1")]).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, _, _) =
+        office.post(&format!("/daily-reports/{rid}/task"), &[("due_date", "2030-01-01"), ("version", "1")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.scalar(&format!("SELECT COUNT(*) FROM tasks WHERE unit_id = '{lead_unit}' AND point_id = '{other}' AND due_date = '2030-01-01' AND title LIKE '%绿化带缺株%'")).await,
+        1
+    );
+    assert_eq!(
+        app.scalar(&format!("SELECT COUNT(*) FROM daily_reports WHERE id = '{rid}' AND task_id IS NOT NULL")).await,
+        1
+    );
 });
 
 // 1,000 volunteers over three communities, some registered after the month; residents; QR

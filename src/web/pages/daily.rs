@@ -43,6 +43,8 @@ pub struct DailyPage {
     totals: (usize, usize),
     rates: Vec<UnitRate>,
     may_convert: bool,
+    /// The office may also make help a task of the unit
+    admin: bool,
     errors: FieldErrors,
     /// The point whose form was refused and what was typed
     typed: Option<ReportInput>,
@@ -128,6 +130,7 @@ async fn daily_page(
         totals,
         rates,
         may_convert: matches!(page.user.role, Role::Admin | Role::GridWorker),
+        admin: page.user.role == Role::Admin,
         errors,
         typed,
     }
@@ -178,6 +181,26 @@ pub async fn to_problem(
         result,
         |p| format!("/problems/{p}"),
         async |errors| daily_page(&page, DayQuery::default(), errors, None).await,
+    )
+    .await
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct TaskForm {
+    #[serde(default)]
+    due_date: String,
+    #[serde(default, deserialize_with = "crate::domain::validate::number")]
+    version: Option<i64>,
+}
+
+pub async fn to_task(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<TaskForm>) -> PageResult<Response> {
+    let result = svc::to_task(&page.ctx(), &id, &form.due_date, form.version).await;
+    crate::web::pages::posted(
+        result,
+        |_| "/daily-reports?state=help&ok=saved".to_string(),
+        async |errors| {
+            daily_page(&page, DayQuery { state: Some("help".into()), ..Default::default() }, errors, None).await
+        },
     )
     .await
 }

@@ -65,6 +65,7 @@ fn community_routes() -> Router<AppState> {
     Router::new()
         .route("/daily-reports", get(daily::show).merge(limits::photos(post(daily::file))))
         .route("/daily-reports/{id}/problem", post(daily::to_problem))
+        .route("/daily-reports/{id}/task", post(daily::to_task))
         .route("/daily-reports/weekly", get(daily::weekly_list).post(daily::draft))
         .route("/daily-reports/weekly/{id}", get(daily::summary).post(daily::summary_save))
         .route("/daily-reports/weekly/{id}/acknowledge", post(daily::summary_ack))
