@@ -216,21 +216,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if summary.created {
                 let storage = chuangcheng::media::storage::Storage::Local(config.data_dir.join("media"));
                 let s = demo::problems::seed(&db, &storage).await.map_err(explain)?;
-                let h = &s.history;
-                println!(
-                    "演示历史 / history: 近四周问题 {} 个，流动红旗 {} 面，已发布通报简报 {} 期；今日问题 {} 个，市民随手拍 {} 条，窗口好差评 {} 条",
-                    h.problems, h.red_flags, h.notices, s.today, s.reports, s.ratings
-                );
-                let e = &s.evaluation;
-                println!(
-                    "测评迎检 / evaluation season: 模拟测评 {} 轮（已测评点位 {} 个），网上申报已上传 {} 项，问卷答卷 {} 份，城市指标两年数据",
-                    e.rounds, e.visits, e.materials, e.responses
-                );
-                let c = &s.community;
-                println!(
-                    "社区共建 / community: 近四周点位每日汇报 {} 条，志愿者 {} 人（已确认服务 {} 小时），居民建议 {} 条",
-                    c.reports, c.volunteers, c.hours, c.suggestions
-                );
+                print_seeded(&s);
             }
             let app = Application::with_db(config, db).await?;
             println!("{}", summary.describe(&format!("http://{}", app.local_addr())));
@@ -273,6 +259,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 /// Issues an Open311 key: the key alone on stdout (for scripts), the rest on stderr.
+/// What the demo's activity made, one line per part of the campaign.
+fn print_seeded(s: &demo::problems::Seeded) {
+    let h = &s.history;
+    println!(
+        "演示历史 / history: 近四周问题 {} 个，流动红旗 {} 面，已发布通报简报 {} 期；今日问题 {} 个，市民随手拍 {} 条，窗口好差评 {} 条",
+        h.problems, h.red_flags, h.notices, s.today, s.reports, s.ratings
+    );
+    let e = &s.evaluation;
+    println!(
+        "测评迎检 / evaluation season: 模拟测评 {} 轮（已测评点位 {} 个），网上申报已上传 {} 项，问卷答卷 {} 份，城市指标两年数据",
+        e.rounds, e.visits, e.materials, e.responses
+    );
+    let c = &s.community;
+    println!(
+        "社区共建 / community: 近四周点位每日汇报 {} 条，志愿者 {} 人（已确认服务 {} 小时），居民建议 {} 条",
+        c.reports, c.volunteers, c.hours, c.suggestions
+    );
+}
+
 async fn open311_key(common: Common, name: &str) -> anyhow::Result<()> {
     let config = common.config()?;
     init_logging(&config.log_format);
