@@ -15,6 +15,7 @@ use crate::domain::validate::{FieldErrors, optional_text};
 use crate::error::{AppError, AppResult};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
 
 #[derive(Debug, Clone, sqlx::FromRow, Serialize)]
 pub struct Summary {
@@ -119,29 +120,46 @@ pub async fn figures(ctx: &Ctx<'_>, monday: NaiveDate, area: Option<String>) -> 
     .await?;
     let now = now_ms();
     let mut out = Vec::new();
+    // Grouped once, so that a city of many communities costs one pass over each list.
+    let working: HashSet<String> = days.iter().map(|d| day_text(*d)).collect();
+    let mut points_of: HashMap<&str, Vec<&(String, String, String)>> = HashMap::new();
+    for p in &points {
+        points_of.entry(p.2.as_str()).or_default().push(p);
+    }
+    let mut reports_of: HashMap<&str, Vec<&(String, String, String, String)>> = HashMap::new();
+    for r in &reports {
+        reports_of.entry(r.0.as_str()).or_default().push(r);
+    }
+    let mut problems_of: HashMap<&str, Vec<(&str, Option<i64>)>> = HashMap::new();
+    for (community, state, deadline) in &problems {
+        if let Some(c) = community {
+            problems_of.entry(c.as_str()).or_default().push((state.as_str(), *deadline));
+        }
+    }
     for (cid, cname) in communities {
         if scope.as_ref().is_some_and(|s| !s.contains(&cid)) {
             continue;
         }
-        let pts: Vec<&(String, String, String)> = points.iter().filter(|p| p.2 == cid).collect();
+        let pts = points_of.get(cid.as_str()).cloned().unwrap_or_default();
         let mut f = WeekFigures { community_id: cid.clone(), community: cname, ..Default::default() };
         f.points = pts.len() as i64;
         f.working_days = days.len() as i64;
         f.expected = f.points * f.working_days;
-        let ours: Vec<&(String, String, String, String)> =
-            reports.iter().filter(|r| pts.iter().any(|p| p.0 == r.0)).collect();
-        f.reported = ours.iter().filter(|r| days.iter().any(|d| day_text(*d) == r.1)).count() as i64;
+        let mut missing = Vec::new();
+        for p in &pts {
+            let ours = reports_of.get(p.0.as_str()).cloned().unwrap_or_default();
+            let on_working_days = ours.iter().filter(|r| working.contains(&r.1)).count() as i64;
+            f.reported += on_working_days;
+            if on_working_days < f.working_days {
+                missing.push((p.1.clone(), f.working_days - on_working_days));
+            }
+            f.help.extend(ours.iter().filter(|r| !r.2.is_empty()).map(|r| (r.3.clone(), r.1.clone(), r.2.clone())));
+        }
         f.rate = percent(f.reported, f.expected);
-        f.help = ours.iter().filter(|r| !r.2.is_empty()).map(|r| (r.3.clone(), r.1.clone(), r.2.clone())).collect();
         f.help.sort_by(|a, b| a.1.cmp(&b.1));
-        let mut missing: Vec<(String, i64)> = pts
-            .iter()
-            .map(|p| (p.1.clone(), f.working_days - ours.iter().filter(|r| r.0 == p.0).count() as i64))
-            .filter(|m| m.1 > 0)
-            .collect();
         missing.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         f.missing = missing;
-        for (_, state, deadline) in problems.iter().filter(|p| p.0.as_deref() == Some(cid.as_str())) {
+        for (state, deadline) in problems_of.get(cid.as_str()).cloned().unwrap_or_default() {
             f.found += 1;
             if state == "closed" {
                 f.closed += 1;
@@ -352,11 +370,18 @@ pub async fn rates_by(
             .bind(day_text(to))
             .fetch_all(&db.pool)
             .await?;
+    let working: HashSet<&String> = days.iter().collect();
+    let mut filed: HashMap<String, i64> = HashMap::new();
+    for (k, day) in reported {
+        if let Some(k) = k.filter(|_| working.contains(&day)) {
+            *filed.entry(k).or_default() += 1;
+        }
+    }
     Ok(points
         .into_iter()
         .filter_map(|(k, n)| {
             let k = k?;
-            let done = reported.iter().filter(|r| r.0.as_ref() == Some(&k) && days.contains(&r.1)).count() as i64;
+            let done = filed.get(&k).copied().unwrap_or(0);
             percent(done, n * days.len() as i64).map(|r| (k, r))
         })
         .collect())
@@ -398,11 +423,16 @@ pub async fn unit_rates(ctx: &Ctx<'_>, from: NaiveDate, to: NaiveDate) -> AppRes
             .bind(day_text(to))
             .fetch_all(&ctx.db.pool)
             .await?;
+    let working: HashSet<&String> = days.iter().collect();
+    let mut filed: HashMap<&str, i64> = HashMap::new();
+    for r in reported.iter().filter(|r| working.contains(&r.1)) {
+        *filed.entry(r.0.as_str()).or_default() += 1;
+    }
     let mut out: Vec<UnitRate> = units
         .into_iter()
         .filter(|u| !ctx.user.role.needs_unit() || ctx.user.unit_id.as_deref() == Some(u.0.as_str()))
         .map(|(id, name, points)| {
-            let n = reported.iter().filter(|r| r.0 == id && days.contains(&r.1)).count() as i64;
+            let n = filed.get(id.as_str()).copied().unwrap_or(0);
             let expected = points * days.len() as i64;
             UnitRate { unit_id: id, unit: name, points, expected, reported: n, rate: percent(n, expected) }
         })
