@@ -182,6 +182,7 @@ catalogue! {
     AlreadySignedOut = (409, "already_signed_out", "本次活动已经签退，服务时长等待组织者确认"),
     ActivityFull = (409, "activity_full", "本次活动报名人数已满"),
     AlreadyOnList = (409, "already_on_list", "您已在本次活动的名单中，请刷新后查看"),
+    OutsideHours = (409, "outside_hours", "现在不在活动时间内（开始前1小时至结束后3小时可签到签退）"),
     SuggestionNotOpen = (409, "suggestion_not_open", "该建议已答复或正由单位办理，请刷新后查看"),
     ApplicationNotOpen = (409, "application_not_open", "该申报当前状态不能进行此操作，请刷新后查看"),
     AlreadyApplied = (409, "already_applied", "本单位今年已经提交过文明单位申报，可在原申报上补充"),

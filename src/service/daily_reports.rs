@@ -168,7 +168,8 @@ pub async fn file(
         e.add("photos", Code::TooMany, "每个点位每天最多6张照片");
     }
     if point.report_id.is_some() && input.version.is_none() {
-        e.add("version", Code::VersionRequired, Code::VersionRequired.message());
+        // Filed meanwhile (another page, another phone): say so instead of a field error.
+        return Err(Code::AlreadyReported.into());
     }
     if !e.is_empty() {
         return Err(AppError::Validation(e));
@@ -236,37 +237,46 @@ pub async fn photos_of(ctx: &Ctx<'_>, id: &str) -> AppResult<Vec<Photo>> {
     Ok(crate::store::photos::of(ctx.db, PhotoOwner::DailyReport, id).await?)
 }
 
-/// The help a point asked for becomes a problem at the point (交办 by the office, 网格巡查 by
-/// the community's grid worker), with the report's photos as the problem's photos.
-pub async fn to_problem(ctx: &Ctx<'_>, storage: &Storage, id: &str, version: Option<i64>) -> AppResult<String> {
+/// The help a point asked for becomes a problem at the point, dispatched at once to its unit
+/// (网格巡查 by the community's grid worker, 交办 by the office): the report is the evidence, its
+/// photos (if any) go with it, the deadline is one working day.
+pub async fn to_problem(ctx: &Ctx<'_>, id: &str, version: Option<i64>) -> AppResult<String> {
     let source = match ctx.user.role {
-        Role::Admin => "assigned",
-        Role::GridWorker => "grid_patrol",
+        Role::Admin => crate::domain::problem::Source::Assigned,
+        Role::GridWorker => crate::domain::problem::Source::GridPatrol,
         _ => return Err(AppError::Forbidden),
     };
     let old = visible(ctx, id).await?;
     if old.help.is_empty() || old.problem_id.is_some() || old.task_id.is_some() {
         return Err(AppError::refuse(Code::InvalidStatus, "该汇报没有需协调的事项，或已转为问题或任务"));
     }
-    if super::write::expected(version)? != old.version {
-        return Err(AppError::stale());
-    }
-    let mut bytes = Vec::new();
-    for p in crate::store::photos::of(ctx.db, PhotoOwner::DailyReport, id).await? {
-        bytes.push(storage.get(&p.original_key).await.map_err(|e| AppError::Internal(e.into()))?);
-    }
-    let input = super::problems::FileInput {
-        point_id: old.point_id.clone(),
+    let expected = super::write::expected(version)?;
+    let point = crate::store::points::get(ctx.db, &old.point_id).await?.ok_or(AppError::NotFound)?;
+    let photos = crate::store::photos::of(ctx.db, PhotoOwner::DailyReport, id).await?;
+    let mut w = ctx.write().await?;
+    let filing = super::problems::Verified {
+        point,
+        item: None,
         category: "点位汇报需协调事项".into(),
+        severity: crate::domain::standard::Severity::Normal,
         description: old.help.clone(),
-        source: source.into(),
-        allow_duplicate: true,
-        ..Default::default()
+        found_at: old.updated_at,
+        note: format!("{} 点位每日汇报反映", old.day),
     };
-    let problem = super::problems::file(ctx, storage, input, bytes).await?;
-    let mut new =
-        DailyReport { problem_id: Some(problem.id.clone()), updated_at: crate::domain::time::now_ms(), ..old.clone() };
-    ctx.update(&old, &mut new, version).await?;
+    let limit = crate::domain::problem::Limit::WorkingDays(1);
+    let problem = super::problems::file_dispatched(&mut w, filing, source, limit).await?;
+    for p in photos {
+        let copy = Photo {
+            id: crate::domain::ids::new_id(),
+            owner_type: PhotoOwner::Problem,
+            owner_id: problem.id.clone(),
+            ..p
+        };
+        copy.insert(w.conn()).await?;
+    }
+    let mut new = DailyReport { problem_id: Some(problem.id.clone()), updated_at: w.now, ..old.clone() };
+    w.update(&old, &mut new, expected).await?;
+    w.commit().await?;
     Ok(problem.id)
 }
 
@@ -282,6 +292,10 @@ pub async fn to_task(ctx: &Ctx<'_>, id: &str, due_date: &str, version: Option<i6
     }
     if super::write::expected(version)? != old.version {
         return Err(AppError::stale());
+    }
+    let today = crate::domain::time::to_local(crate::domain::time::now_ms()).format("%Y-%m-%d").to_string();
+    if due_date.trim() < today.as_str() && NaiveDate::parse_from_str(due_date.trim(), "%Y-%m-%d").is_ok() {
+        return Err(AppError::field("due_date", Code::InvalidDate, "完成时限不能早于今天"));
     }
     let input = super::tasks::TaskInput {
         title: format!("点位汇报需协调：{}", old.help).chars().take(100).collect(),

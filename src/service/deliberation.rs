@@ -199,8 +199,11 @@ pub async fn create_meeting(ctx: &Ctx<'_>, input: MeetingInput) -> AppResult<Mee
     if !is_community || !manages(ctx, &community_id).await? {
         e.add("community_id", Code::UnknownArea, "请选择本辖区的社区");
     }
-    if NaiveDate::parse_from_str(input.held_on.trim(), "%Y-%m-%d").is_err() {
-        e.add("held_on", Code::InvalidDate, "日期格式应为2026-12-01");
+    let today = to_local(now_ms()).date_naive();
+    match NaiveDate::parse_from_str(input.held_on.trim(), "%Y-%m-%d") {
+        Ok(d) if d > today => e.add("held_on", Code::InvalidDate, "议事会日期不能晚于今天（记录已经召开的会议）"),
+        Ok(_) => {}
+        Err(_) => e.add("held_on", Code::InvalidDate, "日期格式应为2026-12-01"),
     }
     let place = required_text(&mut e, "place", "地点", &input.place, 60);
     let topic = required_text(&mut e, "topic", "议题", &input.topic, 100);

@@ -239,7 +239,12 @@ pub async fn file_dispatched(w: &mut Write<'_>, v: Verified, source: Source, lim
     let mut p = new_problem(&ctx, &f, new_id(), Some(deadline.timestamp_millis()), now);
     // Verified already: dispatched now, whoever reported it.
     (p.state, p.filed_at, p.dispatched_at) = (State::Dispatched, Some(now), Some(now));
-    p.reporter_name = if source == Source::WindowRating { "好差评".into() } else { "市民".into() };
+    p.reporter_name = match source {
+        Source::WindowRating => "好差评".into(),
+        Source::Citizen => "市民".into(),
+        _ if !user.display_name.is_empty() => user.display_name.clone(),
+        _ => "市民".into(),
+    };
     p.reported_by = None;
     p.code = next_code(w.conn(), now).await?;
     p.search_text = store::search_text(&p, &f.point.name);

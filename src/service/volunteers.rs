@@ -5,7 +5,7 @@
 use super::{Ctx, CurrentUser};
 use crate::domain::audit::ObjectType;
 use crate::domain::code::Code;
-use crate::domain::community::{self as rules, ServiceState, percent};
+use crate::domain::community::{self as rules, ServiceState};
 use crate::domain::ids::new_id;
 use crate::domain::role::Role;
 use crate::domain::time::{now_ms, to_local};
@@ -560,9 +560,47 @@ fn volunteer_user(name: &str) -> CurrentUser {
     }
 }
 
+/// Minutes after midnight now, Beijing time.
+fn now_minutes() -> i64 {
+    use chrono::Timelike;
+    let t = to_local(now_ms());
+    (t.hour() * 60 + t.minute()) as i64
+}
+
+/// Whether one may sign in or out now: from an hour before the start to three hours after the
+/// end (a late sign-out still counts, capped by `service_minutes`).
+pub fn sign_window_open(a: &Activity) -> bool {
+    let now = now_minutes();
+    match (rules::clock_minutes(&a.starts_at), rules::clock_minutes(&a.ends_at)) {
+        (Some(s), Some(e)) => now >= s - 60 && now <= e + 180,
+        _ => true,
+    }
+}
+
+/// Why the day's sign page cannot be used, if it cannot: no activity today, a wrong code, or
+/// outside the activity's hours.
+pub fn sign_problem(a: &Activity, code: &str) -> Option<Code> {
+    let today = to_local(now_ms()).date_naive();
+    if !a.occurs_on(today) {
+        return Some(Code::NoActivityToday);
+    }
+    if !crate::service::auth::same_token(code.trim(), &a.sign_code(&today.format("%Y-%m-%d").to_string())) {
+        return Some(Code::InvalidSignCode);
+    }
+    (!sign_window_open(a)).then_some(Code::OutsideHours)
+}
+
 /// The registered volunteer with this phone and name (both must match).
 async fn identify(db: &crate::store::Db, name: &str, phone: &str) -> AppResult<Volunteer> {
+    let mut e = FieldErrors::default();
+    required_text(&mut e, "name", "姓名", name, 30);
     let phone = crate::domain::validate::half_width(phone.trim()).replace([' ', '-'], "");
+    if !(phone.len() == 11 && phone.bytes().all(|b| b.is_ascii_digit())) {
+        e.add("phone", Code::InvalidPhone, "手机号应为11位数字（登记志愿者时留的手机号）");
+    }
+    if !e.is_empty() {
+        return Err(AppError::Validation(e));
+    }
     let v: Option<Volunteer> =
         sqlx::query_as(&format!("SELECT {} FROM volunteers WHERE phone = $1", Volunteer::COLUMNS.join(", ")))
             .bind(&phone)
@@ -629,9 +667,12 @@ pub async fn sign_up(
     if !a.occurs_on(d) || d < to_local(now_ms()).date_naive() {
         return Err(Code::NoActivityToday.into());
     }
+    if d == to_local(now_ms()).date_naive() && now_minutes() >= rules::clock_minutes(&a.ends_at).unwrap_or(24 * 60) {
+        return Err(AppError::refuse(Code::NoActivityToday, "今天的活动已经结束，请选择以后的日期"));
+    }
     let v = identify(db, name, phone).await?;
-    if let Some(r) = record_of(db, &a.id, day, &v.id).await? {
-        return Ok(r);
+    if record_of(db, &a.id, day, &v.id).await?.is_some() {
+        return Err(AppError::refuse(Code::AlreadyOnList, format!("您已报名{day}的活动，请按时到场扫码签到")));
     }
     if count_of(db, &a.id, day).await? >= a.capacity {
         return Err(Code::ActivityFull.into());
@@ -661,6 +702,9 @@ pub async fn sign(
     }
     if !crate::service::auth::same_token(code.trim(), &a.sign_code(&day)) {
         return Err(Code::InvalidSignCode.into());
+    }
+    if !sign_window_open(&a) {
+        return Err(Code::OutsideHours.into());
     }
     let v = identify(db, name, phone).await?;
     let user = volunteer_user(&v.name);
@@ -725,6 +769,9 @@ pub async fn confirm(ctx: &Ctx<'_>, id: &str, input: ConfirmInput) -> AppResult<
             .filter(|m| (0..=24 * 60).contains(m))
             .ok_or_else(|| AppError::field("minutes", Code::InvalidValue, "服务时长应为0–1440分钟的整数"))?,
     };
+    if minutes == 0 {
+        return Err(AppError::field("minutes", Code::InvalidValue, "服务时长为0分钟，请填写实际服务的分钟数后再确认"));
+    }
     let now = now_ms();
     let mut new = ServiceRecord {
         state: ServiceState::Confirmed,
@@ -746,7 +793,8 @@ pub struct Figures {
     pub residents: i64,
     /// Registered by the month's end
     pub registered: i64,
-    /// Registered volunteers per 100 residents
+    /// Registered volunteers per 100 residents (two decimals: a few volunteers in a large
+    /// community are not "0%")
     pub share: Option<f64>,
     /// Volunteers with confirmed service in the month
     pub active: i64,
@@ -781,7 +829,7 @@ pub async fn figures(ctx: &Ctx<'_>, month: &str, area: Option<String>) -> AppRes
         .into_iter()
         .filter(|r| in_scope(&scope, &r.0))
         .map(|(community_id, community, residents, registered, active, minutes)| Figures {
-            share: percent(registered, residents),
+            share: (residents > 0).then(|| (registered as f64 * 10000.0 / residents as f64).round() / 100.0),
             community_id,
             community,
             residents,
@@ -909,6 +957,9 @@ fn roster_row(
 pub async fn import(ctx: &Ctx<'_>, bytes: &[u8]) -> AppResult<usize> {
     if !matches!(ctx.user.role, Role::Admin | Role::GridWorker) {
         return Err(AppError::Forbidden);
+    }
+    if bytes.is_empty() {
+        return Err(super::sheet::file_error("请选择要导入的Excel文件（.xlsx）"));
     }
     let rows = super::sheet::read(bytes, &[(None, &ROSTER)]).await?.pop().unwrap_or_default();
     if rows.is_empty() {

@@ -57,9 +57,10 @@ both!(a_point_lead_reports_the_community_sees_who_has_not_and_the_week_is_summar
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM daily_reports").await, 1);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM photos WHERE owner_type = 'daily_report'").await, 1);
-    // A second filing without the version is refused, not duplicated.
-    let (status, _) = report(&lead, &point, "又一次", "", None).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    // A second filing from a page opened before the first (no version) is refused, not duplicated.
+    let (status, html) = report(&lead, &point, "又一次", "", None).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(html.contains("该点位今天已经汇报过了"), "said in Chinese");
     assert_eq!(app.scalar("SELECT COUNT(*) FROM daily_reports").await, 1);
 
     // Another unit sees nothing of it; the community sees who has and has not reported.
@@ -123,6 +124,10 @@ both!(a_point_lead_reports_the_community_sees_who_has_not_and_the_week_is_summar
         office.post(&format!("/daily-reports/{rid}/task"), &[("due_date", "下周"), ("version", "1")]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("完成时限应为有效日期"), "refused in Chinese");
+    let (status, html, _) =
+        office.post(&format!("/daily-reports/{rid}/task"), &[("due_date", "2020-01-01"), ("version", "1")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("完成时限不能早于今天"));
     assert_eq!(
         grid.post(&format!("/daily-reports/{rid}/task"), &[("due_date", "2030-01-01"), ("version", "1")]).await.0,
         StatusCode::FORBIDDEN
@@ -211,8 +216,8 @@ both!(volunteer_figures_for_a_thousand_volunteers_match_the_hand_count, |app: Te
                 ("title", "学雷锋便民服务"),
                 ("community_id", &communities[0].0),
                 ("weekdays", "一二三四五六日"),
-                ("starts_at", "09:00"),
-                ("ends_at", "11:00"),
+                ("starts_at", "00:00"),
+                ("ends_at", "23:59"),
                 ("first_day", "2026-01-01"),
                 ("last_day", "2030-12-31"),
                 ("capacity", "30"),
@@ -263,6 +268,15 @@ both!(volunteer_figures_for_a_thousand_volunteers_match_the_hand_count, |app: Te
         .await;
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains("报名成功"));
+    let (s, html, _) = volunteer
+        .post_raw(&signup, &[("_csrf", &csrf), ("name", "志愿者15"), ("phone", "13700000015"), ("day", &tomorrow)])
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert!(html.contains("您已报名"), "a second sign-up says so");
+    let (s, html, _) =
+        volunteer.post_raw(&signup, &[("_csrf", &csrf), ("name", ""), ("phone", "12345"), ("day", &tomorrow)]).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("请填写姓名") && html.contains("手机号应为11位数字"));
     let (s, _, _) = volunteer
         .post_raw(&signup, &[("_csrf", &csrf), ("name", "志愿者15"), ("phone", "13700000015"), ("day", "2020-01-01")])
         .await;
@@ -276,6 +290,15 @@ both!(volunteer_figures_for_a_thousand_volunteers_match_the_hand_count, |app: Te
     .await
     .unwrap();
     assert_eq!(records.len(), 4);
+    // Signed out at once: 0 minutes, which cannot be confirmed as service.
+    let (s, html, _) = office
+        .post(
+            &format!("/volunteers/records/{}/confirm", records[0].0),
+            &[("minutes", ""), ("version", &records[0].2.to_string())],
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("服务时长为0分钟"));
     let mut minutes = 0;
     for (id, name, version) in &records {
         let m = people.iter().find(|(i, _)| format!("志愿者{i}") == *name).unwrap().1;
@@ -301,7 +324,7 @@ both!(volunteer_figures_for_a_thousand_volunteers_match_the_hand_count, |app: Te
         let residents = 3000.0 * (k + 1) as f64;
         assert_eq!(crate::helpers::number(&row[1]), residents);
         assert_eq!(crate::helpers::number(&row[2]), expected[k] as f64, "registered in {name}");
-        let share = (expected[k] as f64 * 1000.0 / residents).round() / 10.0;
+        let share = (expected[k] as f64 * 10000.0 / residents).round() / 100.0;
         assert!((crate::helpers::number(&row[3]) * 100.0 - share).abs() < 0.01, "share in {name}");
         assert_eq!(crate::helpers::number(&row[4]), if k == 0 { 4.0 } else { 0.0 }, "active in {name}");
         let hours = if k == 0 { (minutes as f64 / 6.0).round() / 10.0 } else { 0.0 };
@@ -329,6 +352,14 @@ both!(a_suggestion_at_a_meeting_goes_to_a_unit_and_its_answer_is_public, |app: T
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("日期格式应为") && html.contains("请填写地点"));
+    let (status, html, _) = grid
+        .post(
+            "/deliberation/meetings",
+            &[("community_id", &community), ("held_on", "2099-01-01"), ("place", "议事亭"), ("topic", "停车")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("不能晚于今天") && html.contains("议事亭"), "refused, typed kept");
     let (status, _, to) = grid
         .post(
             "/deliberation/meetings",

@@ -38,6 +38,8 @@ pub struct ListPage {
     admin: bool,
     statements: Vec<String>,
     version: Option<i64>,
+    /// Why the office returned the unit's application
+    returned: Option<String>,
     errors: FieldErrors,
 }
 
@@ -68,6 +70,7 @@ async fn list_page(
     Ok(ListPage {
         l: Layout::new(&page.user, "civilized", "文明单位").with_flash(q.ok.as_deref()),
         version: mine.map(|r| r.a.version),
+        returned: mine.filter(|r| r.a.state == ApplicationState::Returned).map(|r| r.a.note.clone()),
         year,
         criteria: CRITERIA.iter().enumerate().map(|(i, c)| (i, c.0, c.1)).collect(),
         may_apply,
@@ -135,9 +138,15 @@ pub struct AppPage {
     pass_mark: f64,
     admin: bool,
     errors: FieldErrors,
+    /// The review as typed (shown again after a refusal)
+    typed: ReviewInput,
 }
 
 impl AppPage {
+    fn typed_score(&self, i: &usize) -> String {
+        self.typed.scores.get(*i).cloned().unwrap_or_default()
+    }
+
     fn pct(&self, x: &Option<f64>) -> String {
         x.map(|v| format!("{v}%")).unwrap_or_else(|| "—".into())
     }
@@ -171,6 +180,7 @@ async fn app_page(page: &PageUser, id: &str, errors: FieldErrors) -> PageResult<
         pass_mark: PASS_MARK,
         admin: page.user.role == Role::Admin,
         errors,
+        typed: ReviewInput::default(),
         r,
     })
 }
@@ -190,11 +200,11 @@ pub async fn review(
         note: get("note"),
         version: get("version").trim().parse().ok(),
     };
-    let r = svc::review(&page.ctx(), &id, input).await;
+    let r = svc::review(&page.ctx(), &id, input.clone()).await;
     crate::web::pages::posted(
         r,
         |a| format!("/civilized-units/{}?ok=saved", a.id),
-        async |e| app_page(&page, &id, e).await,
+        async |e| Ok(AppPage { typed: input, ..app_page(&page, &id, e).await? }),
     )
     .await
 }

@@ -68,8 +68,8 @@ async fn daily_page(
 ) -> PageResult<Response> {
     let ctx = page.ctx();
     let today = weekly::today().format("%Y-%m-%d").to_string();
-    let day = q.day.clone().filter(|d| !d.is_empty()).unwrap_or_else(|| today.clone());
-    svc::parse_day(&day)?;
+    // A mistyped day in the address shows today rather than an error page.
+    let day = q.day.clone().filter(|d| svc::parse_day(d).is_ok()).unwrap_or_else(|| today.clone());
     let reporter = svc::reports(page.user.role);
     let area = q.area.clone().unwrap_or_default();
     let all = if reporter {
@@ -117,7 +117,12 @@ async fn daily_page(
     } else {
         Vec::new()
     };
-    let areas = if reporter { Vec::new() } else { super::area_options(&page.state.db, false).await? };
+    let areas = if reporter {
+        Vec::new()
+    } else {
+        let scope = crate::service::access::area_scope(&ctx).await?;
+        super::scoped_area_options(&page.state.db, scope.as_ref()).await?
+    };
     Ok(DailyPage {
         l: Layout::new(&page.user, "daily", "每日汇报").with_flash(q.ok.as_deref()),
         reporter,
@@ -176,7 +181,7 @@ pub async fn to_problem(
     Path(id): Path<String>,
     CsrfForm { page, form }: CsrfForm<VersionForm>,
 ) -> PageResult<Response> {
-    let result = svc::to_problem(&page.ctx(), &page.state.storage, &id, form.version).await;
+    let result = svc::to_problem(&page.ctx(), &id, form.version).await;
     crate::web::pages::posted(
         result,
         |p| format!("/problems/{p}"),
@@ -239,8 +244,11 @@ impl WeeklyPage {
 }
 
 async fn weekly_page(page: &PageUser, q: WeekQuery, errors: FieldErrors) -> PageResult<Response> {
-    let monday =
-        weekly::parse_week(q.week.as_deref().filter(|w| !w.is_empty()).unwrap_or(&weekly::today().to_string()))?;
+    let monday = q
+        .week
+        .as_deref()
+        .and_then(|w| weekly::parse_week(w).ok())
+        .unwrap_or_else(|| crate::domain::community::week_start(weekly::today()));
     let area = q.area.clone().unwrap_or_default();
     let figures = weekly::figures(&page.ctx(), monday, Some(area.clone()).filter(|a| !a.is_empty())).await?;
     let d = |n: i64| (monday + chrono::Duration::days(n)).format("%Y-%m-%d").to_string();
@@ -251,7 +259,11 @@ async fn weekly_page(page: &PageUser, q: WeekQuery, errors: FieldErrors) -> Page
         next: d(7),
         figures,
         area,
-        areas: super::area_options(&page.state.db, false).await?,
+        areas: super::scoped_area_options(
+            &page.state.db,
+            crate::service::access::area_scope(&page.ctx()).await?.as_ref(),
+        )
+        .await?,
         own_community: (page.user.role == Role::GridWorker).then(|| page.user.area_id.clone()).flatten(),
         admin: page.user.role == Role::Admin,
         errors,
@@ -327,8 +339,14 @@ async fn summary_page(page: &PageUser, id: &str, errors: FieldErrors, body: Opti
     })
 }
 
-pub async fn summary(page: PageUser, Path(id): Path<String>) -> PageResult<SummaryPage> {
-    summary_page(&page, &id, FieldErrors::default(), None).await
+pub async fn summary(
+    page: PageUser,
+    Path(id): Path<String>,
+    crate::web::query::Query(q): crate::web::query::Query<WeekQuery>,
+) -> PageResult<SummaryPage> {
+    let mut p = summary_page(&page, &id, FieldErrors::default(), None).await?;
+    p.l = p.l.with_flash(q.ok.as_deref());
+    Ok(p)
 }
 
 pub async fn summary_save(

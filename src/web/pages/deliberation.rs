@@ -40,8 +40,9 @@ pub struct ListPage {
     manager: bool,
     f: MeetingInput,
     errors: FieldErrors,
-    /// The suggestion whose handling was refused
+    /// The suggestion whose handling was refused, and the answer typed
     failed: String,
+    typed_answer: String,
 }
 
 fn today() -> String {
@@ -59,7 +60,7 @@ async fn list_page(
     q: ListQuery,
     f: MeetingInput,
     errors: FieldErrors,
-    failed: &str,
+    failed: (&str, &str),
 ) -> PageResult<Response> {
     let ctx = page.ctx();
     let area = q.area.clone().unwrap_or_default();
@@ -84,7 +85,7 @@ async fn list_page(
         rows,
         closure,
         area,
-        areas: if unit_view { Vec::new() } else { super::area_options(&page.state.db, false).await? },
+        areas: if unit_view { Vec::new() } else { super::scoped_area_options(&page.state.db, scope.as_ref()).await? },
         state,
         communities: crate::web::pages::surveys::communities(&page.state.db)
             .await?
@@ -97,7 +98,8 @@ async fn list_page(
         unit_view,
         f,
         errors,
-        failed: failed.into(),
+        failed: failed.0.into(),
+        typed_answer: failed.1.into(),
     }
     .into_response())
 }
@@ -106,7 +108,7 @@ pub async fn list(
     page: PageUser,
     crate::web::query::Query(q): crate::web::query::Query<ListQuery>,
 ) -> PageResult<Response> {
-    list_page(&page, q, MeetingInput::default(), FieldErrors::default(), "").await
+    list_page(&page, q, MeetingInput::default(), FieldErrors::default(), ("", "")).await
 }
 
 pub async fn create_meeting(CsrfForm { page, form }: CsrfForm<MeetingInput>) -> PageResult<Response> {
@@ -114,7 +116,7 @@ pub async fn create_meeting(CsrfForm { page, form }: CsrfForm<MeetingInput>) -> 
     crate::web::pages::posted(
         r,
         |m| format!("/deliberation/meetings/{}?ok=created", m.id),
-        async |e| list_page(&page, ListQuery::default(), form, e, "").await,
+        async |e| list_page(&page, ListQuery::default(), form, e, ("", "")).await,
     )
     .await
 }
@@ -130,8 +132,15 @@ pub struct MeetingPage {
     today: String,
     manager: bool,
     errors: FieldErrors,
-    /// The suggestion whose handling was refused
+    /// The suggestion whose handling was refused ("new": the new one), and what was typed
     failed: String,
+    typed_answer: String,
+    typed: SuggestionInput,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct Flash {
+    ok: Option<String>,
 }
 
 async fn meeting_page(page: &PageUser, id: &str, errors: FieldErrors, failed: &str) -> PageResult<MeetingPage> {
@@ -147,27 +156,36 @@ async fn meeting_page(page: &PageUser, id: &str, errors: FieldErrors, failed: &s
         community,
         errors,
         failed: failed.into(),
+        typed_answer: String::new(),
+        typed: SuggestionInput::default(),
     })
 }
 
-pub async fn meeting(page: PageUser, Path(id): Path<String>) -> PageResult<MeetingPage> {
-    meeting_page(&page, &id, FieldErrors::default(), "").await
+pub async fn meeting(
+    page: PageUser,
+    Path(id): Path<String>,
+    crate::web::query::Query(q): crate::web::query::Query<Flash>,
+) -> PageResult<MeetingPage> {
+    let mut p = meeting_page(&page, &id, FieldErrors::default(), "").await?;
+    p.l = p.l.with_flash(q.ok.as_deref());
+    Ok(p)
 }
 
 pub async fn add_suggestion(
     Path(id): Path<String>,
     CsrfForm { page, form }: CsrfForm<SuggestionInput>,
 ) -> PageResult<Response> {
-    let r = svc::add_at_meeting(&page.ctx(), &id, form).await;
+    let r = svc::add_at_meeting(&page.ctx(), &id, form.clone()).await;
     crate::web::pages::posted(
         r,
         |s| format!("/deliberation/meetings/{}?ok=created", s.meeting_id.unwrap_or_default()),
-        async |e| meeting_page(&page, &id, e, "new").await,
+        async |e| Ok(MeetingPage { typed: form, ..meeting_page(&page, &id, e, "new").await? }),
     )
     .await
 }
 
 pub async fn handle(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<HandleInput>) -> PageResult<Response> {
+    let answer = form.answer.clone();
     let r = svc::handle(&page.ctx(), &id, form).await;
     let s: Option<svc::Suggestion> = crate::store::record::find(&page.state.db, &id).await?;
     let back = match s.as_ref().and_then(|s| s.meeting_id.clone()) {
@@ -179,8 +197,10 @@ pub async fn handle(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<Ha
         r,
         |_| format!("{back}?ok=saved"),
         async |e| match meeting {
-            Some(m) => Ok(meeting_page(&page, &m, e, &id).await?.into_response()),
-            None => list_page(&page, ListQuery::default(), MeetingInput::default(), e, &id).await,
+            Some(m) => {
+                Ok(MeetingPage { typed_answer: answer, ..meeting_page(&page, &m, e, &id).await? }.into_response())
+            }
+            None => list_page(&page, ListQuery::default(), MeetingInput::default(), e, (&id, &answer)).await,
         },
     )
     .await

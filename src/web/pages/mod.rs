@@ -345,6 +345,16 @@ pub fn form_errors(e: crate::error::AppError) -> Result<crate::domain::validate:
     }
 }
 
+/// Area options within a role's scope (None: every area): a community worker is offered only
+/// its own community.
+pub async fn scoped_area_options(
+    db: &crate::store::Db,
+    scope: Option<&Vec<String>>,
+) -> Result<Vec<crate::web::ui::Opt>, sqlx::Error> {
+    let all = area_options(db, false).await?;
+    Ok(all.into_iter().filter(|o| scope.is_none_or(|s| s.contains(&o.value))).collect())
+}
+
 /// Options for choosing an area: every node, indented by level.
 pub async fn area_options(
     db: &crate::store::Db,

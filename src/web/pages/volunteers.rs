@@ -28,6 +28,16 @@ pub struct ListQuery {
     ok: Option<String>,
 }
 
+/// What was typed in the page's forms, shown again after a refusal.
+#[derive(Default)]
+pub struct Typed {
+    v: VolunteerInput,
+    a: ActivityInput,
+    s: StationInput,
+    t: TeamInput,
+    r: ResidentsForm,
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "community/volunteers.html")]
 pub struct ListPage {
@@ -48,6 +58,9 @@ pub struct ListPage {
     form: String,
     v: VolunteerInput,
     a: ActivityInput,
+    s: StationInput,
+    t: TeamInput,
+    r: ResidentsForm,
 }
 
 impl ListPage {
@@ -69,7 +82,7 @@ async fn list_page(
     q: ListQuery,
     errors: FieldErrors,
     form: &str,
-    typed: (VolunteerInput, ActivityInput),
+    typed: Typed,
 ) -> PageResult<Response> {
     let ctx = page.ctx();
     let month = q.month.clone().filter(|m| !m.is_empty()).unwrap_or_else(this_month);
@@ -123,7 +136,7 @@ async fn list_page(
         month,
         area,
         q: q.q.clone().unwrap_or_default(),
-        areas: super::area_options(&page.state.db, false).await?,
+        areas: super::scoped_area_options(&page.state.db, scope.as_ref()).await?,
         communities,
         figures,
         activities: svc::activities(&ctx).await?,
@@ -133,8 +146,11 @@ async fn list_page(
         manager: matches!(page.user.role, Role::Admin | Role::GridWorker),
         errors,
         form: form.into(),
-        v: typed.0,
-        a: typed.1,
+        v: typed.v,
+        a: typed.a,
+        s: typed.s,
+        t: typed.t,
+        r: typed.r,
     }
     .into_response())
 }
@@ -146,12 +162,7 @@ pub async fn list(
     list_page(&page, q, FieldErrors::default(), "", Default::default()).await
 }
 
-async fn again(
-    page: &PageUser,
-    form: &str,
-    errors: FieldErrors,
-    typed: (VolunteerInput, ActivityInput),
-) -> PageResult<Response> {
+async fn again(page: &PageUser, form: &str, errors: FieldErrors, typed: Typed) -> PageResult<Response> {
     list_page(page, ListQuery::default(), errors, form, typed).await
 }
 
@@ -160,27 +171,27 @@ pub async fn create(CsrfForm { page, form }: CsrfForm<VolunteerInput>) -> PageRe
     crate::web::pages::posted(
         r,
         |_| "/volunteers?ok=created#roster".into(),
-        async |e| again(&page, "volunteer", e, (form, Default::default())).await,
+        async |e| again(&page, "volunteer", e, Typed { v: form, ..Default::default() }).await,
     )
     .await
 }
 
 pub async fn create_team(CsrfForm { page, form }: CsrfForm<TeamInput>) -> PageResult<Response> {
-    let r = svc::create_team(&page.ctx(), form).await;
+    let r = svc::create_team(&page.ctx(), form.clone()).await;
     crate::web::pages::posted(
         r,
         |_| "/volunteers?ok=created#teams".into(),
-        async |e| again(&page, "team", e, Default::default()).await,
+        async |e| again(&page, "team", e, Typed { t: form, ..Default::default() }).await,
     )
     .await
 }
 
 pub async fn create_station(CsrfForm { page, form }: CsrfForm<StationInput>) -> PageResult<Response> {
-    let r = svc::create_station(&page.ctx(), form).await;
+    let r = svc::create_station(&page.ctx(), form.clone()).await;
     crate::web::pages::posted(
         r,
         |_| "/volunteers?ok=created#stations".into(),
-        async |e| again(&page, "station", e, Default::default()).await,
+        async |e| again(&page, "station", e, Typed { s: form, ..Default::default() }).await,
     )
     .await
 }
@@ -190,12 +201,12 @@ pub async fn create_activity(CsrfForm { page, form }: CsrfForm<ActivityInput>) -
     crate::web::pages::posted(
         r,
         |a| format!("/volunteers/activities/{}?ok=created", a.id),
-        async |e| again(&page, "activity", e, (Default::default(), form)).await,
+        async |e| again(&page, "activity", e, Typed { a: form, ..Default::default() }).await,
     )
     .await
 }
 
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, Clone)]
 pub struct ResidentsForm {
     #[serde(default)]
     community_id: String,
@@ -205,10 +216,11 @@ pub struct ResidentsForm {
 
 pub async fn residents(CsrfForm { page, form }: CsrfForm<ResidentsForm>) -> PageResult<Response> {
     let r = svc::set_residents(&page.ctx(), &form.community_id, &form.residents).await;
+    let form = form.clone();
     crate::web::pages::posted(
         r,
         |_| "/volunteers?ok=saved".into(),
-        async |e| again(&page, "residents", e, Default::default()).await,
+        async |e| again(&page, "residents", e, Typed { r: form, ..Default::default() }).await,
     )
     .await
 }
@@ -350,6 +362,9 @@ fn import_page(page: &PageUser, errors: Vec<crate::error::RowError>, message: Op
 }
 
 pub async fn import_form(page: PageUser) -> PageResult<ImportPage> {
+    if !matches!(page.user.role, Role::Admin | Role::GridWorker) {
+        return Err(crate::error::AppError::Forbidden.into());
+    }
     Ok(import_page(&page, Vec::new(), None))
 }
 

@@ -55,6 +55,11 @@ async fn serve_page(
     let (csrf, set) = form_token(headers, state.config.secure_cookies);
     let today = crate::domain::time::to_local(crate::domain::time::now_ms()).date_naive();
     let title = if code.is_some() { "志愿服务签到签退" } else { "志愿服务报名" };
+    // A page that cannot be used says so when it opens, not after the volunteer has typed.
+    let message = message.or_else(|| {
+        let c = code.as_deref()?;
+        svc::sign_problem(&a, c).map(|p| (false, p.message().to_string()))
+    });
     let page = ServePage {
         p: layout(&state.db, "serve", title).await,
         action: match &code {
@@ -111,7 +116,10 @@ async fn answered(
         Ok(m) => serve_page(state, headers, id, code, Default::default(), Some((true, m))).await,
         Err(e @ (AppError::Validation(_) | AppError::Refused(..))) => {
             let status = e.status();
-            let msg = e.to_string();
+            let msg = match &e {
+                AppError::Validation(f) => f.0.iter().map(|x| x.message.clone()).collect::<Vec<_>>().join("；"),
+                e => e.to_string(),
+            };
             Ok((status, serve_page(state, headers, id, code, typed, Some((false, msg))).await?).into_response())
         }
         Err(e) => Err(e.into()),
