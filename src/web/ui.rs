@@ -78,9 +78,8 @@ fn citizen_menu(role: Role) -> Option<MenuGroup> {
 /// Window service (好差评): the office and its inspectors, and the window units themselves.
 fn window_menu(role: Role) -> Option<MenuGroup> {
     if role == Role::GridWorker {
-        // Grid workers enter resident surveys at the door; nothing else of the season is theirs.
-        let items = vec![MenuItem { key: "surveys", label: "入户问卷", href: "/surveys" }];
-        return Some(MenuGroup { label: "测评迎检", items });
+        // Window service is not the community's work (their 入户问卷 is under 测评迎检).
+        return None;
     }
     let items = vec![
         MenuItem { key: "windows", label: "服务窗口", href: "/windows" },

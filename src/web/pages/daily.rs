@@ -312,6 +312,8 @@ pub struct SummaryPage {
     may_edit: bool,
     may_ack: bool,
     body: String,
+    /// The street's reply as typed (shown again after a refusal)
+    reply: String,
     errors: FieldErrors,
 }
 
@@ -333,6 +335,7 @@ async fn summary_page(page: &PageUser, id: &str, errors: FieldErrors, body: Opti
         may_ack: s.state == SummaryState::Submitted
             && (admin || (grid && page.user.area_id.is_some() && page.user.area_id == node.parent_id)),
         body: body.unwrap_or_else(|| s.body.clone()),
+        reply: String::new(),
         community: node.name,
         s,
         errors,
@@ -366,11 +369,12 @@ pub async fn summary_ack(
     Path(id): Path<String>,
     CsrfForm { page, form }: CsrfForm<SummaryInput>,
 ) -> PageResult<Response> {
+    let reply = form.reply.clone();
     let result = weekly::acknowledge(&page.ctx(), &id, form).await;
     crate::web::pages::posted(
         result,
         |s| format!("/daily-reports/weekly/{}?ok=saved", s.id),
-        async |errors| summary_page(&page, &id, errors, None).await,
+        async |errors| Ok(SummaryPage { reply: reply.clone(), ..summary_page(&page, &id, errors, None).await? }),
     )
     .await
 }
