@@ -170,10 +170,6 @@ pub async fn campaign(db: &crate::store::Db, unit_id: &str, year: i64) -> AppRes
     })
 }
 
-/// At most this many files per application, this many bytes together.
-pub const MAX_FILES: usize = 10;
-pub const MAX_TOTAL: usize = 40 * 1024 * 1024;
-
 /// The unit applies (or, returned, applies again) with its account per criterion and files.
 pub async fn apply(
     ctx: &Ctx<'_>,
@@ -246,6 +242,23 @@ pub async fn apply(
     Ok(a)
 }
 
+/// The application's files checked and stored (`documents::store`), as rows to insert.
+async fn store_files(storage: &Storage, id: &str, now: i64, files: Vec<(String, Vec<u8>)>) -> AppResult<Vec<AppFile>> {
+    let stored = super::documents::store(storage, &format!("civilized/{id}"), files).await?;
+    Ok(stored
+        .into_iter()
+        .map(|f| AppFile {
+            id: f.id,
+            application_id: id.to_string(),
+            filename: f.filename,
+            kind: f.kind,
+            size: f.size,
+            storage_key: f.storage_key,
+            uploaded_at: now,
+        })
+        .collect())
+}
+
 /// The eight accounts (each at least a sentence) and the files' count and size.
 fn check_application(statements: &[String], files: &[(String, Vec<u8>)]) -> AppResult<Vec<String>> {
     let mut e = FieldErrors::default();
@@ -263,42 +276,8 @@ fn check_application(statements: &[String], files: &[(String, Vec<u8>)]) -> AppR
             t
         })
         .collect();
-    if files.len() > MAX_FILES {
-        e.add("files", Code::TooMany, format!("每次最多上传{MAX_FILES}个文件"));
-    }
-    if files.iter().map(|f| f.1.len()).sum::<usize>() > MAX_TOTAL {
-        e.add("files", Code::FileTooLarge, "本次上传的文件合计超过40MB，请压缩后上传");
-    }
+    super::documents::check_counts(&mut e, files);
     if e.is_empty() { Ok(texts) } else { Err(AppError::Validation(e)) }
-}
-
-async fn store_files(storage: &Storage, app: &str, now: i64, files: Vec<(String, Vec<u8>)>) -> AppResult<Vec<AppFile>> {
-    let checked = tokio::task::spawn_blocking(move || {
-        files
-            .into_iter()
-            .map(|(name, bytes)| crate::media::document_kind(&name, &bytes).map(|k| (name, k, bytes)))
-            .collect::<Result<Vec<_>, String>>()
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.into()))?
-    .map_err(|m| AppError::field("files", Code::UnsupportedFile, m))?;
-    let mut out = Vec::new();
-    for (name, kind, bytes) in checked {
-        let id = new_id();
-        let key = format!("civilized/{app}/{id}");
-        storage.put(&key, &bytes).await.map_err(|e| AppError::Internal(e.into()))?;
-        let filename: String = name.chars().filter(|c| !c.is_control() && *c != '/' && *c != '\\').take(120).collect();
-        out.push(AppFile {
-            id,
-            application_id: app.into(),
-            filename: if filename.is_empty() { "未命名".into() } else { filename },
-            kind: kind.into(),
-            size: bytes.len() as i64,
-            storage_key: key,
-            uploaded_at: now,
-        });
-    }
-    Ok(out)
 }
 
 pub async fn file(ctx: &Ctx<'_>, storage: &Storage, id: &str) -> AppResult<(String, Vec<u8>)> {

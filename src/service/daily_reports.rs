@@ -237,6 +237,16 @@ pub async fn photos_of(ctx: &Ctx<'_>, id: &str) -> AppResult<Vec<Photo>> {
     Ok(crate::store::photos::of(ctx.db, PhotoOwner::DailyReport, id).await?)
 }
 
+/// A report whose help is still waiting to become a problem or a task, with the version the
+/// caller read it at.
+async fn open_help(ctx: &Ctx<'_>, id: &str, version: Option<i64>) -> AppResult<(DailyReport, i64)> {
+    let old = visible(ctx, id).await?;
+    if old.help.is_empty() || old.problem_id.is_some() || old.task_id.is_some() {
+        return Err(AppError::refuse(Code::InvalidStatus, "该汇报没有需协调的事项，或已转为问题或任务"));
+    }
+    Ok((old, super::write::expected(version)?))
+}
+
 /// The help a point asked for becomes a problem at the point, dispatched at once to its unit
 /// (网格巡查 by the community's grid worker, 交办 by the office): the report is the evidence, its
 /// photos (if any) go with it, the deadline is one working day.
@@ -246,11 +256,7 @@ pub async fn to_problem(ctx: &Ctx<'_>, id: &str, version: Option<i64>) -> AppRes
         Role::GridWorker => crate::domain::problem::Source::GridPatrol,
         _ => return Err(AppError::Forbidden),
     };
-    let old = visible(ctx, id).await?;
-    if old.help.is_empty() || old.problem_id.is_some() || old.task_id.is_some() {
-        return Err(AppError::refuse(Code::InvalidStatus, "该汇报没有需协调的事项，或已转为问题或任务"));
-    }
-    let expected = super::write::expected(version)?;
+    let (old, expected) = open_help(ctx, id, version).await?;
     let point = crate::store::points::get(ctx.db, &old.point_id).await?.ok_or(AppError::NotFound)?;
     let photos = crate::store::photos::of(ctx.db, PhotoOwner::DailyReport, id).await?;
     let mut w = ctx.write().await?;
@@ -286,11 +292,8 @@ pub async fn to_task(ctx: &Ctx<'_>, id: &str, due_date: &str, version: Option<i6
     if ctx.user.role != Role::Admin {
         return Err(AppError::Forbidden);
     }
-    let old = visible(ctx, id).await?;
-    if old.help.is_empty() || old.problem_id.is_some() || old.task_id.is_some() {
-        return Err(AppError::refuse(Code::InvalidStatus, "该汇报没有需协调的事项，或已转为问题或任务"));
-    }
-    if super::write::expected(version)? != old.version {
+    let (old, expected) = open_help(ctx, id, version).await?;
+    if expected != old.version {
         return Err(AppError::stale());
     }
     let today = crate::domain::time::to_local(crate::domain::time::now_ms()).format("%Y-%m-%d").to_string();

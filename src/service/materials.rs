@@ -302,9 +302,7 @@ async fn files_of(db: &crate::store::Db, task: &str, revision: Option<i64>) -> A
     .await?)
 }
 
-/// At most this many files per version, and this many bytes together.
-pub const MAX_FILES: usize = 10;
-pub const MAX_TOTAL: usize = 40 * 1024 * 1024;
+pub use super::documents::MAX_TOTAL;
 
 /// The unit hands in a version: its written account and files (checked by their bytes, off
 /// the async threads); stored before anything is written; the task waits for review.
@@ -329,12 +327,7 @@ pub async fn submit(
     if files.is_empty() {
         e.add("files", Code::Required, "请上传至少一份佐证材料（PDF、Word、Excel或图片）");
     }
-    if files.len() > MAX_FILES {
-        e.add("files", Code::TooMany, format!("每次最多上传{MAX_FILES}个文件"));
-    }
-    if files.iter().map(|f| f.1.len()).sum::<usize>() > MAX_TOTAL {
-        e.add("files", Code::FileTooLarge, "本次上传的文件合计超过40MB，请压缩后上传");
-    }
+    super::documents::check_counts(&mut e, &files);
     if !e.is_empty() {
         return Err(AppError::Validation(e));
     }
@@ -382,41 +375,27 @@ pub async fn submit(
     Ok(new)
 }
 
-/// Checks each file by its bytes (off the async threads) and stores it; nothing is stored
-/// unless every file is acceptable.
+/// A version's files checked and stored (`documents::store`), as rows to insert.
 async fn store_files(
     storage: &Storage,
     task: &str,
     (revision, now): (i64, i64),
     files: Vec<(String, Vec<u8>)>,
 ) -> AppResult<Vec<MaterialFile>> {
-    let checked = tokio::task::spawn_blocking(move || {
-        files
-            .into_iter()
-            .map(|(name, bytes)| crate::media::document_kind(&name, &bytes).map(|k| (name, k, bytes)))
-            .collect::<Result<Vec<_>, String>>()
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.into()))?
-    .map_err(|m| AppError::field("files", Code::UnsupportedFile, m))?;
-    let mut stored = Vec::new();
-    for (name, kind, bytes) in checked {
-        let fid = new_id();
-        let key = format!("materials/{task}/{revision}/{fid}");
-        storage.put(&key, &bytes).await.map_err(|e| AppError::Internal(e.into()))?;
-        let filename: String = name.chars().filter(|c| !c.is_control() && *c != '/' && *c != '\\').take(120).collect();
-        stored.push(MaterialFile {
-            id: fid,
+    let stored = super::documents::store(storage, &format!("materials/{task}/{revision}"), files).await?;
+    Ok(stored
+        .into_iter()
+        .map(|f| MaterialFile {
+            id: f.id,
             task_id: task.to_string(),
             revision,
-            filename: if filename.is_empty() { "未命名".into() } else { filename },
-            kind: kind.into(),
-            size: bytes.len() as i64,
-            storage_key: key,
+            filename: f.filename,
+            kind: f.kind,
+            size: f.size,
+            storage_key: f.storage_key,
             uploaded_at: now,
-        });
-    }
-    Ok(stored)
+        })
+        .collect())
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -9,6 +9,7 @@ pub mod civilized;
 pub mod daily_reports;
 pub mod dashboard;
 pub mod deliberation;
+pub mod documents;
 pub mod escalation;
 pub mod evaluations;
 pub mod exchange;

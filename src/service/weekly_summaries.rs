@@ -77,6 +77,58 @@ async fn working_days(ctx: &Ctx<'_>, monday: NaiveDate) -> AppResult<Vec<NaiveDa
     Ok((0..7).map(|i| monday + chrono::Days::new(i)).filter(|d| *d <= today && cal.is_working_day(*d)).collect())
 }
 
+/// (point, name, community)
+type PointRow = (String, String, String);
+/// (point, day, help, point name)
+type ReportRow = (String, String, String, String);
+/// (community, state, deadline)
+type ProblemRow = (Option<String>, String, Option<i64>);
+
+/// What a week's figures are computed from, read once for every community.
+struct WeekRecords {
+    communities: Vec<(String, String)>,
+    points: Vec<PointRow>,
+    reports: Vec<ReportRow>,
+    problems: Vec<ProblemRow>,
+    summaries: Vec<Summary>,
+}
+
+async fn load_week(db: &crate::store::Db, monday: NaiveDate) -> AppResult<WeekRecords> {
+    let (first, last) = (day_text(monday), day_text(monday + chrono::Days::new(6)));
+    let communities = sqlx::query_as("SELECT id, name FROM org_nodes WHERE level = 'community' ORDER BY code")
+        .fetch_all(&db.pool)
+        .await?;
+    let points =
+        sqlx::query_as("SELECT id, name, community_id FROM points WHERE active = 1 AND community_id IS NOT NULL")
+            .fetch_all(&db.pool)
+            .await?;
+    let reports = sqlx::query_as(
+        "SELECT r.point_id, r.day, r.help, p.name FROM daily_reports r JOIN points p ON p.id = r.point_id \
+         WHERE r.day >= $1 AND r.day <= $2",
+    )
+    .bind(&first)
+    .bind(&last)
+    .fetch_all(&db.pool)
+    .await?;
+    let from = parse_local_day_start(&first).unwrap_or(0);
+    let problems = sqlx::query_as(
+        "SELECT p.community_id, pr.state, pr.deadline_at FROM problems pr JOIN points p ON p.id = pr.point_id \
+         WHERE pr.found_at >= $1 AND pr.found_at < $2 AND pr.state NOT IN ('reported', 'voided')",
+    )
+    .bind(from)
+    .bind(from + 7 * crate::domain::time::DAY_MS)
+    .fetch_all(&db.pool)
+    .await?;
+    let summaries = sqlx::query_as(&format!(
+        "SELECT {} FROM weekly_summaries WHERE week_start = $1",
+        <Summary as crate::store::record::Insert>::COLUMNS.join(", ")
+    ))
+    .bind(&first)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(WeekRecords { communities, points, reports, problems, summaries })
+}
+
 /// The week's figures of each community the caller watches (narrowed to an area).
 pub async fn figures(ctx: &Ctx<'_>, monday: NaiveDate, area: Option<String>) -> AppResult<Vec<WeekFigures>> {
     if !watches(ctx.user.role) {
@@ -84,81 +136,33 @@ pub async fn figures(ctx: &Ctx<'_>, monday: NaiveDate, area: Option<String>) -> 
     }
     let scope = super::access::narrow_to_area(ctx.db, super::access::area_scope(ctx).await?, area).await?;
     let days = working_days(ctx, monday).await?;
-    let (first, last) = (day_text(monday), day_text(monday + chrono::Days::new(6)));
-    let communities: Vec<(String, String)> =
-        sqlx::query_as("SELECT id, name FROM org_nodes WHERE level = 'community' ORDER BY code")
-            .fetch_all(&ctx.db.pool)
-            .await?;
-    let points: Vec<(String, String, String)> =
-        sqlx::query_as("SELECT id, name, community_id FROM points WHERE active = 1 AND community_id IS NOT NULL")
-            .fetch_all(&ctx.db.pool)
-            .await?;
-    let reports: Vec<(String, String, String, String)> = sqlx::query_as(
-        "SELECT r.point_id, r.day, r.help, p.name FROM daily_reports r JOIN points p ON p.id = r.point_id \
-         WHERE r.day >= $1 AND r.day <= $2",
-    )
-    .bind(&first)
-    .bind(&last)
-    .fetch_all(&ctx.db.pool)
-    .await?;
-    let from = parse_local_day_start(&first).unwrap_or(0);
-    let to = from + 7 * crate::domain::time::DAY_MS;
-    let problems: Vec<(Option<String>, String, Option<i64>)> = sqlx::query_as(
-        "SELECT p.community_id, pr.state, pr.deadline_at FROM problems pr JOIN points p ON p.id = pr.point_id \
-         WHERE pr.found_at >= $1 AND pr.found_at < $2 AND pr.state NOT IN ('reported', 'voided')",
-    )
-    .bind(from)
-    .bind(to)
-    .fetch_all(&ctx.db.pool)
-    .await?;
-    let summaries: Vec<Summary> = sqlx::query_as(&format!(
-        "SELECT {} FROM weekly_summaries WHERE week_start = $1",
-        <Summary as crate::store::record::Insert>::COLUMNS.join(", ")
-    ))
-    .bind(&first)
-    .fetch_all(&ctx.db.pool)
-    .await?;
-    let now = now_ms();
-    let mut out = Vec::new();
+    let week = load_week(ctx.db, monday).await?;
     // Grouped once, so that a city of many communities costs one pass over each list.
     let working: HashSet<String> = days.iter().map(|d| day_text(*d)).collect();
-    let mut points_of: HashMap<&str, Vec<&(String, String, String)>> = HashMap::new();
-    for p in &points {
+    let mut points_of: HashMap<&str, Vec<&PointRow>> = HashMap::new();
+    for p in &week.points {
         points_of.entry(p.2.as_str()).or_default().push(p);
     }
-    let mut reports_of: HashMap<&str, Vec<&(String, String, String, String)>> = HashMap::new();
-    for r in &reports {
+    let mut reports_of: HashMap<&str, Vec<&ReportRow>> = HashMap::new();
+    for r in &week.reports {
         reports_of.entry(r.0.as_str()).or_default().push(r);
     }
     let mut problems_of: HashMap<&str, Vec<(&str, Option<i64>)>> = HashMap::new();
-    for (community, state, deadline) in &problems {
+    for (community, state, deadline) in &week.problems {
         if let Some(c) = community {
             problems_of.entry(c.as_str()).or_default().push((state.as_str(), *deadline));
         }
     }
-    for (cid, cname) in communities {
-        if scope.as_ref().is_some_and(|s| !s.contains(&cid)) {
+    let now = now_ms();
+    let mut out = Vec::new();
+    for (cid, cname) in &week.communities {
+        if scope.as_ref().is_some_and(|s| !s.contains(cid)) {
             continue;
         }
-        let pts = points_of.get(cid.as_str()).cloned().unwrap_or_default();
-        let mut f = WeekFigures { community_id: cid.clone(), community: cname, ..Default::default() };
-        f.points = pts.len() as i64;
+        let mut f = WeekFigures { community_id: cid.clone(), community: cname.clone(), ..Default::default() };
         f.working_days = days.len() as i64;
-        f.expected = f.points * f.working_days;
-        let mut missing = Vec::new();
-        for p in &pts {
-            let ours = reports_of.get(p.0.as_str()).cloned().unwrap_or_default();
-            let on_working_days = ours.iter().filter(|r| working.contains(&r.1)).count() as i64;
-            f.reported += on_working_days;
-            if on_working_days < f.working_days {
-                missing.push((p.1.clone(), f.working_days - on_working_days));
-            }
-            f.help.extend(ours.iter().filter(|r| !r.2.is_empty()).map(|r| (r.3.clone(), r.1.clone(), r.2.clone())));
-        }
-        f.rate = percent(f.reported, f.expected);
-        f.help.sort_by(|a, b| a.1.cmp(&b.1));
-        missing.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        f.missing = missing;
+        let pts = points_of.get(cid.as_str()).cloned().unwrap_or_default();
+        tally_reports(&mut f, &pts, &reports_of, &working);
         for (state, deadline) in problems_of.get(cid.as_str()).cloned().unwrap_or_default() {
             f.found += 1;
             if state == "closed" {
@@ -167,10 +171,36 @@ pub async fn figures(ctx: &Ctx<'_>, monday: NaiveDate, area: Option<String>) -> 
                 f.overdue += 1;
             }
         }
-        f.summary = summaries.iter().find(|s| s.community_id == cid).cloned();
+        f.summary = week.summaries.iter().find(|s| &s.community_id == cid).cloned();
         out.push(f);
     }
     Ok(out)
+}
+
+/// A community's reports of the week: expected and filed on working days, the points that
+/// missed days (most first), and every help asked for (by day).
+fn tally_reports(
+    f: &mut WeekFigures,
+    points: &[&PointRow],
+    reports_of: &HashMap<&str, Vec<&ReportRow>>,
+    working: &HashSet<String>,
+) {
+    f.points = points.len() as i64;
+    f.expected = f.points * f.working_days;
+    let mut missing = Vec::new();
+    for p in points {
+        let ours = reports_of.get(p.0.as_str()).cloned().unwrap_or_default();
+        let on_working_days = ours.iter().filter(|r| working.contains(&r.1)).count() as i64;
+        f.reported += on_working_days;
+        if on_working_days < f.working_days {
+            missing.push((p.1.clone(), f.working_days - on_working_days));
+        }
+        f.help.extend(ours.iter().filter(|r| !r.2.is_empty()).map(|r| (r.3.clone(), r.1.clone(), r.2.clone())));
+    }
+    f.rate = percent(f.reported, f.expected);
+    f.help.sort_by(|a, b| a.1.cmp(&b.1));
+    missing.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    f.missing = missing;
 }
 
 /// The draft text of a community's week, from its figures.

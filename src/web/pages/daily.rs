@@ -93,23 +93,7 @@ async fn daily_page(
         points.sort_by_key(PointDay::reported);
     }
     if q.export.as_deref() == Some("xlsx") {
-        let rows = points
-            .iter()
-            .map(|p| {
-                vec![
-                    p.code.clone(),
-                    p.name.clone(),
-                    p.community_name.clone(),
-                    p.unit_name.clone(),
-                    p.lead_name.clone(),
-                    if p.reported() { "已汇报".into() } else { "未汇报".into() },
-                    p.done.clone().unwrap_or_default(),
-                    p.help.clone().unwrap_or_default(),
-                ]
-            })
-            .collect();
-        let head = vec!["点位编码", "点位", "社区", "责任单位", "点位负责人", "汇报情况", "今日工作", "需协调事项"];
-        return Ok(crate::web::list::xlsx(&format!("{day}点位汇报"), vec![Sheet::text("点位汇报", head, rows)]));
+        return Ok(export(&day, &points));
     }
     let rates = if matches!(page.user.role, Role::Admin | Role::Supervisor | Role::Discipline) {
         let d = weekly::today();
@@ -140,6 +124,27 @@ async fn daily_page(
         typed,
     }
     .into_response())
+}
+
+/// A day's points and their reports as an Excel sheet.
+fn export(day: &str, points: &[PointDay]) -> Response {
+    let rows = points
+        .iter()
+        .map(|p| {
+            vec![
+                p.code.clone(),
+                p.name.clone(),
+                p.community_name.clone(),
+                p.unit_name.clone(),
+                p.lead_name.clone(),
+                if p.reported() { "已汇报".into() } else { "未汇报".into() },
+                p.done.clone().unwrap_or_default(),
+                p.help.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let head = vec!["点位编码", "点位", "社区", "责任单位", "点位负责人", "汇报情况", "今日工作", "需协调事项"];
+    crate::web::list::xlsx(&format!("{day}点位汇报"), vec![Sheet::text("点位汇报", head, rows)])
 }
 
 pub async fn show(
