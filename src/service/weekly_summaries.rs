@@ -52,6 +52,8 @@ pub struct WeekFigures {
     pub working_days: i64,
     pub expected: i64,
     pub reported: i64,
+    /// Reports filed on rest days (weekends, holidays): not expected, so outside the rate.
+    pub rest_day: i64,
     pub rate: Option<f64>,
     pub found: i64,
     pub closed: i64,
@@ -192,6 +194,7 @@ fn tally_reports(
         let ours = reports_of.get(p.0.as_str()).cloned().unwrap_or_default();
         let on_working_days = ours.iter().filter(|r| working.contains(&r.1)).count() as i64;
         f.reported += on_working_days;
+        f.rest_day += ours.len() as i64 - on_working_days;
         if on_working_days < f.working_days {
             missing.push((p.1.clone(), f.working_days - on_working_days));
         }
@@ -217,6 +220,9 @@ pub fn draft_text(f: &WeekFigures, monday: NaiveDate) -> String {
         f.reported,
         f.rate.map(|r| format!("{r}%")).unwrap_or_else(|| "—".into()),
     );
+    if f.rest_day > 0 {
+        s.push_str(&format!("另有休息日汇报{}次。", f.rest_day));
+    }
     if !f.missing.is_empty() {
         let names: Vec<String> = f.missing.iter().take(5).map(|(n, d)| format!("{n}（缺{d}天）")).collect();
         s.push_str(&format!("未按时汇报的点位：{}。", names.join("、")));
