@@ -44,7 +44,14 @@ impl Application {
             TcpListener::bind(&config.addr).await.with_context(|| format!("cannot listen on {}", config.addr))?;
         let storage = crate::media::storage::Storage::Local(config.data_dir.join("media"));
         let ratings = crate::service::ratings::Intake::start(db.clone());
-        let state = AppState { db, config: Arc::new(config), storage, public: Default::default(), ratings };
+        let state = AppState {
+            db,
+            config: Arc::new(config),
+            storage,
+            public: Default::default(),
+            ratings,
+            metrics: Default::default(),
+        };
         Ok(Application { listener, state })
     }
 
@@ -67,7 +74,13 @@ impl Application {
             "" => format!("http://{}", self.local_addr()),
             url => url.trim_end_matches('/').to_string(),
         };
-        crate::jobs::spawn(self.state.db.clone(), self.state.config.clone(), base_url, self.state.storage.clone());
+        crate::jobs::spawn(
+            self.state.db.clone(),
+            self.state.config.clone(),
+            base_url,
+            self.state.storage.clone(),
+            self.state.metrics.clone(),
+        );
         let router = web::router(self.state);
         axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)

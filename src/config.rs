@@ -67,6 +67,10 @@ pub struct Config {
     /// Reports (随手拍 and Open311) one client may send per hour.
     #[serde(default = "default_reports_rate")]
     pub reports_per_hour: u32,
+    /// The bearer token operators' Prometheus sends to read `/metrics`. Empty: `/metrics`
+    /// answers only requests from this machine (loopback) that came through no proxy.
+    #[serde(default)]
+    pub metrics_token: String,
 }
 
 fn default_public_rate() -> u32 {
@@ -154,6 +158,7 @@ impl Config {
             // Tests send many requests from one address; the limits' own tests lower these.
             public_per_minute: 100_000,
             reports_per_hour: 1_000,
+            metrics_token: String::new(),
         }
     }
 

@@ -408,6 +408,11 @@ async fn intake_and_durability(config: Config, db: &Db, intake: u64) -> anyhow::
     let client = reqwest::Client::new();
     let token = supervisor_token(&client, &base).await?;
     let points: Vec<String> = sqlx::query_scalar("SELECT id FROM points").fetch_all(&db.pool).await?;
+    // The limit intake is held to, on the same disk in the same run: single-row commits, each
+    // synced (SQLite FULL in WAL mode; PostgreSQL's synchronous_commit = on).
+    let raw = ratings::raw_commits(&config_for_child, db).await?;
+    let (commits0, writes0) = writer_counts(db);
+    let cpu0 = process_cpu_seconds();
     let started = Instant::now();
     let mut tasks = Vec::new();
     // 上级交办 filings: an inspection's filing needs a photo, and photo intake is measured by
@@ -435,8 +440,42 @@ async fn intake_and_durability(config: Config, db: &Db, intake: u64) -> anyhow::
     }
     let secs = started.elapsed().as_secs_f64();
     let n = samples.len() as f64;
+    let cpu = process_cpu_seconds() - cpu0;
+    let (commits, writes) = writer_counts(db);
     report("intake_http_16_clients", samples, Some(n / secs));
+    println!(
+        "{}",
+        json!({
+            "name": "intake_vs_raw_durable_commits",
+            "backend": db.backend.name(),
+            "filings_per_s": (n / secs).round(),
+            "raw_commits_per_s": raw.round(),
+            "ratio": (n / secs / raw * 100.0).round() / 100.0,
+            "target_ratio": 2.0,
+            // The whole bench process: the server and its 16 HTTP clients.
+            "cpu_ms_per_filing": (cpu * 1000.0 / n * 100.0).round() / 100.0,
+            "group_commits": commits - commits0,
+            "mean_writes_per_commit": if commits > commits0 { ((writes - writes0) as f64 / (commits - commits0) as f64 * 10.0).round() / 10.0 } else { 0.0 },
+        })
+    );
     kill9_durability(&config_for_child, db, &points).await
+}
+
+/// The SQLite writer's group commits and the writes they carried so far (0 on PostgreSQL).
+fn writer_counts(db: &Db) -> (u64, u64) {
+    use std::sync::atomic::Ordering::Relaxed;
+    (db.writer_stats.commits.load(Relaxed), db.writer_stats.writes.load(Relaxed))
+}
+
+/// CPU time (user + system) this process has used, from /proc (0 where there is none).
+fn process_cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return 0.0 };
+    // Fields after the command name (which may hold spaces) in parentheses; utime and stime
+    // are the 14th and 15th fields, in clock ticks (100 a second on Linux).
+    let Some(rest) = stat.rsplit(')').next() else { return 0.0 };
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 /// Files problems into a separate server process from 16 clients, kills it with SIGKILL in the

@@ -18,7 +18,7 @@ const CLIENTS: usize = 16;
 const SECONDS: u64 = 8;
 
 /// Single-row commits per second, each durable, for `SECONDS`.
-async fn raw_commits(config: &Config, db: &Db) -> anyhow::Result<f64> {
+pub(super) async fn raw_commits(config: &Config, db: &Db) -> anyhow::Result<f64> {
     let mut conn: sqlx::AnyConnection = match db.backend {
         Backend::Sqlite => {
             let path = config.data_dir.join("raw_commit.db");

@@ -15,14 +15,22 @@ use std::time::Duration;
 /// Draft photos kept for a filing sent back as a possible duplicate are dropped after a day.
 const DRAFTS_KEPT: Duration = Duration::from_secs(24 * 3600);
 
-pub fn spawn(db: Db, config: Arc<Config>, base_url: String, storage: crate::media::storage::Storage) {
+pub fn spawn(
+    db: Db,
+    config: Arc<Config>,
+    base_url: String,
+    storage: crate::media::storage::Storage,
+    metrics: Arc<crate::web::metrics::Metrics>,
+) {
     tokio::spawn(async move {
         let client = crate::service::outbound::client(&config.webhook_allow_hosts);
         let mut tick = tokio::time::interval(Duration::from_millis(config.jobs_interval_ms.max(50)));
         let mut pruned: Option<std::time::Instant> = None;
         loop {
             tick.tick().await;
+            metrics.job_rounds.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             if let Err(e) = run_once(&db, &config, &client, &base_url).await {
+                metrics.job_failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 tracing::warn!(error = %e, "background jobs failed; retrying next round");
             }
             if pruned.is_none_or(|t| t.elapsed() > Duration::from_secs(3600)) {

@@ -59,6 +59,10 @@ pub struct Db {
     /// instead of spinning in SQLite's busy handler (which sleeps up to 100 ms per retry), and that
     /// connection's page cache stays warm because no other connection of ours writes in between.
     writer: Option<Arc<tokio::sync::Mutex<Writer>>>,
+    /// Tasks waiting for the SQLite writer (the writer queue's depth).
+    writer_waiting: Arc<std::sync::atomic::AtomicUsize>,
+    /// The SQLite writer's group commits.
+    pub writer_stats: Arc<WriterStats>,
     /// Every photo's signature, for the platform-wide re-use search (refreshed from the table
     /// before each search, so photos stored by other instances are found too).
     pub photo_index: Arc<tokio::sync::Mutex<crate::media::evidence::Index>>,
@@ -73,14 +77,100 @@ pub type Memo = (String, std::time::Instant, Arc<dyn std::any::Any + Send + Sync
 
 struct Writer {
     conn: sqlx::AnyConnection,
-    /// A transaction was dropped without commit: roll it back before the next one begins.
+    /// A transaction was dropped without commit: undo it before the next one begins.
     needs_rollback: bool,
-    /// The connection is at `synchronous = FULL` (a durable transaction was its last).
-    full_sync: bool,
+    /// The group transaction (`BEGIN IMMEDIATE`) is open; each write is a savepoint inside it.
+    open: bool,
+    /// Writes released into the open group transaction, waiting for its commit.
+    batch: Vec<tokio::sync::oneshot::Sender<Result<(), String>>>,
+    /// A flush is queued for the writer (see `Db::schedule_flush`).
+    flush_queued: bool,
+    /// How many tasks wait for the writer: while someone waits, a finished write leaves the
+    /// group open for them instead of syncing alone.
+    waiting: Arc<std::sync::atomic::AtomicUsize>,
+    /// Group commits so far and the writes they carried (for `/metrics` and the bench).
+    stats: Arc<WriterStats>,
 }
 
-/// A write transaction: on PostgreSQL a pooled transaction, on SQLite the writer connection held
-/// for this transaction alone. Dropping it without `commit` rolls it back.
+/// Counters of the SQLite writer, read by `/metrics` and the bench.
+#[derive(Debug, Default)]
+pub struct WriterStats {
+    pub commits: std::sync::atomic::AtomicU64,
+    pub writes: std::sync::atomic::AtomicU64,
+    pub failed: std::sync::atomic::AtomicU64,
+}
+
+/// Most writes one group commit carries before it syncs even while others wait.
+const MAX_GROUP: usize = 256;
+
+impl Writer {
+    /// Commits the group transaction (one sync to disk) and answers every write in it.
+    async fn flush(&mut self) {
+        if !self.open {
+            return;
+        }
+        let result = self.conn.execute("COMMIT").await.map(|_| ()).map_err(|e| e.to_string());
+        if result.is_err() {
+            let _ = self.conn.execute("ROLLBACK").await;
+        }
+        self.open = false;
+        self.finish(result);
+    }
+
+    /// Answers the writes of the group with the outcome of its commit.
+    fn finish(&mut self, result: Result<(), String>) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let n = self.batch.len() as u64;
+        if result.is_ok() {
+            self.stats.commits.fetch_add(1, Relaxed);
+            self.stats.writes.fetch_add(n, Relaxed);
+        } else {
+            self.stats.failed.fetch_add(n, Relaxed);
+        }
+        for waiter in self.batch.drain(..) {
+            let _ = waiter.send(result.clone());
+        }
+    }
+
+    /// Undoes the write in progress (its savepoint). When that fails the group transaction is
+    /// gone (SQLite rolled it back after an I/O error): the writes waiting in it fail with it.
+    async fn undo(&mut self) {
+        self.needs_rollback = false;
+        if !self.open {
+            return;
+        }
+        let undone = match self.conn.execute("ROLLBACK TO w").await {
+            Ok(_) => self.conn.execute("RELEASE w").await.map(|_| ()),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = undone {
+            let _ = self.conn.execute("ROLLBACK").await;
+            self.open = false;
+            self.finish(Err(e.to_string()));
+        }
+    }
+}
+
+/// Counts a task among those waiting for the writer for as long as it waits (also when the
+/// waiting request is dropped).
+struct Waiting<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn new(n: &'a std::sync::atomic::AtomicUsize) -> Self {
+        n.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Waiting(n)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// A write transaction: on PostgreSQL a pooled transaction, on SQLite a savepoint of the
+/// writer's group transaction, the writer held for this write alone. Dropping it without
+/// `commit` rolls it back.
 pub struct Tx {
     /// Taken out only by `commit`.
     inner: Option<TxInner>,
@@ -88,20 +178,40 @@ pub struct Tx {
 
 enum TxInner {
     Pool(sqlx::Transaction<'static, sqlx::Any>),
-    Writer(tokio::sync::OwnedMutexGuard<Writer>),
+    Writer(tokio::sync::OwnedMutexGuard<Writer>, Arc<tokio::sync::Mutex<Writer>>),
 }
 
 impl Tx {
+    /// Commits; returns once the write is on disk. On SQLite the write joins the group
+    /// transaction: when nobody else waits for the writer (or the group is full) it commits at
+    /// once with one sync; otherwise the next writer carries it on and this call waits for the
+    /// group's commit, so writes that arrive together share one sync (group commit).
     pub async fn commit(mut self) -> Result<(), sqlx::Error> {
         match self.inner.take().expect("open transaction") {
             TxInner::Pool(t) => t.commit().await,
-            TxInner::Writer(mut w) => match w.conn.execute("COMMIT").await {
-                Ok(_) => Ok(()),
-                Err(e) => {
+            TxInner::Writer(mut w, shared) => {
+                if let Err(e) = w.conn.execute("RELEASE w").await {
                     w.needs_rollback = true;
-                    Err(e)
+                    return Err(e);
                 }
-            },
+                let (tell, told) = tokio::sync::oneshot::channel();
+                w.batch.push(tell);
+                let others = w.waiting.load(std::sync::atomic::Ordering::SeqCst);
+                if others == 0 || w.batch.len() >= MAX_GROUP {
+                    w.flush().await;
+                } else if !w.flush_queued {
+                    // Whoever waits now carries the group on; a flush queued behind them makes
+                    // sure it is committed even if they give up waiting.
+                    w.flush_queued = true;
+                    tokio::spawn(flush_later(shared));
+                }
+                drop(w);
+                match told.await {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(e)) => Err(sqlx::Error::Protocol(format!("group commit failed: {e}"))),
+                    Err(_) => Err(sqlx::Error::Protocol("group commit abandoned".into())),
+                }
+            }
         }
     }
 
@@ -112,17 +222,26 @@ impl Tx {
     }
 }
 
+/// Takes the writer after those already waiting for it and commits the group they left open.
+async fn flush_later(shared: Arc<tokio::sync::Mutex<Writer>>) {
+    let mut w = shared.lock_owned().await;
+    w.flush_queued = false;
+    if w.needs_rollback {
+        w.undo().await;
+    }
+    w.flush().await;
+}
+
 impl Drop for Tx {
-    /// An abandoned SQLite transaction must not keep the database's write lock: the writer is
-    /// handed to a task that rolls back and only then frees it for the next transaction.
+    /// An abandoned SQLite write must not keep the database's write lock: the writer is handed
+    /// to a task that undoes it, commits the group the others left in it and only then frees it.
     fn drop(&mut self) {
-        if let Some(TxInner::Writer(mut w)) = self.inner.take() {
+        if let Some(TxInner::Writer(mut w, _)) = self.inner.take() {
             w.needs_rollback = true;
             if let Ok(rt) = tokio::runtime::Handle::try_current() {
                 rt.spawn(async move {
-                    if w.conn.execute("ROLLBACK").await.is_ok() {
-                        w.needs_rollback = false;
-                    }
+                    w.undo().await;
+                    w.flush().await;
                 });
             }
         }
@@ -134,7 +253,7 @@ impl std::ops::Deref for Tx {
     fn deref(&self) -> &Self::Target {
         match self.inner.as_ref().expect("open transaction") {
             TxInner::Pool(t) => t,
-            TxInner::Writer(w) => &w.conn,
+            TxInner::Writer(w, _) => &w.conn,
         }
     }
 }
@@ -143,7 +262,7 @@ impl std::ops::DerefMut for Tx {
     fn deref_mut(&mut self) -> &mut Self::Target {
         match self.inner.as_mut().expect("open transaction") {
             TxInner::Pool(t) => &mut *t,
-            TxInner::Writer(w) => &mut w.conn,
+            TxInner::Writer(w, _) => &mut w.conn,
         }
     }
 }
@@ -168,10 +287,12 @@ impl Db {
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
-                        // WAL lets readers run beside the single writer; NORMAL sync is durable in WAL
-                        // mode across process crashes (only an OS crash can lose the last commits).
+                        // WAL lets readers run beside the single writer; FULL syncs the log at
+                        // every commit, so a commit survives power loss, not only a crash. The
+                        // writer's group commit shares that sync among the writes that arrive
+                        // together.
                         conn.execute("PRAGMA journal_mode = WAL").await?;
-                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        conn.execute("PRAGMA synchronous = FULL").await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
                         conn.execute("PRAGMA busy_timeout = 10000").await?;
                         // Every commit invalidates the other connections' page caches; reading
@@ -180,6 +301,10 @@ impl Db {
                         // Checkpoints (which fsync) run from the background jobs, off the commit
                         // path; this larger automatic limit only bounds the log if jobs do not run.
                         conn.execute("PRAGMA wal_autocheckpoint = 20000").await?;
+                    } else {
+                        // The default, said here so that a server configured otherwise cannot
+                        // acknowledge a write that power loss would take back.
+                        conn.execute("SET synchronous_commit = on").await?;
                     }
                     Ok(())
                 })
@@ -187,10 +312,20 @@ impl Db {
             .connect_with(opts)
             .await
             .with_context(|| format!("cannot open database {}", redact(url)))?;
+        let waiting = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let writer_stats = Arc::new(WriterStats::default());
         let writer = match backend {
             Backend::Sqlite => {
                 let conn = pool.acquire().await?.detach();
-                Some(Arc::new(tokio::sync::Mutex::new(Writer { conn, needs_rollback: false, full_sync: false })))
+                Some(Arc::new(tokio::sync::Mutex::new(Writer {
+                    conn,
+                    needs_rollback: false,
+                    open: false,
+                    batch: Vec::new(),
+                    flush_queued: false,
+                    waiting: waiting.clone(),
+                    stats: writer_stats.clone(),
+                })))
             }
             Backend::Postgres => None,
         };
@@ -198,6 +333,8 @@ impl Db {
             pool,
             backend,
             writer,
+            writer_waiting: waiting,
+            writer_stats,
             photo_index: Default::default(),
             calendar_cache: Default::default(),
             memo: Default::default(),
@@ -217,39 +354,49 @@ impl Db {
         Ok(())
     }
 
+    /// A write transaction whose commit is on disk when `commit` returns, power loss included:
+    /// on SQLite the write-ahead log is synced at its commit (`synchronous = FULL`), shared by
+    /// the writes that arrive together (group commit); PostgreSQL's default
+    /// `synchronous_commit = on` does the same (its WAL flush is shared by concurrent commits).
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
-        self.begin_with(false).await
+        self.begin_with().await
     }
 
-    /// A transaction whose commit is on disk when `commit` returns, power loss included: on
-    /// SQLite the write-ahead log is synced at its commit (`synchronous = FULL`); PostgreSQL's
-    /// default `synchronous_commit` already does so. Group commits use it: many writes share the
-    /// one sync.
+    /// The same as `begin` (every write is durable); kept for callers that say so.
     pub async fn begin_durable(&self) -> Result<Tx, sqlx::Error> {
-        self.begin_with(true).await
+        self.begin_with().await
     }
 
-    async fn begin_with(&self, durable: bool) -> Result<Tx, sqlx::Error> {
+    async fn begin_with(&self) -> Result<Tx, sqlx::Error> {
         match &self.writer {
             Some(w) => {
-                let mut turn = w.clone().lock_owned().await;
+                let mut turn = {
+                    let _waiting = Waiting::new(&self.writer_waiting);
+                    w.clone().lock_owned().await
+                };
                 if turn.needs_rollback {
-                    // The previous transaction was abandoned (an error or a dropped request).
-                    let _ = turn.conn.execute("ROLLBACK").await;
-                    turn.needs_rollback = false;
+                    // The previous write was abandoned (an error or a dropped request).
+                    turn.undo().await;
                 }
-                if turn.full_sync != durable {
-                    let pragma = if durable { "PRAGMA synchronous = FULL" } else { "PRAGMA synchronous = NORMAL" };
-                    turn.conn.execute(pragma).await?;
-                    turn.full_sync = durable;
+                if !turn.open {
+                    // IMMEDIATE takes SQLite's write lock at once: a transaction that reads before
+                    // it writes can never find its snapshot outdated by a concurrent write.
+                    turn.conn.execute("BEGIN IMMEDIATE").await?;
+                    turn.open = true;
                 }
-                // IMMEDIATE takes SQLite's write lock at once: a transaction that reads before it
-                // writes can never find its snapshot outdated by a concurrent autocommit write.
-                turn.conn.execute("BEGIN IMMEDIATE").await?;
-                Ok(Tx { inner: Some(TxInner::Writer(turn)) })
+                if let Err(e) = turn.conn.execute("SAVEPOINT w").await {
+                    turn.flush().await;
+                    return Err(e);
+                }
+                Ok(Tx { inner: Some(TxInner::Writer(turn, w.clone())) })
             }
             None => Ok(Tx { inner: Some(TxInner::Pool(self.pool.begin().await?)) }),
         }
+    }
+
+    /// How many tasks wait for the SQLite writer now (0 on PostgreSQL).
+    pub fn writer_queue(&self) -> usize {
+        self.writer_waiting.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// SQLite: copies committed pages from the write-ahead log into the database without
@@ -263,6 +410,9 @@ impl Db {
 
     /// Closes every connection, the SQLite writer's included (before its files are replaced).
     pub async fn close(self) {
+        if let Some(w) = &self.writer {
+            w.lock().await.flush().await;
+        }
         if let Some(w) = self.writer
             && let Ok(w) = Arc::try_unwrap(w)
         {

@@ -7,6 +7,7 @@ pub mod error;
 pub mod limits;
 pub mod list;
 pub mod lists;
+pub mod metrics;
 pub mod pages;
 pub mod public;
 pub mod query;
@@ -32,6 +33,8 @@ pub struct AppState {
     pub public: Arc<public::gate::Gate>,
     /// This instance's group-commit queue of 好差评 ratings
     pub ratings: crate::service::ratings::Intake,
+    /// This instance's request, job and queue counters (`/metrics`)
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -45,6 +48,8 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::routes())
         .merge(public::routes(state.clone()))
         .nest("/api/v1", api::routes())
+        .route("/metrics", get(metrics::serve))
+        .route_layer(middleware::from_fn_with_state(state.clone(), metrics::record))
         .fallback(pages::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), auth::load_user))
         .layer(middleware::from_fn(error::normalize_rejections))

@@ -66,3 +66,68 @@ both!(malformed_query_strings_are_answered_in_chinese, |app: TestApp| async move
     assert_eq!(body["error"]["code"], "invalid_query", "{body}");
     assert_eq!(body["error"]["message"], "查询条件格式不正确，请检查页码、数字和日期后重试");
 });
+
+fn metric_value(text: &str, series: &str) -> Option<f64> {
+    text.lines().find_map(|l| l.strip_prefix(series).and_then(|v| v.strip_prefix(' ')).and_then(|v| v.parse().ok()))
+}
+
+// Operators read /metrics from the machine itself (no token configured): requests per route
+// template with their latency histogram, job rounds, queues and the pool. A request that came
+// through a proxy, or from elsewhere, is refused.
+both!(metrics_count_requests_per_route_and_stay_off_the_public, |app: TestApp| async move {
+    let b = app.login("admin").await;
+    let point = app.id_of("SELECT id FROM points ORDER BY code LIMIT 1").await;
+    for _ in 0..3 {
+        assert_eq!(b.get(&format!("/points/{point}")).await.0, StatusCode::OK);
+    }
+    let api = app.api_login("admin").await;
+    api.created("/api/v1/contact-levels", serde_json::json!({"name": "指标层级", "seq": 9})).await;
+    // Jobs run every 200 ms in tests: wait for a round to be counted.
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    let client = reqwest::Client::new();
+    let res = client.get(format!("{}/metrics", app.base)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
+    let text = res.text().await.unwrap();
+    let page = r#"chuangcheng_http_requests_total{method="GET",route="/points/{id}",status="200"}"#;
+    assert_eq!(metric_value(&text, page), Some(3.0), "three views of one route, not one series per id:\n{text}");
+    assert!(!text.contains(&point), "ids never become labels");
+    let count = r#"chuangcheng_http_request_duration_seconds_count{method="GET",route="/points/{id}"}"#;
+    assert_eq!(metric_value(&text, count), Some(3.0));
+    let inf = r#"chuangcheng_http_request_duration_seconds_bucket{method="GET",route="/points/{id}",le="+Inf"}"#;
+    assert_eq!(metric_value(&text, inf), Some(3.0));
+    let created = r#"chuangcheng_http_requests_total{method="POST",route="/api/v1/contact-levels",status="201"}"#;
+    assert_eq!(metric_value(&text, created), Some(1.0));
+    assert!(metric_value(&text, "chuangcheng_job_rounds_total").unwrap() >= 1.0, "job rounds counted");
+    assert_eq!(metric_value(&text, "chuangcheng_job_failures_total"), Some(0.0));
+    assert_eq!(metric_value(&text, "chuangcheng_webhook_queue_depth"), Some(0.0));
+    assert_eq!(metric_value(&text, "chuangcheng_db_pool_max"), Some(8.0));
+    assert!(metric_value(&text, "chuangcheng_db_pool_connections").unwrap() >= 1.0);
+    assert_eq!(metric_value(&text, "chuangcheng_writer_queue_depth"), Some(0.0));
+    if app.backend == Backend::Sqlite {
+        // The write above went through the writer's group commit.
+        assert!(metric_value(&text, "chuangcheng_group_commits_total").unwrap() >= 1.0);
+        assert!(metric_value(&text, "chuangcheng_group_committed_writes_total").unwrap() >= 1.0);
+    }
+    let proxied =
+        client.get(format!("{}/metrics", app.base)).header("x-forwarded-for", "203.0.113.9").send().await.unwrap();
+    assert_eq!(proxied.status(), StatusCode::FORBIDDEN, "what a proxy forwards is the public");
+});
+
+// With a token configured, only a scraper that presents it reads the metrics.
+both!(
+    metrics_need_the_configured_token,
+    configure | c | c.metrics_token = "prom-Token-2026".into(),
+    |app: TestApp| async move {
+        let client = reqwest::Client::new();
+        let url = format!("{}/metrics", app.base);
+        assert_eq!(client.get(&url).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+        assert_eq!(
+            client.get(&url).bearer_auth("prom-Token-2025").send().await.unwrap().status(),
+            StatusCode::FORBIDDEN
+        );
+        let res = client.get(&url).bearer_auth("prom-Token-2026").send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(res.text().await.unwrap().contains("# TYPE chuangcheng_http_requests_total counter"));
+    }
+);
