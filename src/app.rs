@@ -42,7 +42,7 @@ impl Application {
     pub async fn with_db(config: Config, db: Db) -> anyhow::Result<Application> {
         let listener =
             TcpListener::bind(&config.addr).await.with_context(|| format!("cannot listen on {}", config.addr))?;
-        let storage = crate::media::storage::Storage::Local(config.data_dir.join("media"));
+        let storage = crate::media::storage::Storage::from_config(&config)?;
         let ratings = crate::service::ratings::Intake::start(db.clone());
         let state = AppState {
             db,

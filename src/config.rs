@@ -71,6 +71,21 @@ pub struct Config {
     /// answers only requests from this machine (loopback) that came through no proxy.
     #[serde(default)]
     pub metrics_token: String,
+    /// Where photos and documents are kept: `local` (the data directory; one instance) or `s3`
+    /// (an S3-compatible object store shared by several instances; needs the `s3` build).
+    #[serde(default)]
+    pub storage: String,
+    /// The object store's address, e.g. `http://minio.intranet:9000` (empty: Amazon S3).
+    #[serde(default)]
+    pub s3_endpoint: String,
+    #[serde(default)]
+    pub s3_bucket: String,
+    #[serde(default)]
+    pub s3_region: String,
+    #[serde(default)]
+    pub s3_access_key_id: String,
+    #[serde(default)]
+    pub s3_secret_access_key: String,
 }
 
 fn default_public_rate() -> u32 {
@@ -159,6 +174,12 @@ impl Config {
             public_per_minute: 100_000,
             reports_per_hour: 1_000,
             metrics_token: String::new(),
+            storage: String::new(),
+            s3_endpoint: String::new(),
+            s3_bucket: String::new(),
+            s3_region: String::new(),
+            s3_access_key_id: String::new(),
+            s3_secret_access_key: String::new(),
         }
     }
 

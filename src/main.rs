@@ -214,7 +214,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = open_db(&config).await?;
             let summary = demo::seed_if_empty(&db, &admin_password, scale).await.map_err(explain)?;
             if summary.created {
-                let storage = chuangcheng::media::storage::Storage::Local(config.data_dir.join("media"));
+                let storage = chuangcheng::media::storage::Storage::from_config(&config)?;
                 let s = demo::problems::seed(&db, &storage).await.map_err(explain)?;
                 print_seeded(&s);
             }

@@ -2,6 +2,7 @@
 //! prints one JSON object per measurement: {"name", "n", "p50_ms", "p95_ms", "ops_per_s"}.
 
 pub mod evidence;
+mod instances;
 mod public;
 mod ratings;
 
@@ -205,6 +206,9 @@ pub async fn run(config: Config, problems: u64, intake: u64, reuse: bool, only: 
     }
     if want("rating") {
         ratings::run(config.clone(), &db).await?;
+    }
+    if want("instances") {
+        instances::run(config.clone(), &db).await?;
     }
     if !want("intake") {
         return Ok(());

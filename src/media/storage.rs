@@ -1,11 +1,55 @@
-//! Where photo files live. Local disk under the data directory by default; the same interface
-//! will carry an object store (S3) behind a cargo feature for multi-instance deployments.
+//! Where photos and documents live: the local disk under the data directory (one instance), or
+//! an S3-compatible object store (MinIO, a cloud's OSS/COS, …) that several instances share,
+//! built with the cargo feature `s3` and chosen by `storage = "s3"` in the configuration.
 
 use std::path::{Component, Path, PathBuf};
 
 #[derive(Debug, Clone)]
 pub enum Storage {
     Local(PathBuf),
+    #[cfg(feature = "s3")]
+    S3(std::sync::Arc<dyn object_store::ObjectStore>),
+}
+
+impl Storage {
+    /// The store the configuration names: `local` (default) or `s3` with its endpoint, bucket
+    /// and keys.
+    pub fn from_config(config: &crate::config::Config) -> anyhow::Result<Storage> {
+        match config.storage.trim() {
+            "" | "local" => Ok(Storage::Local(config.data_dir.join("media"))),
+            "s3" => s3(config),
+            other => anyhow::bail!("不支持的文件存储 storage = \"{other}\"（应为 local 或 s3）"),
+        }
+    }
+}
+
+#[cfg(feature = "s3")]
+fn s3(config: &crate::config::Config) -> anyhow::Result<Storage> {
+    use anyhow::Context;
+    anyhow::ensure!(!config.s3_bucket.trim().is_empty(), "使用对象存储时须配置 s3_bucket（存储桶名称）");
+    let endpoint = config.s3_endpoint.trim();
+    let mut b = object_store::aws::AmazonS3Builder::new()
+        .with_bucket_name(config.s3_bucket.trim())
+        .with_region(if config.s3_region.trim().is_empty() { "us-east-1" } else { config.s3_region.trim() })
+        .with_access_key_id(config.s3_access_key_id.trim())
+        .with_secret_access_key(config.s3_secret_access_key.trim());
+    if !endpoint.is_empty() {
+        // An intranet object store (MinIO and the like) is addressed by path, often over HTTP.
+        b = b.with_endpoint(endpoint).with_allow_http(endpoint.starts_with("http://"));
+    }
+    let store = b.build().context("对象存储配置有误")?;
+    Ok(Storage::S3(std::sync::Arc::new(store)))
+}
+
+#[cfg(not(feature = "s3"))]
+fn s3(_config: &crate::config::Config) -> anyhow::Result<Storage> {
+    anyhow::bail!("此程序构建时未包含对象存储（S3）支持：请用 cargo build --release --features s3 重新构建")
+}
+
+#[cfg(feature = "s3")]
+fn object_path(key: &str) -> std::io::Result<object_store::path::Path> {
+    safe_key(key)?;
+    object_store::path::Path::parse(key).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))
 }
 
 /// Deletes files older than `cutoff` below `dir`, then `dir`'s empty subfolders.
@@ -53,12 +97,24 @@ impl Storage {
                 tokio::fs::write(&tmp, bytes).await?;
                 tokio::fs::rename(&tmp, &path).await
             }
+            // An object appears whole or not at all.
+            #[cfg(feature = "s3")]
+            Storage::S3(store) => {
+                use object_store::ObjectStoreExt;
+                store.put(&object_path(key)?, bytes.to_vec().into()).await.map(|_| ()).map_err(std::io::Error::from)
+            }
         }
     }
 
     pub async fn get(&self, key: &str) -> std::io::Result<Vec<u8>> {
         match self {
             Storage::Local(root) => tokio::fs::read(root.join(safe_key(key)?)).await,
+            #[cfg(feature = "s3")]
+            Storage::S3(store) => {
+                use object_store::ObjectStoreExt;
+                let got = store.get(&object_path(key)?).await.map_err(std::io::Error::from)?;
+                got.bytes().await.map(|b| b.to_vec()).map_err(std::io::Error::from)
+            }
         }
     }
 
@@ -75,6 +131,24 @@ impl Storage {
                 .await
                 .map_err(std::io::Error::other)?
             }
+            #[cfg(feature = "s3")]
+            Storage::S3(store) => {
+                use futures::StreamExt;
+                use object_store::ObjectStoreExt;
+                let cutoff = chrono::Utc::now()
+                    - chrono::TimeDelta::from_std(older_than).unwrap_or(chrono::TimeDelta::days(36_500));
+                let prefix = object_path(prefix)?;
+                let mut listed = store.list(Some(&prefix));
+                let mut gone = 0;
+                while let Some(meta) = listed.next().await {
+                    let meta = meta.map_err(std::io::Error::from)?;
+                    if meta.last_modified < cutoff {
+                        store.delete(&meta.location).await.map_err(std::io::Error::from)?;
+                        gone += 1;
+                    }
+                }
+                Ok(gone)
+            }
         }
     }
 
@@ -84,6 +158,14 @@ impl Storage {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
                 other => other,
             },
+            #[cfg(feature = "s3")]
+            Storage::S3(store) => {
+                use object_store::ObjectStoreExt;
+                match store.delete(&object_path(key)?).await {
+                    Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+                    Err(e) => Err(e.into()),
+                }
+            }
         }
     }
 }

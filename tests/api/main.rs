@@ -21,6 +21,7 @@ mod exchange;
 mod forms;
 mod hostile;
 mod indicators;
+mod instances;
 mod kpi;
 mod ledger;
 mod materials;
