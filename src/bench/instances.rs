@@ -23,14 +23,14 @@ async fn start(config: &Config, db: Db) -> anyhow::Result<String> {
 }
 
 /// Filings acknowledged per second by 16 clients, client i using instance i mod n.
-async fn intake(bases: &[String], points: &[String]) -> anyhow::Result<f64> {
+async fn intake(db: &Db, bases: &[String], points: &[String]) -> anyhow::Result<f64> {
     let client = reqwest::Client::new();
-    let token = super::supervisor_token(&client, &bases[0]).await?;
+    let tokens = super::supervisor_tokens(db, &client, &bases[0], CLIENTS).await?;
     let done = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..CLIENTS {
-        let (client, token, done, points) = (client.clone(), token.clone(), done.clone(), points.to_vec());
+        let (client, token, done, points) = (client.clone(), tokens[c].clone(), done.clone(), points.to_vec());
         let base = bases[c % bases.len()].clone();
         tasks.push(tokio::spawn(async move {
             let mut i = c;
@@ -56,13 +56,13 @@ pub async fn run(config: Config, db: &Db) -> anyhow::Result<()> {
         sqlx::query_scalar("SELECT id FROM points ORDER BY code LIMIT 2000").fetch_all(&db.pool).await?;
     let url = config.database_url();
     let one = vec![start(&config, db.clone()).await?];
-    let rate_one = intake(&one, &points).await?;
+    let rate_one = intake(db, &one, &points).await?;
     let mut three = one.clone();
     for _ in 0..2 {
         let other = Db::connect(&url, config.db_max_connections).await?;
         three.push(start(&config, other).await?);
     }
-    let rate_three = intake(&three, &points).await?;
+    let rate_three = intake(db, &three, &points).await?;
     println!(
         "{}",
         json!({

@@ -391,6 +391,43 @@ async fn keyword_search(db: &Db, unit: &str) -> anyhow::Result<()> {
 }
 
 /// Intake over HTTP: 16 concurrent clients filing through the JSON API, then the kill -9 check.
+/// API tokens of `n` supervisors (`bench-sup-0`, …; created once): a server takes one upload
+/// at a time per account, so concurrent clients are different people, as in the field.
+pub(crate) async fn supervisor_tokens(
+    db: &Db,
+    client: &reqwest::Client,
+    base: &str,
+    n: usize,
+) -> anyhow::Result<Vec<String>> {
+    const PASSWORD: &str = "Bench-Intake-2026";
+    let admin = crate::store::users::by_username(db, "admin").await?.context("admin account")?;
+    let user = CurrentUser::signed_in(&admin);
+    let ctx = Ctx { db, user: &user, request_id: "bench" };
+    let mut tokens = Vec::with_capacity(n);
+    for i in 0..n {
+        let username = format!("bench-sup-{i}");
+        if crate::store::users::by_username(db, &username).await?.is_none() {
+            let input = crate::service::users::UserInput {
+                username: username.clone(),
+                display_name: format!("基准督查员{i}"),
+                role: "supervisor".into(),
+                password: PASSWORD.into(),
+                ..Default::default()
+            };
+            crate::service::users::create(&ctx, input).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        let login: serde_json::Value = client
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&json!({"username": username, "password": PASSWORD}))
+            .send()
+            .await?
+            .json()
+            .await?;
+        tokens.push(login["token"].as_str().context("login")?.to_string());
+    }
+    Ok(tokens)
+}
+
 /// An API token of the demo supervisor (who sees the whole ledger and the reports; the bench's
 /// server requires two-step sign-in of administrators).
 pub(crate) async fn supervisor_token(client: &reqwest::Client, base: &str) -> anyhow::Result<String> {
@@ -410,7 +447,7 @@ async fn intake_and_durability(config: Config, db: &Db, intake: u64) -> anyhow::
     let base = format!("http://{}", app.local_addr());
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::new();
-    let token = supervisor_token(&client, &base).await?;
+    let tokens = supervisor_tokens(db, &client, &base, 16).await?;
     let points: Vec<String> = sqlx::query_scalar("SELECT id FROM points").fetch_all(&db.pool).await?;
     // The limit intake is held to, on the same disk in the same run: single-row commits, each
     // synced (SQLite FULL in WAL mode; PostgreSQL's synchronous_commit = on).
@@ -422,7 +459,8 @@ async fn intake_and_durability(config: Config, db: &Db, intake: u64) -> anyhow::
     // 上级交办 filings: an inspection's filing needs a photo, and photo intake is measured by
     // `bench --only evidence`; this measures the ledger's write path.
     for worker in 0..16u64 {
-        let (client, base, token, points) = (client.clone(), base.clone(), token.clone(), points.clone());
+        let (client, base, token, points) =
+            (client.clone(), base.clone(), tokens[worker as usize].clone(), points.clone());
         tasks.push(tokio::spawn(async move {
             let mut samples = Vec::new();
             let mut i = worker;
@@ -503,12 +541,12 @@ async fn kill9_durability(config: &Config, db: &Db, points: &[String]) -> anyhow
         anyhow::ensure!(Instant::now() < deadline, "the server process did not start");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let token = supervisor_token(&client, &base).await?;
+    let tokens = supervisor_tokens(db, &client, &base, 16).await?;
     let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let mut tasks = Vec::new();
     for worker in 0..16usize {
         let (client, base, token, points, acked) =
-            (client.clone(), base.clone(), token.clone(), points.to_vec(), acknowledged.clone());
+            (client.clone(), base.clone(), tokens[worker].clone(), points.to_vec(), acknowledged.clone());
         tasks.push(tokio::spawn(async move {
             for i in (worker..).step_by(16) {
                 let body = json!({"point_id": points[i % points.len()], "category": "断电测试", "description": format!("强杀前登记{i}"),
