@@ -103,7 +103,8 @@ both!(metrics_count_requests_per_route_and_stay_off_the_public, |app: TestApp| a
     assert_eq!(metric_value(&text, "chuangcheng_webhook_queue_depth"), Some(0.0));
     assert_eq!(metric_value(&text, "chuangcheng_db_pool_max"), Some(8.0));
     assert!(metric_value(&text, "chuangcheng_db_pool_connections").unwrap() >= 1.0);
-    assert_eq!(metric_value(&text, "chuangcheng_writer_queue_depth"), Some(0.0));
+    // A gauge of the moment (a job round may be waiting for the writer just then).
+    assert!(metric_value(&text, "chuangcheng_writer_queue_depth").is_some_and(|v| v >= 0.0));
     if app.backend == Backend::Sqlite {
         // The write above went through the writer's group commit.
         assert!(metric_value(&text, "chuangcheng_group_commits_total").unwrap() >= 1.0);
