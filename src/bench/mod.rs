@@ -544,9 +544,8 @@ async fn kill9_durability(config: &Config, db: &Db, points: &[String]) -> anyhow
     let tokens = supervisor_tokens(db, &client, &base, 16).await?;
     let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let mut tasks = Vec::new();
-    for worker in 0..16usize {
-        let (client, base, token, points, acked) =
-            (client.clone(), base.clone(), tokens[worker].clone(), points.to_vec(), acknowledged.clone());
+    for (worker, token) in tokens.into_iter().enumerate() {
+        let (client, base, points, acked) = (client.clone(), base.clone(), points.to_vec(), acknowledged.clone());
         tasks.push(tokio::spawn(async move {
             for i in (worker..).step_by(16) {
                 let body = json!({"point_id": points[i % points.len()], "category": "断电测试", "description": format!("强杀前登记{i}"),
