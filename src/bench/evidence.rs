@@ -394,7 +394,6 @@ fn hostile_workbooks() -> Vec<(&'static str, Vec<u8>)> {
 /// prints how each import was answered, the supervisor's latencies meanwhile against a quiet
 /// baseline, and the process's peak memory.
 pub async fn imports(mut config: crate::config::Config) -> anyhow::Result<()> {
-    use anyhow::Context;
     use serde_json::{Value, json};
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
@@ -425,16 +424,7 @@ pub async fn imports(mut config: crate::config::Config) -> anyhow::Result<()> {
     let client = reqwest::Client::new();
     let token = |user: &'static str, password: &'static str| {
         let (client, base) = (client.clone(), base.clone());
-        async move {
-            let v: Value = client
-                .post(format!("{base}/api/v1/auth/login"))
-                .json(&json!({"username": user, "password": password}))
-                .send()
-                .await?
-                .json()
-                .await?;
-            anyhow::Ok(v["token"].as_str().context("login")?.to_string())
-        }
+        async move { super::api_token(&client, &base, user, password).await }
     };
     let admins = [token("admin", pw).await?, token("admin2", "Cangzhou-Bench-77").await?];
     let observer = token("supervisor", pw).await?;

@@ -416,29 +416,32 @@ pub(crate) async fn supervisor_tokens(
             };
             crate::service::users::create(&ctx, input).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         }
-        let login: serde_json::Value = client
-            .post(format!("{base}/api/v1/auth/login"))
-            .json(&json!({"username": username, "password": PASSWORD}))
-            .send()
-            .await?
-            .json()
-            .await?;
-        tokens.push(login["token"].as_str().context("login")?.to_string());
+        tokens.push(api_token(client, base, &username, PASSWORD).await?);
     }
     Ok(tokens)
 }
 
-/// An API token of the demo supervisor (who sees the whole ledger and the reports; the bench's
-/// server requires two-step sign-in of administrators).
-pub(crate) async fn supervisor_token(client: &reqwest::Client, base: &str) -> anyhow::Result<String> {
+/// An API token of `username`, signed in over the API.
+pub(crate) async fn api_token(
+    client: &reqwest::Client,
+    base: &str,
+    username: &str,
+    password: &str,
+) -> anyhow::Result<String> {
     let login: serde_json::Value = client
         .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"username": "supervisor", "password": crate::demo::DEFAULT_PASSWORD}))
+        .json(&json!({"username": username, "password": password}))
         .send()
         .await?
         .json()
         .await?;
     Ok(login["token"].as_str().context("login")?.to_string())
+}
+
+/// An API token of the demo supervisor (who sees the whole ledger and the reports; the bench's
+/// server requires two-step sign-in of administrators).
+pub(crate) async fn supervisor_token(client: &reqwest::Client, base: &str) -> anyhow::Result<String> {
+    api_token(client, base, "supervisor", crate::demo::DEFAULT_PASSWORD).await
 }
 
 async fn intake_and_durability(config: Config, db: &Db, intake: u64) -> anyhow::Result<()> {

@@ -196,7 +196,7 @@ async fn write_group(db: &Db, items: &[&Item], extras: &[&Extra]) -> AppResult<V
     let needs_cases = items.iter().any(|i| i.bad);
     let (cal, case_rules) =
         if needs_cases { (Some(super::calendar::load(db).await?), Some(case_rules(db).await?)) } else { (None, None) };
-    let mut w = ctx.write_durable().await?;
+    let mut w = ctx.write().await?;
     let ratings: Vec<&Rating> = items.iter().map(|i| &i.rating).collect();
     let added = store::insert_ratings(w.conn(), &ratings).await?;
     let mut stored = Vec::with_capacity(items.len());

@@ -36,12 +36,6 @@ impl<'a> Ctx<'a> {
         Ok(Write { ctx: self, tx: self.db.begin().await?, now: crate::domain::time::now_ms() })
     }
 
-    /// An audited write whose commit is on disk, power loss included, before `commit` returns
-    /// (`Db::begin_durable`).
-    pub async fn write_durable(&'a self) -> AppResult<Write<'a>> {
-        Ok(Write { ctx: self, tx: self.db.begin_durable().await?, now: crate::domain::time::now_ms() })
-    }
-
     /// Creates one record, audited, in its own transaction.
     pub async fn create<R: Insert>(&'a self, new: &R) -> AppResult<()> {
         let mut w = self.write().await?;

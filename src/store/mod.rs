@@ -359,15 +359,6 @@ impl Db {
     /// the writes that arrive together (group commit); PostgreSQL's default
     /// `synchronous_commit = on` does the same (its WAL flush is shared by concurrent commits).
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
-        self.begin_with().await
-    }
-
-    /// The same as `begin` (every write is durable); kept for callers that say so.
-    pub async fn begin_durable(&self) -> Result<Tx, sqlx::Error> {
-        self.begin_with().await
-    }
-
-    async fn begin_with(&self) -> Result<Tx, sqlx::Error> {
         match &self.writer {
             Some(w) => {
                 let mut turn = {

@@ -116,10 +116,6 @@ impl Metrics {
     }
 }
 
-fn metric(out: &mut String, name: &str, kind: &str, help: &str, value: impl std::fmt::Display) {
-    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
-}
-
 /// Whether the caller may read the metrics: the configured bearer token, or a loopback peer
 /// when no token is configured (a proxy in front forwards from loopback too, so a deployment
 /// behind a proxy sets the token).
@@ -140,81 +136,75 @@ pub async fn serve(State(state): State<AppState>, parts: axum::http::request::Pa
     }
     let mut out = String::new();
     state.metrics.render_http(&mut out);
-    let m = &state.metrics;
-    metric(
-        &mut out,
-        "chuangcheng_job_rounds_total",
-        "counter",
-        "Background job rounds run by this instance.",
-        m.job_rounds.load(Relaxed),
-    );
-    metric(
-        &mut out,
-        "chuangcheng_job_failures_total",
-        "counter",
-        "Background job rounds that failed.",
-        m.job_failures.load(Relaxed),
-    );
+    let (m, db, s) = (&state.metrics, &state.db, &state.db.writer_stats);
     let pending: Result<i64, _> =
-        sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status = 'pending'").fetch_one(&state.db.pool).await;
-    metric(
-        &mut out,
-        "chuangcheng_webhook_queue_depth",
-        "gauge",
-        "Robot messages waiting to be sent (all instances).",
-        pending.unwrap_or(-1),
-    );
-    let db = &state.db;
-    metric(
-        &mut out,
-        "chuangcheng_writer_queue_depth",
-        "gauge",
-        "Writes waiting for the SQLite writer (0 on PostgreSQL).",
-        db.writer_queue(),
-    );
-    let s = &db.writer_stats;
-    metric(
-        &mut out,
-        "chuangcheng_group_commits_total",
-        "counter",
-        "SQLite group commits (one disk sync each).",
-        s.commits.load(Relaxed),
-    );
-    metric(
-        &mut out,
-        "chuangcheng_group_committed_writes_total",
-        "counter",
-        "Writes carried by the group commits.",
-        s.writes.load(Relaxed),
-    );
-    metric(
-        &mut out,
-        "chuangcheng_group_failed_writes_total",
-        "counter",
-        "Writes whose group commit failed.",
-        s.failed.load(Relaxed),
-    );
-    metric(
-        &mut out,
-        "chuangcheng_db_pool_connections",
-        "gauge",
-        "Open database connections of this instance.",
-        db.pool.size(),
-    );
-    metric(
-        &mut out,
-        "chuangcheng_db_pool_idle",
-        "gauge",
-        "Idle database connections of this instance.",
-        db.pool.num_idle(),
-    );
-    metric(
-        &mut out,
-        "chuangcheng_db_pool_max",
-        "gauge",
-        "Most database connections this instance opens.",
-        state.config.db_max_connections,
-    );
+        sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status = 'pending'").fetch_one(&db.pool).await;
+    // (name, type, help, value)
+    let figures: [(&str, &str, &str, String); 10] = [
+        (
+            "chuangcheng_job_rounds_total",
+            "counter",
+            "Background job rounds run by this instance.",
+            m.job_rounds.load(Relaxed).to_string(),
+        ),
+        (
+            "chuangcheng_job_failures_total",
+            "counter",
+            "Background job rounds that failed.",
+            m.job_failures.load(Relaxed).to_string(),
+        ),
+        (
+            "chuangcheng_webhook_queue_depth",
+            "gauge",
+            "Robot messages waiting to be sent (all instances).",
+            pending.unwrap_or(-1).to_string(),
+        ),
+        (
+            "chuangcheng_writer_queue_depth",
+            "gauge",
+            "Writes waiting for the SQLite writer (0 on PostgreSQL).",
+            db.writer_queue().to_string(),
+        ),
+        (
+            "chuangcheng_group_commits_total",
+            "counter",
+            "SQLite group commits (one disk sync each).",
+            s.commits.load(Relaxed).to_string(),
+        ),
+        (
+            "chuangcheng_group_committed_writes_total",
+            "counter",
+            "Writes carried by the group commits.",
+            s.writes.load(Relaxed).to_string(),
+        ),
+        (
+            "chuangcheng_group_failed_writes_total",
+            "counter",
+            "Writes whose group commit failed.",
+            s.failed.load(Relaxed).to_string(),
+        ),
+        (
+            "chuangcheng_db_pool_connections",
+            "gauge",
+            "Open database connections of this instance.",
+            db.pool.size().to_string(),
+        ),
+        (
+            "chuangcheng_db_pool_idle",
+            "gauge",
+            "Idle database connections of this instance.",
+            db.pool.num_idle().to_string(),
+        ),
+        (
+            "chuangcheng_db_pool_max",
+            "gauge",
+            "Most database connections this instance opens.",
+            state.config.db_max_connections.to_string(),
+        ),
+    ];
+    for (name, kind, help, value) in figures {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], out).into_response()
 }
 

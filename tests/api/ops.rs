@@ -132,3 +132,21 @@ both!(
         assert!(res.text().await.unwrap().contains("# TYPE chuangcheng_http_requests_total counter"));
     }
 );
+
+// Every connection commits durably across power loss: SQLite syncs its log at each commit
+// (synchronous = FULL, 2), PostgreSQL waits for its WAL flush (synchronous_commit = on).
+both!(every_connection_commits_durably, |app: TestApp| async move {
+    let mut conns = Vec::new();
+    for _ in 0..3 {
+        conns.push(app.db.pool.acquire().await.unwrap());
+    }
+    for c in conns.iter_mut() {
+        if app.backend == Backend::Sqlite {
+            let level: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(&mut **c).await.unwrap();
+            assert_eq!(level, 2, "synchronous = FULL");
+        } else {
+            let level: String = sqlx::query_scalar("SHOW synchronous_commit").fetch_one(&mut **c).await.unwrap();
+            assert_eq!(level, "on");
+        }
+    }
+});
