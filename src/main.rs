@@ -103,6 +103,10 @@ enum Command {
         /// 生成的问题数 / problems to generate
         #[arg(long, default_value_t = 1_000_000)]
         problems: u64,
+        /// 问题分布的年数；0 = 压力情形（全部集中在最近90天） / spread the problems over this many
+        /// years (older than 30 days: settled); 0 = the stress case, all in the last 90 days
+        #[arg(long, default_value_t = 0)]
+        years: u32,
         /// 并发登记的问题数 / problems filed over HTTP by 16 clients
         #[arg(long, default_value_t = 5_000)]
         intake: u64,
@@ -250,10 +254,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Bench { common, problems, intake, reuse, only } => {
+        Command::Bench { common, problems, years, intake, reuse, only } => {
             let mut config = common.config()?;
             config.log_format = "text".into();
-            chuangcheng::bench::run(config, problems, intake, reuse, only).await
+            chuangcheng::bench::run(config, problems, years, intake, reuse, only).await
         }
     }
 }

@@ -77,7 +77,7 @@ type BenchPoint = (String, String, String, String);
 
 /// Generated problems: spread over the demo points, the last 90 days and every state; half of
 /// them are charged to the demo's units, half to generated ones (10,000 units are ranked).
-async fn generate(db: &Db, n: u64) -> anyhow::Result<()> {
+async fn generate(db: &Db, n: u64, years: u32) -> anyhow::Result<()> {
     let points: Vec<BenchPoint> =
         sqlx::query_as("SELECT id, unit_id, lead_name, name FROM points").fetch_all(&db.pool).await?;
     let extra = bench_units(db).await?;
@@ -89,7 +89,7 @@ async fn generate(db: &Db, n: u64) -> anyhow::Result<()> {
         for i in done..(done + 10_000).min(n) {
             let point = &points[(i as usize * 7919) % points.len()];
             let unit = if i % 2 == 1 && !extra.is_empty() { &extra[(i as usize / 2) % extra.len()] } else { &point.1 };
-            bench_problem(i, n, now, point, unit).insert(&mut tx).await?;
+            bench_problem(i, (n, years), now, point, unit).insert(&mut tx).await?;
         }
         tx.commit().await?;
         done = (done + 10_000).min(n);
@@ -97,7 +97,7 @@ async fn generate(db: &Db, n: u64) -> anyhow::Result<()> {
     let secs = started.elapsed().as_secs_f64();
     println!(
         "{}",
-        json!({"name": "generate_problems", "n": n, "seconds": (secs * 10.0).round() / 10.0, "rows_per_s": (n as f64 / secs).round()})
+        json!({"name": "generate_problems", "n": n, "years": years, "seconds": (secs * 10.0).round() / 10.0, "rows_per_s": (n as f64 / secs).round()})
     );
     Ok(())
 }
@@ -127,13 +127,32 @@ async fn bench_units(db: &Db) -> anyhow::Result<Vec<String>> {
     Ok(extra)
 }
 
+/// What became of a problem filed a month ago and more in a city that works: nearly all
+/// closed, some voided, a few postponed (long-term works); never left open.
+const SETTLED: [State; 20] = {
+    let mut s = [State::Closed; 20];
+    s[0] = State::Voided;
+    s[1] = State::Voided;
+    s[2] = State::Postponed;
+    s
+};
+
 /// The `i`-th of `n` generated problems. Problems arrive roughly in the order they are found:
-/// spread evenly over the last 90 days in insertion order, each up to 12 hours off.
-fn bench_problem(i: u64, n: u64, now: i64, (point, _, lead, point_name): &BenchPoint, unit: &str) -> Problem {
-    let span = 90 * DAY_MS;
+/// spread evenly in insertion order over the last 90 days (`years` = 0: the stress case, every
+/// state at every age) or the last `years` years (the realistic case: problems older than 30
+/// days are settled), each up to 12 hours off.
+fn bench_problem(
+    i: u64,
+    (n, years): (u64, u32),
+    now: i64,
+    (point, _, lead, point_name): &BenchPoint,
+    unit: &str,
+) -> Problem {
+    let span = if years == 0 { 90 * DAY_MS } else { i64::from(years) * 365 * DAY_MS };
     let jitter = ((i * 7_777_777) % (12 * 3_600_000)) as i64;
     let found = now - span + (i as i64 * span / n.max(1) as i64) - jitter;
-    let state = STATES[(i % 10) as usize];
+    let settled = years > 0 && found < now - 30 * DAY_MS;
+    let state = if settled { SETTLED[((i * 7) % 20) as usize] } else { STATES[(i % 10) as usize] };
     let p = Problem {
         code: format!("B{i:09}"),
         point_id: point.clone(),
@@ -172,7 +191,14 @@ fn bench_problem(i: u64, n: u64, now: i64, (point, _, lead, point_name): &BenchP
 }
 
 /// Runs the benchmark; `only` (a substring of measurement names, e.g. "ranking") skips the rest.
-pub async fn run(config: Config, problems: u64, intake: u64, reuse: bool, only: Option<String>) -> anyhow::Result<()> {
+pub async fn run(
+    config: Config,
+    problems: u64,
+    years: u32,
+    intake: u64,
+    reuse: bool,
+    only: Option<String>,
+) -> anyhow::Result<()> {
     let want = |name: &str| only.as_deref().is_none_or(|o| name.contains(o));
     if want("imports") {
         evidence::imports(config.clone()).await?;
@@ -184,7 +210,7 @@ pub async fn run(config: Config, problems: u64, intake: u64, reuse: bool, only: 
     if matches!(only.as_deref(), Some("evidence" | "imports")) {
         return Ok(());
     }
-    let (config, db) = open_bench_db(config, problems, reuse).await?;
+    let (config, db) = open_bench_db(config, (problems, years), reuse).await?;
     let admin = crate::store::users::by_username(&db, "admin").await?.context("admin account")?;
     let user = CurrentUser::signed_in(&admin);
     let ctx = Ctx { db: &db, user: &user, request_id: "bench" };
@@ -218,7 +244,7 @@ pub async fn run(config: Config, problems: u64, intake: u64, reuse: bool, only: 
 
 /// The bench database: the SQLite bench.db (fresh, or kept with `reuse`) or the given database,
 /// seeded with the demo city, `problems` generated and the search index caught up.
-async fn open_bench_db(mut config: Config, problems: u64, reuse: bool) -> anyhow::Result<(Config, Db)> {
+async fn open_bench_db(mut config: Config, (problems, years): (u64, u32), reuse: bool) -> anyhow::Result<(Config, Db)> {
     let db_path = config.data_dir.join("bench.db");
     // Reuse the SQLite bench.db when it exists, or whatever a given database URL holds.
     let reuse = reuse && (!config.database_url.trim().is_empty() || db_path.exists());
@@ -234,7 +260,7 @@ async fn open_bench_db(mut config: Config, problems: u64, reuse: bool) -> anyhow
     let db = open_db(&config).await?;
     crate::demo::seed_if_empty(&db, crate::demo::DEFAULT_PASSWORD, 1).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     if !reuse {
-        generate(&db, problems).await?;
+        generate(&db, problems, years).await?;
     }
     index_backlog(&db).await?;
     Ok((config, db))

@@ -2,10 +2,13 @@
 //! publish), the score ledger computed from the stored facts, rankings per week, month, quarter
 //! and year, mobile red flags, commendations and clean inspections.
 //!
-//! Scores are never stored: every entry is derived from problems, their events, awards and
+//! Scores are never a source: every entry is derived from problems, their events, awards and
 //! inspections under the rules in force in its week (each published version applies from its
 //! effective week on), so publishing re-scores the weeks from that date at once and a preview
-//! under draft rules is the same computation. Weeks whose results are already published (a
+//! under draft rules is the same computation. The per-target sums of closed weeks are kept
+//! (`store::score_weeks`) so that rankings over months and years read them instead of every
+//! problem; a kept week is used only under the rule version and calendar it was computed with,
+//! and the database deletes it when a fact under it changes. Ledgers always list the entries. Weeks whose results are already published (a
 //! notice, red flags) cannot be re-scored: a version may not take effect before their end.
 
 use super::Ctx;
@@ -21,6 +24,7 @@ use crate::domain::time::{DAY_MS, fmt_local, now_ms, parse_local_day_start, to_l
 use crate::domain::validate::FieldErrors;
 use crate::error::{AppError, AppResult, Code};
 use crate::store::record::Insert;
+use crate::store::score_weeks as weeks_store;
 use crate::store::scoring::{self as store, Award, Scheme};
 use crate::store::{Db, is_unique_violation};
 use chrono::{Datelike, NaiveDate};
@@ -82,6 +86,9 @@ pub async fn published(db: &Db, class: Class) -> AppResult<(Scheme, RuleSet)> {
 pub struct Timeline {
     /// (effective from, version number, rules), in the order they were published
     versions: Vec<(i64, i64, RuleSet)>,
+    /// Published rules only: the figures of closed weeks may be kept and reused (not under a
+    /// draft being previewed)
+    keep: bool,
 }
 
 impl Timeline {
@@ -104,6 +111,7 @@ impl Timeline {
     /// The timeline as it would be with `rules` published to take effect at `from`.
     fn with(mut self, from: i64, version_no: i64, rules: RuleSet) -> Timeline {
         self.versions.push((from, version_no, rules));
+        self.keep = false;
         self
     }
 }
@@ -120,7 +128,7 @@ pub async fn timeline(db: &Db, class: Class) -> AppResult<Timeline> {
     if versions.is_empty() {
         return Err(AppError::Internal(anyhow::anyhow!("no published scoring rules for {}", class.as_str())));
     }
-    Ok(Timeline { versions })
+    Ok(Timeline { versions, keep: true })
 }
 
 /// Periods rankings are made for.
@@ -277,16 +285,25 @@ fn by_problem(events: Vec<(String, i64, String)>) -> [HashMap<String, Vec<i64>>;
     out
 }
 
+/// A computed week as `each_entries` hands it on: its bounds, whether its figures will change
+/// with time alone (a problem due in it is still open, so its overdue days grow), its entries.
+struct WeekDone {
+    from: i64,
+    to: i64,
+    live: bool,
+    entries: Vec<Entry>,
+}
+
 /// The score entries of a class over [from, to) (of one target only, when given), under the
 /// rules in force in each week, with caps applied week by week (weeks that cross the span's
-/// edges are computed whole, then cut). `f` receives them a few weeks at a time.
+/// edges are computed whole, then cut). `f` receives them week by week.
 async fn each_entries(
     db: &Db,
     class: Class,
     rules: &Timeline,
     (from, to): (i64, i64),
     target: Option<&str>,
-    mut f: impl FnMut(Vec<Entry>),
+    mut f: impl FnMut(WeekDone),
 ) -> AppResult<()> {
     let first = span_of(SpanKind::Week, to_local(from).date_naive()).from;
     let last = span_of(SpanKind::Week, to_local(to - 1).date_naive()).to;
@@ -346,7 +363,15 @@ async fn each_entries(
             let mut week = score::week_entries(rules.at(w), (w, next), &problems, history, &awards);
             // Only what has happened: a deadline later today is not overdue yet.
             week.retain(|e| e.at >= from && e.at < to && e.at <= now);
-            f(week);
+            let live = problems.iter().any(|p| {
+                p.closed_at.is_none()
+                    && !matches!(
+                        p.state,
+                        crate::domain::problem::State::Voided | crate::domain::problem::State::Postponed
+                    )
+                    && p.deadline_at.is_some_and(|d| d >= w && d < next)
+            });
+            f(WeekDone { from: w, to: next, live, entries: week });
             w = next;
         }
         chunk = end;
@@ -364,28 +389,114 @@ pub async fn entries(
     target: Option<&str>,
 ) -> AppResult<Vec<Entry>> {
     let mut out = Vec::new();
-    each_entries(db, class, rules, (from, to), target, |week| out.extend(week)).await?;
+    each_entries(db, class, rules, (from, to), target, |week| out.extend(week.entries)).await?;
     Ok(out)
 }
 
 /// The sums of the entries per target in consecutive periods: `bounds` [b0, b1, …, bn] give
-/// the periods [b0, b1), [b1, b2), …; the entries themselves are not kept.
+/// the periods [b0, b1), [b1, b2), …; the entries themselves are not kept. A closed week wholly
+/// inside one period is read from its kept figures when they still hold (same rule version and
+/// calendar, no fact changed since: see `store::score_weeks`), otherwise computed from the
+/// records and kept for the next time.
 async fn period_sums(db: &Db, class: Class, rules: &Timeline, bounds: &[i64]) -> AppResult<Vec<score::Sums>> {
     let n = bounds.len().saturating_sub(1);
     let mut out: Vec<score::Sums> = vec![score::Sums::new(); n];
     if n == 0 {
         return Ok(out);
     }
-    each_entries(db, class, rules, (bounds[0], bounds[n]), None, |week| {
-        for e in week {
-            let i = bounds[1..].partition_point(|&b| b <= e.at).min(n - 1);
-            let s = out[i].entry(e.target).or_default();
-            s.0 += e.amount;
-            s.1 += 1;
+    let (from, to, now) = (bounds[0], bounds[n], now_ms());
+    let period_of = |t: i64| bounds[1..].partition_point(|&b| b <= t).min(n - 1);
+    let weeks = weeks_covering(from, to);
+    let keepable =
+        |(a, b): (i64, i64)| rules.keep && b <= now && a >= from && b <= to && period_of(a) == period_of(b - 1);
+    let (kept, calendar) = if rules.keep {
+        let (kept, calendar) = tokio::try_join!(
+            async { Ok::<_, AppError>(weeks_store::read(db, class, from, to).await?) },
+            super::calendar::fingerprint(db),
+        )?;
+        (kept, calendar)
+    } else {
+        (HashMap::new(), String::new())
+    };
+    let mut missing: Vec<(i64, i64)> = Vec::new();
+    for &(a, b) in &weeks {
+        let valid = keepable((a, b)).then(|| kept.get(&a)).flatten().filter(|k| {
+            k.rules_version == rules.version_at(a).0 && k.calendar == calendar && k.valid_until.is_none_or(|u| u > now)
+        });
+        match valid {
+            Some(k) => add_sums(&mut out[period_of(a)], &k.sums),
+            None => missing.push((a, b)),
         }
-    })
-    .await?;
+    }
+    if missing.is_empty() {
+        return Ok(out);
+    }
+    // Claim the weeks to keep before reading their facts, so a change made meanwhile unclaims them.
+    let lookback = rules.max_repeat_days() * DAY_MS;
+    let claims: Vec<weeks_store::Claim> = missing
+        .iter()
+        .filter(|w| keepable(**w))
+        .map(|&(a, b)| weeks_store::Claim { from: a, to: b, reach_from: a - lookback })
+        .collect();
+    let token = new_id();
+    let claimed = !claims.is_empty() && weeks_store::claim(db, class, &claims, &token, now).await?;
+    let mut built = Vec::new();
+    for (a, b) in runs(&missing) {
+        each_entries(db, class, rules, (a.max(from), b.min(to)), None, |week| {
+            let sums = score::sums(&week.entries);
+            for e in week.entries {
+                let s = out[period_of(e.at)].entry(e.target).or_default();
+                s.0 += e.amount;
+                s.1 += 1;
+            }
+            if claimed && keepable((week.from, week.to)) {
+                built.push(weeks_store::Built {
+                    from: week.from,
+                    rules_version: rules.version_at(week.from).0,
+                    calendar: calendar.clone(),
+                    valid_until: week.live.then(|| crate::domain::time::end_of_local_day(now)),
+                    sums,
+                });
+            }
+        })
+        .await?;
+    }
+    if claimed && !built.is_empty() {
+        weeks_store::fill(db, class, &token, &built).await?;
+    }
     Ok(out)
+}
+
+fn add_sums(into: &mut score::Sums, from: &score::Sums) {
+    for (t, (amount, n)) in from {
+        let s = into.entry(t.clone()).or_default();
+        s.0 += amount;
+        s.1 += n;
+    }
+}
+
+/// The weeks (Monday to Monday) that cover [from, to).
+fn weeks_covering(from: i64, to: i64) -> Vec<(i64, i64)> {
+    let mut out = Vec::new();
+    let mut w = span_of(SpanKind::Week, to_local(from).date_naive());
+    while w.from < to {
+        let next = span_of(SpanKind::Week, to_local(w.to).date_naive());
+        out.push((w.from, w.to));
+        w = next;
+    }
+    out
+}
+
+/// Consecutive weeks joined into runs.
+fn runs(weeks: &[(i64, i64)]) -> Vec<(i64, i64)> {
+    let mut out: Vec<(i64, i64)> = Vec::new();
+    for &(a, b) in weeks {
+        match out.last_mut() {
+            Some(last) if last.1 == a => last.1 = b,
+            _ => out.push((a, b)),
+        }
+    }
+    out
 }
 
 /// A line of a ranking.

@@ -18,6 +18,7 @@ pub mod points;
 pub mod problems;
 pub mod record;
 pub mod reports;
+pub mod score_weeks;
 pub mod scoring;
 pub mod selections;
 pub mod sessions;

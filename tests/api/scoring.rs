@@ -760,3 +760,77 @@ both!(the_office_edits_the_rules_in_a_form_with_chinese_labels, |app: TestApp| a
     let (_, html) = b.get("/scores/rules?class=unit").await;
     assert!(html.contains("所在周起生效时，对该周排名的影响"), "the preview says its week");
 });
+
+both!(closed_weeks_are_kept_and_forgotten_when_a_fact_under_them_changes, |app: TestApp| async move {
+    use chuangcheng::domain::time::{end_of_local_day, now_ms, parse_local_day_start};
+    let sup = app.api_login("supervisor").await;
+    let admin = app.api_login("admin").await;
+    let (point, item) = road_point(&app).await;
+    let unit = app.id_of(&format!("SELECT unit_id FROM points WHERE id = '{point}'")).await;
+    let other = app.id_of("SELECT id FROM units WHERE name = '运河区住房和城乡建设局'").await;
+    let (monday, _) = last_week();
+    let tuesday = day(monday + chrono::Duration::days(1));
+    let week = parse_local_day_start(&day(monday)).unwrap();
+    let find = |text: &str| {
+        json!({"point_id": point, "standard_item_id": item, "description": text, "source": "supervision",
+               "found_at": format!("{tuesday}T07:05"), "allow_duplicate": true})
+    };
+    let first = sup.file_ok(find("积存垃圾")).await;
+    let (_, before) = check_ranking(&admin, "unit", &tuesday).await;
+    let kept_sql =
+        format!("SELECT COUNT(*) FROM score_weeks WHERE class = 'unit' AND week_from = {week} AND sums IS NOT NULL");
+    assert_eq!(app.scalar(&kept_sql).await, 1, "the closed week is kept once computed");
+    // The problem is due last week and still open: its overdue days grow, so the kept figures
+    // hold only until midnight.
+    let deadline =
+        app.scalar(&format!("SELECT deadline_at FROM problems WHERE id = '{}'", first["id"].as_str().unwrap())).await;
+    assert!(deadline < week + 7 * 86_400_000, "due last week");
+    let until =
+        app.scalar(&format!("SELECT valid_until FROM score_weeks WHERE class = 'unit' AND week_from = {week}")).await;
+    assert_eq!(until, end_of_local_day(now_ms()));
+
+    // The ranking reads the kept figures, not the records: altered by hand, the ranking shows it.
+    sqlx::query(&format!(
+        "UPDATE score_weeks SET sums = '[[\"{unit}\", -4321, 1]]' WHERE class = 'unit' AND week_from = {week}"
+    ))
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+    let (_, r) = admin.get(&format!("/api/v1/scoring/unit/ranking?period=week&date={tuesday}")).await;
+    let line = r["lines"].as_array().unwrap().iter().find(|l| l["target"] == unit.as_str()).unwrap().clone();
+    assert_eq!(line["score"], 10000 - 4321, "{line}");
+
+    // A second find last week: the database forgets the week, the ranking is the ledger's again.
+    let second = sup.file_ok(find("又见积存垃圾")).await;
+    assert_eq!(app.scalar(&kept_sql).await, 0, "a new fact under the week unkeeps it");
+    let (_, after_find) = check_ranking(&admin, "unit", &tuesday).await;
+    assert!(after_find[&unit] < before[&unit], "{after_find:?} {before:?}");
+    assert_eq!(app.scalar(&kept_sql).await, 1, "and it is kept again");
+    // A commendation dated last week.
+    let (status, a) = admin
+        .post("/api/v1/scoring/unit/commendations", json!({"target_id": other, "note": "补记表扬", "date": tuesday}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{a}");
+    let (_, after_award) = check_ranking(&admin, "unit", &tuesday).await;
+    assert_eq!(after_award[&other], before[&other] + 100);
+    // Voiding a problem gives its deductions back.
+    admin.act_ok(second["id"].as_str().unwrap(), "void", json!({"reason": "重复上报"})).await;
+    let (_, after_void) = check_ranking(&admin, "unit", &tuesday).await;
+    assert!(after_void[&unit] > after_find[&unit], "{after_void:?} {after_find:?}");
+    // The month and the quarter hold the same week: their rankings agree with the week's entries.
+    for period in ["month", "quarter"] {
+        let (status, r) = admin.get(&format!("/api/v1/scoring/unit/ranking?period={period}&date={tuesday}")).await;
+        assert_eq!(status, StatusCode::OK, "{r}");
+        let (_, l) = admin.get(&format!("/api/v1/scoring/unit/ledger/{unit}?period={period}&date={tuesday}")).await;
+        let line = r["lines"].as_array().unwrap().iter().find(|l| l["target"] == unit.as_str()).unwrap();
+        assert_eq!(line["score"], l["score"], "{period}: ranking = ledger");
+    }
+    // Who counts as a responsible unit changes: every kept week goes.
+    sqlx::query(&format!("UPDATE units SET kind = 'bank_branch' WHERE id = '{other}'"))
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM score_weeks").await, 0);
+    let (_, moved) = check_ranking(&admin, "unit", &tuesday).await;
+    assert!(!moved.contains_key(&other), "a window unit is not ranked with responsible units");
+});

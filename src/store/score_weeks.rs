@@ -1,0 +1,131 @@
+//! Kept figures of closed weeks (`score_weeks`): per class and week, each target's sum of entries
+//! and their count. A cache of what scoring computes from the records, never a source: the
+//! database's triggers delete a week the moment a fact under it changes, and a reader uses a week
+//! only under the rule version and calendar it was computed with (see migration 0031).
+
+use super::{Backend, Db};
+use crate::domain::score::{Class, Sums};
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// A kept week as read back.
+#[derive(Debug, Clone)]
+pub struct Kept {
+    pub rules_version: i64,
+    pub calendar: String,
+    /// None: holds until a fact changes; otherwise only before this time
+    pub valid_until: Option<i64>,
+    pub sums: Sums,
+}
+
+/// The filled weeks of a class starting at or after `from` and before `to`, by start.
+pub async fn read(db: &Db, class: Class, from: i64, to: i64) -> Result<HashMap<i64, Kept>, sqlx::Error> {
+    let rows: Vec<(i64, Option<i64>, Option<String>, Option<i64>, Option<String>)> = sqlx::query_as(
+        "SELECT week_from, rules_version, calendar, valid_until, sums FROM score_weeks \
+         WHERE class = $1 AND week_from >= $2 AND week_from < $3 AND sums IS NOT NULL",
+    )
+    .bind(class)
+    .bind(from)
+    .bind(to)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut out = HashMap::new();
+    for (week, version, calendar, valid_until, sums) in rows {
+        let (Some(rules_version), Some(calendar), Some(sums)) = (version, calendar, sums) else { continue };
+        // An unreadable row is treated as missing: it is rebuilt.
+        let Ok(pairs) = serde_json::from_str::<Vec<(String, i64, i64)>>(&sums) else { continue };
+        let sums = pairs.into_iter().map(|(t, amount, n)| (t, (amount, n))).collect();
+        out.insert(week, Kept { rules_version, calendar, valid_until, sums });
+    }
+    Ok(out)
+}
+
+/// A week to be computed and kept: [from, to), depending on facts from `reach_from` on.
+#[derive(Debug, Clone, Copy)]
+pub struct Claim {
+    pub from: i64,
+    pub to: i64,
+    pub reach_from: i64,
+}
+
+/// Claims weeks for building: each row is (re)set empty with `token`. Once this returns, any
+/// change to a fact under a claimed week deletes its row, so `fill` keeps only what no change
+/// has overtaken. On PostgreSQL it also waits (up to two seconds) for the transactions running
+/// at the claim to end, since their triggers may have run before the claim was visible; false
+/// when they did not end in time (then nothing should be kept).
+pub async fn claim(db: &Db, class: Class, weeks: &[Claim], token: &str, now: i64) -> Result<bool, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    for w in weeks {
+        sqlx::query(
+            "INSERT INTO score_weeks (class, week_from, week_to, reach_from, token, built_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (class, week_from) DO UPDATE SET \
+             week_to = excluded.week_to, reach_from = excluded.reach_from, token = excluded.token, \
+             rules_version = NULL, calendar = NULL, valid_until = NULL, sums = NULL, built_at = excluded.built_at",
+        )
+        .bind(class)
+        .bind(w.from)
+        .bind(w.to)
+        .bind(w.reach_from)
+        .bind(token)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    if db.backend != Backend::Postgres {
+        // One writer: every write either committed before the claim (the readers see it) or
+        // comes after it (its trigger sees the claim).
+        return Ok(true);
+    }
+    let horizon: String =
+        sqlx::query_scalar("SELECT pg_snapshot_xmax(pg_current_snapshot())::text").fetch_one(&db.pool).await?;
+    for _ in 0..200 {
+        let done: bool = sqlx::query_scalar("SELECT pg_snapshot_xmin(pg_current_snapshot()) >= $1::text::xid8")
+            .bind(&horizon)
+            .fetch_one(&db.pool)
+            .await?;
+        if done {
+            return Ok(true);
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    Ok(false)
+}
+
+/// A computed week to keep.
+#[derive(Debug, Clone)]
+pub struct Built {
+    pub from: i64,
+    pub rules_version: i64,
+    pub calendar: String,
+    pub valid_until: Option<i64>,
+    pub sums: Sums,
+}
+
+/// Fills claimed weeks whose claim still stands (one statement each, so a concurrent change
+/// never waits on more than one row); the number kept.
+pub async fn fill(db: &Db, class: Class, token: &str, weeks: &[Built]) -> Result<u64, sqlx::Error> {
+    let mut kept = 0;
+    for w in weeks {
+        let mut pairs: Vec<(&String, i64, i64)> = w.sums.iter().map(|(t, (a, n))| (t, *a, *n)).collect();
+        pairs.sort();
+        let sums = serde_json::to_string(&pairs).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+        let mut tx = db.begin().await?;
+        let done = sqlx::query(
+            "UPDATE score_weeks SET rules_version = $1, calendar = $2, valid_until = $3, sums = $4 \
+             WHERE class = $5 AND week_from = $6 AND token = $7",
+        )
+        .bind(w.rules_version)
+        .bind(&w.calendar)
+        .bind(w.valid_until)
+        .bind(sums)
+        .bind(class)
+        .bind(w.from)
+        .bind(token)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        kept += done.rows_affected();
+    }
+    Ok(kept)
+}
