@@ -325,7 +325,7 @@ pub fn bench() {
 }
 
 /// The peak resident memory of this process so far (VmHWM), in MB.
-fn peak_rss_mb() -> u64 {
+pub(crate) fn peak_rss_mb() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {

@@ -58,6 +58,8 @@ pub struct TodoSection {
     pub key: &'static str,
     pub title: &'static str,
     pub total: i64,
+    /// False when counting stopped at a cap: more than `total`
+    pub total_exact: bool,
     /// The full list behind the total
     pub more: String,
     pub items: Vec<TodoItem>,
@@ -108,7 +110,16 @@ async fn problems(
     let now = now_ms();
     let items = page.rows.iter().map(|r| item(r, now)).collect();
     let go = if key == "recheck" { "核查" } else { "处理" };
-    let section = TodoSection { key, title, total: page.total, more: more.to_string(), items, empty, go };
+    let section = TodoSection {
+        key,
+        title,
+        total: page.total,
+        total_exact: page.total_exact,
+        more: more.to_string(),
+        items,
+        empty,
+        go,
+    };
     Ok((section, page.rows))
 }
 
@@ -192,6 +203,7 @@ async fn unit_side(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppResult<()> {
         key: "notices",
         title: "通报待确认",
         total,
+        total_exact: true,
         more: "/notices?unread=1".into(),
         items,
         empty: "没有待确认的通报",
@@ -242,6 +254,7 @@ async fn round(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppResult<()> {
         key: "round",
         title: "今日巡查：尚未检查的点位",
         total: r.remaining,
+        total_exact: true,
         more: "/rounds".into(),
         items,
         empty: "今天负责的点位都已检查",
@@ -299,6 +312,7 @@ async fn office(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppResult<()> {
             key: "unconfirmed",
             title: "最新通报未确认的单位",
             total: missing.len() as i64,
+            total_exact: true,
             more: format!("/notices/{}", latest.id),
             items,
             empty: "各单位均已确认最新通报",
@@ -316,6 +330,7 @@ async fn office(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppResult<()> {
         key: "drafts",
         title: "待发布的通报",
         total,
+        total_exact: true,
         more: "/notices?status=draft".into(),
         items,
         empty: "没有待发布的通报",
@@ -343,6 +358,7 @@ async fn failed_messages(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppResult
             key: "failed_deliveries",
             title: "工作群消息推送失败",
             total,
+            total_exact: true,
             more: "/deliveries?status=failed".into(),
             items,
             empty: "",
@@ -403,6 +419,7 @@ async fn reports(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppResult<()> {
         key: "reports",
         title: "市民反映待核实",
         total,
+        total_exact: true,
         more: "/reports".into(),
         items,
         empty: "没有待核实的市民反映",
@@ -442,6 +459,7 @@ async fn rating_cases(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppResult<()
         key: "rating_cases",
         title: "窗口差评待处理",
         total,
+        total_exact: true,
         more: "/rating-cases?state=open".into(),
         items,
         empty: "没有待处理的差评",
@@ -474,6 +492,7 @@ async fn evaluation_visits(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppResu
         key: "evaluation_visits",
         title: "模拟测评待测点位",
         total,
+        total_exact: true,
         more: "/evaluations".into(),
         items,
         empty: "没有待测评的点位",
@@ -519,6 +538,7 @@ async fn materials(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppResult<()> {
         key: "materials",
         title: if office { "网上申报待审核" } else { "网上申报待上传" },
         total,
+        total_exact: true,
         more: "/materials".into(),
         items,
         empty: "没有待审核的申报材料",

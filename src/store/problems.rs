@@ -122,6 +122,9 @@ pub struct ProblemFilter {
     /// Closed within [from, to) (the dashboard's daily closures)
     pub closed_from: Option<i64>,
     pub closed_to: Option<i64>,
+    /// Set by `plan_keyword`: the keyword's words are common, so each row is tested directly
+    /// instead of narrowing by the token index first (which would read every match)
+    pub keyword_common: bool,
 }
 
 impl ProblemFilter {
@@ -183,7 +186,7 @@ pub(super) fn filter_sql(db: &Db, f: &ProblemFilter) -> Where {
         "q.state IN ('dispatched', 'acknowledged') AND (q.extension_pending = 1 OR q.transfer_pending = 1)",
     );
     if let Some(k) = &f.keyword {
-        keyword_sql(db, &mut w, k);
+        keyword_sql(db, &mut w, k, f.keyword_common);
     }
     w
 }
@@ -191,14 +194,14 @@ pub(super) fn filter_sql(db: &Db, f: &ProblemFilter) -> Where {
 /// The keyword box: a complete problem code is looked up exactly; otherwise every term must occur
 /// in the description, category, code or point name. The token index (FTS5 on SQLite, a GIN array
 /// index on PostgreSQL) narrows the rows first whenever a term has Chinese pairs to look for.
-fn keyword_sql(db: &Db, w: &mut Where, keyword: &str) {
+fn keyword_sql(db: &Db, w: &mut Where, keyword: &str, common: bool) {
     if let Some(code) = search::as_problem_code(keyword) {
         let p = w.text(&code);
         w.and(format!("q.code = {p}"));
         return;
     }
     let terms = search::terms(keyword);
-    if let Some(tokens) = search::required_tokens(&terms) {
+    if let Some(tokens) = search::required_tokens(&terms).filter(|_| !common) {
         match db.backend {
             Backend::Sqlite => {
                 let quoted: Vec<String> = tokens.iter().map(|t| format!("\"{t}\"")).collect();
@@ -221,6 +224,33 @@ fn keyword_sql(db: &Db, w: &mut Where, keyword: &str) {
             op = db.ilike()
         ));
     }
+}
+
+/// How many matches of the token index make a keyword common (SQLite).
+const COMMON_MATCHES: i64 = 2_000;
+
+/// Decides how a keyword is searched. A rare keyword is narrowed by the token index first (a
+/// few rows to test). A common one (say 井盖 in a city's ten million problems) is tested row by
+/// row in the list's order instead: the first page is among the newest rows, while narrowing
+/// would read and sort every match first. On SQLite the index tells which (its matches are
+/// counted up to a cap); PostgreSQL's planner weighs its own statistics.
+pub async fn plan_keyword(db: &Db, f: &ProblemFilter) -> Result<ProblemFilter, sqlx::Error> {
+    let mut f = f.clone();
+    let Some(k) = f.keyword.as_deref().filter(|_| db.backend == Backend::Sqlite) else { return Ok(f) };
+    if search::as_problem_code(k).is_some() {
+        return Ok(f);
+    }
+    let Some(tokens) = search::required_tokens(&search::terms(k)) else { return Ok(f) };
+    let quoted: Vec<String> = tokens.iter().map(|t| format!("\"{t}\"")).collect();
+    let matches: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM (SELECT rowid FROM problems_fts WHERE problems_fts MATCH $1 LIMIT $2) t",
+    )
+    .bind(quoted.join(" "))
+    .bind(COMMON_MATCHES)
+    .fetch_one(&db.pool)
+    .await?;
+    f.keyword_common = matches >= COMMON_MATCHES;
+    Ok(f)
 }
 
 /// The search tokens stored with a problem.
@@ -395,11 +425,13 @@ impl Seek {
     }
 }
 
-/// One page of the ledger with the exact total and cursors to the neighbouring pages.
+/// One page of the ledger with the total and cursors to the neighbouring pages.
 #[derive(Debug, Clone)]
 pub struct KeysetPage {
     pub rows: Vec<ProblemRow>,
+    /// Exact up to `count_cap(f)`; past it, the cap itself with `total_exact` false
     pub total: i64,
+    pub total_exact: bool,
     pub next: Option<String>,
     pub prev: Option<String>,
 }
@@ -412,8 +444,18 @@ pub async fn list_keyset(
     seek: &Seek,
     size: i64,
 ) -> Result<KeysetPage, sqlx::Error> {
+    let f = &plan_keyword(db, f).await?;
     let mut w = filter_sql(db, f);
-    let total = super::count(db, f.from_sql(), &w).await?;
+    // Counting every match of a broad filter in ten million rows costs more than the page: the
+    // total is exact up to a cap, then shown as "more than".
+    let cap = count_cap(f);
+    let counted = super::count_sql(
+        db,
+        &format!("SELECT COUNT(*) FROM (SELECT 1 FROM {}{} LIMIT {}) t", f.from_sql(), w.sql(), cap + 1),
+        &w,
+    )
+    .await?;
+    let (total, total_exact) = if counted > cap { (cap, false) } else { (counted, true) };
     let key = sort.key_sql();
     // Reading backwards (the previous page) flips the order and the comparison.
     let backwards = matches!(seek, Seek::Before(..));
@@ -441,7 +483,14 @@ pub async fn list_keyset(
         prev: if has_prev { rows.first().map(cursor) } else { None },
         rows,
         total,
+        total_exact,
     })
+}
+
+/// Where the ledger stops counting: 10,000 rows, or 1,000 under a keyword (every row counted
+/// is tested for the words).
+pub fn count_cap(f: &ProblemFilter) -> i64 {
+    if f.keyword.is_some() { 1_000 } else { 10_000 }
 }
 
 /// The undecided requests of these problems: (problem id, 申请延期 / 申请转办, the request's note).

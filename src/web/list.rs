@@ -408,6 +408,8 @@ pub struct Cursors {
 pub struct Slice<R> {
     pub items: Vec<R>,
     pub total: i64,
+    /// False when the count stopped at a cap: more than `total` rows match
+    pub total_exact: bool,
     pub page: i64,
     pub size: i64,
     /// Keyset lists only: (next, previous) cursors
@@ -416,15 +418,19 @@ pub struct Slice<R> {
 
 impl<R> Slice<R> {
     pub fn offset(items: Vec<R>, total: i64, req: PageReq) -> Slice<R> {
-        Slice { items, total, page: req.page, size: req.size, cursors: None }
+        Slice { items, total, total_exact: true, page: req.page, size: req.size, cursors: None }
     }
 
     fn pager(&self, raw_query: Option<&str>) -> Pager {
         match &self.cursors {
             None => Pager::new(raw_query, PageReq { page: self.page, size: self.size }, self.total),
-            Some((next, prev)) => {
-                Pager::keyset(raw_query, self.page, self.size, self.total, next.clone(), prev.clone())
-            }
+            Some((next, prev)) => Pager::keyset(
+                raw_query,
+                (self.page, self.size),
+                (self.total, self.total_exact),
+                next.clone(),
+                prev.clone(),
+            ),
         }
     }
 }
@@ -576,7 +582,15 @@ pub async fn page<L: ListSpec>(
 pub async fn api<L: ListSpec>(api: &ApiUser, q: &L::Query, paging: &Paging) -> ApiResult<Json<Page<L::Row>>> {
     let s = L::slice(&api.ctx(), q, paging).await?;
     let (next_cursor, prev_cursor) = s.cursors.unwrap_or_default();
-    Ok(Json(Page { items: s.items, total: s.total, page: s.page, size: s.size, next_cursor, prev_cursor }))
+    Ok(Json(Page {
+        items: s.items,
+        total: s.total,
+        total_exact: s.total_exact,
+        page: s.page,
+        size: s.size,
+        next_cursor,
+        prev_cursor,
+    }))
 }
 
 /// An .xlsx download: bold frozen header rows, typed cells.

@@ -250,6 +250,8 @@ pub struct Pager {
     pub page: i64,
     pub pages: i64,
     pub total: i64,
+    /// False when the count stopped at a cap (more than `total`; the number of pages is unknown)
+    pub exact: bool,
     base: String,
     /// Keyset lists: the cursors to continue after / before
     cursors: Option<(Option<String>, Option<String>)>,
@@ -259,21 +261,26 @@ impl Pager {
     /// `raw_query` is the current query string; its paging and export parameters are dropped.
     pub fn new(raw_query: Option<&str>, req: PageReq, total: i64) -> Pager {
         let pages = ((total + req.size - 1) / req.size).max(1);
-        Pager { page: req.page, pages, total, base: base_query(raw_query), cursors: None }
+        Pager { page: req.page, pages, total, exact: true, base: base_query(raw_query), cursors: None }
     }
 
     /// A keyset list's pager: `page` is the number the link carried (`n`), 1 without a previous page.
     pub fn keyset(
         raw_query: Option<&str>,
-        page: i64,
-        size: i64,
-        total: i64,
+        (page, size): (i64, i64),
+        (total, exact): (i64, bool),
         next: Option<String>,
         prev: Option<String>,
     ) -> Pager {
         let pages = ((total + size - 1) / size).max(1);
-        let page = if prev.is_none() { 1 } else { page.clamp(1, pages) };
-        Pager { page, pages, total, base: base_query(raw_query), cursors: Some((next, prev)) }
+        let page = if prev.is_none() {
+            1
+        } else if exact {
+            page.clamp(1, pages)
+        } else {
+            page.max(1)
+        };
+        Pager { page, pages, total, exact, base: base_query(raw_query), cursors: Some((next, prev)) }
     }
 
     fn href(&self, extra: &str) -> String {

@@ -133,3 +133,72 @@ both!(chinese_keyword_search_codes_and_keyset_paging, |app: TestApp| async move 
 fn urlencode(s: &str) -> String {
     s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
+
+both!(broad_filters_are_counted_to_a_cap_and_common_words_are_found_row_by_row, |app: TestApp| async move {
+    use chuangcheng::store::problems::{self as store, Problem};
+    use chuangcheng::store::record::Insert;
+    let sup = app.api_login("supervisor").await;
+    let admin = app.api_login("admin").await;
+    let (point, item) = road_point(&app).await;
+    let filed = sup
+        .file_ok(json!({"point_id": point, "standard_item_id": item, "description": "人行道井盖缺失", "source": "supervision"}))
+        .await;
+    let template = store::get(&app.db, filed["id"].as_str().unwrap()).await.unwrap().unwrap();
+    let point_name = app.id_of(&format!("SELECT name FROM points WHERE id = '{point}'")).await;
+    // 10,500 older problems at the point: every fourth about a manhole cover (井盖), three about
+    // a bridge (龙凤桥), the rest about rubbish.
+    let start = template.found_at - 30 * 86_400_000;
+    let mut tx = app.db.begin().await.unwrap();
+    for i in 0..10_500i64 {
+        let description = match i {
+            5..=7 => format!("龙凤桥下积水第{i}处"),
+            _ if i % 4 == 0 => format!("井盖缺失第{i}处"),
+            _ => format!("积存垃圾第{i}处"),
+        };
+        let at = start + i * 60_000;
+        let p = Problem {
+            id: chuangcheng::domain::ids::new_id(),
+            code: format!("T{i:09}"),
+            description,
+            found_at: at,
+            created_at: at,
+            updated_at: at,
+            ..template.clone()
+        };
+        let p = Problem { search_text: store::search_text(&p, &point_name), ..p };
+        p.insert(&mut tx).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    while store::index_pending(&app.db).await.unwrap() > 0 {}
+
+    // Everything: counted up to 10,000, then "more than".
+    let (status, all) = admin.get("/api/v1/problems?size=20").await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    assert_eq!((all["total"].as_i64(), all["total_exact"].as_bool()), (Some(10_000), Some(false)));
+    let b = app.login("admin").await;
+    let (_, html) = b.get("/problems").await;
+    assert!(html.contains("超过 10000 条，第 1 页"), "the page says the count stopped");
+    // A narrow filter is counted exactly.
+    let (_, rare) = admin.get(&format!("/api/v1/problems?q={}", urlencode("龙凤桥"))).await;
+    assert_eq!((rare["total"].as_i64(), rare["total_exact"].as_bool()), (Some(3), Some(true)), "{rare}");
+    let codes: Vec<&str> = rare["items"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["T000000007", "T000000006", "T000000005"]);
+    // A common word (2,624 matches): counted to 1,000; its pages are the newest matches in order,
+    // page after page, exactly as when every match is read.
+    let expected: Vec<String> = std::iter::once(filed["code"].as_str().unwrap().to_string())
+        .chain((0..10_500).rev().filter(|i| i % 4 == 0 && !(5..=7).contains(i)).map(|i| format!("T{i:09}")))
+        .take(40)
+        .collect();
+    let (_, p1) = admin.get(&format!("/api/v1/problems?q={}&size=20", urlencode("井盖"))).await;
+    assert_eq!((p1["total"].as_i64(), p1["total_exact"].as_bool()), (Some(1_000), Some(false)));
+    let next = p1["next_cursor"].as_str().unwrap();
+    let (_, p2) = admin.get(&format!("/api/v1/problems?q={}&size=20&after={next}", urlencode("井盖"))).await;
+    let got: Vec<String> = [&p1, &p2]
+        .iter()
+        .flat_map(|p| p["items"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(got, expected);
+    // Two words, one common and one absent: nothing.
+    let (_, none) = admin.get(&format!("/api/v1/problems?q={}", urlencode("井盖 龙凤桥"))).await;
+    assert_eq!((none["total"].as_i64(), none["total_exact"].as_bool()), (Some(0), Some(true)), "{none}");
+});

@@ -315,6 +315,9 @@ fn json_problem(detail: &str) -> String {
 pub struct Page<T: ToSchema> {
     pub items: Vec<T>,
     pub total: i64,
+    /// False when counting stopped at a cap: more than `total` items match (the problem ledger
+    /// counts up to 10,000, or 1,000 under a keyword)
+    pub total_exact: bool,
     pub page: i64,
     pub size: i64,
     #[serde(skip_serializing_if = "Option::is_none")]

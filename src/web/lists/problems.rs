@@ -211,7 +211,14 @@ impl ListSpec for Problems {
         let size = paging.req().size;
         let pg = store::list_keyset(ctx.db, &f, sort, &seek, size).await?;
         let page = if pg.prev.is_none() { 1 } else { paging.n.unwrap_or(1).max(1) };
-        Ok(Slice { items: pg.rows, total: pg.total, page, size, cursors: Some((pg.next, pg.prev)) })
+        Ok(Slice {
+            items: pg.rows,
+            total: pg.total,
+            total_exact: pg.total_exact,
+            page,
+            size,
+            cursors: Some((pg.next, pg.prev)),
+        })
     }
 
     async fn filters(ctx: &Ctx<'_>, q: &ProblemQuery) -> AppResult<Vec<Field>> {
