@@ -18,9 +18,12 @@ pub struct Kept {
     pub sums: Sums,
 }
 
+/// A kept row as stored: week start, rule version, calendar, valid until, sums (JSON).
+type Row = (i64, Option<i64>, Option<String>, Option<i64>, Option<String>);
+
 /// The filled weeks of a class starting at or after `from` and before `to`, by start.
 pub async fn read(db: &Db, class: Class, from: i64, to: i64) -> Result<HashMap<i64, Kept>, sqlx::Error> {
-    let rows: Vec<(i64, Option<i64>, Option<String>, Option<i64>, Option<String>)> = sqlx::query_as(
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT week_from, rules_version, calendar, valid_until, sums FROM score_weeks \
          WHERE class = $1 AND week_from >= $2 AND week_from < $3 AND sums IS NOT NULL",
     )
