@@ -27,6 +27,8 @@ impl Storage {
 fn s3(config: &crate::config::Config) -> anyhow::Result<Storage> {
     use anyhow::Context;
     anyhow::ensure!(!config.s3_bucket.trim().is_empty(), "使用对象存储时须配置 s3_bucket（存储桶名称）");
+    // The S3 client's TLS runs on ring; installed once per process (a second call finds it set).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let endpoint = config.s3_endpoint.trim();
     let mut b = object_store::aws::AmazonS3Builder::new()
         .with_bucket_name(config.s3_bucket.trim())
