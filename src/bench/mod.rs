@@ -291,6 +291,12 @@ async fn index_backlog(db: &Db) -> anyhow::Result<()> {
     if db.backend == crate::store::Backend::Sqlite {
         sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&db.pool).await?;
     }
+    // The planner's statistics, as the background job refreshes them every hour (PostgreSQL:
+    // as autovacuum would after a bulk load).
+    db.refresh_statistics().await?;
+    if db.backend == crate::store::Backend::Postgres {
+        sqlx::query("ANALYZE").execute(&db.pool).await?;
+    }
     if indexed > 0 {
         let secs = started.elapsed().as_secs_f64();
         println!("{}", json!({"name": "search_index_backlog", "n": indexed, "seconds": (secs * 10.0).round() / 10.0}));

@@ -35,6 +35,9 @@ pub fn spawn(
             }
             if pruned.is_none_or(|t| t.elapsed() > Duration::from_secs(3600)) {
                 pruned = Some(std::time::Instant::now());
+                if let Err(e) = db.refresh_statistics().await {
+                    tracing::warn!(error = %e, "refreshing the planner's statistics failed");
+                }
                 match storage.prune("drafts", DRAFTS_KEPT).await {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(files = n, "abandoned draft photos removed"),

@@ -441,7 +441,12 @@ async fn late_rows(ctx: &Ctx<'_>, span: &super::scoring::Span) -> AppResult<Vec<
 
 /// Up to three typical problems: closed in the period, with a before and an after photo.
 async fn typical(db: &Db, span: &super::scoring::Span) -> AppResult<Vec<Typical>> {
-    let cf = ProblemFilter { closed_only: true, ..Default::default() };
+    let cf = ProblemFilter {
+        closed_only: true,
+        closed_from: Some(span.from),
+        closed_to: Some(span.to),
+        ..Default::default()
+    };
     let mut typical = Vec::new();
     let page =
         problem_store::list_keyset(db, &cf, problem_store::Sort::FoundDesc, &problem_store::Seek::First, 100).await?;

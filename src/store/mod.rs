@@ -391,6 +391,20 @@ impl Db {
         self.writer_waiting.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// SQLite: refreshes the query planner's statistics (sampled: `analysis_limit`, so a few
+    /// milliseconds even for ten million rows). Without them SQLite takes `state = 'closed'` for
+    /// a narrow condition and sorts a city's closed problems to show twenty. PostgreSQL's
+    /// autovacuum keeps its own.
+    pub async fn refresh_statistics(&self) -> Result<(), sqlx::Error> {
+        if self.backend == Backend::Sqlite {
+            let mut tx = self.begin().await?;
+            sqlx::query("PRAGMA analysis_limit = 1000").execute(&mut *tx).await?;
+            sqlx::query("ANALYZE").execute(&mut *tx).await?;
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
     /// SQLite: copies committed pages from the write-ahead log into the database without
     /// waiting for readers or blocking the writer.
     pub async fn checkpoint(&self) -> Result<(), sqlx::Error> {
