@@ -74,15 +74,17 @@ where
 /// Units the ranking benchmark scores: 10,000 responsible units in all.
 const BENCH_UNITS: usize = 10_000;
 
-/// A demo point as the generator files at it: id, unit, lead, name.
+/// A point as the generator files at it: id, unit, lead, name.
 type BenchPoint = (String, String, String, String);
 
-/// Generated problems: spread over the demo points, the last 90 days and every state; half of
-/// them are charged to the demo's units, half to generated ones (10,000 units are ranked).
+/// Generated problems: spread over 100,000 points (the demo's and generated ones, each generated
+/// point charged to one of the generated units, so 10,000 responsible units are ranked), over
+/// the last 90 days or years and every state; each problem is charged to its point's unit.
 async fn generate(db: &Db, n: u64, years: u32) -> anyhow::Result<()> {
-    let points: Vec<BenchPoint> =
-        sqlx::query_as("SELECT id, unit_id, lead_name, name FROM points").fetch_all(&db.pool).await?;
     let extra = bench_units(db).await?;
+    bench_points(db, &extra).await?;
+    let points: Vec<BenchPoint> =
+        sqlx::query_as("SELECT id, unit_id, lead_name, name FROM points ORDER BY code").fetch_all(&db.pool).await?;
     let now = now_ms();
     let started = Instant::now();
     let mut done = 0u64;
@@ -90,8 +92,7 @@ async fn generate(db: &Db, n: u64, years: u32) -> anyhow::Result<()> {
         let mut tx = db.begin().await?;
         for i in done..(done + 10_000).min(n) {
             let point = &points[(i as usize * 7919) % points.len()];
-            let unit = if i % 2 == 1 && !extra.is_empty() { &extra[(i as usize / 2) % extra.len()] } else { &point.1 };
-            bench_problem(i, (n, years), now, point, unit).insert(&mut tx).await?;
+            bench_problem(i, (n, years), now, point).insert(&mut tx).await?;
         }
         tx.commit().await?;
         done = (done + 10_000).min(n);
@@ -99,8 +100,51 @@ async fn generate(db: &Db, n: u64, years: u32) -> anyhow::Result<()> {
     let secs = started.elapsed().as_secs_f64();
     println!(
         "{}",
-        json!({"name": "generate_problems", "n": n, "years": years, "seconds": (secs * 10.0).round() / 10.0, "rows_per_s": (n as f64 / secs).round()})
+        json!({"name": "generate_problems", "n": n, "years": years, "points": points.len(), "seconds": (secs * 10.0).round() / 10.0, "rows_per_s": (n as f64 / secs).round()})
     );
+    Ok(())
+}
+
+/// Points of a province-sized city: 100,000 in all.
+const BENCH_POINTS: usize = 100_000;
+
+/// Adds generated points until 100,000 exist: copies of the demo's points (type, community,
+/// grid, lead) a little apart, each charged to a generated unit in turn.
+async fn bench_points(db: &Db, units: &[String]) -> anyhow::Result<()> {
+    type Demo = (String, String, Option<String>, Option<String>, String, String, Option<f64>, Option<f64>);
+    let demo: Vec<Demo> = sqlx::query_as(
+        "SELECT name, type_id, community_id, grid_id, lead_name, lead_phone, lng, lat FROM points ORDER BY code",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    if demo.is_empty() || units.is_empty() {
+        return Ok(());
+    }
+    let now = now_ms();
+    let mut tx = db.begin().await?;
+    for i in demo.len()..BENCH_POINTS {
+        let (name, type_id, community, grid, lead, phone, lng, lat) = &demo[i % demo.len()];
+        let step = (i / demo.len()) as f64 * 0.00001;
+        sqlx::query(
+            "INSERT INTO points (id, code, name, type_id, fixed, lng, lat, community_id, grid_id, unit_id, lead_name, lead_phone, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $8, $9, $10, $11, $12, $12)",
+        )
+        .bind(new_id())
+        .bind(format!("B{i:06}"))
+        .bind(format!("{name}{}号", i / demo.len()))
+        .bind(type_id)
+        .bind(lng.map(|x| x + step))
+        .bind(lat.map(|y| y + step))
+        .bind(community)
+        .bind(grid)
+        .bind(&units[i % units.len()])
+        .bind(lead)
+        .bind(phone)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 
@@ -143,13 +187,7 @@ const SETTLED: [State; 20] = {
 /// spread evenly in insertion order over the last 90 days (`years` = 0: the stress case, every
 /// state at every age) or the last `years` years (the realistic case: problems older than 30
 /// days are settled), each up to 12 hours off.
-fn bench_problem(
-    i: u64,
-    (n, years): (u64, u32),
-    now: i64,
-    (point, _, lead, point_name): &BenchPoint,
-    unit: &str,
-) -> Problem {
+fn bench_problem(i: u64, (n, years): (u64, u32), now: i64, (point, unit, lead, point_name): &BenchPoint) -> Problem {
     let span = if years == 0 { 90 * DAY_MS } else { i64::from(years) * 365 * DAY_MS };
     let jitter = ((i * 7_777_777) % (12 * 3_600_000)) as i64;
     let found = now - span + (i as i64 * span / n.max(1) as i64) - jitter;
@@ -455,6 +493,47 @@ async fn ledger_pages(db: &Db, unit: &str) -> anyhow::Result<()> {
     report("ledger_next_pages_keyset_unfiltered", samples, None);
     let samples = first_pages(db, &filter, Sort::DeadlineAsc, 20).await?;
     report("ledger_first_page_3_filters_by_deadline", samples, None);
+    let samples = first_pages(db, &filter, Sort::FoundAsc, 20).await?;
+    report("ledger_first_page_3_filters_oldest_first", samples, None);
+    // The office's ledger as it opens: everything, newest first, counted up to the cap.
+    let samples = first_pages(db, &everything, Sort::FoundDesc, 20).await?;
+    report("ledger_first_page_unfiltered", samples, None);
+    // Overdue now (the 超期 quick filter), most urgent first.
+    let overdue = ProblemFilter { overdue_at: Some(now_ms()), ..Default::default() };
+    let samples = first_pages(db, &overdue, Sort::DeadlineAsc, 20).await?;
+    report("ledger_first_page_overdue_by_deadline", samples, None);
+    // Last month, one source, oldest first (a month's review).
+    let month = ProblemFilter {
+        from_ms: Some(now_ms() - 60 * DAY_MS),
+        to_ms: Some(now_ms() - 30 * DAY_MS),
+        source: Some(crate::domain::problem::Source::GridPatrol),
+        ..Default::default()
+    };
+    let samples = first_pages(db, &month, Sort::FoundAsc, 20).await?;
+    report("ledger_first_page_a_month_one_source", samples, None);
+    // One point's history (the point's page).
+    let point: String =
+        sqlx::query_scalar("SELECT point_id FROM problems ORDER BY found_at DESC LIMIT 1").fetch_one(&db.pool).await?;
+    let at_point = ProblemFilter { point_id: Some(point), ..Default::default() };
+    let samples = first_pages(db, &at_point, Sort::FoundDesc, 20).await?;
+    report("ledger_first_page_one_point", samples, None);
+    other_lists(db).await
+}
+
+/// The other lists an office opens: points (100,000), units (10,000) and the audit log, each
+/// first page with its count.
+async fn other_lists(db: &Db) -> anyhow::Result<()> {
+    use crate::store::{audit, points, units};
+    let page = crate::store::PageReq { page: 1, size: 20 };
+    let samples = time(20, || async { Ok(points::list(db, &points::PointFilter::default(), page).await?) }).await?;
+    report("points_first_page", samples, None);
+    let f = points::PointFilter { keyword: Some("解放".into()), ..Default::default() };
+    let samples = time(20, || async { Ok(points::list(db, &f, page).await?) }).await?;
+    report("points_first_page_keyword", samples, None);
+    let samples = time(20, || async { Ok(units::list(db, &units::UnitFilter::default(), page).await?) }).await?;
+    report("units_first_page", samples, None);
+    let samples = time(20, || async { Ok(audit::list(db, &audit::AuditFilter::default(), page).await?) }).await?;
+    report("audit_first_page", samples, None);
     Ok(())
 }
 
@@ -475,6 +554,10 @@ async fn keyword_search(db: &Db, unit: &str) -> anyhow::Result<()> {
     };
     let samples = first_pages(db, &kw, Sort::FoundDesc, 20).await?;
     report("keyword_search_two_terms_one_unit", samples, None);
+    // A rare word: one problem's number (a caller quoting it).
+    let kw = ProblemFilter { keyword: Some("第4321987号".into()), ..Default::default() };
+    let samples = first_pages(db, &kw, Sort::FoundDesc, 20).await?;
+    report("keyword_search_rare", samples, None);
     Ok(())
 }
 

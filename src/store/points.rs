@@ -151,7 +151,37 @@ pub async fn inspected_since(db: &Db, ids: &[String], since: i64) -> Result<Vec<
 }
 
 pub async fn list(db: &Db, f: &PointFilter, page: PageReq) -> Result<(Vec<PointRow>, i64), sqlx::Error> {
-    super::paged(db, ROW_SELECT, "points p", &filter_sql(db, f), "p.code", page).await
+    // On SQLite the points lead the join (`CROSS JOIN` fixes the order there), read in the
+    // order of their codes: with planner statistics the first page was otherwise read type by
+    // type and 100,000 points sorted (80 ms).
+    let select = match db.backend {
+        super::Backend::Sqlite => ROW_SELECT.replace(
+            "p JOIN point_types t ON t.id = p.type_id JOIN units",
+            "p CROSS JOIN point_types t ON t.id = p.type_id CROSS JOIN units",
+        ),
+        super::Backend::Postgres => ROW_SELECT.to_string(),
+    };
+    let Some(since) = f.not_inspected_since else {
+        return super::paged(db, &select, "points p", &filter_sql(db, f), "p.code", page).await;
+    };
+    // Today's round: counted as the area's points less those inspected today (read from the
+    // day's problems and inspections), not by probing every point of a large area (0.15 s at
+    // 100,000 points).
+    let base = PointFilter { not_inspected_since: None, ..f.clone() };
+    let all = super::count(db, "points p", &filter_sql(db, &base)).await?;
+    let mut w = filter_sql(db, &base);
+    let (a, b) = (w.int(since), w.int(since));
+    w.and(format!(
+        "p.id IN (SELECT point_id FROM problems WHERE found_at >= {a} UNION SELECT point_id FROM point_inspections WHERE at >= {b})"
+    ));
+    let remaining = all - super::count(db, "points p", &w).await?;
+    if remaining <= 0 {
+        return Ok((Vec::new(), 0));
+    }
+    let w = filter_sql(db, f);
+    let sql = format!("{select}{} ORDER BY p.code{}", w.sql(), page.limit_offset());
+    let rows = super::bind_args_as(sqlx::query_as::<_, PointRow>(&sql), &w.args).fetch_all(&db.pool).await?;
+    Ok((rows, remaining))
 }
 
 pub async fn get(db: &Db, id: &str) -> Result<Option<Point>, sqlx::Error> {

@@ -144,6 +144,17 @@ const ROW: &str = "SELECT q.id, q.code, q.point_id, p.name AS point_name, t.name
      q.version \
      FROM problems q JOIN points p ON p.id = q.point_id JOIN point_types t ON t.id = p.type_id JOIN units u ON u.id = q.unit_id";
 
+/// The ledger's row query. On SQLite the problems lead the join (`CROSS JOIN` fixes the order
+/// there): with planner statistics a bare first page was otherwise read point type by point
+/// type and every problem sorted, 0.1 s at 50,000 problems; walked in the sort's index it reads
+/// one page of rows.
+fn row_sql(db: &Db) -> std::borrow::Cow<'static, str> {
+    match db.backend {
+        super::Backend::Sqlite => ROW.replace(" JOIN ", " CROSS JOIN ").into(),
+        super::Backend::Postgres => ROW.into(),
+    }
+}
+
 pub(super) fn filter_sql(db: &Db, f: &ProblemFilter) -> Where {
     let mut w = Where::default();
     let states: Option<Vec<String>> = f.states.as_ref().map(|s| s.iter().map(|s| s.as_str().to_string()).collect());
@@ -345,7 +356,7 @@ pub async fn backfill_search(db: &Db) -> Result<u64, sqlx::Error> {
 pub async fn list(db: &Db, f: &ProblemFilter, page: PageReq) -> Result<(Vec<ProblemRow>, i64), sqlx::Error> {
     let w = filter_sql(db, f);
     // The count joins points only when a filter needs them (area, point type, keyword).
-    super::paged(db, ROW, f.from_sql(), &w, "q.found_at DESC, q.id DESC", page).await
+    super::paged(db, &row_sql(db), f.from_sql(), &w, "q.found_at DESC, q.id DESC", page).await
 }
 
 /// The ledger's orders. Each pairs a key with the id, so that a page can continue after a row.
@@ -465,7 +476,7 @@ pub async fn list_keyset(
         w.and(format!("({key}, q.id) {} ({pk}, {pid})", if desc { "<" } else { ">" }));
     }
     let dir = if desc { "DESC" } else { "ASC" };
-    let sql = format!("{ROW}{} ORDER BY {key} {dir}, q.id {dir} LIMIT {}", w.sql(), size + 1);
+    let sql = format!("{}{} ORDER BY {key} {dir}, q.id {dir} LIMIT {}", row_sql(db), w.sql(), size + 1);
     let mut rows = bind_args_as(sqlx::query_as::<_, ProblemRow>(&sql), &w.args).fetch_all(&db.pool).await?;
     let more = rows.len() as i64 > size;
     rows.truncate(size as usize);
@@ -627,7 +638,7 @@ pub async fn open_at_point(db: &Db, point_id: &str, item_id: Option<&str>) -> Re
         let p = w.text(i);
         w.and(format!("q.standard_item_id = {p}"));
     }
-    let sql = format!("{ROW}{} ORDER BY q.found_at DESC", w.sql());
+    let sql = format!("{}{} ORDER BY q.found_at DESC", row_sql(db), w.sql());
     bind_args_as(sqlx::query_as::<_, ProblemRow>(&sql), &w.args).fetch_all(&db.pool).await
 }
 
