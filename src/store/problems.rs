@@ -134,10 +134,23 @@ impl ProblemFilter {
     }
 
     /// The FROM clause its conditions need.
+    /// Whether every problem this filter admits is open (its clock running).
+    fn open_only(&self) -> bool {
+        use State::{Acknowledged, Dispatched, Submitted};
+        self.overdue_at.is_some()
+            || self
+                .states
+                .as_ref()
+                .is_some_and(|s| !s.is_empty() && s.iter().all(|x| matches!(x, Dispatched | Acknowledged | Submitted)))
+    }
+
     pub fn from_sql(&self) -> &'static str {
         if self.needs_points() { "problems q JOIN points p ON p.id = q.point_id" } else { "problems q" }
     }
 }
+
+/// The open states (the clock running), written as the partial index of open deadlines says them.
+const OPEN_STATES: &str = "('dispatched', 'acknowledged', 'submitted')";
 
 const ROW: &str = "SELECT q.id, q.code, q.point_id, p.name AS point_name, t.name AS type_name, q.unit_id, u.name AS unit_name, \
      q.lead_name, q.category, q.severity, q.source, q.description, q.state, q.rework_count, q.found_at, q.deadline_at, q.closed_at, \
@@ -179,7 +192,7 @@ pub(super) fn filter_sql(db: &Db, f: &ProblemFilter) -> Where {
         // Written so that no index on the state is preferred to the one on closed_at.
         w.and("(q.state || '') = 'closed'".into());
     }
-    w.compare("q.state IN ('dispatched', 'acknowledged', 'submitted') AND q.deadline_at <", f.overdue_at);
+    w.compare(&format!("q.state IN {OPEN_STATES} AND q.deadline_at <"), f.overdue_at);
     w.when(f.reworked, "q.rework_count > 0");
     w.when(
         f.flagged,
@@ -467,6 +480,12 @@ pub async fn list_keyset(
     )
     .await?;
     let (total, total_exact) = if counted > cap { (cap, false) } else { (counted, true) };
+    // Open problems most urgent first: said in the words of the partial index of open
+    // deadlines (migration 0033), so the planner walks the open problems in deadline order
+    // instead of every settled problem of past years (5 s at 10 million on PostgreSQL).
+    if sort == Sort::DeadlineAsc && f.open_only() {
+        w.and(format!("q.state IN {OPEN_STATES}"));
+    }
     let key = sort.key_sql();
     // Reading backwards (the previous page) flips the order and the comparison.
     let backwards = matches!(seek, Seek::Before(..));
