@@ -441,12 +441,10 @@ async fn late_rows(ctx: &Ctx<'_>, span: &super::scoring::Span) -> AppResult<Vec<
 
 /// Up to three typical problems: closed in the period, with a before and an after photo.
 async fn typical(db: &Db, span: &super::scoring::Span) -> AppResult<Vec<Typical>> {
-    let cf = ProblemFilter {
-        closed_only: true,
-        closed_from: Some(span.from),
-        closed_to: Some(span.to),
-        ..Default::default()
-    };
+    // Closed in the period: `closed_from` says the state in a form no state index takes, so the
+    // week's closings are read by their time (with `closed_only` SQLite sorted every closed
+    // problem of past years: 21 s and 5 GB at 10 million).
+    let cf = ProblemFilter { closed_from: Some(span.from), closed_to: Some(span.to), ..Default::default() };
     let mut typical = Vec::new();
     let page =
         problem_store::list_keyset(db, &cf, problem_store::Sort::FoundDesc, &problem_store::Seek::First, 100).await?;
