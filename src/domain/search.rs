@@ -1,8 +1,9 @@
 //! Chinese keyword search without a dictionary. Every problem keeps its words as tokens: each run
 //! of Chinese characters gives its overlapping pairs (积存垃圾 → 积存 存垃 垃圾; a lone character
 //! stands for itself) and Latin letters and digits give lower-cased words. A search term then needs
-//! only the pairs of its own Chinese runs, which every text containing the term also has, so the
-//! index narrows the candidates and an exact substring test on those few rows decides.
+//! only the pairs of its own Chinese runs and the words it holds whole (between two of its own
+//! characters), which every text containing the term also has, so the index narrows the candidates
+//! and an exact substring test on those few rows decides.
 
 /// CJK unified ideographs (with extensions A-F and the compatibility block).
 pub fn is_cjk(c: char) -> bool {
@@ -26,18 +27,29 @@ fn kind(c: char) -> Kind {
     }
 }
 
-/// Maximal runs of one kind, in order.
-fn runs(text: &str) -> Vec<(Kind, Vec<char>)> {
-    let mut out: Vec<(Kind, Vec<char>)> = Vec::new();
+/// Maximal runs of one kind, in order, each with whether it is bounded: other characters of the
+/// same text stand right before and right after it (runs are maximal, so those are of another
+/// kind and the run is whole in any longer text that contains this one).
+fn bounded_runs(text: &str) -> Vec<(Kind, Vec<char>, bool)> {
+    let mut all: Vec<(Kind, Vec<char>)> = Vec::new();
     for c in text.chars() {
         let k = kind(c);
-        match out.last_mut() {
+        match all.last_mut() {
             Some((last, run)) if *last == k => run.push(c),
-            _ => out.push((k, vec![c])),
+            _ => all.push((k, vec![c])),
         }
     }
-    out.retain(|(k, _)| *k != Kind::Other);
-    out
+    let n = all.len();
+    all.into_iter()
+        .enumerate()
+        .filter(|(_, (k, _))| *k != Kind::Other)
+        .map(|(i, (k, run))| (k, run, i > 0 && i + 1 < n))
+        .collect()
+}
+
+/// Maximal runs of one kind, in order.
+fn runs(text: &str) -> Vec<(Kind, Vec<char>)> {
+    bounded_runs(text).into_iter().map(|(k, run, _)| (k, run)).collect()
 }
 
 fn pairs(run: &[char], out: &mut Vec<String>) {
@@ -68,14 +80,20 @@ pub fn terms(keyword: &str) -> Vec<String> {
     keyword.split_whitespace().map(str::to_string).collect()
 }
 
-/// Tokens every matching text must contain, or None when no term has a Chinese run of two or
-/// more characters (the index cannot narrow such a search; it falls back to a scan).
+/// Tokens every matching text must contain, or None when the index cannot narrow the search
+/// (it then falls back to a scan). A Chinese run of two or more characters gives its pairs. A run
+/// with characters of the term on both sides is whole in every text containing the term, so a
+/// bounded Latin or digit word (4321987 in 第4321987号) and a bounded lone Chinese character (区 in
+/// A区3) are tokens too; an unbounded one may be part of a longer word in the text.
 pub fn required_tokens(terms: &[String]) -> Option<Vec<String>> {
     let mut tokens = Vec::new();
     for t in terms {
-        for (k, run) in runs(t) {
-            if k == Kind::Cjk {
-                pairs(&run, &mut tokens);
+        for (k, run, bounded) in bounded_runs(t) {
+            match k {
+                Kind::Cjk if run.len() >= 2 => pairs(&run, &mut tokens),
+                Kind::Cjk if bounded => tokens.push(run[0].to_string()),
+                Kind::Word if bounded => tokens.push(run.iter().collect::<String>().to_lowercase()),
+                _ => {}
             }
         }
     }
@@ -105,6 +123,19 @@ mod tests {
         assert_eq!(index_tokens(&["路"]), "路");
         assert_eq!(required_tokens(&terms("垃圾  井盖")), Some(vec!["垃圾".to_string(), "井盖".to_string()]));
         assert_eq!(required_tokens(&terms("井 abc")), None, "nothing the index can narrow");
+        assert_eq!(
+            required_tokens(&terms("第4321987号")),
+            Some(vec!["4321987".to_string()]),
+            "a number quoted between characters is a whole word"
+        );
+        assert_eq!(required_tokens(&terms("4321987号")), None, "it may end a longer number");
+        assert_eq!(required_tokens(&terms("第4321987")), None, "it may begin a longer number");
+        assert_eq!(required_tokens(&terms("A区B7")), Some(vec!["区".to_string()]));
+        assert_eq!(required_tokens(&terms("A区B7路")), Some(vec!["区".to_string(), "b7".to_string()]));
+        assert_eq!(
+            required_tokens(&terms("（第12号）")),
+            Some(vec!["第".to_string(), "12".to_string(), "号".to_string()])
+        );
         assert_eq!(as_problem_code(" q202611220001 ").as_deref(), Some("Q202611220001"));
         assert_eq!(as_problem_code("Q2026"), None);
     }

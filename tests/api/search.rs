@@ -12,7 +12,8 @@ both!(chinese_keyword_search_codes_and_keyset_paging, |app: TestApp| async move 
     let (point, _) = road_point(&app).await;
     let mut codes = Vec::new();
     let mut ids = Vec::new();
-    for text in ["人行道井盖缺失", "路面井盖破损下沉", "绿化带积存垃圾"] {
+    for text in ["人行道井盖缺失（第88号）", "路面井盖破损下沉（第188号）", "绿化带积存垃圾"]
+    {
         let (status, p) = file(
             &sup,
             json!({"point_id": point, "category": "市容环境", "description": text, "source": "supervision"}),
@@ -59,6 +60,10 @@ both!(chinese_keyword_search_codes_and_keyset_paging, |app: TestApp| async move 
         assert_eq!(search("井").await, sorted(vec![ids[0].clone(), ids[1].clone()]), "one character scans");
         assert_eq!(search(&codes[2].to_lowercase()).await, vec![ids[2].clone()], "a complete code");
         assert_eq!(search("井盖垃圾").await, Vec::<String>::new());
+        // A number quoted whole is a word of the index; a piece of one is found too.
+        assert_eq!(search("第88号").await, vec![ids[0].clone()], "round {round}");
+        assert_eq!(search("（第188号）").await, vec![ids[1].clone()], "round {round}");
+        assert_eq!(search("88号").await, sorted(vec![ids[0].clone(), ids[1].clone()]), "round {round}");
     }
     // Renaming the point re-indexes its problems: they are found by the new name.
     let (_, pt) = admin.get(&format!("/api/v1/points/{point}")).await;
