@@ -64,6 +64,8 @@ both!(chinese_keyword_search_codes_and_keyset_paging, |app: TestApp| async move 
         assert_eq!(search("第88号").await, vec![ids[0].clone()], "round {round}");
         assert_eq!(search("（第188号）").await, vec![ids[1].clone()], "round {round}");
         assert_eq!(search("88号").await, sorted(vec![ids[0].clone(), ids[1].clone()]), "round {round}");
+        let (_, v) = sup.get(&format!("/api/v1/problems?q={}", urlencode("第188号"))).await;
+        assert_eq!((v["total"].as_i64(), v["total_exact"].as_bool()), (Some(1), Some(true)), "counted: {v}");
     }
     // Renaming the point re-indexes its problems: they are found by the new name.
     let (_, pt) = admin.get(&format!("/api/v1/points/{point}")).await;

@@ -151,6 +151,29 @@ both!(the_office_decides_requests_from_its_queue, |app: TestApp| async move {
     let lead = app.api_login("lead").await;
     let (_, todo) = admin.get("/api/v1/me/todo").await;
     assert_eq!(keys(&todo)[..2], ["requests", "overdue"], "the decisions first");
+    // The city's overdue problems (the 超期 filter), walked one per page most urgent first: the
+    // same set as the queue's count, each once, deadlines never earlier than the page before.
+    let queue_total = section(&todo, "overdue")["total"].as_i64().unwrap();
+    assert!(queue_total >= 1);
+    let (mut seen, mut last_deadline, mut url) =
+        (Vec::new(), 0, "/api/v1/problems?overdue=1&sort=deadline_asc&size=1".to_string());
+    loop {
+        let (status, page) = admin.get(&url).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert_eq!(page["total"].as_i64().unwrap(), queue_total);
+        for row in page["items"].as_array().unwrap() {
+            let deadline = row["deadline_at"].as_i64().unwrap();
+            assert!(deadline >= last_deadline && deadline < chuangcheng::domain::time::now_ms(), "{row}");
+            last_deadline = deadline;
+            seen.push(row["id"].as_str().unwrap().to_string());
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => url = format!("/api/v1/problems?overdue=1&sort=deadline_asc&size=1&after={c}"),
+            None => break,
+        }
+    }
+    let distinct: std::collections::HashSet<&String> = seen.iter().collect();
+    assert_eq!((seen.len() as i64, distinct.len()), (queue_total, seen.len()));
     let requests = section(&todo, "requests");
     assert_eq!(ledger_total(&admin, requests["more"].as_str().unwrap()).await, requests["total"].as_i64().unwrap());
     let ext = &requests["items"][0];
