@@ -122,10 +122,20 @@ fn filter_sql(db: &Db, f: &PointFilter) -> Where {
     w.contains(db, &["p.name", "p.code", "p.address", "p.lead_name"], f.keyword.as_deref());
     if let Some(since) = f.not_inspected_since {
         let (a, b) = (w.int(since), w.int(since));
-        w.and(format!(
-            "NOT EXISTS (SELECT 1 FROM problems q WHERE q.point_id = p.id AND q.found_at >= {a}) \
-             AND NOT EXISTS (SELECT 1 FROM point_inspections i WHERE i.point_id = p.id AND i.at >= {b})"
-        ));
+        if db.backend == super::Backend::Sqlite {
+            // The day's inspected points read once (both columns are NOT NULL, so NOT IN is
+            // exact): probing each of a community's 10,000 points twice took 50 ms of the
+            // grid worker's start page at three million problems.
+            w.and(format!(
+                "p.id NOT IN (SELECT point_id FROM problems WHERE found_at >= {a} \
+                 UNION SELECT point_id FROM point_inspections WHERE at >= {b})"
+            ));
+        } else {
+            w.and(format!(
+                "NOT EXISTS (SELECT 1 FROM problems q WHERE q.point_id = p.id AND q.found_at >= {a}) \
+                 AND NOT EXISTS (SELECT 1 FROM point_inspections i WHERE i.point_id = p.id AND i.at >= {b})"
+            ));
+        }
     }
     w
 }
