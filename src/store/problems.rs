@@ -214,7 +214,7 @@ pub(super) fn filter_sql(db: &Db, f: &ProblemFilter) -> Where {
         let state = if db.backend == Backend::Sqlite { "+q.state" } else { "q.state" };
         w.and(format!(
             "q.deadline_at IS NOT NULL AND (({state} = 'closed' AND q.closed_at > q.deadline_at) \
-             OR ({state} IN ('dispatched', 'acknowledged', 'submitted') AND q.deadline_at < {now}))"
+             OR ({state} IN {OPEN_STATES} AND q.deadline_at < {now}))"
         ));
     }
     w.eq("q.point_id", f.point_id.as_deref());
