@@ -114,6 +114,13 @@ impl Ctx<'_> {
         crate::store::audit::record(conn, &actor, change, now).await?;
         Ok(())
     }
+
+    /// The same audit entry, added to a batch of statements sent together.
+    pub fn stage_audit(&self, b: &mut crate::store::batch::Batch<'_>, change: Change<'_>, now: i64) {
+        let id = (!self.user.id.is_empty()).then_some(self.user.id.as_str());
+        let actor = Actor { id, name: &self.user.display_name, request_id: self.request_id };
+        crate::store::audit::stage(b, &actor, change, now);
+    }
 }
 
 /// Empty strings from forms mean "not set".

@@ -18,6 +18,7 @@ use crate::domain::time::{now_ms, shanghai};
 use crate::domain::validate::{FieldErrors, required_text};
 use crate::error::{AppError, AppResult, Code, RowError};
 use crate::media::storage::Storage;
+use crate::store::batch::Batch;
 use crate::store::photos::Photo;
 use crate::store::points as point_store;
 use crate::store::points::Point;
@@ -179,21 +180,26 @@ pub async fn file(ctx: &Ctx<'_>, storage: &Storage, input: FileInput, photos: Ve
         ph.flags = serde_json::to_string(&flags).unwrap_or_else(|_| "[]".into());
     }
     let mut p = new_problem(ctx, &f, id, deadline, now);
+    let note = format!("{}，{}张照片", f.source.label(), stored.len());
     let mut w = ctx.write().await?;
     p.code = next_code(w.conn(), now).await?;
     p.search_text = store::search_text(&p, &f.point.name);
-    w.create(&p).await?;
+    // The problem, its audit entry, photos, history step and the unit's notices are sent
+    // together: on SQLite the single writer is held for one statement instead of six.
+    let step = history_step(&w, &p.id, Step::File, (None, p.state), &note);
+    let mut b = Batch::default();
+    w.stage_create(&mut b, &p);
     for ph in &stored {
-        ph.insert(w.conn()).await?;
+        ph.stage(&mut b);
     }
+    store::stage_event(&mut b, &step);
+    if p.state == State::Dispatched {
+        stage_announce(&mut b, &p, now);
+    }
+    w.run::<Problem>(b).await?;
     if !use_client_ref(&mut w, reference.as_deref(), &p.id).await? {
         drop(w);
         return already_done(ctx, reference.as_deref()).await?.ok_or(AppError::NotFound);
-    }
-    let note = format!("{}，{}张照片", f.source.label(), stored.len());
-    event(&mut w, &p.id, Step::File, None, p.state, &note).await?;
-    if p.state == State::Dispatched {
-        announce(w.conn(), &p, now).await?;
     }
     w.commit().await?;
     Ok(p)
@@ -248,9 +254,12 @@ pub async fn file_dispatched(w: &mut Write<'_>, v: Verified, source: Source, lim
     p.reported_by = None;
     p.code = next_code(w.conn(), now).await?;
     p.search_text = store::search_text(&p, &f.point.name);
-    w.create(&p).await?;
-    event(w, &p.id, Step::File, None, p.state, &v.note).await?;
-    announce(w.conn(), &p, now).await?;
+    let step = history_step(w, &p.id, Step::File, (None, p.state), &v.note);
+    let mut b = Batch::default();
+    w.stage_create(&mut b, &p);
+    store::stage_event(&mut b, &step);
+    stage_announce(&mut b, &p, now);
+    w.run::<Problem>(b).await?;
     Ok(p)
 }
 
@@ -482,8 +491,15 @@ pub async fn event(
     to: State,
     note: &str,
 ) -> AppResult<()> {
+    let e = history_step(w, problem_id, step, (from, to), note);
+    store::insert_event(w.conn(), &e).await?;
+    Ok(())
+}
+
+/// A step of the problem's history by the writer, at the write's time.
+fn history_step(w: &Write<'_>, problem_id: &str, step: Step, (from, to): (Option<State>, State), note: &str) -> Event {
     let user = w.user();
-    let e = Event {
+    Event {
         id: new_id(),
         problem_id: problem_id.into(),
         at: w.now,
@@ -493,23 +509,28 @@ pub async fn event(
         from_state: from,
         to_state: to,
         note: note.into(),
-    };
-    store::insert_event(w.conn(), &e).await?;
-    Ok(())
+    }
 }
 
 /// Tells the unit about a newly dispatched problem: inbox entries and its group-chat robots.
 pub async fn announce(conn: &mut AnyConnection, p: &Problem, now: i64) -> AppResult<()> {
+    let mut b = Batch::default();
+    stage_announce(&mut b, p, now);
+    b.run(conn).await?;
+    Ok(())
+}
+
+/// The same announcement, added to a batch of statements sent together.
+fn stage_announce(b: &mut Batch<'_>, p: &Problem, now: i64) {
+    use crate::store::notifications::{Inboxes, stage_enqueue, stage_notify};
     let title = format!("新问题待签收：{}", p.category);
     let body = format!(
         "{}，整改期限 {}",
         p.description,
         p.deadline_at.map(crate::domain::time::fmt_local).unwrap_or_default()
     );
-    let to = crate::store::notifications::Inboxes::Unit(&p.unit_id);
-    crate::store::notifications::notify(conn, to, &p.id, NotifyEvent::New, (&title, &body), now).await?;
-    crate::store::notifications::enqueue(conn, &p.unit_id, &p.id, NotifyEvent::New, now).await?;
-    Ok(())
+    stage_notify(b, Inboxes::Unit(&p.unit_id), &p.id, NotifyEvent::New, (&title, &body), now);
+    stage_enqueue(b, &p.unit_id, &p.id, NotifyEvent::New, now);
 }
 
 /// At the photo's own point another photo counts as the same picture only this close.

@@ -13,6 +13,7 @@ use super::{Ctx, CurrentUser};
 use crate::domain::audit::{AuditAction, ObjectType, Verb};
 use crate::error::{AppError, AppResult, Code};
 use crate::store::audit::Change;
+use crate::store::batch::Batch;
 use crate::store::record::{Insert, Record};
 use crate::store::{Tx, is_foreign_key_violation, is_unique_violation};
 use sqlx::AnyConnection;
@@ -64,10 +65,31 @@ fn refusal<R: Insert>(e: sqlx::Error) -> AppError {
 }
 
 impl<'a> Write<'a> {
-    /// Inserts a record and audits its creation.
+    /// Inserts a record and audits its creation (sent together: one statement on SQLite).
     pub async fn create<R: Insert>(&mut self, new: &R) -> AppResult<()> {
-        new.insert(&mut self.tx).await.map_err(refusal::<R>)?;
-        self.audit(Verb::Create, R::OBJECT, new.id(), &new.label(), None, new.snapshot()).await
+        let mut b = Batch::default();
+        self.stage_create(&mut b, new);
+        b.run(&mut self.tx).await.map_err(refusal::<R>)
+    }
+
+    /// Adds a record's insert and the audit entry of its creation to a batch, for a change
+    /// that sends several statements together (`run`).
+    pub fn stage_create<'q, R: Insert>(&self, b: &mut Batch<'q>, new: &'q R) {
+        new.stage(b);
+        let change = Change {
+            action: Verb::Create.into(),
+            object_type: R::OBJECT,
+            object_id: new.id(),
+            object_label: &new.label(),
+            before: None,
+            after: new.snapshot(),
+        };
+        self.ctx.stage_audit(b, change, self.now);
+    }
+
+    /// Sends a batch of statements in this write (a refused one maps as for `R`'s insert).
+    pub async fn run<R: Insert>(&mut self, b: Batch<'_>) -> AppResult<()> {
+        b.run(&mut self.tx).await.map_err(refusal::<R>)
     }
 
     /// Saves `new` over `old` if the row is still at `expected` (else 409 stale_version), sets

@@ -1,11 +1,13 @@
 //! The append-only audit log. There is no update or delete function here on purpose, and the
 //! migrations add triggers that refuse both at the database.
 
+use super::batch::Batch;
 use super::{Db, PageReq, Where, bind_args_as};
 use crate::domain::audit::{AuditAction, ObjectType};
 use crate::domain::ids::new_id;
 use serde::Serialize;
 use sqlx::AnyConnection;
+use sqlx::Arguments;
 
 #[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
 pub struct AuditEntry {
@@ -39,24 +41,36 @@ pub struct Actor<'a> {
 }
 
 pub async fn record(conn: &mut AnyConnection, actor: &Actor<'_>, c: Change<'_>, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    let mut b = Batch::default();
+    stage(&mut b, actor, c, now);
+    b.run(conn).await
+}
+
+/// The same entry, added to a batch of statements sent together.
+pub fn stage(b: &mut Batch<'_>, actor: &Actor<'_>, c: Change<'_>, now: i64) {
+    let (actor_id, actor_name, request_id) =
+        (actor.id.map(str::to_string), actor.name.to_string(), actor.request_id.to_string());
+    let (object_id, object_label) = (c.object_id.to_string(), c.object_label.to_string());
+    let (before, after) = (c.before.map(|v| v.to_string()), c.after.map(|v| v.to_string()));
+    let (action, object_type) = (c.action, c.object_type);
+    b.push(
         "INSERT INTO audit_log (id, at, actor_id, actor_name, action, object_type, object_id, object_label, \
          before_json, after_json, request_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(new_id())
-    .bind(now)
-    .bind(actor.id)
-    .bind(actor.name)
-    .bind(c.action)
-    .bind(c.object_type)
-    .bind(c.object_id)
-    .bind(c.object_label)
-    .bind(c.before.map(|v| v.to_string()))
-    .bind(c.after.map(|v| v.to_string()))
-    .bind(actor.request_id)
-    .execute(conn)
-    .await
-    .map(|_| ())
+        move |a| {
+            a.add(new_id())?;
+            a.add(now)?;
+            a.add(actor_id)?;
+            a.add(actor_name)?;
+            a.add(action)?;
+            a.add(object_type)?;
+            a.add(object_id)?;
+            a.add(object_label)?;
+            a.add(before)?;
+            a.add(after)?;
+            a.add(request_id)?;
+            Ok(())
+        },
+    );
 }
 
 #[derive(Debug, Default, Clone)]

@@ -6,6 +6,7 @@
 //! migrations folders and in the few helpers below.
 
 pub mod audit;
+pub mod batch;
 pub mod calendar;
 pub mod dashboard;
 pub mod evaluation;

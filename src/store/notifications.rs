@@ -1,11 +1,12 @@
 //! Inbox entries, unit webhooks, the delivery outbox and the once-only alert marks.
 
 use super::Db;
+use super::batch::Batch;
 use crate::domain::audit::ObjectType;
 use crate::domain::ids::new_id;
 use crate::domain::notify::{DeliveryStatus, NotifyEvent, WebhookKind};
 use serde::Serialize;
-use sqlx::AnyConnection;
+use sqlx::{AnyConnection, Arguments};
 
 #[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
 pub struct Notification {
@@ -36,28 +37,49 @@ pub async fn notify(
     to: Inboxes<'_>,
     problem_id: &str,
     kind: NotifyEvent,
-    (title, body): (&str, &str),
+    message: (&str, &str),
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    let who = match to {
-        Inboxes::Unit(_) => "unit_id = $8 AND role IN ('unit_user', 'point_lead')",
-        Inboxes::Office => "role = 'admin'",
-    };
-    let sql = format!(
-        "INSERT INTO notifications (id, user_id, problem_id, kind, title, body, link, created_at) \
-         SELECT $1 || '.' || id, id, $2, $3, $4, $5, $6, $7 FROM users WHERE active = 1 AND {who}"
-    );
-    let q = sqlx::query(&sql)
-        .bind(new_id())
-        .bind(problem_id)
-        .bind(kind)
-        .bind(title)
-        .bind(body)
-        .bind(format!("/problems/{problem_id}"))
-        .bind(now);
-    let q = if let Inboxes::Unit(unit_id) = to { q.bind(unit_id) } else { q };
-    q.execute(conn).await.map(|_| ())
+    let mut b = Batch::default();
+    stage_notify(&mut b, to, problem_id, kind, message, now);
+    b.run(conn).await
 }
+
+/// The same inbox entries, added to a batch of statements sent together.
+pub fn stage_notify(
+    b: &mut Batch<'_>,
+    to: Inboxes<'_>,
+    problem_id: &str,
+    kind: NotifyEvent,
+    (title, body): (&str, &str),
+    now: i64,
+) {
+    let (sql, unit_id) = match to {
+        Inboxes::Unit(unit_id) => (NOTIFY_UNIT, Some(unit_id.to_string())),
+        Inboxes::Office => (NOTIFY_OFFICE, None),
+    };
+    let (problem_id, title, body) = (problem_id.to_string(), title.to_string(), body.to_string());
+    b.push(sql, move |a| {
+        a.add(new_id())?;
+        a.add(format!("/problems/{problem_id}"))?;
+        a.add(problem_id)?;
+        a.add(kind)?;
+        a.add(title)?;
+        a.add(body)?;
+        a.add(now)?;
+        if let Some(unit_id) = unit_id {
+            a.add(unit_id)?;
+        }
+        Ok(())
+    });
+}
+
+/// One inbox entry per active user of the unit ($8) or of the office; `$2` is the link.
+const NOTIFY_UNIT: &str = "INSERT INTO notifications (id, user_id, problem_id, kind, title, body, link, created_at) \
+     SELECT $1 || '.' || id, id, $3, $4, $5, $6, $2, $7 FROM users WHERE active = 1 AND unit_id = $8 \
+     AND role IN ('unit_user', 'point_lead')";
+const NOTIFY_OFFICE: &str = "INSERT INTO notifications (id, user_id, problem_id, kind, title, body, link, created_at) \
+     SELECT $1 || '.' || id, id, $3, $4, $5, $6, $2, $7 FROM users WHERE active = 1 AND role = 'admin'";
 
 pub async fn inbox(db: &Db, user_id: &str) -> Result<Vec<Notification>, sqlx::Error> {
     sqlx::query_as::<_, Notification>(
@@ -134,19 +156,27 @@ pub async fn enqueue(
     event: NotifyEvent,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    let mut b = Batch::default();
+    stage_enqueue(&mut b, unit_id, problem_id, event, now);
+    b.run(conn).await
+}
+
+/// The same deliveries, added to a batch of statements sent together.
+pub fn stage_enqueue(b: &mut Batch<'_>, unit_id: &str, problem_id: &str, event: NotifyEvent, now: i64) {
+    let (unit_id, problem_id) = (unit_id.to_string(), problem_id.to_string());
+    b.push(
         "INSERT INTO outbox (id, webhook_id, problem_id, event, payload, status, attempts, next_attempt_at, created_at) \
          SELECT $1 || '.' || id, id, $2, $3, '', 'pending', 0, $4, $4 FROM webhooks WHERE unit_id = $5 AND active = 1 \
          ON CONFLICT (webhook_id, problem_id, event) DO NOTHING",
-    )
-    .bind(new_id())
-    .bind(problem_id)
-    .bind(event)
-    .bind(now)
-    .bind(unit_id)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+        move |a| {
+            a.add(new_id())?;
+            a.add(problem_id)?;
+            a.add(event)?;
+            a.add(now)?;
+            a.add(unit_id)?;
+            Ok(())
+        },
+    );
 }
 
 /// Marks an alert as raised; false when some instance already raised it.

@@ -1,12 +1,13 @@
 //! The problem ledger and each problem's history.
 
+use super::batch::Batch;
 use super::{Backend, Db, PageReq, Where, bind_args_as, like_pattern};
 use crate::domain::audit::ObjectType;
 use crate::domain::problem::{Source, State, Step};
 use crate::domain::search;
 use crate::domain::standard::Severity;
 use serde::Serialize;
-use sqlx::AnyConnection;
+use sqlx::{AnyConnection, Arguments};
 
 #[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
 pub struct Problem {
@@ -599,22 +600,29 @@ pub struct Event {
 }
 
 pub async fn insert_event(conn: &mut AnyConnection, e: &Event) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    let mut b = Batch::default();
+    stage_event(&mut b, e);
+    b.run(conn).await
+}
+
+/// The same history step, added to a batch of statements sent together.
+pub fn stage_event<'q>(b: &mut Batch<'q>, e: &'q Event) {
+    b.push(
         "INSERT INTO problem_events (id, problem_id, at, actor_id, actor_name, action, from_state, to_state, note) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(&e.id)
-    .bind(&e.problem_id)
-    .bind(e.at)
-    .bind(&e.actor_id)
-    .bind(&e.actor_name)
-    .bind(e.action)
-    .bind(e.from_state)
-    .bind(e.to_state)
-    .bind(&e.note)
-    .execute(conn)
-    .await
-    .map(|_| ())
+        move |a| {
+            a.add(&e.id)?;
+            a.add(&e.problem_id)?;
+            a.add(e.at)?;
+            a.add(&e.actor_id)?;
+            a.add(&e.actor_name)?;
+            a.add(e.action)?;
+            a.add(e.from_state)?;
+            a.add(e.to_state)?;
+            a.add(&e.note)?;
+            Ok(())
+        },
+    );
 }
 
 pub async fn events(db: &Db, problem_id: &str) -> Result<Vec<Event>, sqlx::Error> {

@@ -36,6 +36,8 @@ pub trait Insert: serde::Serialize + Send + Sync {
         serde_json::to_value(self).ok()
     }
     fn insert<'c>(&'c self, conn: &'c mut AnyConnection) -> impl Future<Output = Result<(), sqlx::Error>> + Send + 'c;
+    /// The same insert, added to a batch of statements sent together.
+    fn stage<'q>(&'q self, b: &mut super::batch::Batch<'q>);
 }
 
 /// A row people edit: it carries a version, and an update writes only over the version it read.
@@ -129,12 +131,29 @@ macro_rules! record {
                 conn: &'c mut sqlx::AnyConnection,
             ) -> impl std::future::Future<Output = Result<(), sqlx::Error>> + Send + 'c {
                 async move {
-                    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-                        $crate::store::record::insert_sql($table, &[$(stringify!($icol)),+])
-                    });
-                    let q = sqlx::query(&SQL)$(.bind(&self.$icol))+;
+                    let q = sqlx::query(Self::insert_sql())$(.bind(&self.$icol))+;
                     q.persistent(Self::PERSISTENT).execute(conn).await.map(|_| ())
                 }
+            }
+
+            fn stage<'q>(&'q self, b: &mut $crate::store::batch::Batch<'q>) {
+                if !Self::PERSISTENT {
+                    b.volatile();
+                }
+                b.push(Self::insert_sql(), move |a| {
+                    $(sqlx::Arguments::add(a, &self.$icol)?;)+
+                    Ok(())
+                });
+            }
+        }
+
+        impl $ty {
+            /// The insert statement of every declared column.
+            fn insert_sql() -> &'static str {
+                static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+                    $crate::store::record::insert_sql($table, &[$(stringify!($icol)),+])
+                });
+                SQL.as_str()
             }
         }
 

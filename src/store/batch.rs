@@ -1,0 +1,120 @@
+//! Statements sent together. A write that is several inserts (a problem, its audit entry, its
+//! history step, the unit's inbox entries and robot deliveries) costs SQLite little work per row
+//! but one hand-off to the connection's thread and back per statement, and on SQLite every
+//! statement of a write is made while that write holds the single writer. A `Batch` collects
+//! the statements with their binds; on SQLite `run` sends them as one multi-statement query (the
+//! parameters of each statement renumbered after those before it), so the writer is held for one
+//! hand-off instead of five. PostgreSQL runs them one after another, as before.
+//!
+//! Each statement is written with its own `$1…$n`, exactly as it would be run alone, and its
+//! binder adds exactly `n` values.
+
+use sqlx::any::AnyArguments;
+use sqlx::error::BoxDynError;
+use sqlx::{AnyConnection, Arguments};
+use std::borrow::Cow;
+
+/// Adds one statement's values, in the order of its `$1…$n`.
+type Binder<'q> = Box<dyn FnOnce(&mut AnyArguments<'q>) -> Result<(), BoxDynError> + Send + 'q>;
+
+#[derive(Default)]
+pub struct Batch<'q> {
+    parts: Vec<(Cow<'static, str>, Binder<'q>)>,
+    /// Whether the statements may be prepared and cached (false when any of them may not).
+    volatile: bool,
+}
+
+impl<'q> Batch<'q> {
+    /// Adds a statement and the values of its parameters.
+    pub fn push(
+        &mut self,
+        sql: impl Into<Cow<'static, str>>,
+        bind: impl FnOnce(&mut AnyArguments<'q>) -> Result<(), BoxDynError> + Send + 'q,
+    ) {
+        self.parts.push((sql.into(), Box::new(bind)));
+    }
+
+    /// Marks the batch as not to be prepared and cached (a statement of it must not be).
+    pub fn volatile(&mut self) {
+        self.volatile = true;
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.parts.is_empty()
+    }
+
+    /// Runs every statement, in order, in the caller's transaction; stops at the first error
+    /// (the caller's transaction is then to be rolled back, as after any failed statement).
+    pub async fn run(self, conn: &mut AnyConnection) -> sqlx::Result<()> {
+        if conn.backend_name() == "SQLite" && self.parts.len() > 1 {
+            // SQLite's prepared statements carry no parameter types, so a volatile part (see
+            // `record!`'s `persistent`) does not keep the batch from being cached there.
+            let mut sql = String::new();
+            let mut args = AnyArguments::default();
+            for (text, bind) in self.parts {
+                sql.push_str(&shift_params(&text, args.len()));
+                sql.push_str(";\n");
+                bind(&mut args).map_err(sqlx::Error::Encode)?;
+            }
+            sqlx::query_with(&sql, args).execute(conn).await?;
+            return Ok(());
+        }
+        let persistent = !self.volatile;
+        for (text, bind) in self.parts {
+            let mut args = AnyArguments::default();
+            bind(&mut args).map_err(sqlx::Error::Encode)?;
+            sqlx::query_with(&text, args).persistent(persistent).execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
+}
+
+/// `$k` becomes `$(k + by)` outside quoted text (`'…'`, `"…"`); nothing else changes.
+pub fn shift_params(sql: &str, by: usize) -> Cow<'_, str> {
+    if by == 0 || !sql.contains('$') {
+        return Cow::Borrowed(sql);
+    }
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut quote: Option<char> = None;
+    let mut chars = sql.char_indices().peekable();
+    while let Some((_, c)) = chars.next() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '$') if chars.peek().is_some_and(|(_, d)| d.is_ascii_digit()) => {
+                let mut n = 0usize;
+                while let Some((_, d)) = chars.peek().filter(|(_, d)| d.is_ascii_digit()).copied() {
+                    n = n * 10 + d.to_digit(10).unwrap_or(0) as usize;
+                    chars.next();
+                }
+                out.push('$');
+                out.push_str(&(n + by).to_string());
+                continue;
+            }
+            _ => {}
+        }
+        out.push(c);
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_shift_past_the_statements_before() {
+        assert_eq!(shift_params("INSERT INTO t (a, b) VALUES ($1, $2)", 0), "INSERT INTO t (a, b) VALUES ($1, $2)");
+        assert_eq!(shift_params("INSERT INTO t (a, b) VALUES ($1, $2)", 9), "INSERT INTO t (a, b) VALUES ($10, $11)");
+        assert_eq!(
+            shift_params("SELECT $1 || '.' || id, $12 FROM u WHERE x = $4", 3),
+            "SELECT $4 || '.' || id, $15 FROM u WHERE x = $7"
+        );
+        // Quoted text and a lone dollar are not parameters.
+        assert_eq!(
+            shift_params("SELECT '$1', \"$2\", $3, '$' || $ FROM t", 1),
+            "SELECT '$1', \"$2\", $4, '$' || $ FROM t"
+        );
+        assert_eq!(shift_params("值 = $1，名 = '张$2'", 2), "值 = $3，名 = '张$2'");
+    }
+}
