@@ -34,6 +34,10 @@ pub struct Config {
     /// How often background jobs (reminders, overdue alerts, webhook delivery) run.
     #[serde(default = "default_jobs_interval")]
     pub jobs_interval_ms: u64,
+    /// How often the background jobs rebuild the kept figures of closed weeks that a change
+    /// forgot (0 = never; readers then rebuild them in their requests).
+    #[serde(default = "default_keep_weeks_interval")]
+    pub keep_weeks_interval_ms: u64,
     /// First retry delay of a failed webhook delivery; it doubles each time (capped at an hour).
     #[serde(default = "default_backoff")]
     pub webhook_backoff_ms: i64,
@@ -100,6 +104,10 @@ fn default_jobs_interval() -> u64 {
     10_000
 }
 
+fn default_keep_weeks_interval() -> u64 {
+    60_000
+}
+
 fn default_backoff() -> i64 {
     30_000
 }
@@ -161,6 +169,8 @@ impl Config {
             map_tile_crs: default_tile_crs(),
             public_url: String::new(),
             jobs_interval_ms: 200,
+            // Tests that keep weeks say when (tests/api/scoring.rs calls the job's step).
+            keep_weeks_interval_ms: 0,
             webhook_backoff_ms: 100,
             webhook_max_attempts: 3,
             reminder_minutes: default_reminder(),

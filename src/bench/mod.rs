@@ -303,6 +303,8 @@ async fn open_bench_db(mut config: Config, (problems, years): (u64, u32), reuse:
         config.database_url = format!("sqlite://{}?mode=rwc", db_path.display());
     }
     config.addr = "127.0.0.1:0".into();
+    // Cold readings are taken as a reader meets them: no background rebuild of kept weeks.
+    config.keep_weeks_interval_ms = 0;
     let db = open_db(&config).await?;
     crate::demo::seed_if_empty(&db, crate::demo::DEFAULT_PASSWORD, 1).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     if !reuse {

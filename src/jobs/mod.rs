@@ -15,6 +15,11 @@ use std::time::Duration;
 /// Draft photos kept for a filing sent back as a possible duplicate are dropped after a day.
 const DRAFTS_KEPT: Duration = Duration::from_secs(24 * 3600);
 
+/// Closed weeks rebuilt per round at most (each is a week's scoring from the records: about a
+/// second for 10,000 units at ten million problems), so a rule change re-warms over minutes
+/// without holding the jobs up.
+const WEEKS_PER_ROUND: usize = 8;
+
 pub fn spawn(
     db: Db,
     config: Arc<Config>,
@@ -26,12 +31,22 @@ pub fn spawn(
         let client = crate::service::outbound::client(&config.webhook_allow_hosts);
         let mut tick = tokio::time::interval(Duration::from_millis(config.jobs_interval_ms.max(50)));
         let mut pruned: Option<std::time::Instant> = None;
+        let mut kept_at = std::time::Instant::now();
         loop {
             tick.tick().await;
             metrics.job_rounds.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             if let Err(e) = run_once(&db, &config, &client, &base_url).await {
                 metrics.job_failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 tracing::warn!(error = %e, "background jobs failed; retrying next round");
+            }
+            let keep_every = Duration::from_millis(config.keep_weeks_interval_ms);
+            if !keep_every.is_zero() && kept_at.elapsed() >= keep_every {
+                kept_at = std::time::Instant::now();
+                match crate::service::scoring::keep_weeks(&db, now_ms(), WEEKS_PER_ROUND).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(weeks = n, "kept figures of closed weeks rebuilt"),
+                    Err(e) => tracing::warn!(error = %e, "rebuilding kept weeks failed"),
+                }
             }
             if pruned.is_none_or(|t| t.elapsed() > Duration::from_secs(3600)) {
                 pruned = Some(std::time::Instant::now());

@@ -420,9 +420,10 @@ async fn period_sums(db: &Db, class: Class, rules: &Timeline, bounds: &[i64]) ->
     };
     let mut missing: Vec<(i64, i64)> = Vec::new();
     for &(a, b) in &weeks {
-        let valid = keepable((a, b)).then(|| kept.get(&a)).flatten().filter(|k| {
-            k.rules_version == rules.version_at(a).0 && k.calendar == calendar && k.valid_until.is_none_or(|u| u > now)
-        });
+        let valid = keepable((a, b))
+            .then(|| kept.get(&a))
+            .flatten()
+            .filter(|k| holds(rules, &calendar, now, a, (k.rules_version, &k.calendar, k.valid_until)));
         match valid {
             Some(k) => add_sums(&mut out[period_of(a)], &k.sums),
             None => missing.push((a, b)),
@@ -465,6 +466,53 @@ async fn period_sums(db: &Db, class: Class, rules: &Timeline, bounds: &[i64]) ->
         weeks_store::fill(db, class, &token, &built).await?;
     }
     Ok(out)
+}
+
+/// Whether a kept week starting at `week` still holds at `now`: computed under the rule version
+/// in force for it and the current calendar, and not past its own validity.
+fn holds(
+    rules: &Timeline,
+    calendar: &str,
+    now: i64,
+    week: i64,
+    (version, cal, until): (i64, &str, Option<i64>),
+) -> bool {
+    version == rules.version_at(week).0 && cal == calendar && until.is_none_or(|u| u > now)
+}
+
+/// How long a background rebuild of a week stays its builder's before another may take it.
+const REBUILD_LEASE_MS: i64 = 10 * 60_000;
+
+/// The background job's part of scoring: rebuilds up to `limit` closed weeks whose kept figures
+/// a change forgot (or a new rule version or calendar outdated), newest first, from the start
+/// of the year that held the day 90 days ago (so in January last year's assessment is warm
+/// too). A reader then finds them kept instead of computing them in its request. Several
+/// instances may run it at once: each week is rebuilt by the one that took it. Returns the
+/// number of weeks rebuilt.
+pub async fn keep_weeks(db: &Db, now: i64, limit: usize) -> AppResult<usize> {
+    let from = span_of(SpanKind::Year, to_local(now - 90 * DAY_MS).date_naive()).from;
+    let calendar = super::calendar::fingerprint(db).await?;
+    let mut rebuilt = 0;
+    for class in Class::ALL {
+        let rules = timeline(db, class).await?;
+        let kept = weeks_store::filled(db, class, from, now).await?;
+        let lookback = rules.max_repeat_days() * DAY_MS;
+        let token = new_id();
+        for (a, b) in weeks_covering(from, now).into_iter().rev().filter(|&(_, b)| b <= now) {
+            if rebuilt >= limit {
+                return Ok(rebuilt);
+            }
+            if kept.get(&a).is_some_and(|(v, c, u)| holds(&rules, &calendar, now, a, (*v, c, *u))) {
+                continue;
+            }
+            let week = weeks_store::Claim { from: a, to: b, reach_from: a - lookback };
+            if weeks_store::take(db, class, week, &token, now, REBUILD_LEASE_MS).await? {
+                period_sums(db, class, &rules, &[a, b]).await?;
+                rebuilt += 1;
+            }
+        }
+    }
+    Ok(rebuilt)
 }
 
 fn add_sums(into: &mut score::Sums, from: &score::Sums) {

@@ -132,3 +132,56 @@ pub async fn fill(db: &Db, class: Class, token: &str, weeks: &[Built]) -> Result
     }
     Ok(kept)
 }
+
+/// A kept row's week start, rule version, calendar and validity.
+type KeptRow = (i64, Option<i64>, Option<String>, Option<i64>);
+
+/// What is kept of each week of a class starting in [from, to) (the sums not read): week start
+/// → (rule version, calendar, valid until), for filled weeks only.
+pub async fn filled(
+    db: &Db,
+    class: Class,
+    from: i64,
+    to: i64,
+) -> Result<HashMap<i64, (i64, String, Option<i64>)>, sqlx::Error> {
+    let rows: Vec<KeptRow> = sqlx::query_as(
+        "SELECT week_from, rules_version, calendar, valid_until FROM score_weeks \
+         WHERE class = $1 AND week_from >= $2 AND week_from < $3 AND sums IS NOT NULL",
+    )
+    .bind(class)
+    .bind(from)
+    .bind(to)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.into_iter().filter_map(|(w, v, c, u)| Some((w, (v?, c?, u)))).collect())
+}
+
+/// Takes a week for rebuilding in the background: true when this caller may rebuild it, false
+/// when someone (another instance's job, a reader) claimed it within `lease_ms`. Only the
+/// instance whose statement took the row rebuilds it.
+pub async fn take(
+    db: &Db,
+    class: Class,
+    week: Claim,
+    token: &str,
+    now: i64,
+    lease_ms: i64,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let r = sqlx::query(
+        "INSERT INTO score_weeks (class, week_from, week_to, reach_from, token, built_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (class, week_from) DO UPDATE SET \
+         token = excluded.token, built_at = excluded.built_at WHERE score_weeks.built_at < $7",
+    )
+    .bind(class)
+    .bind(week.from)
+    .bind(week.to)
+    .bind(week.reach_from)
+    .bind(token)
+    .bind(now)
+    .bind(now - lease_ms)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(r.rows_affected() == 1)
+}

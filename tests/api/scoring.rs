@@ -834,3 +834,53 @@ both!(closed_weeks_are_kept_and_forgotten_when_a_fact_under_them_changes, |app: 
     let (_, moved) = check_ranking(&admin, "unit", &tuesday).await;
     assert!(!moved.contains_key(&other), "a window unit is not ranked with responsible units");
 });
+
+both!(the_jobs_rebuild_forgotten_weeks_once_across_instances, |app: TestApp| async move {
+    use chuangcheng::domain::time::{now_ms, parse_local_day_start};
+    use chuangcheng::service::scoring::keep_weeks;
+    let sup = app.api_login("supervisor").await;
+    let admin = app.api_login("admin").await;
+    let (point, item) = road_point(&app).await;
+    let unit = app.id_of(&format!("SELECT unit_id FROM points WHERE id = '{point}'")).await;
+    let (monday, _) = last_week();
+    let tuesday = day(monday + chrono::Duration::days(1));
+    let week = parse_local_day_start(&day(monday)).unwrap();
+    let find = |text: &str| {
+        json!({"point_id": point, "standard_item_id": item, "description": text, "source": "supervision",
+               "found_at": format!("{tuesday}T07:05"), "allow_duplicate": true})
+    };
+    let filled = "SELECT COUNT(*) FROM score_weeks WHERE sums IS NOT NULL";
+    let last_week_kept =
+        format!("SELECT COUNT(*) FROM score_weeks WHERE class = 'unit' AND week_from = {week} AND sums IS NOT NULL");
+    sup.file_ok(find("积存垃圾")).await;
+    assert_eq!(app.scalar(filled).await, 0, "nothing is kept before anyone reads or the job runs");
+
+    // The job's step keeps every closed week of the year, for every class, in one go here.
+    let built = keep_weeks(&app.db, now_ms(), 10_000).await.expect("keep weeks");
+    assert!(built >= 4, "at least last week of each of the four classes: {built}");
+    assert_eq!(app.scalar(filled).await, built as i64);
+    assert_eq!(app.scalar(&last_week_kept).await, 1);
+    assert_eq!(keep_weeks(&app.db, now_ms(), 10_000).await.expect("again"), 0, "nothing left to rebuild");
+
+    // A new fact last week forgets the weeks it reaches; two instances' jobs rebuild each once.
+    sup.file_ok(find("又见积存垃圾")).await;
+    let forgotten = built as i64 - app.scalar(filled).await;
+    assert!(forgotten >= 1, "the new find forgets last week");
+    assert_eq!(app.scalar(&last_week_kept).await, 0);
+    let (a, b) = tokio::join!(keep_weeks(&app.db, now_ms(), 10_000), keep_weeks(&app.db, now_ms(), 10_000));
+    let (a, b) = (a.expect("first instance"), b.expect("second instance"));
+    assert_eq!(a + b, forgotten as usize, "each forgotten week rebuilt by one instance ({a} + {b})");
+    assert_eq!(app.scalar(filled).await, built as i64, "every week kept again");
+
+    // The ranking the office reads comes from the rebuilt week and agrees with the unit's ledger
+    // computed from the records.
+    let (status, r) = admin.get(&format!("/api/v1/scoring/unit/ranking?period=week&date={tuesday}")).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    let line = r["lines"].as_array().unwrap().iter().find(|l| l["target"] == unit.as_str()).unwrap().clone();
+    let (_, ledger) = admin.get(&format!("/api/v1/scoring/unit/ledger/{unit}?period=week&date={tuesday}")).await;
+    assert_eq!(line["score"], ledger["score"], "ranking = ledger");
+    assert!(line["score"].as_i64().unwrap() < 10_000 - 2, "both finds deducted: {line}");
+    // A limit bounds a round's work.
+    sup.file_ok(find("第三次积存垃圾")).await;
+    assert_eq!(keep_weeks(&app.db, now_ms(), 1).await.expect("one"), 1);
+});
