@@ -367,6 +367,16 @@ async fn scoring(ctx: &Ctx<'_>, want: &impl Fn(&str) -> bool) -> anyhow::Result<
             .await?;
             report(name, samples, None);
         }
+        // The background jobs' rebuild of forgotten weeks (one round of 8, newest first).
+        forget().await?;
+        let started = Instant::now();
+        let weeks = crate::service::scoring::keep_weeks(db, now_ms(), 8).await?;
+        let secs = started.elapsed().as_secs_f64();
+        println!(
+            "{}",
+            json!({"name": "keep_weeks_one_job_round", "weeks": weeks, "seconds": (secs * 100.0).round() / 100.0,
+                   "ms_per_week": (secs * 1000.0 / weeks.max(1) as f64).round()})
+        );
     }
     if want("annual") {
         let year = crate::domain::time::to_local(now_ms()).year();
