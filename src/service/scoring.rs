@@ -495,10 +495,13 @@ pub async fn keep_weeks(db: &Db, now: i64, limit: usize) -> AppResult<usize> {
     let mut rebuilt = 0;
     for class in Class::ALL {
         let rules = timeline(db, class).await?;
-        let kept = weeks_store::filled(db, class, from, now).await?;
+        let weeks = weeks_covering(from, now);
+        // The first week starts on the Monday on or before 1 January.
+        let first = weeks.first().map_or(from, |w| w.0);
+        let kept = weeks_store::filled(db, class, first, now).await?;
         let lookback = rules.max_repeat_days() * DAY_MS;
         let token = new_id();
-        for (a, b) in weeks_covering(from, now).into_iter().rev().filter(|&(_, b)| b <= now) {
+        for (a, b) in weeks.into_iter().rev().filter(|&(_, b)| b <= now) {
             if rebuilt >= limit {
                 return Ok(rebuilt);
             }

@@ -861,6 +861,10 @@ both!(the_jobs_rebuild_forgotten_weeks_once_across_instances, |app: TestApp| asy
     assert_eq!(app.scalar(filled).await, built as i64);
     assert_eq!(app.scalar(&last_week_kept).await, 1);
     assert_eq!(keep_weeks(&app.db, now_ms(), 10_000).await.expect("again"), 0, "nothing left to rebuild");
+    // Nor once every rebuild's lease has run out (the week holding 1 January, which starts the
+    // December before, included).
+    sqlx::query("UPDATE score_weeks SET built_at = built_at - 3600000").execute(&app.db.pool).await.unwrap();
+    assert_eq!(keep_weeks(&app.db, now_ms(), 10_000).await.expect("after the leases"), 0, "kept weeks stay kept");
 
     // A new fact last week forgets the weeks it reaches; two instances' jobs rebuild each once.
     sup.file_ok(find("又见积存垃圾")).await;
