@@ -34,8 +34,9 @@ pub struct Config {
     /// How often background jobs (reminders, overdue alerts, webhook delivery) run.
     #[serde(default = "default_jobs_interval")]
     pub jobs_interval_ms: u64,
-    /// How often the background jobs rebuild the kept figures of closed weeks that a change
-    /// forgot (0 = never; readers then rebuild them in their requests).
+    /// How often the background jobs rebuild the kept figures of closed weeks (scores) and of
+    /// the last two months' days (KPIs) that a change forgot (0 = never; readers then rebuild
+    /// them in their requests).
     #[serde(default = "default_keep_weeks_interval")]
     pub keep_weeks_interval_ms: u64,
     /// First retry delay of a failed webhook delivery; it doubles each time (capped at an hour).

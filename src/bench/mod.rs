@@ -394,9 +394,33 @@ async fn scoring(ctx: &Ctx<'_>, want: &impl Fn(&str) -> bool) -> anyhow::Result<
         }
     }
     if want("kpi") {
+        // Cold: no past day is kept (the first reader after a change to every day, or after the
+        // upgrade); the reading computes and keeps them. Warm: the past days are read kept, today
+        // is computed.
         let month = now_ms() - 30 * DAY_MS;
-        let samples = time(5, || async { Ok(crate::service::kpi::report(ctx, month, now_ms(), false).await?) }).await?;
-        report("kpi_all_units_month", samples, None);
+        for (name, cold) in [("kpi_all_units_month_cold", true), ("kpi_all_units_month", false)] {
+            let samples = time(5, || async {
+                if cold {
+                    crate::store::kpi_days::forget_all(db).await?;
+                }
+                Ok(crate::service::kpi::report(ctx, month, now_ms(), false).await?)
+            })
+            .await?;
+            report(name, samples, None);
+        }
+        // The office's usual reading: one past day changed since the last reader (a problem of
+        // yesterday closed), so that day and its week are computed again.
+        let yesterday = crate::store::kpi_days::day_of(now_ms()) - 1;
+        let samples = time(5, || async {
+            sqlx::query("DELETE FROM kpi_days WHERE (day = $1 AND span = 1) OR (day = $2 AND span = 7)")
+                .bind(yesterday)
+                .bind(crate::store::kpi_days::monday_of(yesterday))
+                .execute(&db.pool)
+                .await?;
+            Ok(crate::service::kpi::report(ctx, month, now_ms(), false).await?)
+        })
+        .await?;
+        report("kpi_all_units_month_one_day_changed", samples, None);
     }
     Ok(())
 }

@@ -73,7 +73,7 @@ pub async fn proposed_interviews(ctx: &Ctx<'_>, from: i64, to: i64) -> AppResult
     let mut f = scope(ctx).await?;
     f.dispatched_from = Some(from);
     f.dispatched_to = Some(to);
-    let rows = store::kpi_counts(ctx.db, &f, false, now).await?;
+    let rows = super::kpi::counts(ctx.db, &f, false, now).await?;
     let counts: BTreeMap<(String, String), i64> = rows
         .into_iter()
         .filter(|r| r.late > 0)

@@ -5,8 +5,11 @@ use super::problems::scope;
 use crate::domain::kpi::{Counts, Kpi, from_counts};
 use crate::domain::time::now_ms;
 use crate::error::AppResult;
-use crate::store::problems as store;
+use crate::store::Db;
+use crate::store::kpi_days;
+use crate::store::problems::{self as store, KpiCounts, ProblemFilter};
 use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
 use utoipa::ToSchema;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -26,7 +29,7 @@ pub async fn report(ctx: &Ctx<'_>, from: i64, to: i64, by_community: bool) -> Ap
     let mut f = scope(ctx).await?;
     f.dispatched_from = Some(from);
     f.dispatched_to = Some(to);
-    let rows = store::kpi_counts(ctx.db, &f, by_community, now_ms()).await?;
+    let rows = counts(ctx.db, &f, by_community, now_ms()).await?;
     let day = |ms: i64| crate::domain::time::to_local(ms).date_naive();
     let rates = super::weekly_summaries::rates_by(ctx.db, day(from), day(to - 1), by_community).await?;
     let mut total = Counts::default();
@@ -45,4 +48,147 @@ pub async fn report(ctx: &Ctx<'_>, from: i64, to: i64, by_community: bool) -> Ap
         .collect();
     lines.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.key.cmp(&b.key)));
     Ok((lines, from_counts(total)))
+}
+
+/// The case-loop counts of the problems dispatched in the filter's [from, to) within its scope,
+/// grouped by unit or by community, with `late` as of `now`: the same lines
+/// `store::kpi_counts` computes from the records, read from the kept days and weeks where they
+/// still hold (`store::kpi_days`). The whole past days of the period are read kept (a whole
+/// week at once where it can); the parts of days at its ends, today and any day not validly kept
+/// are computed. A city-wide reader (the office) keeps what it had to compute, for the next
+/// reader; a unit computes its own lines only. A reader scoped to areas, a unit's lines by
+/// community, and a filter with any other condition are computed.
+pub async fn counts(db: &Db, f: &ProblemFilter, by_community: bool, now: i64) -> AppResult<Vec<KpiCounts>> {
+    let scope_only = ProblemFilter { unit_id: None, dispatched_from: None, dispatched_to: None, ..f.clone() }
+        == ProblemFilter::default();
+    let readable = scope_only && !(by_community && f.unit_id.is_some());
+    let (Some(from), Some(to), true) = (f.dispatched_from, f.dispatched_to, readable) else {
+        return Ok(store::kpi_counts(db, f, by_community, now).await?);
+    };
+    // The whole days inside [from, to) that are over.
+    let first = kpi_days::day_of(from - 1) + 1;
+    let end = kpi_days::day_of(to).min(kpi_days::day_of(now));
+    if first >= end {
+        return Ok(store::kpi_counts(db, f, by_community, now).await?);
+    }
+    let mut valid = kpi_days::valid_blocks(db, first, end, now).await?;
+    if f.unit_id.is_none() {
+        let (_, missing) = cover(first, end, &valid);
+        if !missing.is_empty() {
+            valid.extend(keep(db, first, end, &valid, now).await?);
+        }
+    }
+    let (blocks, missing) = cover(first, end, &valid);
+    // What is not read kept is computed: the ends, and the days not kept.
+    let mut live: Vec<(i64, i64)> = Vec::new();
+    let mut add = |a: i64, b: i64| match live.last_mut() {
+        Some(last) if last.1 == a => last.1 = b,
+        _ if a < b => live.push((a, b)),
+        _ => {}
+    };
+    add(from, kpi_days::day_start(first));
+    for d in missing {
+        add(kpi_days::day_start(d), kpi_days::day_start(d + 1));
+    }
+    add(kpi_days::day_start(end), to);
+    let mut lines: BTreeMap<Option<String>, KpiCounts> = BTreeMap::new();
+    let mut merge = |rows: Vec<KpiCounts>| {
+        for r in rows {
+            let line =
+                lines.entry(r.key.clone()).or_insert_with(|| KpiCounts { key: r.key.clone(), ..Default::default() });
+            line.counts += r.counts;
+            line.late += r.late;
+            if line.name.is_none() {
+                line.name = r.name;
+            }
+        }
+    };
+    merge(kpi_days::read(db, &blocks, f.unit_id.as_deref(), by_community).await?);
+    for (a, b) in live {
+        let part = ProblemFilter { dispatched_from: Some(a), dispatched_to: Some(b), ..f.clone() };
+        merge(store::kpi_counts(db, &part, by_community, now).await?);
+    }
+    Ok(lines.into_values().collect())
+}
+
+/// The fewest valid blocks covering the days [first, end): a whole week where it is kept,
+/// otherwise its kept days; and the days left uncovered.
+fn cover(first: i64, end: i64, valid: &BTreeSet<kpi_days::Block>) -> (Vec<kpi_days::Block>, Vec<i64>) {
+    let (mut blocks, mut missing) = (Vec::new(), Vec::new());
+    let mut d = first;
+    while d < end {
+        if kpi_days::monday_of(d) == d && d + 7 <= end && valid.contains(&(d, 7)) {
+            blocks.push((d, 7));
+            d += 7;
+            continue;
+        }
+        if valid.contains(&(d, 1)) {
+            blocks.push((d, 1));
+        } else {
+            missing.push(d);
+        }
+        d += 1;
+    }
+    (blocks, missing)
+}
+
+/// How far back the background jobs keep the KPI days warm: this month and last month, whatever
+/// the day (the office's usual periods).
+const RECENT_DAYS: i64 = 62;
+
+/// The background job's part of the KPIs: keeps, city-wide, the past days of the last
+/// `RECENT_DAYS` (and their whole weeks) that no valid kept block covers, newest week first,
+/// up to `limit` days a round, so that the office's reader finds them kept instead of computing
+/// them in its request. Several instances may run it at once: a block one of them is filling is
+/// re-claimed by the other, and only the last claim's fill is kept. Returns the blocks kept.
+pub async fn keep_recent(db: &Db, now: i64, limit: usize) -> AppResult<usize> {
+    let end = kpi_days::day_of(now);
+    let start = end - RECENT_DAYS;
+    let mut valid = kpi_days::valid_blocks(db, start, end, now).await?;
+    let (mut days, mut blocks) = (0, 0);
+    let mut monday = kpi_days::monday_of(end);
+    while monday + 7 > start && days < limit {
+        let (a, b) = (monday.max(start), (monday + 7).min(end));
+        let missing = (a..b).filter(|d| !valid.contains(&(*d, 1))).count();
+        let week_missing = a == monday && b == monday + 7 && !valid.contains(&(monday, 7));
+        if a < b && (missing > 0 || week_missing) {
+            let kept = keep(db, a, b, &valid, now).await?;
+            days += missing;
+            blocks += kept.len();
+            valid.extend(kept);
+        }
+        monday -= 7;
+    }
+    Ok(blocks)
+}
+
+/// Computes and keeps, city-wide, the past days in [first, end) not validly kept and the whole
+/// weeks among them; the blocks kept (one a change reached while it was computed is not).
+async fn keep(
+    db: &Db,
+    first: i64,
+    end: i64,
+    valid: &BTreeSet<kpi_days::Block>,
+    now: i64,
+) -> AppResult<Vec<kpi_days::Block>> {
+    let days: Vec<i64> = (first..end).filter(|d| !valid.contains(&(*d, 1))).collect();
+    let weeks: Vec<i64> =
+        (first..end).filter(|&d| kpi_days::monday_of(d) == d && d + 7 <= end && !valid.contains(&(d, 7))).collect();
+    let claims: Vec<kpi_days::Block> = days.iter().map(|&d| (d, 1)).chain(weeks.iter().map(|&w| (w, 7))).collect();
+    let token = crate::domain::ids::new_id();
+    if !kpi_days::claim(db, &claims, &token, now).await? {
+        return Ok(Vec::new());
+    }
+    let mut kept = Vec::new();
+    for d in days {
+        if kpi_days::fill_day(db, &token, d, now).await? {
+            kept.push((d, 1));
+        }
+    }
+    for w in weeks {
+        if kpi_days::fill_week(db, &token, w, now).await? {
+            kept.push((w, 7));
+        }
+    }
+    Ok(kept)
 }

@@ -757,7 +757,7 @@ async fn composite_index(
         dispatched_to: Some(span.to),
         ..Default::default()
     };
-    let rows = crate::store::problems::kpi_counts(db, &f, class == Class::Community, now_ms()).await?;
+    let rows = super::kpi::counts(db, &f, class == Class::Community, now_ms()).await?;
     let w = rules.composite;
     let mut out = HashMap::new();
     for r in rows {

@@ -10,6 +10,7 @@ pub mod batch;
 pub mod calendar;
 pub mod dashboard;
 pub mod evaluation;
+pub mod kpi_days;
 pub mod mutual;
 pub mod notices;
 pub mod notifications;
@@ -501,6 +502,31 @@ mod tests {
     fn like_patterns_escape_wildcards() {
         assert_eq!(like_pattern("a%b_c"), "%a\\%b\\_c%");
     }
+}
+
+/// After a cache's claim has committed: whether every write that could have missed it has
+/// ended, so that any later change to a fact under the claim sees the claim (and forgets it).
+/// SQLite has one writer: every write either committed before the claim (readers see it) or
+/// comes after it (its trigger sees the claim). On PostgreSQL the transactions running at the
+/// claim may have run their triggers before it was visible: wait (up to two seconds) for them
+/// to end; false when they did not end in time (then nothing should be kept).
+pub async fn claim_settled(db: &Db) -> Result<bool, sqlx::Error> {
+    if db.backend != Backend::Postgres {
+        return Ok(true);
+    }
+    let horizon: String =
+        sqlx::query_scalar("SELECT pg_snapshot_xmax(pg_current_snapshot())::text").fetch_one(&db.pool).await?;
+    for _ in 0..200 {
+        let done: bool = sqlx::query_scalar("SELECT pg_snapshot_xmin(pg_current_snapshot()) >= $1::text::xid8")
+            .bind(&horizon)
+            .fetch_one(&db.pool)
+            .await?;
+        if done {
+            return Ok(true);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    Ok(false)
 }
 
 /// A bind value for dynamically built SQL.

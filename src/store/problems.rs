@@ -670,7 +670,18 @@ pub async fn kpi_counts(
         ("q.unit_id", "LEFT JOIN units n ON n.id = g.key")
     };
     let sql = format!(
-        "SELECT g.*, n.name FROM (SELECT {key} AS key, COUNT(*) AS due, \
+        "SELECT g.*, n.name FROM (SELECT {key} AS key, {} FROM {from}{} GROUP BY {key}) g {names}",
+        kpi_columns(&now),
+        w.sql()
+    );
+    bind_args_as(sqlx::query_as::<_, KpiCounts>(&sql), &w.args).fetch_all(&db.pool).await
+}
+
+/// The aggregate columns of the case-loop counts over problems `q` (`due` … `reopened`, and
+/// `late` as of the bound `now`), shared by the live counts and the kept days' builder.
+pub(super) fn kpi_columns(now: &str) -> String {
+    format!(
+        "COUNT(*) AS due, \
          SUM(CASE WHEN q.state = 'closed' THEN 1 ELSE 0 END) AS closed, \
          SUM(CASE WHEN q.state = 'closed' AND q.closed_at IS NOT NULL AND (q.deadline_at IS NULL OR q.closed_at <= q.deadline_at) THEN 1 ELSE 0 END) AS closed_on_time, \
          SUM(CASE WHEN q.submitted_at IS NOT NULL OR q.closed_at IS NOT NULL THEN 1 ELSE 0 END) AS disposed, \
@@ -687,11 +698,8 @@ pub async fn kpi_counts(
               OR (q.state IN ('dispatched', 'acknowledged', 'submitted') AND {now} > q.deadline_at)) THEN 1 ELSE 0 END) AS late, \
          SUM(CASE WHEN q.source = 'citizen' AND EXISTS (SELECT 1 FROM reports r WHERE r.problem_id = q.id AND r.satisfaction IS NOT NULL) THEN 1 ELSE 0 END) AS rated, \
          SUM(CASE WHEN q.source = 'citizen' AND EXISTS (SELECT 1 FROM reports r WHERE r.problem_id = q.id AND r.satisfaction >= 4) THEN 1 ELSE 0 END) AS satisfied, \
-         SUM(CASE WHEN q.rework_count > 0 AND EXISTS (SELECT 1 FROM problem_events e WHERE e.problem_id = q.id AND e.action = 'reopen') THEN 1 ELSE 0 END) AS reopened \
-         FROM {from}{} GROUP BY {key}) g {names}",
-        w.sql()
-    );
-    bind_args_as(sqlx::query_as::<_, KpiCounts>(&sql), &w.args).fetch_all(&db.pool).await
+         SUM(CASE WHEN q.rework_count > 0 AND EXISTS (SELECT 1 FROM problem_events e WHERE e.problem_id = q.id AND e.action = 'reopen') THEN 1 ELSE 0 END) AS reopened"
+    )
 }
 
 /// Open problems at a point (optionally for one standard item), newest first.

@@ -3,10 +3,9 @@
 //! database's triggers delete a week the moment a fact under it changes, and a reader uses a week
 //! only under the rule version and calendar it was computed with (see migration 0031).
 
-use super::{Backend, Db};
+use super::Db;
 use crate::domain::score::{Class, Sums};
 use std::collections::HashMap;
-use std::time::Duration;
 
 /// A kept week as read back.
 #[derive(Debug, Clone)]
@@ -75,24 +74,7 @@ pub async fn claim(db: &Db, class: Class, weeks: &[Claim], token: &str, now: i64
         .await?;
     }
     tx.commit().await?;
-    if db.backend != Backend::Postgres {
-        // One writer: every write either committed before the claim (the readers see it) or
-        // comes after it (its trigger sees the claim).
-        return Ok(true);
-    }
-    let horizon: String =
-        sqlx::query_scalar("SELECT pg_snapshot_xmax(pg_current_snapshot())::text").fetch_one(&db.pool).await?;
-    for _ in 0..200 {
-        let done: bool = sqlx::query_scalar("SELECT pg_snapshot_xmin(pg_current_snapshot()) >= $1::text::xid8")
-            .bind(&horizon)
-            .fetch_one(&db.pool)
-            .await?;
-        if done {
-            return Ok(true);
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    Ok(false)
+    super::claim_settled(db).await
 }
 
 /// A computed week to keep.

@@ -104,3 +104,170 @@ both!(overdue_problems_propose_notices_and_interviews_and_fill_the_rounds, |app:
     assert!(recheck.contains(&format!("/problems/{fresh_id}")) && !recheck.contains(&format!("/problems/{late_id}")));
     assert!(html.contains("晨扫描") && html.contains("登记问题"));
 });
+
+type KpiRow = (Option<String>, chuangcheng::domain::kpi::Counts, i64);
+
+/// The KPI lines read through the kept days, and computed from the records at the same moment,
+/// as comparable rows (key, counts, late).
+async fn kpis_both_ways(
+    app: &TestApp,
+    f: &chuangcheng::store::problems::ProblemFilter,
+    now: i64,
+) -> (Vec<KpiRow>, Vec<KpiRow>) {
+    let rows = |v: Vec<chuangcheng::store::problems::KpiCounts>| {
+        let mut v: Vec<KpiRow> = v.into_iter().map(|r| (r.key, r.counts, r.late)).collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    };
+    let kept = chuangcheng::service::kpi::counts(&app.db, f, false, now).await.expect("kept counts");
+    let live = chuangcheng::store::problems::kpi_counts(&app.db, f, false, now).await.expect("live counts");
+    (rows(kept), rows(live))
+}
+
+both!(kpis_of_past_days_are_kept_and_forgotten_when_a_fact_under_them_changes, |app: TestApp| async move {
+    use chuangcheng::domain::time::{DAY_MS, now_ms, parse_local_day_start, to_local};
+    use chuangcheng::store::kpi_days::{day_of, monday_of};
+    use chuangcheng::store::problems::ProblemFilter;
+    let sup = app.api_login("supervisor").await;
+    let lead = app.api_login("lead").await;
+    let admin = app.api_login("admin").await;
+    let (point, item) = road_point(&app).await;
+    let unit = app.id_of(&format!("SELECT unit_id FROM points WHERE id = '{point}'")).await;
+    let mut ids = Vec::new();
+    for n in 0..4 {
+        let p = sup.file_ok(json!({"point_id": point, "standard_item_id": item, "description": format!("问题{n}"), "source": "supervision", "allow_duplicate": true})).await;
+        ids.push(p["id"].as_str().unwrap().to_string());
+    }
+    for id in &ids[..3] {
+        lead.act_ok(id, "acknowledge", json!({})).await;
+        lead.act_ok(id, "submit_fix", json!({"note": "已整改", "photos": [photo(5)]})).await;
+    }
+    sup.act_ok(&ids[0], "pass", json!({})).await;
+    sup.act_ok(&ids[1], "fail", json!({"reason": "不彻底"})).await;
+    // They were dispatched ten days ago (a test cannot file in the past): every time moves back
+    // together; the last one stays open, past its deadline.
+    let shift = 10 * DAY_MS;
+    let list = ids.iter().map(|i| format!("'{i}'")).collect::<Vec<_>>().join(",");
+    sqlx::query(&format!(
+        "UPDATE problems SET found_at = found_at - {shift}, filed_at = filed_at - {shift}, \
+         dispatched_at = dispatched_at - {shift}, deadline_at = deadline_at - {shift}, \
+         submitted_at = submitted_at - {shift}, closed_at = closed_at - {shift} WHERE id IN ({list})"
+    ))
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+    let now = now_ms();
+    let dispatched = app.scalar(&format!("SELECT dispatched_at FROM problems WHERE id = '{}'", ids[0])).await;
+    let their_day = day_of(dispatched);
+    let today = to_local(now).format("%Y-%m-%d").to_string();
+    // Three weeks back: the period holds the whole week of their day.
+    let from_day = to_local(now - 21 * DAY_MS).format("%Y-%m-%d").to_string();
+    let from = parse_local_day_start(&from_day).unwrap();
+    let city = ProblemFilter { dispatched_from: Some(from), dispatched_to: Some(now + DAY_MS), ..Default::default() };
+    let kept_day = format!("SELECT COUNT(*) FROM kpi_days WHERE day = {their_day} AND span = 1 AND filled = 1");
+    let their_week = monday_of(their_day);
+    let weeks_of_the_day = format!("SELECT COUNT(*) FROM kpi_days WHERE day = {their_week} AND span = 7");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM kpi_days").await, 0, "nothing is kept before anyone reads");
+
+    // The office reads the last three weeks: the past days and the whole weeks are computed,
+    // kept, and equal the records.
+    let (status, k) = admin.get(&format!("/api/v1/kpi?from={from_day}&to={today}")).await;
+    assert_eq!(status, StatusCode::OK, "{k}");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM kpi_days WHERE span = 1 AND filled = 1").await, 21, "21 past days");
+    assert_eq!(app.scalar(&format!("{weeks_of_the_day} AND filled = 1")).await, 1, "the whole week of their day");
+    assert_eq!(app.scalar(&kept_day).await, 1);
+    let line =
+        k["lines"].as_array().unwrap().iter().find(|l| l["key"] == unit.as_str()).expect("the unit's line").clone();
+    assert_eq!(
+        (line["due"].as_i64(), line["closed"].as_i64(), line["reworked"].as_i64(), line["disposed"].as_i64()),
+        (Some(4), Some(1), Some(1), Some(2)),
+        "{line}"
+    );
+    let (kept, live) = kpis_both_ways(&app, &city, now).await;
+    assert_eq!(kept, live);
+    // The next read takes the kept figures: a kept count altered here shows through.
+    sqlx::query(&format!(
+        "UPDATE kpi_day_counts SET due = due + 100 WHERE grp = 'u' AND key = '{unit}' \
+         AND ((span = 1 AND day = {their_day}) OR (span = 7 AND day = {their_week}))"
+    ))
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+    let (_, k2) = admin.get(&format!("/api/v1/kpi?from={from_day}&to={today}")).await;
+    assert_eq!(k2["total"]["due"].as_i64(), k["total"]["due"].as_i64().map(|d| d + 100), "read from the kept day");
+
+    // A change to one of its problems forgets the day; the next read computes it again.
+    lead.act_ok(&ids[1], "submit_fix", json!({"note": "已返工", "photos": [photo(6)]})).await;
+    sup.act_ok(&ids[1], "pass", json!({})).await;
+    assert_eq!(app.scalar(&kept_day).await, 0, "the pass forgot the day");
+    assert_eq!(app.scalar(&weeks_of_the_day).await, 0, "and its week");
+    let (kept, live) = kpis_both_ways(&app, &city, now_ms()).await;
+    assert_eq!(kept, live, "computed again, the altered count is gone");
+    assert_eq!(app.scalar(&kept_day).await, 1, "and kept again");
+    let of_unit =
+        |rows: &[KpiRow]| rows.iter().find(|r| r.0.as_deref() == Some(unit.as_str())).expect("the unit's line").1;
+    assert_eq!(of_unit(&kept).closed, 2);
+
+    // A warning on a fix's photo, a point moving to another community: each forgets.
+    let photo_id = app
+        .id_of(&format!(
+            "SELECT id FROM photos WHERE owner_type = 'problem' AND owner_id = '{}' AND kind = 'after'",
+            ids[0]
+        ))
+        .await;
+    let flags = app.id_of(&format!("SELECT flags FROM photos WHERE id = '{photo_id}'")).await;
+    let (new_flags, change) = if flags == "[]" { ("[\"reused\"]", 1) } else { ("[]", -1) };
+    let flagged = of_unit(&kept).flagged;
+    sqlx::query(&format!("UPDATE photos SET flags = '{new_flags}' WHERE id = '{photo_id}'"))
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(app.scalar(&kept_day).await, 0, "a photo warning forgot the day");
+    assert_eq!(app.scalar(&weeks_of_the_day).await, 0, "and its week");
+    let (kept, live) = kpis_both_ways(&app, &city, now_ms()).await;
+    assert_eq!(kept, live);
+    assert_eq!(of_unit(&kept).flagged, flagged + change);
+    sqlx::query(&format!("UPDATE points SET community_id = community_id WHERE id = '{point}'"))
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM kpi_days").await, 0, "a point's community forgot every day");
+
+    // An open problem whose deadline is still ahead: the day holds only until that deadline, after
+    // which the problem counts as late.
+    let ahead = now_ms() + 3_600_000;
+    sqlx::query(&format!("UPDATE problems SET deadline_at = {ahead} WHERE id = '{}'", ids[3]))
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let (kept, live) = kpis_both_ways(&app, &city, now_ms()).await;
+    assert_eq!(kept, live);
+    assert_eq!(app.scalar(&format!("SELECT valid_until FROM kpi_days WHERE day = {their_day}")).await, ahead);
+    let later = ahead + 1;
+    let (kept_later, live_later) = kpis_both_ways(&app, &city, later).await;
+    assert_eq!(kept_later, live_later, "past the deadline the day is computed again");
+    let late = |rows: &[KpiRow]| rows.iter().map(|r| r.2).sum::<i64>();
+    assert_eq!(late(&kept_later), late(&kept) + 1, "the open problem is now late");
+
+    // A unit reads its own lines from the same kept days, and never keeps for the city.
+    let (kept, live) =
+        kpis_both_ways(&app, &ProblemFilter { unit_id: Some(unit.clone()), ..city.clone() }, later).await;
+    assert_eq!(kept, live);
+    assert_eq!(kept.len(), 1);
+    sqlx::query("DELETE FROM kpi_days").execute(&app.db.pool).await.unwrap();
+    let (_, k) = lead.get(&format!("/api/v1/kpi?from={from_day}&to={today}")).await;
+    assert_eq!(k["total"]["due"], 4, "{k}");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM kpi_days").await, 0, "a unit's read keeps nothing");
+
+    // The background jobs keep the last two months, a week's days per round, newest first.
+    use chuangcheng::service::kpi::keep_recent;
+    let kept_days = "SELECT COUNT(*) FROM kpi_days WHERE span = 1 AND filled = 1";
+    assert!(keep_recent(&app.db, now_ms(), 7).await.unwrap() >= 7);
+    let first_round = app.scalar(kept_days).await;
+    assert!((7..=13).contains(&first_round), "one round keeps about a week of days: {first_round}");
+    while keep_recent(&app.db, now_ms(), 7).await.unwrap() > 0 {}
+    assert_eq!(app.scalar(kept_days).await, 62, "every day of the last two months");
+    assert_eq!(keep_recent(&app.db, now_ms(), 7).await.unwrap(), 0, "nothing left to keep");
+    let (kept, live) = kpis_both_ways(&app, &city, now_ms()).await;
+    assert_eq!(kept, live);
+});
