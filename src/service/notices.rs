@@ -327,9 +327,7 @@ async fn collect(
     let db = ctx.db;
     let district = district_of(db).await?;
     // Headline figures: problems found in the period.
-    let f = ProblemFilter { from_ms: Some(span.from), to_ms: Some(span.to), ..Default::default() };
-    let counts = problem_store::kpi_counts(db, &f, false, now_ms()).await?;
-    let (found, closed) = counts.iter().fold((0, 0), |(a, b), c| (a + c.counts.due, b + c.counts.closed));
+    let (found, closed) = problem_store::found_and_closed(db, span.from, span.to).await?;
     let closure_rate = (found > 0).then(|| (closed as f64 * 1000.0 / found as f64).round() / 10.0);
     let (ranking_label, ranking) = ranking_rows(db, kind, class, span).await?;
     let first_place = ranking.iter().filter(|x| x.rank == 1).map(|x| x.name.clone()).collect();

@@ -677,6 +677,18 @@ pub async fn kpi_counts(
     bind_args_as(sqlx::query_as::<_, KpiCounts>(&sql), &w.args).fetch_all(&db.pool).await
 }
 
+/// The problems found in [from, to) and how many of them are closed (a notice's headline).
+pub async fn found_and_closed(db: &Db, from: i64, to: i64) -> Result<(i64, i64), sqlx::Error> {
+    sqlx::query_as(
+        "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN state = 'closed' THEN 1 ELSE 0 END), 0) AS BIGINT) \
+         FROM problems WHERE found_at >= $1 AND found_at < $2",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_one(&db.pool)
+    .await
+}
+
 /// The aggregate columns of the case-loop counts over problems `q` (`due` … `reopened`, and
 /// `late` as of the bound `now`), shared by the live counts and the kept days' builder.
 pub(super) fn kpi_columns(now: &str) -> String {
