@@ -114,13 +114,23 @@ async fn kpis_both_ways(
     f: &chuangcheng::store::problems::ProblemFilter,
     now: i64,
 ) -> (Vec<KpiRow>, Vec<KpiRow>) {
+    kpis_both_ways_by(app, f, false, now).await
+}
+
+/// The same, by unit or by community.
+async fn kpis_both_ways_by(
+    app: &TestApp,
+    f: &chuangcheng::store::problems::ProblemFilter,
+    by_community: bool,
+    now: i64,
+) -> (Vec<KpiRow>, Vec<KpiRow>) {
     let rows = |v: Vec<chuangcheng::store::problems::KpiCounts>| {
         let mut v: Vec<KpiRow> = v.into_iter().map(|r| (r.key, r.counts, r.late)).collect();
         v.sort_by(|a, b| a.0.cmp(&b.0));
         v
     };
-    let kept = chuangcheng::service::kpi::counts(&app.db, f, false, now).await.expect("kept counts");
-    let live = chuangcheng::store::problems::kpi_counts(&app.db, f, false, now).await.expect("live counts");
+    let kept = chuangcheng::service::kpi::counts(&app.db, f, by_community, now).await.expect("kept counts");
+    let live = chuangcheng::store::problems::kpi_counts(&app.db, f, by_community, now).await.expect("live counts");
     (rows(kept), rows(live))
 }
 
@@ -185,6 +195,9 @@ both!(kpis_of_past_days_are_kept_and_forgotten_when_a_fact_under_them_changes, |
     );
     let (kept, live) = kpis_both_ways(&app, &city, now).await;
     assert_eq!(kept, live);
+    let (kept, live) = kpis_both_ways_by(&app, &city, true, now).await;
+    assert_eq!(kept, live, "by community too");
+    assert!(!kept.is_empty());
     // The next read takes the kept figures: a kept count altered here shows through.
     sqlx::query(&format!(
         "UPDATE kpi_day_counts SET due = due + 100 WHERE grp = 'u' AND key = '{unit}' \
