@@ -61,7 +61,7 @@ CREATE TRIGGER kpi_days_photo_insert AFTER INSERT ON photos WHEN NEW.owner_type 
     DELETE FROM kpi_days WHERE (day, span) IN (SELECT (dispatched_at + 28800000) / 86400000, 1 FROM problems WHERE id = NEW.owner_id
         UNION ALL SELECT (dispatched_at + 28800000) / 86400000 - ((dispatched_at + 28800000) / 86400000 + 3) % 7, 7 FROM problems WHERE id = NEW.owner_id);
 END;
-CREATE TRIGGER kpi_days_photo_update AFTER UPDATE OF flags, kind, owner_id ON photos
+CREATE TRIGGER kpi_days_photo_update AFTER UPDATE OF flags, kind, owner_type, owner_id ON photos
 WHEN OLD.owner_type = 'problem' OR NEW.owner_type = 'problem' BEGIN
     DELETE FROM kpi_days WHERE (day, span) IN (SELECT (dispatched_at + 28800000) / 86400000, 1 FROM problems WHERE id IN (OLD.owner_id, NEW.owner_id)
         UNION ALL SELECT (dispatched_at + 28800000) / 86400000 - ((dispatched_at + 28800000) / 86400000 + 3) % 7, 7 FROM problems WHERE id IN (OLD.owner_id, NEW.owner_id));
@@ -88,13 +88,20 @@ CREATE TRIGGER kpi_days_event_insert AFTER INSERT ON problem_events WHEN NEW.act
     DELETE FROM kpi_days WHERE (day, span) IN (SELECT (dispatched_at + 28800000) / 86400000, 1 FROM problems WHERE id = NEW.problem_id
         UNION ALL SELECT (dispatched_at + 28800000) / 86400000 - ((dispatched_at + 28800000) / 86400000 + 3) % 7, 7 FROM problems WHERE id = NEW.problem_id);
 END;
+CREATE TRIGGER kpi_days_event_update AFTER UPDATE ON problem_events
+WHEN OLD.action = 'reopen' OR NEW.action = 'reopen' BEGIN
+    DELETE FROM kpi_days WHERE (day, span) IN (SELECT (dispatched_at + 28800000) / 86400000, 1 FROM problems WHERE id IN (OLD.problem_id, NEW.problem_id)
+        UNION ALL SELECT (dispatched_at + 28800000) / 86400000 - ((dispatched_at + 28800000) / 86400000 + 3) % 7, 7 FROM problems WHERE id IN (OLD.problem_id, NEW.problem_id));
+END;
 CREATE TRIGGER kpi_days_event_delete AFTER DELETE ON problem_events WHEN OLD.action = 'reopen' BEGIN
     DELETE FROM kpi_days WHERE (day, span) IN (SELECT (dispatched_at + 28800000) / 86400000, 1 FROM problems WHERE id = OLD.problem_id
         UNION ALL SELECT (dispatched_at + 28800000) / 86400000 - ((dispatched_at + 28800000) / 86400000 + 3) % 7, 7 FROM problems WHERE id = OLD.problem_id);
 END;
 
--- Which community a point's problems count for: rare; every kept day goes.
-CREATE TRIGGER kpi_days_point_update AFTER UPDATE OF community_id ON points BEGIN
+-- Which community a point's problems count for: rare (a point saved with the same community
+-- forgets nothing); every kept day goes.
+CREATE TRIGGER kpi_days_point_update AFTER UPDATE OF community_id ON points
+WHEN OLD.community_id IS NOT NEW.community_id BEGIN
     DELETE FROM kpi_days;
 END;
 

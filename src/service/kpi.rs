@@ -74,7 +74,9 @@ pub async fn counts(db: &Db, f: &ProblemFilter, by_community: bool, now: i64) ->
     let mut valid = kpi_days::valid_blocks(db, first, end, now).await?;
     if f.unit_id.is_none() {
         let (_, missing) = cover(first, end, &valid);
-        if !missing.is_empty() {
+        // A reading keeps at most two months' days: a longer period is computed where it is not
+        // kept, so that one request never holds the writer for a year's days.
+        if !missing.is_empty() && missing.len() as i64 <= RECENT_DAYS {
             valid.extend(keep(db, first, end, &valid, now).await?);
         }
     }

@@ -32,11 +32,12 @@ pub fn monday_of(day: i64) -> i64 {
 /// A kept block: a day (span 1) or a week from its Monday (span 7).
 pub type Block = (i64, i64);
 
-/// The filled blocks starting in [from, to) whose validity holds at `now`.
+/// The filled blocks starting in [from, to) whose validity holds at `now` (and built by then: a
+/// block built at a later moment may count more problems as late).
 pub async fn valid_blocks(db: &Db, from: i64, to: i64, now: i64) -> Result<BTreeSet<Block>, sqlx::Error> {
     let rows: Vec<(i64, i64)> = sqlx::query_as(
         "SELECT day, span FROM kpi_days WHERE day >= $1 AND day < $2 AND filled = 1 \
-         AND (valid_until IS NULL OR valid_until > $3)",
+         AND (valid_until IS NULL OR valid_until > $3) AND built_at <= $3",
     )
     .bind(from)
     .bind(to)
@@ -153,8 +154,10 @@ const COLUMNS: [&str; 15] = [
 /// change has overtaken (false on PostgreSQL when the writes running at the claim did not end
 /// in time: then nothing should be kept).
 pub async fn claim(db: &Db, blocks: &[Block], token: &str, now: i64) -> Result<bool, sqlx::Error> {
-    let mut tx = db.begin().await?;
+    // One block per transaction: a change forgets a day and its week in one statement, so a
+    // claim holding several rows at once could deadlock with it on PostgreSQL.
     for &(day, span) in blocks {
+        let mut tx = db.begin().await?;
         sqlx::query(
             "INSERT INTO kpi_days (day, span, token, filled, valid_until, built_at) VALUES ($1, $2, $3, 0, NULL, $4) \
              ON CONFLICT (day, span) DO UPDATE SET token = excluded.token, filled = 0, valid_until = NULL, \
@@ -166,8 +169,8 @@ pub async fn claim(db: &Db, blocks: &[Block], token: &str, now: i64) -> Result<b
         .bind(now)
         .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
     }
-    tx.commit().await?;
     super::claim_settled(db).await
 }
 
@@ -241,7 +244,7 @@ pub async fn fill_week(db: &Db, token: &str, monday: i64, now: i64) -> Result<bo
     // The week's row is held: a day forgotten from here on forgets the week too.
     let (days, until): (i64, Option<i64>) = sqlx::query_as(
         "SELECT COUNT(*), MIN(valid_until) FROM kpi_days WHERE span = 1 AND day >= $1 AND day < $2 AND filled = 1 \
-         AND (valid_until IS NULL OR valid_until > $3)",
+         AND (valid_until IS NULL OR valid_until > $3) AND built_at <= $3",
     )
     .bind(monday)
     .bind(monday + 7)

@@ -240,11 +240,29 @@ both!(kpis_of_past_days_are_kept_and_forgotten_when_a_fact_under_them_changes, |
     let (kept, live) = kpis_both_ways(&app, &city, now_ms()).await;
     assert_eq!(kept, live);
     assert_eq!(of_unit(&kept).flagged, flagged + change);
+    // Saving a point with the same community forgets nothing; moving it to another forgets every
+    // day, and its problems then count for the new community.
+    let before = app.scalar("SELECT COUNT(*) FROM kpi_days").await;
+    assert!(before > 0);
     sqlx::query(&format!("UPDATE points SET community_id = community_id WHERE id = '{point}'"))
         .execute(&app.db.pool)
         .await
         .unwrap();
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM kpi_days").await, 0, "a point's community forgot every day");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM kpi_days").await, before, "the same community forgets nothing");
+    let other = app
+        .id_of(&format!(
+            "SELECT id FROM org_nodes WHERE level = 'community' AND id <> \
+             (SELECT community_id FROM points WHERE id = '{point}') ORDER BY code LIMIT 1"
+        ))
+        .await;
+    sqlx::query(&format!("UPDATE points SET community_id = '{other}' WHERE id = '{point}'"))
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM kpi_days").await, 0, "a point's new community forgot every day");
+    let (kept, live) = kpis_both_ways_by(&app, &city, true, now_ms()).await;
+    assert_eq!(kept, live);
+    assert!(kept.iter().any(|r| r.0.as_deref() == Some(other.as_str()) && r.1.due >= 4), "{kept:?}");
 
     // An open problem whose deadline is still ahead: the day holds only until that deadline, after
     // which the problem counts as late.
