@@ -53,6 +53,8 @@ fn report(name: &str, mut samples: Vec<Duration>, ops_per_s: Option<f64>) {
         "ops_per_s": ops_per_s.map(|o| o.round()),
         // The process's peak so far: where it grows tells which measurement needs the memory.
         "peak_rss_mb": evidence::peak_rss_mb(),
+        // Of which the process's own memory now (the rest is the mapped database file).
+        "anon_rss_mb": evidence::anon_rss_mb(),
     });
     println!("{line}");
 }

@@ -7,6 +7,7 @@ use super::access::area_scope;
 use super::problems::scope;
 use super::scoring::{self, Span, SpanKind, span_of};
 use crate::domain::geo::wgs84_to_gcj02;
+use crate::domain::kpi::{Counts as KpiCounts, Kpi, from_counts};
 use crate::domain::problem::State;
 use crate::domain::role::Role;
 use crate::domain::score::{Class, fmt_points};
@@ -184,10 +185,6 @@ pub struct Request {
 const MAX_CELLS: usize = 2000;
 const CATEGORIES: usize = 8;
 const POINTS: usize = 10;
-
-fn pct(n: i64, d: i64) -> Option<f64> {
-    (d > 0).then(|| (n as f64) * 100.0 / (d as f64))
-}
 
 fn fmt_pct(p: Option<f64>) -> String {
     p.map(|p| format!("{p:.1}%")).unwrap_or_else(|| "—".into())
@@ -388,8 +385,8 @@ type Gathered = (
     Vec<PointCount>,
     Vec<store::CategoryCount>,
     Vec<store::CategoryCount>,
-    store::Handling,
-    store::Handling,
+    Kpi,
+    Kpi,
     Vec<store::DayCount>,
     Vec<store::DayCount>,
     i64,
@@ -411,29 +408,43 @@ async fn gather(
 ) -> AppResult<Gathered> {
     let found = |from: i64, to: i64| ProblemFilter { from_ms: Some(from), to_ms: Some(to), ..base.clone() };
     let closed = |from: i64, to: i64| ProblemFilter { closed_from: Some(from), closed_to: Some(to), ..base.clone() };
-    let dispatched =
-        |from: i64, to: i64| ProblemFilter { dispatched_from: Some(from), dispatched_to: Some(to), ..base.clone() };
     let overdue = ProblemFilter { overdue_at: Some(now), ..base.clone() };
     let recheck = ProblemFilter { states: Some(vec![State::Submitted]), ..base.clone() };
     let pending = ProblemFilter { pending: true, ..base.clone() };
     let (this_found, this_closed) = (found(span.from, span.to), closed(span.from, span.to));
     let (same_found, same_closed) = (found(prev.from, prev_same), closed(prev.from, prev_same));
-    let (this_sent, prev_sent, prev_found_all) =
-        (dispatched(span.from, span.to), dispatched(prev.from, prev.to), found(prev.from, prev.to));
+    let prev_found_all = found(prev.from, prev.to);
     Ok(tokio::try_join!(
-        store::per_point(db, &this_found, now),
-        store::per_category(db, &this_found),
-        store::per_category(db, &prev_found_all),
-        store::handling(db, &this_sent, now),
-        store::handling(db, &prev_sent, now),
-        store::per_day(db, &this_found, false),
-        store::per_day(db, &this_closed, true),
-        store::count(db, &same_found),
-        store::count(db, &same_closed),
-        store::count(db, &overdue),
-        store::count(db, &recheck),
-        store::count(db, &pending),
+        db_err(store::per_point(db, &this_found, now)),
+        db_err(store::per_category(db, &this_found)),
+        db_err(store::per_category(db, &prev_found_all)),
+        handling(db, base, (span.from, span.to), now),
+        handling(db, base, (prev.from, prev.to), now),
+        db_err(store::per_day(db, &this_found, false)),
+        db_err(store::per_day(db, &this_closed, true)),
+        db_err(store::count(db, &same_found)),
+        db_err(store::count(db, &same_closed)),
+        db_err(store::count(db, &overdue)),
+        db_err(store::count(db, &recheck)),
+        db_err(store::count(db, &pending)),
     )?)
+}
+
+/// A store read as the dashboard's result (so that the reads join with the KPI page's).
+async fn db_err<T>(read: impl std::future::Future<Output = Result<T, sqlx::Error>>) -> AppResult<T> {
+    Ok(read.await?)
+}
+
+/// The period's handling (结案率, 按期结案率 of the problems dispatched in [from, to)): the KPI
+/// page's total for the same problems, which the cards link to, read from its kept days where
+/// they hold and summed over the communities in view.
+async fn handling(db: &crate::store::Db, base: &ProblemFilter, (from, to): (i64, i64), now: i64) -> AppResult<Kpi> {
+    let f = ProblemFilter { dispatched_from: Some(from), dispatched_to: Some(to), ..base.clone() };
+    let mut total = KpiCounts::default();
+    for line in super::kpi::counts(db, &f, true, now).await? {
+        total += line.counts;
+    }
+    Ok(from_counts(total))
 }
 
 /// The counts behind the cards.
@@ -443,9 +454,9 @@ struct Counts {
     /// The same part of the previous period (上期同期)
     prev_found: i64,
     prev_closed: i64,
-    handling: store::Handling,
+    handling: Kpi,
     /// The whole previous period
-    prev_handling: store::Handling,
+    prev_handling: Kpi,
     overdue: i64,
     recheck: i64,
     pending: i64,
@@ -470,13 +481,8 @@ fn cards(c: &Counts, period: Period, (from_day, to_day): (&str, &str), links: &L
             Some((same(c.prev_closed), c.prev_closed, true)),
             links.ledger(&format!("cfrom={from_day}&cto={to_day}")),
         ),
-        Card::rate(("closure_rate", "办结率"), (pct(h.closed, h.due), pct(p.closed, p.due)), last, kpi.clone()),
-        Card::rate(
-            ("on_time_rate", "按期办结率"),
-            (pct(h.closed_on_time, h.closed), pct(p.closed_on_time, p.closed)),
-            last,
-            kpi,
-        ),
+        Card::rate(("closure_rate", "结案率"), (h.closure_rate, p.closure_rate), last, kpi.clone()),
+        Card::rate(("on_time_rate", "按期结案率"), (h.on_time_closure_rate, p.on_time_closure_rate), last, kpi),
         Card::count(("overdue", "当前逾期"), c.overdue, None, links.ledger("overdue=1&sort=deadline_asc")),
         Card::count(("recheck", "待核查"), c.recheck, None, links.ledger("state=submitted&sort=deadline_asc")),
         Card::count(("pending", "待审批申请"), c.pending, None, links.ledger("pending=1&sort=deadline_asc")),

@@ -56,13 +56,22 @@ pub async fn report(ctx: &Ctx<'_>, from: i64, to: i64, by_community: bool) -> Ap
 /// still hold (`store::kpi_days`). The whole past days of the period are read kept (a whole
 /// week at once where it can); the parts of days at its ends, today and any day not validly kept
 /// are computed. A city-wide reader (the office) keeps what it had to compute, for the next
-/// reader; a unit computes its own lines only. A reader scoped to areas, a unit's lines by
-/// community, and a filter with any other condition are computed.
+/// reader; a unit reads its own lines, and a reader held to areas its communities' lines, and
+/// neither keeps anything. A unit's lines by community, an area's lines by unit, and a filter
+/// with any other condition are computed.
 pub async fn counts(db: &Db, f: &ProblemFilter, by_community: bool, now: i64) -> AppResult<Vec<KpiCounts>> {
-    let scope_only = ProblemFilter { unit_id: None, dispatched_from: None, dispatched_to: None, ..f.clone() }
-        == ProblemFilter::default();
-    let readable = scope_only && !(by_community && f.unit_id.is_some());
-    let (Some(from), Some(to), true) = (f.dispatched_from, f.dispatched_to, readable) else {
+    let scope_only =
+        ProblemFilter { unit_id: None, area_ids: None, dispatched_from: None, dispatched_to: None, ..f.clone() }
+            == ProblemFilter::default();
+    // The kept lines are per unit and per community: a reading limited to some of them reads those.
+    let keys: Option<Vec<String>> = match (&f.unit_id, &f.area_ids, by_community) {
+        (None, None, _) => None,
+        (Some(unit), None, false) => Some(vec![unit.clone()]),
+        (None, Some(areas), true) => Some(areas.clone()),
+        _ => return Ok(store::kpi_counts(db, f, by_community, now).await?),
+    };
+    let city_wide = keys.is_none();
+    let (Some(from), Some(to), true) = (f.dispatched_from, f.dispatched_to, scope_only) else {
         return Ok(store::kpi_counts(db, f, by_community, now).await?);
     };
     // The whole days inside [from, to) that are over.
@@ -72,7 +81,7 @@ pub async fn counts(db: &Db, f: &ProblemFilter, by_community: bool, now: i64) ->
         return Ok(store::kpi_counts(db, f, by_community, now).await?);
     }
     let mut valid = kpi_days::valid_blocks(db, first, end, now).await?;
-    if f.unit_id.is_none() {
+    if city_wide {
         let (_, missing) = cover(first, end, &valid);
         // A reading keeps at most two months' days: a longer period is computed where it is not
         // kept, so that one request never holds the writer for a year's days.
@@ -105,7 +114,7 @@ pub async fn counts(db: &Db, f: &ProblemFilter, by_community: bool, now: i64) ->
             }
         }
     };
-    merge(kpi_days::read(db, &blocks, f.unit_id.as_deref(), by_community).await?);
+    merge(kpi_days::read(db, &blocks, keys.as_deref(), by_community).await?);
     for (a, b) in live {
         let part = ProblemFilter { dispatched_from: Some(a), dispatched_to: Some(b), ..f.clone() };
         merge(store::kpi_counts(db, &part, by_community, now).await?);

@@ -78,32 +78,6 @@ pub async fn per_point(db: &Db, f: &ProblemFilter, now: i64) -> Result<Vec<Point
     bind_args_as(sqlx::query_as::<_, PointCount>(&sql), &w.args).fetch_all(&db.pool).await
 }
 
-/// The period's handling: of the problems dispatched in it, how many were closed, on time, late.
-#[derive(Debug, Clone, Default, sqlx::FromRow)]
-pub struct Handling {
-    pub due: i64,
-    pub closed: i64,
-    pub closed_on_time: i64,
-    /// Closed after the deadline, or open past it now
-    pub late: i64,
-}
-
-pub async fn handling(db: &Db, f: &ProblemFilter, now: i64) -> Result<Handling, sqlx::Error> {
-    let mut w = filter_sql(db, f);
-    let now = w.int(now);
-    let sql = format!(
-        "SELECT COUNT(*) AS due, \
-         COALESCE(SUM(CASE WHEN q.state = 'closed' THEN 1 ELSE 0 END), 0) AS closed, \
-         COALESCE(SUM(CASE WHEN q.state = 'closed' AND (q.deadline_at IS NULL OR q.closed_at <= q.deadline_at) THEN 1 ELSE 0 END), 0) AS closed_on_time, \
-         COALESCE(SUM(CASE WHEN q.deadline_at IS NOT NULL AND ((q.state = 'closed' AND q.closed_at > q.deadline_at) \
-              OR (q.state IN ('dispatched', 'acknowledged', 'submitted') AND {now} > q.deadline_at)) THEN 1 ELSE 0 END), 0) AS late \
-         FROM {}{}",
-        f.from_sql(),
-        w.sql()
-    );
-    bind_args_as(sqlx::query_as::<_, Handling>(&sql), &w.args).fetch_one(&db.pool).await
-}
-
 /// How many problems match.
 pub async fn count(db: &Db, f: &ProblemFilter) -> Result<i64, sqlx::Error> {
     super::count(db, f.from_sql(), &filter_sql(db, f)).await

@@ -47,15 +47,15 @@ pub async fn valid_blocks(db: &Db, from: i64, to: i64, now: i64) -> Result<BTree
     Ok(rows.into_iter().collect())
 }
 
-/// The kept counts summed over the given blocks, per unit (optionally only `unit_id`'s) or per
-/// community, each line with its unit's or community's name.
+/// The kept counts summed over the given blocks, per unit or per community (optionally only
+/// the units or communities in `keys`), each line with its unit's or community's name.
 pub async fn read(
     db: &Db,
     blocks: &[Block],
-    unit_id: Option<&str>,
+    keys: Option<&[String]>,
     by_community: bool,
 ) -> Result<Vec<KpiCounts>, sqlx::Error> {
-    if blocks.is_empty() {
+    if blocks.is_empty() || keys.is_some_and(<[String]>::is_empty) {
         return Ok(Vec::new());
     }
     let mut w = Where::default();
@@ -69,7 +69,7 @@ pub async fn read(
     w.and(format!("({})", spans.join(" OR ")));
     let grp = w.text(if by_community { "c" } else { "u" });
     w.and(format!("c.grp = {grp}"));
-    w.eq("c.key", unit_id);
+    w.within("c.key", keys);
     let names = if by_community { "org_nodes" } else { "units" };
     // The fifteen sums travel as one text ("3,1,…"): a line of 10,000 then decodes three values
     // instead of seventeen, which was most of the reading's time on SQLite.
@@ -154,24 +154,21 @@ const COLUMNS: [&str; 15] = [
 /// change has overtaken (false on PostgreSQL when the writes running at the claim did not end
 /// in time: then nothing should be kept).
 pub async fn claim(db: &Db, blocks: &[Block], token: &str, now: i64) -> Result<bool, sqlx::Error> {
-    // One block per transaction: a change forgets a day and its week in one statement, so a
-    // claim holding several rows at once could deadlock with it on PostgreSQL.
-    for &(day, span) in blocks {
-        let mut tx = db.begin().await?;
-        sqlx::query(
-            "INSERT INTO kpi_days (day, span, token, filled, valid_until, built_at) VALUES ($1, $2, $3, 0, NULL, $4) \
-             ON CONFLICT (day, span) DO UPDATE SET token = excluded.token, filled = 0, valid_until = NULL, \
-             built_at = excluded.built_at",
-        )
-        .bind(day)
-        .bind(span)
-        .bind(token)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-    }
-    super::claim_settled(db).await
+    let upserts = blocks
+        .iter()
+        .map(|&(day, span)| {
+            sqlx::query(
+                "INSERT INTO kpi_days (day, span, token, filled, valid_until, built_at) VALUES ($1, $2, $3, 0, NULL, $4) \
+                 ON CONFLICT (day, span) DO UPDATE SET token = excluded.token, filled = 0, valid_until = NULL, \
+                 built_at = excluded.built_at",
+            )
+            .bind(day)
+            .bind(span)
+            .bind(token)
+            .bind(now)
+        })
+        .collect();
+    super::claim_rows(db, upserts).await
 }
 
 /// Takes a claimed block for filling inside `tx` (holding its row: a change committing after
@@ -282,6 +279,20 @@ pub async fn forget_all(db: &Db) -> Result<(), sqlx::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_kept_columns_follow_the_computed_ones() {
+        // A day is filled by INSERT (COLUMNS) SELECT kpi_columns: the names must match in order,
+        // or a kept day would hold one count under another's name.
+        let sql = kpi_columns("$1");
+        let names: Vec<&str> = sql
+            .split(" AS ")
+            .skip(1)
+            .map(|rest| rest.split(|c: char| c == ',' || c.is_whitespace()).next().unwrap_or(""))
+            .filter(|n| !n.starts_with("BIGINT"))
+            .collect();
+        assert_eq!(names, COLUMNS);
+    }
 
     #[test]
     fn a_day_is_the_beijing_day() {

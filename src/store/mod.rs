@@ -300,7 +300,11 @@ impl Db {
                         conn.execute("PRAGMA busy_timeout = 10000").await?;
                         // Every commit invalidates the other connections' page caches; reading
                         // pages through a memory map instead of read() copies keeps that cheap.
-                        conn.execute("PRAGMA mmap_size = 1073741824").await?;
+                        // The whole file is mapped, however large (the build raises SQLite's
+                        // 2 GiB limit, see .cargo/config.toml): the mapped pages are the
+                        // system's file cache, shared by every connection and given back under
+                        // memory pressure, not the process's own memory.
+                        conn.execute("PRAGMA mmap_size = 1099511627776").await?;
                         // Checkpoints (which fsync) run from the background jobs, off the commit
                         // path; this larger automatic limit only bounds the log if jobs do not run.
                         conn.execute("PRAGMA wal_autocheckpoint = 20000").await?;
@@ -504,13 +508,31 @@ mod tests {
     }
 }
 
+/// An upsert that claims one kept row for rebuilding.
+pub type ClaimRow<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Claims kept rows (weeks of scores, KPI days) for rebuilding: each upsert in its own
+/// transaction, then waits until any later change to a fact under a claimed row will see the
+/// claim (`claim_settled`); false when that wait ran out (then nothing should be kept). One row
+/// per transaction: a change's trigger forgets several kept rows in one statement, in an order
+/// of its own, so a claim holding two rows at once could deadlock with it on PostgreSQL. (On
+/// SQLite the transactions share the writer's group commit.)
+pub async fn claim_rows(db: &Db, upserts: Vec<ClaimRow<'_>>) -> Result<bool, sqlx::Error> {
+    for upsert in upserts {
+        let mut tx = db.begin().await?;
+        upsert.execute(&mut *tx).await?;
+        tx.commit().await?;
+    }
+    claim_settled(db).await
+}
+
 /// After a cache's claim has committed: whether every write that could have missed it has
 /// ended, so that any later change to a fact under the claim sees the claim (and forgets it).
 /// SQLite has one writer: every write either committed before the claim (readers see it) or
 /// comes after it (its trigger sees the claim). On PostgreSQL the transactions running at the
 /// claim may have run their triggers before it was visible: wait (up to two seconds) for them
 /// to end; false when they did not end in time (then nothing should be kept).
-pub async fn claim_settled(db: &Db) -> Result<bool, sqlx::Error> {
+async fn claim_settled(db: &Db) -> Result<bool, sqlx::Error> {
     if db.backend != Backend::Postgres {
         return Ok(true);
     }

@@ -56,25 +56,24 @@ pub struct Claim {
 /// at the claim to end, since their triggers may have run before the claim was visible; false
 /// when they did not end in time (then nothing should be kept).
 pub async fn claim(db: &Db, class: Class, weeks: &[Claim], token: &str, now: i64) -> Result<bool, sqlx::Error> {
-    let mut tx = db.begin().await?;
-    for w in weeks {
-        sqlx::query(
-            "INSERT INTO score_weeks (class, week_from, week_to, reach_from, token, built_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (class, week_from) DO UPDATE SET \
-             week_to = excluded.week_to, reach_from = excluded.reach_from, token = excluded.token, \
-             rules_version = NULL, calendar = NULL, valid_until = NULL, sums = NULL, built_at = excluded.built_at",
-        )
-        .bind(class)
-        .bind(w.from)
-        .bind(w.to)
-        .bind(w.reach_from)
-        .bind(token)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await?;
-    super::claim_settled(db).await
+    let upserts = weeks
+        .iter()
+        .map(|w| {
+            sqlx::query(
+                "INSERT INTO score_weeks (class, week_from, week_to, reach_from, token, built_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (class, week_from) DO UPDATE SET \
+                 week_to = excluded.week_to, reach_from = excluded.reach_from, token = excluded.token, \
+                 rules_version = NULL, calendar = NULL, valid_until = NULL, sums = NULL, built_at = excluded.built_at",
+            )
+            .bind(class)
+            .bind(w.from)
+            .bind(w.to)
+            .bind(w.reach_from)
+            .bind(token)
+            .bind(now)
+        })
+        .collect();
+    super::claim_rows(db, upserts).await
 }
 
 /// A computed week to keep.
