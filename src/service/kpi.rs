@@ -29,9 +29,12 @@ pub async fn report(ctx: &Ctx<'_>, from: i64, to: i64, by_community: bool) -> Ap
     let mut f = scope(ctx).await?;
     f.dispatched_from = Some(from);
     f.dispatched_to = Some(to);
-    let rows = counts(ctx.db, &f, by_community, now_ms()).await?;
     let day = |ms: i64| crate::domain::time::to_local(ms).date_naive();
-    let rates = super::weekly_summaries::rates_by(ctx.db, day(from), day(to - 1), by_community).await?;
+    // The counts and the reporting rate beside them, side by side (each on its own connection).
+    let (rows, rates) = tokio::try_join!(
+        counts(ctx.db, &f, by_community, now_ms()),
+        super::weekly_summaries::rates_by(ctx.db, day(from), day(to - 1), by_community)
+    )?;
     let mut total = Counts::default();
     let mut lines: Vec<KpiLine> = rows
         .iter()
@@ -88,6 +91,7 @@ pub async fn counts(db: &Db, f: &ProblemFilter, by_community: bool, now: i64) ->
         if !missing.is_empty() && missing.len() as i64 <= RECENT_DAYS {
             valid.extend(keep(db, first, end, &valid, now).await?);
         }
+        valid.extend(keep_months(db, first, end, &valid, now).await?);
     }
     let (blocks, missing) = cover(first, end, &valid);
     // What is not read kept is computed: the ends, and the days not kept.
@@ -122,12 +126,18 @@ pub async fn counts(db: &Db, f: &ProblemFilter, by_community: bool, now: i64) ->
     Ok(lines.into_values().collect())
 }
 
-/// The fewest valid blocks covering the days [first, end): a whole week where it is kept,
-/// otherwise its kept days; and the days left uncovered.
+/// The fewest valid blocks covering the days [first, end): a whole calendar month or week where
+/// it is kept, otherwise its kept days; and the days left uncovered.
 fn cover(first: i64, end: i64, valid: &BTreeSet<kpi_days::Block>) -> (Vec<kpi_days::Block>, Vec<i64>) {
     let (mut blocks, mut missing) = (Vec::new(), Vec::new());
     let mut d = first;
     while d < end {
+        let month = kpi_days::month_of(d);
+        if month.0 == d && d + month.1 <= end && valid.contains(&month) {
+            blocks.push(month);
+            d += month.1;
+            continue;
+        }
         if kpi_days::monday_of(d) == d && d + 7 <= end && valid.contains(&(d, 7)) {
             blocks.push((d, 7));
             d += 7;
@@ -148,7 +158,7 @@ fn cover(first: i64, end: i64, valid: &BTreeSet<kpi_days::Block>) -> (Vec<kpi_da
 const RECENT_DAYS: i64 = 62;
 
 /// The background job's part of the KPIs: keeps, city-wide, the past days of the last
-/// `RECENT_DAYS` (and their whole weeks) that no valid kept block covers, newest week first,
+/// `RECENT_DAYS` (and their whole weeks, then whole months) that no valid kept block covers, newest week first,
 /// up to `limit` days a round, so that the office's reader finds them kept instead of computing
 /// them in its request. Several instances may run it at once: a block one of them is filling is
 /// re-claimed by the other, and only the last claim's fill is kept. Returns the blocks kept.
@@ -170,7 +180,34 @@ pub async fn keep_recent(db: &Db, now: i64, limit: usize) -> AppResult<usize> {
         }
         monday -= 7;
     }
-    Ok(blocks)
+    Ok(blocks + keep_months(db, start, end, &valid, now).await?.len())
+}
+
+/// Keeps the whole calendar months inside [first, end) whose days are all kept and valid and
+/// which are not kept yet, each as the sum of its days (cheap: no problem is read); the months kept.
+async fn keep_months(
+    db: &Db,
+    first: i64,
+    end: i64,
+    valid: &BTreeSet<kpi_days::Block>,
+    now: i64,
+) -> AppResult<Vec<kpi_days::Block>> {
+    let mut kept = Vec::new();
+    let mut d = kpi_days::month_of(first).0;
+    while d < end {
+        let month = kpi_days::month_of(d);
+        let days_kept = (d..d + month.1).all(|day| valid.contains(&(day, 1)));
+        if d >= first
+            && d + month.1 <= end
+            && days_kept
+            && !valid.contains(&month)
+            && kpi_days::fill_month(db, d, now).await?
+        {
+            kept.push(month);
+        }
+        d += month.1;
+    }
+    Ok(kept)
 }
 
 /// Computes and keeps, city-wide, the past days in [first, end) not validly kept and the whole

@@ -9,7 +9,8 @@ use super::problems::{KpiCounts, kpi_columns};
 use super::{Db, Where, bind_args_as};
 use crate::domain::kpi::Counts;
 use crate::domain::time::DAY_MS;
-use std::collections::BTreeSet;
+use chrono::{Datelike, NaiveDate};
+use std::collections::{BTreeSet, HashMap};
 
 /// Beijing is eight hours ahead of UTC all year (no summer time).
 const OFFSET_MS: i64 = 8 * 3600 * 1000;
@@ -29,14 +30,28 @@ pub fn monday_of(day: i64) -> i64 {
     day - (day + 3).rem_euclid(7)
 }
 
-/// A kept block: a day (span 1) or a week from its Monday (span 7).
+/// The calendar month holding a day, as a kept block: its first day and its number of days.
+pub fn month_of(day: i64) -> Block {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
+    let date = epoch + chrono::Duration::days(day);
+    let first = date.with_day(1).expect("day 1");
+    let next = first.checked_add_months(chrono::Months::new(1)).expect("next month");
+    ((first - epoch).num_days(), (next - first).num_days())
+}
+
+/// A kept block: a day (span 1), a week from its Monday (span 7) or a calendar month from its
+/// first day (span 28 to 31).
 pub type Block = (i64, i64);
 
+/// A kept row as read: day, span, token, the days' tokens a month summed.
+type KeptRow = (i64, i64, String, Option<String>);
+
 /// The filled blocks starting in [from, to) whose validity holds at `now` (and built by then: a
-/// block built at a later moment may count more problems as late).
+/// block built at a later moment may count more problems as late). A month holds only while
+/// each of its days still holds from the fill it summed.
 pub async fn valid_blocks(db: &Db, from: i64, to: i64, now: i64) -> Result<BTreeSet<Block>, sqlx::Error> {
-    let rows: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT day, span FROM kpi_days WHERE day >= $1 AND day < $2 AND filled = 1 \
+    let rows: Vec<KeptRow> = sqlx::query_as(
+        "SELECT day, span, token, parts FROM kpi_days WHERE day >= $1 AND day < $2 AND filled = 1 \
          AND (valid_until IS NULL OR valid_until > $3) AND built_at <= $3",
     )
     .bind(from)
@@ -44,7 +59,46 @@ pub async fn valid_blocks(db: &Db, from: i64, to: i64, now: i64) -> Result<BTree
     .bind(now)
     .fetch_all(&db.pool)
     .await?;
-    Ok(rows.into_iter().collect())
+    let tokens: HashMap<Block, &str> = rows.iter().filter(|r| r.1 <= 7).map(|r| ((r.0, r.1), r.2.as_str())).collect();
+    let month_holds = |(day, span, _, parts): &KeptRow| {
+        parts.as_deref().is_some_and(|p| covers(p, (*day, *span)) && still_kept(p, &tokens))
+    };
+    Ok(rows.iter().filter(|r| r.1 <= 7 || month_holds(r)).map(|r| (r.0, r.1)).collect())
+}
+
+/// A month's parts: the weeks and days it summed, each with the token of the fill it read
+/// ("day:span:token", separated by commas, in order).
+fn parts_of(blocks: &[(Block, String)]) -> String {
+    blocks.iter().map(|((d, s), t)| format!("{d}:{s}:{t}")).collect::<Vec<_>>().join(",")
+}
+
+/// The blocks of a month's parts; None when unreadable.
+fn blocks_of(parts: &str) -> Option<Vec<(Block, &str)>> {
+    parts
+        .split(',')
+        .map(|p| {
+            let mut it = p.splitn(3, ':');
+            Some(((it.next()?.parse().ok()?, it.next()?.parse().ok()?), it.next()?))
+        })
+        .collect()
+}
+
+/// Whether a month's parts cover exactly its days, one after another.
+fn covers(parts: &str, (first, span): Block) -> bool {
+    let Some(blocks) = blocks_of(parts) else { return false };
+    let mut next = first;
+    for ((d, s), _) in blocks {
+        if d != next {
+            return false;
+        }
+        next += s;
+    }
+    next == first + span
+}
+
+/// Whether every part of a month is still kept from the very fill the month read.
+fn still_kept(parts: &str, tokens: &HashMap<Block, &str>) -> bool {
+    blocks_of(parts).is_some_and(|b| b.iter().all(|(block, token)| tokens.get(block) == Some(token)))
 }
 
 /// The kept counts summed over the given blocks, per unit or per community (optionally only
@@ -60,11 +114,9 @@ pub async fn read(
     }
     let mut w = Where::default();
     let mut spans = Vec::new();
-    for span in [1, 7] {
+    for span in blocks.iter().map(|b| b.1).collect::<BTreeSet<i64>>() {
         let days: Vec<String> = blocks.iter().filter(|b| b.1 == span).map(|b| w.int(b.0)).collect();
-        if !days.is_empty() {
-            spans.push(format!("(c.span = {span} AND c.day IN ({}))", days.join(", ")));
-        }
+        spans.push(format!("(c.span = {span} AND c.day IN ({}))", days.join(", ")));
     }
     w.and(format!("({})", spans.join(" OR ")));
     let grp = w.text(if by_community { "c" } else { "u" });
@@ -73,11 +125,13 @@ pub async fn read(
     let names = if by_community { "org_nodes" } else { "units" };
     // The fifteen sums travel as one text ("3,1,…"): a line of 10,000 then decodes three values
     // instead of seventeen, which was most of the reading's time on SQLite.
-    let sums: Vec<String> = COLUMNS.iter().map(|c| format!("CAST(SUM(c.{c}) AS TEXT)")).collect();
+    // One block (a kept month, the monthly report's case) is read as it is; several are summed.
+    let (sum, group) = if blocks.len() == 1 { ("", "") } else { ("SUM", " GROUP BY c.key") };
+    let sums: Vec<String> = COLUMNS.iter().map(|c| format!("CAST({sum}(c.{c}) AS TEXT)")).collect();
     // A community's lines keep '' for problems at points outside any community.
     let sql = format!(
         "SELECT CASE WHEN g.gkey = '' THEN NULL ELSE g.gkey END AS key, g.sums, n.name FROM \
-         (SELECT c.key AS gkey, {} AS sums FROM kpi_day_counts c{} GROUP BY c.key) g LEFT JOIN {names} n ON n.id = g.gkey",
+         (SELECT c.key AS gkey, {} AS sums FROM kpi_day_counts c{}{group}) g LEFT JOIN {names} n ON n.id = g.gkey",
         sums.join(" || ',' || "),
         w.sql()
     );
@@ -269,6 +323,99 @@ pub async fn fill_week(db: &Db, token: &str, monday: i64, now: i64) -> Result<bo
     Ok(true)
 }
 
+/// Keeps the calendar month starting on `first` as the sum of its kept days (valid at `now`), in
+/// one transaction, recording which fill of each day it summed; whether it was kept (false: a
+/// day is not kept, or one changed while the month was summed).
+pub async fn fill_month(db: &Db, first: i64, now: i64) -> Result<bool, sqlx::Error> {
+    let (first, span) = month_of(first);
+    let mut tx = db.begin().await?;
+    // The month's row first: on PostgreSQL a second builder of the same month waits here.
+    sqlx::query(
+        "INSERT INTO kpi_days (day, span, token, filled, valid_until, built_at, parts) VALUES ($1, $2, $3, 0, NULL, $4, NULL) \
+         ON CONFLICT (day, span) DO UPDATE SET token = excluded.token, filled = 0, valid_until = NULL, \
+         built_at = excluded.built_at, parts = NULL",
+    )
+    .bind(first)
+    .bind(span)
+    .bind(crate::domain::ids::new_id())
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    let Some((parts, until)) = month_parts(&mut tx, (first, span), now).await? else {
+        tx.rollback().await?;
+        return Ok(false);
+    };
+    sqlx::query("DELETE FROM kpi_day_counts WHERE day = $1 AND span = $2")
+        .bind(first)
+        .bind(span)
+        .execute(&mut *tx)
+        .await?;
+    let mut w = Where::default();
+    let (d, s) = (w.int(first), w.int(span));
+    let which: Vec<String> = blocks_of(&parts)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|((day, span), _)| format!("(day = {} AND span = {})", w.int(day), w.int(span)))
+        .collect();
+    let sums: Vec<String> = COLUMNS.iter().map(|c| format!("SUM({c})")).collect();
+    let sql = format!(
+        "INSERT INTO kpi_day_counts (day, span, grp, key, {}) SELECT {d}, {s}, grp, key, {} FROM kpi_day_counts \
+         WHERE {} GROUP BY grp, key",
+        COLUMNS.join(", "),
+        sums.join(", "),
+        which.join(" OR ")
+    );
+    super::bind_args(sqlx::query(&sql), &w.args).execute(&mut *tx).await?;
+    // The parts summed are the ones recorded: none was rebuilt between the two readings (on
+    // PostgreSQL each statement reads the latest commits).
+    if month_parts(&mut tx, (first, span), now).await?.as_ref().map(|f| &f.0) != Some(&parts) {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    sqlx::query("UPDATE kpi_days SET filled = 1, parts = $1, valid_until = $2 WHERE day = $3 AND span = $4")
+        .bind(parts)
+        .bind(until)
+        .bind(first)
+        .bind(span)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// The fewest kept weeks and days covering a month (a week only where it lies wholly inside),
+/// as its parts, and the earliest of their validities; None unless every day is covered by a
+/// block filled and valid at `now`.
+async fn month_parts(
+    tx: &mut super::Tx,
+    (first, span): Block,
+    now: i64,
+) -> Result<Option<(String, Option<i64>)>, sqlx::Error> {
+    let rows: Vec<(i64, i64, String, Option<i64>)> = sqlx::query_as(
+        "SELECT day, span, token, valid_until FROM kpi_days WHERE span IN (1, 7) AND day >= $1 AND day < $2 \
+         AND filled = 1 AND (valid_until IS NULL OR valid_until > $3) AND built_at <= $3",
+    )
+    .bind(first)
+    .bind(first + span)
+    .bind(now)
+    .fetch_all(&mut **tx)
+    .await?;
+    let kept: HashMap<Block, (String, Option<i64>)> = rows.into_iter().map(|(d, s, t, u)| ((d, s), (t, u))).collect();
+    let (mut parts, mut until, mut d) = (Vec::new(), None::<i64>, first);
+    while d < first + span {
+        let week = (d, 7);
+        let block = if monday_of(d) == d && d + 7 <= first + span && kept.contains_key(&week) { week } else { (d, 1) };
+        let Some((token, valid_until)) = kept.get(&block) else { return Ok(None) };
+        until = match (until, *valid_until) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        parts.push((block, token.clone()));
+        d += block.1;
+    }
+    Ok(Some((parts_of(&parts), until)))
+}
+
 /// Forgets every kept block (the bench's cold reading).
 pub async fn forget_all(db: &Db) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
@@ -309,5 +456,14 @@ mod tests {
         assert_eq!(monday_of(day_of(midnight)), day_of(monday));
         assert_eq!(monday_of(day_of(monday)), day_of(monday));
         assert_eq!(monday_of(day_of(monday) - 1), day_of(monday) - 7);
+        // December 2026 has 31 days from day 20788; February 2028 (a leap year) 29.
+        let december =
+            day_of(chrono::DateTime::parse_from_rfc3339("2026-12-01T00:00:00+08:00").unwrap().timestamp_millis());
+        assert_eq!(month_of(day_of(midnight)), (december, 31));
+        assert_eq!(month_of(december + 30), (december, 31));
+        assert_eq!(month_of(december - 1).1, 30);
+        let leap =
+            day_of(chrono::DateTime::parse_from_rfc3339("2028-02-29T12:00:00+08:00").unwrap().timestamp_millis());
+        assert_eq!(month_of(leap), (leap - 28, 29));
     }
 }

@@ -302,3 +302,72 @@ both!(kpis_of_past_days_are_kept_and_forgotten_when_a_fact_under_them_changes, |
     let (kept, live) = kpis_both_ways(&app, &city, now_ms()).await;
     assert_eq!(kept, live);
 });
+
+both!(a_past_month_is_kept_as_one_block_while_every_day_under_it_holds, |app: TestApp| async move {
+    use chrono::Datelike;
+    use chuangcheng::domain::time::{DAY_MS, now_ms, parse_local_day_start, to_local};
+    use chuangcheng::store::kpi_days::{day_of, month_of};
+    use chuangcheng::store::problems::ProblemFilter;
+    let sup = app.api_login("supervisor").await;
+    let lead = app.api_login("lead").await;
+    let admin = app.api_login("admin").await;
+    let (point, item) = road_point(&app).await;
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let p = sup.file_ok(json!({"point_id": point, "standard_item_id": item, "description": format!("上月问题{n}"), "source": "supervision", "allow_duplicate": true})).await;
+        ids.push(p["id"].as_str().unwrap().to_string());
+    }
+    for id in &ids[..2] {
+        lead.act_ok(id, "acknowledge", json!({})).await;
+        lead.act_ok(id, "submit_fix", json!({"note": "已整改", "photos": [photo(8)]})).await;
+    }
+    sup.act_ok(&ids[0], "pass", json!({})).await;
+    // Into the previous calendar month (a test cannot file in the past: every time moves back).
+    let shift = (i64::from(to_local(now_ms()).day()) + 5) * DAY_MS;
+    let list = ids.iter().map(|i| format!("'{i}'")).collect::<Vec<_>>().join(",");
+    sqlx::query(&format!(
+        "UPDATE problems SET found_at = found_at - {shift}, filed_at = filed_at - {shift}, \
+         dispatched_at = dispatched_at - {shift}, deadline_at = deadline_at - {shift}, \
+         submitted_at = submitted_at - {shift}, closed_at = closed_at - {shift} WHERE id IN ({list})"
+    ))
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+    let (first, span) = month_of(day_of(now_ms()) - to_local(now_ms()).day() as i64);
+    let day_text = |d: i64| to_local(chuangcheng::store::kpi_days::day_start(d)).format("%Y-%m-%d").to_string();
+    let (from_day, to_day) = (day_text(first), day_text(first + span - 1));
+    let from = parse_local_day_start(&from_day).unwrap();
+    let city =
+        ProblemFilter { dispatched_from: Some(from), dispatched_to: Some(from + span * DAY_MS), ..Default::default() };
+    let month_row = format!("SELECT COUNT(*) FROM kpi_days WHERE day = {first} AND span = {span} AND filled = 1");
+
+    // The office reads last month: its days and weeks are kept, and the month as their sum.
+    let (status, k) = admin.get(&format!("/api/v1/kpi?from={from_day}&to={to_day}")).await;
+    assert_eq!(status, StatusCode::OK, "{k}");
+    assert_eq!(k["total"]["due"], 3, "{k}");
+    assert_eq!(app.scalar(&month_row).await, 1, "the month is kept");
+    let (kept, live) = kpis_both_ways(&app, &city, now_ms()).await;
+    assert_eq!(kept, live);
+    let (kept, live) = kpis_both_ways_by(&app, &city, true, now_ms()).await;
+    assert_eq!(kept, live, "by community too");
+    // The next reading takes the month alone: a count altered in the month's rows shows through.
+    let alter =
+        format!("UPDATE kpi_day_counts SET due = due + 100 WHERE day = {first} AND span = {span} AND grp = 'u'");
+    sqlx::query(&alter).execute(&app.db.pool).await.unwrap();
+    let (_, k2) = admin.get(&format!("/api/v1/kpi?from={from_day}&to={to_day}")).await;
+    assert!(k2["total"]["due"].as_i64().unwrap() >= 103, "read from the kept month: {}", k2["total"]);
+
+    // A change to one of its problems forgets that day (and its week): the month no longer holds,
+    // though its own row is still there, and the reading equals the records again.
+    sup.act_ok(&ids[1], "pass", json!({})).await;
+    assert_eq!(app.scalar(&month_row).await, 1, "the month's row itself is not touched by the change");
+    let (kept, live) = kpis_both_ways(&app, &city, now_ms()).await;
+    assert_eq!(kept, live, "the altered month is not read");
+    assert_eq!(kept.iter().map(|r| r.1.closed).sum::<i64>(), 2);
+    // That reading kept the day again and summed the month anew (the alteration is gone).
+    let (_, k3) = admin.get(&format!("/api/v1/kpi?from={from_day}&to={to_day}")).await;
+    assert_eq!((k3["total"]["due"].as_i64(), k3["total"]["closed"].as_i64()), (Some(3), Some(2)), "{}", k3["total"]);
+    sqlx::query(&alter).execute(&app.db.pool).await.unwrap();
+    let (_, k4) = admin.get(&format!("/api/v1/kpi?from={from_day}&to={to_day}")).await;
+    assert!(k4["total"]["due"].as_i64().unwrap() >= 103, "the new month is read: {}", k4["total"]);
+});
