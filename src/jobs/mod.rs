@@ -53,7 +53,7 @@ pub fn spawn(
                 }
                 match crate::service::kpi::keep_recent(&db, now_ms(), KPI_DAYS_PER_ROUND).await {
                     Ok(0) => {}
-                    Ok(n) => tracing::info!(blocks = n, "kept KPI days and weeks rebuilt"),
+                    Ok(n) => tracing::info!(blocks = n, "kept KPI days, weeks and months rebuilt"),
                     Err(e) => tracing::warn!(error = %e, "rebuilding kept KPI days failed"),
                 }
             }

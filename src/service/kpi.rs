@@ -91,7 +91,9 @@ pub async fn counts(db: &Db, f: &ProblemFilter, by_community: bool, now: i64) ->
         if !missing.is_empty() && missing.len() as i64 <= RECENT_DAYS {
             valid.extend(keep(db, first, end, &valid, now).await?);
         }
-        valid.extend(keep_months(db, first, end, &valid, now).await?);
+        // Months are summed in the reading only within the recent days (at most two): older
+        // ones are read as their weeks and days, so that one reading never builds a year's.
+        valid.extend(keep_months(db, first.max(end - RECENT_DAYS), end, &valid, now).await?);
     }
     let (blocks, missing) = cover(first, end, &valid);
     // What is not read kept is computed: the ends, and the days not kept.

@@ -350,10 +350,13 @@ pub async fn fill_month(db: &Db, first: i64, now: i64) -> Result<bool, sqlx::Err
         .bind(span)
         .execute(&mut *tx)
         .await?;
+    let Some(blocks) = blocks_of(&parts).filter(|b| !b.is_empty()) else {
+        tx.rollback().await?;
+        return Ok(false);
+    };
     let mut w = Where::default();
     let (d, s) = (w.int(first), w.int(span));
-    let which: Vec<String> = blocks_of(&parts)
-        .unwrap_or_default()
+    let which: Vec<String> = blocks
         .into_iter()
         .map(|((day, span), _)| format!("(day = {} AND span = {})", w.int(day), w.int(span)))
         .collect();

@@ -513,16 +513,21 @@ pub type ClaimRow<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArgument
 
 /// Claims kept rows (weeks of scores, KPI days) for rebuilding: each upsert in its own
 /// transaction, then waits until any later change to a fact under a claimed row will see the
-/// claim (`claim_settled`); false when that wait ran out (then nothing should be kept). One row
-/// per transaction: a change's trigger forgets several kept rows in one statement, in an order
-/// of its own, so a claim holding two rows at once could deadlock with it on PostgreSQL. (On
-/// SQLite the transactions share the writer's group commit.)
+/// claim (`claim_settled`); false when that wait ran out (then nothing should be kept). On
+/// PostgreSQL one row per transaction: a change's trigger forgets several kept rows in one
+/// statement, in an order of its own, so a claim holding two rows at once could deadlock with
+/// it. SQLite's single writer cannot deadlock: all rows in one transaction (one sync).
 pub async fn claim_rows(db: &Db, upserts: Vec<ClaimRow<'_>>) -> Result<bool, sqlx::Error> {
+    let per_row = db.backend == Backend::Postgres;
+    let mut tx = db.begin().await?;
     for upsert in upserts {
-        let mut tx = db.begin().await?;
         upsert.execute(&mut *tx).await?;
-        tx.commit().await?;
+        if per_row {
+            tx.commit().await?;
+            tx = db.begin().await?;
+        }
     }
+    tx.commit().await?;
     claim_settled(db).await
 }
 

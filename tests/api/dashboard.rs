@@ -145,9 +145,13 @@ both!(every_dashboard_figure_opens_the_records_it_counts, |app: TestApp| async m
         for key in ["closed", "pending"] {
             assert!(card(&d, key)["number"].as_f64().unwrap() > 0.0, "{key}: {d}");
         }
-        // The demo's history dispatched problems in the previous period: its rate is compared
-        // (read from the KPI page's kept days, checked against the ledger below).
+        // The past work dispatched problems in the previous period: its rate is compared (read
+        // from the KPI page's kept days, checked against the ledger below).
         assert!(card(&d, "closure_rate")["compare"].is_string(), "{d}");
+        assert!(
+            app.scalar("SELECT COUNT(*) FROM kpi_days WHERE filled = 1").await > 0,
+            "the office's reading kept the past days it computed"
+        );
         let trend_found: i64 = d["trend"].as_array().unwrap().iter().map(|t| t["found"].as_i64().unwrap()).sum();
         assert_eq!(trend_found as f64, card(&d, "found")["number"].as_f64().unwrap());
         let heat: i64 = d["heat"].as_array().unwrap().iter().map(|c| c["count"].as_i64().unwrap()).sum();

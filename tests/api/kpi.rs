@@ -306,7 +306,7 @@ both!(kpis_of_past_days_are_kept_and_forgotten_when_a_fact_under_them_changes, |
 both!(a_past_month_is_kept_as_one_block_while_every_day_under_it_holds, |app: TestApp| async move {
     use chrono::Datelike;
     use chuangcheng::domain::time::{DAY_MS, now_ms, parse_local_day_start, to_local};
-    use chuangcheng::store::kpi_days::{day_of, month_of};
+    use chuangcheng::store::kpi_days::{day_of, day_start, month_of};
     use chuangcheng::store::problems::ProblemFilter;
     let sup = app.api_login("supervisor").await;
     let lead = app.api_login("lead").await;
@@ -334,7 +334,7 @@ both!(a_past_month_is_kept_as_one_block_while_every_day_under_it_holds, |app: Te
     .await
     .unwrap();
     let (first, span) = month_of(day_of(now_ms()) - to_local(now_ms()).day() as i64);
-    let day_text = |d: i64| to_local(chuangcheng::store::kpi_days::day_start(d)).format("%Y-%m-%d").to_string();
+    let day_text = |d: i64| to_local(day_start(d)).format("%Y-%m-%d").to_string();
     let (from_day, to_day) = (day_text(first), day_text(first + span - 1));
     let from = parse_local_day_start(&from_day).unwrap();
     let city =
@@ -361,6 +361,24 @@ both!(a_past_month_is_kept_as_one_block_while_every_day_under_it_holds, |app: Te
     // though its own row is still there, and the reading equals the records again.
     sup.act_ok(&ids[1], "pass", json!({})).await;
     assert_eq!(app.scalar(&month_row).await, 1, "the month's row itself is not touched by the change");
+    // The changed day and its week kept again alone (a reading of that week) are new fills: the
+    // month, whose row and parts are all there again, is not read with them.
+    let their_day = day_of(app.scalar(&format!("SELECT dispatched_at FROM problems WHERE id = '{}'", ids[1])).await);
+    let monday = chuangcheng::store::kpi_days::monday_of(their_day);
+    let their_week = ProblemFilter {
+        dispatched_from: Some(day_start(monday)),
+        dispatched_to: Some(day_start(monday + 7)),
+        ..Default::default()
+    };
+    kpis_both_ways(&app, &their_week, now_ms()).await;
+    let day_row = format!("SELECT COUNT(*) FROM kpi_days WHERE day = {their_day} AND span = 1 AND filled = 1");
+    assert_eq!(app.scalar(&day_row).await, 1, "the day is kept again");
+    let week_row = format!("SELECT COUNT(*) FROM kpi_days WHERE day = {monday} AND span = 7 AND filled = 1");
+    assert_eq!(app.scalar(&week_row).await, 1, "and its week");
+    let unit = app.id_of(&format!("SELECT unit_id FROM points WHERE id = '{point}'")).await;
+    let own = ProblemFilter { unit_id: Some(unit), ..city.clone() };
+    let (kept, live) = kpis_both_ways(&app, &own, now_ms()).await;
+    assert_eq!(kept, live, "a month whose day was kept anew is not read (its altered count is not seen)");
     let (kept, live) = kpis_both_ways(&app, &city, now_ms()).await;
     assert_eq!(kept, live, "the altered month is not read");
     assert_eq!(kept.iter().map(|r| r.1.closed).sum::<i64>(), 2);
@@ -370,4 +388,19 @@ both!(a_past_month_is_kept_as_one_block_while_every_day_under_it_holds, |app: Te
     sqlx::query(&alter).execute(&app.db.pool).await.unwrap();
     let (_, k4) = admin.get(&format!("/api/v1/kpi?from={from_day}&to={to_day}")).await;
     assert!(k4["total"]["due"].as_i64().unwrap() >= 103, "the new month is read: {}", k4["total"]);
+
+    // A reader held to an area reads its communities' lines of the kept month.
+    let community = app.id_of(&format!("SELECT community_id FROM points WHERE id = '{point}'")).await;
+    let area = ProblemFilter { area_ids: Some(vec![community.clone()]), ..city.clone() };
+    let (kept, live) = kpis_both_ways_by(&app, &area, true, now_ms()).await;
+    assert_eq!(kept, live, "the area's lines equal the records");
+    assert_eq!(live.iter().map(|r| r.1.due).sum::<i64>(), 3);
+    sqlx::query(&format!(
+        "UPDATE kpi_day_counts SET due = due + 100 WHERE day = {first} AND span = {span} AND grp = 'c' AND key = '{community}'"
+    ))
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+    let (kept, _) = kpis_both_ways_by(&app, &area, true, now_ms()).await;
+    assert_eq!(kept.iter().map(|r| r.1.due).sum::<i64>(), 103, "read from the kept month");
 });
