@@ -396,66 +396,73 @@ async fn scoring(ctx: &Ctx<'_>, want: &impl Fn(&str) -> bool) -> anyhow::Result<
         }
     }
     if want("kpi") {
-        // Cold: no past day is kept (the first reader after a change to every day, or after the
-        // upgrade); the reading computes and keeps them. Warm: the past days are read kept, today
-        // is computed.
-        let month = now_ms() - 30 * DAY_MS;
-        for (name, cold) in [("kpi_all_units_month_cold", true), ("kpi_all_units_month", false)] {
-            let samples = time(5, || async {
-                if cold {
-                    crate::store::kpi_days::forget_all(db).await?;
-                }
-                Ok(crate::service::kpi::report(ctx, month, now_ms(), false).await?)
-            })
-            .await?;
-            report(name, samples, None);
-        }
-        // The office's usual reading: one past day changed since the last reader (a problem of
-        // yesterday closed), so that day and its week are computed again.
-        let yesterday = crate::store::kpi_days::day_of(now_ms()) - 1;
+        kpis(ctx, db).await?;
+    }
+    Ok(())
+}
+
+/// The KPI page of all units: a month read cold, kept and after one day changed, the last
+/// calendar month (the monthly report) with its parts, and the writer held to keep a month.
+async fn kpis(ctx: &Ctx<'_>, db: &Db) -> anyhow::Result<()> {
+    // Cold: no past day is kept (the first reader after a change to every day, or after the
+    // upgrade); the reading computes and keeps them. Warm: the past days are read kept, today
+    // is computed.
+    let month = now_ms() - 30 * DAY_MS;
+    for (name, cold) in [("kpi_all_units_month_cold", true), ("kpi_all_units_month", false)] {
         let samples = time(5, || async {
-            sqlx::query("DELETE FROM kpi_days WHERE (day = $1 AND span = 1) OR (day = $2 AND span = 7)")
-                .bind(yesterday)
-                .bind(crate::store::kpi_days::monday_of(yesterday))
-                .execute(&db.pool)
-                .await?;
+            if cold {
+                crate::store::kpi_days::forget_all(db).await?;
+            }
             Ok(crate::service::kpi::report(ctx, month, now_ms(), false).await?)
         })
         .await?;
-        report("kpi_all_units_month_one_day_changed", samples, None);
-        // The monthly report (月度): the last calendar month, read as one kept month once the
-        // background jobs (here the first reading) kept its days.
-        use crate::store::kpi_days::{day_of, day_start, fill_month, month_of};
-        let (first, span) = month_of(month_of(day_of(now_ms())).0 - 1);
-        crate::service::kpi::report(ctx, day_start(first), day_start(first + span), false).await?;
-        let samples = time(5, || async {
-            Ok(crate::service::kpi::report(ctx, day_start(first), day_start(first + span), false).await?)
-        })
-        .await?;
-        report("kpi_all_units_last_calendar_month", samples, None);
-        // Its parts: the kept month's 10,000 lines, and the reporting rate beside them.
-        let samples = time(5, || async {
-            let valid = crate::store::kpi_days::valid_blocks(db, first, first + span, now_ms()).await?;
-            anyhow::ensure!(valid.contains(&(first, span)), "the month is kept");
-            Ok(crate::store::kpi_days::read(db, &[(first, span)], None, false).await?)
-        })
-        .await?;
-        report("kpi_part_kept_month_read", samples, None);
-        let month_days = |d: i64| crate::domain::time::to_local(day_start(d)).date_naive();
-        let samples = time(5, || async {
-            Ok(crate::service::weekly_summaries::rates_by(db, month_days(first), month_days(first + span - 1), false)
-                .await?)
-        })
-        .await?;
-        report("kpi_part_reporting_rate", samples, None);
-        // Summing a month from its kept weeks and days, inside one write (the writer is held).
-        let samples = time(3, || async {
-            anyhow::ensure!(fill_month(db, first, now_ms()).await?, "the month's days are kept");
-            Ok(())
-        })
-        .await?;
-        report("kpi_keep_one_month_writer_held", samples, None);
+        report(name, samples, None);
     }
+    // The office's usual reading: one past day changed since the last reader (a problem of
+    // yesterday closed), so that day and its week are computed again.
+    let yesterday = crate::store::kpi_days::day_of(now_ms()) - 1;
+    let samples = time(5, || async {
+        sqlx::query("DELETE FROM kpi_days WHERE (day = $1 AND span = 1) OR (day = $2 AND span = 7)")
+            .bind(yesterday)
+            .bind(crate::store::kpi_days::monday_of(yesterday))
+            .execute(&db.pool)
+            .await?;
+        Ok(crate::service::kpi::report(ctx, month, now_ms(), false).await?)
+    })
+    .await?;
+    report("kpi_all_units_month_one_day_changed", samples, None);
+    // The monthly report (月度): the last calendar month, read as one kept month once the
+    // background jobs (here the first reading) kept its days.
+    use crate::store::kpi_days::{day_of, day_start, fill_month, month_of};
+    let (first, span) = month_of(month_of(day_of(now_ms())).0 - 1);
+    crate::service::kpi::report(ctx, day_start(first), day_start(first + span), false).await?;
+    let samples = time(5, || async {
+        Ok(crate::service::kpi::report(ctx, day_start(first), day_start(first + span), false).await?)
+    })
+    .await?;
+    report("kpi_all_units_last_calendar_month", samples, None);
+    // Its parts: the kept month's 10,000 lines, and the reporting rate beside them.
+    let samples = time(5, || async {
+        let valid = crate::store::kpi_days::valid_blocks(db, first, first + span, now_ms()).await?;
+        anyhow::ensure!(valid.contains(&(first, span)), "the month is kept");
+        Ok(crate::store::kpi_days::read(db, &[(first, span)], None, false).await?)
+    })
+    .await?;
+    report("kpi_part_kept_month_read", samples, None);
+    let month_days = |d: i64| crate::domain::time::to_local(day_start(d)).date_naive();
+    let samples = time(5, || async {
+        Ok(crate::service::weekly_summaries::rates_by(db, month_days(first), month_days(first + span - 1), false)
+            .await?)
+    })
+    .await?;
+    report("kpi_part_reporting_rate", samples, None);
+    // Summing a month from its kept weeks and days, inside one write (the writer is held).
+    let samples = time(3, || async {
+        anyhow::ensure!(fill_month(db, first, now_ms()).await?, "the month's days are kept");
+        Ok(())
+    })
+    .await?;
+    report("kpi_keep_one_month_writer_held", samples, None);
     Ok(())
 }
 

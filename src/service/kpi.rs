@@ -186,7 +186,8 @@ pub async fn keep_recent(db: &Db, now: i64, limit: usize) -> AppResult<usize> {
 }
 
 /// Keeps the whole calendar months inside [first, end) whose days are all kept and valid and
-/// which are not kept yet, each as the sum of its days (cheap: no problem is read); the months kept.
+/// which are not kept yet, each as the sum of its kept weeks and days (cheap: no problem is
+/// read); the months kept.
 async fn keep_months(
     db: &Db,
     first: i64,

@@ -237,12 +237,18 @@ async fn take(tx: &mut super::Tx, (day, span): Block, token: &str) -> Result<boo
     if took.rows_affected() == 0 {
         return Ok(false);
     }
+    clear(tx, (day, span)).await?;
+    Ok(true)
+}
+
+/// Deletes a block's kept counts (before it is filled again).
+async fn clear(tx: &mut super::Tx, (day, span): Block) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM kpi_day_counts WHERE day = $1 AND span = $2")
         .bind(day)
         .bind(span)
         .execute(&mut **tx)
         .await?;
-    Ok(true)
+    Ok(())
 }
 
 /// Computes a claimed day from the records and keeps it, in one transaction, with `late` as of
@@ -306,14 +312,8 @@ pub async fn fill_week(db: &Db, token: &str, monday: i64, now: i64) -> Result<bo
         tx.rollback().await?;
         return Ok(false);
     }
-    let sums: Vec<String> = COLUMNS.iter().map(|c| format!("SUM({c})")).collect();
-    let sql = format!(
-        "INSERT INTO kpi_day_counts (day, span, grp, key, {}) SELECT $1, 7, grp, key, {} FROM kpi_day_counts \
-         WHERE span = 1 AND day >= $1 AND day < $2 GROUP BY grp, key",
-        COLUMNS.join(", "),
-        sums.join(", ")
-    );
-    sqlx::query(&sql).bind(monday).bind(monday + 7).execute(&mut *tx).await?;
+    let days: Vec<Block> = (monday..monday + 7).map(|d| (d, 1)).collect();
+    insert_sum(&mut tx, (monday, 7), &days).await?;
     sqlx::query("UPDATE kpi_days SET valid_until = $1 WHERE day = $2 AND span = 7")
         .bind(until)
         .bind(monday)
@@ -345,30 +345,13 @@ pub async fn fill_month(db: &Db, first: i64, now: i64) -> Result<bool, sqlx::Err
         tx.rollback().await?;
         return Ok(false);
     };
-    sqlx::query("DELETE FROM kpi_day_counts WHERE day = $1 AND span = $2")
-        .bind(first)
-        .bind(span)
-        .execute(&mut *tx)
-        .await?;
     let Some(blocks) = blocks_of(&parts).filter(|b| !b.is_empty()) else {
         tx.rollback().await?;
         return Ok(false);
     };
-    let mut w = Where::default();
-    let (d, s) = (w.int(first), w.int(span));
-    let which: Vec<String> = blocks
-        .into_iter()
-        .map(|((day, span), _)| format!("(day = {} AND span = {})", w.int(day), w.int(span)))
-        .collect();
-    let sums: Vec<String> = COLUMNS.iter().map(|c| format!("SUM({c})")).collect();
-    let sql = format!(
-        "INSERT INTO kpi_day_counts (day, span, grp, key, {}) SELECT {d}, {s}, grp, key, {} FROM kpi_day_counts \
-         WHERE {} GROUP BY grp, key",
-        COLUMNS.join(", "),
-        sums.join(", "),
-        which.join(" OR ")
-    );
-    super::bind_args(sqlx::query(&sql), &w.args).execute(&mut *tx).await?;
+    clear(&mut tx, (first, span)).await?;
+    let blocks: Vec<Block> = blocks.into_iter().map(|(b, _)| b).collect();
+    insert_sum(&mut tx, (first, span), &blocks).await?;
     // The parts summed are the ones recorded: none was rebuilt between the two readings (on
     // PostgreSQL each statement reads the latest commits).
     if month_parts(&mut tx, (first, span), now).await?.as_ref().map(|f| &f.0) != Some(&parts) {
@@ -384,6 +367,25 @@ pub async fn fill_month(db: &Db, first: i64, now: i64) -> Result<bool, sqlx::Err
         .await?;
     tx.commit().await?;
     Ok(true)
+}
+
+/// Keeps, as the counts of `target`, the sums per unit and per community of the kept counts of
+/// `parts` (the days of a week, the weeks and days of a month).
+async fn insert_sum(tx: &mut super::Tx, target: Block, parts: &[Block]) -> Result<(), sqlx::Error> {
+    let mut w = Where::default();
+    let (d, s) = (w.int(target.0), w.int(target.1));
+    let which: Vec<String> =
+        parts.iter().map(|&(day, span)| format!("(day = {} AND span = {})", w.int(day), w.int(span))).collect();
+    let sums: Vec<String> = COLUMNS.iter().map(|c| format!("SUM({c})")).collect();
+    let sql = format!(
+        "INSERT INTO kpi_day_counts (day, span, grp, key, {}) SELECT {d}, {s}, grp, key, {} FROM kpi_day_counts \
+         WHERE {} GROUP BY grp, key",
+        COLUMNS.join(", "),
+        sums.join(", "),
+        which.join(" OR ")
+    );
+    super::bind_args(sqlx::query(&sql), &w.args).execute(&mut **tx).await?;
+    Ok(())
 }
 
 /// The fewest kept weeks and days covering a month (a week only where it lies wholly inside),

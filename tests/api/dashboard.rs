@@ -117,16 +117,7 @@ async fn past_work(app: &TestApp) {
         lead.act_ok(&ids[0], "acknowledge", json!({})).await;
         lead.act_ok(&ids[0], "submit_fix", json!({"note": "已清理", "photos": [photo(41)]})).await;
         sup.act_ok(&ids[0], "pass", json!({})).await;
-        let shift = days * DAY_MS;
-        sqlx::query(&format!(
-            "UPDATE problems SET found_at = found_at - {shift}, filed_at = filed_at - {shift}, \
-             dispatched_at = dispatched_at - {shift}, deadline_at = deadline_at - {shift}, \
-             submitted_at = submitted_at - {shift}, closed_at = closed_at - {shift} WHERE id IN ('{}', '{}')",
-            ids[0], ids[1]
-        ))
-        .execute(&app.db.pool)
-        .await
-        .unwrap();
+        app.move_back(&ids, days * DAY_MS).await;
     }
 }
 

@@ -207,6 +207,20 @@ impl TestApp {
     pub async fn id_of(&self, sql: &str) -> String {
         sqlx::query_scalar::<_, String>(sql).fetch_one(&self.db.pool).await.expect(sql)
     }
+
+    /// Moves problems back in time by `ms` (a test cannot file in the past): every stored time
+    /// of theirs moves together.
+    pub async fn move_back(&self, ids: &[String], ms: i64) {
+        let list = ids.iter().map(|i| format!("'{i}'")).collect::<Vec<_>>().join(",");
+        sqlx::query(&format!(
+            "UPDATE problems SET found_at = found_at - {ms}, filed_at = filed_at - {ms}, \
+             dispatched_at = dispatched_at - {ms}, deadline_at = deadline_at - {ms}, \
+             submitted_at = submitted_at - {ms}, closed_at = closed_at - {ms} WHERE id IN ({list})"
+        ))
+        .execute(&self.db.pool)
+        .await
+        .expect("problems moved back");
+    }
 }
 
 /// A browser with its own cookie jar that does not follow redirects, so tests see them.

@@ -157,15 +157,7 @@ both!(kpis_of_past_days_are_kept_and_forgotten_when_a_fact_under_them_changes, |
     // They were dispatched ten days ago (a test cannot file in the past): every time moves back
     // together; the last one stays open, past its deadline.
     let shift = 10 * DAY_MS;
-    let list = ids.iter().map(|i| format!("'{i}'")).collect::<Vec<_>>().join(",");
-    sqlx::query(&format!(
-        "UPDATE problems SET found_at = found_at - {shift}, filed_at = filed_at - {shift}, \
-         dispatched_at = dispatched_at - {shift}, deadline_at = deadline_at - {shift}, \
-         submitted_at = submitted_at - {shift}, closed_at = closed_at - {shift} WHERE id IN ({list})"
-    ))
-    .execute(&app.db.pool)
-    .await
-    .unwrap();
+    app.move_back(&ids, shift).await;
     let now = now_ms();
     let dispatched = app.scalar(&format!("SELECT dispatched_at FROM problems WHERE id = '{}'", ids[0])).await;
     let their_day = day_of(dispatched);
@@ -324,15 +316,7 @@ both!(a_past_month_is_kept_as_one_block_while_every_day_under_it_holds, |app: Te
     sup.act_ok(&ids[0], "pass", json!({})).await;
     // Into the previous calendar month (a test cannot file in the past: every time moves back).
     let shift = (i64::from(to_local(now_ms()).day()) + 5) * DAY_MS;
-    let list = ids.iter().map(|i| format!("'{i}'")).collect::<Vec<_>>().join(",");
-    sqlx::query(&format!(
-        "UPDATE problems SET found_at = found_at - {shift}, filed_at = filed_at - {shift}, \
-         dispatched_at = dispatched_at - {shift}, deadline_at = deadline_at - {shift}, \
-         submitted_at = submitted_at - {shift}, closed_at = closed_at - {shift} WHERE id IN ({list})"
-    ))
-    .execute(&app.db.pool)
-    .await
-    .unwrap();
+    app.move_back(&ids, shift).await;
     let (first, span) = month_of(day_of(now_ms()) - to_local(now_ms()).day() as i64);
     let day_text = |d: i64| to_local(day_start(d)).format("%Y-%m-%d").to_string();
     let (from_day, to_day) = (day_text(first), day_text(first + span - 1));
