@@ -413,7 +413,7 @@ async fn kpis(ctx: &Ctx<'_>, db: &Db) -> anyhow::Result<()> {
             if cold {
                 crate::store::kpi_days::forget_all(db).await?;
             }
-            Ok(crate::service::kpi::report(ctx, month, now_ms(), false).await?)
+            Ok(crate::service::kpi::report(ctx, (month, now_ms()), false, None).await?)
         })
         .await?;
         report(name, samples, None);
@@ -427,7 +427,7 @@ async fn kpis(ctx: &Ctx<'_>, db: &Db) -> anyhow::Result<()> {
             .bind(crate::store::kpi_days::monday_of(yesterday))
             .execute(&db.pool)
             .await?;
-        Ok(crate::service::kpi::report(ctx, month, now_ms(), false).await?)
+        Ok(crate::service::kpi::report(ctx, (month, now_ms()), false, None).await?)
     })
     .await?;
     report("kpi_all_units_month_one_day_changed", samples, None);
@@ -435,9 +435,9 @@ async fn kpis(ctx: &Ctx<'_>, db: &Db) -> anyhow::Result<()> {
     // background jobs (here the first reading) kept its days.
     use crate::store::kpi_days::{day_of, day_start, fill_month, month_of};
     let (first, span) = month_of(month_of(day_of(now_ms())).0 - 1);
-    crate::service::kpi::report(ctx, day_start(first), day_start(first + span), false).await?;
+    crate::service::kpi::report(ctx, (day_start(first), day_start(first + span)), false, None).await?;
     let samples = time(5, || async {
-        Ok(crate::service::kpi::report(ctx, day_start(first), day_start(first + span), false).await?)
+        Ok(crate::service::kpi::report(ctx, (day_start(first), day_start(first + span)), false, None).await?)
     })
     .await?;
     report("kpi_all_units_last_calendar_month", samples, None);

@@ -49,6 +49,24 @@ pub fn users_scope(user: &CurrentUser) -> AppResult<Option<String>> {
     }
 }
 
+/// An area asked for in a filter that refuses what it cannot show: an area that does not exist
+/// (`unknown_area`), or one outside the area a reader is held to (`forbidden`, with `outside`
+/// saying what may not be seen). The area's node and its ids with everything below it.
+pub async fn asked_area(
+    ctx: &Ctx<'_>,
+    held: Option<&Vec<String>>,
+    id: &str,
+    outside: &str,
+) -> AppResult<(org::OrgNode, Vec<String>)> {
+    use crate::error::Code;
+    let node =
+        org::get(ctx.db, id).await?.ok_or_else(|| AppError::refuse(Code::UnknownArea, format!("区域“{id}”不存在")))?;
+    if held.is_some_and(|h| !h.iter().any(|a| a == id)) {
+        return Err(AppError::refuse(Code::Forbidden, outside.to_string()));
+    }
+    Ok((node, org::subtree_ids(ctx.db, id).await?))
+}
+
 /// Narrows a role's area scope to an area picked in a filter (with everything below it):
 /// the result never reaches outside the scope.
 pub async fn narrow_to_area(

@@ -227,14 +227,7 @@ async fn resolve_area(
     let Some(id) = asked.map(str::to_string).or(default) else {
         return Ok((None, None, false));
     };
-    let node =
-        org::get(ctx.db, &id).await?.ok_or_else(|| AppError::refuse(Code::UnknownArea, format!("区域“{id}”不存在")))?;
-    let ids = org::subtree_ids(ctx.db, &id).await?;
-    if let Some(h) = &held
-        && !h.contains(&id)
-    {
-        return Err(AppError::refuse(Code::Forbidden, "只能查看本人负责区域的看板"));
-    }
+    let (node, ids) = super::access::asked_area(ctx, held.as_ref(), &id, "只能查看本人负责区域的看板").await?;
     Ok((
         Some(AreaChoice { id: node.id, name: node.name, level: node.level.as_str().into() }),
         Some(ids),
@@ -465,7 +458,7 @@ struct Counts {
 /// The counters, each against its comparison and opening its records.
 fn cards(c: &Counts, period: Period, (from_day, to_day): (&str, &str), links: &Links) -> Vec<Card> {
     let last = period.previous_label();
-    let kpi = format!("/kpi?from={from_day}&to={to_day}");
+    let kpi = format!("/kpi?from={from_day}&to={to_day}{}", links.area);
     let same = |n: i64| format!("{last}同期 {n}");
     let (h, p) = (&c.handling, &c.prev_handling);
     vec![

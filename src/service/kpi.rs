@@ -23,10 +23,25 @@ pub struct KpiLine {
     pub report_rate: Option<f64>,
 }
 
-/// KPIs for problems dispatched in [from, to), grouped by unit or by community, plus the total.
-/// The database does the counting; the ratios are computed here from the counts.
-pub async fn report(ctx: &Ctx<'_>, from: i64, to: i64, by_community: bool) -> AppResult<(Vec<KpiLine>, Kpi)> {
+/// KPIs for problems dispatched in [from, to), grouped by unit or by community, plus the total;
+/// with `area`, of the problems at points in that street or community (within what the reader
+/// may see: another area is refused). The database does the counting; the ratios are computed
+/// here from the counts.
+pub async fn report(
+    ctx: &Ctx<'_>,
+    (from, to): (i64, i64),
+    by_community: bool,
+    area: Option<&str>,
+) -> AppResult<(Vec<KpiLine>, Kpi)> {
     let mut f = scope(ctx).await?;
+    if let Some(id) = area.map(str::trim).filter(|a| !a.is_empty()) {
+        let held = super::access::area_scope(ctx).await?;
+        let (_, ids) = super::access::asked_area(ctx, held.as_ref(), id, "只能查看本人负责区域的指标").await?;
+        f.area_ids = Some(match f.area_ids.take() {
+            Some(scope) => scope.into_iter().filter(|i| ids.contains(i)).collect(),
+            None => ids,
+        });
+    }
     f.dispatched_from = Some(from);
     f.dispatched_to = Some(to);
     let day = |ms: i64| crate::domain::time::to_local(ms).date_naive();

@@ -8,14 +8,6 @@ use chrono::{Datelike, Duration, NaiveDate};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-/// The ledger total behind a dashboard link, read through the API with the same query.
-async fn ledger_total(api: &Api, href: &str) -> i64 {
-    let query = href.strip_prefix("/problems").unwrap_or_else(|| panic!("a ledger link: {href}"));
-    let (status, page) = api.get(&format!("/api/v1/problems{query}")).await;
-    assert_eq!(status, StatusCode::OK, "{href}: {page}");
-    page["total"].as_i64().unwrap()
-}
-
 fn card<'a>(d: &'a Value, key: &str) -> &'a Value {
     d["cards"].as_array().unwrap().iter().find(|c| c["key"] == key).unwrap_or_else(|| panic!("no card {key}: {d}"))
 }

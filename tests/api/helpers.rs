@@ -359,6 +359,14 @@ impl Api {
     }
 }
 
+/// The ledger total behind a ledger link (/problems?…), read through the API with the same query.
+pub async fn ledger_total(api: &Api, href: &str) -> i64 {
+    let query = href.strip_prefix("/problems").unwrap_or_else(|| panic!("a ledger link: {href}"));
+    let (status, page) = api.get(&format!("/api/v1/problems{query}")).await;
+    assert_eq!(status, StatusCode::OK, "{href}: {page}");
+    page["total"].as_i64().unwrap()
+}
+
 /// The field errors of a JSON validation failure, as (field, code) pairs.
 pub fn field_codes(body: &Value) -> Vec<(String, String)> {
     body["error"]["fields"]

@@ -388,3 +388,107 @@ both!(a_past_month_is_kept_as_one_block_while_every_day_under_it_holds, |app: Te
     let (kept, _) = kpis_both_ways_by(&app, &area, true, now_ms()).await;
     assert_eq!(kept.iter().map(|r| r.1.due).sum::<i64>(), 103, "read from the kept month");
 });
+
+both!(kpis_of_one_street_or_community_count_its_records, |app: TestApp| async move {
+    use chrono::Duration;
+    use chuangcheng::domain::time::{DAY_MS, now_ms, to_local};
+    let sup = app.api_login("supervisor").await;
+    let lead = app.api_login("lead").await;
+    let (point, item) = road_point(&app).await;
+    let elsewhere = app
+        .id_of(&format!(
+            "SELECT id FROM points WHERE community_id IS NOT NULL AND community_id <> \
+             (SELECT community_id FROM points WHERE id = '{point}') ORDER BY code LIMIT 1"
+        ))
+        .await;
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let body = json!({"point_id": point, "standard_item_id": item, "description": format!("区域问题{n}"),
+            "source": "supervision", "allow_duplicate": true});
+        ids.push(sup.file_ok(body).await["id"].as_str().unwrap().to_string());
+    }
+    sup.file_ok(json!({"point_id": elsewhere, "category": "乱贴乱画", "description": "墙面小广告",
+        "source": "supervision", "severity": "minor"}))
+        .await;
+    lead.act_ok(&ids[0], "acknowledge", json!({})).await;
+    lead.act_ok(&ids[0], "submit_fix", json!({"note": "已清理", "photos": [photo(42)]})).await;
+    sup.act_ok(&ids[0], "pass", json!({})).await;
+    // Two of them (one closed) three days ago, so that past days are read kept.
+    app.move_back(&ids[..2], 3 * DAY_MS).await;
+    let today = to_local(now_ms()).date_naive();
+    let (from, to) = (today - Duration::days(10), today);
+    let q = format!("from={from}&to={to}");
+    let admin = app.api_login("admin").await;
+    // The office's city-wide reading keeps the past days; the areas below read their kept lines.
+    let (status, city) = admin.get(&format!("/api/v1/kpi?{q}&by=community")).await;
+    assert_eq!(status, StatusCode::OK, "{city}");
+    assert!(app.scalar("SELECT COUNT(*) FROM kpi_days").await > 0, "the office's reading kept days");
+    let areas: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, level FROM org_nodes WHERE level IN ('street', 'community') ORDER BY code")
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
+    let (mut streets_due, mut with_work) = (0, 0);
+    for (id, level) in &areas {
+        let due = ledger_total(&admin, &format!("/problems?dfrom={from}&dto={to}&area_id={id}")).await;
+        let closed = ledger_total(&admin, &format!("/problems?dfrom={from}&dto={to}&closed=1&area_id={id}")).await;
+        for by in ["unit", "community"] {
+            let (status, k) = admin.get(&format!("/api/v1/kpi?{q}&by={by}&area_id={id}")).await;
+            assert_eq!(status, StatusCode::OK, "{k}");
+            assert_eq!(
+                (k["total"]["due"].as_i64(), k["total"]["closed"].as_i64()),
+                (Some(due), Some(closed)),
+                "{by} {id}: {k}"
+            );
+            if level == "community" && by == "community" {
+                assert!(k["lines"].as_array().unwrap().iter().all(|l| l["key"] == id.as_str()), "{k}");
+            }
+        }
+        if level == "street" {
+            streets_due += due;
+        } else {
+            with_work += usize::from(due > 0);
+        }
+    }
+    assert!(with_work >= 2, "the work lies in two communities");
+    // The streets together hold the city's problems (every demo point lies in a street).
+    assert_eq!(Some(streets_due), city["total"]["due"].as_i64(), "{city}");
+
+    // The page: the area is chosen in the filter bar, its figures open the area's records and
+    // its export holds the same total.
+    let community = app.id_of(&format!("SELECT community_id FROM points WHERE id = '{point}'")).await;
+    let b = app.login("admin").await;
+    let (status, html) = b.get(&format!("/kpi?{q}&by=community&area_id={community}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(&format!("<option value=\"{community}\" selected>")), "the area is selected");
+    let tail = format!("&area_id={community}&closed=1").replace('&', "&#38;");
+    assert!(html.contains(&tail), "the figures open the area's records: {html}");
+    let sheets = xlsx_sheets(b.get_raw(&format!("/kpi?{q}&by=community&area_id={community}&export=xlsx")).await).await;
+    let last = sheets[0].1.last().unwrap().clone();
+    let (_, k) = admin.get(&format!("/api/v1/kpi?{q}&area_id={community}")).await;
+    assert_eq!((last[0].to_string(), number(&last[1])), ("合计".to_string(), k["total"]["due"].as_f64().unwrap()));
+    assert!(number(&last[1]) > 0.0, "the community has work: {k}");
+    // The dashboard's rate card for the area opens the KPI page of the same area.
+    let (_, d) = admin.get(&format!("/api/v1/dashboard?area_id={community}")).await;
+    let card = d["cards"].as_array().unwrap().iter().find(|c| c["key"] == "closure_rate").unwrap().clone();
+    assert!(
+        card["href"].as_str().unwrap().starts_with("/kpi?")
+            && card["href"].as_str().unwrap().ends_with(&format!("&area_id={community}")),
+        "{card}"
+    );
+
+    // A grid worker reads its own community, and is refused another area.
+    let grid = app.api_login("grid").await;
+    let own = app.id_of("SELECT area_id FROM users WHERE username = 'grid'").await;
+    let (status, k) = grid.get(&format!("/api/v1/kpi?{q}&area_id={own}")).await;
+    assert_eq!(status, StatusCode::OK, "{k}");
+    let (street, _) = areas.iter().find(|(_, level)| level == "street").unwrap();
+    let (status, body) = grid.get(&format!("/api/v1/kpi?{q}&area_id={street}")).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "{body}");
+    assert_eq!(app.login("grid").await.get(&format!("/kpi?{q}&area_id={street}")).await.0, StatusCode::FORBIDDEN);
+    // An area that does not exist is refused with its code.
+    let (status, body) = admin.get(&format!("/api/v1/kpi?{q}&area_id=nowhere")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "unknown_area");
+    assert!(body["error"]["message"].as_str().unwrap().contains("不存在"));
+});

@@ -115,6 +115,8 @@ pub struct KpiQuery {
     to: String,
     /// unit (default) or community
     by: Option<String>,
+    /// Only the problems at points in this street or community (an org node id)
+    area_id: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -129,8 +131,9 @@ pub async fn kpi(api: ApiUser, Query(q): Query<KpiQuery>) -> ApiResult<Json<KpiR
     let (Some(from), Some(to)) = (parse_local_day_start(&q.from), parse_local_day_start(&q.to)) else {
         return Err(AppError::refuse(Code::InvalidDate, "日期格式应为YYYY-MM-DD").into());
     };
+    let by_community = q.by.as_deref() == Some("community");
     let (lines, total) =
-        crate::service::kpi::report(&api.ctx(), from, to + DAY_MS, q.by.as_deref() == Some("community")).await?;
+        crate::service::kpi::report(&api.ctx(), (from, to + DAY_MS), by_community, q.area_id.as_deref()).await?;
     Ok(Json(KpiReport { lines, total }))
 }
 

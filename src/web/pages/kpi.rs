@@ -20,6 +20,7 @@ pub struct KpiQuery {
     from: Option<String>,
     to: Option<String>,
     by: Option<String>,
+    area_id: Option<String>,
     export: Option<String>,
 }
 
@@ -32,6 +33,9 @@ pub struct KpiPage {
     from: String,
     to: String,
     by_community: bool,
+    /// The street or community the figures are limited to (empty: all the reader may see)
+    area: String,
+    areas: Vec<crate::web::ui::Opt>,
 }
 
 /// The Excel columns of the KPI table: counts as numbers, rates as percentages, hours as decimals.
@@ -70,7 +74,12 @@ impl KpiPage {
             (false, false) => format!("&unit_id={key}"),
             (false, true) => format!("&community_id={key}"),
         };
-        format!("/problems?dfrom={}&dto={}{scope}{extra}", self.from, self.to)
+        format!("/problems?dfrom={}&dto={}{scope}{}{extra}", self.from, self.to, self.area_q())
+    }
+
+    /// The area as a query tail ("&area_id=…"), empty for none.
+    fn area_q(&self) -> String {
+        if self.area.is_empty() { String::new() } else { format!("&area_id={}", self.area) }
     }
 }
 
@@ -89,7 +98,9 @@ pub async fn page(page: PageUser, Query(q): Query<KpiQuery>) -> PageResult<Respo
     let from_ms = parse_local_day_start(&from).unwrap_or(0);
     let to_ms = parse_local_day_start(&to).unwrap_or(0) + DAY_MS;
     let by_community = q.by.as_deref() == Some("community");
-    let (lines, total) = report(&page.ctx(), from_ms, to_ms, by_community).await?;
+    let area = q.area_id.as_deref().map(str::trim).unwrap_or_default().to_string();
+    let ctx = page.ctx();
+    let (lines, total) = report(&ctx, (from_ms, to_ms), by_community, Some(&area)).await?;
     if q.export.as_deref() == Some("xlsx") {
         let mut rows: Vec<(String, Kpi, Option<f64>)> =
             lines.iter().map(|l| (l.name.clone(), l.kpi.clone(), l.report_rate)).collect();
@@ -98,5 +109,8 @@ pub async fn page(page: PageUser, Query(q): Query<KpiQuery>) -> PageResult<Respo
         let sheet = list::sheet("指标", &sheet_columns(by), &rows);
         return Ok(list::xlsx(&format!("问题整改指标{from}至{to}"), vec![sheet]));
     }
-    Ok(KpiPage { l: Layout::new(&page.user, "kpi", "整改指标"), lines, total, from, to, by_community }.into_response())
+    let held = crate::service::access::area_scope(&ctx).await?;
+    let areas = super::scoped_area_options(ctx.db, held.as_ref()).await?;
+    let l = Layout::new(&page.user, "kpi", "整改指标");
+    Ok(KpiPage { l, lines, total, from, to, by_community, area, areas }.into_response())
 }
