@@ -91,7 +91,8 @@ pub async fn seed(db: &Db, storage: &Storage) -> AppResult<usize> {
         let p = crate::store::problems::get(db, &pid).await?.ok_or(crate::error::AppError::NotFound)?;
         let step = |v: i64| ActInput { note: "已清理整改完毕".into(), version: Some(v), ..Default::default() };
         let p = act(&fixer, storage, &p.id, Action::Acknowledge, step(p.version), vec![]).await?;
-        let p = act(&fixer, storage, &p.id, Action::SubmitFix, step(p.version), vec![photo(400 + i as u64)]).await?;
+        let after = super::problems::fix_photo(db, &p, 401 + i as u64).await?;
+        let p = act(&fixer, storage, &p.id, Action::SubmitFix, step(p.version), vec![after]).await?;
         act(&checker, storage, &p.id, Action::Pass, step(p.version), vec![]).await?;
         let report = crate::store::reports::get(db, &r.id).await?.ok_or(crate::error::AppError::NotFound)?;
         let answer = match i {

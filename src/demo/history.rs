@@ -405,11 +405,14 @@ impl Replay<'_> {
                     Action::ApproveExtension => "admin".into(),
                     _ => self.unit_actor[&p.unit].clone(),
                 };
-                let photos = if action == Action::SubmitFix { vec![photo(self.photos)] } else { vec![] };
                 let id = p.id.clone().expect("filed before its story");
                 // Acting on the problem as it stands now, as a user who just opened it.
-                let version = crate::store::problems::get(self.db, &id).await?.map(|p| p.version);
-                let input = ActInput { version, ..input };
+                let current = crate::store::problems::get(self.db, &id).await?;
+                let photos = match (&current, action) {
+                    (Some(c), Action::SubmitFix) => vec![super::problems::fix_photo(self.db, c, self.photos).await?],
+                    _ => vec![],
+                };
+                let input = ActInput { version: current.map(|p| p.version), ..input };
                 act(&self.ctx(&who), self.storage, &id, action, input, photos).await?;
             }
             Step::Clean { point, by } => {

@@ -27,6 +27,22 @@ pub(super) fn photo(seed: u64) -> Vec<u8> {
     out
 }
 
+/// A fix photo as the unit's phone takes it at the point a few minutes before sending it: the
+/// picture with its capture time and place, which the re-check's evidence checks read. One in
+/// ten was sent through a chat app that strips them (the re-check warns: 无拍摄信息), as in life.
+pub(super) async fn fix_photo(db: &Db, problem: &Problem, seed: u64) -> AppResult<Vec<u8>> {
+    let jpeg = photo(seed);
+    if seed.is_multiple_of(10) {
+        return Ok(jpeg);
+    }
+    let point = crate::store::points::get(db, &problem.point_id).await?;
+    let at = point.and_then(|p| Some((p.lng?, p.lat?)));
+    let now = crate::domain::time::now_ms();
+    let taken = (now - 5 * 60_000).max(problem.found_at + 60_000).min(now);
+    let taken = crate::domain::time::to_local(taken).format("%Y:%m:%d %H:%M:%S").to_string();
+    Ok(crate::media::with_exif(&jpeg, &taken, at))
+}
+
 /// Today's before-photos: coloured blocks, and for the paper fix a street scene (the blocks
 /// repeat too much for the alignment that confirms a copy).
 fn before_photo(n: usize) -> Vec<u8> {
@@ -115,7 +131,7 @@ pub async fn seed(db: &Db, storage: &Storage) -> AppResult<Seeded> {
     for (k, p) in filed.iter_mut().enumerate().skip(2).take(3) {
         // The one awaiting the re-check is a paper fix: its before-photo cropped and re-saved,
         // which the re-check page flags (重复使用整改前照片).
-        let after = if k == 2 { resaved(&before_photo(k)) } else { photo(100 + k as u64) };
+        let after = if k == 2 { resaved(&before_photo(k)) } else { fix_photo(db, p, 100 + k as u64 + 1).await? };
         *p = act(&l, storage, &p.id, Action::SubmitFix, step(p, ""), vec![after]).await?;
     }
     if let Some(p) = filed.get(3) {

@@ -185,6 +185,49 @@ fn exif_evidence(bytes: &[u8]) -> (Option<i64>, Option<(f64, f64)>) {
     (taken_at, gps)
 }
 
+/// A JPEG with an EXIF block as a phone camera writes one: the capture time (`taken`, local
+/// "YYYY:MM:DD HH:MM:SS") and, when given, the GPS position (lng, lat; WGS-84, north and east).
+/// The demo's camera, and the tests' phones.
+pub fn with_exif(jpeg: &[u8], taken: &str, at: Option<(f64, f64)>) -> Vec<u8> {
+    use exif::{Field, In, Rational, Tag, Value};
+    let dms = |v: f64| {
+        let v = v.abs();
+        let d = v.floor();
+        let m = ((v - d) * 60.0).floor();
+        let s = ((v - d) * 3600.0 - m * 60.0) * 1000.0;
+        Value::Rational(vec![
+            Rational { num: d as u32, denom: 1 },
+            Rational { num: m as u32, denom: 1 },
+            Rational { num: s.round() as u32, denom: 1000 },
+        ])
+    };
+    let ascii = |s: &str| Value::Ascii(vec![s.as_bytes().to_vec()]);
+    let mut fields = vec![Field { tag: Tag::DateTimeOriginal, ifd_num: In::PRIMARY, value: ascii(taken) }];
+    if let Some((lng, lat)) = at {
+        fields.extend([
+            Field { tag: Tag::GPSLatitudeRef, ifd_num: In::PRIMARY, value: ascii("N") },
+            Field { tag: Tag::GPSLatitude, ifd_num: In::PRIMARY, value: dms(lat) },
+            Field { tag: Tag::GPSLongitudeRef, ifd_num: In::PRIMARY, value: ascii("E") },
+            Field { tag: Tag::GPSLongitude, ifd_num: In::PRIMARY, value: dms(lng) },
+        ]);
+    }
+    let mut w = exif::experimental::Writer::new();
+    for f in &fields {
+        w.push_field(f);
+    }
+    let mut tiff = Cursor::new(Vec::new());
+    if w.write(&mut tiff, false).is_err() || jpeg.len() < 2 {
+        return jpeg.to_vec();
+    }
+    let tiff = tiff.into_inner();
+    let mut out = vec![0xFF, 0xD8, 0xFF, 0xE1];
+    out.extend_from_slice(&((tiff.len() + 8) as u16).to_be_bytes());
+    out.extend_from_slice(b"Exif\0\0");
+    out.extend_from_slice(&tiff);
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
 /// A complete JPEG has its end-of-image marker after the last start-of-scan (markers cannot occur
 /// inside entropy-coded data, where 0xFF is always stuffed).
 fn jpeg_complete(b: &[u8]) -> bool {
@@ -218,43 +261,7 @@ pub mod tests {
 
     /// A JPEG with an EXIF block (time and GPS), as phones write it.
     pub fn jpeg_with_exif(taken: &str, lng: f64, lat: f64) -> Vec<u8> {
-        use exif::{Field, In, Rational, Tag, Value};
-        let dms = |v: f64| {
-            let v = v.abs();
-            let d = v.floor();
-            let m = ((v - d) * 60.0).floor();
-            let s = ((v - d) * 3600.0 - m * 60.0) * 1000.0;
-            Value::Rational(vec![
-                Rational { num: d as u32, denom: 1 },
-                Rational { num: m as u32, denom: 1 },
-                Rational { num: s.round() as u32, denom: 1000 },
-            ])
-        };
-        let fields = [
-            Field {
-                tag: Tag::DateTimeOriginal,
-                ifd_num: In::PRIMARY,
-                value: Value::Ascii(vec![taken.as_bytes().to_vec()]),
-            },
-            Field { tag: Tag::GPSLatitudeRef, ifd_num: In::PRIMARY, value: Value::Ascii(vec![b"N".to_vec()]) },
-            Field { tag: Tag::GPSLatitude, ifd_num: In::PRIMARY, value: dms(lat) },
-            Field { tag: Tag::GPSLongitudeRef, ifd_num: In::PRIMARY, value: Value::Ascii(vec![b"E".to_vec()]) },
-            Field { tag: Tag::GPSLongitude, ifd_num: In::PRIMARY, value: dms(lng) },
-        ];
-        let mut w = exif::experimental::Writer::new();
-        for f in &fields {
-            w.push_field(f);
-        }
-        let mut tiff = Cursor::new(Vec::new());
-        w.write(&mut tiff, false).unwrap();
-        let tiff = tiff.into_inner();
-        let body = jpeg(320, 240);
-        let mut out = vec![0xFF, 0xD8, 0xFF, 0xE1];
-        out.extend_from_slice(&((tiff.len() + 8) as u16).to_be_bytes());
-        out.extend_from_slice(b"Exif\0\0");
-        out.extend_from_slice(&tiff);
-        out.extend_from_slice(&body[2..]);
-        out
+        with_exif(&jpeg(320, 240), taken, Some((lng, lat)))
     }
 
     #[test]

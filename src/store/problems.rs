@@ -226,10 +226,7 @@ pub(super) fn filter_sql(db: &Db, f: &ProblemFilter) -> Where {
     }
     w.compare(&format!("q.state IN {OPEN_STATES} AND q.deadline_at <"), f.overdue_at);
     w.when(f.reworked, "q.rework_count > 0");
-    w.when(
-        f.flagged,
-        "EXISTS (SELECT 1 FROM photos f WHERE f.owner_type = 'problem' AND f.owner_id = q.id AND f.kind = 'after' AND f.flags <> '[]')",
-    );
+    w.when(f.flagged, FLAGGED_FIX);
     w.range("q.dispatched_at", f.dispatched_from, f.dispatched_to);
     w.when(f.closed_only, "q.state = 'closed'");
     w.when(f.closed_on_time, "q.state = 'closed' AND q.closed_at <= q.deadline_at");
@@ -689,6 +686,12 @@ pub async fn found_and_closed(db: &Db, from: i64, to: i64) -> Result<(i64, i64),
     .await
 }
 
+/// A standing fix (submitted or closed, as `disposed` counts it) with an after-photo that
+/// carries an evidence warning: 证据警告率's numerator and the ledger's 有证据警告. A fix the
+/// re-check failed leaves its photo behind but no longer stands.
+const FLAGGED_FIX: &str = "(q.submitted_at IS NOT NULL OR q.closed_at IS NOT NULL) AND EXISTS (SELECT 1 FROM photos f \
+     WHERE f.owner_type = 'problem' AND f.owner_id = q.id AND f.kind = 'after' AND f.flags <> '[]')";
+
 /// The aggregate columns of the case-loop counts over problems `q` (`due` … `reopened`, and
 /// `late` as of the bound `now`), shared by the live counts and the kept days' builder.
 pub(super) fn kpi_columns(now: &str) -> String {
@@ -701,8 +704,7 @@ pub(super) fn kpi_columns(now: &str) -> String {
          SUM(CASE WHEN q.rework_count > 0 THEN 1 ELSE 0 END) AS reworked, \
          SUM(CASE WHEN q.extensions > 0 THEN 1 ELSE 0 END) AS extended, \
          SUM(CASE WHEN q.postponed = 1 THEN 1 ELSE 0 END) AS postponed, \
-         SUM(CASE WHEN EXISTS (SELECT 1 FROM photos f WHERE f.owner_type = 'problem' AND f.owner_id = q.id \
-              AND f.kind = 'after' AND f.flags <> '[]') THEN 1 ELSE 0 END) AS flagged, \
+         SUM(CASE WHEN {FLAGGED_FIX} THEN 1 ELSE 0 END) AS flagged, \
          SUM(CASE WHEN q.state = 'closed' AND q.dispatched_at IS NOT NULL AND q.closed_at IS NOT NULL THEN 1 ELSE 0 END) AS timed, \
          CAST(SUM(CASE WHEN q.state = 'closed' AND q.dispatched_at IS NOT NULL AND q.closed_at IS NOT NULL \
               THEN (q.closed_at - q.dispatched_at) / 60000 ELSE 0 END) AS BIGINT) AS minutes_to_close, \

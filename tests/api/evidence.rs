@@ -9,41 +9,7 @@ use serde_json::{Value, json};
 
 /// A JPEG carrying EXIF capture time and GPS, as a phone camera writes it.
 pub fn jpeg_with_exif(seed: u8, taken: &str, lng: f64, lat: f64) -> String {
-    use exif::{Field, In, Rational, Tag, Value};
-    let dms = |v: f64| {
-        let d = v.floor();
-        let m = ((v - d) * 60.0).floor();
-        let s = ((v - d) * 3600.0 - m * 60.0) * 1000.0;
-        Value::Rational(vec![
-            Rational { num: d as u32, denom: 1 },
-            Rational { num: m as u32, denom: 1 },
-            Rational { num: s.round() as u32, denom: 1000 },
-        ])
-    };
-    let fields = [
-        Field {
-            tag: Tag::DateTimeOriginal,
-            ifd_num: In::PRIMARY,
-            value: Value::Ascii(vec![taken.as_bytes().to_vec()]),
-        },
-        Field { tag: Tag::GPSLatitudeRef, ifd_num: In::PRIMARY, value: Value::Ascii(vec![b"N".to_vec()]) },
-        Field { tag: Tag::GPSLatitude, ifd_num: In::PRIMARY, value: dms(lat) },
-        Field { tag: Tag::GPSLongitudeRef, ifd_num: In::PRIMARY, value: Value::Ascii(vec![b"E".to_vec()]) },
-        Field { tag: Tag::GPSLongitude, ifd_num: In::PRIMARY, value: dms(lng) },
-    ];
-    let mut w = exif::experimental::Writer::new();
-    for f in &fields {
-        w.push_field(f);
-    }
-    let mut tiff = std::io::Cursor::new(Vec::new());
-    w.write(&mut tiff, false).unwrap();
-    let tiff = tiff.into_inner();
-    let body = jpeg_bytes(seed);
-    let mut out = vec![0xFF, 0xD8, 0xFF, 0xE1];
-    out.extend_from_slice(&((tiff.len() + 8) as u16).to_be_bytes());
-    out.extend_from_slice(b"Exif\0\0");
-    out.extend_from_slice(&tiff);
-    out.extend_from_slice(&body[2..]);
+    let out = chuangcheng::media::with_exif(&jpeg_bytes(seed), taken, Some((lng, lat)));
     base64::engine::general_purpose::STANDARD.encode(out)
 }
 
@@ -138,6 +104,17 @@ both!(suspicious_after_photos_are_flagged_for_the_recheck, |app: TestApp| async 
     let line = k["lines"].as_array().unwrap().iter().find(|l| l["key"] == unit.as_str()).expect("the lead's unit");
     assert_eq!(line["flagged"], 3, "{line}");
     assert_eq!(line["evidence_warning_rate"], 75.0, "{line}");
+    // The re-check fails the first fix: its photo stays on the record, but the fix no longer
+    // stands, so it leaves the numerator as it left the denominator (never above 100%), and
+    // the ledger's 有证据警告 (the rate's link) lists the standing ones.
+    sup.act_ok(&id1, "fail", json!({"reason": "照片是整改前的"})).await;
+    let (_, k) = sup.get(&format!("/api/v1/kpi?from={today}&to={today}")).await;
+    let line = k["lines"].as_array().unwrap().iter().find(|l| l["key"] == unit.as_str()).expect("the lead's unit");
+    assert_eq!((line["flagged"].as_i64(), line["disposed"].as_i64()), (Some(2), Some(3)), "{line}");
+    assert_eq!(line["evidence_warning_rate"], 66.7, "{line}");
+    let (_, page) = sup.get(&format!("/api/v1/problems?dfrom={today}&dto={today}&unit_id={unit}&flagged=1")).await;
+    assert_eq!(page["total"], 2, "{page}");
+    assert!(page["items"].as_array().unwrap().iter().all(|p| p["id"] != id1.as_str()), "{page}");
 });
 
 /// A street photo (a textured scene; the block pictures of `photo` repeat too much to align).
