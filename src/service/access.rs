@@ -75,9 +75,13 @@ pub async fn narrow_to_area(
     area: Option<String>,
 ) -> AppResult<Option<Vec<String>>> {
     let Some(a) = area else { return Ok(scope) };
-    let sub = org::subtree_ids(db, &a).await?;
-    Ok(Some(match scope {
-        Some(scope) => sub.into_iter().filter(|i| scope.contains(i)).collect(),
-        None => sub,
-    }))
+    Ok(Some(within(scope, org::subtree_ids(db, &a).await?)))
+}
+
+/// The area ids `ids` that lie within a role's scope (all of them when it has none).
+pub fn within(scope: Option<Vec<String>>, ids: Vec<String>) -> Vec<String> {
+    match scope {
+        Some(scope) => ids.into_iter().filter(|i| scope.contains(i)).collect(),
+        None => ids,
+    }
 }

@@ -323,10 +323,7 @@ pub async fn read(ctx: &Ctx<'_>, req: &Request) -> AppResult<Dashboard> {
     let prev_same = (prev.from + (now - span.from)).min(prev.to);
     let mut base = scope(ctx).await?;
     if let Some(ids) = &area_ids {
-        base.area_ids = Some(match base.area_ids.take() {
-            Some(held) => held.into_iter().filter(|i| ids.contains(i)).collect(),
-            None => ids.clone(),
-        });
+        base.area_ids = Some(super::access::within(base.area_ids.take(), ids.clone()));
     }
     let links = Links { area: area.as_ref().map(|a| format!("&area_id={}", a.id)).unwrap_or_default() };
     // The ranking, the dearest read, runs beside the counts.

@@ -37,10 +37,7 @@ pub async fn report(
     if let Some(id) = area.map(str::trim).filter(|a| !a.is_empty()) {
         let held = super::access::area_scope(ctx).await?;
         let (_, ids) = super::access::asked_area(ctx, held.as_ref(), id, "只能查看本人负责区域的指标").await?;
-        f.area_ids = Some(match f.area_ids.take() {
-            Some(scope) => scope.into_iter().filter(|i| ids.contains(i)).collect(),
-            None => ids,
-        });
+        f.area_ids = Some(super::access::within(f.area_ids.take(), ids));
     }
     f.dispatched_from = Some(from);
     f.dispatched_to = Some(to);

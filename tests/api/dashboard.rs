@@ -63,33 +63,6 @@ async fn assert_figures_open_their_records(api: &Api, d: &Value) {
     }
 }
 
-/// Today's work across the city: problems at points of two streets, one fixed and closed, one
-/// with an extension request waiting for the office.
-async fn todays_work(app: &TestApp) {
-    let sup = app.api_login("supervisor").await;
-    let lead = app.api_login("lead").await;
-    let (point, item) = road_point(app).await;
-    let elsewhere = app
-        .id_of(&format!(
-            "SELECT id FROM points WHERE community_id <> (SELECT community_id FROM points WHERE id = '{point}') \
-                 ORDER BY code LIMIT 1"
-        ))
-        .await;
-    let mut ids = Vec::new();
-    for n in 0..3 {
-        let body = json!({"point_id": point, "standard_item_id": item, "description": format!("积存垃圾{n}"),
-            "source": "supervision", "allow_duplicate": true});
-        ids.push(sup.file_ok(body).await["id"].as_str().unwrap().to_string());
-    }
-    sup.file_ok(json!({"point_id": elsewhere, "category": "乱贴乱画", "description": "墙面小广告",
-        "source": "supervision", "severity": "minor"}))
-        .await;
-    lead.act_ok(&ids[0], "acknowledge", json!({})).await;
-    lead.act_ok(&ids[0], "submit_fix", json!({"note": "已清理", "photos": [photo(40)]})).await;
-    sup.act_ok(&ids[0], "pass", json!({})).await;
-    lead.act_ok(&ids[1], "request_extension", json!({"days": 2, "reason": "需协调环卫车辆"})).await;
-}
-
 /// Work of past days (a test cannot file in the past: every time moves back together): two
 /// problems a week ago and two in the previous month, one of each pair closed, so that the
 /// previous periods' rates are read from the KPI page's kept days.

@@ -7,7 +7,7 @@ use base64::Engine;
 use image::codecs::jpeg::JpegEncoder;
 use image::{ImageBuffer, Rgb};
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// A test photo whose picture (not just its colour) depends on the seed: 40×30 blocks of
 /// pseudo-random brightness.
@@ -139,4 +139,32 @@ pub fn day(d: chrono::NaiveDate) -> String {
 
 pub fn today() -> chrono::NaiveDate {
     chuangcheng::domain::time::to_local(chuangcheng::domain::time::now_ms()).date_naive()
+}
+
+/// Today's work across the city: problems at points of two streets, one fixed and closed, one
+/// with an extension request waiting for the office; the ids of the three at the first point.
+pub async fn todays_work(app: &TestApp) -> Vec<String> {
+    let sup = app.api_login("supervisor").await;
+    let lead = app.api_login("lead").await;
+    let (point, item) = road_point(app).await;
+    let elsewhere = app
+        .id_of(&format!(
+            "SELECT id FROM points WHERE community_id <> (SELECT community_id FROM points WHERE id = '{point}') \
+                 ORDER BY code LIMIT 1"
+        ))
+        .await;
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let body = json!({"point_id": point, "standard_item_id": item, "description": format!("积存垃圾{n}"),
+            "source": "supervision", "allow_duplicate": true});
+        ids.push(sup.file_ok(body).await["id"].as_str().unwrap().to_string());
+    }
+    sup.file_ok(json!({"point_id": elsewhere, "category": "乱贴乱画", "description": "墙面小广告",
+        "source": "supervision", "severity": "minor"}))
+        .await;
+    lead.act_ok(&ids[0], "acknowledge", json!({})).await;
+    lead.act_ok(&ids[0], "submit_fix", json!({"note": "已清理", "photos": [photo(40)]})).await;
+    sup.act_ok(&ids[0], "pass", json!({})).await;
+    lead.act_ok(&ids[1], "request_extension", json!({"days": 2, "reason": "需协调环卫车辆"})).await;
+    ids
 }

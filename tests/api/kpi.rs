@@ -392,27 +392,8 @@ both!(a_past_month_is_kept_as_one_block_while_every_day_under_it_holds, |app: Te
 both!(kpis_of_one_street_or_community_count_its_records, |app: TestApp| async move {
     use chrono::Duration;
     use chuangcheng::domain::time::{DAY_MS, now_ms, to_local};
-    let sup = app.api_login("supervisor").await;
-    let lead = app.api_login("lead").await;
-    let (point, item) = road_point(&app).await;
-    let elsewhere = app
-        .id_of(&format!(
-            "SELECT id FROM points WHERE community_id IS NOT NULL AND community_id <> \
-             (SELECT community_id FROM points WHERE id = '{point}') ORDER BY code LIMIT 1"
-        ))
-        .await;
-    let mut ids = Vec::new();
-    for n in 0..3 {
-        let body = json!({"point_id": point, "standard_item_id": item, "description": format!("区域问题{n}"),
-            "source": "supervision", "allow_duplicate": true});
-        ids.push(sup.file_ok(body).await["id"].as_str().unwrap().to_string());
-    }
-    sup.file_ok(json!({"point_id": elsewhere, "category": "乱贴乱画", "description": "墙面小广告",
-        "source": "supervision", "severity": "minor"}))
-        .await;
-    lead.act_ok(&ids[0], "acknowledge", json!({})).await;
-    lead.act_ok(&ids[0], "submit_fix", json!({"note": "已清理", "photos": [photo(42)]})).await;
-    sup.act_ok(&ids[0], "pass", json!({})).await;
+    let ids = todays_work(&app).await;
+    let (point, _) = road_point(&app).await;
     // Two of them (one closed) three days ago, so that past days are read kept.
     app.move_back(&ids[..2], 3 * DAY_MS).await;
     let today = to_local(now_ms()).date_naive();
