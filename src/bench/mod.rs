@@ -506,6 +506,18 @@ async fn dashboard(ctx: &Ctx<'_>) -> anyhow::Result<()> {
     })
     .await?;
     report("dashboard_part_ranking_this_week", samples, None);
+    // The week's other reads, one at a time (the page runs them side by side).
+    let this_week = ProblemFilter { from_ms: Some(week.from), to_ms: Some(week.to), ..Default::default() };
+    let samples =
+        time(5, || async { Ok(crate::store::dashboard::per_point(ctx.db, &this_week, now_ms()).await?) }).await?;
+    report("dashboard_part_per_point_week", samples, None);
+    let samples = time(5, || async { Ok(crate::store::dashboard::per_category(ctx.db, &this_week).await?) }).await?;
+    report("dashboard_part_per_category_week", samples, None);
+    let dispatched =
+        ProblemFilter { dispatched_from: Some(week.from), dispatched_to: Some(week.to), ..Default::default() };
+    let samples =
+        time(5, || async { Ok(crate::service::kpi::counts(ctx.db, &dispatched, true, now_ms()).await?) }).await?;
+    report("dashboard_part_handling_week", samples, None);
     Ok(())
 }
 

@@ -18,7 +18,7 @@ use crate::store::problems::ProblemFilter;
 use crate::store::{org, units};
 use chrono::NaiveDate;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use utoipa::ToSchema;
 
 crate::vocab! {
@@ -352,7 +352,9 @@ pub async fn read(ctx: &Ctx<'_>, req: &Request) -> AppResult<Dashboard> {
 
     let categories = category_figures(&categories, &prev_categories, &links, &period_q);
     let (heat, heat_total) = heat_cells(&points, req.gcj);
-    let points = point_figures(&points, &links, &period_q, req.gcj);
+    let worst = worst_points(points);
+    let units = store::unit_names(ctx.db, &worst.iter().map(|p| p.unit_id.as_str()).collect::<Vec<_>>()).await?;
+    let points = point_figures(&worst, &units, &links, &period_q, req.gcj);
     let areas = if area_fixed { Vec::new() } else { area_choices(ctx.db).await? };
     Ok(Dashboard {
         period,
@@ -507,16 +509,37 @@ fn category_figures(
         .collect()
 }
 
+/// The `POINTS` points with most problems (then most overdue, then by name), most first.
+fn worst_points(mut points: Vec<PointCount>) -> Vec<PointCount> {
+    let order = |a: &PointCount, b: &PointCount| {
+        b.n.cmp(&a.n)
+            .then(b.overdue.cmp(&a.overdue))
+            .then_with(|| a.name.cmp(&b.name))
+            .then_with(|| a.point_id.cmp(&b.point_id))
+    };
+    if points.len() > POINTS {
+        points.select_nth_unstable_by(POINTS, order);
+        points.truncate(POINTS);
+    }
+    points.sort_unstable_by(order);
+    points
+}
+
 /// The points with most problems, each opening its problems of the period.
-fn point_figures(points: &[PointCount], links: &Links, period_q: &str, gcj: bool) -> Vec<PointFigure> {
+fn point_figures(
+    points: &[PointCount],
+    units: &HashMap<String, String>,
+    links: &Links,
+    period_q: &str,
+    gcj: bool,
+) -> Vec<PointFigure> {
     points
         .iter()
-        .take(POINTS)
         .map(|p| (p, display(p, gcj)))
         .map(|(p, at)| PointFigure {
             id: p.point_id.clone(),
             name: p.name.clone(),
-            unit: p.unit_name.clone(),
+            unit: units.get(&p.unit_id).cloned().unwrap_or_default(),
             count: p.n,
             open: p.open,
             overdue: p.overdue,

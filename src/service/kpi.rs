@@ -132,11 +132,21 @@ pub async fn counts(db: &Db, f: &ProblemFilter, by_community: bool, now: i64) ->
             }
         }
     };
+    // The computed parts run beside the kept read, on their own connection (one after another,
+    // so that a reader with many days not kept takes one connection, not one per day).
+    let computed = {
+        let (db, f) = (db.clone(), f.clone());
+        tokio::spawn(async move {
+            let mut rows = Vec::new();
+            for (a, b) in live {
+                let part = ProblemFilter { dispatched_from: Some(a), dispatched_to: Some(b), ..f.clone() };
+                rows.extend(store::kpi_counts(&db, &part, by_community, now).await?);
+            }
+            Ok::<_, sqlx::Error>(rows)
+        })
+    };
     merge(kpi_days::read(db, &blocks, keys.as_deref(), by_community).await?);
-    for (a, b) in live {
-        let part = ProblemFilter { dispatched_from: Some(a), dispatched_to: Some(b), ..f.clone() };
-        merge(store::kpi_counts(db, &part, by_community, now).await?);
-    }
+    merge(computed.await.map_err(|e| crate::error::AppError::Internal(e.into()))??);
     Ok(lines.into_values().collect())
 }
 

@@ -210,7 +210,7 @@ pub async fn targets(db: &Db, class: Class) -> Result<Vec<(String, String)>, sql
 }
 
 /// Rows aggregated into one JSON array (NULL: none).
-fn from_json<T: serde::de::DeserializeOwned>(text: Option<String>) -> Result<Vec<T>, sqlx::Error> {
+pub(super) fn from_json<T: serde::de::DeserializeOwned>(text: Option<String>) -> Result<Vec<T>, sqlx::Error> {
     match text {
         None => Ok(Vec::new()),
         Some(t) => serde_json::from_str(&t).map_err(|e| sqlx::Error::Decode(Box::new(e))),
@@ -233,7 +233,7 @@ pub struct FactRow {
 }
 
 /// The JSON aggregate and row functions of the backend.
-fn json_aggregate(db: &Db) -> (&'static str, &'static str) {
+pub(super) fn json_aggregate(db: &Db) -> (&'static str, &'static str) {
     match db.backend {
         super::Backend::Sqlite => ("json_group_array", "json_array"),
         super::Backend::Postgres => ("json_agg", "json_build_array"),
