@@ -441,6 +441,14 @@ async fn kpis(ctx: &Ctx<'_>, db: &Db) -> anyhow::Result<()> {
     })
     .await?;
     report("kpi_all_units_last_calendar_month", samples, None);
+    // The KPI page as it opens: this month's whole days, up to the end of today.
+    let this_month = month_of(day_of(now_ms())).0;
+    let samples = time(5, || async {
+        Ok(crate::service::kpi::report(ctx, (day_start(this_month), day_start(day_of(now_ms()) + 1)), false, None)
+            .await?)
+    })
+    .await?;
+    report("kpi_all_units_this_month_page_default", samples, None);
     // Its parts: the kept month's 10,000 lines, and the reporting rate beside them.
     let samples = time(5, || async {
         let valid = crate::store::kpi_days::valid_blocks(db, first, first + span, now_ms()).await?;
