@@ -298,28 +298,29 @@ both!(a_notice_says_one_set_of_numbers_in_the_office_form, |app: TestApp| async 
     let sup = app.api_login("supervisor").await;
     let admin = app.api_login("admin").await;
     let b = app.login("admin").await;
-    // Late problems: found yesterday morning and filed now, so past their same-day deadline.
+    // Late problems: found on the last working day's morning and filed now, so past their
+    // same-day deadline (a day before a weekend's Sunday or Monday would not be: the clock
+    // starts on the next working day).
     let (point, item) = road_point(&app).await;
     let other_point = app
         .id_of("SELECT p.id FROM points p JOIN units u ON u.id = p.unit_id WHERE u.name = '运河区园林绿化服务中心' ORDER BY p.code LIMIT 1")
         .await;
-    let yesterday = chuangcheng::domain::time::to_local(chuangcheng::domain::time::now_ms() - 86_400_000)
-        .format("%Y-%m-%dT07:30")
-        .to_string();
+    let found_day = last_working_day(&app).await;
+    let found_at = format!("{found_day}T07:30");
     for n in 0..3 {
         sup.file_ok(json!({"point_id": point, "standard_item_id": item, "description": format!("积存垃圾{n}"),
-            "source": "supervision", "allow_duplicate": true, "found_at": yesterday}))
+            "source": "supervision", "allow_duplicate": true, "found_at": found_at}))
             .await;
     }
     sup.file_ok(
         json!({"point_id": other_point, "category": "乱贴乱画", "description": "小广告", "source": "supervision",
-        "found_at": yesterday}),
+        "found_at": found_at}),
     )
     .await;
     let (status, _, _) = b.post("/escalation/threshold", &[("threshold", "2")]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    // The week of the finds (yesterday may lie in last week on a Monday).
-    let this_day = today() - chrono::Duration::days(1);
+    // The week of the finds (it may be last week on a Monday).
+    let this_day = chrono::NaiveDate::parse_from_str(&found_day, "%Y-%m-%d").unwrap();
     let today = day(this_day);
     let n = admin.created("/api/v1/notices", json!({"kind": "weekly", "class": "unit", "date": today})).await;
     let id = n["id"].as_str().unwrap();
