@@ -58,9 +58,16 @@ async fn assert_figures_open_their_records(api: &Api, d: &Value) {
     for c in d["categories"].as_array().unwrap() {
         assert_eq!(ledger_total(api, c["href"].as_str().unwrap()).await, c["count"].as_i64().unwrap(), "{c}");
     }
-    for p in d["points"].as_array().unwrap() {
+    let points = d["points"].as_array().unwrap();
+    for p in points {
         assert_eq!(ledger_total(api, p["href"].as_str().unwrap()).await, p["count"].as_i64().unwrap(), "{p}");
+        // Named with its unit, as the point's own record says.
+        let (_, point) = api.get(&format!("/api/v1/points/{}", p["id"].as_str().unwrap())).await;
+        assert_eq!(p["unit"], point["unit_name"], "{p}");
     }
+    // Most problems first.
+    let counts: Vec<i64> = points.iter().map(|p| p["count"].as_i64().unwrap()).collect();
+    assert!(counts.windows(2).all(|w| w[0] >= w[1]), "{counts:?}");
 }
 
 /// Work of past days (a test cannot file in the past: every time moves back together): two
