@@ -353,7 +353,7 @@ pub async fn read(ctx: &Ctx<'_>, req: &Request) -> AppResult<Dashboard> {
     let categories = category_figures(&categories, &prev_categories, &links, &period_q);
     let (heat, heat_total) = heat_cells(&points, req.gcj);
     let worst = worst_points(points);
-    let units = store::unit_names(ctx.db, &worst.iter().map(|p| p.unit_id.as_str()).collect::<Vec<_>>()).await?;
+    let units = units::names_of(ctx.db, &worst.iter().map(|p| p.unit_id.clone()).collect::<Vec<_>>()).await?;
     let points = point_figures(&worst, &units, &links, &period_q, req.gcj);
     let areas = if area_fixed { Vec::new() } else { area_choices(ctx.db).await? };
     Ok(Dashboard {

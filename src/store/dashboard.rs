@@ -67,8 +67,7 @@ pub struct PointCount {
 pub async fn per_point(db: &Db, f: &ProblemFilter, now: i64) -> Result<Vec<PointCount>, sqlx::Error> {
     let mut w = filter_sql(db, f);
     let now = w.int(now);
-    let (agg, row) = super::scoring::json_aggregate(db);
-    let cast = if db.backend == super::Backend::Postgres { "::text" } else { "" };
+    let (agg, row, cast) = super::json_aggregate(db);
     // The period's rows are read first (by the index on the time), then grouped: grouping
     // straight away would walk the whole table in point order.
     let sql = format!(
@@ -83,21 +82,7 @@ pub async fn per_point(db: &Db, f: &ProblemFilter, now: i64) -> Result<Vec<Point
         w.sql()
     );
     let (text,): (Option<String>,) = bind_args_as(sqlx::query_as(&sql), &w.args).fetch_one(&db.pool).await?;
-    super::scoring::from_json(text)
-}
-
-/// The names of these units, by id.
-pub async fn unit_names(db: &Db, ids: &[&str]) -> Result<std::collections::HashMap<String, String>, sqlx::Error> {
-    if ids.is_empty() {
-        return Ok(Default::default());
-    }
-    let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
-    let sql = format!("SELECT id, name FROM units WHERE id IN ({})", marks.join(", "));
-    let mut q = sqlx::query_as::<_, (String, String)>(&sql);
-    for id in ids {
-        q = q.bind(*id);
-    }
-    Ok(q.fetch_all(&db.pool).await?.into_iter().collect())
+    super::from_json(text)
 }
 
 /// How many problems match.

@@ -128,8 +128,7 @@ pub async fn read(
     // One block (a kept month, the monthly report's case) is read as it is; several are summed.
     let (sum, group) = if blocks.len() == 1 { ("", "") } else { ("SUM", " GROUP BY c.key") };
     let sums: Vec<String> = COLUMNS.iter().map(|c| format!("{sum}(c.{c}) AS {c}")).collect();
-    let (agg, row) = super::scoring::json_aggregate(db);
-    let cast = if db.backend == super::Backend::Postgres { "::text" } else { "" };
+    let (agg, row, cast) = super::json_aggregate(db);
     let columns: Vec<String> = COLUMNS.iter().map(|c| format!("g.{c}")).collect();
     // A community's lines keep '' for problems at points outside any community.
     let sql = format!(
@@ -140,7 +139,7 @@ pub async fn read(
         w.sql()
     );
     let (text,): (Option<String>,) = bind_args_as(sqlx::query_as(&sql), &w.args).fetch_one(&db.pool).await?;
-    let rows: Vec<(Option<String>, Option<String>, [i64; 15])> = super::scoring::from_json(text)?;
+    let rows: Vec<(Option<String>, Option<String>, [i64; 15])> = super::from_json(text)?;
     let mut out = Vec::with_capacity(rows.len());
     for (key, name, n) in rows {
         let [

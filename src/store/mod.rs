@@ -735,3 +735,22 @@ where
     let rows = bind_args_as(sqlx::query_as::<_, T>(&sql), &w.args).fetch_all(&db.pool).await?;
     Ok((rows, total))
 }
+
+/// The backend's JSON functions for reading many rows as one: the aggregate, the row builder,
+/// and the cast that makes the aggregate text. A query that would hand tens of thousands of rows
+/// one by one from the driver's thread (which costs more than the query at ten million problems)
+/// selects `{agg}({row}(…)){cast}` instead and reads the one value with `from_json`.
+pub(crate) fn json_aggregate(db: &Db) -> (&'static str, &'static str, &'static str) {
+    match db.backend {
+        Backend::Sqlite => ("json_group_array", "json_array", ""),
+        Backend::Postgres => ("json_agg", "json_build_array", "::text"),
+    }
+}
+
+/// Rows aggregated into one JSON array (NULL: none), each deserialized from its columns in order.
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(text: Option<String>) -> Result<Vec<T>, sqlx::Error> {
+    match text {
+        None => Ok(Vec::new()),
+        Some(t) => serde_json::from_str(&t).map_err(|e| sqlx::Error::Decode(Box::new(e))),
+    }
+}

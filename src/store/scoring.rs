@@ -1,6 +1,6 @@
 //! Scoring schemes, awards, clean inspections and the facts scoring reads from problems.
 
-use super::Db;
+use super::{Db, from_json, json_aggregate};
 use crate::domain::audit::ObjectType;
 use crate::domain::code::Code;
 use crate::domain::problem::{Source, State};
@@ -209,14 +209,6 @@ pub async fn targets(db: &Db, class: Class) -> Result<Vec<(String, String)>, sql
     sqlx::query_as(&sql).fetch_all(&db.pool).await
 }
 
-/// Rows aggregated into one JSON array (NULL: none).
-pub(super) fn from_json<T: serde::de::DeserializeOwned>(text: Option<String>) -> Result<Vec<T>, sqlx::Error> {
-    match text {
-        None => Ok(Vec::new()),
-        Some(t) => serde_json::from_str(&t).map_err(|e| sqlx::Error::Decode(Box::new(e))),
-    }
-}
-
 /// A problem row as scoring reads it (deserialized from a JSON array of the columns in order).
 #[derive(Debug, Clone, serde::Deserialize)]
 pub struct FactRow {
@@ -230,14 +222,6 @@ pub struct FactRow {
     pub found_at: i64,
     pub deadline_at: Option<i64>,
     pub closed_at: Option<i64>,
-}
-
-/// The JSON aggregate and row functions of the backend.
-pub(super) fn json_aggregate(db: &Db) -> (&'static str, &'static str) {
-    match db.backend {
-        super::Backend::Sqlite => ("json_group_array", "json_array"),
-        super::Backend::Postgres => ("json_agg", "json_build_array"),
-    }
 }
 
 /// The query for `problem_facts`: the problems of the class in [$1, $2) (of target $3 when
@@ -258,8 +242,7 @@ fn facts_sql(db: &Db, class: Class, only: bool) -> String {
     let filter = if only { format!("{filter} AND {target} = $3") } else { filter };
     // A week of a big city is 100,000 problems and more: they come back as one JSON array in one
     // row, because handing rows one by one from the driver's thread costs more than the query.
-    let (agg, row) = json_aggregate(db);
-    let cast = if db.backend == super::Backend::Postgres { "::text" } else { "" };
+    let (agg, row, cast) = json_aggregate(db);
     let cols = |target: &str| {
         format!(
             "{row}(q.id, q.code, {target}, q.point_id, q.category, q.source, q.state, q.found_at, q.deadline_at, q.closed_at)"
@@ -300,8 +283,7 @@ pub async fn problem_facts(
     history_from: i64,
     only: Option<&str>,
 ) -> Result<(Vec<FactRow>, Vec<Earlier>, Vec<(String, i64, String)>), sqlx::Error> {
-    let (agg, row) = json_aggregate(db);
-    let cast = if db.backend == super::Backend::Postgres { "::text" } else { "" };
+    let (agg, row, cast) = json_aggregate(db);
     let facts_sql = facts_sql(db, class, only.is_some());
     let facts = async {
         let mut q = sqlx::query_scalar(&facts_sql).bind(from).bind(to);

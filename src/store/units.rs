@@ -84,6 +84,21 @@ pub async fn clear_contacts(conn: &mut AnyConnection, unit_id: &str) -> Result<(
     sqlx::query("DELETE FROM unit_contacts WHERE unit_id = $1").bind(unit_id).execute(conn).await.map(|_| ())
 }
 
+/// The names of these units, by id.
+pub async fn names_of(db: &Db, ids: &[String]) -> Result<std::collections::HashMap<String, String>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let mut w = Where::default();
+    w.within("id", Some(ids));
+    let sql = format!("SELECT id, name FROM units{}", w.sql());
+    Ok(bind_args_as(sqlx::query_as::<_, (String, String)>(&sql), &w.args)
+        .fetch_all(&db.pool)
+        .await?
+        .into_iter()
+        .collect())
+}
+
 pub async fn all_names(db: &Db) -> Result<Vec<(String, String)>, sqlx::Error> {
     sqlx::query_as::<_, (String, String)>("SELECT id, name FROM units ORDER BY name").fetch_all(&db.pool).await
 }
