@@ -573,7 +573,7 @@ pub struct Ranked {
 pub type Sums = HashMap<String, (i64, i64)>;
 
 /// The sums of a list of entries.
-pub fn sums(entries: &[Entry]) -> Sums {
+pub fn sums<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> Sums {
     let mut out = Sums::new();
     for e in entries {
         let s = out.entry(e.target.clone()).or_default();

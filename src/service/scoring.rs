@@ -29,6 +29,7 @@ use crate::store::scoring::{self as store, Award, Scheme};
 use crate::store::{Db, is_unique_violation};
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use utoipa::ToSchema;
 
@@ -394,10 +395,11 @@ pub async fn entries(
 }
 
 /// The sums of the entries per target in consecutive periods: `bounds` [b0, b1, …, bn] give
-/// the periods [b0, b1), [b1, b2), …; the entries themselves are not kept. A closed week wholly
-/// inside one period is read from its kept figures when they still hold (same rule version and
-/// calendar, no fact changed since: see `store::score_weeks`), otherwise computed from the
-/// records and kept for the next time.
+/// the periods [b0, b1), [b1, b2), …; the entries themselves are not kept. A closed week is
+/// read from its kept figures when they still hold (same rule version and calendar, no fact
+/// changed since: see `store::score_weeks`), otherwise computed from the records and kept for
+/// the next time. A week cut by a bound is read kept when the cut is the first of a month: a
+/// kept week that crosses one also keeps its part before that day.
 async fn period_sums(db: &Db, class: Class, rules: &Timeline, bounds: &[i64]) -> AppResult<Vec<score::Sums>> {
     let n = bounds.len().saturating_sub(1);
     let mut out: Vec<score::Sums> = vec![score::Sums::new(); n];
@@ -407,11 +409,10 @@ async fn period_sums(db: &Db, class: Class, rules: &Timeline, bounds: &[i64]) ->
     let (from, to, now) = (bounds[0], bounds[n], now_ms());
     let period_of = |t: i64| bounds[1..].partition_point(|&b| b <= t).min(n - 1);
     let weeks = weeks_covering(from, to);
-    let keepable =
-        |(a, b): (i64, i64)| rules.keep && b <= now && a >= from && b <= to && period_of(a) == period_of(b - 1);
+    let first = weeks.first().map_or(from, |w| w.0);
     let (kept, calendar) = if rules.keep {
         let (kept, calendar) = tokio::try_join!(
-            async { Ok::<_, AppError>(weeks_store::read(db, class, from, to).await?) },
+            async { Ok::<_, AppError>(weeks_store::read(db, class, first, to).await?) },
             super::calendar::fingerprint(db),
         )?;
         (kept, calendar)
@@ -419,14 +420,28 @@ async fn period_sums(db: &Db, class: Class, rules: &Timeline, bounds: &[i64]) ->
         (HashMap::new(), String::new())
     };
     let mut missing: Vec<(i64, i64)> = Vec::new();
+    // Closed weeks to compute and keep: none kept, or kept without the part a month cut needs.
+    let mut to_keep: Vec<(i64, i64)> = Vec::new();
     for &(a, b) in &weeks {
-        let valid = keepable((a, b))
+        let cuts: Vec<i64> = bounds.iter().copied().filter(|&c| a < c && c < b).collect();
+        let held = (rules.keep && b <= now)
             .then(|| kept.get(&a))
             .flatten()
             .filter(|k| holds(rules, &calendar, now, a, (k.rules_version, &k.calendar, k.valid_until)));
-        match valid {
-            Some(k) => add_sums(&mut out[period_of(a)], &k.sums),
-            None => missing.push((a, b)),
+        match held.and_then(|k| kept_parts(k, a, &cuts)) {
+            Some(parts) => {
+                for (start, sums) in parts {
+                    if start >= from && start < to {
+                        add_sums(&mut out[period_of(start)], &sums);
+                    }
+                }
+            }
+            None => {
+                missing.push((a, b));
+                if rules.keep && b <= now && (held.is_none() || cuts == [month_split(a, b).unwrap_or(a)]) {
+                    to_keep.push((a, b));
+                }
+            }
         }
     }
     if missing.is_empty() {
@@ -434,30 +449,30 @@ async fn period_sums(db: &Db, class: Class, rules: &Timeline, bounds: &[i64]) ->
     }
     // Claim the weeks to keep before reading their facts, so a change made meanwhile unclaims them.
     let lookback = rules.max_repeat_days() * DAY_MS;
-    let claims: Vec<weeks_store::Claim> = missing
-        .iter()
-        .filter(|w| keepable(**w))
-        .map(|&(a, b)| weeks_store::Claim { from: a, to: b, reach_from: a - lookback })
-        .collect();
+    let claims: Vec<weeks_store::Claim> =
+        to_keep.iter().map(|&(a, b)| weeks_store::Claim { from: a, to: b, reach_from: a - lookback }).collect();
     let token = new_id();
     let claimed = !claims.is_empty() && weeks_store::claim(db, class, &claims, &token, now).await?;
     let mut built = Vec::new();
+    // Whole weeks are computed (caps apply week by week), then cut to [from, to).
     for (a, b) in runs(&missing) {
-        each_entries(db, class, rules, (a.max(from), b.min(to)), None, |week| {
-            let sums = score::sums(&week.entries);
-            for e in week.entries {
-                let s = out[period_of(e.at)].entry(e.target).or_default();
-                s.0 += e.amount;
-                s.1 += 1;
-            }
-            if claimed && keepable((week.from, week.to)) {
+        each_entries(db, class, rules, (a, b), None, |week| {
+            if claimed && to_keep.contains(&(week.from, week.to)) {
+                let before =
+                    month_split(week.from, week.to).map(|m| (m, score::sums(week.entries.iter().filter(|e| e.at < m))));
                 built.push(weeks_store::Built {
                     from: week.from,
                     rules_version: rules.version_at(week.from).0,
                     calendar: calendar.clone(),
                     valid_until: week.live.then(|| crate::domain::time::end_of_local_day(now)),
-                    sums,
+                    sums: score::sums(&week.entries),
+                    before,
                 });
+            }
+            for e in week.entries.into_iter().filter(|e| e.at >= from && e.at < to) {
+                let s = out[period_of(e.at)].entry(e.target).or_default();
+                s.0 += e.amount;
+                s.1 += 1;
             }
         })
         .await?;
@@ -466,6 +481,31 @@ async fn period_sums(db: &Db, class: Class, rules: &Timeline, bounds: &[i64]) ->
         weeks_store::fill(db, class, &token, &built).await?;
     }
     Ok(out)
+}
+
+/// The first of a month inside the week [a, b), if it crosses one.
+fn month_split(a: i64, b: i64) -> Option<i64> {
+    Some(span_of(SpanKind::Month, to_local(b - 1).date_naive()).from).filter(|&m| m > a)
+}
+
+/// A kept week's sums as parts by start time, for a week cut at `cuts`: the whole week when
+/// nothing cuts it, its parts before and after the first of a month when that is the one cut;
+/// None when the kept figures cannot answer.
+fn kept_parts<'a>(k: &'a weeks_store::Kept, a: i64, cuts: &[i64]) -> Option<Vec<(i64, Cow<'a, score::Sums>)>> {
+    match (cuts, &k.before) {
+        ([], _) => Some(vec![(a, Cow::Borrowed(&k.sums))]),
+        ([cut], Some((split, before))) if cut == split => {
+            let mut after = k.sums.clone();
+            for (t, (amount, count)) in before {
+                let s = after.entry(t.clone()).or_default();
+                s.0 -= amount;
+                s.1 -= count;
+            }
+            after.retain(|_, s| s.1 != 0);
+            Some(vec![(a, Cow::Borrowed(before)), (*cut, Cow::Owned(after))])
+        }
+        _ => None,
+    }
 }
 
 /// Whether a kept week starting at `week` still holds at `now`: computed under the rule version
@@ -505,12 +545,19 @@ pub async fn keep_weeks(db: &Db, now: i64, limit: usize) -> AppResult<usize> {
             if rebuilt >= limit {
                 return Ok(rebuilt);
             }
-            if kept.get(&a).is_some_and(|(v, c, u)| holds(&rules, &calendar, now, a, (*v, c, *u))) {
+            // A week across the first of a month is kept with its part before that day.
+            let whole = |split: bool| split || month_split(a, b).is_none();
+            if kept
+                .get(&a)
+                .is_some_and(|(v, c, u, split)| holds(&rules, &calendar, now, a, (*v, c, *u)) && whole(*split))
+            {
                 continue;
             }
             let week = weeks_store::Claim { from: a, to: b, reach_from: a - lookback };
             if weeks_store::take(db, class, week, &token, now, REBUILD_LEASE_MS).await? {
-                period_sums(db, class, &rules, &[a, b]).await?;
+                // Cut at its first of the month, so that part is computed and kept too.
+                let bounds: Vec<i64> = std::iter::once(a).chain(month_split(a, b)).chain([b]).collect();
+                period_sums(db, class, &rules, &bounds).await?;
                 rebuilt += 1;
             }
         }

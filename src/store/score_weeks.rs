@@ -15,15 +15,31 @@ pub struct Kept {
     /// None: holds until a fact changes; otherwise only before this time
     pub valid_until: Option<i64>,
     pub sums: Sums,
+    /// For a week that crosses the first of a month: that day and the sums before it
+    pub before: Option<(i64, Sums)>,
 }
 
-/// A kept row as stored: week start, rule version, calendar, valid until, sums (JSON).
-type Row = (i64, Option<i64>, Option<String>, Option<i64>, Option<String>);
+/// A kept row as stored: week start, rule version, calendar, valid until, sums (JSON), the
+/// first of a month inside the week and the sums before it (JSON).
+type Row = (i64, Option<i64>, Option<String>, Option<i64>, Option<String>, Option<i64>, Option<String>);
+
+/// Sums as stored: `[[target, amount, count], …]`; None when unreadable.
+fn parse(text: &str) -> Option<Sums> {
+    let pairs = serde_json::from_str::<Vec<(String, i64, i64)>>(text).ok()?;
+    Some(pairs.into_iter().map(|(t, amount, n)| (t, (amount, n))).collect())
+}
+
+/// Sums in the stored form, targets in order.
+fn render(sums: &Sums) -> Result<String, sqlx::Error> {
+    let mut pairs: Vec<(&String, i64, i64)> = sums.iter().map(|(t, (a, n))| (t, *a, *n)).collect();
+    pairs.sort();
+    serde_json::to_string(&pairs).map_err(|e| sqlx::Error::Encode(Box::new(e)))
+}
 
 /// The filled weeks of a class starting at or after `from` and before `to`, by start.
 pub async fn read(db: &Db, class: Class, from: i64, to: i64) -> Result<HashMap<i64, Kept>, sqlx::Error> {
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT week_from, rules_version, calendar, valid_until, sums FROM score_weeks \
+        "SELECT week_from, rules_version, calendar, valid_until, sums, split_at, sums_before FROM score_weeks \
          WHERE class = $1 AND week_from >= $2 AND week_from < $3 AND sums IS NOT NULL",
     )
     .bind(class)
@@ -32,12 +48,12 @@ pub async fn read(db: &Db, class: Class, from: i64, to: i64) -> Result<HashMap<i
     .fetch_all(&db.pool)
     .await?;
     let mut out = HashMap::new();
-    for (week, version, calendar, valid_until, sums) in rows {
+    for (week, version, calendar, valid_until, sums, split_at, before) in rows {
         let (Some(rules_version), Some(calendar), Some(sums)) = (version, calendar, sums) else { continue };
         // An unreadable row is treated as missing: it is rebuilt.
-        let Ok(pairs) = serde_json::from_str::<Vec<(String, i64, i64)>>(&sums) else { continue };
-        let sums = pairs.into_iter().map(|(t, amount, n)| (t, (amount, n))).collect();
-        out.insert(week, Kept { rules_version, calendar, valid_until, sums });
+        let Some(sums) = parse(&sums) else { continue };
+        let before = split_at.zip(before.as_deref().and_then(parse));
+        out.insert(week, Kept { rules_version, calendar, valid_until, sums, before });
     }
     Ok(out)
 }
@@ -63,7 +79,8 @@ pub async fn claim(db: &Db, class: Class, weeks: &[Claim], token: &str, now: i64
                 "INSERT INTO score_weeks (class, week_from, week_to, reach_from, token, built_at) \
                  VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (class, week_from) DO UPDATE SET \
                  week_to = excluded.week_to, reach_from = excluded.reach_from, token = excluded.token, \
-                 rules_version = NULL, calendar = NULL, valid_until = NULL, sums = NULL, built_at = excluded.built_at",
+                 rules_version = NULL, calendar = NULL, valid_until = NULL, sums = NULL, split_at = NULL, sums_before = NULL, \
+                 built_at = excluded.built_at",
             )
             .bind(class)
             .bind(w.from)
@@ -84,6 +101,8 @@ pub struct Built {
     pub calendar: String,
     pub valid_until: Option<i64>,
     pub sums: Sums,
+    /// For a week that crosses the first of a month: that day and the sums before it
+    pub before: Option<(i64, Sums)>,
 }
 
 /// Fills claimed weeks whose claim still stands (one statement each, so a concurrent change
@@ -91,13 +110,12 @@ pub struct Built {
 pub async fn fill(db: &Db, class: Class, token: &str, weeks: &[Built]) -> Result<u64, sqlx::Error> {
     let mut kept = 0;
     for w in weeks {
-        let mut pairs: Vec<(&String, i64, i64)> = w.sums.iter().map(|(t, (a, n))| (t, *a, *n)).collect();
-        pairs.sort();
-        let sums = serde_json::to_string(&pairs).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+        let sums = render(&w.sums)?;
+        let before = w.before.as_ref().map(|(_, s)| render(s)).transpose()?;
         let mut tx = db.begin().await?;
         let done = sqlx::query(
-            "UPDATE score_weeks SET rules_version = $1, calendar = $2, valid_until = $3, sums = $4 \
-             WHERE class = $5 AND week_from = $6 AND token = $7",
+            "UPDATE score_weeks SET rules_version = $1, calendar = $2, valid_until = $3, sums = $4, \
+             split_at = $8, sums_before = $9 WHERE class = $5 AND week_from = $6 AND token = $7",
         )
         .bind(w.rules_version)
         .bind(&w.calendar)
@@ -106,6 +124,8 @@ pub async fn fill(db: &Db, class: Class, token: &str, weeks: &[Built]) -> Result
         .bind(class)
         .bind(w.from)
         .bind(token)
+        .bind(w.before.as_ref().map(|(at, _)| *at))
+        .bind(before)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -114,19 +134,21 @@ pub async fn fill(db: &Db, class: Class, token: &str, weeks: &[Built]) -> Result
     Ok(kept)
 }
 
-/// A kept row's week start, rule version, calendar and validity.
-type KeptRow = (i64, Option<i64>, Option<String>, Option<i64>);
+/// A kept row's week start, rule version, calendar, validity and whether it has its part before
+/// a first of the month.
+type KeptRow = (i64, Option<i64>, Option<String>, Option<i64>, Option<i64>);
 
 /// What is kept of each week of a class starting in [from, to) (the sums not read): week start
-/// → (rule version, calendar, valid until), for filled weeks only.
+/// → (rule version, calendar, valid until, part before a first of the month kept), for filled
+/// weeks only.
 pub async fn filled(
     db: &Db,
     class: Class,
     from: i64,
     to: i64,
-) -> Result<HashMap<i64, (i64, String, Option<i64>)>, sqlx::Error> {
+) -> Result<HashMap<i64, (i64, String, Option<i64>, bool)>, sqlx::Error> {
     let rows: Vec<KeptRow> = sqlx::query_as(
-        "SELECT week_from, rules_version, calendar, valid_until FROM score_weeks \
+        "SELECT week_from, rules_version, calendar, valid_until, split_at FROM score_weeks \
          WHERE class = $1 AND week_from >= $2 AND week_from < $3 AND sums IS NOT NULL",
     )
     .bind(class)
@@ -134,7 +156,7 @@ pub async fn filled(
     .bind(to)
     .fetch_all(&db.pool)
     .await?;
-    Ok(rows.into_iter().filter_map(|(w, v, c, u)| Some((w, (v?, c?, u)))).collect())
+    Ok(rows.into_iter().filter_map(|(w, v, c, u, s)| Some((w, (v?, c?, u, s.is_some())))).collect())
 }
 
 /// Takes a week for rebuilding in the background: true when this caller may rebuild it, false

@@ -888,3 +888,99 @@ both!(the_jobs_rebuild_forgotten_weeks_once_across_instances, |app: TestApp| asy
     sup.file_ok(find("第三次积存垃圾")).await;
     assert_eq!(keep_weeks(&app.db, now_ms(), 1).await.expect("one"), 1);
 });
+
+both!(a_week_across_the_first_of_a_month_is_kept_in_two_parts, |app: TestApp| async move {
+    use chrono::{Datelike, Duration};
+    use chuangcheng::domain::time::{now_ms, parse_local_day_start};
+    use chuangcheng::service::scoring::keep_weeks;
+    let sup = app.api_login("supervisor").await;
+    let admin = app.api_login("admin").await;
+    let (point, item) = road_point(&app).await;
+    let unit = app.id_of(&format!("SELECT unit_id FROM points WHERE id = '{point}'")).await;
+    // The latest first of a month inside a week (Monday to Monday) that has ended.
+    let mut first = today().with_day(1).unwrap();
+    let monday = loop {
+        let monday = first - Duration::days(first.weekday().num_days_from_monday() as i64);
+        if monday < first && monday + Duration::days(7) <= today() {
+            break monday;
+        }
+        first = (first - Duration::days(1)).with_day(1).unwrap();
+    };
+    let (week, split) = (parse_local_day_start(&day(monday)).unwrap(), parse_local_day_start(&day(first)).unwrap());
+    // Finds on the last day of one month and the first of the next, in the same week. Filing
+    // accepts finds of the last 30 days only, so they are filed now and moved back there.
+    let find_at = |text: &'static str, at: i64| {
+        let (sup, app, point, item) = (&sup, &app, &point, &item);
+        async move {
+            let p = sup
+                .file_ok(json!({"point_id": point, "standard_item_id": item, "description": text,
+                                "source": "supervision", "allow_duplicate": true}))
+                .await;
+            let id = p["id"].as_str().unwrap().to_string();
+            let found = app.scalar(&format!("SELECT found_at FROM problems WHERE id = '{id}'")).await;
+            app.move_back(&[id], found - at).await;
+        }
+    };
+    find_at("积存垃圾", split - 86_400_000 + 7 * 3_600_000).await;
+    find_at("路面破损", split + 7 * 3_600_000).await;
+    let (before_day, first_day) = (day(first - Duration::days(1)), day(first));
+    // The month's ranking of the unit, checked against its ledger computed from the records.
+    let month_score = |date: String| {
+        let (admin, unit) = (&admin, &unit);
+        async move {
+            let (status, r) = admin.get(&format!("/api/v1/scoring/unit/ranking?period=month&date={date}")).await;
+            assert_eq!(status, StatusCode::OK, "{r}");
+            let line = r["lines"].as_array().unwrap().iter().find(|l| l["target"] == unit.as_str()).unwrap().clone();
+            let (_, l) = admin.get(&format!("/api/v1/scoring/unit/ledger/{unit}?period=month&date={date}")).await;
+            (line["score"].as_i64().unwrap(), l["score"].as_i64().unwrap())
+        }
+    };
+    let (earlier, ledger) = month_score(before_day.clone()).await;
+    assert_eq!(earlier, ledger, "the month before: ranking = ledger");
+    let part_sql =
+        format!("SELECT split_at FROM score_weeks WHERE class = 'unit' AND week_from = {week} AND sums IS NOT NULL");
+    assert_eq!(app.scalar(&part_sql).await, split, "the week is kept with its part before the first of the month");
+    let (later, ledger) = month_score(first_day.clone()).await;
+    assert_eq!(later, ledger, "the month after: ranking = ledger");
+
+    // Both months read the kept parts: the part before, altered by hand, moves 12.3 points from
+    // one month to the other (the part after is the whole week less the part before).
+    let text =
+        app.id_of(&format!("SELECT sums_before FROM score_weeks WHERE class = 'unit' AND week_from = {week}")).await;
+    let mut parts: Vec<(String, i64, i64)> = serde_json::from_str(&text).unwrap();
+    let mine = parts.iter_mut().find(|p| p.0 == unit).expect("the unit's find before the first is in the part");
+    assert!(mine.1 < 0, "a deduction: {mine:?}");
+    mine.1 -= 123;
+    sqlx::query(&format!(
+        "UPDATE score_weeks SET sums_before = '{}' WHERE class = 'unit' AND week_from = {week}",
+        serde_json::to_string(&parts).unwrap()
+    ))
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(month_score(before_day.clone()).await.0, earlier - 123);
+    assert_eq!(month_score(first_day.clone()).await.0, later + 123);
+
+    // A new fact in the week forgets it: both months are the ledger's again, and kept again.
+    find_at("又见积存垃圾", split + 8 * 3_600_000).await;
+    assert_eq!(app.scalar(&part_sql.replace("split_at", "COUNT(*)")).await, 0, "forgotten");
+    let (again, ledger) = month_score(first_day.clone()).await;
+    assert_eq!(again, ledger);
+    assert!(again < later, "the new find deducts: {again} {later}");
+    assert_eq!(month_score(before_day).await.0, earlier);
+    assert_eq!(app.scalar(&part_sql).await, split);
+
+    // A week kept without its part (as before this was kept) is rebuilt by the job with it.
+    assert!(keep_weeks(&app.db, now_ms(), 10_000).await.expect("keep") > 0, "the other closed weeks");
+    assert_eq!(keep_weeks(&app.db, now_ms(), 10_000).await.expect("again"), 0);
+    sqlx::query(&format!(
+        "UPDATE score_weeks SET split_at = NULL, sums_before = NULL, built_at = built_at - 3600000 \
+         WHERE class = 'unit' AND week_from = {week}"
+    ))
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(keep_weeks(&app.db, now_ms(), 10_000).await.expect("rebuild"), 1);
+    assert_eq!(app.scalar(&part_sql).await, split);
+    assert_eq!(month_score(first_day).await, (again, again));
+});
