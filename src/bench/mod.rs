@@ -479,10 +479,14 @@ async fn kpis(ctx: &Ctx<'_>, db: &Db) -> anyhow::Result<()> {
 /// ranking part alone, since it is the dearest.
 async fn dashboard(ctx: &Ctx<'_>) -> anyhow::Result<()> {
     use crate::service::dashboard::{Request, forget_rankings, read};
-    let street: Option<String> =
-        sqlx::query_scalar("SELECT id FROM org_nodes WHERE level = 'street' ORDER BY code LIMIT 1")
-            .fetch_optional(&ctx.db.pool)
-            .await?;
+    // The street holding the most points (the generated city puts every copy of a demo point in
+    // the demo point's community, so one street holds them all).
+    let street: Option<String> = sqlx::query_scalar(
+        "SELECT s.id FROM org_nodes s JOIN org_nodes c ON c.parent_id = s.id JOIN points p ON p.community_id = c.id \
+         WHERE s.level = 'street' GROUP BY s.id, s.code ORDER BY COUNT(*) DESC, s.code LIMIT 1",
+    )
+    .fetch_optional(&ctx.db.pool)
+    .await?;
     // Warm: the ranking was computed in the last minute (every view after the first); cold: it
     // is computed with the rest.
     for (name, period, area, cold) in [
@@ -517,7 +521,7 @@ async fn dashboard(ctx: &Ctx<'_>) -> anyhow::Result<()> {
     // The week's other reads, one at a time (the page runs them side by side).
     let this_week = ProblemFilter { from_ms: Some(week.from), to_ms: Some(week.to), ..Default::default() };
     let samples =
-        time(5, || async { Ok(crate::store::dashboard::per_point(ctx.db, &this_week, now_ms()).await?) }).await?;
+        time(5, || async { Ok(crate::store::dashboard::per_point(ctx.db, &this_week, now_ms(), 10).await?) }).await?;
     report("dashboard_part_per_point_week", samples, None);
     let samples = time(5, || async { Ok(crate::store::dashboard::per_category(ctx.db, &this_week).await?) }).await?;
     report("dashboard_part_per_category_week", samples, None);

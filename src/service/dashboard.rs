@@ -13,7 +13,7 @@ use crate::domain::role::Role;
 use crate::domain::score::{Class, fmt_points};
 use crate::domain::time::{fmt_local, now_ms, to_local};
 use crate::error::{AppError, AppResult, Code};
-use crate::store::dashboard::{self as store, PointCount};
+use crate::store::dashboard::{self as store, PerPoint, PointCount};
 use crate::store::problems::ProblemFilter;
 use crate::store::{org, units};
 use chrono::NaiveDate;
@@ -351,8 +351,8 @@ pub async fn read(ctx: &Ctx<'_>, req: &Request) -> AppResult<Dashboard> {
     let trend = trend(&span, today, (&found_days, &closed_days), &links);
 
     let categories = category_figures(&categories, &prev_categories, &links, &period_q);
-    let (heat, heat_total) = heat_cells(&points, req.gcj);
-    let worst = worst_points(points);
+    let (heat, heat_total) = heat_cells(&points.heat, req.gcj);
+    let worst = worst_points(points.worst);
     let units = units::names_of(ctx.db, &worst.iter().map(|p| p.unit_id.clone()).collect::<Vec<_>>()).await?;
     let points = point_figures(&worst, &units, &links, &period_q, req.gcj);
     let areas = if area_fixed { Vec::new() } else { area_choices(ctx.db).await? };
@@ -374,7 +374,7 @@ pub async fn read(ctx: &Ctx<'_>, req: &Request) -> AppResult<Dashboard> {
 }
 
 type Gathered = (
-    Vec<PointCount>,
+    PerPoint,
     Vec<store::CategoryCount>,
     Vec<store::CategoryCount>,
     Kpi,
@@ -407,7 +407,7 @@ async fn gather(
     let (same_found, same_closed) = (found(prev.from, prev_same), closed(prev.from, prev_same));
     let prev_found_all = found(prev.from, prev.to);
     Ok(tokio::try_join!(
-        db_err(store::per_point(db, &this_found, now)),
+        db_err(store::per_point(db, &this_found, now, POINTS)),
         db_err(store::per_category(db, &this_found)),
         db_err(store::per_category(db, &prev_found_all)),
         handling(db, base, (span.from, span.to), now),
@@ -509,7 +509,8 @@ fn category_figures(
         .collect()
 }
 
-/// The `POINTS` points with most problems (then most overdue, then by name), most first.
+/// The `POINTS` points with most problems (then most overdue, then by name), most first. The
+/// database picked them in this order (names by their bytes); its JSON is not trusted to keep it.
 fn worst_points(mut points: Vec<PointCount>) -> Vec<PointCount> {
     let order = |a: &PointCount, b: &PointCount| {
         b.n.cmp(&a.n)
@@ -582,9 +583,8 @@ fn display(p: &PointCount, gcj: bool) -> Option<(f64, f64)> {
 
 /// The heat layer: problems per point, merged into cells (doubling their size) until at most
 /// `MAX_CELLS` remain; each cell sits at its problems' weighted centre.
-fn heat_cells(points: &[PointCount], gcj: bool) -> (Vec<HeatCell>, i64) {
-    let placed: Vec<(f64, f64, i64)> =
-        points.iter().filter_map(|p| Some((p.lat?, p.lng?, p.n))).filter(|(_, _, n)| *n > 0).collect();
+fn heat_cells(points: &[(f64, f64, i64)], gcj: bool) -> (Vec<HeatCell>, i64) {
+    let placed: Vec<(f64, f64, i64)> = points.iter().copied().filter(|(_, _, n)| *n > 0).collect();
     let total = placed.iter().map(|p| p.2).sum();
     let mut step = 0.0005_f64;
     loop {

@@ -59,30 +59,47 @@ pub struct PointCount {
     pub overdue: i64,
 }
 
-/// Problems per point with where the point is, in no order (the caller ranks them). A city's
-/// week has some 50,000 such points: they come back as one JSON array in one row, because
-/// handing them row by row from the driver's thread took 0.5 s of a 0.1 s query at ten million
-/// problems (and sorting them all by name in the database, with each one's unit name, a third
-/// of the query).
-pub async fn per_point(db: &Db, f: &ProblemFilter, now: i64) -> Result<Vec<PointCount>, sqlx::Error> {
+/// The period's problems per point, as the dashboard shows them: where each point with problems
+/// is and how many (for the heat layer), and the `worst` points with the most (then most
+/// overdue, then by name and id), with their figures. A city's week has some 50,000 such
+/// points: the heat list comes back as one JSON array of numbers in one row, because handing
+/// rows one by one from the driver's thread took 0.5 s of a 0.1 s query at ten million problems,
+/// and the points' names and units travel for the few shown only (half the text to build and
+/// parse).
+pub async fn per_point(db: &Db, f: &ProblemFilter, now: i64, worst: usize) -> Result<PerPoint, sqlx::Error> {
     let mut w = filter_sql(db, f);
     let now = w.int(now);
+    let worst = w.int(worst as i64);
     let (agg, row, cast) = super::json_aggregate(db);
+    // Names in byte order on both databases, as the caller orders them.
+    let bytes = if db.backend == super::Backend::Postgres { " COLLATE \"C\"" } else { "" };
     // The period's rows are read first (by the index on the time), then grouped: grouping
     // straight away would walk the whole table in point order.
     let sql = format!(
         "WITH r AS MATERIALIZED (SELECT q.point_id, q.state, q.deadline_at FROM {}{}), \
-         g AS (SELECT point_id, COUNT(*) AS n, \
-          SUM(CASE WHEN state IN ('reported', 'dispatched', 'acknowledged', 'submitted', 'postponed') THEN 1 ELSE 0 END) AS open, \
-          SUM(CASE WHEN state IN ('dispatched', 'acknowledged', 'submitted') AND deadline_at < {now} THEN 1 ELSE 0 END) AS overdue \
-          FROM r GROUP BY point_id) \
-         SELECT {agg}({row}(g.point_id, pt.name, pt.lat, pt.lng, pt.unit_id, g.n, g.open, g.overdue)){cast} FROM g \
-         JOIN points pt ON pt.id = g.point_id",
+         g AS MATERIALIZED (SELECT g.point_id, pt.name, pt.lat, pt.lng, pt.unit_id, g.n, g.open, g.overdue FROM \
+          (SELECT point_id, COUNT(*) AS n, \
+           SUM(CASE WHEN state IN ('reported', 'dispatched', 'acknowledged', 'submitted', 'postponed') THEN 1 ELSE 0 END) AS open, \
+           SUM(CASE WHEN state IN ('dispatched', 'acknowledged', 'submitted') AND deadline_at < {now} THEN 1 ELSE 0 END) AS overdue \
+           FROM r GROUP BY point_id) g JOIN points pt ON pt.id = g.point_id) \
+         SELECT (SELECT {agg}({row}(lat, lng, n)){cast} FROM g WHERE lat IS NOT NULL AND lng IS NOT NULL), \
+          (SELECT {agg}({row}(point_id, name, lat, lng, unit_id, n, open, overdue)){cast} FROM \
+           (SELECT * FROM g ORDER BY n DESC, overdue DESC, name{bytes}, point_id{bytes} LIMIT {worst}) t)",
         f.from_sql(),
         w.sql()
     );
-    let (text,): (Option<String>,) = bind_args_as(sqlx::query_as(&sql), &w.args).fetch_one(&db.pool).await?;
-    super::from_json(text)
+    let (heat, worst): (Option<String>, Option<String>) =
+        bind_args_as(sqlx::query_as(&sql), &w.args).fetch_one(&db.pool).await?;
+    Ok(PerPoint { heat: super::from_json(heat)?, worst: super::from_json(worst)? })
+}
+
+/// The period's problems per point (see `per_point`).
+#[derive(Debug, Clone, Default)]
+pub struct PerPoint {
+    /// Each placed point with problems: latitude, longitude, problems
+    pub heat: Vec<(f64, f64, i64)>,
+    /// The points with most problems, with their figures
+    pub worst: Vec<PointCount>,
 }
 
 /// How many problems match.

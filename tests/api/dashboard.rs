@@ -250,3 +250,57 @@ both!(the_dashboard_and_big_screen_pages_show_the_figures, |app: TestApp| async 
     assert_eq!(status, StatusCode::OK);
     assert!(ledger.contains("看板明细") && ledger.contains("问题类别："), "{cat}");
 });
+
+both!(the_worst_points_are_those_with_most_problems_then_by_name, |app: TestApp| async move {
+    use chuangcheng::domain::time::{now_ms, parse_local_day_start};
+    let sup = app.api_login("supervisor").await;
+    // Problems at fourteen points this week: three at the first, two at the second, one at
+    // each other, so the ten shown are chosen among tied points by name.
+    let points: Vec<(String,)> =
+        sqlx::query_as("SELECT id FROM points ORDER BY code LIMIT 14").fetch_all(&app.db.pool).await.unwrap();
+    for (i, (point,)) in points.iter().enumerate() {
+        for n in 0..[3, 2].get(i).copied().unwrap_or(1) {
+            sup.file_ok(json!({"point_id": point, "category": "乱贴乱画", "description": format!("小广告{i}-{n}"),
+                               "source": "supervision", "allow_duplicate": true}))
+                .await;
+        }
+    }
+    let admin = app.api_login("admin").await;
+    let (status, d) = admin.get("/api/v1/dashboard?period=week").await;
+    assert_eq!(status, StatusCode::OK, "{d}");
+    let shown: Vec<(String, i64, i64, String)> = d["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let s = |k: &str| p[k].as_str().unwrap().to_string();
+            (s("id"), p["count"].as_i64().unwrap(), p["overdue"].as_i64().unwrap(), s("name"))
+        })
+        .collect();
+    // What the records say: every point's problems found this week (and overdue now), ordered
+    // most first, then most overdue, then by name (byte order) and id.
+    let monday = today() - Duration::days(today().weekday().num_days_from_monday() as i64);
+    let week = parse_local_day_start(&day(monday)).unwrap();
+    let mut expected: Vec<(String, i64, i64, String)> = sqlx::query_as(&format!(
+        "SELECT p.id, CAST(COUNT(*) AS BIGINT), CAST(SUM(CASE WHEN q.state IN ('dispatched', 'acknowledged', 'submitted') \
+         AND q.deadline_at < {} THEN 1 ELSE 0 END) AS BIGINT), p.name FROM problems q JOIN points p ON p.id = q.point_id \
+         WHERE q.found_at >= {week} GROUP BY p.id, p.name",
+        now_ms()
+    ))
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    assert!(expected.len() > 10, "more points with problems than are shown: {}", expected.len());
+    expected.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)).then_with(|| a.3.cmp(&b.3)).then_with(|| a.0.cmp(&b.0)));
+    expected.truncate(10);
+    assert_eq!(shown, expected);
+    // Each point's problems are on the heat layer.
+    let heat: i64 = d["heat"].as_array().unwrap().iter().map(|c| c["count"].as_i64().unwrap()).sum();
+    let placed = app
+        .scalar(&format!(
+            "SELECT COUNT(*) FROM problems q JOIN points p ON p.id = q.point_id \
+             WHERE q.found_at >= {week} AND p.lat IS NOT NULL AND p.lng IS NOT NULL"
+        ))
+        .await;
+    assert_eq!((heat, d["heat_total"].as_i64().unwrap()), (placed, placed));
+});
