@@ -73,10 +73,13 @@ pub async fn per_point(db: &Db, f: &ProblemFilter, now: i64, worst: usize) -> Re
     let (agg, row, cast) = super::json_aggregate(db);
     // Names in byte order on both databases, as the caller orders them.
     let bytes = if db.backend == super::Backend::Postgres { " COLLATE \"C\"" } else { "" };
-    // The period's rows are read first (by the index on the time), then grouped: grouping
-    // straight away would walk the whole table in point order.
+    // On SQLite the period's rows are read first (by the index on the time), then grouped:
+    // grouping straight away would walk the whole table in point order. PostgreSQL plans the
+    // rows as they come (held apart, it guessed 200 points and looked up 50,000 one by one:
+    // 0.47 s against 0.29 s at ten million).
+    let first = if db.backend == super::Backend::Sqlite { " MATERIALIZED" } else { "" };
     let sql = format!(
-        "WITH r AS MATERIALIZED (SELECT q.point_id, q.state, q.deadline_at FROM {}{}), \
+        "WITH r AS{first} (SELECT q.point_id, q.state, q.deadline_at FROM {}{}), \
          g AS MATERIALIZED (SELECT g.point_id, pt.name, pt.lat, pt.lng, pt.unit_id, g.n, g.open, g.overdue FROM \
           (SELECT point_id, COUNT(*) AS n, \
            SUM(CASE WHEN state IN ('reported', 'dispatched', 'acknowledged', 'submitted', 'postponed') THEN 1 ELSE 0 END) AS open, \
