@@ -518,10 +518,6 @@ fn worst_points(mut points: Vec<PointCount>) -> Vec<PointCount> {
             .then_with(|| a.name.cmp(&b.name))
             .then_with(|| a.point_id.cmp(&b.point_id))
     };
-    if points.len() > POINTS {
-        points.select_nth_unstable_by(POINTS, order);
-        points.truncate(POINTS);
-    }
     points.sort_unstable_by(order);
     points
 }

@@ -407,7 +407,6 @@ async fn period_sums(db: &Db, class: Class, rules: &Timeline, bounds: &[i64]) ->
         return Ok(out);
     }
     let (from, to, now) = (bounds[0], bounds[n], now_ms());
-    let period_of = |t: i64| bounds[1..].partition_point(|&b| b <= t).min(n - 1);
     let weeks = weeks_covering(from, to);
     let first = weeks.first().map_or(from, |w| w.0);
     let (kept, calendar) = if rules.keep {
@@ -419,31 +418,7 @@ async fn period_sums(db: &Db, class: Class, rules: &Timeline, bounds: &[i64]) ->
     } else {
         (HashMap::new(), String::new())
     };
-    let mut missing: Vec<(i64, i64)> = Vec::new();
-    // Closed weeks to compute and keep: none kept, or kept without the part a month cut needs.
-    let mut to_keep: Vec<(i64, i64)> = Vec::new();
-    for &(a, b) in &weeks {
-        let cuts: Vec<i64> = bounds.iter().copied().filter(|&c| a < c && c < b).collect();
-        let held = (rules.keep && b <= now)
-            .then(|| kept.get(&a))
-            .flatten()
-            .filter(|k| holds(rules, &calendar, now, a, (k.rules_version, &k.calendar, k.valid_until)));
-        match held.and_then(|k| kept_parts(k, a, &cuts)) {
-            Some(parts) => {
-                for (start, sums) in parts {
-                    if start >= from && start < to {
-                        add_sums(&mut out[period_of(start)], &sums);
-                    }
-                }
-            }
-            None => {
-                missing.push((a, b));
-                if rules.keep && b <= now && (held.is_none() || cuts == [month_split(a, b).unwrap_or(a)]) {
-                    to_keep.push((a, b));
-                }
-            }
-        }
-    }
+    let (missing, to_keep) = add_kept(&mut out, &weeks, bounds, &kept, (rules, &calendar, now));
     if missing.is_empty() {
         return Ok(out);
     }
@@ -470,7 +445,7 @@ async fn period_sums(db: &Db, class: Class, rules: &Timeline, bounds: &[i64]) ->
                 });
             }
             for e in week.entries.into_iter().filter(|e| e.at >= from && e.at < to) {
-                let s = out[period_of(e.at)].entry(e.target).or_default();
+                let s = out[period_of(bounds, e.at)].entry(e.target).or_default();
                 s.0 += e.amount;
                 s.1 += 1;
             }
@@ -481,6 +456,51 @@ async fn period_sums(db: &Db, class: Class, rules: &Timeline, bounds: &[i64]) ->
         weeks_store::fill(db, class, &token, &built).await?;
     }
     Ok(out)
+}
+
+/// A week as [Monday, next Monday).
+type Week = (i64, i64);
+
+/// The period of `bounds` holding time `t` (see `period_sums`).
+fn period_of(bounds: &[i64], t: i64) -> usize {
+    bounds[1..].partition_point(|&b| b <= t).min(bounds.len() - 2)
+}
+
+/// Adds to `out` the weeks whose kept figures answer for the periods of `bounds`; returns the
+/// weeks left to compute, and those of them to keep: closed weeks not kept, or kept without the
+/// part a cut at their first of the month needs.
+fn add_kept(
+    out: &mut [score::Sums],
+    weeks: &[(i64, i64)],
+    bounds: &[i64],
+    kept: &HashMap<i64, weeks_store::Kept>,
+    (rules, calendar, now): (&Timeline, &str, i64),
+) -> (Vec<Week>, Vec<Week>) {
+    let (from, to) = (bounds[0], bounds[bounds.len() - 1]);
+    let (mut missing, mut to_keep) = (Vec::new(), Vec::new());
+    for &(a, b) in weeks {
+        let cuts: Vec<i64> = bounds.iter().copied().filter(|&c| a < c && c < b).collect();
+        let held = (rules.keep && b <= now)
+            .then(|| kept.get(&a))
+            .flatten()
+            .filter(|k| holds(rules, calendar, now, a, (k.rules_version, &k.calendar, k.valid_until)));
+        match held.and_then(|k| kept_parts(k, a, &cuts)) {
+            Some(parts) => {
+                for (start, sums) in parts {
+                    if start >= from && start < to {
+                        add_sums(&mut out[period_of(bounds, start)], &sums);
+                    }
+                }
+            }
+            None => {
+                missing.push((a, b));
+                if rules.keep && b <= now && (held.is_none() || cuts == [month_split(a, b).unwrap_or(a)]) {
+                    to_keep.push((a, b));
+                }
+            }
+        }
+    }
+    (missing, to_keep)
 }
 
 /// The first of a month inside the week [a, b), if it crosses one.
