@@ -76,8 +76,8 @@ where
 /// Units the ranking benchmark scores: 10,000 responsible units in all.
 const BENCH_UNITS: usize = 10_000;
 
-/// A point as the generator files at it: id, unit, lead, name.
-type BenchPoint = (String, String, String, String);
+/// A point as the generator files at it: id, unit, lead, name, community.
+type BenchPoint = (String, String, String, String, Option<String>);
 
 /// Generated problems: spread over 100,000 points (the demo's and generated ones, each generated
 /// point charged to one of the generated units, so 10,000 responsible units are ranked), over
@@ -86,7 +86,9 @@ async fn generate(db: &Db, n: u64, years: u32) -> anyhow::Result<()> {
     let extra = bench_units(db).await?;
     bench_points(db, &extra).await?;
     let points: Vec<BenchPoint> =
-        sqlx::query_as("SELECT id, unit_id, lead_name, name FROM points ORDER BY code").fetch_all(&db.pool).await?;
+        sqlx::query_as("SELECT id, unit_id, lead_name, name, community_id FROM points ORDER BY code")
+            .fetch_all(&db.pool)
+            .await?;
     let now = now_ms();
     let started = Instant::now();
     let mut done = 0u64;
@@ -110,9 +112,16 @@ async fn generate(db: &Db, n: u64, years: u32) -> anyhow::Result<()> {
 /// Points of a province-sized city: 100,000 in all.
 const BENCH_POINTS: usize = 100_000;
 
-/// Adds generated points until 100,000 exist: copies of the demo's points (type, community,
-/// grid, lead) a little apart, each charged to a generated unit in turn.
+/// Adds generated points until 100,000 exist: copies of the demo's points (type, lead) a little
+/// apart, each charged to a generated unit in turn and placed in each community in turn (with
+/// that community's first grid), so that every street holds its share of the city.
 async fn bench_points(db: &Db, units: &[String]) -> anyhow::Result<()> {
+    let communities: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT c.id, (SELECT g.id FROM grids g WHERE g.community_id = c.id ORDER BY g.code LIMIT 1) \
+         FROM org_nodes c WHERE c.level = 'community' ORDER BY c.code",
+    )
+    .fetch_all(&db.pool)
+    .await?;
     type Demo = (String, String, Option<String>, Option<String>, String, String, Option<f64>, Option<f64>);
     let demo: Vec<Demo> = sqlx::query_as(
         "SELECT name, type_id, community_id, grid_id, lead_name, lead_phone, lng, lat FROM points ORDER BY code",
@@ -126,6 +135,10 @@ async fn bench_points(db: &Db, units: &[String]) -> anyhow::Result<()> {
     let mut tx = db.begin().await?;
     for i in demo.len()..BENCH_POINTS {
         let (name, type_id, community, grid, lead, phone, lng, lat) = &demo[i % demo.len()];
+        let (community, grid) = match communities.get(i % communities.len().max(1)) {
+            Some((c, g)) => (Some(c), g.as_ref()),
+            None => (community.as_ref(), grid.as_ref()),
+        };
         let step = (i / demo.len()) as f64 * 0.00001;
         sqlx::query(
             "INSERT INTO points (id, code, name, type_id, fixed, lng, lat, community_id, grid_id, unit_id, lead_name, lead_phone, created_at, updated_at) \
@@ -189,7 +202,12 @@ const SETTLED: [State; 20] = {
 /// spread evenly in insertion order over the last 90 days (`years` = 0: the stress case, every
 /// state at every age) or the last `years` years (the realistic case: problems older than 30
 /// days are settled), each up to 12 hours off.
-fn bench_problem(i: u64, (n, years): (u64, u32), now: i64, (point, unit, lead, point_name): &BenchPoint) -> Problem {
+fn bench_problem(
+    i: u64,
+    (n, years): (u64, u32),
+    now: i64,
+    (point, unit, lead, point_name, community): &BenchPoint,
+) -> Problem {
     let span = if years == 0 { 90 * DAY_MS } else { i64::from(years) * 365 * DAY_MS };
     let jitter = ((i * 7_777_777) % (12 * 3_600_000)) as i64;
     let found = now - span + (i as i64 * span / n.max(1) as i64) - jitter;
@@ -198,6 +216,7 @@ fn bench_problem(i: u64, (n, years): (u64, u32), now: i64, (point, unit, lead, p
     let p = Problem {
         code: format!("B{i:09}"),
         point_id: point.clone(),
+        community_id: community.clone(),
         unit_id: unit.to_string(),
         lead_name: lead.clone(),
         standard_item_id: None,
@@ -479,14 +498,7 @@ async fn kpis(ctx: &Ctx<'_>, db: &Db) -> anyhow::Result<()> {
 /// ranking part alone, since it is the dearest.
 async fn dashboard(ctx: &Ctx<'_>) -> anyhow::Result<()> {
     use crate::service::dashboard::{Request, forget_rankings, read};
-    // The street holding the most points (the generated city puts every copy of a demo point in
-    // the demo point's community, so one street holds them all).
-    let street: Option<String> = sqlx::query_scalar(
-        "SELECT s.id FROM org_nodes s JOIN org_nodes c ON c.parent_id = s.id JOIN points p ON p.community_id = c.id \
-         WHERE s.level = 'street' GROUP BY s.id, s.code ORDER BY COUNT(*) DESC, s.code LIMIT 1",
-    )
-    .fetch_optional(&ctx.db.pool)
-    .await?;
+    let street = busiest_street(ctx.db).await?;
     // Warm: the ranking was computed in the last minute (every view after the first); cold: it
     // is computed with the rest.
     for (name, period, area, cold) in [
@@ -618,7 +630,28 @@ async fn ledger_pages(db: &Db, unit: &str) -> anyhow::Result<()> {
     let at_point = ProblemFilter { point_id: Some(point), ..Default::default() };
     let samples = first_pages(db, &at_point, Sort::FoundDesc, 20).await?;
     report("ledger_first_page_one_point", samples, None);
+    // The street holding most points (all its communities), newest first and overdue by deadline.
+    if let Some(street) = busiest_street(db).await? {
+        let area = Some(crate::store::org::subtree_ids(db, &street).await?);
+        let in_street = ProblemFilter { area_ids: area.clone(), ..Default::default() };
+        let samples = first_pages(db, &in_street, Sort::FoundDesc, 20).await?;
+        report("ledger_first_page_one_street", samples, None);
+        let overdue = ProblemFilter { area_ids: area, overdue_at: Some(now_ms()), ..Default::default() };
+        let samples = first_pages(db, &overdue, Sort::DeadlineAsc, 20).await?;
+        report("ledger_first_page_one_street_overdue_by_deadline", samples, None);
+    }
     other_lists(db).await
+}
+
+/// The street holding the most points (the generated city spreads its points over every
+/// community; a database generated before that holds them all in one street).
+async fn busiest_street(db: &Db) -> anyhow::Result<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT s.id FROM org_nodes s JOIN org_nodes c ON c.parent_id = s.id JOIN points p ON p.community_id = c.id \
+         WHERE s.level = 'street' GROUP BY s.id, s.code ORDER BY COUNT(*) DESC, s.code LIMIT 1",
+    )
+    .fetch_optional(&db.pool)
+    .await?)
 }
 
 /// The other lists an office opens: points (100,000), units (10,000) and the audit log, each

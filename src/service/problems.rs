@@ -47,11 +47,10 @@ pub async fn visible(ctx: &Ctx<'_>, id: &str) -> AppResult<Problem> {
     if ctx.user.role.needs_unit() && ctx.user.unit_id.as_deref() != Some(p.unit_id.as_str()) {
         return Err(AppError::NotFound);
     }
-    if let Some(area) = area_scope(ctx).await? {
-        let point = point_store::get(ctx.db, &p.point_id).await?.ok_or(AppError::NotFound)?;
-        if !point.community_id.is_some_and(|c| area.contains(&c)) {
-            return Err(AppError::NotFound);
-        }
+    if let Some(area) = area_scope(ctx).await?
+        && !p.community_id.as_ref().is_some_and(|c| area.contains(c))
+    {
+        return Err(AppError::NotFound);
     }
     Ok(p)
 }
@@ -443,6 +442,7 @@ fn new_problem(ctx: &Ctx<'_>, f: &Filing, id: String, deadline: Option<i64>, now
         id,
         code: String::new(),
         point_id: f.point.id.clone(),
+        community_id: f.point.community_id.clone(),
         unit_id: f.point.unit_id.clone(),
         lead_name: f.point.lead_name.clone(),
         standard_item_id: f.item.as_ref().map(|i| i.id.clone()),

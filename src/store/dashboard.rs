@@ -20,7 +20,7 @@ pub async fn per_day(db: &Db, f: &ProblemFilter, closed: bool) -> Result<Vec<Day
     let col = if closed { "q.closed_at" } else { "q.found_at" };
     let sql = format!(
         "SELECT CAST(({col} + {LOCAL_OFFSET_MS}) / 86400000 AS BIGINT) AS day, COUNT(*) AS n FROM {}{} GROUP BY 1",
-        from_sql(db, f),
+        f.from_sql(),
         w.sql()
     );
     bind_args_as(sqlx::query_as::<_, DayCount>(&sql), &w.args).fetch_all(&db.pool).await
@@ -37,7 +37,7 @@ pub async fn per_category(db: &Db, f: &ProblemFilter) -> Result<Vec<CategoryCoun
     let w = filter_sql(db, f);
     let sql = format!(
         "SELECT q.category, COUNT(*) AS n FROM {}{} GROUP BY q.category ORDER BY 2 DESC, 1",
-        from_sql(db, f),
+        f.from_sql(),
         w.sql()
     );
     bind_args_as(sqlx::query_as::<_, CategoryCount>(&sql), &w.args).fetch_all(&db.pool).await
@@ -88,7 +88,7 @@ pub async fn per_point(db: &Db, f: &ProblemFilter, now: i64, worst: usize) -> Re
          SELECT (SELECT {agg}({row}(lat, lng, n)){cast} FROM g WHERE lat IS NOT NULL AND lng IS NOT NULL), \
           (SELECT {agg}({row}(point_id, name, lat, lng, unit_id, n, open, overdue)){cast} FROM \
            (SELECT * FROM g ORDER BY n DESC, overdue DESC, name{bytes}, point_id{bytes} LIMIT {worst}) t)",
-        from_sql(db, f),
+        f.from_sql(),
         w.sql()
     );
     let (heat, worst): (Option<String>, Option<String>) =
@@ -105,20 +105,7 @@ pub struct PerPoint {
     pub worst: Vec<PointCount>,
 }
 
-/// The FROM clause of a dashboard figure. On SQLite a period's problems lead the join when an
-/// area limits them: left to the planner, a street's week was read point by point through all
-/// the street's points (1.2 s for a street holding 100,000 at ten million problems, against
-/// 0.03–0.3 s reading the city's week by the time index and passing over other streets' points).
-fn from_sql(db: &Db, f: &ProblemFilter) -> &'static str {
-    let period = f.from_ms.is_some() || f.closed_from.is_some();
-    if db.backend == super::Backend::Sqlite && period && f.needs_points() {
-        "problems q CROSS JOIN points p ON p.id = q.point_id"
-    } else {
-        f.from_sql()
-    }
-}
-
 /// How many problems match.
 pub async fn count(db: &Db, f: &ProblemFilter) -> Result<i64, sqlx::Error> {
-    super::count(db, from_sql(db, f), &filter_sql(db, f)).await
+    super::count(db, f.from_sql(), &filter_sql(db, f)).await
 }

@@ -257,14 +257,13 @@ pub async fn fill_day(db: &Db, token: &str, day: i64, now: i64) -> Result<bool, 
         return Ok(false);
     }
     let columns = format!("day, span, grp, key, {}", COLUMNS.join(", "));
-    for (grp, key) in [("u", "q.unit_id"), ("c", "COALESCE(p.community_id, '')")] {
+    for (grp, key) in [("u", "q.unit_id"), ("c", "COALESCE(q.community_id, '')")] {
         let mut w = Where::default();
         w.range("q.dispatched_at", Some(day_start(day)), Some(day_start(day + 1)));
         let now = w.int(now);
         let (d, g) = (w.int(day), w.text(grp));
-        let from = if grp == "c" { "problems q JOIN points p ON p.id = q.point_id" } else { "problems q" };
         let sql = format!(
-            "INSERT INTO kpi_day_counts ({columns}) SELECT {d}, 1, {g}, {key}, {} FROM {from}{} GROUP BY {key}",
+            "INSERT INTO kpi_day_counts ({columns}) SELECT {d}, 1, {g}, {key}, {} FROM problems q{} GROUP BY {key}",
             kpi_columns(&now),
             w.sql()
         );

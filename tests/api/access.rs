@@ -1,7 +1,7 @@
 use crate::both;
 use crate::helpers::*;
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 
 const OWN: &str = "运河区城市管理综合行政执法局";
 const OTHER: &str = "中国工商银行沧州运河支行";
@@ -188,3 +188,63 @@ both!(pages_offer_only_links_the_role_may_follow, |app: TestApp| async move {
     let (_, html) = admin.get(&format!("/units/{own}")).await;
     assert!(html.contains("/audit?object_id=") && html.contains(&format!("/units/{own}/edit")));
 });
+
+both!(a_problem_follows_its_point_into_another_community, |app: TestApp| async move {
+    // The demo grid worker patrols 金狮社区: it sees a problem filed at a point there, in the
+    // ledger, the problem's page and the area's dashboard.
+    let admin = app.api_login("admin").await;
+    let grid = app.api_login("grid").await;
+    let jinshi = app.id_of("SELECT id FROM org_nodes WHERE name = '金狮社区'").await;
+    let baihe = app.id_of("SELECT id FROM org_nodes WHERE name = '百合社区'").await;
+    let point =
+        app.id_of(&format!("SELECT id FROM points WHERE community_id = '{jinshi}' ORDER BY code LIMIT 1")).await;
+    let p = admin
+        .file_ok(json!({"point_id": point, "category": "市容环境·暴露垃圾", "description": "跟随点位的问题", "source": "supervision"}))
+        .await;
+    let id = p["id"].as_str().unwrap().to_string();
+    assert_eq!(p["community_id"], jinshi.as_str(), "the problem carries its point's community");
+    assert!(in_ledger(&grid, &id, None).await);
+    assert_eq!(grid.get(&format!("/api/v1/problems/{id}")).await.0, StatusCode::OK);
+    assert!(in_ledger(&admin, &id, Some(&jinshi)).await);
+    assert!(!in_ledger(&admin, &id, Some(&baihe)).await);
+    let (jinshi_before, baihe_before) = (found_in(&admin, &jinshi).await, found_in(&admin, &baihe).await);
+
+    // The office moves the point to 百合社区: its problem moves with it, everywhere at once.
+    let (_, mut body) = admin.get(&format!("/api/v1/points/{point}")).await;
+    body["community_id"] = json!(baihe);
+    body["grid_id"] = Value::Null;
+    let (status, moved) = admin.put(&format!("/api/v1/points/{point}"), body).await;
+    assert_eq!(status, StatusCode::OK, "{moved}");
+    assert_eq!(moved["community_id"], baihe.as_str());
+    let (_, now) = admin.get(&format!("/api/v1/problems/{id}")).await;
+    assert_eq!(now["problem"]["community_id"], baihe.as_str());
+    assert!(!in_ledger(&grid, &id, None).await, "the grid worker's ledger no longer holds it");
+    assert_eq!(grid.get(&format!("/api/v1/problems/{id}")).await.0, StatusCode::NOT_FOUND);
+    assert!(in_ledger(&admin, &id, Some(&baihe)).await);
+    assert!(!in_ledger(&admin, &id, Some(&jinshi)).await);
+    // The point's other problems moved too: each area's count changed by the same number.
+    let moved_n = app.scalar(&format!("SELECT COUNT(*) FROM problems WHERE point_id = '{point}'")).await;
+    assert_eq!(
+        app.scalar(&format!("SELECT COUNT(*) FROM problems WHERE point_id = '{point}' AND community_id = '{baihe}'"))
+            .await,
+        moved_n
+    );
+    let (jinshi_after, baihe_after) = (found_in(&admin, &jinshi).await, found_in(&admin, &baihe).await);
+    assert!(jinshi_after < jinshi_before && baihe_after > baihe_before);
+    assert_eq!(jinshi_before - jinshi_after, baihe_after - baihe_before);
+});
+
+/// Whether the ledger (of an area, when given) lists the problem.
+async fn in_ledger(api: &Api, id: &str, area: Option<&str>) -> bool {
+    let tail = area.map(|a| format!("&area_id={a}")).unwrap_or_default();
+    let (status, page) = api.get(&format!("/api/v1/problems?size=200&keyword=跟随点位{tail}")).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    page["items"].as_array().unwrap().iter().any(|r| r["id"] == id)
+}
+
+/// The area dashboard's count of problems found this week.
+async fn found_in(admin: &Api, area: &str) -> f64 {
+    let (status, d) = admin.get(&format!("/api/v1/dashboard?area_id={area}")).await;
+    assert_eq!(status, StatusCode::OK, "{d}");
+    d["cards"].as_array().unwrap().iter().find(|c| c["key"] == "found").unwrap()["number"].as_f64().unwrap()
+}
