@@ -1,5 +1,6 @@
 use crate::both;
 use crate::helpers::*;
+use chuangcheng::domain::time::now_ms;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -85,4 +86,86 @@ both!(the_office_assigns_tasks_and_units_report_progress, |app: TestApp| async m
     let (status, html, _) = b.post(&format!("/units/{unit}/tasks"), &[("title", "缺日期"), ("due_date", "")]).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(html.contains("完成时限应为有效日期"));
+});
+
+/// Copies a template problem `n` times, alternately at two points, found a minute
+/// apart going back from the template, open and two hours overdue (ids `bbbb-…`, hex as cursors
+/// require).
+async fn bulk_problems(app: &TestApp, template: &str, (a, b): (&str, &str), n: i64) {
+    use chuangcheng::store::problems::Problem;
+    use chuangcheng::store::record::Insert;
+    let cols = <Problem as Insert>::COLUMNS;
+    let values: Vec<String> = cols
+        .iter()
+        .map(|c| match *c {
+            "id" => "'bbbb-' || CAST(n.i AS TEXT)".into(),
+            "code" => "'BULK' || CAST(n.i AS TEXT)".into(),
+            "point_id" => format!("CASE WHEN n.i % 2 = 0 THEN '{a}' ELSE '{b}' END"),
+            "community_id" => {
+                format!("(SELECT community_id FROM points WHERE id = CASE WHEN n.i % 2 = 0 THEN '{a}' ELSE '{b}' END)")
+            }
+            "state" => "'dispatched'".into(),
+            "found_at" | "filed_at" | "dispatched_at" | "created_at" | "updated_at" => {
+                "t.found_at - n.i * 60000".into()
+            }
+            "deadline_at" => "t.found_at - n.i * 60000 - 7200000".into(),
+            "acknowledged_at" | "submitted_at" | "closed_at" | "voided_at" => "NULL".into(),
+            other => format!("t.{other}"),
+        })
+        .collect();
+    let sql = format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n}) \
+         INSERT INTO problems ({}) SELECT {} FROM n, (SELECT * FROM problems WHERE id = '{template}') t",
+        cols.join(", "),
+        values.join(", ")
+    );
+    sqlx::query(&sql).execute(&app.db.pool).await.expect("bulk problems");
+}
+
+both!(a_large_areas_ledger_pages_in_order, |app: TestApp| async move {
+    // An area holding more problems than the ledger counts exactly (10,000) is read another way
+    // on SQLite (walked in the page's order): its pages are still exactly the area's, in order.
+    let admin = app.api_login("admin").await;
+    let jinshi = app.id_of("SELECT id FROM org_nodes WHERE name = '金狮社区'").await;
+    let baihe = app.id_of("SELECT id FROM org_nodes WHERE name = '百合社区'").await;
+    let at = |c: &str| format!("SELECT id FROM points WHERE community_id = '{c}' ORDER BY code LIMIT 1");
+    let (a, b) = (app.id_of(&at(&jinshi)).await, app.id_of(&at(&baihe)).await);
+    let t = admin
+        .file_ok(
+            json!({"point_id": a, "category": "市容环境·暴露垃圾", "description": "模板问题", "source": "supervision"}),
+        )
+        .await;
+    bulk_problems(&app, t["id"].as_str().unwrap(), (&a, &b), 20_200).await;
+    let area = chuangcheng::store::org::subtree_ids(&app.db, &jinshi).await.unwrap();
+    let within = area.iter().map(|i| format!("'{i}'")).collect::<Vec<_>>().join(",");
+    let in_area = app.scalar(&format!("SELECT COUNT(*) FROM problems WHERE community_id IN ({within})")).await;
+    assert!(in_area > 10_000, "{in_area}");
+    for (query, order) in [
+        ("", "found_at DESC, id DESC"),
+        ("&sort=found_asc", "found_at ASC, id ASC"),
+        ("&overdue=1&sort=deadline_asc", "COALESCE(deadline_at, 0) ASC, id ASC"),
+    ] {
+        let clock = if query.contains("overdue") {
+            format!("AND state IN ('dispatched', 'acknowledged', 'submitted') AND deadline_at < {}", now_ms())
+        } else {
+            String::new()
+        };
+        let expected: Vec<String> = sqlx::query_scalar(&format!(
+            "SELECT id FROM problems WHERE community_id IN ({within}) {clock} ORDER BY {order} LIMIT 40"
+        ))
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap();
+        let (status, p1) = admin.get(&format!("/api/v1/problems?area_id={jinshi}&size=20{query}")).await;
+        assert_eq!(status, StatusCode::OK, "{p1}");
+        assert_eq!(p1["total_exact"], false, "{query}: more than the cap");
+        let cursor = p1["next_cursor"].as_str().unwrap().to_string();
+        let (status, p2) = admin.get(&format!("/api/v1/problems?area_id={jinshi}&size=20{query}&after={cursor}")).await;
+        assert_eq!(status, StatusCode::OK, "{p2}");
+        let ids: Vec<&str> = [&p1, &p2]
+            .iter()
+            .flat_map(|p| p["items"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()))
+            .collect();
+        assert_eq!(ids, expected, "{query}: two pages, the area's problems in order");
+    }
 });
