@@ -727,12 +727,16 @@ pub async fn paged<T>(
 where
     T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
 {
-    let total = count(db, from, w).await?;
-    if total == 0 {
-        return Ok((Vec::new(), 0));
-    }
     let sql = format!("{select}{} ORDER BY {order}{}", w.sql(), page.limit_offset());
     let rows = bind_args_as(sqlx::query_as::<_, T>(&sql), &w.args).fetch_all(&db.pool).await?;
+    // A first page that is not full holds every match: its length is the count. A week's notice
+    // reads all its late problems at once, and counting them first cost 0.32 s of its 2 s at the
+    // weekly pace of ten million problems.
+    if page.page <= 1 && (rows.len() as i64) < page.size {
+        let n = rows.len() as i64;
+        return Ok((rows, n));
+    }
+    let total = count(db, from, w).await?;
     Ok((rows, total))
 }
 
