@@ -131,7 +131,8 @@ pub struct ProblemFilter {
 }
 
 impl ProblemFilter {
-    /// Whether a condition reads the point (area, point type, keyword).
+    /// Whether a condition reads the point (point type, keyword; an area reads the problem's own
+    /// community).
     pub fn needs_points(&self) -> bool {
         self.type_id.is_some() || self.keyword.is_some()
     }
