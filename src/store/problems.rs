@@ -62,10 +62,6 @@ crate::record! {
         dispatched_at, acknowledged_at, submitted_at, closed_at, voided_at, deadline_at, fix_note, updated_at],
 }
 
-const COLS: &str = "id, code, point_id, community_id, unit_id, lead_name, standard_item_id, category, severity, source, description, state, \
-     extension_pending, transfer_pending, extension_days, extensions, postponed, rework_count, reported_by, reporter_name, found_at, filed_at, \
-     dispatched_at, acknowledged_at, submitted_at, closed_at, voided_at, deadline_at, fix_note, created_at, updated_at, version";
-
 /// A problem as the ledger lists it.
 #[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
 pub struct ProblemRow {
@@ -332,7 +328,9 @@ pub async fn next_in_sequence(conn: &mut AnyConnection, scope: &str) -> Result<i
 
 /// Rewrites the search tokens of a point's problems (after the point was renamed).
 pub async fn reindex_point(conn: &mut AnyConnection, point_id: &str, point_name: &str) -> Result<u64, sqlx::Error> {
-    let rows: Vec<Problem> = sqlx::query_as(&format!("SELECT {COLS} FROM problems WHERE point_id = $1"))
+    use super::record::Insert;
+    let cols = Problem::COLUMNS.join(", ");
+    let rows: Vec<Problem> = sqlx::query_as(&format!("SELECT {cols} FROM problems WHERE point_id = $1"))
         .bind(point_id)
         .fetch_all(&mut *conn)
         .await?;
@@ -532,25 +530,22 @@ pub async fn list_keyset(
         w.and(format!("({key}, q.id) {} ({pk}, {pid})", if desc { "<" } else { ">" }));
     }
     let dir = if desc { "DESC" } else { "ASC" };
-    let mut rows_sql = row_sql(db);
-    // SQLite's planner reads the overdue problems by state and sorts them all (0.85 s for
-    // 135,000 at ten million); walked in the partial index the first page is the first rows.
-    // Only for the whole city: a unit or a point is narrower by its own index.
-    if db.backend == Backend::Sqlite && sort == Sort::DeadlineAsc && f.clock_only() {
-        rows_sql =
-            rows_sql.replacen("FROM problems q ", "FROM problems q INDEXED BY problems_open_deadline ", 1).into();
-    }
-    let mut sql = format!("{rows_sql}{} ORDER BY {key} {dir}, q.id {dir} LIMIT {}", w.sql(), size + 1);
+    let sqlite = db.backend == Backend::Sqlite;
     // A large area (more problems than the count's cap) is walked in the page's order, passing
-    // over other areas' problems: by time, or its open problems by the partial index of open
-    // deadlines. Read by the area's own index, SQLite sorted every problem of a street to show
-    // twenty (4.8 s for a street holding half the city at 3.3 million; 0.26 s for its overdue).
-    if db.backend == Backend::Sqlite && !total_exact && f.area_ids.is_some() {
+    // over other areas' problems. Read by the area's own index, SQLite sorted every problem of a
+    // street to show twenty (4.8 s for a street holding half the city at 3.3 million).
+    let walk_area = sqlite && !total_exact && f.area_ids.is_some();
+    let rest = ProblemFilter { area_ids: None, ..f.clone() };
+    let mut sql = format!("{}{} ORDER BY {key} {dir}, q.id {dir} LIMIT {}", row_sql(db), w.sql(), size + 1);
+    if walk_area {
         sql = sql.replacen("q.community_id IN (", "+q.community_id IN (", 1);
-        let rest = ProblemFilter { area_ids: None, ..f.clone() };
-        if sort == Sort::DeadlineAsc && rest.clock_only() {
-            sql = sql.replacen("FROM problems q ", "FROM problems q INDEXED BY problems_open_deadline ", 1);
-        }
+    }
+    // SQLite's planner reads the overdue problems by state and sorts them all (0.85 s for
+    // 135,000 at ten million; 0.26 s for a large street's); walked in the partial index the
+    // first page is the first rows. Only for the whole city or a large area: a unit or a point
+    // is narrower by its own index.
+    if sqlite && sort == Sort::DeadlineAsc && (f.clock_only() || (walk_area && rest.clock_only())) {
+        sql = sql.replacen("FROM problems q ", "FROM problems q INDEXED BY problems_open_deadline ", 1);
     }
     let mut rows = bind_args_as(sqlx::query_as::<_, ProblemRow>(&sql), &w.args).fetch_all(&db.pool).await?;
     let more = rows.len() as i64 > size;
