@@ -257,6 +257,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench { common, problems, years, intake, reuse, only } => {
             let mut config = common.config()?;
             config.log_format = "text".into();
+            // Silent by default (its output is the JSON lines); RUST_LOG=sqlx::query=debug shows
+            // each statement with its time, on stderr.
+            if std::env::var_os("RUST_LOG").is_some() {
+                let filter = tracing_subscriber::EnvFilter::from_default_env();
+                let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+            }
             chuangcheng::bench::run(config, problems, years, intake, reuse, only).await
         }
     }

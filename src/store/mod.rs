@@ -71,6 +71,8 @@ pub struct Db {
     pub photo_index: Arc<tokio::sync::Mutex<crate::media::evidence::Index>>,
     /// The working-day calendar as last loaded, with the fingerprint of the rows it came from.
     pub calendar_cache: Arc<std::sync::Mutex<Option<(String, crate::domain::calendar::Calendar)>>>,
+    /// Where each point is, as last read.
+    pub point_index: Arc<std::sync::Mutex<Option<Arc<points::PointIndex>>>>,
     /// Derived figures kept for a short while (the dashboard's ranking), by key.
     pub memo: Arc<std::sync::Mutex<Vec<Memo>>>,
 }
@@ -344,6 +346,7 @@ impl Db {
             writer_stats,
             photo_index: Default::default(),
             calendar_cache: Default::default(),
+            point_index: Default::default(),
             memo: Default::default(),
         })
     }

@@ -312,3 +312,57 @@ pub async fn grid_rows(db: &Db, f: &GridFilter, page: PageReq) -> Result<(Vec<Gr
     w.contains(db, &["g.code", "g.name"], f.keyword.as_deref());
     super::paged(db, GRID_ROW_SELECT, "grids g", &w, "g.code", page).await
 }
+
+/// A point as the dashboard's per-point figures need it.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct IndexedPoint {
+    pub name: String,
+    pub lat: Option<f64>,
+    pub lng: Option<f64>,
+    pub unit_id: String,
+}
+
+/// Every point by id: where it is, what it is called and whose it is.
+#[derive(Debug, Default)]
+pub struct PointIndex {
+    /// The points' revision it was read at
+    pub revision: i64,
+    pub by_id: std::collections::HashMap<String, IndexedPoint>,
+}
+
+/// The points' revision: moved by a trigger on every change to the points, by any instance.
+pub async fn revision(db: &Db) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT n FROM revisions WHERE name = 'points'").fetch_one(&db.pool).await
+}
+
+/// Every point by id (for a city's week the dashboard places 60,000 of them: looked up one by
+/// one, that was half of its per-point read). Kept per database and read again only when the
+/// points' revision has moved, so an edit through any instance shows on the next read.
+pub async fn index(db: &Db) -> Result<std::sync::Arc<PointIndex>, sqlx::Error> {
+    let now = revision(db).await?;
+    if let Some(kept) = db.point_index.lock().expect("point index").as_ref()
+        && kept.revision == now
+    {
+        return Ok(kept.clone());
+    }
+    // The revision and the points from one statement, so that they agree.
+    let (agg, row, cast) = super::json_aggregate(db);
+    let sql = format!(
+        "SELECT (SELECT n FROM revisions WHERE name = 'points'), \
+         (SELECT {agg}({row}(id, name, lat, lng, unit_id)){cast} FROM points)"
+    );
+    let (at, text): (i64, Option<String>) = sqlx::query_as(&sql).fetch_one(&db.pool).await?;
+    #[derive(serde::Deserialize)]
+    struct Row(String, String, Option<f64>, Option<f64>, String);
+    let by_id = super::from_json::<Row>(text)?
+        .into_iter()
+        .map(|Row(id, name, lat, lng, unit_id)| (id, IndexedPoint { name, lat, lng, unit_id }))
+        .collect();
+    let index = std::sync::Arc::new(PointIndex { revision: at, by_id });
+    let mut kept = db.point_index.lock().expect("point index");
+    // A read that raced with a newer one does not replace it.
+    if kept.as_ref().is_none_or(|was| was.revision <= at) {
+        *kept = Some(index.clone());
+    }
+    Ok(index)
+}

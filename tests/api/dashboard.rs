@@ -303,4 +303,38 @@ both!(the_worst_points_are_those_with_most_problems_then_by_name, |app: TestApp|
         ))
         .await;
     assert_eq!((heat, d["heat_total"].as_i64().unwrap()), (placed, placed));
+
+    // The points are kept in memory between reads. A change made elsewhere (another instance:
+    // here straight in the database) shows on the next read: the shown point takes its new name,
+    // and with its place removed its problems leave the heat layer.
+    let (top, top_count) = (shown[0].0.clone(), shown[0].1);
+    sqlx::query("UPDATE points SET name = $1, lat = NULL, lng = NULL WHERE id = $2")
+        .bind("改名后的点位")
+        .bind(&top)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let (_, d) = admin.get("/api/v1/dashboard?period=week").await;
+    let renamed = d["points"].as_array().unwrap().iter().find(|p| p["id"] == top.as_str()).unwrap();
+    assert_eq!((renamed["name"].as_str(), renamed["lat"].as_f64()), (Some("改名后的点位"), None), "{renamed}");
+    assert_eq!(d["heat_total"].as_i64().unwrap(), placed - top_count);
+    // A point added through the API, with a problem filed there, is placed on the next read.
+    let (_, mut p) = admin.get(&format!("/api/v1/points/{top}")).await;
+    p["code"] = "HEAT-NEW".into();
+    p["name"] = "新设点位".into();
+    (p["lat"], p["lng"]) = (30.25.into(), 120.17.into());
+    let (status, body) = admin.post("/api/v1/points", p).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let added = body["id"].as_str().unwrap().to_string();
+    for n in 0..4 {
+        sup.file_ok(json!({"point_id": added, "category": "乱贴乱画", "description": format!("新点位{n}"),
+                           "source": "supervision", "allow_duplicate": true}))
+            .await;
+    }
+    let (_, d) = admin.get("/api/v1/dashboard?period=week").await;
+    assert_eq!(d["heat_total"].as_i64().unwrap(), placed - top_count + 4);
+    let first = &d["points"][0];
+    assert!(first["count"].as_i64().unwrap() >= 4, "{first}");
+    let added_row = d["points"].as_array().unwrap().iter().find(|p| p["id"] == added.as_str());
+    assert_eq!(added_row.map(|p| (p["name"].as_str(), p["lat"].as_f64())), Some((Some("新设点位"), Some(30.25))));
 });
