@@ -404,11 +404,23 @@ impl Db {
     /// milliseconds even for ten million rows). Without them SQLite takes `state = 'closed'` for
     /// a narrow condition and sorts a city's closed problems to show twenty. PostgreSQL's
     /// autovacuum keeps its own.
+    ///
+    /// The sample reads an index's first rows, which share their first column when it has few
+    /// values (a problem's state, its community): SQLite then believes each state or community
+    /// holds about a thousand of ten million problems, and took the state index to count one
+    /// street's problems to re-check (every such problem of the city, read row by row) where
+    /// the street's own index answers at once. Those first-column figures are counted exactly
+    /// (`correct_sampled`). The schema's version is moved at the end, so that every open
+    /// connection plans with the new figures (SQLite's own ANALYZE reaches only the connection
+    /// that ran it).
     pub async fn refresh_statistics(&self) -> Result<(), sqlx::Error> {
         if self.backend == Backend::Sqlite {
             let mut tx = self.begin().await?;
-            sqlx::query("PRAGMA analysis_limit = 1000").execute(&mut *tx).await?;
+            sqlx::query(&format!("PRAGMA analysis_limit = {SAMPLED_ROWS}")).execute(&mut *tx).await?;
             sqlx::query("ANALYZE").execute(&mut *tx).await?;
+            correct_sampled(&mut tx).await?;
+            sqlx::query("CREATE TABLE statistics_reload (x INTEGER)").execute(&mut *tx).await?;
+            sqlx::query("DROP TABLE statistics_reload").execute(&mut *tx).await?;
             tx.commit().await?;
         }
         Ok(())
@@ -493,6 +505,94 @@ pub fn like_pattern(s: &str) -> String {
     }
     out.push('%');
     out
+}
+
+/// Rows SQLite's ANALYZE reads per index (`analysis_limit`).
+const SAMPLED_ROWS: i64 = 1000;
+
+/// A first column with more values than this is left as sampled: its estimate is then already
+/// narrow, and counting its values would seek this many times.
+const COUNTED_VALUES: i64 = 1000;
+
+/// Replaces the sampled rows-per-value of each index's first column, where the sample saw too
+/// few values to tell (`SAMPLED_ROWS / 2` rows or more per value), with the table's count: the
+/// index's rows over the column's distinct values, counted by skipping from one value to the
+/// next through an index that leads with the column (one seek per value).
+async fn correct_sampled(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
+    // Table, index, figures, the index's definition, its first column.
+    type StatRow = (String, String, String, Option<String>, Option<String>);
+    let rows: Vec<StatRow> = sqlx::query_as(
+        "SELECT s.tbl, s.idx, s.stat, m.sql, (SELECT name FROM pragma_index_info(s.idx) WHERE seqno = 0) \
+         FROM sqlite_stat1 s JOIN sqlite_schema m ON m.type = 'index' AND m.name = s.idx",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    // Per table and column, an index without a condition that leads with it (to count through).
+    let partial = |sql: &Option<String>| sql.as_deref().is_some_and(|s| s.to_ascii_uppercase().contains(" WHERE "));
+    let mut through: std::collections::HashMap<(&str, &str), &str> = std::collections::HashMap::new();
+    for (tbl, idx, _, sql, col) in &rows {
+        if let Some(col) = col
+            && !partial(sql)
+        {
+            through.entry((tbl, col)).or_insert(idx);
+        }
+    }
+    let mut counted: std::collections::HashMap<(&str, &str), Option<i64>> = std::collections::HashMap::new();
+    for (tbl, idx, stat, _, col) in &rows {
+        let mut parts: Vec<String> = stat.split(' ').map(str::to_string).collect();
+        let (Some(total), Some(per_value)) =
+            (parts.first().and_then(|p| p.parse::<i64>().ok()), parts.get(1).and_then(|p| p.parse::<i64>().ok()))
+        else {
+            continue;
+        };
+        let Some(col) = col else { continue };
+        let Some(via) = through.get(&(tbl.as_str(), col.as_str())) else { continue };
+        if per_value * 2 < SAMPLED_ROWS {
+            continue;
+        }
+        let values = match counted.get(&(tbl.as_str(), col.as_str())) {
+            Some(v) => *v,
+            None => {
+                let v = distinct_values(conn, tbl, via, col).await?;
+                counted.insert((tbl, col), v);
+                v
+            }
+        };
+        let Some(values) = values else { continue };
+        let exact = (total + values - 1) / values.max(1);
+        parts[1] = exact.max(1).to_string();
+        sqlx::query("UPDATE sqlite_stat1 SET stat = $1 WHERE tbl = $2 AND idx = $3")
+            .bind(parts.join(" "))
+            .bind(tbl)
+            .bind(idx)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// How many values a column takes (NULL counting as one), through an index that leads with it;
+/// `None` past `COUNTED_VALUES`.
+async fn distinct_values(
+    conn: &mut sqlx::AnyConnection,
+    tbl: &str,
+    via: &str,
+    col: &str,
+) -> Result<Option<i64>, sqlx::Error> {
+    let (t, i, c) = (quoted(tbl), quoted(via), quoted(col));
+    let sql = format!(
+        "WITH RECURSIVE v(x, n) AS (SELECT (SELECT MIN({c}) FROM {t} INDEXED BY {i}), 0 \
+         UNION ALL SELECT (SELECT MIN({c}) FROM {t} INDEXED BY {i} WHERE {c} > v.x), n + 1 FROM v \
+         WHERE v.x IS NOT NULL AND n <= {COUNTED_VALUES}) \
+         SELECT MAX(n) + EXISTS (SELECT 1 FROM {t} INDEXED BY {i} WHERE {c} IS NULL) FROM v"
+    );
+    let n: i64 = sqlx::query_scalar(&sql).fetch_one(&mut *conn).await?;
+    Ok((n <= COUNTED_VALUES).then_some(n))
+}
+
+/// A name as an SQL identifier.
+fn quoted(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 #[cfg(test)]
