@@ -326,7 +326,13 @@ async fn open_bench_db(mut config: Config, (problems, years): (u64, u32), reuse:
     config.addr = "127.0.0.1:0".into();
     // Cold readings are taken as a reader meets them: no background rebuild of kept weeks.
     config.keep_weeks_interval_ms = 0;
+    let opened = std::time::Instant::now();
     let db = open_db(&config).await?;
+    if reuse {
+        // What a restart costs before the server answers: migrations and the start-up checks.
+        let secs = opened.elapsed().as_secs_f64();
+        println!("{}", json!({"name": "open_existing_database", "seconds": (secs * 100.0).round() / 100.0}));
+    }
     crate::demo::seed_if_empty(&db, crate::demo::DEFAULT_PASSWORD, 1).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     if !reuse {
         generate(&db, problems, years).await?;
