@@ -320,6 +320,8 @@ pub struct IndexedPoint {
     pub lat: Option<f64>,
     pub lng: Option<f64>,
     pub unit_id: String,
+    pub community_id: Option<String>,
+    pub active: bool,
 }
 
 /// Every point by id: where it is, what it is called and whose it is.
@@ -336,7 +338,7 @@ pub async fn revision(db: &Db) -> Result<i64, sqlx::Error> {
 }
 
 /// Every point by id (for a city's week the dashboard places 60,000 of them: looked up one by
-/// one, that was half of its per-point read). Kept per database and read again only when the
+/// one, that was half of its per-point read; the KPI page counts each unit's active points). Kept per database and read again only when the
 /// points' revision has moved, so an edit through any instance shows on the next read.
 pub async fn index(db: &Db) -> Result<std::sync::Arc<PointIndex>, sqlx::Error> {
     let now = revision(db).await?;
@@ -349,14 +351,16 @@ pub async fn index(db: &Db) -> Result<std::sync::Arc<PointIndex>, sqlx::Error> {
     let (agg, row, cast) = super::json_aggregate(db);
     let sql = format!(
         "SELECT (SELECT n FROM revisions WHERE name = 'points'), \
-         (SELECT {agg}({row}(id, name, lat, lng, unit_id)){cast} FROM points)"
+         (SELECT {agg}({row}(id, name, lat, lng, unit_id, community_id, active)){cast} FROM points)"
     );
     let (at, text): (i64, Option<String>) = sqlx::query_as(&sql).fetch_one(&db.pool).await?;
     #[derive(serde::Deserialize)]
-    struct Row(String, String, Option<f64>, Option<f64>, String);
+    struct Row(String, String, Option<f64>, Option<f64>, String, Option<String>, i64);
     let by_id = super::from_json::<Row>(text)?
         .into_iter()
-        .map(|Row(id, name, lat, lng, unit_id)| (id, IndexedPoint { name, lat, lng, unit_id }))
+        .map(|Row(id, name, lat, lng, unit_id, community_id, active)| {
+            (id, IndexedPoint { name, lat, lng, unit_id, community_id, active: active == 1 })
+        })
         .collect();
     let index = std::sync::Arc::new(PointIndex { revision: at, by_id });
     let mut kept = db.point_index.lock().expect("point index");

@@ -473,3 +473,77 @@ both!(kpis_of_one_street_or_community_count_its_records, |app: TestApp| async mo
     assert_eq!(body["error"]["code"], "unknown_area");
     assert!(body["error"]["message"].as_str().unwrap().contains("不存在"));
 });
+
+both!(the_reporting_rate_counts_each_units_active_points, |app: TestApp| async move {
+    // 点位汇报率: the reports a unit's points filed on the period's working days, over its active
+    // points times those days. The points are counted from the copy each instance keeps in
+    // memory; a point taken out of service elsewhere (here straight in the database) leaves the
+    // count on the next reading.
+    use chrono::Duration;
+    let admin = app.api_login("admin").await;
+    let cal = chuangcheng::service::calendar::load(&app.db).await.unwrap();
+    let today = chuangcheng::domain::time::to_local(chuangcheng::domain::time::now_ms()).date_naive();
+    let (from, to) = (today - Duration::days(14), today);
+    let days: Vec<String> = from
+        .iter_days()
+        .take_while(|d| *d <= to)
+        .filter(|d| cal.is_working_day(*d))
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .collect();
+    assert!(days.len() >= 5, "{days:?}");
+    let unit = app
+        .id_of("SELECT unit_id FROM points WHERE active = 1 GROUP BY unit_id ORDER BY COUNT(*) DESC, unit_id LIMIT 1")
+        .await;
+    let points: Vec<String> =
+        sqlx::query_scalar(&format!("SELECT id FROM points WHERE unit_id = '{unit}' AND active = 1 ORDER BY code"))
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
+    assert!(points.len() >= 3, "{points:?}");
+    // The first point reports on every working day, the second on the first two.
+    for (point, n) in [(&points[0], days.len()), (&points[1], 2)] {
+        for day in &days[..n] {
+            sqlx::query(
+                "INSERT INTO daily_reports (id, point_id, unit_id, community_id, day, done, created_at, updated_at) \
+                 SELECT $1, id, unit_id, community_id, $2, '巡查保洁', 0, 0 FROM points WHERE id = $3 \
+                 AND NOT EXISTS (SELECT 1 FROM daily_reports WHERE point_id = $3 AND day = $2)",
+            )
+            .bind(chuangcheng::domain::ids::new_id())
+            .bind(day)
+            .bind(point)
+            .execute(&app.db.pool)
+            .await
+            .unwrap();
+        }
+    }
+    // A line is shown for a unit with problems in the period.
+    let sup = app.api_login("supervisor").await;
+    sup.file_ok(
+        json!({"point_id": points[0], "category": "乱贴乱画", "description": "小广告", "source": "supervision",
+                       "allow_duplicate": true}),
+    )
+    .await;
+    let within = days.iter().map(|d| format!("'{d}'")).collect::<Vec<_>>().join(",");
+    let filed =
+        app.scalar(&format!("SELECT COUNT(*) FROM daily_reports WHERE unit_id = '{unit}' AND day IN ({within})")).await;
+    assert!(filed >= days.len() as i64 + 2, "{filed}");
+    let rate_of = |k: &serde_json::Value| {
+        k["lines"].as_array().unwrap().iter().find(|l| l["key"] == unit.as_str()).map(|l| l["report_rate"].as_f64())
+    };
+    let url = format!("/api/v1/kpi?from={from}&to={to}");
+    let expected =
+        |active: i64| Some(Some((filed as f64 * 1000.0 / (active * days.len() as i64) as f64).round() / 10.0));
+    let (status, k) = admin.get(&url).await;
+    assert_eq!(status, StatusCode::OK, "{k}");
+    let rate = rate_of(&k);
+    assert_eq!(rate, expected(points.len() as i64), "{k}");
+    // The last point is taken out of service: the unit's rate is over one point fewer.
+    sqlx::query("UPDATE points SET active = 0 WHERE id = $1")
+        .bind(points.last().unwrap())
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let (_, k) = admin.get(&url).await;
+    assert_eq!(rate_of(&k), expected(points.len() as i64 - 1), "{k}");
+    assert_ne!(rate_of(&k), rate);
+});
