@@ -91,6 +91,24 @@ both!(the_office_assigns_tasks_and_units_report_progress, |app: TestApp| async m
 /// Copies a template problem `n` times, alternately at two points, found a minute
 /// apart going back from the template, open and two hours overdue (ids `bbbb-…`, hex as cursors
 /// require).
+/// 20,200 open, overdue problems alternating between a point of 金狮社区 and one of 百合社区
+/// (after one filed through the API as their template); 金狮社区's id.
+async fn bulk_in_two_communities(app: &TestApp) -> String {
+    let jinshi = app.id_of("SELECT id FROM org_nodes WHERE name = '金狮社区'").await;
+    let baihe = app.id_of("SELECT id FROM org_nodes WHERE name = '百合社区'").await;
+    let at = |c: &str| format!("SELECT id FROM points WHERE community_id = '{c}' ORDER BY code LIMIT 1");
+    let (a, b) = (app.id_of(&at(&jinshi)).await, app.id_of(&at(&baihe)).await);
+    let t = app
+        .api_login("admin")
+        .await
+        .file_ok(
+            json!({"point_id": a, "category": "市容环境·暴露垃圾", "description": "模板问题", "source": "supervision"}),
+        )
+        .await;
+    bulk_problems(app, t["id"].as_str().unwrap(), (&a, &b), 20_200).await;
+    jinshi
+}
+
 async fn bulk_problems(app: &TestApp, template: &str, (a, b): (&str, &str), n: i64) {
     use chuangcheng::store::problems::Problem;
     use chuangcheng::store::record::Insert;
@@ -126,16 +144,7 @@ both!(a_large_areas_ledger_pages_in_order, |app: TestApp| async move {
     // An area holding more problems than the ledger counts exactly (10,000) is read another way
     // on SQLite (walked in the page's order): its pages are still exactly the area's, in order.
     let admin = app.api_login("admin").await;
-    let jinshi = app.id_of("SELECT id FROM org_nodes WHERE name = '金狮社区'").await;
-    let baihe = app.id_of("SELECT id FROM org_nodes WHERE name = '百合社区'").await;
-    let at = |c: &str| format!("SELECT id FROM points WHERE community_id = '{c}' ORDER BY code LIMIT 1");
-    let (a, b) = (app.id_of(&at(&jinshi)).await, app.id_of(&at(&baihe)).await);
-    let t = admin
-        .file_ok(
-            json!({"point_id": a, "category": "市容环境·暴露垃圾", "description": "模板问题", "source": "supervision"}),
-        )
-        .await;
-    bulk_problems(&app, t["id"].as_str().unwrap(), (&a, &b), 20_200).await;
+    let jinshi = bulk_in_two_communities(&app).await;
     let area = chuangcheng::store::org::subtree_ids(&app.db, &jinshi).await.unwrap();
     let within = area.iter().map(|i| format!("'{i}'")).collect::<Vec<_>>().join(",");
     let in_area = app.scalar(&format!("SELECT COUNT(*) FROM problems WHERE community_id IN ({within})")).await;
@@ -176,19 +185,12 @@ async fn sqlite_plans_with_counted_figures_where_its_sample_cannot_see() {
     // community: it then believes each state holds about a thousand problems (and counted a
     // street's problems to re-check through the city's state index, 58 ms against 2 ms at 3.3
     // million). The refreshed statistics count those first columns, and every open connection
-    // plans with them. (PostgreSQL's
-    // ANALYZE samples rows across the whole table; this concerns SQLite only.)
+    // plans with them. (PostgreSQL's ANALYZE samples rows across the whole table; this
+    // concerns SQLite only.)
     let app = AppBuilder::new(Backend::Sqlite).spawn().await.expect("sqlite app");
     app.run(|app: TestApp| async move {
         let admin = app.api_login("admin").await;
-        let jinshi = app.id_of("SELECT id FROM org_nodes WHERE name = '金狮社区'").await;
-        let baihe = app.id_of("SELECT id FROM org_nodes WHERE name = '百合社区'").await;
-        let at = |c: &str| format!("SELECT id FROM points WHERE community_id = '{c}' ORDER BY code LIMIT 1");
-        let (a, b) = (app.id_of(&at(&jinshi)).await, app.id_of(&at(&baihe)).await);
-        let t = admin
-            .file_ok(json!({"point_id": a, "category": "市容环境·暴露垃圾", "description": "模板问题", "source": "supervision"}))
-            .await;
-        bulk_problems(&app, t["id"].as_str().unwrap(), (&a, &b), 20_200).await;
+        let jinshi = bulk_in_two_communities(&app).await;
         for (state, every) in [("submitted", 3), ("closed", 5)] {
             sqlx::query(&format!(
                 "UPDATE problems SET state = '{state}' WHERE id LIKE 'bbbb-%' AND CAST(substr(id, 6) AS INTEGER) % {every} = 0"
