@@ -63,6 +63,25 @@ pub fn insert_sql(table: &str, cols: &[&str]) -> String {
     format!("INSERT INTO {table} ({}) VALUES ({})", cols.join(", "), marks.join(", "))
 }
 
+/// Parameters per multi-row statement in `insert_rows`: some fifty rows share one hand-off to
+/// the database. Both databases allow more (SQLite 32,766), but a statement that large gains
+/// nothing more and is parsed and planned as one.
+pub const ROWS_PARAMETERS: usize = 2_000;
+
+/// Inserts rows of one kind in multi-row statements of up to `ROWS_PARAMETERS` parameters each:
+/// for bulk loads (the bench's generator).
+pub async fn insert_rows<R: Insert>(conn: &mut AnyConnection, rows: &[R]) -> sqlx::Result<()> {
+    let per = (ROWS_PARAMETERS / R::COLUMNS.len().max(1)).max(1);
+    for chunk in rows.chunks(per) {
+        let mut batch = super::batch::Batch::default();
+        for row in chunk {
+            row.stage(&mut batch);
+        }
+        batch.run_as_rows(conn, R::TABLE, R::COLUMNS).await?;
+    }
+    Ok(())
+}
+
 /// `UPDATE t SET a = $1, b = $2, version = version + 1 WHERE id = $3 AND version = $4`.
 pub fn update_sql(table: &str, cols: &[&str]) -> String {
     let sets: Vec<String> = cols.iter().enumerate().map(|(i, c)| format!("{c} = ${}", i + 1)).collect();

@@ -59,3 +59,42 @@ async fn sqlite_and_postgres_migrations_build_the_same_tables_and_columns() {
         "the migrations disagree:\n only in SQLite: {only_sqlite:?}\n only in PostgreSQL: {only_postgres:?}"
     );
 }
+
+crate::both!(many_rows_inserted_in_one_statement_read_back_as_inserted_one_by_one, |app: TestApp| async move {
+    // The bulk load (the bench's generator) writes 10,000 problems per transaction as
+    // multi-row statements, several statements per call.
+    use chuangcheng::store::batch::Batch;
+    use chuangcheng::store::problems::Problem;
+    use chuangcheng::store::record::{self, Insert};
+    let point = app.id_of("SELECT id FROM points ORDER BY code LIMIT 1").await;
+    let filed = app
+        .api_login("admin")
+        .await
+        .file_ok(serde_json::json!({"point_id": point, "category": "市容环境·暴露垃圾", "description": "模板问题", "source": "supervision"}))
+        .await;
+    let original: Problem = record::find(&app.db, filed["id"].as_str().unwrap()).await.unwrap().expect("filed");
+    let copies: Vec<Problem> = (0..1000)
+        .map(|i| Problem {
+            id: format!("copy-{i:04}"),
+            code: format!("COPY{i:04}"),
+            found_at: original.found_at - i * 1000,
+            description: format!("副本{i}：'引号'与$1"),
+            ..original.clone()
+        })
+        .collect();
+    let mut conn = app.db.pool.acquire().await.unwrap();
+    record::insert_rows(&mut conn, &copies).await.expect("insert rows");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM problems WHERE code LIKE 'COPY%'").await, 1000);
+    // The first and last rows of a statement, and of the next.
+    let per = record::ROWS_PARAMETERS / <Problem as Insert>::COLUMNS.len();
+    for i in [0, per - 1, per, 999] {
+        let back: Problem = record::find(&app.db, &copies[i].id).await.unwrap().expect("copy read back");
+        assert_eq!(serde_json::to_value(&back).unwrap(), serde_json::to_value(&copies[i]).unwrap(), "copy {i}");
+    }
+    // A part that is not this table's insert is refused, and nothing of the batch is written.
+    let stray = Problem { id: "stray".into(), code: "STRAY".into(), ..original.clone() };
+    let mut batch = Batch::default();
+    stray.stage(&mut batch);
+    assert!(batch.run_as_rows(&mut conn, "points", <Problem as Insert>::COLUMNS).await.is_err());
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM problems WHERE id = 'stray'").await, 0);
+});
