@@ -128,8 +128,8 @@ async fn set_aside_problem_indexes(db: &Db) -> anyhow::Result<Vec<(String, Strin
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'problems' AND sql IS NOT NULL ORDER BY name"
         }
         crate::store::Backend::Postgres => {
-            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'problems' \
-             AND indexname NOT IN (SELECT conname FROM pg_constraint) ORDER BY indexname"
+            "SELECT indexname::text, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'problems' \
+             AND indexname NOT IN (SELECT conname::text FROM pg_constraint) ORDER BY indexname"
         }
     };
     let indexes: Vec<(String, String)> = sqlx::query_as(sql).fetch_all(&db.pool).await?;

@@ -539,9 +539,9 @@ async fn correct_sampled(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Err
     }
     let mut counted: std::collections::HashMap<(&str, &str), Option<i64>> = std::collections::HashMap::new();
     for (tbl, idx, stat, _, col) in &rows {
-        let mut parts: Vec<String> = stat.split(' ').map(str::to_string).collect();
-        let (Some(total), Some(per_value)) =
-            (parts.first().and_then(|p| p.parse::<i64>().ok()), parts.get(1).and_then(|p| p.parse::<i64>().ok()))
+        let mut parts = stat.split(' ');
+        let (Some(Ok(_)), Some(Ok(per_value))) =
+            (parts.next().map(str::parse::<i64>), parts.next().map(str::parse::<i64>))
         else {
             continue;
         };
@@ -558,17 +558,34 @@ async fn correct_sampled(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Err
                 v
             }
         };
-        let Some(values) = values else { continue };
-        let exact = (total + values - 1) / values.max(1);
-        parts[1] = exact.max(1).to_string();
+        let Some(stat) = values.and_then(|values| counted_stat(stat, values)) else { continue };
         sqlx::query("UPDATE sqlite_stat1 SET stat = $1 WHERE tbl = $2 AND idx = $3")
-            .bind(parts.join(" "))
+            .bind(stat)
             .bind(tbl)
             .bind(idx)
             .execute(&mut *conn)
             .await?;
     }
     Ok(())
+}
+
+/// An index's `sqlite_stat1` figures ("rows, rows per first-column value, per first two, …",
+/// then options such as `unordered`) with the first column's figure counted: rows ÷ `values`.
+/// The later columns' figures are kept but never above it (each further column can only narrow
+/// a value's rows, and SQLite expects them so).
+fn counted_stat(stat: &str, values: i64) -> Option<String> {
+    let mut parts: Vec<String> = stat.split(' ').map(str::to_string).collect();
+    let total: i64 = parts.first()?.parse().ok()?;
+    parts.get(1)?.parse::<i64>().ok()?;
+    let values = values.max(1);
+    let exact = ((total + values - 1) / values).max(1);
+    parts[1] = exact.to_string();
+    for later in parts.iter_mut().skip(2) {
+        if later.parse::<i64>().is_ok_and(|n| n > exact) {
+            *later = exact.to_string();
+        }
+    }
+    Some(parts.join(" "))
 }
 
 /// How many values a column takes (NULL counting as one), through an index that leads with it;
@@ -603,6 +620,20 @@ mod tests {
     fn redacts_passwords() {
         assert_eq!(redact("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
         assert_eq!(redact("sqlite:///tmp/a.db"), "sqlite:///tmp/a.db");
+    }
+
+    #[test]
+    fn counted_statistics_replace_the_first_figure_and_bound_the_later_ones() {
+        // 1,000,000 rows in 4 states: 250,000 per state; the sampled figure per (state, deadline)
+        // stays, being smaller.
+        assert_eq!(counted_stat("1000000 1001 3", 4).as_deref(), Some("1000000 250000 3"));
+        // Rounded up, never 0; options after the figures kept.
+        assert_eq!(counted_stat("10 600 2 unordered", 3).as_deref(), Some("10 4 2 unordered"));
+        // Counted below the sample's guess: a later figure above it is brought down to it.
+        assert_eq!(counted_stat("300000 1000 900 2", 1000).as_deref(), Some("300000 300 300 2"));
+        assert_eq!(counted_stat("5 1", 0).as_deref(), Some("5 5"));
+        assert_eq!(counted_stat("unreadable", 3), None);
+        assert_eq!(counted_stat("100", 3), None);
     }
 
     #[test]
