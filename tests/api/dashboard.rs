@@ -55,8 +55,22 @@ async fn assert_figures_open_their_records(api: &Api, d: &Value) {
         assert_eq!(ledger_total(api, t["found_href"].as_str().unwrap()).await, t["found"].as_i64().unwrap(), "{t}");
         assert_eq!(ledger_total(api, t["closed_href"].as_str().unwrap()).await, t["closed"].as_i64().unwrap(), "{t}");
     }
+    // The period's first and last days, and the previous period's (上周, 上月).
+    let first = NaiveDate::parse_from_str(d["trend"][0]["day"].as_str().unwrap(), "%Y-%m-%d").unwrap();
+    let (last, before) = if d["period"] == "month" {
+        let next = first.checked_add_months(chrono::Months::new(1)).unwrap();
+        (next - Duration::days(1), first.checked_sub_months(chrono::Months::new(1)).unwrap())
+    } else {
+        (first + Duration::days(6), first - Duration::days(7))
+    };
     for c in d["categories"].as_array().unwrap() {
-        assert_eq!(ledger_total(api, c["href"].as_str().unwrap()).await, c["count"].as_i64().unwrap(), "{c}");
+        let href = c["href"].as_str().unwrap();
+        assert_eq!(ledger_total(api, href).await, c["count"].as_i64().unwrap(), "{c}");
+        // The same category in the previous period: the same link moved to that period.
+        let (now_q, then_q) =
+            (format!("from={first}&to={last}"), format!("from={before}&to={}", first - Duration::days(1)));
+        assert!(href.contains(&now_q), "{href} opens the period {now_q}");
+        assert_eq!(ledger_total(api, &href.replace(&now_q, &then_q)).await, c["previous"].as_i64().unwrap(), "{c}");
     }
     let points = d["points"].as_array().unwrap();
     for p in points {
