@@ -596,11 +596,8 @@ async fn dashboard(ctx: &Ctx<'_>) -> anyhow::Result<()> {
     let samples =
         time(5, || async { Ok(crate::store::dashboard::per_point(ctx.db, &this_week, now_ms(), 10).await?) }).await?;
     report("dashboard_part_per_point_week", samples, None);
-    // The two weeks' problems per category and day, as the dashboard reads them.
-    let two_weeks = ProblemFilter { from_ms: this_week.from_ms.map(|f| f - 7 * DAY_MS), ..this_week.clone() };
-    let samples =
-        time(5, || async { Ok(crate::store::dashboard::per_category_day(ctx.db, &two_weeks).await?) }).await?;
-    report("dashboard_part_per_category_day_two_weeks", samples, None);
+    let samples = time(5, || async { Ok(crate::store::dashboard::per_category(ctx.db, &this_week).await?) }).await?;
+    report("dashboard_part_per_category_week", samples, None);
     let dispatched =
         ProblemFilter { dispatched_from: Some(week.from), dispatched_to: Some(week.to), ..Default::default() };
     let samples =

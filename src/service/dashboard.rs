@@ -405,43 +405,21 @@ async fn gather(
     let pending = ProblemFilter { pending: true, ..base.clone() };
     let (this_found, this_closed) = (found(span.from, span.to), closed(span.from, span.to));
     let (same_found, same_closed) = (found(prev.from, prev_same), closed(prev.from, prev_same));
-    // Both periods found, per category and day: this period's categories and days and the
-    // previous period's categories from one read (periods start at local midnight).
-    let both_found = found(prev.from, span.to);
-    let (points, by_category_day, handling_now, handling_before, closed_days, counts) = tokio::try_join!(
+    let prev_found_all = found(prev.from, prev.to);
+    Ok(tokio::try_join!(
         db_err(store::per_point(db, &this_found, now, POINTS)),
-        db_err(store::per_category_day(db, &both_found)),
+        db_err(store::per_category(db, &this_found)),
+        db_err(store::per_category(db, &prev_found_all)),
         handling(db, base, (span.from, span.to), now),
         handling(db, base, (prev.from, prev.to), now),
+        db_err(store::per_day(db, &this_found, false)),
         db_err(store::per_day(db, &this_closed, true)),
-        async {
-            tokio::try_join!(
-                db_err(store::count(db, &same_found)),
-                db_err(store::count(db, &same_closed)),
-                db_err(store::count(db, &overdue)),
-                db_err(store::count(db, &recheck)),
-                db_err(store::count(db, &pending)),
-            )
-        },
-    )?;
-    let (this_days, prev_days) = (
-        store::local_day(span.from)..store::local_day(span.to - 1) + 1,
-        store::local_day(prev.from)..store::local_day(span.from),
-    );
-    Ok((
-        points,
-        store::categories_within(&by_category_day, this_days.clone()),
-        store::categories_within(&by_category_day, prev_days),
-        handling_now,
-        handling_before,
-        store::days_within(&by_category_day, this_days),
-        closed_days,
-        counts.0,
-        counts.1,
-        counts.2,
-        counts.3,
-        counts.4,
-    ))
+        db_err(store::count(db, &same_found)),
+        db_err(store::count(db, &same_closed)),
+        db_err(store::count(db, &overdue)),
+        db_err(store::count(db, &recheck)),
+        db_err(store::count(db, &pending)),
+    )?)
 }
 
 /// A store read as the dashboard's result (so that the reads join with the KPI page's).
