@@ -347,7 +347,7 @@ pub async fn run(
         start_pages(&db).await?;
     }
     if want("notice") {
-        notices(&ctx).await?;
+        notices(&ctx, years).await?;
     }
     if want("public") {
         public::run(config.clone(), &db).await?;
@@ -620,18 +620,38 @@ async fn start_pages(db: &Db) -> anyhow::Result<()> {
 
 /// Generating the weekly notice (周通报) of a past week: its figures, ranking and overdue table
 /// from the records. Each run takes an earlier week (a week has one notice).
-async fn notices(ctx: &Ctx<'_>) -> anyhow::Result<()> {
+async fn notices(ctx: &Ctx<'_>, years: u32) -> anyhow::Result<()> {
     use crate::domain::notice::NoticeKind;
+    use crate::domain::score::Class;
+    use crate::service::scoring::{SpanKind, span_of};
+    // The most recent past weeks without a weekly notice (a period has one: the demo's and
+    // earlier runs' took some), inside the generated span, so that a notice lists what the
+    // generator filed (a week before the 90 days of the stress case would be empty).
     let today = crate::domain::time::to_local(now_ms()).date_naive();
-    // Earlier bench runs on this database took weeks from 21 on.
-    let made: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM notices WHERE kind = 'weekly'").fetch_one(&ctx.db.pool).await?;
-    let mut weeks_ago = 20 + made;
-    let samples = time(3, || {
-        weeks_ago += 1;
+    let span_days = if years == 0 { 90 } else { 365 * i64::from(years) };
+    let mut free = Vec::new();
+    for weeks_ago in 1..=span_days / 7 {
         let day = today - chrono::Duration::days(7 * weeks_ago);
+        let week = span_of(SpanKind::Week, day);
+        if week.from < now_ms() - span_days * DAY_MS || free.len() == 3 {
+            break;
+        }
+        let taken =
+            crate::store::notices::overlapping(ctx.db, NoticeKind::Weekly, Class::Unit, week.from, week.to).await?;
+        if taken.is_empty() {
+            free.push(day);
+        }
+    }
+    anyhow::ensure!(
+        free.len() == 3,
+        "fewer than three past weeks inside the generated span have no weekly notice: generate the bench database again"
+    );
+    let mut days = free.into_iter();
+    let samples = time(3, || {
+        let day = days.next();
         async move {
-            crate::service::notices::generate(ctx, NoticeKind::Weekly, crate::domain::score::Class::Unit, day)
+            let day = day.context("a free week")?;
+            crate::service::notices::generate(ctx, NoticeKind::Weekly, Class::Unit, day)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))
         }
