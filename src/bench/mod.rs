@@ -142,24 +142,17 @@ async fn set_aside_problem_indexes(db: &Db) -> anyhow::Result<Vec<(String, Strin
 /// Builds the set-aside indexes again, PostgreSQL's with room to sort in memory.
 async fn rebuild_indexes(db: &Db, indexes: &[(String, String)]) -> anyhow::Result<()> {
     let mut conn = db.pool.acquire().await?;
-    let (room, back) = match db.backend {
+    let (room, back): (&[&str], &[&str]) = match db.backend {
         // A 1 GB page cache for the sorter, and a second thread to sort with.
         crate::store::Backend::Sqlite => (
-            ["PRAGMA cache_size = -1000000", "PRAGMA threads = 2"],
-            ["PRAGMA cache_size = -2000", "PRAGMA threads = 0"],
+            &["PRAGMA cache_size = -1000000", "PRAGMA threads = 2"],
+            &["PRAGMA cache_size = -2000", "PRAGMA threads = 0"],
         ),
-        crate::store::Backend::Postgres => {
-            (["SET maintenance_work_mem = '2GB'", "SELECT 1"], ["RESET maintenance_work_mem", "SELECT 1"])
-        }
+        crate::store::Backend::Postgres => (&["SET maintenance_work_mem = '2GB'"], &["RESET maintenance_work_mem"]),
     };
-    for pragma in room {
-        sqlx::query(pragma).execute(&mut *conn).await?;
-    }
-    for (_, sql) in indexes {
+    let built = indexes.iter().map(|(_, sql)| sql.as_str());
+    for sql in room.iter().copied().chain(built).chain(back.iter().copied()) {
         sqlx::query(sql).execute(&mut *conn).await?;
-    }
-    for pragma in back {
-        sqlx::query(pragma).execute(&mut *conn).await?;
     }
     Ok(())
 }

@@ -88,9 +88,6 @@ both!(the_office_assigns_tasks_and_units_report_progress, |app: TestApp| async m
     assert!(html.contains("完成时限应为有效日期"));
 });
 
-/// Copies a template problem `n` times, alternately at two points, found a minute
-/// apart going back from the template, open and two hours overdue (ids `bbbb-…`, hex as cursors
-/// require).
 /// 20,200 open, overdue problems alternating between a point of 金狮社区 and one of 百合社区
 /// (after one filed through the API as their template); 金狮社区's id.
 async fn bulk_in_two_communities(app: &TestApp) -> String {
@@ -109,6 +106,9 @@ async fn bulk_in_two_communities(app: &TestApp) -> String {
     jinshi
 }
 
+/// Copies a template problem `n` times, alternately at two points, found a minute
+/// apart going back from the template, open and two hours overdue (ids `bbbb-…`, hex as cursors
+/// require).
 async fn bulk_problems(app: &TestApp, template: &str, (a, b): (&str, &str), n: i64) {
     use chuangcheng::store::problems::Problem;
     use chuangcheng::store::record::Insert;
