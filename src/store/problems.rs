@@ -407,6 +407,65 @@ pub async fn list(db: &Db, f: &ProblemFilter, page: PageReq) -> Result<(Vec<Prob
     super::paged(db, &row_sql(db), f.count_from_sql(db), &w, "q.found_at DESC, q.id DESC", page).await
 }
 
+/// These problems as ledger rows (in no particular order).
+pub async fn rows_by_ids(db: &Db, ids: &[String]) -> Result<Vec<ProblemRow>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut w = Where::default();
+    w.within("q.id", Some(ids));
+    let sql = format!("{}{}", row_sql(db), w.sql());
+    bind_args_as(sqlx::query_as::<_, ProblemRow>(&sql), &w.args).fetch_all(&db.pool).await
+}
+
+/// What a notice needs of a problem past its deadline to count it and rank it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LateFact {
+    pub id: String,
+    pub unit_id: String,
+    /// Still open (clock running), otherwise closed after its deadline
+    pub open: bool,
+    pub deadline_at: i64,
+    pub closed_at: Option<i64>,
+}
+
+/// The problems found in [from, to) that went past their deadline as of `now` (closed after it,
+/// or still open after it), as bare facts. The database hands them over as one string (as
+/// `dashboard::per_point` does): a week of the 90-day stress case holds some 480,000 of them,
+/// and the driver hands rows over one by one, slowly.
+pub async fn late_facts(db: &Db, from: i64, to: i64, now: i64) -> Result<Vec<LateFact>, sqlx::Error> {
+    let f = ProblemFilter { from_ms: Some(from), to_ms: Some(to), late_at: Some(now), ..Default::default() };
+    let w = filter_sql(db, &f);
+    let concat = if db.backend == Backend::Postgres { "string_agg" } else { "group_concat" };
+    // Ids are UUIDs (`new_id`): never a comma or a semicolon.
+    let sql = format!(
+        "SELECT {concat}(q.id || ',' || q.unit_id || ',' || CASE WHEN q.state = 'closed' THEN '0' ELSE '1' END \
+         || ',' || CAST(q.deadline_at AS TEXT) || ',' || COALESCE(CAST(q.closed_at AS TEXT), ''), ';') FROM {}{}",
+        f.from_sql(),
+        w.sql()
+    );
+    let all: Option<String> =
+        bind_args_as(sqlx::query_as::<_, (Option<String>,)>(&sql), &w.args).fetch_one(&db.pool).await?.0;
+    let bad = |s: &str| sqlx::Error::Decode(format!("late problem: {s}").into());
+    all.as_deref()
+        .unwrap_or("")
+        .split(';')
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            let mut parts = s.split(',');
+            let mut next = || parts.next().ok_or_else(|| bad(s));
+            let (id, unit_id, open, deadline, closed) = (next()?, next()?, next()?, next()?, next()?);
+            Ok(LateFact {
+                id: id.to_string(),
+                unit_id: unit_id.to_string(),
+                open: open == "1",
+                deadline_at: deadline.parse().map_err(|_| bad(s))?,
+                closed_at: if closed.is_empty() { None } else { Some(closed.parse().map_err(|_| bad(s))?) },
+            })
+        })
+        .collect()
+}
+
 /// The ledger's orders. Each pairs a key with the id, so that a page can continue after a row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Sort {

@@ -168,3 +168,37 @@ pub async fn todays_work(app: &TestApp) -> Vec<String> {
     lead.act_ok(&ids[1], "request_extension", json!({"days": 2, "reason": "需协调环卫车辆"})).await;
     ids
 }
+
+/// Copies a template problem `n` times, alternately at two points, found a minute
+/// apart going back from the template, open and two hours overdue (ids `bbbb-…`, hex as cursors
+/// require).
+pub async fn bulk_problems(app: &TestApp, template: &str, (a, b): (&str, &str), n: i64) {
+    use chuangcheng::store::problems::Problem;
+    use chuangcheng::store::record::Insert;
+    let cols = <Problem as Insert>::COLUMNS;
+    let values: Vec<String> = cols
+        .iter()
+        .map(|c| match *c {
+            "id" => "'bbbb-' || CAST(n.i AS TEXT)".into(),
+            "code" => "'BULK' || CAST(n.i AS TEXT)".into(),
+            "point_id" => format!("CASE WHEN n.i % 2 = 0 THEN '{a}' ELSE '{b}' END"),
+            "community_id" => {
+                format!("(SELECT community_id FROM points WHERE id = CASE WHEN n.i % 2 = 0 THEN '{a}' ELSE '{b}' END)")
+            }
+            "state" => "'dispatched'".into(),
+            "found_at" | "filed_at" | "dispatched_at" | "created_at" | "updated_at" => {
+                "t.found_at - n.i * 60000".into()
+            }
+            "deadline_at" => "t.found_at - n.i * 60000 - 7200000".into(),
+            "acknowledged_at" | "submitted_at" | "closed_at" | "voided_at" => "NULL".into(),
+            other => format!("t.{other}"),
+        })
+        .collect();
+    let sql = format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n}) \
+         INSERT INTO problems ({}) SELECT {} FROM n, (SELECT * FROM problems WHERE id = '{template}') t",
+        cols.join(", "),
+        values.join(", ")
+    );
+    sqlx::query(&sql).execute(&app.db.pool).await.expect("bulk problems");
+}

@@ -1,4 +1,5 @@
 use crate::both;
+use crate::fixtures::bulk_problems;
 use crate::helpers::*;
 use chuangcheng::domain::time::now_ms;
 use reqwest::StatusCode;
@@ -104,40 +105,6 @@ async fn bulk_in_two_communities(app: &TestApp) -> String {
         .await;
     bulk_problems(app, t["id"].as_str().unwrap(), (&a, &b), 20_200).await;
     jinshi
-}
-
-/// Copies a template problem `n` times, alternately at two points, found a minute
-/// apart going back from the template, open and two hours overdue (ids `bbbb-…`, hex as cursors
-/// require).
-async fn bulk_problems(app: &TestApp, template: &str, (a, b): (&str, &str), n: i64) {
-    use chuangcheng::store::problems::Problem;
-    use chuangcheng::store::record::Insert;
-    let cols = <Problem as Insert>::COLUMNS;
-    let values: Vec<String> = cols
-        .iter()
-        .map(|c| match *c {
-            "id" => "'bbbb-' || CAST(n.i AS TEXT)".into(),
-            "code" => "'BULK' || CAST(n.i AS TEXT)".into(),
-            "point_id" => format!("CASE WHEN n.i % 2 = 0 THEN '{a}' ELSE '{b}' END"),
-            "community_id" => {
-                format!("(SELECT community_id FROM points WHERE id = CASE WHEN n.i % 2 = 0 THEN '{a}' ELSE '{b}' END)")
-            }
-            "state" => "'dispatched'".into(),
-            "found_at" | "filed_at" | "dispatched_at" | "created_at" | "updated_at" => {
-                "t.found_at - n.i * 60000".into()
-            }
-            "deadline_at" => "t.found_at - n.i * 60000 - 7200000".into(),
-            "acknowledged_at" | "submitted_at" | "closed_at" | "voided_at" => "NULL".into(),
-            other => format!("t.{other}"),
-        })
-        .collect();
-    let sql = format!(
-        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n}) \
-         INSERT INTO problems ({}) SELECT {} FROM n, (SELECT * FROM problems WHERE id = '{template}') t",
-        cols.join(", "),
-        values.join(", ")
-    );
-    sqlx::query(&sql).execute(&app.db.pool).await.expect("bulk problems");
 }
 
 both!(a_large_areas_ledger_pages_in_order, |app: TestApp| async move {

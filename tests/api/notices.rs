@@ -498,3 +498,112 @@ both!(the_interview_list_filters_pages_and_exports, |app: TestApp| async move {
     assert_eq!(sheets[0].1.len(), 1 + 19, "heading and the nineteen interviews");
     assert_eq!(sheets[0].1[0][0].to_string(), "类型");
 });
+
+both!(
+    a_week_of_many_late_problems_counts_them_all_and_lists_the_longest_past_the_deadline,
+    |app: TestApp| async move {
+        // 150 copies of a problem found last Monday, a third still open past the deadline and the
+        // rest closed after it by a varying number of days: 151 late problems or more, at two units.
+        let sup = app.api_login("supervisor").await;
+        let admin = app.api_login("admin").await;
+        let (point, item) = road_point(&app).await;
+        let other = app
+        .id_of("SELECT p.id FROM points p JOIN units u ON u.id = p.unit_id WHERE u.name = '运河区园林绿化服务中心' ORDER BY p.code LIMIT 1")
+        .await;
+        let (monday, monday_s) = last_week();
+        let t = sup
+            .file_ok(
+                json!({"point_id": point, "standard_item_id": item, "description": "积存垃圾", "source": "supervision",
+            "found_at": format!("{monday_s}T07:30")}),
+            )
+            .await;
+        bulk_problems(&app, t["id"].as_str().unwrap(), (&point, &other), 150).await;
+        // Each copy is its point's unit's.
+        sqlx::query("UPDATE problems SET unit_id = (SELECT unit_id FROM points WHERE id = problems.point_id) WHERE id LIKE 'bbbb-%'")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+        sqlx::query(
+        "UPDATE problems SET state = 'closed', closed_at = deadline_at + (CAST(SUBSTR(id, 6) AS INTEGER) % 5) * 86400000 \
+         + CAST(SUBSTR(id, 6) AS INTEGER) * 600000 WHERE id LIKE 'bbbb-%' AND CAST(SUBSTR(id, 6) AS INTEGER) % 3 <> 0",
+    )
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+        let (status, _, _) = app.login("admin").await.post("/escalation/threshold", &[("threshold", "2")]).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let n = admin.created("/api/v1/notices", json!({"kind": "weekly", "class": "unit", "date": monday_s})).await;
+        let id = n["id"].as_str().unwrap().to_string();
+        let (_, notice) = admin.get(&format!("/api/v1/notices/{id}")).await;
+        let d = &notice["data"];
+
+        // What the records say: the week's problems past their deadline, and each one's working
+        // hours past it (to its closing, or to now while open).
+        let from = chuangcheng::domain::time::parse_local_day_start(&monday_s).unwrap();
+        let to = from + 7 * 86_400_000;
+        let now = chuangcheng::domain::time::now_ms();
+        let late: Vec<(String, String, String, i64, Option<i64>)> = sqlx::query_as(&format!(
+        "SELECT q.code, u.name, q.state, q.deadline_at, q.closed_at FROM problems q JOIN units u ON u.id = q.unit_id \
+         WHERE q.found_at >= {from} AND q.found_at < {to} AND q.deadline_at IS NOT NULL AND \
+         ((q.state = 'closed' AND q.closed_at > q.deadline_at) OR \
+          (q.state IN ('dispatched', 'acknowledged', 'submitted') AND q.deadline_at < {now}))"
+    ))
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+        let cal = chuangcheng::service::calendar::load(&app.db).await.unwrap();
+        let hours = |(_, _, state, deadline, closed): &(String, String, String, i64, Option<i64>)| {
+            let until = if state == "closed" { closed.unwrap() } else { now };
+            chuangcheng::service::escalation::hours_past(&cal, Some(*deadline), until)
+        };
+        let open = late.iter().filter(|r| r.2 != "closed").count();
+        assert!(late.len() > 150 && open > 40 && open < 100, "{} late, {open} open", late.len());
+
+        // Every one counted; the first hundred listed: the open ones, then the closed ones longest
+        // past the deadline.
+        assert_eq!(d["late_total"].as_u64(), Some(late.len() as u64), "{d}");
+        assert_eq!(d["overdue_open"].as_u64(), Some(open as u64));
+        let rows = d["overdue"].as_array().unwrap();
+        assert_eq!(rows.len(), 100);
+        assert!(rows[..open].iter().all(|r| r["open"] == true) && rows[open..].iter().all(|r| r["open"] == false));
+        let listed_hours: Vec<f64> = rows.iter().map(|r| r["hours"].as_f64().unwrap()).collect();
+        for part in [&listed_hours[..open], &listed_hours[open..]] {
+            assert!(part.windows(2).all(|w| w[0] >= w[1]), "longest past the deadline first: {part:?}");
+        }
+        let listed: std::collections::HashSet<&str> = rows.iter().map(|r| r["code"].as_str().unwrap()).collect();
+        let shortest_listed = listed_hours[99];
+        let unlisted: Vec<f64> = late.iter().filter(|r| !listed.contains(r.0.as_str())).map(hours).collect();
+        assert_eq!(unlisted.len(), late.len() - 100);
+        assert!(unlisted.iter().all(|h| *h <= shortest_listed), "{shortest_listed} listed, unlisted {unlisted:?}");
+        assert!(listed_hours[open] > listed_hours[99], "the closed ones differ: {listed_hours:?}");
+        for r in rows {
+            let fact = late.iter().find(|l| l.0 == r["code"].as_str().unwrap()).unwrap();
+            assert_eq!(r["hours"].as_f64().unwrap(), hours(fact), "{r}");
+            assert_eq!(r["unit"].as_str().unwrap(), fact.1);
+        }
+        // The interviews count every late problem of a unit, listed or not.
+        let interviews = d["interviews"].as_array().unwrap();
+        assert_eq!(interviews.len(), 2, "{interviews:?}");
+        for i in interviews {
+            let unit = i[0].as_str().unwrap();
+            assert_eq!(i[1].as_u64().unwrap() as usize, late.iter().filter(|l| l.1 == unit).count(), "{unit}");
+        }
+        let body = notice["notice"]["body"].as_str().unwrap();
+        assert!(body.contains(&format!("其中{}个超过整改期限", late.len())), "{body}");
+
+        // The document, the page and the ledger say how many there are and where to find them all.
+        let note = format!("本期逾期问题共{}个，上表列出其中未整改的和超期最久的100个", late.len());
+        let text = docx_text(&notice_docx(&admin, &id).await);
+        assert!(text.contains(&note), "{text}");
+        let (_, html) = app.login("admin").await.get(&format!("/notices/{id}")).await;
+        assert!(html.contains(&note), "{html}");
+        let sunday = day(monday + chrono::Duration::days(6));
+        let link = format!("/problems?from={monday_s}&#38;to={sunday}&#38;late=1");
+        assert!(html.contains(&link), "{html}");
+        let (status, ledger) = admin.get(&format!("/api/v1/problems?from={monday_s}&to={sunday}&late=1&size=1")).await;
+        assert_eq!(status, StatusCode::OK, "{ledger}");
+        assert_eq!(ledger["total"].as_u64(), Some(late.len() as u64), "{ledger}");
+        let (status, e) = admin.get("/api/v1/problems?late=yes").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
+    }
+);

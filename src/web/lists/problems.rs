@@ -63,6 +63,9 @@ pub struct ProblemQuery {
     /// Exactly this category
     pub category: String,
     pub point_id: String,
+    /// 1: only problems past their deadline, closed after it or still open after it (a notice's
+    /// overdue problems)
+    pub late: String,
     /// Closed from this day …
     pub cfrom: String,
     /// … to this day, inclusive
@@ -108,6 +111,7 @@ async fn filter(ctx: &Ctx<'_>, q: &ProblemQuery) -> AppResult<ProblemFilter> {
     f.from_ms = day(&q.from, false)?;
     f.to_ms = day(&q.to, true)?;
     f.overdue_at = flag(&q.overdue, "仅看逾期")?.unwrap_or(false).then(now_ms);
+    f.late_at = flag(&q.late, "曾逾期（含已整改）")?.unwrap_or(false).then(now_ms);
     f.reworked = flag(&q.reworked, "仅看返工")?.unwrap_or(false);
     f.flagged = flag(&q.flagged, "有证据警告")?.unwrap_or(false);
     f.keyword = given(&q.q).map(str::to_string);
@@ -248,6 +252,7 @@ impl ListSpec for Problems {
             Field::text("q", "关键字", "编号/点位/描述", &q.q),
             Field::choice("sort", "排序", sorts, &q.sort),
             Field::check("overdue", "仅看逾期", &q.overdue),
+            Field::check("late", "曾逾期（含已整改）", &q.late),
             Field::check("reworked", "仅看返工", &q.reworked),
             Field::check("flagged", "有证据警告", &q.flagged),
             Field::check("pending", "待审批申请", &q.pending),

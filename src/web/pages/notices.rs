@@ -126,6 +126,8 @@ pub struct DetailPage {
     /// The corrections of this notice (number, id), or for a correction the notice it corrects
     corrections: Vec<(String, String)>,
     corrects: Option<(String, String)>,
+    /// The ledger of the period's late problems, under an overdue table that lists only some
+    late_link: String,
 }
 
 async fn detail_page(page: &PageUser, id: &str, error: Option<String>) -> PageResult<DetailPage> {
@@ -160,6 +162,7 @@ async fn detail_page(page: &PageUser, id: &str, error: Option<String>) -> PageRe
         None => None,
     };
     Ok(DetailPage {
+        late_link: svc::late_ledger_link(&n),
         corrections,
         corrects,
         l: Layout::new(&page.user, "notices", n.number.clone()),
