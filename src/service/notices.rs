@@ -17,7 +17,7 @@ use crate::domain::time::{DAY_MS, fmt_local, now_ms, to_local};
 use crate::error::{AppError, AppResult, Code};
 use crate::media::storage::Storage;
 use crate::store::notices::{self as store, Notice, NoticeFilter, NoticeRow, ReadStatus};
-use crate::store::problems::{self as problem_store, ProblemFilter};
+use crate::store::problems as problem_store;
 use crate::store::{Db, photos as photo_store};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -326,11 +326,18 @@ async fn collect(
     set: &NoticeSettings,
 ) -> AppResult<NoticeData> {
     let db = ctx.db;
-    let district = district_of(db).await?;
-    // Headline figures: problems found in the period.
-    let (found, closed) = problem_store::found_and_closed(db, span.from, span.to).await?;
+    // The parts read side by side (each is its own read of the records).
+    let headline = async { Ok::<_, AppError>(problem_store::found_and_closed(db, span.from, span.to).await?) };
+    // The overdue table, the counts in the text and the units proposed for an interview all come
+    // from one set of records: the problems found in the period that went past their deadline.
+    let (district, (found, closed), (ranking_label, ranking), late, typical) = tokio::try_join!(
+        district_of(db),
+        headline,
+        ranking_rows(db, kind, class, span),
+        late_rows(ctx, span),
+        typical(db, span)
+    )?;
     let closure_rate = (found > 0).then(|| (closed as f64 * 1000.0 / found as f64).round() / 10.0);
-    let (ranking_label, ranking) = ranking_rows(db, kind, class, span).await?;
     let first_place = ranking.iter().filter(|x| x.rank == 1).map(|x| x.name.clone()).collect();
     let last_place = ranking.iter().filter(|x| x.last).map(|x| x.name.clone()).collect();
     let red_flags = if kind == NoticeKind::Weekly {
@@ -338,9 +345,6 @@ async fn collect(
     } else {
         Vec::new()
     };
-    // The overdue table, the counts in the text and the units proposed for an interview all come
-    // from one set of records: the problems found in the period that went past their deadline.
-    let late = late_rows(ctx, span).await?;
     let threshold = super::escalation::threshold(db).await?;
     let proposed: Vec<String> =
         late.per_unit.iter().filter(|(_, n)| **n >= threshold).map(|(u, _)| u.clone()).collect();
@@ -351,7 +355,6 @@ async fn collect(
         .filter_map(|(u, n)| Some((names.get(u)?.clone(), *n)).filter(|_| *n >= threshold))
         .collect();
     interviews.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    let typical = typical(db, span).await?;
     Ok(NoticeData {
         office: format!("{district}创建全国文明城市工作指挥部办公室"),
         district,
@@ -487,16 +490,11 @@ fn longest_late(
         .collect()
 }
 
-/// Up to three typical problems: closed in the period, with a before and an after photo.
+/// Up to three typical problems: the last closed in the period with a before and an after
+/// photo (among its last hundred closings).
 async fn typical(db: &Db, span: &super::scoring::Span) -> AppResult<Vec<Typical>> {
-    // Closed in the period: `closed_from` says the state in a form no state index takes, so the
-    // week's closings are read by their time (with `closed_only` SQLite sorted every closed
-    // problem of past years: 21 s and 5 GB at 10 million).
-    let cf = ProblemFilter { closed_from: Some(span.from), closed_to: Some(span.to), ..Default::default() };
     let mut typical = Vec::new();
-    let page =
-        problem_store::list_keyset(db, &cf, problem_store::Sort::FoundDesc, &problem_store::Seek::First, 100).await?;
-    for p in page.rows.into_iter().filter(|p| p.closed_at.is_some_and(|c| c >= span.from && c < span.to)) {
+    for p in problem_store::closed_last(db, span.from, span.to, 100).await? {
         let photos = photo_store::of(db, PhotoOwner::Problem, &p.id).await?;
         let before = photos.iter().find(|x| x.kind == PhotoKind::Before).map(|x| x.id.clone());
         let after = photos.iter().find(|x| x.kind == PhotoKind::After).map(|x| x.id.clone());

@@ -89,14 +89,17 @@ pub async fn names_of(db: &Db, ids: &[String]) -> Result<std::collections::HashM
     if ids.is_empty() {
         return Ok(Default::default());
     }
+    // One JSON array (a notice names some 2,600 units at ten million problems: 24 ms as rows),
+    // and past a few hundred ids every unit: binding the long list cost as much again.
     let mut w = Where::default();
-    w.within("id", Some(ids));
-    let sql = format!("SELECT id, name FROM units{}", w.sql());
-    Ok(bind_args_as(sqlx::query_as::<_, (String, String)>(&sql), &w.args)
-        .fetch_all(&db.pool)
-        .await?
-        .into_iter()
-        .collect())
+    if ids.len() <= 200 {
+        w.within("id", Some(ids));
+    }
+    let (agg, row, cast) = super::json_aggregate(db);
+    let sql = format!("SELECT {agg}({row}(id, name)){cast} FROM units{}", w.sql());
+    let (text,) = bind_args_as(sqlx::query_as::<_, (Option<String>,)>(&sql), &w.args).fetch_one(&db.pool).await?;
+    let wanted: std::collections::HashSet<&str> = ids.iter().map(String::as_str).collect();
+    Ok(super::from_json::<(String, String)>(text)?.into_iter().filter(|(id, _)| wanted.contains(id.as_str())).collect())
 }
 
 pub async fn all_names(db: &Db) -> Result<Vec<(String, String)>, sqlx::Error> {
