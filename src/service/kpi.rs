@@ -96,6 +96,9 @@ pub async fn counts(db: &Db, f: &ProblemFilter, by_community: bool, now: i64) ->
         return Ok(store::kpi_counts(db, f, by_community, now).await?);
     }
     let mut valid = kpi_days::valid_blocks(db, first, end, now).await?;
+    // Windows are read only on the day they end at (see `kpi_days::fill_window`).
+    let today = kpi_days::day_of(now);
+    valid.retain(|&b| b.1 <= 7 || kpi_days::is_month(b) || b.0 + b.1 == today);
     if city_wide {
         let (_, missing) = cover(first, end, &valid);
         // A reading keeps at most two months' days: a longer period is computed where it is not
@@ -106,6 +109,17 @@ pub async fn counts(db: &Db, f: &ProblemFilter, by_community: bool, now: i64) ->
         // Months are summed in the reading only within the recent days (at most two): older
         // ones are read as their weeks and days, so that one reading never builds a year's.
         valid.extend(keep_months(db, first.max(end - RECENT_DAYS), end, &valid, now).await?);
+        // A period up to today (the last 30 days, this month so far): its past days summed into
+        // one kept block once a day, instead of some eleven weeks and days at every reading.
+        let (blocks, missing) = cover(first, end, &valid);
+        if end == today
+            && end - first <= RECENT_DAYS
+            && missing.is_empty()
+            && blocks.len() > 2
+            && kpi_days::fill_window(db, first, end, now).await?
+        {
+            valid.insert((first, end - first));
+        }
     }
     let (blocks, missing) = cover(first, end, &valid);
     // What is not read kept is computed: the ends, and the days not kept.
@@ -150,10 +164,15 @@ pub async fn counts(db: &Db, f: &ProblemFilter, by_community: bool, now: i64) ->
     Ok(lines.into_values().collect())
 }
 
-/// The fewest valid blocks covering the days [first, end): a whole calendar month or week where
-/// it is kept, otherwise its kept days; and the days left uncovered.
+/// The fewest valid blocks covering the days [first, end): the whole period where it is kept as
+/// one window, otherwise a whole calendar month or week where it is kept, otherwise its kept
+/// days; and the days left uncovered.
 fn cover(first: i64, end: i64, valid: &BTreeSet<kpi_days::Block>) -> (Vec<kpi_days::Block>, Vec<i64>) {
     let (mut blocks, mut missing) = (Vec::new(), Vec::new());
+    // A kept window of the whole period (see `kpi_days::fill_window`).
+    if end - first > 7 && valid.contains(&(first, end - first)) {
+        return (vec![(first, end - first)], missing);
+    }
     let mut d = first;
     while d < end {
         let month = kpi_days::month_of(d);

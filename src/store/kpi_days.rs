@@ -322,7 +322,43 @@ pub async fn fill_week(db: &Db, token: &str, monday: i64, now: i64) -> Result<bo
 /// one transaction, recording which fill of each day it summed; whether it was kept (false: a
 /// day is not kept, or one changed while the month was summed).
 pub async fn fill_month(db: &Db, first: i64, now: i64) -> Result<bool, sqlx::Error> {
-    let (first, span) = month_of(first);
+    fill_range(db, month_of(first), now).await
+}
+
+/// Whether a kept block longer than a week is a calendar month (otherwise a window).
+pub fn is_month(block: Block) -> bool {
+    month_of(block.0) == block
+}
+
+/// Keeps the past days of a period up to today (the last 30 days, this month so far), [first,
+/// end), as one block summed like a month, and forgets the windows that ended two days or more
+/// before it (a day later the page asks for the next one; readers use only a window that ends
+/// today, so one that ended yesterday may still be read by a reading begun before midnight);
+/// whether it was kept.
+pub async fn fill_window(db: &Db, first: i64, end: i64, now: i64) -> Result<bool, sqlx::Error> {
+    let ended: Vec<(i64, i64)> = sqlx::query_as("SELECT day, span FROM kpi_days WHERE span > 7 AND day + span < $1")
+        .bind(end - 1)
+        .fetch_all(&db.pool)
+        .await?;
+    let windows: Vec<Block> = ended.into_iter().filter(|b| !is_month(*b)).collect();
+    if !windows.is_empty() {
+        let mut tx = db.begin().await?;
+        for (day, span) in windows {
+            clear(&mut tx, (day, span)).await?;
+            sqlx::query("DELETE FROM kpi_days WHERE day = $1 AND span = $2")
+                .bind(day)
+                .bind(span)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+    }
+    fill_range(db, (first, end - first), now).await
+}
+
+/// Keeps the days [first, first + span) as the sum of their kept weeks and days (valid at
+/// `now`), in one transaction, recording which fill of each it summed; whether it was kept.
+async fn fill_range(db: &Db, (first, span): Block, now: i64) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin().await?;
     // The month's row first: on PostgreSQL a second builder of the same month waits here.
     sqlx::query(

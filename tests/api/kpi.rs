@@ -190,10 +190,16 @@ both!(kpis_of_past_days_are_kept_and_forgotten_when_a_fact_under_them_changes, |
     let (kept, live) = kpis_both_ways_by(&app, &city, true, now).await;
     assert_eq!(kept, live, "by community too");
     assert!(!kept.is_empty());
-    // The next read takes the kept figures: a kept count altered here shows through.
+    // The next read takes the kept figures: a kept count altered here shows through (in the day,
+    // its week, and the window of the period's past days that the reading summed them into).
+    assert_eq!(
+        app.scalar(&format!("SELECT COUNT(*) FROM kpi_days WHERE day = {} AND span = 21", day_of(from))).await,
+        1
+    );
     sqlx::query(&format!(
         "UPDATE kpi_day_counts SET due = due + 100 WHERE grp = 'u' AND key = '{unit}' \
-         AND ((span = 1 AND day = {their_day}) OR (span = 7 AND day = {their_week}))"
+         AND ((span = 1 AND day = {their_day}) OR (span = 7 AND day = {their_week}) OR (span = 21 AND day = {}))",
+        day_of(from)
     ))
     .execute(&app.db.pool)
     .await
@@ -387,6 +393,87 @@ both!(a_past_month_is_kept_as_one_block_while_every_day_under_it_holds, |app: Te
     .unwrap();
     let (kept, _) = kpis_both_ways_by(&app, &area, true, now_ms()).await;
     assert_eq!(kept.iter().map(|r| r.1.due).sum::<i64>(), 103, "read from the kept month");
+});
+
+both!(the_last_30_days_are_kept_as_one_window_for_the_day_while_every_day_under_it_holds, |app: TestApp| async move {
+    use chuangcheng::domain::time::{DAY_MS, now_ms, to_local};
+    use chuangcheng::store::kpi_days::{day_of, day_start};
+    use chuangcheng::store::problems::ProblemFilter;
+    let sup = app.api_login("supervisor").await;
+    let admin = app.api_login("admin").await;
+    let (point, item) = road_point(&app).await;
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let p = sup.file_ok(json!({"point_id": point, "standard_item_id": item, "description": format!("近期问题{n}"), "source": "supervision", "allow_duplicate": true})).await;
+        ids.push(p["id"].as_str().unwrap().to_string());
+    }
+    // Ten days back: inside the last 30 days, not today.
+    app.move_back(&ids, 10 * DAY_MS).await;
+    let today = day_of(now_ms());
+    let first = today - 29;
+    let day_text = |d: i64| to_local(day_start(d)).format("%Y-%m-%d").to_string();
+    let url = format!("/api/v1/kpi?from={}&to={}", day_text(first), day_text(today));
+    let city = ProblemFilter {
+        dispatched_from: Some(day_start(first)),
+        dispatched_to: Some(day_start(today + 1)),
+        ..Default::default()
+    };
+    let window = |day: i64, span: i64| {
+        format!("SELECT COUNT(*) FROM kpi_days WHERE day = {day} AND span = {span} AND filled = 1")
+    };
+    // A window that ended three days ago, as a reading then would have kept it.
+    let old = (first - 3, 29);
+    for sql in [
+        format!(
+            "INSERT INTO kpi_days (day, span, token, filled, valid_until, built_at, parts) VALUES ({}, {}, 'old', 1, NULL, 0, NULL)",
+            old.0, old.1
+        ),
+        format!(
+            "INSERT INTO kpi_day_counts (day, span, grp, key, due, closed, closed_on_time, disposed, disposed_on_time, reworked, extended, postponed, flagged, timed, minutes_to_close, late, rated, satisfied, reopened) VALUES ({}, {}, 'u', 'x', 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)",
+            old.0, old.1
+        ),
+    ] {
+        sqlx::query(&sql).execute(&app.db.pool).await.unwrap();
+    }
+
+    // The office reads the last 30 days: the past 29 are kept as one window, the old one is gone.
+    let (status, k) = admin.get(&url).await;
+    assert_eq!(status, StatusCode::OK, "{k}");
+    assert_eq!(k["total"]["due"], 3, "{k}");
+    assert_eq!(app.scalar(&window(first, 29)).await, 1, "the window is kept");
+    assert_eq!(app.scalar(&window(old.0, old.1)).await, 0, "the window that ended three days ago is forgotten");
+    assert_eq!(
+        app.scalar(&format!("SELECT COUNT(*) FROM kpi_day_counts WHERE day = {} AND span = {}", old.0, old.1)).await,
+        0
+    );
+    let (kept, live) = kpis_both_ways(&app, &city, now_ms()).await;
+    assert_eq!(kept, live);
+    let (kept, live) = kpis_both_ways_by(&app, &city, true, now_ms()).await;
+    assert_eq!(kept, live, "by community too");
+    // The next reading takes the window alone: a count altered in its rows shows through.
+    let alter = format!("UPDATE kpi_day_counts SET due = due + 100 WHERE day = {first} AND span = 29 AND grp = 'u'");
+    sqlx::query(&alter).execute(&app.db.pool).await.unwrap();
+    let (_, k2) = admin.get(&url).await;
+    assert!(k2["total"]["due"].as_i64().unwrap() >= 103, "read from the kept window: {}", k2["total"]);
+    // Tomorrow the same past days are not read from today's window (it no longer ends at the
+    // reading's today, and a newer reading may forget it).
+    let past = ProblemFilter { dispatched_to: Some(day_start(today)), ..city.clone() };
+    let (kept, live) = kpis_both_ways(&app, &past, now_ms()).await;
+    assert_ne!(kept, live, "today the window is read for them (its altered count)");
+    let (kept, live) = kpis_both_ways(&app, &past, now_ms() + DAY_MS).await;
+    assert_eq!(kept, live, "a window is read only on the day it ends at");
+
+    // A change to one of its problems forgets that day: the window no longer holds and the
+    // reading equals the records again (and keeps a new window).
+    let lead = app.api_login("lead").await;
+    lead.act_ok(&ids[0], "acknowledge", json!({})).await;
+    let (kept, live) = kpis_both_ways(&app, &city, now_ms()).await;
+    assert_eq!(kept, live, "the altered window is not read");
+    let (_, k3) = admin.get(&url).await;
+    assert_eq!(k3["total"]["due"], 3, "{}", k3["total"]);
+    sqlx::query(&alter).execute(&app.db.pool).await.unwrap();
+    let (_, k4) = admin.get(&url).await;
+    assert!(k4["total"]["due"].as_i64().unwrap() >= 103, "the new window is read: {}", k4["total"]);
 });
 
 both!(kpis_of_one_street_or_community_count_its_records, |app: TestApp| async move {
