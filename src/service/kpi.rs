@@ -111,8 +111,10 @@ pub async fn counts(db: &Db, f: &ProblemFilter, by_community: bool, now: i64) ->
         valid.extend(keep_months(db, first.max(end - RECENT_DAYS), end, &valid, now).await?);
         // A period up to today (the last 30 days, this month so far): its past days summed into
         // one kept block once a day, instead of some eleven weeks and days at every reading.
+        // Never a week or less: blocks of up to seven days are trusted as days and weeks are.
         let (blocks, missing) = cover(first, end, &valid);
         if end == today
+            && end - first > 7
             && end - first <= RECENT_DAYS
             && missing.is_empty()
             && blocks.len() > 2

@@ -139,6 +139,11 @@ pub async fn read(
         w.sql()
     );
     let (text,): (Option<String>,) = bind_args_as(sqlx::query_as(&sql), &w.args).fetch_one(&db.pool).await?;
+    lines_from_json(text)
+}
+
+/// KPI lines from one JSON array of `[key, name, [the fifteen COLUMNS in order]]`.
+pub(super) fn lines_from_json(text: Option<String>) -> Result<Vec<KpiCounts>, sqlx::Error> {
     let rows: Vec<(Option<String>, Option<String>, [i64; 15])> = super::from_json(text)?;
     let mut out = Vec::with_capacity(rows.len());
     for (key, name, n) in rows {
@@ -181,7 +186,7 @@ pub async fn read(
 }
 
 /// The count columns of `kpi_day_counts`, in the order of `problems::kpi_columns`.
-const COLUMNS: [&str; 15] = [
+pub(super) const COLUMNS: [&str; 15] = [
     "due",
     "closed",
     "closed_on_time",
@@ -336,6 +341,10 @@ pub fn is_month(block: Block) -> bool {
 /// today, so one that ended yesterday may still be read by a reading begun before midnight);
 /// whether it was kept.
 pub async fn fill_window(db: &Db, first: i64, end: i64, now: i64) -> Result<bool, sqlx::Error> {
+    // A block of up to seven days is trusted as a day or a week (no parts to check): never a window.
+    if end - first <= 7 {
+        return Ok(false);
+    }
     let ended: Vec<(i64, i64)> = sqlx::query_as("SELECT day, span FROM kpi_days WHERE span > 7 AND day + span < $1")
         .bind(end - 1)
         .fetch_all(&db.pool)
