@@ -603,6 +603,11 @@ both!(
         let (status, ledger) = admin.get(&format!("/api/v1/problems?from={monday_s}&to={sunday}&late=1&size=1")).await;
         assert_eq!(status, StatusCode::OK, "{ledger}");
         assert_eq!(ledger["total"].as_u64(), Some(late.len() as u64), "{ledger}");
+        // On the ledger page a problem closed after its deadline is marked so.
+        let (status, page) =
+            app.login("admin").await.get(&format!("/problems?from={monday_s}&to={sunday}&late=1")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("逾期办结") && page.contains("BULK1<"), "{page}");
         let (status, e) = admin.get("/api/v1/problems?late=yes").await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
     }

@@ -156,6 +156,11 @@ fn overdue(r: &ProblemRow, now: i64) -> bool {
     r.state.clock_running() && r.deadline_at.is_some_and(|d| d < now)
 }
 
+/// Closed after its deadline (a notice counts it among the late ones).
+fn closed_late(r: &ProblemRow) -> bool {
+    r.state == State::Closed && matches!((r.closed_at, r.deadline_at), (Some(c), Some(d)) if c > d)
+}
+
 /// "11-23 07:05": the day and time, as a list shows them.
 fn short(t: i64) -> String {
     fmt_local(t)[5..16].to_string()
@@ -184,7 +189,11 @@ impl ListSpec for Problems {
             sheet_col("责任单位", |r: &ProblemRow| Cell::text(&r.unit_name)),
             sheet_col("负责人", |r: &ProblemRow| Cell::text(&r.lead_name)),
             table_col("整改期限", move |r: &ProblemRow| {
-                let mark = overdue(r, now).then(|| ("逾期".to_string(), "off"));
+                let mark = if overdue(r, now) {
+                    Some(("逾期".to_string(), "off"))
+                } else {
+                    closed_late(r).then(|| ("逾期办结".to_string(), "win"))
+                };
                 Cell::Marked(r.deadline_at.map(short).unwrap_or_default(), mark)
             }),
             sheet_col("整改期限", |r: &ProblemRow| Cell::Time(r.deadline_at)),
@@ -193,7 +202,15 @@ impl ListSpec for Problems {
                 Cell::Marked(r.state.label().into(), mark)
             }),
             sheet_col("状态", |r: &ProblemRow| Cell::text(r.state.label())),
-            sheet_col("逾期", move |r: &ProblemRow| Cell::text(if overdue(r, now) { "是" } else { "" })),
+            sheet_col("逾期", move |r: &ProblemRow| {
+                Cell::text(if overdue(r, now) {
+                    "是"
+                } else if closed_late(r) {
+                    "逾期办结"
+                } else {
+                    ""
+                })
+            }),
             sheet_col("返工次数", |r: &ProblemRow| Cell::Int(r.rework_count)),
             sheet_col("销号时间", |r: &ProblemRow| Cell::Time(r.closed_at)),
         ]
