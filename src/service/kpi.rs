@@ -109,11 +109,14 @@ pub async fn counts(db: &Db, f: &ProblemFilter, by_community: bool, now: i64) ->
         // Months are summed in the reading only within the recent days (at most two): older
         // ones are read as their weeks and days, so that one reading never builds a year's.
         valid.extend(keep_months(db, first.max(end - RECENT_DAYS), end, &valid, now).await?);
-        // A period up to today (the last 30 days, this month so far): its past days summed into
-        // one kept block once a day, instead of some eleven weeks and days at every reading.
+        // The periods offices read most, the last 30 days and this month so far (the page's
+        // default): their past days summed into one kept block once a day, instead of some
+        // eleven weeks and days at every reading. Other periods are not kept as windows, so a
+        // day keeps at most two.
         // Never a week or less: blocks of up to seven days are trusted as days and weeks are.
         let (blocks, missing) = cover(first, end, &valid);
         if end == today
+            && (end - first == 29 || first == kpi_days::month_of(today).0)
             && end - first > 7
             && end - first <= RECENT_DAYS
             && missing.is_empty()
