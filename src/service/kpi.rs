@@ -100,31 +100,7 @@ pub async fn counts(db: &Db, f: &ProblemFilter, by_community: bool, now: i64) ->
     let today = kpi_days::day_of(now);
     valid.retain(|&b| b.1 <= 7 || kpi_days::is_month(b) || b.0 + b.1 == today);
     if city_wide {
-        let (_, missing) = cover(first, end, &valid);
-        // A reading keeps at most two months' days: a longer period is computed where it is not
-        // kept, so that one request never holds the writer for a year's days.
-        if !missing.is_empty() && missing.len() as i64 <= RECENT_DAYS {
-            valid.extend(keep(db, first, end, &valid, now).await?);
-        }
-        // Months are summed in the reading only within the recent days (at most two): older
-        // ones are read as their weeks and days, so that one reading never builds a year's.
-        valid.extend(keep_months(db, first.max(end - RECENT_DAYS), end, &valid, now).await?);
-        // The periods offices read most, the last 30 days and this month so far (the page's
-        // default): their past days summed into one kept block once a day, instead of some
-        // eleven weeks and days at every reading. Other periods are not kept as windows, so a
-        // day keeps at most two.
-        // Never a week or less: blocks of up to seven days are trusted as days and weeks are.
-        let (blocks, missing) = cover(first, end, &valid);
-        if end == today
-            && (end - first == 29 || first == kpi_days::month_of(today).0)
-            && end - first > 7
-            && end - first <= RECENT_DAYS
-            && missing.is_empty()
-            && blocks.len() > 2
-            && kpi_days::fill_window(db, first, end, now).await?
-        {
-            valid.insert((first, end - first));
-        }
+        keep_for_reading(db, (first, end), today, now, &mut valid).await?;
     }
     let (blocks, missing) = cover(first, end, &valid);
     // What is not read kept is computed: the ends, and the days not kept.
@@ -167,6 +143,44 @@ pub async fn counts(db: &Db, f: &ProblemFilter, by_community: bool, now: i64) ->
     merge(kpi_days::read(db, &blocks, keys.as_deref(), by_community).await?);
     merge(computed.await.map_err(|e| crate::error::AppError::Internal(e.into()))??);
     Ok(lines.into_values().collect())
+}
+
+/// What a city-wide reading of the days [first, end) keeps before it reads: the days not kept
+/// (at most two months' worth), the whole recent months, and the window of the two periods
+/// offices read most; `valid` gains what was kept.
+async fn keep_for_reading(
+    db: &Db,
+    (first, end): (i64, i64),
+    today: i64,
+    now: i64,
+    valid: &mut BTreeSet<kpi_days::Block>,
+) -> AppResult<()> {
+    let (_, missing) = cover(first, end, valid);
+    // A reading keeps at most two months' days: a longer period is computed where it is not
+    // kept, so that one request never holds the writer for a year's days.
+    if !missing.is_empty() && missing.len() as i64 <= RECENT_DAYS {
+        valid.extend(keep(db, first, end, valid, now).await?);
+    }
+    // Months are summed in the reading only within the recent days (at most two): older
+    // ones are read as their weeks and days, so that one reading never builds a year's.
+    valid.extend(keep_months(db, first.max(end - RECENT_DAYS), end, valid, now).await?);
+    // The periods offices read most, the last 30 days and this month so far (the page's
+    // default): their past days summed into one kept block once a day, instead of some
+    // eleven weeks and days at every reading. Other periods are not kept as windows, so a
+    // day keeps at most two.
+    // Never a week or less: blocks of up to seven days are trusted as days and weeks are.
+    let (blocks, missing) = cover(first, end, valid);
+    if end == today
+        && (end - first == 29 || first == kpi_days::month_of(today).0)
+        && end - first > 7
+        && end - first <= RECENT_DAYS
+        && missing.is_empty()
+        && blocks.len() > 2
+        && kpi_days::fill_window(db, first, end, now).await?
+    {
+        valid.insert((first, end - first));
+    }
+    Ok(())
 }
 
 /// The fewest valid blocks covering the days [first, end): the whole period where it is kept as
