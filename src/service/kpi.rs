@@ -167,12 +167,10 @@ async fn keep_for_reading(
     // The periods offices read most, the last 30 days and this month so far (the page's
     // default): their past days summed into one kept block once a day, instead of some
     // eleven weeks and days at every reading. Other periods are not kept as windows, so a
-    // day keeps at most two.
-    // Never a week or less: blocks of up to seven days are trusted as days and weeks are.
+    // day keeps at most two (and none of a week or less: see `fill_window`).
     let (blocks, missing) = cover(first, end, valid);
     if end == today
         && (end - first == 29 || first == kpi_days::month_of(today).0)
-        && end - first > 7
         && end - first <= RECENT_DAYS
         && missing.is_empty()
         && blocks.len() > 2

@@ -346,14 +346,12 @@ async fn collect(
         Vec::new()
     };
     let threshold = super::escalation::threshold(db).await?;
-    let proposed: Vec<String> =
-        late.per_unit.iter().filter(|(_, n)| **n >= threshold).map(|(u, _)| u.clone()).collect();
-    let names = crate::store::units::names_of(db, &proposed).await?;
-    let mut interviews: Vec<(String, i64)> = late
-        .per_unit
-        .iter()
-        .filter_map(|(u, n)| Some((names.get(u)?.clone(), *n)).filter(|_| *n >= threshold))
-        .collect();
+    let proposed: Vec<(&String, i64)> =
+        late.per_unit.iter().filter(|(_, n)| **n >= threshold).map(|(u, n)| (u, *n)).collect();
+    let ids: Vec<String> = proposed.iter().map(|(u, _)| (*u).clone()).collect();
+    let names = crate::store::units::names_of(db, &ids).await?;
+    let mut interviews: Vec<(String, i64)> =
+        proposed.into_iter().filter_map(|(u, n)| Some((names.get(u)?.clone(), n))).collect();
     interviews.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     Ok(NoticeData {
         office: format!("{district}创建全国文明城市工作指挥部办公室"),

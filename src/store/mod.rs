@@ -272,6 +272,40 @@ impl std::ops::DerefMut for Tx {
     }
 }
 
+/// The settings every new connection gets before its first use.
+async fn prepare(conn: &mut sqlx::AnyConnection, backend: Backend) -> Result<(), sqlx::Error> {
+    if backend == Backend::Sqlite {
+        // WAL lets readers run beside the single writer; FULL syncs the log at
+        // every commit, so a commit survives power loss, not only a crash. The
+        // writer's group commit shares that sync among the writes that arrive
+        // together.
+        conn.execute("PRAGMA journal_mode = WAL").await?;
+        conn.execute("PRAGMA synchronous = FULL").await?;
+        conn.execute("PRAGMA foreign_keys = ON").await?;
+        conn.execute("PRAGMA busy_timeout = 10000").await?;
+        // Every commit invalidates the other connections' page caches; reading
+        // pages through a memory map instead of read() copies keeps that cheap.
+        // The whole file is mapped, however large (the build raises SQLite's
+        // 2 GiB limit, see .cargo/config.toml): the mapped pages are the
+        // system's file cache, shared by every connection and given back under
+        // memory pressure, not the process's own memory.
+        conn.execute("PRAGMA mmap_size = 1099511627776").await?;
+        // Checkpoints (which fsync) run from the background jobs, off the commit
+        // path; this larger automatic limit only bounds the log if jobs do not run.
+        conn.execute("PRAGMA wal_autocheckpoint = 20000").await?;
+    } else {
+        // The default, said here so that a server configured otherwise cannot
+        // acknowledge a write that power loss would take back.
+        conn.execute("SET synchronous_commit = on").await?;
+        // No JIT compilation: it pays off for analytic queries that run for
+        // seconds, while every read here answers a page within about 100 ms.
+        // Compiling took 9 of a notice's 108 ms read and 547 ms of a misplanned
+        // one at ten million problems.
+        conn.execute("SET jit = off").await?;
+    }
+    Ok(())
+}
+
 impl Db {
     pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
         sqlx::any::install_default_drivers();
@@ -289,40 +323,7 @@ impl Db {
             // A pinged round trip before every use guards against dropped network connections;
             // an embedded SQLite file has none, and the ping costs a thread hand-off per query.
             .test_before_acquire(backend == Backend::Postgres)
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        // WAL lets readers run beside the single writer; FULL syncs the log at
-                        // every commit, so a commit survives power loss, not only a crash. The
-                        // writer's group commit shares that sync among the writes that arrive
-                        // together.
-                        conn.execute("PRAGMA journal_mode = WAL").await?;
-                        conn.execute("PRAGMA synchronous = FULL").await?;
-                        conn.execute("PRAGMA foreign_keys = ON").await?;
-                        conn.execute("PRAGMA busy_timeout = 10000").await?;
-                        // Every commit invalidates the other connections' page caches; reading
-                        // pages through a memory map instead of read() copies keeps that cheap.
-                        // The whole file is mapped, however large (the build raises SQLite's
-                        // 2 GiB limit, see .cargo/config.toml): the mapped pages are the
-                        // system's file cache, shared by every connection and given back under
-                        // memory pressure, not the process's own memory.
-                        conn.execute("PRAGMA mmap_size = 1099511627776").await?;
-                        // Checkpoints (which fsync) run from the background jobs, off the commit
-                        // path; this larger automatic limit only bounds the log if jobs do not run.
-                        conn.execute("PRAGMA wal_autocheckpoint = 20000").await?;
-                    } else {
-                        // The default, said here so that a server configured otherwise cannot
-                        // acknowledge a write that power loss would take back.
-                        conn.execute("SET synchronous_commit = on").await?;
-                        // No JIT compilation: it pays off for analytic queries that run for
-                        // seconds, while every read here answers a page within about 100 ms.
-                        // Compiling took 9 of a notice's 108 ms read and 547 ms of a misplanned
-                        // one at ten million problems.
-                        conn.execute("SET jit = off").await?;
-                    }
-                    Ok(())
-                })
-            })
+            .after_connect(move |conn, _meta| Box::pin(prepare(conn, backend)))
             .connect_with(opts)
             .await
             .with_context(|| format!("cannot open database {}", redact(url)))?;
