@@ -38,9 +38,15 @@ use utoipa_axum::routes;
 /// Every API route with its OpenAPI operation, from one list: a handler is routed at the path and
 /// method its `#[utoipa::path]` documents, so the two cannot drift apart.
 pub fn router() -> OpenApiRouter<AppState> {
-    use crate::web::limits::{import, photos};
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(auth::login))
+    let r = OpenApiRouter::with_openapi(ApiDoc::openapi());
+    window_units(scoring_and_notices(cases(people_and_places(r))))
+}
+
+/// Sign-in, the start page, citizens' reports, the organisation, units, teams, users, the audit
+/// log and the points.
+fn people_and_places(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+    use crate::web::limits::import;
+    r.routes(routes!(auth::login))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))
         .routes(routes!(auth::todo))
@@ -76,7 +82,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(points::grids))
         .routes(routes!(points::import_grids).map(import))
         .routes(routes!(points::lookup))
-        .routes(routes!(standards::checklist))
+}
+
+/// Standards, problems, the daily rounds and messages.
+fn cases(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+    use crate::web::limits::photos;
+    r.routes(routes!(standards::checklist))
         .routes(routes!(standards::versions, standards::create_draft))
         .routes(routes!(standards::items, standards::add_item))
         .routes(routes!(standards::publish))
@@ -91,7 +102,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(daily::inbox))
         .routes(routes!(daily::read_all))
         .routes(routes!(daily::deliveries))
-        .routes(routes!(scoring::rules))
+}
+
+/// Scoring, notices and interviews, the working calendar.
+fn scoring_and_notices(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+    r.routes(routes!(scoring::rules))
         .routes(routes!(scoring::save_draft))
         .routes(routes!(scoring::preview))
         .routes(routes!(scoring::publish))
@@ -114,7 +129,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(calendar::years))
         .routes(routes!(calendar::deadline))
         .routes(routes!(calendar::year, calendar::put_year))
-        .routes(routes!(windows::list, windows::create))
+}
+
+/// Window units: figures, the public's ratings, cases and mutual rounds.
+fn window_units(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+    r.routes(routes!(windows::list, windows::create))
         .routes(routes!(windows::month_figures))
         .routes(routes!(windows::update))
         .routes(routes!(windows::visit_tokens))
