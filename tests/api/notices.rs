@@ -530,6 +530,20 @@ both!(
     .execute(&app.db.pool)
     .await
     .unwrap();
+        // One more problem of the week, closed within its deadline: not late.
+        let on_time = sup
+            .file_ok(
+                json!({"point_id": point, "standard_item_id": item, "description": "按期整改", "source": "supervision",
+                "allow_duplicate": true, "found_at": format!("{monday_s}T07:40")}),
+            )
+            .await;
+        sqlx::query(&format!(
+            "UPDATE problems SET state = 'closed', closed_at = deadline_at - 3600000 WHERE id = '{}'",
+            on_time["id"].as_str().unwrap()
+        ))
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
         let (status, _, _) = app.login("admin").await.post("/escalation/threshold", &[("threshold", "2")]).await;
         assert_eq!(status, StatusCode::SEE_OTHER);
         let n = admin.created("/api/v1/notices", json!({"kind": "weekly", "class": "unit", "date": monday_s})).await;
@@ -603,6 +617,8 @@ both!(
         let (status, ledger) = admin.get(&format!("/api/v1/problems?from={monday_s}&to={sunday}&late=1&size=1")).await;
         assert_eq!(status, StatusCode::OK, "{ledger}");
         assert_eq!(ledger["total"].as_u64(), Some(late.len() as u64), "{ledger}");
+        let (_, week) = admin.get(&format!("/api/v1/problems?from={monday_s}&to={sunday}&size=1")).await;
+        assert!(week["total"].as_u64().unwrap() > late.len() as u64, "the week also holds one closed in time: {week}");
         // On the ledger page a problem closed after its deadline is marked so.
         let (status, page) =
             app.login("admin").await.get(&format!("/problems?from={monday_s}&to={sunday}&late=1")).await;
