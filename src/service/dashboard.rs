@@ -647,11 +647,12 @@ async fn ranking(ctx: &Ctx<'_>, span: &Span, area_ids: Option<&[String]>) -> App
     let within: Option<HashSet<String>> = match area_ids {
         None => None,
         Some(ids) => Some(
-            units::all(ctx.db)
+            units::index(ctx.db)
                 .await?
-                .into_iter()
+                .by_name
+                .iter()
                 .filter(|u| u.area_id.as_ref().is_some_and(|a| ids.contains(a)))
-                .map(|u| u.id)
+                .map(|u| u.id.clone())
                 .collect(),
         ),
     };

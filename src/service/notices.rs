@@ -274,11 +274,11 @@ pub async fn generate(ctx: &Ctx<'_>, kind: NoticeKind, class: Class, day: chrono
     if span.from > now_ms() {
         return Err(AppError::refuse(Code::FuturePeriod, "不能为尚未开始的周期生成通报"));
     }
-    if let Some(n) = store::overlapping(ctx.db, kind, class, span.from, span.to).await?.first() {
-        let what = if n.status == Publication::Published { "已发布" } else { "已有草稿" };
+    if let Some((number, status)) = store::overlapping(ctx.db, kind, class, span.from, span.to).await?.first() {
+        let what = if *status == Publication::Published { "已发布" } else { "已有草稿" };
         return Err(AppError::refuse(
             Code::OverlappingPeriod,
-            format!("{}的通报{what}（{}），周期不能重叠", span.label, n.number),
+            format!("{}的通报{what}（{number}），周期不能重叠", span.label),
         ));
     }
     let set = settings(ctx.db).await?;
@@ -345,14 +345,6 @@ async fn collect(
     } else {
         Vec::new()
     };
-    let threshold = super::escalation::threshold(db).await?;
-    let proposed: Vec<(&String, i64)> =
-        late.per_unit.iter().filter(|(_, n)| **n >= threshold).map(|(u, n)| (u, *n)).collect();
-    let ids: Vec<String> = proposed.iter().map(|(u, _)| (*u).clone()).collect();
-    let names = crate::store::units::names_of(db, &ids).await?;
-    let mut interviews: Vec<(String, i64)> =
-        proposed.into_iter().filter_map(|(u, n)| Some((names.get(u)?.clone(), n))).collect();
-    interviews.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     Ok(NoticeData {
         office: format!("{district}创建全国文明城市工作指挥部办公室"),
         district,
@@ -370,7 +362,7 @@ async fn collect(
         red_flags,
         overdue: late.listed,
         typical,
-        interviews,
+        interviews: late.interviews,
         cc: set.cc.clone(),
         issuer: set.issuer.clone(),
     })
@@ -417,8 +409,9 @@ struct Late {
     listed: Vec<OverdueRow>,
     total: i64,
     open: i64,
-    /// Late problems per unit id
-    per_unit: std::collections::HashMap<String, i64>,
+    /// The units with at least the interview threshold of late problems, as (name, count), most
+    /// first
+    interviews: Vec<(String, i64)>,
 }
 
 /// The problems found in the period that went past their deadline (closed late, or still open
@@ -427,9 +420,10 @@ struct Late {
 /// 480,000 and a document listing them took 28 s and 1.6 GB).
 async fn late_rows(ctx: &Ctx<'_>, span: &super::scoring::Span) -> AppResult<Late> {
     let now = now_ms();
+    let db = ctx.db;
     // Found in the period, like the headline's count.
-    let facts = problem_store::late_facts(ctx.db, span.from, span.to, now).await?;
-    let cal = super::calendar::load(ctx.db).await?;
+    let facts = async { Ok::<_, AppError>(problem_store::late_facts(db, span.from, span.to, now).await?) };
+    let (facts, cal, threshold) = tokio::try_join!(facts, super::calendar::load(db), super::escalation::threshold(db))?;
     // Ranking the closed ones reads the calendar for each: off the async threads.
     let (chosen, total, open, per_unit) = tokio::task::spawn_blocking(move || {
         let open = facts.iter().filter(|f| f.open).count() as i64;
@@ -442,8 +436,14 @@ async fn late_rows(ctx: &Ctx<'_>, span: &super::scoring::Span) -> AppResult<Late
     .await
     .map_err(|e| AppError::Internal(e.into()))?;
     let ids: Vec<String> = chosen.iter().map(|(id, _, _)| id.clone()).collect();
-    let mut rows: std::collections::HashMap<String, _> =
-        problem_store::rows_by_ids(ctx.db, &ids).await?.into_iter().map(|r| (r.id.clone(), r)).collect();
+    let proposed: Vec<(String, i64)> = per_unit.into_iter().filter(|(_, n)| *n >= threshold).collect();
+    let unit_ids: Vec<String> = proposed.iter().map(|(u, _)| u.clone()).collect();
+    let (rows, names) =
+        tokio::try_join!(problem_store::rows_by_ids(db, &ids), crate::store::units::names_of(db, &unit_ids))?;
+    let mut rows: std::collections::HashMap<String, _> = rows.into_iter().map(|r| (r.id.clone(), r)).collect();
+    let mut interviews: Vec<(String, i64)> =
+        proposed.into_iter().filter_map(|(u, n)| Some((names.get(&u)?.clone(), n))).collect();
+    interviews.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     let listed = chosen
         .into_iter()
         .filter_map(|(id, open, hours)| {
@@ -459,7 +459,7 @@ async fn late_rows(ctx: &Ctx<'_>, span: &super::scoring::Span) -> AppResult<Late
             })
         })
         .collect();
-    Ok(Late { listed, total, open, per_unit })
+    Ok(Late { listed, total, open, interviews })
 }
 
 /// The late problems a notice lists, as (id, open, working hours past the deadline): those still
@@ -491,27 +491,30 @@ fn longest_late(
 /// Up to three typical problems: the last closed in the period with a before and an after
 /// photo (among its last hundred closings).
 async fn typical(db: &Db, span: &super::scoring::Span) -> AppResult<Vec<Typical>> {
-    let mut typical = Vec::new();
-    for p in problem_store::closed_last(db, span.from, span.to, 100).await? {
-        let photos = photo_store::of(db, PhotoOwner::Problem, &p.id).await?;
-        let before = photos.iter().find(|x| x.kind == PhotoKind::Before).map(|x| x.id.clone());
-        let after = photos.iter().find(|x| x.kind == PhotoKind::After).map(|x| x.id.clone());
-        if before.is_some() && after.is_some() {
-            typical.push(Typical {
-                problem_id: p.id.clone(),
-                code: p.code,
-                point: p.point_name,
-                unit: p.unit_name,
-                description: p.description,
-                before_photo: before,
-                after_photo: after,
-            });
-        }
-        if typical.len() == 3 {
-            break;
-        }
+    let last = problem_store::closed_last(db, span.from, span.to, 100).await?;
+    let ids: Vec<String> = last.iter().map(|p| p.id.clone()).collect();
+    // Each problem's first before and first after photo.
+    let mut photos: std::collections::HashMap<(String, PhotoKind), String> = Default::default();
+    for (owner, kind, id) in photo_store::kinds_of(db, PhotoOwner::Problem, &ids).await? {
+        photos.entry((owner, kind)).or_insert(id);
     }
-    Ok(typical)
+    let photo = |p: &problem_store::ProblemRow, kind| photos.get(&(p.id.clone(), kind)).cloned();
+    Ok(last
+        .iter()
+        .filter_map(|p| {
+            let (before, after) = (photo(p, PhotoKind::Before)?, photo(p, PhotoKind::After)?);
+            Some(Typical {
+                problem_id: p.id.clone(),
+                code: p.code.clone(),
+                point: p.point_name.clone(),
+                unit: p.unit_name.clone(),
+                description: p.description.clone(),
+                before_photo: Some(before),
+                after_photo: Some(after),
+            })
+        })
+        .take(3)
+        .collect())
 }
 
 /// The office edits a draft's title and text. Published notices never change.

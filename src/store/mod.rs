@@ -73,6 +73,8 @@ pub struct Db {
     pub calendar_cache: Arc<std::sync::Mutex<Option<(String, crate::domain::calendar::Calendar)>>>,
     /// Where each point is, as last read.
     pub point_index: Arc<std::sync::Mutex<Option<Arc<points::PointIndex>>>>,
+    /// Every unit's name and kind, as last read.
+    pub unit_index: Arc<std::sync::Mutex<Option<Arc<units::UnitIndex>>>>,
     /// Derived figures kept for a short while (the dashboard's ranking), by key.
     pub memo: Arc<std::sync::Mutex<Vec<Memo>>>,
 }
@@ -353,6 +355,7 @@ impl Db {
             photo_index: Default::default(),
             calendar_cache: Default::default(),
             point_index: Default::default(),
+            unit_index: Default::default(),
             memo: Default::default(),
         })
     }

@@ -136,10 +136,12 @@ pub async fn overlapping(
     class: Class,
     from: i64,
     to: i64,
-) -> Result<Vec<Notice>, sqlx::Error> {
-    sqlx::query_as(&format!(
-        "SELECT {COLS} FROM notices WHERE kind = $1 AND class = $2 AND period_start < $4 AND period_end > $3 AND corrects_id IS NULL"
-    ))
+) -> Result<Vec<(String, Publication)>, sqlx::Error> {
+    // Number and status only: a weekly notice's figures are about 1 MB.
+    sqlx::query_as(
+        "SELECT number, status FROM notices WHERE kind = $1 AND class = $2 AND period_start < $4 AND period_end > $3 \
+         AND corrects_id IS NULL",
+    )
     .bind(kind)
     .bind(class)
     .bind(from)

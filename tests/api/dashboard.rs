@@ -184,6 +184,7 @@ both!(a_street_sees_its_own_figures, |app: TestApp| async move {
     assert!(!streets.is_empty(), "the demo city has streets: {city}");
     let mut total = 0.0;
     let mut with_work = 0;
+    let mut ranked_in_streets = 0;
     for s in areas {
         let id = s["id"].as_str().unwrap();
         let (status, d) = admin.get(&format!("/api/v1/dashboard?area_id={id}")).await;
@@ -192,6 +193,16 @@ both!(a_street_sees_its_own_figures, |app: TestApp| async move {
         // Every link keeps the street, and its records are the street's.
         assert!(card(&d, "found")["href"].as_str().unwrap().contains(&format!("area_id={id}")));
         assert_figures_open_their_records(&admin, &d).await;
+        // The ranking holds the units of the area and of the areas under it.
+        let in_area = app
+            .scalar(&format!(
+                "WITH RECURSIVE a(id) AS (SELECT '{id}' UNION ALL SELECT o.id FROM org_nodes o JOIN a ON o.parent_id = a.id) \
+                 SELECT COUNT(*) FROM units WHERE area_id IN (SELECT id FROM a) \
+                 AND kind NOT IN ('bank_branch', 'service_hall', 'business_hall')"
+            ))
+            .await;
+        assert_eq!(d["ranking"]["total"].as_i64(), Some(in_area), "{}", s["name"]);
+        ranked_in_streets += if s["level"] == "street" { in_area } else { 0 };
         let found = card(&d, "found")["number"].as_f64().unwrap();
         if s["level"] == "street" {
             total += found;
@@ -200,6 +211,7 @@ both!(a_street_sees_its_own_figures, |app: TestApp| async move {
         }
     }
     assert!(with_work >= 2, "the work lies in two communities");
+    assert!(ranked_in_streets >= 2, "the streets' rankings hold units: {ranked_in_streets}");
     // The streets together hold the city's problems (every demo point lies in a street).
     assert_eq!(total, card(&city, "found")["number"].as_f64().unwrap());
 

@@ -131,3 +131,69 @@ both!(contact_levels_are_configurable, |app: TestApp| async move {
     assert!(html.contains("仍有联系人使用该层级"));
     assert_eq!(app.scalar("SELECT COUNT(*) FROM contact_levels").await, 6);
 });
+
+/// (target, name) of every line of this week's ranking of a class.
+async fn ranked(api: &Api, class: &str) -> Vec<(String, String)> {
+    let (status, r) = api.get(&format!("/api/v1/scoring/{class}/ranking?period=week")).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    let mut lines: Vec<(String, String)> = r["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["target"].as_str().unwrap().to_string(), l["name"].as_str().unwrap().to_string()))
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// (id, name) of every unit of the ranking's class, from the records.
+async fn units_of(app: &TestApp, windows: bool) -> Vec<(String, String)> {
+    let not = if windows { "" } else { "NOT" };
+    let mut rows: Vec<(String, String)> = sqlx::query_as(&format!(
+        "SELECT id, name FROM units WHERE kind {not} IN ('bank_branch', 'service_hall', 'business_hall')"
+    ))
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
+    rows.sort();
+    rows
+}
+
+both!(unit_names_kept_in_memory_follow_every_change_whoever_made_it, |app: TestApp| async move {
+    let admin = app.api_login("admin").await;
+    // The rankings name every unit of their class, and only those.
+    let (units, windows) = (ranked(&admin, "unit").await, ranked(&admin, "window").await);
+    assert!(units.len() > 3 && !windows.is_empty(), "{units:?} {windows:?}");
+    assert_eq!(units, units_of(&app, false).await);
+    assert_eq!(windows, units_of(&app, true).await);
+    // The names are kept between reads. A change made elsewhere (another instance: here straight
+    // in the database) shows on the next read: a new name, and a unit that became a window.
+    let (renamed, moved) = (units[0].0.clone(), units[1].0.clone());
+    sqlx::query("UPDATE units SET name = $1 WHERE id = $2")
+        .bind("改名后的责任单位")
+        .bind(&renamed)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE units SET kind = 'service_hall' WHERE id = $1")
+        .bind(&moved)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let units = ranked(&admin, "unit").await;
+    assert_eq!(units, units_of(&app, false).await);
+    assert!(units.contains(&(renamed.clone(), "改名后的责任单位".to_string())), "{units:?}");
+    assert!(!units.iter().any(|(id, _)| *id == moved), "{units:?}");
+    assert!(ranked(&admin, "window").await.iter().any(|(id, _)| *id == moved));
+    // A unit added through the API is ranked on the next read, and named in the unit filter.
+    let (status, body) =
+        admin.post("/api/v1/units", serde_json::json!({"name": "新设责任单位", "kind": "government"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let added = body["id"].as_str().unwrap().to_string();
+    assert!(ranked(&admin, "unit").await.contains(&(added.clone(), "新设责任单位".to_string())));
+    let (_, html) = app.login("admin").await.get("/problems").await;
+    assert!(html.contains(&format!("value=\"{added}\"")) && html.contains("新设责任单位"), "the ledger's unit filter");
+    // A removed unit leaves the ranking.
+    sqlx::query("DELETE FROM units WHERE id = $1").bind(&added).execute(&app.db.pool).await.unwrap();
+    assert_eq!(ranked(&admin, "unit").await, units_of(&app, false).await);
+});
