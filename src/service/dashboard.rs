@@ -406,20 +406,45 @@ async fn gather(
     let (this_found, this_closed) = (found(span.from, span.to), closed(span.from, span.to));
     let (same_found, same_closed) = (found(prev.from, prev_same), closed(prev.from, prev_same));
     let prev_found_all = found(prev.from, prev.to);
-    Ok(tokio::try_join!(
+    let (
+        points,
+        this,
+        prev_categories,
+        handling,
+        prev_handling,
+        closed_days,
+        same_found,
+        same_closed,
+        overdue,
+        recheck,
+        pending,
+    ) = tokio::try_join!(
         db_err(store::per_point(db, &this_found, now, POINTS)),
-        db_err(store::per_category(db, &this_found)),
+        db_err(store::per_day_category(db, &this_found)),
         db_err(store::per_category(db, &prev_found_all)),
         handling(db, base, (span.from, span.to), now),
         handling(db, base, (prev.from, prev.to), now),
-        db_err(store::per_day(db, &this_found, false)),
         db_err(store::per_day(db, &this_closed, true)),
         db_err(store::count(db, &same_found)),
         db_err(store::count(db, &same_closed)),
         db_err(store::count(db, &overdue)),
         db_err(store::count(db, &recheck)),
         db_err(store::count(db, &pending)),
-    )?)
+    )?;
+    Ok((
+        points,
+        store::categories_of(&this),
+        prev_categories,
+        handling,
+        prev_handling,
+        store::days_of(&this),
+        closed_days,
+        same_found,
+        same_closed,
+        overdue,
+        recheck,
+        pending,
+    ))
 }
 
 /// A store read as the dashboard's result (so that the reads join with the KPI page's).
