@@ -421,7 +421,7 @@ async fn gather(
     ) = tokio::try_join!(
         db_err(store::per_point(db, &this_found, now, POINTS)),
         db_err(store::per_day_category(db, &this_found)),
-        db_err(store::per_category(db, &prev_found_all)),
+        prev_categories(db, &prev_found_all, now),
         handling(db, base, (span.from, span.to), now),
         handling(db, base, (prev.from, prev.to), now),
         db_err(store::per_day(db, &this_closed, true)),
@@ -445,6 +445,17 @@ async fn gather(
         recheck,
         pending,
     ))
+}
+
+/// The previous period's categories: kept while nothing under them changes once the period
+/// has ended before today (a previous week always has; the previous day not before midnight).
+async fn prev_categories(db: &crate::store::Db, f: &ProblemFilter, now: i64) -> AppResult<Vec<store::CategoryCount>> {
+    let today = crate::store::kpi_days::day_start(crate::store::kpi_days::day_of(now));
+    if f.to_ms.is_some_and(|to| to <= today) {
+        Ok(store::per_category_closed(db, f).await?.as_ref().clone())
+    } else {
+        Ok(store::per_category(db, f).await?)
+    }
 }
 
 /// A store read as the dashboard's result (so that the reads join with the KPI page's).

@@ -364,3 +364,59 @@ both!(the_worst_points_are_those_with_most_problems_then_by_name, |app: TestApp|
     let added_row = d["points"].as_array().unwrap().iter().find(|p| p["id"] == added.as_str());
     assert_eq!(added_row.map(|p| (p["name"].as_str(), p["lat"].as_f64())), Some((Some("新设点位"), Some(30.25))));
 });
+
+both!(the_previous_periods_categories_are_kept_while_nothing_found_before_today_changes, |app: TestApp| async move {
+    let admin = app.api_login("admin").await;
+    let sup = app.api_login("supervisor").await;
+    let (point, item) = road_point(&app).await;
+    let (monday, _) = last_week();
+    let tuesday = (monday + Duration::days(1)).format("%Y-%m-%d").to_string();
+    let from = chuangcheng::domain::time::parse_local_day_start(&monday.format("%Y-%m-%d").to_string()).unwrap();
+    let to = from + 7 * 86_400_000;
+    let filing = |found: Option<String>| {
+        let mut body = json!({"point_id": point, "standard_item_id": item, "description": "人行道积存垃圾",
+                              "source": "supervision", "allow_duplicate": true});
+        if let Some(found) = found {
+            body["found_at"] = found.into();
+        }
+        body
+    };
+    // Two problems found last week, one today (a category is listed when this week has it).
+    let category = sup.file_ok(filing(None)).await["category"].as_str().unwrap().to_string();
+    let mut last_week_ids = Vec::new();
+    for _ in 0..2 {
+        last_week_ids
+            .push(sup.file_ok(filing(Some(format!("{tuesday}T07:05")))).await["id"].as_str().unwrap().to_string());
+    }
+    let previous = || async {
+        let (status, d) = admin.get("/api/v1/dashboard?period=week").await;
+        assert_eq!(status, StatusCode::OK, "{d}");
+        let c = d["categories"].as_array().unwrap().iter().find(|c| c["name"] == category.as_str()).cloned();
+        c.unwrap_or_else(|| panic!("{category} is listed: {d}"))["previous"].as_i64().unwrap()
+    };
+    let in_records = || async {
+        app.scalar(&format!(
+            "SELECT COUNT(*) FROM problems WHERE category = '{category}' AND found_at >= {from} AND found_at < {to}"
+        ))
+        .await
+    };
+    assert_eq!((previous().await, in_records().await), (2, 2));
+    // Today's work does not move the found problems' revision: the kept counts hold.
+    let revision = || app.scalar("SELECT n FROM revisions WHERE name = 'problems_found'");
+    let before = revision().await;
+    let today_id = sup.file_ok(filing(None)).await["id"].as_str().unwrap().to_string();
+    app.api_login("lead").await.act_ok(&today_id, "acknowledge", json!({})).await;
+    assert_eq!(revision().await, before, "filing and acknowledging today's problem");
+    assert_eq!(previous().await, 2);
+    // A problem filed today as found last week counts on the next read.
+    sup.file_ok(filing(Some(format!("{tuesday}T09:30")))).await;
+    assert_eq!((previous().await, in_records().await), (3, 3));
+    // A change made elsewhere (another instance: here straight in the database) to a problem
+    // found last week shows on the next read.
+    sqlx::query("UPDATE problems SET category = '其他问题' WHERE id = $1")
+        .bind(&last_week_ids[0])
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!((previous().await, in_records().await), (2, 2));
+});
