@@ -329,10 +329,20 @@ pub async fn read(ctx: &Ctx<'_>, req: &Request) -> AppResult<Dashboard> {
     // The ranking, the dearest read, runs beside the counts.
     let sql = gather(ctx.db, &base, (&span, &prev, prev_same), now);
     let (ranking, counts) = tokio::try_join!(ranking(ctx, &span, area_ids.as_deref()), sql)?;
-    let (points, categories, prev_categories, handling, prev_handling, found_days, closed_days) =
-        (counts.0, counts.1, counts.2, counts.3, counts.4, counts.5, counts.6);
-    let (prev_found, prev_closed, overdue_now, to_recheck, waiting) =
-        (counts.7, counts.8, counts.9, counts.10, counts.11);
+    let Gathered {
+        points,
+        categories,
+        prev_categories,
+        handling,
+        prev_handling,
+        found_days,
+        closed_days,
+        prev_found,
+        prev_closed,
+        overdue_now,
+        to_recheck,
+        waiting,
+    } = counts;
 
     let (from_day, to_day) = (ymd(day_of(span.from)), ymd(day_of(span.to - 1)));
     let period_q = format!("from={from_day}&to={to_day}");
@@ -373,20 +383,22 @@ pub async fn read(ctx: &Ctx<'_>, req: &Request) -> AppResult<Dashboard> {
     })
 }
 
-type Gathered = (
-    PerPoint,
-    Vec<store::CategoryCount>,
-    Vec<store::CategoryCount>,
-    Kpi,
-    Kpi,
-    Vec<store::DayCount>,
-    Vec<store::DayCount>,
-    i64,
-    i64,
-    i64,
-    i64,
-    i64,
-);
+/// The dashboard's counts of a period (see `gather`).
+struct Gathered {
+    points: PerPoint,
+    categories: Vec<store::CategoryCount>,
+    prev_categories: Vec<store::CategoryCount>,
+    handling: Kpi,
+    prev_handling: Kpi,
+    found_days: Vec<store::DayCount>,
+    closed_days: Vec<store::DayCount>,
+    /// Found and closed in the previous period up to the same moment
+    prev_found: i64,
+    prev_closed: i64,
+    overdue_now: i64,
+    to_recheck: i64,
+    waiting: i64,
+}
 
 /// Every count the dashboard reads for a period, side by side (each query on its own
 /// connection): per point, per category (and the previous period's), the handling of this and
@@ -413,11 +425,11 @@ async fn gather(
         handling,
         prev_handling,
         closed_days,
-        same_found,
-        same_closed,
-        overdue,
-        recheck,
-        pending,
+        prev_found,
+        prev_closed,
+        overdue_now,
+        to_recheck,
+        waiting,
     ) = tokio::try_join!(
         db_err(store::per_point(db, &this_found, now, POINTS)),
         db_err(store::per_day_category(db, &this_found)),
@@ -431,20 +443,20 @@ async fn gather(
         db_err(store::count(db, &recheck)),
         db_err(store::count(db, &pending)),
     )?;
-    Ok((
+    Ok(Gathered {
         points,
-        store::categories_of(&this),
+        categories: store::categories_of(&this),
         prev_categories,
         handling,
         prev_handling,
-        store::days_of(&this),
+        found_days: store::days_of(&this),
         closed_days,
-        same_found,
-        same_closed,
-        overdue,
-        recheck,
-        pending,
-    ))
+        prev_found,
+        prev_closed,
+        overdue_now,
+        to_recheck,
+        waiting,
+    })
 }
 
 /// The previous period's categories: kept while nothing under them changes once the period
