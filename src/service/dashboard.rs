@@ -328,41 +328,27 @@ pub async fn read(ctx: &Ctx<'_>, req: &Request) -> AppResult<Dashboard> {
     let links = Links { area: area.as_ref().map(|a| format!("&area_id={}", a.id)).unwrap_or_default() };
     // The ranking, the dearest read, runs beside the counts.
     let sql = gather(ctx.db, &base, (&span, &prev, prev_same), now);
-    let (ranking, counts) = tokio::try_join!(ranking(ctx, &span, area_ids.as_deref()), sql)?;
-    let Gathered {
-        points,
-        categories,
-        prev_categories,
-        handling,
-        prev_handling,
-        found_days,
-        closed_days,
-        prev_found,
-        prev_closed,
-        overdue_now,
-        to_recheck,
-        waiting,
-    } = counts;
+    let (ranking, g) = tokio::try_join!(ranking(ctx, &span, area_ids.as_deref()), sql)?;
 
     let (from_day, to_day) = (ymd(day_of(span.from)), ymd(day_of(span.to - 1)));
     let period_q = format!("from={from_day}&to={to_day}");
     let c = Counts {
-        found: found_days.iter().map(|d| d.n).sum(),
-        closed: closed_days.iter().map(|d| d.n).sum(),
-        prev_found,
-        prev_closed,
-        handling,
-        prev_handling,
-        overdue: overdue_now,
-        recheck: to_recheck,
-        pending: waiting,
+        found: g.found_days.iter().map(|d| d.n).sum(),
+        closed: g.closed_days.iter().map(|d| d.n).sum(),
+        prev_found: g.prev_found,
+        prev_closed: g.prev_closed,
+        handling: g.handling,
+        prev_handling: g.prev_handling,
+        overdue: g.overdue_now,
+        recheck: g.to_recheck,
+        pending: g.waiting,
     };
     let cards = cards(&c, period, (&from_day, &to_day), &links);
-    let trend = trend(&span, today, (&found_days, &closed_days), &links);
+    let trend = trend(&span, today, (&g.found_days, &g.closed_days), &links);
 
-    let categories = category_figures(&categories, &prev_categories, &links, &period_q);
-    let (heat, heat_total) = heat_cells(&points.heat, req.gcj);
-    let worst = worst_points(points.worst);
+    let categories = category_figures(&g.categories, &g.prev_categories, &links, &period_q);
+    let (heat, heat_total) = heat_cells(&g.points.heat, req.gcj);
+    let worst = worst_points(g.points.worst);
     let units = units::names_of(ctx.db, &worst.iter().map(|p| p.unit_id.clone()).collect::<Vec<_>>()).await?;
     let points = point_figures(&worst, &units, &links, &period_q, req.gcj);
     let areas = if area_fixed { Vec::new() } else { area_choices(ctx.db).await? };
@@ -436,7 +422,7 @@ async fn gather(
         prev_categories(db, &prev_found_all, now),
         handling(db, base, (span.from, span.to), now),
         handling(db, base, (prev.from, prev.to), now),
-        db_err(store::per_day(db, &this_closed, true)),
+        db_err(store::closed_per_day(db, &this_closed)),
         db_err(store::count(db, &same_found)),
         db_err(store::count(db, &same_closed)),
         db_err(store::count(db, &overdue)),

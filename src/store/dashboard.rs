@@ -14,12 +14,12 @@ pub struct DayCount {
     pub n: i64,
 }
 
-/// Problems found (or, with `closed`, closed) per local day, within the filter's range.
-pub async fn per_day(db: &Db, f: &ProblemFilter, closed: bool) -> Result<Vec<DayCount>, sqlx::Error> {
+/// Problems closed per local day, within the filter's closing range (found per day come with
+/// their categories: `per_day_category`).
+pub async fn closed_per_day(db: &Db, f: &ProblemFilter) -> Result<Vec<DayCount>, sqlx::Error> {
     let w = filter_sql(db, f);
-    let col = if closed { "q.closed_at" } else { "q.found_at" };
     let sql = format!(
-        "SELECT CAST(({col} + {LOCAL_OFFSET_MS}) / 86400000 AS BIGINT) AS day, COUNT(*) AS n FROM {}{} GROUP BY 1",
+        "SELECT CAST((q.closed_at + {LOCAL_OFFSET_MS}) / 86400000 AS BIGINT) AS day, COUNT(*) AS n FROM {}{} GROUP BY 1",
         f.from_sql(),
         w.sql()
     );
