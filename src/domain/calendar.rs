@@ -144,6 +144,9 @@ impl YearData {
     }
 }
 
+/// The stamp of figures that read no day of the calendar.
+const NO_DAYS: &str = "days:-";
+
 #[derive(Debug, Clone, Default)]
 pub struct Calendar {
     holidays: BTreeMap<NaiveDate, String>,
@@ -190,6 +193,43 @@ impl Calendar {
             return n.clone();
         }
         if matches!(d.weekday(), Weekday::Sat | Weekday::Sun) { "周末".into() } else { "工作日".into() }
+    }
+
+    /// A short stamp of which days from `from` to `to` (both included) are worked, for figures
+    /// that read nothing else of the calendar (`None`: they read no day). Such figures hold while
+    /// `holds` finds the stamp unchanged: loading next year's holidays or changing the working
+    /// hours leaves a stamp of this year's days as it was.
+    pub fn stamp(&self, days: Option<(NaiveDate, NaiveDate)>) -> String {
+        let Some((from, to)) = days else { return NO_DAYS.into() };
+        // FNV-1a: stable across builds, unlike the standard library's hasher.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut eat = |bytes: &[u8]| {
+            for b in bytes {
+                h = (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3);
+            }
+        };
+        for (mark, map) in [(b'H', &self.holidays), (b'W', &self.workdays)] {
+            for d in map.range(from..=to).map(|(d, _)| d) {
+                eat(&[mark]);
+                eat(d.to_string().as_bytes());
+            }
+        }
+        format!("days:{from}:{to}:{h:016x}")
+    }
+
+    /// Whether the days a `stamp` covers are worked as they were when it was made; false for a
+    /// stamp in any other form (figures kept under an older scheme are rebuilt).
+    pub fn holds(&self, stamp: &str) -> bool {
+        if stamp == NO_DAYS {
+            return true;
+        }
+        let mut parts = stamp.split(':');
+        let (Some("days"), Some(from), Some(to)) = (parts.next(), parts.next(), parts.next()) else { return false };
+        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+        match (day(from), day(to)) {
+            (Some(from), Some(to)) if from <= to => self.stamp(Some((from, to))) == stamp,
+            _ => false,
+        }
     }
 
     pub fn is_working_day(&self, d: NaiveDate) -> bool {
@@ -317,6 +357,34 @@ mod tests {
         assert_eq!(c.describe(d("2026-02-17")), "春节");
         assert_eq!(c.describe(d("2026-02-14")), "春节调休上班");
         assert_eq!(c.describe(d("2026-03-07")), "周末");
+    }
+
+    #[test]
+    fn a_stamp_of_days_changes_only_with_the_days_it_covers() {
+        let c = year_2026();
+        let march = Some((d("2026-03-01"), d("2026-03-31")));
+        let october = Some((d("2026-09-28"), d("2026-10-12")));
+        let (s_march, s_october) = (c.stamp(march), c.stamp(october));
+        assert!(c.holds(&s_march) && c.holds(&s_october));
+        assert_ne!(s_march, s_october);
+        // Next year's days and other working hours leave both as they were.
+        let mut later = c.clone();
+        later.add_year(2027, vec![(d("2027-01-01"), "元旦".into())], vec![(d("2027-02-07"), "春节调休上班".into())]);
+        later.hours = WorkingHours::parse("09:00-12:00,14:00-18:00").unwrap();
+        assert!(later.holds(&s_march) && later.holds(&s_october));
+        // A day off added inside a stamp's days breaks that stamp only; so does a swapped
+        // working day taken back.
+        let mut moved = c.clone();
+        moved.add_year(2026, vec![(d("2026-03-09"), "临时休假".into())], vec![]);
+        assert!(!moved.holds(&s_march) && moved.holds(&s_october));
+        let mut fewer = c.clone();
+        fewer.workdays.remove(&d("2026-10-10"));
+        assert!(fewer.holds(&s_march) && !fewer.holds(&s_october));
+        // Figures that read no day hold under any calendar; a stamp in another form never does.
+        assert!(moved.holds(&c.stamp(None)));
+        for other in ["", "3|1764000000000|08:30-12:00|0", "days:2026-03-31:2026-03-01:0", "days:x:y:z"] {
+            assert!(!c.holds(other), "{other}");
+        }
     }
 
     #[test]

@@ -64,12 +64,6 @@ pub async fn load(db: &Db) -> AppResult<Calendar> {
     Ok(cal)
 }
 
-/// What the working-day calendar is at the moment (its years and working hours): figures
-/// computed under one fingerprint hold while it stays the same.
-pub async fn fingerprint(db: &Db) -> AppResult<String> {
-    Ok(store::fingerprint(db, WORKING_HOURS_KEY).await?)
-}
-
 async fn load_uncached(db: &Db) -> AppResult<Calendar> {
     let mut cal = Calendar::new(working_hours(db).await?);
     let years = store::years(db).await?;

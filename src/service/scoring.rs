@@ -7,7 +7,7 @@
 //! effective week on), so publishing re-scores the weeks from that date at once and a preview
 //! under draft rules is the same computation. The per-target sums of closed weeks are kept
 //! (`store::score_weeks`) so that rankings over months and years read them instead of every
-//! problem; a kept week is used only under the rule version and calendar it was computed with,
+//! problem; a kept week is used only under the rule version and calendar days it was computed with,
 //! and the database deletes it when a fact under it changes. Ledgers always list the entries. Weeks whose results are already published (a
 //! notice, red flags) cannot be re-scored: a version may not take effect before their end.
 
@@ -287,12 +287,27 @@ fn by_problem(events: Vec<(String, i64, String)>) -> [HashMap<String, Vec<i64>>;
 }
 
 /// A computed week as `each_entries` hands it on: its bounds, whether its figures will change
-/// with time alone (a problem due in it is still open, so its overdue days grow), its entries.
+/// with time alone (a problem due in it is still open, so its overdue days grow), the stamp of
+/// the calendar days its figures read (see `Calendar::stamp`), its entries.
 struct WeekDone {
     from: i64,
     to: i64,
     live: bool,
+    calendar: String,
     entries: Vec<Entry>,
+}
+
+/// The days whose working status the overdue days of `problems` read: from the earliest
+/// deadline to the latest closing (or `now` for those still open), over the problems closed
+/// after their deadline or still open past it. None when no problem reads any day.
+fn calendar_days(problems: &[ProblemFact], now: i64) -> Option<(NaiveDate, NaiveDate)> {
+    problems
+        .iter()
+        .filter_map(|p| {
+            let (deadline, end) = (p.deadline_at?, p.closed_at.unwrap_or(now));
+            (end > deadline).then(|| (to_local(deadline).date_naive(), to_local(end).date_naive()))
+        })
+        .reduce(|a, b| (a.0.min(b.0), a.1.max(b.1)))
 }
 
 /// The score entries of a class over [from, to) (of one target only, when given), under the
@@ -355,6 +370,8 @@ async fn each_entries(
             })
         };
         let problems: Vec<ProblemFact> = facts.into_iter().filter_map(to_fact).collect();
+        // The chunk's weeks read the days of all its problems at most.
+        let stamp = cal.stamp(calendar_days(&problems, now));
         earlier.retain(|e| e.found_at >= chunk - lookback);
         earlier.extend(more);
         let history = &earlier;
@@ -372,7 +389,7 @@ async fn each_entries(
                     )
                     && p.deadline_at.is_some_and(|d| d >= w && d < next)
             });
-            f(WeekDone { from: w, to: next, live, entries: week });
+            f(WeekDone { from: w, to: next, live, calendar: stamp.clone(), entries: week });
             w = next;
         }
         chunk = end;
@@ -396,7 +413,7 @@ pub async fn entries(
 
 /// The sums of the entries per target in consecutive periods: `bounds` [b0, b1, …, bn] give
 /// the periods [b0, b1), [b1, b2), …; the entries themselves are not kept. A closed week is
-/// read from its kept figures when they still hold (same rule version and calendar, no fact
+/// read from its kept figures when they still hold (same rule version and calendar days, no fact
 /// changed since: see `store::score_weeks`), otherwise computed from the records and kept for
 /// the next time. A week cut by a bound is read kept when the cut is the first of a month: a
 /// kept week that crosses one also keeps its part before that day.
@@ -412,11 +429,11 @@ async fn period_sums(db: &Db, class: Class, rules: &Timeline, bounds: &[i64]) ->
     let (kept, calendar) = if rules.keep {
         let (kept, calendar) = tokio::try_join!(
             async { Ok::<_, AppError>(weeks_store::read(db, class, first, to).await?) },
-            super::calendar::fingerprint(db),
+            super::calendar::load(db),
         )?;
         (kept, calendar)
     } else {
-        (HashMap::new(), String::new())
+        (HashMap::new(), Calendar::default())
     };
     let (missing, to_keep) = add_kept(&mut out, &weeks, bounds, &kept, (rules, &calendar, now));
     if missing.is_empty() {
@@ -438,7 +455,7 @@ async fn period_sums(db: &Db, class: Class, rules: &Timeline, bounds: &[i64]) ->
                 built.push(weeks_store::Built {
                     from: week.from,
                     rules_version: rules.version_at(week.from).0,
-                    calendar: calendar.clone(),
+                    calendar: week.calendar,
                     valid_until: week.live.then(|| crate::domain::time::end_of_local_day(now)),
                     sums: score::sums(&week.entries),
                     before,
@@ -474,7 +491,7 @@ fn add_kept(
     weeks: &[(i64, i64)],
     bounds: &[i64],
     kept: &HashMap<i64, weeks_store::Kept>,
-    (rules, calendar, now): (&Timeline, &str, i64),
+    (rules, calendar, now): (&Timeline, &Calendar, i64),
 ) -> (Vec<Week>, Vec<Week>) {
     let (from, to) = (bounds[0], bounds[bounds.len() - 1]);
     let (mut missing, mut to_keep) = (Vec::new(), Vec::new());
@@ -529,15 +546,16 @@ fn kept_parts<'a>(k: &'a weeks_store::Kept, a: i64, cuts: &[i64]) -> Option<Vec<
 }
 
 /// Whether a kept week starting at `week` still holds at `now`: computed under the rule version
-/// in force for it and the current calendar, and not past its own validity.
+/// in force for it, the calendar's days it read are worked as they were (loading next year's
+/// holidays keeps this year's weeks), and not past its own validity.
 fn holds(
     rules: &Timeline,
-    calendar: &str,
+    calendar: &Calendar,
     now: i64,
     week: i64,
-    (version, cal, until): (i64, &str, Option<i64>),
+    (version, stamp, until): (i64, &str, Option<i64>),
 ) -> bool {
-    version == rules.version_at(week).0 && cal == calendar && until.is_none_or(|u| u > now)
+    version == rules.version_at(week).0 && calendar.holds(stamp) && until.is_none_or(|u| u > now)
 }
 
 /// How long a background rebuild of a week stays its builder's before another may take it.
@@ -551,7 +569,7 @@ const REBUILD_LEASE_MS: i64 = 10 * 60_000;
 /// number of weeks rebuilt.
 pub async fn keep_weeks(db: &Db, now: i64, limit: usize) -> AppResult<usize> {
     let from = span_of(SpanKind::Year, to_local(now - 90 * DAY_MS).date_naive()).from;
-    let calendar = super::calendar::fingerprint(db).await?;
+    let calendar = super::calendar::load(db).await?;
     let mut rebuilt = 0;
     for class in Class::ALL {
         let rules = timeline(db, class).await?;

@@ -835,6 +835,90 @@ both!(closed_weeks_are_kept_and_forgotten_when_a_fact_under_them_changes, |app: 
     assert!(!moved.contains_key(&other), "a window unit is not ranked with responsible units");
 });
 
+both!(next_years_holidays_keep_this_years_weeks_and_a_day_off_in_their_reach_forgets_them, |app: TestApp| async move {
+    use chrono::Datelike;
+    use chuangcheng::domain::time::{now_ms, parse_local_day_start, to_local};
+    let sup = app.api_login("supervisor").await;
+    let admin = app.api_login("admin").await;
+    let (point, item) = road_point(&app).await;
+    let unit = app.id_of(&format!("SELECT unit_id FROM points WHERE id = '{point}'")).await;
+    let (monday, _) = last_week();
+    let tuesday = day(monday + chrono::Duration::days(1));
+    let week = parse_local_day_start(&day(monday)).unwrap();
+    // A problem found last Tuesday and still open: overdue, one deduction per working day since.
+    let p = sup
+        .file_ok(
+            json!({"point_id": point, "standard_item_id": item, "description": "积存垃圾", "source": "supervision",
+               "found_at": format!("{tuesday}T07:05"), "allow_duplicate": true}),
+        )
+        .await;
+    let deadline =
+        app.scalar(&format!("SELECT deadline_at FROM problems WHERE id = '{}'", p["id"].as_str().unwrap())).await;
+    let (_, before) = check_ranking(&admin, "unit", &tuesday).await;
+    let kept_sql =
+        format!("SELECT COUNT(*) FROM score_weeks WHERE class = 'unit' AND week_from = {week} AND sums IS NOT NULL");
+    assert_eq!(app.scalar(&kept_sql).await, 1);
+    let stamp =
+        app.id_of(&format!("SELECT calendar FROM score_weeks WHERE class = 'unit' AND week_from = {week}")).await;
+    // The kept figures are what the ranking reads: altered by hand, the ranking shows it.
+    sqlx::query(&format!(
+        "UPDATE score_weeks SET sums = '[[\"{unit}\", -4321, 1]]' WHERE class = 'unit' AND week_from = {week}"
+    ))
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+    let score_of = |r: &Value| {
+        r["lines"].as_array().unwrap().iter().find(|l| l["target"] == unit.as_str()).unwrap()["score"].as_i64().unwrap()
+    };
+    let ranking = format!("/api/v1/scoring/unit/ranking?period=week&date={tuesday}");
+    assert_eq!(score_of(&admin.get(&ranking).await.1), 10000 - 4321);
+
+    // December: the office loads next year's holidays. Last week reads none of its days.
+    let next = to_local(now_ms()).year() + 1;
+    let body = json!({"year": next, "source": "国务院办公厅通知",
+        "holidays": [{"date": format!("{next}-01-01"), "name": "元旦"}], "workdays": []});
+    assert_eq!(admin.put(&format!("/api/v1/calendar/{next}"), body).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(app.scalar(&kept_sql).await, 1);
+    assert_eq!(score_of(&admin.get(&ranking).await.1), 10000 - 4321, "still read from the kept week");
+    // Other working hours change no working day either.
+    let b = app.login("admin").await;
+    let (status, _, _) = b.post("/settings/calendar/hours", &[("working_hours", "09:00-12:00,14:00-18:00")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(score_of(&admin.get(&ranking).await.1), 10000 - 4321, "the working hours are not read");
+
+    // A working day between the deadline and today declared a day off: one overdue day fewer.
+    let cal = chuangcheng::service::calendar::load(&app.db).await.unwrap();
+    let today = to_local(now_ms()).date_naive();
+    let mut off = to_local(deadline).date_naive();
+    loop {
+        off += chrono::Duration::days(1);
+        assert!(off <= today, "no working day between last week's deadline and today");
+        if cal.is_working_day(off) && off.weekday().num_days_from_monday() < 5 {
+            break;
+        }
+    }
+    let year = off.year();
+    let (_, days) = admin.get(&format!("/api/v1/calendar/{year}")).await;
+    let of_kind = |kind: &str| -> Vec<Value> {
+        days.as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["kind"] == kind)
+            .map(|d| json!({"date": d["day"], "name": d["name"]}))
+            .collect()
+    };
+    let mut holidays = of_kind("holiday");
+    holidays.push(json!({"date": day(off), "name": "临时休假"}));
+    let body = json!({"year": year, "source": "补充通知", "holidays": holidays, "workdays": of_kind("workday")});
+    let (status, e) = admin.put(&format!("/api/v1/calendar/{year}"), body).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{e}");
+    let (_, after) = check_ranking(&admin, "unit", &tuesday).await;
+    assert_eq!(after[&unit], before[&unit] + 20, "2 points a working day given back: {after:?} {before:?}");
+    let rebuilt =
+        app.id_of(&format!("SELECT calendar FROM score_weeks WHERE class = 'unit' AND week_from = {week}")).await;
+    assert_ne!(rebuilt, stamp, "kept again under the new days");
+});
+
 both!(the_jobs_rebuild_forgotten_weeks_once_across_instances, |app: TestApp| async move {
     use chuangcheng::domain::time::{now_ms, parse_local_day_start};
     use chuangcheng::service::scoring::keep_weeks;
