@@ -467,10 +467,69 @@ async fn scoring(ctx: &Ctx<'_>, want: &impl Fn(&str) -> bool) -> anyhow::Result<
             .await?;
             report(name, samples, None);
         }
+        annual_after_changes(ctx, year).await?;
     }
     if want("kpi") {
         kpis(ctx, db).await?;
     }
+    Ok(())
+}
+
+/// The year-end assessment as readers meet it between the jobs' rounds: after one fact changed
+/// under a closed week (it forgets the weeks whose figures reach that fact: its own and those
+/// whose repeat look-back holds it), and after next year's holidays are loaded in December
+/// (they forget no week of this year). Each change is made untimed; the read after it is timed.
+async fn annual_after_changes(ctx: &Ctx<'_>, year: i32) -> anyhow::Result<()> {
+    use crate::domain::calendar::{SpecialDay, YearData};
+    use crate::domain::score::Class;
+    let db = ctx.db;
+    let kept = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM score_weeks WHERE class = 'unit' AND sums IS NOT NULL")
+            .fetch_one(&db.pool)
+            .await
+    };
+    let assess = || async {
+        let y = crate::service::scoring::year_assessment(db, Class::Unit, year).await?;
+        anyhow::ensure!(y.lines.len() >= BENCH_UNITS, "assessed {} units", y.lines.len());
+        Ok(())
+    };
+    assess().await?;
+    let (mut samples, mut forgotten) = (Vec::new(), Vec::new());
+    for i in 0..3i64 {
+        // A problem found 90, 83 and 76 days ago has its category corrected.
+        let at = now_ms() - (90 - 7 * i) * DAY_MS;
+        let id: String = sqlx::query_scalar(
+            "SELECT id FROM problems WHERE found_at >= $1 AND found_at < $2 ORDER BY found_at LIMIT 1",
+        )
+        .bind(at)
+        .bind(at + DAY_MS)
+        .fetch_one(&db.pool)
+        .await?;
+        let before = kept().await?;
+        sqlx::query("UPDATE problems SET category = category || '' WHERE id = $1").bind(&id).execute(&db.pool).await?;
+        forgotten.push(before - kept().await?);
+        let t = Instant::now();
+        assess().await?;
+        samples.push(t.elapsed());
+    }
+    report("annual_assessment_after_one_change", samples, None);
+    println!("{}", json!({"name": "annual_assessment_weeks_forgotten_per_change", "weeks": forgotten}));
+    let next = year + 1;
+    let data = YearData {
+        year: next,
+        source: "bench".into(),
+        holidays: vec![SpecialDay { date: format!("{next}-01-01"), name: "元旦".into() }],
+        workdays: vec![],
+    };
+    let before = kept().await?;
+    crate::service::calendar::import_year(ctx, data).await?;
+    let left = kept().await?;
+    let samples = time(3, assess).await?;
+    report("annual_assessment_after_next_years_holidays", samples, None);
+    println!(
+        "{}",
+        json!({"name": "annual_assessment_weeks_kept_after_next_years_holidays", "before": before, "after": left})
+    );
     Ok(())
 }
 
