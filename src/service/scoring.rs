@@ -326,9 +326,9 @@ async fn each_entries(
     let lookback = rules.max_repeat_days() * DAY_MS;
     let next_week = |w: i64| span_of(SpanKind::Week, to_local(w).date_naive() + chrono::Duration::days(7)).from;
     let cal = super::calendar::load(db).await?;
+    // The loads, each up to WEEKS_PER_LOAD weeks.
+    let mut chunks = Vec::new();
     let mut chunk = first;
-    // Finds already read for repeats (up to the previous load's end), kept for the next load.
-    let mut earlier: Vec<score::Earlier> = Vec::new();
     while chunk < last {
         let mut end = chunk;
         for _ in 0..WEEKS_PER_LOAD {
@@ -336,13 +336,30 @@ async fn each_entries(
                 end = next_week(end);
             }
         }
-        let ((facts, more, fails), mut awards) = tokio::try_join!(
-            async {
-                let history_from = if chunk == first { chunk - lookback } else { chunk };
-                Ok::<_, AppError>(store::problem_facts(db, class, chunk, end, history_from, target).await?)
-            },
-            async { Ok::<_, AppError>(store::award_facts(db, class, chunk, end).await?) },
-        )?;
+        chunks.push((chunk, end));
+        chunk = end;
+    }
+    // Each load's facts are read while the one before is scored: the database (its own thread
+    // or server) and the scoring share the cores instead of taking turns. At most two loads are
+    // held at once.
+    let load = |(chunk, end): (i64, i64)| {
+        let (db, target) = (db.clone(), target.map(str::to_owned));
+        let history_from = if chunk == first { chunk - lookback } else { chunk };
+        tokio::spawn(async move {
+            tokio::try_join!(
+                store::problem_facts(&db, class, chunk, end, history_from, target.as_deref()),
+                store::award_facts(&db, class, chunk, end),
+            )
+        })
+    };
+    let mut next_load = chunks.first().map(|&c| load(c));
+    // Finds already read for repeats (up to the previous load's end), kept for the next load.
+    let mut earlier: Vec<score::Earlier> = Vec::new();
+    for (i, &(chunk, end)) in chunks.iter().enumerate() {
+        let Some(loading) = next_load.take() else { break };
+        let ((facts, more, fails), mut awards) =
+            loading.await.map_err(|e| AppError::Internal(anyhow::anyhow!("scoring load: {e}")))??;
+        next_load = chunks.get(i + 1).map(|&c| load(c));
         if let Some(t) = target {
             awards.retain(|a| a.target == t);
         }
@@ -392,7 +409,6 @@ async fn each_entries(
             f(WeekDone { from: w, to: next, live, calendar: stamp.clone(), entries: week });
             w = next;
         }
-        chunk = end;
     }
     Ok(())
 }
