@@ -167,6 +167,11 @@ pub fn number_text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> 
     })
 }
 
+/// Accepts a text or null (as the API returns a text it does not have), null as "".
+pub fn text_or_null<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.unwrap_or_default())
+}
+
 /// Accepts a JSON integer or a form string ("" is none).
 pub fn number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     #[derive(Deserialize)]

@@ -20,8 +20,8 @@ pub struct UnitInput {
     #[serde(default)]
     pub kind: String,
     /// Window units: bank | government | telecom | power | water | gas | medical | transport | postal | other
-    /// (default from the kind)
-    #[serde(default)]
+    /// (default from the kind; null as empty, as the unit is read back)
+    #[serde(default, deserialize_with = "crate::domain::validate::text_or_null")]
     pub sector: String,
     #[serde(default)]
     pub area_id: Option<String>,

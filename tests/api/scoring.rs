@@ -919,6 +919,99 @@ both!(next_years_holidays_keep_this_years_weeks_and_a_day_off_in_their_reach_for
     assert_ne!(rebuilt, stamp, "kept again under the new days");
 });
 
+both!(editing_a_point_or_unit_keeps_the_weeks_unless_it_moves_whom_facts_count_for, |app: TestApp| async move {
+    use chuangcheng::domain::time::parse_local_day_start;
+    let sup = app.api_login("supervisor").await;
+    let admin = app.api_login("admin").await;
+    let (point, item) = road_point(&app).await;
+    let unit = app.id_of(&format!("SELECT unit_id FROM points WHERE id = '{point}'")).await;
+    let other = app.id_of("SELECT id FROM units WHERE name = '运河区住房和城乡建设局'").await;
+    let (monday, _) = last_week();
+    let tuesday = day(monday + chrono::Duration::days(1));
+    let week = parse_local_day_start(&day(monday)).unwrap();
+    sup.file_ok(
+        json!({"point_id": point, "standard_item_id": item, "description": "积存垃圾", "source": "supervision",
+        "found_at": format!("{tuesday}T07:05"), "allow_duplicate": true}),
+    )
+    .await;
+    let classes = ["unit", "community", "street"];
+    for class in classes {
+        check_ranking(&admin, class, &tuesday).await;
+    }
+    let kept = |class: &str| {
+        format!("SELECT COUNT(*) FROM score_weeks WHERE class = '{class}' AND week_from = {week} AND sums IS NOT NULL")
+    };
+    let kept_now = || async {
+        [app.scalar(&kept("unit")).await, app.scalar(&kept("community")).await, app.scalar(&kept("street")).await]
+    };
+    assert_eq!(kept_now().await, [1, 1, 1], "last week kept for each class once read");
+    let edit = |path: String, field: &'static str, value: Value| {
+        let admin = &admin;
+        async move {
+            let (_, mut body) = admin.get(&path).await;
+            body[field] = value;
+            let (status, saved) = admin.put(&path, body).await;
+            assert_eq!(status, StatusCode::OK, "{path} {field}: {saved}");
+        }
+    };
+
+    // The point lead's phone and the unit's address: every form writes the unit and community
+    // columns unchanged, and no kept week goes.
+    edit(format!("/api/v1/points/{point}"), "lead_phone", json!("13900001111")).await;
+    edit(format!("/api/v1/units/{unit}"), "address", json!("运河区新华路1号")).await;
+    assert_eq!(kept_now().await, [1, 1, 1], "an edit that moves nothing keeps every week");
+
+    // The point goes to another unit: its problems stay their units', so the units' weeks hold
+    // while no clean inspection of the point lies in them.
+    edit(format!("/api/v1/points/{point}"), "unit_id", json!(other)).await;
+    assert_eq!(kept_now().await, [1, 1, 1]);
+    // A clean inspection of the point last Wednesday (it counts for the point's unit of the
+    // moment): the week is computed again and kept; moving the point back forgets it.
+    let wednesday = week + 86_400_000 + 9 * 3_600_000;
+    sqlx::query(&format!(
+        "INSERT INTO point_inspections (id, point_id, at, inspector_id, inspector_name, note, created_at, day) \
+         VALUES ('insp-kept-weeks', '{point}', {wednesday}, NULL, '督导员', '检查无问题', {wednesday}, '{}')",
+        day(monday + chrono::Duration::days(2))
+    ))
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(kept_now().await, [0, 0, 0], "a new inspection forgets its week in every class");
+    let (_, with_other) = check_ranking(&admin, "unit", &tuesday).await;
+    check_ranking(&admin, "community", &tuesday).await;
+    check_ranking(&admin, "street", &tuesday).await;
+    assert_eq!(kept_now().await, [1, 1, 1]);
+    edit(format!("/api/v1/points/{point}"), "unit_id", json!(unit)).await;
+    assert_eq!(kept_now().await, [0, 1, 1], "the units' week holding the inspection goes, the areas' stay");
+    let (_, back) = check_ranking(&admin, "unit", &tuesday).await;
+    let award = with_other[&other] - back[&other];
+    assert!(award > 0, "the clean inspection left the other unit: {back:?} {with_other:?}");
+    assert_eq!(back[&unit] - with_other[&unit], award, "and counts for the point's unit again");
+
+    // The point moves to another community: the areas' weeks go, the units' stay.
+    let community = app.id_of(&format!("SELECT community_id FROM points WHERE id = '{point}'")).await;
+    let elsewhere = app
+        .id_of(&format!(
+            "SELECT id FROM org_nodes WHERE level = 'community' AND id <> '{community}' ORDER BY code LIMIT 1"
+        ))
+        .await;
+    let mut b = admin.get(&format!("/api/v1/points/{point}")).await.1;
+    b["community_id"] = json!(elsewhere);
+    b["grid_id"] = Value::Null;
+    assert_eq!(admin.put(&format!("/api/v1/points/{point}"), b).await.0, StatusCode::OK);
+    assert_eq!(kept_now().await, [1, 0, 0]);
+    let (_, areas) = check_ranking(&admin, "community", &tuesday).await;
+    assert!(areas[&elsewhere] < 10000, "the problem now counts for the new community: {areas:?}");
+
+    // A unit's kind: the units' weeks go, the areas' (read again) stay.
+    check_ranking(&admin, "community", &tuesday).await;
+    check_ranking(&admin, "street", &tuesday).await;
+    edit(format!("/api/v1/units/{other}"), "kind", json!("bank_branch")).await;
+    assert_eq!(kept_now().await, [0, 1, 1]);
+    let (_, units) = check_ranking(&admin, "unit", &tuesday).await;
+    assert!(!units.contains_key(&other), "a window unit is not ranked with responsible units");
+});
+
 both!(the_jobs_rebuild_forgotten_weeks_once_across_instances, |app: TestApp| async move {
     use chuangcheng::domain::time::{now_ms, parse_local_day_start};
     use chuangcheng::service::scoring::keep_weeks;
