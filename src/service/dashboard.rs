@@ -418,7 +418,7 @@ async fn gather(
         waiting,
     ) = tokio::try_join!(
         db_err(store::per_point(db, &this_found, now, POINTS)),
-        db_err(store::per_day_category(db, &this_found)),
+        found_per_day_category(db, &this_found, now),
         prev_categories(db, &prev_found_all, now),
         handling(db, base, (span.from, span.to), now),
         handling(db, base, (prev.from, prev.to), now),
@@ -445,15 +445,45 @@ async fn gather(
     })
 }
 
+/// The start of today (Beijing) at `now`.
+fn today_start(now: i64) -> i64 {
+    crate::store::kpi_days::day_start(crate::store::kpi_days::day_of(now))
+}
+
 /// The previous period's categories: kept while nothing under them changes once the period
 /// has ended before today (a previous week always has; the previous day not before midnight).
 async fn prev_categories(db: &crate::store::Db, f: &ProblemFilter, now: i64) -> AppResult<Vec<store::CategoryCount>> {
-    let today = crate::store::kpi_days::day_start(crate::store::kpi_days::day_of(now));
-    if f.to_ms.is_some_and(|to| to <= today) {
-        Ok(store::per_category_closed(db, f).await?.as_ref().clone())
+    if f.to_ms.is_some_and(|to| to <= today_start(now)) {
+        Ok(store::categories_of(&store::per_day_category_closed(db, f).await?))
     } else {
         Ok(store::per_category(db, f).await?)
     }
+}
+
+/// The period's problems per day and category (`f` gives the found range): its days before
+/// today kept while nothing under them changes (`store::per_day_category_closed`), today's read
+/// now. The whole period is read when its range is not given.
+pub async fn found_per_day_category(
+    db: &crate::store::Db,
+    f: &ProblemFilter,
+    now: i64,
+) -> AppResult<Vec<store::DayCategoryCount>> {
+    let today = today_start(now);
+    let (Some(from), Some(to)) = (f.from_ms, f.to_ms) else { return Ok(store::per_day_category(db, f).await?) };
+    if from >= today {
+        return Ok(store::per_day_category(db, f).await?);
+    }
+    let past = ProblemFilter { to_ms: Some(to.min(today)), ..f.clone() };
+    let today_on = (to > today).then(|| ProblemFilter { from_ms: Some(today), ..f.clone() });
+    let (kept, live) = tokio::try_join!(store::per_day_category_closed(db, &past), async {
+        match &today_on {
+            Some(t) => store::per_day_category(db, t).await,
+            None => Ok(Vec::new()),
+        }
+    })?;
+    let mut out = kept.as_ref().clone();
+    out.extend(live);
+    Ok(out)
 }
 
 /// A store read as the dashboard's result (so that the reads join with the KPI page's).

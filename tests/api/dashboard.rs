@@ -420,3 +420,71 @@ both!(the_previous_periods_categories_are_kept_while_nothing_found_before_today_
         .unwrap();
     assert_eq!((previous().await, in_records().await), (2, 2));
 });
+
+both!(the_past_days_of_the_current_period_are_kept_and_today_is_read_live, |app: TestApp| async move {
+    use chuangcheng::domain::time::{DAY_MS, now_ms};
+    use chuangcheng::service::dashboard::found_per_day_category;
+    use chuangcheng::store::kpi_days::{day_of, day_start};
+    use chuangcheng::store::problems::ProblemFilter;
+    let sup = app.api_login("supervisor").await;
+    let (point, item) = road_point(&app).await;
+    let today = day_start(day_of(now_ms()));
+    // A period as the dashboard reads it on a day inside it: three past days, today, tomorrow.
+    let (from, to) = (today - 3 * DAY_MS, today + 2 * DAY_MS);
+    let f = ProblemFilter { from_ms: Some(from), to_ms: Some(to), ..Default::default() };
+    let read = || async {
+        let mut rows: Vec<(i64, String, i64)> = found_per_day_category(&app.db, &f, now_ms())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.day, r.category, r.n))
+            .collect();
+        rows.sort();
+        rows
+    };
+    let in_records = || async {
+        let mut rows: Vec<(i64, String, i64)> = sqlx::query_as(&format!(
+            "SELECT CAST((found_at + 28800000) / 86400000 AS BIGINT), category, CAST(COUNT(*) AS BIGINT) \
+             FROM problems WHERE found_at >= {from} AND found_at < {to} GROUP BY 1, 2"
+        ))
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap();
+        rows.sort();
+        rows
+    };
+    let two_days_ago = chuangcheng::domain::time::to_local(today - 2 * DAY_MS).format("%Y-%m-%dT09:30").to_string();
+    let filing = |found: Option<&str>| {
+        let mut body = json!({"point_id": point, "standard_item_id": item, "description": "人行道积存垃圾",
+                              "source": "supervision", "allow_duplicate": true});
+        if let Some(found) = found {
+            body["found_at"] = found.into();
+        }
+        body
+    };
+    let past = sup.file_ok(filing(Some(&two_days_ago))).await["id"].as_str().unwrap().to_string();
+    let first = read().await;
+    assert_eq!(first, in_records().await);
+    assert!(first.iter().any(|r| r.0 == day_of(today - 2 * DAY_MS)), "two days ago is counted: {first:?}");
+    // Today's filing moves nothing kept and shows at once.
+    let revision = || app.scalar("SELECT n FROM revisions WHERE name = 'problems_found'");
+    let before = revision().await;
+    sup.file_ok(filing(None)).await;
+    assert_eq!(revision().await, before);
+    let second = read().await;
+    assert_eq!(second, in_records().await);
+    let today_n = |rows: &[(i64, String, i64)]| rows.iter().filter(|r| r.0 == day_of(today)).map(|r| r.2).sum::<i64>();
+    assert_eq!(today_n(&second), today_n(&first) + 1);
+    // A problem filed now as found two days ago, and a change made elsewhere (here straight in
+    // the database) to one found then: each shows on the next read.
+    sup.file_ok(filing(Some(&two_days_ago))).await;
+    assert_eq!(read().await, in_records().await);
+    sqlx::query("UPDATE problems SET category = '其他问题' WHERE id = $1")
+        .bind(&past)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let after = read().await;
+    assert_eq!(after, in_records().await);
+    assert!(after.iter().any(|r| r.1 == "其他问题"), "{after:?}");
+});
