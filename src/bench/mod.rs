@@ -637,6 +637,22 @@ async fn dashboard(ctx: &Ctx<'_>) -> anyhow::Result<()> {
         .await?;
         report(name, samples, None);
     }
+    // The month at its last evening (22:00 on the last day of the previous month): its whole
+    // month read, 29 past days and that day; the dates of this run cannot show it otherwise.
+    let month = crate::service::scoring::span_of(
+        crate::service::scoring::SpanKind::Month,
+        crate::domain::time::to_local(now_ms()).date_naive(),
+    );
+    let evening = month.from - 2 * 3_600_000;
+    let req = Request { period: Some("month".into()), area_id: None, gcj: false };
+    crate::service::dashboard::read_at(ctx, &req, evening).await?;
+    let samples = time(5, || async {
+        let d = crate::service::dashboard::read_at(ctx, &req, evening).await?;
+        anyhow::ensure!(d.trend.len() >= 28, "a whole month on the dashboard: {} days", d.trend.len());
+        Ok(d)
+    })
+    .await?;
+    report("dashboard_month_city_at_months_end", samples, None);
     let week = crate::service::scoring::span_of(
         crate::service::scoring::SpanKind::Week,
         crate::domain::time::to_local(now_ms()).date_naive(),

@@ -310,12 +310,16 @@ impl Links {
 
 /// Everything the dashboard shows, read from the records now.
 pub async fn read(ctx: &Ctx<'_>, req: &Request) -> AppResult<Dashboard> {
+    read_at(ctx, req, now_ms()).await
+}
+
+/// The dashboard as it read at time `now` (the bench reads it at a month's last evening).
+pub async fn read_at(ctx: &Ctx<'_>, req: &Request, now: i64) -> AppResult<Dashboard> {
     if !may_view(ctx.user.role) {
         return Err(AppError::Forbidden);
     }
     let period = period_of(req.period.as_deref())?;
     let (area, area_ids, area_fixed) = resolve_area(ctx, req.area_id.as_deref()).await?;
-    let now = now_ms();
     let today = day_of(now);
     let span = span_of(period.span_kind(), today);
     let prev = scoring::previous(&span);

@@ -488,3 +488,73 @@ both!(the_past_days_of_the_current_period_are_kept_and_today_is_read_live, |app:
     assert_eq!(after, in_records().await);
     assert!(after.iter().any(|r| r.1 == "其他问题"), "{after:?}");
 });
+
+both!(the_points_past_days_are_kept_and_their_open_problems_read_as_they_are, |app: TestApp| async move {
+    use chuangcheng::domain::time::{DAY_MS, now_ms};
+    use chuangcheng::store::dashboard::per_point;
+    use chuangcheng::store::kpi_days::{day_of, day_start};
+    use chuangcheng::store::problems::ProblemFilter;
+    let sup = app.api_login("supervisor").await;
+    let (point, item) = road_point(&app).await;
+    let today = day_start(day_of(now_ms()));
+    let (from, to) = (today - 3 * DAY_MS, today + 2 * DAY_MS);
+    let f = ProblemFilter { from_ms: Some(from), to_ms: Some(to), ..Default::default() };
+    // Every point with problems in the range: (point, found, open, overdue now), as the page
+    // counts them and as the records say.
+    let read = || async {
+        let now = now_ms();
+        let p = per_point(&app.db, &f, now, 100_000).await.unwrap();
+        let mut rows: Vec<(String, i64, i64, i64)> =
+            p.worst.into_iter().map(|p| (p.point_id, p.n, p.open, p.overdue)).collect();
+        rows.sort();
+        (rows, now)
+    };
+    let pool = &app.db.pool;
+    let in_records = |now: i64| async move {
+        let mut rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(&format!(
+            "SELECT point_id, CAST(COUNT(*) AS BIGINT), \
+             CAST(SUM(CASE WHEN state IN ('reported', 'dispatched', 'acknowledged', 'submitted', 'postponed') THEN 1 ELSE 0 END) AS BIGINT), \
+             CAST(SUM(CASE WHEN state IN ('dispatched', 'acknowledged', 'submitted') AND deadline_at < {now} THEN 1 ELSE 0 END) AS BIGINT) \
+             FROM problems WHERE found_at >= {from} AND found_at < {to} GROUP BY point_id"
+        ))
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        rows.sort();
+        rows
+    };
+    let check = || async {
+        let (rows, now) = read().await;
+        assert_eq!(rows, in_records(now).await);
+        rows
+    };
+    let two_days_ago = chuangcheng::domain::time::to_local(today - 2 * DAY_MS).format("%Y-%m-%dT09:30").to_string();
+    let filing = |found: Option<&str>| {
+        let mut body = json!({"point_id": point, "standard_item_id": item, "description": "人行道积存垃圾",
+                              "source": "supervision", "allow_duplicate": true});
+        if let Some(found) = found {
+            body["found_at"] = found.into();
+        }
+        body
+    };
+    let past = sup.file_ok(filing(Some(&two_days_ago))).await["id"].as_str().unwrap().to_string();
+    let first = check().await;
+    let at_point = |rows: &[(String, i64, i64, i64)]| rows.iter().find(|r| r.0 == point).cloned().unwrap();
+    let (_, n0, open0, overdue0) = at_point(&first);
+    assert!(open0 >= 1 && overdue0 >= 1, "two days ago's problem is open and overdue: {:?}", at_point(&first));
+    // Today's filing shows at once; the kept past days do not move.
+    sup.file_ok(filing(None)).await;
+    assert_eq!(at_point(&check().await).1, n0 + 1);
+    // Closed elsewhere (here straight in the database; a state change moves no kept count): the
+    // point's problems stay counted, one fewer open and overdue.
+    let closed_at = now_ms();
+    sqlx::query(&format!("UPDATE problems SET state = 'closed', closed_at = {closed_at} WHERE id = '{past}'"))
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let (_, n, open, overdue) = at_point(&check().await);
+    assert_eq!((n, open, overdue), (n0 + 1, open0, overdue0 - 1), "today's is open, not overdue");
+    // A problem filed now as found two days ago counts on the next read.
+    sup.file_ok(filing(Some(&two_days_ago))).await;
+    assert_eq!(at_point(&check().await).1, n0 + 2);
+});
