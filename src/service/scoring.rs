@@ -310,6 +310,53 @@ fn calendar_days(problems: &[ProblemFact], now: i64) -> Option<(NaiveDate, Naive
         .reduce(|a, b| (a.0.min(b.0), a.1.max(b.1)))
 }
 
+/// The loads of weeks from `first` to `last`, each up to WEEKS_PER_LOAD weeks.
+fn loads(first: i64, last: i64, next_week: impl Fn(i64) -> i64) -> Vec<(i64, i64)> {
+    let mut out = Vec::new();
+    let mut chunk = first;
+    while chunk < last {
+        let mut end = chunk;
+        for _ in 0..WEEKS_PER_LOAD {
+            if end < last {
+                end = next_week(end);
+            }
+        }
+        out.push((chunk, end));
+        chunk = end;
+    }
+    out
+}
+
+/// The problems as scoring reads them: each with its failed re-checks, reopenings and reporters'
+/// 不满意, and its working days overdue at its closing (or `now`); those without a target left out.
+fn problem_facts(
+    facts: Vec<store::FactRow>,
+    fails: Vec<(String, i64, String)>,
+    cal: &Calendar,
+    now: i64,
+) -> Vec<ProblemFact> {
+    let [reworks, reopens, dissatisfied] = by_problem(fails);
+    let to_fact = |r: store::FactRow| -> Option<ProblemFact> {
+        Some(ProblemFact {
+            reworks: reworks.get(&r.id).cloned().unwrap_or_default(),
+            reopens: reopens.get(&r.id).cloned().unwrap_or_default(),
+            dissatisfied: dissatisfied.get(&r.id).cloned().unwrap_or_default(),
+            overdue_working_days: r.deadline_at.map(|d| overdue_days(cal, d, r.closed_at.unwrap_or(now))).unwrap_or(0),
+            id: r.id,
+            code: r.code,
+            target: r.target?,
+            point_id: r.point_id,
+            category: r.category,
+            source: r.source,
+            state: r.state,
+            found_at: r.found_at,
+            deadline_at: r.deadline_at,
+            closed_at: r.closed_at,
+        })
+    };
+    facts.into_iter().filter_map(to_fact).collect()
+}
+
 /// The score entries of a class over [from, to) (of one target only, when given), under the
 /// rules in force in each week, with caps applied week by week (weeks that cross the span's
 /// edges are computed whole, then cut). `f` receives them week by week.
@@ -326,19 +373,7 @@ async fn each_entries(
     let lookback = rules.max_repeat_days() * DAY_MS;
     let next_week = |w: i64| span_of(SpanKind::Week, to_local(w).date_naive() + chrono::Duration::days(7)).from;
     let cal = super::calendar::load(db).await?;
-    // The loads, each up to WEEKS_PER_LOAD weeks.
-    let mut chunks = Vec::new();
-    let mut chunk = first;
-    while chunk < last {
-        let mut end = chunk;
-        for _ in 0..WEEKS_PER_LOAD {
-            if end < last {
-                end = next_week(end);
-            }
-        }
-        chunks.push((chunk, end));
-        chunk = end;
-    }
+    let chunks = loads(first, last, next_week);
     // Each load's facts are read while the one before is scored: the database (its own thread
     // or server) and the scoring share the cores instead of taking turns. At most two loads are
     // held at once.
@@ -364,29 +399,7 @@ async fn each_entries(
             awards.retain(|a| a.target == t);
         }
         let now = now_ms();
-        let [reworks, reopens, dissatisfied] = by_problem(fails);
-        let to_fact = |r: store::FactRow| -> Option<ProblemFact> {
-            Some(ProblemFact {
-                reworks: reworks.get(&r.id).cloned().unwrap_or_default(),
-                reopens: reopens.get(&r.id).cloned().unwrap_or_default(),
-                dissatisfied: dissatisfied.get(&r.id).cloned().unwrap_or_default(),
-                overdue_working_days: r
-                    .deadline_at
-                    .map(|d| overdue_days(&cal, d, r.closed_at.unwrap_or(now)))
-                    .unwrap_or(0),
-                id: r.id,
-                code: r.code,
-                target: r.target?,
-                point_id: r.point_id,
-                category: r.category,
-                source: r.source,
-                state: r.state,
-                found_at: r.found_at,
-                deadline_at: r.deadline_at,
-                closed_at: r.closed_at,
-            })
-        };
-        let problems: Vec<ProblemFact> = facts.into_iter().filter_map(to_fact).collect();
+        let problems = problem_facts(facts, fails, &cal, now);
         // The chunk's weeks read the days of all its problems at most.
         let stamp = cal.stamp(calendar_days(&problems, now));
         earlier.retain(|e| e.found_at >= chunk - lookback);

@@ -77,41 +77,27 @@ pub async fn per_day_category_closed(
     db: &Db,
     f: &ProblemFilter,
 ) -> Result<std::sync::Arc<Vec<DayCategoryCount>>, sqlx::Error> {
-    // A day's categories for a month at most each: a few areas and periods at a time.
-    kept_while_found(db, &db.closed_counts, 256, f, per_day_category(db, f)).await
-}
-
-/// What `read` gives for the filter `f` over days before today, kept in `memo` while the found
-/// problems' revision holds (at most `cap` filters; past that, start again).
-async fn kept_while_found<T>(
-    db: &Db,
-    memo: &KeptMemo<T>,
-    cap: usize,
-    f: &ProblemFilter,
-    read: impl std::future::Future<Output = Result<T, sqlx::Error>>,
-) -> Result<std::sync::Arc<T>, sqlx::Error> {
     let w = filter_sql(db, f);
     let key = format!("{}{:?}", w.sql(), w.args);
     let now: i64 =
         sqlx::query_scalar("SELECT n FROM revisions WHERE name = 'problems_found'").fetch_one(&db.pool).await?;
-    if let Some((at, kept)) = memo.lock().expect("kept counts").get(&key)
+    if let Some((at, kept)) = db.closed_counts.lock().expect("closed counts").get(&key)
         && *at == now
     {
         return Ok(kept.clone());
     }
     // Read after the revision: a change committed in between moves it past `now`, and the next
     // reading reads again.
-    let counts = std::sync::Arc::new(read.await?);
-    let mut kept = memo.lock().expect("kept counts");
-    if kept.len() >= cap {
+    let counts = std::sync::Arc::new(per_day_category(db, f).await?);
+    let mut kept = db.closed_counts.lock().expect("closed counts");
+    // A few areas and periods at a time (each a day's categories for a month at most); past
+    // that, start again.
+    if kept.len() >= 256 {
         kept.clear();
     }
     kept.insert(key, (now, counts.clone()));
     Ok(counts)
 }
-
-/// Figures kept by filter with the found problems' revision they were read at.
-type KeptMemo<T> = std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, (i64, std::sync::Arc<T>)>>>;
 
 /// Per category, most first (then by name).
 pub fn categories_of(rows: &[DayCategoryCount]) -> Vec<CategoryCount> {
@@ -159,47 +145,27 @@ pub struct PointCount {
 /// 0.10 s of a 0.12 s read at the weekly pace of ten million problems; one row of a string
 /// instead of rows (or JSON) because the driver hands rows over one by one, slowly.
 pub async fn per_point(db: &Db, f: &ProblemFilter, now: i64, worst: usize) -> Result<PerPoint, sqlx::Error> {
-    let today = super::kpi_days::day_start(super::kpi_days::day_of(now));
-    // Days before today: how many were found at each point is kept while the found problems'
-    // revision holds; which of them are open or overdue now is read from the open ones only
-    // (a partial index, 0049). Today's problems are read as they are.
-    let (live, kept, open) = match (f.from_ms, f.to_ms) {
-        (Some(from), Some(to)) if from < today => {
-            let past = ProblemFilter { to_ms: Some(to.min(today)), ..f.clone() };
-            let today_on = (to > today).then(|| ProblemFilter { from_ms: Some(today), ..f.clone() });
-            let (kept, open, live) = tokio::try_join!(
-                kept_while_found(db, &db.closed_points, 8, &past, found_per_point(db, &past)),
-                marks(db, &past, now, true),
-                async {
-                    match &today_on {
-                        Some(t) => marks(db, t, now, false).await,
-                        None => Ok(None),
-                    }
-                },
-            )?;
-            (live, Some(kept), open)
-        }
-        _ => (marks(db, f, now, false).await?, None, None),
-    };
+    let mut w = filter_sql(db, f);
+    let now = w.int(now);
+    let concat = if db.backend == super::Backend::Postgres { "string_agg" } else { "group_concat" };
+    // Point ids are UUIDs (`new_id`): never a comma.
+    let sql = format!(
+        "SELECT {concat}(q.point_id || CASE \
+          WHEN q.state IN ('dispatched', 'acknowledged', 'submitted') AND q.deadline_at < {now} THEN '2' \
+          WHEN q.state IN ('reported', 'dispatched', 'acknowledged', 'submitted', 'postponed') THEN '1' \
+          ELSE '0' END, ',') FROM {}{}",
+        f.from_sql(),
+        w.sql()
+    );
+    let (found,): (Option<String>,) = bind_args_as(sqlx::query_as(&sql), &w.args).fetch_one(&db.pool).await?;
     // Read after the problems: every point they name was there before this revision was.
     let index = super::points::index(db).await?;
     let mut counts: std::collections::HashMap<&str, [i64; 3]> = std::collections::HashMap::new();
-    for (id, n) in kept.iter().flat_map(|k| k.iter()) {
-        counts.entry(id.as_str()).or_default()[0] += n;
-    }
-    fn marked(s: &Option<String>) -> impl Iterator<Item = (&str, &str)> {
-        s.as_deref().unwrap_or("").split(',').filter(|s| s.len() > 1).map(|one| one.split_at(one.len() - 1))
-    }
-    for (id, mark) in marked(&live) {
+    for one in found.as_deref().unwrap_or("").split(',').filter(|s| s.len() > 1) {
+        let (id, mark) = one.split_at(one.len() - 1);
         let c = counts.entry(id).or_default();
         c[0] += 1;
         c[1] += i64::from(mark != "0");
-        c[2] += i64::from(mark == "2");
-    }
-    // The open ones of the past days are counted already: only their marks.
-    for (id, mark) in marked(&open) {
-        let c = counts.entry(id).or_default();
-        c[1] += 1;
         c[2] += i64::from(mark == "2");
     }
     let mut heat = Vec::new();
@@ -235,48 +201,6 @@ pub async fn per_point(db: &Db, f: &ProblemFilter, now: i64, worst: usize) -> Re
         })
         .collect();
     Ok(PerPoint { heat, worst })
-}
-
-/// The open states, written as the partial index of open problems by their find says them (0049).
-const OPEN: &str = "q.state IN ('reported', 'dispatched', 'acknowledged', 'submitted', 'postponed')";
-
-/// The filter's problems as one string of point ids, each with a mark (0 closed, 1 open, 2
-/// overdue now); only the open ones when `open_only`. None when there are none.
-async fn marks(db: &Db, f: &ProblemFilter, now: i64, open_only: bool) -> Result<Option<String>, sqlx::Error> {
-    let mut w = filter_sql(db, f);
-    if open_only {
-        w.and(OPEN.into());
-    }
-    let now = w.int(now);
-    let concat = if db.backend == super::Backend::Postgres { "string_agg" } else { "group_concat" };
-    // Point ids are UUIDs (`new_id`): never a comma.
-    let sql = format!(
-        "SELECT {concat}(q.point_id || CASE \
-          WHEN q.state IN ('dispatched', 'acknowledged', 'submitted') AND q.deadline_at < {now} THEN '2' \
-          WHEN {OPEN} THEN '1' ELSE '0' END, ',') FROM {}{}",
-        f.from_sql(),
-        w.sql()
-    );
-    let (found,): (Option<String>,) = bind_args_as(sqlx::query_as(&sql), &w.args).fetch_one(&db.pool).await?;
-    Ok(found)
-}
-
-/// How many of the filter's problems were found at each point.
-async fn found_per_point(db: &Db, f: &ProblemFilter) -> Result<std::collections::HashMap<String, i64>, sqlx::Error> {
-    let w = filter_sql(db, f);
-    let concat = if db.backend == super::Backend::Postgres { "string_agg" } else { "group_concat" };
-    let sql = format!("SELECT {concat}(q.point_id, ',') FROM {}{}", f.from_sql(), w.sql());
-    let (found,): (Option<String>,) = bind_args_as(sqlx::query_as(&sql), &w.args).fetch_one(&db.pool).await?;
-    let mut out: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
-    for id in found.as_deref().unwrap_or("").split(',').filter(|s| !s.is_empty()) {
-        match out.get_mut(id) {
-            Some(n) => *n += 1,
-            None => {
-                out.insert(id.to_string(), 1);
-            }
-        }
-    }
-    Ok(out)
 }
 
 /// The period's problems per point (see `per_point`).

@@ -80,11 +80,6 @@ pub struct Db {
     #[allow(clippy::type_complexity)]
     pub closed_counts:
         Arc<std::sync::Mutex<std::collections::HashMap<String, (i64, Arc<Vec<dashboard::DayCategoryCount>>)>>>,
-    /// Problems found per point over days before today by their filter, with the found
-    /// problems' revision they were read at (`dashboard::per_point`).
-    #[allow(clippy::type_complexity)]
-    pub closed_points:
-        Arc<std::sync::Mutex<std::collections::HashMap<String, (i64, Arc<std::collections::HashMap<String, i64>>)>>>,
     /// Derived figures kept for a short while (the dashboard's ranking), by key.
     pub memo: Arc<std::sync::Mutex<Vec<Memo>>>,
 }
@@ -367,7 +362,6 @@ impl Db {
             point_index: Default::default(),
             unit_index: Default::default(),
             closed_counts: Default::default(),
-            closed_points: Default::default(),
             memo: Default::default(),
         })
     }

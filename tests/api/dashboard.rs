@@ -489,7 +489,7 @@ both!(the_past_days_of_the_current_period_are_kept_and_today_is_read_live, |app:
     assert!(after.iter().any(|r| r.1 == "其他问题"), "{after:?}");
 });
 
-both!(the_points_past_days_are_kept_and_their_open_problems_read_as_they_are, |app: TestApp| async move {
+both!(every_points_found_open_and_overdue_counts_follow_the_records_as_problems_change, |app: TestApp| async move {
     use chuangcheng::domain::time::{DAY_MS, now_ms};
     use chuangcheng::store::dashboard::per_point;
     use chuangcheng::store::kpi_days::{day_of, day_start};
@@ -542,11 +542,11 @@ both!(the_points_past_days_are_kept_and_their_open_problems_read_as_they_are, |a
     let at_point = |rows: &[(String, i64, i64, i64)]| rows.iter().find(|r| r.0 == point).cloned().unwrap();
     let (_, n0, open0, overdue0) = at_point(&first);
     assert!(open0 >= 1 && overdue0 >= 1, "two days ago's problem is open and overdue: {:?}", at_point(&first));
-    // Today's filing shows at once; the kept past days do not move.
+    // Today's filing shows at once.
     sup.file_ok(filing(None)).await;
     assert_eq!(at_point(&check().await).1, n0 + 1);
-    // Closed elsewhere (here straight in the database; a state change moves no kept count): the
-    // point's problems stay counted, one fewer open and overdue.
+    // Closed elsewhere (here straight in the database): the point's problems stay counted, one
+    // fewer open and overdue.
     let closed_at = now_ms();
     sqlx::query(&format!("UPDATE problems SET state = 'closed', closed_at = {closed_at} WHERE id = '{past}'"))
         .execute(&app.db.pool)
