@@ -373,14 +373,7 @@ both!(the_previous_periods_categories_are_kept_while_nothing_found_before_today_
     let tuesday = (monday + Duration::days(1)).format("%Y-%m-%d").to_string();
     let from = chuangcheng::domain::time::parse_local_day_start(&monday.format("%Y-%m-%d").to_string()).unwrap();
     let to = from + 7 * 86_400_000;
-    let filing = |found: Option<String>| {
-        let mut body = json!({"point_id": point, "standard_item_id": item, "description": "人行道积存垃圾",
-                              "source": "supervision", "allow_duplicate": true});
-        if let Some(found) = found {
-            body["found_at"] = found.into();
-        }
-        body
-    };
+    let filing = |found: Option<String>| litter_at(&point, &item, found.as_deref());
     // Two problems found last week, one today (a category is listed when this week has it).
     let category = sup.file_ok(filing(None)).await["category"].as_str().unwrap().to_string();
     let mut last_week_ids = Vec::new();
@@ -454,14 +447,7 @@ both!(the_past_days_of_the_current_period_are_kept_and_today_is_read_live, |app:
         rows
     };
     let two_days_ago = chuangcheng::domain::time::to_local(today - 2 * DAY_MS).format("%Y-%m-%dT09:30").to_string();
-    let filing = |found: Option<&str>| {
-        let mut body = json!({"point_id": point, "standard_item_id": item, "description": "人行道积存垃圾",
-                              "source": "supervision", "allow_duplicate": true});
-        if let Some(found) = found {
-            body["found_at"] = found.into();
-        }
-        body
-    };
+    let filing = |found: Option<&str>| litter_at(&point, &item, found);
     let past = sup.file_ok(filing(Some(&two_days_ago))).await["id"].as_str().unwrap().to_string();
     let first = read().await;
     assert_eq!(first, in_records().await);
@@ -529,14 +515,7 @@ both!(every_points_found_open_and_overdue_counts_follow_the_records_as_problems_
         rows
     };
     let two_days_ago = chuangcheng::domain::time::to_local(today - 2 * DAY_MS).format("%Y-%m-%dT09:30").to_string();
-    let filing = |found: Option<&str>| {
-        let mut body = json!({"point_id": point, "standard_item_id": item, "description": "人行道积存垃圾",
-                              "source": "supervision", "allow_duplicate": true});
-        if let Some(found) = found {
-            body["found_at"] = found.into();
-        }
-        body
-    };
+    let filing = |found: Option<&str>| litter_at(&point, &item, found);
     let past = sup.file_ok(filing(Some(&two_days_ago))).await["id"].as_str().unwrap().to_string();
     let first = check().await;
     let at_point = |rows: &[(String, i64, i64, i64)]| rows.iter().find(|r| r.0 == point).cloned().unwrap();
@@ -558,3 +537,13 @@ both!(every_points_found_open_and_overdue_counts_follow_the_records_as_problems_
     sup.file_ok(filing(Some(&two_days_ago))).await;
     assert_eq!(at_point(&check().await).1, n0 + 2);
 });
+
+/// A supervisor's filing of litter at a point, found now or at `found` ("2026-12-01T09:30").
+fn litter_at(point: &str, item: &str, found: Option<&str>) -> Value {
+    let mut body = json!({"point_id": point, "standard_item_id": item, "description": "人行道积存垃圾",
+                          "source": "supervision", "allow_duplicate": true});
+    if let Some(found) = found {
+        body["found_at"] = found.into();
+    }
+    body
+}
