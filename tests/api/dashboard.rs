@@ -483,7 +483,11 @@ both!(every_points_found_open_and_overdue_counts_follow_the_records_as_problems_
     let sup = app.api_login("supervisor").await;
     let (point, item) = road_point(&app).await;
     let today = day_start(day_of(now_ms()));
-    let (from, to) = (today - 3 * DAY_MS, today + 2 * DAY_MS);
+    // The last working day before today: a problem inspected there at 09:30 was due by 17:00 the
+    // same day, so it is overdue now whatever today's weekday or holiday.
+    let worked = last_working_day(&app).await;
+    let worked_start = chuangcheng::domain::time::parse_local_day_start(&worked).unwrap();
+    let (from, to) = (worked_start.min(today - 3 * DAY_MS), today + 2 * DAY_MS);
     let f = ProblemFilter { from_ms: Some(from), to_ms: Some(to), ..Default::default() };
     // Every point with problems in the range: (point, found, open, overdue now), as the page
     // counts them and as the records say.
@@ -514,13 +518,13 @@ both!(every_points_found_open_and_overdue_counts_follow_the_records_as_problems_
         assert_eq!(rows, in_records(now).await);
         rows
     };
-    let two_days_ago = chuangcheng::domain::time::to_local(today - 2 * DAY_MS).format("%Y-%m-%dT09:30").to_string();
+    let worked_morning = format!("{worked}T09:30");
     let filing = |found: Option<&str>| litter_at(&point, &item, found);
-    let past = sup.file_ok(filing(Some(&two_days_ago))).await["id"].as_str().unwrap().to_string();
+    let past = sup.file_ok(filing(Some(&worked_morning))).await["id"].as_str().unwrap().to_string();
     let first = check().await;
     let at_point = |rows: &[(String, i64, i64, i64)]| rows.iter().find(|r| r.0 == point).cloned().unwrap();
     let (_, n0, open0, overdue0) = at_point(&first);
-    assert!(open0 >= 1 && overdue0 >= 1, "two days ago's problem is open and overdue: {:?}", at_point(&first));
+    assert!(open0 >= 1 && overdue0 >= 1, "the last working day's problem is open and overdue: {:?}", at_point(&first));
     // Today's filing shows at once.
     sup.file_ok(filing(None)).await;
     assert_eq!(at_point(&check().await).1, n0 + 1);
@@ -533,8 +537,8 @@ both!(every_points_found_open_and_overdue_counts_follow_the_records_as_problems_
         .unwrap();
     let (_, n, open, overdue) = at_point(&check().await);
     assert_eq!((n, open, overdue), (n0 + 1, open0, overdue0 - 1), "today's is open, not overdue");
-    // A problem filed now as found two days ago counts on the next read.
-    sup.file_ok(filing(Some(&two_days_ago))).await;
+    // A problem filed now as found on the last working day counts on the next read.
+    sup.file_ok(filing(Some(&worked_morning))).await;
     assert_eq!(at_point(&check().await).1, n0 + 2);
 });
 
