@@ -407,8 +407,15 @@ async fn index_backlog(db: &Db) -> anyhow::Result<()> {
         sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&db.pool).await?;
     }
     // The planner's statistics, as the background job refreshes them every hour (PostgreSQL:
-    // as autovacuum would after a bulk load).
-    db.refresh_statistics().await?;
+    // as autovacuum would after a bulk load); then again, as the next hour finds them, with a
+    // write timed beside it (SQLite's ANALYZE holds the writer).
+    let refreshed = Instant::now();
+    let analyzed = db.refresh_statistics().await?;
+    println!(
+        "{}",
+        json!({"name": "statistics_refresh_after_load", "seconds": refreshed.elapsed().as_secs_f64(), "tables_analyzed": analyzed.len()})
+    );
+    statistics_refresh_beside_writes(db).await?;
     if db.backend == crate::store::Backend::Postgres {
         sqlx::query("ANALYZE").execute(&db.pool).await?;
     }
@@ -606,6 +613,34 @@ async fn kpis(ctx: &Ctx<'_>, db: &Db) -> anyhow::Result<()> {
     })
     .await?;
     report("kpi_keep_one_month_writer_held", samples, None);
+    Ok(())
+}
+
+/// The hourly refresh of the planner's statistics when the tables have not moved much, and
+/// the longest a write waited for the writer meanwhile.
+async fn statistics_refresh_beside_writes(db: &Db) -> anyhow::Result<()> {
+    let refresh = {
+        let db = db.clone();
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let analyzed = db.refresh_statistics().await;
+            (started.elapsed(), analyzed)
+        })
+    };
+    let mut longest = Duration::ZERO;
+    while !refresh.is_finished() {
+        let started = Instant::now();
+        let tx = db.begin().await?;
+        tx.commit().await?;
+        longest = longest.max(started.elapsed());
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let (took, analyzed) = refresh.await?;
+    println!(
+        "{}",
+        json!({"name": "statistics_refresh_hourly", "seconds": took.as_secs_f64(), "tables_analyzed": analyzed?.len(),
+               "longest_write_wait_ms": longest.as_secs_f64() * 1000.0})
+    );
     Ok(())
 }
 

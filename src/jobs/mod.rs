@@ -59,8 +59,10 @@ pub fn spawn(
             }
             if pruned.is_none_or(|t| t.elapsed() > Duration::from_secs(3600)) {
                 pruned = Some(std::time::Instant::now());
-                if let Err(e) = db.refresh_statistics().await {
-                    tracing::warn!(error = %e, "refreshing the planner's statistics failed");
+                match db.refresh_statistics().await {
+                    Ok(tables) if tables.is_empty() => {}
+                    Ok(tables) => tracing::info!(?tables, "planner's statistics taken again"),
+                    Err(e) => tracing::warn!(error = %e, "refreshing the planner's statistics failed"),
                 }
                 match storage.prune("drafts", DRAFTS_KEPT).await {
                     Ok(0) => {}

@@ -415,30 +415,40 @@ impl Db {
         self.writer_waiting.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// SQLite: refreshes the query planner's statistics (sampled: `analysis_limit`, so a few
-    /// milliseconds even for ten million rows). Without them SQLite takes `state = 'closed'` for
-    /// a narrow condition and sorts a city's closed problems to show twenty. PostgreSQL's
-    /// autovacuum keeps its own.
+    /// SQLite: refreshes the query planner's statistics (sampled: `analysis_limit`). Without
+    /// them SQLite takes `state = 'closed'` for a narrow condition and sorts a city's closed
+    /// problems to show twenty. PostgreSQL's autovacuum keeps its own.
+    ///
+    /// Only tables whose rows have moved by more than a fifth since their last analysis are
+    /// analyzed again (`stale_tables`, counted on a reader): even sampled, `ANALYZE` walks every
+    /// index of ten million problems for 2–4 s (20 s from a cold cache) while it holds the
+    /// writer, and every filing would wait behind it each hour.
     ///
     /// The sample reads an index's first rows, which share their first column when it has few
     /// values (a problem's state, its community): SQLite then believes each state or community
     /// holds about a thousand of ten million problems, and took the state index to count one
     /// street's problems to re-check (every such problem of the city, read row by row) where
     /// the street's own index answers at once. Those first-column figures are counted exactly
-    /// (`correct_sampled`). The schema's version is moved at the end, so that every open
-    /// connection plans with the new figures (SQLite's own ANALYZE reaches only the connection
-    /// that ran it).
-    pub async fn refresh_statistics(&self) -> Result<(), sqlx::Error> {
-        if self.backend == Backend::Sqlite {
-            let mut tx = self.begin().await?;
-            sqlx::query(&format!("PRAGMA analysis_limit = {SAMPLED_ROWS}")).execute(&mut *tx).await?;
-            sqlx::query("ANALYZE").execute(&mut *tx).await?;
-            correct_sampled(&mut tx).await?;
+    /// (`correct_sampled`, one index seek per value: milliseconds). When a figure changed, the
+    /// schema's version is moved, so that every open connection plans with the new figures
+    /// (SQLite's own ANALYZE reaches only the connection that ran it). Returns the tables
+    /// analyzed.
+    pub async fn refresh_statistics(&self) -> Result<Vec<String>, sqlx::Error> {
+        if self.backend != Backend::Sqlite {
+            return Ok(Vec::new());
+        }
+        let stale = stale_tables(&self.pool).await?;
+        let mut tx = self.begin().await?;
+        sqlx::query(&format!("PRAGMA analysis_limit = {SAMPLED_ROWS}")).execute(&mut *tx).await?;
+        for table in &stale {
+            sqlx::query(&format!("ANALYZE {}", quoted(table))).execute(&mut *tx).await?;
+        }
+        if !stale.is_empty() | correct_sampled(&mut tx).await? {
             sqlx::query("CREATE TABLE statistics_reload (x INTEGER)").execute(&mut *tx).await?;
             sqlx::query("DROP TABLE statistics_reload").execute(&mut *tx).await?;
-            tx.commit().await?;
         }
-        Ok(())
+        tx.commit().await?;
+        Ok(stale)
     }
 
     /// SQLite: copies committed pages from the write-ahead log into the database without
@@ -529,11 +539,46 @@ const SAMPLED_ROWS: i64 = 1000;
 /// narrow, and counting its values would seek this many times.
 const COUNTED_VALUES: i64 = 1000;
 
+/// The tables (ordinary, SQLite's own left out) whose rows now differ from the count their
+/// statistics recorded by more than a fifth (and by more than `STALE_ROWS`), or that have rows
+/// and no statistics yet. Counted on a reader: a second for ten million problems, the writer
+/// not held.
+async fn stale_tables(pool: &sqlx::AnyPool) -> Result<Vec<String>, sqlx::Error> {
+    let tables: Vec<(String,)> = sqlx::query_as(
+        "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite%' \
+         AND sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY name",
+    )
+    .fetch_all(pool)
+    .await?;
+    let has_stats: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_schema WHERE name = 'sqlite_stat1'").fetch_one(pool).await?;
+    let recorded: std::collections::HashMap<String, i64> = if has_stats > 0 {
+        let rows: Vec<(String, String)> = sqlx::query_as("SELECT tbl, stat FROM sqlite_stat1").fetch_all(pool).await?;
+        rows.into_iter().filter_map(|(t, stat)| Some((t, stat.split(' ').next()?.parse::<i64>().ok()?))).collect()
+    } else {
+        std::collections::HashMap::new()
+    };
+    let mut stale = Vec::new();
+    for (table,) in tables {
+        let rows: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {}", quoted(&table))).fetch_one(pool).await?;
+        let was = recorded.get(&table).copied().unwrap_or(0);
+        let moved = (rows - was).abs();
+        if moved > STALE_ROWS && moved * 5 > rows.max(was) {
+            stale.push(table);
+        }
+    }
+    Ok(stale)
+}
+
+/// Rows a table may gain or lose before its statistics are taken again, however small it is.
+const STALE_ROWS: i64 = 50;
+
 /// Replaces the sampled rows-per-value of each index's first column, where the sample saw too
 /// few values to tell (`SAMPLED_ROWS / 2` rows or more per value), with the table's count: the
 /// index's rows over the column's distinct values, counted by skipping from one value to the
-/// next through an index that leads with the column (one seek per value).
-async fn correct_sampled(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
+/// next through an index that leads with the column (one seek per value). Whether a figure
+/// changed.
+async fn correct_sampled(conn: &mut sqlx::AnyConnection) -> Result<bool, sqlx::Error> {
     // Table, index, figures, the index's definition, its first column.
     type StatRow = (String, String, String, Option<String>, Option<String>);
     let rows: Vec<StatRow> = sqlx::query_as(
@@ -553,6 +598,7 @@ async fn correct_sampled(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Err
         }
     }
     let mut counted: std::collections::HashMap<(&str, &str), Option<i64>> = std::collections::HashMap::new();
+    let mut changed = false;
     for (tbl, idx, stat, _, col) in &rows {
         let mut parts = stat.split(' ');
         let (Some(Ok(_)), Some(Ok(per_value))) =
@@ -573,15 +619,19 @@ async fn correct_sampled(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Err
                 v
             }
         };
-        let Some(stat) = values.and_then(|values| counted_stat(stat, values)) else { continue };
+        let Some(figures) = values.and_then(|values| counted_stat(stat, values)) else { continue };
+        if figures == *stat {
+            continue;
+        }
+        changed = true;
         sqlx::query("UPDATE sqlite_stat1 SET stat = $1 WHERE tbl = $2 AND idx = $3")
-            .bind(stat)
+            .bind(figures)
             .bind(tbl)
             .bind(idx)
             .execute(&mut *conn)
             .await?;
     }
-    Ok(())
+    Ok(changed)
 }
 
 /// An index's `sqlite_stat1` figures ("rows, rows per first-column value, per first two, …",

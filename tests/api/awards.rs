@@ -21,7 +21,12 @@ both!(red_flags_can_go_monthly, |app: TestApp| async move {
     let mut draft = rules["published_rules"].clone();
     draft["red_flag_period"] = json!("month");
     assert_eq!(admin.put("/api/v1/scoring/unit/draft", json!({"rules": draft})).await.0, StatusCode::OK);
-    let (status, e) = admin.post("/api/v1/scoring/unit/publish", json!({"effective_from": day(last_month)})).await;
+    let (status, e) = admin
+        // From the day before last month: the rules take effect from that day's week, so the
+        // month before last is monthly too (its last day is read below) even when last month
+        // began on a Monday.
+        .post("/api/v1/scoring/unit/publish", json!({"effective_from": day(last_month - chrono::Duration::days(1))}))
+        .await;
     assert_eq!(status, StatusCode::OK, "{e}");
     let other = app.id_of("SELECT id FROM units WHERE name = '运河区住房和城乡建设局'").await;
     let (status, a) = admin

@@ -517,7 +517,7 @@ both!(a_civilized_unit_is_scored_named_published_and_revoked, |app: TestApp| asy
         sqlx::query_scalar("SELECT total FROM civilized_applications").fetch_one(&app.db.pool).await.unwrap();
     assert_eq!(total, 15.0 + 14.0 + 14.0 + 9.0 + 9.0 + 14.0 + 9.0 + 10.0);
     assert_eq!(app.id_of("SELECT state FROM civilized_applications").await, "passed");
-    let year = chrono::Utc::now().format("%Y").to_string();
+    let year = crate::fixtures::today().format("%Y").to_string();
     let public = Browser::new(&app.base);
     let (_, html) = public.get(&format!("/public/civilized-units?year={year}")).await;
     assert!(!html.contains("named-units"), "not before publication");
