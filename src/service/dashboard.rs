@@ -406,16 +406,15 @@ async fn gather(
     let recheck = ProblemFilter { states: Some(vec![State::Submitted]), ..base.clone() };
     let pending = ProblemFilter { pending: true, ..base.clone() };
     let (this_found, this_closed) = (found(span.from, span.to), closed(span.from, span.to));
-    let (same_found, same_closed) = (found(prev.from, prev_same), closed(prev.from, prev_same));
+    let prev_closed_all = closed(prev.from, prev.to);
     let prev_found_all = found(prev.from, prev.to);
     let (
         points,
         this,
-        prev_categories,
+        (prev_categories, prev_found),
         handling,
         prev_handling,
         closed_days,
-        prev_found,
         prev_closed,
         overdue_now,
         to_recheck,
@@ -423,12 +422,11 @@ async fn gather(
     ) = tokio::try_join!(
         db_err(store::per_point(db, &this_found, now, POINTS)),
         found_per_day_category(db, &this_found, now),
-        prev_categories(db, &prev_found_all, now),
+        previous_found(db, &prev_found_all, prev_same, now),
         handling(db, base, (span.from, span.to), now),
         handling(db, base, (prev.from, prev.to), now),
-        db_err(store::closed_per_day(db, &this_closed)),
-        db_err(store::count(db, &same_found)),
-        db_err(store::count(db, &same_closed)),
+        closed_per_day(db, &this_closed, now),
+        previous_closed(db, &prev_closed_all, prev_same, now),
         db_err(store::count(db, &overdue)),
         db_err(store::count(db, &recheck)),
         db_err(store::count(db, &pending)),
@@ -454,14 +452,68 @@ fn today_start(now: i64) -> i64 {
     crate::store::kpi_days::day_start(crate::store::kpi_days::day_of(now))
 }
 
-/// The previous period's categories: kept while nothing under them changes once the period
-/// has ended before today (a previous week always has; the previous day not before midnight).
-async fn prev_categories(db: &crate::store::Db, f: &ProblemFilter, now: i64) -> AppResult<Vec<store::CategoryCount>> {
-    if f.to_ms.is_some_and(|to| to <= today_start(now)) {
-        Ok(store::categories_of(&store::per_day_category_closed(db, f).await?))
-    } else {
-        Ok(store::per_category(db, f).await?)
+/// The previous period's categories, and its problems found up to the same moment of it as
+/// `now` is of this period (`same`, 上期同期): kept per day while nothing under them changes once
+/// the period has ended before today (a previous week always has; the previous day not before
+/// midnight), so that only the part of the day holding `same` is counted now.
+pub async fn previous_found(
+    db: &crate::store::Db,
+    f: &ProblemFilter,
+    same: i64,
+    now: i64,
+) -> AppResult<(Vec<store::CategoryCount>, i64)> {
+    let upto = |to: i64| ProblemFilter { to_ms: Some(to), ..f.clone() };
+    if f.to_ms.is_none_or(|to| to > today_start(now)) {
+        let same_part = upto(same);
+        let (categories, found) = tokio::try_join!(store::per_category(db, f), store::count(db, &same_part))?;
+        return Ok((categories, found));
     }
+    let same_day = today_start(same);
+    let part = ProblemFilter { from_ms: Some(same_day.max(f.from_ms.unwrap_or(same_day))), ..upto(same) };
+    let (days, in_part) = tokio::try_join!(store::per_day_category_closed(db, f), async {
+        if same > same_day { store::count(db, &part).await } else { Ok(0) }
+    })?;
+    let same_day_no = crate::store::kpi_days::day_of(same);
+    let before: i64 = days.iter().filter(|r| r.day < same_day_no).map(|r| r.n).sum();
+    Ok((store::categories_of(&days), before + in_part))
+}
+
+/// The period's closures per day (`f` gives the closing range): its days before today kept
+/// while nothing under them changes (`store::closed_per_day_closed`), today's read now.
+pub async fn closed_per_day(db: &crate::store::Db, f: &ProblemFilter, now: i64) -> AppResult<Vec<store::DayCount>> {
+    let today = today_start(now);
+    let (Some(from), Some(to)) = (f.closed_from, f.closed_to) else { return Ok(store::closed_per_day(db, f).await?) };
+    if from >= today {
+        return Ok(store::closed_per_day(db, f).await?);
+    }
+    let past = ProblemFilter { closed_to: Some(to.min(today)), ..f.clone() };
+    let today_on = (to > today).then(|| ProblemFilter { closed_from: Some(today), ..f.clone() });
+    let (kept, live) = tokio::try_join!(store::closed_per_day_closed(db, &past), async {
+        match &today_on {
+            Some(t) => store::closed_per_day(db, t).await,
+            None => Ok(Vec::new()),
+        }
+    })?;
+    let mut out = kept.as_ref().clone();
+    out.extend(live);
+    Ok(out)
+}
+
+/// The previous period's closures up to the same moment of it as `now` is of this period
+/// (`same`): its days before that moment's day kept (the period has ended before today), that
+/// day's part counted now.
+pub async fn previous_closed(db: &crate::store::Db, f: &ProblemFilter, same: i64, now: i64) -> AppResult<i64> {
+    let upto = ProblemFilter { closed_to: Some(same), ..f.clone() };
+    if f.closed_to.is_none_or(|to| to > today_start(now)) {
+        return Ok(store::count(db, &upto).await?);
+    }
+    let same_day = today_start(same);
+    let part = ProblemFilter { closed_from: Some(same_day.max(f.closed_from.unwrap_or(same_day))), ..upto };
+    let (days, in_part) = tokio::try_join!(store::closed_per_day_closed(db, f), async {
+        if same > same_day { store::count(db, &part).await } else { Ok(0) }
+    })?;
+    let same_day_no = crate::store::kpi_days::day_of(same);
+    Ok(days.iter().filter(|d| d.day < same_day_no).map(|d| d.n).sum::<i64>() + in_part)
 }
 
 /// The period's problems per day and category (`f` gives the found range): its days before

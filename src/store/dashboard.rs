@@ -78,9 +78,32 @@ pub async fn per_day_category_closed(
     f: &ProblemFilter,
 ) -> Result<std::sync::Arc<Vec<DayCategoryCount>>, sqlx::Error> {
     let w = filter_sql(db, f);
-    let key = format!("{}{:?}", w.sql(), w.args);
-    let now: i64 =
-        sqlx::query_scalar("SELECT n FROM revisions WHERE name = 'problems_found'").fetch_one(&db.pool).await?;
+    kept(db, "problems_found", format!("found:{}{:?}", w.sql(), w.args), per_day_category(db, f)).await
+}
+
+/// Problems closed per local day over days that ended before today (`f` gives the closing
+/// range), kept in memory by the filter while the closed problems' revision holds (a trigger
+/// moves it whenever a problem closed before today is added, removed, or changes its state,
+/// closing time, place, unit or category; migration 0049): the dashboard's closures of this
+/// period's past days and of the previous period up to the same moment.
+pub async fn closed_per_day_closed(db: &Db, f: &ProblemFilter) -> Result<std::sync::Arc<Vec<DayCount>>, sqlx::Error> {
+    let w = filter_sql(db, f);
+    let read = async {
+        let days = closed_per_day(db, f).await?;
+        Ok(days.into_iter().map(|d| DayCategoryCount { day: d.day, category: String::new(), n: d.n }).collect())
+    };
+    let days = kept(db, "problems_closed", format!("closed:{}{:?}", w.sql(), w.args), read).await?;
+    Ok(std::sync::Arc::new(days.iter().map(|d| DayCount { day: d.day, n: d.n }).collect()))
+}
+
+/// Counts per day kept by `key` while the revision `name` holds; read by `read` otherwise.
+async fn kept(
+    db: &Db,
+    name: &str,
+    key: String,
+    read: impl std::future::Future<Output = Result<Vec<DayCategoryCount>, sqlx::Error>>,
+) -> Result<std::sync::Arc<Vec<DayCategoryCount>>, sqlx::Error> {
+    let now: i64 = sqlx::query_scalar("SELECT n FROM revisions WHERE name = $1").bind(name).fetch_one(&db.pool).await?;
     if let Some((at, kept)) = db.closed_counts.lock().expect("closed counts").get(&key)
         && *at == now
     {
@@ -88,7 +111,7 @@ pub async fn per_day_category_closed(
     }
     // Read after the revision: a change committed in between moves it past `now`, and the next
     // reading reads again.
-    let counts = std::sync::Arc::new(per_day_category(db, f).await?);
+    let counts = std::sync::Arc::new(read.await?);
     let mut kept = db.closed_counts.lock().expect("closed counts");
     // A few areas and periods at a time (each a day's categories for a month at most); past
     // that, start again.

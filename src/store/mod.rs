@@ -75,8 +75,8 @@ pub struct Db {
     pub point_index: Arc<std::sync::Mutex<Option<Arc<points::PointIndex>>>>,
     /// Every unit's name and kind, as last read.
     pub unit_index: Arc<std::sync::Mutex<Option<Arc<units::UnitIndex>>>>,
-    /// Counts of days before today by their filter, with the found problems' revision they were
-    /// read at (`dashboard::per_day_category_closed`).
+    /// Counts of days before today by their filter, with the found or closed problems' revision
+    /// they were read at (`dashboard::per_day_category_closed`, `closed_per_day_closed`).
     #[allow(clippy::type_complexity)]
     pub closed_counts:
         Arc<std::sync::Mutex<std::collections::HashMap<String, (i64, Arc<Vec<dashboard::DayCategoryCount>>)>>>,

@@ -542,6 +542,115 @@ both!(every_points_found_open_and_overdue_counts_follow_the_records_as_problems_
     assert_eq!(at_point(&check().await).1, n0 + 2);
 });
 
+both!(past_days_closures_are_kept_and_todays_are_read_live, |app: TestApp| async move {
+    use chuangcheng::domain::time::{DAY_MS, now_ms};
+    use chuangcheng::service::dashboard::{closed_per_day, previous_closed, previous_found};
+    use chuangcheng::store::kpi_days::{day_of, day_start};
+    use chuangcheng::store::problems::ProblemFilter;
+    let sup = app.api_login("supervisor").await;
+    let lead = app.api_login("lead").await;
+    let (point, item) = road_point(&app).await;
+    let today = day_start(day_of(now_ms()));
+    // This period as the dashboard reads it on a day inside it (three past days, today,
+    // tomorrow), and a previous one that ended at today's start.
+    let (from, to) = (today - 3 * DAY_MS, today + 2 * DAY_MS);
+    let this = ProblemFilter { closed_from: Some(from), closed_to: Some(to), ..Default::default() };
+    let prev = ProblemFilter { closed_from: Some(from), closed_to: Some(today), ..Default::default() };
+    let read = || async {
+        let mut days: Vec<(i64, i64)> =
+            closed_per_day(&app.db, &this, now_ms()).await.unwrap().into_iter().map(|d| (d.day, d.n)).collect();
+        days.sort();
+        days
+    };
+    let in_records = || async {
+        let mut days: Vec<(i64, i64)> = sqlx::query_as(&format!(
+            "SELECT CAST((closed_at + 28800000) / 86400000 AS BIGINT), CAST(COUNT(*) AS BIGINT) FROM problems \
+             WHERE state = 'closed' AND closed_at >= {from} AND closed_at < {to} GROUP BY 1"
+        ))
+        .fetch_all(&app.db.pool)
+        .await
+        .unwrap();
+        days.sort();
+        days
+    };
+    // Up to a moment of the previous period's second day (上期同期), as the records say.
+    let same = from + DAY_MS + 13 * 3_600_000;
+    let app_ref = &app;
+    let closed_until = move |until: i64| async move {
+        app_ref
+            .scalar(&format!(
+                "SELECT COUNT(*) FROM problems WHERE state = 'closed' AND closed_at >= {from} AND closed_at < {until}"
+            ))
+            .await
+    };
+    let found_until = move |until: i64| async move {
+        app_ref.scalar(&format!("SELECT COUNT(*) FROM problems WHERE found_at >= {from} AND found_at < {until}")).await
+    };
+    let close_now = |id: String| {
+        let (lead, sup) = (&lead, &sup);
+        async move {
+            lead.act_ok(&id, "acknowledge", json!({})).await;
+            lead.act_ok(&id, "submit_fix", json!({"note": "已整改", "photos": [photo(7)]})).await;
+            sup.act_ok(&id, "pass", json!({})).await;
+        }
+    };
+    let mut ids = Vec::new();
+    for _ in 0..4 {
+        ids.push(sup.file_ok(litter_at(&point, &item, None)).await["id"].as_str().unwrap().to_string());
+    }
+    // Two closed on past days, elsewhere (here straight in the database: an import, another
+    // instance): one two days ago, one on the previous period's second day after `same`.
+    for (id, at) in [(&ids[0], today - 2 * DAY_MS + 3_600_000), (&ids[1], same + 3_600_000)] {
+        sqlx::query(&format!("UPDATE problems SET state = 'closed', closed_at = {at} WHERE id = '{id}'"))
+            .execute(&app.db.pool)
+            .await
+            .unwrap();
+    }
+    let first = read().await;
+    assert_eq!(first, in_records().await);
+    assert!(first.iter().any(|d| d.0 == day_of(today - 2 * DAY_MS)), "two days ago is counted: {first:?}");
+    let (prev_found_same, prev_closed_same) = (found_until(same).await, closed_until(same).await);
+    assert_eq!(previous_closed(&app.db, &prev, same, now_ms()).await.unwrap(), prev_closed_same);
+    assert_eq!(previous_closed(&app.db, &prev, today, now_ms()).await.unwrap(), closed_until(today).await);
+    // Today's closing moves nothing kept and shows at once.
+    let revision = || app.scalar("SELECT n FROM revisions WHERE name = 'problems_closed'");
+    let before = revision().await;
+    close_now(ids[2].clone()).await;
+    assert_eq!(revision().await, before, "closing today keeps the past days");
+    let second = read().await;
+    assert_eq!(second, in_records().await);
+    let today_n = |days: &[(i64, i64)]| days.iter().filter(|d| d.0 == day_of(today)).map(|d| d.1).sum::<i64>();
+    assert_eq!(today_n(&second), today_n(&first) + 1);
+    // A past closing reopened elsewhere (here straight in the database) shows on the next read,
+    // in this period and in the previous one's count up to the same moment.
+    sqlx::query(&format!("UPDATE problems SET state = 'submitted' WHERE id = '{}'", ids[0]))
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    assert_ne!(revision().await, before);
+    assert_eq!(read().await, in_records().await);
+    assert_eq!(previous_closed(&app.db, &prev, today, now_ms()).await.unwrap(), closed_until(today).await);
+    // A closing moved back before `same` counts there at once.
+    let before_move = previous_closed(&app.db, &prev, same, now_ms()).await.unwrap();
+    assert_eq!(before_move, closed_until(same).await);
+    sqlx::query(&format!("UPDATE problems SET closed_at = {} WHERE id = '{}'", same - 3_600_000, ids[1]))
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(previous_closed(&app.db, &prev, same, now_ms()).await.unwrap(), before_move + 1);
+    // The previous period's problems found up to the same moment, kept the same way: a problem
+    // found then and filed now counts at once.
+    let prev_found = ProblemFilter { from_ms: Some(from), to_ms: Some(today), ..Default::default() };
+    let (db, prev_found) = (&app.db, &prev_found);
+    let found = move |at: i64| async move { previous_found(db, prev_found, at, now_ms()).await.unwrap().1 };
+    assert_eq!(found(same).await, prev_found_same);
+    let then = chuangcheng::domain::time::to_local(same - 3_600_000).format("%Y-%m-%dT%H:%M").to_string();
+    sup.file_ok(litter_at(&point, &item, Some(&then))).await;
+    assert_eq!(found(same).await, prev_found_same + 1);
+    assert_eq!(found(same).await, found_until(same).await);
+    assert_eq!(found(today).await, found_until(today).await);
+});
+
 /// A supervisor's filing of litter at a point, found now or at `found` ("2026-12-01T09:30").
 fn litter_at(point: &str, item: &str, found: Option<&str>) -> Value {
     let mut body = json!({"point_id": point, "standard_item_id": item, "description": "人行道积存垃圾",
