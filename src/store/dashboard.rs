@@ -161,39 +161,123 @@ pub struct PointCount {
 
 /// The period's problems per point, as the dashboard shows them: where each point with problems
 /// is and how many (for the heat layer), and the `worst` points with the most (then most
-/// overdue, then by name and id), with their figures. A city's week has some 60,000 such
-/// points. The database hands over the period's problems as one string of point ids, each with
-/// a mark (0 closed, 1 open, 2 overdue now), and they are counted here against the points kept
-/// in memory (`points::index`): grouping 67,000 rows and looking up 60,000 points took SQLite
-/// 0.10 s of a 0.12 s read at the weekly pace of ten million problems; one row of a string
-/// instead of rows (or JSON) because the driver hands rows over one by one, slowly.
+/// overdue, then by name and id), with their figures. A city's month has some 93,000 such
+/// points. Counted here against the points kept in memory (`points::index`):
+/// - found per point: over the days before today kept in memory by the filter while the found
+///   problems' revision holds (`found_per_point_closed`), today's read now;
+/// - open and overdue now: the period's open problems alone, through their own index
+///   (`problems_open_found`, migration 0050).
+///
+/// The database hands rows over as one string of point ids (each with a mark: 1 open, 2 overdue
+/// now), since the driver hands rows over one by one, slowly. At a month's end (270,000
+/// problems at ten million, 40% of them open in the bench's data) the whole walk with marks
+/// took 100 ms of SQL and 50 ms of counting.
 pub async fn per_point(db: &Db, f: &ProblemFilter, now: i64, worst: usize) -> Result<PerPoint, sqlx::Error> {
-    let mut w = filter_sql(db, f);
-    let now = w.int(now);
-    let concat = if db.backend == super::Backend::Postgres { "string_agg" } else { "group_concat" };
-    // Point ids are UUIDs (`new_id`): never a comma.
-    let sql = format!(
-        "SELECT {concat}(q.point_id || CASE \
-          WHEN q.state IN ('dispatched', 'acknowledged', 'submitted') AND q.deadline_at < {now} THEN '2' \
-          WHEN q.state IN ('reported', 'dispatched', 'acknowledged', 'submitted', 'postponed') THEN '1' \
-          ELSE '0' END, ',') FROM {}{}",
-        f.from_sql(),
-        w.sql()
-    );
-    let (found,): (Option<String>,) = bind_args_as(sqlx::query_as(&sql), &w.args).fetch_one(&db.pool).await?;
+    let today = super::kpi_days::day_start(super::kpi_days::day_of(now));
+    let past = match (f.from_ms, f.to_ms) {
+        (Some(from), Some(_)) if from < today => {
+            Some(ProblemFilter { to_ms: Some(f.to_ms.unwrap().min(today)), ..f.clone() })
+        }
+        _ => None,
+    };
+    let live = match &past {
+        Some(_) => (f.to_ms > Some(today)).then(|| ProblemFilter { from_ms: Some(today), ..f.clone() }),
+        None => Some(f.clone()),
+    };
+    let (kept, found, marks) = tokio::try_join!(
+        async {
+            match &past {
+                Some(p) => found_per_point_closed(db, p).await.map(Some),
+                None => Ok(None),
+            }
+        },
+        async {
+            match &live {
+                Some(l) => point_ids(db, l, None).await,
+                None => Ok(None),
+            }
+        },
+        point_ids(db, f, Some(now)),
+    )?;
     // Read after the problems: every point they name was there before this revision was.
     let index = super::points::index(db).await?;
-    let mut counts: std::collections::HashMap<&str, [i64; 3]> = std::collections::HashMap::new();
-    for one in found.as_deref().unwrap_or("").split(',').filter(|s| s.len() > 1) {
+    let mut counts: std::collections::HashMap<&str, [i64; 3]> =
+        std::collections::HashMap::with_capacity(kept.as_ref().map_or(0, |k| k.len()));
+    if let Some(kept) = &kept {
+        for (id, n) in kept.iter() {
+            counts.insert(id.as_str(), [*n, 0, 0]);
+        }
+    }
+    for id in found.as_deref().unwrap_or("").split(',').filter(|s| !s.is_empty()) {
+        counts.entry(id).or_default()[0] += 1;
+    }
+    for one in marks.as_deref().unwrap_or("").split(',').filter(|s| s.len() > 1) {
         let (id, mark) = one.split_at(one.len() - 1);
         let c = counts.entry(id).or_default();
-        c[0] += 1;
-        c[1] += i64::from(mark != "0");
+        c[1] += 1;
         c[2] += i64::from(mark == "2");
     }
+    Ok(ranked(&counts, &index, worst))
+}
+
+/// The period's problems' point ids, one string (UUIDs: never a comma); with `open_at`, only
+/// its open ones, each id followed by its mark (1 open, 2 overdue at that time).
+async fn point_ids(db: &Db, f: &ProblemFilter, open_at: Option<i64>) -> Result<Option<String>, sqlx::Error> {
+    let mut w = filter_sql(db, f);
+    let concat = if db.backend == super::Backend::Postgres { "string_agg" } else { "group_concat" };
+    let what = match open_at {
+        Some(now) => {
+            let now = w.int(now);
+            // The open states exactly as the partial index names them, so that it is used.
+            w.when(true, "q.state IN ('reported', 'dispatched', 'acknowledged', 'submitted', 'postponed')");
+            format!(
+                "q.point_id || CASE WHEN q.state IN ('dispatched', 'acknowledged', 'submitted') \
+                 AND q.deadline_at < {now} THEN '2' ELSE '1' END"
+            )
+        }
+        None => "q.point_id".to_string(),
+    };
+    let sql = format!("SELECT {concat}({what}, ',') FROM {}{}", f.from_sql(), w.sql());
+    let (ids,): (Option<String>,) = bind_args_as(sqlx::query_as(&sql), &w.args).fetch_one(&db.pool).await?;
+    Ok(ids)
+}
+
+/// Problems found per point over days that ended before today (`f` gives the range), kept in
+/// memory by the filter while the found problems' revision holds (as `per_day_category_closed`;
+/// a few filters at a time: a city's month is some 93,000 points, 8 MB).
+async fn found_per_point_closed(db: &Db, f: &ProblemFilter) -> Result<std::sync::Arc<Vec<(String, i64)>>, sqlx::Error> {
+    let w = filter_sql(db, f);
+    let key = format!("{}{:?}", w.sql(), w.args);
+    let now: i64 =
+        sqlx::query_scalar("SELECT n FROM revisions WHERE name = 'problems_found'").fetch_one(&db.pool).await?;
+    if let Some((at, kept)) = db.point_counts.lock().expect("point counts").get(&key)
+        && *at == now
+    {
+        return Ok(kept.clone());
+    }
+    let ids = point_ids(db, f, None).await?;
+    let mut by: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
+    for id in ids.as_deref().unwrap_or("").split(',').filter(|s| !s.is_empty()) {
+        *by.entry(id).or_default() += 1;
+    }
+    let counts = std::sync::Arc::new(by.into_iter().map(|(id, n)| (id.to_string(), n)).collect::<Vec<_>>());
+    let mut kept = db.point_counts.lock().expect("point counts");
+    if kept.len() >= 8 {
+        kept.clear();
+    }
+    kept.insert(key, (now, counts.clone()));
+    Ok(counts)
+}
+
+/// The heat layer and the `worst` points of per-point counts [found, open, overdue].
+fn ranked(
+    counts: &std::collections::HashMap<&str, [i64; 3]>,
+    index: &super::points::PointIndex,
+    worst: usize,
+) -> PerPoint {
     let mut heat = Vec::new();
     let mut known = Vec::with_capacity(counts.len());
-    for (id, c) in &counts {
+    for (id, c) in counts {
         let Some(p) = index.by_id.get(*id) else { continue };
         if let (Some(lat), Some(lng)) = (p.lat, p.lng) {
             heat.push((lat, lng, c[0]));
@@ -223,7 +307,7 @@ pub async fn per_point(db: &Db, f: &ProblemFilter, now: i64, worst: usize) -> Re
             overdue: c[2],
         })
         .collect();
-    Ok(PerPoint { heat, worst })
+    PerPoint { heat, worst }
 }
 
 /// The period's problems per point (see `per_point`).

@@ -80,6 +80,10 @@ pub struct Db {
     #[allow(clippy::type_complexity)]
     pub closed_counts:
         Arc<std::sync::Mutex<std::collections::HashMap<String, (i64, Arc<Vec<dashboard::DayCategoryCount>>)>>>,
+    /// Problems found per point over days before today by their filter, with the found
+    /// problems' revision they were read at (`dashboard::per_point`).
+    #[allow(clippy::type_complexity)]
+    pub point_counts: Arc<std::sync::Mutex<std::collections::HashMap<String, (i64, Arc<Vec<(String, i64)>>)>>>,
     /// Derived figures kept for a short while (the dashboard's ranking), by key.
     pub memo: Arc<std::sync::Mutex<Vec<Memo>>>,
 }
@@ -362,6 +366,7 @@ impl Db {
             point_index: Default::default(),
             unit_index: Default::default(),
             closed_counts: Default::default(),
+            point_counts: Default::default(),
             memo: Default::default(),
         })
     }
@@ -554,7 +559,7 @@ async fn stale_tables(pool: &sqlx::AnyPool) -> Result<Vec<String>, sqlx::Error> 
         sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_schema WHERE name = 'sqlite_stat1'").fetch_one(pool).await?;
     let recorded: std::collections::HashMap<String, i64> = if has_stats > 0 {
         let rows: Vec<(String, String)> = sqlx::query_as("SELECT tbl, stat FROM sqlite_stat1").fetch_all(pool).await?;
-        rows.into_iter().filter_map(|(t, stat)| Some((t, stat.split(' ').next()?.parse::<i64>().ok()?))).collect()
+        recorded_rows(rows)
     } else {
         std::collections::HashMap::new()
     };
@@ -568,6 +573,19 @@ async fn stale_tables(pool: &sqlx::AnyPool) -> Result<Vec<String>, sqlx::Error> 
         }
     }
     Ok(stale)
+}
+
+/// Each table's rows as `sqlite_stat1` recorded them (rows of `(table, figures)`): its largest
+/// index's first figure, since a partial index holds fewer.
+fn recorded_rows(rows: Vec<(String, String)>) -> std::collections::HashMap<String, i64> {
+    let mut recorded = std::collections::HashMap::new();
+    for (t, stat) in rows {
+        if let Some(n) = stat.split(' ').next().and_then(|n| n.parse::<i64>().ok()) {
+            let r = recorded.entry(t).or_insert(n);
+            *r = (*r).max(n);
+        }
+    }
+    recorded
 }
 
 /// Rows a table may gain or lose before its statistics are taken again, however small it is.
@@ -699,6 +717,13 @@ mod tests {
         assert_eq!(counted_stat("5 1", 0).as_deref(), Some("5 5"));
         assert_eq!(counted_stat("unreadable", 3), None);
         assert_eq!(counted_stat("100", 3), None);
+    }
+
+    #[test]
+    fn a_tables_recorded_rows_are_its_largest_indexs() {
+        let rows = [("problems", "10006270 1"), ("problems", "142122 1"), ("problems", "0 0"), ("points", "100000")];
+        let recorded = recorded_rows(rows.iter().map(|(t, s)| (t.to_string(), s.to_string())).collect());
+        assert_eq!((recorded["problems"], recorded["points"]), (10_006_270, 100_000));
     }
 
     #[test]
