@@ -704,18 +704,27 @@ fn heat_cells(points: &[(f64, f64, i64)], gcj: bool) -> (Vec<HeatCell>, i64) {
     let total = placed.iter().map(|p| p.2).sum();
     let mut step = 0.0005_f64;
     loop {
-        let mut cells: BTreeMap<(i64, i64), (f64, f64, i64)> = BTreeMap::new();
+        // Counted by cell until there are too many (then a grid twice as coarse), in the
+        // points' order, so that each cell's sums are the same whatever the grid tried before.
+        let mut cells: rustc_hash::FxHashMap<(i64, i64), (f64, f64, i64)> = Default::default();
+        let mut over = false;
         for (lat, lng, n) in &placed {
             let key = ((lat / step).floor() as i64, (lng / step).floor() as i64);
             let c = cells.entry(key).or_insert((0.0, 0.0, 0));
             c.0 += lat * *n as f64;
             c.1 += lng * *n as f64;
             c.2 += n;
+            if cells.len() > MAX_CELLS && step <= 1.0 {
+                over = true;
+                break;
+            }
         }
-        if cells.len() <= MAX_CELLS || step > 1.0 {
+        if !over {
+            let mut cells: Vec<_> = cells.into_iter().collect();
+            cells.sort_unstable_by_key(|(key, _)| *key);
             let out = cells
-                .into_values()
-                .map(|(lat, lng, n)| {
+                .into_iter()
+                .map(|(_, (lat, lng, n))| {
                     let (lat, lng) = (lat / n as f64, lng / n as f64);
                     let (lng, lat) = if gcj { wgs84_to_gcj02((lng, lat)) } else { (lng, lat) };
                     HeatCell { lat, lng, count: n }

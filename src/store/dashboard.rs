@@ -201,22 +201,24 @@ pub async fn per_point(db: &Db, f: &ProblemFilter, now: i64, worst: usize) -> Re
     )?;
     // Read after the problems: every point they name was there before this revision was.
     let index = super::points::index(db).await?;
-    let mut counts: std::collections::HashMap<&str, [i64; 3]> =
-        std::collections::HashMap::with_capacity(kept.as_ref().map_or(0, |k| k.len()));
-    if let Some(kept) = &kept {
-        for (id, n) in kept.iter() {
-            counts.insert(id.as_str(), [*n, 0, 0]);
-        }
-    }
+    // Today's found and every open mark, by point; then the kept past days' points, each with
+    // what today adds; then the points only today has.
+    let mut live: rustc_hash::FxHashMap<&str, [i64; 3]> = Default::default();
     for id in found.as_deref().unwrap_or("").split(',').filter(|s| !s.is_empty()) {
-        counts.entry(id).or_default()[0] += 1;
+        live.entry(id).or_default()[0] += 1;
     }
     for one in marks.as_deref().unwrap_or("").split(',').filter(|s| s.len() > 1) {
         let (id, mark) = one.split_at(one.len() - 1);
-        let c = counts.entry(id).or_default();
+        let c = live.entry(id).or_default();
         c[1] += 1;
         c[2] += i64::from(mark == "2");
     }
+    let mut counts: Vec<(&str, [i64; 3])> = Vec::with_capacity(kept.as_ref().map_or(0, |k| k.len()) + live.len());
+    for (id, n) in kept.iter().flat_map(|k| k.iter()) {
+        let [found, open, overdue] = live.remove(id.as_str()).unwrap_or_default();
+        counts.push((id.as_str(), [n + found, open, overdue]));
+    }
+    counts.extend(live);
     Ok(ranked(&counts, &index, worst))
 }
 
@@ -270,12 +272,8 @@ async fn found_per_point_closed(db: &Db, f: &ProblemFilter) -> Result<std::sync:
 }
 
 /// The heat layer and the `worst` points of per-point counts [found, open, overdue].
-fn ranked(
-    counts: &std::collections::HashMap<&str, [i64; 3]>,
-    index: &super::points::PointIndex,
-    worst: usize,
-) -> PerPoint {
-    let mut heat = Vec::new();
+fn ranked(counts: &[(&str, [i64; 3])], index: &super::points::PointIndex, worst: usize) -> PerPoint {
+    let mut heat = Vec::with_capacity(counts.len());
     let mut known = Vec::with_capacity(counts.len());
     for (id, c) in counts {
         let Some(p) = index.by_id.get(*id) else { continue };
@@ -284,10 +282,11 @@ fn ranked(
         }
         known.push((*id, c, p));
     }
-    // Most problems first, then most overdue, then by name and id (byte order).
+    // Most problems first, then most overdue, then by name and id (byte order: the index's
+    // rank of each point).
     let order = |a: &(&str, &[i64; 3], &super::points::IndexedPoint),
                  b: &(&str, &[i64; 3], &super::points::IndexedPoint)| {
-        (b.1[0], b.1[2]).cmp(&(a.1[0], a.1[2])).then_with(|| a.2.name.cmp(&b.2.name)).then_with(|| a.0.cmp(b.0))
+        (b.1[0], b.1[2], a.2.rank).cmp(&(a.1[0], a.1[2], b.2.rank))
     };
     if known.len() > worst && worst > 0 {
         known.select_nth_unstable_by(worst - 1, order);

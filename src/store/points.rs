@@ -322,6 +322,9 @@ pub struct IndexedPoint {
     pub unit_id: String,
     pub community_id: Option<String>,
     pub active: bool,
+    /// Its place among all points ordered by name, then id (byte order): lists of points
+    /// with as many problems order by this number instead of comparing names
+    pub rank: u32,
 }
 
 /// Every point by id: where it is, what it is called and whose it is.
@@ -329,7 +332,7 @@ pub struct IndexedPoint {
 pub struct PointIndex {
     /// The points' revision it was read at
     pub revision: i64,
-    pub by_id: std::collections::HashMap<String, IndexedPoint>,
+    pub by_id: rustc_hash::FxHashMap<String, IndexedPoint>,
 }
 
 /// The points' revision: moved by a trigger on every change to the points, by any instance.
@@ -356,10 +359,14 @@ pub async fn index(db: &Db) -> Result<std::sync::Arc<PointIndex>, sqlx::Error> {
     let (at, text): (i64, Option<String>) = sqlx::query_as(&sql).fetch_one(&db.pool).await?;
     #[derive(serde::Deserialize)]
     struct Row(String, String, Option<f64>, Option<f64>, String, Option<String>, i64);
-    let by_id = super::from_json::<Row>(text)?
+    let mut rows = super::from_json::<Row>(text)?;
+    rows.sort_unstable_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+    let by_id = rows
         .into_iter()
-        .map(|Row(id, name, lat, lng, unit_id, community_id, active)| {
-            (id, IndexedPoint { name, lat, lng, unit_id, community_id, active: active == 1 })
+        .enumerate()
+        .map(|(rank, Row(id, name, lat, lng, unit_id, community_id, active))| {
+            let rank = rank as u32;
+            (id, IndexedPoint { name, lat, lng, unit_id, community_id, active: active == 1, rank })
         })
         .collect();
     let index = std::sync::Arc::new(PointIndex { revision: at, by_id });
