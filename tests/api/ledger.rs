@@ -227,6 +227,14 @@ async fn sqlite_plans_with_counted_figures_where_its_sample_cannot_see() {
         assert!(analyzed.iter().any(|t| t == "points") && !analyzed.iter().any(|t| t == "problems"), "{analyzed:?}");
         assert_eq!(recorded().await, points);
         assert!(schema_version(&mut reader).await > before);
+        // An index a migration adds has no statistics: it is analyzed alone, once.
+        sqlx::query("CREATE INDEX points_by_name_for_test ON points (name)").execute(&app.db.pool).await.unwrap();
+        let analyzed = app.db.refresh_statistics().await.unwrap();
+        assert!(analyzed.iter().any(|t| t == "points_by_name_for_test") && !analyzed.iter().any(|t| t == "points"), "{analyzed:?}");
+        let stat = app.scalar("SELECT COUNT(*) FROM sqlite_stat1 WHERE idx = 'points_by_name_for_test'").await;
+        assert_eq!(stat, 1);
+        let analyzed = app.db.refresh_statistics().await.unwrap();
+        assert!(!analyzed.iter().any(|t| t == "points_by_name_for_test"), "{analyzed:?}");
     })
     .await;
 }
