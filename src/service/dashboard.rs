@@ -481,22 +481,15 @@ pub async fn previous_found(
 /// The period's closures per day (`f` gives the closing range): its days before today kept
 /// while nothing under them changes (`store::closed_per_day_closed`), today's read now.
 pub async fn closed_per_day(db: &crate::store::Db, f: &ProblemFilter, now: i64) -> AppResult<Vec<store::DayCount>> {
-    let today = today_start(now);
-    let (Some(from), Some(to)) = (f.closed_from, f.closed_to) else { return Ok(store::closed_per_day(db, f).await?) };
-    if from >= today {
-        return Ok(store::closed_per_day(db, f).await?);
-    }
-    let past = ProblemFilter { closed_to: Some(to.min(today)), ..f.clone() };
-    let today_on = (to > today).then(|| ProblemFilter { closed_from: Some(today), ..f.clone() });
-    let (kept, live) = tokio::try_join!(store::closed_per_day_closed(db, &past), async {
-        match &today_on {
-            Some(t) => store::closed_per_day(db, t).await,
-            None => Ok(Vec::new()),
-        }
-    })?;
-    let mut out = kept.as_ref().clone();
-    out.extend(live);
-    Ok(out)
+    let kept = |to: i64| {
+        let past = ProblemFilter { closed_to: Some(to), ..f.clone() };
+        async move { store::closed_per_day_closed(db, &past).await }
+    };
+    let live = |from: Option<i64>| {
+        let part = ProblemFilter { closed_from: from.or(f.closed_from), ..f.clone() };
+        async move { store::closed_per_day(db, &part).await }
+    };
+    past_kept_today_live((f.closed_from, f.closed_to), now, kept, live).await
 }
 
 /// The previous period's closures up to the same moment of it as `now` is of this period
@@ -524,18 +517,38 @@ pub async fn found_per_day_category(
     f: &ProblemFilter,
     now: i64,
 ) -> AppResult<Vec<store::DayCategoryCount>> {
+    let kept = |to: i64| {
+        let past = ProblemFilter { to_ms: Some(to), ..f.clone() };
+        async move { store::per_day_category_closed(db, &past).await }
+    };
+    let live = |from: Option<i64>| {
+        let part = ProblemFilter { from_ms: from.or(f.from_ms), ..f.clone() };
+        async move { store::per_day_category(db, &part).await }
+    };
+    past_kept_today_live((f.from_ms, f.to_ms), now, kept, live).await
+}
+
+/// Counts per day over the range [from, to): the days before today from `kept` (given the
+/// range's end cut at today's start), today's on from `live` (given today's start); the whole
+/// range from `live` (given nothing) when it starts today or later or an end is not given.
+async fn past_kept_today_live<T, K, L>(
+    (from, to): (Option<i64>, Option<i64>),
+    now: i64,
+    kept: impl FnOnce(i64) -> K,
+    live: impl FnOnce(Option<i64>) -> L,
+) -> AppResult<Vec<T>>
+where
+    T: Clone,
+    K: std::future::Future<Output = Result<std::sync::Arc<Vec<T>>, sqlx::Error>>,
+    L: std::future::Future<Output = Result<Vec<T>, sqlx::Error>>,
+{
     let today = today_start(now);
-    let (Some(from), Some(to)) = (f.from_ms, f.to_ms) else { return Ok(store::per_day_category(db, f).await?) };
+    let (Some(from), Some(to)) = (from, to) else { return Ok(live(None).await?) };
     if from >= today {
-        return Ok(store::per_day_category(db, f).await?);
+        return Ok(live(None).await?);
     }
-    let past = ProblemFilter { to_ms: Some(to.min(today)), ..f.clone() };
-    let today_on = (to > today).then(|| ProblemFilter { from_ms: Some(today), ..f.clone() });
-    let (kept, live) = tokio::try_join!(store::per_day_category_closed(db, &past), async {
-        match &today_on {
-            Some(t) => store::per_day_category(db, t).await,
-            None => Ok(Vec::new()),
-        }
+    let (kept, live) = tokio::try_join!(kept(to.min(today)), async {
+        if to > today { live(Some(today)).await } else { Ok(Vec::new()) }
     })?;
     let mut out = kept.as_ref().clone();
     out.extend(live);
