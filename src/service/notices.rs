@@ -288,7 +288,7 @@ pub async fn generate(ctx: &Ctx<'_>, kind: NoticeKind, class: Class, day: chrono
     // The year of a document number is the year it is issued in (GB/T 9704 发文字号): the
     // notice of the week from 28 December, issued in January, is numbered in the new year.
     let year = to_local(now).format("%Y").to_string();
-    let seq = problem_store::next_in_sequence(w.conn(), &format!("notice:{}:{year}", kind.as_str())).await?;
+    let seq = w.next_in_sequence(&format!("notice:{}:{year}", kind.as_str())).await?;
     let prefix = set.number_prefix;
     let n = Notice {
         id: new_id(),

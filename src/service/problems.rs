@@ -181,12 +181,13 @@ pub async fn file(ctx: &Ctx<'_>, storage: &Storage, input: FileInput, photos: Ve
     let mut p = new_problem(ctx, &f, id, deadline, now);
     let note = format!("{}，{}张照片", f.source.label(), stored.len());
     let mut w = ctx.write().await?;
-    p.code = next_code(w.conn(), now).await?;
-    p.search_text = store::search_text(&p, &f.point.name);
-    // The problem, its audit entry, photos, history step and the unit's notices are sent
-    // together: on SQLite the single writer is held for one statement instead of six.
+    // The problem, the day's number, its audit entry, photos, history step, the unit's notices
+    // and the client's reference are sent together with the commit: on SQLite the single
+    // writer is held for one hand-off.
     let step = history_step(&w, &p.id, Step::File, (None, p.state), &note);
     let mut b = Batch::default();
+    p.code = code_of(now, w.stage_next_in_sequence(&mut b, &code_scope(now)).await?);
+    p.search_text = store::search_text(&p, &f.point.name);
     w.stage_create(&mut b, &p);
     for ph in &stored {
         ph.stage(&mut b);
@@ -195,12 +196,18 @@ pub async fn file(ctx: &Ctx<'_>, storage: &Storage, input: FileInput, photos: Ve
     if p.state == State::Dispatched {
         stage_announce(&mut b, &p, now);
     }
-    w.run::<Problem>(b).await?;
-    if !use_client_ref(&mut w, reference.as_deref(), &p.id).await? {
-        drop(w);
-        return already_done(ctx, reference.as_deref()).await?.ok_or(AppError::NotFound);
+    if let Some(r) = reference.as_deref() {
+        // After the problem it refers to; taken by another request, it refuses the whole write.
+        store::stage_client_ref(&mut b, &w.user().id, r, &p.id, w.now);
     }
-    w.commit().await?;
+    match w.try_commit_batch(b).await {
+        Ok(()) => {}
+        // Another request with the same reference filed first: answer with what it did.
+        Err(e) if reference.is_some() && store::is_client_ref_taken(&e) => {
+            return already_done(ctx, reference.as_deref()).await?.ok_or(AppError::NotFound);
+        }
+        Err(e) => return Err(super::write::refusal::<Problem>(e)),
+    }
     Ok(p)
 }
 
@@ -251,7 +258,7 @@ pub async fn file_dispatched(w: &mut Write<'_>, v: Verified, source: Source, lim
         _ => "市民".into(),
     };
     p.reported_by = None;
-    p.code = next_code(w.conn(), now).await?;
+    p.code = next_code(w, now).await?;
     p.search_text = store::search_text(&p, &f.point.name);
     let step = history_step(w, &p.id, Step::File, (None, p.state), &v.note);
     let mut b = Batch::default();
@@ -476,10 +483,17 @@ fn new_problem(ctx: &Ctx<'_>, f: &Filing, id: String, deadline: Option<i64>, now
 }
 
 /// The day's next problem code: Q + date + sequence (Q202611220001).
-async fn next_code(conn: &mut AnyConnection, now: i64) -> AppResult<String> {
-    let day = crate::domain::time::to_local(now).format("%Y%m%d").to_string();
-    let n = store::next_in_sequence(conn, &format!("problem:{day}")).await?;
-    Ok(format!("Q{day}{n:04}"))
+/// A problem's number: the day it is filed (Beijing) and its place in that day.
+async fn next_code(w: &mut Write<'_>, now: i64) -> AppResult<String> {
+    Ok(code_of(now, w.next_in_sequence(&code_scope(now)).await?))
+}
+
+fn code_scope(now: i64) -> String {
+    format!("problem:{}", crate::domain::time::to_local(now).format("%Y%m%d"))
+}
+
+fn code_of(now: i64, n: i64) -> String {
+    format!("Q{}{n:04}", crate::domain::time::to_local(now).format("%Y%m%d"))
 }
 
 /// A step of the problem's history, written with the change.

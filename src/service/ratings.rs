@@ -214,7 +214,7 @@ async fn write_group(db: &Db, items: &[&Item], extras: &[&Extra]) -> AppResult<V
         {
             let due = cal.add_working_days(to_local(r.rated_at), cr.callback_days);
             let day = to_local(r.rated_at).format("%Y%m%d").to_string();
-            let n = crate::store::problems::next_in_sequence(w.conn(), &format!("rating_case:{day}")).await?;
+            let n = w.next_in_sequence(&format!("rating_case:{day}")).await?;
             let mut case = new_case(r, format!("C{day}{n:04}"), due.timestamp_millis());
             case.token_hash = item.token_hash.clone();
             if r.phone.is_empty() {

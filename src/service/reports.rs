@@ -289,7 +289,7 @@ pub async fn submit(
     };
     let mut w = ctx.write().await?;
     let day = crate::domain::time::to_local(now).format("%Y%m%d").to_string();
-    let n = problem_store::next_in_sequence(w.conn(), &format!("report:{day}")).await?;
+    let n = w.next_in_sequence(&format!("report:{day}")).await?;
     r.code = format!("R{day}{n:04}");
     w.create(&r).await?;
     for ph in &stored {

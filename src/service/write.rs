@@ -39,9 +39,10 @@ impl<'a> Ctx<'a> {
 
     /// Creates one record, audited, in its own transaction.
     pub async fn create<R: Insert>(&'a self, new: &R) -> AppResult<()> {
-        let mut w = self.write().await?;
-        w.create(new).await?;
-        w.commit().await
+        let w = self.write().await?;
+        let mut b = Batch::default();
+        w.stage_create(&mut b, new);
+        w.commit_batch::<R>(b).await
     }
 
     /// Saves one record over `old` at the version the caller read (`version` is required; 409
@@ -55,7 +56,7 @@ impl<'a> Ctx<'a> {
 }
 
 /// A unique or foreign-key violation as the user's mistake, anything else as an internal error.
-fn refusal<R: Insert>(e: sqlx::Error) -> AppError {
+pub fn refusal<R: Insert>(e: sqlx::Error) -> AppError {
     match R::UNIQUE {
         Some(("", code, message)) if is_unique_violation(&e) => AppError::refuse(code, message),
         Some((field, code, message)) if is_unique_violation(&e) => AppError::field(field, code, message),
@@ -160,5 +161,29 @@ impl<'a> Write<'a> {
     pub async fn commit(self) -> AppResult<()> {
         self.tx.commit().await?;
         Ok(())
+    }
+
+    /// Runs a batch as the last statements of this write and commits: on SQLite the batch and
+    /// the commit's own statements are one hand-off (`Tx::commit_batch`). A refused statement
+    /// maps as for `R`'s insert.
+    pub async fn commit_batch<R: Insert>(self, b: Batch<'_>) -> AppResult<()> {
+        self.tx.commit_batch(b).await.map_err(refusal::<R>)
+    }
+
+    /// `commit_batch` with the database's error as it is, for a caller that tells one refusal
+    /// from another.
+    pub async fn try_commit_batch(self, b: Batch<'_>) -> Result<(), sqlx::Error> {
+        self.tx.commit_batch(b).await
+    }
+
+    /// The next number of a sequence (a day's problem numbers, a year's notices), taken in
+    /// this write.
+    pub async fn next_in_sequence(&mut self, scope: &str) -> AppResult<i64> {
+        Ok(self.tx.next_in_sequence(None, scope).await?)
+    }
+
+    /// The next number of a sequence, its record added to `b` (see `Tx::next_in_sequence`).
+    pub async fn stage_next_in_sequence(&mut self, b: &mut Batch<'_>, scope: &str) -> AppResult<i64> {
+        Ok(self.tx.next_in_sequence(Some(b), scope).await?)
     }
 }

@@ -47,17 +47,7 @@ impl<'q> Batch<'q> {
     /// (the caller's transaction is then to be rolled back, as after any failed statement).
     pub async fn run(self, conn: &mut AnyConnection) -> sqlx::Result<()> {
         if conn.backend_name() == "SQLite" && self.parts.len() > 1 {
-            // SQLite's prepared statements carry no parameter types, so a volatile part (see
-            // `record!`'s `persistent`) does not keep the batch from being cached there.
-            let mut sql = String::new();
-            let mut args = AnyArguments::default();
-            for (text, bind) in self.parts {
-                sql.push_str(&shift_params(&text, args.len()));
-                sql.push_str(";\n");
-                bind(&mut args).map_err(sqlx::Error::Encode)?;
-            }
-            sqlx::query_with(&sql, args).execute(conn).await?;
-            return Ok(());
+            return self.run_then(conn, "").await;
         }
         let persistent = !self.volatile;
         for (text, bind) in self.parts {
@@ -65,6 +55,24 @@ impl<'q> Batch<'q> {
             bind(&mut args).map_err(sqlx::Error::Encode)?;
             sqlx::query_with(&text, args).persistent(persistent).execute(&mut *conn).await?;
         }
+        Ok(())
+    }
+
+    /// SQLite: runs every statement and then `tail` (statements without parameters, such as
+    /// `RELEASE w`) as one multi-statement query: one hand-off to the connection's thread. It
+    /// stops at the first error, so `tail` runs only when every statement before it succeeded.
+    pub async fn run_then(self, conn: &mut AnyConnection, tail: &str) -> sqlx::Result<()> {
+        // SQLite's prepared statements carry no parameter types, so a volatile part (see
+        // `record!`'s `persistent`) does not keep the batch from being cached there.
+        let mut sql = String::new();
+        let mut args = AnyArguments::default();
+        for (text, bind) in self.parts {
+            sql.push_str(&shift_params(&text, args.len()));
+            sql.push_str(";\n");
+            bind(&mut args).map_err(sqlx::Error::Encode)?;
+        }
+        sql.push_str(tail);
+        sqlx::query_with(&sql, args).execute(conn).await?;
         Ok(())
     }
 

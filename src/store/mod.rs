@@ -106,6 +106,15 @@ struct Writer {
     waiting: Arc<std::sync::atomic::AtomicUsize>,
     /// Group commits so far and the writes they carried (for `/metrics` and the bench).
     stats: Arc<WriterStats>,
+    /// The savepoint of the next write is open already: the write before released its own and
+    /// opened this one in the same hand-off (`Tx::commit_batch`), as others were waiting.
+    preopened: bool,
+    /// The last number this writer handed out per sequence (`code_sequences`), while nothing
+    /// else wrote to the database: checked at each group's `BEGIN IMMEDIATE` through
+    /// `PRAGMA data_version`, forgotten after any undo or failed commit.
+    sequences: std::collections::HashMap<String, i64>,
+    /// `PRAGMA data_version` when the last group began: another connection's commit moves it.
+    data_version: i64,
 }
 
 /// Counters of the SQLite writer, read by `/metrics` and the bench.
@@ -130,6 +139,7 @@ impl Writer {
             let _ = self.conn.execute("ROLLBACK").await;
         }
         self.open = false;
+        self.preopened = false;
         self.finish(result);
     }
 
@@ -142,6 +152,7 @@ impl Writer {
             self.stats.writes.fetch_add(n, Relaxed);
         } else {
             self.stats.failed.fetch_add(n, Relaxed);
+            self.sequences.clear();
         }
         for waiter in self.batch.drain(..) {
             let _ = waiter.send(result.clone());
@@ -152,6 +163,8 @@ impl Writer {
     /// gone (SQLite rolled it back after an I/O error): the writes waiting in it fail with it.
     async fn undo(&mut self) {
         self.needs_rollback = false;
+        // A number handed out by the undone write may not be in the database.
+        self.sequences.clear();
         if !self.open {
             return;
         }
@@ -162,6 +175,7 @@ impl Writer {
         if let Err(e) = undone {
             let _ = self.conn.execute("ROLLBACK").await;
             self.open = false;
+            self.preopened = false;
             self.finish(Err(e.to_string()));
         }
     }
@@ -190,6 +204,10 @@ impl Drop for Waiting<'_> {
 pub struct Tx {
     /// Taken out only by `commit`.
     inner: Option<TxInner>,
+    /// SQLite: this write's savepoint is released into the group already (`commit_batch`).
+    released: bool,
+    /// SQLite: numbers this write handed out per sequence, the writer's once it is released.
+    pending: Vec<(String, i64)>,
 }
 
 enum TxInner {
@@ -206,10 +224,14 @@ impl Tx {
         match self.inner.take().expect("open transaction") {
             TxInner::Pool(t) => t.commit().await,
             TxInner::Writer(mut w, shared) => {
-                if let Err(e) = w.conn.execute("RELEASE w").await {
+                if !self.released
+                    && let Err(e) = w.conn.execute("RELEASE w").await
+                {
                     w.needs_rollback = true;
                     return Err(e);
                 }
+                // The numbers this write handed out are in its released statements.
+                w.sequences.extend(self.pending.drain(..));
                 let (tell, told) = tokio::sync::oneshot::channel();
                 w.batch.push(tell);
                 let others = w.waiting.load(std::sync::atomic::Ordering::SeqCst);
@@ -229,6 +251,72 @@ impl Tx {
                 }
             }
         }
+    }
+
+    /// Runs a batch as the last statements of this write and commits, as `commit` does. On
+    /// SQLite the batch, the savepoint's release and, when others wait for the writer, the next
+    /// write's savepoint go in one hand-off: a write that is one batch holds the writer for
+    /// that hand-off alone. The batch's error (nothing of this write kept) is returned as is.
+    pub async fn commit_batch(mut self, b: batch::Batch<'_>) -> Result<(), sqlx::Error> {
+        match self.inner.as_mut().expect("open transaction") {
+            TxInner::Pool(t) => b.run(t).await?,
+            TxInner::Writer(w, _) => {
+                let others = w.waiting.load(std::sync::atomic::Ordering::SeqCst);
+                // The next write's savepoint only when the group will stay open for it.
+                let next = others > 0 && w.batch.len() + 1 < MAX_GROUP;
+                let tail = if next { "RELEASE w; SAVEPOINT w;" } else { "RELEASE w;" };
+                if let Err(e) = b.run_then(&mut w.conn, tail).await {
+                    w.needs_rollback = true;
+                    return Err(e);
+                }
+                w.preopened = next;
+                self.released = true;
+            }
+        }
+        self.commit().await
+    }
+
+    /// The next number of a sequence (`code_sequences`, such as a day's problem numbers) for
+    /// this write, counted in the database at once (PostgreSQL holds the row's lock to the
+    /// commit). With `staged` on SQLite the writer hands it out from memory instead (read from
+    /// the table once, then kept while no other connection writes) and the statement that
+    /// records it is added to the batch, so numbering costs the writer no hand-off of its own.
+    /// Numbers stay gapless: a write that is undone or a group that fails forgets them.
+    pub async fn next_in_sequence(
+        &mut self,
+        staged: Option<&mut batch::Batch<'_>>,
+        scope: &str,
+    ) -> Result<i64, sqlx::Error> {
+        let (w, b) = match (self.inner.as_mut().expect("open transaction"), staged) {
+            (TxInner::Pool(t), _) => return problems::next_in_sequence(t, scope).await,
+            (TxInner::Writer(w, _), None) => {
+                let n = problems::next_in_sequence(&mut w.conn, scope).await?;
+                self.pending.push((scope.to_string(), n));
+                return Ok(n);
+            }
+            (TxInner::Writer(w, _), Some(b)) => (w, b),
+        };
+        let mine = self.pending.iter().rev().find(|(s, _)| s == scope).map(|(_, n)| *n);
+        let last = match mine.or_else(|| w.sequences.get(scope).copied()) {
+            Some(n) => n,
+            None => sqlx::query_scalar::<_, i64>("SELECT n FROM code_sequences WHERE scope = $1")
+                .bind(scope)
+                .fetch_optional(&mut w.conn)
+                .await?
+                .unwrap_or(0),
+        };
+        let n = last + 1;
+        let owned = scope.to_string();
+        b.push(
+            "INSERT INTO code_sequences (scope, n) VALUES ($1, $2) \
+             ON CONFLICT (scope) DO UPDATE SET n = max(code_sequences.n, excluded.n)",
+            move |a| {
+                sqlx::Arguments::add(a, owned)?;
+                sqlx::Arguments::add(a, n)
+            },
+        );
+        self.pending.push((scope.to_string(), n));
+        Ok(n)
     }
 
     pub async fn rollback(self) -> Result<(), sqlx::Error> {
@@ -351,6 +439,9 @@ impl Db {
                     flush_queued: false,
                     waiting: waiting.clone(),
                     stats: writer_stats.clone(),
+                    preopened: false,
+                    sequences: Default::default(),
+                    data_version: 0,
                 })))
             }
             Backend::Postgres => None,
@@ -401,17 +492,39 @@ impl Db {
                 }
                 if !turn.open {
                     // IMMEDIATE takes SQLite's write lock at once: a transaction that reads before
-                    // it writes can never find its snapshot outdated by a concurrent write.
-                    turn.conn.execute("BEGIN IMMEDIATE").await?;
+                    // it writes can never find its snapshot outdated by a concurrent write. The
+                    // group, its data version and the first write's savepoint: one hand-off.
+                    // Every row is fetched, so that the savepoint after the pragma runs too.
+                    let begun = sqlx::query_scalar::<_, i64>("BEGIN IMMEDIATE; PRAGMA data_version; SAVEPOINT w")
+                        .fetch_all(&mut turn.conn)
+                        .await
+                        .and_then(|v| v.first().copied().ok_or(sqlx::Error::RowNotFound));
+                    match begun {
+                        Ok(version) => {
+                            if version != turn.data_version {
+                                // Another connection wrote since this writer's last group.
+                                turn.sequences.clear();
+                                turn.data_version = version;
+                            }
+                        }
+                        Err(e) => {
+                            // Nothing of the group is written yet: no write waits in it.
+                            let _ = turn.conn.execute("ROLLBACK").await;
+                            return Err(e);
+                        }
+                    }
                     turn.open = true;
-                }
-                if let Err(e) = turn.conn.execute("SAVEPOINT w").await {
+                } else if turn.preopened {
+                    turn.preopened = false;
+                } else if let Err(e) = turn.conn.execute("SAVEPOINT w").await {
                     turn.flush().await;
                     return Err(e);
                 }
-                Ok(Tx { inner: Some(TxInner::Writer(turn, w.clone())) })
+                Ok(Tx { inner: Some(TxInner::Writer(turn, w.clone())), released: false, pending: Vec::new() })
             }
-            None => Ok(Tx { inner: Some(TxInner::Pool(self.pool.begin().await?)) }),
+            None => {
+                Ok(Tx { inner: Some(TxInner::Pool(self.pool.begin().await?)), released: false, pending: Vec::new() })
+            }
         }
     }
 

@@ -855,6 +855,24 @@ pub async fn by_client_ref(db: &Db, user_id: &str, client_ref: &str) -> Result<O
 }
 
 /// Records a client reference as used (a unique violation: it was used meanwhile).
+/// Adds the use of a client reference to a batch (see `use_client_ref`).
+pub fn stage_client_ref(b: &mut super::batch::Batch<'_>, user_id: &str, client_ref: &str, problem_id: &str, at: i64) {
+    let (user_id, client_ref, problem_id) = (user_id.to_string(), client_ref.to_string(), problem_id.to_string());
+    b.push("INSERT INTO client_refs (user_id, client_ref, problem_id, at) VALUES ($1, $2, $3, $4)", move |a| {
+        use sqlx::Arguments;
+        a.add(user_id)?;
+        a.add(client_ref)?;
+        a.add(problem_id)?;
+        a.add(at)
+    });
+}
+
+/// Whether a write was refused because the client reference was used already.
+pub fn is_client_ref_taken(e: &sqlx::Error) -> bool {
+    super::is_unique_violation(e)
+        && matches!(e, sqlx::Error::Database(d) if d.message().contains("client_refs") || d.constraint().is_some_and(|c| c.contains("client_refs")))
+}
+
 pub async fn use_client_ref(
     conn: &mut AnyConnection,
     user_id: &str,

@@ -184,3 +184,126 @@ both!(every_update_requires_the_version_it_was_read_at, |app: TestApp| async mov
     let (status, e) = lead.post(&format!("/api/v1/problems/{id}/actions/acknowledge"), json!({"version": v})).await;
     assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("stale_version")), "{e}");
 });
+
+both!(problem_numbers_stay_gapless_and_unique_across_instances_and_undone_writes, |app: TestApp| async move {
+    // On SQLite each instance has its own writer, which hands out the day's numbers from
+    // memory while no other connection writes: these filings go through two of them.
+    let second = app.second_instance().await;
+    // A server takes one upload at a time per account: concurrent filings are different people.
+    let admin = app.api_login("admin").await;
+    let mut people = Vec::new();
+    for i in 0..16 {
+        let name = format!("bianhao{i}");
+        admin
+            .created(
+                "/api/v1/users",
+                json!({"username": name, "display_name": format!("编号督查员{i}"), "role": "supervisor", "password": "Numbers-2026"}),
+            )
+            .await;
+        let (status, login) =
+            admin.post("/api/v1/auth/login", json!({"username": name, "password": "Numbers-2026"})).await;
+        assert_eq!(status, StatusCode::OK, "{login}");
+        people.push(login["token"].as_str().expect("token").to_string());
+    }
+    let a = app.api_login("supervisor").await;
+    let b = Api { client: reqwest::Client::new(), base: second.clone(), token: a.token.clone() };
+    let point = app.id_of("SELECT id FROM points WHERE active = 1 ORDER BY code LIMIT 1").await;
+    let body = |text: String| json!({"point_id": point, "category": "编号", "description": text, "source": "assigned", "allow_duplicate": true});
+    let today =
+        || chuangcheng::domain::time::to_local(chuangcheng::domain::time::now_ms()).format("%Y%m%d").to_string();
+    let day = today();
+    let counted = format!("SELECT COALESCE(MAX(n), 0) FROM code_sequences WHERE scope = 'problem:{day}'");
+    let first = app.scalar(&counted).await;
+    let code = |p: &serde_json::Value| p["code"].as_str().expect("code").to_string();
+    let mut codes = Vec::new();
+    // Sixteen people at once, half through each instance.
+    let mut sends = Vec::new();
+    for (i, token) in people.iter().enumerate() {
+        let base = if i % 2 == 0 { app.base.clone() } else { second.clone() };
+        let api = Api { client: reqwest::Client::new(), base, token: token.clone() };
+        let body = body(format!("并发编号{i}"));
+        sends.push(tokio::spawn(async move { api.post("/api/v1/problems", body).await }));
+    }
+    for send in sends {
+        let (status, p) = send.await.expect("filing task");
+        assert_eq!(status, StatusCode::CREATED, "{p}");
+        codes.push(code(&p));
+    }
+    // One after another, alternating: each writer must see the number the other took.
+    for i in 0..6 {
+        let api = if i % 2 == 0 { &a } else { &b };
+        let (status, p) = api.post("/api/v1/problems", body(format!("交替编号{i}"))).await;
+        assert_eq!(status, StatusCode::CREATED, "{p}");
+        codes.push(code(&p));
+    }
+    // A write that fails after its number was taken gives the number back.
+    let inject = match app.backend {
+        Backend::Sqlite => vec![
+            "CREATE TRIGGER fail_injected BEFORE INSERT ON problems WHEN NEW.description = '注入故障' \
+             BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
+                .to_string(),
+        ],
+        Backend::Postgres => vec![
+            "CREATE FUNCTION fail_injected() RETURNS trigger AS $$ BEGIN \
+             IF NEW.description = '注入故障' THEN RAISE EXCEPTION 'injected failure'; END IF; RETURN NEW; END $$ \
+             LANGUAGE plpgsql"
+                .to_string(),
+            "CREATE TRIGGER fail_injected BEFORE INSERT ON problems FOR EACH ROW EXECUTE FUNCTION fail_injected()"
+                .to_string(),
+        ],
+    };
+    for sql in inject {
+        sqlx::query(&sql).execute(&app.db.pool).await.expect("trigger");
+    }
+    let (status, p) = a.post("/api/v1/problems", body("注入前".into())).await;
+    assert_eq!(status, StatusCode::CREATED, "{p}");
+    codes.push(code(&p));
+    let (status, e) = a.post("/api/v1/problems", body("注入故障".into())).await;
+    assert!(status.is_server_error(), "{status}: {e}");
+    let (status, p) = a.post("/api/v1/problems", body("注入后".into())).await;
+    assert_eq!(status, StatusCode::CREATED, "{p}");
+    codes.push(code(&p));
+    // Failing and good writes at once: a failure undoes its own write alone, inside a group
+    // commit whose other writes (and the savepoint opened for the next one) stay.
+    let mut sends = Vec::new();
+    for (i, token) in people.iter().enumerate() {
+        let base = if i % 2 == 0 { app.base.clone() } else { second.clone() };
+        let api = Api { client: reqwest::Client::new(), base, token: token.clone() };
+        let body = body(if i % 3 == 0 { "注入故障".to_string() } else { format!("混合编号{i}") });
+        sends.push(tokio::spawn(async move { api.post("/api/v1/problems", body).await }));
+    }
+    for (i, send) in sends.into_iter().enumerate() {
+        let (status, p) = send.await.expect("filing task");
+        if i % 3 == 0 {
+            assert!(status.is_server_error(), "{status}: {p}");
+        } else {
+            assert_eq!(status, StatusCode::CREATED, "{p}");
+            codes.push(code(&p));
+        }
+    }
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM problems WHERE description = '注入故障'").await, 0);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM problems WHERE description LIKE '混合编号%'").await, 10);
+
+    let mut unique = codes.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), codes.len(), "every number once: {codes:?}");
+    if today() != day {
+        eprintln!("the run crossed Beijing midnight: numbers checked for uniqueness only");
+        return;
+    }
+    let expected: Vec<String> = (first + 1..=first + codes.len() as i64).map(|n| format!("Q{day}{n:04}")).collect();
+    assert_eq!(unique, expected, "the day's numbers follow on without a gap");
+    assert_eq!(app.scalar(&counted).await, first + codes.len() as i64, "the sequence holds the last number");
+    // The alternating and the later filings were numbered in the order they were answered.
+    let tail = &codes[16..24];
+    assert!(tail.windows(2).all(|w| w[0] < w[1]), "{tail:?}");
+    // The audit entry of each filing records the number it was given.
+    let audited = app
+        .scalar(&format!(
+            "SELECT COUNT(*) FROM audit_log l JOIN problems p ON p.id = l.object_id \
+             WHERE l.action = 'create' AND p.code LIKE 'Q{day}%' AND p.category = '编号' AND l.after_json LIKE '%' || p.code || '%'"
+        ))
+        .await;
+    assert_eq!(audited, codes.len() as i64);
+});
