@@ -186,6 +186,8 @@ pub async fn file(ctx: &Ctx<'_>, storage: &Storage, input: FileInput, photos: Ve
     // writer is held for one hand-off.
     let step = history_step(&w, &p.id, Step::File, (None, p.state), &note);
     let mut b = Batch::default();
+    // None of them reads another's row (the notices read the unit's people and robots).
+    b.together();
     p.code = code_of(now, w.stage_next_in_sequence(&mut b, &code_scope(now)).await?);
     p.search_text = store::search_text(&p, &f.point.name);
     w.stage_create(&mut b, &p);

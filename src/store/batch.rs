@@ -22,6 +22,8 @@ pub struct Batch<'q> {
     parts: Vec<(Cow<'static, str>, Binder<'q>)>,
     /// Whether the statements may be prepared and cached (false when any of them may not).
     volatile: bool,
+    /// No statement reads a row another one writes: PostgreSQL may run them as one statement.
+    together: bool,
 }
 
 impl<'q> Batch<'q> {
@@ -39,6 +41,14 @@ impl<'q> Batch<'q> {
         self.volatile = true;
     }
 
+    /// Marks the statements as independent: none reads what another one writes (a record's
+    /// insert and its audit entry, say), so that PostgreSQL runs them as one statement (each a
+    /// data-modifying `WITH` part, all seeing the same snapshot; foreign keys are checked at
+    /// the statement's end, after all of them): one round trip instead of one each.
+    pub fn together(&mut self) {
+        self.together = true;
+    }
+
     pub fn is_empty(&self) -> bool {
         self.parts.is_empty()
     }
@@ -50,6 +60,21 @@ impl<'q> Batch<'q> {
             return self.run_then(conn, "").await;
         }
         let persistent = !self.volatile;
+        if self.together && self.parts.len() > 1 {
+            let (mut sql, mut args, last) = (String::from("WITH "), AnyArguments::default(), self.parts.len() - 1);
+            for (i, (text, bind)) in self.parts.into_iter().enumerate() {
+                let text = shift_params(text.trim().trim_end_matches(';'), args.len()).into_owned();
+                if i < last {
+                    let comma = if i + 1 < last { "," } else { "" };
+                    sql.push_str(&format!("b{i} AS ({text}){comma} "));
+                } else {
+                    sql.push_str(&text);
+                }
+                bind(&mut args).map_err(sqlx::Error::Encode)?;
+            }
+            sqlx::query_with(&sql, args).persistent(persistent).execute(&mut *conn).await?;
+            return Ok(());
+        }
         for (text, bind) in self.parts {
             let mut args = AnyArguments::default();
             bind(&mut args).map_err(sqlx::Error::Encode)?;
