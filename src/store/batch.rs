@@ -61,17 +61,14 @@ impl<'q> Batch<'q> {
         }
         let persistent = !self.volatile;
         if self.together && self.parts.len() > 1 {
-            let (mut sql, mut args, last) = (String::from("WITH "), AnyArguments::default(), self.parts.len() - 1);
-            for (i, (text, bind)) in self.parts.into_iter().enumerate() {
-                let text = shift_params(text.trim().trim_end_matches(';'), args.len()).into_owned();
-                if i < last {
-                    let comma = if i + 1 < last { "," } else { "" };
-                    sql.push_str(&format!("b{i} AS ({text}){comma} "));
-                } else {
-                    sql.push_str(&text);
-                }
-                bind(&mut args).map_err(sqlx::Error::Encode)?;
-            }
+            let last = self.parts.len() - 1;
+            // WITH b0 AS (…), b1 AS (…) last
+            let (parts, args) = self.joined(|i, text| match i {
+                i if i == last => text.to_string(),
+                i if i + 1 == last => format!("b{i} AS ({text}) "),
+                i => format!("b{i} AS ({text}), "),
+            })?;
+            let sql = format!("WITH {parts}");
             sqlx::query_with(&sql, args).persistent(persistent).execute(&mut *conn).await?;
             return Ok(());
         }
@@ -89,16 +86,22 @@ impl<'q> Batch<'q> {
     pub async fn run_then(self, conn: &mut AnyConnection, tail: &str) -> sqlx::Result<()> {
         // SQLite's prepared statements carry no parameter types, so a volatile part (see
         // `record!`'s `persistent`) does not keep the batch from being cached there.
-        let mut sql = String::new();
-        let mut args = AnyArguments::default();
-        for (text, bind) in self.parts {
-            sql.push_str(&shift_params(&text, args.len()));
-            sql.push_str(";\n");
-            bind(&mut args).map_err(sqlx::Error::Encode)?;
-        }
+        let (mut sql, args) = self.joined(|_, text| format!("{text};\n"))?;
         sql.push_str(tail);
         sqlx::query_with(&sql, args).execute(conn).await?;
         Ok(())
+    }
+
+    /// The statements as one text, each (its parameters renumbered after those before it, its
+    /// own trailing `;` removed) written by `piece` with its position, and all their values.
+    fn joined(self, piece: impl Fn(usize, &str) -> String) -> sqlx::Result<(String, AnyArguments<'q>)> {
+        let mut sql = String::new();
+        let mut args = AnyArguments::default();
+        for (i, (text, bind)) in self.parts.into_iter().enumerate() {
+            sql.push_str(&piece(i, &shift_params(text.trim().trim_end_matches(';'), args.len())));
+            bind(&mut args).map_err(sqlx::Error::Encode)?;
+        }
+        Ok((sql, args))
     }
 
     /// Runs single-row inserts into one table as one multi-row `INSERT … VALUES (…), (…)`: a

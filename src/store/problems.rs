@@ -855,10 +855,12 @@ pub async fn by_client_ref(db: &Db, user_id: &str, client_ref: &str) -> Result<O
 }
 
 /// Records a client reference as used (a unique violation: it was used meanwhile).
+const USE_CLIENT_REF: &str = "INSERT INTO client_refs (user_id, client_ref, problem_id, at) VALUES ($1, $2, $3, $4)";
+
 /// Adds the use of a client reference to a batch (see `use_client_ref`).
 pub fn stage_client_ref(b: &mut super::batch::Batch<'_>, user_id: &str, client_ref: &str, problem_id: &str, at: i64) {
     let (user_id, client_ref, problem_id) = (user_id.to_string(), client_ref.to_string(), problem_id.to_string());
-    b.push("INSERT INTO client_refs (user_id, client_ref, problem_id, at) VALUES ($1, $2, $3, $4)", move |a| {
+    b.push(USE_CLIENT_REF, move |a| {
         use sqlx::Arguments;
         a.add(user_id)?;
         a.add(client_ref)?;
@@ -880,12 +882,5 @@ pub async fn use_client_ref(
     problem_id: &str,
     at: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO client_refs (user_id, client_ref, problem_id, at) VALUES ($1, $2, $3, $4)")
-        .bind(user_id)
-        .bind(client_ref)
-        .bind(problem_id)
-        .bind(at)
-        .execute(conn)
-        .await
-        .map(|_| ())
+    sqlx::query(USE_CLIENT_REF).bind(user_id).bind(client_ref).bind(problem_id).bind(at).execute(conn).await.map(|_| ())
 }
