@@ -3,7 +3,7 @@
 //! confirm. A supervisor and a grid worker: fixes to re-check (with their photos and evidence
 //! warnings) and today's round (points not yet inspected today). The office: extension and
 //! transfer requests awaiting a decision, overdue problems, units that have not confirmed the
-//! latest notice, drafts to publish. The discipline office: problems overdue past the threshold
+//! latest notice, drafts to publish, a year's holidays not loaded yet. The discipline office: problems overdue past the threshold
 //! and reworked again and again, interviews. Each section's total opens the records behind it.
 
 use super::Ctx;
@@ -320,6 +320,7 @@ async fn office(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppResult<()> {
         });
     }
     failed_messages(ctx, out).await?;
+    holidays_missing(ctx, out).await?;
     let drafts = ListQuery { status: "draft".into(), ..Default::default() };
     let (rows, total) = notices::list(ctx, &drafts, PageReq::new(Some(1), Some(SHOWN))).await?;
     let items = rows
@@ -363,6 +364,42 @@ async fn failed_messages(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppResult
             items,
             empty: "",
             go: "查看",
+        });
+    }
+    Ok(())
+}
+
+/// The years whose official holidays the deadlines need and nobody has loaded: this year, and
+/// in December the next (the State Council publishes it in the autumn). Without them a
+/// deadline counts only weekends as days off, so units fall overdue over the Spring Festival.
+async fn holidays_missing(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppResult<()> {
+    use chrono::Datelike;
+    let cal = super::calendar::load(ctx.db).await?;
+    let today = to_local(now_ms()).date_naive();
+    let mut items = Vec::new();
+    for (year, why) in [
+        (today.year(), "截止时间和逾期天数现仅按周末计算：法定节假日照常计入，调休上班日不计入"),
+        (today.year() + 1, "跨入该年的截止时间仅按周末计算；国务院办公厅通知发布后请导入"),
+    ] {
+        if (year == today.year() || today.month() == 12) && !cal.covers(year) {
+            items.push(TodoItem::link(
+                format!("/settings/calendar?year={year}"),
+                format!("尚未导入{year}年节假日安排"),
+                why.into(),
+                Some("影响截止时间".into()),
+            ));
+        }
+    }
+    if !items.is_empty() {
+        out.push(TodoSection {
+            key: "holidays_missing",
+            title: "节假日数据待导入",
+            total: items.len() as i64,
+            total_exact: true,
+            more: "/settings/calendar".into(),
+            items,
+            empty: "",
+            go: "导入",
         });
     }
     Ok(())

@@ -419,3 +419,47 @@ both!(the_supervisor_adds_a_recheck_photo, |app: TestApp| async move {
     let (_, html) = s.get(&format!("/problems/{paper_id}")).await;
     assert!(html.contains("id=\"recheck-photos\"") && html.contains("alt=\"回头看照片\""), "shown with the problem");
 });
+
+both!(the_office_is_reminded_of_a_year_whose_holidays_nobody_loaded, |app: TestApp| async move {
+    use chrono::{Datelike, Weekday};
+    let admin = app.api_login("admin").await;
+    let lead = app.api_login("lead").await;
+    let today = chuangcheng::domain::time::to_local(chuangcheng::domain::time::now_ms()).date_naive();
+    let year = today.year();
+    // Whatever the date, this year's data is taken away, as if nobody had loaded it.
+    for table in ["calendar_days", "calendar_years"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE year = {year}")).execute(&app.db.pool).await.unwrap();
+    }
+    let next_loaded = app.scalar(&format!("SELECT COUNT(*) FROM calendar_years WHERE year = {}", year + 1)).await > 0;
+    let titles = |todo: &Value| -> Option<Vec<String>> {
+        let s = todo.as_array().unwrap().iter().find(|s| s["key"] == "holidays_missing")?;
+        Some(s["items"].as_array().unwrap().iter().map(|i| i["title"].as_str().unwrap().to_string()).collect())
+    };
+    let (status, todo) = admin.get("/api/v1/me/todo").await;
+    assert_eq!(status, StatusCode::OK, "{todo}");
+    let shown = titles(&todo).expect("the office is told the year is missing");
+    let mut expected = vec![format!("尚未导入{year}年节假日安排")];
+    // Next year is asked for in December only, when it is not loaded.
+    if today.month() == 12 && !next_loaded {
+        expected.push(format!("尚未导入{}年节假日安排", year + 1));
+    }
+    assert_eq!(shown, expected, "{todo}");
+    let (_, page) = app.login("admin").await.get("/").await;
+    assert!(page.contains(&format!("尚未导入{year}年节假日安排")), "the start page shows it");
+    let (_, todo) = lead.get("/api/v1/me/todo").await;
+    assert_eq!(titles(&todo), None, "a unit is not asked to load holidays");
+
+    // The office loads the years asked for: the reminder is gone.
+    for y in [year, year + 1].into_iter().take(expected.len()) {
+        // One weekday in October as the year's holiday (validation refuses weekend ones).
+        let day = (1..=7)
+            .filter_map(|d| chrono::NaiveDate::from_ymd_opt(y, 10, d))
+            .find(|d| !matches!(d.weekday(), Weekday::Sat | Weekday::Sun))
+            .unwrap();
+        let doc = json!({"year": y, "source": "测试", "holidays": [{"date": day.to_string(), "name": "国庆节"}], "workdays": []});
+        let (status, e) = admin.put(&format!("/api/v1/calendar/{y}"), doc).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{e}");
+    }
+    let (_, todo) = admin.get("/api/v1/me/todo").await;
+    assert_eq!(titles(&todo), None, "{todo}");
+});
