@@ -485,15 +485,16 @@ fn new_problem(ctx: &Ctx<'_>, f: &Filing, id: String, deadline: Option<i64>, now
 }
 
 /// The day's next problem code: Q + date + sequence (Q202611220001).
-/// A problem's number: the day it is filed (Beijing) and its place in that day.
 async fn next_code(w: &mut Write<'_>, now: i64) -> AppResult<String> {
     Ok(code_of(now, w.next_in_sequence(&code_scope(now)).await?))
 }
 
+/// The sequence a problem's number is taken from: the day it is filed (Beijing).
 fn code_scope(now: i64) -> String {
     format!("problem:{}", crate::domain::time::to_local(now).format("%Y%m%d"))
 }
 
+/// A problem's number: the day it is filed and its place in that day.
 fn code_of(now: i64, n: i64) -> String {
     format!("Q{}{n:04}", crate::domain::time::to_local(now).format("%Y%m%d"))
 }

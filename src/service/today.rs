@@ -3,8 +3,9 @@
 //! confirm. A supervisor and a grid worker: fixes to re-check (with their photos and evidence
 //! warnings) and today's round (points not yet inspected today). The office: extension and
 //! transfer requests awaiting a decision, overdue problems, units that have not confirmed the
-//! latest notice, drafts to publish, a year's holidays not loaded yet. The discipline office: problems overdue past the threshold
-//! and reworked again and again, interviews. Each section's total opens the records behind it.
+//! latest notice, drafts to publish, a year's holidays not loaded yet. The discipline office:
+//! problems overdue past the threshold and reworked again and again, interviews. Each section's
+//! total opens the records behind it.
 
 use super::Ctx;
 use super::notices::{self, ListQuery};
@@ -129,7 +130,7 @@ fn quick(rows: &[ProblemRow], section: &mut TodoSection, label: &'static str, ac
     }
 }
 
-/// The unit side: overdue, rework, to acknowledge, due today, notices to confirm.
+/// The unit side: overdue, rework, to acknowledge, due today, in hand, then notices to confirm.
 async fn unit_side(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppResult<()> {
     let now = now_ms();
     let deadline = Sort::DeadlineAsc;
@@ -193,6 +194,11 @@ async fn unit_side(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppResult<()> {
     )
     .await?;
     out.push(s);
+    notices_to_confirm(ctx, out).await
+}
+
+/// The published notices the unit has not confirmed reading.
+async fn notices_to_confirm(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppResult<()> {
     let unread = ListQuery { unread: "1".into(), ..Default::default() };
     let (rows, total) = notices::list(ctx, &unread, PageReq::new(Some(1), Some(SHOWN))).await?;
     let items = rows

@@ -854,7 +854,7 @@ pub async fn by_client_ref(db: &Db, user_id: &str, client_ref: &str) -> Result<O
         .await
 }
 
-/// Records a client reference as used (a unique violation: it was used meanwhile).
+/// The use of a client reference (unique per account).
 const USE_CLIENT_REF: &str = "INSERT INTO client_refs (user_id, client_ref, problem_id, at) VALUES ($1, $2, $3, $4)";
 
 /// Adds the use of a client reference to a batch (see `use_client_ref`).
@@ -875,6 +875,7 @@ pub fn is_client_ref_taken(e: &sqlx::Error) -> bool {
         && matches!(e, sqlx::Error::Database(d) if d.message().contains("client_refs") || d.constraint().is_some_and(|c| c.contains("client_refs")))
 }
 
+/// Records a client reference as used (a unique violation: it was used meanwhile).
 pub async fn use_client_ref(
     conn: &mut AnyConnection,
     user_id: &str,
