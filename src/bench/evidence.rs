@@ -404,11 +404,52 @@ fn hostile_workbooks() -> Vec<(&'static str, Vec<u8>)> {
 /// supervisor reads the problem ledger every 25 ms;
 /// prints how each import was answered, the supervisor's latencies meanwhile against a quiet
 /// baseline, and the process's peak memory.
-pub async fn imports(mut config: crate::config::Config) -> anyhow::Result<()> {
-    use serde_json::{Value, json};
+pub async fn imports(config: crate::config::Config) -> anyhow::Result<()> {
+    use serde_json::json;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
+    let (base, admins, observer) = imports_city(config).await?;
+    let client = reqwest::Client::new();
+    let ledger = format!("{base}/api/v1/problems?size=20");
+    let observe = |stop: Arc<AtomicBool>| read_every_25ms(client.clone(), ledger.clone(), observer.clone(), stop);
+    let stop = Arc::new(AtomicBool::new(false));
+    let quiet = observe(stop.clone());
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    stop.store(true, Ordering::Relaxed);
+    let baseline = latency_summary(quiet.await?);
+    println!("{}", json!({"name": "import_hostile_baseline", "others": baseline, "peak_rss_mb": peak_rss_mb()}));
+    for (name, bytes) in hostile_workbooks() {
+        let stop = Arc::new(AtomicBool::new(false));
+        let watching = observe(stop.clone());
+        let bytes = Arc::new(bytes);
+        let posters: Vec<_> = admins
+            .iter()
+            .map(|admin| tokio::spawn(import_repeatedly(client.clone(), base.clone(), admin.clone(), bytes.clone())))
+            .collect();
+        let mut answers = Vec::new();
+        for p in posters {
+            answers.extend(p.await?);
+        }
+        stop.store(true, Ordering::Relaxed);
+        let others = latency_summary(watching.await?);
+        let slowest = answers.iter().map(|a| a.0).max().unwrap_or_default();
+        let mut outcomes: Vec<String> = answers.iter().map(|a| format!("{} {}", a.1, a.2)).collect();
+        outcomes.sort();
+        outcomes.dedup();
+        println!(
+            "{}",
+            json!({"name": "import_hostile", "case": name, "file_kb": bytes.len() / 1024, "imports": answers.len(),
+                "slowest_answer_ms": slowest.as_millis() as u64, "answers": outcomes, "others": others,
+                "peak_rss_mb": peak_rss_mb(), "target_others_max_ms": 1000, "target_peak_rss_mb": 1024})
+        );
+    }
+    Ok(())
+}
+
+/// The imports bench's server: a fresh demo city with a second administrator, serving on a free
+/// port; its address, the two administrators' API tokens and the supervisor's.
+async fn imports_city(mut config: crate::config::Config) -> anyhow::Result<(String, [String; 2], String)> {
     let dir = config.data_dir.join("imports-bench");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
@@ -433,90 +474,73 @@ pub async fn imports(mut config: crate::config::Config) -> anyhow::Result<()> {
     let base = format!("http://{}", app.local_addr());
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::new();
-    let token = |user: &'static str, password: &'static str| {
-        let (client, base) = (client.clone(), base.clone());
-        async move { super::api_token(&client, &base, user, password).await }
-    };
-    let admins = [token("admin", pw).await?, token("admin2", "Cangzhou-Bench-77").await?];
-    let observer = token("supervisor", pw).await?;
-    let ledger = format!("{base}/api/v1/problems?size=20");
-    let observe = |stop: Arc<AtomicBool>| {
-        let (client, ledger, observer) = (client.clone(), ledger.clone(), observer.clone());
-        tokio::spawn(async move {
-            let mut samples = Vec::new();
-            while !stop.load(Ordering::Relaxed) {
-                let t = Instant::now();
-                let ok = client.get(&ledger).bearer_auth(&observer).send().await.is_ok_and(|r| r.status().is_success());
-                samples.push((t.elapsed(), ok));
-                tokio::time::sleep(Duration::from_millis(25)).await;
+    let admins = [
+        super::api_token(&client, &base, "admin", pw).await?,
+        super::api_token(&client, &base, "admin2", "Cangzhou-Bench-77").await?,
+    ];
+    let observer = super::api_token(&client, &base, "supervisor", pw).await?;
+    Ok((base, admins, observer))
+}
+
+/// Reads `url` every 25 ms until `stop`: each read's time and whether it succeeded.
+fn read_every_25ms(
+    client: reqwest::Client,
+    url: String,
+    token: String,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> tokio::task::JoinHandle<Vec<(std::time::Duration, bool)>> {
+    tokio::spawn(async move {
+        let mut samples = Vec::new();
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            let t = std::time::Instant::now();
+            let ok = client.get(&url).bearer_auth(&token).send().await.is_ok_and(|r| r.status().is_success());
+            samples.push((t.elapsed(), ok));
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        samples
+    })
+}
+
+/// Reads' count, failures and p50 / p99 / max in milliseconds.
+fn latency_summary(mut s: Vec<(std::time::Duration, bool)>) -> serde_json::Value {
+    let failed = s.iter().filter(|x| !x.1).count();
+    s.sort();
+    let q = |p: f64| s.get(((s.len() as f64 - 1.0) * p).round() as usize).map(|d| d.0.as_secs_f64() * 1000.0);
+    let r = |v: Option<f64>| v.map(|v| (v * 10.0).round() / 10.0);
+    serde_json::json!({"n": s.len(), "failed": failed, "p50_ms": r(q(0.5)), "p99_ms": r(q(0.99)), "max_ms": r(q(1.0))})
+}
+
+/// Posts a workbook to the points import again and again (three times at least, for two
+/// seconds at least, so that the reader is measured throughout): each answer's time, status and
+/// error code.
+async fn import_repeatedly(
+    client: reqwest::Client,
+    base: String,
+    token: String,
+    bytes: std::sync::Arc<Vec<u8>>,
+) -> Vec<(std::time::Duration, u16, String)> {
+    use std::time::{Duration, Instant};
+    let (mut answers, started) = (Vec::new(), Instant::now());
+    while answers.len() < 3 || started.elapsed() < Duration::from_secs(2) {
+        let t = Instant::now();
+        let res = client
+            .post(format!("{base}/api/v1/points/import"))
+            .bearer_auth(&token)
+            .header("content-type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            .body(bytes.to_vec())
+            .send()
+            .await;
+        let (status, code) = match res {
+            Ok(r) => {
+                let status = r.status().as_u16();
+                let v: serde_json::Value = r.json().await.unwrap_or_default();
+                (status, v["error"]["code"].as_str().unwrap_or("").to_string())
             }
-            samples
-        })
-    };
-    let summary = |mut s: Vec<(Duration, bool)>| {
-        let failed = s.iter().filter(|x| !x.1).count();
-        s.sort();
-        let q = |p: f64| s.get(((s.len() as f64 - 1.0) * p).round() as usize).map(|d| d.0.as_secs_f64() * 1000.0);
-        let r = |v: Option<f64>| v.map(|v| (v * 10.0).round() / 10.0);
-        json!({"n": s.len(), "failed": failed, "p50_ms": r(q(0.5)), "p99_ms": r(q(0.99)), "max_ms": r(q(1.0))})
-    };
-    let stop = Arc::new(AtomicBool::new(false));
-    let quiet = observe(stop.clone());
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    stop.store(true, Ordering::Relaxed);
-    let baseline = summary(quiet.await?);
-    println!("{}", json!({"name": "import_hostile_baseline", "others": baseline, "peak_rss_mb": peak_rss_mb()}));
-    for (name, bytes) in hostile_workbooks() {
-        let stop = Arc::new(AtomicBool::new(false));
-        let watching = observe(stop.clone());
-        let bytes = Arc::new(bytes);
-        let mut posters = Vec::new();
-        for admin in admins.clone() {
-            let (client, base, bytes) = (client.clone(), base.clone(), bytes.clone());
-            posters.push(tokio::spawn(async move {
-                let (mut answers, started) = (Vec::new(), Instant::now());
-                // At least three each and for at least two seconds, so the reader is measured
-                // throughout.
-                while answers.len() < 3 || started.elapsed() < Duration::from_secs(2) {
-                    let t = Instant::now();
-                    let res = client
-                        .post(format!("{base}/api/v1/points/import"))
-                        .bearer_auth(&admin)
-                        .header("content-type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-                        .body(bytes.to_vec())
-                        .send()
-                        .await;
-                    let (status, code) = match res {
-                        Ok(r) => {
-                            let status = r.status().as_u16();
-                            let v: Value = r.json().await.unwrap_or_default();
-                            (status, v["error"]["code"].as_str().unwrap_or("").to_string())
-                        }
-                        Err(e) => (0, format!("no answer: {e}")),
-                    };
-                    answers.push((t.elapsed(), status, code));
-                }
-                answers
-            }));
-        }
-        let mut answers = Vec::new();
-        for p in posters {
-            answers.extend(p.await?);
-        }
-        stop.store(true, Ordering::Relaxed);
-        let others = summary(watching.await?);
-        let slowest = answers.iter().map(|a| a.0).max().unwrap_or_default();
-        let mut outcomes: Vec<String> = answers.iter().map(|a| format!("{} {}", a.1, a.2)).collect();
-        outcomes.sort();
-        outcomes.dedup();
-        println!(
-            "{}",
-            json!({"name": "import_hostile", "case": name, "file_kb": bytes.len() / 1024, "imports": answers.len(),
-                "slowest_answer_ms": slowest.as_millis() as u64, "answers": outcomes, "others": others,
-                "peak_rss_mb": peak_rss_mb(), "target_others_max_ms": 1000, "target_peak_rss_mb": 1024})
-        );
+            Err(e) => (0, format!("no answer: {e}")),
+        };
+        answers.push((t.elapsed(), status, code));
     }
-    Ok(())
+    answers
 }
 
 /// One generated after-photo's capture facts and what a supervisor should be told.
@@ -533,90 +557,90 @@ struct CaptureCase {
 /// because the phone's clock runs fast), far photos (the photo's GPS, or the phone's position
 /// when the photo has none, 400 m to 20 km away).
 fn capture_cases(seed: u64, n: usize) -> Vec<CaptureCase> {
-    use crate::domain::photo::{CaptureFacts, DeviceWitness, FlagCode};
     let mut rng = Rng(seed.wrapping_mul(0x2545_f491_4f6c_dd1d) | 1);
+    (0..n).map(|i| capture_case(&mut rng, i)).collect()
+}
+
+/// The `i`-th case: its kind goes round the seven kinds above.
+fn capture_case(rng: &mut Rng, i: usize) -> CaptureCase {
+    use crate::domain::photo::{CaptureFacts, DeviceWitness, FlagCode};
     let (min, hour) = (60_000i64, 3_600_000i64);
-    let mut cases = Vec::with_capacity(n);
-    for i in 0..n {
-        let point = (rng.range(115.0, 118.0) as f64, rng.range(37.0, 40.0) as f64);
-        let at = |rng: &mut Rng, lo: f32, hi: f32| {
-            let m = rng.range(lo, hi) as f64;
-            let a = rng.range(0.0, std::f32::consts::TAU) as f64;
-            (point.0 + m * a.cos() / (111_000.0 * point.1.to_radians().cos()), point.1 + m * a.sin() / 111_000.0)
-        };
-        let found_at = 1_790_000_000_000 + (rng.range(0.0, 1e6) as i64) * min;
-        let received_at = found_at + (rng.range(30.0, 600.0) as i64) * min;
-        let taken_fresh = received_at - (rng.range(0.5, 20.0) * min as f32) as i64;
-        let accuracy = rng.range(5.0, 80.0) as f64;
-        let phone = |pos: (f64, f64), clock_off: i64| DeviceWitness {
-            lng: Some(pos.0),
-            lat: Some(pos.1),
-            accuracy_m: Some(accuracy),
-            clock_ms: Some(received_at + clock_off),
-        };
-        let near_phone = phone(at(&mut rng, 0.0, 120.0), (rng.range(-30.0, 30.0) * 1000.0) as i64);
-        let facts = |taken: Option<i64>, exif: Option<(f64, f64)>, device: Option<DeviceWitness>| CaptureFacts {
-            found_at,
-            point: Some(point),
-            taken_at: taken,
-            exif_position: exif,
-            received_at,
-            device,
-        };
-        let case = match i % 7 {
-            0 => CaptureCase {
-                kind: "genuine_with_gps",
-                facts: facts(Some(taken_fresh), Some(at(&mut rng, 0.0, 150.0)), Some(near_phone)),
-                expect: None,
-            },
-            1 => CaptureCase {
-                kind: "genuine_gps_stripped",
-                facts: facts(Some(taken_fresh), None, Some(near_phone)),
-                expect: None,
-            },
-            2 => {
-                let before = found_at - (rng.range(1.0, 30.0 * 24.0 * 60.0) as i64) * min;
-                CaptureCase {
-                    kind: "stale_exif",
-                    facts: facts(Some(before), Some(at(&mut rng, 0.0, 150.0)), Some(near_phone)),
-                    expect: Some(FlagCode::TakenBeforeFound),
-                }
+    let point = (rng.range(115.0, 118.0) as f64, rng.range(37.0, 40.0) as f64);
+    let at = |rng: &mut Rng, lo: f32, hi: f32| {
+        let m = rng.range(lo, hi) as f64;
+        let a = rng.range(0.0, std::f32::consts::TAU) as f64;
+        (point.0 + m * a.cos() / (111_000.0 * point.1.to_radians().cos()), point.1 + m * a.sin() / 111_000.0)
+    };
+    let found_at = 1_790_000_000_000 + (rng.range(0.0, 1e6) as i64) * min;
+    let received_at = found_at + (rng.range(30.0, 600.0) as i64) * min;
+    let taken_fresh = received_at - (rng.range(0.5, 20.0) * min as f32) as i64;
+    let accuracy = rng.range(5.0, 80.0) as f64;
+    let phone = |pos: (f64, f64), clock_off: i64| DeviceWitness {
+        lng: Some(pos.0),
+        lat: Some(pos.1),
+        accuracy_m: Some(accuracy),
+        clock_ms: Some(received_at + clock_off),
+    };
+    let near_phone = phone(at(rng, 0.0, 120.0), (rng.range(-30.0, 30.0) * 1000.0) as i64);
+    let facts = |taken: Option<i64>, exif: Option<(f64, f64)>, device: Option<DeviceWitness>| CaptureFacts {
+        found_at,
+        point: Some(point),
+        taken_at: taken,
+        exif_position: exif,
+        received_at,
+        device,
+    };
+    match i % 7 {
+        0 => CaptureCase {
+            kind: "genuine_with_gps",
+            facts: facts(Some(taken_fresh), Some(at(rng, 0.0, 150.0)), Some(near_phone)),
+            expect: None,
+        },
+        1 => CaptureCase {
+            kind: "genuine_gps_stripped",
+            facts: facts(Some(taken_fresh), None, Some(near_phone)),
+            expect: None,
+        },
+        2 => {
+            let before = found_at - (rng.range(1.0, 30.0 * 24.0 * 60.0) as i64) * min;
+            CaptureCase {
+                kind: "stale_exif",
+                facts: facts(Some(before), Some(at(rng, 0.0, 150.0)), Some(near_phone)),
+                expect: Some(FlagCode::TakenBeforeFound),
             }
-            3 => {
-                // Taken before the finding on a phone whose clock runs fast: its EXIF time looks
-                // later than the finding.
-                let true_taken = found_at - (rng.range(10.0, 300.0) as i64) * min;
-                let fast = (received_at - found_at) + (rng.range(1.0, 48.0) as i64) * hour;
-                let device = DeviceWitness { clock_ms: Some(received_at + fast), ..near_phone };
-                CaptureCase {
-                    kind: "stale_fast_clock",
-                    facts: facts(Some(true_taken + fast), Some(at(&mut rng, 0.0, 100.0)), Some(device)),
-                    expect: Some(FlagCode::TakenBeforeFound),
-                }
+        }
+        3 => {
+            // Taken before the finding on a phone whose clock runs fast: its EXIF time looks
+            // later than the finding.
+            let true_taken = found_at - (rng.range(10.0, 300.0) as i64) * min;
+            let fast = (received_at - found_at) + (rng.range(1.0, 48.0) as i64) * hour;
+            let device = DeviceWitness { clock_ms: Some(received_at + fast), ..near_phone };
+            CaptureCase {
+                kind: "stale_fast_clock",
+                facts: facts(Some(true_taken + fast), Some(at(rng, 0.0, 100.0)), Some(device)),
+                expect: Some(FlagCode::TakenBeforeFound),
             }
-            4 => CaptureCase {
-                kind: "far_exif",
-                facts: facts(Some(taken_fresh), Some(at(&mut rng, 400.0, 20_000.0)), Some(near_phone)),
-                expect: Some(FlagCode::FarFromPoint),
-            },
-            5 => CaptureCase {
-                kind: "far_device",
-                facts: facts(Some(taken_fresh), None, Some(phone(at(&mut rng, 500.0, 20_000.0), 0))),
-                expect: Some(FlagCode::FarFromPoint),
-            },
-            _ => CaptureCase {
-                kind: "genuine_clock_drift",
-                facts: facts(
-                    Some(taken_fresh - 90_000),
-                    Some(at(&mut rng, 0.0, 100.0)),
-                    Some(DeviceWitness { clock_ms: Some(received_at - 90_000), ..near_phone }),
-                ),
-                expect: None,
-            },
-        };
-        cases.push(case);
+        }
+        4 => CaptureCase {
+            kind: "far_exif",
+            facts: facts(Some(taken_fresh), Some(at(rng, 400.0, 20_000.0)), Some(near_phone)),
+            expect: Some(FlagCode::FarFromPoint),
+        },
+        5 => CaptureCase {
+            kind: "far_device",
+            facts: facts(Some(taken_fresh), None, Some(phone(at(rng, 500.0, 20_000.0), 0))),
+            expect: Some(FlagCode::FarFromPoint),
+        },
+        _ => CaptureCase {
+            kind: "genuine_clock_drift",
+            facts: facts(
+                Some(taken_fresh - 90_000),
+                Some(at(rng, 0.0, 100.0)),
+                Some(DeviceWitness { clock_ms: Some(received_at - 90_000), ..near_phone }),
+            ),
+            expect: None,
+        },
     }
-    cases
 }
 
 /// `bench --only evidence`: the time and place checks on generated cases (three seeds).
