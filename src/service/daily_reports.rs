@@ -174,11 +174,12 @@ pub async fn file(
     if !e.is_empty() {
         return Err(AppError::Validation(e));
     }
-    let mut prepared = Vec::with_capacity(photos.len());
+    let (mut prepared, mut files) = (Vec::with_capacity(photos.len()), super::photos::Unkept::new(storage));
     for bytes in photos {
         prepared.push(
             super::photos::prepare(storage, (PhotoOwner::DailyReport, "", PhotoKind::Before), bytes, None, ctx).await?,
         );
+        files.add(prepared.last().expect("just stored"));
     }
     let mut w = ctx.write().await?;
     let report = match &point.report_id {
@@ -212,7 +213,9 @@ pub async fn file(
     for p in prepared {
         Photo { owner_id: report.id.clone(), ..p }.insert(w.conn()).await?;
     }
-    w.commit().await?;
+    let committed = w.commit().await;
+    files.keep();
+    committed?;
     Ok(report)
 }
 

@@ -882,12 +882,15 @@ pub async fn score(
     let version = super::write::expected(version)?;
     let mut plan = plan_scores(&items, scored)?;
     let mut prepared: Vec<Vec<Photo>> = Vec::with_capacity(plan.len());
+    // Refused or failed before its commit, the check leaves no photo files behind.
+    let mut files = super::photos::Unkept::new(storage);
     for (_, _, _, photos) in &mut plan {
         let mut ps = Vec::new();
         for bytes in std::mem::take(photos) {
             ps.push(
                 super::photos::prepare(storage, (PhotoOwner::Problem, "", PhotoKind::Before), bytes, None, ctx).await?,
             );
+            files.add(ps.last().expect("just stored"));
         }
         prepared.push(ps);
     }
@@ -934,7 +937,9 @@ pub async fn score(
     let label = format!("{} · {} {}", round.name, v.point_code, v.point_name);
     let after = json!({"point": v.point_code, "passed": passed, "failed": failed, "rate": rate.text()});
     w.audit(Verb::Update, ObjectType::EvalRound, &round.id, &label, None, Some(after)).await?;
-    w.commit().await?;
+    let committed = w.commit().await;
+    files.keep();
+    committed?;
     store::visit(ctx.db, id).await?.ok_or(AppError::NotFound)
 }
 

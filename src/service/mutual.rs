@@ -255,12 +255,15 @@ pub async fn inspect(
     let mut plan = check_scores(&items, scored)?;
     // Photos are checked and stored before anything is written.
     let mut prepared: Vec<Vec<Photo>> = Vec::with_capacity(plan.len());
+    // Refused or failed before its commit, the check leaves no photo files behind.
+    let mut files = super::photos::Unkept::new(storage);
     for (_, _, _, photos) in &mut plan {
         let mut ps = Vec::new();
         for bytes in std::mem::take(photos) {
             ps.push(
                 super::photos::prepare(storage, (PhotoOwner::Problem, "", PhotoKind::Before), bytes, None, ctx).await?,
             );
+            files.add(ps.last().expect("just stored"));
         }
         prepared.push(ps);
     }
@@ -295,7 +298,9 @@ pub async fn inspect(
         Some(after),
     )
     .await?;
-    w.commit().await?;
+    let committed = w.commit().await;
+    files.keep();
+    committed?;
     store::task(ctx.db, id).await?.ok_or(AppError::NotFound)
 }
 

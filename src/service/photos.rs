@@ -29,12 +29,62 @@ pub async fn add_to_point(ctx: &Ctx<'_>, storage: &Storage, point_id: &str, byte
         ));
     }
     let photo = prepare(storage, (PhotoOwner::Point, &point.id, PhotoKind::Point), bytes, None, ctx).await?;
+    let files = Unkept::of(storage, std::slice::from_ref(&photo));
     let mut w = ctx.write().await?;
     photo.insert(w.conn()).await?;
     let label = format!("{} {} · 照片", point.code, point.name);
     w.audit(Verb::Create, ObjectType::Photo, &photo.id, &label, None, photo.snapshot()).await?;
-    w.commit().await?;
+    let committed = w.commit().await;
+    files.keep();
+    committed?;
     Ok(photo)
+}
+
+/// The files of photos stored ahead of the write that records them. Dropped without `keep`
+/// (the write was refused or failed before its commit), it removes them, so a refused filing
+/// leaves nothing behind in storage. Removal is best effort: a file left over only costs space.
+pub struct Unkept {
+    storage: Storage,
+    keys: Vec<String>,
+}
+
+impl Unkept {
+    pub fn new(storage: &Storage) -> Unkept {
+        Unkept { storage: storage.clone(), keys: Vec::new() }
+    }
+
+    /// These photos' files as well.
+    pub fn of(storage: &Storage, photos: &[Photo]) -> Unkept {
+        let mut files = Unkept::new(storage);
+        photos.iter().for_each(|p| files.add(p));
+        files
+    }
+
+    pub fn add(&mut self, photo: &Photo) {
+        self.keys.extend([photo.original_key.clone(), photo.thumb_key.clone()]);
+    }
+
+    /// The photos are recorded (or may be: a commit whose outcome is unknown keeps them).
+    pub fn keep(mut self) {
+        self.keys.clear();
+    }
+}
+
+impl Drop for Unkept {
+    fn drop(&mut self) {
+        if self.keys.is_empty() {
+            return;
+        }
+        let (storage, keys) = (self.storage.clone(), std::mem::take(&mut self.keys));
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        runtime.spawn(async move {
+            for key in keys {
+                if let Err(e) = storage.delete(&key).await {
+                    tracing::warn!(error = %e, key, "could not remove the file of a photo that was not kept");
+                }
+            }
+        });
+    }
 }
 
 /// Checks a photo, writes its original and thumbnail to storage, and returns the row to insert

@@ -92,6 +92,18 @@ pub async fn act(
     if let Some(p) = super::problems::already_done(ctx, reference.as_deref()).await? {
         return Ok(p);
     }
+    let done = act_once(ctx, storage, (id, action), input, photos, reference.as_deref()).await;
+    super::problems::or_what_the_first_did(ctx, reference.as_deref(), done).await
+}
+
+async fn act_once(
+    ctx: &Ctx<'_>,
+    storage: &Storage,
+    (id, action): (&str, Action),
+    input: ActInput,
+    photos: Vec<Vec<u8>>,
+    reference: Option<&str>,
+) -> AppResult<Problem> {
     let old = visible(ctx, id).await?;
     let outcome = rules::transition(facts(&old), action, actor(ctx, &old)).map_err(|r| {
         if r.code == Code::NotAllowed { AppError::Forbidden } else { AppError::Refused(r.code, r.message) }
@@ -104,14 +116,16 @@ pub async fn act(
         // The supervisor's own photo at the re-check (回头看照片), kept with the problem.
         a.photos = prepare_photos(ctx, storage, (&old.id, PhotoKind::Recheck), photos, input.device).await?;
     }
+    // Refused or failed before its commit, the action leaves no photo files behind.
+    let files = super::photos::Unkept::of(storage, &a.photos);
     let mut w = ctx.write().await?;
     w.update_as(action, &old, &mut a.p, expected).await?;
     for ph in &a.photos {
         ph.insert(w.conn()).await?;
     }
-    if !super::problems::use_client_ref(&mut w, reference.as_deref(), &a.p.id).await? {
+    if !super::problems::use_client_ref(&mut w, reference, &a.p.id).await? {
         drop(w);
-        return super::problems::already_done(ctx, reference.as_deref()).await?.ok_or(AppError::NotFound);
+        return super::problems::already_done(ctx, reference).await?.ok_or(AppError::NotFound);
     }
     if let Some(at) = recorded_offline(input.offline_at, w.now) {
         a.note = format!("{}（离线记录于{}，{}送达）", a.note, &fmt_local(at)[5..16], &fmt_local(w.now)[11..16]);
@@ -121,7 +135,9 @@ pub async fn act(
     if a.p.source == crate::domain::problem::Source::WindowRating {
         super::rating_cases::problem_changed(&mut w, &a.p).await?;
     }
-    w.commit().await?;
+    let committed = w.commit().await;
+    files.keep();
+    committed?;
     Ok(a.p)
 }
 
@@ -273,9 +289,11 @@ async fn after_photos(
     device: Option<DeviceWitness>,
 ) -> AppResult<Vec<Photo>> {
     let mut stored = prepare_photos(ctx, storage, (&old.id, PhotoKind::After), photos, device).await?;
+    let files = super::photos::Unkept::of(storage, &stored);
     for ph in &mut stored {
         ph.flags = serde_json::to_string(&evidence_flags(ctx, storage, old, ph).await?).unwrap_or_else(|_| "[]".into());
     }
+    files.keep();
     Ok(stored)
 }
 

@@ -155,6 +155,32 @@ pub async fn file(ctx: &Ctx<'_>, storage: &Storage, input: FileInput, photos: Ve
     if let Some(p) = already_done(ctx, reference.as_deref()).await? {
         return Ok(p);
     }
+    let filed = file_once(ctx, storage, input, photos, reference.as_deref()).await;
+    or_what_the_first_did(ctx, reference.as_deref(), filed).await
+}
+
+/// A write sent again with its client reference that failed: when the same request, sent
+/// through another instance at the same moment (a phone's retry), was done first, the answer is
+/// what that one did, not the refusal this copy met (a stale version, a state moved on, a
+/// duplicate of itself).
+pub async fn or_what_the_first_did(
+    ctx: &Ctx<'_>,
+    reference: Option<&str>,
+    result: AppResult<Problem>,
+) -> AppResult<Problem> {
+    match result {
+        Err(e) if reference.is_some() => Ok(already_done(ctx, reference).await?.ok_or(e)?),
+        other => other,
+    }
+}
+
+async fn file_once(
+    ctx: &Ctx<'_>,
+    storage: &Storage,
+    input: FileInput,
+    photos: Vec<Vec<u8>>,
+    reference: Option<&str>,
+) -> AppResult<Problem> {
     let now = now_ms();
     let f = check_filing(ctx, &input, photos.len(), now).await?;
     if !input.allow_duplicate {
@@ -178,6 +204,7 @@ pub async fn file(ctx: &Ctx<'_>, storage: &Storage, input: FileInput, photos: Ve
         let flags = crate::domain::photo::before_photo_flags(&facts);
         ph.flags = serde_json::to_string(&flags).unwrap_or_else(|_| "[]".into());
     }
+    let files = super::photos::Unkept::of(storage, &stored);
     let mut p = new_problem(ctx, &f, id, deadline, now);
     let note = format!("{}，{}张照片", f.source.label(), stored.len());
     let mut w = ctx.write().await?;
@@ -198,15 +225,20 @@ pub async fn file(ctx: &Ctx<'_>, storage: &Storage, input: FileInput, photos: Ve
     if p.state == State::Dispatched {
         stage_announce(&mut b, &p, now);
     }
-    if let Some(r) = reference.as_deref() {
+    if let Some(r) = reference {
         // After the problem it refers to; taken by another request, it refuses the whole write.
         store::stage_client_ref(&mut b, &w.user().id, r, &p.id, w.now);
     }
-    match w.try_commit_batch(b).await {
+    let written = w.try_commit_batch(b).await;
+    // A statement refused undoes the whole filing; after any other failure it may be on disk.
+    if !matches!(written, Err(sqlx::Error::Database(_))) {
+        files.keep();
+    }
+    match written {
         Ok(()) => {}
         // Another request with the same reference filed first: answer with what it did.
         Err(e) if reference.is_some() && store::is_client_ref_taken(&e) => {
-            return already_done(ctx, reference.as_deref()).await?.ok_or(AppError::NotFound);
+            return already_done(ctx, reference).await?.ok_or(AppError::NotFound);
         }
         Err(e) => return Err(super::write::refusal::<Problem>(e)),
     }
@@ -435,11 +467,15 @@ pub async fn prepare_photos(
     photos: Vec<Vec<u8>>,
     device: Option<DeviceWitness>,
 ) -> AppResult<Vec<Photo>> {
-    let mut stored = Vec::with_capacity(photos.len());
+    let (mut stored, mut files) = (Vec::with_capacity(photos.len()), super::photos::Unkept::new(storage));
     for bytes in photos {
         let owner = (PhotoOwner::Problem, problem_id, kind);
         stored.push(super::photos::prepare(storage, owner, bytes, device, ctx).await?);
+        // One bad photo refuses them all: the ones stored before it go.
+        files.add(stored.last().expect("just stored"));
     }
+    // From here the caller's write decides.
+    files.keep();
     Ok(stored)
 }
 

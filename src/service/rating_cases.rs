@@ -301,10 +301,11 @@ pub async fn appeal(
     if !e.is_empty() {
         return Err(AppError::Validation(e));
     }
-    let mut stored: Vec<Photo> = Vec::new();
+    let (mut stored, mut files) = (Vec::<Photo>::new(), super::photos::Unkept::new(storage));
     for bytes in photos {
         let owner = (PhotoOwner::RatingCase, old.id.as_str(), PhotoKind::Before);
         stored.push(super::photos::prepare(storage, owner, bytes, None, ctx).await?);
+        files.add(stored.last().expect("just stored"));
     }
     let mut w = ctx.write().await?;
     let mut new = Case {
@@ -318,7 +319,9 @@ pub async fn appeal(
     for ph in &stored {
         ph.insert(w.conn()).await?;
     }
-    w.commit().await?;
+    let committed = w.commit().await;
+    files.keep();
+    committed?;
     Ok(new)
 }
 

@@ -208,10 +208,12 @@ async fn report_photos(
     (id, at, now): (&str, (f64, f64), i64),
     photos: Vec<Vec<u8>>,
 ) -> AppResult<Vec<Photo>> {
-    let mut stored = Vec::with_capacity(photos.len());
+    let (mut stored, mut files) = (Vec::with_capacity(photos.len()), super::photos::Unkept::new(storage));
     for bytes in photos {
         let mut ph =
             super::photos::prepare(storage, (PhotoOwner::Report, id, PhotoKind::Before), bytes, None, ctx).await?;
+        // One bad photo refuses them all: the ones stored before it go.
+        files.add(&ph);
         let facts = crate::domain::photo::CaptureFacts {
             found_at: now,
             point: Some(at),
@@ -224,6 +226,8 @@ async fn report_photos(
             serde_json::to_string(&crate::domain::photo::before_photo_flags(&facts)).unwrap_or_else(|_| "[]".into());
         stored.push(ph);
     }
+    // From here the caller's write decides.
+    files.keep();
     Ok(stored)
 }
 
@@ -250,6 +254,7 @@ pub async fn submit(
     let ctx = Ctx { db, user: &who, request_id: "" };
     let id = new_id();
     let stored = report_photos(&ctx, storage, (&id, c.at, now), photos).await?;
+    let files = super::photos::Unkept::of(storage, &stored);
     let item = standards::item(db, &c.service.item_id).await?;
     let place = locate(db, c.at, item.as_ref().map(|i| i.point_types.as_str())).await?;
     let token = hex::encode(rand::random::<[u8; 16]>());
@@ -299,7 +304,9 @@ pub async fn submit(
         store::key_used(w.conn(), &k.id, now).await?;
     }
     tell_triage(&mut w, &r).await?;
-    w.commit().await?;
+    let committed = w.commit().await;
+    files.keep();
+    committed?;
     Ok(Submitted { report: r, token })
 }
 

@@ -202,3 +202,22 @@ pub async fn bulk_problems(app: &TestApp, template: &str, (a, b): (&str, &str), 
     );
     sqlx::query(&sql).execute(&app.db.pool).await.expect("bulk problems");
 }
+
+/// How many files the app's local photo store holds (originals and thumbnails).
+pub fn media_files(app: &TestApp) -> usize {
+    fn count(dir: &std::path::Path) -> usize {
+        let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+        entries.flatten().map(|e| if e.path().is_dir() { count(&e.path()) } else { 1 }).sum()
+    }
+    count(&app.dir.path().join("media").join("photos"))
+}
+
+/// The store's file count once the removal of a refused request's files has run (it runs just
+/// after the answer): waits up to five seconds for `expected`, then returns what is there.
+pub async fn media_files_settled(app: &TestApp, expected: usize) -> usize {
+    let started = std::time::Instant::now();
+    while media_files(app) != expected && started.elapsed() < std::time::Duration::from_secs(5) {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    media_files(app)
+}

@@ -199,7 +199,7 @@ async fn robot() -> (std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>, S
     (got, url)
 }
 
-/// The third instance: the real binary (`serve`), so that it can be killed with SIGKILL.
+/// An instance as a process of its own: the real binary (`serve`), which can be killed with SIGKILL.
 fn spawn_serve(url: &str, s3: &S3Server, dir: &std::path::Path) -> (tokio::process::Child, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let config = dir.join("chuangcheng.toml");
@@ -226,13 +226,16 @@ async fn three_instances_share_postgres_and_the_object_store() {
         return;
     };
     let (a, db, _da) = instance(&url, &s3, true).await;
-    let (b, _, _db_dir) = instance(&url, &s3, false).await;
-    let dc = tempfile::tempdir().unwrap();
+    // B and C are processes of their own, as in a deployment (A shares the test's process).
+    let (db_dir, dc) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (_b_process, b) = spawn_serve(&url, &s3, db_dir.path());
     let (mut child, c) = spawn_serve(&url, &s3, dc.path());
-    let started = Instant::now();
-    while !reqwest::get(format!("{c}/healthz")).await.is_ok_and(|r| r.status().is_success()) {
-        assert!(started.elapsed() < Duration::from_secs(60), "the third instance did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    for base in [&b, &c] {
+        let started = Instant::now();
+        while !reqwest::get(format!("{base}/healthz")).await.is_ok_and(|r| r.status().is_success()) {
+            assert!(started.elapsed() < Duration::from_secs(60), "the instance at {base} did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     // The lead's unit has a group-chat robot: a new problem must reach it exactly once although
@@ -286,6 +289,20 @@ async fn three_instances_share_postgres_and_the_object_store() {
     assert_eq!(stale.status(), StatusCode::CONFLICT);
     let body: serde_json::Value = stale.json().await.unwrap();
     assert_eq!(body["error"]["code"], "stale_version");
+
+    retries_through_every_instance_are_done_once(&db, [&a, &b, &c], &point).await;
+    // The retries' photos that were not kept are removed from the bucket again (just after
+    // their answers): it holds each kept photo and thumbnail, nothing else.
+    let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM photos").fetch_one(&db.pool).await.unwrap();
+    let started = Instant::now();
+    let in_bucket = loop {
+        let n = s3.keys().await.iter().filter(|k| k.starts_with("photos/")).count() as i64;
+        if n == 2 * kept || started.elapsed() > Duration::from_secs(10) {
+            break n;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(in_bucket, 2 * kept, "no photo of a retry that was not kept is left in the bucket");
 
     // The robot got the new problem once, after several rounds of all three job loops.
     let started = Instant::now();
@@ -353,6 +370,69 @@ async fn three_instances_share_postgres_and_the_object_store() {
     let res = on_a.client.get(format!("{b}/api/v1/problems/{after}")).bearer_auth(&on_a.token).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK, "the others go on");
     drop(s3);
+}
+
+/// The three answers of one request sent through every instance at the same moment.
+async fn at_once(
+    api: &Api,
+    bases: [&str; 3],
+    path: &str,
+    body: serde_json::Value,
+) -> Vec<(StatusCode, serde_json::Value)> {
+    let send = |base: &str| {
+        let request = api.client.post(format!("{base}{path}")).bearer_auth(&api.token).json(&body).send();
+        async move {
+            let r = request.await.expect("answered");
+            (r.status(), r.json::<serde_json::Value>().await.unwrap_or_default())
+        }
+    };
+    let (x, y, z) = tokio::join!(send(bases[0]), send(bases[1]), send(bases[2]));
+    vec![x, y, z]
+}
+
+/// A phone whose answers were lost sends its queued draft and its queued action again, and the
+/// proxy spreads the retries over all instances, so that they run at the same moment: each is
+/// done once, and every instance answers with what that one did (not a conflict).
+async fn retries_through_every_instance_are_done_once(db: &chuangcheng::store::Db, bases: [&str; 3], point: &str) {
+    let (sup, lead) = (login_as(bases[0], "supervisor").await, login_as(bases[0], "lead").await);
+    for round in 0..4 {
+        let what = format!("离线草稿第{round}条：三个实例同时收到");
+        let draft = crate::fixtures::with_photo(json!({"point_id": point, "category": "乱堆乱放", "description": what,
+            "source": "supervision", "allow_duplicate": true, "client_ref": format!("draft-{round}-across-instances")}));
+        let answers = at_once(&sup, bases, "/api/v1/problems", draft).await;
+        for (status, p) in &answers {
+            assert!(status.is_success(), "round {round}: {status} {p}");
+        }
+        let id = answers[0].1["id"].as_str().expect("id").to_string();
+        assert!(answers.iter().all(|(_, p)| p["id"] == id.as_str()), "one problem in every answer: {answers:?}");
+        let filed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM problems WHERE description = $1")
+            .bind(&what)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        assert_eq!(filed, 1, "round {round}: filed once");
+        let photos: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM photos WHERE owner_id = $1")
+            .bind(&id)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        assert_eq!(photos, 1, "round {round}: with the one photo sent");
+
+        let version = lead.get(&format!("/api/v1/problems/{id}")).await.1["problem"]["version"].clone();
+        let ack = json!({"version": version, "client_ref": format!("ack-{round}-across-instances")});
+        let answers = at_once(&lead, bases, &format!("/api/v1/problems/{id}/actions/acknowledge"), ack).await;
+        for (status, p) in &answers {
+            assert_eq!(*status, StatusCode::OK, "round {round}: every instance answers with the one done: {p}");
+        }
+        assert!(answers.iter().all(|(_, p)| p["version"] == answers[0].1["version"]), "{answers:?}");
+        let done: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM problem_events WHERE problem_id = $1 AND action = 'acknowledge'")
+                .bind(&id)
+                .fetch_one(&db.pool)
+                .await
+                .unwrap();
+        assert_eq!(done, 1, "round {round}: acknowledged once");
+    }
 }
 
 async fn login_as(base: &str, username: &str) -> Api {

@@ -158,10 +158,13 @@ both!(bad_filings_are_refused_and_nothing_is_saved, |app: TestApp| async move {
     let supervisor = app.api_login("supervisor").await;
     let (point, item) = road_point(&app).await;
     let before = (app.scalar("SELECT COUNT(*) FROM problems").await, app.scalar("SELECT COUNT(*) FROM photos").await);
+    let files = media_files(&app);
     let text_as_jpeg = base64::engine::general_purpose::STANDARD.encode(b"not a photo at all");
     let (status, e) = file(&supervisor, json!({"point_id": point, "standard_item_id": item, "description": "x", "source": "supervision", "photos": [photo(1), text_as_jpeg]})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(e["error"]["code"], "not_an_image");
+    // The good photo before the bad one was stored, and is removed again with the refusal.
+    assert_eq!(media_files_settled(&app, files).await, files, "no file of the refused filing is left");
     // A decompression bomb and a 30 MB photo are refused in Chinese before anything is stored.
     let b64 = |b: Vec<u8>| base64::engine::general_purpose::STANDARD.encode(b);
     let (status, e) = file(&supervisor, json!({"point_id": point, "standard_item_id": item, "description": "x", "source": "supervision", "photos": [b64(crate::photos::png_bomb())]})).await;
@@ -209,6 +212,22 @@ both!(bad_filings_are_refused_and_nothing_is_saved, |app: TestApp| async move {
         (app.scalar("SELECT COUNT(*) FROM problems").await, app.scalar("SELECT COUNT(*) FROM photos").await),
         before
     );
+    assert_eq!(media_files(&app), files);
+    // A fix sent from a page gone stale is refused after its photo was stored: the photo goes too.
+    let p = supervisor.file_ok(json!({"point_id": point, "standard_item_id": item, "description": "过期页面的整改", "source": "supervision"})).await;
+    let id = p["id"].as_str().unwrap();
+    let lead = app.api_login("lead").await;
+    let version = p["version"].as_i64().unwrap();
+    lead.act_ok(id, "acknowledge", json!({"version": version})).await;
+    let (files, photos) = (media_files(&app), app.scalar("SELECT COUNT(*) FROM photos").await);
+    let (status, e) =
+        lead.act(id, "submit_fix", json!({"version": version, "note": "已清理", "photos": [photo(61)]})).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("stale_version")), "{e}");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM photos").await, photos);
+    assert_eq!(media_files_settled(&app, files).await, files, "no file of the refused fix is left");
+    // Sent again from the page as it is now, it is kept with its photo.
+    lead.act_ok(id, "submit_fix", json!({"note": "已清理", "photos": [photo(61)]})).await;
+    assert_eq!(media_files(&app), files + 2, "the photo and its thumbnail");
 });
 
 both!(the_loop_works_through_the_pages, |app: TestApp| async move {
