@@ -4,7 +4,7 @@
 //! public pages and feeds without personal data.
 
 use crate::both;
-use crate::fixtures::{jpeg_bytes, photo};
+use crate::fixtures::{jpeg_bytes, media_files, media_files_settled, photo};
 use crate::helpers::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -287,6 +287,11 @@ both!(refusals_are_clear_and_nothing_is_half_saved, |app: TestApp| async move {
     let (status, page) = submit(&resident, &good, vec![b"not an image at all".to_vec()]).await;
     assert!(status.is_client_error(), "{status}");
     assert!(page.contains("不是图片") && page.contains("id=\"report-form\"") && page.contains("路灯不亮"), "{page}");
+    // A good photo and then a bad one: refused whole, and the good one, stored on the way, goes.
+    let files = media_files(&app);
+    let (status, page) = submit(&resident, &good, vec![jpeg_bytes(5), b"not an image at all".to_vec()]).await;
+    assert!(status.is_client_error() && page.contains("不是图片"), "{status}");
+    assert_eq!(media_files_settled(&app, files).await, files, "nothing of the refused report is left");
     let (status, page) = submit(&resident, &good, (0..7).map(jpeg_bytes).collect()).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("最多上传6张照片") && page.contains("路灯不亮"));
