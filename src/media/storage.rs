@@ -172,6 +172,47 @@ impl Storage {
     }
 }
 
+/// Files stored ahead of the write that records them (photos, documents). Dropped without
+/// `keep` (the write was refused or failed before its commit), it removes them, so a refused
+/// request leaves nothing behind in storage. Removal is best effort and runs just after the
+/// answer: a file left over only costs space.
+pub struct Unkept {
+    storage: Storage,
+    keys: Vec<String>,
+}
+
+impl Unkept {
+    pub fn new(storage: &Storage) -> Unkept {
+        Unkept { storage: storage.clone(), keys: Vec::new() }
+    }
+
+    pub fn add_key(&mut self, key: &str) {
+        self.keys.push(key.to_string());
+    }
+
+    /// The files are recorded (or may be: a commit whose outcome is unknown keeps them).
+    pub fn keep(mut self) {
+        self.keys.clear();
+    }
+}
+
+impl Drop for Unkept {
+    fn drop(&mut self) {
+        if self.keys.is_empty() {
+            return;
+        }
+        let (storage, keys) = (self.storage.clone(), std::mem::take(&mut self.keys));
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        runtime.spawn(async move {
+            for key in keys {
+                if let Err(e) = storage.delete(&key).await {
+                    tracing::warn!(error = %e, key, "could not remove a file that was not kept");
+                }
+            }
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,6 +237,32 @@ mod tests {
         assert_eq!(s.get("drafts/u1/new/0").await.unwrap(), b"new");
         assert_eq!(s.get("photos/keep").await.unwrap(), b"photo", "nothing outside the prefix");
         assert_eq!(s.prune("nothing-here", std::time::Duration::from_secs(1)).await.unwrap(), 0);
+        let _ = std::fs::remove_dir_all(root);
+    }
+
+    #[tokio::test]
+    async fn files_not_kept_are_removed_and_kept_ones_stay() {
+        let root = std::env::temp_dir().join(format!("storage-{}", uuid::Uuid::now_v7()));
+        let s = Storage::Local(root.clone());
+        for key in ["photos/refused", "photos/refused.thumb", "photos/kept"] {
+            s.put(key, b"bytes").await.unwrap();
+        }
+        let mut refused = Unkept::new(&s);
+        refused.add_key("photos/refused");
+        refused.add_key("photos/refused.thumb");
+        drop(refused);
+        let mut kept = Unkept::new(&s);
+        kept.add_key("photos/kept");
+        kept.keep();
+        // The removal runs on the runtime just after the drop.
+        for _ in 0..100 {
+            if !root.join("photos/refused").exists() && !root.join("photos/refused.thumb").exists() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert!(!root.join("photos/refused").exists() && !root.join("photos/refused.thumb").exists());
+        assert_eq!(s.get("photos/kept").await.unwrap(), b"bytes");
         let _ = std::fs::remove_dir_all(root);
     }
 }

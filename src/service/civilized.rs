@@ -198,6 +198,10 @@ pub async fn apply(
     let now = now_ms();
     let id = old.as_ref().map(|o| o.id.clone()).unwrap_or_else(new_id);
     let stored = store_files(storage, &id, now, files).await?;
+    // Refused (a stale page, an application sent meanwhile) or failed before its commit, the
+    // application leaves no file behind.
+    let mut kept = crate::media::storage::Unkept::new(storage);
+    stored.iter().for_each(|f| kept.add_key(&f.storage_key));
     let statements = serde_json::to_string(&texts).map_err(|e| AppError::Internal(e.into()))?;
     let mut w = ctx.write().await?;
     let a = match old {
@@ -238,7 +242,9 @@ pub async fn apply(
     for f in &stored {
         crate::store::record::Insert::insert(f, w.conn()).await?;
     }
-    w.commit().await?;
+    let committed = w.commit().await;
+    kept.keep();
+    committed?;
     Ok(a)
 }
 

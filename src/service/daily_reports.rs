@@ -174,7 +174,7 @@ pub async fn file(
     if !e.is_empty() {
         return Err(AppError::Validation(e));
     }
-    let (mut prepared, mut files) = (Vec::with_capacity(photos.len()), super::photos::Unkept::new(storage));
+    let (mut prepared, mut files) = (Vec::with_capacity(photos.len()), crate::media::storage::Unkept::new(storage));
     for bytes in photos {
         prepared.push(
             super::photos::prepare(storage, (PhotoOwner::DailyReport, "", PhotoKind::Before), bytes, None, ctx).await?,

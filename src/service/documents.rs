@@ -43,11 +43,13 @@ pub async fn store(storage: &Storage, prefix: &str, files: Vec<(String, Vec<u8>)
     .await
     .map_err(|e| AppError::Internal(e.into()))?
     .map_err(|m| AppError::field("files", Code::UnsupportedFile, m))?;
-    let mut stored = Vec::new();
+    let (mut stored, mut files) = (Vec::new(), crate::media::storage::Unkept::new(storage));
     for (name, kind, bytes) in checked {
         let id = new_id();
         let storage_key = format!("{prefix}/{id}");
         storage.put(&storage_key, &bytes).await.map_err(|e| AppError::Internal(e.into()))?;
+        // A file that cannot be stored refuses them all: the ones stored before it go.
+        files.add_key(&storage_key);
         let filename: String = name.chars().filter(|c| !c.is_control() && *c != '/' && *c != '\\').take(120).collect();
         stored.push(Stored {
             id,
@@ -57,5 +59,7 @@ pub async fn store(storage: &Storage, prefix: &str, files: Vec<(String, Vec<u8>)
             storage_key,
         });
     }
+    // From here the caller's write decides.
+    files.keep();
     Ok(stored)
 }

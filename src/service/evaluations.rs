@@ -883,7 +883,7 @@ pub async fn score(
     let mut plan = plan_scores(&items, scored)?;
     let mut prepared: Vec<Vec<Photo>> = Vec::with_capacity(plan.len());
     // Refused or failed before its commit, the check leaves no photo files behind.
-    let mut files = super::photos::Unkept::new(storage);
+    let mut files = crate::media::storage::Unkept::new(storage);
     for (_, _, _, photos) in &mut plan {
         let mut ps = Vec::new();
         for bytes in std::mem::take(photos) {

@@ -334,6 +334,9 @@ pub async fn submit(
     let revision = t.revision + 1;
     let now = now_ms();
     let stored = store_files(storage, &t.id, (revision, now), files).await?;
+    // Refused (a stale page) or failed before its commit, the submission leaves no file behind.
+    let mut kept = crate::media::storage::Unkept::new(storage);
+    stored.iter().for_each(|f| kept.add_key(&f.storage_key));
     let old = t.record.clone();
     let mut new = Task {
         state: MaterialState::Submitted,
@@ -371,7 +374,9 @@ pub async fn submit(
         .execute(w.conn())
         .await?;
     }
-    w.commit().await?;
+    let committed = w.commit().await;
+    kept.keep();
+    committed?;
     Ok(new)
 }
 

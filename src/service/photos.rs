@@ -7,7 +7,7 @@ use crate::domain::photo::{DeviceWitness, PhotoKind, PhotoOwner};
 use crate::domain::role::Role;
 use crate::domain::{ids::new_id, time::now_ms, time::to_local};
 use crate::error::{AppError, AppResult, Code};
-use crate::media::{self, storage::Storage};
+use crate::media::{self, storage::Storage, storage::Unkept};
 use crate::store::photos::{self as store, Photo};
 use crate::store::record::Insert;
 
@@ -40,20 +40,8 @@ pub async fn add_to_point(ctx: &Ctx<'_>, storage: &Storage, point_id: &str, byte
     Ok(photo)
 }
 
-/// The files of photos stored ahead of the write that records them. Dropped without `keep`
-/// (the write was refused or failed before its commit), it removes them, so a refused filing
-/// leaves nothing behind in storage. Removal is best effort: a file left over only costs space.
-pub struct Unkept {
-    storage: Storage,
-    keys: Vec<String>,
-}
-
+/// The photos' files as files not kept yet (see `Unkept`).
 impl Unkept {
-    pub fn new(storage: &Storage) -> Unkept {
-        Unkept { storage: storage.clone(), keys: Vec::new() }
-    }
-
-    /// These photos' files as well.
     pub fn of(storage: &Storage, photos: &[Photo]) -> Unkept {
         let mut files = Unkept::new(storage);
         photos.iter().for_each(|p| files.add(p));
@@ -61,29 +49,8 @@ impl Unkept {
     }
 
     pub fn add(&mut self, photo: &Photo) {
-        self.keys.extend([photo.original_key.clone(), photo.thumb_key.clone()]);
-    }
-
-    /// The photos are recorded (or may be: a commit whose outcome is unknown keeps them).
-    pub fn keep(mut self) {
-        self.keys.clear();
-    }
-}
-
-impl Drop for Unkept {
-    fn drop(&mut self) {
-        if self.keys.is_empty() {
-            return;
-        }
-        let (storage, keys) = (self.storage.clone(), std::mem::take(&mut self.keys));
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
-        runtime.spawn(async move {
-            for key in keys {
-                if let Err(e) = storage.delete(&key).await {
-                    tracing::warn!(error = %e, key, "could not remove the file of a photo that was not kept");
-                }
-            }
-        });
+        self.add_key(&photo.original_key);
+        self.add_key(&photo.thumb_key);
     }
 }
 

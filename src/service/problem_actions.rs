@@ -117,7 +117,7 @@ async fn act_once(
         a.photos = prepare_photos(ctx, storage, (&old.id, PhotoKind::Recheck), photos, input.device).await?;
     }
     // Refused or failed before its commit, the action leaves no photo files behind.
-    let files = super::photos::Unkept::of(storage, &a.photos);
+    let files = crate::media::storage::Unkept::of(storage, &a.photos);
     let mut w = ctx.write().await?;
     w.update_as(action, &old, &mut a.p, expected).await?;
     for ph in &a.photos {
@@ -289,7 +289,7 @@ async fn after_photos(
     device: Option<DeviceWitness>,
 ) -> AppResult<Vec<Photo>> {
     let mut stored = prepare_photos(ctx, storage, (&old.id, PhotoKind::After), photos, device).await?;
-    let files = super::photos::Unkept::of(storage, &stored);
+    let files = crate::media::storage::Unkept::of(storage, &stored);
     for ph in &mut stored {
         ph.flags = serde_json::to_string(&evidence_flags(ctx, storage, old, ph).await?).unwrap_or_else(|_| "[]".into());
     }

@@ -204,7 +204,7 @@ async fn file_once(
         let flags = crate::domain::photo::before_photo_flags(&facts);
         ph.flags = serde_json::to_string(&flags).unwrap_or_else(|_| "[]".into());
     }
-    let files = super::photos::Unkept::of(storage, &stored);
+    let files = crate::media::storage::Unkept::of(storage, &stored);
     let mut p = new_problem(ctx, &f, id, deadline, now);
     let note = format!("{}，{}张照片", f.source.label(), stored.len());
     let mut w = ctx.write().await?;
@@ -467,7 +467,7 @@ pub async fn prepare_photos(
     photos: Vec<Vec<u8>>,
     device: Option<DeviceWitness>,
 ) -> AppResult<Vec<Photo>> {
-    let (mut stored, mut files) = (Vec::with_capacity(photos.len()), super::photos::Unkept::new(storage));
+    let (mut stored, mut files) = (Vec::with_capacity(photos.len()), crate::media::storage::Unkept::new(storage));
     for bytes in photos {
         let owner = (PhotoOwner::Problem, problem_id, kind);
         stored.push(super::photos::prepare(storage, owner, bytes, device, ctx).await?);

@@ -301,7 +301,7 @@ pub async fn appeal(
     if !e.is_empty() {
         return Err(AppError::Validation(e));
     }
-    let (mut stored, mut files) = (Vec::<Photo>::new(), super::photos::Unkept::new(storage));
+    let (mut stored, mut files) = (Vec::<Photo>::new(), crate::media::storage::Unkept::new(storage));
     for bytes in photos {
         let owner = (PhotoOwner::RatingCase, old.id.as_str(), PhotoKind::Before);
         stored.push(super::photos::prepare(storage, owner, bytes, None, ctx).await?);

@@ -208,7 +208,7 @@ async fn report_photos(
     (id, at, now): (&str, (f64, f64), i64),
     photos: Vec<Vec<u8>>,
 ) -> AppResult<Vec<Photo>> {
-    let (mut stored, mut files) = (Vec::with_capacity(photos.len()), super::photos::Unkept::new(storage));
+    let (mut stored, mut files) = (Vec::with_capacity(photos.len()), crate::media::storage::Unkept::new(storage));
     for bytes in photos {
         let mut ph =
             super::photos::prepare(storage, (PhotoOwner::Report, id, PhotoKind::Before), bytes, None, ctx).await?;
@@ -254,7 +254,7 @@ pub async fn submit(
     let ctx = Ctx { db, user: &who, request_id: "" };
     let id = new_id();
     let stored = report_photos(&ctx, storage, (&id, c.at, now), photos).await?;
-    let files = super::photos::Unkept::of(storage, &stored);
+    let files = crate::media::storage::Unkept::of(storage, &stored);
     let item = standards::item(db, &c.service.item_id).await?;
     let place = locate(db, c.at, item.as_ref().map(|i| i.point_types.as_str())).await?;
     let token = hex::encode(rand::random::<[u8; 16]>());
