@@ -206,6 +206,11 @@ async fn open_session(
     let who = CurrentUser::signed_in(&user);
     let ctx = Ctx { db, user: &who, request_id };
     let mut w = ctx.write().await?;
+    // The password checked is still the account's: a password changed (or the account closed)
+    // while this login was checked refuses it, instead of a session outliving the change.
+    if !users::hold_password(w.conn(), &user.id, &user.password_hash).await? {
+        return Err(AppError::BadCredentials);
+    }
     sessions::insert(w.conn(), &token_hash(&token), &user.id, kind, &random_hex(16), now, expires_at).await?;
     let mut after = serde_json::json!({ "kind": kind.as_str(), "ip": ip });
     if let Some(p) = second_step {

@@ -97,6 +97,19 @@ pub async fn set_password(conn: &mut AnyConnection, id: &str, hash: &str, now: i
     Ok(r.rows_affected() == 1)
 }
 
+/// Whether the account is still open with this password hash, its row held (PostgreSQL: locked)
+/// until the caller's write ends, so a password change waits for it or refuses it.
+pub async fn hold_password(conn: &mut AnyConnection, id: &str, hash: &str) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE users SET password_hash = password_hash WHERE id = $1 AND password_hash = $2 AND active = 1",
+    )
+    .bind(id)
+    .bind(hash)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
 pub async fn count_all(db: &Db) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users").fetch_one(&db.pool).await
 }

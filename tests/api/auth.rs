@@ -155,3 +155,43 @@ both!(login_redirects_only_to_local_paths, |app: TestApp| async move {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(res.headers()["location"], "/");
 });
+
+both!(a_login_in_flight_does_not_outlive_a_password_reset, |app: TestApp| async move {
+    // Someone keeps signing in as the lead with the old password from four clients; the office
+    // resets it meanwhile. A login whose password was checked before the reset, and whose
+    // session would be opened after it, must be refused: afterwards nobody holds a session.
+    let office = app.api_login("admin").await;
+    let lead: String = app.id_of("SELECT id FROM users WHERE username = 'lead'").await;
+    let mut clients = Vec::new();
+    for _ in 0..4 {
+        let (client, base) = (reqwest::Client::new(), app.base.clone());
+        clients.push(tokio::spawn(async move {
+            let mut signed_in = 0;
+            loop {
+                let res = client
+                    .post(format!("{base}/api/v1/auth/login"))
+                    .json(&json!({"username": "lead", "password": PW}))
+                    .send()
+                    .await
+                    .unwrap();
+                if res.status() != StatusCode::OK {
+                    return (signed_in, res.status());
+                }
+                signed_in += 1;
+            }
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let new_pw = "Reset2027x";
+    let (status, body) = office
+        .put(&format!("/api/v1/users/{lead}/password"), json!({"new_password": new_pw, "confirm_password": new_pw}))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    for c in clients {
+        let (signed_in, last) = c.await.unwrap();
+        assert!(signed_in > 0, "each client signed in before the reset");
+        assert_eq!(last, StatusCode::UNAUTHORIZED, "then the old password is refused");
+    }
+    let sessions = app.scalar(&format!("SELECT COUNT(*) FROM sessions WHERE user_id = '{lead}'")).await;
+    assert_eq!(sessions, 0, "no session opened with the old password outlives the reset");
+});
