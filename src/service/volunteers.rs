@@ -654,6 +654,25 @@ async fn count_of(db: &crate::store::Db, activity: &str, day: &str) -> AppResult
         .await?)
 }
 
+/// Adds a volunteer to a day of an activity while there is room, counted inside the write with
+/// the activity's row held (PostgreSQL: locked to the commit), so two residents taking the last
+/// place at once cannot both have it.
+async fn take_place(ctx: &Ctx<'_>, a: &Activity, r: &ServiceRecord) -> AppResult<()> {
+    let mut w = ctx.write().await?;
+    sqlx::query("UPDATE volunteer_activities SET id = id WHERE id = $1").bind(&a.id).execute(w.conn()).await?;
+    let taken: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM service_records WHERE activity_id = $1 AND day = $2")
+        .bind(&a.id)
+        .bind(&r.day)
+        .fetch_one(w.conn())
+        .await?;
+    if taken >= a.capacity {
+        return Err(Code::ActivityFull.into());
+    }
+    w.create(r).await?;
+    w.commit().await?;
+    Ok(())
+}
+
 /// A registered volunteer signs up for an occurrence (public page).
 pub async fn sign_up(
     db: &crate::store::Db,
@@ -680,7 +699,7 @@ pub async fn sign_up(
     let user = volunteer_user(&v.name);
     let ctx = Ctx { db, user: &user, request_id: "" };
     let r = new_record(&a, day, &v, ServiceState::SignedUp, now_ms());
-    ctx.create(&r).await?;
+    take_place(&ctx, &a, &r).await?;
     Ok(r)
 }
 
@@ -715,7 +734,7 @@ pub async fn sign(
                 return Err(Code::ActivityFull.into());
             }
             let r = new_record(&a, &day, &v, ServiceState::SignedIn, now);
-            ctx.create(&r).await?;
+            take_place(&ctx, &a, &r).await?;
             Ok(r)
         }
         Some(old) if old.state == ServiceState::SignedUp => {

@@ -341,6 +341,45 @@ both!(volunteer_figures_for_a_thousand_volunteers_match_the_hand_count, |app: Te
     let (_, list) = sup.get("/volunteers?q=志愿者3").await;
     assert!(list.contains("137****0003") && !list.contains("13700000003"));
     assert_eq!(app.login("bank").await.get("/volunteers").await.0, StatusCode::FORBIDDEN);
+
+    // The last three places of a day, taken by twelve residents at the same moment: three get
+    // them, the others are told it is full; never more than the organiser allowed.
+    let (status, _, to) = office
+        .post(
+            "/volunteers/activities",
+            &[
+                ("title", "文明劝导（名额有限）"),
+                ("community_id", &communities[0].0),
+                ("weekdays", "一二三四五六日"),
+                ("starts_at", "00:00"),
+                ("ends_at", "23:59"),
+                ("first_day", "2026-01-01"),
+                ("last_day", "2030-12-31"),
+                ("capacity", "3"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let small = to.unwrap().trim_start_matches("/volunteers/activities/").split('?').next().unwrap().to_string();
+    let signup = format!("/public/volunteer/{small}");
+    let (_, html) = volunteer.get(&signup).await;
+    let csrf = extract_csrf(&html).unwrap();
+    let people = [21u32, 24, 27, 33, 36, 39, 42, 45, 48, 51, 54, 57];
+    let answers = futures::future::join_all(people.iter().map(|i| {
+        let (name, phone) = (format!("志愿者{i}"), format!("1370000{i:04}"));
+        let (volunteer, signup, csrf, tomorrow) = (&volunteer, &signup, &csrf, &tomorrow);
+        async move {
+            let form = [("_csrf", csrf.as_str()), ("name", &name), ("phone", &phone), ("day", tomorrow.as_str())];
+            let (s, html, _) = volunteer.post_raw(signup, &form).await;
+            (s, html.contains("报名成功"), html.contains("人数已满"))
+        }
+    }))
+    .await;
+    let taken = answers.iter().filter(|a| a.0 == StatusCode::OK && a.1).count();
+    let full = answers.iter().filter(|a| a.0 == StatusCode::CONFLICT && a.2).count();
+    assert_eq!((taken, full), (3, 9), "{answers:?}");
+    let on_list = app.scalar(&format!("SELECT COUNT(*) FROM service_records WHERE activity_id = '{small}'")).await;
+    assert_eq!(on_list, 3);
 });
 
 both!(a_suggestion_at_a_meeting_goes_to_a_unit_and_its_answer_is_public, |app: TestApp| async move {
