@@ -193,6 +193,10 @@ async fn cast(db: &Db, s: &Selection, nomination_id: &str, (voter, kind): (&str,
         return Err(AppError::field("nomination_id", Code::Required, "请选择入围人员"));
     }
     let mut tx = db.begin().await?;
+    // Still voting when the vote is counted (the result may have been published meanwhile).
+    if !store::hold_voting(&mut tx, &s.id).await? {
+        return Err(AppError::refuse(Code::CaseNotOpen, "投票已结束"));
+    }
     if !store::vote(&mut tx, (&s.id, nomination_id), (voter, &today(), kind), now_ms()).await? {
         return Err(AppError::refuse(Code::AlreadyRated, "您今天已经投过票了，明天再来"));
     }
@@ -230,15 +234,26 @@ pub async fn publish(ctx: &Ctx<'_>, id: &str) -> AppResult<Selection> {
     if s.state != SelectionState::Voting {
         return Err(AppError::refuse(Code::CaseNotOpen, "只能在投票结束时公布结果"));
     }
-    let mut list: Vec<NominationRow> =
-        store::nominations(ctx.db, id).await?.into_iter().filter(|n| n.state == NominationState::Shortlisted).collect();
-    let score = |n: &NominationRow| weighted(n.staff_votes, n.public_votes, s.staff_weight, s.public_weight);
-    list.sort_by(|a, b| {
-        score(b).total_cmp(&score(a)).then(b.public_votes.cmp(&a.public_votes)).then(b.staff_votes.cmp(&a.staff_votes))
-    });
     let now = now_ms();
     let published = {
         let mut w = ctx.write().await?;
+        // Voting ends first (votes in flight are counted before, later ones refused), then
+        // the votes are read inside this write: the places match the counts shown.
+        let mut new =
+            Selection { state: SelectionState::Published, published_at: Some(now), updated_at: now, ..s.clone() };
+        w.update_as(crate::domain::audit::Verb::Publish, &s, &mut new, s.version).await?;
+        let mut list: Vec<NominationRow> = store::nominations_in(w.conn(), id)
+            .await?
+            .into_iter()
+            .filter(|n| n.state == NominationState::Shortlisted)
+            .collect();
+        let score = |n: &NominationRow| weighted(n.staff_votes, n.public_votes, s.staff_weight, s.public_weight);
+        list.sort_by(|a, b| {
+            score(b)
+                .total_cmp(&score(a))
+                .then(b.public_votes.cmp(&a.public_votes))
+                .then(b.staff_votes.cmp(&a.staff_votes))
+        });
         for (i, n) in list.iter().take(s.winners as usize).enumerate() {
             let old = n.record.clone();
             let mut new = Nomination { place: Some(i as i64 + 1), updated_at: now, ..old.clone() };
@@ -260,9 +275,6 @@ pub async fn publish(ctx: &Ctx<'_>, id: &str) -> AppResult<Selection> {
             };
             w.create(&award).await?;
         }
-        let mut new =
-            Selection { state: SelectionState::Published, published_at: Some(now), updated_at: now, ..s.clone() };
-        w.update_as(crate::domain::audit::Verb::Publish, &s, &mut new, s.version).await?;
         w.commit().await?;
         new
     };

@@ -82,15 +82,27 @@ pub async fn nomination(db: &Db, id: &str) -> Result<Option<Nomination>, sqlx::E
     super::record::find(db, id).await
 }
 
+const NOMINATIONS: &str = "SELECT n.*, s.name AS staff_name, s.badge, s.post, u.name AS unit_name FROM nominations n \
+     JOIN window_staff s ON s.id = n.staff_id JOIN units u ON u.id = n.unit_id \
+     WHERE n.selection_id = $1 ORDER BY n.place IS NULL, n.place, u.name, s.badge";
+
 pub async fn nominations(db: &Db, selection_id: &str) -> Result<Vec<NominationRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT n.*, s.name AS staff_name, s.badge, s.post, u.name AS unit_name FROM nominations n \
-         JOIN window_staff s ON s.id = n.staff_id JOIN units u ON u.id = n.unit_id \
-         WHERE n.selection_id = $1 ORDER BY n.place IS NULL, n.place, u.name, s.badge",
-    )
-    .bind(selection_id)
-    .fetch_all(&db.pool)
-    .await
+    sqlx::query_as(NOMINATIONS).bind(selection_id).fetch_all(&db.pool).await
+}
+
+/// The nominations as a write sees them (after the votes committed before it).
+pub async fn nominations_in(conn: &mut AnyConnection, selection_id: &str) -> Result<Vec<NominationRow>, sqlx::Error> {
+    sqlx::query_as(NOMINATIONS).bind(selection_id).fetch_all(conn).await
+}
+
+/// Whether the selection is still voting, its row held (PostgreSQL: locked) to the end of the
+/// caller's write: a vote and the publication of the result take turns.
+pub async fn hold_voting(conn: &mut AnyConnection, selection_id: &str) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query("UPDATE selections SET id = id WHERE id = $1 AND state = 'voting'")
+        .bind(selection_id)
+        .execute(conn)
+        .await?;
+    Ok(r.rows_affected() == 1)
 }
 
 /// Counts a vote unless this voter voted in this selection today; false when they did.

@@ -248,4 +248,43 @@ both!(a_ten_best_selection_nominates_votes_once_a_day_and_commends_the_winners, 
     assert_eq!(awarded, 1);
     let (_, result) = resident.get(&format!("/public/selections/{id}")).await;
     assert!(result.contains("评选结果") && result.contains("全年零投诉"), "{result}");
+
+    // Another selection is published while twelve staff vote: each vote is counted before the
+    // result or refused as too late, and the counts never move after the result is out.
+    let (_, _, to) =
+        office.post("/selections", &[("title", "2026年度十佳柜员"), ("kind", "lobby_manager"), ("winners", "1")]).await;
+    let second = to.unwrap().trim_start_matches("/selections/").split('?').next().unwrap().to_string();
+    bank.post(&format!("/selections/{second}/nominate"), &[("staff_id", &staff), ("deeds", deeds)]).await;
+    let pick = app.id_of(&format!("SELECT id FROM nominations WHERE selection_id = '{second}'")).await;
+    office.post(&format!("/selections/{second}/shortlist"), &[("nomination_id", &pick), ("on", "1")]).await;
+    assert_eq!(office.post(&format!("/selections/{second}/open"), &[]).await.0, StatusCode::SEE_OTHER);
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT username FROM users WHERE active = 1 AND username <> 'bank' ORDER BY username")
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
+    let mut voters = Vec::new();
+    for name in names.iter().take(12) {
+        voters.push(app.login(name).await);
+    }
+    assert_eq!(voters.len(), 12, "{names:?}");
+    let counted = format!("SELECT staff_votes FROM nominations WHERE id = '{pick}'");
+    let votes = futures::future::join_all(voters.iter().map(|v| {
+        let (second, pick) = (&second, &pick);
+        async move {
+            let (status, html, _) = v.post(&format!("/selections/{second}/vote"), &[("nomination_id", pick)]).await;
+            (status, html.contains("投票已结束") || html.contains("当前不在投票期"))
+        }
+    }));
+    let publish = async {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        let (status, _, _) = office.post(&format!("/selections/{second}/publish"), &[]).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        app.scalar(&counted).await
+    };
+    let (votes, at_publication) = tokio::join!(votes, publish);
+    let accepted = votes.iter().filter(|v| v.0 == StatusCode::SEE_OTHER).count() as i64;
+    assert!(votes.iter().all(|v| v.0 == StatusCode::SEE_OTHER || v.1), "counted or told it is over: {votes:?}");
+    assert_eq!(app.scalar(&counted).await, accepted, "every accepted vote is counted");
+    assert_eq!(at_publication, accepted, "none counted after the result was published");
 });
