@@ -896,6 +896,12 @@ pub async fn score(
     }
     let point = crate::store::points::get(ctx.db, &v.point_id).await?.ok_or(AppError::NotFound)?;
     let mut w = ctx.write().await?;
+    // Still open when the visit is written (the results may have been published meanwhile).
+    if !crate::store::hold_in_state(w.conn(), crate::store::Held::EvalRounds, &round.id, EvalState::Open.as_str())
+        .await?
+    {
+        return Err(AppError::refuse(Code::VisitNotOpen, "本轮测评结果已发布，不能再提交"));
+    }
     let (mut passed, mut failed, mut earned, mut possible) = (0, 0, 0.0, 0.0);
     for ((item, result, note, _), photos) in plan.into_iter().zip(prepared) {
         let mut problem = None;
@@ -958,7 +964,13 @@ pub async fn publish_round(ctx: &Ctx<'_>, id: &str) -> AppResult<EvalRound> {
     let now = now_ms();
     let mut new = EvalRound { state: EvalState::Published, published_at: Some(now), updated_at: now, ..old.clone() };
     let mut w = ctx.write().await?;
+    // The round closes: visits being written finish first, later ones are refused. A visit
+    // finished after the results above were read would change them (末位 included): then the
+    // office publishes again from the page as it is now.
     w.update_as(Verb::Publish, &old, &mut new, old.version).await?;
+    if store::done_visits(w.conn(), id).await? != v.done {
+        return Err(AppError::refuse(Code::StaleVersion, "发布时又有点位完成了测评，请刷新页面后重新发布"));
+    }
     let wants = old.last_place_interview == 1 || old.transfer_amount > 0;
     if let (true, Some(first), Some(last)) = (wants && v.by_unit.len() >= 2, v.by_unit.first(), v.by_unit.last()) {
         let unit_id =

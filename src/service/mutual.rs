@@ -269,6 +269,12 @@ pub async fn inspect(
     }
     let point = crate::store::points::get(ctx.db, &t.point_id).await?.ok_or(AppError::NotFound)?;
     let mut w = ctx.write().await?;
+    // Still open when the check is written (the report may have been published meanwhile).
+    if !crate::store::hold_in_state(w.conn(), crate::store::Held::MutualRounds, &round.id, RoundState::Open.as_str())
+        .await?
+    {
+        return Err(AppError::refuse(Code::CaseNotOpen, "本轮互评互查已结束"));
+    }
     let (mut passed, mut failed) = (0, 0);
     for ((item, result, note), photos) in plan.into_iter().map(|(i, r, n, _)| (i, r, n)).zip(prepared) {
         let mut problem_id = None;

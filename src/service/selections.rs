@@ -16,6 +16,7 @@ use crate::error::{AppError, AppResult};
 use crate::store::Db;
 use crate::store::selections::{self as store, Nomination, NominationRow, Selection};
 use serde::Deserialize;
+use std::collections::HashMap;
 use utoipa::ToSchema;
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -194,7 +195,9 @@ async fn cast(db: &Db, s: &Selection, nomination_id: &str, (voter, kind): (&str,
     }
     let mut tx = db.begin().await?;
     // Still voting when the vote is counted (the result may have been published meanwhile).
-    if !store::hold_voting(&mut tx, &s.id).await? {
+    if !crate::store::hold_in_state(&mut tx, crate::store::Held::Selections, &s.id, SelectionState::Voting.as_str())
+        .await?
+    {
         return Err(AppError::refuse(Code::CaseNotOpen, "投票已结束"));
     }
     if !store::vote(&mut tx, (&s.id, nomination_id), (voter, &today(), kind), now_ms()).await? {
@@ -234,6 +237,14 @@ pub async fn publish(ctx: &Ctx<'_>, id: &str) -> AppResult<Selection> {
     if s.state != SelectionState::Voting {
         return Err(AppError::refuse(Code::CaseNotOpen, "只能在投票结束时公布结果"));
     }
+    // The units of the shortlist, read before the write: while it holds the selection, votes
+    // waiting for it hold their own connections, and the write must not need another one.
+    let mut units = HashMap::new();
+    for n in store::nominations(ctx.db, id).await? {
+        if let std::collections::hash_map::Entry::Vacant(e) = units.entry(n.unit_id.clone()) {
+            e.insert(crate::store::units::get(ctx.db, &n.unit_id).await?.ok_or(AppError::NotFound)?);
+        }
+    }
     let now = now_ms();
     let published = {
         let mut w = ctx.write().await?;
@@ -258,7 +269,7 @@ pub async fn publish(ctx: &Ctx<'_>, id: &str) -> AppResult<Selection> {
             let old = n.record.clone();
             let mut new = Nomination { place: Some(i as i64 + 1), updated_at: now, ..old.clone() };
             w.update(&old, &mut new, old.version).await?;
-            let unit = crate::store::units::get(ctx.db, &n.unit_id).await?.ok_or(AppError::NotFound)?;
+            let unit = units.get(&n.unit_id).ok_or(AppError::NotFound)?;
             let class = if unit.kind.is_window() { Class::Window } else { Class::Unit };
             let award = crate::store::scoring::Award {
                 id: new_id(),

@@ -318,3 +318,11 @@ pub async fn transfer_of(db: &Db, round_id: &str) -> Result<Option<Transfer>, sq
     .fetch_optional(&db.pool)
     .await
 }
+
+/// How many visits of a round are done, as the caller's write sees it.
+pub async fn done_visits(conn: &mut AnyConnection, round_id: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM eval_visits WHERE round_id = $1 AND state = 'done'")
+        .bind(round_id)
+        .fetch_one(conn)
+        .await
+}

@@ -619,6 +619,35 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// Tables whose record is held in a state by `hold_in_state`.
+#[derive(Debug, Clone, Copy)]
+pub enum Held {
+    Selections,
+    MutualRounds,
+    EvalRounds,
+}
+
+/// Whether the record is still in `state`, its row held to the end of the caller's write
+/// (PostgreSQL: a shared row lock, so such writes do not wait for each other; SQLite: the
+/// single writer). A change of state (publishing a result) waits for the writes holding it and
+/// is seen by those that come after, so a vote or a score is either in the result or refused,
+/// never added after it.
+pub async fn hold_in_state(
+    conn: &mut sqlx::AnyConnection,
+    table: Held,
+    id: &str,
+    state: &str,
+) -> Result<bool, sqlx::Error> {
+    let table = match table {
+        Held::Selections => "selections",
+        Held::MutualRounds => "mutual_rounds",
+        Held::EvalRounds => "eval_rounds",
+    };
+    let lock = if conn.backend_name() == "PostgreSQL" { " FOR SHARE" } else { "" };
+    let sql = format!("SELECT id FROM {table} WHERE id = $1 AND state = $2{lock}");
+    Ok(sqlx::query_scalar::<_, String>(&sql).bind(id).bind(state).fetch_optional(conn).await?.is_some())
+}
+
 /// True when the error is a UNIQUE constraint violation (a duplicate code or name).
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     match e {

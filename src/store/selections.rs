@@ -95,16 +95,6 @@ pub async fn nominations_in(conn: &mut AnyConnection, selection_id: &str) -> Res
     sqlx::query_as(NOMINATIONS).bind(selection_id).fetch_all(conn).await
 }
 
-/// Whether the selection is still voting, its row held (PostgreSQL: locked) to the end of the
-/// caller's write: a vote and the publication of the result take turns.
-pub async fn hold_voting(conn: &mut AnyConnection, selection_id: &str) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query("UPDATE selections SET id = id WHERE id = $1 AND state = 'voting'")
-        .bind(selection_id)
-        .execute(conn)
-        .await?;
-    Ok(r.rows_affected() == 1)
-}
-
 /// Counts a vote unless this voter voted in this selection today; false when they did.
 pub async fn vote(
     conn: &mut AnyConnection,
