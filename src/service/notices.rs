@@ -586,8 +586,13 @@ pub async fn correct(ctx: &Ctx<'_>, id: &str, text: &str) -> AppResult<Notice> {
     if !e.is_empty() {
         return Err(AppError::Validation(e));
     }
-    let k = store::corrections(ctx.db, id).await?.len() + 1;
     let mut w = ctx.write().await?;
+    // Numbered inside the write with the original held: two corrections sent at once get 1 and 2.
+    let published = Publication::Published.as_str();
+    if !crate::store::hold_alone(w.conn(), crate::store::Held::Notices, &original.id, published).await? {
+        return Err(AppError::NotFound);
+    }
+    let k = store::correction_count(w.conn(), id).await? + 1;
     let now = w.now;
     let c = Notice {
         id: new_id(),

@@ -941,14 +941,21 @@ pub async fn ask_reporters(db: &Db, config: &Config, base_url: &str) -> anyhow::
     Ok(asked)
 }
 
+/// Messages one round of the job sends at most.
+const SMS_PER_ROUND: usize = 50;
+/// How long a claimed message stays its sender's (one send times out after 10 s).
+const SMS_LEASE_MS: i64 = 60_000;
+
 /// Sends due text messages through the gateway; a failure is retried with backoff, then given up.
 pub async fn send_sms(db: &Db, config: &Config, client: &reqwest::Client) -> anyhow::Result<usize> {
     if config.sms_url.trim().is_empty() {
         return Ok(0);
     }
-    let now = now_ms();
     let mut sent = 0;
-    for m in store::claim_sms(db, now, 60_000).await? {
+    // One message claimed at a time, just before it is sent, so that a slow gateway cannot
+    // outlast the leases of messages still waiting (another instance would send them too).
+    for _ in 0..SMS_PER_ROUND {
+        let Some(m) = store::claim_sms(db, now_ms(), SMS_LEASE_MS).await? else { break };
         let res = client
             .post(config.sms_url.trim())
             .json(&serde_json::json!({"phone": m.phone, "text": m.body}))

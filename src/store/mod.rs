@@ -625,6 +625,8 @@ pub enum Held {
     Selections,
     MutualRounds,
     EvalRounds,
+    /// By its publication status
+    Notices,
 }
 
 /// Whether the record is still in `state`, its row held to the end of the caller's write
@@ -638,13 +640,38 @@ pub async fn hold_in_state(
     id: &str,
     state: &str,
 ) -> Result<bool, sqlx::Error> {
-    let table = match table {
-        Held::Selections => "selections",
-        Held::MutualRounds => "mutual_rounds",
-        Held::EvalRounds => "eval_rounds",
+    hold(conn, table, (id, state), false).await
+}
+
+/// As `hold_in_state`, but one write at a time (PostgreSQL: an exclusive row lock): for writes
+/// that count what the ones before them added (a notice's corrections).
+pub async fn hold_alone(
+    conn: &mut sqlx::AnyConnection,
+    table: Held,
+    id: &str,
+    state: &str,
+) -> Result<bool, sqlx::Error> {
+    hold(conn, table, (id, state), true).await
+}
+
+async fn hold(
+    conn: &mut sqlx::AnyConnection,
+    table: Held,
+    (id, state): (&str, &str),
+    exclusive: bool,
+) -> Result<bool, sqlx::Error> {
+    let (table, column) = match table {
+        Held::Selections => ("selections", "state"),
+        Held::MutualRounds => ("mutual_rounds", "state"),
+        Held::EvalRounds => ("eval_rounds", "state"),
+        Held::Notices => ("notices", "status"),
     };
-    let lock = if conn.backend_name() == "PostgreSQL" { " FOR SHARE" } else { "" };
-    let sql = format!("SELECT id FROM {table} WHERE id = $1 AND state = $2{lock}");
+    let lock = match (conn.backend_name() == "PostgreSQL", exclusive) {
+        (false, _) => "",
+        (true, false) => " FOR SHARE",
+        (true, true) => " FOR UPDATE",
+    };
+    let sql = format!("SELECT id FROM {table} WHERE id = $1 AND {column} = $2{lock}");
     Ok(sqlx::query_scalar::<_, String>(&sql).bind(id).bind(state).fetch_optional(conn).await?.is_some())
 }
 

@@ -192,6 +192,11 @@ pub async fn reads(db: &Db, notice: &str) -> Result<Vec<ReadStatus>, sqlx::Error
 }
 
 /// The corrections of a notice, oldest first.
+/// How many corrections a notice has, as the caller's write sees it.
+pub async fn correction_count(conn: &mut sqlx::AnyConnection, id: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM notices WHERE corrects_id = $1").bind(id).fetch_one(conn).await
+}
+
 pub async fn corrections(db: &Db, id: &str) -> Result<Vec<Notice>, sqlx::Error> {
     sqlx::query_as::<_, Notice>(&format!("SELECT {COLS} FROM notices WHERE corrects_id = $1 ORDER BY created_at, id"))
         .bind(id)

@@ -391,16 +391,15 @@ pub async fn queue_sms(
     Ok(())
 }
 
-/// Claims due messages for a lease: another instance sees them again only when the lease ends
-/// without a result.
-pub async fn claim_sms(db: &Db, now: i64, lease_ms: i64) -> Result<Vec<Sms>, sqlx::Error> {
+/// Claims the next due message for a lease, right before it is sent: another instance sees it
+/// again only when the lease ends without a result (the lease is far longer than one send).
+pub async fn claim_sms(db: &Db, now: i64, lease_ms: i64) -> Result<Option<Sms>, sqlx::Error> {
     let due: Vec<Sms> = sqlx::query_as(
-        "SELECT id, phone, body, attempts FROM sms_outbox WHERE state = 'pending' AND next_at <= $1 ORDER BY next_at LIMIT 50",
+        "SELECT id, phone, body, attempts FROM sms_outbox WHERE state = 'pending' AND next_at <= $1 ORDER BY next_at LIMIT 8",
     )
     .bind(now)
     .fetch_all(&db.pool)
     .await?;
-    let mut mine = Vec::new();
     for m in due {
         let won = sqlx::query(
             "UPDATE sms_outbox SET next_at = $1, attempts = attempts + 1 WHERE id = $2 AND state = 'pending' AND attempts = $3",
@@ -413,10 +412,10 @@ pub async fn claim_sms(db: &Db, now: i64, lease_ms: i64) -> Result<Vec<Sms>, sql
         .rows_affected()
             == 1;
         if won {
-            mine.push(m);
+            return Ok(Some(m));
         }
     }
-    Ok(mine)
+    Ok(None)
 }
 
 pub async fn sms_done(db: &Db, id: &str, result: Result<i64, (String, Option<i64>)>) -> Result<(), sqlx::Error> {

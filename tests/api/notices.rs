@@ -433,6 +433,21 @@ both!(a_published_notice_is_put_right_by_a_numbered_correction, |app: TestApp| a
     let c2 =
         admin.created(&format!("/api/v1/notices/{id}/corrections"), json!({"body": "再次更正：排名表无误。"})).await;
     assert_eq!(c2["number"], format!("{number}（更正2）").as_str());
+    // Three more sent at the same moment (two offices' staff at once) get three numbers.
+    let path = format!("/api/v1/notices/{id}/corrections");
+    let sent = futures::future::join_all(
+        ["第三次更正。", "第四次更正。", "第五次更正。"].map(|t| admin.post(&path, json!({"body": t}))),
+    )
+    .await;
+    let mut numbers: Vec<String> = sent
+        .iter()
+        .map(|(status, c)| {
+            assert_eq!(*status, StatusCode::CREATED, "{c}");
+            c["number"].as_str().unwrap().to_string()
+        })
+        .collect();
+    numbers.sort();
+    assert_eq!(numbers, [3, 4, 5].map(|k| format!("{number}（更正{k}）")));
     let (status, _) = admin.post(&format!("/api/v1/notices/{cid}/corrections"), json!({"body": "x"})).await;
     assert_eq!(status, StatusCode::CONFLICT);
     // Units confirm reading a correction like any notice; another generation of the period is
