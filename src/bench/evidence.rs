@@ -223,7 +223,7 @@ pub struct Report {
 pub fn evaluate(set: &Set) -> Report {
     let mut index = Index::default();
     for (i, b) in set.befores.iter().enumerate() {
-        index.add(i.to_string(), b.signature);
+        index.add(i.to_string(), b.signature, i as i64 * 1000);
     }
     let mut by_kind: Vec<(&'static str, usize, usize)> = Vec::new();
     let (mut rt, mut rc, mut gt, mut gf) = (0, 0, 0, 0);
@@ -300,7 +300,7 @@ pub fn bench() {
     let mut index = Index::default();
     let mut rng = Rng(42);
     for i in 0..1_000_000u32 {
-        index.add(i.to_string(), Signature([rng.next(), rng.next(), rng.next(), rng.next()]));
+        index.add(i.to_string(), Signature([rng.next(), rng.next(), rng.next(), rng.next()]), i as i64 * 1000);
     }
     let probe = Signature([rng.next(), rng.next(), rng.next(), rng.next()]);
     let start = Instant::now();

@@ -313,13 +313,39 @@ fn tone_map(photo: &image::RgbImage, other: &image::RgbImage, covered: &GrayImag
 #[derive(Default)]
 pub struct Index {
     entries: Vec<(String, Signature)>,
-    /// The newest (uploaded_at, id) loaded, for incremental refresh.
-    pub watermark: (i64, String),
+    /// The newest upload time loaded, for incremental refresh.
+    pub watermark: i64,
+    /// Photos loaded within `OVERLAP_MS` of the watermark, by id: a refresh reads that window
+    /// again (see `overlap_from`) and skips them.
+    recent: std::collections::HashMap<String, i64>,
 }
 
+/// How far behind its newest photo the index reads again at each refresh. A photo is stamped
+/// when it is stored and committed with its filing a little later, so another instance's photo
+/// can become visible after newer ones were loaded; a refresh that only read past the newest
+/// would never find it.
+pub const OVERLAP_MS: i64 = 10 * 60_000;
+
 impl Index {
-    pub fn add(&mut self, id: String, sig: Signature) {
-        self.entries.push((id, sig));
+    /// Adds a photo uploaded at `at` unless it is loaded already.
+    pub fn add(&mut self, id: String, sig: Signature, at: i64) {
+        if self.recent.contains_key(&id) {
+            return;
+        }
+        self.entries.push((id.clone(), sig));
+        self.recent.insert(id, at);
+        self.watermark = self.watermark.max(at);
+        // A first load adds every photo there is: keep only the window as it goes.
+        if self.recent.len() >= 4096 && self.recent.len().is_power_of_two() {
+            self.overlap_from();
+        }
+    }
+
+    /// Where the next refresh reads from; the photos before it are forgotten from `recent`.
+    pub fn overlap_from(&mut self) -> i64 {
+        let from = self.watermark.saturating_sub(OVERLAP_MS);
+        self.recent.retain(|_, at| *at >= from);
+        from
     }
 
     pub fn len(&self) -> usize {

@@ -108,24 +108,22 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<Photo>, sqlx::Error> {
     super::record::find(db, id).await
 }
 
-/// Brings the re-use index up to date: the signatures of photos stored since its watermark
-/// (by any instance), oldest first.
+/// Brings the re-use index up to date: the signatures of photos stored since a while before its
+/// newest (by any instance, including those committed after newer ones: see
+/// `evidence::OVERLAP_MS`), oldest first.
 pub async fn refresh_index(db: &Db) -> Result<(), sqlx::Error> {
     let mut index = db.photo_index.lock().await;
-    let (at, id) = index.watermark.clone();
+    let from = index.overlap_from();
     let rows = sqlx::query_as::<_, (String, String, i64)>(
-        "SELECT id, signature, uploaded_at FROM photos WHERE uploaded_at > $1 OR (uploaded_at = $1 AND id > $2) \
-         ORDER BY uploaded_at, id",
+        "SELECT id, signature, uploaded_at FROM photos WHERE uploaded_at >= $1 ORDER BY uploaded_at, id",
     )
-    .bind(at)
-    .bind(id)
+    .bind(from)
     .fetch_all(&db.pool)
     .await?;
     for (id, signature, at) in rows {
         if let Some(sig) = crate::media::evidence::Signature::parse(&signature) {
-            index.add(id.clone(), sig);
+            index.add(id, sig, at);
         }
-        index.watermark = (at, id);
     }
     Ok(())
 }

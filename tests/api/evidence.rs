@@ -155,6 +155,25 @@ both!(another_problems_photo_at_another_point_is_caught_after_resaving, |app: Te
     lead.act_ok(&qid, "submit_fix", json!({"note": "已整改", "photos": [street(93)]})).await;
     let (_, d) = sup.get(&format!("/api/v1/problems/{qid}")).await;
     assert!(!flags_of(&d).iter().any(|f| f.starts_with("reused")), "{:?}", flags_of(&d));
+    // A photo committed after the index last looked, but stamped before the newest photo it
+    // had seen (another instance's slow filing: stamped when stored, committed after its other
+    // photos), is still found.
+    let late = sup.file_ok(json!({"point_id": elsewhere, "category": "其他", "description": "晚到的照片", "source": "supervision", "photos": [street(94)]})).await;
+    let late_id = late["id"].as_str().unwrap();
+    let moved = sqlx::query("UPDATE photos SET uploaded_at = uploaded_at - 60000 WHERE owner_id = $1")
+        .bind(late_id)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(moved.rows_affected(), 1);
+    let r = sup.file_ok(json!({"point_id": point, "standard_item_id": item, "description": "第三处", "source": "supervision", "allow_duplicate": true, "photos": [street(95)]})).await;
+    let rid = r["id"].as_str().unwrap().to_string();
+    lead.act_ok(&rid, "acknowledge", json!({})).await;
+    lead.act_ok(&rid, "submit_fix", json!({"note": "已整改", "photos": [resaved(94)]})).await;
+    let (_, d) = sup.get(&format!("/api/v1/problems/{rid}")).await;
+    let reused: Vec<Value> = flag_objects(&d).into_iter().filter(|f| f["code"] == "reused_other").collect();
+    assert_eq!(reused.len(), 1, "{:?}", flags_of(&d));
+    assert_eq!(reused[0]["problem_code"], late["code"]);
 });
 
 both!(the_phones_position_and_clock_are_a_second_witness, |app: TestApp| async move {
