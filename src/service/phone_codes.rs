@@ -1,5 +1,5 @@
 //! One-time text-message codes that prove a member of the public holds a mobile number (a 十佳
-//! vote, a survey answered online): once a minute per phone, valid ten minutes, five tries. The
+//! vote, a survey answered online): once a minute per phone, valid ten minutes, five tries (the right one included). The
 //! number itself is never stored, only its hash, which also serves as the person's key (one
 //! vote a day, one answer per survey).
 
@@ -32,17 +32,24 @@ pub async fn send(db: &Db, phone: &str, purpose: &str) -> AppResult<()> {
     }
     let code = format!("{:06}", rand::random::<u32>() % 1_000_000);
     let mut tx = db.begin().await?;
-    sqlx::query(
+    // The minute is checked again as the code is written: of two taps at once (two
+    // instances), one sends.
+    let written = sqlx::query(
         "INSERT INTO vote_codes (phone_hash, code_hash, expires_at, attempts, sent_at) VALUES ($1, $2, $3, 0, $4) \
          ON CONFLICT (phone_hash) DO UPDATE SET code_hash = excluded.code_hash, expires_at = excluded.expires_at, \
-         attempts = 0, sent_at = excluded.sent_at",
+         attempts = 0, sent_at = excluded.sent_at WHERE vote_codes.sent_at <= $5",
     )
     .bind(&key)
     .bind(self::key(&format!("{key}:{code}")))
     .bind(now + 600_000)
     .bind(now)
+    .bind(now - 60_000)
     .execute(&mut *tx)
-    .await?;
+    .await?
+    .rows_affected();
+    if written == 0 {
+        return Err(AppError::refuse(Code::RateLimited, "验证码已发送，请一分钟后再试"));
+    }
     let body = format!("【创城通】您正在{purpose}，验证码{code}，10分钟内有效。");
     crate::store::reports::queue_sms(&mut tx, (&phone, &body), None, now).await?;
     tx.commit().await?;
@@ -54,18 +61,18 @@ pub async fn verify(db: &Db, phone: &str, code: &str) -> AppResult<String> {
     let wrong = || AppError::field("code", Code::InvalidTwoStepCode, "验证码不正确或已过期，请重新获取");
     let phone = mobile(phone)?;
     let key = key(&phone);
-    let Some((code_hash, expires, attempts, _)) = crate::store::selections::code(db, &key).await? else {
-        return Err(wrong());
-    };
-    if expires < now_ms() || attempts >= 5 {
-        return Err(wrong());
+    // Every try is counted before the code is compared, in one statement: tries sent at once
+    // (several instances) cannot get past the five.
+    let code_hash: Option<String> = sqlx::query_scalar(
+        "UPDATE vote_codes SET attempts = attempts + 1 WHERE phone_hash = $1 AND attempts < 5 AND expires_at >= $2 \
+         RETURNING code_hash",
+    )
+    .bind(&key)
+    .bind(now_ms())
+    .fetch_optional(&db.pool)
+    .await?;
+    match code_hash {
+        Some(h) if self::key(&format!("{key}:{}", code.trim())) == h => Ok(key),
+        _ => Err(wrong()),
     }
-    if self::key(&format!("{key}:{}", code.trim())) != code_hash {
-        sqlx::query("UPDATE vote_codes SET attempts = attempts + 1 WHERE phone_hash = $1")
-            .bind(&key)
-            .execute(&db.pool)
-            .await?;
-        return Err(wrong());
-    }
-    Ok(key)
 }

@@ -231,6 +231,39 @@ both!(a_ten_best_selection_nominates_votes_once_a_day_and_commends_the_winners, 
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (status, _, _) = vote(code).await;
     assert_eq!(status, StatusCode::CONFLICT, "one vote per phone a day");
+    // Eight guesses at once for another phone's code: five are tried, the code is then spent
+    // (the right one refused too), and two taps on 获取验证码 at once text one code.
+    let guesser = "13700002222";
+    let ask = [("_csrf", csrf.as_str()), ("step", "code"), ("phone", guesser)];
+    let sends = futures::future::join_all((0..2).map(|_| resident.post_raw(&path, &ask))).await;
+    assert_eq!(
+        sends.iter().filter(|s| s.0 == StatusCode::SEE_OTHER).count(),
+        1,
+        "{:?}",
+        sends.iter().map(|s| s.0).collect::<Vec<_>>()
+    );
+    assert_eq!(app.scalar(&format!("SELECT COUNT(*) FROM sms_outbox WHERE phone = '{guesser}'")).await, 1);
+    let sms = app.id_of(&format!("SELECT body FROM sms_outbox WHERE phone = '{guesser}'")).await;
+    let right: String = sms.split("验证码").nth(1).unwrap().chars().take(6).collect();
+    let guess = |code: String| {
+        let (resident, path, csrf, nomination) = (&resident, path.clone(), csrf.clone(), nomination.clone());
+        async move {
+            let form = [
+                ("_csrf", csrf.as_str()),
+                ("step", "vote"),
+                ("phone", guesser),
+                ("code", &code),
+                ("nomination_id", &nomination),
+            ];
+            resident.post_raw(&path, &form).await.0
+        }
+    };
+    let wrong_codes = (0..8).map(|i| format!("{:06}", (right.parse::<u32>().unwrap() + 1 + i) % 1_000_000));
+    let statuses = futures::future::join_all(wrong_codes.map(guess)).await;
+    assert!(statuses.iter().all(|s| *s == StatusCode::UNPROCESSABLE_ENTITY), "{statuses:?}");
+    let key = chuangcheng::service::phone_codes::key(guesser);
+    assert_eq!(app.scalar(&format!("SELECT attempts FROM vote_codes WHERE phone_hash = '{key}'")).await, 5);
+    assert_eq!(guess(right).await, StatusCode::UNPROCESSABLE_ENTITY, "the code is spent after five tries");
     assert_eq!(
         app.scalar(&format!("SELECT staff_votes + public_votes FROM nominations WHERE id = '{nomination}'")).await,
         2
