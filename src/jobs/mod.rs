@@ -84,30 +84,34 @@ pub async fn run_once(db: &Db, config: &Config, client: &reqwest::Client, base_u
     deliver(db, config, client, base_url).await
 }
 
-/// Reminders before deadlines and alerts after them, each once per problem.
+/// Reminders before deadlines and alerts after them, each once per deadline: a deadline moved
+/// on (an extension, a rework) is reminded of and alerted again.
 async fn raise_alerts(db: &Db, config: &Config) -> anyhow::Result<()> {
     let now = now_ms();
-    let soon = now + config.reminder_minutes * 60_000;
-    // Only problems that still lack the alert they are due for, a bounded batch per round.
+    let window = config.reminder_minutes * 60_000;
+    // Only problems that lack the alert they are due for since their deadline was what it is
+    // (a reminder raised within the window before it, an alert after it), a bounded batch.
     let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
         "SELECT q.id, q.unit_id, q.category, q.deadline_at FROM problems q WHERE q.state IN ('dispatched', 'acknowledged') \
          AND q.deadline_at IS NOT NULL AND q.deadline_at < $1 \
          AND NOT EXISTS (SELECT 1 FROM problem_alerts a WHERE a.problem_id = q.id \
-             AND a.event = CASE WHEN q.deadline_at < $2 THEN 'overdue' ELSE 'reminder' END) \
+             AND a.event = CASE WHEN q.deadline_at < $2 THEN 'overdue' ELSE 'reminder' END \
+             AND a.at >= CASE WHEN q.deadline_at < $2 THEN q.deadline_at ELSE q.deadline_at - $3 END) \
          ORDER BY q.deadline_at LIMIT 500",
     )
-    .bind(soon)
+    .bind(now + window)
     .bind(now)
+    .bind(window)
     .fetch_all(&db.pool)
     .await?;
     for (id, unit, category, deadline) in rows {
-        let (event, title) = if deadline < now {
-            (NotifyEvent::Overdue, format!("问题已逾期：{category}"))
+        let (event, title, since) = if deadline < now {
+            (NotifyEvent::Overdue, format!("问题已逾期：{category}"), deadline)
         } else {
-            (NotifyEvent::Reminder, format!("即将到期：{category}"))
+            (NotifyEvent::Reminder, format!("即将到期：{category}"), deadline - window)
         };
         let mut tx = db.begin().await?;
-        if store::mark_alert(&mut tx, &id, event, now).await? {
+        if store::mark_alert(&mut tx, &id, event, (now, since)).await? {
             let body = format!("整改期限 {}", fmt_local(deadline));
             store::notify(&mut tx, store::Inboxes::Unit(&unit), &id, event, (&title, &body), now).await?;
             store::enqueue(&mut tx, &unit, &id, event, now).await?;

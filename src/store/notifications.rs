@@ -161,13 +161,17 @@ pub async fn enqueue(
     b.run(conn).await
 }
 
-/// The same deliveries, added to a batch of statements sent together.
+/// The same deliveries, added to a batch of statements sent together. The same event of a
+/// problem happening again (a second failed re-check, a deadline moved on and passed again)
+/// sends again once the first message is done; while it still waits, it is one message.
 pub fn stage_enqueue(b: &mut Batch<'_>, unit_id: &str, problem_id: &str, event: NotifyEvent, now: i64) {
     let (unit_id, problem_id) = (unit_id.to_string(), problem_id.to_string());
     b.push(
         "INSERT INTO outbox (id, webhook_id, problem_id, event, payload, status, attempts, next_attempt_at, created_at) \
          SELECT $1 || '.' || id, id, $2, $3, '', 'pending', 0, $4, $4 FROM webhooks WHERE unit_id = $5 AND active = 1 \
-         ON CONFLICT (webhook_id, problem_id, event) DO NOTHING",
+         ON CONFLICT (webhook_id, problem_id, event) DO UPDATE SET status = 'pending', attempts = 0, \
+         next_attempt_at = excluded.next_attempt_at, claimed_until = NULL, last_error = '', \
+         created_at = excluded.created_at, sent_at = NULL WHERE outbox.status <> 'pending'",
         move |a| {
             a.add(new_id())?;
             a.add(problem_id)?;
@@ -179,19 +183,24 @@ pub fn stage_enqueue(b: &mut Batch<'_>, unit_id: &str, problem_id: &str, event: 
     );
 }
 
-/// Marks an alert as raised; false when some instance already raised it.
+/// Marks an alert as raised at `now`; false when some instance already raised it at or after
+/// `since` (for the deadline as it is now; one raised before is for an earlier deadline).
 pub async fn mark_alert(
     conn: &mut AnyConnection,
     problem_id: &str,
     event: NotifyEvent,
-    now: i64,
+    (now, since): (i64, i64),
 ) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query("INSERT INTO problem_alerts (problem_id, event, at) VALUES ($1, $2, $3) ON CONFLICT (problem_id, event) DO NOTHING")
-        .bind(problem_id)
-        .bind(event)
-        .bind(now)
-        .execute(conn)
-        .await?;
+    let r = sqlx::query(
+        "INSERT INTO problem_alerts (problem_id, event, at) VALUES ($1, $2, $3) \
+         ON CONFLICT (problem_id, event) DO UPDATE SET at = excluded.at WHERE problem_alerts.at < $4",
+    )
+    .bind(problem_id)
+    .bind(event)
+    .bind(now)
+    .bind(since)
+    .execute(conn)
+    .await?;
     Ok(r.rows_affected() == 1)
 }
 

@@ -189,6 +189,27 @@ both!(new_and_overdue_problems_reach_the_units_group_chat_once, |app: TestApp| a
     );
     let (_, html) = lead.get("/inbox").await;
     assert!(html.contains("问题已逾期：井盖缺失"));
+    // An extension moves the deadline on; when the new one passes too, the unit is alerted
+    // again, once (two instances run the jobs). The new deadline is set here as already past.
+    let moved = sqlx::query("UPDATE problems SET deadline_at = $1 WHERE id = $2")
+        .bind(chuangcheng::domain::time::now_ms() - 100)
+        .bind(&late_id)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(moved.rows_affected(), 1);
+    let alerts = || {
+        robot
+            .received
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, b)| b["text"]["content"].as_str().unwrap_or("").contains("问题已逾期"))
+            .count()
+    };
+    wait_for("the second overdue alert", || alerts() == 2).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(alerts(), 2, "one more alert for the moved deadline");
 });
 
 both!(a_signed_dingtalk_robot_rings_the_point_lead, |app: TestApp| async move {
