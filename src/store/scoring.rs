@@ -347,9 +347,14 @@ pub async fn award_facts(db: &Db, class: Class, from: i64, to: i64) -> Result<Ve
         Class::Window => format!(" AND u.kind IN {windows}"),
         _ => String::new(),
     };
+    // A point found clean earns nothing on a Beijing day a problem was found there (filed after
+    // the clean record, perhaps by another supervisor): the day was not clean.
     let clean: Vec<(String, Option<String>, i64, String, String)> = sqlx::query_as(&format!(
         "SELECT i.id, {target} AS target, i.at, p.name, i.inspector_name FROM point_inspections i \
-         JOIN points p ON p.id = i.point_id JOIN units u ON u.id = p.unit_id WHERE i.at >= $1 AND i.at < $2{unit_filter}"
+         JOIN points p ON p.id = i.point_id JOIN units u ON u.id = p.unit_id WHERE i.at >= $1 AND i.at < $2{unit_filter} \
+         AND NOT EXISTS (SELECT 1 FROM problems q WHERE q.point_id = i.point_id AND q.voided_at IS NULL \
+             AND q.found_at >= {day} - {BEIJING_OFFSET_MS} AND q.found_at < {day} + {DAY_MS} - {BEIJING_OFFSET_MS})",
+        day = format!("((i.at + {BEIJING_OFFSET_MS}) / {DAY_MS}) * {DAY_MS}"),
     ))
     .bind(from)
     .bind(to)
@@ -362,6 +367,10 @@ pub async fn award_facts(db: &Db, class: Class, from: i64, to: i64) -> Result<Ve
     }));
     Ok(out)
 }
+
+/// Beijing's offset from UTC (no daylight saving), and a day, in milliseconds.
+const BEIJING_OFFSET_MS: i64 = 8 * 3_600_000;
+const DAY_MS: i64 = 86_400_000;
 
 /// A point found clean (检查无问题), as recorded; a second record for the point on the same
 /// Beijing day is refused by a unique index.

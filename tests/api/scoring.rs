@@ -579,6 +579,21 @@ both!(a_point_found_clean_counts_once_a_day_and_not_beside_a_problem, |app: Test
     let now = chuangcheng::domain::time::now_ms();
     assert!(entries.iter().all(|e| e["at"].as_i64().unwrap() <= now), "nothing charged before it happens: {l}");
     assert_eq!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE object_type = 'point_inspection'").await, 2);
+    // Later that day another supervisor finds a problem at a point recorded clean this
+    // morning: the day was not clean after all, and that point's clean entry goes (the record
+    // stays on the point's page).
+    let (status, p) = file(&sup, json!({"point_id": other, "standard_item_id": third_item, "description": "午后发现乱贴小广告", "source": "supervision", "allow_duplicate": true})).await;
+    assert_eq!(status, StatusCode::CREATED, "{p}");
+    let (_, l) = sup.get(&format!("/api/v1/scoring/unit/ledger/{unit}")).await;
+    let clean: Vec<&Value> = l["entries"].as_array().unwrap().iter().filter(|e| e["kind"] == "clean_point").collect();
+    assert_eq!(clean.len(), 1, "{l}");
+    assert!(
+        clean[0]["note"]
+            .as_str()
+            .unwrap_or("")
+            .contains(&app.id_of(&format!("SELECT name FROM points WHERE id = '{point}'")).await),
+        "{clean:?}"
+    );
 });
 
 /// A bank branch's point and its unit.
@@ -967,7 +982,7 @@ both!(editing_a_point_or_unit_keeps_the_weeks_unless_it_moves_whom_facts_count_f
     assert_eq!(kept_now().await, [1, 1, 1]);
     // A clean inspection of the point last Wednesday (it counts for the point's unit of the
     // moment): the week is computed again and kept; moving the point back forgets it.
-    let wednesday = week + 86_400_000 + 9 * 3_600_000;
+    let wednesday = week + 2 * 86_400_000 + 9 * 3_600_000;
     sqlx::query(&format!(
         "INSERT INTO point_inspections (id, point_id, at, inspector_id, inspector_name, note, created_at, day) \
          VALUES ('insp-kept-weeks', '{point}', {wednesday}, NULL, '督导员', '检查无问题', {wednesday}, '{}')",
