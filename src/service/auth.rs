@@ -221,12 +221,25 @@ async fn open_session(
     Ok(LoginOutcome { token, expires_at, user })
 }
 
-/// Throttling, then the password. A failure is recorded at once; a success only when the
-/// whole login succeeds, so a known password does not reset the count of wrong codes.
+/// Throttling, then the password. A failure is recorded at once (before the check, see
+/// below); a success only when the whole login succeeds, so a known password does not reset
+/// the count of wrong codes.
 async fn verify_login(db: &Db, username: &str, password: &str, ip: &str) -> AppResult<users::User> {
     let username = username.trim();
     throttle(db, username, ip).await?;
     let now = now_ms();
+    // Counted as a failure before the password is checked, then counted again: attempts sent
+    // at once (parallel requests, several instances) all passed the check above, and only as
+    // many as the limit allows go on. The record goes when the attempt is refused here or
+    // turns out right.
+    let attempt = crate::domain::ids::new_id();
+    sessions::record_attempt_as(db, &attempt, (username, ip), now, false).await?;
+    let since = now - FAILURE_WINDOW_MS;
+    let (mine, _) = sessions::recent_failures(db, username, ip, since).await?;
+    if mine > MAX_FAILURES || sessions::recent_ip_failures(db, ip, since).await? > MAX_IP_FAILURES {
+        sessions::forget_attempt(db, &attempt).await?;
+        return Err(AppError::Throttled(FAILURE_WINDOW_MS / 60_000));
+    }
     let user = users::by_username(db, username).await?.filter(|u| u.active == 1);
     let ok = match &user {
         Some(u) => verify_password(password, &u.password_hash).await,
@@ -237,11 +250,12 @@ async fn verify_login(db: &Db, username: &str, password: &str, ip: &str) -> AppR
         }
     };
     match (ok, user) {
-        (true, Some(user)) => Ok(user),
-        _ => {
-            sessions::record_attempt(db, username, ip, now, false).await?;
-            Err(AppError::BadCredentials)
+        (true, Some(user)) => {
+            sessions::forget_attempt(db, &attempt).await?;
+            Ok(user)
         }
+        // The failure is the attempt recorded above.
+        _ => Err(AppError::BadCredentials),
     }
 }
 

@@ -76,8 +76,19 @@ pub async fn purge_expired(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
 }
 
 pub async fn record_attempt(db: &Db, username: &str, ip: &str, now: i64, success: bool) -> Result<(), sqlx::Error> {
+    record_attempt_as(db, &new_id(), (username, ip), now, success).await
+}
+
+/// Records an attempt under an id the caller keeps (see `forget_attempt`).
+pub async fn record_attempt_as(
+    db: &Db,
+    id: &str,
+    (username, ip): (&str, &str),
+    now: i64,
+    success: bool,
+) -> Result<(), sqlx::Error> {
     sqlx::query("INSERT INTO login_attempts (id, username, ip, at, success) VALUES ($1, $2, $3, $4, $5)")
-        .bind(new_id())
+        .bind(id)
         .bind(username)
         .bind(ip)
         .bind(now)
@@ -85,6 +96,11 @@ pub async fn record_attempt(db: &Db, username: &str, ip: &str, now: i64, success
         .execute(&db.pool)
         .await
         .map(|_| ())
+}
+
+/// Removes an attempt recorded ahead of its outcome that turned out not to be a failure.
+pub async fn forget_attempt(db: &Db, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM login_attempts WHERE id = $1").bind(id).execute(&db.pool).await.map(|_| ())
 }
 
 /// Failures for a username from one client ("" for all clients) since `since`, counting only

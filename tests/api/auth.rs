@@ -52,6 +52,29 @@ both!(wrong_password_is_refused_in_chinese_then_throttled, |app: TestApp| async 
     assert_eq!(body["error"]["code"], "too_many_attempts");
     // Other accounts are unaffected.
     assert_eq!(b.login("bank", PW).await.status(), StatusCode::SEE_OTHER);
+    // Twelve guesses sent at once for another account, then more one by one: five are
+    // checked in all (sent together they used to be checked all), the rest throttled, and
+    // then the right password waits too.
+    let guesses =
+        futures::future::join_all((0..12).map(|i| {
+            api.post("/api/v1/auth/login", json!({"username": "lead", "password": format!("guess-{i}-wrong")}))
+        }))
+        .await;
+    let mut checked = guesses.iter().filter(|g| g.0 == StatusCode::UNAUTHORIZED).count();
+    let throttled = guesses.iter().filter(|g| g.0 == StatusCode::TOO_MANY_REQUESTS).count();
+    assert_eq!(checked + throttled, 12, "{:?}", guesses.iter().map(|g| g.0).collect::<Vec<_>>());
+    for i in 0..6 {
+        let (status, _) =
+            api.post("/api/v1/auth/login", json!({"username": "lead", "password": format!("more-{i}")})).await;
+        if status == StatusCode::UNAUTHORIZED {
+            checked += 1;
+        } else {
+            assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+        }
+    }
+    assert_eq!(checked, 5, "five guesses checked, however they were sent");
+    let (status, _) = api.post("/api/v1/auth/login", json!({"username": "lead", "password": PW})).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
 });
 
 both!(unknown_user_gets_the_same_answer_as_a_wrong_password, |app: TestApp| async move {
@@ -163,8 +186,9 @@ both!(a_login_in_flight_does_not_outlive_a_password_reset, |app: TestApp| async 
     let office = app.api_login("admin").await;
     let lead: String = app.id_of("SELECT id FROM users WHERE username = 'lead'").await;
     let mut clients = Vec::new();
+    let started = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     for _ in 0..4 {
-        let (client, base) = (reqwest::Client::new(), app.base.clone());
+        let (client, base, started) = (reqwest::Client::new(), app.base.clone(), started.clone());
         clients.push(tokio::spawn(async move {
             let mut signed_in = 0;
             loop {
@@ -177,11 +201,20 @@ both!(a_login_in_flight_does_not_outlive_a_password_reset, |app: TestApp| async 
                 if res.status() != StatusCode::OK {
                     return (signed_in, res.status());
                 }
+                if signed_in == 0 {
+                    started.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
                 signed_in += 1;
             }
         }));
     }
-    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    // The reset comes once every client has signed in (and is signing in again).
+    let waiting = std::time::Instant::now();
+    while started.load(std::sync::atomic::Ordering::SeqCst) < 4 {
+        assert!(waiting.elapsed() < std::time::Duration::from_secs(60), "the clients did not sign in");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     let new_pw = "Reset2027x";
     let (status, body) = office
         .put(&format!("/api/v1/users/{lead}/password"), json!({"new_password": new_pw, "confirm_password": new_pw}))
