@@ -644,6 +644,11 @@ pub async fn rate_fix(db: &Db, token: &str, level: Option<i64>) -> AppResult<()>
         return Err(AppError::refuse(code, code.message()));
     }
     let old = store::case_by_token_hash(db, &hash_token(token)).await?.ok_or(AppError::NotFound)?.record;
+    // Read again for the write: a second tap may have rated it since the check above (its
+    // version is the one the write requires, so a third cannot pass either).
+    if old.fix_level.is_some() {
+        return Err(AppError::refuse(Code::FixAlreadyRated, Code::FixAlreadyRated.message()));
+    }
     let rater = CurrentUser { display_name: "评价人".into(), role: Role::PointLead, ..CurrentUser::system() };
     let ctx = Ctx { db, user: &rater, request_id: "" };
     let now = now_ms();

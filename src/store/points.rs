@@ -217,8 +217,15 @@ pub async fn all(db: &Db) -> Result<Vec<Point>, sqlx::Error> {
     sqlx::query_as::<_, Point>(&format!("SELECT {COLS} FROM points")).fetch_all(&db.pool).await
 }
 
+/// Moves a point into another grid (a grid import placed it). Its version moves on too: a
+/// point form opened before would otherwise write the old grid back when saved.
 pub async fn set_grid(conn: &mut AnyConnection, id: &str, grid_id: Option<&str>) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE points SET grid_id = $1 WHERE id = $2").bind(grid_id).bind(id).execute(conn).await.map(|_| ())
+    sqlx::query("UPDATE points SET grid_id = $1, version = version + 1 WHERE id = $2")
+        .bind(grid_id)
+        .bind(id)
+        .execute(conn)
+        .await
+        .map(|_| ())
 }
 
 /// Every located point: (id, lng, lat, grid_id), for placing points in grids.
