@@ -46,6 +46,9 @@ struct Pending {
 pub struct Extra {
     pub served: Vec<(String, i64, i64)>,
     pub device: Option<String>,
+    /// The sending device and its id of the batch: served counts of a batch seen before are
+    /// not added again
+    pub batch: Option<(String, String)>,
 }
 
 /// A device and what its batches are checked against, as recently read.
@@ -231,6 +234,12 @@ async fn write_group(db: &Db, items: &[&Item], extras: &[&Extra]) -> AppResult<V
     let now = w.now;
     let mut devices: Vec<&str> = Vec::new();
     for e in extras {
+        if let Some((device, batch)) = &e.batch
+            && !store::first_batch(w.conn(), (device, batch), now).await?
+        {
+            // Sent again: its ratings were kept once by their numbers, its counts are kept already.
+            continue;
+        }
         for (window, month, n) in &e.served {
             store::add_volume(w.conn(), window, *month, *n, now).await?;
         }
@@ -426,6 +435,10 @@ pub struct DeviceBatch {
     pub ratings: Vec<DeviceRating>,
     #[serde(default)]
     pub served: HashMap<String, i64>,
+    /// The device's own id of this batch (up to 64 letters, digits or hyphens): a batch sent
+    /// again with the same id (its answer lost) does not add its `served` counts twice
+    #[serde(default)]
+    pub batch_id: String,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -496,13 +509,18 @@ pub async fn device_batch(db: &Db, intake: &Intake, key: &str, batch: DeviceBatc
             }
         }
     }
+    let batch_id = batch.batch_id.trim();
+    if batch_id.len() > 64 || !batch_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        e.add("batch_id", Code::InvalidClientRef, "批次编号应为不超过64位的字母、数字或连字符");
+    }
     if !e.is_empty() {
         return Err(AppError::Validation(e));
     }
     let served = served.into_iter().map(|(w, n)| (w, rules::month_of(now), n)).collect();
     // The device's last use is written at most once a minute (busy devices send all day).
     let touch = intake.touch(&device.id).then(|| device.id.clone());
-    let stored = intake.submit_with(items, Extra { served, device: touch }).await?;
+    let batch = (!batch_id.is_empty()).then(|| (device.id.clone(), batch_id.to_string()));
+    let stored = intake.submit_with(items, Extra { served, device: touch, batch }).await?;
     let n = stored.iter().filter(|s| **s).count() as i64;
     Ok(BatchResult { stored: n, duplicates: stored.len() as i64 - n })
 }

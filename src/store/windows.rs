@@ -250,6 +250,28 @@ pub async fn set_volume(
     Ok(())
 }
 
+/// Whether this is the first time the device sent this batch id (recorded now); the device's
+/// batch ids older than a week are forgotten as it goes (a rating is taken at most 7 days back).
+pub async fn first_batch(
+    conn: &mut AnyConnection,
+    (device, batch): (&str, &str),
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query("DELETE FROM device_batches WHERE device_id = $1 AND at < $2")
+        .bind(device)
+        .bind(now - 8 * 86_400_000)
+        .execute(&mut *conn)
+        .await?;
+    let r =
+        sqlx::query("INSERT INTO device_batches (device_id, batch_id, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+            .bind(device)
+            .bind(batch)
+            .bind(now)
+            .execute(conn)
+            .await?;
+    Ok(r.rows_affected() == 1)
+}
+
 /// Adds to a month's served count (a device reports what it served since it last sent).
 pub async fn add_volume(
     conn: &mut AnyConnection,

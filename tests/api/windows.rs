@@ -237,7 +237,7 @@ async fn device_post(app: &TestApp, key: &str, body: &Value) -> (StatusCode, Val
 }
 
 both!(device_batches_are_checked_whole_and_refused_in_chinese, |app: TestApp| async move {
-    let (_, code) = bank_window(&app).await;
+    let (window, code) = bank_window(&app).await;
     let key = issue_device(&app).await;
     let before = app.scalar("SELECT COUNT(*) FROM ratings").await;
     let (status, e) = device_post(&app, "ccrd_wrong", &json!({"ratings": []})).await;
@@ -261,6 +261,24 @@ both!(device_batches_are_checked_whole_and_refused_in_chinese, |app: TestApp| as
     let (status, r) = device_post(&app, &key, &json!({"ratings": ok, "served": {code.clone(): 40}})).await;
     assert_eq!((status, r["stored"].as_i64()), (StatusCode::OK, Some(20)), "{r}");
     assert_eq!(app.scalar("SELECT COUNT(*) FROM ratings").await, before + 20);
+    // A batch sent again with its id (the first answer was lost): its ratings and its 办件量
+    // are counted once; the next batch adds its own.
+    let served =
+        format!("SELECT CAST(COALESCE(SUM(served), 0) AS BIGINT) FROM window_volumes WHERE window_id = '{window}'");
+    let volume = app.scalar(&served).await;
+    let again: Vec<Value> = (0..5).map(|i| json!({"window": code, "level": 4, "seq": format!("b7-{i}")})).collect();
+    let batch = json!({"ratings": again, "served": {code.clone(): 12}, "batch_id": "b7"});
+    let (status, r) = device_post(&app, &key, &batch).await;
+    assert_eq!((status, r["stored"].as_i64()), (StatusCode::OK, Some(5)), "{r}");
+    let (status, r) = device_post(&app, &key, &batch).await;
+    assert_eq!((status, r["stored"].as_i64(), r["duplicates"].as_i64()), (StatusCode::OK, Some(0), Some(5)), "{r}");
+    assert_eq!(app.scalar(&served).await, volume + 12, "办件量 counted once");
+    let next = json!({"ratings": [], "served": {code.clone(): 3}, "batch_id": "b8"});
+    assert_eq!(device_post(&app, &key, &next).await.0, StatusCode::OK);
+    assert_eq!(app.scalar(&served).await, volume + 15);
+    let (status, e) = device_post(&app, &key, &json!({"ratings": [], "batch_id": "../b9"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(field_codes(&e), [("batch_id".to_string(), "invalid_client_ref".to_string())]);
 });
 
 both!(units_see_only_their_own_windows_and_cases, |app: TestApp| async move {
