@@ -12,7 +12,6 @@ use crate::domain::evaluation::{self as rules, Candidate, EvalState, Leg, Rate};
 use crate::domain::ids::new_id;
 use crate::domain::mutual::CheckResult;
 use crate::domain::org::OrgLevel;
-use crate::domain::photo::{PhotoKind, PhotoOwner};
 use crate::domain::problem::{Limit, Source};
 use crate::domain::role::Role;
 use crate::domain::standard::{Publication, Severity, applies};
@@ -24,6 +23,7 @@ use crate::store::Db;
 use crate::store::evaluation::{self as store, EvalItem, EvalRound, ItemRow, System, Transfer, Visit, VisitRow};
 use crate::store::photos::Photo;
 use crate::store::record::Insert;
+use crate::store::{Held, Hold};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
@@ -859,6 +859,21 @@ fn plan_scores(items: &[ItemRow], mut scored: HashMap<String, Scored>) -> AppRes
     if e.is_empty() { Ok(plan) } else { Err(AppError::Validation(e)) }
 }
 
+/// Whether the caller may score this visit now: its own evaluator, the round open and begun,
+/// the visit not done yet.
+fn may_score(ctx: &Ctx<'_>, round: &EvalRound, v: &VisitRow) -> AppResult<()> {
+    if v.evaluator_id.as_deref() != Some(ctx.user.id.as_str()) {
+        return Err(AppError::Forbidden);
+    }
+    if round.state != EvalState::Open || v.state != "todo" {
+        return Err(Code::VisitNotOpen.into());
+    }
+    if parse_local_day_start(&round.starts_on).is_some_and(|start| now_ms() < start) {
+        return Err(AppError::refuse(Code::VisitNotOpen, format!("本轮测评自{}开始，尚不能提交", round.starts_on)));
+    }
+    Ok(())
+}
+
 /// The evaluator's checklist of a point: every applicable item pass / fail / not applicable (a
 /// failure with a photo); failures filed as problems of source 测评 for the point's unit; the
 /// visit's earned and possible points stored. All or nothing.
@@ -870,34 +885,17 @@ pub async fn score(
     scored: HashMap<String, Scored>,
 ) -> AppResult<VisitRow> {
     let (round, v, items) = visit(ctx, id).await?;
-    if v.evaluator_id.as_deref() != Some(ctx.user.id.as_str()) {
-        return Err(AppError::Forbidden);
-    }
-    if round.state != EvalState::Open || v.state != "todo" {
-        return Err(Code::VisitNotOpen.into());
-    }
-    if parse_local_day_start(&round.starts_on).is_some_and(|start| now_ms() < start) {
-        return Err(AppError::refuse(Code::VisitNotOpen, format!("本轮测评自{}开始，尚不能提交", round.starts_on)));
-    }
+    may_score(ctx, &round, &v)?;
     let version = super::write::expected(version)?;
     let mut plan = plan_scores(&items, scored)?;
-    let mut prepared: Vec<Vec<Photo>> = Vec::with_capacity(plan.len());
     // Refused or failed before its commit, the check leaves no photo files behind.
     let mut files = crate::media::storage::Unkept::new(storage);
-    for (_, _, _, photos) in &mut plan {
-        let mut ps = Vec::new();
-        for bytes in std::mem::take(photos) {
-            ps.push(
-                super::photos::prepare(storage, (PhotoOwner::Problem, "", PhotoKind::Before), bytes, None, ctx).await?,
-            );
-            files.add(ps.last().expect("just stored"));
-        }
-        prepared.push(ps);
-    }
+    let photos = plan.iter_mut().map(|p| std::mem::take(&mut p.3)).collect();
+    let prepared = super::photos::prepare_per_item(ctx, storage, photos, &mut files).await?;
     let point = crate::store::points::get(ctx.db, &v.point_id).await?.ok_or(AppError::NotFound)?;
     let mut w = ctx.write().await?;
     // Still open when the visit is written (the results may have been published meanwhile).
-    if !crate::store::hold_in_state(w.conn(), crate::store::Held::EvalRounds, &round.id, EvalState::Open.as_str())
+    if !crate::store::hold(w.conn(), Held::EvalRounds, (&round.id, Some(EvalState::Open.as_str())), Hold::Shared)
         .await?
     {
         return Err(AppError::refuse(Code::VisitNotOpen, "本轮测评结果已发布，不能再提交"));

@@ -9,7 +9,6 @@ use super::access::require_admin;
 use crate::domain::code::Code;
 use crate::domain::ids::new_id;
 use crate::domain::mutual::{self as rules, CheckResult, RoundState};
-use crate::domain::photo::{PhotoKind, PhotoOwner};
 use crate::domain::problem::Source;
 use crate::domain::role::Role;
 use crate::domain::standard::applies;
@@ -22,6 +21,7 @@ use crate::store::mutual::{self as store, Round, Task, TaskRow};
 use crate::store::photos::Photo;
 use crate::store::record::Insert;
 use crate::store::standards::{self as standards, Item};
+use crate::store::{Held, Hold};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::ToSchema;
@@ -253,24 +253,15 @@ pub async fn inspect(
     }
     let version = super::write::expected(version)?;
     let mut plan = check_scores(&items, scored)?;
-    // Photos are checked and stored before anything is written.
-    let mut prepared: Vec<Vec<Photo>> = Vec::with_capacity(plan.len());
-    // Refused or failed before its commit, the check leaves no photo files behind.
+    // Photos are checked and stored before anything is written; refused or failed before its
+    // commit, the check leaves no photo files behind.
     let mut files = crate::media::storage::Unkept::new(storage);
-    for (_, _, _, photos) in &mut plan {
-        let mut ps = Vec::new();
-        for bytes in std::mem::take(photos) {
-            ps.push(
-                super::photos::prepare(storage, (PhotoOwner::Problem, "", PhotoKind::Before), bytes, None, ctx).await?,
-            );
-            files.add(ps.last().expect("just stored"));
-        }
-        prepared.push(ps);
-    }
+    let photos = plan.iter_mut().map(|p| std::mem::take(&mut p.3)).collect();
+    let prepared = super::photos::prepare_per_item(ctx, storage, photos, &mut files).await?;
     let point = crate::store::points::get(ctx.db, &t.point_id).await?.ok_or(AppError::NotFound)?;
     let mut w = ctx.write().await?;
     // Still open when the check is written (the report may have been published meanwhile).
-    if !crate::store::hold_in_state(w.conn(), crate::store::Held::MutualRounds, &round.id, RoundState::Open.as_str())
+    if !crate::store::hold(w.conn(), Held::MutualRounds, (&round.id, Some(RoundState::Open.as_str())), Hold::Shared)
         .await?
     {
         return Err(AppError::refuse(Code::CaseNotOpen, "本轮互评互查已结束"));

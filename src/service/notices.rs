@@ -19,6 +19,7 @@ use crate::media::storage::Storage;
 use crate::store::notices::{self as store, Notice, NoticeFilter, NoticeRow, ReadStatus};
 use crate::store::problems as problem_store;
 use crate::store::{Db, photos as photo_store};
+use crate::store::{Held, Hold};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -589,7 +590,7 @@ pub async fn correct(ctx: &Ctx<'_>, id: &str, text: &str) -> AppResult<Notice> {
     let mut w = ctx.write().await?;
     // Numbered inside the write with the original held: two corrections sent at once get 1 and 2.
     let published = Publication::Published.as_str();
-    if !crate::store::hold_alone(w.conn(), crate::store::Held::Notices, &original.id, published).await? {
+    if !crate::store::hold(w.conn(), Held::Notices, (&original.id, Some(published)), Hold::Alone).await? {
         return Err(AppError::NotFound);
     }
     let k = store::correction_count(w.conn(), id).await? + 1;

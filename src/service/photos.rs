@@ -54,6 +54,27 @@ impl Unkept {
     }
 }
 
+/// The photos of a checklist's failed items, checked and stored before anything is written
+/// (owned by the problems filed later), each item's in its own list; `files` tracks them so a
+/// refused check leaves none behind.
+pub async fn prepare_per_item(
+    ctx: &Ctx<'_>,
+    storage: &Storage,
+    per_item: Vec<Vec<Vec<u8>>>,
+    files: &mut Unkept,
+) -> AppResult<Vec<Vec<Photo>>> {
+    let mut prepared = Vec::with_capacity(per_item.len());
+    for photos in per_item {
+        let mut ps = Vec::with_capacity(photos.len());
+        for bytes in photos {
+            ps.push(prepare(storage, (PhotoOwner::Problem, "", PhotoKind::Before), bytes, None, ctx).await?);
+            files.add(ps.last().expect("just stored"));
+        }
+        prepared.push(ps);
+    }
+    Ok(prepared)
+}
+
 /// Checks a photo, writes its original and thumbnail to storage, and returns the row to insert
 /// (in the caller's transaction), with the uploading phone's witness when it sent one.
 pub async fn prepare(

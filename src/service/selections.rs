@@ -15,6 +15,7 @@ use crate::domain::validate::{FieldErrors, required_text};
 use crate::error::{AppError, AppResult};
 use crate::store::Db;
 use crate::store::selections::{self as store, Nomination, NominationRow, Selection};
+use crate::store::{Held, Hold};
 use serde::Deserialize;
 use std::collections::HashMap;
 use utoipa::ToSchema;
@@ -195,7 +196,7 @@ async fn cast(db: &Db, s: &Selection, nomination_id: &str, (voter, kind): (&str,
     }
     let mut tx = db.begin().await?;
     // Still voting when the vote is counted (the result may have been published meanwhile).
-    if !crate::store::hold_in_state(&mut tx, crate::store::Held::Selections, &s.id, SelectionState::Voting.as_str())
+    if !crate::store::hold(&mut tx, Held::Selections, (&s.id, Some(SelectionState::Voting.as_str())), Hold::Shared)
         .await?
     {
         return Err(AppError::refuse(Code::CaseNotOpen, "投票已结束"));

@@ -12,6 +12,7 @@ use crate::domain::time::{now_ms, to_local};
 use crate::domain::validate::{FieldErrors, optional_text, required_text};
 use crate::error::{AppError, AppResult};
 use crate::store::record::Insert;
+use crate::store::{Held, Hold};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
@@ -659,7 +660,7 @@ async fn count_of(db: &crate::store::Db, activity: &str, day: &str) -> AppResult
 /// place at once cannot both have it.
 async fn take_place(ctx: &Ctx<'_>, a: &Activity, r: &ServiceRecord) -> AppResult<()> {
     let mut w = ctx.write().await?;
-    sqlx::query("UPDATE volunteer_activities SET id = id WHERE id = $1").bind(&a.id).execute(w.conn()).await?;
+    crate::store::hold(w.conn(), Held::VolunteerActivities, (&a.id, None), Hold::Alone).await?;
     let taken: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM service_records WHERE activity_id = $1 AND day = $2")
         .bind(&a.id)
         .bind(&r.day)

@@ -619,7 +619,7 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-/// Tables whose record is held in a state by `hold_in_state`.
+/// Tables whose record a write holds with `hold`.
 #[derive(Debug, Clone, Copy)]
 pub enum Held {
     Selections,
@@ -627,52 +627,48 @@ pub enum Held {
     EvalRounds,
     /// By its publication status
     Notices,
+    VolunteerActivities,
 }
 
-/// Whether the record is still in `state`, its row held to the end of the caller's write
-/// (PostgreSQL: a shared row lock, so such writes do not wait for each other; SQLite: the
-/// single writer). A change of state (publishing a result) waits for the writes holding it and
-/// is seen by those that come after, so a vote or a score is either in the result or refused,
-/// never added after it.
-pub async fn hold_in_state(
-    conn: &mut sqlx::AnyConnection,
-    table: Held,
-    id: &str,
-    state: &str,
-) -> Result<bool, sqlx::Error> {
-    hold(conn, table, (id, state), false).await
+/// How a write holds a record (`hold`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hold {
+    /// Writes holding it do not wait for each other (PostgreSQL: a shared row lock)
+    Shared,
+    /// One write at a time (PostgreSQL: an exclusive row lock): for writes that count what the
+    /// ones before them added (a notice's corrections, an activity's places)
+    Alone,
 }
 
-/// As `hold_in_state`, but one write at a time (PostgreSQL: an exclusive row lock): for writes
-/// that count what the ones before them added (a notice's corrections).
-pub async fn hold_alone(
+/// Whether the record exists (and is still in `state`, when given), its row held to the end of
+/// the caller's write (SQLite: the single writer holds it already). A change of state
+/// (publishing a result) waits for the writes holding it and is seen by those that come after,
+/// so a vote or a score is either in the result or refused, never added after it.
+pub async fn hold(
     conn: &mut sqlx::AnyConnection,
     table: Held,
-    id: &str,
-    state: &str,
-) -> Result<bool, sqlx::Error> {
-    hold(conn, table, (id, state), true).await
-}
-
-async fn hold(
-    conn: &mut sqlx::AnyConnection,
-    table: Held,
-    (id, state): (&str, &str),
-    exclusive: bool,
+    (id, state): (&str, Option<&str>),
+    how: Hold,
 ) -> Result<bool, sqlx::Error> {
     let (table, column) = match table {
         Held::Selections => ("selections", "state"),
         Held::MutualRounds => ("mutual_rounds", "state"),
         Held::EvalRounds => ("eval_rounds", "state"),
         Held::Notices => ("notices", "status"),
+        Held::VolunteerActivities => ("volunteer_activities", ""),
     };
-    let lock = match (conn.backend_name() == "PostgreSQL", exclusive) {
+    let lock = match (conn.backend_name() == "PostgreSQL", how) {
         (false, _) => "",
-        (true, false) => " FOR SHARE",
-        (true, true) => " FOR UPDATE",
+        (true, Hold::Shared) => " FOR SHARE",
+        (true, Hold::Alone) => " FOR UPDATE",
     };
-    let sql = format!("SELECT id FROM {table} WHERE id = $1 AND {column} = $2{lock}");
-    Ok(sqlx::query_scalar::<_, String>(&sql).bind(id).bind(state).fetch_optional(conn).await?.is_some())
+    let in_state = if state.is_some() { format!(" AND {column} = $2") } else { String::new() };
+    let sql = format!("SELECT id FROM {table} WHERE id = $1{in_state}{lock}");
+    let mut q = sqlx::query_scalar::<_, String>(&sql).bind(id);
+    if let Some(state) = state {
+        q = q.bind(state);
+    }
+    Ok(q.fetch_optional(conn).await?.is_some())
 }
 
 /// True when the error is a UNIQUE constraint violation (a duplicate code or name).

@@ -212,23 +212,7 @@ both!(volunteer_figures_for_a_thousand_volunteers_match_the_hand_count, |app: Te
         assert_eq!(status, StatusCode::SEE_OTHER);
     }
     // An activity on every day of the week, so that the test signs in whatever day it runs.
-    let (status, _, to) = office
-        .post(
-            "/volunteers/activities",
-            &[
-                ("title", "学雷锋便民服务"),
-                ("community_id", &communities[0].0),
-                ("weekdays", "一二三四五六日"),
-                ("starts_at", "00:00"),
-                ("ends_at", "23:59"),
-                ("first_day", "2026-01-01"),
-                ("last_day", "2030-12-31"),
-                ("capacity", "30"),
-            ],
-        )
-        .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    let activity = to.unwrap().trim_start_matches("/volunteers/activities/").split('?').next().unwrap().to_string();
+    let activity = daily_activity(&office, "学雷锋便民服务", &communities[0].0, 30).await;
     let (_, page) = office.get(&format!("/volunteers/activities/{activity}")).await;
     let url = page.split("id=\"sign-url\">").nth(1).unwrap().split('<').next().unwrap().replace("&amp;", "&");
     let path = url.split_once("/public/").map(|(_, p)| format!("/public/{p}")).unwrap();
@@ -344,23 +328,7 @@ both!(volunteer_figures_for_a_thousand_volunteers_match_the_hand_count, |app: Te
 
     // The last three places of a day, taken by twelve residents at the same moment: three get
     // them, the others are told it is full; never more than the organiser allowed.
-    let (status, _, to) = office
-        .post(
-            "/volunteers/activities",
-            &[
-                ("title", "文明劝导（名额有限）"),
-                ("community_id", &communities[0].0),
-                ("weekdays", "一二三四五六日"),
-                ("starts_at", "00:00"),
-                ("ends_at", "23:59"),
-                ("first_day", "2026-01-01"),
-                ("last_day", "2030-12-31"),
-                ("capacity", "3"),
-            ],
-        )
-        .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    let small = to.unwrap().trim_start_matches("/volunteers/activities/").split('?').next().unwrap().to_string();
+    let small = daily_activity(&office, "文明劝导（名额有限）", &communities[0].0, 3).await;
     let signup = format!("/public/volunteer/{small}");
     let (_, html) = volunteer.get(&signup).await;
     let csrf = extract_csrf(&html).unwrap();
@@ -578,3 +546,26 @@ both!(a_civilized_unit_is_scored_named_published_and_revoked, |app: TestApp| asy
     assert!(!html.contains(&unit_name), "a revoked title leaves the list");
     assert!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE object_type = 'civilized_application'").await >= 4);
 });
+
+/// An activity of the community on every day of the week (so a test signs in whatever day it
+/// runs) with `capacity` places; its id.
+async fn daily_activity(office: &Browser, title: &str, community: &str, capacity: u32) -> String {
+    let capacity = capacity.to_string();
+    let (status, _, to) = office
+        .post(
+            "/volunteers/activities",
+            &[
+                ("title", title),
+                ("community_id", community),
+                ("weekdays", "一二三四五六日"),
+                ("starts_at", "00:00"),
+                ("ends_at", "23:59"),
+                ("first_day", "2026-01-01"),
+                ("last_day", "2030-12-31"),
+                ("capacity", &capacity),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    to.unwrap().trim_start_matches("/volunteers/activities/").split('?').next().unwrap().to_string()
+}
