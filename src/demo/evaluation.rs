@@ -305,8 +305,13 @@ async fn city_indicators(office: &Ctx<'_>) -> AppResult<()> {
             (2025, y2025, "2025年沧州市国民经济和社会发展统计公报"),
             (2026, y2026, "2026年1-11月运河区创城指标统计（区统计局）"),
         ] {
-            let input =
-                ValueInput { code: code.into(), year: year.into(), value: value.to_string(), source: source.into() };
+            let input = ValueInput {
+                code: code.into(),
+                year: year.into(),
+                value: value.to_string(),
+                source: source.into(),
+                ..Default::default()
+            };
             indicators::enter(office, input).await?;
         }
     }

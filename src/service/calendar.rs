@@ -43,10 +43,12 @@ fn rows(h: &[NamedDay], w: &[NamedDay]) -> Vec<(String, &'static str, String)> {
 }
 
 pub async fn working_hours(db: &Db) -> AppResult<WorkingHours> {
-    Ok(match store::setting(db, WORKING_HOURS_KEY).await? {
-        Some(s) => WorkingHours::parse(&s).unwrap_or_default(),
-        None => WorkingHours::default(),
-    })
+    Ok(hours_of(store::setting(db, WORKING_HOURS_KEY).await?.as_deref()))
+}
+
+/// The working hours a stored setting (None: never set) stands for.
+fn hours_of(stored: Option<&str>) -> WorkingHours {
+    stored.and_then(|s| WorkingHours::parse(s).ok()).unwrap_or_default()
 }
 
 /// The calendar with every loaded year and the configured working hours. Deadlines are computed
@@ -102,13 +104,15 @@ pub async fn import_year(ctx: &Ctx<'_>, data: YearData) -> AppResult<()> {
     w.commit().await
 }
 
-pub async fn set_working_hours(ctx: &Ctx<'_>, text: &str) -> AppResult<WorkingHours> {
+/// Sets the working hours from `seen`, the hours the page showed (see `Write::setting`).
+pub async fn set_working_hours(ctx: &Ctx<'_>, text: &str, seen: Option<&str>) -> AppResult<WorkingHours> {
     require_admin(ctx.user)?;
     let hours =
         WorkingHours::parse(text).map_err(|m| AppError::field("working_hours", Code::InvalidWorkingHours, m))?;
-    let old = working_hours(ctx.db).await?;
+    let seen = seen.map(|s| WorkingHours::parse(s).map(|h| h.to_string()).unwrap_or_else(|_| s.to_string()));
     let mut w = ctx.write().await?;
-    w.setting(WORKING_HOURS_KEY, "工作时间", &old.to_string(), &hours.to_string()).await?;
+    let shown = |s: Option<&str>| hours_of(s).to_string();
+    w.setting((WORKING_HOURS_KEY, "工作时间"), shown, seen.as_deref(), &hours.to_string()).await?;
     w.commit().await?;
     Ok(hours)
 }

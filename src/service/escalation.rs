@@ -40,7 +40,12 @@ fn may_read(ctx: &Ctx<'_>) -> AppResult<()> {
 }
 
 pub async fn threshold(db: &crate::store::Db) -> AppResult<i64> {
-    Ok(settings::setting(db, THRESHOLD_KEY).await?.and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_THRESHOLD))
+    Ok(threshold_of(settings::setting(db, THRESHOLD_KEY).await?.as_deref()))
+}
+
+/// The threshold a stored setting (None: never set) stands for.
+fn threshold_of(stored: Option<&str>) -> i64 {
+    stored.and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_THRESHOLD)
 }
 
 /// Every problem overdue now, most overdue first.
@@ -89,7 +94,8 @@ pub async fn proposed_interviews(ctx: &Ctx<'_>, from: i64, to: i64) -> AppResult
     Ok((n, out))
 }
 
-pub async fn set_threshold(ctx: &Ctx<'_>, value: &str) -> AppResult<i64> {
+/// Sets the threshold from `seen`, the one the page showed (see `Write::setting`).
+pub async fn set_threshold(ctx: &Ctx<'_>, value: &str, seen: Option<&str>) -> AppResult<i64> {
     super::access::require_admin(ctx.user)?;
     let n: i64 = value
         .trim()
@@ -97,9 +103,9 @@ pub async fn set_threshold(ctx: &Ctx<'_>, value: &str) -> AppResult<i64> {
         .ok()
         .filter(|n| (1..=100).contains(n))
         .ok_or_else(|| AppError::field("threshold", Code::InvalidThreshold, "约谈门槛应为1至100之间的整数"))?;
-    let old = threshold(ctx.db).await?;
     let mut w = ctx.write().await?;
-    w.setting(THRESHOLD_KEY, "约谈门槛（逾期问题数）", &old.to_string(), &n.to_string()).await?;
+    let shown = |s: Option<&str>| threshold_of(s).to_string();
+    w.setting((THRESHOLD_KEY, "约谈门槛（逾期问题数）"), shown, seen.map(str::trim), &n.to_string()).await?;
     w.commit().await?;
     Ok(n)
 }

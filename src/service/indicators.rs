@@ -33,13 +33,18 @@ crate::record! {
     label |v| format!("{} {}年", city_indicator(&v.code).map(|i| i.name).unwrap_or(v.code.as_str()), v.year),
     insert [id, code, year, value, source, entered_by, created_at, updated_at, version],
     update [value, source, entered_by, updated_at],
+    unique ("", Code::StaleVersion, "该指标本年度的数值已由他人填报"),
 }
 
 pub const REGION_KEY: &str = "city_region";
 
 pub async fn region(db: &crate::store::Db) -> AppResult<Region> {
-    let v = crate::store::calendar::setting(db, REGION_KEY).await?;
-    Ok(v.as_deref().and_then(Region::parse).unwrap_or(Region::East))
+    Ok(region_of(crate::store::calendar::setting(db, REGION_KEY).await?.as_deref()))
+}
+
+/// The region a stored setting (None: never set) stands for.
+fn region_of(stored: Option<&str>) -> Region {
+    stored.and_then(Region::parse).unwrap_or(Region::East)
 }
 
 /// One indicator as the page shows it.
@@ -71,6 +76,32 @@ pub struct Board {
     pub years: Vec<i64>,
     /// Weakest first: not entered, then lowest grade relative to the best, then furthest short
     pub lines: Vec<Line>,
+}
+
+impl Board {
+    /// The year's values as the page shows them, for the entry form (`ValueInput::seen`):
+    /// "2026|code:version,code:version".
+    pub fn seen(&self) -> String {
+        let versions: Vec<String> =
+            self.lines.iter().filter_map(|l| l.value.as_ref()).map(|v| format!("{}:{}", v.code, v.version)).collect();
+        format!("{}|{}", self.year, versions.join(","))
+    }
+}
+
+/// The version of `code`'s value in `year` that a form's page showed: None when the page
+/// showed another year (or the client sent nothing), Some(None) when it showed no value.
+fn seen_version(seen: &str, code: &str, year: i64) -> Option<Option<i64>> {
+    let (y, versions) = seen.split_once('|')?;
+    if y.trim().parse::<i64>().ok()? != year {
+        return None;
+    }
+    Some(
+        versions
+            .split(',')
+            .filter_map(|cv| cv.split_once(':'))
+            .find(|(c, _)| *c == code)
+            .and_then(|(_, v)| v.parse().ok()),
+    )
 }
 
 fn may_read(role: Role) -> bool {
@@ -135,6 +166,10 @@ pub struct ValueInput {
     pub value: String,
     #[serde(default)]
     pub source: String,
+    /// The year's values the page showed (`Board::seen`): a value entered or corrected by
+    /// someone else since is not overwritten unseen
+    #[serde(default)]
+    pub seen: String,
 }
 
 /// Enters (or corrects) a year's value with its source; audited with before and after.
@@ -162,20 +197,18 @@ pub async fn enter(ctx: &Ctx<'_>, input: ValueInput) -> AppResult<Value> {
         return Err(AppError::Validation(e));
     };
     let now = now_ms();
-    let old: Option<Value> = sqlx::query_as(
-        "SELECT id, code, year, value, source, entered_by, created_at, updated_at, version FROM city_indicator_values \
-         WHERE code = $1 AND year = $2",
-    )
-    .bind(def.code)
-    .bind(year)
-    .fetch_optional(&ctx.db.pool)
-    .await?;
+    let old = stored(ctx, def.code, year).await?;
     let by = Some(ctx.user.id.clone()).filter(|u| !u.is_empty());
-    match old {
+    let seen = seen_version(&input.seen, def.code, year);
+    if let (Some(old), Some(seen)) = (&old, seen)
+        && seen != Some(old.version)
+    {
+        return Err(entered_by_another(ctx, old).await);
+    }
+    let saved = match old {
         Some(old) => {
             let mut new = Value { value, source, entered_by: by, updated_at: now, ..old.clone() };
-            ctx.update(&old, &mut new, Some(old.version)).await?;
-            Ok(new)
+            ctx.update(&old, &mut new, Some(old.version)).await.map(|()| new)
         }
         None => {
             let v = Value {
@@ -189,19 +222,71 @@ pub async fn enter(ctx: &Ctx<'_>, input: ValueInput) -> AppResult<Value> {
                 updated_at: now,
                 version: 1,
             };
-            ctx.create(&v).await?;
-            Ok(v)
+            ctx.create(&v).await.map(|()| v)
         }
+    };
+    match saved {
+        // Entered or corrected by another save in between (the same number created twice, or
+        // the version moved): what is stored now, in the refusal.
+        // Read through the writer: on SQLite the other save may share this one's group commit,
+        // not yet visible to readers.
+        Err(AppError::Refused(Code::StaleVersion, _)) => {
+            let mut w = ctx.write().await?;
+            let now = stored_in(w.conn(), def.code, year).await?;
+            drop(w);
+            match now {
+                Some(now) => Err(entered_by_another(ctx, &now).await),
+                None => Err(AppError::stale()),
+            }
+        }
+        saved => saved,
     }
 }
 
-pub async fn set_region(ctx: &Ctx<'_>, value: &str) -> AppResult<Region> {
+async fn stored(ctx: &Ctx<'_>, code: &str, year: i64) -> AppResult<Option<Value>> {
+    let mut conn = ctx.db.pool.acquire().await?;
+    stored_in(&mut conn, code, year).await
+}
+
+async fn stored_in(conn: &mut sqlx::AnyConnection, code: &str, year: i64) -> AppResult<Option<Value>> {
+    Ok(sqlx::query_as(
+        "SELECT id, code, year, value, source, entered_by, created_at, updated_at, version FROM city_indicator_values \
+         WHERE code = $1 AND year = $2",
+    )
+    .bind(code)
+    .bind(year)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// The refusal of a save over a value the user did not see: who entered what, and when.
+async fn entered_by_another(ctx: &Ctx<'_>, now: &Value) -> AppError {
+    let who = match &now.entered_by {
+        Some(id) => crate::store::users::get(ctx.db, id).await.ok().flatten().map(|u| u.display_name),
+        None => None,
+    };
+    let name = city_indicator(&now.code).map(|i| i.name).unwrap_or(now.code.as_str());
+    AppError::refuse(
+        Code::StaleVersion,
+        format!(
+            "{name}{}年的数值已由{}于{}填报为{}（来源：{}），请核对后重新提交",
+            now.year,
+            who.unwrap_or_else(|| "他人".into()),
+            crate::domain::time::fmt_local(now.updated_at),
+            now.value,
+            now.source
+        ),
+    )
+}
+
+/// Sets the region from `seen`, the one the page showed (see `Write::setting`).
+pub async fn set_region(ctx: &Ctx<'_>, value: &str, seen: Option<&str>) -> AppResult<Region> {
     require_admin(ctx.user)?;
     let new = Region::parse(value.trim())
         .ok_or_else(|| AppError::field("region", Code::InvalidKind, "请选择城市所在地区"))?;
-    let old = region(ctx.db).await?;
     let mut w = ctx.write().await?;
-    w.setting(REGION_KEY, "城市所在地区（测评指标分档）", old.label(), new.as_str()).await?;
+    let shown = |s: Option<&str>| region_of(s).as_str().to_string();
+    w.setting((REGION_KEY, "城市所在地区（测评指标分档）"), shown, seen.map(str::trim), new.as_str()).await?;
     w.commit().await?;
     Ok(new)
 }

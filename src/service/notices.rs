@@ -110,18 +110,45 @@ const ISSUER_KEY: &str = "notice_issuer";
 /// The settings, or defaults made from the district's name (运河区 → 运创城办, 运河区创城办).
 pub async fn settings(db: &Db) -> AppResult<NoticeSettings> {
     use crate::store::calendar::setting;
+    let d = default_settings(db).await?;
+    Ok(NoticeSettings {
+        number_prefix: setting(db, PREFIX_KEY).await?.unwrap_or(d.number_prefix),
+        cc: setting(db, CC_KEY).await?.unwrap_or(d.cc),
+        issuer: setting(db, ISSUER_KEY).await?.unwrap_or(d.issuer),
+    })
+}
+
+async fn default_settings(db: &Db) -> AppResult<NoticeSettings> {
     let district = district_of(db).await?;
     let first: String = district.chars().take(1).collect();
     Ok(NoticeSettings {
-        number_prefix: setting(db, PREFIX_KEY).await?.unwrap_or_else(|| format!("{first}创城办")),
-        cc: setting(db, CC_KEY).await?.unwrap_or_else(|| "市创城办，区委、区政府主要领导".into()),
-        issuer: setting(db, ISSUER_KEY).await?.unwrap_or_else(|| format!("{district}创城办")),
+        number_prefix: format!("{first}创城办"),
+        cc: "市创城办，区委、区政府主要领导".into(),
+        issuer: format!("{district}创城办"),
     })
+}
+
+/// The settings form: the new values and those the page showed (`seen_*`, see
+/// `Write::setting`: a field left as it was keeps what someone else saved meanwhile).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SettingsInput {
+    #[serde(default)]
+    pub number_prefix: String,
+    #[serde(default)]
+    pub cc: String,
+    #[serde(default)]
+    pub issuer: String,
+    #[serde(default)]
+    pub seen_number_prefix: Option<String>,
+    #[serde(default)]
+    pub seen_cc: Option<String>,
+    #[serde(default)]
+    pub seen_issuer: Option<String>,
 }
 
 /// Changes the settings (the office); each change is in the audit log. New notices use them;
 /// notices already generated keep what they were generated with.
-pub async fn save_settings(ctx: &Ctx<'_>, new: &NoticeSettings) -> AppResult<NoticeSettings> {
+pub async fn save_settings(ctx: &Ctx<'_>, new: &SettingsInput) -> AppResult<NoticeSettings> {
     require_admin(ctx.user)?;
     let mut e = crate::domain::validate::FieldErrors::default();
     let prefix =
@@ -131,19 +158,18 @@ pub async fn save_settings(ctx: &Ctx<'_>, new: &NoticeSettings) -> AppResult<Not
     if !e.is_empty() {
         return Err(AppError::Validation(e));
     }
-    let old = settings(ctx.db).await?;
+    let d = default_settings(ctx.db).await?;
     let mut w = ctx.write().await?;
-    for (key, label, before, after) in [
-        (PREFIX_KEY, "通报发文字号前缀", &old.number_prefix, &prefix),
-        (CC_KEY, "通报抄送", &old.cc, &cc),
-        (ISSUER_KEY, "通报印发机关", &old.issuer, &issuer),
+    for (key, label, default, seen, after) in [
+        (PREFIX_KEY, "通报发文字号前缀", &d.number_prefix, &new.seen_number_prefix, &prefix),
+        (CC_KEY, "通报抄送", &d.cc, &new.seen_cc, &cc),
+        (ISSUER_KEY, "通报印发机关", &d.issuer, &new.seen_issuer, &issuer),
     ] {
-        if before != after {
-            w.setting(key, label, before, after).await?;
-        }
+        let shown = |s: Option<&str>| s.unwrap_or(default).to_string();
+        w.setting((key, label), shown, seen.as_deref().map(str::trim), after).await?;
     }
     w.commit().await?;
-    Ok(NoticeSettings { number_prefix: prefix, cc, issuer })
+    settings(ctx.db).await
 }
 
 async fn district_of(db: &Db) -> AppResult<String> {

@@ -185,10 +185,21 @@ pub const CALLBACK_DAYS_KEY: &str = "rating_callback_days";
 pub const FIX_DAYS_KEY: &str = "rating_fix_days";
 
 pub async fn case_rules(db: &Db) -> AppResult<CaseRules> {
-    let get = async |key: &str, default: u32| -> AppResult<u32> {
-        Ok(crate::store::calendar::setting(db, key).await?.and_then(|v| v.parse().ok()).unwrap_or(default))
-    };
-    Ok(CaseRules { callback_days: get(CALLBACK_DAYS_KEY, 1).await?, fix_days: get(FIX_DAYS_KEY, 15).await? })
+    let get = async |key: &str| crate::store::calendar::setting(db, key).await;
+    Ok(CaseRules {
+        callback_days: callback_days_of(get(CALLBACK_DAYS_KEY).await?.as_deref()),
+        fix_days: fix_days_of(get(FIX_DAYS_KEY).await?.as_deref()),
+    })
+}
+
+/// The callback deadline a stored setting (None: never set) stands for.
+pub fn callback_days_of(stored: Option<&str>) -> u32 {
+    stored.and_then(|v| v.parse().ok()).unwrap_or(1)
+}
+
+/// The fix deadline a stored setting (None: never set) stands for.
+pub fn fix_days_of(stored: Option<&str>) -> u32 {
+    stored.and_then(|v| v.parse().ok()).unwrap_or(15)
 }
 
 /// Writes one group in one durable transaction: the ratings, their monthly tallies and a case

@@ -18,6 +18,11 @@ use crate::store::record::{Insert, Record};
 use crate::store::{Tx, is_foreign_key_violation, is_unique_violation};
 use sqlx::AnyConnection;
 
+/// A setting's value in a message ("（空）" for an empty one).
+fn shown_text(v: &str) -> &str {
+    if v.is_empty() { "（空）" } else { v }
+}
+
 pub struct Write<'a> {
     ctx: &'a Ctx<'a>,
     tx: Tx,
@@ -137,10 +142,44 @@ impl<'a> Write<'a> {
         self.ctx.audit(&mut self.tx, change, self.now).await
     }
 
-    /// Changes a key/value setting, audited with its label ("工作时间") and both values.
-    pub async fn setting(&mut self, key: &str, label: &str, old: &str, new: &str) -> AppResult<()> {
+    /// Changes a key/value setting from what the user's page showed, audited with its label
+    /// ("工作时间") and both values. `shown` is how a stored value (None: never set) reads on
+    /// the page; `seen` is that text as the form was rendered (None from a client that sends
+    /// none). A field the user left as they saw it is not written, so a form of several
+    /// settings keeps what someone else saved meanwhile in the others; one the user changed
+    /// that someone else changed too is refused (409 stale_version, naming the value now
+    /// stored) instead of overwriting it. The stored text is read and replaced in this write,
+    /// compared and set: another instance's save in between refuses this one.
+    pub async fn setting(
+        &mut self,
+        (key, label): (&str, &str),
+        shown: impl Fn(Option<&str>) -> String,
+        seen: Option<&str>,
+        new: &str,
+    ) -> AppResult<()> {
+        if seen == Some(new) {
+            return Ok(());
+        }
+        let stored = crate::store::calendar::setting_in(&mut self.tx, key).await?;
+        let old = shown(stored.as_deref());
+        if old == new {
+            return Ok(());
+        }
+        let changed_by_another = |now: &str| {
+            AppError::refuse(
+                Code::StaleVersion,
+                format!("“{label}”已被他人改为“{}”，请核对后重新保存", shown_text(now)),
+            )
+        };
+        if seen.is_some_and(|s| s != old) {
+            return Err(changed_by_another(&old));
+        }
         let now = self.now;
-        crate::store::calendar::set_setting(&mut self.tx, key, new, now).await?;
+        if !crate::store::calendar::set_setting_from(&mut self.tx, key, stored.as_deref(), new, now).await? {
+            // Another write changed it first (PostgreSQL: this statement waited for it): its value.
+            let stored = crate::store::calendar::setting_in(&mut self.tx, key).await?;
+            return Err(changed_by_another(&shown(stored.as_deref())));
+        }
         let (before, after) = (serde_json::json!({"value": old}), serde_json::json!({"value": new}));
         self.audit(Verb::Update, ObjectType::Setting, key, label, Some(before), Some(after)).await
     }

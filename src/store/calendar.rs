@@ -94,17 +94,42 @@ pub async fn setting(db: &Db, key: &str) -> Result<Option<String>, sqlx::Error> 
         .await
 }
 
-pub async fn set_setting(conn: &mut AnyConnection, key: &str, value: &str, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-    )
-    .bind(key)
-    .bind(value)
-    .bind(now)
-    .execute(conn)
-    .await
-    .map(|_| ())
+/// A setting's stored text as a write reads it.
+pub async fn setting_in(conn: &mut AnyConnection, key: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT value FROM settings WHERE key = $1").bind(key).fetch_optional(conn).await
+}
+
+/// Sets a setting if it still holds `stored` (None: never set); false when another write
+/// changed it first (PostgreSQL re-checks the row after waiting for that write).
+pub async fn set_setting_from(
+    conn: &mut AnyConnection,
+    key: &str,
+    stored: Option<&str>,
+    value: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = match stored {
+        Some(old) => {
+            sqlx::query("UPDATE settings SET value = $2, updated_at = $3 WHERE key = $1 AND value = $4")
+                .bind(key)
+                .bind(value)
+                .bind(now)
+                .bind(old)
+                .execute(conn)
+                .await?
+        }
+        None => {
+            sqlx::query(
+                "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING",
+            )
+            .bind(key)
+            .bind(value)
+            .bind(now)
+            .execute(conn)
+            .await?
+        }
+    };
+    Ok(done.rows_affected() == 1)
 }
 
 /// Changes whenever a year is (re)loaded or a setting changes: the number of years, the latest

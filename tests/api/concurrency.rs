@@ -307,3 +307,98 @@ both!(problem_numbers_stay_gapless_and_unique_across_instances_and_undone_writes
         .await;
     assert_eq!(audited, codes.len() as i64);
 });
+
+// Two administrators on two instances save settings forms they opened at the same time: a
+// field one left as it was keeps what the other saved; the same field changed by both at once
+// is saved once and the other is told, with the value now stored; the audit log's "before" is
+// what was really replaced.
+both!(settings_forms_keep_what_another_admin_saved_meanwhile, |app: TestApp| async move {
+    let second = app.second_instance().await;
+    let a = app.login("admin").await;
+    let mut b = Browser::new(&second);
+    assert_eq!(b.login("admin", PW).await.status(), StatusCode::SEE_OTHER);
+    b.refresh_csrf().await;
+    let (_, page_a) = a.get("/notices").await;
+    let (_, page_b) = b.get("/notices").await;
+    let seen = |html: &str| {
+        ["number_prefix", "cc", "issuer"].map(|f| (format!("seen_{f}"), field_value(html, &format!("seen_{f}"))))
+    };
+    let (seen_a, seen_b) = (seen(&page_a), seen(&page_b));
+    assert_eq!(seen_a, seen_b, "both opened the same settings");
+    let [(_, prefix), (_, cc), (_, issuer)] = seen_a.clone();
+    let form = |seen: &[(String, String); 3], values: [&str; 3]| {
+        let mut f: Vec<(String, String)> = seen.to_vec();
+        f.extend(["number_prefix", "cc", "issuer"].iter().zip(values).map(|(k, v)| (k.to_string(), v.to_string())));
+        f
+    };
+    let post = async |br: &Browser, path: &str, f: &[(String, String)]| {
+        let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        br.post(path, &f).await
+    };
+    // A changes 抄送, B changes 印发机关 from the same page: both kept.
+    let (status, _, _) = post(&a, "/notices/settings", &form(&seen_a, [&prefix, "市文明办", &issuer])).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, html, _) = post(&b, "/notices/settings", &form(&seen_b, [&prefix, &cc, "运河区文明办"])).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
+    let (_, page) = a.get("/notices").await;
+    assert_eq!(field_value(&page, "cc"), "市文明办", "B's save left A's 抄送 as A saved it");
+    assert_eq!(field_value(&page, "issuer"), "运河区文明办");
+    let pool = app.db.pool.clone();
+    let audited = |key: &'static str| {
+        let pool = pool.clone();
+        async move {
+            let rows: Vec<(String, String)> =
+                sqlx::query_as("SELECT before_json, after_json FROM audit_log WHERE object_id = $1 ORDER BY at, id")
+                    .bind(key)
+                    .fetch_all(&pool)
+                    .await
+                    .unwrap();
+            rows
+        }
+    };
+    let cc_changes = audited("notice_cc").await;
+    assert_eq!(cc_changes.len(), 1, "B's save wrote no 抄送: {cc_changes:?}");
+    assert!(cc_changes[0].0.contains(&cc) && cc_changes[0].1.contains("市文明办"), "{cc_changes:?}");
+
+    // Both change the prefix at the same moment from the page they opened: one is saved.
+    let (_, page) = a.get("/notices").await;
+    let now = seen(&page);
+    let (fa, fb) =
+        (form(&now, ["甲创城办", "市文明办", "运河区文明办"]), form(&now, ["乙创城办", "市文明办", "运河区文明办"]));
+    let (ra, rb) = tokio::join!(post(&a, "/notices/settings", &fa), post(&b, "/notices/settings", &fb));
+    let mut statuses = [ra.0, rb.0];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::SEE_OTHER, StatusCode::UNPROCESSABLE_ENTITY], "{} {}", ra.1, rb.1);
+    let (winner, loser) = if ra.0 == StatusCode::SEE_OTHER { ("甲创城办", &rb.1) } else { ("乙创城办", &ra.1) };
+    assert!(loser.contains(&format!("“通报发文字号前缀”已被他人改为“{winner}”，请核对后重新保存")), "{loser}");
+    let (_, page) = b.get("/notices").await;
+    assert_eq!(field_value(&page, "number_prefix"), winner);
+    let prefix_changes = audited("notice_number_prefix").await;
+    assert_eq!(prefix_changes.len(), 1, "{prefix_changes:?}");
+    assert!(prefix_changes[0].0.contains(&prefix), "the audit's before is what was replaced: {prefix_changes:?}");
+
+    // The working hours, saved at once from one page on both instances.
+    let (_, cal) = a.get("/settings/calendar").await;
+    let seen_hours = field_value(&cal, "seen_working_hours");
+    let hours = |h: &'static str| {
+        vec![("seen_working_hours".to_string(), seen_hours.clone()), ("working_hours".into(), h.into())]
+    };
+    let (ha, hb) = (hours("08:00-12:00,14:00-18:00"), hours("09:00-12:00,13:00-17:00"));
+    let (ra, rb) = tokio::join!(post(&a, "/settings/calendar/hours", &ha), post(&b, "/settings/calendar/hours", &hb));
+    let mut statuses = [ra.0, rb.0];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::SEE_OTHER, StatusCode::UNPROCESSABLE_ENTITY]);
+    let loser = if ra.0 == StatusCode::SEE_OTHER { &rb.1 } else { &ra.1 };
+    assert!(loser.contains("“工作时间”已被他人改为"), "{loser}");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE object_id = 'working_hours'").await, 1);
+    // Sent again after reading the page, the loser's hours are saved.
+    let (_, cal) = b.get("/settings/calendar").await;
+    let again = [
+        ("seen_working_hours", field_value(&cal, "seen_working_hours")),
+        ("working_hours", "09:00-12:00,13:00-17:00".into()),
+    ];
+    let again: Vec<(&str, &str)> = again.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(b.post("/settings/calendar/hours", &again).await.0, StatusCode::SEE_OTHER);
+    let (_, cal) = a.get("/settings/calendar").await;
+    assert_eq!(field_value(&cal, "seen_working_hours"), "09:00-12:00,13:00-17:00");
+});

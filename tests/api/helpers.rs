@@ -235,6 +235,13 @@ pub fn extract_csrf(html: &str) -> Option<String> {
     Some(html[at..].split('"').next()?.to_string())
 }
 
+/// The value of a form field (`name="…" value="…"`) in a page.
+pub fn field_value(html: &str, name: &str) -> String {
+    let key = format!("name=\"{name}\" value=\"");
+    let at = html.find(&key).unwrap_or_else(|| panic!("no {name} in page")) + key.len();
+    html[at..].split('"').next().unwrap().to_string()
+}
+
 impl Browser {
     pub fn new(base: &str) -> Browser {
         let client = reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).build().expect("client");

@@ -119,3 +119,90 @@ both!(the_city_indicators_grade_every_boundary, |app: TestApp| async move {
     let unit = app.login("unit").await;
     assert_eq!(unit.get("/indicators/city").await.0, StatusCode::FORBIDDEN);
 });
+
+/// The entry form of the page a user opened: its `seen` field.
+async fn seen(b: &Browser, year: i64) -> String {
+    let (status, html) = b.get(&format!("/indicators/city?year={year}")).await;
+    assert_eq!(status, StatusCode::OK);
+    crate::helpers::field_value(&html, "seen")
+}
+
+both!(a_value_entered_by_another_admin_meanwhile_is_not_overwritten_unseen, |app: TestApp| async move {
+    let (a, b) = (app.login("admin").await, app.login("admin").await);
+    let count = "SELECT COUNT(*) FROM city_indicator_values WHERE code = 'green_space_rate' AND year = 2025";
+    let post = async |br: &Browser, value: &str, seen: &str| {
+        let f =
+            [("code", "green_space_rate"), ("year", "2025"), ("value", value), ("source", "统计公报"), ("seen", seen)];
+        br.post("/indicators/city", &f).await
+    };
+    // Both opened the page of 2025 with no value; A enters one, then B.
+    let (seen_a, seen_b) = (seen(&a, 2025).await, seen(&b, 2025).await);
+    assert_eq!(post(&a, "30", &seen_a).await.0, StatusCode::SEE_OTHER);
+    let (status, html, _) = post(&b, "32", &seen_b).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("建成区绿地率2025年的数值已由") && html.contains("填报为30（来源：统计公报），请核对后重新提交"),
+        "{html}"
+    );
+    assert!(html.contains("value=\"32\""), "B's entry stays in the form");
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM city_indicator_values WHERE code = 'green_space_rate' AND year = 2025 AND value = 30"
+        )
+        .await,
+        1
+    );
+    // Having seen it, B corrects it.
+    let seen_b = seen(&b, 2025).await;
+    assert_eq!(post(&b, "32", &seen_b).await.0, StatusCode::SEE_OTHER);
+    // A's page is now stale: A's correction is refused, naming B's value.
+    let (status, html, _) = post(&a, "31", &seen_a).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("填报为32"), "{html}");
+    assert_eq!(app.scalar(count).await, 1);
+    // A value of another year than the page showed is entered as typed (nothing to compare).
+    assert_eq!(post(&a, "29", &seen_a.replace("2025|", "2024|")).await.0, StatusCode::SEE_OTHER);
+
+    // Two first entries of one value at the same moment: one saved, the other told. From a
+    // client that sends no `seen`, the later save corrects the first (nothing to compare), or,
+    // when both found no value, is told as above; never an internal error (before: 500).
+    let form = |year: i64, v: &'static str, s: &str| {
+        vec![
+            ("code", "air_good_days".to_string()),
+            ("year", year.to_string()),
+            ("value", v.into()),
+            ("source", "监测报告".into()),
+            ("seen", s.to_string()),
+        ]
+    };
+    let post = async |br: &Browser, f: Vec<(&'static str, String)>| {
+        let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        br.post("/indicators/city", &f).await
+    };
+    let stored = async |year: i64| {
+        let sql = format!(
+            "SELECT CAST(value AS TEXT) FROM city_indicator_values WHERE code = 'air_good_days' AND year = {year}"
+        );
+        let v: Vec<String> = sqlx::query_scalar(&sql).fetch_all(&app.db.pool).await.unwrap();
+        v
+    };
+    let (seen_a, seen_b) = (seen(&a, 2023).await, seen(&b, 2023).await);
+    let (ra, rb) = tokio::join!(post(&a, form(2023, "81", &seen_a)), post(&b, form(2023, "79", &seen_b)));
+    let mut statuses = [ra.0, rb.0];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::SEE_OTHER, StatusCode::UNPROCESSABLE_ENTITY], "{} {}", ra.1, rb.1);
+    let (kept, loser) = if ra.0 == StatusCode::SEE_OTHER { ("81", &rb.1) } else { ("79", &ra.1) };
+    assert!(loser.contains("全年空气质量优良天数比例2023年的数值已由"), "{loser}");
+    assert!(loser.contains(&format!("填报为{kept}")), "{loser}");
+    assert_eq!(stored(2023).await.len(), 1);
+    assert!(stored(2023).await[0].starts_with(kept));
+    let (ra, rb) = tokio::join!(post(&a, form(2022, "81", "")), post(&b, form(2022, "79", "")));
+    for r in [&ra, &rb] {
+        assert!([StatusCode::SEE_OTHER, StatusCode::UNPROCESSABLE_ENTITY].contains(&r.0), "{}", r.1);
+    }
+    assert!(ra.0 == StatusCode::SEE_OTHER || rb.0 == StatusCode::SEE_OTHER);
+    assert_eq!(stored(2022).await.len(), 1);
+    let saved_2022 = [&ra, &rb].iter().filter(|r| r.0 == StatusCode::SEE_OTHER).count() as i64;
+    let audited = app.scalar("SELECT COUNT(*) FROM audit_log WHERE object_type = 'city_indicator'").await;
+    assert_eq!(audited, 4 + saved_2022, "2025 entered and corrected, 2024 and 2023 entered once, each save of 2022");
+});

@@ -29,12 +29,6 @@ fn secret_of(html: &str) -> String {
     html[at..].split('<').next().unwrap().replace(' ', "")
 }
 
-fn field_value(html: &str, name: &str) -> String {
-    let key = format!("name=\"{name}\" value=\"");
-    let at = html.find(&key).unwrap_or_else(|| panic!("no {name} in page")) + key.len();
-    html[at..].split('"').next().unwrap().to_string()
-}
-
 fn recovery_codes(html: &str) -> Vec<String> {
     html.split("<li><code>").skip(1).map(|s| s.split('<').next().unwrap().to_string()).collect()
 }

@@ -43,7 +43,10 @@ pub struct CalendarPage {
     years: Vec<YearRow>,
     year: i64,
     days: Vec<DayView>,
+    /// The working hours in the form (what the user typed, after a refused save)
     hours: String,
+    /// The stored working hours the form was rendered from (`Write::setting`)
+    seen_hours: String,
     is_admin: bool,
     errors: FieldErrors,
     import_errors: Vec<RowError>,
@@ -99,8 +102,10 @@ async fn render(
     q: &CalendarQuery,
     errors: FieldErrors,
     import_errors: Vec<RowError>,
+    typed_hours: Option<&str>,
 ) -> PageResult<CalendarPage> {
     let db = &page.state.db;
+    let seen_hours = svc::working_hours(db).await?.to_string();
     let years = store::years(db).await?;
     let this_year = chrono::Utc::now().with_timezone(&shanghai()).year() as i64;
     let year = q.year.unwrap_or_else(|| {
@@ -113,7 +118,8 @@ async fn render(
         years,
         year,
         days,
-        hours: svc::working_hours(db).await?.to_string(),
+        hours: typed_hours.map(str::to_string).unwrap_or_else(|| seen_hours.clone()),
+        seen_hours,
         is_admin: page.user.role == crate::domain::role::Role::Admin,
         errors,
         import_errors,
@@ -126,7 +132,7 @@ async fn render(
 }
 
 pub async fn show(page: PageUser, Query(q): Query<CalendarQuery>) -> PageResult<CalendarPage> {
-    render(&page, &q, FieldErrors::default(), Vec::new()).await
+    render(&page, &q, FieldErrors::default(), Vec::new(), None).await
 }
 
 /// An example file to fill in for a new year.
@@ -162,23 +168,27 @@ pub async fn upload(form: CsrfMultipart) -> PageResult<Response> {
         },
     };
     let q = CalendarQuery::default();
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(page, &q, FieldErrors::default(), errors).await?).into_response())
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(page, &q, FieldErrors::default(), errors, None).await?)
+        .into_response())
 }
 
 #[derive(Deserialize, Default)]
 pub struct HoursForm {
     #[serde(default)]
     working_hours: String,
+    /// The working hours the page showed
+    #[serde(default)]
+    seen_working_hours: Option<String>,
 }
 
 pub async fn set_hours(CsrfForm { page, form }: CsrfForm<HoursForm>) -> PageResult<Response> {
-    let saved = svc::set_working_hours(&page.ctx(), &form.working_hours).await;
+    let saved = svc::set_working_hours(&page.ctx(), &form.working_hours, form.seen_working_hours.as_deref()).await;
     super::posted(
         saved,
         |_| "/settings/calendar?ok=saved".into(),
         async |errors| {
             let q = CalendarQuery::default();
-            render(&page, &q, errors, Vec::new()).await
+            render(&page, &q, errors, Vec::new(), Some(&form.working_hours)).await
         },
     )
     .await

@@ -104,9 +104,19 @@ pub async fn enter(CsrfForm { page, form }: CsrfForm<ValueInput>) -> PageResult<
 pub struct RegionForm {
     #[serde(default)]
     region: String,
+    /// The region the page showed
+    #[serde(default)]
+    seen_region: Option<String>,
 }
 
 pub async fn region(CsrfForm { page, form }: CsrfForm<RegionForm>) -> PageResult<Response> {
-    svc::set_region(&page.ctx(), &form.region).await?;
-    Ok(Redirect::to("/indicators/city?ok=saved").into_response())
+    match svc::set_region(&page.ctx(), &form.region, form.seen_region.as_deref()).await {
+        Ok(_) => Ok(Redirect::to("/indicators/city?ok=saved").into_response()),
+        Err(e) => {
+            let errors = crate::web::pages::form_errors(e)?;
+            let f = ValueInput { year: this_year().into(), ..Default::default() };
+            let res = city_page(&page, Query::default(), f, errors).await?;
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, res).into_response())
+        }
+    }
 }

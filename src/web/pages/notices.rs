@@ -61,7 +61,7 @@ async fn list_page(
 
 /// The office's notice settings: document number prefix, 抄送, 印发机关.
 pub async fn save_settings(
-    crate::web::auth::CsrfForm { page, form }: crate::web::auth::CsrfForm<svc::NoticeSettings>,
+    crate::web::auth::CsrfForm { page, form }: crate::web::auth::CsrfForm<svc::SettingsInput>,
 ) -> PageResult<Response> {
     match svc::save_settings(&page.ctx(), &form).await {
         Ok(_) => Ok(axum::response::Redirect::to("/notices?ok=saved").into_response()),

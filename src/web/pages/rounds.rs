@@ -80,13 +80,16 @@ pub async fn escalation(page: PageUser, Query(q): Query<EscQuery>) -> PageResult
 pub struct ThresholdForm {
     #[serde(default)]
     threshold: String,
+    /// The threshold the page showed
+    #[serde(default)]
+    seen_threshold: Option<String>,
 }
 
 pub async fn set_threshold(CsrfForm { page, form }: CsrfForm<ThresholdForm>) -> PageResult<Response> {
-    match esc::set_threshold(&page.ctx(), &form.threshold).await {
+    match esc::set_threshold(&page.ctx(), &form.threshold, form.seen_threshold.as_deref()).await {
         Ok(_) => Ok(Redirect::to("/escalation").into_response()),
-        Err(crate::error::AppError::Validation(f)) => {
-            let msg = f.0.first().map(|e| e.message.clone());
+        Err(e @ (crate::error::AppError::Validation(_) | crate::error::AppError::Refused(..))) => {
+            let msg = Some(crate::web::error::message_of(&e));
             Ok((StatusCode::UNPROCESSABLE_ENTITY, escalation_page(&page, &EscQuery::default(), msg).await?)
                 .into_response())
         }

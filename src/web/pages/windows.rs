@@ -314,6 +314,11 @@ pub struct RulesForm {
     callback_days: String,
     #[serde(default)]
     fix_days: String,
+    /// The deadlines the page showed
+    #[serde(default)]
+    seen_callback_days: Option<String>,
+    #[serde(default)]
+    seen_fix_days: Option<String>,
 }
 
 /// The office sets the callback and fix deadlines (working days), audited as settings.
@@ -325,24 +330,32 @@ pub async fn save_rules(CsrfForm { page, form }: CsrfForm<RulesForm>) -> PageRes
         let errors = vec!["回访期限应为1至10个工作日，整改期限应为1至60个工作日".to_string()];
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, devices_page(&page, None, errors).await?).into_response());
     };
-    let old = crate::service::ratings::case_rules(ctx.db).await?;
-    let mut w = ctx.write().await?;
-    w.setting(
-        crate::service::ratings::CALLBACK_DAYS_KEY,
-        "差评回访期限（工作日）",
-        &old.callback_days.to_string(),
-        &cb.to_string(),
-    )
-    .await?;
-    w.setting(
-        crate::service::ratings::FIX_DAYS_KEY,
-        "差评整改期限（工作日）",
-        &old.fix_days.to_string(),
-        &fix.to_string(),
-    )
-    .await?;
-    w.commit().await?;
-    Ok(Redirect::to("/windows/devices?ok=saved").into_response())
+    use crate::service::ratings::{CALLBACK_DAYS_KEY, FIX_DAYS_KEY, callback_days_of, fix_days_of};
+    fn seen(s: &Option<String>) -> Option<&str> {
+        s.as_deref().map(str::trim)
+    }
+    let save = async {
+        let mut w = ctx.write().await?;
+        let shown = |s: Option<&str>| callback_days_of(s).to_string();
+        w.setting(
+            (CALLBACK_DAYS_KEY, "差评回访期限（工作日）"),
+            shown,
+            seen(&form.seen_callback_days),
+            &cb.to_string(),
+        )
+        .await?;
+        let shown = |s: Option<&str>| fix_days_of(s).to_string();
+        w.setting((FIX_DAYS_KEY, "差评整改期限（工作日）"), shown, seen(&form.seen_fix_days), &fix.to_string()).await?;
+        w.commit().await
+    };
+    match save.await {
+        Ok(()) => Ok(Redirect::to("/windows/devices?ok=saved").into_response()),
+        Err(e @ AppError::Refused(..)) => {
+            let errors = vec![crate::web::error::message_of(&e)];
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, devices_page(&page, None, errors).await?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 // --- A bad-rating case -----------------------------------------------------------------------
