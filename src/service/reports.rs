@@ -295,6 +295,11 @@ pub async fn submit(
     let mut w = ctx.write().await?;
     let day = crate::domain::time::to_local(now).format("%Y%m%d").to_string();
     let n = w.next_in_sequence(&format!("report:{day}")).await?;
+    // Counted again after the day's number: that row is held to the end of this write, so
+    // reports sent at once (through any instance) count each other and the limit holds.
+    if store::sent_by_in(w.conn(), &sender.client, now - 3_600_000).await? >= config.reports_per_hour as i64 {
+        return Err(AppError::refuse(Code::ReportLimit, Code::ReportLimit.message()));
+    }
     r.code = format!("R{day}{n:04}");
     w.create(&r).await?;
     for ph in &stored {

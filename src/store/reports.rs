@@ -101,10 +101,15 @@ pub async fn by_problem(db: &Db, problem_id: &str) -> Result<Option<Report>, sql
 
 /// Reports a client sent since a time (the hourly limit).
 pub async fn sent_by(db: &Db, client: &str, since: i64) -> Result<i64, sqlx::Error> {
+    sent_by_in(&mut *db.pool.acquire().await?, client, since).await
+}
+
+/// `sent_by` as a write reads it.
+pub async fn sent_by_in(conn: &mut sqlx::AnyConnection, client: &str, since: i64) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT COUNT(*) FROM reports WHERE client = $1 AND created_at >= $2")
         .bind(client)
         .bind(since)
-        .fetch_one(&db.pool)
+        .fetch_one(conn)
         .await
 }
 

@@ -403,6 +403,33 @@ both!(a_photo_taken_elsewhere_long_ago_is_flagged_for_the_triage, |app: TestApp|
     assert_eq!(detail["photo_warnings"], json!([]));
 });
 
+// Reports sent at the same moment from one client through three instances (each lets a
+// client upload one at a time) count each other: the hourly limit holds. Before, each counted
+// only the reports already saved, and all three were kept.
+both!(reports_sent_at_once_stay_within_the_hourly_limit, configure strict_limits, |app: TestApp| async move {
+    let (_, lng, lat, _) = point_in_grid_area(&app).await;
+    let category = a_category(&app.browser()).await;
+    let (lng_s, lat_s) = (lng.to_string(), lat.to_string());
+    let fields = [("service_code", category.as_str()), ("description", "同时提交"), ("lng", lng_s.as_str()), ("lat", lat_s.as_str())];
+    let bases = [app.base.clone(), app.second_instance().await, app.second_instance().await];
+    let browsers: Vec<Browser> = bases.iter().map(|b| Browser::new(b)).collect();
+    let files = media_files(&app);
+    let sent = futures::future::join_all(
+        browsers.iter().enumerate().map(|(i, b)| submit(b, &fields, vec![jpeg_bytes(20 + i as u8)])),
+    )
+    .await;
+    let mut statuses: Vec<StatusCode> = sent.iter().map(|(s, _)| *s).collect();
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::SEE_OTHER, StatusCode::SEE_OTHER, StatusCode::TOO_MANY_REQUESTS]);
+    let refused = &sent.iter().find(|(s, _)| *s == StatusCode::TOO_MANY_REQUESTS).unwrap().1;
+    assert!(refused.contains("一小时后再试"), "{refused}");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM reports").await, 2);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM photos WHERE owner_type = 'report'").await, 2);
+    let kept = media_files(&app) - files;
+    assert_eq!(media_files_settled(&app, files + kept).await, files + kept);
+    assert!(kept > 0 && kept <= 4, "the two kept reports' photo files only: {kept}");
+});
+
 both!(rate_limits_answer_429_in_chinese, configure strict_limits, |app: TestApp| async move {
     let resident = app.browser();
     let (_, lng, lat, _) = point_in_grid_area(&app).await;

@@ -65,6 +65,8 @@ pub struct TestApp {
     pub backend: Backend,
     pub database_url: String,
     pub dir: std::sync::Arc<tempfile::TempDir>,
+    /// The test's configuration change, applied to every instance it starts
+    configure: fn(&mut Config),
 }
 
 fn init_logs() {
@@ -149,7 +151,8 @@ impl AppBuilder {
         }
         let base = format!("http://{}", app.local_addr());
         tokio::spawn(app.run_until_stopped());
-        Some(TestApp { base, db, backend: self.backend, database_url: url, dir: std::sync::Arc::new(dir) })
+        let dir = std::sync::Arc::new(dir);
+        Some(TestApp { base, db, backend: self.backend, database_url: url, dir, configure: self.configure })
     }
 }
 
@@ -172,7 +175,8 @@ impl TestApp {
 
     /// Another server instance on the same database (multi-instance tests).
     pub async fn second_instance(&self) -> String {
-        let config = Config::for_tests(self.dir.path().to_path_buf(), self.database_url.clone());
+        let mut config = Config::for_tests(self.dir.path().to_path_buf(), self.database_url.clone());
+        (self.configure)(&mut config);
         let app = Application::build(config).await.expect("second instance");
         let base = format!("http://{}", app.local_addr());
         tokio::spawn(app.run_until_stopped());
