@@ -76,6 +76,7 @@ pub fn spawn(
 
 pub async fn run_once(db: &Db, config: &Config, client: &reqwest::Client, base_url: &str) -> anyhow::Result<()> {
     problems::index_pending(db).await?;
+    problems::follow_marked_points(db).await?;
     db.checkpoint().await?;
     raise_alerts(db, config).await?;
     // Reporters of closed problems are asked "解决了吗？满意吗？" (text message when configured).

@@ -218,6 +218,7 @@ async fn file_once(
     p.code = code_of(now, w.stage_next_in_sequence(&mut b, &code_scope(now)).await?);
     p.search_text = store::search_text(&p, &f.point.name);
     w.stage_create(&mut b, &p);
+    store::stage_point_check(&mut b, w.db().backend, &p.point_id, (&f.point.name, f.point.community_id.as_deref()));
     for ph in &stored {
         ph.stage(&mut b);
     }
@@ -297,6 +298,7 @@ pub async fn file_dispatched(w: &mut Write<'_>, v: Verified, source: Source, lim
     let step = history_step(w, &p.id, Step::File, (None, p.state), &v.note);
     let mut b = Batch::default();
     w.stage_create(&mut b, &p);
+    store::stage_point_check(&mut b, w.db().backend, &p.point_id, (&f.point.name, f.point.community_id.as_deref()));
     store::stage_event(&mut b, &step);
     stage_announce(&mut b, &p, now);
     w.run::<Problem>(b).await?;

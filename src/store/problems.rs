@@ -367,6 +367,63 @@ pub async fn reindex_point(conn: &mut AnyConnection, point_id: &str, point_name:
     Ok(rows.len() as u64)
 }
 
+/// Adds to a filing's batch: the point is marked for `follow_marked_points` when its name or
+/// community is no longer the one the filing was made with (its search tokens and the problem's
+/// community): a change of the point committed in between. PostgreSQL holds the point's row to
+/// the end of the filing, so a change either waits for the filing (and its own rewrite, or the
+/// trigger that moves problems with their point, finds the problem) or is seen here.
+pub fn stage_point_check(b: &mut Batch<'_>, backend: Backend, point_id: &str, (name, community): (&str, Option<&str>)) {
+    const SQLITE: &str = "INSERT INTO point_followups (point_id, gen) SELECT id, 1 FROM points \
+         WHERE id = $1 AND (name <> $2 OR community_id IS NOT $3) \
+         ON CONFLICT (point_id) DO UPDATE SET gen = point_followups.gen + 1";
+    const POSTGRES: &str = "INSERT INTO point_followups (point_id, gen) SELECT id, 1 FROM \
+         (SELECT id, name, community_id FROM points WHERE id = $1 FOR SHARE) p \
+         WHERE p.name <> $2 OR p.community_id IS DISTINCT FROM $3 \
+         ON CONFLICT (point_id) DO UPDATE SET gen = point_followups.gen + 1";
+    let (point_id, name, community) = (point_id.to_string(), name.to_string(), community.map(str::to_string));
+    b.push(if backend == Backend::Sqlite { SQLITE } else { POSTGRES }, move |a| {
+        a.add(point_id)?;
+        a.add(name)?;
+        a.add(community)
+    });
+}
+
+/// Brings the problems of points marked by `stage_point_check` in line with their point (search
+/// tokens with its name, its community), a few points per round; a point marked again
+/// meanwhile stays for the next round. Returns how many points were done.
+pub async fn follow_marked_points(db: &Db) -> Result<u64, sqlx::Error> {
+    let marked: Vec<(String, i64)> =
+        sqlx::query_as("SELECT point_id, gen FROM point_followups ORDER BY point_id LIMIT 20")
+            .fetch_all(&db.pool)
+            .await?;
+    let differs = if db.backend == Backend::Sqlite { "IS NOT" } else { "IS DISTINCT FROM" };
+    for (point_id, marks) in &marked {
+        let mut tx = db.begin().await?;
+        let point: Option<(String, Option<String>)> =
+            sqlx::query_as("SELECT name, community_id FROM points WHERE id = $1")
+                .bind(point_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some((name, community)) = point {
+            reindex_point(&mut tx, point_id, &name).await?;
+            sqlx::query(&format!(
+                "UPDATE problems SET community_id = $2 WHERE point_id = $1 AND community_id {differs} $2"
+            ))
+            .bind(point_id)
+            .bind(community)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query("DELETE FROM point_followups WHERE point_id = $1 AND gen = $2")
+            .bind(point_id)
+            .bind(marks)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+    }
+    Ok(marked.len() as u64)
+}
+
 /// SQLite: adds problems filed since the last round to the full-text index, a batch at a time,
 /// and moves the watermark past them. Returns how many were indexed.
 pub async fn index_pending(db: &Db) -> Result<u64, sqlx::Error> {

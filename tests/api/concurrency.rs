@@ -402,3 +402,58 @@ both!(settings_forms_keep_what_another_admin_saved_meanwhile, |app: TestApp| asy
     let (_, cal) = a.get("/settings/calendar").await;
     assert_eq!(field_value(&cal, "seen_working_hours"), "09:00-12:00,13:00-17:00");
 });
+
+// Filings under way while the office renames a point and moves it to another community: each
+// was checked against the point as it was, and some are written after the change. Every one of
+// them is found by the point's new name and counted in its new community (a background round
+// brings the late ones in line). Before, those written after the change kept the old name's
+// search tokens and the old community.
+both!(problems_filed_while_their_point_changes_follow_the_point, |app: TestApp| async move {
+    let admin = app.api_login("admin").await;
+    let jinshi = app.id_of("SELECT id FROM org_nodes WHERE name = '金狮社区'").await;
+    let baihe = app.id_of("SELECT id FROM org_nodes WHERE name = '百合社区'").await;
+    let point =
+        app.id_of(&format!("SELECT id FROM points WHERE community_id = '{jinshi}' ORDER BY code LIMIT 1")).await;
+    // One filing with photos at a time per account: four accounts.
+    let mut filers = Vec::new();
+    for (who, source) in
+        [("admin", "supervision"), ("supervisor", "supervision"), ("duban02", "supervision"), ("grid", "grid_patrol")]
+    {
+        filers.push((app.api_login(who).await, source));
+    }
+    let filing = |i: usize| {
+        let (api, source) = &filers[i];
+        let photos: Vec<String> = (0..3).map(|_| crate::fixtures::field_photo()).collect();
+        let body = json!({"point_id": point, "category": "市容环境·暴露垃圾", "description": format!("改点位时上报{i}"),
+            "source": source, "allow_duplicate": true, "photos": photos});
+        api.client.post(format!("{}/api/v1/problems", api.base)).bearer_auth(&api.token).json(&body).send()
+    };
+    let change = async {
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+        let (_, mut body) = admin.get(&format!("/api/v1/points/{point}")).await;
+        body["name"] = json!("白鹭湖东门广场");
+        body["community_id"] = json!(baihe);
+        body["grid_id"] = serde_json::Value::Null;
+        admin.put(&format!("/api/v1/points/{point}"), body).await.0
+    };
+    let (filed, changed) = tokio::join!(futures::future::join_all((0..4).map(filing)), change);
+    assert_eq!(changed, StatusCode::OK);
+    for r in filed {
+        assert_eq!(r.unwrap().status(), StatusCode::CREATED);
+    }
+    let filed = "SELECT COUNT(*) FROM problems WHERE description LIKE '改点位时上报%'";
+    assert_eq!(app.scalar(filed).await, 4);
+    // The ledger's keyword search also reads the point's current name; what the token index
+    // holds (FTS5 on SQLite, the GIN array on PostgreSQL) is each problem's search tokens.
+    let in_line = async || {
+        let tokens = app.scalar(&format!("{filed} AND search_text LIKE '%鹭湖%'")).await;
+        let moved = app.scalar(&format!("{filed} AND community_id = '{baihe}'")).await;
+        let left = app.scalar("SELECT COUNT(*) FROM point_followups").await;
+        (tokens, moved, left)
+    };
+    let started = std::time::Instant::now();
+    while in_line().await != (4, 4, 0) && started.elapsed() < std::time::Duration::from_secs(10) {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(in_line().await, (4, 4, 0), "every filing found by the new name and in the new community");
+});
