@@ -1157,6 +1157,13 @@ pub async fn award_red_flags(ctx: &Ctx<'_>, class: Class, day: NaiveDate) -> App
         })
         .collect();
     let mut w = ctx.write().await?;
+    // One award of the class's period at a time (its sequence row held to the end of this
+    // write, on any instance), and none after one: two administrators at once whose rankings
+    // differed (a score entered between them) would otherwise each award their own winners.
+    w.next_in_sequence(&format!("red_flags:{}:{}", class.as_str(), span.from)).await?;
+    if store::red_flags_awarded_in(w.conn(), class, span.from).await? {
+        return Err(AppError::refuse(Code::AlreadyAwarded, format!("{}的{}流动红旗已评定", span.label, class.label())));
+    }
     for a in &winners {
         w.create(a).await?;
     }

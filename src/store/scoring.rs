@@ -142,6 +142,18 @@ pub async fn awards(db: &Db, f: &AwardFilter) -> Result<Vec<Award>, sqlx::Error>
     Ok(award_page(db, f, super::PageReq { page: 1, size: 500 }).await?.0)
 }
 
+/// Whether a class's red flags of the period starting at `start` are awarded, as a write reads it.
+pub async fn red_flags_awarded_in(conn: &mut AnyConnection, class: Class, start: i64) -> Result<bool, sqlx::Error> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM score_awards WHERE class = $1 AND kind = 'red_flag' AND period_start = $2",
+    )
+    .bind(class)
+    .bind(start)
+    .fetch_one(conn)
+    .await?;
+    Ok(n > 0)
+}
+
 /// One page of awards, newest first, and how many match.
 pub async fn award_page(db: &Db, f: &AwardFilter, page: super::PageReq) -> Result<(Vec<Award>, i64), sqlx::Error> {
     let w = award_where(f);

@@ -137,3 +137,41 @@ both!(red_flags_and_commendations_have_a_history_page_and_the_office_commends_th
     let (_, l) = admin.get(&format!("/api/v1/scoring/unit/ledger/{other}")).await;
     assert_eq!(l["score"], 10100, "{l}");
 });
+
+// Last week's red flags awarded by two administrators on two instances at the same moment:
+// awarded once, the others told.
+both!(red_flags_awarded_at_once_are_awarded_once, |app: TestApp| async move {
+    let a = app.api_login("admin").await;
+    let b = Api { client: reqwest::Client::new(), base: app.second_instance().await, token: a.token.clone() };
+    let last_week = day(today() - chrono::Duration::days(7));
+    // The demo city's history awarded its weeks already: last week's are taken back here.
+    sqlx::query("DELETE FROM score_awards WHERE kind = 'red_flag' AND class = 'unit'")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    // A commendation last week: its unit was assessed that week and competes.
+    let unit = app.id_of("SELECT id FROM units WHERE name = '运河区住房和城乡建设局'").await;
+    let body = json!({"target_id": unit, "note": "背街小巷整治", "date": last_week});
+    assert_eq!(a.post("/api/v1/scoring/unit/commendations", body).await.0, StatusCode::CREATED);
+    let award = |api: &Api| {
+        let url = format!("{}/api/v1/scoring/unit/red-flags", api.base);
+        api.client.post(url).bearer_auth(&api.token).json(&json!({"date": last_week})).send()
+    };
+    let answers = futures::future::join_all([award(&a), award(&b), award(&a), award(&b)]).await;
+    let mut statuses = Vec::new();
+    for r in answers {
+        let r = r.unwrap();
+        let status = r.status();
+        let body: Value = r.json().await.unwrap();
+        if status == StatusCode::CONFLICT {
+            assert_eq!(body["error"]["code"], "already_awarded", "{body}");
+        }
+        statuses.push(status);
+    }
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::CREATED, StatusCode::CONFLICT, StatusCode::CONFLICT, StatusCode::CONFLICT]);
+    let awards = "SELECT COUNT(DISTINCT created_at) FROM score_awards WHERE kind = 'red_flag' AND class = 'unit'";
+    assert_eq!(app.scalar(awards).await, 1, "one award's winners");
+    let won = format!("SELECT COUNT(*) FROM score_awards WHERE kind = 'red_flag' AND target_id = '{unit}'");
+    assert_eq!(app.scalar(&won).await, 1);
+});
