@@ -76,7 +76,10 @@ pub fn spawn(
 
 pub async fn run_once(db: &Db, config: &Config, client: &reqwest::Client, base_url: &str) -> anyhow::Result<()> {
     problems::index_pending(db).await?;
-    problems::follow_marked_points(db).await?;
+    // A point that cannot be followed now is tried again next round; the other jobs go on.
+    if let Err(e) = problems::follow_marked_points(db).await {
+        tracing::warn!(error = %e, "bringing problems in line with their changed point failed");
+    }
     db.checkpoint().await?;
     raise_alerts(db, config).await?;
     // Reporters of closed problems are asked "解决了吗？满意吗？" (text message when configured).

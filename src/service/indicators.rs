@@ -88,12 +88,12 @@ impl Board {
     }
 }
 
-/// The version of `code`'s value in `year` that a form's page showed: None when the page
-/// showed another year (or the client sent nothing), Some(None) when it showed no value.
+/// The version of `code`'s value in `year` that a form's page showed: None when the client sent
+/// nothing, Some(None) when the page showed no value of that year (or showed another year).
 fn seen_version(seen: &str, code: &str, year: i64) -> Option<Option<i64>> {
     let (y, versions) = seen.split_once('|')?;
     if y.trim().parse::<i64>().ok()? != year {
-        return None;
+        return Some(None);
     }
     Some(
         versions

@@ -153,7 +153,7 @@ pub async fn save_settings(ctx: &Ctx<'_>, new: &SettingsInput) -> AppResult<Noti
     let mut e = crate::domain::validate::FieldErrors::default();
     let prefix =
         crate::domain::validate::required_text(&mut e, "number_prefix", "发文字号前缀", &new.number_prefix, 20);
-    let cc = crate::domain::validate::optional_text(&mut e, "cc", "抄送", &new.cc, 300, true);
+    let cc = crate::domain::validate::optional_text(&mut e, "cc", "抄送", &new.cc, 300, false);
     let issuer = crate::domain::validate::required_text(&mut e, "issuer", "印发机关", &new.issuer, 40);
     if !e.is_empty() {
         return Err(AppError::Validation(e));

@@ -215,10 +215,12 @@ async fn file_once(
     let mut b = Batch::default();
     // None of them reads another's row (the notices read the unit's people and robots).
     b.together();
+    // The point first (PostgreSQL), then the day's number: see `store::hold_point`.
+    let held = store::hold_point(w.conn(), &p.point_id).await?;
     p.code = code_of(now, w.stage_next_in_sequence(&mut b, &code_scope(now)).await?);
     p.search_text = store::search_text(&p, &f.point.name);
     w.stage_create(&mut b, &p);
-    store::stage_point_check(&mut b, w.db().backend, &p.point_id, (&f.point.name, f.point.community_id.as_deref()));
+    store::stage_point_check(&mut b, &p.point_id, (&f.point.name, f.point.community_id.as_deref()), &held);
     for ph in &stored {
         ph.stage(&mut b);
     }
@@ -293,12 +295,13 @@ pub async fn file_dispatched(w: &mut Write<'_>, v: Verified, source: Source, lim
         _ => "市民".into(),
     };
     p.reported_by = None;
+    let held = store::hold_point(w.conn(), &p.point_id).await?;
     p.code = next_code(w, now).await?;
     p.search_text = store::search_text(&p, &f.point.name);
     let step = history_step(w, &p.id, Step::File, (None, p.state), &v.note);
     let mut b = Batch::default();
     w.stage_create(&mut b, &p);
-    store::stage_point_check(&mut b, w.db().backend, &p.point_id, (&f.point.name, f.point.community_id.as_deref()));
+    store::stage_point_check(&mut b, &p.point_id, (&f.point.name, f.point.community_id.as_deref()), &held);
     store::stage_event(&mut b, &step);
     stage_announce(&mut b, &p, now);
     w.run::<Problem>(b).await?;

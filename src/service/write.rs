@@ -176,9 +176,10 @@ impl<'a> Write<'a> {
         }
         let now = self.now;
         if !crate::store::calendar::set_setting_from(&mut self.tx, key, stored.as_deref(), new, now).await? {
-            // Another write changed it first (PostgreSQL: this statement waited for it): its value.
-            let stored = crate::store::calendar::setting_in(&mut self.tx, key).await?;
-            return Err(changed_by_another(&shown(stored.as_deref())));
+            // Another write changed it first (PostgreSQL: this statement waited for it): its value,
+            // which may be this one's (two saving the same at once).
+            let stored = shown(crate::store::calendar::setting_in(&mut self.tx, key).await?.as_deref());
+            return if stored == new { Ok(()) } else { Err(changed_by_another(&stored)) };
         }
         let (before, after) = (serde_json::json!({"value": old}), serde_json::json!({"value": new}));
         self.audit(Verb::Update, ObjectType::Setting, key, label, Some(before), Some(after)).await

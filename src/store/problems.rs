@@ -367,40 +367,87 @@ pub async fn reindex_point(conn: &mut AnyConnection, point_id: &str, point_name:
     Ok(rows.len() as u64)
 }
 
+/// A point as a filing read it: its name and community.
+pub type PointAsRead<'a> = (&'a str, Option<&'a str>);
+
+/// PostgreSQL: holds the point's row (shared) to the end of the filing's write and returns it as
+/// it is now; taken first in the write, before the day's number row, in the order a change of
+/// the point takes them. A change of the point then either waits for the filing (and its own
+/// rewrite, or the trigger that moves problems with their point, finds the problem) or is
+/// returned here. SQLite: `Unread` (the single writer orders them; see `stage_point_check`).
+pub async fn hold_point(conn: &mut AnyConnection, point_id: &str) -> Result<PointNow, sqlx::Error> {
+    if conn.backend_name() != "PostgreSQL" {
+        return Ok(PointNow::Unread);
+    }
+    let now = sqlx::query_as("SELECT name, community_id FROM points WHERE id = $1 FOR SHARE")
+        .bind(point_id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(PointNow::Held(now))
+}
+
+/// A filing's point as its write found it (`hold_point`).
+pub enum PointNow {
+    /// SQLite: compared by the batch itself
+    Unread,
+    /// PostgreSQL: held, its name and community (None: no such point)
+    Held(Option<(String, Option<String>)>),
+}
+
 /// Adds to a filing's batch: the point is marked for `follow_marked_points` when its name or
-/// community is no longer the one the filing was made with (its search tokens and the problem's
-/// community): a change of the point committed in between. PostgreSQL holds the point's row to
-/// the end of the filing, so a change either waits for the filing (and its own rewrite, or the
-/// trigger that moves problems with their point, finds the problem) or is seen here.
-pub fn stage_point_check(b: &mut Batch<'_>, backend: Backend, point_id: &str, (name, community): (&str, Option<&str>)) {
-    const SQLITE: &str = "INSERT INTO point_followups (point_id, gen) SELECT id, 1 FROM points \
-         WHERE id = $1 AND (name <> $2 OR community_id IS NOT $3) \
-         ON CONFLICT (point_id) DO UPDATE SET gen = point_followups.gen + 1";
-    const POSTGRES: &str = "INSERT INTO point_followups (point_id, gen) SELECT id, 1 FROM \
-         (SELECT id, name, community_id FROM points WHERE id = $1 FOR SHARE) p \
-         WHERE p.name <> $2 OR p.community_id IS DISTINCT FROM $3 \
-         ON CONFLICT (point_id) DO UPDATE SET gen = point_followups.gen + 1";
-    let (point_id, name, community) = (point_id.to_string(), name.to_string(), community.map(str::to_string));
-    b.push(if backend == Backend::Sqlite { SQLITE } else { POSTGRES }, move |a| {
-        a.add(point_id)?;
-        a.add(name)?;
-        a.add(community)
-    });
+/// community is no longer what the filing was made with (a change of the point committed in
+/// between): on PostgreSQL as `hold_point` returned it, on SQLite as the batch reads it.
+pub fn stage_point_check(b: &mut Batch<'_>, point_id: &str, read: PointAsRead<'_>, held: &PointNow) {
+    // A new mark each time (the job removes only the mark it read).
+    let mark = rand::random::<i64>();
+    let point_id = point_id.to_string();
+    match held {
+        PointNow::Held(None) => {}
+        PointNow::Held(Some((name, community))) => {
+            if (name.as_str(), community.as_deref()) != read {
+                b.push(
+                    "INSERT INTO point_followups (point_id, gen) VALUES ($1, $2) \
+                     ON CONFLICT (point_id) DO UPDATE SET gen = excluded.gen",
+                    move |a| {
+                        a.add(point_id)?;
+                        a.add(mark)
+                    },
+                );
+            }
+        }
+        PointNow::Unread => {
+            let (name, community) = (read.0.to_string(), read.1.map(str::to_string));
+            b.push(
+                "INSERT INTO point_followups (point_id, gen) SELECT id, $4 FROM points \
+                 WHERE id = $1 AND (name <> $2 OR community_id IS NOT $3) \
+                 ON CONFLICT (point_id) DO UPDATE SET gen = excluded.gen",
+                move |a| {
+                    a.add(point_id)?;
+                    a.add(name)?;
+                    a.add(community)?;
+                    a.add(mark)
+                },
+            );
+        }
+    }
 }
 
 /// Brings the problems of points marked by `stage_point_check` in line with their point (search
-/// tokens with its name, its community), a few points per round; a point marked again
-/// meanwhile stays for the next round. Returns how many points were done.
+/// tokens with its name, its community), a few points per round. The point is held while its
+/// problems are rewritten (a change of it waits, or is read here), and only the mark read is
+/// removed: a point marked again meanwhile stays for the next round. Returns how many points
+/// were done.
 pub async fn follow_marked_points(db: &Db) -> Result<u64, sqlx::Error> {
     let marked: Vec<(String, i64)> =
         sqlx::query_as("SELECT point_id, gen FROM point_followups ORDER BY point_id LIMIT 20")
             .fetch_all(&db.pool)
             .await?;
-    let differs = if db.backend == Backend::Sqlite { "IS NOT" } else { "IS DISTINCT FROM" };
-    for (point_id, marks) in &marked {
+    let (differs, hold) =
+        if db.backend == Backend::Sqlite { ("IS NOT", "") } else { ("IS DISTINCT FROM", " FOR SHARE") };
+    for (point_id, mark) in &marked {
         let mut tx = db.begin().await?;
         let point: Option<(String, Option<String>)> =
-            sqlx::query_as("SELECT name, community_id FROM points WHERE id = $1")
+            sqlx::query_as(&format!("SELECT name, community_id FROM points WHERE id = $1{hold}"))
                 .bind(point_id)
                 .fetch_optional(&mut *tx)
                 .await?;
@@ -416,7 +463,7 @@ pub async fn follow_marked_points(db: &Db) -> Result<u64, sqlx::Error> {
         }
         sqlx::query("DELETE FROM point_followups WHERE point_id = $1 AND gen = $2")
             .bind(point_id)
-            .bind(marks)
+            .bind(mark)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;

@@ -160,8 +160,17 @@ both!(a_value_entered_by_another_admin_meanwhile_is_not_overwritten_unseen, |app
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("填报为32"), "{html}");
     assert_eq!(app.scalar(count).await, 1);
-    // A value of another year than the page showed is entered as typed (nothing to compare).
-    assert_eq!(post(&a, "29", &seen_a.replace("2025|", "2024|")).await.0, StatusCode::SEE_OTHER);
+    // The form is for the year the page shows.
+    let (_, page) = a.get("/indicators/city?year=2024").await;
+    assert!(page.contains("id=\"vyear\" name=\"year\" inputmode=\"numeric\" value=\"2024\""), "{page}");
+    // A year the page did not show: entered when it has no value, refused when it has one.
+    let y2024 = |v: &'static str| {
+        [("code", "green_space_rate"), ("year", "2024"), ("value", v), ("source", "统计公报"), ("seen", "2025|")]
+    };
+    assert_eq!(a.post("/indicators/city", &y2024("29")).await.0, StatusCode::SEE_OTHER);
+    let (status, html, _) = a.post("/indicators/city", &y2024("28")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("建成区绿地率2024年的数值已由") && html.contains("填报为29"), "{html}");
 
     // Two first entries of one value at the same moment: one saved, the other told. From a
     // client that sends no `seen`, the later save corrects the first (nothing to compare), or,

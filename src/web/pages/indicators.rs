@@ -81,7 +81,10 @@ pub async fn city(
     page: PageUser,
     crate::web::query::Query(q): crate::web::query::Query<Query>,
 ) -> PageResult<Response> {
-    let f = ValueInput { year: this_year().into(), ..Default::default() };
+    // The entry form is for the year shown (its values are what the form compares with).
+    let shown =
+        q.year.as_deref().and_then(|y| y.trim().parse::<i64>().ok()).filter(|y| (1990..=this_year()).contains(y));
+    let f = ValueInput { year: shown.unwrap_or_else(this_year).into(), ..Default::default() };
     city_page(&page, q, f, FieldErrors::default()).await
 }
 
