@@ -371,6 +371,13 @@ both!(settings_forms_keep_what_another_admin_saved_meanwhile, |app: TestApp| asy
     assert_eq!(statuses, [StatusCode::SEE_OTHER, StatusCode::UNPROCESSABLE_ENTITY], "{} {}", ra.1, rb.1);
     let (winner, loser) = if ra.0 == StatusCode::SEE_OTHER { ("甲创城办", &rb.1) } else { ("乙创城办", &ra.1) };
     assert!(loser.contains(&format!("“通报发文字号前缀”已被他人改为“{winner}”，请核对后重新保存")), "{loser}");
+    // The loser's form is open again with what was typed, over the values now stored.
+    let typed = if winner == "甲创城办" { "乙创城办" } else { "甲创城办" };
+    assert!(loser.contains("id=\"notice-settings\" open"), "{loser}");
+    assert_eq!(
+        (field_value(loser, "number_prefix"), field_value(loser, "seen_number_prefix")),
+        (typed.into(), winner.into())
+    );
     let (_, page) = b.get("/notices").await;
     assert_eq!(field_value(&page, "number_prefix"), winner);
     let prefix_changes = audited("notice_number_prefix").await;

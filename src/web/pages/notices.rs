@@ -31,8 +31,12 @@ pub struct ListPage {
     is_admin: bool,
     today: String,
     error: Option<String>,
-    /// The document number prefix, 抄送 and 印发机关 (the office edits them here)
+    /// The document number prefix, 抄送 and 印发机关 in the settings form (as typed, after a
+    /// refused save; its section then open)
     settings: svc::NoticeSettings,
+    /// The settings as stored (the form's `seen_*`)
+    seen: svc::NoticeSettings,
+    settings_refused: bool,
 }
 
 async fn list_page(
@@ -41,12 +45,14 @@ async fn list_page(
     q: &ListQuery,
     paging: &Paging,
     error: Option<String>,
+    typed: Option<svc::NoticeSettings>,
 ) -> PageResult<Response> {
     let list = match list::page::<Notices>(page, raw, q, paging).await? {
         Listed::Export(r) => return Ok(r),
         Listed::View(v) => v,
     };
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { list.status() };
+    let seen = svc::settings(&page.state.db).await?;
     let p = ListPage {
         l: Layout::new(&page.user, "notices", "通报简报"),
         list,
@@ -54,7 +60,9 @@ async fn list_page(
         is_admin: page.user.role == Role::Admin,
         today: crate::domain::time::to_local(crate::domain::time::now_ms()).format("%Y-%m-%d").to_string(),
         error,
-        settings: svc::settings(&page.state.db).await?,
+        settings_refused: typed.is_some(),
+        seen: seen.clone(),
+        settings: typed.unwrap_or(seen),
     };
     Ok((status, p).into_response())
 }
@@ -67,7 +75,8 @@ pub async fn save_settings(
         Ok(_) => Ok(axum::response::Redirect::to("/notices?ok=saved").into_response()),
         Err(e @ (AppError::Validation(_) | AppError::Refused(..))) => {
             let msg = crate::web::error::message_of(&e);
-            list_page(&page, None, &ListQuery::default(), &Paging::default(), Some(msg)).await
+            let typed = svc::NoticeSettings { number_prefix: form.number_prefix, cc: form.cc, issuer: form.issuer };
+            list_page(&page, None, &ListQuery::default(), &Paging::default(), Some(msg), Some(typed)).await
         }
         Err(e) => Err(e.into()),
     }
@@ -80,7 +89,7 @@ pub async fn list(
     Query(q): Query<ListQuery>,
     Query(paging): Query<Paging>,
 ) -> PageResult<Response> {
-    list_page(&page, raw.as_deref(), &q, &paging, None).await
+    list_page(&page, raw.as_deref(), &q, &paging, None, None).await
 }
 
 #[derive(Deserialize, Default)]
@@ -103,7 +112,7 @@ pub async fn generate(CsrfForm { page, form }: CsrfForm<GenerateForm>) -> PageRe
     match run.await {
         Ok(n) => Ok(Redirect::to(&format!("/notices/{}", n.id)).into_response()),
         Err(e @ AppError::Refused(..)) => {
-            list_page(&page, None, &ListQuery::default(), &Paging::default(), Some(e.to_string())).await
+            list_page(&page, None, &ListQuery::default(), &Paging::default(), Some(e.to_string()), None).await
         }
         Err(e) => Err(e.into()),
     }

@@ -31,6 +31,8 @@ pub struct EscalationPage {
     notices: Vec<(ProposedNotice, String)>,
     interviews: Vec<ProposedInterview>,
     threshold: i64,
+    /// The threshold as typed, after a refused save
+    typed_threshold: Option<String>,
     from: String,
     to: String,
     is_admin: bool,
@@ -65,6 +67,7 @@ async fn escalation_page(page: &PageUser, q: &EscQuery, error: Option<String>) -
         notices,
         interviews,
         threshold,
+        typed_threshold: None,
         from,
         to,
         is_admin: page.user.role == Role::Admin,
@@ -90,8 +93,9 @@ pub async fn set_threshold(CsrfForm { page, form }: CsrfForm<ThresholdForm>) -> 
         Ok(_) => Ok(Redirect::to("/escalation").into_response()),
         Err(e @ (crate::error::AppError::Validation(_) | crate::error::AppError::Refused(..))) => {
             let msg = Some(crate::web::error::message_of(&e));
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, escalation_page(&page, &EscQuery::default(), msg).await?)
-                .into_response())
+            let mut p = escalation_page(&page, &EscQuery::default(), msg).await?;
+            p.typed_threshold = Some(form.threshold.clone());
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response())
         }
         Err(e) => Err(e.into()),
     }

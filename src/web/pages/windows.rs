@@ -247,6 +247,8 @@ pub struct DevicesPage {
     new_key: Option<String>,
     errors: Vec<String>,
     rules: crate::service::ratings::CaseRules,
+    /// The deadlines as typed (callback, fix), after a refused save
+    typed_rules: Option<(String, String)>,
     admin: bool,
 }
 
@@ -274,6 +276,7 @@ async fn devices_page(page: &PageUser, new_key: Option<String>, errors: Vec<Stri
         new_key,
         errors,
         rules,
+        typed_rules: None,
         admin,
     })
 }
@@ -328,7 +331,9 @@ pub async fn save_rules(CsrfForm { page, form }: CsrfForm<RulesForm>) -> PageRes
     let parse = |s: &str, max: u32| s.trim().parse::<u32>().ok().filter(|n| (1..=max).contains(n));
     let (Some(cb), Some(fix)) = (parse(&form.callback_days, 10), parse(&form.fix_days, 60)) else {
         let errors = vec!["回访期限应为1至10个工作日，整改期限应为1至60个工作日".to_string()];
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, devices_page(&page, None, errors).await?).into_response());
+        let mut p = devices_page(&page, None, errors).await?;
+        p.typed_rules = Some((form.callback_days.clone(), form.fix_days.clone()));
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response());
     };
     use crate::service::ratings::{CALLBACK_DAYS_KEY, FIX_DAYS_KEY, callback_days_of, fix_days_of};
     fn seen(s: &Option<String>) -> Option<&str> {
@@ -352,7 +357,9 @@ pub async fn save_rules(CsrfForm { page, form }: CsrfForm<RulesForm>) -> PageRes
         Ok(()) => Ok(Redirect::to("/windows/devices?ok=saved").into_response()),
         Err(e @ AppError::Refused(..)) => {
             let errors = vec![crate::web::error::message_of(&e)];
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, devices_page(&page, None, errors).await?).into_response())
+            let mut p = devices_page(&page, None, errors).await?;
+            p.typed_rules = Some((form.callback_days.clone(), form.fix_days.clone()));
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response())
         }
         Err(e) => Err(e.into()),
     }
