@@ -399,30 +399,30 @@ pub struct Entry {
     pub note: String,
 }
 
-/// Earlier finds per (point, category), sorted, to recognise repeats in O(log n) each.
-struct Repeats<'a> {
-    seen: HashMap<(&'a str, &'a str), Vec<i64>>,
-    window_ms: i64,
+/// Earlier finds per (point, category), sorted, to recognise repeats in O(log n) each; built
+/// once for all the weeks read together (the window is each week's rule).
+pub struct Repeats<'a> {
+    seen: rustc_hash::FxHashMap<(&'a str, &'a str), Vec<i64>>,
 }
 
 impl<'a> Repeats<'a> {
-    fn new(history: &'a [Earlier], repeat_days: i64) -> Repeats<'a> {
-        let mut seen: HashMap<(&str, &str), Vec<i64>> = HashMap::new();
+    pub fn new(history: &'a [Earlier]) -> Repeats<'a> {
+        let mut seen: rustc_hash::FxHashMap<(&str, &str), Vec<i64>> = Default::default();
         for h in history {
             seen.entry((h.point_id.as_str(), h.category.as_str())).or_default().push(h.found_at);
         }
         for v in seen.values_mut() {
             v.sort_unstable();
         }
-        Repeats { seen, window_ms: repeat_days * 86_400_000 }
+        Repeats { seen }
     }
 
-    /// The same category was found at the same point within the window before this find.
-    fn repeated(&self, p: &ProblemFact) -> bool {
+    /// The same category was found at the same point within `repeat_days` before this find.
+    fn repeated(&self, p: &ProblemFact, repeat_days: i64) -> bool {
         self.seen.get(&(p.point_id.as_str(), p.category.as_str())).is_some_and(|v| {
             // The latest find strictly before this one.
             let i = v.partition_point(|&t| t < p.found_at);
-            i > 0 && p.found_at - v[i - 1] <= self.window_ms
+            i > 0 && p.found_at - v[i - 1] <= repeat_days * 86_400_000
         })
     }
 }
@@ -452,7 +452,7 @@ fn problem_entries(
             (tenths(r.points), format!("{} {}", r.label, p.code))
         };
         out.push(problem_entry(p, p.found_at, EntryKind::Found, amount, note));
-        if rules.repeat_points != 0.0 && repeats.repeated(p) {
+        if rules.repeat_points != 0.0 && repeats.repeated(p, rules.repeat_days) {
             let note = format!("{}天内同一点位重复出现“{}” {}", rules.repeat_days, p.category, p.code);
             out.push(problem_entry(p, p.found_at, EntryKind::Repeat, tenths(rules.repeat_points), note));
         }
@@ -545,13 +545,23 @@ pub fn week_entries(
     history: &[Earlier],
     awards: &[AwardFact],
 ) -> Vec<Entry> {
+    week_entries_with(rules, week, problems, &Repeats::new(history), awards)
+}
+
+/// `week_entries` with the earlier finds indexed already (several weeks of one read).
+pub fn week_entries_with(
+    rules: &RuleSet,
+    week: (i64, i64),
+    problems: &[ProblemFact],
+    repeats: &Repeats<'_>,
+    awards: &[AwardFact],
+) -> Vec<Entry> {
     let inside = |t: i64| t >= week.0 && t < week.1;
     let by_source: HashMap<Source, &FoundRule> =
         rules.found.iter().flat_map(|r| r.sources.iter().map(move |s| (*s, r))).collect();
-    let repeats = Repeats::new(history, rules.repeat_days);
     let mut raw = Vec::new();
     for p in problems.iter().filter(|p| p.state != State::Voided) {
-        problem_entries(rules, inside, by_source.get(&p.source).copied(), &repeats, p, &mut raw);
+        problem_entries(rules, inside, by_source.get(&p.source).copied(), repeats, p, &mut raw);
     }
     raw.extend(awards.iter().filter(|a| inside(a.at)).map(|a| award_entry(rules, a)));
     apply_caps(rules, raw)
@@ -570,11 +580,11 @@ pub struct Ranked {
 }
 
 /// Per target: the sum of its entries (tenths) and how many there are.
-pub type Sums = HashMap<String, (i64, i64)>;
+pub type Sums = HashMap<String, (i64, i64), rustc_hash::FxBuildHasher>;
 
 /// The sums of a list of entries.
 pub fn sums<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> Sums {
-    let mut out = Sums::new();
+    let mut out = Sums::default();
     for e in entries {
         let s = out.entry(e.target.clone()).or_default();
         s.0 += e.amount;

@@ -404,11 +404,11 @@ async fn each_entries(
         let stamp = cal.stamp(calendar_days(&problems, now));
         earlier.retain(|e| e.found_at >= chunk - lookback);
         earlier.extend(more);
-        let history = &earlier;
+        let repeats = score::Repeats::new(&earlier);
         let mut w = chunk;
         while w < end {
             let next = next_week(w);
-            let mut week = score::week_entries(rules.at(w), (w, next), &problems, history, &awards);
+            let mut week = score::week_entries_with(rules.at(w), (w, next), &problems, &repeats, &awards);
             // Only what has happened: a deadline later today is not overdue yet.
             week.retain(|e| e.at >= from && e.at < to && e.at <= now);
             let live = problems.iter().any(|p| {
@@ -448,7 +448,7 @@ pub async fn entries(
 /// kept week that crosses one also keeps its part before that day.
 async fn period_sums(db: &Db, class: Class, rules: &Timeline, bounds: &[i64]) -> AppResult<Vec<score::Sums>> {
     let n = bounds.len().saturating_sub(1);
-    let mut out: Vec<score::Sums> = vec![score::Sums::new(); n];
+    let mut out: Vec<score::Sums> = vec![score::Sums::default(); n];
     if n == 0 {
         return Ok(out);
     }
