@@ -704,8 +704,14 @@ pub async fn sign_up(
     Ok(r)
 }
 
+/// A scan this soon after signing in is the same scan again (a double tap, a page sent twice,
+/// a volunteer unsure the first one went through), not a sign-out after no service at all.
+pub const REPEAT_SCAN_MS: i64 = 5 * 60_000;
+
 /// Signing on site with the day's QR code: the first scan signs in (signed up or not, while
-/// there is room), the second signs out and counts the minutes.
+/// there is room), the next one from `REPEAT_SCAN_MS` after it signs out and counts the minutes.
+/// Two scans at once (two taps, two instances) sign in or out once: the later one is answered
+/// from the record the first one left.
 pub async fn sign(
     db: &crate::store::Db,
     activity_id: &str,
@@ -729,13 +735,34 @@ pub async fn sign(
     let v = identify(db, name, phone).await?;
     let user = volunteer_user(&v.name);
     let ctx = Ctx { db, user: &user, request_id: "" };
-    match record_of(db, &a.id, &day, &v.id).await? {
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let old = record_of(db, &a.id, &day, &v.id).await?;
+        match sign_step(&ctx, &a, &day, &v, old, now_ms()).await {
+            // Another scan of the same volunteer saved first: answer from what it left.
+            Err(AppError::Refused(Code::AlreadyOnList | Code::StaleVersion, _)) if tries < 3 => continue,
+            done => return done,
+        }
+    }
+}
+
+/// One attempt at a scan over the record as read (`old`).
+async fn sign_step(
+    ctx: &Ctx<'_>,
+    a: &Activity,
+    day: &str,
+    v: &Volunteer,
+    old: Option<ServiceRecord>,
+    now: i64,
+) -> AppResult<ServiceRecord> {
+    match old {
         None => {
-            if count_of(db, &a.id, &day).await? >= a.capacity {
+            if count_of(ctx.db, &a.id, day).await? >= a.capacity {
                 return Err(Code::ActivityFull.into());
             }
-            let r = new_record(&a, &day, &v, ServiceState::SignedIn, now);
-            take_place(&ctx, &a, &r).await?;
+            let r = new_record(a, day, v, ServiceState::SignedIn, now);
+            take_place(ctx, a, &r).await?;
             Ok(r)
         }
         Some(old) if old.state == ServiceState::SignedUp => {
@@ -749,7 +776,18 @@ pub async fn sign(
             Ok(new)
         }
         Some(old) if old.state == ServiceState::SignedIn => {
-            let minutes = rules::service_minutes(old.signed_in_at.unwrap_or(now), now, a.planned_minutes());
+            let signed_in = old.signed_in_at.unwrap_or(now);
+            if now - signed_in < REPEAT_SCAN_MS {
+                return Err(AppError::refuse(
+                    Code::AlreadySignedIn,
+                    format!(
+                        "您已于{}签到成功，服务结束时再扫码签退（签到后{}分钟内再次扫码不算签退）",
+                        to_local(signed_in).format("%H:%M"),
+                        REPEAT_SCAN_MS / 60_000
+                    ),
+                ));
+            }
+            let minutes = rules::service_minutes(signed_in, now, a.planned_minutes());
             let mut new = ServiceRecord {
                 state: ServiceState::SignedOut,
                 signed_out_at: Some(now),

@@ -233,13 +233,30 @@ both!(volunteer_figures_for_a_thousand_volunteers_match_the_hand_count, |app: Te
     assert!(html.contains("签到码无效"));
     // Volunteers of community 0 (i*7%3 == 0: i = 3, 6, 9, 12) sign in and out.
     let people = [(3u32, 120i64), (6, 90), (9, 60), (12, 45)];
-    for (i, _) in people {
-        let (s, html) = sign(&format!("志愿者{i}"), &format!("1370000{i:04}"), &path).await;
+    for (i, m) in people {
+        let (name, phone) = (format!("志愿者{i}"), format!("1370000{i:04}"));
+        let (s, html) = sign(&name, &phone, &path).await;
         assert_eq!(s, StatusCode::OK);
         assert!(html.contains("签到成功"), "{html}");
-        let (s, html) = sign(&format!("志愿者{i}"), &format!("1370000{i:04}"), &path).await;
+        // Scanning again at once (unsure the first went through) is not a sign-out.
+        let (s, html) = sign(&name, &phone, &path).await;
+        assert_eq!(s, StatusCode::CONFLICT);
+        assert!(html.contains("签到成功，服务结束时再扫码签退") && html.contains("5分钟内再次扫码不算签退"), "{html}");
+        assert_eq!(
+            app.scalar(&format!("SELECT COUNT(*) FROM service_records r JOIN volunteers v ON v.id = r.volunteer_id WHERE v.phone = '{phone}' AND r.state = 'signed_in'")).await,
+            1
+        );
+        // m minutes of service later.
+        sqlx::query(&format!(
+            "UPDATE service_records SET signed_in_at = signed_in_at - {} WHERE volunteer_id = (SELECT id FROM volunteers WHERE phone = '{phone}')",
+            m * 60_000
+        ))
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+        let (s, html) = sign(&name, &phone, &path).await;
         assert_eq!(s, StatusCode::OK);
-        assert!(html.contains("签退成功"));
+        assert!(html.contains(&format!("签退成功！本次服务{m}分钟")), "{html}");
     }
     let (s, html) = sign("志愿者3", "13700000003", &path).await;
     assert_eq!(s, StatusCode::CONFLICT);
@@ -277,11 +294,11 @@ both!(volunteer_figures_for_a_thousand_volunteers_match_the_hand_count, |app: Te
     .await
     .unwrap();
     assert_eq!(records.len(), 4);
-    // Signed out at once: 0 minutes, which cannot be confirmed as service.
+    // 0 minutes cannot be confirmed as service.
     let (s, html, _) = office
         .post(
             &format!("/volunteers/records/{}/confirm", records[0].0),
-            &[("minutes", ""), ("version", &records[0].2.to_string())],
+            &[("minutes", "0"), ("version", &records[0].2.to_string())],
         )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
@@ -325,6 +342,28 @@ both!(volunteer_figures_for_a_thousand_volunteers_match_the_hand_count, |app: Te
     let (_, list) = sup.get("/volunteers?q=志愿者3").await;
     assert!(list.contains("137****0003") && !list.contains("13700000003"));
     assert_eq!(app.login("bank").await.get("/volunteers").await.0, StatusCode::FORBIDDEN);
+
+    // Two scans of one volunteer at once, through two instances (a double tap, a page sent
+    // twice): one signs in, the other is told so; later two sign-out scans at once sign out once.
+    let other = Browser::new(&app.second_instance().await);
+    let (name, phone) = ("志愿者18", "13700000018");
+    let answers = scan_at_once([&volunteer, &other], &path, name, phone).await;
+    assert_eq!((answers[0].0, answers[1].0), (StatusCode::OK, StatusCode::CONFLICT));
+    assert!(answers[0].1.contains("签到成功！"), "{}", answers[0].1);
+    assert!(answers[1].1.contains("签到成功，服务结束时再扫码签退"), "{}", answers[1].1);
+    let whose =
+        format!("activity_id = '{activity}' AND volunteer_id = (SELECT id FROM volunteers WHERE phone = '{phone}')");
+    let mine = format!("FROM service_records WHERE {whose}");
+    assert_eq!(app.scalar(&format!("SELECT COUNT(*) {mine} AND state = 'signed_in'")).await, 1);
+    sqlx::query(&format!("UPDATE service_records SET signed_in_at = signed_in_at - 3600000 WHERE {whose}"))
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let answers = scan_at_once([&volunteer, &other], &path, name, phone).await;
+    assert_eq!((answers[0].0, answers[1].0), (StatusCode::OK, StatusCode::CONFLICT));
+    assert!(answers[0].1.contains("签退成功！本次服务60分钟"), "{}", answers[0].1);
+    assert!(answers[1].1.contains("已经签退"), "{}", answers[1].1);
+    assert_eq!(app.scalar(&format!("SELECT COUNT(*) {mine} AND state = 'signed_out' AND minutes = 60")).await, 1);
 
     // The last three places of a day, taken by twelve residents at the same moment: three get
     // them, the others are told it is full; never more than the organiser allowed.
@@ -549,6 +588,22 @@ both!(a_civilized_unit_is_scored_named_published_and_revoked, |app: TestApp| asy
 
 /// An activity of the community on every day of the week (so a test signs in whatever day it
 /// runs) with `capacity` places; its id.
+/// The same volunteer's scan sent through each browser at once, answers in status order.
+async fn scan_at_once(browsers: [&Browser; 2], path: &str, name: &str, phone: &str) -> Vec<(StatusCode, String)> {
+    let mut pages = Vec::new();
+    for b in browsers {
+        let (_, html) = b.get(path).await;
+        pages.push((b, extract_csrf(&html).unwrap()));
+    }
+    let mut answers = futures::future::join_all(pages.iter().map(|(b, csrf)| async move {
+        let (s, html, _) = b.post_raw(path, &[("_csrf", csrf.as_str()), ("name", name), ("phone", phone)]).await;
+        (s, html)
+    }))
+    .await;
+    answers.sort_by_key(|a| a.0);
+    answers
+}
+
 async fn daily_activity(office: &Browser, title: &str, community: &str, capacity: u32) -> String {
     let capacity = capacity.to_string();
     let (status, _, to) = office
