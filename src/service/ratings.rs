@@ -447,7 +447,8 @@ pub struct DeviceBatch {
     #[serde(default)]
     pub served: HashMap<String, i64>,
     /// The device's own id of this batch (up to 64 letters, digits or hyphens): a batch sent
-    /// again with the same id (its answer lost) does not add its `served` counts twice
+    /// again with the same id (its answer lost) does not add its `served` counts twice.
+    /// Required when `served` is sent
     #[serde(default)]
     pub batch_id: String,
 }
@@ -523,6 +524,9 @@ pub async fn device_batch(db: &Db, intake: &Intake, key: &str, batch: DeviceBatc
     let batch_id = batch.batch_id.trim();
     if batch_id.len() > 64 || !batch_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
         e.add("batch_id", Code::InvalidClientRef, "批次编号应为不超过64位的字母、数字或连字符");
+    } else if batch_id.is_empty() && !batch.served.is_empty() {
+        // Ratings are told apart by their seq; 办件量 only by the batch that carries them.
+        e.add("batch_id", Code::Required, "上报办件量（served）时请填写批次编号（batch_id），以免重发时重复计数");
     }
     if !e.is_empty() {
         return Err(AppError::Validation(e));

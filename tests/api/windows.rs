@@ -258,7 +258,14 @@ both!(device_batches_are_checked_whole_and_refused_in_chinese, |app: TestApp| as
     let (status, e) = device_post(&app, &key, &json!({"ratings": many})).await;
     assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::PAYLOAD_TOO_LARGE, Some("batch_too_large")));
     let ok: Vec<Value> = (0..20).map(|i| json!({"window": code, "level": 5, "seq": format!("ok{i}")})).collect();
-    let (status, r) = device_post(&app, &key, &json!({"ratings": ok, "served": {code.clone(): 40}})).await;
+    // 办件量 without a batch id would be added again by a resend: refused whole.
+    let (status, e) = device_post(&app, &key, &json!({"ratings": ok, "served": {code.clone(): 40}})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(field_codes(&e), [("batch_id".to_string(), "required".to_string())]);
+    assert!(e.to_string().contains("以免重发时重复计数"), "{e}");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM ratings").await, before, "nothing half-saved");
+    let (status, r) =
+        device_post(&app, &key, &json!({"ratings": ok, "served": {code.clone(): 40}, "batch_id": "b6"})).await;
     assert_eq!((status, r["stored"].as_i64()), (StatusCode::OK, Some(20)), "{r}");
     assert_eq!(app.scalar("SELECT COUNT(*) FROM ratings").await, before + 20);
     // A batch sent again with its id (the first answer was lost): its ratings and its 办件量
