@@ -30,7 +30,7 @@ use crate::store::{Db, is_unique_violation};
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use utoipa::ToSchema;
 
 /// Installs the default published rules for every class that has none. Safe on several instances.
@@ -327,6 +327,21 @@ fn loads(first: i64, last: i64, next_week: impl Fn(i64) -> i64) -> Vec<(i64, i64
     out
 }
 
+/// A load's facts read as two halves [a, mid) and [mid, b) as one: a problem found in one
+/// half and due (or failed) in the other comes back from both and is kept once; the finds
+/// and failures of the halves are disjoint in time.
+fn merge_halves(
+    (mut facts, mut more, mut fails): store::Facts,
+    (facts_b, more_b, fails_b): store::Facts,
+) -> store::Facts {
+    let seen: HashSet<&str> = facts.iter().map(|f| f.id.as_str()).collect();
+    let extra: Vec<store::FactRow> = facts_b.into_iter().filter(|f| !seen.contains(f.id.as_str())).collect();
+    facts.extend(extra);
+    more.extend(more_b);
+    fails.extend(fails_b);
+    (facts, more, fails)
+}
+
 /// The problems as scoring reads them: each with its failed re-checks, reopenings and reporters'
 /// 不满意, and its working days overdue at its closing (or `now`); those without a target left out.
 fn problem_facts(
@@ -377,14 +392,34 @@ async fn each_entries(
     // Each load's facts are read while the one before is scored: the database (its own thread
     // or server) and the scoring share the cores instead of taking turns. At most two loads are
     // held at once.
+    // A load read alone (the cold weekly ranking: nothing to overlap with) reads its weeks'
+    // facts side by side instead, each on its own connection, parsed on its own thread.
+    let alone = chunks.len() == 1;
     let load = |(chunk, end): (i64, i64)| {
         let (db, target) = (db.clone(), target.map(str::to_owned));
         let history_from = if chunk == first { chunk - lookback } else { chunk };
+        let mid = next_week(chunk);
         tokio::spawn(async move {
-            tokio::try_join!(
-                store::problem_facts(&db, class, chunk, end, history_from, target.as_deref()),
+            if !(alone && mid < end) {
+                return tokio::try_join!(
+                    store::problem_facts(&db, class, chunk, end, history_from, target.as_deref()),
+                    store::award_facts(&db, class, chunk, end),
+                );
+            }
+            let half = |(a, b, h): (i64, i64, i64)| {
+                let (db, target) = (db.clone(), target.clone());
+                async move {
+                    tokio::spawn(async move { store::problem_facts(&db, class, a, b, h, target.as_deref()).await })
+                        .await
+                        .map_err(|e| sqlx::Error::Protocol(format!("scoring load: {e}")))?
+                }
+            };
+            let (first_half, second_half, awards) = tokio::try_join!(
+                half((chunk, mid, history_from)),
+                half((mid, end, mid)),
                 store::award_facts(&db, class, chunk, end),
-            )
+            )?;
+            Ok((merge_halves(first_half, second_half), awards))
         })
     };
     let mut next_load = chunks.first().map(|&c| load(c));
@@ -405,10 +440,16 @@ async fn each_entries(
         earlier.retain(|e| e.found_at >= chunk - lookback);
         earlier.extend(more);
         let repeats = score::Repeats::new(&earlier);
+        let mut weeks = Vec::new();
         let mut w = chunk;
         while w < end {
-            let next = next_week(w);
-            let mut week = score::week_entries_with(rules.at(w), (w, next), &problems, &repeats, &awards);
+            weeks.push((w, next_week(w)));
+            w = next_week(w);
+        }
+        let scored = score_weeks(&weeks, |(w, next)| {
+            score::week_entries_with(rules.at(w), (w, next), &problems, &repeats, &awards)
+        });
+        for ((w, next), mut week) in weeks.into_iter().zip(scored) {
             // Only what has happened: a deadline later today is not overdue yet.
             week.retain(|e| e.at >= from && e.at < to && e.at <= now);
             let live = problems.iter().any(|p| {
@@ -420,10 +461,29 @@ async fn each_entries(
                     && p.deadline_at.is_some_and(|d| d >= w && d < next)
             });
             f(WeekDone { from: w, to: next, live, calendar: stamp.clone(), entries: week });
-            w = next;
         }
     }
     Ok(())
+}
+
+/// Scores the weeks of a load, each on a thread of its own (a big city's week is about 100 ms
+/// of work), off the async workers; inline where the runtime has one thread (tests).
+fn score_weeks(weeks: &[Week], score: impl Fn(Week) -> Vec<Entry> + Sync) -> Vec<Vec<Entry>> {
+    let multi = tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    if !multi {
+        return weeks.iter().map(|&w| score(w)).collect();
+    }
+    tokio::task::block_in_place(|| {
+        if weeks.len() < 2 {
+            return weeks.iter().map(|&w| score(w)).collect();
+        }
+        std::thread::scope(|s| {
+            let score = &score;
+            let running: Vec<_> = weeks.iter().map(|&w| s.spawn(move || score(w))).collect();
+            running.into_iter().map(|t| t.join().expect("scoring a week")).collect()
+        })
+    })
 }
 
 /// Every entry of a class over [from, to), or of one target.

@@ -299,6 +299,9 @@ fn facts_sql(db: &Db, class: Class, only: bool) -> String {
 /// (each condition has its index: found_at, the COALESCE(deadline_at, 0) expression, events by
 /// action and time), of one target when `only` is given, plus (as `history`) every find of any
 /// unit from `history_from` up to `to` (for repeats, which are judged at the point).
+/// What `problem_facts` reads: the problems, the earlier finds, the failures by problem.
+pub type Facts = (Vec<FactRow>, Vec<Earlier>, Vec<(String, i64, String)>);
+
 pub async fn problem_facts(
     db: &Db,
     class: Class,
@@ -306,7 +309,7 @@ pub async fn problem_facts(
     to: i64,
     history_from: i64,
     only: Option<&str>,
-) -> Result<(Vec<FactRow>, Vec<Earlier>, Vec<(String, i64, String)>), sqlx::Error> {
+) -> Result<Facts, sqlx::Error> {
     let (agg, row, cast) = json_aggregate(db);
     let facts_sql = facts_sql(db, class, only.is_some());
     let facts = async {
