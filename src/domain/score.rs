@@ -440,20 +440,23 @@ fn problem_entries(
     repeats: &Repeats<'_>,
     p: &ProblemFact,
     out: &mut Vec<Entry>,
+    notes: bool,
 ) {
+    // Notes only where someone reads them (a week's sums read the amounts alone).
+    let say = |f: &dyn Fn() -> String| if notes { f() } else { String::new() };
     if inside(p.found_at)
         && let Some(r) = found_rule
     {
         let on_spot =
             p.state == State::Closed && p.closed_at.is_some_and(|c| c - p.found_at <= rules.on_spot_minutes * 60_000);
         let (amount, note) = if on_spot {
-            (tenths(r.points * rules.on_spot_factor), format!("{} {}（现场整改）", r.label, p.code))
+            (tenths(r.points * rules.on_spot_factor), say(&|| format!("{} {}（现场整改）", r.label, p.code)))
         } else {
-            (tenths(r.points), format!("{} {}", r.label, p.code))
+            (tenths(r.points), say(&|| format!("{} {}", r.label, p.code)))
         };
         out.push(problem_entry(p, p.found_at, EntryKind::Found, amount, note));
         if rules.repeat_points != 0.0 && repeats.repeated(p, rules.repeat_days) {
-            let note = format!("{}天内同一点位重复出现“{}” {}", rules.repeat_days, p.category, p.code);
+            let note = say(&|| format!("{}天内同一点位重复出现“{}” {}", rules.repeat_days, p.category, p.code));
             out.push(problem_entry(p, p.found_at, EntryKind::Repeat, tenths(rules.repeat_points), note));
         }
     }
@@ -464,23 +467,25 @@ fn problem_entries(
     {
         let days = p.overdue_working_days.max(0);
         let amount = tenths(rules.overdue_points) + tenths(rules.overdue_per_day_points) * days;
-        let note = if days > 0 {
-            format!("问题 {} 逾期未整改，超期{}个工作日", p.code, days)
-        } else {
-            format!("问题 {} 逾期未整改", p.code)
-        };
+        let note = say(&|| {
+            if days > 0 {
+                format!("问题 {} 逾期未整改，超期{}个工作日", p.code, days)
+            } else {
+                format!("问题 {} 逾期未整改", p.code)
+            }
+        });
         out.push(problem_entry(p, d, EntryKind::Overdue, amount, note));
     }
     for &at in p.reworks.iter().filter(|&&t| inside(t)) {
-        let note = format!("问题 {} 核查未通过，返工", p.code);
+        let note = say(&|| format!("问题 {} 核查未通过，返工", p.code));
         out.push(problem_entry(p, at, EntryKind::Rework, tenths(rules.rework_points), note));
     }
     for &at in p.reopens.iter().filter(|&&t| inside(t) && rules.reopen_points != 0.0) {
-        let note = format!("问题 {} 销号后反映人表示未解决，重新办理", p.code);
+        let note = say(&|| format!("问题 {} 销号后反映人表示未解决，重新办理", p.code));
         out.push(problem_entry(p, at, EntryKind::Reopen, tenths(rules.reopen_points), note));
     }
     for &at in p.dissatisfied.iter().filter(|&&t| inside(t) && rules.dissatisfied_points != 0.0) {
-        let note = format!("问题 {} 反映人对办理结果不满意", p.code);
+        let note = say(&|| format!("问题 {} 反映人对办理结果不满意", p.code));
         out.push(problem_entry(p, at, EntryKind::Dissatisfied, tenths(rules.dissatisfied_points), note));
     }
 }
@@ -522,12 +527,14 @@ fn apply_caps(rules: &RuleSet, mut raw: Vec<Entry>) -> Vec<Entry> {
             (&mut plus, bcap, "（已达每周加分上限）")
         };
         let left = cap - *used;
-        if e.amount.abs() > left {
+        let capped = e.amount.abs() > left;
+        if capped {
             e.amount = left * e.amount.signum();
             e.note.push_str(suffix);
         }
         *used += e.amount.abs();
-        if e.amount != 0 || e.note.contains("上限") {
+        // An entry the cap took whole stays, to say so.
+        if e.amount != 0 || capped {
             out.push(e);
         }
     }
@@ -545,23 +552,25 @@ pub fn week_entries(
     history: &[Earlier],
     awards: &[AwardFact],
 ) -> Vec<Entry> {
-    week_entries_with(rules, week, problems, &Repeats::new(history), awards)
+    week_entries_with(rules, week, problems, &Repeats::new(history), awards, true)
 }
 
-/// `week_entries` with the earlier finds indexed already (several weeks of one read).
+/// `week_entries` with the earlier finds indexed already (several weeks of one read); the
+/// entries' notes left empty unless `notes` (sums read only the amounts).
 pub fn week_entries_with(
     rules: &RuleSet,
     week: (i64, i64),
     problems: &[ProblemFact],
     repeats: &Repeats<'_>,
     awards: &[AwardFact],
+    notes: bool,
 ) -> Vec<Entry> {
     let inside = |t: i64| t >= week.0 && t < week.1;
     let by_source: HashMap<Source, &FoundRule> =
         rules.found.iter().flat_map(|r| r.sources.iter().map(move |s| (*s, r))).collect();
     let mut raw = Vec::new();
     for p in problems.iter().filter(|p| p.state != State::Voided) {
-        problem_entries(rules, inside, by_source.get(&p.source).copied(), repeats, p, &mut raw);
+        problem_entries(rules, inside, by_source.get(&p.source).copied(), repeats, p, &mut raw, notes);
     }
     raw.extend(awards.iter().filter(|a| inside(a.at)).map(|a| award_entry(rules, a)));
     apply_caps(rules, raw)
@@ -737,6 +746,18 @@ mod tests {
         assert_eq!(e.iter().map(|x| x.amount).collect::<Vec<_>>(), [-50, -50, -20]);
         assert!(e[2].note.contains("扣分上限"));
         assert_eq!(e.iter().map(|x| x.amount).sum::<i64>(), -120);
+        // A fourth find past the cap costs nothing and is listed as taken by the cap; scored
+        // without notes (as the ranking's sums are) the same entries come out.
+        let ps: Vec<ProblemFact> =
+            (0..4).map(|i| problem(&format!("p{i}"), "u", Source::Supervision, (i + 1) * H)).collect();
+        let e = week_entries(&r, week, &ps, &[], &[]);
+        assert_eq!(e.iter().map(|x| x.amount).collect::<Vec<_>>(), [-50, -50, -20, 0]);
+        assert!(e[3].note.contains("扣分上限"), "{}", e[3].note);
+        let lean = week_entries_with(&r, week, &ps, &Repeats::new(&[]), &[], false);
+        let facts = |e: &[Entry]| e.iter().map(|x| (x.target.clone(), x.at, x.kind, x.amount)).collect::<Vec<_>>();
+        assert_eq!(facts(&lean), facts(&e));
+        assert_eq!(sums(&lean), sums(&e));
+        assert!(lean[..2].iter().all(|x| x.note.is_empty()), "no note written where none is read");
     }
 
     #[test]

@@ -381,6 +381,7 @@ async fn each_entries(
     rules: &Timeline,
     (from, to): (i64, i64),
     target: Option<&str>,
+    notes: bool,
     mut f: impl FnMut(WeekDone),
 ) -> AppResult<()> {
     let first = span_of(SpanKind::Week, to_local(from).date_naive()).from;
@@ -447,7 +448,7 @@ async fn each_entries(
             w = next_week(w);
         }
         let scored = score_weeks(&weeks, |(w, next)| {
-            score::week_entries_with(rules.at(w), (w, next), &problems, &repeats, &awards)
+            score::week_entries_with(rules.at(w), (w, next), &problems, &repeats, &awards, notes)
         });
         for ((w, next), mut week) in weeks.into_iter().zip(scored) {
             // Only what has happened: a deadline later today is not overdue yet.
@@ -496,7 +497,7 @@ pub async fn entries(
     target: Option<&str>,
 ) -> AppResult<Vec<Entry>> {
     let mut out = Vec::new();
-    each_entries(db, class, rules, (from, to), target, |week| out.extend(week.entries)).await?;
+    each_entries(db, class, rules, (from, to), target, true, |week| out.extend(week.entries)).await?;
     Ok(out)
 }
 
@@ -537,7 +538,7 @@ async fn period_sums(db: &Db, class: Class, rules: &Timeline, bounds: &[i64]) ->
     let mut built = Vec::new();
     // Whole weeks are computed (caps apply week by week), then cut to [from, to).
     for (a, b) in runs(&missing) {
-        each_entries(db, class, rules, (a, b), None, |week| {
+        each_entries(db, class, rules, (a, b), None, false, |week| {
             if claimed && to_keep.contains(&(week.from, week.to)) {
                 let before =
                     month_split(week.from, week.to).map(|m| (m, score::sums(week.entries.iter().filter(|e| e.at < m))));
