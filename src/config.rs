@@ -72,6 +72,10 @@ pub struct Config {
     /// Reports (随手拍 and Open311) one client may send per hour.
     #[serde(default = "default_reports_rate")]
     pub reports_per_hour: u32,
+    /// A volunteer's scan this many seconds or less after signing in is the same scan again
+    /// (a double tap), not a sign-out.
+    #[serde(default = "default_repeat_scan")]
+    pub volunteer_repeat_scan_seconds: u32,
     /// The bearer token operators' Prometheus sends to read `/metrics`. Empty: `/metrics`
     /// answers only requests from this machine (loopback) that came through no proxy.
     #[serde(default)]
@@ -99,6 +103,10 @@ fn default_public_rate() -> u32 {
 
 fn default_reports_rate() -> u32 {
     10
+}
+
+fn default_repeat_scan() -> u32 {
+    300
 }
 
 fn default_jobs_interval() -> u64 {
@@ -184,6 +192,7 @@ impl Config {
             // Tests send many requests from one address; the limits' own tests lower these.
             public_per_minute: 100_000,
             reports_per_hour: 1_000,
+            volunteer_repeat_scan_seconds: default_repeat_scan(),
             metrics_token: String::new(),
             storage: String::new(),
             s3_endpoint: String::new(),

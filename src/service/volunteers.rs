@@ -704,12 +704,10 @@ pub async fn sign_up(
     Ok(r)
 }
 
-/// A scan this soon after signing in is the same scan again (a double tap, a page sent twice,
-/// a volunteer unsure the first one went through), not a sign-out after no service at all.
-pub const REPEAT_SCAN_MS: i64 = 5 * 60_000;
-
 /// Signing on site with the day's QR code: the first scan signs in (signed up or not, while
-/// there is room), the next one from `REPEAT_SCAN_MS` after it signs out and counts the minutes.
+/// there is room), the next one signs out and counts the minutes. A scan within `repeat_scan_ms`
+/// of signing in is the same scan again (a double tap, a page sent twice, a volunteer unsure the
+/// first one went through), not a sign-out after no service at all: it is refused, saying so.
 /// Two scans at once (two taps, two instances) sign in or out once: the later one is answered
 /// from the record the first one left.
 pub async fn sign(
@@ -718,6 +716,7 @@ pub async fn sign(
     code: &str,
     name: &str,
     phone: &str,
+    repeat_scan_ms: i64,
 ) -> AppResult<ServiceRecord> {
     let a = activity(db, activity_id).await?;
     let now = now_ms();
@@ -739,7 +738,7 @@ pub async fn sign(
     loop {
         tries += 1;
         let old = record_of(db, &a.id, &day, &v.id).await?;
-        match sign_step(&ctx, &a, &day, &v, old, now_ms()).await {
+        match sign_step(&ctx, &a, &day, &v, old, now_ms(), repeat_scan_ms).await {
             // Another scan of the same volunteer saved first: answer from what it left.
             Err(AppError::Refused(Code::AlreadyOnList | Code::StaleVersion, _)) if tries < 3 => continue,
             done => return done,
@@ -755,6 +754,7 @@ async fn sign_step(
     v: &Volunteer,
     old: Option<ServiceRecord>,
     now: i64,
+    repeat_scan_ms: i64,
 ) -> AppResult<ServiceRecord> {
     match old {
         None => {
@@ -777,13 +777,16 @@ async fn sign_step(
         }
         Some(old) if old.state == ServiceState::SignedIn => {
             let signed_in = old.signed_in_at.unwrap_or(now);
-            if now - signed_in < REPEAT_SCAN_MS {
+            if now - signed_in <= repeat_scan_ms {
+                let within = match repeat_scan_ms / 1000 {
+                    s if s % 60 == 0 => format!("{}分钟", s / 60),
+                    s => format!("{s}秒"),
+                };
                 return Err(AppError::refuse(
                     Code::AlreadySignedIn,
                     format!(
-                        "您已于{}签到成功，服务结束时再扫码签退（签到后{}分钟内再次扫码不算签退）",
-                        to_local(signed_in).format("%H:%M"),
-                        REPEAT_SCAN_MS / 60_000
+                        "您已于{}签到成功，服务结束时再扫码签退（签到后{within}内再次扫码不算签退）",
+                        to_local(signed_in).format("%H:%M")
                     ),
                 ));
             }

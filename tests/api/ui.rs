@@ -289,7 +289,12 @@ async fn community_work_on_a_phone_from_daily_report_to_public_answer() {
         return;
     }
     use chrono::Datelike;
-    let app = spawn_app(Backend::Sqlite).await.expect("app");
+    // A volunteer's second scan counts as a sign-out 2 s after signing in (5 minutes by default).
+    let app = crate::helpers::AppBuilder::new(Backend::Sqlite)
+        .configure(|c| c.volunteer_repeat_scan_seconds = 2)
+        .spawn()
+        .await
+        .expect("app");
     let community = app.id_of("SELECT area_id FROM users WHERE username = 'grid'").await;
     let unit_id = app.id_of("SELECT unit_id FROM users WHERE username = 'lead'").await;
     let point = app

@@ -141,7 +141,8 @@ pub async fn sign(
         return Ok(error_page(StatusCode::FORBIDDEN, "页面已过期，请刷新后再试".into()));
     }
     let (name, phone) = (get(&form, "name"), get(&form, "phone"));
-    let result = svc::sign(&state.db, &id, &q.c, &name, &phone).await.map(|r| match r.state {
+    let repeat_scan_ms = i64::from(state.config.volunteer_repeat_scan_seconds) * 1000;
+    let result = svc::sign(&state.db, &id, &q.c, &name, &phone, repeat_scan_ms).await.map(|r| match r.state {
         crate::domain::community::ServiceState::SignedOut => {
             format!("{}，签退成功！本次服务{}分钟，等待组织者确认后计入服务时长。", name.trim(), r.minutes)
         }
