@@ -179,7 +179,7 @@ catalogue! {
     NoActivityToday = (409, "no_activity_today", "该活动今天没有安排，请核对活动时间"),
     InvalidSignCode = (422, "invalid_sign_code", "签到码无效或已过期，请扫描活动现场出示的二维码"),
     NotSignedIn = (409, "not_signed_in", "还没有签到，请先签到"),
-    AlreadySignedIn = (409, "already_signed_in", "您已签到成功，服务结束时再扫码签退"),
+    AlreadySignedIn = (409, "already_signed_in", "您已签到成功，活动结束时再扫码签退"),
     AlreadySignedOut = (409, "already_signed_out", "本次活动已经签退，服务时长等待组织者确认"),
     ActivityFull = (409, "activity_full", "本次活动报名人数已满"),
     AlreadyOnList = (409, "already_on_list", "您已在本次活动的名单中，请刷新后查看"),

@@ -67,9 +67,17 @@ pub const CRITERIA: [(&str, i64); 8] = [
 pub const PASS_MARK: f64 = 85.0;
 
 /// Weekdays as stored ("2,5" = Tuesday and Friday; 1 = Monday … 7 = Sunday), read from what
-/// people type: digits or 一…日 / 天, separated by anything.
+/// people type: digits or 一…日 / 天 (周日、星期天), lists ("二、五", "2,5"), ranges ("一至五",
+/// "周一到周五", "1-5", "工作日", "周末") and every day ("每天", "每日", "天天", "全周"). Anything else (a
+/// letter, an unknown word) refuses the whole text rather than guessing.
 pub fn parse_weekdays(s: &str) -> Option<Vec<u32>> {
+    let s = s.trim().replace("工作日", "一至五").replace("周末", "六、日");
+    if ["每天", "每日", "天天", "全周", "全天"].iter().any(|w| s.contains(w)) {
+        return Some((1..=7).collect());
+    }
     let mut out: Vec<u32> = Vec::new();
+    // The day before a range sign ("一至五": 一), waiting for the range's end.
+    let (mut last, mut range_from): (Option<u32>, Option<u32>) = (None, None);
     for c in s.chars() {
         let d = match c {
             '1'..='7' => c.to_digit(10)?,
@@ -80,12 +88,29 @@ pub fn parse_weekdays(s: &str) -> Option<Vec<u32>> {
             '五' => 5,
             '六' => 6,
             '日' | '天' => 7,
-            '0' | '8' | '9' => return None,
-            _ => continue,
+            '至' | '到' | '-' | '~' | '～' | '—' | '－' => {
+                range_from = Some(last?);
+                continue;
+            }
+            '周' | '星' | '期' | '礼' | '拜' | '每' | '、' | ',' | '，' | ';' | '；' | '和' | '及' | '与' | ' '
+            | '\u{3000}' => {
+                continue;
+            }
+            _ => return None,
         };
-        if !out.contains(&d) {
-            out.push(d);
+        let from = range_from.take().unwrap_or(d);
+        if from > d {
+            return None;
         }
+        for x in from..=d {
+            if !out.contains(&x) {
+                out.push(x);
+            }
+        }
+        last = Some(d);
+    }
+    if range_from.is_some() {
+        return None;
     }
     out.sort_unstable();
     (!out.is_empty()).then_some(out)
@@ -177,6 +202,20 @@ mod tests {
         assert_eq!(parse_weekdays("星期日"), Some(vec![7]));
         assert_eq!(parse_weekdays("8"), None);
         assert_eq!(parse_weekdays("每周"), None);
+        // Every day and ranges, as people write them; never Sunday alone for "每天".
+        let all: Vec<u32> = (1..=7).collect();
+        for every in ["每天", "每日", "天天", "全周", "一至日", "周一至周日", "星期一到星期天", "1-7"]
+        {
+            assert_eq!(parse_weekdays(every).as_ref(), Some(&all), "{every}");
+        }
+        assert_eq!(parse_weekdays("一至五"), Some(vec![1, 2, 3, 4, 5]));
+        assert_eq!(parse_weekdays("周一到周三、周六"), Some(vec![1, 2, 3, 6]));
+        assert_eq!(parse_weekdays("每周日"), Some(vec![7]));
+        assert_eq!(parse_weekdays("五至一"), None, "a range backwards is refused");
+        assert_eq!(parse_weekdays("一至"), None);
+        assert_eq!(parse_weekdays("工作日"), Some(vec![1, 2, 3, 4, 5]));
+        assert_eq!(parse_weekdays("周末"), Some(vec![6, 7]));
+        assert_eq!(parse_weekdays("节假日"), None, "an unknown word is refused, not read as 日");
         assert_eq!(weekdays_label("2,5"), "每周二、五");
     }
 

@@ -448,7 +448,7 @@ pub async fn create_activity(ctx: &Ctx<'_>, input: ActivityInput) -> AppResult<A
     let mut e = FieldErrors::default();
     let title = required_text(&mut e, "title", "活动名称", &input.title, 60);
     let weekdays = rules::parse_weekdays(&input.weekdays).map(|d| rules::weekdays_text(&d)).unwrap_or_else(|| {
-        e.add("weekdays", Code::InvalidValue, "请填写每周哪几天，如“二、五”或“2,5”");
+        e.add("weekdays", Code::InvalidValue, "请填写每周哪几天，如“二、五”“2,5”“一至五”或“每天”");
         String::new()
     });
     let (a, b) = (rules::clock_minutes(&input.starts_at), rules::clock_minutes(&input.ends_at));
@@ -785,7 +785,7 @@ async fn sign_step(
                 return Err(AppError::refuse(
                     Code::AlreadySignedIn,
                     format!(
-                        "您已于{}签到成功，服务结束时再扫码签退（签到后{within}内再次扫码不算签退）",
+                        "您已于{}签到成功，活动结束时再扫码签退（签到后{within}内再次扫码不算签退）",
                         to_local(signed_in).format("%H:%M")
                     ),
                 ));

@@ -104,7 +104,7 @@ try {
   await v.fill('#phone', '13911112222');
   await v.click('#serve-form button[type=submit]');
   await v.waitForFunction(() => document.getElementById('serve-message')?.textContent.includes('再次扫码不算签退'));
-  check((await v.textContent('#serve-message')).includes('签到成功，服务结束时再扫码签退'), 'a double tap is not a sign-out');
+  check((await v.textContent('#serve-message')).includes('签到成功，活动结束时再扫码签退'), 'a double tap is not a sign-out');
   await v.waitForTimeout(2500);
   await v.fill('#name', '刘桂芳');
   await v.fill('#phone', '13911112222');
