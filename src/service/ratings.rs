@@ -515,7 +515,7 @@ pub async fn device_batch(db: &Db, intake: &Intake, key: &str, batch: DeviceBatc
     for (code, n) in &batch.served {
         match windows.get(code.trim()) {
             Some(w) if (0..=100_000).contains(n) => served.push((w.id.clone(), *n)),
-            Some(_) => e.add(&format!("served.{code}"), Code::TooMany, "办件量应为0至100000的整数"),
+            Some(_) => e.add(&format!("served.{code}"), Code::InvalidValue, "办件量应为0至100000的整数"),
             None => {
                 e.add(&format!("served.{code}"), Code::UnknownWindow, format!("窗口编码“{code}”不是本单位的在用窗口"))
             }

@@ -395,6 +395,10 @@ both!(volunteer_figures_for_a_thousand_volunteers_match_the_hand_count, |app: Te
         format!("activity_id = '{activity}' AND volunteer_id = (SELECT id FROM volunteers WHERE phone = '{phone}')");
     let mine = format!("FROM service_records WHERE {whose}");
     assert_eq!(app.scalar(&format!("SELECT COUNT(*) {mine} AND state = 'signed_in'")).await, 1);
+    // Still serving: the organiser's list shows no minutes yet rather than 0.
+    let (_, page) = office.get(&format!("/volunteers/activities/{activity}")).await;
+    let row = page.split("data-volunteer=\"志愿者18\"").nth(1).unwrap().split("</tr>").next().unwrap();
+    assert!(row.contains("已签到") && row.contains("<td data-label=\"时长\">—</td>"), "{row}");
     sqlx::query(&format!("UPDATE service_records SET signed_in_at = signed_in_at - 3600000 WHERE {whose}"))
         .execute(&app.db.pool)
         .await

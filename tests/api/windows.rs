@@ -283,6 +283,10 @@ both!(device_batches_are_checked_whole_and_refused_in_chinese, |app: TestApp| as
     let next = json!({"ratings": [], "served": {code.clone(): 3}, "batch_id": "b8"});
     assert_eq!(device_post(&app, &key, &next).await.0, StatusCode::OK);
     assert_eq!(app.scalar(&served).await, volume + 15);
+    let (status, e) =
+        device_post(&app, &key, &json!({"ratings": [], "served": {code.clone(): -5}, "batch_id": "b10"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(field_codes(&e), [(format!("served.{code}"), "invalid_value".to_string())]);
     let (status, e) = device_post(&app, &key, &json!({"ratings": [], "batch_id": "../b9"})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(field_codes(&e), [("batch_id".to_string(), "invalid_client_ref".to_string())]);
