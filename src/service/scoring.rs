@@ -392,36 +392,13 @@ async fn each_entries(
     let chunks = loads(first, last, next_week);
     // Each load's facts are read while the one before is scored: the database (its own thread
     // or server) and the scoring share the cores instead of taking turns. At most two loads are
-    // held at once.
-    // A load read alone (the cold weekly ranking: nothing to overlap with) reads its weeks'
-    // facts side by side instead, each on its own connection, parsed on its own thread.
+    // held at once. A load read alone (the cold weekly ranking: nothing to overlap with) reads
+    // its weeks' facts side by side instead.
     let alone = chunks.len() == 1;
     let load = |(chunk, end): (i64, i64)| {
-        let (db, target) = (db.clone(), target.map(str::to_owned));
         let history_from = if chunk == first { chunk - lookback } else { chunk };
-        let mid = next_week(chunk);
-        tokio::spawn(async move {
-            if !(alone && mid < end) {
-                return tokio::try_join!(
-                    store::problem_facts(&db, class, chunk, end, history_from, target.as_deref()),
-                    store::award_facts(&db, class, chunk, end),
-                );
-            }
-            let half = |(a, b, h): (i64, i64, i64)| {
-                let (db, target) = (db.clone(), target.clone());
-                async move {
-                    tokio::spawn(async move { store::problem_facts(&db, class, a, b, h, target.as_deref()).await })
-                        .await
-                        .map_err(|e| sqlx::Error::Protocol(format!("scoring load: {e}")))?
-                }
-            };
-            let (first_half, second_half, awards) = tokio::try_join!(
-                half((chunk, mid, history_from)),
-                half((mid, end, mid)),
-                store::award_facts(&db, class, chunk, end),
-            )?;
-            Ok((merge_halves(first_half, second_half), awards))
-        })
+        let split = Some(next_week(chunk)).filter(|&mid| alone && mid < end);
+        read_load(db, class, target, (chunk, end), history_from, split)
     };
     let mut next_load = chunks.first().map(|&c| load(c));
     // Finds already read for repeats (up to the previous load's end), kept for the next load.
@@ -465,6 +442,42 @@ async fn each_entries(
         }
     }
     Ok(())
+}
+
+/// The facts of one load [chunk, end) and its awards, read on a task of its own. With `split`,
+/// the problems' facts are read as two halves at that time side by side, each on its own
+/// connection and parsed on its own thread (`merge_halves`).
+fn read_load(
+    db: &Db,
+    class: Class,
+    target: Option<&str>,
+    (chunk, end): (i64, i64),
+    history_from: i64,
+    split: Option<i64>,
+) -> tokio::task::JoinHandle<Result<(store::Facts, Vec<score::AwardFact>), sqlx::Error>> {
+    let (db, target) = (db.clone(), target.map(str::to_owned));
+    tokio::spawn(async move {
+        let Some(mid) = split else {
+            return tokio::try_join!(
+                store::problem_facts(&db, class, chunk, end, history_from, target.as_deref()),
+                store::award_facts(&db, class, chunk, end),
+            );
+        };
+        let half = |(a, b, h): (i64, i64, i64)| {
+            let (db, target) = (db.clone(), target.clone());
+            async move {
+                tokio::spawn(async move { store::problem_facts(&db, class, a, b, h, target.as_deref()).await })
+                    .await
+                    .map_err(|e| sqlx::Error::Protocol(format!("scoring load: {e}")))?
+            }
+        };
+        let (first_half, second_half, awards) = tokio::try_join!(
+            half((chunk, mid, history_from)),
+            half((mid, end, mid)),
+            store::award_facts(&db, class, chunk, end),
+        )?;
+        Ok((merge_halves(first_half, second_half), awards))
+    })
 }
 
 /// Scores the weeks of a load, each on a thread of its own (a big city's week is about 100 ms
