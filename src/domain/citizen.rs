@@ -49,11 +49,26 @@ pub const MAX_PHOTOS: usize = 6;
 pub const NEAR_M: f64 = 150.0;
 pub const NEAR_DAYS: i64 = 30;
 
-/// A mainland mobile number, digits only; None when it is not one.
+/// A mainland mobile number, digits only; None when it is not one. Typed as people type it:
+/// full-width digits (Chinese input methods), spaces and dashes between groups, the country code
+/// (+86, 0086, 86) in front.
 pub fn mobile(phone: &str) -> Option<String> {
-    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
-    (digits.len() == 11 && digits.starts_with('1') && phone.chars().all(|c| c.is_ascii_digit() || " -+".contains(c)))
-        .then_some(digits)
+    let typed = crate::domain::validate::half_width(phone);
+    let typed = typed.trim();
+    if !typed.chars().all(|c| c.is_ascii_digit() || " -+".contains(c))
+        || typed.get(1..).is_some_and(|rest| rest.contains('+'))
+    {
+        return None;
+    }
+    let digits: String = typed.chars().filter(char::is_ascii_digit).collect();
+    let digits = match digits.len() {
+        13 if digits.starts_with("86") => digits[2..].to_string(),
+        15 if digits.starts_with("0086") => digits[4..].to_string(),
+        11 if !typed.starts_with('+') => digits,
+        _ => return None,
+    };
+    let b = digits.as_bytes();
+    (b[0] == b'1' && (b'3'..=b'9').contains(&b[1])).then_some(digits)
 }
 
 /// The last four digits of a phone (what the status page asks for).
@@ -198,6 +213,15 @@ mod tests {
         assert_eq!(mobile("138 0013 8000").as_deref(), Some("13800138000"));
         assert_eq!(mobile("010-12345678"), None);
         assert_eq!(mobile("1380013800a"), None);
+        // As typed on phones: full-width digits, the country code, groups.
+        assert_eq!(mobile("１３８００１３８０００").as_deref(), Some("13800138000"));
+        assert_eq!(mobile("+86 138-0013-8000").as_deref(), Some("13800138000"));
+        assert_eq!(mobile("＋８６１３８００１３８０００").as_deref(), Some("13800138000"));
+        assert_eq!(mobile("008613800138000").as_deref(), Some("13800138000"));
+        assert_eq!(mobile("8613800138000").as_deref(), Some("13800138000"));
+        for bad in ["+13800138000", "138+00138000", "12800138000", "+8612800138000", "+44 7700 900123", "", "+"] {
+            assert_eq!(mobile(bad), None, "{bad}");
+        }
         assert_eq!(masked("13800138000"), "138****8000");
         assert_eq!(last4("13800138000"), "8000");
         let mut e = FieldErrors::default();

@@ -90,10 +90,15 @@ pub fn phone(errors: &mut FieldErrors, field: &str, label: &str, value: &str, re
         }
         return String::new();
     }
-    if !is_phone(v) {
+    // A mobile as typed (full-width, +86, groups) is kept as its 11 digits.
+    if let Some(m) = crate::domain::citizen::mobile(v) {
+        return m;
+    }
+    let v = half_width(v);
+    if !is_phone(&v) {
         errors.add(field, Code::InvalidPhone, format!("{label}格式不正确，应为11位手机号或带区号的固定电话"));
     }
-    v.to_string()
+    v
 }
 
 /// Full-width ASCII (０-９, Ａ-Ｚ, ＞, ，…) and the ideographic space as their half-width forms, as

@@ -125,19 +125,14 @@ async fn raise_alerts(db: &Db, config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A mainland mobile number (the robots @ people by it).
-fn mobile(phone: &str) -> Option<String> {
-    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
-    (digits.len() == 11 && digits.starts_with('1')).then_some(digits)
-}
-
 /// The message for a robot, @-mentioning the point's lead by phone so that the phone rings:
 /// DingTalk takes markdown with `at.atMobiles` (the numbers also written in the text); WeCom
 /// mentions by phone only in text messages, so a message with someone to ring is sent as text.
 async fn payload(db: &Db, d: &Delivery, kind: WebhookKind, base_url: &str) -> anyhow::Result<serde_json::Value> {
     let p = problems::get(db, &d.problem_id).await?.ok_or_else(|| anyhow::anyhow!("problem gone"))?;
     let point_row = points::get(db, &p.point_id).await?;
-    let mobiles: Vec<String> = point_row.as_ref().and_then(|x| mobile(&x.lead_phone)).into_iter().collect();
+    let mobiles: Vec<String> =
+        point_row.as_ref().and_then(|x| crate::domain::citizen::mobile(&x.lead_phone)).into_iter().collect();
     let point = point_row.map(|x| x.name).unwrap_or_default();
     let title = d.event.label();
     let photo = photos::of(db, PhotoOwner::Problem, &p.id).await?.into_iter().find(|ph| ph.kind == PhotoKind::Before);

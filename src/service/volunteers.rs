@@ -265,10 +265,10 @@ pub struct VolunteerInput {
 
 fn check_volunteer(e: &mut FieldErrors, input: &VolunteerInput) -> (String, String, String, String) {
     let name = required_text(e, "name", "姓名", &input.name, 30);
-    let phone = crate::domain::validate::half_width(input.phone.trim()).replace([' ', '-'], "");
-    if !(phone.len() == 11 && phone.starts_with('1') && phone.bytes().all(|b| b.is_ascii_digit())) {
+    let phone = crate::domain::citizen::mobile(&input.phone).unwrap_or_else(|| {
         e.add("phone", Code::InvalidPhone, "手机号应为11位数字，签到时凭手机号识别志愿者");
-    }
+        String::new()
+    });
     let skills = optional_text(e, "skills", "服务特长", &input.skills, 100, false);
     let joined = match input.joined_on.trim() {
         "" => to_local(now_ms()).format("%Y-%m-%d").to_string(),
@@ -595,10 +595,10 @@ pub fn sign_problem(a: &Activity, code: &str) -> Option<Code> {
 async fn identify(db: &crate::store::Db, name: &str, phone: &str) -> AppResult<Volunteer> {
     let mut e = FieldErrors::default();
     required_text(&mut e, "name", "姓名", name, 30);
-    let phone = crate::domain::validate::half_width(phone.trim()).replace([' ', '-'], "");
-    if !(phone.len() == 11 && phone.bytes().all(|b| b.is_ascii_digit())) {
+    let phone = crate::domain::citizen::mobile(phone).unwrap_or_else(|| {
         e.add("phone", Code::InvalidPhone, "手机号应为11位数字（登记志愿者时留的手机号）");
-    }
+        String::new()
+    });
     if !e.is_empty() {
         return Err(AppError::Validation(e));
     }

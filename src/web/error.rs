@@ -53,6 +53,31 @@ impl IntoResponse for ApiError {
 struct ErrorPage {
     status: u16,
     message: String,
+    /// Where 返回首页 leads: the public home on the citizens' side, the staff home elsewhere
+    home: &'static str,
+}
+
+/// An error page's status and message, kept on the response so that the public side can show
+/// it with its own way home (a citizen sent to the staff sign-in is lost).
+#[derive(Debug, Clone)]
+struct Shown {
+    status: StatusCode,
+    message: String,
+}
+
+fn render_error(status: StatusCode, message: String, home: &'static str) -> Response {
+    let page = ErrorPage { status: status.as_u16(), message, home };
+    let mut res = match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(_) => (status, page.message.clone()).into_response(),
+    };
+    res.extensions_mut().insert(Shown { status, message: page.message });
+    res
+}
+
+/// Paths a citizen meets (public pages, the window rating pages).
+fn is_public(path: &str) -> bool {
+    path == "/public" || path.starts_with("/public/") || path.starts_with("/rate/")
 }
 
 /// An error answered as a page.
@@ -75,11 +100,7 @@ pub fn message_of(e: &AppError) -> String {
 }
 
 pub fn error_page(status: StatusCode, message: String) -> Response {
-    let page = ErrorPage { status: status.as_u16(), message };
-    match page.render() {
-        Ok(html) => (status, Html(html)).into_response(),
-        Err(_) => (status, page.message).into_response(),
-    }
+    render_error(status, message, "/")
 }
 
 /// A page error with the code's own message and status.
@@ -121,8 +142,19 @@ pub async fn normalize_rejections(req: Request, next: Next) -> Response {
     let api = req.uri().path().starts_with("/api/");
     let open311 = req.uri().path().starts_with("/open311/");
     let xml = req.uri().path().ends_with(".xml");
+    let public = is_public(req.uri().path());
     let res = next.run(req).await;
     let status = res.status();
+    if public && let Some(shown) = res.extensions().get::<Shown>().cloned() {
+        // The same page with the way back to the public home; the rest of the answer is kept.
+        let (mut parts, _) = res.into_parts();
+        let (page_parts, body) = render_error(shown.status, shown.message, "/public").into_parts();
+        parts.headers.remove(header::CONTENT_LENGTH);
+        if let Some(t) = page_parts.headers.get(header::CONTENT_TYPE) {
+            parts.headers.insert(header::CONTENT_TYPE, t.clone());
+        }
+        return Response::from_parts(parts, body);
+    }
     let ours = res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| {
         t.starts_with("application/json")
             || t.starts_with("text/html")
@@ -139,7 +171,11 @@ pub async fn normalize_rejections(req: Request, next: Next) -> Response {
     } else if open311 {
         crate::web::public::open311::errors(xml, status, &[(status.as_u16(), code.message().to_string())])
     } else {
-        code_page(code)
+        render_error(
+            StatusCode::from_u16(code.status()).unwrap_or(StatusCode::BAD_REQUEST),
+            code.message().into(),
+            if public { "/public" } else { "/" },
+        )
     };
     // Keep the framework's status (e.g. 405 with its Allow header) when the code has another.
     *out.status_mut() = status;

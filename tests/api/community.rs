@@ -268,6 +268,18 @@ both!(volunteer_figures_for_a_thousand_volunteers_match_the_hand_count, |app: Te
     let (s, html) = sign("志愿者1", "13700000001", &bad_code).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("签到码无效"));
+    // A mistyped link (or an activity deleted since the poster was printed) leads a citizen
+    // back to the public home, not to the staff sign-in; a staff page's error leads to the staff home.
+    for (path, home) in [
+        ("/public/serve/no-such-activity?c=1".to_string(), "/public"),
+        ("/public/volunteer/no-such-activity".to_string(), "/public"),
+        ("/public/no-such-page".to_string(), "/public"),
+        ("/no-such-page".to_string(), "/"),
+    ] {
+        let (s, html) = volunteer.get(&path).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{path}");
+        assert!(html.contains(&format!("<a class=\"btn\" href=\"{home}\">返回首页</a>")), "{path}: {html}");
+    }
     // Volunteers of community 0 (i*7%3 == 0: i = 3, 6, 9, 12) sign in and out.
     let people = [(3u32, 120i64), (6, 90), (9, 60), (12, 45)];
     for (i, m) in people {
@@ -293,9 +305,17 @@ both!(volunteer_figures_for_a_thousand_volunteers_match_the_hand_count, |app: Te
         .execute(&app.db.pool)
         .await
         .unwrap();
-        let (s, html) = sign(&name, &phone, &path).await;
+        // The last signs out with the phone as a Chinese input method types it: full-width
+        // digits and the country code.
+        let typed = if i == 12 {
+            let wide: String = phone.chars().map(|c| char::from_u32(c as u32 + 0xFEE0).unwrap()).collect();
+            format!("＋８６ {wide}")
+        } else {
+            phone.clone()
+        };
+        let (s, html) = sign(&name, &typed, &path).await;
         assert_eq!(s, StatusCode::OK);
-        assert!(html.contains(&format!("签退成功！本次服务{m}分钟")), "{html}");
+        assert!(html.contains(&format!("签退成功！本次服务{m}分钟")), "{typed}: {html}");
     }
     let (s, html) = sign("志愿者3", "13700000003", &path).await;
     assert_eq!(s, StatusCode::CONFLICT);
@@ -325,6 +345,37 @@ both!(volunteer_figures_for_a_thousand_volunteers_match_the_hand_count, |app: Te
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "no activity that day");
     assert_eq!(app.scalar("SELECT COUNT(*) FROM service_records WHERE state = 'signed_up'").await, 1);
+    // Each state in its own colour on the organiser's list: on site (signed in) apart from
+    // waiting for confirmation (signed out).
+    let (_, page) = office.get(&format!("/volunteers/activities/{activity}")).await;
+    assert!(page.contains("<span class=\"tag state-open\">已签退</span>"), "{page}");
+    assert!(!page.contains("<span class=\"tag\">"), "no state without its colour");
+    // An activity held only on tomorrow's weekday: today its page says why there is no QR
+    // and when the next one is, instead of leaving the organiser looking for it.
+    let day_char =
+        |d: chrono::NaiveDate| ["一", "二", "三", "四", "五", "六", "日"][d.weekday().num_days_from_monday() as usize];
+    let tomorrow_day = today + chrono::Days::new(1);
+    let weekly = office
+        .post(
+            "/volunteers/activities",
+            &[
+                ("title", "每周一次的文明劝导"),
+                ("community_id", &communities[0].0),
+                ("weekdays", day_char(tomorrow_day)),
+                ("starts_at", "08:00"),
+                ("ends_at", "10:00"),
+                ("first_day", "2026-01-01"),
+                ("last_day", "2030-12-31"),
+                ("capacity", "10"),
+            ],
+        )
+        .await;
+    assert_eq!(weekly.0, StatusCode::SEE_OTHER);
+    let (_, page) = office.get(weekly.2.as_deref().unwrap()).await;
+    assert!(!page.contains("id=\"sign-qr\""), "no QR on a day without the activity");
+    assert!(page.contains("不是本活动的活动日"), "{page}");
+    assert!(page.contains(&format!("下一个活动日是 {tomorrow}")), "{page}");
+    assert!(page.contains("class=\"day\" href=\"/volunteers/activities/"), "the days do not break inside");
     // The organiser confirms each with the minutes it took (corrected by hand here).
     let records: Vec<(String, String, i64)> = sqlx::query_as(
         "SELECT r.id, v.name, r.version FROM service_records r JOIN volunteers v ON v.id = r.volunteer_id WHERE r.state = 'signed_out' ORDER BY v.name",

@@ -252,6 +252,18 @@ impl ActivityPage {
     fn at(&self, ms: &Option<i64>) -> String {
         ms.map(|m| fmt_local(m).chars().skip(11).collect()).unwrap_or_default()
     }
+
+    /// Each state in its own colour: signed in (on site now) apart from signed out (waiting
+    /// for the organiser) at a glance.
+    fn state_class(&self, s: &crate::domain::community::ServiceState) -> &'static str {
+        use crate::domain::community::ServiceState as S;
+        match s {
+            S::SignedUp => "state-void",
+            S::SignedIn => "state-new",
+            S::SignedOut => "state-open",
+            S::Confirmed => "state-done",
+        }
+    }
 }
 
 async fn activity_page(
