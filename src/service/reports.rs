@@ -293,10 +293,13 @@ pub async fn submit(
         version: 1,
     };
     let mut w = ctx.write().await?;
+    // Counted again holding the sender's lane: a row of 64 (picked by the sender's hash) held to
+    // the end of this write, so reports sent at once by one sender, through any instance and on
+    // either side of midnight, count each other and the limit holds. The lane comes before the
+    // day's number in every report's write, so two writes cannot wait for each other.
+    w.next_in_sequence(&format!("report-sender:{:02}", Sha256::digest(sender.client.as_bytes())[0] % 64)).await?;
     let day = crate::domain::time::to_local(now).format("%Y%m%d").to_string();
     let n = w.next_in_sequence(&format!("report:{day}")).await?;
-    // Counted again after the day's number: that row is held to the end of this write, so
-    // reports sent at once (through any instance) count each other and the limit holds.
     if store::sent_by_in(w.conn(), &sender.client, now - 3_600_000).await? >= config.reports_per_hour as i64 {
         return Err(AppError::refuse(Code::ReportLimit, Code::ReportLimit.message()));
     }

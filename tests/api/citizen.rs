@@ -430,6 +430,37 @@ both!(reports_sent_at_once_stay_within_the_hourly_limit, configure strict_limits
     assert!(kept > 0 && kept <= 4, "the two kept reports' photo files only: {kept}");
 });
 
+both!(one_senders_reports_either_side_of_midnight_stay_within_the_hourly_limit, configure strict_limits, |app: TestApp| async move {
+    use chuangcheng::service::reports::{Sender, SubmitInput, submit};
+    let (_, lng, lat, _) = point_in_grid_area(&app).await;
+    let category = a_category(&app.browser()).await;
+    let mut config = chuangcheng::config::Config::for_tests(app.dir.path().to_path_buf(), app.database_url.clone());
+    strict_limits(&mut config);
+    let storage = chuangcheng::media::storage::Storage::from_config(&config).unwrap();
+    let sender = Sender { client: "one-phone".into(), channel: chuangcheng::domain::citizen::Channel::Web, api_key: None };
+    // 23:59:59.9 and 00:00:00.1 Beijing time: the day's report numbers are two different rows.
+    let midnight = chrono::DateTime::parse_from_rfc3339("2026-11-30T00:00:00+08:00").unwrap().timestamp_millis();
+    let sends = (0..6).map(|i| {
+        let at = if i % 2 == 0 { midnight - 100 } else { midnight + 100 };
+        let input = SubmitInput {
+            service_code: category.clone(),
+            description: format!("午夜前后同时提交{i}"),
+            lng: Some(lng),
+            lat: Some(lat),
+            ..Default::default()
+        };
+        let (db, storage, config, sender) = (&app.db, &storage, &config, &sender);
+        chuangcheng::domain::time::replay_at(at, async move { submit(db, storage, config, sender, input, (vec![], false)).await })
+    });
+    let answers = futures::future::join_all(sends).await;
+    let kept = answers.iter().filter(|a| a.is_ok()).count();
+    for a in answers.iter().filter_map(|a| a.as_ref().err()) {
+        assert_eq!(a.code().as_str(), "report_limit", "{a:?}");
+    }
+    assert_eq!(kept, 2, "two an hour, whichever day each was numbered in");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM reports").await, 2);
+});
+
 both!(rate_limits_answer_429_in_chinese, configure strict_limits, |app: TestApp| async move {
     let resident = app.browser();
     let (_, lng, lat, _) = point_in_grid_area(&app).await;
