@@ -967,6 +967,9 @@ async fn intake_and_durability(config: Config, db: &Db, intake: u64) -> anyhow::
     // The limit intake is held to, on the same disk in the same run: single-row commits, each
     // synced (SQLite FULL in WAL mode; PostgreSQL's synchronous_commit = on).
     let raw = ratings::raw_commits(&config_for_child, db).await?;
+    // The ceiling of this machine for any request: the same server and its 16 clients fetching
+    // a small embedded file (no database, no JSON), in the same run.
+    let bare = ratings::bare_handler(&base).await?;
     let (commits0, writes0) = writer_counts(db);
     let cpu0 = process_cpu_seconds();
     let started = Instant::now();
@@ -1009,6 +1012,11 @@ async fn intake_and_durability(config: Config, db: &Db, intake: u64) -> anyhow::
             "raw_commits_per_s": raw.round(),
             "ratio": (n / secs / raw * 100.0).round() / 100.0,
             "target_ratio": 2.0,
+            "bare_http_handler_per_s": bare.round(),
+            // What even an empty request reaches against the raw commits: the most any
+            // filing could reach on this machine with the clients beside the server.
+            "bare_http_handler_vs_raw": (bare / raw * 100.0).round() / 100.0,
+            "share_of_bare_http_handler": (n / secs / bare * 100.0).round() / 100.0,
             // The whole bench process: the server and its 16 HTTP clients.
             "cpu_ms_per_filing": (cpu * 1000.0 / n * 100.0).round() / 100.0,
             "group_commits": commits - commits0,

@@ -101,7 +101,7 @@ async fn intake(base: &str, key: &str, codes: &[String], per_request: usize) -> 
 
 /// The HTTP ceiling of this machine: 16 clients fetching a small embedded file (no database,
 /// no JSON) through the same server and middleware, requests per second.
-async fn bare_handler(base: &str) -> anyhow::Result<f64> {
+pub(super) async fn bare_handler(base: &str) -> anyhow::Result<f64> {
     let client = reqwest::Client::new();
     let done = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
