@@ -66,6 +66,11 @@ pub struct Config {
     /// reporter is asked on the status page only).
     #[serde(default)]
     pub sms_url: String,
+    /// With no gateway (`sms_url` empty), a verification code sent is also shown on the page
+    /// that asked for it, marked as the demo's: `demo` sets it, so that a survey or a vote can
+    /// be tried through. Never for a real city: the code proves the phone.
+    #[serde(default)]
+    pub sms_show_codes: bool,
     /// Requests one client may make to the public pages and Open311 per minute (then 429).
     #[serde(default = "default_public_rate")]
     pub public_per_minute: u32,
@@ -189,6 +194,7 @@ impl Config {
             // Tests that sign in as the office say it themselves (see tests/api/two_step.rs).
             admin_two_step: Some(false),
             sms_url: String::new(),
+            sms_show_codes: false,
             // Tests send many requests from one address; the limits' own tests lower these.
             public_per_minute: 100_000,
             reports_per_hour: 1_000,

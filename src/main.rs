@@ -214,6 +214,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let mut config = common.config()?;
             let two_step_default = config.admin_two_step.is_none();
             config.admin_two_step.get_or_insert(false);
+            // Without a text gateway the demo shows verification codes on the page.
+            config.sms_show_codes = config.sms_url.trim().is_empty();
             init_logging(&config.log_format);
             let db = open_db(&config).await?;
             let summary = demo::seed_if_empty(&db, &admin_password, scale).await.map_err(explain)?;

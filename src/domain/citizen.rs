@@ -93,25 +93,36 @@ pub fn mask_personal(s: &str) -> String {
     let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len());
     let mut i = 0;
+    // Full-width digits and separators count as Chinese input methods type them.
+    let digit = |c: &char| c.is_ascii_digit() || ('０'..='９').contains(c);
     while i < chars.len() {
         // A run of digits, possibly broken by single spaces or hyphens.
-        if chars[i].is_ascii_digit() {
+        if digit(&chars[i]) {
             let mut j = i;
             let mut digits = 0;
+            let mut plain = true;
             while j < chars.len() {
-                if chars[j].is_ascii_digit() {
+                if digit(&chars[j]) {
                     digits += 1;
                     j += 1;
-                } else if matches!(chars[j], ' ' | '-') && chars.get(j + 1).is_some_and(char::is_ascii_digit) {
+                } else if matches!(chars[j], ' ' | '-' | '\u{3000}' | '－') && chars.get(j + 1).is_some_and(digit) {
+                    plain = false;
                     j += 1;
-                } else if matches!(chars[j], 'x' | 'X') && digits == 17 {
+                } else if matches!(chars[j], 'x' | 'X' | 'ｘ' | 'Ｘ') && digits == 17 {
                     j += 1;
                     break;
                 } else {
                     break;
                 }
             }
-            if digits >= 7 {
+            // The platform's own codes (R202612070016, Q…, C…) are no one's number.
+            let own_code = plain
+                && (12..=14).contains(&digits)
+                && i > 0
+                && matches!(chars[i - 1], 'R' | 'Q' | 'C')
+                && (i < 2 || !chars[i - 2].is_ascii_alphanumeric())
+                && chars[i..j].starts_with(&['2', '0']);
+            if digits >= 7 && !own_code {
                 out.push_str("****");
             } else {
                 out.extend(&chars[i..j]);
@@ -232,6 +243,17 @@ mod tests {
     #[test]
     fn phone_and_id_numbers_and_mail_are_masked_for_the_public() {
         assert_eq!(mask_personal("电话13812345678，谢谢"), "电话****，谢谢");
+        // Typed with a Chinese input method: full-width digits and spaces.
+        assert_eq!(mask_personal("有事联系１３９１２３４５６７８"), "有事联系****");
+        assert_eq!(mask_personal("电话１３９　１２３４　５６７８。"), "电话****。");
+        assert_eq!(mask_personal("身份证１３０９０３１９９００１０１１２３Ｘ"), "身份证****");
+        // The platform's own codes stay readable; a number run on after letters does not.
+        assert_eq!(
+            mask_personal("受理编号 R202612070016，问题Q202611220001"),
+            "受理编号 R202612070016，问题Q202611220001"
+        );
+        assert_eq!(mask_personal("编号XR202612070016"), "编号XR****");
+        assert_eq!(mask_personal("R139 1234 5678"), "R****");
         assert_eq!(mask_personal("身份证130903199001011234"), "身份证****");
         assert_eq!(mask_personal("身份证13090319900101123X号"), "身份证****号");
         assert_eq!(mask_personal("打138 1234 5678或0317-1234567"), "打****或****");

@@ -329,7 +329,9 @@ pub async fn generate(ctx: &Ctx<'_>, kind: NoticeKind, class: Class, day: chrono
             NoticeKind::Daily => format!("〔{year}〕第{seq}期"),
         },
         title: match kind {
-            NoticeKind::Weekly => format!("关于{}创建全国文明城市工作情况的通报", span.label),
+            // The class in the title: the units' and the communities' notices of one week
+            // are told apart in a list.
+            NoticeKind::Weekly => format!("关于{}各{}创建全国文明城市工作情况的通报", span.label, class.label()),
             NoticeKind::Daily => format!("创城工作简报（{}）", span.label),
         },
         body: default_body(kind, &data),

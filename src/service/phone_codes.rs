@@ -20,8 +20,9 @@ pub fn mobile(phone: &str) -> AppResult<String> {
         .ok_or_else(|| AppError::field("phone", Code::InvalidPhone, "请输入11位手机号"))
 }
 
-/// Texts a code to the phone; `purpose` completes "【创城通】您正在…，验证码…".
-pub async fn send(db: &Db, phone: &str, purpose: &str) -> AppResult<()> {
+/// Texts a code to the phone; `purpose` completes "【创城通】您正在…，验证码…". Returns the code
+/// (shown only by a demo without a gateway, see `Config::sms_show_codes`).
+pub async fn send(db: &Db, phone: &str, purpose: &str) -> AppResult<String> {
     let phone = mobile(phone)?;
     let key = key(&phone);
     let now = now_ms();
@@ -53,7 +54,17 @@ pub async fn send(db: &Db, phone: &str, purpose: &str) -> AppResult<()> {
     let body = format!("【创城通】您正在{purpose}，验证码{code}，10分钟内有效。");
     crate::store::reports::queue_sms(&mut tx, (&phone, &body), None, now).await?;
     tx.commit().await?;
-    Ok(())
+    Ok(code)
+}
+
+/// What the page says after a code was sent: where to find it, or, in a demo without a text
+/// gateway, the code itself.
+pub fn sent_message(config: &crate::config::Config, code: &str, then: &str) -> String {
+    if config.sms_url.trim().is_empty() && config.sms_show_codes {
+        format!("演示环境未接入短信平台，本次验证码为 {code}（10分钟内有效），{then}")
+    } else {
+        format!("验证码已发送，{then}")
+    }
 }
 
 /// Checks the code sent to the phone; the phone's key when it is right.

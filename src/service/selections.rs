@@ -215,7 +215,7 @@ pub async fn staff_vote(ctx: &Ctx<'_>, id: &str, nomination_id: &str) -> AppResu
 }
 
 /// Texts a code to a public voter's phone (once a minute per phone; valid 10 minutes).
-pub async fn send_code(db: &Db, id: &str, phone: &str) -> AppResult<()> {
+pub async fn send_code(db: &Db, id: &str, phone: &str) -> AppResult<String> {
     let s = get(db, id).await?;
     if s.state != SelectionState::Voting {
         return Err(AppError::refuse(Code::CaseNotOpen, "当前不在投票期"));

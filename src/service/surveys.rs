@@ -165,7 +165,8 @@ pub fn resident_template() -> Vec<Question> {
             &["满意", "比较满意", "不满意", "说不清"],
             Metric::Satisfaction,
             &[1, 2],
-            vec![to(1, "q5"), to(2, "q5")],
+            // Who is satisfied, or cannot say, is not asked what dissatisfies them.
+            vec![to(1, "q5"), to(2, "q5"), to(4, "q5")],
         ),
         q(
             "q4",
@@ -482,7 +483,7 @@ pub async fn answer_public(
     record(db, &s, r).await
 }
 
-pub async fn send_code(db: &Db, token: &str, phone: &str) -> AppResult<()> {
+pub async fn send_code(db: &Db, token: &str, phone: &str) -> AppResult<String> {
     let s = by_token(db, token).await?;
     if s.state != SurveyState::Open {
         return Err(Code::SurveyClosed.into());
@@ -875,5 +876,23 @@ mod skip_rules {
         assert!(read("x->q3").unwrap_err().contains("选项序号应为数字"));
         assert!(read("1->qq").unwrap_err().contains("目标应为题号"));
         assert_eq!(read("").unwrap(), []);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_resident_template_asks_why_only_the_dissatisfied() {
+        let qs = resident_template();
+        let answers = |q3: &str| -> crate::domain::evaluation::Answers {
+            [("q1", "1"), ("q2", "1"), ("q3", q3)].iter().map(|(k, v)| (k.to_string(), vec![v.to_string()])).collect()
+        };
+        for q3 in ["1", "2", "4"] {
+            assert!(rules::check_answers(&qs, &answers(q3)).is_ok(), "q3 = {q3}: q4 is skipped");
+        }
+        let errs = rules::check_answers(&qs, &answers("3")).unwrap_err();
+        assert!(errs.iter().any(|(q, _)| q == "q4"), "不满意 must say why: {errs:?}");
     }
 }

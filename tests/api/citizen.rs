@@ -182,9 +182,12 @@ both!(a_resident_reports_it_is_verified_fixed_and_reopened_when_not_fixed, confi
         resident.post_raw("/public/status", &[("_csrf", &csrf), ("code", &code), ("last4", "0000")]).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(wrong.contains("受理编号或手机号后四位不正确"));
-    let (status, found, _) =
-        resident.post_raw("/public/status", &[("_csrf", &csrf), ("code", &code), ("last4", &phone[7..])]).await;
-    assert_eq!(status, StatusCode::OK);
+    // Typed with a Chinese input method: full-width digits, the code in lower case.
+    let wide: String = phone[7..].chars().map(|c| char::from_u32(c as u32 + 0xFEE0).unwrap()).collect();
+    let (status, found, _) = resident
+        .post_raw("/public/status", &[("_csrf", &csrf), ("code", &code.to_lowercase()), ("last4", &wide)])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{found}");
     assert!(found.contains("已核查办结"));
 
     // The text message went to the reporter's phone through the gateway.
@@ -278,6 +281,10 @@ both!(refusals_are_clear_and_nothing_is_half_saved, |app: TestApp| async move {
     let bad = [("service_code", "9999"), ("description", "灯"), ("phone", "12345")];
     let (status, page) = submit(&resident, &bad, vec![]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.contains("网页不能保留刚才选的照片，请在第④项重新选择照片"),
+        "a refused form asks for its photos again"
+    );
     for said in ["请从列表中选择问题类别", "至少4个字", "请定位或在地图上选择", "手机号应为11位", "至少拍摄或选择1张"]
     {
         assert!(page.contains(said), "{said} in {page}");
@@ -463,6 +470,11 @@ both!(one_senders_reports_either_side_of_midnight_stay_within_the_hourly_limit, 
 
 both!(rate_limits_answer_429_in_chinese, configure strict_limits, |app: TestApp| async move {
     let resident = app.browser();
+    // The site's address leads to the staff sign-in; it shows residents the way to their pages.
+    let res = resident.get_raw("/").await;
+    assert_eq!(res.headers().get("location").unwrap(), "/login?next=/");
+    let (_, login) = resident.get("/login?next=/").await;
+    assert!(login.contains("市民请进入 <a href=\"/public/report\">随手拍</a>"), "{login}");
     let (_, lng, lat, _) = point_in_grid_area(&app).await;
     let category = a_category(&resident).await;
     let (lng_s, lat_s) = (lng.to_string(), lat.to_string());
@@ -474,6 +486,18 @@ both!(rate_limits_answer_429_in_chinese, configure strict_limits, |app: TestApp|
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert!(page.contains("一小时后再试"), "{page}");
     assert_eq!(app.scalar("SELECT COUNT(*) FROM reports").await, 2);
+    // A list's photos are counted apart from the pages (ten times the allowance): a resident
+    // scrolling three lists of 40 photos is not refused.
+    let photo = app.id_of("SELECT id FROM photos WHERE owner_type = 'report' ORDER BY id LIMIT 1").await;
+    // (A verified report's photos are public; the verification itself is tested elsewhere.)
+    sqlx::query(&format!("UPDATE reports SET state = 'verified' WHERE id = (SELECT owner_id FROM photos WHERE id = '{photo}')"))
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    for i in 0..120 {
+        let res = resident.get_raw(&format!("/public/photos/{photo}")).await;
+        assert_eq!(res.status(), StatusCode::OK, "photo request {i}");
+    }
     // Reading the public pages: past the minute's allowance, 429 with a Chinese page and Retry-After.
     let mut refused = None;
     for _ in 0..60 {

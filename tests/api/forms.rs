@@ -8,7 +8,7 @@ both!(a_form_without_the_csrf_token_is_refused_and_saves_nothing, |app: TestApp|
     let fields = [("name", "运河区新设单位"), ("kind", "government")];
     let (status, html, _) = b.post_raw("/units/new", &fields).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    assert!(html.contains("页面已过期或来源不明"), "{html}");
+    assert!(html.contains("页面已过期或来源不明") && html.contains("<h1>页面已过期</h1>"), "{html}");
     let (status, _, _) = b
         .post_raw(
             "/units/new",

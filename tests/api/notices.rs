@@ -46,6 +46,9 @@ both!(the_daily_brief_ranks_the_week_up_to_its_day, |app: TestApp| async move {
     // The weekly notice of the same week ranks the whole week.
     let w = admin.created("/api/v1/notices", json!({"kind": "weekly", "class": "unit", "date": day(thursday)})).await;
     let (_, weekly) = admin.get(&format!("/api/v1/notices/{}", w["id"].as_str().unwrap())).await;
+    // Its title names whom it ranks: the units' and the communities' notices of a week differ.
+    let title = weekly["notice"]["title"].as_str().unwrap();
+    assert!(title.starts_with("关于") && title.ends_with("各责任单位创建全国文明城市工作情况的通报"), "{title}");
     let row = weekly["data"]["ranking"].as_array().unwrap().iter().find(|r| r["last"] == true).unwrap().clone();
     assert_eq!(row["score"], pts(10000 + whole).as_str(), "{row}");
     // The Word document heads the ranking with the same period.

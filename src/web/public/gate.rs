@@ -20,6 +20,8 @@ use tokio::sync::Semaphore;
 
 /// A handler marks a response as the same for everyone with this header (seconds to keep it).
 pub const CACHE_HEADER: &str = "x-cc-public-cache";
+/// A client's photo requests a minute, per page request it is allowed.
+const PHOTOS_PER_PAGE: u32 = 10;
 /// Anonymous requests working at once; the others wait for a turn.
 const WORKING: usize = 2;
 const WAIT: Duration = Duration::from_secs(3);
@@ -131,7 +133,15 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     let (parts, body) = req.into_parts();
     let ip = client_ip(&parts, &state.config.trusted_proxies);
     let api = parts.uri.path().starts_with("/open311/") || parts.uri.path().ends_with(".json");
-    if !state.public.admit(&ip, state.config.public_per_minute) {
+    // A page's photos (a list shows up to 40) are counted apart, with ten times the allowance:
+    // counted with the pages, three pages of a list used up a resident's minute.
+    let asset = parts.uri.path().starts_with("/public/photos/") || parts.uri.path() == "/public/report/qr.svg";
+    let admitted = if asset {
+        state.public.admit(&format!("{ip}#photos"), state.config.public_per_minute.saturating_mul(PHOTOS_PER_PAGE))
+    } else {
+        state.public.admit(&ip, state.config.public_per_minute)
+    };
+    if !admitted {
         let message = "您的访问过于频繁，请一分钟后再试";
         return open311_aware(api, &parts.uri, refuse(api, Code::RateLimited, message));
     }

@@ -379,6 +379,8 @@ pub struct RankingTable {
     pub title: String,
     /// rank, unit, score, red flag
     pub lines: Vec<(i64, String, String, bool)>,
+    /// Units ranked (more than the lines when the middle is left out)
+    pub total: usize,
 }
 
 #[derive(Template, WebTemplate)]
@@ -404,7 +406,7 @@ async fn published_ranking(db: &Db) -> AppResult<Option<RankingTable>> {
         .filter(|(i, _)| *i < 10 || *i + 5 >= n)
         .map(|(_, l)| (l.now.rank, l.now.name.clone(), format!("{:.1}", l.now.score as f64 / 10.0), l.red_flag))
         .collect();
-    Ok(Some(RankingTable { title: format!("责任单位千分制排名（{}）", r.span.label), lines }))
+    Ok(Some(RankingTable { title: format!("责任单位千分制排名（{}）", r.span.label), lines, total: n }))
 }
 
 pub async fn notices(State(state): State<AppState>) -> PageResult<Response> {
@@ -826,10 +828,13 @@ pub struct LookupForm {
 }
 
 pub async fn status_lookup(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> PageResult<Response> {
-    let f: LookupForm = match parse_form(&body) {
+    let mut f: LookupForm = match parse_form(&body) {
         Ok(f) => f,
         Err(r) => return Ok(r),
     };
+    // As a Chinese input method types them (５６７８, Ｒ２０２６…).
+    use crate::domain::validate::half_width;
+    (f.code, f.last4) = (half_width(f.code.trim()), half_width(f.last4.trim()));
     if !token_ok(&headers, &f.csrf) {
         return Ok(error_page(StatusCode::FORBIDDEN, "页面已过期，请刷新后重新查询".into()));
     }

@@ -97,7 +97,14 @@ pub async fn vote(
         return Ok(error_page(StatusCode::FORBIDDEN, "页面已过期，请刷新后再试".into()));
     }
     let result = if f.step == "code" {
-        svc::send_code(&state.db, &id, &f.phone).await.map(|_| "code")
+        match svc::send_code(&state.db, &id, &f.phone).await {
+            // A demo without a text gateway shows the code on the page itself.
+            Ok(code) if state.config.sms_url.trim().is_empty() && state.config.sms_show_codes => {
+                let message = crate::service::phone_codes::sent_message(&state.config, &code, "请选择后投票");
+                return page(&state, &headers, &id, (f.phone.clone(), Some(message), Vec::new())).await;
+            }
+            other => other.map(|_| "code"),
+        }
     } else {
         svc::public_vote(&state.db, &id, &f.nomination_id, &f.phone, &f.code).await.map(|_| "voted")
     };

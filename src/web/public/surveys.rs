@@ -120,7 +120,7 @@ pub async fn submit(
     let result = if field("step") == "code" {
         svc::send_code(&state.db, &token, &phone)
             .await
-            .map(|_| Some("验证码已发送，请填入短信中的6位数字后提交".to_string()))
+            .map(|code| Some(crate::service::phone_codes::sent_message(&state.config, &code, "请填入6位数字后提交")))
     } else {
         svc::answer_public(&state.db, &token, (&phone, &field("code"), &community), answers.clone()).await.map(|_| None)
     };
