@@ -60,16 +60,20 @@
       map.setView([la, ln], zoom || map.getZoom());
     }
     checkSimilar();
-    loadPlaces(la, ln);
+    loadPlaces(la, ln, true);
   }
   // Nearby public places (roads, markets, stops) to pick from, and as landmarks on a map
   // without tiles.
-  var placesBox = document.getElementById('places'), placeLayer = null, placesAt = null;
-  function loadPlaces(la, ln) {
-    if (placesAt && Math.abs(placesAt[0] - la) < 0.002 && Math.abs(placesAt[1] - ln) < 0.002) { return; }
+  var placesBox = document.getElementById('places'), placeLayer = null, placesAt = null, placesAsked = 0;
+  // `chosen`: the resident's own position (distances shown, and measured again at every move);
+  // otherwise the map's middle (names only: a distance from there means nothing to anyone).
+  function loadPlaces(la, ln, chosen) {
+    if (!chosen && placesAt && Math.abs(placesAt[0] - la) < 0.002 && Math.abs(placesAt[1] - ln) < 0.002) { return; }
     placesAt = [la, ln];
+    var mine = ++placesAsked; // an earlier answer arriving late is dropped
     fetch('/public/report/places.json?lng=' + ln + '&lat=' + la, { credentials: 'same-origin' })
       .then(function (r) { return r.ok ? r.json() : { places: [] }; }).then(function (d) {
+        if (mine !== placesAsked) { return; }
         placesBox.innerHTML = '';
         if (placeLayer) { placeLayer.remove(); }
         if (map) { placeLayer = L.layerGroup().addTo(map); }
@@ -79,7 +83,7 @@
               .bindTooltip(esc(p.name), { permanent: true, direction: 'right', className: 'area-label' }).addTo(placeLayer);
           }
           var b = document.createElement('button'); b.type = 'button'; b.className = 'btn small';
-          b.textContent = p.name + '（' + Math.round(p.distance_m) + '米）';
+          b.textContent = chosen ? p.name + '（' + Math.round(p.distance_m) + '米）' : p.name;
           b.addEventListener('click', function () {
             var addr = document.getElementById('address');
             if (!addr.value) { addr.value = p.name + '附近'; }
@@ -95,7 +99,7 @@
     map = baseMap(pick);
     var c = (pick.getAttribute('data-center') || '30.52,117.05').split(',');
     map.setView([parseFloat(c[0]), parseFloat(c[1])], 15);
-    loadPlaces(parseFloat(c[0]), parseFloat(c[1]));
+    loadPlaces(parseFloat(c[0]), parseFloat(c[1]), false);
     map.on('click', function (e) { setPoint(e.latlng.lat, e.latlng.lng); status.textContent = '已在地图上选定位置'; });
     if (lat.value && lng.value) { setPoint(parseFloat(lat.value), parseFloat(lng.value), 17); }
   }
@@ -113,14 +117,33 @@
   // Category search: matching items as buttons under the box.
   search = document.getElementById('category-search');
   var hits = document.createElement('div'); hits.className = 'category-hits'; search.parentNode.insertBefore(hits, select);
+  // Everyday words residents type, and the standard's words for them.
+  var everyday = {
+    '停车': '车辆停放', '乱停': '车辆停放', '电动车': '车辆停放 飞线充电', '单车': '车辆停放', '自行车': '车辆停放',
+    '狗': '文明养犬', '犬': '文明养犬', '宠物': '文明养犬',
+    '抽烟': '室内吸烟 禁烟', '吸烟': '室内吸烟 禁烟', '烟头': '道路保洁 室内吸烟',
+    '摆摊': '占道经营 出店经营', '小摊': '占道经营 出店经营', '地摊': '占道经营', '商贩': '占道经营', '占道': '占道经营 出店经营',
+    '厕所': '公厕', '卫生间': '公厕', '井盖': '车行道 人行道', '坑': '车行道 人行道 路面', '破损': '车行道 人行道 设施',
+    '脏': '暴露垃圾 道路保洁 楼道环境', '卫生': '暴露垃圾 道路保洁', '充电': '飞线充电', '电线': '飞线充电 架空线缆',
+    '灯': '路灯', '涂鸦': '乱贴乱画', '广告': '乱贴乱画 公益广告', '闯红灯': '文明过马路', '红绿灯': '交通设施',
+    '积水': '积水明沟', '下水': '积水明沟 地面排水', '杂物': '乱堆乱放', '树': '绿地养护', '草': '绿地养护'
+  };
+  function termsOf(q) {
+    var terms = [q];
+    Object.keys(everyday).forEach(function (k) {
+      if (q.indexOf(k) >= 0) { terms = terms.concat(everyday[k].split(' ')); }
+    });
+    return terms;
+  }
   search.addEventListener('input', function () {
     var q = search.value.trim(); hits.innerHTML = '';
     if (!q) { return; }
-    var n = 0;
+    var n = 0, terms = termsOf(q);
     Array.prototype.forEach.call(select.options, function (o) {
       var group = o.parentNode && o.parentNode.label ? o.parentNode.label : '';
       // The item, its category and what the standard requires (小广告 is in 乱贴乱画's text).
-      if (!o.value || n >= 8 || (o.text + group + (o.getAttribute('data-hint') || '')).indexOf(q) < 0) { return; }
+      var text = o.text + group + (o.getAttribute('data-hint') || '');
+      if (!o.value || n >= 8 || !terms.some(function (t) { return text.indexOf(t) >= 0; })) { return; }
       n++;
       var b = document.createElement('button'); b.type = 'button'; b.className = 'btn small';
       b.textContent = group + '·' + o.text;

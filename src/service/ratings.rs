@@ -626,9 +626,13 @@ pub async fn status(db: &Db, token: &str) -> AppResult<(Rating, RaterStatus)> {
     Ok(status_of(c, r))
 }
 
-/// A case found by its code and the last four digits of the rater's phone (查进度), read-only:
-/// the fix is rated through the private link.
+/// A case found by its code and the last four digits of the rater's phone (查进度), as a
+/// 随手拍 report is: a rater who lost the private link can still follow it and rate the fix.
 pub async fn status_by_code(db: &Db, code: &str, last4: &str) -> AppResult<RaterStatus> {
+    Ok(case_by_code(db, code, last4).await?.1)
+}
+
+async fn case_by_code(db: &Db, code: &str, last4: &str) -> AppResult<(store::CaseRow, RaterStatus)> {
     let wrong = || AppError::refuse(Code::WrongLookup, Code::WrongLookup.message());
     let c = store::case_by_code(db, code.trim().to_ascii_uppercase().as_str()).await?.ok_or_else(wrong)?;
     let r = store::rating(db, &c.rating_id).await?.ok_or_else(wrong)?;
@@ -636,9 +640,14 @@ pub async fn status_by_code(db: &Db, code: &str, last4: &str) -> AppResult<Rater
     if r.phone.is_empty() || last4.len() != 4 || !r.phone.ends_with(last4) {
         return Err(wrong());
     }
-    let (_, mut s) = status_of(c, r);
-    s.may_rate_fix = false;
-    Ok(s)
+    let (_, s) = status_of(c.clone(), r);
+    Ok((c, s))
+}
+
+/// The rater rates the fix, once, found by the case's code and their phone's last four digits.
+pub async fn rate_fix_by_code(db: &Db, code: &str, last4: &str, level: Option<i64>) -> AppResult<()> {
+    let (c, s) = case_by_code(db, code, last4).await?;
+    rate_fix_of(db, c, s, level).await
 }
 
 fn status_of(c: store::CaseRow, r: Rating) -> (Rating, RaterStatus) {
@@ -669,6 +678,11 @@ fn status_of(c: store::CaseRow, r: Rating) -> (Rating, RaterStatus) {
 /// The rater rates the fix, once.
 pub async fn rate_fix(db: &Db, token: &str, level: Option<i64>) -> AppResult<()> {
     let (_, s) = status(db, token).await?;
+    let c = store::case_by_token_hash(db, &hash_token(token)).await?.ok_or(AppError::NotFound)?;
+    rate_fix_of(db, c, s, level).await
+}
+
+async fn rate_fix_of(db: &Db, c: store::CaseRow, s: RaterStatus, level: Option<i64>) -> AppResult<()> {
     let Some(level) = level.filter(|l| (1..=5).contains(l)) else {
         return Err(AppError::field("level", Code::InvalidRating, "请选择对整改结果的评价"));
     };
@@ -676,9 +690,9 @@ pub async fn rate_fix(db: &Db, token: &str, level: Option<i64>) -> AppResult<()>
         let code = if s.fix_level.is_some() { Code::FixAlreadyRated } else { Code::CaseNotOpen };
         return Err(AppError::refuse(code, code.message()));
     }
-    let old = store::case_by_token_hash(db, &hash_token(token)).await?.ok_or(AppError::NotFound)?.record;
     // Read again for the write: a second tap may have rated it since the check above (its
     // version is the one the write requires, so a third cannot pass either).
+    let old = store::case_by_code(db, &c.code).await?.ok_or(AppError::NotFound)?.record;
     if old.fix_level.is_some() {
         return Err(AppError::refuse(Code::FixAlreadyRated, Code::FixAlreadyRated.message()));
     }

@@ -363,6 +363,11 @@ both!(near_reports_are_suggested_and_a_supporter_counts_once, |app: TestApp| asy
     assert!(body.contains("已表示遇到过"), "{body}");
     assert_eq!(app.scalar("SELECT supporters FROM reports").await, 1);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM reports").await, 1, "a supporter is not a new report");
+    // The card shown again carries the new count, and no browser keeps the old one.
+    let res = other.get_raw(&near).await;
+    assert_eq!(res.headers().get("cache-control").unwrap(), "no-store");
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["similar"][0]["supporters"], 1, "{v}");
 });
 
 fn strict_limits(c: &mut chuangcheng::config::Config) {

@@ -118,7 +118,7 @@ both!(a_bad_rating_is_called_back_fixed_on_the_ledger_answered_and_the_fix_rated
         app.scalar("SELECT COUNT(*) FROM sms_outbox WHERE phone = '13800138000' AND body LIKE '%增开高峰窗口%'").await;
     assert_eq!(sms, 1, "the reply goes to the rater by text message");
 
-    // 查进度 finds the case by its number and the phone's last four digits (read-only).
+    // 查进度 finds the case by its number and the phone's last four digits.
     let case_code = c["code"].as_str().unwrap().to_string();
     let (_, lookup) = resident.get("/public/status").await;
     let lcsrf = extract_csrf(&lookup).unwrap();
@@ -130,14 +130,31 @@ both!(a_bad_rating_is_called_back_fixed_on_the_ledger_answered_and_the_fix_rated
         resident.post_raw("/public/status", &[("_csrf", &lcsrf), ("code", &case_code), ("last4", "1234")]).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
-    // The rater reads the reply and rates the fix, once.
-    let (_, page) = resident.get(&format!("/rate/r/{token}")).await;
-    assert!(page.contains("已答复") && page.contains("增开高峰窗口"), "{page}");
-    let csrf = extract_csrf(&page).unwrap();
-    let (status, _, _) = resident.post_raw(&format!("/rate/r/{token}"), &[("_csrf", &csrf), ("level", "5")]).await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    let (status, twice, _) = resident.post_raw(&format!("/rate/r/{token}"), &[("_csrf", &csrf), ("level", "1")]).await;
+    // The rater who lost the private link rates the fix from there (wrong digits refused),
+    // once: the private link then shows the rating and refuses another.
+    assert!(found.contains("action=\"/public/status/case-fix\""), "{found}");
+    let fix = |last4: &'static str, level: &'static str| {
+        let (resident, lcsrf, case_code) = (&resident, lcsrf.clone(), case_code.clone());
+        async move {
+            resident
+                .post_raw(
+                    "/public/status/case-fix",
+                    &[("_csrf", &lcsrf), ("code", &case_code), ("last4", last4), ("level", level)],
+                )
+                .await
+        }
+    };
+    assert_eq!(fix("1234", "1").await.0, StatusCode::NOT_FOUND);
+    let (status, rated, _) = fix("8000", "5").await;
+    assert_eq!(status, StatusCode::OK, "{rated}");
+    assert!(rated.contains("感谢您对整改结果的评价") && rated.contains("id=\"fix-level\""), "{rated}");
+    let (status, twice, _) = fix("8000", "1").await;
     assert_eq!(status, StatusCode::CONFLICT, "{twice}");
+    let (_, page) = resident.get(&format!("/rate/r/{token}")).await;
+    assert!(page.contains("已答复") && page.contains("增开高峰窗口") && page.contains("id=\"fix-level\""), "{page}");
+    let (status, twice, _) = resident.post_raw(&format!("/rate/r/{token}"), &[("_csrf", &lcsrf), ("level", "1")]).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{twice}");
+    assert_eq!(app.scalar(&format!("SELECT fix_level FROM rating_cases WHERE id = '{id}'")).await, 5);
 
     // The figures: callback, fix on time and callback satisfaction all counted.
     let f = month_figures(&app).await;

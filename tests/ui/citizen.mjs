@@ -39,6 +39,12 @@ try {
   await r.click('#locate');
   await r.waitForFunction(() => document.getElementById('lat').value !== '');
   check(Math.abs(Number(await r.inputValue('#lat')) - Number(lat)) < 0.0001, 'the phone position is taken');
+  // Everyday words find the standard's items: 厕所 is 公厕, 遛狗 is 文明养犬.
+  for (const [word, item] of [['厕所', '公厕'], ['遛狗', '文明养犬'], ['乱停车', '车辆停放'], ['摆摊', '占道经营']]) {
+    await r.fill('#category-search', word);
+    const found = await r.locator('.category-hits').innerText();
+    check(found.includes(item), `searching ${word} offers ${item}: ${found}`);
+  }
   await r.fill('#category-search', '垃圾');
   await r.locator('.category-hits button').first().click();
   check(await r.inputValue('#service_code'), 'a category is chosen from the search');

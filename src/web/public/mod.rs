@@ -44,6 +44,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/rate/{code}", get(rate::form).post(rate::submit))
         .route("/rate/{code}/thanks", get(rate::thanks))
         .route("/rate/r/{token}", get(rate::status).post(rate::rate_fix))
+        .route("/public/status/case-fix", post(rate::rate_fix_by_code))
         .route("/public/selections/{id}", get(selections::show).post(selections::vote))
         .route("/public/surveys/{token}", get(surveys::show).post(surveys::submit))
         .route("/public/serve/{id}", get(community::sign_form).post(community::sign))

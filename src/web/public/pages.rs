@@ -657,7 +657,11 @@ pub async fn nearby(State(state): State<AppState>, Query(q): Query<NearbyQuery>)
     let gcj = state.config.gcj_display();
     let at = if gcj { crate::domain::geo::gcj02_to_wgs84((q.lng, q.lat)) } else { (q.lng, q.lat) };
     let similar = service::similar(&state.db, at, &q.service_code).await?;
-    Ok(cached(Json(serde_json::json!({ "similar": similar }))))
+    // Not kept by browsers or the gate: a resident who tapped 我也遇到 reads the new count
+    // when the card is shown again (the key is a position, so a cache would rarely hit anyway).
+    let mut res = Json(serde_json::json!({ "similar": similar })).into_response();
+    res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    Ok(res)
 }
 
 #[derive(Deserialize)]

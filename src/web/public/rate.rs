@@ -182,6 +182,8 @@ pub struct StatusPage {
     s: RaterStatus,
     csrf: String,
     token: String,
+    /// Found by code and the phone's last four digits (查进度): the fix is rated with them
+    lookup: Option<(String, String)>,
     link: Option<String>,
     rated: String,
     replied: String,
@@ -217,6 +219,7 @@ async fn status_page(
             s,
             csrf,
             token: token.to_string(),
+            lookup: None,
             link: None,
             levels: LEVELS,
             message,
@@ -248,6 +251,15 @@ pub(super) async fn by_code(
     code: &str,
     last4: &str,
 ) -> PageResult<Option<Response>> {
+    by_code_with(state, headers, (code, last4), (None, Vec::new())).await
+}
+
+async fn by_code_with(
+    state: &AppState,
+    headers: &HeaderMap,
+    (code, last4): (&str, &str),
+    (message, errors): (Option<&'static str>, Vec<String>),
+) -> PageResult<Option<Response>> {
     let s = match service::status_by_code(&state.db, code, last4).await {
         Ok(s) => s,
         Err(AppError::Refused(..)) => return Ok(None),
@@ -263,12 +275,53 @@ pub(super) async fn by_code(
         s,
         csrf,
         token: String::new(),
+        lookup: Some((code.trim().to_ascii_uppercase(), last4.trim().to_string())),
         link: None,
         levels: LEVELS,
-        message: Some("如需评价整改结果，请打开评价后保存的专属链接"),
-        errors: Vec::new(),
+        message,
+        errors,
     };
     Ok(Some(with_cookie(page, set)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CodeFixForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    last4: String,
+    #[serde(default)]
+    level: String,
+}
+
+/// Rates a case's fix from the page 查进度 found it on (code and the phone's last four digits).
+pub async fn rate_fix_by_code(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> PageResult<Response> {
+    let f: CodeFixForm = match parse_form(&body) {
+        Ok(f) => f,
+        Err(r) => return Ok(r),
+    };
+    if !token_ok(&headers, &f.csrf) {
+        return Ok(error_page(StatusCode::FORBIDDEN, "页面已过期，请重新查询后评价".into()));
+    }
+    let (code, last4) = (f.code.as_str(), f.last4.as_str());
+    let outcome = match service::rate_fix_by_code(&state.db, code, last4, rules::parse_level(&f.level)).await {
+        Ok(()) => (Some("感谢您对整改结果的评价！"), Vec::new()),
+        Err(e @ (AppError::Validation(_) | AppError::Refused(..))) if !matches!(e.code(), Code::WrongLookup) => {
+            (None, vec![crate::web::error::message_of(&e)])
+        }
+        Err(AppError::Refused(..)) => {
+            return Ok(error_page(StatusCode::NOT_FOUND, "工单号或手机号后四位不正确，请重新查询".into()));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let failed = !outcome.1.is_empty();
+    match by_code_with(&state, &headers, (code, last4), outcome).await? {
+        Some(page) if failed => Ok((StatusCode::CONFLICT, page).into_response()),
+        Some(page) => Ok(page),
+        None => Ok(error_page(StatusCode::NOT_FOUND, "工单号或手机号后四位不正确，请重新查询".into())),
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
