@@ -218,7 +218,7 @@ async fn tell_rater(w: &mut Write<'_>, c: &Case) -> AppResult<()> {
     }
     let window = store::window(w.db(), &c.window_id).await?.ok_or(AppError::NotFound)?;
     let body = format!(
-        "【创城通】您对{}的评价（工单{}）已整改答复：{}。欢迎通过评价后保存的链接对整改结果进行评价。",
+        "【创城通】您对{}的评价（工单{}）已整改答复：{}。欢迎通过评价后保存的链接，或在公示网站的“查进度”输入工单号和手机号后四位，对整改结果进行评价。",
         window.number,
         c.code,
         c.reply.chars().take(60).collect::<String>()
