@@ -127,7 +127,7 @@ fn parse_time(s: &str) -> Option<i64> {
 }
 
 /// Who may file from which source.
-fn may_file(role: Role, source: Source, own_unit: bool) -> bool {
+pub fn may_file(role: Role, source: Source, own_unit: bool) -> bool {
     match role {
         Role::Admin => true,
         Role::Supervisor => matches!(source, Source::Supervision | Source::Assigned),

@@ -110,7 +110,12 @@ async fn problems(
     let page = store::list_keyset(ctx.db, &f, sort, &Seek::First, SHOWN).await?;
     let now = now_ms();
     let items = page.rows.iter().map(|r| item(r, now)).collect();
-    let go = if key == "recheck" { "核查" } else { "处理" };
+    // Readers (纪委) look; the others act.
+    let go = match key {
+        "recheck" => "核查",
+        _ if ctx.user.role == crate::domain::role::Role::Discipline => "查看",
+        _ => "处理",
+    };
     let section = TodoSection {
         key,
         title,
@@ -425,7 +430,7 @@ async fn discipline(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppResult<()> 
     out.push(s);
     let (mut s, rows) = problems(
         ctx,
-        ("reworked", "多次返工", "没有返工的问题"),
+        ("reworked", "被退回返工过的问题", "没有返工的问题"),
         |f| f.reworked = true,
         Sort::FoundDesc,
         "/problems?reworked=1",

@@ -143,6 +143,7 @@ pub async fn normalize_rejections(req: Request, next: Next) -> Response {
     let open311 = req.uri().path().starts_with("/open311/");
     let xml = req.uri().path().ends_with(".xml");
     let public = is_public(req.uri().path());
+    let get = req.method() == axum::http::Method::GET;
     let res = next.run(req).await;
     let status = res.status();
     if public && let Some(shown) = res.extensions().get::<Shown>().cloned() {
@@ -168,6 +169,13 @@ pub async fn normalize_rejections(req: Request, next: Next) -> Response {
     tracing::info!(status = status.as_u16(), code = code.as_str(), "framework rejection answered from the catalogue");
     let mut out = if api {
         ApiError(code.into()).into_response()
+    } else if status == StatusCode::METHOD_NOT_ALLOWED && get {
+        // A form's address opened again (a reload after a refusal, a shared link): said plainly.
+        render_error(
+            status,
+            "这个地址用于提交表单，不能直接打开。请返回上一页重新操作。".into(),
+            if public { "/public" } else { "/" },
+        )
     } else if open311 {
         crate::web::public::open311::errors(xml, status, &[(status.as_u16(), code.message().to_string())])
     } else {

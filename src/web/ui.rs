@@ -27,6 +27,9 @@ pub struct Layout {
     pub flash: Option<&'static str>,
     /// The role's main destinations, a thumb's reach away at the bottom of a phone screen
     pub bottom: Vec<MenuItem>,
+    /// The bottom bar's lit item: the menu's, unless a page says otherwise (登记 is under 问题台账
+    /// in the menu but has its own place at the bottom)
+    pub bottom_active: &'static str,
 }
 
 /// The bottom bar on a phone: the 3-4 places each role goes to all day.
@@ -234,7 +237,13 @@ impl Layout {
             menu: menu_for(user.role),
             flash: None,
             bottom: bottom_for(user.role),
+            bottom_active: active,
         }
+    }
+
+    pub fn on_bottom(mut self, key: &'static str) -> Layout {
+        self.bottom_active = key;
+        self
     }
 
     pub fn with_flash(mut self, ok: Option<&str>) -> Layout {

@@ -176,6 +176,18 @@ both!(the_discipline_office_reads_but_cannot_change, |app: TestApp| async move {
     let (status, _, _) = b.post(&format!("/units/{unit}/edit"), &[("name", "改名"), ("kind", "government")]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(b.get("/users").await.0, StatusCode::FORBIDDEN);
+    // No filing form to fill in for nothing, and its start page looks rather than acts.
+    assert_eq!(b.get("/problems/new").await.0, StatusCode::FORBIDDEN);
+    let (_, home) = b.get("/").await;
+    assert!(!home.contains(">处理<") && home.contains("被退回返工过的问题"), "{home}");
+    // A supervisor's form offers the sources it may file from, and nothing it would lose its
+    // typing to.
+    let s = app.login("supervisor").await;
+    let point = app.id_of("SELECT id FROM points WHERE active = 1 ORDER BY code LIMIT 1").await;
+    let (_, form) = s.get(&format!("/problems/new?point_id={point}")).await;
+    let select = form.split("name=\"source\"").nth(1).unwrap().split("</select>").next().unwrap();
+    assert_eq!(select.matches("<option").count(), 2, "{select}");
+    assert!(select.contains("督导检查") && select.contains("上级交办"), "{select}");
 });
 
 both!(pages_offer_only_links_the_role_may_follow, |app: TestApp| async move {

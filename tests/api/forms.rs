@@ -17,6 +17,15 @@ both!(a_form_without_the_csrf_token_is_refused_and_saves_nothing, |app: TestApp|
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "a wrong token is refused too");
     assert_eq!(app.scalar("SELECT COUNT(*) FROM units").await, before, "nothing saved");
+    // A form's address reloaded (after a refusal the page shows at it): the problem's actions
+    // lead back to the problem; any other says what happened.
+    let pid = "01a25008-0000-7000-8000-000000000001";
+    let res = b.get_raw(&format!("/problems/{pid}/act/submit_fix")).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers().get("location").unwrap().to_str().unwrap(), format!("/problems/{pid}"));
+    let (status, html) = b.get("/escalation/threshold").await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(html.contains("这个地址用于提交表单，不能直接打开"), "{html}");
     // Logout is a form too.
     let (status, _, _) = b.post_raw("/logout", &[]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);

@@ -275,7 +275,15 @@ fn problems_routes() -> Router<AppState> {
         .route("/problems/new", get(problems::new_form).merge(limits::photos(post(problems::create))))
         .route("/problems/{id}", get(problems::detail))
         .route("/problems/{id}/merge", post(problems::merge))
-        .route("/problems/{id}/act/{action}", limits::photos(post(problems::act)))
+        // A form refused renders at its action's address: reloading it (easy on a phone) goes
+        // back to the problem instead of a 405.
+        .route(
+            "/problems/{id}/act/{action}",
+            get(|axum::extract::Path((id, _)): axum::extract::Path<(String, String)>| async move {
+                axum::response::Redirect::to(&format!("/problems/{}", crate::domain::urlencode(&id)))
+            })
+            .merge(limits::photos(post(problems::act))),
+        )
 }
 
 /// Notices, interviews, scores and awards, the inbox and message deliveries.

@@ -122,12 +122,12 @@ async fn new_page(
         }
     };
     Ok(NewPage {
-        l: Layout::new(&page.user, "problems", "登记问题"),
+        l: Layout::new(&page.user, "problems", "登记问题").on_bottom("file"),
         point,
         candidates,
         keyword,
         items,
-        sources: Source::ALL.iter().map(|s| Opt::new(s.as_str(), s.label())).collect(),
+        sources: sources_of(page.user.role).into_iter().map(|s| Opt::new(s.as_str(), s.label())).collect(),
         f,
         errors,
         now: to_local(now_ms()).format("%Y-%m-%dT%H:%M").to_string(),
@@ -138,7 +138,16 @@ async fn new_page(
     })
 }
 
+/// The sources a role may file from (a unit's own self-checks: its points are the ones it sees).
+fn sources_of(role: Role) -> Vec<Source> {
+    Source::ALL.iter().copied().filter(|s| crate::service::problems::may_file(role, *s, true)).collect()
+}
+
 pub async fn new_form(page: PageUser, Query(q): Query<NewQuery>) -> PageResult<NewPage> {
+    // A role that files nothing (纪委 reads) is told before it types anything.
+    if sources_of(page.user.role).is_empty() {
+        return Err(AppError::Forbidden.into());
+    }
     let f = FileInput { source: default_source(page.user.role).into(), ..Default::default() };
     let near = q.lng.zip(q.lat).filter(|p| crate::domain::geo::in_china(*p));
     let mut p =
