@@ -129,6 +129,7 @@ catalogue! {
     AlreadyRecorded = (409, "already_recorded", "今日已记录"),
     ProblemFoundToday = (409, "problem_found_today", "该点位今日已登记问题"),
     OverlappingPeriod = (409, "overlapping_period", "与已有通报的周期重叠"),
+    NoticeOutdated = (409, "notice_outdated", "草稿生成后本期数据已有变化，请按最新数据重新生成后再发布"),
     InUse = (409, "in_use", "仍有记录引用它，不能删除"),
     InvalidRule = (422, "invalid_rule", "评分规则有误"),
     FactsRequired = (422, "facts_required", "请至少关联一项依据"),

@@ -284,9 +284,9 @@ fn default_body(k: NoticeKind, d: &NoticeData) -> String {
 
 /// Generates a draft notice for the week (or the day) containing `day`. A kind and class has
 /// one notice per period: an overlapping one is refused, published ones never change.
-pub async fn generate(ctx: &Ctx<'_>, kind: NoticeKind, class: Class, day: chrono::NaiveDate) -> AppResult<Notice> {
-    require_admin(ctx.user)?;
-    let span = match kind {
+/// The period a notice of `kind` covers that contains `day`.
+fn span_for(kind: NoticeKind, day: chrono::NaiveDate) -> super::scoring::Span {
+    match kind {
         NoticeKind::Weekly => super::scoring::span_of(super::scoring::SpanKind::Week, day),
         NoticeKind::Daily => {
             let from = crate::domain::time::parse_local_day_start(&day.format("%Y-%m-%d").to_string()).unwrap_or(0);
@@ -297,7 +297,62 @@ pub async fn generate(ctx: &Ctx<'_>, kind: NoticeKind, class: Class, day: chrono
                 label: day.format("%Y年%m月%d日").to_string(),
             }
         }
+    }
+}
+
+fn title_of(kind: NoticeKind, class: Class, span: &super::scoring::Span) -> String {
+    match kind {
+        // The class in the title: the units' and the communities' notices of one week are
+        // told apart in a list.
+        NoticeKind::Weekly => format!("关于{}各{}创建全国文明城市工作情况的通报", span.label, class.label()),
+        NoticeKind::Daily => format!("创城工作简报（{}）", span.label),
+    }
+}
+
+/// The figures a notice states, without what moves with the clock alone (an open overdue
+/// problem's hours): two collections of one period that give the same say the same.
+fn figures(d: &NoticeData) -> String {
+    let ranking: Vec<_> = d.ranking.iter().map(|r| (r.rank, &r.name, &r.score, r.red_flag, r.last)).collect();
+    let overdue: Vec<_> = d.overdue.iter().map(|o| (&o.code, o.open)).collect();
+    serde_json::json!([d.found, d.closed, d.overdue_open, d.late_total, ranking, d.red_flags, d.interviews, overdue])
+        .to_string()
+}
+
+/// A draft's figures collected again now; the new data, and whether they differ from the draft's.
+async fn collect_again(ctx: &Ctx<'_>, n: &Notice) -> AppResult<(NoticeData, bool)> {
+    let day = to_local(n.period_start).date_naive();
+    let set = settings(ctx.db).await?;
+    let fresh = collect(ctx, n.kind, n.class, &span_for(n.kind, day), &set).await?;
+    let changed = data_of(n).map(|old| figures(&old) != figures(&fresh)).unwrap_or(true);
+    Ok((fresh, changed))
+}
+
+/// 按最新数据重新生成: a draft's figures, title and text written again from the records as they
+/// are now (what the office typed into the text is replaced; it is in the audit log).
+pub async fn refresh(ctx: &Ctx<'_>, id: &str, version: Option<i64>) -> AppResult<Notice> {
+    require_admin(ctx.user)?;
+    let old = store::get(ctx.db, id).await?.ok_or(AppError::NotFound)?;
+    if old.status != Publication::Draft {
+        return Err(AppError::refuse(Code::Published, "通报已发布，不能再修改"));
+    }
+    let (data, _) = collect_again(ctx, &old).await?;
+    let span = span_for(old.kind, to_local(old.period_start).date_naive());
+    let mut new = Notice {
+        title: title_of(old.kind, old.class, &span),
+        body: default_body(old.kind, &data),
+        data: serde_json::to_string(&data).map_err(|e| AppError::Internal(e.into()))?,
+        updated_at: now_ms(),
+        ..old.clone()
     };
+    let mut w = ctx.write().await?;
+    w.update(&old, &mut new, expected(version)?).await?;
+    w.commit().await?;
+    Ok(new)
+}
+
+pub async fn generate(ctx: &Ctx<'_>, kind: NoticeKind, class: Class, day: chrono::NaiveDate) -> AppResult<Notice> {
+    require_admin(ctx.user)?;
+    let span = span_for(kind, day);
     if span.from > now_ms() {
         return Err(AppError::refuse(Code::FuturePeriod, "不能为尚未开始的周期生成通报"));
     }
@@ -328,12 +383,7 @@ pub async fn generate(ctx: &Ctx<'_>, kind: NoticeKind, class: Class, day: chrono
             NoticeKind::Weekly => format!("{prefix}〔{year}〕{seq}号"),
             NoticeKind::Daily => format!("〔{year}〕第{seq}期"),
         },
-        title: match kind {
-            // The class in the title: the units' and the communities' notices of one week
-            // are told apart in a list.
-            NoticeKind::Weekly => format!("关于{}各{}创建全国文明城市工作情况的通报", span.label, class.label()),
-            NoticeKind::Daily => format!("创城工作简报（{}）", span.label),
-        },
+        title: title_of(kind, class, &span),
         body: default_body(kind, &data),
         data: serde_json::to_string(&data).map_err(|e| AppError::Internal(e.into()))?,
         status: Publication::Draft,
@@ -591,6 +641,23 @@ pub async fn publish(ctx: &Ctx<'_>, id: &str, early: bool) -> AppResult<Notice> 
         return Err(AppError::refuse(Code::PeriodNotEnded, message));
     }
     let mut new = Notice { status: Publication::Published, published_at: Some(now), updated_at: now, ..old.clone() };
+    // A notice states the figures as they are when it goes out, not as they were when the draft
+    // was made: a draft whose text the office left as written is brought up to date; one whose
+    // text was edited is refused, so that nobody's wording is lost unseen.
+    let (fresh, changed) = collect_again(ctx, &old).await?;
+    if changed {
+        let drafted = data_of(&old).map(|d| default_body(old.kind, &d));
+        if drafted.is_ok_and(|b| b.trim() != old.body.trim()) {
+            let was = data_of(&old).map(|d| (d.found, d.closed)).unwrap_or_default();
+            let message = format!(
+                "草稿生成后本期数据已有变化（发现问题{}→{}个，已整改销号{}→{}个），而正文已修改过：请点“按最新数据重新生成”，核对正文后再发布",
+                was.0, fresh.found, was.1, fresh.closed
+            );
+            return Err(AppError::refuse(Code::NoticeOutdated, message));
+        }
+        new.body = default_body(old.kind, &fresh);
+        new.data = serde_json::to_string(&fresh).map_err(|e| AppError::Internal(e.into()))?;
+    }
     let mut w = ctx.write().await?;
     w.update_as(Verb::Publish, &old, &mut new, old.version).await?;
     w.commit().await?;

@@ -43,7 +43,7 @@ crate::record! {
     label |n| format!("{} {}", n.number, n.title),
     insert [id, kind, class, period_start, period_end, number, title, body, data, status, created_by, created_at,
         published_at, updated_at, version, corrects_id],
-    update [title, body, status, published_at, updated_at],
+    update [title, body, data, status, published_at, updated_at],
     unique ("", Code::OverlappingPeriod, "该周期的通报已由他人生成，周期不能重叠"),
     snapshot |n| serde_json::json!({"title": n.title, "body": n.body, "status": n.status}),
     persistent = false,

@@ -649,3 +649,56 @@ both!(
         assert_eq!(status, StatusCode::BAD_REQUEST, "{e}");
     }
 );
+
+both!(a_draft_published_later_states_the_figures_of_its_publication, |app: TestApp| async move {
+    let sup = app.api_login("supervisor").await;
+    let admin = app.api_login("admin").await;
+    let (point, item) = road_point(&app).await;
+    let found_day = last_working_day(&app).await;
+    let file = |n: usize| {
+        let (sup, point, item, found_at) = (&sup, point.clone(), item.clone(), format!("{found_day}T07:30"));
+        async move {
+            sup.file_ok(json!({"point_id": point, "standard_item_id": item, "description": format!("发布前登记{n}"),
+                "source": "supervision", "allow_duplicate": true, "found_at": found_at}))
+                .await;
+        }
+    };
+    file(0).await;
+    let date = day(chrono::NaiveDate::parse_from_str(&found_day, "%Y-%m-%d").unwrap());
+    let found_of = |n: &Value| n["data"]["found"].as_i64().unwrap();
+    // A draft left as written: published after another find, it states the figures then.
+    let n = admin.created("/api/v1/notices", json!({"kind": "weekly", "class": "unit", "date": date})).await;
+    let id = n["id"].as_str().unwrap().to_string();
+    let (_, draft) = admin.get(&format!("/api/v1/notices/{id}")).await;
+    let drafted = found_of(&draft);
+    file(1).await;
+    let (status, published) = admin.post(&format!("/api/v1/notices/{id}/publish?early=true"), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{published}");
+    let (_, published) = admin.get(&format!("/api/v1/notices/{id}")).await;
+    assert_eq!(found_of(&published), drafted + 1, "{published}");
+    let body = published["notice"]["body"].as_str().unwrap();
+    assert!(body.contains(&format!("发现各类问题{}个", drafted + 1)), "{body}");
+    // A draft whose text the office edited is not rewritten unseen: publishing after a change
+    // is refused until it is generated again from the records.
+    let c = admin.created("/api/v1/notices", json!({"kind": "weekly", "class": "community", "date": date})).await;
+    let cid = c["id"].as_str().unwrap().to_string();
+    let edited = format!("{}\n\n（办公室补充：本周开展专项整治。）", c["body"].as_str().unwrap());
+    let (status, c) = admin
+        .put(&format!("/api/v1/notices/{cid}"), json!({"title": c["title"], "body": edited, "version": c["version"]}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{c}");
+    file(2).await;
+    let (status, refused) = admin.post(&format!("/api/v1/notices/{cid}/publish?early=true"), json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    assert_eq!(refused["error"]["code"], "notice_outdated");
+    assert!(refused["error"]["message"].as_str().unwrap().contains("按最新数据重新生成"), "{refused}");
+    let (status, fresh) = admin.post(&format!("/api/v1/notices/{cid}/refresh"), json!({"version": c["version"]})).await;
+    assert_eq!(status, StatusCode::OK, "{fresh}");
+    assert!(!fresh["body"].as_str().unwrap().contains("办公室补充"));
+    let (status, _) = admin.post(&format!("/api/v1/notices/{cid}/publish?early=true"), json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, done) = admin.get(&format!("/api/v1/notices/{cid}")).await;
+    assert_eq!(found_of(&done), drafted + 2, "{done}");
+    // Both steps are in the audit log.
+    assert!(app.scalar(&format!("SELECT COUNT(*) FROM audit_log WHERE object_id = '{cid}'")).await >= 4);
+});

@@ -120,6 +120,7 @@ fn scoring_and_notices(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(notices::list, notices::generate))
         .routes(routes!(notices::get, notices::edit))
         .routes(routes!(notices::publish))
+        .routes(routes!(notices::refresh))
         .routes(routes!(notices::correct))
         .routes(routes!(notices::confirm))
         .routes(routes!(notices::reads))

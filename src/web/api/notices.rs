@@ -75,8 +75,23 @@ pub struct PublishQuery {
     early: bool,
 }
 
-/// Publishes a draft; a weekly notice before its week ends only with `early=true`
-/// (409 period_not_ended otherwise).
+#[derive(Deserialize, ToSchema)]
+pub struct RefreshRequest {
+    version: Option<i64>,
+}
+
+/// 按最新数据重新生成: a draft's figures, title and text written again from the records as they
+/// are now (admin; text typed into the draft is replaced).
+#[utoipa::path(post, path = "/notices/{id}/refresh", tag = "scoring", params(("id" = String, Path)), request_body = RefreshRequest,
+    responses((status = 200, body = Notice), (status = 409, body = ErrorBody)))]
+pub async fn refresh(api: ApiUser, Path(id): Id, JsonBody(req): JsonBody<RefreshRequest>) -> ApiResult<Json<Notice>> {
+    Ok(Json(svc::refresh(&api.ctx(), &id, req.version).await?))
+}
+
+/// Publishes a draft with the figures as they are now; a weekly notice before its week ends
+/// only with `early=true` (409 period_not_ended otherwise). A draft whose figures changed since
+/// it was made is brought up to date, unless its text was edited (409 notice_outdated: refresh
+/// it first).
 #[utoipa::path(post, path = "/notices/{id}/publish", tag = "scoring", params(("id" = String, Path), PublishQuery),
     responses((status = 200, body = Notice), (status = 409, body = ErrorBody)))]
 pub async fn publish(

@@ -296,6 +296,7 @@ fn campaign_routes() -> Router<AppState> {
         .route("/notices/{id}", get(notices::detail))
         .route("/notices/{id}/edit", post(notices::edit))
         .route("/notices/{id}/publish", post(notices::publish))
+        .route("/notices/{id}/refresh", post(notices::refresh))
         .route("/notices/{id}/correct", post(notices::correct))
         .route("/notices/{id}/read", post(notices::confirm))
         .route("/notices/{id}/docx", get(notices::docx))

@@ -221,8 +221,26 @@ pub async fn publish(
     let early = form.iter().any(|(k, v)| k == "early" && v == "1");
     match svc::publish(&page.ctx(), &id, early).await {
         Ok(_) => Ok(Redirect::to(&format!("/notices/{id}")).into_response()),
-        Err(AppError::Refused(crate::error::Code::PeriodNotEnded, m)) => {
+        Err(AppError::Refused(crate::error::Code::PeriodNotEnded | crate::error::Code::NoticeOutdated, m)) => {
             Ok((StatusCode::CONFLICT, detail_page(&page, &id, Some(m)).await?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct RefreshForm {
+    #[serde(default)]
+    version: Option<i64>,
+}
+
+/// 按最新数据重新生成 a draft.
+pub async fn refresh(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<RefreshForm>) -> PageResult<Response> {
+    match svc::refresh(&page.ctx(), &id, form.version).await {
+        Ok(_) => Ok(Redirect::to(&format!("/notices/{id}?ok=saved")).into_response()),
+        Err(e @ AppError::Refused(..)) => {
+            let m = crate::web::error::message_of(&e);
+            Ok((e.status(), detail_page(&page, &id, Some(m)).await?).into_response())
         }
         Err(e) => Err(e.into()),
     }
