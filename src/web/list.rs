@@ -639,18 +639,36 @@ fn build(sheets: Vec<Sheet>) -> Result<Vec<u8>, XlsxError> {
     for sheet in sheets {
         let ws = wb.add_worksheet();
         ws.set_name(&sheet.name)?;
+        // Column widths as Excel shows them: a Chinese character is two, a time 16, a date 10
+        // (the writer's own autofit measures neither).
+        let mut widths: Vec<usize> = sheet.table.headers.iter().map(|h| display_width(h)).collect();
         for (c, h) in sheet.table.headers.iter().enumerate() {
             ws.write_string_with_format(0, c as u16, *h, &bold)?;
         }
         for (r, row) in sheet.table.rows.iter().enumerate() {
             for (c, cell) in row.iter().enumerate() {
                 write_cell(ws, r as u32 + 1, c as u16, cell, &formats)?;
+                let w = match cell {
+                    Cell::Time(Some(_)) => 16,
+                    Cell::Date(d) if !d.is_empty() => 10,
+                    other => display_width(&other.plain()),
+                };
+                if let Some(m) = widths.get_mut(c) {
+                    *m = (*m).max(w);
+                }
             }
         }
         ws.set_freeze_panes(1, 0)?;
-        ws.autofit();
+        for (c, w) in widths.iter().enumerate() {
+            ws.set_column_width(c as u16, (*w).clamp(6, 60) as f64 + 2.0)?;
+        }
     }
     wb.save_to_buffer()
+}
+
+/// How many columns of a spreadsheet a text takes: wide (CJK) characters two, others one.
+fn display_width(s: &str) -> usize {
+    s.chars().map(|c| if (c as u32) < 0x1100 { 1 } else { 2 }).sum()
 }
 
 fn write_cell(ws: &mut rust_xlsxwriter::Worksheet, r: u32, c: u16, cell: &Cell, f: &Formats) -> Result<(), XlsxError> {
@@ -715,6 +733,29 @@ mod tests {
         assert_eq!(Cell::or_dash(None), Cell::Muted("—".into()));
         let t = parse_local_day_start("2026-11-23").unwrap() + 7 * 3_600_000 + 5 * 60_000;
         assert_eq!(Cell::Time(Some(t)).plain(), "2026-11-23 07:05");
+    }
+
+    #[test]
+    fn exported_columns_are_wide_enough_for_times_and_chinese_names() {
+        let t = parse_local_day_start("2026-11-23").unwrap();
+        let table = Table {
+            headers: vec!["发现时间", "责任单位", "状态"],
+            nowrap: vec![false; 3],
+            rows: vec![vec![Cell::Time(Some(t)), Cell::text("运河区城市管理综合行政执法局"), Cell::text("待签收")]],
+            empty: "",
+        };
+        let bytes = build(vec![Sheet { name: "问题台账".into(), table }]).unwrap();
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        let mut xml = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name("xl/worksheets/sheet1.xml").unwrap(), &mut xml).unwrap();
+        let widths: Vec<f64> = xml
+            .split("<col ")
+            .skip(1)
+            .map(|c| c.split("width=\"").nth(1).unwrap().split('"').next().unwrap().parse().unwrap())
+            .collect();
+        // "2026-11-23 00:00" is 16 wide; 14 Chinese characters are 28; 待签收 and its header 8.
+        assert_eq!(widths.len(), 3, "{xml}");
+        assert!(widths[0] >= 17.0 && widths[1] >= 29.0 && widths[2] >= 8.0, "{widths:?}");
     }
 
     #[test]

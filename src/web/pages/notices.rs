@@ -58,7 +58,10 @@ async fn list_page(
         list,
         classes: options(&Class::ALL, Class::as_str, Class::label),
         is_admin: page.user.role == Role::Admin,
-        today: crate::domain::time::to_local(crate::domain::time::now_ms()).format("%Y-%m-%d").to_string(),
+        // A week's notice is written once the week is over: the form opens on last week.
+        today: (crate::domain::time::to_local(crate::domain::time::now_ms()).date_naive() - chrono::Days::new(7))
+            .format("%Y-%m-%d")
+            .to_string(),
         error,
         settings_refused: typed.is_some(),
         seen: seen.clone(),
