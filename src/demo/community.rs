@@ -68,19 +68,7 @@ async fn daily(db: &Db, today: NaiveDate) -> AppResult<usize> {
     .await?;
     let cal = crate::service::calendar::load(db).await?;
     let mut tx = db.begin().await?;
-    // The lead answers for six of the unit's points (the rest have their own leads).
-    let phone: String =
-        sqlx::query_scalar("SELECT phone FROM users WHERE id = $1").bind(&lead.id).fetch_one(&db.pool).await?;
-    let mine: Vec<&String> =
-        points.iter().filter(|p| Some(&p.1) == lead.unit_id.as_ref()).map(|p| &p.0).take(6).collect();
-    for id in mine {
-        sqlx::query("UPDATE points SET lead_name = $1, lead_phone = $2 WHERE id = $3")
-            .bind(&lead.display_name)
-            .bind(&phone)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-    }
+    // (The lead answers for six of the unit's points from their creation: `Seeder::points`.)
     let mut n = 0;
     for back in 1..=28u64 {
         let d = today - chrono::Days::new(back);

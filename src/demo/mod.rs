@@ -309,6 +309,7 @@ impl Builder {
             sqlx::query_as::<_, (String, String)>("SELECT code, id FROM point_types").fetch_all(&mut *self.tx).await?;
         let index = GridIndex::new(grids);
         let mut n_total = 0;
+        let mut lead_points = 0;
         // No two points share a name: a compound already taken gives way to the community's next one.
         let mut used = std::collections::HashSet::new();
         for (kind, count, unit_choices, fixed) in POINT_PLAN {
@@ -350,8 +351,17 @@ impl Builder {
                 p.community_id = Some(community.id.clone());
                 p.grid_id = index.locate(lng, lat).map(|(g, _)| g.to_string());
                 p.unit_id = unit_ids[ui].0.clone();
-                p.lead_name = person_name(300 + n_total);
-                p.lead_phone = mobile(300 + n_total);
+                // The demo's 点位负责人 account (李卫东, of the first unit) answers for six of its
+                // unit's points from the start, so that the problems filed there name him; the
+                // other points' leads are people without accounts (names apart from theirs).
+                if ui == 0 && lead_points < 6 {
+                    lead_points += 1;
+                    p.lead_name = "李卫东".into();
+                    p.lead_phone = mobile(902);
+                } else {
+                    p.lead_name = person_name(1000 + n_total);
+                    p.lead_phone = mobile(1000 + n_total);
+                }
                 p.backup_name = person_name(700 + n_total);
                 p.backup_phone = mobile(700 + n_total);
                 p.guarantor_name = person_name(ui * 7 + 1);
