@@ -196,6 +196,8 @@ fn label_of(key: &str, s: &str) -> Option<&'static str> {
         "state" => State::parse(s).map(State::label),
         "source" => Source::parse(s).map(Source::label),
         "severity" => Severity::parse(s).map(Severity::label),
+        // Notices and standard versions alike: "现行" names a standard in force, not a notice.
+        "status" if s == "published" => Some("已发布"),
         "status" => crate::domain::standard::Publication::parse(s).map(|p| p.label()),
         "owner_type" => PhotoOwner::parse(s).map(PhotoOwner::label),
         "kind" => PhotoKind::parse(s).map(PhotoKind::label),

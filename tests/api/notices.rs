@@ -701,4 +701,7 @@ both!(a_draft_published_later_states_the_figures_of_its_publication, |app: TestA
     assert_eq!(found_of(&done), drafted + 2, "{done}");
     // Both steps are in the audit log.
     assert!(app.scalar(&format!("SELECT COUNT(*) FROM audit_log WHERE object_id = '{cid}'")).await >= 4);
+    let (_, audit) = admin.get(&format!("/api/v1/audit?object_id={cid}")).await;
+    let text = audit.to_string();
+    assert!(text.contains("已发布") && !text.contains("现行"), "a notice is 已发布 in the audit log: {text}");
 });
