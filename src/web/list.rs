@@ -703,6 +703,18 @@ pub fn day(s: &str, end: bool) -> AppResult<Option<i64>> {
     Ok(Some(if end { start + crate::domain::time::DAY_MS } else { start }))
 }
 
+/// A from/to pair of day filters; refused when the end comes before the start (an empty list
+/// would say nothing of why).
+pub fn days(from: &str, to: &str, what: &str) -> AppResult<(Option<i64>, Option<i64>)> {
+    let (a, b) = (day(from, false)?, day(to, true)?);
+    if let (Some(a), Some(b)) = (a, b)
+        && a >= b
+    {
+        return Err(AppError::refuse(Code::DateOutOfRange, format!("{what}的开始日期晚于结束日期：{from} 至 {to}")));
+    }
+    Ok((a, b))
+}
+
 /// A yes/no filter: 1/0, true/false, or empty for both.
 pub fn flag(s: &str, what: &str) -> AppResult<Option<bool>> {
     match given(s) {

@@ -143,6 +143,13 @@ both!(json_validation_errors_carry_codes_and_chinese_messages, |app: TestApp| as
     let (status, body) = admin.get("/api/v1/audit?from=yesterday").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"]["code"], "invalid_date");
+    // A range whose end comes before its start is said to be one, not answered with nothing.
+    let (status, body) = admin.get("/api/v1/problems?from=2026-12-07&to=2026-12-01").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "date_out_of_range");
+    let page = app.login("admin").await;
+    let (_, html) = page.get("/problems?from=2026-12-07&to=2026-12-01").await;
+    assert!(html.contains("发现时间的开始日期晚于结束日期"), "{html}");
 });
 
 both!(a_record_read_over_the_api_can_be_sent_back_unchanged, |app: TestApp| async move {

@@ -108,15 +108,13 @@ async fn filter(ctx: &Ctx<'_>, q: &ProblemQuery) -> AppResult<ProblemFilter> {
     f.type_id = given(&q.type_id).map(str::to_string);
     f.source = one_of(&q.source, Source::parse, Code::InvalidSource, "来源")?;
     f.severity = one_of(&q.severity, Severity::parse, Code::InvalidSeverity, "严重程度")?;
-    f.from_ms = day(&q.from, false)?;
-    f.to_ms = day(&q.to, true)?;
+    (f.from_ms, f.to_ms) = days(&q.from, &q.to, "发现时间")?;
     f.overdue_at = flag(&q.overdue, "仅看逾期")?.unwrap_or(false).then(now_ms);
     f.late_at = flag(&q.late, "曾逾期（含已整改）")?.unwrap_or(false).then(now_ms);
     f.reworked = flag(&q.reworked, "仅看返工")?.unwrap_or(false);
     f.flagged = flag(&q.flagged, "有证据警告")?.unwrap_or(false);
     f.keyword = given(&q.q).map(str::to_string);
-    f.dispatched_from = day(&q.dfrom, false)?;
-    f.dispatched_to = day(&q.dto, true)?;
+    (f.dispatched_from, f.dispatched_to) = days(&q.dfrom, &q.dto, "交办时间")?;
     if let Some(c) = given(&q.community_id) {
         f.area_ids = Some(match f.area_ids {
             Some(scope) => scope.into_iter().filter(|i| i == c).collect(),
@@ -136,8 +134,7 @@ async fn filter(ctx: &Ctx<'_>, q: &ProblemQuery) -> AppResult<ProblemFilter> {
     }
     f.category = given(&q.category).map(str::to_string);
     f.point_id = given(&q.point_id).map(str::to_string);
-    f.closed_from = day(&q.cfrom, false)?;
-    f.closed_to = day(&q.cto, true)?;
+    (f.closed_from, f.closed_to) = days(&q.cfrom, &q.cto, "销号时间")?;
     match given(&q.due) {
         None => {}
         Some("today") => {
