@@ -384,3 +384,18 @@ pub async fn index(db: &Db) -> Result<std::sync::Arc<PointIndex>, sqlx::Error> {
     }
     Ok(index)
 }
+
+/// The units with points in these communities.
+pub async fn units_in(db: &Db, communities: &[String]) -> Result<std::collections::HashSet<String>, sqlx::Error> {
+    let mut present = std::collections::HashSet::new();
+    for chunk in communities.chunks(500) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("SELECT DISTINCT unit_id FROM points WHERE community_id IN ({})", marks.join(","));
+        let mut query = sqlx::query_scalar::<_, String>(&sql);
+        for c in chunk {
+            query = query.bind(c);
+        }
+        present.extend(query.fetch_all(&db.pool).await?);
+    }
+    Ok(present)
+}

@@ -191,6 +191,19 @@ both!(the_discipline_office_reads_but_cannot_change, |app: TestApp| async move {
 });
 
 both!(pages_offer_only_links_the_role_may_follow, |app: TestApp| async move {
+    // The ledger's unit filter: a grid worker is offered the units with points in its area.
+    let units_offered = |html: &str| {
+        let select = html.split("name=\"unit_id\"").nth(1).unwrap().split("</select>").next().unwrap().to_string();
+        // Every option but the empty one (全部).
+        select.matches("<option value=\"").count() - select.matches("<option value=\"\"").count()
+    };
+    let (_, all) = app.login("admin").await.get("/problems").await;
+    let (_, mine) = app.login("grid").await.get("/problems").await;
+    let area = app.id_of("SELECT area_id FROM users WHERE username = 'grid'").await;
+    let under = chuangcheng::store::org::subtree_ids(&app.db, &area).await.unwrap();
+    let in_area = chuangcheng::store::points::units_in(&app.db, &under).await.unwrap().len();
+    assert!(in_area > 0 && units_offered(&mine) == in_area, "{} offered, {in_area} in the area", units_offered(&mine));
+    assert!(units_offered(&all) > in_area, "the office is offered every unit");
     let unit = app.login("unit").await;
     let own = unit_id(&app, OWN).await;
     let (_, html) = unit.get(&format!("/units/{own}")).await;

@@ -257,7 +257,13 @@ impl ListSpec for Problems {
             Field::select("type_id", "点位类型", types, &q.type_id),
         ];
         if !ctx.user.role.needs_unit() {
-            let units = units::all_names(ctx.db).await?.into_iter().map(|(id, n)| Opt::new(id, n)).collect();
+            let mut units = units::all_names(ctx.db).await?;
+            // A grid worker or a street offers the units with points in its area only.
+            if let Some(areas) = crate::service::access::area_scope(ctx).await? {
+                let present = points::units_in(ctx.db, &areas).await?;
+                units.retain(|(id, _)| present.contains(id));
+            }
+            let units = units.into_iter().map(|(id, n)| Opt::new(id, n)).collect();
             f.push(Field::select("unit_id", "责任单位", units, &q.unit_id));
         }
         f.extend([
