@@ -139,6 +139,11 @@ fn default_tile_crs() -> String {
 }
 
 impl Config {
+    /// A demo without a text gateway: verification codes are shown on the page that asked.
+    pub fn shows_sms_codes(&self) -> bool {
+        self.sms_show_codes && self.sms_url.trim().is_empty()
+    }
+
     /// Reads defaults, then `file` (or ./chuangcheng.toml when present), then the environment.
     pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
         let mut b = config::Config::builder()

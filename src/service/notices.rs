@@ -646,12 +646,12 @@ pub async fn publish(ctx: &Ctx<'_>, id: &str, early: bool) -> AppResult<Notice> 
     // text was edited is refused, so that nobody's wording is lost unseen.
     let (fresh, changed) = collect_again(ctx, &old).await?;
     if changed {
-        let drafted = data_of(&old).map(|d| default_body(old.kind, &d));
-        if drafted.is_ok_and(|b| b.trim() != old.body.trim()) {
-            let was = data_of(&old).map(|d| (d.found, d.closed)).unwrap_or_default();
+        if let Ok(was) = data_of(&old)
+            && default_body(old.kind, &was).trim() != old.body.trim()
+        {
             let message = format!(
                 "草稿生成后本期数据已有变化（发现问题{}→{}个，已整改销号{}→{}个），而正文已修改过：请点“按最新数据重新生成”，核对正文后再发布",
-                was.0, fresh.found, was.1, fresh.closed
+                was.found, fresh.found, was.closed, fresh.closed
             );
             return Err(AppError::refuse(Code::NoticeOutdated, message));
         }

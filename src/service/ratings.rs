@@ -646,8 +646,8 @@ async fn case_by_code(db: &Db, code: &str, last4: &str) -> AppResult<(store::Cas
 
 /// The rater rates the fix, once, found by the case's code and their phone's last four digits.
 pub async fn rate_fix_by_code(db: &Db, code: &str, last4: &str, level: Option<i64>) -> AppResult<()> {
-    let (c, s) = case_by_code(db, code, last4).await?;
-    rate_fix_of(db, c, s, level).await
+    let (c, _) = case_by_code(db, code, last4).await?;
+    rate_fix_of(db, c, level).await
 }
 
 fn status_of(c: store::CaseRow, r: Rating) -> (Rating, RaterStatus) {
@@ -670,24 +670,28 @@ fn status_of(c: store::CaseRow, r: Rating) -> (Rating, RaterStatus) {
         replied_at: c.replied_at,
         fix_due: c.fix_due,
         fix_level: c.fix_level,
-        may_rate_fix: c.state == CaseState::Replied && c.fix_level.is_none(),
+        may_rate_fix: may_rate_fix(&c),
     };
     (r, s)
 }
 
-/// The rater rates the fix, once.
-pub async fn rate_fix(db: &Db, token: &str, level: Option<i64>) -> AppResult<()> {
-    let (_, s) = status(db, token).await?;
-    let c = store::case_by_token_hash(db, &hash_token(token)).await?.ok_or(AppError::NotFound)?;
-    rate_fix_of(db, c, s, level).await
+/// The fix of an answered case may be rated, once.
+fn may_rate_fix(c: &store::CaseRow) -> bool {
+    c.state == CaseState::Replied && c.fix_level.is_none()
 }
 
-async fn rate_fix_of(db: &Db, c: store::CaseRow, s: RaterStatus, level: Option<i64>) -> AppResult<()> {
+/// The rater rates the fix, once.
+pub async fn rate_fix(db: &Db, token: &str, level: Option<i64>) -> AppResult<()> {
+    let c = store::case_by_token_hash(db, &hash_token(token)).await?.ok_or(AppError::NotFound)?;
+    rate_fix_of(db, c, level).await
+}
+
+async fn rate_fix_of(db: &Db, c: store::CaseRow, level: Option<i64>) -> AppResult<()> {
     let Some(level) = level.filter(|l| (1..=5).contains(l)) else {
         return Err(AppError::field("level", Code::InvalidRating, "请选择对整改结果的评价"));
     };
-    if !s.may_rate_fix {
-        let code = if s.fix_level.is_some() { Code::FixAlreadyRated } else { Code::CaseNotOpen };
+    if !may_rate_fix(&c) {
+        let code = if c.fix_level.is_some() { Code::FixAlreadyRated } else { Code::CaseNotOpen };
         return Err(AppError::refuse(code, code.message()));
     }
     // Read again for the write: a second tap may have rated it since the check above (its

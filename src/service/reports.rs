@@ -4,7 +4,7 @@
 //! once it is closed, whether it is fixed and how satisfied they are. "Not fixed" sends the
 //! problem back to its unit as rework.
 
-use super::write::expected;
+use super::write::{Write, expected};
 use super::{Ctx, CurrentUser};
 use crate::config::Config;
 use crate::domain::citizen::{self as rules, Channel, ReportState, Stage};
@@ -293,17 +293,7 @@ pub async fn submit(
         version: 1,
     };
     let mut w = ctx.write().await?;
-    // Counted again holding the sender's lane: a row of 64 (picked by the sender's hash) held to
-    // the end of this write, so reports sent at once by one sender, through any instance and on
-    // either side of midnight, count each other and the limit holds. The lane comes before the
-    // day's number in every report's write, so two writes cannot wait for each other.
-    w.next_in_sequence(&format!("report-sender:{:02}", Sha256::digest(sender.client.as_bytes())[0] % 64)).await?;
-    let day = crate::domain::time::to_local(now).format("%Y%m%d").to_string();
-    let n = w.next_in_sequence(&format!("report:{day}")).await?;
-    if store::sent_by_in(w.conn(), &sender.client, now - 3_600_000).await? >= config.reports_per_hour as i64 {
-        return Err(AppError::refuse(Code::ReportLimit, Code::ReportLimit.message()));
-    }
-    r.code = format!("R{day}{n:04}");
+    r.code = number_within_limit(&mut w, config, sender, now).await?;
     w.create(&r).await?;
     for ph in &stored {
         ph.insert(w.conn()).await?;
@@ -316,6 +306,21 @@ pub async fn submit(
     files.keep();
     committed?;
     Ok(Submitted { report: r, token })
+}
+
+/// The report's number of its day (R202612070016), once the sender is within its hourly limit,
+/// counted again inside the write holding the sender's lane: a row of 64 (picked by the sender's
+/// hash) held to the end of the write, so reports sent at once by one sender, through any
+/// instance and on either side of midnight, count each other. The lane comes before the day's
+/// number in every report's write, so two writes cannot wait for each other.
+async fn number_within_limit(w: &mut Write<'_>, config: &Config, sender: &Sender, now: i64) -> AppResult<String> {
+    w.next_in_sequence(&format!("report-sender:{:02}", Sha256::digest(sender.client.as_bytes())[0] % 64)).await?;
+    let day = crate::domain::time::to_local(now).format("%Y%m%d").to_string();
+    let n = w.next_in_sequence(&format!("report:{day}")).await?;
+    if store::sent_by_in(w.conn(), &sender.client, now - 3_600_000).await? >= config.reports_per_hour as i64 {
+        return Err(AppError::refuse(Code::ReportLimit, Code::ReportLimit.message()));
+    }
+    Ok(format!("R{day}{n:04}"))
 }
 
 /// The city's extent: its points and grids with 3 km around them.

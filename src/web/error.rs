@@ -143,13 +143,14 @@ pub async fn normalize_rejections(req: Request, next: Next) -> Response {
     let open311 = req.uri().path().starts_with("/open311/");
     let xml = req.uri().path().ends_with(".xml");
     let public = is_public(req.uri().path());
+    let home = if public { "/public" } else { "/" };
     let get = req.method() == axum::http::Method::GET;
     let res = next.run(req).await;
     let status = res.status();
     if public && let Some(shown) = res.extensions().get::<Shown>().cloned() {
         // The same page with the way back to the public home; the rest of the answer is kept.
         let (mut parts, _) = res.into_parts();
-        let (page_parts, body) = render_error(shown.status, shown.message, "/public").into_parts();
+        let (page_parts, body) = render_error(shown.status, shown.message, home).into_parts();
         parts.headers.remove(header::CONTENT_LENGTH);
         if let Some(t) = page_parts.headers.get(header::CONTENT_TYPE) {
             parts.headers.insert(header::CONTENT_TYPE, t.clone());
@@ -171,18 +172,14 @@ pub async fn normalize_rejections(req: Request, next: Next) -> Response {
         ApiError(code.into()).into_response()
     } else if status == StatusCode::METHOD_NOT_ALLOWED && get {
         // A form's address opened again (a reload after a refusal, a shared link): said plainly.
-        render_error(
-            status,
-            "这个地址用于提交表单，不能直接打开。请返回上一页重新操作。".into(),
-            if public { "/public" } else { "/" },
-        )
+        render_error(status, "这个地址用于提交表单，不能直接打开。请返回上一页重新操作。".into(), home)
     } else if open311 {
         crate::web::public::open311::errors(xml, status, &[(status.as_u16(), code.message().to_string())])
     } else {
         render_error(
             StatusCode::from_u16(code.status()).unwrap_or(StatusCode::BAD_REQUEST),
             code.message().into(),
-            if public { "/public" } else { "/" },
+            home,
         )
     };
     // Keep the framework's status (e.g. 405 with its Allow header) when the code has another.

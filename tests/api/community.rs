@@ -218,21 +218,7 @@ both!(volunteer_figures_for_a_thousand_volunteers_match_the_hand_count, |app: Te
     for (typed, stored) in [("每天", Some("1,2,3,4,5,6,7")), ("周一至周五", Some("1,2,3,4,5")), ("节假日", None)]
     {
         let title = format!("文明交通劝导{typed}");
-        let (status, html, _) = office
-            .post(
-                "/volunteers/activities",
-                &[
-                    ("title", title.as_str()),
-                    ("community_id", &communities[0].0),
-                    ("weekdays", typed),
-                    ("starts_at", "08:00"),
-                    ("ends_at", "10:00"),
-                    ("first_day", "2026-01-01"),
-                    ("last_day", "2030-12-31"),
-                    ("capacity", "10"),
-                ],
-            )
-            .await;
+        let (status, html, _) = weekly_activity(&office, &title, &communities[0].0, typed).await;
         let saved = sqlx::query_scalar::<_, String>("SELECT weekdays FROM volunteer_activities WHERE title = $1")
             .bind(&title)
             .fetch_optional(&app.db.pool)
@@ -355,21 +341,7 @@ both!(volunteer_figures_for_a_thousand_volunteers_match_the_hand_count, |app: Te
     let day_char =
         |d: chrono::NaiveDate| ["一", "二", "三", "四", "五", "六", "日"][d.weekday().num_days_from_monday() as usize];
     let tomorrow_day = today + chrono::Days::new(1);
-    let weekly = office
-        .post(
-            "/volunteers/activities",
-            &[
-                ("title", "每周一次的文明劝导"),
-                ("community_id", &communities[0].0),
-                ("weekdays", day_char(tomorrow_day)),
-                ("starts_at", "08:00"),
-                ("ends_at", "10:00"),
-                ("first_day", "2026-01-01"),
-                ("last_day", "2030-12-31"),
-                ("capacity", "10"),
-            ],
-        )
-        .await;
+    let weekly = weekly_activity(&office, "每周一次的文明劝导", &communities[0].0, day_char(tomorrow_day)).await;
     assert_eq!(weekly.0, StatusCode::SEE_OTHER);
     let (_, page) = office.get(weekly.2.as_deref().unwrap()).await;
     assert!(!page.contains("id=\"sign-qr\""), "no QR on a day without the activity");
@@ -697,6 +669,30 @@ async fn scan_at_once(browsers: [&Browser; 2], path: &str, name: &str, phone: &s
     .await;
     answers.sort_by_key(|a| a.0);
     answers
+}
+
+/// Posts an activity held 08:00–10:00 on the days typed, 2026 to 2030, ten places.
+async fn weekly_activity(
+    office: &Browser,
+    title: &str,
+    community: &str,
+    weekdays: &str,
+) -> (StatusCode, String, Option<String>) {
+    office
+        .post(
+            "/volunteers/activities",
+            &[
+                ("title", title),
+                ("community_id", community),
+                ("weekdays", weekdays),
+                ("starts_at", "08:00"),
+                ("ends_at", "10:00"),
+                ("first_day", "2026-01-01"),
+                ("last_day", "2030-12-31"),
+                ("capacity", "10"),
+            ],
+        )
+        .await
 }
 
 async fn daily_activity(office: &Browser, title: &str, community: &str, capacity: u32) -> String {

@@ -99,7 +99,7 @@ pub async fn vote(
     let result = if f.step == "code" {
         match svc::send_code(&state.db, &id, &f.phone).await {
             // A demo without a text gateway shows the code on the page itself.
-            Ok(code) if state.config.sms_url.trim().is_empty() && state.config.sms_show_codes => {
+            Ok(code) if state.config.shows_sms_codes() => {
                 let message = crate::service::phone_codes::sent_message(&state.config, &code, "请选择后投票");
                 return page(&state, &headers, &id, (f.phone.clone(), Some(message), Vec::new())).await;
             }
