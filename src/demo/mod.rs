@@ -77,6 +77,17 @@ pub fn liaison_username(index: usize) -> String {
     format!("dw{:02}", index + 1)
 }
 
+/// The people of the demo's accounts: the liaison of unit `index`, supervisor `n`, the named ones.
+fn liaison_name(index: usize) -> String {
+    person_name(300 + index)
+}
+
+fn supervisor_name(n: usize) -> String {
+    person_name(200 + n)
+}
+
+const NAMED_ACCOUNTS: [&str; 4] = ["王建国", "李卫东", "赵晓燕", "孙丽娟"];
+
 /// Creates the demo city when the database has no accounts yet.
 pub async fn seed_if_empty(db: &Db, admin_password: &str, scale: u32) -> AppResult<Summary> {
     let mut e = crate::domain::validate::FieldErrors::default();
@@ -310,6 +321,14 @@ impl Builder {
         let index = GridIndex::new(grids);
         let mut n_total = 0;
         let mut lead_points = 0;
+        // The accounts' people: a point's lead never carries one of their names (a liaison of
+        // another unit named as a point's lead looked like the wrong person answering).
+        let account_names: std::collections::HashSet<String> = (0..UNITS.len())
+            .map(liaison_name)
+            .chain((0..TEAMS.len() * 3).map(supervisor_name))
+            .chain(NAMED_ACCOUNTS.iter().map(|n| n.to_string()))
+            .collect();
+        let mut lead_index = 1000;
         // No two points share a name: a compound already taken gives way to the community's next one.
         let mut used = std::collections::HashSet::new();
         for (kind, count, unit_choices, fixed) in POINT_PLAN {
@@ -356,10 +375,14 @@ impl Builder {
                 // other points' leads are people without accounts (names apart from theirs).
                 if ui == 0 && lead_points < 6 {
                     lead_points += 1;
-                    p.lead_name = "李卫东".into();
+                    p.lead_name = NAMED_ACCOUNTS[1].into();
                     p.lead_phone = mobile(902);
                 } else {
-                    p.lead_name = person_name(1000 + n_total);
+                    while account_names.contains(&person_name(lead_index)) {
+                        lead_index += 1;
+                    }
+                    p.lead_name = person_name(lead_index);
+                    lead_index += 1;
                     p.lead_phone = mobile(1000 + n_total);
                 }
                 p.backup_name = person_name(700 + n_total);
@@ -456,13 +479,13 @@ impl Builder {
         let bank = unit_of(UnitKind::BankBranch);
         let admin = self.account("admin", "文明办管理员".into(), Role::Admin, mobile(900), admin_hash);
         self.save_user(admin).await?;
-        let unit = self.account("unit", "王建国".into(), Role::UnitUser, mobile(901), hash);
+        let unit = self.account("unit", NAMED_ACCOUNTS[0].into(), Role::UnitUser, mobile(901), hash);
         self.save_user(User { unit_id: cgj.clone(), ..unit }).await?;
-        let lead = self.account("lead", "李卫东".into(), Role::PointLead, mobile(902), hash);
+        let lead = self.account("lead", NAMED_ACCOUNTS[1].into(), Role::PointLead, mobile(902), hash);
         self.save_user(User { unit_id: cgj, ..lead }).await?;
-        let teller = self.account("bank", "赵晓燕".into(), Role::UnitUser, mobile(903), hash);
+        let teller = self.account("bank", NAMED_ACCOUNTS[2].into(), Role::UnitUser, mobile(903), hash);
         self.save_user(User { unit_id: bank.clone(), ..teller }).await?;
-        let grid = self.account("grid", "孙丽娟".into(), Role::GridWorker, mobile(904), hash);
+        let grid = self.account("grid", NAMED_ACCOUNTS[3].into(), Role::GridWorker, mobile(904), hash);
         let grid = self.save_user(User { area_id: Some(city.first_community.clone()), ..grid }).await?;
         let street = self.account("street", "钱秀英（公园街道办）".into(), Role::GridWorker, mobile(907), hash);
         self.save_user(User { area_id: Some(city.big_street.clone()), ..street }).await?;
@@ -476,7 +499,7 @@ impl Builder {
             if ui == 0 || Some(id) == bank.as_ref() {
                 continue;
             }
-            let u = self.account(&liaison_username(ui), person_name(300 + ui), Role::UnitUser, mobile(300 + ui), hash);
+            let u = self.account(&liaison_username(ui), liaison_name(ui), Role::UnitUser, mobile(300 + ui), hash);
             self.save_user(User { unit_id: Some(id.clone()), ..u }).await?;
         }
         let evaluator = self.account("evaluator", "周明（第三方测评）".into(), Role::Evaluator, mobile(905), hash);
@@ -490,7 +513,7 @@ impl Builder {
                 let n = ti * 3 + k;
                 let username = if n == 0 { "supervisor".to_string() } else { format!("duban{:02}", n + 1) };
                 let area = (ti == 1).then(|| city.big_street.clone());
-                let u = self.account(&username, person_name(200 + n), Role::Supervisor, mobile(910 + n), hash);
+                let u = self.account(&username, supervisor_name(n), Role::Supervisor, mobile(910 + n), hash);
                 let u = self.save_user(User { area_id: area, ..u }).await?;
                 members.push(u.id);
             }

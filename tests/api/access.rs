@@ -188,6 +188,9 @@ both!(the_discipline_office_reads_but_cannot_change, |app: TestApp| async move {
     let select = form.split("name=\"source\"").nth(1).unwrap().split("</select>").next().unwrap();
     assert_eq!(select.matches("<option").count(), 2, "{select}");
     assert!(select.contains("督导检查") && select.contains("上级交办"), "{select}");
+    // On a phone its bottom bar lights 登记, not 台账.
+    assert!(form.contains("<a href=\"/problems/new\" class=\"active\">登记</a>"), "{form}");
+    assert!(!form.contains("<a href=\"/problems\" class=\"active\">台账</a>"), "{form}");
 });
 
 both!(pages_offer_only_links_the_role_may_follow, |app: TestApp| async move {

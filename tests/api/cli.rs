@@ -252,6 +252,24 @@ async fn the_demo_command_creates_a_city_with_problems_in_every_stage() {
         let kinds: Vec<&str> =
             awards["items"].as_array().unwrap().iter().map(|a| a["kind"].as_str().unwrap()).collect();
         assert!(kinds.contains(&"commendation") && kinds.contains(&"red_flag"), "{awards}");
+        // The point lead account answers for six points from their creation (audited), and
+        // no point's lead shares a name with another account. (The evaluation's extra points,
+        // PX…, are copies of points with their leads.)
+        assert_eq!(
+            app.scalar("SELECT COUNT(*) FROM points p JOIN users u ON u.username = 'lead' WHERE p.lead_phone = u.phone AND p.lead_name = u.display_name AND p.code NOT LIKE 'PX%'").await,
+            6
+        );
+        assert_eq!(
+            app.scalar("SELECT COUNT(*) FROM audit_log WHERE object_type = 'point' AND action = 'create' AND after_json LIKE '%李卫东%'").await,
+            6
+        );
+        assert_eq!(
+            app.scalar(
+                "SELECT COUNT(*) FROM points p JOIN users u ON u.display_name = p.lead_name WHERE u.username <> 'lead'"
+            )
+            .await,
+            0
+        );
         // The demo has no text gateway: a survey's verification code is shown on the page, so
         // that the survey can be tried through (a real city's `serve` never shows it).
         // (The demo's resident survey is closed, answered; the office opens it again here.)

@@ -666,6 +666,10 @@ both!(a_draft_published_later_states_the_figures_of_its_publication, |app: TestA
     file(0).await;
     let date = day(chrono::NaiveDate::parse_from_str(&found_day, "%Y-%m-%d").unwrap());
     let found_of = |n: &Value| n["data"]["found"].as_i64().unwrap();
+    // The form opens on last week (a week's notice is written once it is over).
+    let (_, list) = app.login("admin").await.get("/notices").await;
+    let last_week = crate::fixtures::today() - chrono::Days::new(7);
+    assert!(list.contains(&format!("name=\"date\" value=\"{}\"", day(last_week))), "{list}");
     // A draft left as written: published after another find, it states the figures then.
     let n = admin.created("/api/v1/notices", json!({"kind": "weekly", "class": "unit", "date": date})).await;
     let id = n["id"].as_str().unwrap().to_string();
