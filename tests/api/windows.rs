@@ -145,6 +145,9 @@ both!(a_bad_rating_is_called_back_fixed_on_the_ledger_answered_and_the_fix_rated
         }
     };
     assert_eq!(fix("1234", "1").await.0, StatusCode::NOT_FOUND);
+    let (status, unchosen, _) = fix("8000", "").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(unchosen.contains("请选择对整改结果的评价"), "{unchosen}");
     let (status, rated, _) = fix("8000", "5").await;
     assert_eq!(status, StatusCode::OK, "{rated}");
     assert!(rated.contains("感谢您对整改结果的评价") && rated.contains("id=\"fix-level\""), "{rated}");

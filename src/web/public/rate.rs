@@ -306,20 +306,19 @@ pub async fn rate_fix_by_code(State(state): State<AppState>, headers: HeaderMap,
         return Ok(error_page(StatusCode::FORBIDDEN, "页面已过期，请重新查询后评价".into()));
     }
     let (code, last4) = (f.code.as_str(), f.last4.as_str());
-    let outcome = match service::rate_fix_by_code(&state.db, code, last4, rules::parse_level(&f.level)).await {
-        Ok(()) => (Some("感谢您对整改结果的评价！"), Vec::new()),
+    let (status, outcome) = match service::rate_fix_by_code(&state.db, code, last4, rules::parse_level(&f.level)).await
+    {
+        Ok(()) => (StatusCode::OK, (Some("感谢您对整改结果的评价！"), Vec::new())),
         Err(e @ (AppError::Validation(_) | AppError::Refused(..))) if !matches!(e.code(), Code::WrongLookup) => {
-            (None, vec![crate::web::error::message_of(&e)])
+            (e.status(), (None, vec![crate::web::error::message_of(&e)]))
         }
         Err(AppError::Refused(..)) => {
             return Ok(error_page(StatusCode::NOT_FOUND, "工单号或手机号后四位不正确，请重新查询".into()));
         }
         Err(e) => return Err(e.into()),
     };
-    let failed = !outcome.1.is_empty();
     match by_code_with(&state, &headers, (code, last4), outcome).await? {
-        Some(page) if failed => Ok((StatusCode::CONFLICT, page).into_response()),
-        Some(page) => Ok(page),
+        Some(page) => Ok((status, page).into_response()),
         None => Ok(error_page(StatusCode::NOT_FOUND, "工单号或手机号后四位不正确，请重新查询".into())),
     }
 }
