@@ -1026,7 +1026,7 @@ async fn intake_and_durability(config: Config, db: &Db, intake: u64) -> anyhow::
     kill9_durability(&config_for_child, db, &points).await
 }
 
-/// The SQLite writer's group commits and the writes they carried so far (0 on PostgreSQL).
+/// The writer's group commits and the writes they carried so far.
 fn writer_counts(db: &Db) -> (u64, u64) {
     use std::sync::atomic::Ordering::Relaxed;
     (db.writer_stats.commits.load(Relaxed), db.writer_stats.writes.load(Relaxed))

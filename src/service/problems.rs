@@ -207,7 +207,8 @@ async fn file_once(
     let files = crate::media::storage::Unkept::of(storage, &stored);
     let mut p = new_problem(ctx, &f, id, deadline, now);
     let note = format!("{}，{}张照片", f.source.label(), stored.len());
-    let mut w = ctx.write().await?;
+    // Filings arrive in numbers and all take the day's number: they share commits.
+    let mut w = ctx.write_grouped().await?;
     // The problem, the day's number, its audit entry, photos, history step, the unit's notices
     // and the client's reference are sent together with the commit: on SQLite the single
     // writer is held for one hand-off.
@@ -216,8 +217,8 @@ async fn file_once(
     // None of them reads another's row (the notices read the unit's people and robots).
     b.together();
     // The point first (PostgreSQL), then the day's number: see `store::hold_point`.
-    let held = store::hold_point(w.conn(), &p.point_id).await?;
-    p.code = code_of(now, w.stage_next_in_sequence(&mut b, &code_scope(now)).await?);
+    let (held, n) = w.hold_point_and_number(&mut b, &p.point_id, &code_scope(now)).await?;
+    p.code = code_of(now, n);
     p.search_text = store::search_text(&p, &f.point.name);
     w.stage_create(&mut b, &p);
     store::stage_point_check(&mut b, &p.point_id, (&f.point.name, f.point.community_id.as_deref()), &held);
@@ -241,6 +242,8 @@ async fn file_once(
         Ok(()) => {}
         // Another request with the same reference filed first: answer with what it did.
         Err(e) if reference.is_some() && store::is_client_ref_taken(&e) => {
+            // Taken by a filing of this instance's open group, it is on disk once the group is.
+            ctx.db.settle().await;
             return already_done(ctx, reference).await?.ok_or(AppError::NotFound);
         }
         Err(e) => return Err(super::write::refusal::<Problem>(e)),

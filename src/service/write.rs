@@ -42,6 +42,12 @@ impl<'a> Ctx<'a> {
         Ok(Write { ctx: self, tx: self.db.begin().await?, now: crate::domain::time::now_ms() })
     }
 
+    /// Opens an audited write that shares its commit with the writes of the same kind arriving
+    /// together (`Db::begin_grouped`): for writes that arrive in numbers and lock the same rows.
+    pub async fn write_grouped(&'a self) -> AppResult<Write<'a>> {
+        Ok(Write { ctx: self, tx: self.db.begin_grouped().await?, now: crate::domain::time::now_ms() })
+    }
+
     /// Creates one record, audited, in its own transaction.
     pub async fn create<R: Insert>(&'a self, new: &R) -> AppResult<()> {
         let w = self.write().await?;
@@ -227,5 +233,28 @@ impl<'a> Write<'a> {
     /// The next number of a sequence, its record added to `b` (see `Tx::next_in_sequence`).
     pub async fn stage_next_in_sequence(&mut self, b: &mut Batch<'_>, scope: &str) -> AppResult<i64> {
         Ok(self.tx.next_in_sequence(Some(b), scope).await?)
+    }
+
+    /// A filing's point held (`store::hold_point`) and then the next number of `scope`: on
+    /// PostgreSQL in one round trip (the function `filing_start`, migration 0053), on SQLite
+    /// the number staged in `b` (`stage_next_in_sequence`).
+    pub async fn hold_point_and_number(
+        &mut self,
+        b: &mut Batch<'_>,
+        point_id: &str,
+        scope: &str,
+    ) -> AppResult<(crate::store::problems::PointNow, i64)> {
+        use crate::store::problems::{PointNow, hold_point};
+        if self.db().backend == crate::store::Backend::Postgres {
+            let (name, community, n): (Option<String>, Option<String>, i64) =
+                sqlx::query_as("SELECT point_name, point_community, n FROM filing_start($1, $2)")
+                    .bind(point_id)
+                    .bind(scope)
+                    .fetch_one(self.conn())
+                    .await?;
+            return Ok((PointNow::Held(name.map(|name| (name, community))), n));
+        }
+        let held = hold_point(self.conn(), point_id).await?;
+        Ok((held, self.stage_next_in_sequence(b, scope).await?))
     }
 }

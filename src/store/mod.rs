@@ -61,10 +61,12 @@ pub struct Db {
     /// SQLite has one writer: transactions of this process queue for one dedicated connection
     /// instead of spinning in SQLite's busy handler (which sleeps up to 100 ms per retry), and that
     /// connection's page cache stays warm because no other connection of ours writes in between.
-    writer: Option<Arc<tokio::sync::Mutex<Writer>>>,
-    /// Tasks waiting for the SQLite writer (the writer queue's depth).
+    /// On PostgreSQL the same queue carries only the grouped writes (`begin_grouped`: problem
+    /// filings) on a connection of their own; every other write has a pooled transaction.
+    writer: Arc<tokio::sync::Mutex<Writer>>,
+    /// Tasks waiting for the writer (the writer queue's depth).
     writer_waiting: Arc<std::sync::atomic::AtomicUsize>,
-    /// The SQLite writer's group commits.
+    /// The writer's group commits.
     pub writer_stats: Arc<WriterStats>,
     /// Every photo's signature, for the platform-wide re-use search (refreshed from the table
     /// before each search, so photos stored by other instances are found too).
@@ -93,6 +95,11 @@ pub type Memo = (String, std::time::Instant, Arc<dyn std::any::Any + Send + Sync
 
 struct Writer {
     conn: sqlx::AnyConnection,
+    /// The database's backend: PostgreSQL's group has no write lock to take and keeps no
+    /// numbers in memory (other instances number too).
+    backend: Backend,
+    /// PostgreSQL: where a new connection comes from when this one is lost.
+    pool: AnyPool,
     /// A transaction was dropped without commit: undo it before the next one begins.
     needs_rollback: bool,
     /// The group transaction (`BEGIN IMMEDIATE`) is open; each write is a savepoint inside it.
@@ -157,6 +164,23 @@ impl Writer {
         for waiter in self.batch.drain(..) {
             let _ = waiter.send(result.clone());
         }
+    }
+
+    /// PostgreSQL: begins the group transaction and the first write's savepoint (one round
+    /// trip). A connection that fails to begin is replaced by a new one from the pool, once:
+    /// the server may have closed it (a restart, an idle timeout of a proxy in between).
+    async fn begin_postgres(&mut self) -> Result<(), sqlx::Error> {
+        const BEGIN: &str = "BEGIN; SAVEPOINT w";
+        if self.conn.execute(BEGIN).await.is_ok() {
+            return Ok(());
+        }
+        let _ = self.conn.execute("ROLLBACK").await;
+        self.conn = self.pool.acquire().await?.detach();
+        if let Err(e) = self.conn.execute(BEGIN).await {
+            let _ = self.conn.execute("ROLLBACK").await;
+            return Err(e);
+        }
+        Ok(())
     }
 
     /// Undoes the write in progress (its savepoint). When that fails the group transaction is
@@ -265,7 +289,15 @@ impl Tx {
                 // The next write's savepoint only when the group will stay open for it.
                 let next = others > 0 && w.batch.len() + 1 < MAX_GROUP;
                 let tail = if next { "RELEASE w; SAVEPOINT w;" } else { "RELEASE w;" };
-                if let Err(e) = b.run_then(&mut w.conn, tail).await {
+                let ran = match w.backend {
+                    Backend::Sqlite => b.run_then(&mut w.conn, tail).await,
+                    // PostgreSQL takes statements with parameters one query at a time.
+                    Backend::Postgres => match b.run(&mut w.conn).await {
+                        Ok(()) => w.conn.execute(tail).await.map(|_| ()),
+                        Err(e) => Err(e),
+                    },
+                };
+                if let Err(e) = ran {
                     w.needs_rollback = true;
                     return Err(e);
                 }
@@ -289,6 +321,11 @@ impl Tx {
     ) -> Result<i64, sqlx::Error> {
         let (w, b) = match (self.inner.as_mut().expect("open transaction"), staged) {
             (TxInner::Pool(t), _) => return problems::next_in_sequence(t, scope).await,
+            // Other instances number too: PostgreSQL's group takes each number from the row,
+            // whose lock it holds to its commit.
+            (TxInner::Writer(w, _), _) if w.backend == Backend::Postgres => {
+                return problems::next_in_sequence(&mut w.conn, scope).await;
+            }
             (TxInner::Writer(w, _), None) => {
                 let n = problems::next_in_sequence(&mut w.conn, scope).await?;
                 self.pending.push((scope.to_string(), n));
@@ -428,24 +465,22 @@ impl Db {
             .with_context(|| format!("cannot open database {}", redact(url)))?;
         let waiting = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let writer_stats = Arc::new(WriterStats::default());
-        let writer = match backend {
-            Backend::Sqlite => {
-                let conn = pool.acquire().await?.detach();
-                Some(Arc::new(tokio::sync::Mutex::new(Writer {
-                    conn,
-                    needs_rollback: false,
-                    open: false,
-                    batch: Vec::new(),
-                    flush_queued: false,
-                    waiting: waiting.clone(),
-                    stats: writer_stats.clone(),
-                    preopened: false,
-                    sequences: Default::default(),
-                    data_version: 0,
-                })))
-            }
-            Backend::Postgres => None,
-        };
+        // PostgreSQL: the grouped writes' own connection (`begin_grouped`).
+        let conn = pool.acquire().await?.detach();
+        let writer = Arc::new(tokio::sync::Mutex::new(Writer {
+            conn,
+            backend,
+            pool: pool.clone(),
+            needs_rollback: false,
+            open: false,
+            batch: Vec::new(),
+            flush_queued: false,
+            waiting: waiting.clone(),
+            stats: writer_stats.clone(),
+            preopened: false,
+            sequences: Default::default(),
+            data_version: 0,
+        }));
         Ok(Db {
             pool,
             backend,
@@ -480,55 +515,83 @@ impl Db {
     /// the writes that arrive together (group commit); PostgreSQL's default
     /// `synchronous_commit = on` does the same (its WAL flush is shared by concurrent commits).
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
-        match &self.writer {
-            Some(w) => {
-                let mut turn = {
-                    let _waiting = Waiting::new(&self.writer_waiting);
-                    w.clone().lock_owned().await
-                };
-                if turn.needs_rollback {
-                    // The previous write was abandoned (an error or a dropped request).
-                    turn.undo().await;
-                }
-                if !turn.open {
-                    // IMMEDIATE takes SQLite's write lock at once: a transaction that reads before
-                    // it writes can never find its snapshot outdated by a concurrent write. The
-                    // group, its data version and the first write's savepoint: one hand-off.
-                    // Every row is fetched, so that the savepoint after the pragma runs too.
-                    let begun = sqlx::query_scalar::<_, i64>("BEGIN IMMEDIATE; PRAGMA data_version; SAVEPOINT w")
-                        .fetch_all(&mut turn.conn)
-                        .await
-                        .and_then(|v| v.first().copied().ok_or(sqlx::Error::RowNotFound));
-                    match begun {
-                        Ok(version) => {
-                            if version != turn.data_version {
-                                // Another connection wrote since this writer's last group.
-                                turn.sequences.clear();
-                                turn.data_version = version;
-                            }
-                        }
-                        Err(e) => {
-                            // Nothing of the group is written yet: no write waits in it.
-                            let _ = turn.conn.execute("ROLLBACK").await;
-                            return Err(e);
-                        }
-                    }
-                    turn.open = true;
-                } else if turn.preopened {
-                    turn.preopened = false;
-                } else if let Err(e) = turn.conn.execute("SAVEPOINT w").await {
-                    turn.flush().await;
-                    return Err(e);
-                }
-                Ok(Tx { inner: Some(TxInner::Writer(turn, w.clone())), released: false, pending: Vec::new() })
-            }
-            None => {
+        match self.backend {
+            Backend::Sqlite => self.writer_turn().await,
+            Backend::Postgres => {
                 Ok(Tx { inner: Some(TxInner::Pool(self.pool.begin().await?)), released: false, pending: Vec::new() })
             }
         }
     }
 
-    /// How many tasks wait for the SQLite writer now (0 on PostgreSQL).
+    /// A write of many that arrive together from different requests (problem filings): on
+    /// both databases it joins the instance's group transaction, as every SQLite write does, so
+    /// that the writes of a group share one commit and its sync. On PostgreSQL that also means
+    /// they share one hold of the rows every such write locks to its commit (the day's number
+    /// in `code_sequences`): filed one transaction each, the filings of all instances queued
+    /// for that row one commit's sync at a time.
+    pub async fn begin_grouped(&self) -> Result<Tx, sqlx::Error> {
+        self.writer_turn().await
+    }
+
+    /// Takes the writer after those already waiting for it: a savepoint of its group
+    /// transaction, which is begun when none is open.
+    async fn writer_turn(&self) -> Result<Tx, sqlx::Error> {
+        let w = &self.writer;
+        let mut turn = {
+            let _waiting = Waiting::new(&self.writer_waiting);
+            w.clone().lock_owned().await
+        };
+        if turn.needs_rollback {
+            // The previous write was abandoned (an error or a dropped request).
+            turn.undo().await;
+        }
+        if !turn.open && turn.backend == Backend::Postgres {
+            turn.begin_postgres().await?;
+            turn.open = true;
+        } else if !turn.open {
+            // IMMEDIATE takes SQLite's write lock at once: a transaction that reads before
+            // it writes can never find its snapshot outdated by a concurrent write. The
+            // group, its data version and the first write's savepoint: one hand-off.
+            // Every row is fetched, so that the savepoint after the pragma runs too.
+            let begun = sqlx::query_scalar::<_, i64>("BEGIN IMMEDIATE; PRAGMA data_version; SAVEPOINT w")
+                .fetch_all(&mut turn.conn)
+                .await
+                .and_then(|v| v.first().copied().ok_or(sqlx::Error::RowNotFound));
+            match begun {
+                Ok(version) => {
+                    if version != turn.data_version {
+                        // Another connection wrote since this writer's last group.
+                        turn.sequences.clear();
+                        turn.data_version = version;
+                    }
+                }
+                Err(e) => {
+                    // Nothing of the group is written yet: no write waits in it.
+                    let _ = turn.conn.execute("ROLLBACK").await;
+                    return Err(e);
+                }
+            }
+            turn.open = true;
+        } else if turn.preopened {
+            turn.preopened = false;
+        } else if let Err(e) = turn.conn.execute("SAVEPOINT w").await {
+            turn.flush().await;
+            return Err(e);
+        }
+        Ok(Tx { inner: Some(TxInner::Writer(turn, w.clone())), released: false, pending: Vec::new() })
+    }
+
+    /// Returns once the writes that have left the writer (released into its open group) are
+    /// committed or failed.
+    pub async fn settle(&self) {
+        let mut w = self.writer.lock().await;
+        if w.needs_rollback {
+            w.undo().await;
+        }
+        w.flush().await;
+    }
+
+    /// How many tasks wait for the writer now (on PostgreSQL the grouped writes only).
     pub fn writer_queue(&self) -> usize {
         self.writer_waiting.load(std::sync::atomic::Ordering::Relaxed)
     }
@@ -581,12 +644,8 @@ impl Db {
 
     /// Closes every connection, the SQLite writer's included (before its files are replaced).
     pub async fn close(self) {
-        if let Some(w) = &self.writer {
-            w.lock().await.flush().await;
-        }
-        if let Some(w) = self.writer
-            && let Ok(w) = Arc::try_unwrap(w)
-        {
+        self.writer.lock().await.flush().await;
+        if let Ok(w) = Arc::try_unwrap(self.writer) {
             let _ = sqlx::Connection::close(w.into_inner().conn).await;
         }
         self.pool.close().await;

@@ -464,3 +464,38 @@ both!(problems_filed_while_their_point_changes_follow_the_point, |app: TestApp| 
     }
     assert_eq!(in_line().await, (4, 4, 0), "every filing found by the new name and in the new community");
 });
+
+// PostgreSQL alone: the filings' group writer keeps a connection of its own, and a server
+// restart or a proxy's idle timeout closes it. The next filing must open a new one, not fail
+// until the instance is restarted. (SQLite has no connection to lose.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filings_go_on_after_postgres_closed_every_connection() {
+    let Some(app) = AppBuilder::new(Backend::Postgres).demo(true).spawn().await else {
+        return skipped(
+            "concurrency::filings_go_on_after_postgres_closed_every_connection",
+            "CHUANGCHENG_TEST_PG is not set",
+        );
+    };
+    app.run(|app: TestApp| async move {
+        let api = app.api_login("supervisor").await;
+        let point = app.id_of("SELECT id FROM points WHERE active = 1 ORDER BY code LIMIT 1").await;
+        let body = |text: &str| json!({"point_id": point, "category": "重连", "description": text, "source": "assigned", "allow_duplicate": true});
+        let (status, p) = api.post("/api/v1/problems", body("断开前")).await;
+        assert_eq!(status, StatusCode::CREATED, "{p}");
+        let closed: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()) t",
+        )
+        .fetch_one(&app.db.pool)
+        .await
+        .expect("terminate");
+        assert!(closed >= 1, "the server's connections were closed");
+        for text in ["断开后", "断开后再登记"] {
+            let (status, p) = api.post("/api/v1/problems", body(text)).await;
+            assert_eq!(status, StatusCode::CREATED, "{text}: {p}");
+            let kept = app.scalar(&format!("SELECT count(*) FROM problems WHERE description = '{text}'")).await;
+            assert_eq!(kept, 1, "{text} is in the database");
+        }
+    })
+    .await;
+}
