@@ -72,6 +72,16 @@ both!(a_bad_rating_is_called_back_fixed_on_the_ledger_answered_and_the_fix_rated
     let (status, wrong, _) = rate(&other, &code, &[("level", "5"), ("tags", "推诿扯皮")]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(wrong.contains("不是“非常满意”可选的标签"), "{wrong}");
+    // A good rating thanks the rater; the thanks page opened by itself leads to the form.
+    let (status, _, to) = rate(&other, &code, &[("level", "5")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let to = to.expect("thanks");
+    let (status, thanks) = other.get(&to).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(thanks.contains("评价已提交") && thanks.contains("“非常满意”"), "{thanks}");
+    let bare = other.get_raw(&format!("/rate/{code}/thanks")).await;
+    assert_eq!(bare.status(), StatusCode::SEE_OTHER);
+    assert_eq!(bare.headers()["location"], format!("/rate/{code}").as_str());
 
     let f = month_figures(&app).await;
     assert_eq!(

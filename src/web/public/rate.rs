@@ -170,7 +170,12 @@ pub async fn thanks(
     Query(q): Query<ThanksQuery>,
 ) -> PageResult<Response> {
     let w = window(&state, &code).await?;
-    let level = rules::parse_level(&q.level).map(rules::level_label).unwrap_or("").to_string();
+    // Reached only from a stored rating (which names its level): opened by itself, for
+    // instance from the browser's history, it would thank for a rating never given.
+    let Some(level) = rules::parse_level(&q.level).map(rules::level_label) else {
+        return Ok(Redirect::to(&format!("/rate/{}", w.code)).into_response());
+    };
+    let level = level.to_string();
     let p = layout(&state.db, "rate", "感谢您的评价").await;
     Ok(ThanksPage { p, w, level }.into_response())
 }
