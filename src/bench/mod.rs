@@ -1095,8 +1095,7 @@ async fn kill9_durability(config: &Config, db: &Db, points: &[String]) -> anyhow
     let ids = acknowledged.lock().expect("ids").clone();
     let mut found = 0i64;
     for chunk in ids.chunks(500) {
-        let ps: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!("SELECT COUNT(*) FROM problems WHERE id IN ({})", ps.join(","));
+        let sql = format!("SELECT COUNT(*) FROM problems WHERE id IN ({})", crate::store::marks(1, chunk.len()));
         let mut q = sqlx::query_scalar::<_, i64>(&sql);
         for id in chunk {
             q = q.bind(id);

@@ -1024,6 +1024,11 @@ pub enum Arg {
     Int(i64),
 }
 
+/// `n` numbered parameters from `$first`, as a list: `$2, $3, $4`.
+pub fn marks(first: usize, n: usize) -> String {
+    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
 /// A tiny builder for filtered list queries: WHERE clauses with numbered placeholders that
 /// work on both backends.
 #[derive(Debug, Default)]

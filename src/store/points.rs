@@ -157,8 +157,7 @@ fn inspected_points_sql(db: &Db, found: &str, at: &str) -> String {
 pub async fn inspected_since(db: &Db, ids: &[String], since: i64) -> Result<Vec<String>, sqlx::Error> {
     let mut out = Vec::new();
     for chunk in ids.chunks(500) {
-        let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
-        let list = marks.join(", ");
+        let list = super::marks(2, chunk.len());
         let sql = format!(
             "SELECT point_id FROM problems WHERE found_at >= $1 AND point_id IN ({list}) \
              UNION SELECT point_id FROM point_inspections WHERE at >= $1 AND point_id IN ({list})"
@@ -389,8 +388,8 @@ pub async fn index(db: &Db) -> Result<std::sync::Arc<PointIndex>, sqlx::Error> {
 pub async fn units_in(db: &Db, communities: &[String]) -> Result<std::collections::HashSet<String>, sqlx::Error> {
     let mut present = std::collections::HashSet::new();
     for chunk in communities.chunks(500) {
-        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!("SELECT DISTINCT unit_id FROM points WHERE community_id IN ({})", marks.join(","));
+        let sql =
+            format!("SELECT DISTINCT unit_id FROM points WHERE community_id IN ({})", super::marks(1, chunk.len()));
         let mut query = sqlx::query_scalar::<_, String>(&sql);
         for c in chunk {
             query = query.bind(c);

@@ -59,8 +59,7 @@ where
 
 /// `INSERT INTO t (a, b) VALUES ($1, $2)`.
 pub fn insert_sql(table: &str, cols: &[&str]) -> String {
-    let marks: Vec<String> = (1..=cols.len()).map(|i| format!("${i}")).collect();
-    format!("INSERT INTO {table} ({}) VALUES ({})", cols.join(", "), marks.join(", "))
+    format!("INSERT INTO {table} ({}) VALUES ({})", cols.join(", "), super::marks(1, cols.len()))
 }
 
 /// Parameters per multi-row statement in `insert_rows`: some fifty rows share one hand-off to

@@ -2,21 +2,20 @@
 //! out on site by the day's QR code; residents read the suggestions and their answers (no names)
 //! and send one online; the named list of civilized units.
 
-use super::pages::{PublicLayout, form_token, layout, token_ok, with_cookie};
+use super::pages::{PublicLayout, form_token, layout, posted, with_cookie};
 use crate::domain::validate::FieldErrors;
 use crate::error::AppError;
 use crate::service::deliberation::{self as delib, SuggestionInput, SuggestionRow};
 use crate::service::volunteers as svc;
 use crate::web::AppState;
-use crate::web::auth::parse_form;
-use crate::web::error::{PageResult, error_page};
+use crate::web::error::PageResult;
 use crate::web::query::Query;
 use crate::web::ui::Opt;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
@@ -96,10 +95,6 @@ pub async fn signup_form(
     serve_page(&state, &headers, &id, None, Default::default(), None).await
 }
 
-fn fields(body: &Bytes) -> Result<Vec<(String, String)>, Response> {
-    parse_form(body)
-}
-
 fn get(form: &[(String, String)], k: &str) -> String {
     form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default()
 }
@@ -133,13 +128,10 @@ pub async fn sign(
     Query(q): Query<CodeQuery>,
     body: Bytes,
 ) -> PageResult<Response> {
-    let form = match fields(&body) {
+    let form: Vec<(String, String)> = match posted(&headers, &body, "页面已过期，请刷新后再试") {
         Ok(f) => f,
         Err(r) => return Ok(r),
     };
-    if !token_ok(&headers, &get(&form, "_csrf")) {
-        return Ok(error_page(StatusCode::FORBIDDEN, "页面已过期，请刷新后再试".into()));
-    }
     let (name, phone) = (get(&form, "name"), get(&form, "phone"));
     let repeat_scan_ms = i64::from(state.config.volunteer_repeat_scan_seconds) * 1000;
     let result = svc::sign(&state.db, &id, &q.c, &name, &phone, repeat_scan_ms).await.map(|r| match r.state {
@@ -163,13 +155,10 @@ pub async fn signup(
     Path(id): Path<String>,
     body: Bytes,
 ) -> PageResult<Response> {
-    let form = match fields(&body) {
+    let form: Vec<(String, String)> = match posted(&headers, &body, "页面已过期，请刷新后再试") {
         Ok(f) => f,
         Err(r) => return Ok(r),
     };
-    if !token_ok(&headers, &get(&form, "_csrf")) {
-        return Ok(error_page(StatusCode::FORBIDDEN, "页面已过期，请刷新后再试".into()));
-    }
     let (name, phone, day) = (get(&form, "name"), get(&form, "phone"), get(&form, "day"));
     let result = svc::sign_up(&state.db, &id, &day, &name, &phone)
         .await
@@ -235,13 +224,10 @@ pub async fn deliberation(
 }
 
 pub async fn suggest(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> PageResult<Response> {
-    let form = match fields(&body) {
+    let form: Vec<(String, String)> = match posted(&headers, &body, "页面已过期，请刷新后再试") {
         Ok(f) => f,
         Err(r) => return Ok(r),
     };
-    if !token_ok(&headers, &get(&form, "_csrf")) {
-        return Ok(error_page(StatusCode::FORBIDDEN, "页面已过期，请刷新后再试".into()));
-    }
     let input = SuggestionInput {
         community_id: get(&form, "community_id"),
         content: get(&form, "content"),

@@ -67,6 +67,32 @@ pub(super) fn token_ok(headers: &HeaderMap, given: &str) -> bool {
     cookie(headers, CSRF_COOKIE).is_some_and(|c| !c.is_empty() && crate::service::auth::same_token(&c, given))
 }
 
+/// A public form's page token (`_csrf`), for `posted`.
+pub(super) trait Posted {
+    fn csrf(&self) -> &str;
+}
+
+/// A form read as its fields in order.
+impl Posted for Vec<(String, String)> {
+    fn csrf(&self) -> &str {
+        self.iter().find(|(k, _)| k == "_csrf").map(|(_, v)| v.as_str()).unwrap_or("")
+    }
+}
+
+/// A public form as posted: read (an unreadable one answered with its page) and its page's
+/// token checked (an expired page answered 403 with `expired`, which says what to do again).
+pub(super) fn posted<T: serde::de::DeserializeOwned + Posted>(
+    headers: &HeaderMap,
+    body: &[u8],
+    expired: &str,
+) -> Result<T, Response> {
+    let f: T = parse_form(body)?;
+    if !token_ok(headers, f.csrf()) {
+        return Err(error_page(StatusCode::FORBIDDEN, expired.into()));
+    }
+    Ok(f)
+}
+
 pub(super) fn with_cookie(res: impl IntoResponse, set: Option<String>) -> Response {
     let mut res = res.into_response();
     if let Some(c) = set
@@ -926,14 +952,17 @@ pub struct FeedbackForm {
     note: String,
 }
 
+impl Posted for FeedbackForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 pub async fn feedback(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> PageResult<Response> {
-    let f: FeedbackForm = match parse_form(&body) {
+    let f: FeedbackForm = match posted(&headers, &body, "页面已过期，请刷新后重新评价") {
         Ok(f) => f,
         Err(r) => return Ok(r),
     };
-    if !token_ok(&headers, &f.csrf) {
-        return Ok(error_page(StatusCode::FORBIDDEN, "页面已过期，请刷新后重新评价".into()));
-    }
     let r = if f.token.is_empty() {
         service::by_code(&state.db, &f.code, &f.last4).await?
     } else {

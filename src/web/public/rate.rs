@@ -3,7 +3,7 @@
 //! A bad rating gets a private page (/rate/r/{token}) showing the callback, the reply, and the
 //! one rating of the fix.
 
-use super::pages::{PublicLayout, base_url, form_token, layout, token_ok, with_cookie};
+use super::pages::{Posted, PublicLayout, base_url, form_token, layout, posted, token_ok, with_cookie};
 use crate::domain::time::fmt_local;
 use crate::domain::window::{self as rules, LEVELS, TAGS};
 use crate::error::{AppError, Code};
@@ -301,15 +301,18 @@ pub struct CodeFixForm {
     level: String,
 }
 
+impl Posted for CodeFixForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 /// Rates a case's fix from the page 查进度 found it on (code and the phone's last four digits).
 pub async fn rate_fix_by_code(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> PageResult<Response> {
-    let f: CodeFixForm = match parse_form(&body) {
+    let f: CodeFixForm = match posted(&headers, &body, "页面已过期，请重新查询后评价") {
         Ok(f) => f,
         Err(r) => return Ok(r),
     };
-    if !token_ok(&headers, &f.csrf) {
-        return Ok(error_page(StatusCode::FORBIDDEN, "页面已过期，请重新查询后评价".into()));
-    }
     let (code, last4) = (f.code.as_str(), f.last4.as_str());
     let (status, outcome) = match service::rate_fix_by_code(&state.db, code, last4, rules::parse_level(&f.level)).await
     {
@@ -336,19 +339,22 @@ pub struct FixForm {
     level: String,
 }
 
+impl Posted for FixForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 pub async fn rate_fix(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(token): Path<String>,
     body: Bytes,
 ) -> PageResult<Response> {
-    let f: FixForm = match parse_form(&body) {
+    let f: FixForm = match posted(&headers, &body, "页面已过期，请刷新后重新评价") {
         Ok(f) => f,
         Err(r) => return Ok(r),
     };
-    if !token_ok(&headers, &f.csrf) {
-        return Ok(error_page(StatusCode::FORBIDDEN, "页面已过期，请刷新后重新评价".into()));
-    }
     match service::rate_fix(&state.db, &token, rules::parse_level(&f.level)).await {
         Ok(()) => Ok(Redirect::to(&format!("/rate/r/{token}?ok=1")).into_response()),
         Err(e @ (AppError::Validation(_) | AppError::Refused(..))) => {

@@ -1,20 +1,19 @@
 //! The public's 十佳 page (/public/selections/{id}): the shortlist with each person's deeds, a
 //! vote with the phone's text-message code (one vote per phone a day), the published result.
 
-use super::pages::{PublicLayout, form_token, layout, token_ok, with_cookie};
+use super::pages::{Posted, PublicLayout, form_token, layout, posted, with_cookie};
 use crate::domain::mutual::SelectionState;
 use crate::error::AppError;
 use crate::service::selections as svc;
 use crate::store::selections::{NominationRow, Selection};
 use crate::web::AppState;
-use crate::web::auth::parse_form;
-use crate::web::error::{PageResult, error_page};
+use crate::web::error::PageResult;
 use crate::web::query::Query;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
@@ -83,19 +82,22 @@ pub struct VoteForm {
     step: String,
 }
 
+impl Posted for VoteForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 pub async fn vote(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
     body: Bytes,
 ) -> PageResult<Response> {
-    let f: VoteForm = match parse_form(&body) {
+    let f: VoteForm = match posted(&headers, &body, "页面已过期，请刷新后再试") {
         Ok(f) => f,
         Err(r) => return Ok(r),
     };
-    if !token_ok(&headers, &f.csrf) {
-        return Ok(error_page(StatusCode::FORBIDDEN, "页面已过期，请刷新后再试".into()));
-    }
     let result = if f.step == "code" {
         match svc::send_code(&state.db, &id, &f.phone).await {
             // A demo without a text gateway shows the code on the page itself.

@@ -2,14 +2,13 @@
 //! resident chooses their community, answers (skipped questions hidden), proves the phone with
 //! a text-message code and submits; one answer per phone.
 
-use super::pages::{PublicLayout, form_token, layout, token_ok, with_cookie};
+use super::pages::{PublicLayout, form_token, layout, posted, with_cookie};
 use crate::domain::evaluation::{Answers, Question};
 use crate::domain::validate::FieldErrors;
 use crate::error::AppError;
 use crate::service::surveys::{self as svc, Survey};
 use crate::web::AppState;
-use crate::web::auth::parse_form;
-use crate::web::error::{PageResult, error_page};
+use crate::web::error::PageResult;
 use crate::web::pages::surveys::{answers_of, communities, typed_of};
 use crate::web::query::Query;
 use crate::web::ui::Opt;
@@ -17,7 +16,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use std::collections::HashSet;
@@ -107,14 +106,11 @@ pub async fn submit(
     Path(token): Path<String>,
     body: Bytes,
 ) -> PageResult<Response> {
-    let form: Vec<(String, String)> = match parse_form(&body) {
+    let form: Vec<(String, String)> = match posted(&headers, &body, "页面已过期，请刷新后再试") {
         Ok(f) => f,
         Err(r) => return Ok(r),
     };
     let field = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
-    if !token_ok(&headers, &field("_csrf")) {
-        return Ok(error_page(StatusCode::FORBIDDEN, "页面已过期，请刷新后再试".into()));
-    }
     let (community, phone) = (field("community_id"), field("phone"));
     let answers = answers_of(&form);
     let result = if field("step") == "code" {
