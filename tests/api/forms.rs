@@ -147,3 +147,35 @@ both!(bad_unit_and_contact_input_gives_field_errors, |app: TestApp| async move {
     }
     assert_eq!(app.scalar("SELECT COUNT(*) FROM unit_contacts").await, contacts);
 });
+
+// Every public form sent from a page that expired (its token no longer matches the browser's)
+// is refused with what to do, and nothing of it is kept.
+both!(public_forms_from_an_expired_page_are_refused_and_keep_nothing, |app: TestApp| async move {
+    let b = app.browser();
+    // The browser holds a page token (a cookie) that the forms below do not carry.
+    assert_eq!(b.get("/public/deliberation").await.0, StatusCode::OK);
+    let suggestions = app.scalar("SELECT COUNT(*) FROM suggestions").await;
+    let community = app.id_of("SELECT id FROM org_nodes WHERE level = 'community' ORDER BY code LIMIT 1").await;
+    let forms: [(&str, Vec<(&str, &str)>); 9] = [
+        (
+            "/public/deliberation",
+            vec![("community_id", community.as_str()), ("content", "建议增加路灯"), ("raised_by", "居民")],
+        ),
+        ("/public/serve/any", vec![("name", "张三"), ("phone", "13900000000")]),
+        ("/public/volunteer/any", vec![("name", "张三"), ("phone", "13900000000"), ("day", "2026-12-08")]),
+        ("/public/surveys/any", vec![("phone", "13900000000"), ("step", "code")]),
+        ("/public/selections/any", vec![("phone", "13900000000"), ("step", "code")]),
+        ("/public/status", vec![("code", "R202612070001"), ("last4", "5678")]),
+        ("/public/status/feedback", vec![("code", "R202612070001"), ("last4", "5678"), ("fixed", "yes")]),
+        ("/public/status/case-fix", vec![("code", "C202612070001"), ("last4", "5678"), ("level", "5")]),
+        ("/rate/r/any", vec![("level", "5")]),
+    ];
+    for (path, fields) in forms {
+        let mut sent = vec![("_csrf", "from-a-page-long-gone")];
+        sent.extend(fields);
+        let (status, html, _) = b.post_raw(path, &sent).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}: {html}");
+        assert!(html.contains("页面已过期"), "{path}: {html}");
+    }
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM suggestions").await, suggestions, "no suggestion kept");
+});
