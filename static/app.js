@@ -4,7 +4,8 @@ document.addEventListener('click', function (e) {
   if (t) { document.getElementById('sidemenu').classList.toggle('open'); }
 });
 document.addEventListener('submit', function (e) {
-  var msg = e.target.getAttribute('data-confirm');
+  // The button pressed may ask on its own (one form, two outcomes), else the form asks.
+  var msg = (e.submitter && e.submitter.getAttribute('data-confirm')) || e.target.getAttribute('data-confirm');
   if (msg && !window.confirm(msg)) { e.preventDefault(); }
 });
 document.addEventListener('click', function (e) {

@@ -136,10 +136,12 @@ fn quick(rows: &[ProblemRow], section: &mut TodoSection, label: &'static str, ac
 }
 
 /// The unit side: overdue, rework, to acknowledge, due today, in hand, then notices to confirm.
+/// Each open problem is listed once, in the first section that holds it.
 async fn unit_side(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppResult<()> {
     let now = now_ms();
+    let end_of_today = end_of_local_day(now);
     let deadline = Sort::DeadlineAsc;
-    let (s, _) = problems(
+    let (mut s, rows) = problems(
         ctx,
         ("overdue", "已逾期", "没有逾期的问题"),
         |f| f.overdue_at = Some(now),
@@ -147,16 +149,24 @@ async fn unit_side(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppResult<()> {
         "/problems?overdue=1&sort=deadline_asc",
     )
     .await?;
+    // An overdue problem not yet received is received from here: it is not listed again below.
+    for (it, r) in s.items.iter_mut().zip(&rows) {
+        if r.state == State::Dispatched {
+            let post = format!("/problems/{}/act/acknowledge", r.id);
+            it.action = Some(QuickAction { label: "收到", post, version: r.version });
+        }
+    }
     out.push(s);
     let (mut s, rows) = problems(
         ctx,
         ("rework", "被退回返工", "没有被退回的问题"),
         |f| {
             f.states = Some(vec![State::Acknowledged]);
-            f.reworked = true;
+            f.reworked = Some(true);
+            f.due_from = Some(now);
         },
         deadline,
-        "/problems?state=acknowledged&reworked=1&sort=deadline_asc",
+        "/problems?state=acknowledged&reworked=1&due=running&sort=deadline_asc",
     )
     .await?;
     for (it, r) in s.items.iter_mut().zip(&rows) {
@@ -166,9 +176,12 @@ async fn unit_side(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppResult<()> {
     let (mut s, rows) = problems(
         ctx,
         ("to_acknowledge", "待签收", "没有待签收的问题"),
-        |f| f.states = Some(vec![State::Dispatched]),
+        |f| {
+            f.states = Some(vec![State::Dispatched]);
+            f.due_from = Some(now);
+        },
         deadline,
-        "/problems?state=dispatched&sort=deadline_asc",
+        "/problems?state=dispatched&due=running&sort=deadline_asc",
     )
     .await?;
     quick(&rows, &mut s, "收到", "acknowledge");
@@ -177,11 +190,13 @@ async fn unit_side(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppResult<()> {
         ctx,
         ("due_today", "今日到期", "今天没有到期的问题"),
         |f| {
+            f.states = Some(vec![State::Acknowledged]);
+            f.reworked = Some(false);
             f.due_from = Some(now);
-            f.due_before = Some(end_of_local_day(now));
+            f.due_before = Some(end_of_today);
         },
         deadline,
-        "/problems?due=today&sort=deadline_asc",
+        "/problems?state=acknowledged&reworked=0&due=today&sort=deadline_asc",
     )
     .await?;
     out.push(s);
@@ -192,10 +207,11 @@ async fn unit_side(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppResult<()> {
         ("in_hand", "处置中（明日及以后到期）", "没有其他处置中的问题"),
         |f| {
             f.states = Some(vec![State::Acknowledged]);
-            f.due_from = Some(end_of_local_day(now));
+            f.reworked = Some(false);
+            f.due_from = Some(end_of_today);
         },
         deadline,
-        "/problems?state=acknowledged&sort=deadline_asc",
+        "/problems?state=acknowledged&reworked=0&due=later&sort=deadline_asc",
     )
     .await?;
     out.push(s);
@@ -431,7 +447,7 @@ async fn discipline(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppResult<()> 
     let (mut s, rows) = problems(
         ctx,
         ("reworked", "被退回返工过的问题", "没有返工的问题"),
-        |f| f.reworked = true,
+        |f| f.reworked = Some(true),
         Sort::FoundDesc,
         "/problems?reworked=1",
     )

@@ -97,7 +97,8 @@ pub struct ProblemFilter {
     pub to_ms: Option<i64>,
     /// Overdue at this moment
     pub overdue_at: Option<i64>,
-    pub reworked: bool,
+    /// Some(true): sent back for rework at least once; Some(false): never
+    pub reworked: Option<bool>,
     /// Only problems with an after-photo that carries an evidence warning
     pub flagged: bool,
     pub keyword: Option<String>,
@@ -232,7 +233,8 @@ pub(super) fn filter_sql(db: &Db, f: &ProblemFilter) -> Where {
         w.and("(q.state || '') = 'closed'".into());
     }
     w.compare(&format!("q.state IN {OPEN_STATES} AND q.deadline_at <"), f.overdue_at);
-    w.when(f.reworked, "q.rework_count > 0");
+    w.when(f.reworked == Some(true), "q.rework_count > 0");
+    w.when(f.reworked == Some(false), "q.rework_count = 0");
     w.when(f.flagged, FLAGGED_FIX);
     w.range("q.dispatched_at", f.dispatched_from, f.dispatched_to);
     w.when(f.closed_only, "q.state = 'closed'");

@@ -72,11 +72,33 @@ both!(a_unit_starts_its_day_with_what_it_must_do, |app: TestApp| async move {
     let (status, todo) = lead.get("/api/v1/me/todo").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(keys(&todo), ["overdue", "rework", "to_acknowledge", "due_today", "in_hand", "notices"]);
-    // Every counter opens exactly the records behind it.
-    for key in ["overdue", "rework", "to_acknowledge", "due_today"] {
+    // Every counter opens exactly the records behind it, and each open problem is counted once:
+    // the sections add up to the unit's problems to receive or fix, and the overdue ones waiting
+    // for the re-check.
+    let sections = ["overdue", "rework", "to_acknowledge", "due_today", "in_hand"];
+    let mut listed = std::collections::HashSet::new();
+    let mut counted = 0;
+    for key in sections {
         let s = section(&todo, key);
         assert_eq!(ledger_total(&lead, s["more"].as_str().unwrap()).await, s["total"].as_i64().unwrap(), "{key}");
+        counted += s["total"].as_i64().unwrap();
+        for i in s["items"].as_array().unwrap() {
+            assert!(listed.insert(i["href"].as_str().unwrap().to_string()), "{key} lists {i} again: {todo}");
+        }
     }
+    let open = ledger_total(&lead, "/problems?state=dispatched,acknowledged").await
+        + ledger_total(&lead, "/problems?state=submitted&overdue=1").await;
+    assert_eq!(counted, open, "{todo}");
+    assert!(listed.contains(&format!("/problems/{rework_id}")), "the reworked problem is listed: {todo}");
+    // Overdue and not yet received: 收到 is one tap from the overdue list.
+    let late = section(&todo, "overdue")["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["href"] == format!("/problems/{late_id}").as_str())
+        .unwrap_or_else(|| panic!("the overdue problem is listed: {todo}"))
+        .clone();
+    assert_eq!(late["action"]["post"], format!("/problems/{late_id}/act/acknowledge").as_str(), "{late}");
     let rework = section(&todo, "rework");
     assert_eq!(rework["total"], 1);
     assert_eq!(
@@ -316,9 +338,15 @@ both!(the_recheck_asks_before_passing_a_warned_fix_and_keeps_what_was_typed, |ap
     let [_, paper_id, rework_id, ..] = a_day_of_work(&app).await;
     let s = app.login("supervisor").await;
     let (_, html) = s.get(&format!("/problems/{paper_id}")).await;
-    let pass =
-        html.split(&format!("action=\"/problems/{paper_id}/act/pass\"")).nth(1).unwrap().split('>').next().unwrap();
+    // One re-check form: one photo picker, one opinion, and the two outcomes as its buttons.
+    let form = html.split("id=\"recheck-form\"").nth(1).unwrap().split("</form>").next().unwrap();
+    assert!(form.contains(&format!("action=\"/problems/{paper_id}/act/pass\"")), "{form}");
+    assert_eq!(html.matches("type=\"file\"").count(), 1, "one photo picker on the re-check page: {html}");
+    let pass = form.split("核查通过（销号）</button>").next().unwrap().rsplit("<button").next().unwrap();
     assert!(pass.contains("data-confirm=\"整改后照片有证据警告"), "passing a warned fix asks first: {pass}");
+    let fail = form.split("核查不通过（返工）</button>").next().unwrap().rsplit("<button").next().unwrap();
+    assert!(fail.contains(&format!("formaction=\"/problems/{paper_id}/act/fail\"")), "{fail}");
+    assert!(!fail.contains("data-confirm"), "failing a fix asks nothing: {fail}");
     assert!(
         html.contains("class=\"bottombar\"") && html.contains("href=\"/rounds\">巡查</a>"),
         "the phone's bottom bar"

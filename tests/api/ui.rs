@@ -34,7 +34,7 @@ async fn one_day_per_role_through_the_start_pages_and_an_offline_filing() {
     let photos = root.join("target/ui-photos");
     std::fs::create_dir_all(&shots).unwrap();
     std::fs::create_dir_all(&photos).unwrap();
-    for n in 1..=4u8 {
+    for n in 1..=5u8 {
         std::fs::write(photos.join(format!("photo{n}.jpg")), crate::fixtures::jpeg_bytes(40 + n * 13)).unwrap();
     }
     let base = app.base.clone();

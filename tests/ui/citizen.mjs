@@ -93,7 +93,7 @@ try {
   await Promise.all([unit.waitForURL(problemUrl), fix.locator('button').click()]);
   const sup = await staff('supervisor');
   await sup.goto(problemUrl);
-  await Promise.all([sup.waitForURL(problemUrl), sup.click('form[action$="/act/pass"] button')]);
+  await Promise.all([sup.waitForURL(problemUrl), sup.click('form[action$="/act/pass"] button.primary')]);
   check((await sup.textContent('.props')).includes('已销号'), 'closed');
 
   // The resident sees it closed with the unit's reply, and answers 没有解决 / 不满意.

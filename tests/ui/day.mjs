@@ -94,8 +94,17 @@ try {
   check(await recheck.locator('img.todo-thumb').count(), 'with its after-photo');
   await sup.p.screenshot({ path: `${outDir}/day-4-supervisor-recheck.png`, fullPage: true });
   await Promise.all([sup.p.waitForURL(/\/problems\/[0-9a-f-]{36}$/), recheck.locator('a.todo-main').click()]);
-  await Promise.all([sup.p.waitForURL(/\/problems\/[0-9a-f-]{36}$/), sup.p.click('form[action$="/act/pass"] button')]);
+  // One re-check form: one photo picker, and the two outcomes as its buttons. Failing without a
+  // reason is refused and keeps nothing; passing keeps the supervisor's photo.
+  check((await sup.p.locator('#recheck-form input[type=file]').count()) === 1 && (await sup.p.locator('input[type=file]').count()) === 1, 'one photo picker for the re-check');
+  await sup.p.locator('#recheck-form input[name=photos]').setInputFiles(photo(5));
+  await Promise.all([sup.p.waitForURL(/\/act\/fail$/), sup.p.click('#recheck-form button[formaction$="/act/fail"]')]);
+  check((await sup.p.textContent('main')).includes('理由'), 'failing asks for the reason');
+  check(!(await sup.p.locator('#recheck-photos').count()), 'the refused re-check kept no photo');
+  await sup.p.locator('#recheck-form input[name=photos]').setInputFiles(photo(5));
+  await Promise.all([sup.p.waitForURL(/\/problems\/[0-9a-f-]{36}$/), sup.p.click('#recheck-form button.primary')]);
   check((await sup.p.textContent('.props')).includes('已销号'), 'closed');
+  check((await sup.p.locator('#recheck-photos img').count()) === 1, 'the re-check photo is kept');
 
   // The discipline office reads that problem's audit entries, in Chinese.
   const dis = await phone('discipline');

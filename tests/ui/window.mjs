@@ -85,7 +85,7 @@ try {
   await Promise.all([bank.waitForURL(problemUrl), fix.locator('button').click()]);
   const sup = await staff('supervisor');
   await sup.goto(problemUrl);
-  await Promise.all([sup.waitForURL(problemUrl), sup.click('form[action$="/act/pass"] button')]);
+  await Promise.all([sup.waitForURL(problemUrl), sup.click('form[action$="/act/pass"] button.primary')]);
 
   // The resident reads the reply and rates the fix once.
   await r.goto(link);

@@ -34,7 +34,7 @@ pub struct ProblemQuery {
     pub to: String,
     /// 1: only overdue problems
     pub overdue: String,
-    /// 1: only problems sent back at least once
+    /// 1: only problems sent back at least once; 0: only problems never sent back
     pub reworked: String,
     /// 1: only problems whose after-photos carry an evidence warning (有证据警告)
     pub flagged: String,
@@ -54,7 +54,8 @@ pub struct ProblemQuery {
     pub on_time: String,
     /// 1: only problems whose deadline was extended
     pub extended: String,
-    /// today: open problems due by the end of today and not yet overdue (今日到期)
+    /// Open problems not yet overdue: today, due by the end of today (今日到期); later, due after
+    /// today; running, due now or later
     pub due: String,
     /// 1: only problems with an extension or transfer request awaiting the office (待审批申请)
     pub pending: String,
@@ -111,7 +112,7 @@ async fn filter(ctx: &Ctx<'_>, q: &ProblemQuery) -> AppResult<ProblemFilter> {
     (f.from_ms, f.to_ms) = days(&q.from, &q.to, "发现时间")?;
     f.overdue_at = flag(&q.overdue, "仅看逾期")?.unwrap_or(false).then(now_ms);
     f.late_at = flag(&q.late, "曾逾期（含已整改）")?.unwrap_or(false).then(now_ms);
-    f.reworked = flag(&q.reworked, "仅看返工")?.unwrap_or(false);
+    f.reworked = flag(&q.reworked, "返工")?;
     f.flagged = flag(&q.flagged, "有证据警告")?.unwrap_or(false);
     f.keyword = given(&q.q).map(str::to_string);
     (f.dispatched_from, f.dispatched_to) = days(&q.dfrom, &q.dto, "交办时间")?;
@@ -137,13 +138,22 @@ async fn filter(ctx: &Ctx<'_>, q: &ProblemQuery) -> AppResult<ProblemFilter> {
     (f.closed_from, f.closed_to) = days(&q.cfrom, &q.cto, "销号时间")?;
     match given(&q.due) {
         None => {}
-        Some("today") => {
+        Some(due) => {
             let now = now_ms();
-            f.due_from = Some(now);
-            f.due_before = Some(crate::domain::time::end_of_local_day(now));
-        }
-        Some(other) => {
-            return Err(AppError::refuse(Code::InvalidQuery, format!("到期条件“{other}”无效，应为 today")));
+            let end_of_today = crate::domain::time::end_of_local_day(now);
+            (f.due_from, f.due_before) = match due {
+                "today" => (Some(now), Some(end_of_today)),
+                "later" => (Some(end_of_today), None),
+                "running" => (Some(now), None),
+                other => {
+                    return Err(AppError::refuse(
+                        Code::InvalidQuery,
+                        format!(
+                            "到期条件“{other}”无效，应为 today（今日到期）、later（明日及以后）或 running（未逾期）"
+                        ),
+                    ));
+                }
+            };
         }
     }
     Ok(f)
@@ -271,9 +281,18 @@ impl ListSpec for Problems {
             Field::date("to", "发现日期止", &q.to),
             Field::text("q", "关键字", "编号/点位/描述", &q.q),
             Field::choice("sort", "排序", sorts, &q.sort),
+            Field::select(
+                "reworked",
+                "返工",
+                vec![Opt::new("1", "返工过"), Opt::new("0", "未返工")],
+                match flag(&q.reworked, "返工").ok().flatten() {
+                    Some(true) => "1",
+                    Some(false) => "0",
+                    None => "",
+                },
+            ),
             Field::check("overdue", "仅看逾期", &q.overdue),
             Field::check("late", "曾逾期（含已整改）", &q.late),
-            Field::check("reworked", "仅看返工", &q.reworked),
             Field::check("flagged", "有证据警告", &q.flagged),
             Field::check("pending", "待审批申请", &q.pending),
         ]);
@@ -303,9 +322,13 @@ impl ListSpec for Problems {
     /// A drill-down from the KPI page or the dashboard says what it counts.
     async fn notes(ctx: &Ctx<'_>, q: &ProblemQuery) -> AppResult<Vec<Note>> {
         let all = || Some(("查看全部问题".to_string(), "/problems".to_string()));
-        if given(&q.due).is_some() {
-            let text = "今日到期：尚未逾期、今天24时前到期的问题".to_string();
-            return Ok(vec![Note { text, link: all(), warn: false }]);
+        if let Some(due) = given(&q.due) {
+            let text = match due {
+                "today" => "今日到期：尚未逾期、今天24时前到期的问题",
+                "later" => "明日及以后到期的问题",
+                _ => "尚未逾期的问题",
+            };
+            return Ok(vec![Note { text: text.to_string(), link: all(), warn: false }]);
         }
         let mut said = Vec::new();
         if let Some(a) = given(&q.area_id) {

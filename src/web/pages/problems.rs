@@ -328,6 +328,8 @@ pub struct DetailPage {
     /// Taken by the supervisor at the re-check
     recheck: Vec<Photo>,
     actions: Vec<(&'static str, &'static str, bool)>,
+    /// Both outcomes of the re-check are open: one form with one photo picker and two buttons
+    recheck_both: bool,
     units: Vec<Opt>,
     error: Option<String>,
     can_merge: bool,
@@ -388,6 +390,7 @@ async fn detail_page(page: &PageUser, id: &str, error: Option<String>) -> PageRe
         after,
         recheck,
         actions: allowed.iter().map(|a| (a.as_str(), a.label(), a.needs_reason())).collect(),
+        recheck_both: allowed.contains(&Action::Pass) && allowed.contains(&Action::Fail),
         units: if allowed.contains(&Action::Transfer) {
             units::all_names(ctx.db).await?.into_iter().map(|(id, n)| Opt::new(id, n)).collect()
         } else {
