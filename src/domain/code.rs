@@ -234,6 +234,7 @@ catalogue! {
     NotThisUnit = (422, "not_this_unit", "不属于该单位"),
     OfficeOnly = (422, "office_only", "只有创城办可以修改此项"),
     UnknownPoint = (422, "unknown_point", "点位不存在"),
+    OutsideTeamArea = (422, "outside_team_area", "该点位不在您所在督导组的督导区域内"),
     UnknownArea = (422, "unknown_area", "区域不存在"),
     UnknownUnit = (422, "unknown_unit", "责任单位不存在"),
     UnknownParent = (422, "unknown_parent", "上级不存在"),

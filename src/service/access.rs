@@ -21,6 +21,45 @@ pub async fn area_scope(ctx: &Ctx<'_>) -> AppResult<Option<Vec<String>>> {
     }
 }
 
+/// The org-node ids an inspector may find problems in (file, record clean, walk the round): a
+/// grid worker its area; a supervisor the areas of its supervision teams (督导组). A supervisor in
+/// no team, or in a team without an area (a theme such as 窗口单位 across the city), and every
+/// other role are not held to an area (None).
+pub async fn inspection_scope(ctx: &Ctx<'_>) -> AppResult<Option<Vec<String>>> {
+    if ctx.user.role != Role::Supervisor {
+        return area_scope(ctx).await;
+    }
+    let areas: Vec<Option<String>> = sqlx::query_scalar(
+        "SELECT t.area_id FROM teams t JOIN team_members m ON m.team_id = t.id WHERE m.user_id = $1",
+    )
+    .bind(&ctx.user.id)
+    .fetch_all(&ctx.db.pool)
+    .await?;
+    if areas.is_empty() || areas.iter().any(Option::is_none) {
+        return Ok(None);
+    }
+    let mut ids = Vec::new();
+    for a in areas.into_iter().flatten() {
+        ids.extend(org::subtree_ids(ctx.db, &a).await?);
+    }
+    Ok(Some(ids))
+}
+
+/// Why a point (by its community) is outside the inspector's scope (`inspection_scope`), to be
+/// refused with `Code::OutsideTeamArea`; None when the inspector may work there.
+pub async fn outside_inspection(ctx: &Ctx<'_>, community_id: Option<&str>) -> AppResult<Option<&'static str>> {
+    Ok(match inspection_scope(ctx).await? {
+        Some(ids) if !community_id.is_some_and(|c| ids.iter().any(|i| i == c)) => {
+            Some(if ctx.user.role == Role::Supervisor {
+                "该点位不在您所在督导组的督导区域内，请选择本组区域内的点位"
+            } else {
+                "该点位不在您负责的区域内"
+            })
+        }
+        _ => None,
+    })
+}
+
 pub async fn can_read_unit(ctx: &Ctx<'_>, unit: &Unit) -> AppResult<bool> {
     let u = ctx.user;
     if u.role.sees_all_units() {

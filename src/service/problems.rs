@@ -376,6 +376,11 @@ async fn check_point(ctx: &Ctx<'_>, input: &FileInput, e: &mut FieldErrors) -> A
     let visible = super::points::check_visible(ctx, point)
         .await
         .map_err(|_| AppError::field("point_id", Code::UnknownPoint, "请选择存在的点位"))?;
+    // An inspector files within its own round (a supervisor, its teams' areas).
+    if let Some(why) = super::access::outside_inspection(ctx, visible.community_id.as_deref()).await? {
+        e.add("point_id", Code::OutsideTeamArea, why);
+        return Ok(None);
+    }
     Ok(Some(visible))
 }
 

@@ -6,9 +6,9 @@ use super::problems::scope;
 use crate::domain::role::Role;
 use crate::domain::time::{DAY_MS, now_ms, parse_local_day_start, to_local};
 use crate::error::AppResult;
+use crate::store::PageReq;
 use crate::store::points::{self as point_store, PointRow};
 use crate::store::problems::{self as store, ProblemRow};
-use crate::store::{PageReq, org};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -31,26 +31,11 @@ pub struct Rounds {
     pub shows_due: bool,
 }
 
-/// The points of an inspector's round: a supervisor's team areas, a grid worker's area,
-/// everything for the office and evaluators.
+/// The points of an inspector's round: a supervisor's team areas (the city for a supervisor in
+/// no team or in a team without an area), a grid worker's area, everything for the office.
 async fn round_filter(ctx: &Ctx<'_>) -> AppResult<point_store::PointFilter> {
-    let mut f = point_store::PointFilter { active: Some(true), ..Default::default() };
-    if ctx.user.role == Role::Supervisor {
-        let areas: Vec<Option<String>> = sqlx::query_scalar(
-            "SELECT t.area_id FROM teams t JOIN team_members m ON m.team_id = t.id WHERE m.user_id = $1",
-        )
-        .bind(&ctx.user.id)
-        .fetch_all(&ctx.db.pool)
-        .await?;
-        let mut ids = Vec::new();
-        for a in areas.into_iter().flatten() {
-            ids.extend(org::subtree_ids(ctx.db, &a).await?);
-        }
-        f.area_ids = Some(ids);
-    } else {
-        f.area_ids = super::access::area_scope(ctx).await?;
-    }
-    Ok(f)
+    let area_ids = super::access::inspection_scope(ctx).await?;
+    Ok(point_store::PointFilter { active: Some(true), area_ids, ..Default::default() })
 }
 
 fn midnight(now: i64) -> i64 {

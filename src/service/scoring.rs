@@ -1369,6 +1369,9 @@ pub async fn record_clean(ctx: &Ctx<'_>, point_id: &str, note: &str) -> AppResul
     let p = super::points::visible(ctx, point_id.trim())
         .await
         .map_err(|_| AppError::field("point_id", Code::UnknownPoint, "请选择存在的点位"))?;
+    if let Some(why) = super::access::outside_inspection(ctx, p.community_id.as_deref()).await? {
+        return Err(AppError::field("point_id", Code::OutsideTeamArea, why));
+    }
     if note.chars().count() > 200 {
         return Err(AppError::field("note", Code::TooLong, "备注不能超过200字"));
     }

@@ -276,3 +276,76 @@ async fn found_in(admin: &Api, area: &str) -> f64 {
     assert_eq!(status, StatusCode::OK, "{d}");
     d["cards"].as_array().unwrap().iter().find(|c| c["key"] == "found").unwrap()["number"].as_f64().unwrap()
 }
+
+both!(a_supervisor_inspects_within_its_teams_area, |app: TestApp| async move {
+    // 督导二组 covers 公园街道; its member duban04 inspects there and nowhere else.
+    let point_in = |street: &str| {
+        format!(
+            "SELECT p.id FROM points p JOIN org_nodes c ON c.id = p.community_id JOIN org_nodes s ON s.id = c.parent_id \
+             JOIN point_types t ON t.id = p.type_id WHERE p.active = 1 AND t.code = 'main_road' AND s.name {street} \
+             ORDER BY p.code LIMIT 1"
+        )
+    };
+    let inside = app.id_of(&point_in("= '公园街道'")).await;
+    // A road in another street of the district, added by the office.
+    let office = app.api_login("admin").await;
+    let (_, mut road) = office.get(&format!("/api/v1/points/{inside}")).await;
+    road["code"] = "PW001".into();
+    road["name"] = "新华西路（西段）".into();
+    road["community_id"] = app
+        .id_of(
+            "SELECT c.id FROM org_nodes c JOIN org_nodes s ON s.id = c.parent_id WHERE c.level = 'community' \
+             AND s.name <> '公园街道' ORDER BY c.code LIMIT 1",
+        )
+        .await
+        .into();
+    road["grid_id"] = Value::Null;
+    let (status, body) = office.post("/api/v1/points", road).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let outside = app.id_of(&point_in("<> '公园街道'")).await;
+    let area = app.id_of("SELECT t.area_id FROM teams t JOIN team_members m ON m.team_id = t.id JOIN users u ON u.id = m.user_id WHERE u.username = 'duban04'").await;
+    assert_eq!(area, app.id_of("SELECT id FROM org_nodes WHERE name = '公园街道'").await, "the demo's second team");
+    let sup = app.api_login("duban04").await;
+    let body = |point: &str| {
+        json!({"point_id": point, "category": "乱堆乱放", "description": "人行道堆放杂物", "source": "supervision",
+               "allow_duplicate": true, "photos": [crate::fixtures::photo(71)]})
+    };
+    let before = app.scalar("SELECT COUNT(*) FROM problems").await;
+    let (status, e) = sup.post("/api/v1/problems", body(&outside)).await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("validation_failed")),
+        "{e}"
+    );
+    assert_eq!(field_codes(&e), [("point_id".to_string(), "outside_team_area".to_string())], "{e}");
+    assert!(e["error"]["fields"][0]["message"].as_str().unwrap().contains("督导区域"), "{e}");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM problems").await, before, "nothing filed");
+    let (status, e) = sup.post(&format!("/api/v1/points/{outside}/clean"), json!({})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert!(e.to_string().contains("outside_team_area"), "{e}");
+    let (status, p) = sup.post("/api/v1/problems", body(&inside)).await;
+    assert_eq!(status, StatusCode::CREATED, "{p}");
+    // The round and the filing page hold the team's points only, and say so before anything is typed.
+    let (_, rounds) = sup.get("/api/v1/rounds").await;
+    let scan = rounds["scan"].as_array().unwrap();
+    assert!(!scan.is_empty() && scan.iter().all(|p| p["id"] != outside.as_str()), "{rounds}");
+    let b = app.login("duban04").await;
+    let (status, html) = b.get(&format!("/problems/new?point_id={outside}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("id=\"point-error\"") && html.contains("不在您所在督导组的督导区域内"), "{html}");
+    let (_, html) = b.get(&format!("/problems/new?point_id={inside}")).await;
+    assert!(!html.contains("id=\"point-error\""), "{html}");
+    let outside_name = app.id_of(&format!("SELECT name FROM points WHERE id = '{outside}'")).await;
+    let (_, html) = b.get("/problems/new?q=%E8%B7%AF").await;
+    assert!(html.contains("在此登记") && !html.contains(&format!("point_id={outside}")), "{outside_name}: {html}");
+    // The office widens the team to the whole district: the same filing is taken.
+    let team = app.id_of("SELECT t.id FROM teams t JOIN team_members m ON m.team_id = t.id JOIN users u ON u.id = m.user_id WHERE u.username = 'duban04'").await;
+    let (_, t) = office.get(&format!("/api/v1/teams/{team}")).await;
+    let district = app.id_of(&format!("SELECT parent_id FROM org_nodes WHERE id = '{area}'")).await;
+    let mut change = t.clone();
+    change["area_id"] = district.into();
+    let (status, t) = office.put(&format!("/api/v1/teams/{team}"), change).await;
+    assert_eq!(status, StatusCode::OK, "{t}");
+    let (status, p) = sup.post("/api/v1/problems", body(&outside)).await;
+    assert_eq!(status, StatusCode::CREATED, "{p}");
+});

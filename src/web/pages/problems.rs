@@ -71,7 +71,7 @@ async fn new_page(
     keyword: String,
     near: Option<(f64, f64)>,
     f: FileInput,
-    errors: FieldErrors,
+    mut errors: FieldErrors,
 ) -> PageResult<NewPage> {
     let ctx = page.ctx();
     let mut open_here = Vec::new();
@@ -85,6 +85,12 @@ async fn new_page(
     let (point, items, candidates) = match point_id {
         Some(id) => {
             let p = crate::service::points::visible(&ctx, &id).await?;
+            // Said before anything is typed: a supervisor files within its teams' areas.
+            if errors.is_empty()
+                && let Some(why) = crate::service::access::outside_inspection(&ctx, p.community_id.as_deref()).await?
+            {
+                errors.add("point_id", Code::OutsideTeamArea, why);
+            }
             let code = point_store::types(ctx.db)
                 .await?
                 .into_iter()
@@ -99,11 +105,15 @@ async fn new_page(
             (point_store::row(ctx.db, &id).await?, items, Vec::new())
         }
         None => {
-            let filter = PointFilter {
+            let mut filter = PointFilter {
                 keyword: (!keyword.is_empty()).then(|| keyword.clone()),
                 active: Some(true),
                 ..crate::service::points::scope(&ctx).await?
             };
+            // The candidates are the points of the inspector's round (a supervisor's team areas).
+            if let Some(ids) = crate::service::access::inspection_scope(&ctx).await? {
+                filter.area_ids = Some(ids);
+            }
             let candidates = match near {
                 Some(here) => {
                     // Nearest first: every visible point, sorted by distance, the closest 30.
