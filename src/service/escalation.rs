@@ -10,7 +10,6 @@ use crate::store::PageReq;
 use crate::store::calendar as settings;
 use crate::store::problems::{self as store, ProblemRow};
 use serde::Serialize;
-use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 pub const THRESHOLD_KEY: &str = "interview_threshold";
@@ -70,27 +69,25 @@ pub fn hours_past(cal: &crate::domain::calendar::Calendar, deadline: Option<i64>
     (minutes as f64 / 6.0).round() / 10.0
 }
 
-/// Units with at least the threshold of overdue cases among problems dispatched in [from, to):
-/// still open past the deadline, or closed after it.
+/// Units with at least the threshold of overdue cases among the problems found in [from, to):
+/// still open past the deadline, or closed after it. The week's notice proposes the same units
+/// for the same week (both count through `late_per_unit`'s filter), and the ledger's 曾逾期
+/// filter over the same found dates lists the cases.
 pub async fn proposed_interviews(ctx: &Ctx<'_>, from: i64, to: i64) -> AppResult<(i64, Vec<ProposedInterview>)> {
     may_read(ctx)?;
-    let now = now_ms();
-    let mut f = scope(ctx).await?;
-    f.dispatched_from = Some(from);
-    f.dispatched_to = Some(to);
-    let rows = super::kpi::counts(ctx.db, &f, false, now).await?;
-    let counts: BTreeMap<(String, String), i64> = rows
-        .into_iter()
-        .filter(|r| r.late > 0)
-        .map(|r| ((r.name.unwrap_or_default(), r.key.unwrap_or_default()), r.late))
-        .collect();
     let n = threshold(ctx.db).await?;
+    let counts = store::late_per_unit(ctx.db, (from, to), now_ms(), n).await?;
+    let ids: Vec<String> = counts.iter().map(|(u, _)| u.clone()).collect();
+    let names = crate::store::units::names_of(ctx.db, &ids).await?;
     let mut out: Vec<ProposedInterview> = counts
         .into_iter()
-        .filter(|(_, c)| *c >= n)
-        .map(|((unit_name, unit_id), overdue_cases)| ProposedInterview { unit_id, unit_name, overdue_cases })
+        .map(|(unit_id, overdue_cases)| ProposedInterview {
+            unit_name: names.get(&unit_id).cloned().unwrap_or_default(),
+            unit_id,
+            overdue_cases,
+        })
         .collect();
-    out.sort_by_key(|i| std::cmp::Reverse(i.overdue_cases));
+    out.sort_by(|a, b| b.overdue_cases.cmp(&a.overdue_cases).then_with(|| a.unit_name.cmp(&b.unit_name)));
     Ok((n, out))
 }
 

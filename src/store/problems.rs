@@ -605,6 +605,26 @@ pub async fn late_facts(db: &Db, from: i64, to: i64, now: i64) -> Result<Vec<Lat
         .collect()
 }
 
+/// The units with at least `min` problems found in [from, to) that went past their deadline as of
+/// `now`: the same problems `late_facts` hands over (a notice's 拟约谈 counts those), counted
+/// per unit by the database.
+pub async fn late_per_unit(
+    db: &Db,
+    (from, to): (i64, i64),
+    now: i64,
+    min: i64,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    let f = ProblemFilter { from_ms: Some(from), to_ms: Some(to), late_at: Some(now), ..Default::default() };
+    let w = filter_sql(db, &f);
+    let sql = format!(
+        "SELECT q.unit_id, COUNT(*) FROM {}{} GROUP BY q.unit_id HAVING COUNT(*) >= {}",
+        f.from_sql(),
+        w.sql(),
+        min.max(1)
+    );
+    bind_args_as(sqlx::query_as::<_, (String, i64)>(&sql), &w.args).fetch_all(&db.pool).await
+}
+
 /// The ledger's orders. Each pairs a key with the id, so that a page can continue after a row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Sort {

@@ -347,6 +347,34 @@ both!(a_notice_says_one_set_of_numbers_in_the_office_form, |app: TestApp| async 
         assert_eq!(rows.iter().filter(|r| r["unit"] == unit).count(), count, "{unit}: the table has its {count} cases");
         assert!(body.contains(&format!("{unit}（逾期{count}件）")), "{body}");
     }
+    // The escalation page proposes the same units with the same counts for the notice's week,
+    // and each count opens its cases in the ledger.
+    let local = |ms: i64| chuangcheng::domain::time::to_local(ms).format("%Y-%m-%d").to_string();
+    let (from, to) = (
+        local(notice["notice"]["period_start"].as_i64().unwrap()),
+        local(notice["notice"]["period_end"].as_i64().unwrap() - 1),
+    );
+    let (_, esc) = admin.get(&format!("/api/v1/escalation?from={from}&to={to}")).await;
+    let proposed: Vec<(String, u64)> = esc["interviews"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["unit_name"].as_str().unwrap().to_string(), i["overdue_cases"].as_u64().unwrap()))
+        .collect();
+    let in_notice: Vec<(String, u64)> =
+        interviews.iter().map(|i| (i[0].as_str().unwrap().to_string(), i[1].as_u64().unwrap())).collect();
+    assert_eq!(proposed, in_notice, "{esc}");
+    let unit_id = esc["interviews"][0]["unit_id"].as_str().unwrap();
+    let (_, html) = b.get(&format!("/escalation?from={from}&to={to}")).await;
+    let link = format!("/problems?unit_id={unit_id}&amp;from={from}&amp;to={to}&amp;late=1");
+    assert!(html.contains(&link), "{html}");
+    let (_, cases) = admin.get(&format!("/api/v1/problems?unit_id={unit_id}&from={from}&to={to}&late=1")).await;
+    assert_eq!(cases["total"].as_u64(), Some(in_notice[0].1), "{cases}");
+    // The period is that of the finds (the three were found on that day and filed today).
+    let (_, esc) = admin.get(&format!("/api/v1/escalation?from={found_day}&to={found_day}")).await;
+    let lead_unit = app.id_of(&format!("SELECT unit_id FROM points WHERE id = '{point}'")).await;
+    let on_the_day = esc["interviews"].as_array().unwrap().iter().find(|i| i["unit_id"] == lead_unit.as_str());
+    assert!(on_the_day.is_some_and(|i| i["overdue_cases"].as_i64().unwrap() >= 3), "{esc}");
     // The Word document: a header that fits one line, a full-width red rule, columns by their
     // content, page numbers, and the 版记 with 抄送 and 印发.
     let bytes = notice_docx(&admin, id).await;

@@ -26,7 +26,8 @@ pub async fn rounds(api: ApiUser) -> ApiResult<Json<Rounds>> {
 
 #[derive(Deserialize, IntoParams, Default)]
 pub struct EscalationQuery {
-    /// First day of the interview period, YYYY-MM-DD (default: the first of this month)
+    /// First day of the interview period by the day problems were found, YYYY-MM-DD (default: the
+    /// first of this month)
     from: Option<String>,
     /// Last day, inclusive (default: today)
     to: Option<String>,
