@@ -349,3 +349,46 @@ both!(a_supervisor_inspects_within_its_teams_area, |app: TestApp| async move {
     let (status, p) = sup.post("/api/v1/problems", body(&outside)).await;
     assert_eq!(status, StatusCode::CREATED, "{p}");
 });
+
+/// The option labels of a page's `<select name="{name}">`, without the blank 全部.
+fn select_options(html: &str, name: &str) -> Vec<String> {
+    let Some(select) = html.split(&format!("<select name=\"{name}\">")).nth(1) else { return Vec::new() };
+    let select = select.split("</select>").next().unwrap();
+    select
+        .split("<option value=\"")
+        .skip(1)
+        .filter(|o| !o.starts_with('"'))
+        .map(|o| o.split('>').nth(1).unwrap().split('<').next().unwrap().trim().to_string())
+        .collect()
+}
+
+both!(area_filters_offer_only_the_readers_own_area, |app: TestApp| async move {
+    // The street worker works in 公园街道, the grid worker in its 金狮社区; the office sees all.
+    let other_street = app
+        .id_of("SELECT name FROM org_nodes WHERE level = 'street' AND name <> '公园街道' ORDER BY code LIMIT 1")
+        .await;
+    let office = app.login("admin").await;
+    let (_, html) = office.get("/points").await;
+    let all = select_options(&html, "area_id");
+    assert!(all.iter().any(|o| o.contains(&other_street)), "the office is offered every area: {all:?}");
+    for (user, page, own, grids) in [
+        ("street", "/points", "公园街道", false),
+        ("street", "/units", "公园街道", false),
+        ("street", "/grids", "公园街道", false),
+        ("grid", "/points", "金狮社区", true),
+    ] {
+        let b = app.login(user).await;
+        let (status, html) = b.get(page).await;
+        assert_eq!(status, StatusCode::OK, "{user} {page}");
+        let offered = select_options(&html, "area_id");
+        assert!(offered.iter().any(|o| o.contains(own)), "{user} {page}: {offered:?}");
+        assert!(!offered.iter().any(|o| o.contains(&other_street)), "{user} {page}: {offered:?}");
+        assert!(offered.len() < all.len(), "{user} {page}: {offered:?}");
+        if grids {
+            // Grids by their codes: its community's code is in each of them.
+            let code = app.id_of(&format!("SELECT code FROM org_nodes WHERE name = '{own}'")).await;
+            let offered = select_options(&html, "grid_id");
+            assert!(!offered.is_empty() && offered.iter().all(|g| g.starts_with(&code)), "{code}: {offered:?}");
+        }
+    }
+});

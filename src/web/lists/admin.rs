@@ -15,7 +15,7 @@ use crate::store::teams::{self, TeamRow};
 use crate::store::units::{self, UnitFilter, UnitRow};
 use crate::store::users::{self, UserFilter, UserRow};
 use crate::web::list::*;
-use crate::web::pages::area_options;
+use crate::web::pages::area_filter_options;
 use crate::web::ui::Opt;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -170,7 +170,7 @@ impl ListSpec for Units {
     async fn filters(ctx: &Ctx<'_>, q: &UnitQuery) -> AppResult<Vec<Field>> {
         Ok(vec![
             Field::select("kind", "单位类型", options(&UnitKind::ALL, UnitKind::as_str, UnitKind::label), &q.kind),
-            Field::select("area_id", "所属区域", area_options(ctx.db, false).await?, &q.area_id),
+            Field::select("area_id", "所属区域", area_filter_options(ctx).await?, &q.area_id),
             Field::select("active", "状态", active_options(), &q.active),
             Field::text("q", "名称/地址", "输入关键字", &q.q),
         ])

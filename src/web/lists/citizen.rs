@@ -7,7 +7,7 @@ use crate::service::{Ctx, CurrentUser};
 use crate::store::PageReq;
 use crate::store::reports::{PublicRow, ReportFilter};
 use crate::web::list::*;
-use crate::web::pages::area_options;
+use crate::web::pages::area_filter_options;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -84,7 +84,7 @@ impl ListSpec for Reports {
         let state = if q.state.is_empty() { "received" } else { q.state.as_str() };
         Ok(vec![
             Field::select("state", "状态", states, state),
-            Field::select("area_id", "街道/社区", area_options(ctx.db, false).await?, &q.area_id),
+            Field::select("area_id", "街道/社区", area_filter_options(ctx).await?, &q.area_id),
             Field::text("q", "关键字", "编号/类别/描述/地址", &q.q),
             Field::date("from", "反映日期自", &q.from),
             Field::date("to", "至", &q.to),

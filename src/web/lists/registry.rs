@@ -8,7 +8,7 @@ use crate::service::{Ctx, CurrentUser};
 use crate::store::points::{self as store, GridFilter, GridRow, PointFilter, PointRow};
 use crate::store::{PageReq, units};
 use crate::web::list::*;
-use crate::web::pages::area_options;
+use crate::web::pages::area_filter_options;
 use crate::web::ui::Opt;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -105,11 +105,17 @@ impl ListSpec for Points {
 
     async fn filters(ctx: &Ctx<'_>, q: &PointQuery) -> AppResult<Vec<Field>> {
         let types = store::types(ctx.db).await?.into_iter().map(|t| Opt::new(t.id, t.name)).collect();
+        // The grids of the reader's area only (a grid worker is offered its own community's).
+        let scope = area_scope(ctx).await?;
         let grids = store::grids(ctx.db).await?;
-        let grids = grids.into_iter().map(|g| Opt::new(g.id, format!("{} {}", g.code, g.name))).collect();
+        let grids = grids
+            .into_iter()
+            .filter(|g| scope.as_ref().is_none_or(|s| g.community_id.as_ref().is_some_and(|c| s.contains(c))))
+            .map(|g| Opt::new(g.id, format!("{} {}", g.code, g.name)))
+            .collect();
         let mut f = vec![
             Field::select("type_id", "点位类型", types, &q.type_id),
-            Field::select("area_id", "所属区域", area_options(ctx.db, false).await?, &q.area_id),
+            Field::select("area_id", "所属区域", area_filter_options(ctx).await?, &q.area_id),
         ];
         if !ctx.user.role.needs_unit() {
             let units = units::all_names(ctx.db).await?.into_iter().map(|(id, n)| Opt::new(id, n)).collect();
@@ -208,7 +214,7 @@ impl ListSpec for Grids {
     async fn filters(ctx: &Ctx<'_>, q: &GridQuery) -> AppResult<Vec<Field>> {
         let units = units::all_names(ctx.db).await?.into_iter().map(|(id, n)| Opt::new(id, n)).collect();
         Ok(vec![
-            Field::select("area_id", "所属区域", area_options(ctx.db, false).await?, &q.area_id),
+            Field::select("area_id", "所属区域", area_filter_options(ctx).await?, &q.area_id),
             Field::select("unit_id", "责任单位", units, &q.unit_id),
             Field::text("q", "网格编码/名称", "输入关键字", &q.q),
             Field::check("no_worker", "仅看未配网格员", &q.no_worker),

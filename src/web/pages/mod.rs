@@ -364,6 +364,13 @@ pub async fn scoped_area_options(
     Ok(all.into_iter().filter(|o| scope.is_none_or(|s| s.contains(&o.value))).collect())
 }
 
+/// The areas a list's filter offers the reader: those within its scope (a grid worker's or street
+/// worker's own area and what lies under it; every area for the others).
+pub async fn area_filter_options(ctx: &crate::service::Ctx<'_>) -> crate::error::AppResult<Vec<crate::web::ui::Opt>> {
+    let scope = crate::service::access::area_scope(ctx).await?;
+    Ok(scoped_area_options(ctx.db, scope.as_ref()).await?)
+}
+
 /// Options for choosing an area: every node, indented by level.
 pub async fn area_options(
     db: &crate::store::Db,
