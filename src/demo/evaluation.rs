@@ -63,17 +63,22 @@ pub async fn seed(db: &Db, storage: &Storage) -> AppResult<Made> {
     Ok(Made { rounds: 2, visits, materials, responses })
 }
 
-/// Eight points in the first community of two more streets, copied from 公园街道's, so that a
-/// round spans several streets.
+/// Up to ten points in the first community of two more streets, copied from 公园街道's (their units
+/// and leads), so that a round spans several streets. Named and numbered as the city's own points
+/// are: roads of those streets, the community's lanes, each name and code used once.
 async fn more_streets(db: &Db) -> AppResult<()> {
-    let communities: Vec<String> = sqlx::query_scalar(
-        "SELECT MIN(c.id) FROM org_nodes c JOIN org_nodes s ON s.id = c.parent_id WHERE c.level = 'community' \
-         AND s.name <> '公园街道' GROUP BY s.code ORDER BY s.code LIMIT 2",
+    let communities: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT c.id, c.name, s.code FROM org_nodes c JOIN org_nodes s ON s.id = c.parent_id \
+         WHERE c.level = 'community' AND s.name <> '公园街道' \
+         AND c.code = (SELECT MIN(c2.code) FROM org_nodes c2 WHERE c2.parent_id = s.id AND c2.level = 'community') \
+         ORDER BY s.code LIMIT 2",
     )
     .fetch_all(&db.pool)
     .await?;
-    let roads = ["解放东路", "新华西路", "永安大道", "御河路"];
-    for (ci, community) in communities.iter().enumerate() {
+    // Roads of the other streets, none of them a road of 公园街道's points (names::ROADS).
+    let roads = ["浮阳大道", "迎宾大道"];
+    for (ci, (community, community_name, street_code)) in communities.iter().enumerate() {
+        let lanes = community_name.trim_end_matches("社区");
         for (k, type_code) in ["main_road", "main_road", "back_street", "back_street", "compound"].iter().enumerate() {
             let template: Option<String> = sqlx::query_scalar(
                 "SELECT p.id FROM points p JOIN point_types t ON t.id = p.type_id WHERE t.code = $1 ORDER BY p.code LIMIT 1",
@@ -83,8 +88,9 @@ async fn more_streets(db: &Db) -> AppResult<()> {
             .await?;
             let Some(template) = template else { continue };
             let name = match *type_code {
-                "compound" => format!("{}小区", ["锦绣", "康宁"][ci]),
-                _ => format!("{}（{}段）", roads[(ci * 2 + k / 2) % roads.len()], ["东", "西"][k % 2]),
+                "main_road" => format!("{}（{}段）", roads[ci % roads.len()], ["东", "西"][k % 2]),
+                "back_street" => format!("{lanes}{}号巷", k - 1),
+                _ => format!("{}小区", ["锦绣", "康宁"][ci % 2]),
             };
             sqlx::query(
                 "INSERT INTO points (id, code, name, type_id, fixed, address, lng, lat, community_id, grid_id, unit_id, \
@@ -94,7 +100,7 @@ async fn more_streets(db: &Db) -> AppResult<()> {
                  FROM points WHERE id = $5",
             )
             .bind(new_id())
-            .bind(format!("PX{}{:02}", ci + 1, k + 1))
+            .bind(format!("{street_code}-{:03}", k + 1))
             .bind(name)
             .bind(community)
             .bind(&template)

@@ -252,12 +252,22 @@ async fn the_demo_command_creates_a_city_with_problems_in_every_stage() {
         let kinds: Vec<&str> =
             awards["items"].as_array().unwrap().iter().map(|a| a["kind"].as_str().unwrap()).collect();
         assert!(kinds.contains(&"commendation") && kinds.contains(&"red_flag"), "{awards}");
-        // The point lead account answers for six points from their creation (audited), and
-        // no point's lead shares a name with another account. (The evaluation's extra points,
-        // PX…, are copies of points with their leads.)
+        // The point lead account answers for six points of 公园街道 from their creation
+        // (audited), and no point's lead shares a name with another account. (The evaluation's
+        // points in two more streets are copies of points with their leads.)
         assert_eq!(
-            app.scalar("SELECT COUNT(*) FROM points p JOIN users u ON u.username = 'lead' WHERE p.lead_phone = u.phone AND p.lead_name = u.display_name AND p.code NOT LIKE 'PX%'").await,
+            app.scalar("SELECT COUNT(*) FROM points p JOIN users u ON u.username = 'lead' JOIN org_nodes c ON c.id = p.community_id \
+                 JOIN org_nodes s ON s.id = c.parent_id WHERE p.lead_phone = u.phone AND p.lead_name = u.display_name AND s.name = '公园街道'").await,
             6
+        );
+        // Every point has a name and a code of its own, numbered as its street's points are.
+        assert!(app.scalar("SELECT COUNT(*) FROM points WHERE community_id IS NOT NULL AND community_id NOT IN (SELECT c.id FROM org_nodes c JOIN org_nodes s ON s.id = c.parent_id WHERE s.name = '公园街道')").await >= 8);
+        assert_eq!(app.scalar("SELECT COUNT(*) - COUNT(DISTINCT name) FROM points").await, 0, "point names repeat");
+        assert_eq!(
+            app.scalar("SELECT COUNT(*) FROM points p JOIN org_nodes c ON c.id = p.community_id JOIN org_nodes s ON s.id = c.parent_id \
+                 WHERE p.code NOT LIKE s.code || '-%'").await,
+            0,
+            "a point code that is not its street's"
         );
         assert_eq!(
             app.scalar("SELECT COUNT(*) FROM audit_log WHERE object_type = 'point' AND action = 'create' AND after_json LIKE '%李卫东%'").await,
