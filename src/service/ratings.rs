@@ -9,7 +9,7 @@ use crate::domain::code::Code;
 use crate::domain::ids::new_id;
 use crate::domain::role::Role;
 use crate::domain::time::{now_ms, to_local};
-use crate::domain::validate::FieldErrors;
+use crate::domain::validate::{FieldErrors, optional_text};
 use crate::domain::window::{self as rules, CaseState, Once, RatingChannel};
 use crate::error::{AppError, AppResult};
 use crate::store::Db;
@@ -299,6 +299,7 @@ fn new_case(r: &Rating, code: String, callback_due: i64) -> Case {
         decided_at: None,
         fix_level: None,
         fix_rated_at: None,
+        fix_comment: String::new(),
         month: r.month,
         created_at: r.rated_at,
         updated_at: r.rated_at,
@@ -616,6 +617,8 @@ pub struct RaterStatus {
     pub replied_at: Option<i64>,
     pub fix_due: Option<i64>,
     pub fix_level: Option<i64>,
+    /// What the rater said about the fix, with its level
+    pub fix_comment: String,
     /// The rater may rate the fix now (once)
     pub may_rate_fix: bool,
 }
@@ -645,9 +648,9 @@ async fn case_by_code(db: &Db, code: &str, last4: &str) -> AppResult<(store::Cas
 }
 
 /// The rater rates the fix, once, found by the case's code and their phone's last four digits.
-pub async fn rate_fix_by_code(db: &Db, code: &str, last4: &str, level: Option<i64>) -> AppResult<()> {
+pub async fn rate_fix_by_code(db: &Db, (code, last4): (&str, &str), fix: FixRating<'_>) -> AppResult<()> {
     let (c, _) = case_by_code(db, code, last4).await?;
-    rate_fix_of(db, c, level).await
+    rate_fix_of(db, c, fix).await
 }
 
 fn status_of(c: store::CaseRow, r: Rating) -> (Rating, RaterStatus) {
@@ -670,6 +673,7 @@ fn status_of(c: store::CaseRow, r: Rating) -> (Rating, RaterStatus) {
         replied_at: c.replied_at,
         fix_due: c.fix_due,
         fix_level: c.fix_level,
+        fix_comment: c.fix_comment.clone(),
         may_rate_fix: may_rate_fix(&c),
     };
     (r, s)
@@ -681,15 +685,28 @@ fn may_rate_fix(c: &store::CaseRow) -> bool {
 }
 
 /// The rater rates the fix, once.
-pub async fn rate_fix(db: &Db, token: &str, level: Option<i64>) -> AppResult<()> {
+pub async fn rate_fix(db: &Db, token: &str, fix: FixRating<'_>) -> AppResult<()> {
     let c = store::case_by_token_hash(db, &hash_token(token)).await?.ok_or(AppError::NotFound)?;
-    rate_fix_of(db, c, level).await
+    rate_fix_of(db, c, fix).await
 }
 
-async fn rate_fix_of(db: &Db, c: store::CaseRow, level: Option<i64>) -> AppResult<()> {
-    let Some(level) = level.filter(|l| (1..=5).contains(l)) else {
-        return Err(AppError::field("level", Code::InvalidRating, "请选择对整改结果的评价"));
-    };
+/// The rater's rating of a fix: its level (1–5, None when none was chosen) and what they say.
+pub struct FixRating<'a> {
+    pub level: Option<i64>,
+    pub comment: &'a str,
+}
+
+/// The most a rater writes about a fix.
+pub const FIX_COMMENT_MAX: usize = 200;
+
+async fn rate_fix_of(db: &Db, c: store::CaseRow, fix: FixRating<'_>) -> AppResult<()> {
+    let mut e = FieldErrors::default();
+    let level = fix.level.filter(|l| (1..=5).contains(l));
+    if level.is_none() {
+        e.add("level", Code::InvalidRating, "请选择对整改结果的评价");
+    }
+    let comment = optional_text(&mut e, "comment", "意见", fix.comment, FIX_COMMENT_MAX, true);
+    let Some(level) = level.filter(|_| e.is_empty()) else { return Err(AppError::Validation(e)) };
     if !may_rate_fix(&c) {
         let code = if c.fix_level.is_some() { Code::FixAlreadyRated } else { Code::CaseNotOpen };
         return Err(AppError::refuse(code, code.message()));
@@ -703,7 +720,8 @@ async fn rate_fix_of(db: &Db, c: store::CaseRow, level: Option<i64>) -> AppResul
     let rater = CurrentUser { display_name: "评价人".into(), role: Role::PointLead, ..CurrentUser::system() };
     let ctx = Ctx { db, user: &rater, request_id: "" };
     let now = now_ms();
-    let mut new = Case { fix_level: Some(level), fix_rated_at: Some(now), updated_at: now, ..old.clone() };
+    let mut new =
+        Case { fix_level: Some(level), fix_rated_at: Some(now), fix_comment: comment, updated_at: now, ..old.clone() };
     let mut w = ctx.write().await?;
     w.update_as(rules::CaseAction::RateFix, &old, &mut new, old.version).await?;
     w.commit().await

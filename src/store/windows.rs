@@ -393,6 +393,8 @@ pub struct Case {
     /// The rater's one rating of the fix (1–5)
     pub fix_level: Option<i64>,
     pub fix_rated_at: Option<i64>,
+    /// What the rater says about the fix (optional, private to the office and the unit)
+    pub fix_comment: String,
     pub month: i64,
     pub created_at: i64,
     pub updated_at: i64,
@@ -404,17 +406,17 @@ crate::record! {
     label |c| format!("差评工单 {}", c.code),
     insert [id, code, rating_id, token_hash, unit_id, window_id, staff_id, level, state, callback_due, callback_result,
         callback_note, called_at, called_by, finding, verified_at, problem_id, fix_due, reply, replied_at, on_time,
-        appeal_reason, appealed_at, decision_note, decided_by, decided_at, fix_level, fix_rated_at, month,
-        created_at, updated_at, version],
+        appeal_reason, appealed_at, decision_note, decided_by, decided_at, fix_level, fix_rated_at, fix_comment,
+        month, created_at, updated_at, version],
     update [state, callback_result, callback_note, called_at, called_by, finding, verified_at, problem_id, fix_due,
         reply, replied_at, on_time, appeal_reason, appealed_at, decision_note, decided_by, decided_at, fix_level,
-        fix_rated_at, updated_at],
+        fix_rated_at, fix_comment, updated_at],
 }
 
 const CASE_COLS: &str = "c.id, c.code, c.rating_id, c.token_hash, c.unit_id, c.window_id, c.staff_id, c.level, c.state, \
      c.callback_due, c.callback_result, c.callback_note, c.called_at, c.called_by, c.finding, c.verified_at, \
      c.problem_id, c.fix_due, c.reply, c.replied_at, c.on_time, c.appeal_reason, c.appealed_at, c.decision_note, \
-     c.decided_by, c.decided_at, c.fix_level, c.fix_rated_at, c.month, c.created_at, c.updated_at, c.version";
+     c.decided_by, c.decided_at, c.fix_level, c.fix_rated_at, c.fix_comment, c.month, c.created_at, c.updated_at, c.version";
 
 crate::listed! {
     /// A case as listed: what was rated, where, and the ledger problem's state.

@@ -143,24 +143,47 @@ both!(a_bad_rating_is_called_back_fixed_on_the_ledger_answered_and_the_fix_rated
     // The rater who lost the private link rates the fix from there (wrong digits refused),
     // once: the private link then shows the rating and refuses another.
     assert!(found.contains("action=\"/public/status/case-fix\""), "{found}");
-    let fix = |last4: &'static str, level: &'static str| {
+    let fix_saying = |last4: &'static str, level: &'static str, comment: String| {
         let (resident, lcsrf, case_code) = (&resident, lcsrf.clone(), case_code.clone());
         async move {
             resident
                 .post_raw(
                     "/public/status/case-fix",
-                    &[("_csrf", &lcsrf), ("code", &case_code), ("last4", last4), ("level", level)],
+                    &[
+                        ("_csrf", &lcsrf),
+                        ("code", &case_code),
+                        ("last4", last4),
+                        ("level", level),
+                        ("comment", &comment),
+                    ],
                 )
                 .await
         }
     };
+    let fix = |last4: &'static str, level: &'static str| fix_saying(last4, level, String::new());
     assert_eq!(fix("1234", "1").await.0, StatusCode::NOT_FOUND);
     let (status, unchosen, _) = fix("8000", "").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(unchosen.contains("请选择对整改结果的评价"), "{unchosen}");
-    let (status, rated, _) = fix("8000", "5").await;
+    assert!(unchosen.contains("name=\"comment\""), "the fix rating takes a comment: {unchosen}");
+    // A comment too long is refused with what was chosen and typed kept; nothing is rated.
+    let (status, long, _) = fix_saying("8000", "5", "等".repeat(201)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(long.contains("意见不能超过200个字") && long.contains(&"等".repeat(201)), "{long}");
+    assert!(long.contains("value=\"5\" required checked"), "{long}");
+    assert_eq!(
+        app.scalar(&format!("SELECT COUNT(*) FROM rating_cases WHERE id = '{id}' AND fix_level IS NULL")).await,
+        1
+    );
+    let said = "高峰时段已增开窗口，等候时间短多了";
+    let (status, rated, _) = fix_saying("8000", "5", format!("  {said}\n")).await;
     assert_eq!(status, StatusCode::OK, "{rated}");
     assert!(rated.contains("感谢您对整改结果的评价") && rated.contains("id=\"fix-level\""), "{rated}");
+    assert!(rated.contains(&format!("<p id=\"fix-comment\">{said}</p>")), "the rater sees what they said: {rated}");
+    // The unit reads it on the case.
+    let b = app.login("bank").await;
+    let (_, case) = b.get(&format!("/rating-cases/{id}")).await;
+    assert!(case.contains(&format!("<div id=\"fix-comment\">{said}</div>")), "{case}");
     let (status, twice, _) = fix("8000", "1").await;
     assert_eq!(status, StatusCode::CONFLICT, "{twice}");
     let (_, page) = resident.get(&format!("/rate/r/{token}")).await;

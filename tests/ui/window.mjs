@@ -92,8 +92,10 @@ try {
   check((await r.textContent('#case-stage')).includes('已答复'), 'answered');
   check((await r.textContent('#case-reply')).includes('增开两个窗口'), 'the reply is the fix');
   await r.check('.feedback input[name=level][value="4"]');
+  await r.fill('.feedback textarea[name=comment]', '中午也能很快办完了');
   await Promise.all([r.waitForURL(/\?ok=1$/), r.click('.feedback button[type=submit]')]);
   check((await r.textContent('#fix-level')).includes('满意'), 'the fix rating is kept');
+  check((await r.textContent('#fix-comment')).includes('中午也能很快办完了'), 'with what the resident said');
   check(await r.locator('.feedback').count() === 0, 'and cannot be given twice');
   await r.screenshot({ path: `${outDir}/window-4-answered.png`, fullPage: true });
 

@@ -196,6 +196,15 @@ pub struct StatusPage {
     levels: [(i64, &'static str); 5],
     message: Option<&'static str>,
     errors: Vec<String>,
+    /// What was chosen and typed into the fix rating before a refusal, shown again
+    typed: Typed,
+}
+
+/// A fix rating as the rater filled it in.
+#[derive(Debug, Default)]
+pub struct Typed {
+    level: String,
+    comment: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -210,7 +219,7 @@ async fn status_page(
     state: &AppState,
     headers: &HeaderMap,
     token: &str,
-    (message, errors): (Option<&'static str>, Vec<String>),
+    (message, errors, typed): (Option<&'static str>, Vec<String>, Typed),
 ) -> PageResult<(StatusPage, Option<String>)> {
     let (_, s) = service::status(&state.db, token).await?;
     let (csrf, set) = form_token(headers, state.config.secure_cookies);
@@ -229,6 +238,7 @@ async fn status_page(
             levels: LEVELS,
             message,
             errors,
+            typed,
         },
         set,
     ))
@@ -241,7 +251,7 @@ pub async fn status(
     Query(q): Query<StatusQuery>,
 ) -> PageResult<Response> {
     let message = q.ok.as_ref().map(|_| "感谢您对整改结果的评价！");
-    let (mut page, set) = status_page(&state, &headers, &token, (message, Vec::new())).await?;
+    let (mut page, set) = status_page(&state, &headers, &token, (message, Vec::new(), Typed::default())).await?;
     if q.new.is_some() {
         page.link = Some(format!("{}/rate/r/{token}", base_url(&state, &headers)));
     }
@@ -256,14 +266,14 @@ pub(super) async fn by_code(
     code: &str,
     last4: &str,
 ) -> PageResult<Option<Response>> {
-    by_code_with(state, headers, (code, last4), (None, Vec::new())).await
+    by_code_with(state, headers, (code, last4), (None, Vec::new(), Typed::default())).await
 }
 
 async fn by_code_with(
     state: &AppState,
     headers: &HeaderMap,
     (code, last4): (&str, &str),
-    (message, errors): (Option<&'static str>, Vec<String>),
+    (message, errors, typed): (Option<&'static str>, Vec<String>, Typed),
 ) -> PageResult<Option<Response>> {
     let s = match service::status_by_code(&state.db, code, last4).await {
         Ok(s) => s,
@@ -285,6 +295,7 @@ async fn by_code_with(
         levels: LEVELS,
         message,
         errors,
+        typed,
     };
     Ok(Some(with_cookie(page, set)))
 }
@@ -299,6 +310,8 @@ pub struct CodeFixForm {
     last4: String,
     #[serde(default)]
     level: String,
+    #[serde(default)]
+    comment: String,
 }
 
 impl Posted for CodeFixForm {
@@ -314,11 +327,12 @@ pub async fn rate_fix_by_code(State(state): State<AppState>, headers: HeaderMap,
         Err(r) => return Ok(r),
     };
     let (code, last4) = (f.code.as_str(), f.last4.as_str());
-    let (status, outcome) = match service::rate_fix_by_code(&state.db, code, last4, rules::parse_level(&f.level)).await
-    {
-        Ok(()) => (StatusCode::OK, (Some("感谢您对整改结果的评价！"), Vec::new())),
+    let fix = service::FixRating { level: rules::parse_level(&f.level), comment: &f.comment };
+    let (status, outcome) = match service::rate_fix_by_code(&state.db, (code, last4), fix).await {
+        Ok(()) => (StatusCode::OK, (Some("感谢您对整改结果的评价！"), Vec::new(), Typed::default())),
         Err(e @ (AppError::Validation(_) | AppError::Refused(..))) if !matches!(e.code(), Code::WrongLookup) => {
-            (e.status(), (None, vec![crate::web::error::message_of(&e)]))
+            let typed = Typed { level: f.level.clone(), comment: f.comment.clone() };
+            (e.status(), (None, vec![crate::web::error::message_of(&e)], typed))
         }
         Err(AppError::Refused(..)) => {
             return Ok(error_page(StatusCode::NOT_FOUND, "工单号或手机号后四位不正确，请重新查询".into()));
@@ -337,6 +351,8 @@ pub struct FixForm {
     csrf: String,
     #[serde(default)]
     level: String,
+    #[serde(default)]
+    comment: String,
 }
 
 impl Posted for FixForm {
@@ -355,12 +371,14 @@ pub async fn rate_fix(
         Ok(f) => f,
         Err(r) => return Ok(r),
     };
-    match service::rate_fix(&state.db, &token, rules::parse_level(&f.level)).await {
+    let fix = service::FixRating { level: rules::parse_level(&f.level), comment: &f.comment };
+    match service::rate_fix(&state.db, &token, fix).await {
         Ok(()) => Ok(Redirect::to(&format!("/rate/r/{token}?ok=1")).into_response()),
         Err(e @ (AppError::Validation(_) | AppError::Refused(..))) => {
             let status = e.status();
             let errors = vec![crate::web::error::message_of(&e)];
-            let (page, set) = status_page(&state, &headers, &token, (None, errors)).await?;
+            let typed = Typed { level: f.level.clone(), comment: f.comment.clone() };
+            let (page, set) = status_page(&state, &headers, &token, (None, errors, typed)).await?;
             Ok(with_cookie((status, page), set))
         }
         Err(e) => Err(e.into()),
