@@ -27,7 +27,7 @@ pub async fn visible(ctx: &Ctx<'_>, id: &str) -> AppResult<CaseRow> {
     let c = store::case(ctx.db, id).await?.ok_or(AppError::NotFound)?;
     match super::windows::unit_scope(ctx)? {
         Some(u) if u != c.unit_id => Err(AppError::NotFound),
-        _ => Ok(c),
+        _ => Ok(phone_for(ctx, c)),
     }
 }
 
@@ -35,7 +35,22 @@ pub async fn list(ctx: &Ctx<'_>, mut f: CaseFilter, page: PageReq) -> AppResult<
     if let Some(u) = super::windows::unit_scope(ctx)? {
         f.unit_id = Some(u);
     }
-    Ok(store::case_page(ctx.db, &f, page).await?)
+    let (rows, total) = store::case_page(ctx.db, &f, page).await?;
+    Ok((rows.into_iter().map(|c| phone_for(ctx, c)).collect(), total))
+}
+
+/// The rater left a phone for the callback only: the unit that calls back and the office read
+/// it; every other reader (supervisors, evaluators, the discipline office) is told there is one.
+fn phone_for(ctx: &Ctx<'_>, mut c: CaseRow) -> CaseRow {
+    let reads = match ctx.user.role {
+        Role::Admin => true,
+        Role::UnitUser | Role::PointLead => ctx.user.unit_id.as_deref() == Some(c.unit_id.as_str()),
+        _ => false,
+    };
+    if !reads {
+        c.rater_phone = String::new();
+    }
+    c
 }
 
 /// What waits for the caller: callbacks and verifications, and for the office the appeals too.

@@ -609,6 +609,8 @@ pub struct RaterStatus {
     pub window: String,
     pub level: i64,
     pub tags: String,
+    /// What the rater wrote with the rating (意见建议)
+    pub comment: String,
     pub rated_at: i64,
     pub case_code: String,
     /// The public stage: 待回访, 核实处理中, 整改中, 已答复, 已核销
@@ -666,6 +668,7 @@ fn status_of(c: store::CaseRow, r: Rating) -> (Rating, RaterStatus) {
         window: format!("{} {}", c.window_number, c.window_service),
         level: r.level,
         tags: r.tags.clone(),
+        comment: r.comment.clone(),
         rated_at: r.rated_at,
         case_code: c.code.clone(),
         stage: stage.into(),

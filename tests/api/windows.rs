@@ -62,6 +62,7 @@ both!(a_bad_rating_is_called_back_fixed_on_the_ledger_answered_and_the_fix_rated
     let (_, page) = resident.get(&to).await;
     assert!(page.contains("差评工单号") && page.contains("待回访"), "{page}");
     assert!(!page.contains("13800138000"), "the phone is never shown");
+    assert!(page.contains("<p class=\"pre-line\" id=\"rating-comment\">等了一个小时</p>"), "what they wrote: {page}");
 
     // One rating per browser, window and day.
     let (status, again, _) = rate(&resident, &code, &[("level", "5")]).await;
@@ -179,7 +180,10 @@ both!(a_bad_rating_is_called_back_fixed_on_the_ledger_answered_and_the_fix_rated
     let (status, rated, _) = fix_saying("8000", "5", format!("  {said}\n")).await;
     assert_eq!(status, StatusCode::OK, "{rated}");
     assert!(rated.contains("感谢您对整改结果的评价") && rated.contains("id=\"fix-level\""), "{rated}");
-    assert!(rated.contains(&format!("<p id=\"fix-comment\">{said}</p>")), "the rater sees what they said: {rated}");
+    assert!(
+        rated.contains(&format!("<p class=\"pre-line\" id=\"fix-comment\">{said}</p>")),
+        "the rater sees what they said: {rated}"
+    );
     // The unit reads it on the case.
     let b = app.login("bank").await;
     let (_, case) = b.get(&format!("/rating-cases/{id}")).await;
@@ -394,6 +398,22 @@ both!(
             .expect("the case")
             .clone();
         assert_eq!(case["rater_phone"], "13600136000", "the unit sees whom to call back");
+        // The office reads it too; supervisors, evaluators and the discipline office are told
+        // there is one, not the number (the rating form promised 仅用于回访).
+        let case_id = case["id"].as_str().unwrap().to_string();
+        let (_, c) = app.api_login("admin").await.get(&format!("/api/v1/rating-cases/{case_id}")).await;
+        assert_eq!(c["rater_phone"], "13600136000");
+        for role in ["supervisor", "evaluator", "discipline"] {
+            let api = app.api_login(role).await;
+            let (status, c) = api.get(&format!("/api/v1/rating-cases/{case_id}")).await;
+            assert_eq!((status, c["rater_phone"].as_str()), (StatusCode::OK, Some("")), "{role}: {c}");
+            let (_, listed) = api.get("/api/v1/rating-cases?size=100").await;
+            assert!(!listed.to_string().contains("13600136000"), "{role}: {listed}");
+            let b = app.login(role).await;
+            let (status, html) = b.get(&format!("/rating-cases/{case_id}")).await;
+            assert_eq!(status, StatusCode::OK, "{role}");
+            assert!(!html.contains("13600136000") && html.contains("实名，须回访"), "{role}: {html}");
+        }
         // An anonymous bad rating needs no callback: it waits for the verification at once.
         let other = app.browser();
         rate(&other, &code, &[("level", "1"), ("tags", "乱收费")]).await;
