@@ -333,8 +333,23 @@ both!(a_supervisor_inspects_within_its_teams_area, |app: TestApp| async move {
     let (status, html) = b.get(&format!("/problems/new?point_id={outside}")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("id=\"point-error\"") && html.contains("不在您所在督导组的督导区域内"), "{html}");
+    assert!(
+        !html.contains("action=\"/problems/new\" enctype") && !html.contains("id=\"clean-form\""),
+        "no form to fill: {html}"
+    );
+    assert!(!html.contains("提交的内容有误"), "nothing was submitted: {html}");
     let (_, html) = b.get(&format!("/problems/new?point_id={inside}")).await;
     assert!(!html.contains("id=\"point-error\""), "{html}");
+    // The list says how many points there are when it shows only the first.
+    let (_, html) = b.get("/problems/new").await;
+    let in_street = app
+        .scalar(
+            "SELECT COUNT(*) FROM points p JOIN org_nodes c ON c.id = p.community_id JOIN org_nodes s ON s.id = c.parent_id \
+             WHERE p.active = 1 AND s.name = '公园街道'",
+        )
+        .await;
+    assert!(in_street > 30, "{in_street}");
+    assert!(html.contains(&format!("共 {in_street} 个点位，显示前 30 个")), "{html}");
     let outside_name = app.id_of(&format!("SELECT name FROM points WHERE id = '{outside}'")).await;
     let (_, html) = b.get("/problems/new?q=%E8%B7%AF").await;
     assert!(html.contains("在此登记") && !html.contains(&format!("point_id={outside}")), "{outside_name}: {html}");

@@ -54,7 +54,17 @@ pub struct NewPage {
     draft: Option<(String, usize)>,
     /// The inspector may record the point found clean instead
     can_clean: bool,
+    /// Why the chosen point is not the inspector's to inspect (a supervisor's team areas): said
+    /// instead of the form
+    outside: Option<&'static str>,
+    /// How many points the search found (the list shows `CANDIDATES_SHOWN` of them), and whether
+    /// they are the nearest ones
+    candidates_total: i64,
+    nearest: bool,
 }
+
+/// The most points the filing page lists at once: the search narrows them.
+const CANDIDATES_SHOWN: i64 = 30;
 
 fn default_source(role: Role) -> &'static str {
     match role {
@@ -71,7 +81,7 @@ async fn new_page(
     keyword: String,
     near: Option<(f64, f64)>,
     f: FileInput,
-    mut errors: FieldErrors,
+    errors: FieldErrors,
 ) -> PageResult<NewPage> {
     let ctx = page.ctx();
     let mut open_here = Vec::new();
@@ -82,15 +92,13 @@ async fn new_page(
             open_here.push((p, first));
         }
     }
+    let mut outside = None;
+    let mut candidates_total = 0;
     let (point, items, candidates) = match point_id {
         Some(id) => {
             let p = crate::service::points::visible(&ctx, &id).await?;
             // Said before anything is typed: a supervisor files within its teams' areas.
-            if errors.is_empty()
-                && let Some(why) = crate::service::access::outside_inspection(&ctx, p.community_id.as_deref()).await?
-            {
-                errors.add("point_id", Code::OutsideTeamArea, why);
-            }
+            outside = crate::service::access::outside_inspection(&ctx, p.community_id.as_deref()).await?;
             let code = point_store::types(ctx.db)
                 .await?
                 .into_iter()
@@ -114,20 +122,21 @@ async fn new_page(
             if let Some(ids) = crate::service::access::inspection_scope(&ctx).await? {
                 filter.area_ids = Some(ids);
             }
-            let candidates = match near {
+            let (candidates, total) = match near {
                 Some(here) => {
-                    // Nearest first: every visible point, sorted by distance, the closest 30.
-                    let mut all = point_store::list(ctx.db, &filter, PageReq::all()).await?.0;
+                    // Nearest first: every visible point, sorted by distance, the closest ones.
+                    let (mut all, total) = point_store::list(ctx.db, &filter, PageReq::all()).await?;
                     let d = |p: &point_store::PointRow| match (p.lng, p.lat) {
                         (Some(x), Some(y)) => crate::domain::geo::distance_m(here, (x, y)),
                         _ => f64::MAX,
                     };
                     all.sort_by(|a, b| d(a).total_cmp(&d(b)));
-                    all.truncate(30);
-                    all
+                    all.truncate(CANDIDATES_SHOWN as usize);
+                    (all, total)
                 }
-                None => point_store::list(ctx.db, &filter, PageReq::new(Some(1), Some(30))).await?.0,
+                None => point_store::list(ctx.db, &filter, PageReq::new(Some(1), Some(CANDIDATES_SHOWN))).await?,
             };
+            candidates_total = total;
             (None, Vec::new(), candidates)
         }
     };
@@ -145,6 +154,9 @@ async fn new_page(
         duplicate: None,
         draft: None,
         can_clean: crate::service::scoring::may_record_clean(page.user.role),
+        outside,
+        candidates_total,
+        nearest: near.is_some(),
     })
 }
 
