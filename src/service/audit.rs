@@ -1,6 +1,7 @@
 //! Reading the audit log: its entries with what changed in each, in Chinese, ids shown by name.
 
 use super::Ctx;
+use crate::domain::audit::ObjectType;
 use crate::domain::org::OrgLevel;
 use crate::domain::role::{Role, SessionKind};
 use crate::domain::unit::UnitKind;
@@ -30,7 +31,11 @@ pub async fn lines(ctx: &Ctx<'_>, f: &AuditFilter, page: PageReq) -> AppResult<(
     let names = audit::names_of(ctx.db, &referenced_ids(&entries)).await?;
     let lines = entries
         .into_iter()
-        .map(|e| AuditLine { changes: diff(e.before_json.as_deref(), e.after_json.as_deref(), &names), entry: e })
+        .map(|e| {
+            let case = e.object_type == ObjectType::RatingCase;
+            let changes = diff_of(case, e.before_json.as_deref(), e.after_json.as_deref(), &names);
+            AuditLine { changes, entry: e }
+        })
         .collect();
     Ok((lines, total))
 }
@@ -148,8 +153,49 @@ const OTHERS_LABELS: &[(&str, &str)] = &[
     ("recovery_codes", "恢复码个数"),
 ];
 
+/// Field labels of a window's bad-rating case (差评工单), whose `state` and `level` mean other
+/// things than an area's or a problem's.
+const CASE_LABELS: &[(&str, &str)] = &[
+    ("state", "工单状态"),
+    ("level", "评价等级"),
+    ("window_id", "窗口"),
+    ("staff_id", "工作人员"),
+    ("callback_due", "回访期限"),
+    ("callback_result", "回访结果"),
+    ("callback_note", "回访记录"),
+    ("called_at", "回访时间"),
+    ("called_by", "回访人"),
+    ("finding", "核实情况"),
+    ("verified_at", "核实时间"),
+    ("problem_id", "台账问题"),
+    ("fix_due", "整改期限"),
+    ("reply", "答复评价人"),
+    ("replied_at", "答复时间"),
+    ("on_time", "按期答复"),
+    ("appeal_reason", "申诉理由"),
+    ("appealed_at", "申诉时间"),
+    ("decision_note", "申诉审核意见"),
+    ("decided_by", "审核人"),
+    ("decided_at", "审核时间"),
+    ("fix_level", "评价人对整改"),
+    ("fix_rated_at", "整改评价时间"),
+    ("fix_comment", "评价人意见"),
+];
+
+/// A case's value shown by its Chinese words: its state, the callback's result, the rating levels.
+fn case_value(key: &str, v: &Value) -> Option<String> {
+    use crate::domain::window::{CallbackResult, CaseState, level_label};
+    match (key, v) {
+        ("state", Value::String(s)) => CaseState::parse(s).map(|x| x.label().to_string()),
+        ("callback_result", Value::String(s)) => CallbackResult::parse(s).map(|x| x.label().to_string()),
+        ("level" | "fix_level", Value::Number(n)) => n.as_i64().map(|l| level_label(l).to_string()),
+        ("on_time", Value::Number(n)) => Some(if n.as_i64() == Some(1) { "是" } else { "否" }.to_string()),
+        _ => None,
+    }
+}
+
 /// Fields whose values are ids of other records, shown by name.
-const ID_FIELDS: [&str; 11] = [
+const ID_FIELDS: [&str; 17] = [
     "parent_id",
     "area_id",
     "unit_id",
@@ -161,9 +207,15 @@ const ID_FIELDS: [&str; 11] = [
     "standard_item_id",
     "reported_by",
     "uploaded_by",
+    "called_by",
+    "decided_by",
+    "created_by",
+    "window_id",
+    "staff_id",
+    "problem_id",
 ];
 /// Bookkeeping fields that say nothing to a reader.
-const HIDDEN: [&str; 13] = [
+const HIDDEN: [&str; 16] = [
     "id",
     "created_at",
     "updated_at",
@@ -177,11 +229,15 @@ const HIDDEN: [&str; 13] = [
     "signature",
     "phash",
     "data",
+    "token_hash",
+    "rating_id",
+    "month",
 ];
 
 /// Times (epoch milliseconds) shown in Beijing time.
 fn is_time(key: &str) -> bool {
-    key.ends_with("_at") || matches!(key, "period_start" | "period_end" | "device_clock" | "effective_from")
+    key.ends_with("_at")
+        || matches!(key, "period_start" | "period_end" | "device_clock" | "effective_from" | "callback_due" | "fix_due")
 }
 
 /// Flags stored as 0/1.
@@ -263,6 +319,11 @@ fn parse(s: Option<&str>) -> Option<Value> {
 
 /// The fields that changed between two snapshots, in Chinese, with ids shown as names.
 pub fn diff(before: Option<&str>, after: Option<&str>, names: &HashMap<String, String>) -> Vec<FieldChange> {
+    diff_of(false, before, after, names)
+}
+
+/// `diff`, of a bad-rating case's snapshots when `case` (its own field names and values).
+fn diff_of(case: bool, before: Option<&str>, after: Option<&str>, names: &HashMap<String, String>) -> Vec<FieldChange> {
     let (b, a) = (parse(before), parse(after));
     let is_update = b.is_some() && a.is_some();
     let mut keys: Vec<&String> = b.iter().chain(a.iter()).filter_map(Value::as_object).flat_map(|o| o.keys()).collect();
@@ -270,11 +331,16 @@ pub fn diff(before: Option<&str>, after: Option<&str>, names: &HashMap<String, S
     keys.dedup();
     let value = |snap: &Option<Value>, k: &str| -> Option<String> {
         let v = snap.as_ref()?.get(k)?;
-        render(k, v, names).or_else(|| is_update.then(|| "（空）".to_string()))
+        let shown = if case { case_value(k, v).or_else(|| render(k, v, names)) } else { render(k, v, names) };
+        shown.or_else(|| is_update.then(|| "（空）".to_string()))
+    };
+    let label = |k: &str| match CASE_LABELS.iter().find(|(c, _)| case && *c == k) {
+        Some((_, l)) => l.to_string(),
+        None => field_label(k).to_string(),
     };
     keys.into_iter()
         .filter(|k| !HIDDEN.contains(&k.as_str()))
-        .map(|k| FieldChange { label: field_label(k).to_string(), before: value(&b, k), after: value(&a, k) })
+        .map(|k| FieldChange { label: label(k), before: value(&b, k), after: value(&a, k) })
         .filter(|c| c.before != c.after)
         .collect()
 }
@@ -347,6 +413,26 @@ mod tests {
                 ("名称".to_string(), Some("A".to_string())),
             ]
         );
+    }
+
+    #[test]
+    fn a_cases_callback_reads_in_chinese() {
+        let before = r#"{"state":"callback","level":1,"callback_due":1796745505166,"callback_result":null,"called_by":null,"token_hash":"ab","on_time":null}"#;
+        let after = r#"{"state":"verify","level":1,"callback_due":1796745505166,"callback_result":"reached","called_by":"u1","token_hash":"ab","on_time":1}"#;
+        let d = diff_of(true, Some(before), Some(after), &names());
+        let shown: Vec<String> = d.iter().map(describe).collect();
+        assert_eq!(
+            shown,
+            [
+                "回访结果：（空） → 已联系评价人",
+                "回访人：（空） → 王建国",
+                "按期答复：（空） → 是",
+                "工单状态：待回访 → 待核实"
+            ]
+        );
+        // The same keys of another record keep their own meaning.
+        let d = diff(Some(r#"{"state":"dispatched"}"#), Some(r#"{"state":"acknowledged"}"#), &names());
+        assert_eq!(describe(&d[0]), "状态：待签收 → 处置中");
     }
 
     #[test]

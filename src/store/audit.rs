@@ -112,7 +112,10 @@ pub async fn names_of(db: &Db, ids: &[String]) -> Result<std::collections::HashM
         "SELECT id, name FROM org_nodes WHERE id IN ({list}) UNION ALL SELECT id, name FROM units WHERE id IN ({list}) \
          UNION ALL SELECT id, display_name FROM users WHERE id IN ({list}) \
          UNION ALL SELECT id, name FROM points WHERE id IN ({list}) UNION ALL SELECT id, name FROM point_types WHERE id IN ({list}) \
-         UNION ALL SELECT id, item FROM standard_items WHERE id IN ({list})"
+         UNION ALL SELECT id, item FROM standard_items WHERE id IN ({list}) \
+         UNION ALL SELECT id, number || ' ' || service FROM windows WHERE id IN ({list}) \
+         UNION ALL SELECT id, name FROM window_staff WHERE id IN ({list}) \
+         UNION ALL SELECT id, code FROM problems WHERE id IN ({list})"
     );
     let rows = bind_args_as(sqlx::query_as::<_, (String, String)>(&sql), &w.args).fetch_all(&db.pool).await?;
     Ok(rows.into_iter().collect())

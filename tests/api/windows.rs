@@ -213,6 +213,26 @@ both!(a_bad_rating_is_called_back_fixed_on_the_ledger_answered_and_the_fix_rated
         ))
         .await;
     assert_eq!(audited, 4);
+    // The office reads the case's history in Chinese: fields, states, people and times.
+    let (_, log) = admin.get(&format!("/api/v1/audit?object_id={id}&size=50")).await;
+    let changes: Vec<String> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|e| e["changes"].as_array().unwrap().clone())
+        .map(|c| format!("{}：{} → {}", c["label"].as_str().unwrap(), c["before"], c["after"]))
+        .collect();
+    let all = changes.join("\n");
+    for said in ["回访结果", "工单状态", "评价人对整改", "评价人意见", "答复评价人", "台账问题"]
+    {
+        assert!(all.contains(said), "{said}: {all}");
+    }
+    assert!(!all.contains('_') && !all.contains("replied") && !all.contains("reached"), "{all}");
+    let raw = |w: &str| {
+        w.len() == 36 && w.matches('-').count() == 4 || w.len() >= 13 && w.chars().all(|c| c.is_ascii_digit())
+    };
+    let words: Vec<&str> = all.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-')).collect();
+    assert!(!words.iter().any(|w| raw(w)), "no raw times or ids: {all}");
 });
 
 both!(an_upheld_appeal_leaves_the_rating_out_of_the_figures_but_on_record, |app: TestApp| async move {
