@@ -437,7 +437,7 @@ both!(the_supervisor_adds_a_recheck_photo, |app: TestApp| async move {
     let [_, paper_id, ..] = a_day_of_work(&app).await;
     let s = app.login("supervisor").await;
     let (_, html) = s.get(&format!("/problems/{paper_id}")).await;
-    assert!(html.contains("回头看照片（选填）"), "the re-check forms take a photo");
+    assert!(html.contains("回头看照片（选填"), "the re-check forms take a photo");
     let (status, _, _) = act_on_page(&s, &paper_id, "fail", &[("reason", "仍有积存垃圾")], vec![jpeg_bytes(77)]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let sup = app.api_login("supervisor").await;

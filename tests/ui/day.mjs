@@ -100,7 +100,9 @@ try {
   await sup.p.locator('#recheck-form input[name=photos]').setInputFiles(photo(5));
   await Promise.all([sup.p.waitForURL(/\/act\/fail$/), sup.p.click('#recheck-form button[formaction$="/act/fail"]')]);
   check((await sup.p.textContent('main')).includes('理由'), 'failing asks for the reason');
+  check((await sup.p.textContent('main')).includes('刚才选择的1张照片未保存，请重新选择'), 'and says the photo must be chosen again');
   check(!(await sup.p.locator('#recheck-photos').count()), 'the refused re-check kept no photo');
+  await sup.p.screenshot({ path: `${outDir}/day-4b-recheck-refused.png`, fullPage: true });
   await sup.p.locator('#recheck-form input[name=photos]').setInputFiles(photo(5));
   await Promise.all([sup.p.waitForURL(/\/problems\/[0-9a-f-]{36}$/), sup.p.click('#recheck-form button.primary')]);
   check((await sup.p.textContent('.props')).includes('已销号'), 'closed');

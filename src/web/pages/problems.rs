@@ -455,13 +455,21 @@ pub async fn act(Path((id, action)): Path<(String, String)>, form: CsrfMultipart
         format!("/problems/{id}")
     };
     let typed = (input.note.clone(), input.reason.clone());
-    // Refused: the page again with the message and what was typed.
+    let photos = photos_of(&form, "photos");
+    // Refused: the page again with the message and what was typed (a browser cannot be given
+    // back the files it sent: it is told to choose them again).
+    let photos_sent = photos.len();
     let again = async |msg: String| -> PageResult<Response> {
+        let msg = if photos_sent > 0 {
+            format!("{msg}（刚才选择的{photos_sent}张照片未保存，请重新选择）")
+        } else {
+            msg
+        };
         let mut d = detail_page(page, &id, Some(msg)).await?;
         (d.typed_note, d.typed_reason) = typed;
         Ok((StatusCode::UNPROCESSABLE_ENTITY, d).into_response())
     };
-    match svc::act(&page.ctx(), &page.state.storage, &id, action, input, photos_of(&form, "photos")).await {
+    match svc::act(&page.ctx(), &page.state.storage, &id, action, input, photos).await {
         Ok(_) => Ok(Redirect::to(&to).into_response()),
         Err(e @ AppError::Validation(_)) => again(crate::web::error::message_of(&e)).await,
         Err(AppError::Refused(_, msg)) => again(msg).await,
