@@ -205,6 +205,25 @@ both!(volunteer_figures_for_a_thousand_volunteers_match_the_hand_count, |app: Te
     let res = upload(bytes).await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM volunteers").await, 1000);
+    // The roster shows them 50 a page, all counted, and its last page the last ones.
+    let (_, roster) = office.get("/volunteers").await;
+    let rows = |html: &str| {
+        html.split("id=\"volunteer-list\"")
+            .nth(1)
+            .unwrap()
+            .split("</table>")
+            .next()
+            .unwrap()
+            .matches("/certificate\"")
+            .count()
+    };
+    assert_eq!(rows(&roster), 50);
+    assert!(roster.contains("志愿者名册（1000人）") && roster.contains("第 1/20 页"), "{roster}");
+    let (_, last) = office.get("/volunteers?page=20").await;
+    assert_eq!(rows(&last), 50);
+    assert!(last.contains("第 20/20 页") && last.contains("上一页") && !last.contains("下一页"), "{last}");
+    let (_, beyond) = office.get("/volunteers?page=99").await;
+    assert!(beyond.contains("第 20/20 页"), "a page past the end shows the last");
     for (k, (id, _)) in communities.iter().enumerate() {
         let (status, _, _) = office
             .post("/volunteers/residents", &[("community_id", id), ("residents", &(3000 * (k + 1)).to_string())])

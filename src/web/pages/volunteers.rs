@@ -26,7 +26,12 @@ pub struct ListQuery {
     q: Option<String>,
     export: Option<String>,
     ok: Option<String>,
+    /// The roster's page (50 a page)
+    page: Option<String>,
 }
+
+/// Volunteers a roster page shows.
+const ROSTER_PAGE: usize = 50;
 
 /// What was typed in the page's forms, shown again after a refusal.
 #[derive(Default)]
@@ -51,7 +56,11 @@ pub struct ListPage {
     activities: Vec<Activity>,
     stations: Vec<Station>,
     teams: Vec<Team>,
+    /// The roster's page shown, and how many volunteers match in all
     volunteers: Vec<VolunteerRow>,
+    total: usize,
+    page_no: usize,
+    pages: usize,
     manager: bool,
     errors: FieldErrors,
     /// Which form was refused ("volunteer", "team", "station", "activity", "residents")
@@ -128,6 +137,8 @@ async fn list_page(
             ],
         ));
     }
+    let pages = volunteers.len().div_ceil(ROSTER_PAGE).max(1);
+    let page_no = q.page.as_deref().and_then(|p| p.trim().parse::<usize>().ok()).unwrap_or(1).clamp(1, pages);
     let communities = crate::web::pages::surveys::communities(&page.state.db).await?;
     let scope = crate::service::access::area_scope(&ctx).await?;
     let communities = communities.into_iter().filter(|c| scope.as_ref().is_none_or(|s| s.contains(&c.value))).collect();
@@ -142,7 +153,10 @@ async fn list_page(
         activities: svc::activities(&ctx).await?,
         stations: svc::stations(&ctx).await?,
         teams: svc::teams(&ctx).await?,
-        volunteers,
+        total: volunteers.len(),
+        page_no,
+        pages,
+        volunteers: volunteers.into_iter().skip((page_no - 1) * ROSTER_PAGE).take(ROSTER_PAGE).collect(),
         manager: matches!(page.user.role, Role::Admin | Role::GridWorker),
         errors,
         form: form.into(),
