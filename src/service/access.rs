@@ -68,8 +68,18 @@ pub async fn can_read_unit(ctx: &Ctx<'_>, unit: &Unit) -> AppResult<bool> {
     if u.role.needs_unit() {
         return Ok(u.unit_id.as_deref() == Some(unit.id.as_str()));
     }
-    if let (Some(scope), Some(area)) = (area_scope(ctx).await?, &unit.area_id) {
-        return Ok(scope.contains(area));
+    // A grid or street worker reads the units registered in its area and those answering for a
+    // point there.
+    if let Some(scope) = area_scope(ctx).await? {
+        if unit.area_id.as_ref().is_some_and(|a| scope.contains(a)) {
+            return Ok(true);
+        }
+        let f = crate::store::units::UnitFilter {
+            serving_area_ids: Some(scope),
+            only_id: Some(unit.id.clone()),
+            ..Default::default()
+        };
+        return Ok(crate::store::units::list(ctx.db, &f, crate::store::PageReq::new(Some(1), Some(1))).await?.1 > 0);
     }
     Ok(false)
 }

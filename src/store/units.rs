@@ -33,6 +33,9 @@ crate::listed! {
 pub struct UnitFilter {
     pub kind: Option<UnitKind>,
     pub area_ids: Option<Vec<String>>,
+    /// Units registered in these areas or answering for an active point in them (what a grid
+    /// or street worker's area holds)
+    pub serving_area_ids: Option<Vec<String>>,
     pub keyword: Option<String>,
     pub active: Option<bool>,
     /// Only this unit (a unit user's own).
@@ -165,6 +168,20 @@ fn filter_sql(db: &Db, f: &UnitFilter) -> Where {
     let mut w = Where::default();
     w.eq("u.kind", f.kind.map(UnitKind::as_str));
     w.within("u.area_id", f.area_ids.as_deref());
+    if let Some(ids) = &f.serving_area_ids {
+        if ids.is_empty() {
+            w.and("1 = 0".into());
+        } else {
+            let here: Vec<String> = ids.iter().map(|v| w.text(v)).collect();
+            let points: Vec<String> = ids.iter().map(|v| w.text(v)).collect();
+            w.and(format!(
+                "(u.area_id IN ({}) OR EXISTS (SELECT 1 FROM points p WHERE p.unit_id = u.id AND p.active = 1 \
+                 AND p.community_id IN ({})))",
+                here.join(","),
+                points.join(",")
+            ));
+        }
+    }
     w.contains(db, &["u.name", "u.address"], f.keyword.as_deref());
     w.flag("u.active", f.active);
     w.eq("u.id", f.only_id.as_deref());

@@ -141,29 +141,40 @@ both!(a_point_lead_reads_but_does_not_edit_its_contact_book, |app: TestApp| asyn
 
 both!(a_grid_worker_sees_units_of_its_area_only, |app: TestApp| async move {
     let api = app.api_login("grid").await;
-    // The demo grid worker patrols 金狮社区; no unit is registered there.
-    let (status, page) = api.get("/api/v1/units").await;
+    // The demo grid worker patrols 金狮社区: no unit is registered there, but units answer for
+    // its points; those it reads, and no other.
+    let serving = "SELECT COUNT(DISTINCT p.unit_id) FROM points p JOIN org_nodes c ON c.id = p.community_id \
+         WHERE c.name = '金狮社区' AND p.active = 1";
+    let answering = app.scalar(serving).await;
+    assert!(answering > 0 && answering < app.scalar("SELECT COUNT(*) FROM units").await);
+    let (status, page) = api.get("/api/v1/units?size=100").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(page["total"], 0);
+    assert_eq!(page["total"], answering, "{page}");
+    let elsewhere = app
+        .id_of(
+            "SELECT u.id FROM units u WHERE NOT EXISTS (SELECT 1 FROM points p JOIN org_nodes c ON c.id = p.community_id \
+             WHERE p.unit_id = u.id AND c.name = '金狮社区') ORDER BY u.name LIMIT 1",
+        )
+        .await;
+    assert!(!page.to_string().contains(&elsewhere));
+    let b = app.login("grid").await;
+    let serving_id = page["items"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(b.get(&format!("/units/{serving_id}")).await.0, StatusCode::OK, "a unit answering there opens");
+    assert_eq!(b.get(&format!("/units/{elsewhere}")).await.0, StatusCode::NOT_FOUND, "another does not");
     let (_, nodes) = api.get("/api/v1/org/nodes?size=200").await;
     let names: Vec<&str> = nodes["items"].as_array().unwrap().iter().map(|n| n["name"].as_str().unwrap()).collect();
     assert!(names.contains(&"金狮社区"));
     assert!(!names.contains(&"百合社区"), "other communities are outside its area");
-    // Move a property company into its community: now it sees exactly that one.
+    // A unit registered into its community from elsewhere: now it reads that one too.
     let admin = app.api_login("admin").await;
     let community = app.id_of("SELECT id FROM org_nodes WHERE name = '金狮社区'").await;
-    let pid = unit_id(&app, "沧州恒信物业服务有限公司").await;
-    let (status, _) = admin
-        .put(
-            &format!("/api/v1/units/{pid}"),
-            json!({"name": "沧州恒信物业服务有限公司", "kind": "property", "area_id": community,
-                   "version": admin.version_of(&format!("/api/v1/units/{pid}")).await}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
-    let (_, page) = api.get("/api/v1/units").await;
-    assert_eq!(page["total"], 1);
-    assert_eq!(page["items"][0]["id"], pid.as_str());
+    let (_, mut unit) = admin.get(&format!("/api/v1/units/{elsewhere}")).await;
+    unit["area_id"] = community.into();
+    let (status, body) = admin.put(&format!("/api/v1/units/{elsewhere}"), unit).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, page) = api.get("/api/v1/units?size=100").await;
+    assert_eq!(page["total"], answering + 1, "{page}");
+    assert!(page["items"].as_array().unwrap().iter().any(|u| u["id"] == elsewhere.as_str()));
 });
 
 both!(the_discipline_office_reads_but_cannot_change, |app: TestApp| async move {

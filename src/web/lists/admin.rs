@@ -141,7 +141,7 @@ impl ListSpec for Units {
             col("类型", |r: &UnitRow| Cell::text(r.kind.label())),
             col("所属区域", |r: &UnitRow| Cell::or_dash(r.area_name.as_deref())),
             col("联系电话", |r: &UnitRow| Cell::text(&r.phone)),
-            col("联系人", |r: &UnitRow| Cell::Int(r.contact_count)),
+            col("联系人数", |r: &UnitRow| Cell::Int(r.contact_count)),
             col("账号", |r: &UnitRow| Cell::Int(r.user_count)),
             col("状态", |r: &UnitRow| active_tag(r.active)),
             table_col("操作", move |r: &UnitRow| {
@@ -155,11 +155,17 @@ impl ListSpec for Units {
     }
 
     async fn load(ctx: &Ctx<'_>, q: &UnitQuery, page: PageReq) -> AppResult<(Vec<UnitRow>, i64)> {
-        let area_ids = narrow_to_area(ctx.db, area_scope(ctx).await?, given(&q.area_id).map(str::to_string)).await?;
+        let scope = area_scope(ctx).await?;
+        let held = scope.is_some();
+        let area_ids = narrow_to_area(ctx.db, scope, given(&q.area_id).map(str::to_string)).await?;
         let only_id = ctx.user.role.needs_unit().then(|| ctx.user.unit_id.clone().unwrap_or_default());
+        // A grid or street worker's area holds the units registered there and those answering
+        // for its points; the office's area filter is where a unit is registered.
+        let (area_ids, serving_area_ids) = if held { (None, area_ids) } else { (area_ids, None) };
         let f = UnitFilter {
             kind: one_of(&q.kind, UnitKind::parse, Code::InvalidKind, "单位类型")?,
             area_ids,
+            serving_area_ids,
             keyword: given(&q.q).map(str::to_string),
             active: flag(&q.active, "状态")?,
             only_id,
