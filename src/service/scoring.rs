@@ -972,15 +972,17 @@ async fn composite_index(
 /// Who may look at a target's ledger: the office, supervisors, the discipline office and
 /// evaluators all of it; a unit only its own.
 fn may_read_target(ctx: &Ctx<'_>, class: Class, target: &str) -> AppResult<()> {
-    match ctx.user.role {
-        Role::Admin | Role::Supervisor | Role::Discipline | Role::Evaluator => Ok(()),
-        Role::UnitUser | Role::PointLead
-            if matches!(class, Class::Unit | Class::Window) && ctx.user.unit_id.as_deref() == Some(target) =>
-        {
-            Ok(())
+    if opens_ledger(ctx.user, class, target) { Ok(()) } else { Err(AppError::NotFound) }
+}
+
+/// Whether a user opens a target's score ledger (得分明细): a unit its own only, the others every
+/// one. Rankings link the names it opens and show the others as text.
+pub fn opens_ledger(user: &super::CurrentUser, class: Class, target: &str) -> bool {
+    match user.role {
+        Role::Admin | Role::Supervisor | Role::Discipline | Role::Evaluator | Role::GridWorker => true,
+        Role::UnitUser | Role::PointLead => {
+            matches!(class, Class::Unit | Class::Window) && user.unit_id.as_deref() == Some(target)
         }
-        Role::GridWorker => Ok(()),
-        _ => Err(AppError::NotFound),
     }
 }
 

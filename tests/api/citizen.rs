@@ -562,6 +562,11 @@ both!(a_voided_report_says_why_in_public_and_charges_no_one, |app: TestApp| asyn
         office.post(&format!("/reports/{id}/void"), &[("version", "1"), ("reason", reason)]).await;
     assert_eq!((status, location.as_deref()), (StatusCode::SEE_OTHER, Some("/reports")));
     assert_eq!(app.scalar("SELECT COUNT(*) FROM problems").await, problems);
+    // The queue's state filter: 待核实 first, and one 全部 that shows every report.
+    let (_, queue) = office.get("/reports").await;
+    let states = between(&queue, "<select name=\"state\">", "</select>");
+    assert_eq!(states.matches(">全部</option>").count(), 1, "{states}");
+    assert!(states.contains("<option value=\"all\">全部</option>"), "{states}");
     let (_, public) = resident.get("/public?state=不予立案").await;
     assert!(public.contains(&code) && public.contains(reason));
     let photo = app.id_of(&format!("SELECT id FROM photos WHERE owner_id = '{id}'")).await;

@@ -181,6 +181,24 @@ both!(a_week_of_activity_is_scored_entry_by_entry_and_rules_rescore_it, |app: Te
     let (status, html) = b.get(&format!("/scores/unit/{unit}?date={tuesday}")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("得分 <b>") && html.contains("区级督导检查发现问题"), "{html}");
+    // A unit opens its own ledger from the ranking and the awards; the others' names are text
+    // (their ledgers are not its to read).
+    let own = app.id_of("SELECT unit_id FROM users WHERE username = 'unit'").await;
+    let u = app.login("unit").await;
+    for page in [format!("/scores?class=unit&date={tuesday}"), "/scores/awards".to_string()] {
+        let (status, html) = u.get(&page).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let links: Vec<&str> = html.split("href=\"/scores/unit/").skip(1).map(|l| &l[..36]).collect();
+        assert!(links.iter().all(|l| *l == own), "{page} links another unit's ledger: {links:?}");
+        for id in links {
+            assert_eq!(u.get(&format!("/scores/unit/{id}")).await.0, StatusCode::OK, "{page}");
+        }
+    }
+    let (_, ranking) = u.get(&format!("/scores?class=unit&date={tuesday}")).await;
+    assert!(
+        ranking.contains("运河区住房和城乡建设局") && ranking.contains(&format!("href=\"/scores/unit/{own}")),
+        "{ranking}"
+    );
     let (_, html) = b.get("/scores/rules?class=unit").await;
     assert!(html.contains("每周扣分上限") && html.contains("现行第2版"), "{html}");
     let (status, html, _) = b

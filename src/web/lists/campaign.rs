@@ -89,11 +89,16 @@ impl ListSpec for Awards {
     type Row = Award;
     const META: Meta = Meta::new("红旗与表扬", "/scores/awards", "awards", "暂无记录");
 
-    fn columns(_user: &CurrentUser) -> Vec<Column<Award>> {
+    fn columns(user: &CurrentUser) -> Vec<Column<Award>> {
+        let reader = user.clone();
         vec![
             col("时间", |r: &Award| Cell::Time(Some(r.at))),
             col("考核对象", |r: &Award| Cell::text(r.class.label())).nowrap(),
-            table_col("名称", |r: &Award| {
+            // A name whose ledger the reader opens is a link (a unit its own).
+            table_col("名称", move |r: &Award| {
+                if !crate::service::scoring::opens_ledger(&reader, r.class, &r.target_id) {
+                    return Cell::text(&r.target_name);
+                }
                 let day = crate::domain::time::to_local(r.at).format("%Y-%m-%d");
                 Cell::link(&r.target_name, format!("/scores/{}/{}?date={day}", r.class.as_str(), r.target_id))
             }),

@@ -83,7 +83,7 @@ impl ListSpec for Reports {
         states.extend(ReportState::ALL.iter().map(|s| crate::web::ui::Opt::new(s.as_str(), s.label())));
         let state = if q.state.is_empty() { "received" } else { q.state.as_str() };
         Ok(vec![
-            Field::select("state", "状态", states, state),
+            Field::choice("state", "状态", states, state),
             Field::select("area_id", "街道/社区", area_filter_options(ctx).await?, &q.area_id),
             Field::text("q", "关键字", "编号/类别/描述/地址", &q.q),
             Field::date("from", "反映日期自", &q.from),

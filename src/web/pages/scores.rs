@@ -56,6 +56,8 @@ pub struct RankingPage {
     flag_label: &'static str,
     /// open (the button), awarded or not_over
     flag_state: &'static str,
+    /// The names whose ledger the reader opens (a unit its own): linked; the others are text
+    opens: std::collections::HashSet<String>,
 }
 
 impl RankingPage {
@@ -109,7 +111,7 @@ pub async fn ranking(page: PageUser, Query(q): Query<RankQuery>) -> PageResult<R
         period: serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
         date: day.format("%Y-%m-%d").to_string(),
         label: r.span.label.clone(),
-        lines: r.lines,
+        lines: r.lines.clone(),
         is_admin: page.user.role == Role::Admin,
         flag_period: serde_json::to_value(flag_kind)
             .ok()
@@ -117,6 +119,12 @@ pub async fn ranking(page: PageUser, Query(q): Query<RankQuery>) -> PageResult<R
             .unwrap_or_default(),
         flag_label: flag_kind.label(),
         flag_state,
+        opens: r
+            .lines
+            .iter()
+            .filter(|l| svc::opens_ledger(&page.user, class, &l.now.target))
+            .map(|l| l.now.target.clone())
+            .collect(),
     }
     .into_response())
 }
