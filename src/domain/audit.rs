@@ -64,6 +64,7 @@ crate::vocab! {
         Delete("delete", "删除"),
         Publish("publish", "发布"),
         Read("read", "确认阅读"),
+        Export("export", "导出"),
         Password("password", "修改密码"),
         Login("login", "登录"),
         Logout("logout", "退出"),

@@ -32,8 +32,7 @@ pub async fn lines(ctx: &Ctx<'_>, f: &AuditFilter, page: PageReq) -> AppResult<(
     let lines = entries
         .into_iter()
         .map(|e| {
-            let case = e.object_type == ObjectType::RatingCase;
-            let changes = diff_of(case, e.before_json.as_deref(), e.after_json.as_deref(), &names);
+            let changes = diff_of(Some(e.object_type), e.before_json.as_deref(), e.after_json.as_deref(), &names);
             AuditLine { changes, entry: e }
         })
         .collect();
@@ -151,6 +150,7 @@ const OTHERS_LABELS: &[(&str, &str)] = &[
     ("second_step", "两步验证方式"),
     ("reset_by_office", "由创城办重置"),
     ("recovery_codes", "恢复码个数"),
+    ("export", "导出内容"),
 ];
 
 /// Field labels of a window's bad-rating case (差评工单), whose `state` and `level` mean other
@@ -181,6 +181,48 @@ const CASE_LABELS: &[(&str, &str)] = &[
     ("fix_rated_at", "整改评价时间"),
     ("fix_comment", "评价人意见"),
 ];
+
+/// Field labels of a survey (问卷), whose `state` and `kind` mean other things than a problem's.
+const SURVEY_LABELS: &[(&str, &str)] = &[
+    ("state", "问卷状态"),
+    ("kind", "问卷类别"),
+    ("intro", "说明"),
+    ("questions", "题目"),
+    ("created_by", "创建人"),
+    ("opened_at", "开始收集时间"),
+    ("closed_at", "结束收集时间"),
+];
+
+/// The labels of a record type's own fields, before the common ones.
+fn own_labels(kind: Option<ObjectType>) -> &'static [(&'static str, &'static str)] {
+    match kind {
+        Some(ObjectType::RatingCase) => CASE_LABELS,
+        Some(ObjectType::Survey) => SURVEY_LABELS,
+        _ => &[],
+    }
+}
+
+/// A record type's own values shown in Chinese (a case's states and levels, a survey's state,
+/// kind and number of questions).
+fn own_value(kind: Option<ObjectType>, key: &str, v: &Value) -> Option<String> {
+    match kind {
+        Some(ObjectType::RatingCase) => case_value(key, v),
+        Some(ObjectType::Survey) => survey_value(key, v),
+        _ => None,
+    }
+}
+
+fn survey_value(key: &str, v: &Value) -> Option<String> {
+    use crate::domain::evaluation::{SurveyKind, SurveyState};
+    match (key, v) {
+        ("state", Value::String(s)) => SurveyState::parse(s).map(|x| x.label().to_string()),
+        ("kind", Value::String(s)) => SurveyKind::parse(s).map(|x| x.label().to_string()),
+        ("questions", Value::String(s)) => {
+            Some(format!("{}题", serde_json::from_str::<Vec<Value>>(s).map(|q| q.len()).unwrap_or(0)))
+        }
+        _ => None,
+    }
+}
 
 /// A case's value shown by its Chinese words: its state, the callback's result, the rating levels.
 fn case_value(key: &str, v: &Value) -> Option<String> {
@@ -215,7 +257,7 @@ const ID_FIELDS: [&str; 17] = [
     "problem_id",
 ];
 /// Bookkeeping fields that say nothing to a reader.
-const HIDDEN: [&str; 16] = [
+const HIDDEN: [&str; 17] = [
     "id",
     "created_at",
     "updated_at",
@@ -230,6 +272,7 @@ const HIDDEN: [&str; 16] = [
     "phash",
     "data",
     "token_hash",
+    "token",
     "rating_id",
     "month",
 ];
@@ -319,11 +362,16 @@ fn parse(s: Option<&str>) -> Option<Value> {
 
 /// The fields that changed between two snapshots, in Chinese, with ids shown as names.
 pub fn diff(before: Option<&str>, after: Option<&str>, names: &HashMap<String, String>) -> Vec<FieldChange> {
-    diff_of(false, before, after, names)
+    diff_of(None, before, after, names)
 }
 
-/// `diff`, of a bad-rating case's snapshots when `case` (its own field names and values).
-fn diff_of(case: bool, before: Option<&str>, after: Option<&str>, names: &HashMap<String, String>) -> Vec<FieldChange> {
+/// `diff` of a record of type `kind`, with the type's own field names and values.
+fn diff_of(
+    kind: Option<ObjectType>,
+    before: Option<&str>,
+    after: Option<&str>,
+    names: &HashMap<String, String>,
+) -> Vec<FieldChange> {
     let (b, a) = (parse(before), parse(after));
     let is_update = b.is_some() && a.is_some();
     let mut keys: Vec<&String> = b.iter().chain(a.iter()).filter_map(Value::as_object).flat_map(|o| o.keys()).collect();
@@ -331,10 +379,10 @@ fn diff_of(case: bool, before: Option<&str>, after: Option<&str>, names: &HashMa
     keys.dedup();
     let value = |snap: &Option<Value>, k: &str| -> Option<String> {
         let v = snap.as_ref()?.get(k)?;
-        let shown = if case { case_value(k, v).or_else(|| render(k, v, names)) } else { render(k, v, names) };
+        let shown = own_value(kind, k, v).or_else(|| render(k, v, names));
         shown.or_else(|| is_update.then(|| "（空）".to_string()))
     };
-    let label = |k: &str| match CASE_LABELS.iter().find(|(c, _)| case && *c == k) {
+    let label = |k: &str| match own_labels(kind).iter().find(|(c, _)| *c == k) {
         Some((_, l)) => l.to_string(),
         None => field_label(k).to_string(),
     };
@@ -419,7 +467,7 @@ mod tests {
     fn a_cases_callback_reads_in_chinese() {
         let before = r#"{"state":"callback","level":1,"callback_due":1796745505166,"callback_result":null,"called_by":null,"token_hash":"ab","on_time":null}"#;
         let after = r#"{"state":"verify","level":1,"callback_due":1796745505166,"callback_result":"reached","called_by":"u1","token_hash":"ab","on_time":1}"#;
-        let d = diff_of(true, Some(before), Some(after), &names());
+        let d = diff_of(Some(ObjectType::RatingCase), Some(before), Some(after), &names());
         let shown: Vec<String> = d.iter().map(describe).collect();
         assert_eq!(
             shown,

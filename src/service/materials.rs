@@ -538,7 +538,7 @@ pub async fn package(ctx: &Ctx<'_>, storage: &Storage, drive_id: &str) -> AppRes
     .map_err(|e| AppError::Internal(anyhow::anyhow!("zip: {e}")))?;
     let label = drive.name.clone();
     let mut w = ctx.write().await?;
-    w.audit(Verb::Read, ObjectType::MaterialTask, &drive.id, &label, None, Some(json!({"export": "申报材料包"})))
+    w.audit(Verb::Export, ObjectType::MaterialTask, &drive.id, &label, None, Some(json!({"export": "申报材料包"})))
         .await?;
     w.commit().await?;
     Ok((drive.name, bytes))

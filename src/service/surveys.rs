@@ -856,7 +856,7 @@ pub async fn response_rows(ctx: &Ctx<'_>, s: &Survey) -> AppResult<(Vec<String>,
 /// The audit line of a response export.
 pub async fn audit_export(ctx: &Ctx<'_>, s: &Survey) -> AppResult<()> {
     let mut w = ctx.write().await?;
-    w.audit(Verb::Read, ObjectType::Survey, &s.id, &s.name, None, Some(json!({"export": "答卷明细"}))).await?;
+    w.audit(Verb::Export, ObjectType::Survey, &s.id, &s.name, None, Some(json!({"export": "答卷明细"}))).await?;
     w.commit().await
 }
 

@@ -216,6 +216,33 @@ both!(a_resident_survey_of_500_reports_its_rates_by_community, |app: TestApp| as
     }
     let sheet = office.get_raw(&format!("/surveys/{id}/responses.xlsx")).await.bytes().await.unwrap().to_vec();
     assert_eq!(crate::helpers::xlsx_rows(&sheet).len(), 501);
+    // The survey's history in the audit log reads in Chinese: its state, its questions counted,
+    // the export as an export; no codes, JSON or the public link's token.
+    let admin = app.api_login("admin").await;
+    let (_, log) = admin.get(&format!("/api/v1/audit?object_id={id}&size=100")).await;
+    let lines: Vec<String> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let changes: Vec<String> = e["changes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| format!("{}：{} → {}", c["label"].as_str().unwrap(), c["before"], c["after"]))
+                .collect();
+            format!("{} {}", e["action"].as_str().unwrap(), changes.join("；"))
+        })
+        .collect();
+    let all = lines.join("\n");
+    assert!(
+        lines.iter().any(|l| l.starts_with("export ") && l.contains("导出内容") && l.contains("答卷明细")),
+        "{all}"
+    );
+    assert!(all.contains("问卷状态") && all.contains("题目"), "{all}");
+    for raw in ["draft", "\"open\"", "questions", "token", "opened_at", "[{"] {
+        assert!(!all.contains(raw), "{raw}: {all}");
+    }
 });
 
 both!(a_thematic_survey_is_answered_once_per_unit, |app: TestApp| async move {
