@@ -35,6 +35,14 @@ both!(kpis_follow_the_stored_timestamps_and_link_to_their_problems, |app: TestAp
     let b = app.login("admin").await;
     let (_, html) = b.get(&format!("/kpi?from={today}&to={today}")).await;
     assert!(html.contains("33.3%"));
+    // The total line's figures open the whole period's problems too (all units here).
+    let total = html.split("id=\"kpi-total\"").nth(1).unwrap().split("</tr>").next().unwrap();
+    for (extra, count) in [("", 3), ("&#38;closed=1", 1), ("&#38;reworked=1", 1)] {
+        let href = format!("/problems?dfrom={today}&#38;dto={today}{extra}\"");
+        assert!(total.contains(&href), "{href}: {total}");
+        let (_, list) = b.get(&href.trim_end_matches('"').replace("&#38;", "&")).await;
+        assert!(list.contains(&format!("共 {count} 条")), "{href}");
+    }
     // Its Excel export holds counts and rates as numbers (a rate as a percentage cell).
     let sheets = xlsx_sheets(b.get_raw(&format!("/kpi?from={today}&to={today}&export=xlsx")).await).await;
     let rows = &sheets[0].1;
