@@ -1015,11 +1015,17 @@ pub async fn publish_round(ctx: &Ctx<'_>, id: &str) -> AppResult<EvalRound> {
     Ok(new)
 }
 
+/// The ranked lines as table rows. Equal rates (as shown, to one decimal) share a rank and the
+/// next rank skips them (1, 1, 3), as the 千分制 ranking does.
 fn lines(ls: &[Line]) -> Vec<Vec<String>> {
+    let mut rank = 0;
     ls.iter()
         .enumerate()
         .map(|(i, l)| {
-            vec![(i + 1).to_string(), l.name.clone(), l.visits.to_string(), l.checks.to_string(), l.rate.text()]
+            if i == 0 || l.rate.pct() != ls[i - 1].rate.pct() {
+                rank = i + 1;
+            }
+            vec![rank.to_string(), l.name.clone(), l.visits.to_string(), l.checks.to_string(), l.rate.text()]
         })
         .collect()
 }
@@ -1131,4 +1137,28 @@ pub fn docx(v: &RoundView) -> AppResult<Vec<u8>> {
     let mut out = std::io::Cursor::new(Vec::new());
     doc.build().pack(&mut out).map_err(|e| AppError::Internal(anyhow::anyhow!("docx: {e}")))?;
     Ok(out.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_rates_share_a_rank() {
+        let line = |name: &str, earned: f64| Line {
+            name: name.into(),
+            visits: 1,
+            checks: 8,
+            rate: Rate { earned, possible: 8.0 },
+        };
+        let ls = [
+            line("朝阳社区", 8.0),
+            line("清池社区", 8.0),
+            line("文庙社区", 7.0),
+            line("永安社区", 7.0),
+            line("颐和社区", 6.0),
+        ];
+        let ranks: Vec<String> = lines(&ls).into_iter().map(|r| r[0].clone()).collect();
+        assert_eq!(ranks, ["1", "1", "3", "3", "5"]);
+    }
 }
