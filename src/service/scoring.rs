@@ -1203,8 +1203,8 @@ pub async fn award_red_flags(ctx: &Ctx<'_>, class: Class, day: NaiveDate) -> App
         let of = |l: &RankLine| index.get(&l.now.target).map(|x| x.0).unwrap_or(0.0);
         lines.sort_by(|a, b| of(b).total_cmp(&of(a)));
         for (t, (v, rating)) in index {
-            let rating = rating.map(|x| format!("{x:.1}")).unwrap_or_else(|| "无评价".into());
-            notes.insert(t.clone(), format!("综合指数{v:.1}（群众评价{rating}，权重{}）", rules.rating_weight));
+            let rating = rating.map(|x| format!("群众评价{x:.1}")).unwrap_or_else(|| "无群众评价".into());
+            notes.insert(t.clone(), format!("综合指数{v:.1}（{rating}，权重{}）", rules.rating_weight));
         }
     }
     let winners: Vec<Award> = lines

@@ -331,6 +331,24 @@ both!(a_notice_says_one_set_of_numbers_in_the_office_form, |app: TestApp| async 
     let year = &day(crate::fixtures::today())[..4];
     let number = n["number"].as_str().unwrap();
     assert!(number.starts_with(&format!("运创城办〔{year}〕")) && number.ends_with('号'), "{number}");
+    // Downloaded from the page, the Word file is named by its title, then its number in brackets.
+    let res = b.get_raw(&format!("/notices/{id}/docx")).await;
+    let disposition = res.headers()["content-disposition"].to_str().unwrap().to_string();
+    let encoded = disposition.split("filename*=UTF-8''").nth(1).unwrap();
+    let mut bytes = Vec::new();
+    let mut rest = encoded.as_bytes();
+    while let Some((&c, tail)) = rest.split_first() {
+        if c == b'%' {
+            bytes.push(u8::from_str_radix(std::str::from_utf8(&tail[..2]).unwrap(), 16).unwrap());
+            rest = &tail[2..];
+        } else {
+            bytes.push(c);
+            rest = tail;
+        }
+    }
+    let file = String::from_utf8(bytes).unwrap();
+    let title = n["title"].as_str().unwrap();
+    assert_eq!(file, format!("{title}（{number}）.docx"));
     // The text, the overdue table and the interviews count the same records.
     let (_, notice) = admin.get(&format!("/api/v1/notices/{id}")).await;
     let d = &notice["data"];

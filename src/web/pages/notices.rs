@@ -275,8 +275,10 @@ pub async fn confirm(
     Ok(Redirect::to(&format!("/notices/{id}")).into_response())
 }
 
+/// A notice's file name: its title, then its document number in brackets (a draft has none).
 fn filename(n: &Notice) -> String {
-    format!("{}{}", n.title, n.number).replace(['/', '\\', '"'], "")
+    let name = if n.number.is_empty() { n.title.clone() } else { format!("{}（{}）", n.title, n.number) };
+    name.replace(['/', '\\', '"'], "")
 }
 
 pub async fn docx(page: PageUser, Path(id): Path<String>) -> PageResult<Response> {
