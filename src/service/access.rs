@@ -21,13 +21,18 @@ pub async fn area_scope(ctx: &Ctx<'_>) -> AppResult<Option<Vec<String>>> {
     }
 }
 
-/// The org-node ids an inspector may find problems in (file, record clean, walk the round): a
-/// grid worker its area; a supervisor the areas of its supervision teams (督导组). A supervisor in
-/// no team, or in a team without an area (a theme such as 窗口单位 across the city), and every
-/// other role are not held to an area (None).
+/// The org-node ids an inspector's round covers: a grid worker its area (`area_scope`); a
+/// supervisor the areas of its supervision teams (`team_scope`); the others the city (None).
 pub async fn inspection_scope(ctx: &Ctx<'_>) -> AppResult<Option<Vec<String>>> {
+    if ctx.user.role == Role::Supervisor { team_scope(ctx).await } else { area_scope(ctx).await }
+}
+
+/// The org-node ids of a supervisor's team areas (督导组) and what lies under them. A supervisor
+/// in no team, or in a team without an area (a theme such as 窗口单位 across the city), and every
+/// other role are not held to an area (None).
+pub async fn team_scope(ctx: &Ctx<'_>) -> AppResult<Option<Vec<String>>> {
     if ctx.user.role != Role::Supervisor {
-        return area_scope(ctx).await;
+        return Ok(None);
     }
     let areas: Vec<Option<String>> = sqlx::query_scalar(
         "SELECT t.area_id FROM teams t JOIN team_members m ON m.team_id = t.id WHERE m.user_id = $1",
@@ -45,19 +50,15 @@ pub async fn inspection_scope(ctx: &Ctx<'_>) -> AppResult<Option<Vec<String>>> {
     Ok(Some(ids))
 }
 
-/// Why a point (by its community) is outside the inspector's scope (`inspection_scope`), to be
-/// refused with `Code::OutsideTeamArea`; None when the inspector may work there.
+/// Why a supervisor may not find problems at a point (by its community): outside its teams'
+/// areas, refused with `Code::OutsideTeamArea`; None when it may. Other roles are held by what
+/// they see (a grid worker does not see another area's points).
 pub async fn outside_inspection(ctx: &Ctx<'_>, community_id: Option<&str>) -> AppResult<Option<&'static str>> {
-    Ok(match inspection_scope(ctx).await? {
-        Some(ids) if !community_id.is_some_and(|c| ids.iter().any(|i| i == c)) => {
-            Some(if ctx.user.role == Role::Supervisor {
-                "该点位不在您所在督导组的督导区域内，请选择本组区域内的点位"
-            } else {
-                "该点位不在您负责的区域内"
-            })
-        }
-        _ => None,
-    })
+    if ctx.user.role != Role::Supervisor || crate::store::teams::may_inspect(ctx.db, &ctx.user.id, community_id).await?
+    {
+        return Ok(None);
+    }
+    Ok(Some("该点位不在您所在督导组的督导区域内，请选择本组区域内的点位"))
 }
 
 pub async fn can_read_unit(ctx: &Ctx<'_>, unit: &Unit) -> AppResult<bool> {
@@ -79,7 +80,7 @@ pub async fn can_read_unit(ctx: &Ctx<'_>, unit: &Unit) -> AppResult<bool> {
             only_id: Some(unit.id.clone()),
             ..Default::default()
         };
-        return Ok(crate::store::units::list(ctx.db, &f, crate::store::PageReq::new(Some(1), Some(1))).await?.1 > 0);
+        return Ok(crate::store::units::count(ctx.db, &f).await? > 0);
     }
     Ok(false)
 }

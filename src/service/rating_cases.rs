@@ -39,15 +39,11 @@ pub async fn list(ctx: &Ctx<'_>, mut f: CaseFilter, page: PageReq) -> AppResult<
     Ok((rows.into_iter().map(|c| phone_for(ctx, c)).collect(), total))
 }
 
-/// The rater left a phone for the callback only: the unit that calls back and the office read
-/// it; every other reader (supervisors, evaluators, the discipline office) is told there is one.
+/// The rater left a phone for the callback only: those who handle the case (the unit that calls
+/// back, the office) read it; every other reader (supervisors, evaluators, the discipline office)
+/// is told there is one.
 fn phone_for(ctx: &Ctx<'_>, mut c: CaseRow) -> CaseRow {
-    let reads = match ctx.user.role {
-        Role::Admin => true,
-        Role::UnitUser | Role::PointLead => ctx.user.unit_id.as_deref() == Some(c.unit_id.as_str()),
-        _ => false,
-    };
-    if !reads {
+    if !handles(ctx, &c.unit_id) {
         c.rater_phone = String::new();
     }
     c
@@ -64,9 +60,14 @@ pub fn open_states(role: Role) -> Vec<String> {
 
 /// The unit's own people (and the office on its behalf) handle a case.
 fn may_handle(ctx: &Ctx<'_>, c: &Case) -> bool {
+    handles(ctx, &c.unit_id)
+}
+
+/// Whether the caller handles the cases of a unit: its own people, and the office.
+fn handles(ctx: &Ctx<'_>, unit_id: &str) -> bool {
     match ctx.user.role {
         Role::Admin => true,
-        Role::UnitUser | Role::PointLead => ctx.user.unit_id.as_deref() == Some(c.unit_id.as_str()),
+        Role::UnitUser | Role::PointLead => ctx.user.unit_id.as_deref() == Some(unit_id),
         _ => false,
     }
 }

@@ -102,3 +102,20 @@ pub async fn set_members(conn: &mut AnyConnection, team_id: &str, user_ids: &[St
     }
     Ok(())
 }
+
+/// Whether a supervisor inspects in a community: in no team, in a team without an area (a theme
+/// across the city), or in a team whose area is the community or holds it. One round trip: the
+/// community and its ancestors against the supervisor's teams (a filing asks it every time).
+pub async fn may_inspect(db: &Db, user_id: &str, community_id: Option<&str>) -> Result<bool, sqlx::Error> {
+    let (teams, holding): (i64, i64) = sqlx::query_as(
+        "WITH RECURSIVE up(id, parent_id) AS (SELECT id, parent_id FROM org_nodes WHERE id = $2 \
+         UNION ALL SELECT n.id, n.parent_id FROM org_nodes n JOIN up ON n.id = up.parent_id) \
+         SELECT COUNT(*), COALESCE(SUM(CASE WHEN t.area_id IS NULL OR t.area_id IN (SELECT id FROM up) THEN 1 ELSE 0 END), 0) \
+         FROM teams t JOIN team_members m ON m.team_id = t.id WHERE m.user_id = $1",
+    )
+    .bind(user_id)
+    .bind(community_id)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(teams == 0 || holding > 0)
+}

@@ -188,6 +188,11 @@ fn filter_sql(db: &Db, f: &UnitFilter) -> Where {
     w
 }
 
+/// How many units a filter admits.
+pub async fn count(db: &Db, f: &UnitFilter) -> Result<i64, sqlx::Error> {
+    super::count(db, "units u", &filter_sql(db, f)).await
+}
+
 pub async fn list(db: &Db, f: &UnitFilter, page: PageReq) -> Result<(Vec<UnitRow>, i64), sqlx::Error> {
     let w = filter_sql(db, f);
     let total = super::count(db, "units u", &w).await?;

@@ -8,7 +8,7 @@ use crate::service::{Ctx, CurrentUser};
 use crate::store::points::{self as store, GridFilter, GridRow, PointFilter, PointRow};
 use crate::store::{PageReq, units};
 use crate::web::list::*;
-use crate::web::pages::area_filter_options;
+use crate::web::pages::{area_filter_options, scoped_area_options};
 use crate::web::ui::Opt;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -115,7 +115,7 @@ impl ListSpec for Points {
             .collect();
         let mut f = vec![
             Field::select("type_id", "点位类型", types, &q.type_id),
-            Field::select("area_id", "所属区域", area_filter_options(ctx).await?, &q.area_id),
+            Field::select("area_id", "所属区域", scoped_area_options(ctx.db, scope.as_ref()).await?, &q.area_id),
         ];
         if !ctx.user.role.needs_unit() {
             let units = units::all_names(ctx.db).await?.into_iter().map(|(id, n)| Opt::new(id, n)).collect();

@@ -99,43 +99,10 @@ async fn new_page(
             let p = crate::service::points::visible(&ctx, &id).await?;
             // Said before anything is typed: a supervisor files within its teams' areas.
             outside = crate::service::access::outside_inspection(&ctx, p.community_id.as_deref()).await?;
-            let code = point_store::types(ctx.db)
-                .await?
-                .into_iter()
-                .find(|t| t.id == p.type_id)
-                .map(|t| t.code)
-                .unwrap_or_default();
-            let (_, checklist) = crate::service::standards::checklist(ctx.db, &code).await?;
-            let items = checklist
-                .into_iter()
-                .map(|i| Opt::new(i.id.clone(), format!("{}·{}：{}", i.category, i.item, i.requirement)))
-                .collect();
-            (point_store::row(ctx.db, &id).await?, items, Vec::new())
+            (point_store::row(ctx.db, &id).await?, checklist_options(&ctx, &p.type_id).await?, Vec::new())
         }
         None => {
-            let mut filter = PointFilter {
-                keyword: (!keyword.is_empty()).then(|| keyword.clone()),
-                active: Some(true),
-                ..crate::service::points::scope(&ctx).await?
-            };
-            // The candidates are the points of the inspector's round (a supervisor's team areas).
-            if let Some(ids) = crate::service::access::inspection_scope(&ctx).await? {
-                filter.area_ids = Some(ids);
-            }
-            let (candidates, total) = match near {
-                Some(here) => {
-                    // Nearest first: every visible point, sorted by distance, the closest ones.
-                    let (mut all, total) = point_store::list(ctx.db, &filter, PageReq::all()).await?;
-                    let d = |p: &point_store::PointRow| match (p.lng, p.lat) {
-                        (Some(x), Some(y)) => crate::domain::geo::distance_m(here, (x, y)),
-                        _ => f64::MAX,
-                    };
-                    all.sort_by(|a, b| d(a).total_cmp(&d(b)));
-                    all.truncate(CANDIDATES_SHOWN as usize);
-                    (all, total)
-                }
-                None => point_store::list(ctx.db, &filter, PageReq::new(Some(1), Some(CANDIDATES_SHOWN))).await?,
-            };
+            let (candidates, total) = candidates(&ctx, &keyword, near).await?;
             candidates_total = total;
             (None, Vec::new(), candidates)
         }
@@ -157,6 +124,48 @@ async fn new_page(
         outside,
         candidates_total,
         nearest: near.is_some(),
+    })
+}
+
+/// The standard items that apply to a point type, as the filing form offers them.
+async fn checklist_options(ctx: &crate::service::Ctx<'_>, type_id: &str) -> crate::error::AppResult<Vec<Opt>> {
+    let code =
+        point_store::types(ctx.db).await?.into_iter().find(|t| t.id == type_id).map(|t| t.code).unwrap_or_default();
+    let (_, checklist) = crate::service::standards::checklist(ctx.db, &code).await?;
+    Ok(checklist
+        .into_iter()
+        .map(|i| Opt::new(i.id.clone(), format!("{}·{}：{}", i.category, i.item, i.requirement)))
+        .collect())
+}
+
+/// The points to file at: the reader's own (a supervisor's within its teams' areas) matching the
+/// keyword, the first `CANDIDATES_SHOWN` or the nearest ones, and how many there are.
+async fn candidates(
+    ctx: &crate::service::Ctx<'_>,
+    keyword: &str,
+    near: Option<(f64, f64)>,
+) -> crate::error::AppResult<(Vec<point_store::PointRow>, i64)> {
+    let mut filter = PointFilter {
+        keyword: (!keyword.is_empty()).then(|| keyword.to_string()),
+        active: Some(true),
+        ..crate::service::points::scope(ctx).await?
+    };
+    if let Some(ids) = crate::service::access::team_scope(ctx).await? {
+        filter.area_ids = Some(ids);
+    }
+    Ok(match near {
+        Some(here) => {
+            // Nearest first: every visible point, sorted by distance, the closest ones.
+            let (mut all, total) = point_store::list(ctx.db, &filter, PageReq::all()).await?;
+            let d = |p: &point_store::PointRow| match (p.lng, p.lat) {
+                (Some(x), Some(y)) => crate::domain::geo::distance_m(here, (x, y)),
+                _ => f64::MAX,
+            };
+            all.sort_by(|a, b| d(a).total_cmp(&d(b)));
+            all.truncate(CANDIDATES_SHOWN as usize);
+            (all, total)
+        }
+        None => point_store::list(ctx.db, &filter, PageReq::new(Some(1), Some(CANDIDATES_SHOWN))).await?,
     })
 }
 

@@ -86,6 +86,46 @@ fn this_month() -> String {
     to_local(now_ms()).format("%Y-%m").to_string()
 }
 
+/// The roster and the month's figures per community as an Excel file (every volunteer, not a page).
+fn roster_xlsx(month: &str, volunteers: &[VolunteerRow], figures: &[Figures]) -> Response {
+    let rows = volunteers
+        .iter()
+        .map(|v| {
+            vec![
+                v.name.clone(),
+                v.phone.clone(),
+                v.community.clone(),
+                v.team.clone().unwrap_or_default(),
+                v.skills.clone(),
+                v.joined_on.clone(),
+                format!("{:.1}", v.minutes as f64 / 60.0),
+            ]
+        })
+        .collect();
+    let head = vec!["姓名", "手机号", "社区", "服务队", "服务特长", "登记日期", "累计服务时长（小时）"];
+    let fig = figures
+        .iter()
+        .map(|f| {
+            vec![
+                f.community.clone(),
+                f.residents.to_string(),
+                f.registered.to_string(),
+                f.share.map(|s| format!("{s}%")).unwrap_or_default(),
+                f.active.to_string(),
+                format!("{}", f.hours()),
+            ]
+        })
+        .collect();
+    let fhead = vec!["社区", "常住人口", "注册志愿者", "占常住人口", "本月活跃", "本月服务时长（小时）"];
+    crate::web::list::xlsx(
+        &format!("志愿者名册{month}"),
+        vec![
+            Sheet::typed("志愿者名册", head, rows, (&[], &[])),
+            Sheet::typed(&format!("{month}志愿服务"), fhead, fig, (&[1, 2, 4], &[3])),
+        ],
+    )
+}
+
 async fn list_page(
     page: &PageUser,
     q: ListQuery,
@@ -100,42 +140,7 @@ async fn list_page(
     let figures = svc::figures(&ctx, &month, area_opt.clone()).await?;
     let volunteers = svc::list(&ctx, area_opt, q.q.as_deref().unwrap_or_default()).await?;
     if q.export.as_deref() == Some("xlsx") {
-        let rows = volunteers
-            .iter()
-            .map(|v| {
-                vec![
-                    v.name.clone(),
-                    v.phone.clone(),
-                    v.community.clone(),
-                    v.team.clone().unwrap_or_default(),
-                    v.skills.clone(),
-                    v.joined_on.clone(),
-                    format!("{:.1}", v.minutes as f64 / 60.0),
-                ]
-            })
-            .collect();
-        let head = vec!["姓名", "手机号", "社区", "服务队", "服务特长", "登记日期", "累计服务时长（小时）"];
-        let fig = figures
-            .iter()
-            .map(|f| {
-                vec![
-                    f.community.clone(),
-                    f.residents.to_string(),
-                    f.registered.to_string(),
-                    f.share.map(|s| format!("{s}%")).unwrap_or_default(),
-                    f.active.to_string(),
-                    format!("{}", f.hours()),
-                ]
-            })
-            .collect();
-        let fhead = vec!["社区", "常住人口", "注册志愿者", "占常住人口", "本月活跃", "本月服务时长（小时）"];
-        return Ok(crate::web::list::xlsx(
-            &format!("志愿者名册{month}"),
-            vec![
-                Sheet::typed("志愿者名册", head, rows, (&[], &[])),
-                Sheet::typed(&format!("{month}志愿服务"), fhead, fig, (&[1, 2, 4], &[3])),
-            ],
-        ));
+        return Ok(roster_xlsx(&month, &volunteers, &figures));
     }
     let pages = volunteers.len().div_ceil(ROSTER_PAGE).max(1);
     let page_no = q.page.as_deref().and_then(|p| p.trim().parse::<usize>().ok()).unwrap_or(1).clamp(1, pages);
