@@ -344,6 +344,24 @@ pub fn deadline(cal: &Calendar, rule: IronRule, found: Local, source: Source, li
     }
 }
 
+/// The deadline of a problem filed at `filed` that was found at `found`: counted from the find,
+/// unless that deadline has passed when the problem is filed (a find entered the next day, or in
+/// the evening after a morning scan); then the clock starts at filing, so that no unit is late
+/// for a problem before it could know of it.
+pub fn deadline_at_filing(
+    cal: &Calendar,
+    rule: IronRule,
+    (found, filed): (Local, Local),
+    source: Source,
+    limit: Limit,
+) -> Local {
+    let from_find = deadline(cal, rule, found, source, limit);
+    if from_find > filed {
+        return from_find;
+    }
+    deadline(cal, rule, filed, source, limit)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -515,5 +533,28 @@ mod tests {
             deadline(&c, r, t("2026-02-13 15:00"), Source::Supervision, Limit::WorkingDays(3)),
             t("2026-02-25 15:00")
         );
+    }
+
+    #[test]
+    fn a_find_entered_late_is_due_from_its_filing() {
+        let c = cal();
+        let r = IronRule::default();
+        let hours = Limit::WorkingHours(4);
+        // Found at the morning scan and filed at 09:10: still due by 17:00 that day.
+        let at = |found, filed| deadline_at_filing(&c, r, (t(found), t(filed)), Source::Supervision, hours);
+        assert_eq!(at("2026-11-23 07:05", "2026-11-23 09:10"), t("2026-11-23 17:00"));
+        // Found on Monday morning, entered on Tuesday at 08:00: the iron rule of Tuesday.
+        assert_eq!(at("2026-11-23 07:05", "2026-11-24 08:00"), t("2026-11-24 17:00"));
+        // Found in the morning, entered at 18:00 after the re-check: four working hours from then.
+        assert_eq!(at("2026-11-23 07:05", "2026-11-23 18:00"), t("2026-11-24 14:00"));
+        // A longer limit still running at filing keeps counting from the find.
+        let days = deadline_at_filing(
+            &c,
+            r,
+            (t("2026-11-23 07:05"), t("2026-11-24 09:00")),
+            Source::Supervision,
+            Limit::WorkingDays(5),
+        );
+        assert_eq!(days, t("2026-11-30 07:05"));
     }
 }

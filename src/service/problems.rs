@@ -186,7 +186,7 @@ async fn file_once(
     if !input.allow_duplicate {
         refuse_duplicate(ctx, &f).await?;
     }
-    let deadline = deadline_of(ctx, &f).await?;
+    let deadline = deadline_of(ctx, &f, now).await?;
     // Photos are checked and stored before anything is written; a bad photo refuses the filing.
     let id = new_id();
     let mut stored = prepare_photos(ctx, storage, (&id, PhotoKind::Before), photos, input.device).await?;
@@ -450,8 +450,8 @@ async fn refuse_duplicate(ctx: &Ctx<'_>, f: &Filing) -> AppResult<()> {
 }
 
 /// The deadline: none while a citizen report waits for verification; else the iron rule or the
-/// item's limit on the working-day calendar.
-async fn deadline_of(ctx: &Ctx<'_>, f: &Filing) -> AppResult<Option<i64>> {
+/// item's limit on the working-day calendar, from the find (from the filing if that has passed).
+async fn deadline_of(ctx: &Ctx<'_>, f: &Filing, now: i64) -> AppResult<Option<i64>> {
     if f.source.needs_verification() {
         return Ok(None);
     }
@@ -460,8 +460,8 @@ async fn deadline_of(ctx: &Ctx<'_>, f: &Filing) -> AppResult<Option<i64>> {
         Some(i) => limit_of(i),
         None => Limit::WorkingDays(1),
     };
-    let found = crate::domain::time::to_local(f.found_at);
-    Ok(Some(rules::deadline(&cal, IronRule::default(), found, f.source, limit).timestamp_millis()))
+    let (found, filed) = (crate::domain::time::to_local(f.found_at), crate::domain::time::to_local(now));
+    Ok(Some(rules::deadline_at_filing(&cal, IronRule::default(), (found, filed), f.source, limit).timestamp_millis()))
 }
 
 /// A standard item's time limit.

@@ -521,6 +521,7 @@ both!(every_points_found_open_and_overdue_counts_follow_the_records_as_problems_
     let worked_morning = format!("{worked}T09:30");
     let filing = |found: Option<&str>| litter_at(&point, &item, found);
     let past = sup.file_ok(filing(Some(&worked_morning))).await["id"].as_str().unwrap().to_string();
+    app.filed_at_find(std::slice::from_ref(&past)).await;
     let first = check().await;
     let at_point = |rows: &[(String, i64, i64, i64)]| rows.iter().find(|r| r.0 == point).cloned().unwrap();
     let (_, n0, open0, overdue0) = at_point(&first);

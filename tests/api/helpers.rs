@@ -212,6 +212,38 @@ impl TestApp {
         sqlx::query_scalar::<_, String>(sql).fetch_one(&self.db.pool).await.expect(sql)
     }
 
+    /// Makes problems read as filed at their find (a test cannot file in the past, and a find
+    /// entered after its deadline is due from its filing): filed and dispatched at the find, due
+    /// when the rules count from the find.
+    pub async fn filed_at_find(&self, ids: &[String]) {
+        use chuangcheng::domain::problem::{IronRule, Limit, Source, deadline};
+        let cal = chuangcheng::service::calendar::load(&self.db).await.expect("calendar");
+        for id in ids {
+            let (found, source, limit, unit): (i64, String, Option<i64>, Option<String>) = sqlx::query_as(&format!(
+                "SELECT q.found_at, q.source, s.time_limit, s.time_unit FROM problems q \
+                 LEFT JOIN standard_items s ON s.id = q.standard_item_id WHERE q.id = '{id}'"
+            ))
+            .fetch_one(&self.db.pool)
+            .await
+            .expect("problem to move");
+            let limit = match (limit, unit.as_deref()) {
+                (Some(h), Some("hours")) => Limit::WorkingHours(h),
+                (Some(d), _) => Limit::WorkingDays(d as u32),
+                (None, _) => Limit::WorkingDays(1),
+            };
+            let source = Source::parse(&source).expect("source");
+            let due = deadline(&cal, IronRule::default(), chuangcheng::domain::time::to_local(found), source, limit);
+            sqlx::query(&format!(
+                "UPDATE problems SET filed_at = found_at, deadline_at = {}, \
+                 dispatched_at = CASE WHEN dispatched_at IS NULL THEN NULL ELSE found_at END WHERE id = '{id}'",
+                due.timestamp_millis()
+            ))
+            .execute(&self.db.pool)
+            .await
+            .expect("problem filed at its find");
+        }
+    }
+
     /// Moves problems back in time by `ms` (a test cannot file in the past): every stored time
     /// of theirs moves together.
     pub async fn move_back(&self, ids: &[String], ms: i64) {

@@ -64,9 +64,10 @@ both!(overdue_problems_propose_notices_and_interviews_and_fill_the_rounds, |app:
     let sup = app.api_login("supervisor").await;
     let (point, item) = road_point(&app).await;
     let day = last_working_day(&app).await;
-    // Found yesterday (a working day) at 07:05: the 17:00 deadline has passed.
+    // Found and filed yesterday (a working day) at 07:05: the 17:00 deadline has passed.
     let late = sup.file_ok(json!({"point_id": point, "standard_item_id": item, "description": "昨日问题未整改", "source": "supervision", "found_at": format!("{day}T07:05")})).await;
     let late_id = late["id"].as_str().unwrap().to_string();
+    app.filed_at_find(std::slice::from_ref(&late_id)).await;
     let fresh = sup.file_ok(json!({"point_id": point, "standard_item_id": item, "description": "刚发现", "source": "supervision", "allow_duplicate": true}))
     .await;
     let fresh_id = fresh["id"].as_str().unwrap().to_string();

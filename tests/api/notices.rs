@@ -301,25 +301,30 @@ both!(a_notice_says_one_set_of_numbers_in_the_office_form, |app: TestApp| async 
     let sup = app.api_login("supervisor").await;
     let admin = app.api_login("admin").await;
     let b = app.login("admin").await;
-    // Late problems: found on the last working day's morning and filed now, so past their
-    // same-day deadline (a day before a weekend's Sunday or Monday would not be: the clock
-    // starts on the next working day).
+    // Late problems: found and filed on the last working day's morning, so past their same-day
+    // deadline.
     let (point, item) = road_point(&app).await;
     let other_point = app
         .id_of("SELECT p.id FROM points p JOIN units u ON u.id = p.unit_id WHERE u.name = '运河区园林绿化服务中心' ORDER BY p.code LIMIT 1")
         .await;
     let found_day = last_working_day(&app).await;
     let found_at = format!("{found_day}T07:30");
+    let mut late = Vec::new();
     for n in 0..3 {
-        sup.file_ok(json!({"point_id": point, "standard_item_id": item, "description": format!("积存垃圾{n}"),
+        let p = sup
+            .file_ok(json!({"point_id": point, "standard_item_id": item, "description": format!("积存垃圾{n}"),
             "source": "supervision", "allow_duplicate": true, "found_at": found_at}))
             .await;
+        late.push(p["id"].as_str().unwrap().to_string());
     }
-    sup.file_ok(
-        json!({"point_id": other_point, "category": "乱贴乱画", "description": "小广告", "source": "supervision",
+    let p = sup
+        .file_ok(
+            json!({"point_id": other_point, "category": "乱贴乱画", "description": "小广告", "source": "supervision",
         "found_at": found_at}),
-    )
-    .await;
+        )
+        .await;
+    late.push(p["id"].as_str().unwrap().to_string());
+    app.filed_at_find(&late).await;
     let (status, _, _) = b.post("/escalation/threshold", &[("threshold", "2")]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     // The week of the finds (it may be last week on a Monday).
@@ -581,6 +586,7 @@ both!(
             "found_at": format!("{monday_s}T07:30")}),
             )
             .await;
+        app.filed_at_find(&[t["id"].as_str().unwrap().to_string()]).await;
         bulk_problems(&app, t["id"].as_str().unwrap(), (&point, &other), 150).await;
         // Each copy is its point's unit's.
         sqlx::query("UPDATE problems SET unit_id = (SELECT unit_id FROM points WHERE id = problems.point_id) WHERE id LIKE 'bbbb-%'")
@@ -601,6 +607,7 @@ both!(
                 "allow_duplicate": true, "found_at": format!("{monday_s}T07:40")}),
             )
             .await;
+        app.filed_at_find(&[on_time["id"].as_str().unwrap().to_string()]).await;
         sqlx::query(&format!(
             "UPDATE problems SET state = 'closed', closed_at = deadline_at - 3600000 WHERE id = '{}'",
             on_time["id"].as_str().unwrap()

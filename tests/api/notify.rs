@@ -162,6 +162,7 @@ both!(new_and_overdue_problems_reach_the_units_group_chat_once, |app: TestApp| a
     }
     let late = sup.file_ok(json!({"point_id": point, "category": "井盖缺失", "description": "昨日发现", "source": "supervision", "found_at": format!("{}T07:05", d.format("%Y-%m-%d"))})).await;
     let late_id = late["id"].as_str().unwrap().to_string();
+    app.filed_at_find(std::slice::from_ref(&late_id)).await;
     wait_for("the overdue alert", || {
         robot
             .received

@@ -22,7 +22,15 @@ both!(the_seeds_day_morning_scan_to_evening_check, |app: TestApp| async move {
     assert_eq!(p["state"], "dispatched");
     assert_eq!(p["category"], "市容环境·暴露垃圾");
     let id = p["id"].as_str().unwrap().to_string();
-    // The lead sees it with a 17:00 deadline, routed to the point's unit and lead.
+    // Entered after that day's 17:00: the unit could not know of it, so it is due from its filing
+    // and not late yet.
+    let filed = chuangcheng::domain::time::now_ms();
+    let (_, d) = lead.get(&format!("/api/v1/problems/{id}")).await;
+    assert!(d["problem"]["deadline_at"].as_i64().unwrap() > filed, "{d}");
+    assert_eq!(d["overdue"], false);
+    // Filed at the find (07:05 that day), the lead sees it with a 17:00 deadline, routed to the
+    // point's unit and lead.
+    app.filed_at_find(std::slice::from_ref(&id)).await;
     let (status, d) = lead.get(&format!("/api/v1/problems/{id}")).await;
     assert_eq!(status, StatusCode::OK);
     let deadline = chuangcheng::domain::time::fmt_local(d["problem"]["deadline_at"].as_i64().unwrap());
@@ -55,7 +63,7 @@ both!(the_seeds_day_morning_scan_to_evening_check, |app: TestApp| async move {
         let unit = d["problem"]["unit_id"].as_str().unwrap().to_string();
         k["lines"].as_array().unwrap().iter().find(|l| l["key"] == unit.as_str()).cloned().unwrap()
     };
-    let (_, k) = admin.get(&format!("/api/v1/kpi?from={today}&to={today}")).await;
+    let (_, k) = admin.get(&format!("/api/v1/kpi?from={day}&to={today}")).await;
     let before = unit_kpi(&k);
     assert_eq!((before["due"].as_i64(), before["closed"].as_i64()), (Some(1), Some(0)), "{before}");
     assert_eq!(before["closure_rate"], 0.0);
@@ -64,7 +72,7 @@ both!(the_seeds_day_morning_scan_to_evening_check, |app: TestApp| async move {
     assert_eq!(p["state"], "closed");
     assert!(p["closed_at"].is_i64());
     // The KPIs move with the close: one of one closed.
-    let (_, k) = admin.get(&format!("/api/v1/kpi?from={today}&to={today}")).await;
+    let (_, k) = admin.get(&format!("/api/v1/kpi?from={day}&to={today}")).await;
     let after = unit_kpi(&k);
     assert_eq!((after["due"].as_i64(), after["closed"].as_i64()), (Some(1), Some(1)), "{after}");
     assert_eq!(after["closure_rate"], 100.0);
@@ -100,6 +108,7 @@ both!(the_seeds_day_morning_scan_to_evening_check, |app: TestApp| async move {
             "found_at": format!("{day}T07:05"), "allow_duplicate": true}))
     .await;
     let id3 = p3["id"].as_str().unwrap().to_string();
+    app.filed_at_find(std::slice::from_ref(&id3)).await;
     let discipline = app.api_login("discipline").await;
     let (status, esc) = discipline.get("/api/v1/escalation").await;
     assert_eq!(status, StatusCode::OK, "{esc}");

@@ -53,6 +53,7 @@ both!(a_week_of_activity_is_scored_entry_by_entry_and_rules_rescore_it, |app: Te
         assert_eq!(status, StatusCode::CREATED, "{p}");
         ids.push(p["id"].as_str().unwrap().to_string());
     }
+    app.filed_at_find(&ids).await;
     // Today: one fixed and passed (late), one failed at the re-check (rework).
     for id in &ids[..2] {
         lead.act_ok(id, "acknowledge", json!({})).await;
@@ -93,9 +94,9 @@ both!(a_week_of_activity_is_scored_entry_by_entry_and_rules_rescore_it, |app: Te
     let (_, l) = admin.get(&format!("/api/v1/scoring/unit/ledger/{unit}?period=week&date={today}")).await;
     assert!(l["entries"].as_array().unwrap().iter().any(|e| e["kind"] == "rework"), "{l}");
     assert_eq!(now_scores[&other], 10000 + 100, "commended: +10");
-    // The composite index beside the ranking: 3 dispatched this week, 1 closed late, 1 reworked:
+    // The composite index beside the ranking: 3 dispatched last week, 1 closed late, 1 reworked:
     // (33.3×40 + 0×30 + (100−33.3)×15 + (100−0)×15) / 100 = 38.3, grade E.
-    let (_, r) = admin.get(&format!("/api/v1/scoring/unit/ranking?date={today}")).await;
+    let (_, r) = admin.get(&format!("/api/v1/scoring/unit/ranking?date={tuesday}")).await;
     let line = r["lines"].as_array().unwrap().iter().find(|l| l["target"] == unit.as_str()).unwrap();
     assert_eq!((line["composite"].as_f64(), line["grade"].as_str()), (Some(38.3), Some("E")), "{line}");
     let quiet = r["lines"].as_array().unwrap().iter().find(|l| l["target"] == other.as_str()).unwrap();
@@ -809,6 +810,7 @@ both!(closed_weeks_are_kept_and_forgotten_when_a_fact_under_them_changes, |app: 
                "found_at": format!("{tuesday}T07:05"), "allow_duplicate": true})
     };
     let first = sup.file_ok(find("积存垃圾")).await;
+    app.filed_at_find(&[first["id"].as_str().unwrap().to_string()]).await;
     let (_, before) = check_ranking(&admin, "unit", &tuesday).await;
     let kept_sql =
         format!("SELECT COUNT(*) FROM score_weeks WHERE class = 'unit' AND week_from = {week} AND sums IS NOT NULL");
@@ -885,6 +887,7 @@ both!(next_years_holidays_keep_this_years_weeks_and_a_day_off_in_their_reach_for
                "found_at": format!("{tuesday}T07:05"), "allow_duplicate": true}),
         )
         .await;
+    app.filed_at_find(&[p["id"].as_str().unwrap().to_string()]).await;
     let deadline =
         app.scalar(&format!("SELECT deadline_at FROM problems WHERE id = '{}'", p["id"].as_str().unwrap())).await;
     let (_, before) = check_ranking(&admin, "unit", &tuesday).await;

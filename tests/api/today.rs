@@ -25,7 +25,7 @@ async fn ledger_total(api: &Api, more: &str) -> i64 {
 
 /// A day of work at the lead's unit: one problem waiting for 收到, one fixed with its own
 /// before-photo (a paper fix), one sent back for rework, one with an extension request, one
-/// found a week ago and overdue. Their ids in that order.
+/// found and filed a week ago and overdue. Their ids in that order.
 async fn a_day_of_work(app: &TestApp) -> [String; 5] {
     let sup = app.api_login("supervisor").await;
     let lead = app.api_login("lead").await;
@@ -42,6 +42,7 @@ async fn a_day_of_work(app: &TestApp) -> [String; 5] {
         }
         ids.push(sup.file_ok(body).await["id"].as_str().unwrap().to_string());
     }
+    app.filed_at_find(&ids[4..]).await;
     for id in &ids[1..4] {
         lead.act_ok(id, "acknowledge", json!({})).await;
     }
