@@ -66,6 +66,11 @@ crate::vocab! {
 }
 
 impl Action {
+    /// The re-check's outcomes (回头看: 销号 or 返工).
+    pub fn is_recheck(self) -> bool {
+        matches!(self, Self::Pass | Self::Fail)
+    }
+
     /// Actions that must carry a reason.
     pub fn needs_reason(self) -> bool {
         matches!(

@@ -54,11 +54,21 @@ pub async fn team_scope(ctx: &Ctx<'_>) -> AppResult<Option<Vec<String>>> {
 /// areas, refused with `Code::OutsideTeamArea`; None when it may. Other roles are held by what
 /// they see (a grid worker does not see another area's points).
 pub async fn outside_inspection(ctx: &Ctx<'_>, community_id: Option<&str>) -> AppResult<Option<&'static str>> {
-    if ctx.user.role != Role::Supervisor || crate::store::teams::may_inspect(ctx.db, &ctx.user.id, community_id).await?
-    {
-        return Ok(None);
-    }
-    Ok(Some("该点位不在您所在督导组的督导区域内，请选择本组区域内的点位"))
+    Ok(outside_teams(ctx, community_id).await?.then_some("该点位不在您所在督导组的督导区域内，请选择本组区域内的点位"))
+}
+
+/// Why a supervisor may not re-check (回头看) a problem: outside its teams' areas, where that
+/// area's team re-checks; None when it may. The office re-checks anywhere.
+pub async fn outside_recheck(ctx: &Ctx<'_>, community_id: Option<&str>) -> AppResult<Option<&'static str>> {
+    Ok(outside_teams(ctx, community_id)
+        .await?
+        .then_some("该问题不在您所在督导组的督导区域内，由所在区域的督导组核查（回头看）"))
+}
+
+/// A supervisor held to team areas that do not hold this community.
+async fn outside_teams(ctx: &Ctx<'_>, community_id: Option<&str>) -> AppResult<bool> {
+    Ok(ctx.user.role == Role::Supervisor
+        && !crate::store::teams::may_inspect(ctx.db, &ctx.user.id, community_id).await?)
 }
 
 pub async fn can_read_unit(ctx: &Ctx<'_>, unit: &Unit) -> AppResult<bool> {

@@ -53,9 +53,17 @@ pub struct ActInput {
     pub offline_at: Option<i64>,
 }
 
-/// The actions the current user may take now, for buttons.
-pub fn allowed(ctx: &Ctx<'_>, p: &Problem) -> Vec<Action> {
-    Action::ALL.into_iter().filter(|a| rules::transition(facts(p), *a, actor(ctx, p)).is_ok()).collect()
+/// The actions the current user may take now, for buttons: a supervisor re-checks only within
+/// its teams' areas.
+pub async fn allowed(ctx: &Ctx<'_>, p: &Problem) -> AppResult<Vec<Action>> {
+    let mut allowed: Vec<Action> =
+        Action::ALL.into_iter().filter(|a| rules::transition(facts(p), *a, actor(ctx, p)).is_ok()).collect();
+    if allowed.iter().any(|a| a.is_recheck())
+        && super::access::outside_recheck(ctx, p.community_id.as_deref()).await?.is_some()
+    {
+        allowed.retain(|a| !a.is_recheck());
+    }
+    Ok(allowed)
 }
 
 fn actor(ctx: &Ctx<'_>, p: &Problem) -> Actor {
@@ -108,6 +116,11 @@ async fn act_once(
     let outcome = rules::transition(facts(&old), action, actor(ctx, &old)).map_err(|r| {
         if r.code == Code::NotAllowed { AppError::Forbidden } else { AppError::Refused(r.code, r.message) }
     })?;
+    if action.is_recheck()
+        && let Some(why) = super::access::outside_recheck(ctx, old.community_id.as_deref()).await?
+    {
+        return Err(AppError::refuse(Code::OutsideTeamArea, why));
+    }
     let expected = expected(input.version)?;
     let mut a = apply(ctx, &old, (action, outcome), &input, photos.len()).await?;
     if action == Action::SubmitFix {

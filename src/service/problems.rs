@@ -42,6 +42,24 @@ pub async fn scope(ctx: &Ctx<'_>) -> AppResult<ProblemFilter> {
     Ok(f)
 }
 
+/// Narrows a filter to the supervisor's teams' areas, where it files and re-checks; no change
+/// for a supervisor not held to an area, or for other roles. Whether it narrowed.
+pub async fn within_teams(ctx: &Ctx<'_>, f: &mut ProblemFilter) -> AppResult<bool> {
+    let Some(teams) = super::access::team_scope(ctx).await? else {
+        return Ok(false);
+    };
+    within_areas(f, teams);
+    Ok(true)
+}
+
+/// Narrows a filter to these org nodes (within what it already holds).
+pub fn within_areas(f: &mut ProblemFilter, areas: Vec<String>) {
+    f.area_ids = Some(match f.area_ids.take() {
+        Some(scope) => scope.into_iter().filter(|i| areas.contains(i)).collect(),
+        None => areas,
+    });
+}
+
 pub async fn visible(ctx: &Ctx<'_>, id: &str) -> AppResult<Problem> {
     let p = store::get(ctx.db, id).await?.ok_or(AppError::NotFound)?;
     if ctx.user.role.needs_unit() && ctx.user.unit_id.as_deref() != Some(p.unit_id.as_str()) {

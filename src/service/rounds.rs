@@ -77,6 +77,7 @@ pub async fn today(ctx: &Ctx<'_>) -> AppResult<Rounds> {
     let rechecker = matches!(role, Role::Admin | Role::Supervisor);
     let recheck = if rechecker {
         let mut f = scope(ctx).await?;
+        super::problems::within_teams(ctx, &mut f).await?;
         f.states = Some(vec![crate::domain::problem::State::Submitted]);
         store::list(ctx.db, &f, PageReq::new(Some(1), Some(100))).await?.0
     } else {

@@ -239,14 +239,25 @@ async fn notices_to_confirm(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppRes
     Ok(())
 }
 
-/// Fixes waiting for the re-check, each with its after-photo and evidence warnings.
+/// Fixes waiting for the re-check, each with its after-photo and evidence warnings: a
+/// supervisor's within its teams' areas (where it re-checks), the office's all.
 async fn rechecks(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppResult<()> {
+    let teams = super::access::team_scope(ctx).await?;
+    let more = match teams {
+        Some(_) => "/problems?state=submitted&team=1&sort=deadline_asc",
+        None => "/problems?state=submitted&sort=deadline_asc",
+    };
     let (mut s, rows) = problems(
         ctx,
         ("recheck", "待核查（回头看）", "没有待核查的问题"),
-        |f| f.states = Some(vec![State::Submitted]),
+        |f| {
+            f.states = Some(vec![State::Submitted]);
+            if let Some(areas) = teams {
+                super::problems::within_areas(f, areas);
+            }
+        },
         Sort::DeadlineAsc,
-        "/problems?state=submitted&sort=deadline_asc",
+        more,
     )
     .await?;
     for (it, r) in s.items.iter_mut().zip(&rows) {

@@ -492,3 +492,80 @@ both!(the_office_is_reminded_of_a_year_whose_holidays_nobody_loaded, |app: TestA
     let (_, todo) = admin.get("/api/v1/me/todo").await;
     assert_eq!(titles(&todo), None, "{todo}");
 });
+
+both!(a_supervisor_rechecks_within_its_teams_area, |app: TestApp| async move {
+    // 督导二组 (duban04) covers 公园街道. The lead's unit answers for roads inside and outside it.
+    let point = |cond: &str| {
+        format!(
+            "SELECT p.id FROM points p JOIN org_nodes c ON c.id = p.community_id JOIN org_nodes s ON s.id = c.parent_id \
+             JOIN users u ON u.unit_id = p.unit_id WHERE u.username = 'lead' AND p.active = 1 AND s.name {cond} \
+             ORDER BY p.code LIMIT 1"
+        )
+    };
+    let inside = app.id_of(&point("= '公园街道'")).await;
+    // The same unit's road in another street, added by the office.
+    let office = app.api_login("admin").await;
+    let (_, mut road) = office.get(&format!("/api/v1/points/{inside}")).await;
+    road["code"] = "PW002".into();
+    road["name"] = "新华西路（西段）".into();
+    road["grid_id"] = Value::Null;
+    road["community_id"] = app
+        .id_of(
+            "SELECT c.id FROM org_nodes c JOIN org_nodes s ON s.id = c.parent_id WHERE c.level = 'community' \
+             AND s.name <> '公园街道' ORDER BY c.code LIMIT 1",
+        )
+        .await
+        .into();
+    let (status, body) = office.post("/api/v1/points", road).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let outside = app.id_of(&point("<> '公园街道'")).await;
+    let lead = app.api_login("lead").await;
+    let mut ids = Vec::new();
+    for (n, at) in [&inside, &outside].into_iter().enumerate() {
+        let p = office
+            .file_ok(json!({"point_id": at, "category": "乱堆乱放", "description": format!("人行道堆放杂物{n}"),
+                "source": "supervision", "allow_duplicate": true}))
+            .await;
+        let id = p["id"].as_str().unwrap().to_string();
+        lead.act_ok(&id, "acknowledge", json!({})).await;
+        lead.act_ok(&id, "submit_fix", json!({"note": "已清理", "photos": [photo(80 + n as u8)]})).await;
+        ids.push(id);
+    }
+    let (inside_id, outside_id) = (&ids[0], &ids[1]);
+    let sup = app.api_login("duban04").await;
+    // Its start page and its round list the fix in its area, not the other.
+    let (_, todo) = sup.get("/api/v1/me/todo").await;
+    let s = section(&todo, "recheck");
+    let listed: Vec<&str> = s["items"].as_array().unwrap().iter().map(|i| i["href"].as_str().unwrap()).collect();
+    assert!(listed.contains(&format!("/problems/{inside_id}").as_str()), "{s}");
+    assert!(!listed.contains(&format!("/problems/{outside_id}").as_str()), "{s}");
+    let more = s["more"].as_str().unwrap();
+    assert!(more.contains("team=1"), "{more}");
+    assert_eq!(ledger_total(&sup, more).await, s["total"].as_i64().unwrap(), "the counter opens its records");
+    let everywhere = ledger_total(&sup, "/problems?state=submitted").await;
+    assert!(everywhere > s["total"].as_i64().unwrap(), "the ledger still reads the city: {everywhere}");
+    let (_, rounds) = sup.get("/api/v1/rounds").await;
+    let recheck: Vec<&str> = rounds["recheck"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert!(recheck.contains(&inside_id.as_str()) && !recheck.contains(&outside_id.as_str()), "{recheck:?}");
+    // Outside its area it reads the problem but neither passes nor fails it.
+    let (_, d) = sup.get(&format!("/api/v1/problems/{outside_id}")).await;
+    assert_eq!(d["allowed_actions"], json!([]), "{d}");
+    let (status, e) = sup.act(outside_id, "pass", json!({})).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("outside_team_area")));
+    assert!(e["error"]["message"].as_str().unwrap().contains("由所在区域的督导组核查"), "{e}");
+    let (status, _) = sup.act(outside_id, "fail", json!({"reason": "仍有杂物"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.id_of(&format!("SELECT state FROM problems WHERE id = '{outside_id}'")).await, "submitted");
+    let b = app.login("duban04").await;
+    let (_, html) = b.get(&format!("/problems/{outside_id}")).await;
+    assert!(html.contains("id=\"recheck-elsewhere\"") && !html.contains("id=\"recheck-form\""), "{html}");
+    let (_, html) = b.get("/problems").await;
+    assert!(html.contains("name=\"team\""), "the ledger offers 本组督导区域");
+    // Inside it, it re-checks; the office re-checks anywhere.
+    let (_, d) = sup.get(&format!("/api/v1/problems/{inside_id}")).await;
+    assert_eq!(d["allowed_actions"], json!(["pass", "fail"]), "{d}");
+    let (_, html) = b.get(&format!("/problems/{inside_id}")).await;
+    assert!(html.contains("id=\"recheck-form\"") && !html.contains("id=\"recheck-elsewhere\""), "{html}");
+    assert_eq!(sup.act(inside_id, "pass", json!({})).await.0, StatusCode::OK);
+    assert_eq!(office.act(outside_id, "pass", json!({})).await.0, StatusCode::OK);
+});

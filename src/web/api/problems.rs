@@ -74,7 +74,7 @@ pub async fn get(api: ApiUser, Path(id): Id) -> ApiResult<Json<ProblemDetail>> {
     let problem = svc::visible(&ctx, &id).await?;
     let overdue = problem.state.clock_running() && problem.deadline_at.is_some_and(|d| d < now_ms());
     Ok(Json(ProblemDetail {
-        allowed_actions: svc::allowed(&ctx, &problem).into_iter().map(|a| a.as_str().to_string()).collect(),
+        allowed_actions: svc::allowed(&ctx, &problem).await?.into_iter().map(|a| a.as_str().to_string()).collect(),
         events: store::events(ctx.db, &id).await?,
         photos: photo_store::of(ctx.db, PhotoOwner::Problem, &id).await?,
         overdue,

@@ -71,6 +71,9 @@ pub struct ProblemQuery {
     pub cfrom: String,
     /// … to this day, inclusive
     pub cto: String,
+    /// 1: only problems within the supervisor's teams' areas (本组督导区域; no effect for a
+    /// supervisor not held to an area, or for other roles)
+    pub team: String,
 }
 
 fn states(s: &str) -> AppResult<Option<Vec<State>>> {
@@ -132,6 +135,9 @@ async fn filter(ctx: &Ctx<'_>, q: &ProblemQuery) -> AppResult<ProblemFilter> {
             Some(scope) => scope.into_iter().filter(|i| under.contains(i)).collect(),
             None => under,
         });
+    }
+    if flag(&q.team, "本组督导区域")?.unwrap_or(false) {
+        crate::service::problems::within_teams(ctx, &mut f).await?;
     }
     f.category = given(&q.category).map(str::to_string);
     f.point_id = given(&q.point_id).map(str::to_string);
@@ -296,6 +302,9 @@ impl ListSpec for Problems {
             Field::check("flagged", "有证据警告", &q.flagged),
             Field::check("pending", "待审批申请", &q.pending),
         ]);
+        if crate::service::access::team_scope(ctx).await?.is_some() {
+            f.push(Field::check("team", "本组督导区域", &q.team));
+        }
         for (name, value) in [
             ("dfrom", &q.dfrom),
             ("dto", &q.dto),

@@ -353,6 +353,8 @@ pub struct DetailPage {
     found: String,
     deadline: String,
     overdue: bool,
+    /// Why this supervisor sees no re-check buttons on a fix waiting for one
+    recheck_elsewhere: Option<&'static str>,
     events: Vec<EventView>,
     before: Vec<Photo>,
     after: Vec<Photo>,
@@ -404,7 +406,11 @@ async fn detail_page(page: &PageUser, id: &str, error: Option<String>) -> PageRe
         .into_iter()
         .map(|e| EventView { at: fmt_local(e.at), action: e.action.label(), e })
         .collect();
-    let allowed = svc::allowed(&ctx, &p);
+    let allowed = svc::allowed(&ctx, &p).await?;
+    let recheck_elsewhere = match p.state == crate::domain::problem::State::Submitted {
+        true => crate::service::access::outside_recheck(&ctx, p.community_id.as_deref()).await?,
+        false => None,
+    };
     Ok(DetailPage {
         l: Layout::new(&page.user, "problems", format!("问题 {}", p.code)),
         state: st.map(|s| s.label()).unwrap_or(""),
@@ -416,6 +422,7 @@ async fn detail_page(page: &PageUser, id: &str, error: Option<String>) -> PageRe
         found: fmt_local(p.found_at),
         deadline: p.deadline_at.map(fmt_local).unwrap_or_else(|| "待立案后确定".into()),
         overdue: st.is_some_and(|s| s.clock_running()) && p.deadline_at.is_some_and(|d| d < now),
+        recheck_elsewhere,
         events,
         before,
         after,
