@@ -102,6 +102,85 @@ fn office(role: Role) -> bool {
     matches!(role, Role::Admin | Role::Supervisor | Role::Discipline)
 }
 
+/// The list's filters: the year (this year when empty), the state, a word of the unit's name.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(default)]
+pub struct ApplicationQuery {
+    /// The year, e.g. 2026 (this year when empty)
+    pub year: String,
+    /// submitted | returned | passed | failed | named | revoked
+    pub state: String,
+    /// A word of the unit's name
+    pub q: String,
+}
+
+/// One application as the list and its export show it.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize, utoipa::ToSchema)]
+pub struct ApplicationLine {
+    pub id: String,
+    pub year: i64,
+    pub unit_id: String,
+    pub unit_name: String,
+    pub state: ApplicationState,
+    /// The office's total (of 100) once reviewed
+    pub total: Option<f64>,
+    /// Why the office returned, failed or revoked it
+    pub note: String,
+    /// UTC epoch ms
+    pub submitted_at: i64,
+    pub reviewed_at: Option<i64>,
+    pub named_at: Option<i64>,
+}
+
+/// The year asked for (this year when empty).
+pub fn year_of(q: &ApplicationQuery) -> AppResult<i64> {
+    let year = super::scoring::parse_year(Some(&q.year))?;
+    if !(2000..=2100).contains(&year) {
+        return Err(AppError::refuse(Code::InvalidYear, format!("年度应为四位数字，如2026：{year}")));
+    }
+    Ok(year as i64)
+}
+
+/// A year's applications the caller may read (the office all, a unit its own), filtered and
+/// paged: reviewed ones by total, highest first, then the rest by unit name.
+pub async fn lines(
+    ctx: &Ctx<'_>,
+    q: &ApplicationQuery,
+    page: crate::store::PageReq,
+) -> AppResult<(Vec<ApplicationLine>, i64)> {
+    use crate::store::{Where, bind_args_as, count};
+    let year = year_of(q)?;
+    let mut w = Where::default();
+    let p = w.int(year);
+    w.and(format!("a.year = {p}"));
+    let state = Some(q.state.trim()).filter(|s| !s.is_empty());
+    if let Some(s) = state {
+        let Some(s) = ApplicationState::parse_any(s) else {
+            let all: Vec<&str> = ApplicationState::ALL.iter().map(|s| s.label()).collect();
+            return Err(AppError::refuse(Code::InvalidStatus, format!("状态“{s}”无效，应为{}", all.join("、"))));
+        };
+        w.eq("a.state", Some(s.as_str()));
+    }
+    if !office(ctx.user.role) {
+        if !ctx.user.role.needs_unit() {
+            return Err(AppError::Forbidden);
+        }
+        w.eq("a.unit_id", Some(ctx.user.unit_id.as_deref().unwrap_or_default()));
+    }
+    w.contains(ctx.db, &["u.name"], Some(q.q.trim()).filter(|k| !k.is_empty()));
+    let from = "civilized_applications a JOIN units u ON u.id = a.unit_id";
+    let total = count(ctx.db, from, &w).await?;
+    let sql = format!(
+        "SELECT a.id, a.year, a.unit_id, u.name AS unit_name, a.state, a.total, a.note, a.submitted_at, \
+         a.reviewed_at, a.named_at FROM {from}{} \
+         ORDER BY CASE WHEN a.total IS NULL THEN 1 ELSE 0 END, a.total DESC, u.name, a.id{}",
+        w.sql(),
+        page.limit_offset()
+    );
+    let rows = bind_args_as(sqlx::query_as::<_, ApplicationLine>(&sql), &w.args).fetch_all(&ctx.db.pool).await?;
+    Ok((rows, total))
+}
+
 pub async fn list(ctx: &Ctx<'_>, year: i64) -> AppResult<Vec<ApplicationRow>> {
     let cols = <Application as crate::store::record::Insert>::COLUMNS
         .iter()

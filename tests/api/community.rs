@@ -7,7 +7,7 @@
 
 use crate::both;
 use crate::fixtures::jpeg_bytes;
-use crate::helpers::{Browser, TestApp, extract_csrf};
+use crate::helpers::{Browser, TestApp, extract_csrf, number, xlsx_sheets};
 use chrono::Datelike;
 use reqwest::StatusCode;
 
@@ -650,13 +650,37 @@ both!(a_civilized_unit_is_scored_named_published_and_revoked, |app: TestApp| asy
     assert_eq!(total, 15.0 + 14.0 + 14.0 + 9.0 + 9.0 + 14.0 + 9.0 + 10.0);
     assert_eq!(app.id_of("SELECT state FROM civilized_applications").await, "passed");
     let year = crate::fixtures::today().format("%Y").to_string();
+    // The office's list: filtered by state and name, paged, exported; a unit reads its own only.
+    let unit_name =
+        app.id_of("SELECT u.name FROM units u JOIN users s ON s.unit_id = u.id WHERE s.username = 'unit'").await;
+    let (status, html) = office.get("/civilized-units?state=passed").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(&unit_name) && html.contains("评审通过") && html.contains("94.0"), "{html}");
+    assert!(html.contains("导出Excel") && html.contains("name=\"state\""), "the kit's filter bar and export");
+    let (_, html) = office.get("/civilized-units?state=submitted").await;
+    assert!(html.contains("没有符合条件的申报") && !html.contains(&unit_name), "{html}");
+    let (status, html) = office.get("/civilized-units?state=won").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("状态“won”无效"), "{html}");
+    let sheets = xlsx_sheets(office.get_raw(&format!("/civilized-units?year={year}&export=xlsx")).await).await;
+    let rows = &sheets[0].1;
+    assert_eq!(rows[0][0].to_string(), "单位");
+    let line = rows.iter().find(|r| r[0].to_string() == unit_name).expect("the unit's line");
+    assert_eq!((line[2].to_string(), number(&line[3])), ("评审通过".to_string(), 94.0));
+    let api = app.api_login("admin").await;
+    let (status, l) = api.get(&format!("/api/v1/civilized-units?year={year}&q=%E5%9F%8E%E5%B8%82")).await;
+    assert_eq!(status, StatusCode::OK, "{l}");
+    assert_eq!((l["total"].as_i64(), l["items"][0]["state"].as_str()), (Some(1), Some("passed")), "{l}");
+    assert_eq!(app.api_login("unit").await.get("/api/v1/civilized-units").await.1["total"], 1);
+    assert_eq!(app.api_login("bank").await.get("/api/v1/civilized-units").await.1["total"], 0);
+    assert_eq!(app.api_login("grid").await.get("/api/v1/civilized-units").await.0, StatusCode::FORBIDDEN);
+    let (status, e) = api.get("/api/v1/civilized-units?year=20x6").await;
+    assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_year")));
     let public = Browser::new(&app.base);
     let (_, html) = public.get(&format!("/public/civilized-units?year={year}")).await;
     assert!(!html.contains("named-units"), "not before publication");
     let (status, _, _) = office.post("/civilized-units/publish", &[("year", &year)]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    let unit_name =
-        app.id_of("SELECT u.name FROM units u JOIN users s ON s.unit_id = u.id WHERE s.username = 'unit'").await;
     let (_, html) = public.get(&format!("/public/civilized-units?year={year}")).await;
     assert!(html.contains(&unit_name));
     let (status, html, _) =

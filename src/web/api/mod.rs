@@ -5,6 +5,7 @@
 mod audit;
 mod auth;
 mod calendar;
+mod community;
 mod daily;
 mod dashboard;
 mod notices;
@@ -147,6 +148,7 @@ fn window_units(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(windows::decide))
         .routes(routes!(windows::mutual_rounds, windows::create_mutual_round))
         .routes(routes!(windows::mutual_round))
+        .routes(routes!(community::civilized_units))
 }
 
 /// The routes under `/api/v1`: the documented ones, the document itself and a JSON 404.
@@ -390,7 +392,8 @@ impl Modify for BearerAuth {
          (name = "reports", description = "市民反映（随手拍、Open311）的核实"),
          (name = "calendar", description = "工作日历"), (name = "points", description = "点位与网格"),
          (name = "standards", description = "标准台账"), (name = "problems", description = "问题台账与整改闭环"), (name = "scoring", description = "千分制考核、排名与流动红旗"),
-         (name = "dashboard", description = "数据看板"), (name = "windows", description = "窗口服务：服务窗口、好差评、差评工单与月度统计"))
+         (name = "dashboard", description = "数据看板"), (name = "windows", description = "窗口服务：服务窗口、好差评、差评工单与月度统计"),
+         (name = "community", description = "社区工作：文明单位申报"))
 )]
 pub struct ApiDoc;
 

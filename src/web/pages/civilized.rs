@@ -7,31 +7,32 @@ use crate::domain::role::Role;
 use crate::domain::time::{now_ms, to_local};
 use crate::domain::validate::FieldErrors;
 use crate::error::AppError;
-use crate::service::civilized::{self as svc, AppFile, ApplicationRow, Campaign, ReviewInput, RevokeInput};
+use crate::service::civilized::{
+    self as svc, AppFile, ApplicationQuery, ApplicationRow, Campaign, ReviewInput, RevokeInput,
+};
 use crate::web::auth::{CsrfForm, CsrfMultipart, PageUser};
 use crate::web::error::PageResult;
+use crate::web::list::{self, Cell, Input, Listed, Listing, Paging};
+use crate::web::lists::CivilizedUnits;
+use crate::web::query::Query;
 use crate::web::ui::Layout;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::Path;
+use axum::extract::{Path, RawQuery};
 use axum::response::{IntoResponse, Redirect, Response};
 
 fn this_year() -> i64 {
     to_local(now_ms()).format("%Y").to_string().parse().unwrap_or(2026)
 }
 
-#[derive(serde::Deserialize, Default)]
-pub struct ListQuery {
-    year: Option<i64>,
-    ok: Option<String>,
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "community/civilized.html")]
 pub struct ListPage {
     l: Layout,
+    /// The year listed (the publish form's and the public list's)
     year: i64,
-    rows: Vec<ApplicationRow>,
+    /// The applications (declared in `web::lists::community`): filters, paging, 导出Excel
+    list: Listing,
     criteria: Vec<(usize, &'static str, i64)>,
     /// The unit may apply (none yet this year, or returned)
     may_apply: bool,
@@ -44,49 +45,65 @@ pub struct ListPage {
 }
 
 impl ListPage {
-    fn when(&self, ms: &i64) -> String {
-        crate::domain::time::fmt_local(*ms)
-    }
-
     fn typed(&self, i: &usize) -> String {
         self.statements.get(*i).cloned().unwrap_or_default()
     }
 }
 
+/// The page as a user sees it: the list, the office's publish form, a unit's application form
+/// (with what it typed after a refusal).
 async fn list_page(
     page: &PageUser,
-    q: ListQuery,
+    (raw, q, paging): (Option<&str>, &ApplicationQuery, &Paging),
+    ok: Option<&str>,
     statements: Vec<String>,
     errors: FieldErrors,
 ) -> PageResult<Response> {
-    let year = q.year.unwrap_or_else(this_year);
-    let rows = svc::list(&page.ctx(), year).await?;
-    let mine = rows.iter().find(|r| page.user.unit_id.as_deref() == Some(r.a.unit_id.as_str()));
+    let list = match list::page::<CivilizedUnits>(page, raw, q, paging).await? {
+        Listed::Export(r) => return Ok(r),
+        Listed::View(v) => v,
+    };
+    let year = svc::year_of(q).unwrap_or_else(|_| this_year());
+    // A unit's own application of the year decides its form.
+    let mine = match page.user.role.needs_unit() {
+        true => svc::list(&page.ctx(), year).await?.into_iter().next(),
+        false => None,
+    };
     let may_apply = page.user.role == Role::UnitUser
         && year == this_year()
-        && mine.is_none_or(|r| r.a.state == ApplicationState::Returned);
-    let statements =
-        if statements.is_empty() { mine.map(|r| r.a.statement_list()).unwrap_or_default() } else { statements };
-    Ok(ListPage {
-        l: Layout::new(&page.user, "civilized", "文明单位").with_flash(q.ok.as_deref()),
-        version: mine.map(|r| r.a.version),
-        returned: mine.filter(|r| r.a.state == ApplicationState::Returned).map(|r| r.a.note.clone()),
-        year,
-        criteria: CRITERIA.iter().enumerate().map(|(i, c)| (i, c.0, c.1)).collect(),
-        may_apply,
-        admin: page.user.role == Role::Admin,
-        statements,
-        errors,
-        rows,
-    }
-    .into_response())
+        && mine.as_ref().is_none_or(|r| r.a.state == ApplicationState::Returned);
+    let statements = if statements.is_empty() {
+        mine.as_ref().map(|r| r.a.statement_list()).unwrap_or_default()
+    } else {
+        statements
+    };
+    let status = if errors.is_empty() { list.status() } else { axum::http::StatusCode::UNPROCESSABLE_ENTITY };
+    Ok((
+        status,
+        ListPage {
+            l: Layout::new(&page.user, "civilized", "文明单位").with_flash(ok),
+            version: mine.as_ref().map(|r| r.a.version),
+            returned: mine.as_ref().filter(|r| r.a.state == ApplicationState::Returned).map(|r| r.a.note.clone()),
+            year,
+            list,
+            criteria: CRITERIA.iter().enumerate().map(|(i, c)| (i, c.0, c.1)).collect(),
+            may_apply,
+            admin: page.user.role == Role::Admin,
+            statements,
+            errors,
+        },
+    )
+        .into_response())
 }
 
 pub async fn list(
     page: PageUser,
-    crate::web::query::Query(q): crate::web::query::Query<ListQuery>,
+    RawQuery(raw): RawQuery,
+    Query(q): Query<ApplicationQuery>,
+    Query(paging): Query<Paging>,
+    Query(flash): Query<list::Flash>,
 ) -> PageResult<Response> {
-    list_page(&page, q, Vec::new(), FieldErrors::default()).await
+    list_page(&page, (raw.as_deref(), &q, &paging), flash.ok.as_deref(), Vec::new(), FieldErrors::default()).await
 }
 
 pub async fn apply(form: CsrfMultipart) -> PageResult<Response> {
@@ -103,9 +120,13 @@ pub async fn apply(form: CsrfMultipart) -> PageResult<Response> {
     match svc::apply(&page.ctx(), &page.state.storage, statements.clone(), files, version).await {
         Ok(a) => Ok(Redirect::to(&format!("/civilized-units/{}?ok=saved", a.id)).into_response()),
         Err(e @ (AppError::Validation(_) | AppError::Refused(..))) => {
+            // Applying twice in a year is a conflict (409), a form mistake 422.
             let status = e.status();
             let errors = crate::web::pages::form_errors(e)?;
-            Ok((status, list_page(page, ListQuery::default(), statements, errors).await?).into_response())
+            let q = ApplicationQuery::default();
+            let mut answer = list_page(page, (None, &q, &Paging::default()), None, statements, errors).await?;
+            *answer.status_mut() = status;
+            Ok(answer)
         }
         Err(e) => Err(e.into()),
     }
@@ -118,13 +139,15 @@ pub struct YearForm {
 }
 
 pub async fn publish(CsrfForm { page, form }: CsrfForm<YearForm>) -> PageResult<Response> {
-    let r = svc::publish(&page.ctx(), form.year).await;
-    crate::web::pages::posted(
-        r,
-        |_| format!("/civilized-units?year={}&ok=published", form.year),
-        async |e| list_page(&page, ListQuery { year: Some(form.year), ok: None }, Vec::new(), e).await,
-    )
-    .await
+    match svc::publish(&page.ctx(), form.year).await {
+        Ok(_) => Ok(Redirect::to(&format!("/civilized-units?year={}&ok=published", form.year)).into_response()),
+        Err(e @ (AppError::Validation(_) | AppError::Refused(..))) => {
+            let errors = crate::web::pages::form_errors(e)?;
+            let q = ApplicationQuery { year: form.year.to_string(), ..Default::default() };
+            list_page(&page, (None, &q, &Paging::default()), None, Vec::new(), errors).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Template, WebTemplate)]
