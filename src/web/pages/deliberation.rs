@@ -10,6 +10,7 @@ use crate::service::deliberation::{
 };
 use crate::web::auth::{CsrfForm, PageUser};
 use crate::web::error::PageResult;
+use crate::web::list::{self, Cell, On, Sheet, Table, col};
 use crate::web::ui::{Layout, Opt};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -21,6 +22,8 @@ pub struct ListQuery {
     area: Option<String>,
     state: Option<String>,
     ok: Option<String>,
+    /// `xlsx`: the page's Excel download
+    export: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -62,6 +65,16 @@ async fn list_page(
     errors: FieldErrors,
     failed: (&str, &str),
 ) -> PageResult<Response> {
+    Ok(build(page, q, f, errors, failed).await?.into_response())
+}
+
+async fn build(
+    page: &PageUser,
+    q: ListQuery,
+    f: MeetingInput,
+    errors: FieldErrors,
+    failed: (&str, &str),
+) -> PageResult<ListPage> {
     let ctx = page.ctx();
     let area = q.area.clone().unwrap_or_default();
     let all = svc::suggestions(&ctx, Some(area.clone()).filter(|a| !a.is_empty()), None).await?;
@@ -100,15 +113,78 @@ async fn list_page(
         errors,
         failed: failed.0.into(),
         typed_answer: failed.1.into(),
-    }
-    .into_response())
+    })
 }
 
 pub async fn list(
     page: PageUser,
     crate::web::query::Query(q): crate::web::query::Query<ListQuery>,
 ) -> PageResult<Response> {
+    if q.export.as_deref() == Some("xlsx") {
+        let p = build(&page, q, MeetingInput::default(), FieldErrors::default(), ("", "")).await?;
+        return Ok(list::xlsx(&p.l.title, workbook(&p)));
+    }
     list_page(&page, q, MeetingInput::default(), FieldErrors::default(), ("", "")).await
+}
+
+/// The page's Excel download: the suggestions as filtered, then (for the office and the
+/// community) the closure per community and the meetings.
+fn workbook(p: &ListPage) -> Vec<Sheet> {
+    let today = p.today.clone();
+    let mut suggestion_cols = vec![
+        col("社区", |r: &SuggestionRow| Cell::text(&r.community)),
+        col("建议", |r: &SuggestionRow| Cell::text(&r.content)),
+    ];
+    if !p.unit_view {
+        suggestion_cols.push(col("提出人", |r: &SuggestionRow| Cell::text(&r.raised_by)));
+    }
+    suggestion_cols.extend([
+        col("来源", |r: &SuggestionRow| Cell::text(r.channel.label())),
+        col("状态", |r: &SuggestionRow| Cell::text(r.state.label())),
+        col("逾期", move |r: &SuggestionRow| Cell::text(if r.overdue(&today) { "逾期" } else { "" })),
+        col("承办单位", |r: &SuggestionRow| Cell::text(r.unit.clone().unwrap_or_default())),
+        col("答复时限", |r: &SuggestionRow| Cell::text(r.due_on.clone().unwrap_or_default())),
+        col("答复", |r: &SuggestionRow| Cell::text(&r.answer)),
+        col("提出时间", |r: &SuggestionRow| Cell::Time(Some(r.created_at))),
+        col("答复时间", |r: &SuggestionRow| Cell::Time(r.answered_at)),
+    ]);
+    let mut sheets = vec![Sheet {
+        name: "居民建议".into(),
+        table: Table::of(&suggestion_cols, On::Sheet, &p.rows, "没有居民建议"),
+    }];
+    if p.unit_view {
+        return sheets;
+    }
+    let closure_cols = vec![
+        col("社区", |c: &Closure| Cell::text(&c.community)),
+        col("建议", |c: &Closure| Cell::Int(c.all)),
+        col("已答复", |c: &Closure| Cell::Int(c.answered)),
+        col("办结率", |c: &Closure| Cell::Percent(c.rate)),
+        col("平均用时（天）", |c: &Closure| match c.avg_days {
+            Some(d) => Cell::Decimal(d, 1),
+            None => Cell::Muted("—".into()),
+        }),
+        col("逾期", |c: &Closure| Cell::Int(c.overdue)),
+    ];
+    sheets.push(Sheet {
+        name: "各社区办结情况".into(),
+        table: Table::of(&closure_cols, On::Sheet, &p.closure, "还没有居民建议"),
+    });
+    let meeting_cols = vec![
+        col("日期", |m: &(Meeting, String)| Cell::Date(m.0.held_on.clone())),
+        col("社区", |m: &(Meeting, String)| Cell::text(&m.1)),
+        col("议题", |m: &(Meeting, String)| Cell::text(&m.0.topic)),
+        col("地点", |m: &(Meeting, String)| Cell::text(&m.0.place)),
+        col("参会居民（人）", |m: &(Meeting, String)| Cell::Int(m.0.residents)),
+        col("参会党员（人）", |m: &(Meeting, String)| Cell::Int(m.0.party_members)),
+        col("物业企业", |m: &(Meeting, String)| Cell::text(&m.0.property)),
+        col("共建单位", |m: &(Meeting, String)| Cell::text(&m.0.partners)),
+    ];
+    sheets.push(Sheet {
+        name: "居民议事会".into(),
+        table: Table::of(&meeting_cols, On::Sheet, &p.meetings, "还没有议事会"),
+    });
+    sheets
 }
 
 pub async fn create_meeting(CsrfForm { page, form }: CsrfForm<MeetingInput>) -> PageResult<Response> {
