@@ -603,7 +603,7 @@ both!(a_suggestion_at_a_meeting_goes_to_a_unit_and_its_answer_is_public, |app: T
     let suggestions = &sheets[0].1;
     assert_eq!(suggestions.len(), 2, "the header and the one answered: {suggestions:?}");
     assert_eq!(suggestions[1][2].to_string(), "张师傅");
-    assert!(suggestions[1].iter().any(|c| c.to_string() == "已安排维修班组，三天内修复"));
+    assert!(suggestions[1].iter().any(|c| *c == "已安排维修班组，三天内修复"));
     let closure = &sheets[1].1;
     assert_eq!((number(&closure[1][1]), number(&closure[1][2])), (2.0, 1.0), "{closure:?}");
     assert!((number(&closure[1][3]) - 0.5).abs() < 1e-9, "50% as a percentage cell: {closure:?}");
@@ -611,8 +611,8 @@ both!(a_suggestion_at_a_meeting_goes_to_a_unit_and_its_answer_is_public, |app: T
     assert_eq!((meetings[1][2].to_string(), number(&meetings[1][4])), ("小区停车和充电".to_string(), 23.0));
     let sheets = xlsx_sheets(unit.get_raw("/deliberation?export=xlsx").await).await;
     assert_eq!(sheets.len(), 1);
-    assert!(sheets[0].1.iter().flatten().all(|c| c.to_string() != "张师傅"), "{:?}", sheets[0].1);
-    assert!(sheets[0].1.iter().flatten().any(|c| c.to_string() == "小区门口路灯不亮，晚上出行不便"));
+    assert!(sheets[0].1.iter().flatten().all(|c| *c != "张师傅"), "{:?}", sheets[0].1);
+    assert!(sheets[0].1.iter().flatten().any(|c| *c == "小区门口路灯不亮，晚上出行不便"));
     let res = grid.get_raw(&format!("/deliberation/meetings/{meeting}/minutes.docx")).await;
     assert_eq!(res.status(), StatusCode::OK);
     let bytes = res.bytes().await.unwrap();
