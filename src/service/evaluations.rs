@@ -618,6 +618,35 @@ pub struct Line {
     pub rate: Rate,
 }
 
+/// The first and the last places of ranked lines (highest rate first), each with every line tied
+/// with it (equal rates as shown share a place); None with fewer than two lines or all tied.
+pub fn first_and_last(ls: &[Line]) -> Option<(&[Line], &[Line])> {
+    let (top, bottom) = (ls.first()?.rate.pct(), ls.last()?.rate.pct());
+    if ls.len() < 2 || top == bottom {
+        return None;
+    }
+    let firsts = ls.iter().take_while(|l| l.rate.pct() == top).count();
+    let lasts = ls.iter().rev().take_while(|l| l.rate.pct() == bottom).count();
+    Some((&ls[..firsts], &ls[ls.len() - lasts..]))
+}
+
+/// The place a ranked table row holds (名次 in its first cell) in a table that marks places
+/// (`marked`: the units'): 第一 or 末位 by rank, so tied lines share it; nothing when all are tied.
+pub fn place(rows: &[Vec<String>], rank: &str, marked: bool) -> Option<&'static str> {
+    let (top, bottom) = (rows.first()?.first()?, rows.last()?.first()?);
+    match rank {
+        _ if !marked || top == bottom => None,
+        r if r == top => Some("第一"),
+        r if r == bottom => Some("末位"),
+        _ => None,
+    }
+}
+
+/// "A、B" of lines' names.
+fn names(ls: &[Line]) -> String {
+    ls.iter().map(|l| l.name.as_str()).collect::<Vec<_>>().join("、")
+}
+
 /// "主次干道6个、背街小巷5个" from a round's stored quotas.
 pub fn quota_text(quotas: &str, names: &HashMap<String, String>) -> String {
     quotas
@@ -970,19 +999,22 @@ pub async fn publish_round(ctx: &Ctx<'_>, id: &str) -> AppResult<EvalRound> {
         return Err(AppError::refuse(Code::StaleVersion, "发布时又有点位完成了测评，请刷新页面后重新发布"));
     }
     let wants = old.last_place_interview == 1 || old.transfer_amount > 0;
-    if let (true, Some(first), Some(last)) = (wants && v.by_unit.len() >= 2, v.by_unit.first(), v.by_unit.last()) {
+    if let (true, Some((first, last))) = (wants, first_and_last(&v.by_unit)) {
         let unit_id =
             |name: &str| v.visits.iter().find(|x| x.unit_name == name).map(|x| x.unit_id.clone()).unwrap_or_default();
-        let interview = if old.last_place_interview == 1 {
+        // Every unit tied for the last place is proposed for an interview.
+        let tied = if last.len() > 1 { format!("（{}个单位并列）", last.len()) } else { String::new() };
+        let mut interviews = Vec::new();
+        for l in last.iter().filter(|_| old.last_place_interview == 1) {
             let i = super::interviews::Interview {
                 id: new_id(),
                 kind: crate::domain::notice::InterviewKind::Interview,
-                unit_id: unit_id(&last.name),
-                unit_name: last.name.clone(),
+                unit_id: unit_id(&l.name),
+                unit_name: l.name.clone(),
                 reason: format!(
-                    "在“{}”中得分率{}，位列末位，建议约谈单位主要负责人并公开检讨",
+                    "在“{}”中得分率{}，位列末位{tied}，建议约谈单位主要负责人并公开检讨",
                     old.name,
-                    last.rate.text()
+                    l.rate.text()
                 ),
                 facts: json!([{"type": "eval_round", "id": old.id, "name": old.name}]).to_string(),
                 held_at: None,
@@ -993,18 +1025,18 @@ pub async fn publish_round(ctx: &Ctx<'_>, id: &str) -> AppResult<EvalRound> {
                 version: 1,
             };
             w.create(&i).await?;
-            Some(i.id)
-        } else {
-            None
-        };
-        if old.transfer_amount > 0 {
+            interviews.push(i.id);
+        }
+        // The transfer is recorded only between one last and one first; a tie is the office's
+        // decision (the report says so).
+        if let ([from], [to], true) = (last, first, old.transfer_amount > 0) {
             let t = Transfer {
                 id: new_id(),
                 round_id: old.id.clone(),
-                from_unit_id: unit_id(&last.name),
-                to_unit_id: unit_id(&first.name),
+                from_unit_id: unit_id(&from.name),
+                to_unit_id: unit_id(&to.name),
                 amount: old.transfer_amount,
-                interview_id: interview,
+                interview_id: interviews.pop(),
                 created_by: Some(ctx.user.id.clone()).filter(|u| !u.is_empty()),
                 created_at: now,
             };
@@ -1078,16 +1110,25 @@ pub fn summary(v: &RoundView) -> String {
         v.checks,
         v.total.text()
     );
-    if let (Some(first), Some(last)) = (v.by_unit.first(), v.by_unit.last())
-        && v.by_unit.len() >= 2
-    {
-        s.push_str(&format!(
-            "责任单位中第一名为{}（{}），末位为{}（{}）。",
-            first.name,
-            first.rate.text(),
-            last.name,
-            last.rate.text()
-        ));
+    let tie = |ls: &[Line]| if ls.len() > 1 { "（并列）" } else { "" };
+    match first_and_last(&v.by_unit) {
+        Some((first, last)) => {
+            s.push_str(&format!(
+                "责任单位中第一名为{}{}（{}），末位为{}{}（{}）。",
+                names(first),
+                tie(first),
+                first[0].rate.text(),
+                names(last),
+                tie(last),
+                last[0].rate.text()
+            ));
+            let tied = first.len() > 1 || last.len() > 1;
+            if tied && v.round.transfer_amount > 0 && v.round.state == EvalState::Published {
+                s.push_str("因第一名或末位并列，末位拨付由文明办研究确定。");
+            }
+        }
+        None if v.by_unit.len() >= 2 => s.push_str("各责任单位得分率相同，不设第一名和末位。"),
+        None => {}
     }
     if let Some((from, to, amount)) = &v.transfer {
         s.push_str(&format!("按规定，末位单位{from}向第一名{to}拨付{amount}元。"));

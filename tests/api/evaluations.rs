@@ -350,3 +350,61 @@ async fn upload(b: &Browser, bytes: &[u8]) -> (StatusCode, String) {
     let res = b.client.post(format!("{}/indicators/import", b.base)).multipart(form).send().await.unwrap();
     (res.status(), res.text().await.unwrap())
 }
+
+both!(a_tie_for_the_last_place_proposes_each_and_leaves_the_transfer_to_the_office, |app: TestApp| async move {
+    let evaluator = app.id_of("SELECT id FROM users WHERE username = 'evaluator'").await;
+    let office = app.login("admin").await;
+    let ev = app.login("evaluator").await;
+    let create = async |name: &str, seed: &str| {
+        let (status, _, to) = office.post("/evaluations", &round_form(name, seed, &evaluator, "")).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        to.unwrap().trim_start_matches("/evaluations/").split('?').next().unwrap().to_string()
+    };
+    let visits = async |rid: &str| -> Vec<(String, String)> {
+        sqlx::query_as(&format!("SELECT id, unit_id FROM eval_visits WHERE round_id = '{rid}' ORDER BY unit_id, id"))
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap()
+    };
+    let consequences = async |rid: &str| {
+        let interviews: Vec<String> =
+            sqlx::query_scalar(&format!("SELECT unit_id FROM interviews WHERE facts LIKE '%{rid}%' ORDER BY unit_id"))
+                .fetch_all(&app.db.pool)
+                .await
+                .unwrap();
+        (interviews, app.scalar(&format!("SELECT COUNT(*) FROM eval_transfers WHERE round_id = '{rid}'")).await)
+    };
+
+    // Every point passes: all units tie, so nobody is first or last.
+    let rid = create("全部达标", "11").await;
+    for (v, _) in visits(&rid).await {
+        assert_eq!(score_visit(&ev, &v, |_| "pass").await.0, StatusCode::SEE_OTHER);
+    }
+    assert_eq!(office.post(&format!("/evaluations/{rid}/publish"), &[]).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(consequences(&rid).await, (Vec::new(), 0), "no last place, no interview, no transfer");
+    let (_, page) = office.get(&format!("/evaluations/{rid}")).await;
+    assert!(!page.contains("tag off\">末位") && !page.contains("tag win\">第一"), "no places marked");
+    assert!(page.contains("各责任单位得分率相同，不设第一名和末位"), "the summary says why");
+
+    // Two units fail everything, the others pass: both are last, each proposed for an interview,
+    // and the transfer is left to the office.
+    let rid = create("末位并列", "12").await;
+    let all = visits(&rid).await;
+    let mut units: Vec<&str> = all.iter().map(|(_, u)| u.as_str()).collect();
+    units.dedup();
+    assert!(units.len() >= 3, "the sample spans at least three units: {units:?}");
+    let last = [units[0].to_string(), units[1].to_string()];
+    for (v, u) in &all {
+        let result = if last.contains(u) { "fail" } else { "pass" };
+        assert_eq!(score_visit(&ev, v, move |_| result).await.0, StatusCode::SEE_OTHER);
+    }
+    assert_eq!(office.post(&format!("/evaluations/{rid}/publish"), &[]).await.0, StatusCode::SEE_OTHER);
+    let mut expected = last.to_vec();
+    expected.sort();
+    assert_eq!(consequences(&rid).await, (expected, 0));
+    let reason = app.id_of(&format!("SELECT reason FROM interviews WHERE facts LIKE '%{rid}%' LIMIT 1")).await;
+    assert!(reason.contains("（2个单位并列）"), "{reason}");
+    let (_, page) = office.get(&format!("/evaluations/{rid}")).await;
+    assert_eq!(page.matches("tag off\">末位").count(), 2, "both marked last");
+    assert!(page.contains("（并列）") && page.contains("末位拨付由文明办研究确定"), "the summary says so");
+});

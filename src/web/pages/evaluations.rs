@@ -126,6 +126,8 @@ pub struct RoundPage {
     open: bool,
     published: String,
     tables: Vec<(&'static str, Vec<Vec<String>>)>,
+    /// The report's one-paragraph summary (first and last places, the transfer)
+    summary: String,
 }
 
 pub async fn round(
@@ -141,6 +143,7 @@ pub async fn round(
         admin: page.user.role == Role::Admin,
         open: v.round.state == EvalState::Open,
         tables: svc::report_tables(&v),
+        summary: if v.done > 0 { svc::summary(&v) } else { String::new() },
         mine,
         v,
     })
