@@ -76,6 +76,66 @@ const COMMON_LABELS: &[(&str, &str)] = &[
     ("days", "日期"),
     ("source", "来源"),
     ("value", "设置值"),
+    ("created_by", "创建人"),
+    ("at", "时间"),
+    ("day", "日期"),
+    ("year", "年度"),
+    ("unit_name", "单位"),
+    ("reason", "理由"),
+    ("answer", "答复"),
+    ("reply", "答复"),
+    ("due_on", "期限"),
+    ("due_date", "完成期限"),
+    ("owner_name", "责任人"),
+    ("reviewed_at", "审核时间"),
+    ("reviewed_by", "审核人"),
+    ("entered_by", "填报人"),
+    ("submitted_by", "提交人"),
+    ("acknowledged_by", "签收人"),
+    ("answered_by", "答复人"),
+    ("week_start", "周"),
+    ("sector", "行业"),
+    ("service", "服务事项"),
+    ("badge", "工号"),
+    ("post", "岗位"),
+    ("residents", "常住人口"),
+    ("leader", "负责人"),
+    ("organizer_id", "组织人"),
+    ("team_id", "志愿服务队"),
+    ("station_id", "服务站"),
+    ("capacity", "名额"),
+    ("weekdays", "每周活动日"),
+    ("first_day", "开始日期"),
+    ("last_day", "结束日期"),
+    ("starts_on", "开始日期"),
+    ("ends_on", "结束日期"),
+    ("equipment", "设施"),
+    ("hours", "开放时间"),
+    ("inspector_id", "检查人"),
+    ("inspector_name", "检查人"),
+    ("target_id", "对象"),
+    ("target_name", "对象名称"),
+    ("outcome", "结果"),
+    ("feedback_note", "市民评价说明"),
+    ("public_note", "公开答复"),
+    ("reporter_phone", "反映人电话"),
+    ("satisfaction", "满意度"),
+    ("triaged_by", "核实人"),
+    ("account", "说明"),
+    ("revision", "修订次数"),
+    ("total", "总分"),
+    ("scores", "评分"),
+    ("statements", "申报说明"),
+    ("record", "创城工作记录"),
+    ("content", "内容"),
+    ("raised_by", "提出人"),
+    ("channel", "来源"),
+    ("meeting_id", "议事会"),
+    ("problem_id", "台账问题"),
+    ("starts_at", "开始时间"),
+    ("ends_at", "结束时间"),
+    ("system_id", "测评体系"),
+    ("staff_id", "工作人员"),
 ];
 
 /// Field labels: problems.
@@ -193,23 +253,93 @@ const SURVEY_LABELS: &[(&str, &str)] = &[
     ("closed_at", "结束收集时间"),
 ];
 
+/// Field labels of a residents' meeting (居民议事会).
+const MEETING_LABELS: &[(&str, &str)] = &[
+    ("held_on", "日期"),
+    ("place", "地点"),
+    ("topic", "议题"),
+    ("residents", "参会居民（人）"),
+    ("party_members", "参会党员（人）"),
+    ("property", "物业企业"),
+    ("partners", "共建单位"),
+    ("minutes", "会议记录"),
+];
+
+/// Field labels of an interview (约谈).
+const INTERVIEW_LABELS: &[(&str, &str)] =
+    &[("kind", "约谈类型"), ("reason", "约谈事由"), ("held_at", "约谈时间"), ("outcome", "约谈结果")];
+
+/// Field labels of a simulated evaluation round (模拟测评): the round, its visits' scores and its
+/// 末位拨付.
+const EVAL_LABELS: &[(&str, &str)] = &[
+    ("state", "测评状态"),
+    ("quotas", "抽样配额"),
+    ("seed", "随机数种子"),
+    ("last_place_interview", "末位约谈"),
+    ("transfer_amount", "末位拨付金额（元）"),
+    ("point", "点位"),
+    ("passed", "达标项"),
+    ("failed", "不达标项"),
+    ("rate", "得分率"),
+    ("amount", "拨付金额（元）"),
+    ("from_unit_id", "拨出单位（末位）"),
+    ("to_unit_id", "收款单位（第一名）"),
+    ("round_id", "测评轮次"),
+];
+
 /// The labels of a record type's own fields, before the common ones.
 fn own_labels(kind: Option<ObjectType>) -> &'static [(&'static str, &'static str)] {
     match kind {
         Some(ObjectType::RatingCase) => CASE_LABELS,
         Some(ObjectType::Survey) => SURVEY_LABELS,
+        Some(ObjectType::Meeting) => MEETING_LABELS,
+        Some(ObjectType::Interview) => INTERVIEW_LABELS,
+        Some(ObjectType::EvalRound) => EVAL_LABELS,
+        Some(ObjectType::MaterialTask) => &[("state", "申报状态"), ("reason", "退回理由")],
+        Some(ObjectType::Suggestion) => &[("content", "建议内容"), ("due_on", "答复时限")],
+        Some(ObjectType::Report) => &[("fixed", "市民确认已解决"), ("state", "反映状态")],
+        Some(ObjectType::CivilizedApplication) => &[("reviewed_at", "评审时间"), ("reviewed_by", "评审人")],
         _ => &[],
     }
 }
 
-/// A record type's own values shown in Chinese (a case's states and levels, a survey's state,
-/// kind and number of questions).
+/// A record type's own values shown in Chinese: the states of records that are not problems
+/// (a stored `submitted` is a problem's 待核查 but an application's 待评审), a case's levels,
+/// a survey's kind and number of questions, an award's and an interview's kind.
 fn own_value(kind: Option<ObjectType>, key: &str, v: &Value) -> Option<String> {
-    match kind {
-        Some(ObjectType::RatingCase) => case_value(key, v),
-        Some(ObjectType::Survey) => survey_value(key, v),
-        _ => None,
+    use crate::domain::citizen::ReportState;
+    use crate::domain::community::{ApplicationState, Channel, ServiceState, SuggestionState, SummaryState};
+    use crate::domain::evaluation::{EvalState, MaterialState};
+    use crate::domain::mutual::{NominationState, RoundState, SelectionState};
+    let kind = kind?;
+    match (kind, key) {
+        (ObjectType::RatingCase, _) => return case_value(key, v),
+        (ObjectType::Survey, _) => return survey_value(key, v),
+        _ => {}
     }
+    if let (ObjectType::EvalRound, "last_place_interview", Value::Number(n)) = (kind, key, v) {
+        return Some(if n.as_i64() == Some(1) { "是" } else { "否" }.to_string());
+    }
+    let Value::String(s) = v else { return None };
+    let label = match (kind, key) {
+        (ObjectType::Report, "state") => ReportState::parse(s).map(ReportState::label),
+        (ObjectType::WeeklySummary, "state") => SummaryState::parse(s).map(SummaryState::label),
+        (ObjectType::ServiceRecord, "state") => ServiceState::parse(s).map(ServiceState::label),
+        (ObjectType::Suggestion, "state") => SuggestionState::parse(s).map(SuggestionState::label),
+        (ObjectType::Suggestion, "channel") => Channel::parse(s).map(Channel::label),
+        (ObjectType::CivilizedApplication, "state") => ApplicationState::parse(s).map(ApplicationState::label),
+        (ObjectType::EvalRound, "state") => EvalState::parse(s).map(EvalState::label),
+        (ObjectType::MaterialTask, "state") => MaterialState::parse(s).map(MaterialState::label),
+        (ObjectType::MutualRound, "state") => RoundState::parse(s).map(RoundState::label),
+        (ObjectType::Selection, "state") => SelectionState::parse(s).map(SelectionState::label),
+        (ObjectType::Nomination, "state") => NominationState::parse(s).map(NominationState::label),
+        (ObjectType::Task, "status") => crate::domain::unit::TaskStatus::parse(s).map(|t| t.label()),
+        (ObjectType::ScoreAward, "kind") => crate::domain::score::AwardKind::parse(s).map(|k| k.label()),
+        (ObjectType::Interview, "kind") => crate::domain::notice::InterviewKind::parse(s).map(|k| k.label()),
+        (_, "sector") => crate::domain::window::Sector::parse(s).map(|k| k.label()),
+        _ => None,
+    };
+    label.map(str::to_string)
 }
 
 fn survey_value(key: &str, v: &Value) -> Option<String> {
@@ -237,7 +367,23 @@ fn case_value(key: &str, v: &Value) -> Option<String> {
 }
 
 /// Fields whose values are ids of other records, shown by name.
-const ID_FIELDS: [&str; 17] = [
+const ID_FIELDS: [&str; 33] = [
+    "meeting_id",
+    "inspector_id",
+    "target_id",
+    "reviewed_by",
+    "entered_by",
+    "submitted_by",
+    "acknowledged_by",
+    "answered_by",
+    "triaged_by",
+    "organizer_id",
+    "team_id",
+    "station_id",
+    "from_unit_id",
+    "to_unit_id",
+    "system_id",
+    "round_id",
     "parent_id",
     "area_id",
     "unit_id",
@@ -257,7 +403,11 @@ const ID_FIELDS: [&str; 17] = [
     "problem_id",
 ];
 /// Bookkeeping fields that say nothing to a reader.
-const HIDDEN: [&str; 17] = [
+const HIDDEN: [&str; 21] = [
+    "bbox",
+    "facts",
+    "interview_id",
+    "secret",
     "id",
     "created_at",
     "updated_at",
@@ -481,6 +631,20 @@ mod tests {
         // The same keys of another record keep their own meaning.
         let d = diff(Some(r#"{"state":"dispatched"}"#), Some(r#"{"state":"acknowledged"}"#), &names());
         assert_eq!(describe(&d[0]), "状态：待签收 → 处置中");
+    }
+
+    #[test]
+    fn community_records_read_in_their_own_words() {
+        // An application's `submitted` is 待评审, not a problem's 待核查.
+        let before = r#"{"state":"submitted","total":null,"year":2026}"#;
+        let after = r#"{"state":"passed","total":94.0,"year":2026,"reviewed_by":"u1"}"#;
+        let d = diff_of(Some(ObjectType::CivilizedApplication), Some(before), Some(after), &names());
+        let shown: Vec<String> = d.iter().map(describe).collect();
+        assert_eq!(shown, ["评审人：王建国", "状态：待评审 → 评审通过", "总分：（空） → 94.0"]);
+        let meeting = r#"{"held_on":"2026-12-01","residents":23,"topic":"停车","created_by":"u1"}"#;
+        let d = diff_of(Some(ObjectType::Meeting), None, Some(meeting), &names());
+        let shown: Vec<String> = d.iter().map(describe).collect();
+        assert_eq!(shown, ["创建人：王建国", "日期：2026-12-01", "参会居民（人）：23", "议题：停车"]);
     }
 
     #[test]

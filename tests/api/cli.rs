@@ -244,6 +244,26 @@ async fn the_demo_command_creates_a_city_with_problems_in_every_stage() {
                 .any(|i| i["facts"].as_str().unwrap().contains("notice") && !i["outcome"].as_str().unwrap().is_empty()),
             "{interviews}"
         );
+        // The audit log reads in Chinese for every kind of record the demo wrote: each field's
+        // name, and each state in its own record's words.
+        let mut untranslated = std::collections::BTreeSet::new();
+        for kind in chuangcheng::domain::audit::ObjectType::ALL {
+            let page = get(format!("/api/v1/audit?object_type={}&size=100", kind.as_str())).await;
+            for e in page["items"].as_array().unwrap() {
+                for c in e["changes"].as_array().unwrap() {
+                    let label = c["label"].as_str().unwrap();
+                    if label.is_ascii() {
+                        untranslated.insert(format!("{kind:?}: field {label}"));
+                    }
+                    for v in [&c["before"], &c["after"]].into_iter().filter_map(|v| v.as_str()) {
+                        if label.ends_with("状态") && v.is_ascii() {
+                            untranslated.insert(format!("{kind:?}: {label} {v}"));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(untranslated.is_empty(), "{untranslated:#?}");
         // Nothing of the replay lies in the future.
         let audit = get("/api/v1/audit?size=1".into()).await;
         let newest = audit["items"][0]["at"].as_i64().unwrap();
