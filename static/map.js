@@ -13,11 +13,24 @@
     if (d.tile_url) { L.tileLayer(d.tile_url, { maxZoom: 19 }).addTo(map); }
     else { el.classList.add('no-tiles'); }
     var bounds = L.latLngBounds([]);
+    // An area's name shows only while its box is wide enough on screen for it, so that the names
+    // of small communities do not run into each other at a phone's width or zoomed out.
+    var labels = [];
     d.areas.forEach(function (a) {
       var r = L.rectangle(a.bounds, { color: '#555', weight: 1, dashArray: '4 4', fill: false, interactive: false }).addTo(map);
-      L.tooltip({ permanent: true, direction: 'center', className: 'area-label' }).setLatLng(r.getBounds().getCenter()).setContent(esc(a.name)).addTo(map);
+      var t = L.tooltip({ permanent: true, direction: 'center', className: 'area-label' }).setLatLng(r.getBounds().getCenter()).setContent(esc(a.name)).addTo(map);
+      labels.push({ tip: t, box: r.getBounds(), width: String(a.name).length * 14 + 8 });
       bounds.extend(r.getBounds());
     });
+    function fitLabels() {
+      labels.forEach(function (x) {
+        var el = x.tip.getElement();
+        if (!el) { return; }
+        var wide = map.latLngToContainerPoint(x.box.getNorthEast()).x - map.latLngToContainerPoint(x.box.getSouthWest()).x;
+        el.style.display = wide >= x.width ? '' : 'none';
+      });
+    }
+    map.on('zoomend', fitLabels);
     L.geoJSON(d.grids, {
       style: { color: '#b3241d', weight: 1.5, fillColor: '#b3241d', fillOpacity: 0.04 },
       onEachFeature: function (f, layer) {
@@ -36,6 +49,7 @@
     });
     if (bounds.isValid()) { map.fitBounds(bounds.pad(0.05)); } else { map.setView([38.3, 116.84], 13); }
     if (target) { map.setView(target.getLatLng(), 17); target.openPopup(); }
+    fitLabels();
     var legend = document.getElementById('legend');
     var used = {};
     d.points.forEach(function (p) { used[p.type] = p.color; });

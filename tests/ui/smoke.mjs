@@ -111,6 +111,26 @@ try {
   const markers = await d.locator('.leaflet-overlay-pane path').count();
   check(markers >= 136 + 28, `points and grids drawn (${markers} shapes)`);
   await d.screenshot({ path: `${outDir}/desktop-map.png` });
+  // Area names show where they fit and never run into each other, at desk and phone width.
+  const labels = (page) => page.evaluate(() => {
+    const r = [...document.querySelectorAll('.leaflet-tooltip.area-label')]
+      .filter((e) => e.style.display !== 'none').map((e) => e.getBoundingClientRect());
+    let overlaps = 0;
+    for (let i = 0; i < r.length; i++) {
+      for (let j = i + 1; j < r.length; j++) {
+        const [a, b] = [r[i], r[j]];
+        if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) overlaps++;
+      }
+    }
+    return { shown: r.length, overlaps };
+  });
+  const deskLabels = await labels(d);
+  check(deskLabels.shown >= 10 && deskLabels.overlaps === 0, `desk map labels: ${JSON.stringify(deskLabels)}`);
+  await p.goto(`${base}/map`);
+  await p.waitForFunction(() => document.getElementById('map-status').textContent.startsWith('共'));
+  const phoneLabels = await labels(p);
+  check(phoneLabels.overlaps === 0, `phone map labels: ${JSON.stringify(phoneLabels)}`);
+  await p.screenshot({ path: `${outDir}/phone-map.png` });
   // A unit's responsibility ledger prints without the menu, header or buttons.
   const unitLink = await d.getAttribute('#sidemenu a[href="/units"]', 'href');
   check(unitLink === '/units', 'units menu entry');
