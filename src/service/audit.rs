@@ -295,10 +295,18 @@ fn own_labels(kind: Option<ObjectType>) -> &'static [(&'static str, &'static str
         Some(ObjectType::Meeting) => MEETING_LABELS,
         Some(ObjectType::Interview) => INTERVIEW_LABELS,
         Some(ObjectType::EvalRound) => EVAL_LABELS,
-        Some(ObjectType::MaterialTask) => &[("state", "申报状态"), ("reason", "退回理由")],
+        Some(ObjectType::MaterialTask) => {
+            &[("state", "申报状态"), ("reason", "退回理由"), ("submitted_at", "提交时间")]
+        }
         Some(ObjectType::Suggestion) => &[("content", "建议内容"), ("due_on", "答复时限")],
         Some(ObjectType::Report) => &[("fixed", "市民确认已解决"), ("state", "反映状态")],
-        Some(ObjectType::CivilizedApplication) => &[("reviewed_at", "评审时间"), ("reviewed_by", "评审人")],
+        Some(ObjectType::CivilizedApplication) => {
+            &[("reviewed_at", "评审时间"), ("reviewed_by", "评审人"), ("submitted_at", "申报时间")]
+        }
+        Some(ObjectType::WeeklySummary) => &[("submitted_at", "提交时间")],
+        Some(ObjectType::Window) => &[("number", "窗口号")],
+        Some(ObjectType::Point) => &[("fixed", "点位性质")],
+        Some(ObjectType::CityIndicator) => &[("code", "指标")],
         _ => &[],
     }
 }
@@ -317,8 +325,33 @@ fn own_value(kind: Option<ObjectType>, key: &str, v: &Value) -> Option<String> {
         (ObjectType::Survey, _) => return survey_value(key, v),
         _ => {}
     }
-    if let (ObjectType::EvalRound, "last_place_interview", Value::Number(n)) = (kind, key, v) {
-        return Some(if n.as_i64() == Some(1) { "是" } else { "否" }.to_string());
+    match (kind, key, v) {
+        (ObjectType::EvalRound, "last_place_interview", Value::Number(n)) => {
+            return Some(if n.as_i64() == Some(1) { "是" } else { "否" }.to_string());
+        }
+        (ObjectType::Point, "fixed", Value::Number(n)) => {
+            return Some(if n.as_i64() == Some(1) { "固定点位" } else { "随机点位" }.to_string());
+        }
+        (ObjectType::Report, "satisfaction", Value::Number(n)) => {
+            return n.as_i64().map(|l| crate::domain::citizen::satisfaction_label(l).to_string());
+        }
+        (ObjectType::Activity, "weekdays", Value::String(s)) => {
+            return Some(crate::domain::community::weekdays_label(s));
+        }
+        // An application's scores per criterion, its account per criterion and the campaign
+        // record seen at review: what they say, not their JSON.
+        (ObjectType::CivilizedApplication, "scores", Value::String(s)) => return Some(application_scores(s)),
+        (ObjectType::CivilizedApplication, "statements", Value::String(s)) => {
+            let filled = serde_json::from_str::<Vec<String>>(s)
+                .map(|v| v.iter().filter(|t| !t.trim().is_empty()).count())
+                .unwrap_or(0);
+            return Some(format!("已填写{filled}项"));
+        }
+        (ObjectType::CivilizedApplication, "record", Value::String(s)) => return Some(campaign_record(s)),
+        (ObjectType::CityIndicator, "code", Value::String(s)) => {
+            return crate::domain::evaluation::city_indicator(s).map(|i| i.name.to_string());
+        }
+        _ => {}
     }
     let Value::String(s) = v else { return None };
     let label = match (kind, key) {
@@ -340,6 +373,29 @@ fn own_value(kind: Option<ObjectType>, key: &str, v: &Value) -> Option<String> {
         _ => None,
     };
     label.map(str::to_string)
+}
+
+/// "组织领导14分、…" of an application's stored scores.
+fn application_scores(stored: &str) -> String {
+    let scores: Vec<f64> = serde_json::from_str(stored).unwrap_or_default();
+    if scores.is_empty() {
+        return "（未评分）".into();
+    }
+    crate::domain::community::CRITERIA
+        .iter()
+        .zip(&scores)
+        .map(|(c, s)| format!("{}{s}分", c.0))
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
+/// "发现问题51个，按期整改13个，…" of the campaign record kept with an application.
+fn campaign_record(stored: &str) -> String {
+    match serde_json::from_str::<super::civilized::Campaign>(stored) {
+        Ok(c) => c.describe(),
+        Err(_) if stored.trim().is_empty() => "（无）".into(),
+        Err(_) => "（无法读取）".into(),
+    }
 }
 
 fn survey_value(key: &str, v: &Value) -> Option<String> {
@@ -403,7 +459,8 @@ const ID_FIELDS: [&str; 33] = [
     "problem_id",
 ];
 /// Bookkeeping fields that say nothing to a reader.
-const HIDDEN: [&str; 21] = [
+const HIDDEN: [&str; 22] = [
+    "target_name",
     "bbox",
     "facts",
     "interview_id",
@@ -473,8 +530,16 @@ fn render(key: &str, v: &Value, names: &HashMap<String, String>) -> Option<Strin
     let text = match v {
         Value::Null => return None,
         Value::String(s) if s.is_empty() => return None,
+        Value::Array(items) if items.is_empty() => return None,
         Value::Array(items) => items.iter().filter_map(Value::as_str).map(name).collect::<Vec<_>>().join("、"),
         Value::String(s) if ID_FIELDS.contains(&key) => name(s),
+        // A round's quotas by point type code: "主次干道6个、背街小巷5个".
+        Value::String(s) if key == "quotas" => s
+            .split(',')
+            .filter_map(|q| q.split_once(':'))
+            .map(|(t, n)| format!("{}{n}个", name(t)))
+            .collect::<Vec<_>>()
+            .join("、"),
         Value::String(s) if key == "flags" => {
             let flags = crate::domain::photo::EvidenceFlag::list(s);
             if flags.is_empty() {
@@ -566,6 +631,10 @@ fn referenced_ids(entries: &[AuditEntry]) -> Vec<String> {
                     _ => {}
                 }
             }
+            // A round's quotas name point types by code.
+            if let Some(Value::String(q)) = obj.get("quotas") {
+                ids.extend(q.split(',').filter_map(|x| x.split_once(':')).map(|(t, _)| t.to_string()));
+            }
         }
     }
     ids.sort();
@@ -641,6 +710,19 @@ mod tests {
         let d = diff_of(Some(ObjectType::CivilizedApplication), Some(before), Some(after), &names());
         let shown: Vec<String> = d.iter().map(describe).collect();
         assert_eq!(shown, ["评审人：王建国", "状态：待评审 → 评审通过", "总分：（空） → 94.0"]);
+        let record = r#"{"problems":51,"closed_on_time":13,"overdue":2,"on_time_rate":86.7,"ratings":0,"bad_ratings":0,"satisfaction":null}"#;
+        let after =
+            serde_json::json!({"scores": "[14.0,13.0]", "statements": "[\"有\",\"\"]", "record": record}).to_string();
+        let d = diff_of(Some(ObjectType::CivilizedApplication), None, Some(&after), &names());
+        let shown: Vec<String> = d.iter().map(describe).collect();
+        assert_eq!(
+            shown,
+            [
+                "创城工作记录：问题51个（按期整改13个，逾期2个，按期整改率86.7%）",
+                "评分：组织领导坚强有力14分、思想道德风尚良好13分",
+                "申报说明：已填写1项"
+            ]
+        );
         let meeting = r#"{"held_on":"2026-12-01","residents":23,"topic":"停车","created_by":"u1"}"#;
         let d = diff_of(Some(ObjectType::Meeting), None, Some(meeting), &names());
         let shown: Vec<String> = d.iter().map(describe).collect();

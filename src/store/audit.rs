@@ -120,7 +120,8 @@ pub async fn names_of(db: &Db, ids: &[String]) -> Result<std::collections::HashM
          UNION ALL SELECT id, name FROM eval_rounds WHERE id IN ({list}) \
          UNION ALL SELECT id, name FROM volunteer_teams WHERE id IN ({list}) \
          UNION ALL SELECT id, name FROM lei_feng_stations WHERE id IN ({list}) \
-         UNION ALL SELECT id, held_on || ' ' || topic FROM meetings WHERE id IN ({list})"
+         UNION ALL SELECT id, held_on || ' ' || topic FROM meetings WHERE id IN ({list}) \
+         UNION ALL SELECT code, name FROM point_types WHERE code IN ({list})"
     );
     let rows = bind_args_as(sqlx::query_as::<_, (String, String)>(&sql), &w.args).fetch_all(&db.pool).await?;
     Ok(rows.into_iter().collect())

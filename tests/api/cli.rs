@@ -256,8 +256,11 @@ async fn the_demo_command_creates_a_city_with_problems_in_every_stage() {
                         untranslated.insert(format!("{kind:?}: field {label}"));
                     }
                     for v in [&c["before"], &c["after"]].into_iter().filter_map(|v| v.as_str()) {
-                        if label.ends_with("状态") && v.is_ascii() {
-                            untranslated.insert(format!("{kind:?}: {label} {v}"));
+                        // A state in English, a stored code (main_road:6) or raw JSON.
+                        let code = v.is_ascii() && v.contains('_');
+                        if (label.ends_with("状态") && v.is_ascii()) || code || v.starts_with(['[', '{']) {
+                            untranslated
+                                .insert(format!("{kind:?}: {label} {}", v.chars().take(40).collect::<String>()));
                         }
                     }
                 }
