@@ -133,11 +133,12 @@ pub async fn suggestions(ctx: &Ctx<'_>, area: Option<String>, meeting: Option<&s
         .collect())
 }
 
-pub async fn meetings(ctx: &Ctx<'_>) -> AppResult<Vec<(Meeting, String)>> {
+/// The meetings the caller may read, within `area` (a street or a community) when given.
+pub async fn meetings(ctx: &Ctx<'_>, area: Option<String>) -> AppResult<Vec<(Meeting, String)>> {
     if !reads(ctx.user.role) || ctx.user.role.needs_unit() {
         return Err(AppError::Forbidden);
     }
-    let scope = super::access::area_scope(ctx).await?;
+    let scope = super::access::narrow_to_area(ctx.db, super::access::area_scope(ctx).await?, area).await?;
     let rows: Vec<Meeting> =
         sqlx::query_as(&format!("SELECT {} FROM meetings ORDER BY held_on DESC", Meeting::COLUMNS.join(", ")))
             .fetch_all(&ctx.db.pool)
@@ -155,7 +156,7 @@ pub async fn meetings(ctx: &Ctx<'_>) -> AppResult<Vec<(Meeting, String)>> {
 }
 
 pub async fn meeting(ctx: &Ctx<'_>, id: &str) -> AppResult<(Meeting, String)> {
-    meetings(ctx).await?.into_iter().find(|m| m.0.id == id).ok_or(AppError::NotFound)
+    meetings(ctx, None).await?.into_iter().find(|m| m.0.id == id).ok_or(AppError::NotFound)
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

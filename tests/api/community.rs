@@ -609,6 +609,23 @@ both!(a_suggestion_at_a_meeting_goes_to_a_unit_and_its_answer_is_public, |app: T
     assert!((number(&closure[1][3]) - 0.5).abs() < 1e-9, "50% as a percentage cell: {closure:?}");
     let meetings = &sheets[2].1;
     assert_eq!((meetings[1][2].to_string(), number(&meetings[1][4])), ("小区停车和充电".to_string(), 23.0));
+    // Bad filters say so (nothing listed, nothing exported); an area filter holds the meetings too.
+    for bad in ["/deliberation?state=xx", "/deliberation?area=abc", "/deliberation?state=xx&export=xlsx"] {
+        let (status, html) = grid.get(bad).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+        assert!(html.contains("id=\"filter-error\"") && !html.contains("小区停车和充电"), "{bad}: {html}");
+    }
+    assert!(html_of(&grid, "/deliberation?state=xx").await.contains("状态“xx”无效"));
+    let other = app
+        .id_of(&format!(
+            "SELECT id FROM org_nodes WHERE level = 'community' AND id <> '{community}' ORDER BY code LIMIT 1"
+        ))
+        .await;
+    let (status, html) = app.login("admin").await.get(&format!("/deliberation?area={other}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains("小区停车和充电"), "another community's filter lists not this meeting");
+    let (_, html) = app.login("admin").await.get(&format!("/deliberation?area={community}")).await;
+    assert!(html.contains("小区停车和充电"), "its own community's filter lists it");
     let sheets = xlsx_sheets(unit.get_raw("/deliberation?export=xlsx").await).await;
     assert_eq!(sheets.len(), 1);
     assert!(sheets[0].1.iter().flatten().all(|c| *c != "张师傅"), "{:?}", sheets[0].1);
@@ -714,6 +731,10 @@ both!(a_civilized_unit_is_scored_named_published_and_revoked, |app: TestApp| asy
     assert!(!html.contains(&unit_name), "a revoked title leaves the list");
     assert!(app.scalar("SELECT COUNT(*) FROM audit_log WHERE object_type = 'civilized_application'").await >= 4);
 });
+
+async fn html_of(b: &Browser, path: &str) -> String {
+    b.get(path).await.1
+}
 
 /// An activity of the community on every day of the week (so a test signs in whatever day it
 /// runs) with `capacity` places; its id.

@@ -46,6 +46,8 @@ pub struct ListPage {
     /// The suggestion whose handling was refused, and the answer typed
     failed: String,
     typed_answer: String,
+    /// Why the filters were refused (the lists are then empty)
+    filter_error: Option<String>,
 }
 
 fn today() -> String {
@@ -65,7 +67,10 @@ async fn list_page(
     errors: FieldErrors,
     failed: (&str, &str),
 ) -> PageResult<Response> {
-    Ok(build(page, q, f, errors, failed).await?.into_response())
+    let p = build(page, q, f, errors, failed).await?;
+    let status =
+        if p.filter_error.is_some() { axum::http::StatusCode::BAD_REQUEST } else { axum::http::StatusCode::OK };
+    Ok((status, p).into_response())
 }
 
 async fn build(
@@ -76,11 +81,25 @@ async fn build(
     failed: (&str, &str),
 ) -> PageResult<ListPage> {
     let ctx = page.ctx();
+    let unit_view = page.user.role.needs_unit();
+    let scope = crate::service::access::area_scope(&ctx).await?;
+    let areas = if unit_view { Vec::new() } else { super::scoped_area_options(&page.state.db, scope.as_ref()).await? };
     let area = q.area.clone().unwrap_or_default();
-    let all = svc::suggestions(&ctx, Some(area.clone()).filter(|a| !a.is_empty()), None).await?;
+    let state = q.state.clone().unwrap_or_default();
+    let filter_error = if !matches!(state.as_str(), "" | "open" | "routed" | "answered" | "overdue") {
+        Some(format!("状态“{state}”无效，应为待答复、已转单位办理、已答复或逾期未答复"))
+    } else if !area.is_empty() && !areas.iter().any(|a| a.value == area) {
+        Some("所选区域不存在或不在您的管辖范围内，请在“区域”中重新选择".to_string())
+    } else {
+        None
+    };
+    let chosen = Some(area.clone()).filter(|a| !a.is_empty() && filter_error.is_none());
+    let all = match filter_error {
+        None => svc::suggestions(&ctx, chosen.clone(), None).await?,
+        Some(_) => Vec::new(),
+    };
     let today = today();
     let closure = svc::closure(&all, &today);
-    let state = q.state.clone().unwrap_or_default();
     let rows = all
         .into_iter()
         .filter(|r| match state.as_str() {
@@ -89,16 +108,18 @@ async fn build(
             s => r.state.as_str() == s,
         })
         .collect();
-    let unit_view = page.user.role.needs_unit();
-    let scope = crate::service::access::area_scope(&ctx).await?;
+    let meetings = match (unit_view, &filter_error) {
+        (false, None) => svc::meetings(&ctx, chosen).await?,
+        _ => Vec::new(),
+    };
     Ok(ListPage {
         l: Layout::new(&page.user, "deliberation", if unit_view { "居民建议办理" } else { "居民议事" })
             .with_flash(q.ok.as_deref()),
-        meetings: if unit_view { Vec::new() } else { svc::meetings(&ctx).await? },
+        meetings,
         rows,
         closure,
         area,
-        areas: if unit_view { Vec::new() } else { super::scoped_area_options(&page.state.db, scope.as_ref()).await? },
+        areas,
         state,
         communities: crate::web::pages::surveys::communities(&page.state.db)
             .await?
@@ -113,6 +134,7 @@ async fn build(
         errors,
         failed: failed.0.into(),
         typed_answer: failed.1.into(),
+        filter_error,
     })
 }
 
@@ -122,7 +144,10 @@ pub async fn list(
 ) -> PageResult<Response> {
     if q.export.as_deref() == Some("xlsx") {
         let p = build(&page, q, MeetingInput::default(), FieldErrors::default(), ("", "")).await?;
-        return Ok(list::xlsx(&p.l.title, workbook(&p)));
+        if p.filter_error.is_none() {
+            return Ok(list::xlsx(&p.l.title, workbook(&p)));
+        }
+        return Ok((axum::http::StatusCode::BAD_REQUEST, p).into_response());
     }
     list_page(&page, q, MeetingInput::default(), FieldErrors::default(), ("", "")).await
 }
