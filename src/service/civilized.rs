@@ -471,7 +471,10 @@ pub async fn publish(ctx: &Ctx<'_>, year: i64) -> AppResult<usize> {
     let passed: Vec<Application> =
         list(ctx, year).await?.into_iter().map(|r| r.a).filter(|a| a.state == ApplicationState::Passed).collect();
     if passed.is_empty() {
-        return Err(AppError::refuse(Code::ApplicationNotOpen, "今年还没有评审通过的申报，不能发布命名名单"));
+        return Err(AppError::refuse(
+            Code::ApplicationNotOpen,
+            format!("{year}年度还没有评审通过（待命名）的申报，不能发布命名名单"),
+        ));
     }
     let mut w = ctx.write().await?;
     let now = w.now;

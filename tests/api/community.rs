@@ -693,6 +693,12 @@ both!(a_civilized_unit_is_scored_named_published_and_revoked, |app: TestApp| asy
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains(&unit_name) && html.contains("评审通过") && html.contains("94.0"), "{html}");
     assert!(html.contains("导出Excel") && html.contains("name=\"state\""), "the kit's filter bar and export");
+    assert!(html.contains("id=\"publish-form\" data-confirm=") && html.contains("的1个单位在发布后命名"), "{html}");
+    let (_, html) = office.get("/civilized-units?year=2025").await;
+    assert!(html.contains("2025年度暂无评审通过") && !html.contains("id=\"publish-form\""), "nothing to name");
+    let (status, html, _) = office.post("/civilized-units/publish", &[("year", "2025")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("2025年度还没有评审通过"), "{html}");
     let (_, html) = office.get("/civilized-units?state=submitted").await;
     assert!(html.contains("没有符合条件的申报") && !html.contains(&unit_name), "{html}");
     let (status, html) = office.get("/civilized-units?state=won").await;

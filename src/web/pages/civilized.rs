@@ -37,6 +37,8 @@ pub struct ListPage {
     /// The unit may apply (none yet this year, or returned)
     may_apply: bool,
     admin: bool,
+    /// The year's applications passed and waiting to be named (the office's publish button)
+    to_name: usize,
     statements: Vec<String>,
     version: Option<i64>,
     /// Why the office returned the unit's application
@@ -69,6 +71,10 @@ async fn list_page(
         true => svc::list(&page.ctx(), year).await?.into_iter().next(),
         false => None,
     };
+    let to_name = match page.user.role == Role::Admin {
+        true => svc::list(&page.ctx(), year).await?.iter().filter(|r| r.a.state == ApplicationState::Passed).count(),
+        false => 0,
+    };
     let may_apply = page.user.role == Role::UnitUser
         && year == this_year()
         && mine.as_ref().is_none_or(|r| r.a.state == ApplicationState::Returned);
@@ -89,6 +95,7 @@ async fn list_page(
             criteria: CRITERIA.iter().enumerate().map(|(i, c)| (i, c.0, c.1)).collect(),
             may_apply,
             admin: page.user.role == Role::Admin,
+            to_name,
             statements,
             errors,
         },
