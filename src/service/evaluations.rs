@@ -1110,14 +1110,19 @@ pub fn summary(v: &RoundView) -> String {
         v.checks,
         v.total.text()
     );
-    let tie = |ls: &[Line]| if ls.len() > 1 { "（并列）" } else { "" };
+    let tie = |ls: &[Line]| if ls.len() > 1 { "并列" } else { "" };
+    if v.round.state != EvalState::Published {
+        s.insert_str(0, "（测评尚未结束，以下为阶段性结果）");
+    }
     match first_and_last(&v.by_unit) {
         Some((first, last)) => {
             s.push_str(&format!(
-                "责任单位中第一名为{}{}（{}），末位为{}{}（{}）。",
+                "责任单位中{}为{}{}（{}），{}为{}{}（{}）。",
+                if v.round.state == EvalState::Published { "第一名" } else { "暂列第一" },
                 names(first),
                 tie(first),
                 first[0].rate.text(),
+                if v.round.state == EvalState::Published { "末位" } else { "暂列末位" },
                 names(last),
                 tie(last),
                 last[0].rate.text()

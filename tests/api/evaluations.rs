@@ -398,6 +398,10 @@ both!(a_tie_for_the_last_place_proposes_each_and_leaves_the_transfer_to_the_offi
         let result = if last.contains(u) { "fail" } else { "pass" };
         assert_eq!(score_visit(&ev, v, move |_| result).await.0, StatusCode::SEE_OTHER);
     }
+    // Before publication the places are provisional, and the page says so.
+    let (_, page) = office.get(&format!("/evaluations/{rid}")).await;
+    assert_eq!(page.matches("tag off\">暂列末位").count(), 2, "{page}");
+    assert!(page.contains("测评尚未结束，以下为阶段性结果"));
     assert_eq!(office.post(&format!("/evaluations/{rid}/publish"), &[]).await.0, StatusCode::SEE_OTHER);
     let mut expected = last.to_vec();
     expected.sort();
@@ -406,5 +410,5 @@ both!(a_tie_for_the_last_place_proposes_each_and_leaves_the_transfer_to_the_offi
     assert!(reason.contains("（2个单位并列）"), "{reason}");
     let (_, page) = office.get(&format!("/evaluations/{rid}")).await;
     assert_eq!(page.matches("tag off\">末位").count(), 2, "both marked last");
-    assert!(page.contains("（并列）") && page.contains("末位拨付由文明办研究确定"), "the summary says so");
+    assert!(page.contains("并列（") && page.contains("末位拨付由文明办研究确定"), "the summary says so");
 });
