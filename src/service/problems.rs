@@ -711,6 +711,21 @@ async fn reused(ctx: &Ctx<'_>, storage: &Storage, p: &Problem, ph: &Photo) -> Ap
     Ok(flags)
 }
 
+/// The deadline a problem's find would have given it, when that had passed by its filing (a
+/// find entered late, whose clock started at filing instead). None otherwise, and for problems
+/// whose clock starts at verification (citizen reports, bad window ratings).
+pub async fn passed_at_filing(ctx: &Ctx<'_>, p: &Problem) -> AppResult<Option<i64>> {
+    let (Some(filed), Some(_)) = (p.filed_at, p.deadline_at) else { return Ok(None) };
+    if p.source.needs_verification() || p.source == Source::WindowRating || filed <= p.found_at {
+        return Ok(None);
+    }
+    let cal = super::calendar::load(ctx.db).await?;
+    let limit = item_limit(ctx, p).await?;
+    let found = crate::domain::time::to_local(p.found_at);
+    let from_find = rules::deadline(&cal, IronRule::default(), found, p.source, limit).timestamp_millis();
+    Ok((from_find <= filed).then_some(from_find))
+}
+
 pub async fn item_limit(ctx: &Ctx<'_>, p: &Problem) -> AppResult<Limit> {
     Ok(match &p.standard_item_id {
         Some(id) => standards::item(ctx.db, id).await?.map(|i| limit_of(&i)).unwrap_or(Limit::WorkingDays(1)),

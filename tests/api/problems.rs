@@ -28,9 +28,13 @@ both!(the_seeds_day_morning_scan_to_evening_check, |app: TestApp| async move {
     let (_, d) = lead.get(&format!("/api/v1/problems/{id}")).await;
     assert!(d["problem"]["deadline_at"].as_i64().unwrap() > filed, "{d}");
     assert_eq!(d["overdue"], false);
+    let page = app.login("lead").await;
+    let (_, html) = page.get(&format!("/problems/{id}")).await;
+    assert!(html.contains("id=\"late-entry\"") && html.contains(&format!("（{day} 17:00）在登记时已过")), "{html}");
     // Filed at the find (07:05 that day), the lead sees it with a 17:00 deadline, routed to the
     // point's unit and lead.
     app.filed_at_find(std::slice::from_ref(&id)).await;
+    assert!(!page.get(&format!("/problems/{id}")).await.1.contains("id=\"late-entry\""), "filed in time");
     let (status, d) = lead.get(&format!("/api/v1/problems/{id}")).await;
     assert_eq!(status, StatusCode::OK);
     let deadline = chuangcheng::domain::time::fmt_local(d["problem"]["deadline_at"].as_i64().unwrap());

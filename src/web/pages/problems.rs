@@ -355,6 +355,9 @@ pub struct DetailPage {
     overdue: bool,
     /// Why this supervisor sees no re-check buttons on a fix waiting for one
     recheck_elsewhere: Option<&'static str>,
+    /// A find entered after the deadline it would have had: that deadline (the clock started at
+    /// filing)
+    late_entry: Option<String>,
     events: Vec<EventView>,
     before: Vec<Photo>,
     after: Vec<Photo>,
@@ -423,6 +426,7 @@ async fn detail_page(page: &PageUser, id: &str, error: Option<String>) -> PageRe
         deadline: p.deadline_at.map(fmt_local).unwrap_or_else(|| "待立案后确定".into()),
         overdue: st.is_some_and(|s| s.clock_running()) && p.deadline_at.is_some_and(|d| d < now),
         recheck_elsewhere,
+        late_entry: crate::service::problems::passed_at_filing(&ctx, &p).await?.map(fmt_local),
         events,
         before,
         after,
