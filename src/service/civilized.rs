@@ -159,7 +159,7 @@ pub struct ApplicationLine {
 pub fn year_of(q: &ApplicationQuery) -> AppResult<i64> {
     let year = super::scoring::parse_year(Some(&q.year))?;
     if !(2000..=2100).contains(&year) {
-        return Err(AppError::refuse(Code::InvalidYear, format!("年度应为四位数字，如2026：{year}")));
+        return Err(AppError::refuse(Code::InvalidYear, format!("年度应在2000至2100之间：{year}")));
     }
     Ok(year as i64)
 }

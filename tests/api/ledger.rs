@@ -251,3 +251,14 @@ async fn state_figures(conn: &mut sqlx::AnyConnection) -> i64 {
 async fn schema_version(conn: &mut sqlx::AnyConnection) -> i64 {
     sqlx::query_scalar::<_, i64>("PRAGMA schema_version").fetch_one(conn).await.unwrap()
 }
+
+both!(a_list_past_its_last_page_or_a_ledger_with_a_bad_sort_says_so_in_chinese, |app: TestApp| async move {
+    let b = app.login("admin").await;
+    let (status, html) = b.get("/units?page=9999").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("id=\"past-last\"") && html.contains("第 9999 页已超出末页"), "{html}");
+    assert!(html.contains(">首页<"), "a way back");
+    let (status, html) = b.get("/problems?sort=zzz").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("排序方式“zzz”无效，应为发现时间（新→旧）（found_desc）"), "{html}");
+});

@@ -96,7 +96,10 @@ fn sort(s: &str) -> AppResult<Sort> {
         Some(s) => Sort::parse(s).ok_or_else(|| {
             AppError::refuse(
                 Code::InvalidSort,
-                format!("排序方式“{s}”无效，应为 found_desc、found_asc 或 deadline_asc"),
+                format!(
+                    "排序方式“{s}”无效，应为{}",
+                    Sort::ALL.iter().map(|x| format!("{}（{}）", x.label(), x.as_str())).collect::<Vec<_>>().join("、")
+                ),
             )
         }),
     }
