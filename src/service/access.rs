@@ -59,10 +59,13 @@ pub async fn outside_inspection(ctx: &Ctx<'_>, community_id: Option<&str>) -> Ap
 
 /// Why a supervisor may not re-check (回头看) a problem: outside its teams' areas, where that
 /// area's team re-checks; None when it may. The office re-checks anywhere.
-pub async fn outside_recheck(ctx: &Ctx<'_>, community_id: Option<&str>) -> AppResult<Option<&'static str>> {
-    Ok(outside_teams(ctx, community_id)
-        .await?
-        .then_some("该问题不在您所在督导组的督导区域内，由所在区域的督导组核查（回头看）"))
+pub async fn outside_recheck(ctx: &Ctx<'_>, community_id: Option<&str>) -> AppResult<Option<String>> {
+    if !outside_teams(ctx, community_id).await? {
+        return Ok(None);
+    }
+    let teams = crate::store::teams::covering(ctx.db, community_id).await?;
+    let who = if teams.is_empty() { "所在区域的督导组或创城办".to_string() } else { teams.join("、") };
+    Ok(Some(format!("该问题不在您所在督导组的督导区域内，由{who}核查（回头看）")))
 }
 
 /// A supervisor held to team areas that do not hold this community.

@@ -103,6 +103,18 @@ pub async fn set_members(conn: &mut AnyConnection, team_id: &str, user_ids: &[St
     Ok(())
 }
 
+/// The teams whose area holds a community (the community or one of its ancestors), by name.
+pub async fn covering(db: &Db, community_id: Option<&str>) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "WITH RECURSIVE up(id, parent_id) AS (SELECT id, parent_id FROM org_nodes WHERE id = $1 \
+         UNION ALL SELECT n.id, n.parent_id FROM org_nodes n JOIN up ON n.id = up.parent_id) \
+         SELECT t.name FROM teams t WHERE t.area_id IN (SELECT id FROM up) ORDER BY t.name",
+    )
+    .bind(community_id)
+    .fetch_all(&db.pool)
+    .await
+}
+
 /// Whether a supervisor inspects in a community: in no team, in a team without an area (a theme
 /// across the city), or in a team whose area is the community or holds it. One round trip: the
 /// community and its ancestors against the supervisor's teams (a filing asks it every time).

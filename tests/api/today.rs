@@ -552,7 +552,8 @@ both!(a_supervisor_rechecks_within_its_teams_area, |app: TestApp| async move {
     assert_eq!(d["allowed_actions"], json!([]), "{d}");
     let (status, e) = sup.act(outside_id, "pass", json!({})).await;
     assert_eq!((status, e["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("outside_team_area")));
-    assert!(e["error"]["message"].as_str().unwrap().contains("由所在区域的督导组核查"), "{e}");
+    let covering = app.id_of("SELECT COALESCE(MIN(name), '所在区域的督导组或创城办') FROM teams WHERE area_id IS NOT NULL AND area_id <> (SELECT id FROM org_nodes WHERE name = '公园街道')").await;
+    assert!(e["error"]["message"].as_str().unwrap().contains(&format!("由{covering}")), "{covering}: {e}");
     let (status, _) = sup.act(outside_id, "fail", json!({"reason": "仍有杂物"})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(app.id_of(&format!("SELECT state FROM problems WHERE id = '{outside_id}'")).await, "submitted");

@@ -354,7 +354,7 @@ pub struct DetailPage {
     deadline: String,
     overdue: bool,
     /// Why this supervisor sees no re-check buttons on a fix waiting for one
-    recheck_elsewhere: Option<&'static str>,
+    recheck_elsewhere: Option<String>,
     /// A find entered after the deadline it would have had: that deadline (the clock started at
     /// filing)
     late_entry: Option<String>,
