@@ -310,6 +310,30 @@ both!(the_loop_works_through_the_pages, |app: TestApp| async move {
     assert_eq!(rows[1][10], "已销号");
     let bank = app.login("bank").await;
     assert_eq!(bank.get(&path).await.0, StatusCode::NOT_FOUND);
+    // A find time in the future is refused; the photo chosen is kept, so that fixing the time
+    // does not mean taking it again.
+    let fields = |found: &'static str| {
+        vec![
+            ("point_id", point.clone()),
+            ("standard_item_id", item.clone()),
+            ("description", "又有积存垃圾".to_string()),
+            ("source", "supervision".to_string()),
+            ("found_at", found.to_string()),
+        ]
+    };
+    let form = fields("2099-01-01T07:00");
+    let refs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, html, _) = post_multipart(&sup, "/problems/new", &refs, vec![jpeg_bytes(5)]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("发现时间不能晚于现在") && html.contains("已保留刚才选择的1张照片"), "{html}");
+    let token = html.split("name=\"draft\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let mut form = fields("");
+    form.push(("draft", token));
+    let refs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, html, location) = post_multipart(&sup, "/problems/new", &refs, vec![]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
+    let id = location.unwrap().trim_start_matches("/problems/").to_string();
+    assert_eq!(app.scalar(&format!("SELECT COUNT(*) FROM photos WHERE owner_id = '{id}'")).await, 1);
 });
 
 both!(an_open_problem_at_the_same_point_is_offered_and_duplicates_merge, |app: TestApp| async move {

@@ -245,10 +245,18 @@ pub async fn create(form: CsrfMultipart) -> PageResult<Response> {
             p.draft = Some((token, photos.len()));
             Ok((StatusCode::CONFLICT, p).into_response())
         }
+        // A mistake in the form (the find's time, the description…): the photos chosen are kept
+        // as a draft, so fixing the field does not mean taking them again.
         Err(AppError::Validation(errors)) => {
             let point = Some(input.point_id.clone()).filter(|p| !p.is_empty());
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, new_page(page, point, String::new(), None, input, errors).await?)
-                .into_response())
+            let kept = match (draft, photos.is_empty() || errors.get("photos").is_some()) {
+                (Some(t), _) => Some(t),
+                (None, false) => Some(drafts::keep(&page.state.storage, &page.user.id, &photos).await?),
+                (None, true) => None,
+            };
+            let mut p = new_page(page, point, String::new(), None, input, errors).await?;
+            p.draft = kept.map(|t| (t, photos.len()));
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response())
         }
         Err(AppError::Refused(_, message)) => {
             let errors = FieldErrors::single("photos", Code::BadPhoto, message);
