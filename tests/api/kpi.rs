@@ -111,6 +111,11 @@ both!(overdue_problems_propose_notices_and_interviews_and_fill_the_rounds, |app:
     let (_, html) = supervisor.get("/rounds").await;
     let recheck = html.split("id=\"recheck\"").nth(1).unwrap().split("</table>").next().unwrap();
     assert!(recheck.contains(&format!("/problems/{fresh_id}")) && !recheck.contains(&format!("/problems/{late_id}")));
+    let code = fresh["code"].as_str().unwrap();
+    assert!(
+        recheck.contains(code) && recheck.contains(&format!("/problems/{fresh_id}#recheck-form\">核查")),
+        "{recheck}"
+    );
     assert!(html.contains("晨扫描") && html.contains("登记问题"));
 });
 

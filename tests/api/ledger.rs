@@ -261,4 +261,7 @@ both!(a_list_past_its_last_page_or_a_ledger_with_a_bad_sort_says_so_in_chinese, 
     let (status, html) = b.get("/problems?sort=zzz").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(html.contains("排序方式“zzz”无效，应为发现时间（新→旧）（found_desc）"), "{html}");
+    let (status, html) = b.get("/problems?type_id=abc").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("所选点位类型不存在"), "{html}");
 });

@@ -352,6 +352,12 @@ both!(the_recheck_asks_before_passing_a_warned_fix_and_keeps_what_was_typed, |ap
         html.contains("class=\"bottombar\"") && html.contains("href=\"/rounds\">巡查</a>"),
         "the phone's bottom bar"
     );
+    // 核查不通过 without a reason: the message stands beside the opinion box, which takes the focus
+    // (on a phone the top of the page is screens away).
+    let (status, html, _) = act_on_page(&s, &paper_id, "fail", &[("reason", "")], vec![]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let form = html.split("id=\"recheck-form\"").nth(1).unwrap().split("</form>").next().unwrap();
+    assert!(form.contains("id=\"recheck-error\"") && form.contains("autofocus"), "{form}");
     // A refused fix keeps the note typed.
     let lead = app.login("lead").await;
     let (status, html, _) =

@@ -113,6 +113,11 @@ async fn filter(ctx: &Ctx<'_>, q: &ProblemQuery) -> AppResult<ProblemFilter> {
         f.unit_id = given(&q.unit_id).map(str::to_string);
     }
     f.type_id = given(&q.type_id).map(str::to_string);
+    if let Some(t) = &f.type_id
+        && !points::types(ctx.db).await?.iter().any(|x| &x.id == t)
+    {
+        return Err(AppError::refuse(Code::InvalidQuery, "所选点位类型不存在，请在“点位类型”中重新选择"));
+    }
     f.source = one_of(&q.source, Source::parse, Code::InvalidSource, "来源")?;
     f.severity = one_of(&q.severity, Severity::parse, Code::InvalidSeverity, "严重程度")?;
     (f.from_ms, f.to_ms) = days(&q.from, &q.to, "发现时间")?;
