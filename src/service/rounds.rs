@@ -24,6 +24,8 @@ pub struct Rounds {
     pub scan_remaining: i64,
     /// 回头看 (supervisors and the office)
     pub recheck: Vec<ProblemRow>,
+    /// Of `recheck`, the problems whose latest after-photo carries an evidence warning
+    pub recheck_warned: Vec<String>,
     /// 今日必须办结 (units and the office)
     pub due_today: Vec<ProblemRow>,
     pub shows_scan: bool,
@@ -83,6 +85,16 @@ pub async fn today(ctx: &Ctx<'_>) -> AppResult<Rounds> {
     } else {
         Vec::new()
     };
+    // A fix whose latest after-photo carries a warning is marked on the list, as on the start page.
+    let mut latest: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    let ids: Vec<String> = recheck.iter().map(|r| r.id.clone()).collect();
+    for (id, flags) in crate::store::photos::after_flags(ctx.db, &ids).await? {
+        latest.insert(id, flags);
+    }
+    let recheck_warned = ids
+        .into_iter()
+        .filter(|id| latest.get(id).is_some_and(|f| !crate::domain::photo::EvidenceFlag::list(f).is_empty()))
+        .collect();
     let due_today = if unit_side {
         let end = parse_local_day_start(&to_local(now_ms()).format("%Y-%m-%d").to_string()).unwrap_or(0) + DAY_MS;
         let mut f = scope(ctx).await?;
@@ -99,6 +111,7 @@ pub async fn today(ctx: &Ctx<'_>) -> AppResult<Rounds> {
         scan_total,
         scan_remaining,
         recheck,
+        recheck_warned,
         due_today,
         shows_scan: inspector,
         shows_recheck: rechecker,

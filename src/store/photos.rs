@@ -104,6 +104,20 @@ pub async fn kinds_of(
     super::bind_args_as(sqlx::query_as(&sql), &w.args).fetch_all(&db.pool).await
 }
 
+/// The evidence flags of these problems' after-photos as (problem id, flags), each problem's in
+/// upload order: one read for a list of fixes waiting for the re-check.
+pub async fn after_flags(db: &Db, problem_ids: &[String]) -> Result<Vec<(String, String)>, sqlx::Error> {
+    if problem_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut w = super::Where::default();
+    w.eq("owner_type", Some(PhotoOwner::Problem.as_str()));
+    w.eq("kind", Some(PhotoKind::After.as_str()));
+    w.within("owner_id", Some(problem_ids));
+    let sql = format!("SELECT owner_id, flags FROM photos{} ORDER BY uploaded_at, id", w.sql());
+    super::bind_args_as(sqlx::query_as(&sql), &w.args).fetch_all(&db.pool).await
+}
+
 pub async fn get(db: &Db, id: &str) -> Result<Option<Photo>, sqlx::Error> {
     super::record::find(db, id).await
 }

@@ -352,6 +352,14 @@ both!(the_recheck_asks_before_passing_a_warned_fix_and_keeps_what_was_typed, |ap
         html.contains("class=\"bottombar\"") && html.contains("href=\"/rounds\">巡查</a>"),
         "the phone's bottom bar"
     );
+    // The round's 回头看 list marks the paper fix as the start page does.
+    let (_, html) = s.get("/rounds").await;
+    let table = html.split("id=\"recheck\"").nth(1).unwrap().split("</table>").next().unwrap();
+    let row =
+        table.split("<tr>").find(|r| r.contains(&format!("/problems/{paper_id}\""))).expect("the paper fix's row");
+    assert!(row.contains("有证据警告"), "{row}");
+    let (_, rounds) = app.api_login("supervisor").await.get("/api/v1/rounds").await;
+    assert_eq!(rounds["recheck_warned"], json!([paper_id]), "{rounds}");
     // 核查不通过 without a reason: the message stands beside the opinion box, which takes the focus
     // (on a phone the top of the page is screens away).
     let (status, html, _) = act_on_page(&s, &paper_id, "fail", &[("reason", "")], vec![]).await;

@@ -110,6 +110,8 @@ pub struct RoundsPage {
     scan_total: i64,
     scan_remaining: i64,
     recheck: Vec<ProblemRow>,
+    /// Of `recheck`, the fixes whose after-photo carries an evidence warning
+    recheck_warned: Vec<String>,
     due_today: Vec<ProblemRow>,
     shows_scan: bool,
     shows_recheck: bool,
@@ -125,6 +127,7 @@ pub async fn rounds(page: PageUser) -> PageResult<RoundsPage> {
         scan_total: r.scan_total,
         scan_remaining: r.scan_remaining,
         recheck: r.recheck,
+        recheck_warned: r.recheck_warned,
         due_today: r.due_today,
         shows_scan: r.shows_scan,
         shows_recheck: r.shows_recheck,
