@@ -31,6 +31,17 @@ pub async fn inspection_scope(ctx: &Ctx<'_>) -> AppResult<Option<Vec<String>>> {
 /// in no team, or in a team without an area (a theme such as 窗口单位 across the city), and every
 /// other role are not held to an area (None).
 pub async fn team_scope(ctx: &Ctx<'_>) -> AppResult<Option<Vec<String>>> {
+    let Some(areas) = team_areas(ctx).await? else { return Ok(None) };
+    let mut ids = Vec::new();
+    for a in areas {
+        ids.extend(org::subtree_ids(ctx.db, &a).await?);
+    }
+    Ok(Some(ids))
+}
+
+/// The areas of a supervisor's teams themselves (one query), when it is held to them; None as
+/// for `team_scope`.
+pub async fn team_areas(ctx: &Ctx<'_>) -> AppResult<Option<Vec<String>>> {
     if ctx.user.role != Role::Supervisor {
         return Ok(None);
     }
@@ -43,11 +54,7 @@ pub async fn team_scope(ctx: &Ctx<'_>) -> AppResult<Option<Vec<String>>> {
     if areas.is_empty() || areas.iter().any(Option::is_none) {
         return Ok(None);
     }
-    let mut ids = Vec::new();
-    for a in areas.into_iter().flatten() {
-        ids.extend(org::subtree_ids(ctx.db, &a).await?);
-    }
-    Ok(Some(ids))
+    Ok(Some(areas.into_iter().flatten().collect()))
 }
 
 /// Why a supervisor may not find problems at a point (by its community): outside its teams'

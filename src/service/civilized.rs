@@ -81,23 +81,27 @@ pub struct Campaign {
     pub satisfaction: Option<f64>,
 }
 
+/// A rate as the application shows it: "86.7%", or "—" when there is none.
+pub fn percent_text(x: Option<f64>) -> String {
+    x.map(|v| format!("{v}%")).unwrap_or_else(|| "—".into())
+}
+
 impl Campaign {
     /// "问题51个（按期整改13个，逾期2个），窗口评价40次（差评1次，满意率97.5%）".
     pub fn describe(&self) -> String {
-        let pct = |x: Option<f64>| x.map(|v| format!("{v}%")).unwrap_or_else(|| "—".into());
         let mut s = format!(
             "问题{}个（按期整改{}个，逾期{}个，按期整改率{}）",
             self.problems,
             self.closed_on_time,
             self.overdue,
-            pct(self.on_time_rate)
+            percent_text(self.on_time_rate)
         );
         if self.ratings > 0 {
             s.push_str(&format!(
                 "，窗口评价{}次（差评{}次，满意率{}）",
                 self.ratings,
                 self.bad_ratings,
-                pct(self.satisfaction)
+                percent_text(self.satisfaction)
             ));
         }
         s

@@ -1111,24 +1111,25 @@ pub fn summary(v: &RoundView) -> String {
         v.total.text()
     );
     let tie = |ls: &[Line]| if ls.len() > 1 { "并列" } else { "" };
-    if v.round.state != EvalState::Published {
+    let published = v.round.state == EvalState::Published;
+    if !published {
         s.insert_str(0, "（测评尚未结束，以下为阶段性结果）");
     }
     match first_and_last(&v.by_unit) {
         Some((first, last)) => {
             s.push_str(&format!(
                 "责任单位中{}为{}{}（{}），{}为{}{}（{}）。",
-                if v.round.state == EvalState::Published { "第一名" } else { "暂列第一" },
+                if published { "第一名" } else { "暂列第一" },
                 names(first),
                 tie(first),
                 first[0].rate.text(),
-                if v.round.state == EvalState::Published { "末位" } else { "暂列末位" },
+                if published { "末位" } else { "暂列末位" },
                 names(last),
                 tie(last),
                 last[0].rate.text()
             ));
             let tied = first.len() > 1 || last.len() > 1;
-            if tied && v.round.transfer_amount > 0 && v.round.state == EvalState::Published {
+            if tied && v.round.transfer_amount > 0 && published {
                 s.push_str("因第一名或末位并列，末位拨付由文明办研究确定。");
             }
         }

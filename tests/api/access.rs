@@ -299,20 +299,8 @@ both!(a_supervisor_inspects_within_its_teams_area, |app: TestApp| async move {
     };
     let inside = app.id_of(&point_in("= '公园街道'")).await;
     // A road in another street of the district, added by the office.
+    crate::fixtures::copy_outside_park_street(&app, &inside, "PW001").await;
     let office = app.api_login("admin").await;
-    let (_, mut road) = office.get(&format!("/api/v1/points/{inside}")).await;
-    road["code"] = "PW001".into();
-    road["name"] = "新华西路（西段）".into();
-    road["community_id"] = app
-        .id_of(
-            "SELECT c.id FROM org_nodes c JOIN org_nodes s ON s.id = c.parent_id WHERE c.level = 'community' \
-             AND s.name <> '公园街道' ORDER BY c.code LIMIT 1",
-        )
-        .await
-        .into();
-    road["grid_id"] = Value::Null;
-    let (status, body) = office.post("/api/v1/points", road).await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
     let outside = app.id_of(&point_in("<> '公园街道'")).await;
     let area = app.id_of("SELECT t.area_id FROM teams t JOIN team_members m ON m.team_id = t.id JOIN users u ON u.id = m.user_id WHERE u.username = 'duban04'").await;
     assert_eq!(area, app.id_of("SELECT id FROM org_nodes WHERE name = '公园街道'").await, "the demo's second team");

@@ -221,3 +221,22 @@ pub async fn media_files_settled(app: &TestApp, expected: usize) -> usize {
     }
     media_files(app)
 }
+
+/// A copy of a point (its unit, type and lead) in the first community outside 公园街道, added by
+/// the office with this code: a point outside the demo's second team's area.
+pub async fn copy_outside_park_street(app: &TestApp, point: &str, code: &str) {
+    let office = app.api_login("admin").await;
+    let (_, mut road) = office.get(&format!("/api/v1/points/{point}")).await;
+    road["code"] = code.into();
+    road["name"] = "新华西路（西段）".into();
+    road["grid_id"] = Value::Null;
+    road["community_id"] = app
+        .id_of(
+            "SELECT c.id FROM org_nodes c JOIN org_nodes s ON s.id = c.parent_id WHERE c.level = 'community' \
+             AND s.name <> '公园街道' ORDER BY c.code LIMIT 1",
+        )
+        .await
+        .into();
+    let (status, body) = office.post("/api/v1/points", road).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}

@@ -518,20 +518,8 @@ both!(a_supervisor_rechecks_within_its_teams_area, |app: TestApp| async move {
     };
     let inside = app.id_of(&point("= '公园街道'")).await;
     // The same unit's road in another street, added by the office.
+    copy_outside_park_street(&app, &inside, "PW002").await;
     let office = app.api_login("admin").await;
-    let (_, mut road) = office.get(&format!("/api/v1/points/{inside}")).await;
-    road["code"] = "PW002".into();
-    road["name"] = "新华西路（西段）".into();
-    road["grid_id"] = Value::Null;
-    road["community_id"] = app
-        .id_of(
-            "SELECT c.id FROM org_nodes c JOIN org_nodes s ON s.id = c.parent_id WHERE c.level = 'community' \
-             AND s.name <> '公园街道' ORDER BY c.code LIMIT 1",
-        )
-        .await
-        .into();
-    let (status, body) = office.post("/api/v1/points", road).await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
     let outside = app.id_of(&point("<> '公园街道'")).await;
     let lead = app.api_login("lead").await;
     let mut ids = Vec::new();

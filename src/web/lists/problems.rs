@@ -310,7 +310,7 @@ impl ListSpec for Problems {
             Field::check("flagged", "有证据警告", &q.flagged),
             Field::check("pending", "待审批申请", &q.pending),
         ]);
-        if crate::service::access::team_scope(ctx).await?.is_some() {
+        if crate::service::access::team_areas(ctx).await?.is_some() {
             f.push(Field::check("team", "本组督导区域", &q.team));
         }
         for (name, value) in [

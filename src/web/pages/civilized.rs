@@ -72,7 +72,10 @@ async fn list_page(
         false => None,
     };
     let to_name = match page.user.role == Role::Admin {
-        true => svc::list(&page.ctx(), year).await?.iter().filter(|r| r.a.state == ApplicationState::Passed).count(),
+        true => {
+            let passed = ApplicationQuery { year: year.to_string(), state: "passed".into(), ..Default::default() };
+            svc::lines(&page.ctx(), &passed, crate::store::PageReq::new(Some(1), Some(1))).await?.1 as usize
+        }
         false => 0,
     };
     let may_apply = page.user.role == Role::UnitUser
@@ -178,7 +181,7 @@ impl AppPage {
     }
 
     fn pct(&self, x: &Option<f64>) -> String {
-        x.map(|v| format!("{v}%")).unwrap_or_else(|| "—".into())
+        svc::percent_text(*x)
     }
 }
 

@@ -235,10 +235,7 @@ pub async fn create(form: CsrfMultipart) -> PageResult<Response> {
         // The same item is already open here: keep everything typed and the photos, show the
         // open problems with their photos, and let the person choose.
         Err(AppError::Rejected(Code::DuplicateOpenProblem, message, _)) => {
-            let token = match draft {
-                Some(t) => t,
-                None => drafts::keep(&page.state.storage, &page.user.id, &photos).await?,
-            };
+            let token = drafts::kept(&page.state.storage, &page.user.id, draft, &photos).await?;
             let point = Some(input.point_id.clone()).filter(|p| !p.is_empty());
             let mut p = new_page(page, point, String::new(), None, input, FieldErrors::default()).await?;
             p.duplicate = Some(message);
@@ -249,10 +246,9 @@ pub async fn create(form: CsrfMultipart) -> PageResult<Response> {
         // as a draft, so fixing the field does not mean taking them again.
         Err(AppError::Validation(errors)) => {
             let point = Some(input.point_id.clone()).filter(|p| !p.is_empty());
-            let kept = match (draft, photos.is_empty() || errors.get("photos").is_some()) {
-                (Some(t), _) => Some(t),
-                (None, false) => Some(drafts::keep(&page.state.storage, &page.user.id, &photos).await?),
-                (None, true) => None,
+            let kept = match draft.is_some() || !(photos.is_empty() || errors.get("photos").is_some()) {
+                true => Some(drafts::kept(&page.state.storage, &page.user.id, draft, &photos).await?),
+                false => None,
             };
             let mut p = new_page(page, point, String::new(), None, input, errors).await?;
             p.draft = kept.map(|t| (t, photos.len()));
@@ -286,6 +282,19 @@ mod drafts {
                 .map_err(|e| anyhow::anyhow!("keeping a draft photo: {e}"))?;
         }
         Ok(token)
+    }
+
+    /// The draft the photos came from, or a new one holding them.
+    pub async fn kept(
+        storage: &Storage,
+        user: &str,
+        draft: Option<String>,
+        photos: &[Vec<u8>],
+    ) -> crate::error::AppResult<String> {
+        match draft {
+            Some(token) => Ok(token),
+            None => keep(storage, user, photos).await,
+        }
     }
 
     pub async fn take(storage: &Storage, user: &str, token: &str) -> Vec<Vec<u8>> {
