@@ -44,3 +44,16 @@ document.addEventListener('submit', function (e) {
   var clock = e.target.elements && e.target.elements['device_clock'];
   if (clock) { clock.value = Date.now(); }
 });
+// 发现时间 may not be later than now: a page left open (or reopened from the device's cache)
+// moves the field's limit along, so the phone's own picker never offers a refused time.
+(function () {
+  function beijing(ms) {
+    var d = new Date(ms + 8 * 3600 * 1000);
+    function p(n) { return (n < 10 ? '0' : '') + n; }
+    return d.getUTCFullYear() + '-' + p(d.getUTCMonth() + 1) + '-' + p(d.getUTCDate()) + 'T' + p(d.getUTCHours()) + ':' + p(d.getUTCMinutes());
+  }
+  function bump(i) { i.max = beijing(Date.now()); }
+  document.addEventListener('focusin', function (e) { if (e.target.hasAttribute && e.target.hasAttribute('data-max-now')) { bump(e.target); } });
+  function all() { Array.prototype.forEach.call(document.querySelectorAll('input[data-max-now]'), bump); }
+  if (document.readyState === 'loading') { document.addEventListener('DOMContentLoaded', all); } else { all(); }
+}());

@@ -290,7 +290,7 @@ async fn round(ctx: &Ctx<'_>, out: &mut Vec<TodoSection>) -> AppResult<()> {
         .collect();
     out.push(TodoSection {
         key: "round",
-        title: "今日巡查：尚未检查的点位",
+        title: "晨扫描：尚未检查的点位",
         total: r.remaining,
         total_exact: true,
         more: "/rounds".into(),

@@ -47,7 +47,7 @@ fn bottom_for(role: Role) -> Vec<MenuItem> {
         Role::Supervisor | Role::GridWorker => vec![
             home,
             MenuItem { key: "file", label: "登记", href: "/problems/new" },
-            MenuItem { key: "rounds", label: "巡查", href: "/rounds" },
+            MenuItem { key: "rounds", label: "今日", href: "/rounds" },
             ledger,
         ],
         Role::UnitUser | Role::PointLead => {

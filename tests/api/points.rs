@@ -88,6 +88,9 @@ both!(the_demo_street_has_136_points_of_every_type_in_grids, |app: TestApp| asyn
     let (status, html) = b.get("/points").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("共 136 条") && html.contains("有 2 个在用点位不在任何网格内"));
+    // The area filter names the places, indented under their street (no division codes).
+    assert!(html.contains(">　公园街道</option>") && html.contains(">　　金狮社区</option>"), "{html}");
+    assert!(!html.contains("公园街道 130903005"), "no code in the options");
     let (_, html) = b.get("/points?outside_grids=1").await;
     assert!(html.contains("共 2 条") && html.contains("建设项目工地"));
     let (_, html) = b.get("/points?fixed=0").await;

@@ -249,8 +249,21 @@ both!(the_loop_works_through_the_pages, |app: TestApp| async move {
     let (status, html) = sup.get("/problems/new?q=解放西路").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("在此登记"));
+    let before = chuangcheng::domain::time::now_ms();
     let (_, html) = sup.get(&format!("/problems/new?point_id={point}")).await;
     assert!(html.contains("暴露垃圾") && html.contains("登记并派遣"));
+    // The find time's field offers only what the filing takes: not later than now, not more than
+    // 30 days back (the phone's picker refuses the rest before anything is sent).
+    let now = chuangcheng::domain::time::now_ms();
+    let minute = |ms: i64| chuangcheng::domain::time::to_local(ms).format("%Y-%m-%dT%H:%M").to_string();
+    let day = chuangcheng::domain::time::DAY_MS;
+    let field = html.split("name=\"found_at\"").nth(1).and_then(|r| r.split('>').next()).unwrap_or_default();
+    let bound =
+        |name: &str| field.split(&format!("{name}=\"")).nth(1).and_then(|r| r.split('"').next()).map(String::from);
+    let (min, max) = (bound("min").expect("min"), bound("max").expect("max"));
+    assert!(max >= minute(before) && max <= minute(now), "max {max}");
+    assert!(min > minute(before - 30 * day) && min <= minute(now - 30 * day + 60_000), "min {min}");
+    assert!(field.contains("data-max-now"), "{field}");
     let (status, html, _) = post_multipart(
         &sup,
         "/problems/new",

@@ -349,7 +349,7 @@ both!(the_recheck_asks_before_passing_a_warned_fix_and_keeps_what_was_typed, |ap
     assert!(fail.contains(&format!("formaction=\"/problems/{paper_id}/act/fail\"")), "{fail}");
     assert!(!fail.contains("data-confirm"), "failing a fix asks nothing: {fail}");
     assert!(
-        html.contains("class=\"bottombar\"") && html.contains("href=\"/rounds\">巡查</a>"),
+        html.contains("class=\"bottombar\"") && html.contains("href=\"/rounds\">今日</a>"),
         "the phone's bottom bar"
     );
     // The round's 回头看 list marks the paper fix as the start page does.

@@ -135,6 +135,7 @@ async fn a_browser_signs_in_navigates_at_phone_width_and_fills_a_form() {
         return;
     }
     let app = spawn_app(Backend::Sqlite).await.expect("app");
+    routed_suggestion(&app).await;
     let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let base = app.base.clone();
@@ -333,4 +334,37 @@ async fn community_work_on_a_phone_from_daily_report_to_public_answer() {
     assert_eq!(app.scalar("SELECT minutes FROM service_records WHERE state = 'confirmed'").await, 90);
     assert_eq!(app.id_of("SELECT state FROM suggestions").await, "answered");
     assert_eq!(app.id_of("SELECT unit_id FROM suggestions").await, unit_id, "answered by the unit it was routed to");
+}
+
+/// A resident's suggestion raised at a meeting of 金狮社区 and routed to the unit `unit`, for the
+/// unit to answer in the browser.
+async fn routed_suggestion(app: &TestApp) {
+    let community = app.id_of("SELECT area_id FROM users WHERE username = 'grid'").await;
+    let unit_id = app.id_of("SELECT unit_id FROM users WHERE username = 'unit'").await;
+    let grid = app.login("grid").await;
+    let held_on =
+        chuangcheng::domain::time::to_local(chuangcheng::domain::time::now_ms()).format("%Y-%m-%d").to_string();
+    let (status, _, to) = grid
+        .post(
+            "/deliberation/meetings",
+            &[("community_id", &community), ("held_on", &held_on), ("place", "居民议事亭"), ("topic", "小区照明")],
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::SEE_OTHER);
+    let meeting = to.unwrap().trim_start_matches("/deliberation/meetings/").split('?').next().unwrap().to_string();
+    let (status, _, _) = grid
+        .post(
+            &format!("/deliberation/meetings/{meeting}/suggestions"),
+            &[("content", "小区门口路灯不亮，晚上出行不便")],
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::SEE_OTHER);
+    let sid = app.id_of("SELECT id FROM suggestions WHERE content = '小区门口路灯不亮，晚上出行不便' ORDER BY created_at DESC LIMIT 1").await;
+    let (status, _, _) = grid
+        .post(
+            &format!("/deliberation/suggestions/{sid}"),
+            &[("action", "route"), ("unit_id", &unit_id), ("due_on", "2030-01-01"), ("version", "1")],
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::SEE_OTHER);
 }

@@ -41,7 +41,7 @@ try {
   check(await p.isVisible('.menu-toggle'), 'the menu button shows at phone width');
   check(await p.isVisible('.bottombar'), 'the bottom bar shows at phone width');
   const bar = await p.locator('.bottombar a').allTextContents();
-  check(bar.join(',') === '待办,登记,巡查,台账', `a supervisor's bottom bar: ${bar}`);
+  check(bar.join(',') === '待办,登记,今日,台账', `a supervisor's bottom bar: ${bar}`);
   const tap = await p.locator('.bottombar a').first().boundingBox();
   check(tap && tap.height >= 44, `bottom bar targets are at least 44 px high (${tap && tap.height})`);
   check((await p.textContent('h1')).includes('我的待办'), 'the start page is the to-do list');
@@ -80,6 +80,23 @@ try {
   const annualWidth = await p.evaluate(() => document.documentElement.scrollWidth);
   check(annualWidth <= 390, `no sideways scrolling on the assessment (page is ${annualWidth}px wide)`);
   await p.screenshot({ path: `${outDir}/phone-annual.png`, fullPage: false });
+  // The find time's picker stops at now (kept current by the page, not the server's render).
+  await p.goto(`${base}/problems/new?q=${encodeURIComponent('解放西路')}`);
+  await Promise.all([p.waitForURL(/point_id=/), p.click('text=在此登记 >> nth=0')]);
+  const found = await p.$eval('input[name=found_at]', (i) => ({ value: i.value, max: i.max, min: i.min }));
+  check(found.max && found.max >= found.value && found.min && found.min < found.value, `发现时间 bounds: ${JSON.stringify(found)}`);
+  await p.fill('input[name=found_at]', '2099-01-01T07:00');
+  check(await p.$eval('input[name=found_at]', (i) => i.validity.rangeOverflow), 'a find time in the future is refused by the picker');
+
+  // A unit answers a resident's suggestion on a phone: the answer box spans the card.
+  const unitPhone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  const u = await unitPhone.newPage();
+  watchRequests(u);
+  await login(u, 'unit');
+  await u.goto(`${base}/deliberation`);
+  const box = await u.locator('textarea[name=answer]').first().boundingBox();
+  check(box && box.width >= 300, `the answer box is wide enough to write in (${box && box.width} px)`);
+  await unitPhone.close();
 
   // Desktop: the office adds a unit through the form, meeting its field errors first.
   const desk = await browser.newContext({ viewport: { width: 1366, height: 860 } });

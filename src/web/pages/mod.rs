@@ -371,7 +371,8 @@ pub async fn area_filter_options(ctx: &crate::service::Ctx<'_>) -> crate::error:
     Ok(scoped_area_options(ctx.db, scope.as_ref()).await?)
 }
 
-/// Options for choosing an area: every node, indented by level.
+/// Options for choosing an area: every node, indented by level under its parent (the name alone:
+/// the division code means nothing to the reader, and the indentation tells same-named places apart).
 pub async fn area_options(
     db: &crate::store::Db,
     include_compounds: bool,
@@ -382,7 +383,7 @@ pub async fn area_options(
         .filter(|n| include_compounds || n.level != OrgLevel::Compound)
         .map(|n| {
             let depth = (n.code.len().saturating_sub(6)) / 3;
-            crate::web::ui::Opt::new(n.id, format!("{}{} {}", "　".repeat(depth), n.name, n.code))
+            crate::web::ui::Opt::new(n.id, format!("{}{}", "　".repeat(depth), n.name))
         })
         .collect())
 }

@@ -47,6 +47,8 @@ pub struct NewPage {
     f: FileInput,
     errors: FieldErrors,
     now: String,
+    /// The earliest 发现时间 the filing takes (30 days back), for the field's `min`
+    earliest: String,
     /// Open problems at the point, each with its first before-photo
     open_here: Vec<(ProblemRow, Option<String>)>,
     duplicate: Option<String>,
@@ -117,6 +119,7 @@ async fn new_page(
         f,
         errors,
         now: to_local(now_ms()).format("%Y-%m-%dT%H:%M").to_string(),
+        earliest: to_local(now_ms() - 30 * crate::domain::time::DAY_MS + 60_000).format("%Y-%m-%dT%H:%M").to_string(),
         open_here,
         duplicate: None,
         draft: None,
