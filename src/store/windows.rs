@@ -437,6 +437,24 @@ crate::listed! {
     }
 }
 
+impl CaseRow {
+    /// The step bound by `callback_due` still waits past it: the callback of a real-name rating,
+    /// or the verification of an anonymous one (which needs no callback).
+    pub fn waiting_past_due(&self, now: i64) -> bool {
+        let waiting = match self.state {
+            CaseState::Callback => true,
+            CaseState::Verify => self.has_phone == 0,
+            _ => false,
+        };
+        waiting && self.callback_due < now
+    }
+
+    /// A real-name callback made after its deadline (it stays marked: the callback is published).
+    pub fn called_late(&self) -> bool {
+        self.has_phone == 1 && self.called_at.is_some_and(|at| at > self.callback_due)
+    }
+}
+
 fn case_select() -> String {
     format!(
         "SELECT {CASE_COLS}, u.name AS unit_name, w.number AS window_number, w.service AS window_service, \
@@ -469,7 +487,7 @@ pub struct CaseFilter {
     pub unit_id: Option<String>,
     pub states: Option<Vec<String>>,
     pub month: Option<i64>,
-    /// The callback is past due
+    /// The step bound by the callback's deadline waits past it (`CaseRow::waiting_past_due`)
     pub overdue_at: Option<i64>,
 }
 
@@ -483,7 +501,11 @@ pub async fn case_page(db: &Db, f: &CaseFilter, page: PageReq) -> Result<(Vec<Ca
     }
     if let Some(t) = f.overdue_at {
         let p = w.int(t);
-        w.and(format!("c.state = 'callback' AND c.callback_due < {p}"));
+        // As `CaseRow::waiting_past_due`: the callback, or an anonymous rating's verification.
+        w.and(format!(
+            "c.callback_due < {p} AND (c.state = 'callback' OR (c.state = 'verify' AND \
+             NOT EXISTS (SELECT 1 FROM ratings o WHERE o.id = c.rating_id AND o.phone <> '')))"
+        ));
     }
     paged(db, &case_select(), "rating_cases c", &w, "c.created_at DESC, c.id DESC", page).await
 }

@@ -516,3 +516,85 @@ both!(window_red_flags_blend_the_publics_ratings_with_inspections, |app: TestApp
     assert_eq!(order, [better.0.as_str(), worse.0.as_str()], "the better-rated unit first: {flags}");
     assert!(flags[0]["note"].as_str().unwrap().contains("综合指数"), "{flags}");
 });
+
+both!(a_case_form_refused_keeps_what_was_typed_and_a_late_callback_stays_marked, |app: TestApp| async move {
+    let (_, code) = bank_window(&app).await;
+    let resident = app.browser();
+    let (status, body, _) =
+        rate(&resident, &code, &[("level", "1"), ("tags", "态度恶劣"), ("phone", "13700137000")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let id = app
+        .id_of(
+            "SELECT c.id FROM rating_cases c JOIN ratings r ON r.id = c.rating_id WHERE r.phone = '13700137000' \
+             AND r.tags = '态度恶劣'",
+        )
+        .await;
+    // Its callback deadline passed yesterday: the page and the list say it is late.
+    let yesterday = chuangcheng::domain::time::now_ms() - chuangcheng::domain::time::DAY_MS;
+    sqlx::query(&format!("UPDATE rating_cases SET callback_due = {yesterday} WHERE id = '{id}'"))
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let bank = app.login("bank").await;
+    let (_, html) = bank.get(&format!("/rating-cases/{id}")).await;
+    assert!(html.contains("回访期限") && html.contains("已逾期"), "{html}");
+    let (_, listed) = bank.get("/rating-cases?overdue=1").await;
+    assert!(listed.contains(&format!("/rating-cases/{id}")) && listed.contains("回访逾期"), "{listed}");
+    // The callback without a result: refused beside the field, the note kept, the address the case's.
+    let (status, html, _) =
+        bank.post(&format!("/rating-cases/{id}/callback"), &[("note", "电话致歉，说明情况"), ("version", "1")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("<div class=\"field-error\">请选择回访结果</div>"), "{html}");
+    assert!(html.contains(">电话致歉，说明情况</textarea>"), "the note is kept: {html}");
+    let res = bank.get_raw(&format!("/rating-cases/{id}/callback")).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "the step's address leads back to the case");
+    assert_eq!(res.headers()["location"], format!("/rating-cases/{id}").as_str());
+    let (status, _, _) = bank
+        .post(
+            &format!("/rating-cases/{id}/callback"),
+            &[("result", "reached"), ("note", "电话致歉，说明情况"), ("version", "1")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    // Made after its deadline, the callback stays marked on the case and in the list.
+    let (_, html) = bank.get(&format!("/rating-cases/{id}")).await;
+    assert!(html.contains("超期回访") && !html.contains("已逾期"), "{html}");
+    let (_, listed) = bank.get("/rating-cases").await;
+    let row = listed.split(&format!("/rating-cases/{id}\"")).nth(1).and_then(|r| r.split("</tr>").next()).unwrap();
+    assert!(row.contains("超期回访"), "{row}");
+    // 当场整改 without the answer: the finding and the choice are kept, the message is beside the answer.
+    let (status, html, _) = bank
+        .post(
+            &format!("/rating-cases/{id}/resolve"),
+            &[("finding", "窗口人员解释不耐心"), ("outcome", "fix_at_once"), ("reply", ""), ("version", "2")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains(">窗口人员解释不耐心</textarea>"), "{html}");
+    assert!(html.contains("value=\"fix_at_once\" required checked"), "the choice is kept: {html}");
+    let reply_field = html.split("id=\"reply\"").nth(1).unwrap();
+    assert!(reply_field.contains("请填写给评价人的整改答复"), "beside the answer: {reply_field}");
+    // An appeal too short: its reason kept, the photos chosen named as to be chosen again.
+    let (status, html, _) = crate::fixtures::post_multipart(
+        &bank,
+        &format!("/rating-cases/{id}/appeal"),
+        &[("reason", "恶意差评"), ("version", "2")],
+        vec![crate::fixtures::jpeg_bytes(3)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains(">恶意差评</textarea>") && html.contains("请写明申诉理由"), "{html}");
+    assert!(html.contains("刚才选择的1张证据照片未能保留，请重新选择"), "{html}");
+    assert_eq!(app.scalar(&format!("SELECT version FROM rating_cases WHERE id = '{id}'")).await, 2, "nothing saved");
+    // An anonymous rating needs no callback: its deadline is the verification's.
+    let (status, _, _) = rate(&app.browser(), &code, &[("level", "1"), ("tags", "乱收费")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let anon = app
+        .id_of(
+            "SELECT c.id FROM rating_cases c JOIN ratings r ON r.id = c.rating_id WHERE r.phone = '' \
+             AND r.tags = '乱收费' ORDER BY c.created_at DESC LIMIT 1",
+        )
+        .await;
+    let (_, html) = bank.get(&format!("/rating-cases/{anon}")).await;
+    assert!(html.contains("匿名，无需回访") && html.contains("核实期限") && !html.contains("回访期限"), "{html}");
+});

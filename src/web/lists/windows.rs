@@ -233,8 +233,12 @@ impl ListSpec for RatingCases {
             table_col("工单号", |r: &CaseRow| Cell::link(&r.code, format!("/rating-cases/{}", r.id))),
             sheet_col("工单号", |r: &CaseRow| Cell::text(&r.code)),
             col("状态", |r: &CaseRow| {
-                let overdue = r.state == CaseState::Callback && r.callback_due < now_ms();
-                let mark = overdue.then(|| ("回访逾期".to_string(), "overdue"));
+                let mark = if r.waiting_past_due(now_ms()) {
+                    let what = if r.has_phone == 1 { "回访逾期" } else { "核实逾期" };
+                    Some((what.to_string(), "overdue"))
+                } else {
+                    r.called_late().then(|| ("超期回访".to_string(), "overdue"))
+                };
                 Cell::Marked(r.state.label().into(), mark)
             }),
             col("窗口单位", |r: &CaseRow| Cell::text(&r.unit_name)),
@@ -266,7 +270,7 @@ impl ListSpec for RatingCases {
             unit_id: given(&q.unit_id).map(str::to_string),
             states,
             month: given(&q.month).map(|_| month_of_query(&q.month)).transpose()?,
-            overdue_at: flag(&q.overdue, "仅看回访逾期")?.unwrap_or(false).then(now_ms),
+            overdue_at: flag(&q.overdue, "仅看逾期（回访或核实）")?.unwrap_or(false).then(now_ms),
         };
         crate::service::rating_cases::list(ctx, f, page).await
     }
@@ -279,7 +283,7 @@ impl ListSpec for RatingCases {
             f.push(Field::select("unit_id", "窗口单位", window_units(ctx).await?, &q.unit_id));
         }
         f.push(Field::text("month", "月份", "2026-12", &q.month));
-        f.push(Field::check("overdue", "仅看回访逾期", &q.overdue));
+        f.push(Field::check("overdue", "仅看逾期（回访或核实）", &q.overdue));
         Ok(f)
     }
 }

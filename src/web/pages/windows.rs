@@ -374,17 +374,61 @@ pub struct CasePage {
     c: CaseRow,
     photos: Vec<Photo>,
     rated: String,
+    /// The callback's deadline; for an anonymous rating (no callback) the verification's
     callback_due: String,
+    /// The deadline has passed with the step still waiting
+    due_passed: bool,
     callback: String,
+    /// The callback was made after its deadline (kept on the record: the callback is published)
+    called_late: bool,
     fix_due: String,
     may_handle: bool,
     may_appeal: bool,
     may_decide: bool,
+    /// A refusal not tied to one field (a stale version, a step no longer open)
     errors: Vec<String>,
+    /// The mistakes of the form sent, shown beside their fields
+    fields: FieldErrors,
+    /// What was typed into the form sent, shown again with its mistakes
+    typed: Typed,
     results: Vec<(CallbackResult, bool)>,
 }
 
-async fn case_page(page: &PageUser, id: &str, errors: Vec<String>) -> PageResult<CasePage> {
+/// What was typed into one of the case's forms (`form` names it), kept when it is refused.
+#[derive(Default)]
+pub struct Typed {
+    form: &'static str,
+    result: String,
+    note: String,
+    finding: String,
+    outcome: String,
+    reply: String,
+    reason: String,
+    uphold: String,
+    /// Photos chosen for an appeal: a refused form cannot keep them, the page says so
+    photos: usize,
+}
+
+impl Typed {
+    /// The text typed into `field` of `form`, empty for the other forms.
+    fn of(&self, form: &str, field: &str) -> &str {
+        if self.form != form {
+            return "";
+        }
+        match field {
+            "result" => &self.result,
+            "note" => &self.note,
+            "finding" => &self.finding,
+            "outcome" => &self.outcome,
+            "reply" => &self.reply,
+            "reason" => &self.reason,
+            "uphold" => &self.uphold,
+            _ => "",
+        }
+    }
+}
+
+async fn case_page(page: &PageUser, id: &str) -> PageResult<CasePage> {
     let ctx = page.ctx();
     let c = cases::visible(&ctx, id).await?;
     let photos = cases::photos(&ctx, &c).await?;
@@ -401,13 +445,17 @@ async fn case_page(page: &PageUser, id: &str, errors: Vec<String>) -> PageResult
         l: Layout::new(&page.user, "rating_cases", format!("差评工单 {}", c.code)),
         rated: fmt_local(c.rated_at),
         callback_due: fmt_local(c.callback_due),
+        due_passed: c.waiting_past_due(crate::domain::time::now_ms()),
+        called_late: c.called_late(),
         fix_due: c.fix_due.map(fmt_local).unwrap_or_default(),
         callback,
         may_handle: (unit_side || admin) && matches!(c.state, CaseState::Callback | CaseState::Verify),
         may_appeal: unit_side && matches!(c.state, CaseState::Callback | CaseState::Verify) && c.appealed_at.is_none(),
         may_decide: admin && c.state == CaseState::Appealed,
         photos,
-        errors,
+        errors: Vec::new(),
+        fields: FieldErrors::default(),
+        typed: Typed::default(),
         results,
         c,
     })
@@ -418,18 +466,37 @@ pub async fn case(
     Path(id): Path<String>,
     Query(flash): Query<crate::web::list::Flash>,
 ) -> PageResult<CasePage> {
-    let mut p = case_page(&page, &id, Vec::new()).await?;
+    let mut p = case_page(&page, &id).await?;
     p.l = p.l.with_flash(flash.ok.as_deref());
     Ok(p)
 }
 
-async fn case_done<T>(page: &PageUser, id: &str, r: AppResult<T>) -> PageResult<Response> {
+/// A step's address opened in the browser (after a refused form, the address bar holds it): the
+/// case itself.
+pub async fn case_step(Path(id): Path<String>) -> Redirect {
+    Redirect::to(&format!("/rating-cases/{id}"))
+}
+
+/// After a step: back to the case, or the case again with the form as typed and its mistakes
+/// beside the fields (a refusal not tied to a field above the page).
+async fn case_done<T>(page: &PageUser, id: &str, r: AppResult<T>, typed: Typed) -> PageResult<Response> {
     match r {
         Ok(_) => Ok(Redirect::to(&format!("/rating-cases/{id}?ok=saved")).into_response()),
-        Err(e @ (AppError::Validation(_) | AppError::Refused(..))) => {
+        Err(AppError::Validation(f)) => {
+            let mut p = case_page(page, id).await?;
+            p.errors = vec!["提交的内容有误，请按提示修改".into()];
+            if typed.photos > 0 && f.get("photos").is_none() {
+                p.errors.push(format!("刚才选择的{}张证据照片未能保留，请重新选择", typed.photos));
+            }
+            (p.fields, p.typed) = (f, typed);
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response())
+        }
+        Err(e @ AppError::Refused(..)) => {
             let status = e.status();
-            let errors = crate::web::error::message_of(&e).split('；').map(str::to_string).collect();
-            Ok((status, case_page(page, id, errors).await?).into_response())
+            let mut p = case_page(page, id).await?;
+            p.errors = vec![crate::web::error::message_of(&e)];
+            p.typed = typed;
+            Ok((status, p).into_response())
         }
         Err(e) => Err(e.into()),
     }
@@ -439,18 +506,28 @@ pub async fn callback(
     Path(id): Path<String>,
     CsrfForm { page, form }: CsrfForm<CallbackInput>,
 ) -> PageResult<Response> {
+    let typed = Typed { form: "callback", result: form.result.clone(), note: form.note.clone(), ..Typed::default() };
     let r = cases::callback(&page.ctx(), &id, form).await;
-    case_done(&page, &id, r).await
+    case_done(&page, &id, r, typed).await
 }
 
 pub async fn resolve(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<ResolveInput>) -> PageResult<Response> {
+    let typed = Typed {
+        form: "resolve",
+        finding: form.finding.clone(),
+        outcome: form.outcome.clone(),
+        reply: form.reply.clone(),
+        ..Typed::default()
+    };
     let r = cases::resolve(&page.ctx(), &id, form).await;
-    case_done(&page, &id, r).await
+    case_done(&page, &id, r, typed).await
 }
 
 pub async fn decide(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<DecideInput>) -> PageResult<Response> {
+    let uphold = form.uphold.map(|u| u.to_string()).unwrap_or_default();
+    let typed = Typed { form: "decide", note: form.note.clone(), uphold, ..Typed::default() };
     let r = cases::decide(&page.ctx(), &id, form).await;
-    case_done(&page, &id, r).await
+    case_done(&page, &id, r, typed).await
 }
 
 pub async fn appeal(Path(id): Path<String>, form: CsrfMultipart) -> PageResult<Response> {
@@ -460,7 +537,8 @@ pub async fn appeal(Path(id): Path<String>, form: CsrfMultipart) -> PageResult<R
         reason: form.fields.get("reason").cloned().unwrap_or_default(),
         version: form.fields.get("version").and_then(|v| v.trim().parse().ok()),
     };
+    let typed = Typed { form: "appeal", reason: input.reason.clone(), photos: photos.len(), ..Typed::default() };
     let page = &form.page;
     let r = cases::appeal(&page.ctx(), &page.state.storage, &id, input, photos).await;
-    case_done(page, &id, r).await
+    case_done(page, &id, r, typed).await
 }
