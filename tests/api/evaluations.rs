@@ -184,12 +184,17 @@ both!(a_simulated_round_samples_scores_files_and_reports, |app: TestApp| async m
     for (k, i) in items.iter().enumerate() {
         form = form.text(format!("result_{i}"), if k == 0 { "fail" } else { "pass" });
     }
+    // The second item's note is too long: said beside that note (the field also stops at 200).
+    form = form.text(format!("note_{}", items[1]), "长".repeat(201));
     let res =
         ev.client.post(format!("{}/evaluations/visits/{}", ev.base, visits[0].0)).multipart(form).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = res.text().await.unwrap();
     assert!(html.contains("不达标，请拍照留证"));
     assert!(html.contains(&format!("name=\"result_{}\" value=\"fail\" checked", items[0])), "the choice is kept");
+    let second = html.split(&format!("data-item=\"{}\"", items[1])).nth(1).and_then(|r| r.split("</fieldset>").next());
+    let second = second.expect("the second item");
+    assert!(second.contains("maxlength=\"200\"") && second.contains("<div class=\"field-error\">说明"), "{second}");
 
     // The evaluator scores every point: item k of visit n fails when (n + k) % 3 == 0.
     let points: HashMap<String, f64> = sqlx::query_as::<_, (String, f64)>("SELECT id, points FROM eval_items")
@@ -215,6 +220,12 @@ both!(a_simulated_round_samples_scores_files_and_reports, |app: TestApp| async m
         }
     }
     assert!(by_street.contains_key(&street1) && by_street.contains_key(&street2), "two streets in the round");
+    // The score sheet of a scored point: who scored it and when, and each failure's photo.
+    let (_, sheet) = ev.get(&format!("/evaluations/visits/{}", visits[0].0)).await;
+    let name = app.id_of(&format!("SELECT display_name FROM users WHERE id = '{evaluator}'")).await;
+    assert!(sheet.contains(&format!("<dt>测评员</dt><dd>{name}，")), "{sheet}");
+    let failed_rows = sheet.matches("<b>不达标</b>").count();
+    assert!(failed_rows > 0 && sheet.matches("现场照片\"").count() == failed_rows, "a photo per failure: {sheet}");
     // A second submission of a done point is refused.
     let form = reqwest::multipart::Form::new().text("_csrf", ev.csrf.clone()).text("version", "1");
     let res =

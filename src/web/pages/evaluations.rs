@@ -192,6 +192,8 @@ pub struct VisitPage {
     results: [CheckResult; 3],
     errors: FieldErrors,
     checks: Vec<crate::store::evaluation::CheckLine>,
+    /// The evidence of each failed item: its problem's before-photos (problem id → photo ids)
+    evidence: HashMap<String, Vec<String>>,
     may_score: bool,
     /// What was typed before a refusal: (result, note) by item id
     typed: HashMap<String, (String, String)>,
@@ -205,6 +207,10 @@ impl VisitPage {
     fn note(&self, item: &str) -> String {
         self.typed.get(item).map(|t| t.1.clone()).unwrap_or_default()
     }
+
+    fn evidence_of(&self, problem: &Option<String>) -> &[String] {
+        problem.as_ref().and_then(|p| self.evidence.get(p)).map(Vec::as_slice).unwrap_or_default()
+    }
 }
 
 async fn visit_page(
@@ -216,6 +222,15 @@ async fn visit_page(
     let ctx = page.ctx();
     let (round, v, items) = svc::visit(&ctx, id).await?;
     let checks = crate::store::evaluation::checks(ctx.db, &v.id).await?;
+    let problems: Vec<String> = checks.iter().filter_map(|c| c.5.clone()).collect();
+    let mut evidence: HashMap<String, Vec<String>> = HashMap::new();
+    for (owner, kind, photo) in
+        crate::store::photos::kinds_of(ctx.db, crate::domain::photo::PhotoOwner::Problem, &problems).await?
+    {
+        if kind == crate::domain::photo::PhotoKind::Before {
+            evidence.entry(owner).or_default().push(photo);
+        }
+    }
     let may_score =
         v.state == "todo" && round.state == EvalState::Open && v.evaluator_id.as_deref() == Some(page.user.id.as_str());
     Ok(VisitPage {
@@ -226,6 +241,7 @@ async fn visit_page(
         results: CheckResult::ALL,
         errors,
         checks,
+        evidence,
         may_score,
         typed,
     })
