@@ -31,8 +31,18 @@ pub async fn lines(ctx: &Ctx<'_>, f: &AuditFilter, page: PageReq) -> AppResult<(
     let names = audit::names_of(ctx.db, &referenced_ids(&entries)).await?;
     let lines = entries
         .into_iter()
-        .map(|e| {
+        .map(|mut e| {
             let changes = diff_of(Some(e.object_type), e.before_json.as_deref(), e.after_json.as_deref(), &names);
+            // A point's daily report is named by its day alone: the point makes it readable.
+            if e.object_type == ObjectType::DailyReport {
+                let point = [&e.after_json, &e.before_json]
+                    .into_iter()
+                    .filter_map(|j| parse(j.as_deref()))
+                    .find_map(|o| o.get("point_id").and_then(Value::as_str).and_then(|id| names.get(id)).cloned());
+                if let Some(point) = point {
+                    e.object_label = format!("{} · {point}", e.object_label);
+                }
+            }
             AuditLine { changes, entry: e }
         })
         .collect();
@@ -299,6 +309,7 @@ fn own_labels(kind: Option<ObjectType>) -> &'static [(&'static str, &'static str
             &[("state", "申报状态"), ("reason", "退回理由"), ("submitted_at", "提交时间")]
         }
         Some(ObjectType::Suggestion) => &[("content", "建议内容"), ("due_on", "答复时限")],
+        Some(ObjectType::DailyReport) => &[("done", "今日工作"), ("help", "需协调事项"), ("task_id", "交办任务")],
         Some(ObjectType::Report) => &[("fixed", "市民确认已解决"), ("state", "反映状态")],
         Some(ObjectType::CivilizedApplication) => {
             &[("reviewed_at", "评审时间"), ("reviewed_by", "评审人"), ("submitted_at", "申报时间")]
@@ -423,8 +434,9 @@ fn case_value(key: &str, v: &Value) -> Option<String> {
 }
 
 /// Fields whose values are ids of other records, shown by name.
-const ID_FIELDS: [&str; 33] = [
+const ID_FIELDS: [&str; 34] = [
     "meeting_id",
+    "task_id",
     "inspector_id",
     "target_id",
     "reviewed_by",

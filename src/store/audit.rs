@@ -116,6 +116,7 @@ pub async fn names_of(db: &Db, ids: &[String]) -> Result<std::collections::HashM
          UNION ALL SELECT id, number || ' ' || service FROM windows WHERE id IN ({list}) \
          UNION ALL SELECT id, name FROM window_staff WHERE id IN ({list}) \
          UNION ALL SELECT id, code FROM problems WHERE id IN ({list}) \
+         UNION ALL SELECT id, title FROM tasks WHERE id IN ({list}) \
          UNION ALL SELECT id, name FROM eval_systems WHERE id IN ({list}) \
          UNION ALL SELECT id, name FROM eval_rounds WHERE id IN ({list}) \
          UNION ALL SELECT id, name FROM volunteer_teams WHERE id IN ({list}) \

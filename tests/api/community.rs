@@ -146,6 +146,15 @@ both!(a_point_lead_reports_the_community_sees_who_has_not_and_the_week_is_summar
         app.scalar(&format!("SELECT COUNT(*) FROM daily_reports WHERE id = '{rid}' AND task_id IS NOT NULL")).await,
         1
     );
+    // The audit log reads the reports in Chinese, each named with its point.
+    let (_, audit) = office.get("/audit?object_type=daily_report").await;
+    let name = app.id_of(&format!("SELECT name FROM points WHERE id = '{other}'")).await;
+    assert!(audit.contains(&format!("点位汇报 · {name}")), "{audit}");
+    assert!(audit.contains("今日工作") && audit.contains("交办任务") && audit.contains("绿化带缺株"), "{audit}");
+    let task = app.id_of(&format!("SELECT task_id FROM daily_reports WHERE id = '{rid}'")).await;
+    for raw in ["done：", "help：", "task_id", &task] {
+        assert!(!audit.contains(raw), "{raw} shown raw: {audit}");
+    }
 });
 
 // 1,000 volunteers over three communities, some registered after the month; residents; QR
