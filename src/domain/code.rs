@@ -124,6 +124,7 @@ catalogue! {
     PeriodPublished = (409, "period_published", "该周期的考核结果已发布，不能改变"),
     PeriodNotEnded = (409, "period_not_ended", "本期尚未结束，提前发布须明确选择（early=true）"),
     WeekNotOver = (409, "week_not_over", "本周尚未结束"),
+    WeekNotStarted = (409, "week_not_started", "该周尚未开始，不能生成周汇总"),
     PeriodNotOver = (409, "period_not_over", "本期尚未结束"),
     AlreadyAwarded = (409, "already_awarded", "本期流动红旗已评定"),
     AlreadyRecorded = (409, "already_recorded", "今日已记录"),

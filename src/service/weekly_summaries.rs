@@ -224,8 +224,16 @@ pub fn draft_text(f: &WeekFigures, monday: NaiveDate) -> String {
         s.push_str(&format!("另有休息日汇报{}次。", f.rest_day));
     }
     if !f.missing.is_empty() {
-        let names: Vec<String> = f.missing.iter().take(5).map(|(n, d)| format!("{n}（缺{d}天）")).collect();
-        s.push_str(&format!("未按时汇报的点位：{}。", names.join("、")));
+        // The five that missed most by name; the rest counted, so the figures still add up.
+        const NAMED: usize = 5;
+        let names: Vec<String> = f.missing.iter().take(NAMED).map(|(n, d)| format!("{n}（缺{d}天）")).collect();
+        s.push_str(&format!("未按时汇报的点位{}个：{}", f.missing.len(), names.join("、")));
+        let rest = &f.missing[f.missing.len().min(NAMED)..];
+        if !rest.is_empty() {
+            let days: i64 = rest.iter().map(|(_, d)| *d).sum();
+            s.push_str(&format!("，另有{}个点位共缺{}天", rest.len(), days));
+        }
+        s.push('。');
     }
     s.push_str(&format!(
         "\n\n二、问题整改\n本周发现问题{}个，已销号{}个，逾期未整改{}个。",
@@ -272,6 +280,9 @@ pub async fn draft(ctx: &Ctx<'_>, community: &str, monday: NaiveDate) -> AppResu
     let node = community_level(ctx, community).await?;
     if !is_community_staff(ctx, community) {
         return Err(AppError::Forbidden);
+    }
+    if monday > today() {
+        return Err(Code::WeekNotStarted.into());
     }
     let figures = figures(ctx, monday, Some(node.id.clone())).await?;
     let f = figures.into_iter().find(|f| f.community_id == node.id).ok_or(AppError::NotFound)?;
@@ -483,4 +494,31 @@ pub async fn unit_rates(ctx: &Ctx<'_>, from: NaiveDate, to: NaiveDate) -> AppRes
         .collect();
     out.sort_by(|a, b| a.rate.partial_cmp(&b.rate).unwrap_or(std::cmp::Ordering::Equal).then(a.unit.cmp(&b.unit)));
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_draft_names_five_points_missing_and_counts_the_rest() {
+        let missing: Vec<(String, i64)> = (1..=8).map(|i| (format!("点位{i}"), if i <= 2 { 2 } else { 1 })).collect();
+        let f = WeekFigures {
+            community: "金狮社区".into(),
+            points: 14,
+            working_days: 2,
+            expected: 28,
+            reported: 18,
+            missing,
+            ..WeekFigures::default()
+        };
+        let text = draft_text(&f, NaiveDate::from_ymd_opt(2026, 12, 7).unwrap());
+        assert!(
+            text.contains("未按时汇报的点位8个：点位1（缺2天）、点位2（缺2天）、点位3（缺1天）、点位4（缺1天）、点位5（缺1天），另有3个点位共缺3天。"),
+            "{text}"
+        );
+        let few = WeekFigures { missing: vec![("点位1".into(), 1)], ..WeekFigures::default() };
+        let text = draft_text(&few, NaiveDate::from_ymd_opt(2026, 12, 7).unwrap());
+        assert!(text.contains("未按时汇报的点位1个：点位1（缺1天）。") && !text.contains("另有"), "{text}");
+    }
 }

@@ -88,6 +88,14 @@ both!(a_point_lead_reports_the_community_sees_who_has_not_and_the_week_is_summar
     // The weekly summary: drafted from the week's records, edited, submitted, acknowledged.
     let today = chrono::Utc::now().with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap()).date_naive();
     let week = today.format("%Y-%m-%d").to_string();
+    // A week not begun has nothing to summarise: no button, and a draft is refused.
+    let ahead = (today + chrono::Days::new(14)).format("%Y-%m-%d").to_string();
+    let (_, html) = grid.get(&format!("/daily-reports/weekly?week={ahead}")).await;
+    assert!(html.contains("该周尚未开始") && !html.contains("生成周汇总") && !html.contains("下一周"), "{html}");
+    let (status, html, _) = grid.post("/daily-reports/weekly", &[("community_id", &community), ("week", &ahead)]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("该周尚未开始，不能生成周汇总"), "{html}");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM weekly_summaries").await, 0);
     let (status, _, to) = grid.post("/daily-reports/weekly", &[("community_id", &community), ("week", &week)]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let to = to.unwrap();

@@ -228,7 +228,10 @@ pub struct WeeklyPage {
     l: Layout,
     week: String,
     prev: String,
-    next: String,
+    /// The next week, while it has begun
+    next: Option<String>,
+    /// The week shown has begun (a summary may be drafted)
+    started: bool,
     figures: Vec<WeekFigures>,
     area: String,
     areas: Vec<Opt>,
@@ -261,7 +264,9 @@ async fn weekly_page(page: &PageUser, q: WeekQuery, errors: FieldErrors) -> Page
         l: Layout::new(&page.user, "daily", "社区周汇总").with_flash(q.ok.as_deref()),
         week: d(0),
         prev: d(-7),
-        next: d(7),
+        // No week ahead of today's: nothing to report or summarise there yet.
+        next: (monday + chrono::Duration::days(7) <= weekly::today()).then(|| d(7)),
+        started: monday <= weekly::today(),
         figures,
         area,
         areas: super::scoped_area_options(
