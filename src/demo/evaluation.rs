@@ -231,7 +231,7 @@ async fn resident_survey(office: &Ctx<'_>, ev: &Ctx<'_>, dice: &mut Dice) -> App
             );
         }
         let household = format!("{}号楼{}单元{}室", 1 + i / 12, 1 + i % 3, 101 + i % 12);
-        surveys::answer_staff(ev, &s.id, (&household, c), a).await?;
+        surveys::answer_staff(ev, &s.id, (&household, c), a, None).await?;
         n += 1;
     }
     surveys::set_state(office, &s.id, false).await?;
@@ -284,7 +284,7 @@ async fn bank_survey(db: &Db, office: &Ctx<'_>, dice: &mut Dice) -> AppResult<us
         a.insert("q3".into(), vec![(1 + dice.below(3)).to_string()]);
         a.insert("q4".into(), vec!["2".into(), (1 + dice.below(5)).to_string()]);
         a.insert("q5".into(), vec![(3 + dice.below(3)).to_string()]);
-        surveys::answer_staff(&ctx, &s.id, ("", ""), a).await?;
+        surveys::answer_staff(&ctx, &s.id, ("", ""), a, None).await?;
         n += 1;
     }
     Ok(n)

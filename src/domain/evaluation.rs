@@ -508,7 +508,7 @@ pub fn check_answers(questions: &[Question], answers: &Answers) -> Result<Answer
         } else {
             let why = match q.kind {
                 QuestionKind::Scale => "请选择1至5分",
-                QuestionKind::Number => "请填写不小于0的数字",
+                QuestionKind::Number => "请填写0至1万亿之间的数字",
                 QuestionKind::Text => "请在500字以内作答",
                 _ => "请从选项中选择",
             };

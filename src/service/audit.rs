@@ -261,6 +261,7 @@ const SURVEY_LABELS: &[(&str, &str)] = &[
     ("created_by", "创建人"),
     ("opened_at", "开始收集时间"),
     ("closed_at", "结束收集时间"),
+    ("answers", "答卷内容"),
 ];
 
 /// Field labels of a residents' meeting (居民议事会).

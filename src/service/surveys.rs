@@ -414,19 +414,25 @@ pub struct Response {
     pub answers: Answers,
 }
 
+/// The answers checked against the questionnaire (skipped answers dropped), each mistake named
+/// by its question.
+fn checked(s: &Survey, answers: &Answers) -> AppResult<Answers> {
+    rules::check_answers(&s.parsed(), answers).map_err(|errs| {
+        let mut e = FieldErrors::default();
+        for (q, m) in errs {
+            e.add(&q, Code::InvalidAnswer, m);
+        }
+        AppError::Validation(e)
+    })
+}
+
 /// Stores one response after checking it against the questionnaire (skipped answers dropped);
 /// a second response by the same person is refused.
 async fn record(db: &Db, s: &Survey, r: Response) -> AppResult<()> {
     if s.state != SurveyState::Open {
         return Err(Code::SurveyClosed.into());
     }
-    let kept = rules::check_answers(&s.parsed(), &r.answers).map_err(|errs| {
-        let mut e = FieldErrors::default();
-        for (q, m) in errs {
-            e.add(&q, Code::InvalidAnswer, m);
-        }
-        AppError::Validation(e)
-    })?;
+    let kept = checked(s, &r.answers)?;
     let mut tx = db.begin().await?;
     let done = sqlx::query(
         "INSERT INTO survey_responses (id, survey_id, respondent, community_id, unit_id, via, surveyor_id, answers, created_at) \
@@ -491,13 +497,138 @@ pub async fn send_code(db: &Db, token: &str, phone: &str) -> AppResult<String> {
     super::phone_codes::send(db, phone, &format!("填写“{}”", s.name)).await
 }
 
+/// A unit's own answer to a thematic survey, as stored: what it answered, when, and the
+/// version a correction must name.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OwnAnswer {
+    pub answers: String,
+    pub created_at: i64,
+    pub updated_at: Option<i64>,
+    pub version: i64,
+    /// Who entered it last
+    pub by_name: Option<String>,
+}
+
+impl OwnAnswer {
+    pub fn parsed(&self) -> Answers {
+        serde_json::from_str(&self.answers).unwrap_or_default()
+    }
+}
+
+/// The caller's unit's answer to this survey, if it has answered (thematic surveys only).
+pub async fn own_answer(ctx: &Ctx<'_>, s: &Survey) -> AppResult<Option<OwnAnswer>> {
+    let Some(unit) = ctx.user.unit_id.as_deref().filter(|_| s.kind == SurveyKind::Thematic) else {
+        return Ok(None);
+    };
+    Ok(sqlx::query_as(
+        "SELECT r.answers, r.created_at, r.updated_at, r.version, u.display_name AS by_name FROM survey_responses r \
+         LEFT JOIN users u ON u.id = COALESCE(r.updated_by, r.surveyor_id) WHERE r.survey_id = $1 AND r.respondent = $2",
+    )
+    .bind(&s.id)
+    .bind(format!("u:{unit}"))
+    .fetch_optional(&ctx.db.pool)
+    .await?)
+}
+
+/// Answers as people read them (the audit log, the unit's own answer): each question's title and
+/// the option words chosen.
+pub fn readable(s: &Survey, answers: &Answers) -> String {
+    s.parsed()
+        .iter()
+        .filter_map(|q| {
+            let given = answers.get(&q.id)?;
+            let words: Vec<String> = given
+                .iter()
+                .map(|a| match a.parse::<usize>().ok().filter(|_| q.choice()).and_then(|n| q.options.get(n - 1)) {
+                    Some(option) => option.clone(),
+                    None => a.clone(),
+                })
+                .collect();
+            Some(format!("{}：{}", q.title, words.join("、")))
+        })
+        .collect::<Vec<_>>()
+        .join("；")
+}
+
+/// A unit answers a thematic survey for itself, or corrects its answer while the survey is open
+/// (naming the version it read: another person's correction meanwhile is not overwritten).
+/// Both are audited with the answers in words.
+async fn answer_for_unit(ctx: &Ctx<'_>, s: &Survey, answers: Answers, version: Option<i64>) -> AppResult<()> {
+    if s.state != SurveyState::Open {
+        return Err(Code::SurveyClosed.into());
+    }
+    let unit = ctx.user.unit_id.clone().ok_or(AppError::Forbidden)?;
+    let kept = checked(s, &answers)?;
+    let stored = serde_json::to_string(&kept).map_err(|e| AppError::Internal(e.into()))?;
+    let respondent = format!("u:{unit}");
+    let label = format!("{} · 本单位答卷", s.name);
+    let mut w = ctx.write().await?;
+    let now = w.now;
+    let old: Option<(String, i64)> =
+        sqlx::query_as("SELECT answers, version FROM survey_responses WHERE survey_id = $1 AND respondent = $2")
+            .bind(&s.id)
+            .bind(&respondent)
+            .fetch_optional(w.conn())
+            .await?;
+    let after = json!({ "answers": readable(s, &kept) });
+    match (old, version) {
+        (None, _) => {
+            let done = sqlx::query(
+                "INSERT INTO survey_responses (id, survey_id, respondent, community_id, unit_id, via, surveyor_id, answers, \
+                 created_at) VALUES ($1, $2, $3, NULL, $4, 'unit', $5, $6, $7) ON CONFLICT (survey_id, respondent) DO NOTHING",
+            )
+            .bind(new_id())
+            .bind(&s.id)
+            .bind(&respondent)
+            .bind(&unit)
+            .bind(&ctx.user.id)
+            .bind(&stored)
+            .bind(now)
+            .execute(w.conn())
+            .await?;
+            if done.rows_affected() == 0 {
+                return Err(Code::AlreadyAnswered.into());
+            }
+            w.audit(Verb::Create, ObjectType::Survey, &s.id, &label, None, Some(after)).await?;
+        }
+        // A form opened before the unit's first answer was saved: not a correction.
+        (Some(_), None) => return Err(Code::AlreadyAnswered.into()),
+        (Some((before, current)), Some(seen)) => {
+            if current != seen {
+                return Err(Code::StaleVersion.into());
+            }
+            let done = sqlx::query(
+                "UPDATE survey_responses SET answers = $1, updated_at = $2, updated_by = $3, version = version + 1 \
+                 WHERE survey_id = $4 AND respondent = $5 AND version = $6",
+            )
+            .bind(&stored)
+            .bind(now)
+            .bind(&ctx.user.id)
+            .bind(&s.id)
+            .bind(&respondent)
+            .bind(current)
+            .execute(w.conn())
+            .await?;
+            if done.rows_affected() == 0 {
+                return Err(Code::StaleVersion.into());
+            }
+            let before: Answers = serde_json::from_str(&before).unwrap_or_default();
+            let before = json!({ "answers": readable(s, &before) });
+            w.audit(Verb::Update, ObjectType::Survey, &s.id, &label, Some(before), Some(after)).await?;
+        }
+    }
+    w.commit().await
+}
+
 /// Staff enter a response: a surveyor at the door (the household's phone, or its address when
-/// there is none, is the respondent), or a unit answering a thematic survey for itself.
+/// there is none, is the respondent), or a unit answering a thematic survey for itself (or
+/// correcting its answer: `version` is the one its page showed).
 pub async fn answer_staff(
     ctx: &Ctx<'_>,
     id: &str,
     (household, community_id): (&str, &str),
     answers: Answers,
+    version: Option<i64>,
 ) -> AppResult<()> {
     let s = visible(ctx, id).await?;
     if !may_answer(ctx.user.role, s.kind) {
@@ -536,17 +667,7 @@ pub async fn answer_staff(
                 answers,
             }
         }
-        SurveyKind::Thematic => {
-            let unit = ctx.user.unit_id.clone().ok_or(AppError::Forbidden)?;
-            Response {
-                respondent: format!("u:{unit}"),
-                community_id: None,
-                unit_id: Some(unit),
-                via: "unit",
-                surveyor_id: surveyor,
-                answers,
-            }
-        }
+        SurveyKind::Thematic => return answer_for_unit(ctx, &s, answers, version).await,
     };
     let door = r.via == "door";
     record(ctx.db, &s, r).await.map_err(|e| match e {

@@ -261,15 +261,44 @@ both!(a_thematic_survey_is_answered_once_per_unit, |app: TestApp| async move {
     let bank = app.login("bank").await;
     let (status, html, _) = bank.post(&format!("/surveys/{id}/respond"), &[("a_q1", "十二")]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(html.contains("请填写不小于0的数字"));
+    assert!(html.contains("请填写0至1万亿之间的数字"));
     let (status, _, _) = bank.post(&format!("/surveys/{id}/respond"), &[("a_q1", "-3")]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a count below zero");
+    let (status, html, _) = bank.post(&format!("/surveys/{id}/respond"), &[("a_q1", "99999999999999")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a count past any unit's");
+    assert!(html.contains("请填写0至1万亿之间的数字"), "{html}");
+    let (_, html) = bank.get(&format!("/surveys/{id}")).await;
+    assert!(html.contains("填报本单位问卷") && !html.contains("编号q1"), "the unit reads no question codes");
     assert_eq!(bank.post(&format!("/surveys/{id}/respond"), &[("a_q1", "12")]).await.0, StatusCode::SEE_OTHER);
+    // A form opened before the answer was saved does not answer twice.
     assert_eq!(bank.post(&format!("/surveys/{id}/respond"), &[("a_q1", "13")]).await.0, StatusCode::CONFLICT);
+    // The unit sees what it answered and corrects it while the survey is open.
+    let (_, html) = bank.get(&format!("/surveys/{id}")).await;
+    assert!(
+        html.contains("本单位答卷") && html.contains("志愿服务队人数：12") && html.contains("修改本单位答卷"),
+        "{html}"
+    );
+    let (_, form) = bank.get(&format!("/surveys/{id}/respond")).await;
+    assert!(form.contains("value=\"12\"") && form.contains("保存修改"), "the stored answer to correct: {form}");
+    let (status, html, _) =
+        bank.post(&format!("/surveys/{id}/respond"), &[("a_q1", "十三"), ("version", &version(&form))]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("value=\"十三\""), "what was typed is kept: {html}");
+    let (status, _, _) = bank.post(&format!("/surveys/{id}/respond"), &[("a_q1", "13"), ("version", "1")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    // A second correction from the page read before the first is refused, not overwriting it.
+    let (status, html, _) = bank.post(&format!("/surveys/{id}/respond"), &[("a_q1", "14"), ("version", "1")]).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(html.contains("已被他人修改"), "{html}");
+    let (_, audit) = office.get(&format!("/audit?object_id={id}")).await;
+    assert!(
+        audit.contains("本单位答卷") && audit.contains("志愿服务队人数：12") && audit.contains("志愿服务队人数：13"),
+        "{audit}"
+    );
     let unit = app.login("unit").await;
-    assert_eq!(unit.post(&format!("/surveys/{id}/respond"), &[("a_q1", "8")]).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(unit.post(&format!("/surveys/{id}/respond"), &[("a_q1", "7")]).await.0, StatusCode::SEE_OTHER);
     let (_, html) = office.get(&format!("/surveys/{id}/analysis")).await;
-    assert!(html.contains("合计 <b>20</b>") && html.contains("平均值 <b>10</b>"), "summed over the units");
+    assert!(html.contains("合计 <b>20</b>") && html.contains("平均值 <b>10</b>"), "summed over the units: {html}");
     let ev = app.login("evaluator").await;
     assert_eq!(
         ev.post(&format!("/surveys/{id}/respond"), &[("a_q1", "8")]).await.0,

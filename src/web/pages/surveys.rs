@@ -4,6 +4,7 @@
 
 use crate::domain::evaluation::{Answers, Metric, Question, QuestionKind, SurveyKind};
 use crate::domain::role::Role;
+use crate::domain::time::fmt_local;
 use crate::domain::validate::FieldErrors;
 use crate::error::AppError;
 use crate::service::surveys::{self as svc, Analysis, QuestionInput, Survey, SurveyInput};
@@ -78,6 +79,18 @@ pub struct ShowPage {
     errors: FieldErrors,
     qkinds: [QuestionKind; 5],
     metrics: [Metric; 4],
+    /// The caller's unit's answer to a thematic survey: when (and who entered it last), and the
+    /// answers in words
+    own: Option<(String, String)>,
+}
+
+/// When a unit's answer was entered, and corrected: "2026-12-08 09:10 张三填报（12-08 10:02 修改）".
+fn own_when(a: &svc::OwnAnswer) -> String {
+    let by = a.by_name.clone().unwrap_or_default();
+    match a.updated_at {
+        Some(at) => format!("{}填报，{} {}修改", fmt_local(a.created_at), fmt_local(at), by),
+        None => format!("{} {}填报", fmt_local(a.created_at), by),
+    }
 }
 
 async fn show_page(
@@ -95,6 +108,7 @@ async fn show_page(
         .fetch_one(&ctx.db.pool)
         .await?;
     let role = page.user.role;
+    let own = svc::own_answer(&ctx, &s).await?.map(|a| (own_when(&a), svc::readable(&s, &a.parsed())));
     let (link, qr) = if s.kind == SurveyKind::Resident && s.state.as_str() == "open" && role != Role::UnitUser {
         let link = format!("{}/public/surveys/{}", crate::web::public::base_url(&page.state, headers), s.token);
         let qr = crate::web::public::qr_svg(&link)?;
@@ -115,6 +129,7 @@ async fn show_page(
         errors,
         qkinds: QuestionKind::ALL,
         metrics: Metric::ALL,
+        own,
         s,
     })
 }
@@ -215,6 +230,8 @@ pub struct RespondPage {
     typed: HashSet<String>,
     answers: Answers,
     errors: FieldErrors,
+    /// Correcting the unit's answer: the version read, and when it was entered
+    own: Option<(i64, String)>,
 }
 
 impl RespondPage {
@@ -240,10 +257,12 @@ pub async fn communities(db: &crate::store::Db) -> Result<Vec<Opt>, sqlx::Error>
         .collect())
 }
 
+/// The answer form; a unit that has answered a thematic survey gets its answer to correct (what
+/// it typed instead, after a refusal).
 async fn respond_page(
     page: &PageUser,
     id: &str,
-    (community, household, answers): (String, String, Answers),
+    (community, household, answers): (String, String, Option<Answers>),
     errors: FieldErrors,
 ) -> PageResult<RespondPage> {
     let ctx = page.ctx();
@@ -251,7 +270,11 @@ async fn respond_page(
     if !svc::may_answer(page.user.role, s.kind) {
         return Err(AppError::Forbidden.into());
     }
+    let stored = svc::own_answer(&ctx, &s).await?;
+    let own = stored.as_ref().map(|a| (a.version, own_when(a)));
+    let answers = answers.or_else(|| stored.map(|a| a.parsed())).unwrap_or_default();
     Ok(RespondPage {
+        own,
         l: Layout::new(&page.user, "surveys", s.name.clone()),
         questions: s.parsed(),
         communities: if s.kind == SurveyKind::Resident { communities(ctx.db).await? } else { Vec::new() },
@@ -277,7 +300,7 @@ pub async fn respond_form(
     Path(id): Path<String>,
     crate::web::query::Query(q): crate::web::query::Query<RespondQuery>,
 ) -> PageResult<RespondPage> {
-    let mut p = respond_page(&page, &id, (q.community, String::new(), Answers::new()), FieldErrors::default()).await?;
+    let mut p = respond_page(&page, &id, (q.community, String::new(), None), FieldErrors::default()).await?;
     if q.ok.is_some() {
         p.l = p.l.with_flash(Some("saved"));
     }
@@ -291,7 +314,8 @@ pub async fn respond(
     let field = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
     let (community, household) = (field("community_id"), field("household"));
     let answers = answers_of(&form);
-    match svc::answer_staff(&page.ctx(), &id, (&household, &community), answers.clone()).await {
+    let version = field("version").trim().parse().ok();
+    match svc::answer_staff(&page.ctx(), &id, (&household, &community), answers.clone(), version).await {
         // At the door: a fresh form for the next household, in the same community.
         Ok(()) if !community.is_empty() => Ok(Redirect::to(&format!(
             "/surveys/{id}/respond?ok=saved&community={}",
@@ -303,7 +327,7 @@ pub async fn respond(
             let status = e.status();
             let errors = crate::web::pages::form_errors(e)?;
             // A household already answered: start a fresh form for the next door.
-            Ok((status, respond_page(&page, &id, (community, household, answers), errors).await?).into_response())
+            Ok((status, respond_page(&page, &id, (community, household, Some(answers)), errors).await?).into_response())
         }
         Err(e) => Err(e.into()),
     }
