@@ -214,23 +214,29 @@ pub fn before_photo_flags(f: &CaptureFacts) -> Vec<EvidenceFlag> {
         .collect()
 }
 
+/// How much earlier than the find a photo may read before it is "taken before the find": the
+/// find is typed to the minute and a photo's capture time kept to the second, so a photo of the
+/// same minute is not earlier (it read "07:58:22早于07:58:22").
+pub const FOUND_TIME_SLACK_MS: i64 = 60_000;
+
 pub fn time_place_flags(f: &CaptureFacts) -> Vec<EvidenceFlag> {
     use crate::domain::time::fmt_local;
     let mut flags = Vec::new();
     let device = f.device.unwrap_or_default();
     let skew = device.clock_ms.map(|c| c - f.received_at).filter(|s| s.abs() > CLOCK_SKEW_MS);
+    let found_at = f.found_at - FOUND_TIME_SLACK_MS;
     if let Some(t) = f.taken_at {
         let corrected = skew.map(|s| t - s);
-        if t < f.found_at {
+        if t < found_at {
             let mut message = format!("拍摄时间{}早于问题发现时间{}", fmt_local(t), fmt_local(f.found_at));
             // A phone whose clock runs slow says so; the supervisor decides, the warning stays.
-            if let (Some(c), Some(s)) = (corrected.filter(|c| *c >= f.found_at), skew) {
+            if let (Some(c), Some(s)) = (corrected.filter(|c| *c >= found_at), skew) {
                 message.push_str(&format!("；但上传时手机时钟慢了{}，按此校正为{}，请核实", minutes(s), fmt_local(c)));
             }
             flags.push(
                 EvidenceFlag { taken_at: Some(t), ..EvidenceFlag::new(FlagCode::TakenBeforeFound, message) }.by("exif"),
             );
-        } else if let (Some(c), Some(s)) = (corrected.filter(|c| *c < f.found_at), skew) {
+        } else if let (Some(c), Some(s)) = (corrected.filter(|c| *c < found_at), skew) {
             let way = if s > 0 { "快了" } else { "慢了" };
             let message = format!(
                 "上传时手机时钟{way}{}，按此校正，拍摄时间{}早于问题发现时间{}",
@@ -344,6 +350,14 @@ mod tests {
         };
         // A genuine fix: taken after finding, at the point, phone agrees.
         assert!(codes(&facts(Some(received - 60_000), Some(near(30.0)), Some(phone(near(10.0), received)))).is_empty());
+        // The same minute as the find is not before it (the find is typed to the minute); a
+        // minute and more before is.
+        assert!(codes(&facts(Some(FOUND - 900), Some(near(30.0)), None)).is_empty());
+        assert!(codes(&facts(Some(FOUND - 59_000), Some(near(30.0)), None)).is_empty());
+        assert_eq!(
+            codes(&facts(Some(FOUND - 61_000), Some(near(30.0)), None)),
+            [(FlagCode::TakenBeforeFound, Some("exif".into()))]
+        );
         // EXIF alone says stale / far.
         assert_eq!(
             codes(&facts(Some(FOUND - hour), Some(near(30.0)), None)),
