@@ -301,6 +301,7 @@ pub async fn authenticate(db: &Db, token: &str, kind: SessionKind) -> AppResult<
         area_id: s.area_id,
         session_id: s.session_id,
         csrf: s.csrf_token,
+        no_windows: false,
     }))
 }
 

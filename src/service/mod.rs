@@ -68,6 +68,9 @@ pub struct CurrentUser {
     pub area_id: Option<String>,
     pub session_id: String,
     pub csrf: String,
+    /// The user's unit serves no window (好差评): its pages leave window service out of the menu.
+    /// Known only on pages (`web::auth::PageUser`); false elsewhere.
+    pub no_windows: bool,
 }
 
 impl CurrentUser {
@@ -82,6 +85,7 @@ impl CurrentUser {
             area_id: u.area_id.clone(),
             session_id: String::new(),
             csrf: String::new(),
+            no_windows: false,
         }
     }
 
@@ -96,6 +100,7 @@ impl CurrentUser {
             area_id: None,
             session_id: String::new(),
             csrf: String::new(),
+            no_windows: false,
         }
     }
 }

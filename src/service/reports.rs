@@ -139,6 +139,7 @@ pub fn citizen(sender: &Sender) -> CurrentUser {
         area_id: None,
         session_id: String::new(),
         csrf: String::new(),
+        no_windows: false,
     }
 }
 

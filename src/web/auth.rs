@@ -111,7 +111,19 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match current(parts) {
-            Some(user) => Ok(PageUser { user, request_id: request_id(parts), state: AppState::from_ref(state) }),
+            Some(mut user) => {
+                let state = AppState::from_ref(state);
+                // A unit without windows is spared the window service menu (one indexed read).
+                if let Some(unit) = user.unit_id.as_deref().filter(|_| user.role.needs_unit()) {
+                    let windows: Option<i64> = sqlx::query_scalar("SELECT 1 FROM windows WHERE unit_id = $1 LIMIT 1")
+                        .bind(unit)
+                        .fetch_optional(&state.db.pool)
+                        .await
+                        .map_err(|e| crate::web::error::PageError::from(AppError::from(e)).into_response())?;
+                    user.no_windows = windows.is_none();
+                }
+                Ok(PageUser { user, request_id: request_id(parts), state })
+            }
             None => {
                 let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
                 let target = format!("/login?next={}", urlencode(next));

@@ -79,7 +79,11 @@ fn citizen_menu(role: Role) -> Option<MenuGroup> {
 }
 
 /// Window service (好差评): the office and its inspectors, and the window units themselves.
-fn window_menu(role: Role) -> Option<MenuGroup> {
+fn window_menu(role: Role, no_windows: bool) -> Option<MenuGroup> {
+    if no_windows {
+        // A unit that serves no window has nothing there.
+        return None;
+    }
     if role == Role::GridWorker {
         // Window service is not the community's work (their 入户问卷 is under 测评迎检).
         return None;
@@ -134,7 +138,7 @@ fn community_menu(role: Role) -> Option<MenuGroup> {
     Some(MenuGroup { label: "社区共建", items })
 }
 
-fn menu_for(role: Role) -> Vec<MenuGroup> {
+fn menu_for(role: Role, no_windows: bool) -> Vec<MenuGroup> {
     let mut desk = vec![MenuItem { key: "home", label: "首页", href: "/" }];
     if crate::service::dashboard::may_view(role) {
         desk.push(MenuItem { key: "dashboard", label: "数据看板", href: "/dashboard" });
@@ -168,7 +172,7 @@ fn menu_for(role: Role) -> Vec<MenuGroup> {
     work.push(MenuItem { key: "inbox", label: "消息", href: "/inbox" });
     groups.push(MenuGroup { label: "问题整改", items: work });
     groups.extend(citizen_menu(role));
-    groups.extend(window_menu(role));
+    groups.extend(window_menu(role, no_windows));
     groups.extend(evaluation_menu(role));
     groups.extend(community_menu(role));
     groups.push(MenuGroup {
@@ -234,7 +238,7 @@ impl Layout {
             user_name: user.display_name.clone(),
             role_label: user.role.label(),
             csrf: user.csrf.clone(),
-            menu: menu_for(user.role),
+            menu: menu_for(user.role, user.no_windows),
             flash: None,
             bottom: bottom_for(user.role),
             bottom_active: active,

@@ -390,6 +390,19 @@ both!(units_see_only_their_own_windows_and_cases, |app: TestApp| async move {
     assert!(section["total"].as_i64().unwrap() >= 1, "{section}");
     let (_, todo) = app.api_login("lead").await.get("/api/v1/me/todo").await;
     assert!(!todo.to_string().contains("rating_cases"));
+    // Its menu has window service; a unit without windows is spared it, the office keeps it.
+    let menu = |html: &str| {
+        html.split("id=\"sidemenu\"").nth(1).and_then(|m| m.split("</nav>").next()).unwrap_or("").to_string()
+    };
+    let (_, html) = app.login("bank").await.get("/").await;
+    assert!(menu(&html).contains("href=\"/rating-cases?state=open\""), "{html}");
+    for user in ["lead", "unit"] {
+        let (_, html) = app.login(user).await.get("/").await;
+        let m = menu(&html);
+        assert!(!m.is_empty() && !m.contains("窗口服务") && !m.contains("/rating-cases"), "{user}: {m}");
+    }
+    let (_, html) = app.login("admin").await.get("/").await;
+    assert!(menu(&html).contains("窗口服务"));
     let grid = app.api_login("grid").await;
     let (status, _) = grid.get("/api/v1/rating-cases").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
