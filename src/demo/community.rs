@@ -41,6 +41,13 @@ const DONE: [&str; 5] = [
     "检查垃圾分类投放点，督促保洁及时清运",
 ];
 
+/// The day's work at a point of this type: stairwells only where people live.
+fn done_at(type_name: &str, k: usize) -> String {
+    let text = DONE[k % DONE.len()];
+    let housing = type_name.contains("小区") || type_name.contains("楼院");
+    if text.contains("楼道") && !housing { DONE[(k + 1) % DONE.len()].into() } else { text.into() }
+}
+
 fn day(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
@@ -59,8 +66,9 @@ pub async fn seed(db: &Db, storage: &Storage) -> AppResult<Made> {
 async fn daily(db: &Db, today: NaiveDate) -> AppResult<usize> {
     let grid = as_user(db, "grid").await?;
     let lead = as_user(db, "lead").await?;
-    let points: Vec<(String, String, Option<String>)> = sqlx::query_as(
-        "SELECT id, unit_id, community_id FROM points WHERE active = 1 AND (community_id = $1 OR unit_id = $2) ORDER BY code",
+    let points: Vec<(String, String, Option<String>, String)> = sqlx::query_as(
+        "SELECT p.id, p.unit_id, p.community_id, t.name FROM points p JOIN point_types t ON t.id = p.type_id \
+         WHERE p.active = 1 AND (p.community_id = $1 OR p.unit_id = $2) ORDER BY p.code",
     )
     .bind(grid.area_id.clone().unwrap_or_default())
     .bind(lead.unit_id.clone().unwrap_or_default())
@@ -76,7 +84,7 @@ async fn daily(db: &Db, today: NaiveDate) -> AppResult<usize> {
             continue;
         }
         let at = parse_local_day_start(&day(d)).unwrap_or(0) + 17 * 3_600_000;
-        for (i, (point, unit, community)) in points.iter().enumerate() {
+        for (i, (point, unit, community, kind)) in points.iter().enumerate() {
             let k = i + back as usize;
             if k.is_multiple_of(9) {
                 continue; // not every point reports every day
@@ -87,7 +95,7 @@ async fn daily(db: &Db, today: NaiveDate) -> AppResult<usize> {
                 unit_id: unit.clone(),
                 community_id: community.clone(),
                 day: day(d),
-                done: DONE[k % DONE.len()].into(),
+                done: done_at(kind, k),
                 help: if k % 11 == 3 { HELP[k % HELP.len()].into() } else { String::new() },
                 problem_id: None,
                 task_id: None,
@@ -102,14 +110,14 @@ async fn daily(db: &Db, today: NaiveDate) -> AppResult<usize> {
     }
     // Today: half the points have reported so far.
     let now = now_ms();
-    for (i, (point, unit, community)) in points.iter().enumerate().filter(|(i, _)| i % 2 == 0) {
+    for (i, (point, unit, community, kind)) in points.iter().enumerate().filter(|(i, _)| i % 2 == 0) {
         let r = DailyReport {
             id: new_id(),
             point_id: point.clone(),
             unit_id: unit.clone(),
             community_id: community.clone(),
             day: day(today),
-            done: DONE[i % DONE.len()].into(),
+            done: done_at(kind, i),
             help: if i == 2 { HELP[0].into() } else { String::new() },
             problem_id: None,
             task_id: None,
@@ -306,8 +314,17 @@ async fn deliberation(db: &Db, today: NaiveDate) -> AppResult<usize> {
         ..Default::default()
     };
     let r2 = delib::handle(&g, &s2.id, route(s2.version, today + chrono::Days::new(3))).await?;
-    delib::handle(&u, &r2.id, answer("已安排维修班组更换路灯，12月5日前修复", r2.version)).await?;
+    let by = today + chrono::Days::new(3);
+    let fixed_by = format!("已安排维修班组更换路灯，{}前修复", by.format("%-m月%-d日"));
+    delib::handle(&u, &r2.id, answer(&fixed_by, r2.version)).await?;
     delib::handle(&g, &s3.id, route(s3.version, today + chrono::Days::new(10))).await?;
+    // Raised at the meeting two weeks ago (seeded now): dated by the meeting's evening.
+    let evening = parse_local_day_start(&m.held_on).unwrap_or(0) + 19 * 3_600_000;
+    sqlx::query("UPDATE suggestions SET created_at = $1 WHERE meeting_id = $2")
+        .bind(evening)
+        .bind(&m.id)
+        .execute(&db.pool)
+        .await?;
     delib::add_online(
         db,
         SuggestionInput {

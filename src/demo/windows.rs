@@ -97,7 +97,15 @@ async fn ratings_for_two_months(db: &Db) -> AppResult<usize> {
                 };
                 let tags = rules::tags_of(level);
                 let tag = tags[dice.below(tags.len() as u64) as usize].to_string();
-                let at = from + (dice.below(((to - from) / 60_000).max(1) as u64) as i64) * 60_000;
+                // During opening hours (09:00–17:00 Beijing time) of a day of the month so far.
+                let day_ms = crate::domain::time::DAY_MS;
+                let days = ((to - from) / day_ms).max(0) + 1;
+                let minute = 9 * 60 + dice.below(8 * 60) as i64;
+                let mut at = from + dice.below(days as u64) as i64 * day_ms + minute * 60_000;
+                if at > to {
+                    // Today's opening hours have not come yet: the day before.
+                    at = (at - day_ms).max(from).min(to);
+                }
                 let bad = rules::is_bad(level);
                 items.push(Item {
                     bad,

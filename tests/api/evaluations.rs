@@ -290,6 +290,9 @@ both!(a_simulated_round_samples_scores_files_and_reports, |app: TestApp| async m
         .await,
         1
     );
+    // The interview list links the round it rests on (its 依据 was empty).
+    let (_, list) = app.login("discipline").await.get("/interviews").await;
+    assert!(list.contains(&format!("<a href=\"/evaluations/{rid}\">")), "{list}");
     assert!(
         app.scalar("SELECT COUNT(*) FROM audit_log WHERE object_type = 'eval_round' AND action = 'publish'").await >= 1
     );

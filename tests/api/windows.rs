@@ -396,6 +396,10 @@ both!(units_see_only_their_own_windows_and_cases, |app: TestApp| async move {
     };
     let (_, html) = app.login("bank").await.get("/").await;
     assert!(menu(&html).contains("href=\"/rating-cases?state=open\""), "{html}");
+    // Its start page puts what waits (the cases) before the sections with nothing waiting.
+    let cases = html.find("id=\"todo-rating_cases\"").expect("the cases' section");
+    let empty = html.find("todo-empty").expect("sections with nothing waiting");
+    assert!(cases < empty, "{html}");
     for user in ["lead", "unit"] {
         let (_, html) = app.login(user).await.get("/").await;
         let m = menu(&html);

@@ -449,6 +449,11 @@ async fn interviews_listed(
                         format!("/notices/{}", f["id"].as_str().unwrap_or("")),
                         f["number"].as_str().unwrap_or("").to_string(),
                     ),
+                    // A 模拟测评 round whose last place is to be interviewed.
+                    Some("eval_round") => (
+                        format!("/evaluations/{}", f["id"].as_str().unwrap_or("")),
+                        f["name"].as_str().unwrap_or("").to_string(),
+                    ),
                     _ => (
                         format!("/problems/{}", f["id"].as_str().unwrap_or("")),
                         f["code"].as_str().unwrap_or("").to_string(),
