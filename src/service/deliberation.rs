@@ -16,6 +16,16 @@ use crate::store::record::Insert;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+/// The longest a unit may be given to answer a routed suggestion, in days.
+pub const MAX_ROUTED_DAYS: u64 = 90;
+
+/// The latest answer deadline a suggestion routed today may have (the form's `max`).
+pub fn latest_due() -> String {
+    (to_local(crate::domain::time::now_ms()).date_naive() + chrono::Days::new(MAX_ROUTED_DAYS))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
 #[derive(Debug, Clone, sqlx::FromRow, Serialize)]
 pub struct Meeting {
     pub id: String,
@@ -368,9 +378,16 @@ pub async fn handle(ctx: &Ctx<'_>, id: &str, input: HandleInput) -> AppResult<Su
             if unit.is_empty() || crate::store::units::get(ctx.db, unit).await?.is_none() {
                 e.add("unit_id", Code::UnitRequired, "请选择承办单位");
             }
-            let today = to_local(now).format("%Y-%m-%d").to_string();
+            let today = to_local(now).date_naive();
+            // A resident waits for an answer: within a quarter, not "next year" on the public page.
+            let latest = today + chrono::Days::new(MAX_ROUTED_DAYS);
             match NaiveDate::parse_from_str(input.due_on.trim(), "%Y-%m-%d") {
-                Ok(_) if input.due_on.trim() >= today.as_str() => {}
+                Ok(d) if d > latest => e.add(
+                    "due_on",
+                    Code::InvalidDate,
+                    format!("办理时限最长{MAX_ROUTED_DAYS}天，最晚{}", latest.format("%Y-%m-%d")),
+                ),
+                Ok(d) if d >= today => {}
                 _ => e.add("due_on", Code::InvalidDate, "办理时限应为今天或以后的日期，如2026-12-31"),
             }
             new.state = SuggestionState::Routed;

@@ -545,10 +545,26 @@ both!(a_suggestion_at_a_meeting_goes_to_a_unit_and_its_answer_is_public, |app: T
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("办理时限应为今天或以后的日期"));
+    // Not a year away either: the resident waits for the answer.
+    let day = |n: u64| {
+        (chuangcheng::domain::time::to_local(chuangcheng::domain::time::now_ms()).date_naive() + chrono::Days::new(n))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let (status, html, _) = grid
+        .post(
+            &format!("/deliberation/suggestions/{sid}"),
+            &[("action", "route"), ("unit_id", &unit_id), ("due_on", &day(365)), ("version", "1")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains(&format!("办理时限最长90天，最晚{}", day(90))), "{html}");
+    assert!(html.contains(&format!("max=\"{}\"", day(90))), "the date field stops there too");
+    let soon = day(30);
     let (status, _, _) = grid
         .post(
             &format!("/deliberation/suggestions/{sid}"),
-            &[("action", "route"), ("unit_id", &unit_id), ("due_on", "2030-01-01"), ("version", "1")],
+            &[("action", "route"), ("unit_id", &unit_id), ("due_on", &soon), ("version", "1")],
         )
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);

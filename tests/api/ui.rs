@@ -360,10 +360,14 @@ async fn routed_suggestion(app: &TestApp) {
         .await;
     assert_eq!(status, reqwest::StatusCode::SEE_OTHER);
     let sid = app.id_of("SELECT id FROM suggestions WHERE content = '小区门口路灯不亮，晚上出行不便' ORDER BY created_at DESC LIMIT 1").await;
+    let soon = (chuangcheng::domain::time::to_local(chuangcheng::domain::time::now_ms()).date_naive()
+        + chrono::Days::new(10))
+    .format("%Y-%m-%d")
+    .to_string();
     let (status, _, _) = grid
         .post(
             &format!("/deliberation/suggestions/{sid}"),
-            &[("action", "route"), ("unit_id", &unit_id), ("due_on", "2030-01-01"), ("version", "1")],
+            &[("action", "route"), ("unit_id", &unit_id), ("due_on", &soon), ("version", "1")],
         )
         .await;
     assert_eq!(status, reqwest::StatusCode::SEE_OTHER);
