@@ -19,11 +19,14 @@ use serde::{Deserialize, Serialize};
 /// The longest a unit may be given to answer a routed suggestion, in days.
 pub const MAX_ROUTED_DAYS: u64 = 90;
 
-/// The latest answer deadline a suggestion routed today may have (the form's `max`).
+/// The latest answer deadline of a suggestion routed at `now`.
+fn latest_due_at(now: i64) -> NaiveDate {
+    to_local(now).date_naive() + chrono::Days::new(MAX_ROUTED_DAYS)
+}
+
+/// The latest answer deadline a suggestion routed now may have (the form's `max`).
 pub fn latest_due() -> String {
-    (to_local(crate::domain::time::now_ms()).date_naive() + chrono::Days::new(MAX_ROUTED_DAYS))
-        .format("%Y-%m-%d")
-        .to_string()
+    latest_due_at(crate::domain::time::now_ms()).format("%Y-%m-%d").to_string()
 }
 
 #[derive(Debug, Clone, sqlx::FromRow, Serialize)]
@@ -380,7 +383,7 @@ pub async fn handle(ctx: &Ctx<'_>, id: &str, input: HandleInput) -> AppResult<Su
             }
             let today = to_local(now).date_naive();
             // A resident waits for an answer: within a quarter, not "next year" on the public page.
-            let latest = today + chrono::Days::new(MAX_ROUTED_DAYS);
+            let latest = latest_due_at(now);
             match NaiveDate::parse_from_str(input.due_on.trim(), "%Y-%m-%d") {
                 Ok(d) if d > latest => e.add(
                     "due_on",

@@ -432,6 +432,9 @@ async fn check_item(
     Ok(Some(item))
 }
 
+/// How far back a find may be entered (the filing form's picker stops there too).
+pub const FOUND_MAX_AGE_MS: i64 = 30 * crate::domain::time::DAY_MS;
+
 /// When it was found: now when not given; never in the future nor more than 30 days ago.
 fn check_found_at(given: &str, now: i64, e: &mut FieldErrors) -> i64 {
     if given.trim().is_empty() {
@@ -439,7 +442,7 @@ fn check_found_at(given: &str, now: i64, e: &mut FieldErrors) -> i64 {
     }
     match parse_time(given) {
         Some(t) if t > now + 5 * 60_000 => e.add("found_at", Code::FoundInFuture, "发现时间不能晚于现在"),
-        Some(t) if t < now - 30 * crate::domain::time::DAY_MS => {
+        Some(t) if t < now - FOUND_MAX_AGE_MS => {
             e.add("found_at", Code::FoundTooOld, "发现时间不能早于30天前，请按实际时间登记")
         }
         Some(t) => return t,

@@ -564,8 +564,8 @@ async fn answer_for_unit(ctx: &Ctx<'_>, s: &Survey, answers: Answers, version: O
     let label = format!("{} · 本单位答卷", s.name);
     let mut w = ctx.write().await?;
     let now = w.now;
-    let old: Option<(String, i64)> =
-        sqlx::query_as("SELECT answers, version FROM survey_responses WHERE survey_id = $1 AND respondent = $2")
+    let old: Option<(String,)> =
+        sqlx::query_as("SELECT answers FROM survey_responses WHERE survey_id = $1 AND respondent = $2")
             .bind(&s.id)
             .bind(&respondent)
             .fetch_optional(w.conn())
@@ -593,10 +593,7 @@ async fn answer_for_unit(ctx: &Ctx<'_>, s: &Survey, answers: Answers, version: O
         }
         // A form opened before the unit's first answer was saved: not a correction.
         (Some(_), None) => return Err(Code::AlreadyAnswered.into()),
-        (Some((before, current)), Some(seen)) => {
-            if current != seen {
-                return Err(Code::StaleVersion.into());
-            }
+        (Some((before,)), Some(seen)) => {
             let done = sqlx::query(
                 "UPDATE survey_responses SET answers = $1, updated_at = $2, updated_by = $3, version = version + 1 \
                  WHERE survey_id = $4 AND respondent = $5 AND version = $6",
@@ -606,7 +603,7 @@ async fn answer_for_unit(ctx: &Ctx<'_>, s: &Survey, answers: Answers, version: O
             .bind(&ctx.user.id)
             .bind(&s.id)
             .bind(&respondent)
-            .bind(current)
+            .bind(seen)
             .execute(w.conn())
             .await?;
             if done.rows_affected() == 0 {

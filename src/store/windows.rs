@@ -635,6 +635,15 @@ pub async fn device_by_hash(db: &Db, hash: &str) -> Result<Option<Device>, sqlx:
     .await
 }
 
+/// Whether the unit serves any window (its staff see the window service menu).
+pub async fn unit_serves_windows(db: &Db, unit_id: &str) -> Result<bool, sqlx::Error> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM windows WHERE unit_id = $1 LIMIT 1")
+        .bind(unit_id)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(found.is_some())
+}
+
 /// Every window of a unit, active first (the devices and the QR sheet).
 pub async fn windows_of(db: &Db, unit_id: Option<&str>) -> Result<Vec<WindowRow>, sqlx::Error> {
     let f = WindowFilter { unit_id: unit_id.map(str::to_string), active: Some(true), ..Default::default() };

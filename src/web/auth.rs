@@ -115,12 +115,10 @@ where
                 let state = AppState::from_ref(state);
                 // A unit without windows is spared the window service menu (one indexed read).
                 if let Some(unit) = user.unit_id.as_deref().filter(|_| user.role.needs_unit()) {
-                    let windows: Option<i64> = sqlx::query_scalar("SELECT 1 FROM windows WHERE unit_id = $1 LIMIT 1")
-                        .bind(unit)
-                        .fetch_optional(&state.db.pool)
+                    let serves = crate::store::windows::unit_serves_windows(&state.db, unit)
                         .await
                         .map_err(|e| crate::web::error::PageError::from(AppError::from(e)).into_response())?;
-                    user.no_windows = windows.is_none();
+                    user.no_windows = !serves;
                 }
                 Ok(PageUser { user, request_id: request_id(parts), state })
             }

@@ -119,7 +119,9 @@ async fn new_page(
         f,
         errors,
         now: to_local(now_ms()).format("%Y-%m-%dT%H:%M").to_string(),
-        earliest: to_local(now_ms() - 30 * crate::domain::time::DAY_MS + 60_000).format("%Y-%m-%dT%H:%M").to_string(),
+        earliest: to_local(now_ms() - crate::service::problems::FOUND_MAX_AGE_MS + 60_000)
+            .format("%Y-%m-%dT%H:%M")
+            .to_string(),
         open_here,
         duplicate: None,
         draft: None,

@@ -398,33 +398,20 @@ pub struct CasePage {
 #[derive(Default)]
 pub struct Typed {
     form: &'static str,
-    result: String,
-    note: String,
-    finding: String,
-    outcome: String,
-    reply: String,
-    reason: String,
-    uphold: String,
+    fields: Vec<(&'static str, String)>,
     /// Photos chosen for an appeal: a refused form cannot keep them, the page says so
     photos: usize,
 }
 
 impl Typed {
+    fn new<const N: usize>(form: &'static str, fields: [(&'static str, &str); N]) -> Typed {
+        Typed { form, fields: fields.into_iter().map(|(k, v)| (k, v.to_string())).collect(), photos: 0 }
+    }
+
     /// The text typed into `field` of `form`, empty for the other forms.
     fn of(&self, form: &str, field: &str) -> &str {
-        if self.form != form {
-            return "";
-        }
-        match field {
-            "result" => &self.result,
-            "note" => &self.note,
-            "finding" => &self.finding,
-            "outcome" => &self.outcome,
-            "reply" => &self.reply,
-            "reason" => &self.reason,
-            "uphold" => &self.uphold,
-            _ => "",
-        }
+        let typed = self.fields.iter().find(|(k, _)| *k == field).filter(|_| self.form == form);
+        typed.map_or("", |(_, v)| v.as_str())
     }
 }
 
@@ -506,26 +493,20 @@ pub async fn callback(
     Path(id): Path<String>,
     CsrfForm { page, form }: CsrfForm<CallbackInput>,
 ) -> PageResult<Response> {
-    let typed = Typed { form: "callback", result: form.result.clone(), note: form.note.clone(), ..Typed::default() };
+    let typed = Typed::new("callback", [("result", &form.result), ("note", &form.note)]);
     let r = cases::callback(&page.ctx(), &id, form).await;
     case_done(&page, &id, r, typed).await
 }
 
 pub async fn resolve(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<ResolveInput>) -> PageResult<Response> {
-    let typed = Typed {
-        form: "resolve",
-        finding: form.finding.clone(),
-        outcome: form.outcome.clone(),
-        reply: form.reply.clone(),
-        ..Typed::default()
-    };
+    let typed = Typed::new("resolve", [("finding", &form.finding), ("outcome", &form.outcome), ("reply", &form.reply)]);
     let r = cases::resolve(&page.ctx(), &id, form).await;
     case_done(&page, &id, r, typed).await
 }
 
 pub async fn decide(Path(id): Path<String>, CsrfForm { page, form }: CsrfForm<DecideInput>) -> PageResult<Response> {
     let uphold = form.uphold.map(|u| u.to_string()).unwrap_or_default();
-    let typed = Typed { form: "decide", note: form.note.clone(), uphold, ..Typed::default() };
+    let typed = Typed::new("decide", [("note", &form.note), ("uphold", &uphold)]);
     let r = cases::decide(&page.ctx(), &id, form).await;
     case_done(&page, &id, r, typed).await
 }
@@ -537,7 +518,7 @@ pub async fn appeal(Path(id): Path<String>, form: CsrfMultipart) -> PageResult<R
         reason: form.fields.get("reason").cloned().unwrap_or_default(),
         version: form.fields.get("version").and_then(|v| v.trim().parse().ok()),
     };
-    let typed = Typed { form: "appeal", reason: input.reason.clone(), photos: photos.len(), ..Typed::default() };
+    let typed = Typed { photos: photos.len(), ..Typed::new("appeal", [("reason", &input.reason)]) };
     let page = &form.page;
     let r = cases::appeal(&page.ctx(), &page.state.storage, &id, input, photos).await;
     case_done(page, &id, r, typed).await
